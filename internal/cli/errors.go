@@ -1,0 +1,73 @@
+// Package cli is what every persist command shares: exit codes, error and
+// hint messages on stderr, version, progress, output files.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"syscall"
+)
+
+// Exit statuses, the same for every tool (SPEC §8).
+const (
+	ExitOK      = 0 // success, or no difference
+	ExitDiffer  = 1 // a difference or a mismatch
+	ExitTrouble = 2 // bad usage, unreachable store, bad input, failed load
+)
+
+// ErrDiffer is returned by a command that found a difference or mismatch
+// and has already said so; it maps to exit status 1 with no further message.
+var ErrDiffer = errors.New("differences found")
+
+// hinted carries a suggestion of what to do next.
+type hinted struct {
+	err  error
+	hint string
+}
+
+func (h *hinted) Error() string { return h.err.Error() }
+func (h *hinted) Unwrap() error { return h.err }
+
+// Hint attaches what the user can do about err; Report prints it on its
+// own "hint:" line.
+func Hint(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return &hinted{err: err, hint: fmt.Sprintf(format, args...)}
+}
+
+// Report prints err to w as "name: error: …" (plus "name: hint: …" lines)
+// and returns the exit status for it.
+func Report(w io.Writer, name string, err error) int {
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, ErrDiffer):
+		return ExitDiffer
+	case IsBrokenPipe(err):
+		// The reader went away (persist-dump | head -1): nothing to say.
+		return ExitOK
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(w, "%s: error: interrupted\n", name)
+		return ExitTrouble
+	}
+	fmt.Fprintf(w, "%s: error: %s\n", name, oneLine(err.Error()))
+	var h *hinted
+	for e := err; errors.As(e, &h); e = h.err {
+		fmt.Fprintf(w, "%s: hint: %s\n", name, h.hint)
+	}
+	return ExitTrouble
+}
+
+// IsBrokenPipe reports whether err comes from writing to a closed pipe.
+func IsBrokenPipe(err error) bool {
+	return errors.Is(err, syscall.EPIPE)
+}
+
+func oneLine(s string) string {
+	return strings.ReplaceAll(strings.TrimSpace(s), "\n", " ")
+}

@@ -1,0 +1,87 @@
+package location
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestParse(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "app.db")
+	if err := os.WriteFile(db, []byte(sqliteMagic+"rest"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stream := filepath.Join(dir, "dump.jsonl")
+	if err := os.WriteFile(stream, []byte(`{"kind":"record"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		in          string
+		create      bool
+		kind        Kind
+		target      string
+		store       string
+		wantErrPart string
+	}{
+		{in: "-", kind: Stdin},
+		{in: "sqlite:./data/app.db", kind: SQLite, target: "./data/app.db"},
+		{in: "sqlite:app.db#billing", kind: SQLite, target: "app.db", store: "billing"},
+		{in: "postgres://u:p@h/db#app", kind: Postgres, target: "postgres://u:p@h/db", store: "app"},
+		{in: "postgresql://h/db", kind: Postgres, target: "postgresql://h/db"},
+		{in: "postgres:postgresql://u:p@h/db", kind: Postgres, target: "postgresql://u:p@h/db"},
+		{in: "postgres:host=h dbname=d", kind: Postgres, target: "host=h dbname=d"},
+		{in: db, kind: SQLite, target: db},
+		{in: db + "#app", kind: SQLite, target: db, store: "app"},
+		{in: stream, kind: File, target: stream},
+		{in: filepath.Join(dir, "new.db"), create: true, kind: SQLite, target: filepath.Join(dir, "new.db")},
+		{in: filepath.Join(dir, "missing.db"), wantErrPart: "no such file"},
+		{in: filepath.Join(dir, "missing.jsonl"), create: true, wantErrPart: "no such file"},
+		{in: "sqlite:", wantErrPart: "no file path"},
+		{in: "", wantErrPart: "empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			l, err := Parse(tt.in, tt.create)
+			if tt.wantErrPart != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErrPart) {
+					t.Fatalf("Parse(%q) error = %v, want one containing %q", tt.in, err, tt.wantErrPart)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Parse(%q): %v", tt.in, err)
+			}
+			if l.Kind != tt.kind || l.Target != tt.target || l.Store != tt.store {
+				t.Fatalf("Parse(%q) = %v %q %q, want %v %q %q", tt.in, l.Kind, l.Target, l.Store, tt.kind, tt.target, tt.store)
+			}
+		})
+	}
+}
+
+func TestRedact(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"postgres://u:secret@h/db", "postgres://u:***@h/db"},
+		{"postgres:postgresql://u:s%40cret@h:5432/persist#app", "postgres:postgresql://u:***@h:5432/persist#app"},
+		{"postgres://u@h/db", "postgres://u@h/db"},
+		{"postgres://h/db?sslmode=disable&password=hunter2", "postgres://h/db?sslmode=disable&password=***"},
+		{"postgres:host=h password=hunter2 dbname=d", "postgres:host=h password=*** dbname=d"},
+		{"postgres:host=h password='a b' dbname=d", "postgres:host=h password=*** dbname=d"},
+		{"sqlite:./a.db", "sqlite:./a.db"},
+		{"postgres://u:p:q@w@h/db", "postgres://u:***@h/db"},
+	}
+	for _, tt := range tests {
+		if got := Redact(tt.in); got != tt.want {
+			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestScrub(t *testing.T) {
+	raw := "postgres://u:hunter2@h/db"
+	got := Scrub(`pq: password authentication failed for "hunter2"`, raw)
+	if strings.Contains(got, "hunter2") {
+		t.Fatalf("Scrub left the password: %q", got)
+	}
+}

@@ -1,0 +1,89 @@
+package location
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+const mask = "***"
+
+var kvPassword = regexp.MustCompile(`(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
+
+// Redact masks the password of a location or connection string:
+// postgres://u:secret@h/db becomes postgres://u:***@h/db, password=secret
+// becomes password=***. Anything else is returned unchanged.
+func Redact(s string) string {
+	out := kvPassword.ReplaceAllString(s, "${1}"+mask)
+	i := strings.Index(out, "://")
+	if i < 0 {
+		return out
+	}
+	// The user-info ends at the last '@' before the path; parse it by hand
+	// so an unparsable URL is still masked.
+	rest := out[i+3:]
+	end := len(rest)
+	if j := strings.IndexAny(rest, "/?#"); j >= 0 {
+		end = j
+	}
+	at := strings.LastIndexByte(rest[:end], '@')
+	if at < 0 {
+		return maskQuery(out)
+	}
+	userinfo := rest[:at]
+	if c := strings.IndexByte(userinfo, ':'); c >= 0 {
+		userinfo = userinfo[:c+1] + mask
+	}
+	return maskQuery(out[:i+3] + userinfo + rest[at:])
+}
+
+// maskQuery masks a password given as a URL query parameter.
+func maskQuery(s string) string {
+	q := strings.IndexByte(s, '?')
+	if q < 0 {
+		return s
+	}
+	parts := strings.Split(s[q+1:], "&")
+	for i, p := range parts {
+		k, _, ok := strings.Cut(p, "=")
+		if ok {
+			if uk, err := url.QueryUnescape(k); err == nil && strings.EqualFold(uk, "password") {
+				parts[i] = k + "=" + mask
+			}
+		}
+	}
+	return s[:q+1] + strings.Join(parts, "&")
+}
+
+// Secrets returns the passwords found in raw, so that error texts from
+// drivers can be scrubbed of them too.
+func Secrets(raw string) []string {
+	var out []string
+	for _, m := range kvPassword.FindAllStringSubmatch(raw, -1) {
+		out = append(out, strings.Trim(m[2], "'"))
+	}
+	if u, err := url.Parse(strings.TrimPrefix(strings.TrimPrefix(raw, "postgres:"), "postgresql:")); err == nil {
+		if p, ok := u.User.Password(); ok && p != "" {
+			out = append(out, p)
+		}
+		if p := u.Query().Get("password"); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Scrub replaces every password of the given locations found in text.
+func Scrub(text string, raws ...string) string {
+	for _, raw := range raws {
+		for _, s := range Secrets(raw) {
+			if len(s) >= 4 { // shorter ones would garble the message; drivers do not echo them
+				text = strings.ReplaceAll(text, s, mask)
+			}
+			if e := url.QueryEscape(s); e != s {
+				text = strings.ReplaceAll(text, e, mask)
+			}
+		}
+	}
+	return text
+}

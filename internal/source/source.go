@@ -1,0 +1,198 @@
+// Package source opens what the reading tools read — a store in a
+// database, or a stream in a file or on stdin — as one thing that yields
+// items with their canonical lines.
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/location"
+	"github.com/cuitty/persist/internal/record"
+)
+
+// Options tune Open.
+type Options struct {
+	Store         string          // --store
+	Filter        adapters.Filter // what to yield
+	IgnoreTrailer bool            // accept a stream edited on purpose
+	Stdin         io.Reader       // for "-"
+}
+
+// Source is an open store snapshot or stream.
+type Source struct {
+	Loc   location.Location
+	Store string // the store's name; for a stream, its header's (may be empty)
+
+	opt    Options
+	a      adapters.Adapter
+	snap   adapters.Snapshot
+	file   io.Closer
+	reader *record.Reader
+	line   []byte
+}
+
+// Open opens raw for reading. A store is read in one consistent snapshot,
+// read-only.
+func Open(ctx context.Context, raw string, opt Options) (*Source, error) {
+	loc, err := location.Parse(raw, false)
+	if err != nil {
+		return nil, err
+	}
+	s := &Source{Loc: loc, opt: opt}
+	if loc.IsStore() {
+		if err := s.openStore(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+		return s, nil
+	}
+	var in io.Reader
+	switch loc.Kind {
+	case location.Stdin:
+		in = opt.Stdin
+		if in == nil {
+			in = os.Stdin
+		}
+	default:
+		f, err := os.Open(loc.Target)
+		if err != nil {
+			return nil, err
+		}
+		s.file, in = f, f
+	}
+	r, err := record.NewReader(in, record.ReaderOptions{IgnoreTrailer: opt.IgnoreTrailer})
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("%s: %w", loc, err)
+	}
+	s.reader = r
+	return s, nil
+}
+
+func (s *Source) openStore(ctx context.Context) error {
+	a, err := location.Open(ctx, s.Loc, true)
+	if err != nil {
+		return err
+	}
+	s.a = a
+	store, err := location.Store(ctx, a, s.Loc, s.opt.Store, "")
+	if err != nil {
+		return err
+	}
+	s.Store = store
+	snap, err := a.Snapshot(ctx, store)
+	if err != nil {
+		return fmt.Errorf("%s: %s", s.Loc, location.Scrub(err.Error(), s.Loc.Raw))
+	}
+	s.snap = snap
+	return nil
+}
+
+// IsStore reports whether the source is a database snapshot.
+func (s *Source) IsStore() bool { return s.snap != nil }
+
+// Counts returns how many records and events Each will yield: exact for a
+// store; for a stream, its header's counts (ok false without a header, or
+// with a filter, which a header's counts do not know of).
+func (s *Source) Counts(ctx context.Context) (records, events int64, ok bool, err error) {
+	if s.snap != nil {
+		r, e, err := s.snap.Count(ctx, s.opt.Filter)
+		if err != nil {
+			return 0, 0, false, fmt.Errorf("%s: %s", s.Loc, location.Scrub(err.Error(), s.Loc.Raw))
+		}
+		return r, e, true, nil
+	}
+	h := s.reader.Header()
+	if h == nil || h.Records < 0 || h.Events < 0 || !isZeroFilter(s.opt.Filter) {
+		return 0, 0, false, nil
+	}
+	return h.Records, h.Events, true, nil
+}
+
+func isZeroFilter(f adapters.Filter) bool {
+	return f.Collections == nil && f.Streams == nil && !f.NoRecords && !f.NoEvents && !f.Live
+}
+
+// Each calls fn with every item that passes the filter and its canonical
+// line (both reused after fn returns). A store yields dump order; a stream
+// yields its own order. Errors name the source and, for a stream, the line.
+func (s *Source) Each(ctx context.Context, fn func(it *record.Item, line []byte) error) error {
+	if s.snap != nil {
+		err := s.snap.Scan(ctx, s.opt.Filter, func(it *record.Item) error {
+			s.line = record.AppendItem(s.line[:0], it)
+			return fn(it, s.line)
+		})
+		if err != nil {
+			return s.wrap(err)
+		}
+		return nil
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		it, err := s.reader.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return s.wrap(err)
+		}
+		if !Keep(&s.opt.Filter, it) {
+			continue
+		}
+		if err := fn(it, s.reader.Canonical()); err != nil {
+			return err
+		}
+	}
+}
+
+// Header returns a stream's header (nil for a store or a stream without one).
+func (s *Source) Header() *record.Header {
+	if s.reader == nil {
+		return nil
+	}
+	return s.reader.Header()
+}
+
+// wrap names the source; drivers do not echo passwords, and the location
+// is printed redacted.
+func (s *Source) wrap(err error) error {
+	return fmt.Errorf("%s: %w", s.Loc, err)
+}
+
+// Keep applies a filter to one item, for sources that cannot filter at the
+// database.
+func Keep(f *adapters.Filter, it *record.Item) bool {
+	if it.IsRecord() {
+		if f.NoRecords || (f.Live && it.Deleted) {
+			return false
+		}
+		return f.Collections == nil || slices.Contains(f.Collections, it.Collection)
+	}
+	if f.NoEvents {
+		return false
+	}
+	return f.Streams == nil || slices.Contains(f.Streams, it.Stream)
+}
+
+// Close releases the snapshot, the database and the file.
+func (s *Source) Close() error {
+	var errs []error
+	if s.snap != nil {
+		errs = append(errs, s.snap.Close())
+	}
+	if s.a != nil {
+		errs = append(errs, s.a.Close())
+	}
+	if s.file != nil {
+		errs = append(errs, s.file.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,97 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cuitty/persist/internal/cli"
+	"github.com/cuitty/persist/internal/record"
+	"github.com/cuitty/persist/internal/source"
+)
+
+// DumpOptions are persist-dump's flags.
+type DumpOptions struct {
+	cli.Common
+	Select
+	Location string
+	Store    string
+	Output   string
+}
+
+// Dump writes a consistent snapshot of a store as a stream.
+func Dump(ctx context.Context, st Stdio, o DumpOptions) error {
+	const name = "persist-dump"
+	start := time.Now()
+	src, err := source.Open(ctx, o.Location, source.Options{Store: o.Store, Filter: o.Filter(), Stdin: st.Stdin})
+	if err != nil {
+		return cli.Hint(err, "a store is sqlite:PATH or postgres://…; see persist-dump --help")
+	}
+	defer src.Close()
+	records, events, known, err := src.Counts(ctx)
+	if err != nil {
+		return err
+	}
+	h := record.Header{Format: record.Format, Store: src.Store, Records: -1, Events: -1}
+	if known {
+		h.Records, h.Events = records, events
+	} else if sh := src.Header(); sh != nil && h.Store == "" {
+		h.Store = sh.Store
+	}
+	out, err := cli.CreateOutput(o.Output, st.Stdout)
+	if err != nil {
+		return err
+	}
+	defer out.Abort()
+	w, err := record.NewWriter(out, h)
+	if err != nil {
+		return err
+	}
+	total := int64(-1)
+	if known {
+		total = records + events
+	}
+	bar := cli.NewProgress(st.Stderr, cli.ShowProgress(o.Common, st.Stderr), total, "dumping")
+	var prev *record.Item
+	err = src.Each(ctx, func(it *record.Item, line []byte) error {
+		if !src.IsStore() {
+			// A stream file is re-emitted canonically; it must already be
+			// in dump order, or the output would not be a dump.
+			if prev != nil && record.Compare(prev, it) >= 0 {
+				return fmt.Errorf("%s: not in dump order at an item for %s; sort it first (persist-diff and persist-sum accept any order)", src.Loc, describe(it))
+			}
+			prev = it.Clone()
+		}
+		bar.Add(1)
+		return w.WriteLine(line)
+	})
+	bar.Finish()
+	if err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	if err := out.Commit(); err != nil {
+		return err
+	}
+	r, e, _ := w.Stats()
+	d := time.Since(start)
+	summary(st, o.Common, name, fmt.Sprintf("dumped %d records and %d events from %s", r, e, storeName(src)),
+		d.Round(time.Millisecond).String(), cli.Rate(r+e, d))
+	return nil
+}
+
+func storeName(s *source.Source) string {
+	if s.Store != "" && s.IsStore() {
+		return s.Loc.String() + " (store " + s.Store + ")"
+	}
+	return s.Loc.String()
+}
+
+func describe(it *record.Item) string {
+	if it.IsRecord() {
+		return fmt.Sprintf("record %q/%q", it.Collection, it.Key)
+	}
+	return fmt.Sprintf("event %q/%d", it.Stream, it.Seq)
+}

@@ -1,0 +1,43 @@
+// Package tools holds what each persist command does once its flags are
+// parsed; cmd/persist-*/main.go only wires flags to these functions.
+package tools
+
+import (
+	"io"
+	"strings"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/cli"
+)
+
+// Stdio is a command's standard streams.
+type Stdio struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+}
+
+// Select is the flags that narrow what a reader yields.
+type Select struct {
+	Collection []string `help:"Only records of this collection (repeatable, or comma-separated)." sep:","`
+	Stream     []string `help:"Only events of this stream (repeatable, or comma-separated)." sep:","`
+	Records    bool     `help:"Only records (no events)."`
+	Events     bool     `help:"Only events (no records)."`
+	Live       bool     `help:"Leave tombstones (deleted records) out."`
+}
+
+// Filter turns the flags into an adapter filter. Naming a collection and no
+// stream means records only, and the other way round.
+func (s Select) Filter() adapters.Filter {
+	f := adapters.Filter{Collections: s.Collection, Streams: s.Stream, Live: s.Live}
+	f.NoEvents = s.Records || (len(s.Collection) > 0 && len(s.Stream) == 0 && !s.Events)
+	f.NoRecords = s.Events || (len(s.Stream) > 0 && len(s.Collection) == 0 && !s.Records)
+	return f
+}
+
+// summary prints the one-line summary on stderr unless quiet.
+func summary(st Stdio, c cli.Common, name string, parts ...string) {
+	if c.Quiet {
+		return
+	}
+	io.WriteString(st.Stderr, name+": "+strings.Join(parts, ", ")+"\n")
+}
