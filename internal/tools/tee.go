@@ -1,0 +1,115 @@
+package tools
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/cuitty/persist/internal/cli"
+	"github.com/cuitty/persist/internal/location"
+)
+
+// TeeOptions are persist-tee's flags.
+type TeeOptions struct {
+	cli.Common
+	LoadFlags
+	Locations []string
+}
+
+// Tee copies stdin to stdout byte for byte while loading it into every
+// location concurrently. The first target that fails stops everything.
+func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
+	const name = "persist-tee"
+	if o.Rejects != "" && len(o.Locations) > 1 {
+		return cli.Hint(errors.New("--rejects with several targets would mix their rejects"), "tee into one target per --rejects, or drop --rejects")
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	type target struct {
+		name string
+		pw   *io.PipeWriter
+		res  *loadResult
+		err  error
+	}
+	targets := make([]*target, len(o.Locations))
+	var wg sync.WaitGroup
+	for i, raw := range o.Locations {
+		pr, pw := io.Pipe()
+		t := &target{name: location.Redact(raw), pw: pw}
+		targets[i] = t
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Only the first target draws a bar; several would fight over the line.
+			t.res, t.err = loadInto(ctx, st, o.Common, o.LoadFlags, raw, pr, i == 0 && cli.ShowProgress(o.Common, st.Stderr))
+			if t.err == nil {
+				// Drain what is left (nothing, for a well-formed stream) so
+				// the copy never blocks on a finished target.
+				_, t.err = io.Copy(io.Discard, pr)
+			}
+			if t.err != nil {
+				t.err = fmt.Errorf("target %s: %w", t.name, t.err)
+				cancel(t.err)
+			}
+			pr.CloseWithError(errTargetDone)
+		}()
+	}
+
+	copyErr := teeCopy(ctx, st, targets, func(t *target) *io.PipeWriter { return t.pw })
+	for _, t := range targets {
+		t.pw.CloseWithError(copyErr)
+	}
+	wg.Wait()
+
+	var errs []error
+	for _, t := range targets {
+		if t.res != nil {
+			summary(st, o.Common, name, t.res.String())
+		}
+		if t.err != nil {
+			errs = append(errs, t.err)
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	if copyErr != nil {
+		return copyErr
+	}
+	return nil
+}
+
+var errTargetDone = errors.New("target stopped reading")
+
+// teeCopy copies stdin to stdout and to every target's pipe, chunk by chunk.
+func teeCopy[T any](ctx context.Context, st Stdio, targets []T, pipe func(T) *io.PipeWriter) error {
+	buf := make([]byte, 256<<10)
+	for {
+		if err := context.Cause(ctx); err != nil {
+			return err
+		}
+		n, rerr := st.Stdin.Read(buf)
+		if n > 0 {
+			if _, err := st.Stdout.Write(buf[:n]); err != nil {
+				return fmt.Errorf("stdout: %w", err)
+			}
+			for _, t := range targets {
+				if _, err := pipe(t).Write(buf[:n]); err != nil {
+					if c := context.Cause(ctx); c != nil {
+						return c
+					}
+					return err
+				}
+			}
+		}
+		if errors.Is(rerr, io.EOF) {
+			return nil
+		}
+		if rerr != nil {
+			return fmt.Errorf("stdin: %w", rerr)
+		}
+	}
+}
