@@ -1,0 +1,75 @@
+// Package tests runs the built binaries end to end: real SQLite files, a
+// real PostgreSQL, real jq, zstd, sqlite3, psql and shuf in pipelines. Each
+// script in testdata/*.txtar gets its own work directory and its own
+// PostgreSQL database ($PGURL).
+package tests
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/cuitty/persist/internal/pgtest"
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "persist-e2e-bin-")
+	if err != nil {
+		panic(err)
+	}
+	binDir = dir
+	code := func() int {
+		defer os.RemoveAll(dir)
+		// The binaries under test are built once, exactly as users build them.
+		cmd := exec.Command("go", "build", "-o", dir+string(os.PathSeparator), "./cmd/...")
+		cmd.Dir = ".."
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			os.Stderr.WriteString("building the binaries failed: " + err.Error() + "\n")
+			return 2
+		}
+		return pgtest.Run(m)
+	}()
+	os.Exit(code)
+}
+
+func TestScripts(t *testing.T) {
+	for _, tool := range []string{"jq", "zstd", "sqlite3", "psql", "shuf", "bash"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is needed by the end-to-end tests: apt-get install %s (or run .ci/run)", tool, tool)
+		}
+	}
+	vectors, err := filepath.Abs("../internal/record/testdata/vectors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata",
+		RequireExplicitExec: true,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("PATH", binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
+			env.Setenv("VECTORS", vectors)
+			env.Setenv("PGURL", pgtest.NewDatabase(t))
+			env.Setenv("PGADMIN", pgtest.AdminURL(t))
+			env.Setenv("GOOS", runtime.GOOS)
+			env.Setenv("LC_ALL", "C")
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// pgdb makes another fresh database and sets the named variable to its URL.
+			"pgdb": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 {
+					ts.Fatalf("usage: pgdb VAR")
+				}
+				ts.Setenv(args[0], pgtest.NewDatabase(t))
+			},
+		},
+	})
+	_ = strings.TrimSpace
+}
