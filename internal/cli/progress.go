@@ -73,6 +73,17 @@ func (p *Progress) Set(n int64) {
 	}
 }
 
+// Total sets the count and, when known (> 0), the total.
+func (p *Progress) Total(done, total int64) {
+	if p.bar == nil {
+		return
+	}
+	if total > 0 && p.bar.GetMax64() != total {
+		p.bar.ChangeMax64(total)
+	}
+	_ = p.bar.Set64(done)
+}
+
 // Finish clears the bar.
 func (p *Progress) Finish() {
 	if p.bar != nil {

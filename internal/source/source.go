@@ -19,6 +19,7 @@ import (
 // Options tune Open.
 type Options struct {
 	Store         string          // --store
+	Prefer        string          // with neither #NAME nor Store: this store, if the database has it
 	Filter        adapters.Filter // what to yield
 	IgnoreTrailer bool            // accept a stream edited on purpose
 	Stdin         io.Reader       // for "-"
@@ -81,7 +82,17 @@ func (s *Source) openStore(ctx context.Context) error {
 		return err
 	}
 	s.a = a
-	store, err := location.Store(ctx, a, s.Loc, s.opt.Store, "")
+	flag := s.opt.Store
+	if flag == "" && s.Loc.Store == "" && s.opt.Prefer != "" {
+		names, err := a.Stores(ctx)
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.Loc, err)
+		}
+		if slices.Contains(names, s.opt.Prefer) {
+			flag = s.opt.Prefer
+		}
+	}
+	store, err := location.Store(ctx, a, s.Loc, flag, "")
 	if err != nil {
 		return err
 	}

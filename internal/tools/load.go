@@ -47,8 +47,9 @@ func Load(ctx context.Context, st Stdio, o LoadOptions) error {
 		defer f.Close()
 		in = f
 	}
-	show := cli.ShowProgress(o.Common, st.Stderr)
-	res, err := loadInto(ctx, st, o.Common, o.LoadFlags, o.Location, in, show)
+	bar := cli.NewProgress(st.Stderr, cli.ShowProgress(o.Common, st.Stderr), -1, "loading")
+	res, err := loadInto(ctx, st, o.LoadFlags, o.Location, in, "", bar.Total)
+	bar.Finish()
 	if res != nil {
 		summary(st, o.Common, name, res.String())
 	}
@@ -68,7 +69,11 @@ func (r *loadResult) String() string {
 		s.Elapsed.Round(time.Millisecond), cli.Rate(s.Lines, s.Elapsed))
 }
 
-func loadInto(ctx context.Context, st Stdio, c cli.Common, f LoadFlags, target string, in io.Reader, show bool) (*loadResult, error) {
+// loadInto loads the stream in into the store at target. name is the
+// store to use when neither the location nor --store names one and the
+// database holds none yet ("" : the stream header's). progress, when not
+// nil, is told how many lines are done out of a total (-1 when unknown).
+func loadInto(ctx context.Context, st Stdio, f LoadFlags, target string, in io.Reader, name string, progress func(done, total int64)) (*loadResult, error) {
 	loc, err := location.Parse(target, true)
 	if err != nil {
 		return nil, err
@@ -92,8 +97,8 @@ func loadInto(ctx context.Context, st Stdio, c cli.Common, f LoadFlags, target s
 		return nil, err
 	}
 	defer a.Close()
-	fallback := ""
-	if h != nil {
+	fallback := name
+	if fallback == "" && h != nil {
 		fallback = h.Store
 	}
 	store, err := location.Store(ctx, a, loc, f.Store, fallback)
@@ -123,10 +128,10 @@ func loadInto(ctx context.Context, st Stdio, c cli.Common, f LoadFlags, target s
 	if h != nil && h.Records >= 0 && h.Events >= 0 {
 		total = h.Records + h.Events
 	}
-	bar := cli.NewProgress(st.Stderr, show, total, "loading "+loc.String())
-	opt.OnProgress = func(s load.Stats) { bar.Set(s.Lines) }
+	if progress != nil {
+		opt.OnProgress = func(s load.Stats) { progress(s.Lines, total) }
+	}
 	res.stats, err = load.Load(ctx, a, store, &peeked{Reader: r, first: first, firstErr: firstErr}, opt)
-	bar.Finish()
 	if rejects != nil {
 		// Rejects are kept even when the load stops: they say why.
 		if cerr := rejects.Commit(); cerr != nil && err == nil {

@@ -44,7 +44,13 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 		go func() {
 			defer wg.Done()
 			// Only the first target draws a bar; several would fight over the line.
-			t.res, t.err = loadInto(ctx, st, o.Common, o.LoadFlags, raw, pr, i == 0 && cli.ShowProgress(o.Common, st.Stderr))
+			var progress func(done, total int64)
+			if i == 0 {
+				bar := cli.NewProgress(st.Stderr, cli.ShowProgress(o.Common, st.Stderr), -1, "loading")
+				defer bar.Finish()
+				progress = bar.Total
+			}
+			t.res, t.err = loadInto(ctx, st, o.LoadFlags, raw, pr, "", progress)
 			if t.err == nil {
 				// Drain what is left (nothing, for a well-formed stream) so
 				// the copy never blocks on a finished target.
