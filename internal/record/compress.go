@@ -1,0 +1,92 @@
+package record
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+var (
+	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+	gzipMagic = []byte{0x1f, 0x8b}
+)
+
+// NewDecompressor recognises zstd and gzip by their magic bytes; anything
+// else passes through. It only peeks, so it works on pipes and stdin.
+// Closing it does not close r.
+func NewDecompressor(r io.Reader) (io.ReadCloser, error) {
+	br, ok := r.(*bufio.Reader)
+	if !ok || br.Size() < 256<<10 {
+		br = bufio.NewReaderSize(r, 256<<10)
+	}
+	magic, err := br.Peek(4)
+	if err != nil && err != io.EOF {
+		return nil, fmt.Errorf("read: %w", err)
+	}
+	switch {
+	case bytes.HasPrefix(magic, zstdMagic):
+		// One goroutine-free decoder: a stream decodes at disk or pipe speed
+		// anyway, and nothing is left running if the caller never closes it.
+		d, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(1<<30))
+		if err != nil {
+			return nil, fmt.Errorf("zstd: %w", err)
+		}
+		return &zstdReader{d}, nil
+	case bytes.HasPrefix(magic, gzipMagic):
+		z, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("gzip: %w", err)
+		}
+		return &gzipReader{z}, nil
+	}
+	return io.NopCloser(br), nil
+}
+
+type zstdReader struct{ d *zstd.Decoder }
+
+func (z *zstdReader) Read(p []byte) (int, error) {
+	n, err := z.d.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("zstd: %w", err)
+	}
+	return n, err
+}
+
+func (z *zstdReader) Close() error { z.d.Close(); return nil }
+
+type gzipReader struct{ z *gzip.Reader }
+
+func (g *gzipReader) Read(p []byte) (int, error) {
+	n, err := g.z.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("gzip: %w", err)
+	}
+	return n, err
+}
+
+func (g *gzipReader) Close() error { return g.z.Close() }
+
+// NewCompressor compresses by file name extension (.zst or .zstd, .gz),
+// else passes through. Close flushes the compressor; it does not close w.
+func NewCompressor(w io.Writer, name string) (io.WriteCloser, error) {
+	switch {
+	case strings.HasSuffix(name, ".zst"), strings.HasSuffix(name, ".zstd"):
+		e, err := zstd.NewWriter(w)
+		if err != nil {
+			return nil, fmt.Errorf("zstd: %w", err)
+		}
+		return e, nil
+	case strings.HasSuffix(name, ".gz"):
+		return gzip.NewWriter(w), nil
+	}
+	return nopWriteCloser{w}, nil
+}
+
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }

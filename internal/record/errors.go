@@ -1,0 +1,34 @@
+package record
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinels a caller can tell apart with errors.Is.
+var (
+	ErrSyntax    = errors.New("invalid JSON")       // malformed JSON, bad UTF-8, lone surrogate
+	ErrField     = errors.New("invalid field")      // unknown, missing, duplicated or ill-typed field
+	ErrTime      = errors.New("invalid time")       // not RFC 3339, or sub-microsecond digits
+	ErrKind      = errors.New("unknown kind")       // a kind this format does not have
+	ErrFormat    = errors.New("unsupported format") // header format other than persist.v1
+	ErrPlacement = errors.New("line out of place")  // header not first, line after trailer, remove outside a patch
+	ErrTrailer   = errors.New("stream does not match its trailer")
+	ErrTruncated = errors.New("stream truncated") // header but no trailer
+	ErrTooLong   = errors.New("line too long")
+)
+
+// MaxLine is the longest line a reader accepts.
+const MaxLine = 256 << 20
+
+// LineError is an error about one input line; Line counts from 1.
+//
+// A Reader returns a *LineError only for a line it skipped: the next call to
+// Next goes on with the following line. Every other error from Next is final.
+type LineError struct {
+	Line int64
+	Err  error
+}
+
+func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
+func (e *LineError) Unwrap() error { return e.Err }

@@ -1,0 +1,136 @@
+package record
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Writer writes a persist.v1 stream: header, items, trailer.
+type Writer struct {
+	bw              *bufio.Writer
+	line            []byte
+	records, events int64
+	sum             Sum
+	err             error
+	closed          bool
+}
+
+// ErrClosed is returned by a Writer used after Close.
+var ErrClosed = errors.New("stream writer closed")
+
+// NewWriter writes the header line to w at once, so that a reader
+// downstream learns the expected counts before the first item.
+func NewWriter(w io.Writer, h Header) (*Writer, error) {
+	wr := &Writer{bw: bufio.NewWriterSize(w, 256<<10)}
+	wr.line = AppendHeader(wr.line[:0], &h)
+	wr.put(wr.line)
+	if wr.err == nil {
+		if err := wr.bw.Flush(); err != nil {
+			wr.err = fmt.Errorf("write header: %w", err)
+		}
+	}
+	if wr.err != nil {
+		return nil, wr.err
+	}
+	return wr, nil
+}
+
+// Write appends an item's canonical line.
+func (w *Writer) Write(it *Item) error {
+	if err := w.usable(); err != nil {
+		return err
+	}
+	w.line = AppendItem(w.line[:0], it)
+	w.count(it.Kind)
+	w.sum.AddLine(w.line)
+	w.put(w.line)
+	return w.err
+}
+
+// WriteLine appends a canonical item line (without its newline) that the
+// caller already holds, such as Reader.Canonical. It is not re-checked
+// beyond its kind.
+func (w *Writer) WriteLine(canonical []byte) error {
+	if err := w.usable(); err != nil {
+		return err
+	}
+	var k Kind
+	switch {
+	case bytes.HasPrefix(canonical, []byte(`{"kind":"record",`)):
+		k = KindRecord
+	case bytes.HasPrefix(canonical, []byte(`{"kind":"event",`)):
+		k = KindEvent
+	case bytes.HasPrefix(canonical, []byte(`{"kind":"remove",`)):
+		k = KindRemove
+	default:
+		return fmt.Errorf("%w: WriteLine takes a canonical record, event or remove line", ErrKind)
+	}
+	w.count(k)
+	w.sum.AddLine(canonical)
+	w.put(canonical)
+	return w.err
+}
+
+func (w *Writer) usable() error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+func (w *Writer) count(k Kind) {
+	switch k {
+	case KindRecord:
+		w.records++
+	case KindEvent:
+		w.events++
+	}
+}
+
+func (w *Writer) put(line []byte) {
+	if w.err != nil {
+		return
+	}
+	if _, err := w.bw.Write(line); err != nil {
+		w.err = fmt.Errorf("write: %w", err)
+		return
+	}
+	if err := w.bw.WriteByte('\n'); err != nil {
+		w.err = fmt.Errorf("write: %w", err)
+	}
+}
+
+// Flush sends what is buffered, for a caller that pauses between items.
+func (w *Writer) Flush() error {
+	if w.err == nil {
+		if err := w.bw.Flush(); err != nil {
+			w.err = fmt.Errorf("write: %w", err)
+		}
+	}
+	return w.err
+}
+
+// Close writes the trailer and flushes; it does not close the underlying
+// writer. A second Close does nothing more.
+func (w *Writer) Close() error {
+	if w.closed {
+		return w.err
+	}
+	w.closed = true
+	t := Trailer{Records: w.records, Events: w.events, Sum: w.sum.String()}
+	w.line = AppendTrailer(w.line[:0], &t)
+	w.put(w.line)
+	return w.Flush()
+}
+
+// Sum is the sum of the items written so far.
+func (w *Writer) Sum() Sum { return w.sum }
+
+// Stats gives the counts and sum of the items written so far.
+func (w *Writer) Stats() (records, events int64, sum Sum) { return w.records, w.events, w.sum }
