@@ -141,7 +141,23 @@ func (l *Line) parse(p *parser) error {
 			seen |= f
 			switch f {
 			case fKind:
-				kind, err = p.stringField(fn, "")
+				var b []byte
+				if b, err = p.rawStringField(fn); err == nil {
+					switch string(b) {
+					case "header":
+						l.Kind = KindHeader
+					case "record":
+						l.Kind = KindRecord
+					case "event":
+						l.Kind = KindEvent
+					case "remove":
+						l.Kind = KindRemove
+					case "trailer":
+						l.Kind = KindTrailer
+					default:
+						kind = string(b)
+					}
+				}
 			case fFormat:
 				format, err = p.stringField(fn, "")
 			case fStore:
@@ -225,18 +241,7 @@ func (l *Line) parse(p *parser) error {
 	if seen&fKind == 0 {
 		return fieldErr("kind", "missing field")
 	}
-	switch kind {
-	case "header":
-		l.Kind = KindHeader
-	case "record":
-		l.Kind = KindRecord
-	case "event":
-		l.Kind = KindEvent
-	case "remove":
-		l.Kind = KindRemove
-	case "trailer":
-		l.Kind = KindTrailer
-	default:
+	if l.Kind == 0 {
 		return fmt.Errorf("%w: %q (want record, event, header, trailer or remove)", ErrKind, kind)
 	}
 	if extra := seen &^ allowed[l.Kind]; extra != 0 {
@@ -328,25 +333,31 @@ func jsonType(c byte) string {
 // stringField reads a string member. When it equals reuse, reuse is
 // returned and nothing is allocated.
 func (p *parser) stringField(name, reuse string) (string, error) {
+	b, err := p.rawStringField(name)
+	if err != nil {
+		return "", err
+	}
+	if string(b) == reuse {
+		return reuse, nil
+	}
+	return string(b), nil
+}
+
+// rawStringField reads a string member into p.scratch and returns its bytes.
+func (p *parser) rawStringField(name string) ([]byte, error) {
 	if p.pos >= len(p.src) {
-		return "", p.unexpected("a value")
+		return nil, p.unexpected("a value")
 	}
 	if c := p.src[p.pos]; c != '"' {
 		if err := p.skipValue(); err != nil {
-			return "", err
+			return nil, err
 		}
-		return "", fieldErr(name, "must be a string, not %s", jsonType(c))
+		return nil, fieldErr(name, "must be a string, not %s", jsonType(c))
 	}
 	p.dst = p.scratch[:0]
 	err := p.str(false)
 	p.scratch = p.dst
-	if err != nil {
-		return "", err
-	}
-	if string(p.dst) == reuse {
-		return reuse, nil
-	}
-	return string(p.dst), nil
+	return p.dst, err
 }
 
 // intField reads an integer member ≥ min. Any spelling of an integral

@@ -142,4 +142,3 @@ func TestStreamSmall(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-

@@ -1,0 +1,417 @@
+package record
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// readAll reads a stream to its end, collecting canonical lines and errors.
+func readAll(t testing.TB, in []byte, opt ReaderOptions) (lines []string, errs []error, final error) {
+	t.Helper()
+	r, err := NewReader(bytes.NewReader(in), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for {
+		_, err := r.Next()
+		if err == nil {
+			lines = append(lines, string(r.Canonical()))
+			continue
+		}
+		var le *LineError
+		if errors.As(err, &le) {
+			errs = append(errs, err)
+			continue
+		}
+		if err != io.EOF {
+			// Final errors stay.
+			if _, again := r.Next(); again != err {
+				t.Errorf("final error not repeated: %v then %v", err, again)
+			}
+		}
+		return lines, errs, err
+	}
+}
+
+// stream builds a stream with a correct header and trailer around items.
+func stream(items ...string) string {
+	var w bytes.Buffer
+	wr, err := NewWriter(&w, Header{Store: "app", Records: -1, Events: -1})
+	if err != nil {
+		panic(err)
+	}
+	var l Line
+	for _, s := range items {
+		if err := ParseLine([]byte(s), &l); err != nil {
+			panic(err)
+		}
+		if err := wr.Write(&l.Item); err != nil {
+			panic(err)
+		}
+	}
+	if err := wr.Close(); err != nil {
+		panic(err)
+	}
+	return w.String()
+}
+
+const (
+	rec1 = `{"kind":"record","collection":"c","key":"1","version":1,"value":1}`
+	rec2 = `{"kind":"record","collection":"c","key":"2","version":1,"value":2}`
+	ev1  = `{"kind":"event","stream":"s","seq":1,"type":"t","data":null}`
+)
+
+func TestReaderWriterRoundTrip(t *testing.T) {
+	s := stream(rec1, rec2, ev1)
+	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	if len(lines) != 5 || lines[0] != `{"kind":"header","format":"persist.v1","store":"app"}` ||
+		!strings.HasPrefix(lines[4], `{"kind":"trailer","records":2,"events":1,"sum":"persist1:`) {
+		t.Fatalf("stream:\n%s", s)
+	}
+	got, errs, final := readAll(t, []byte(s), ReaderOptions{})
+	if final != io.EOF || len(errs) > 0 || strings.Join(got, "\n") != strings.Join(lines[1:4], "\n") {
+		t.Fatalf("read back %q, %v, %v", got, errs, final)
+	}
+	r, _ := NewReader(strings.NewReader(s), ReaderOptions{})
+	for {
+		if _, err := r.Next(); err != nil {
+			break
+		}
+	}
+	if h := r.Header(); h == nil || h.Store != "app" || h.Records != -1 {
+		t.Errorf("header %+v", h)
+	}
+	if tr := r.Trailer(); tr == nil || tr.Records != 2 || tr.Events != 1 {
+		t.Errorf("trailer %+v", tr)
+	}
+	if r.Line() != 5 {
+		t.Errorf("Line() = %d", r.Line())
+	}
+}
+
+func TestReaderEndChecks(t *testing.T) {
+	full := stream(rec1, rec2, ev1)
+	lines := strings.SplitAfter(full, "\n")
+	header, trailer := lines[0], lines[4]
+	otherSum := strings.Replace(trailer, `"records":2`, `"records":2`, 1)
+	otherSum = otherSum[:len(otherSum)-4] + `0"}` + "\n"
+	tests := []struct {
+		name, in string
+		opt      ReaderOptions
+		err      error
+		msg      string
+	}{
+		{"complete", full, ReaderOptions{}, io.EOF, ""},
+		{"no header nor trailer", rec1 + "\n" + rec2, ReaderOptions{}, io.EOF, ""},
+		{"trailer only", lines[1] + lines[2] + lines[3] + trailer, ReaderOptions{}, io.EOF, ""},
+		{"a record lost", header + lines[1] + lines[3] + trailer, ReaderOptions{}, ErrTrailer,
+			"trailer on line 4 says records=2 events=1 sum=persist1:"},
+		{"a record lost, ignored", header + lines[1] + lines[3] + trailer, ReaderOptions{IgnoreTrailer: true}, io.EOF, ""},
+		{"an event lost", header + lines[1] + lines[2] + trailer, ReaderOptions{}, ErrTrailer, "stream has records=2 events=0"},
+		{"a value changed", header + lines[1] + strings.Replace(lines[2], `"value":2`, `"value":3`, 1) + lines[3] + trailer,
+			ReaderOptions{}, ErrTrailer, "records=2 events=1 sum=persist1:"},
+		{"a wrong sum", header + lines[1] + lines[2] + lines[3] + otherSum, ReaderOptions{}, ErrTrailer,
+			`use --ignore-trailer, or drop the header and trailer lines: jq -c 'select(.kind != "header" and .kind != "trailer")'`},
+		{"truncated", header + lines[1] + lines[2], ReaderOptions{}, ErrTruncated, "stream ends without a trailer after line 3: truncated?"},
+		{"truncated mid-line", header + lines[1] + lines[2][:10], ReaderOptions{}, ErrTruncated, "after line 3"},
+		{"truncated, ignored", header + lines[1], ReaderOptions{IgnoreTrailer: true}, io.EOF, ""},
+		{"empty input", "", ReaderOptions{}, io.EOF, ""},
+		{"line after trailer", full + rec1 + "\n", ReaderOptions{}, ErrPlacement, "line 6: line out of place: the stream ended with the trailer on line 5"},
+		{"two streams joined", full + full, ReaderOptions{}, ErrPlacement, "line 6"},
+		{"no final newline", strings.TrimSuffix(full, "\n"), ReaderOptions{}, io.EOF, ""},
+		{"wrong format", `{"kind":"header","format":"persist.v9"}` + "\n" + rec1, ReaderOptions{}, ErrFormat, "line 1: unsupported format"},
+		{"patch not allowed", `{"kind":"header","format":"persist.v1","patch":true}` + "\n" + rec1, ReaderOptions{}, ErrField, "line 1: invalid field: patch"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, final := readAll(t, []byte(tt.in), tt.opt)
+			if !errors.Is(final, tt.err) || !strings.Contains(final.Error(), tt.msg) {
+				t.Errorf("got %v\nwant %v containing %q", final, tt.err, tt.msg)
+			}
+			var le *LineError
+			if errors.As(final, &le) {
+				t.Errorf("a final error must not be a *LineError: %v", final)
+			}
+		})
+	}
+}
+
+func TestReaderBadLines(t *testing.T) {
+	patchHeader := `{"kind":"header","format":"persist.v1","patch":true}`
+	remove := `{"kind":"remove","collection":"c","key":"9"}`
+	tests := []struct {
+		name, in string
+		opt      ReaderOptions
+		good     int
+		errs     []string
+	}{
+		{"bad JSON then good", rec1 + "\n{oops\n" + rec2 + "\n", ReaderOptions{}, 2,
+			[]string{"line 2: invalid JSON: unexpected 'o', expected a member name at byte 1"}},
+		{"empty line", rec1 + "\n\n" + rec2 + "\n", ReaderOptions{}, 2, []string{"line 2: invalid JSON: empty line"}},
+		{"blank line", rec1 + "\n  \r\n" + rec2, ReaderOptions{}, 2, []string{"line 2: invalid JSON: empty line"}},
+		{"unknown field", rec1 + "\n" + `{"kind":"record","collection":"c","key":"k","colour":1}` + "\n" + rec2, ReaderOptions{}, 2,
+			[]string{`line 2: invalid field: "colour": unknown field`}},
+		{"unknown kind", `{"kind":"note"}` + "\n" + rec2, ReaderOptions{}, 1, []string{`line 1: unknown kind: "note"`}},
+		{"late header", rec1 + "\n" + `{"kind":"header","format":"persist.v1"}` + "\n" + rec2, ReaderOptions{}, 2,
+			[]string{"line 2: line out of place: a header must be the first line"}},
+		{"second header", `{"kind":"header","format":"persist.v1"}` + "\n" + `{"kind":"header","format":"persist.v1"}` + "\n" + rec2, ReaderOptions{IgnoreTrailer: true}, 1,
+			[]string{"line 2: line out of place: a header must be the first line"}},
+		{"remove outside a patch", rec1 + "\n" + remove + "\n", ReaderOptions{AllowPatch: true}, 1,
+			[]string{"line 2: line out of place: a remove line belongs only in a patch stream"}},
+		{"remove in a patch", patchHeader + "\n" + rec1 + "\n" + remove + "\n", ReaderOptions{AllowPatch: true, IgnoreTrailer: true}, 2, nil},
+		{"time", `{"kind":"event","stream":"s","type":"t","at":"2026-01-01T00:00:00.0000001Z"}`, ReaderOptions{}, 0,
+			[]string{"line 1: at: invalid time"}},
+		{"invalid UTF-8", rec1 + "\n" + `{"kind":"record","collection":"c","key":"` + "\xff" + `"}`, ReaderOptions{}, 1,
+			[]string{"line 2: invalid JSON: invalid UTF-8 at byte 41"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			good, errs, final := readAll(t, []byte(tt.in), tt.opt)
+			if final != io.EOF {
+				t.Errorf("final error %v", final)
+			}
+			if len(good) != tt.good {
+				t.Errorf("%d good lines, want %d", len(good), tt.good)
+			}
+			if len(errs) != len(tt.errs) {
+				t.Fatalf("errors %v, want %q", errs, tt.errs)
+			}
+			for i := range errs {
+				if !strings.Contains(errs[i].Error(), tt.errs[i]) {
+					t.Errorf("error %v, want %q", errs[i], tt.errs[i])
+				}
+			}
+		})
+	}
+	// A bad line also counts against the trailer.
+	full := stream(rec1, rec2)
+	broken := strings.Replace(full, `"value":2}`, `"value":2`, 1)
+	_, errs, final := readAll(t, []byte(broken), ReaderOptions{})
+	if len(errs) != 1 || !errors.Is(final, ErrTrailer) {
+		t.Errorf("errors %v, final %v", errs, final)
+	}
+}
+
+func TestReaderRawAndLine(t *testing.T) {
+	in := "  " + rec1 + "  \n{bad\n" + rec2 + "\r\n"
+	r, err := NewReader(strings.NewReader(in), ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Next(); err != nil || string(r.Raw()) != "  "+rec1+"  " || r.Line() != 1 || string(r.Canonical()) != rec1 {
+		t.Fatalf("line 1: %v %q %d", err, r.Raw(), r.Line())
+	}
+	if _, err := r.Next(); err == nil || string(r.Raw()) != "{bad" || r.Line() != 2 {
+		t.Fatalf("line 2: %v %q %d", err, r.Raw(), r.Line())
+	}
+	it, err := r.Next()
+	if err != nil || string(r.Raw()) != rec2+"\r" || r.Line() != 3 || it.Key != "2" {
+		t.Fatalf("line 3: %v %q %d", err, r.Raw(), r.Line())
+	}
+	recs, evs, sum := r.Stats()
+	var want Sum
+	want.AddLine([]byte(rec1))
+	want.AddLine([]byte(rec2))
+	if recs != 2 || evs != 0 || sum != want {
+		t.Errorf("stats %d %d %s", recs, evs, sum)
+	}
+}
+
+func TestReaderLongLines(t *testing.T) {
+	for _, size := range []int{70 << 10, 300 << 10, 5 << 20} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			big := `{"kind":"record","collection":"c","key":"big","value":"` + strings.Repeat("x", size) + `"}`
+			in := stream(rec1, big, rec2)
+			got, errs, final := readAll(t, []byte(in), ReaderOptions{})
+			if final != io.EOF || len(errs) > 0 || len(got) != 3 || got[1] != big {
+				t.Fatalf("%d lines, errors %v, final %v", len(got), errs, final)
+			}
+			// Without the final newline too.
+			got, errs, final = readAll(t, []byte(strings.Join([]string{rec1, big}, "\n")), ReaderOptions{})
+			if final != io.EOF || len(errs) > 0 || len(got) != 2 || got[1] != big {
+				t.Fatalf("%d lines, errors %v, final %v", len(got), errs, final)
+			}
+		})
+	}
+}
+
+func TestReaderTooLong(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads 256 MiB")
+	}
+	in := io.MultiReader(strings.NewReader(rec1+"\n"), &repeatReader{b: 'x', n: MaxLine + 10}, strings.NewReader("\n"+rec2+"\n"))
+	r, err := NewReader(in, ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Next(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Next()
+	var le *LineError
+	if !errors.As(err, &le) || le.Line != 2 || !errors.Is(err, ErrTooLong) {
+		t.Fatalf("got %v", err)
+	}
+	if it, err := r.Next(); err != nil || it.Key != "2" || r.Line() != 3 {
+		t.Fatalf("after the long line: %v", err)
+	}
+}
+
+type repeatReader struct {
+	b byte
+	n int
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	if r.n == 0 {
+		return 0, io.EOF
+	}
+	n := min(len(p), r.n)
+	for i := range n {
+		p[i] = r.b
+	}
+	r.n -= n
+	return n, nil
+}
+
+func TestCompressed(t *testing.T) {
+	plain := stream(rec1, rec2, ev1)
+	for _, name := range []string{"s.jsonl.zst", "s.jsonl.zstd", "s.jsonl.gz", "s.jsonl"} {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			w, err := NewCompressor(&buf, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.WriteString(w, plain); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasSuffix(name, ".jsonl") != (buf.String() == plain) {
+				t.Fatalf("compressed %v", strings.HasSuffix(name, ".jsonl"))
+			}
+			got, errs, final := readAll(t, buf.Bytes(), ReaderOptions{})
+			if final != io.EOF || len(errs) > 0 || len(got) != 3 {
+				t.Fatalf("%d lines, %v, %v", len(got), errs, final)
+			}
+			// Through a pipe, as from stdin: nothing to seek.
+			pr, pw := io.Pipe()
+			go func() { pw.Write(buf.Bytes()); pw.Close() }()
+			r, err := NewReader(pr, ReaderOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for {
+				if _, err := r.Next(); err != nil {
+					if err != io.EOF {
+						t.Fatal(err)
+					}
+					break
+				}
+				n++
+			}
+			if n != 3 {
+				t.Fatalf("%d items through a pipe", n)
+			}
+		})
+	}
+	// Concatenated frames and members decode as one stream.
+	var zb, gb bytes.Buffer
+	for _, part := range []string{rec1 + "\n", rec2 + "\n"} {
+		zw, _ := zstd.NewWriter(&zb)
+		zw.Write([]byte(part))
+		zw.Close()
+		gw := gzip.NewWriter(&gb)
+		gw.Write([]byte(part))
+		gw.Close()
+	}
+	for _, in := range [][]byte{zb.Bytes(), gb.Bytes()} {
+		if got, errs, final := readAll(t, in, ReaderOptions{}); len(got) != 2 || len(errs) > 0 || final != io.EOF {
+			t.Errorf("concatenated: %d lines, %v, %v", len(got), errs, final)
+		}
+	}
+	// A broken compressed stream is a final error that names where it stopped.
+	cut := zb.Bytes()[:len(zb.Bytes())-3]
+	_, _, final := readAll(t, cut, ReaderOptions{})
+	if final == io.EOF || !strings.Contains(final.Error(), "zstd") || !strings.Contains(final.Error(), "after line") {
+		t.Errorf("cut zstd: %v", final)
+	}
+	cut = gb.Bytes()[:len(gb.Bytes())-3]
+	_, _, final = readAll(t, cut, ReaderOptions{})
+	if final == io.EOF || !strings.Contains(final.Error(), "gzip") {
+		t.Errorf("cut gzip: %v", final)
+	}
+}
+
+func TestWriter(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, Header{Store: "app", Records: 2, Events: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if buf.Len() == 0 {
+		t.Error("header not written at once")
+	}
+	it := Item{Kind: KindRecord, Collection: "c", Key: "1", Version: 1, Value: []byte("1")}
+	if err := w.Write(&it); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteLine([]byte(rec2)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteLine([]byte(`{"kind":"trailer"}`)); !errors.Is(err, ErrKind) {
+		t.Errorf("WriteLine(trailer): %v", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if err := w.Write(&it); !errors.Is(err, ErrClosed) {
+		t.Errorf("Write after Close: %v", err)
+	}
+	var want Sum
+	want.AddLine([]byte(rec1))
+	want.AddLine([]byte(rec2))
+	wantText := `{"kind":"header","format":"persist.v1","store":"app","records":2,"events":0}` + "\n" +
+		rec1 + "\n" + rec2 + "\n" + `{"kind":"trailer","records":2,"events":0,"sum":"` + want.String() + `"}` + "\n"
+	if buf.String() != wantText || w.Sum() != want {
+		t.Errorf("got\n%s\nwant\n%s", buf.String(), wantText)
+	}
+}
+
+func TestWriterBrokenPipe(t *testing.T) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr.Close()
+	w, err := NewWriter(pw, Header{Records: -1, Events: -1})
+	if err == nil {
+		it := Item{Kind: KindRecord, Collection: "c", Key: "k", Value: []byte(strings.Repeat("1", 1000))}
+		for i := 0; i < 1000 && err == nil; i++ {
+			err = w.Write(&it)
+		}
+		if err == nil {
+			err = w.Close()
+		}
+	}
+	if !errors.Is(err, syscall.EPIPE) {
+		t.Errorf("got %v, want EPIPE", err)
+	}
+	pw.Close()
+}
