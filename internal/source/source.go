@@ -199,6 +199,9 @@ func (s *Source) Close() error {
 	if s.snap != nil {
 		errs = append(errs, s.snap.Close())
 	}
+	if s.reader != nil {
+		errs = append(errs, s.reader.Close())
+	}
 	if s.a != nil {
 		errs = append(errs, s.a.Close())
 	}
