@@ -1,0 +1,229 @@
+// Package diff compares two stores or dumps by merging them in dump order,
+// and writes what differs as text for people, as JSON lines, as counts, or as
+// a patch stream that turns B into A.
+//
+// Memory does not grow with the stores: the merge holds the current item of
+// each side and, for a changed item, the pair being described.
+package diff
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/cuitty/persist/internal/record"
+)
+
+// Iterator yields items in dump order and io.EOF at the end. The item
+// returned may be reused by the next call.
+type Iterator interface {
+	Next() (*record.Item, error)
+}
+
+// Format selects what Diff writes.
+type Format int
+
+const (
+	Human   Format = iota // like diff -u: one block per difference
+	JSONL                 // one JSON object per difference
+	Summary               // one line of counts
+	Patch                 // a patch stream that, loaded into B, makes it equal to A
+)
+
+func (f Format) String() string {
+	switch f {
+	case Human:
+		return "human"
+	case JSONL:
+		return "jsonl"
+	case Summary:
+		return "summary"
+	case Patch:
+		return "patch"
+	}
+	return fmt.Sprintf("Format(%d)", int(f))
+}
+
+// ErrFormat is returned for a format name or value Diff does not know.
+var ErrFormat = errors.New("unknown diff format")
+
+// ParseFormat maps a --format name to a Format.
+func ParseFormat(s string) (Format, error) {
+	for f := Human; f <= Patch; f++ {
+		if f.String() == s {
+			return f, nil
+		}
+	}
+	return 0, fmt.Errorf("%w %q (want human, jsonl, summary or patch)", ErrFormat, s)
+}
+
+// Options tune Diff.
+type Options struct {
+	Format Format
+	Color  bool // ANSI colour in human output
+
+	// NameA and NameB label the sides in the "---"/"+++" lines; the caller
+	// has already hidden any password in them. Empty means "A" and "B".
+	NameA, NameB string
+
+	// TargetSum is B's persist1 sum for a patch header, when the caller
+	// already knows it; when empty, Diff computes it while merging.
+	TargetSum string
+
+	// TempDir holds the spooled patch body when it outgrows memory;
+	// empty means os.TempDir().
+	TempDir string
+}
+
+// Stats counts items by how they compare.
+type Stats struct {
+	OnlyA, OnlyB, Changed, Same int64
+}
+
+// Differ reports whether anything differs.
+func (s Stats) Differ() bool { return s.OnlyA+s.OnlyB+s.Changed > 0 }
+
+// sink receives the merge's verdicts in dump order. Lines are canonical item
+// lines, valid only during the call.
+type sink interface {
+	onlyA(a *record.Item, la []byte) error
+	onlyB(b *record.Item, lb []byte) error
+	changed(a, b *record.Item, la, lb []byte) error
+	finish(st Stats, sumB record.Sum) error
+}
+
+// Diff merges a and b, both in dump order, and writes their differences to w
+// in opt.Format. An item is the same on both sides when its canonical lines
+// are byte-identical, so differences in spelling never show.
+//
+// A side out of dump order, or naming one item twice, is an error (ErrOrder,
+// ErrDuplicate): the merge would otherwise report nonsense.
+func Diff(ctx context.Context, a, b Iterator, w io.Writer, opt Options) (Stats, error) {
+	var st Stats
+	out, err := newSink(w, opt)
+	if err != nil {
+		return st, err
+	}
+	if c, ok := out.(io.Closer); ok {
+		defer c.Close()
+	}
+	sa := side{it: a, name: "A"}
+	sb := side{it: b, name: "B", sum: opt.Format == Patch && opt.TargetSum == ""}
+	if err := sa.advance(); err != nil {
+		return st, err
+	}
+	if err := sb.advance(); err != nil {
+		return st, err
+	}
+	for n := 0; sa.cur != nil || sb.cur != nil; n++ {
+		if n&4095 == 0 {
+			if err := ctx.Err(); err != nil {
+				return st, fmt.Errorf("diff: %w", err)
+			}
+		}
+		c := 0
+		switch {
+		case sa.cur == nil:
+			c = 1
+		case sb.cur == nil:
+			c = -1
+		default:
+			c = record.Compare(sa.cur, sb.cur)
+		}
+		switch {
+		case c < 0:
+			st.OnlyA++
+			if err := out.onlyA(sa.cur, sa.line()); err != nil {
+				return st, err
+			}
+			err = sa.advance()
+		case c > 0:
+			st.OnlyB++
+			if err := out.onlyB(sb.cur, sb.line()); err != nil {
+				return st, err
+			}
+			err = sb.advance()
+		default:
+			la, lb := sa.line(), sb.line()
+			if bytes.Equal(la, lb) {
+				st.Same++
+			} else {
+				st.Changed++
+				if err := out.changed(sa.cur, sb.cur, la, lb); err != nil {
+					return st, err
+				}
+			}
+			if err = sa.advance(); err == nil {
+				err = sb.advance()
+			}
+		}
+		if err != nil {
+			return st, err
+		}
+	}
+	if err := out.finish(st, sb.total); err != nil {
+		return st, err
+	}
+	return st, nil
+}
+
+func newSink(w io.Writer, opt Options) (sink, error) {
+	switch opt.Format {
+	case Human:
+		return newHumanSink(w, opt), nil
+	case JSONL:
+		return newJSONLSink(w), nil
+	case Summary:
+		return &summarySink{w: w}, nil
+	case Patch:
+		dir := opt.TempDir
+		if dir == "" {
+			dir = os.TempDir()
+		}
+		return newPatchSink(w, opt.TargetSum, dir), nil
+	}
+	return nil, fmt.Errorf("%w: %v", ErrFormat, opt.Format)
+}
+
+// side is one input of the merge: its current item, that item's canonical
+// line (built on demand, once), and the order check.
+type side struct {
+	it    Iterator
+	name  string
+	cur   *record.Item
+	buf   []byte
+	built bool
+	order orderCheck
+	sum   bool // add every item's line to total (B's sum for a patch)
+	total record.Sum
+}
+
+func (s *side) advance() error {
+	it, err := s.it.Next()
+	if err == io.EOF {
+		s.cur = nil
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", s.name, err)
+	}
+	if err := s.order.check(it); err != nil {
+		return fmt.Errorf("%s: %w", s.name, err)
+	}
+	s.cur, s.built = it, false
+	if s.sum {
+		s.total.AddLine(s.line())
+	}
+	return nil
+}
+
+func (s *side) line() []byte {
+	if !s.built {
+		s.buf = record.AppendItem(s.buf[:0], s.cur)
+		s.built = true
+	}
+	return s.buf
+}

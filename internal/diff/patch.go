@@ -1,0 +1,91 @@
+package diff
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+
+	"github.com/cuitty/persist/internal/record"
+)
+
+// patchSink writes a patch stream that, loaded into B, makes it equal to A:
+// A's lines for items only in A or changed, remove lines for items only in
+// B. The header must carry B's sum, known only once the merge has seen all
+// of B (unless the caller knew it), and the counts of the body, so the body
+// is spooled and written after the header at the end.
+type patchSink struct {
+	w         io.Writer
+	targetSum string
+	body      spool
+	bw        *bufio.Writer
+	records   int64
+	events    int64
+	sum       record.Sum
+	line      []byte
+	rm        record.Item
+}
+
+func newPatchSink(w io.Writer, targetSum, dir string) *patchSink {
+	p := &patchSink{w: w, targetSum: targetSum}
+	p.body.dir = dir
+	p.bw = bufio.NewWriterSize(&p.body, 64<<10)
+	return p
+}
+
+func (p *patchSink) add(it *record.Item, line []byte) error {
+	// As record.Reader and record.Writer count them: remove lines are in
+	// the sum (so that losing one shows) but in neither count.
+	switch it.Kind {
+	case record.KindRecord:
+		p.records++
+	case record.KindEvent:
+		p.events++
+	}
+	p.sum.AddLine(line)
+	p.bw.Write(line)
+	if err := p.bw.WriteByte('\n'); err != nil {
+		return fmt.Errorf("write patch: %w", err)
+	}
+	return nil
+}
+
+func (p *patchSink) onlyA(a *record.Item, la []byte) error { return p.add(a, la) }
+
+func (p *patchSink) changed(a, _ *record.Item, la, _ []byte) error { return p.add(a, la) }
+
+func (p *patchSink) onlyB(b *record.Item, _ []byte) error {
+	p.rm = record.Item{Kind: record.KindRemove}
+	if b.IsRecord() {
+		p.rm.Collection, p.rm.Key = b.Collection, b.Key
+	} else {
+		p.rm.Stream, p.rm.Seq = b.Stream, b.Seq
+	}
+	p.line = record.AppendItem(p.line[:0], &p.rm)
+	return p.add(&p.rm, p.line)
+}
+
+func (p *patchSink) finish(_ Stats, sumB record.Sum) error {
+	if err := p.bw.Flush(); err != nil {
+		return fmt.Errorf("write patch: %w", err)
+	}
+	target := p.targetSum
+	if target == "" {
+		target = sumB.String()
+	}
+	h := record.Header{Format: record.Format, Patch: true, TargetSum: target, Records: p.records, Events: p.events}
+	p.line = append(record.AppendHeader(p.line[:0], &h), '\n')
+	if _, err := p.w.Write(p.line); err != nil {
+		return fmt.Errorf("write patch: %w", err)
+	}
+	if _, err := p.body.WriteTo(p.w); err != nil {
+		return fmt.Errorf("write patch: %w", err)
+	}
+	t := record.Trailer{Records: p.records, Events: p.events, Sum: p.sum.String()}
+	p.line = append(record.AppendTrailer(p.line[:0], &t), '\n')
+	if _, err := p.w.Write(p.line); err != nil {
+		return fmt.Errorf("write patch: %w", err)
+	}
+	return nil
+}
+
+func (p *patchSink) Close() error { return p.body.Close() }
