@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -57,7 +58,12 @@ func Diff(ctx context.Context, st Stdio, o DiffOptions) error {
 	sides := make([]*source.Source, 2)
 	iters := make([]diff.Iterator, 2)
 	for i, raw := range []string{o.A, o.B} {
-		src, err := source.Open(ctx, raw, source.Options{Store: o.Store, Filter: o.Filter(), IgnoreTrailer: o.IgnoreTrailer, Stdin: st.Stdin})
+		opts := source.Options{Store: o.Store, Filter: o.Filter(), IgnoreTrailer: o.IgnoreTrailer, Stdin: st.Stdin}
+		ordered, err := inDumpOrder(ctx, raw, opts)
+		if err != nil {
+			return err
+		}
+		src, err := source.Open(ctx, raw, opts)
 		if err != nil {
 			return err
 		}
@@ -65,16 +71,18 @@ func Diff(ctx context.Context, st Stdio, o DiffOptions) error {
 		sides[i] = src
 		it := src.Iterator(ctx)
 		defer it.Close()
-		if src.IsStore() {
+		if src.IsStore() || ordered {
 			iters[i] = it
 			continue
 		}
-		// A stream file may be in any order (shuffled, hand-made): sort it
-		// with bounded memory, spilling to temporary files.
+		// A stream in another order (shuffled, hand-made, or stdin, which
+		// cannot be read twice): sort it with bounded memory, spilling to
+		// temporary files.
 		sorted, err := diff.Sorted(it, "", o.SortMemory<<20)
 		if err != nil {
 			return fmt.Errorf("%s: %w", src.Loc, err)
 		}
+		defer sorted.Close()
 		iters[i] = sorted
 	}
 	color := o.Color == "always"
@@ -97,10 +105,43 @@ func Diff(ctx context.Context, st Stdio, o DiffOptions) error {
 		return err
 	}
 	d := time.Since(start)
+	if format == diff.Summary {
+		// The counts are already the output.
+		o.Quiet = true
+	}
 	summary(st, o.Common, name, fmt.Sprintf("only in A: %d, only in B: %d, changed: %d, same: %d", stats.OnlyA, stats.OnlyB, stats.Changed, stats.Same),
 		d.Round(time.Millisecond).String())
 	if stats.Differ() {
 		return cli.ErrDiffer
 	}
 	return nil
+}
+
+// inDumpOrder reports whether raw is a stream file already in dump order,
+// by one reading pass: merging it directly is cheaper than copying a large
+// dump through the sorter's temporary files. Stores and stdin report false.
+func inDumpOrder(ctx context.Context, raw string, opts source.Options) (bool, error) {
+	if raw == "-" {
+		return false, nil
+	}
+	src, err := source.Open(ctx, raw, opts)
+	if err != nil {
+		return false, err
+	}
+	defer src.Close()
+	if src.IsStore() {
+		return false, nil
+	}
+	it := diff.InOrder(src.Iterator(ctx))
+	for {
+		_, err := it.Next()
+		switch {
+		case errors.Is(err, io.EOF):
+			return true, nil
+		case errors.Is(err, diff.ErrOrder), errors.Is(err, diff.ErrDuplicate):
+			return false, nil
+		case err != nil:
+			return false, err
+		}
+	}
 }
