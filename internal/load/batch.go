@@ -1,0 +1,124 @@
+package load
+
+import (
+	"github.com/cuitty/persist/internal/record"
+)
+
+// outcome is what the loader decided for one line.
+type outcome uint8
+
+const (
+	outNone outcome = iota
+	outWritten
+	outUnchanged
+	outStale
+	outConflict
+	outEventWritten
+	outEventUnchanged
+	outRemoved
+)
+
+// entry is one accepted input line of a batch.
+type entry struct {
+	line   int64
+	raw    [2]int // span of the raw line in batch.raw, for the rejects
+	it     *record.Item
+	out    outcome
+	reason string // why a conflict is one
+	target key    // what the line decided about (an appended event's assigned seq)
+}
+
+// batch is a run of consecutive input lines written in one transaction.
+// Raw lines share one buffer so that a batch costs few allocations.
+type batch struct {
+	ents []*entry
+	bad  []badLine // lines set aside for the rejects
+	raw  []byte
+}
+
+// badLine is a line the target cannot take.
+type badLine struct {
+	line  int64
+	raw   [2]int
+	cause error
+}
+
+func (b *batch) reset() {
+	b.ents, b.bad, b.raw = b.ents[:0], b.bad[:0], b.raw[:0]
+}
+
+func (b *batch) add(line int64, raw []byte, it *record.Item) {
+	start := len(b.raw)
+	b.raw = append(b.raw, raw...)
+	b.ents = append(b.ents, &entry{line: line, raw: [2]int{start, len(b.raw)}, it: it})
+}
+
+func (b *batch) rawOf(e *entry) []byte { return b.raw[e.raw[0]:e.raw[1]] }
+
+// first and last are the line numbers a batch spans, for messages.
+func (b *batch) first() int64 {
+	if len(b.bad) > 0 && (len(b.ents) == 0 || b.bad[0].line < b.ents[0].line) {
+		return b.bad[0].line
+	}
+	return b.ents[0].line
+}
+
+func (b *batch) last() int64 {
+	if len(b.bad) > 0 && (len(b.ents) == 0 || b.bad[len(b.bad)-1].line > b.ents[len(b.ents)-1].line) {
+		return b.bad[len(b.bad)-1].line
+	}
+	return b.ents[len(b.ents)-1].line
+}
+
+// prefix is the batch's first n entries (sharing the raw buffer).
+func (b *batch) prefix(n int) *batch {
+	p := &batch{ents: b.ents[:n], raw: b.raw}
+	for _, r := range b.bad {
+		if r.line < b.ents[n].line {
+			p.bad = append(p.bad, r)
+		}
+	}
+	return p
+}
+
+// key names a record or an event, as a map key.
+type key struct {
+	event bool
+	a, b  string // collection and key, or stream
+	seq   int64
+}
+
+func keyOf(it *record.Item) key {
+	if it.IsRecord() {
+		return key{a: it.Collection, b: it.Key}
+	}
+	return key{event: true, a: it.Stream, seq: it.Seq}
+}
+
+// lookupKey is the item Tx.Lookup and Tx.Remove take for k.
+func (k key) item() *record.Item {
+	if k.event {
+		return &record.Item{Kind: record.KindEvent, Stream: k.a, Seq: k.seq}
+	}
+	return &record.Item{Kind: record.KindRecord, Collection: k.a, Key: k.b}
+}
+
+var jsonNull = []byte("null")
+
+// normalize gives absent values their meaning, so that an item read from a
+// stream and the same item read back from a store compare equal whichever
+// way the adapter hands back a JSON null.
+func normalize(it *record.Item) {
+	switch it.Kind {
+	case record.KindRecord:
+		if it.Deleted {
+			it.Value = nil
+		} else if it.Value == nil {
+			it.Value = jsonNull
+		}
+	case record.KindEvent:
+		if it.Data == nil {
+			it.Data = jsonNull
+		}
+	}
+}

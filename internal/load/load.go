@@ -1,0 +1,169 @@
+// Package load writes a persist.v1 stream into a store (SPEC §7): records
+// merge by version, events by (stream, seq), in batches that are each one
+// transaction, read back and compared before they commit, retried on
+// transient failures; lines the target cannot take go to a rejects file.
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/record"
+)
+
+// Sentinels a caller can tell apart with errors.Is.
+var (
+	// ErrRejected: at least one line went to the rejects (or, without a
+	// rejects writer, the load stopped at one).
+	ErrRejected = errors.New("lines rejected")
+	// ErrConflict: a record with the target's version but other content, or
+	// an event with the target's (stream, seq) but other content.
+	ErrConflict = errors.New("conflict")
+	// ErrPatchTarget: a patch stream made for another state of the store.
+	ErrPatchTarget = errors.New("patch target mismatch")
+	// ErrEmptyInput: replace mode refuses an input without a single line.
+	ErrEmptyInput = errors.New("empty input")
+	// ErrVerify: what a batch wrote kept differing from what it meant to write.
+	ErrVerify = errors.New("verification failed")
+)
+
+// Input yields stream items in order; *record.Reader implements it. Next
+// returns io.EOF at the end and *record.LineError for a bad line (after which
+// Next may be called again).
+type Input interface {
+	Next() (*record.Item, error)
+	Line() int64 // line number of the last item or error
+	Raw() []byte // raw bytes of that line
+}
+
+// headerInput is an Input that knows its stream header (*record.Reader does):
+// it says whether the stream is a patch and whether it had any line at all.
+type headerInput interface {
+	Header() *record.Header
+}
+
+// Mode says what a load does with what the store already holds.
+type Mode int
+
+const (
+	// Merge merges by version (SPEC §7); the default.
+	Merge Mode = iota
+	// Replace makes the store's content exactly the stream's, atomically.
+	Replace
+)
+
+func (m Mode) String() string {
+	switch m {
+	case Merge:
+		return "merge"
+	case Replace:
+		return "replace"
+	}
+	return fmt.Sprintf("mode(%d)", int(m))
+}
+
+// DefaultBatchSize is the batch size when Options.BatchSize is 0: measured
+// with 100k records on SQLite and PostgreSQL, throughput stops improving
+// around it while a batch's memory and a retry's cost keep growing.
+const DefaultBatchSize = 5000
+
+// DefaultRetries is how often a batch is retried after a transient failure
+// when Options.Retries is 0.
+const DefaultRetries = 8
+
+// Options tune Load and Apply.
+type Options struct {
+	BatchSize int  // items per transaction; 0 = DefaultBatchSize
+	Mode      Mode // Merge (default) or Replace
+	Atomic    bool // the whole load is one transaction
+	// Retries bounds the retries of one batch after transient failures (and
+	// the redos after a failed verification): 0 = DefaultRetries, < 0 = none.
+	Retries int
+	// Rejects receives one JSON object per rejected line and the load goes
+	// on; nil: the load stops at the first line the target cannot take.
+	Rejects io.Writer
+	// Now gives the time for hand-made lines without one (default time.Now).
+	Now func() time.Time
+	// NoVerify skips reading back each batch before it commits.
+	NoVerify bool
+	// OnProgress is called after each committed batch (in a single-transaction
+	// load, after each batch written into the open transaction).
+	OnProgress func(Stats)
+	// Patch marks a patch stream; a *record.Reader input whose header says
+	// patch:true is detected without it.
+	Patch bool
+}
+
+// Stats say what a load did. Records and events are counted apart; Conflicts
+// are also counted in Rejects (a conflict is a rejected line).
+type Stats struct {
+	Lines     int64 // item lines read, rejected ones included
+	Written   int64 // records written
+	Unchanged int64 // records already identical in the store
+	Stale     int64 // records older than the store's
+	Conflicts int64 // records and events: same version/seq, other content
+	Rejects   int64 // lines sent to the rejects (or the one the load stopped at)
+
+	Events          int64 // events written
+	EventsUnchanged int64 // events already identical in the store
+
+	Removed int64 // items removed by a patch
+	Retries int64 // batch attempts repeated after a transient failure
+	Redos   int64 // batch attempts repeated after a failed verification
+	Batches int64 // batches written
+
+	Elapsed time.Duration
+}
+
+// Load reads in and writes it into store (created when missing).
+//
+// A merge load commits batch by batch: when it stops on an error, the batches
+// committed before stay, and rerunning the same stream finishes the job. An
+// atomic, replace or patch load is one transaction: nothing is committed
+// unless all of it is.
+func Load(ctx context.Context, a adapters.Adapter, store string, in Input, opt Options) (Stats, error) {
+	l := newLoader(a, store, opt)
+	err := l.load(ctx, in)
+	l.stats.Elapsed = time.Since(l.start)
+	if err == nil && l.stats.Rejects > 0 {
+		err = fmt.Errorf("%w: %d of %d lines", ErrRejected, l.stats.Rejects, l.stats.Lines)
+	}
+	return l.stats, err
+}
+
+// Apply merges items into store in one transaction with Load's semantics
+// (used by dual-write to apply one write, and by backfill). Items are
+// complete or hand-made as in a stream; they are numbered from 1 in rejects
+// and errors. Without opt.Rejects, a line the store cannot take fails the
+// whole call and nothing is written. Mode, Atomic, Patch and BatchSize are
+// ignored: Apply always merges, in one transaction.
+func Apply(ctx context.Context, a adapters.Adapter, store string, items []*record.Item, opt Options) (Stats, error) {
+	l := newLoader(a, store, opt)
+	l.allOrNothing = true
+	err := l.applyItems(ctx, items)
+	l.stats.Elapsed = time.Since(l.start)
+	if err == nil && l.stats.Rejects > 0 {
+		err = fmt.Errorf("%w: %d of %d items", ErrRejected, l.stats.Rejects, l.stats.Lines)
+	}
+	return l.stats, err
+}
+
+func (l *loader) applyItems(ctx context.Context, items []*record.Item) error {
+	b := &batch{}
+	var line []byte
+	for i, it := range items {
+		l.stats.Lines++
+		line = record.AppendItem(line[:0], it)
+		if err := l.admit(b, int64(i+1), line, it.Clone()); err != nil {
+			return err
+		}
+	}
+	if len(b.ents) == 0 {
+		return nil
+	}
+	return l.commitBatch(ctx, b)
+}

@@ -1,0 +1,251 @@
+package load
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/record"
+)
+
+// loader is one load in progress.
+type loader struct {
+	a       adapters.Adapter
+	store   string
+	opt     Options
+	size    int // batch size
+	retries int
+	start   time.Time
+	stats   Stats
+
+	rejects      io.Writer // nil: stop at the first rejected line
+	rejEnc       *json.Encoder
+	patch        bool
+	header       *record.Header
+	allOrNothing bool // Apply: a stop leaves nothing written
+}
+
+func newLoader(a adapters.Adapter, store string, opt Options) *loader {
+	l := &loader{a: a, store: store, opt: opt, size: opt.BatchSize, retries: opt.Retries, start: time.Now(), rejects: opt.Rejects}
+	if l.size <= 0 {
+		l.size = DefaultBatchSize
+	}
+	switch {
+	case l.retries == 0:
+		l.retries = DefaultRetries
+	case l.retries < 0:
+		l.retries = 0
+	}
+	if l.opt.Now == nil {
+		l.opt.Now = time.Now
+	}
+	return l
+}
+
+// nowString is the time given to hand-made lines without one.
+func (l *loader) nowString() string {
+	return record.FormatTime(l.opt.Now().UTC().Truncate(time.Microsecond))
+}
+
+// replay hands back an item already read before the rest of the input.
+type replay struct {
+	Input
+	it   *record.Item
+	err  error
+	done bool
+}
+
+func (r *replay) Next() (*record.Item, error) {
+	if !r.done {
+		r.done = true
+		return r.it, r.err
+	}
+	return r.Input.Next()
+}
+
+func (l *loader) load(ctx context.Context, in Input) error {
+	// The stream's header comes with its first line: read that first, to
+	// know whether this is a patch before anything is rejected or written.
+	it, err := in.Next()
+	if hi, ok := in.(headerInput); ok {
+		l.header = hi.Header()
+	}
+	in = &replay{Input: in, it: it, err: err}
+	l.patch = l.opt.Patch || (l.header != nil && l.header.Patch)
+	if l.patch {
+		if l.opt.Mode == Replace {
+			return errors.New("a patch stream cannot be loaded in replace mode")
+		}
+		// A patch must make the store equal to its source exactly: one
+		// line left out would leave it neither the old state nor the new.
+		l.rejects = nil
+	}
+
+	b := &batch{}
+	eof, stop, inErr := l.readBatch(in, b)
+	if l.patch || l.opt.Mode == Replace || l.opt.Atomic {
+		return l.loadSingle(ctx, in, b, eof, stop, inErr)
+	}
+	for {
+		if inErr != nil {
+			// The lines of this batch were read but the stream is not what
+			// it claims: keep only what was committed before.
+			return inErr
+		}
+		if err := l.commitBatch(ctx, b); err != nil {
+			return err
+		}
+		if stop != nil || eof {
+			return stop
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		b.reset()
+		eof, stop, inErr = l.readBatch(in, b)
+	}
+}
+
+// readBatch reads up to a batch of lines into b. Bad lines go to the
+// rejects; without a rejects writer, stop says why the load stops there (the
+// lines before it in b are good). inErr is a failure of the input itself.
+func (l *loader) readBatch(in Input, b *batch) (eof bool, stop, inErr error) {
+	for len(b.ents) < l.size {
+		it, err := in.Next()
+		if err == io.EOF {
+			return true, nil, nil
+		}
+		var le *record.LineError
+		if errors.As(err, &le) {
+			l.stats.Lines++
+			if err := l.reject(b, le.Line, in.Raw(), le.Err); err != nil {
+				return false, err, nil
+			}
+			continue
+		}
+		if err != nil {
+			return false, nil, fmt.Errorf("reading the input after line %d: %w", in.Line(), err)
+		}
+		l.stats.Lines++
+		if err := l.admit(b, in.Line(), in.Raw(), it.Clone()); err != nil {
+			return false, err, nil
+		}
+	}
+	return false, nil, nil
+}
+
+// admit adds a parsed line to b unless the target cannot take it.
+func (l *loader) admit(b *batch, line int64, raw []byte, it *record.Item) error {
+	switch it.Kind {
+	case record.KindRecord, record.KindEvent:
+		if err := l.a.Check(it); err != nil {
+			return l.reject(b, line, raw, err)
+		}
+	case record.KindRemove:
+		if !l.patch {
+			return l.reject(b, line, raw, fmt.Errorf("%w: a remove line outside a patch stream", record.ErrPlacement))
+		}
+	default:
+		return l.reject(b, line, raw, fmt.Errorf("%w: a %s line among the items", record.ErrPlacement, it.Kind))
+	}
+	b.add(line, raw, it)
+	return nil
+}
+
+// commitBatch writes b in a transaction of its own: retried on transient
+// failures, redone when verification finds a concurrent newer write.
+func (l *loader) commitBatch(ctx context.Context, b *batch) error {
+	if len(b.ents) == 0 {
+		return l.writeRejects(b)
+	}
+	retries, redos := 0, 0
+	for {
+		err := l.tryBatch(ctx, b.ents)
+		if err == nil {
+			break
+		}
+		var st *stopError
+		if errors.As(err, &st) {
+			l.stats.Conflicts++
+			l.stats.Rejects++
+			if !l.allOrNothing && st.idx > 0 {
+				// Stop at the conflict, as for any other rejected line:
+				// what comes before it is written.
+				if err := l.commitBatch(ctx, b.prefix(st.idx)); err != nil {
+					return err
+				}
+			}
+			return st.err
+		}
+		var mm *mismatchError
+		if errors.As(err, &mm) && redos < l.retries {
+			redos++
+			l.stats.Redos++
+			continue
+		}
+		if l.a.Retryable(err) && retries < l.retries {
+			retries++
+			l.stats.Retries++
+			if err := backoff(ctx, retries-1); err != nil {
+				return err
+			}
+			continue
+		}
+		return fmt.Errorf("batch of lines %d-%d: %w", b.first(), b.last(), err)
+	}
+	l.stats.Batches++
+	account(&l.stats, b)
+	if err := l.writeRejects(b); err != nil {
+		return err
+	}
+	l.progress(l.stats)
+	return nil
+}
+
+func (l *loader) tryBatch(ctx context.Context, ents []*entry) error {
+	tx, err := l.a.Begin(ctx, l.store)
+	if err != nil {
+		return fmt.Errorf("beginning a transaction: %w", err)
+	}
+	defer tx.Rollback()
+	if err := l.merge(ctx, tx, ents, true); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("committing: %w", err)
+	}
+	return nil
+}
+
+// account adds the outcomes of b's lines to s.
+func account(s *Stats, b *batch) {
+	for _, e := range b.ents {
+		switch e.out {
+		case outWritten:
+			s.Written++
+		case outUnchanged:
+			s.Unchanged++
+		case outStale:
+			s.Stale++
+		case outConflict:
+			s.Conflicts++
+		case outEventWritten:
+			s.Events++
+		case outEventUnchanged:
+			s.EventsUnchanged++
+		case outRemoved:
+			s.Removed++
+		}
+	}
+}
+
+func (l *loader) progress(s Stats) {
+	if l.opt.OnProgress != nil {
+		s.Elapsed = time.Since(l.start)
+		l.opt.OnProgress(s)
+	}
+}

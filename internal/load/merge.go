@@ -1,0 +1,219 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/record"
+)
+
+// stopError: a conflict at ents[idx] and no rejects writer; nothing of the
+// attempt was written.
+type stopError struct {
+	idx int
+	err error
+}
+
+func (e *stopError) Error() string { return e.err.Error() }
+func (e *stopError) Unwrap() error { return e.err }
+
+// mismatchError: what the store holds after the writes differs from what
+// they meant to write for these keys (a concurrent newer write won).
+type mismatchError struct {
+	keys map[key]bool
+	line int64 // the first line concerned, for the message
+}
+
+func (e *mismatchError) Error() string {
+	return fmt.Sprintf("%d items did not read back as written (first at line %d): %v", len(e.keys), e.line, ErrVerify)
+}
+func (e *mismatchError) Unwrap() error { return ErrVerify }
+
+// beforePut, when set (by tests only), runs between the decisions and the
+// writes of a merge: the window in which a concurrent write can win.
+var beforePut func(puts []*record.Item)
+
+// merge decides each of ents against what tx holds, writes what is to be
+// written and verifies it. Entries are decided in order, each against the
+// result of the earlier ones, so a key twice in a batch merges as in the
+// stream. Outcomes land in the entries; nothing else changes, so a failed
+// attempt can simply be run again.
+func (l *loader) merge(ctx context.Context, tx adapters.Tx, ents []*entry, guarded bool) error {
+	now := l.nowString()
+
+	// What the store holds for the batch's keys, and where appended events go.
+	var keys []*record.Item
+	seen := make(map[key]bool, len(ents))
+	var streams []string
+	appendTo := map[string]bool{}
+	for _, e := range ents {
+		if e.it.Kind == record.KindEvent && e.it.Seq == 0 {
+			if !appendTo[e.it.Stream] {
+				appendTo[e.it.Stream] = true
+				streams = append(streams, e.it.Stream)
+			}
+			continue
+		}
+		k := keyOf(e.it)
+		if !seen[k] {
+			seen[k] = true
+			keys = append(keys, k.item())
+		}
+	}
+	state := make(map[key]*record.Item, len(keys))
+	if len(keys) > 0 {
+		err := tx.Lookup(ctx, keys, func(it *record.Item) error {
+			c := it.Clone()
+			normalize(c)
+			state[keyOf(c)] = c
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("looking up: %w", err)
+		}
+	}
+	var next map[string]int64 // highest seq so far, per stream appended to
+	if len(streams) > 0 {
+		m, err := tx.MaxSeq(ctx, streams)
+		if err != nil {
+			return fmt.Errorf("reading last seqs: %w", err)
+		}
+		next = make(map[string]int64, len(streams))
+		for _, s := range streams {
+			next[s] = m[s]
+		}
+	}
+
+	// Decide, in stream order.
+	slot := make(map[key]int, len(ents))
+	var puts []*record.Item
+	for i, e := range ents {
+		var c *record.Item
+		var k key
+		switch e.it.Kind {
+		case record.KindRecord:
+			k = keyOf(e.it)
+			e.out, c, e.reason = l.decideRecord(e.it, state[k], now)
+		case record.KindEvent:
+			e.out, c, e.reason = l.decideEvent(e.it, state, next, now)
+			k = keyOf(e.it)
+			if c != nil {
+				k = keyOf(c)
+			}
+		default:
+			return fmt.Errorf("line %d: a %s line outside a patch stream", e.line, e.it.Kind)
+		}
+		e.target = k
+		if e.out == outConflict && l.opt.Rejects == nil {
+			return &stopError{idx: i, err: fmt.Errorf("%w: line %d: %w: %s", ErrRejected, e.line, ErrConflict, e.reason)}
+		}
+		if c == nil {
+			continue
+		}
+		state[k] = c
+		if j, ok := slot[k]; ok {
+			puts[j] = c
+		} else {
+			slot[k] = len(puts)
+			puts = append(puts, c)
+		}
+	}
+	if len(puts) == 0 {
+		return nil
+	}
+	if beforePut != nil {
+		beforePut(puts)
+	}
+	if err := tx.Put(ctx, puts, guarded); err != nil {
+		return fmt.Errorf("writing: %w", err)
+	}
+	if l.opt.NoVerify {
+		return nil
+	}
+	return l.verify(ctx, tx, ents, puts, nil)
+}
+
+// decideRecord merges one record line with what the store (or an earlier
+// line of the batch) holds. It returns the complete item to write, if any.
+func (l *loader) decideRecord(in, cur *record.Item, now string) (outcome, *record.Item, string) {
+	c := *in
+	normalize(&c)
+	if c.UpdatedAt == "" {
+		c.UpdatedAt = now
+	}
+	if in.Version == 0 {
+		// A hand-made write: a new version unless it changes nothing, so
+		// that loading the same hand-made file twice is a no-op.
+		if cur != nil && sameRecordContent(cur, &c) {
+			return outUnchanged, nil, ""
+		}
+		c.Version = 1
+		if cur != nil {
+			c.Version = cur.Version + 1
+		}
+		return outWritten, &c, ""
+	}
+	switch {
+	case cur == nil || cur.Version < c.Version:
+		return outWritten, &c, ""
+	case cur.Version > c.Version:
+		return outStale, nil, ""
+	}
+	// Equal versions. A line without updated_at cannot disagree on it.
+	same := sameRecordContent(cur, &c)
+	if same && in.UpdatedAt != "" {
+		same = cur.UpdatedAt == c.UpdatedAt
+	}
+	if same {
+		return outUnchanged, nil, ""
+	}
+	return outConflict, nil, fmt.Sprintf("the store holds version %d of %s/%s with other content", cur.Version, quote(cur.Collection), quote(cur.Key))
+}
+
+// decideEvent merges one event line. next tracks, per stream appended to,
+// the highest seq so far, so hand-made events append after the store's last
+// event and after the batch's earlier ones.
+func (l *loader) decideEvent(in *record.Item, state map[key]*record.Item, next map[string]int64, now string) (outcome, *record.Item, string) {
+	c := *in
+	normalize(&c)
+	if c.At == "" {
+		c.At = now
+	}
+	if in.Seq == 0 {
+		c.Seq = next[c.Stream] + 1
+		next[c.Stream] = c.Seq
+		return outEventWritten, &c, ""
+	}
+	if n, ok := next[c.Stream]; ok && c.Seq > n {
+		next[c.Stream] = c.Seq
+	}
+	cur := state[keyOf(&c)]
+	if cur == nil {
+		return outEventWritten, &c, ""
+	}
+	same := cur.Type == c.Type && bytes.Equal(cur.Data, c.Data)
+	if same && in.At != "" {
+		same = cur.At == c.At
+	}
+	if same {
+		return outEventUnchanged, nil, ""
+	}
+	return outConflict, nil, fmt.Sprintf("the store holds event %s/%d with other content", quote(cur.Stream), cur.Seq)
+}
+
+func sameRecordContent(a, b *record.Item) bool {
+	return a.Deleted == b.Deleted && bytes.Equal(a.Value, b.Value)
+}
+
+// quote shows a name in a message unambiguously but without the escaping
+// clutter of %q for ordinary names.
+func quote(s string) string {
+	for _, r := range s {
+		if r < 0x20 || r == '/' || r == '"' || r == 0x7f {
+			return fmt.Sprintf("%q", s)
+		}
+	}
+	return s
+}

@@ -1,0 +1,101 @@
+package load
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/record"
+)
+
+// checkTarget refuses a patch made for another state of the store. It runs
+// inside the write transaction, so the state checked is the state patched.
+func (l *loader) checkTarget(ctx context.Context, tx adapters.Tx) error {
+	if l.header == nil || l.header.TargetSum == "" {
+		return fmt.Errorf("%w: the patch stream's header carries no target_sum", ErrPatchTarget)
+	}
+	want, err := record.ParseSum(l.header.TargetSum)
+	if err != nil {
+		return fmt.Errorf("%w: the patch header's target_sum: %w", ErrPatchTarget, err)
+	}
+	var got record.Sum
+	var line []byte
+	err = tx.Scan(ctx, adapters.Filter{}, func(it *record.Item) error {
+		line = record.AppendItem(line[:0], it)
+		got.AddLine(line)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("summing the store before the patch: %w", err)
+	}
+	if got != want {
+		return fmt.Errorf("%w: the patch was made for another state of the store: target sum is %s, patch expects %s; re-run persist-diff --patch",
+			ErrPatchTarget, got, want)
+	}
+	return nil
+}
+
+// applyPatch writes a patch batch as it is: records and events replace what
+// is there whatever its version, remove lines delete outright. A key named
+// twice takes its last line.
+func (l *loader) applyPatch(ctx context.Context, tx adapters.Tx, ents []*entry) error {
+	type op struct {
+		put *record.Item // nil: remove
+	}
+	ops := make(map[key]op, len(ents))
+	order := make([]key, 0, len(ents))
+	for _, e := range ents {
+		it := e.it
+		switch it.Kind {
+		case record.KindRecord:
+			if it.Version == 0 || it.UpdatedAt == "" {
+				return fmt.Errorf("line %d: a patch record must carry version and updated_at", e.line)
+			}
+			e.out = outWritten
+		case record.KindEvent:
+			if it.Seq == 0 || it.At == "" {
+				return fmt.Errorf("line %d: a patch event must carry seq and at", e.line)
+			}
+			e.out = outEventWritten
+		case record.KindRemove:
+			e.out = outRemoved
+		}
+		k := keyOf(it)
+		e.target = k
+		if _, ok := ops[k]; !ok {
+			order = append(order, k)
+		}
+		if it.Kind == record.KindRemove {
+			ops[k] = op{}
+			continue
+		}
+		c := *it
+		normalize(&c)
+		ops[k] = op{put: &c}
+	}
+	var puts []*record.Item
+	var removes []key
+	var rmItems []*record.Item
+	for _, k := range order {
+		if p := ops[k].put; p != nil {
+			puts = append(puts, p)
+		} else {
+			removes = append(removes, k)
+			rmItems = append(rmItems, k.item())
+		}
+	}
+	if len(rmItems) > 0 {
+		if err := tx.Remove(ctx, rmItems); err != nil {
+			return fmt.Errorf("removing: %w", err)
+		}
+	}
+	if len(puts) > 0 {
+		if err := tx.Put(ctx, puts, false); err != nil {
+			return fmt.Errorf("writing: %w", err)
+		}
+	}
+	if l.opt.NoVerify {
+		return nil
+	}
+	return l.verify(ctx, tx, ents, puts, removes)
+}

@@ -1,0 +1,77 @@
+package load
+
+import (
+	"encoding/json"
+	"fmt"
+	"unicode/utf8"
+)
+
+// rejectLine is one line of a rejects file. The raw line goes in "raw" when
+// it is valid UTF-8 and in "raw_base64" otherwise, so that nothing is lost
+// (encoding/json would replace invalid bytes with U+FFFD).
+type rejectLine struct {
+	Line      int64   `json:"line"`
+	Reason    string  `json:"reason"`
+	Raw       *string `json:"raw,omitempty"`
+	RawBase64 []byte  `json:"raw_base64,omitempty"`
+}
+
+// reject sets a line the target cannot take aside in b, to go to the
+// rejects with the batch's conflicts, in line order, once the batch is
+// written. Without a rejects writer the load stops: the returned error names
+// the line and the reason.
+func (l *loader) reject(b *batch, line int64, raw []byte, cause error) error {
+	if l.rejects == nil {
+		l.stats.Rejects++
+		return fmt.Errorf("%w: line %d: %w", ErrRejected, line, cause)
+	}
+	start := len(b.raw)
+	b.raw = append(b.raw, raw...)
+	b.bad = append(b.bad, badLine{line: line, raw: [2]int{start, len(b.raw)}, cause: cause})
+	return nil
+}
+
+// writeRejects sends b's rejected lines and conflicts to the rejects, in
+// line order.
+func (l *loader) writeRejects(b *batch) error {
+	bad := b.bad
+	for _, e := range b.ents {
+		if e.out != outConflict {
+			continue
+		}
+		for len(bad) > 0 && bad[0].line < e.line {
+			if err := l.writeReject(bad[0].line, b.raw[bad[0].raw[0]:bad[0].raw[1]], bad[0].cause); err != nil {
+				return err
+			}
+			bad = bad[1:]
+		}
+		if err := l.writeReject(e.line, b.rawOf(e), fmt.Errorf("%w: %s", ErrConflict, e.reason)); err != nil {
+			return err
+		}
+	}
+	for _, r := range bad {
+		if err := l.writeReject(r.line, b.raw[r.raw[0]:r.raw[1]], r.cause); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *loader) writeReject(line int64, raw []byte, cause error) error {
+	l.stats.Rejects++
+	r := rejectLine{Line: line, Reason: cause.Error()}
+	if utf8.Valid(raw) {
+		s := string(raw)
+		r.Raw = &s
+	} else {
+		r.RawBase64 = raw
+	}
+	if l.rejEnc == nil {
+		l.rejEnc = json.NewEncoder(l.rejects)
+		l.rejEnc.SetEscapeHTML(false)
+	}
+	if err := l.rejEnc.Encode(&r); err != nil {
+		return fmt.Errorf("writing rejects: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,163 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cuitty/persist/internal/adapters"
+)
+
+// loadSingle runs an atomic, replace or patch load: one transaction for the
+// whole stream. A stream cannot be read twice, so a transient failure is
+// retried only while the first batch (still in memory) is all that was read;
+// later, the load fails with nothing committed and can simply be rerun.
+func (l *loader) loadSingle(ctx context.Context, in Input, first *batch, eof bool, stop, inErr error) error {
+	if inErr != nil {
+		return inErr
+	}
+	if stop != nil {
+		return stop
+	}
+	if l.opt.Mode == Replace && !l.patch && eof && len(first.ents) == 0 && l.header == nil {
+		return fmt.Errorf("%w: refusing to replace store %s with a stream without a single line or header "+
+			"(a failed upstream must not empty a store; a stream with just a header empties it on purpose)", ErrEmptyInput, l.store)
+	}
+	for attempt := 0; ; attempt++ {
+		consumed, err := l.single(ctx, in, first, eof)
+		if err == nil {
+			return nil
+		}
+		if consumed || attempt >= l.retries || !l.a.Retryable(err) {
+			if consumed && l.a.Retryable(err) {
+				return fmt.Errorf("%w (a single-transaction load cannot reread its input: nothing was committed, run it again)", err)
+			}
+			return err
+		}
+		l.stats.Retries++
+		if err := backoff(ctx, attempt); err != nil {
+			return err
+		}
+	}
+}
+
+// single is one attempt at a single-transaction load. consumed reports
+// whether input past the first batch was read (no retry possible then).
+// Counts of what was written join l.stats only once committed.
+func (l *loader) single(ctx context.Context, in Input, first *batch, eof bool) (consumed bool, err error) {
+	tx, err := l.a.Begin(ctx, l.store)
+	if err != nil {
+		return false, fmt.Errorf("beginning a transaction: %w", err)
+	}
+	defer tx.Rollback()
+	switch {
+	case l.patch:
+		if err := l.checkTarget(ctx, tx); err != nil {
+			return false, err
+		}
+	case l.opt.Mode == Replace:
+		if err := tx.Clear(ctx); err != nil {
+			return false, fmt.Errorf("clearing the store: %w", err)
+		}
+	}
+	var pending Stats
+	b := first
+	var next *batch
+	for {
+		if len(b.ents) > 0 {
+			if err := l.applyInTx(ctx, tx, b, &pending); err != nil {
+				return consumed, fmt.Errorf("batch of lines %d-%d: %w", b.first(), b.last(), err)
+			}
+			pending.Batches++
+			account(&pending, b)
+		}
+		// The first batch's rejects wait until it can no longer be retried,
+		// so that a retry does not report its conflicts twice.
+		if b != first {
+			if err := l.writeRejects(b); err != nil {
+				return consumed, err
+			}
+		}
+		l.progress(sumStats(l.stats, pending))
+		if eof {
+			break
+		}
+		if !consumed {
+			consumed = true
+			if err := l.writeRejects(first); err != nil {
+				return consumed, err
+			}
+			next = &batch{}
+		}
+		if err := ctx.Err(); err != nil {
+			return consumed, err
+		}
+		b = next
+		b.reset()
+		var stop, inErr error
+		eof, stop, inErr = l.readBatch(in, b)
+		if inErr != nil {
+			return consumed, inErr
+		}
+		if stop != nil {
+			return consumed, stop
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return consumed, fmt.Errorf("committing: %w", err)
+	}
+	if !consumed {
+		if err := l.writeRejects(first); err != nil {
+			return consumed, err
+		}
+	}
+	l.stats = sumStats(l.stats, pending)
+	return consumed, nil
+}
+
+// applyInTx writes one batch into the open transaction. A failed
+// verification cannot roll back just this batch, so the lines of the keys
+// that did not land as meant are decided again against what the store now
+// holds.
+func (l *loader) applyInTx(ctx context.Context, tx adapters.Tx, b *batch, pending *Stats) error {
+	if l.patch {
+		return l.applyPatch(ctx, tx, b.ents)
+	}
+	ents := b.ents
+	for redo := 0; ; redo++ {
+		err := l.merge(ctx, tx, ents, l.opt.Mode != Replace)
+		var mm *mismatchError
+		if !errors.As(err, &mm) {
+			var st *stopError
+			if errors.As(err, &st) {
+				l.stats.Conflicts++
+				l.stats.Rejects++
+			}
+			return err
+		}
+		if redo >= l.retries {
+			return err
+		}
+		pending.Redos++
+		var again []*entry
+		for _, e := range ents {
+			if mm.keys[e.target] {
+				again = append(again, e)
+			}
+		}
+		ents = again
+	}
+}
+
+func sumStats(a, b Stats) Stats {
+	a.Written += b.Written
+	a.Unchanged += b.Unchanged
+	a.Stale += b.Stale
+	a.Conflicts += b.Conflicts
+	a.Events += b.Events
+	a.EventsUnchanged += b.EventsUnchanged
+	a.Removed += b.Removed
+	a.Redos += b.Redos
+	a.Batches += b.Batches
+	return a
+}

@@ -1,0 +1,69 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/record"
+)
+
+// verify reads back the keys just written (puts) and removed (removes) and
+// compares canonical lines: a put must be there exactly as meant, a removed
+// item must be gone. ents only serve to name a line in the error.
+func (l *loader) verify(ctx context.Context, tx adapters.Tx, ents []*entry, puts []*record.Item, removes []key) error {
+	want := make(map[key]*record.Item, len(puts)+len(removes))
+	keys := make([]*record.Item, 0, len(puts)+len(removes))
+	for _, p := range puts {
+		k := keyOf(p)
+		want[k] = p
+		keys = append(keys, k.item())
+	}
+	for _, k := range removes {
+		want[k] = nil
+		keys = append(keys, k.item())
+	}
+	bad := map[key]bool{}
+	found := make(map[key]bool, len(puts))
+	var got, exp []byte
+	err := tx.Lookup(ctx, keys, func(it *record.Item) error {
+		k := keyOf(it)
+		w, ok := want[k]
+		if !ok {
+			return nil
+		}
+		found[k] = true
+		if w == nil {
+			bad[k] = true
+			return nil
+		}
+		c := *it
+		normalize(&c)
+		got = record.AppendItem(got[:0], &c)
+		exp = record.AppendItem(exp[:0], w)
+		if !bytes.Equal(got, exp) {
+			bad[k] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("reading back: %w", err)
+	}
+	for k, w := range want {
+		if w != nil && !found[k] {
+			bad[k] = true
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	e := &mismatchError{keys: bad}
+	for _, en := range ents {
+		if bad[en.target] {
+			e.line = en.line
+			break
+		}
+	}
+	return e
+}
