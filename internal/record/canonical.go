@@ -1,6 +1,7 @@
 package record
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"sync"
@@ -382,6 +383,17 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
+// plain8 reports whether all eight bytes of x are plain, testing them at
+// once: long strings are most of what a stream holds.
+func plain8(x uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	ctl := (x - 0x20*lo) &^ x // high bit set where a byte < 0x20 (or ≥ 0x80)
+	q, b := x^'"'*lo, x^'\\'*lo
+	quote := (q - lo) &^ q  // high bit set where a byte is '"'
+	bslash := (b - lo) &^ b // or a backslash
+	return (ctl|quote|bslash|x)&hi == 0
+}
+
 const hexDigits = "0123456789abcdef"
 
 // appendEscaped appends the canonical escape of byte c if it needs one.
@@ -438,6 +450,9 @@ func (p *parser) str(quoted bool) error {
 	src := p.src
 	for {
 		start := p.pos
+		for p.pos+8 <= len(src) && plain8(binary.LittleEndian.Uint64(src[p.pos:])) {
+			p.pos += 8
+		}
 		for p.pos < len(src) && plain[src[p.pos]] {
 			p.pos++
 		}

@@ -154,3 +154,23 @@ func TestCanonicalAllocs(t *testing.T) {
 		t.Errorf("Canonical allocates %.1f times per call", allocs)
 	}
 }
+
+func TestPlain8(t *testing.T) {
+	for c := range 256 {
+		for pos := range 8 {
+			b := []byte("abcdefgh")
+			b[pos] = byte(c)
+			x := uint64(0)
+			for i := 7; i >= 0; i-- {
+				x = x<<8 | uint64(b[i])
+			}
+			want := true
+			for _, d := range b {
+				want = want && plain[d]
+			}
+			if plain8(x) != want {
+				t.Fatalf("plain8(%q) = %v", b, !want)
+			}
+		}
+	}
+}

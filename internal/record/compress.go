@@ -44,8 +44,14 @@ func NewDecompressor(r io.Reader) (io.ReadCloser, error) {
 		}
 		return &gzipReader{z}, nil
 	}
-	return io.NopCloser(br), nil
+	return plainReader{br}, nil
 }
+
+// plainReader passes input through; the Reader reads lines from its
+// buffer directly rather than through a second one.
+type plainReader struct{ *bufio.Reader }
+
+func (plainReader) Close() error { return nil }
 
 type zstdReader struct{ d *zstd.Decoder }
 

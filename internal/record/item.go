@@ -64,9 +64,10 @@ type Item struct {
 }
 
 // IsRecord reports whether the item addresses a record (a record line, or a
-// remove line naming collection and key).
+// remove line naming collection and key). A remove line names an event when
+// it has a Seq (always ≥ 1 there), so that an empty name is not ambiguous.
 func (it *Item) IsRecord() bool {
-	return it.Kind == KindRecord || (it.Kind == KindRemove && it.Stream == "")
+	return it.Kind == KindRecord || (it.Kind == KindRemove && it.Seq == 0)
 }
 
 // Clone returns a deep copy, for callers that keep an item past the next read.

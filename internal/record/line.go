@@ -460,7 +460,7 @@ func AppendItem(dst []byte, it *Item) []byte {
 		dst = appendJSON(dst, it.Data)
 	case KindRemove:
 		dst = append(dst, `{"kind":"remove",`...)
-		if it.Stream != "" && it.Collection == "" && it.Key == "" {
+		if !it.IsRecord() {
 			dst = append(dst, `"stream":`...)
 			dst = AppendString(dst, it.Stream)
 			dst = append(dst, `,"seq":`...)

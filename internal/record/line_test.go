@@ -295,3 +295,15 @@ func TestSum(t *testing.T) {
 		t.Error("Digest and AddLine disagree")
 	}
 }
+
+func TestRemoveWithEmptyNames(t *testing.T) {
+	for _, in := range []string{`{"kind":"remove","stream":"","seq":1}`, `{"kind":"remove","collection":"","key":""}`} {
+		var l Line
+		if err := ParseLine([]byte(in), &l); err != nil {
+			t.Fatal(err)
+		}
+		if got := AppendItem(nil, &l.Item); string(got) != in {
+			t.Errorf("%s → %s", in, got)
+		}
+	}
+}

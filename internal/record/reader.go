@@ -48,6 +48,10 @@ func NewReader(r io.Reader, opt ReaderOptions) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
+	br, ok := src.(plainReader)
+	if ok {
+		return &Reader{opt: opt, src: src, br: br.Reader}, nil
+	}
 	return &Reader{opt: opt, src: src, br: bufio.NewReaderSize(src, 256<<10)}, nil
 }
 

@@ -1,0 +1,53 @@
+package record
+
+import (
+	"bytes"
+	"io"
+	"testing"
+)
+
+func BenchmarkCanonical(b *testing.B) {
+	cases := map[string]string{
+		"canonical": `{"a":[1,2.5,"x"],"name":"Ada Lovelace","nested":{"k":true,"v":null},"tags":["analyst","mathematician"]}`,
+		"unsorted":  `{"tags": ["analyst", "mathematician"], "nested": {"v": null, "k": true}, "name": "Ada Lovelace", "a": [1.0, 2.50, "x"]}`,
+		"escapes":   `{"text":"line\none \u00e9\u00e8 \ud83d\ude00 \/ \"quoted\" \\ back","n":1.25e3}`,
+	}
+	for name, src := range cases {
+		b.Run(name, func(b *testing.B) {
+			in := []byte(src)
+			dst := make([]byte, 0, 1024)
+			b.SetBytes(int64(len(in)))
+			b.ReportAllocs()
+			for b.Loop() {
+				var err error
+				if dst, err = Canonical(dst[:0], in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkReader(b *testing.B) {
+	for name, file := range map[string]string{"input": "stream-small.jsonl", "canonical": "stream-small.canonical.jsonl"} {
+		b.Run(name, func(b *testing.B) {
+			in := bytes.Repeat(vector(b, file), 10)
+			b.SetBytes(int64(len(in)))
+			b.ReportAllocs()
+			for b.Loop() {
+				r, err := NewReader(bytes.NewReader(in), ReaderOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for {
+					if _, err := r.Next(); err != nil {
+						if err != io.EOF {
+							b.Fatal(err)
+						}
+						break
+					}
+				}
+			}
+		})
+	}
+}
