@@ -1,4 +1,8 @@
 // Package adapterstest is the conformance suite every adapter passes.
+//
+// Each test builds what it expects from the contract in package adapters and
+// compares canonical stream lines (record.AppendItem), so that two adapters
+// that pass it dump the same store to the same bytes.
 package adapterstest
 
 import (
@@ -7,9 +11,91 @@ import (
 	"github.com/cuitty/persist/internal/adapters"
 )
 
+// Option adds to what Run covers.
+type Option func(*config)
+
+type config struct {
+	pair func(t *testing.T) (adapters.Adapter, adapters.Adapter)
+}
+
+// WithPair gives the suite two adapters opened on one fresh, empty database,
+// as two processes would have, for the tests of concurrent schema creation
+// and of snapshots while another handle writes. The suite closes both.
+func WithPair(pair func(t *testing.T) (a, b adapters.Adapter)) Option {
+	return func(c *config) { c.pair = pair }
+}
+
+type test struct {
+	name string
+	fn   func(t *testing.T, a adapters.Adapter)
+}
+
+var tests = []test{
+	{"EmptyDatabase", testEmptyDatabase},
+	{"SchemaIdempotent", testSchemaIdempotent},
+	{"StoresSorted", testStoresSorted},
+	{"EmptyStore", testEmptyStore},
+	{"NoStore", testNoStore},
+	{"RoundTrip", testRoundTrip},
+	{"Lookup", testLookup},
+	{"LookupMany", testLookupMany},
+	{"Times", testTimes},
+	{"Order", testOrder},
+	{"Filters", testFilters},
+	{"GuardedPut", testGuardedPut},
+	{"UnguardedPut", testUnguardedPut},
+	{"Remove", testRemove},
+	{"Clear", testClear},
+	{"Rollback", testRollback},
+	{"TxScan", testTxScan},
+	{"MaxSeq", testMaxSeq},
+	{"SnapshotIsolation", testSnapshotIsolation},
+	{"SnapshotWhileScanning", testSnapshotWhileScanning},
+	{"TwoStores", testTwoStores},
+	{"BigValue", testBigValue},
+	{"CallbackError", testCallbackError},
+	{"ConcurrentWriters", testConcurrentWriters},
+}
+
+var pairTests = []struct {
+	name string
+	fn   func(t *testing.T, a, b adapters.Adapter)
+}{
+	{"ConcurrentSchema", testPairConcurrentSchema},
+	{"SnapshotIsolation", testPairSnapshotIsolation},
+}
+
 // Run runs the whole suite. open returns a fresh, empty database for each
 // subtest; the suite closes it.
-func Run(t *testing.T, open func(t *testing.T) adapters.Adapter) {
+func Run(t *testing.T, open func(t *testing.T) adapters.Adapter, opts ...Option) {
 	t.Helper()
-	t.Fatal("conformance suite not written yet")
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := open(t)
+			defer closeAdapter(t, a)
+			tc.fn(t, a)
+		})
+	}
+	if cfg.pair == nil {
+		return
+	}
+	for _, tc := range pairTests {
+		t.Run("Pair/"+tc.name, func(t *testing.T) {
+			a, b := cfg.pair(t)
+			defer closeAdapter(t, a)
+			defer closeAdapter(t, b)
+			tc.fn(t, a, b)
+		})
+	}
+}
+
+func closeAdapter(t *testing.T, a adapters.Adapter) {
+	t.Helper()
+	if err := a.Close(); err != nil {
+		t.Errorf("Adapter.Close: %v", err)
+	}
 }

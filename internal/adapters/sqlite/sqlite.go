@@ -1,7 +1,32 @@
 // Package sqlite is the SQLite adapter: a store in a file, the embedded default.
+//
+// An Adapter keeps two connection pools on the file. Writers use connections
+// whose transactions start with BEGIN IMMEDIATE, so a writer takes the write
+// lock up front and never deadlocks trying to upgrade a read lock. Readers
+// (Stores, Snapshot) use connections opened with mode=ro, so SQLite itself
+// guarantees they write nothing, and their deferred transactions read one WAL
+// snapshot while writers carry on.
 package sqlite
 
-import "github.com/cuitty/persist/internal/adapters"
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/mattn/go-sqlite3"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/record"
+)
+
+// ErrReadOnly is returned by Begin on an adapter opened read-only.
+var ErrReadOnly = errors.New("sqlite database opened read-only")
+
+// busyTimeoutMS is how long a connection waits for a lock held by another
+// connection before it gives up with SQLITE_BUSY (which Retryable accepts).
+const busyTimeoutMS = 5000
 
 // Options tune Open.
 type Options struct {
@@ -9,7 +34,89 @@ type Options struct {
 }
 
 // Adapter is a SQLite database file.
-type Adapter struct{ adapters.Adapter }
+type Adapter struct {
+	path string
+	r    *sql.DB // read-only connections: Stores, Snapshot
+	w    *sql.DB // read-write connections: Begin; nil when read-only
+
+	mu       sync.Mutex
+	schemaOK bool // the schema is known to exist at the current version
+}
+
+var _ adapters.Adapter = (*Adapter)(nil)
 
 // Open opens (creating unless read-only) the SQLite file at path.
-func Open(path string, opt Options) (*Adapter, error) { panic("unimplemented") }
+func Open(path string, opt Options) (*Adapter, error) {
+	a := &Adapter{path: path}
+	if opt.ReadOnly {
+		r, err := openReader(path)
+		if err != nil {
+			return nil, err
+		}
+		a.r = r
+		return a, nil
+	}
+	w, err := openWriter(path)
+	if err != nil {
+		return nil, err
+	}
+	r, err := sql.Open("sqlite3", fileURI(path, readerParams))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	a.w, a.r = w, r
+	return a, nil
+}
+
+// Check accepts every item: SQLite text holds any bytes, including NUL and
+// the \u0000 escape, and values are kept as the canonical text they arrive as.
+func (a *Adapter) Check(it *record.Item) error { return nil }
+
+// Retryable reports SQLITE_BUSY and SQLITE_LOCKED: another connection held a
+// lock longer than the busy timeout, so the transaction may succeed later.
+func (a *Adapter) Retryable(err error) bool {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		return se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked
+	}
+	return false
+}
+
+// Close releases both connection pools.
+func (a *Adapter) Close() error {
+	var errs []error
+	if a.w != nil {
+		errs = append(errs, a.w.Close())
+	}
+	errs = append(errs, a.r.Close())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close sqlite %s: %w", a.path, err)
+	}
+	return nil
+}
+
+// openWriter opens the read-write pool, creating the file when missing, and
+// switches the database to WAL so that snapshots never block writers.
+func openWriter(path string) (*sql.DB, error) {
+	w, err := sql.Open("sqlite3", fileURI(path, writerParams))
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	// journal_mode=WAL is persistent in the file, so it is set once here
+	// rather than on every pooled connection (where a busy database would
+	// make each new connection fail).
+	var mode string
+	if err := w.QueryRow("PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
+		w.Close()
+		if _, serr := os.Stat(path); serr != nil {
+			return nil, fmt.Errorf("open sqlite %s: %w", path, serr)
+		}
+		return nil, fmt.Errorf("open sqlite %s: set WAL journal mode: %w", path, err)
+	}
+	if mode != "wal" {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: journal mode is %q, want wal (is the file on a filesystem without shared memory?)", path, mode)
+	}
+	return w, nil
+}

@@ -1,0 +1,284 @@
+package adapterstest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"sync"
+	"testing"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/record"
+)
+
+// A guarded Put writes a record only over an older version (or none) and an
+// event only where there is none: equal or newer data is never overwritten.
+func testGuardedPut(t *testing.T, a adapters.Adapter) {
+	base := []*record.Item{
+		rec("c", "newer", 5, T0, `"v5"`),
+		rec("c", "equal", 3, T0, `"v3"`),
+		rec("c", "older", 2, T0, `"v2"`),
+		tomb("c", "deleted", 4, T0),
+		rec("c", "undelete", 1, T0, `"v1"`),
+		ev("s", 1, "placed", T0, `"e1"`),
+	}
+	write(t, a, "app", true, base...)
+	incoming := []*record.Item{
+		rec("c", "newer", 4, "2030-01-01T00:00:00.000000Z", `"stale v4"`),
+		rec("c", "equal", 3, "2030-01-01T00:00:00.000000Z", `"other v3"`),
+		rec("c", "older", 3, "2030-01-01T00:00:00.000000Z", `"v3"`),
+		rec("c", "deleted", 3, T0, `"resurrected"`),
+		tomb("c", "undelete", 2, T0),
+		rec("c", "new", 1, T0, `"new"`),
+		ev("s", 1, "other", T0, `"other"`),
+		ev("s", 2, "placed", T0, `"e2"`),
+	}
+	write(t, a, "app", true, incoming...)
+	want := []*record.Item{
+		base[0], base[1], incoming[2], base[3], incoming[4], incoming[5], base[5], incoming[7],
+	}
+	same(t, "after guarded put", dump(t, a, "app", adapters.Filter{}), lines(want...))
+
+	// Within one transaction too, and with a batch naming one key twice.
+	inTx(t, a, "app", func(ctx context.Context, tx adapters.Tx) {
+		batch := []*record.Item{
+			rec("c", "twice", 2, T0, `2`), rec("c", "twice", 1, T0, `1`),
+			ev("s", 3, "t", T0, `"first"`), ev("s", 3, "t", T0, `"second"`),
+		}
+		if err := tx.Put(ctx, batch, true); err != nil {
+			t.Fatalf("Put: %v", err)
+		}
+		same(t, "lookup after guarded batch", lookup(t, tx, batch[0], batch[2]), lines(batch[0], batch[2]))
+	})
+}
+
+// An unguarded Put replaces whatever is there, older versions included.
+func testUnguardedPut(t *testing.T, a adapters.Adapter) {
+	base := []*record.Item{
+		rec("c", "k", 5, T0, `"v5"`), tomb("c", "t", 9, T0), rec("c", "live", 2, T0, `2`),
+		ev("s", 1, "placed", T0, `"e1"`),
+	}
+	write(t, a, "app", true, base...)
+	incoming := []*record.Item{
+		rec("c", "k", 1, "2020-01-01T00:00:00.000000Z", `"v1"`),
+		rec("c", "t", 1, T0, `"back"`),
+		tomb("c", "live", 1, T0),
+		ev("s", 1, "replaced", "2020-01-01T00:00:00.000000Z", `{"x":1}`),
+		ev("s", 2, "placed", T0, `"e2"`),
+	}
+	write(t, a, "app", false, incoming...)
+	same(t, "after unguarded put", dump(t, a, "app", adapters.Filter{}), lines(incoming...))
+}
+
+// Remove deletes outright, by record, event or remove-line keys; keys that
+// do not exist are no error.
+func testRemove(t *testing.T, a adapters.Adapter) {
+	items := []*record.Item{
+		rec("c", "a", 1, T0, `1`), tomb("c", "b", 2, T0), rec("c", "c", 1, T0, `3`), rec("d", "a", 1, T0, `1`),
+		ev("s", 1, "t", T0, `1`), ev("s", 2, "t", T0, `2`), ev("s", 3, "t", T0, `3`),
+	}
+	write(t, a, "app", true, items...)
+	inTx(t, a, "app", func(ctx context.Context, tx adapters.Tx) {
+		keys := []*record.Item{
+			items[0],            // by record
+			removeKey(items[1]), // by remove line: a tombstone goes too
+			ev("s", 2, "", "", ""),
+			removeKey(items[6]),
+			rec("c", "missing", 1, T0, `1`), removeKey(ev("s", 99, "", "", "")),
+			{Kind: record.KindRemove, Collection: "d", Key: "missing"},
+		}
+		if err := tx.Remove(ctx, keys); err != nil {
+			t.Fatalf("Remove: %v", err)
+		}
+		same(t, "lookup after remove", lookup(t, tx, items...), lines(items[2], items[3], items[4]))
+	})
+	same(t, "dump after remove", dump(t, a, "app", adapters.Filter{}), lines(items[2], items[3], items[4]))
+	inTx(t, a, "app", func(ctx context.Context, tx adapters.Tx) {
+		m, err := tx.MaxSeq(ctx, []string{"s"})
+		if err != nil || m["s"] != 1 {
+			t.Errorf("MaxSeq after removing the last events = %v, %v; want s:1", m, err)
+		}
+	})
+}
+
+// Clear empties the store, which still exists.
+func testClear(t *testing.T, a adapters.Adapter) {
+	write(t, a, "app", true, rec("c", "a", 1, T0, `1`), tomb("c", "b", 1, T0), ev("s", 1, "t", T0, `1`))
+	inTx(t, a, "app", func(ctx context.Context, tx adapters.Tx) {
+		if err := tx.Clear(ctx); err != nil {
+			t.Fatalf("Clear: %v", err)
+		}
+		got, _, _ := scanLines(t, tx, adapters.Filter{})
+		same(t, "tx scan after clear", got, nil)
+		if err := tx.Put(ctx, []*record.Item{rec("c", "a", 1, T0, `"again"`)}, true); err != nil {
+			t.Fatal(err)
+		}
+	})
+	same(t, "dump after clear", dump(t, a, "app", adapters.Filter{}), lines(rec("c", "a", 1, T0, `"again"`)))
+	inTx(t, a, "app", func(ctx context.Context, tx adapters.Tx) {
+		if err := tx.Clear(ctx); err != nil {
+			t.Fatalf("Clear: %v", err)
+		}
+	})
+	same(t, "dump after second clear", dump(t, a, "app", adapters.Filter{}), nil)
+	if got := stores(t, a); len(got) != 1 || got[0] != "app" {
+		t.Errorf("Stores after clear = %q, want [app]", got)
+	}
+}
+
+// Nothing a rolled-back transaction did remains; Rollback after Commit, or
+// twice, is a no-op.
+func testRollback(t *testing.T, a adapters.Adapter) {
+	ctx := t.Context()
+	base := []*record.Item{rec("c", "a", 1, T0, `1`), ev("s", 1, "t", T0, `1`)}
+	write(t, a, "app", true, base...)
+	tx, err := a.Begin(ctx, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Put(ctx, []*record.Item{rec("c", "a", 2, T0, `2`), rec("c", "b", 1, T0, `1`), ev("s", 2, "t", T0, `2`)}, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Remove(ctx, []*record.Item{removeKey(base[1])}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatalf("Rollback: %v", err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Errorf("second Rollback: %v", err)
+	}
+	same(t, "after rollback", dump(t, a, "app", adapters.Filter{}), lines(base...))
+
+	tx, err = a.Begin(ctx, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Clear(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	same(t, "after rolled-back clear", dump(t, a, "app", adapters.Filter{}), lines(base...))
+
+	tx, err = a.Begin(ctx, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Errorf("Rollback after Commit: %v, want nil", err)
+	}
+}
+
+// A transaction reads its own writes, with Scan, Lookup and MaxSeq.
+func testTxScan(t *testing.T, a adapters.Adapter) {
+	base := []*record.Item{rec("c", "a", 1, T0, `1`), rec("c", "b", 1, T0, `1`), ev("s", 1, "t", T0, `1`)}
+	write(t, a, "app", true, base...)
+	inTx(t, a, "app", func(ctx context.Context, tx adapters.Tx) {
+		puts := []*record.Item{rec("c", "a", 2, T0, `2`), tomb("c", "c", 1, T0), ev("s", 2, "t", T0, `2`)}
+		if err := tx.Put(ctx, puts, true); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Remove(ctx, []*record.Item{base[1]}); err != nil {
+			t.Fatal(err)
+		}
+		want := []*record.Item{puts[0], puts[1], base[2], puts[2]}
+		got, _, _ := scanLines(t, tx, adapters.Filter{})
+		same(t, "tx scan", got, lines(want...))
+		got, _, _ = scanLines(t, tx, adapters.Filter{Live: true, NoEvents: true})
+		same(t, "tx scan live records", got, lines(puts[0]))
+		same(t, "tx lookup", lookup(t, tx, base[1], base[2], puts[0], puts[1], puts[2]), lines(want...))
+		if m, err := tx.MaxSeq(ctx, []string{"s"}); err != nil || m["s"] != 2 {
+			t.Errorf("MaxSeq = %v, %v; want s:2", m, err)
+		}
+	})
+}
+
+// MaxSeq gives each named stream's highest seq, 0 for a stream without
+// events, counting numerically.
+func testMaxSeq(t *testing.T, a adapters.Adapter) {
+	write(t, a, "app", true,
+		ev("s", 1, "t", T0, `1`), ev("s", 9, "t", T0, `1`), ev("s", 10, "t", T0, `1`),
+		ev("big", 9223372036854775807, "t", T0, `1`), ev("é", 3, "t", T0, `1`))
+	write(t, a, "other", true, ev("s", 50, "t", T0, `1`), ev("other", 1, "t", T0, `1`))
+	inTx(t, a, "app", func(ctx context.Context, tx adapters.Tx) {
+		m, err := tx.MaxSeq(ctx, []string{"s", "big", "é", "none", "other"})
+		if err != nil {
+			t.Fatalf("MaxSeq: %v", err)
+		}
+		want := map[string]int64{"s": 10, "big": 9223372036854775807, "é": 3, "none": 0, "other": 0}
+		if !maps.Equal(m, want) {
+			t.Errorf("MaxSeq = %v, want %v", m, want)
+		}
+		if m, err := tx.MaxSeq(ctx, nil); err != nil || len(m) != 0 {
+			t.Errorf("MaxSeq(nil) = %v, %v; want empty", m, err)
+		}
+	})
+}
+
+// An error from the callback stops Scan and Lookup and comes back from them.
+func testCallbackError(t *testing.T, a adapters.Adapter) {
+	items := []*record.Item{rec("c", "a", 1, T0, `1`), rec("c", "b", 1, T0, `1`), ev("s", 1, "t", T0, `1`)}
+	write(t, a, "app", true, items...)
+	stop := errors.New("stop here")
+	calls := 0
+	fn := func(*record.Item) error { calls++; return stop }
+	s, err := a.Snapshot(t.Context(), "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeSnapshot(t, s)
+	if err := s.Scan(t.Context(), adapters.Filter{}, fn); !errors.Is(err, stop) || calls != 1 {
+		t.Errorf("Snapshot.Scan = %v after %d calls; want the callback's error after 1", err, calls)
+	}
+	// The snapshot is still usable.
+	if r, e, err := s.Count(t.Context(), adapters.Filter{}); err != nil || r != 2 || e != 1 {
+		t.Errorf("Count after a stopped scan = %d, %d, %v", r, e, err)
+	}
+	inTx(t, a, "app", func(ctx context.Context, tx adapters.Tx) {
+		calls = 0
+		if err := tx.Scan(ctx, adapters.Filter{}, fn); !errors.Is(err, stop) || calls != 1 {
+			t.Errorf("Tx.Scan = %v after %d calls; want the callback's error after 1", err, calls)
+		}
+		calls = 0
+		if err := tx.Lookup(ctx, items, fn); !errors.Is(err, stop) || calls != 1 {
+			t.Errorf("Tx.Lookup = %v after %d calls; want the callback's error after 1", err, calls)
+		}
+		same(t, "lookup after a stopped lookup", lookup(t, tx, items...), lines(items...))
+	})
+}
+
+// Several goroutines write through one adapter at once; retrying what the
+// adapter calls transient, every write lands.
+func testConcurrentWriters(t *testing.T, a adapters.Adapter) {
+	const writers, txs = 4, 10
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		want []*record.Item
+	)
+	for w := range writers {
+		wg.Go(func() {
+			for i := range txs {
+				batch := []*record.Item{
+					rec("c", fmt.Sprintf("w%d-%02d", w, i), 1, T0, fmt.Sprint(i)),
+					ev(fmt.Sprintf("w%d", w), int64(i+1), "t", T0, fmt.Sprint(i)),
+				}
+				if err := tryWrite(t.Context(), t, a, "app", true, batch...); err != nil {
+					t.Errorf("writer %d: %v", w, err)
+					return
+				}
+				mu.Lock()
+				want = append(want, batch...)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	same(t, "dump", dump(t, a, "app", adapters.Filter{}), lines(want...))
+}

@@ -1,0 +1,110 @@
+package sqlite
+
+import (
+	"bytes"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Connection parameters. The _-prefixed ones are go-sqlite3's; mode and
+// immutable are SQLite's own URI parameters.
+var (
+	busyParam    = "_busy_timeout=" + strconv.Itoa(busyTimeoutMS)
+	writerParams = "mode=rwc&_txlock=immediate&_synchronous=NORMAL&_cache_size=-65536&" + busyParam
+	readerParams = "mode=ro&_txlock=deferred&" + busyParam
+	// immutableParams is the last resort of openReader; see there.
+	immutableParams = readerParams + "&immutable=1"
+)
+
+// fileURI makes a SQLite URI of path, so that mode= and immutable= apply.
+// The path is made absolute (a relative "//x" would otherwise read as a URI
+// authority) and the characters a URI gives meaning to are escaped, so any
+// file name works.
+func fileURI(path, params string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	path = filepath.ToSlash(path)
+	if !strings.HasPrefix(path, "/") { // a Windows drive letter
+		path = "/" + path
+	}
+	r := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+	return "file:" + r.Replace(path) + "?" + params
+}
+
+// openReader opens the read-only pool on an existing file.
+//
+// mode=ro alone covers a database in rollback-journal mode, even in a
+// read-only directory, and a database in WAL mode wherever its -wal and -shm
+// files exist or can be created (a WAL reader must share the -shm index with
+// writers to read a consistent snapshot).
+//
+// What it cannot open is a WAL database in a directory we cannot write to and
+// without a -shm file: typically a database that a writer closed cleanly (the
+// last connection removes -wal and -shm) and that was then archived or
+// mounted read-only. Only then, we fall back to immutable=1, which reads the
+// main file without any locking. That is exact only when the main file holds
+// every committed transaction, so the fallback also requires that no -wal
+// file with content exists: immutable mode ignores the -wal file, and reading
+// without it would silently lose the transactions it holds. A writer that
+// could start meanwhile would need write access to the directory that we
+// lack, so nobody running as us can change the file under the dump.
+func openReader(path string) (*sql.DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("open sqlite %s read-only: %w", path, err)
+	}
+	db, err := openProbed(path, readerParams)
+	if err == nil {
+		return db, nil
+	}
+	if !isWAL(path) || dirWritable(filepath.Dir(path)) {
+		return nil, fmt.Errorf("open sqlite %s read-only: %w", path, err)
+	}
+	if fi, werr := os.Stat(path + "-wal"); werr == nil && fi.Size() > 0 {
+		return nil, fmt.Errorf("open sqlite %s read-only: %w (its -wal file holds transactions "+
+			"not yet in the main file, and without write access to the directory SQLite cannot "+
+			"read them consistently; open it once read-write, or run "+
+			"sqlite3 FILE 'PRAGMA wal_checkpoint(TRUNCATE)', as a user who can write there)", path, err)
+	}
+	db, ierr := openProbed(path, immutableParams)
+	if ierr != nil {
+		return nil, fmt.Errorf("open sqlite %s read-only: %w", path, errors.Join(err, ierr))
+	}
+	return db, nil
+}
+
+// openProbed opens a pool and reads the schema, since sql.Open itself
+// connects to nothing: an unreadable or non-SQLite file fails here.
+func openProbed(path, params string) (*sql.DB, error) {
+	db, err := sql.Open("sqlite3", fileURI(path, params))
+	if err != nil {
+		return nil, err
+	}
+	var n int64
+	if err := db.QueryRow("SELECT count(*) FROM sqlite_master").Scan(&n); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// isWAL reports whether the database header says WAL mode: file format
+// write and read versions (bytes 18 and 19) are 2.
+func isWAL(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	hdr := make([]byte, 20)
+	if _, err := io.ReadFull(f, hdr); err != nil {
+		return false
+	}
+	return bytes.HasPrefix(hdr, []byte("SQLite format 3\x00")) && hdr[18] == 2 && hdr[19] == 2
+}

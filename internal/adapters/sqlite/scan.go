@@ -1,0 +1,190 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/record"
+)
+
+// inChunk bounds the names in one IN (…) list, far below SQLite's limit on
+// bound parameters.
+const inChunk = 500
+
+// part is one query of a scan: the rows of one table for some of the
+// filter's names. A scan runs its parts in order; since the names are sorted
+// and the primary key leads with them, the concatenation is in dump order.
+type part struct {
+	where string
+	args  []any
+}
+
+// parts splits a filter on column col (collection or stream) into queries.
+// It returns none when names is empty but not nil: "only these" of nothing.
+func parts(store, col string, names []string, live bool) []part {
+	extra := ""
+	if live {
+		extra = " AND deleted = 0"
+	}
+	if names == nil {
+		return []part{{where: "store = ?" + extra, args: []any{store}}}
+	}
+	sorted := slices.Clone(names)
+	slices.Sort(sorted) // Go compares strings bytewise, as BINARY does
+	sorted = slices.Compact(sorted)
+	var ps []part
+	for chunk := range slices.Chunk(sorted, inChunk) {
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, store)
+		for _, n := range chunk {
+			args = append(args, n)
+		}
+		ps = append(ps, part{
+			where: "store = ? AND " + col + " IN (?" + strings.Repeat(", ?", len(chunk)-1) + ")" + extra,
+			args:  args,
+		})
+	}
+	return ps
+}
+
+func recordParts(store string, f adapters.Filter) []part {
+	if f.NoRecords {
+		return nil
+	}
+	return parts(store, "collection", f.Collections, f.Live)
+}
+
+func eventParts(store string, f adapters.Filter) []part {
+	if f.NoEvents {
+		return nil
+	}
+	return parts(store, "stream", f.Streams, false)
+}
+
+// count implements Snapshot.Count and the like over one transaction.
+func count(ctx context.Context, tx *sql.Tx, store string, f adapters.Filter) (records, events int64, err error) {
+	for _, p := range recordParts(store, f) {
+		var n int64
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM persist_records WHERE "+p.where, p.args...).Scan(&n); err != nil {
+			return 0, 0, fmt.Errorf("count records: %w", err)
+		}
+		records += n
+	}
+	for _, p := range eventParts(store, f) {
+		var n int64
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM persist_events WHERE "+p.where, p.args...).Scan(&n); err != nil {
+			return 0, 0, fmt.Errorf("count events: %w", err)
+		}
+		events += n
+	}
+	return records, events, nil
+}
+
+// Each SELECT below reads a table in primary-key order, so SQLite walks the
+// b-tree and never sorts (TestQueryPlans checks it).
+const (
+	selectRecords = "SELECT collection, key, version, updated_at, deleted, value FROM persist_records WHERE "
+	orderRecords  = " ORDER BY collection, key"
+	selectEvents  = "SELECT stream, seq, type, at, data FROM persist_events WHERE "
+	orderEvents   = " ORDER BY stream, seq"
+)
+
+// scan implements Scan over one transaction.
+func scan(ctx context.Context, tx *sql.Tx, store string, f adapters.Filter, fn func(*record.Item) error) error {
+	var it record.Item
+	for _, p := range recordParts(store, f) {
+		if err := scanRecords(ctx, tx, selectRecords+p.where+orderRecords, p.args, &it, fn); err != nil {
+			return err
+		}
+	}
+	for _, p := range eventParts(store, f) {
+		if err := scanEvents(ctx, tx, selectEvents+p.where+orderEvents, p.args, &it, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scanRecords calls fn for each row of a records query into the reused it.
+// Values are scanned as sql.RawBytes, which database/sql fills from one
+// buffer it reuses, so a row costs no allocation for its value.
+func scanRecords(ctx context.Context, q querier, query string, args []any, it *record.Item, fn func(*record.Item) error) error {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("read records: %w", err)
+	}
+	defer rows.Close()
+	var (
+		deleted int64
+		value   sql.RawBytes
+	)
+	*it = record.Item{Kind: record.KindRecord}
+	for rows.Next() {
+		if err := rows.Scan(&it.Collection, &it.Key, &it.Version, &it.UpdatedAt, &deleted, &value); err != nil {
+			return fmt.Errorf("read records: %w", err)
+		}
+		setValue(&it.Value, &it.Deleted, deleted, value)
+		if err := fn(it); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read records: %w", err)
+	}
+	return nil
+}
+
+func scanEvents(ctx context.Context, q querier, query string, args []any, it *record.Item, fn func(*record.Item) error) error {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("read events: %w", err)
+	}
+	defer rows.Close()
+	var data sql.RawBytes
+	*it = record.Item{Kind: record.KindEvent}
+	for rows.Next() {
+		if err := rows.Scan(&it.Stream, &it.Seq, &it.Type, &it.At, &data); err != nil {
+			return fmt.Errorf("read events: %w", err)
+		}
+		it.Data = orNull(data)
+		if err := fn(it); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read events: %w", err)
+	}
+	return nil
+}
+
+// jsonNull is what a live record or an event without a stored value reads
+// as: callers get canonical JSON, never a missing value.
+var jsonNull = []byte("null")
+
+// setValue fills a record's Deleted and Value from its columns: a tombstone
+// has no value, whatever the column holds.
+func setValue(dst *[]byte, deletedOut *bool, deleted int64, value []byte) {
+	*deletedOut = deleted != 0
+	if *deletedOut {
+		*dst = nil
+		return
+	}
+	*dst = orNull(value)
+}
+
+func orNull(b []byte) []byte {
+	if b == nil {
+		// A fresh slice each time, so no caller can change what another sees.
+		return append([]byte(nil), jsonNull...)
+	}
+	return b
+}
+
+// querier is what both *sql.Tx and *sql.Stmt-backed readers offer.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
