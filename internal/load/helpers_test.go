@@ -104,8 +104,13 @@ func ev(stream string, seq int64, typ, data string) string {
 // dump returns the store's canonical lines in dump order.
 func dump(t testing.TB, a adapters.Adapter) []string {
 	t.Helper()
+	return dumpStore(t, a, testStore)
+}
+
+func dumpStore(t testing.TB, a adapters.Adapter, store string) []string {
+	t.Helper()
 	ctx := context.Background()
-	snap, err := a.Snapshot(ctx, testStore)
+	snap, err := a.Snapshot(ctx, store)
 	if err != nil {
 		t.Fatalf("snapshot: %v", err)
 	}

@@ -120,9 +120,13 @@ func TestLoadTwiceChangesNothing(t *testing.T) {
 	eachTarget(t, func(t *testing.T, a adapters.Adapter) {
 		data, sum := genStream(3000, 1, "x")
 		ctx := context.Background()
-		st1, err := Load(ctx, a, testStore, streamOf(t, data), Options{BatchSize: 500})
+		var progress []int64
+		st1, err := Load(ctx, a, testStore, streamOf(t, data), Options{BatchSize: 500, OnProgress: func(s Stats) { progress = append(progress, s.Lines) }})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if !slices.Equal(progress, []int64{500, 1000, 1500, 2000, 2500, 3000, 3300}) {
+			t.Errorf("progress calls %v", progress)
 		}
 		if st1.Written != 3000 || st1.Events != 300 || st1.Batches != 7 {
 			t.Errorf("first load %+v", st1)

@@ -122,6 +122,17 @@ func TestRetrySQLiteBusy(t *testing.T) {
 		released <- err
 	}()
 	data, sum := genStream(2000, 1, "x")
+	// A single-transaction load retries too, as long as it has read no more
+	// than its first batch.
+	type result struct {
+		st  Stats
+		err error
+	}
+	single := make(chan result, 1)
+	go func() {
+		st, err := Load(ctx, a, "atomic", streamOf(t, data), Options{Mode: Replace, BatchSize: 10000})
+		single <- result{st, err}
+	}()
 	st, err := Load(ctx, a, testStore, streamOf(t, data), Options{})
 	if rerr := <-released; rerr != nil {
 		t.Fatal(rerr)
@@ -131,6 +142,16 @@ func TestRetrySQLiteBusy(t *testing.T) {
 	}
 	if st.Retries == 0 {
 		t.Errorf("no retries counted: %+v", st)
+	}
+	r := <-single
+	if r.err != nil {
+		t.Fatalf("single-transaction load: %v (stats %+v)", r.err, r.st)
+	}
+	if r.st.Retries == 0 || r.st.Written != 2000 {
+		t.Errorf("single-transaction load: %+v", r.st)
+	}
+	if got := sumOf(dumpStore(t, a, "atomic")); got != sum {
+		t.Errorf("single-transaction load: sum %s, want %s", got, sum)
 	}
 	lines := slices.DeleteFunc(dump(t, a), func(l string) bool { return strings.Contains(l, `"key":"first"`) })
 	if got := sumOf(lines); len(lines) != 2200 || got != sum {
