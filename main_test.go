@@ -1,0 +1,49 @@
+package persist_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/cuitty/persist"
+	"github.com/cuitty/persist/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// backend makes a fresh, empty database location of one kind.
+type backend struct {
+	name string
+	new  func(t *testing.T) string
+}
+
+var backends = []backend{
+	{"sqlite", func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "app.db") }},
+	{"postgres", func(t *testing.T) string { return pgtest.NewDatabase(t) }},
+}
+
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func open(t *testing.T, loc string) *persist.Store {
+	t.Helper()
+	s, err := persist.Open(testContext(t), loc)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", loc, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func mustSum(t *testing.T, loc string) persist.SumResult {
+	t.Helper()
+	r, err := persist.Sum(testContext(t), loc)
+	if err != nil {
+		t.Fatalf("Sum(%s): %v", loc, err)
+	}
+	return r
+}

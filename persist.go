@@ -1,0 +1,225 @@
+// Package persist is the Go API of the Persist toolkit: a store of records
+// (current state, addressed by collection and key) and events (append-only
+// streams) that lives in SQLite or PostgreSQL, and the operations that move,
+// verify and dual-write stores between them.
+//
+// The binaries (persist-dump, persist-load, persist-sum, persist-diff,
+// persist-tee, persist) are thin wrappers over the same internal packages, so
+// what this package writes is byte for byte what they read, and a Sum here
+// equals the one persist-sum prints.
+//
+// Locations are the ones the tools take (sqlite:PATH, postgres://…, a path
+// to an existing SQLite file, each optionally followed by #NAME to pick a
+// store). Passwords never appear in errors.
+package persist
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/location"
+	"github.com/cuitty/persist/internal/record"
+)
+
+// DefaultStore is the store name Open uses for a database that holds no
+// store yet when the location names none.
+const DefaultStore = "default"
+
+// Sentinels a caller can tell apart with errors.Is.
+var (
+	// ErrNotFound: no such record, or the record is deleted (a tombstone).
+	ErrNotFound = errors.New("not found")
+	// ErrClosed: the Store was closed.
+	ErrClosed = errors.New("store closed")
+	// ErrUnsupported: a value the store (or, under dual-write, its
+	// secondary) cannot hold as it is, such as a \u0000 in a string bound
+	// for PostgreSQL. The write is refused rather than altered.
+	ErrUnsupported = adapters.ErrUnsupported
+)
+
+// Store is one Persist store, open for reading and writing. It is safe for
+// concurrent use by several goroutines.
+type Store struct {
+	loc  location.Location
+	name string
+	a    adapters.Adapter
+	now  func() time.Time
+
+	// mu orders writes against the moments that need a still picture of
+	// both sides of a dual-write: every write holds it shared from its
+	// primary transaction until its secondary copy is settled; enabling
+	// dual-write and the start of a verify hold it exclusively.
+	mu     sync.RWMutex
+	dw     *DualWrite
+	closed bool
+
+	stripes [64]sync.Mutex // see Store.write
+}
+
+// Open opens the store a location names, creating the database (SQLite) and
+// the store when missing. The store is the location's #NAME; without one,
+// the only store the database holds, or DefaultStore when it holds none. A
+// database holding several stores needs a #NAME.
+func Open(ctx context.Context, loc string) (*Store, error) {
+	return OpenStore(ctx, loc, "")
+}
+
+// OpenStore is Open with the store named apart from the location (as the
+// tools' --store flag does); name and a #NAME in loc must agree. An empty
+// name behaves as Open.
+func OpenStore(ctx context.Context, loc, name string) (*Store, error) {
+	l, a, err := openWritable(ctx, loc)
+	if err != nil {
+		return nil, err
+	}
+	store, err := location.Store(ctx, a, l, name, DefaultStore)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	if err := createStore(ctx, a, l, store); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return &Store{loc: l, name: store, a: a, now: time.Now}, nil
+}
+
+// openWritable parses a location that must name a database and opens it for
+// writing.
+func openWritable(ctx context.Context, loc string) (location.Location, adapters.Adapter, error) {
+	l, err := location.Parse(loc, true)
+	if err != nil {
+		return l, nil, err
+	}
+	if !l.IsStore() {
+		return l, nil, fmt.Errorf("%w: %s is a stream, not a store (use sqlite:PATH or postgres://…)", location.ErrLocation, l)
+	}
+	a, err := location.Open(ctx, l, false)
+	if err != nil {
+		return l, nil, err
+	}
+	return l, a, nil
+}
+
+// createStore makes sure the schema and the store exist, so that a store
+// just opened is listed, dumped and summed like any other, even empty.
+func createStore(ctx context.Context, a adapters.Adapter, l location.Location, store string) error {
+	tx, err := a.Begin(ctx, store)
+	if err != nil {
+		return fmt.Errorf("%s: store %q: %s", l, store, location.Scrub(err.Error(), l.Raw))
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: store %q: %s", l, store, location.Scrub(err.Error(), l.Raw))
+	}
+	return nil
+}
+
+// Name returns the store's name.
+func (s *Store) Name() string { return s.name }
+
+// Location returns the location the store was opened from, with any
+// password masked.
+func (s *Store) Location() string { return s.loc.String() }
+
+// DualWrite returns the store's dual-write, or nil when none is enabled.
+func (s *Store) DualWrite() *DualWrite {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.dw
+}
+
+// Degraded reports whether a dual-write is enabled and its secondary is
+// behind: some writes could not be applied to it yet (see DualWriteStatus).
+func (s *Store) Degraded() bool {
+	dw := s.DualWrite()
+	return dw != nil && dw.Status().Degraded
+}
+
+// Close closes the store and, when dual-write is on, its secondary. Writes
+// still waiting for the secondary are tried once more; if some remain, Close
+// returns an error wrapping ErrDegraded that says how many, so that they are
+// never dropped unnoticed (a backfill, run later, copies them).
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	dw := s.dw
+	s.dw = nil
+	s.mu.Unlock()
+	var errs []error
+	if dw != nil {
+		errs = append(errs, dw.close(context.Background()))
+	}
+	if err := s.a.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("%s: close: %w", s.loc, err))
+	}
+	return errors.Join(errs...)
+}
+
+// Record is a record as the store holds it.
+type Record struct {
+	Collection string
+	Key        string
+	Version    int64     // 1 for the first write, bumped by every write and delete
+	UpdatedAt  time.Time // UTC, microsecond precision
+	Deleted    bool      // a tombstone (Get never returns one)
+	Value      []byte    // canonical JSON; nil for a tombstone
+}
+
+// Decode unmarshals the record's value into v with encoding/json.
+func (r Record) Decode(v any) error { return decodeJSON(r.Value, v) }
+
+// Event is one event of a stream.
+type Event struct {
+	Stream string
+	Seq    int64 // 1 for the first event of a stream, then one more each
+	Type   string
+	At     time.Time // UTC, microsecond precision
+	Data   []byte    // canonical JSON
+}
+
+// Decode unmarshals the event's data into v with encoding/json.
+func (e Event) Decode(v any) error { return decodeJSON(e.Data, v) }
+
+func recordOf(it *record.Item) Record {
+	r := Record{
+		Collection: it.Collection,
+		Key:        it.Key,
+		Version:    it.Version,
+		UpdatedAt:  parseTime(it.UpdatedAt),
+		Deleted:    it.Deleted,
+	}
+	if !it.Deleted {
+		r.Value = orNull(it.Value)
+	}
+	return r
+}
+
+func eventOf(it *record.Item) Event {
+	return Event{Stream: it.Stream, Seq: it.Seq, Type: it.Type, At: parseTime(it.At), Data: orNull(it.Data)}
+}
+
+func orNull(v []byte) []byte {
+	if v == nil {
+		return []byte("null")
+	}
+	return append([]byte(nil), v...)
+}
+
+// parseTime reads a canonical stream time; adapters only ever hand out
+// canonical times, so a failure here would be a bug elsewhere and yields the
+// zero time rather than a made-up one.
+func parseTime(s string) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}

@@ -1,0 +1,326 @@
+package persist
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"math/rand/v2"
+	"time"
+	"unicode/utf8"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/location"
+	"github.com/cuitty/persist/internal/record"
+)
+
+// Bounds on how often one write is tried on the primary: after transient
+// failures, and after losing a race with another process's writer (which
+// means that writer made progress, so more of those are allowed).
+const (
+	writeAttempts = 10
+	raceAttempts  = 100
+)
+
+var stripeSeed = maphash.MakeSeed()
+
+// errLostRace: another writer took the version or seq this write computed;
+// the write is redone from a fresh read.
+var errLostRace = errors.New("a concurrent write took this version")
+
+// errNothing: a delete found nothing to delete; nothing is written.
+var errNothing = errors.New("nothing to write")
+
+// Put writes value as the record collection/key and returns the record as
+// stored: version one more than the record's last (tombstones included, so
+// a record written again after a delete is newer than its tombstone), time
+// now. value is marshalled with encoding/json (a json.RawMessage is taken as
+// it is) and stored in canonical form.
+func (s *Store) Put(ctx context.Context, collection, key string, value any) (Record, error) {
+	v, err := canonicalValue(value)
+	if err != nil {
+		return Record{}, fmt.Errorf("put %s/%s: %w", collection, key, err)
+	}
+	if err := checkNames(collection, key); err != nil {
+		return Record{}, fmt.Errorf("put: %w", err)
+	}
+	it, err := s.write(ctx, recordAddr(collection, key), func(ctx context.Context, tx adapters.Tx, now string) (*record.Item, error) {
+		cur, err := lookupOne(ctx, tx, &record.Item{Kind: record.KindRecord, Collection: collection, Key: key})
+		if err != nil {
+			return nil, err
+		}
+		next := &record.Item{Kind: record.KindRecord, Collection: collection, Key: key, Version: 1, UpdatedAt: now, Value: v}
+		if cur != nil {
+			next.Version = cur.Version + 1
+		}
+		return next, nil
+	})
+	if err != nil {
+		return Record{}, fmt.Errorf("put %s/%s: %w", collection, key, err)
+	}
+	return recordOf(it), nil
+}
+
+// Get returns the record collection/key, or an error wrapping ErrNotFound
+// when there is none or it is deleted.
+func (s *Store) Get(ctx context.Context, collection, key string) (Record, error) {
+	if err := s.usable(); err != nil {
+		return Record{}, err
+	}
+	var cur *record.Item
+	err := s.retry(ctx, func() error {
+		tx, err := s.a.Begin(ctx, s.name)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		cur, err = lookupOne(ctx, tx, &record.Item{Kind: record.KindRecord, Collection: collection, Key: key})
+		return err
+	})
+	if err != nil {
+		return Record{}, fmt.Errorf("get %s/%s: %s", collection, key, s.scrub(err))
+	}
+	if cur == nil || cur.Deleted {
+		return Record{}, fmt.Errorf("get %s/%s: %w", collection, key, ErrNotFound)
+	}
+	return recordOf(cur), nil
+}
+
+// Delete deletes the record collection/key by writing a tombstone (version
+// bumped, value gone), which is what keeps a backfill or a stale copy from
+// bringing it back. It returns the tombstone, or an error wrapping
+// ErrNotFound, writing nothing, when there is no such record or it is
+// already deleted.
+func (s *Store) Delete(ctx context.Context, collection, key string) (Record, error) {
+	if err := checkNames(collection, key); err != nil {
+		return Record{}, fmt.Errorf("delete: %w", err)
+	}
+	it, err := s.write(ctx, recordAddr(collection, key), func(ctx context.Context, tx adapters.Tx, now string) (*record.Item, error) {
+		cur, err := lookupOne(ctx, tx, &record.Item{Kind: record.KindRecord, Collection: collection, Key: key})
+		if err != nil {
+			return nil, err
+		}
+		if cur == nil || cur.Deleted {
+			return nil, errNothing
+		}
+		return &record.Item{Kind: record.KindRecord, Collection: collection, Key: key, Version: cur.Version + 1, UpdatedAt: now, Deleted: true}, nil
+	})
+	if errors.Is(err, errNothing) {
+		return Record{}, fmt.Errorf("delete %s/%s: %w", collection, key, ErrNotFound)
+	}
+	if err != nil {
+		return Record{}, fmt.Errorf("delete %s/%s: %w", collection, key, err)
+	}
+	return recordOf(it), nil
+}
+
+// Append appends an event of type typ to stream, with data marshalled as
+// Put marshals values, and returns it with its seq (one more than the
+// stream's last) and time.
+func (s *Store) Append(ctx context.Context, stream, typ string, data any) (Event, error) {
+	d, err := canonicalValue(data)
+	if err != nil {
+		return Event{}, fmt.Errorf("append to %s: %w", stream, err)
+	}
+	if err := checkNames(stream, typ); err != nil {
+		return Event{}, fmt.Errorf("append: %w", err)
+	}
+	it, err := s.write(ctx, "e\x00"+stream, func(ctx context.Context, tx adapters.Tx, now string) (*record.Item, error) {
+		seqs, err := tx.MaxSeq(ctx, []string{stream})
+		if err != nil {
+			return nil, err
+		}
+		return &record.Item{Kind: record.KindEvent, Stream: stream, Seq: seqs[stream] + 1, Type: typ, At: now, Data: d}, nil
+	})
+	if err != nil {
+		return Event{}, fmt.Errorf("append to %s: %w", stream, err)
+	}
+	return eventOf(it), nil
+}
+
+func recordAddr(collection, key string) string { return "r\x00" + collection + "\x00" + key }
+
+// write runs one write on the primary and, under dual-write, hands the item
+// as committed to the secondary. build computes the item inside the write's
+// transaction from what the store holds. addr names what the write changes.
+func (s *Store) write(ctx context.Context, addr string, build func(context.Context, adapters.Tx, string) (*record.Item, error)) (*record.Item, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	dw := s.dw
+	// Writers of one record or stream in this process take turns: racing
+	// for the same version or seq would only make all but one redo, over and
+	// over under load. Other processes are still handled by the guard.
+	stripe := &s.stripes[maphash.String(stripeSeed, addr)%uint64(len(s.stripes))]
+	stripe.Lock()
+	defer stripe.Unlock()
+	var it *record.Item
+	err := s.retry(ctx, func() error {
+		var err error
+		it, err = s.commit(ctx, dw, build)
+		return err
+	})
+	if err != nil {
+		if errors.Is(err, errNothing) || errors.Is(err, ErrUnsupported) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%s: %s", s.loc, s.scrub(err))
+	}
+	if dw != nil {
+		// The primary has committed: the write has happened whatever the
+		// secondary says, so the caller's cancellation must not stop the
+		// copy half-way.
+		dw.replicate(context.WithoutCancel(ctx), it)
+	}
+	return it, nil
+}
+
+// commit is one attempt at a write: read, compute, guarded put, read back.
+// The guard and the read-back make a concurrent writer that took the same
+// version or seq first a lost race (redone) instead of an overwrite.
+func (s *Store) commit(ctx context.Context, dw *DualWrite, build func(context.Context, adapters.Tx, string) (*record.Item, error)) (*record.Item, error) {
+	tx, err := s.a.Begin(ctx, s.name)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	it, err := build(ctx, tx, record.FormatTime(s.now().UTC().Truncate(time.Microsecond)))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.a.Check(it); err != nil {
+		return nil, err
+	}
+	if dw != nil {
+		// Refused before the primary takes it: a write the secondary can
+		// never hold would leave the two apart for good.
+		if err := dw.a.Check(it); err != nil {
+			return nil, fmt.Errorf("dual-write target %s: %w", dw.loc, err)
+		}
+	}
+	if err := tx.Put(ctx, []*record.Item{it}, true); err != nil {
+		return nil, err
+	}
+	got, err := lookupOne(ctx, tx, it)
+	if err != nil {
+		return nil, err
+	}
+	if got == nil || !bytes.Equal(record.AppendItem(nil, got), record.AppendItem(nil, it)) {
+		return nil, errLostRace
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	return it, nil
+}
+
+// retry runs fn until it succeeds, fails for good, or writeAttempts is spent;
+// transient failures and lost races are retried after a short backoff.
+func (s *Store) retry(ctx context.Context, fn func() error) error {
+	failures, races := 0, 0
+	for {
+		err := fn()
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, errLostRace):
+			if races++; races >= raceAttempts {
+				return err
+			}
+			if err := sleep(ctx, backoffDelay(time.Millisecond, 50*time.Millisecond, races-1)); err != nil {
+				return err
+			}
+		case s.a.Retryable(err):
+			if failures++; failures >= writeAttempts {
+				return err
+			}
+			if err := sleep(ctx, backoffDelay(10*time.Millisecond, time.Second, failures-1)); err != nil {
+				return err
+			}
+		default:
+			return err
+		}
+	}
+}
+
+func (s *Store) usable() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+func (s *Store) scrub(err error) string { return location.Scrub(err.Error(), s.loc.Raw) }
+
+// lookupOne returns a copy of what tx holds at key's address, or nil.
+func lookupOne(ctx context.Context, tx adapters.Tx, key *record.Item) (*record.Item, error) {
+	var found *record.Item
+	err := tx.Lookup(ctx, []*record.Item{key}, func(it *record.Item) error {
+		found = it.Clone()
+		return nil
+	})
+	return found, err
+}
+
+// canonicalValue marshals v and brings it to canonical form (SPEC §5).
+func canonicalValue(v any) ([]byte, error) {
+	raw, ok := v.(json.RawMessage)
+	if !ok {
+		var err error
+		if raw, err = json.Marshal(v); err != nil {
+			return nil, err
+		}
+	}
+	if len(raw) == 0 {
+		raw = json.RawMessage("null")
+	}
+	c, err := record.Canonical(nil, raw)
+	if err != nil {
+		return nil, fmt.Errorf("value: %w", err)
+	}
+	return c, nil
+}
+
+func checkNames(names ...string) error {
+	for _, n := range names {
+		if !utf8.ValidString(n) {
+			return fmt.Errorf("%q is not valid UTF-8", n)
+		}
+	}
+	return nil
+}
+
+func decodeJSON(b []byte, v any) error {
+	if b == nil {
+		b = []byte("null")
+	}
+	return json.Unmarshal(b, v)
+}
+
+// backoffDelay is exponential from base, capped, with ±50% jitter so that
+// several writers failing together do not retry in lockstep.
+func backoffDelay(base, limit time.Duration, n int) time.Duration {
+	d := base
+	for i := 0; i < n && d < limit; i++ {
+		d *= 2
+	}
+	d = min(d, limit)
+	return d/2 + rand.N(d+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -1,0 +1,185 @@
+package persist_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cuitty/persist"
+)
+
+func TestStoreWrites(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := testContext(t)
+			s := open(t, b.new(t))
+			if s.Name() != persist.DefaultStore {
+				t.Fatalf("store name %q, want %q", s.Name(), persist.DefaultStore)
+			}
+			before := time.Now().UTC().Add(-time.Second)
+
+			r, err := s.Put(ctx, "users", "u1", map[string]any{"name": "Ada", "<tag>": "x&y"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Version != 1 || string(r.Value) != `{"<tag>":"x&y","name":"Ada"}` {
+				t.Fatalf("first put = version %d value %s", r.Version, r.Value)
+			}
+			if r.UpdatedAt.Before(before) || r.UpdatedAt.Location() != time.UTC || r.UpdatedAt.Nanosecond()%1000 != 0 {
+				t.Fatalf("updated_at %v: want UTC, now, to the microsecond", r.UpdatedAt)
+			}
+			r, err = s.Put(ctx, "users", "u1", json.RawMessage(` { "name" : "Ada Lovelace", "born": 1815.0 } `))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Version != 2 || string(r.Value) != `{"born":1815,"name":"Ada Lovelace"}` {
+				t.Fatalf("second put = version %d value %s", r.Version, r.Value)
+			}
+			got, err := s.Get(ctx, "users", "u1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Version != 2 || string(got.Value) != string(r.Value) || !got.UpdatedAt.Equal(r.UpdatedAt) {
+				t.Fatalf("Get = %+v, want %+v", got, r)
+			}
+			var v struct{ Name string }
+			if err := got.Decode(&v); err != nil || v.Name != "Ada Lovelace" {
+				t.Fatalf("Decode = %+v, %v", v, err)
+			}
+
+			del, err := s.Delete(ctx, "users", "u1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if del.Version != 3 || !del.Deleted || del.Value != nil {
+				t.Fatalf("tombstone = %+v", del)
+			}
+			if _, err := s.Get(ctx, "users", "u1"); !errors.Is(err, persist.ErrNotFound) {
+				t.Fatalf("Get after delete: %v, want ErrNotFound", err)
+			}
+			if _, err := s.Delete(ctx, "users", "u1"); !errors.Is(err, persist.ErrNotFound) {
+				t.Fatalf("second delete: %v, want ErrNotFound", err)
+			}
+			if _, err := s.Delete(ctx, "users", "nobody"); !errors.Is(err, persist.ErrNotFound) {
+				t.Fatalf("delete of a missing record: %v, want ErrNotFound", err)
+			}
+			if _, err := s.Get(ctx, "users", "nobody"); !errors.Is(err, persist.ErrNotFound) {
+				t.Fatalf("Get of a missing record: %v, want ErrNotFound", err)
+			}
+			// Written again after a delete: newer than its tombstone.
+			if r, err = s.Put(ctx, "users", "u1", nil); err != nil || r.Version != 4 || string(r.Value) != "null" {
+				t.Fatalf("put after delete = %+v, %v", r, err)
+			}
+
+			for i := 1; i <= 3; i++ {
+				e, err := s.Append(ctx, "orders", "placed", map[string]any{"total": 12.5, "n": i})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if e.Seq != int64(i) || e.Type != "placed" || string(e.Data) != fmt.Sprintf(`{"n":%d,"total":12.5}`, i) {
+					t.Fatalf("event %d = %+v %s", i, e, e.Data)
+				}
+			}
+			if e, err := s.Append(ctx, "audit", "", nil); err != nil || e.Seq != 1 || string(e.Data) != "null" {
+				t.Fatalf("first event of another stream = %+v, %v", e, err)
+			}
+			if _, err := s.Put(ctx, "users", "bad", func() {}); err == nil {
+				t.Fatal("Put of a value encoding/json cannot marshal succeeded")
+			}
+			if _, err := s.Put(ctx, "users", "bad", json.RawMessage(`{"a":`)); err == nil {
+				t.Fatal("Put of invalid JSON succeeded")
+			}
+
+			sum := mustSum(t, s.Location()+"#"+s.Name())
+			if sum.Records != 1 || sum.Events != 4 {
+				t.Fatalf("Sum = %+v, want 1 record and 4 events", sum)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Put(ctx, "users", "u2", 1); !errors.Is(err, persist.ErrClosed) {
+				t.Fatalf("Put after Close: %v, want ErrClosed", err)
+			}
+		})
+	}
+}
+
+// Concurrent writers of one record and one stream, through two Stores as two
+// processes would: every write lands, each version and seq exactly once.
+func TestStoreConcurrentWrites(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := testContext(t)
+			loc := b.new(t)
+			stores := []*persist.Store{open(t, loc), open(t, loc)}
+			s := stores[0]
+			const writers, each = 8, 15
+			var (
+				wg       sync.WaitGroup
+				mu       sync.Mutex
+				versions = map[int64]bool{}
+				seqs     = map[int64]bool{}
+				errs     []error
+			)
+			for w := range writers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					s := stores[w%2]
+					for i := range each {
+						r, err := s.Put(ctx, "counters", "c", map[string]int{"w": w, "i": i})
+						var e persist.Event
+						if err == nil {
+							e, err = s.Append(ctx, "log", "tick", w)
+						}
+						mu.Lock()
+						if err != nil {
+							errs = append(errs, err)
+						} else {
+							versions[r.Version] = true
+							seqs[e.Seq] = true
+						}
+						mu.Unlock()
+					}
+				}()
+			}
+			wg.Wait()
+			if len(errs) > 0 {
+				t.Fatalf("%d writes failed, first: %v", len(errs), errs[0])
+			}
+			for n := int64(1); n <= writers*each; n++ {
+				if !versions[n] || !seqs[n] {
+					t.Fatalf("version or seq %d missing: %d versions, %d seqs", n, len(versions), len(seqs))
+				}
+			}
+			if r, err := s.Get(ctx, "counters", "c"); err != nil || r.Version != writers*each {
+				t.Fatalf("final record = %+v, %v", r, err)
+			}
+		})
+	}
+}
+
+func TestOpenStoreName(t *testing.T) {
+	ctx := testContext(t)
+	loc := backends[0].new(t)
+	a := open(t, loc+"#billing")
+	if a.Name() != "billing" {
+		t.Fatalf("name %q", a.Name())
+	}
+	// The only store the database holds.
+	if b := open(t, loc); b.Name() != "billing" {
+		t.Fatalf("Open without #NAME picked %q, want the only store, billing", b.Name())
+	}
+	open(t, loc+"#other")
+	if _, err := persist.Open(ctx, loc); err == nil {
+		t.Fatal("Open of a database with two stores and no #NAME succeeded")
+	}
+	if s, err := persist.OpenStore(ctx, loc, "other"); err != nil || s.Name() != "other" {
+		t.Fatalf("OpenStore = %v, %v", s, err)
+	} else {
+		s.Close()
+	}
+}
