@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -181,5 +182,15 @@ func TestOpenStoreName(t *testing.T) {
 		t.Fatalf("OpenStore = %v, %v", s, err)
 	} else {
 		s.Close()
+	}
+}
+
+func TestOpenRefusesAStream(t *testing.T) {
+	path := writeStream(t, 10)
+	if _, err := persist.Open(testContext(t), path); err == nil || !strings.Contains(err.Error(), "stream") {
+		t.Fatalf("Open of a stream file: %v, want an error saying it is a stream", err)
+	}
+	if _, err := persist.Open(testContext(t), "postgres://u:hunter22@127.0.0.1:1/nowhere?connect_timeout=2"); err == nil || strings.Contains(err.Error(), "hunter22") {
+		t.Fatalf("Open of an unreachable server: %v, want an error without the password", err)
 	}
 }

@@ -51,7 +51,8 @@ func (d *DualWrite) Verify(ctx context.Context) error {
 
 	s := d.s
 	s.mu.Lock()
-	err := d.drain(ctx, d.opt.Retries)
+	// One attempt only: writes wait while this runs.
+	err := d.drain(ctx, 0)
 	if st := d.Status(); err != nil || st.Degraded {
 		s.mu.Unlock()
 		return fmt.Errorf("verify: %w", d.degraded(st, err))
