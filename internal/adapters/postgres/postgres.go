@@ -1,15 +1,124 @@
-// Package postgres is the PostgreSQL adapter.
+// Package postgres is the PostgreSQL adapter (lib/pq).
+//
+// A store's rows live in three tables (SPEC §3) in the connection's current
+// schema, so a search_path in the DSN (options=-csearch_path=NAME) picks
+// where they go. Reads run in READ ONLY REPEATABLE READ transactions and need
+// only SELECT; writes run in READ COMMITTED transactions whose guarded writes
+// never overwrite a newer version.
 package postgres
 
-import "github.com/cuitty/persist/internal/adapters"
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"sync"
+
+	"github.com/lib/pq"
+
+	"github.com/cuitty/persist/internal/adapters"
+)
 
 // Options tune Open.
 type Options struct {
 	ReadOnly bool // never write; Begin fails
 }
 
-// Adapter is a PostgreSQL database.
-type Adapter struct{ adapters.Adapter }
+// ErrReadOnly is returned by Begin on an adapter opened with ReadOnly.
+var ErrReadOnly = errors.New("database opened read-only")
 
-// Open connects to the database named by a libpq URL or key=value string.
-func Open(dsn string, opt Options) (*Adapter, error) { panic("unimplemented") }
+// Adapter is a PostgreSQL database.
+type Adapter struct {
+	db  *sql.DB
+	opt Options
+
+	schemaMu    sync.Mutex
+	schemaReady bool
+}
+
+var _ adapters.Adapter = (*Adapter)(nil)
+
+// Open connects to the database named by a libpq URL (postgres://,
+// postgresql://) or key=value string, and checks that it answers. Errors never
+// include the DSN, which may hold a password.
+func Open(dsn string, opt Options) (*Adapter, error) {
+	cfg, err := pq.NewConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("invalid postgres connection string: %w", scrubConfigError(err))
+	}
+	// lib/pq's default is require; libpq's (and psql's) is prefer, which is
+	// what a user who gives no sslmode expects.
+	if cfg.SSLMode == "" {
+		cfg.SSLMode = pq.SSLModePrefer
+	}
+	// Times are read as time.Time and converted to UTC whatever the zone;
+	// a UTC session spares the driver looking zones up.
+	if cfg.Runtime == nil {
+		cfg.Runtime = map[string]string{}
+	}
+	cfg.Runtime["TimeZone"] = "UTC"
+	if cfg.ApplicationName == "" {
+		cfg.ApplicationName = "persist"
+	}
+	conn, err := pq.NewConnectorConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("invalid postgres connection string: %w", scrubConfigError(err))
+	}
+	db := sql.OpenDB(conn)
+	if err := db.PingContext(context.Background()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	return &Adapter{db: db, opt: opt}, nil
+}
+
+// Close releases the connections.
+func (a *Adapter) Close() error { return a.db.Close() }
+
+// Stores lists the stores, bytewise sorted; none when the schema is absent.
+func (a *Adapter) Stores(ctx context.Context) ([]string, error) {
+	var exists bool
+	if err := a.db.QueryRowContext(ctx, `SELECT to_regclass('persist_stores') IS NOT NULL`).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("list stores: %w", err)
+	}
+	if !exists {
+		return nil, nil
+	}
+	rows, err := a.db.QueryContext(ctx, `SELECT name FROM persist_stores ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list stores: %w", err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("list stores: %w", err)
+		}
+		names = append(names, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list stores: %w", err)
+	}
+	// The column is COLLATE "C", so this only guards against a table made
+	// by hand with another collation.
+	sort.Strings(names)
+	return names, nil
+}
+
+// quoted matches the quoted pieces of lib/pq's DSN parse errors, which can
+// be fragments of a password.
+var quoted = regexp.MustCompile(`"[^"]*"|'[^']*'`)
+
+// scrubConfigError keeps a DSN parse error's reason but not the pieces of the
+// DSN it quotes.
+func scrubConfigError(err error) error {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err
+	}
+	return errors.New(quoted.ReplaceAllString(err.Error(), `"…"`))
+}

@@ -1,0 +1,167 @@
+package postgres
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/record"
+)
+
+// Check reports, wrapping adapters.ErrUnsupported, what PostgreSQL cannot hold
+// as it is: a NUL byte or invalid UTF-8 in a name (text), the escape \u0000
+// in a value (jsonb), or a number beyond jsonb's numeric range.
+func (a *Adapter) Check(it *record.Item) error { return checkItem(it) }
+
+func checkItem(it *record.Item) error {
+	if it.IsRecord() {
+		if err := checkText("collection", it.Collection); err != nil {
+			return err
+		}
+		if err := checkText("key", it.Key); err != nil {
+			return err
+		}
+		return checkJSON("value", it.Value)
+	}
+	if err := checkText("stream", it.Stream); err != nil {
+		return err
+	}
+	if err := checkText("type", it.Type); err != nil {
+		return err
+	}
+	return checkJSON("data", it.Data)
+}
+
+func checkText(field, s string) error {
+	if p := textProblem(s); p != "" {
+		return fmt.Errorf("%s: %s: %w", field, p, adapters.ErrUnsupported)
+	}
+	return nil
+}
+
+// textProblem says why PostgreSQL text cannot hold s, or "".
+func textProblem(s string) string {
+	if strings.IndexByte(s, 0) >= 0 {
+		return "PostgreSQL text cannot hold a NUL byte"
+	}
+	if !utf8.ValidString(s) {
+		return "PostgreSQL text cannot hold invalid UTF-8"
+	}
+	return ""
+}
+
+func checkJSON(field string, b []byte) error {
+	if b == nil {
+		return nil
+	}
+	if hasNULEscape(b) {
+		return fmt.Errorf("%s: PostgreSQL jsonb cannot hold \\u0000 (a NUL character in a string): %w",
+			field, adapters.ErrUnsupported)
+	}
+	if p := numberProblem(b); p != "" {
+		return fmt.Errorf("%s: %s: %w", field, p, adapters.ErrUnsupported)
+	}
+	return nil
+}
+
+// hasNULEscape reports whether canonical JSON b holds the escape \u0000.
+// Canonical JSON spells a NUL character only that way, but `\\u0000` is a
+// backslash followed by the text u0000, so the backslashes before a match
+// are counted: an odd run ending at it is an escape.
+func hasNULEscape(b []byte) bool {
+	for off := 0; ; {
+		i := bytes.Index(b[off:], []byte(`\u0000`))
+		if i < 0 {
+			return false
+		}
+		i += off
+		n := 0
+		for j := i; j >= 0 && b[j] == '\\'; j-- {
+			n++
+		}
+		if n%2 == 1 {
+			return true
+		}
+		off = i + 1
+	}
+}
+
+// jsonb numbers are PostgreSQL numerics: at most 131072 digits before the
+// decimal point and 16383 after it.
+const (
+	maxNumericWeight = 131072
+	maxNumericScale  = 16383
+)
+
+// numberProblem says why a number in canonical JSON b does not fit a jsonb
+// numeric, or "". Canonical numbers are short unless they have an exponent
+// or very many digits, so only those are looked at closely.
+func numberProblem(b []byte) string {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c == '"' {
+			for i++; i < len(b) && b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+			continue
+		}
+		if c != '-' && (c < '0' || c > '9') {
+			continue
+		}
+		j := i
+		for j < len(b) && strings.IndexByte("0123456789.eE+-", b[j]) >= 0 {
+			j++
+		}
+		if p := numericProblem(b[i:j]); p != "" {
+			return p
+		}
+		i = j - 1
+	}
+	return ""
+}
+
+func numericProblem(num []byte) string {
+	if num[0] == '-' {
+		num = num[1:]
+	}
+	mant, exp := num, 0
+	if e := bytes.IndexAny(num, "eE"); e >= 0 {
+		mant = num[:e]
+		digits := num[e+1:]
+		neg := len(digits) > 0 && digits[0] == '-'
+		if len(digits) > 0 && (digits[0] == '-' || digits[0] == '+') {
+			digits = digits[1:]
+		}
+		if len(digits) > 9 {
+			return "number " + abbrev(num) + " is beyond PostgreSQL's numeric range"
+		}
+		for _, d := range digits {
+			exp = exp*10 + int(d-'0')
+		}
+		if neg {
+			exp = -exp
+		}
+	}
+	intDigits, fracDigits := len(mant), 0
+	if dot := bytes.IndexByte(mant, '.'); dot >= 0 {
+		intDigits, fracDigits = dot, len(mant)-dot-1
+	}
+	if len(mant) > 0 && mant[0] == '0' {
+		intDigits = 0
+	}
+	if intDigits+exp > maxNumericWeight || fracDigits-exp > maxNumericScale {
+		return "number " + abbrev(num) + " is beyond PostgreSQL's numeric range"
+	}
+	return ""
+}
+
+func abbrev(b []byte) string {
+	if len(b) > 24 {
+		return string(b[:20]) + "…"
+	}
+	return string(b)
+}

@@ -1,0 +1,95 @@
+package postgres
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/lib/pq"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/record"
+)
+
+func sqlErr(code string) error { return &pq.Error{Code: pq.ErrorCode(code), Message: "test"} }
+
+var checkCases = []struct {
+	name string
+	it   record.Item
+	ok   bool
+}{
+	{"plain", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`{"a":"b"}`)}, true},
+	{"nul escape", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`{"a":"x\u0000y"}`)}, false},
+	{"nul escape in key", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`{"\u0000":1}`)}, false},
+	{"escaped backslash then u0000", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`"\\u0000"`)}, true},
+	{"three backslashes", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`"\\\u0000"`)}, false},
+	{"u0001", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`"\u0001"`)}, true},
+	{"nul byte in key", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k\x00"}, false},
+	{"nul byte in collection", record.Item{Kind: record.KindRecord, Collection: "\x00"}, false},
+	{"invalid utf-8 key", record.Item{Kind: record.KindRecord, Collection: "c", Key: "\xff"}, false},
+	{"event data", record.Item{Kind: record.KindEvent, Stream: "s", Type: "t", Data: []byte(`["\u0000"]`)}, false},
+	{"event type", record.Item{Kind: record.KindEvent, Stream: "s", Type: "t\x00"}, false},
+	{"event stream", record.Item{Kind: record.KindEvent, Stream: "\x00", Type: "t"}, false},
+	{"remove record", record.Item{Kind: record.KindRemove, Collection: "c", Key: "\x00"}, false},
+	{"remove event", record.Item{Kind: record.KindRemove, Stream: "s\x00", Seq: 1}, false},
+	{"tombstone", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Deleted: true}, true},
+	{"big exponent", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`1e+131071`)}, true},
+	{"too big exponent", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`[1e+131072]`)}, false},
+	{"small exponent", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`{"a":-1e-16383}`)}, true},
+	{"too small exponent", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`{"a":1e-16384}`)}, false},
+	{"too many fraction digits", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`1.5e-16383`)}, false},
+	{"long fraction", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte("0." + strings.Repeat("1", 16383))}, true},
+	{"too long fraction", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte("0." + strings.Repeat("1", 16384))}, false},
+	{"absurd exponent", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`1e+99999999999999999999`)}, false},
+	{"e in a string", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`"1e+999999"`)}, true},
+}
+
+func TestCheck(t *testing.T) {
+	a := &Adapter{}
+	for _, tc := range checkCases {
+		err := a.Check(&tc.it)
+		if tc.ok && err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+		if !tc.ok && !errors.Is(err, adapters.ErrUnsupported) {
+			t.Errorf("%s: Check = %v, want ErrUnsupported", tc.name, err)
+		}
+	}
+	err := a.Check(&checkCases[1].it)
+	if !strings.Contains(err.Error(), `PostgreSQL jsonb cannot hold \u0000`) {
+		t.Errorf("the reason is not said: %v", err)
+	}
+}
+
+// What Check accepts, PostgreSQL stores, and what it refuses, PostgreSQL
+// refuses: each case is tried against the real server.
+func TestCheckAgreesWithServer(t *testing.T) {
+	a, _ := open(t)
+	for _, tc := range checkCases {
+		if tc.it.Kind == record.KindRemove {
+			continue
+		}
+		it := tc.it
+		it.Version, it.UpdatedAt, it.Seq, it.At = 1, "2026-01-01T00:00:00.000000Z", 1, "2026-01-01T00:00:00.000000Z"
+		tx, err := a.Begin(ctx, "app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Put checks too; send the rows the way Put would, past the check.
+		if err := tx.(*writeTx).staging(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if it.Kind == record.KindRecord {
+			err = tx.(*writeTx).putRecords(ctx, []*record.Item{&it}, false)
+		} else {
+			err = tx.(*writeTx).putEvents(ctx, []*record.Item{&it}, false)
+		}
+		tx.Rollback()
+		if tc.ok != (err == nil) {
+			t.Errorf("%s: Check says ok=%v, the server says %v", tc.name, tc.ok, err)
+		}
+		if perr := a.Check(&it); !tc.ok && !errors.Is(perr, adapters.ErrUnsupported) {
+			t.Errorf("%s: Check = %v", tc.name, perr)
+		}
+	}
+}

@@ -1,0 +1,205 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/cuitty/persist/internal/record"
+)
+
+// Put streams the items with COPY into temporary staging tables and merges
+// them with one INSERT … SELECT … ON CONFLICT per kind: no row-by-row INSERTs.
+// Values go in as canonical JSON text that COPY casts to jsonb, times as
+// canonical text cast to timestamptz (the trailing Z makes it exact whatever
+// the session's TimeZone).
+//
+// An item that appears twice in one batch is written once, as if the batch
+// were applied in order: unguarded, the last one wins; guarded, the highest
+// version (for events: the first).
+func (t *writeTx) Put(ctx context.Context, items []*record.Item, guarded bool) error {
+	var nrec, nev int
+	for _, it := range items {
+		if err := validPut(it); err != nil {
+			return err
+		}
+		if it.Kind == record.KindRecord {
+			nrec++
+		} else {
+			nev++
+		}
+	}
+	if nrec+nev == 0 {
+		return nil
+	}
+	if err := t.staging(ctx); err != nil {
+		return err
+	}
+	if nrec > 0 {
+		if err := t.putRecords(ctx, items, guarded); err != nil {
+			return err
+		}
+	}
+	if nev > 0 {
+		if err := t.putEvents(ctx, items, guarded); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validPut refuses what Put cannot write faithfully, before anything is sent.
+func validPut(it *record.Item) error {
+	switch it.Kind {
+	case record.KindRecord:
+		if it.Version < 1 || it.UpdatedAt == "" {
+			return fmt.Errorf("put record %q/%q: version and updated_at must be set", it.Collection, it.Key)
+		}
+		if it.Deleted && it.Value != nil {
+			return fmt.Errorf("put record %q/%q: a tombstone has no value", it.Collection, it.Key)
+		}
+	case record.KindEvent:
+		if it.Seq < 1 || it.At == "" {
+			return fmt.Errorf("put event %q/%d: seq and at must be set", it.Stream, it.Seq)
+		}
+	default:
+		return fmt.Errorf("put: cannot write a %s line", it.Kind)
+	}
+	return checkItem(it)
+}
+
+// staging creates the session's staging tables on first use and empties
+// them when this transaction filled them before.
+func (t *writeTx) staging(ctx context.Context) error {
+	if !t.stagingReady {
+		for _, q := range []string{
+			`CREATE TEMP TABLE IF NOT EXISTS persist_stage_records (
+				ord bigint, collection text COLLATE "C", key text COLLATE "C", version bigint,
+				updated_at timestamptz, deleted boolean, value jsonb) ON COMMIT DELETE ROWS`,
+			`CREATE TEMP TABLE IF NOT EXISTS persist_stage_events (
+				ord bigint, stream text COLLATE "C", seq bigint, type text,
+				at timestamptz, data jsonb) ON COMMIT DELETE ROWS`,
+		} {
+			if _, err := t.tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("create staging table: %w", err)
+			}
+		}
+		t.stagingReady = true
+	}
+	return nil
+}
+
+func (t *writeTx) empty(ctx context.Context, table string, used *bool) error {
+	if *used {
+		if _, err := t.tx.ExecContext(ctx, `TRUNCATE `+table); err != nil {
+			return fmt.Errorf("empty staging table: %w", err)
+		}
+	}
+	*used = true
+	return nil
+}
+
+func (t *writeTx) putRecords(ctx context.Context, items []*record.Item, guarded bool) error {
+	if err := t.empty(ctx, "persist_stage_records", &t.recordsUsed); err != nil {
+		return err
+	}
+	err := t.copyIn(ctx, `COPY persist_stage_records (ord, collection, key, version, updated_at, deleted, value) FROM STDIN`,
+		func(stmt *sql.Stmt) error {
+			for i, it := range items {
+				if it.Kind != record.KindRecord {
+					continue
+				}
+				if _, err := stmt.ExecContext(ctx, int64(i), it.Collection, it.Key, it.Version, it.UpdatedAt,
+					it.Deleted, recordValue(it)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	if err != nil {
+		return fmt.Errorf("put records: %w", err)
+	}
+	order, guard := `ord DESC`, ``
+	if guarded {
+		order, guard = `version DESC, ord`, ` WHERE r.version < EXCLUDED.version`
+	}
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO persist_records AS r (store, collection, key, version, updated_at, deleted, value)
+		SELECT DISTINCT ON (collection, key) $1, collection, key, version, updated_at, deleted, value
+		FROM persist_stage_records ORDER BY collection, key, `+order+`
+		ON CONFLICT (store, collection, key) DO UPDATE SET version = EXCLUDED.version,
+			updated_at = EXCLUDED.updated_at, deleted = EXCLUDED.deleted, value = EXCLUDED.value`+guard,
+		t.store)
+	if err != nil {
+		return fmt.Errorf("put records: %w", err)
+	}
+	return nil
+}
+
+func (t *writeTx) putEvents(ctx context.Context, items []*record.Item, guarded bool) error {
+	if err := t.empty(ctx, "persist_stage_events", &t.eventsUsed); err != nil {
+		return err
+	}
+	err := t.copyIn(ctx, `COPY persist_stage_events (ord, stream, seq, type, at, data) FROM STDIN`,
+		func(stmt *sql.Stmt) error {
+			for i, it := range items {
+				if it.Kind != record.KindEvent {
+					continue
+				}
+				if _, err := stmt.ExecContext(ctx, int64(i), it.Stream, it.Seq, it.Type, it.At, jsonArg(it.Data)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	if err != nil {
+		return fmt.Errorf("put events: %w", err)
+	}
+	order, conflict := `ord DESC`, `DO UPDATE SET type = EXCLUDED.type, at = EXCLUDED.at, data = EXCLUDED.data`
+	if guarded {
+		order, conflict = `ord`, `DO NOTHING`
+	}
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO persist_events (store, stream, seq, type, at, data)
+		SELECT DISTINCT ON (stream, seq) $1, stream, seq, type, at, data
+		FROM persist_stage_events ORDER BY stream, seq, `+order+`
+		ON CONFLICT (store, stream, seq) `+conflict, t.store)
+	if err != nil {
+		return fmt.Errorf("put events: %w", err)
+	}
+	return nil
+}
+
+// copyIn runs one COPY … FROM STDIN, rows sent by send.
+func (t *writeTx) copyIn(ctx context.Context, query string, send func(*sql.Stmt) error) error {
+	stmt, err := t.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	if err := send(stmt); err != nil {
+		stmt.Close()
+		return err
+	}
+	// Exec without arguments ends the COPY and reports its errors.
+	if _, err := stmt.ExecContext(ctx); err != nil {
+		stmt.Close()
+		return err
+	}
+	return stmt.Close()
+}
+
+// jsonArg is the COPY field for a JSON value: its text, as a string (a
+// []byte would be sent as bytea). An absent value is JSON null.
+func jsonArg(b []byte) any {
+	if b == nil {
+		return "null"
+	}
+	return string(b)
+}
+
+// recordValue is the COPY field for a record's value: SQL NULL for a
+// tombstone, which has none.
+func recordValue(it *record.Item) any {
+	if it.Deleted {
+		return nil
+	}
+	return jsonArg(it.Value)
+}

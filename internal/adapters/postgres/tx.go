@@ -1,0 +1,193 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/lib/pq"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/record"
+)
+
+// Begin starts a READ COMMITTED transaction on a connection of its own,
+// after creating the schema (once per Adapter) and inside it the store's row.
+// READ COMMITTED suffices: Put's guard is evaluated against the latest
+// committed row under its lock, and Lookup locks what it reads.
+func (a *Adapter) Begin(ctx context.Context, store string) (adapters.Tx, error) {
+	if a.opt.ReadOnly {
+		return nil, fmt.Errorf("begin on store %q: %w", store, ErrReadOnly)
+	}
+	if p := textProblem(store); p != "" {
+		return nil, fmt.Errorf("store name %q: %s: %w", store, p, adapters.ErrUnsupported)
+	}
+	if err := a.ensureSchema(ctx); err != nil {
+		return nil, err
+	}
+	conn, err := a.db.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin on store %q: %w", store, err)
+	}
+	tx, err := conn.BeginTx(context.WithoutCancel(ctx), &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("begin on store %q: %w", store, err)
+	}
+	t := &writeTx{conn: conn, tx: tx, store: store}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO persist_stores (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, store); err != nil {
+		t.Rollback()
+		return nil, fmt.Errorf("create store %q: %w", store, err)
+	}
+	return t, nil
+}
+
+type writeTx struct {
+	conn  *sql.Conn
+	tx    *sql.Tx
+	store string
+	done  bool
+
+	// The staging tables exist in this session (temporary tables outlive
+	// the transaction; their rows do not: ON COMMIT DELETE ROWS) and were
+	// filled earlier in this transaction, so must be emptied first.
+	stagingReady            bool
+	recordsUsed, eventsUsed bool
+}
+
+// Lookup reads what the store holds for keys, one query for the records and
+// one for the events, locking the rows found (FOR UPDATE) until the
+// transaction ends, so that what Put then writes is decided against them.
+func (t *writeTx) Lookup(ctx context.Context, keys []*record.Item, fn func(*record.Item) error) error {
+	var colls, rkeys, streams []string
+	var seqs []int64
+	for _, k := range keys {
+		if k.IsRecord() {
+			colls, rkeys = append(colls, k.Collection), append(rkeys, k.Key)
+		} else {
+			streams, seqs = append(streams, k.Stream), append(seqs, k.Seq)
+		}
+	}
+	if len(colls) > 0 {
+		rows, err := t.tx.QueryContext(ctx, `SELECT `+recordCols+` FROM persist_records
+			WHERE store = $1 AND (collection, key) IN (SELECT c, k FROM unnest($2::text[], $3::text[]) AS u(c, k))
+			FOR UPDATE`, t.store, pq.Array(colls), pq.Array(rkeys))
+		if err != nil {
+			return fmt.Errorf("look up records: %w", err)
+		}
+		if err := eachRecord(rows, fn); err != nil {
+			return err
+		}
+	}
+	if len(streams) > 0 {
+		rows, err := t.tx.QueryContext(ctx, `SELECT `+eventCols+` FROM persist_events
+			WHERE store = $1 AND (stream, seq) IN (SELECT s, q FROM unnest($2::text[], $3::bigint[]) AS u(s, q))
+			FOR UPDATE`, t.store, pq.Array(streams), pq.Array(seqs))
+		if err != nil {
+			return fmt.Errorf("look up events: %w", err)
+		}
+		if err := eachEvent(rows, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MaxSeq reads each stream's highest seq from the end of its primary key.
+func (t *writeTx) MaxSeq(ctx context.Context, streams []string) (map[string]int64, error) {
+	m := make(map[string]int64, len(streams))
+	if len(streams) == 0 {
+		return m, nil
+	}
+	rows, err := t.tx.QueryContext(ctx, `SELECT u.s, coalesce((SELECT max(e.seq) FROM persist_events e
+			WHERE e.store = $1 AND e.stream = u.s), 0)
+		FROM unnest($2::text[]) AS u(s)`, t.store, pq.Array(streams))
+	if err != nil {
+		return nil, fmt.Errorf("read last seq: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var s string
+		var n int64
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, fmt.Errorf("read last seq: %w", err)
+		}
+		m[s] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read last seq: %w", err)
+	}
+	return m, nil
+}
+
+// Remove deletes the named records and events outright.
+func (t *writeTx) Remove(ctx context.Context, keys []*record.Item) error {
+	var colls, rkeys, streams []string
+	var seqs []int64
+	for _, k := range keys {
+		if k.IsRecord() {
+			colls, rkeys = append(colls, k.Collection), append(rkeys, k.Key)
+		} else {
+			streams, seqs = append(streams, k.Stream), append(seqs, k.Seq)
+		}
+	}
+	if len(colls) > 0 {
+		if _, err := t.tx.ExecContext(ctx, `DELETE FROM persist_records
+			WHERE store = $1 AND (collection, key) IN (SELECT c, k FROM unnest($2::text[], $3::text[]) AS u(c, k))`,
+			t.store, pq.Array(colls), pq.Array(rkeys)); err != nil {
+			return fmt.Errorf("remove records: %w", err)
+		}
+	}
+	if len(streams) > 0 {
+		if _, err := t.tx.ExecContext(ctx, `DELETE FROM persist_events
+			WHERE store = $1 AND (stream, seq) IN (SELECT s, q FROM unnest($2::text[], $3::bigint[]) AS u(s, q))`,
+			t.store, pq.Array(streams), pq.Array(seqs)); err != nil {
+			return fmt.Errorf("remove events: %w", err)
+		}
+	}
+	return nil
+}
+
+// Scan reads the store as this transaction sees it, its own writes included.
+func (t *writeTx) Scan(ctx context.Context, f adapters.Filter, fn func(*record.Item) error) error {
+	return scan(ctx, t.tx, t.store, f, fn)
+}
+
+// Clear deletes the store's records and events; the store itself remains.
+func (t *writeTx) Clear(ctx context.Context) error {
+	if _, err := t.tx.ExecContext(ctx, `DELETE FROM persist_records WHERE store = $1`, t.store); err != nil {
+		return fmt.Errorf("clear records: %w", err)
+	}
+	if _, err := t.tx.ExecContext(ctx, `DELETE FROM persist_events WHERE store = $1`, t.store); err != nil {
+		return fmt.Errorf("clear events: %w", err)
+	}
+	return nil
+}
+
+func (t *writeTx) Commit() error {
+	if t.done {
+		return sql.ErrTxDone
+	}
+	t.done = true
+	err := t.tx.Commit()
+	t.conn.Close()
+	if err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func (t *writeTx) Rollback() error {
+	if t.done {
+		return nil
+	}
+	t.done = true
+	err := t.tx.Rollback()
+	t.conn.Close()
+	// A transaction whose connection was lost is over all the same.
+	if err != nil && !errors.Is(err, sql.ErrTxDone) && !errors.Is(err, sql.ErrConnDone) && !isConnLoss(err) {
+		return fmt.Errorf("rollback: %w", err)
+	}
+	return nil
+}
