@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
 
 	"github.com/cuitty/persist/internal/pgtest"
@@ -71,5 +70,4 @@ func TestScripts(t *testing.T) {
 			},
 		},
 	})
-	_ = strings.TrimSpace
 }

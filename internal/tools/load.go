@@ -105,7 +105,10 @@ func loadInto(ctx context.Context, st Stdio, f LoadFlags, target string, in io.R
 	if err != nil {
 		return nil, err
 	}
-	res := &loadResult{target: loc.String() + " (store " + store + ")"}
+	res := &loadResult{target: loc.String()}
+	if loc.Store == "" {
+		res.target += " (store " + store + ")"
+	}
 	opt := load.Options{
 		BatchSize: f.BatchSize,
 		Atomic:    f.Atomic,
