@@ -13,7 +13,10 @@ import (
 )
 
 // Connection parameters. The _-prefixed ones are go-sqlite3's; mode and
-// immutable are SQLite's own URI parameters.
+// immutable are SQLite's own URI parameters. Writers get a 64 MiB page cache
+// (allocated as it fills): a load inserts all over a large b-tree, and
+// re-reading evicted pages is what it otherwise waits on (measured: about
+// twice as fast as the default 2 MiB for shuffled keys).
 var (
 	busyParam    = "_busy_timeout=" + strconv.Itoa(busyTimeoutMS)
 	writerParams = "mode=rwc&_txlock=immediate&_synchronous=NORMAL&_cache_size=-65536&" + busyParam
