@@ -131,7 +131,7 @@ func makeB(t *testing.T, aIn, bOut string) []string {
 				continue
 			case i%500 == 207 && live: // tombstoned in B
 				line = regexp.MustCompile(`,"value":.*}$`).ReplaceAllString(line, `,"deleted":true}`)
-				want = append(want, "changed "+addr+" ")
+				want = append(want, "changed "+addr+" .")
 			case i%500 == 307: // version bumped, same value
 				line = strings.Replace(line, `"version":`+m[3], fmt.Sprintf(`"version":%d`, atoi(m[3])+1), 1)
 				want = append(want, "changed "+addr+" ")

@@ -105,3 +105,18 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// firstLine returns the first line of a file.
+func firstLine(t *testing.T, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	line, err := bufio.NewReader(f).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	return line
+}

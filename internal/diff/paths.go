@@ -44,7 +44,7 @@ func (w *walker) walk(a, b []byte, depth int) {
 	if b != nil {
 		b = trim(b)
 	}
-	if a != nil && b != nil && bytes.Equal(a, b) {
+	if (a == nil && b == nil) || (a != nil && b != nil && bytes.Equal(a, b)) {
 		return
 	}
 	if a == nil || b == nil || depth >= maxDepth {

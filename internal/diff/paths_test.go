@@ -13,6 +13,7 @@ func TestWalkValues(t *testing.T) {
 		{"equal", `{"a":[1,{"b":2}]}`, `{"a":[1,{"b":2}]}`, ``},
 		{"root scalar", `1`, `2`, `.: 1 → 2`},
 		{"root absent", ``, `{"a":1}`, `.: (absent) → {"a":1}`},
+		{"both absent (two tombstones)", ``, ``, ``},
 		{"root array", `[1,2]`, `[1,3,4]`, `.[1]: 2 → 3; .[2]: (absent) → 4`},
 		{"member removed", `{"a":1,"b":2}`, `{"b":2}`, `.a: 1 → (absent)`},
 		{"nested", `{"a":{"b":{"c":[true]}}}`, `{"a":{"b":{"c":[false]}}}`, `.a.b.c[0]: true → false`},
