@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/backoff"
 	"github.com/cuitty/persist/internal/load"
 	"github.com/cuitty/persist/internal/location"
 	"github.com/cuitty/persist/internal/record"
@@ -375,7 +376,7 @@ func (d *DualWrite) apply(ctx context.Context, items []*record.Item, retries int
 		if attempt >= retries || ctx.Err() != nil {
 			return err
 		}
-		if err := sleep(ctx, backoffDelay(d.opt.RetryDelay, time.Second, attempt)); err != nil {
+		if err := backoff.Sleep(ctx, backoff.Delay(d.opt.RetryDelay, time.Second, attempt)); err != nil {
 			return err
 		}
 	}

@@ -7,11 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
-	"math/rand/v2"
 	"time"
 	"unicode/utf8"
 
 	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/backoff"
 	"github.com/cuitty/persist/internal/location"
 	"github.com/cuitty/persist/internal/record"
 )
@@ -231,14 +231,14 @@ func (s *Store) retry(ctx context.Context, fn func() error) error {
 			if races++; races >= raceAttempts {
 				return err
 			}
-			if err := sleep(ctx, backoffDelay(time.Millisecond, 50*time.Millisecond, races-1)); err != nil {
+			if err := backoff.Sleep(ctx, backoff.Delay(time.Millisecond, 50*time.Millisecond, races-1)); err != nil {
 				return err
 			}
 		case s.a.Retryable(err):
 			if failures++; failures >= writeAttempts {
 				return err
 			}
-			if err := sleep(ctx, backoffDelay(10*time.Millisecond, time.Second, failures-1)); err != nil {
+			if err := backoff.Sleep(ctx, backoff.Delay(10*time.Millisecond, time.Second, failures-1)); err != nil {
 				return err
 			}
 		default:
@@ -301,26 +301,4 @@ func decodeJSON(b []byte, v any) error {
 		b = []byte("null")
 	}
 	return json.Unmarshal(b, v)
-}
-
-// backoffDelay is exponential from base, capped, with ±50% jitter so that
-// several writers failing together do not retry in lockstep.
-func backoffDelay(base, limit time.Duration, n int) time.Duration {
-	d := base
-	for i := 0; i < n && d < limit; i++ {
-		d *= 2
-	}
-	d = min(d, limit)
-	return d/2 + rand.N(d+1)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -4,8 +4,6 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/cuitty/persist/internal/cli"
 	"github.com/cuitty/persist/internal/tools"
@@ -45,16 +43,11 @@ type command struct {
 func main() { os.Exit(run()) }
 
 func run() int {
-	const name = "persist-diff"
 	var c command
-	if _, code, done := cli.Parse(name, description, &c, os.Args[1:], os.Stdout, os.Stderr); done {
-		return code
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	err := tools.Diff(ctx, tools.Stdio{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}, tools.DiffOptions{
-		Common: c.Common, Select: c.Select, A: c.A, B: c.B, Store: c.Store, Format: c.Format, Summary: c.Summary,
-		Patch: c.Patch, Color: c.Color, IgnoreTrailer: c.IgnoreTrailer, SortMemory: c.SortMemory,
+	return cli.Main("persist-diff", description, &c, func(ctx context.Context, _ string) error {
+		return tools.Diff(ctx, tools.OS(), tools.DiffOptions{
+			Common: c.Common, Select: c.Select, A: c.A, B: c.B, Store: c.Store, Format: c.Format, Summary: c.Summary,
+			Patch: c.Patch, Color: c.Color, IgnoreTrailer: c.IgnoreTrailer, SortMemory: c.SortMemory,
+		})
 	})
-	return cli.Report(os.Stderr, name, err)
 }

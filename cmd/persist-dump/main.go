@@ -5,8 +5,6 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/cuitty/persist/internal/cli"
 	"github.com/cuitty/persist/internal/tools"
@@ -36,15 +34,10 @@ type command struct {
 func main() { os.Exit(run()) }
 
 func run() int {
-	const name = "persist-dump"
 	var c command
-	if _, code, done := cli.Parse(name, description, &c, os.Args[1:], os.Stdout, os.Stderr); done {
-		return code
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	err := tools.Dump(ctx, tools.Stdio{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}, tools.DumpOptions{
-		Common: c.Common, Select: c.Select, Location: c.Location, Store: c.Store, Output: c.Output,
+	return cli.Main("persist-dump", description, &c, func(ctx context.Context, _ string) error {
+		return tools.Dump(ctx, tools.OS(), tools.DumpOptions{
+			Common: c.Common, Select: c.Select, Location: c.Location, Store: c.Store, Output: c.Output,
+		})
 	})
-	return cli.Report(os.Stderr, name, err)
 }

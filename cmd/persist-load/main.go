@@ -4,8 +4,6 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/cuitty/persist/internal/cli"
 	"github.com/cuitty/persist/internal/tools"
@@ -38,15 +36,10 @@ type command struct {
 func main() { os.Exit(run()) }
 
 func run() int {
-	const name = "persist-load"
 	var c command
-	if _, code, done := cli.Parse(name, description, &c, os.Args[1:], os.Stdout, os.Stderr); done {
-		return code
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	err := tools.Load(ctx, tools.Stdio{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}, tools.LoadOptions{
-		Common: c.Common, LoadFlags: c.LoadFlags, Location: c.Location, Input: c.Input,
+	return cli.Main("persist-load", description, &c, func(ctx context.Context, _ string) error {
+		return tools.Load(ctx, tools.OS(), tools.LoadOptions{
+			Common: c.Common, LoadFlags: c.LoadFlags, Location: c.Location, Input: c.Input,
+		})
 	})
-	return cli.Report(os.Stderr, name, err)
 }

@@ -5,8 +5,6 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/cuitty/persist/internal/cli"
 	"github.com/cuitty/persist/internal/tools"
@@ -41,15 +39,10 @@ type command struct {
 func main() { os.Exit(run()) }
 
 func run() int {
-	const name = "persist-sum"
 	var c command
-	if _, code, done := cli.Parse(name, description, &c, os.Args[1:], os.Stdout, os.Stderr); done {
-		return code
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	err := tools.Sum(ctx, tools.Stdio{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}, tools.SumOptions{
-		Common: c.Common, Select: c.Select, Inputs: c.Inputs, Store: c.Store, By: c.By, Check: c.Check, IgnoreTrailer: c.IgnoreTrailer,
+	return cli.Main("persist-sum", description, &c, func(ctx context.Context, _ string) error {
+		return tools.Sum(ctx, tools.OS(), tools.SumOptions{
+			Common: c.Common, Select: c.Select, Inputs: c.Inputs, Store: c.Store, By: c.By, Check: c.Check, IgnoreTrailer: c.IgnoreTrailer,
+		})
 	})
-	return cli.Report(os.Stderr, name, err)
 }

@@ -5,8 +5,6 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/cuitty/persist/internal/cli"
 	"github.com/cuitty/persist/internal/tools"
@@ -32,15 +30,10 @@ type command struct {
 func main() { os.Exit(run()) }
 
 func run() int {
-	const name = "persist-tee"
 	var c command
-	if _, code, done := cli.Parse(name, description, &c, os.Args[1:], os.Stdout, os.Stderr); done {
-		return code
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	err := tools.Tee(ctx, tools.Stdio{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}, tools.TeeOptions{
-		Common: c.Common, LoadFlags: c.LoadFlags, Locations: c.Locations,
+	return cli.Main("persist-tee", description, &c, func(ctx context.Context, _ string) error {
+		return tools.Tee(ctx, tools.OS(), tools.TeeOptions{
+			Common: c.Common, LoadFlags: c.LoadFlags, Locations: c.Locations,
+		})
 	})
-	return cli.Report(os.Stderr, name, err)
 }

@@ -4,9 +4,8 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/cuitty/persist/internal/cli"
 	"github.com/cuitty/persist/internal/tools"
@@ -63,29 +62,23 @@ type command struct {
 func main() { os.Exit(run()) }
 
 func run() int {
-	const name = "persist"
 	var c command
-	kctx, code, done := cli.Parse(name, description, &c, os.Args[1:], os.Stdout, os.Stderr)
-	if done {
-		return code
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	st := tools.Stdio{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
-	var err error
-	switch kctx.Command() {
-	case "export <name>":
-		e := c.Export
-		err = tools.Export(ctx, st, tools.ExportOptions{Common: c.Common, Name: e.Name, Format: e.Format, Output: e.Output, Location: e.Location})
-	case "import <name>":
-		i := c.Import
-		err = tools.Import(ctx, st, tools.ImportOptions{Common: c.Common, LoadFlags: i.LoadFlags, Name: i.Name, From: i.From, Adapter: i.Adapter, Connection: i.Connection})
-	case "verify <name>":
-		v := c.Verify
-		err = tools.Verify(ctx, st, tools.VerifyOptions{Common: c.Common, Name: v.Name, Source: v.Source, Target: v.Target})
-	case "migrate <name>":
-		m := c.Migrate
-		err = tools.Migrate(ctx, st, tools.MigrateOptions{Common: c.Common, LoadFlags: m.LoadFlags, Name: m.Name, Source: m.Source, Target: m.Target})
-	}
-	return cli.Report(os.Stderr, name, err)
+	return cli.Main("persist", description, &c, func(ctx context.Context, cmd string) error {
+		st := tools.OS()
+		switch cmd {
+		case "export <name>":
+			e := c.Export
+			return tools.Export(ctx, st, tools.ExportOptions{Common: c.Common, Name: e.Name, Format: e.Format, Output: e.Output, Location: e.Location})
+		case "import <name>":
+			i := c.Import
+			return tools.Import(ctx, st, tools.ImportOptions{Common: c.Common, LoadFlags: i.LoadFlags, Name: i.Name, From: i.From, Adapter: i.Adapter, Connection: i.Connection})
+		case "verify <name>":
+			v := c.Verify
+			return tools.Verify(ctx, st, tools.VerifyOptions{Common: c.Common, Name: v.Name, Source: v.Source, Target: v.Target})
+		case "migrate <name>":
+			m := c.Migrate
+			return tools.Migrate(ctx, st, tools.MigrateOptions{Common: c.Common, LoadFlags: m.LoadFlags, Name: m.Name, Source: m.Source, Target: m.Target})
+		}
+		return fmt.Errorf("unknown command %q", cmd)
+	})
 }

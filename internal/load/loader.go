@@ -190,7 +190,7 @@ func (l *loader) commitBatch(ctx context.Context, b *batch) error {
 		if l.a.Retryable(err) && retries < l.retries {
 			retries++
 			l.stats.Retries++
-			if err := backoff(ctx, retries-1); err != nil {
+			if err := wait(ctx, retries-1); err != nil {
 				return err
 			}
 			continue

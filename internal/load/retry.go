@@ -2,7 +2,7 @@ package load
 
 import (
 	"context"
-	"math/rand/v2"
+	"github.com/cuitty/persist/internal/backoff"
 	"time"
 )
 
@@ -14,21 +14,7 @@ const (
 	maxBackoff = 5 * time.Second
 )
 
-// backoff waits before retry n (0-based): exponential with ±50% jitter, so
-// that several loaders failing together do not retry in lockstep.
-func backoff(ctx context.Context, n int) error {
-	d := minBackoff
-	for i := 0; i < n && d < maxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, maxBackoff)
-	d = d/2 + rand.N(d+1)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+// wait waits before retry n (0-based).
+func wait(ctx context.Context, n int) error {
+	return backoff.Sleep(ctx, backoff.Delay(minBackoff, maxBackoff, n))
 }

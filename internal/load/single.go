@@ -35,7 +35,7 @@ func (l *loader) loadSingle(ctx context.Context, in Input, first *batch, eof boo
 			return err
 		}
 		l.stats.Retries++
-		if err := backoff(ctx, attempt); err != nil {
+		if err := wait(ctx, attempt); err != nil {
 			return err
 		}
 	}

@@ -116,6 +116,9 @@ func loadInto(ctx context.Context, st Stdio, f LoadFlags, target string, in io.R
 		NoVerify:  f.NoVerify,
 		Patch:     h != nil && h.Patch,
 	}
+	if f.Retries == 0 {
+		opt.Retries = -1 // the loader reads 0 as "the default"
+	}
 	if f.Mode == "replace" {
 		opt.Mode = load.Replace
 	}

@@ -4,6 +4,7 @@ package tools
 
 import (
 	"io"
+	"os"
 	"strings"
 
 	"github.com/cuitty/persist/internal/adapters"
@@ -41,3 +42,6 @@ func summary(st Stdio, c cli.Common, name string, parts ...string) {
 	}
 	io.WriteString(st.Stderr, name+": "+strings.Join(parts, ", ")+"\n")
 }
+
+// OS is the process's own standard streams.
+func OS() Stdio { return Stdio{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr} }

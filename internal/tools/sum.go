@@ -167,13 +167,6 @@ func sumInput(ctx context.Context, st Stdio, o SumOptions, in string) (Tally, ma
 	t, g, err := SumSource(ctx, src, o.By, bar)
 	bar.Finish()
 	if err != nil {
-		var le *record.LineError
-		if errors.As(err, &le) {
-			return t, nil, err
-		}
-		if errors.Is(err, record.ErrTrailer) {
-			return t, nil, cli.Hint(err, "if the stream was edited on purpose, use --ignore-trailer")
-		}
 		return t, nil, err
 	}
 	return t, g, nil
