@@ -61,10 +61,16 @@ var (
 // Main runs the tests and then stops the throwaway cluster, if one was
 // started. Call it from TestMain in every package that uses pgtest.
 func Main(m *testing.M) {
+	os.Exit(Run(m))
+}
+
+// Run is Main for a TestMain that has its own clean-up to do after the
+// tests: it returns the exit code instead of exiting.
+func Run(m *testing.M) int {
 	mainCalled = true
 	code := m.Run()
 	shutdown()
-	os.Exit(code)
+	return code
 }
 
 func shutdown() {
