@@ -91,9 +91,21 @@ func (l *loader) load(ctx context.Context, in Input) error {
 		return l.loadSingle(ctx, in, b, eof, stop, inErr)
 	}
 	for {
+		if errors.Is(inErr, record.ErrSkipped) {
+			// The stream is whole but for the lines already rejected:
+			// this last batch is as good as the ones committed before it.
+			if err := l.commitBatch(ctx, b); err != nil {
+				return err
+			}
+			return stop
+		}
 		if inErr != nil {
 			// The lines of this batch were read but the stream is not what
-			// it claims: keep only what was committed before.
+			// it claims: keep only what was committed before, and say why
+			// its bad lines were not loaded.
+			if err := l.writeRejects(b); err != nil {
+				return err
+			}
 			return inErr
 		}
 		if err := l.commitBatch(ctx, b); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/record"
 )
 
 // loadSingle runs an atomic, replace or patch load: one transaction for the
@@ -13,6 +14,10 @@ import (
 // retried only while the first batch (still in memory) is all that was read;
 // later, the load fails with nothing committed and can simply be rerun.
 func (l *loader) loadSingle(ctx context.Context, in Input, first *batch, eof bool, stop, inErr error) error {
+	if errors.Is(inErr, record.ErrSkipped) {
+		// Whole but for lines already rejected (see load).
+		eof, inErr = true, nil
+	}
 	if inErr != nil {
 		return inErr
 	}
@@ -96,6 +101,9 @@ func (l *loader) single(ctx context.Context, in Input, first *batch, eof bool) (
 		b.reset()
 		var stop, inErr error
 		eof, stop, inErr = l.readBatch(in, b)
+		if errors.Is(inErr, record.ErrSkipped) {
+			eof, inErr = true, nil
+		}
 		if inErr != nil {
 			return consumed, inErr
 		}

@@ -16,6 +16,9 @@ var (
 	ErrTrailer   = errors.New("stream does not match its trailer")
 	ErrTruncated = errors.New("stream truncated") // header but no trailer
 	ErrTooLong   = errors.New("line too long")
+	// ErrSkipped ends a stream whose trailer does not match only because
+	// lines returned as *LineError were set aside: everything else is there.
+	ErrSkipped = errors.New("stream had lines set aside")
 )
 
 // MaxLine is the longest line a reader accepts.

@@ -23,6 +23,9 @@ type ReaderOptions struct {
 // any other error (reading, decompressing, a wrong format, the end checks)
 // is final and returned by every later call.
 type Reader struct {
+	skipped      int64 // lines returned as *LineError
+	firstSkipped int64
+
 	opt  ReaderOptions
 	src  io.ReadCloser
 	br   *bufio.Reader
@@ -91,7 +94,10 @@ func (r *Reader) Next() (*Item, error) {
 			if err == io.EOF {
 				r.final = r.endCheck()
 			} else if errors.Is(err, ErrTooLong) {
-				return nil, &LineError{Line: r.line, Err: err}
+				// Nothing of the line is kept: Raw must not hand out
+				// what the buffer held before.
+				r.raw = nil
+				return nil, r.skip(err)
 			} else {
 				r.final = fmt.Errorf("after line %d: %w", r.line, err)
 			}
@@ -105,7 +111,7 @@ func (r *Reader) Next() (*Item, error) {
 			continue
 		}
 		if len(bytes.TrimSpace(b)) == 0 {
-			return nil, &LineError{Line: r.line, Err: fmt.Errorf("%w: empty line", ErrSyntax)}
+			return nil, r.skip(fmt.Errorf("%w: empty line", ErrSyntax))
 		}
 		l := &r.parsed
 		if err := ParseLine(b, l); err != nil {
@@ -113,12 +119,12 @@ func (r *Reader) Next() (*Item, error) {
 				r.final = &fatalLineError{LineError{Line: r.line, Err: err}}
 				continue
 			}
-			return nil, &LineError{Line: r.line, Err: err}
+			return nil, r.skip(err)
 		}
 		switch l.Kind {
 		case KindHeader:
 			if r.line != 1 {
-				return nil, &LineError{Line: r.line, Err: fmt.Errorf("%w: a header must be the first line", ErrPlacement)}
+				return nil, r.skip(fmt.Errorf("%w: a header must be the first line", ErrPlacement))
 			}
 			if l.Header.Patch && !r.opt.AllowPatch {
 				r.final = &fatalLineError{LineError{Line: r.line, Err: fmt.Errorf(
@@ -155,6 +161,16 @@ type fatalLineError struct{ e LineError }
 func (f *fatalLineError) Error() string { return f.e.Error() }
 func (f *fatalLineError) Unwrap() error { return f.e.Err }
 
+// skip counts a line returned as a *LineError: a caller that sets it aside
+// and goes on must still get a stream whose trailer can be checked.
+func (r *Reader) skip(err error) error {
+	if r.skipped == 0 {
+		r.firstSkipped = r.line
+	}
+	r.skipped++
+	return &LineError{Line: r.line, Err: err}
+}
+
 const editHint = `use --ignore-trailer, or drop the header and trailer lines: jq -c 'select(.kind != "header" and .kind != "trailer")'`
 
 // endCheck is what the end of the input means: io.EOF, or why not.
@@ -166,6 +182,12 @@ func (r *Reader) endCheck() error {
 		got := r.sum.String()
 		if t.Records == r.records && t.Events == r.events && t.Sum == got {
 			return io.EOF
+		}
+		if r.skipped > 0 && t.Records+t.Events == r.records+r.events+r.skipped {
+			// The lines set aside are what the trailer misses: the rest of
+			// the stream is whole, but its sum cannot be checked without them.
+			return fmt.Errorf("%w: %d lines were set aside (the first on line %d); the trailer on line %d counts them, so nothing else is missing, but its sum cannot be checked",
+				ErrSkipped, r.skipped, r.firstSkipped, r.trailerAt)
 		}
 		return fmt.Errorf("%w: trailer on line %d says records=%d events=%d sum=%s, stream has records=%d events=%d sum=%s; if the stream was edited on purpose, %s",
 			ErrTrailer, r.trailerAt, t.Records, t.Events, t.Sum, r.records, r.events, got, editHint)

@@ -193,11 +193,12 @@ func TestReaderBadLines(t *testing.T) {
 			}
 		})
 	}
-	// A bad line also counts against the trailer.
+	// A bad line also counts against the trailer: the stream ends saying
+	// lines were set aside (TestReaderSkippedLines).
 	full := stream(rec1, rec2)
 	broken := strings.Replace(full, `"value":2}`, `"value":2`, 1)
 	_, errs, final := readAll(t, []byte(broken), ReaderOptions{})
-	if len(errs) != 1 || !errors.Is(final, ErrTrailer) {
+	if len(errs) != 1 || !errors.Is(final, ErrSkipped) {
 		t.Errorf("errors %v, final %v", errs, final)
 	}
 }
@@ -414,4 +415,27 @@ func TestWriterBrokenPipe(t *testing.T) {
 		t.Errorf("got %v, want EPIPE", err)
 	}
 	pw.Close()
+}
+
+// A stream whose only fault is lines set aside as bad ends with ErrSkipped,
+// not a trailer mismatch; a line missing as well is still a mismatch.
+func TestReaderSkippedLines(t *testing.T) {
+	good := stream(
+		`{"kind":"record","collection":"c","key":"a","version":1,"updated_at":"2026-01-01T00:00:00Z","value":1}`,
+		`{"kind":"record","collection":"c","key":"b","version":1,"updated_at":"2026-01-01T00:00:00Z","value":2}`,
+		`{"kind":"record","collection":"c","key":"c","version":1,"updated_at":"2026-01-01T00:00:00Z","value":3}`,
+	)
+	lines := strings.SplitAfter(good, "\n")
+	bad := strings.Join(lines[:2], "") + `{"kind":"record","collection":"c","key":"b","value":[1,}` + "\n" + strings.Join(lines[3:], "")
+	_, errs, final := readAll(t, []byte(bad), ReaderOptions{})
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "line 3") {
+		t.Fatalf("bad-line errors = %v", errs)
+	}
+	if !errors.Is(final, ErrSkipped) || errors.Is(final, ErrTrailer) || !strings.Contains(final.Error(), "first on line 3") {
+		t.Fatalf("end = %v, want ErrSkipped naming line 3", final)
+	}
+	missing := strings.Join(lines[:2], "") + `{"kind":"record","collection":"c","key":"b","value":[1,}` + "\n" + strings.Join(lines[4:], "")
+	if _, _, final := readAll(t, []byte(missing), ReaderOptions{}); !errors.Is(final, ErrTrailer) {
+		t.Fatalf("a bad line plus a missing one: end = %v, want ErrTrailer", final)
+	}
 }
