@@ -70,10 +70,26 @@ func TestRedact(t *testing.T) {
 		{"postgres:host=h password='a b' dbname=d", "postgres:host=h password=*** dbname=d"},
 		{"sqlite:./a.db", "sqlite:./a.db"},
 		{"postgres://u:p:q@w@h/db", "postgres://u:***@h/db"},
+		{"postgres://u:pa/ss@h/db", "postgres://u:***@h/db"},
+		{"postgres://u:pa#ss@h/db", "postgres://u:***@h/db"},
+		{"postgres://u:pa?ss@h/db#app", "postgres://u:***@h/db#app"},
+		{`postgres:host=h password=sec\ ret dbname=d`, "postgres:host=h password=*** dbname=d"},
 	}
 	for _, tt := range tests {
 		if got := Redact(tt.in); got != tt.want {
 			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestUnmask(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://u:***@h/db#app":           "postgres://u@h/db#app",
+		"postgres:host=h password=*** port=1": "postgres:host=h  port=1",
+		"sqlite:a.db":                         "sqlite:a.db",
+	} {
+		if got := Unmask(in); got != want {
+			t.Errorf("Unmask(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -83,5 +99,9 @@ func TestScrub(t *testing.T) {
 	got := Scrub(`pq: password authentication failed for "hunter2"`, raw)
 	if strings.Contains(got, "hunter2") {
 		t.Fatalf("Scrub left the password: %q", got)
+	}
+	broken := "postgres://u:pa/ss#x@h/db"
+	if got := Scrub("cannot parse postgres://u:pa/ss#x@h/db", broken); strings.Contains(got, "pa/ss#x") {
+		t.Fatalf("Scrub left the password of an invalid URL: %q", got)
 	}
 }

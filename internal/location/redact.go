@@ -8,7 +8,9 @@ import (
 
 const mask = "***"
 
-var kvPassword = regexp.MustCompile(`(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
+// A key=value password is quoted, or runs to the next unescaped space
+// (libpq lets a backslash escape one inside it).
+var kvPassword = regexp.MustCompile(`(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|(?:[^\s\\]|\\.)+\\?)`)
 
 // Redact masks the password of a location or connection string:
 // postgres://u:secret@h/db becomes postgres://u:***@h/db, password=secret
@@ -19,14 +21,11 @@ func Redact(s string) string {
 	if i < 0 {
 		return out
 	}
-	// The user-info ends at the last '@' before the path; parse it by hand
-	// so an unparsable URL is still masked.
+	// The user-info runs to the last '@': a password may hold '/', '?' or
+	// '#' (unescaped, the URL is invalid, and its error must still not show
+	// it). An '@' later in the URL only makes the mask reach further.
 	rest := out[i+3:]
-	end := len(rest)
-	if j := strings.IndexAny(rest, "/?#"); j >= 0 {
-		end = j
-	}
-	at := strings.LastIndexByte(rest[:end], '@')
+	at := strings.LastIndexByte(rest, '@')
 	if at < 0 {
 		return maskQuery(out)
 	}
@@ -55,12 +54,31 @@ func maskQuery(s string) string {
 	return s[:q+1] + strings.Join(parts, "&")
 }
 
+// Unmask drops a password that Redact masked, so that a location read back
+// from saved output (persist-sum --check) connects with the password from
+// PGPASSWORD or ~/.pgpass instead of the literal "***".
+func Unmask(s string) string {
+	s = strings.ReplaceAll(s, ":"+mask+"@", "@")
+	s = strings.ReplaceAll(s, "password="+mask, "")
+	s = strings.ReplaceAll(s, "&password="+mask, "")
+	return s
+}
+
 // Secrets returns the passwords found in raw, so that error texts from
 // drivers can be scrubbed of them too.
 func Secrets(raw string) []string {
 	var out []string
 	for _, m := range kvPassword.FindAllStringSubmatch(raw, -1) {
 		out = append(out, strings.Trim(m[2], "'"))
+	}
+	if i := strings.Index(raw, "://"); i >= 0 {
+		// Also by hand, for URLs too broken for url.Parse.
+		rest := raw[i+3:]
+		if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+			if _, p, ok := strings.Cut(rest[:at], ":"); ok && p != "" {
+				out = append(out, p)
+			}
+		}
 	}
 	if u, err := url.Parse(strings.TrimPrefix(strings.TrimPrefix(raw, "postgres:"), "postgresql:")); err == nil {
 		if p, ok := u.User.Password(); ok && p != "" {

@@ -142,3 +142,23 @@ func TestStreamSmall(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// The package's copy of the vectors must not drift from the shared ones,
+// where the shared ones are beside the repository (as in CI).
+func TestVectorsCopyMatchesShared(t *testing.T) {
+	shared := "../../../shared/vectors"
+	names, err := os.ReadDir(shared)
+	if err != nil {
+		t.Logf("no shared vectors beside the repository (%v); the copy in testdata is used alone", err)
+		return
+	}
+	for _, e := range names {
+		want, err := os.ReadFile(filepath.Join(shared, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := os.ReadFile(filepath.Join("testdata/vectors", e.Name())); err != nil || string(got) != string(want) {
+			t.Errorf("testdata/vectors/%s differs from %s/%s (%v): copy it again", e.Name(), shared, e.Name(), err)
+		}
+	}
+}

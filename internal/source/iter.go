@@ -30,7 +30,7 @@ func (s *Source) Iterator(ctx context.Context) *Iter {
 		return &Iter{
 			next: func() (*record.Item, error) {
 				for {
-					it, err := s.reader.Next()
+					it, _, err := s.next()
 					if err != nil {
 						if errors.Is(err, io.EOF) {
 							return nil, io.EOF

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/location"
@@ -19,7 +20,6 @@ import (
 // Options tune Open.
 type Options struct {
 	Store         string          // --store
-	Prefer        string          // with neither #NAME nor Store: this store, if the database has it
 	Filter        adapters.Filter // what to yield
 	IgnoreTrailer bool            // accept a stream edited on purpose
 	Stdin         io.Reader       // for "-"
@@ -36,6 +36,22 @@ type Source struct {
 	file   io.Closer
 	reader *record.Reader
 	line   []byte
+
+	// The first item of a stream, read by Open (see there).
+	peeked   bool
+	peekIt   *record.Item
+	peekLine []byte
+	peekErr  error
+}
+
+// next is the stream reader's Next, after the item Open read ahead.
+func (s *Source) next() (*record.Item, []byte, error) {
+	if s.peeked {
+		s.peeked = false
+		return s.peekIt, s.peekLine, s.peekErr
+	}
+	it, err := s.reader.Next()
+	return it, s.reader.Canonical(), err
 }
 
 // Open opens raw for reading. A store is read in one consistent snapshot,
@@ -73,6 +89,17 @@ func Open(ctx context.Context, raw string, opt Options) (*Source, error) {
 		return nil, fmt.Errorf("%s: %w", loc, err)
 	}
 	s.reader = r
+	// The header comes with the first line: read it now, so that the
+	// store's name and counts are known before the first item is asked for.
+	s.peeked = true
+	s.peekIt, s.peekErr = r.Next()
+	if s.peekIt != nil {
+		s.peekIt = s.peekIt.Clone()
+		s.peekLine = append([]byte(nil), r.Canonical()...)
+	}
+	if h := r.Header(); h != nil {
+		s.Store = h.Store
+	}
 	return s, nil
 }
 
@@ -82,22 +109,19 @@ func (s *Source) openStore(ctx context.Context) error {
 		return err
 	}
 	s.a = a
-	flag := s.opt.Store
-	if flag == "" && s.Loc.Store == "" && s.opt.Prefer != "" {
-		names, err := a.Stores(ctx)
-		if err != nil {
-			return fmt.Errorf("%s: %w", s.Loc, err)
-		}
-		if slices.Contains(names, s.opt.Prefer) {
-			flag = s.opt.Prefer
-		}
-	}
-	store, err := location.Store(ctx, a, s.Loc, flag, "")
+	store, err := location.Store(ctx, a, s.Loc, s.opt.Store, "")
 	if err != nil {
 		return err
 	}
 	s.Store = store
 	snap, err := a.Snapshot(ctx, store)
+	if errors.Is(err, adapters.ErrNoStore) {
+		names, _ := a.Stores(ctx)
+		if len(names) == 0 {
+			return fmt.Errorf("%s: %w: it holds no store at all", s.Loc, err)
+		}
+		return fmt.Errorf("%s: %w; it holds %s", s.Loc, err, strings.Join(names, ", "))
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %s", s.Loc, location.Scrub(err.Error(), s.Loc.Raw))
 	}
@@ -148,7 +172,7 @@ func (s *Source) Each(ctx context.Context, fn func(it *record.Item, line []byte)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		it, err := s.reader.Next()
+		it, line, err := s.next()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
@@ -158,7 +182,7 @@ func (s *Source) Each(ctx context.Context, fn func(it *record.Item, line []byte)
 		if !Keep(&s.opt.Filter, it) {
 			continue
 		}
-		if err := fn(it, s.reader.Canonical()); err != nil {
+		if err := fn(it, line); err != nil {
 			return err
 		}
 	}

@@ -2,10 +2,12 @@ package tools
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/cuitty/persist/internal/cli"
+	"github.com/cuitty/persist/internal/location"
 	"github.com/cuitty/persist/internal/record"
 	"github.com/cuitty/persist/internal/source"
 )
@@ -24,8 +26,11 @@ func Dump(ctx context.Context, st Stdio, o DumpOptions) error {
 	const name = "persist-dump"
 	start := time.Now()
 	src, err := source.Open(ctx, o.Location, source.Options{Store: o.Store, Filter: o.Filter(), Stdin: st.Stdin})
-	if err != nil {
+	if errors.Is(err, location.ErrLocation) {
 		return cli.Hint(err, "a store is sqlite:PATH or postgres://…; see persist-dump --help")
+	}
+	if err != nil {
+		return err
 	}
 	defer src.Close()
 	records, events, known, err := src.Counts(ctx)

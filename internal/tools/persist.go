@@ -114,7 +114,7 @@ func Verify(ctx context.Context, st Stdio, o VerifyOptions) error {
 	}
 	var tallies [2]Tally
 	for i, loc := range []string{o.Source, o.Target} {
-		src, err := source.Open(ctx, loc, source.Options{Prefer: o.Name, Stdin: st.Stdin})
+		src, err := source.Open(ctx, loc, source.Options{Store: storeFlag(loc, o.Name), Stdin: st.Stdin})
 		if err != nil {
 			return err
 		}
@@ -160,7 +160,7 @@ func Verify(ctx context.Context, st Stdio, o VerifyOptions) error {
 func diffCounts(ctx context.Context, st Stdio, o VerifyOptions) (string, error) {
 	var iters [2]diff.Iterator
 	for i, loc := range []string{o.Source, o.Target} {
-		src, err := source.Open(ctx, loc, source.Options{Prefer: o.Name, Stdin: st.Stdin})
+		src, err := source.Open(ctx, loc, source.Options{Store: storeFlag(loc, o.Name), Stdin: st.Stdin})
 		if err != nil {
 			return "", err
 		}
@@ -194,7 +194,7 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 		return cli.Hint(errors.New("migrate needs --target"), "persist migrate NAME --source LOC --target LOC")
 	}
 	start := time.Now()
-	src, err := source.Open(ctx, o.Source, source.Options{Prefer: o.Name, Stdin: st.Stdin})
+	src, err := source.Open(ctx, o.Source, source.Options{Store: storeFlag(o.Source, o.Name), Stdin: st.Stdin})
 	if err != nil {
 		return err
 	}
@@ -204,9 +204,13 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 		return err
 	}
 	pr, pw := io.Pipe()
+	written := make(chan struct{})
 	go func() {
+		defer close(written)
 		pw.CloseWithError(WriteStream(ctx, src, pw, records, events))
 	}()
+	// The snapshot is closed (deferred above) only once its reader is done.
+	defer func() { <-written }()
 	if o.LoadFlags.Store == "" {
 		o.LoadFlags.Store = storeFlag(o.Target, o.Name)
 	}

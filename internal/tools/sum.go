@@ -200,7 +200,9 @@ func check(ctx context.Context, st Stdio, o SumOptions) error {
 			return cli.Hint(fmt.Errorf("%s: line %d: not a persist-sum line", o.Check, lineNo), "lines look like: persist1:<64 hex>  records=N events=M  INPUT (without --by)")
 		}
 		want := m[1] + "  records=" + m[2] + " events=" + m[3]
-		t, _, err := sumInput(ctx, st, o, m[4])
+		// A saved location had its password masked: connect with the one
+		// from PGPASSWORD or ~/.pgpass instead.
+		t, _, err := sumInput(ctx, st, o, location.Unmask(m[4]))
 		switch {
 		case err != nil:
 			troubled++

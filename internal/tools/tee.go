@@ -22,6 +22,9 @@ type TeeOptions struct {
 // location concurrently. The first target that fails stops everything.
 func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 	const name = "persist-tee"
+	if o.Rejects == "-" {
+		return cli.Hint(errors.New("--rejects - would mix rejected lines into the stream on stdout"), "give --rejects a file name")
+	}
 	if o.Rejects != "" && len(o.Locations) > 1 {
 		return cli.Hint(errors.New("--rejects with several targets would mix their rejects"), "tee into one target per --rejects, or drop --rejects")
 	}

@@ -121,11 +121,15 @@ func scanRecords(ctx context.Context, q querier, query string, args []any, it *r
 	var (
 		deleted int64
 		value   sql.RawBytes
+		c       canon
 	)
 	*it = record.Item{Kind: record.KindRecord}
 	for rows.Next() {
 		if err := rows.Scan(&it.Collection, &it.Key, &it.Version, &it.UpdatedAt, &deleted, &value); err != nil {
 			return fmt.Errorf("read records: %w", err)
+		}
+		if err := c.fix(&it.UpdatedAt, &value); err != nil {
+			return fmt.Errorf("read records: record %q/%q: %w", it.Collection, it.Key, err)
 		}
 		setValue(&it.Value, &it.Deleted, deleted, value)
 		if err := fn(it); err != nil {
@@ -144,11 +148,17 @@ func scanEvents(ctx context.Context, q querier, query string, args []any, it *re
 		return fmt.Errorf("read events: %w", err)
 	}
 	defer rows.Close()
-	var data sql.RawBytes
+	var (
+		data sql.RawBytes
+		c    canon
+	)
 	*it = record.Item{Kind: record.KindEvent}
 	for rows.Next() {
 		if err := rows.Scan(&it.Stream, &it.Seq, &it.Type, &it.At, &data); err != nil {
 			return fmt.Errorf("read events: %w", err)
+		}
+		if err := c.fix(&it.At, &data); err != nil {
+			return fmt.Errorf("read events: event %q/%d: %w", it.Stream, it.Seq, err)
 		}
 		it.Data = orNull(data)
 		if err := fn(it); err != nil {
@@ -187,4 +197,47 @@ func orNull(b []byte) []byte {
 // querier is what both *sql.Tx and *sql.Stmt-backed readers offer.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// canon makes what a row holds canonical. Persist writes canonical text, but
+// a SQLite file is easy to edit by hand (sqlite3 app.db "UPDATE …"), and a
+// dump must stay canonical — and a stored string that is not JSON must stop
+// the dump, not break the stream.
+type canon struct{ buf []byte }
+
+func (c *canon) fix(when *string, value *sql.RawBytes) error {
+	if !isCanonicalTime(*when) {
+		t, err := record.ParseTime(*when)
+		if err != nil {
+			return fmt.Errorf("stored time %q: %w", *when, err)
+		}
+		*when = t
+	}
+	if *value == nil {
+		return nil
+	}
+	var err error
+	if c.buf, err = record.Canonical(c.buf[:0], *value); err != nil {
+		return fmt.Errorf("stored value is not valid JSON: %w", err)
+	}
+	*value = c.buf
+	return nil
+}
+
+// isCanonicalTime is a quick look at the shape 2006-01-02T15:04:05.000000Z,
+// which is what Persist stores; anything else goes through ParseTime.
+func isCanonicalTime(s string) bool {
+	if len(s) != 27 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[26] != 'Z' {
+		return false
+	}
+	for i, c := range []byte(s) {
+		switch i {
+		case 4, 7, 10, 13, 16, 19, 26:
+			continue
+		}
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }

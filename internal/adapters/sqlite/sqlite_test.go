@@ -443,3 +443,58 @@ func putLines(t testing.TB, a *Adapter, store string, in ...string) []string {
 	}
 	return out
 }
+
+// A file edited by hand (sqlite3 app.db "UPDATE …") still dumps canonically,
+// and a stored value that is not JSON stops the scan naming the record.
+func TestScanCanonicalisesHandEdits(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "edited.db")
+	a, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	tx, err := a.Begin(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := &record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Version: 1, UpdatedAt: "2026-01-01T00:00:00.000000Z", Value: []byte(`1`)}
+	if err := tx.Put(ctx, []*record.Item{it}, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	scanOne := func() (string, error) {
+		snap, err := a.Snapshot(ctx, "s")
+		if err != nil {
+			return "", err
+		}
+		defer snap.Close()
+		var line string
+		err = snap.Scan(ctx, adapters.Filter{}, func(it *record.Item) error {
+			line = string(record.AppendItem(nil, it))
+			return nil
+		})
+		return line, err
+	}
+	if _, err := db.Exec(`UPDATE persist_records SET value = '{ "b" : 1.50, "a" : "\u00e9" }', updated_at = '2026-01-01T01:00:00+01:00'`); err != nil {
+		t.Fatal(err)
+	}
+	line, err := scanOne()
+	want := `{"kind":"record","collection":"c","key":"k","version":1,"updated_at":"2026-01-01T00:00:00.000000Z","value":{"a":"é","b":1.5}}`
+	if err != nil || line != want {
+		t.Fatalf("scan = %s, %v\nwant %s", line, err, want)
+	}
+	if _, err := db.Exec(`UPDATE persist_records SET value = 'not json'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := scanOne(); err == nil || !strings.Contains(err.Error(), `record "c"/"k": stored value is not valid JSON`) {
+		t.Fatalf("scan of a non-JSON value: %v", err)
+	}
+}
