@@ -18,6 +18,7 @@ import (
 
 	_ "github.com/lib/pq"
 
+	"github.com/cuitty/persist/internal/location"
 	"github.com/cuitty/persist/internal/pgtest"
 )
 
@@ -129,31 +130,52 @@ func TestHugeValue(t *testing.T) {
 	fmt.Fprint(f, `"}}`+"\n"+`{"kind":"record","collection":"blobs","key":"b2","version":1,"updated_at":"2026-01-01T00:00:00.000000Z","value":1}`+"\n")
 	f.Close()
 	db := "sqlite:" + filepath.Join(dir, "big.db") + "#big"
-	mustRun(t, in, "persist-load", "-q", db)
+	pg := pgtest.NewDatabase(t) + "#big"
 	out := filepath.Join(dir, "out.jsonl")
 	for _, step := range []struct {
 		stdin string
 		name  string
 		args  []string
 	}{
+		{in, "persist-load", []string{"-q", db}},
+		{in, "persist-load", []string{"-q", pg}},
 		{"", "persist-dump", []string{"-q", db, "-o", out}},
 		{"", "persist-sum", []string{"-q", db}},
+		{"", "persist-sum", []string{"-q", pg}},
 		{"", "persist-sum", []string{"-q", out}},
 	} {
 		cmd := exec.Command(filepath.Join(binDir, step.name), step.args...)
+		if step.stdin != "" {
+			f, err := os.Open(step.stdin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			cmd.Stdin = f
+		}
 		var errb bytes.Buffer
 		cmd.Stderr = &errb
 		if err := cmd.Run(); err != nil {
 			t.Fatalf("%s %v: %v: %s", step.name, step.args, err, errb.String())
 		}
 		rss := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss << 10
-		t.Logf("%s %v: peak RSS %d MiB", step.name, step.args[1:], rss>>20)
-		if rss > 5*size {
-			t.Errorf("%s: peak RSS %d MiB, more than 5x the 100 MiB line", step.name, rss>>20)
+		t.Logf("%s %v: peak RSS %d MiB", step.name, redactedArgs(step.args[1:]), rss>>20)
+		// Each copy of the line costs 100 MiB: a reader holds the raw line,
+		// the parsed value and the canonical line; a writer also the
+		// driver's copy, and a loader its batch and the read-back
+		// (docs/performance.md has the figures).
+		limit := int64(6)
+		if step.name == "persist-load" {
+			limit = 12
+		}
+		if rss > limit*size {
+			t.Errorf("%s: peak RSS %d MiB, more than %dx the 100 MiB line", step.name, rss>>20, limit)
 		}
 	}
-	if a, b := sumOf(t, db), sumOf(t, in); a != b {
-		t.Fatalf("sum of store %s != sum of input %s", a, b)
+	for _, loc := range []string{db, pg, out} {
+		if a, b := sumOf(t, loc), sumOf(t, in); a != b {
+			t.Fatalf("sum of %s %s != sum of the input %s", loc, a, b)
+		}
 	}
 }
 
@@ -247,4 +269,14 @@ func TestLoadSurvivesTerminatedBackends(t *testing.T) {
 		t.Fatalf("sum after load %s, want %s", got, want)
 	}
 	t.Logf("%d backends terminated, %s retries", killed, m[1])
+}
+
+// redactedArgs is args for a log line (test databases have no password, but
+// the habit costs nothing).
+func redactedArgs(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = location.Redact(a)
+	}
+	return out
 }

@@ -47,13 +47,27 @@ func (b *batch) reset() {
 	b.ents, b.bad, b.raw = b.ents[:0], b.bad[:0], b.raw[:0]
 }
 
+// keepRaw is the longest raw line a batch keeps a copy of, for the rejects.
+// A longer one is not copied: were it rejected, its canonical form (the same
+// data) is written instead.
+const keepRaw = 1 << 20
+
 func (b *batch) add(line int64, raw []byte, it *record.Item) {
+	if len(raw) > keepRaw {
+		b.ents = append(b.ents, &entry{line: line, raw: [2]int{-1, -1}, it: it})
+		return
+	}
 	start := len(b.raw)
 	b.raw = append(b.raw, raw...)
 	b.ents = append(b.ents, &entry{line: line, raw: [2]int{start, len(b.raw)}, it: it})
 }
 
-func (b *batch) rawOf(e *entry) []byte { return b.raw[e.raw[0]:e.raw[1]] }
+func (b *batch) rawOf(e *entry) []byte {
+	if e.raw[0] < 0 {
+		return record.AppendItem(nil, e.it)
+	}
+	return b.raw[e.raw[0]:e.raw[1]]
+}
 
 // first and last are the line numbers a batch spans, for messages.
 func (b *batch) first() int64 {

@@ -91,12 +91,11 @@ func Open(ctx context.Context, raw string, opt Options) (*Source, error) {
 	s.reader = r
 	// The header comes with the first line: read it now, so that the
 	// store's name and counts are known before the first item is asked for.
+	// Nothing reads from r before next() hands this item out, so it and
+	// its line stay valid without a copy (a copy of a 100 MB line is not free).
 	s.peeked = true
 	s.peekIt, s.peekErr = r.Next()
-	if s.peekIt != nil {
-		s.peekIt = s.peekIt.Clone()
-		s.peekLine = append([]byte(nil), r.Canonical()...)
-	}
+	s.peekLine = r.Canonical()
 	if h := r.Header(); h != nil {
 		s.Store = h.Store
 	}
