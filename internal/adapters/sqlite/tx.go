@@ -70,6 +70,37 @@ type tx struct {
 	tx    *sql.Tx
 	store string
 	stmts [nStmts]*sql.Stmt // closed by database/sql when tx ends
+	// Lookup queries of a full chunk, prepared once: a batch looks up ten
+	// or more chunks, and preparing a 1000-parameter query each time cost
+	// as much as running it.
+	fullLookup map[string]*sql.Stmt
+}
+
+// lookupQuerier runs a lookup query, prepared once per transaction when it
+// is for a full chunk.
+func (t *tx) lookupQuerier(ctx context.Context, q string, n int) (querier, error) {
+	if n != lookupChunk {
+		return t.tx, nil
+	}
+	if st := t.fullLookup[q]; st != nil {
+		return prepared{st}, nil
+	}
+	st, err := t.tx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if t.fullLookup == nil {
+		t.fullLookup = map[string]*sql.Stmt{}
+	}
+	t.fullLookup[q] = st
+	return prepared{st}, nil
+}
+
+// prepared runs its statement, whatever query text it is handed.
+type prepared struct{ st *sql.Stmt }
+
+func (p prepared) QueryContext(ctx context.Context, _ string, args ...any) (*sql.Rows, error) {
+	return p.st.QueryContext(ctx, args...)
 }
 
 func (t *tx) stmt(ctx context.Context, i int) (*sql.Stmt, error) {
@@ -109,7 +140,11 @@ func (t *tx) Lookup(ctx context.Context, keys []*record.Item, fn func(*record.It
 			SELECT r.collection, r.key, r.version, r.updated_at, r.deleted, r.value
 			FROM k JOIN persist_records r
 			ON r.store = ? AND r.collection = k.collection AND r.key = k.key`
-		if err := scanRecords(ctx, t.tx, q, args, &it, fn); err != nil {
+		qr, err := t.lookupQuerier(ctx, q, n)
+		if err != nil {
+			return fmt.Errorf("look up records: %w", err)
+		}
+		if err := scanRecords(ctx, qr, q, args, &it, fn); err != nil {
 			return fmt.Errorf("look up records: %w", err)
 		}
 		recs = recs[n:]
@@ -125,7 +160,11 @@ func (t *tx) Lookup(ctx context.Context, keys []*record.Item, fn func(*record.It
 			SELECT e.stream, e.seq, e.type, e.at, e.data
 			FROM k JOIN persist_events e
 			ON e.store = ? AND e.stream = k.stream AND e.seq = k.seq`
-		if err := scanEvents(ctx, t.tx, q, args, &it, fn); err != nil {
+		qr, err := t.lookupQuerier(ctx, q, n)
+		if err != nil {
+			return fmt.Errorf("look up events: %w", err)
+		}
+		if err := scanEvents(ctx, qr, q, args, &it, fn); err != nil {
 			return fmt.Errorf("look up events: %w", err)
 		}
 		evs = evs[n:]
