@@ -78,12 +78,17 @@ maybe() {
 	command -v "$1" >/dev/null
 }
 
+# The binaries are copied aside: a rebuild of bin/ during the run must not
+# mix two builds in one table.
+mkdir -p "$OUT/bin"
 for b in persist-dump persist-load persist-sum persist-diff; do
 	[[ -x bin/$b ]] || {
 		echo "bench: bin/$b is missing: run make build (make bench does)" >&2
 		exit 2
 	}
+	cp bin/$b "$OUT/bin/$b"
 done
+export PATH="$OUT/bin:$PATH"
 [[ -x /usr/bin/time ]] || apt_install time || true
 [[ -x /usr/bin/time ]] || {
 	echo "bench: /usr/bin/time (GNU time) is missing: apt-get install time" >&2
