@@ -34,6 +34,10 @@ type batch struct {
 	ents []*entry
 	bad  []badLine // lines set aside for the rejects
 	raw  []byte
+
+	// What reading the batch counted, for the load's Stats: lines read, and
+	// the line that stopped a load without a rejects writer.
+	lines, stopped int64
 }
 
 // badLine is a line the target cannot take.
@@ -45,6 +49,7 @@ type badLine struct {
 
 func (b *batch) reset() {
 	b.ents, b.bad, b.raw = b.ents[:0], b.bad[:0], b.raw[:0]
+	b.lines, b.stopped = 0, 0
 }
 
 // keepRaw is the longest raw line a batch keeps a copy of, for the rejects.

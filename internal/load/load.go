@@ -162,6 +162,7 @@ func (l *loader) applyItems(ctx context.Context, items []*record.Item) error {
 		l.stats.Lines++
 		line = record.AppendItem(line[:0], it)
 		if err := l.admit(b, int64(i+1), line, it.Clone()); err != nil {
+			l.stats.Rejects += b.stopped
 			return err
 		}
 	}

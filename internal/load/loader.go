@@ -85,12 +85,23 @@ func (l *loader) load(ctx context.Context, in Input) error {
 		l.rejects = nil
 	}
 
-	b := &batch{}
-	eof, stop, inErr := l.readBatch(in, b)
 	if l.patch || l.opt.Mode == Replace || l.opt.Atomic {
+		b := &batch{}
+		eof, stop, inErr := l.readBatch(in, b)
+		l.counted(b)
 		return l.loadSingle(ctx, in, b, eof, stop, inErr)
 	}
+	// The next batch is read and parsed while this one is in the
+	// database: the two take about the same time into PostgreSQL.
+	ahead := l.readAhead(ctx, in)
+	defer ahead.stop()
 	for {
+		r, ok := <-ahead.ch
+		if !ok {
+			return ctx.Err()
+		}
+		b, stop, inErr := r.b, r.stop, r.inErr
+		l.counted(b)
 		if errors.Is(inErr, record.ErrSkipped) {
 			// The stream is whole but for the lines already rejected:
 			// this last batch is as good as the ones committed before it.
@@ -111,15 +122,79 @@ func (l *loader) load(ctx context.Context, in Input) error {
 		if err := l.commitBatch(ctx, b); err != nil {
 			return err
 		}
-		if stop != nil || eof {
+		if stop != nil || r.eof {
 			return stop
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		b.reset()
-		eof, stop, inErr = l.readBatch(in, b)
+		ahead.recycle(b)
 	}
+}
+
+// readResult is one batch read ahead, with how its reading ended.
+type readResult struct {
+	b           *batch
+	eof         bool
+	stop, inErr error
+}
+
+// readAheader reads batches ahead of the writer, one at a time.
+type readAheader struct {
+	ch   chan readResult
+	free chan *batch
+	quit chan struct{}
+}
+
+func (l *loader) readAhead(ctx context.Context, in Input) *readAheader {
+	r := &readAheader{
+		ch:   make(chan readResult, 1),
+		free: make(chan *batch, 2),
+		quit: make(chan struct{}),
+	}
+	r.free <- &batch{}
+	r.free <- &batch{}
+	go func() {
+		defer close(r.ch)
+		for {
+			var b *batch
+			select {
+			case b = <-r.free:
+			case <-r.quit:
+				return
+			case <-ctx.Done():
+				return
+			}
+			b.reset()
+			eof, stop, inErr := l.readBatch(in, b)
+			select {
+			case r.ch <- readResult{b: b, eof: eof, stop: stop, inErr: inErr}:
+			case <-r.quit:
+				return
+			}
+			if eof || stop != nil || inErr != nil {
+				return
+			}
+		}
+	}()
+	return r
+}
+
+// recycle hands a written batch back for reading into.
+func (r *readAheader) recycle(b *batch) { r.free <- b }
+
+// stop ends the reading. It does not wait: the reader may be blocked on an
+// input that has nothing more to say (a stalled pipe); it ends at its next
+// batch, or when its input is closed, and sends nothing more.
+func (r *readAheader) stop() {
+	close(r.quit)
+}
+
+// counted adds what reading b found to the load's counts. It runs in the
+// writer's goroutine: the reader only counts into the batch.
+func (l *loader) counted(b *batch) {
+	l.stats.Lines += b.lines
+	l.stats.Rejects += b.stopped
 }
 
 // readBatch reads up to a batch of lines into b. Bad lines go to the
@@ -133,7 +208,7 @@ func (l *loader) readBatch(in Input, b *batch) (eof bool, stop, inErr error) {
 		}
 		var le *record.LineError
 		if errors.As(err, &le) {
-			l.stats.Lines++
+			b.lines++
 			if err := l.reject(b, le.Line, in.Raw(), le.Err); err != nil {
 				return false, err, nil
 			}
@@ -142,7 +217,7 @@ func (l *loader) readBatch(in Input, b *batch) (eof bool, stop, inErr error) {
 		if err != nil {
 			return false, nil, fmt.Errorf("reading the input after line %d: %w", in.Line(), err)
 		}
-		l.stats.Lines++
+		b.lines++
 		if err := l.admit(b, in.Line(), in.Raw(), it.Clone()); err != nil {
 			return false, err, nil
 		}

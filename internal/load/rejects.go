@@ -22,7 +22,7 @@ type rejectLine struct {
 // the line and the reason.
 func (l *loader) reject(b *batch, line int64, raw []byte, cause error) error {
 	if l.rejects == nil {
-		l.stats.Rejects++
+		b.stopped++
 		return fmt.Errorf("%w: line %d: %w", ErrRejected, line, cause)
 	}
 	start := len(b.raw)

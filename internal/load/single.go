@@ -101,6 +101,7 @@ func (l *loader) single(ctx context.Context, in Input, first *batch, eof bool) (
 		b.reset()
 		var stop, inErr error
 		eof, stop, inErr = l.readBatch(in, b)
+		l.counted(b)
 		if errors.Is(inErr, record.ErrSkipped) {
 			eof, inErr = true, nil
 		}
