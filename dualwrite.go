@@ -99,7 +99,7 @@ func (o *DualWriteOptions) defaults() {
 //
 // The primary decides: a write succeeds when the primary commits it. The
 // same item, with the version and time the primary gave it, is then merged
-// into the secondary by version (SPEC §7), so copies arriving late or twice,
+// into the secondary by version (docs/persist-load.md), so copies arriving late or twice,
 // from a retry, a drain or a backfill, never overwrite a newer write or bring
 // back a deleted record. A copy that still fails after its retries waits in
 // a pending queue, and the dual-write reports itself degraded until the

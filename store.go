@@ -268,7 +268,7 @@ func lookupOne(ctx context.Context, tx adapters.Tx, key *record.Item) (*record.I
 	return found, err
 }
 
-// canonicalValue marshals v and brings it to canonical form (SPEC §5).
+// canonicalValue marshals v and brings it to canonical form (docs/format.md).
 func canonicalValue(v any) ([]byte, error) {
 	raw, ok := v.(json.RawMessage)
 	if !ok {

@@ -20,7 +20,7 @@ func (r SumResult) String() string {
 	return fmt.Sprintf("%s  records=%d events=%d", r.Sum, r.Records, r.Events)
 }
 
-// Sum computes the persist1 checksum (SPEC §6) of the store or stream at
+// Sum computes the persist1 checksum (docs/format.md) of the store or stream at
 // loc, reading a store in one consistent, read-only snapshot. Equal sums
 // mean equal content, versions, times and tombstones included, whichever
 // database each side lives in.

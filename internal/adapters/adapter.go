@@ -6,7 +6,7 @@
 //
 //  1. Make a package internal/adapters/NAME with an Adapter type and
 //     `var _ adapters.Adapter = (*Adapter)(nil)`.
-//  2. Keep the schema of SPEC §3: the same logical columns, keys compared as
+//  2. Keep the schema in docs/format.md: the same logical columns, keys compared as
 //     bytes, times to the microsecond, values as JSON that Canonical accepts.
 //  3. Run the conformance suite from its tests:
 //     adapterstest.Run(t, func(t *testing.T) adapters.Adapter { … a fresh, empty database … }).

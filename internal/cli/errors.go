@@ -11,7 +11,7 @@ import (
 	"syscall"
 )
 
-// Exit statuses, the same for every tool (SPEC §8).
+// Exit statuses, the same for every tool (README.md).
 const (
 	ExitOK      = 0 // success, or no difference
 	ExitDiffer  = 1 // a difference or a mismatch

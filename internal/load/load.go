@@ -1,4 +1,4 @@
-// Package load writes a persist.v1 stream into a store (SPEC §7): records
+// Package load writes a persist.v1 stream into a store (docs/persist-load.md): records
 // merge by version, events by (stream, seq), in batches that are each one
 // transaction, read back and compared before they commit, retried on
 // transient failures; lines the target cannot take go to a rejects file.
@@ -50,7 +50,7 @@ type headerInput interface {
 type Mode int
 
 const (
-	// Merge merges by version (SPEC §7); the default.
+	// Merge merges by version (docs/persist-load.md); the default.
 	Merge Mode = iota
 	// Replace makes the store's content exactly the stream's, atomically.
 	Replace

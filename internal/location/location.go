@@ -1,5 +1,5 @@
 // Package location parses the places a store or stream can be named by
-// (SPEC §2) and opens them, keeping passwords out of every message.
+// (README.md, "Locations") and opens them, keeping passwords out of every message.
 package location
 
 import (

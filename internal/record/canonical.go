@@ -12,7 +12,7 @@ import (
 // cannot exhaust the stack.
 const MaxDepth = 10000
 
-// Canonical appends the canonical form (SPEC §5) of the JSON value src to dst.
+// Canonical appends the canonical form (docs/format.md) of the JSON value src to dst.
 //
 // src is validated strictly (RFC 8259, UTF-8, no lone surrogates). On error,
 // dst is returned unchanged in length and the error wraps ErrSyntax.
@@ -420,7 +420,7 @@ func appendEscaped(dst []byte, c byte) []byte {
 	return append(dst, c)
 }
 
-// AppendString appends s as a canonical JSON string (SPEC §5). s must be
+// AppendString appends s as a canonical JSON string (docs/format.md). s must be
 // valid UTF-8; invalid bytes are written as they are.
 func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')

@@ -7,7 +7,7 @@ import "strconv"
 const maxExponent = 1 << 53
 
 // number reads the JSON number at p.pos and writes it as an exact decimal in
-// ECMAScript's layout (SPEC §5): ±c×10^q, c without trailing zeros,
+// ECMAScript's layout (docs/format.md): ±c×10^q, c without trailing zeros,
 // k = digits of c, n = k+q.
 func (p *parser) number() error {
 	src := p.src

@@ -10,7 +10,7 @@ import (
 )
 
 // Sum is a persist1 checksum: the sum of item digests modulo 2^256, each
-// digest read as a big-endian unsigned integer (SPEC §6). Being a sum, it
+// digest read as a big-endian unsigned integer (docs/format.md). Being a sum, it
 // does not depend on order, and the sums of parts add up to the whole's.
 type Sum [32]byte
 

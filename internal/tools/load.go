@@ -18,7 +18,7 @@ import (
 // LoadFlags are the flags persist-load and persist-tee share.
 type LoadFlags struct {
 	Store         string `help:"The store to load into (same as #NAME). Default: the only store there, else the stream header's store." placeholder:"NAME"`
-	Mode          string `default:"merge" enum:"merge,replace" help:"merge: by version (SPEC §7); replace: the store becomes exactly the stream, atomically."`
+	Mode          string `default:"merge" enum:"merge,replace" help:"merge: by version (see docs/persist-load.md); replace: the store becomes exactly the stream, atomically."`
 	Atomic        bool   `help:"Load everything in one transaction: all or nothing."`
 	BatchSize     int    `default:"0" help:"Items per transaction (0: the default, 5000)." placeholder:"N"`
 	Retries       int    `default:"8" help:"Retries of a batch after a transient failure (lost connection, busy database), with backoff." placeholder:"N"`

@@ -1,6 +1,6 @@
 // Package postgres is the PostgreSQL adapter (lib/pq).
 //
-// A store's rows live in three tables (SPEC §3) in the connection's current
+// A store's rows live in three tables (docs/format.md, "Schema") in the connection's current
 // schema, so a search_path in the DSN (options=-csearch_path=NAME) picks
 // where they go. Reads run in READ ONLY REPEATABLE READ transactions and need
 // only SELECT; writes run in READ COMMITTED transactions whose guarded writes

@@ -16,7 +16,7 @@ const schemaVersion = "1"
 // version this release does not know.
 var ErrSchemaVersion = errors.New("unsupported persist schema version")
 
-// ddl creates the schema of SPEC §3. Text columns use the BINARY collation
+// ddl creates the schema in docs/format.md. Text columns use the BINARY collation
 // (SQLite's default), so the primary keys order strings bytewise, and the
 // tables are WITHOUT ROWID so that the primary key is the table's own order:
 // a dump reads the table in order instead of sorting it.
