@@ -158,14 +158,24 @@ func isZeroFilter(f adapters.Filter) bool {
 // yields its own order. Errors name the source and, for a stream, the line.
 func (s *Source) Each(ctx context.Context, fn func(it *record.Item, line []byte) error) error {
 	if s.snap != nil {
-		err := s.snap.Scan(ctx, s.opt.Filter, func(it *record.Item) error {
-			s.line = record.AppendItem(s.line[:0], it)
-			return fn(it, s.line)
-		})
-		if err != nil {
-			return s.wrap(err)
+		// The database is read by a goroutine of its own (see Iterator):
+		// stepping rows and canonicalising values on one core, formatting,
+		// hashing and writing lines on the other.
+		it := s.Iterator(ctx)
+		defer it.Close()
+		for {
+			item, err := it.Next()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			s.line = record.AppendItem(s.line[:0], item)
+			if err := fn(item, s.line); err != nil {
+				return err
+			}
 		}
-		return nil
 	}
 	for {
 		if err := ctx.Err(); err != nil {
