@@ -20,8 +20,6 @@ func (i *Iter) Next() (*record.Item, error) { return i.next() }
 // Close stops the iteration early.
 func (i *Iter) Close() { i.close() }
 
-const chunk = 512
-
 // Iterator returns the source's items as a pull iterator. A store is read
 // by its own goroutine, a chunk ahead, so that two sources merged side by
 // side (persist-diff) are read concurrently.
@@ -46,60 +44,123 @@ func (s *Source) Iterator(ctx context.Context) *Iter {
 		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	type batch struct {
-		items []*record.Item
-		err   error
+	// Chunks go back and forth between the two goroutines: the reader fills
+	// one while the caller works through another, and the bytes of a chunk
+	// are reused instead of allocating a copy of every item.
+	chunks := make(chan *itemChunk, 2)
+	free := make(chan *itemChunk, 3)
+	for range 3 {
+		free <- &itemChunk{}
 	}
-	ch := make(chan batch, 4)
 	go func() {
-		defer close(ch)
-		var items []*record.Item
+		defer close(chunks)
+		send := func(c *itemChunk) bool {
+			select {
+			case chunks <- c:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		var c *itemChunk
 		err := s.snap.Scan(ctx, s.opt.Filter, func(it *record.Item) error {
-			items = append(items, it.Clone())
-			if len(items) == chunk {
+			if c == nil {
 				select {
-				case ch <- batch{items: items}:
+				case c = <-free:
 				case <-ctx.Done():
 					return ctx.Err()
 				}
-				items = nil
+				c.reset()
+			}
+			c.add(it)
+			if len(c.items) == chunkSize {
+				c.seal()
+				if !send(c) {
+					return ctx.Err()
+				}
+				c = nil
 			}
 			return nil
 		})
-		if err == nil && len(items) > 0 {
-			select {
-			case ch <- batch{items: items}:
-			case <-ctx.Done():
-			}
+		if c != nil && err == nil {
+			c.seal()
+			send(c)
 		}
 		if err != nil {
-			select {
-			case ch <- batch{err: s.wrap(err)}:
-			case <-ctx.Done():
-			}
+			send(&itemChunk{err: s.wrap(err)})
 		}
 	}()
-	var cur []*record.Item
+	var cur *itemChunk
+	pos := 0
 	return &Iter{
 		next: func() (*record.Item, error) {
-			for len(cur) == 0 {
-				b, ok := <-ch
+			for cur == nil || pos == len(cur.items) {
+				if cur != nil {
+					// Done with it: the caller's item is valid only until
+					// this call, so the chunk can be filled again.
+					free <- cur
+					cur = nil
+				}
+				c, ok := <-chunks
 				if !ok {
 					return nil, io.EOF
 				}
-				if b.err != nil {
-					return nil, b.err
+				if c.err != nil {
+					return nil, c.err
 				}
-				cur = b.items
+				cur, pos = c, 0
 			}
-			it := cur[0]
-			cur = cur[1:]
-			return it, nil
+			pos++
+			return &cur.items[pos-1], nil
 		},
 		close: func() {
 			cancel()
-			for range ch {
+			for range chunks {
 			}
 		},
+	}
+}
+
+const chunkSize = 512
+
+// itemChunk is a run of items whose values share one buffer.
+type itemChunk struct {
+	items []record.Item
+	spans [][4]int // each item's Value and Data span in buf (-1: nil)
+	buf   []byte
+	err   error
+}
+
+func (c *itemChunk) reset() {
+	c.items, c.spans, c.buf = c.items[:0], c.spans[:0], c.buf[:0]
+}
+
+// add copies it in; its byte slices are set by seal, once buf stops moving.
+func (c *itemChunk) add(it *record.Item) {
+	sp := [4]int{-1, -1, -1, -1}
+	if it.Value != nil {
+		sp[0] = len(c.buf)
+		c.buf = append(c.buf, it.Value...)
+		sp[1] = len(c.buf)
+	}
+	if it.Data != nil {
+		sp[2] = len(c.buf)
+		c.buf = append(c.buf, it.Data...)
+		sp[3] = len(c.buf)
+	}
+	cp := *it
+	cp.Value, cp.Data = nil, nil
+	c.items = append(c.items, cp)
+	c.spans = append(c.spans, sp)
+}
+
+func (c *itemChunk) seal() {
+	for i, sp := range c.spans {
+		if sp[0] >= 0 {
+			c.items[i].Value = c.buf[sp[0]:sp[1]:sp[1]]
+		}
+		if sp[2] >= 0 {
+			c.items[i].Data = c.buf[sp[2]:sp[3]:sp[3]]
+		}
 	}
 }
