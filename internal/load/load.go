@@ -128,12 +128,20 @@ type Stats struct {
 // committed before stay, and rerunning the same stream finishes the job. An
 // atomic, replace or patch load is one transaction: nothing is committed
 // unless all of it is.
+//
+// A merge load reads the next batch while the current one is written. When
+// it stops early, that read may still be under way: the caller must not use
+// in again, and should close what in reads from (a pipe, a file) rather
+// than wait on it.
 func Load(ctx context.Context, a adapters.Adapter, store string, in Input, opt Options) (Stats, error) {
 	l := newLoader(a, store, opt)
 	err := l.load(ctx, in)
 	l.stats.Elapsed = time.Since(l.start)
 	if err == nil && l.stats.Rejects > 0 {
 		err = fmt.Errorf("%w: %d of %d lines", ErrRejected, l.stats.Rejects, l.stats.Lines)
+		if l.unchecked {
+			err = fmt.Errorf("%w; the stream's trailer counts the rejected lines, but its sum cannot be checked without them", err)
+		}
 	}
 	return l.stats, err
 }

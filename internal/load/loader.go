@@ -19,8 +19,11 @@ type loader struct {
 	opt     Options
 	size    int // batch size
 	retries int
-	start   time.Time
-	stats   Stats
+	// unchecked: lines were rejected from a stream with a trailer, whose sum
+	// therefore could not be checked.
+	unchecked bool
+	start     time.Time
+	stats     Stats
 
 	rejects      io.Writer // nil: stop at the first rejected line
 	rejEnc       *json.Encoder
@@ -105,6 +108,8 @@ func (l *loader) load(ctx context.Context, in Input) error {
 		if errors.Is(inErr, record.ErrSkipped) {
 			// The stream is whole but for the lines already rejected:
 			// this last batch is as good as the ones committed before it.
+			// Its sum could not be checked, and the user must hear so.
+			l.unchecked = true
 			if err := l.commitBatch(ctx, b); err != nil {
 				return err
 			}

@@ -16,7 +16,7 @@ import (
 func (l *loader) loadSingle(ctx context.Context, in Input, first *batch, eof bool, stop, inErr error) error {
 	if errors.Is(inErr, record.ErrSkipped) {
 		// Whole but for lines already rejected (see load).
-		eof, inErr = true, nil
+		eof, inErr, l.unchecked = true, nil, true
 	}
 	if inErr != nil {
 		return inErr
@@ -103,7 +103,7 @@ func (l *loader) single(ctx context.Context, in Input, first *batch, eof bool) (
 		eof, stop, inErr = l.readBatch(in, b)
 		l.counted(b)
 		if errors.Is(inErr, record.ErrSkipped) {
-			eof, inErr = true, nil
+			eof, inErr, l.unchecked = true, nil, true
 		}
 		if inErr != nil {
 			return consumed, inErr

@@ -73,6 +73,8 @@ func TestRedact(t *testing.T) {
 		{"postgres://u:pa/ss@h/db", "postgres://u:***@h/db"},
 		{"postgres://u:pa#ss@h/db", "postgres://u:***@h/db"},
 		{"postgres://u:pa?ss@h/db#app", "postgres://u:***@h/db#app"},
+		{"postgres://h:5432/db#ops@team", "postgres://h:5432/db#ops@team"},
+		{"postgres://u:pw@h/db?password=x&sslmode=disable", "postgres://u:***@h/db?password=***&sslmode=disable"},
 		{`postgres:host=h password=sec\ ret dbname=d`, "postgres:host=h password=*** dbname=d"},
 	}
 	for _, tt := range tests {

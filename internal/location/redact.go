@@ -16,24 +16,27 @@ var kvPassword = regexp.MustCompile(`(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|(?:
 // postgres://u:secret@h/db becomes postgres://u:***@h/db, password=secret
 // becomes password=***. Anything else is returned unchanged.
 func Redact(s string) string {
-	out := kvPassword.ReplaceAllString(s, "${1}"+mask)
-	i := strings.Index(out, "://")
+	i := strings.Index(s, "://")
 	if i < 0 {
-		return out
+		return kvPassword.ReplaceAllString(s, "${1}"+mask)
 	}
+	out := s
 	// The user-info runs to the last '@': a password may hold '/', '?' or
 	// '#' (unescaped, the URL is invalid, and its error must still not show
 	// it). An '@' later in the URL only makes the mask reach further.
-	rest := out[i+3:]
+	rest, store := splitStore(out[i+3:])
 	at := strings.LastIndexByte(rest, '@')
 	if at < 0 {
 		return maskQuery(out)
+	}
+	if store != "" {
+		store = "#" + store
 	}
 	userinfo := rest[:at]
 	if c := strings.IndexByte(userinfo, ':'); c >= 0 {
 		userinfo = userinfo[:c+1] + mask
 	}
-	return maskQuery(out[:i+3] + userinfo + rest[at:])
+	return maskQuery(out[:i+3] + userinfo + rest[at:] + store)
 }
 
 // maskQuery masks a password given as a URL query parameter.
@@ -59,21 +62,26 @@ func maskQuery(s string) string {
 // PGPASSWORD or ~/.pgpass instead of the literal "***".
 func Unmask(s string) string {
 	s = strings.ReplaceAll(s, ":"+mask+"@", "@")
-	s = strings.ReplaceAll(s, "password="+mask, "")
 	s = strings.ReplaceAll(s, "&password="+mask, "")
-	return s
+	s = strings.ReplaceAll(s, "?password="+mask+"&", "?")
+	s = strings.ReplaceAll(s, "?password="+mask, "")
+	return maskedKV.ReplaceAllString(s, "")
 }
+
+var maskedKV = regexp.MustCompile(`(?i)password\s*=\s*\*\*\*`)
 
 // Secrets returns the passwords found in raw, so that error texts from
 // drivers can be scrubbed of them too.
 func Secrets(raw string) []string {
 	var out []string
-	for _, m := range kvPassword.FindAllStringSubmatch(raw, -1) {
-		out = append(out, strings.Trim(m[2], "'"))
+	if !strings.Contains(raw, "://") {
+		for _, m := range kvPassword.FindAllStringSubmatch(raw, -1) {
+			out = append(out, strings.Trim(m[2], "'"))
+		}
 	}
 	if i := strings.Index(raw, "://"); i >= 0 {
 		// Also by hand, for URLs too broken for url.Parse.
-		rest := raw[i+3:]
+		rest, _ := splitStore(raw[i+3:])
 		if at := strings.LastIndexByte(rest, '@'); at >= 0 {
 			if _, p, ok := strings.Cut(rest[:at], ":"); ok && p != "" {
 				out = append(out, p)

@@ -183,7 +183,8 @@ func (r *Reader) endCheck() error {
 		if t.Records == r.records && t.Events == r.events && t.Sum == got {
 			return io.EOF
 		}
-		if r.skipped > 0 && t.Records+t.Events == r.records+r.events+r.skipped {
+		if r.skipped > 0 && t.Records >= r.records && t.Events >= r.events &&
+			t.Records+t.Events == r.records+r.events+r.skipped {
 			// The lines set aside are what the trailer misses: the rest of
 			// the stream is whole, but its sum cannot be checked without them.
 			return fmt.Errorf("%w: %d lines were set aside (the first on line %d); the trailer on line %d counts them, so nothing else is missing, but its sum cannot be checked",

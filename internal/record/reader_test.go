@@ -434,6 +434,16 @@ func TestReaderSkippedLines(t *testing.T) {
 	if !errors.Is(final, ErrSkipped) || errors.Is(final, ErrTrailer) || !strings.Contains(final.Error(), "first on line 3") {
 		t.Fatalf("end = %v, want ErrSkipped naming line 3", final)
 	}
+	// A record turned into an event beside the bad line: the total still
+	// matches, the kinds do not.
+	swapped := strings.Replace(bad, `{"kind":"record","collection":"c","key":"c","version":1,"updated_at":"2026-01-01T00:00:00.000000Z","value":3}`,
+		`{"kind":"event","stream":"c","seq":1,"type":"t","at":"2026-01-01T00:00:00.000000Z","data":3}`, 1)
+	if swapped == bad {
+		t.Fatal("the swap did not apply")
+	}
+	if _, _, final := readAll(t, []byte(swapped), ReaderOptions{}); !errors.Is(final, ErrTrailer) {
+		t.Fatalf("a bad line plus a record turned event: end = %v, want ErrTrailer", final)
+	}
 	missing := strings.Join(lines[:2], "") + `{"kind":"record","collection":"c","key":"b","value":[1,}` + "\n" + strings.Join(lines[4:], "")
 	if _, _, final := readAll(t, []byte(missing), ReaderOptions{}); !errors.Is(final, ErrTrailer) {
 		t.Fatalf("a bad line plus a missing one: end = %v, want ErrTrailer", final)

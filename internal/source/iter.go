@@ -52,6 +52,10 @@ func (s *Source) Iterator(ctx context.Context) *Iter {
 	for range 3 {
 		free <- &itemChunk{}
 	}
+	// scanErr is how the scan ended; it is set before chunks is closed, so
+	// that a scan cut short (an error, a cancelled context) never reads as
+	// a clean end of the store.
+	var scanErr error
 	go func() {
 		defer close(chunks)
 		send := func(c *itemChunk) bool {
@@ -84,10 +88,12 @@ func (s *Source) Iterator(ctx context.Context) *Iter {
 		})
 		if c != nil && err == nil {
 			c.seal()
-			send(c)
+			if !send(c) {
+				err = ctx.Err()
+			}
 		}
 		if err != nil {
-			send(&itemChunk{err: s.wrap(err)})
+			scanErr = s.wrap(err)
 		}
 	}()
 	var cur *itemChunk
@@ -103,10 +109,10 @@ func (s *Source) Iterator(ctx context.Context) *Iter {
 				}
 				c, ok := <-chunks
 				if !ok {
+					if scanErr != nil {
+						return nil, scanErr
+					}
 					return nil, io.EOF
-				}
-				if c.err != nil {
-					return nil, c.err
 				}
 				cur, pos = c, 0
 			}
@@ -128,7 +134,6 @@ type itemChunk struct {
 	items []record.Item
 	spans [][4]int // each item's Value and Data span in buf (-1: nil)
 	buf   []byte
-	err   error
 }
 
 func (c *itemChunk) reset() {

@@ -36,6 +36,7 @@ type Source struct {
 	file   io.Closer
 	reader *record.Reader
 	line   []byte
+	canon  []byte
 
 	// The first item of a stream, read by Open (see there).
 	peeked   bool
@@ -166,10 +167,16 @@ func (s *Source) Each(ctx context.Context, fn func(it *record.Item, line []byte)
 		for {
 			item, err := it.Next()
 			if errors.Is(err, io.EOF) {
-				return nil
+				// A cancelled read must not pass for the whole store.
+				return ctx.Err()
 			}
 			if err != nil {
 				return err
+			}
+			if s.Loc.Kind == location.SQLite {
+				if err := s.canonical(item); err != nil {
+					return err
+				}
 			}
 			s.line = record.AppendItem(s.line[:0], item)
 			if err := fn(item, s.line); err != nil {
@@ -195,6 +202,37 @@ func (s *Source) Each(ctx context.Context, fn func(it *record.Item, line []byte)
 			return err
 		}
 	}
+}
+
+// canonical makes a value read from SQLite canonical before it goes into a
+// dump or a sum. Persist writes SQLite values canonical, but a file is easy
+// to edit by hand (sqlite3 app.db "UPDATE …"): a dump must still be a valid,
+// canonical stream, and a value that is not JSON must stop it, naming the
+// record, rather than make a backup no tool can load. This runs on the
+// consumer's side of the read-ahead, beside the database's own work.
+// (PostgreSQL hands back jsonb, which its adapter canonicalises anyway.)
+func (s *Source) canonical(it *record.Item) error {
+	v := &it.Value
+	if !it.IsRecord() {
+		v = &it.Data
+	}
+	if *v == nil {
+		return nil
+	}
+	var err error
+	if s.canon, err = record.Canonical(s.canon[:0], *v); err != nil {
+		return fmt.Errorf("%s: %s: stored value is not valid JSON (was the file edited outside Persist?): %w", s.Loc, Describe(it), err)
+	}
+	*v = s.canon
+	return nil
+}
+
+// Describe names an item for a message: record "c"/"k", event "s"/7.
+func Describe(it *record.Item) string {
+	if it.IsRecord() {
+		return fmt.Sprintf("record %q/%q", it.Collection, it.Key)
+	}
+	return fmt.Sprintf("event %q/%d", it.Stream, it.Seq)
 }
 
 // Header returns a stream's header (nil for a store or a stream without one).

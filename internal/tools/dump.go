@@ -63,7 +63,7 @@ func Dump(ctx context.Context, st Stdio, o DumpOptions) error {
 			// A stream file is re-emitted canonically; it must already be
 			// in dump order, or the output would not be a dump.
 			if prev != nil && record.Compare(prev, it) >= 0 {
-				return fmt.Errorf("%s: not in dump order at an item for %s; sort it first (persist-diff and persist-sum accept any order)", src.Loc, describe(it))
+				return fmt.Errorf("%s: not in dump order at an item for %s; sort it first (persist-diff and persist-sum accept any order)", src.Loc, source.Describe(it))
 			}
 			prev = it.Clone()
 		}
@@ -92,11 +92,4 @@ func storeName(s *source.Source) string {
 		return s.Loc.String() + " (store " + s.Store + ")"
 	}
 	return s.Loc.String()
-}
-
-func describe(it *record.Item) string {
-	if it.IsRecord() {
-		return fmt.Sprintf("record %q/%q", it.Collection, it.Key)
-	}
-	return fmt.Sprintf("event %q/%d", it.Stream, it.Seq)
 }

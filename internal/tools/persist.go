@@ -209,8 +209,12 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 		defer close(written)
 		pw.CloseWithError(WriteStream(ctx, src, pw, records, events))
 	}()
-	// The snapshot is closed (deferred above) only once its reader is done.
-	defer func() { <-written }()
+	if src.IsStore() {
+		// The snapshot is closed (deferred above) only once its reader is
+		// done. A stream source is not waited for: its reader may be
+		// blocked on an idle stdin, and nothing is left to close under it.
+		defer func() { <-written }()
+	}
 	if o.LoadFlags.Store == "" {
 		o.LoadFlags.Store = storeFlag(o.Target, o.Name)
 	}

@@ -200,12 +200,12 @@ type querier interface {
 }
 
 // canon checks what a row holds on its way out. Values are passed through as
-// stored: Persist writes them canonical, and canonicalising every value
-// again cost a quarter of a dump's time (and more of a diff's, which reads
-// two stores). A file edited by hand outside Persist is caught downstream:
-// its dump does not match its own trailer, and its sum differs from the same
-// data elsewhere. Times are cheap to check, and a time in another spelling
-// is made canonical.
+// stored: Persist writes them canonical, and canonicalising every value here
+// would double the work of a diff, which reads two stores and compares them
+// line by line. Dumps and sums canonicalise SQLite values on their own side
+// of the read-ahead (internal/source), so a hand-edited file still dumps
+// canonically. Times are cheap to check, and one in another spelling is made
+// canonical.
 type canon struct{}
 
 func (canon) fix(when *string, _ *sql.RawBytes) error {
@@ -220,7 +220,8 @@ func (canon) fix(when *string, _ *sql.RawBytes) error {
 }
 
 // isCanonicalTime is a quick look at the shape 2006-01-02T15:04:05.000000Z,
-// which is what Persist stores; anything else goes through ParseTime.
+// which is what Persist stores, with fields in range; anything else goes
+// through ParseTime, which also catches a day that does not exist.
 func isCanonicalTime(s string) bool {
 	if len(s) != 27 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[26] != 'Z' {
 		return false
@@ -234,5 +235,7 @@ func isCanonicalTime(s string) bool {
 			return false
 		}
 	}
-	return true
+	two := func(i int) int { return int(s[i]-'0')*10 + int(s[i+1]-'0') }
+	month, day := two(5), two(8)
+	return month >= 1 && month <= 12 && day >= 1 && day <= 28 && two(11) < 24 && two(14) < 60 && two(17) < 60
 }
