@@ -74,10 +74,7 @@ func Migrate(ctx context.Context, src, dst string, opt MigrateOptions) (Result, 
 	} else {
 		total = records + events
 	}
-	storeName := in.Store
-	if h := in.Header(); storeName == "" && h != nil {
-		storeName = h.Store
-	}
+	storeName := in.Store // a stream's is its header's
 
 	l, a, err := openWritable(ctx, dst)
 	if err != nil {
@@ -103,7 +100,7 @@ func Migrate(ctx context.Context, src, dst string, opt MigrateOptions) (Result, 
 	done := make(chan written, 1)
 	go func() {
 		var w written
-		w.records, w.events, w.sum, w.err = writeStream(ctx, in, pw, record.Header{Format: record.Format, Store: storeName, Records: records, Events: events})
+		w.records, w.events, w.sum, w.err = in.WriteStream(ctx, pw, record.Header{Format: record.Format, Store: storeName, Records: records, Events: events}, nil)
 		pw.CloseWithError(w.err)
 		done <- w
 	}()
@@ -133,20 +130,4 @@ func loadStream(ctx context.Context, a adapters.Adapter, target string, r io.Rea
 		lo.OnProgress = func(st load.Stats) { opt.OnProgress(Progress{Completed: st.Lines, Total: total}) }
 	}
 	return load.Load(ctx, a, target, rd, lo)
-}
-
-// writeStream writes a source as a persist.v1 stream with header and trailer.
-func writeStream(ctx context.Context, src *source.Source, w io.Writer, h record.Header) (records, events int64, sum record.Sum, err error) {
-	sw, err := record.NewWriter(w, h)
-	if err != nil {
-		return 0, 0, sum, err
-	}
-	if err := src.Each(ctx, func(_ *record.Item, line []byte) error { return sw.WriteLine(line) }); err != nil {
-		return 0, 0, sum, err
-	}
-	if err := sw.Close(); err != nil {
-		return 0, 0, sum, err
-	}
-	records, events, sum = sw.Stats()
-	return records, events, sum, nil
 }

@@ -40,10 +40,11 @@ type Input interface {
 	Raw() []byte // raw bytes of that line
 }
 
-// headerInput is an Input that knows its stream header (*record.Reader does):
-// it says whether the stream is a patch and whether it had any line at all.
+// headerInput is an Input that can tell its stream header before its first
+// item (*record.Reader can): it says whether the stream is a patch, and
+// whether it had any line at all.
 type headerInput interface {
-	Header() *record.Header
+	Head() *record.Header
 }
 
 // Mode says what a load does with what the store already holds.

@@ -54,30 +54,12 @@ func (l *loader) nowString() string {
 	return record.FormatTime(l.opt.Now().UTC().Truncate(time.Microsecond))
 }
 
-// replay hands back an item already read before the rest of the input.
-type replay struct {
-	Input
-	it   *record.Item
-	err  error
-	done bool
-}
-
-func (r *replay) Next() (*record.Item, error) {
-	if !r.done {
-		r.done = true
-		return r.it, r.err
-	}
-	return r.Input.Next()
-}
-
 func (l *loader) load(ctx context.Context, in Input) error {
-	// The stream's header comes with its first line: read that first, to
-	// know whether this is a patch before anything is rejected or written.
-	it, err := in.Next()
+	// Whether this is a patch must be known before anything is rejected
+	// or written.
 	if hi, ok := in.(headerInput); ok {
-		l.header = hi.Header()
+		l.header = hi.Head()
 	}
-	in = &replay{Input: in, it: it, err: err}
 	l.patch = l.opt.Patch || (l.header != nil && l.header.Patch)
 	if l.patch {
 		if l.opt.Mode == Replace {

@@ -43,6 +43,24 @@ type Reader struct {
 	sum             Sum
 
 	final error
+
+	// The first item, read by Head before anyone asked for it.
+	started bool
+	held    bool
+	heldIt  *Item
+	heldErr error
+}
+
+// Head reads up to the first item, so that the stream's header (nil when it
+// has none) is known before the first item is asked for: a loader picks its
+// store by it, a dump copies it. The item read stays for the next call to
+// Next, which returns it with Line, Raw and Canonical still describing it.
+func (r *Reader) Head() *Header {
+	if !r.started {
+		r.heldIt, r.heldErr = r.Next()
+		r.held = true
+	}
+	return r.header
 }
 
 // NewReader reads from r, decompressing zstd or gzip input.
@@ -85,6 +103,11 @@ func (r *Reader) Stats() (records, events int64, sum Sum) { return r.records, r.
 // Next returns the next record, event or remove item, and io.EOF after the
 // last one. The item is reused by the next call: Clone it to keep it.
 func (r *Reader) Next() (*Item, error) {
+	r.started = true
+	if r.held {
+		r.held = false
+		return r.heldIt, r.heldErr
+	}
 	for {
 		if r.final != nil {
 			return nil, r.final

@@ -449,3 +449,35 @@ func TestReaderSkippedLines(t *testing.T) {
 		t.Fatalf("a bad line plus a missing one: end = %v, want ErrTrailer", final)
 	}
 }
+
+// Head tells the header before the first item and hands that item to Next
+// unchanged, line number and canonical line included.
+func TestReaderHead(t *testing.T) {
+	in := stream(rec1, rec2)
+	r, err := NewReader(strings.NewReader(in), ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := r.Head()
+	if h == nil || h.Store != "app" || r.Head() != h {
+		t.Fatalf("Head = %+v", h)
+	}
+	it, err := r.Next()
+	if err != nil || it.Key != "1" || r.Line() != 2 || !strings.Contains(string(r.Canonical()), `"key":"1"`) {
+		t.Fatalf("first Next after Head: %+v %v line %d", it, err, r.Line())
+	}
+	if it, err := r.Next(); err != nil || it.Key != "2" {
+		t.Fatalf("second Next: %+v %v", it, err)
+	}
+	if _, err := r.Next(); err != io.EOF {
+		t.Fatalf("end: %v", err)
+	}
+	// Without a header: nil, and the first item still comes.
+	r, _ = NewReader(strings.NewReader(rec1+"\n"), ReaderOptions{})
+	if r.Head() != nil {
+		t.Fatal("Head of a headerless stream is not nil")
+	}
+	if it, err := r.Next(); err != nil || it.Key != "1" {
+		t.Fatalf("Next after Head: %+v %v", it, err)
+	}
+}

@@ -28,7 +28,7 @@ func (s *Source) Iterator(ctx context.Context) *Iter {
 		return &Iter{
 			next: func() (*record.Item, error) {
 				for {
-					it, _, err := s.next()
+					it, err := s.reader.Next()
 					if err != nil {
 						if errors.Is(err, io.EOF) {
 							return nil, io.EOF

@@ -37,22 +37,6 @@ type Source struct {
 	reader *record.Reader
 	line   []byte
 	canon  []byte
-
-	// The first item of a stream, read by Open (see there).
-	peeked   bool
-	peekIt   *record.Item
-	peekLine []byte
-	peekErr  error
-}
-
-// next is the stream reader's Next, after the item Open read ahead.
-func (s *Source) next() (*record.Item, []byte, error) {
-	if s.peeked {
-		s.peeked = false
-		return s.peekIt, s.peekLine, s.peekErr
-	}
-	it, err := s.reader.Next()
-	return it, s.reader.Canonical(), err
 }
 
 // Open opens raw for reading. A store is read in one consistent snapshot,
@@ -92,12 +76,7 @@ func Open(ctx context.Context, raw string, opt Options) (*Source, error) {
 	s.reader = r
 	// The header comes with the first line: read it now, so that the
 	// store's name and counts are known before the first item is asked for.
-	// Nothing reads from r before next() hands this item out, so it and
-	// its line stay valid without a copy (a copy of a 100 MB line is not free).
-	s.peeked = true
-	s.peekIt, s.peekErr = r.Next()
-	s.peekLine = r.Canonical()
-	if h := r.Header(); h != nil {
+	if h := r.Head(); h != nil {
 		s.Store = h.Store
 	}
 	return s, nil
@@ -188,7 +167,7 @@ func (s *Source) Each(ctx context.Context, fn func(it *record.Item, line []byte)
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		it, line, err := s.next()
+		it, err := s.reader.Next()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
@@ -198,7 +177,7 @@ func (s *Source) Each(ctx context.Context, fn func(it *record.Item, line []byte)
 		if !Keep(&s.opt.Filter, it) {
 			continue
 		}
-		if err := fn(it, line); err != nil {
+		if err := fn(it, s.reader.Canonical()); err != nil {
 			return err
 		}
 	}
@@ -233,14 +212,6 @@ func Describe(it *record.Item) string {
 		return fmt.Sprintf("record %q/%q", it.Collection, it.Key)
 	}
 	return fmt.Sprintf("event %q/%d", it.Stream, it.Seq)
-}
-
-// Header returns a stream's header (nil for a store or a stream without one).
-func (s *Source) Header() *record.Header {
-	if s.reader == nil {
-		return nil
-	}
-	return s.reader.Header()
 }
 
 // wrap names the source; drivers do not echo passwords, and the location
@@ -280,4 +251,30 @@ func (s *Source) Close() error {
 		errs = append(errs, s.file.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// WriteStream writes the source to w as a persist.v1 stream: h, each item's
+// canonical line, and the trailer of what was written. onItem, when not nil,
+// sees each item before its line is written, and may stop the stream.
+func (s *Source) WriteStream(ctx context.Context, w io.Writer, h record.Header, onItem func(*record.Item) error) (records, events int64, sum record.Sum, err error) {
+	sw, err := record.NewWriter(w, h)
+	if err != nil {
+		return 0, 0, sum, err
+	}
+	err = s.Each(ctx, func(it *record.Item, line []byte) error {
+		if onItem != nil {
+			if err := onItem(it); err != nil {
+				return err
+			}
+		}
+		return sw.WriteLine(line)
+	})
+	if err == nil {
+		err = sw.Close()
+	}
+	if err != nil {
+		return 0, 0, sum, err
+	}
+	records, events, sum = sw.Stats()
+	return records, events, sum, nil
 }

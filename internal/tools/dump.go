@@ -40,25 +40,19 @@ func Dump(ctx context.Context, st Stdio, o DumpOptions) error {
 	h := record.Header{Format: record.Format, Store: src.Store, Records: -1, Events: -1}
 	if known {
 		h.Records, h.Events = records, events
-	} else if sh := src.Header(); sh != nil && h.Store == "" {
-		h.Store = sh.Store
 	}
 	out, err := cli.CreateOutput(o.Output, st.Stdout)
 	if err != nil {
 		return err
 	}
 	defer out.Abort()
-	w, err := record.NewWriter(out, h)
-	if err != nil {
-		return err
-	}
 	total := int64(-1)
 	if known {
 		total = records + events
 	}
 	bar := cli.NewProgress(st.Stderr, cli.ShowProgress(o.Common, st.Stderr), total, "dumping")
 	var prev *record.Item
-	err = src.Each(ctx, func(it *record.Item, line []byte) error {
+	r, e, _, err := src.WriteStream(ctx, out, h, func(it *record.Item) error {
 		if !src.IsStore() {
 			// A stream file is re-emitted canonically; it must already be
 			// in dump order, or the output would not be a dump.
@@ -68,19 +62,15 @@ func Dump(ctx context.Context, st Stdio, o DumpOptions) error {
 			prev = it.Clone()
 		}
 		bar.Add(1)
-		return w.WriteLine(line)
+		return nil
 	})
 	bar.Finish()
 	if err != nil {
 		return err
 	}
-	if err := w.Close(); err != nil {
-		return err
-	}
 	if err := out.Commit(); err != nil {
 		return err
 	}
-	r, e, _ := w.Stats()
 	d := time.Since(start)
 	summary(st, o.Common, name, fmt.Sprintf("dumped %d records and %d events from %s", r, e, storeName(src)),
 		d.Round(time.Millisecond).String(), cli.Rate(r+e, d))

@@ -85,13 +85,8 @@ func loadInto(ctx context.Context, st Stdio, f LoadFlags, target string, in io.R
 	if err != nil {
 		return nil, err
 	}
-	// The first line decides the store name (a header may carry it) and
-	// whether this is a patch; it is handed to the loader afterwards.
-	first, firstErr := r.Next()
-	if first != nil {
-		first = first.Clone()
-	}
-	h := r.Header()
+	// The header, if any, may name the store.
+	h := r.Head()
 	a, err := location.Open(ctx, loc, false)
 	if err != nil {
 		return nil, err
@@ -114,7 +109,6 @@ func loadInto(ctx context.Context, st Stdio, f LoadFlags, target string, in io.R
 		Atomic:    f.Atomic,
 		Retries:   f.Retries,
 		NoVerify:  f.NoVerify,
-		Patch:     h != nil && h.Patch,
 	}
 	if f.Retries == 0 {
 		opt.Retries = -1 // the loader reads 0 as "the default"
@@ -137,7 +131,7 @@ func loadInto(ctx context.Context, st Stdio, f LoadFlags, target string, in io.R
 	if progress != nil {
 		opt.OnProgress = func(s load.Stats) { progress(s.Lines, total) }
 	}
-	res.stats, err = load.Load(ctx, a, store, &peeked{Reader: r, first: first, firstErr: firstErr}, opt)
+	res.stats, err = load.Load(ctx, a, store, r, opt)
 	if rejects != nil {
 		// Rejects are kept even when the load stops: they say why.
 		if cerr := rejects.Commit(); cerr != nil && err == nil {
@@ -162,22 +156,4 @@ func loadHint(err error, f LoadFlags) error {
 		return cli.Hint(err, "use --rejects FILE to set such lines aside and load the rest")
 	}
 	return err
-}
-
-// peeked hands back the first item, already read, before the rest.
-type peeked struct {
-	*record.Reader
-	first    *record.Item
-	firstErr error
-	done     bool
-}
-
-func (p *peeked) Next() (*record.Item, error) {
-	if !p.done {
-		p.done = true
-		if p.first != nil || p.firstErr != nil {
-			return p.first, p.firstErr
-		}
-	}
-	return p.Reader.Next()
 }

@@ -207,7 +207,8 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 	written := make(chan struct{})
 	go func() {
 		defer close(written)
-		pw.CloseWithError(WriteStream(ctx, src, pw, records, events))
+		_, _, _, err := src.WriteStream(ctx, pw, record.Header{Format: record.Format, Store: src.Store, Records: records, Events: events}, nil)
+		pw.CloseWithError(err)
 	}()
 	if src.IsStore() {
 		// The snapshot is closed (deferred above) only once its reader is
@@ -236,16 +237,4 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 			o.Name, src.Loc, res.target, records, events, time.Since(start).Round(time.Millisecond), res.String())
 	}
 	return nil
-}
-
-// WriteStream writes a source as a stream with header and trailer.
-func WriteStream(ctx context.Context, src *source.Source, w io.Writer, records, events int64) error {
-	sw, err := record.NewWriter(w, record.Header{Format: record.Format, Store: src.Store, Records: records, Events: events})
-	if err != nil {
-		return err
-	}
-	if err := src.Each(ctx, func(_ *record.Item, line []byte) error { return sw.WriteLine(line) }); err != nil {
-		return err
-	}
-	return sw.Close()
 }
