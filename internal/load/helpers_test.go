@@ -148,14 +148,7 @@ func canon(t testing.TB, line string) string {
 // sorted returns the canonical lines of stream lines, in dump order.
 func sorted(t testing.TB, lines ...string) []string {
 	t.Helper()
-	items := make([]*record.Item, len(lines))
-	for i, line := range lines {
-		var l record.Line
-		if err := record.ParseLine([]byte(line), &l); err != nil {
-			t.Fatalf("parse %s: %v", line, err)
-		}
-		items[i] = l.Item.Clone()
-	}
+	items := parseItems(t, lines...)
 	slices.SortFunc(items, record.Compare)
 	out := make([]string, len(items))
 	for i, it := range items {

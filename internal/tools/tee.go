@@ -67,7 +67,11 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 		}()
 	}
 
-	copyErr := teeCopy(ctx, st, targets, func(t *target) *io.PipeWriter { return t.pw })
+	pipes := make([]*io.PipeWriter, len(targets))
+	for i, t := range targets {
+		pipes[i] = t.pw
+	}
+	copyErr := teeCopy(ctx, st, pipes)
 	for _, t := range targets {
 		t.pw.CloseWithError(copyErr)
 	}
@@ -94,7 +98,7 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 var errTargetDone = errors.New("target stopped reading")
 
 // teeCopy copies stdin to stdout and to every target's pipe, chunk by chunk.
-func teeCopy[T any](ctx context.Context, st Stdio, targets []T, pipe func(T) *io.PipeWriter) error {
+func teeCopy(ctx context.Context, st Stdio, pipes []*io.PipeWriter) error {
 	buf := make([]byte, 256<<10)
 	for {
 		if err := context.Cause(ctx); err != nil {
@@ -105,8 +109,8 @@ func teeCopy[T any](ctx context.Context, st Stdio, targets []T, pipe func(T) *io
 			if _, err := st.Stdout.Write(buf[:n]); err != nil {
 				return fmt.Errorf("stdout: %w", err)
 			}
-			for _, t := range targets {
-				if _, err := pipe(t).Write(buf[:n]); err != nil {
+			for _, pw := range pipes {
+				if _, err := pw.Write(buf[:n]); err != nil {
 					if c := context.Cause(ctx); c != nil {
 						return c
 					}
