@@ -202,7 +202,7 @@ func (s *Store) commit(ctx context.Context, dw *DualWrite, build func(context.Co
 			return nil, fmt.Errorf("dual-write target %s: %w", dw.loc, err)
 		}
 	}
-	if err := tx.Put(ctx, []*record.Item{it}, true); err != nil {
+	if err := tx.Put(ctx, []*record.Item{it}, adapters.Guarded); err != nil {
 		return nil, err
 	}
 	got, err := lookupOne(ctx, tx, it)
@@ -258,10 +258,11 @@ func (s *Store) usable() error {
 
 func (s *Store) scrub(err error) string { return location.Scrub(err.Error(), s.loc.Raw) }
 
-// lookupOne returns a copy of what tx holds at key's address, or nil.
+// lookupOne returns a copy of what tx holds at key's address, or nil, and
+// keeps it locked until tx ends.
 func lookupOne(ctx context.Context, tx adapters.Tx, key *record.Item) (*record.Item, error) {
 	var found *record.Item
-	err := tx.Lookup(ctx, []*record.Item{key}, func(it *record.Item) error {
+	err := tx.Lookup(ctx, []*record.Item{key}, true, func(it *record.Item) error {
 		found = it.Clone()
 		return nil
 	})

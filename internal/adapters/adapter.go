@@ -23,6 +23,11 @@ import (
 // ErrNoStore is returned by Snapshot when the store does not exist.
 var ErrNoStore = errors.New("no such store")
 
+// ErrExists is returned by Put in Fresh mode when the store already holds
+// one of the items; nothing was written and the transaction can only be
+// rolled back.
+var ErrExists = errors.New("item already in the store")
+
 // ErrUnsupported wraps the reason an adapter cannot hold an item (for example
 // a \u0000 in a PostgreSQL jsonb value). Such an item is rejected, never altered.
 var ErrUnsupported = errors.New("value not supported by this database")
@@ -35,6 +40,25 @@ type Filter struct {
 	NoEvents    bool     // leave events out
 	Live        bool     // leave tombstones out
 }
+
+// PutMode says how Put treats what the store already holds.
+type PutMode int
+
+const (
+	// Guarded writes a record only where the store has no such record or
+	// an older version, and an event only where it has no such (stream,
+	// seq): a concurrent newer write is never overwritten.
+	Guarded PutMode = iota
+	// Overwrite replaces whatever the store holds.
+	Overwrite
+	// Fresh writes items the store holds none of, the cheapest way the
+	// database knows (PostgreSQL: COPY straight into the table). When the
+	// store holds one of them, or another transaction is writing one,
+	// Put returns an error wrapping ErrExists once that is known, having
+	// written nothing that will last: the caller rolls back and decides
+	// again against what the store holds.
+	Fresh
+)
 
 // Adapter is one database that holds Persist stores. Implementations must be
 // safe for concurrent use by several goroutines.
@@ -89,20 +113,23 @@ type Snapshot interface {
 type Tx interface {
 	// Lookup calls fn with what the store holds for each of keys that exists:
 	// records by (collection, key), events by (stream, seq); keys of kind
-	// KindRecord/KindEvent/KindRemove are all accepted. In PostgreSQL the rows
-	// found are locked until the transaction ends. Order is unspecified; the
-	// *Item passed to fn is reused after fn returns.
-	Lookup(ctx context.Context, keys []*record.Item, fn func(*record.Item) error) error
+	// KindRecord/KindEvent/KindRemove are all accepted. With lock, the rows
+	// found stay locked until the transaction ends (PostgreSQL: FOR UPDATE),
+	// so that what the caller writes next is decided against them; reading
+	// back rows this transaction wrote needs no lock, as its writes hold
+	// them. Order is unspecified; the *Item passed to fn is reused after fn
+	// returns.
+	Lookup(ctx context.Context, keys []*record.Item, lock bool, fn func(*record.Item) error) error
 
 	// MaxSeq returns the highest seq of each named stream (0 when it has none).
 	MaxSeq(ctx context.Context, streams []string) (map[string]int64, error)
 
-	// Put writes complete items (version, times and seq set). When guarded,
-	// a record is written only when the store has no such record or an older
-	// version, and an event only when the store has no such (stream, seq):
-	// a concurrent newer write is never overwritten. Unguarded, items replace
-	// what is there. Callers verify by Lookup what actually landed.
-	Put(ctx context.Context, items []*record.Item, guarded bool) error
+	// Put writes complete items (version, times and seq set) as mode says.
+	// An item twice in items is written once, as if applied in order:
+	// Overwrite keeps the last; Guarded the highest version (for events the
+	// first); Fresh counts the second as existing. Callers verify by Lookup
+	// what actually landed.
+	Put(ctx context.Context, items []*record.Item, mode PutMode) error
 
 	// Remove deletes the named records and events outright (no tombstone).
 	Remove(ctx context.Context, keys []*record.Item) error

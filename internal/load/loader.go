@@ -30,10 +30,14 @@ type loader struct {
 	patch        bool
 	header       *record.Header
 	allOrNothing bool // Apply: a stop leaves nothing written
+	// fresh: the last batch found none of its keys in the store, so the
+	// next is first tried as adapters.Fresh.
+	fresh bool
 }
 
 func newLoader(a adapters.Adapter, store string, opt Options) *loader {
-	l := &loader{a: a, store: store, opt: opt, size: opt.BatchSize, retries: opt.Retries, start: time.Now(), rejects: opt.Rejects}
+	l := &loader{a: a, store: store, opt: opt, size: opt.BatchSize, retries: opt.Retries, start: time.Now(), rejects: opt.Rejects,
+		fresh: true}
 	if l.size <= 0 {
 		l.size = DefaultBatchSize
 	}
@@ -280,18 +284,35 @@ func (l *loader) commitBatch(ctx context.Context, b *batch) error {
 	return nil
 }
 
+// tryBatch writes ents in one transaction. While batches keep finding none
+// of their keys in the store (a first load, or the part of a rerun past what
+// an earlier run wrote), a batch is first tried as Fresh, which skips the
+// lookup and the staging; one that finds a key is done again the full way.
 func (l *loader) tryBatch(ctx context.Context, ents []*entry) error {
+	if l.fresh {
+		err := l.tryTx(ctx, ents, adapters.Fresh)
+		if !errors.Is(err, adapters.ErrExists) && !errors.Is(err, errNotFresh) {
+			return err
+		}
+		l.fresh = false
+	}
+	return l.tryTx(ctx, ents, adapters.Guarded)
+}
+
+func (l *loader) tryTx(ctx context.Context, ents []*entry, mode adapters.PutMode) error {
 	tx, err := l.a.Begin(ctx, l.store)
 	if err != nil {
 		return fmt.Errorf("beginning a transaction: %w", err)
 	}
 	defer tx.Rollback()
-	if err := l.merge(ctx, tx, ents, true); err != nil {
+	found, err := l.merge(ctx, tx, ents, mode)
+	if err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("committing: %w", err)
 	}
+	l.fresh = found == 0
 	return nil
 }
 

@@ -3,6 +3,7 @@ package load
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/cuitty/persist/internal/adapters"
@@ -35,13 +36,23 @@ func (e *mismatchError) Unwrap() error { return ErrVerify }
 // writes of a merge: the window in which a concurrent write can win.
 var beforePut func(puts []*record.Item)
 
+// errNotFresh: a Fresh attempt met a line only the store's content can
+// decide (a conflict with an earlier line of the batch, which against the
+// store might be stale instead).
+var errNotFresh = errors.New("batch needs the store's content")
+
 // merge decides each of ents against what tx holds, writes what is to be
 // written and verifies it. Entries are decided in order, each against the
 // result of the earlier ones, so a key twice in a batch merges as in the
 // stream. Outcomes land in the entries; nothing else changes, so a failed
 // attempt can simply be run again.
-func (l *loader) merge(ctx context.Context, tx adapters.Tx, ents []*entry, guarded bool) error {
+//
+// In Fresh mode the store is taken to hold none of the batch's keys: nothing
+// is looked up, and Put fails with adapters.ErrExists if one is there. found
+// is how many of the keys the store held (0 in Fresh mode).
+func (l *loader) merge(ctx context.Context, tx adapters.Tx, ents []*entry, mode adapters.PutMode) (found int, err error) {
 	now := l.nowString()
+	fresh := mode == adapters.Fresh
 
 	// What the store holds for the batch's keys, and where appended events go.
 	var keys []*record.Item
@@ -63,22 +74,23 @@ func (l *loader) merge(ctx context.Context, tx adapters.Tx, ents []*entry, guard
 		}
 	}
 	state := make(map[key]*record.Item, len(keys))
-	if len(keys) > 0 {
-		err := tx.Lookup(ctx, keys, func(it *record.Item) error {
+	if len(keys) > 0 && !fresh {
+		err := tx.Lookup(ctx, keys, true, func(it *record.Item) error {
 			c := it.Clone()
 			normalize(c)
 			state[keyOf(c)] = c
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("looking up: %w", err)
+			return 0, fmt.Errorf("looking up: %w", err)
 		}
+		found = len(state)
 	}
 	var next map[string]int64 // highest seq so far, per stream appended to
 	if len(streams) > 0 {
 		m, err := tx.MaxSeq(ctx, streams)
 		if err != nil {
-			return fmt.Errorf("reading last seqs: %w", err)
+			return found, fmt.Errorf("reading last seqs: %w", err)
 		}
 		next = make(map[string]int64, len(streams))
 		for _, s := range streams {
@@ -103,11 +115,14 @@ func (l *loader) merge(ctx context.Context, tx adapters.Tx, ents []*entry, guard
 				k = keyOf(c)
 			}
 		default:
-			return fmt.Errorf("line %d: a %s line outside a patch stream", e.line, e.it.Kind)
+			return found, fmt.Errorf("line %d: a %s line outside a patch stream", e.line, e.it.Kind)
 		}
 		e.target = k
+		if e.out == outConflict && fresh {
+			return found, errNotFresh
+		}
 		if e.out == outConflict && l.opt.Rejects == nil {
-			return &stopError{idx: i, err: fmt.Errorf("%w: line %d: %w: %s", ErrRejected, e.line, ErrConflict, e.reason)}
+			return found, &stopError{idx: i, err: fmt.Errorf("%w: line %d: %w: %s", ErrRejected, e.line, ErrConflict, e.reason)}
 		}
 		if c == nil {
 			continue
@@ -121,18 +136,18 @@ func (l *loader) merge(ctx context.Context, tx adapters.Tx, ents []*entry, guard
 		}
 	}
 	if len(puts) == 0 {
-		return nil
+		return found, nil
 	}
 	if beforePut != nil {
 		beforePut(puts)
 	}
-	if err := tx.Put(ctx, puts, guarded); err != nil {
-		return fmt.Errorf("writing: %w", err)
+	if err := tx.Put(ctx, puts, mode); err != nil {
+		return found, fmt.Errorf("writing: %w", err)
 	}
 	if l.opt.NoVerify {
-		return nil
+		return found, nil
 	}
-	return l.verify(ctx, tx, ents, puts, nil)
+	return found, l.verify(ctx, tx, ents, puts, nil)
 }
 
 // decideRecord merges one record line with what the store (or an earlier

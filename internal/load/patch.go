@@ -90,7 +90,7 @@ func (l *loader) applyPatch(ctx context.Context, tx adapters.Tx, ents []*entry) 
 		}
 	}
 	if len(puts) > 0 {
-		if err := tx.Put(ctx, puts, false); err != nil {
+		if err := tx.Put(ctx, puts, adapters.Overwrite); err != nil {
 			return fmt.Errorf("writing: %w", err)
 		}
 	}

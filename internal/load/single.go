@@ -134,7 +134,11 @@ func (l *loader) applyInTx(ctx context.Context, tx adapters.Tx, b *batch, pendin
 	}
 	ents := b.ents
 	for redo := 0; ; redo++ {
-		err := l.merge(ctx, tx, ents, l.opt.Mode != Replace)
+		mode := adapters.Guarded
+		if l.opt.Mode == Replace {
+			mode = adapters.Overwrite
+		}
+		_, err := l.merge(ctx, tx, ents, mode)
 		var mm *mismatchError
 		if !errors.As(err, &mm) {
 			var st *stopError

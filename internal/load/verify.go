@@ -26,7 +26,7 @@ func (l *loader) verify(ctx context.Context, tx adapters.Tx, ents []*entry, puts
 	}
 	bad := map[key]bool{}
 	found := make(map[key]bool, len(puts))
-	err := tx.Lookup(ctx, keys, func(it *record.Item) error {
+	err := tx.Lookup(ctx, keys, false, func(it *record.Item) error {
 		k := keyOf(it)
 		w, ok := want[k]
 		if !ok {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/adapters/sqlite"
 	"github.com/cuitty/persist/internal/record"
 )
@@ -29,7 +30,7 @@ func TestEachCancelledIsNotTheEnd(t *testing.T) {
 		items = append(items, &record.Item{Kind: record.KindRecord, Collection: "c", Key: fmt.Sprintf("k%06d", i),
 			Version: 1, UpdatedAt: "2026-01-01T00:00:00.000000Z", Value: []byte(`{"n":1}`)})
 	}
-	if err := tx.Put(ctx, items, false); err != nil {
+	if err := tx.Put(ctx, items, adapters.Overwrite); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {

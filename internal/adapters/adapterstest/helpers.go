@@ -146,23 +146,23 @@ func retry(t *testing.T, a adapters.Adapter, fn func() error) error {
 }
 
 // write puts items into store in one committed transaction.
-func write(t *testing.T, a adapters.Adapter, store string, guarded bool, items ...*record.Item) {
+func write(t *testing.T, a adapters.Adapter, store string, mode adapters.PutMode, items ...*record.Item) {
 	t.Helper()
-	if err := tryWrite(t.Context(), t, a, store, guarded, items...); err != nil {
+	if err := tryWrite(t.Context(), t, a, store, mode, items...); err != nil {
 		t.Fatalf("write %d items to store %q: %v", len(items), store, err)
 	}
 }
 
 // tryWrite is write for goroutines other than the test's, which must not
 // call t.Fatal.
-func tryWrite(ctx context.Context, t *testing.T, a adapters.Adapter, store string, guarded bool, items ...*record.Item) error {
+func tryWrite(ctx context.Context, t *testing.T, a adapters.Adapter, store string, mode adapters.PutMode, items ...*record.Item) error {
 	return retry(t, a, func() error {
 		tx, err := a.Begin(ctx, store)
 		if err != nil {
 			return err
 		}
 		defer tx.Rollback()
-		if err := tx.Put(ctx, items, guarded); err != nil {
+		if err := tx.Put(ctx, items, mode); err != nil {
 			return err
 		}
 		return tx.Commit()
@@ -284,19 +284,25 @@ func closeSnapshot(t *testing.T, s adapters.Snapshot) {
 	}
 }
 
-// lookup returns, in dump order, the lines of what tx finds for keys.
+// lookup returns, in dump order, the lines of what tx finds for keys, which
+// a locking and a plain Lookup must agree on.
 func lookup(t *testing.T, tx adapters.Tx, keys ...*record.Item) []string {
 	t.Helper()
-	var got []*record.Item
-	err := tx.Lookup(t.Context(), keys, func(it *record.Item) error {
-		checkItem(t, it)
-		got = append(got, it.Clone())
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("Lookup of %d keys: %v", len(keys), err)
+	var found [2][]string
+	for i, lock := range []bool{false, true} {
+		var got []*record.Item
+		err := tx.Lookup(t.Context(), keys, lock, func(it *record.Item) error {
+			checkItem(t, it)
+			got = append(got, it.Clone())
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("Lookup of %d keys (lock %v): %v", len(keys), lock, err)
+		}
+		found[i] = lines(got...)
 	}
-	return lines(got...)
+	same(t, "Lookup with lock against without", found[1], found[0])
+	return found[0]
 }
 
 // lookupCommitted looks keys up in a transaction of its own.

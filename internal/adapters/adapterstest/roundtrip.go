@@ -18,7 +18,7 @@ func testRoundTrip(t *testing.T, a adapters.Adapter) {
 		}
 	}
 	items := storable(t, a, corpus()...)
-	write(t, a, "app", true, items...)
+	write(t, a, "app", adapters.Guarded, items...)
 	same(t, "dump", dump(t, a, "app", adapters.Filter{}), lines(items...))
 }
 
@@ -26,7 +26,7 @@ func testRoundTrip(t *testing.T, a adapters.Adapter) {
 // them, and nothing for keys the store lacks.
 func testLookup(t *testing.T, a adapters.Adapter) {
 	items := storable(t, a, corpus()...)
-	write(t, a, "app", true, items...)
+	write(t, a, "app", adapters.Guarded, items...)
 	inTx(t, a, "app", func(ctx context.Context, tx adapters.Tx) {
 		same(t, "lookup by items", lookup(t, tx, items...), lines(items...))
 		var removes []*record.Item
@@ -47,6 +47,23 @@ func testLookup(t *testing.T, a adapters.Adapter) {
 	})
 }
 
+// Lookup finds keys spread thinly among many others, and keys in a
+// collection or stream of their own.
+func testLookupSparse(t *testing.T, a adapters.Adapter) {
+	var items []*record.Item
+	for i := range 2000 {
+		items = append(items, rec("c", fmt.Sprintf("k%04d", i), 1, T0, fmt.Sprintf(`%d`, i)),
+			ev("s", int64(i+1), "t", T0, `null`))
+	}
+	lone := []*record.Item{rec("d", "only", 1, T0, `1`), ev("t", 7, "t", T0, `1`)}
+	write(t, a, "app", adapters.Guarded, append(items, lone...)...)
+	want := []*record.Item{items[0], items[1000], items[3998], items[1], items[2001], items[3999], lone[0], lone[1]}
+	keys := append([]*record.Item{rec("c", "k0500x", 1, T0, `1`), ev("s", 9999, "t", T0, `1`)}, want...)
+	inTx(t, a, "app", func(ctx context.Context, tx adapters.Tx) {
+		same(t, "lookup of spread keys", lookup(t, tx, keys...), lines(want...))
+	})
+}
+
 // Lookup and Put work on batches far larger than a database's limit on
 // bound parameters per statement.
 func testLookupMany(t *testing.T, a adapters.Adapter) {
@@ -58,7 +75,7 @@ func testLookupMany(t *testing.T, a adapters.Adapter) {
 			items = append(items, ev("s", int64(i+1), "t", T0, `null`))
 		}
 	}
-	write(t, a, "app", true, items...)
+	write(t, a, "app", adapters.Guarded, items...)
 	for _, it := range items {
 		keys = append(keys, it)
 		if it.Kind == record.KindRecord {
@@ -95,7 +112,7 @@ func testTimes(t *testing.T, a adapters.Adapter) {
 		tm := fmt.Sprintf("2026-01-02T03:04:05.%06dZ", us*99991)
 		items = append(items, rec("us", tm, 1, tm, `1`))
 	}
-	write(t, a, "app", true, items...)
+	write(t, a, "app", adapters.Guarded, items...)
 	same(t, "dump", dump(t, a, "app", adapters.Filter{}), lines(items...))
 	same(t, "lookup", lookupCommitted(t, a, "app", items...), lines(items...))
 }
@@ -118,7 +135,7 @@ func testOrder(t *testing.T, a adapters.Adapter) {
 		rev[len(items)-1-i] = it
 	}
 	rev = storable(t, a, rev...)
-	write(t, a, "app", true, rev...)
+	write(t, a, "app", adapters.Guarded, rev...)
 	got := dump(t, a, "app", adapters.Filter{})
 	want := lines(rev...)
 	same(t, "dump order", got, want)
@@ -141,7 +158,7 @@ func testFilters(t *testing.T, a adapters.Adapter) {
 		ev("s", 1, "t", T0, `1`), ev("s", 2, "t", T0, `2`), ev("t", 1, "t", T0, `1`),
 		ev("é", 1, "t", T0, `1`), ev("S", 1, "t", T0, `1`),
 	}
-	write(t, a, "app", true, items...)
+	write(t, a, "app", adapters.Guarded, items...)
 	filters := []adapters.Filter{
 		{},
 		{Collections: []string{"a"}},
@@ -190,7 +207,7 @@ func testBigValue(t *testing.T, a adapters.Adapter) {
 		rec("c", "big", 1, T0, big), rec("c", "small", 1, T0, `1`),
 		ev("s", 1, "big", T0, big),
 	}
-	write(t, a, "app", true, items...)
+	write(t, a, "app", adapters.Guarded, items...)
 	same(t, "dump", dump(t, a, "app", adapters.Filter{}), lines(items...))
 	same(t, "lookup", lookupCommitted(t, a, "app", items...), lines(items...))
 }

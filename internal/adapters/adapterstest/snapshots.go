@@ -27,7 +27,7 @@ func isolationCase() (before, change, removed, after []*record.Item) {
 func commitChange(t *testing.T, a adapters.Adapter, change, removed []*record.Item) {
 	t.Helper()
 	inTx(t, a, "app", func(ctx context.Context, tx adapters.Tx) {
-		if err := tx.Put(ctx, change, true); err != nil {
+		if err := tx.Put(ctx, change, adapters.Guarded); err != nil {
 			t.Fatal(err)
 		}
 		if err := tx.Remove(ctx, removed); err != nil {
@@ -67,7 +67,7 @@ func testPairSnapshotIsolation(t *testing.T, a, b adapters.Adapter) {
 
 func isolation(t *testing.T, reader, writer adapters.Adapter) {
 	before, change, removed, after := isolationCase()
-	write(t, writer, "app", true, before...)
+	write(t, writer, "app", adapters.Guarded, before...)
 	s, err := reader.Snapshot(t.Context(), "app")
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +85,7 @@ func isolation(t *testing.T, reader, writer adapters.Adapter) {
 		t.Fatal(err)
 	}
 	defer closeSnapshot(t, s2)
-	write(t, writer, "app", true, rec("c", "later", 1, T0, `1`))
+	write(t, writer, "app", adapters.Guarded, rec("c", "later", 1, T0, `1`))
 	checkSnapshot(t, "snapshot opened before a write, read after it", s2, after)
 }
 
@@ -93,7 +93,7 @@ func isolation(t *testing.T, reader, writer adapters.Adapter) {
 // halfway through a scan.
 func testSnapshotWhileScanning(t *testing.T, a adapters.Adapter) {
 	before, change, removed, _ := isolationCase()
-	write(t, a, "app", true, before...)
+	write(t, a, "app", adapters.Guarded, before...)
 	s, err := a.Snapshot(t.Context(), "app")
 	if err != nil {
 		t.Fatal(err)

@@ -40,10 +40,10 @@ func testEmptyDatabase(t *testing.T, a adapters.Adapter) {
 
 // Begin creates schema and store when missing and reuses them otherwise.
 func testSchemaIdempotent(t *testing.T, a adapters.Adapter) {
-	write(t, a, "app", true, rec("c", "k", 1, T0, `1`))
-	write(t, a, "app", true, rec("c", "k2", 1, T0, `2`))
+	write(t, a, "app", adapters.Guarded, rec("c", "k", 1, T0, `1`))
+	write(t, a, "app", adapters.Guarded, rec("c", "k2", 1, T0, `2`))
 	inTx(t, a, "other", func(ctx context.Context, tx adapters.Tx) {})
-	write(t, a, "app", false, rec("c", "k", 2, T0, `3`))
+	write(t, a, "app", adapters.Overwrite, rec("c", "k", 2, T0, `3`))
 	if got, want := stores(t, a), []string{"app", "other"}; !slices.Equal(got, want) {
 		t.Errorf("Stores = %q, want %q", got, want)
 	}
@@ -83,7 +83,7 @@ func testEmptyStore(t *testing.T, a adapters.Adapter) {
 
 // Snapshot of a missing store wraps ErrNoStore, also beside other stores.
 func testNoStore(t *testing.T, a adapters.Adapter) {
-	write(t, a, "app", true, rec("c", "k", 1, T0, `1`))
+	write(t, a, "app", adapters.Guarded, rec("c", "k", 1, T0, `1`))
 	for _, name := range []string{"App", "ap", "app ", ""} {
 		s, err := a.Snapshot(t.Context(), name)
 		if !errors.Is(err, adapters.ErrNoStore) {
@@ -101,8 +101,8 @@ func testTwoStores(t *testing.T, a adapters.Adapter) {
 	ctx := t.Context()
 	a1 := []*record.Item{rec("c", "k", 1, T0, `"a"`), rec("c", "only-a", 1, T0, `1`), ev("s", 1, "t", T0, `"a"`)}
 	b1 := []*record.Item{rec("c", "k", 5, T0, `"b"`), ev("s", 1, "t", T0, `"b"`), ev("s", 2, "t", T0, `"b2"`)}
-	write(t, a, "a", true, a1...)
-	write(t, a, "b", true, b1...)
+	write(t, a, "a", adapters.Guarded, a1...)
+	write(t, a, "b", adapters.Guarded, b1...)
 	same(t, "store a", dump(t, a, "a", adapters.Filter{}), lines(a1...))
 	same(t, "store b", dump(t, a, "b", adapters.Filter{}), lines(b1...))
 	same(t, "lookup in a", lookupCommitted(t, a, "a", a1...), lines(a1...))
@@ -136,7 +136,7 @@ func testPairConcurrentSchema(t *testing.T, a, b adapters.Adapter) {
 	for i, ad := range []adapters.Adapter{a, b, a, b} {
 		wg.Go(func() {
 			store := []string{"x", "y", "x", "y"}[i]
-			if err := tryWrite(t.Context(), t, ad, store, true, rec("c", string(rune('a'+i)), 1, T0, `1`)); err != nil {
+			if err := tryWrite(t.Context(), t, ad, store, adapters.Guarded, rec("c", string(rune('a'+i)), 1, T0, `1`)); err != nil {
 				t.Errorf("write to store %q: %v", store, err)
 			}
 		})

@@ -39,6 +39,8 @@ var tests = []test{
 	{"RoundTrip", testRoundTrip},
 	{"Lookup", testLookup},
 	{"LookupMany", testLookupMany},
+	{"LookupSparse", testLookupSparse},
+	{"FreshPut", testFreshPut},
 	{"Times", testTimes},
 	{"Order", testOrder},
 	{"Filters", testFilters},

@@ -23,7 +23,7 @@ func testGuardedPut(t *testing.T, a adapters.Adapter) {
 		rec("c", "undelete", 1, T0, `"v1"`),
 		ev("s", 1, "placed", T0, `"e1"`),
 	}
-	write(t, a, "app", true, base...)
+	write(t, a, "app", adapters.Guarded, base...)
 	incoming := []*record.Item{
 		rec("c", "newer", 4, "2030-01-01T00:00:00.000000Z", `"stale v4"`),
 		rec("c", "equal", 3, "2030-01-01T00:00:00.000000Z", `"other v3"`),
@@ -34,7 +34,7 @@ func testGuardedPut(t *testing.T, a adapters.Adapter) {
 		ev("s", 1, "other", T0, `"other"`),
 		ev("s", 2, "placed", T0, `"e2"`),
 	}
-	write(t, a, "app", true, incoming...)
+	write(t, a, "app", adapters.Guarded, incoming...)
 	want := []*record.Item{
 		base[0], base[1], incoming[2], base[3], incoming[4], incoming[5], base[5], incoming[7],
 	}
@@ -46,7 +46,7 @@ func testGuardedPut(t *testing.T, a adapters.Adapter) {
 			rec("c", "twice", 2, T0, `2`), rec("c", "twice", 1, T0, `1`),
 			ev("s", 3, "t", T0, `"first"`), ev("s", 3, "t", T0, `"second"`),
 		}
-		if err := tx.Put(ctx, batch, true); err != nil {
+		if err := tx.Put(ctx, batch, adapters.Guarded); err != nil {
 			t.Fatalf("Put: %v", err)
 		}
 		same(t, "lookup after guarded batch", lookup(t, tx, batch[0], batch[2]), lines(batch[0], batch[2]))
@@ -59,7 +59,7 @@ func testUnguardedPut(t *testing.T, a adapters.Adapter) {
 		rec("c", "k", 5, T0, `"v5"`), tomb("c", "t", 9, T0), rec("c", "live", 2, T0, `2`),
 		ev("s", 1, "placed", T0, `"e1"`),
 	}
-	write(t, a, "app", true, base...)
+	write(t, a, "app", adapters.Guarded, base...)
 	incoming := []*record.Item{
 		rec("c", "k", 1, "2020-01-01T00:00:00.000000Z", `"v1"`),
 		rec("c", "t", 1, T0, `"back"`),
@@ -67,7 +67,7 @@ func testUnguardedPut(t *testing.T, a adapters.Adapter) {
 		ev("s", 1, "replaced", "2020-01-01T00:00:00.000000Z", `{"x":1}`),
 		ev("s", 2, "placed", T0, `"e2"`),
 	}
-	write(t, a, "app", false, incoming...)
+	write(t, a, "app", adapters.Overwrite, incoming...)
 	same(t, "after unguarded put", dump(t, a, "app", adapters.Filter{}), lines(incoming...))
 }
 
@@ -78,7 +78,7 @@ func testRemove(t *testing.T, a adapters.Adapter) {
 		rec("c", "a", 1, T0, `1`), tomb("c", "b", 2, T0), rec("c", "c", 1, T0, `3`), rec("d", "a", 1, T0, `1`),
 		ev("s", 1, "t", T0, `1`), ev("s", 2, "t", T0, `2`), ev("s", 3, "t", T0, `3`),
 	}
-	write(t, a, "app", true, items...)
+	write(t, a, "app", adapters.Guarded, items...)
 	inTx(t, a, "app", func(ctx context.Context, tx adapters.Tx) {
 		keys := []*record.Item{
 			items[0],            // by record
@@ -104,14 +104,14 @@ func testRemove(t *testing.T, a adapters.Adapter) {
 
 // Clear empties the store, which still exists.
 func testClear(t *testing.T, a adapters.Adapter) {
-	write(t, a, "app", true, rec("c", "a", 1, T0, `1`), tomb("c", "b", 1, T0), ev("s", 1, "t", T0, `1`))
+	write(t, a, "app", adapters.Guarded, rec("c", "a", 1, T0, `1`), tomb("c", "b", 1, T0), ev("s", 1, "t", T0, `1`))
 	inTx(t, a, "app", func(ctx context.Context, tx adapters.Tx) {
 		if err := tx.Clear(ctx); err != nil {
 			t.Fatalf("Clear: %v", err)
 		}
 		got, _, _ := scanLines(t, tx, adapters.Filter{})
 		same(t, "tx scan after clear", got, nil)
-		if err := tx.Put(ctx, []*record.Item{rec("c", "a", 1, T0, `"again"`)}, true); err != nil {
+		if err := tx.Put(ctx, []*record.Item{rec("c", "a", 1, T0, `"again"`)}, adapters.Guarded); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -132,12 +132,12 @@ func testClear(t *testing.T, a adapters.Adapter) {
 func testRollback(t *testing.T, a adapters.Adapter) {
 	ctx := t.Context()
 	base := []*record.Item{rec("c", "a", 1, T0, `1`), ev("s", 1, "t", T0, `1`)}
-	write(t, a, "app", true, base...)
+	write(t, a, "app", adapters.Guarded, base...)
 	tx, err := a.Begin(ctx, "app")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tx.Put(ctx, []*record.Item{rec("c", "a", 2, T0, `2`), rec("c", "b", 1, T0, `1`), ev("s", 2, "t", T0, `2`)}, true); err != nil {
+	if err := tx.Put(ctx, []*record.Item{rec("c", "a", 2, T0, `2`), rec("c", "b", 1, T0, `1`), ev("s", 2, "t", T0, `2`)}, adapters.Guarded); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Remove(ctx, []*record.Item{removeKey(base[1])}); err != nil {
@@ -178,10 +178,10 @@ func testRollback(t *testing.T, a adapters.Adapter) {
 // A transaction reads its own writes, with Scan, Lookup and MaxSeq.
 func testTxScan(t *testing.T, a adapters.Adapter) {
 	base := []*record.Item{rec("c", "a", 1, T0, `1`), rec("c", "b", 1, T0, `1`), ev("s", 1, "t", T0, `1`)}
-	write(t, a, "app", true, base...)
+	write(t, a, "app", adapters.Guarded, base...)
 	inTx(t, a, "app", func(ctx context.Context, tx adapters.Tx) {
 		puts := []*record.Item{rec("c", "a", 2, T0, `2`), tomb("c", "c", 1, T0), ev("s", 2, "t", T0, `2`)}
-		if err := tx.Put(ctx, puts, true); err != nil {
+		if err := tx.Put(ctx, puts, adapters.Guarded); err != nil {
 			t.Fatal(err)
 		}
 		if err := tx.Remove(ctx, []*record.Item{base[1]}); err != nil {
@@ -202,10 +202,10 @@ func testTxScan(t *testing.T, a adapters.Adapter) {
 // MaxSeq gives each named stream's highest seq, 0 for a stream without
 // events, counting numerically.
 func testMaxSeq(t *testing.T, a adapters.Adapter) {
-	write(t, a, "app", true,
+	write(t, a, "app", adapters.Guarded,
 		ev("s", 1, "t", T0, `1`), ev("s", 9, "t", T0, `1`), ev("s", 10, "t", T0, `1`),
 		ev("big", 9223372036854775807, "t", T0, `1`), ev("é", 3, "t", T0, `1`))
-	write(t, a, "other", true, ev("s", 50, "t", T0, `1`), ev("other", 1, "t", T0, `1`))
+	write(t, a, "other", adapters.Guarded, ev("s", 50, "t", T0, `1`), ev("other", 1, "t", T0, `1`))
 	inTx(t, a, "app", func(ctx context.Context, tx adapters.Tx) {
 		m, err := tx.MaxSeq(ctx, []string{"s", "big", "é", "none", "other"})
 		if err != nil {
@@ -224,7 +224,7 @@ func testMaxSeq(t *testing.T, a adapters.Adapter) {
 // An error from the callback stops Scan and Lookup and comes back from them.
 func testCallbackError(t *testing.T, a adapters.Adapter) {
 	items := []*record.Item{rec("c", "a", 1, T0, `1`), rec("c", "b", 1, T0, `1`), ev("s", 1, "t", T0, `1`)}
-	write(t, a, "app", true, items...)
+	write(t, a, "app", adapters.Guarded, items...)
 	stop := errors.New("stop here")
 	calls := 0
 	fn := func(*record.Item) error { calls++; return stop }
@@ -246,7 +246,7 @@ func testCallbackError(t *testing.T, a adapters.Adapter) {
 			t.Errorf("Tx.Scan = %v after %d calls; want the callback's error after 1", err, calls)
 		}
 		calls = 0
-		if err := tx.Lookup(ctx, items, fn); !errors.Is(err, stop) || calls != 1 {
+		if err := tx.Lookup(ctx, items, false, fn); !errors.Is(err, stop) || calls != 1 {
 			t.Errorf("Tx.Lookup = %v after %d calls; want the callback's error after 1", err, calls)
 		}
 		same(t, "lookup after a stopped lookup", lookup(t, tx, items...), lines(items...))
@@ -269,7 +269,7 @@ func testConcurrentWriters(t *testing.T, a adapters.Adapter) {
 					rec("c", fmt.Sprintf("w%d-%02d", w, i), 1, T0, fmt.Sprint(i)),
 					ev(fmt.Sprintf("w%d", w), int64(i+1), "t", T0, fmt.Sprint(i)),
 				}
-				if err := tryWrite(t.Context(), t, a, "app", true, batch...); err != nil {
+				if err := tryWrite(t.Context(), t, a, "app", adapters.Guarded, batch...); err != nil {
 					t.Errorf("writer %d: %v", w, err)
 					return
 				}
@@ -281,4 +281,60 @@ func testConcurrentWriters(t *testing.T, a adapters.Adapter) {
 	}
 	wg.Wait()
 	same(t, "dump", dump(t, a, "app", adapters.Filter{}), lines(want...))
+}
+
+// A Fresh Put writes items the store lacks, the corpus included, and refuses
+// with ErrExists a batch holding a record or event the store has (or one
+// twice), leaving the store as it was once rolled back.
+func testFreshPut(t *testing.T, a adapters.Adapter) {
+	ctx := t.Context()
+	items := storable(t, a, corpus()...)
+	write(t, a, "app", adapters.Fresh, items...)
+	same(t, "after fresh put", dump(t, a, "app", adapters.Filter{}), lines(items...))
+
+	for _, tc := range []struct {
+		name  string
+		batch []*record.Item
+	}{
+		{"an existing record", []*record.Item{rec("new", "a", 1, T0, `1`), items[0]}},
+		{"an existing event", []*record.Item{ev("new", 1, "t", T0, `1`), items[len(items)-1]}},
+		{"a record twice", []*record.Item{rec("new", "b", 1, T0, `1`), rec("new", "b", 2, T0, `2`)}},
+		{"an older version of a record", []*record.Item{rec(items[0].Collection, items[0].Key, items[0].Version+1, T0, `"newer"`)}},
+	} {
+		tx, err := a.Begin(ctx, "app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = tx.Put(ctx, tc.batch, adapters.Fresh)
+		if !errors.Is(err, adapters.ErrExists) {
+			t.Errorf("Fresh Put of %s = %v, want ErrExists", tc.name, err)
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Errorf("Rollback after ErrExists: %v", err)
+		}
+	}
+	same(t, "after refused fresh puts", dump(t, a, "app", adapters.Filter{}), lines(items...))
+
+	// Another transaction writing the same key makes a Fresh Put fail too,
+	// once that transaction commits.
+	other, err := a.Begin(ctx, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Put(ctx, []*record.Item{rec("race", "k", 1, T0, `"other"`)}, adapters.Guarded); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		err := tryWrite(ctx, t, a, "app", adapters.Fresh, rec("race", "k", 1, T0, `"mine"`))
+		done <- err
+	}()
+	if err := other.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, adapters.ErrExists) {
+		t.Errorf("Fresh Put racing a committed write of its key = %v, want ErrExists", err)
+	}
+	same(t, "after the race", dump(t, a, "app", adapters.Filter{Collections: []string{"race"}, NoEvents: true}),
+		lines(rec("race", "k", 1, T0, `"other"`)))
 }

@@ -23,7 +23,7 @@ func fill(b testing.TB, a *Adapter, n int) {
 			Value: fmt.Appendf(nil, `{"age":%d,"email":"u%d@example.com","name":"User %d","score":%d.5,"tags":["a","b"]}`,
 				k%90, k, k, k%100)})
 		if len(items) == batch || i == n-1 {
-			put(b, a, "app", true, items...)
+			put(b, a, "app", adapters.Guarded, items...)
 			items = items[:0]
 		}
 	}

@@ -99,14 +99,16 @@ const (
 // numeric, or "". Canonical numbers are short unless they have an exponent
 // or very many digits, so only those are looked at closely.
 func numberProblem(b []byte) string {
+	// Without an exponent a canonical number has at most 21 digits before
+	// the point, and no more after it than b has bytes: only an 'e' after
+	// a digit, or a huge value, calls for a closer look.
+	if len(b) <= maxNumericScale && !afterDigit(b, 'e') && !afterDigit(b, 'E') {
+		return ""
+	}
 	for i := 0; i < len(b); i++ {
 		c := b[i]
 		if c == '"' {
-			for i++; i < len(b) && b[i] != '"'; i++ {
-				if b[i] == '\\' {
-					i++
-				}
-			}
+			i = stringEnd(b, i)
 			continue
 		}
 		if c != '-' && (c < '0' || c > '9') {
@@ -122,6 +124,41 @@ func numberProblem(b []byte) string {
 		i = j - 1
 	}
 	return ""
+}
+
+// afterDigit reports whether c occurs in b right after a digit.
+func afterDigit(b []byte, c byte) bool {
+	for i := 1; i < len(b); {
+		j := bytes.IndexByte(b[i:], c)
+		if j < 0 {
+			return false
+		}
+		i += j
+		if d := b[i-1]; d >= '0' && d <= '9' {
+			return true
+		}
+		i++
+	}
+	return false
+}
+
+// stringEnd is the index of the quote that closes the string opened at b[open].
+func stringEnd(b []byte, open int) int {
+	for i := open + 1; ; {
+		q := bytes.IndexByte(b[i:], '"')
+		if q < 0 {
+			return len(b)
+		}
+		i += q
+		n := 0
+		for j := i - 1; b[j] == '\\'; j-- {
+			n++
+		}
+		if n%2 == 0 {
+			return i
+		}
+		i++
+	}
 }
 
 func numericProblem(num []byte) string {

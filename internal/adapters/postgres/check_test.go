@@ -42,6 +42,8 @@ var checkCases = []struct {
 	{"too long fraction", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte("0." + strings.Repeat("1", 16384))}, false},
 	{"absurd exponent", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`1e+99999999999999999999`)}, false},
 	{"e in a string", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`"1e+999999"`)}, true},
+	{"E after a string with escaped quotes", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`{"a\"\\":[1E+200000]}`)}, false},
+	{"escaped quotes and a small exponent", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`{"a\"\\":[1e+20000,"2e+999999"]}`)}, true},
 }
 
 func TestCheck(t *testing.T) {

@@ -66,14 +66,14 @@ func event(stream string, seq int64, typ, data string) *record.Item {
 	return it
 }
 
-func put(t testing.TB, a *Adapter, store string, guarded bool, items ...*record.Item) {
+func put(t testing.TB, a *Adapter, store string, mode adapters.PutMode, items ...*record.Item) {
 	t.Helper()
 	tx, err := a.Begin(ctx, store)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer tx.Rollback()
-	if err := tx.Put(ctx, items, guarded); err != nil {
+	if err := tx.Put(ctx, items, mode); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -134,7 +134,7 @@ func TestVectorsRoundTrip(t *testing.T) {
 	if len(items) != 400 {
 		t.Fatalf("read %d items, want 400", len(items))
 	}
-	put(t, a, "app", true, items...)
+	put(t, a, "app", adapters.Guarded, items...)
 	want, err := os.ReadFile(strings.TrimSuffix(f.Name(), ".jsonl") + ".canonical.jsonl")
 	if err != nil {
 		t.Fatal(err)
@@ -171,9 +171,9 @@ func TestStoresWithoutSchema(t *testing.T) {
 	if n != 0 {
 		t.Fatalf("reading created %d relations", n)
 	}
-	put(t, a, "b", false, rec("c", "k", 1, `1`))
-	put(t, a, "B", false)
-	put(t, a, "a", false)
+	put(t, a, "b", adapters.Overwrite, rec("c", "k", 1, `1`))
+	put(t, a, "B", adapters.Overwrite)
+	put(t, a, "a", adapters.Overwrite)
 	if names, err = a.Stores(ctx); err != nil || strings.Join(names, ",") != "B,a,b" {
 		t.Fatalf("Stores = %v, %v; want B,a,b", names, err)
 	}
@@ -186,7 +186,7 @@ func TestStoresWithoutSchema(t *testing.T) {
 // walks the primary key instead of sorting.
 func TestByteOrderAndFilters(t *testing.T) {
 	a, _ := open(t)
-	put(t, a, "app", false,
+	put(t, a, "app", adapters.Overwrite,
 		rec("users", "é", 1, `{"b":1,"a":[1.5,"x"]}`),
 		rec("users", "a", 1, `null`),
 		rec("users", "B", 2, ""),
@@ -255,7 +255,7 @@ func TestTimeZoneIndependent(t *testing.T) {
 	defer a.Close()
 	it := rec("c", "k", 1, `1`)
 	it.UpdatedAt = "1999-12-31T23:59:59.999999Z"
-	put(t, a, "app", false, it)
+	put(t, a, "app", adapters.Overwrite, it)
 	if got := dump(t, a, "app", adapters.Filter{}); !strings.Contains(got, `"updated_at":"1999-12-31T23:59:59.999999Z"`) {
 		t.Fatalf("time changed: %s", got)
 	}
@@ -263,13 +263,13 @@ func TestTimeZoneIndependent(t *testing.T) {
 
 func TestSnapshotIsConsistent(t *testing.T) {
 	a, _ := open(t)
-	put(t, a, "app", false, rec("c", "k", 1, `1`))
+	put(t, a, "app", adapters.Overwrite, rec("c", "k", 1, `1`))
 	s, err := a.Snapshot(ctx, "app")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	put(t, a, "app", false, rec("c", "k", 2, `2`), rec("c", "l", 1, `1`))
+	put(t, a, "app", adapters.Overwrite, rec("c", "k", 2, `2`), rec("c", "l", 1, `1`))
 	var got []string
 	if err := s.Scan(ctx, adapters.Filter{}, func(it *record.Item) error {
 		got = append(got, fmt.Sprintf("%s/%d/%s", it.Key, it.Version, it.Value))
@@ -285,7 +285,7 @@ func TestSnapshotIsConsistent(t *testing.T) {
 func lookup(t testing.TB, tx adapters.Tx, keys ...*record.Item) map[string]string {
 	t.Helper()
 	m := map[string]string{}
-	if err := tx.Lookup(ctx, keys, func(it *record.Item) error {
+	if err := tx.Lookup(ctx, keys, false, func(it *record.Item) error {
 		m[string(record.AppendItem(nil, it))] = ""
 		return nil
 	}); err != nil {
@@ -315,16 +315,16 @@ func sortStrings(s []string) []string {
 
 func TestGuardedPut(t *testing.T) {
 	a, _ := open(t)
-	put(t, a, "app", false, rec("c", "k", 3, `3`), event("s", 1, "a", `1`))
-	put(t, a, "app", true, rec("c", "k", 2, `2`), event("s", 1, "b", `2`)) // stale, taken
+	put(t, a, "app", adapters.Overwrite, rec("c", "k", 3, `3`), event("s", 1, "a", `1`))
+	put(t, a, "app", adapters.Guarded, rec("c", "k", 2, `2`), event("s", 1, "b", `2`)) // stale, taken
 	if got := dump(t, a, "app", adapters.Filter{}); !strings.Contains(got, `"version":3`) || !strings.Contains(got, `"type":"a"`) {
 		t.Fatalf("guarded put overwrote: %s", got)
 	}
-	put(t, a, "app", true, rec("c", "k", 4, ""), rec("c", "k", 4, `"second"`), rec("c", "k", 3, `"old"`))
+	put(t, a, "app", adapters.Guarded, rec("c", "k", 4, ""), rec("c", "k", 4, `"second"`), rec("c", "k", 3, `"old"`))
 	if got := dump(t, a, "app", adapters.Filter{}); !strings.Contains(got, `"version":4,"updated_at":"2026-11-25T12:00:00.000001Z","deleted":true`) {
 		t.Fatalf("guarded put of duplicates: %s", got)
 	}
-	put(t, a, "app", false, rec("c", "k", 1, `"a"`), rec("c", "k", 1, `"b"`), event("s", 1, "x", ""), event("s", 1, "y", ""))
+	put(t, a, "app", adapters.Overwrite, rec("c", "k", 1, `"a"`), rec("c", "k", 1, `"b"`), event("s", 1, "x", ""), event("s", 1, "y", ""))
 	got := dump(t, a, "app", adapters.Filter{})
 	if !strings.Contains(got, `"version":1,"updated_at":"2026-11-25T12:00:00.000001Z","value":"b"`) || !strings.Contains(got, `"type":"y"`) {
 		t.Fatalf("unguarded put: last should win: %s", got)
@@ -335,13 +335,13 @@ func TestGuardedPut(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback()
-	if err := tx.Put(ctx, []*record.Item{rec("c", "x", 1, `1`)}, true); err != nil {
+	if err := tx.Put(ctx, []*record.Item{rec("c", "x", 1, `1`)}, adapters.Guarded); err != nil {
 		t.Fatal(err)
 	}
-	if err := tx.Put(ctx, []*record.Item{rec("c", "y", 1, `1`), event("t", 1, "z", "")}, true); err != nil {
+	if err := tx.Put(ctx, []*record.Item{rec("c", "y", 1, `1`), event("t", 1, "z", "")}, adapters.Guarded); err != nil {
 		t.Fatal(err)
 	}
-	if err := tx.Put(ctx, []*record.Item{rec("c", "x", 2, `2`), event("t", 2, "z", "")}, false); err != nil {
+	if err := tx.Put(ctx, []*record.Item{rec("c", "x", 2, `2`), event("t", 2, "z", "")}, adapters.Overwrite); err != nil {
 		t.Fatal(err)
 	}
 	m := lookup(t, tx, rec("c", "x", 0, ""), rec("c", "y", 0, ""), rec("c", "nope", 0, ""),
@@ -399,7 +399,7 @@ func TestPutBatch10k(t *testing.T) {
 			fmt.Sprintf(`{"i":%d,"s":"tab\tnew\nline\\ \"q\" é"}`, i)))
 		items = append(items, event(fmt.Sprintf("s%d", i%3), int64(i+1), "t", fmt.Sprintf(`[%d]`, i)))
 	}
-	put(t, a, "app", true, items...)
+	put(t, a, "app", adapters.Guarded, items...)
 	s, err := a.Snapshot(ctx, "app")
 	if err != nil {
 		t.Fatal(err)
@@ -441,7 +441,7 @@ func TestSelectOnlyRole(t *testing.T) {
 	t.Cleanup(func() { admin.Exec(`DROP ROLE IF EXISTS ` + role) }) // after the database is gone
 
 	a, dsn := open(t)
-	put(t, a, "app", false, rec("c", "k", 1, `{"x":1.50}`), event("s", 1, "t", ""))
+	put(t, a, "app", adapters.Overwrite, rec("c", "k", 1, `{"x":1.50}`), event("s", 1, "t", ""))
 	owner := sqlDB(t, dsn)
 	for _, q := range []string{
 		`REVOKE ALL ON DATABASE ` + dbName(t, dsn) + ` FROM PUBLIC`,
@@ -480,7 +480,7 @@ func TestSelectOnlyRole(t *testing.T) {
 	}
 	defer rw.Close()
 	if tx, err := rw.Begin(ctx, "app"); err == nil {
-		err = tx.Put(ctx, []*record.Item{rec("c", "k", 2, "2")}, true)
+		err = tx.Put(ctx, []*record.Item{rec("c", "k", 2, "2")}, adapters.Guarded)
 		tx.Rollback()
 		if err == nil {
 			t.Fatal("a SELECT-only role could write")
@@ -501,7 +501,7 @@ func dbName(t testing.TB, dsn string) string {
 func TestRetryableAfterTerminate(t *testing.T) {
 	a, _ := open(t)
 	admin := sqlDB(t, pgtest.AdminURL(t))
-	put(t, a, "app", false, rec("c", "k", 1, `1`))
+	put(t, a, "app", adapters.Overwrite, rec("c", "k", 1, `1`))
 	for _, step := range []string{"put", "lookup", "commit"} {
 		t.Run(step, func(t *testing.T) {
 			tx, err := a.Begin(ctx, "app")
@@ -517,9 +517,9 @@ func TestRetryableAfterTerminate(t *testing.T) {
 			}
 			switch step {
 			case "put":
-				err = tx.Put(ctx, []*record.Item{rec("c", "k", 2, `2`)}, true)
+				err = tx.Put(ctx, []*record.Item{rec("c", "k", 2, `2`)}, adapters.Guarded)
 			case "lookup":
-				err = tx.Lookup(ctx, []*record.Item{rec("c", "k", 0, "")}, func(*record.Item) error { return nil })
+				err = tx.Lookup(ctx, []*record.Item{rec("c", "k", 0, "")}, true, func(*record.Item) error { return nil })
 			case "commit":
 				err = tx.Commit()
 			}
@@ -533,7 +533,7 @@ func TestRetryableAfterTerminate(t *testing.T) {
 			if err := tx.Rollback(); err != nil {
 				t.Fatalf("Rollback after the connection died: %v", err)
 			}
-			put(t, a, "app", true, rec("c", "k", 2, `2`))
+			put(t, a, "app", adapters.Guarded, rec("c", "k", 2, `2`))
 		})
 	}
 }
@@ -592,7 +592,7 @@ func TestValuesCanonical(t *testing.T) {
 	for i, v := range vals {
 		items = append(items, rec("c", fmt.Sprint(i), 1, v))
 	}
-	put(t, a, "app", false, items...)
+	put(t, a, "app", adapters.Overwrite, items...)
 	var got []string
 	s, err := a.Snapshot(ctx, "app")
 	if err != nil {

@@ -3,21 +3,23 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
+	"github.com/lib/pq"
+
+	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/record"
 )
 
 // Put streams the items with COPY into temporary staging tables and merges
 // them with one INSERT … SELECT … ON CONFLICT per kind: no row-by-row INSERTs.
-// Values go in as canonical JSON text that COPY casts to jsonb, times as
-// canonical text cast to timestamptz (the trailing Z makes it exact whatever
-// the session's TimeZone).
-//
-// An item that appears twice in one batch is written once, as if the batch
-// were applied in order: unguarded, the last one wins; guarded, the highest
-// version (for events: the first).
-func (t *writeTx) Put(ctx context.Context, items []*record.Item, guarded bool) error {
+// Fresh items skip the staging: COPY writes them straight into the tables,
+// half the server's work, and the primary key turns any item already there
+// into a unique violation (ErrExists). Values go in as canonical JSON text
+// that COPY casts to jsonb, times as canonical text cast to timestamptz (the
+// trailing Z makes it exact whatever the session's TimeZone).
+func (t *writeTx) Put(ctx context.Context, items []*record.Item, mode adapters.PutMode) error {
 	var nrec, nev int
 	for _, it := range items {
 		if err := validPut(it); err != nil {
@@ -32,9 +34,13 @@ func (t *writeTx) Put(ctx context.Context, items []*record.Item, guarded bool) e
 	if nrec+nev == 0 {
 		return nil
 	}
+	if mode == adapters.Fresh {
+		return t.putFresh(ctx, items, nrec, nev)
+	}
 	if err := t.staging(ctx); err != nil {
 		return err
 	}
+	guarded := mode == adapters.Guarded
 	if nrec > 0 {
 		if err := t.putRecords(ctx, items, guarded); err != nil {
 			return err
@@ -46,6 +52,55 @@ func (t *writeTx) Put(ctx context.Context, items []*record.Item, guarded bool) e
 		}
 	}
 	return nil
+}
+
+// putFresh copies the items straight into persist_records and persist_events.
+func (t *writeTx) putFresh(ctx context.Context, items []*record.Item, nrec, nev int) error {
+	if nrec > 0 {
+		err := t.copyIn(ctx, `COPY persist_records (store, collection, key, version, updated_at, deleted, value) FROM STDIN`,
+			func(stmt *sql.Stmt) error {
+				for _, it := range items {
+					if it.Kind != record.KindRecord {
+						continue
+					}
+					if _, err := stmt.ExecContext(ctx, t.store, it.Collection, it.Key, it.Version, it.UpdatedAt,
+						it.Deleted, recordValue(it)); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		if err != nil {
+			return fmt.Errorf("put records: %w", existing(err))
+		}
+	}
+	if nev > 0 {
+		err := t.copyIn(ctx, `COPY persist_events (store, stream, seq, type, at, data) FROM STDIN`,
+			func(stmt *sql.Stmt) error {
+				for _, it := range items {
+					if it.Kind != record.KindEvent {
+						continue
+					}
+					if _, err := stmt.ExecContext(ctx, t.store, it.Stream, it.Seq, it.Type, it.At, jsonArg(it.Data)); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		if err != nil {
+			return fmt.Errorf("put events: %w", existing(err))
+		}
+	}
+	return nil
+}
+
+// existing marks a unique violation as adapters.ErrExists.
+func existing(err error) error {
+	var perr *pq.Error
+	if errors.As(err, &perr) && perr.Code == "23505" {
+		return fmt.Errorf("%w: %w", adapters.ErrExists, err)
+	}
+	return err
 }
 
 // validPut refuses what Put cannot write faithfully, before anything is sent.

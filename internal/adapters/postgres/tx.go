@@ -56,10 +56,24 @@ type writeTx struct {
 	recordsUsed, eventsUsed bool
 }
 
-// Lookup reads what the store holds for keys, one query for the records and
-// one for the events, locking the rows found (FOR UPDATE) until the
-// transaction ends, so that what Put then writes is decided against them.
-func (t *writeTx) Lookup(ctx context.Context, keys []*record.Item, fn func(*record.Item) error) error {
+// Lookup reads what the store holds for keys. With lock it probes each key,
+// FOR UPDATE; without, it reads back by ranges (readBack). Locking a row
+// writes to its page (and to the WAL), which for a batch read back after its
+// writes doubled their cost.
+func (t *writeTx) Lookup(ctx context.Context, keys []*record.Item, lock bool, fn func(*record.Item) error) error {
+	if !lock {
+		return t.readBack(ctx, keys, fn)
+	}
+	return t.probe(ctx, keys, lock, fn)
+}
+
+// probe looks keys up one by one (one query for the records and one for
+// the events), FOR UPDATE with lock.
+func (t *writeTx) probe(ctx context.Context, keys []*record.Item, lock bool, fn func(*record.Item) error) error {
+	forUpdate := ""
+	if lock {
+		forUpdate = " FOR UPDATE"
+	}
 	var colls, rkeys, streams []string
 	var seqs []int64
 	for _, k := range keys {
@@ -71,8 +85,8 @@ func (t *writeTx) Lookup(ctx context.Context, keys []*record.Item, fn func(*reco
 	}
 	if len(colls) > 0 {
 		rows, err := t.tx.QueryContext(ctx, `SELECT `+recordCols+` FROM persist_records
-			WHERE store = $1 AND (collection, key) IN (SELECT c, k FROM unnest($2::text[], $3::text[]) AS u(c, k))
-			FOR UPDATE`, t.store, pq.Array(colls), pq.Array(rkeys))
+			WHERE store = $1 AND (collection, key) IN (SELECT c, k FROM unnest($2::text[], $3::text[]) AS u(c, k))`+
+			forUpdate, t.store, pq.Array(colls), pq.Array(rkeys))
 		if err != nil {
 			return fmt.Errorf("look up records: %w", err)
 		}
@@ -82,8 +96,8 @@ func (t *writeTx) Lookup(ctx context.Context, keys []*record.Item, fn func(*reco
 	}
 	if len(streams) > 0 {
 		rows, err := t.tx.QueryContext(ctx, `SELECT `+eventCols+` FROM persist_events
-			WHERE store = $1 AND (stream, seq) IN (SELECT s, q FROM unnest($2::text[], $3::bigint[]) AS u(s, q))
-			FOR UPDATE`, t.store, pq.Array(streams), pq.Array(seqs))
+			WHERE store = $1 AND (stream, seq) IN (SELECT s, q FROM unnest($2::text[], $3::bigint[]) AS u(s, q))`+
+			forUpdate, t.store, pq.Array(streams), pq.Array(seqs))
 		if err != nil {
 			return fmt.Errorf("look up events: %w", err)
 		}

@@ -32,7 +32,7 @@ func fill(tb testing.TB, path string, n int) {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		if err := tx.Put(ctx, items, false); err != nil {
+		if err := tx.Put(ctx, items, adapters.Overwrite); err != nil {
 			tb.Fatal(err)
 		}
 		if err := tx.Commit(); err != nil {
@@ -137,7 +137,7 @@ func BenchmarkLookup(b *testing.B) {
 	defer tx.Rollback()
 	for b.Loop() {
 		found := 0
-		if err := tx.Lookup(ctx, keys, func(*record.Item) error { found++; return nil }); err != nil || found != len(keys) {
+		if err := tx.Lookup(ctx, keys, false, func(*record.Item) error { found++; return nil }); err != nil || found != len(keys) {
 			b.Fatalf("found %d, err %v", found, err)
 		}
 	}

@@ -93,7 +93,7 @@ func sample(t testing.TB, path string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tx.Put(ctx, items, true); err != nil {
+	if err := tx.Put(ctx, items, adapters.Guarded); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -221,7 +221,7 @@ func TestStorage(t *testing.T) {
 		{Kind: record.KindRecord, Collection: "c", Key: "nil", Version: 1, UpdatedAt: "2026-11-25T12:00:00.123456Z"},
 		{Kind: record.KindRecord, Collection: "c", Key: "tomb", Version: 2, UpdatedAt: "2026-11-25T12:00:00.123456Z", Deleted: true},
 		{Kind: record.KindEvent, Stream: "s", Seq: 1, Type: "t", At: "2026-11-25T12:00:00.000001Z"},
-	}, true)
+	}, adapters.Guarded)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -435,7 +435,7 @@ func putLines(t testing.TB, a *Adapter, store string, in ...string) []string {
 		t.Fatal(err)
 	}
 	defer tx.Rollback()
-	if err := tx.Put(ctx, items, true); err != nil {
+	if err := tx.Put(ctx, items, adapters.Guarded); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -459,7 +459,7 @@ func TestScanCanonicalTimes(t *testing.T) {
 		t.Fatal(err)
 	}
 	it := &record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Version: 1, UpdatedAt: "2026-01-01T00:00:00.000000Z", Value: []byte(`{"a":1}`)}
-	if err := tx.Put(ctx, []*record.Item{it}, false); err != nil {
+	if err := tx.Put(ctx, []*record.Item{it}, adapters.Overwrite); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mattn/go-sqlite3"
+
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/record"
 )
@@ -40,6 +42,8 @@ const (
 	stPutRecordGuarded
 	stPutEvent
 	stPutEventGuarded
+	stInsertRecord
+	stInsertEvent
 	stRemoveRecord
 	stRemoveEvent
 	stMaxSeq
@@ -61,6 +65,9 @@ var stmtText = [nStmts]string{
 		ON CONFLICT (store, stream, seq) DO UPDATE SET type = excluded.type, at = excluded.at, data = excluded.data`,
 	stPutEventGuarded: `INSERT INTO persist_events (store, stream, seq, type, at, data) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (store, stream, seq) DO NOTHING`,
+	stInsertRecord: `INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	stInsertEvent: `INSERT INTO persist_events (store, stream, seq, type, at, data) VALUES (?, ?, ?, ?, ?, ?)`,
 	stRemoveRecord: `DELETE FROM persist_records WHERE store = ? AND collection = ? AND key = ?`,
 	stRemoveEvent:  `DELETE FROM persist_events WHERE store = ? AND stream = ? AND seq = ?`,
 	stMaxSeq:       `SELECT coalesce(max(seq), 0) FROM persist_events WHERE store = ? AND stream = ?`,
@@ -119,7 +126,8 @@ const lookupChunk = 500
 
 // Lookup joins each chunk of keys, as a VALUES list, with the primary key:
 // one query per chunk instead of one per key.
-func (t *tx) Lookup(ctx context.Context, keys []*record.Item, fn func(*record.Item) error) error {
+// A writing transaction holds the database's write lock: lock changes nothing.
+func (t *tx) Lookup(ctx context.Context, keys []*record.Item, _ bool, fn func(*record.Item) error) error {
 	var recs, evs []*record.Item
 	for _, k := range keys {
 		if k.IsRecord() {
@@ -197,14 +205,16 @@ func (t *tx) MaxSeq(ctx context.Context, streams []string) (map[string]int64, er
 // row needs (version and updated_at, or seq and at).
 var ErrIncomplete = errors.New("incomplete item")
 
-func (t *tx) Put(ctx context.Context, items []*record.Item, guarded bool) error {
+// Put runs one prepared statement per item: in-process, a statement costs
+// about what a row in a set-based statement would.
+func (t *tx) Put(ctx context.Context, items []*record.Item, mode adapters.PutMode) error {
 	for _, it := range items {
 		var err error
 		switch it.Kind {
 		case record.KindRecord:
-			err = t.putRecord(ctx, it, guarded)
+			err = t.putRecord(ctx, it, mode)
 		case record.KindEvent:
-			err = t.putEvent(ctx, it, guarded)
+			err = t.putEvent(ctx, it, mode)
 		default:
 			err = fmt.Errorf("put: a %s line is not a record or an event", it.Kind)
 		}
@@ -215,15 +225,19 @@ func (t *tx) Put(ctx context.Context, items []*record.Item, guarded bool) error 
 	return nil
 }
 
-func (t *tx) putRecord(ctx context.Context, it *record.Item, guarded bool) error {
+// putStmt picks a kind's statement for mode.
+var putStmt = map[adapters.PutMode][2]int{
+	adapters.Overwrite: {stPutRecord, stPutEvent},
+	adapters.Guarded:   {stPutRecordGuarded, stPutEventGuarded},
+	adapters.Fresh:     {stInsertRecord, stInsertEvent},
+}
+
+func (t *tx) putRecord(ctx context.Context, it *record.Item, mode adapters.PutMode) error {
 	if it.Version < 1 || it.UpdatedAt == "" {
 		return fmt.Errorf("put record %q/%q: version %d, updated_at %q: %w",
 			it.Collection, it.Key, it.Version, it.UpdatedAt, ErrIncomplete)
 	}
-	i := stPutRecord
-	if guarded {
-		i = stPutRecordGuarded
-	}
+	i := putStmt[mode][0]
 	st, err := t.stmt(ctx, i)
 	if err != nil {
 		return fmt.Errorf("put record: %w", err)
@@ -236,27 +250,33 @@ func (t *tx) putRecord(ctx context.Context, it *record.Item, guarded bool) error
 		value = jsonText(it.Value)
 	}
 	if _, err := st.ExecContext(ctx, t.store, it.Collection, it.Key, it.Version, it.UpdatedAt, deleted, value); err != nil {
-		return fmt.Errorf("put record %q/%q: %w", it.Collection, it.Key, err)
+		return fmt.Errorf("put record %q/%q: %w", it.Collection, it.Key, existing(err))
 	}
 	return nil
 }
 
-func (t *tx) putEvent(ctx context.Context, it *record.Item, guarded bool) error {
+func (t *tx) putEvent(ctx context.Context, it *record.Item, mode adapters.PutMode) error {
 	if it.Seq < 1 || it.At == "" {
 		return fmt.Errorf("put event %q/%d: at %q: %w", it.Stream, it.Seq, it.At, ErrIncomplete)
 	}
-	i := stPutEvent
-	if guarded {
-		i = stPutEventGuarded
-	}
+	i := putStmt[mode][1]
 	st, err := t.stmt(ctx, i)
 	if err != nil {
 		return fmt.Errorf("put event: %w", err)
 	}
 	if _, err := st.ExecContext(ctx, t.store, it.Stream, it.Seq, it.Type, it.At, jsonText(it.Data)); err != nil {
-		return fmt.Errorf("put event %q/%d: %w", it.Stream, it.Seq, err)
+		return fmt.Errorf("put event %q/%d: %w", it.Stream, it.Seq, existing(err))
 	}
 	return nil
+}
+
+// existing marks a primary key violation as adapters.ErrExists.
+func existing(err error) error {
+	var serr sqlite3.Error
+	if errors.As(err, &serr) && serr.ExtendedCode == sqlite3.ErrConstraintPrimaryKey {
+		return fmt.Errorf("%w: %w", adapters.ErrExists, err)
+	}
+	return err
 }
 
 // jsonText binds a value as TEXT (a []byte would be stored as a BLOB), with
