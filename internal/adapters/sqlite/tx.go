@@ -67,7 +67,7 @@ var stmtText = [nStmts]string{
 		ON CONFLICT (store, stream, seq) DO NOTHING`,
 	stInsertRecord: `INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,
-	stInsertEvent: `INSERT INTO persist_events (store, stream, seq, type, at, data) VALUES (?, ?, ?, ?, ?, ?)`,
+	stInsertEvent:  `INSERT INTO persist_events (store, stream, seq, type, at, data) VALUES (?, ?, ?, ?, ?, ?)`,
 	stRemoveRecord: `DELETE FROM persist_records WHERE store = ? AND collection = ? AND key = ?`,
 	stRemoveEvent:  `DELETE FROM persist_events WHERE store = ? AND stream = ? AND seq = ?`,
 	stMaxSeq:       `SELECT coalesce(max(seq), 0) FROM persist_events WHERE store = ? AND stream = ?`,
