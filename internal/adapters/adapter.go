@@ -83,6 +83,11 @@ type Adapter interface {
 	// hold the item as it is. Callers reject such items before writing them.
 	Check(it *record.Item) error
 
+	// Writers is how many write transactions on one store are worth running
+	// at once: a load writes that many batches concurrently. SQLite has one
+	// writer at a time; a PostgreSQL server works on several.
+	Writers() int
+
 	// Retryable reports whether err is transient (lost connection, admin
 	// shutdown, serialization failure, deadlock, busy/locked database), so
 	// that the whole transaction may be retried after a backoff.

@@ -82,6 +82,7 @@ const DefaultRetries = 8
 // Options tune Load and Apply.
 type Options struct {
 	BatchSize int  // items per transaction; 0 = DefaultBatchSize
+	Writers   int  // batches written at once in a merge load, up to (and by default) the adapter's Writers
 	Mode      Mode // Merge (default) or Replace
 	Atomic    bool // the whole load is one transaction
 	// Retries bounds the retries of one batch after transient failures (and
@@ -156,6 +157,8 @@ func Load(ctx context.Context, a adapters.Adapter, store string, in Input, opt O
 func Apply(ctx context.Context, a adapters.Adapter, store string, items []*record.Item, opt Options) (Stats, error) {
 	l := newLoader(a, store, opt)
 	l.allOrNothing = true
+	// One write, mostly to a key the store has: the full way at once.
+	l.fresh.Store(false)
 	err := l.applyItems(ctx, items)
 	l.stats.Elapsed = time.Since(l.start)
 	if err == nil && l.stats.Rejects > 0 {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"github.com/cuitty/persist/internal/adapters"
@@ -32,12 +33,17 @@ type loader struct {
 	allOrNothing bool // Apply: a stop leaves nothing written
 	// fresh: the last batch found none of its keys in the store, so the
 	// next is first tried as adapters.Fresh.
-	fresh bool
+	fresh   atomic.Bool
+	writers int // batches written at once
 }
 
 func newLoader(a adapters.Adapter, store string, opt Options) *loader {
 	l := &loader{a: a, store: store, opt: opt, size: opt.BatchSize, retries: opt.Retries, start: time.Now(), rejects: opt.Rejects,
-		fresh: true}
+		writers: opt.Writers}
+	l.fresh.Store(true)
+	if l.writers <= 0 || l.writers > a.Writers() {
+		l.writers = a.Writers()
+	}
 	if l.size <= 0 {
 		l.size = DefaultBatchSize
 	}
@@ -80,46 +86,59 @@ func (l *loader) load(ctx context.Context, in Input) error {
 		l.counted(b)
 		return l.loadSingle(ctx, in, b, eof, stop, inErr)
 	}
-	// The next batch is read and parsed while this one is in the
+	// The next batch is read and parsed while the ones before are in the
 	// database: the two take about the same time into PostgreSQL.
-	ahead := l.readAhead(ctx, in)
+	ahead := l.readAhead(ctx, in, l.writers+1)
 	defer ahead.stop()
+	p := &pipeline{l: l, ctx: ctx, recycle: ahead.recycle}
+	last := func(b *batch, end error) error {
+		if b != nil {
+			if err := p.start(b); err != nil {
+				p.drain()
+				return err
+			}
+		}
+		if err := p.drain(); err != nil {
+			return err
+		}
+		return end
+	}
 	for {
 		r, ok := <-ahead.ch
 		if !ok {
-			return ctx.Err()
+			return last(nil, ctx.Err())
 		}
 		b, stop, inErr := r.b, r.stop, r.inErr
-		l.counted(b)
 		if errors.Is(inErr, record.ErrSkipped) {
 			// The stream is whole but for the lines already rejected:
 			// this last batch is as good as the ones committed before it.
 			// Its sum could not be checked, and the user must hear so.
 			l.unchecked = true
-			if err := l.commitBatch(ctx, b); err != nil {
-				return err
-			}
-			return stop
+			return last(b, stop)
 		}
 		if inErr != nil {
 			// The lines of this batch were read but the stream is not what
 			// it claims: keep only what was committed before, and say why
 			// its bad lines were not loaded.
+			if err := last(nil, nil); err != nil {
+				return err
+			}
+			l.counted(b)
 			if err := l.writeRejects(b); err != nil {
 				return err
 			}
 			return inErr
 		}
-		if err := l.commitBatch(ctx, b); err != nil {
-			return err
-		}
 		if stop != nil || r.eof {
-			return stop
+			return last(b, stop)
+		}
+		if err := p.start(b); err != nil {
+			p.drain()
+			return err
 		}
 		if err := ctx.Err(); err != nil {
-			return err
+			return last(nil, err)
 		}
-		ahead.recycle(b)
 	}
 }
 
@@ -137,14 +156,16 @@ type readAheader struct {
 	quit chan struct{}
 }
 
-func (l *loader) readAhead(ctx context.Context, in Input) *readAheader {
+// readAhead reads into n batches in turn, each handed back by recycle.
+func (l *loader) readAhead(ctx context.Context, in Input, n int) *readAheader {
 	r := &readAheader{
 		ch:   make(chan readResult, 1),
-		free: make(chan *batch, 2),
+		free: make(chan *batch, n),
 		quit: make(chan struct{}),
 	}
-	r.free <- &batch{}
-	r.free <- &batch{}
+	for range n {
+		r.free <- &batch{}
+	}
 	go func() {
 		defer close(r.ch)
 		for {
@@ -181,8 +202,9 @@ func (r *readAheader) stop() {
 	close(r.quit)
 }
 
-// counted adds what reading b found to the load's counts. It runs in the
-// writer's goroutine: the reader only counts into the batch.
+// counted adds what reading b found to the load's counts, when b is
+// reported. It runs in the loader's goroutine: the reader only counts into
+// the batch.
 func (l *loader) counted(b *batch) {
 	l.stats.Lines += b.lines
 	l.stats.Rejects += b.stopped
@@ -231,88 +253,6 @@ func (l *loader) admit(b *batch, line int64, raw []byte, it *record.Item) error 
 		return l.reject(b, line, raw, fmt.Errorf("%w: a %s line among the items", record.ErrPlacement, it.Kind))
 	}
 	b.add(line, raw, it)
-	return nil
-}
-
-// commitBatch writes b in a transaction of its own: retried on transient
-// failures, redone when verification finds a concurrent newer write.
-func (l *loader) commitBatch(ctx context.Context, b *batch) error {
-	if len(b.ents) == 0 {
-		return l.writeRejects(b)
-	}
-	retries, redos := 0, 0
-	for {
-		err := l.tryBatch(ctx, b.ents)
-		if err == nil {
-			break
-		}
-		var st *stopError
-		if errors.As(err, &st) {
-			l.stats.Conflicts++
-			l.stats.Rejects++
-			if !l.allOrNothing && st.idx > 0 {
-				// Stop at the conflict, as for any other rejected line:
-				// what comes before it is written.
-				if err := l.commitBatch(ctx, b.prefix(st.idx)); err != nil {
-					return err
-				}
-			}
-			return st.err
-		}
-		var mm *mismatchError
-		if errors.As(err, &mm) && redos < l.retries {
-			redos++
-			l.stats.Redos++
-			continue
-		}
-		if l.a.Retryable(err) && retries < l.retries {
-			retries++
-			l.stats.Retries++
-			if err := wait(ctx, retries-1); err != nil {
-				return err
-			}
-			continue
-		}
-		return fmt.Errorf("batch of lines %d-%d: %w", b.first(), b.last(), err)
-	}
-	l.stats.Batches++
-	account(&l.stats, b)
-	if err := l.writeRejects(b); err != nil {
-		return err
-	}
-	l.progress(l.stats)
-	return nil
-}
-
-// tryBatch writes ents in one transaction. While batches keep finding none
-// of their keys in the store (a first load, or the part of a rerun past what
-// an earlier run wrote), a batch is first tried as Fresh, which skips the
-// lookup and the staging; one that finds a key is done again the full way.
-func (l *loader) tryBatch(ctx context.Context, ents []*entry) error {
-	if l.fresh {
-		err := l.tryTx(ctx, ents, adapters.Fresh)
-		if !errors.Is(err, adapters.ErrExists) && !errors.Is(err, errNotFresh) {
-			return err
-		}
-		l.fresh = false
-	}
-	return l.tryTx(ctx, ents, adapters.Guarded)
-}
-
-func (l *loader) tryTx(ctx context.Context, ents []*entry, mode adapters.PutMode) error {
-	tx, err := l.a.Begin(ctx, l.store)
-	if err != nil {
-		return fmt.Errorf("beginning a transaction: %w", err)
-	}
-	defer tx.Rollback()
-	found, err := l.merge(ctx, tx, ents, mode)
-	if err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("committing: %w", err)
-	}
-	l.fresh = found == 0
 	return nil
 }
 

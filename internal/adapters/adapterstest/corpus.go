@@ -30,6 +30,9 @@ var values = []string{
 var keys = []string{
 	"", "B", "a", "A", "ab", "a b", "a\u00e9", "aé!", "e\u0301", "é", "z", "Z",
 	"\uffff", "😀", "k10", "k9", "a\u007f", "a\u0001",
+	// What bulk-load formats escape: tab, newline, carriage return,
+	// backslash, and the spelling of NULL in COPY's text format.
+	"a\tb", "a\nb", "a\rb", `a\b`, `\N`, `\\N`,
 	"a\x00b", // Check may refuse a NUL byte (PostgreSQL text cannot hold it)
 }
 

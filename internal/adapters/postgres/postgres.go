@@ -78,6 +78,11 @@ func Open(dsn string, opt Options) (*Adapter, error) {
 // Close releases the connections.
 func (a *Adapter) Close() error { return a.db.Close() }
 
+// Writers is 2: while one batch's COPY keeps a server process busy, the
+// other's read-back and commit need another. More did not load faster with
+// the loader and the server on two cores (docs/performance.md).
+func (a *Adapter) Writers() int { return 2 }
+
 // Stores lists the stores, bytewise sorted; none when the schema is absent.
 func (a *Adapter) Stores(ctx context.Context) ([]string, error) {
 	var exists bool

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 
@@ -57,14 +56,14 @@ func (t *writeTx) Put(ctx context.Context, items []*record.Item, mode adapters.P
 // putFresh copies the items straight into persist_records and persist_events.
 func (t *writeTx) putFresh(ctx context.Context, items []*record.Item, nrec, nev int) error {
 	if nrec > 0 {
-		err := t.copyIn(ctx, `COPY persist_records (store, collection, key, version, updated_at, deleted, value) FROM STDIN`,
-			func(stmt *sql.Stmt) error {
+		err := t.copyRows(ctx, `COPY persist_records (store, collection, key, version, updated_at, deleted, value) FROM STDIN`,
+			func(w *copyWriter) error {
 				for _, it := range items {
 					if it.Kind != record.KindRecord {
 						continue
 					}
-					if _, err := stmt.ExecContext(ctx, t.store, it.Collection, it.Key, it.Version, it.UpdatedAt,
-						it.Deleted, recordValue(it)); err != nil {
+					w.text(t.store)
+					if err := recordRow(w, it); err != nil {
 						return err
 					}
 				}
@@ -75,13 +74,14 @@ func (t *writeTx) putFresh(ctx context.Context, items []*record.Item, nrec, nev 
 		}
 	}
 	if nev > 0 {
-		err := t.copyIn(ctx, `COPY persist_events (store, stream, seq, type, at, data) FROM STDIN`,
-			func(stmt *sql.Stmt) error {
+		err := t.copyRows(ctx, `COPY persist_events (store, stream, seq, type, at, data) FROM STDIN`,
+			func(w *copyWriter) error {
 				for _, it := range items {
 					if it.Kind != record.KindEvent {
 						continue
 					}
-					if _, err := stmt.ExecContext(ctx, t.store, it.Stream, it.Seq, it.Type, it.At, jsonArg(it.Data)); err != nil {
+					w.text(t.store)
+					if err := eventRow(w, it); err != nil {
 						return err
 					}
 				}
@@ -104,6 +104,8 @@ func existing(err error) error {
 }
 
 // validPut refuses what Put cannot write faithfully, before anything is sent.
+// What Check refuses the server refuses too, with an error: callers check
+// each item before they write it, so it is not checked twice here.
 func validPut(it *record.Item) error {
 	switch it.Kind {
 	case record.KindRecord:
@@ -120,7 +122,7 @@ func validPut(it *record.Item) error {
 	default:
 		return fmt.Errorf("put: cannot write a %s line", it.Kind)
 	}
-	return checkItem(it)
+	return nil
 }
 
 // staging creates the session's staging tables on first use and empties
@@ -158,14 +160,14 @@ func (t *writeTx) putRecords(ctx context.Context, items []*record.Item, guarded 
 	if err := t.empty(ctx, "persist_stage_records", &t.recordsUsed); err != nil {
 		return err
 	}
-	err := t.copyIn(ctx, `COPY persist_stage_records (ord, collection, key, version, updated_at, deleted, value) FROM STDIN`,
-		func(stmt *sql.Stmt) error {
+	err := t.copyRows(ctx, `COPY persist_stage_records (ord, collection, key, version, updated_at, deleted, value) FROM STDIN`,
+		func(w *copyWriter) error {
 			for i, it := range items {
 				if it.Kind != record.KindRecord {
 					continue
 				}
-				if _, err := stmt.ExecContext(ctx, int64(i), it.Collection, it.Key, it.Version, it.UpdatedAt,
-					it.Deleted, recordValue(it)); err != nil {
+				w.int(int64(i))
+				if err := recordRow(w, it); err != nil {
 					return err
 				}
 			}
@@ -194,13 +196,14 @@ func (t *writeTx) putEvents(ctx context.Context, items []*record.Item, guarded b
 	if err := t.empty(ctx, "persist_stage_events", &t.eventsUsed); err != nil {
 		return err
 	}
-	err := t.copyIn(ctx, `COPY persist_stage_events (ord, stream, seq, type, at, data) FROM STDIN`,
-		func(stmt *sql.Stmt) error {
+	err := t.copyRows(ctx, `COPY persist_stage_events (ord, stream, seq, type, at, data) FROM STDIN`,
+		func(w *copyWriter) error {
 			for i, it := range items {
 				if it.Kind != record.KindEvent {
 					continue
 				}
-				if _, err := stmt.ExecContext(ctx, int64(i), it.Stream, it.Seq, it.Type, it.At, jsonArg(it.Data)); err != nil {
+				w.int(int64(i))
+				if err := eventRow(w, it); err != nil {
 					return err
 				}
 			}
@@ -223,38 +226,37 @@ func (t *writeTx) putEvents(ctx context.Context, items []*record.Item, guarded b
 	return nil
 }
 
-// copyIn runs one COPY … FROM STDIN, rows sent by send.
-func (t *writeTx) copyIn(ctx context.Context, query string, send func(*sql.Stmt) error) error {
-	stmt, err := t.tx.PrepareContext(ctx, query)
-	if err != nil {
-		return err
+// recordRow writes a record's columns after the first: collection, key,
+// version, updated_at, deleted, value (NULL for a tombstone, which has none;
+// JSON null for an absent value).
+func recordRow(w *copyWriter, it *record.Item) error {
+	w.text(it.Collection)
+	w.text(it.Key)
+	w.int(it.Version)
+	w.text(it.UpdatedAt)
+	w.bool(it.Deleted)
+	switch {
+	case it.Deleted:
+		w.null()
+	case it.Value == nil:
+		w.text("null")
+	default:
+		w.bytes(it.Value)
 	}
-	if err := send(stmt); err != nil {
-		stmt.Close()
-		return err
-	}
-	// Exec without arguments ends the COPY and reports its errors.
-	if _, err := stmt.ExecContext(ctx); err != nil {
-		stmt.Close()
-		return err
-	}
-	return stmt.Close()
+	return w.end()
 }
 
-// jsonArg is the COPY field for a JSON value: its text, as a string (a
-// []byte would be sent as bytea). An absent value is JSON null.
-func jsonArg(b []byte) any {
-	if b == nil {
-		return "null"
+// eventRow writes an event's columns after the first: stream, seq, type,
+// at, data.
+func eventRow(w *copyWriter, it *record.Item) error {
+	w.text(it.Stream)
+	w.int(it.Seq)
+	w.text(it.Type)
+	w.text(it.At)
+	if it.Data == nil {
+		w.text("null")
+	} else {
+		w.bytes(it.Data)
 	}
-	return string(b)
-}
-
-// recordValue is the COPY field for a record's value: SQL NULL for a
-// tombstone, which has none.
-func recordValue(it *record.Item) any {
-	if it.Deleted {
-		return nil
-	}
-	return jsonArg(it.Value)
+	return w.end()
 }

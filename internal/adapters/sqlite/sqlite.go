@@ -73,6 +73,9 @@ func Open(path string, opt Options) (*Adapter, error) {
 // the \u0000 escape, and values are kept as the canonical text they arrive as.
 func (a *Adapter) Check(it *record.Item) error { return nil }
 
+// Writers is 1: SQLite has one writer at a time.
+func (a *Adapter) Writers() int { return 1 }
+
 // Retryable reports SQLITE_BUSY and SQLITE_LOCKED: another connection held a
 // lock longer than the busy timeout, so the transaction may succeed later.
 func (a *Adapter) Retryable(err error) bool {

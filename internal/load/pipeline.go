@@ -1,0 +1,329 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/record"
+)
+
+// A merge load writes up to Options.Writers batches at once, each in a
+// transaction of its own, so that the database works on one batch's COPY
+// while it reads back and commits the one before. What the user sees stays
+// that of batches written one after the other:
+//
+//   - a batch starts only once every batch before it that shares a key with
+//     it has ended, so each key is merged in stream order;
+//   - a batch commits only after the batch before it has ended, and rolls
+//     back if that one failed: a load that stops leaves exactly the batches
+//     before the failing one committed;
+//   - outcomes, rejects and progress are reported batch by batch, in order.
+
+// job is one batch being written.
+type job struct {
+	b     *batch
+	prev  *job          // the batch before, which must end before this one commits
+	done  chan struct{} // closed when the job has ended
+	heavy bool          // holds a line too large to share memory with other batches
+
+	keys    map[key]struct{}
+	streams map[string]bool // streams with events, true where events are appended
+
+	// Results, read after done is closed.
+	committed *batch // what was committed: b, a prefix of it, or nil
+	delta     Stats  // retries, redos, conflicts and rejects of its attempts
+	err       error
+}
+
+// errPrevFailed: the batch before failed, so this one must not commit.
+var errPrevFailed = errors.New("an earlier batch failed")
+
+// turnWait bounds how long a written batch waits, holding its locks, for the
+// batch before to end. A transaction of another application can wait on
+// this batch's locks while holding one the batch before waits for, a cycle
+// PostgreSQL cannot see: after turnWait the batch rolls back, waits, and is
+// written again.
+const turnWait = 5 * time.Second
+
+// heavyBatch is the size of raw lines from which a batch is written alone.
+const heavyBatch = 16 << 20
+
+// errNotYourTurn: turnWait passed before the batch before ended.
+var errNotYourTurn = errors.New("the batch before is still being written")
+
+// turn waits until the batch before j has ended. It returns errPrevFailed
+// when that one failed, errNotYourTurn after turnWait.
+func (j *job) turn(ctx context.Context) error {
+	if j.prev == nil {
+		return nil
+	}
+	t := time.NewTimer(turnWait)
+	defer t.Stop()
+	select {
+	case <-j.prev.done:
+	case <-t.C:
+		return errNotYourTurn
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if j.prev.err != nil {
+		return errPrevFailed
+	}
+	return nil
+}
+
+// newJob prepares b for writing after prev, with the keys it touches.
+func newJob(b *batch, prev *job) *job {
+	j := &job{b: b, prev: prev, done: make(chan struct{}), keys: make(map[key]struct{}, len(b.ents)),
+		streams: map[string]bool{}}
+	size := len(b.raw)
+	for _, e := range b.ents {
+		if e.raw[0] < 0 {
+			size += keepRaw
+		}
+		if e.it.Kind == record.KindEvent {
+			if e.it.Seq == 0 {
+				j.streams[e.it.Stream] = true
+				continue
+			}
+			if _, ok := j.streams[e.it.Stream]; !ok {
+				j.streams[e.it.Stream] = false
+			}
+		}
+		j.keys[keyOf(e.it)] = struct{}{}
+	}
+	j.heavy = size >= heavyBatch
+	return j
+}
+
+// overlaps reports whether j and o share a key, or one appends to a stream
+// the other has events in: their order would then matter.
+func (j *job) overlaps(o *job) bool {
+	a, b := j, o
+	if len(a.keys) > len(b.keys) {
+		a, b = b, a
+	}
+	for k := range a.keys {
+		if _, ok := b.keys[k]; ok {
+			return true
+		}
+	}
+	for s, appends := range j.streams {
+		if other, ok := o.streams[s]; ok && (appends || other) {
+			return true
+		}
+	}
+	return false
+}
+
+// pipeline is the batches being written, oldest first.
+type pipeline struct {
+	l       *loader
+	ctx     context.Context
+	jobs    []*job
+	last    *job
+	recycle func(*batch)
+}
+
+// start writes b after every batch before it; it first reports batches
+// that must end before b may start.
+func (p *pipeline) start(b *batch) error {
+	j := newJob(b, p.last)
+	for len(p.jobs) > 0 {
+		if len(p.jobs) < p.l.writers && !j.heavy && !p.jobs[len(p.jobs)-1].heavy && !p.overlaps(j) {
+			break
+		}
+		if err := p.finish(); err != nil {
+			return err
+		}
+	}
+	p.jobs = append(p.jobs, j)
+	p.last = j
+	go func() {
+		defer close(j.done)
+		j.committed, j.err = p.l.writeBatch(p.ctx, j.b, &j.delta, j)
+	}()
+	return nil
+}
+
+func (p *pipeline) overlaps(j *job) bool {
+	for _, o := range p.jobs {
+		if j.overlaps(o) {
+			return true
+		}
+	}
+	return false
+}
+
+// finish waits for the oldest batch and reports it.
+func (p *pipeline) finish() error {
+	j := p.jobs[0]
+	p.jobs = p.jobs[1:]
+	<-j.done
+	// Only j's own goroutine, now ended, read j.prev; the next batch still
+	// points to j. Letting go of what j no longer needs keeps the chain
+	// of ended batches from holding every key of the load.
+	j.prev, j.keys, j.streams = nil, nil, nil
+	l := p.l
+	l.counted(j.b)
+	addAttempts(&l.stats, j.delta)
+	if j.committed != nil {
+		account(&l.stats, j.committed)
+		if err := l.writeRejects(j.committed); err != nil {
+			return err
+		}
+		l.progress(l.stats)
+	}
+	if j.err == nil && p.recycle != nil {
+		p.recycle(j.b)
+	}
+	return j.err
+}
+
+// drain reports every batch still being written; after an error the later
+// ones roll back, and the first error is returned.
+func (p *pipeline) drain() error {
+	var first error
+	for len(p.jobs) > 0 {
+		if err := p.finish(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// addAttempts adds what a batch's attempts counted to s.
+func addAttempts(s *Stats, d Stats) {
+	s.Retries += d.Retries
+	s.Redos += d.Redos
+	s.Conflicts += d.Conflicts
+	s.Rejects += d.Rejects
+	s.Batches += d.Batches
+}
+
+// commitBatch writes b on its own and reports it.
+func (l *loader) commitBatch(ctx context.Context, b *batch) error {
+	p := &pipeline{l: l, ctx: ctx}
+	if err := p.start(b); err != nil {
+		return err
+	}
+	return p.drain()
+}
+
+// writeBatch writes b in a transaction of its own, committed only in j's
+// turn: retried on transient failures, redone when verification finds a
+// concurrent newer write. It returns what it committed and counts its
+// attempts into d; nothing else of the loader changes.
+func (l *loader) writeBatch(ctx context.Context, b *batch, d *Stats, j *job) (*batch, error) {
+	if len(b.ents) == 0 {
+		// Only rejects: they are reported in turn.
+		if err := j.turnPatiently(ctx); err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	retries, redos := 0, 0
+	for {
+		err := l.tryBatch(ctx, b.ents, j)
+		if err == nil {
+			d.Batches++
+			return b, nil
+		}
+		if errors.Is(err, errNotYourTurn) {
+			if err := j.turnPatiently(ctx); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if errors.Is(err, errPrevFailed) {
+			return nil, err
+		}
+		var st *stopError
+		if errors.As(err, &st) {
+			d.Conflicts++
+			d.Rejects++
+			if !l.allOrNothing && st.idx > 0 {
+				// Stop at the conflict, as for any other rejected line:
+				// what comes before it is written.
+				p := b.prefix(st.idx)
+				if _, err := l.writeBatch(ctx, p, d, j); err != nil {
+					return nil, err
+				}
+				return p, st.err
+			}
+			if err := j.turnPatiently(ctx); err != nil {
+				return nil, err
+			}
+			return nil, st.err
+		}
+		var mm *mismatchError
+		if errors.As(err, &mm) && redos < l.retries {
+			redos++
+			d.Redos++
+			continue
+		}
+		if l.a.Retryable(err) && retries < l.retries {
+			retries++
+			d.Retries++
+			if err := wait(ctx, retries-1); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		return nil, fmt.Errorf("batch of lines %d-%d: %w", b.first(), b.last(), err)
+	}
+}
+
+// turnPatiently waits for the batch before j to end, however long it takes.
+func (j *job) turnPatiently(ctx context.Context) error {
+	if j.prev == nil {
+		return nil
+	}
+	select {
+	case <-j.prev.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if j.prev.err != nil {
+		return errPrevFailed
+	}
+	return nil
+}
+
+// tryBatch writes ents in one transaction. While batches keep finding none
+// of their keys in the store (a first load, or the part of a rerun past what
+// an earlier run wrote), a batch is first tried as Fresh, which skips the
+// lookup and the staging; one that finds a key is done again the full way.
+func (l *loader) tryBatch(ctx context.Context, ents []*entry, j *job) error {
+	if l.fresh.Load() {
+		err := l.tryTx(ctx, ents, adapters.Fresh, j)
+		if !errors.Is(err, adapters.ErrExists) && !errors.Is(err, errNotFresh) {
+			return err
+		}
+		l.fresh.Store(false)
+	}
+	return l.tryTx(ctx, ents, adapters.Guarded, j)
+}
+
+func (l *loader) tryTx(ctx context.Context, ents []*entry, mode adapters.PutMode, j *job) error {
+	tx, err := l.a.Begin(ctx, l.store)
+	if err != nil {
+		return fmt.Errorf("beginning a transaction: %w", err)
+	}
+	defer tx.Rollback()
+	found, err := l.merge(ctx, tx, ents, mode)
+	if err != nil {
+		return err
+	}
+	if err := j.turn(ctx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("committing: %w", err)
+	}
+	l.fresh.Store(found == 0)
+	return nil
+}

@@ -1,0 +1,99 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/cuitty/persist/internal/adapters"
+)
+
+// A stream whose batches share keys, hand-made versions and appended events
+// loads the same with batches written concurrently as one by one: the
+// store, the counts, the progress reports.
+func TestWritersKeepStreamOrder(t *testing.T) {
+	var lines []string
+	for i := range 400 {
+		k := fmt.Sprintf("u%02d", i/4%20) // each key every 80 lines
+		switch i % 4 {
+		case 0: // newer than any hand-made version before it
+			lines = append(lines, rec("users", k, int64(1000*(i/80+1)), fmt.Sprintf(`{"i":%d}`, i)))
+		case 1: // hand-made: a new version of whatever came before it
+			lines = append(lines, fmt.Sprintf(`{"kind":"record","collection":"users","key":%q,"value":{"hand":%d}}`, k, i))
+		case 2: // appended to the stream: its seq is what came before plus one
+			lines = append(lines, fmt.Sprintf(`{"kind":"event","stream":"log","type":"t","data":%d}`, i))
+		case 3:
+			lines = append(lines, ev(fmt.Sprintf("s%d", i%3), int64(i/3+1), "t", fmt.Sprint(i)))
+		}
+	}
+	var want []string
+	var wantStats Stats
+	var wantProgress []int64
+	for _, writers := range []int{1, 2, 3} {
+		eachTarget(t, func(t *testing.T, a adapters.Adapter) {
+			var progress []int64
+			st, err := Load(context.Background(), a, testStore, reader(t, lines...), Options{
+				BatchSize: 37, Writers: writers, Now: nowFixed,
+				OnProgress: func(s Stats) { progress = append(progress, s.Lines) },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Redos != 0 {
+				// Batches sharing keys wait for each other rather than race.
+				t.Errorf("%d writers: %d batches redone", writers, st.Redos)
+			}
+			st.Elapsed, st.Retries = 0, 0
+			got := dump(t, a)
+			if want == nil {
+				want, wantStats, wantProgress = got, st, progress
+				return
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%d writers: store differs from one writer's:\n got %q\nwant %q", writers, got, want)
+			}
+			if st != wantStats {
+				t.Errorf("%d writers: stats %+v, one writer's %+v", writers, st, wantStats)
+			}
+			if !slices.Equal(progress, wantProgress) {
+				t.Errorf("%d writers: progress %v, one writer's %v", writers, progress, wantProgress)
+			}
+		})
+	}
+	if wantStats.Written != 200 || wantStats.Events != 200 || len(want) != 20+200 ||
+		!strings.Contains(want[0], `"version":5001`) {
+		t.Errorf("store holds %d items, stats %+v, first %s; want 20 records at version 5001 and 200 events",
+			len(want), wantStats, want[0])
+	}
+}
+
+// A load that stops at a conflict leaves exactly the lines before it
+// written, however many batches were being written at once.
+func TestWritersStopInOrder(t *testing.T) {
+	eachTarget(t, func(t *testing.T, a adapters.Adapter) {
+		mustLoad(t, a, Options{}, rec("users", "k0250", 1, `"stored"`))
+		var lines []string
+		for i := range 1000 {
+			lines = append(lines, rec("users", fmt.Sprintf("k%04d", i), 1, `"loaded"`))
+		}
+		st, err := Load(context.Background(), a, testStore, reader(t, lines...), Options{BatchSize: 100, Writers: 3})
+		if !errors.Is(err, ErrConflict) {
+			t.Fatalf("load = %v, want a conflict", err)
+		}
+		if st.Written != 250 || st.Conflicts != 1 {
+			t.Errorf("stats %+v, want 250 written before the conflict", st)
+		}
+		got := dump(t, a)
+		if len(got) != 251 {
+			t.Fatalf("store holds %d records, want the 250 before the conflict and the stored one", len(got))
+		}
+		for _, it := range parseItems(t, got...) {
+			if it.Key > "k0250" {
+				t.Errorf("%s written, after the line the load stopped at", it.Key)
+			}
+		}
+	})
+}
