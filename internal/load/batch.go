@@ -57,8 +57,9 @@ func (b *batch) reset() {
 // data) is written instead.
 const keepRaw = 1 << 20
 
+// add appends a line to b; a nil raw is a line that was canonical.
 func (b *batch) add(line int64, raw []byte, it *record.Item) {
-	if len(raw) > keepRaw {
+	if raw == nil || len(raw) > keepRaw {
 		b.ents = append(b.ents, &entry{line: line, raw: [2]int{-1, -1}, it: it})
 		return
 	}

@@ -40,6 +40,13 @@ type Input interface {
 	Raw() []byte // raw bytes of that line
 }
 
+// canonicalInput is an Input that can tell the canonical line of its last
+// item (*record.Reader can): a batch need not keep a copy of a raw line that
+// is canonical already.
+type canonicalInput interface {
+	Canonical() []byte
+}
+
 // headerInput is an Input that can tell its stream header before its first
 // item (*record.Reader can): it says whether the stream is a patch, and
 // whether it had any line at all.
@@ -173,7 +180,7 @@ func (l *loader) applyItems(ctx context.Context, items []*record.Item) error {
 	for i, it := range items {
 		l.stats.Lines++
 		line = record.AppendItem(line[:0], it)
-		if err := l.admit(b, int64(i+1), line, it.Clone()); err != nil {
+		if err := l.admit(b, int64(i+1), line, true, it.Clone()); err != nil {
 			l.stats.Rejects += b.stopped
 			return err
 		}

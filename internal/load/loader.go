@@ -1,6 +1,7 @@
 package load
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -231,7 +232,10 @@ func (l *loader) readBatch(in Input, b *batch) (eof bool, stop, inErr error) {
 			return false, nil, fmt.Errorf("reading the input after line %d: %w", in.Line(), err)
 		}
 		b.lines++
-		if err := l.admit(b, in.Line(), in.Raw(), it.Clone()); err != nil {
+		raw := in.Raw()
+		c, ok := in.(canonicalInput)
+		canonical := ok && bytes.Equal(raw, c.Canonical())
+		if err := l.admit(b, in.Line(), raw, canonical, it.Clone()); err != nil {
 			return false, err, nil
 		}
 	}
@@ -239,7 +243,8 @@ func (l *loader) readBatch(in Input, b *batch) (eof bool, stop, inErr error) {
 }
 
 // admit adds a parsed line to b unless the target cannot take it.
-func (l *loader) admit(b *batch, line int64, raw []byte, it *record.Item) error {
+// A canonical raw line is not kept: the item spells it again if need be.
+func (l *loader) admit(b *batch, line int64, raw []byte, canonical bool, it *record.Item) error {
 	switch it.Kind {
 	case record.KindRecord, record.KindEvent:
 		if err := l.a.Check(it); err != nil {
@@ -251,6 +256,9 @@ func (l *loader) admit(b *batch, line int64, raw []byte, it *record.Item) error 
 		}
 	default:
 		return l.reject(b, line, raw, fmt.Errorf("%w: a %s line among the items", record.ErrPlacement, it.Kind))
+	}
+	if canonical {
+		raw = nil
 	}
 	b.add(line, raw, it)
 	return nil

@@ -81,9 +81,7 @@ func newJob(b *batch, prev *job) *job {
 		streams: map[string]bool{}}
 	size := len(b.raw)
 	for _, e := range b.ents {
-		if e.raw[0] < 0 {
-			size += keepRaw
-		}
+		size += len(e.it.Value) + len(e.it.Data)
 		if e.it.Kind == record.KindEvent {
 			if e.it.Seq == 0 {
 				j.streams[e.it.Stream] = true
