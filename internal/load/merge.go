@@ -56,7 +56,10 @@ func (l *loader) merge(ctx context.Context, tx adapters.Tx, ents []*entry, mode 
 
 	// What the store holds for the batch's keys, and where appended events go.
 	var keys []*record.Item
-	seen := make(map[key]bool, len(ents))
+	var seen map[key]bool
+	if !fresh {
+		seen = make(map[key]bool, len(ents))
+	}
 	var streams []string
 	appendTo := map[string]bool{}
 	for _, e := range ents {
@@ -66,6 +69,9 @@ func (l *loader) merge(ctx context.Context, tx adapters.Tx, ents []*entry, mode 
 				streams = append(streams, e.it.Stream)
 			}
 			continue
+		}
+		if fresh {
+			continue // nothing to look up
 		}
 		k := keyOf(e.it)
 		if !seen[k] {

@@ -25,21 +25,16 @@ func (l *loader) verify(ctx context.Context, tx adapters.Tx, ents []*entry, puts
 		keys = append(keys, k.item())
 	}
 	bad := map[key]bool{}
-	found := make(map[key]bool, len(puts))
 	err := tx.Lookup(ctx, keys, false, func(it *record.Item) error {
 		k := keyOf(it)
 		w, ok := want[k]
 		if !ok {
 			return nil
 		}
-		found[k] = true
-		if w == nil {
-			bad[k] = true
-			return nil
-		}
+		delete(want, k) // what remains was not found
 		c := *it
 		normalize(&c)
-		if !sameItem(&c, w) {
+		if w == nil || !sameItem(&c, w) {
 			bad[k] = true
 		}
 		return nil
@@ -48,7 +43,7 @@ func (l *loader) verify(ctx context.Context, tx adapters.Tx, ents []*entry, puts
 		return fmt.Errorf("reading back: %w", err)
 	}
 	for k, w := range want {
-		if w != nil && !found[k] {
+		if w != nil {
 			bad[k] = true
 		}
 	}

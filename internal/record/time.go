@@ -14,7 +14,7 @@ const timeLayout = "2006-01-02T15:04:05.000000Z"
 // one must be zeros: PostgreSQL would round them, a silent change. A space
 // may stand for the T, as PostgreSQL itself writes times.
 func ParseTime(s string) (string, error) {
-	if isCanonicalTime(s) {
+	if IsCanonicalTime(s) {
 		return s, nil // the common case: what every dump writes
 	}
 	t, err := parseRFC3339(s)
@@ -34,7 +34,9 @@ func FormatTime(t time.Time) string {
 	return string(t.UTC().AppendFormat(b[:0], timeLayout))
 }
 
-func isCanonicalTime(s string) bool {
+// IsCanonicalTime reports whether s is a valid time in the canonical form
+// 2006-01-02T15:04:05.000000Z.
+func IsCanonicalTime(s string) bool {
 	if len(s) != len(timeLayout) || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
 		s[13] != ':' || s[16] != ':' || s[19] != '.' || s[26] != 'Z' {
 		return false

@@ -79,8 +79,9 @@ func Open(dsn string, opt Options) (*Adapter, error) {
 func (a *Adapter) Close() error { return a.db.Close() }
 
 // Writers is 2: while one batch's COPY keeps a server process busy, the
-// other's read-back and commit need another. More did not load faster with
-// the loader and the server on two cores (docs/performance.md).
+// other's read-back and commit need another. Three or four were no faster
+// beyond the noise with the loader and the server sharing two cores, and
+// each batch in flight costs the loader memory (docs/performance.md).
 func (a *Adapter) Writers() int { return 2 }
 
 // Stores lists the stores, bytewise sorted; none when the schema is absent.
