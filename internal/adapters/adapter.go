@@ -53,10 +53,10 @@ const (
 	Overwrite
 	// Fresh writes items the store holds none of, the cheapest way the
 	// database knows (PostgreSQL: COPY straight into the table). When the
-	// store holds one of them, or another transaction is writing one,
-	// Put returns an error wrapping ErrExists once that is known, having
-	// written nothing that will last: the caller rolls back and decides
-	// again against what the store holds.
+	// store holds one of them (or another transaction writing one commits
+	// first), Put returns an error wrapping ErrExists, having written
+	// nothing that will last: the caller rolls back and decides again
+	// against what the store holds.
 	Fresh
 )
 

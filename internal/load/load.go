@@ -98,7 +98,8 @@ type Options struct {
 	// Rejects receives one JSON object per rejected line and the load goes
 	// on; nil: the load stops at the first line the target cannot take.
 	Rejects io.Writer
-	// Now gives the time for hand-made lines without one (default time.Now).
+	// Now gives the time for hand-made lines without one (default
+	// time.Now). Batches written at once call it concurrently.
 	Now func() time.Time
 	// NoVerify skips reading back each batch before it commits.
 	NoVerify bool
@@ -138,8 +139,8 @@ type Stats struct {
 // atomic, replace or patch load is one transaction: nothing is committed
 // unless all of it is.
 //
-// A merge load reads the next batch while the current one is written. When
-// it stops early, that read may still be under way: the caller must not use
+// A merge load reads the next batch while earlier ones are written (into
+// PostgreSQL two at a time, committed in order). When it stops early, that read may still be under way: the caller must not use
 // in again, and should close what in reads from (a pipe, a file) rather
 // than wait on it.
 func Load(ctx context.Context, a adapters.Adapter, store string, in Input, opt Options) (Stats, error) {

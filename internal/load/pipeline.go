@@ -20,14 +20,22 @@ import (
 //   - a batch commits only after the batch before it has ended, and rolls
 //     back if that one failed: a load that stops leaves exactly the batches
 //     before the failing one committed;
-//   - outcomes, rejects and progress are reported batch by batch, in order.
+//   - a batch writes its rejects after it commits and before the next batch
+//     may commit, so a rejects file that cannot be written stops the load
+//     there too;
+//   - outcomes and progress are reported batch by batch, in order, and a
+//     batch rolled back because an earlier one failed counts for nothing.
 
 // job is one batch being written.
 type job struct {
-	b     *batch
-	prev  *job          // the batch before, which must end before this one commits
-	done  chan struct{} // closed when the job has ended
-	heavy bool          // holds a line too large to share memory with other batches
+	b    *batch
+	prev *job          // the batch before, which must end before this one commits
+	done chan struct{} // closed when the job has ended
+	// alone: no other batch is written beside this one. The first batch of
+	// a load creates the store's row, which a second would wait for while
+	// the first waits for nothing; a batch holding a huge line should not
+	// add another batch's memory to its own.
+	alone bool
 
 	keys    map[key]struct{}
 	streams map[string]bool // streams with events, true where events are appended
@@ -48,8 +56,8 @@ var errPrevFailed = errors.New("an earlier batch failed")
 // written again.
 const turnWait = 5 * time.Second
 
-// heavyBatch is the size of raw lines from which a batch is written alone.
-const heavyBatch = 16 << 20
+// hugeLine is the size of a value from which its batch is written alone.
+const hugeLine = 4 << 20
 
 // errNotYourTurn: turnWait passed before the batch before ended.
 var errNotYourTurn = errors.New("the batch before is still being written")
@@ -78,10 +86,11 @@ func (j *job) turn(ctx context.Context) error {
 // newJob prepares b for writing after prev, with the keys it touches.
 func newJob(b *batch, prev *job) *job {
 	j := &job{b: b, prev: prev, done: make(chan struct{}), keys: make(map[key]struct{}, len(b.ents)),
-		streams: map[string]bool{}}
-	size := len(b.raw)
+		streams: map[string]bool{}, alone: prev == nil}
 	for _, e := range b.ents {
-		size += len(e.it.Value) + len(e.it.Data)
+		if len(e.it.Value) >= hugeLine || len(e.it.Data) >= hugeLine {
+			j.alone = true
+		}
 		if e.it.Kind == record.KindEvent {
 			if e.it.Seq == 0 {
 				j.streams[e.it.Stream] = true
@@ -93,7 +102,6 @@ func newJob(b *batch, prev *job) *job {
 		}
 		j.keys[keyOf(e.it)] = struct{}{}
 	}
-	j.heavy = size >= heavyBatch
 	return j
 }
 
@@ -131,7 +139,7 @@ type pipeline struct {
 func (p *pipeline) start(b *batch) error {
 	j := newJob(b, p.last)
 	for len(p.jobs) > 0 {
-		if len(p.jobs) < p.l.writers && !j.heavy && !p.jobs[len(p.jobs)-1].heavy && !p.overlaps(j) {
+		if len(p.jobs) < p.l.writers && !j.alone && !p.jobs[len(p.jobs)-1].alone && !p.overlaps(j) {
 			break
 		}
 		if err := p.finish(); err != nil {
@@ -143,6 +151,11 @@ func (p *pipeline) start(b *batch) error {
 	go func() {
 		defer close(j.done)
 		j.committed, j.err = p.l.writeBatch(p.ctx, j.b, &j.delta, j)
+		if j.committed != nil {
+			if err := p.l.writeRejects(j.committed); err != nil && j.err == nil {
+				j.err = err
+			}
+		}
 	}()
 	return nil
 }
@@ -165,15 +178,17 @@ func (p *pipeline) finish() error {
 	// points to j. Letting go of what j no longer needs keeps the chain
 	// of ended batches from holding every key of the load.
 	j.prev, j.keys, j.streams = nil, nil, nil
+	if errors.Is(j.err, errPrevFailed) {
+		return j.err // rolled back: as if never read
+	}
 	l := p.l
 	l.counted(j.b)
 	addAttempts(&l.stats, j.delta)
 	if j.committed != nil {
 		account(&l.stats, j.committed)
-		if err := l.writeRejects(j.committed); err != nil {
-			return err
+		if len(j.committed.ents) > 0 {
+			l.progress(l.stats)
 		}
-		l.progress(l.stats)
 	}
 	if j.err == nil && p.recycle != nil {
 		p.recycle(j.b)
@@ -231,6 +246,7 @@ func (l *loader) writeBatch(ctx context.Context, b *batch, d *Stats, j *job) (*b
 			return b, nil
 		}
 		if errors.Is(err, errNotYourTurn) {
+			d.Retries++
 			if err := j.turnPatiently(ctx); err != nil {
 				return nil, err
 			}
@@ -247,8 +263,8 @@ func (l *loader) writeBatch(ctx context.Context, b *batch, d *Stats, j *job) (*b
 				// Stop at the conflict, as for any other rejected line:
 				// what comes before it is written.
 				p := b.prefix(st.idx)
-				if _, err := l.writeBatch(ctx, p, d, j); err != nil {
-					return nil, err
+				if q, err := l.writeBatch(ctx, p, d, j); err != nil {
+					return q, err // a conflict earlier still, met on the way
 				}
 				return p, st.err
 			}

@@ -71,29 +71,67 @@ func TestWritersKeepStreamOrder(t *testing.T) {
 }
 
 // A load that stops at a conflict leaves exactly the lines before it
-// written, however many batches were being written at once.
+// written, and counts the same, however many batches were being written at
+// once.
 func TestWritersStopInOrder(t *testing.T) {
 	eachTarget(t, func(t *testing.T, a adapters.Adapter) {
-		mustLoad(t, a, Options{}, rec("users", "k0250", 1, `"stored"`))
 		var lines []string
 		for i := range 1000 {
 			lines = append(lines, rec("users", fmt.Sprintf("k%04d", i), 1, `"loaded"`))
 		}
-		st, err := Load(context.Background(), a, testStore, reader(t, lines...), Options{BatchSize: 100, Writers: 3})
-		if !errors.Is(err, ErrConflict) {
-			t.Fatalf("load = %v, want a conflict", err)
-		}
-		if st.Written != 250 || st.Conflicts != 1 {
-			t.Errorf("stats %+v, want 250 written before the conflict", st)
-		}
-		got := dump(t, a)
-		if len(got) != 251 {
-			t.Fatalf("store holds %d records, want the 250 before the conflict and the stored one", len(got))
-		}
-		for _, it := range parseItems(t, got...) {
-			if it.Key > "k0250" {
-				t.Errorf("%s written, after the line the load stopped at", it.Key)
+		var first Stats
+		for i, writers := range []int{1, 3} {
+			store := fmt.Sprintf("stop%d", writers)
+			if _, err := Load(context.Background(), a, store, reader(t, rec("users", "k0250", 1, `"stored"`)), Options{}); err != nil {
+				t.Fatal(err)
+			}
+			st, err := Load(context.Background(), a, store, reader(t, lines...), Options{BatchSize: 100, Writers: writers})
+			if !errors.Is(err, ErrConflict) {
+				t.Fatalf("load = %v, want a conflict", err)
+			}
+			st.Elapsed, st.Retries = 0, 0
+			if st.Written != 250 || st.Conflicts != 1 || st.Rejects != 1 || st.Lines != 300 {
+				t.Errorf("%d writers: stats %+v, want 250 written before the conflict, in the third batch", writers, st)
+			}
+			if i == 0 {
+				first = st
+			} else if st != first {
+				t.Errorf("%d writers: stats %+v, one writer's %+v", writers, st, first)
+			}
+			got := dumpStore(t, a, store)
+			if len(got) != 251 {
+				t.Fatalf("store holds %d records, want the 250 before the conflict and the stored one", len(got))
+			}
+			for _, it := range parseItems(t, got...) {
+				if it.Key > "k0250" {
+					t.Errorf("%s written, after the line the load stopped at", it.Key)
+				}
 			}
 		}
 	})
 }
+
+// A rejects file that cannot be written stops the load at the batch whose
+// rejects it could not take: the batches after it are not committed.
+func TestWritersStopWhenRejectsFail(t *testing.T) {
+	eachTarget(t, func(t *testing.T, a adapters.Adapter) {
+		mustLoad(t, a, Options{}, rec("users", "k0050", 1, `"stored"`))
+		var lines []string
+		for i := range 1000 {
+			lines = append(lines, rec("users", fmt.Sprintf("k%04d", i), 1, `"loaded"`))
+		}
+		broken := errors.New("disk full")
+		_, err := Load(context.Background(), a, testStore, reader(t, lines...),
+			Options{BatchSize: 100, Writers: 3, Rejects: failingWriter{broken}})
+		if !errors.Is(err, broken) {
+			t.Fatalf("load = %v, want the rejects file's error", err)
+		}
+		if got := dump(t, a); len(got) != 100 {
+			t.Errorf("store holds %d records, want the first batch's 100 (its conflict left as stored)", len(got))
+		}
+	})
+}
+
+type failingWriter struct{ err error }
+
+func (w failingWriter) Write([]byte) (int, error) { return 0, w.err }

@@ -54,8 +54,8 @@ func Open(dsn string, opt Options) (*Adapter, error) {
 	if cfg.SSLMode == "" {
 		cfg.SSLMode = pq.SSLModePrefer
 	}
-	// Times are read as time.Time and converted to UTC whatever the zone;
-	// a UTC session spares the driver looking zones up.
+	// Times are read as text: in a UTC session their spelling turns into
+	// the canonical form by rearranging bytes (pgTime), not by parsing.
 	if cfg.Runtime == nil {
 		cfg.Runtime = map[string]string{}
 	}

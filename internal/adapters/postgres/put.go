@@ -33,8 +33,12 @@ func (t *writeTx) Put(ctx context.Context, items []*record.Item, mode adapters.P
 	if nrec+nev == 0 {
 		return nil
 	}
-	if mode == adapters.Fresh {
+	switch mode {
+	case adapters.Fresh:
 		return t.putFresh(ctx, items, nrec, nev)
+	case adapters.Guarded, adapters.Overwrite:
+	default:
+		return fmt.Errorf("put: unknown mode %d", mode)
 	}
 	if err := t.staging(ctx); err != nil {
 		return err

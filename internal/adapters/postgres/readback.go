@@ -106,11 +106,15 @@ func (t *writeTx) readBackEvents(ctx context.Context, want map[string]map[int64]
 	var los, his, limits []int64
 	for s, seqs := range want {
 		var lo, hi int64
+		first := true
 		for q := range seqs {
-			if lo == 0 || q < lo {
+			if first || q < lo {
 				lo = q
 			}
-			hi = max(hi, q)
+			if first || q > hi {
+				hi = q
+			}
+			first = false
 		}
 		streams, los, his = append(streams, s), append(los, lo), append(his, hi)
 		limits = append(limits, int64(rangeLimit(len(seqs))))

@@ -184,7 +184,7 @@ func eachEvent(rows *sql.Rows, fn func(*record.Item) error) error {
 func pgTime(b []byte) (string, error) {
 	const canon = "2006-01-02T15:04:05.000000Z"
 	n := len(b)
-	if n >= 22 && n <= 29 && b[4] == '-' && b[10] == ' ' && b[19] != ':' && string(b[n-3:]) == "+00" &&
+	if n >= 22 && n <= 29 && b[4] == '-' && b[10] == ' ' && string(b[n-3:]) == "+00" &&
 		(n == 22 || b[19] == '.') {
 		var c [len(canon)]byte
 		copy(c[:], canon)

@@ -15,7 +15,7 @@ import (
 // Begin starts a READ COMMITTED transaction on a connection of its own,
 // after creating the schema (once per Adapter) and inside it the store's row.
 // READ COMMITTED suffices: Put's guard is evaluated against the latest
-// committed row under its lock, and Lookup locks what it reads.
+// committed row under its lock, and a locking Lookup keeps what it read.
 func (a *Adapter) Begin(ctx context.Context, store string) (adapters.Tx, error) {
 	if a.opt.ReadOnly {
 		return nil, fmt.Errorf("begin on store %q: %w", store, ErrReadOnly)

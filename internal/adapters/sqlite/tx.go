@@ -208,6 +208,9 @@ var ErrIncomplete = errors.New("incomplete item")
 // Put runs one prepared statement per item: in-process, a statement costs
 // about what a row in a set-based statement would.
 func (t *tx) Put(ctx context.Context, items []*record.Item, mode adapters.PutMode) error {
+	if _, ok := putStmt[mode]; !ok {
+		return fmt.Errorf("put: unknown mode %d", mode)
+	}
 	for _, it := range items {
 		var err error
 		switch it.Kind {
