@@ -17,6 +17,9 @@ const MaxDepth = 10000
 // src is validated strictly (RFC 8259, UTF-8, no lone surrogates). On error,
 // dst is returned unchanged in length and the error wraps ErrSyntax.
 func Canonical(dst, src []byte) ([]byte, error) {
+	// The canonical form is about as long as the input: room made at once
+	// spares a huge value the garbage of growing by doubling.
+	dst = slices.Grow(dst, len(src))
 	p := getParser(src, dst)
 	n := len(dst)
 	err := p.document()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"slices"
 	"strconv"
 )
 
@@ -423,6 +424,7 @@ func (p *parser) skipValue() error {
 // Absent optional fields are left out; a record that is not deleted always
 // has a value (null when absent), an event always has data.
 func AppendItem(dst []byte, it *Item) []byte {
+	dst = slices.Grow(dst, len(it.Value)+len(it.Data)+len(it.Collection)+len(it.Key)+len(it.Stream)+len(it.Type)+160)
 	switch it.Kind {
 	case KindRecord:
 		dst = append(dst, `{"kind":"record","collection":`...)

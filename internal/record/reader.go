@@ -255,6 +255,12 @@ func (r *Reader) readLine() ([]byte, error) {
 			}
 			return nil, fmt.Errorf("%w: longer than %d bytes", ErrTooLong, MaxLine)
 		}
+		if len(r.long)+len(b) > cap(r.long) {
+			// Doubling, not append's quarter steps for large slices: the
+			// buffers left behind by a 100 MB line add up to one line's
+			// worth instead of four.
+			r.long = append(make([]byte, 0, max(2*cap(r.long), len(r.long)+len(b))), r.long...)
+		}
 		r.long = append(r.long, b...)
 		switch err {
 		case nil:
