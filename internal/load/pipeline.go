@@ -50,11 +50,12 @@ type job struct {
 var errPrevFailed = errors.New("an earlier batch failed")
 
 // turnWait bounds how long a written batch waits, holding its locks, for the
-// batch before to end. A transaction of another application can wait on
-// this batch's locks while holding one the batch before waits for, a cycle
-// PostgreSQL cannot see: after turnWait the batch rolls back, waits, and is
-// written again.
-const turnWait = 5 * time.Second
+// batch before to end: turnWait, or twice what writing it took if that is
+// longer, so that on a slow server batches do not give up on each other. A
+// transaction of another application can wait on this batch's locks while
+// holding one the batch before waits for, a cycle PostgreSQL cannot see:
+// when the wait runs out the batch rolls back, waits, and is written again.
+var turnWait = 5 * time.Second // a variable for tests
 
 // hugeLine is the size of a value from which its batch is written alone.
 const hugeLine = 4 << 20
@@ -63,12 +64,12 @@ const hugeLine = 4 << 20
 var errNotYourTurn = errors.New("the batch before is still being written")
 
 // turn waits until the batch before j has ended. It returns errPrevFailed
-// when that one failed, errNotYourTurn after turnWait.
-func (j *job) turn(ctx context.Context) error {
+// when that one failed, errNotYourTurn once wait has passed.
+func (j *job) turn(ctx context.Context, wait time.Duration) error {
 	if j.prev == nil {
 		return nil
 	}
-	t := time.NewTimer(turnWait)
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case <-j.prev.done:
@@ -323,6 +324,7 @@ func (l *loader) tryBatch(ctx context.Context, ents []*entry, j *job) error {
 }
 
 func (l *loader) tryTx(ctx context.Context, ents []*entry, mode adapters.PutMode, j *job) error {
+	start := time.Now()
 	tx, err := l.a.Begin(ctx, l.store)
 	if err != nil {
 		return fmt.Errorf("beginning a transaction: %w", err)
@@ -332,7 +334,7 @@ func (l *loader) tryTx(ctx context.Context, ents []*entry, mode adapters.PutMode
 	if err != nil {
 		return err
 	}
-	if err := j.turn(ctx); err != nil {
+	if err := j.turn(ctx, max(turnWait, 2*time.Since(start))); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/record"
 )
 
 // A stream whose batches share keys, hand-made versions and appended events
@@ -135,3 +138,32 @@ func TestWritersStopWhenRejectsFail(t *testing.T) {
 type failingWriter struct{ err error }
 
 func (w failingWriter) Write([]byte) (int, error) { return 0, w.err }
+
+// A batch whose turn to commit is slow in coming rolls back, waits, and is
+// written again: the load ends as with one writer, with a retry counted.
+func TestWritersGiveUpWaitingForTurn(t *testing.T) {
+	defer func(w time.Duration) { turnWait = w }(turnWait)
+	turnWait = 100 * time.Millisecond
+	var lines []string
+	for i := range 400 {
+		lines = append(lines, rec("users", fmt.Sprintf("k%04d", i), 1, `"loaded"`))
+	}
+	a, _ := targets[1].open(t) // PostgreSQL: two writers
+	var once sync.Once
+	beforePut = func(puts []*record.Item) {
+		if puts[0].Key == "k0100" { // the second batch: the third waits for it
+			once.Do(func() { time.Sleep(10 * turnWait) })
+		}
+	}
+	defer func() { beforePut = nil }()
+	st, err := Load(context.Background(), a, testStore, reader(t, lines...), Options{BatchSize: 100, Writers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Written != 400 || st.Retries == 0 {
+		t.Errorf("stats %+v, want 400 written and a batch retried after waiting too long", st)
+	}
+	if got := dump(t, a); len(got) != 400 {
+		t.Errorf("store holds %d records, want 400", len(got))
+	}
+}
