@@ -115,7 +115,7 @@ func keyOf(it *record.Item) key {
 	return key{event: true, a: it.Stream, seq: it.Seq}
 }
 
-// lookupKey is the item Tx.Lookup and Tx.Remove take for k.
+// item is the item Tx.Lookup and Tx.Remove take for k.
 func (k key) item() *record.Item {
 	if k.event {
 		return &record.Item{Kind: record.KindEvent, Stream: k.a, Seq: k.seq}

@@ -84,14 +84,20 @@ func (j *job) turn(ctx context.Context, wait time.Duration) error {
 	return nil
 }
 
-// newJob prepares b for writing after prev, with the keys it touches.
-func newJob(b *batch, prev *job) *job {
-	j := &job{b: b, prev: prev, done: make(chan struct{}), keys: make(map[key]struct{}, len(b.ents)),
-		streams: map[string]bool{}, alone: prev == nil}
+// newJob prepares b for writing after prev, with the keys it touches when
+// other batches may be written beside it (shared, more than one writer).
+func newJob(b *batch, prev *job, shared bool) *job {
+	j := &job{b: b, prev: prev, done: make(chan struct{}), alone: prev == nil}
 	for _, e := range b.ents {
 		if len(e.it.Value) >= hugeLine || len(e.it.Data) >= hugeLine {
 			j.alone = true
 		}
+	}
+	if !shared || j.alone {
+		return j
+	}
+	j.keys, j.streams = make(map[key]struct{}, len(b.ents)), map[string]bool{}
+	for _, e := range b.ents {
 		if e.it.Kind == record.KindEvent {
 			if e.it.Seq == 0 {
 				j.streams[e.it.Stream] = true
@@ -138,7 +144,7 @@ type pipeline struct {
 // start writes b after every batch before it; it first reports batches
 // that must end before b may start.
 func (p *pipeline) start(b *batch) error {
-	j := newJob(b, p.last)
+	j := newJob(b, p.last, p.l.writers > 1)
 	for len(p.jobs) > 0 {
 		if len(p.jobs) < p.l.writers && !j.alone && !p.jobs[len(p.jobs)-1].alone && !p.overlaps(j) {
 			break

@@ -18,7 +18,7 @@ func (l *loader) verify(ctx context.Context, tx adapters.Tx, ents []*entry, puts
 	for _, p := range puts {
 		k := keyOf(p)
 		want[k] = p
-		keys = append(keys, k.item())
+		keys = append(keys, p) // a put names its own key
 	}
 	for _, k := range removes {
 		want[k] = nil

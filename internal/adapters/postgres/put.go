@@ -59,38 +59,17 @@ func (t *writeTx) Put(ctx context.Context, items []*record.Item, mode adapters.P
 
 // putFresh copies the items straight into persist_records and persist_events.
 func (t *writeTx) putFresh(ctx context.Context, items []*record.Item, nrec, nev int) error {
+	store := func(w *copyWriter, _ int) { w.text(t.store) }
 	if nrec > 0 {
-		err := t.copyRows(ctx, `COPY persist_records (store, collection, key, version, updated_at, deleted, value) FROM STDIN`,
-			func(w *copyWriter) error {
-				for _, it := range items {
-					if it.Kind != record.KindRecord {
-						continue
-					}
-					w.text(t.store)
-					if err := recordRow(w, it); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
+		err := t.copyItems(ctx, `COPY persist_records (store, collection, key, version, updated_at, deleted, value) FROM STDIN`,
+			items, record.KindRecord, store)
 		if err != nil {
 			return fmt.Errorf("put records: %w", existing(err))
 		}
 	}
 	if nev > 0 {
-		err := t.copyRows(ctx, `COPY persist_events (store, stream, seq, type, at, data) FROM STDIN`,
-			func(w *copyWriter) error {
-				for _, it := range items {
-					if it.Kind != record.KindEvent {
-						continue
-					}
-					w.text(t.store)
-					if err := eventRow(w, it); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
+		err := t.copyItems(ctx, `COPY persist_events (store, stream, seq, type, at, data) FROM STDIN`,
+			items, record.KindEvent, store)
 		if err != nil {
 			return fmt.Errorf("put events: %w", existing(err))
 		}
@@ -164,19 +143,8 @@ func (t *writeTx) putRecords(ctx context.Context, items []*record.Item, guarded 
 	if err := t.empty(ctx, "persist_stage_records", &t.recordsUsed); err != nil {
 		return err
 	}
-	err := t.copyRows(ctx, `COPY persist_stage_records (ord, collection, key, version, updated_at, deleted, value) FROM STDIN`,
-		func(w *copyWriter) error {
-			for i, it := range items {
-				if it.Kind != record.KindRecord {
-					continue
-				}
-				w.int(int64(i))
-				if err := recordRow(w, it); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+	err := t.copyItems(ctx, `COPY persist_stage_records (ord, collection, key, version, updated_at, deleted, value) FROM STDIN`,
+		items, record.KindRecord, position)
 	if err != nil {
 		return fmt.Errorf("put records: %w", err)
 	}
@@ -200,19 +168,8 @@ func (t *writeTx) putEvents(ctx context.Context, items []*record.Item, guarded b
 	if err := t.empty(ctx, "persist_stage_events", &t.eventsUsed); err != nil {
 		return err
 	}
-	err := t.copyRows(ctx, `COPY persist_stage_events (ord, stream, seq, type, at, data) FROM STDIN`,
-		func(w *copyWriter) error {
-			for i, it := range items {
-				if it.Kind != record.KindEvent {
-					continue
-				}
-				w.int(int64(i))
-				if err := eventRow(w, it); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+	err := t.copyItems(ctx, `COPY persist_stage_events (ord, stream, seq, type, at, data) FROM STDIN`,
+		items, record.KindEvent, position)
 	if err != nil {
 		return fmt.Errorf("put events: %w", err)
 	}
@@ -229,6 +186,33 @@ func (t *writeTx) putEvents(ctx context.Context, items []*record.Item, guarded b
 	}
 	return nil
 }
+
+// copyItems copies the items of one kind with query, a COPY … FROM STDIN
+// whose first column first writes (the store, or the item's position) and
+// whose others are the item's columns.
+func (t *writeTx) copyItems(ctx context.Context, query string, items []*record.Item, kind record.Kind,
+	first func(w *copyWriter, i int)) error {
+	row := recordRow
+	if kind == record.KindEvent {
+		row = eventRow
+	}
+	return t.copyRows(ctx, query, func(w *copyWriter) error {
+		for i, it := range items {
+			if it.Kind != kind {
+				continue
+			}
+			first(w, i)
+			if err := row(w, it); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// position is the staging tables' first column: the item's place in the
+// batch, which orders duplicates.
+func position(w *copyWriter, i int) { w.int(int64(i)) }
 
 // recordRow writes a record's columns after the first: collection, key,
 // version, updated_at, deleted, value (NULL for a tombstone, which has none;

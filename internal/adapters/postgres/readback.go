@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -18,19 +19,12 @@ import (
 // between them (keys spread thinly among others), the keys still missing are
 // probed one by one after all.
 func (t *writeTx) readBack(ctx context.Context, keys []*record.Item, fn func(*record.Item) error) error {
-	recs := map[string]map[string]bool{} // collection → keys
-	evs := map[string]map[int64]bool{}   // stream → seqs
+	recs, evs := ranges[string]{}, ranges[int64]{}
 	for _, k := range keys {
 		if k.IsRecord() {
-			if recs[k.Collection] == nil {
-				recs[k.Collection] = map[string]bool{}
-			}
-			recs[k.Collection][k.Key] = true
+			recs.add(k.Collection, k.Key)
 		} else {
-			if evs[k.Stream] == nil {
-				evs[k.Stream] = map[int64]bool{}
-			}
-			evs[k.Stream][k.Seq] = true
+			evs.add(k.Stream, k.Seq)
 		}
 	}
 	if len(recs) > 0 {
@@ -46,14 +40,79 @@ func (t *writeTx) readBack(ctx context.Context, keys []*record.Item, fn func(*re
 	return nil
 }
 
-// rangeLimit is how many rows a range of n keys is read up to.
-func rangeLimit(n int) int { return 2*n + 16 }
+func (t *writeTx) readBackRecords(ctx context.Context, want ranges[string], fn func(*record.Item) error) error {
+	colls, los, his, limits := want.bounds()
+	rows, err := t.tx.QueryContext(ctx, `SELECT r.* FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[]) AS u(c, lo, hi, n)
+		CROSS JOIN LATERAL (SELECT `+recordCols+` FROM persist_records
+			WHERE store = $1 AND collection = u.c AND key >= u.lo AND key <= u.hi ORDER BY key LIMIT u.n) r`,
+		t.store, pq.Array(colls), pq.Array(los), pq.Array(his), pq.Array(limits))
+	if err != nil {
+		return fmt.Errorf("read back records: %w", err)
+	}
+	read := map[string]int64{}
+	err = eachRecord(rows, func(it *record.Item) error {
+		read[it.Collection]++
+		if !want.take(it.Collection, it.Key) {
+			return nil
+		}
+		return fn(it)
+	})
+	if err != nil {
+		return fmt.Errorf("read back records: %w", err)
+	}
+	probe := want.cutShort(colls, limits, read, func(c, k string) *record.Item {
+		return &record.Item{Kind: record.KindRecord, Collection: c, Key: k}
+	})
+	if len(probe) == 0 {
+		return nil
+	}
+	return t.probe(ctx, probe, false, fn)
+}
 
-func (t *writeTx) readBackRecords(ctx context.Context, want map[string]map[string]bool, fn func(*record.Item) error) error {
-	var colls, los, his []string
-	var limits []int64
-	for c, ks := range want {
-		var lo, hi string
+func (t *writeTx) readBackEvents(ctx context.Context, want ranges[int64], fn func(*record.Item) error) error {
+	streams, los, his, limits := want.bounds()
+	rows, err := t.tx.QueryContext(ctx, `SELECT e.* FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[]) AS u(s, lo, hi, n)
+		CROSS JOIN LATERAL (SELECT `+eventCols+` FROM persist_events
+			WHERE store = $1 AND stream = u.s AND seq >= u.lo AND seq <= u.hi ORDER BY seq LIMIT u.n) e`,
+		t.store, pq.Array(streams), pq.Array(los), pq.Array(his), pq.Array(limits))
+	if err != nil {
+		return fmt.Errorf("read back events: %w", err)
+	}
+	read := map[string]int64{}
+	err = eachEvent(rows, func(it *record.Item) error {
+		read[it.Stream]++
+		if !want.take(it.Stream, it.Seq) {
+			return nil
+		}
+		return fn(it)
+	})
+	if err != nil {
+		return fmt.Errorf("read back events: %w", err)
+	}
+	probe := want.cutShort(streams, limits, read, func(s string, q int64) *record.Item {
+		return &record.Item{Kind: record.KindEvent, Stream: s, Seq: q}
+	})
+	if len(probe) == 0 {
+		return nil
+	}
+	return t.probe(ctx, probe, false, fn)
+}
+
+// ranges is one kind's keys by collection (records) or stream (events).
+type ranges[K cmp.Ordered] map[string]map[K]bool
+
+func (r ranges[K]) add(name string, k K) {
+	if r[name] == nil {
+		r[name] = map[K]bool{}
+	}
+	r[name][k] = true
+}
+
+// bounds gives each name with its lowest and highest key, and how many rows
+// its range is read up to: twice its keys, plus a margin.
+func (r ranges[K]) bounds() (names []string, los, his []K, limits []int64) {
+	for name, ks := range r {
+		var lo, hi K
 		first := true
 		for k := range ks {
 			if first || k < lo {
@@ -64,91 +123,33 @@ func (t *writeTx) readBackRecords(ctx context.Context, want map[string]map[strin
 			}
 			first = false
 		}
-		colls, los, his = append(colls, c), append(los, lo), append(his, hi)
-		limits = append(limits, int64(rangeLimit(len(ks))))
+		names, los, his = append(names, name), append(los, lo), append(his, hi)
+		limits = append(limits, int64(2*len(ks)+16))
 	}
-	rows, err := t.tx.QueryContext(ctx, `SELECT r.* FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[]) AS u(c, lo, hi, n)
-		CROSS JOIN LATERAL (SELECT `+recordCols+` FROM persist_records
-			WHERE store = $1 AND collection = u.c AND key >= u.lo AND key <= u.hi ORDER BY key LIMIT u.n) r`,
-		t.store, pq.Array(colls), pq.Array(los), pq.Array(his), pq.Array(limits))
-	if err != nil {
-		return fmt.Errorf("read back records: %w", err)
-	}
-	read := map[string]int{}
-	err = eachRecord(rows, func(it *record.Item) error {
-		read[it.Collection]++
-		if !want[it.Collection][it.Key] {
-			return nil
-		}
-		delete(want[it.Collection], it.Key)
-		return fn(it)
-	})
-	if err != nil {
-		return fmt.Errorf("read back records: %w", err)
-	}
-	var probe []*record.Item
-	for i, c := range colls {
-		if int64(read[c]) < limits[i] {
-			continue // the whole range was read: what is missing is not there
-		}
-		for k := range want[c] {
-			probe = append(probe, &record.Item{Kind: record.KindRecord, Collection: c, Key: k})
-		}
-	}
-	if len(probe) == 0 {
-		return nil
-	}
-	return t.probe(ctx, probe, false, fn)
+	return names, los, his, limits
 }
 
-func (t *writeTx) readBackEvents(ctx context.Context, want map[string]map[int64]bool, fn func(*record.Item) error) error {
-	var streams []string
-	var los, his, limits []int64
-	for s, seqs := range want {
-		var lo, hi int64
-		first := true
-		for q := range seqs {
-			if first || q < lo {
-				lo = q
-			}
-			if first || q > hi {
-				hi = q
-			}
-			first = false
-		}
-		streams, los, his = append(streams, s), append(los, lo), append(his, hi)
-		limits = append(limits, int64(rangeLimit(len(seqs))))
+// take reports whether k of name is wanted, and forgets it: what remains
+// after a read was not found.
+func (r ranges[K]) take(name string, k K) bool {
+	if !r[name][k] {
+		return false
 	}
-	rows, err := t.tx.QueryContext(ctx, `SELECT e.* FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::bigint[]) AS u(s, lo, hi, n)
-		CROSS JOIN LATERAL (SELECT `+eventCols+` FROM persist_events
-			WHERE store = $1 AND stream = u.s AND seq >= u.lo AND seq <= u.hi ORDER BY seq LIMIT u.n) e`,
-		t.store, pq.Array(streams), pq.Array(los), pq.Array(his), pq.Array(limits))
-	if err != nil {
-		return fmt.Errorf("read back events: %w", err)
-	}
-	read := map[string]int{}
-	err = eachEvent(rows, func(it *record.Item) error {
-		read[it.Stream]++
-		if !want[it.Stream][it.Seq] {
-			return nil
-		}
-		delete(want[it.Stream], it.Seq)
-		return fn(it)
-	})
-	if err != nil {
-		return fmt.Errorf("read back events: %w", err)
-	}
-	var probe []*record.Item
-	for i, s := range streams {
-		if int64(read[s]) < limits[i] {
+	delete(r[name], k)
+	return true
+}
+
+// cutShort lists the keys not found in the ranges whose read reached its
+// limit: they may lie beyond it. A range read whole lacks what is missing.
+func (r ranges[K]) cutShort(names []string, limits []int64, read map[string]int64, item func(string, K) *record.Item) []*record.Item {
+	var out []*record.Item
+	for i, name := range names {
+		if read[name] < limits[i] {
 			continue
 		}
-		for q := range want[s] {
-			probe = append(probe, &record.Item{Kind: record.KindEvent, Stream: s, Seq: q})
+		for k := range r[name] {
+			out = append(out, item(name, k))
 		}
 	}
-	if len(probe) == 0 {
-		return nil
-	}
-	return t.probe(ctx, probe, false, fn)
+	return out
 }
