@@ -11,6 +11,10 @@ func BenchmarkCanonical(b *testing.B) {
 		"canonical": `{"a":[1,2.5,"x"],"name":"Ada Lovelace","nested":{"k":true,"v":null},"tags":["analyst","mathematician"]}`,
 		"unsorted":  `{"tags": ["analyst", "mathematician"], "nested": {"v": null, "k": true}, "name": "Ada Lovelace", "a": [1.0, 2.50, "x"]}`,
 		"escapes":   `{"text":"line\none \u00e9\u00e8 \ud83d\ude00 \/ \"quoted\" \\ back","n":1.25e3}`,
+		// A value of the benchmark store (make bench): short strings, some not ASCII.
+		"accents": `{"address":{"city":"Zürich","country":"DE","street":"ul. Floriańska 3","zip":71546},"balance":469.4,` +
+			`"currency":"BRL","holder":"Chloé Østergaard","iban":"DE00207296026000306913","ledger_id":1420965449483202726,` +
+			`"limits":{"daily":1000,"monthly":25000,"per_tx":999.99},"memo":"adipiscing sed naïve do dolor sed","owner":"u-000024180","tags":["churn-risk"]}`,
 	}
 	for name, src := range cases {
 		b.Run(name, func(b *testing.B) {

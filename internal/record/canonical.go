@@ -443,48 +443,56 @@ func AppendString(dst []byte, s string) []byte {
 
 // str reads the string at p.pos. With quoted it writes the canonical string
 // with its quotes; without, the bytes it stands for (for member names that
-// are looked up rather than copied).
+// are looked up rather than copied). A run of bytes that stay as they are
+// (UTF-8 included) is copied in one go, up to an escape or the closing quote.
 func (p *parser) str(quoted bool) error {
 	open := p.pos
-	p.pos++ // '"'
-	if quoted {
-		p.dst = append(p.dst, '"')
-	}
 	src := p.src
+	i := open + 1
+	start := i
+	if quoted {
+		start = open
+	}
 	for {
-		start := p.pos
-		for p.pos+8 <= len(src) && plain8(binary.LittleEndian.Uint64(src[p.pos:])) {
-			p.pos += 8
+		for i+8 <= len(src) && plain8(binary.LittleEndian.Uint64(src[i:])) {
+			i += 8
 		}
-		for p.pos < len(src) && plain[src[p.pos]] {
-			p.pos++
+		for i < len(src) && plain[src[i]] {
+			i++
 		}
-		p.dst = append(p.dst, src[start:p.pos]...)
-		if p.pos >= len(src) {
+		if i >= len(src) {
 			p.pos = open
 			return p.errorf("unterminated string")
 		}
-		c := src[p.pos]
-		switch {
+		switch c := src[i]; {
 		case c == '"':
-			p.pos++
 			if quoted {
-				p.dst = append(p.dst, '"')
+				p.dst = append(p.dst, src[start:i+1]...)
+			} else {
+				p.dst = append(p.dst, src[start:i]...)
 			}
+			p.pos = i + 1
 			return nil
 		case c == '\\':
+			p.dst = append(p.dst, src[start:i]...)
+			p.pos = i
 			if err := p.escape(quoted); err != nil {
 				return err
 			}
+			i = p.pos
+			start = i
 		case c < 0x20:
+			p.pos = i
 			return p.errorf("control character 0x%02x in string must be escaped", c)
+		case c >= 0xc2 && c < 0xe0 && i+1 < len(src) && src[i+1]&0xc0 == 0x80:
+			i += 2 // the usual two-byte sequence, valid by construction
 		default:
-			r, size := utf8.DecodeRune(src[p.pos:])
+			r, size := utf8.DecodeRune(src[i:])
 			if r == utf8.RuneError && size <= 1 {
+				p.pos = i
 				return p.errorf("invalid UTF-8")
 			}
-			p.dst = append(p.dst, src[p.pos:p.pos+size]...)
-			p.pos += size
+			i += size
 		}
 	}
 }
