@@ -122,7 +122,14 @@ type Tx interface {
 	// found stay locked until the transaction ends (PostgreSQL: FOR UPDATE),
 	// so that what the caller writes next is decided against them; reading
 	// back rows this transaction wrote needs no lock, as its writes hold
-	// them. Order is unspecified; the *Item passed to fn is reused after fn
+	// them. A key may carry a canonical value (Value, or Data for an
+	// event): the one the caller expects the store to hold. An adapter may
+	// use it to spare reading or parsing a value the store holds as
+	// expected, and then gives fn that very slice. Without lock, "as
+	// expected" may be judged by a digest the database computes (PostgreSQL:
+	// its jsonb hash, blind to a number's sign and to where an array ends);
+	// with lock, or where the digests differ, fn is given what the store
+	// holds. Order is unspecified; the *Item passed to fn is reused after fn
 	// returns.
 	Lookup(ctx context.Context, keys []*record.Item, lock bool, fn func(*record.Item) error) error
 

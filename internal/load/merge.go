@@ -76,7 +76,9 @@ func (l *loader) merge(ctx context.Context, tx adapters.Tx, ents []*entry, mode 
 		k := keyOf(e.it)
 		if !seen[k] {
 			seen[k] = true
-			keys = append(keys, k.item())
+			// The item itself is the key: where the store already holds
+			// its value (a rerun), the adapter need not parse the store's.
+			keys = append(keys, e.it)
 		}
 	}
 	state := make(map[key]*record.Item, len(keys))

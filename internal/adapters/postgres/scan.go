@@ -1,10 +1,12 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/lib/pq"
@@ -84,7 +86,7 @@ func scan(ctx context.Context, q querier, store string, f adapters.Filter, fn fu
 		if err != nil {
 			return fmt.Errorf("scan records: %w", err)
 		}
-		if err := eachRecord(rows, fn); err != nil {
+		if err := eachRecord(rows, nil, fn); err != nil {
 			return err
 		}
 	}
@@ -95,7 +97,7 @@ func scan(ctx context.Context, q querier, store string, f adapters.Filter, fn fu
 		if err != nil {
 			return fmt.Errorf("scan events: %w", err)
 		}
-		if err := eachEvent(rows, fn); err != nil {
+		if err := eachEvent(rows, nil, fn); err != nil {
 			return err
 		}
 	}
@@ -105,19 +107,26 @@ func scan(ctx context.Context, q querier, store string, f adapters.Filter, fn fu
 // eachRecord calls fn for each row of a query selecting recordCols, reusing
 // one Item and one value buffer. Live records always have a value (JSON null
 // when absent), tombstones never. jsonb text is not canonical (it re-orders
-// keys, adds spaces and keeps spellings like 1.50), so every value goes
-// through record.Canonical.
-func eachRecord(rows *sql.Rows, fn func(*record.Item) error) error {
+// keys, adds spaces and keeps spellings like 1.50), so a value goes through
+// record.Canonical unless pick, when given, knows it already: see pickFunc.
+func eachRecord(rows *sql.Rows, pick pickFunc, fn func(*record.Item) error) error {
 	defer rows.Close()
 	var (
 		it  = record.Item{Kind: record.KindRecord}
 		at  sql.RawBytes
 		raw sql.RawBytes
-		buf []byte
+		v   values
 	)
 	for rows.Next() {
 		if err := rows.Scan(&it.Collection, &it.Key, &it.Version, &at, &it.Deleted, &raw); err != nil {
 			return fmt.Errorf("read record: %w", err)
+		}
+		var want []byte
+		if pick != nil {
+			var keep bool
+			if keep, want = pick(&it); !keep {
+				continue
+			}
 		}
 		var err error
 		if it.UpdatedAt, err = pgTime(at); err != nil {
@@ -125,14 +134,9 @@ func eachRecord(rows *sql.Rows, fn func(*record.Item) error) error {
 		}
 		it.Value = nil
 		if !it.Deleted {
-			if raw == nil {
-				// Not written by Put, which stores an absent value as JSON null.
-				raw = sql.RawBytes("null")
-			}
-			if buf, err = record.Canonical(buf[:0], raw); err != nil {
+			if it.Value, err = v.canonical(raw, want); err != nil {
 				return fmt.Errorf("record %q/%q: value: %w", it.Collection, it.Key, err)
 			}
-			it.Value = buf
 		}
 		if err := fn(&it); err != nil {
 			return err
@@ -144,29 +148,32 @@ func eachRecord(rows *sql.Rows, fn func(*record.Item) error) error {
 	return nil
 }
 
-func eachEvent(rows *sql.Rows, fn func(*record.Item) error) error {
+func eachEvent(rows *sql.Rows, pick pickFunc, fn func(*record.Item) error) error {
 	defer rows.Close()
 	var (
 		it  = record.Item{Kind: record.KindEvent}
 		at  sql.RawBytes
 		raw sql.RawBytes
-		buf []byte
+		v   values
 	)
 	for rows.Next() {
 		if err := rows.Scan(&it.Stream, &it.Seq, &it.Type, &at, &raw); err != nil {
 			return fmt.Errorf("read event: %w", err)
 		}
+		var want []byte
+		if pick != nil {
+			var keep bool
+			if keep, want = pick(&it); !keep {
+				continue
+			}
+		}
 		var err error
 		if it.At, err = pgTime(at); err != nil {
 			return fmt.Errorf("event %q/%d: at: %w", it.Stream, it.Seq, err)
 		}
-		if raw == nil {
-			raw = sql.RawBytes("null")
-		}
-		if buf, err = record.Canonical(buf[:0], raw); err != nil {
+		if it.Data, err = v.canonical(raw, want); err != nil {
 			return fmt.Errorf("event %q/%d: data: %w", it.Stream, it.Seq, err)
 		}
-		it.Data = buf
 		if err := fn(&it); err != nil {
 			return err
 		}
@@ -177,22 +184,51 @@ func eachEvent(rows *sql.Rows, fn func(*record.Item) error) error {
 	return nil
 }
 
+// pickFunc is called with each row read, before its value is made
+// canonical (the Item's Value and Data are not set yet). It returns false
+// to skip the row, and may return the canonical value the caller expects
+// the row to hold: when the server's text is exactly that value as jsonb
+// spells it (jsonbText), the expected value is used as it is.
+type pickFunc func(it *record.Item) (keep bool, want []byte)
+
+// reparsed counts the values read back that had to be parsed although the
+// caller said what to expect and the store held it: values jsonbText spells
+// otherwise than the server. Tests hold it at zero for the shared vectors.
+var reparsed atomic.Int64
+
+// values turns the jsonb text of row after row into canonical JSON, in
+// buffers reused from row to row.
+type values struct {
+	buf, spelled []byte
+	w            jsonbWriter
+}
+
+func (v *values) canonical(raw, want []byte) ([]byte, error) {
+	if raw == nil {
+		// Not written by Put, which stores an absent value as JSON null.
+		raw = sql.RawBytes("null")
+	}
+	if want != nil {
+		var ok bool
+		if v.spelled, ok = v.w.spell(v.spelled[:0], want); ok && bytes.Equal(v.spelled, raw) {
+			return want, nil
+		}
+	}
+	var err error
+	v.buf, err = record.Canonical(v.buf[:0], raw)
+	if want != nil && bytes.Equal(v.buf, want) {
+		reparsed.Add(1)
+	}
+	return v.buf, err
+}
+
 // pgTime respells a timestamptz's text output as a canonical time. In UTC
 // it is "2026-11-25 12:00:00.123456+00", the fraction's trailing zeros
 // left out (and the fraction with them when it is zero); a session set to
 // another time zone shows an offset, which time.Parse handles.
 func pgTime(b []byte) (string, error) {
-	const canon = "2006-01-02T15:04:05.000000Z"
-	n := len(b)
-	if n >= 22 && n <= 29 && b[4] == '-' && b[10] == ' ' && string(b[n-3:]) == "+00" &&
-		(n == 22 || b[19] == '.') {
-		var c [len(canon)]byte
-		copy(c[:], canon)
-		copy(c[:10], b[:10])
-		copy(c[11:19], b[11:19])
-		if n > 22 {
-			copy(c[20:26], b[20:n-3])
-		}
+	var c [len(canonTime)]byte
+	if utcTime(b, &c) {
 		if s := string(c[:]); record.IsCanonicalTime(s) {
 			return s, nil
 		}
@@ -208,4 +244,32 @@ func pgTime(b []byte) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%w: %q is not a time Persist can hold (years 0001 to 9999, in UTC)", record.ErrTime, s)
+}
+
+// pgTimeIs is pgTime for a time expected to be want (canonical): it returns
+// want itself when b spells it, sparing a string per row read back.
+func pgTimeIs(b []byte, want string) (string, error) {
+	var c [len(canonTime)]byte
+	if utcTime(b, &c) && string(c[:]) == want {
+		return want, nil
+	}
+	return pgTime(b)
+}
+
+const canonTime = "2006-01-02T15:04:05.000000Z"
+
+// utcTime respells a UTC timestamptz's text in c, the canonical layout,
+// unless b has another shape. The digits are not checked.
+func utcTime(b []byte, c *[len(canonTime)]byte) bool {
+	n := len(b)
+	if n < 22 || n > 29 || b[4] != '-' || b[10] != ' ' || string(b[n-3:]) != "+00" || n != 22 && b[19] != '.' {
+		return false
+	}
+	copy(c[:], canonTime)
+	copy(c[:10], b[:10])
+	copy(c[11:19], b[11:19])
+	if n > 22 {
+		copy(c[20:26], b[20:n-3])
+	}
+	return true
 }

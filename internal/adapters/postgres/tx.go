@@ -76,11 +76,14 @@ func (t *writeTx) probe(ctx context.Context, keys []*record.Item, lock bool, fn 
 	}
 	var colls, rkeys, streams []string
 	var seqs []int64
+	recs, evs := ranges[string]{}, ranges[int64]{}
 	for _, k := range keys {
 		if k.IsRecord() {
 			colls, rkeys = append(colls, k.Collection), append(rkeys, k.Key)
+			recs.add(k.Collection, k.Key, k)
 		} else {
 			streams, seqs = append(streams, k.Stream), append(seqs, k.Seq)
+			evs.add(k.Stream, k.Seq, k)
 		}
 	}
 	if len(colls) > 0 {
@@ -90,7 +93,13 @@ func (t *writeTx) probe(ctx context.Context, keys []*record.Item, lock bool, fn 
 		if err != nil {
 			return fmt.Errorf("look up records: %w", err)
 		}
-		if err := eachRecord(rows, fn); err != nil {
+		pick := func(it *record.Item) (bool, []byte) {
+			if k := recs[it.Collection][it.Key]; k != nil {
+				return true, k.Value
+			}
+			return true, nil
+		}
+		if err := eachRecord(rows, pick, fn); err != nil {
 			return err
 		}
 	}
@@ -101,7 +110,13 @@ func (t *writeTx) probe(ctx context.Context, keys []*record.Item, lock bool, fn 
 		if err != nil {
 			return fmt.Errorf("look up events: %w", err)
 		}
-		if err := eachEvent(rows, fn); err != nil {
+		pick := func(it *record.Item) (bool, []byte) {
+			if k := evs[it.Stream][it.Seq]; k != nil {
+				return true, k.Data
+			}
+			return true, nil
+		}
+		if err := eachEvent(rows, pick, fn); err != nil {
 			return err
 		}
 	}
@@ -139,11 +154,14 @@ func (t *writeTx) MaxSeq(ctx context.Context, streams []string) (map[string]int6
 func (t *writeTx) Remove(ctx context.Context, keys []*record.Item) error {
 	var colls, rkeys, streams []string
 	var seqs []int64
+	recs, evs := ranges[string]{}, ranges[int64]{}
 	for _, k := range keys {
 		if k.IsRecord() {
 			colls, rkeys = append(colls, k.Collection), append(rkeys, k.Key)
+			recs.add(k.Collection, k.Key, k)
 		} else {
 			streams, seqs = append(streams, k.Stream), append(seqs, k.Seq)
+			evs.add(k.Stream, k.Seq, k)
 		}
 	}
 	if len(colls) > 0 {
