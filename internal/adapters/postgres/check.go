@@ -100,9 +100,9 @@ const (
 // or very many digits, so only those are looked at closely.
 func numberProblem(b []byte) string {
 	// Without an exponent a canonical number has at most 21 digits before
-	// the point, and no more after it than b has bytes: only an 'e' after
-	// a digit, or a huge value, calls for a closer look.
-	if len(b) <= maxNumericScale && !afterDigit(b, 'e') && !afterDigit(b, 'E') {
+	// the point, and no more after it than b has bytes: only an exponent,
+	// or a huge value, calls for a closer look.
+	if len(b) <= maxNumericScale && !hasExponent(b) {
 		return ""
 	}
 	for i := 0; i < len(b); i++ {
@@ -126,18 +126,25 @@ func numberProblem(b []byte) string {
 	return ""
 }
 
-// afterDigit reports whether c occurs in b right after a digit.
-func afterDigit(b []byte, c byte) bool {
-	for i := 1; i < len(b); {
-		j := bytes.IndexByte(b[i:], c)
-		if j < 0 {
+// hasExponent reports whether a number in JSON b has an exponent: an e or
+// E right after a digit, outside strings. Strings are skipped quote to
+// quote, for text is full of e's.
+func hasExponent(b []byte) bool {
+	for i := 0; i < len(b); {
+		q := bytes.IndexByte(b[i:], '"')
+		seg := b[i:]
+		if q >= 0 {
+			seg = seg[:q]
+		}
+		for j := 1; j < len(seg); j++ {
+			if c := seg[j]; (c == 'e' || c == 'E') && seg[j-1] >= '0' && seg[j-1] <= '9' {
+				return true
+			}
+		}
+		if q < 0 {
 			return false
 		}
-		i += j
-		if d := b[i-1]; d >= '0' && d <= '9' {
-			return true
-		}
-		i++
+		i = stringEnd(b, i+q) + 1
 	}
 	return false
 }

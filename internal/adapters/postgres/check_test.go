@@ -40,6 +40,8 @@ var checkCases = []struct {
 	{"too many fraction digits", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`1.5e-16383`)}, false},
 	{"long fraction", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte("0." + strings.Repeat("1", 16383))}, true},
 	{"too long fraction", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte("0." + strings.Repeat("1", 16384))}, false},
+	{"exponent in a string", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`{"a":"1e+999999 \"2e-99999\" e"}`)}, true},
+	{"exponent after strings", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`{"a":"\\","be":[7e-16384]}`)}, false},
 	{"absurd exponent", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`1e+99999999999999999999`)}, false},
 	{"e in a string", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`"1e+999999"`)}, true},
 	{"E after a string with escaped quotes", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`{"a\"\\":[1E+200000]}`)}, false},

@@ -326,9 +326,9 @@ func floorDiv(a, b int) int {
 }
 
 // hashBytes is PostgreSQL's hash_bytes_extended(k, len(k), 0): Bob
-// Jenkins' lookup3, twelve bytes at a time, read little-endian. mix and
-// final are written out in place: called for every string and number of
-// every value read back, they cost a third more as functions.
+// Jenkins' lookup3, twelve bytes at a time, read little-endian. Its mix and
+// final steps are written out in place, as the compiler would not inline
+// them, and this runs for every string and number of every value read back.
 func hashBytes(k []byte) uint64 {
 	a := uint32(0x9e3779b9) + uint32(len(k)) + 3923095
 	b, c := a, a
