@@ -77,14 +77,23 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 	}
 	wg.Wait()
 
-	var errs []error
+	var errs, stopped []error
 	for _, t := range targets {
 		if t.res != nil {
 			summary(st, o.Common, name, t.res.String())
 		}
-		if t.err != nil {
+		switch {
+		case t.err == nil:
+		case errors.Is(t.err, context.Canceled):
+			stopped = append(stopped, t.err)
+		default:
 			errs = append(errs, t.err)
 		}
+	}
+	// A target stopped because another failed has nothing to say of its
+	// own, and reported beside the failure it would read as an interrupt.
+	if len(errs) == 0 {
+		errs = stopped
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
