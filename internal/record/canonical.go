@@ -343,6 +343,17 @@ func compareKeys(a, b []byte) int {
 	return 0
 }
 
+// AppendUnescaped appends the bytes a canonical string's content (without
+// its quotes) stands for. Every canonical escape stands for one byte.
+func AppendUnescaped(dst, s []byte) []byte {
+	for i := 0; i < len(s); {
+		c, n := unescapeByte(s, i)
+		dst = append(dst, c)
+		i += n
+	}
+	return dst
+}
+
 // unescapeByte decodes the byte at s[i], which may start a canonical escape.
 func unescapeByte(s []byte, i int) (byte, int) {
 	if s[i] != '\\' {

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"slices"
+
+	"github.com/cuitty/persist/internal/record"
 )
 
 // jsonbHash computes, for a canonical JSON value, what PostgreSQL's
@@ -169,6 +171,8 @@ func (w *jsonbHasher) object(i int) (end int, h uint64, scalars int, ok bool) {
 		w.members = append(w.members, hashMember{h: rotN(kh, vs) ^ vh, scalars: 1 + vs, n: klen})
 	}
 	ms := w.members[base:]
+	// Sorted in place, not through a shared generic helper: its indirect
+	// calls made the hash slower in BenchmarkReadBackValue.
 	if len(ms) <= 16 {
 		for j := 1; j < len(ms); j++ {
 			for k := j; k > 0 && ms[k].n < ms[k-1].n; k-- {
@@ -196,51 +200,10 @@ func (w *jsonbHasher) str(i int) (end, n int, h uint64, ok bool) {
 	}
 	s := w.src[i+1 : end-1]
 	if n != len(s) {
-		w.buf = unescape(w.buf[:0], s)
+		w.buf = record.AppendUnescaped(w.buf[:0], s)
 		s = w.buf
 	}
 	return end, n, hashBytes(s), true
-}
-
-// unescape decodes a canonical string's content: its only escapes are
-// two-byte ones and \u00XX for control characters.
-func unescape(dst, s []byte) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '\\' || i+1 >= len(s) {
-			dst = append(dst, c)
-			continue
-		}
-		i++
-		switch s[i] {
-		case 'b':
-			c = '\b'
-		case 'f':
-			c = '\f'
-		case 'n':
-			c = '\n'
-		case 'r':
-			c = '\r'
-		case 't':
-			c = '\t'
-		case 'u':
-			if i+4 < len(s) {
-				c = hexNibble(s[i+3])<<4 | hexNibble(s[i+4])
-				i += 4
-			}
-		default:
-			c = s[i]
-		}
-		dst = append(dst, c)
-	}
-	return dst
-}
-
-func hexNibble(c byte) byte {
-	if c >= 'a' {
-		return c - 'a' + 10
-	}
-	return c - '0'
 }
 
 // number hashes a number as hash_numeric_extended does: the base-10000

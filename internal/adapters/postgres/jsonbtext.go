@@ -71,7 +71,7 @@ func (w *jsonbWriter) value(i int) (int, bool) {
 		return w.number(i)
 	default:
 		for _, lit := range [...]string{"true", "false", "null"} {
-			if len(w.src)-i >= len(lit) && string(w.src[i:i+len(lit)]) == lit {
+			if hasLiteral(w.src, i, lit) {
 				w.dst = append(w.dst, lit...)
 				return i + len(lit), true
 			}
