@@ -34,6 +34,12 @@ type batch struct {
 	ents []*entry
 	bad  []badLine // lines set aside for the rejects
 	raw  []byte
+	// unordered: the entries' keys are not strictly increasing in dump
+	// order, or one is an event to append (its key is not known yet). A
+	// batch in order, as a dump's are, names each key once and spans the
+	// keys from its first entry's to its last's, which spares the maps
+	// that would otherwise find keys that repeat or overlap.
+	unordered bool
 
 	// What reading the batch counted, for the load's Stats: lines read, and
 	// the line that stopped a load without a rejects writer.
@@ -49,7 +55,7 @@ type badLine struct {
 
 func (b *batch) reset() {
 	b.ents, b.bad, b.raw = b.ents[:0], b.bad[:0], b.raw[:0]
-	b.lines, b.stopped = 0, 0
+	b.unordered, b.lines, b.stopped = false, 0, 0
 }
 
 // keepRaw is the longest raw line a batch keeps a copy of, for the rejects.
@@ -59,6 +65,10 @@ const keepRaw = 1 << 20
 
 // add appends a line to b; a nil raw is a line that was canonical.
 func (b *batch) add(line int64, raw []byte, it *record.Item) {
+	if !b.unordered {
+		n := len(b.ents)
+		b.unordered = appends(it) || (n > 0 && record.Compare(b.ents[n-1].it, it) >= 0)
+	}
 	if raw == nil || len(raw) > keepRaw {
 		b.ents = append(b.ents, &entry{line: line, raw: [2]int{-1, -1}, it: it})
 		return
@@ -92,7 +102,7 @@ func (b *batch) last() int64 {
 
 // prefix is the batch's first n entries (sharing the raw buffer).
 func (b *batch) prefix(n int) *batch {
-	p := &batch{ents: b.ents[:n], raw: b.raw}
+	p := &batch{ents: b.ents[:n], raw: b.raw, unordered: b.unordered}
 	for _, r := range b.bad {
 		if r.line < b.ents[n].line {
 			p.bad = append(p.bad, r)
@@ -100,6 +110,10 @@ func (b *batch) prefix(n int) *batch {
 	}
 	return p
 }
+
+// appends reports whether it is an event to append to its stream, whose
+// seq the loader assigns.
+func appends(it *record.Item) bool { return it.Kind == record.KindEvent && it.Seq == 0 }
 
 // key names a record or an event, as a map key.
 type key struct {

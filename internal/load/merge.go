@@ -49,15 +49,17 @@ var errNotFresh = errors.New("batch needs the store's content")
 //
 // In Fresh mode the store is taken to hold none of the batch's keys: nothing
 // is looked up, and Put fails with adapters.ErrExists if one is there. found
-// is how many of the keys the store held (0 in Fresh mode).
-func (l *loader) merge(ctx context.Context, tx adapters.Tx, ents []*entry, mode adapters.PutMode) (found int, err error) {
+// is how many of the keys the store held (0 in Fresh mode). ordered says
+// that the keys of ents are strictly increasing (see batch.unordered): no
+// entry is then decided against an earlier one.
+func (l *loader) merge(ctx context.Context, tx adapters.Tx, ents []*entry, ordered bool, mode adapters.PutMode) (found int, err error) {
 	now := l.nowString()
 	fresh := mode == adapters.Fresh
 
 	// What the store holds for the batch's keys, and where appended events go.
 	var keys []*record.Item
 	var seen map[key]bool
-	if !fresh {
+	if !fresh && !ordered {
 		seen = make(map[key]bool, len(ents))
 	}
 	var streams []string
@@ -73,13 +75,16 @@ func (l *loader) merge(ctx context.Context, tx adapters.Tx, ents []*entry, mode 
 		if fresh {
 			continue // nothing to look up
 		}
-		k := keyOf(e.it)
-		if !seen[k] {
+		if !ordered {
+			k := keyOf(e.it)
+			if seen[k] {
+				continue
+			}
 			seen[k] = true
-			// The item itself is the key: where the store already holds
-			// its value (a rerun), the adapter need not parse the store's.
-			keys = append(keys, e.it)
 		}
+		// The item itself is the key: where the store already holds its
+		// value (a rerun), the adapter need not parse the store's.
+		keys = append(keys, e.it)
 	}
 	state := make(map[key]*record.Item, len(keys))
 	if len(keys) > 0 && !fresh {
@@ -107,8 +112,11 @@ func (l *loader) merge(ctx context.Context, tx adapters.Tx, ents []*entry, mode 
 	}
 
 	// Decide, in stream order.
-	slot := make(map[key]int, len(ents))
-	var puts []*record.Item
+	var slot map[key]int // where a key's item is in puts
+	if !ordered {
+		slot = make(map[key]int, len(ents))
+	}
+	puts := make([]*record.Item, 0, len(ents))
 	for i, e := range ents {
 		var c *record.Item
 		var k key
@@ -133,6 +141,10 @@ func (l *loader) merge(ctx context.Context, tx adapters.Tx, ents []*entry, mode 
 			return found, &stopError{idx: i, err: fmt.Errorf("%w: line %d: %w: %s", ErrRejected, e.line, ErrConflict, e.reason)}
 		}
 		if c == nil {
+			continue
+		}
+		if ordered {
+			puts = append(puts, c)
 			continue
 		}
 		state[k] = c

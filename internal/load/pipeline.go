@@ -37,6 +37,10 @@ type job struct {
 	// add another batch's memory to its own.
 	alone bool
 
+	// The keys the batch touches, for telling whether two batches overlap:
+	// the span from lo to hi of a batch in order, else the sets, made when
+	// first needed.
+	lo, hi  *record.Item
 	keys    map[key]struct{}
 	streams map[string]bool // streams with events, true where events are appended
 
@@ -93,11 +97,19 @@ func newJob(b *batch, prev *job, shared bool) *job {
 			j.alone = true
 		}
 	}
-	if !shared || j.alone {
-		return j
+	if shared && !j.alone && !b.unordered && len(b.ents) > 0 {
+		j.lo, j.hi = b.ents[0].it, b.ents[len(b.ents)-1].it
 	}
-	j.keys, j.streams = make(map[key]struct{}, len(b.ents)), map[string]bool{}
-	for _, e := range b.ents {
+	return j
+}
+
+// index makes the sets of the keys and streams j touches.
+func (j *job) index() {
+	if j.keys != nil {
+		return
+	}
+	j.keys, j.streams = make(map[key]struct{}, len(j.b.ents)), map[string]bool{}
+	for _, e := range j.b.ents {
 		if e.it.Kind == record.KindEvent {
 			if e.it.Seq == 0 {
 				j.streams[e.it.Stream] = true
@@ -109,12 +121,18 @@ func newJob(b *batch, prev *job, shared bool) *job {
 		}
 		j.keys[keyOf(e.it)] = struct{}{}
 	}
-	return j
 }
 
 // overlaps reports whether j and o share a key, or one appends to a stream
 // the other has events in: their order would then matter.
 func (j *job) overlaps(o *job) bool {
+	if j.lo != nil && o.lo != nil {
+		// Batches in order overlap when their spans do: a shared span
+		// without a shared key (streams interleaved) only costs waiting.
+		return record.Compare(j.lo, o.hi) <= 0 && record.Compare(o.lo, j.hi) <= 0
+	}
+	j.index()
+	o.index()
 	a, b := j, o
 	if len(a.keys) > len(b.keys) {
 		a, b = b, a
@@ -184,7 +202,7 @@ func (p *pipeline) finish() error {
 	// Only j's own goroutine, now ended, read j.prev; the next batch still
 	// points to j. Letting go of what j no longer needs keeps the chain
 	// of ended batches from holding every key of the load.
-	j.prev, j.keys, j.streams = nil, nil, nil
+	j.prev, j.lo, j.hi, j.keys, j.streams = nil, nil, nil, nil, nil
 	if errors.Is(j.err, errPrevFailed) {
 		return j.err // rolled back: as if never read
 	}
@@ -247,7 +265,7 @@ func (l *loader) writeBatch(ctx context.Context, b *batch, d *Stats, j *job) (*b
 	}
 	retries, redos := 0, 0
 	for {
-		err := l.tryBatch(ctx, b.ents, j)
+		err := l.tryBatch(ctx, b, j)
 		if err == nil {
 			d.Batches++
 			return b, nil
@@ -318,25 +336,25 @@ func (j *job) turnPatiently(ctx context.Context) error {
 // of their keys in the store (a first load, or the part of a rerun past what
 // an earlier run wrote), a batch is first tried as Fresh, which skips the
 // lookup and the staging; one that finds a key is done again the full way.
-func (l *loader) tryBatch(ctx context.Context, ents []*entry, j *job) error {
+func (l *loader) tryBatch(ctx context.Context, b *batch, j *job) error {
 	if l.fresh.Load() {
-		err := l.tryTx(ctx, ents, adapters.Fresh, j)
+		err := l.tryTx(ctx, b, adapters.Fresh, j)
 		if !errors.Is(err, adapters.ErrExists) && !errors.Is(err, errNotFresh) {
 			return err
 		}
 		l.fresh.Store(false)
 	}
-	return l.tryTx(ctx, ents, adapters.Guarded, j)
+	return l.tryTx(ctx, b, adapters.Guarded, j)
 }
 
-func (l *loader) tryTx(ctx context.Context, ents []*entry, mode adapters.PutMode, j *job) error {
+func (l *loader) tryTx(ctx context.Context, b *batch, mode adapters.PutMode, j *job) error {
 	start := time.Now()
 	tx, err := l.a.Begin(ctx, l.store)
 	if err != nil {
 		return fmt.Errorf("beginning a transaction: %w", err)
 	}
 	defer tx.Rollback()
-	found, err := l.merge(ctx, tx, ents, mode)
+	found, err := l.merge(ctx, tx, b.ents, !b.unordered, mode)
 	if err != nil {
 		return err
 	}

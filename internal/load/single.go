@@ -138,7 +138,7 @@ func (l *loader) applyInTx(ctx context.Context, tx adapters.Tx, b *batch, pendin
 		if l.opt.Mode == Replace {
 			mode = adapters.Overwrite
 		}
-		_, err := l.merge(ctx, tx, ents, mode)
+		_, err := l.merge(ctx, tx, ents, !b.unordered, mode)
 		var mm *mismatchError
 		if !errors.As(err, &mm) {
 			var st *stopError

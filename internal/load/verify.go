@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/record"
@@ -13,38 +14,32 @@ import (
 // compares canonical lines: a put must be there exactly as meant, a removed
 // item must be gone. ents only serve to name a line in the error.
 func (l *loader) verify(ctx context.Context, tx adapters.Tx, ents []*entry, puts []*record.Item, removes []key) error {
-	want := make(map[key]*record.Item, len(puts)+len(removes))
 	keys := make([]*record.Item, 0, len(puts)+len(removes))
-	for _, p := range puts {
-		k := keyOf(p)
-		want[k] = p
-		keys = append(keys, p) // a put names its own key
-	}
+	keys = append(keys, puts...) // a put names its own key
 	for _, k := range removes {
-		want[k] = nil
 		keys = append(keys, k.item())
 	}
+	w := newWanted(keys, len(puts))
 	bad := map[key]bool{}
 	err := tx.Lookup(ctx, keys, false, func(it *record.Item) error {
-		k := keyOf(it)
-		w, ok := want[k]
-		if !ok {
+		i := w.find(it)
+		if i < 0 {
 			return nil
 		}
-		delete(want, k) // what remains was not found
+		w.seen[i] = true
 		c := *it
 		normalize(&c)
-		if w == nil || !sameItem(&c, w) {
-			bad[k] = true
+		if w.removed[i] || !sameItem(&c, w.items[i]) {
+			bad[keyOf(it)] = true
 		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("reading back: %w", err)
 	}
-	for k, w := range want {
-		if w != nil {
-			bad[k] = true
+	for i, it := range w.items {
+		if !w.seen[i] && !w.removed[i] {
+			bad[keyOf(it)] = true // not found
 		}
 	}
 	if len(bad) == 0 {
@@ -58,6 +53,51 @@ func (l *loader) verify(ctx context.Context, tx adapters.Tx, ents []*entry, puts
 		}
 	}
 	return e
+}
+
+// wanted holds the items a verification expects, in dump order, so that
+// each item read back is found by its key without a map: a batch's keys
+// come in order already, and so do the rows read back, mostly.
+type wanted struct {
+	items   []*record.Item
+	removed []bool // the item was removed: it must not be found
+	seen    []bool
+	next    int // where the item after the last one found is
+}
+
+// newWanted takes keys, whose first puts are items written and the rest
+// items removed. Each key is named once.
+func newWanted(keys []*record.Item, puts int) *wanted {
+	w := &wanted{items: keys, removed: make([]bool, len(keys)), seen: make([]bool, len(keys))}
+	for i := puts; i < len(keys); i++ {
+		w.removed[i] = true
+	}
+	if !slices.IsSortedFunc(keys, record.Compare) {
+		w.items = slices.Clone(keys)
+		idx := make([]int, len(keys))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortFunc(idx, func(a, b int) int { return record.Compare(keys[a], keys[b]) })
+		for i, j := range idx {
+			w.items[i] = keys[j]
+			w.removed[i] = j >= puts
+		}
+	}
+	return w
+}
+
+// find returns the index of the item with it's key, or -1.
+func (w *wanted) find(it *record.Item) int {
+	i := w.next
+	if i >= len(w.items) || record.Compare(w.items[i], it) != 0 {
+		var ok bool
+		if i, ok = slices.BinarySearchFunc(w.items, it, record.Compare); !ok {
+			return -1
+		}
+	}
+	w.next = i + 1
+	return i
 }
 
 // sameItem reports whether two items have the same canonical line, field by

@@ -102,9 +102,14 @@ func numberProblem(b []byte) string {
 	// Without an exponent a canonical number has at most 21 digits before
 	// the point, and no more after it than b has bytes: only an exponent,
 	// or a huge value, calls for a closer look.
-	if len(b) <= maxNumericScale && !hasExponent(b) {
+	if len(b) <= maxNumericScale && (!signedExponent(b) || !hasExponent(b)) {
 		return ""
 	}
+	return eachNumberProblem(b)
+}
+
+// eachNumberProblem looks at every number of b.
+func eachNumberProblem(b []byte) string {
 	for i := 0; i < len(b); i++ {
 		c := b[i]
 		if c == '"' {
@@ -124,6 +129,27 @@ func numberProblem(b []byte) string {
 		i = j - 1
 	}
 	return ""
+}
+
+// signedExponent reports whether b may hold a number with an exponent.
+// Canonical JSON always writes an exponent's sign, right after the e and
+// a digit, and signs are rare in text: looking for them is far quicker
+// than walking strings, and a sign in a string that looks like one only
+// costs the closer look of hasExponent.
+func signedExponent(b []byte) bool {
+	for _, sign := range [...]byte{'+', '-'} {
+		for i := 0; ; i++ {
+			j := bytes.IndexByte(b[i:], sign)
+			if j < 0 {
+				break
+			}
+			i += j
+			if i >= 2 && b[i-1]|0x20 == 'e' && b[i-2] >= '0' && b[i-2] <= '9' {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // hasExponent reports whether a number in JSON b has an exponent: an e or

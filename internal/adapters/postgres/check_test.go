@@ -45,6 +45,8 @@ var checkCases = []struct {
 	{"absurd exponent", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`1e+99999999999999999999`)}, false},
 	{"e in a string", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`"1e+999999"`)}, true},
 	{"E after a string with escaped quotes", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`{"a\"\\":[1E+200000]}`)}, false},
+	{"signs and exponents in strings only", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`{"a":"x-1e-99999+2e+999999","b":"-","c":-1}`)}, true},
+	{"an exponent among signs in strings", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`["a-b",-1e-16384,"+"]`)}, false},
 	{"escaped quotes and a small exponent", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`{"a\"\\":[1e+20000,"2e+999999"]}`)}, true},
 }
 
@@ -120,4 +122,24 @@ func TestPGTime(t *testing.T) {
 			t.Errorf("pgTime(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
 	}
+}
+
+// The quick tests numberProblem starts with never hide a number that a
+// look at every number finds out of range.
+func FuzzNumberProblem(f *testing.F) {
+	for _, tc := range checkCases {
+		if tc.it.Value != nil {
+			f.Add(tc.it.Value)
+		}
+	}
+	f.Add([]byte(`{"a":"-e-","b":[1e-16384,"x+"]}`))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		b, err := record.Canonical(nil, in)
+		if err != nil || len(b) > maxNumericScale {
+			return
+		}
+		if got, want := numberProblem(b), eachNumberProblem(b); got != want {
+			t.Fatalf("numberProblem(%s) = %q, a look at every number says %q", b, got, want)
+		}
+	})
 }

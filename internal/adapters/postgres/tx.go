@@ -76,17 +76,15 @@ func (t *writeTx) probe(ctx context.Context, keys []*record.Item, lock bool, fn 
 	}
 	var colls, rkeys, streams []string
 	var seqs []int64
-	recs, evs := ranges[string]{}, ranges[int64]{}
 	for _, k := range keys {
 		if k.IsRecord() {
 			colls, rkeys = append(colls, k.Collection), append(rkeys, k.Key)
-			recs.add(k.Collection, k.Key, k)
 		} else {
 			streams, seqs = append(streams, k.Stream), append(seqs, k.Seq)
-			evs.add(k.Stream, k.Seq, k)
 		}
 	}
 	if len(colls) > 0 {
+		recs := recordKeys(keys)
 		rows, err := t.tx.QueryContext(ctx, `SELECT `+recordCols+` FROM persist_records
 			WHERE store = $1 AND (collection, key) IN (SELECT c, k FROM unnest($2::text[], $3::text[]) AS u(c, k))`+
 			forUpdate, t.store, pq.Array(colls), pq.Array(rkeys))
@@ -94,7 +92,7 @@ func (t *writeTx) probe(ctx context.Context, keys []*record.Item, lock bool, fn 
 			return fmt.Errorf("look up records: %w", err)
 		}
 		pick := func(it *record.Item) (bool, []byte) {
-			if k := recs[it.Collection][it.Key]; k != nil {
+			if k := recs.find(it.Collection, it.Key, false); k != nil {
 				return true, k.Value
 			}
 			return true, nil
@@ -104,6 +102,7 @@ func (t *writeTx) probe(ctx context.Context, keys []*record.Item, lock bool, fn 
 		}
 	}
 	if len(streams) > 0 {
+		evs := eventKeys(keys)
 		rows, err := t.tx.QueryContext(ctx, `SELECT `+eventCols+` FROM persist_events
 			WHERE store = $1 AND (stream, seq) IN (SELECT s, q FROM unnest($2::text[], $3::bigint[]) AS u(s, q))`+
 			forUpdate, t.store, pq.Array(streams), pq.Array(seqs))
@@ -111,7 +110,7 @@ func (t *writeTx) probe(ctx context.Context, keys []*record.Item, lock bool, fn 
 			return fmt.Errorf("look up events: %w", err)
 		}
 		pick := func(it *record.Item) (bool, []byte) {
-			if k := evs[it.Stream][it.Seq]; k != nil {
+			if k := evs.find(it.Stream, it.Seq, false); k != nil {
 				return true, k.Data
 			}
 			return true, nil
@@ -154,14 +153,11 @@ func (t *writeTx) MaxSeq(ctx context.Context, streams []string) (map[string]int6
 func (t *writeTx) Remove(ctx context.Context, keys []*record.Item) error {
 	var colls, rkeys, streams []string
 	var seqs []int64
-	recs, evs := ranges[string]{}, ranges[int64]{}
 	for _, k := range keys {
 		if k.IsRecord() {
 			colls, rkeys = append(colls, k.Collection), append(rkeys, k.Key)
-			recs.add(k.Collection, k.Key, k)
 		} else {
 			streams, seqs = append(streams, k.Stream), append(seqs, k.Seq)
-			evs.add(k.Stream, k.Seq, k)
 		}
 	}
 	if len(colls) > 0 {

@@ -1,0 +1,174 @@
+package postgres
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"unsafe"
+
+	"github.com/cuitty/persist/internal/record"
+)
+
+// keySet holds the keys of one kind that a lookup asks for: by name (the
+// collection, or the stream) and key (the key, or the seq), sorted and
+// grouped by name, each with the item that named it, whose value (if any)
+// is what the store is expected to hold. A row read is found among them by
+// search, not by a map: a batch's keys mostly come in dump order, and
+// filling maps with them cost more than looking them up.
+type keySet[K cmp.Ordered] struct {
+	ents   []keyed[K]
+	found  []bool
+	names  []string // each group's name, sorted
+	starts []int    // group g spans ents[starts[g]:starts[g+1]]
+	read   []int64  // rows read per group
+	g      int      // the group of the last row found, where the next likely is
+	next   int      // the entry after the last one found
+}
+
+type keyed[K cmp.Ordered] struct {
+	name string
+	key  K
+	it   *record.Item
+}
+
+func compareKeyed[K cmp.Ordered](a, b keyed[K]) int {
+	if c := strings.Compare(a.name, b.name); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.key, b.key)
+}
+
+// recordKeys and eventKeys split keys by kind.
+func recordKeys(keys []*record.Item) *keySet[string] {
+	n := 0
+	for _, k := range keys {
+		if k.IsRecord() {
+			n++
+		}
+	}
+	ents := make([]keyed[string], 0, n)
+	for _, k := range keys {
+		if k.IsRecord() {
+			ents = append(ents, keyed[string]{k.Collection, k.Key, k})
+		}
+	}
+	return newKeySet(ents)
+}
+
+func eventKeys(keys []*record.Item) *keySet[int64] {
+	n := 0
+	for _, k := range keys {
+		if !k.IsRecord() {
+			n++
+		}
+	}
+	ents := make([]keyed[int64], 0, n)
+	for _, k := range keys {
+		if !k.IsRecord() {
+			ents = append(ents, keyed[int64]{k.Stream, k.Seq, k})
+		}
+	}
+	return newKeySet(ents)
+}
+
+// newKeySet sorts ents (unless they are sorted already) and keeps the last
+// of each key named more than once.
+func newKeySet[K cmp.Ordered](ents []keyed[K]) *keySet[K] {
+	if !slices.IsSortedFunc(ents, compareKeyed[K]) {
+		slices.SortStableFunc(ents, compareKeyed[K])
+	}
+	out := ents[:0]
+	for i, e := range ents {
+		if i+1 < len(ents) && compareKeyed(e, ents[i+1]) == 0 {
+			continue
+		}
+		out = append(out, e)
+	}
+	s := &keySet[K]{ents: out, found: make([]bool, len(out))}
+	for i, e := range out {
+		if i == 0 || e.name != out[i-1].name {
+			s.names = append(s.names, e.name)
+			s.starts = append(s.starts, i)
+		}
+	}
+	s.starts = append(s.starts, len(out))
+	s.read = make([]int64, len(s.names))
+	return s
+}
+
+func (s *keySet[K]) len() int { return len(s.ents) }
+
+// bounds gives each name with its lowest and highest key, and how many rows
+// its range is read up to: twice its keys, plus a margin.
+func (s *keySet[K]) bounds() (names []string, los, his []K, limits []int64) {
+	for g, name := range s.names {
+		lo, hi := s.starts[g], s.starts[g+1]
+		names = append(names, name)
+		los, his = append(los, s.ents[lo].key), append(his, s.ents[hi-1].key)
+		limits = append(limits, int64(2*(hi-lo)+16))
+	}
+	return names, los, his, limits
+}
+
+// group finds the group of name, -1 if none.
+func (s *keySet[K]) group(name string) int {
+	if s.g < len(s.names) && s.names[s.g] == name {
+		return s.g
+	}
+	g, ok := slices.BinarySearch(s.names, name)
+	if !ok {
+		return -1
+	}
+	s.g = g
+	return g
+}
+
+// find returns the item that asked for the row (name, key) and marks it
+// found; nil when none did, or one already was. count counts the row
+// towards its range's limit (see cutShort). Neither name nor key is kept.
+func (s *keySet[K]) find(name string, key K, count bool) *record.Item {
+	g := s.group(name)
+	if g < 0 {
+		return nil
+	}
+	if count {
+		s.read[g]++
+	}
+	lo, hi := s.starts[g], s.starts[g+1]
+	i := s.next
+	if i < lo || i >= hi || s.ents[i].key != key {
+		var ok bool
+		i, ok = slices.BinarySearchFunc(s.ents[lo:hi], key, func(e keyed[K], k K) int { return cmp.Compare(e.key, k) })
+		if !ok {
+			return nil
+		}
+		i += lo
+	}
+	s.next = i + 1
+	if s.found[i] {
+		return nil
+	}
+	s.found[i] = true
+	return s.ents[i].it
+}
+
+// cutShort lists the keys not found in the ranges whose read reached its
+// limit: they may lie beyond it. A range read whole lacks what is missing.
+func (s *keySet[K]) cutShort(limits []int64) []*record.Item {
+	var out []*record.Item
+	for g := range s.names {
+		if s.read[g] < limits[g] {
+			continue
+		}
+		for i := s.starts[g]; i < s.starts[g+1]; i++ {
+			if !s.found[i] {
+				out = append(out, s.ents[i].it)
+			}
+		}
+	}
+	return out
+}
+
+// view is bytes read from a row, seen as a string only while a key is
+// looked up: find keeps neither name nor key.
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

@@ -1,0 +1,137 @@
+package load
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/cuitty/persist/internal/record"
+)
+
+// items parses "c/k" as a record key, "s#n" as an event (n 0: appended).
+func items(t *testing.T, spec string) []*record.Item {
+	t.Helper()
+	var out []*record.Item
+	for _, f := range strings.Fields(spec) {
+		if s, n, ok := strings.Cut(f, "#"); ok {
+			it := &record.Item{Kind: record.KindEvent, Stream: s}
+			if _, err := fmt.Sscan(n, &it.Seq); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, it)
+			continue
+		}
+		c, k, _ := strings.Cut(f, "/")
+		out = append(out, &record.Item{Kind: record.KindRecord, Collection: c, Key: k})
+	}
+	return out
+}
+
+func batchOf(t *testing.T, spec string) *batch {
+	b := &batch{}
+	for i, it := range items(t, spec) {
+		b.add(int64(i+1), nil, it)
+	}
+	return b
+}
+
+func TestBatchOrder(t *testing.T) {
+	for _, tc := range []struct {
+		spec      string
+		unordered bool
+	}{
+		{"", false},
+		{"a/1", false},
+		{"a/1 a/2 b/0 s#1 s#2 t#1", false},
+		{"a/2 a/1", true},
+		{"a/1 a/1", true},                 // a key twice
+		{"s#1 a/1", true},                 // records come first
+		{"s#2 s#10", false},               // seqs compare as numbers
+		{"s#0", true},                     // appended: its seq is not known yet
+		{"a/1 s#1 s#0", true},             // appended after others
+		{"a/1 a/2 a/3 a/4 a/5 a/4", true}, // out of order at the end
+	} {
+		if got := batchOf(t, tc.spec).unordered; got != tc.unordered {
+			t.Errorf("%q: unordered = %v, want %v", tc.spec, got, tc.unordered)
+		}
+	}
+	b := batchOf(t, "a/1 a/3 a/2")
+	if p := b.prefix(2); !p.unordered {
+		t.Error("the prefix of an unordered batch is taken as ordered: it was not checked")
+	}
+	b.reset()
+	if b.unordered {
+		t.Error("a reset batch is still unordered")
+	}
+}
+
+// Two batches being written at once must not share a key, nor may one
+// append to a stream the other writes to, whichever way each batch's keys
+// are known (a span for a batch in order, sets otherwise).
+func TestJobsOverlap(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{"a/1 a/2", "a/3 a/4", false},
+		{"a/3 a/4", "a/1 a/2", false},
+		{"a/1 a/3", "a/3 a/4", true},
+		{"a/1 a/5", "a/2 a/3", true}, // within the span, no key shared: still waits
+		{"a/1 a/2", "s#1", false},
+		{"a/9 s#1", "s#2 s#3", false},
+		{"s#1 s#3", "s#2", true},
+		{"a/2 a/1", "a/3 a/4", false}, // sets
+		{"a/2 a/1", "a/1 a/4", true},
+		{"a/1 a/4", "a/4 a/2", true},
+		{"a/1 a/4", "a/3 a/2", false}, // sets: the span is not used then
+		{"s#0", "s#5", true},          // an append and an event of its stream
+		{"s#0", "t#5", false},
+		{"s#0", "s#0", true},
+		{"a/1", "", false},
+	} {
+		for _, swap := range []bool{false, true} {
+			x, y := tc.a, tc.b
+			if swap {
+				x, y = y, x
+			}
+			j := newJob(batchOf(t, x), &job{}, true)
+			o := newJob(batchOf(t, y), &job{}, true)
+			if got := j.overlaps(o); got != tc.want {
+				t.Errorf("%q and %q: overlap = %v, want %v", x, y, got, tc.want)
+			}
+		}
+	}
+}
+
+// A verification finds each item read back among those expected, whether
+// they came in order or not, and tells removed items from written ones.
+func TestWantedFind(t *testing.T) {
+	for _, spec := range []string{"a/1 a/2 a/3 s#1 s#2", "s#2 a/3 a/1 s#1 a/2"} {
+		keys := items(t, spec)
+		const puts = 3 // the last two are removed
+		w := newWanted(keys, puts)
+		for _, probe := range []string{"a/2 a/1 s#2 a/3 s#1", "a/1 a/2 a/3 s#1 s#2"} {
+			w.next = 0
+			for _, it := range items(t, probe) {
+				i := w.find(it)
+				if i < 0 || record.Compare(w.items[i], it) != 0 {
+					t.Fatalf("%q: find(%s) = %d", spec, record.AppendItem(nil, it), i)
+				}
+				orig := -1
+				for n, k := range keys {
+					if k == w.items[i] {
+						orig = n
+					}
+				}
+				if w.removed[i] != (orig >= puts) {
+					t.Errorf("%q: %s removed = %v", spec, record.AppendItem(nil, it), w.removed[i])
+				}
+			}
+		}
+		for _, missing := range items(t, "a/0 a/4 b/1 s#3 r#1") {
+			if i := w.find(missing); i >= 0 {
+				t.Errorf("%q: find(%s) = %d, want -1", spec, record.AppendItem(nil, missing), i)
+			}
+		}
+	}
+}
