@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"database/sql/driver"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strconv"
@@ -24,6 +25,15 @@ type copyWriter struct {
 func (w *copyWriter) text(s string) {
 	start := 0
 	for i := 0; i < len(s); i++ {
+		// Eight bytes at a time past those that need no escape: values
+		// are most of the bytes, and canonical JSON has few backslashes
+		// and no raw control characters.
+		for i+8 <= len(s) && !copySpecial8(binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		if e := copyEscape[s[i]]; e != 0 {
 			w.buf = append(w.buf, s[start:i]...)
 			w.buf = append(w.buf, '\\', e)
@@ -32,6 +42,17 @@ func (w *copyWriter) text(s string) {
 	}
 	w.buf = append(w.buf, s[start:]...)
 	w.buf = append(w.buf, '\t')
+}
+
+// copySpecial8 reports whether one of the eight bytes of x may need an
+// escape: a control character (tab, newline and carriage return are) or a
+// backslash.
+func copySpecial8(x uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	ctl := (x - 0x20*lo) &^ x // high bit set where a byte < 0x20
+	b := x ^ '\\'*lo
+	bslash := (b - lo) &^ b // or a backslash
+	return (ctl|bslash)&hi != 0
 }
 
 func (w *copyWriter) bytes(b []byte) {
