@@ -34,6 +34,13 @@ type batch struct {
 	ents []*entry
 	bad  []badLine // lines set aside for the rejects
 	raw  []byte
+	// The entries, their items and the items' values live in memory the
+	// batch keeps for the next one read into it: a copy on the heap for
+	// each line was most of what a load allocated, and of its collector's
+	// work.
+	slab  []entry
+	items []record.Item
+	vals  []byte
 	// unordered: the entries' keys are not strictly increasing in dump
 	// order, or one is an event to append (its key is not known yet). A
 	// batch in order, as a dump's are, names each key once and spans the
@@ -56,6 +63,62 @@ type badLine struct {
 func (b *batch) reset() {
 	b.ents, b.bad, b.raw = b.ents[:0], b.bad[:0], b.raw[:0]
 	b.unordered, b.lines, b.stopped = false, 0, 0
+	// Cleared, so that what the last batch pointed to (a huge value) is
+	// not kept alive; a huge buffer is let go rather than kept.
+	clear(b.slab)
+	clear(b.items)
+	b.slab, b.items, b.vals = b.slab[:0], b.items[:0], b.vals[:0]
+	if cap(b.vals) > keepVals {
+		b.vals = nil
+	}
+}
+
+// reserve makes room for n entries at once, rather than in steps.
+func (b *batch) reserve(n int) {
+	if cap(b.slab) < n {
+		b.slab = make([]entry, 0, n)
+	}
+	if cap(b.items) < n {
+		b.items = make([]record.Item, 0, n)
+	}
+}
+
+// keepVals is the most value bytes a batch keeps room for between batches.
+const keepVals = 16 << 20
+
+// keep copies it into the batch's memory. Memory that is full is replaced
+// by a larger one, not grown: what was handed out stays in the one before,
+// which lives as long as it is pointed to, and nothing is copied twice.
+func (b *batch) keep(it *record.Item) *record.Item {
+	if len(b.items) == cap(b.items) {
+		b.items = make([]record.Item, 0, max(2*cap(b.items), 256))
+	}
+	b.items = append(b.items, *it)
+	c := &b.items[len(b.items)-1]
+	c.Value, c.Data = b.keepBytes(it.Value), b.keepBytes(it.Data)
+	return c
+}
+
+func (b *batch) keepBytes(v []byte) []byte {
+	switch {
+	case v == nil:
+		return nil
+	case len(v) >= hugeLine:
+		return append([]byte(nil), v...) // let go with its batch
+	case len(b.vals)+len(v) > cap(b.vals):
+		b.vals = make([]byte, 0, max(2*cap(b.vals), 64<<10))
+	}
+	start := len(b.vals)
+	b.vals = append(b.vals, v...)
+	return b.vals[start:len(b.vals):len(b.vals)]
+}
+
+func (b *batch) newEntry() *entry {
+	if len(b.slab) == cap(b.slab) {
+		b.slab = make([]entry, 0, max(2*cap(b.slab), 256))
+	}
+	b.slab = append(b.slab, entry{})
+	return &b.slab[len(b.slab)-1]
 }
 
 // keepRaw is the longest raw line a batch keeps a copy of, for the rejects.
@@ -63,19 +126,21 @@ func (b *batch) reset() {
 // data) is written instead.
 const keepRaw = 1 << 20
 
-// add appends a line to b; a nil raw is a line that was canonical.
+// add appends a copy of a line's item to b; a nil raw is a line that was
+// canonical.
 func (b *batch) add(line int64, raw []byte, it *record.Item) {
 	if !b.unordered {
 		n := len(b.ents)
 		b.unordered = appends(it) || (n > 0 && record.Compare(b.ents[n-1].it, it) >= 0)
 	}
-	if raw == nil || len(raw) > keepRaw {
-		b.ents = append(b.ents, &entry{line: line, raw: [2]int{-1, -1}, it: it})
-		return
+	e := b.newEntry()
+	e.line, e.it, e.raw = line, b.keep(it), [2]int{-1, -1}
+	if raw != nil && len(raw) <= keepRaw {
+		start := len(b.raw)
+		b.raw = append(b.raw, raw...)
+		e.raw = [2]int{start, len(b.raw)}
 	}
-	start := len(b.raw)
-	b.raw = append(b.raw, raw...)
-	b.ents = append(b.ents, &entry{line: line, raw: [2]int{start, len(b.raw)}, it: it})
+	b.ents = append(b.ents, e)
 }
 
 func (b *batch) rawOf(e *entry) []byte {

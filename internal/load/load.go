@@ -181,7 +181,7 @@ func (l *loader) applyItems(ctx context.Context, items []*record.Item) error {
 	for i, it := range items {
 		l.stats.Lines++
 		line = record.AppendItem(line[:0], it)
-		if err := l.admit(b, int64(i+1), line, true, it.Clone()); err != nil {
+		if err := l.admit(b, int64(i+1), line, true, it); err != nil {
 			l.stats.Rejects += b.stopped
 			return err
 		}

@@ -215,6 +215,7 @@ func (l *loader) counted(b *batch) {
 // rejects; without a rejects writer, stop says why the load stops there (the
 // lines before it in b are good). inErr is a failure of the input itself.
 func (l *loader) readBatch(in Input, b *batch) (eof bool, stop, inErr error) {
+	b.reserve(min(l.size, 8192)) // more is taken in steps, as the lines come
 	for len(b.ents) < l.size {
 		it, err := in.Next()
 		if err == io.EOF {
@@ -235,15 +236,16 @@ func (l *loader) readBatch(in Input, b *batch) (eof bool, stop, inErr error) {
 		raw := in.Raw()
 		c, ok := in.(canonicalInput)
 		canonical := ok && bytes.Equal(raw, c.Canonical())
-		if err := l.admit(b, in.Line(), raw, canonical, it.Clone()); err != nil {
+		if err := l.admit(b, in.Line(), raw, canonical, it); err != nil {
 			return false, err, nil
 		}
 	}
 	return false, nil, nil
 }
 
-// admit adds a parsed line to b unless the target cannot take it.
-// A canonical raw line is not kept: the item spells it again if need be.
+// admit adds a parsed line to b unless the target cannot take it; b keeps
+// a copy of it. A canonical raw line is not kept: the item spells it again
+// if need be.
 func (l *loader) admit(b *batch, line int64, raw []byte, canonical bool, it *record.Item) error {
 	switch it.Kind {
 	case record.KindRecord, record.KindEvent:

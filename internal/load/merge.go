@@ -188,11 +188,11 @@ func (l *loader) decideRecord(in, cur *record.Item, now string) (outcome, *recor
 		if cur != nil {
 			c.Version = cur.Version + 1
 		}
-		return outWritten, &c, ""
+		return outWritten, put(in, c), ""
 	}
 	switch {
 	case cur == nil || cur.Version < c.Version:
-		return outWritten, &c, ""
+		return outWritten, put(in, c), ""
 	case cur.Version > c.Version:
 		return outStale, nil, ""
 	}
@@ -219,14 +219,14 @@ func (l *loader) decideEvent(in *record.Item, state map[key]*record.Item, next m
 	if in.Seq == 0 {
 		c.Seq = next[c.Stream] + 1
 		next[c.Stream] = c.Seq
-		return outEventWritten, &c, ""
+		return outEventWritten, put(in, c), ""
 	}
 	if n, ok := next[c.Stream]; ok && c.Seq > n {
 		next[c.Stream] = c.Seq
 	}
 	cur := state[keyOf(&c)]
 	if cur == nil {
-		return outEventWritten, &c, ""
+		return outEventWritten, put(in, c), ""
 	}
 	same := cur.Type == c.Type && bytes.Equal(cur.Data, c.Data)
 	if same && in.At != "" {
@@ -236,6 +236,19 @@ func (l *loader) decideEvent(in *record.Item, state map[key]*record.Item, next m
 		return outEventUnchanged, nil, ""
 	}
 	return outConflict, nil, fmt.Sprintf("the store holds event %s/%d with other content", quote(cur.Stream), cur.Seq)
+}
+
+// put is what a decision writes: the line's own item when nothing had to
+// be filled in (a dump's lines are complete), else the completed copy c.
+// The line's item is not changed after, so both may share it.
+func put(in *record.Item, c record.Item) *record.Item {
+	if c.Version == in.Version && c.Seq == in.Seq && c.UpdatedAt == in.UpdatedAt && c.At == in.At &&
+		(c.Value == nil) == (in.Value == nil) && (c.Data == nil) == (in.Data == nil) {
+		return in
+	}
+	p := new(record.Item)
+	*p = c
+	return p
 }
 
 func sameRecordContent(a, b *record.Item) bool {

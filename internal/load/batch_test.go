@@ -135,3 +135,46 @@ func TestWantedFind(t *testing.T) {
 		}
 	}
 }
+
+// A batch keeps its own copies of the items added: the reader's item and
+// buffers are reused for the next line, and what the batch handed out
+// stays put while it fills (past the room reserved, and with a huge value
+// among small ones), until it is reset.
+func TestBatchKeepsCopies(t *testing.T) {
+	b := &batch{}
+	b.reserve(10)
+	it := &record.Item{Kind: record.KindRecord, Collection: "c"}
+	buf := make([]byte, 0, hugeLine+10)
+	want := map[*entry]string{}
+	for i := range 3000 {
+		buf = fmt.Appendf(buf[:0], `{"i":%d}`, i)
+		if i == 1500 {
+			buf = append(buf[:0], '"')
+			buf = append(buf, strings.Repeat("x", hugeLine)...)
+			buf = append(buf, '"')
+		}
+		it.Key, it.Value = fmt.Sprintf("k%05d", i), buf
+		b.add(int64(i+1), nil, it)
+		want[b.ents[i]] = string(buf)
+		for j := range buf {
+			buf[j] = '?' // the reader's buffer, overwritten by the next line
+		}
+	}
+	if b.unordered {
+		t.Error("keys in order, batch unordered")
+	}
+	for i, e := range b.ents {
+		if e.line != int64(i+1) || e.it.Key != fmt.Sprintf("k%05d", i) || string(e.it.Value) != want[e] {
+			t.Fatalf("entry %d: line %d, key %s, value %.20s; want what was added", i, e.line, e.it.Key, e.it.Value)
+		}
+	}
+	b.reset()
+	if len(b.ents) != 0 || len(b.items) != 0 || len(b.vals) != 0 || b.unordered {
+		t.Errorf("reset leaves %d entries, %d items, %d value bytes", len(b.ents), len(b.items), len(b.vals))
+	}
+	for _, x := range b.items[:cap(b.items)] {
+		if x.Value != nil || x.Key != "" {
+			t.Fatal("a reset batch still points to the items of the last")
+		}
+	}
+}
