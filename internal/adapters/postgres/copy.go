@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"unsafe"
 )
 
@@ -92,6 +93,24 @@ func (w *copyWriter) flush() error {
 	return err
 }
 
+// copyBufs keeps chunk buffers for the next COPY: one grown anew for each
+// batch was the larger part of what writing a batch allocated.
+var copyBufs sync.Pool
+
+func getCopyBuf() []byte {
+	if b, ok := copyBufs.Get().(*[]byte); ok {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, copyChunk+4<<10)
+}
+
+// putCopyBuf keeps buffers of about a chunk; one a huge row grew goes.
+func putCopyBuf(b []byte) {
+	if cap(b) <= 4*copyChunk {
+		copyBufs.Put(&b)
+	}
+}
+
 // copyEscape is the letter after the backslash for the bytes COPY's text
 // format escapes, 0 for the others.
 var copyEscape = [256]byte{'\\': '\\', '\t': 't', '\n': 'n', '\r': 'r'}
@@ -134,13 +153,14 @@ func (t *writeTx) copyOn(ctx context.Context, dc any, query string, rows func(w 
 	if !ok {
 		return fmt.Errorf("the driver's COPY statement is a %T, without CopyData", st)
 	}
-	w := &copyWriter{send: func(chunk []byte) error {
+	w := &copyWriter{buf: getCopyBuf(), send: func(chunk []byte) error {
 		// CopyData adds the newline after the chunk's last row, and
 		// copies the chunk before it returns.
 		line := chunk[:len(chunk)-1]
 		_, err := cd.CopyData(ctx, unsafe.String(unsafe.SliceData(line), len(line)))
 		return err
 	}}
+	defer func() { putCopyBuf(w.buf) }()
 	if err := rows(w); err != nil {
 		return err
 	}
