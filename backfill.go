@@ -8,6 +8,7 @@ import (
 	"github.com/cuitty/persist/internal/load"
 	"github.com/cuitty/persist/internal/location"
 	"github.com/cuitty/persist/internal/record"
+	"github.com/cuitty/persist/internal/source"
 )
 
 // Backfill copies everything the primary holds to the secondary, from one
@@ -78,7 +79,7 @@ func (d *DualWrite) copySnapshot(ctx context.Context) (Result, error) {
 		st, err := load.Apply(ctx, d.a, d.name, batch, load.Options{})
 		res.add(st)
 		if err != nil {
-			return fmt.Errorf("%s: %s", d.loc, location.Scrub(err.Error(), d.loc.Raw))
+			return fmt.Errorf("%s: %w", d.loc, location.ScrubError(err, d.loc.Raw))
 		}
 		batch = batch[:0]
 		if d.opt.OnProgress != nil {
@@ -87,14 +88,18 @@ func (d *DualWrite) copySnapshot(ctx context.Context) (Result, error) {
 		return nil
 	}
 	err = snap.Scan(ctx, adapters.Filter{}, func(it *record.Item) error {
-		line = record.AppendItem(line[:0], it)
+		c, err := canonicalClone(it)
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.loc, err)
+		}
+		line = record.AppendItem(line[:0], c)
 		sum.AddLine(line)
 		if it.IsRecord() {
 			res.Records++
 		} else {
 			res.Events++
 		}
-		batch = append(batch, it.Clone())
+		batch = append(batch, c)
 		if len(batch) >= d.opt.BatchSize {
 			return flush()
 		}
@@ -105,4 +110,24 @@ func (d *DualWrite) copySnapshot(ctx context.Context) (Result, error) {
 	}
 	res.Sum = sum.String()
 	return res, err
+}
+
+// canonicalClone copies it with its value made canonical. A snapshot hands
+// values on as stored, and a SQLite file edited outside Persist may hold
+// other spellings, which the sum, the secondary's checks and its read-back
+// all take to be canonical.
+func canonicalClone(it *record.Item) (*record.Item, error) {
+	c := *it
+	var err error
+	if it.Value != nil {
+		if c.Value, err = record.Canonical(nil, it.Value); err != nil {
+			return nil, fmt.Errorf("%s: stored value is not valid JSON: %w", source.Describe(it), err)
+		}
+	}
+	if it.Data != nil {
+		if c.Data, err = record.Canonical(nil, it.Data); err != nil {
+			return nil, fmt.Errorf("%s: stored data is not valid JSON: %w", source.Describe(it), err)
+		}
+	}
+	return &c, nil
 }

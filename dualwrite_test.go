@@ -1,6 +1,7 @@
 package persist_test
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -283,5 +284,52 @@ func TestDualWriteVerifyReportsDifferences(t *testing.T) {
 	}
 	if r := mustSum(t, secondary); r.Records != 1 {
 		t.Fatalf("a write after Disable reached the secondary: %+v", r)
+	}
+}
+
+// A SQLite file edited outside Persist may hold values in other spellings.
+// The backfill writes them canonical, so both stores sum equal; one the
+// secondary cannot hold is refused with the reason, before it is sent.
+func TestDualWriteBackfillsAnEditedFile(t *testing.T) {
+	for _, tc := range []struct {
+		name, value, want, refused string
+	}{
+		{"other spelling", `{ "z": [ ], "a" : 1.50E1 }`, `{"a":15,"z":[]}`, ""},
+		{"beyond numeric", `{"n": 1E400000}`, "", "numeric range"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := testContext(t)
+			primary, secondary := backends[0].new(t), pgtest.NewDatabase(t)
+			s := open(t, primary)
+			if _, err := s.Put(ctx, "users", "u1", map[string]int{"n": 1}); err != nil {
+				t.Fatal(err)
+			}
+			db, err := sql.Open("sqlite3", strings.TrimPrefix(primary, "sqlite:"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = db.Exec(`UPDATE persist_records SET value = ? WHERE key = 'u1'`, tc.value)
+			db.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = persist.EnableDualWrite(ctx, s, persist.DualWriteOptions{Target: secondary, Backfill: true, Verify: true})
+			if tc.refused != "" {
+				if !errors.Is(err, persist.ErrUnsupported) || !strings.Contains(err.Error(), tc.refused) {
+					t.Fatalf("backfill of %s: %v; want ErrUnsupported saying %q", tc.value, err, tc.refused)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := open(t, secondary).Get(ctx, "users", "u1")
+			if err != nil || string(got.Value) != tc.want {
+				t.Fatalf("the secondary holds %s (%v), want %s", got.Value, err, tc.want)
+			}
+			if a, b := mustSum(t, primary), mustSum(t, secondary); a != b {
+				t.Fatalf("sums differ: %v and %v", a, b)
+			}
+		})
 	}
 }

@@ -81,6 +81,8 @@ type Adapter interface {
 
 	// Check returns an error wrapping ErrUnsupported when the database cannot
 	// hold the item as it is. Callers reject such items before writing them.
+	// Value and Data must be canonical JSON, as record.Item says: values a
+	// Snapshot hands on as stored are made canonical first.
 	Check(it *record.Item) error
 
 	// Writers is how many write transactions on one store are worth running
@@ -105,8 +107,12 @@ type Snapshot interface {
 	// Scan calls fn for each item matching f: records ordered by
 	// (collection, key), then events by (stream, seq), strings compared as
 	// bytes. Rows stream from the database: memory does not grow with the
-	// store. The *Item passed to fn is reused after fn returns; Value and Data
-	// are canonical JSON. An error from fn stops the scan and is returned.
+	// store. The *Item passed to fn is reused after fn returns. Value and Data
+	// are the JSON the database holds, canonical as Persist writes it; an
+	// adapter may hand it on as stored (SQLite does, and a file edited
+	// outside Persist may spell it otherwise), so a caller that needs it
+	// canonical makes it so (record.Canonical). An error from fn stops the
+	// scan and is returned.
 	Scan(ctx context.Context, f Filter, fn func(*record.Item) error) error
 
 	// Close ends the snapshot.

@@ -61,12 +61,14 @@ type badLine struct {
 }
 
 func (b *batch) reset() {
-	b.ents, b.bad, b.raw = b.ents[:0], b.bad[:0], b.raw[:0]
-	b.unordered, b.lines, b.stopped = false, 0, 0
 	// Cleared, so that what the last batch pointed to (a huge value) is
 	// not kept alive; a huge buffer is let go rather than kept.
+	clear(b.ents)
+	clear(b.bad)
 	clear(b.slab)
 	clear(b.items)
+	b.ents, b.bad, b.raw = b.ents[:0], b.bad[:0], b.raw[:0]
+	b.unordered, b.lines, b.stopped = false, 0, 0
 	b.slab, b.items, b.vals = b.slab[:0], b.items[:0], b.vals[:0]
 	if cap(b.vals) > keepVals {
 		b.vals = nil
@@ -83,8 +85,10 @@ func (b *batch) reserve(n int) {
 	}
 }
 
-// keepVals is the most value bytes a batch keeps room for between batches.
-const keepVals = 16 << 20
+// keepVals is the most value bytes a batch keeps room for between batches:
+// a batch of the default size holds about 2 MiB of a dump's values, and a
+// load has up to three batches alive.
+const keepVals = 4 << 20
 
 // keep copies it into the batch's memory. Memory that is full is replaced
 // by a larger one, not grown: what was handed out stays in the one before,
@@ -106,7 +110,7 @@ func (b *batch) keepBytes(v []byte) []byte {
 	case len(v) >= hugeLine:
 		return append([]byte(nil), v...) // let go with its batch
 	case len(b.vals)+len(v) > cap(b.vals):
-		b.vals = make([]byte, 0, max(2*cap(b.vals), 64<<10))
+		b.vals = make([]byte, 0, max(2*cap(b.vals), len(v), 64<<10))
 	}
 	start := len(b.vals)
 	b.vals = append(b.vals, v...)

@@ -136,6 +136,19 @@ func TestWantedFind(t *testing.T) {
 	}
 }
 
+// Of a key named twice, the last counts: here written, then removed.
+func TestWantedTwice(t *testing.T) {
+	keys := items(t, "a/2 a/1 b/1 a/1")
+	w := newWanted(keys, 3)
+	if len(w.items) != 3 {
+		t.Fatalf("%d items wanted, want 3", len(w.items))
+	}
+	i := w.find(keys[1])
+	if i < 0 || w.items[i] != keys[3] || !w.removed[i] {
+		t.Errorf("a/1: found %d, removed %v; want the last naming, removed", i, i >= 0 && w.removed[i])
+	}
+}
+
 // A batch keeps its own copies of the items added: the reader's item and
 // buffers are reused for the next line, and what the batch handed out
 // stays put while it fills (past the room reserved, and with a huge value
@@ -176,5 +189,17 @@ func TestBatchKeepsCopies(t *testing.T) {
 		if x.Value != nil || x.Key != "" {
 			t.Fatal("a reset batch still points to the items of the last")
 		}
+	}
+	if cap(b.vals) == 0 {
+		t.Fatal("the room for values is not kept for the next batch")
+	}
+	// Room grown past keepVals is let go at the reset.
+	it.Value = []byte(`"` + strings.Repeat("y", 1<<20) + `"`)
+	for i := range 2 * keepVals >> 20 {
+		it.Key = fmt.Sprint(i)
+		b.add(int64(i+1), nil, it)
+	}
+	if b.reset(); cap(b.vals) != 0 {
+		t.Errorf("%d bytes of room kept after a batch of %d MiB of values", cap(b.vals), 2*keepVals>>20)
 	}
 }

@@ -88,8 +88,10 @@ func (j *job) turn(ctx context.Context, wait time.Duration) error {
 	return nil
 }
 
-// newJob prepares b for writing after prev, with the keys it touches when
-// other batches may be written beside it (shared, more than one writer).
+// newJob prepares b for writing after prev. When other batches may be
+// written beside it (shared, more than one writer), a batch in order gets
+// the span of its keys; the sets of the others are made when first needed
+// (index).
 func newJob(b *batch, prev *job, shared bool) *job {
 	j := &job{b: b, prev: prev, done: make(chan struct{}), alone: prev == nil}
 	for _, e := range b.ents {

@@ -66,28 +66,32 @@ type wanted struct {
 }
 
 // newWanted takes keys, whose first puts are items written and the rest
-// items removed. Each key is named once.
+// items removed. Of a key named twice, the last counts.
 func newWanted(keys []*record.Item, puts int) *wanted {
-	w := &wanted{items: keys, removed: make([]bool, len(keys)), seen: make([]bool, len(keys))}
-	for i := puts; i < len(keys); i++ {
-		w.removed[i] = true
+	type want struct {
+		it      *record.Item
+		removed bool
 	}
-	if !slices.IsSortedFunc(keys, record.Compare) {
-		w.items = slices.Clone(keys)
-		idx := make([]int, len(keys))
-		for i := range idx {
-			idx[i] = i
-		}
-		slices.SortFunc(idx, func(a, b int) int { return record.Compare(keys[a], keys[b]) })
-		for i, j := range idx {
-			w.items[i] = keys[j]
-			w.removed[i] = j >= puts
-		}
+	ws := make([]want, len(keys))
+	for i, k := range keys {
+		ws[i] = want{k, i >= puts}
 	}
+	cmp := func(a, b want) int { return record.Compare(a.it, b.it) }
+	if !slices.IsSortedFunc(ws, cmp) {
+		slices.SortStableFunc(ws, cmp)
+	}
+	w := &wanted{items: make([]*record.Item, 0, len(ws)), removed: make([]bool, 0, len(ws))}
+	for i, x := range ws {
+		if i+1 < len(ws) && cmp(x, ws[i+1]) == 0 {
+			continue
+		}
+		w.items, w.removed = append(w.items, x.it), append(w.removed, x.removed)
+	}
+	w.seen = make([]bool, len(w.items))
 	return w
 }
 
-// find returns the index of the item with it's key, or -1.
+// find returns the index of the item with its key, or -1.
 func (w *wanted) find(it *record.Item) int {
 	i := w.next
 	if i >= len(w.items) || record.Compare(w.items[i], it) != 0 {

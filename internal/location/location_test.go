@@ -1,6 +1,8 @@
 package location
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,5 +107,10 @@ func TestScrub(t *testing.T) {
 	broken := "postgres://u:pa/ss#x@h/db"
 	if got := Scrub("cannot parse postgres://u:pa/ss#x@h/db", broken); strings.Contains(got, "pa/ss#x") {
 		t.Fatalf("Scrub left the password of an invalid URL: %q", got)
+	}
+	sentinel := errors.New("sentinel")
+	err := ScrubError(fmt.Errorf("%w: hunter2 at %s", sentinel, raw), raw)
+	if strings.Contains(err.Error(), "hunter2") || !errors.Is(err, sentinel) {
+		t.Fatalf("ScrubError = %q, errors.Is(sentinel) = %v; want it scrubbed and still wrapping", err, errors.Is(err, sentinel))
 	}
 }

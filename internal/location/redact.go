@@ -113,3 +113,18 @@ func Scrub(text string, raws ...string) string {
 	}
 	return text
 }
+
+// ScrubError is err with its message scrubbed as Scrub does; errors.Is and
+// errors.As still see err and what it wraps, so that a caller can tell the
+// cases apart without the message showing a password.
+func ScrubError(err error, raws ...string) error {
+	return &scrubbed{msg: Scrub(err.Error(), raws...), err: err}
+}
+
+type scrubbed struct {
+	msg string
+	err error
+}
+
+func (s *scrubbed) Error() string { return s.msg }
+func (s *scrubbed) Unwrap() error { return s.err }

@@ -56,6 +56,7 @@ var tests = []test{
 	{"TwoStores", testTwoStores},
 	{"BigValue", testBigValue},
 	{"CallbackError", testCallbackError},
+	{"CancelledScan", testCancelledScan},
 	{"ConcurrentWriters", testConcurrentWriters},
 }
 

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/record"
@@ -251,6 +252,42 @@ func testCallbackError(t *testing.T, a adapters.Adapter) {
 		}
 		same(t, "lookup after a stopped lookup", lookup(t, tx, items...), lines(items...))
 	})
+}
+
+// A scan whose context is cancelled midway stops with the context's error,
+// and the adapter goes on working: the database was interrupted from
+// another goroutine than the one reading (SQLite: sqlite3_interrupt).
+func testCancelledScan(t *testing.T, a adapters.Adapter) {
+	const n = 3000
+	items := make([]*record.Item, n)
+	for i := range items {
+		items[i] = rec("c", fmt.Sprintf("k%05d", i), 1, T0, `{"i":1}`)
+	}
+	write(t, a, "app", adapters.Fresh, items...)
+	s, err := a.Snapshot(t.Context(), "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeSnapshot(t, s)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	calls := 0
+	err = s.Scan(ctx, adapters.Filter{}, func(*record.Item) error {
+		if calls++; calls == 1 {
+			cancel()
+			// The cancellation reaches the database from another
+			// goroutine, while this one still reads.
+			time.Sleep(20 * time.Millisecond)
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) || calls == n {
+		t.Fatalf("cancelled Scan = %v after %d of %d items; want context.Canceled before the end", err, calls, n)
+	}
+	write(t, a, "app", adapters.Guarded, rec("c", "later", 1, T0, `1`))
+	if got := dump(t, a, "app", adapters.Filter{}); len(got) != n+1 {
+		t.Errorf("after a cancelled scan the store dumps %d items, want %d", len(got), n+1)
+	}
 }
 
 // Several goroutines write through one adapter at once; retrying what the

@@ -36,3 +36,30 @@ func FuzzCopyText(f *testing.F) {
 		}
 	})
 }
+
+// Every byte value, at every place among the bytes skipped eight at a
+// time, is escaped or kept as COPY wants.
+func TestCopyTextEveryByte(t *testing.T) {
+	const pad = "abcdefghijklmnopqrstu"
+	for at := 0; at <= 17; at++ {
+		for c := range 256 {
+			s := pad[:at] + string([]byte{byte(c)}) + pad[at:]
+			want := s + "\t"
+			if e := map[byte]string{'\\': `\\`, '\t': `\t`, '\n': `\n`, '\r': `\r`}[byte(c)]; e != "" {
+				want = pad[:at] + e + pad[at:] + "\t"
+			}
+			var w copyWriter
+			if w.text(s); string(w.buf) != want {
+				t.Fatalf("byte 0x%02x at %d: text = %q, want %q", c, at, w.buf, want)
+			}
+		}
+	}
+}
+
+// A buffer a huge row grew is not kept for the next COPY.
+func TestCopyBufLetsHugeGo(t *testing.T) {
+	putCopyBuf(make([]byte, 0, 64*copyChunk))
+	if b := getCopyBuf(); cap(b) > 4*copyChunk {
+		t.Errorf("a %d-byte buffer was kept", cap(b))
+	}
+}

@@ -40,35 +40,36 @@ func compareKeyed[K cmp.Ordered](a, b keyed[K]) int {
 
 // recordKeys and eventKeys split keys by kind.
 func recordKeys(keys []*record.Item) *keySet[string] {
+	return keysOf(keys, true, func(k *record.Item) keyed[string] { return keyed[string]{k.Collection, k.Key, k} })
+}
+
+func eventKeys(keys []*record.Item) *keySet[int64] {
+	return keysOf(keys, false, func(k *record.Item) keyed[int64] { return keyed[int64]{k.Stream, k.Seq, k} })
+}
+
+func keysOf[K cmp.Ordered](keys []*record.Item, records bool, of func(*record.Item) keyed[K]) *keySet[K] {
 	n := 0
 	for _, k := range keys {
-		if k.IsRecord() {
+		if k.IsRecord() == records {
 			n++
 		}
 	}
-	ents := make([]keyed[string], 0, n)
+	ents := make([]keyed[K], 0, n)
 	for _, k := range keys {
-		if k.IsRecord() {
-			ents = append(ents, keyed[string]{k.Collection, k.Key, k})
+		if k.IsRecord() == records {
+			ents = append(ents, of(k))
 		}
 	}
 	return newKeySet(ents)
 }
 
-func eventKeys(keys []*record.Item) *keySet[int64] {
-	n := 0
-	for _, k := range keys {
-		if !k.IsRecord() {
-			n++
-		}
+// columns gives the names and keys apart, for a query's arrays.
+func (s *keySet[K]) columns() (names []string, keys []K) {
+	names, keys = make([]string, len(s.ents)), make([]K, len(s.ents))
+	for i, e := range s.ents {
+		names[i], keys[i] = e.name, e.key
 	}
-	ents := make([]keyed[int64], 0, n)
-	for _, k := range keys {
-		if !k.IsRecord() {
-			ents = append(ents, keyed[int64]{k.Stream, k.Seq, k})
-		}
-	}
-	return newKeySet(ents)
+	return names, keys
 }
 
 // newKeySet sorts ents (unless they are sorted already) and keeps the last

@@ -67,7 +67,9 @@ func (s *snapshot) Scan(ctx context.Context, f adapters.Filter, fn func(*record.
 // Close ends the read-only transaction; there is nothing to commit.
 func (s *snapshot) Close() error {
 	err := s.tx.Rollback()
-	if err == sql.ErrTxDone {
+	// A read-only transaction whose connection was lost (lib/pq gives up
+	// a connection whose query a context cancelled) is over all the same.
+	if err == sql.ErrTxDone || (err != nil && isConnLoss(err)) {
 		err = nil
 	}
 	if cerr := s.conn.Close(); err == nil && cerr != sql.ErrConnDone {

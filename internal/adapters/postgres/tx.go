@@ -74,17 +74,8 @@ func (t *writeTx) probe(ctx context.Context, keys []*record.Item, lock bool, fn 
 	if lock {
 		forUpdate = " FOR UPDATE"
 	}
-	var colls, rkeys, streams []string
-	var seqs []int64
-	for _, k := range keys {
-		if k.IsRecord() {
-			colls, rkeys = append(colls, k.Collection), append(rkeys, k.Key)
-		} else {
-			streams, seqs = append(streams, k.Stream), append(seqs, k.Seq)
-		}
-	}
-	if len(colls) > 0 {
-		recs := recordKeys(keys)
+	if recs := recordKeys(keys); recs.len() > 0 {
+		colls, rkeys := recs.columns()
 		rows, err := t.tx.QueryContext(ctx, `SELECT `+recordCols+` FROM persist_records
 			WHERE store = $1 AND (collection, key) IN (SELECT c, k FROM unnest($2::text[], $3::text[]) AS u(c, k))`+
 			forUpdate, t.store, pq.Array(colls), pq.Array(rkeys))
@@ -101,8 +92,8 @@ func (t *writeTx) probe(ctx context.Context, keys []*record.Item, lock bool, fn 
 			return err
 		}
 	}
-	if len(streams) > 0 {
-		evs := eventKeys(keys)
+	if evs := eventKeys(keys); evs.len() > 0 {
+		streams, seqs := evs.columns()
 		rows, err := t.tx.QueryContext(ctx, `SELECT `+eventCols+` FROM persist_events
 			WHERE store = $1 AND (stream, seq) IN (SELECT s, q FROM unnest($2::text[], $3::bigint[]) AS u(s, q))`+
 			forUpdate, t.store, pq.Array(streams), pq.Array(seqs))
