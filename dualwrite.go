@@ -301,7 +301,7 @@ func (d *DualWrite) enqueue(it *record.Item, cause error) {
 
 // setErr keeps the secondary's last failure, password scrubbed. qmu is held.
 func (d *DualWrite) setErr(err error) {
-	d.lastErr = fmt.Errorf("dual-write target %s: %s", d.loc, location.Scrub(err.Error(), d.loc.Raw))
+	d.lastErr = fmt.Errorf("dual-write target %s: %w", d.loc, location.ScrubError(err, d.loc.Raw))
 	d.lastErrAt = time.Now()
 }
 

@@ -114,7 +114,7 @@ func Migrate(ctx context.Context, src, dst string, opt MigrateOptions) (Result, 
 	case w.err != nil && !errors.Is(w.err, io.ErrClosedPipe) && lerr == nil:
 		return res, fmt.Errorf("migrate: read %s: %w", location.Redact(src), w.err)
 	case lerr != nil:
-		return res, fmt.Errorf("migrate %s to %s: %s", location.Redact(src), l, location.Scrub(lerr.Error(), l.Raw))
+		return res, fmt.Errorf("migrate %s to %s: %w", location.Redact(src), l, location.ScrubError(lerr, l.Raw))
 	}
 	return res, nil
 }

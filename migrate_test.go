@@ -1,6 +1,7 @@
 package persist_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -80,5 +81,19 @@ func TestMigrateStaleAndConflict(t *testing.T) {
 	}
 	if r, err := b.Get(ctx, "users", "forked"); err != nil || string(r.Value) != `"b"` {
 		t.Fatalf("the conflicting record in the target = %s, %v; want it left alone", r.Value, err)
+	}
+}
+
+// A value the target cannot hold stops a migration with a reason the caller
+// can tell apart, and the message names no password.
+func TestMigrateUnsupported(t *testing.T) {
+	ctx := testContext(t)
+	src, dst := backends[0].new(t), backends[1].new(t)
+	if _, err := open(t, src).Put(ctx, "users", "nul", "a\u0000b"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := persist.Migrate(ctx, src, dst, persist.MigrateOptions{})
+	if !errors.Is(err, persist.ErrUnsupported) || !strings.Contains(err.Error(), `\u0000`) {
+		t.Fatalf("Migrate of a \\u0000 into PostgreSQL: %v; want ErrUnsupported naming it", err)
 	}
 }

@@ -110,10 +110,10 @@ func openWritable(ctx context.Context, loc string) (location.Location, adapters.
 func createStore(ctx context.Context, a adapters.Adapter, l location.Location, store string) error {
 	tx, err := a.Begin(ctx, store)
 	if err != nil {
-		return fmt.Errorf("%s: store %q: %s", l, store, location.Scrub(err.Error(), l.Raw))
+		return fmt.Errorf("%s: store %q: %w", l, store, location.ScrubError(err, l.Raw))
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("%s: store %q: %s", l, store, location.Scrub(err.Error(), l.Raw))
+		return fmt.Errorf("%s: store %q: %w", l, store, location.ScrubError(err, l.Raw))
 	}
 	return nil
 }

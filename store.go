@@ -80,7 +80,7 @@ func (s *Store) Get(ctx context.Context, collection, key string) (Record, error)
 		return err
 	})
 	if err != nil {
-		return Record{}, fmt.Errorf("get %s/%s: %s", collection, key, s.scrub(err))
+		return Record{}, fmt.Errorf("get %s/%s: %w", collection, key, s.scrub(err))
 	}
 	if cur == nil || cur.Deleted {
 		return Record{}, fmt.Errorf("get %s/%s: %w", collection, key, ErrNotFound)
@@ -168,7 +168,7 @@ func (s *Store) write(ctx context.Context, addr string, build func(context.Conte
 		if errors.Is(err, errNothing) || errors.Is(err, ErrUnsupported) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("%s: %s", s.loc, s.scrub(err))
+		return nil, fmt.Errorf("%s: %w", s.loc, s.scrub(err))
 	}
 	if dw != nil {
 		// The primary has committed: the write has happened whatever the
@@ -256,7 +256,7 @@ func (s *Store) usable() error {
 	return nil
 }
 
-func (s *Store) scrub(err error) string { return location.Scrub(err.Error(), s.loc.Raw) }
+func (s *Store) scrub(err error) error { return location.ScrubError(err, s.loc.Raw) }
 
 // lookupOne returns a copy of what tx holds at key's address, or nil, and
 // keeps it locked until tx ends.

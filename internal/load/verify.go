@@ -76,15 +76,9 @@ func newWanted(keys []*record.Item, puts int) *wanted {
 	for i, k := range keys {
 		ws[i] = want{k, i >= puts}
 	}
-	cmp := func(a, b want) int { return record.Compare(a.it, b.it) }
-	if !slices.IsSortedFunc(ws, cmp) {
-		slices.SortStableFunc(ws, cmp)
-	}
+	ws = record.SortLast(ws, func(a, b want) int { return record.Compare(a.it, b.it) })
 	w := &wanted{items: make([]*record.Item, 0, len(ws)), removed: make([]bool, 0, len(ws))}
-	for i, x := range ws {
-		if i+1 < len(ws) && cmp(x, ws[i+1]) == 0 {
-			continue
-		}
+	for _, x := range ws {
 		w.items, w.removed = append(w.items, x.it), append(w.removed, x.removed)
 	}
 	w.seen = make([]bool, len(w.items))

@@ -82,6 +82,27 @@ func (it *Item) Clone() *Item {
 	return &c
 }
 
+// Canonicalize makes the item's value (a record's Value, an event's Data)
+// canonical, writing it into buf[:0], and returns buf for the next item once
+// this one is done with it (nil makes a new one). It is for values read as
+// stored: Persist writes them canonical, but a SQLite file edited by hand
+// may spell them otherwise. On error the item is left as it was.
+func (it *Item) Canonicalize(buf []byte) ([]byte, error) {
+	v := &it.Value
+	if !it.IsRecord() {
+		v = &it.Data
+	}
+	if *v == nil {
+		return buf, nil
+	}
+	out, err := Canonical(buf[:0], *v)
+	if err != nil {
+		return buf, err
+	}
+	*v = out
+	return out, nil
+}
+
 // Header is the optional first line of a stream.
 type Header struct {
 	Format  string

@@ -1,6 +1,9 @@
 package record
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Compare orders items in dump order: records by (collection, key), then
 // events by (stream, seq); strings as bytes. A remove line compares as the
@@ -28,4 +31,22 @@ func Compare(a, b *Item) int {
 		return 1
 	}
 	return 0
+}
+
+// SortLast sorts s by cmp, stably, unless it is sorted already (a dump's
+// keys are), and keeps the last of each run of equal elements: of a key
+// named twice, the later naming counts. s is reordered in place; the part
+// kept is returned.
+func SortLast[T any](s []T, cmp func(a, b T) int) []T {
+	if !slices.IsSortedFunc(s, cmp) {
+		slices.SortStableFunc(s, cmp)
+	}
+	out := s[:0]
+	for i, x := range s {
+		if i+1 < len(s) && cmp(x, s[i+1]) == 0 {
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
 }

@@ -191,18 +191,10 @@ func (s *Source) Each(ctx context.Context, fn func(it *record.Item, line []byte)
 // consumer's side of the read-ahead, beside the database's own work.
 // (PostgreSQL hands back jsonb, which its adapter canonicalises anyway.)
 func (s *Source) canonical(it *record.Item) error {
-	v := &it.Value
-	if !it.IsRecord() {
-		v = &it.Data
-	}
-	if *v == nil {
-		return nil
-	}
 	var err error
-	if s.canon, err = record.Canonical(s.canon[:0], *v); err != nil {
+	if s.canon, err = it.Canonicalize(s.canon); err != nil {
 		return fmt.Errorf("%s: %s: stored value is not valid JSON (was the file edited outside Persist?): %w", s.Loc, Describe(it), err)
 	}
-	*v = s.canon
 	return nil
 }
 

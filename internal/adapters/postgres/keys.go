@@ -75,16 +75,7 @@ func (s *keySet[K]) columns() (names []string, keys []K) {
 // newKeySet sorts ents (unless they are sorted already) and keeps the last
 // of each key named more than once.
 func newKeySet[K cmp.Ordered](ents []keyed[K]) *keySet[K] {
-	if !slices.IsSortedFunc(ents, compareKeyed[K]) {
-		slices.SortStableFunc(ents, compareKeyed[K])
-	}
-	out := ents[:0]
-	for i, e := range ents {
-		if i+1 < len(ents) && compareKeyed(e, ents[i+1]) == 0 {
-			continue
-		}
-		out = append(out, e)
-	}
+	out := record.SortLast(ents, compareKeyed[K])
 	s := &keySet[K]{ents: out, found: make([]bool, len(out))}
 	for i, e := range out {
 		if i == 0 || e.name != out[i-1].name {
