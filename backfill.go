@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/load"
 	"github.com/cuitty/persist/internal/location"
 	"github.com/cuitty/persist/internal/record"
-	"github.com/cuitty/persist/internal/source"
 )
 
 // Backfill copies everything the primary holds to the secondary, from one
@@ -57,60 +55,44 @@ func (d *DualWrite) Backfill(ctx context.Context) (Result, error) {
 func (d *DualWrite) copySnapshot(ctx context.Context) (Result, error) {
 	var res Result
 	s := d.s
-	snap, err := s.a.Snapshot(ctx, s.name)
+	src, err := OpenSource(ctx, s.loc.Raw, ReadOptions{Store: s.name})
 	if err != nil {
-		return res, fmt.Errorf("%s: %w", s.loc, s.scrub(err))
+		return res, err
 	}
-	defer snap.Close()
-	records, events, err := snap.Count(ctx, adapters.Filter{})
-	if err != nil {
-		return res, fmt.Errorf("%s: %w", s.loc, s.scrub(err))
-	}
-	total := records + events
+	defer src.Close()
 	var (
-		sum   record.Sum
-		line  []byte
-		batch = make([]*record.Item, 0, min(d.opt.BatchSize, int(total)+1))
+		sum   tally
+		batch = make([]*record.Item, 0, d.opt.BatchSize)
 	)
-	flush := func() error {
+	flush := func(p Progress) error {
 		if len(batch) == 0 {
 			return nil
 		}
 		st, err := load.Apply(ctx, d.a, d.name, batch, load.Options{})
-		res.add(st)
+		res.addLoad(loadResult("", d.name, st))
 		if err != nil {
 			return fmt.Errorf("%s: %w", d.loc, location.ScrubError(err, d.loc.Raw))
 		}
 		batch = batch[:0]
 		if d.opt.OnProgress != nil {
-			d.opt.OnProgress(Progress{Completed: res.Records + res.Events, Total: total})
+			d.opt.OnProgress(p)
 		}
 		return nil
 	}
-	err = snap.Scan(ctx, adapters.Filter{}, func(it *record.Item) error {
-		// A snapshot hands values on as stored; the sum, the secondary's
-		// checks and its read-back all take them canonical. A new buffer
-		// each: the batch keeps the item.
-		c := *it
-		if _, err := c.Canonicalize(nil); err != nil {
-			return fmt.Errorf("%s: %s: stored value is not valid JSON: %w", s.loc, source.Describe(it), err)
-		}
-		line = record.AppendItem(line[:0], &c)
-		sum.AddLine(line)
-		if it.IsRecord() {
-			res.Records++
-		} else {
-			res.Events++
-		}
-		batch = append(batch, &c)
+	var last Progress
+	err = src.each(ctx, func(p Progress) { last = p }, func(it *record.Item, line []byte) error {
+		sum.add(it, line)
+		// The batch keeps the item: the source reuses its own.
+		batch = append(batch, it.Clone())
 		if len(batch) >= d.opt.BatchSize {
-			return flush()
+			return flush(last)
 		}
 		return nil
 	})
 	if err == nil {
-		err = flush()
+		err = flush(last)
 	}
-	res.Sum = sum.String()
+	t := sum.result()
+	res.Records, res.Events, res.Sum = t.Records, t.Events, t.Sum
 	return res, err
 }

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/cuitty/persist/internal/diff"
 	"github.com/cuitty/persist/internal/location"
-	"github.com/cuitty/persist/internal/source"
 )
 
 // DiffFormat selects what Diff writes.
@@ -30,11 +30,14 @@ const (
 type DiffOptions struct {
 	Format DiffFormat
 	Color  bool // ANSI colours in human output
-	// SortMemory bounds the memory used to sort a stream file that is not in
+	// SortMemory bounds the memory used to sort a stream that is not in
 	// dump order, in bytes (0: a default); beyond it, runs spill to TempDir
 	// ("" for the system's).
 	SortMemory int
 	TempDir    string
+	// ReadOptions pick the stores and filter both sides alike. A patch
+	// covers whole stores: it cannot be made with a filter.
+	ReadOptions
 }
 
 // DiffResult counts items by how they compare.
@@ -50,67 +53,132 @@ func (r DiffResult) String() string {
 	return fmt.Sprintf("only in A: %d, only in B: %d, changed: %d, same: %d", r.OnlyA, r.OnlyB, r.Changed, r.Same)
 }
 
+// ErrPatchFilter: a patch was asked for with a filter.
+var ErrPatchFilter = errors.New("a patch covers whole stores: it cannot be made with a filter")
+
 // Diff compares the stores or streams at a and b, as persist-diff does, and
 // writes what differs to w in opt.Format. Stores are read in consistent
 // snapshots, side by side in dump order, in memory that does not grow with
-// them. Items are the same when their canonical lines are byte-identical.
+// them; a stream not in dump order is sorted first, in bounded memory.
+// Items are the same when their canonical lines are byte-identical.
 // Differences are not an error: check DiffResult.Differ.
 func Diff(ctx context.Context, a, b string, w io.Writer, opt DiffOptions) (DiffResult, error) {
-	if a == "-" && b == "-" {
-		return DiffResult{}, errors.New("diff: only one side can be standard input (-)")
+	if opt.Format == DiffPatch && !opt.Filter.IsZero() {
+		return DiffResult{}, fmt.Errorf("diff: %w", ErrPatchFilter)
 	}
-	var srcs [2]*source.Source
-	for i, raw := range []string{a, b} {
-		src, err := source.Open(ctx, raw, source.Options{})
-		if err != nil {
-			return DiffResult{}, fmt.Errorf("diff: %w", err)
-		}
-		defer src.Close()
-		srcs[i] = src
+	sa, sb, err := openSources(ctx, a, b, opt.ReadOptions)
+	if err != nil {
+		return DiffResult{}, fmt.Errorf("diff: %w", err)
 	}
-	r, err := diffSources(ctx, srcs[0], srcs[1], w, opt)
+	defer sa.Close()
+	defer sb.Close()
+	r, err := diffSources(ctx, sa, sb, w, opt, a, b)
 	if err != nil {
 		return r, fmt.Errorf("diff: %w", err)
 	}
 	return r, nil
 }
 
-func diffSources(ctx context.Context, a, b *source.Source, w io.Writer, opt DiffOptions) (DiffResult, error) {
-	var format diff.Format
-	switch opt.Format {
-	case DiffHuman:
-		format = diff.Human
-	case DiffJSONL:
-		format = diff.JSONL
-	case DiffSummary:
-		format = diff.Summary
-	case DiffPatch:
-		format = diff.Patch
-	default:
-		return DiffResult{}, fmt.Errorf("%w: %d", diff.ErrFormat, opt.Format)
+// diffSources merges a and b side by side; rawA and rawB are their
+// locations, to read a stream file twice when that is cheaper than sorting.
+func diffSources(ctx context.Context, a, b *Source, w io.Writer, opt DiffOptions, rawA, rawB string) (DiffResult, error) {
+	format, err := diffFormat(opt.Format)
+	if err != nil {
+		return DiffResult{}, err
 	}
 	var iters [2]diff.Iterator
-	for i, src := range []*source.Source{a, b} {
-		it := src.Iterator(ctx)
-		defer it.Close()
-		if src.IsStore() {
-			iters[i] = it
-			continue
-		}
-		// A stream file may be in any order; a store is always in dump order.
-		sorted, err := diff.Sorted(it, opt.TempDir, opt.SortMemory)
+	for i, side := range []struct {
+		src *Source
+		raw string
+	}{{a, rawA}, {b, rawB}} {
+		it, closeIt, err := side.src.diffIterator(ctx, side.raw, opt)
 		if err != nil {
-			return DiffResult{}, fmt.Errorf("%s: %w", src.Loc, err)
+			return DiffResult{}, err
 		}
-		defer sorted.Close()
-		iters[i] = sorted
+		defer closeIt()
+		iters[i] = it
 	}
 	st, err := diff.Diff(ctx, iters[0], iters[1], w, diff.Options{
 		Format:  format,
 		Color:   opt.Color,
-		NameA:   location.Redact(a.Loc.Raw),
-		NameB:   location.Redact(b.Loc.Raw),
+		NameA:   a.Location(),
+		NameB:   b.Location(),
 		TempDir: opt.TempDir,
 	})
 	return DiffResult{OnlyA: st.OnlyA, OnlyB: st.OnlyB, Changed: st.Changed, Same: st.Same}, err
+}
+
+func diffFormat(f DiffFormat) (diff.Format, error) {
+	switch f {
+	case DiffHuman:
+		return diff.Human, nil
+	case DiffJSONL:
+		return diff.JSONL, nil
+	case DiffSummary:
+		return diff.Summary, nil
+	case DiffPatch:
+		return diff.Patch, nil
+	}
+	return 0, fmt.Errorf("%w: %d", diff.ErrFormat, f)
+}
+
+// diffIterator yields the source in dump order. A store is in dump order.
+// A stream is merged as it is when it is: a regular file is read once
+// beforehand to tell, and a pipe that begins with a header is a dump (its
+// order is checked as it is merged). Anything else is sorted in bounded
+// memory, spilling to temporary files.
+func (s *Source) diffIterator(ctx context.Context, raw string, opt DiffOptions) (diff.Iterator, func(), error) {
+	it := s.src.Iterator(ctx)
+	if s.IsStore() || s.src.Header() != nil && !s.rereadable() {
+		return it, it.Close, nil
+	}
+	if s.rereadable() {
+		ordered, err := inDumpOrder(ctx, raw, opt.ReadOptions)
+		if err != nil {
+			it.Close()
+			return nil, nil, err
+		}
+		if ordered {
+			return it, it.Close, nil
+		}
+	}
+	sorted, err := diff.Sorted(it, opt.TempDir, opt.SortMemory)
+	if err != nil {
+		it.Close()
+		return nil, nil, fmt.Errorf("%s: %w", s.Location(), err)
+	}
+	return sorted, func() { sorted.Close(); it.Close() }, nil
+}
+
+// rereadable reports whether the source is a regular file, which can be
+// read twice.
+func (s *Source) rereadable() bool {
+	if s.src.Loc.Kind != location.File {
+		return false
+	}
+	st, err := os.Stat(s.src.Loc.Target)
+	return err == nil && st.Mode().IsRegular()
+}
+
+// inDumpOrder reports whether the stream file raw is in dump order, by one
+// reading pass: merging it directly is cheaper than copying a large dump
+// through the sorter's temporary files.
+func inDumpOrder(ctx context.Context, raw string, opt ReadOptions) (bool, error) {
+	src, err := OpenSource(ctx, raw, opt)
+	if err != nil {
+		return false, err
+	}
+	defer src.Close()
+	it := diff.InOrder(src.src.Iterator(ctx))
+	for {
+		_, err := it.Next()
+		switch {
+		case errors.Is(err, io.EOF):
+			return true, nil
+		case errors.Is(err, diff.ErrOrder), errors.Is(err, diff.ErrDuplicate):
+			return false, nil
+		case err != nil:
+			return false, err
+		}
+	}
 }

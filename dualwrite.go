@@ -161,17 +161,17 @@ func EnableDualWrite(ctx context.Context, s *Store, opt DualWriteOptions) (*Dual
 	if opt.Target == "" {
 		return nil, errors.New("dual-write: no target location")
 	}
-	l, a, err := openWritable(ctx, opt.Target)
+	w, err := openWriter(ctx, opt.Target)
 	if err != nil {
 		return nil, fmt.Errorf("dual-write: %w", err)
 	}
+	l, a := w.loc, w.a
 	name := l.Store
 	if name == "" {
 		name = s.name
 	}
 	if err := createStore(ctx, a, l, name); err != nil {
-		a.Close()
-		return nil, fmt.Errorf("dual-write: %w", err)
+		return nil, fmt.Errorf("dual-write: %w", w.fail(err, 0))
 	}
 	d := &DualWrite{s: s, loc: l, name: name, a: a, opt: opt}
 	s.mu.Lock()

@@ -6,11 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/cuitty/persist/internal/adapters"
-	"github.com/cuitty/persist/internal/load"
 	"github.com/cuitty/persist/internal/location"
-	"github.com/cuitty/persist/internal/record"
-	"github.com/cuitty/persist/internal/source"
 )
 
 // Progress is how far an operation got, in items (records and events).
@@ -27,6 +23,14 @@ type MigrateOptions struct {
 	BatchSize int
 	// OnProgress is called after each committed batch.
 	OnProgress func(Progress)
+	// Source picks the store to copy (Source.Store) and what of it.
+	Source ReadOptions
+	// Load tunes the load into the target; BatchSize and OnProgress above
+	// take the place of its own.
+	Load LoadOptions
+	// OnLoaded, when not nil, is given the load's own account when it ends
+	// (even with an error).
+	OnLoaded func(LoadResult)
 }
 
 // Result says what a Migrate or a Backfill moved.
@@ -39,10 +43,10 @@ type Result struct {
 	Stale     int64 // records the target holds in a newer version (left alone)
 }
 
-func (r *Result) add(st load.Stats) {
-	r.Written += st.Written + st.Events
-	r.Unchanged += st.Unchanged + st.EventsUnchanged
-	r.Stale += st.Stale
+func (r *Result) addLoad(l LoadResult) {
+	r.Written += l.Written + l.Events
+	r.Unchanged += l.Unchanged + l.EventsUnchanged
+	r.Stale += l.Stale
 }
 
 // Migrate copies the store at src into dst, as persist-dump src |
@@ -52,82 +56,66 @@ func (r *Result) add(st load.Stats) {
 // It is idempotent: run it again after an interruption and it finishes the
 // job without duplicating anything.
 //
-// src is a store location or a stream file; dst is a store location. The
-// target store is dst's #NAME, else the source store's name, else the only
-// store dst holds, else DefaultStore. A record dst holds in a newer version is
-// left alone and counted in Result.Stale; a record with dst's version but
-// other content fails the migration (a conflict: the two histories forked).
+// Before anything is written, a store source is read once to find the
+// items dst cannot hold (Check); any stops the migration with an error
+// wrapping ErrUnsupported that lists them, unless Load.Rejects takes them.
+//
+// src is a store location or a stream; dst is a store location, whose store
+// is chosen as Load chooses it (the source store's name serving as the
+// stream header's). A record dst holds in a newer version is left alone and
+// counted in Result.Stale; a record with dst's version but other content
+// fails the migration (a conflict: the two histories forked).
 func Migrate(ctx context.Context, src, dst string, opt MigrateOptions) (Result, error) {
 	var res Result
-	in, err := source.Open(ctx, src, source.Options{})
+	in, err := OpenSource(ctx, src, opt.Source)
 	if err != nil {
 		return res, fmt.Errorf("migrate: %w", err)
 	}
 	defer in.Close()
-	records, events, known, err := in.Counts(ctx)
-	if err != nil {
-		return res, fmt.Errorf("migrate: %w", err)
-	}
-	total := int64(-1)
-	if !known {
-		records, events = -1, -1
-	} else {
-		total = records + events
-	}
-	storeName := in.Store // a stream's is its header's
-
-	l, a, err := openWritable(ctx, dst)
-	if err != nil {
-		return res, fmt.Errorf("migrate: %w", err)
-	}
-	defer a.Close()
-	target := l.Store
-	if target == "" {
-		target = storeName
-	}
-	if target == "" {
-		if target, err = location.Store(ctx, a, l, "", DefaultStore); err != nil {
+	if opt.Load.Rejects == nil && in.IsStore() {
+		if err := refuseUnsupported(ctx, src, dst, opt.Source); err != nil {
 			return res, fmt.Errorf("migrate: %w", err)
 		}
 	}
-
+	lo := opt.Load
+	lo.BatchSize, lo.OnProgress = opt.BatchSize, opt.OnProgress
 	pr, pw := io.Pipe()
 	type written struct {
-		records, events int64
-		sum             record.Sum
-		err             error
+		d   DumpResult
+		err error
 	}
 	done := make(chan written, 1)
 	go func() {
-		var w written
-		w.records, w.events, w.sum, w.err = in.WriteStream(ctx, pw, record.Header{Format: record.Format, Store: storeName, Records: records, Events: events}, nil)
-		pw.CloseWithError(w.err)
-		done <- w
+		d, err := in.writeStream(ctx, pw, nil, false)
+		pw.CloseWithError(err)
+		done <- written{d, err}
 	}()
-	st, lerr := loadStream(ctx, a, target, pr, opt, total)
+	lr, lerr := Load(ctx, pr, dst, lo)
 	// A load that stopped early must not leave the writer blocked on the pipe.
 	pr.CloseWithError(errors.New("load stopped"))
 	w := <-done
-	res.Records, res.Events, res.Sum = w.records, w.events, w.sum.String()
-	res.add(st)
+	res.Records, res.Events, res.Sum = w.d.Records, w.d.Events, w.d.Sum
+	res.addLoad(lr)
+	if opt.OnLoaded != nil {
+		opt.OnLoaded(lr)
+	}
 	switch {
 	case w.err != nil && !errors.Is(w.err, io.ErrClosedPipe) && lerr == nil:
 		return res, fmt.Errorf("migrate: read %s: %w", location.Redact(src), w.err)
 	case lerr != nil:
-		return res, fmt.Errorf("migrate %s to %s: %w", location.Redact(src), l, location.ScrubError(lerr, l.Raw))
+		return res, fmt.Errorf("migrate %s to %s: %w", location.Redact(src), location.Redact(dst), lerr)
 	}
 	return res, nil
 }
 
-func loadStream(ctx context.Context, a adapters.Adapter, target string, r io.Reader, opt MigrateOptions, total int64) (load.Stats, error) {
-	rd, err := record.NewReader(r, record.ReaderOptions{})
+// refuseUnsupported fails when src holds items dst cannot hold.
+func refuseUnsupported(ctx context.Context, src, dst string, opt ReadOptions) error {
+	bad, err := Check(ctx, src, dst, CheckOptions{ReadOptions: opt, Max: 10})
 	if err != nil {
-		return load.Stats{}, err
+		return err
 	}
-	defer rd.Close()
-	lo := load.Options{BatchSize: opt.BatchSize}
-	if opt.OnProgress != nil {
-		lo.OnProgress = func(st load.Stats) { opt.OnProgress(Progress{Completed: st.Lines, Total: total}) }
+	if len(bad.Items) == 0 {
+		return nil
 	}
-	return load.Load(ctx, a, target, rd, lo)
+	return bad.Err()
 }

@@ -72,37 +72,18 @@ func Open(ctx context.Context, loc string) (*Store, error) {
 // tools' --store flag does); name and a #NAME in loc must agree. An empty
 // name behaves as Open.
 func OpenStore(ctx context.Context, loc, name string) (*Store, error) {
-	l, a, err := openWritable(ctx, loc)
+	w, err := openWriter(ctx, loc)
 	if err != nil {
 		return nil, err
 	}
-	store, err := location.Store(ctx, a, l, name, DefaultStore)
+	store, err := w.store(ctx, name, "")
+	if err == nil {
+		err = createStore(ctx, w.a, w.loc, store)
+	}
 	if err != nil {
-		a.Close()
-		return nil, err
+		return nil, w.fail(err, 0)
 	}
-	if err := createStore(ctx, a, l, store); err != nil {
-		a.Close()
-		return nil, err
-	}
-	return &Store{loc: l, name: store, a: a, now: time.Now}, nil
-}
-
-// openWritable parses a location that must name a database and opens it for
-// writing.
-func openWritable(ctx context.Context, loc string) (location.Location, adapters.Adapter, error) {
-	l, err := location.Parse(loc, true)
-	if err != nil {
-		return l, nil, err
-	}
-	if !l.IsStore() {
-		return l, nil, fmt.Errorf("%w: %s is a stream, not a store (use sqlite:PATH or postgres://…)", location.ErrLocation, l)
-	}
-	a, err := location.Open(ctx, l, false)
-	if err != nil {
-		return l, nil, err
-	}
-	return l, a, nil
+	return &Store{loc: w.loc, name: store, a: w.a, now: time.Now}, nil
 }
 
 // createStore makes sure the schema and the store exist, so that a store

@@ -3,9 +3,10 @@ package persist
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/cuitty/persist/internal/record"
-	"github.com/cuitty/persist/internal/source"
 )
 
 // SumResult is a store's or stream's persist1 checksum and counts, as
@@ -20,38 +21,117 @@ func (r SumResult) String() string {
 	return fmt.Sprintf("%s  records=%d events=%d", r.Sum, r.Records, r.Events)
 }
 
+// SumOptions tune Source.Sum.
+type SumOptions struct {
+	// ByCollection also sums each collection and each stream apart.
+	ByCollection bool
+	// OnProgress is called after each item; Total is -1 when unknown.
+	OnProgress func(Progress)
+}
+
+// SumGroup is the sum of one collection's records or one stream's events.
+type SumGroup struct {
+	Kind string // "collection" or "stream"
+	Name string
+	SumResult
+}
+
 // Sum computes the persist1 checksum (docs/format.md) of the store or stream at
 // loc, reading a store in one consistent, read-only snapshot. Equal sums
 // mean equal content, versions, times and tombstones included, whichever
 // database each side lives in.
 func Sum(ctx context.Context, loc string) (SumResult, error) {
-	src, err := source.Open(ctx, loc, source.Options{})
+	src, err := OpenSource(ctx, loc, ReadOptions{})
 	if err != nil {
 		return SumResult{}, fmt.Errorf("sum: %w", err)
 	}
 	defer src.Close()
-	r, err := sumSource(ctx, src)
+	r, _, err := src.Sum(ctx, SumOptions{})
 	if err != nil {
 		return r, fmt.Errorf("sum: %w", err)
 	}
 	return r, nil
 }
 
-// sumSource is persist-sum's computation: the sum of the canonical lines.
-func sumSource(ctx context.Context, src *source.Source) (SumResult, error) {
+// Sum computes the source's checksum and counts, and with ByCollection one
+// group per collection and stream, in dump order.
+func (s *Source) Sum(ctx context.Context, opt SumOptions) (SumResult, []SumGroup, error) {
+	var total tally
+	var groups map[string]*tally
+	if opt.ByCollection {
+		groups = map[string]*tally{}
+	}
 	var (
-		sum record.Sum
-		r   SumResult
+		lastKey string
+		g       *tally
 	)
-	err := src.Each(ctx, func(it *record.Item, line []byte) error {
-		sum.AddLine(line)
-		if it.IsRecord() {
-			r.Records++
-		} else {
-			r.Events++
+	err := s.each(ctx, opt.OnProgress, func(it *record.Item, line []byte) error {
+		total.add(it, line)
+		if groups == nil {
+			return nil
 		}
+		key := "s\x00" + it.Stream
+		if it.IsRecord() {
+			key = "c\x00" + it.Collection
+		}
+		if g == nil || key != lastKey {
+			if g = groups[key]; g == nil {
+				g = &tally{}
+				groups[key] = g
+			}
+			lastKey = key
+		}
+		g.add(it, line)
 		return nil
 	})
-	r.Sum = sum.String()
-	return r, err
+	if err != nil {
+		return SumResult{}, nil, err
+	}
+	return total.result(), sortedGroups(groups), nil
+}
+
+// sortedGroups orders groups as a dump does: collections, then streams,
+// each bytewise.
+func sortedGroups(groups map[string]*tally) []SumGroup {
+	keys := make([]string, 0, len(groups))
+	for k := range groups {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		if ca, cb := a[0] == 'c', b[0] == 'c'; ca != cb {
+			if ca {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
+	var out []SumGroup
+	for _, k := range keys {
+		kind := "stream"
+		if k[0] == 'c' {
+			kind = "collection"
+		}
+		out = append(out, SumGroup{Kind: kind, Name: k[2:], SumResult: groups[k].result()})
+	}
+	return out
+}
+
+// tally adds up items' digests and counts.
+type tally struct {
+	sum             record.Sum
+	records, events int64
+}
+
+func (t *tally) add(it *record.Item, line []byte) {
+	t.sum.AddLine(line)
+	if it.IsRecord() {
+		t.records++
+	} else {
+		t.events++
+	}
+}
+
+func (t *tally) result() SumResult {
+	return SumResult{Sum: t.sum.String(), Records: t.records, Events: t.events}
 }

@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
-
-	"github.com/cuitty/persist/internal/source"
 )
 
 // maxDetail bounds the persist-diff output a VerifyError carries: enough to
@@ -64,41 +61,27 @@ func (d *DualWrite) Verify(ctx context.Context) error {
 	}
 	defer a.Close()
 	defer b.Close()
-
-	var (
-		wg         sync.WaitGroup
-		sa, sb     SumResult
-		errA, errB error
-	)
-	wg.Add(2)
-	go func() { defer wg.Done(); sa, errA = sumSource(ctx, a) }()
-	go func() { defer wg.Done(); sb, errB = sumSource(ctx, b) }()
-	wg.Wait()
-	if errA != nil {
-		return fmt.Errorf("verify: %w", errA)
-	}
-	if errB != nil {
-		return fmt.Errorf("verify: %w", errB)
-	}
-	if sa == sb {
-		return nil
-	}
 	var detail capped
-	r, err := diffSources(ctx, a, b, &detail, DiffOptions{Format: DiffHuman})
-	if err != nil {
-		return fmt.Errorf("verify: sums differ (%s against %s), and the diff failed: %w", sa, sb, err)
+	c, err := compareSources(ctx, a, b, CompareOptions{Detail: &detail}, s.loc.Raw, d.loc.Raw)
+	switch {
+	case err != nil && c.SumA.Sum != "" && c.SumB.Sum != "" && !c.Equal():
+		return fmt.Errorf("verify: sums differ (%s against %s), and the diff failed: %w", c.SumA, c.SumB, err)
+	case err != nil:
+		return fmt.Errorf("verify: %w", err)
+	case c.Equal():
+		return nil
 	}
 	return &VerifyError{
 		Primary: s.loc.String(), Secondary: d.loc.String(),
-		PrimarySum: sa, SecondarySum: sb,
-		Diff: r, Detail: detail.String(),
+		PrimarySum: c.SumA, SecondarySum: c.SumB,
+		Diff: c.Diff, Detail: detail.String(),
 	}
 }
 
 // openBoth opens a read-only snapshot of each side. Counting pins each
 // snapshot to this instant, whatever the adapter defers.
-func (d *DualWrite) openBoth(ctx context.Context) (*source.Source, *source.Source, error) {
-	a, err := source.Open(ctx, d.s.loc.Raw, source.Options{Store: d.s.name})
+func (d *DualWrite) openBoth(ctx context.Context) (*Source, *Source, error) {
+	a, err := OpenSource(ctx, d.s.loc.Raw, ReadOptions{Store: d.s.name})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -106,7 +89,7 @@ func (d *DualWrite) openBoth(ctx context.Context) (*source.Source, *source.Sourc
 		a.Close()
 		return nil, nil, err
 	}
-	b, err := source.Open(ctx, d.loc.Raw, source.Options{Store: d.name})
+	b, err := OpenSource(ctx, d.loc.Raw, ReadOptions{Store: d.name})
 	if err != nil {
 		a.Close()
 		return nil, nil, err

@@ -24,7 +24,8 @@ Examples:
   persist-diff sqlite:app.db yesterday.jsonl.zst --collection users
   persist-diff --patch sqlite:app.db 'postgres://db1/persist#app' | persist-load 'postgres://db1/persist#app'
 
-Exit status: 0 no difference, 1 differences found, 2 trouble.`
+Exit status: 0 no difference, 1 differences found, 2 trouble. With --patch: 0 when the patch was
+written (whether or not it changes anything), 2 trouble; --exit-code makes differences exit 1.`
 
 type command struct {
 	cli.Common
@@ -34,7 +35,8 @@ type command struct {
 	Store         string `help:"The store on both sides, when a database holds several (same as #NAME)." placeholder:"NAME"`
 	Format        string `default:"human" enum:"human,jsonl" help:"Output format: human or jsonl."`
 	Summary       bool   `help:"Print only the counts of differences."`
-	Patch         bool   `help:"Write a patch stream that makes B equal to A when loaded into B."`
+	Patch         bool   `help:"Write a patch stream that makes B equal to A when loaded into B (exit 0 when written)."`
+	ExitCode      bool   `help:"With --patch: exit 1 when A and B differ, as without it (git diff's --exit-code)."`
 	Color         string `default:"auto" enum:"auto,always,never" help:"Colour the human output: auto (when stdout is a terminal), always, never."`
 	IgnoreTrailer bool   `help:"Accept a stream whose trailer no longer matches (edited on purpose)."`
 	SortMemory    int    `default:"64" help:"MiB of memory for sorting a stream file that is not in dump order; more spills to temporary files." placeholder:"MIB"`
@@ -47,7 +49,7 @@ func run() int {
 	return cli.Main("persist-diff", description, &c, func(ctx context.Context, _ string) error {
 		return tools.Diff(ctx, tools.OS(), tools.DiffOptions{
 			Common: c.Common, Select: c.Select, A: c.A, B: c.B, Store: c.Store, Format: c.Format, Summary: c.Summary,
-			Patch: c.Patch, Color: c.Color, IgnoreTrailer: c.IgnoreTrailer, SortMemory: c.SortMemory,
+			Patch: c.Patch, ExitCode: c.ExitCode, Color: c.Color, IgnoreTrailer: c.IgnoreTrailer, SortMemory: c.SortMemory,
 		})
 	})
 }

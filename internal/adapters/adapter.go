@@ -115,8 +115,19 @@ type Snapshot interface {
 	// scan and is returned.
 	Scan(ctx context.Context, f Filter, fn func(*record.Item) error) error
 
+	// Names lists the store's collections and streams, sorted bytewise,
+	// each with how many records (tombstones included) or events it holds.
+	Names(ctx context.Context) (collections, streams []NameCount, err error)
+
 	// Close ends the snapshot.
 	Close() error
+}
+
+// NameCount is a collection or stream and how many items it holds.
+type NameCount struct {
+	Name    string
+	Count   int64 // records, tombstones included; or events
+	Deleted int64 // tombstones among the records
 }
 
 // Tx is a read-write transaction on one store. Nothing it does is visible to

@@ -9,6 +9,8 @@ import (
 	"io"
 	"strings"
 	"syscall"
+
+	"github.com/cuitty/persist/internal/hint"
 )
 
 // Exit statuses, the same for every tool (README.md).
@@ -22,22 +24,10 @@ const (
 // and has already said so; it maps to exit status 1 with no further message.
 var ErrDiffer = errors.New("differences found")
 
-// hinted carries a suggestion of what to do next.
-type hinted struct {
-	err  error
-	hint string
-}
-
-func (h *hinted) Error() string { return h.err.Error() }
-func (h *hinted) Unwrap() error { return h.err }
-
 // Hint attaches what the user can do about err; Report prints it on its
 // own "hint:" line.
 func Hint(err error, format string, args ...any) error {
-	if err == nil {
-		return nil
-	}
-	return &hinted{err: err, hint: fmt.Sprintf(format, args...)}
+	return hint.With(err, format, args...)
 }
 
 // Report prints err to w as "name: error: …" (plus "name: hint: …" lines)
@@ -56,9 +46,8 @@ func Report(w io.Writer, name string, err error) int {
 		return ExitTrouble
 	}
 	fmt.Fprintf(w, "%s: error: %s\n", name, oneLine(err.Error()))
-	var h *hinted
-	for e := err; errors.As(e, &h); e = h.err {
-		fmt.Fprintf(w, "%s: hint: %s\n", name, h.hint)
+	for _, h := range hint.All(err) {
+		fmt.Fprintf(w, "%s: hint: %s\n", name, h)
 	}
 	return ExitTrouble
 }

@@ -1,25 +1,45 @@
 package cli
 
 import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
+	"syscall"
 
+	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/record"
 )
 
-// Output is where a tool writes its stream: stdout for "-", else a file
-// written under a temporary name and renamed into place by Commit, so that a
-// failure never leaves a half-written file behind. A .zst or .gz name
-// compresses.
+// Output is where a tool writes a file it was told to: stdout for "-". A
+// regular file (or one that does not exist yet) is written under a
+// temporary name in its directory and renamed into place by Commit, so that
+// a failure never leaves a half-written file behind nor destroys the old
+// one. Anything else a path can name — a FIFO, a device, /dev/stdout,
+// /dev/fd/N, a process substitution — is opened and written directly: it
+// cannot be replaced, and must never be (as root, replacing /dev/null
+// would break the whole system). A .zst or .gz name compresses.
 type Output struct {
 	w      io.Writer
 	comp   io.WriteCloser
 	f      *os.File
-	tmp    string
+	tmp    string // "" when writing in place
 	final  string
 	closed bool
+}
+
+// CheckOutputName refuses, before anything is written, a file name the
+// output cannot honour (a compression it does not write).
+func CheckOutputName(path string) error {
+	if path == "-" || path == "" {
+		return nil
+	}
+	return hint.With(record.CheckName(path), "name it .zst or .gz, or compress in a pipe: … -o - | xz > %s", path)
 }
 
 // CreateOutput opens path ("-" for stdout) for writing.
@@ -27,52 +47,122 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 	if path == "-" || path == "" {
 		return &Output{w: stdout}, nil
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err := CheckOutputName(path); err != nil {
+		return nil, err
+	}
+	target := path
+	if resolved, err := filepath.EvalSymlinks(path); err == nil {
+		// A symlink is followed, and what it points to replaced: the link
+		// stays, as sed -i --follow-symlinks and editors do.
+		target = resolved
+	}
+	st, err := os.Stat(target)
+	if err == nil && !st.Mode().IsRegular() {
+		if st.IsDir() {
+			return nil, fmt.Errorf("create %s: is a directory", path)
+		}
+		f, err := os.OpenFile(target, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+		return newOutput(f, "", path)
+	}
+	f, tmp, err := createTemp(target, st)
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
-	// CreateTemp makes the file 0600; an output is an ordinary file.
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return nil, fmt.Errorf("create %s: %w", path, err)
-	}
-	comp, err := record.NewCompressor(f, path)
+	return newOutput(f, tmp, target)
+}
+
+func newOutput(f *os.File, tmp, final string) (*Output, error) {
+	comp, err := record.NewCompressor(f, final)
 	if err != nil {
 		f.Close()
-		os.Remove(f.Name())
-		return nil, fmt.Errorf("create %s: %w", path, err)
+		if tmp != "" {
+			os.Remove(tmp)
+			forgetTemp(tmp)
+		}
+		return nil, fmt.Errorf("create %s: %w", final, err)
 	}
-	return &Output{w: comp, comp: comp, f: f, tmp: f.Name(), final: path}, nil
+	return &Output{w: comp, comp: comp, f: f, tmp: tmp, final: final}, nil
+}
+
+// createTemp makes the temporary file beside target. It is created with
+// mode 0666, which the kernel narrows by the umask, as the shell, pg_dump
+// and sqlite3 create files (umask 077 gives 0600); a file being replaced
+// lends it its own mode instead.
+func createTemp(target string, old fs.FileInfo) (*os.File, string, error) {
+	dir, base := filepath.Split(target)
+	for range 10 {
+		var r [6]byte
+		rand.Read(r[:])
+		tmp := filepath.Join(dir, "."+base+".tmp-"+hex.EncodeToString(r[:]))
+		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		rememberTemp(tmp)
+		if old != nil {
+			if err := f.Chmod(old.Mode().Perm()); err != nil {
+				f.Close()
+				os.Remove(tmp)
+				forgetTemp(tmp)
+				return nil, "", err
+			}
+			keepOwner(f, old)
+		}
+		return f, tmp, nil
+	}
+	return nil, "", errors.New("no free temporary name")
+}
+
+// keepOwner gives the new file the old one's owner and group, where this
+// process may (root may; others keep their own, as when they rewrite a file).
+func keepOwner(f *os.File, old fs.FileInfo) {
+	if st, ok := old.Sys().(*syscall.Stat_t); ok {
+		f.Chown(int(st.Uid), int(st.Gid))
+	}
 }
 
 func (o *Output) Write(p []byte) (int, error) { return o.w.Write(p) }
 
-// Commit finishes the output: flushes compression, syncs and renames the
-// file into place.
+// Commit finishes the output: flushes compression, and for a file written
+// under a temporary name syncs it, renames it into place and syncs the
+// directory, so that the new file survives a crash right after.
 func (o *Output) Commit() error {
 	if o.f == nil || o.closed {
 		return nil
 	}
 	o.closed = true
 	err := o.comp.Close()
-	if err == nil {
+	if err == nil && o.tmp != "" {
 		err = o.f.Sync()
 	}
 	if cerr := o.f.Close(); err == nil {
 		err = cerr
 	}
+	if o.tmp == "" {
+		if err != nil {
+			return fmt.Errorf("write %s: %w", o.final, err)
+		}
+		return nil
+	}
 	if err == nil {
 		err = os.Rename(o.tmp, o.final)
 	}
+	forgetTemp(o.tmp)
 	if err != nil {
 		os.Remove(o.tmp)
 		return fmt.Errorf("write %s: %w", o.final, err)
 	}
-	return nil
+	return syncDir(filepath.Dir(o.final))
 }
 
 // Abort discards a file output; it is a no-op after Commit and for stdout.
+// What was written into a pipe or device stays written.
 func (o *Output) Abort() {
 	if o.f == nil || o.closed {
 		return
@@ -80,5 +170,47 @@ func (o *Output) Abort() {
 	o.closed = true
 	o.comp.Close()
 	o.f.Close()
-	os.Remove(o.tmp)
+	if o.tmp != "" {
+		os.Remove(o.tmp)
+		forgetTemp(o.tmp)
+	}
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// The temporary files not yet renamed or removed: a tool that must leave
+// at once on a signal removes them first (see Main).
+var (
+	tempMu sync.Mutex
+	temps  = map[string]bool{}
+)
+
+func rememberTemp(p string) {
+	tempMu.Lock()
+	temps[p] = true
+	tempMu.Unlock()
+}
+
+func forgetTemp(p string) {
+	tempMu.Lock()
+	delete(temps, p)
+	tempMu.Unlock()
+}
+
+func removeTemps() {
+	tempMu.Lock()
+	defer tempMu.Unlock()
+	for p := range temps {
+		os.Remove(p)
+	}
 }

@@ -31,6 +31,7 @@ func isTerminal(w io.Writer) bool {
 type Progress struct {
 	bar     *progressbar.ProgressBar
 	pending int
+	set     int64 // the count Total last passed on
 
 	plain       io.Writer
 	what        string
@@ -87,8 +88,13 @@ func (p *Progress) Add(n int) {
 	}
 }
 
-// Total sets the count and, when known (> 0), the total.
+// Total sets the count and, when known (> 0), the total. Like Add, it
+// touches the bar only every thousand items or so.
 func (p *Progress) Total(done, total int64) {
+	if done-p.set < 1024 && done > p.set && done != total {
+		return
+	}
+	p.set = done
 	switch {
 	case p.bar != nil:
 		if total > 0 && p.bar.GetMax64() != total {

@@ -1,5 +1,7 @@
 // Package location parses the places a store or stream can be named by
-// (README.md, "Locations") and opens them, keeping passwords out of every message.
+// (README.md, "Locations") and opens them, keeping passwords out of every
+// message. Which databases exist is the adapters' registry's business
+// (internal/adapters): this package knows schemes, files and pipes.
 package location
 
 import (
@@ -9,24 +11,25 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/cuitty/persist/internal/adapters"
+	_ "github.com/cuitty/persist/internal/adapters/all" // every adapter, by its schemes
+	"github.com/cuitty/persist/internal/hint"
 )
 
 // Kind is what a location names.
 type Kind int
 
 const (
-	SQLite   Kind = iota + 1 // a SQLite database file
-	Postgres                 // a PostgreSQL database
-	File                     // a stream file (.jsonl, .jsonl.zst, .jsonl.gz)
+	Database Kind = iota + 1 // a database, by one of the registered adapters
+	File                     // a stream file (.jsonl, .jsonl.zst, .jsonl.gz), or a pipe
 	Stdin                    // a stream on standard input
 )
 
 func (k Kind) String() string {
 	switch k {
-	case SQLite:
-		return "sqlite"
-	case Postgres:
-		return "postgres"
+	case Database:
+		return "database"
 	case File:
 		return "file"
 	case Stdin:
@@ -38,26 +41,36 @@ func (k Kind) String() string {
 // ErrLocation is wrapped by every parse error.
 var ErrLocation = errors.New("invalid location")
 
-// Location is a parsed location. Target is a file path or a libpq
-// connection string; Store is the #NAME suffix, if any.
+// Location is a parsed location. Target is what the adapter opens (a file
+// path, a connection string) or the stream file's path; Store is the #NAME
+// suffix, if any.
 type Location struct {
 	Raw    string
 	Kind   Kind
+	Driver *adapters.Driver // the adapter of a Store
 	Target string
 	Store  string
 }
 
 // IsStore reports whether the location is a database (not a stream).
-func (l Location) IsStore() bool { return l.Kind == SQLite || l.Kind == Postgres }
+func (l Location) IsStore() bool { return l.Kind == Database }
+
+// Adapter is the name of a store's adapter ("" for a stream).
+func (l Location) Adapter() string {
+	if l.Driver == nil {
+		return ""
+	}
+	return l.Driver.Name
+}
 
 // String is the location as users wrote it, with any password masked.
 func (l Location) String() string { return Redact(l.Raw) }
 
-const sqliteMagic = "SQLite format 3\x00"
-
 // Parse reads a location. A bare path must name an existing file, which is
-// sniffed: a SQLite database or a stream file. create allows a bare path that
-// does not exist yet to mean a new SQLite file (for writers); readers pass false.
+// told apart by its first bytes (a database file an adapter recognises, else
+// a stream) or, for a pipe or device, read as a stream without opening it.
+// create allows a bare path that does not exist yet to mean a new database
+// file (for writers); readers pass false.
 func Parse(s string, create bool) (Location, error) {
 	l := Location{Raw: s}
 	if s == "" {
@@ -69,41 +82,37 @@ func Parse(s string, create bool) (Location, error) {
 	}
 	rest, store := splitStore(s)
 	l.Store = store
-	switch {
-	case strings.HasPrefix(rest, "sqlite:"):
-		l.Kind, l.Target = SQLite, strings.TrimPrefix(rest, "sqlite:")
-		l.Target = strings.TrimPrefix(l.Target, "//") // tolerate sqlite://path
-		if l.Target == "" {
-			return l, fmt.Errorf("%w: %s: no file path after sqlite:", ErrLocation, l)
+	if scheme, after, ok := splitScheme(rest); ok {
+		if d := adapters.ByScheme(scheme); d != nil {
+			t, err := d.Target(scheme, after)
+			if err != nil {
+				return l, fmt.Errorf("%w: %s: %w", ErrLocation, l, err)
+			}
+			l.Kind, l.Driver, l.Target = Database, d, t
+			return l, nil
 		}
-		return l, nil
-	case strings.HasPrefix(rest, "postgres://"), strings.HasPrefix(rest, "postgresql://"):
-		l.Kind, l.Target = Postgres, rest
-		return l, nil
-	case strings.HasPrefix(rest, "postgres:"), strings.HasPrefix(rest, "postgresql:"):
-		l.Kind, l.Target = Postgres, rest[strings.IndexByte(rest, ':')+1:]
-		if strings.TrimSpace(l.Target) == "" {
-			return l, fmt.Errorf("%w: %s: no connection string after postgres:", ErrLocation, l)
-		}
-		return l, nil
 	}
 	// A bare path. The whole string is tried first, so a file whose name
 	// contains '#' still opens.
 	for _, p := range []struct{ path, store string }{{s, ""}, {rest, store}} {
-		kind, err := sniff(p.path)
+		kind, d, err := classify(p.path)
 		if err == nil {
-			l.Kind, l.Target, l.Store = kind, p.path, p.store
+			l.Kind, l.Driver, l.Target, l.Store = kind, d, p.path, p.store
 			return l, nil
 		}
 		if !errors.Is(err, os.ErrNotExist) {
 			return l, fmt.Errorf("%w: %s: %w", ErrLocation, l, err)
 		}
 	}
-	if create && !isStreamName(rest) {
-		l.Kind, l.Target = SQLite, rest
+	if scheme, _, ok := splitScheme(rest); ok && looksLikeScheme(rest, scheme) {
+		return l, unknownScheme(l, scheme)
+	}
+	if d := newFileDriver(); create && !isStreamName(rest) && d != nil {
+		l.Kind, l.Driver, l.Target = Database, d, rest
 		return l, nil
 	}
-	return l, fmt.Errorf("%w: %s: no such file (a store is sqlite:PATH or postgres://…, a stream is a file or -)", ErrLocation, l)
+	return l, hint.With(fmt.Errorf("%w: %s: no such file", ErrLocation, l),
+		"a store is %s; a stream is a file, a pipe or - for stdin", schemeList())
 }
 
 // splitStore splits a trailing #NAME off. A fragment holding '/' is part of
@@ -116,6 +125,21 @@ func splitStore(s string) (rest, store string) {
 	return s[:i], s[i+1:]
 }
 
+// splitScheme splits "scheme:rest" where scheme is a URL scheme's letters.
+func splitScheme(s string) (scheme, rest string, ok bool) {
+	i := strings.IndexByte(s, ':')
+	if i < 1 {
+		return "", "", false
+	}
+	for j, c := range s[:i] {
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if !letter && (j == 0 || !(c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return "", "", false
+		}
+	}
+	return strings.ToLower(s[:i]), s[i+1:], true
+}
+
 func isStreamName(p string) bool {
 	for _, ext := range []string{".jsonl", ".jsonl.zst", ".jsonl.zstd", ".jsonl.gz", ".json", ".zst", ".gz"} {
 		if strings.HasSuffix(p, ext) {
@@ -125,31 +149,68 @@ func isStreamName(p string) bool {
 	return false
 }
 
-func sniff(path string) (Kind, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, err
+// newFileDriver is the adapter a new file is made by, if any.
+func newFileDriver() *adapters.Driver {
+	for _, d := range adapters.Drivers() {
+		if d.NewFiles {
+			return d
+		}
 	}
-	defer f.Close()
-	st, err := f.Stat()
+	return nil
+}
+
+// classify tells what an existing path holds without consuming anything
+// that cannot be read twice: a pipe, a terminal or a device is a stream
+// (no database lives in one), and only a regular file is opened and its
+// first bytes read.
+func classify(path string) (Kind, *adapters.Driver, error) {
+	st, err := os.Stat(path)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if st.IsDir() {
-		return 0, fmt.Errorf("%s is a directory", path)
+		return 0, nil, fmt.Errorf("%s is a directory", path)
 	}
-	head := make([]byte, len(sqliteMagic))
+	if !st.Mode().IsRegular() {
+		return File, nil, nil
+	}
+	head, err := readHead(path)
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(head) == 0 && isStreamName(path) {
+		return File, nil, nil
+	}
+	for _, d := range adapters.Drivers() {
+		if d.Sniff != nil && d.Sniff(head) {
+			return Database, d, nil
+		}
+	}
+	return File, nil, nil
+}
+
+func readHead(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	head := make([]byte, adapters.SniffLen)
 	n, err := io.ReadFull(f, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return 0, err
+		return nil, err
 	}
-	if n == len(head) && bytes.Equal(head, []byte(sqliteMagic)) {
-		return SQLite, nil
+	return head[:n], nil
+}
+
+// looksLikeStream reports whether a file begins as a persist.v1 stream does:
+// a JSON object, or zstd or gzip compression.
+func looksLikeStream(path string) bool {
+	head, err := readHead(path)
+	if err != nil {
+		return false
 	}
-	if n == 0 && !isStreamName(path) {
-		// An empty file that is not named like a stream is a SQLite file
-		// yet to be written (sqlite3 creates such files).
-		return SQLite, nil
-	}
-	return File, nil
+	head = bytes.TrimLeft(head, " \t\r\n")
+	return bytes.HasPrefix(head, []byte("{")) || bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}) ||
+		bytes.HasPrefix(head, []byte{0x1f, 0x8b})
 }

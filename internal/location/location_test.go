@@ -12,7 +12,7 @@ import (
 func TestParse(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "app.db")
-	if err := os.WriteFile(db, []byte(sqliteMagic+"rest"), 0o644); err != nil {
+	if err := os.WriteFile(db, []byte("SQLite format 3\x00rest"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	stream := filepath.Join(dir, "dump.jsonl")
@@ -28,16 +28,16 @@ func TestParse(t *testing.T) {
 		wantErrPart string
 	}{
 		{in: "-", kind: Stdin},
-		{in: "sqlite:./data/app.db", kind: SQLite, target: "./data/app.db"},
-		{in: "sqlite:app.db#billing", kind: SQLite, target: "app.db", store: "billing"},
-		{in: "postgres://u:p@h/db#app", kind: Postgres, target: "postgres://u:p@h/db", store: "app"},
-		{in: "postgresql://h/db", kind: Postgres, target: "postgresql://h/db"},
-		{in: "postgres:postgresql://u:p@h/db", kind: Postgres, target: "postgresql://u:p@h/db"},
-		{in: "postgres:host=h dbname=d", kind: Postgres, target: "host=h dbname=d"},
-		{in: db, kind: SQLite, target: db},
-		{in: db + "#app", kind: SQLite, target: db, store: "app"},
+		{in: "sqlite:./data/app.db", kind: Database, target: "./data/app.db"},
+		{in: "sqlite:app.db#billing", kind: Database, target: "app.db", store: "billing"},
+		{in: "postgres://u:p@h/db#app", kind: Database, target: "postgres://u:p@h/db", store: "app"},
+		{in: "postgresql://h/db", kind: Database, target: "postgresql://h/db"},
+		{in: "postgres:postgresql://u:p@h/db", kind: Database, target: "postgresql://u:p@h/db"},
+		{in: "postgres:host=h dbname=d", kind: Database, target: "host=h dbname=d"},
+		{in: db, kind: Database, target: db},
+		{in: db + "#app", kind: Database, target: db, store: "app"},
 		{in: stream, kind: File, target: stream},
-		{in: filepath.Join(dir, "new.db"), create: true, kind: SQLite, target: filepath.Join(dir, "new.db")},
+		{in: filepath.Join(dir, "new.db"), create: true, kind: Database, target: filepath.Join(dir, "new.db")},
 		{in: filepath.Join(dir, "missing.db"), wantErrPart: "no such file"},
 		{in: filepath.Join(dir, "missing.jsonl"), create: true, wantErrPart: "no such file"},
 		{in: "sqlite:", wantErrPart: "no file path"},

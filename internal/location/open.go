@@ -8,43 +8,58 @@ import (
 	"strings"
 
 	"github.com/cuitty/persist/internal/adapters"
-	"github.com/cuitty/persist/internal/adapters/postgres"
-	"github.com/cuitty/persist/internal/adapters/sqlite"
+	"github.com/cuitty/persist/internal/hint"
 )
 
 // ErrStore is wrapped when a location's store cannot be decided.
 var ErrStore = errors.New("cannot tell which store")
 
 // Open opens the database a store location names. Readers pass readOnly,
-// so that nothing is ever written (SQLite is opened read-only, and a missing
-// file is an error rather than a new empty database).
+// so that nothing is ever written (a database file is opened read-only, and
+// a missing one is an error rather than a new empty database).
 func Open(ctx context.Context, l Location, readOnly bool) (adapters.Adapter, error) {
-	switch l.Kind {
-	case SQLite:
-		if readOnly {
-			if _, err := os.Stat(l.Target); err != nil {
-				return nil, fmt.Errorf("%s: %w", l, err)
-			}
-		}
-		a, err := sqlite.Open(l.Target, sqlite.Options{ReadOnly: readOnly})
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", l, err)
-		}
-		return a, nil
-	case Postgres:
-		a, err := postgres.Open(l.Target, postgres.Options{ReadOnly: readOnly})
-		if err != nil {
-			return nil, fmt.Errorf("%s: %s", l, Scrub(err.Error(), l.Raw))
-		}
-		return a, nil
+	if !l.IsStore() {
+		return nil, fmt.Errorf("%w: %s is a stream, not a store", ErrLocation, l)
 	}
-	return nil, fmt.Errorf("%w: %s is a stream, not a store", ErrLocation, l)
+	if l.Driver.Sniff != nil {
+		if err := checkFile(l, readOnly); err != nil {
+			return nil, err
+		}
+	}
+	a, err := l.Driver.Open(ctx, l.Target, adapters.OpenOptions{ReadOnly: readOnly})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", l, ScrubError(err, l.Raw))
+	}
+	return a, nil
+}
+
+// checkFile looks at the file a file-based adapter is about to open: a
+// reader needs it to exist, and a stream file named with the adapter's
+// scheme (sqlite:dump.jsonl) gets a hint instead of the database's own
+// "file is not a database".
+func checkFile(l Location, readOnly bool) error {
+	st, err := os.Stat(l.Target)
+	switch {
+	case err != nil && readOnly:
+		return fmt.Errorf("%s: %w", l, err)
+	case err != nil || !st.Mode().IsRegular():
+		return nil
+	}
+	head, err := readHead(l.Target)
+	if err != nil || l.Driver.Sniff(head) || !looksLikeStream(l.Target) {
+		return nil
+	}
+	err = fmt.Errorf("%w: %s: %s is a persist.v1 stream file, not a %s database", ErrLocation, l, l.Target, l.Driver.Name)
+	if readOnly {
+		return hint.With(err, "to read the stream, name the file without the %s: prefix: %s", l.Driver.Schemes[0], l.Target)
+	}
+	return hint.With(err, "a stream is loaded into a database: persist-load DATABASE < %s", l.Target)
 }
 
 // Store decides which store of a location is meant: the #NAME suffix or the
 // --store flag (which must agree), else the only store the database holds.
-// fallback (a stream header's store name, say) is used by writers when the
-// database holds none yet; readers pass "".
+// fallback (a stream header's store name, or the default) is used by
+// writers when the database holds none yet; readers pass "".
 func Store(ctx context.Context, a adapters.Adapter, l Location, flag, fallback string) (string, error) {
 	switch {
 	case l.Store != "" && flag != "" && l.Store != flag:
@@ -56,7 +71,7 @@ func Store(ctx context.Context, a adapters.Adapter, l Location, flag, fallback s
 	}
 	names, err := a.Stores(ctx)
 	if err != nil {
-		return "", fmt.Errorf("%s: %s", l, Scrub(err.Error(), l.Raw))
+		return "", fmt.Errorf("%s: %w", l, ScrubError(err, l.Raw))
 	}
 	switch {
 	case len(names) == 1:
@@ -64,8 +79,14 @@ func Store(ctx context.Context, a adapters.Adapter, l Location, flag, fallback s
 	case len(names) == 0 && fallback != "":
 		return fallback, nil
 	case len(names) == 0:
-		return "", fmt.Errorf("%w: %s holds no store; name one with %s#NAME or --store NAME", ErrStore, l, l)
+		return "", fmt.Errorf("%w: %s holds no store", ErrStore, l)
 	}
-	return "", fmt.Errorf("%w: %s holds %d stores (%s); pick one with %s#NAME or --store NAME",
-		ErrStore, l, len(names), strings.Join(names, ", "), l)
+	return "", hint.With(fmt.Errorf("%w: %s holds %d stores (%s)", ErrStore, l, len(names), strings.Join(names, ", ")),
+		"pick one with %s", ForShell(WithStore(l.Raw, names[0])))
+}
+
+// WithStore is raw with its #NAME set to store.
+func WithStore(raw, store string) string {
+	rest, _ := splitStore(raw)
+	return rest + "#" + store
 }

@@ -74,10 +74,8 @@ var maskedKV = regexp.MustCompile(`(?i)password\s*=\s*\*\*\*`)
 // drivers can be scrubbed of them too.
 func Secrets(raw string) []string {
 	var out []string
-	if !strings.Contains(raw, "://") {
-		for _, m := range kvPassword.FindAllStringSubmatch(raw, -1) {
-			out = append(out, strings.Trim(m[2], "'"))
-		}
+	for _, m := range kvPassword.FindAllStringSubmatch(raw, -1) {
+		out = append(out, strings.Trim(m[2], "'"))
 	}
 	if i := strings.Index(raw, "://"); i >= 0 {
 		// Also by hand, for URLs too broken for url.Parse.
@@ -88,11 +86,16 @@ func Secrets(raw string) []string {
 			}
 		}
 	}
-	if u, err := url.Parse(strings.TrimPrefix(strings.TrimPrefix(raw, "postgres:"), "postgresql:")); err == nil {
-		if p, ok := u.User.Password(); ok && p != "" {
+	// A URL, with or without a scheme: prefix in front of it.
+	u := raw
+	if _, rest, ok := splitScheme(raw); ok && !strings.HasPrefix(rest, "//") {
+		u = rest
+	}
+	if parsed, err := url.Parse(u); err == nil {
+		if p, ok := parsed.User.Password(); ok && p != "" {
 			out = append(out, p)
 		}
-		if p := u.Query().Get("password"); p != "" {
+		if p := parsed.Query().Get("password"); p != "" {
 			out = append(out, p)
 		}
 	}
@@ -128,3 +131,21 @@ type scrubbed struct {
 
 func (s *scrubbed) Error() string { return s.msg }
 func (s *scrubbed) Unwrap() error { return s.err }
+
+// ForShell is raw as a person can paste it into a shell: its password left
+// out (libpq then takes it from PGPASSWORD or ~/.pgpass, and says so if
+// neither has it) and quoted where the shell would split or expand it.
+func ForShell(raw string) string {
+	return ShellQuote(Unmask(Redact(raw)))
+}
+
+// HasPassword reports whether raw carries a password.
+func HasPassword(raw string) bool { return Redact(raw) != raw }
+
+// ShellQuote quotes s for a POSIX shell when it needs it.
+func ShellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-#") == "" && s[0] != '#' {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -3,6 +3,7 @@ package record
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -96,3 +97,22 @@ func NewCompressor(w io.Writer, name string) (io.WriteCloser, error) {
 type nopWriteCloser struct{ io.Writer }
 
 func (nopWriteCloser) Close() error { return nil }
+
+// ErrCompression is wrapped when a file name asks for a compression this
+// package cannot write.
+var ErrCompression = errors.New("unsupported compression")
+
+// otherCompressions are suffixes of compressed formats that NewCompressor
+// does not write: a file so named must not silently get plain JSON.
+var otherCompressions = []string{".xz", ".lzma", ".bz2", ".bz", ".lz4", ".lz", ".lzo", ".br", ".Z", ".sz", ".7z", ".zip", ".tgz", ".tar"}
+
+// CheckName refuses a file name whose suffix names a compression
+// NewCompressor cannot write.
+func CheckName(name string) error {
+	for _, ext := range otherCompressions {
+		if strings.HasSuffix(name, ext) {
+			return fmt.Errorf("%w: %s: a name ending in %s asks for a compression this tool does not write (it writes .zst and .gz)", ErrCompression, name, ext)
+		}
+	}
+	return nil
+}

@@ -10,8 +10,10 @@ import (
 
 // ReaderOptions tune a Reader.
 type ReaderOptions struct {
-	// IgnoreTrailer accepts a stream edited on purpose: the trailer is read
-	// but not checked, and a header without a trailer is not "truncated".
+	// IgnoreTrailer accepts a stream edited on purpose: a trailer whose
+	// counts or sum no longer match is read but not checked. A stream with a
+	// header and no trailer is still truncated: nothing tells it from a
+	// stream cut short.
 	IgnoreTrailer bool
 	AllowPatch    bool // accept patch streams (header patch:true, remove lines)
 }
@@ -194,14 +196,14 @@ func (r *Reader) skip(err error) error {
 	return &LineError{Line: r.line, Err: err}
 }
 
-const editHint = `use --ignore-trailer, or drop the header and trailer lines: jq -c 'select(.kind != "header" and .kind != "trailer")'`
+const (
+	editHint = `add --ignore-trailer, or seal the edited stream again: … | persist-seal | …`
+	sealHint = `jq -c 'select(.kind == "header" or .kind == "trailer" or …)' | persist-seal`
+)
 
 // endCheck is what the end of the input means: io.EOF, or why not.
 func (r *Reader) endCheck() error {
-	if r.opt.IgnoreTrailer {
-		return io.EOF
-	}
-	if t := r.trailer; t != nil {
+	if t := r.trailer; t != nil && !r.opt.IgnoreTrailer {
 		got := r.sum.String()
 		if t.Records == r.records && t.Events == r.events && t.Sum == got {
 			return io.EOF
@@ -216,9 +218,9 @@ func (r *Reader) endCheck() error {
 		return fmt.Errorf("%w: trailer on line %d says records=%d events=%d sum=%s, stream has records=%d events=%d sum=%s; if the stream was edited on purpose, %s",
 			ErrTrailer, r.trailerAt, t.Records, t.Events, t.Sum, r.records, r.events, got, editHint)
 	}
-	if r.header != nil {
-		return fmt.Errorf("%w: stream ends without a trailer after line %d: truncated? (if it was edited on purpose, %s)",
-			ErrTruncated, r.line, editHint)
+	if r.header != nil && r.trailer == nil {
+		return fmt.Errorf("%w: stream ends without a trailer after line %d: it was cut short, or a filter dropped the trailer (keep it and seal the result: %s)",
+			ErrTruncated, r.line, sealHint)
 	}
 	return io.EOF
 }

@@ -31,11 +31,14 @@ func (s *Source) Iterator(ctx context.Context) *Iter {
 					it, err := s.reader.Next()
 					if err != nil {
 						if errors.Is(err, io.EOF) {
+							if err := s.unmatched(); err != nil {
+								return nil, err
+							}
 							return nil, io.EOF
 						}
 						return nil, s.wrap(err)
 					}
-					if Keep(&s.opt.Filter, it) {
+					if s.keep(it) {
 						return it, nil
 					}
 				}

@@ -37,6 +37,9 @@ type Source struct {
 	reader *record.Reader
 	line   []byte
 	canon  []byte
+	// The names a stream held, for a filter's check.
+	seen     map[string]bool
+	lastSeen string
 }
 
 // Open opens raw for reading. A store is read in one consistent snapshot,
@@ -62,9 +65,9 @@ func Open(ctx context.Context, raw string, opt Options) (*Source, error) {
 			in = os.Stdin
 		}
 	default:
-		f, err := os.Open(loc.Target)
+		f, err := OpenFile(ctx, loc.Target)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", loc, err)
 		}
 		s.file, in = f, f
 	}
@@ -105,7 +108,15 @@ func (s *Source) openStore(ctx context.Context) error {
 		return fmt.Errorf("%s: %s", s.Loc, location.Scrub(err.Error(), s.Loc.Raw))
 	}
 	s.snap = snap
-	return nil
+	return s.checkFilter(ctx)
+}
+
+// Header is a stream's header (nil for a store, or a stream without one).
+func (s *Source) Header() *record.Header {
+	if s.reader == nil {
+		return nil
+	}
+	return s.reader.Header()
 }
 
 // IsStore reports whether the source is a database snapshot.
@@ -152,7 +163,7 @@ func (s *Source) Each(ctx context.Context, fn func(it *record.Item, line []byte)
 			if err != nil {
 				return err
 			}
-			if s.Loc.Kind == location.SQLite {
+			if s.Loc.Adapter() == "sqlite" {
 				if err := s.canonical(item); err != nil {
 					return err
 				}
@@ -169,12 +180,12 @@ func (s *Source) Each(ctx context.Context, fn func(it *record.Item, line []byte)
 		}
 		it, err := s.reader.Next()
 		if errors.Is(err, io.EOF) {
-			return nil
+			return s.unmatched()
 		}
 		if err != nil {
 			return s.wrap(err)
 		}
-		if !Keep(&s.opt.Filter, it) {
+		if !s.keep(it) {
 			continue
 		}
 		if err := fn(it, s.reader.Canonical()); err != nil {
@@ -269,4 +280,33 @@ func (s *Source) WriteStream(ctx context.Context, w io.Writer, h record.Header, 
 	}
 	records, events, sum = sw.Stats()
 	return records, events, sum, nil
+}
+
+// OpenFile opens a stream file for reading. A named pipe's open waits for a
+// writer, which may never come: it is given up when ctx ends (the goroutine
+// left behind closes the file if the open ever returns).
+func OpenFile(ctx context.Context, path string) (*os.File, error) {
+	if st, err := os.Stat(path); err != nil || st.Mode().IsRegular() {
+		return os.Open(path)
+	}
+	type opened struct {
+		f   *os.File
+		err error
+	}
+	ch := make(chan opened, 1)
+	go func() {
+		f, err := os.Open(path)
+		ch <- opened{f, err}
+	}()
+	select {
+	case o := <-ch:
+		return o.f, o.err
+	case <-ctx.Done():
+		go func() {
+			if o := <-ch; o.f != nil {
+				o.f.Close()
+			}
+		}()
+		return nil, ctx.Err()
+	}
 }

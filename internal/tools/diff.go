@@ -5,14 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"time"
 
+	"github.com/cuitty/persist"
 	"github.com/cuitty/persist/internal/cli"
-	"github.com/cuitty/persist/internal/diff"
-	"github.com/cuitty/persist/internal/location"
-	"github.com/cuitty/persist/internal/source"
 	"golang.org/x/term"
 )
 
@@ -25,78 +22,54 @@ type DiffOptions struct {
 	Format        string
 	Summary       bool
 	Patch         bool
+	ExitCode      bool
 	Color         string
 	IgnoreTrailer bool
 	SortMemory    int
 }
 
-// Diff compares two stores or streams. It returns cli.ErrDiffer when they
-// differ.
-func Diff(ctx context.Context, st Stdio, o DiffOptions) error {
-	const name = "persist-diff"
-	if o.A == "-" && o.B == "-" {
-		return errors.New("only one side can be standard input (-)")
-	}
-	format, err := diff.ParseFormat(o.Format)
-	if err != nil {
-		return cli.Hint(err, "--format human or --format jsonl")
-	}
+// format is the API's output format the flags ask for.
+func (o DiffOptions) format() (persist.DiffFormat, error) {
 	switch {
 	case o.Patch && o.Summary:
-		return errors.New("--patch and --summary cannot be combined")
-	case o.Patch:
-		format = diff.Patch
-	case o.Summary:
-		format = diff.Summary
-	}
-	if o.Patch && (o.Live || len(o.Collection) > 0 || len(o.Stream) > 0 || o.Records || o.Events) {
+		return 0, errors.New("--patch and --summary cannot be combined")
+	case o.Patch && !o.Filter().IsZero():
 		// A patch must make all of B equal to A; a filtered one would
 		// carry a target sum of part of B and be refused by every load.
-		return cli.Hint(errors.New("--patch covers whole stores: it cannot be combined with filters"), "diff with filters to look; make the patch without them")
+		return 0, cli.Hint(persist.ErrPatchFilter, "diff with filters to look; make the patch without them")
+	case o.Patch:
+		return persist.DiffPatch, nil
+	case o.Summary:
+		return persist.DiffSummary, nil
+	case o.Format == "jsonl":
+		return persist.DiffJSONL, nil
+	case o.Format == "human", o.Format == "":
+		return persist.DiffHuman, nil
+	}
+	return 0, cli.Hint(fmt.Errorf("--format %q is not known", o.Format), "--format human or --format jsonl")
+}
+
+// Diff compares two stores or streams. It returns cli.ErrDiffer when they
+// differ, except for a patch: writing one is a success, unless --exit-code
+// asks for diff's 1-on-difference.
+func Diff(ctx context.Context, st Stdio, o DiffOptions) error {
+	const name = "persist-diff"
+	format, err := o.format()
+	if err != nil {
+		return err
+	}
+	if o.SortMemory < 0 {
+		return cli.Hint(fmt.Errorf("--sort-memory %d: must be 0 or more", o.SortMemory), "--sort-memory 64")
 	}
 	start := time.Now()
-	sides := make([]*source.Source, 2)
-	iters := make([]diff.Iterator, 2)
-	for i, raw := range []string{o.A, o.B} {
-		opts := source.Options{Store: o.Store, Filter: o.Filter(), IgnoreTrailer: o.IgnoreTrailer, Stdin: st.Stdin}
-		ordered, err := inDumpOrder(ctx, raw, opts)
-		if err != nil {
-			return err
-		}
-		src, err := source.Open(ctx, raw, opts)
-		if err != nil {
-			return err
-		}
-		defer src.Close()
-		sides[i] = src
-		it := src.Iterator(ctx)
-		defer it.Close()
-		if src.IsStore() || ordered {
-			iters[i] = it
-			continue
-		}
-		// A stream in another order (shuffled, hand-made, or stdin, which
-		// cannot be read twice): sort it with bounded memory, spilling to
-		// temporary files.
-		sorted, err := diff.Sorted(it, "", o.SortMemory<<20)
-		if err != nil {
-			return fmt.Errorf("%s: %w", src.Loc, err)
-		}
-		defer sorted.Close()
-		iters[i] = sorted
-	}
-	color := o.Color == "always"
-	if o.Color == "auto" {
-		if f, ok := st.Stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) && os.Getenv("NO_COLOR") == "" {
-			color = true
-		}
-	}
 	out := bufio.NewWriterSize(st.Stdout, 64<<10)
-	stats, err := diff.Diff(ctx, iters[0], iters[1], out, diff.Options{
-		Format: format,
-		Color:  color,
-		NameA:  location.Redact(o.A),
-		NameB:  location.Redact(o.B),
+	stats, err := persist.Diff(ctx, o.A, o.B, out, persist.DiffOptions{
+		Format:     format,
+		Color:      o.color(st),
+		SortMemory: o.SortMemory << 20,
+		ReadOptions: persist.ReadOptions{
+			Store: o.Store, Filter: o.Filter(), IgnoreTrailer: o.IgnoreTrailer, Stdin: st.Stdin,
+		},
 	})
 	if ferr := out.Flush(); err == nil {
 		err = ferr
@@ -104,44 +77,24 @@ func Diff(ctx context.Context, st Stdio, o DiffOptions) error {
 	if err != nil {
 		return err
 	}
-	d := time.Since(start)
-	if format == diff.Summary {
+	if format == persist.DiffSummary {
 		// The counts are already the output.
 		o.Quiet = true
 	}
-	summary(st, o.Common, name, fmt.Sprintf("only in A: %d, only in B: %d, changed: %d, same: %d", stats.OnlyA, stats.OnlyB, stats.Changed, stats.Same),
-		d.Round(time.Millisecond).String())
-	if stats.Differ() {
+	summary(st, o.Common, name, stats.String(), time.Since(start).Round(time.Millisecond).String())
+	if stats.Differ() && (format != persist.DiffPatch || o.ExitCode) {
 		return cli.ErrDiffer
 	}
 	return nil
 }
 
-// inDumpOrder reports whether raw is a stream file already in dump order,
-// by one reading pass: merging it directly is cheaper than copying a large
-// dump through the sorter's temporary files. Stores and stdin report false.
-func inDumpOrder(ctx context.Context, raw string, opts source.Options) (bool, error) {
-	if raw == "-" {
-		return false, nil
+func (o DiffOptions) color(st Stdio) bool {
+	switch o.Color {
+	case "always":
+		return true
+	case "auto":
+		f, ok := st.Stdout.(*os.File)
+		return ok && term.IsTerminal(int(f.Fd())) && os.Getenv("NO_COLOR") == ""
 	}
-	src, err := source.Open(ctx, raw, opts)
-	if err != nil {
-		return false, err
-	}
-	defer src.Close()
-	if src.IsStore() {
-		return false, nil
-	}
-	it := diff.InOrder(src.Iterator(ctx))
-	for {
-		_, err := it.Next()
-		switch {
-		case errors.Is(err, io.EOF):
-			return true, nil
-		case errors.Is(err, diff.ErrOrder), errors.Is(err, diff.ErrDuplicate):
-			return false, nil
-		case err != nil:
-			return false, err
-		}
-	}
+	return false
 }

@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cuitty/persist"
 	"github.com/cuitty/persist/internal/cli"
-	"github.com/cuitty/persist/internal/location"
-	"github.com/cuitty/persist/internal/record"
-	"github.com/cuitty/persist/internal/source"
 )
 
 // DumpOptions are persist-dump's flags.
@@ -25,45 +23,24 @@ type DumpOptions struct {
 func Dump(ctx context.Context, st Stdio, o DumpOptions) error {
 	const name = "persist-dump"
 	start := time.Now()
-	src, err := source.Open(ctx, o.Location, source.Options{Store: o.Store, Filter: o.Filter(), Stdin: st.Stdin})
-	if errors.Is(err, location.ErrLocation) {
+	if err := cli.CheckOutputName(o.Output); err != nil {
+		return err
+	}
+	src, err := persist.OpenSource(ctx, o.Location, persist.ReadOptions{Store: o.Store, Filter: o.Filter(), Stdin: st.Stdin})
+	if errors.Is(err, persist.ErrLocation) {
 		return cli.Hint(err, "a store is sqlite:PATH or postgres://…; see persist-dump --help")
 	}
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	records, events, known, err := src.Counts(ctx)
-	if err != nil {
-		return err
-	}
-	h := record.Header{Format: record.Format, Store: src.Store, Records: -1, Events: -1}
-	if known {
-		h.Records, h.Events = records, events
-	}
 	out, err := cli.CreateOutput(o.Output, st.Stdout)
 	if err != nil {
 		return err
 	}
 	defer out.Abort()
-	total := int64(-1)
-	if known {
-		total = records + events
-	}
-	bar := cli.NewProgress(st.Stderr, cli.ShowProgress(o.Common, st.Stderr), total, "dumping")
-	var prev *record.Item
-	r, e, _, err := src.WriteStream(ctx, out, h, func(it *record.Item) error {
-		if !src.IsStore() {
-			// A stream file is re-emitted canonically; it must already be
-			// in dump order, or the output would not be a dump.
-			if prev != nil && record.Compare(prev, it) >= 0 {
-				return fmt.Errorf("%s: not in dump order at an item for %s; sort it first (persist-diff and persist-sum accept any order)", src.Loc, source.Describe(it))
-			}
-			prev = it.Clone()
-		}
-		bar.Add(1)
-		return nil
-	})
+	bar := newBar(st, o.Common, "dumping")
+	res, err := src.Dump(ctx, out, bar.progress)
 	bar.Finish()
 	if err != nil {
 		return err
@@ -72,14 +49,39 @@ func Dump(ctx context.Context, st Stdio, o DumpOptions) error {
 		return err
 	}
 	d := time.Since(start)
-	summary(st, o.Common, name, fmt.Sprintf("dumped %d records and %d events from %s", r, e, storeName(src)),
-		d.Round(time.Millisecond).String(), cli.Rate(r+e, d))
+	summary(st, o.Common, name, fmt.Sprintf("dumped %d records and %d events from %s", res.Records, res.Events, storeName(src)),
+		d.Round(time.Millisecond).String(), cli.Rate(res.Records+res.Events, d))
 	return nil
 }
 
-func storeName(s *source.Source) string {
-	if s.Store != "" && s.IsStore() {
-		return s.Loc.String() + " (store " + s.Store + ")"
+func storeName(s *persist.Source) string {
+	if s.Store() != "" && s.IsStore() {
+		return s.Location() + " (store " + s.Store() + ")"
 	}
-	return s.Loc.String()
+	return s.Location()
+}
+
+// bar is a progress display fed by the API's progress callbacks: it is
+// drawn once the first callback tells the total.
+type bar struct {
+	st   Stdio
+	c    cli.Common
+	what string
+	p    *cli.Progress
+}
+
+func newBar(st Stdio, c cli.Common, what string) *bar { return &bar{st: st, c: c, what: what} }
+
+func (b *bar) progress(p persist.Progress) {
+	if b.p == nil {
+		b.p = cli.NewProgress(b.st.Stderr, cli.ShowProgress(b.c, b.st.Stderr), p.Total, b.what)
+	}
+	b.p.Total(p.Completed, p.Total)
+}
+
+// Finish clears the bar, or writes its last line.
+func (b *bar) Finish() {
+	if b.p != nil {
+		b.p.Finish()
+	}
 }

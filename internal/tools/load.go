@@ -5,26 +5,35 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
-	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist"
 	"github.com/cuitty/persist/internal/cli"
-	"github.com/cuitty/persist/internal/load"
-	"github.com/cuitty/persist/internal/location"
-	"github.com/cuitty/persist/internal/record"
+	"github.com/cuitty/persist/internal/source"
 )
 
 // LoadFlags are the flags persist-load and persist-tee share.
 type LoadFlags struct {
-	Store         string `help:"The store to load into (same as #NAME). Default: the only store there, else the stream header's store." placeholder:"NAME"`
+	Store         string `help:"The store to load into (same as #NAME). Default: the only store there, else the stream header's store, else \"default\"." placeholder:"NAME"`
 	Mode          string `default:"merge" enum:"merge,replace" help:"merge: by version (see docs/persist-load.md); replace: the store becomes exactly the stream, atomically."`
 	Atomic        bool   `help:"Load everything in one transaction: all or nothing."`
 	BatchSize     int    `default:"0" help:"Items per transaction (0: the default, 5000)." placeholder:"N"`
 	Retries       int    `default:"8" help:"Retries of a batch after a transient failure (lost connection, busy database), with backoff." placeholder:"N"`
 	Rejects       string `help:"Write lines the store cannot take to FILE (JSONL: line, reason, raw) and go on; without it the load stops at the first one." placeholder:"FILE"`
-	IgnoreTrailer bool   `help:"Accept a stream whose trailer no longer matches (edited on purpose)."`
+	IgnoreTrailer bool   `help:"Accept a stream whose trailer no longer matches (edited on purpose); a stream cut short is still refused."`
 	NoVerify      bool   `help:"Skip reading back each batch before it commits (faster, less safe)."`
+}
+
+// check refuses flag values that cannot be honoured, before anything is
+// read or written.
+func (f LoadFlags) check() error {
+	switch {
+	case f.BatchSize < 0:
+		return cli.Hint(fmt.Errorf("--batch-size %d: must be 0 (the default) or more", f.BatchSize), "--batch-size 5000")
+	case f.Retries < 0:
+		return cli.Hint(fmt.Errorf("--retries %d: must be 0 (no retries) or more", f.Retries), "--retries 8")
+	}
+	return cli.CheckOutputName(f.Rejects)
 }
 
 // LoadOptions are persist-load's flags.
@@ -38,100 +47,52 @@ type LoadOptions struct {
 // Load loads a stream into a store.
 func Load(ctx context.Context, st Stdio, o LoadOptions) error {
 	const name = "persist-load"
+	if err := o.check(); err != nil {
+		return err
+	}
 	var in io.Reader = st.Stdin
 	if o.Input != "-" && o.Input != "" {
-		f, err := os.Open(o.Input)
+		f, err := source.OpenFile(ctx, o.Input)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
 		in = f
 	}
-	bar := cli.NewProgress(st.Stderr, cli.ShowProgress(o.Common, st.Stderr), -1, "loading")
-	res, err := loadInto(ctx, st, o.LoadFlags, o.Location, in, "", bar.Total)
-	bar.Finish()
+	b := newBar(st, o.Common, "loading")
+	res, err := loadInto(ctx, st, o.LoadFlags, o.Location, in, b.progress)
+	b.Finish()
 	if res != nil {
-		summary(st, o.Common, name, res.String())
+		summary(st, o.Common, name, resultLine(res))
 	}
 	return err
 }
 
-// loadResult is what a finished (or stopped) load says about itself.
-type loadResult struct {
-	target string
-	stats  load.Stats
-}
-
-func (r *loadResult) String() string {
-	s := r.stats
+// resultLine is a load's summary.
+func resultLine(r *persist.LoadResult) string {
+	target := r.Target
+	if r.Store != "" {
+		target += " (store " + r.Store + ")"
+	}
 	return fmt.Sprintf("%s: %d written, %d unchanged, %d stale, %d conflicts, %d rejects; %d events written, %d unchanged; %d removed; %d retries; %s, %s",
-		r.target, s.Written, s.Unchanged, s.Stale, s.Conflicts, s.Rejects, s.Events, s.EventsUnchanged, s.Removed, s.Retries,
-		s.Elapsed.Round(time.Millisecond), cli.Rate(s.Lines, s.Elapsed))
+		target, r.Written, r.Unchanged, r.Stale, r.Conflicts, r.Rejects, r.Events, r.EventsUnchanged, r.Removed, r.Retries,
+		r.Elapsed.Round(time.Millisecond), cli.Rate(r.Lines, r.Elapsed))
 }
 
-// loadInto loads the stream in into the store at target. name is the
-// store to use when neither the location nor --store names one and the
-// database holds none yet ("" : the stream header's). progress, when not
-// nil, is told how many lines are done out of a total (-1 when unknown).
-func loadInto(ctx context.Context, st Stdio, f LoadFlags, target string, in io.Reader, name string, progress func(done, total int64)) (*loadResult, error) {
-	loc, err := location.Parse(target, true)
-	if err != nil {
-		return nil, err
-	}
-	if !loc.IsStore() {
-		return nil, cli.Hint(fmt.Errorf("%s is not a store", loc), "load into sqlite:PATH or postgres://…")
-	}
-	r, err := record.NewReader(in, record.ReaderOptions{IgnoreTrailer: f.IgnoreTrailer, AllowPatch: true})
-	if err != nil {
-		return nil, err
-	}
-	// The header, if any, may name the store.
-	h := r.Head()
-	a, err := location.Open(ctx, loc, false)
-	if err != nil {
-		return nil, err
-	}
-	defer a.Close()
-	fallback := name
-	if fallback == "" && h != nil {
-		fallback = h.Store
-	}
-	store, err := location.Store(ctx, a, loc, f.Store, fallback)
-	if err != nil {
-		return nil, err
-	}
-	res := &loadResult{target: loc.String()}
-	if loc.Store == "" {
-		res.target += " (store " + store + ")"
-	}
-	opt := load.Options{
-		BatchSize: f.BatchSize,
-		Atomic:    f.Atomic,
-		Retries:   f.Retries,
-		NoVerify:  f.NoVerify,
-	}
-	if f.Retries == 0 {
-		opt.Retries = -1 // the loader reads 0 as "the default"
-	}
-	if f.Mode == "replace" {
-		opt.Mode = load.Replace
-	}
+// loadInto loads the stream in into the store at target, with the flags'
+// options; progress, when not nil, follows it.
+func loadInto(ctx context.Context, st Stdio, f LoadFlags, target string, in io.Reader, progress func(persist.Progress)) (*persist.LoadResult, error) {
+	opt := loadOptions(f, progress)
 	var rejects *cli.Output
 	if f.Rejects != "" {
+		var err error
 		if rejects, err = cli.CreateOutput(f.Rejects, st.Stdout); err != nil {
 			return nil, err
 		}
 		defer rejects.Abort()
 		opt.Rejects = rejects
 	}
-	var total int64 = -1
-	if h != nil && h.Records >= 0 && h.Events >= 0 {
-		total = h.Records + h.Events
-	}
-	if progress != nil {
-		opt.OnProgress = func(s load.Stats) { progress(s.Lines, total) }
-	}
-	res.stats, err = load.Load(ctx, a, store, r, opt)
+	res, err := persist.Load(ctx, in, target, opt)
 	if rejects != nil {
 		// Rejects are kept even when the load stops: they say why.
 		if cerr := rejects.Commit(); cerr != nil && err == nil {
@@ -139,20 +100,43 @@ func loadInto(ctx context.Context, st Stdio, f LoadFlags, target string, in io.R
 		}
 	}
 	if err != nil {
-		return res, loadHint(err, f)
+		return &res, loadHint(err, f)
 	}
-	return res, nil
+	return &res, nil
+}
+
+// loadOptions are the API's load options the flags ask for (but the
+// rejects file, which the caller opens).
+func loadOptions(f LoadFlags, progress func(persist.Progress)) persist.LoadOptions {
+	opt := persist.LoadOptions{
+		Store:         f.Store,
+		Atomic:        f.Atomic,
+		BatchSize:     f.BatchSize,
+		Retries:       f.Retries,
+		IgnoreTrailer: f.IgnoreTrailer,
+		NoVerify:      f.NoVerify,
+		OnProgress:    progress,
+	}
+	if f.Retries == 0 {
+		opt.Retries = -1 // the API reads 0 as "the default"
+	}
+	if f.Mode == "replace" {
+		opt.Mode = persist.Replace
+	}
+	return opt
 }
 
 func loadHint(err error, f LoadFlags) error {
 	switch {
-	case errors.Is(err, record.ErrTrailer):
-		return cli.Hint(err, "batches committed before this stay (a rerun is idempotent); to load an edited stream on purpose use --ignore-trailer or drop its trailer line")
-	case errors.Is(err, record.ErrTruncated):
+	case errors.Is(err, persist.ErrNoInput):
+		return cli.Hint(err, "did the command before it in the pipeline fail? A stream with nothing to load still has a header: persist-dump writes one")
+	case errors.Is(err, persist.ErrTrailer):
+		return cli.Hint(err, "batches committed before this stay (a rerun is idempotent); to load a stream edited on purpose, add --ignore-trailer, or seal the edited stream again with persist-seal")
+	case errors.Is(err, persist.ErrTruncated):
 		return cli.Hint(err, "the stream was cut short; batches committed so far stay, and rerunning the full stream finishes the job")
-	case errors.Is(err, load.ErrRejected) && f.Rejects != "":
+	case errors.Is(err, persist.ErrRejected) && f.Rejects != "":
 		return cli.Hint(err, "see %s for each rejected line and its reason", f.Rejects)
-	case errors.Is(err, load.ErrRejected), errors.Is(err, adapters.ErrUnsupported):
+	case errors.Is(err, persist.ErrRejected), errors.Is(err, persist.ErrUnsupported):
 		return cli.Hint(err, "use --rejects FILE to set such lines aside and load the rest")
 	}
 	return err

@@ -4,17 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/cuitty/persist"
+	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/cli"
-	"github.com/cuitty/persist/internal/diff"
 	"github.com/cuitty/persist/internal/location"
-	"github.com/cuitty/persist/internal/record"
-	"github.com/cuitty/persist/internal/source"
 )
 
 // DefaultLocation is where the persist command finds store name when no
@@ -53,6 +51,14 @@ func storeFlag(loc, name string) string {
 	return name
 }
 
+// withName is loc naming store name, unless it names one itself.
+func withName(loc, name string) string {
+	if storeFlag(loc, name) == "" || loc == "-" {
+		return loc
+	}
+	return location.WithStore(loc, name)
+}
+
 // ImportOptions are `persist import`'s flags.
 type ImportOptions struct {
 	cli.Common
@@ -74,27 +80,53 @@ func Import(ctx context.Context, st Stdio, o ImportOptions) error {
 
 // adapterLocation turns --adapter and --connection into a location.
 func adapterLocation(adapter, conn, name string) (string, error) {
+	if adapter == "" || adapter == "auto" {
+		if conn == "" {
+			return DefaultLocation(name), nil
+		}
+		return conn, nil
+	}
+	d := adapters.ByName(adapter)
+	if d == nil {
+		var names []string
+		for _, d := range adapters.Drivers() {
+			names = append(names, d.Name)
+		}
+		return "", cli.Hint(fmt.Errorf("--adapter %q is not known", adapter), "use --adapter %s", strings.Join(names, " or --adapter "))
+	}
 	if conn == "" {
-		if adapter == "postgres" {
-			return "", cli.Hint(errors.New("--adapter postgres needs --connection"), `--connection "postgresql://user@host:5432/persist"`)
+		if d.Sniff == nil {
+			return "", cli.Hint(fmt.Errorf("--adapter %s needs --connection", adapter), "--connection %s", exampleLocation(d))
 		}
 		return DefaultLocation(name), nil
 	}
-	switch adapter {
-	case "", "auto":
-		return conn, nil
-	case "postgres", "postgresql":
-		if strings.HasPrefix(conn, "postgres:") || strings.HasPrefix(conn, "postgresql:") {
+	for _, scheme := range d.Schemes {
+		if strings.HasPrefix(conn, scheme+":") {
 			return conn, nil
 		}
-		return "postgres:" + conn, nil
-	case "sqlite":
-		if strings.HasPrefix(conn, "sqlite:") {
-			return conn, nil
-		}
-		return "sqlite:" + conn, nil
 	}
-	return "", cli.Hint(fmt.Errorf("--adapter %q is not known", adapter), "use --adapter sqlite or --adapter postgres")
+	loc := d.Schemes[0] + ":" + conn
+	if _, err := location.Parse(loc, true); err != nil {
+		return "", cli.Hint(fmt.Errorf("--adapter %s --connection %s: %w", adapter, location.Redact(conn), err),
+			"%s", connectionHint(d, conn))
+	}
+	return loc, nil
+}
+
+// connectionHint says what a --connection for d looks like, and what the
+// one given is when it is something else.
+func connectionHint(d *adapters.Driver, conn string) string {
+	if l, err := location.Parse(conn, false); err == nil && l.Driver != nil && l.Driver != d {
+		return fmt.Sprintf("%s is a %s location: use --adapter %s, or give --connection %s", location.Redact(conn), l.Driver.Name, l.Driver.Name, exampleLocation(d))
+	}
+	return "give --connection " + exampleLocation(d)
+}
+
+func exampleLocation(d *adapters.Driver) string {
+	if d.Sniff != nil {
+		return "./data/app.db"
+	}
+	return d.Schemes[0] + "://user@host:5432/persist"
 }
 
 // VerifyOptions are `persist verify`'s flags.
@@ -110,22 +142,42 @@ func Verify(ctx context.Context, st Stdio, o VerifyOptions) error {
 		o.Source = DefaultLocation(o.Name)
 	}
 	if o.Target == "" {
-		return cli.Hint(errors.New("verify needs --target"), "persist verify NAME --source LOC --target LOC")
+		return cli.Hint(errors.New("verify needs --target"), "persist verify %s --source LOC --target LOC", o.Name)
 	}
-	var tallies [2]Tally
-	for i, loc := range []string{o.Source, o.Target} {
-		src, err := source.Open(ctx, loc, source.Options{Store: storeFlag(loc, o.Name), Stdin: st.Stdin})
-		if err != nil {
-			return err
+	c, err := persist.Compare(ctx, withName(o.Source, o.Name), withName(o.Target, o.Name), persist.CompareOptions{
+		ReadOptions: persist.ReadOptions{Stdin: st.Stdin},
+	})
+	if err != nil {
+		return err
+	}
+	if err := verifyTable(st, o, c); err != nil {
+		return err
+	}
+	if c.Equal() {
+		if !o.Quiet {
+			fmt.Fprintf(st.Stderr, "persist: verify: %s is the same in both places\n", o.Name)
 		}
-		bar := cli.NewProgress(st.Stderr, cli.ShowProgress(o.Common, st.Stderr), -1, "summing "+src.Loc.String())
-		tallies[i], _, err = SumSource(ctx, src, "", bar)
-		bar.Finish()
-		src.Close()
-		if err != nil {
-			return err
+		return nil
+	}
+	fmt.Fprintf(st.Stderr, "persist: verify: %s differs: only in source: %d, only in target: %d, changed: %d\n",
+		o.Name, c.Diff.OnlyA, c.Diff.OnlyB, c.Diff.Changed)
+	fmt.Fprintf(st.Stderr, "persist: hint: see each difference with: persist-diff --store %s %s %s%s\n",
+		location.ShellQuote(o.Name), location.ForShell(o.Source), location.ForShell(o.Target), passwordNote(o.Source, o.Target))
+	return cli.ErrDiffer
+}
+
+// passwordNote says where a pasted command's password comes from, when the
+// locations had one (a hint never shows it).
+func passwordNote(raws ...string) string {
+	for _, r := range raws {
+		if location.HasPassword(r) {
+			return " (the password from PGPASSWORD or ~/.pgpass)"
 		}
 	}
+	return ""
+}
+
+func verifyTable(st Stdio, o VerifyOptions, c persist.Comparison) error {
 	tw := tabwriter.NewWriter(st.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "\trecords\tevents\tsum\n")
 	mark := func(ok bool) string {
@@ -134,46 +186,11 @@ func Verify(ctx context.Context, st Stdio, o VerifyOptions) error {
 		}
 		return " ≠"
 	}
-	s, t := tallies[0], tallies[1]
-	fmt.Fprintf(tw, "source\t%d\t%d\t%s\t%s\n", s.Records, s.Events, s.Sum, location.Redact(o.Source))
+	s, t := c.SumA, c.SumB
+	fmt.Fprintf(tw, "source\t%d\t%d\t%s\t%s\n", s.Records, s.Events, s.Sum, c.A)
 	fmt.Fprintf(tw, "target\t%d%s\t%d%s\t%s%s\t%s\n", t.Records, mark(s.Records == t.Records), t.Events, mark(s.Events == t.Events),
-		t.Sum, mark(s.Sum == t.Sum), location.Redact(o.Target))
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if s == t {
-		if !o.Quiet {
-			fmt.Fprintf(st.Stderr, "persist: verify: %s is the same in both places\n", o.Name)
-		}
-		return nil
-	}
-	// Say what differs, in counts, the way persist-diff would.
-	counts, err := diffCounts(ctx, st, o)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(st.Stderr, "persist: verify: %s differs: %s\n", o.Name, counts)
-	fmt.Fprintf(st.Stderr, "persist: hint: see each difference with: persist-diff '%s' '%s'\n", location.Redact(o.Source), location.Redact(o.Target))
-	return cli.ErrDiffer
-}
-
-func diffCounts(ctx context.Context, st Stdio, o VerifyOptions) (string, error) {
-	var iters [2]diff.Iterator
-	for i, loc := range []string{o.Source, o.Target} {
-		src, err := source.Open(ctx, loc, source.Options{Store: storeFlag(loc, o.Name), Stdin: st.Stdin})
-		if err != nil {
-			return "", err
-		}
-		defer src.Close()
-		it := src.Iterator(ctx)
-		defer it.Close()
-		iters[i] = it
-	}
-	stats, err := diff.Diff(ctx, iters[0], iters[1], io.Discard, diff.Options{Format: diff.Summary})
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("only in source: %d, only in target: %d, changed: %d", stats.OnlyA, stats.OnlyB, stats.Changed), nil
+		t.Sum, mark(s.Sum == t.Sum), c.B)
+	return tw.Flush()
 }
 
 // MigrateOptions are `persist migrate`'s flags.
@@ -191,50 +208,50 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 		o.Source = DefaultLocation(o.Name)
 	}
 	if o.Target == "" {
-		return cli.Hint(errors.New("migrate needs --target"), "persist migrate NAME --source LOC --target LOC")
+		return cli.Hint(errors.New("migrate needs --target"), "persist migrate %s --source LOC --target LOC", o.Name)
 	}
-	start := time.Now()
-	src, err := source.Open(ctx, o.Source, source.Options{Store: storeFlag(o.Source, o.Name), Stdin: st.Stdin})
-	if err != nil {
+	if err := o.check(); err != nil {
 		return err
-	}
-	defer src.Close()
-	records, events, _, err := src.Counts(ctx)
-	if err != nil {
-		return err
-	}
-	pr, pw := io.Pipe()
-	written := make(chan struct{})
-	go func() {
-		defer close(written)
-		_, _, _, err := src.WriteStream(ctx, pw, record.Header{Format: record.Format, Store: src.Store, Records: records, Events: events}, nil)
-		pw.CloseWithError(err)
-	}()
-	if src.IsStore() {
-		// The snapshot is closed (deferred above) only once its reader is
-		// done. A stream source is not waited for: its reader may be
-		// blocked on an idle stdin, and nothing is left to close under it.
-		defer func() { <-written }()
 	}
 	if o.LoadFlags.Store == "" {
 		o.LoadFlags.Store = storeFlag(o.Target, o.Name)
 	}
+	start := time.Now()
 	var last time.Time
-	progress := func(done, total int64) {
-		if o.Quiet || time.Since(last) < time.Second && done < total {
+	progress := func(p persist.Progress) {
+		if o.Quiet || time.Since(last) < time.Second && p.Completed < p.Total {
 			return
 		}
 		last = time.Now()
-		fmt.Fprintf(st.Stderr, "persist: %d/%d records migrated\n", min(done, records), records)
+		fmt.Fprintf(st.Stderr, "persist: %d/%d items migrated\n", p.Completed, p.Total)
 	}
-	res, err := loadInto(ctx, st, o.LoadFlags, o.Target, pr, o.Name, progress)
-	pr.CloseWithError(errors.New("load stopped"))
+	var rejects *cli.Output
+	lo := loadOptions(o.LoadFlags, nil)
+	if o.Rejects != "" {
+		var err error
+		if rejects, err = cli.CreateOutput(o.Rejects, st.Stdout); err != nil {
+			return err
+		}
+		defer rejects.Abort()
+		lo.Rejects = rejects
+	}
+	var loaded persist.LoadResult
+	res, err := persist.Migrate(ctx, o.Source, o.Target, persist.MigrateOptions{
+		BatchSize: o.BatchSize, OnProgress: progress, OnLoaded: func(r persist.LoadResult) { loaded = r },
+		Source: persist.ReadOptions{Store: storeFlag(o.Source, o.Name), Stdin: st.Stdin},
+		Load:   lo,
+	})
+	if rejects != nil {
+		if cerr := rejects.Commit(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
 	if err != nil {
-		return err
+		return loadHint(err, o.LoadFlags)
 	}
 	if !o.Quiet {
 		fmt.Fprintf(st.Stderr, "persist: migrated %s from %s to %s: %d records, %d events in %s (%s)\n",
-			o.Name, src.Loc, res.target, records, events, time.Since(start).Round(time.Millisecond), res.String())
+			o.Name, location.Redact(o.Source), loaded.Target, res.Records, res.Events, time.Since(start).Round(time.Millisecond), resultLine(&loaded))
 	}
 	return nil
 }

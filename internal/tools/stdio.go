@@ -7,7 +7,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist"
 	"github.com/cuitty/persist/internal/cli"
 )
 
@@ -26,13 +26,9 @@ type Select struct {
 	Live       bool     `help:"Leave tombstones (deleted records) out."`
 }
 
-// Filter turns the flags into an adapter filter. Naming a collection and no
-// stream means records only, and the other way round.
-func (s Select) Filter() adapters.Filter {
-	f := adapters.Filter{Collections: s.Collection, Streams: s.Stream, Live: s.Live}
-	f.NoEvents = s.Records || (len(s.Collection) > 0 && len(s.Stream) == 0 && !s.Events)
-	f.NoRecords = s.Events || (len(s.Stream) > 0 && len(s.Collection) == 0 && !s.Records)
-	return f
+// Filter turns the flags into the API's filter.
+func (s Select) Filter() persist.Filter {
+	return persist.Filter{Collections: s.Collection, Streams: s.Stream, Records: s.Records, Events: s.Events, Live: s.Live}
 }
 
 // summary prints the one-line summary on stderr unless quiet.

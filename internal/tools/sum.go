@@ -8,15 +8,13 @@ import (
 	"io"
 	"os"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/cuitty/persist"
 	"github.com/cuitty/persist/internal/cli"
 	"github.com/cuitty/persist/internal/location"
-	"github.com/cuitty/persist/internal/record"
-	"github.com/cuitty/persist/internal/source"
 )
 
 // SumOptions are persist-sum's flags.
@@ -30,57 +28,9 @@ type SumOptions struct {
 	IgnoreTrailer bool
 }
 
-// Tally is the sum and counts of some items.
-type Tally struct {
-	Sum             record.Sum
-	Records, Events int64
-}
-
-func (t *Tally) add(it *record.Item, line []byte) {
-	t.Sum.AddLine(line)
-	if it.IsRecord() {
-		t.Records++
-	} else {
-		t.Events++
-	}
-}
-
-// Line is the tally as persist-sum prints it, for input name.
-func (t Tally) Line(name string) string {
-	return fmt.Sprintf("%s  records=%d events=%d  %s", t.Sum, t.Records, t.Events, name)
-}
-
-// SumSource computes the tally of one input (and, when by is "collection",
-// one tally per collection and per stream, keyed "collection=NAME" or
-// "stream=NAME").
-func SumSource(ctx context.Context, src *source.Source, by string, bar *cli.Progress) (Tally, map[string]*Tally, error) {
-	var total Tally
-	var groups map[string]*Tally
-	if by != "" {
-		groups = map[string]*Tally{}
-	}
-	var lastGroup string
-	var g *Tally
-	err := src.Each(ctx, func(it *record.Item, line []byte) error {
-		total.add(it, line)
-		bar.Add(1)
-		if groups != nil {
-			key := "stream=" + it.Stream
-			if it.IsRecord() {
-				key = "collection=" + it.Collection
-			}
-			if g == nil || key != lastGroup {
-				if g = groups[key]; g == nil {
-					g = &Tally{}
-					groups[key] = g
-				}
-				lastGroup = key
-			}
-			g.add(it, line)
-		}
-		return nil
-	})
-	return total, groups, err
+// sumLine is a sum as persist-sum prints it, for input name.
+func sumLine(r persist.SumResult, name string) string {
+	return r.String() + "  " + name
 }
 
 // Sum prints one line per input.
@@ -111,24 +61,10 @@ func Sum(ctx context.Context, st Stdio, o SumOptions) error {
 			return err
 		}
 		n += t.Records + t.Events
-		if groups != nil {
-			keys := make([]string, 0, len(groups))
-			for k := range groups {
-				keys = append(keys, k)
-			}
-			// Collections first, then streams, each bytewise: dump order.
-			sort.Slice(keys, func(i, j int) bool {
-				ci, cj := strings.HasPrefix(keys[i], "c"), strings.HasPrefix(keys[j], "c")
-				if ci != cj {
-					return ci
-				}
-				return keys[i] < keys[j]
-			})
-			for _, k := range keys {
-				fmt.Fprintln(out, groups[k].Line(location.Redact(in)+"  "+k))
-			}
+		for _, g := range groups {
+			fmt.Fprintln(out, sumLine(g.SumResult, location.Redact(in)+"  "+g.Kind+"="+g.Name))
 		}
-		fmt.Fprintln(out, t.Line(location.Redact(in)))
+		fmt.Fprintln(out, sumLine(t, location.Redact(in)))
 	}
 	if err := out.Flush(); err != nil {
 		return err
@@ -151,25 +87,16 @@ func oneStdin(inputs []string) error {
 	return nil
 }
 
-func sumInput(ctx context.Context, st Stdio, o SumOptions, in string) (Tally, map[string]*Tally, error) {
-	src, err := source.Open(ctx, in, source.Options{Store: o.Store, Filter: o.Filter(), IgnoreTrailer: o.IgnoreTrailer, Stdin: st.Stdin})
+func sumInput(ctx context.Context, st Stdio, o SumOptions, in string) (persist.SumResult, []persist.SumGroup, error) {
+	src, err := persist.OpenSource(ctx, in, persist.ReadOptions{Store: o.Store, Filter: o.Filter(), IgnoreTrailer: o.IgnoreTrailer, Stdin: st.Stdin})
 	if err != nil {
-		return Tally{}, nil, err
+		return persist.SumResult{}, nil, err
 	}
 	defer src.Close()
-	total := int64(-1)
-	if r, e, ok, err := src.Counts(ctx); err != nil {
-		return Tally{}, nil, err
-	} else if ok {
-		total = r + e
-	}
-	bar := cli.NewProgress(st.Stderr, cli.ShowProgress(o.Common, st.Stderr), total, "summing "+src.Loc.String())
-	t, g, err := SumSource(ctx, src, o.By, bar)
-	bar.Finish()
-	if err != nil {
-		return t, nil, err
-	}
-	return t, g, nil
+	b := newBar(st, o.Common, "summing "+src.Location())
+	t, groups, err := src.Sum(ctx, persist.SumOptions{ByCollection: o.By != "", OnProgress: b.progress})
+	b.Finish()
+	return t, groups, err
 }
 
 var checkLine = regexp.MustCompile(`^(persist1:[0-9a-f]{64})  records=(\d+) events=(\d+)  (.+)$`)
@@ -208,14 +135,14 @@ func check(ctx context.Context, st Stdio, o SumOptions) error {
 			troubled++
 			fmt.Fprintf(st.Stdout, "%s: FAILED open or read\n", m[4])
 			cli.Report(st.Stderr, name, err)
-		case t.Line("") == want+"  ":
+		case t.String() == want:
 			ok++
 			fmt.Fprintf(st.Stdout, "%s: OK\n", m[4])
 		default:
 			failed++
 			fmt.Fprintf(st.Stdout, "%s: FAILED\n", m[4])
 			if !o.Quiet {
-				fmt.Fprintf(st.Stderr, "%s: %s: expected %s, got %s\n", name, m[4], want, strings.TrimSpace(t.Line("")))
+				fmt.Fprintf(st.Stderr, "%s: %s: expected %s, got %s\n", name, m[4], want, t)
 			}
 		}
 	}

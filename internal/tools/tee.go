@@ -7,6 +7,7 @@ import (
 	"io"
 	"sync"
 
+	"github.com/cuitty/persist"
 	"github.com/cuitty/persist/internal/cli"
 	"github.com/cuitty/persist/internal/location"
 )
@@ -25,6 +26,9 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 	if o.Rejects == "-" {
 		return cli.Hint(errors.New("--rejects - would mix rejected lines into the stream on stdout"), "give --rejects a file name")
 	}
+	if err := o.check(); err != nil {
+		return err
+	}
 	if o.Rejects != "" && len(o.Locations) > 1 {
 		return cli.Hint(errors.New("--rejects with several targets would mix their rejects"), "tee into one target per --rejects, or drop --rejects")
 	}
@@ -34,7 +38,7 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 	type target struct {
 		name string
 		pw   *io.PipeWriter
-		res  *loadResult
+		res  *persist.LoadResult
 		err  error
 	}
 	targets := make([]*target, len(o.Locations))
@@ -47,13 +51,13 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 		go func() {
 			defer wg.Done()
 			// Only the first target draws a bar; several would fight over the line.
-			var progress func(done, total int64)
+			var progress func(persist.Progress)
 			if i == 0 {
-				bar := cli.NewProgress(st.Stderr, cli.ShowProgress(o.Common, st.Stderr), -1, "loading")
-				defer bar.Finish()
-				progress = bar.Total
+				b := newBar(st, o.Common, "loading")
+				defer b.Finish()
+				progress = b.progress
 			}
-			t.res, t.err = loadInto(ctx, st, o.LoadFlags, raw, pr, "", progress)
+			t.res, t.err = loadInto(ctx, st, o.LoadFlags, raw, pr, progress)
 			if t.err == nil {
 				// Drain what is left (nothing, for a well-formed stream) so
 				// the copy never blocks on a finished target.
@@ -80,7 +84,7 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 	var errs, stopped []error
 	for _, t := range targets {
 		if t.res != nil {
-			summary(st, o.Common, name, t.res.String())
+			summary(st, o.Common, name, resultLine(t.res))
 		}
 		switch {
 		case t.err == nil:

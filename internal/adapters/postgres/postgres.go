@@ -12,8 +12,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
-	"regexp"
 	"sort"
 	"sync"
 
@@ -43,11 +41,16 @@ var _ adapters.Adapter = (*Adapter)(nil)
 
 // Open connects to the database named by a libpq URL (postgres://,
 // postgresql://) or key=value string, and checks that it answers. Errors never
-// include the DSN, which may hold a password.
+// include the DSN's password.
 func Open(dsn string, opt Options) (*Adapter, error) {
+	return OpenContext(context.Background(), dsn, opt)
+}
+
+// OpenContext is Open, giving up when ctx ends.
+func OpenContext(ctx context.Context, dsn string, opt Options) (*Adapter, error) {
 	cfg, err := pq.NewConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("invalid postgres connection string: %w", scrubConfigError(err))
+		return nil, fmt.Errorf("invalid postgres connection string: %w", scrubConfigError(err, dsn))
 	}
 	// lib/pq's default is require; libpq's (and psql's) is prefer, which is
 	// what a user who gives no sslmode expects.
@@ -65,10 +68,10 @@ func Open(dsn string, opt Options) (*Adapter, error) {
 	}
 	conn, err := pq.NewConnectorConfig(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("invalid postgres connection string: %w", scrubConfigError(err))
+		return nil, fmt.Errorf("invalid postgres connection string: %w", scrubConfigError(err, dsn))
 	}
 	db := sql.OpenDB(conn)
-	if err := db.PingContext(context.Background()); err != nil {
+	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
@@ -113,18 +116,4 @@ func (a *Adapter) Stores(ctx context.Context) ([]string, error) {
 	// by hand with another collation.
 	sort.Strings(names)
 	return names, nil
-}
-
-// quoted matches the quoted pieces of lib/pq's DSN parse errors, which can
-// be fragments of a password.
-var quoted = regexp.MustCompile(`"[^"]*"|'[^']*'`)
-
-// scrubConfigError keeps a DSN parse error's reason but not the pieces of the
-// DSN it quotes.
-func scrubConfigError(err error) error {
-	var uerr *url.Error
-	if errors.As(err, &uerr) {
-		err = uerr.Err
-	}
-	return errors.New(quoted.ReplaceAllString(err.Error(), `"…"`))
 }

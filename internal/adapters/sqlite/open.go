@@ -117,5 +117,5 @@ func isWAL(path string) bool {
 	if _, err := io.ReadFull(f, hdr); err != nil {
 		return false
 	}
-	return bytes.HasPrefix(hdr, []byte("SQLite format 3\x00")) && hdr[18] == 2 && hdr[19] == 2
+	return bytes.HasPrefix(hdr, []byte(magic)) && hdr[18] == 2 && hdr[19] == 2
 }

@@ -86,25 +86,53 @@ func (a *Adapter) Retryable(err error) bool {
 	return false
 }
 
-// Close releases both connection pools.
+// Close releases both connection pools. A writer leaves the database file
+// complete on its own: what the write-ahead log holds is checkpointed into
+// it, so that `cp app.db backup/` right after a load copies every batch.
+// The readers close first: SQLite removes the -wal file when the last
+// connection to the database closes, and a read-only one cannot.
 func (a *Adapter) Close() error {
-	var errs []error
+	errs := []error{a.r.Close()}
 	if a.w != nil {
-		errs = append(errs, a.w.Close())
+		errs = append(errs, checkpoint(a.w), a.w.Close())
 	}
-	errs = append(errs, a.r.Close())
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close sqlite %s: %w", a.path, err)
 	}
 	return nil
 }
 
-// openWriter opens the read-write pool, creating the file when missing, and
-// switches the database to WAL so that snapshots never block writers.
+// checkpoint copies what the write-ahead log holds into the database file
+// and empties the log. Another process reading the database may hold part
+// of it back (it is then still in the -wal file, for that process to
+// finish); that is not an error of ours.
+func checkpoint(w *sql.DB) error {
+	var mode string
+	if err := w.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		return nil
+	}
+	var busy, logged, done int
+	if err := w.QueryRow("PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logged, &done); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
+}
+
+// openWriter opens the read-write pool, creating the file when missing. A
+// database it creates is switched to WAL, so that snapshots never block
+// writers; one that exists keeps the journal mode its owner chose.
 func openWriter(path string) (*sql.DB, error) {
+	fresh := isFresh(path)
 	w, err := sql.Open("sqlite3", fileURI(path, writerParams))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	if !fresh {
+		if err := w.Ping(); err != nil {
+			w.Close()
+			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+		}
+		return w, nil
 	}
 	// journal_mode=WAL is persistent in the file, so it is set once here
 	// rather than on every pooled connection (where a busy database would
@@ -122,4 +150,11 @@ func openWriter(path string) (*sql.DB, error) {
 		return nil, fmt.Errorf("open sqlite %s: journal mode is %q, want wal (is the file on a filesystem without shared memory?)", path, mode)
 	}
 	return w, nil
+}
+
+// isFresh reports whether path is a database yet to be made: missing, or
+// an empty file.
+func isFresh(path string) bool {
+	st, err := os.Stat(path)
+	return err != nil || st.Size() == 0
 }

@@ -1,0 +1,68 @@
+package persist
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/cuitty/persist/internal/location"
+	"github.com/cuitty/persist/internal/record"
+)
+
+// CheckOptions tune Check.
+type CheckOptions struct {
+	ReadOptions
+	// Max bounds how many items Unsupported lists (0: all); Count still
+	// counts them all.
+	Max int
+}
+
+// Unsupported lists the items of a source a target database cannot hold.
+type Unsupported struct {
+	Target string   // the target location, password masked
+	Count  int64    // how many items
+	Items  []string // each item and why, up to CheckOptions.Max
+}
+
+// Err is the list as an error wrapping ErrUnsupported (nil when empty).
+func (u Unsupported) Err() error {
+	if u.Count == 0 {
+		return nil
+	}
+	more := ""
+	if n := u.Count - int64(len(u.Items)); n > 0 {
+		more = fmt.Sprintf("; and %d more", n)
+	}
+	return fmt.Errorf("%w: %s cannot hold %d items of the source: %s%s",
+		ErrUnsupported, u.Target, u.Count, strings.Join(u.Items, "; "), more)
+}
+
+// Check reads src and reports the items the database at dst cannot hold as
+// they are (a \u0000 for PostgreSQL jsonb, a key longer than its index
+// takes, a number beyond its numeric range, …), writing nothing anywhere:
+// what a migration would refuse, known before it starts.
+func Check(ctx context.Context, src, dst string, opt CheckOptions) (Unsupported, error) {
+	l, err := location.Parse(dst, true)
+	if err != nil {
+		return Unsupported{}, err
+	}
+	if !l.IsStore() {
+		return Unsupported{}, fmt.Errorf("%w: %s is a stream, not a store", ErrLocation, l)
+	}
+	in, err := OpenSource(ctx, src, opt.ReadOptions)
+	if err != nil {
+		return Unsupported{}, err
+	}
+	defer in.Close()
+	res := Unsupported{Target: l.String()}
+	err = in.each(ctx, nil, func(it *record.Item, _ []byte) error {
+		if cerr := l.Driver.Check(it); cerr != nil {
+			res.Count++
+			if opt.Max <= 0 || len(res.Items) < opt.Max {
+				res.Items = append(res.Items, describe(it)+": "+cerr.Error())
+			}
+		}
+		return nil
+	})
+	return res, err
+}

@@ -1,0 +1,95 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/cuitty/persist/internal/adapters"
+)
+
+func init() {
+	adapters.Register(&adapters.Driver{
+		Name:    "postgres",
+		Schemes: []string{"postgres", "postgresql"},
+		Target:  target,
+		Check:   checkItem,
+		Open: func(ctx context.Context, dsn string, opt adapters.OpenOptions) (adapters.Adapter, error) {
+			return OpenContext(ctx, dsn, Options{ReadOnly: opt.ReadOnly})
+		},
+	})
+}
+
+// ErrNotPostgres is wrapped when a location's text is not a libpq
+// connection string at all.
+var ErrNotPostgres = errors.New("not a PostgreSQL connection string")
+
+// target takes postgres://… and postgresql://… as the URL they are, and
+// postgres:URL or postgres:KEY=VALUE … with the prefix dropped.
+func target(scheme, rest string) (string, error) {
+	if strings.HasPrefix(rest, "//") {
+		return scheme + ":" + rest, nil
+	}
+	dsn := strings.TrimSpace(rest)
+	switch {
+	case dsn == "":
+		return "", fmt.Errorf("no connection string after %s:", scheme)
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"), strings.Contains(dsn, "="):
+		return rest, nil
+	case strings.ContainsAny(dsn, " \t"):
+		// Not echoed: a malformed key=value string may hold a password.
+		return "", fmt.Errorf("%w: expected postgres://HOST/DB or KEY=VALUE pairs", ErrNotPostgres)
+	}
+	return "", fmt.Errorf("%w: %q: expected postgres://HOST/DB or KEY=VALUE pairs (host=… dbname=…)", ErrNotPostgres, dsn)
+}
+
+// quoted matches the quoted pieces of lib/pq's DSN parse errors.
+var quoted = regexp.MustCompile(`"[^"]*"|'[^']*'`)
+
+// scrubConfigError keeps a DSN parse error whole (`invalid port "notaport"`
+// says what to fix) but for the quoted pieces that overlap the DSN's password,
+// which lib/pq may echo from a malformed string.
+func scrubConfigError(err error, dsn string) error {
+	var uerr *url.Error
+	if errors.As(err, &uerr) {
+		err = uerr.Err
+	}
+	secrets := passwordParts(dsn)
+	msg := quoted.ReplaceAllStringFunc(err.Error(), func(q string) string {
+		inner := q[1 : len(q)-1]
+		for _, s := range secrets {
+			if inner != "" && (strings.Contains(s, inner) || strings.Contains(inner, s)) {
+				return `"…"`
+			}
+		}
+		return q
+	})
+	return errors.New(msg)
+}
+
+// kvPassword finds a key=value password, even one missing its '='.
+var kvPassword = regexp.MustCompile(`(?i)password\s*=?\s*('(?:[^'\\]|\\.)*'|(?:[^\s\\]|\\.)+)`)
+
+// passwordParts finds what may be a password in a DSN too broken to parse:
+// a URL's user-info after the first ':', a password query parameter, a
+// key=value password.
+func passwordParts(dsn string) []string {
+	var out []string
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		rest := dsn[i+3:]
+		if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+			if _, p, ok := strings.Cut(rest[:at], ":"); ok && p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	for _, m := range kvPassword.FindAllStringSubmatch(dsn, -1) {
+		if p := strings.Trim(m[1], "'&"); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,36 @@
+// Package hint attaches to an error what a person can do about it. The
+// commands print each hint on its own "hint:" line (internal/cli.Report);
+// a hint names a step that works when followed, never a guess.
+package hint
+
+import (
+	"errors"
+	"fmt"
+)
+
+type hinted struct {
+	err  error
+	hint string
+}
+
+func (h *hinted) Error() string { return h.err.Error() }
+func (h *hinted) Unwrap() error { return h.err }
+
+// With attaches a hint to err; nil stays nil.
+func With(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return &hinted{err: err, hint: fmt.Sprintf(format, args...)}
+}
+
+// All returns the hints attached to err and to what it wraps, outermost
+// first.
+func All(err error) []string {
+	var out []string
+	var h *hinted
+	for e := err; errors.As(e, &h); e = h.err {
+		out = append(out, h.hint)
+	}
+	return out
+}

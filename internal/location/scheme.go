@@ -1,0 +1,67 @@
+package location
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/hint"
+)
+
+// ErrScheme is wrapped when a location starts with a scheme no adapter has.
+var ErrScheme = fmt.Errorf("%w: unknown scheme", ErrLocation)
+
+// looksLikeScheme reports whether a location that is no file was meant to
+// start with a scheme: it has "://", or its prefix is a near miss of one.
+func looksLikeScheme(s, scheme string) bool {
+	return strings.HasPrefix(s[len(scheme)+1:], "//") || nearest(scheme) != ""
+}
+
+func unknownScheme(l Location, scheme string) error {
+	err := fmt.Errorf("%w %q in %s (and no such file)", ErrScheme, scheme+":", l)
+	if n := nearest(scheme); n != "" {
+		return hint.With(err, "did you mean %s:? Known schemes: %s", n, schemeList())
+	}
+	return hint.With(err, "known schemes: %s", schemeList())
+}
+
+// schemeList names the location forms of every adapter.
+func schemeList() string {
+	var forms []string
+	for _, s := range adapters.Schemes() {
+		forms = append(forms, s+":…")
+	}
+	return strings.Join(forms, ", ")
+}
+
+// nearest returns the known scheme within two edits of s, or "".
+func nearest(s string) string {
+	best, bestD := "", 3
+	for _, k := range adapters.Schemes() {
+		if d := distance(s, k); d < bestD && d > 0 {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+// distance is the Levenshtein distance between a and b.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,121 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/record"
+)
+
+// ErrNoMatch is wrapped when a filter names a collection or stream the
+// source does not hold: pg_dump -t nosuch fails, and so does a typo here,
+// rather than make an empty backup that passes for a good one.
+var ErrNoMatch = errors.New("no such collection or stream")
+
+// checkFilter makes sure every collection and stream the filter names
+// exists in the store (tombstones count: a deleted record still exists).
+func (s *Source) checkFilter(ctx context.Context) error {
+	f := s.opt.Filter
+	var missing []string
+	for _, c := range f.Collections {
+		n, _, err := s.snap.Count(ctx, adapters.Filter{Collections: []string{c}, NoEvents: true})
+		if err != nil {
+			return s.wrap(err)
+		}
+		if n == 0 {
+			missing = append(missing, fmt.Sprintf("collection %q", c))
+		}
+	}
+	for _, st := range f.Streams {
+		_, n, err := s.snap.Count(ctx, adapters.Filter{Streams: []string{st}, NoRecords: true})
+		if err != nil {
+			return s.wrap(err)
+		}
+		if n == 0 {
+			missing = append(missing, fmt.Sprintf("stream %q", st))
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	cols, streams, err := s.snap.Names(ctx)
+	if err != nil {
+		return s.wrap(err)
+	}
+	return s.noMatch(missing, countedNames(cols), countedNames(streams))
+}
+
+func countedNames(ns []adapters.NameCount) []string {
+	out := make([]string, len(ns))
+	for i, n := range ns {
+		out[i] = fmt.Sprintf("%s (%d)", n.Name, n.Count)
+	}
+	return out
+}
+
+func (s *Source) noMatch(missing, cols, streams []string) error {
+	has := func(what string, names []string) string {
+		if len(names) == 0 {
+			return "no " + what
+		}
+		return what + " " + strings.Join(names, ", ")
+	}
+	where := s.Loc.String()
+	if s.Store != "" && s.IsStore() {
+		where += " (store " + s.Store + ")"
+	}
+	return fmt.Errorf("%w: %s has no %s; it has %s; and %s", ErrNoMatch, where, strings.Join(missing, " and no "),
+		has("collections", cols), has("streams", streams))
+}
+
+// keep applies the filter to an item of a stream and notes which names
+// were seen, for unmatched.
+func (s *Source) keep(it *record.Item) bool {
+	f := &s.opt.Filter
+	if f.Collections != nil || f.Streams != nil {
+		name := "s\x00" + it.Stream
+		if it.IsRecord() {
+			name = "c\x00" + it.Collection
+		}
+		if name != s.lastSeen {
+			if s.seen == nil {
+				s.seen = map[string]bool{}
+			}
+			s.seen[name], s.lastSeen = true, name
+		}
+	}
+	return Keep(f, it)
+}
+
+// unmatched is the end of a stream: an error when the filter named a
+// collection or stream it never held.
+func (s *Source) unmatched() error {
+	var missing, cols, streams []string
+	for _, c := range s.opt.Filter.Collections {
+		if !s.seen["c\x00"+c] {
+			missing = append(missing, fmt.Sprintf("collection %q", c))
+		}
+	}
+	for _, st := range s.opt.Filter.Streams {
+		if !s.seen["s\x00"+st] {
+			missing = append(missing, fmt.Sprintf("stream %q", st))
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	for k := range s.seen {
+		if name, ok := strings.CutPrefix(k, "c\x00"); ok {
+			cols = append(cols, name)
+		} else {
+			streams = append(streams, strings.TrimPrefix(k, "s\x00"))
+		}
+	}
+	slices.Sort(cols)
+	slices.Sort(streams)
+	return s.noMatch(missing, cols, streams)
+}

@@ -1,0 +1,55 @@
+package tools
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/cuitty/persist"
+	"github.com/cuitty/persist/internal/cli"
+	"github.com/cuitty/persist/internal/source"
+)
+
+// SealOptions are persist-seal's flags.
+type SealOptions struct {
+	cli.Common
+	Input, Output, Store string
+	Unframed             bool
+}
+
+// Seal writes an edited stream again with a new header and trailer.
+func Seal(ctx context.Context, st Stdio, o SealOptions) error {
+	const name = "persist-seal"
+	if err := cli.CheckOutputName(o.Output); err != nil {
+		return err
+	}
+	var in io.Reader = st.Stdin
+	if o.Input != "-" && o.Input != "" {
+		f, err := source.OpenFile(ctx, o.Input)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in = f
+	}
+	out, err := cli.CreateOutput(o.Output, st.Stdout)
+	if err != nil {
+		return err
+	}
+	defer out.Abort()
+	res, err := persist.Seal(ctx, in, out, persist.SealOptions{Store: o.Store, Unframed: o.Unframed})
+	switch {
+	case errors.Is(err, persist.ErrUnframed):
+		return cli.Hint(err, `keep the header and trailer lines in the filter (jq -c 'select(.kind == "header" or .kind == "trailer" or …)'), or add --unframed for a hand-made stream`)
+	case errors.Is(err, persist.ErrTruncated):
+		return cli.Hint(err, "the stream was cut short before this step: run the pipeline again from the start")
+	case err != nil:
+		return err
+	}
+	if err := out.Commit(); err != nil {
+		return err
+	}
+	summary(st, o.Common, name, fmt.Sprintf("sealed %d records and %d events, %s", res.Records, res.Events, res.Sum))
+	return nil
+}

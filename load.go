@@ -1,0 +1,257 @@
+package persist
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/load"
+	"github.com/cuitty/persist/internal/location"
+	"github.com/cuitty/persist/internal/record"
+)
+
+// Sentinels of reading and loading a stream, for errors.Is.
+var (
+	// ErrNoInput: a load was given no bytes at all. An upstream that died
+	// must not look like a successful load of nothing; a stream with a
+	// header, no items and a trailer is a valid empty stream.
+	ErrNoInput = load.ErrEmptyInput
+	// ErrTrailer: the stream's trailer does not match its lines (it was
+	// edited, or damaged).
+	ErrTrailer = record.ErrTrailer
+	// ErrTruncated: the stream has a header but ends without a trailer.
+	ErrTruncated = record.ErrTruncated
+	// ErrRejected: lines were set aside (LoadOptions.Rejects), or, without
+	// a rejects writer, the load stopped at one.
+	ErrRejected = load.ErrRejected
+	// ErrConflict: an item with the store's version or seq but other content.
+	ErrConflict = load.ErrConflict
+	// ErrPatchTarget: a patch made for another state of the store.
+	ErrPatchTarget = load.ErrPatchTarget
+	// ErrLocation: a location that cannot be parsed or opened as asked.
+	ErrLocation = location.ErrLocation
+	// ErrStoreChoice: the location does not say which of its stores is
+	// meant (it holds several), or holds none to read.
+	ErrStoreChoice = location.ErrStore
+)
+
+// LoadMode says what a load does with what the store already holds.
+type LoadMode int
+
+const (
+	// Merge merges by version (docs/persist-load.md): newer items are
+	// written, older ones skipped as stale, identical ones left alone.
+	Merge LoadMode = iota
+	// Replace makes the store's content exactly the stream's, atomically.
+	Replace
+)
+
+// LoadOptions tune Load.
+type LoadOptions struct {
+	// Store is the store to load into, as the location's #NAME does. With
+	// neither, the store is the only one the database holds; in a database
+	// holding none yet, the stream header's store, else DefaultStore.
+	Store string
+	// Mode is Merge (the default) or Replace.
+	Mode LoadMode
+	// Atomic loads everything in one transaction: all or nothing.
+	Atomic bool
+	// BatchSize is the number of items per transaction (0: 5000).
+	BatchSize int
+	// Retries bounds the retries of a batch after a transient failure
+	// (0: the default; < 0: none).
+	Retries int
+	// Rejects receives one JSON object per line the store cannot take
+	// ({"line":…,"reason":…,"raw":…}) and the load goes on; nil stops the
+	// load at the first such line.
+	Rejects io.Writer
+	// IgnoreTrailer accepts a stream edited on purpose whose trailer no
+	// longer matches; a stream cut short is still refused.
+	IgnoreTrailer bool
+	// NoVerify skips reading back each batch before it commits.
+	NoVerify bool
+	// OnProgress is called after each committed batch; Total is the
+	// header's count of items, or -1.
+	OnProgress func(Progress)
+}
+
+// LoadResult says what a load did, line by line.
+type LoadResult struct {
+	Target string // the location loaded into, password masked
+	Store  string // the store loaded into
+
+	Lines     int64 // item lines read, rejected ones included
+	Written   int64 // records written
+	Unchanged int64 // records the store already held, identical
+	Stale     int64 // records the store holds in a newer version (left alone)
+	Conflicts int64 // same version or seq, other content (also in Rejects)
+	Rejects   int64 // lines set aside, or the one the load stopped at
+
+	Events          int64 // events written
+	EventsUnchanged int64 // events the store already held, identical
+	Removed         int64 // items a patch removed
+	Retries         int64 // batch attempts repeated after a transient failure
+	Batches         int64 // batches committed
+
+	Elapsed time.Duration
+}
+
+func loadResult(target, store string, st load.Stats) LoadResult {
+	return LoadResult{
+		Target: target, Store: store,
+		Lines: st.Lines, Written: st.Written, Unchanged: st.Unchanged, Stale: st.Stale,
+		Conflicts: st.Conflicts, Rejects: st.Rejects, Events: st.Events, EventsUnchanged: st.EventsUnchanged,
+		Removed: st.Removed, Retries: st.Retries, Batches: st.Batches, Elapsed: st.Elapsed,
+	}
+}
+
+// Load reads a persist.v1 stream (compressed or not; a patch stream too)
+// from r and merges it into the store at dst (docs/persist-load.md): in
+// batches, each one transaction, read back before it commits, retried after
+// transient failures. A merge load that stops keeps the batches committed
+// before, and loading the same stream again finishes the job.
+//
+// The result is returned even with an error: it says how far the load got.
+func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadResult, error) {
+	res := LoadResult{Target: location.Redact(dst)}
+	rd, err := record.NewReader(r, record.ReaderOptions{IgnoreTrailer: opt.IgnoreTrailer, AllowPatch: true})
+	if err != nil {
+		return res, err
+	}
+	defer rd.Close()
+	// The header comes first and may name the store.
+	h := rd.Head()
+	if rd.Line() == 0 {
+		return res, fmt.Errorf("%w: the input is empty (not even a header)", ErrNoInput)
+	}
+	w, err := openWriter(ctx, dst)
+	if err != nil {
+		return res, err
+	}
+	headerStore := ""
+	if h != nil {
+		headerStore = h.Store
+	}
+	store, err := w.store(ctx, opt.Store, headerStore)
+	if err != nil {
+		return res, w.fail(err, 0)
+	}
+	res.Store = store
+	st, err := load.Load(ctx, w.a, store, rd, opt.loadOptions(h))
+	res = loadResult(res.Target, store, st)
+	if err != nil {
+		return res, w.fail(location.ScrubError(err, dst), st.Written+st.Events+st.Removed)
+	}
+	return res, w.close()
+}
+
+func (o LoadOptions) loadOptions(h *record.Header) load.Options {
+	lo := load.Options{
+		BatchSize: o.BatchSize,
+		Atomic:    o.Atomic,
+		Retries:   o.Retries,
+		Rejects:   o.Rejects,
+		NoVerify:  o.NoVerify,
+	}
+	if o.Mode == Replace {
+		lo.Mode = load.Replace
+	}
+	total := int64(-1)
+	if h != nil && h.Records >= 0 && h.Events >= 0 {
+		total = h.Records + h.Events
+	}
+	if o.OnProgress != nil {
+		lo.OnProgress = func(st load.Stats) { o.OnProgress(Progress{Completed: st.Lines, Total: total}) }
+	}
+	return lo
+}
+
+// writer is a database opened for writing by a command that must leave no
+// empty database file behind when it fails.
+type writer struct {
+	loc     location.Location
+	a       adapters.Adapter
+	created string // the database file this open made, if any
+}
+
+// openWriter parses a location that must name a database and opens it for
+// writing.
+func openWriter(ctx context.Context, loc string) (*writer, error) {
+	l, err := location.Parse(loc, true)
+	if err != nil {
+		return nil, err
+	}
+	if !l.IsStore() {
+		return nil, fmt.Errorf("%w: %s is a stream, not a store (use %s)", location.ErrLocation, l, storeForms())
+	}
+	w := &writer{loc: l}
+	if l.Driver.Sniff != nil && !exists(l.Target) {
+		w.created = l.Target
+	}
+	if w.a, err = location.Open(ctx, l, false); err != nil {
+		w.removeCreated()
+		return nil, err
+	}
+	return w, nil
+}
+
+// store decides the store to write: the location's #NAME or flag, else the
+// only store the database holds, else fallback (a stream header's store),
+// else DefaultStore. The same rule serves Open, Load, Migrate and the tools.
+func (w *writer) store(ctx context.Context, flag, fallback string) (string, error) {
+	if fallback == "" {
+		fallback = DefaultStore
+	}
+	return location.Store(ctx, w.a, w.loc, flag, fallback)
+}
+
+// fail closes the database after err, removing a database file this
+// command created when nothing was written into it.
+func (w *writer) fail(err error, written int64) error {
+	w.a.Close()
+	if written == 0 {
+		w.removeCreated()
+	}
+	return err
+}
+
+func (w *writer) close() error {
+	if err := w.a.Close(); err != nil {
+		return fmt.Errorf("%s: %w", w.loc, err)
+	}
+	return nil
+}
+
+func (w *writer) removeCreated() {
+	if w.created == "" {
+		return
+	}
+	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+		removeIfExists(w.created + suffix)
+	}
+}
+
+// storeForms lists the location forms of a store.
+func storeForms() string {
+	var forms []string
+	for _, s := range adapters.Schemes() {
+		forms = append(forms, s+":…")
+	}
+	return strings.Join(forms, " or ")
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+func removeIfExists(path string) {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return // nothing more to do: the error that brought us here is what the caller reports
+	}
+}

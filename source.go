@@ -1,0 +1,133 @@
+package persist
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/record"
+	"github.com/cuitty/persist/internal/source"
+)
+
+// Filter narrows what a read yields. The zero Filter yields everything.
+// Naming collections and no stream means records only, and the other way
+// round, as persist-dump's --collection and --stream do.
+type Filter struct {
+	Collections []string // only the records of these collections
+	Streams     []string // only the events of these streams
+	Records     bool     // records only
+	Events      bool     // events only
+	Live        bool     // leave tombstones (deleted records) out
+}
+
+func (f Filter) adapter() adapters.Filter {
+	a := adapters.Filter{Collections: f.Collections, Streams: f.Streams, Live: f.Live}
+	a.NoEvents = f.Records || (len(f.Collections) > 0 && len(f.Streams) == 0 && !f.Events)
+	a.NoRecords = f.Events || (len(f.Streams) > 0 && len(f.Collections) == 0 && !f.Records)
+	return a
+}
+
+// IsZero reports whether the filter yields everything.
+func (f Filter) IsZero() bool {
+	return f.Collections == nil && f.Streams == nil && !f.Records && !f.Events && !f.Live
+}
+
+// ReadOptions say what to read from a location.
+type ReadOptions struct {
+	// Store picks the store of a database holding several (as #NAME does).
+	Store string
+	// Filter narrows the items. A collection or stream it names that the
+	// store (or stream) does not hold is an error wrapping ErrNoMatch.
+	Filter Filter
+	// IgnoreTrailer accepts a stream edited on purpose whose trailer no
+	// longer matches; a stream cut short is still refused.
+	IgnoreTrailer bool
+	// Stdin is what the location "-" reads (default os.Stdin).
+	Stdin io.Reader
+}
+
+// ErrNoMatch is wrapped when a filter names a collection or stream that
+// does not exist: a typo must not pass for an empty backup.
+var ErrNoMatch = source.ErrNoMatch
+
+// Source is a store (one consistent, read-only snapshot of it) or a stream
+// (a file, a pipe or stdin), open for reading once.
+type Source struct {
+	src      *source.Source
+	borrowed bool // another Source owns src and closes it
+}
+
+// OpenSource opens loc for reading.
+func OpenSource(ctx context.Context, loc string, opt ReadOptions) (*Source, error) {
+	src, err := source.Open(ctx, loc, source.Options{
+		Store: opt.Store, Filter: opt.Filter.adapter(), IgnoreTrailer: opt.IgnoreTrailer, Stdin: opt.Stdin,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Source{src: src}, nil
+}
+
+// Store is the store's name; for a stream, its header's (may be empty).
+func (s *Source) Store() string { return s.src.Store }
+
+// Location is the location read, password masked.
+func (s *Source) Location() string { return s.src.Loc.String() }
+
+// IsStore reports whether the source is a database, not a stream.
+func (s *Source) IsStore() bool { return s.src.IsStore() }
+
+// Counts says how many records and events the source will yield: exact for
+// a store; for a stream, its header's counts (known is false without them).
+func (s *Source) Counts(ctx context.Context) (records, events int64, known bool, err error) {
+	return s.src.Counts(ctx)
+}
+
+// Close releases the snapshot, the database and the file.
+func (s *Source) Close() error {
+	if s.borrowed {
+		return nil
+	}
+	return s.src.Close()
+}
+
+// each calls fn with each item and its canonical line, reporting progress.
+func (s *Source) each(ctx context.Context, progress func(Progress), fn func(*record.Item, []byte) error) error {
+	total := int64(-1)
+	if progress != nil {
+		if r, e, ok, err := s.Counts(ctx); err != nil {
+			return err
+		} else if ok {
+			total = r + e
+		}
+	}
+	var done int64
+	return s.src.Each(ctx, func(it *record.Item, line []byte) error {
+		if progress != nil {
+			done++
+			progress(Progress{Completed: done, Total: total})
+		}
+		return fn(it, line)
+	})
+}
+
+// openSources opens a and b, closing the first when the second fails.
+func openSources(ctx context.Context, a, b string, opt ReadOptions) (*Source, *Source, error) {
+	if a == "-" && b == "-" {
+		return nil, nil, errors.New("only one side can be standard input (-)")
+	}
+	sa, err := OpenSource(ctx, a, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	sb, err := OpenSource(ctx, b, opt)
+	if err != nil {
+		sa.Close()
+		return nil, nil, err
+	}
+	return sa, sb, nil
+}
+
+// describe names an item for a message.
+func describe(it *record.Item) string { return source.Describe(it) }
