@@ -70,8 +70,10 @@ func scrubConfigError(err error, dsn string) error {
 	return errors.New(msg)
 }
 
-// kvPassword finds a key=value password, even one missing its '='.
-var kvPassword = regexp.MustCompile(`(?i)password\s*=?\s*('(?:[^'\\]|\\.)*'|(?:[^\s\\]|\\.)+)`)
+// kvPassword finds a key=value password, even one missing its '=' or its
+// quotes: everything up to the next key=, since a password with an
+// unquoted space ("password=hunter2 secret") runs on past it.
+var kvPassword = regexp.MustCompile(`(?is)password\s*=?\s*(.*?)(?:\s+[a-z_]+\s*=|$)`)
 
 // passwordParts finds what may be a password in a DSN too broken to parse:
 // a URL's user-info after the first ':', a password query parameter, a
@@ -87,7 +89,7 @@ func passwordParts(dsn string) []string {
 		}
 	}
 	for _, m := range kvPassword.FindAllStringSubmatch(dsn, -1) {
-		if p := strings.Trim(m[1], "'&"); p != "" {
+		for _, p := range strings.Fields(strings.Trim(m[1], "'&")) {
 			out = append(out, p)
 		}
 	}
