@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/record"
 )
 
@@ -64,7 +65,8 @@ func (s *Source) writeStream(ctx context.Context, w io.Writer, progress func(Pro
 	r, e, sum, err := s.src.WriteStream(ctx, w, h, func(it *record.Item) error {
 		if ordered && !s.IsStore() {
 			if prev != nil && record.Compare(prev, it) >= 0 {
-				return fmt.Errorf("%s: not in dump order at %s; sort it first (persist-diff and persist-sum accept any order)", s.Location(), describe(it))
+				return hint.With(fmt.Errorf("%s: not in dump order at %s", s.Location(), describe(it)),
+					"persist-diff, persist-sum and persist-load take any order; to put a stream in dump order, load it into a store and dump that: persist-load sqlite:sorted.db < FILE && persist-dump sqlite:sorted.db")
 			}
 			prev = it.Clone()
 		}

@@ -20,7 +20,7 @@ var (
 	// ErrNoInput: a load was given no bytes at all. An upstream that died
 	// must not look like a successful load of nothing; a stream with a
 	// header, no items and a trailer is a valid empty stream.
-	ErrNoInput = load.ErrEmptyInput
+	ErrNoInput = errors.New("no input")
 	// ErrTrailer: the stream's trailer does not match its lines (it was
 	// edited, or damaged).
 	ErrTrailer = record.ErrTrailer
@@ -127,7 +127,7 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 	// The header comes first and may name the store.
 	h := rd.Head()
 	if rd.Line() == 0 {
-		return res, fmt.Errorf("%w: the input is empty (not even a header)", ErrNoInput)
+		return res, fmt.Errorf("%w: not a single byte was read (not even a header)", ErrNoInput)
 	}
 	w, err := openWriter(ctx, dst)
 	if err != nil {
@@ -138,6 +138,11 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 		headerStore = h.Store
 	}
 	store, err := w.store(ctx, opt.Store, headerStore)
+	if err == nil {
+		// Made even for a stream without items: a valid empty stream
+		// loads as an empty store, listed and dumped like any other.
+		err = createStore(ctx, w.a, w.loc, store)
+	}
 	if err != nil {
 		return res, w.fail(err, 0)
 	}
@@ -145,7 +150,8 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 	st, err := load.Load(ctx, w.a, store, rd, opt.loadOptions(h))
 	res = loadResult(res.Target, store, st)
 	if err != nil {
-		return res, w.fail(location.ScrubError(err, dst), st.Written+st.Events+st.Removed)
+		err = fmt.Errorf("%s (store %s): %w", res.Target, store, location.ScrubError(err, dst))
+		return res, w.fail(err, st.Written+st.Events+st.Removed)
 	}
 	return res, w.close()
 }

@@ -42,7 +42,7 @@ func Seal(ctx context.Context, r io.Reader, w io.Writer, opt SealOptions) (DumpR
 	defer rd.Close()
 	h := rd.Head()
 	if rd.Line() == 0 {
-		return DumpResult{}, fmt.Errorf("%w: the input is empty (not even a header)", ErrNoInput)
+		return DumpResult{}, fmt.Errorf("%w: not a single byte was read (not even a header)", ErrNoInput)
 	}
 	store := opt.Store
 	if store == "" && h != nil {

@@ -45,11 +45,23 @@ func Report(w io.Writer, name string, err error) int {
 		fmt.Fprintf(w, "%s: error: interrupted\n", name)
 		return ExitTrouble
 	}
+	report(w, name, err)
+	return ExitTrouble
+}
+
+// report prints err, and each error of a joined one on its own line with
+// its own hints: several targets failing are several errors.
+func report(w io.Writer, name string, err error) {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			report(w, name, e)
+		}
+		return
+	}
 	fmt.Fprintf(w, "%s: error: %s\n", name, oneLine(err.Error()))
 	for _, h := range hint.All(err) {
 		fmt.Fprintf(w, "%s: hint: %s\n", name, h)
 	}
-	return ExitTrouble
 }
 
 // IsBrokenPipe reports whether err comes from writing to a closed pipe.

@@ -57,19 +57,33 @@ func countedNames(ns []adapters.NameCount) []string {
 	return out
 }
 
-func (s *Source) noMatch(missing, cols, streams []string) error {
-	has := func(what string, names []string) string {
-		if len(names) == 0 {
-			return "no " + what
-		}
-		return what + " " + strings.Join(names, ", ")
-	}
+// noMatch names what the filter asked for and the source lacks, and lists
+// what it has of that kind instead (at most maxListed names).
+func (s *Source) noMatch(missing []string, cols, streams []string) error {
 	where := s.Loc.String()
 	if s.Store != "" && s.IsStore() {
 		where += " (store " + s.Store + ")"
 	}
-	return fmt.Errorf("%w: %s has no %s; it has %s; and %s", ErrNoMatch, where, strings.Join(missing, " and no "),
-		has("collections", cols), has("streams", streams))
+	var has []string
+	if strings.Contains(strings.Join(missing, " "), "collection ") {
+		has = append(has, listed("collections", cols))
+	}
+	if strings.Contains(strings.Join(missing, " "), "stream ") {
+		has = append(has, listed("streams", streams))
+	}
+	return fmt.Errorf("%w: %s has no %s; it has %s", ErrNoMatch, where, strings.Join(missing, " and no "), strings.Join(has, "; and "))
+}
+
+const maxListed = 20
+
+func listed(what string, names []string) string {
+	switch {
+	case len(names) == 0:
+		return "no " + what
+	case len(names) > maxListed:
+		return fmt.Sprintf("%s %s, … (%d in all)", what, strings.Join(names[:maxListed], ", "), len(names))
+	}
+	return what + " " + strings.Join(names, ", ")
 }
 
 // keep applies the filter to an item of a stream and notes which names

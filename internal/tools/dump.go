@@ -8,6 +8,7 @@ import (
 
 	"github.com/cuitty/persist"
 	"github.com/cuitty/persist/internal/cli"
+	"github.com/cuitty/persist/internal/hint"
 )
 
 // DumpOptions are persist-dump's flags.
@@ -27,7 +28,7 @@ func Dump(ctx context.Context, st Stdio, o DumpOptions) error {
 		return err
 	}
 	src, err := persist.OpenSource(ctx, o.Location, persist.ReadOptions{Store: o.Store, Filter: o.Filter(), Stdin: st.Stdin})
-	if errors.Is(err, persist.ErrLocation) {
+	if errors.Is(err, persist.ErrLocation) && len(hint.All(err)) == 0 {
 		return cli.Hint(err, "a store is sqlite:PATH or postgres://…; see persist-dump --help")
 	}
 	if err != nil {

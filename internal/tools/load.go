@@ -62,7 +62,7 @@ func Load(ctx context.Context, st Stdio, o LoadOptions) error {
 	b := newBar(st, o.Common, "loading")
 	res, err := loadInto(ctx, st, o.LoadFlags, o.Location, in, b.progress)
 	b.Finish()
-	if res != nil {
+	if res != nil && res.Store != "" {
 		summary(st, o.Common, name, resultLine(res))
 	}
 	return err

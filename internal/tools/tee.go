@@ -40,6 +40,9 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 		pw   *io.PipeWriter
 		res  *persist.LoadResult
 		err  error
+		// stopped: the target failed after another target's failure
+		// stopped everything, so its error says nothing of its own.
+		stopped bool
 	}
 	targets := make([]*target, len(o.Locations))
 	var wg sync.WaitGroup
@@ -64,7 +67,7 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 				_, t.err = io.Copy(io.Discard, pr)
 			}
 			if t.err != nil {
-				t.err = fmt.Errorf("target %s: %w", t.name, t.err)
+				t.stopped = context.Cause(ctx) != nil
 				cancel(t.err)
 			}
 			pr.CloseWithError(errTargetDone)
@@ -83,27 +86,26 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 
 	var errs, stopped []error
 	for _, t := range targets {
-		if t.res != nil {
+		if t.res != nil && t.res.Store != "" {
 			summary(st, o.Common, name, resultLine(t.res))
 		}
 		switch {
 		case t.err == nil:
-		case errors.Is(t.err, context.Canceled):
+		case t.stopped || errors.Is(t.err, context.Canceled):
 			stopped = append(stopped, t.err)
 		default:
 			errs = append(errs, t.err)
 		}
 	}
-	// A target stopped because another failed has nothing to say of its
-	// own, and reported beside the failure it would read as an interrupt.
-	if len(errs) == 0 {
-		errs = stopped
-	}
-	if len(errs) > 0 {
+	// A target stopped because another failed (or the input did) has
+	// nothing to say of its own: the cause is reported, and only it.
+	switch {
+	case len(errs) > 0:
 		return errors.Join(errs...)
-	}
-	if copyErr != nil {
+	case copyErr != nil && !errors.Is(copyErr, context.Canceled):
 		return copyErr
+	case len(stopped) > 0:
+		return errors.Join(stopped...)
 	}
 	return nil
 }

@@ -1,0 +1,165 @@
+package tests
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// started is a built binary running in the background.
+type started struct {
+	cmd            *exec.Cmd
+	stdout, stderr bytes.Buffer
+	done           chan error
+}
+
+func start(t *testing.T, dir, stdinFile, name string, args ...string) *started {
+	t.Helper()
+	s := &started{cmd: exec.Command(filepath.Join(binDir, name), args...), done: make(chan error, 1)}
+	s.cmd.Dir = dir
+	s.cmd.Stdout, s.cmd.Stderr = &s.stdout, &s.stderr
+	if stdinFile != "" {
+		f, err := os.Open(stdinFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		s.cmd.Stdin = f
+	}
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.done <- s.cmd.Wait() }()
+	t.Cleanup(func() { s.cmd.Process.Kill() })
+	return s
+}
+
+// signal sends sig and waits for the exit, which must come within limit.
+func (s *started) signal(t *testing.T, sig syscall.Signal, limit time.Duration) (code int, took time.Duration) {
+	t.Helper()
+	begin := time.Now()
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-s.done:
+		took = time.Since(begin)
+		code = 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		return code, took
+	case <-time.After(limit):
+		t.Fatalf("%s did not end within %s of %s; stderr: %s", s.cmd.Path, limit, sig, s.stderr.String())
+	}
+	return 0, 0
+}
+
+// A signal ends a tool promptly even where it is blocked (opening a FIFO
+// nobody writes to, waiting on a server that never answers), with one line
+// that says so and the exit status a shell expects.
+func TestSignalEndsABlockedTool(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "never.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A server that takes connections and never says a word.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	silent := "postgres://u@" + ln.Addr().String() + "/db?sslmode=disable"
+	cases := []struct {
+		name string
+		sig  syscall.Signal
+		code int
+		args []string
+	}{
+		{"fifo SIGINT", syscall.SIGINT, 130, []string{"persist-sum", fifo}},
+		{"fifo SIGTERM", syscall.SIGTERM, 143, []string{"persist-diff", fifo, fifo + ".b"}},
+		{"load from a fifo", syscall.SIGTERM, 143, []string{"persist-load", "sqlite:" + filepath.Join(dir, "x.db"), "-i", fifo}},
+		{"silent server SIGINT", syscall.SIGINT, 130, []string{"persist-dump", silent}},
+		{"silent server SIGTERM", syscall.SIGTERM, 143, []string{"persist-sum", silent}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := start(t, dir, "", c.args[0], c.args[1:]...)
+			time.Sleep(500 * time.Millisecond)
+			code, took := s.signal(t, c.sig, 10*time.Second)
+			if code != c.code {
+				t.Fatalf("exit %d after %s, want %d; stderr: %s", code, c.sig, c.code, s.stderr.String())
+			}
+			if took > 5*time.Second {
+				t.Errorf("took %s to end after %s, want a few seconds at most", took, c.sig)
+			}
+			lines := strings.Split(strings.TrimSpace(s.stderr.String()), "\n")
+			if len(lines) != 1 || !strings.Contains(lines[0], "interrupted") || !strings.HasPrefix(lines[0], c.args[0]+": ") {
+				t.Fatalf("stderr = %q, want one line saying %s was interrupted", s.stderr.String(), c.args[0])
+			}
+		})
+	}
+}
+
+// An interrupted load ends with 130, leaves what it committed, and a rerun
+// finishes the job; an interrupted dump leaves no file, not even a temporary
+// one.
+func TestSignalThenRerun(t *testing.T) {
+	dir := t.TempDir()
+	stream := filepath.Join(dir, "big.jsonl")
+	genStream(t, stream, 200000, 7)
+	db := "sqlite:" + filepath.Join(dir, "big.db")
+
+	s := start(t, dir, stream, "persist-load", "-q", "--batch-size", "2000", db+"#big")
+	time.Sleep(700 * time.Millisecond)
+	code, _ := s.signal(t, syscall.SIGINT, 10*time.Second)
+	if code != 130 {
+		t.Fatalf("interrupted load: exit %d, want 130; stderr: %s", code, s.stderr.String())
+	}
+	if !strings.Contains(s.stderr.String(), "interrupted") {
+		t.Fatalf("interrupted load says %q", s.stderr.String())
+	}
+	mustRun(t, stream, "persist-load", "-q", db+"#big")
+	if got, want := sumOf(t, db), sumOf(t, stream); got != want {
+		t.Fatalf("after the rerun: %s, want the stream's %s", got, want)
+	}
+
+	out := filepath.Join(dir, "out.jsonl")
+	d := start(t, dir, "", "persist-dump", "-q", db, "-o", out)
+	time.Sleep(150 * time.Millisecond)
+	code, _ = d.signal(t, syscall.SIGTERM, 10*time.Second)
+	if code == 0 {
+		// The dump finished before the signal: nothing to test, but then
+		// the file must be whole.
+		if sumOf(t, out) != sumOf(t, db) {
+			t.Fatalf("a dump that finished left a file that does not sum as the store")
+		}
+		return
+	}
+	if code != 143 {
+		t.Fatalf("interrupted dump: exit %d, want 143; stderr: %s", code, d.stderr.String())
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), "out.jsonl") {
+			t.Fatalf("an interrupted dump left %s behind", e.Name())
+		}
+	}
+}
