@@ -10,10 +10,17 @@ FUZZTIME ?= 30s
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
 
-# check: formatting and vet, before the tests.
+# The packages that run goroutines of their own: their tests run again
+# under the race detector in make check.
+RACE_PKGS := . ./internal/load/ ./internal/source/ ./internal/diff/ ./internal/cli/ ./internal/adapters/... ./internal/backoff/
+
+# check: formatting, vet, staticcheck (pinned in go.mod as a tool), and the
+# concurrent packages' tests under the race detector, before the tests.
 check:
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+	$(GO) test -race -count=1 -timeout 20m $(RACE_PKGS)
 
 test: build check
 	$(GO) test -count=1 -timeout 20m ./...
@@ -27,9 +34,10 @@ demo: build
 install:
 	$(GO) install -ldflags "$(LDFLAGS)" ./cmd/...
 
+# fuzz: every fuzz target of every package, FUZZTIME each (their seed
+# corpora run in make test anyway).
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzCanonical$$' -fuzztime $(FUZZTIME) ./internal/record/
-	$(GO) test -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME) ./internal/record/
+	FUZZTIME=$(FUZZTIME) GO=$(GO) ./scripts/fuzz.sh
 
 clean:
 	rm -rf $(BIN) demo

@@ -36,7 +36,7 @@ func target(scheme, rest string) (string, error) {
 	dsn := strings.TrimSpace(rest)
 	switch {
 	case dsn == "":
-		return "", fmt.Errorf("no connection string after %s:", scheme)
+		return "", fmt.Errorf("no connection string after the %s scheme", scheme)
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"), strings.Contains(dsn, "="):
 		return rest, nil
 	case strings.ContainsAny(dsn, " \t"):
@@ -89,9 +89,7 @@ func passwordParts(dsn string) []string {
 		}
 	}
 	for _, m := range kvPassword.FindAllStringSubmatch(dsn, -1) {
-		for _, p := range strings.Fields(strings.Trim(m[1], "'&")) {
-			out = append(out, p)
-		}
+		out = append(out, strings.Fields(strings.Trim(m[1], "'&"))...)
 	}
 	return out
 }

@@ -19,7 +19,7 @@ func init() {
 		Target: func(_, rest string) (string, error) {
 			path := strings.TrimPrefix(rest, "//") // tolerate sqlite://path
 			if path == "" {
-				return "", errors.New("no file path after sqlite:")
+				return "", errors.New("no file path after the sqlite scheme")
 			}
 			return path, nil
 		},
