@@ -73,7 +73,7 @@ func OpenContext(ctx context.Context, dsn string, opt Options) (*Adapter, error)
 	db := sql.OpenDB(conn)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("connect to postgres: %w", err)
+		return nil, fmt.Errorf("connect to postgres: %w", explain(err))
 	}
 	return &Adapter{db: db, opt: opt}, nil
 }
