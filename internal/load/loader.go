@@ -19,8 +19,10 @@ type loader struct {
 	a       adapters.Adapter
 	store   string
 	opt     Options
-	size    int // batch size
-	retries int
+	size       int // batch size
+	retryFor   time.Duration
+	maxRetries int // < 0: no cap but retryFor's
+	maxRedos   int
 	// unchecked: lines were rejected from a stream with a trailer, whose sum
 	// therefore could not be checked.
 	unchecked bool
@@ -39,8 +41,8 @@ type loader struct {
 }
 
 func newLoader(a adapters.Adapter, store string, opt Options) *loader {
-	l := &loader{a: a, store: store, opt: opt, size: opt.BatchSize, retries: opt.Retries, start: time.Now(), rejects: opt.Rejects,
-		writers: opt.Writers}
+	l := &loader{a: a, store: store, opt: opt, size: opt.BatchSize, retryFor: opt.RetryFor, maxRetries: opt.Retries,
+		maxRedos: opt.Retries, start: time.Now(), rejects: opt.Rejects, writers: opt.Writers}
 	l.fresh.Store(true)
 	if l.writers <= 0 || l.writers > a.Writers() {
 		l.writers = a.Writers()
@@ -48,11 +50,15 @@ func newLoader(a adapters.Adapter, store string, opt Options) *loader {
 	if l.size <= 0 {
 		l.size = DefaultBatchSize
 	}
+	if l.retryFor == 0 {
+		l.retryFor = DefaultRetryFor
+	}
+	l.retryFor = max(l.retryFor, 0)
 	switch {
-	case l.retries == 0:
-		l.retries = DefaultRetries
-	case l.retries < 0:
-		l.retries = 0
+	case opt.Retries < 0:
+		l.retryFor, l.maxRetries, l.maxRedos = 0, 0, 0
+	case opt.Retries == 0:
+		l.maxRetries, l.maxRedos = -1, DefaultRedos
 	}
 	if l.opt.Now == nil {
 		l.opt.Now = time.Now
@@ -280,12 +286,24 @@ func account(s *Stats, b *batch) {
 			s.Conflicts++
 		case outEventWritten:
 			s.Events++
+			if appends(e.it) {
+				s.appended(e.line)
+			}
 		case outEventUnchanged:
 			s.EventsUnchanged++
 		case outRemoved:
 			s.Removed++
 		}
 	}
+}
+
+// appended counts an event appended by the given line.
+func (s *Stats) appended(line int64) {
+	if s.Appended == 0 || line < s.AppendedFirst {
+		s.AppendedFirst = line
+	}
+	s.AppendedLast = max(s.AppendedLast, line)
+	s.Appended++
 }
 
 func (l *loader) progress(s Stats) {
