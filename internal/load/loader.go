@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/backoff"
 	"github.com/cuitty/persist/internal/record"
 )
 
@@ -19,10 +20,10 @@ type loader struct {
 	a       adapters.Adapter
 	store   string
 	opt     Options
-	size       int // batch size
-	retryFor   time.Duration
-	maxRetries int // < 0: no cap but retryFor's
-	maxRedos   int
+	size    int // batch size
+	retries backoff.Window
+	// redos bounds the redos of a batch after a failed verification.
+	redos int
 	// unchecked: lines were rejected from a stream with a trailer, whose sum
 	// therefore could not be checked.
 	unchecked bool
@@ -41,8 +42,8 @@ type loader struct {
 }
 
 func newLoader(a adapters.Adapter, store string, opt Options) *loader {
-	l := &loader{a: a, store: store, opt: opt, size: opt.BatchSize, retryFor: opt.RetryFor, maxRetries: opt.Retries,
-		maxRedos: opt.Retries, start: time.Now(), rejects: opt.Rejects, writers: opt.Writers}
+	l := &loader{a: a, store: store, opt: opt, size: opt.BatchSize, start: time.Now(), rejects: opt.Rejects,
+		writers: opt.Writers}
 	l.fresh.Store(true)
 	if l.writers <= 0 || l.writers > a.Writers() {
 		l.writers = a.Writers()
@@ -50,15 +51,16 @@ func newLoader(a adapters.Adapter, store string, opt Options) *loader {
 	if l.size <= 0 {
 		l.size = DefaultBatchSize
 	}
-	if l.retryFor == 0 {
-		l.retryFor = DefaultRetryFor
+	l.retries = backoff.Window{Base: minBackoff, Limit: maxBackoff, For: opt.RetryFor, Max: opt.Retries}
+	l.redos = opt.Retries
+	if opt.RetryFor == 0 {
+		l.retries.For = DefaultRetryFor
 	}
-	l.retryFor = max(l.retryFor, 0)
 	switch {
 	case opt.Retries < 0:
-		l.retryFor, l.maxRetries, l.maxRedos = 0, 0, 0
+		l.retries.For, l.retries.Max, l.redos = 0, 0, 0
 	case opt.Retries == 0:
-		l.maxRetries, l.maxRedos = -1, DefaultRedos
+		l.retries.Max, l.redos = -1, DefaultRedos
 	}
 	if l.opt.Now == nil {
 		l.opt.Now = time.Now

@@ -304,7 +304,7 @@ func (l *loader) writeBatch(ctx context.Context, b *batch, d *Stats, j *job) (*b
 			return nil, st.err
 		}
 		var mm *mismatchError
-		if errors.As(err, &mm) && redos < l.maxRedos {
+		if errors.As(err, &mm) && redos < l.redos {
 			redos++
 			d.Redos++
 			continue

@@ -53,8 +53,7 @@ type retrier struct {
 }
 
 func (l *loader) retrier(first, last int64) *retrier {
-	return &retrier{l: l, first: first, last: last,
-		w: backoff.Window{Base: minBackoff, Limit: maxBackoff, For: l.retryFor, Max: l.maxRetries}}
+	return &retrier{l: l, first: first, last: last, w: l.retries}
 }
 
 // again is called after a failed attempt. It waits and returns nil when the
@@ -67,7 +66,7 @@ func (r *retrier) again(ctx context.Context, err error) error {
 	now := time.Now()
 	wait, left, ok := r.w.Next(now)
 	if !ok {
-		if r.w.Retries() == 0 && r.l.retryFor <= 0 {
+		if r.w.Retries() == 0 && (r.w.For <= 0 || r.w.Max == 0) {
 			return err // retries are off: nothing was given up
 		}
 		return fmt.Errorf("%w after %d attempts over %s: %w", ErrGaveUp, r.w.Retries()+r.turns+1,

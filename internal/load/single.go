@@ -161,7 +161,7 @@ func (l *loader) applyInTx(ctx context.Context, tx adapters.Tx, b *batch, pendin
 			}
 			return err
 		}
-		if redo >= l.maxRedos {
+		if redo >= l.redos {
 			return err
 		}
 		pending.Redos++

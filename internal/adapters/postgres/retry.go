@@ -17,12 +17,12 @@ import (
 // retryableCodes are the SQLSTATEs after which running the whole transaction
 // again can succeed, with what each means in plain words.
 var retryableCodes = map[pq.ErrorCode]string{
-	"40001": "a serialization failure (another transaction changed the same rows)",
+	"40001": "a serialization failure: another transaction changed the same rows",
 	"40P01": "a deadlock with another transaction",
 	"55P03": "a lock not granted in time (lock_timeout)",
-	"57P01": "the session was terminated by an administrator (pg_terminate_backend, or the server shutting down)",
+	"57P01": "the session was terminated by an administrator or a server shutdown",
 	"57P02": "the server is recovering from the crash of one of its processes",
-	"57P03": "the server does not accept connections yet",
+	"57P03": "the server does not accept connections now",
 	"53300": "the server has no connection slot left (max_connections)",
 }
 
@@ -72,6 +72,11 @@ func (e *explained) Unwrap() error { return e.err }
 // to administrator command") as driver.ErrBadConn, and drops the word.
 const closedUnexpectedly = "the server closed the connection unexpectedly"
 
+// connReset is a connection ended abruptly: by the server (a session
+// terminated while the client's words were still on their way) or by the
+// network.
+const connReset = "the connection was reset (by the server, or by the network between)"
+
 // Explain says in plain words why a connection or a transaction failed, for
 // the errors Retryable accepts; any other error is returned as it is. The
 // result wraps err.
@@ -96,23 +101,22 @@ func cause(err error) string {
 		return ""
 	case errors.As(err, &perr):
 		if why, ok := retryableCodes[perr.Code]; ok {
-			return why + ": " + perr.Message
+			return why + " (" + perr.Message + ")"
 		}
 		if perr.Code.Class() == "08" {
 			return "the connection failed: " + perr.Message
 		}
 		return ""
 	case errors.Is(err, syscall.ECONNREFUSED):
-		addr := "the server's address"
+		by := ""
 		if errors.As(err, &oerr) && oerr.Addr != nil {
-			addr = oerr.Addr.String()
+			by = " by " + oerr.Addr.String()
 		}
-		return "connection refused: nothing accepts connections at " + addr +
-			" (the server is stopped or restarting, or the host or port is wrong)"
+		return "connection refused" + by + " (no server listens there: it is stopped or restarting, or the address is wrong)"
 	case errors.As(err, &dnsErr):
 		return "the server's host name cannot be resolved: " + dnsErr.Error()
 	case errors.Is(err, syscall.ECONNRESET):
-		return "the connection was reset (by the server, or by the network between)"
+		return connReset
 	case errors.As(err, &nerr) && nerr.Timeout():
 		return "the server did not answer in time (network timeout)"
 	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone), errors.Is(err, io.EOF),
@@ -153,25 +157,26 @@ const diagnoseTimeout = 10 * time.Second
 // opened. Where the server just closed the connection, a new connection
 // tells whether the server is down, restarted, or terminated the session.
 func (a *Adapter) lost(err error, state serverState) error {
-	if cause(err) != closedUnexpectedly {
+	said := cause(err)
+	if said != closedUnexpectedly && said != connReset {
 		return a.Explain(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), diagnoseTimeout)
 	defer cancel()
 	now, qerr := readServerState(ctx, a.db)
-	why := closedUnexpectedly
+	why := said
 	switch {
 	case qerr != nil && errors.Is(qerr, syscall.ECONNREFUSED):
-		why += " and refuses connections now: the server is stopped or restarting"
+		why += "; the server refuses connections now: it is stopped or restarting"
 	case qerr != nil:
-		why += ", and connecting again failed: " + a.Explain(qerr).Error()
+		why += "; connecting again failed: " + a.Explain(qerr).Error()
 	case now.started != state.started:
-		why += ": the server restarted"
+		why += "; the server has restarted since"
 	case state.killed.Valid && now.killed.Int64 > state.killed.Int64:
-		why = "the session was terminated by an administrator (pg_terminate_backend): " + closedUnexpectedly
+		why = "the session was terminated by an administrator (pg_terminate_backend): " + said
 	default:
-		why += " though it kept running: the session was ended on the server (by pg_terminate_backend, " +
-			"a session timeout such as idle_in_transaction_session_timeout, or the crash of its server process)"
+		why += "; the server kept running without a restart, so the session was ended on the server " +
+			"(by pg_terminate_backend, a session timeout such as idle_in_transaction_session_timeout, or the crash of its server process)"
 	}
 	return &explained{why: why, err: err}
 }

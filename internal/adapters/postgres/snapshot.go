@@ -22,19 +22,20 @@ func (a *Adapter) Snapshot(ctx context.Context, store string) (adapters.Snapshot
 	if err != nil {
 		return nil, fmt.Errorf("snapshot of store %q: %w", store, a.Explain(err))
 	}
-	tx, err := conn.BeginTx(context.WithoutCancel(ctx), &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	state, err := readServerState(ctx, conn)
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("snapshot of store %q: %w", store, a.Explain(err))
 	}
-	s := &snapshot{a: a, conn: conn, tx: tx, store: store}
+	tx, err := conn.BeginTx(context.WithoutCancel(ctx), &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("snapshot of store %q: %w", store, a.lost(err, state))
+	}
+	s := &snapshot{a: a, conn: conn, tx: tx, store: store, state: state}
 	if err := s.exists(ctx); err != nil {
 		s.Close()
 		return nil, err
-	}
-	if s.state, err = readServerState(ctx, tx); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("snapshot of store %q: %w", store, a.Explain(err))
 	}
 	return s, nil
 }
@@ -54,7 +55,7 @@ func (s *snapshot) exists(ctx context.Context) error {
 		err = s.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM persist_stores WHERE name = $1)`, s.store).Scan(&found)
 	}
 	if err != nil {
-		return fmt.Errorf("snapshot of store %q: %w", s.store, err)
+		return fmt.Errorf("snapshot of store %q: %w", s.store, s.a.lost(err, s.state))
 	}
 	if !found {
 		return fmt.Errorf("store %q: %w", s.store, adapters.ErrNoStore)
