@@ -67,7 +67,7 @@ func (r *retrier) again(ctx context.Context, err error) error {
 	wait, left, ok := r.w.Next(now)
 	if !ok {
 		if r.w.Retries() == 0 && (r.w.For <= 0 || r.w.Max == 0) {
-			return err // retries are off: nothing was given up
+			return r.l.a.Explain(err) // retries are off: nothing was given up
 		}
 		return fmt.Errorf("%w after %d attempts over %s: %w", ErrGaveUp, r.w.Retries()+r.turns+1,
 			r.w.Spent(now).Round(time.Second), r.l.a.Explain(err))

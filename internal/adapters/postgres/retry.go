@@ -52,6 +52,11 @@ func isConnLoss(err error) bool {
 	if errors.As(err, &nerr) {
 		return true
 	}
+	var ex *explained
+	if errors.As(err, &ex) {
+		// Its words replace the driver's, which are what is matched below.
+		return isConnLoss(ex.err)
+	}
 	msg := err.Error()
 	return strings.Contains(msg, "connection reset") || strings.Contains(msg, "broken pipe")
 }
