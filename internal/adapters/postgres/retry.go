@@ -12,11 +12,12 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+	"github.com/lib/pq/pqerror"
 )
 
 // retryableCodes are the SQLSTATEs after which running the whole transaction
 // again can succeed, with what each means in plain words.
-var retryableCodes = map[pq.ErrorCode]string{
+var retryableCodes = map[pqerror.Code]string{
 	"40001": "a serialization failure: another transaction changed the same rows",
 	"40P01": "a deadlock with another transaction",
 	"55P03": "a lock not granted in time (lock_timeout)",
