@@ -33,6 +33,9 @@ var (
 	ErrConflict = load.ErrConflict
 	// ErrPatchTarget: a patch made for another state of the store.
 	ErrPatchTarget = load.ErrPatchTarget
+	// ErrGaveUp: a batch kept failing for a transient reason (a lost
+	// connection, a server down) for all of LoadOptions.RetryFor.
+	ErrGaveUp = load.ErrGaveUp
 	// ErrLocation: a location that cannot be parsed or opened as asked.
 	ErrLocation = location.ErrLocation
 	// ErrStoreChoice: the location does not say which of its stores is
@@ -63,9 +66,16 @@ type LoadOptions struct {
 	Atomic bool
 	// BatchSize is the number of items per transaction (0: 5000).
 	BatchSize int
-	// Retries bounds the retries of a batch after a transient failure
-	// (0: the default; < 0: none).
+	// RetryFor is how long a batch is retried after a transient failure (a
+	// lost connection, a server restarting or failing over, a busy
+	// database), from its first: 0: two minutes; < 0: no retries.
+	RetryFor time.Duration
+	// Retries caps the retries of one batch (0: no cap but RetryFor's;
+	// < 0: no retries).
 	Retries int
+	// OnRetry, when not nil, hears of each retry before its wait; batches
+	// written at once call it concurrently.
+	OnRetry func(Retry)
 	// Rejects receives one JSON object per line the store cannot take
 	// ({"line":…,"reason":…,"raw":…}) and the load goes on; nil stops the
 	// load at the first such line.
@@ -78,6 +88,15 @@ type LoadOptions struct {
 	// OnProgress is called after each committed batch; Total is the
 	// header's count of items, or -1.
 	OnProgress func(Progress)
+}
+
+// Retry is one retry of a batch after a transient failure.
+type Retry struct {
+	First, Last int64         // the batch's lines
+	Attempt     int           // the attempt the wait leads to: 2 for the first retry
+	Wait        time.Duration // before it; 0: once the batch before has committed
+	Left        time.Duration // of the batch's RetryFor after the wait
+	Err         error         // why, in plain words
 }
 
 // LoadResult says what a load did, line by line.
@@ -98,6 +117,12 @@ type LoadResult struct {
 	Retries         int64 // batch attempts repeated after a transient failure
 	Batches         int64 // batches committed
 
+	// Appended counts the events written without a seq of their own, after
+	// their stream's last (also in Events): loading the same lines again
+	// appends them again. AppendedFirst and AppendedLast are the lines of
+	// the first and the last.
+	Appended, AppendedFirst, AppendedLast int64
+
 	Elapsed time.Duration
 }
 
@@ -107,6 +132,7 @@ func loadResult(target, store string, st load.Stats) LoadResult {
 		Lines: st.Lines, Written: st.Written, Unchanged: st.Unchanged, Stale: st.Stale,
 		Conflicts: st.Conflicts, Rejects: st.Rejects, Events: st.Events, EventsUnchanged: st.EventsUnchanged,
 		Removed: st.Removed, Retries: st.Retries, Batches: st.Batches, Elapsed: st.Elapsed,
+		Appended: st.Appended, AppendedFirst: st.AppendedFirst, AppendedLast: st.AppendedLast,
 	}
 }
 
@@ -160,9 +186,13 @@ func (o LoadOptions) loadOptions(h *record.Header) load.Options {
 	lo := load.Options{
 		BatchSize: o.BatchSize,
 		Atomic:    o.Atomic,
+		RetryFor:  o.RetryFor,
 		Retries:   o.Retries,
 		Rejects:   o.Rejects,
 		NoVerify:  o.NoVerify,
+	}
+	if o.OnRetry != nil {
+		lo.OnRetry = func(r load.Retry) { o.OnRetry(Retry(r)) }
 	}
 	if o.Mode == Replace {
 		lo.Mode = load.Replace

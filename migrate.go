@@ -54,7 +54,8 @@ func (r *Result) addLoad(l LoadResult) {
 // trailer (so the load checks the stream's counts and sum end to end), merged
 // into dst by version in batches that are each read back before they commit.
 // It is idempotent: run it again after an interruption and it finishes the
-// job without duplicating anything.
+// job without duplicating anything (a stream file's events without seq
+// excepted: those are appended, and appended again by a second run).
 //
 // Before anything is written, a store source is read once to find the
 // items dst cannot hold (Check); any stops the migration with an error

@@ -12,10 +12,15 @@ import (
 const description = `Load a persist.v1 stream from stdin (or -i FILE) into a store.
 
 Records merge by version: written when newer, skipped when stale, a no-op when identical, a
-conflict when the version is equal and the content differs. Events are appended idempotently.
-Each batch is one transaction, read back and verified before it commits; transient failures are
-retried. A rerun of an interrupted load finishes the job and duplicates nothing. zstd and gzip
-input is recognised by itself. Hand-made lines may leave out version, times and seq.
+conflict when the version is equal and the content differs. Events merge by (stream, seq) the
+same way. Each batch is one transaction, read back and verified before it commits; a batch that
+meets a transient failure (lost connection, server restart or failover, busy database) is retried
+for up to --retry-for (2 minutes), each retry said on stderr. zstd and gzip input is recognised
+by itself. Hand-made lines may leave out version, times and seq.
+
+A rerun of an interrupted load finishes the job and duplicates nothing, with one exception: a
+hand-made event without seq is appended after its stream's last, and a rerun appends it again
+(the load warns when it appended any).
 
 Examples:
   persist-dump sqlite:app.db | persist-load 'postgres://db1/persist#app'

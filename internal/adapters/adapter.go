@@ -95,6 +95,13 @@ type Adapter interface {
 	// that the whole transaction may be retried after a backoff.
 	Retryable(err error) bool
 
+	// Explain returns err said in plain words when the adapter knows its
+	// cause — a lost or refused connection, a server shutting down, a
+	// database busy with another writer — for a person deciding whether
+	// to wait or to act; any other error as it is. The result wraps err, so
+	// that errors.Is and Retryable see the same error through it.
+	Explain(err error) error
+
 	// Close releases the database handle.
 	Close() error
 }

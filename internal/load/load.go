@@ -82,19 +82,23 @@ func (m Mode) String() string {
 // retry repeats grow with the size.
 const DefaultBatchSize = 5000
 
-// DefaultRetries is how often a batch is retried after a transient failure
-// when Options.Retries is 0.
-const DefaultRetries = 8
-
 // Options tune Load and Apply.
 type Options struct {
 	BatchSize int  // items per transaction; 0 = DefaultBatchSize
 	Writers   int  // batches written at once in a merge load, up to (and by default) the adapter's Writers
 	Mode      Mode // Merge (default) or Replace
 	Atomic    bool // the whole load is one transaction
-	// Retries bounds the retries of one batch after transient failures (and
-	// the redos after a failed verification): 0 = DefaultRetries, < 0 = none.
+	// RetryFor is how long a batch is retried after a transient failure (a
+	// lost connection, a server restarting or failing over, a busy
+	// database), from its first: 0 = DefaultRetryFor, < 0 = no retries.
+	RetryFor time.Duration
+	// Retries caps the retries of one batch after transient failures, and
+	// the redos after a failed verification: 0 = no cap but RetryFor's
+	// (redos: DefaultRedos), < 0 = none of either.
 	Retries int
+	// OnRetry, when set, hears of each retry before its wait. Batches
+	// written at once call it concurrently.
+	OnRetry func(Retry)
 	// Rejects receives one JSON object per rejected line and the load goes
 	// on; nil: the load stops at the first line the target cannot take.
 	Rejects io.Writer
@@ -123,6 +127,11 @@ type Stats struct {
 
 	Events          int64 // events written
 	EventsUnchanged int64 // events already identical in the store
+	// Appended counts the events written without a seq of their own, after
+	// their stream's last (also counted in Events): a rerun of the same
+	// lines appends them again. AppendedFirst and AppendedLast are the
+	// lines of the first and the last of them.
+	Appended, AppendedFirst, AppendedLast int64
 
 	Removed int64 // items removed by a patch
 	Retries int64 // batch attempts repeated after a transient failure

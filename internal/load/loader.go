@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/backoff"
 	"github.com/cuitty/persist/internal/record"
 )
 
@@ -20,7 +21,9 @@ type loader struct {
 	store   string
 	opt     Options
 	size    int // batch size
-	retries int
+	retries backoff.Window
+	// redos bounds the redos of a batch after a failed verification.
+	redos int
 	// unchecked: lines were rejected from a stream with a trailer, whose sum
 	// therefore could not be checked.
 	unchecked bool
@@ -39,7 +42,7 @@ type loader struct {
 }
 
 func newLoader(a adapters.Adapter, store string, opt Options) *loader {
-	l := &loader{a: a, store: store, opt: opt, size: opt.BatchSize, retries: opt.Retries, start: time.Now(), rejects: opt.Rejects,
+	l := &loader{a: a, store: store, opt: opt, size: opt.BatchSize, start: time.Now(), rejects: opt.Rejects,
 		writers: opt.Writers}
 	l.fresh.Store(true)
 	if l.writers <= 0 || l.writers > a.Writers() {
@@ -48,11 +51,16 @@ func newLoader(a adapters.Adapter, store string, opt Options) *loader {
 	if l.size <= 0 {
 		l.size = DefaultBatchSize
 	}
+	l.retries = backoff.Window{Base: minBackoff, Limit: maxBackoff, For: opt.RetryFor, Max: opt.Retries}
+	l.redos = opt.Retries
+	if opt.RetryFor == 0 {
+		l.retries.For = DefaultRetryFor
+	}
 	switch {
-	case l.retries == 0:
-		l.retries = DefaultRetries
-	case l.retries < 0:
-		l.retries = 0
+	case opt.Retries < 0:
+		l.retries.For, l.retries.Max, l.redos = 0, 0, 0
+	case opt.Retries == 0:
+		l.retries.Max, l.redos = -1, DefaultRedos
 	}
 	if l.opt.Now == nil {
 		l.opt.Now = time.Now
@@ -280,12 +288,24 @@ func account(s *Stats, b *batch) {
 			s.Conflicts++
 		case outEventWritten:
 			s.Events++
+			if appends(e.it) {
+				s.appended(e.line)
+			}
 		case outEventUnchanged:
 			s.EventsUnchanged++
 		case outRemoved:
 			s.Removed++
 		}
 	}
+}
+
+// appended counts an event appended by the given line.
+func (s *Stats) appended(line int64) {
+	if s.Appended == 0 || line < s.AppendedFirst {
+		s.AppendedFirst = line
+	}
+	s.AppendedLast = max(s.AppendedLast, line)
+	s.Appended++
 }
 
 func (l *loader) progress(s Stats) {

@@ -265,8 +265,10 @@ func (l *loader) writeBatch(ctx context.Context, b *batch, d *Stats, j *job) (*b
 		}
 		return b, nil
 	}
-	retries, redos := 0, 0
+	r := l.retrier(b.first(), b.last())
+	redos := 0
 	for {
+		start := time.Now()
 		err := l.tryBatch(ctx, b, j)
 		if err == nil {
 			d.Batches++
@@ -274,6 +276,7 @@ func (l *loader) writeBatch(ctx context.Context, b *batch, d *Stats, j *job) (*b
 		}
 		if errors.Is(err, errNotYourTurn) {
 			d.Retries++
+			r.turn(time.Since(start))
 			if err := j.turnPatiently(ctx); err != nil {
 				return nil, err
 			}
@@ -301,20 +304,15 @@ func (l *loader) writeBatch(ctx context.Context, b *batch, d *Stats, j *job) (*b
 			return nil, st.err
 		}
 		var mm *mismatchError
-		if errors.As(err, &mm) && redos < l.retries {
+		if errors.As(err, &mm) && redos < l.redos {
 			redos++
 			d.Redos++
 			continue
 		}
-		if l.a.Retryable(err) && retries < l.retries {
-			retries++
-			d.Retries++
-			if err := wait(ctx, retries-1); err != nil {
-				return nil, err
-			}
-			continue
+		if err := r.again(ctx, err); err != nil {
+			return nil, fmt.Errorf("batch of lines %d-%d: %w", b.first(), b.last(), err)
 		}
-		return nil, fmt.Errorf("batch of lines %d-%d: %w", b.first(), b.last(), err)
+		d.Retries++
 	}
 }
 

@@ -67,7 +67,8 @@ func TestRetryTerminatedBackends(t *testing.T) {
 			kills.Add(n)
 		}
 	}()
-	st, err := Load(ctx, a, testStore, streamOf(t, data), Options{BatchSize: 1000})
+	var heard retriesHeard
+	st, err := Load(ctx, a, testStore, streamOf(t, data), Options{BatchSize: 1000, OnRetry: heard.add})
 	close(done)
 	wg.Wait()
 	if err != nil {
@@ -80,6 +81,8 @@ func TestRetryTerminatedBackends(t *testing.T) {
 	if st.Retries == 0 {
 		t.Errorf("no retries counted")
 	}
+	heard.check(t, st, "the session was terminated by an administrator or a server shutdown (terminating connection due to administrator command)",
+		"the server closed the connection unexpectedly", "the connection was reset (by the server, or by the network between)")
 	if st.Written != 50000 || st.Events != 5000 {
 		t.Errorf("stats %+v", st)
 	}
@@ -129,11 +132,12 @@ func TestRetrySQLiteBusy(t *testing.T) {
 		err error
 	}
 	single := make(chan result, 1)
+	var heard, heardSingle retriesHeard
 	go func() {
-		st, err := Load(ctx, a, "atomic", streamOf(t, data), Options{Mode: Replace, BatchSize: 10000})
+		st, err := Load(ctx, a, "atomic", streamOf(t, data), Options{Mode: Replace, BatchSize: 10000, OnRetry: heardSingle.add})
 		single <- result{st, err}
 	}()
-	st, err := Load(ctx, a, testStore, streamOf(t, data), Options{})
+	st, err := Load(ctx, a, testStore, streamOf(t, data), Options{OnRetry: heard.add})
 	if rerr := <-released; rerr != nil {
 		t.Fatal(rerr)
 	}
@@ -150,6 +154,9 @@ func TestRetrySQLiteBusy(t *testing.T) {
 	if r.st.Retries == 0 || r.st.Written != 2000 {
 		t.Errorf("single-transaction load: %+v", r.st)
 	}
+	busy := "the database is busy: another connection held its lock for longer than 5 s (database is locked)"
+	heard.check(t, st, busy)
+	heardSingle.check(t, r.st, busy)
 	if got := sumOf(dumpStore(t, a, "atomic")); got != sum {
 		t.Errorf("single-transaction load: sum %s, want %s", got, sum)
 	}
@@ -318,5 +325,31 @@ func checkRaced(t *testing.T, a adapters.Adapter, raced []string) {
 	}
 	if n == 0 {
 		t.Fatal("no records")
+	}
+}
+
+// retriesHeard keeps what Options.OnRetry heard.
+type retriesHeard struct {
+	mu    sync.Mutex
+	heard []Retry
+}
+
+func (h *retriesHeard) add(r Retry) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.heard = append(h.heard, r)
+}
+
+// check checks that each retry counted was heard of, with its lines, an
+// attempt after the first, a wait, and one of the causes.
+func (h *retriesHeard) check(t *testing.T, st Stats, causes ...string) {
+	t.Helper()
+	if int64(len(h.heard)) != st.Retries {
+		t.Errorf("%d retries heard of, %d counted", len(h.heard), st.Retries)
+	}
+	for _, r := range h.heard {
+		if r.First < 1 || r.Last < r.First || r.Attempt < 2 || r.Wait <= 0 || !slices.Contains(causes, r.Err.Error()) {
+			t.Errorf("retry %+v, want one of the causes %q", r, causes)
+		}
 	}
 }

@@ -28,22 +28,35 @@ func (l *loader) loadSingle(ctx context.Context, in Input, first *batch, eof boo
 		return fmt.Errorf("%w: refusing to replace store %s with a stream without a single line or header "+
 			"(a failed upstream must not empty a store; a stream with just a header empties it on purpose)", ErrEmptyInput, l.store)
 	}
-	for attempt := 0; ; attempt++ {
+	lo, hi := span(first)
+	r := l.retrier(lo, hi)
+	for {
 		consumed, err := l.single(ctx, in, first, eof)
 		if err == nil {
 			return nil
 		}
-		if consumed || attempt >= l.retries || !l.a.Retryable(err) {
-			if consumed && l.a.Retryable(err) {
-				return fmt.Errorf("%w (a single-transaction load cannot reread its input: nothing was committed, run it again)", err)
+		if consumed {
+			if l.a.Retryable(err) {
+				return fmt.Errorf("%w (a single-transaction load cannot reread its input: nothing was committed, run it again)", l.a.Explain(err))
+			}
+			return err
+		}
+		if err := r.again(ctx, err); err != nil {
+			if errors.Is(err, ErrGaveUp) && lo > 0 {
+				err = fmt.Errorf("batch of lines %d-%d: %w", lo, hi, err)
 			}
 			return err
 		}
 		l.stats.Retries++
-		if err := wait(ctx, attempt); err != nil {
-			return err
-		}
 	}
+}
+
+// span is the lines b holds, 0 and 0 for none.
+func span(b *batch) (first, last int64) {
+	if len(b.ents) == 0 && len(b.bad) == 0 {
+		return 0, 0
+	}
+	return b.first(), b.last()
 }
 
 // single is one attempt at a single-transaction load. consumed reports
@@ -148,7 +161,7 @@ func (l *loader) applyInTx(ctx context.Context, tx adapters.Tx, b *batch, pendin
 			}
 			return err
 		}
-		if redo >= l.retries {
+		if redo >= l.redos {
 			return err
 		}
 		pending.Redos++
@@ -172,5 +185,12 @@ func sumStats(a, b Stats) Stats {
 	a.Removed += b.Removed
 	a.Redos += b.Redos
 	a.Batches += b.Batches
+	if b.Appended > 0 {
+		if a.Appended == 0 || b.AppendedFirst < a.AppendedFirst {
+			a.AppendedFirst = b.AppendedFirst
+		}
+		a.AppendedLast = max(a.AppendedLast, b.AppendedLast)
+		a.Appended += b.Appended
+	}
 	return a
 }

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"syscall"
+	"testing"
 )
 
 // cluster is a PostgreSQL cluster this process created with initdb and
@@ -22,6 +23,7 @@ type cluster struct {
 	dir  string // temporary directory: data/, the socket and the log
 	cred *syscall.Credential
 	url  *url.URL
+	opts string // the server's options (port, socket directory, settings)
 }
 
 // findBin returns the directory of initdb and pg_ctl: PATH first, then the
@@ -99,9 +101,9 @@ func startCluster() (*cluster, error) {
 			os.RemoveAll(dir)
 			return nil, err
 		}
-		opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off "+
+		c.opts = fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off "+
 			"-c synchronous_commit=off -c full_page_writes=off -c max_connections=200", port, dir)
-		err = c.run("pg_ctl", "-D", data, "-l", filepath.Join(dir, "log"), "-w", "-t", "60", "-o", opts, "start")
+		err = c.start()
 		if err == nil {
 			c.url = &url.URL{Scheme: "postgres", User: url.User("postgres"),
 				Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), Path: "/postgres",
@@ -114,6 +116,10 @@ func startCluster() (*cluster, error) {
 			return nil, fmt.Errorf("%w\nserver log:\n%s", err, log)
 		}
 	}
+}
+
+func (c *cluster) start() error {
+	return c.run("pg_ctl", "-D", filepath.Join(c.dir, "data"), "-l", filepath.Join(c.dir, "log"), "-w", "-t", "60", "-o", c.opts, "start")
 }
 
 func (c *cluster) stop() error {
@@ -138,4 +144,56 @@ func (c *cluster) run(name string, args ...string) error {
 		return fmt.Errorf("%s: %w\n%s", name, err, bytes.TrimSpace(out.Bytes()))
 	}
 	return nil
+}
+
+// Cluster is a throwaway PostgreSQL cluster of one test's own, for what the
+// shared server must never go through: being stopped and started again.
+type Cluster struct {
+	c       *cluster
+	stopped bool
+}
+
+// NewCluster starts a cluster for t (initdb and pg_ctl, as the throwaway
+// server of the package doc), stopped and deleted when t ends.
+func NewCluster(t testing.TB) *Cluster {
+	t.Helper()
+	c, err := startCluster()
+	if err != nil {
+		t.Fatalf("pgtest: starting a throwaway cluster: %v\nTo get one, %s.", err, howTo)
+	}
+	cl := &Cluster{c: c}
+	t.Cleanup(func() {
+		if cl.stopped {
+			os.RemoveAll(c.dir)
+			return
+		}
+		if err := c.stop(); err != nil {
+			t.Errorf("pgtest: %v", err)
+		}
+	})
+	return cl
+}
+
+// URL is the libpq URL of the cluster's postgres database, as a superuser.
+func (c *Cluster) URL() string { return c.c.url.String() }
+
+// Stop shuts the server down as an administrator or a failover does
+// (pg_ctl stop -m fast): its sessions are terminated, new connections
+// refused until Start.
+func (c *Cluster) Stop(t testing.TB) {
+	t.Helper()
+	if err := c.c.run("pg_ctl", "-D", filepath.Join(c.c.dir, "data"), "-m", "fast", "-w", "stop"); err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	c.stopped = true
+}
+
+// Start starts the stopped server again, on the same port.
+func (c *Cluster) Start(t testing.TB) {
+	t.Helper()
+	if err := c.c.start(); err != nil {
+		log, _ := os.ReadFile(filepath.Join(c.c.dir, "log"))
+		t.Fatalf("pgtest: restarting the cluster: %v\nserver log:\n%s", err, log)
+	}
+	c.stopped = false
 }

@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"sync"
 	"time"
+
+	"golang.org/x/term"
 
 	"github.com/cuitty/persist"
 	"github.com/cuitty/persist/internal/cli"
@@ -14,14 +18,15 @@ import (
 
 // LoadFlags are the flags persist-load and persist-tee share.
 type LoadFlags struct {
-	Store         string `help:"The store to load into (same as #NAME). Default: the only store there, else the stream header's store, else \"default\"." placeholder:"NAME"`
-	Mode          string `default:"merge" enum:"merge,replace" help:"merge: by version (see docs/persist-load.md); replace: the store becomes exactly the stream, atomically."`
-	Atomic        bool   `help:"Load everything in one transaction: all or nothing."`
-	BatchSize     int    `default:"0" help:"Items per transaction (0: the default, 5000)." placeholder:"N"`
-	Retries       int    `default:"8" help:"Retries of a batch after a transient failure (lost connection, busy database), with backoff." placeholder:"N"`
-	Rejects       string `help:"Write lines the store cannot take to FILE (JSONL: line, reason, raw) and go on; without it the load stops at the first one." placeholder:"FILE"`
-	IgnoreTrailer bool   `help:"Accept a stream whose trailer no longer matches (edited on purpose); a stream cut short is still refused."`
-	NoVerify      bool   `help:"Skip reading back each batch before it commits (faster, less safe)."`
+	Store         string         `help:"The store to load into (same as #NAME). Default: the only store there, else the stream header's store, else \"default\"." placeholder:"NAME"`
+	Mode          string         `default:"merge" enum:"merge,replace" help:"merge: by version (see docs/persist-load.md); replace: the store becomes exactly the stream, atomically."`
+	Atomic        bool           `help:"Load everything in one transaction: all or nothing."`
+	BatchSize     int            `default:"0" help:"Items per transaction (0: the default, 5000)." placeholder:"N"`
+	RetryFor      *time.Duration `help:"Retry a batch after a transient failure (lost connection, server restart or failover, busy database) for up to DURATION (default 2m) after its first failure, waiting longer each time (up to about 5s); each retry says why on stderr. 0: never retry." placeholder:"DURATION"`
+	Retries       *int           `help:"Also stop retrying a batch after N retries (0: never retry). Default: as many as --retry-for allows." placeholder:"N"`
+	Rejects       string         `help:"Write lines the store cannot take to FILE (JSONL: line, reason, raw) and go on; without it the load stops at the first one." placeholder:"FILE"`
+	IgnoreTrailer bool           `help:"Accept a stream whose trailer no longer matches (edited on purpose); a stream cut short is still refused."`
+	NoVerify      bool           `help:"Skip reading back each batch before it commits (faster, less safe)."`
 }
 
 // check refuses flag values that cannot be honoured, before anything is
@@ -30,8 +35,11 @@ func (f LoadFlags) check() error {
 	switch {
 	case f.BatchSize < 0:
 		return cli.Hint(fmt.Errorf("--batch-size %d: must be 0 (the default) or more", f.BatchSize), "--batch-size 5000")
-	case f.Retries < 0:
-		return cli.Hint(fmt.Errorf("--retries %d: must be 0 (no retries) or more", f.Retries), "--retries 8")
+	case f.RetryFor != nil && *f.RetryFor < 0:
+		return cli.Hint(fmt.Errorf("--retry-for %s: must be 0 (no retries) or more", *f.RetryFor), "--retry-for 2m")
+	case f.Retries != nil && *f.Retries < 0:
+		return cli.Hint(fmt.Errorf("--retries %d: must be 0 (no retries) or more", *f.Retries),
+			"leave --retries out: --retry-for (2 minutes) bounds the retries")
 	}
 	return cli.CheckOutputName(f.Rejects)
 }
@@ -60,7 +68,7 @@ func Load(ctx context.Context, st Stdio, o LoadOptions) error {
 		in = f
 	}
 	b := newBar(st, o.Common, "loading")
-	res, err := loadInto(ctx, st, o.LoadFlags, o.Location, in, b.progress)
+	res, err := loadInto(ctx, st, o.LoadFlags, o.Location, in, b.progress, warner(st, o.Common, name, ""))
 	b.Finish()
 	if res != nil && res.Store != "" {
 		summary(st, o.Common, name, resultLine(res))
@@ -80,9 +88,11 @@ func resultLine(r *persist.LoadResult) string {
 }
 
 // loadInto loads the stream in into the store at target, with the flags'
-// options; progress, when not nil, follows it.
-func loadInto(ctx context.Context, st Stdio, f LoadFlags, target string, in io.Reader, progress func(persist.Progress)) (*persist.LoadResult, error) {
-	opt := loadOptions(f, progress)
+// options; progress, when not nil, follows it; warn, when not nil, is told
+// of each retry and of events appended.
+func loadInto(ctx context.Context, st Stdio, f LoadFlags, target string, in io.Reader,
+	progress func(persist.Progress), warn func(string)) (*persist.LoadResult, error) {
+	opt := loadOptions(f, progress, warn)
 	var rejects *cli.Output
 	if f.Rejects != "" {
 		var err error
@@ -99,26 +109,48 @@ func loadInto(ctx context.Context, st Stdio, f LoadFlags, target string, in io.R
 			err = cerr
 		}
 	}
+	return &res, loadEnd(res, err, f, warn)
+}
+
+// loadEnd is what a load ends with: err with its hints, and a warning when
+// the load relied on appending events.
+func loadEnd(res persist.LoadResult, err error, f LoadFlags, warn func(string)) error {
 	if err != nil {
-		return &res, loadHint(err, f)
+		return appendedHint(loadHint(err, f), res)
 	}
-	return &res, nil
+	if warn != nil && res.Appended > 0 {
+		warn(fmt.Sprintf("%s without seq appended to their streams (%s); a rerun of the same lines appends them again",
+			plural(res.Appended, "event"), lineSpan(res.AppendedFirst, res.AppendedLast)))
+	}
+	return nil
 }
 
 // loadOptions are the API's load options the flags ask for (but the
 // rejects file, which the caller opens).
-func loadOptions(f LoadFlags, progress func(persist.Progress)) persist.LoadOptions {
+func loadOptions(f LoadFlags, progress func(persist.Progress), warn func(string)) persist.LoadOptions {
 	opt := persist.LoadOptions{
 		Store:         f.Store,
 		Atomic:        f.Atomic,
 		BatchSize:     f.BatchSize,
-		Retries:       f.Retries,
 		IgnoreTrailer: f.IgnoreTrailer,
 		NoVerify:      f.NoVerify,
 		OnProgress:    progress,
 	}
-	if f.Retries == 0 {
-		opt.Retries = -1 // the API reads 0 as "the default"
+	// The API reads 0 as "the default", and a negative value as "none".
+	if f.RetryFor != nil {
+		opt.RetryFor = *f.RetryFor
+		if opt.RetryFor == 0 {
+			opt.RetryFor = -1
+		}
+	}
+	if f.Retries != nil {
+		opt.Retries = *f.Retries
+		if opt.Retries == 0 {
+			opt.Retries = -1
+		}
+	}
+	if warn != nil {
+		opt.OnRetry = func(r persist.Retry) { warn(retryLine(r)) }
 	}
 	if f.Mode == "replace" {
 		opt.Mode = persist.Replace
@@ -128,6 +160,9 @@ func loadOptions(f LoadFlags, progress func(persist.Progress)) persist.LoadOptio
 
 func loadHint(err error, f LoadFlags) error {
 	switch {
+	case errors.Is(err, persist.ErrGaveUp):
+		return cli.Hint(err, "batches committed before stay; once the database is back, run the same load again to finish the job, "+
+			"or give the next one longer with --retry-for")
 	case errors.Is(err, persist.ErrNoInput):
 		return cli.Hint(err, "did the command before it in the pipeline fail? A stream with nothing to load still has a header: persist-dump writes one")
 	case errors.Is(err, persist.ErrTrailer):
@@ -140,4 +175,66 @@ func loadHint(err error, f LoadFlags) error {
 		return cli.Hint(err, "use --rejects FILE to set such lines aside and load the rest")
 	}
 	return err
+}
+
+// retryLine is what a retry says on stderr: which lines, why, and what next.
+func retryLine(r persist.Retry) string {
+	what := "the load's transaction"
+	if r.First > 0 {
+		what = fmt.Sprintf("batch of lines %d-%d", r.First, r.Last)
+	}
+	if r.Wait == 0 {
+		return fmt.Sprintf("%s: %v; attempt %d once the batch before has committed", what, r.Err, r.Attempt)
+	}
+	next := fmt.Sprintf("retrying for up to %s more", r.Left.Round(time.Second))
+	if r.Left <= 0 {
+		next = "the last one within --retry-for"
+	}
+	return fmt.Sprintf("%s: %v; attempt %d in %s (%s)", what, r.Err, r.Attempt, r.Wait.Round(time.Millisecond), next)
+}
+
+// appendedHint adds to the error of a load that stopped after appending
+// events how to finish the job without appending them twice.
+func appendedHint(err error, res persist.LoadResult) error {
+	if res.Appended == 0 {
+		return err
+	}
+	return cli.Hint(err, "the batches committed appended %s without seq (%s), which a rerun appends again: "+
+		"to finish the job, load only the lines after line %d (tail -n +%d)",
+		plural(res.Appended, "event"), lineSpan(res.AppendedFirst, res.AppendedLast), res.AppendedLast, res.AppendedLast+1)
+}
+
+func lineSpan(first, last int64) string {
+	if first == last {
+		return fmt.Sprintf("line %d", first)
+	}
+	return fmt.Sprintf("lines %d-%d", first, last)
+}
+
+func plural(n int64, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// warner returns what prints a tool's warnings on stderr, one line each,
+// prefix (a target's name, for persist-tee) first; nil with -q, which
+// leaves errors only. Writers retrying at once share it.
+func warner(st Stdio, c cli.Common, name, prefix string) func(string) {
+	if c.Quiet {
+		return nil
+	}
+	// On a terminal the progress bar is redrawn on its own line: clear
+	// it, or the warning would run on from it.
+	clear := ""
+	if f, ok := st.Stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		clear = "\r\x1b[K"
+	}
+	var mu sync.Mutex
+	return func(msg string) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(st.Stderr, "%s%s: warning: %s%s\n", clear, name, prefix, msg)
+	}
 }

@@ -226,7 +226,8 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 		fmt.Fprintf(st.Stderr, "persist: %d/%d items migrated\n", p.Completed, p.Total)
 	}
 	var rejects *cli.Output
-	lo := loadOptions(o.LoadFlags, nil)
+	warn := warner(st, o.Common, "persist", "")
+	lo := loadOptions(o.LoadFlags, nil, warn)
 	if o.Rejects != "" {
 		var err error
 		if rejects, err = cli.CreateOutput(o.Rejects, st.Stdout); err != nil {
@@ -246,8 +247,8 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 			err = cerr
 		}
 	}
-	if err != nil {
-		return loadHint(err, o.LoadFlags)
+	if err := loadEnd(loaded, err, o.LoadFlags, warn); err != nil {
+		return err
 	}
 	if !o.Quiet {
 		fmt.Fprintf(st.Stderr, "persist: migrated %s from %s to %s: %d records, %d events in %s (%s)\n",

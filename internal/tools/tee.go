@@ -60,7 +60,7 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 				defer b.Finish()
 				progress = b.progress
 			}
-			t.res, t.err = loadInto(ctx, st, o.LoadFlags, raw, pr, progress)
+			t.res, t.err = loadInto(ctx, st, o.LoadFlags, raw, pr, progress, warner(st, o.Common, name, "target "+t.name+": "))
 			if t.err == nil {
 				// Drain what is left (nothing, for a well-formed stream) so
 				// the copy never blocks on a finished target.

@@ -73,7 +73,7 @@ func OpenContext(ctx context.Context, dsn string, opt Options) (*Adapter, error)
 	db := sql.OpenDB(conn)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("connect to postgres: %w", err)
+		return nil, fmt.Errorf("connect to postgres: %w", explain(err))
 	}
 	return &Adapter{db: db, opt: opt}, nil
 }
@@ -91,26 +91,26 @@ func (a *Adapter) Writers() int { return 2 }
 func (a *Adapter) Stores(ctx context.Context) ([]string, error) {
 	var exists bool
 	if err := a.db.QueryRowContext(ctx, `SELECT to_regclass('persist_stores') IS NOT NULL`).Scan(&exists); err != nil {
-		return nil, fmt.Errorf("list stores: %w", err)
+		return nil, fmt.Errorf("list stores: %w", explain(err))
 	}
 	if !exists {
 		return nil, nil
 	}
 	rows, err := a.db.QueryContext(ctx, `SELECT name FROM persist_stores ORDER BY name`)
 	if err != nil {
-		return nil, fmt.Errorf("list stores: %w", err)
+		return nil, fmt.Errorf("list stores: %w", explain(err))
 	}
 	defer rows.Close()
 	var names []string
 	for rows.Next() {
 		var n string
 		if err := rows.Scan(&n); err != nil {
-			return nil, fmt.Errorf("list stores: %w", err)
+			return nil, fmt.Errorf("list stores: %w", explain(err))
 		}
 		names = append(names, n)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list stores: %w", err)
+		return nil, fmt.Errorf("list stores: %w", explain(err))
 	}
 	// The column is COLLATE "C", so this only guards against a table made
 	// by hand with another collation.

@@ -9,20 +9,22 @@ import (
 	"net"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/lib/pq"
+	"github.com/lib/pq/pqerror"
 )
 
 // retryableCodes are the SQLSTATEs after which running the whole transaction
-// again can succeed.
-var retryableCodes = map[pq.ErrorCode]bool{
-	"40001": true, // serialization_failure
-	"40P01": true, // deadlock_detected
-	"55P03": true, // lock_not_available (lock_timeout)
-	"57P01": true, // admin_shutdown (pg_terminate_backend, fast shutdown)
-	"57P02": true, // crash_shutdown
-	"57P03": true, // cannot_connect_now (starting up, recovering)
-	"53300": true, // too_many_connections
+// again can succeed, with what each means in plain words.
+var retryableCodes = map[pqerror.Code]string{
+	"40001": "a serialization failure: another transaction changed the same rows",
+	"40P01": "a deadlock with another transaction",
+	"55P03": "a lock not granted in time (lock_timeout)",
+	"57P01": "the session was terminated by an administrator or a server shutdown",
+	"57P02": "the server is recovering from the crash of one of its processes",
+	"57P03": "the server does not accept connections now",
+	"53300": "the server has no connection slot left (max_connections)",
 }
 
 // Retryable reports whether err is transient: a serialization failure or
@@ -33,7 +35,8 @@ func (a *Adapter) Retryable(err error) bool {
 	}
 	var perr *pq.Error
 	if errors.As(err, &perr) {
-		return retryableCodes[perr.Code] || perr.Code.Class() == "08" // connection_exception
+		_, ok := retryableCodes[perr.Code]
+		return ok || perr.Code.Class() == "08" // connection_exception
 	}
 	return isConnLoss(err)
 }
@@ -50,6 +53,136 @@ func isConnLoss(err error) bool {
 	if errors.As(err, &nerr) {
 		return true
 	}
+	var ex *explained
+	if errors.As(err, &ex) {
+		// Its words replace the driver's, which are what is matched below.
+		return isConnLoss(ex.err)
+	}
 	msg := err.Error()
 	return strings.Contains(msg, "connection reset") || strings.Contains(msg, "broken pipe")
+}
+
+// explained is an error said in plain words. It wraps what the driver
+// said, so that Retryable and errors.Is see through it.
+type explained struct {
+	why string
+	err error
+}
+
+func (e *explained) Error() string { return e.why }
+func (e *explained) Unwrap() error { return e.err }
+
+// closedUnexpectedly is how libpq (and so psql) says that the server ended
+// the connection without a word the client could read. lib/pq reports even
+// the server's last word (a FATAL error such as "terminating connection due
+// to administrator command") as driver.ErrBadConn, and drops the word.
+const closedUnexpectedly = "the server closed the connection unexpectedly"
+
+// connReset is a connection ended abruptly: by the server (a session
+// terminated while the client's words were still on their way) or by the
+// network.
+const connReset = "the connection was reset (by the server, or by the network between)"
+
+// Explain says in plain words why a connection or a transaction failed, for
+// the errors Retryable accepts; any other error is returned as it is. The
+// result wraps err.
+func (a *Adapter) Explain(err error) error { return explain(err) }
+
+func explain(err error) error {
+	if why := cause(err); why != "" {
+		return &explained{why: why, err: err}
+	}
+	return err
+}
+
+// cause is what Explain says about err, "" when it has nothing to add.
+func cause(err error) string {
+	var ex *explained
+	var perr *pq.Error
+	var oerr *net.OpError
+	var dnsErr *net.DNSError
+	var nerr net.Error
+	switch {
+	case err == nil, errors.As(err, &ex), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return ""
+	case errors.As(err, &perr):
+		if why, ok := retryableCodes[perr.Code]; ok {
+			return why + " (" + perr.Message + ")"
+		}
+		if perr.Code.Class() == "08" {
+			return "the connection failed: " + perr.Message
+		}
+		return ""
+	case errors.Is(err, syscall.ECONNREFUSED):
+		by := ""
+		if errors.As(err, &oerr) && oerr.Addr != nil {
+			by = " by " + oerr.Addr.String()
+		}
+		return "connection refused" + by + " (no server listens there: it is stopped or restarting, or the address is wrong)"
+	case errors.As(err, &dnsErr):
+		return "the server's host name cannot be resolved: " + dnsErr.Error()
+	case errors.Is(err, syscall.ECONNRESET):
+		return connReset
+	case errors.As(err, &nerr) && nerr.Timeout():
+		return "the server did not answer in time (network timeout)"
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone), errors.Is(err, io.EOF),
+		errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.EPIPE):
+		return closedUnexpectedly
+	case errors.As(err, &oerr):
+		return "the connection failed: " + oerr.Err.Error()
+	case isConnLoss(err):
+		return closedUnexpectedly
+	}
+	return ""
+}
+
+// serverState is what a snapshot notes about the server when it starts, so
+// that it can tell later why its connection was lost: lib/pq keeps no word
+// of it.
+type serverState struct {
+	started string // pg_postmaster_start_time(): changes when the server restarts
+	// sessions_killed of the database (PostgreSQL 14 and later; read through
+	// to_jsonb so that an older server gives NULL rather than an error):
+	// grows when a session is terminated by an administrator.
+	killed sql.NullInt64
+}
+
+const serverStateQuery = `SELECT pg_postmaster_start_time()::text,
+	(SELECT (to_jsonb(d)->>'sessions_killed')::bigint FROM pg_stat_database d WHERE d.datname = current_database())`
+
+func readServerState(ctx context.Context, q querier) (serverState, error) {
+	var s serverState
+	err := q.QueryRowContext(ctx, serverStateQuery).Scan(&s.started, &s.killed)
+	return s, err
+}
+
+// diagnoseTimeout bounds the look at the server after a lost connection.
+const diagnoseTimeout = 10 * time.Second
+
+// lost explains err, an error of a connection that had state when it was
+// opened. Where the server just closed the connection, a new connection
+// tells whether the server is down, restarted, or terminated the session.
+func (a *Adapter) lost(err error, state serverState) error {
+	said := cause(err)
+	if said != closedUnexpectedly && said != connReset {
+		return a.Explain(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), diagnoseTimeout)
+	defer cancel()
+	now, qerr := readServerState(ctx, a.db)
+	why := said
+	switch {
+	case qerr != nil && errors.Is(qerr, syscall.ECONNREFUSED):
+		why += "; the server refuses connections now: it is stopped or restarting"
+	case qerr != nil:
+		why += "; connecting again failed: " + a.Explain(qerr).Error()
+	case now.started != state.started:
+		why += "; the server has restarted since"
+	case state.killed.Valid && now.killed.Int64 > state.killed.Int64:
+		why = "the session was terminated by an administrator (pg_terminate_backend): " + said
+	default:
+		why += "; the server kept running without a restart, so the session was ended on the server " +
+			"(by pg_terminate_backend, a session timeout such as idle_in_transaction_session_timeout, or the crash of its server process)"
+	}
+	return &explained{why: why, err: err}
 }

@@ -20,14 +20,19 @@ func (a *Adapter) Snapshot(ctx context.Context, store string) (adapters.Snapshot
 	}
 	conn, err := a.db.Conn(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("snapshot of store %q: %w", store, err)
+		return nil, fmt.Errorf("snapshot of store %q: %w", store, a.Explain(err))
+	}
+	state, err := readServerState(ctx, conn)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("snapshot of store %q: %w", store, a.Explain(err))
 	}
 	tx, err := conn.BeginTx(context.WithoutCancel(ctx), &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("snapshot of store %q: %w", store, err)
+		return nil, fmt.Errorf("snapshot of store %q: %w", store, a.lost(err, state))
 	}
-	s := &snapshot{conn: conn, tx: tx, store: store}
+	s := &snapshot{a: a, conn: conn, tx: tx, store: store, state: state}
 	if err := s.exists(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -36,9 +41,11 @@ func (a *Adapter) Snapshot(ctx context.Context, store string) (adapters.Snapshot
 }
 
 type snapshot struct {
+	a     *Adapter
 	conn  *sql.Conn
 	tx    *sql.Tx
 	store string
+	state serverState // when the snapshot began, to tell why it was lost
 }
 
 func (s *snapshot) exists(ctx context.Context) error {
@@ -48,7 +55,7 @@ func (s *snapshot) exists(ctx context.Context) error {
 		err = s.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM persist_stores WHERE name = $1)`, s.store).Scan(&found)
 	}
 	if err != nil {
-		return fmt.Errorf("snapshot of store %q: %w", s.store, err)
+		return fmt.Errorf("snapshot of store %q: %w", s.store, s.a.lost(err, s.state))
 	}
 	if !found {
 		return fmt.Errorf("store %q: %w", s.store, adapters.ErrNoStore)
@@ -57,11 +64,26 @@ func (s *snapshot) exists(ctx context.Context) error {
 }
 
 func (s *snapshot) Count(ctx context.Context, f adapters.Filter) (records, events int64, err error) {
-	return count(ctx, s.tx, s.store, f)
+	records, events, err = count(ctx, s.tx, s.store, f)
+	if err != nil {
+		err = s.a.lost(err, s.state)
+	}
+	return records, events, err
 }
 
+// Scan reads the snapshot. An error of fn is returned as it is; the
+// database's own are said in plain words (a dump's stdout closed early is
+// a broken pipe, not a lost connection).
 func (s *snapshot) Scan(ctx context.Context, f adapters.Filter, fn func(*record.Item) error) error {
-	return scan(ctx, s.tx, s.store, f, fn)
+	var fnErr error
+	err := scan(ctx, s.tx, s.store, f, func(it *record.Item) error {
+		fnErr = fn(it)
+		return fnErr
+	})
+	if err != nil && fnErr == nil {
+		err = s.a.lost(err, s.state)
+	}
+	return err
 }
 
 // Close ends the read-only transaction; there is nothing to commit.

@@ -86,6 +86,30 @@ func (a *Adapter) Retryable(err error) bool {
 	return false
 }
 
+// Explain says what SQLITE_BUSY and SQLITE_LOCKED mean for a load.
+func (a *Adapter) Explain(err error) error {
+	var se sqlite3.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.Code {
+	case sqlite3.ErrBusy:
+		return &explained{why: fmt.Sprintf("the database is busy: another connection held its lock for longer than %d s (%v)", busyTimeoutMS/1000, se), err: err}
+	case sqlite3.ErrLocked:
+		return &explained{why: fmt.Sprintf("a table is locked by another statement of this process (%v)", se), err: err}
+	}
+	return err
+}
+
+// explained is an error said in plain words; it wraps the driver's.
+type explained struct {
+	why string
+	err error
+}
+
+func (e *explained) Error() string { return e.why }
+func (e *explained) Unwrap() error { return e.err }
+
 // Close releases both connection pools. A writer leaves the database file
 // complete on its own: what the write-ahead log holds is checkpointed into
 // it, so that `cp app.db backup/` right after a load copies every batch.

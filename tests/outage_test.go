@@ -1,0 +1,297 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"io"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/lib/pq"
+
+	"github.com/cuitty/persist/internal/pgtest"
+)
+
+// outage is how long the server stays down during the load: longer than
+// the whole retry budget of the loader before (8 retries, about 10 s).
+const outage = 20 * time.Second
+
+// A load rides out a server stopped for 20 s while its batches are in
+// flight: it finishes, the store's sum is the stream's, and each retry said
+// why on stderr. Beside it, a load given --retry-for 3s gives up while the
+// server is down, saying how long it tried and why, and -q keeps its
+// retries to itself.
+func TestLoadRidesOutServerStop(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	genStream(t, in, 200_000, 11)
+	cl := pgtest.NewCluster(t)
+	target := cl.URL() + "#gen"
+
+	// The stream goes through a pipe held open until after the outage, so
+	// that the load cannot end before the server stops.
+	long := startLoad(t, "persist-load", target)
+	short := startLoad(t, "persist-load", "-q", "--retry-for", "3s", "--batch-size", "1", cl.URL()+"#short")
+	short.feed(t, []byte(`{"kind":"record","collection":"c","key":"first","value":1}`+"\n"))
+	waitForRecords(t, cl.URL(), "short", 1)
+
+	stream, err := os.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fed := make(chan error, 1)
+	go func() { fed <- long.write(stream) }()
+	waitForRecords(t, cl.URL(), "gen", 20_000)
+	cl.Stop(t)
+	stopped := time.Now()
+	short.feed(t, []byte(`{"kind":"record","collection":"c","key":"second","value":2}`+"\n"))
+	short.close()
+	sr := short.wait(t)
+	if since := time.Since(stopped); since >= outage {
+		t.Fatalf("the --retry-for 3s load was still retrying %v after the server stopped", since)
+	}
+	time.Sleep(outage - time.Since(stopped))
+	cl.Start(t)
+	if err := <-fed; err != nil {
+		r := long.wait(t)
+		t.Fatalf("feeding the load: %v; it ended with exit %d:\n%s", err, r.code, r.stderr)
+	}
+	long.close()
+	lr := long.wait(t)
+
+	if lr.code != 0 {
+		t.Fatalf("the load did not ride out the outage: exit %d\nstderr:\n%s", lr.code, lr.stderr)
+	}
+	checkRetryLines(t, lr.stderr)
+	if want, got := sumOf(t, in), sumOf(t, target); got != want {
+		t.Fatalf("store sum %s, stream sum %s", got, want)
+	}
+
+	if sr.code != 2 || !regexp.MustCompile(`persist-load: error: .*: batch of lines 2-2: gave up retrying after \d+ attempts over \d+s: connection refused by `).MatchString(sr.stderr) ||
+		!strings.Contains(sr.stderr, "persist-load: hint: batches committed before stay; once the database is back, run the same load again") {
+		t.Fatalf("the --retry-for 3s load: exit %d\nstderr:\n%s", sr.code, sr.stderr)
+	}
+	if strings.Contains(sr.stderr, "warning") {
+		t.Fatalf("-q printed retries:\n%s", sr.stderr)
+	}
+	// Its hint, followed: the same load again, the server back.
+	again := startLoad(t, "persist-load", "-q", "--retry-for", "3s", "--batch-size", "1", cl.URL()+"#short")
+	again.feed(t, []byte(`{"kind":"record","collection":"c","key":"first","value":1}`+"\n"+`{"kind":"record","collection":"c","key":"second","value":2}`+"\n"))
+	again.close()
+	if r := again.wait(t); r.code != 0 || r.stderr != "" {
+		t.Fatalf("the same load again: exit %d\n%s", r.code, r.stderr)
+	}
+	if got := sumOf(t, cl.URL()+"#short"); !strings.Contains(got, "records=2 events=0") {
+		t.Fatalf("after the rerun the store holds %s", got)
+	}
+}
+
+// checkRetryLines checks that a load said why it retried, in plain words,
+// on lines that each name the batch, the cause, the attempt and the wait.
+func checkRetryLines(t *testing.T, stderr string) {
+	t.Helper()
+	retry := regexp.MustCompile(`^persist-load: warning: batch of lines \d+-\d+: (.+); attempt (\d+) in \d[\d.]*m?s \(retrying for up to \dm\d+s more\)$`)
+	summary := regexp.MustCompile(`; (\d+) retries;`)
+	causes := map[string]bool{}
+	var n int
+	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		if m := retry.FindStringSubmatch(line); m != nil {
+			n++
+			switch c := m[1]; {
+			case strings.Contains(c, "terminated by an administrator or a server shutdown"):
+				causes["shutdown"] = true
+			case strings.HasPrefix(c, "connection refused by 127.0.0.1:"):
+				causes["refused"] = true
+			case strings.Contains(c, "the server does not accept connections now"),
+				strings.Contains(c, "the server closed the connection unexpectedly"),
+				strings.Contains(c, "the connection was reset (by the server, or by the network between)"):
+			default:
+				t.Errorf("a retry without a cause in plain words: %s", line)
+			}
+			continue
+		}
+		if !strings.HasPrefix(line, "persist-load: postgres://") || summary.FindString(line) == "" {
+			t.Errorf("unexpected line on stderr: %s", line)
+		}
+	}
+	if n == 0 || !causes["refused"] {
+		t.Errorf("%d retries said on stderr, causes %v; want some, connection refused among them:\n%s", n, causes, stderr)
+	}
+	if strings.Contains(stderr, "bad connection") {
+		t.Errorf("stderr speaks of a bad connection:\n%s", stderr)
+	}
+}
+
+// A dump or a diff whose PostgreSQL session is terminated says so, not
+// "driver: bad connection", and exits 2. (persist-sum reads a store through
+// the same snapshot, but has no output to be held still on.)
+func TestReadSaysWhyConnectionLost(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	genStream(t, in, 100_000, 12)
+	db := pgtest.NewDatabase(t)
+	mustRun(t, in, "persist-load", "-q", db+"#gen")
+	for _, tool := range [][]string{
+		{"persist-dump", db + "#gen"},
+		{"persist-diff", db + "#gen", "-"},
+	} {
+		t.Run(tool[0], func(t *testing.T) {
+			// Its stdout is not read until the session is terminated: the
+			// scan waits on it, in the middle of the store.
+			p := startLoad(t, tool[0], tool[1:]...)
+			p.feed(t, []byte(firstLine(t, in)))
+			p.close()
+			terminate(t, db)
+			r := p.wait(t)
+			want := regexp.MustCompile(`(?m)^` + tool[0] + `: error: .*` + regexp.QuoteMeta(redacted(db)+"#gen: the session was terminated by an administrator "+
+				"(pg_terminate_backend): ") + `(the server closed the connection unexpectedly|the connection was reset \(by the server, or by the network between\))$`)
+			if r.code != 2 || !want.MatchString(r.stderr) || strings.Contains(r.stderr, "bad connection") {
+				t.Fatalf("exit %d, stderr:\n%s\nwant exit 2 and a line matching %s", r.code, r.stderr, want)
+			}
+		})
+	}
+}
+
+// redacted is a database URL as the tools print it, its password hidden.
+func redacted(db string) string {
+	u, err := url.Parse(db)
+	if err != nil {
+		panic(err)
+	}
+	return u.Redacted()
+}
+
+// terminate waits for the persist session on db's database and terminates it.
+func terminate(t *testing.T, db string) {
+	t.Helper()
+	u, err := url.Parse(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := sql.Open("postgres", pgtest.AdminURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var n int
+		// A session blocked sending rows: the snapshot's, in the middle of
+		// its scan.
+		err := admin.QueryRow(`WITH s AS MATERIALIZED (SELECT pid FROM pg_stat_activity
+				WHERE datname = $1 AND application_name = 'persist' AND wait_event = 'ClientWrite')
+			SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM s`, strings.TrimPrefix(u.Path, "/")).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no persist session showed up to terminate")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// proc is a binary running with a pipe on its stdin.
+type proc struct {
+	cmd            *exec.Cmd
+	stdin          io.WriteCloser
+	stdout         io.Reader
+	stderr         bytes.Buffer
+	mu             sync.Mutex
+	closeStdinOnce sync.Once
+}
+
+// startLoad starts a built binary with its stdin and stdout on pipes.
+func startLoad(t *testing.T, name string, args ...string) *proc {
+	t.Helper()
+	p := &proc{cmd: exec.Command(filepath.Join(binDir, name), args...)}
+	var err error
+	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if p.stdout, err = p.cmd.StdoutPipe(); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Stderr = &p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		p.close()
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			p.cmd.Wait()
+		}
+	})
+	return p
+}
+
+func (p *proc) write(b []byte) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, err := p.stdin.Write(b)
+	return err
+}
+
+func (p *proc) feed(t *testing.T, b []byte) {
+	t.Helper()
+	if err := p.write(b); err != nil {
+		t.Fatalf("%s: %v", p.cmd.Path, err)
+	}
+}
+
+func (p *proc) close() { p.closeStdinOnce.Do(func() { p.stdin.Close() }) }
+
+// wait waits for the binary to end and returns what it did.
+func (p *proc) wait(t *testing.T) result {
+	t.Helper()
+	out, _ := io.ReadAll(p.stdout)
+	err := p.cmd.Wait()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%s: %v", p.cmd.Path, err)
+	}
+	return result{string(out), p.stderr.String(), code}
+}
+
+// waitForRecords waits until the store holds at least n records.
+func waitForRecords(t *testing.T, db, store string, n int) {
+	t.Helper()
+	conn, err := sql.Open("postgres", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for {
+		var got int
+		err := conn.QueryRowContext(ctx, `SELECT count(*) FROM persist_records WHERE store = $1`, store).Scan(&got)
+		if err != nil && !strings.Contains(err.Error(), "does not exist") {
+			t.Fatal(err)
+		}
+		if got >= n {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the store never held %d records", n)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
