@@ -176,7 +176,7 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 	st, err := load.Load(ctx, w.a, store, rd, opt.loadOptions(h))
 	res = loadResult(res.Target, store, st)
 	if err != nil {
-		err = fmt.Errorf("%s (store %s): %w", res.Target, store, location.ScrubError(err, dst))
+		err = location.ScrubError(err, dst)
 		return res, w.fail(err, st.Written+st.Events+st.Removed)
 	}
 	return res, w.close()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/cuitty/persist"
@@ -68,6 +69,7 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 			}
 			if t.err != nil {
 				t.stopped = context.Cause(ctx) != nil
+				t.err = targetError(t.name, t.err)
 				cancel(t.err)
 			}
 			pr.CloseWithError(errTargetDone)
@@ -111,6 +113,23 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 }
 
 var errTargetDone = errors.New("target stopped reading")
+
+// targetError names the target a failure is of: "target LOC: …", the
+// location said once even where the error begins with it already.
+func targetError(name string, err error) error {
+	if strings.HasPrefix(err.Error(), name) {
+		return &prefixed{prefix: "target ", err: err}
+	}
+	return &prefixed{prefix: "target " + name + ": ", err: err}
+}
+
+type prefixed struct {
+	prefix string
+	err    error
+}
+
+func (p *prefixed) Error() string { return p.prefix + p.err.Error() }
+func (p *prefixed) Unwrap() error { return p.err }
 
 // teeCopy copies stdin to stdout and to every target's pipe, chunk by chunk.
 func teeCopy(ctx context.Context, st Stdio, pipes []*io.PipeWriter) error {
