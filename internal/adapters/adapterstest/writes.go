@@ -247,8 +247,8 @@ func testCallbackError(t *testing.T, a adapters.Adapter) {
 			t.Errorf("Tx.Scan = %v after %d calls; want the callback's error after 1", err, calls)
 		}
 		calls = 0
-		if err := tx.Lookup(ctx, items, false, fn); !errors.Is(err, stop) || calls != 1 {
-			t.Errorf("Tx.Lookup = %v after %d calls; want the callback's error after 1", err, calls)
+		if err := tx.Lock(ctx, items, fn); !errors.Is(err, stop) || calls != 1 {
+			t.Errorf("Tx.Lock = %v after %d calls; want the callback's error after 1", err, calls)
 		}
 		same(t, "lookup after a stopped lookup", lookup(t, tx, items...), lines(items...))
 	})

@@ -11,16 +11,20 @@ import (
 )
 
 // Check reports, wrapping adapters.ErrUnsupported, what PostgreSQL cannot hold
-// as it is: a NUL byte or invalid UTF-8 in a name (text), the escape \u0000
-// in a value (jsonb), or a number beyond jsonb's numeric range.
-func (a *Adapter) Check(it *record.Item) error { return checkItem(it) }
+// as it is (docs/format.md, "Limits"): a NUL byte or invalid UTF-8 in a name
+// (text), a key too long for the primary key's index, the escape \u0000 in a
+// value (jsonb), or a number beyond jsonb's numeric range.
+func (a *Adapter) Check(store string, it *record.Item) error { return checkItem(store, it) }
 
-func checkItem(it *record.Item) error {
+func checkItem(store string, it *record.Item) error {
 	if it.IsRecord() {
 		if err := checkText("collection", it.Collection); err != nil {
 			return err
 		}
 		if err := checkText("key", it.Key); err != nil {
+			return err
+		}
+		if err := checkIndexRow(recordIndexRow(store, it.Collection, it.Key), "store, collection and key"); err != nil {
 			return err
 		}
 		return checkJSON("value", it.Value)
@@ -31,7 +35,46 @@ func checkItem(it *record.Item) error {
 	if err := checkText("type", it.Type); err != nil {
 		return err
 	}
+	if err := checkIndexRow(eventIndexRow(store, it.Stream), "store and stream"); err != nil {
+		return err
+	}
 	return checkJSON("data", it.Data)
+}
+
+// maxIndexRow is the largest entry a btree index (version 4) takes on 8 KiB
+// pages, PostgreSQL's default: about a third of a page, BTMaxItemSize.
+const maxIndexRow = 2704
+
+// An index entry is an 8-byte header, then its columns in order: text of up
+// to 126 bytes after a 1-byte length, longer text 4-aligned after a 4-byte
+// length, a bigint 8-aligned; the whole rounded up to 8. PostgreSQL may
+// compress text longer than 510 bytes in an index, but whether that saves
+// enough depends on the text and on the server's settings: the size
+// without it is the bound, exact for text that does not compress.
+func recordIndexRow(store, collection, key string) int {
+	return align(8+indexText(indexText(indexText(0, store), collection), key), 8)
+}
+
+func eventIndexRow(store, stream string) int {
+	return align(8+align(indexText(indexText(0, store), stream), 8)+8, 8)
+}
+
+// indexText is the size of the entry's columns so far, n, with text s added.
+func indexText(n int, s string) int {
+	if len(s) <= 126 {
+		return n + 1 + len(s)
+	}
+	return align(n, 4) + 4 + len(s)
+}
+
+func align(n, to int) int { return (n + to - 1) &^ (to - 1) }
+
+func checkIndexRow(size int, what string) error {
+	if size > maxIndexRow {
+		return fmt.Errorf("%s: %d bytes in PostgreSQL's primary key index, which holds at most %d (shorten the key): %w",
+			what, size, maxIndexRow, adapters.ErrUnsupported)
+	}
+	return nil
 }
 
 func checkText(field, s string) error {

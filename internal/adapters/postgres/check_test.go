@@ -53,7 +53,7 @@ var checkCases = []struct {
 func TestCheck(t *testing.T) {
 	a := &Adapter{}
 	for _, tc := range checkCases {
-		err := a.Check(&tc.it)
+		err := a.Check("app", &tc.it)
 		if tc.ok && err != nil {
 			t.Errorf("%s: %v", tc.name, err)
 		}
@@ -61,7 +61,7 @@ func TestCheck(t *testing.T) {
 			t.Errorf("%s: Check = %v, want ErrUnsupported", tc.name, err)
 		}
 	}
-	err := a.Check(&checkCases[1].it)
+	err := a.Check("app", &checkCases[1].it)
 	if !strings.Contains(err.Error(), `PostgreSQL jsonb cannot hold \u0000`) {
 		t.Errorf("the reason is not said: %v", err)
 	}
@@ -86,15 +86,15 @@ func TestCheckAgreesWithServer(t *testing.T) {
 			t.Fatal(err)
 		}
 		if it.Kind == record.KindRecord {
-			err = tx.(*writeTx).putRecords(ctx, []*record.Item{&it}, false)
+			err = tx.(*writeTx).putRecords(ctx, []*record.Item{&it}, adapters.Guarded)
 		} else {
-			err = tx.(*writeTx).putEvents(ctx, []*record.Item{&it}, false)
+			err = tx.(*writeTx).putEvents(ctx, []*record.Item{&it}, adapters.Guarded)
 		}
 		tx.Rollback()
 		if tc.ok != (err == nil) {
 			t.Errorf("%s: Check says ok=%v, the server says %v", tc.name, tc.ok, err)
 		}
-		if perr := a.Check(&it); !tc.ok && !errors.Is(perr, adapters.ErrUnsupported) {
+		if perr := a.Check("app", &it); !tc.ok && !errors.Is(perr, adapters.ErrUnsupported) {
 			t.Errorf("%s: Check = %v", tc.name, perr)
 		}
 	}

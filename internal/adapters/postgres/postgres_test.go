@@ -285,7 +285,7 @@ func TestSnapshotIsConsistent(t *testing.T) {
 func lookup(t testing.TB, tx adapters.Tx, keys ...*record.Item) map[string]string {
 	t.Helper()
 	m := map[string]string{}
-	if err := tx.Lookup(ctx, keys, false, func(it *record.Item) error {
+	if err := tx.Lock(ctx, keys, func(it *record.Item) error {
 		m[string(record.AppendItem(nil, it))] = ""
 		return nil
 	}); err != nil {
@@ -519,7 +519,7 @@ func TestRetryableAfterTerminate(t *testing.T) {
 			case "put":
 				err = tx.Put(ctx, []*record.Item{rec("c", "k", 2, `2`)}, adapters.Guarded)
 			case "lookup":
-				err = tx.Lookup(ctx, []*record.Item{rec("c", "k", 0, "")}, true, func(*record.Item) error { return nil })
+				err = tx.Lock(ctx, []*record.Item{rec("c", "k", 0, "")}, func(*record.Item) error { return nil })
 			case "commit":
 				err = tx.Commit()
 			}
