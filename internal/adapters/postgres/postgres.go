@@ -38,7 +38,7 @@ type Adapter struct {
 	schemaMu    sync.Mutex
 	schemaReady bool
 
-	encMu              sync.Mutex
+	encMu             sync.Mutex
 	encKnown, encUTF8 bool
 }
 
