@@ -138,7 +138,7 @@ func scanRecords(ctx context.Context, q querier, query string, args []any, it *r
 		}
 		setValue(&it.Value, &it.Deleted, deleted, value)
 		if err := c.fix(it, mode); err != nil {
-			return fmt.Errorf("read records: %w", err)
+			return err
 		}
 		if err := fn(it); err != nil {
 			return err
@@ -167,7 +167,7 @@ func scanEvents(ctx context.Context, q querier, query string, args []any, it *re
 		}
 		it.Data = orNull(data)
 		if err := c.fix(it, mode); err != nil {
-			return fmt.Errorf("read events: %w", err)
+			return err
 		}
 		if err := fn(it); err != nil {
 			return err
