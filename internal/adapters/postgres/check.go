@@ -143,9 +143,17 @@ const (
 // or very many digits, so only those are looked at closely.
 func numberProblem(b []byte) string {
 	// Without an exponent a canonical number has at most 21 digits before
-	// the point, and no more after it than b has bytes: only an exponent,
-	// or a huge value, calls for a closer look.
-	if len(b) <= maxNumericScale && (!signedExponent(b) || !hasExponent(b)) {
+	// the point, and no more after it than b has bytes. With one, it is
+	// e+N with N+1 digits before the point (too many from N = 131072), or
+	// e-N with N plus the mantissa's fraction after it (too many past
+	// 16383, the mantissa being shorter than b): in a value of at most
+	// 6000 bytes only an exponent of five digits or more can be too big.
+	// Only then does a value call for a closer look.
+	switch {
+	case len(b) > maxNumericScale:
+	case len(b) <= 6000 && !signedExponent(b, 5):
+		return ""
+	case !signedExponent(b, 1) || !hasExponent(b):
 		return ""
 	}
 	return eachNumberProblem(b)
@@ -174,12 +182,12 @@ func eachNumberProblem(b []byte) string {
 	return ""
 }
 
-// signedExponent reports whether b may hold a number with an exponent.
-// Canonical JSON always writes an exponent's sign, right after the e and
-// a digit, and signs are rare in text: looking for them is far quicker
-// than walking strings, and a sign in a string that looks like one only
-// costs the closer look of hasExponent.
-func signedExponent(b []byte) bool {
+// signedExponent reports whether b may hold a number with an exponent of
+// at least digits digits. Canonical JSON always writes an exponent's sign,
+// right after the e and a digit, and signs are rare in text: looking for
+// them is far quicker than walking strings, and a sign in a string that
+// looks like one only costs the closer look of hasExponent.
+func signedExponent(b []byte, digits int) bool {
 	for _, sign := range [...]byte{'+', '-'} {
 		for i := 0; ; i++ {
 			j := bytes.IndexByte(b[i:], sign)
@@ -187,12 +195,21 @@ func signedExponent(b []byte) bool {
 				break
 			}
 			i += j
-			if i >= 2 && b[i-1]|0x20 == 'e' && b[i-2] >= '0' && b[i-2] <= '9' {
+			if i >= 2 && b[i-1]|0x20 == 'e' && b[i-2] >= '0' && b[i-2] <= '9' && digitsAt(b, i+1) >= digits {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// digitsAt counts the digits from b[i] on.
+func digitsAt(b []byte, i int) int {
+	n := 0
+	for i+n < len(b) && b[i+n] >= '0' && b[i+n] <= '9' {
+		n++
+	}
+	return n
 }
 
 // hasExponent reports whether a number in JSON b has an exponent: an e or

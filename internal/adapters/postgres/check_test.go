@@ -49,6 +49,11 @@ var checkCases = []struct {
 	{"signs and exponents in strings only", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`{"a":"x-1e-99999+2e+999999","b":"-","c":-1}`)}, true},
 	{"an exponent among signs in strings", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`["a-b",-1e-16384,"+"]`)}, false},
 	{"escaped quotes and a small exponent", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`{"a\"\\":[1e+20000,"2e+999999"]}`)}, true},
+	// A short value's number is too big only with a long exponent; a long
+	// value's mantissa counts too.
+	{"four-digit exponent", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`{"a":[1e-9999,2e+9999]}`)}, true},
+	{"long mantissa, exponent within", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte("1." + strings.Repeat("3", 7000) + "e-9000")}, true},
+	{"long mantissa, exponent past", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte("1." + strings.Repeat("3", 7000) + "e-9999")}, false},
 	// The primary keys' index entries at their limit, 2704 bytes, and one
 	// byte past it, with text that does not compress.
 	{"longest key", record.Item{Kind: record.KindRecord, Collection: "c", Key: incompressible(2684), Value: []byte(`1`)}, true},
