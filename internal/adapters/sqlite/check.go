@@ -34,20 +34,28 @@ func rowSize(store string, it *record.Item) int64 {
 		r.text(len(it.Key))
 		r.integer(it.Version)
 		r.text(len(it.UpdatedAt))
-		r.integer(0) // deleted
+		r.integer(0) // deleted: 0 and 1 alike take no content
 		if it.Deleted {
 			r.null()
 		} else {
-			r.text(len(jsonText(it.Value)))
+			r.text(jsonLen(it.Value))
 		}
 	} else {
 		r.text(len(it.Stream))
 		r.integer(it.Seq)
 		r.text(len(it.Type))
 		r.text(len(it.At))
-		r.text(len(jsonText(it.Data)))
+		r.text(jsonLen(it.Data))
 	}
 	return r.total()
+}
+
+// jsonLen is the length of jsonText(v).
+func jsonLen(v []byte) int {
+	if v == nil {
+		return len("null")
+	}
+	return len(v)
 }
 
 type recordSize struct{ header, body int64 }
