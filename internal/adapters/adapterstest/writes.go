@@ -176,7 +176,7 @@ func testRollback(t *testing.T, a adapters.Adapter) {
 	}
 }
 
-// A transaction reads its own writes, with Scan, Lookup and MaxSeq.
+// A transaction reads its own writes, with Scan, Lock and MaxSeq.
 func testTxScan(t *testing.T, a adapters.Adapter) {
 	base := []*record.Item{rec("c", "a", 1, T0, `1`), rec("c", "b", 1, T0, `1`), ev("s", 1, "t", T0, `1`)}
 	write(t, a, "app", adapters.Guarded, base...)
@@ -222,7 +222,7 @@ func testMaxSeq(t *testing.T, a adapters.Adapter) {
 	})
 }
 
-// An error from the callback stops Scan and Lookup and comes back from them.
+// An error from the callback stops Scan and Lock and comes back from them.
 func testCallbackError(t *testing.T, a adapters.Adapter) {
 	items := []*record.Item{rec("c", "a", 1, T0, `1`), rec("c", "b", 1, T0, `1`), ev("s", 1, "t", T0, `1`)}
 	write(t, a, "app", adapters.Guarded, items...)

@@ -82,7 +82,7 @@ type tx struct {
 	// (an equal or newer version, an event already there), for ReadBack:
 	// they are not this transaction's writes.
 	unwritten map[address]bool
-	// Lookup queries of a full chunk, prepared once: a batch looks up ten
+	// Look-up queries of a full chunk, prepared once: a batch looks up ten
 	// or more chunks, and preparing a 1000-parameter query each time cost
 	// as much as running it.
 	fullLookup map[string]*sql.Stmt
