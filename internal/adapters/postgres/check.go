@@ -106,6 +106,11 @@ func checkJSON(field string, b []byte) error {
 	if p := numberProblem(b); p != "" {
 		return fmt.Errorf("%s: %s: %w", field, p, adapters.ErrUnsupported)
 	}
+	if len(b) > jsonbCheckFrom {
+		if _, err := jsonbSize(b); err != nil {
+			return fmt.Errorf("%s: %v: %w", field, err, adapters.ErrUnsupported)
+		}
+	}
 	return nil
 }
 
