@@ -54,7 +54,7 @@ const (
 	// Overwrite replaces whatever the store holds.
 	Overwrite
 	// Fresh writes items the store holds none of, the cheapest way the
-	// database knows (PostgreSQL: COPY straight into the table). When the
+	// database knows (PostgreSQL: no merge, a plain insert). When the
 	// store holds one of them (or another transaction writing one commits
 	// first), Put returns an error wrapping ErrExists, having written
 	// nothing that will last: the caller rolls back and decides again

@@ -20,10 +20,10 @@ import (
 // the rows that differ come back, as their place in the batch: the client
 // parses no value and receives nothing for a batch that landed as sent.
 //
-// The staging tables stand for what was sent because a UTF8 database
-// stores the text COPY sends unconverted; on a database in another
-// encoding, or for items that are not what the last Put wrote, the rows are
-// read back and compared in the loader (compareRows).
+// The staging tables stand for what was sent because the database is UTF8
+// (ensureSchema refuses any other), so the server stores the text COPY
+// sends unconverted. Items that are not what the last Put wrote are read
+// back and compared in the loader (compareRows).
 func (t *writeTx) ReadBack(ctx context.Context, items []*record.Item, fn func(*record.Item, string) error) error {
 	var puts, removes []*record.Item
 	for _, it := range items {
@@ -41,7 +41,7 @@ func (t *writeTx) ReadBack(ctx context.Context, items []*record.Item, fn func(*r
 	if len(puts) == 0 {
 		return nil
 	}
-	if t.exact && samePointers(puts, t.staged) {
+	if samePointers(puts, t.staged) {
 		return t.compareStaged(ctx, puts, fn)
 	}
 	readBackRows.Add(1)

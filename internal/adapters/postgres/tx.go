@@ -43,27 +43,7 @@ func (a *Adapter) Begin(ctx context.Context, store string) (adapters.Tx, error) 
 		t.Rollback()
 		return nil, fmt.Errorf("create store %q: %w", store, err)
 	}
-	if t.exact, err = a.utf8(ctx, tx); err != nil {
-		t.Rollback()
-		return nil, fmt.Errorf("begin on store %q: %w", store, err)
-	}
 	return t, nil
-}
-
-// utf8 reports, asking once per Adapter, whether the database's encoding is
-// UTF8. Then the server converts nothing between what the loader sends and
-// what it stores, and what COPY put into a staging table is exactly what
-// was sent (see ReadBack).
-func (a *Adapter) utf8(ctx context.Context, q querier) (bool, error) {
-	a.encMu.Lock()
-	defer a.encMu.Unlock()
-	if !a.encKnown {
-		if err := q.QueryRowContext(ctx, `SELECT current_setting('server_encoding') = 'UTF8'`).Scan(&a.encUTF8); err != nil {
-			return false, fmt.Errorf("server encoding: %w", err)
-		}
-		a.encKnown = true
-	}
-	return a.encUTF8, nil
 }
 
 type writeTx struct {
@@ -79,9 +59,6 @@ type writeTx struct {
 	recordsUsed, eventsUsed bool
 	// staged is what the last Put wrote, which the staging tables hold.
 	staged []*record.Item
-	// exact: the database stores what it is sent unconverted (UTF8), so
-	// the staging tables may stand for what was sent.
-	exact bool
 }
 
 // Lock looks keys up one by one, FOR UPDATE (one query for the records and
