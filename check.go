@@ -55,8 +55,15 @@ func Check(ctx context.Context, src, dst string, opt CheckOptions) (Unsupported,
 	}
 	defer in.Close()
 	res := Unsupported{Target: l.String()}
+	store := l.Store
+	if store == "" {
+		store = in.Store()
+	}
+	if store == "" {
+		store = DefaultStore
+	}
 	err = in.each(ctx, nil, func(it *record.Item, _ []byte) error {
-		if cerr := l.Driver.Check(it); cerr != nil {
+		if cerr := l.Driver.Check(store, it); cerr != nil {
 			res.Count++
 			if opt.Max <= 0 || len(res.Items) < opt.Max {
 				res.Items = append(res.Items, describe(it)+": "+cerr.Error())

@@ -2,12 +2,12 @@ package persist_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/cuitty/persist"
 	"github.com/cuitty/persist/internal/pgtest"
+	"github.com/cuitty/persist/internal/testdb"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -18,10 +18,13 @@ type backend struct {
 	new  func(t *testing.T) string
 }
 
-var backends = []backend{
-	{"sqlite", func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "app.db") }},
-	{"postgres", func(t *testing.T) string { return pgtest.NewDatabase(t) }},
-}
+var backends = func() []backend {
+	var out []backend
+	for _, db := range testdb.All {
+		out = append(out, backend{db.Name, func(t *testing.T) string { return db.Location(t) }})
+	}
+	return out
+}()
 
 func testContext(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

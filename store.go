@@ -192,13 +192,13 @@ func (s *Store) commit(ctx context.Context, dw *DualWrite, build func(context.Co
 	if err != nil {
 		return nil, err
 	}
-	if err := s.a.Check(it); err != nil {
+	if err := s.a.Check(s.name, it); err != nil {
 		return nil, err
 	}
 	if dw != nil {
 		// Refused before the primary takes it: a write the secondary can
 		// never hold would leave the two apart for good.
-		if err := dw.a.Check(it); err != nil {
+		if err := dw.a.Check(dw.name, it); err != nil {
 			return nil, fmt.Errorf("dual-write target %s: %w", dw.loc, err)
 		}
 	}
@@ -262,7 +262,7 @@ func (s *Store) scrub(err error) error { return location.ScrubError(err, s.loc.R
 // keeps it locked until tx ends.
 func lookupOne(ctx context.Context, tx adapters.Tx, key *record.Item) (*record.Item, error) {
 	var found *record.Item
-	err := tx.Lookup(ctx, []*record.Item{key}, true, func(it *record.Item) error {
+	err := tx.Lock(ctx, []*record.Item{key}, func(it *record.Item) error {
 		found = it.Clone()
 		return nil
 	})

@@ -1,6 +1,8 @@
 // Package adapters is the small interface every database a Persist store can
-// live in implements, and nothing else: formatting lines, merging by version
-// and verifying batches belong to the callers, so each adapter only moves rows.
+// live in implements. Formatting lines and merging by version belong to the
+// callers; an adapter moves rows, hands values on canonical, says which items
+// it cannot hold (Check), and compares what a batch wrote with what it holds
+// (ReadBack) the cheapest way its database allows.
 //
 // # How to add an adapter
 //
@@ -52,7 +54,7 @@ const (
 	// Overwrite replaces whatever the store holds.
 	Overwrite
 	// Fresh writes items the store holds none of, the cheapest way the
-	// database knows (PostgreSQL: COPY straight into the table). When the
+	// database knows (PostgreSQL: no merge, a plain insert). When the
 	// store holds one of them (or another transaction writing one commits
 	// first), Put returns an error wrapping ErrExists, having written
 	// nothing that will last: the caller rolls back and decides again
@@ -80,10 +82,13 @@ type Adapter interface {
 	Begin(ctx context.Context, store string) (Tx, error)
 
 	// Check returns an error wrapping ErrUnsupported when the database cannot
-	// hold the item as it is. Callers reject such items before writing them.
-	// Value and Data must be canonical JSON, as record.Item says: values a
-	// Snapshot hands on as stored are made canonical first.
-	Check(it *record.Item) error
+	// hold the item as it is in store: a per-row limit (a key too long for
+	// the primary key's index, a number beyond the database's range, a
+	// character it cannot store). The error says which field and which
+	// limit, with its number. Callers reject such items before writing
+	// them, so a batch never fails on one; every item Check accepts, Put
+	// writes. Value and Data must be canonical JSON, as record.Item says.
+	Check(store string, it *record.Item) error
 
 	// Writers is how many write transactions on one store are worth running
 	// at once: a load writes that many batches concurrently. SQLite has one
@@ -115,11 +120,10 @@ type Snapshot interface {
 	// (collection, key), then events by (stream, seq), strings compared as
 	// bytes. Rows stream from the database: memory does not grow with the
 	// store. The *Item passed to fn is reused after fn returns. Value and Data
-	// are the JSON the database holds, canonical as Persist writes it; an
-	// adapter may hand it on as stored (SQLite does, and a file edited
-	// outside Persist may spell it otherwise), so a caller that needs it
-	// canonical makes it so (record.Canonical). An error from fn stops the
-	// scan and is returned.
+	// are always canonical JSON (record.Canonical), whatever spelling the
+	// database keeps them in; a stored value that is not JSON is an error
+	// naming the record or event. An error from fn stops the scan and is
+	// returned.
 	Scan(ctx context.Context, f Filter, fn func(*record.Item) error) error
 
 	// Names lists the store's collections and streams, sorted bytewise,
@@ -140,22 +144,29 @@ type NameCount struct {
 // Tx is a read-write transaction on one store. Nothing it does is visible to
 // others before Commit.
 type Tx interface {
-	// Lookup calls fn with what the store holds for each of keys that exists:
-	// records by (collection, key), events by (stream, seq); keys of kind
-	// KindRecord/KindEvent/KindRemove are all accepted. With lock, the rows
-	// found stay locked until the transaction ends (PostgreSQL: FOR UPDATE),
-	// so that what the caller writes next is decided against them; reading
-	// back rows this transaction wrote needs no lock, as its writes hold
-	// them. A key may carry a canonical value (Value, or Data for an
-	// event): the one the caller expects the store to hold. An adapter may
-	// use it to spare reading or parsing a value the store holds as
-	// expected, and then gives fn that very slice. Without lock, "as
-	// expected" may be judged by a digest the database computes (PostgreSQL:
-	// its jsonb hash, blind to a number's sign and to where an array ends);
-	// with lock, or where the digests differ, fn is given what the store
-	// holds. Order is unspecified; the *Item passed to fn is reused after fn
+	// Lock calls fn with what the store holds for each of keys that exists,
+	// records by (collection, key), events by (stream, seq) (keys of kind
+	// KindRecord, KindEvent and KindRemove are all accepted), and keeps the
+	// rows found locked until the transaction ends (PostgreSQL: FOR UPDATE),
+	// so that what the caller writes next is decided against them. Values
+	// are canonical, as Scan's. A key may carry the canonical value (Value,
+	// or Data for an event) the caller expects the store to hold: an adapter
+	// may use it to spare parsing the stored one, and then gives fn that very
+	// slice. Order is unspecified; the *Item passed to fn is reused after fn
 	// returns.
-	Lookup(ctx context.Context, keys []*record.Item, lock bool, fn func(*record.Item) error) error
+	Lock(ctx context.Context, keys []*record.Item, fn func(*record.Item) error) error
+
+	// ReadBack checks that the store holds each of items exactly as this
+	// transaction wrote it: a record or event must exist, be this
+	// transaction's own write (not a row another transaction wrote, even
+	// with the same content), and hold every column as the item has it,
+	// values compared as canonical JSON (a difference of content, never of
+	// spelling); an item of kind KindRemove must not exist. It calls fn with
+	// each item that fails (the pointer from items) and what is wrong with it,
+	// in no particular order. Of a key named twice, the last counts.
+	// An adapter may compare on the server against what Put sent, which
+	// is why the items are those this transaction's Put wrote.
+	ReadBack(ctx context.Context, items []*record.Item, fn func(it *record.Item, problem string) error) error
 
 	// MaxSeq returns the highest seq of each named stream (0 when it has none).
 	MaxSeq(ctx context.Context, streams []string) (map[string]int64, error)
@@ -163,8 +174,8 @@ type Tx interface {
 	// Put writes complete items (version, times and seq set) as mode says.
 	// An item twice in items is written once, as if applied in order:
 	// Overwrite keeps the last; Guarded the highest version (for events the
-	// first); Fresh counts the second as existing. Callers verify by Lookup
-	// what actually landed.
+	// first); Fresh counts the second as existing. Callers verify by
+	// ReadBack what actually landed.
 	Put(ctx context.Context, items []*record.Item, mode PutMode) error
 
 	// Remove deletes the named records and events outright (no tombstone).

@@ -25,7 +25,7 @@ type Driver struct {
 	Open func(ctx context.Context, target string, opt OpenOptions) (Adapter, error)
 	// Check is Adapter.Check without a database: what this kind of
 	// database cannot hold never depends on the connection.
-	Check func(it *record.Item) error
+	Check func(store string, it *record.Item) error
 	// Sniff reports whether a file that begins with head (up to SniffLen
 	// bytes; none for an empty file) holds a database of this kind. Set only
 	// by adapters that keep a database in one file: a path to such a file is

@@ -198,12 +198,12 @@ func keyOf(it *record.Item) key {
 	return key{event: true, a: it.Stream, seq: it.Seq}
 }
 
-// item is the item Tx.Lookup and Tx.Remove take for k.
+// item is the remove line naming k, as Tx.Remove and Tx.ReadBack take it.
 func (k key) item() *record.Item {
 	if k.event {
-		return &record.Item{Kind: record.KindEvent, Stream: k.a, Seq: k.seq}
+		return &record.Item{Kind: record.KindRemove, Stream: k.a, Seq: k.seq}
 	}
-	return &record.Item{Kind: record.KindRecord, Collection: k.a, Key: k.b}
+	return &record.Item{Kind: record.KindRemove, Collection: k.a, Key: k.b}
 }
 
 var jsonNull = []byte("null")

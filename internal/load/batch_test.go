@@ -103,52 +103,6 @@ func TestJobsOverlap(t *testing.T) {
 	}
 }
 
-// A verification finds each item read back among those expected, whether
-// they came in order or not, and tells removed items from written ones.
-func TestWantedFind(t *testing.T) {
-	for _, spec := range []string{"a/1 a/2 a/3 s#1 s#2", "s#2 a/3 a/1 s#1 a/2"} {
-		keys := items(t, spec)
-		const puts = 3 // the last two are removed
-		w := newWanted(keys, puts)
-		for _, probe := range []string{"a/2 a/1 s#2 a/3 s#1", "a/1 a/2 a/3 s#1 s#2"} {
-			w.next = 0
-			for _, it := range items(t, probe) {
-				i := w.find(it)
-				if i < 0 || record.Compare(w.items[i], it) != 0 {
-					t.Fatalf("%q: find(%s) = %d", spec, record.AppendItem(nil, it), i)
-				}
-				orig := -1
-				for n, k := range keys {
-					if k == w.items[i] {
-						orig = n
-					}
-				}
-				if w.removed[i] != (orig >= puts) {
-					t.Errorf("%q: %s removed = %v", spec, record.AppendItem(nil, it), w.removed[i])
-				}
-			}
-		}
-		for _, missing := range items(t, "a/0 a/4 b/1 s#3 r#1") {
-			if i := w.find(missing); i >= 0 {
-				t.Errorf("%q: find(%s) = %d, want -1", spec, record.AppendItem(nil, missing), i)
-			}
-		}
-	}
-}
-
-// Of a key named twice, the last counts: here written, then removed.
-func TestWantedTwice(t *testing.T) {
-	keys := items(t, "a/2 a/1 b/1 a/1")
-	w := newWanted(keys, 3)
-	if len(w.items) != 3 {
-		t.Fatalf("%d items wanted, want 3", len(w.items))
-	}
-	i := w.find(keys[1])
-	if i < 0 || w.items[i] != keys[3] || !w.removed[i] {
-		t.Errorf("a/1: found %d, removed %v; want the last naming, removed", i, i >= 0 && w.removed[i])
-	}
-}
-
 // A batch keeps its own copies of the items added: the reader's item and
 // buffers are reused for the next line, and what the batch handed out
 // stays put while it fills (past the room reserved, and with a huge value

@@ -4,58 +4,27 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cuitty/persist/internal/adapters"
-	"github.com/cuitty/persist/internal/adapters/postgres"
-	"github.com/cuitty/persist/internal/adapters/sqlite"
 	"github.com/cuitty/persist/internal/pgtest"
 	"github.com/cuitty/persist/internal/record"
+	"github.com/cuitty/persist/internal/testdb"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
 
 const testStore = "app"
 
-// target is a database kind every table test runs against.
-type target struct {
-	name string
-	open func(t *testing.T) (adapters.Adapter, string) // adapter and its path or URL
-}
-
-var targets = []target{
-	{"sqlite", func(t *testing.T) (adapters.Adapter, string) {
-		path := filepath.Join(t.TempDir(), "test.db")
-		a, err := sqlite.Open(path, sqlite.Options{})
-		if err != nil {
-			t.Fatalf("open sqlite: %v", err)
-		}
-		t.Cleanup(func() { a.Close() })
-		return a, path
-	}},
-	{"postgres", func(t *testing.T) (adapters.Adapter, string) {
-		url := pgtest.NewDatabase(t)
-		a, err := postgres.Open(url, postgres.Options{})
-		if err != nil {
-			t.Fatalf("open postgres: %v", err)
-		}
-		t.Cleanup(func() { a.Close() })
-		return a, url
-	}},
-}
-
 // eachTarget runs fn against a fresh database of every kind.
 func eachTarget(t *testing.T, fn func(t *testing.T, a adapters.Adapter)) {
-	for _, tg := range targets {
-		t.Run(tg.name, func(t *testing.T) {
-			a, _ := tg.open(t)
-			fn(t, a)
-		})
-	}
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		a, _ := db.Open(t)
+		fn(t, a)
+	})
 }
 
 var fixedNow = time.Date(2026, 11, 25, 12, 0, 0, 123456000, time.UTC)

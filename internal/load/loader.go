@@ -257,7 +257,7 @@ func (l *loader) readBatch(in Input, b *batch) (eof bool, stop, inErr error) {
 func (l *loader) admit(b *batch, line int64, raw []byte, canonical bool, it *record.Item) error {
 	switch it.Kind {
 	case record.KindRecord, record.KindEvent:
-		if err := l.a.Check(it); err != nil {
+		if err := l.a.Check(l.store, it); err != nil {
 			return l.reject(b, line, raw, err)
 		}
 	case record.KindRemove:

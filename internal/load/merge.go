@@ -21,14 +21,17 @@ func (e *stopError) Error() string { return e.err.Error() }
 func (e *stopError) Unwrap() error { return e.err }
 
 // mismatchError: what the store holds after the writes differs from what
-// they meant to write for these keys (a concurrent newer write won).
+// they meant to write for these keys (a concurrent write won, or something
+// on the way changed what was sent).
 type mismatchError struct {
-	keys map[key]bool
-	line int64 // the first line concerned, for the message
+	keys    map[key]bool
+	line    int64  // the first line concerned, for the message
+	problem string // what is wrong with it
 }
 
 func (e *mismatchError) Error() string {
-	return fmt.Sprintf("%d items did not read back as written (first at line %d): %v", len(e.keys), e.line, ErrVerify)
+	return fmt.Sprintf("%d items did not read back as written (first at line %d: %s): %v",
+		len(e.keys), e.line, e.problem, ErrVerify)
 }
 func (e *mismatchError) Unwrap() error { return ErrVerify }
 
@@ -42,10 +45,9 @@ var beforePut func(puts []*record.Item)
 var errNotFresh = errors.New("batch needs the store's content")
 
 // merge decides each of ents against what tx holds, writes what is to be
-// written and verifies it. Entries are decided in order, each against the
-// result of the earlier ones, so a key twice in a batch merges as in the
-// stream. Outcomes land in the entries; nothing else changes, so a failed
-// attempt can simply be run again.
+// written and verifies it, in four steps: look up, decide, write, verify.
+// Outcomes land in the entries; nothing else changes, so a failed attempt
+// can simply be run again.
 //
 // In Fresh mode the store is taken to hold none of the batch's keys: nothing
 // is looked up, and Put fails with adapters.ErrExists if one is there. found
@@ -53,10 +55,39 @@ var errNotFresh = errors.New("batch needs the store's content")
 // that the keys of ents are strictly increasing (see batch.unordered): no
 // entry is then decided against an earlier one.
 func (l *loader) merge(ctx context.Context, tx adapters.Tx, ents []*entry, ordered bool, mode adapters.PutMode) (found int, err error) {
-	now := l.nowString()
 	fresh := mode == adapters.Fresh
+	v, err := lookUp(ctx, tx, ents, ordered, fresh)
+	if err != nil {
+		return 0, err
+	}
+	d := decider{now: l.nowString(), ordered: ordered, fresh: fresh, stopAtConflict: l.opt.Rejects == nil}
+	puts, err := d.decide(ents, v)
+	if err != nil || len(puts) == 0 {
+		return v.found, err
+	}
+	if beforePut != nil {
+		beforePut(puts)
+	}
+	if err := tx.Put(ctx, puts, mode); err != nil {
+		return v.found, fmt.Errorf("writing: %w", err)
+	}
+	if l.opt.NoVerify {
+		return v.found, nil
+	}
+	return v.found, verify(ctx, tx, ents, puts, nil)
+}
 
-	// What the store holds for the batch's keys, and where appended events go.
+// storeView is what the store holds that a batch is decided against.
+type storeView struct {
+	held  map[key]*record.Item // the records and events the store holds, by key
+	found int                  // how many keys the store held
+	// next is, per stream the batch appends to, the highest seq so far.
+	next map[string]int64
+}
+
+// lookUp reads, and locks, what tx holds for the keys of ents, and the last
+// seq of each stream ents append to. In Fresh mode no key is looked up.
+func lookUp(ctx context.Context, tx adapters.Tx, ents []*entry, ordered, fresh bool) (*storeView, error) {
 	var keys []*record.Item
 	var seen map[key]bool
 	if !fresh && !ordered {
@@ -65,114 +96,115 @@ func (l *loader) merge(ctx context.Context, tx adapters.Tx, ents []*entry, order
 	var streams []string
 	appendTo := map[string]bool{}
 	for _, e := range ents {
-		if e.it.Kind == record.KindEvent && e.it.Seq == 0 {
+		switch {
+		case appends(e.it):
 			if !appendTo[e.it.Stream] {
 				appendTo[e.it.Stream] = true
 				streams = append(streams, e.it.Stream)
 			}
-			continue
+		case fresh:
+		case seen == nil:
+			keys = append(keys, e.it)
+		case !seen[keyOf(e.it)]:
+			seen[keyOf(e.it)] = true
+			// The item itself is the key: where the store already
+			// holds its value (a rerun), the adapter need not parse
+			// the store's.
+			keys = append(keys, e.it)
 		}
-		if fresh {
-			continue // nothing to look up
-		}
-		if !ordered {
-			k := keyOf(e.it)
-			if seen[k] {
-				continue
-			}
-			seen[k] = true
-		}
-		// The item itself is the key: where the store already holds its
-		// value (a rerun), the adapter need not parse the store's.
-		keys = append(keys, e.it)
 	}
-	state := make(map[key]*record.Item, len(keys))
-	if len(keys) > 0 && !fresh {
-		err := tx.Lookup(ctx, keys, true, func(it *record.Item) error {
+	v := &storeView{held: make(map[key]*record.Item, len(keys))}
+	if len(keys) > 0 {
+		err := tx.Lock(ctx, keys, func(it *record.Item) error {
 			c := it.Clone()
 			normalize(c)
-			state[keyOf(c)] = c
+			v.held[keyOf(c)] = c
 			return nil
 		})
 		if err != nil {
-			return 0, fmt.Errorf("looking up: %w", err)
+			return nil, fmt.Errorf("looking up: %w", err)
 		}
-		found = len(state)
+		v.found = len(v.held)
 	}
-	var next map[string]int64 // highest seq so far, per stream appended to
 	if len(streams) > 0 {
 		m, err := tx.MaxSeq(ctx, streams)
 		if err != nil {
-			return found, fmt.Errorf("reading last seqs: %w", err)
+			return nil, fmt.Errorf("reading last seqs: %w", err)
 		}
-		next = make(map[string]int64, len(streams))
+		v.next = make(map[string]int64, len(streams))
 		for _, s := range streams {
-			next[s] = m[s]
+			v.next[s] = m[s]
 		}
 	}
+	return v, nil
+}
 
-	// Decide, in stream order.
+// decider decides a batch's lines against a storeView, touching no
+// database.
+type decider struct {
+	now            string // the time of lines without one
+	ordered        bool   // keys strictly increasing: no line decided against an earlier one
+	fresh          bool   // a Fresh attempt: a conflict calls for the full way (errNotFresh)
+	stopAtConflict bool   // no rejects writer: a conflict stops the batch (stopError)
+}
+
+// decide decides ents in stream order, each against v as the earlier ones
+// left it, so a key twice in a batch merges as in the stream. It sets each
+// entry's outcome and target and returns the items to write, one per key.
+func (d decider) decide(ents []*entry, v *storeView) ([]*record.Item, error) {
 	var slot map[key]int // where a key's item is in puts
-	if !ordered {
+	if !d.ordered {
 		slot = make(map[key]int, len(ents))
 	}
 	puts := make([]*record.Item, 0, len(ents))
 	for i, e := range ents {
-		var c *record.Item
-		var k key
-		switch e.it.Kind {
-		case record.KindRecord:
-			k = keyOf(e.it)
-			e.out, c, e.reason = l.decideRecord(e.it, state[k], now)
-		case record.KindEvent:
-			e.out, c, e.reason = l.decideEvent(e.it, state, next, now)
-			k = keyOf(e.it)
-			if c != nil {
-				k = keyOf(c)
-			}
+		c, err := d.decideOne(e, v)
+		switch {
+		case err != nil:
+			return nil, err
+		case e.out == outConflict && d.fresh:
+			return nil, errNotFresh
+		case e.out == outConflict && d.stopAtConflict:
+			return nil, &stopError{idx: i, err: fmt.Errorf("%w: line %d: %w: %s", ErrRejected, e.line, ErrConflict, e.reason)}
+		case c == nil:
+		case d.ordered:
+			puts = append(puts, c)
 		default:
-			return found, fmt.Errorf("line %d: a %s line outside a patch stream", e.line, e.it.Kind)
-		}
-		e.target = k
-		if e.out == outConflict && fresh {
-			return found, errNotFresh
-		}
-		if e.out == outConflict && l.opt.Rejects == nil {
-			return found, &stopError{idx: i, err: fmt.Errorf("%w: line %d: %w: %s", ErrRejected, e.line, ErrConflict, e.reason)}
-		}
-		if c == nil {
-			continue
-		}
-		if ordered {
-			puts = append(puts, c)
-			continue
-		}
-		state[k] = c
-		if j, ok := slot[k]; ok {
-			puts[j] = c
-		} else {
-			slot[k] = len(puts)
-			puts = append(puts, c)
+			v.held[e.target] = c
+			if j, ok := slot[e.target]; ok {
+				puts[j] = c
+			} else {
+				slot[e.target] = len(puts)
+				puts = append(puts, c)
+			}
 		}
 	}
-	if len(puts) == 0 {
-		return found, nil
+	return puts, nil
+}
+
+// decideOne decides one line, setting its outcome and target, and returns
+// the item to write, if any.
+func (d decider) decideOne(e *entry, v *storeView) (*record.Item, error) {
+	var c *record.Item
+	switch e.it.Kind {
+	case record.KindRecord:
+		e.target = keyOf(e.it)
+		e.out, c, e.reason = decideRecord(e.it, v.held[e.target], d.now)
+	case record.KindEvent:
+		e.out, c, e.reason = decideEvent(e.it, v, d.now)
+		e.target = keyOf(e.it)
+		if c != nil {
+			e.target = keyOf(c)
+		}
+	default:
+		return nil, fmt.Errorf("line %d: a %s line outside a patch stream", e.line, e.it.Kind)
 	}
-	if beforePut != nil {
-		beforePut(puts)
-	}
-	if err := tx.Put(ctx, puts, mode); err != nil {
-		return found, fmt.Errorf("writing: %w", err)
-	}
-	if l.opt.NoVerify {
-		return found, nil
-	}
-	return found, l.verify(ctx, tx, ents, puts, nil)
+	return c, nil
 }
 
 // decideRecord merges one record line with what the store (or an earlier
 // line of the batch) holds. It returns the complete item to write, if any.
-func (l *loader) decideRecord(in, cur *record.Item, now string) (outcome, *record.Item, string) {
+func decideRecord(in, cur *record.Item, now string) (outcome, *record.Item, string) {
 	c := *in
 	normalize(&c)
 	if c.UpdatedAt == "" {
@@ -207,24 +239,24 @@ func (l *loader) decideRecord(in, cur *record.Item, now string) (outcome, *recor
 	return outConflict, nil, fmt.Sprintf("the store holds version %d of %s/%s with other content", cur.Version, quote(cur.Collection), quote(cur.Key))
 }
 
-// decideEvent merges one event line. next tracks, per stream appended to,
-// the highest seq so far, so hand-made events append after the store's last
-// event and after the batch's earlier ones.
-func (l *loader) decideEvent(in *record.Item, state map[key]*record.Item, next map[string]int64, now string) (outcome, *record.Item, string) {
+// decideEvent merges one event line. v.next tracks, per stream appended
+// to, the highest seq so far, so hand-made events append after the store's
+// last event and after the batch's earlier ones.
+func decideEvent(in *record.Item, v *storeView, now string) (outcome, *record.Item, string) {
 	c := *in
 	normalize(&c)
 	if c.At == "" {
 		c.At = now
 	}
 	if in.Seq == 0 {
-		c.Seq = next[c.Stream] + 1
-		next[c.Stream] = c.Seq
+		c.Seq = v.next[c.Stream] + 1
+		v.next[c.Stream] = c.Seq
 		return outEventWritten, put(in, c), ""
 	}
-	if n, ok := next[c.Stream]; ok && c.Seq > n {
-		next[c.Stream] = c.Seq
+	if n, ok := v.next[c.Stream]; ok && c.Seq > n {
+		v.next[c.Stream] = c.Seq
 	}
-	cur := state[keyOf(&c)]
+	cur := v.held[keyOf(&c)]
 	if cur == nil {
 		return outEventWritten, put(in, c), ""
 	}

@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/record"
 )
 
 func TestMergeOutcomes(t *testing.T) {
@@ -219,4 +221,78 @@ func TestApply(t *testing.T) {
 			t.Errorf("store after a refused Apply: %q", got)
 		}
 	})
+}
+
+// The decide step alone, without a database: each line of a batch against
+// what the store holds and what the lines before it decided.
+func TestDecide(t *testing.T) {
+	const now = "2026-12-01T00:00:00.000000Z"
+	held := []string{rec("u", "a", 2, `1`), rec("u", "t", 3, `null`), ev("s", 1, "x", `1`)}
+	cases := []struct {
+		name    string
+		lines   []string
+		ordered bool
+		want    []outcome // each line's outcome
+		puts    []string  // what is written, in order
+		err     string    // the error, if any
+	}{
+		{"newer, older, equal, other content", []string{rec("u", "a", 3, `3`), rec("u", "b", 1, `1`)}, true,
+			[]outcome{outWritten, outWritten}, []string{rec("u", "a", 3, `3`), rec("u", "b", 1, `1`)}, ""},
+		{"stale and unchanged", []string{rec("u", "a", 1, `0`), rec("u", "a", 2, `1`)}, false,
+			[]outcome{outStale, outUnchanged}, nil, ""},
+		{"a conflict goes to the rejects", []string{rec("u", "a", 2, `"other"`)}, true,
+			[]outcome{outConflict}, nil, ""},
+		{"a key twice: the second decided against the first", []string{rec("u", "c", 1, `1`), rec("u", "c", 2, `2`), rec("u", "c", 2, `2`)}, false,
+			[]outcome{outWritten, outWritten, outUnchanged}, []string{rec("u", "c", 2, `2`)}, ""},
+		{"hand-made: a new version, or none when unchanged", []string{`{"kind":"record","collection":"u","key":"a","value":1}`, `{"kind":"record","collection":"u","key":"t","value":5}`}, true,
+			[]outcome{outUnchanged, outWritten}, []string{`{"kind":"record","collection":"u","key":"t","version":4,"updated_at":"` + now + `","value":5}`}, ""},
+		{"events: identical, new, appended after the store's last", []string{ev("s", 1, "x", `1`), ev("s", 2, "y", `2`), `{"kind":"event","stream":"s","type":"z","data":3}`}, false,
+			[]outcome{outEventUnchanged, outEventWritten, outEventWritten},
+			[]string{ev("s", 2, "y", `2`), `{"kind":"event","stream":"s","seq":3,"type":"z","at":"` + now + `","data":3}`}, ""},
+	}
+	for _, tc := range cases {
+		for _, stop := range []bool{false, true} {
+			v := &storeView{held: map[key]*record.Item{}, next: map[string]int64{"s": 1}}
+			for _, it := range parseItems(t, held...) {
+				normalize(it)
+				v.held[keyOf(it)] = it
+			}
+			var ents []*entry
+			for i, it := range parseItems(t, tc.lines...) {
+				ents = append(ents, &entry{line: int64(i + 1), it: it})
+			}
+			puts, err := decider{now: now, ordered: tc.ordered, stopAtConflict: stop}.decide(ents, v)
+			if stop && slices.Contains(tc.want, outConflict) {
+				var st *stopError
+				if !errors.As(err, &st) || !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "line 1") {
+					t.Errorf("%s: without rejects, err = %v, want a stop at line 1", tc.name, err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			for i, e := range ents {
+				if e.out != tc.want[i] {
+					t.Errorf("%s: line %d: outcome %d, want %d", tc.name, i+1, e.out, tc.want[i])
+				}
+			}
+			var got []string
+			for _, p := range puts {
+				got = append(got, string(record.AppendItem(nil, p)))
+			}
+			var want []string
+			for _, l := range tc.puts {
+				want = append(want, canon(t, l))
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: puts\n got %q\nwant %q", tc.name, got, want)
+			}
+		}
+	}
+	// A Fresh attempt hands a conflict within the batch back to the full way.
+	ents := []*entry{{line: 1, it: parseItems(t, rec("u", "n", 1, `1`))[0]}, {line: 2, it: parseItems(t, rec("u", "n", 1, `2`))[0]}}
+	if _, err := (decider{now: now, fresh: true}).decide(ents, &storeView{held: map[key]*record.Item{}}); !errors.Is(err, errNotFresh) {
+		t.Errorf("fresh attempt with a conflict in the batch: %v, want errNotFresh", err)
+	}
 }

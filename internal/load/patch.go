@@ -97,5 +97,5 @@ func (l *loader) applyPatch(ctx context.Context, tx adapters.Tx, ents []*entry) 
 	if l.opt.NoVerify {
 		return nil
 	}
-	return l.verify(ctx, tx, ents, puts, removes)
+	return verify(ctx, tx, ents, puts, removes)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/record"
+	"github.com/cuitty/persist/internal/testdb"
 )
 
 // A stream whose batches share keys, hand-made versions and appended events
@@ -148,7 +149,7 @@ func TestWritersGiveUpWaitingForTurn(t *testing.T) {
 	for i := range 400 {
 		lines = append(lines, rec("users", fmt.Sprintf("k%04d", i), 1, `"loaded"`))
 	}
-	a, _ := targets[1].open(t) // PostgreSQL: two writers
+	a, _ := testdb.All[1].Open(t) // PostgreSQL: two writers
 	var once sync.Once
 	beforePut = func(puts []*record.Item) {
 		if puts[0].Key == "k0100" { // the second batch: the third waits for it

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/record"
+	"github.com/cuitty/persist/internal/testdb"
 )
 
 func TestRejects(t *testing.T) {
@@ -36,13 +37,13 @@ func TestRejects(t *testing.T) {
 		{5, "conflict", false},
 		{6, "invalid JSON", true},
 	}
-	for _, tg := range targets {
-		t.Run(tg.name, func(t *testing.T) {
-			a, _ := tg.open(t)
+	for _, tg := range testdb.All {
+		t.Run(tg.Name, func(t *testing.T) {
+			a, _ := tg.Open(t)
 			mustLoad(t, a, Options{}, rec("users", "c", 1, `{"theirs":true}`))
 			wants := slices.Clone(common)
 			written := int64(3)
-			if tg.name == "postgres" {
+			if tg.Name == "postgres" {
 				wants = append(wants, want{4, "\\u0000", false})
 				slices.SortFunc(wants, func(x, y want) int { return int(x.line - y.line) })
 				written = 2
@@ -97,15 +98,15 @@ func TestRejects(t *testing.T) {
 }
 
 func TestUnsupportedStops(t *testing.T) {
-	for _, tg := range targets {
-		t.Run(tg.name, func(t *testing.T) {
-			a, _ := tg.open(t)
+	for _, tg := range testdb.All {
+		t.Run(tg.Name, func(t *testing.T) {
+			a, _ := tg.Open(t)
 			st, err := Load(context.Background(), a, testStore, reader(t,
 				rec("u", "a", 1, `{}`),
 				rec("u", "nul", 1, `"\u0000"`),
 				rec("u", "b", 1, `{}`),
 			), Options{})
-			if tg.name == "sqlite" {
+			if tg.Name == "sqlite" {
 				if err != nil || st.Written != 3 {
 					t.Fatalf("sqlite takes \\u0000: %v %+v", err, st)
 				}

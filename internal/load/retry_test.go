@@ -19,6 +19,7 @@ import (
 	"github.com/cuitty/persist/internal/adapters/sqlite"
 	"github.com/cuitty/persist/internal/pgtest"
 	"github.com/cuitty/persist/internal/record"
+	"github.com/cuitty/persist/internal/testdb"
 )
 
 func TestRetryTerminatedBackends(t *testing.T) {
@@ -208,9 +209,9 @@ func TestVerifyCatchesConcurrentWrite(t *testing.T) {
 		{"fresh", 0, false},
 		{"merged", 100, true},
 	} {
-		for _, tg := range targets {
-			t.Run(tc.name+"/"+tg.name, func(t *testing.T) {
-				a, _ := tg.open(t)
+		for _, tg := range testdb.All {
+			t.Run(tc.name+"/"+tg.Name, func(t *testing.T) {
+				a, _ := tg.Open(t)
 				ctx := context.Background()
 				var lines, raced []string
 				for i := range 300 {
@@ -247,7 +248,7 @@ func TestVerifyCatchesConcurrentWrite(t *testing.T) {
 					t.Fatalf("load: %v", err)
 				}
 				checkRaced(t, a, raced)
-				if tg.name != "postgres" {
+				if tg.Name != "postgres" {
 					return
 				}
 				if st.Stale != 50 || st.Written != 250-int64(tc.preload) || st.Unchanged != int64(tc.preload) || (st.Redos > 0) != tc.redo {

@@ -36,7 +36,6 @@ type Source struct {
 	file   io.Closer
 	reader *record.Reader
 	line   []byte
-	canon  []byte
 	// The names a stream held, for a filter's check.
 	seen     map[string]bool
 	lastSeen string
@@ -150,8 +149,8 @@ func isZeroFilter(f adapters.Filter) bool {
 func (s *Source) Each(ctx context.Context, fn func(it *record.Item, line []byte) error) error {
 	if s.snap != nil {
 		// The database is read by a goroutine of its own (see Iterator):
-		// stepping rows and canonicalising values on one core, formatting,
-		// hashing and writing lines on the other.
+		// stepping rows on one core, formatting, hashing and writing lines
+		// on the other. Values come canonical from the adapter.
 		it := s.Iterator(ctx)
 		defer it.Close()
 		for {
@@ -162,11 +161,6 @@ func (s *Source) Each(ctx context.Context, fn func(it *record.Item, line []byte)
 			}
 			if err != nil {
 				return err
-			}
-			if s.Loc.Adapter() == "sqlite" {
-				if err := s.canonical(item); err != nil {
-					return err
-				}
 			}
 			s.line = record.AppendItem(s.line[:0], item)
 			if err := fn(item, s.line); err != nil {
@@ -192,21 +186,6 @@ func (s *Source) Each(ctx context.Context, fn func(it *record.Item, line []byte)
 			return err
 		}
 	}
-}
-
-// canonical makes a value read from SQLite canonical before it goes into a
-// dump or a sum. Persist writes SQLite values canonical, but a file is easy
-// to edit by hand (sqlite3 app.db "UPDATE …"): a dump must still be a valid,
-// canonical stream, and a value that is not JSON must stop it, naming the
-// record, rather than make a backup no tool can load. This runs on the
-// consumer's side of the read-ahead, beside the database's own work.
-// (PostgreSQL hands back jsonb, which its adapter canonicalises anyway.)
-func (s *Source) canonical(it *record.Item) error {
-	var err error
-	if s.canon, err = it.Canonicalize(s.canon); err != nil {
-		return fmt.Errorf("%s: %s: stored value is not valid JSON (was the file edited outside Persist?): %w", s.Loc, Describe(it), err)
-	}
-	return nil
 }
 
 // Describe names an item for a message: record "c"/"k", event "s"/7.

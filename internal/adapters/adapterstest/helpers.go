@@ -114,13 +114,13 @@ func latest(items ...*record.Item) []*record.Item {
 	return out
 }
 
-// storable drops the items the adapter says it cannot hold (Check), after
-// checking that it says so with ErrUnsupported.
+// storable drops the items the adapter says it cannot hold (Check) in the
+// store "app", after checking that it says so with ErrUnsupported.
 func storable(t *testing.T, a adapters.Adapter, items ...*record.Item) []*record.Item {
 	t.Helper()
 	var out []*record.Item
 	for _, it := range items {
-		if err := a.Check(it); err != nil {
+		if err := a.Check("app", it); err != nil {
 			if !errors.Is(err, adapters.ErrUnsupported) {
 				t.Fatalf("Check(%s) = %v, want nil or an error wrapping ErrUnsupported", line(it), err)
 			}
@@ -284,25 +284,19 @@ func closeSnapshot(t *testing.T, s adapters.Snapshot) {
 	}
 }
 
-// lookup returns, in dump order, the lines of what tx finds for keys, which
-// a locking and a plain Lookup must agree on.
+// lookup returns, in dump order, the lines of what tx's Lock finds for keys.
 func lookup(t *testing.T, tx adapters.Tx, keys ...*record.Item) []string {
 	t.Helper()
-	var found [2][]string
-	for i, lock := range []bool{false, true} {
-		var got []*record.Item
-		err := tx.Lookup(t.Context(), keys, lock, func(it *record.Item) error {
-			checkItem(t, it)
-			got = append(got, it.Clone())
-			return nil
-		})
-		if err != nil {
-			t.Fatalf("Lookup of %d keys (lock %v): %v", len(keys), lock, err)
-		}
-		found[i] = lines(got...)
+	var got []*record.Item
+	err := tx.Lock(t.Context(), keys, func(it *record.Item) error {
+		checkItem(t, it)
+		got = append(got, it.Clone())
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Lock of %d keys: %v", len(keys), err)
 	}
-	same(t, "Lookup with lock against without", found[1], found[0])
-	return found[0]
+	return lines(got...)
 }
 
 // lookupCommitted looks keys up in a transaction of its own.

@@ -22,7 +22,7 @@ func testRoundTrip(t *testing.T, a adapters.Adapter) {
 	same(t, "dump", dump(t, a, "app", adapters.Filter{}), lines(items...))
 }
 
-// Lookup finds items by record or event key, or by remove lines naming
+// Lock finds items by record or event key, or by remove lines naming
 // them, and nothing for keys the store lacks.
 func testLookup(t *testing.T, a adapters.Adapter) {
 	items := storable(t, a, corpus()...)
@@ -59,7 +59,7 @@ func testLookup(t *testing.T, a adapters.Adapter) {
 	})
 }
 
-// Lookup finds keys spread thinly among many others, and keys in a
+// Lock finds keys spread thinly among many others, and keys in a
 // collection or stream of their own.
 func testLookupSparse(t *testing.T, a adapters.Adapter) {
 	var items []*record.Item
@@ -76,7 +76,7 @@ func testLookupSparse(t *testing.T, a adapters.Adapter) {
 	})
 }
 
-// Lookup and Put work on batches far larger than a database's limit on
+// Lock and Put work on batches far larger than a database's limit on
 // bound parameters per statement.
 func testLookupMany(t *testing.T, a adapters.Adapter) {
 	const n = 12000

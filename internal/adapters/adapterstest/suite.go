@@ -41,6 +41,8 @@ var tests = []test{
 	{"LookupMany", testLookupMany},
 	{"LookupSparse", testLookupSparse},
 	{"FreshPut", testFreshPut},
+	{"ReadBack", testReadBack},
+	{"CheckLimits", testCheckLimits},
 	{"Times", testTimes},
 	{"Order", testOrder},
 	{"Filters", testFilters},

@@ -176,7 +176,7 @@ func testRollback(t *testing.T, a adapters.Adapter) {
 	}
 }
 
-// A transaction reads its own writes, with Scan, Lookup and MaxSeq.
+// A transaction reads its own writes, with Scan, Lock and MaxSeq.
 func testTxScan(t *testing.T, a adapters.Adapter) {
 	base := []*record.Item{rec("c", "a", 1, T0, `1`), rec("c", "b", 1, T0, `1`), ev("s", 1, "t", T0, `1`)}
 	write(t, a, "app", adapters.Guarded, base...)
@@ -222,7 +222,7 @@ func testMaxSeq(t *testing.T, a adapters.Adapter) {
 	})
 }
 
-// An error from the callback stops Scan and Lookup and comes back from them.
+// An error from the callback stops Scan and Lock and comes back from them.
 func testCallbackError(t *testing.T, a adapters.Adapter) {
 	items := []*record.Item{rec("c", "a", 1, T0, `1`), rec("c", "b", 1, T0, `1`), ev("s", 1, "t", T0, `1`)}
 	write(t, a, "app", adapters.Guarded, items...)
@@ -247,8 +247,8 @@ func testCallbackError(t *testing.T, a adapters.Adapter) {
 			t.Errorf("Tx.Scan = %v after %d calls; want the callback's error after 1", err, calls)
 		}
 		calls = 0
-		if err := tx.Lookup(ctx, items, false, fn); !errors.Is(err, stop) || calls != 1 {
-			t.Errorf("Tx.Lookup = %v after %d calls; want the callback's error after 1", err, calls)
+		if err := tx.Lock(ctx, items, fn); !errors.Is(err, stop) || calls != 1 {
+			t.Errorf("Tx.Lock = %v after %d calls; want the callback's error after 1", err, calls)
 		}
 		same(t, "lookup after a stopped lookup", lookup(t, tx, items...), lines(items...))
 	})

@@ -11,16 +11,20 @@ import (
 )
 
 // Check reports, wrapping adapters.ErrUnsupported, what PostgreSQL cannot hold
-// as it is: a NUL byte or invalid UTF-8 in a name (text), the escape \u0000
-// in a value (jsonb), or a number beyond jsonb's numeric range.
-func (a *Adapter) Check(it *record.Item) error { return checkItem(it) }
+// as it is (docs/format.md, "Limits"): a NUL byte or invalid UTF-8 in a name
+// (text), a key too long for the primary key's index, the escape \u0000 in a
+// value (jsonb), or a number beyond jsonb's numeric range.
+func (a *Adapter) Check(store string, it *record.Item) error { return checkItem(store, it) }
 
-func checkItem(it *record.Item) error {
+func checkItem(store string, it *record.Item) error {
 	if it.IsRecord() {
 		if err := checkText("collection", it.Collection); err != nil {
 			return err
 		}
 		if err := checkText("key", it.Key); err != nil {
+			return err
+		}
+		if err := checkIndexRow(recordIndexRow(store, it.Collection, it.Key), "store, collection and key"); err != nil {
 			return err
 		}
 		return checkJSON("value", it.Value)
@@ -31,7 +35,46 @@ func checkItem(it *record.Item) error {
 	if err := checkText("type", it.Type); err != nil {
 		return err
 	}
+	if err := checkIndexRow(eventIndexRow(store, it.Stream), "store and stream"); err != nil {
+		return err
+	}
 	return checkJSON("data", it.Data)
+}
+
+// maxIndexRow is the largest entry a btree index (version 4) takes on 8 KiB
+// pages, PostgreSQL's default: about a third of a page, BTMaxItemSize.
+const maxIndexRow = 2704
+
+// An index entry is an 8-byte header, then its columns in order: text of up
+// to 126 bytes after a 1-byte length, longer text 4-aligned after a 4-byte
+// length, a bigint 8-aligned; the whole rounded up to 8. PostgreSQL may
+// compress text longer than 510 bytes in an index, but whether that saves
+// enough depends on the text and on the server's settings: the size
+// without it is the bound, exact for text that does not compress.
+func recordIndexRow(store, collection, key string) int {
+	return align(8+indexText(indexText(indexText(0, store), collection), key), 8)
+}
+
+func eventIndexRow(store, stream string) int {
+	return align(8+align(indexText(indexText(0, store), stream), 8)+8, 8)
+}
+
+// indexText is the size of the entry's columns so far, n, with text s added.
+func indexText(n int, s string) int {
+	if len(s) <= 126 {
+		return n + 1 + len(s)
+	}
+	return align(n, 4) + 4 + len(s)
+}
+
+func align(n, to int) int { return (n + to - 1) &^ (to - 1) }
+
+func checkIndexRow(size int, what string) error {
+	if size > maxIndexRow {
+		return fmt.Errorf("%s: %d bytes in PostgreSQL's primary key index, which holds at most %d (shorten the key): %w",
+			what, size, maxIndexRow, adapters.ErrUnsupported)
+	}
+	return nil
 }
 
 func checkText(field, s string) error {
@@ -62,6 +105,11 @@ func checkJSON(field string, b []byte) error {
 	}
 	if p := numberProblem(b); p != "" {
 		return fmt.Errorf("%s: %s: %w", field, p, adapters.ErrUnsupported)
+	}
+	if len(b) > jsonbCheckFrom {
+		if _, err := jsonbSize(b); err != nil {
+			return fmt.Errorf("%s: %v: %w", field, err, adapters.ErrUnsupported)
+		}
 	}
 	return nil
 }
@@ -100,9 +148,17 @@ const (
 // or very many digits, so only those are looked at closely.
 func numberProblem(b []byte) string {
 	// Without an exponent a canonical number has at most 21 digits before
-	// the point, and no more after it than b has bytes: only an exponent,
-	// or a huge value, calls for a closer look.
-	if len(b) <= maxNumericScale && (!signedExponent(b) || !hasExponent(b)) {
+	// the point, and no more after it than b has bytes. With one, it is
+	// e+N with N+1 digits before the point (too many from N = 131072), or
+	// e-N with N plus the mantissa's fraction after it (too many past
+	// 16383, the mantissa being shorter than b): in a value of at most
+	// 6000 bytes only an exponent of five digits or more can be too big.
+	// Only then does a value call for a closer look.
+	switch {
+	case len(b) > maxNumericScale:
+	case len(b) <= 6000 && !signedExponent(b, 5):
+		return ""
+	case !signedExponent(b, 1) || !hasExponent(b):
 		return ""
 	}
 	return eachNumberProblem(b)
@@ -131,12 +187,12 @@ func eachNumberProblem(b []byte) string {
 	return ""
 }
 
-// signedExponent reports whether b may hold a number with an exponent.
-// Canonical JSON always writes an exponent's sign, right after the e and
-// a digit, and signs are rare in text: looking for them is far quicker
-// than walking strings, and a sign in a string that looks like one only
-// costs the closer look of hasExponent.
-func signedExponent(b []byte) bool {
+// signedExponent reports whether b may hold a number with an exponent of
+// at least digits digits. Canonical JSON always writes an exponent's sign,
+// right after the e and a digit, and signs are rare in text: looking for
+// them is far quicker than walking strings, and a sign in a string that
+// looks like one only costs the closer look of hasExponent.
+func signedExponent(b []byte, digits int) bool {
 	for _, sign := range [...]byte{'+', '-'} {
 		for i := 0; ; i++ {
 			j := bytes.IndexByte(b[i:], sign)
@@ -144,12 +200,21 @@ func signedExponent(b []byte) bool {
 				break
 			}
 			i += j
-			if i >= 2 && b[i-1]|0x20 == 'e' && b[i-2] >= '0' && b[i-2] <= '9' {
+			if i >= 2 && b[i-1]|0x20 == 'e' && b[i-2] >= '0' && b[i-2] <= '9' && digitsAt(b, i+1) >= digits {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// digitsAt counts the digits from b[i] on.
+func digitsAt(b []byte, i int) int {
+	n := 0
+	for i+n < len(b) && b[i+n] >= '0' && b[i+n] <= '9' {
+		n++
+	}
+	return n
 }
 
 // hasExponent reports whether a number in JSON b has an exponent: an e or

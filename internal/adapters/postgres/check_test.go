@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -48,12 +49,38 @@ var checkCases = []struct {
 	{"signs and exponents in strings only", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`{"a":"x-1e-99999+2e+999999","b":"-","c":-1}`)}, true},
 	{"an exponent among signs in strings", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`["a-b",-1e-16384,"+"]`)}, false},
 	{"escaped quotes and a small exponent", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`{"a\"\\":[1e+20000,"2e+999999"]}`)}, true},
+	// A short value's number is too big only with a long exponent; a long
+	// value's mantissa counts too.
+	{"four-digit exponent", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`{"a":[1e-9999,2e+9999]}`)}, true},
+	{"long mantissa, exponent within", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte("1." + strings.Repeat("3", 7000) + "e-9000")}, true},
+	{"long mantissa, exponent past", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte("1." + strings.Repeat("3", 7000) + "e-9999")}, false},
+	// The primary keys' index entries at their limit, 2704 bytes, and one
+	// byte past it, with text that does not compress.
+	{"longest key", record.Item{Kind: record.KindRecord, Collection: "c", Key: incompressible(2684), Value: []byte(`1`)}, true},
+	{"key too long", record.Item{Kind: record.KindRecord, Collection: "c", Key: incompressible(2685), Value: []byte(`1`)}, false},
+	{"longest collection", record.Item{Kind: record.KindRecord, Collection: incompressible(2686), Key: "k", Value: []byte(`1`)}, true},
+	{"collection too long", record.Item{Kind: record.KindRecord, Collection: incompressible(2687), Key: "k", Value: []byte(`1`)}, false},
+	{"longest stream", record.Item{Kind: record.KindEvent, Stream: incompressible(2680), Type: "t", Data: []byte(`1`)}, true},
+	{"stream too long", record.Item{Kind: record.KindEvent, Stream: incompressible(2681), Type: "t", Data: []byte(`1`)}, false},
+	{"short key, a long value", record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Value: []byte(`"` + incompressible(100000) + `"`)}, true},
+}
+
+// incompressible is n letters and digits that PostgreSQL's compression of
+// index entries cannot shrink, always the same for n.
+func incompressible(n int) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	r := rand.New(rand.NewPCG(uint64(n), 7))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = alphabet[r.IntN(len(alphabet))]
+	}
+	return string(b)
 }
 
 func TestCheck(t *testing.T) {
 	a := &Adapter{}
 	for _, tc := range checkCases {
-		err := a.Check(&tc.it)
+		err := a.Check("app", &tc.it)
 		if tc.ok && err != nil {
 			t.Errorf("%s: %v", tc.name, err)
 		}
@@ -61,7 +88,7 @@ func TestCheck(t *testing.T) {
 			t.Errorf("%s: Check = %v, want ErrUnsupported", tc.name, err)
 		}
 	}
-	err := a.Check(&checkCases[1].it)
+	err := a.Check("app", &checkCases[1].it)
 	if !strings.Contains(err.Error(), `PostgreSQL jsonb cannot hold \u0000`) {
 		t.Errorf("the reason is not said: %v", err)
 	}
@@ -86,15 +113,15 @@ func TestCheckAgreesWithServer(t *testing.T) {
 			t.Fatal(err)
 		}
 		if it.Kind == record.KindRecord {
-			err = tx.(*writeTx).putRecords(ctx, []*record.Item{&it}, false)
+			err = tx.(*writeTx).putRecords(ctx, []*record.Item{&it}, adapters.Guarded)
 		} else {
-			err = tx.(*writeTx).putEvents(ctx, []*record.Item{&it}, false)
+			err = tx.(*writeTx).putEvents(ctx, []*record.Item{&it}, adapters.Guarded)
 		}
 		tx.Rollback()
 		if tc.ok != (err == nil) {
 			t.Errorf("%s: Check says ok=%v, the server says %v", tc.name, tc.ok, err)
 		}
-		if perr := a.Check(&it); !tc.ok && !errors.Is(perr, adapters.ErrUnsupported) {
+		if perr := a.Check("app", &it); !tc.ok && !errors.Is(perr, adapters.ErrUnsupported) {
 			t.Errorf("%s: Check = %v", tc.name, perr)
 		}
 	}

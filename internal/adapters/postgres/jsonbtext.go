@@ -282,3 +282,8 @@ func scanString(src []byte, i int) (end, n int, ok bool) {
 	}
 	return len(src), n, false
 }
+
+// hasLiteral reports whether src holds lit at i.
+func hasLiteral(src []byte, i int, lit string) bool {
+	return len(src)-i >= len(lit) && string(src[i:i+len(lit)]) == lit
+}

@@ -20,7 +20,6 @@ type keySet[K cmp.Ordered] struct {
 	found  []bool
 	names  []string // each group's name, sorted
 	starts []int    // group g spans ents[starts[g]:starts[g+1]]
-	read   []int64  // rows read per group
 	g      int      // the group of the last row found, where the next likely is
 	next   int      // the entry after the last one found
 }
@@ -84,23 +83,10 @@ func newKeySet[K cmp.Ordered](ents []keyed[K]) *keySet[K] {
 		}
 	}
 	s.starts = append(s.starts, len(out))
-	s.read = make([]int64, len(s.names))
 	return s
 }
 
 func (s *keySet[K]) len() int { return len(s.ents) }
-
-// bounds gives each name with its lowest and highest key, and how many rows
-// its range is read up to: twice its keys, plus a margin.
-func (s *keySet[K]) bounds() (names []string, los, his []K, limits []int64) {
-	for g, name := range s.names {
-		lo, hi := s.starts[g], s.starts[g+1]
-		names = append(names, name)
-		los, his = append(los, s.ents[lo].key), append(his, s.ents[hi-1].key)
-		limits = append(limits, int64(2*(hi-lo)+16))
-	}
-	return names, los, his, limits
-}
 
 // group finds the group of name, -1 if none.
 func (s *keySet[K]) group(name string) int {
@@ -116,15 +102,12 @@ func (s *keySet[K]) group(name string) int {
 }
 
 // find returns the item that asked for the row (name, key) and marks it
-// found; nil when none did, or one already was. count counts the row
-// towards its range's limit (see cutShort). Neither name nor key is kept.
-func (s *keySet[K]) find(name string, key K, count bool) *record.Item {
+// found; nil when none did, or one already was. Neither name nor key is
+// kept.
+func (s *keySet[K]) find(name string, key K) *record.Item {
 	g := s.group(name)
 	if g < 0 {
 		return nil
-	}
-	if count {
-		s.read[g]++
 	}
 	lo, hi := s.starts[g], s.starts[g+1]
 	i := s.next
@@ -144,18 +127,12 @@ func (s *keySet[K]) find(name string, key K, count bool) *record.Item {
 	return s.ents[i].it
 }
 
-// cutShort lists the keys not found in the ranges whose read reached its
-// limit: they may lie beyond it. A range read whole lacks what is missing.
-func (s *keySet[K]) cutShort(limits []int64) []*record.Item {
+// missing lists the keys no row was found for.
+func (s *keySet[K]) missing() []*record.Item {
 	var out []*record.Item
-	for g := range s.names {
-		if s.read[g] < limits[g] {
-			continue
-		}
-		for i := s.starts[g]; i < s.starts[g+1]; i++ {
-			if !s.found[i] {
-				out = append(out, s.ents[i].it)
-			}
+	for i, e := range s.ents {
+		if !s.found[i] {
+			out = append(out, e.it)
 		}
 	}
 	return out

@@ -285,7 +285,7 @@ func TestSnapshotIsConsistent(t *testing.T) {
 func lookup(t testing.TB, tx adapters.Tx, keys ...*record.Item) map[string]string {
 	t.Helper()
 	m := map[string]string{}
-	if err := tx.Lookup(ctx, keys, false, func(it *record.Item) error {
+	if err := tx.Lock(ctx, keys, func(it *record.Item) error {
 		m[string(record.AppendItem(nil, it))] = ""
 		return nil
 	}); err != nil {
@@ -351,7 +351,7 @@ func TestGuardedPut(t *testing.T) {
 {"kind":"record","collection":"c","key":"x","version":2,"updated_at":"2026-11-25T12:00:00.000001Z","value":2}
 {"kind":"record","collection":"c","key":"y","version":1,"updated_at":"2026-11-25T12:00:00.000001Z","value":1}`
 	if got := lines(m); got != want {
-		t.Fatalf("Lookup:\n%s\nwant:\n%s", got, want)
+		t.Fatalf("Lock:\n%s\nwant:\n%s", got, want)
 	}
 	seqs, err := tx.MaxSeq(ctx, []string{"t", "s", "none", "t"})
 	if err != nil {
@@ -364,7 +364,7 @@ func TestGuardedPut(t *testing.T) {
 		t.Fatal(err)
 	}
 	if m := lookup(t, tx, rec("c", "x", 0, ""), event("t", 1, "", ""), event("t", 2, "", "")); len(m) != 1 {
-		t.Fatalf("after Remove, Lookup found %v", m)
+		t.Fatalf("after Remove, Lock found %v", m)
 	}
 	var n int
 	if err := tx.Scan(ctx, adapters.Filter{}, func(*record.Item) error { n++; return nil }); err != nil {
@@ -420,11 +420,11 @@ func TestPutBatch10k(t *testing.T) {
 	defer tx.Rollback()
 	got := lookup(t, tx, items...)
 	if len(got) != len(want) {
-		t.Fatalf("Lookup found %d items, want %d", len(got), len(want))
+		t.Fatalf("Lock found %d items, want %d", len(got), len(want))
 	}
 	for l := range got {
 		if !want[l] {
-			t.Fatalf("Lookup returned %s, not what was put", l)
+			t.Fatalf("Lock returned %s, not what was put", l)
 		}
 	}
 }
@@ -519,7 +519,7 @@ func TestRetryableAfterTerminate(t *testing.T) {
 			case "put":
 				err = tx.Put(ctx, []*record.Item{rec("c", "k", 2, `2`)}, adapters.Guarded)
 			case "lookup":
-				err = tx.Lookup(ctx, []*record.Item{rec("c", "k", 0, "")}, true, func(*record.Item) error { return nil })
+				err = tx.Lock(ctx, []*record.Item{rec("c", "k", 0, "")}, func(*record.Item) error { return nil })
 			case "commit":
 				err = tx.Commit()
 			}

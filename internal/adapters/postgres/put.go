@@ -11,14 +11,17 @@ import (
 	"github.com/cuitty/persist/internal/record"
 )
 
-// Put streams the items with COPY into temporary staging tables and merges
-// them with one INSERT … SELECT … ON CONFLICT per kind: no row-by-row INSERTs.
-// Fresh items skip the staging: COPY writes them straight into the tables,
-// half the server's work, and the primary key turns any item already there
-// into a unique violation (ErrExists). Values go in as canonical JSON text
-// that COPY casts to jsonb, times as canonical text cast to timestamptz (the
+// Put streams the items with COPY into temporary staging tables and writes
+// them with one INSERT … SELECT per kind: no row-by-row INSERTs. Fresh items
+// are inserted as they are, and the primary key turns any item already there
+// into a unique violation (ErrExists); the other modes merge with ON
+// CONFLICT. The staged rows stay until the next Put, so that ReadBack can
+// compare the tables with them on the server: the values cross the wire
+// once, and nothing is read back. Values go in as canonical JSON text that
+// COPY casts to jsonb, times as canonical text cast to timestamptz (the
 // trailing Z makes it exact whatever the session's TimeZone).
 func (t *writeTx) Put(ctx context.Context, items []*record.Item, mode adapters.PutMode) error {
+	t.staged = nil
 	var nrec, nev int
 	for _, it := range items {
 		if err := validPut(it); err != nil {
@@ -30,50 +33,28 @@ func (t *writeTx) Put(ctx context.Context, items []*record.Item, mode adapters.P
 			nev++
 		}
 	}
-	if nrec+nev == 0 {
-		return nil
-	}
 	switch mode {
-	case adapters.Fresh:
-		return t.putFresh(ctx, items, nrec, nev)
-	case adapters.Guarded, adapters.Overwrite:
+	case adapters.Fresh, adapters.Guarded, adapters.Overwrite:
 	default:
 		return fmt.Errorf("put: unknown mode %d", mode)
+	}
+	if nrec+nev == 0 {
+		return nil
 	}
 	if err := t.staging(ctx); err != nil {
 		return err
 	}
-	guarded := mode == adapters.Guarded
 	if nrec > 0 {
-		if err := t.putRecords(ctx, items, guarded); err != nil {
+		if err := t.putRecords(ctx, items, mode); err != nil {
 			return err
 		}
 	}
 	if nev > 0 {
-		if err := t.putEvents(ctx, items, guarded); err != nil {
+		if err := t.putEvents(ctx, items, mode); err != nil {
 			return err
 		}
 	}
-	return nil
-}
-
-// putFresh copies the items straight into persist_records and persist_events.
-func (t *writeTx) putFresh(ctx context.Context, items []*record.Item, nrec, nev int) error {
-	store := func(w *copyWriter, _ int) { w.text(t.store) }
-	if nrec > 0 {
-		err := t.copyItems(ctx, `COPY persist_records (store, collection, key, version, updated_at, deleted, value) FROM STDIN`,
-			items, record.KindRecord, store)
-		if err != nil {
-			return fmt.Errorf("put records: %w", existing(err))
-		}
-	}
-	if nev > 0 {
-		err := t.copyItems(ctx, `COPY persist_events (store, stream, seq, type, at, data) FROM STDIN`,
-			items, record.KindEvent, store)
-		if err != nil {
-			return fmt.Errorf("put events: %w", existing(err))
-		}
-	}
+	t.staged = items
 	return nil
 }
 
@@ -108,90 +89,98 @@ func validPut(it *record.Item) error {
 	return nil
 }
 
-// staging creates the session's staging tables on first use and empties
-// them when this transaction filled them before.
+// staging creates the session's staging tables on first use in this
+// transaction (they outlive it, their rows do not: ON COMMIT DELETE ROWS).
+//
+// It also turns merge joins off for the rest of the transaction, for
+// ReadBack's comparison of the tables with the staging tables: without
+// statistics on a temporary table the planner sorts both sides of a batch
+// to merge them, which tripled the comparison's cost; a hash join needs no
+// sort. Nothing else the transaction runs joins.
 func (t *writeTx) staging(ctx context.Context) error {
-	if !t.stagingReady {
-		for _, q := range []string{
-			`CREATE TEMP TABLE IF NOT EXISTS persist_stage_records (
-				ord bigint, collection text COLLATE "C", key text COLLATE "C", version bigint,
-				updated_at timestamptz, deleted boolean, value jsonb) ON COMMIT DELETE ROWS`,
-			`CREATE TEMP TABLE IF NOT EXISTS persist_stage_events (
-				ord bigint, stream text COLLATE "C", seq bigint, type text,
-				at timestamptz, data jsonb) ON COMMIT DELETE ROWS`,
-		} {
-			if _, err := t.tx.ExecContext(ctx, q); err != nil {
-				return fmt.Errorf("create staging table: %w", err)
-			}
-		}
-		t.stagingReady = true
+	if t.stagingReady {
+		return nil
 	}
+	_, err := t.tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS persist_stage_records (
+			ord bigint, collection text COLLATE "C", key text COLLATE "C", version bigint,
+			updated_at timestamptz, deleted boolean, value jsonb) ON COMMIT DELETE ROWS;
+		CREATE TEMP TABLE IF NOT EXISTS persist_stage_events (
+			ord bigint, stream text COLLATE "C", seq bigint, type text,
+			at timestamptz, data jsonb) ON COMMIT DELETE ROWS;
+		SET LOCAL enable_mergejoin = off`)
+	if err != nil {
+		return fmt.Errorf("create staging table: %w", err)
+	}
+	t.stagingReady = true
 	return nil
 }
 
-func (t *writeTx) empty(ctx context.Context, table string, used *bool) error {
+// stage empties a staging table filled earlier in this transaction, then
+// copies the items of one kind into it, each with its place in items.
+func (t *writeTx) stage(ctx context.Context, items []*record.Item, kind record.Kind) error {
+	table, used, cols := "persist_stage_records", &t.recordsUsed, "ord, collection, key, version, updated_at, deleted, value"
+	if kind == record.KindEvent {
+		table, used, cols = "persist_stage_events", &t.eventsUsed, "ord, stream, seq, type, at, data"
+	}
 	if *used {
 		if _, err := t.tx.ExecContext(ctx, `TRUNCATE `+table); err != nil {
 			return fmt.Errorf("empty staging table: %w", err)
 		}
 	}
 	*used = true
-	return nil
+	return t.copyItems(ctx, `COPY `+table+` (`+cols+`) FROM STDIN`, items, kind)
 }
 
-func (t *writeTx) putRecords(ctx context.Context, items []*record.Item, guarded bool) error {
-	if err := t.empty(ctx, "persist_stage_records", &t.recordsUsed); err != nil {
-		return err
-	}
-	err := t.copyItems(ctx, `COPY persist_stage_records (ord, collection, key, version, updated_at, deleted, value) FROM STDIN`,
-		items, record.KindRecord, position)
-	if err != nil {
+func (t *writeTx) putRecords(ctx context.Context, items []*record.Item, mode adapters.PutMode) error {
+	if err := t.stage(ctx, items, record.KindRecord); err != nil {
 		return fmt.Errorf("put records: %w", err)
 	}
-	order, guard := `ord DESC`, ``
-	if guarded {
-		order, guard = `version DESC, ord`, ` WHERE r.version < EXCLUDED.version`
-	}
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO persist_records AS r (store, collection, key, version, updated_at, deleted, value)
-		SELECT DISTINCT ON (collection, key) $1, collection, key, version, updated_at, deleted, value
-		FROM persist_stage_records ORDER BY collection, key, `+order+`
+	const cols = `collection, key, version, updated_at, deleted, value`
+	q := `INSERT INTO persist_records (store, ` + cols + `) SELECT $1, ` + cols + ` FROM persist_stage_records`
+	if mode != adapters.Fresh {
+		order, guard := `ord DESC`, ``
+		if mode == adapters.Guarded {
+			order, guard = `version DESC, ord`, ` WHERE r.version < EXCLUDED.version`
+		}
+		q = `INSERT INTO persist_records AS r (store, ` + cols + `)
+		SELECT DISTINCT ON (collection, key) $1, ` + cols + `
+		FROM persist_stage_records ORDER BY collection, key, ` + order + `
 		ON CONFLICT (store, collection, key) DO UPDATE SET version = EXCLUDED.version,
-			updated_at = EXCLUDED.updated_at, deleted = EXCLUDED.deleted, value = EXCLUDED.value`+guard,
-		t.store)
-	if err != nil {
-		return fmt.Errorf("put records: %w", err)
+			updated_at = EXCLUDED.updated_at, deleted = EXCLUDED.deleted, value = EXCLUDED.value` + guard
+	}
+	if _, err := t.tx.ExecContext(ctx, q, t.store); err != nil {
+		return fmt.Errorf("put records: %w", existing(err))
 	}
 	return nil
 }
 
-func (t *writeTx) putEvents(ctx context.Context, items []*record.Item, guarded bool) error {
-	if err := t.empty(ctx, "persist_stage_events", &t.eventsUsed); err != nil {
-		return err
-	}
-	err := t.copyItems(ctx, `COPY persist_stage_events (ord, stream, seq, type, at, data) FROM STDIN`,
-		items, record.KindEvent, position)
-	if err != nil {
+func (t *writeTx) putEvents(ctx context.Context, items []*record.Item, mode adapters.PutMode) error {
+	if err := t.stage(ctx, items, record.KindEvent); err != nil {
 		return fmt.Errorf("put events: %w", err)
 	}
-	order, conflict := `ord DESC`, `DO UPDATE SET type = EXCLUDED.type, at = EXCLUDED.at, data = EXCLUDED.data`
-	if guarded {
-		order, conflict = `ord`, `DO NOTHING`
+	const cols = `stream, seq, type, at, data`
+	q := `INSERT INTO persist_events (store, ` + cols + `) SELECT $1, ` + cols + ` FROM persist_stage_events`
+	if mode != adapters.Fresh {
+		order, conflict := `ord DESC`, `DO UPDATE SET type = EXCLUDED.type, at = EXCLUDED.at, data = EXCLUDED.data`
+		if mode == adapters.Guarded {
+			order, conflict = `ord`, `DO NOTHING`
+		}
+		q = `INSERT INTO persist_events (store, ` + cols + `)
+		SELECT DISTINCT ON (stream, seq) $1, ` + cols + `
+		FROM persist_stage_events ORDER BY stream, seq, ` + order + `
+		ON CONFLICT (store, stream, seq) ` + conflict
 	}
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO persist_events (store, stream, seq, type, at, data)
-		SELECT DISTINCT ON (stream, seq) $1, stream, seq, type, at, data
-		FROM persist_stage_events ORDER BY stream, seq, `+order+`
-		ON CONFLICT (store, stream, seq) `+conflict, t.store)
-	if err != nil {
-		return fmt.Errorf("put events: %w", err)
+	if _, err := t.tx.ExecContext(ctx, q, t.store); err != nil {
+		return fmt.Errorf("put events: %w", existing(err))
 	}
 	return nil
 }
 
 // copyItems copies the items of one kind with query, a COPY … FROM STDIN
-// whose first column first writes (the store, or the item's position) and
-// whose others are the item's columns.
-func (t *writeTx) copyItems(ctx context.Context, query string, items []*record.Item, kind record.Kind,
-	first func(w *copyWriter, i int)) error {
+// whose first column is the item's place in items (which orders
+// duplicates, and names the item to ReadBack) and whose others are the
+// item's columns.
+func (t *writeTx) copyItems(ctx context.Context, query string, items []*record.Item, kind record.Kind) error {
 	row := recordRow
 	if kind == record.KindEvent {
 		row = eventRow
@@ -201,7 +190,7 @@ func (t *writeTx) copyItems(ctx context.Context, query string, items []*record.I
 			if it.Kind != kind {
 				continue
 			}
-			first(w, i)
+			w.int(int64(i))
 			if err := row(w, it); err != nil {
 				return err
 			}
@@ -209,10 +198,6 @@ func (t *writeTx) copyItems(ctx context.Context, query string, items []*record.I
 		return nil
 	})
 }
-
-// position is the staging tables' first column: the item's place in the
-// batch, which orders duplicates.
-func position(w *copyWriter, i int) { w.int(int64(i)) }
 
 // recordRow writes a record's columns after the first: collection, key,
 // version, updated_at, deleted, value (NULL for a tombstone, which has none;

@@ -86,7 +86,7 @@ func scan(ctx context.Context, q querier, store string, f adapters.Filter, fn fu
 		if err != nil {
 			return fmt.Errorf("scan records: %w", err)
 		}
-		if err := eachRecord(rows, nil, fn); err != nil {
+		if err := eachRecord(rows, nil, nil, each(fn)); err != nil {
 			return err
 		}
 	}
@@ -97,7 +97,7 @@ func scan(ctx context.Context, q querier, store string, f adapters.Filter, fn fu
 		if err != nil {
 			return fmt.Errorf("scan events: %w", err)
 		}
-		if err := eachEvent(rows, nil, fn); err != nil {
+		if err := eachEvent(rows, nil, nil, each(fn)); err != nil {
 			return err
 		}
 	}
@@ -108,24 +108,33 @@ func scan(ctx context.Context, q querier, store string, f adapters.Filter, fn fu
 // one Item and one value buffer. Live records always have a value (JSON null
 // when absent), tombstones never. jsonb text is not canonical (it re-orders
 // keys, adds spaces and keeps spellings like 1.50), so a value goes through
-// record.Canonical unless pick, when given, knows it already: see pickFunc.
-func eachRecord(rows *sql.Rows, pick pickFunc, fn func(*record.Item) error) error {
+// record.Canonical unless the key it was asked for says what to expect:
+// when the server's text is exactly that value as jsonb spells it
+// (jsonbText), the expected value is used as it is. match, when given,
+// finds that key for a row read (its Value and Data are not set yet); fn
+// gets it beside the row. With ours, the query selects one more column,
+// whether the row is this transaction's own write, scanned into *ours.
+func eachRecord(rows *sql.Rows, match func(*record.Item) *record.Item, ours *bool, fn func(it, key *record.Item) error) error {
 	defer rows.Close()
 	var (
-		it  = record.Item{Kind: record.KindRecord}
-		at  sql.RawBytes
-		raw sql.RawBytes
-		v   values
+		it   = record.Item{Kind: record.KindRecord}
+		at   sql.RawBytes
+		raw  sql.RawBytes
+		v    values
+		dest = []any{&it.Collection, &it.Key, &it.Version, &at, &it.Deleted, &raw}
 	)
+	if ours != nil {
+		dest = append(dest, ours)
+	}
 	for rows.Next() {
-		if err := rows.Scan(&it.Collection, &it.Key, &it.Version, &at, &it.Deleted, &raw); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("read record: %w", err)
 		}
+		var key *record.Item
 		var want []byte
-		if pick != nil {
-			var keep bool
-			if keep, want = pick(&it); !keep {
-				continue
+		if match != nil {
+			if key = match(&it); key != nil {
+				want = key.Value
 			}
 		}
 		var err error
@@ -138,7 +147,7 @@ func eachRecord(rows *sql.Rows, pick pickFunc, fn func(*record.Item) error) erro
 				return fmt.Errorf("record %q/%q: value: %w", it.Collection, it.Key, err)
 			}
 		}
-		if err := fn(&it); err != nil {
+		if err := fn(&it, key); err != nil {
 			return err
 		}
 	}
@@ -148,23 +157,27 @@ func eachRecord(rows *sql.Rows, pick pickFunc, fn func(*record.Item) error) erro
 	return nil
 }
 
-func eachEvent(rows *sql.Rows, pick pickFunc, fn func(*record.Item) error) error {
+func eachEvent(rows *sql.Rows, match func(*record.Item) *record.Item, ours *bool, fn func(it, key *record.Item) error) error {
 	defer rows.Close()
 	var (
-		it  = record.Item{Kind: record.KindEvent}
-		at  sql.RawBytes
-		raw sql.RawBytes
-		v   values
+		it   = record.Item{Kind: record.KindEvent}
+		at   sql.RawBytes
+		raw  sql.RawBytes
+		v    values
+		dest = []any{&it.Stream, &it.Seq, &it.Type, &at, &raw}
 	)
+	if ours != nil {
+		dest = append(dest, ours)
+	}
 	for rows.Next() {
-		if err := rows.Scan(&it.Stream, &it.Seq, &it.Type, &at, &raw); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("read event: %w", err)
 		}
+		var key *record.Item
 		var want []byte
-		if pick != nil {
-			var keep bool
-			if keep, want = pick(&it); !keep {
-				continue
+		if match != nil {
+			if key = match(&it); key != nil {
+				want = key.Data
 			}
 		}
 		var err error
@@ -174,7 +187,7 @@ func eachEvent(rows *sql.Rows, pick pickFunc, fn func(*record.Item) error) error
 		if it.Data, err = v.canonical(raw, want); err != nil {
 			return fmt.Errorf("event %q/%d: data: %w", it.Stream, it.Seq, err)
 		}
-		if err := fn(&it); err != nil {
+		if err := fn(&it, key); err != nil {
 			return err
 		}
 	}
@@ -184,12 +197,10 @@ func eachEvent(rows *sql.Rows, pick pickFunc, fn func(*record.Item) error) error
 	return nil
 }
 
-// pickFunc is called with each row read, before its value is made
-// canonical (the Item's Value and Data are not set yet). It returns false
-// to skip the row, and may return the canonical value the caller expects
-// the row to hold: when the server's text is exactly that value as jsonb
-// spells it (jsonbText), the expected value is used as it is.
-type pickFunc func(it *record.Item) (keep bool, want []byte)
+// each adapts fn, which takes items alone, to eachRecord and eachEvent.
+func each(fn func(*record.Item) error) func(it, _ *record.Item) error {
+	return func(it, _ *record.Item) error { return fn(it) }
+}
 
 // reparsed counts the values read back that had to be parsed although the
 // caller said what to expect and the store held it: values jsonbText spells

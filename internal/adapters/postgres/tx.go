@@ -15,13 +15,16 @@ import (
 // Begin starts a READ COMMITTED transaction on a connection of its own,
 // after creating the schema (once per Adapter) and inside it the store's row.
 // READ COMMITTED suffices: Put's guard is evaluated against the latest
-// committed row under its lock, and a locking Lookup keeps what it read.
+// committed row under its lock, and Lock keeps what it read.
 func (a *Adapter) Begin(ctx context.Context, store string) (adapters.Tx, error) {
 	if a.opt.ReadOnly {
 		return nil, fmt.Errorf("begin on store %q: %w", store, ErrReadOnly)
 	}
 	if p := textProblem(store); p != "" {
 		return nil, fmt.Errorf("store name %q: %s: %w", store, p, adapters.ErrUnsupported)
+	}
+	if err := checkIndexRow(align(8+indexText(0, store), 8), "store name"); err != nil {
+		return nil, err
 	}
 	if err := a.ensureSchema(ctx); err != nil {
 		return nil, err
@@ -54,59 +57,49 @@ type writeTx struct {
 	// filled earlier in this transaction, so must be emptied first.
 	stagingReady            bool
 	recordsUsed, eventsUsed bool
+	// staged is what the last Put wrote, which the staging tables hold.
+	staged []*record.Item
 }
 
-// Lookup reads what the store holds for keys. With lock it probes each key,
-// FOR UPDATE; without, it reads back by ranges (readBack). Locking a row
-// writes to its page (and to the WAL), which for a batch read back after its
-// writes doubled their cost.
-func (t *writeTx) Lookup(ctx context.Context, keys []*record.Item, lock bool, fn func(*record.Item) error) error {
-	if !lock {
-		return t.readBack(ctx, keys, fn)
-	}
-	return t.probe(ctx, keys, lock, fn)
+// Lock looks keys up one by one, FOR UPDATE (one query for the records and
+// one for the events).
+func (t *writeTx) Lock(ctx context.Context, keys []*record.Item, fn func(*record.Item) error) error {
+	return t.probe(ctx, keys, " FOR UPDATE", nil, each(fn))
 }
 
-// probe looks keys up one by one (one query for the records and one for
-// the events), FOR UPDATE with lock.
-func (t *writeTx) probe(ctx context.Context, keys []*record.Item, lock bool, fn func(*record.Item) error) error {
-	forUpdate := ""
-	if lock {
-		forUpdate = " FOR UPDATE"
+// probe looks keys up one by one, with suffix after the query (FOR UPDATE).
+// fn gets each row with the key that asked for it; a key's value, if any,
+// is what the row is expected to hold (see eachRecord). With ours, it also
+// learns whether the row is this transaction's own write.
+func (t *writeTx) probe(ctx context.Context, keys []*record.Item, suffix string, ours *bool,
+	fn func(it, key *record.Item) error) error {
+	sel := ""
+	if ours != nil {
+		sel = ", xmin = pg_current_xact_id()::xid"
 	}
 	if recs := recordKeys(keys); recs.len() > 0 {
 		colls, rkeys := recs.columns()
-		rows, err := t.tx.QueryContext(ctx, `SELECT `+recordCols+` FROM persist_records
+		rows, err := t.tx.QueryContext(ctx, `SELECT `+recordCols+sel+` FROM persist_records
 			WHERE store = $1 AND (collection, key) IN (SELECT c, k FROM unnest($2::text[], $3::text[]) AS u(c, k))`+
-			forUpdate, t.store, pq.Array(colls), pq.Array(rkeys))
+			suffix, t.store, pq.Array(colls), pq.Array(rkeys))
 		if err != nil {
 			return fmt.Errorf("look up records: %w", err)
 		}
-		pick := func(it *record.Item) (bool, []byte) {
-			if k := recs.find(it.Collection, it.Key, false); k != nil {
-				return true, k.Value
-			}
-			return true, nil
-		}
-		if err := eachRecord(rows, pick, fn); err != nil {
+		match := func(it *record.Item) *record.Item { return recs.find(it.Collection, it.Key) }
+		if err := eachRecord(rows, match, ours, fn); err != nil {
 			return err
 		}
 	}
 	if evs := eventKeys(keys); evs.len() > 0 {
 		streams, seqs := evs.columns()
-		rows, err := t.tx.QueryContext(ctx, `SELECT `+eventCols+` FROM persist_events
+		rows, err := t.tx.QueryContext(ctx, `SELECT `+eventCols+sel+` FROM persist_events
 			WHERE store = $1 AND (stream, seq) IN (SELECT s, q FROM unnest($2::text[], $3::bigint[]) AS u(s, q))`+
-			forUpdate, t.store, pq.Array(streams), pq.Array(seqs))
+			suffix, t.store, pq.Array(streams), pq.Array(seqs))
 		if err != nil {
 			return fmt.Errorf("look up events: %w", err)
 		}
-		pick := func(it *record.Item) (bool, []byte) {
-			if k := evs.find(it.Stream, it.Seq, false); k != nil {
-				return true, k.Data
-			}
-			return true, nil
-		}
-		if err := eachEvent(rows, pick, fn); err != nil {
+		match := func(it *record.Item) *record.Item { return evs.find(it.Stream, it.Seq) }
+		if err := eachEvent(rows, match, ours, fn); err != nil {
 			return err
 		}
 	}

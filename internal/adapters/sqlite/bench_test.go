@@ -137,7 +137,7 @@ func BenchmarkLookup(b *testing.B) {
 	defer tx.Rollback()
 	for b.Loop() {
 		found := 0
-		if err := tx.Lookup(ctx, keys, false, func(*record.Item) error { found++; return nil }); err != nil || found != len(keys) {
+		if err := tx.Lock(ctx, keys, func(*record.Item) error { found++; return nil }); err != nil || found != len(keys) {
 			b.Fatalf("found %d, err %v", found, err)
 		}
 	}

@@ -97,22 +97,30 @@ const (
 func scan(ctx context.Context, tx *sql.Tx, store string, f adapters.Filter, fn func(*record.Item) error) error {
 	var it record.Item
 	for _, p := range recordParts(store, f) {
-		if err := scanRecords(ctx, tx, selectRecords+p.where+orderRecords, p.args, &it, fn); err != nil {
+		if err := scanRecords(ctx, tx, selectRecords+p.where+orderRecords, p.args, &it, canonicalValues, fn); err != nil {
 			return err
 		}
 	}
 	for _, p := range eventParts(store, f) {
-		if err := scanEvents(ctx, tx, selectEvents+p.where+orderEvents, p.args, &it, fn); err != nil {
+		if err := scanEvents(ctx, tx, selectEvents+p.where+orderEvents, p.args, &it, canonicalValues, fn); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// valueMode says how a scan hands values on.
+type valueMode bool
+
+const (
+	canonicalValues valueMode = false // as record.Canonical makes them
+	asStored        valueMode = true  // as the file holds them
+)
+
 // scanRecords calls fn for each row of a records query into the reused it.
 // Values are scanned as sql.RawBytes, which database/sql fills from one
 // buffer it reuses, so a row costs no allocation for its value.
-func scanRecords(ctx context.Context, q querier, query string, args []any, it *record.Item, fn func(*record.Item) error) error {
+func scanRecords(ctx context.Context, q querier, query string, args []any, it *record.Item, mode valueMode, fn func(*record.Item) error) error {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("read records: %w", err)
@@ -128,10 +136,10 @@ func scanRecords(ctx context.Context, q querier, query string, args []any, it *r
 		if err := rows.Scan(&it.Collection, &it.Key, &it.Version, &it.UpdatedAt, &deleted, &value); err != nil {
 			return fmt.Errorf("read records: %w", err)
 		}
-		if err := c.fix(&it.UpdatedAt, &value); err != nil {
-			return fmt.Errorf("read records: record %q/%q: %w", it.Collection, it.Key, err)
-		}
 		setValue(&it.Value, &it.Deleted, deleted, value)
+		if err := c.fix(it, mode); err != nil {
+			return err
+		}
 		if err := fn(it); err != nil {
 			return err
 		}
@@ -142,7 +150,7 @@ func scanRecords(ctx context.Context, q querier, query string, args []any, it *r
 	return nil
 }
 
-func scanEvents(ctx context.Context, q querier, query string, args []any, it *record.Item, fn func(*record.Item) error) error {
+func scanEvents(ctx context.Context, q querier, query string, args []any, it *record.Item, mode valueMode, fn func(*record.Item) error) error {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("read events: %w", err)
@@ -157,10 +165,10 @@ func scanEvents(ctx context.Context, q querier, query string, args []any, it *re
 		if err := rows.Scan(&it.Stream, &it.Seq, &it.Type, &it.At, &data); err != nil {
 			return fmt.Errorf("read events: %w", err)
 		}
-		if err := c.fix(&it.At, &data); err != nil {
-			return fmt.Errorf("read events: event %q/%d: %w", it.Stream, it.Seq, err)
-		}
 		it.Data = orNull(data)
+		if err := c.fix(it, mode); err != nil {
+			return err
+		}
 		if err := fn(it); err != nil {
 			return err
 		}
@@ -199,24 +207,54 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// canon checks what a row holds on its way out. Values are passed through as
-// stored: Persist writes them canonical, and canonicalising every value here
-// would double the work of a diff, which reads two stores and compares them
-// line by line. Dumps and sums canonicalise SQLite values on their own side
-// of the read-ahead (internal/source), so a hand-edited file still dumps
-// canonically. Times are cheap to check, and one in another spelling is made
-// canonical.
-type canon struct{}
+// canon makes what a row holds canonical on its way out: Persist writes
+// values and times canonical, but a file is easy to edit by hand
+// (sqlite3 app.db "UPDATE …"), and every reader must still see canonical
+// JSON, or a value that is not JSON named as such rather than passed on.
+// Values are made canonical into a buffer reused from row to row; times
+// are cheap to check, and only one in another spelling is respelled.
+type canon struct{ buf []byte }
 
-func (canon) fix(when *string, _ *sql.RawBytes) error {
+func (c *canon) fix(it *record.Item, mode valueMode) error {
+	when := &it.UpdatedAt
+	if !it.IsRecord() {
+		when = &it.At
+	}
 	if !isCanonicalTime(*when) {
 		t, err := record.ParseTime(*when)
 		if err != nil {
-			return fmt.Errorf("stored time %q: %w", *when, err)
+			return fmt.Errorf("%s: stored time %q: %w", describe(it), *when, err)
 		}
 		*when = t
 	}
+	if mode == asStored {
+		return nil
+	}
+	if err := canonical(valueOf(it), &c.buf); err != nil {
+		return fmt.Errorf("%s: stored %w", describe(it), err)
+	}
 	return nil
+}
+
+// canonical makes *v canonical in *buf, unless it is nil (no value).
+func canonical(v *[]byte, buf *[]byte) error {
+	if *v == nil {
+		return nil
+	}
+	out, err := record.Canonical((*buf)[:0], *v)
+	if err != nil {
+		return fmt.Errorf("value is not valid JSON (was the file edited outside Persist?): %w", err)
+	}
+	*buf, *v = out, out
+	return nil
+}
+
+// describe names an item for a message: record "c"/"k", event "s"/7.
+func describe(it *record.Item) string {
+	if it.IsRecord() {
+		return fmt.Sprintf("record %q/%q", it.Collection, it.Key)
+	}
+	return fmt.Sprintf("event %q/%d", it.Stream, it.Seq)
 }
 
 // isCanonicalTime is a quick look at the shape 2006-01-02T15:04:05.000000Z,

@@ -18,7 +18,6 @@ import (
 	"github.com/mattn/go-sqlite3"
 
 	"github.com/cuitty/persist/internal/adapters"
-	"github.com/cuitty/persist/internal/record"
 )
 
 // ErrReadOnly is returned by Begin on an adapter opened read-only.
@@ -68,10 +67,6 @@ func Open(path string, opt Options) (*Adapter, error) {
 	a.w, a.r = w, r
 	return a, nil
 }
-
-// Check accepts every item: SQLite text holds any bytes, including NUL and
-// the \u0000 escape, and values are kept as the canonical text they arrive as.
-func (a *Adapter) Check(it *record.Item) error { return nil }
 
 // Writers is 1: SQLite has one writer at a time.
 func (a *Adapter) Writers() int { return 1 }

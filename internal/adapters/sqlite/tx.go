@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -77,7 +78,11 @@ type tx struct {
 	tx    *sql.Tx
 	store string
 	stmts [nStmts]*sql.Stmt // closed by database/sql when tx ends
-	// Lookup queries of a full chunk, prepared once: a batch looks up ten
+	// unwritten names the items a guarded Put left as the store had them
+	// (an equal or newer version, an event already there), for ReadBack:
+	// they are not this transaction's writes.
+	unwritten map[address]bool
+	// Look-up queries of a full chunk, prepared once: a batch looks up ten
 	// or more chunks, and preparing a 1000-parameter query each time cost
 	// as much as running it.
 	fullLookup map[string]*sql.Stmt
@@ -124,24 +129,41 @@ func (t *tx) stmt(ctx context.Context, i int) (*sql.Stmt, error) {
 // lookupChunk bounds the keys of one lookup query (two parameters each).
 const lookupChunk = 500
 
-// Lookup joins each chunk of keys, as a VALUES list, with the primary key:
-// one query per chunk instead of one per key.
-// A writing transaction holds the database's write lock: lock changes nothing.
-func (t *tx) Lookup(ctx context.Context, keys []*record.Item, _ bool, fn func(*record.Item) error) error {
-	var recs, evs []*record.Item
-	for _, k := range keys {
+// Lock looks keys up: a writing transaction holds the database's write
+// lock, so what it reads stays as it is until the transaction ends. A
+// stored value that is the key's own value is handed on as that slice,
+// anything else made canonical.
+func (t *tx) Lock(ctx context.Context, keys []*record.Item, fn func(*record.Item) error) error {
+	var buf []byte
+	return t.lookup(ctx, keys, func(got *record.Item, i int) error {
+		v := valueOf(got)
+		if want := *valueOf(keys[i]); want != nil && bytes.Equal(*v, want) {
+			*v = want
+		} else if err := canonical(v, &buf); err != nil {
+			return fmt.Errorf("%s: stored %w", describe(got), err)
+		}
+		return fn(got)
+	})
+}
+
+// lookup joins each chunk of keys, as a VALUES list, with the primary key:
+// one query per chunk instead of one per key. fn gets each row as stored,
+// and the index in keys of the key that asked for it.
+func (t *tx) lookup(ctx context.Context, keys []*record.Item, fn func(got *record.Item, i int) error) error {
+	var recs, evs []int
+	for i, k := range keys {
 		if k.IsRecord() {
-			recs = append(recs, k)
+			recs = append(recs, i)
 		} else {
-			evs = append(evs, k)
+			evs = append(evs, i)
 		}
 	}
 	var it record.Item
 	for len(recs) > 0 {
 		n := min(len(recs), lookupChunk)
 		args := make([]any, 0, 2*n+1)
-		for _, k := range recs[:n] {
-			args = append(args, k.Collection, k.Key)
+		for _, i := range recs[:n] {
+			args = append(args, keys[i].Collection, keys[i].Key)
 		}
 		args = append(args, t.store)
 		q := `WITH k (collection, key) AS (VALUES ` + valuesList(n) + `)
@@ -152,7 +174,8 @@ func (t *tx) Lookup(ctx context.Context, keys []*record.Item, _ bool, fn func(*r
 		if err != nil {
 			return fmt.Errorf("look up records: %w", err)
 		}
-		if err := scanRecords(ctx, qr, q, args, &it, fn); err != nil {
+		m := matcher{keys: keys, idx: recs[:n]}
+		if err := scanRecords(ctx, qr, q, args, &it, asStored, m.match(fn)); err != nil {
 			return fmt.Errorf("look up records: %w", err)
 		}
 		recs = recs[n:]
@@ -160,8 +183,8 @@ func (t *tx) Lookup(ctx context.Context, keys []*record.Item, _ bool, fn func(*r
 	for len(evs) > 0 {
 		n := min(len(evs), lookupChunk)
 		args := make([]any, 0, 2*n+1)
-		for _, k := range evs[:n] {
-			args = append(args, k.Stream, k.Seq)
+		for _, i := range evs[:n] {
+			args = append(args, keys[i].Stream, keys[i].Seq)
 		}
 		args = append(args, t.store)
 		q := `WITH k (stream, seq) AS (VALUES ` + valuesList(n) + `)
@@ -172,12 +195,159 @@ func (t *tx) Lookup(ctx context.Context, keys []*record.Item, _ bool, fn func(*r
 		if err != nil {
 			return fmt.Errorf("look up events: %w", err)
 		}
-		if err := scanEvents(ctx, qr, q, args, &it, fn); err != nil {
+		m := matcher{keys: keys, idx: evs[:n]}
+		if err := scanEvents(ctx, qr, q, args, &it, asStored, m.match(fn)); err != nil {
 			return fmt.Errorf("look up events: %w", err)
 		}
 		evs = evs[n:]
 	}
 	return nil
+}
+
+// matcher finds the key of each row a lookup of one chunk reads: the rows
+// come in the order of the VALUES list that drives the join, so it walks
+// the chunk's keys in step with them, and falls back on a map should they
+// not.
+type matcher struct {
+	keys []*record.Item
+	idx  []int // the chunk: indexes in keys
+	next int
+	by   map[address]int
+}
+
+func (m *matcher) match(fn func(got *record.Item, i int) error) func(*record.Item) error {
+	return func(got *record.Item) error {
+		for j := m.next; j < len(m.idx); j++ {
+			if sameAddress(m.keys[m.idx[j]], got) {
+				m.next = j + 1
+				return fn(got, m.idx[j])
+			}
+		}
+		if m.by == nil {
+			m.by = make(map[address]int, len(m.idx))
+			for _, i := range m.idx {
+				m.by[addressOf(m.keys[i])] = i
+			}
+		}
+		i, ok := m.by[addressOf(got)]
+		if !ok {
+			return fmt.Errorf("%s read back, which was not asked for", describe(got))
+		}
+		return fn(got, i)
+	}
+}
+
+// address names the row an item addresses.
+type address struct {
+	record    bool
+	name, key string // collection and key, or stream
+	seq       int64
+}
+
+func addressOf(it *record.Item) address {
+	if it.IsRecord() {
+		return address{record: true, name: it.Collection, key: it.Key}
+	}
+	return address{name: it.Stream, seq: it.Seq}
+}
+
+func sameAddress(a, b *record.Item) bool {
+	if a.IsRecord() != b.IsRecord() {
+		return false
+	}
+	if a.IsRecord() {
+		return a.Collection == b.Collection && a.Key == b.Key
+	}
+	return a.Stream == b.Stream && a.Seq == b.Seq
+}
+
+// valueOf points at an item's value: a record's Value, an event's Data.
+func valueOf(it *record.Item) *[]byte {
+	if it.IsRecord() {
+		return &it.Value
+	}
+	return &it.Data
+}
+
+// ReadBack reads back what items address and compares it with them. A
+// stored value is compared as stored first: Persist stores values
+// canonical, so only one that differs is parsed, in case it is the same
+// value spelled otherwise.
+func (t *tx) ReadBack(ctx context.Context, items []*record.Item, fn func(*record.Item, string) error) error {
+	var puts, removes []*record.Item
+	for _, it := range items {
+		if it.Kind == record.KindRemove {
+			removes = append(removes, it)
+		} else {
+			puts = append(puts, it)
+		}
+	}
+	err := t.lookup(ctx, removes, func(_ *record.Item, i int) error {
+		return fn(removes[i], adapters.ProblemStillThere)
+	})
+	if err != nil {
+		return fmt.Errorf("read back: %w", err)
+	}
+	puts = lastOfEach(puts)
+	found := make([]bool, len(puts))
+	var buf []byte
+	err = t.lookup(ctx, puts, func(got *record.Item, i int) error {
+		found[i] = true
+		if t.unwritten[addressOf(puts[i])] {
+			return fn(puts[i], adapters.ProblemNotOurs)
+		}
+		if p := differs(puts[i], got, &buf); p != "" {
+			return fn(puts[i], p)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read back: %w", err)
+	}
+	for i, it := range puts {
+		if !found[i] {
+			if err := fn(it, adapters.ProblemMissing); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// differs is adapters.Differs for a row read as stored: a value that
+// differs is made canonical and compared again.
+func differs(want, got *record.Item, buf *[]byte) string {
+	p := adapters.Differs(want, got)
+	if p != "value differs" && p != "data differs" {
+		return p
+	}
+	if err := canonical(valueOf(got), buf); err != nil {
+		return "stored " + err.Error()
+	}
+	return adapters.Differs(want, got)
+}
+
+// lastOfEach keeps, of items naming one key more than once, the last. Items
+// in strictly increasing order (a dump's batches) name each key once.
+func lastOfEach(items []*record.Item) []*record.Item {
+	ordered := true
+	for i := 1; i < len(items) && ordered; i++ {
+		ordered = record.Compare(items[i-1], items[i]) < 0
+	}
+	if ordered {
+		return items
+	}
+	last := make(map[address]int, len(items))
+	for i, it := range items {
+		last[addressOf(it)] = i
+	}
+	out := make([]*record.Item, 0, len(last))
+	for i, it := range items {
+		if last[addressOf(it)] == i {
+			out = append(out, it)
+		}
+	}
+	return out
 }
 
 // valuesList is "(?, ?), (?, ?), …" with n pairs.
@@ -252,10 +422,11 @@ func (t *tx) putRecord(ctx context.Context, it *record.Item, mode adapters.PutMo
 	} else {
 		value = jsonText(it.Value)
 	}
-	if _, err := st.ExecContext(ctx, t.store, it.Collection, it.Key, it.Version, it.UpdatedAt, deleted, value); err != nil {
+	res, err := st.ExecContext(ctx, t.store, it.Collection, it.Key, it.Version, it.UpdatedAt, deleted, value)
+	if err != nil {
 		return fmt.Errorf("put record %q/%q: %w", it.Collection, it.Key, existing(err))
 	}
-	return nil
+	return t.written(it, res)
 }
 
 func (t *tx) putEvent(ctx context.Context, it *record.Item, mode adapters.PutMode) error {
@@ -267,8 +438,29 @@ func (t *tx) putEvent(ctx context.Context, it *record.Item, mode adapters.PutMod
 	if err != nil {
 		return fmt.Errorf("put event: %w", err)
 	}
-	if _, err := st.ExecContext(ctx, t.store, it.Stream, it.Seq, it.Type, it.At, jsonText(it.Data)); err != nil {
+	res, err := st.ExecContext(ctx, t.store, it.Stream, it.Seq, it.Type, it.At, jsonText(it.Data))
+	if err != nil {
 		return fmt.Errorf("put event %q/%d: %w", it.Stream, it.Seq, existing(err))
+	}
+	return t.written(it, res)
+}
+
+// written notes whether a put's statement wrote it: a guarded one leaves
+// what the store holds when that is as new, and ReadBack must then not take
+// the row for this transaction's.
+func (t *tx) written(it *record.Item, res sql.Result) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	switch {
+	case n == 0:
+		if t.unwritten == nil {
+			t.unwritten = map[address]bool{}
+		}
+		t.unwritten[addressOf(it)] = true
+	case t.unwritten != nil:
+		delete(t.unwritten, addressOf(it))
 	}
 	return nil
 }

@@ -1,0 +1,154 @@
+package load
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	_ "github.com/lib/pq"
+	_ "github.com/mattn/go-sqlite3"
+
+	"github.com/cuitty/persist/internal/testdb"
+)
+
+// alteration is a change a trigger makes to a value as it is written, which
+// the read-back must catch.
+var alterations = []struct {
+	name     string
+	sent, to string
+}{
+	{"sign", `{"n":5}`, `{"n":-5}`},
+	{"array boundary", `{"a":[[1],2]}`, `{"a":[[1,2]]}`},
+	{"string", `{"s":"abc"}`, `{"s":"abd"}`},
+	{"digit", `{"d":1.25}`, `{"d":1.26}`},
+}
+
+// alter installs a trigger on db (the table of kind: records or events)
+// that writes to instead of sent.
+func alter(t *testing.T, kind, target, sent, to string) {
+	t.Helper()
+	table, col, key := "persist_records", "value", "collection = NEW.collection AND key = NEW.key"
+	if kind == "events" {
+		table, col, key = "persist_events", "data", "stream = NEW.stream AND seq = NEW.seq"
+	}
+	if strings.HasPrefix(target, "postgres") {
+		db, err := sql.Open("postgres", target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		_, err = db.Exec(fmt.Sprintf(`CREATE FUNCTION persist_test_alter() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN
+				IF NEW.%[1]s = %[2]s::jsonb THEN NEW.%[1]s := %[3]s::jsonb; END IF;
+				RETURN NEW;
+			END $$;
+			CREATE TRIGGER persist_test_alter BEFORE INSERT OR UPDATE ON %[4]s
+				FOR EACH ROW EXECUTE FUNCTION persist_test_alter()`, col, quoteSQL(sent), quoteSQL(to), table))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	db, err := sql.Open("sqlite3", target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, when := range []string{"INSERT", "UPDATE"} {
+		_, err = db.Exec(fmt.Sprintf(`CREATE TRIGGER persist_test_alter_%[1]s AFTER %[1]s ON %[2]s
+			WHEN NEW.%[3]s = %[4]s BEGIN
+				UPDATE %[2]s SET %[3]s = %[5]s WHERE store = NEW.store AND %[6]s;
+			END`, when, table, col, quoteSQL(sent), quoteSQL(to), key))
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func quoteSQL(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// A value a trigger changes on its way into the store fails the batch,
+// whatever the change (a sign, where an array ends, a letter, a digit), on
+// the way a first load takes (fresh keys) and on the way of a merge (keys
+// the store holds), for records and events, in every adapter: nothing of
+// the batch is committed.
+func TestVerifyCatchesTriggers(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		for _, alt := range alterations {
+			for _, path := range []string{"fresh", "merge"} {
+				for _, kind := range []string{"records", "events"} {
+					t.Run(alt.name+"/"+path+"/"+kind, func(t *testing.T) {
+						a, target := db.Open(t)
+						line, older := rec("c", "k", 2, alt.sent), rec("c", "k", 1, `{"old":true}`)
+						if kind == "events" {
+							line, older = ev("s", 2, "t", alt.sent), ev("s", 1, "t", `{"old":true}`)
+						}
+						// The schema first, and for a merge the key (or stream) too.
+						before := []string{rec("other", "x", 1, `1`)}
+						if path == "merge" {
+							before = append(before, older)
+						}
+						mustLoad(t, a, Options{}, before...)
+						alter(t, kind, target, alt.sent, alt.to)
+						st, err := Load(context.Background(), a, testStore, reader(t, line), Options{Retries: 1})
+						if !errors.Is(err, ErrVerify) {
+							t.Fatalf("load = %v (stats %+v), want a failed verification", err, st)
+						}
+						if !strings.Contains(err.Error(), "line 1") || !strings.Contains(err.Error(), "differs") {
+							t.Errorf("the error does not say which line and what: %v", err)
+						}
+						if got, want := dump(t, a), sorted(t, before...); !slices.Equal(got, want) {
+							t.Errorf("store\n got %q\nwant %q", got, want)
+						}
+					})
+				}
+			}
+		}
+	})
+}
+
+// Two identical loads at once into the same store report, together, what
+// was written once: a batch whose rows the other load wrote first (with the
+// same content) counts them unchanged, never written. Repeated, so that the
+// loads meet in every phase of their batches.
+func TestConcurrentLoadsCountOnce(t *testing.T) {
+	const n = 20000
+	data, _ := genStream(n, 1, "same")
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		for round := range 3 {
+			a, _ := db.Open(t)
+			var wg sync.WaitGroup
+			stats := make([]Stats, 2)
+			errs := make([]error, 2)
+			for i := range 2 {
+				wg.Go(func() {
+					stats[i], errs[i] = Load(context.Background(), a, testStore, streamOf(t, data), Options{BatchSize: 1000})
+				})
+			}
+			wg.Wait()
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("round %d: load %d: %v", round, i, err)
+				}
+			}
+			written := stats[0].Written + stats[1].Written
+			events := stats[0].Events + stats[1].Events
+			if written != n || events != n/10 {
+				t.Errorf("round %d: written %d + %d = %d records, %d + %d = %d events; want %d and %d",
+					round, stats[0].Written, stats[1].Written, written, stats[0].Events, stats[1].Events, events, n, n/10)
+			}
+			for i, st := range stats {
+				if st.Written+st.Unchanged != n || st.Events+st.EventsUnchanged != n/10 {
+					t.Errorf("round %d: load %d counts %d records and %d events, not %d and %d: %+v",
+						round, i, st.Written+st.Unchanged, st.Events+st.EventsUnchanged, n, n/10, st)
+				}
+			}
+			t.Logf("round %d: %+v / %+v", round, stats[0], stats[1])
+		}
+	})
+}
