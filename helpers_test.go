@@ -55,14 +55,13 @@ func writeStream(t *testing.T, n int) string {
 // writer keeps putting, updating, deleting and appending through a store
 // until stopped, and remembers the last thing it did to each key.
 type writer struct {
-	s      *persist.Store
-	stop   chan struct{}
-	done   chan struct{}
-	ops    atomic.Int64
-	mu     sync.Mutex
-	last   map[string]bool // collection/key → deleted by the last write
-	errs   []error
-	events int
+	s    *persist.Store
+	stop chan struct{}
+	done chan struct{}
+	ops  atomic.Int64
+	mu   sync.Mutex
+	last map[string]bool // collection/key → deleted by the last write
+	errs []error
 }
 
 func startWriter(t *testing.T, s *persist.Store, seed uint64) *writer {

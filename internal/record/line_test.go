@@ -8,7 +8,6 @@ import (
 )
 
 func TestParseLineErrors(t *testing.T) {
-	const at = `"updated_at":"2026-01-01T00:00:00Z"`
 	tests := []struct {
 		in  string
 		err error

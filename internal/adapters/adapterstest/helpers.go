@@ -90,30 +90,6 @@ func filtered(f adapters.Filter, items ...*record.Item) []*record.Item {
 	return out
 }
 
-// latest keeps, of items that address the same record or event, the last.
-func latest(items ...*record.Item) []*record.Item {
-	type address struct {
-		record    bool
-		name, key string // collection and key, or stream
-		seq       int64
-	}
-	idx := map[address]int{}
-	var out []*record.Item
-	for _, it := range items {
-		k := address{it.Kind == record.KindRecord, it.Collection, it.Key, it.Seq}
-		if !k.record {
-			k.name = it.Stream
-		}
-		if i, ok := idx[k]; ok {
-			out[i] = it
-			continue
-		}
-		idx[k] = len(out)
-		out = append(out, it)
-	}
-	return out
-}
-
 // storable drops the items the adapter says it cannot hold (Check) in the
 // store "app", after checking that it says so with ErrUnsupported.
 func storable(t *testing.T, a adapters.Adapter, items ...*record.Item) []*record.Item {

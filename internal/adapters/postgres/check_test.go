@@ -7,12 +7,13 @@ import (
 	"testing"
 
 	"github.com/lib/pq"
+	"github.com/lib/pq/pqerror"
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/record"
 )
 
-func sqlErr(code string) error { return &pq.Error{Code: pq.ErrorCode(code), Message: "test"} }
+func sqlErr(code string) error { return &pq.Error{Code: pqerror.Code(code), Message: "test"} }
 
 var checkCases = []struct {
 	name string

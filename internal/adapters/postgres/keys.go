@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"slices"
 	"strings"
-	"unsafe"
 
 	"github.com/cuitty/persist/internal/record"
 )
@@ -137,7 +136,3 @@ func (s *keySet[K]) missing() []*record.Item {
 	}
 	return out
 }
-
-// view is bytes read from a row, seen as a string only while a key is
-// looked up: find keeps neither name nor key.
-func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

@@ -35,9 +35,6 @@ type Adapter struct {
 
 	schemaMu    sync.Mutex
 	schemaReady bool
-
-	encMu             sync.Mutex
-	encKnown, encUTF8 bool
 }
 
 var _ adapters.Adapter = (*Adapter)(nil)

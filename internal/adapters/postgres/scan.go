@@ -257,16 +257,6 @@ func pgTime(b []byte) (string, error) {
 	return "", fmt.Errorf("%w: %q is not a time Persist can hold (years 0001 to 9999, in UTC)", record.ErrTime, s)
 }
 
-// pgTimeIs is pgTime for a time expected to be want (canonical): it returns
-// want itself when b spells it, sparing a string per row read back.
-func pgTimeIs(b []byte, want string) (string, error) {
-	var c [len(canonTime)]byte
-	if utcTime(b, &c) && string(c[:]) == want {
-		return want, nil
-	}
-	return pgTime(b)
-}
-
 const canonTime = "2006-01-02T15:04:05.000000Z"
 
 // utcTime respells a UTC timestamptz's text in c, the canonical layout,
