@@ -43,8 +43,8 @@ func sumSource(ctx context.Context, src *source.Source) (SumResult, error) {
 		sum record.Sum
 		r   SumResult
 	)
-	err := src.Each(ctx, func(it *record.Item, line []byte) error {
-		sum.AddLine(line)
+	err := src.Each(ctx, func(it *record.Item, digest [32]byte) error {
+		sum.Add(record.Sum(digest))
 		if it.IsRecord() {
 			r.Records++
 		} else {

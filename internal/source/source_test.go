@@ -45,7 +45,7 @@ func TestEachCancelledIsNotTheEnd(t *testing.T) {
 		}
 		cctx, cancel := context.WithCancel(ctx)
 		n := 0
-		err = src.Each(cctx, func(*record.Item, []byte) error {
+		err = src.Each(cctx, func(*record.Item, [32]byte) error {
 			if n++; n == 1000+run*37 {
 				cancel()
 			}

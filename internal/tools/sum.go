@@ -36,8 +36,8 @@ type Tally struct {
 	Records, Events int64
 }
 
-func (t *Tally) add(it *record.Item, line []byte) {
-	t.Sum.AddLine(line)
+func (t *Tally) add(it *record.Item, digest [32]byte) {
+	t.Sum.Add(record.Sum(digest))
 	if it.IsRecord() {
 		t.Records++
 	} else {
@@ -61,8 +61,8 @@ func SumSource(ctx context.Context, src *source.Source, by string, bar *cli.Prog
 	}
 	var lastGroup string
 	var g *Tally
-	err := src.Each(ctx, func(it *record.Item, line []byte) error {
-		total.add(it, line)
+	err := src.Each(ctx, func(it *record.Item, digest [32]byte) error {
+		total.add(it, digest)
 		bar.Add(1)
 		if groups != nil {
 			key := "stream=" + it.Stream
@@ -76,7 +76,7 @@ func SumSource(ctx context.Context, src *source.Source, by string, bar *cli.Prog
 				}
 				lastGroup = key
 			}
-			g.add(it, line)
+			g.add(it, digest)
 		}
 		return nil
 	})

@@ -1,0 +1,115 @@
+package record
+
+import "bytes"
+
+// checkValue reads the value at pos as value does but writes nothing: ok
+// reports whether it is its own canonical form. It stops at the first thing
+// that is not (a space, a member out of order, an escape or a number spelt
+// otherwise), leaving the rest unread.
+func (p *parser) checkValue() (ok bool, err error) {
+	switch c := p.peek(); {
+	case c == '{':
+		return p.checkObject()
+	case c == '[':
+		return p.checkArray()
+	case c == '"':
+		open := p.pos
+		end, escaped, err := p.str()
+		return err == nil && (!escaped || canonicalEscapes(p.src[open+1:end-1])), err
+	case c == '-' || (c >= '0' && c <= '9'):
+		var n numberText
+		if err := p.number(&n); err != nil {
+			return false, err
+		}
+		ok, p.scratch = n.isCanonical(p.src, p.scratch)
+		return ok, nil
+	}
+	_, err = p.skipValue() // a literal, or not a value
+	return err == nil, err
+}
+
+// step reports whether the last token read took exactly one byte from
+// at: one that skipped space did not.
+func (p *parser) step(at int) bool { return p.pos == at+1 }
+
+func (p *parser) checkArray() (bool, error) {
+	at := p.pos
+	empty, err := p.open(']')
+	if err != nil || p.pos != at+1+b2i(empty) {
+		return false, err
+	}
+	for more := !empty; more; {
+		if ok, err := p.checkValue(); !ok || err != nil {
+			return false, err
+		}
+		at = p.pos
+		if more, err = p.more(']'); err != nil || !p.step(at) {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+func (p *parser) checkObject() (bool, error) {
+	at := p.pos
+	empty, err := p.open('}')
+	if err != nil || p.pos != at+1+b2i(empty) {
+		return false, err
+	}
+	var prev []byte
+	for more, first := !empty, true; more; first = false {
+		if err := p.nameStart(); err != nil {
+			return false, err
+		}
+		open := p.pos
+		end, escaped, err := p.str()
+		if err != nil {
+			return false, err
+		}
+		key := p.src[open+1 : end-1]
+		if escaped && !canonicalEscapes(key) || !first && compareKeys(prev, key) >= 0 {
+			return false, nil
+		}
+		prev, at = key, p.pos
+		if err := p.colon(); err != nil || !p.step(at) {
+			return false, err
+		}
+		if ok, err := p.checkValue(); !ok || err != nil {
+			return false, err
+		}
+		at = p.pos
+		if more, err = p.more('}'); err != nil || !p.step(at) {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// canonicalEscapes reports whether every escape in the string content s
+// (checked by str) is one canonical JSON writes: only for '"', '\\' and
+// control characters, and spelt as appendEscaped spells them.
+func canonicalEscapes(s []byte) bool {
+	var buf [6]byte
+	for i := bytes.IndexByte(s, '\\'); i >= 0; {
+		r, n := decodeEscape(s, i)
+		if r >= 0x20 && r != '"' && r != '\\' {
+			return false
+		}
+		if string(appendEscaped(buf[:0], byte(r))) != string(s[i:i+n]) {
+			return false
+		}
+		j := bytes.IndexByte(s[i+n:], '\\')
+		if j < 0 {
+			break
+		}
+		i += n + j
+	}
+	return true
+}
