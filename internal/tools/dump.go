@@ -59,7 +59,9 @@ func Dump(ctx context.Context, st Stdio, o DumpOptions) error {
 			if prev != nil && record.Compare(prev, it) >= 0 {
 				return fmt.Errorf("%s: not in dump order at an item for %s; sort it first (persist-diff and persist-sum accept any order)", src.Loc, source.Describe(it))
 			}
-			prev = it.Clone()
+			// Its address is all the next item is compared by: a clone
+			// would copy a huge value once more.
+			prev = &record.Item{Kind: it.Kind, Collection: it.Collection, Key: it.Key, Stream: it.Stream, Seq: it.Seq}
 		}
 		bar.Add(1)
 		return nil
