@@ -41,6 +41,9 @@ func Canonical(dst, src []byte) ([]byte, error) {
 // both, IsCanonical may report only the first and leave the error to
 // Canonical.
 func IsCanonical(src []byte) (bool, error) {
+	if len(src) > 0 && src[0] <= ' ' {
+		return false, nil // space before it, or not JSON at all: Canonical tells
+	}
 	p := getParser(src, nil)
 	ok, err := p.checkValue()
 	if ok && err == nil && p.pos != len(src) {
