@@ -28,36 +28,48 @@ func (p *parser) checkValue() (ok bool, err error) {
 	return err == nil, err
 }
 
-// step reports whether the last token read took exactly one byte from
-// at: one that skipped space did not.
-func (p *parser) step(at int) bool { return p.pos == at+1 }
+// checkOpen reads an array's or object's opening, as canonical JSON
+// spells it: inside reports something follows at once; ok is false for
+// anything but that or an empty "[]" or "{}".
+func (p *parser) checkOpen(close byte) (inside, ok bool, err error) {
+	at := p.pos
+	if p.tightOpen(close) {
+		return true, true, nil
+	}
+	empty, err := p.openRest(close)
+	return false, err == nil && empty && p.pos == at+2, err
+}
+
+// checkClose reads what follows an element or member when it is not a
+// comma right before the next one: canonical JSON has only the closing.
+func (p *parser) checkClose(close byte) (bool, error) {
+	at := p.pos
+	more, err := p.moreRest(close)
+	return err == nil && !more && p.pos == at+1, err
+}
 
 func (p *parser) checkArray() (bool, error) {
-	at := p.pos
-	empty, err := p.open(']')
-	if err != nil || p.pos != at+1+b2i(empty) {
-		return false, err
+	inside, ok, err := p.checkOpen(']')
+	if !inside {
+		return ok, err
 	}
-	for more := !empty; more; {
+	for {
 		if ok, err := p.checkValue(); !ok || err != nil {
 			return false, err
 		}
-		at = p.pos
-		if more, err = p.more(']'); err != nil || !p.step(at) {
-			return false, err
+		if !p.tightComma() {
+			return p.checkClose(']')
 		}
 	}
-	return true, nil
 }
 
 func (p *parser) checkObject() (bool, error) {
-	at := p.pos
-	empty, err := p.open('}')
-	if err != nil || p.pos != at+1+b2i(empty) {
-		return false, err
+	inside, ok, err := p.checkOpen('}')
+	if !inside {
+		return ok, err
 	}
 	var prev []byte
-	for more, first := !empty, true; more; first = false {
+	for first := true; ; first = false {
 		if err := p.nameStart(); err != nil {
 			return false, err
 		}
@@ -67,22 +79,17 @@ func (p *parser) checkObject() (bool, error) {
 			return false, err
 		}
 		key := p.src[open+1 : end-1]
-		if escaped && !canonicalEscapes(key) || !first && compareKeys(prev, key) >= 0 {
+		if escaped && !canonicalEscapes(key) || !first && compareKeys(prev, key) >= 0 || !p.tightColon() {
 			return false, nil
 		}
-		prev, at = key, p.pos
-		if err := p.colon(); err != nil || !p.step(at) {
-			return false, err
-		}
+		prev = key
 		if ok, err := p.checkValue(); !ok || err != nil {
 			return false, err
 		}
-		at = p.pos
-		if more, err = p.more('}'); err != nil || !p.step(at) {
-			return false, err
+		if !p.tightComma() {
+			return p.checkClose('}')
 		}
 	}
-	return true, nil
 }
 
 func b2i(b bool) int {
