@@ -111,27 +111,33 @@ func (p *parser) value() error {
 	case '[':
 		return p.array()
 	case '"':
-		return p.strValue()
+		_, _, err := p.str(&p.dst)
+		return err
 	case 't':
 		return p.lit("true")
 	case 'f':
 		return p.lit("false")
 	case 'n':
 		return p.lit("null")
-	default:
-		if c != '-' && (c < '0' || c > '9') {
-			return p.unexpected("a value")
-		}
 	}
+	if c := p.peek(); c != '-' && (c < '0' || c > '9') {
+		return p.unexpected("a value")
+	}
+	if start := p.pos; p.plainNumber() {
+		p.dst = append(p.dst, p.src[start:p.pos]...)
+		return nil
+	}
+	return p.num()
+}
+
+// num writes the number at pos canonically. It is a function of its own so
+// that the recursion through value takes little stack.
+func (p *parser) num() error {
 	var n numberText
 	if err := p.number(&n); err != nil {
 		return err
 	}
-	if n.short() {
-		p.dst = append(p.dst, p.src[n.start:n.end]...)
-	} else {
-		p.dst = n.appendCanonical(p.dst, p.src)
-	}
+	p.dst = n.appendCanonical(p.dst, p.src)
 	return nil
 }
 
@@ -143,102 +149,67 @@ func (p *parser) lit(lit string) error {
 	return nil
 }
 
-// strValue writes the string at pos canonically. One without an escape is
-// its own canonical form, copied in one go with its quotes.
-func (p *parser) strValue() error {
-	open := p.pos
-	end, escaped, err := p.str()
-	if err != nil {
-		return err
-	}
-	if !escaped {
-		p.dst = append(p.dst, p.src[open:end]...)
-		return nil
-	}
-	p.dst = append(p.dst, '"')
-	p.dst = appendDecoded(p.dst, p.src[open+1:end-1], true)
-	p.dst = append(p.dst, '"')
-	return nil
-}
-
 // content reads the string at pos and returns the bytes it stands for:
 // where it has no escape, the source itself; else decoded into buf.
 func (t *tokenizer) content(buf []byte) (s, newBuf []byte, err error) {
 	open := t.pos
-	end, escaped, err := t.str()
+	end, escaped, err := t.str(nil)
 	if err != nil {
 		return nil, buf, err
 	}
 	if !escaped {
 		return t.src[open+1 : end-1], buf, nil
 	}
-	buf = appendDecoded(buf[:0], t.src[open+1:end-1], false)
+	buf = appendDecoded(buf[:0], t.src[open+1:end-1])
 	return buf, buf, nil
 }
 
-// appendDecoded appends the string content s (checked by str) with its
-// escapes decoded; with canonical, re-escaped as canonical JSON does.
-func appendDecoded(dst, s []byte, canonical bool) []byte {
+// appendDecoded appends the bytes the string content s (checked by str)
+// stands for, its escapes decoded.
+func appendDecoded(dst, s []byte) []byte {
 	for {
 		i := bytes.IndexByte(s, '\\')
 		if i < 0 {
 			return append(dst, s...)
 		}
-		dst = append(dst, s[:i]...)
 		r, n := decodeEscape(s, i)
-		switch {
-		case r >= utf8.RuneSelf:
-			dst = utf8.AppendRune(dst, r)
-		case canonical:
-			dst = appendEscaped(dst, byte(r))
-		default:
-			dst = append(dst, byte(r))
-		}
+		dst = utf8.AppendRune(append(dst, s[:i]...), r)
 		s = s[i+n:]
 	}
 }
 
 func (p *parser) array() error {
-	if !p.tightOpen(']') {
-		empty, err := p.openRest(']')
-		if err != nil {
-			return err
-		}
-		if empty {
-			p.dst = append(p.dst, '[', ']')
-			return nil
-		}
+	if !p.enter() {
+		return p.deep()
+	}
+	if p.closeNow(']') {
+		p.dst = append(p.dst, '[', ']')
+		return nil
 	}
 	p.dst = append(p.dst, '[')
 	for {
 		if err := p.value(); err != nil {
 			return err
 		}
-		if !p.tightComma() {
-			more, err := p.moreRest(']')
-			if err != nil {
-				return err
-			}
-			if !more {
-				break
-			}
+		if !p.comma() {
+			break
 		}
 		p.dst = append(p.dst, ',')
+	}
+	if !p.closeNow(']') {
+		return p.closing(']')
 	}
 	p.dst = append(p.dst, ']')
 	return nil
 }
 
 func (p *parser) object() error {
-	if !p.tightOpen('}') {
-		empty, err := p.openRest('}')
-		if err != nil {
-			return err
-		}
-		if empty {
-			p.dst = append(p.dst, '{', '}')
-			return nil
-		}
+	if !p.enter() {
+		return p.deep()
+	}
+	if p.closeNow('}') {
+		p.dst = append(p.dst, '{', '}')
+		return nil
 	}
 	p.dst = append(p.dst, '{')
 	body := len(p.dst)
@@ -248,14 +219,12 @@ func (p *parser) object() error {
 			return err
 		}
 		m := member{start: len(p.dst)}
-		if err := p.strValue(); err != nil {
+		if _, _, err := p.str(&p.dst); err != nil {
 			return err
 		}
 		m.colon = len(p.dst)
-		if !p.tightColon() {
-			if err := p.colonRest(); err != nil {
-				return err
-			}
+		if !p.colon() {
+			return p.unexpected("':'")
 		}
 		p.dst = append(p.dst, ':')
 		if err := p.value(); err != nil {
@@ -263,16 +232,13 @@ func (p *parser) object() error {
 		}
 		m.end = len(p.dst)
 		p.members = append(p.members, m)
-		if !p.tightComma() {
-			more, err := p.moreRest('}')
-			if err != nil {
-				return err
-			}
-			if !more {
-				break
-			}
+		if !p.comma() {
+			break
 		}
 		p.dst = append(p.dst, ',')
+	}
+	if !p.closeNow('}') {
+		return p.closing('}')
 	}
 	p.sortMembers(body, base)
 	p.members = p.members[:base]

@@ -14,9 +14,12 @@ func (p *parser) checkValue() (ok bool, err error) {
 		return p.checkArray()
 	case c == '"':
 		open := p.pos
-		end, escaped, err := p.str()
+		end, escaped, err := p.str(nil)
 		return err == nil && (!escaped || canonicalEscapes(p.src[open+1:end-1])), err
 	case c == '-' || (c >= '0' && c <= '9'):
+		if p.plainNumber() {
+			return true, nil
+		}
 		var n numberText
 		if err := p.number(&n); err != nil {
 			return false, err
@@ -33,63 +36,62 @@ func (p *parser) checkValue() (ok bool, err error) {
 // anything but that or an empty "[]" or "{}".
 func (p *parser) checkOpen(close byte) (inside, ok bool, err error) {
 	at := p.pos
-	if p.tightOpen(close) {
-		return true, true, nil
+	if !p.enter() {
+		return false, false, p.deep()
 	}
-	empty, err := p.openRest(close)
-	return false, err == nil && empty && p.pos == at+2, err
+	if p.pos != at+1 {
+		return false, false, nil // space
+	}
+	return !p.closeNow(close), true, nil
 }
 
-// checkClose reads what follows an element or member when it is not a
-// comma right before the next one: canonical JSON has only the closing.
-func (p *parser) checkClose(close byte) (bool, error) {
+// checkNext reads what follows an element or member: more reports a comma
+// and the next one right after it; ok is false for space anywhere.
+func (p *parser) checkNext(close byte) (more, ok bool, err error) {
 	at := p.pos
-	more, err := p.moreRest(close)
-	return err == nil && !more && p.pos == at+1, err
+	if p.comma() {
+		return true, p.pos == at+1, nil
+	}
+	if p.pos != at {
+		return false, false, nil
+	}
+	err = p.closing(close)
+	return false, err == nil, err
 }
 
 func (p *parser) checkArray() (bool, error) {
 	inside, ok, err := p.checkOpen(']')
-	if !inside {
-		return ok, err
-	}
-	for {
-		if ok, err := p.checkValue(); !ok || err != nil {
-			return false, err
-		}
-		if !p.tightComma() {
-			return p.checkClose(']')
+	for more := inside; more && ok && err == nil; {
+		if ok, err = p.checkValue(); ok && err == nil {
+			more, ok, err = p.checkNext(']')
 		}
 	}
+	return ok && err == nil, err
 }
 
 func (p *parser) checkObject() (bool, error) {
 	inside, ok, err := p.checkOpen('}')
-	if !inside {
-		return ok, err
-	}
 	var prev []byte
-	for first := true; ; first = false {
-		if err := p.nameStart(); err != nil {
-			return false, err
+	for more, first := inside, true; more && ok && err == nil; first = false {
+		if err = p.nameStart(); err != nil {
+			break
 		}
 		open := p.pos
-		end, escaped, err := p.str()
-		if err != nil {
-			return false, err
+		var end int
+		var escaped bool
+		if end, escaped, err = p.str(nil); err != nil {
+			break
 		}
-		key := p.src[open+1 : end-1]
-		if escaped && !canonicalEscapes(key) || !first && compareKeys(prev, key) >= 0 || !p.tightColon() {
+		key, at := p.src[open+1:end-1], p.pos
+		if escaped && !canonicalEscapes(key) || !first && compareKeys(prev, key) >= 0 || !p.colon() || p.pos != at+1 {
 			return false, nil
 		}
 		prev = key
-		if ok, err := p.checkValue(); !ok || err != nil {
-			return false, err
-		}
-		if !p.tightComma() {
-			return p.checkClose('}')
+		if ok, err = p.checkValue(); ok && err == nil {
+			more, ok, err = p.checkNext('}')
 		}
 	}
+	return ok && err == nil, err
 }
 
 func b2i(b bool) int {

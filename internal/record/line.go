@@ -175,7 +175,7 @@ func (l *Line) member(p *parser, m *decoded) error {
 	if err != nil {
 		return err
 	}
-	if err := p.colon(); err != nil {
+	if err := p.nameColon(); err != nil {
 		return err
 	}
 	f, ok := lookupField(name)

@@ -97,6 +97,11 @@ func (t *tokenizer) exponent(n *numberText) error {
 	if expNeg {
 		n.exp = -n.exp
 	}
+	// Digits move the exponent by less than a line's length: only one
+	// written near the limit needs the closer look.
+	if n.exp > -MaxExponent+MaxLine && n.exp < MaxExponent-MaxLine {
+		return nil
+	}
 	if d, ok := n.decimal(); ok && (d.n-1 > MaxExponent || d.n-1 < -MaxExponent) {
 		return limitf("number %s: exponent beyond ±%d (the limit)", abbrev(src[n.start:t.pos]), MaxExponent)
 	}
@@ -111,8 +116,47 @@ func abbrev(b []byte) string {
 	return string(b)
 }
 
-// short reports whether n is its own canonical form as it stands: an
-// integer of at most 21 digits (but for -0). Most numbers are.
+// plainNumber reads the number at pos if it is its own canonical form, as
+// most are: an integer of at most 21 digits, or a decimal such as 2.5 or
+// 0.001 (docs/format.md). Otherwise it reads nothing and reports false, and
+// the caller reads the number with number.
+func (t *tokenizer) plainNumber() bool {
+	src, i := t.src, t.pos
+	if i < len(src) && src[i] == '-' {
+		i++
+	}
+	d := i
+	i = digitsEnd(src, i)
+	if n := i - d; n == 0 || n > 21 || n > 1 && src[d] == '0' {
+		return false
+	}
+	if i < len(src) && src[i] == '.' {
+		f := i + 1
+		if i = digitsEnd(src, f); i == f || src[i-1] == '0' {
+			return false // no digits, or trailing zeros
+		}
+		if src[d] == '0' && digitsEnd0(src, f) >= f+6 {
+			return false // 0.000000ddd takes an exponent
+		}
+	} else if src[d] == '0' && d > t.pos {
+		return false // -0
+	}
+	if i < len(src) && (src[i] == 'e' || src[i] == 'E') {
+		return false
+	}
+	t.pos = i
+	return true
+}
+
+// digitsEnd0 is where a run of zeros from src[i] ends.
+func digitsEnd0(src []byte, i int) int {
+	for i < len(src) && src[i] == '0' {
+		i++
+	}
+	return i
+}
+
+// short reports whether n is an integer that is its own canonical form.
 func (n *numberText) short() bool {
 	return !n.hasFrac && !n.hasExp && len(n.int) <= 21 && (!n.neg || n.int[0] != '0')
 }
@@ -158,46 +202,69 @@ func (n *numberText) appendCanonical(dst, src []byte) []byte {
 	if n.short() {
 		return append(dst, src[n.start:n.end]...)
 	}
-	d, ok := n.decimal()
-	if !ok {
+	return appendDecimal(dst, n.neg, n.int, n.frac, n.exp)
+}
+
+// appendDecimal writes (intDigits.fracDigits)×10^exp canonically. The digits
+// are the concatenation of intDigits and fracDigits, read without copying.
+func appendDecimal(dst []byte, neg bool, intDigits, fracDigits []byte, exp int64) []byte {
+	total := len(intDigits) + len(fracDigits)
+	at := func(i int) byte {
+		if i < len(intDigits) {
+			return intDigits[i]
+		}
+		return fracDigits[i-len(intDigits)]
+	}
+	first := 0
+	for first < total && at(first) == '0' {
+		first++
+	}
+	if first == total {
 		return append(dst, '0')
 	}
-	digits := func(dst []byte, from, to int64) []byte { // c[from:to]
-		for i := d.first + int(from); i < d.first+int(to); i++ {
-			dst = append(dst, n.digit(i))
+	last := total - 1
+	for at(last) == '0' {
+		last--
+	}
+	k := int64(last - first + 1)
+	q := exp - int64(len(fracDigits)) + int64(total-1-last)
+	n := k + q
+	digits := func(dst []byte, from, to int) []byte { // c[from:to]
+		for i := first + from; i < first+to; i++ {
+			dst = append(dst, at(i))
 		}
 		return dst
 	}
-	if n.neg {
+	if neg {
 		dst = append(dst, '-')
 	}
 	switch {
-	case d.q >= 0 && d.n <= 21:
-		dst = digits(dst, 0, d.k)
-		for range d.q {
+	case q >= 0 && n <= 21:
+		dst = digits(dst, 0, int(k))
+		for range q {
 			dst = append(dst, '0')
 		}
-	case d.n > 0 && d.n <= 21:
-		dst = digits(dst, 0, d.n)
+	case n > 0 && n <= 21:
+		dst = digits(dst, 0, int(n))
 		dst = append(dst, '.')
-		dst = digits(dst, d.n, d.k)
-	case d.n > -6 && d.n <= 0:
+		dst = digits(dst, int(n), int(k))
+	case n > -6 && n <= 0:
 		dst = append(dst, '0', '.')
-		for range -d.n {
+		for range -n {
 			dst = append(dst, '0')
 		}
-		dst = digits(dst, 0, d.k)
+		dst = digits(dst, 0, int(k))
 	default:
 		dst = digits(dst, 0, 1)
-		if d.k > 1 {
+		if k > 1 {
 			dst = append(dst, '.')
-			dst = digits(dst, 1, d.k)
+			dst = digits(dst, 1, int(k))
 		}
 		dst = append(dst, 'e')
-		if d.n-1 >= 0 {
+		if n-1 >= 0 {
 			dst = append(dst, '+')
 		}
-		dst = strconv.AppendInt(dst, d.n-1, 10)
+		dst = strconv.AppendInt(dst, n-1, 10)
 	}
 	return dst
 }

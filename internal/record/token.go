@@ -77,104 +77,86 @@ func (t *tokenizer) literal(lit string) error {
 	return nil
 }
 
-// open reads the '[' or '{' at pos and the space after it, counting the
-// depth; empty reports that close follows at once (and is read too).
-func (t *tokenizer) open(close byte) (empty bool, err error) {
-	if t.tightOpen(close) {
-		return false, nil
-	}
-	return t.openRest(close)
-}
-
-// tightOpen, tightComma and tightColon read the usual case, no space
-// around and something inside, and are small enough to be inlined into the
-// loops that read every token; the callers go on to openRest, moreRest and
-// colonRest for the rest.
-func (t *tokenizer) tightOpen(close byte) bool {
-	i := t.pos + 1
-	if t.depth < MaxDepth && i < len(t.src) && t.src[i] > ' ' && t.src[i] != close {
-		t.pos = i
-		t.depth++
-		return true
-	}
-	return false
-}
-
-func (t *tokenizer) openRest(close byte) (empty bool, err error) {
+// enter, comma, colon and closeNow read punctuation and the space around
+// it; they are small enough to be inlined into the loops that read every
+// token. enter reads the '[' or '{' at pos, counting the depth, and
+// reports false past MaxDepth (deep says so).
+func (t *tokenizer) enter() bool {
 	t.depth++
-	if t.depth > MaxDepth {
-		return false, limitf("nesting deeper than %d levels (the limit)", MaxDepth)
-	}
 	t.pos++
 	t.skipSpace()
+	return t.depth <= MaxDepth
+}
+
+func (t *tokenizer) deep() error {
+	return limitf("nesting deeper than %d levels (the limit)", MaxDepth)
+}
+
+// closeNow reads close if it is at pos, ending the container.
+func (t *tokenizer) closeNow(close byte) bool {
 	if t.pos < len(t.src) && t.src[t.pos] == close {
 		t.pos++
 		t.depth--
-		return true, nil
-	}
-	return false, nil
-}
-
-// more reads what follows an element or member: a ',' (more is true, and
-// the space after it is read) or close (the container ends).
-func (t *tokenizer) more(close byte) (bool, error) {
-	if t.tightComma() {
-		return true, nil
-	}
-	return t.moreRest(close)
-}
-
-func (t *tokenizer) tightComma() bool {
-	if i := t.pos; i+1 < len(t.src) && t.src[i] == ',' && t.src[i+1] > ' ' {
-		t.pos = i + 1
 		return true
 	}
 	return false
 }
 
-func (t *tokenizer) moreRest(close byte) (bool, error) {
+// comma reads a ',' after an element or member, if there is one.
+func (t *tokenizer) comma() bool {
 	t.skipSpace()
-	if t.pos < len(t.src) {
-		switch t.src[t.pos] {
-		case ',':
-			t.pos++
-			t.skipSpace()
-			return true, nil
-		case close:
-			t.pos++
-			t.depth--
-			return false, nil
-		}
+	if t.pos < len(t.src) && t.src[t.pos] == ',' {
+		t.pos++
+		t.skipSpace()
+		return true
 	}
-	if close == ']' {
-		return false, t.unexpected("',' or ']'")
-	}
-	return false, t.unexpected("',' or '}'")
+	return false
 }
 
-// colon reads the ':' after a member name, and the space around it.
-func (t *tokenizer) colon() error {
-	if t.tightColon() {
+// colon reads the ':' after a member name.
+func (t *tokenizer) colon() bool {
+	t.skipSpace()
+	if t.pos < len(t.src) && t.src[t.pos] == ':' {
+		t.pos++
+		t.skipSpace()
+		return true
+	}
+	return false
+}
+
+// closing reads close where an element or member and no comma ended.
+func (t *tokenizer) closing(close byte) error {
+	if t.closeNow(close) {
 		return nil
 	}
-	return t.colonRest()
-}
-
-func (t *tokenizer) tightColon() bool {
-	if i := t.pos; i+1 < len(t.src) && t.src[i] == ':' && t.src[i+1] > ' ' {
-		t.pos = i + 1
-		return true
+	if close == ']' {
+		return t.unexpected("',' or ']'")
 	}
-	return false
+	return t.unexpected("',' or '}'")
 }
 
-func (t *tokenizer) colonRest() error {
-	t.skipSpace()
-	if t.pos >= len(t.src) || t.src[t.pos] != ':' {
+// open and more are enter and comma for readers that need not be quick:
+// open also reads an empty container's close (empty reports it), more a
+// close (more is false then).
+func (t *tokenizer) open(close byte) (empty bool, err error) {
+	if !t.enter() {
+		return false, t.deep()
+	}
+	return t.closeNow(close), nil
+}
+
+func (t *tokenizer) more(close byte) (bool, error) {
+	if t.comma() {
+		return true, nil
+	}
+	return false, t.closing(close)
+}
+
+// nameColon reads the ':' after a member name, or says it is missing.
+func (t *tokenizer) nameColon() error {
+	if !t.colon() {
 		return t.unexpected("':'")
 	}
-	t.pos++
-	t.skipSpace()
 	return nil
 }
 
@@ -207,10 +189,13 @@ func plain8(x uint64) bool {
 }
 
 // str reads the string at pos (its opening quote) and returns the index
-// just past its closing quote; escaped reports whether it holds any escape,
-// so that a user may copy a string without one as it is.
-func (t *tokenizer) str() (end int, escaped bool, err error) {
+// just past its closing quote; escaped reports whether it holds any escape.
+// With w, it also appends the string's canonical form to *w as it goes:
+// runs of bytes that stay as they are (UTF-8 included) in one go, escapes
+// decoded and written anew.
+func (t *tokenizer) str(w *[]byte) (end int, escaped bool, err error) {
 	src := t.src
+	start := t.pos // of what is still to be written
 	i := t.pos + 1
 	for {
 		for i+8 <= len(src) && plain8(binary.LittleEndian.Uint64(src[i:])) {
@@ -225,13 +210,20 @@ func (t *tokenizer) str() (end int, escaped bool, err error) {
 		switch c := src[i]; {
 		case c == '"':
 			t.pos = i + 1
+			if w != nil {
+				*w = append(*w, src[start:i+1]...)
+			}
 			return i + 1, escaped, nil
 		case c == '\\':
 			escaped = true
-			n, err := escapeLen(src, i)
+			r, n, err := escape(src, i)
 			if err != nil {
 				t.pos = i
 				return 0, false, err
+			}
+			if w != nil {
+				*w = appendRune(append(*w, src[start:i]...), r)
+				start = i + n
 			}
 			i += n
 		case c < 0x20:
@@ -250,65 +242,59 @@ func (t *tokenizer) str() (end int, escaped bool, err error) {
 	}
 }
 
-// escapeLen checks the escape at s[i] (a backslash) and returns its length:
-// 2, 6 for \uXXXX, or 12 for a surrogate pair.
-func escapeLen(s []byte, i int) (int, error) {
-	if i+1 >= len(s) {
-		return 0, escapeErr(i, "unterminated escape")
+// appendRune appends r as canonical JSON spells it inside a string.
+func appendRune(dst []byte, r rune) []byte {
+	if r >= utf8.RuneSelf {
+		return utf8.AppendRune(dst, r)
 	}
-	switch s[i+1] {
-	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-		return 2, nil
+	return appendEscaped(dst, byte(r))
+}
+
+// escape reads the escape at s[i] (a backslash): the rune it stands for
+// and its length, 2, 6 for \uXXXX, or 12 for a surrogate pair.
+func escape(s []byte, i int) (rune, int, error) {
+	if i+1 >= len(s) {
+		return 0, 0, escapeErr(i, "unterminated escape")
+	}
+	switch c := s[i+1]; c {
+	case '"', '\\', '/':
+		return rune(c), 2, nil
+	case 'b':
+		return '\b', 2, nil
+	case 'f':
+		return '\f', 2, nil
+	case 'n':
+		return '\n', 2, nil
+	case 'r':
+		return '\r', 2, nil
+	case 't':
+		return '\t', 2, nil
 	case 'u':
 	default:
-		return 0, escapeErr(i, "invalid escape")
+		return 0, 0, escapeErr(i, "invalid escape")
 	}
 	r, ok := hex4(s, i+2)
-	if !ok {
-		return 0, escapeErr(i, "invalid \\u escape")
-	}
 	switch {
-	case r >= 0xdc00 && r < 0xe000:
-		return 0, escapeErr(i, fmt.Sprintf("lone surrogate \\u%04x", r))
+	case !ok:
+		return 0, 0, escapeErr(i, "invalid \\u escape")
 	case r < 0xd800 || r >= 0xe000:
-		return 6, nil
-	}
-	if i+12 <= len(s) && s[i+6] == '\\' && s[i+7] == 'u' {
+		return r, 6, nil
+	case r < 0xdc00 && i+12 <= len(s) && s[i+6] == '\\' && s[i+7] == 'u':
 		if lo, ok := hex4(s, i+8); ok && lo >= 0xdc00 && lo < 0xe000 {
-			return 12, nil
+			return 0x10000 + (r-0xd800)<<10 + (lo - 0xdc00), 12, nil
 		}
 	}
-	return 0, escapeErr(i, fmt.Sprintf("lone surrogate \\u%04x", r))
+	return 0, 0, escapeErr(i, fmt.Sprintf("lone surrogate \\u%04x", r))
 }
 
 func escapeErr(at int, msg string) error {
 	return fmt.Errorf("%w: %s at byte %d", ErrSyntax, msg, at)
 }
 
-// decodeEscape decodes the escape at s[i], which escapeLen has checked: the
-// rune it stands for and its length.
+// decodeEscape decodes the escape at s[i], which str has checked.
 func decodeEscape(s []byte, i int) (rune, int) {
-	switch c := s[i+1]; c {
-	case 'b':
-		return '\b', 2
-	case 'f':
-		return '\f', 2
-	case 'n':
-		return '\n', 2
-	case 'r':
-		return '\r', 2
-	case 't':
-		return '\t', 2
-	case 'u':
-	default:
-		return rune(c), 2 // " \ /
-	}
-	r, _ := hex4(s, i+2)
-	if r < 0xd800 || r >= 0xdc00 {
-		return r, 6
-	}
-	lo, _ := hex4(s, i+8)
-	return 0x10000 + (r-0xd800)<<10 + (lo - 0xdc00), 12
+	r, n, _ := escape(s, i)
+	return r, n
 }
 
 func hex4(s []byte, i int) (rune, bool) {
@@ -347,7 +333,7 @@ func (t *tokenizer) skipValue() (byte, error) {
 	case '{', '[':
 		err = t.skipContainer(c)
 	case '"':
-		_, _, err = t.str()
+		_, _, err = t.str(nil)
 	case 't':
 		err = t.literal("true")
 	case 'f':
@@ -390,8 +376,8 @@ func (t *tokenizer) skipName() error {
 	if err := t.nameStart(); err != nil {
 		return err
 	}
-	if _, _, err := t.str(); err != nil {
+	if _, _, err := t.str(nil); err != nil {
 		return err
 	}
-	return t.colon()
+	return t.nameColon()
 }

@@ -26,7 +26,7 @@ func EachMember(v []byte, fn func(name, value []byte) error) error {
 		if name, buf, err = t.content(buf); err != nil {
 			break
 		}
-		if err = t.colon(); err != nil {
+		if err = t.nameColon(); err != nil {
 			break
 		}
 		start := t.pos
