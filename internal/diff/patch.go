@@ -41,12 +41,11 @@ func (p *patchSink) add(it *record.Item) error {
 	case record.KindEvent:
 		p.events++
 	}
-	d, line, err := record.WriteItemLine(p.bw, it, p.line)
+	line, err := record.WriteItemLine(p.bw, it, p.line, &p.sum)
 	p.line = line
 	if err != nil {
 		return fmt.Errorf("write patch: %w", err)
 	}
-	p.sum.Add(record.Sum(d))
 	return nil
 }
 

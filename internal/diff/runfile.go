@@ -32,7 +32,7 @@ func newRunFile(dir string) (*runFile, error) {
 }
 
 func (r *runFile) write(it *record.Item) error {
-	_, line, err := record.WriteItemLine(r.w, it, r.line)
+	line, err := record.WriteItemLine(r.w, it, r.line, nil)
 	r.line = line
 	if err != nil {
 		return fmt.Errorf("sort: spill run: %w", err)

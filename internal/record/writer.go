@@ -3,7 +3,6 @@ package record
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -152,22 +151,29 @@ func (w *Writer) Sum() Sum { return w.sum }
 func (w *Writer) Stats() (records, events int64, sum Sum) { return w.records, w.events, w.sum }
 
 // WriteItemLine writes it's canonical line and a newline to w, the line
-// around a big value in parts (see BigValue), and returns its digest and
-// scratch for the next call: for writers that keep their own counts, such
-// as a patch's body or a sort's spilled runs.
-func WriteItemLine(w io.Writer, it *Item, scratch []byte) ([32]byte, []byte, error) {
+// around a big value in parts (see BigValue), and adds its digest to sum
+// unless sum is nil; scratch is returned for the next call. It is for
+// writers that keep their own counts, such as a patch's body or a sort's
+// spilled runs.
+func WriteItemLine(w io.Writer, it *Item, scratch []byte, sum *Sum) ([]byte, error) {
 	head, v := appendHead(scratch[:0], it)
 	if len(v) < BigValue {
 		line := append(append(head, v...), '}')
+		if sum != nil {
+			sum.AddLine(line)
+		}
 		_, err := w.Write(append(line, '\n'))
-		return sha256.Sum256(line), line, err
+		return line, err
+	}
+	if sum != nil {
+		sum.Add(Sum(digestParts(head, v)))
 	}
 	for _, part := range [][]byte{head, v, closeBrace, newline} {
 		if _, err := w.Write(part); err != nil {
-			return [32]byte{}, head, err
+			return head, err
 		}
 	}
-	return digestParts(head, v), head, nil
+	return head, nil
 }
 
 var newline = []byte{'\n'}
