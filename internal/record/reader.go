@@ -114,6 +114,20 @@ func (r *Reader) Canonical() []byte {
 // of Canonical would give it.
 func (r *Reader) Digest() [32]byte { return r.digest }
 
+// RawIsCanonical reports whether the last line read, as it was, is the
+// canonical line of its item: bytes.Equal(Raw(), Canonical()), without
+// building the line around a big value to find out.
+func (r *Reader) RawIsCanonical() bool {
+	if r.built {
+		return len(r.canon) > 0 && bytes.Equal(r.raw, r.canon)
+	}
+	head, v := appendHead(r.canon[:0], &r.parsed.Item)
+	r.canon = head[:0]
+	raw := r.raw
+	return len(raw) == len(head)+len(v)+1 && bytes.HasPrefix(raw, head) &&
+		bytes.Equal(raw[len(head):len(head)+len(v)], v) && raw[len(raw)-1] == '}'
+}
+
 // Stats gives the counts and sum of the items returned so far. Remove lines
 // count in the sum (so that losing one is seen) but in neither count.
 func (r *Reader) Stats() (records, events int64, sum Sum) { return r.records, r.events, r.sum }

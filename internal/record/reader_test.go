@@ -535,3 +535,35 @@ func TestReaderHead(t *testing.T) {
 		t.Fatalf("Next after Head: %+v %v", it, err)
 	}
 }
+
+// RawIsCanonical tells a canonical line from another spelling of the same
+// item, whether the reader built the line or took it in parts.
+func TestRawIsCanonical(t *testing.T) {
+	big := strings.Repeat("x", BigValue)
+	for _, tt := range []struct {
+		line string
+		want bool
+	}{
+		{`{"kind":"record","collection":"c","key":"k","value":{"a":1}}`, true},
+		{`{"kind":"record","key":"k","collection":"c","value":{"a":1}}`, false},
+		{`{"kind":"record","collection":"c","key":"k","value":{"a":1.0}}`, false},
+		{`{"kind":"record","collection":"c","key":"k","value":"` + big + `"}`, true},
+		{`{"kind":"record","collection":"c","key":"k","value":"` + big + `" }`, false},
+		{`{"kind":"record","key":"k","collection":"c","value":"` + big + `"}`, false},
+		{`{"kind":"record","collection":"c","key":"k","value":["` + big + `", 1]}`, false},
+		{`{"kind":"event","stream":"s","type":"t","data":"` + big + `"}`, true},
+		// The same length as its canonical form, members in another order.
+		{`{"kind":"event","stream":"s","type":"t","data":{"b":"` + big + `","a":1}}`, false},
+	} {
+		r, err := NewReader(strings.NewReader(tt.line+"\n"), ReaderOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Next(); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.RawIsCanonical(); got != tt.want || got != bytes.Equal(r.Raw(), r.Canonical()) {
+			t.Errorf("%.70s…: RawIsCanonical %v, want %v", tt.line, got, tt.want)
+		}
+	}
+}
