@@ -1,6 +1,7 @@
 package record
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -486,9 +487,8 @@ func (p *parser) intField(name string, min int64) (int64, error) {
 	}
 	p.scratch = n.appendCanonical(p.scratch[:0], p.src)
 	v, err := strconv.ParseInt(string(p.scratch), 10, 64)
-	d, _ := n.decimal()
 	switch {
-	case err != nil && d.q < 0:
+	case err != nil && !integral(p.scratch):
 		return 0, fieldErr(name, "%s is not an integer", abbrev(p.scratch))
 	case err != nil && !n.neg:
 		return 0, named(name, limitf("%s is more than %d (the limit)", abbrev(p.scratch), int64(math.MaxInt64)))
@@ -498,6 +498,11 @@ func (p *parser) intField(name string, min int64) (int64, error) {
 		return 0, fieldErr(name, "%d is less than %d", v, min)
 	}
 	return v, nil
+}
+
+// integral reports whether a number in canonical form is a whole number.
+func integral(c []byte) bool {
+	return bytes.IndexByte(c, '.') < 0 && !bytes.Contains(c, []byte("e-"))
 }
 
 func (p *parser) boolField(name string) (bool, error) {
