@@ -80,8 +80,8 @@ func (d *DualWrite) copySnapshot(ctx context.Context) (Result, error) {
 		return nil
 	}
 	var last Progress
-	err = src.each(ctx, func(p Progress) { last = p }, func(it *record.Item, line []byte) error {
-		sum.add(it, line)
+	err = src.each(ctx, func(p Progress) { last = p }, func(it *record.Item, digest [32]byte) error {
+		sum.add(it, digest)
 		// The batch keeps the item: the source reuses its own.
 		batch = append(batch, it.Clone())
 		if len(batch) >= d.opt.BatchSize {

@@ -62,7 +62,7 @@ func Check(ctx context.Context, src, dst string, opt CheckOptions) (Unsupported,
 	if store == "" {
 		store = DefaultStore
 	}
-	err = in.each(ctx, nil, func(it *record.Item, _ []byte) error {
+	err = in.each(ctx, nil, func(it *record.Item, _ [32]byte) error {
 		if cerr := l.Driver.Check(store, it); cerr != nil {
 			res.Count++
 			if opt.Max <= 0 || len(res.Items) < opt.Max {

@@ -68,7 +68,9 @@ func (s *Source) writeStream(ctx context.Context, w io.Writer, progress func(Pro
 				return hint.With(fmt.Errorf("%s: not in dump order at %s", s.Location(), describe(it)),
 					"persist-diff, persist-sum and persist-load take any order; to put a stream in dump order, load it into a store and dump that: persist-load sqlite:sorted.db < FILE && persist-dump sqlite:sorted.db")
 			}
-			prev = it.Clone()
+			// Its address is all the next item is compared by: a clone
+			// would copy a huge value once more.
+			prev = &record.Item{Kind: it.Kind, Collection: it.Collection, Key: it.Key, Stream: it.Stream, Seq: it.Seq}
 		}
 		if progress != nil {
 			done++

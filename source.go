@@ -92,8 +92,9 @@ func (s *Source) Close() error {
 	return s.src.Close()
 }
 
-// each calls fn with each item and its canonical line, reporting progress.
-func (s *Source) each(ctx context.Context, progress func(Progress), fn func(*record.Item, []byte) error) error {
+// each calls fn with each item and the digest of its canonical line,
+// reporting progress.
+func (s *Source) each(ctx context.Context, progress func(Progress), fn func(*record.Item, [32]byte) error) error {
 	total := int64(-1)
 	if progress != nil {
 		if r, e, ok, err := s.Counts(ctx); err != nil {
@@ -103,12 +104,12 @@ func (s *Source) each(ctx context.Context, progress func(Progress), fn func(*rec
 		}
 	}
 	var done int64
-	return s.src.Each(ctx, func(it *record.Item, line []byte) error {
+	return s.src.Each(ctx, func(it *record.Item, digest [32]byte) error {
 		if progress != nil {
 			done++
 			progress(Progress{Completed: done, Total: total})
 		}
-		return fn(it, line)
+		return fn(it, digest)
 	})
 }
 

@@ -65,8 +65,8 @@ func (s *Source) Sum(ctx context.Context, opt SumOptions) (SumResult, []SumGroup
 		lastKey string
 		g       *tally
 	)
-	err := s.each(ctx, opt.OnProgress, func(it *record.Item, line []byte) error {
-		total.add(it, line)
+	err := s.each(ctx, opt.OnProgress, func(it *record.Item, digest [32]byte) error {
+		total.add(it, digest)
 		if groups == nil {
 			return nil
 		}
@@ -81,7 +81,7 @@ func (s *Source) Sum(ctx context.Context, opt SumOptions) (SumResult, []SumGroup
 			}
 			lastKey = key
 		}
-		g.add(it, line)
+		g.add(it, digest)
 		return nil
 	})
 	if err != nil {
@@ -123,8 +123,8 @@ type tally struct {
 	records, events int64
 }
 
-func (t *tally) add(it *record.Item, line []byte) {
-	t.sum.AddLine(line)
+func (t *tally) add(it *record.Item, digest [32]byte) {
+	t.sum.Add(record.Sum(digest))
 	if it.IsRecord() {
 		t.records++
 	} else {

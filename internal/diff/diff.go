@@ -86,18 +86,19 @@ type Stats struct {
 // Differ reports whether anything differs.
 func (s Stats) Differ() bool { return s.OnlyA+s.OnlyB+s.Changed > 0 }
 
-// sink receives the merge's verdicts in dump order. Lines are canonical item
-// lines, valid only during the call.
+// sink receives the merge's verdicts in dump order. The items are valid
+// only during the call.
 type sink interface {
-	onlyA(a *record.Item, la []byte) error
-	onlyB(b *record.Item, lb []byte) error
-	changed(a, b *record.Item, la, lb []byte) error
+	onlyA(a *record.Item) error
+	onlyB(b *record.Item) error
+	changed(a, b *record.Item) error
 	finish(st Stats, sumB record.Sum) error
 }
 
 // Diff merges a and b, both in dump order, and writes their differences to w
 // in opt.Format. An item is the same on both sides when its canonical lines
-// are byte-identical, so differences in spelling never show.
+// would be byte-identical; they are compared field by field, so that no
+// line is built for it (a huge value is not copied once more).
 //
 // A side out of dump order, or naming one item twice, is an error (ErrOrder,
 // ErrDuplicate): the merge would otherwise report nonsense.
@@ -136,23 +137,22 @@ func Diff(ctx context.Context, a, b Iterator, w io.Writer, opt Options) (Stats, 
 		switch {
 		case c < 0:
 			st.OnlyA++
-			if err := out.onlyA(sa.cur, sa.line()); err != nil {
+			if err := out.onlyA(sa.cur); err != nil {
 				return st, err
 			}
 			err = sa.advance()
 		case c > 0:
 			st.OnlyB++
-			if err := out.onlyB(sb.cur, sb.line()); err != nil {
+			if err := out.onlyB(sb.cur); err != nil {
 				return st, err
 			}
 			err = sb.advance()
 		default:
-			la, lb := sa.line(), sb.line()
-			if bytes.Equal(la, lb) {
+			if same(sa.cur, sb.cur) {
 				st.Same++
 			} else {
 				st.Changed++
-				if err := out.changed(sa.cur, sb.cur, la, lb); err != nil {
+				if err := out.changed(sa.cur, sb.cur); err != nil {
 					return st, err
 				}
 			}
@@ -188,16 +188,31 @@ func newSink(w io.Writer, opt Options) (sink, error) {
 	return nil, fmt.Errorf("%w: %v", ErrFormat, opt.Format)
 }
 
-// side is one input of the merge: its current item, that item's canonical
-// line (built on demand, once), and the order check.
+// same reports whether two items with the same address have the same
+// canonical line: whether every field the line holds is equal.
+func same(a, b *record.Item) bool {
+	if a.Kind != b.Kind {
+		return false
+	}
+	if a.Kind == record.KindEvent {
+		return a.Type == b.Type && a.At == b.At && sameJSON(a.Data, b.Data)
+	}
+	return a.Version == b.Version && a.UpdatedAt == b.UpdatedAt && a.Deleted == b.Deleted &&
+		(a.Deleted || sameJSON(a.Value, b.Value))
+}
+
+// sameJSON compares values as lines spell them: absent is null.
+func sameJSON(a, b []byte) bool { return bytes.Equal(orNull(a), orNull(b)) }
+
+// side is one input of the merge: its current item, B's sum when a patch
+// needs it, and the order check.
 type side struct {
 	it    Iterator
 	name  string
 	cur   *record.Item
 	buf   []byte
-	built bool
 	order orderCheck
-	sum   bool // add every item's line to total (B's sum for a patch)
+	sum   bool // add every item's digest to total (B's sum for a patch)
 	total record.Sum
 }
 
@@ -213,17 +228,9 @@ func (s *side) advance() error {
 	if err := s.order.check(it); err != nil {
 		return fmt.Errorf("%s: %w", s.name, err)
 	}
-	s.cur, s.built = it, false
+	s.cur = it
 	if s.sum {
-		s.total.AddLine(s.line())
+		s.buf = s.total.AddItem(it, s.buf)
 	}
 	return nil
-}
-
-func (s *side) line() []byte {
-	if !s.built {
-		s.buf = record.AppendItem(s.buf[:0], s.cur)
-		s.built = true
-	}
-	return s.buf
 }

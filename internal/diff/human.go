@@ -75,7 +75,7 @@ func (h *humanSink) flush() error {
 	return nil
 }
 
-func (h *humanSink) onlyA(a *record.Item, _ []byte) error {
+func (h *humanSink) onlyA(a *record.Item) error {
 	h.start(red)
 	h.buf = append(h.buf, "- "...)
 	h.buf = appendBrief(h.buf, a)
@@ -83,7 +83,7 @@ func (h *humanSink) onlyA(a *record.Item, _ []byte) error {
 	return h.flush()
 }
 
-func (h *humanSink) onlyB(b *record.Item, _ []byte) error {
+func (h *humanSink) onlyB(b *record.Item) error {
 	h.start(green)
 	h.buf = append(h.buf, "+ "...)
 	h.buf = appendBrief(h.buf, b)
@@ -112,7 +112,7 @@ func appendBrief(dst []byte, it *record.Item) []byte {
 	return appendShort(dst, orNull(it.Data))
 }
 
-func (h *humanSink) changed(a, b *record.Item, _, _ []byte) error {
+func (h *humanSink) changed(a, b *record.Item) error {
 	h.start(yellow)
 	h.buf = append(h.buf, "~ "...)
 	h.buf = appendAddress(h.buf, a)

@@ -51,26 +51,26 @@ func (j *jsonlSink) end() error {
 	return nil
 }
 
-func (j *jsonlSink) onlyA(a *record.Item, la []byte) error {
+func (j *jsonlSink) onlyA(a *record.Item) error {
 	j.begin("only_a", a)
 	j.buf = append(j.buf, `,"a":`...)
-	j.buf = append(j.buf, la...)
+	j.buf = record.AppendItem(j.buf, a)
 	return j.end()
 }
 
-func (j *jsonlSink) onlyB(b *record.Item, lb []byte) error {
+func (j *jsonlSink) onlyB(b *record.Item) error {
 	j.begin("only_b", b)
 	j.buf = append(j.buf, `,"b":`...)
-	j.buf = append(j.buf, lb...)
+	j.buf = record.AppendItem(j.buf, b)
 	return j.end()
 }
 
-func (j *jsonlSink) changed(a, b *record.Item, la, lb []byte) error {
+func (j *jsonlSink) changed(a, b *record.Item) error {
 	j.begin("changed", a)
 	j.buf = append(j.buf, `,"a":`...)
-	j.buf = append(j.buf, la...)
+	j.buf = record.AppendItem(j.buf, a)
 	j.buf = append(j.buf, `,"b":`...)
-	j.buf = append(j.buf, lb...)
+	j.buf = record.AppendItem(j.buf, b)
 	j.buf = append(j.buf, `,"fields":[`...)
 	n := 0
 	field := func(name string, differ bool) {

@@ -32,7 +32,7 @@ func newPatchSink(w io.Writer, targetSum, dir string) *patchSink {
 	return p
 }
 
-func (p *patchSink) add(it *record.Item, line []byte) error {
+func (p *patchSink) add(it *record.Item) error {
 	// As record.Reader and record.Writer count them: remove lines are in
 	// the sum (so that losing one shows) but in neither count.
 	switch it.Kind {
@@ -41,27 +41,26 @@ func (p *patchSink) add(it *record.Item, line []byte) error {
 	case record.KindEvent:
 		p.events++
 	}
-	p.sum.AddLine(line)
-	p.bw.Write(line)
-	if err := p.bw.WriteByte('\n'); err != nil {
+	line, err := record.WriteItemLine(p.bw, it, p.line, &p.sum)
+	p.line = line
+	if err != nil {
 		return fmt.Errorf("write patch: %w", err)
 	}
 	return nil
 }
 
-func (p *patchSink) onlyA(a *record.Item, la []byte) error { return p.add(a, la) }
+func (p *patchSink) onlyA(a *record.Item) error { return p.add(a) }
 
-func (p *patchSink) changed(a, _ *record.Item, la, _ []byte) error { return p.add(a, la) }
+func (p *patchSink) changed(a, _ *record.Item) error { return p.add(a) }
 
-func (p *patchSink) onlyB(b *record.Item, _ []byte) error {
+func (p *patchSink) onlyB(b *record.Item) error {
 	p.rm = record.Item{Kind: record.KindRemove}
 	if b.IsRecord() {
 		p.rm.Collection, p.rm.Key = b.Collection, b.Key
 	} else {
 		p.rm.Stream, p.rm.Seq = b.Stream, b.Seq
 	}
-	p.line = record.AppendItem(p.line[:0], &p.rm)
-	return p.add(&p.rm, p.line)
+	return p.add(&p.rm)
 }
 
 func (p *patchSink) finish(_ Stats, sumB record.Sum) error {

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/cuitty/persist/internal/record"
 )
 
 // maxDepth bounds the walk, so a pathologically nested value costs a report
@@ -166,4 +168,46 @@ func isIdent(s string) bool {
 		return false
 	}
 	return true
+}
+
+// member is one object member: its key unescaped and its value's text.
+type member struct {
+	key string
+	val []byte
+}
+
+// members lists an object's members in the order written (for canonical
+// text, sorted by key bytes), read by record's tokenizer.
+func members(v []byte) ([]member, error) {
+	var ms []member
+	err := record.EachMember(v, func(name, val []byte) error {
+		ms = append(ms, member{key: string(name), val: val})
+		return nil
+	})
+	return ms, err
+}
+
+// elements calls f for each array element's text.
+func elements(v []byte, f func(i int, e []byte)) error {
+	return record.EachElement(v, func(i int, e []byte) error {
+		f(i, e)
+		return nil
+	})
+}
+
+// trim drops surrounding whitespace from a value.
+func trim(v []byte) []byte { return bytes.Trim(v, " \t\n\r") }
+
+// jsonType is the first byte's class: '{', '[', '"', 'b' (bool), 'n', '0'.
+func jsonType(v []byte) byte {
+	if len(v) == 0 {
+		return 0
+	}
+	switch c := v[0]; c {
+	case '{', '[', '"', 'n':
+		return c
+	case 't', 'f':
+		return 'b'
+	}
+	return '0'
 }

@@ -1,6 +1,7 @@
 package diff
 
 import (
+	"github.com/cuitty/persist/internal/record"
 	"strings"
 	"testing"
 )
@@ -48,8 +49,9 @@ func val(s string) []byte {
 }
 
 func TestWalkDeep(t *testing.T) {
-	a := strings.Repeat("[", 100_000) + "1" + strings.Repeat("]", 100_000)
-	b := strings.Repeat("[", 100_000) + "2" + strings.Repeat("]", 100_000)
+	// As deep as a stream may nest (record.MaxDepth), far deeper than the walk goes.
+	a := strings.Repeat("[", record.MaxDepth) + "1" + strings.Repeat("]", record.MaxDepth)
+	b := strings.Repeat("[", record.MaxDepth) + "2" + strings.Repeat("]", record.MaxDepth)
 	n := 0
 	walkValues([]byte(a), []byte(b), func(path string, _, _ []byte) {
 		n++

@@ -32,8 +32,9 @@ func newRunFile(dir string) (*runFile, error) {
 }
 
 func (r *runFile) write(it *record.Item) error {
-	r.line = append(record.AppendItem(r.line[:0], it), '\n')
-	if _, err := r.w.Write(r.line); err != nil {
+	line, err := record.WriteItemLine(r.w, it, r.line, nil)
+	r.line = line
+	if err != nil {
 		return fmt.Errorf("sort: spill run: %w", err)
 	}
 	r.lastKey = record.Item{Kind: it.Kind, Collection: it.Collection, Key: it.Key, Stream: it.Stream, Seq: it.Seq}

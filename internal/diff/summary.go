@@ -9,9 +9,9 @@ import (
 
 type summarySink struct{ w io.Writer }
 
-func (summarySink) onlyA(*record.Item, []byte) error             { return nil }
-func (summarySink) onlyB(*record.Item, []byte) error             { return nil }
-func (summarySink) changed(_, _ *record.Item, _, _ []byte) error { return nil }
+func (summarySink) onlyA(*record.Item) error        { return nil }
+func (summarySink) onlyB(*record.Item) error        { return nil }
+func (summarySink) changed(_, _ *record.Item) error { return nil }
 
 func (s *summarySink) finish(st Stats, _ record.Sum) error {
 	if _, err := fmt.Fprintln(s.w, st.String()); err != nil {

@@ -40,11 +40,11 @@ type Input interface {
 	Raw() []byte // raw bytes of that line
 }
 
-// canonicalInput is an Input that can tell the canonical line of its last
-// item (*record.Reader can): a batch need not keep a copy of a raw line that
-// is canonical already.
+// canonicalInput is an Input that can tell whether its last raw line is
+// the item's canonical line (*record.Reader can, without building it): a
+// batch need not keep a copy of a raw line that is canonical already.
 type canonicalInput interface {
-	Canonical() []byte
+	RawIsCanonical() bool
 }
 
 // headerInput is an Input that can tell its stream header before its first

@@ -1,7 +1,6 @@
 package load
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -243,7 +242,7 @@ func (l *loader) readBatch(in Input, b *batch) (eof bool, stop, inErr error) {
 		b.lines++
 		raw := in.Raw()
 		c, ok := in.(canonicalInput)
-		canonical := ok && bytes.Equal(raw, c.Canonical())
+		canonical := ok && c.RawIsCanonical()
 		if err := l.admit(b, in.Line(), raw, canonical, it); err != nil {
 			return false, err, nil
 		}

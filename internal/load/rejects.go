@@ -2,18 +2,25 @@ package load
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/cuitty/persist/internal/record"
 )
 
 // rejectLine is one line of a rejects file. The raw line goes in "raw" when
 // it is valid UTF-8 and in "raw_base64" otherwise, so that nothing is lost
-// (encoding/json would replace invalid bytes with U+FFFD).
+// (encoding/json would replace invalid bytes with U+FFFD). Of a line over
+// record.MaxLine, which is not kept, only its length and first bytes are.
 type rejectLine struct {
-	Line      int64   `json:"line"`
-	Reason    string  `json:"reason"`
-	Raw       *string `json:"raw,omitempty"`
-	RawBase64 []byte  `json:"raw_base64,omitempty"`
+	Line            int64   `json:"line"`
+	Reason          string  `json:"reason"`
+	Raw             *string `json:"raw,omitempty"`
+	RawBase64       []byte  `json:"raw_base64,omitempty"`
+	Length          int64   `json:"length,omitempty"`
+	RawPrefix       *string `json:"raw_prefix,omitempty"`
+	RawPrefixBase64 []byte  `json:"raw_prefix_base64,omitempty"`
 }
 
 // reject sets a line the target cannot take aside in b, to go to the
@@ -60,10 +67,17 @@ func (l *loader) writeRejects(b *batch) error {
 func (l *loader) writeReject(line int64, raw []byte, cause error) error {
 	l.stats.Rejects++
 	r := rejectLine{Line: line, Reason: cause.Error()}
-	if utf8.Valid(raw) {
+	var tl *record.TooLongError
+	switch {
+	case errors.As(cause, &tl) && utf8.Valid(tl.Prefix):
+		s := string(tl.Prefix)
+		r.Length, r.RawPrefix = tl.Length, &s
+	case tl != nil:
+		r.Length, r.RawPrefixBase64 = tl.Length, tl.Prefix
+	case utf8.Valid(raw):
 		s := string(raw)
 		r.Raw = &s
-	} else {
+	default:
 		r.RawBase64 = raw
 	}
 	if l.rejEnc == nil {

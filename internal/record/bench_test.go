@@ -32,6 +32,28 @@ func BenchmarkCanonical(b *testing.B) {
 	}
 }
 
+// The check a value read from a store goes through before it would be
+// copied (Item.Canonicalize): most are canonical already.
+func BenchmarkIsCanonical(b *testing.B) {
+	for name, src := range map[string]string{
+		"canonical": `{"a":[1,2.5,"x"],"name":"Ada Lovelace","nested":{"k":true,"v":null},"tags":["analyst","mathematician"]}`,
+		"accents": `{"address":{"city":"Zürich","country":"DE","street":"ul. Floriańska 3","zip":71546},"balance":469.4,` +
+			`"currency":"BRL","holder":"Chloé Østergaard","iban":"DE00207296026000306913","ledger_id":1420965449483202726,` +
+			`"limits":{"daily":1000,"monthly":25000,"per_tx":999.99},"memo":"adipiscing sed naïve do dolor sed","owner":"u-000024180","tags":["churn-risk"]}`,
+	} {
+		b.Run(name, func(b *testing.B) {
+			in := []byte(src)
+			b.SetBytes(int64(len(in)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if ok, err := IsCanonical(in); !ok || err != nil {
+					b.Fatal(ok, err)
+				}
+			}
+		})
+	}
+}
+
 func BenchmarkReader(b *testing.B) {
 	for name, file := range map[string]string{"input": "stream-small.jsonl", "canonical": "stream-small.canonical.jsonl"} {
 		b.Run(name, func(b *testing.B) {

@@ -1,21 +1,24 @@
 package record
 
 import (
-	"encoding/binary"
-	"fmt"
+	"bytes"
 	"slices"
 	"sync"
 	"unicode/utf8"
 )
 
 // MaxDepth bounds the nesting of arrays and objects, so that hostile input
-// cannot exhaust the stack.
+// cannot exhaust the stack. Reading a level takes about 320 bytes of it, so
+// the limit costs 3 MiB at most; and it is as deep as PostgreSQL's jsonb
+// goes with its default max_stack_depth (15000 nested objects are refused
+// there), so a value within it moves between the two stores.
 const MaxDepth = 10000
 
 // Canonical appends the canonical form (docs/format.md) of the JSON value src to dst.
 //
 // src is validated strictly (RFC 8259, UTF-8, no lone surrogates). On error,
-// dst is returned unchanged in length and the error wraps ErrSyntax.
+// dst is returned unchanged in length and the error wraps ErrSyntax, or
+// ErrLimit for legal JSON beyond one of the limits (MaxDepth, MaxExponent).
 func Canonical(dst, src []byte) ([]byte, error) {
 	// The canonical form is about as long as the input: room made at once
 	// spares a huge value the garbage of growing by doubling.
@@ -31,30 +34,48 @@ func Canonical(dst, src []byte) ([]byte, error) {
 	return out, nil
 }
 
+// IsCanonical reports whether the JSON value src is valid and already in
+// canonical form, without writing anything: what Canonical would write is
+// then src itself. When it is not canonical the error is nil; when it is not
+// valid, the error is the one Canonical would give, though where src is
+// both, IsCanonical may report only the first and leave the error to
+// Canonical.
+func IsCanonical(src []byte) (bool, error) {
+	if len(src) > 0 && src[0] <= ' ' {
+		return false, nil // space before it, or not JSON at all: Canonical tells
+	}
+	p := getParser(src, nil)
+	ok, err := p.checkValue()
+	if ok && err == nil && p.pos != len(src) {
+		ok, err = false, nil
+	}
+	putParser(p)
+	return ok, err
+}
+
 // member is one object member already written to the output: its key string
 // (with quotes) starts at start and ends at colon; its value ends at end.
 type member struct {
 	start, colon, end int
 }
 
-// parser is a single-pass validating parser that writes canonical JSON while
-// it reads. Object members are written in input order and then, only when
-// they are not already sorted, rearranged through scratch.
+// parser writes canonical JSON as its tokenizer reads: a single pass.
+// Object members are written in input order and then, only when they are
+// not already sorted, rearranged through scratch.
 type parser struct {
-	src     []byte
-	pos     int
+	tokenizer
 	dst     []byte
 	members []member
 	scratch []byte
 	name    []byte // a member name being looked up
-	depth   int
 }
 
 var parserPool = sync.Pool{New: func() any { return new(parser) }}
 
 func getParser(src, dst []byte) *parser {
 	p := parserPool.Get().(*parser)
-	p.src, p.pos, p.dst, p.depth = src, 0, dst, 0
+	p.reset(src)
+	p.dst = dst
 	p.members = p.members[:0]
 	return p
 }
@@ -66,26 +87,13 @@ func putParser(p *parser) {
 	if cap(p.scratch) > 1<<20 {
 		p.scratch = nil
 	}
+	if cap(p.name) > 1<<20 {
+		p.name = nil
+	}
 	if cap(p.members) > 1<<14 {
 		p.members = nil
 	}
 	parserPool.Put(p)
-}
-
-func (p *parser) errorf(format string, args ...any) error {
-	return fmt.Errorf("%w: %s at byte %d", ErrSyntax, fmt.Sprintf(format, args...), p.pos)
-}
-
-// unexpected reports the byte at p.pos (or the end of input).
-func (p *parser) unexpected(what string) error {
-	if p.pos >= len(p.src) {
-		return p.errorf("unexpected end of input, expected %s", what)
-	}
-	c := p.src[p.pos]
-	if c >= 0x20 && c < 0x7f {
-		return p.errorf("unexpected %q, expected %s", c, what)
-	}
-	return p.errorf("unexpected byte 0x%02x, expected %s", c, what)
 }
 
 func (p *parser) document() error {
@@ -93,162 +101,148 @@ func (p *parser) document() error {
 	if err := p.value(); err != nil {
 		return err
 	}
-	p.skipSpace()
-	if p.pos != len(p.src) {
-		return p.unexpected("end of input")
-	}
-	return nil
-}
-
-func (p *parser) skipSpace() {
-	for p.pos < len(p.src) {
-		switch p.src[p.pos] {
-		case ' ', '\t', '\n', '\r':
-			p.pos++
-		default:
-			return
-		}
-	}
+	return p.end("end of input")
 }
 
 func (p *parser) value() error {
-	if p.pos >= len(p.src) {
-		return p.unexpected("a value")
-	}
-	switch c := p.src[p.pos]; c {
+	switch c := p.peek(); c {
 	case '{':
 		return p.object()
 	case '[':
 		return p.array()
 	case '"':
-		return p.str(true)
+		_, _, err := p.str(&p.dst)
+		return err
 	case 't':
-		return p.literal("true")
+		return p.lit("true")
 	case 'f':
-		return p.literal("false")
+		return p.lit("false")
 	case 'n':
-		return p.literal("null")
-	default:
-		if c == '-' || (c >= '0' && c <= '9') {
-			return p.number()
-		}
+		return p.lit("null")
+	}
+	if c := p.peek(); c != '-' && (c < '0' || c > '9') {
 		return p.unexpected("a value")
 	}
+	if start := p.pos; p.plainNumber() {
+		p.dst = append(p.dst, p.src[start:p.pos]...)
+		return nil
+	}
+	return p.num()
 }
 
-func (p *parser) literal(lit string) error {
-	if len(p.src)-p.pos < len(lit) || string(p.src[p.pos:p.pos+len(lit)]) != lit {
-		return p.errorf("invalid literal, expected %s", lit)
+// num writes the number at pos canonically. It is a function of its own so
+// that the recursion through value takes little stack.
+func (p *parser) num() error {
+	var n numberText
+	if err := p.number(&n); err != nil {
+		return err
 	}
-	p.pos += len(lit)
+	p.dst = n.appendCanonical(p.dst, p.src)
+	return nil
+}
+
+func (p *parser) lit(lit string) error {
+	if err := p.literal(lit); err != nil {
+		return err
+	}
 	p.dst = append(p.dst, lit...)
 	return nil
 }
 
-func (p *parser) enter() error {
-	p.depth++
-	if p.depth > MaxDepth {
-		return p.errorf("nesting deeper than %d", MaxDepth)
+// content reads the string at pos and returns the bytes it stands for:
+// where it has no escape, the source itself; else decoded into buf.
+func (t *tokenizer) content(buf []byte) (s, newBuf []byte, err error) {
+	open := t.pos
+	end, escaped, err := t.str(nil)
+	if err != nil {
+		return nil, buf, err
 	}
-	return nil
+	if !escaped {
+		return t.src[open+1 : end-1], buf, nil
+	}
+	buf = appendDecoded(buf[:0], t.src[open+1:end-1])
+	return buf, buf, nil
+}
+
+// appendDecoded appends the bytes the string content s (checked by str)
+// stands for, its escapes decoded.
+func appendDecoded(dst, s []byte) []byte {
+	for {
+		i := bytes.IndexByte(s, '\\')
+		if i < 0 {
+			return append(dst, s...)
+		}
+		r, n := decodeEscape(s, i)
+		dst = utf8.AppendRune(append(dst, s[:i]...), r)
+		s = s[i+n:]
+	}
 }
 
 func (p *parser) array() error {
-	if err := p.enter(); err != nil {
-		return err
+	if !p.enter() {
+		return p.deep()
 	}
-	p.pos++ // '['
-	p.dst = append(p.dst, '[')
-	p.skipSpace()
-	if p.pos < len(p.src) && p.src[p.pos] == ']' {
-		p.pos++
-		p.dst = append(p.dst, ']')
-		p.depth--
+	if p.closeNow(']') {
+		p.dst = append(p.dst, '[', ']')
 		return nil
 	}
+	p.dst = append(p.dst, '[')
 	for {
 		if err := p.value(); err != nil {
 			return err
 		}
-		p.skipSpace()
-		if p.pos >= len(p.src) {
-			return p.unexpected("',' or ']'")
+		if !p.comma() {
+			break
 		}
-		switch p.src[p.pos] {
-		case ',':
-			p.pos++
-			p.dst = append(p.dst, ',')
-			p.skipSpace()
-		case ']':
-			p.pos++
-			p.dst = append(p.dst, ']')
-			p.depth--
-			return nil
-		default:
-			return p.unexpected("',' or ']'")
-		}
+		p.dst = append(p.dst, ',')
 	}
+	if !p.closeNow(']') {
+		return p.closing(']')
+	}
+	p.dst = append(p.dst, ']')
+	return nil
 }
 
 func (p *parser) object() error {
-	if err := p.enter(); err != nil {
-		return err
+	if !p.enter() {
+		return p.deep()
 	}
-	p.pos++ // '{'
+	if p.closeNow('}') {
+		p.dst = append(p.dst, '{', '}')
+		return nil
+	}
 	p.dst = append(p.dst, '{')
 	body := len(p.dst)
 	base := len(p.members)
-	p.skipSpace()
-	if p.pos < len(p.src) && p.src[p.pos] == '}' {
-		p.pos++
-		p.dst = append(p.dst, '}')
-		p.depth--
-		return nil
-	}
 	for {
-		if p.pos >= len(p.src) || p.src[p.pos] != '"' {
-			return p.unexpected("a member name")
-		}
-		if len(p.members) > base {
-			p.dst = append(p.dst, ',')
+		if err := p.nameStart(); err != nil {
+			return err
 		}
 		m := member{start: len(p.dst)}
-		if err := p.str(true); err != nil {
+		if _, _, err := p.str(&p.dst); err != nil {
 			return err
 		}
 		m.colon = len(p.dst)
-		p.skipSpace()
-		if p.pos >= len(p.src) || p.src[p.pos] != ':' {
+		if !p.colon() {
 			return p.unexpected("':'")
 		}
-		p.pos++
 		p.dst = append(p.dst, ':')
-		p.skipSpace()
 		if err := p.value(); err != nil {
 			return err
 		}
 		m.end = len(p.dst)
 		p.members = append(p.members, m)
-		p.skipSpace()
-		if p.pos >= len(p.src) {
-			return p.unexpected("',' or '}'")
+		if !p.comma() {
+			break
 		}
-		c := p.src[p.pos]
-		p.pos++
-		if c == ',' {
-			p.skipSpace()
-			continue
-		}
-		if c != '}' {
-			p.pos--
-			return p.unexpected("',' or '}'")
-		}
-		break
+		p.dst = append(p.dst, ',')
+	}
+	if !p.closeNow('}') {
+		return p.closing('}')
 	}
 	p.sortMembers(body, base)
 	p.members = p.members[:base]
 	p.dst = append(p.dst, '}')
-	p.depth--
 	return nil
 }
 
@@ -376,38 +370,6 @@ func unescapeByte(s []byte, i int) (byte, int) {
 	return s[i+1], 2 // \" or \\
 }
 
-func hexVal(c byte) byte {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0'
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10
-	}
-	return 0xff
-}
-
-// plain marks the bytes a string may hold as they are: printable ASCII
-// other than the quote and the backslash.
-var plain = func() (t [256]bool) {
-	for c := 0x20; c < 0x80; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
-// plain8 reports whether all eight bytes of x are plain, testing them at
-// once: long strings are most of what a stream holds.
-func plain8(x uint64) bool {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	ctl := (x - 0x20*lo) &^ x // high bit set where a byte < 0x20 (or ≥ 0x80)
-	q, b := x^'"'*lo, x^'\\'*lo
-	quote := (q - lo) &^ q  // high bit set where a byte is '"'
-	bslash := (b - lo) &^ b // or a backslash
-	return (ctl|quote|bslash|x)&hi == 0
-}
-
 const hexDigits = "0123456789abcdef"
 
 // appendEscaped appends the canonical escape of byte c if it needs one.
@@ -450,140 +412,4 @@ func AppendString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
-}
-
-// str reads the string at p.pos. With quoted it writes the canonical string
-// with its quotes; without, the bytes it stands for (for member names that
-// are looked up rather than copied). A run of bytes that stay as they are
-// (UTF-8 included) is copied in one go, up to an escape or the closing quote.
-func (p *parser) str(quoted bool) error {
-	open := p.pos
-	src := p.src
-	i := open + 1
-	start := i
-	if quoted {
-		start = open
-	}
-	for {
-		for i+8 <= len(src) && plain8(binary.LittleEndian.Uint64(src[i:])) {
-			i += 8
-		}
-		for i < len(src) && plain[src[i]] {
-			i++
-		}
-		if i >= len(src) {
-			p.pos = open
-			return p.errorf("unterminated string")
-		}
-		switch c := src[i]; {
-		case c == '"':
-			if quoted {
-				p.dst = append(p.dst, src[start:i+1]...)
-			} else {
-				p.dst = append(p.dst, src[start:i]...)
-			}
-			p.pos = i + 1
-			return nil
-		case c == '\\':
-			p.dst = append(p.dst, src[start:i]...)
-			p.pos = i
-			if err := p.escape(quoted); err != nil {
-				return err
-			}
-			i = p.pos
-			start = i
-		case c < 0x20:
-			p.pos = i
-			return p.errorf("control character 0x%02x in string must be escaped", c)
-		case c >= 0xc2 && c < 0xe0 && i+1 < len(src) && src[i+1]&0xc0 == 0x80:
-			i += 2 // the usual two-byte sequence, valid by construction
-		default:
-			r, size := utf8.DecodeRune(src[i:])
-			if r == utf8.RuneError && size <= 1 {
-				p.pos = i
-				return p.errorf("invalid UTF-8")
-			}
-			i += size
-		}
-	}
-}
-
-func (p *parser) escape(quoted bool) error {
-	src := p.src
-	if p.pos+1 >= len(src) {
-		return p.errorf("unterminated escape")
-	}
-	var c byte
-	switch src[p.pos+1] {
-	case '"':
-		c = '"'
-	case '\\':
-		c = '\\'
-	case '/':
-		c = '/'
-	case 'b':
-		c = '\b'
-	case 'f':
-		c = '\f'
-	case 'n':
-		c = '\n'
-	case 'r':
-		c = '\r'
-	case 't':
-		c = '\t'
-	case 'u':
-		r, ok := hex4(src, p.pos+2)
-		if !ok {
-			return p.errorf("invalid \\u escape")
-		}
-		n := 6
-		if r >= 0xd800 && r < 0xdc00 {
-			lo, ok := rune(0), false
-			if p.pos+12 <= len(src) && src[p.pos+6] == '\\' && src[p.pos+7] == 'u' {
-				lo, ok = hex4(src, p.pos+8)
-			}
-			if !ok || lo < 0xdc00 || lo >= 0xe000 {
-				return p.errorf("lone surrogate \\u%04x", r)
-			}
-			r = 0x10000 + (r-0xd800)<<10 + (lo - 0xdc00)
-			n = 12
-		} else if r >= 0xdc00 && r < 0xe000 {
-			return p.errorf("lone surrogate \\u%04x", r)
-		}
-		p.pos += n
-		if r < 0x80 {
-			if quoted {
-				p.dst = appendEscaped(p.dst, byte(r))
-			} else {
-				p.dst = append(p.dst, byte(r))
-			}
-		} else {
-			p.dst = utf8.AppendRune(p.dst, r)
-		}
-		return nil
-	default:
-		return p.errorf("invalid escape")
-	}
-	p.pos += 2
-	if quoted {
-		p.dst = appendEscaped(p.dst, c)
-	} else {
-		p.dst = append(p.dst, c)
-	}
-	return nil
-}
-
-func hex4(s []byte, i int) (rune, bool) {
-	if i+4 > len(s) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range s[i : i+4] {
-		v := hexVal(c)
-		if v == 0xff {
-			return 0, false
-		}
-		r = r<<4 | rune(v)
-	}
-	return r, true
 }

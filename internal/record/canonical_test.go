@@ -71,7 +71,6 @@ func TestCanonicalErrors(t *testing.T) {
 		{`-`, "expected a digit"},
 		{`+1`, `unexpected '+'`},
 		{`.5`, `unexpected '.'`},
-		{`1e99999999999999999999`, "exponent out of range at byte 0"},
 		{`NaN`, "unexpected 'N'"},
 		{`tru`, "invalid literal, expected true"},
 		{`nul`, "expected null"},
@@ -91,7 +90,6 @@ func TestCanonicalErrors(t *testing.T) {
 		{`1 2`, "expected end of input at byte 2"},
 		{`{} x`, "expected end of input"},
 		{"\u00a0" + `1`, "unexpected byte 0xc2"},
-		{strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1), "nesting deeper than 10000"},
 	}
 	for _, tt := range tests {
 		got, err := Canonical([]byte("keep"), []byte(tt.in))
@@ -105,11 +103,6 @@ func TestCanonicalErrors(t *testing.T) {
 		if string(got) != "keep" {
 			t.Errorf("Canonical(%q) left %q in dst", tt.in, got)
 		}
-	}
-	// At the limit is fine.
-	deep := strings.Repeat(`{"a":`, MaxDepth) + "1" + strings.Repeat("}", MaxDepth)
-	if got, err := Canonical(nil, []byte(deep)); err != nil || string(got) != deep {
-		t.Errorf("depth %d: %v", MaxDepth, err)
 	}
 }
 

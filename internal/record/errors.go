@@ -35,3 +35,18 @@ type LineError struct {
 
 func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
 func (e *LineError) Unwrap() error { return e.Err }
+
+// ErrLimit marks legal input beyond one of the format's limits (MaxLine,
+// MaxDepth, MaxExponent, an int64 version or seq): refused, and named as
+// such rather than as invalid.
+var ErrLimit = errors.New("over a limit")
+
+// limitError is a limit met; its message names the limit and its value.
+type limitError struct{ msg string }
+
+func (e *limitError) Error() string        { return e.msg }
+func (e *limitError) Is(target error) bool { return target == ErrLimit }
+
+func limitf(format string, args ...any) error {
+	return &limitError{fmt.Sprintf(format, args...)}
+}

@@ -83,10 +83,11 @@ func (it *Item) Clone() *Item {
 }
 
 // Canonicalize makes the item's value (a record's Value, an event's Data)
-// canonical, writing it into buf[:0], and returns buf for the next item once
-// this one is done with it (nil makes a new one). It is for values read as
-// stored: Persist writes them canonical, but a SQLite file edited by hand
-// may spell them otherwise. On error the item is left as it was.
+// canonical and returns buf for the next item once this one is done with
+// it (nil makes a new one). It is for values read as stored: Persist writes
+// them canonical, but a SQLite file edited by hand may spell them
+// otherwise. A value already canonical is left where it is; another is
+// written into buf[:0]. On error the item is left as it was.
 func (it *Item) Canonicalize(buf []byte) ([]byte, error) {
 	v := &it.Value
 	if !it.IsRecord() {
@@ -94,6 +95,9 @@ func (it *Item) Canonicalize(buf []byte) ([]byte, error) {
 	}
 	if *v == nil {
 		return buf, nil
+	}
+	if ok, err := IsCanonical(*v); ok || err != nil {
+		return buf, err
 	}
 	out, err := Canonical(buf[:0], *v)
 	if err != nil {

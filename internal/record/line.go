@@ -1,8 +1,10 @@
 package record
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"slices"
 	"strconv"
@@ -77,8 +79,9 @@ func fieldErr(name string, format string, args ...any) error {
 }
 
 // ParseLine parses one line (without its newline) strictly, canonicalising
-// values and times. l is overwritten; l.Item.Value and l.Item.Data point into
-// l and are valid until the next ParseLine on l.
+// values and times. l is overwritten; l.Item.Value and l.Item.Data point
+// into l, or into b for a big value already canonical, and are valid until
+// the next ParseLine on l while b is unchanged.
 func ParseLine(b []byte, l *Line) error {
 	buf := l.buf[:0]
 	lc, ls, lt := l.lastCollection, l.lastStream, l.lastType
@@ -89,231 +92,326 @@ func ParseLine(b []byte, l *Line) error {
 	return err
 }
 
+// decoded is what a line's members said, before they are checked against
+// its kind; the item's own fields go straight into l.Item.
+type decoded struct {
+	seen            field
+	kind            string // a kind this format does not have
+	deleted         bool
+	records, events int64
+	format, store   string
+	targetSum, sum  string
+}
+
+// parse reads a line in two stages: its decoded (decode), then the rules
+// of its kind (one validator each).
 func (l *Line) parse(p *parser) error {
+	m := decoded{records: -1, events: -1}
+	if err := l.decode(p, &m); err != nil {
+		return err
+	}
+	if m.seen&fKind == 0 {
+		return fieldErr("kind", "missing field")
+	}
+	if l.Kind == 0 {
+		return fmt.Errorf("%w: %q (want record, event, header, trailer or remove)", ErrKind, m.kind)
+	}
+	if extra := m.seen &^ allowed[l.Kind]; extra != 0 {
+		return fieldErr(lowest(extra).name(), "not a field of a %s line", l.Kind)
+	}
+	if err := l.validate(&m); err != nil {
+		return err
+	}
+	l.Item.Kind = l.Kind
+	return nil
+}
+
+// validate applies the rules of the line's kind, one validator each.
+func (l *Line) validate(m *decoded) error {
+	switch l.Kind {
+	case KindHeader:
+		return l.header(m)
+	case KindRecord:
+		return l.record(m)
+	case KindEvent:
+		return l.event(m)
+	case KindRemove:
+		return l.remove(m)
+	}
+	return l.trailer(m)
+}
+
+// decode reads the line's object, member by member.
+func (l *Line) decode(p *parser, m *decoded) error {
 	p.skipSpace()
 	if p.pos >= len(p.src) {
 		return fmt.Errorf("%w: empty line", ErrSyntax)
 	}
 	if p.src[p.pos] != '{' {
-		if err := p.value(); err != nil {
+		if _, err := p.skipValue(); err != nil {
 			return err
 		}
 		return fmt.Errorf("%w: a line must be a JSON object", ErrField)
 	}
-	p.pos++
-	var seen field
-	var kind string
-	var deleted bool
-	var records, events int64 = -1, -1
-	var store, targetSum, format, sum string
-	it := &l.Item
-	p.skipSpace()
-	if p.pos < len(p.src) && p.src[p.pos] == '}' {
-		p.pos++
-	} else {
-		for {
-			if p.pos >= len(p.src) || p.src[p.pos] != '"' {
-				return p.unexpected("a member name")
-			}
-			p.dst = p.name[:0]
-			err := p.str(false)
-			p.name = p.dst
-			if err != nil {
-				return err
-			}
-			name := p.name
-			p.skipSpace()
-			if p.pos >= len(p.src) || p.src[p.pos] != ':' {
-				return p.unexpected("':'")
-			}
-			p.pos++
-			p.skipSpace()
-			f, ok := lookupField(name)
-			if !ok {
-				if err := p.skipValue(); err != nil {
-					return err
-				}
-				return fieldErr(strconv.Quote(string(name)), "unknown field")
-			}
-			fn := f.name()
-			if seen&f != 0 {
-				return fieldErr(fn, "duplicated field")
-			}
-			seen |= f
-			switch f {
-			case fKind:
-				var b []byte
-				if b, err = p.rawStringField(fn); err == nil {
-					switch string(b) {
-					case "header":
-						l.Kind = KindHeader
-					case "record":
-						l.Kind = KindRecord
-					case "event":
-						l.Kind = KindEvent
-					case "remove":
-						l.Kind = KindRemove
-					case "trailer":
-						l.Kind = KindTrailer
-					default:
-						kind = string(b)
-					}
-				}
-			case fFormat:
-				format, err = p.stringField(fn, "")
-			case fStore:
-				store, err = p.stringField(fn, "")
-			case fTargetSum:
-				targetSum, err = p.stringField(fn, "")
-			case fSum:
-				sum, err = p.stringField(fn, "")
-			case fCollection:
-				it.Collection, err = p.stringField(fn, l.lastCollection)
-				l.lastCollection = it.Collection
-			case fKey:
-				it.Key, err = p.stringField(fn, "")
-			case fStream:
-				it.Stream, err = p.stringField(fn, l.lastStream)
-				l.lastStream = it.Stream
-			case fType:
-				it.Type, err = p.stringField(fn, l.lastType)
-				l.lastType = it.Type
-			case fUpdatedAt, fAt:
-				var s string
-				if s, err = p.stringField(fn, ""); err == nil {
-					if s, err = ParseTime(s); err != nil {
-						err = fmt.Errorf("%s: %w", fn, err)
-					}
-				}
-				if f == fAt {
-					it.At = s
-				} else {
-					it.UpdatedAt = s
-				}
-			case fVersion:
-				it.Version, err = p.intField(fn, 1)
-			case fSeq:
-				it.Seq, err = p.intField(fn, 1)
-			case fRecords:
-				records, err = p.intField(fn, 0)
-			case fEvents:
-				events, err = p.intField(fn, 0)
-			case fDeleted:
-				deleted, err = p.boolField(fn)
-			case fPatch:
-				l.Header.Patch, err = p.boolField(fn)
-			case fValue, fData:
-				p.dst = l.buf
-				start := len(p.dst)
-				err = p.value()
-				l.buf = p.dst
-				if err == nil {
-					if f == fValue {
-						it.Value = l.buf[start:]
-					} else {
-						it.Data = l.buf[start:]
-					}
-				}
-			}
-			if err != nil {
-				return err
-			}
-			p.skipSpace()
-			if p.pos >= len(p.src) {
-				return p.unexpected("',' or '}'")
-			}
-			c := p.src[p.pos]
-			if c == '}' {
-				p.pos++
-				break
-			}
-			if c != ',' {
-				return p.unexpected("',' or '}'")
-			}
-			p.pos++
-			p.skipSpace()
+	empty, err := p.open('}')
+	p.depth = 0 // the line's own object is no level of its values
+	for more := !empty; more && err == nil; {
+		if err = l.member(p, m); err == nil {
+			more, err = p.more('}')
 		}
 	}
-	p.skipSpace()
-	if p.pos != len(p.src) {
-		return p.unexpected("end of line")
+	if err != nil {
+		return err
 	}
+	return p.end("end of line")
+}
 
-	if seen&fKind == 0 {
-		return fieldErr("kind", "missing field")
+// member reads one member: its name, and its value into l or m.
+func (l *Line) member(p *parser, m *decoded) error {
+	if err := p.nameStart(); err != nil {
+		return err
 	}
-	if l.Kind == 0 {
-		return fmt.Errorf("%w: %q (want record, event, header, trailer or remove)", ErrKind, kind)
+	name, buf, err := p.content(p.name)
+	p.name = buf
+	if err != nil {
+		return err
 	}
-	if extra := seen &^ allowed[l.Kind]; extra != 0 {
-		return fieldErr(lowest(extra).name(), "not a field of a %s line", l.Kind)
+	if err := p.nameColon(); err != nil {
+		return err
 	}
-	missing := func(fs ...field) error {
-		for _, f := range fs {
-			if seen&f == 0 {
-				return fieldErr(f.name(), "missing field in a %s line", l.Kind)
-			}
-		}
-		return nil
-	}
-	switch l.Kind {
-	case KindHeader:
-		if err := missing(fFormat); err != nil {
+	f, ok := lookupField(name)
+	if !ok {
+		quoted := strconv.Quote(string(name))
+		if _, err := p.skipValue(); err != nil {
 			return err
 		}
-		if format != Format {
-			return fmt.Errorf("%w: %q (this version reads %s)", ErrFormat, format, Format)
-		}
-		if seen&fTargetSum != 0 {
-			s, err := ParseSum(targetSum)
-			if err != nil {
-				return fieldErr("target_sum", "%v", err)
-			}
-			targetSum = s.String()
-		}
-		l.Header = Header{Format: format, Store: store, Records: records, Events: events,
-			Patch: l.Header.Patch, TargetSum: targetSum}
-	case KindTrailer:
-		if err := missing(fRecords, fEvents, fSum); err != nil {
-			return err
-		}
-		s, err := ParseSum(sum)
-		if err != nil {
-			return fieldErr("sum", "%v", err)
-		}
-		l.Trailer = Trailer{Records: records, Events: events, Sum: s.String()}
-	case KindRecord:
-		if err := missing(fCollection, fKey); err != nil {
-			return err
-		}
-		if deleted && seen&fValue != 0 {
-			return fieldErr("value", "a record with \"deleted\":true has no value")
-		}
-		it.Deleted = deleted
-	case KindEvent:
-		if err := missing(fStream, fType); err != nil {
-			return err
-		}
-	case KindRemove:
-		rec, ev := seen&(fCollection|fKey), seen&(fStream|fSeq)
-		switch {
-		case rec != 0 && ev != 0:
-			return fieldErr(lowest(ev).name(), "a remove line names either collection and key or stream and seq")
-		case ev != 0:
-			if err := missing(fStream, fSeq); err != nil {
-				return err
-			}
-		default:
-			if err := missing(fCollection, fKey); err != nil {
-				return err
-			}
-		}
+		return fieldErr(quoted, "unknown field")
 	}
-	it.Kind = l.Kind
+	if m.seen&f != 0 {
+		return fieldErr(f.name(), "duplicated field")
+	}
+	m.seen |= f
+	return l.memberValue(p, f, m)
+}
+
+func (l *Line) memberValue(p *parser, f field, m *decoded) (err error) {
+	it, fn := &l.Item, f.name()
+	switch f {
+	case fKind:
+		return l.kindField(p, m)
+	case fFormat, fStore, fTargetSum, fSum:
+		*m.text(f), err = p.stringField(fn, "")
+	case fCollection:
+		it.Collection, err = p.stringField(fn, l.lastCollection)
+		l.lastCollection = it.Collection
+	case fKey:
+		it.Key, err = p.stringField(fn, "")
+	case fStream:
+		it.Stream, err = p.stringField(fn, l.lastStream)
+		l.lastStream = it.Stream
+	case fType:
+		it.Type, err = p.stringField(fn, l.lastType)
+		l.lastType = it.Type
+	case fUpdatedAt:
+		it.UpdatedAt, err = p.timeField(fn)
+	case fAt:
+		it.At, err = p.timeField(fn)
+	case fVersion, fSeq, fRecords, fEvents:
+		*m.integer(l, f), err = p.intField(fn, intMin(f))
+	case fDeleted:
+		m.deleted, err = p.boolField(fn)
+	case fPatch:
+		l.Header.Patch, err = p.boolField(fn)
+	case fValue, fData:
+		return l.valueField(p, f)
+	}
+	return err
+}
+
+// text is where a string member of a header or trailer goes.
+func (m *decoded) text(f field) *string {
+	switch f {
+	case fFormat:
+		return &m.format
+	case fStore:
+		return &m.store
+	case fTargetSum:
+		return &m.targetSum
+	}
+	return &m.sum
+}
+
+// integer is where an integer member goes.
+func (m *decoded) integer(l *Line, f field) *int64 {
+	switch f {
+	case fVersion:
+		return &l.Item.Version
+	case fSeq:
+		return &l.Item.Seq
+	case fRecords:
+		return &m.records
+	}
+	return &m.events
+}
+
+// intMin is the least value an integer member may have: counts may be 0,
+// a version or seq given is at least 1.
+func intMin(f field) int64 {
+	if f == fRecords || f == fEvents {
+		return 0
+	}
+	return 1
+}
+
+func (l *Line) kindField(p *parser, m *decoded) error {
+	b, err := p.rawStringField("kind")
+	if err != nil {
+		return err
+	}
+	switch string(b) {
+	case "header":
+		l.Kind = KindHeader
+	case "record":
+		l.Kind = KindRecord
+	case "event":
+		l.Kind = KindEvent
+	case "remove":
+		l.Kind = KindRemove
+	case "trailer":
+		l.Kind = KindTrailer
+	default:
+		m.kind = string(b)
+	}
 	return nil
 }
 
+// bigValue is the size from which a value in a line is first checked
+// rather than copied: a huge value already canonical, as dumps write them,
+// is then used where it lies, which spares a copy of it.
+const bigValue = 64 << 10
+
+// valueField reads a record's value or an event's data, canonically.
+func (l *Line) valueField(p *parser, f field) error {
+	v, err := l.readValue(p)
+	if err != nil {
+		return named(f.name(), err)
+	}
+	if f == fValue {
+		l.Item.Value = v
+	} else {
+		l.Item.Data = v
+	}
+	return nil
+}
+
+func (l *Line) readValue(p *parser) ([]byte, error) {
+	start, depth := p.pos, p.depth
+	if len(p.src)-start >= bigValue {
+		ok, err := p.checkValue()
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return p.src[start:p.pos:p.pos], nil
+		}
+		p.pos, p.depth = start, depth // and write it out after all
+	}
+	p.dst = l.buf
+	n := len(p.dst)
+	err := p.value()
+	l.buf = p.dst
+	if err != nil {
+		return nil, err
+	}
+	return l.buf[n:], nil
+}
+
+// validators hold the rules of each kind of line, once its decoded are read.
+var validators = [...]func(l *Line, m *decoded) error{
+	KindHeader:  (*Line).header,
+	KindRecord:  (*Line).record,
+	KindEvent:   (*Line).event,
+	KindRemove:  (*Line).remove,
+	KindTrailer: (*Line).trailer,
+}
+
+// require reports the first of fs missing from a line of kind k.
+func (m *decoded) require(k Kind, fs ...field) error {
+	for _, f := range fs {
+		if m.seen&f == 0 {
+			return fieldErr(f.name(), "missing field in a %s line", k)
+		}
+	}
+	return nil
+}
+
+func (l *Line) header(m *decoded) error {
+	if err := m.require(l.Kind, fFormat); err != nil {
+		return err
+	}
+	if m.format != Format {
+		return fmt.Errorf("%w: %q (this version reads %s)", ErrFormat, m.format, Format)
+	}
+	if m.seen&fTargetSum != 0 {
+		s, err := ParseSum(m.targetSum)
+		if err != nil {
+			return fieldErr("target_sum", "%v", err)
+		}
+		m.targetSum = s.String()
+	}
+	l.Header = Header{Format: m.format, Store: m.store, Records: m.records, Events: m.events,
+		Patch: l.Header.Patch, TargetSum: m.targetSum}
+	return nil
+}
+
+func (l *Line) trailer(m *decoded) error {
+	if err := m.require(l.Kind, fRecords, fEvents, fSum); err != nil {
+		return err
+	}
+	s, err := ParseSum(m.sum)
+	if err != nil {
+		return fieldErr("sum", "%v", err)
+	}
+	l.Trailer = Trailer{Records: m.records, Events: m.events, Sum: s.String()}
+	return nil
+}
+
+func (l *Line) record(m *decoded) error {
+	if err := m.require(l.Kind, fCollection, fKey); err != nil {
+		return err
+	}
+	if m.deleted && m.seen&fValue != 0 {
+		return fieldErr("value", "a record with \"deleted\":true has no value")
+	}
+	l.Item.Deleted = m.deleted
+	return nil
+}
+
+func (l *Line) event(m *decoded) error {
+	return m.require(l.Kind, fStream, fType)
+}
+
+func (l *Line) remove(m *decoded) error {
+	rec, ev := m.seen&(fCollection|fKey), m.seen&(fStream|fSeq)
+	switch {
+	case rec != 0 && ev != 0:
+		return fieldErr(lowest(ev).name(), "a remove line names either collection and key or stream and seq")
+	case ev != 0:
+		return m.require(l.Kind, fStream, fSeq)
+	}
+	return m.require(l.Kind, fCollection, fKey)
+}
+
 func lowest(f field) field { return f & -f }
+
+// named puts a member's name before a limit met in its value, as field
+// errors have it; syntax errors name a byte of the line instead.
+func named(name string, err error) error {
+	if errors.Is(err, ErrLimit) {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return err
+}
 
 func jsonType(c byte) string {
 	switch c {
@@ -344,79 +442,77 @@ func (p *parser) stringField(name, reuse string) (string, error) {
 	return string(b), nil
 }
 
-// rawStringField reads a string member into p.scratch and returns its bytes.
+// rawStringField reads a string member and returns the bytes it stands
+// for, valid until the next read.
 func (p *parser) rawStringField(name string) ([]byte, error) {
-	if p.pos >= len(p.src) {
-		return nil, p.unexpected("a value")
+	if c := p.peek(); c != '"' {
+		return nil, p.wrongType(name, "a string")
 	}
-	if c := p.src[p.pos]; c != '"' {
-		if err := p.skipValue(); err != nil {
-			return nil, err
-		}
-		return nil, fieldErr(name, "must be a string, not %s", jsonType(c))
+	b, buf, err := p.content(p.scratch)
+	p.scratch = buf
+	return b, err
+}
+
+// wrongType reports a member whose value is not of the type it must be,
+// unless that value is not even valid JSON: a syntax error is reported as
+// such rather than as the field error it happens to follow.
+func (p *parser) wrongType(name, want string) error {
+	c := p.peek()
+	if _, err := p.skipValue(); err != nil {
+		return err
 	}
-	p.dst = p.scratch[:0]
-	err := p.str(false)
-	p.scratch = p.dst
-	return p.dst, err
+	return fieldErr(name, "must be %s, not %s", want, jsonType(c))
+}
+
+func (p *parser) timeField(name string) (string, error) {
+	s, err := p.stringField(name, "")
+	if err != nil {
+		return "", err
+	}
+	if s, err = ParseTime(s); err != nil {
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	return s, nil
 }
 
 // intField reads an integer member ≥ min. Any spelling of an integral
 // value is accepted (2, 2.0, 2e0): jq and friends may write either.
 func (p *parser) intField(name string, min int64) (int64, error) {
-	if p.pos >= len(p.src) {
-		return 0, p.unexpected("a value")
+	if c := p.peek(); c != '-' && (c < '0' || c > '9') {
+		return 0, p.wrongType(name, fmt.Sprintf("an integer ≥ %d", min))
 	}
-	c := p.src[p.pos]
-	if c != '-' && (c < '0' || c > '9') {
-		if err := p.skipValue(); err != nil {
-			return 0, err
-		}
-		return 0, fieldErr(name, "must be an integer ≥ %d, not %s", min, jsonType(c))
+	var n numberText
+	if err := p.number(&n); err != nil {
+		return 0, named(name, err)
 	}
-	p.dst = p.scratch[:0]
-	err := p.number()
-	p.scratch = p.dst
-	if err != nil {
-		return 0, err
+	p.scratch = n.appendCanonical(p.scratch[:0], p.src)
+	v, err := strconv.ParseInt(string(p.scratch), 10, 64)
+	switch {
+	case err != nil && !integral(p.scratch):
+		return 0, fieldErr(name, "%s is not an integer", abbrev(p.scratch))
+	case err != nil && !n.neg:
+		return 0, named(name, limitf("%s is more than %d (the limit)", abbrev(p.scratch), int64(math.MaxInt64)))
+	case err != nil:
+		return 0, fieldErr(name, "%s is less than %d", abbrev(p.scratch), min)
+	case v < min:
+		return 0, fieldErr(name, "%d is less than %d", v, min)
 	}
-	n, perr := strconv.ParseInt(string(p.dst), 10, 64)
-	if perr != nil {
-		if errors.Is(perr, strconv.ErrRange) {
-			return 0, fieldErr(name, "%s is out of range", p.dst)
-		}
-		return 0, fieldErr(name, "%s is not an integer", p.dst)
-	}
-	if n < min {
-		return 0, fieldErr(name, "%d is less than %d", n, min)
-	}
-	return n, nil
+	return v, nil
+}
+
+// integral reports whether a number in canonical form is a whole number.
+func integral(c []byte) bool {
+	return bytes.IndexByte(c, '.') < 0 && !bytes.Contains(c, []byte("e-"))
 }
 
 func (p *parser) boolField(name string) (bool, error) {
-	if p.pos >= len(p.src) {
-		return false, p.unexpected("a value")
+	switch p.peek() {
+	case 't':
+		return true, p.literal("true")
+	case 'f':
+		return false, p.literal("false")
 	}
-	c := p.src[p.pos]
-	if c != 't' && c != 'f' {
-		if err := p.skipValue(); err != nil {
-			return false, err
-		}
-		return false, fieldErr(name, "must be a boolean, not %s", jsonType(c))
-	}
-	p.dst = p.scratch[:0]
-	err := p.value()
-	p.scratch = p.dst
-	return c == 't', err
-}
-
-// skipValue validates the value at p.pos, so that a syntax error is
-// reported as such rather than as the field error it happens to follow.
-func (p *parser) skipValue() error {
-	p.dst = p.scratch[:0]
-	err := p.value()
-	p.scratch = p.dst
-	return err
+	return false, p.wrongType(name, "a boolean")
 }
 
 // AppendItem appends the canonical line for it (no newline) to dst.
@@ -425,6 +521,17 @@ func (p *parser) skipValue() error {
 // has a value (null when absent), an event always has data.
 func AppendItem(dst []byte, it *Item) []byte {
 	dst = slices.Grow(dst, len(it.Value)+len(it.Data)+len(it.Collection)+len(it.Key)+len(it.Stream)+len(it.Type)+160)
+	dst, v := appendHead(dst, it)
+	dst = append(dst, v...)
+	return append(dst, '}')
+}
+
+// appendHead appends it's canonical line up to its value (a record's value
+// or an event's data), and returns that value: the line is the head, the
+// value and a closing brace. A line without a value (a tombstone, a remove
+// line) is all head. A line around a big value is hashed and written in
+// these parts rather than built whole, which would copy the value once more.
+func appendHead(dst []byte, it *Item) (head, value []byte) {
 	switch it.Kind {
 	case KindRecord:
 		dst = append(dst, `{"kind":"record","collection":`...)
@@ -440,11 +547,9 @@ func AppendItem(dst []byte, it *Item) []byte {
 			dst = AppendString(dst, it.UpdatedAt)
 		}
 		if it.Deleted {
-			dst = append(dst, `,"deleted":true}`...)
-			return dst
+			return append(dst, `,"deleted":true`...), nil
 		}
-		dst = append(dst, `,"value":`...)
-		dst = appendJSON(dst, it.Value)
+		return append(dst, `,"value":`...), orNull(it.Value)
 	case KindEvent:
 		dst = append(dst, `{"kind":"event","stream":`...)
 		dst = AppendString(dst, it.Stream)
@@ -458,32 +563,30 @@ func AppendItem(dst []byte, it *Item) []byte {
 			dst = append(dst, `,"at":`...)
 			dst = AppendString(dst, it.At)
 		}
-		dst = append(dst, `,"data":`...)
-		dst = appendJSON(dst, it.Data)
+		return append(dst, `,"data":`...), orNull(it.Data)
 	case KindRemove:
 		dst = append(dst, `{"kind":"remove",`...)
 		if !it.IsRecord() {
 			dst = append(dst, `"stream":`...)
 			dst = AppendString(dst, it.Stream)
 			dst = append(dst, `,"seq":`...)
-			dst = strconv.AppendInt(dst, it.Seq, 10)
-		} else {
-			dst = append(dst, `"collection":`...)
-			dst = AppendString(dst, it.Collection)
-			dst = append(dst, `,"key":`...)
-			dst = AppendString(dst, it.Key)
+			return strconv.AppendInt(dst, it.Seq, 10), nil
 		}
-	default:
-		panic(fmt.Sprintf("record: AppendItem of a %s item", it.Kind))
+		dst = append(dst, `"collection":`...)
+		dst = AppendString(dst, it.Collection)
+		dst = append(dst, `,"key":`...)
+		return AppendString(dst, it.Key), nil
 	}
-	return append(dst, '}')
+	panic(fmt.Sprintf("record: AppendItem of a %s item", it.Kind))
 }
 
-func appendJSON(dst, v []byte) []byte {
+var jsonNull = []byte("null")
+
+func orNull(v []byte) []byte {
 	if v == nil {
-		return append(dst, "null"...)
+		return jsonNull
 	}
-	return append(dst, v...)
+	return v
 }
 
 // AppendHeader appends the canonical header line (no newline) to dst.

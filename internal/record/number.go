@@ -1,89 +1,208 @@
 package record
 
-import "strconv"
+import (
+	"strconv"
+)
 
-// maxExponent bounds the exponent a number may be written with. Far beyond
-// any database's numeric range, it keeps the exponent arithmetic in int64.
-const maxExponent = 1 << 53
+// MaxExponent bounds a number's exponent in canonical form (d.ddde±X):
+// |X| ≤ MaxExponent, 18 digits, as in Python's decimal module. Far beyond
+// any database's numeric range, it keeps every exponent computation exact
+// in int64 however many digits a number has (a line holds at most MaxLine).
+const MaxExponent = 999_999_999_999_999_999
 
-// number reads the JSON number at p.pos and writes it as an exact decimal in
-// ECMAScript's layout (docs/format.md): ±c×10^q, c without trailing zeros,
-// k = digits of c, n = k+q.
-func (p *parser) number() error {
-	src := p.src
-	start := p.pos
-	neg := false
-	if src[p.pos] == '-' {
-		neg = true
-		p.pos++
+// expCap is where the exponent as written stops being counted: past it, no
+// number of fraction digits a line can hold brings the canonical exponent
+// back within MaxExponent, and the sum stays far from int64's end.
+const expCap = 1 << 61
+
+// numberText is a JSON number as read: its sign, integer and fraction
+// digits, and its exponent as written (held at ±expCap beyond that).
+type numberText struct {
+	start, end int // its span in the source
+	neg        bool
+	int, frac  []byte
+	exp        int64
+	hasExp     bool
+	hasFrac    bool
+}
+
+// number reads the JSON number at pos into n.
+func (t *tokenizer) number(n *numberText) error {
+	src := t.src
+	*n = numberText{start: t.pos}
+	if src[t.pos] == '-' {
+		n.neg = true
+		t.pos++
 	}
-	intStart := p.pos
-	if p.pos >= len(src) || src[p.pos] < '0' || src[p.pos] > '9' {
-		return p.unexpected("a digit")
+	intStart := t.pos
+	if t.pos >= len(src) || src[t.pos] < '0' || src[t.pos] > '9' {
+		return t.unexpected("a digit")
 	}
-	if src[p.pos] == '0' {
-		p.pos++
-		if p.pos < len(src) && src[p.pos] >= '0' && src[p.pos] <= '9' {
-			return p.errorf("leading zero in number")
+	if src[t.pos] == '0' {
+		t.pos++
+		if t.pos < len(src) && src[t.pos] >= '0' && src[t.pos] <= '9' {
+			return t.errorf("leading zero in number")
 		}
 	} else {
-		for p.pos < len(src) && src[p.pos] >= '0' && src[p.pos] <= '9' {
-			p.pos++
+		t.pos = digitsEnd(src, t.pos)
+	}
+	n.int = src[intStart:t.pos]
+	if t.pos < len(src) && src[t.pos] == '.' {
+		t.pos++
+		fs := t.pos
+		t.pos = digitsEnd(src, t.pos)
+		if t.pos == fs {
+			return t.unexpected("a digit after '.'")
+		}
+		n.frac, n.hasFrac = src[fs:t.pos], true
+	}
+	if t.pos < len(src) && (src[t.pos] == 'e' || src[t.pos] == 'E') {
+		if err := t.exponent(n); err != nil {
+			return err
 		}
 	}
-	intDigits := src[intStart:p.pos]
-	var fracDigits []byte
-	if p.pos < len(src) && src[p.pos] == '.' {
-		p.pos++
-		fs := p.pos
-		for p.pos < len(src) && src[p.pos] >= '0' && src[p.pos] <= '9' {
-			p.pos++
-		}
-		if p.pos == fs {
-			return p.unexpected("a digit after '.'")
-		}
-		fracDigits = src[fs:p.pos]
-	}
-	var exp int64
-	hasExp := false
-	if p.pos < len(src) && (src[p.pos] == 'e' || src[p.pos] == 'E') {
-		hasExp = true
-		p.pos++
-		expNeg := false
-		if p.pos < len(src) && (src[p.pos] == '+' || src[p.pos] == '-') {
-			expNeg = src[p.pos] == '-'
-			p.pos++
-		}
-		es := p.pos
-		for p.pos < len(src) && src[p.pos] >= '0' && src[p.pos] <= '9' {
-			if exp <= maxExponent {
-				exp = exp*10 + int64(src[p.pos]-'0')
-			}
-			p.pos++
-		}
-		if p.pos == es {
-			return p.unexpected("a digit in the exponent")
-		}
-		if exp > maxExponent {
-			p.pos = start
-			return p.errorf("number exponent out of range")
-		}
-		if expNeg {
-			exp = -exp
-		}
-	}
+	n.end = t.pos
+	return nil
+}
 
-	// The common case: an integer of at most 21 digits is its own canonical form.
-	if fracDigits == nil && !hasExp && len(intDigits) <= 21 {
-		if intDigits[0] == '0' {
-			p.dst = append(p.dst, '0')
+func digitsEnd(src []byte, i int) int {
+	for i < len(src) && src[i] >= '0' && src[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// exponent reads the exponent at pos (its 'e') into n and checks the
+// canonical exponent against MaxExponent.
+func (t *tokenizer) exponent(n *numberText) error {
+	src := t.src
+	n.hasExp = true
+	t.pos++
+	expNeg := false
+	if t.pos < len(src) && (src[t.pos] == '+' || src[t.pos] == '-') {
+		expNeg = src[t.pos] == '-'
+		t.pos++
+	}
+	es := t.pos
+	for ; t.pos < len(src) && src[t.pos] >= '0' && src[t.pos] <= '9'; t.pos++ {
+		if n.exp <= expCap/10 {
+			n.exp = n.exp*10 + int64(src[t.pos]-'0')
 		} else {
-			p.dst = append(p.dst, src[start:p.pos]...)
+			n.exp = expCap
 		}
+	}
+	if t.pos == es {
+		return t.unexpected("a digit in the exponent")
+	}
+	if expNeg {
+		n.exp = -n.exp
+	}
+	// Digits move the exponent by less than a line's length: only one
+	// written near the limit needs the closer look.
+	if n.exp > -MaxExponent+MaxLine && n.exp < MaxExponent-MaxLine {
 		return nil
 	}
-	p.dst = appendDecimal(p.dst, neg, intDigits, fracDigits, exp)
+	if d, ok := n.decimal(); ok && (d.n-1 > MaxExponent || d.n-1 < -MaxExponent) {
+		return limitf("number %s: exponent beyond ±%d (the limit)", abbrev(src[n.start:t.pos]), MaxExponent)
+	}
 	return nil
+}
+
+// abbrev shortens a number's text for a message.
+func abbrev(b []byte) string {
+	if len(b) > 40 {
+		return string(b[:20]) + "…" + string(b[len(b)-16:])
+	}
+	return string(b)
+}
+
+// plainNumber reads the number at pos if it is its own canonical form, as
+// most are: an integer of at most 21 digits, or a decimal such as 2.5 or
+// 0.001 (docs/format.md). Otherwise it reads nothing and reports false, and
+// the caller reads the number with number.
+func (t *tokenizer) plainNumber() bool {
+	src, i := t.src, t.pos
+	if i < len(src) && src[i] == '-' {
+		i++
+	}
+	d := i
+	i = digitsEnd(src, i)
+	if n := i - d; n == 0 || n > 21 || n > 1 && src[d] == '0' {
+		return false
+	}
+	if i < len(src) && src[i] == '.' {
+		f := i + 1
+		if i = digitsEnd(src, f); i == f || src[i-1] == '0' {
+			return false // no digits, or trailing zeros
+		}
+		if src[d] == '0' && digitsEnd0(src, f) >= f+6 {
+			return false // 0.000000ddd takes an exponent
+		}
+	} else if src[d] == '0' && d > t.pos {
+		return false // -0
+	}
+	if i < len(src) && (src[i] == 'e' || src[i] == 'E') {
+		return false
+	}
+	t.pos = i
+	return true
+}
+
+// digitsEnd0 is where a run of zeros from src[i] ends.
+func digitsEnd0(src []byte, i int) int {
+	for i < len(src) && src[i] == '0' {
+		i++
+	}
+	return i
+}
+
+// short reports whether n is an integer that is its own canonical form.
+func (n *numberText) short() bool {
+	return !n.hasFrac && !n.hasExp && len(n.int) <= 21 && (!n.neg || n.int[0] != '0')
+}
+
+// decimal is a nonzero number as ±c×10^q, c an integer without trailing
+// zeros whose k digits are the number's digits first to last; n = k+q.
+type decimal struct {
+	first, last int // c's digits: digit(first) … digit(last) of int+frac
+	k, q, n     int64
+}
+
+// digit is the ith digit of the concatenation of n.int and n.frac.
+func (n *numberText) digit(i int) byte {
+	if i < len(n.int) {
+		return n.int[i]
+	}
+	return n.frac[i-len(n.int)]
+}
+
+// decimal returns n's decimal form; ok is false for zero.
+func (n *numberText) decimal() (d decimal, ok bool) {
+	total := len(n.int) + len(n.frac)
+	for d.first < total && n.digit(d.first) == '0' {
+		d.first++
+	}
+	if d.first == total {
+		return d, false
+	}
+	d.last = total - 1
+	for n.digit(d.last) == '0' {
+		d.last--
+	}
+	d.k = int64(d.last - d.first + 1)
+	d.q = n.exp - int64(len(n.frac)) + int64(total-1-d.last)
+	d.n = d.k + d.q
+	return d, true
+}
+
+// appendCanonical writes n as an exact decimal in ECMAScript's layout
+// (docs/format.md): ±c×10^q, c without trailing zeros, k = digits of c,
+// n = k+q.
+func (n *numberText) appendCanonical(dst, src []byte) []byte {
+	if n.short() {
+		return append(dst, src[n.start:n.end]...)
+	}
+	return appendDecimal(dst, n.neg, n.int, n.frac, n.exp)
 }
 
 // appendDecimal writes (intDigits.fracDigits)×10^exp canonically. The digits
@@ -148,4 +267,36 @@ func appendDecimal(dst []byte, neg bool, intDigits, fracDigits []byte, exp int64
 		dst = strconv.AppendInt(dst, n-1, 10)
 	}
 	return dst
+}
+
+// isCanonical reports whether n is written in its canonical form.
+func (n *numberText) isCanonical(src, scratch []byte) (bool, []byte) {
+	if n.short() {
+		return true, scratch
+	}
+	scratch = n.appendCanonical(scratch[:0], src)
+	return string(scratch) == string(src[n.start:n.end]), scratch
+}
+
+// Number is a JSON number seen by EachNumber: its text as written and its
+// exact value, ±0.d₁d₂…d_Digits × 10^Point.
+//
+// Point is how many digits the number has before its decimal point (less
+// than one: zeros after the point before the first significant digit), and
+// Digits-Point how many after it. 12.5 has Digits 3 and Point 2; 0.003 has
+// Digits 1 and Point -2; 1e+21 has Digits 1 and Point 22. Zero has Digits 0
+// and Point 0.
+type Number struct {
+	Text   []byte
+	Neg    bool
+	Digits int64
+	Point  int64
+}
+
+func (n *numberText) exported(src []byte) Number {
+	num := Number{Text: src[n.start:n.end], Neg: n.neg}
+	if d, ok := n.decimal(); ok {
+		num.Digits, num.Point = d.k, d.n
+	}
+	return num
 }

@@ -3,9 +3,12 @@ package record
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
+	"unicode/utf8"
 )
 
 // ReaderOptions tune a Reader.
@@ -36,6 +39,9 @@ type Reader struct {
 	line      int64
 	raw       []byte
 	canon     []byte
+	built     bool     // canon holds the last item's line (see Canonical)
+	digest    [32]byte // the digest of the last item's line
+	prefix    []byte   // the first bytes of a line over MaxLine
 	parsed    Line
 	header    *Header
 	trailer   *Trailer
@@ -91,12 +97,38 @@ func (r *Reader) Trailer() *Trailer { return r.trailer }
 func (r *Reader) Line() int64 { return r.line }
 
 // Raw is the last line read as it was, without its newline; valid until
-// the next call to Next.
+// the next call to Next. Of a line over MaxLine it is the first bytes only
+// (see TooLongError).
 func (r *Reader) Raw() []byte { return r.raw }
 
 // Canonical is the canonical line of the last item returned; valid until
-// the next call to Next.
-func (r *Reader) Canonical() []byte { return r.canon }
+// the next call to Next. The line around a big value (see BigValue) is
+// built only when asked for: the reader itself takes it in parts.
+func (r *Reader) Canonical() []byte {
+	if !r.built {
+		r.canon = AppendItem(r.canon[:0], &r.parsed.Item)
+		r.built = true
+	}
+	return r.canon
+}
+
+// Digest is the digest of the last item's canonical line, as Digest
+// of Canonical would give it.
+func (r *Reader) Digest() [32]byte { return r.digest }
+
+// RawIsCanonical reports whether the last line read, as it was, is the
+// canonical line of its item: bytes.Equal(Raw(), Canonical()), without
+// building the line around a big value to find out.
+func (r *Reader) RawIsCanonical() bool {
+	if r.built {
+		return len(r.canon) > 0 && bytes.Equal(r.raw, r.canon)
+	}
+	head, v := appendHead(r.canon[:0], &r.parsed.Item)
+	r.canon = head[:0]
+	raw := r.raw
+	return len(raw) == len(head)+len(v)+1 && bytes.HasPrefix(raw, head) &&
+		bytes.Equal(raw[len(head):len(head)+len(v)], v) && raw[len(raw)-1] == '}'
+}
 
 // Stats gives the counts and sum of the items returned so far. Remove lines
 // count in the sum (so that losing one is seen) but in neither count.
@@ -114,22 +146,25 @@ func (r *Reader) Next() (*Item, error) {
 		if r.final != nil {
 			return nil, r.final
 		}
+		// Nothing of the last line is needed any more: what points into
+		// it must not keep a huge one alive while the next is read.
+		r.raw, r.parsed.Item.Value, r.parsed.Item.Data = nil, nil, nil
+		r.canon, r.built = r.canon[:0], true
 		b, err := r.readLine()
 		if err != nil {
+			var tl *TooLongError
+			if errors.As(err, &tl) {
+				r.raw = tl.Prefix
+				return nil, r.skip(err)
+			}
 			if err == io.EOF {
 				r.final = r.endCheck()
-			} else if errors.Is(err, ErrTooLong) {
-				// Nothing of the line is kept: Raw must not hand out
-				// what the buffer held before.
-				r.raw = nil
-				return nil, r.skip(err)
 			} else {
 				r.final = fmt.Errorf("after line %d: %w", r.line, err)
 			}
 			continue
 		}
 		r.raw = b
-		r.canon = r.canon[:0]
 		if r.trailer != nil {
 			r.final = fmt.Errorf("line %d: %w: the stream ended with the trailer on line %d (two streams joined?)",
 				r.line, ErrPlacement, r.trailerAt)
@@ -173,8 +208,7 @@ func (r *Reader) Next() (*Item, error) {
 		case KindEvent:
 			r.events++
 		}
-		r.canon = AppendItem(r.canon, &l.Item)
-		r.sum.AddLine(r.canon)
+		r.takeItem(&l.Item)
 		return &l.Item, nil
 	}
 }
@@ -225,43 +259,53 @@ func (r *Reader) endCheck() error {
 	return io.EOF
 }
 
+// takeItem adds the item just read to the sum, building its canonical
+// line unless its value is big (then Canonical builds it if asked).
+func (r *Reader) takeItem(it *Item) {
+	head, v := appendHead(r.canon[:0], it)
+	if len(v) < BigValue {
+		r.canon = append(append(head, v...), '}')
+		r.digest = sha256.Sum256(r.canon)
+	} else {
+		r.canon, r.built = head[:0], false
+		r.digest = digestParts(head, v)
+	}
+	r.sum.Add(Sum(r.digest))
+}
+
 // readLine returns the next line without its newline. Memory grows with
-// the longest line, never with the stream; a line over MaxLine is skipped.
+// the longest line, never with the stream; a line over MaxLine is skipped,
+// and what is kept of it is its length and first bytes (TooLongError).
 func (r *Reader) readLine() ([]byte, error) {
 	b, err := r.br.ReadSlice('\n')
-	if err == nil {
+	switch {
+	case err == nil:
 		r.line++
+		if cap(r.long) > keepLong {
+			r.long = nil // the last long line was huge: let it go
+		}
 		return b[:len(b)-1], nil
-	}
-	if err == io.EOF {
+	case err == io.EOF:
 		if len(b) == 0 {
 			return nil, io.EOF
 		}
 		r.line++
 		return b, nil // a last line without its newline
-	}
-	if err != bufio.ErrBufferFull {
+	case err != bufio.ErrBufferFull:
 		return nil, err
 	}
 	r.long = append(r.long[:0], b...)
 	for {
 		b, err = r.br.ReadSlice('\n')
-		if len(r.long)+len(b) > MaxLine+1 {
-			r.line++
-			r.long = nil
-			for err == bufio.ErrBufferFull {
-				_, err = r.br.ReadSlice('\n')
-			}
-			if err != nil && err != io.EOF {
-				return nil, err
-			}
-			return nil, fmt.Errorf("%w: longer than %d bytes", ErrTooLong, MaxLine)
+		n := len(r.long) + len(b)
+		if err == nil {
+			n-- // the newline
+		}
+		if n > MaxLine {
+			return nil, r.tooLong(b, err)
 		}
 		if len(r.long)+len(b) > cap(r.long) {
-			// Doubling, not append's quarter steps for large slices: the
-			// buffers left behind by a 100 MB line add up to one line's
-			// worth instead of four.
-			r.long = append(make([]byte, 0, max(2*cap(r.long), len(r.long)+len(b))), r.long...)
+			r.grow(len(b))
 		}
 		r.long = append(r.long, b...)
 		switch err {
@@ -277,4 +321,84 @@ func (r *Reader) readLine() ([]byte, error) {
 			return nil, err
 		}
 	}
+}
+
+// keepLong is the most room a reader keeps for long lines between them.
+const keepLong = 4 << 20
+
+// huge is the size from which a growing line hands what it grew out of back
+// to the system as it goes, rather than leave it for the collector.
+const huge = 32 << 20
+
+// grow makes room for n more bytes in r.long by doubling, not append's
+// quarter steps for large slices: the buffers left behind add up to one
+// line's worth instead of four. Past huge, they are handed back before and
+// after each step, so that reading a line costs about itself and half of it
+// again at the peak, and the garbage of the steps never adds up on top.
+func (r *Reader) grow(n int) {
+	c := max(2*cap(r.long), len(r.long)+n)
+	if c <= huge {
+		r.long = append(make([]byte, 0, c), r.long...)
+		return
+	}
+	debug.FreeOSMemory()
+	r.long = append(make([]byte, 0, c), r.long...)
+	debug.FreeOSMemory()
+}
+
+// TooLongKeep is how much of a line over MaxLine a reader keeps, for the
+// rejects: its first bytes, cut at a UTF-8 boundary.
+const TooLongKeep = 4096
+
+// TooLongError is a line over MaxLine, set aside: its length and its first
+// bytes are what is kept of it (Reader.Raw returns them too).
+type TooLongError struct {
+	Length int64  // the line's length in bytes, without its newline
+	Prefix []byte // its first bytes, at most TooLongKeep
+}
+
+func (e *TooLongError) Error() string {
+	return fmt.Sprintf("%v: %d bytes, more than %d (256 MiB, the limit)", ErrTooLong, e.Length, MaxLine)
+}
+
+func (e *TooLongError) Is(target error) bool { return target == ErrTooLong || target == ErrLimit }
+
+// tooLong reads the rest of a line over MaxLine, of which r.long holds the
+// start and b the part read last (err is how that read ended), keeping
+// only its length and first bytes.
+func (r *Reader) tooLong(b []byte, err error) error {
+	r.line++
+	r.prefix = append(r.prefix[:0], utf8Prefix(r.long, TooLongKeep)...)
+	n := int64(len(r.long))
+	r.long = nil
+	for {
+		n += int64(len(b))
+		if err != bufio.ErrBufferFull {
+			break
+		}
+		b, err = r.br.ReadSlice('\n')
+	}
+	switch err {
+	case nil:
+		n-- // the newline
+	case io.EOF:
+	default:
+		return err
+	}
+	return &TooLongError{Length: n, Prefix: r.prefix}
+}
+
+// utf8Prefix is b's first n bytes, less a character cut in two at the end.
+func utf8Prefix(b []byte, n int) []byte {
+	if len(b) <= n {
+		return b
+	}
+	b = b[:n]
+	for i := 0; i < utf8.UTFMax-1 && len(b) > 0; i++ {
+		if r, size := utf8.DecodeLastRune(b); r != utf8.RuneError || size != 1 {
+			break
+		}
+		b = b[:len(b)-1]
+	}
+	return b
 }

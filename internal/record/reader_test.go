@@ -250,25 +250,79 @@ func TestReaderLongLines(t *testing.T) {
 	}
 }
 
+// A line of MaxLine bytes is read; one byte more is set aside, keeping its
+// length and its first bytes, and the reader goes on with the next line.
 func TestReaderTooLong(t *testing.T) {
-	if testing.Short() {
-		t.Skip("reads 256 MiB")
+	head := `{"kind":"record","collection":"c","key":"big","value":"`
+	line := func(n int, end string) io.Reader { // a legal line of n bytes
+		return io.MultiReader(strings.NewReader(head), &repeatReader{b: 'x', n: n - len(head) - 2}, strings.NewReader(`"}`+end))
 	}
-	in := io.MultiReader(strings.NewReader(rec1+"\n"), &repeatReader{b: 'x', n: MaxLine + 10}, strings.NewReader("\n"+rec2+"\n"))
-	r, err := NewReader(in, ReaderOptions{})
-	if err != nil {
-		t.Fatal(err)
+	for _, last := range []bool{false, true} {
+		in := io.MultiReader(strings.NewReader(rec1+"\n"), line(MaxLine, "\n"), line(MaxLine+1, "\n"), strings.NewReader(rec2+"\n"))
+		wantLine := int64(3)
+		if last { // the long line last, without its newline
+			in = io.MultiReader(strings.NewReader(rec1+"\n"), line(MaxLine+1, ""))
+		}
+		r, err := NewReader(in, ReaderOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Next(); err != nil {
+			t.Fatal(err)
+		}
+		if !last {
+			it, err := r.Next()
+			if err != nil {
+				t.Fatalf("a line of MaxLine bytes: %v", err)
+			}
+			if v, l := len(it.Value), len(r.Canonical()); v != MaxLine-len(head) || l != MaxLine {
+				t.Fatalf("a line of MaxLine bytes: value of %d bytes, line of %d", v, l)
+			}
+		} else {
+			wantLine = 2
+		}
+		_, err = r.Next()
+		var le *LineError
+		var tl *TooLongError
+		if !errors.As(err, &le) || le.Line != wantLine || !errors.As(err, &tl) || !errors.Is(err, ErrTooLong) || !errors.Is(err, ErrLimit) {
+			t.Fatalf("got %v", err)
+		}
+		want := fmt.Sprintf("line %d: line too long: %d bytes, more than 268435456 (256 MiB, the limit)", wantLine, MaxLine+1)
+		if tl.Length != MaxLine+1 || err.Error() != want {
+			t.Errorf("got %q (length %d), want %q", err, tl.Length, want)
+		}
+		if p := string(r.Raw()); len(p) != TooLongKeep || !strings.HasPrefix(p, head+"xxx") || string(tl.Prefix) != p {
+			t.Errorf("kept %d bytes: %.80q", len(p), p)
+		}
+		if last {
+			if _, err := r.Next(); err != io.EOF {
+				t.Fatalf("after the long line: %v", err)
+			}
+			continue
+		}
+		if it, err := r.Next(); err != nil || it.Key != "2" || r.Line() != 4 {
+			t.Fatalf("after the long line: %v", err)
+		}
 	}
-	if _, err := r.Next(); err != nil {
-		t.Fatal(err)
-	}
-	_, err = r.Next()
-	var le *LineError
-	if !errors.As(err, &le) || le.Line != 2 || !errors.Is(err, ErrTooLong) {
-		t.Fatalf("got %v", err)
-	}
-	if it, err := r.Next(); err != nil || it.Key != "2" || r.Line() != 3 {
-		t.Fatalf("after the long line: %v", err)
+}
+
+func TestUTF8Prefix(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"abcdé", 5, "abcd"},  // é cut in two
+		{"abcdé", 6, "abcdé"}, // whole
+		{"ab€", 4, "ab"},
+		{"ab€", 3, "ab"},
+		{"ab😀x", 5, "ab"},
+		{"ab\xff\xffxyz", 4, "ab"}, // not UTF-8 at all: a few bytes at most are dropped
+		{"short", 100, "short"},
+	} {
+		if got := string(utf8Prefix([]byte(tt.in), tt.n)); got != tt.want {
+			t.Errorf("utf8Prefix(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
 	}
 }
 
@@ -483,5 +537,37 @@ func TestReaderHead(t *testing.T) {
 	}
 	if it, err := r.Next(); err != nil || it.Key != "1" {
 		t.Fatalf("Next after Head: %+v %v", it, err)
+	}
+}
+
+// RawIsCanonical tells a canonical line from another spelling of the same
+// item, whether the reader built the line or took it in parts.
+func TestRawIsCanonical(t *testing.T) {
+	big := strings.Repeat("x", BigValue)
+	for _, tt := range []struct {
+		line string
+		want bool
+	}{
+		{`{"kind":"record","collection":"c","key":"k","value":{"a":1}}`, true},
+		{`{"kind":"record","key":"k","collection":"c","value":{"a":1}}`, false},
+		{`{"kind":"record","collection":"c","key":"k","value":{"a":1.0}}`, false},
+		{`{"kind":"record","collection":"c","key":"k","value":"` + big + `"}`, true},
+		{`{"kind":"record","collection":"c","key":"k","value":"` + big + `" }`, false},
+		{`{"kind":"record","key":"k","collection":"c","value":"` + big + `"}`, false},
+		{`{"kind":"record","collection":"c","key":"k","value":["` + big + `", 1]}`, false},
+		{`{"kind":"event","stream":"s","type":"t","data":"` + big + `"}`, true},
+		// The same length as its canonical form, members in another order.
+		{`{"kind":"event","stream":"s","type":"t","data":{"b":"` + big + `","a":1}}`, false},
+	} {
+		r, err := NewReader(strings.NewReader(tt.line+"\n"), ReaderOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Next(); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.RawIsCanonical(); got != tt.want || got != bytes.Equal(r.Raw(), r.Canonical()) {
+			t.Errorf("%.70s…: RawIsCanonical %v, want %v", tt.line, got, tt.want)
+		}
 	}
 }

@@ -22,6 +22,44 @@ func Digest(line []byte) [32]byte { return sha256.Sum256(line) }
 // AddLine adds the digest of a canonical line (without its newline).
 func (s *Sum) AddLine(line []byte) { s.Add(Sum(sha256.Sum256(line))) }
 
+// AddItem adds the digest of it's canonical line, building the line in
+// scratch, which it returns for the next call.
+func (s *Sum) AddItem(it *Item, scratch []byte) []byte {
+	d, scratch := ItemDigest(it, scratch)
+	s.Add(Sum(d))
+	return scratch
+}
+
+// BigValue is the size from which a value is not copied into a whole line
+// to be hashed or written: the line is taken in parts around it (its
+// head, the value, its closing brace), so that one huge value costs no
+// copy of itself more.
+const BigValue = 1 << 20
+
+// ItemDigest is the digest of it's canonical line, Digest(AppendItem(nil,
+// it)), built in scratch, which it returns for the next call; around a big
+// value the line is hashed in parts instead of built.
+func ItemDigest(it *Item, scratch []byte) ([32]byte, []byte) {
+	head, v := appendHead(scratch[:0], it)
+	if len(v) < BigValue {
+		line := append(append(head, v...), '}')
+		return sha256.Sum256(line), line
+	}
+	return digestParts(head, v), head
+}
+
+// digestParts is the digest of the line head+v+"}".
+func digestParts(head, v []byte) (d [32]byte) {
+	h := sha256.New()
+	h.Write(head)
+	h.Write(v)
+	h.Write(closeBrace)
+	h.Sum(d[:0])
+	return d
+}
+
+var closeBrace = []byte{'}'}
+
 // Add adds o modulo 2^256.
 func (s *Sum) Add(o Sum) {
 	var carry uint64

@@ -68,73 +68,100 @@ func daysIn(year, month int) int {
 }
 
 // parseRFC3339 reads date-time from RFC 3339 §5.6 by hand: time.Parse
-// accepts forms RFC 3339 does not and rounds nothing we could check.
+// accepts forms RFC 3339 does not and rounds nothing we could check. It
+// reads the date and time, the fraction, then the offset.
 func parseRFC3339(s string) (time.Time, error) {
 	var zero time.Time
-	if len(s) < 20 {
-		return zero, fmt.Errorf("not an RFC 3339 date-time (like 2026-11-25T12:00:00Z)")
+	f, err := dateTime(s)
+	if err != nil {
+		return zero, err
 	}
-	digits := func(from, to int) bool {
-		for i := from; i < to; i++ {
-			if s[i] < '0' || s[i] > '9' {
-				return false
-			}
+	micro, i, err := fraction(s, 19)
+	if err != nil {
+		return zero, err
+	}
+	offset, err := zoneOffset(s, i)
+	if err != nil {
+		return zero, err
+	}
+	t := time.Date(f[0], time.Month(f[1]), f[2], f[3], f[4], f[5], micro*1000, time.UTC)
+	return t.Add(-time.Duration(offset) * time.Second), nil
+}
+
+func digitsAt(s string, from, to int) bool {
+	for i := from; i < to; i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
 		}
-		return true
 	}
-	if !digits(0, 4) || s[4] != '-' || !digits(5, 7) || s[7] != '-' || !digits(8, 10) ||
+	return true
+}
+
+// dateTime reads 2006-01-02T15:04:05 at the start of s: year, month, day,
+// hour, minute, second, each in range.
+func dateTime(s string) ([6]int, error) {
+	var f [6]int
+	if len(s) < 20 || !digitsAt(s, 0, 4) || s[4] != '-' || !digitsAt(s, 5, 7) || s[7] != '-' || !digitsAt(s, 8, 10) ||
 		(s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-		!digits(11, 13) || s[13] != ':' || !digits(14, 16) || s[16] != ':' || !digits(17, 19) {
-		return zero, fmt.Errorf("not an RFC 3339 date-time (like 2026-11-25T12:00:00Z)")
+		!digitsAt(s, 11, 13) || s[13] != ':' || !digitsAt(s, 14, 16) || s[16] != ':' || !digitsAt(s, 17, 19) {
+		return f, fmt.Errorf("not an RFC 3339 date-time (like 2026-11-25T12:00:00Z)")
 	}
-	year, month, day := num4(s), num2(s, 5), num2(s, 8)
-	hour, min, sec := num2(s, 11), num2(s, 14), num2(s, 17)
+	f = [6]int{num4(s), num2(s, 5), num2(s, 8), num2(s, 11), num2(s, 14), num2(s, 17)}
 	switch {
-	case month < 1 || month > 12:
-		return zero, fmt.Errorf("month %d out of range", month)
-	case day < 1 || day > daysIn(year, month):
-		return zero, fmt.Errorf("day %d out of range", day)
-	case hour > 23:
-		return zero, fmt.Errorf("hour %d out of range", hour)
-	case min > 59:
-		return zero, fmt.Errorf("minute %d out of range", min)
-	case sec > 59:
-		return zero, fmt.Errorf("second %d out of range (leap seconds are not supported)", sec)
+	case f[1] < 1 || f[1] > 12:
+		return f, fmt.Errorf("month %d out of range", f[1])
+	case f[2] < 1 || f[2] > daysIn(f[0], f[1]):
+		return f, fmt.Errorf("day %d out of range", f[2])
+	case f[3] > 23:
+		return f, fmt.Errorf("hour %d out of range", f[3])
+	case f[4] > 59:
+		return f, fmt.Errorf("minute %d out of range", f[4])
+	case f[5] > 59:
+		return f, fmt.Errorf("second %d out of range (leap seconds are not supported)", f[5])
 	}
-	i := 19
-	micro := 0
-	if s[i] == '.' {
-		i++
-		start := i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			if i-start < 6 {
-				micro = micro*10 + int(s[i]-'0')
-			} else if s[i] != '0' {
-				return zero, fmt.Errorf("more than microsecond precision (PostgreSQL would round it)")
-			}
-			i++
-		}
-		if i == start {
-			return zero, fmt.Errorf("no digits after '.'")
-		}
-		for n := i - start; n < 6; n++ {
-			micro *= 10
+	return f, nil
+}
+
+// fraction reads the seconds' fraction at s[i], if any, in microseconds,
+// and returns where it ends. Digits past the sixth must be zeros.
+func fraction(s string, i int) (micro, end int, err error) {
+	if s[i] != '.' {
+		return 0, i, nil
+	}
+	i++
+	start := i
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		if i-start < 6 {
+			micro = micro*10 + int(s[i]-'0')
+		} else if s[i] != '0' {
+			return 0, i, fmt.Errorf("more than microsecond precision (PostgreSQL would round it)")
 		}
 	}
+	if i == start {
+		return 0, i, fmt.Errorf("no digits after '.'")
+	}
+	for n := i - start; n < 6; n++ {
+		micro *= 10
+	}
+	return micro, i, nil
+}
+
+// zoneOffset reads the offset at s[i], which must end s, in seconds east.
+func zoneOffset(s string, i int) (int, error) {
 	if i >= len(s) {
-		return zero, fmt.Errorf("missing time zone offset (Z or ±hh:mm)")
+		return 0, fmt.Errorf("missing time zone offset (Z or ±hh:mm)")
 	}
 	offset := 0
 	switch s[i] {
 	case 'Z', 'z':
 		i++
 	case '+', '-':
-		if len(s)-i < 6 || !digits(i+1, i+3) || s[i+3] != ':' || !digits(i+4, i+6) {
-			return zero, fmt.Errorf("invalid time zone offset (Z or ±hh:mm)")
+		if len(s)-i < 6 || !digitsAt(s, i+1, i+3) || s[i+3] != ':' || !digitsAt(s, i+4, i+6) {
+			return 0, fmt.Errorf("invalid time zone offset (Z or ±hh:mm)")
 		}
 		oh, om := num2(s, i+1), num2(s, i+4)
 		if oh > 23 || om > 59 {
-			return zero, fmt.Errorf("time zone offset out of range")
+			return 0, fmt.Errorf("time zone offset out of range")
 		}
 		offset = (oh*60 + om) * 60
 		if s[i] == '-' {
@@ -142,11 +169,10 @@ func parseRFC3339(s string) (time.Time, error) {
 		}
 		i += 6
 	default:
-		return zero, fmt.Errorf("invalid time zone offset (Z or ±hh:mm)")
+		return 0, fmt.Errorf("invalid time zone offset (Z or ±hh:mm)")
 	}
 	if i != len(s) {
-		return zero, fmt.Errorf("unexpected text after the time zone")
+		return 0, fmt.Errorf("unexpected text after the time zone")
 	}
-	t := time.Date(year, time.Month(month), day, hour, min, sec, micro*1000, time.UTC)
-	return t.Add(-time.Duration(offset) * time.Second), nil
+	return offset, nil
 }

@@ -38,15 +38,24 @@ func NewWriter(w io.Writer, h Header) (*Writer, error) {
 	return wr, nil
 }
 
-// Write appends an item's canonical line.
+// Write appends an item's canonical line. A line around a big value is
+// written in parts, not built whole (see BigValue).
 func (w *Writer) Write(it *Item) error {
 	if err := w.usable(); err != nil {
 		return err
 	}
-	w.line = AppendItem(w.line[:0], it)
+	head, v := appendHead(w.line[:0], it)
+	if len(v) < BigValue {
+		w.line = append(append(head, v...), '}')
+		return w.WriteLine(w.line)
+	}
+	w.line = head
 	w.count(it.Kind)
-	w.sum.AddLine(w.line)
-	w.put(w.line)
+	w.sum.Add(Sum(digestParts(head, v)))
+	w.write(head)
+	w.write(v)
+	w.write(closeBrace)
+	w.put(nil)
 	return w.err
 }
 
@@ -93,15 +102,21 @@ func (w *Writer) count(k Kind) {
 	}
 }
 
+// put writes a line and its newline.
 func (w *Writer) put(line []byte) {
+	w.write(line)
+	if w.err == nil {
+		if err := w.bw.WriteByte('\n'); err != nil {
+			w.err = fmt.Errorf("write: %w", err)
+		}
+	}
+}
+
+func (w *Writer) write(b []byte) {
 	if w.err != nil {
 		return
 	}
-	if _, err := w.bw.Write(line); err != nil {
-		w.err = fmt.Errorf("write: %w", err)
-		return
-	}
-	if err := w.bw.WriteByte('\n'); err != nil {
+	if _, err := w.bw.Write(b); err != nil {
 		w.err = fmt.Errorf("write: %w", err)
 	}
 }
@@ -134,3 +149,31 @@ func (w *Writer) Sum() Sum { return w.sum }
 
 // Stats gives the counts and sum of the items written so far.
 func (w *Writer) Stats() (records, events int64, sum Sum) { return w.records, w.events, w.sum }
+
+// WriteItemLine writes it's canonical line and a newline to w, the line
+// around a big value in parts (see BigValue), and adds its digest to sum
+// unless sum is nil; scratch is returned for the next call. It is for
+// writers that keep their own counts, such as a patch's body or a sort's
+// spilled runs.
+func WriteItemLine(w io.Writer, it *Item, scratch []byte, sum *Sum) ([]byte, error) {
+	head, v := appendHead(scratch[:0], it)
+	if len(v) < BigValue {
+		line := append(append(head, v...), '}')
+		if sum != nil {
+			sum.AddLine(line)
+		}
+		_, err := w.Write(append(line, '\n'))
+		return line, err
+	}
+	if sum != nil {
+		sum.Add(Sum(digestParts(head, v)))
+	}
+	for _, part := range [][]byte{head, v, closeBrace, newline} {
+		if _, err := w.Write(part); err != nil {
+			return head, err
+		}
+	}
+	return head, nil
+}
+
+var newline = []byte{'\n'}

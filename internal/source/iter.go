@@ -70,7 +70,31 @@ func (s *Source) Iterator(ctx context.Context) *Iter {
 			}
 		}
 		var c *itemChunk
+		lent := &itemChunk{back: make(chan struct{}, 1)}
 		err := s.snap.Scan(ctx, s.opt.Filter, func(it *record.Item) error {
+			if len(it.Value)+len(it.Data) >= record.BigValue {
+				// A big value is lent rather than copied: the scan waits
+				// until the caller is done with it, for the adapter
+				// reuses what the value lies in for the next row.
+				if c != nil {
+					c.seal()
+					if !send(c) {
+						return ctx.Err()
+					}
+					c = nil
+				}
+				lent.items = append(lent.items[:0], *it)
+				if !send(lent) {
+					return ctx.Err()
+				}
+				select {
+				case <-lent.back:
+					lent.items[0] = record.Item{}
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
 			if c == nil {
 				select {
 				case c = <-free:
@@ -107,7 +131,7 @@ func (s *Source) Iterator(ctx context.Context) *Iter {
 				if cur != nil {
 					// Done with it: the caller's item is valid only until
 					// this call, so the chunk can be filled again.
-					free <- cur
+					cur.done(free)
 					cur = nil
 				}
 				c, ok := <-chunks
@@ -132,11 +156,22 @@ func (s *Source) Iterator(ctx context.Context) *Iter {
 
 const chunkSize = 512
 
-// itemChunk is a run of items whose values share one buffer.
+// itemChunk is a run of items whose values share one buffer, or one item
+// with a big value lent by the scan (back is then not nil).
 type itemChunk struct {
 	items []record.Item
 	spans [][4]int // each item's Value and Data span in buf (-1: nil)
 	buf   []byte
+	back  chan struct{}
+}
+
+// done hands the chunk back: to be filled again, or to the scan that lent it.
+func (c *itemChunk) done(free chan<- *itemChunk) {
+	if c.back != nil {
+		c.back <- struct{}{}
+		return
+	}
+	free <- c
 }
 
 func (c *itemChunk) reset() {

@@ -143,10 +143,24 @@ func isZeroFilter(f adapters.Filter) bool {
 	return f.Collections == nil && f.Streams == nil && !f.NoRecords && !f.NoEvents && !f.Live
 }
 
-// Each calls fn with every item that passes the filter and its canonical
-// line (both reused after fn returns). A store yields dump order; a stream
-// yields its own order. Errors name the source and, for a stream, the line.
-func (s *Source) Each(ctx context.Context, fn func(it *record.Item, line []byte) error) error {
+// Each calls fn with every item that passes the filter and the digest of
+// its canonical line (the item is reused after fn returns). A store yields
+// dump order; a stream yields its own order. Errors name the source and,
+// for a stream, the line.
+func (s *Source) Each(ctx context.Context, fn func(it *record.Item, digest [32]byte) error) error {
+	return s.items(ctx, func(it *record.Item) error {
+		var d [32]byte
+		if s.reader != nil {
+			d = s.reader.Digest() // the reader has it already
+		} else {
+			d, s.line = record.ItemDigest(it, s.line)
+		}
+		return fn(it, d)
+	})
+}
+
+// items calls fn with every item that passes the filter, made canonical.
+func (s *Source) items(ctx context.Context, fn func(it *record.Item) error) error {
 	if s.snap != nil {
 		// The database is read by a goroutine of its own (see Iterator):
 		// stepping rows on one core, formatting, hashing and writing lines
@@ -162,8 +176,7 @@ func (s *Source) Each(ctx context.Context, fn func(it *record.Item, line []byte)
 			if err != nil {
 				return err
 			}
-			s.line = record.AppendItem(s.line[:0], item)
-			if err := fn(item, s.line); err != nil {
+			if err := fn(item); err != nil {
 				return err
 			}
 		}
@@ -182,7 +195,7 @@ func (s *Source) Each(ctx context.Context, fn func(it *record.Item, line []byte)
 		if !s.keep(it) {
 			continue
 		}
-		if err := fn(it, s.reader.Canonical()); err != nil {
+		if err := fn(it); err != nil {
 			return err
 		}
 	}
@@ -243,13 +256,16 @@ func (s *Source) WriteStream(ctx context.Context, w io.Writer, h record.Header, 
 	if err != nil {
 		return 0, 0, sum, err
 	}
-	err = s.Each(ctx, func(it *record.Item, line []byte) error {
+	err = s.items(ctx, func(it *record.Item) error {
 		if onItem != nil {
 			if err := onItem(it); err != nil {
 				return err
 			}
 		}
-		return sw.WriteLine(line)
+		if s.reader != nil && len(it.Value)+len(it.Data) < record.BigValue {
+			return sw.WriteLine(s.reader.Canonical()) // built already
+		}
+		return sw.Write(it)
 	})
 	if err == nil {
 		err = sw.Close()

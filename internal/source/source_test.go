@@ -5,10 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/adapters/sqlite"
+	"github.com/cuitty/persist/internal/location"
+	"github.com/cuitty/persist/internal/pgtest"
 	"github.com/cuitty/persist/internal/record"
 )
 
@@ -45,7 +49,7 @@ func TestEachCancelledIsNotTheEnd(t *testing.T) {
 		}
 		cctx, cancel := context.WithCancel(ctx)
 		n := 0
-		err = src.Each(cctx, func(*record.Item, []byte) error {
+		err = src.Each(cctx, func(*record.Item, [32]byte) error {
 			if n++; n == 1000+run*37 {
 				cancel()
 			}
@@ -56,5 +60,83 @@ func TestEachCancelledIsNotTheEnd(t *testing.T) {
 		if n < 20000 && !errors.Is(err, context.Canceled) {
 			t.Fatalf("run %d: Each stopped after %d of 20000 items and returned %v, want context.Canceled", run, n, err)
 		}
+	}
+}
+
+// Big values are lent by the scan rather than copied into a chunk: each
+// must still be its own when the caller gets it, however the small ones
+// around it are chunked (the PostgreSQL adapter reuses one buffer for the
+// values of row after row), and the digests made of them must match what
+// was stored.
+func TestBigValuesLent(t *testing.T) {
+	for _, loc := range []string{"sqlite:" + filepath.Join(t.TempDir(), "a.db") + "#s", pgtest.NewDatabase(t) + "#s"} {
+		testBigValuesLent(t, loc)
+	}
+}
+
+func testBigValuesLent(t *testing.T, raw string) {
+	ctx := context.Background()
+	loc, err := location.Parse(raw, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := location.Open(ctx, loc, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := a.Begin(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items []*record.Item
+	want := map[string]string{}
+	for i := range 3000 {
+		v := fmt.Sprintf(`{"n":%d}`, i)
+		if i%700 == 3 || i%700 == 4 { // two big ones in a row, now and then
+			v = fmt.Sprintf(`{"big":"%s%d"}`, strings.Repeat("x", record.BigValue), i)
+		}
+		it := &record.Item{Kind: record.KindRecord, Collection: "c", Key: fmt.Sprintf("k%06d", i),
+			Version: 1, UpdatedAt: "2026-01-01T00:00:00.000000Z", Value: []byte(v)}
+		items = append(items, it)
+		want[it.Key] = v
+	}
+	if err := tx.Put(ctx, items, adapters.Overwrite); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+
+	src, err := Open(ctx, raw, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var sum, wantSum record.Sum
+	n := 0
+	err = src.Each(ctx, func(it *record.Item, digest [32]byte) error {
+		n++
+		if len(it.Value) >= record.BigValue {
+			// Time for a scan that did not wait to overwrite what it lent.
+			time.Sleep(20 * time.Millisecond)
+		}
+		if string(it.Value) != want[it.Key] {
+			t.Fatalf("%s: %s: value of %d bytes %.20q…, want %.20q…", loc.Kind, it.Key, len(it.Value), it.Value, want[it.Key])
+		}
+		if digest != record.Digest(record.AppendItem(nil, it)) {
+			t.Fatalf("%s: %s: digest is not that of its line", loc.Kind, it.Key)
+		}
+		sum.Add(record.Sum(digest))
+		return nil
+	})
+	if err != nil || n != len(items) {
+		t.Fatalf("%s: %d items, %v", loc.Kind, n, err)
+	}
+	for _, it := range items {
+		wantSum.AddLine(record.AppendItem(nil, it))
+	}
+	if sum != wantSum {
+		t.Errorf("%s: sum %s, want %s", loc.Kind, sum, wantSum)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/record"
@@ -118,8 +119,9 @@ const (
 )
 
 // scanRecords calls fn for each row of a records query into the reused it.
-// Values are scanned as sql.RawBytes, which database/sql fills from one
-// buffer it reuses, so a row costs no allocation for its value.
+// Values are scanned as strings, which the driver makes anyway, and lent to
+// fn as bytes (see textBytes) rather than copied once more: a huge value
+// costs one copy fewer.
 func scanRecords(ctx context.Context, q querier, query string, args []any, it *record.Item, mode valueMode, fn func(*record.Item) error) error {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -128,7 +130,7 @@ func scanRecords(ctx context.Context, q querier, query string, args []any, it *r
 	defer rows.Close()
 	var (
 		deleted int64
-		value   sql.RawBytes
+		value   sql.NullString
 		c       canon
 	)
 	*it = record.Item{Kind: record.KindRecord}
@@ -136,7 +138,7 @@ func scanRecords(ctx context.Context, q querier, query string, args []any, it *r
 		if err := rows.Scan(&it.Collection, &it.Key, &it.Version, &it.UpdatedAt, &deleted, &value); err != nil {
 			return fmt.Errorf("read records: %w", err)
 		}
-		setValue(&it.Value, &it.Deleted, deleted, value)
+		setValue(&it.Value, &it.Deleted, deleted, textBytes(value))
 		if err := c.fix(it, mode); err != nil {
 			return err
 		}
@@ -157,7 +159,7 @@ func scanEvents(ctx context.Context, q querier, query string, args []any, it *re
 	}
 	defer rows.Close()
 	var (
-		data sql.RawBytes
+		data sql.NullString
 		c    canon
 	)
 	*it = record.Item{Kind: record.KindEvent}
@@ -165,7 +167,7 @@ func scanEvents(ctx context.Context, q querier, query string, args []any, it *re
 		if err := rows.Scan(&it.Stream, &it.Seq, &it.Type, &it.At, &data); err != nil {
 			return fmt.Errorf("read events: %w", err)
 		}
-		it.Data = orNull(data)
+		it.Data = orNull(textBytes(data))
 		if err := c.fix(it, mode); err != nil {
 			return err
 		}
@@ -192,6 +194,18 @@ func setValue(dst *[]byte, deletedOut *bool, deleted int64, value []byte) {
 		return
 	}
 	*dst = orNull(value)
+}
+
+// textBytes lends a scanned string's bytes, nil for NULL. Nothing writes
+// into an item's value, so the string stays as it was.
+func textBytes(s sql.NullString) []byte {
+	if !s.Valid {
+		return nil
+	}
+	if s.String == "" {
+		return []byte{} // not NULL, and not JSON: said so downstream
+	}
+	return unsafe.Slice(unsafe.StringData(s.String), len(s.String))
 }
 
 func orNull(b []byte) []byte {
@@ -236,9 +250,13 @@ func (c *canon) fix(it *record.Item, mode valueMode) error {
 	return nil
 }
 
-// canonical makes *v canonical in *buf, unless it is nil (no value).
+// canonical makes *v canonical in *buf, unless it is nil (no value) or
+// canonical already, as Persist writes it: the check copies nothing.
 func canonical(v *[]byte, buf *[]byte) error {
 	if *v == nil {
+		return nil
+	}
+	if ok, err := record.IsCanonical(*v); ok && err == nil {
 		return nil
 	}
 	out, err := record.Canonical((*buf)[:0], *v)
