@@ -94,13 +94,6 @@ func (p *parser) checkObject() (bool, error) {
 	return ok && err == nil, err
 }
 
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // canonicalEscapes reports whether every escape in the string content s
 // (checked by str) is one canonical JSON writes: only for '"', '\\' and
 // control characters, and spelt as appendEscaped spells them.

@@ -326,15 +326,6 @@ func (l *Line) readValue(p *parser) ([]byte, error) {
 	return l.buf[n:], nil
 }
 
-// validators hold the rules of each kind of line, once its decoded are read.
-var validators = [...]func(l *Line, m *decoded) error{
-	KindHeader:  (*Line).header,
-	KindRecord:  (*Line).record,
-	KindEvent:   (*Line).event,
-	KindRemove:  (*Line).remove,
-	KindTrailer: (*Line).trailer,
-}
-
 // require reports the first of fs missing from a line of kind k.
 func (m *decoded) require(k Kind, fs ...field) error {
 	for _, f := range fs {
