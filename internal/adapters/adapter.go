@@ -10,9 +10,14 @@
 //     `var _ adapters.Adapter = (*Adapter)(nil)`.
 //  2. Keep the schema in docs/format.md: the same logical columns, keys compared as
 //     bytes, times to the microsecond, values as JSON that Canonical accepts.
-//  3. Run the conformance suite from its tests:
-//     adapterstest.Run(t, func(t *testing.T) adapters.Adapter { … a fresh, empty database … }).
-//  4. Teach internal/location its location syntax.
+//  3. Register it in an init function: adapters.Register(&adapters.Driver{Name,
+//     Schemes, Target, Open, Check, and Sniff for a database kept in one file}).
+//     Its schemes are then locations everywhere (NAME:…, NAME://…), with
+//     passwords masked and a did-you-mean for near misses.
+//  4. Add one import line to internal/adapters/all.
+//  5. Run the conformance suite from its tests:
+//     adapterstest.Run(t, func(t *testing.T) adapters.Adapter { … a fresh, empty database … }),
+//     and add it to internal/testdb, the list every test database comes from.
 package adapters
 
 import (
