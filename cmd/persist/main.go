@@ -124,9 +124,9 @@ type command struct {
 	Stores     storesCmd     `cmd:"" help:"List the stores a database holds: live records, events, name."`
 	Append     appendCmd     `cmd:"" help:"Append an event to a stream; JSON from stdin when omitted."`
 	Events     eventsCmd     `cmd:"" help:"Print a stream's events as persist.v1 lines."`
-	Export  exportCmd  `cmd:"" help:"Write a store as a persist.v1 stream."`
-	Import  importCmd  `cmd:"" help:"Load a stream file into a store."`
-	Verify  verifyCmd  `cmd:"" help:"Compare a store's counts and checksums in two places; exit 1 when they differ."`
+	Export     exportCmd     `cmd:"" help:"Write a store as a persist.v1 stream."`
+	Import     importCmd     `cmd:"" help:"Load a stream file into a store."`
+	Verify     verifyCmd     `cmd:"" help:"Compare a store's counts and checksums in two places; exit 1 when they differ."`
 	Migrate    migrateCmd    `cmd:"" help:"Copy a store from one place to another, verified batch by batch."`
 	Completion completionCmd `cmd:"" help:"Print a shell completion script: bash, zsh or fish."`
 	Help       helpCmd       `cmd:"" help:"Explain a verb: persist help put."`
