@@ -14,6 +14,7 @@ import (
 	"github.com/cuitty/persist"
 	"github.com/cuitty/persist/internal/cli"
 	"github.com/cuitty/persist/internal/location"
+	"golang.org/x/term"
 )
 
 // The verbs of the persist command that look at and change one store by
@@ -75,6 +76,9 @@ func jsonArg(st Stdio, arg *string) (json.RawMessage, error) {
 			return nil, cli.Hint(fmt.Errorf("%s is not valid JSON", shorten(*arg)), `quote a string as JSON, inside shell quotes: '"text"'`)
 		}
 		return json.RawMessage(*arg), nil
+	}
+	if f, ok := st.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return nil, cli.Hint(errors.New("no JSON value given, and stdin is a terminal"), `give it after the key, e.g. '{"name":"Ada"}' (or null), or pipe it in`)
 	}
 	b, err := io.ReadAll(st.Stdin)
 	if err != nil {
