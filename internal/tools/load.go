@@ -208,6 +208,8 @@ func loadHint(err error, f LoadFlags) error {
 	case errors.Is(err, persist.ErrGaveUp):
 		return cli.Hint(err, "batches committed before stay; once the database is back, run the same load again to finish the job, "+
 			"or give the next one longer with --retry-for")
+	case errors.Is(err, persist.ErrPatchTarget):
+		return cli.Hint(err, "the store changed since the patch was made: re-run persist-diff --patch against it and load the new patch")
 	case errors.Is(err, persist.ErrNoInput):
 		return cli.Hint(err, "did the command before it in the pipeline fail? A stream with nothing to load still has a header: persist-dump writes one")
 	case errors.Is(err, persist.ErrTrailer):
