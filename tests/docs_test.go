@@ -103,8 +103,8 @@ func slicesDelete(env []string, prefix string) []string {
 
 // docFixture makes the files and stores the examples name: the small
 // vector stream as store app in app.db, a.db and data/app.db, its dump as
-// backup.jsonl and backup.jsonl.zst, and users as a JSON array and as
-// JSON lines.
+// backup.jsonl and backup.jsonl.zst, users as a JSON array and as JSON
+// lines, and orders as JSON lines.
 func docFixture(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -129,6 +129,7 @@ func docFixture(t *testing.T) string {
 	for name, text := range map[string]string{
 		"users.json":  "[" + strings.Join(arr, ",") + "]\n",
 		"users.jsonl": strings.Join(lines, "\n") + "\n",
+		"orders.json": `{"id":1001,"total":12.5}` + "\n" + `{"id":1002,"total":3}` + "\n",
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o666); err != nil {
 			t.Fatal(err)
