@@ -28,7 +28,10 @@ func TestSummaryOutcomes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s.Update(func(r *Result) { r.Records = 3; r.Targets = append(r.Targets, Target{Location: "sqlite:a.db", Store: "app", Written: 3}) })
+		s.Update(func(r *Result) {
+			r.Records = 3
+			r.Targets = append(r.Targets, Target{Location: "sqlite:a.db", Store: "app", Written: 3})
+		})
 		if err := s.Finish(c.code, c.err, c.interrupted); err != nil {
 			t.Fatal(err)
 		}
