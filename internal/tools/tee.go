@@ -100,9 +100,9 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 		switch {
 		case t.err == nil:
 		case t.stopped || errors.Is(t.err, context.Canceled):
-			stopped = append(stopped, targetError(t.name, t.err))
+			stopped = append(stopped, t.err)
 		default:
-			errs = append(errs, targetError(t.name, t.err))
+			errs = append(errs, t.err)
 		}
 	}
 	// A target stopped because another failed (or the input did) has
@@ -166,24 +166,3 @@ func teeCopy(ctx context.Context, st Stdio, pipes []*io.PipeWriter) error {
 		}
 	}
 }
-
-// targetError names the target a failure is of, once: "target LOC: …".
-func targetError(loc string, err error) error {
-	msg := err.Error()
-	if rest, ok := strings.CutPrefix(msg, loc); ok {
-		if i := strings.Index(rest, ": "); i >= 0 && (i == 0 || strings.HasPrefix(rest, " (store ")) {
-			msg = rest[i+2:]
-		}
-	}
-	return &named{msg: "target " + loc + ": " + msg, err: err}
-}
-
-// named is an error with its own message that still unwraps to the
-// original, hints and sentinels included.
-type named struct {
-	msg string
-	err error
-}
-
-func (n *named) Error() string { return n.msg }
-func (n *named) Unwrap() error { return n.err }
