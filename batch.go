@@ -1,7 +1,6 @@
 package persist
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -128,17 +127,16 @@ func (s *Store) commitMany(ctx context.Context, dw *DualWrite, items []*record.I
 		return err
 	}
 	defer tx.Rollback()
-	last := make(map[string]*record.Item, len(items))
+	named := make(map[string]bool, len(items))
 	var keys []*record.Item
 	for _, it := range items {
-		addr := recordAddr(it.Collection, it.Key)
-		if last[addr] == nil {
+		if addr := recordAddr(it.Collection, it.Key); !named[addr] {
+			named[addr] = true
 			keys = append(keys, &record.Item{Kind: record.KindRecord, Collection: it.Collection, Key: it.Key})
 		}
-		last[addr] = it
 	}
 	cur := map[string]int64{}
-	err = tx.Lookup(ctx, keys, true, func(it *record.Item) error {
+	err = tx.Lock(ctx, keys, func(it *record.Item) error {
 		cur[recordAddr(it.Collection, it.Key)] = it.Version
 		return nil
 	})
@@ -150,11 +148,11 @@ func (s *Store) commitMany(ctx context.Context, dw *DualWrite, items []*record.I
 		addr := recordAddr(it.Collection, it.Key)
 		cur[addr]++
 		it.Version, it.UpdatedAt = cur[addr], now
-		if err := s.a.Check(it); err != nil {
+		if err := s.a.Check(s.name, it); err != nil {
 			return fmt.Errorf("%s: %w", describe(it), err)
 		}
 		if dw != nil {
-			if err := dw.a.Check(it); err != nil {
+			if err := dw.a.Check(dw.name, it); err != nil {
 				return fmt.Errorf("dual-write target %s: %s: %w", dw.loc, describe(it), err)
 			}
 		}
@@ -168,27 +166,11 @@ func (s *Store) commitMany(ctx context.Context, dw *DualWrite, items []*record.I
 		// writer can have come between, so there is no race to catch.
 		return tx.Commit()
 	}
-	seen := 0
-	// Read back with the lock: the comparison is then of what the store
-	// holds, byte for byte, not of a digest.
-	err = tx.Lookup(ctx, keys, true, func(got *record.Item) error {
-		want := last[recordAddr(got.Collection, got.Key)]
-		if want == nil || !sameRecord(got, want) {
-			return errLostRace
-		}
-		seen++
-		return nil
-	})
+	// Another writer's row where this batch meant its own is a lost race:
+	// the batch is redone from what the store then holds.
+	err = tx.ReadBack(ctx, items, func(*record.Item, string) error { return errLostRace })
 	if err != nil {
 		return err
 	}
-	if seen != len(last) {
-		return errLostRace
-	}
 	return tx.Commit()
-}
-
-// sameRecord compares what a record line holds, field by field.
-func sameRecord(a, b *record.Item) bool {
-	return a.Version == b.Version && a.UpdatedAt == b.UpdatedAt && a.Deleted == b.Deleted && bytes.Equal(a.Value, b.Value)
 }
