@@ -24,8 +24,8 @@ type Item struct {
 // of the loop ends the read. An error is yielded once, last.
 func (s *Source) Items(ctx context.Context) iter.Seq2[Item, error] {
 	return func(yield func(Item, error) bool) {
-		err := s.src.Each(ctx, func(it *record.Item, line []byte) error {
-			out := Item{Line: append([]byte(nil), line...)}
+		err := s.src.Each(ctx, func(it *record.Item, _ [32]byte) error {
+			out := Item{Line: record.AppendItem(nil, it)}
 			if it.IsRecord() {
 				r := recordOf(it)
 				out.Record = &r
