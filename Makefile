@@ -4,6 +4,8 @@ BIN     := bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 LDFLAGS := -X github.com/cuitty/persist/internal/cli.Version=$(VERSION)
 FUZZTIME ?= 30s
+PREFIX  ?= /usr/local
+MANDIR  ?= $(PREFIX)/share/man
 
 .PHONY: build test check bench demo install fuzz clean
 
@@ -31,8 +33,14 @@ bench: build
 demo: build
 	./scripts/demo.sh
 
+# install: the binaries into $(GOBIN) (go install's place), and a man page
+# per binary into $(MANDIR)/man1, printed by the binary itself from the
+# grammar its --help comes from.
 install:
 	$(GO) install -ldflags "$(LDFLAGS)" ./cmd/...
+	mkdir -p $(DESTDIR)$(MANDIR)/man1
+	gobin="$$($(GO) env GOBIN)"; [ -n "$$gobin" ] || gobin="$$($(GO) env GOPATH)/bin"; \
+	for c in cmd/*/; do t=$$(basename $$c); "$$gobin/$$t" --man > $(DESTDIR)$(MANDIR)/man1/$$t.1 || exit 1; done
 
 # fuzz: every fuzz target of every package, FUZZTIME each (their seed
 # corpora run in make test anyway).

@@ -31,6 +31,9 @@ var (
 	ErrRejected = load.ErrRejected
 	// ErrConflict: an item with the store's version or seq but other content.
 	ErrConflict = load.ErrConflict
+	// ErrPatch: a patch stream given to a reader (Dump, Sum, Diff…); a
+	// patch is loaded into the store it repairs.
+	ErrPatch = record.ErrPatch
 	// ErrPatchTarget: a patch made for another state of the store.
 	ErrPatchTarget = load.ErrPatchTarget
 	// ErrGaveUp: a batch kept failing for a transient reason (a lost

@@ -204,3 +204,18 @@ func parseTime(s string) time.Time {
 	}
 	return t.UTC()
 }
+
+// Line is the record as a dump writes it: its canonical persist.v1 line,
+// without the newline.
+func (r Record) Line() []byte {
+	it := &record.Item{Kind: record.KindRecord, Collection: r.Collection, Key: r.Key, Version: r.Version,
+		UpdatedAt: record.FormatTime(r.UpdatedAt), Deleted: r.Deleted, Value: r.Value}
+	return record.AppendItem(nil, it)
+}
+
+// Line is the event as a dump writes it: its canonical persist.v1 line,
+// without the newline.
+func (e Event) Line() []byte {
+	it := &record.Item{Kind: record.KindEvent, Stream: e.Stream, Seq: e.Seq, Type: e.Type, At: record.FormatTime(e.At), Data: e.Data}
+	return record.AppendItem(nil, it)
+}

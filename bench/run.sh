@@ -397,8 +397,8 @@ fi
 
 if want diff; then
 	say "d. diff (A and B differ in ${DIFFER}% of records; $RUNS runs)"
-	case_add "persist-diff --summary sqlite sqlite" "" \
-		'persist-diff -q --summary "sqlite:$A#bench" "sqlite:$B#bench"' "1"
+	case_add "persist-diff --format summary sqlite sqlite" "" \
+		'persist-diff -q --format summary "sqlite:$A#bench" "sqlite:$B#bench"' "1"
 	case_add "persist-dump sqlite A" "" 'persist-dump -q "sqlite:$A#bench" >/dev/null'
 	case_add "persist-dump sqlite B" "" 'persist-dump -q "sqlite:$B#bench" >/dev/null'
 	case_add "diff <(sort a) <(sort b)" "" \
@@ -407,7 +407,7 @@ if want diff; then
 		case_add "sqldiff a.db b.db" "" 'sqldiff "$A" "$B" >/dev/null'
 	fi
 	run_cases diff
-	row diff "persist-diff --summary sqlite sqlite" "max:persist-dump sqlite A,persist-dump sqlite B" \
+	row diff "persist-diff --format summary sqlite sqlite" "max:persist-dump sqlite A,persist-dump sqlite B" \
 		"≤ 1.2× the slower dump, < 64 MiB" "r <= 1.2 && m < 64"
 	row diff "persist-dump sqlite A"
 	row diff "persist-dump sqlite B"
@@ -431,10 +431,10 @@ if want memory; then
 	case_add "mem: persist-load postgres < FILE" \
 		'psql -X -q "$PGADMIN" -c "DROP DATABASE IF EXISTS persist_bench_load WITH (FORCE)" -c "CREATE DATABASE persist_bench_load"' \
 		'persist-load -q "$PGLOAD#bench" -i "$A_JSONL"'
-	case_add "mem: persist-diff sqlite postgres (same)" "" 'persist-diff -q --summary "sqlite:$A#bench" "$PGA#bench"' "0"
+	case_add "mem: persist-diff sqlite postgres (same)" "" 'persist-diff -q --format summary "sqlite:$A#bench" "$PGA#bench"' "0"
 	if [[ -f $B ]]; then
 		case_add "mem: persist-diff sqlite sqlite (1% differ)" "" \
-			'persist-diff -q --summary "sqlite:$A#bench" "sqlite:$B#bench"' "1"
+			'persist-diff -q --format summary "sqlite:$A#bench" "sqlite:$B#bench"' "1"
 	fi
 	run_cases memory
 	for l in "mem: persist-dump sqlite" "mem: persist-dump postgres" "mem: persist-sum FILE" \
@@ -458,7 +458,7 @@ if want memory; then
 		case_add "mem 10M: persist-load sqlite < FILE" 'rm -f "$C_DB" "$C_DB-wal" "$C_DB-shm"' \
 			'persist-load -q "sqlite:$C_DB#bench" -i "$BIG_JSONL"'
 		case_add "mem 10M: persist-diff sqlite sqlite (same)" "" \
-			'persist-diff -q --summary "sqlite:$BIG#bench" "sqlite:$C_DB#bench"' "0"
+			'persist-diff -q --format summary "sqlite:$BIG#bench" "sqlite:$C_DB#bench"' "0"
 		run_cases memory10m
 		for l in "mem 10M: persist-dump sqlite" "mem 10M: persist-sum FILE" \
 			"mem 10M: persist-load sqlite < FILE" "mem 10M: persist-diff sqlite sqlite (same)"; do

@@ -33,7 +33,7 @@ func TestAPIAndCommandsAgree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := mustRun(t, stream, "persist-load", pg)
+	cmd := mustRun(t, stream, "persist-load", "-v", pg)
 	for _, want := range []string{
 		" " + itoa(res.Written) + " written,", " " + itoa(res.Events) + " events written,",
 	} {

@@ -57,7 +57,7 @@ func TestRoundTrip100k(t *testing.T) {
 		t.Fatalf("unexpected counts: %s", sumOf(t, a))
 	}
 	for _, loc := range []string{pg, c} {
-		r := mustRun(t, dumps["a"], "persist-load", loc)
+		r := mustRun(t, dumps["a"], "persist-load", "-v", loc)
 		if !strings.Contains(r.stderr, ": 0 written, 100000 unchanged, 0 stale, 0 conflicts, 0 rejects; 0 events written, 10000 unchanged;") {
 			t.Fatalf("second load into %s wrote something: %s", loc, r.stderr)
 		}
@@ -327,7 +327,7 @@ func TestLoadSurvivesTerminatedBackends(t *testing.T) {
 			}
 		}
 	}()
-	r := run(t, in, "persist-load", "--batch-size", "2000", "--retries", "20", url+"#t")
+	r := run(t, in, "persist-load", "-v", "--batch-size", "2000", "--retries", "20", url+"#t")
 	cancel()
 	wg.Wait()
 	if r.code != 0 {

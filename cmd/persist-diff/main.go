@@ -16,7 +16,7 @@ file in another order is sorted with bounded memory first. Spelling (member orde
 escapes) is never a difference: items are compared by their canonical lines.
 
 Output, like diff -u: "- " only in A, "+ " only in B, "~ " changed, with the JSON path of each
-changed part of a value. --format jsonl gives one object per difference; --summary only counts;
+changed part of a value. --format jsonl gives one object per difference; --format summary only counts;
 --patch writes a stream that, loaded into B with persist-load, makes B equal to A exactly.
 
 Examples:
@@ -33,8 +33,7 @@ type command struct {
 	A             string `arg:"" help:"The first side (the reference; what a patch makes B equal to)."`
 	B             string `arg:"" help:"The second side."`
 	Store         string `help:"The store on both sides, when a database holds several (same as #NAME)." placeholder:"NAME"`
-	Format        string `default:"human" enum:"human,jsonl" help:"Output format: human or jsonl."`
-	Summary       bool   `help:"Print only the counts of differences."`
+	Format        string `default:"human" enum:"human,jsonl,summary" help:"Output format: human, jsonl (one object per difference) or summary (only the counts)."`
 	Patch         bool   `help:"Write a patch stream that makes B equal to A when loaded into B (exit 0 when written)."`
 	ExitCode      bool   `help:"With --patch: exit 1 when A and B differ, as without it (git diff's --exit-code)."`
 	Color         string `default:"auto" enum:"auto,always,never" help:"Colour the human output: auto (when stdout is a terminal), always, never."`
@@ -48,7 +47,7 @@ func run() int {
 	var c command
 	return cli.Main("persist-diff", description, &c, func(ctx context.Context, _ string) error {
 		return tools.Diff(ctx, tools.OS(), tools.DiffOptions{
-			Common: c.Common, Select: c.Select, A: c.A, B: c.B, Store: c.Store, Format: c.Format, Summary: c.Summary,
+			Common: c.Common, Select: c.Select, A: c.A, B: c.B, Store: c.Store, Format: c.Format,
 			Patch: c.Patch, ExitCode: c.ExitCode, Color: c.Color, IgnoreTrailer: c.IgnoreTrailer, SortMemory: c.SortMemory,
 		})
 	})

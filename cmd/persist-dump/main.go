@@ -18,7 +18,7 @@ gives the same bytes from SQLite and PostgreSQL, so dumps can be compared with s
 Examples:
   persist-dump sqlite:./data/app.db > app.jsonl
   persist-dump 'postgres://db1/persist#app' -o app.jsonl.zst
-  persist-dump sqlite:app.db --collection users --live | jq -c .value
+  persist-dump sqlite:app.db --collection users --live | jq -c 'select(.kind == "record") | .value'
   persist-dump sqlite:app.db | zstd | ssh db1 'zstd -d | persist-load postgres:///persist#app'
 
 Exit status: 0 success, 2 trouble (bad usage, unreachable store, write error).`

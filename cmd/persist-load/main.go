@@ -26,7 +26,7 @@ Examples:
   persist-dump sqlite:app.db | persist-load 'postgres://db1/persist#app'
   zstd -d < app.jsonl.zst | persist-load sqlite:copy.db
   persist-load sqlite:app.db -i backup.jsonl --mode replace
-  jq -c '{kind:"record",collection:"users",key:.id,value:.}' users.json | persist-load sqlite:app.db#app
+  jq -c '.[] | {kind:"record",collection:"users",key:(.id|tostring),value:.}' users.json | persist-load sqlite:app.db#app
   persist-load sqlite:app.db --rejects rejects.jsonl < dump.jsonl
 
 Exit status: 0 success, 2 trouble (bad usage or input, unreachable store, rejected lines, failed load).`

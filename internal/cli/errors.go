@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/cuitty/persist/internal/hint"
+	"github.com/cuitty/persist/internal/record"
 )
 
 // Exit statuses, the same for every tool (README.md).
@@ -59,7 +60,11 @@ func report(w io.Writer, name string, err error) {
 		return
 	}
 	fmt.Fprintf(w, "%s: error: %s\n", name, oneLine(err.Error()))
-	for _, h := range hint.All(err) {
+	hints := hint.All(err)
+	if errors.Is(err, record.ErrPatch) && len(hints) == 0 {
+		hints = append(hints, "a patch (persist-diff --patch) repairs a store: load it with persist-load STORE < PATCH")
+	}
+	for _, h := range hints {
 		fmt.Fprintf(w, "%s: hint: %s\n", name, h)
 	}
 }

@@ -7,8 +7,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/alecthomas/kong"
 )
 
 // ErrInterrupted is the cause a command's context carries once a signal
@@ -24,13 +27,66 @@ const grace = 3 * time.Second
 // Main is the whole life of a command: parse os.Args into grammar (kong
 // struct tags), run do with a context cancelled by SIGINT or SIGTERM, and
 // turn its error into a message on stderr and an exit status. command is
-// kong's name of the chosen subcommand ("" for tools without any).
+// kong's name of the chosen subcommand ("" for tools without any). The
+// context carries the run's Summary (SummaryOf), written to --summary FILE
+// when the command ends, whether it succeeded, failed or was interrupted.
 func Main(name, description string, grammar any, do func(ctx context.Context, command string) error) int {
-	kctx, code, done := Parse(name, description, grammar, os.Args[1:], os.Stdout, os.Stderr)
-	if done {
+	args := os.Args[1:]
+	if code, done := Extras(name, description, grammar, args, os.Stdout, os.Stderr); done {
 		return code
 	}
-	return Run(os.Stderr, name, func(ctx context.Context) error { return do(ctx, kctx.Command()) })
+	kctx, code, done := Parse(name, description, grammar, args, os.Stdout, os.Stderr)
+	if done {
+		if code != ExitOK {
+			summaryOfUsageError(name, args, code)
+		}
+		return code
+	}
+	tool := name
+	if cmd := kctx.Command(); cmd != "" {
+		tool += " " + strings.Fields(cmd)[0]
+	}
+	sum, err := OpenSummary(summaryPath(kctx), tool, os.Stdout)
+	if err != nil {
+		return Report(os.Stderr, name, err)
+	}
+	return run(os.Stderr, name, func(ctx context.Context) error {
+		return do(WithSummary(ctx, sum), kctx.Command())
+	}, sum)
+}
+
+// summaryPath is the --summary flag's value, if the grammar has one.
+func summaryPath(kctx *kong.Context) string {
+	for _, f := range kctx.Flags() {
+		if f.Name == "summary" {
+			if v, ok := kctx.FlagValue(f).(string); ok {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+// summaryOfUsageError writes the summary of a command that did not parse,
+// when its arguments name one: a script reading it must not find an old one.
+func summaryOfUsageError(name string, args []string, code int) {
+	path := ""
+	for i, a := range args {
+		switch {
+		case a == "--":
+			return
+		case a == "--summary" && i+1 < len(args):
+			path = args[i+1]
+		case strings.HasPrefix(a, "--summary="):
+			path = strings.TrimPrefix(a, "--summary=")
+		}
+	}
+	if path == "" || path == "-" {
+		return
+	}
+	if sum, err := OpenSummary(path, name, os.Stdout); err == nil {
+		sum.Finish(code, errors.New("usage error (see the message on stderr)"), false)
+	}
 }
 
 // Run runs do until it returns or a signal ends it. A signal cancels do's
@@ -39,6 +95,10 @@ func Main(name, description string, grammar any, do func(ctx context.Context, co
 // and exits 130 (SIGINT) or 143 (SIGTERM), as shells expect, whatever error
 // the interruption made do return.
 func Run(stderr io.Writer, name string, do func(context.Context) error) int {
+	return run(stderr, name, do, &Summary{})
+}
+
+func run(stderr io.Writer, name string, do func(context.Context) error, sum *Summary) int {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
@@ -49,21 +109,36 @@ func Run(stderr io.Writer, name string, do func(context.Context) error) int {
 	var sig os.Signal
 	select {
 	case err := <-result:
-		return Report(stderr, name, err)
+		return finish(stderr, name, sum, Report(stderr, name, err), err, false)
 	case sig = <-sigs:
 	}
 	cancel(ErrInterrupted)
 	select {
 	case err := <-result:
 		if err == nil {
-			return ExitOK // it had finished its work: nothing was lost
+			return finish(stderr, name, sum, ExitOK, nil, false) // it had finished its work: nothing was lost
 		}
 	case <-sigs:
 	case <-time.After(grace):
 	}
+	code := 128 + signalNumber(sig)
+	err := fmt.Errorf("interrupted by %s", signalName(sig))
+	finish(stderr, name, sum, code, err, true)
 	removeTemps()
-	fmt.Fprintf(stderr, "%s: error: interrupted by %s\n", name, signalName(sig))
-	return 128 + signalNumber(sig)
+	fmt.Fprintf(stderr, "%s: error: %s\n", name, err)
+	return code
+}
+
+// finish writes the summary of a run that ended with code; failing to
+// write it fails a run that had succeeded.
+func finish(stderr io.Writer, name string, sum *Summary, code int, err error, interrupted bool) int {
+	if serr := sum.Finish(code, err, interrupted); serr != nil {
+		Report(stderr, name, serr)
+		if code == ExitOK {
+			return ExitTrouble
+		}
+	}
+	return code
 }
 
 func signalName(s os.Signal) string {

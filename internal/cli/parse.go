@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/alecthomas/kong"
 	"github.com/cuitty/persist/internal/location"
@@ -12,27 +13,24 @@ import (
 // Common holds the flags every tool has.
 type Common struct {
 	Version  kong.VersionFlag `help:"Print the version and exit."`
-	Quiet    bool             `short:"q" help:"Print no progress and no summary; errors only."`
-	Progress bool             `help:"Show progress on stderr even when it is not a terminal."`
+	Quiet    bool             `short:"q" help:"Print no progress, no summary and no warnings; errors only."`
+	Verbose  bool             `short:"v" help:"Print the summary on stderr even when it is not a terminal (off a terminal, success is silent)."`
+	Progress bool             `help:"Show progress on stderr even when it is not a terminal, or when stdout is a pipe."`
+	Summary  string           `help:"Write the run's result as one JSON object to FILE, even when it fails (docs/summary.md); - is stdout where stdout carries no data." placeholder:"FILE"`
 }
 
 // Parse parses args into grammar with kong. It returns done=true with the
 // exit status when the command must stop here: --help and --version (0),
 // or a usage error (2, reported on stderr with a hint).
+//
+// "help VERB…" is "VERB… --help" for a command that has verbs.
 func Parse(name, description string, grammar any, args []string, stdout, stderr io.Writer) (ctx *kong.Context, code int, done bool) {
 	exited := -1
-	parser, err := kong.New(grammar,
-		kong.Name(name),
-		kong.Description(description),
-		kong.Writers(stdout, stderr),
-		kong.Exit(func(c int) { exited = c }),
-		kong.Vars{"version": VersionString(name)},
-		kong.ConfigureHelp(kong.HelpOptions{Compact: true, WrapUpperBound: 100}),
-	)
-	if err != nil {
-		panic(fmt.Sprintf("%s: bad command grammar: %v", name, err)) // a programming error
+	parser := mustParser(name, description, grammar, stdout, stderr, func(c int) { exited = c })
+	if len(args) > 0 && args[0] == "help" && hasChild(parser.Model.Node, "help") {
+		args = append(slices.Clone(args[1:]), "--help")
 	}
-	ctx, err = parser.Parse(args)
+	ctx, err := parser.Parse(args)
 	if exited >= 0 {
 		return nil, exited, true
 	}
@@ -46,4 +44,30 @@ func Parse(name, description string, grammar any, args []string, stdout, stderr 
 		return nil, ExitTrouble, true
 	}
 	return ctx, ExitOK, false
+}
+
+// mustParser builds the kong parser of a command's grammar, the one model
+// --help, the man page and completion are all made from.
+func mustParser(name, description string, grammar any, stdout, stderr io.Writer, exit func(int)) *kong.Kong {
+	parser, err := kong.New(grammar,
+		kong.Name(name),
+		kong.Description(description),
+		kong.Writers(stdout, stderr),
+		kong.Exit(exit),
+		kong.Vars{"version": VersionString(name)},
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true, WrapUpperBound: 100}),
+	)
+	if err != nil {
+		panic(fmt.Sprintf("%s: bad command grammar: %v", name, err)) // a programming error
+	}
+	return parser
+}
+
+func hasChild(n *kong.Node, name string) bool {
+	for _, c := range n.Children {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
 }

@@ -4,19 +4,35 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"sync"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 )
 
-// ShowProgress decides whether progress is shown: on a terminal, or when
-// forced with --progress; never with -q.
-func ShowProgress(c Common, stderr io.Writer) bool {
-	if c.Quiet {
+// ShowProgress decides whether a tool draws progress, so that the tools of
+// one pipeline on a terminal draw one bar between them, never two fighting
+// over a line: with -q never; with --progress always; else only when stderr
+// is a terminal and stdout is not a pipe. A tool writing into a pipe is not
+// the last of its pipeline: the one after it draws (a loader reading a pipe
+// knows the total from the stream's header).
+func ShowProgress(c Common, stdout, stderr io.Writer) bool {
+	switch {
+	case c.Quiet:
 		return false
+	case c.Progress:
+		return true
 	}
-	return c.Progress || isTerminal(stderr)
+	return isTerminal(stderr) && !IsPipe(stdout)
+}
+
+// ShowSummary decides whether a tool prints its summary on stderr when all
+// went well: when stderr is a terminal, or with -v; never with -q. Off a
+// terminal a successful command is silent, as sha256sum, pg_dump and zstd
+// are, so that cron mails nothing.
+func ShowSummary(c Common, stderr io.Writer) bool {
+	return !c.Quiet && (c.Verbose || isTerminal(stderr))
 }
 
 func isTerminal(w io.Writer) bool {
@@ -24,123 +40,213 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// Progress counts items on stderr, with a rate, and an ETA when the total
-// is known. On a terminal it is a bar redrawn in place; elsewhere (forced
-// with --progress into a log) one plain line every few seconds, since
-// cursor codes in a file are noise.
-type Progress struct {
-	bar     *progressbar.ProgressBar
-	pending int
-	set     int64 // the count Total last passed on
-
-	plain       io.Writer
-	what        string
-	done, total int64
-	start, last time.Time
+// IsPipe reports whether w is a pipe or a socket (the next command of a
+// pipeline, or ssh), rather than a file, a device or a terminal.
+func IsPipe(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&(os.ModeNamedPipe|os.ModeSocket) != 0
 }
 
-// plainEvery is how often a plain progress line is written.
-const plainEvery = 2 * time.Second
+// Progress shows how far a command got, on stderr. On a terminal it is one
+// line redrawn in place, as pv and zstd draw it: the count, the rate, and
+// when a total is known (in items, or in bytes of an input file) a bar, the
+// percentage and the time left; the line is cleared at the end. Elsewhere
+// (forced with --progress into a log) it is one plain line every few
+// seconds, since cursor codes in a file are noise.
+type Progress struct {
+	mu    sync.Mutex
+	w     io.Writer
+	tty   bool
+	what  string
+	done  int64
+	total int64 // items; < 0 when unknown
+	// bytes, when set, tells how far through an input of a known size the
+	// command is: the fraction done when the items' total is unknown.
+	bytes     func() (done, total int64)
+	start     time.Time
+	last      time.Time
+	drawn     bool
+	off       bool
+	pending   int
+	lineEvery time.Duration
+}
+
+// How often a terminal line is redrawn, and a plain line written.
+const (
+	drawEvery  = 150 * time.Millisecond
+	plainEvery = 2 * time.Second
+)
 
 // NewProgress returns a progress display, or a silent one when !show.
 // total < 0 means unknown.
 func NewProgress(stderr io.Writer, show bool, total int64, what string) *Progress {
 	if !show {
-		return &Progress{}
+		return &Progress{off: true}
 	}
-	if !isTerminal(stderr) {
-		now := time.Now()
-		return &Progress{plain: stderr, what: what, total: total, start: now, last: now}
+	now := time.Now()
+	p := &Progress{w: stderr, tty: isTerminal(stderr), what: what, total: total, start: now, last: now}
+	p.lineEvery = plainEvery
+	if p.tty {
+		p.lineEvery = drawEvery
+		p.last = time.Time{}
 	}
-	max := total
-	if max <= 0 {
-		max = -1
-	}
-	bar := progressbar.NewOptions64(max,
-		progressbar.OptionSetWriter(stderr),
-		progressbar.OptionSetDescription(what),
-		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("items"),
-		progressbar.OptionThrottle(200*time.Millisecond),
-		progressbar.OptionSetPredictTime(total > 0),
-		progressbar.OptionClearOnFinish(),
-		progressbar.OptionUseANSICodes(true),
-	)
-	return &Progress{bar: bar}
+	return p
 }
 
-// Add counts n more items. The bar is touched once per thousand items:
-// it takes a lock, and the tools count a few hundred thousand items a second.
+// Bytes gives the display a fallback for an unknown total: how many bytes
+// of an input of a known size have been read.
+func (p *Progress) Bytes(f func() (done, total int64)) {
+	if p.off {
+		return
+	}
+	p.mu.Lock()
+	p.bytes = f
+	p.mu.Unlock()
+}
+
+// Add counts n more items. The display is looked at once per thousand
+// items: the tools count a few hundred thousand items a second.
 func (p *Progress) Add(n int) {
-	switch {
-	case p.bar != nil:
-		p.pending += n
-		if p.pending >= 1024 {
-			_ = p.bar.Add(p.pending)
-			p.pending = 0
-		}
-	case p.plain != nil:
-		p.done += int64(n)
-		if p.done&1023 == 0 {
-			p.maybeLine()
-		}
+	if p.off {
+		return
 	}
+	p.pending += n
+	if p.pending < 1024 {
+		return
+	}
+	p.mu.Lock()
+	p.done += int64(p.pending)
+	p.pending = 0
+	p.maybeDraw()
+	p.mu.Unlock()
 }
 
-// Total sets the count and, when known (> 0), the total. Like Add, it
-// touches the bar only every thousand items or so.
+// Total sets the count and, when known (≥ 0), the total.
 func (p *Progress) Total(done, total int64) {
-	if done-p.set < 1024 && done > p.set && done != total {
+	if p.off {
 		return
 	}
-	p.set = done
-	switch {
-	case p.bar != nil:
-		if total > 0 && p.bar.GetMax64() != total {
-			p.bar.ChangeMax64(total)
-		}
-		_ = p.bar.Set64(done)
-	case p.plain != nil:
-		p.done = done
-		if total > 0 {
-			p.total = total
-		}
-		p.maybeLine()
+	p.mu.Lock()
+	p.done = done
+	if total >= 0 {
+		p.total = total
+	}
+	p.maybeDraw()
+	p.mu.Unlock()
+}
+
+func (p *Progress) maybeDraw() {
+	if now := time.Now(); now.Sub(p.last) >= p.lineEvery {
+		p.last = now
+		p.draw(now)
 	}
 }
 
-func (p *Progress) maybeLine() {
-	if time.Since(p.last) >= plainEvery {
-		p.line()
-	}
-}
-
-func (p *Progress) line() {
-	p.last = time.Now()
-	d := p.last.Sub(p.start)
+// fraction is how much is done, from the items' total or else the bytes'.
+func (p *Progress) fraction() (float64, bool) {
 	if p.total > 0 {
-		eta := "-"
-		if p.done > 0 && p.done < p.total {
-			eta = (time.Duration(float64(d) / float64(p.done) * float64(p.total-p.done))).Round(time.Second).String()
-		}
-		fmt.Fprintf(p.plain, "%s: %d/%d items (%d%%), %s, eta %s\n", p.what, p.done, p.total, p.done*100/p.total, Rate(p.done, d), eta)
-		return
+		return min(float64(p.done)/float64(p.total), 1), true
 	}
-	fmt.Fprintf(p.plain, "%s: %d items, %s\n", p.what, p.done, Rate(p.done, d))
+	if p.bytes != nil {
+		if done, total := p.bytes(); total > 0 {
+			return min(float64(done)/float64(total), 1), true
+		}
+	}
+	return 0, false
 }
 
-// Finish clears the bar, or writes the last plain line.
-func (p *Progress) Finish() {
-	switch {
-	case p.bar != nil:
-		_ = p.bar.Add(p.pending)
-		p.pending = 0
-		_ = p.bar.Finish()
-	case p.plain != nil:
-		p.line()
-		p.plain = nil
+func (p *Progress) draw(now time.Time) {
+	elapsed := now.Sub(p.start)
+	count := fmt.Sprintf("%s items", Count(p.done))
+	if p.total > 0 {
+		count = fmt.Sprintf("%s/%s items", Count(p.done), Count(p.total))
 	}
+	line := fmt.Sprintf("%s: %s, %s", p.what, count, Rate(p.done, elapsed))
+	frac, known := p.fraction()
+	if !p.tty {
+		if known {
+			line += fmt.Sprintf(", %d%%, eta %s", int(frac*100), eta(frac, elapsed))
+		}
+		fmt.Fprintln(p.w, line)
+		return
+	}
+	width := terminalWidth(p.w)
+	if known {
+		tail := fmt.Sprintf(" %3d%% ETA %s", int(frac*100), eta(frac, elapsed))
+		if room := width - 1 - len(line) - len(tail) - 4; room >= 10 {
+			line += " " + bar(frac, min(room, 40))
+		}
+		line += tail
+	}
+	if len(line) > width-1 {
+		line = line[:width-1]
+	}
+	fmt.Fprint(p.w, "\r"+line+"\x1b[K")
+	p.drawn = true
+}
+
+// bar draws frac of width cells, pv style: [=====>    ].
+func bar(frac float64, width int) string {
+	n := int(frac * float64(width))
+	if n >= width {
+		return "[" + strings.Repeat("=", width) + "]"
+	}
+	return "[" + strings.Repeat("=", n) + ">" + strings.Repeat(" ", width-n-1) + "]"
+}
+
+// eta is the time left at the rate so far, as h:mm:ss or m:ss.
+func eta(frac float64, elapsed time.Duration) string {
+	if frac <= 0 {
+		return "-:--"
+	}
+	left := time.Duration(float64(elapsed) * (1 - frac) / frac).Round(time.Second)
+	h, m, s := int(left.Hours()), int(left.Minutes())%60, int(left.Seconds())%60
+	if h > 0 {
+		return fmt.Sprintf("%d:%02d:%02d", h, m, s)
+	}
+	return fmt.Sprintf("%d:%02d", m, s)
+}
+
+func terminalWidth(w io.Writer) int {
+	if f, ok := w.(*os.File); ok {
+		if width, _, err := term.GetSize(int(f.Fd())); err == nil && width > 20 {
+			return width
+		}
+	}
+	return 80
+}
+
+// Finish clears the terminal line, or writes the last plain line.
+func (p *Progress) Finish() {
+	if p.off {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done += int64(p.pending)
+	p.pending = 0
+	switch {
+	case p.tty && p.drawn:
+		fmt.Fprint(p.w, "\r\x1b[K")
+	case !p.tty:
+		p.draw(time.Now())
+	}
+	p.off = true
+}
+
+// Count formats a count briefly: 999, 12.3k, 4.56M.
+func Count(n int64) string {
+	switch {
+	case n >= 1e6:
+		return fmt.Sprintf("%.2fM", float64(n)/1e6)
+	case n >= 1e4:
+		return fmt.Sprintf("%.1fk", float64(n)/1e3)
+	}
+	return fmt.Sprint(n)
 }
 
 // Rate formats a count over a duration as "N/s".

@@ -29,7 +29,7 @@ func (l *loader) checkTarget(ctx context.Context, tx adapters.Tx) error {
 		return fmt.Errorf("summing the store before the patch: %w", err)
 	}
 	if got != want {
-		return fmt.Errorf("%w: the patch was made for another state of the store: target sum is %s, patch expects %s; re-run persist-diff --patch",
+		return fmt.Errorf("%w: the patch was made for another state of the store: target sum is %s, patch expects %s; make the patch again against the store as it is now",
 			ErrPatchTarget, got, want)
 	}
 	return nil

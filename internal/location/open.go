@@ -63,7 +63,7 @@ func checkFile(l Location, readOnly bool) error {
 func Store(ctx context.Context, a adapters.Adapter, l Location, flag, fallback string) (string, error) {
 	switch {
 	case l.Store != "" && flag != "" && l.Store != flag:
-		return "", fmt.Errorf("%w: %s names store %q but --store says %q", ErrStore, l, l.Store, flag)
+		return "", fmt.Errorf("%w: %s names store %q but store %q was asked for", ErrStore, l, l.Store, flag)
 	case l.Store != "":
 		return l.Store, nil
 	case flag != "":

@@ -16,6 +16,8 @@ var (
 	ErrTrailer   = errors.New("stream does not match its trailer")
 	ErrTruncated = errors.New("stream truncated") // header but no trailer
 	ErrTooLong   = errors.New("line too long")
+	// ErrPatch: a patch stream given to a reader that reads content.
+	ErrPatch = errors.New("a patch stream")
 	// ErrSkipped ends a stream whose trailer does not match only because
 	// lines returned as *LineError were set aside: everything else is there.
 	ErrSkipped = errors.New("stream had lines set aside")

@@ -188,7 +188,7 @@ func (r *Reader) Next() (*Item, error) {
 			}
 			if l.Header.Patch && !r.opt.AllowPatch {
 				r.final = &fatalLineError{LineError{Line: r.line, Err: fmt.Errorf(
-					"%w: patch: this is a patch stream (persist-diff --patch); load it with persist-load", ErrField)}}
+					"%w: patch: %w, made to be loaded into the store it repairs, not read as a store's content", ErrField, ErrPatch)}}
 				continue
 			}
 			h := l.Header

@@ -305,3 +305,16 @@ func OpenFile(ctx context.Context, path string) (*os.File, error) {
 		return nil, ctx.Err()
 	}
 }
+
+// Names lists a store's collections and streams with their counts; a stream
+// source has none to list without reading it.
+func (s *Source) Names(ctx context.Context) (collections, streams []adapters.NameCount, err error) {
+	if s.snap == nil {
+		return nil, nil, fmt.Errorf("%s: a stream lists no names: it is read once, from the start", s.Loc)
+	}
+	collections, streams, err = s.snap.Names(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %s", s.Loc, location.Scrub(err.Error(), s.Loc.Raw))
+	}
+	return collections, streams, nil
+}

@@ -3,7 +3,6 @@ package tools
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -20,7 +19,6 @@ type DiffOptions struct {
 	A, B          string
 	Store         string
 	Format        string
-	Summary       bool
 	Patch         bool
 	ExitCode      bool
 	Color         string
@@ -31,22 +29,22 @@ type DiffOptions struct {
 // format is the API's output format the flags ask for.
 func (o DiffOptions) format() (persist.DiffFormat, error) {
 	switch {
-	case o.Patch && o.Summary:
-		return 0, errors.New("--patch and --summary cannot be combined")
+	case o.Patch && o.Format != "human" && o.Format != "":
+		return 0, cli.Hint(fmt.Errorf("--patch and --format %s cannot be combined", o.Format), "a patch is a persist.v1 stream: drop --format")
 	case o.Patch && !o.Filter().IsZero():
 		// A patch must make all of B equal to A; a filtered one would
 		// carry a target sum of part of B and be refused by every load.
 		return 0, cli.Hint(persist.ErrPatchFilter, "diff with filters to look; make the patch without them")
 	case o.Patch:
 		return persist.DiffPatch, nil
-	case o.Summary:
+	case o.Format == "summary":
 		return persist.DiffSummary, nil
 	case o.Format == "jsonl":
 		return persist.DiffJSONL, nil
 	case o.Format == "human", o.Format == "":
 		return persist.DiffHuman, nil
 	}
-	return 0, cli.Hint(fmt.Errorf("--format %q is not known", o.Format), "--format human or --format jsonl")
+	return 0, cli.Hint(fmt.Errorf("--format %q is not known", o.Format), "--format human, --format jsonl or --format summary")
 }
 
 // Diff compares two stores or streams. It returns cli.ErrDiffer when they
@@ -58,6 +56,12 @@ func Diff(ctx context.Context, st Stdio, o DiffOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := report(ctx).ToStdout("the differences"); err != nil {
+		return err
+	}
+	report(ctx).Update(func(r *cli.Result) {
+		r.Sources = []cli.Side{readSide(o.A, o.Store), readSide(o.B, o.Store)}
+	})
 	if o.SortMemory < 0 {
 		return cli.Hint(fmt.Errorf("--sort-memory %d: must be 0 or more", o.SortMemory), "--sort-memory 64")
 	}
@@ -74,6 +78,9 @@ func Diff(ctx context.Context, st Stdio, o DiffOptions) error {
 	if ferr := out.Flush(); err == nil {
 		err = ferr
 	}
+	report(ctx).Update(func(r *cli.Result) {
+		r.Differences = &cli.Differences{OnlyA: stats.OnlyA, OnlyB: stats.OnlyB, Changed: stats.Changed}
+	})
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,15 @@ func Dump(ctx context.Context, st Stdio, o DumpOptions) error {
 	if err := cli.CheckOutputName(o.Output); err != nil {
 		return err
 	}
+	if o.Output == "-" || o.Output == "" {
+		if err := report(ctx).ToStdout("the stream"); err != nil {
+			return err
+		}
+	}
+	report(ctx).Update(func(r *cli.Result) {
+		r.Sources = []cli.Side{readSide(o.Location, o.Store)}
+		r.Output = cli.Ptr(o.Output)
+	})
 	src, err := persist.OpenSource(ctx, o.Location, persist.ReadOptions{Store: o.Store, Filter: o.Filter(), Stdin: st.Stdin})
 	if errors.Is(err, persist.ErrLocation) && len(hint.All(err)) == 0 {
 		return cli.Hint(err, "a store is sqlite:PATH or postgres://…; see persist-dump --help")
@@ -46,6 +55,10 @@ func Dump(ctx context.Context, st Stdio, o DumpOptions) error {
 	if err != nil {
 		return err
 	}
+	report(ctx).Update(func(r *cli.Result) {
+		r.Records, r.Events, r.Sum = res.Records, res.Events, cli.Ptr(res.Sum)
+		r.Sources = []cli.Side{counted(readSide(src.Location(), src.Store()), res.Records, res.Events, res.Sum)}
+	})
 	if err := out.Commit(); err != nil {
 		return err
 	}
@@ -65,17 +78,21 @@ func storeName(s *persist.Source) string {
 // bar is a progress display fed by the API's progress callbacks: it is
 // drawn once the first callback tells the total.
 type bar struct {
-	st   Stdio
-	c    cli.Common
-	what string
-	p    *cli.Progress
+	st    Stdio
+	c     cli.Common
+	what  string
+	p     *cli.Progress
+	bytes func() (done, total int64) // see cli.Progress.Bytes
 }
 
 func newBar(st Stdio, c cli.Common, what string) *bar { return &bar{st: st, c: c, what: what} }
 
 func (b *bar) progress(p persist.Progress) {
 	if b.p == nil {
-		b.p = cli.NewProgress(b.st.Stderr, cli.ShowProgress(b.c, b.st.Stderr), p.Total, b.what)
+		b.p = cli.NewProgress(b.st.Stderr, cli.ShowProgress(b.c, b.st.Stdout, b.st.Stderr), p.Total, b.what)
+		if b.bytes != nil {
+			b.p.Bytes(b.bytes)
+		}
 	}
 	b.p.Total(p.Completed, p.Total)
 }

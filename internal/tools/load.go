@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/term"
@@ -58,6 +59,11 @@ func Load(ctx context.Context, st Stdio, o LoadOptions) error {
 	if err := o.check(); err != nil {
 		return err
 	}
+	if o.Rejects == "-" {
+		if err := report(ctx).ToStdout("the rejected lines (--rejects -)"); err != nil {
+			return err
+		}
+	}
 	var in io.Reader = st.Stdin
 	if o.Input != "-" && o.Input != "" {
 		f, err := source.OpenFile(ctx, o.Input)
@@ -68,12 +74,51 @@ func Load(ctx context.Context, st Stdio, o LoadOptions) error {
 		in = f
 	}
 	b := newBar(st, o.Common, "loading")
+	in, b.bytes = countInput(in)
 	res, err := loadInto(ctx, st, o.LoadFlags, o.Location, in, b.progress, warner(st, o.Common, name, ""))
 	b.Finish()
+	report(ctx).Update(func(r *cli.Result) {
+		input := o.Input
+		if input == "" {
+			input = "-"
+		}
+		r.Sources = []cli.Side{readSide(input, "")}
+		if res != nil {
+			addLoad(r, res)
+		}
+	})
 	if res != nil && res.Store != "" {
 		summary(st, o.Common, name, resultLine(res))
 	}
 	return err
+}
+
+// countInput counts the bytes read from in, so that a load without counts
+// in its header still knows how far through a file of known size it is
+// (compressed or not: the file's own bytes are counted).
+func countInput(in io.Reader) (io.Reader, func() (done, total int64)) {
+	f, ok := in.(*os.File)
+	if !ok {
+		return in, nil
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() || st.Size() == 0 {
+		return in, nil
+	}
+	c := &countingReader{r: in}
+	size := st.Size()
+	return c, func() (int64, int64) { return c.n.Load(), size }
+}
+
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 // resultLine is a load's summary.
@@ -163,6 +208,8 @@ func loadHint(err error, f LoadFlags) error {
 	case errors.Is(err, persist.ErrGaveUp):
 		return cli.Hint(err, "batches committed before stay; once the database is back, run the same load again to finish the job, "+
 			"or give the next one longer with --retry-for")
+	case errors.Is(err, persist.ErrPatchTarget):
+		return cli.Hint(err, "the store changed since the patch was made: re-run persist-diff --patch against it and load the new patch")
 	case errors.Is(err, persist.ErrNoInput):
 		return cli.Hint(err, "did the command before it in the pipeline fail? A stream with nothing to load still has a header: persist-dump writes one")
 	case errors.Is(err, persist.ErrTrailer):

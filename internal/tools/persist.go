@@ -144,19 +144,29 @@ func Verify(ctx context.Context, st Stdio, o VerifyOptions) error {
 	if o.Target == "" {
 		return cli.Hint(errors.New("verify needs --target"), "persist verify %s --source LOC --target LOC", o.Name)
 	}
+	if err := report(ctx).ToStdout("the comparison table"); err != nil {
+		return err
+	}
+	report(ctx).Update(func(r *cli.Result) {
+		r.Sources = []cli.Side{readSide(o.Source, o.Name), readSide(o.Target, o.Name)}
+	})
 	c, err := persist.Compare(ctx, withName(o.Source, o.Name), withName(o.Target, o.Name), persist.CompareOptions{
 		ReadOptions: persist.ReadOptions{Stdin: st.Stdin},
 	})
 	if err != nil {
 		return err
 	}
+	report(ctx).Update(func(r *cli.Result) {
+		r.Sources[0] = counted(r.Sources[0], c.SumA.Records, c.SumA.Events, c.SumA.Sum)
+		r.Sources[1] = counted(r.Sources[1], c.SumB.Records, c.SumB.Events, c.SumB.Sum)
+		r.Records, r.Events = c.SumA.Records, c.SumA.Events
+		r.Differences = &cli.Differences{OnlyA: c.Diff.OnlyA, OnlyB: c.Diff.OnlyB, Changed: c.Diff.Changed}
+	})
 	if err := verifyTable(st, o, c); err != nil {
 		return err
 	}
 	if c.Equal() {
-		if !o.Quiet {
-			fmt.Fprintf(st.Stderr, "persist: verify: %s is the same in both places\n", o.Name)
-		}
+		summary(st, o.Common, "persist", "verify: "+o.Name+" is the same in both places")
 		return nil
 	}
 	fmt.Fprintf(st.Stderr, "persist: verify: %s differs: only in source: %d, only in target: %d, changed: %d\n",
@@ -216,15 +226,16 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 	if o.LoadFlags.Store == "" {
 		o.LoadFlags.Store = storeFlag(o.Target, o.Name)
 	}
-	start := time.Now()
-	var last time.Time
-	progress := func(p persist.Progress) {
-		if o.Quiet || time.Since(last) < time.Second && p.Completed < p.Total {
-			return
+	if o.Rejects == "-" {
+		if err := report(ctx).ToStdout("the rejected lines (--rejects -)"); err != nil {
+			return err
 		}
-		last = time.Now()
-		fmt.Fprintf(st.Stderr, "persist: %d/%d items migrated\n", p.Completed, p.Total)
 	}
+	start := time.Now()
+	// One bar over records and events, drawn in place; off a terminal,
+	// with --progress, a line every few seconds.
+	bar := newBar(st, o.Common, "migrating")
+	defer bar.Finish()
 	var rejects *cli.Output
 	warn := warner(st, o.Common, "persist", "")
 	lo := loadOptions(o.LoadFlags, nil, warn)
@@ -238,19 +249,29 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 	}
 	var loaded persist.LoadResult
 	res, err := persist.Migrate(ctx, o.Source, o.Target, persist.MigrateOptions{
-		BatchSize: o.BatchSize, OnProgress: progress, OnLoaded: func(r persist.LoadResult) { loaded = r },
+		BatchSize: o.BatchSize, OnProgress: bar.progress, OnLoaded: func(r persist.LoadResult) { loaded = r },
 		Source: persist.ReadOptions{Store: storeFlag(o.Source, o.Name), Stdin: st.Stdin},
 		Load:   lo,
 	})
+	bar.Finish()
 	if rejects != nil {
 		if cerr := rejects.Commit(); cerr != nil && err == nil {
 			err = cerr
 		}
 	}
+	report(ctx).Update(func(r *cli.Result) {
+		r.Sources = []cli.Side{counted(readSide(o.Source, o.Name), res.Records, res.Events, res.Sum)}
+		if res.Sum != "" {
+			r.Sum = cli.Ptr(res.Sum)
+		}
+		if loaded.Target != "" {
+			addLoad(r, &loaded)
+		}
+	})
 	if err := loadEnd(loaded, err, o.LoadFlags, warn); err != nil {
 		return err
 	}
-	if !o.Quiet {
+	if cli.ShowSummary(o.Common, st.Stderr) {
 		fmt.Fprintf(st.Stderr, "persist: migrated %s from %s to %s: %d records, %d events in %s (%s)\n",
 			o.Name, location.Redact(o.Source), loaded.Target, res.Records, res.Events, time.Since(start).Round(time.Millisecond), resultLine(&loaded))
 	}

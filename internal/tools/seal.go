@@ -24,6 +24,15 @@ func Seal(ctx context.Context, st Stdio, o SealOptions) error {
 	if err := cli.CheckOutputName(o.Output); err != nil {
 		return err
 	}
+	if o.Output == "-" || o.Output == "" {
+		if err := report(ctx).ToStdout("the stream"); err != nil {
+			return err
+		}
+	}
+	report(ctx).Update(func(r *cli.Result) {
+		r.Sources = []cli.Side{readSide(o.Input, "")}
+		r.Output = cli.Ptr(o.Output)
+	})
 	var in io.Reader = st.Stdin
 	if o.Input != "-" && o.Input != "" {
 		f, err := source.OpenFile(ctx, o.Input)
@@ -50,6 +59,7 @@ func Seal(ctx context.Context, st Stdio, o SealOptions) error {
 	if err := out.Commit(); err != nil {
 		return err
 	}
+	report(ctx).Update(func(r *cli.Result) { r.Records, r.Events, r.Sum = res.Records, res.Events, cli.Ptr(res.Sum) })
 	summary(st, o.Common, name, fmt.Sprintf("sealed %d records and %d events, %s", res.Records, res.Events, res.Sum))
 	return nil
 }

@@ -31,9 +31,10 @@ func (s Select) Filter() persist.Filter {
 	return persist.Filter{Collections: s.Collection, Streams: s.Stream, Records: s.Records, Events: s.Events, Live: s.Live}
 }
 
-// summary prints the one-line summary on stderr unless quiet.
+// summary prints the one-line summary on stderr: when stderr is a
+// terminal or with -v, never with -q (cli.ShowSummary).
 func summary(st Stdio, c cli.Common, name string, parts ...string) {
-	if c.Quiet {
+	if !cli.ShowSummary(c, st.Stderr) {
 		return
 	}
 	io.WriteString(st.Stderr, name+": "+strings.Join(parts, ", ")+"\n")

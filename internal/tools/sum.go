@@ -36,6 +36,9 @@ func sumLine(r persist.SumResult, name string) string {
 // Sum prints one line per input.
 func Sum(ctx context.Context, st Stdio, o SumOptions) error {
 	const name = "persist-sum"
+	if err := report(ctx).ToStdout("the sum lines"); err != nil {
+		return err
+	}
 	if o.By != "" && o.By != "collection" {
 		return cli.Hint(fmt.Errorf("--by %q: only --by collection is known", o.By), "use --by collection")
 	}
@@ -61,6 +64,15 @@ func Sum(ctx context.Context, st Stdio, o SumOptions) error {
 			return err
 		}
 		n += t.Records + t.Events
+		report(ctx).Update(func(r *cli.Result) {
+			r.Records += t.Records
+			r.Events += t.Events
+			r.Sources = append(r.Sources, counted(readSide(in, ""), t.Records, t.Events, t.Sum))
+			r.Sum = nil
+			if len(r.Sources) == 1 {
+				r.Sum = cli.Ptr(t.Sum)
+			}
+		})
 		for _, g := range groups {
 			fmt.Fprintln(out, sumLine(g.SumResult, location.Redact(in)+"  "+g.Kind+"="+g.Name))
 		}
@@ -130,6 +142,11 @@ func check(ctx context.Context, st Stdio, o SumOptions) error {
 		// A saved location had its password masked: connect with the one
 		// from PGPASSWORD or ~/.pgpass instead.
 		t, _, err := sumInput(ctx, st, o, location.Unmask(m[4]))
+		side := readSide(location.Unmask(m[4]), "")
+		if err == nil {
+			side = counted(side, t.Records, t.Events, t.Sum)
+		}
+		report(ctx).Update(func(r *cli.Result) { r.Sources = append(r.Sources, side) })
 		switch {
 		case err != nil:
 			troubled++

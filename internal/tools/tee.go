@@ -24,6 +24,9 @@ type TeeOptions struct {
 // location concurrently. The first target that fails stops everything.
 func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 	const name = "persist-tee"
+	if err := report(ctx).ToStdout("the stream"); err != nil {
+		return err
+	}
 	if o.Rejects == "-" {
 		return cli.Hint(errors.New("--rejects - would mix rejected lines into the stream on stdout"), "give --rejects a file name")
 	}
@@ -88,6 +91,9 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 
 	var errs, stopped []error
 	for _, t := range targets {
+		if t.res != nil {
+			report(ctx).Update(func(r *cli.Result) { addLoad(r, t.res) })
+		}
 		if t.res != nil && t.res.Store != "" {
 			summary(st, o.Common, name, resultLine(t.res))
 		}

@@ -1,0 +1,204 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cuitty/persist/internal/hint"
+)
+
+// SummaryFormat names the layout of the --summary object (docs/summary.md);
+// fields are only ever added under this name.
+const SummaryFormat = "persist.summary.v1"
+
+// Result is the --summary object, field by field as docs/summary.md
+// documents it. Fields that do not apply to a command keep their zero
+// value (counts) or null (objects), so that every field is always there.
+type Result struct {
+	Format         string   `json:"format"`
+	Tool           string   `json:"tool"`
+	Version        string   `json:"version"`
+	Outcome        string   `json:"outcome"`
+	ExitStatus     int      `json:"exit_status"`
+	Error          *string  `json:"error"`
+	Hints          []string `json:"hints"`
+	StartedAt      string   `json:"started_at"`
+	ElapsedSeconds float64  `json:"elapsed_seconds"`
+
+	Records int64   `json:"records"`
+	Events  int64   `json:"events"`
+	Sum     *string `json:"sum"`
+	Retries int64   `json:"retries"`
+	Rejects int64   `json:"rejects"`
+
+	Sources     []Side          `json:"sources"`
+	Targets     []Target        `json:"targets"`
+	Output      *string         `json:"output"`
+	Differences *Differences    `json:"differences"`
+	Item        json.RawMessage `json:"item"`
+}
+
+// Side is a store or stream a command read.
+type Side struct {
+	Location string  `json:"location"`
+	Store    *string `json:"store"`
+	Records  *int64  `json:"records"`
+	Events   *int64  `json:"events"`
+	Sum      *string `json:"sum"`
+}
+
+// Target is a store a command wrote into, and what became of each line.
+type Target struct {
+	Location        string `json:"location"`
+	Store           string `json:"store"`
+	Lines           int64  `json:"lines"`
+	Written         int64  `json:"written"`
+	Unchanged       int64  `json:"unchanged"`
+	Stale           int64  `json:"stale"`
+	Conflicts       int64  `json:"conflicts"`
+	Rejects         int64  `json:"rejects"`
+	EventsWritten   int64  `json:"events_written"`
+	EventsUnchanged int64  `json:"events_unchanged"`
+	Removed         int64  `json:"removed"`
+	Retries         int64  `json:"retries"`
+	Batches         int64  `json:"batches"`
+}
+
+// Differences counts what a comparison found.
+type Differences struct {
+	OnlyA   int64 `json:"only_a"`
+	OnlyB   int64 `json:"only_b"`
+	Changed int64 `json:"changed"`
+}
+
+// Outcomes of a run.
+const (
+	OutcomeOK          = "ok"
+	OutcomeDifferent   = "different"
+	OutcomeFailed      = "failed"
+	OutcomeInterrupted = "interrupted"
+)
+
+// Summary collects a run's Result for --summary FILE and writes it when
+// the run ends, however it ends. Commands fill it through Update; one
+// without --summary gets a Summary that writes nothing.
+type Summary struct {
+	mu     sync.Mutex
+	path   string
+	out    *Output
+	start  time.Time
+	report Result
+}
+
+type summaryKey struct{}
+
+// WithSummary returns ctx carrying s.
+func WithSummary(ctx context.Context, s *Summary) context.Context {
+	return context.WithValue(ctx, summaryKey{}, s)
+}
+
+// SummaryOf returns the Summary ctx carries, or one that writes nothing.
+func SummaryOf(ctx context.Context) *Summary {
+	if s, ok := ctx.Value(summaryKey{}).(*Summary); ok && s != nil {
+		return s
+	}
+	return &Summary{}
+}
+
+// Path is where the summary goes ("" for none, "-" for stdout).
+func (s *Summary) Path() string { return s.path }
+
+// ToStdout refuses --summary - for a command whose stdout carries data
+// (what): the two would be mixed.
+func (s *Summary) ToStdout(what string) error {
+	if s.path != "-" {
+		return nil
+	}
+	return hint.With(fmt.Errorf("--summary -: standard output carries %s", what), "give --summary a file name, e.g. --summary run.json")
+}
+
+// Update changes the report under the summary's lock.
+func (s *Summary) Update(f func(r *Result)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f(&s.report)
+}
+
+// OpenSummary starts the summary of a run of tool: the file is created
+// (under a temporary name, as every output) before the command does
+// anything, so that a name that cannot be written fails at once.
+func OpenSummary(path, tool string, stdout io.Writer) (*Summary, error) {
+	now := time.Now()
+	s := &Summary{path: path, start: now}
+	s.report = Result{
+		Format:    SummaryFormat,
+		Tool:      tool,
+		Version:   strings.TrimPrefix(VersionString(tool), tool+" "),
+		StartedAt: now.UTC().Format("2006-01-02T15:04:05.000000Z"),
+		Hints:     []string{},
+		Sources:   []Side{},
+		Targets:   []Target{},
+	}
+	if path == "" {
+		return s, nil
+	}
+	if err := CheckOutputName(path); err != nil {
+		return nil, fmt.Errorf("--summary: %w", err)
+	}
+	out, err := CreateOutput(path, stdout)
+	if err != nil {
+		return nil, fmt.Errorf("--summary: %w", err)
+	}
+	s.out = out
+	return s, nil
+}
+
+// Finish writes the report with the run's exit status and error. An error
+// writing it is returned, for the command to report.
+func (s *Summary) Finish(code int, err error, interrupted bool) error {
+	if s.out == nil {
+		return nil
+	}
+	s.mu.Lock()
+	r := s.report
+	s.mu.Unlock()
+	r.ExitStatus = code
+	r.ElapsedSeconds = time.Since(s.start).Seconds()
+	switch {
+	case interrupted:
+		r.Outcome = OutcomeInterrupted
+	case code == ExitOK:
+		r.Outcome = OutcomeOK
+	case code == ExitDiffer:
+		r.Outcome = OutcomeDifferent
+	default:
+		r.Outcome = OutcomeFailed
+	}
+	if err != nil && !errors.Is(err, ErrDiffer) {
+		msg := oneLine(err.Error())
+		r.Error = &msg
+		r.Hints = append(r.Hints, hint.All(err)...)
+	}
+	b, merr := json.Marshal(r)
+	if merr != nil {
+		s.out.Abort()
+		return fmt.Errorf("--summary: %w", merr)
+	}
+	if _, werr := s.out.Write(append(b, '\n')); werr != nil {
+		s.out.Abort()
+		return fmt.Errorf("--summary %s: %w", s.path, werr)
+	}
+	if cerr := s.out.Commit(); cerr != nil {
+		return fmt.Errorf("--summary: %w", cerr)
+	}
+	return nil
+}
+
+// Ptr returns a pointer to v, for the report's optional fields.
+func Ptr[T any](v T) *T { return &v }

@@ -1,0 +1,88 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestSummaryOutcomes(t *testing.T) {
+	for _, c := range []struct {
+		code        int
+		err         error
+		interrupted bool
+		outcome     string
+		errText     string
+	}{
+		{ExitOK, nil, false, OutcomeOK, ""},
+		{ExitDiffer, ErrDiffer, false, OutcomeDifferent, ""},
+		{ExitTrouble, Hint(errors.New("postgres://u:***@h/db: boom"), "do this"), false, OutcomeFailed, "postgres://u:***@h/db: boom"},
+		{130, errors.New("interrupted by SIGINT"), true, OutcomeInterrupted, "interrupted by SIGINT"},
+	} {
+		path := filepath.Join(t.TempDir(), "run.json")
+		s, err := OpenSummary(path, "persist-load", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Update(func(r *Result) {
+			r.Records = 3
+			r.Targets = append(r.Targets, Target{Location: "sqlite:a.db", Store: "app", Written: 3})
+		})
+		if err := s.Finish(c.code, c.err, c.interrupted); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got map[string]any
+		if err := json.Unmarshal(b, &got); err != nil || bytes.Count(b, []byte("\n")) != 1 {
+			t.Fatalf("not one JSON object on one line: %v\n%s", err, b)
+		}
+		if got["outcome"] != c.outcome || got["exit_status"] != float64(c.code) || got["format"] != SummaryFormat || got["tool"] != "persist-load" {
+			t.Errorf("code %d: %s", c.code, b)
+		}
+		if e, _ := got["error"].(string); e != c.errText {
+			t.Errorf("code %d: error %q, want %q", c.code, e, c.errText)
+		}
+		if c.errText != "" && c.code == ExitTrouble && !strings.Contains(string(b), `"hints":["do this"]`) {
+			t.Errorf("hints not kept: %s", b)
+		}
+		for _, field := range []string{"version", "started_at", "elapsed_seconds", "records", "events", "sum", "retries", "rejects", "sources", "targets", "output", "differences", "item"} {
+			if _, ok := got[field]; !ok {
+				t.Errorf("field %s missing: %s", field, b)
+			}
+		}
+	}
+}
+
+func TestSummaryToStdout(t *testing.T) {
+	var out bytes.Buffer
+	s, err := OpenSummary("-", "persist-dump", &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ToStdout("the stream"); err == nil || !strings.Contains(err.Error(), "standard output carries the stream") {
+		t.Fatalf("--summary - where stdout carries the stream: %v", err)
+	}
+	if err := s.Finish(ExitOK, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), `{"format":"persist.summary.v1"`) {
+		t.Fatalf("stdout got %q", out.String())
+	}
+	// No --summary: nothing is written, and Update is harmless.
+	none, _ := OpenSummary("", "persist-dump", &out)
+	none.Update(func(r *Result) { r.Records = 1 })
+	if err := none.Finish(ExitTrouble, errors.New("x"), false); err != nil {
+		t.Fatal(err)
+	}
+	// A name that cannot be written fails at once.
+	if _, err := OpenSummary(filepath.Join(t.TempDir(), "no", "such", "dir.json"), "persist-dump", nil); err == nil {
+		t.Fatal("a summary in a missing folder was accepted")
+	}
+}

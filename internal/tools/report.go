@@ -1,0 +1,49 @@
+package tools
+
+import (
+	"context"
+
+	"github.com/cuitty/persist"
+	"github.com/cuitty/persist/internal/cli"
+	"github.com/cuitty/persist/internal/location"
+)
+
+// report is the run's --summary (cli.SummaryOf), as the tools fill it.
+func report(ctx context.Context) *cli.Summary { return cli.SummaryOf(ctx) }
+
+// readSide describes a store or stream read, for the summary.
+func readSide(loc, store string) cli.Side {
+	s := cli.Side{Location: location.Redact(loc)}
+	if store != "" {
+		s.Store = cli.Ptr(store)
+	}
+	return s
+}
+
+// counted is s with counts and a sum.
+func counted(s cli.Side, records, events int64, sum string) cli.Side {
+	s.Records, s.Events = cli.Ptr(records), cli.Ptr(events)
+	if sum != "" {
+		s.Sum = cli.Ptr(sum)
+	}
+	return s
+}
+
+// loaded is what a load did to its target, for the summary.
+func loaded(r *persist.LoadResult) cli.Target {
+	return cli.Target{
+		Location: r.Target, Store: r.Store, Lines: r.Lines,
+		Written: r.Written, Unchanged: r.Unchanged, Stale: r.Stale, Conflicts: r.Conflicts, Rejects: r.Rejects,
+		EventsWritten: r.Events, EventsUnchanged: r.EventsUnchanged, Removed: r.Removed, Retries: r.Retries, Batches: r.Batches,
+	}
+}
+
+// addLoad adds a load's account to the summary: its target, and what it
+// wrote to the run's counts.
+func addLoad(r *cli.Result, res *persist.LoadResult) {
+	r.Targets = append(r.Targets, loaded(res))
+	r.Records += res.Written
+	r.Events += res.Events
+	r.Retries += res.Retries
+	r.Rejects += res.Rejects
+}

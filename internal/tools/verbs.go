@@ -1,0 +1,493 @@
+package tools
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/cuitty/persist"
+	"github.com/cuitty/persist/internal/cli"
+	"github.com/cuitty/persist/internal/location"
+	"golang.org/x/term"
+)
+
+// The verbs of the persist command that look at and change one store by
+// name (docs/persist.md). Their output is plain lines a shell loop reads:
+// values and stream lines are canonical JSON (no raw newline or tab), and
+// a name is the last field of its line, so that `read a b name` takes a
+// name with tabs whole. A name holding a newline would split its line:
+// it is refused, unless -0 ends each line with a NUL instead (find
+// -print0, read -d '').
+
+// PutOptions are `persist put`'s flags.
+type PutOptions struct {
+	cli.Common
+	Name, Collection, Key string
+	JSON                  *string // nil: read from stdin
+	IfVersion             *int64
+}
+
+// Put writes a record.
+func Put(ctx context.Context, st Stdio, o PutOptions) error {
+	value, err := jsonArg(st, o.JSON)
+	if err != nil {
+		return err
+	}
+	return withStore(ctx, st, o.Common, o.Name, func(s *persist.Store) error {
+		var (
+			r   persist.Record
+			err error
+		)
+		if o.IfVersion != nil {
+			r, err = s.PutIf(ctx, o.Collection, o.Key, *o.IfVersion, value)
+		} else {
+			r, err = s.Put(ctx, o.Collection, o.Key, value)
+		}
+		if errors.Is(err, persist.ErrVersionMismatch) {
+			return mismatch(st, o.Common, err, "read the record again and retry: persist get --record %s %s %s",
+				location.ShellQuote(o.Name), location.ShellQuote(o.Collection), location.ShellQuote(o.Key))
+		}
+		if err != nil {
+			return err
+		}
+		wrote(ctx, r.Line())
+		summary(st, o.Common, "persist", fmt.Sprintf("put %s/%s in %s: version %d", o.Collection, o.Key, o.Name, r.Version))
+		return nil
+	})
+}
+
+// mismatch says why a conditional write did not happen and exits 1: the
+// record moved, which a script tells from trouble (2) by the status.
+func mismatch(st Stdio, c cli.Common, err error, hintFormat string, args ...any) error {
+	cli.Report(st.Stderr, "persist", cli.Hint(err, hintFormat, args...))
+	return cli.ErrDiffer
+}
+
+// jsonArg is the JSON argument, or standard input when it is omitted.
+func jsonArg(st Stdio, arg *string) (json.RawMessage, error) {
+	if arg != nil {
+		if !json.Valid([]byte(*arg)) {
+			return nil, cli.Hint(fmt.Errorf("%s is not valid JSON", shorten(*arg)), `quote a string as JSON, inside shell quotes: '"text"'`)
+		}
+		return json.RawMessage(*arg), nil
+	}
+	if f, ok := st.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return nil, cli.Hint(errors.New("no JSON value given, and stdin is a terminal"), `give it after the key, e.g. '{"name":"Ada"}' (or null), or pipe it in`)
+	}
+	b, err := io.ReadAll(st.Stdin)
+	if err != nil {
+		return nil, fmt.Errorf("read the value from stdin: %w", err)
+	}
+	if len(strings.TrimSpace(string(b))) == 0 {
+		return nil, cli.Hint(errors.New("no JSON value on stdin (and none given after the key)"), `give it after the key, e.g. '{"name":"Ada"}', or pipe it in`)
+	}
+	if !json.Valid(b) {
+		return nil, errors.New("stdin is not one valid JSON value")
+	}
+	return json.RawMessage(b), nil
+}
+
+func shorten(s string) string {
+	if len(s) > 40 {
+		s = s[:40] + "…"
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// wrote puts the line written (or read) in the summary.
+func wrote(ctx context.Context, line []byte) {
+	report(ctx).Update(func(r *cli.Result) {
+		r.Item = json.RawMessage(line)
+		if strings.HasPrefix(string(line), `{"kind":"event"`) {
+			r.Events = 1
+		} else {
+			r.Records = 1
+		}
+	})
+}
+
+// withStore opens the store NAME for writing, creating its folder under
+// ./data on the first write, and removing what it created when nothing was
+// written.
+func withStore(ctx context.Context, st Stdio, c cli.Common, name string, do func(*persist.Store) error) error {
+	loc := DefaultLocation(name)
+	madeDir, err := makeDataDir(loc)
+	if err != nil {
+		return err
+	}
+	report(ctx).Update(func(r *cli.Result) {
+		r.Targets = []cli.Target{{Location: location.Redact(loc), Store: name}}
+	})
+	s, err := persist.OpenStore(ctx, loc, storeFlag(loc, name))
+	if err != nil {
+		removeIfEmpty(madeDir)
+		return err
+	}
+	err = do(s)
+	if cerr := s.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		report(ctx).Update(func(r *cli.Result) { r.Targets[0].Written = r.Records; r.Targets[0].EventsWritten = r.Events })
+	}
+	return err
+}
+
+// makeDataDir creates the folder of a default location (./data) when it
+// is missing; it returns the folder it made, if any.
+func makeDataDir(loc string) (string, error) {
+	dir, ok := defaultDir(loc)
+	if !ok {
+		return "", nil
+	}
+	if _, err := os.Stat(dir); err == nil {
+		return "", nil
+	}
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return "", fmt.Errorf("create %s: %w", dir, err)
+	}
+	return dir, nil
+}
+
+// defaultDir is the folder of a location that is the persist command's
+// default (sqlite:./data/NAME.db), not one a user gave.
+func defaultDir(loc string) (string, bool) {
+	if os.Getenv("PERSIST_URL") != "" || !strings.HasPrefix(loc, "sqlite:./data/") {
+		return "", false
+	}
+	return filepath.Dir(strings.TrimPrefix(loc, "sqlite:")), true
+}
+
+func removeIfEmpty(dir string) {
+	if dir != "" {
+		os.Remove(dir) // fails, as it should, when something is in it
+	}
+}
+
+// openReader opens store NAME for reading, saying plainly when it does not
+// exist: a typo must not pass for an empty store.
+func openReader(ctx context.Context, st Stdio, name string, f persist.Filter) (*persist.Source, error) {
+	loc := DefaultLocation(name)
+	if dir, ok := defaultDir(loc); ok {
+		path := strings.TrimPrefix(loc, "sqlite:")
+		if _, err := os.Stat(path); err != nil {
+			return nil, cli.Hint(fmt.Errorf("no store %s: %s does not exist (in %s)", name, path, dirOf(dir)),
+				"list the stores with: persist stores; make one with: persist put %s COLLECTION KEY JSON", location.ShellQuote(name))
+		}
+	}
+	report(ctx).Update(func(r *cli.Result) { r.Sources = []cli.Side{readSide(loc, name)} })
+	return persist.OpenSource(ctx, loc, persist.ReadOptions{Store: storeFlag(loc, name), Filter: f, Stdin: st.Stdin})
+}
+
+func dirOf(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		return filepath.Dir(abs)
+	}
+	return dir
+}
+
+// GetOptions are `persist get`'s flags.
+type GetOptions struct {
+	cli.Common
+	Name, Collection, Key string
+	Record                bool
+}
+
+// Get prints a record's value (or its whole line); no such record, or a
+// deleted one, exits 1 with nothing on stdout.
+func Get(ctx context.Context, st Stdio, o GetOptions) error {
+	if err := report(ctx).ToStdout("the value"); err != nil {
+		return err
+	}
+	loc := DefaultLocation(o.Name)
+	if _, err := openReaderCheck(ctx, st, o.Name); err != nil {
+		return err
+	}
+	it, err := persist.Get(ctx, loc, o.Collection, o.Key, persist.ReadOptions{Store: storeFlag(loc, o.Name), Stdin: st.Stdin})
+	if errors.Is(err, persist.ErrNotFound) {
+		if cli.ShowSummary(o.Common, st.Stderr) {
+			fmt.Fprintf(st.Stderr, "persist: get: no record %s/%s in %s (or it is deleted)\n", o.Collection, o.Key, o.Name)
+		}
+		return cli.ErrDiffer
+	}
+	if err != nil {
+		return err
+	}
+	wrote(ctx, it.Line)
+	out := it.Record.Value
+	if o.Record {
+		out = it.Line
+	}
+	_, err = st.Stdout.Write(append(out, '\n'))
+	return err
+}
+
+// openReaderCheck makes sure store NAME exists, as openReader does, and
+// closes what it opened.
+func openReaderCheck(ctx context.Context, st Stdio, name string) (bool, error) {
+	src, err := openReader(ctx, st, name, persist.Filter{})
+	if err != nil {
+		return false, err
+	}
+	return true, src.Close()
+}
+
+// RmOptions are `persist rm`'s flags.
+type RmOptions struct {
+	cli.Common
+	Name, Collection, Key string
+	Force                 bool
+}
+
+// Rm deletes a record, leaving a tombstone. No such record exits 1, or 0
+// with --force.
+func Rm(ctx context.Context, st Stdio, o RmOptions) error {
+	// A store that does not exist is not made just to delete from it.
+	if _, err := openReaderCheck(ctx, st, o.Name); err != nil {
+		return err
+	}
+	return withStore(ctx, st, o.Common, o.Name, func(s *persist.Store) error {
+		r, err := s.Delete(ctx, o.Collection, o.Key)
+		switch {
+		case errors.Is(err, persist.ErrNotFound) && o.Force:
+			return nil
+		case errors.Is(err, persist.ErrNotFound):
+			fmt.Fprintf(st.Stderr, "persist: rm: no record %s/%s in %s (or it is already deleted)\n", o.Collection, o.Key, o.Name)
+			return cli.ErrDiffer
+		case err != nil:
+			return err
+		}
+		wrote(ctx, r.Line())
+		summary(st, o.Common, "persist", fmt.Sprintf("deleted %s/%s in %s: version %d", o.Collection, o.Key, o.Name, r.Version))
+		return nil
+	})
+}
+
+// AppendOptions are `persist append`'s flags.
+type AppendOptions struct {
+	cli.Common
+	Name, Stream, Type string
+	JSON               *string
+}
+
+// Append appends an event to a stream.
+func Append(ctx context.Context, st Stdio, o AppendOptions) error {
+	data, err := jsonArg(st, o.JSON)
+	if err != nil {
+		return err
+	}
+	return withStore(ctx, st, o.Common, o.Name, func(s *persist.Store) error {
+		e, err := s.Append(ctx, o.Stream, o.Type, data)
+		if err != nil {
+			return err
+		}
+		wrote(ctx, e.Line())
+		summary(st, o.Common, "persist", fmt.Sprintf("appended %s #%d to %s", o.Type, e.Seq, o.Stream))
+		return nil
+	})
+}
+
+// EventsOptions are `persist events`' flags.
+type EventsOptions struct {
+	cli.Common
+	Name, Stream string
+	From         int64
+}
+
+// Events prints a stream's events as stream lines, from seq From on.
+func Events(ctx context.Context, st Stdio, o EventsOptions) error {
+	if err := report(ctx).ToStdout("the events"); err != nil {
+		return err
+	}
+	src, err := openReader(ctx, st, o.Name, persist.Filter{Streams: []string{o.Stream}})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	out := bufio.NewWriter(st.Stdout)
+	var n int64
+	for it, err := range src.Items(ctx) {
+		if err != nil {
+			out.Flush()
+			return err
+		}
+		if it.Event.Seq < o.From {
+			continue
+		}
+		n++
+		out.Write(append(it.Line, '\n'))
+	}
+	report(ctx).Update(func(r *cli.Result) { r.Events = n })
+	return out.Flush()
+}
+
+// LsOptions are `persist ls`' flags.
+type LsOptions struct {
+	cli.Common
+	Name, Collection string
+	Null             bool
+}
+
+// Ls lists a store's collections and streams with their counts, or a
+// collection's live keys in dump order.
+func Ls(ctx context.Context, st Stdio, o LsOptions) error {
+	if err := report(ctx).ToStdout("the list"); err != nil {
+		return err
+	}
+	if o.Collection != "" {
+		return lsKeys(ctx, st, o)
+	}
+	src, err := openReader(ctx, st, o.Name, persist.Filter{})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	cols, streams, err := src.Names(ctx)
+	if err != nil {
+		return err
+	}
+	var lines []line
+	var records, events int64
+	for _, c := range cols {
+		lines = append(lines, line{fmt.Sprintf("collection\t%d\t", c.Count-c.Deleted), c.Name})
+		records += c.Count - c.Deleted
+	}
+	for _, s := range streams {
+		lines = append(lines, line{fmt.Sprintf("stream\t%d\t", s.Count), s.Name})
+		events += s.Count
+	}
+	report(ctx).Update(func(r *cli.Result) { r.Records, r.Events = records, events })
+	return printLines(st, lines, o.Null)
+}
+
+func lsKeys(ctx context.Context, st Stdio, o LsOptions) error {
+	src, err := openReader(ctx, st, o.Name, persist.Filter{Collections: []string{o.Collection}, Live: true})
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	out := bufio.NewWriter(st.Stdout)
+	defer out.Flush()
+	var n int64
+	for it, err := range src.Items(ctx) {
+		if err != nil {
+			return err
+		}
+		if err := writeName(out, it.Record.Key, o.Null); err != nil {
+			return err
+		}
+		n++
+	}
+	report(ctx).Update(func(r *cli.Result) { r.Records = n })
+	return nil
+}
+
+// line is a line of output whose last field is a name.
+type line struct{ fields, name string }
+
+// printLines writes lines, refusing a name with a line break unless null
+// ends them with NUL; nothing is written then.
+func printLines(st Stdio, lines []line, null bool) error {
+	if !null {
+		for _, l := range lines {
+			if strings.ContainsAny(l.name, "\n\r") {
+				return newlineError(l.name)
+			}
+		}
+	}
+	out := bufio.NewWriter(st.Stdout)
+	for _, l := range lines {
+		out.WriteString(l.fields)
+		out.WriteString(l.name)
+		out.WriteByte(end(null))
+	}
+	return out.Flush()
+}
+
+// writeName writes one name as its own line (see printLines).
+func writeName(w *bufio.Writer, name string, null bool) error {
+	if !null && strings.ContainsAny(name, "\n\r") {
+		w.Flush()
+		return newlineError(name)
+	}
+	w.WriteString(name)
+	return w.WriteByte(end(null))
+}
+
+func end(null bool) byte {
+	if null {
+		return 0
+	}
+	return '\n'
+}
+
+func newlineError(name string) error {
+	return cli.Hint(fmt.Errorf("the name %s holds a line break: as a line of output it would read as two", jsonQuote(name)),
+		"add -0 to end each line with a NUL instead: … -0 | while IFS= read -r -d '' line; do …; done")
+}
+
+func jsonQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// StoresOptions are `persist stores`' flags.
+type StoresOptions struct {
+	cli.Common
+	Location string
+	Null     bool
+}
+
+// Stores lists the stores a database holds: live records, events, name.
+// Without a location: $PERSIST_URL, else every ./data/*.db.
+func Stores(ctx context.Context, st Stdio, o StoresOptions) error {
+	if err := report(ctx).ToStdout("the list"); err != nil {
+		return err
+	}
+	locs := []string{o.Location}
+	if o.Location == "" {
+		var err error
+		if locs, err = defaultDatabases(); err != nil {
+			return err
+		}
+	}
+	var lines []line
+	for _, loc := range locs {
+		infos, err := persist.Stores(ctx, loc)
+		if err != nil {
+			return err
+		}
+		for _, s := range infos {
+			lines = append(lines, line{fmt.Sprintf("%d\t%d\t", s.Records, s.Events), s.Name})
+			report(ctx).Update(func(r *cli.Result) {
+				r.Records += s.Records
+				r.Events += s.Events
+				r.Sources = append(r.Sources, counted(readSide(loc, s.Name), s.Records, s.Events, ""))
+			})
+		}
+	}
+	return printLines(st, lines, o.Null)
+}
+
+// defaultDatabases are the databases the persist command finds stores in
+// by itself: $PERSIST_URL, else every ./data/*.db.
+func defaultDatabases() ([]string, error) {
+	if u := os.Getenv("PERSIST_URL"); u != "" {
+		return []string{u}, nil
+	}
+	paths, err := filepath.Glob(filepath.Join("data", "*.db"))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = "sqlite:./" + p
+	}
+	return out, nil
+}
