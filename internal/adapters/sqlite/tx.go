@@ -82,7 +82,7 @@ type tx struct {
 	store string
 	// chg is the counter this transaction stamps its rows with, 0 until
 	// its first write (stamp).
-	chg int64
+	chg   int64
 	stmts [nStmts]*sql.Stmt // closed by database/sql when tx ends
 	// unwritten names the items a guarded Put left as the store had them
 	// (an equal or newer version, an event already there), for ReadBack:
