@@ -126,6 +126,19 @@ func upgradeDDL(schema string) []string {
 				EXECUTE FUNCTION persist_removed()`,
 		)
 	}
+	// Roles that may write or read the records may do as much with the
+	// new persist_sources, which loads read and write: rights granted on
+	// the version 1 tables keep working after the upgrade.
+	ddl = append(ddl, `DO $$
+	DECLARE r record;
+	BEGIN
+		FOR r IN SELECT a.grantee, a.privilege_type FROM pg_class c, aclexplode(c.relacl) a
+			WHERE c.oid = 'persist_records'::regclass AND a.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE')
+		LOOP
+			EXECUTE format('GRANT %s ON persist_sources TO %s', r.privilege_type,
+				CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r.grantee)) END);
+		END LOOP;
+	END $$`)
 	return ddl
 }
 
