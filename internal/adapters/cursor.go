@@ -22,7 +22,7 @@ var (
 	ErrCursor = errors.New("cursor cannot be used")
 	// ErrRemoved: since the cursor, records or events were deleted
 	// outright (not tombstoned): a merge stream cannot carry that.
-	ErrRemoved = errors.New("deleted outright since the cursor")
+	ErrRemoved = errors.New("records or events were deleted outright (not tombstoned) since the cursor, which a delta cannot carry")
 )
 
 // cursorPrefix starts every cursor this release writes; the digit is the

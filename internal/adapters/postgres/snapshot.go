@@ -188,7 +188,7 @@ func (s *snapshot) since(ctx context.Context, cursor string) (*pgPos, error) {
 		return nil, s.a.lost(fmt.Errorf("store %q: read removals: %w", s.store, err), s.state)
 	}
 	if removed.Valid {
-		return nil, fmt.Errorf("store %q: %w (a delete that left no tombstone, by transaction %d)", s.store, adapters.ErrRemoved, removed.Int64)
+		return nil, fmt.Errorf("store %q: %w (the last by transaction %d)", s.store, adapters.ErrRemoved, removed.Int64)
 	}
 	return &p, nil
 }

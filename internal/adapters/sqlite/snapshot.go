@@ -148,7 +148,7 @@ func (s *snapshot) since(ctx context.Context, cursor string) (int64, error) {
 		return 0, fmt.Errorf("store %q: read removals: %w", s.store, err)
 	}
 	if removed.Valid && removed.Int64 > pos {
-		return 0, fmt.Errorf("store %q: %w (a delete that left no tombstone, at change %d)", s.store, adapters.ErrRemoved, removed.Int64)
+		return 0, fmt.Errorf("store %q: %w (the last at change %d)", s.store, adapters.ErrRemoved, removed.Int64)
 	}
 	return pos, nil
 }
