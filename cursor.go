@@ -16,6 +16,9 @@ var (
 	// ErrNoCursor: the store's schema (version 1) does not track changes;
 	// Upgrade it.
 	ErrNoCursor = adapters.ErrNoCursor
+	// ErrCursorAccess is wrapped with ErrNoCursor when the store tracks
+	// changes but the role may not read its identity (persist_meta).
+	ErrCursorAccess = adapters.ErrCursorAccess
 	// ErrCursor: the cursor is not one this release reads, comes from
 	// another store, or the store is behind it (restored from an older
 	// backup).

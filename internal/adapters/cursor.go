@@ -16,6 +16,9 @@ var (
 	// implementation's tables) does not track changes; a writer of this
 	// release upgrades it (Adapter.Upgrade).
 	ErrNoCursor = errors.New("the store's schema does not track changes")
+	// ErrCursorAccess is wrapped with ErrNoCursor when the store tracks
+	// changes but the connected role may not read its identity.
+	ErrCursorAccess = errors.New("this role may not read persist_meta, where the store's identity is")
 	// ErrCursor: the cursor cannot be used on this store: it is not one
 	// this release reads, it comes from another store or another kind of
 	// database, or the store is behind it (restored from an older backup).

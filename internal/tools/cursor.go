@@ -67,6 +67,8 @@ func (o DumpOptions) checkCursor(ctx context.Context, src *persist.Source) (stri
 // cursorHint says what to do about a since or cursor the store refused.
 func (o DumpOptions) cursorHint(err error, src *persist.Source) error {
 	switch {
+	case errors.Is(err, persist.ErrCursorAccess):
+		return cli.Hint(err, "let the role read it: GRANT SELECT ON persist_meta TO the role (as the owner of the tables)")
 	case errors.Is(err, persist.ErrNoCursor):
 		loc := src.Location()
 		note := ""

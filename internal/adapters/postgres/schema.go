@@ -99,9 +99,9 @@ func upgradeDDL(schema string) []string {
 			WHERE (store = $1 OR store IS NULL) AND chg >= $2 AND (chg >= $3 OR chg = ANY ($4))
 		$$`,
 	}
-	for _, t := range []struct{ table, a, b string }{
-		{"persist_records", "collection", "key"},
-		{"persist_events", "stream", "seq"},
+	for _, t := range []struct{ table, a, b, bump string }{
+		{"persist_records", "collection", "key", recordBump},
+		{"persist_events", "stream", "seq", ""},
 	} {
 		moved := `(NEW.store, NEW.` + t.a + `, NEW.` + t.b + `) IS DISTINCT FROM (OLD.store, OLD.` + t.a + `, OLD.` + t.b + `)`
 		ddl = append(ddl,
@@ -110,7 +110,7 @@ func upgradeDDL(schema string) []string {
 			`CREATE INDEX IF NOT EXISTS `+t.table+`_chg ON `+t.table+` (store, chg) WHERE chg IS NOT NULL`,
 			`CREATE OR REPLACE FUNCTION `+t.table+`_stamp() RETURNS trigger LANGUAGE plpgsql `+path+` AS $$
 			BEGIN
-				NEW.chg := txid_current();
+				NEW.chg := txid_current();`+t.bump+`
 				IF `+moved+` THEN
 					INSERT INTO persist_removals (store, chg) SELECT OLD.store, txid_current()
 						WHERE NOT EXISTS (SELECT 1 FROM persist_removals WHERE store = OLD.store AND chg = txid_current());
@@ -141,6 +141,16 @@ func upgradeDDL(schema string) []string {
 	END $$`)
 	return ddl
 }
+
+// recordBump gives a record that another program changed without changing
+// its version the next version: a record's version tells its contents
+// apart (a load merges by it, and calls equal versions with other contents
+// a conflict), so a hand edit of a value would otherwise reach no copy.
+const recordBump = `
+				IF NEW.version = OLD.version AND (NEW.value, NEW.deleted, NEW.updated_at)
+						IS DISTINCT FROM (OLD.value, OLD.deleted, OLD.updated_at) THEN
+					NEW.version := OLD.version + 1;
+				END IF;`
 
 // ensureSchema creates or upgrades the tables once per Adapter, in a
 // transaction of its own. When they exist at the current version it runs no

@@ -128,15 +128,19 @@ func (s *snapshot) position(ctx context.Context) error {
 }
 
 func (s *snapshot) readPosition(ctx context.Context) error {
-	var meta, sys bool
+	var meta sql.NullBool
+	var sys bool
 	var snap string
-	err := s.tx.QueryRowContext(ctx, `SELECT coalesce(has_table_privilege(to_regclass('persist_meta'), 'SELECT'), false),
+	err := s.tx.QueryRowContext(ctx, `SELECT has_table_privilege(to_regclass('persist_meta'), 'SELECT'),
 		has_function_privilege('pg_control_system()', 'EXECUTE'), txid_current_snapshot()::text`).Scan(&meta, &sys, &snap)
 	if err != nil {
 		return fmt.Errorf("store %q: read the snapshot: %w", s.store, err)
 	}
-	if !meta {
-		return fmt.Errorf("store %q: %w (no persist_meta, or this role may not read it)", s.store, adapters.ErrNoCursor)
+	if !meta.Valid {
+		return fmt.Errorf("store %q: %w (schema version 1: no persist_meta)", s.store, adapters.ErrNoCursor)
+	}
+	if !meta.Bool {
+		return fmt.Errorf("store %q: %w: %w", s.store, adapters.ErrNoCursor, adapters.ErrCursorAccess)
 	}
 	v, err := storedVersion(ctx, s.tx)
 	if err != nil {

@@ -160,7 +160,7 @@ func TestUpgradeFromVersion1(t *testing.T) {
 			}
 			mustExec(t, db, `UPDATE persist_records SET value = '{"hand":1}' WHERE key = 'k000007'`)
 			put(t, a, "app", adapters.Guarded, event("s", 5000, "t", "2"))
-			want := `{"kind":"record","collection":"c","key":"k000007","version":1,"updated_at":"2026-11-25T12:00:00.000000Z","value":{"hand":1}}
+			want := `{"kind":"record","collection":"c","key":"k000007","version":2,"updated_at":"2026-11-25T12:00:00.000000Z","value":{"hand":1}}
 {"kind":"event","stream":"s","seq":5000,"type":"t","at":"2026-11-25T12:00:02.500000Z","data":2}
 `
 			if got := dump(t, a, "app", adapters.Filter{Since: c}); got != want {
@@ -254,7 +254,7 @@ func TestUpgradeRights(t *testing.T) {
 	hand := sqlDB(t, asRole(t, dsn, dml))
 	mustExec(t, hand, `UPDATE persist_records SET value = '"hand"' WHERE key = 'k000002'`)
 	want := `{"kind":"record","collection":"c","key":"k000001","version":2,"updated_at":"2026-11-25T12:00:00.000001Z","value":"dml"}
-{"kind":"record","collection":"c","key":"k000002","version":1,"updated_at":"2026-11-25T12:00:00.000000Z","value":"hand"}
+{"kind":"record","collection":"c","key":"k000002","version":2,"updated_at":"2026-11-25T12:00:00.000000Z","value":"hand"}
 `
 	if got := dump(t, r, "app", adapters.Filter{Since: c}); got != want {
 		t.Errorf("delta read by a SELECT-only role:\n%s", got)
@@ -311,7 +311,7 @@ func TestSubtransactionsAndTruncate(t *testing.T) {
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	want := `{"kind":"record","collection":"c","key":"a","version":1,"updated_at":"2026-11-25T12:00:00.000001Z","value":"sub"}
+	want := `{"kind":"record","collection":"c","key":"a","version":2,"updated_at":"2026-11-25T12:00:00.000001Z","value":"sub"}
 {"kind":"record","collection":"c","key":"b","version":1,"updated_at":"2026-11-25T12:00:00.000000Z","value":2}
 `
 	if got := dump(t, a, "app", adapters.Filter{Since: c}); got != want {
@@ -345,7 +345,7 @@ func TestTrackingInAnotherSchema(t *testing.T) {
 	c := cursorOf(t, a, "app")
 	db := sqlDB(t, dsn) // search_path "$user", public
 	mustExec(t, db, `UPDATE app_data.persist_records SET value = '2' WHERE key = 'a'`)
-	want := `{"kind":"record","collection":"c","key":"a","version":1,"updated_at":"2026-11-25T12:00:00.000001Z","value":2}
+	want := `{"kind":"record","collection":"c","key":"a","version":2,"updated_at":"2026-11-25T12:00:00.000001Z","value":2}
 `
 	if got := dump(t, a, "app", adapters.Filter{Since: c}); got != want {
 		t.Errorf("delta:\n%s", got)

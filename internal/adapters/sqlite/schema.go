@@ -96,14 +96,22 @@ var trackingDDL = []string{
 	) WITHOUT ROWID`,
 	`CREATE INDEX IF NOT EXISTS persist_records_chg ON persist_records (store, chg) WHERE chg IS NOT NULL`,
 	`CREATE INDEX IF NOT EXISTS persist_events_chg ON persist_events (store, chg) WHERE chg IS NOT NULL`,
-	triggers("persist_records", "collection", "key"),
-	triggers("persist_events", "stream", "seq"),
+	triggers("persist_records", "collection", "key", recordBump),
+	triggers("persist_events", "stream", "seq", ""),
 }
 
+// recordBump gives a record that another program changed without changing
+// its version the next version: a record's version tells its contents
+// apart (a load merges by it, and calls equal versions with other contents
+// a conflict), so a hand edit of a value would otherwise reach no copy.
+const recordBump = `, version = CASE WHEN NEW.version IS OLD.version AND (NEW.value IS NOT OLD.value
+	OR NEW.deleted IS NOT OLD.deleted OR NEW.updated_at IS NOT OLD.updated_at) THEN OLD.version + 1 ELSE version END`
+
 // triggers stamps and logs the writes of other programs to table, whose
-// primary key is (store, a, b). Inside a trigger quiet is set, so that the
-// stamp it writes does not set off the update trigger again.
-func triggers(table, a, b string) string {
+// primary key is (store, a, b); bump is more of what an update sets. Inside
+// a trigger quiet is set, so that the stamp it writes does not set off the
+// update trigger again.
+func triggers(table, a, b, bump string) string {
 	row := `store = NEW.store AND ` + a + ` = NEW.` + a + ` AND ` + b + ` = NEW.` + b
 	removal := `INSERT INTO persist_removals (store, chg) SELECT OLD.store, (SELECT chg FROM persist_clock) WHERE %s
 			ON CONFLICT (store) DO UPDATE SET chg = excluded.chg;`
@@ -119,7 +127,7 @@ func triggers(table, a, b string) string {
 		WHEN (SELECT quiet FROM persist_clock) IS NOT 1
 		BEGIN
 			UPDATE persist_clock SET chg = chg + 1, quiet = 1;
-			UPDATE ` + table + ` SET chg = (SELECT chg FROM persist_clock) WHERE ` + row + `;
+			UPDATE ` + table + ` SET chg = (SELECT chg FROM persist_clock)` + bump + ` WHERE ` + row + `;
 			` + moved + `
 			UPDATE persist_clock SET quiet = 0;
 		END;

@@ -168,7 +168,7 @@ func TestUpgradeFromVersion1(t *testing.T) {
 			}
 			putLines(t, w, "app", `{"kind":"event","stream":"s","seq":5000,"type":"t","at":"2026-11-25T12:00:00Z","data":2}`)
 			want := []string{
-				`{"kind":"record","collection":"c","key":"k000007","version":1,"updated_at":"2026-11-25T12:00:00.000000Z","value":{"hand":1}}`,
+				`{"kind":"record","collection":"c","key":"k000007","version":2,"updated_at":"2026-11-25T12:00:00.000000Z","value":{"hand":1}}`,
 				`{"kind":"event","stream":"s","seq":5000,"type":"t","at":"2026-11-25T12:00:00.000000Z","data":2}`,
 			}
 			if got := delta(t, w, "app", c); !slices.Equal(got, want) {
@@ -291,7 +291,7 @@ func TestOtherWriterSettingChg(t *testing.T) {
 	}
 	want := []string{
 		`{"kind":"record","collection":"users","key":"copied","version":1,"updated_at":"2026-11-25T12:00:00.000000Z","value":1}`,
-		`{"kind":"record","collection":"users","key":"u1","version":3,"updated_at":"2026-11-25T12:00:00.000000Z","value":2}`,
+		`{"kind":"record","collection":"users","key":"u1","version":4,"updated_at":"2026-11-25T12:00:00.000000Z","value":2}`,
 	}
 	if got := delta(t, a, "app", c); !slices.Equal(got, want) {
 		t.Errorf("delta:\n%s", strings.Join(got, "\n"))
