@@ -393,3 +393,33 @@ func TestParsePos(t *testing.T) {
 		}
 	}
 }
+
+// A role that may read the records but not persist_meta dumps in full with
+// no cursor, and is told why it has none.
+func TestCursorWithoutPersistMeta(t *testing.T) {
+	role := newRole(t)
+	a, dsn := open(t)
+	put(t, a, "app", adapters.Guarded, rec("c", "a", 1, `1`))
+	mustExec(t, sqlDB(t, dsn), `GRANT SELECT ON persist_stores, persist_records, persist_events TO `+role)
+	r, err := Open(asRole(t, dsn, role), Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if got := dump(t, r, "app", adapters.Filter{}); !strings.Contains(got, `"key":"a"`) {
+		t.Fatalf("full dump: %q", got)
+	}
+	s, err := r.Snapshot(ctx, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, err = s.Cursor(ctx)
+	if !errors.Is(err, adapters.ErrNoCursor) || !errors.Is(err, adapters.ErrCursorAccess) {
+		t.Errorf("Cursor: %v, want ErrNoCursor and ErrCursorAccess", err)
+	}
+	// The snapshot is still usable after the refusal.
+	if _, _, err := s.Count(ctx, adapters.Filter{}); err != nil {
+		t.Errorf("Count after Cursor: %v", err)
+	}
+}
