@@ -85,6 +85,9 @@ func (s *Source) writeStream(ctx context.Context, w io.Writer, progress func(Pro
 	if err != nil {
 		return DumpResult{}, err
 	}
-	c, _ := s.src.Cursor(ctx) // WriteStream has read it, or failed
+	var c string
+	if !s.src.NoCursor() {
+		c, _ = s.src.Cursor(ctx) // WriteStream has read it, or failed
+	}
 	return DumpResult{Store: s.Store(), Records: r, Events: e, Sum: sum.String(), Cursor: c}, nil
 }

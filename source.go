@@ -48,6 +48,9 @@ type ReadOptions struct {
 	// IgnoreTrailer accepts a stream edited on purpose whose trailer no
 	// longer matches; a stream cut short is still refused.
 	IgnoreTrailer bool
+	// NoCursor leaves the cursor out of the trailer Dump writes, so that
+	// dumps of the same content in two stores are the same bytes.
+	NoCursor bool
 	// Stdin is what the location "-" reads (default os.Stdin).
 	Stdin io.Reader
 }
@@ -68,7 +71,7 @@ func OpenSource(ctx context.Context, loc string, opt ReadOptions) (*Source, erro
 	f := opt.Filter.adapter()
 	f.Since = opt.Since
 	src, err := source.Open(ctx, loc, source.Options{
-		Store: opt.Store, Filter: f, IgnoreTrailer: opt.IgnoreTrailer, Stdin: opt.Stdin,
+		Store: opt.Store, Filter: f, IgnoreTrailer: opt.IgnoreTrailer, NoCursor: opt.NoCursor, Stdin: opt.Stdin,
 	})
 	if err != nil {
 		return nil, err

@@ -22,6 +22,7 @@ type Options struct {
 	Store         string          // --store
 	Filter        adapters.Filter // what to yield
 	IgnoreTrailer bool            // accept a stream edited on purpose
+	NoCursor      bool            // WriteStream leaves the cursor out of the trailer
 	Stdin         io.Reader       // for "-"
 }
 
@@ -152,6 +153,9 @@ func (s *Source) Since() string {
 	}
 	return ""
 }
+
+// NoCursor reports whether WriteStream leaves the cursor out.
+func (s *Source) NoCursor() bool { return s.opt.NoCursor }
 
 // IsStore reports whether the source is a database snapshot.
 func (s *Source) IsStore() bool { return s.snap != nil }
@@ -304,7 +308,7 @@ func (s *Source) WriteStream(ctx context.Context, w io.Writer, h record.Header, 
 		}
 		return sw.Write(it)
 	})
-	if err == nil {
+	if err == nil && !s.opt.NoCursor {
 		var c string
 		if c, err = s.Cursor(ctx); errors.Is(err, adapters.ErrNoCursor) {
 			err = nil

@@ -19,6 +19,8 @@ import (
 // when the file exists, else nowhere (a full dump).
 func (o DumpOptions) since() (string, error) {
 	switch {
+	case o.NoCursor && o.CursorFile != "":
+		return "", cli.Hint(errors.New("--no-cursor leaves out the cursor that --cursor-file keeps"), "give one of them")
 	case o.Since != "" && o.CursorFile != "":
 		return "", cli.Hint(errors.New("--since and --cursor-file both say where the dump starts"),
 			"give one of them: --cursor-file FILE reads the cursor from FILE (a full dump when FILE does not exist yet)")

@@ -20,6 +20,7 @@ type DumpOptions struct {
 	Output     string
 	Since      string // a delta of what changed after this cursor
 	CursorFile string // the since to read when it exists, and where the new cursor goes
+	NoCursor   bool   // no cursor in the trailer
 }
 
 // Dump writes a consistent snapshot of a store as a stream: all of it, or
@@ -43,7 +44,8 @@ func Dump(ctx context.Context, st Stdio, o DumpOptions) error {
 	if err != nil {
 		return err
 	}
-	src, err := persist.OpenSource(ctx, o.Location, persist.ReadOptions{Store: o.Store, Filter: o.Filter(), Since: since, Stdin: st.Stdin})
+	src, err := persist.OpenSource(ctx, o.Location, persist.ReadOptions{Store: o.Store, Filter: o.Filter(), Since: since,
+		NoCursor: o.NoCursor, Stdin: st.Stdin})
 	if errors.Is(err, persist.ErrLocation) && len(hint.All(err)) == 0 {
 		return cli.Hint(err, "a store is sqlite:PATH or postgres://…; see persist-dump --help")
 	}
