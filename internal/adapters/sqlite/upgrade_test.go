@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"crypto/sha256"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mattn/go-sqlite3"
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/record"
@@ -310,6 +313,46 @@ func TestDeltaQueryPlans(t *testing.T) {
 			if plan := explain(t, db, q, p.args); !strings.Contains(plan, "_chg") {
 				t.Errorf("%s\nplan:\n%s", q, plan)
 			}
+		}
+	}
+}
+
+// Persist's own connections write without the triggers, which are for
+// other programs; those, and Persist's readers, run them.
+func TestWritersRunNoTriggers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.db")
+	sample(t, path)
+	a := open(t, path, Options{})
+	defer a.Close()
+	on := func(db *sql.DB) (bool, error) {
+		conn, err := db.Conn(t.Context())
+		if err != nil {
+			return false, err
+		}
+		defer conn.Close()
+		var got bool
+		err = conn.Raw(func(dc any) error {
+			c, ok := dc.(*sqlite3.SQLiteConn)
+			if !ok {
+				return fmt.Errorf("driver connection is a %T", dc)
+			}
+			got = triggersOn(c)
+			if !got && handle(c) == nil {
+				return errors.New("no handle")
+			}
+			return nil
+		})
+		return got, err
+	}
+	other := rawDB(t, path, "mode=rw")
+	defer other.Close()
+	for _, tc := range []struct {
+		name string
+		db   *sql.DB
+		want bool
+	}{{"writer", a.w, false}, {"reader", a.r, true}, {"another program", other, true}} {
+		if got, err := on(tc.db); err != nil || got != tc.want {
+			t.Errorf("%s: triggers on = %v, %v; want %v", tc.name, got, err, tc.want)
 		}
 	}
 }
