@@ -36,7 +36,7 @@ type querier interface {
 
 // where builds the WHERE clause of a scan or count; $1 is the store. With
 // since, only rows written by transactions that snapshot did not see: the
-// (store, chg) index finds them from xmin on.
+// chg index finds them from xmin on.
 func where(names []string, col string, live bool, since *pgPos) (string, []any) {
 	var b strings.Builder
 	args := []any{nil}
