@@ -29,7 +29,9 @@ import "C"
 
 import (
 	"database/sql"
+	"database/sql/driver"
 	"reflect"
+	"strings"
 	"unsafe"
 
 	"github.com/mattn/go-sqlite3"
@@ -40,16 +42,41 @@ import (
 // Persist's transactions stamp their rows and log their removals
 // themselves. A table with triggers makes SQLite give every statement a
 // statement journal and a trigger program, which cost a load a quarter of
-// its time, one statement per row. Should a connection keep its triggers
-// (a driver whose connection hides its handle), nothing is lost but that
-// time: quiet (schema.go) keeps them from stamping Persist's rows.
+// its time, one statement per row. Where the file has triggers of its own
+// on Persist's tables (an application's audit log, say), they must run for
+// Persist's writes too, so the connection keeps them all. Nothing is lost
+// either way but that time: quiet (schema.go) keeps the change-tracking
+// triggers from stamping Persist's rows.
 const writerDriver = "sqlite3_persist_writer"
 
 func init() {
 	sql.Register(writerDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		if n, err := othersTriggers(c); err != nil || n > 0 {
+			return err
+		}
 		triggersOff(c)
 		return nil
 	}})
+}
+
+// ownTriggers are the change-tracking triggers (schema.go).
+var ownTriggers = []string{"persist_records_ins", "persist_records_upd", "persist_records_del",
+	"persist_events_ins", "persist_events_upd", "persist_events_del"}
+
+// othersTriggers counts the triggers on Persist's tables that are not its own.
+func othersTriggers(c *sqlite3.SQLiteConn) (int64, error) {
+	rows, err := c.Query(`SELECT count(*) FROM sqlite_master WHERE type = 'trigger'
+		AND tbl_name IN ('persist_records', 'persist_events') AND name NOT IN ('`+strings.Join(ownTriggers, "', '")+`')`, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	v := make([]driver.Value, 1)
+	if err := rows.Next(v); err != nil {
+		return 0, err
+	}
+	n, _ := v[0].(int64)
+	return n, nil
 }
 
 // triggersOff turns the triggers off for c and reports whether it could.

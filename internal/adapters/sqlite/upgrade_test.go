@@ -356,3 +356,34 @@ func TestWritersRunNoTriggers(t *testing.T) {
 		}
 	}
 }
+
+// A file with triggers of its own on Persist's tables keeps them running
+// for Persist's writes, and deltas stay right.
+func TestOthersTriggersRunForPersist(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.db")
+	sample(t, path)
+	db := rawDB(t, path, "mode=rw")
+	for _, q := range []string{
+		`CREATE TABLE audit (key TEXT)`,
+		`CREATE TRIGGER audit_put AFTER INSERT ON persist_records BEGIN INSERT INTO audit VALUES (NEW.key); END`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	a := open(t, path, Options{})
+	defer a.Close()
+	c := cursor(t, a, "app")
+	putLines(t, a, "app", `{"kind":"record","collection":"users","key":"u9","version":1,"updated_at":"2026-11-25T12:00:00Z","value":9}`)
+	db = rawDB(t, path, "mode=ro")
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM audit WHERE key = 'u9'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("the file's own trigger ran %d times for Persist's write (%v), want 1", n, err)
+	}
+	want := []string{`{"kind":"record","collection":"users","key":"u9","version":1,"updated_at":"2026-11-25T12:00:00.000000Z","value":9}`}
+	if got := delta(t, a, "app", c); !slices.Equal(got, want) {
+		t.Errorf("delta:\n%s", strings.Join(got, "\n"))
+	}
+}
