@@ -107,6 +107,12 @@ func testCursorDelta(t *testing.T, a adapters.Adapter) {
 	// An older cursor still sees everything since it.
 	same(t, "delta since the first cursor again", delta(t, a, "app", c1),
 		lines(rec("c", "a", 3, T0, `"a3"`), guarded[1], guarded[2], overwrite[0], overwrite[1], fresh[0]))
+	// Times say nothing about what is in a delta: a writer whose clock is
+	// years behind is in it all the same.
+	c3 := cursorNow(t, a, "app")
+	skewed := []*record.Item{rec("c", "a", 4, "1999-01-01T00:00:00.000000Z", `"a4"`), ev("s", 4, "t", "1999-01-01T00:00:00.000000Z", `4`)}
+	write(t, a, "app", adapters.Guarded, skewed...)
+	same(t, "delta of writes dated years back", delta(t, a, "app", c3), lines(skewed...))
 }
 
 // Since combines with the other filters.
