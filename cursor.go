@@ -23,6 +23,9 @@ var (
 	// another store, or the store is behind it (restored from an older
 	// backup).
 	ErrCursor = adapters.ErrCursor
+	// ErrUpgradeRights: the database's schema needs the upgrade to version
+	// 2, which the connected role may not make; its owner runs Upgrade.
+	ErrUpgradeRights = adapters.ErrUpgradeRights
 	// ErrRemoved: records or events were deleted outright (not tombstoned)
 	// since the cursor, which a delta cannot carry.
 	ErrRemoved = adapters.ErrRemoved

@@ -23,6 +23,9 @@ var (
 	// this release reads, it comes from another store or another kind of
 	// database, or the store is behind it (restored from an older backup).
 	ErrCursor = errors.New("cursor cannot be used")
+	// ErrUpgradeRights: the schema needs the upgrade to version 2, which
+	// the connected role may not make (it does not own the tables).
+	ErrUpgradeRights = errors.New("upgrading the Persist schema needs the owner of its tables")
 	// ErrRemoved: since the cursor, records or events were deleted
 	// outright (not tombstoned): a merge stream cannot carry that.
 	ErrRemoved = errors.New("records or events were deleted outright (not tombstoned) since the cursor, which a delta cannot carry")

@@ -12,6 +12,9 @@ import (
 	"strings"
 
 	"github.com/lib/pq"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/hint"
 )
 
 // schemaVersion is the version of the tables below, kept in persist_meta so
@@ -129,8 +132,10 @@ func upgradeDDL(schema string) []string {
 		)
 	}
 	// Roles that may write or read the records may do as much with the
-	// new persist_sources, which loads read and write: rights granted on
-	// the version 1 tables keep working after the upgrade.
+	// new persist_sources, which loads read and write, and may read
+	// persist_meta (new where another implementation made the tables),
+	// where every tool reads the version and a cursor the store's identity:
+	// rights granted on the version 1 tables keep working after the upgrade.
 	ddl = append(ddl, `DO $$
 	DECLARE r record;
 	BEGIN
@@ -139,6 +144,10 @@ func upgradeDDL(schema string) []string {
 		LOOP
 			EXECUTE format('GRANT %s ON persist_sources TO %s', r.privilege_type,
 				CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r.grantee)) END);
+			IF r.privilege_type = 'SELECT' THEN
+				EXECUTE format('GRANT SELECT ON persist_meta TO %s',
+					CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r.grantee)) END);
+			END IF;
 		END LOOP;
 	END $$`)
 	return ddl
@@ -187,7 +196,7 @@ func (a *Adapter) Upgrade(ctx context.Context) (from, to int, err error) {
 
 // ErrUpgradeRights is wrapped when the schema needs an upgrade that the
 // connected role may not make.
-var ErrUpgradeRights = errors.New("upgrading the Persist schema needs the owner of its tables")
+var ErrUpgradeRights = adapters.ErrUpgradeRights
 
 // migrate creates (with create) or upgrades the schema in one transaction,
 // holding the schema lock: what another process started meanwhile is
@@ -223,7 +232,8 @@ func (a *Adapter) migrate(ctx context.Context, create bool) (from, to int, err e
 	if err := upgrade(ctx, tx); err != nil {
 		var perr *pq.Error
 		if from > 0 && errors.As(err, &perr) && perr.Code == "42501" {
-			err = fmt.Errorf("%w (%w)", ErrUpgradeRights, err)
+			err = hint.With(fmt.Errorf("%w (%w)", ErrUpgradeRights, err),
+				"connect as the owner of the Persist tables and run persist upgrade NAME --location LOCATION once (docs/persist.md); then this works as any role that may write the tables")
 		}
 		return from, from, fmt.Errorf("upgrade schema from version %d to %d: %w", from, schemaVersion, err)
 	}
