@@ -142,7 +142,7 @@ func checkpoint(w *sql.DB) error {
 // writers; one that exists keeps the journal mode its owner chose.
 func openWriter(path string) (*sql.DB, error) {
 	fresh := isFresh(path)
-	w, err := sql.Open(writerDriver, fileURI(path, writerParams))
+	w, err := sql.Open("sqlite3", fileURI(path, writerParams))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}

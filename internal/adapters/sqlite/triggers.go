@@ -4,15 +4,15 @@ package sqlite
 typedef struct sqlite3 sqlite3;
 int sqlite3_db_config(sqlite3*, int op, ...);
 
-// persist_triggers_off turns the main schema's triggers off for one
+// persist_set_triggers turns the main schema's triggers on or off for one
 // connection (SQLITE_DBCONFIG_ENABLE_TRIGGER, 1003) and returns whether
-// they are off.
-static int persist_triggers_off(void *db) {
-	int on = -1;
-	if (sqlite3_db_config((sqlite3*)db, 1003, 0, &on) != 0) {
+// they are as asked.
+static int persist_set_triggers(void *db, int on) {
+	int now = -1;
+	if (sqlite3_db_config((sqlite3*)db, 1003, on, &now) != 0) {
 		return 0;
 	}
-	return on == 0;
+	return now == on;
 }
 
 // persist_triggers_on reports whether the connection runs triggers: 1 or
@@ -28,7 +28,6 @@ static int persist_triggers_on(void *db) {
 import "C"
 
 import (
-	"database/sql"
 	"database/sql/driver"
 	"reflect"
 	"strings"
@@ -37,26 +36,32 @@ import (
 	"github.com/mattn/go-sqlite3"
 )
 
-// writerDriver opens the connections Persist writes with. They run
-// without the change-tracking triggers, which are for other programs:
-// Persist's transactions stamp their rows and log their removals
-// themselves. A table with triggers makes SQLite give every statement a
-// statement journal and a trigger program, which cost a load a quarter of
-// its time, one statement per row. Where the file has triggers of its own
-// on Persist's tables (an application's audit log, say), they must run for
-// Persist's writes too, so the connection keeps them all. Nothing is lost
-// either way but that time: quiet (schema.go) keeps the change-tracking
-// triggers from stamping Persist's rows.
-const writerDriver = "sqlite3_persist_writer"
-
-func init() {
-	sql.Register(writerDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-		if n, err := othersTriggers(c); err != nil || n > 0 {
-			return err
-		}
-		triggersOff(c)
+// setTriggers runs at the start of each of Persist's write transactions,
+// which hold the write lock, so the schema holds still until they end. It
+// turns the connection's triggers off: the change-tracking triggers are for
+// other programs, and Persist's transactions stamp their rows and log their
+// removals themselves. A table with triggers makes SQLite give every
+// statement a statement journal and a trigger program, which cost a load a
+// quarter of its time, one statement per row. Where the file has triggers
+// of its own on Persist's tables (an application's audit log, say), they
+// must run for Persist's writes too, and the connection keeps them all on.
+// Either way nothing is lost but that time: quiet (schema.go) keeps the
+// change-tracking triggers from stamping Persist's rows.
+func setTriggers(dc any) error {
+	c, ok := dc.(*sqlite3.SQLiteConn)
+	if !ok {
 		return nil
-	}})
+	}
+	n, err := othersTriggers(c)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		setTriggersOn(c, true)
+	} else {
+		setTriggersOn(c, false)
+	}
+	return nil
 }
 
 // ownTriggers are the change-tracking triggers (schema.go).
@@ -79,10 +84,14 @@ func othersTriggers(c *sqlite3.SQLiteConn) (int64, error) {
 	return n, nil
 }
 
-// triggersOff turns the triggers off for c and reports whether it could.
-func triggersOff(c *sqlite3.SQLiteConn) bool {
+// setTriggersOn turns c's triggers on or off and reports whether it could.
+func setTriggersOn(c *sqlite3.SQLiteConn, on bool) bool {
 	db := handle(c)
-	return db != nil && C.persist_triggers_off(db) == 1
+	v := C.int(0)
+	if on {
+		v = 1
+	}
+	return db != nil && C.persist_set_triggers(db, v) == 1
 }
 
 // triggersOn reports whether c runs triggers (false when it cannot tell).

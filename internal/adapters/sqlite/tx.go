@@ -24,17 +24,27 @@ func (a *Adapter) Begin(ctx context.Context, store string) (adapters.Tx, error) 
 	if err := a.ensureSchema(ctx); err != nil {
 		return nil, fmt.Errorf("begin on store %q: %w", store, err)
 	}
-	sqlTx, err := a.w.BeginTx(ctx, nil)
+	conn, err := a.w.Conn(ctx)
 	if err != nil {
+		return nil, fmt.Errorf("begin on store %q: %w", store, err)
+	}
+	sqlTx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("begin on store %q: %w", store, err)
+	}
+	t := &tx{tx: sqlTx, conn: conn, store: store}
+	if err := conn.Raw(setTriggers); err != nil {
+		t.Rollback()
 		return nil, fmt.Errorf("begin on store %q: %w", store, err)
 	}
 	_, err = sqlTx.ExecContext(ctx, `INSERT INTO persist_stores (name, created_at) VALUES (?, ?)
 		ON CONFLICT (name) DO NOTHING`, store, now())
 	if err != nil {
-		sqlTx.Rollback()
+		t.Rollback()
 		return nil, fmt.Errorf("begin on store %q: create store: %w", store, err)
 	}
-	return &tx{tx: sqlTx, store: store}, nil
+	return t, nil
 }
 
 // Statements a Tx prepares on first use.
@@ -79,6 +89,7 @@ var stmtText = [nStmts]string{
 
 type tx struct {
 	tx    *sql.Tx
+	conn  *sql.Conn // the connection tx runs on, given back when it ends
 	store string
 	// chg is the counter this transaction stamps its rows with, 0 until
 	// its first write (stamp).
@@ -612,6 +623,7 @@ func (t *tx) SetLoadedFrom(ctx context.Context, source, cursor string) error {
 }
 
 func (t *tx) Commit() error {
+	defer t.conn.Close()
 	if t.chg != 0 {
 		// Committed, quiet would keep the triggers from stamping the next
 		// writer's rows (Cursor refuses a store left so).
@@ -627,6 +639,7 @@ func (t *tx) Commit() error {
 }
 
 func (t *tx) Rollback() error {
+	defer t.conn.Close()
 	if err := t.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
 		return fmt.Errorf("rollback on store %q: %w", t.store, err)
 	}

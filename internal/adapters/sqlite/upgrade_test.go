@@ -317,51 +317,62 @@ func TestDeltaQueryPlans(t *testing.T) {
 	}
 }
 
-// Persist's own connections write without the triggers, which are for
-// other programs; those, and Persist's readers, run them.
+// Persist's own write transactions run without the triggers, which are
+// for other programs; those, and Persist's readers, run them.
 func TestWritersRunNoTriggers(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "app.db")
 	sample(t, path)
 	a := open(t, path, Options{})
 	defer a.Close()
-	on := func(db *sql.DB) (bool, error) {
-		conn, err := db.Conn(t.Context())
-		if err != nil {
-			return false, err
-		}
-		defer conn.Close()
+	on := func(conn *sql.Conn) (bool, error) {
 		var got bool
-		err = conn.Raw(func(dc any) error {
+		err := conn.Raw(func(dc any) error {
 			c, ok := dc.(*sqlite3.SQLiteConn)
 			if !ok {
 				return fmt.Errorf("driver connection is a %T", dc)
 			}
-			got = triggersOn(c)
-			if !got && handle(c) == nil {
+			if handle(c) == nil {
 				return errors.New("no handle")
 			}
+			got = triggersOn(c)
 			return nil
 		})
 		return got, err
 	}
+	wtx, err := a.Begin(t.Context(), "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := on(wtx.(*tx).conn); err != nil || got {
+		t.Errorf("a write transaction: triggers on = %v, %v; want off", got, err)
+	}
+	wtx.Rollback()
 	other := rawDB(t, path, "mode=rw")
 	defer other.Close()
 	for _, tc := range []struct {
 		name string
 		db   *sql.DB
-		want bool
-	}{{"writer", a.w, false}, {"reader", a.r, true}, {"another program", other, true}} {
-		if got, err := on(tc.db); err != nil || got != tc.want {
-			t.Errorf("%s: triggers on = %v, %v; want %v", tc.name, got, err, tc.want)
+	}{{"reader", a.r}, {"another program", other}} {
+		conn, err := tc.db.Conn(t.Context())
+		if err != nil {
+			t.Fatal(err)
 		}
+		if got, err := on(conn); err != nil || !got {
+			t.Errorf("%s: triggers on = %v, %v; want on", tc.name, got, err)
+		}
+		conn.Close()
 	}
 }
 
 // A file with triggers of its own on Persist's tables keeps them running
-// for Persist's writes, and deltas stay right.
+// for Persist's writes, made while Persist's connections were open too,
+// and deltas stay right.
 func TestOthersTriggersRunForPersist(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "app.db")
 	sample(t, path)
+	a := open(t, path, Options{})
+	defer a.Close()
+	putLines(t, a, "app", `{"kind":"record","collection":"users","key":"u8","version":1,"updated_at":"2026-11-25T12:00:00Z","value":8}`)
 	db := rawDB(t, path, "mode=rw")
 	for _, q := range []string{
 		`CREATE TABLE audit (key TEXT)`,
@@ -372,8 +383,6 @@ func TestOthersTriggersRunForPersist(t *testing.T) {
 		}
 	}
 	db.Close()
-	a := open(t, path, Options{})
-	defer a.Close()
 	c := cursor(t, a, "app")
 	putLines(t, a, "app", `{"kind":"record","collection":"users","key":"u9","version":1,"updated_at":"2026-11-25T12:00:00Z","value":9}`)
 	db = rawDB(t, path, "mode=ro")
