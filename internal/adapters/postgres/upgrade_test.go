@@ -423,3 +423,47 @@ func TestCursorWithoutPersistMeta(t *testing.T) {
 		t.Errorf("Count after Cursor: %v", err)
 	}
 }
+
+// A delta of a few rows of a big store reads the chg index, not the
+// table: it costs what it holds.
+func TestDeltaReadsTheIndex(t *testing.T) {
+	a, dsn := open(t)
+	put(t, a, "app", adapters.Guarded, rec("c", "seed", 1, `1`))
+	db := sqlDB(t, dsn)
+	mustExec(t, db, `INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value)
+		SELECT 'app', 'c', 'k' || i, 1, '2026-11-25T12:00:00Z', false, '{"n":1}' FROM generate_series(1, 50000) i`)
+	c := cursorOf(t, a, "app")
+	put(t, a, "app", adapters.Guarded, rec("c", "k7", 2, `2`), rec("c", "k9", 2, `2`))
+	mustExec(t, db, `ANALYZE persist_records`)
+	s, err := a.Snapshot(ctx, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	snap := s.(*snapshot)
+	since, err := snap.since(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, args := where(nil, "collection", false, since)
+	args[0] = "app"
+	rows, err := snap.tx.QueryContext(ctx, `EXPLAIN SELECT `+recordCols+` FROM persist_records`+w+` ORDER BY collection, key`, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan strings.Builder
+	for rows.Next() {
+		var l string
+		if err := rows.Scan(&l); err != nil {
+			t.Fatal(err)
+		}
+		plan.WriteString(l + "\n")
+	}
+	if !strings.Contains(plan.String(), "persist_records_chg") {
+		t.Errorf("the delta's plan does not read the chg index:\n%s", plan.String())
+	}
+	if got := dump(t, a, "app", adapters.Filter{Since: c}); strings.Count(got, "\n") != 2 {
+		t.Errorf("delta:\n%s", got)
+	}
+}
