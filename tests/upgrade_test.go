@@ -87,4 +87,33 @@ func TestUpgradeHintForWriters(t *testing.T) {
 	if !strings.Contains(d.stdout, `"key":"b","version":2,`) || strings.Contains(d.stdout, `"key":"a"`) {
 		t.Fatalf("delta as the role:\n%s", d.stdout)
 	}
+	// A reader granted the data tables alone, after the upgrade, dumps in
+	// full; asked for a cursor, it is told the grant it lacks, and with it
+	// has one.
+	reader := role + "r"
+	if _, err := admin.Exec(`CREATE ROLE ` + reader + ` LOGIN PASSWORD 'pw-secret'`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Exec(`DROP ROLE IF EXISTS ` + reader) })
+	for _, q := range []string{`GRANT USAGE ON SCHEMA public TO ` + reader,
+		`GRANT SELECT ON persist_stores, persist_records, persist_events TO ` + reader} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u.User = url.UserPassword(reader, "pw-secret")
+	asReader := u.String() + "#app"
+	mustRun(t, "", "persist-dump", "-q", asReader, "-o", filepath.Join(t.TempDir(), "full.jsonl"))
+	cursorFile := filepath.Join(t.TempDir(), "c")
+	r = run(t, "", "persist-dump", "-q", asReader, "--cursor-file", cursorFile)
+	if r.code != 2 || !strings.Contains(r.stderr, "hint: let the role read it: GRANT SELECT ON persist_meta TO the role") {
+		t.Fatalf("a cursor for a reader without persist_meta: exit %d\n%s", r.code, r.stderr)
+	}
+	if _, err := db.Exec(`GRANT SELECT ON persist_meta TO ` + reader); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "", "persist-dump", "-q", asReader, "--cursor-file", cursorFile, "-o", filepath.Join(t.TempDir(), "full.jsonl"))
+	if b, err := os.ReadFile(cursorFile); err != nil || !strings.HasPrefix(string(b), "c1.postgres.") {
+		t.Fatalf("cursor file: %q, %v", b, err)
+	}
 }
