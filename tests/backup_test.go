@@ -12,14 +12,14 @@ import (
 )
 
 // docScript is the shell script a docs page shows right after the marker
-// <!-- script: NAME -->, as written there.
+// <!-- script: NAME --> (and the docs test's "not run"), as written there.
 func docScript(t *testing.T, page, name string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "docs", page))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile("(?s)<!-- script: " + regexp.QuoteMeta(name) + " -->\n```sh\n(.*?)```").FindSubmatch(b)
+	m := regexp.MustCompile("(?s)<!-- script: " + regexp.QuoteMeta(name) + " -->\n(?:<!-- not run: [^>]*-->\n)?```sh\n(.*?)```").FindSubmatch(b)
 	if m == nil {
 		t.Fatalf("docs/%s has no script %s", page, name)
 	}
@@ -39,9 +39,9 @@ func scriptDir(t *testing.T, page string, names ...string) string {
 	return dir
 }
 
-// shell runs a command line in bash with the binaries and the scripts of
+// runScript runs a command line in bash with the binaries and the scripts of
 // dir first on PATH, in env, and returns what it did.
-func shell(t *testing.T, dir string, env []string, line string) result {
+func runScript(t *testing.T, dir string, env []string, line string) result {
 	t.Helper()
 	cmd := exec.Command("bash", "-c", line)
 	cmd.Env = append(os.Environ(), "PATH="+binDir+string(os.PathListSeparator)+dir+string(os.PathListSeparator)+os.Getenv("PATH"))
@@ -60,7 +60,7 @@ func shell(t *testing.T, dir string, env []string, line string) result {
 
 func mustShell(t *testing.T, dir string, env []string, line string) result {
 	t.Helper()
-	r := shell(t, dir, env, line)
+	r := runScript(t, dir, env, line)
 	if r.code != 0 {
 		t.Fatalf("%s: exit %d\nstdout: %s\nstderr: %s", line, r.code, r.stdout, r.stderr)
 	}
@@ -146,7 +146,7 @@ func backupScripts(t *testing.T, side storeSide, target func(t *testing.T, dir s
 		t.Fatalf("chain holds %q", files)
 	}
 	restore := func(chainDir string, n int) result {
-		return shell(t, scripts, env, "persist-restore "+shellQuote(chainDir)+" "+shellQuote(target(t, dir, n)))
+		return runScript(t, scripts, env, "persist-restore "+shellQuote(chainDir)+" "+shellQuote(target(t, dir, n)))
 	}
 	r := restore(chain, 1)
 	if r.code != 0 || sumLine(r.stdout) != sum2 {
@@ -174,7 +174,7 @@ func backupScripts(t *testing.T, side storeSide, target func(t *testing.T, dir s
 	// the old chain).
 	old, _ := os.Readlink(chain)
 	sqlExec(`DELETE FROM persist_events WHERE store = 'app' AND stream = 'app-events'`)
-	r = shell(t, scripts, env, "persist-backup delta")
+	r = runScript(t, scripts, env, "persist-backup delta")
 	if r.code != 2 || !strings.Contains(r.stderr, "deleted outright") || !strings.Contains(r.stderr, "persist-backup full") {
 		t.Fatalf("delta after an outright delete: exit %d\n%s", r.code, r.stderr)
 	}

@@ -117,7 +117,7 @@ func TestMoveRunbook(t *testing.T) {
 
 	env := []string{"W=" + w}
 	sqlDone := make(chan result, 1)
-	go func() { sqlDone <- shell(t, scripts, env, sqlWriter) }()
+	go func() { sqlDone <- runScript(t, scripts, env, sqlWriter) }()
 	api := exec.Command(os.Args[0])
 	api.Env = append(os.Environ(), apiWriterEnv+"="+old, "PERSIST_TEST_WRITER_DIR="+w)
 	if err := api.Start(); err != nil {
@@ -142,7 +142,7 @@ func TestMoveRunbook(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 
 	freeze := `touch "$W/stop"; while [ -e "$W/sql.run" ] || [ -e "$W/api.run" ]; do sleep 0.005; done`
-	r := shell(t, scripts, append(env, "OLD="+old, "NEW="+newLoc, "FREEZE="+freeze, "SWITCH=touch \"$W/switched\"", "SMALL=50"),
+	r := runScript(t, scripts, append(env, "OLD="+old, "NEW="+newLoc, "FREEZE="+freeze, "SWITCH=touch \"$W/switched\"", "SMALL=50"),
 		"persist-move")
 	if err := <-apiDone; err != nil {
 		b, _ := os.ReadFile(filepath.Join(w, "api.err"))
