@@ -21,6 +21,10 @@ type DumpResult struct {
 	Store           string // the store dumped (a stream's header's, for a stream)
 	Records, Events int64
 	Sum             string // the persist1 sum of the items written
+	// Cursor is the trailer's cursor: pass it as ReadOptions.Since to dump
+	// what changes after this dump. Empty for a store that cannot tell
+	// (ErrNoCursor).
+	Cursor string
 }
 
 // Dump writes the store (or stream) at loc to w as a persist.v1 stream:
@@ -50,7 +54,7 @@ func (s *Source) writeStream(ctx context.Context, w io.Writer, progress func(Pro
 	if err != nil {
 		return DumpResult{}, err
 	}
-	h := record.Header{Format: record.Format, Store: s.Store(), Records: -1, Events: -1}
+	h := record.Header{Format: record.Format, Store: s.Store(), Records: -1, Events: -1, Since: s.src.Since()}
 	if known {
 		h.Records, h.Events = records, events
 	}
@@ -81,5 +85,9 @@ func (s *Source) writeStream(ctx context.Context, w io.Writer, progress func(Pro
 	if err != nil {
 		return DumpResult{}, err
 	}
-	return DumpResult{Store: s.Store(), Records: r, Events: e, Sum: sum.String()}, nil
+	var c string
+	if !s.src.NoCursor() {
+		c, _ = s.src.Cursor(ctx) // WriteStream has read it, or failed
+	}
+	return DumpResult{Store: s.Store(), Records: r, Events: e, Sum: sum.String(), Cursor: c}, nil
 }

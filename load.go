@@ -86,6 +86,10 @@ type LoadOptions struct {
 	// IgnoreTrailer accepts a stream edited on purpose whose trailer no
 	// longer matches; a stream cut short is still refused.
 	IgnoreTrailer bool
+	// IgnoreSince loads a delta (a stream whose header has a since) even
+	// when it does not follow the last dump of its store loaded into this
+	// one (ErrChain).
+	IgnoreSince bool
 	// NoVerify skips reading back each batch before it commits.
 	NoVerify bool
 	// OnProgress is called after each committed batch; Total is the
@@ -176,8 +180,16 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 		return res, w.fail(err, 0)
 	}
 	res.Store = store
+	if !opt.IgnoreSince {
+		if err := checkChain(ctx, w.a, store, h); err != nil {
+			return res, w.fail(err, 0)
+		}
+	}
 	st, err := load.Load(ctx, w.a, store, rd, opt.loadOptions(h))
 	res = loadResult(res.Target, store, st)
+	if err == nil && !opt.IgnoreTrailer {
+		err = recordChain(ctx, w.a, store, rd.Trailer())
+	}
 	if err != nil {
 		err = location.ScrubError(err, dst)
 		return res, w.fail(err, st.Written+st.Events+st.Removed)

@@ -48,7 +48,13 @@ func Seal(ctx context.Context, r io.Reader, w io.Writer, opt SealOptions) (DumpR
 	if store == "" && h != nil {
 		store = h.Store
 	}
-	sw, err := record.NewWriter(w, record.Header{Format: record.Format, Store: store, Records: -1, Events: -1})
+	// A delta stays one: where it starts and ends in its store's history
+	// is not changed by leaving items out of it.
+	since := ""
+	if h != nil {
+		since = h.Since
+	}
+	sw, err := record.NewWriter(w, record.Header{Format: record.Format, Store: store, Records: -1, Events: -1, Since: since})
 	if err != nil {
 		return DumpResult{}, err
 	}
@@ -58,11 +64,18 @@ func Seal(ctx context.Context, r io.Reader, w io.Writer, opt SealOptions) (DumpR
 	if h == nil && rd.Trailer() == nil && !opt.Unframed {
 		return DumpResult{}, fmt.Errorf("%w: a stream cut short could not be told from a whole one", ErrUnframed)
 	}
+	if t := rd.Trailer(); t != nil {
+		sw.SetCursor(t.Cursor)
+	}
 	if err := sw.Close(); err != nil {
 		return DumpResult{}, err
 	}
 	records, events, sum := sw.Stats()
-	return DumpResult{Store: store, Records: records, Events: events, Sum: sum.String()}, nil
+	res := DumpResult{Store: store, Records: records, Events: events, Sum: sum.String()}
+	if t := rd.Trailer(); t != nil {
+		res.Cursor = t.Cursor
+	}
+	return res, nil
 }
 
 func copyItems(ctx context.Context, rd *record.Reader, sw *record.Writer) error {

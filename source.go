@@ -40,9 +40,17 @@ type ReadOptions struct {
 	// Filter narrows the items. A collection or stream it names that the
 	// store (or stream) does not hold is an error wrapping ErrNoMatch.
 	Filter Filter
+	// Since, a cursor from the trailer of an earlier dump of the same store,
+	// reads only what changed after that dump: records written or
+	// tombstoned, events appended (a delta). A since the store cannot serve
+	// is an error wrapping ErrCursor, ErrRemoved or ErrNoCursor. Stores only.
+	Since string
 	// IgnoreTrailer accepts a stream edited on purpose whose trailer no
 	// longer matches; a stream cut short is still refused.
 	IgnoreTrailer bool
+	// NoCursor leaves the cursor out of the trailer Dump writes, so that
+	// dumps of the same content in two stores are the same bytes.
+	NoCursor bool
 	// Stdin is what the location "-" reads (default os.Stdin).
 	Stdin io.Reader
 }
@@ -60,8 +68,10 @@ type Source struct {
 
 // OpenSource opens loc for reading.
 func OpenSource(ctx context.Context, loc string, opt ReadOptions) (*Source, error) {
+	f := opt.Filter.adapter()
+	f.Since = opt.Since
 	src, err := source.Open(ctx, loc, source.Options{
-		Store: opt.Store, Filter: opt.Filter.adapter(), IgnoreTrailer: opt.IgnoreTrailer, Stdin: opt.Stdin,
+		Store: opt.Store, Filter: f, IgnoreTrailer: opt.IgnoreTrailer, NoCursor: opt.NoCursor, Stdin: opt.Stdin,
 	})
 	if err != nil {
 		return nil, err
@@ -83,6 +93,13 @@ func (s *Source) IsStore() bool { return s.src.IsStore() }
 func (s *Source) Counts(ctx context.Context) (records, events int64, known bool, err error) {
 	return s.src.Counts(ctx)
 }
+
+// Cursor is where the source stands in its store's history: what a later
+// read passes as ReadOptions.Since to get only what changed after this one.
+// A store whose schema cannot tell (version 1: see Upgrade) gives an error
+// wrapping ErrNoCursor; a stream gives its trailer's cursor once read to the
+// end ("" before).
+func (s *Source) Cursor(ctx context.Context) (string, error) { return s.src.Cursor(ctx) }
 
 // Close releases the snapshot, the database and the file.
 func (s *Source) Close() error {

@@ -6,7 +6,7 @@
 #   BENCH_RECORDS  records in the store (default 1000000)
 #   BENCH_EVENTS   events in the store (default BENCH_RECORDS/5)
 #   BENCH_RUNS     runs of each command; the table shows medians (default 3)
-#   BENCH_ONLY     sections to run, of: dump sum load diff memory (default all)
+#   BENCH_ONLY     sections to run, of: dump sum load diff delta memory (default all)
 #   BENCH_QUICK=1  a quick try: 20000 records, 1 run
 #   BENCH_10M=1    the memory section also loads and measures a 10M-record store
 #   PERSIST_BENCH_POSTGRES  server URL (default postgres://postgres@127.0.0.1:5432/);
@@ -26,7 +26,7 @@ fi
 RECORDS=${BENCH_RECORDS:-1000000}
 EVENTS=${BENCH_EVENTS:-$((RECORDS / 5))}
 RUNS=${BENCH_RUNS:-3}
-ONLY=" ${BENCH_ONLY:-dump sum load diff memory} "
+ONLY=" ${BENCH_ONLY:-dump sum load diff delta memory} "
 PG=${PERSIST_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432/}
 SEED=1
 DIFFER=1 # percent of records that differ between the two diff stores
@@ -81,7 +81,7 @@ maybe() {
 # The binaries are copied aside: a rebuild of bin/ during the run must not
 # mix two builds in one table.
 mkdir -p "$OUT/bin"
-for b in persist-dump persist-load persist-sum persist-diff; do
+for b in persist persist-dump persist-load persist-sum persist-diff; do
 	[[ -x bin/$b ]] || {
 		echo "bench: bin/$b is missing: run make build (make bench does)" >&2
 		exit 2
@@ -417,10 +417,43 @@ if want diff; then
 	fi
 fi
 
-# --- e. memory ----------------------------------------------------------------
+# --- e. delta -----------------------------------------------------------------
+
+# A delta of 1% of the records (every hundredth, a new version with a new
+# value) against a full dump of the same store, in SQLite and in PostgreSQL.
+# The stores are copies of A changed after a cursor was taken, so A and its
+# PostgreSQL copy stay as cached.
+if want delta; then
+	say "e. delta (1% of $RECORDS records changed; $RUNS runs)"
+	export D_DB=$DATA/delta.db PGDELTA DELTA_CURSOR=$DATA/delta.cursor PGDELTA_CURSOR=$DATA/pgdelta.cursor
+	PGDELTA=$(pg_url persist_bench_delta)
+	awk 'NR % 100 == 50 && /"kind":"record"/' "$A_JSONL" |
+		jq -c '.version += 1 | del(.deleted) | .value = {"changed": true, "was": .key}' >"$DATA/change.jsonl"
+	rm -f "$D_DB" "$D_DB-wal" "$D_DB-shm" "$DELTA_CURSOR" "$PGDELTA_CURSOR"
+	cp "$A" "$D_DB"
+	persist upgrade bench --location "sqlite:$D_DB" -q
+	persist-dump -q "sqlite:$D_DB#bench" --cursor-file "$DELTA_CURSOR" -o /dev/null
+	persist-load -q "sqlite:$D_DB#bench" -i "$DATA/change.jsonl"
+	pg_fresh persist_bench_delta
+	persist-load -q "$PGDELTA#bench" -i "$A_JSONL"
+	persist-dump -q "$PGDELTA#bench" --cursor-file "$PGDELTA_CURSOR" -o /dev/null
+	persist-load -q "$PGDELTA#bench" -i "$DATA/change.jsonl"
+	psql -X -q "$PGDELTA" -c 'VACUUM ANALYZE' >/dev/null
+	case_add "persist-dump sqlite (full)" "" 'persist-dump -q "sqlite:$D_DB#bench" >/dev/null'
+	case_add "persist-dump sqlite --since (1% changed)" "" 'persist-dump -q "sqlite:$D_DB#bench" --since "$(cat "$DELTA_CURSOR")" >/dev/null'
+	case_add "persist-dump postgres (full)" "" 'persist-dump -q "$PGDELTA#bench" >/dev/null'
+	case_add "persist-dump postgres --since (1% changed)" "" 'persist-dump -q "$PGDELTA#bench" --since "$(cat "$PGDELTA_CURSOR")" >/dev/null'
+	run_cases delta
+	row delta "persist-dump sqlite --since (1% changed)" "persist-dump sqlite (full)" "≤ 10% of the full dump" "r <= 0.10"
+	row delta "persist-dump sqlite (full)"
+	row delta "persist-dump postgres --since (1% changed)" "persist-dump postgres (full)" "≤ 10% of the full dump" "r <= 0.10"
+	row delta "persist-dump postgres (full)"
+fi
+
+# --- f. memory ----------------------------------------------------------------
 
 if want memory; then
-	say "e. memory (peak RSS of each tool alone; 1 run)"
+	say "f. memory (peak RSS of each tool alone; 1 run)"
 	saved=$RUNS
 	RUNS=1
 	case_add "mem: persist-dump sqlite" "" 'persist-dump -q "sqlite:$A#bench" >/dev/null'
@@ -444,7 +477,7 @@ if want memory; then
 	done
 
 	if [[ "${BENCH_10M:-}" == 1 ]]; then
-		say "e. memory at 10M records"
+		say "f. memory at 10M records"
 		export BIG=$DATA/big.db BIG_JSONL=$DATA/big.jsonl
 		big_stamp="records=10000000 events=2000000 seed=$SEED"
 		if [[ ! -f $BIG_JSONL || "$(cat "$DATA/big.stamp" 2>/dev/null)" != "$big_stamp" ]]; then
@@ -473,8 +506,10 @@ fi
 
 pg_drop persist_bench_load
 pg_drop persist_bench_hand
+pg_drop persist_bench_delta
 pg_drop $PGLOADER_DB
 rm -f "$C_DB" "$C_DB-wal" "$C_DB-shm" "$C_DB.2" "$OUT/time.tmp"
+rm -f "$DATA/delta.db" "$DATA/delta.db-wal" "$DATA/delta.db-shm" "$DATA/change.jsonl"
 
 # Figures taken while other work runs are skewed: say so beside them.
 for l in "${LOADS[@]}"; do

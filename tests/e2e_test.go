@@ -18,6 +18,9 @@ import (
 var binDir string
 
 func TestMain(m *testing.M) {
+	if loc := os.Getenv(apiWriterEnv); loc != "" {
+		os.Exit(apiWriter(loc, os.Getenv("PERSIST_TEST_WRITER_DIR")))
+	}
 	dir, err := os.MkdirTemp("", "persist-e2e-bin-")
 	if err != nil {
 		panic(err)

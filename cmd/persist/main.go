@@ -12,7 +12,7 @@ import (
 	"github.com/cuitty/persist/internal/tools"
 )
 
-const description = `Look at, change, export, import, verify and migrate a Persist store by name.
+const description = `Look at, change, export, import, verify, migrate and upgrade a Persist store by name.
 
 A store NAME lives at $PERSIST_URL when it is set, else at sqlite:./data/NAME.db (the folder
 ./data is made by the first write). Output is plain lines a shell loop reads; a name is the last
@@ -27,6 +27,8 @@ Examples:
   persist import my-app --from ./backup.jsonl --adapter postgres --connection "postgresql://user:pass@host:5432/persist"
   persist verify my-app --source sqlite:./data/app.db --target postgres:postgresql://user:pass@host/persist
   persist migrate my-app --source sqlite:./data/app.db --target postgres:postgresql://user:pass@host/persist --batch-size 500
+  persist export my-app --cursor-file ./backup/cursor --output ./backup/delta-$(date +%s).jsonl.zst
+  persist upgrade my-app --location sqlite:./data/app.db
 
 Completion: source <(persist completion bash) (or zsh; fish: persist completion fish | source).
 
@@ -88,9 +90,16 @@ type helpCmd struct {
 }
 
 type exportCmd struct {
-	Name     string `arg:"" help:"The store." predictor:"store"`
-	Format   string `default:"jsonl" enum:"jsonl" help:"The output format (jsonl: the persist.v1 stream)."`
-	Output   string `short:"o" default:"-" help:"Write to FILE (.zst/.gz compress); - for stdout." placeholder:"FILE"`
+	Name       string `arg:"" help:"The store." predictor:"store"`
+	Format     string `default:"jsonl" enum:"jsonl" help:"The output format (jsonl: the persist.v1 stream)."`
+	Output     string `short:"o" default:"-" help:"Write to FILE (.zst/.gz compress); - for stdout." placeholder:"FILE"`
+	Location   string `help:"Where the store lives (default: $PERSIST_URL, else sqlite:./data/NAME.db)." placeholder:"LOC"`
+	Since      string `help:"Only what changed after the export whose trailer carried CURSOR (a delta)." placeholder:"CURSOR"`
+	CursorFile string `help:"Start from the cursor in FILE when it exists (else export all), and write the new one there once the export is complete." placeholder:"FILE"`
+}
+
+type upgradeCmd struct {
+	Name     string `arg:"" help:"The store (its database is upgraded, every store in it)." predictor:"store"`
 	Location string `help:"Where the store lives (default: $PERSIST_URL, else sqlite:./data/NAME.db)." placeholder:"LOC"`
 }
 
@@ -128,6 +137,7 @@ type command struct {
 	Import     importCmd     `cmd:"" help:"Load a stream file into a store."`
 	Verify     verifyCmd     `cmd:"" help:"Compare a store's counts and checksums in two places; exit 1 when they differ."`
 	Migrate    migrateCmd    `cmd:"" help:"Copy a store from one place to another, verified batch by batch."`
+	Upgrade    upgradeCmd    `cmd:"" help:"Bring the database's Persist schema to this release's version, in place."`
 	Completion completionCmd `cmd:"" help:"Print a shell completion script: bash, zsh or fish."`
 	Help       helpCmd       `cmd:"" help:"Explain a verb: persist help put."`
 }
@@ -161,13 +171,16 @@ func run() int {
 			return tools.Events(ctx, st, tools.EventsOptions{Common: c.Common, Name: e.Name, Stream: e.Stream, From: e.From})
 		case "export":
 			e := c.Export
-			return tools.Export(ctx, st, tools.ExportOptions{Common: c.Common, Name: e.Name, Format: e.Format, Output: e.Output, Location: e.Location})
+			return tools.Export(ctx, st, tools.ExportOptions{Common: c.Common, Name: e.Name, Format: e.Format, Output: e.Output, Location: e.Location,
+				Since: e.Since, CursorFile: e.CursorFile})
 		case "import":
 			i := c.Import
 			return tools.Import(ctx, st, tools.ImportOptions{Common: c.Common, LoadFlags: i.LoadFlags, Name: i.Name, From: i.From, Adapter: i.Adapter, Connection: i.Connection})
 		case "verify":
 			v := c.Verify
 			return tools.Verify(ctx, st, tools.VerifyOptions{Common: c.Common, Name: v.Name, Source: v.Source, Target: v.Target})
+		case "upgrade":
+			return tools.Upgrade(ctx, st, tools.UpgradeOptions{Common: c.Common, Name: c.Upgrade.Name, Location: c.Upgrade.Location})
 		case "migrate":
 			m := c.Migrate
 			return tools.Migrate(ctx, st, tools.MigrateOptions{Common: c.Common, LoadFlags: m.LoadFlags, Name: m.Name, Source: m.Source, Target: m.Target})

@@ -46,6 +46,11 @@ type Filter struct {
 	NoRecords   bool     // leave records out
 	NoEvents    bool     // leave events out
 	Live        bool     // leave tombstones out
+	// Since, a cursor (Snapshot.Cursor of an earlier snapshot of the same
+	// store), leaves out what that snapshot already saw: only records and
+	// events written or changed by transactions it did not see remain (""
+	// : everything). See cursor.go for the errors it can give.
+	Since string
 }
 
 // PutMode says how Put treats what the store already holds.
@@ -84,7 +89,14 @@ type Adapter interface {
 
 	// Begin starts a read-write transaction on a store, creating the schema
 	// (idempotent DDL, in its own transaction) and the store when missing.
+	// A schema of an older version is upgraded first, as Upgrade does.
 	Begin(ctx context.Context, store string) (Tx, error)
+
+	// Upgrade brings the database's Persist schema to this release's
+	// version in place, in one transaction, without rewriting the rows:
+	// from and to are the versions before and after (0: there was none).
+	// It creates nothing in a database without the schema.
+	Upgrade(ctx context.Context) (from, to int, err error)
 
 	// Check returns an error wrapping ErrUnsupported when the database cannot
 	// hold the item as it is in store: a per-row limit (a key too long for
@@ -119,7 +131,14 @@ type Adapter interface {
 // Snapshot is a consistent read-only view of one store.
 type Snapshot interface {
 	// Count returns how many records and events Scan would yield with f.
+	// Count and Scan check f.Since first (cursor.go).
 	Count(ctx context.Context, f Filter) (records, events int64, err error)
+
+	// Cursor says where this snapshot stands in the store's history: the
+	// string a later snapshot takes as Filter.Since to yield only what
+	// changed after this one. It returns an error wrapping ErrNoCursor when
+	// the store's schema does not track changes (version 1).
+	Cursor(ctx context.Context) (string, error)
 
 	// Scan calls fn for each item matching f: records ordered by
 	// (collection, key), then events by (stream, seq), strings compared as
@@ -192,6 +211,12 @@ type Tx interface {
 
 	// Clear deletes every record and event of the store.
 	Clear(ctx context.Context) error
+
+	// LoadedFrom returns the cursor of the last stream from source (a
+	// Cursor's Source) that was loaded whole into the store, "" when none
+	// was; SetLoadedFrom records it (persist-load's chain check).
+	LoadedFrom(ctx context.Context, source string) (string, error)
+	SetLoadedFrom(ctx context.Context, source, cursor string) error
 
 	// Commit and Rollback end the transaction. Rollback after Commit is a no-op.
 	Commit() error

@@ -116,6 +116,10 @@ type Header struct {
 	// Patch streams (persist-diff --patch) only.
 	Patch     bool
 	TargetSum string // the sum the target must have before the patch applies
+	// Since is the cursor a delta started from (persist-dump --since): the
+	// stream holds what changed in its store after the dump whose trailer
+	// carried that cursor. Empty for a full dump.
+	Since string
 }
 
 // Trailer is the last line of a stream: what was actually written.
@@ -123,4 +127,7 @@ type Trailer struct {
 	Records int64
 	Events  int64
 	Sum     string
+	// Cursor is where the dump stood in its store's history, for the next
+	// delta's since; empty when the store cannot tell (schema version 1).
+	Cursor string
 }

@@ -46,12 +46,14 @@ const (
 	fAt
 	fData
 	fSum
+	fSince
+	fCursor
 )
 
 // fieldNames holds the member names in the order of the field bits.
 var fieldNames = [...]string{"kind", "format", "store", "records", "events", "patch", "target_sum",
 	"collection", "key", "version", "updated_at", "deleted", "value", "stream", "seq", "type", "at",
-	"data", "sum"}
+	"data", "sum", "since", "cursor"}
 
 // lookupField finds a member name without allocating.
 func lookupField(name []byte) (field, bool) {
@@ -65,11 +67,11 @@ func lookupField(name []byte) (field, bool) {
 
 // allowed lists the fields each kind may have.
 var allowed = map[Kind]field{
-	KindHeader:  fKind | fFormat | fStore | fRecords | fEvents | fPatch | fTargetSum,
+	KindHeader:  fKind | fFormat | fStore | fRecords | fEvents | fPatch | fTargetSum | fSince,
 	KindRecord:  fKind | fCollection | fKey | fVersion | fUpdatedAt | fDeleted | fValue,
 	KindEvent:   fKind | fStream | fSeq | fType | fAt | fData,
 	KindRemove:  fKind | fCollection | fKey | fStream | fSeq,
-	KindTrailer: fKind | fRecords | fEvents | fSum,
+	KindTrailer: fKind | fRecords | fEvents | fSum | fCursor,
 }
 
 func (f field) name() string { return fieldNames[bits.TrailingZeros32(uint32(f))] }
@@ -101,6 +103,7 @@ type decoded struct {
 	records, events int64
 	format, store   string
 	targetSum, sum  string
+	since, cursor   string // a delta's start, a dump's cursor
 }
 
 // parse reads a line in two stages: its decoded (decode), then the rules
@@ -199,7 +202,7 @@ func (l *Line) memberValue(p *parser, f field, m *decoded) (err error) {
 	switch f {
 	case fKind:
 		return l.kindField(p, m)
-	case fFormat, fStore, fTargetSum, fSum:
+	case fFormat, fStore, fTargetSum, fSum, fSince, fCursor:
 		*m.text(f), err = p.stringField(fn, "")
 	case fCollection:
 		it.Collection, err = p.stringField(fn, l.lastCollection)
@@ -237,6 +240,10 @@ func (m *decoded) text(f field) *string {
 		return &m.store
 	case fTargetSum:
 		return &m.targetSum
+	case fSince:
+		return &m.since
+	case fCursor:
+		return &m.cursor
 	}
 	return &m.sum
 }
@@ -350,8 +357,11 @@ func (l *Line) header(m *decoded) error {
 		}
 		m.targetSum = s.String()
 	}
+	if m.seen&fSince != 0 && m.since == "" {
+		return fieldErr("since", "empty (leave the field out of a stream that is not a delta)")
+	}
 	l.Header = Header{Format: m.format, Store: m.store, Records: m.records, Events: m.events,
-		Patch: l.Header.Patch, TargetSum: m.targetSum}
+		Patch: l.Header.Patch, TargetSum: m.targetSum, Since: m.since}
 	return nil
 }
 
@@ -363,7 +373,10 @@ func (l *Line) trailer(m *decoded) error {
 	if err != nil {
 		return fieldErr("sum", "%v", err)
 	}
-	l.Trailer = Trailer{Records: m.records, Events: m.events, Sum: s.String()}
+	if m.seen&fCursor != 0 && m.cursor == "" {
+		return fieldErr("cursor", "empty (leave the field out when there is no cursor)")
+	}
+	l.Trailer = Trailer{Records: m.records, Events: m.events, Sum: s.String(), Cursor: m.cursor}
 	return nil
 }
 
@@ -603,6 +616,10 @@ func AppendHeader(dst []byte, h *Header) []byte {
 		dst = append(dst, `,"target_sum":`...)
 		dst = AppendString(dst, h.TargetSum)
 	}
+	if h.Since != "" {
+		dst = append(dst, `,"since":`...)
+		dst = AppendString(dst, h.Since)
+	}
 	return append(dst, '}')
 }
 
@@ -614,5 +631,9 @@ func AppendTrailer(dst []byte, t *Trailer) []byte {
 	dst = strconv.AppendInt(dst, t.Events, 10)
 	dst = append(dst, `,"sum":`...)
 	dst = AppendString(dst, t.Sum)
+	if t.Cursor != "" {
+		dst = append(dst, `,"cursor":`...)
+		dst = AppendString(dst, t.Cursor)
+	}
 	return append(dst, '}')
 }

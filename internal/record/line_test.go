@@ -63,6 +63,12 @@ func TestParseLineErrors(t *testing.T) {
 		{`{"kind":"trailer","events":0,"sum":"x"}`, ErrField, "records: missing field"},
 		{`{"kind":"trailer","records":1,"events":0,"sum":"persist1:00"}`, ErrField, "sum: invalid sum"},
 		{`{"kind":"trailer","records":1,"events":0,"sum":"persist1:` + strings.Repeat("0", 64) + `","store":"x"}`, ErrField, "store: not a field of a trailer line"},
+		{`{"kind":"header","format":"persist.v1","since":""}`, ErrField, "since: empty"},
+		{`{"kind":"header","format":"persist.v1","since":5}`, ErrField, "since: must be a string"},
+		{`{"kind":"header","format":"persist.v1","cursor":"c1.x"}`, ErrField, "cursor: not a field of a header line"},
+		{`{"kind":"trailer","records":0,"events":0,"sum":"persist1:` + strings.Repeat("0", 64) + `","cursor":""}`, ErrField, "cursor: empty"},
+		{`{"kind":"trailer","records":0,"events":0,"sum":"persist1:` + strings.Repeat("0", 64) + `","since":"c1.x"}`, ErrField, "since: not a field of a trailer line"},
+		{`{"kind":"record","collection":"c","key":"k","cursor":"c1.x"}`, ErrField, "cursor: not a field of a record line"},
 	}
 	var l Line
 	for _, tt := range tests {
@@ -98,6 +104,10 @@ func TestParseLineRoundTrip(t *testing.T) {
 		{`{"kind":"header","format":"persist.v1","patch":true,"target_sum":"persist1:` + strings.Repeat("AB", 32) + `"}`,
 			`{"kind":"header","format":"persist.v1","patch":true,"target_sum":"persist1:` + strings.Repeat("ab", 32) + `"}`},
 		{`{"kind":"trailer","sum":"` + zero + `","events":0,"records":0}`, `{"kind":"trailer","records":0,"events":0,"sum":"` + zero + `"}`},
+		{`{"since":"c1.sqlite.0123456789abcdef.7","kind":"header","format":"persist.v1","store":"app","records":0,"events":1}`,
+			`{"kind":"header","format":"persist.v1","store":"app","records":0,"events":1,"since":"c1.sqlite.0123456789abcdef.7"}`},
+		{`{"cursor":"c1.postgres.0123456789abcdef.5:9:6","kind":"trailer","sum":"` + zero + `","events":0,"records":0}`,
+			`{"kind":"trailer","records":0,"events":0,"sum":"` + zero + `","cursor":"c1.postgres.0123456789abcdef.5:9:6"}`},
 		{" \t{ \"kind\" : \"record\" , \"collection\":\"c\",\"key\":\"k\" }\r", `{"kind":"record","collection":"c","key":"k","value":null}`},
 	}
 	var l Line

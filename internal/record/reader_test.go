@@ -453,6 +453,44 @@ func TestWriter(t *testing.T) {
 	}
 }
 
+// A delta's header says where it starts and its trailer where it ends; a
+// reader hands both on.
+func TestWriterSinceAndCursor(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, Header{Store: "app", Records: 1, Events: 0, Since: "c1.sqlite.0123456789abcdef.3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.WriteLine([]byte(rec1)); err != nil {
+		t.Fatal(err)
+	}
+	w.SetCursor("c1.sqlite.0123456789abcdef.9")
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var sum Sum
+	sum.AddLine([]byte(rec1))
+	want := `{"kind":"header","format":"persist.v1","store":"app","records":1,"events":0,"since":"c1.sqlite.0123456789abcdef.3"}` + "\n" +
+		rec1 + "\n" + `{"kind":"trailer","records":1,"events":0,"sum":"` + sum.String() + `","cursor":"c1.sqlite.0123456789abcdef.9"}` + "\n"
+	if buf.String() != want {
+		t.Fatalf("got\n%s\nwant\n%s", buf.String(), want)
+	}
+	r, err := NewReader(&buf, ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := r.Next(); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r.Header().Since != "c1.sqlite.0123456789abcdef.3" || r.Trailer().Cursor != "c1.sqlite.0123456789abcdef.9" {
+		t.Errorf("read back: header %+v, trailer %+v", r.Header(), r.Trailer())
+	}
+}
+
 func TestWriterBrokenPipe(t *testing.T) {
 	pr, pw, err := os.Pipe()
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 // Writer writes a persist.v1 stream: header, items, trailer.
 type Writer struct {
 	bw              *bufio.Writer
+	cursor          string
 	line            []byte
 	records, events int64
 	sum             Sum
@@ -138,11 +139,15 @@ func (w *Writer) Close() error {
 		return w.err
 	}
 	w.closed = true
-	t := Trailer{Records: w.records, Events: w.events, Sum: w.sum.String()}
+	t := Trailer{Records: w.records, Events: w.events, Sum: w.sum.String(), Cursor: w.cursor}
 	w.line = AppendTrailer(w.line[:0], &t)
 	w.put(w.line)
 	return w.Flush()
 }
+
+// SetCursor gives the trailer a cursor (Trailer.Cursor); call it before
+// Close.
+func (w *Writer) SetCursor(c string) { w.cursor = c }
 
 // Sum is the sum of the items written so far.
 func (w *Writer) Sum() Sum { return w.sum }

@@ -22,6 +22,7 @@ type Options struct {
 	Store         string          // --store
 	Filter        adapters.Filter // what to yield
 	IgnoreTrailer bool            // accept a stream edited on purpose
+	NoCursor      bool            // WriteStream leaves the cursor out of the trailer
 	Stdin         io.Reader       // for "-"
 }
 
@@ -39,6 +40,9 @@ type Source struct {
 	// The names a stream held, for a filter's check.
 	seen     map[string]bool
 	lastSeen string
+
+	cursor    string // the snapshot's, once asked for
+	cursorErr error
 }
 
 // Open opens raw for reading. A store is read in one consistent snapshot,
@@ -118,6 +122,41 @@ func (s *Source) Header() *record.Header {
 	return s.reader.Header()
 }
 
+// Cursor is where the source stands in its store's history, for a later
+// delta's since: a store snapshot's cursor (an error wrapping
+// adapters.ErrNoCursor when the store's schema cannot tell), or a stream's
+// trailer's once the stream was read to its end ("" before, or without one).
+func (s *Source) Cursor(ctx context.Context) (string, error) {
+	if s.snap == nil {
+		if t := s.reader.Trailer(); t != nil {
+			return t.Cursor, nil
+		}
+		return "", nil
+	}
+	if s.cursor == "" && s.cursorErr == nil {
+		s.cursor, s.cursorErr = s.snap.Cursor(ctx)
+		if s.cursorErr != nil {
+			s.cursorErr = fmt.Errorf("%s: %w", s.Loc, location.ScrubError(s.cursorErr, s.Loc.Raw))
+		}
+	}
+	return s.cursor, s.cursorErr
+}
+
+// Since is where a delta starts: a store's Since filter, or a stream's
+// header's since ("" for all of a store, or a stream that is not a delta).
+func (s *Source) Since() string {
+	if s.snap != nil {
+		return s.opt.Filter.Since
+	}
+	if h := s.Header(); h != nil {
+		return h.Since
+	}
+	return ""
+}
+
+// NoCursor reports whether WriteStream leaves the cursor out.
+func (s *Source) NoCursor() bool { return s.opt.NoCursor }
+
 // IsStore reports whether the source is a database snapshot.
 func (s *Source) IsStore() bool { return s.snap != nil }
 
@@ -128,7 +167,8 @@ func (s *Source) Counts(ctx context.Context) (records, events int64, ok bool, er
 	if s.snap != nil {
 		r, e, err := s.snap.Count(ctx, s.opt.Filter)
 		if err != nil {
-			return 0, 0, false, fmt.Errorf("%s: %s", s.Loc, location.Scrub(err.Error(), s.Loc.Raw))
+			// The chain is kept: a refused Since is told apart by the caller.
+			return 0, 0, false, fmt.Errorf("%s: %w", s.Loc, location.ScrubError(err, s.Loc.Raw))
 		}
 		return r, e, true, nil
 	}
@@ -249,8 +289,9 @@ func (s *Source) Close() error {
 }
 
 // WriteStream writes the source to w as a persist.v1 stream: h, each item's
-// canonical line, and the trailer of what was written. onItem, when not nil,
-// sees each item before its line is written, and may stop the stream.
+// canonical line, and the trailer of what was written, with the source's
+// cursor when it has one. onItem, when not nil, sees each item before its
+// line is written, and may stop the stream.
 func (s *Source) WriteStream(ctx context.Context, w io.Writer, h record.Header, onItem func(*record.Item) error) (records, events int64, sum record.Sum, err error) {
 	sw, err := record.NewWriter(w, h)
 	if err != nil {
@@ -267,6 +308,13 @@ func (s *Source) WriteStream(ctx context.Context, w io.Writer, h record.Header, 
 		}
 		return sw.Write(it)
 	})
+	if err == nil && !s.opt.NoCursor {
+		var c string
+		if c, err = s.Cursor(ctx); errors.Is(err, adapters.ErrNoCursor) {
+			err = nil
+		}
+		sw.SetCursor(c)
+	}
 	if err == nil {
 		err = sw.Close()
 	}

@@ -15,12 +15,16 @@ import (
 type DumpOptions struct {
 	cli.Common
 	Select
-	Location string
-	Store    string
-	Output   string
+	Location   string
+	Store      string
+	Output     string
+	Since      string // a delta of what changed after this cursor
+	CursorFile string // the since to read when it exists, and where the new cursor goes
+	NoCursor   bool   // no cursor in the trailer
 }
 
-// Dump writes a consistent snapshot of a store as a stream.
+// Dump writes a consistent snapshot of a store as a stream: all of it, or
+// with a since what changed after the dump that made that cursor.
 func Dump(ctx context.Context, st Stdio, o DumpOptions) error {
 	const name = "persist-dump"
 	start := time.Now()
@@ -36,7 +40,12 @@ func Dump(ctx context.Context, st Stdio, o DumpOptions) error {
 		r.Sources = []cli.Side{readSide(o.Location, o.Store)}
 		r.Output = cli.Ptr(o.Output)
 	})
-	src, err := persist.OpenSource(ctx, o.Location, persist.ReadOptions{Store: o.Store, Filter: o.Filter(), Stdin: st.Stdin})
+	since, err := o.since()
+	if err != nil {
+		return err
+	}
+	src, err := persist.OpenSource(ctx, o.Location, persist.ReadOptions{Store: o.Store, Filter: o.Filter(), Since: since,
+		NoCursor: o.NoCursor, Stdin: st.Stdin})
 	if errors.Is(err, persist.ErrLocation) && len(hint.All(err)) == 0 {
 		return cli.Hint(err, "a store is sqlite:PATH or postgres://…; see persist-dump --help")
 	}
@@ -44,6 +53,10 @@ func Dump(ctx context.Context, st Stdio, o DumpOptions) error {
 		return err
 	}
 	defer src.Close()
+	cursor, err := o.checkCursor(ctx, src)
+	if err != nil {
+		return err
+	}
 	out, err := cli.CreateOutput(o.Output, st.Stdout)
 	if err != nil {
 		return err
@@ -53,7 +66,7 @@ func Dump(ctx context.Context, st Stdio, o DumpOptions) error {
 	res, err := src.Dump(ctx, out, bar.progress)
 	bar.Finish()
 	if err != nil {
-		return err
+		return o.cursorHint(err, src)
 	}
 	report(ctx).Update(func(r *cli.Result) {
 		r.Records, r.Events, r.Sum = res.Records, res.Events, cli.Ptr(res.Sum)
@@ -62,9 +75,18 @@ func Dump(ctx context.Context, st Stdio, o DumpOptions) error {
 	if err := out.Commit(); err != nil {
 		return err
 	}
+	if o.CursorFile != "" {
+		// Only now: an interrupted or failed dump leaves the old cursor.
+		if err := writeCursorFile(o.CursorFile, cursor, st.Stdout, o.Output); err != nil {
+			return err
+		}
+	}
 	d := time.Since(start)
-	summary(st, o.Common, name, fmt.Sprintf("dumped %d records and %d events from %s", res.Records, res.Events, storeName(src)),
-		d.Round(time.Millisecond).String(), cli.Rate(res.Records+res.Events, d))
+	what := fmt.Sprintf("dumped %d records and %d events from %s", res.Records, res.Events, storeName(src))
+	if since != "" {
+		what = fmt.Sprintf("dumped %d records and %d events changed since the cursor from %s", res.Records, res.Events, storeName(src))
+	}
+	summary(st, o.Common, name, what, d.Round(time.Millisecond).String(), cli.Rate(res.Records+res.Events, d))
 	return nil
 }
 

@@ -27,6 +27,7 @@ type LoadFlags struct {
 	Retries       *int           `help:"Also stop retrying a batch after N retries (0: never retry). Default: as many as --retry-for allows." placeholder:"N"`
 	Rejects       string         `help:"Write lines the store cannot take to FILE (JSONL: line, reason, raw) and go on; without it the load stops at the first one." placeholder:"FILE"`
 	IgnoreTrailer bool           `help:"Accept a stream whose trailer no longer matches (edited on purpose); a stream cut short is still refused."`
+	IgnoreSince   bool           `help:"Load a delta even when it does not follow the last dump of its store loaded here (see docs/persist-load.md)."`
 	NoVerify      bool           `help:"Skip reading back each batch before it commits (faster, less safe)."`
 }
 
@@ -178,6 +179,7 @@ func loadOptions(f LoadFlags, progress func(persist.Progress), warn func(string)
 		Atomic:        f.Atomic,
 		BatchSize:     f.BatchSize,
 		IgnoreTrailer: f.IgnoreTrailer,
+		IgnoreSince:   f.IgnoreSince,
 		NoVerify:      f.NoVerify,
 		OnProgress:    progress,
 	}

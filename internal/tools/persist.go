@@ -28,6 +28,7 @@ func DefaultLocation(name string) string {
 type ExportOptions struct {
 	cli.Common
 	Name, Format, Output, Location string
+	Since, CursorFile              string
 }
 
 // Export dumps the named store.
@@ -39,7 +40,8 @@ func Export(ctx context.Context, st Stdio, o ExportOptions) error {
 	if loc == "" {
 		loc = DefaultLocation(o.Name)
 	}
-	return Dump(ctx, st, DumpOptions{Common: o.Common, Location: loc, Store: storeFlag(loc, o.Name), Output: o.Output})
+	return Dump(ctx, st, DumpOptions{Common: o.Common, Location: loc, Store: storeFlag(loc, o.Name), Output: o.Output,
+		Since: o.Since, CursorFile: o.CursorFile})
 }
 
 // storeFlag is the --store to pass for store name at loc: none when the

@@ -6,6 +6,8 @@
 package adapterstest
 
 import (
+	"database/sql"
+	"slices"
 	"testing"
 
 	"github.com/cuitty/persist/internal/adapters"
@@ -16,6 +18,7 @@ type Option func(*config)
 
 type config struct {
 	pair func(t *testing.T) (adapters.Adapter, adapters.Adapter)
+	raw  func(t *testing.T, a adapters.Adapter) *sql.DB
 }
 
 // WithPair gives the suite two adapters opened on one fresh, empty database,
@@ -78,12 +81,25 @@ func Run(t *testing.T, open func(t *testing.T) adapters.Adapter, opts ...Option)
 	for _, o := range opts {
 		o(&cfg)
 	}
-	for _, tc := range tests {
+	for _, tc := range slices.Concat(tests, cursorTests) {
 		t.Run(tc.name, func(t *testing.T) {
 			a := open(t)
 			defer closeAdapter(t, a)
 			tc.fn(t, a)
 		})
+	}
+	if cfg.raw != nil {
+		for _, tc := range rawTests {
+			t.Run(tc.name, func(t *testing.T) {
+				a := open(t)
+				defer closeAdapter(t, a)
+				// The schema exists before the other program writes.
+				write(t, a, "app", adapters.Guarded)
+				db := cfg.raw(t, a)
+				defer db.Close()
+				tc.fn(t, a, db)
+			})
+		}
 	}
 	if cfg.pair == nil {
 		return

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/cuitty/persist/internal/adapters"
@@ -101,10 +102,15 @@ func dump(t testing.TB, a adapters.Adapter, store string, f adapters.Filter) str
 }
 
 func TestConformance(t *testing.T) {
+	var dsns sync.Map // *Adapter → its database's URL
 	adapterstest.Run(t, func(t *testing.T) adapters.Adapter {
-		a, _ := open(t)
+		a, dsn := open(t)
+		dsns.Store(a, dsn)
 		return a
-	})
+	}, adapterstest.WithRawSQL(func(t *testing.T, a adapters.Adapter) *sql.DB {
+		dsn, _ := dsns.Load(a)
+		return sqlDB(t, dsn.(string))
+	}))
 }
 
 // The shared vectors, loaded and dumped, give the expected bytes exactly:

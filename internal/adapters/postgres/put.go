@@ -146,7 +146,7 @@ func (t *writeTx) putRecords(ctx context.Context, items []*record.Item, mode ada
 		SELECT DISTINCT ON (collection, key) $1, ` + cols + `
 		FROM persist_stage_records ORDER BY collection, key, ` + order + `
 		ON CONFLICT (store, collection, key) DO UPDATE SET version = EXCLUDED.version,
-			updated_at = EXCLUDED.updated_at, deleted = EXCLUDED.deleted, value = EXCLUDED.value` + guard
+			updated_at = EXCLUDED.updated_at, deleted = EXCLUDED.deleted, value = EXCLUDED.value, chg = EXCLUDED.chg` + guard
 	}
 	if _, err := t.tx.ExecContext(ctx, q, t.store); err != nil {
 		return fmt.Errorf("put records: %w", existing(err))
@@ -161,7 +161,7 @@ func (t *writeTx) putEvents(ctx context.Context, items []*record.Item, mode adap
 	const cols = `stream, seq, type, at, data`
 	q := `INSERT INTO persist_events (store, ` + cols + `) SELECT $1, ` + cols + ` FROM persist_stage_events`
 	if mode != adapters.Fresh {
-		order, conflict := `ord DESC`, `DO UPDATE SET type = EXCLUDED.type, at = EXCLUDED.at, data = EXCLUDED.data`
+		order, conflict := `ord DESC`, `DO UPDATE SET type = EXCLUDED.type, at = EXCLUDED.at, data = EXCLUDED.data, chg = EXCLUDED.chg`
 		if mode == adapters.Guarded {
 			order, conflict = `ord`, `DO NOTHING`
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -33,17 +34,24 @@ type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-// where builds the WHERE clause of a scan or count; $1 is the store.
-func where(names []string, col string, live bool) (string, []any) {
+// where builds the WHERE clause of a scan or count; $1 is the store. With
+// since, only rows written by transactions that snapshot did not see: the
+// chg index finds them from xmin on.
+func where(names []string, col string, live bool, since *pgPos) (string, []any) {
 	var b strings.Builder
 	args := []any{nil}
 	b.WriteString(` WHERE store = $1`)
 	if names != nil {
-		b.WriteString(` AND ` + col + ` = ANY($2::text[])`)
 		args = append(args, pq.Array(names))
+		b.WriteString(` AND ` + col + ` = ANY($` + strconv.Itoa(len(args)) + `::text[])`)
 	}
 	if live {
 		b.WriteString(` AND NOT deleted`)
+	}
+	if since != nil {
+		n := len(args)
+		args = append(args, since.xmin, since.xmax, pq.Array(since.xip))
+		fmt.Fprintf(&b, ` AND chg >= $%d AND (chg >= $%d OR chg = ANY ($%d::bigint[]))`, n+1, n+2, n+3)
 	}
 	return b.String(), args
 }
@@ -57,16 +65,16 @@ func wantEvents(f adapters.Filter) bool {
 	return !f.NoEvents && (f.Streams == nil || len(f.Streams) > 0)
 }
 
-func count(ctx context.Context, q querier, store string, f adapters.Filter) (records, events int64, err error) {
+func count(ctx context.Context, q querier, store string, f adapters.Filter, since *pgPos) (records, events int64, err error) {
 	if wantRecords(f) {
-		w, args := where(f.Collections, "collection", f.Live)
+		w, args := where(f.Collections, "collection", f.Live, since)
 		args[0] = store
 		if err := q.QueryRowContext(ctx, `SELECT count(*) FROM persist_records`+w, args...).Scan(&records); err != nil {
 			return 0, 0, fmt.Errorf("count records: %w", err)
 		}
 	}
 	if wantEvents(f) {
-		w, args := where(f.Streams, "stream", false)
+		w, args := where(f.Streams, "stream", false, since)
 		args[0] = store
 		if err := q.QueryRowContext(ctx, `SELECT count(*) FROM persist_events`+w, args...).Scan(&events); err != nil {
 			return 0, 0, fmt.Errorf("count events: %w", err)
@@ -78,9 +86,9 @@ func count(ctx context.Context, q querier, store string, f adapters.Filter) (rec
 // scan streams a store's items in dump order. The ORDER BY matches the
 // primary keys (store, collection, key) and (store, stream, seq), whose
 // COLLATE "C" makes it byte order, so the index serves it without a sort.
-func scan(ctx context.Context, q querier, store string, f adapters.Filter, fn func(*record.Item) error) error {
+func scan(ctx context.Context, q querier, store string, f adapters.Filter, since *pgPos, fn func(*record.Item) error) error {
 	if wantRecords(f) {
-		w, args := where(f.Collections, "collection", f.Live)
+		w, args := where(f.Collections, "collection", f.Live, since)
 		args[0] = store
 		rows, err := q.QueryContext(ctx, `SELECT `+recordCols+` FROM persist_records`+w+` ORDER BY collection, key`, args...)
 		if err != nil {
@@ -91,7 +99,7 @@ func scan(ctx context.Context, q querier, store string, f adapters.Filter, fn fu
 		}
 	}
 	if wantEvents(f) {
-		w, args := where(f.Streams, "stream", false)
+		w, args := where(f.Streams, "stream", false, since)
 		args[0] = store
 		rows, err := q.QueryContext(ctx, `SELECT `+eventCols+` FROM persist_events`+w+` ORDER BY stream, seq`, args...)
 		if err != nil {

@@ -2,21 +2,34 @@ package postgres
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
+
+	"github.com/lib/pq"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/hint"
 )
 
 // schemaVersion is the version of the tables below, kept in persist_meta so
-// that a later release can tell what it finds and migrate it.
-const schemaVersion = 1
+// that a later release can tell what it finds and migrate it. Version 1 had
+// no change tracking; a database with the tables but without persist_meta
+// (another implementation of the contract) is version 1 too.
+const schemaVersion = 2
 
 // schemaLock is the pg_advisory_xact_lock key that serialises schema creation
 // between processes: concurrent CREATE TABLE IF NOT EXISTS can otherwise fail
 // on the catalog's unique indexes. It is "persist1" read as a big-endian int64.
 const schemaLock int64 = 0x7065727369737431
 
-var schemaDDL = []string{
+// tablesDDL is version 1's tables; upgradeDDL adds what version 2 tracks.
+var tablesDDL = []string{
 	`CREATE TABLE IF NOT EXISTS persist_meta (
 		key   text COLLATE "C" PRIMARY KEY,
 		value text NOT NULL)`,
@@ -40,82 +53,257 @@ var schemaDDL = []string{
 		at     timestamptz NOT NULL,
 		data   jsonb,
 		PRIMARY KEY (store, stream, seq))`,
-	`INSERT INTO persist_meta (key, value) VALUES ('schema_version', '` + strconv.Itoa(schemaVersion) + `')
-		ON CONFLICT (key) DO NOTHING`,
 }
 
-// ensureSchema creates the tables once per Adapter, in a transaction of its
-// own. When they exist at the current version it runs no DDL at all, so a
-// role with only DML privileges can write to a prepared database.
+// Change tracking (docs/format.md, "Change tracking"). Neither a sequence
+// nor a clock orders PostgreSQL's transactions as they commit, but snapshots
+// do: chg on a row is the id of the transaction that last wrote it
+// (txid_current(), the top-level id even inside a savepoint, with the epoch,
+// so it never wraps), and a cursor is a snapshot's txid_current_snapshot().
+// What changed after a cursor is what its snapshot did not see: chg ≥ xmin
+// and (chg ≥ xmax or chg in xip), a transaction still open then included.
+//
+// Inserts get chg from the column's DEFAULT, set after the column was
+// added, so the rows already there are not rewritten (they keep chg NULL,
+// older than any cursor, and out of the partial index). A BEFORE UPDATE
+// trigger stamps updates by any program; Persist's own set chg themselves,
+// which the trigger's WHEN lets through without calling it. Deletes are
+// logged per statement in persist_removals, with the store Persist names in
+// persist.removing, or NULL (any store) for other programs.
+//
+// The functions are SECURITY DEFINER with the tables' schema as their
+// search_path: a role with only DML rights on the tables can still write
+// through them, and a session with another search_path finds the tables.
+func upgradeDDL(schema string) []string {
+	path := `SECURITY DEFINER SET search_path = ` + pq.QuoteIdentifier(schema) + `, pg_temp`
+	ddl := []string{
+		`CREATE TABLE IF NOT EXISTS persist_removals (
+			store text COLLATE "C",
+			chg   bigint NOT NULL)`,
+		`CREATE TABLE IF NOT EXISTS persist_sources (
+			store     text COLLATE "C",
+			source    text COLLATE "C",
+			cursor    text NOT NULL,
+			loaded_at timestamptz NOT NULL DEFAULT now(),
+			PRIMARY KEY (store, source))`,
+		`CREATE OR REPLACE FUNCTION persist_removed() RETURNS trigger LANGUAGE plpgsql ` + path + ` AS $$
+		DECLARE
+			s text := CASE WHEN TG_OP = 'DELETE' THEN nullif(current_setting('persist.removing', true), '') END;
+		BEGIN
+			INSERT INTO persist_removals (store, chg) SELECT s, txid_current()
+				WHERE NOT EXISTS (SELECT 1 FROM persist_removals WHERE store IS NOT DISTINCT FROM s AND chg = txid_current());
+			RETURN NULL;
+		END $$`,
+		// The last outright delete in store s, or in any store, that a
+		// snapshot (xmin, xmax, xip) did not see; NULL when none.
+		`CREATE OR REPLACE FUNCTION persist_removed_since(text, bigint, bigint, bigint[]) RETURNS bigint
+			LANGUAGE sql STABLE ` + path + ` AS $$
+			SELECT max(chg) FROM persist_removals
+			WHERE (store = $1 OR store IS NULL) AND chg >= $2 AND (chg >= $3 OR chg = ANY ($4))
+		$$`,
+	}
+	for _, t := range []struct{ table, a, b, bump string }{
+		{"persist_records", "collection", "key", recordBump},
+		{"persist_events", "stream", "seq", ""},
+	} {
+		moved := `(NEW.store, NEW.` + t.a + `, NEW.` + t.b + `) IS DISTINCT FROM (OLD.store, OLD.` + t.a + `, OLD.` + t.b + `)`
+		ddl = append(ddl,
+			`ALTER TABLE `+t.table+` ADD COLUMN IF NOT EXISTS chg bigint`,
+			`ALTER TABLE `+t.table+` ALTER COLUMN chg SET DEFAULT txid_current()`,
+			// On chg alone: a delta finds the rows from xmin on and keeps
+			// its store's; a bigint key costs a load less than (store, chg).
+			`CREATE INDEX IF NOT EXISTS `+t.table+`_chg ON `+t.table+` (chg) WHERE chg IS NOT NULL`,
+			`CREATE OR REPLACE FUNCTION `+t.table+`_stamp() RETURNS trigger LANGUAGE plpgsql `+path+` AS $$
+			BEGIN
+				NEW.chg := txid_current();`+t.bump+`
+				IF `+moved+` THEN
+					INSERT INTO persist_removals (store, chg) SELECT OLD.store, txid_current()
+						WHERE NOT EXISTS (SELECT 1 FROM persist_removals WHERE store = OLD.store AND chg = txid_current());
+				END IF;
+				RETURN NEW;
+			END $$`,
+			`DROP TRIGGER IF EXISTS `+t.table+`_stamp ON `+t.table,
+			`CREATE TRIGGER `+t.table+`_stamp BEFORE UPDATE ON `+t.table+` FOR EACH ROW
+				WHEN (NEW.chg IS DISTINCT FROM txid_current() OR `+moved+`)
+				EXECUTE FUNCTION `+t.table+`_stamp()`,
+			`DROP TRIGGER IF EXISTS `+t.table+`_removed ON `+t.table,
+			`CREATE TRIGGER `+t.table+`_removed AFTER DELETE OR TRUNCATE ON `+t.table+` FOR EACH STATEMENT
+				EXECUTE FUNCTION persist_removed()`,
+		)
+	}
+	// Roles that may write or read the records may do as much with the
+	// new persist_sources, which loads read and write, and may read
+	// persist_meta (new where another implementation made the tables),
+	// where every tool reads the version and a cursor the store's identity:
+	// rights granted on the version 1 tables keep working after the upgrade.
+	ddl = append(ddl, `DO $$
+	DECLARE r record;
+	BEGIN
+		FOR r IN SELECT a.grantee, a.privilege_type FROM pg_class c, aclexplode(c.relacl) a
+			WHERE c.oid = 'persist_records'::regclass AND a.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'DELETE')
+		LOOP
+			EXECUTE format('GRANT %s ON persist_sources TO %s', r.privilege_type,
+				CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r.grantee)) END);
+			IF r.privilege_type = 'SELECT' THEN
+				EXECUTE format('GRANT SELECT ON persist_meta TO %s',
+					CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r.grantee)) END);
+			END IF;
+		END LOOP;
+	END $$`)
+	return ddl
+}
+
+// recordBump gives a record that another program changed without changing
+// its version the next version: a record's version tells its contents
+// apart (a load merges by it, and calls equal versions with other contents
+// a conflict), so a hand edit of a value would otherwise reach no copy.
+const recordBump = `
+				IF NEW.version = OLD.version AND (NEW.value, NEW.deleted, NEW.updated_at)
+						IS DISTINCT FROM (OLD.value, OLD.deleted, OLD.updated_at) THEN
+					NEW.version := OLD.version + 1;
+				END IF;`
+
+// ensureSchema creates or upgrades the tables once per Adapter, in a
+// transaction of its own. When they exist at the current version it runs no
+// DDL at all, so a role with only DML privileges can write to a prepared
+// database.
 func (a *Adapter) ensureSchema(ctx context.Context) error {
 	a.schemaMu.Lock()
 	defer a.schemaMu.Unlock()
 	if a.schemaReady {
 		return nil
 	}
-	tx, err := a.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("create schema: %w", err)
-	}
-	defer tx.Rollback()
-
-	v, err := storedVersion(ctx, tx)
-	if err != nil {
+	if _, _, err := a.migrate(ctx, true); err != nil {
 		return err
-	}
-	if v != schemaVersion {
-		var enc string
-		if err := tx.QueryRowContext(ctx, `SHOW server_encoding`).Scan(&enc); err != nil {
-			return fmt.Errorf("create schema: %w", err)
-		}
-		if enc != "UTF8" {
-			return fmt.Errorf("create schema: the database's encoding is %s; Persist needs a UTF8 database", enc)
-		}
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, schemaLock); err != nil {
-			return fmt.Errorf("create schema: %w", err)
-		}
-		// Another process may have created it while this one waited.
-		if v, err = storedVersion(ctx, tx); err != nil {
-			return err
-		}
-	}
-	if v > schemaVersion {
-		return fmt.Errorf("the database's Persist schema is version %d; this release knows up to version %d: upgrade Persist",
-			v, schemaVersion)
-	}
-	if v < schemaVersion {
-		for _, q := range schemaDDL {
-			if _, err := tx.ExecContext(ctx, q); err != nil {
-				return fmt.Errorf("create schema: %w", err)
-			}
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("create schema: %w", err)
 	}
 	a.schemaReady = true
 	return nil
 }
 
-// storedVersion is the schema version persist_meta records; 0 when absent.
-func storedVersion(ctx context.Context, tx *sql.Tx) (int, error) {
-	var exists bool
-	if err := tx.QueryRowContext(ctx, `SELECT to_regclass('persist_meta') IS NOT NULL`).Scan(&exists); err != nil {
+// Upgrade brings an existing schema to this release's version.
+func (a *Adapter) Upgrade(ctx context.Context) (from, to int, err error) {
+	if a.opt.ReadOnly {
+		return 0, 0, fmt.Errorf("upgrade schema: %w", ErrReadOnly)
+	}
+	a.schemaMu.Lock()
+	defer a.schemaMu.Unlock()
+	from, to, err = a.migrate(ctx, false)
+	if err == nil && to == schemaVersion {
+		a.schemaReady = true
+	}
+	return from, to, err
+}
+
+// ErrUpgradeRights is wrapped when the schema needs an upgrade that the
+// connected role may not make.
+var ErrUpgradeRights = adapters.ErrUpgradeRights
+
+// migrate creates (with create) or upgrades the schema in one transaction,
+// holding the schema lock: what another process started meanwhile is
+// either all there or not at all.
+func (a *Adapter) migrate(ctx context.Context, create bool) (from, to int, err error) {
+	tx, err := a.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, 0, fmt.Errorf("create schema: %w", err)
+	}
+	defer tx.Rollback()
+	if from, err = storedVersion(ctx, tx); err != nil {
+		return 0, 0, err
+	}
+	if from != schemaVersion {
+		if err := utf8Database(ctx, tx); err != nil {
+			return from, from, err
+		}
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, schemaLock); err != nil {
+			return from, from, fmt.Errorf("create schema: %w", err)
+		}
+		// Another process may have created it while this one waited.
+		if from, err = storedVersion(ctx, tx); err != nil {
+			return 0, 0, err
+		}
+	}
+	switch {
+	case from == schemaVersion, from == 0 && !create:
+		return from, from, nil
+	case from > schemaVersion:
+		return from, from, fmt.Errorf("the database's Persist schema is version %d; this release knows up to version %d: upgrade Persist",
+			from, schemaVersion)
+	}
+	if err := upgrade(ctx, tx); err != nil {
+		var perr *pq.Error
+		if from > 0 && errors.As(err, &perr) && perr.Code == "42501" {
+			err = hint.With(fmt.Errorf("%w (%w)", ErrUpgradeRights, err),
+				"connect as the owner of the Persist tables and run persist upgrade NAME --location LOCATION once (docs/persist.md); then this works as any role that may write the tables")
+		}
+		return from, from, fmt.Errorf("upgrade schema from version %d to %d: %w", from, schemaVersion, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return from, from, fmt.Errorf("upgrade schema from version %d to %d: %w", from, schemaVersion, err)
+	}
+	return from, schemaVersion, nil
+}
+
+func utf8Database(ctx context.Context, tx *sql.Tx) error {
+	var enc string
+	if err := tx.QueryRowContext(ctx, `SHOW server_encoding`).Scan(&enc); err != nil {
+		return fmt.Errorf("create schema: %w", err)
+	}
+	if enc != "UTF8" {
+		return fmt.Errorf("create schema: the database's encoding is %s; Persist needs a UTF8 database", enc)
+	}
+	return nil
+}
+
+// upgrade makes any older schema (or none) version 2 inside tx. Adding a
+// column without a default, then giving it one, changes the catalog only:
+// the rows stay where they are.
+func upgrade(ctx context.Context, tx *sql.Tx) error {
+	var schema string
+	if err := tx.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return err
+	}
+	for _, q := range slices.Concat(tablesDDL, upgradeDDL(schema)) {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", strings.Fields(q)[0]+" "+strings.Fields(q)[1], err)
+		}
+	}
+	var id [16]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO persist_meta (key, value) VALUES ('id', $1) ON CONFLICT (key) DO NOTHING`,
+		hex.EncodeToString(id[:]))
+	if err == nil {
+		_, err = tx.ExecContext(ctx, `INSERT INTO persist_meta (key, value) VALUES ('schema_version', $1)
+			ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, strconv.Itoa(schemaVersion))
+	}
+	return err
+}
+
+// storedVersion is the schema version of the database: 0 without the
+// Persist tables, 1 with them but without a version record.
+func storedVersion(ctx context.Context, q querier) (int, error) {
+	var stores, meta bool
+	if err := q.QueryRowContext(ctx, `SELECT to_regclass('persist_stores') IS NOT NULL,
+			to_regclass('persist_meta') IS NOT NULL`).Scan(&stores, &meta); err != nil {
 		return 0, fmt.Errorf("read schema version: %w", err)
 	}
-	if !exists {
+	if !stores {
 		return 0, nil
 	}
+	if !meta {
+		return 1, nil
+	}
 	var s string
-	err := tx.QueryRowContext(ctx, `SELECT value FROM persist_meta WHERE key = 'schema_version'`).Scan(&s)
+	err := q.QueryRowContext(ctx, `SELECT value FROM persist_meta WHERE key = 'schema_version'`).Scan(&s)
 	if err == sql.ErrNoRows {
-		return 0, nil
+		return 1, nil
 	}
 	if err != nil {
 		return 0, fmt.Errorf("read schema version: %w", err)
 	}
 	v, err := strconv.Atoi(s)
-	if err != nil {
+	if err != nil || v < 1 {
 		return 0, fmt.Errorf("read schema version: persist_meta holds %q", s)
 	}
 	return v, nil

@@ -3,7 +3,12 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/lib/pq"
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/record"
@@ -46,6 +51,11 @@ type snapshot struct {
 	tx    *sql.Tx
 	store string
 	state serverState // when the snapshot began, to tell why it was lost
+
+	// What position read: the store's identity and the snapshot.
+	id     string
+	pos    pgPos
+	posErr error
 }
 
 func (s *snapshot) exists(ctx context.Context) error {
@@ -64,7 +74,11 @@ func (s *snapshot) exists(ctx context.Context) error {
 }
 
 func (s *snapshot) Count(ctx context.Context, f adapters.Filter) (records, events int64, err error) {
-	records, events, err = count(ctx, s.tx, s.store, f)
+	since, err := s.since(ctx, f.Since)
+	if err != nil {
+		return 0, 0, err
+	}
+	records, events, err = count(ctx, s.tx, s.store, f, since)
 	if err != nil {
 		err = s.a.lost(err, s.state)
 	}
@@ -75,8 +89,12 @@ func (s *snapshot) Count(ctx context.Context, f adapters.Filter) (records, event
 // database's own are said in plain words (a dump's stdout closed early is
 // a broken pipe, not a lost connection).
 func (s *snapshot) Scan(ctx context.Context, f adapters.Filter, fn func(*record.Item) error) error {
+	since, err := s.since(ctx, f.Since)
+	if err != nil {
+		return err
+	}
 	var fnErr error
-	err := scan(ctx, s.tx, s.store, f, func(it *record.Item) error {
+	err = scan(ctx, s.tx, s.store, f, since, func(it *record.Item) error {
 		fnErr = fn(it)
 		return fnErr
 	})
@@ -84,6 +102,150 @@ func (s *snapshot) Scan(ctx context.Context, f adapters.Filter, fn func(*record.
 		err = s.a.lost(err, s.state)
 	}
 	return err
+}
+
+// adapterName is the adapter's name in cursors.
+const adapterName = "postgres"
+
+// Cursor is this snapshot's txid_current_snapshot().
+func (s *snapshot) Cursor(ctx context.Context) (string, error) {
+	if err := s.position(ctx); err != nil {
+		return "", err
+	}
+	return adapters.Cursor{Adapter: adapterName, Store: s.id, Pos: s.pos.String()}.String(), nil
+}
+
+// position reads, once, the store's identity and the snapshot. The store's
+// identity includes the cluster's system identifier where the role may read
+// it: a database restored into another cluster (or a logical replica) has
+// other transaction ids, and must not take the original's cursors.
+func (s *snapshot) position(ctx context.Context) error {
+	if s.id != "" || s.posErr != nil {
+		return s.posErr
+	}
+	s.posErr = s.readPosition(ctx)
+	return s.posErr
+}
+
+func (s *snapshot) readPosition(ctx context.Context) error {
+	var meta sql.NullBool
+	var sys bool
+	var snap string
+	err := s.tx.QueryRowContext(ctx, `SELECT has_table_privilege(to_regclass('persist_meta'), 'SELECT'),
+		has_function_privilege('pg_control_system()', 'EXECUTE'), txid_current_snapshot()::text`).Scan(&meta, &sys, &snap)
+	if err != nil {
+		return fmt.Errorf("store %q: read the snapshot: %w", s.store, err)
+	}
+	if !meta.Valid {
+		return fmt.Errorf("store %q: %w (schema version 1: no persist_meta)", s.store, adapters.ErrNoCursor)
+	}
+	if !meta.Bool {
+		return fmt.Errorf("store %q: %w: %w", s.store, adapters.ErrNoCursor, adapters.ErrCursorAccess)
+	}
+	v, err := storedVersion(ctx, s.tx)
+	if err != nil {
+		return err
+	}
+	if v < 2 {
+		return fmt.Errorf("store %q: %w (schema version %d)", s.store, adapters.ErrNoCursor, v)
+	}
+	var dbID, sysID string
+	if err := s.tx.QueryRowContext(ctx, `SELECT value FROM persist_meta WHERE key = 'id'`).Scan(&dbID); err != nil {
+		return fmt.Errorf("store %q: read persist_meta's id: %w", s.store, err)
+	}
+	if sys {
+		if err := s.tx.QueryRowContext(ctx, `SELECT system_identifier::text FROM pg_control_system()`).Scan(&sysID); err != nil {
+			return fmt.Errorf("store %q: read the system identifier: %w", s.store, err)
+		}
+	}
+	if s.pos, err = parsePos(snap); err != nil {
+		return fmt.Errorf("store %q: the server's snapshot %q: %w", s.store, snap, err)
+	}
+	s.id = adapters.StoreID(adapterName, []string{sysID, dbID}, s.store)
+	return nil
+}
+
+// since checks a Filter's Since against the store and returns the snapshot
+// it names (nil for no Since).
+func (s *snapshot) since(ctx context.Context, cursor string) (*pgPos, error) {
+	if cursor == "" {
+		return nil, nil
+	}
+	if err := s.position(ctx); err != nil {
+		return nil, s.a.lost(err, s.state)
+	}
+	c, err := adapters.CheckCursor(cursor, adapterName, s.id)
+	if err != nil {
+		return nil, err
+	}
+	p, err := parsePos(c.Pos)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %q is not a PostgreSQL position: %w", adapters.ErrCursor, c.Pos, err)
+	}
+	if s.pos.xmax < p.xmax {
+		return nil, fmt.Errorf("%w: the server's transaction ids (next %d) are behind the cursor's (%d): the database was restored from a backup, or replaced",
+			adapters.ErrCursor, s.pos.xmax, p.xmax)
+	}
+	var removed sql.NullInt64
+	err = s.tx.QueryRowContext(ctx, `SELECT persist_removed_since($1, $2, $3, $4)`, s.store, p.xmin, p.xmax, pq.Array(p.xip)).Scan(&removed)
+	if err != nil {
+		return nil, s.a.lost(fmt.Errorf("store %q: read removals: %w", s.store, err), s.state)
+	}
+	if removed.Valid {
+		return nil, fmt.Errorf("store %q: %w (the last by transaction %d)", s.store, adapters.ErrRemoved, removed.Int64)
+	}
+	return &p, nil
+}
+
+// pgPos is a snapshot as txid_current_snapshot() spells it, xmin:xmax:xip:
+// transactions below xmin had ended, those from xmax on had not begun,
+// and those in xip were in progress.
+type pgPos struct {
+	xmin, xmax int64
+	xip        []int64
+}
+
+func parsePos(s string) (pgPos, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) != 3 {
+		return pgPos{}, errors.New("want xmin:xmax:xip")
+	}
+	var p pgPos
+	var err error
+	if p.xmin, err = strconv.ParseInt(parts[0], 10, 64); err != nil {
+		return pgPos{}, err
+	}
+	if p.xmax, err = strconv.ParseInt(parts[1], 10, 64); err != nil {
+		return pgPos{}, err
+	}
+	if p.xmin < 1 || p.xmax < p.xmin {
+		return pgPos{}, errors.New("xmin and xmax out of order")
+	}
+	if parts[2] != "" {
+		for _, x := range strings.Split(parts[2], ",") {
+			n, err := strconv.ParseInt(x, 10, 64)
+			if err != nil {
+				return pgPos{}, err
+			}
+			if n < p.xmin || n >= p.xmax {
+				return pgPos{}, errors.New("an xip outside xmin..xmax")
+			}
+			p.xip = append(p.xip, n)
+		}
+	}
+	return p, nil
+}
+
+func (p pgPos) String() string {
+	var b strings.Builder
+	b.WriteString(strconv.FormatInt(p.xmin, 10) + ":" + strconv.FormatInt(p.xmax, 10) + ":")
+	for i, x := range p.xip {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatInt(x, 10))
+	}
+	return b.String()
 }
 
 // Close ends the read-only transaction; there is nothing to commit.

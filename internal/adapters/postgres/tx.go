@@ -133,8 +133,21 @@ func (t *writeTx) MaxSeq(ctx context.Context, streams []string) (map[string]int6
 	return m, nil
 }
 
+// removing names the store in persist.removing for the rest of the
+// transaction, so that the delete trigger logs the deletes that follow for
+// this store alone rather than for every store.
+func (t *writeTx) removing(ctx context.Context) error {
+	if _, err := t.tx.ExecContext(ctx, `SELECT set_config('persist.removing', $1, true)`, t.store); err != nil {
+		return fmt.Errorf("name the store for the removal log: %w", err)
+	}
+	return nil
+}
+
 // Remove deletes the named records and events outright.
 func (t *writeTx) Remove(ctx context.Context, keys []*record.Item) error {
+	if err := t.removing(ctx); err != nil {
+		return err
+	}
 	var colls, rkeys, streams []string
 	var seqs []int64
 	for _, k := range keys {
@@ -161,18 +174,46 @@ func (t *writeTx) Remove(ctx context.Context, keys []*record.Item) error {
 	return nil
 }
 
-// Scan reads the store as this transaction sees it, its own writes included.
+// Scan reads the store as this transaction sees it, its own writes
+// included; a Since is for snapshots only.
 func (t *writeTx) Scan(ctx context.Context, f adapters.Filter, fn func(*record.Item) error) error {
-	return scan(ctx, t.tx, t.store, f, fn)
+	if f.Since != "" {
+		return errors.New("scan: a transaction's scan takes no Since")
+	}
+	return scan(ctx, t.tx, t.store, f, nil, fn)
 }
 
 // Clear deletes the store's records and events; the store itself remains.
 func (t *writeTx) Clear(ctx context.Context) error {
+	if err := t.removing(ctx); err != nil {
+		return err
+	}
 	if _, err := t.tx.ExecContext(ctx, `DELETE FROM persist_records WHERE store = $1`, t.store); err != nil {
 		return fmt.Errorf("clear records: %w", err)
 	}
 	if _, err := t.tx.ExecContext(ctx, `DELETE FROM persist_events WHERE store = $1`, t.store); err != nil {
 		return fmt.Errorf("clear events: %w", err)
+	}
+	return nil
+}
+
+func (t *writeTx) LoadedFrom(ctx context.Context, source string) (string, error) {
+	var c string
+	err := t.tx.QueryRowContext(ctx, `SELECT cursor FROM persist_sources WHERE store = $1 AND source = $2`, t.store, source).Scan(&c)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read the last cursor loaded from %s: %w", source, err)
+	}
+	return c, nil
+}
+
+func (t *writeTx) SetLoadedFrom(ctx context.Context, source, cursor string) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO persist_sources (store, source, cursor) VALUES ($1, $2, $3)
+		ON CONFLICT (store, source) DO UPDATE SET cursor = EXCLUDED.cursor, loaded_at = now()`, t.store, source, cursor)
+	if err != nil {
+		return fmt.Errorf("record the cursor loaded from %s: %w", source, err)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/record"
@@ -25,7 +26,9 @@ func (a *Adapter) Check(store string, it *record.Item) error {
 
 // rowSize is the size of the record SQLite builds for an item's row (its
 // file format: a header of the columns' serial types, then their content),
-// which SQLite refuses beyond maxLength.
+// which SQLite refuses beyond maxLength. The row's chg, the writing
+// transaction's counter, is taken at its largest (8 bytes): a row is never
+// refused by SQLite once Check let it through.
 func rowSize(store string, it *record.Item) int64 {
 	var r recordSize
 	r.text(len(store))
@@ -47,6 +50,7 @@ func rowSize(store string, it *record.Item) int64 {
 		r.text(len(it.At))
 		r.text(jsonLen(it.Data))
 	}
+	r.integer(math.MaxInt64) // chg
 	return r.total()
 }
 

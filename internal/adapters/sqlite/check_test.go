@@ -69,6 +69,9 @@ func TestRowSizeIsSQLites(t *testing.T) {
 	}
 }
 
+// bigChg is a change counter that takes the 8 bytes rowSize counts for it.
+const bigChg int64 = 1 << 60
+
 // putOn inserts it on conn as Put does, and takes it out again.
 func putOn(ctx context.Context, conn *sql.Conn, it *record.Item) error {
 	tx, err := conn.BeginTx(ctx, nil)
@@ -85,9 +88,9 @@ func putOn(ctx context.Context, conn *sql.Conn, it *record.Item) error {
 		if it.Deleted {
 			deleted = 1
 		}
-		_, err = tx.ExecContext(ctx, stmtText[stInsertRecord], "app", it.Collection, it.Key, it.Version, it.UpdatedAt, deleted, value)
+		_, err = tx.ExecContext(ctx, stmtText[stInsertRecord], "app", it.Collection, it.Key, it.Version, it.UpdatedAt, deleted, value, bigChg)
 	} else {
-		_, err = tx.ExecContext(ctx, stmtText[stInsertEvent], "app", it.Stream, it.Seq, it.Type, it.At, jsonText(it.Data))
+		_, err = tx.ExecContext(ctx, stmtText[stInsertEvent], "app", it.Stream, it.Seq, it.Type, it.At, jsonText(it.Data), bigChg)
 	}
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"unsafe"
 
@@ -20,19 +21,28 @@ const inChunk = 500
 // filter's names. A scan runs its parts in order; since the names are sorted
 // and the primary key leads with them, the concatenation is in dump order.
 type part struct {
+	from  string // the table, and the index a delta reads
 	where string
 	args  []any
 }
 
-// parts splits a filter on column col (collection or stream) into queries.
-// It returns none when names is empty but not nil: "only these" of nothing.
-func parts(store, col string, names []string, live bool) []part {
+// parts splits a filter on column col (collection or stream) of table into
+// queries. It returns none when names is empty but not nil: "only these" of
+// nothing. since ≥ 0 keeps the rows changed after that counter, found
+// through the table's chg index (rows never stamped have chg NULL, which
+// the partial index and chg > ? both leave out).
+func parts(table, store, col string, names []string, live bool, since int64) []part {
 	extra := ""
 	if live {
 		extra = " AND deleted = 0"
 	}
+	from := table
+	if since >= 0 {
+		from += " INDEXED BY " + table + "_chg"
+		extra += " AND chg > " + strconv.FormatInt(since, 10)
+	}
 	if names == nil {
-		return []part{{where: "store = ?" + extra, args: []any{store}}}
+		return []part{{from: from, where: "store = ?" + extra, args: []any{store}}}
 	}
 	sorted := slices.Clone(names)
 	slices.Sort(sorted) // Go compares strings bytewise, as BINARY does
@@ -45,6 +55,7 @@ func parts(store, col string, names []string, live bool) []part {
 			args = append(args, n)
 		}
 		ps = append(ps, part{
+			from:  from,
 			where: "store = ? AND " + col + " IN (?" + strings.Repeat(", ?", len(chunk)-1) + ")" + extra,
 			args:  args,
 		})
@@ -52,32 +63,33 @@ func parts(store, col string, names []string, live bool) []part {
 	return ps
 }
 
-func recordParts(store string, f adapters.Filter) []part {
+func recordParts(store string, f adapters.Filter, since int64) []part {
 	if f.NoRecords {
 		return nil
 	}
-	return parts(store, "collection", f.Collections, f.Live)
+	return parts("persist_records", store, "collection", f.Collections, f.Live, since)
 }
 
-func eventParts(store string, f adapters.Filter) []part {
+func eventParts(store string, f adapters.Filter, since int64) []part {
 	if f.NoEvents {
 		return nil
 	}
-	return parts(store, "stream", f.Streams, false)
+	return parts("persist_events", store, "stream", f.Streams, false, since)
 }
 
-// count implements Snapshot.Count and the like over one transaction.
-func count(ctx context.Context, tx *sql.Tx, store string, f adapters.Filter) (records, events int64, err error) {
-	for _, p := range recordParts(store, f) {
+// count implements Snapshot.Count and the like over one transaction; since
+// is as parts takes it.
+func count(ctx context.Context, tx *sql.Tx, store string, f adapters.Filter, since int64) (records, events int64, err error) {
+	for _, p := range recordParts(store, f, since) {
 		var n int64
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM persist_records WHERE "+p.where, p.args...).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+p.from+" WHERE "+p.where, p.args...).Scan(&n); err != nil {
 			return 0, 0, fmt.Errorf("count records: %w", err)
 		}
 		records += n
 	}
-	for _, p := range eventParts(store, f) {
+	for _, p := range eventParts(store, f, since) {
 		var n int64
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM persist_events WHERE "+p.where, p.args...).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+p.from+" WHERE "+p.where, p.args...).Scan(&n); err != nil {
 			return 0, 0, fmt.Errorf("count events: %w", err)
 		}
 		events += n
@@ -86,24 +98,25 @@ func count(ctx context.Context, tx *sql.Tx, store string, f adapters.Filter) (re
 }
 
 // Each SELECT below reads a table in primary-key order, so SQLite walks the
-// b-tree and never sorts (TestQueryPlans checks it).
+// b-tree and never sorts (TestQueryPlans checks it); a delta reads the chg
+// index and sorts what it finds.
 const (
-	selectRecords = "SELECT collection, key, version, updated_at, deleted, value FROM persist_records WHERE "
+	selectRecords = "SELECT collection, key, version, updated_at, deleted, value FROM "
 	orderRecords  = " ORDER BY collection, key"
-	selectEvents  = "SELECT stream, seq, type, at, data FROM persist_events WHERE "
+	selectEvents  = "SELECT stream, seq, type, at, data FROM "
 	orderEvents   = " ORDER BY stream, seq"
 )
 
-// scan implements Scan over one transaction.
-func scan(ctx context.Context, tx *sql.Tx, store string, f adapters.Filter, fn func(*record.Item) error) error {
+// scan implements Scan over one transaction; since is as parts takes it.
+func scan(ctx context.Context, tx *sql.Tx, store string, f adapters.Filter, since int64, fn func(*record.Item) error) error {
 	var it record.Item
-	for _, p := range recordParts(store, f) {
-		if err := scanRecords(ctx, tx, selectRecords+p.where+orderRecords, p.args, &it, canonicalValues, fn); err != nil {
+	for _, p := range recordParts(store, f, since) {
+		if err := scanRecords(ctx, tx, selectRecords+p.from+" WHERE "+p.where+orderRecords, p.args, &it, canonicalValues, fn); err != nil {
 			return err
 		}
 	}
-	for _, p := range eventParts(store, f) {
-		if err := scanEvents(ctx, tx, selectEvents+p.where+orderEvents, p.args, &it, canonicalValues, fn); err != nil {
+	for _, p := range eventParts(store, f, since) {
+		if err := scanEvents(ctx, tx, selectEvents+p.from+" WHERE "+p.where+orderEvents, p.args, &it, canonicalValues, fn); err != nil {
 			return err
 		}
 	}

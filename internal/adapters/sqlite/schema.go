@@ -2,31 +2,36 @@ package sqlite
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 )
 
 // schemaVersion is the version of the tables below, kept in persist_meta so
-// that a later release can recognise and migrate them.
-const schemaVersion = "1"
+// that a later release can recognise and migrate them. Version 1 had no
+// change tracking (no chg columns, clock, removals or sources); a database
+// with the tables but without persist_meta (another implementation of the
+// contract) is version 1 too.
+const schemaVersion = 2
 
 // ErrSchemaVersion is returned when the file holds a Persist schema of a
 // version this release does not know.
 var ErrSchemaVersion = errors.New("unsupported persist schema version")
 
-// ddl creates the schema in docs/format.md. Text columns use the BINARY collation
+// tablesDDL creates the schema in docs/format.md. Text columns use the BINARY collation
 // (SQLite's default), so the primary keys order strings bytewise, and the
 // tables are WITHOUT ROWID so that the primary key is the table's own order:
-// a dump reads the table in order instead of sorting it.
-var ddl = []string{
+// a dump reads the table in order instead of sorting it. A version 1 file
+// has these tables without chg, which the upgrade adds.
+var tablesDDL = []string{
 	`CREATE TABLE IF NOT EXISTS persist_meta (
 		key   TEXT PRIMARY KEY,
 		value TEXT NOT NULL
 	) WITHOUT ROWID`,
-	`INSERT INTO persist_meta (key, value) VALUES ('schema_version', '` + schemaVersion + `')
-		ON CONFLICT (key) DO NOTHING`,
 	`CREATE TABLE IF NOT EXISTS persist_stores (
 		name       TEXT PRIMARY KEY,
 		created_at TEXT NOT NULL
@@ -39,6 +44,7 @@ var ddl = []string{
 		updated_at TEXT NOT NULL,
 		deleted    INTEGER NOT NULL,
 		value      TEXT,
+		chg        INTEGER,
 		PRIMARY KEY (store, collection, key)
 	) WITHOUT ROWID`,
 	`CREATE TABLE IF NOT EXISTS persist_events (
@@ -48,68 +54,229 @@ var ddl = []string{
 		type   TEXT NOT NULL,
 		at     TEXT NOT NULL,
 		data   TEXT,
+		chg    INTEGER,
 		PRIMARY KEY (store, stream, seq)
 	) WITHOUT ROWID`,
 }
 
-// ensureSchema creates the schema in its own transaction, once per adapter.
+// Change tracking (docs/format.md, "Change tracking"). SQLite has one
+// writer at a time, so a counter bumped by writing transactions orders
+// them as they commit: persist_clock holds it, and chg on a row is the
+// counter of the transaction that last wrote it. A snapshot's cursor is the
+// counter it sees; what changed after it is chg > cursor, read through the
+// (store, chg) index. Rows from before the upgrade keep chg NULL: every
+// cursor is younger than them, and the partial index leaves them out.
+//
+// Persist's own transactions bump the counter once and stamp their rows
+// themselves, with quiet set so that the triggers stand aside; they clear
+// it before they commit. For every other writer (an application writing
+// the tables, sqlite3 by hand) quiet is 0 and the triggers stamp each row
+// it writes with a counter of its own, and log what it deletes outright:
+// persist_removals holds, per store, the counter of the last outright
+// delete, which a delta from an older cursor cannot express.
+var trackingDDL = []string{
+	`CREATE TABLE IF NOT EXISTS persist_clock (
+		id    INTEGER PRIMARY KEY CHECK (id = 1),
+		chg   INTEGER NOT NULL,
+		quiet INTEGER NOT NULL DEFAULT 0
+	)`,
+	`INSERT INTO persist_clock (id, chg, quiet) VALUES (1, 0, 0) ON CONFLICT (id) DO NOTHING`,
+	`CREATE TABLE IF NOT EXISTS persist_removals (
+		store TEXT PRIMARY KEY,
+		chg   INTEGER NOT NULL
+	) WITHOUT ROWID`,
+	// persist-load's chain check: the last stream from each source store
+	// loaded whole into a store.
+	`CREATE TABLE IF NOT EXISTS persist_sources (
+		store     TEXT NOT NULL,
+		source    TEXT NOT NULL,
+		cursor    TEXT NOT NULL,
+		loaded_at TEXT NOT NULL,
+		PRIMARY KEY (store, source)
+	) WITHOUT ROWID`,
+	`CREATE INDEX IF NOT EXISTS persist_records_chg ON persist_records (store, chg) WHERE chg IS NOT NULL`,
+	`CREATE INDEX IF NOT EXISTS persist_events_chg ON persist_events (store, chg) WHERE chg IS NOT NULL`,
+	triggers("persist_records", "collection", "key", recordBump),
+	triggers("persist_events", "stream", "seq", ""),
+}
+
+// recordBump gives a record that another program changed without changing
+// its version the next version: a record's version tells its contents
+// apart (a load merges by it, and calls equal versions with other contents
+// a conflict), so a hand edit of a value would otherwise reach no copy.
+const recordBump = `, version = CASE WHEN NEW.version IS OLD.version AND (NEW.value IS NOT OLD.value
+	OR NEW.deleted IS NOT OLD.deleted OR NEW.updated_at IS NOT OLD.updated_at) THEN OLD.version + 1 ELSE version END`
+
+// triggers stamps and logs the writes of other programs to table, whose
+// primary key is (store, a, b); bump is more of what an update sets. Inside
+// a trigger quiet is set, so that the stamp it writes does not set off the
+// update trigger again.
+func triggers(table, a, b, bump string) string {
+	row := `store = NEW.store AND ` + a + ` = NEW.` + a + ` AND ` + b + ` = NEW.` + b
+	removal := `INSERT INTO persist_removals (store, chg) SELECT OLD.store, (SELECT chg FROM persist_clock) WHERE %s
+			ON CONFLICT (store) DO UPDATE SET chg = excluded.chg;`
+	moved := fmt.Sprintf(removal, `OLD.store IS NOT NEW.store OR OLD.`+a+` IS NOT NEW.`+a+` OR OLD.`+b+` IS NOT NEW.`+b)
+	return `CREATE TRIGGER IF NOT EXISTS ` + table + `_ins AFTER INSERT ON ` + table + `
+		WHEN (SELECT quiet FROM persist_clock) IS NOT 1
+		BEGIN
+			UPDATE persist_clock SET chg = chg + 1, quiet = 1;
+			UPDATE ` + table + ` SET chg = (SELECT chg FROM persist_clock) WHERE ` + row + `;
+			UPDATE persist_clock SET quiet = 0;
+		END;
+	CREATE TRIGGER IF NOT EXISTS ` + table + `_upd AFTER UPDATE ON ` + table + `
+		WHEN (SELECT quiet FROM persist_clock) IS NOT 1
+		BEGIN
+			UPDATE persist_clock SET chg = chg + 1, quiet = 1;
+			UPDATE ` + table + ` SET chg = (SELECT chg FROM persist_clock)` + bump + ` WHERE ` + row + `;
+			` + moved + `
+			UPDATE persist_clock SET quiet = 0;
+		END;
+	CREATE TRIGGER IF NOT EXISTS ` + table + `_del AFTER DELETE ON ` + table + `
+		WHEN (SELECT quiet FROM persist_clock) IS NOT 1
+		BEGIN
+			UPDATE persist_clock SET chg = chg + 1;
+			` + fmt.Sprintf(removal, `true`) + `
+		END;`
+}
+
+// ensureSchema creates or upgrades the schema in its own transaction, once
+// per adapter.
 func (a *Adapter) ensureSchema(ctx context.Context) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.schemaOK {
 		return nil
 	}
-	tx, err := a.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("create schema: %w", err)
-	}
-	defer tx.Rollback()
-	for _, q := range ddl {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("create schema: %w", err)
-		}
-	}
-	if err := checkVersion(ctx, tx); err != nil {
+	if _, _, err := a.migrate(ctx, true); err != nil {
 		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("create schema: %w", err)
 	}
 	a.schemaOK = true
 	return nil
 }
 
-// hasSchema reports whether the database holds the Persist schema (at a
-// version this release reads), without creating anything.
-func hasSchema(ctx context.Context, tx *sql.Tx) (bool, error) {
-	var n int
-	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master
-		WHERE type = 'table' AND name IN ('persist_meta', 'persist_stores')`).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("read schema: %w", err)
+// Upgrade brings an existing schema to this release's version.
+func (a *Adapter) Upgrade(ctx context.Context) (from, to int, err error) {
+	if a.w == nil {
+		return 0, 0, fmt.Errorf("upgrade schema: %w", ErrReadOnly)
 	}
-	switch n {
-	case 0:
-		return false, nil
-	case 1:
-		return false, fmt.Errorf("read schema: persist_meta or persist_stores is missing: %w", ErrSchemaVersion)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	from, to, err = a.migrate(ctx, false)
+	if err == nil && to == schemaVersion {
+		a.schemaOK = true
 	}
-	return true, checkVersion(ctx, tx)
+	return from, to, err
 }
 
-func checkVersion(ctx context.Context, tx *sql.Tx) error {
+// migrate runs in one write transaction: SQLite's DDL is transactional, so
+// an upgrade that fails half-way leaves the file as it was. create says
+// whether a file without the schema gets it.
+func (a *Adapter) migrate(ctx context.Context, create bool) (from, to int, err error) {
+	tx, err := a.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, 0, fmt.Errorf("create schema: %w", err)
+	}
+	defer tx.Rollback()
+	from, err = readVersion(ctx, tx)
+	if err != nil {
+		return 0, 0, err
+	}
+	switch {
+	case from == schemaVersion, from == 0 && !create:
+		return from, from, nil
+	case from > schemaVersion:
+		return from, from, fmt.Errorf("schema version %d, this release knows up to %d (upgrade Persist): %w", from, schemaVersion, ErrSchemaVersion)
+	}
+	if err := upgrade(ctx, tx); err != nil {
+		return from, from, fmt.Errorf("upgrade schema from version %d to %d: %w", from, schemaVersion, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return from, from, fmt.Errorf("upgrade schema from version %d to %d: %w", from, schemaVersion, err)
+	}
+	return from, schemaVersion, nil
+}
+
+// upgrade makes any older schema (or none) version 2. Adding a column
+// without a default only rewrites the table's definition, not its rows.
+func upgrade(ctx context.Context, tx *sql.Tx) error {
+	for _, q := range tablesDDL {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	for _, table := range []string{"persist_records", "persist_events"} {
+		has, err := hasColumn(ctx, tx, table, "chg")
+		if err != nil {
+			return err
+		}
+		if !has {
+			if _, err := tx.ExecContext(ctx, `ALTER TABLE `+table+` ADD COLUMN chg INTEGER`); err != nil {
+				return err
+			}
+		}
+	}
+	for _, q := range trackingDDL {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	var id [16]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO persist_meta (key, value) VALUES ('id', ?) ON CONFLICT (key) DO NOTHING`,
+		hex.EncodeToString(id[:]))
+	if err == nil {
+		_, err = tx.ExecContext(ctx, `INSERT INTO persist_meta (key, value) VALUES ('schema_version', ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, strconv.Itoa(schemaVersion))
+	}
+	return err
+}
+
+func hasColumn(ctx context.Context, tx *sql.Tx, table, col string) (bool, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info(?) WHERE name = ?`, table, col).Scan(&n)
+	return n > 0, err
+}
+
+// readVersion is the schema version of the file: 0 without the Persist
+// tables, 1 with them but without a version record.
+func readVersion(ctx context.Context, tx *sql.Tx) (int, error) {
+	var stores, meta int
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE name = 'persist_stores'),
+			count(*) FILTER (WHERE name = 'persist_meta')
+		FROM sqlite_master WHERE type = 'table'`).Scan(&stores, &meta)
+	if err != nil {
+		return 0, fmt.Errorf("read schema: %w", err)
+	}
+	if stores == 0 {
+		return 0, nil
+	}
+	if meta == 0 {
+		return 1, nil
+	}
 	var v string
-	err := tx.QueryRowContext(ctx, `SELECT value FROM persist_meta WHERE key = 'schema_version'`).Scan(&v)
+	err = tx.QueryRowContext(ctx, `SELECT value FROM persist_meta WHERE key = 'schema_version'`).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("read schema: persist_meta has no schema_version: %w", ErrSchemaVersion)
+		return 1, nil
 	}
 	if err != nil {
-		return fmt.Errorf("read schema version: %w", err)
+		return 0, fmt.Errorf("read schema version: %w", err)
 	}
-	if v != schemaVersion {
-		return fmt.Errorf("schema version %q, this release reads %s: %w", v, schemaVersion, ErrSchemaVersion)
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("read schema: persist_meta says schema_version %q: %w", v, ErrSchemaVersion)
 	}
-	return nil
+	return n, nil
+}
+
+// readableVersion is readVersion for readers, which know versions 1 and 2.
+func readableVersion(ctx context.Context, tx *sql.Tx) (int, error) {
+	v, err := readVersion(ctx, tx)
+	if err == nil && v > schemaVersion {
+		err = fmt.Errorf("schema version %d, this release reads up to %d (upgrade Persist): %w", v, schemaVersion, ErrSchemaVersion)
+	}
+	return v, err
 }
 
 // now is a store's created_at: canonical RFC 3339, like every stored time.

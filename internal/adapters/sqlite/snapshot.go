@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/record"
@@ -18,8 +19,8 @@ func (a *Adapter) Stores(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("list stores: %w", err)
 	}
 	defer tx.Rollback()
-	ok, err := hasSchema(ctx, tx)
-	if err != nil || !ok {
+	v, err := readableVersion(ctx, tx)
+	if err != nil || v == 0 {
 		return nil, err
 	}
 	rows, err := tx.QueryContext(ctx, "SELECT name FROM persist_stores ORDER BY name")
@@ -49,35 +50,107 @@ func (a *Adapter) Snapshot(ctx context.Context, store string) (adapters.Snapshot
 	if err != nil {
 		return nil, fmt.Errorf("snapshot of store %q: %w", store, err)
 	}
-	ok, err := hasSchema(ctx, tx)
-	if err == nil && ok {
+	v, err := readableVersion(ctx, tx)
+	if err == nil && v > 0 {
 		err = tx.QueryRowContext(ctx, "SELECT 1 FROM persist_stores WHERE name = ?", store).Scan(new(int))
 		if errors.Is(err, sql.ErrNoRows) {
-			ok = false
+			v = 0
 			err = nil
 		}
 	}
-	if err == nil && !ok {
+	if err == nil && v == 0 {
 		err = adapters.ErrNoStore
 	}
 	if err != nil {
 		tx.Rollback()
 		return nil, fmt.Errorf("snapshot of store %q: %w", store, err)
 	}
-	return &snapshot{tx: tx, store: store}, nil
+	return &snapshot{tx: tx, store: store, version: v}, nil
 }
 
 type snapshot struct {
-	tx    *sql.Tx
-	store string
+	tx      *sql.Tx
+	store   string
+	version int
 }
 
 func (s *snapshot) Count(ctx context.Context, f adapters.Filter) (records, events int64, err error) {
-	return count(ctx, s.tx, s.store, f)
+	since, err := s.since(ctx, f.Since)
+	if err != nil {
+		return 0, 0, err
+	}
+	return count(ctx, s.tx, s.store, f, since)
 }
 
 func (s *snapshot) Scan(ctx context.Context, f adapters.Filter, fn func(*record.Item) error) error {
-	return scan(ctx, s.tx, s.store, f, fn)
+	since, err := s.since(ctx, f.Since)
+	if err != nil {
+		return err
+	}
+	return scan(ctx, s.tx, s.store, f, since, fn)
+}
+
+// Cursor is the counter of the last transaction this snapshot sees.
+func (s *snapshot) Cursor(ctx context.Context) (string, error) {
+	id, clock, err := s.position(ctx)
+	if err != nil {
+		return "", err
+	}
+	return adapters.Cursor{Adapter: adapterName, Store: id, Pos: strconv.FormatInt(clock, 10)}.String(), nil
+}
+
+// adapterName is the adapter's name in cursors.
+const adapterName = "sqlite"
+
+// position reads the store's identity and the counter in the snapshot.
+func (s *snapshot) position(ctx context.Context) (id string, clock int64, err error) {
+	if s.version < 2 {
+		return "", 0, fmt.Errorf("store %q: %w (schema version %d)", s.store, adapters.ErrNoCursor, s.version)
+	}
+	var dbID string
+	var quiet int64
+	err = s.tx.QueryRowContext(ctx, `SELECT (SELECT value FROM persist_meta WHERE key = 'id'), chg, quiet FROM persist_clock`).Scan(&dbID, &clock, &quiet)
+	if err != nil {
+		return "", 0, fmt.Errorf("store %q: read the change counter: %w", s.store, err)
+	}
+	if quiet != 0 {
+		// Only a Persist transaction sets it, and clears it before it
+		// commits: committed, it would hide other writers' changes.
+		return "", 0, fmt.Errorf("store %q: persist_clock was committed with quiet = %d, so changes may have gone unrecorded: %w", s.store, quiet, adapters.ErrCursor)
+	}
+	return adapters.StoreID(adapterName, []string{dbID}, s.store), clock, nil
+}
+
+// since checks a Filter's Since against the store and returns the counter
+// it names (-1 for no Since): rows with a larger chg are what changed after.
+func (s *snapshot) since(ctx context.Context, cursor string) (int64, error) {
+	if cursor == "" {
+		return -1, nil
+	}
+	id, clock, err := s.position(ctx)
+	if err != nil {
+		return 0, err
+	}
+	c, err := adapters.CheckCursor(cursor, adapterName, id)
+	if err != nil {
+		return 0, err
+	}
+	pos, err := strconv.ParseInt(c.Pos, 10, 64)
+	if err != nil || pos < 0 {
+		return 0, fmt.Errorf("%w: %q is not a SQLite position", adapters.ErrCursor, c.Pos)
+	}
+	if pos > clock {
+		return 0, fmt.Errorf("%w: the store's change counter is %d, behind the cursor's %d: the file was restored from an older copy, or replaced", adapters.ErrCursor, clock, pos)
+	}
+	var removed sql.NullInt64
+	err = s.tx.QueryRowContext(ctx, `SELECT chg FROM persist_removals WHERE store = ?`, s.store).Scan(&removed)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("store %q: read removals: %w", s.store, err)
+	}
+	if removed.Valid && removed.Int64 > pos {
+		return 0, fmt.Errorf("store %q: %w (the last at change %d)", s.store, adapters.ErrRemoved, removed.Int64)
+	}
+	return pos, nil
 }
 
 // Close ends the read transaction; it only ever read, so rolling back loses

@@ -32,6 +32,9 @@ func TestConformance(t *testing.T) {
 	}, adapterstest.WithPair(func(t *testing.T) (adapters.Adapter, adapters.Adapter) {
 		path := filepath.Join(t.TempDir(), "app.db")
 		return open(t, path, Options{}), open(t, path, Options{})
+	}), adapterstest.WithRawSQL(func(t *testing.T, a adapters.Adapter) *sql.DB {
+		// As another program: its own connections, default settings.
+		return rawDB(t, a.(*Adapter).path, "mode=rw&_busy_timeout=5000")
 	}))
 }
 
@@ -262,7 +265,7 @@ func TestStorage(t *testing.T) {
 		t.Errorf("event data = %q (%s), %v; want text null", data, typ, err)
 	}
 	var v string
-	if err := db.QueryRow(`SELECT value FROM persist_meta WHERE key = 'schema_version'`).Scan(&v); err != nil || v != "1" {
+	if err := db.QueryRow(`SELECT value FROM persist_meta WHERE key = 'schema_version'`).Scan(&v); err != nil || v != "2" {
 		t.Errorf("schema_version = %q, %v", v, err)
 	}
 	var mode string
@@ -279,7 +282,7 @@ func TestSchemaVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(`UPDATE persist_meta SET value = '2' WHERE key = 'schema_version'`); err != nil {
+	if _, err := db.Exec(`UPDATE persist_meta SET value = '3' WHERE key = 'schema_version'`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -371,11 +374,11 @@ func TestQueryPlans(t *testing.T) {
 	}
 	var queries []part
 	for _, f := range filters {
-		for _, p := range recordParts("app", f) {
-			queries = append(queries, part{selectRecords + p.where + orderRecords, p.args})
+		for _, p := range recordParts("app", f, -1) {
+			queries = append(queries, part{where: selectRecords + p.from + " WHERE " + p.where + orderRecords, args: p.args})
 		}
-		for _, p := range eventParts("app", f) {
-			queries = append(queries, part{selectEvents + p.where + orderEvents, p.args})
+		for _, p := range eventParts("app", f, -1) {
+			queries = append(queries, part{where: selectEvents + p.from + " WHERE " + p.where + orderEvents, args: p.args})
 		}
 	}
 	for _, q := range queries {
@@ -487,7 +490,8 @@ func TestScanCanonicalTimes(t *testing.T) {
 		t.Fatal(err)
 	}
 	line, err := scanOne()
-	want := `{"kind":"record","collection":"c","key":"k","version":1,"updated_at":"2026-01-01T00:00:00.000000Z","value":{"a":1}}`
+	// The edit left the version as it was: the triggers gave it the next.
+	want := `{"kind":"record","collection":"c","key":"k","version":2,"updated_at":"2026-01-01T00:00:00.000000Z","value":{"a":1}}`
 	if err != nil || line != want {
 		t.Fatalf("scan = %s, %v\nwant %s", line, err, want)
 	}

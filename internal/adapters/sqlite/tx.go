@@ -24,17 +24,27 @@ func (a *Adapter) Begin(ctx context.Context, store string) (adapters.Tx, error) 
 	if err := a.ensureSchema(ctx); err != nil {
 		return nil, fmt.Errorf("begin on store %q: %w", store, err)
 	}
-	sqlTx, err := a.w.BeginTx(ctx, nil)
+	conn, err := a.w.Conn(ctx)
 	if err != nil {
+		return nil, fmt.Errorf("begin on store %q: %w", store, err)
+	}
+	sqlTx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("begin on store %q: %w", store, err)
+	}
+	t := &tx{tx: sqlTx, conn: conn, store: store}
+	if err := conn.Raw(setTriggers); err != nil {
+		t.Rollback()
 		return nil, fmt.Errorf("begin on store %q: %w", store, err)
 	}
 	_, err = sqlTx.ExecContext(ctx, `INSERT INTO persist_stores (name, created_at) VALUES (?, ?)
 		ON CONFLICT (name) DO NOTHING`, store, now())
 	if err != nil {
-		sqlTx.Rollback()
+		t.Rollback()
 		return nil, fmt.Errorf("begin on store %q: create store: %w", store, err)
 	}
-	return &tx{tx: sqlTx, store: store}, nil
+	return t, nil
 }
 
 // Statements a Tx prepares on first use.
@@ -51,24 +61,27 @@ const (
 	nStmts
 )
 
+// The writes carry chg, the transaction's stamp (see stamp), as their last
+// parameter.
 var stmtText = [nStmts]string{
-	stPutRecord: `INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
+	stPutRecord: `INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value, chg)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (store, collection, key) DO UPDATE SET version = excluded.version,
-			updated_at = excluded.updated_at, deleted = excluded.deleted, value = excluded.value`,
+			updated_at = excluded.updated_at, deleted = excluded.deleted, value = excluded.value, chg = excluded.chg`,
 	// Guarded: an equal or newer version already stored wins.
-	stPutRecordGuarded: `INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
+	stPutRecordGuarded: `INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value, chg)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (store, collection, key) DO UPDATE SET version = excluded.version,
-			updated_at = excluded.updated_at, deleted = excluded.deleted, value = excluded.value
+			updated_at = excluded.updated_at, deleted = excluded.deleted, value = excluded.value, chg = excluded.chg
 		WHERE excluded.version > persist_records.version`,
-	stPutEvent: `INSERT INTO persist_events (store, stream, seq, type, at, data) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (store, stream, seq) DO UPDATE SET type = excluded.type, at = excluded.at, data = excluded.data`,
-	stPutEventGuarded: `INSERT INTO persist_events (store, stream, seq, type, at, data) VALUES (?, ?, ?, ?, ?, ?)
+	stPutEvent: `INSERT INTO persist_events (store, stream, seq, type, at, data, chg) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (store, stream, seq) DO UPDATE SET type = excluded.type, at = excluded.at, data = excluded.data,
+			chg = excluded.chg`,
+	stPutEventGuarded: `INSERT INTO persist_events (store, stream, seq, type, at, data, chg) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (store, stream, seq) DO NOTHING`,
-	stInsertRecord: `INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
-	stInsertEvent:  `INSERT INTO persist_events (store, stream, seq, type, at, data) VALUES (?, ?, ?, ?, ?, ?)`,
+	stInsertRecord: `INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value, chg)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	stInsertEvent:  `INSERT INTO persist_events (store, stream, seq, type, at, data, chg) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 	stRemoveRecord: `DELETE FROM persist_records WHERE store = ? AND collection = ? AND key = ?`,
 	stRemoveEvent:  `DELETE FROM persist_events WHERE store = ? AND stream = ? AND seq = ?`,
 	stMaxSeq:       `SELECT coalesce(max(seq), 0) FROM persist_events WHERE store = ? AND stream = ?`,
@@ -76,7 +89,11 @@ var stmtText = [nStmts]string{
 
 type tx struct {
 	tx    *sql.Tx
+	conn  *sql.Conn // the connection tx runs on, given back when it ends
 	store string
+	// chg is the counter this transaction stamps its rows with, 0 until
+	// its first write (stamp).
+	chg   int64
 	stmts [nStmts]*sql.Stmt // closed by database/sql when tx ends
 	// unwritten names the items a guarded Put left as the store had them
 	// (an equal or newer version, an event already there), for ReadBack:
@@ -381,6 +398,9 @@ func (t *tx) Put(ctx context.Context, items []*record.Item, mode adapters.PutMod
 	if _, ok := putStmt[mode]; !ok {
 		return fmt.Errorf("put: unknown mode %d", mode)
 	}
+	if err := t.stamp(ctx); err != nil {
+		return fmt.Errorf("put: %w", err)
+	}
 	for _, it := range items {
 		var err error
 		switch it.Kind {
@@ -422,7 +442,7 @@ func (t *tx) putRecord(ctx context.Context, it *record.Item, mode adapters.PutMo
 	} else {
 		value = jsonText(it.Value)
 	}
-	res, err := st.ExecContext(ctx, t.store, it.Collection, it.Key, it.Version, it.UpdatedAt, deleted, value)
+	res, err := st.ExecContext(ctx, t.store, it.Collection, it.Key, it.Version, it.UpdatedAt, deleted, value, t.chg)
 	if err != nil {
 		return fmt.Errorf("put record %q/%q: %w", it.Collection, it.Key, existing(err))
 	}
@@ -438,7 +458,7 @@ func (t *tx) putEvent(ctx context.Context, it *record.Item, mode adapters.PutMod
 	if err != nil {
 		return fmt.Errorf("put event: %w", err)
 	}
-	res, err := st.ExecContext(ctx, t.store, it.Stream, it.Seq, it.Type, it.At, jsonText(it.Data))
+	res, err := st.ExecContext(ctx, t.store, it.Stream, it.Seq, it.Type, it.At, jsonText(it.Data), t.chg)
 	if err != nil {
 		return fmt.Errorf("put event %q/%d: %w", it.Stream, it.Seq, existing(err))
 	}
@@ -483,47 +503,135 @@ func jsonText(b []byte) string {
 	return string(b)
 }
 
-func (t *tx) Remove(ctx context.Context, keys []*record.Item) error {
-	for _, k := range keys {
-		var err error
-		if k.IsRecord() {
-			var st *sql.Stmt
-			if st, err = t.stmt(ctx, stRemoveRecord); err == nil {
-				_, err = st.ExecContext(ctx, t.store, k.Collection, k.Key)
-			}
-			if err != nil {
-				return fmt.Errorf("remove record %q/%q: %w", k.Collection, k.Key, err)
-			}
-			continue
-		}
-		var st *sql.Stmt
-		if st, err = t.stmt(ctx, stRemoveEvent); err == nil {
-			_, err = st.ExecContext(ctx, t.store, k.Stream, k.Seq)
-		}
-		if err != nil {
-			return fmt.Errorf("remove event %q/%d: %w", k.Stream, k.Seq, err)
-		}
+// stamp bumps the change counter once per transaction, at its first
+// write, and sets quiet: the rows this transaction writes carry the counter
+// it got, so the triggers for other writers need not fire. Commit clears
+// quiet again.
+func (t *tx) stamp(ctx context.Context) error {
+	if t.chg != 0 {
+		return nil
+	}
+	err := t.tx.QueryRowContext(ctx, `UPDATE persist_clock SET chg = chg + 1, quiet = 1 RETURNING chg`).Scan(&t.chg)
+	if err != nil {
+		return fmt.Errorf("bump the change counter: %w", err)
 	}
 	return nil
 }
 
+// removed notes that rows of the store were deleted outright, so that a
+// delta from a cursor older than this transaction is refused.
+func (t *tx) removed(ctx context.Context) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO persist_removals (store, chg) VALUES (?, ?)
+		ON CONFLICT (store) DO UPDATE SET chg = max(chg, excluded.chg)`, t.store, t.chg)
+	if err != nil {
+		return fmt.Errorf("log the removal: %w", err)
+	}
+	return nil
+}
+
+func (t *tx) Remove(ctx context.Context, keys []*record.Item) error {
+	if err := t.stamp(ctx); err != nil {
+		return fmt.Errorf("remove: %w", err)
+	}
+	var n int64
+	for _, k := range keys {
+		var err error
+		var res sql.Result
+		if k.IsRecord() {
+			var st *sql.Stmt
+			if st, err = t.stmt(ctx, stRemoveRecord); err == nil {
+				res, err = st.ExecContext(ctx, t.store, k.Collection, k.Key)
+			}
+			if err != nil {
+				return fmt.Errorf("remove record %q/%q: %w", k.Collection, k.Key, err)
+			}
+		} else {
+			var st *sql.Stmt
+			if st, err = t.stmt(ctx, stRemoveEvent); err == nil {
+				res, err = st.ExecContext(ctx, t.store, k.Stream, k.Seq)
+			}
+			if err != nil {
+				return fmt.Errorf("remove event %q/%d: %w", k.Stream, k.Seq, err)
+			}
+		}
+		if m, err := res.RowsAffected(); err == nil {
+			n += m
+		} else {
+			n++
+		}
+	}
+	if n > 0 {
+		return t.removed(ctx)
+	}
+	return nil
+}
+
+// Scan reads the store as this transaction sees it; a Since is for
+// snapshots only.
 func (t *tx) Scan(ctx context.Context, f adapters.Filter, fn func(*record.Item) error) error {
-	return scan(ctx, t.tx, t.store, f, fn)
+	if f.Since != "" {
+		return errors.New("scan: a transaction's scan takes no Since")
+	}
+	return scan(ctx, t.tx, t.store, f, -1, fn)
 }
 
 func (t *tx) Clear(ctx context.Context) error {
+	if err := t.stamp(ctx); err != nil {
+		return fmt.Errorf("clear store %q: %w", t.store, err)
+	}
+	var n int64
 	for _, q := range []string{
 		"DELETE FROM persist_records WHERE store = ?",
 		"DELETE FROM persist_events WHERE store = ?",
 	} {
-		if _, err := t.tx.ExecContext(ctx, q, t.store); err != nil {
+		res, err := t.tx.ExecContext(ctx, q, t.store)
+		if err != nil {
 			return fmt.Errorf("clear store %q: %w", t.store, err)
 		}
+		m, err := res.RowsAffected()
+		if err != nil {
+			m = 1
+		}
+		n += m
+	}
+	if n > 0 {
+		return t.removed(ctx)
+	}
+	return nil
+}
+
+func (t *tx) LoadedFrom(ctx context.Context, source string) (string, error) {
+	var c string
+	err := t.tx.QueryRowContext(ctx, `SELECT cursor FROM persist_sources WHERE store = ? AND source = ?`, t.store, source).Scan(&c)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read the last cursor loaded from %s: %w", source, err)
+	}
+	return c, nil
+}
+
+func (t *tx) SetLoadedFrom(ctx context.Context, source, cursor string) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO persist_sources (store, source, cursor, loaded_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (store, source) DO UPDATE SET cursor = excluded.cursor, loaded_at = excluded.loaded_at`,
+		t.store, source, cursor, now())
+	if err != nil {
+		return fmt.Errorf("record the cursor loaded from %s: %w", source, err)
 	}
 	return nil
 }
 
 func (t *tx) Commit() error {
+	defer t.conn.Close()
+	if t.chg != 0 {
+		// Committed, quiet would keep the triggers from stamping the next
+		// writer's rows (Cursor refuses a store left so).
+		if _, err := t.tx.Exec(`UPDATE persist_clock SET quiet = 0`); err != nil {
+			t.tx.Rollback()
+			return fmt.Errorf("commit on store %q: %w", t.store, err)
+		}
+	}
 	if err := t.tx.Commit(); err != nil {
 		return fmt.Errorf("commit on store %q: %w", t.store, err)
 	}
@@ -531,6 +639,7 @@ func (t *tx) Commit() error {
 }
 
 func (t *tx) Rollback() error {
+	defer t.conn.Close()
 	if err := t.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
 		return fmt.Errorf("rollback on store %q: %w", t.store, err)
 	}

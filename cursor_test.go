@@ -1,0 +1,102 @@
+package persist_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/cuitty/persist"
+)
+
+// Through the Go API, with a writer putting, deleting and appending all the
+// while: a full dump and deltas, each loaded in turn into the other kind of
+// database, leave it equal to the source once the writer stops.
+func TestDeltasWhileWriting(t *testing.T) {
+	for _, src := range backends {
+		for _, dst := range backends {
+			if src.name == dst.name {
+				continue
+			}
+			t.Run(src.name+" to "+dst.name, func(t *testing.T) {
+				ctx := testContext(t)
+				from, to := src.new(t)+"#app", dst.new(t)+"#app"
+				seed, err := os.Open(writeStream(t, 2000))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer seed.Close()
+				if _, err := persist.Load(ctx, seed, from, persist.LoadOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				w := startWriter(t, open(t, from), 3)
+				since := ""
+				copyOnce := func() persist.DumpResult {
+					t.Helper()
+					var buf bytes.Buffer
+					res, err := persist.Dump(ctx, from, &buf, persist.DumpOptions{ReadOptions: persist.ReadOptions{Since: since}})
+					if err != nil {
+						t.Fatalf("Dump since %q: %v", since, err)
+					}
+					if res.Cursor == "" {
+						t.Fatal("the dump has no cursor")
+					}
+					if _, err := persist.Load(ctx, &buf, to, persist.LoadOptions{}); err != nil {
+						t.Fatalf("Load of the dump since %q: %v", since, err)
+					}
+					since = res.Cursor
+					return res
+				}
+				copyOnce()
+				var changes int64
+				for range 3 {
+					w.waitOps(t, 40)
+					d := copyOnce()
+					changes += d.Records + d.Events
+				}
+				w.check(t)
+				copyOnce()
+				if changes == 0 {
+					t.Errorf("the deltas held nothing, while the writer wrote %d times", w.ops.Load())
+				}
+				if a, b := mustSum(t, from), mustSum(t, to); a.Sum != b.Sum || a.Records != b.Records || a.Events != b.Events {
+					t.Fatalf("after the last delta: %+v, %+v", a, b)
+				}
+			})
+		}
+	}
+}
+
+// The API's errors for deltas: a delta into a store that loaded no dump
+// of its source (ErrChain), a cursor of another store (ErrCursor).
+func TestDeltaErrors(t *testing.T) {
+	ctx := testContext(t)
+	a, b := backends[0].new(t)+"#app", backends[0].new(t)+"#app"
+	for _, loc := range []string{a, b} {
+		s := open(t, loc)
+		if _, err := s.Put(ctx, "c", "k", 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var full bytes.Buffer
+	res, err := persist.Dump(ctx, a, &full, persist.DumpOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := open(t, a).Put(ctx, "c", "k2", 2); err != nil {
+		t.Fatal(err)
+	}
+	var delta bytes.Buffer
+	if _, err := persist.Dump(ctx, a, &delta, persist.DumpOptions{ReadOptions: persist.ReadOptions{Since: res.Cursor}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := persist.Load(ctx, bytes.NewReader(delta.Bytes()), b, persist.LoadOptions{}); !errors.Is(err, persist.ErrChain) {
+		t.Errorf("Load of a delta before its full dump: %v, want ErrChain", err)
+	}
+	if _, err := persist.Load(ctx, bytes.NewReader(delta.Bytes()), b, persist.LoadOptions{IgnoreSince: true}); err != nil {
+		t.Errorf("Load with IgnoreSince: %v", err)
+	}
+	if _, err := persist.Dump(ctx, b, &bytes.Buffer{}, persist.DumpOptions{ReadOptions: persist.ReadOptions{Since: res.Cursor}}); !errors.Is(err, persist.ErrCursor) {
+		t.Errorf("Dump of another store since a's cursor: %v, want ErrCursor", err)
+	}
+}

@@ -1,0 +1,119 @@
+package adapters
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Errors of Snapshot.Cursor and of a Filter's Since. Each means that a delta
+// from that cursor cannot be trusted to hold every change, so the caller's
+// way on is a full dump.
+var (
+	// ErrNoCursor: the store's schema (version 1, or another
+	// implementation's tables) does not track changes; a writer of this
+	// release upgrades it (Adapter.Upgrade).
+	ErrNoCursor = errors.New("the store's schema does not track changes")
+	// ErrCursorAccess is wrapped with ErrNoCursor when the store tracks
+	// changes but the connected role may not read its identity.
+	ErrCursorAccess = errors.New("this role may not read persist_meta, where the store's identity is")
+	// ErrCursor: the cursor cannot be used on this store: it is not one
+	// this release reads, it comes from another store or another kind of
+	// database, or the store is behind it (restored from an older backup).
+	ErrCursor = errors.New("cursor cannot be used")
+	// ErrUpgradeRights: the schema needs the upgrade to version 2, which
+	// the connected role may not make (it does not own the tables).
+	ErrUpgradeRights = errors.New("upgrading the Persist schema needs the owner of its tables")
+	// ErrRemoved: since the cursor, records or events were deleted
+	// outright (not tombstoned): a merge stream cannot carry that.
+	ErrRemoved = errors.New("records or events were deleted outright (not tombstoned) since the cursor, which a delta cannot carry")
+)
+
+// cursorPrefix starts every cursor this release writes; the digit is the
+// cursor format's version, so that a later release can tell old cursors
+// from its own.
+const cursorPrefix = "c1."
+
+// Cursor is what a cursor string holds: which database kind made it, which
+// store it belongs to, and the adapter's own position in that store's
+// history. Users handle cursors as opaque strings; only adapters read Pos.
+type Cursor struct {
+	Adapter string // "sqlite" or "postgres"
+	Store   string // StoreID of the store
+	Pos     string // the adapter's position; never empty
+}
+
+// String is the cursor as users see it: c1.ADAPTER.STORE.POS, made of
+// letters, digits and . : , only, so it needs no quoting in a shell.
+func (c Cursor) String() string {
+	return cursorPrefix + c.Adapter + "." + c.Store + "." + c.Pos
+}
+
+// Source names the store a cursor belongs to, without the position: the
+// same for every cursor of one store.
+func (c Cursor) Source() string { return c.Adapter + "." + c.Store }
+
+// ParseCursor reads a cursor string; the error wraps ErrCursor.
+func ParseCursor(s string) (Cursor, error) {
+	rest, ok := strings.CutPrefix(s, cursorPrefix)
+	if !ok {
+		return Cursor{}, fmt.Errorf("%w: %q is not a cursor this release reads (they start with %q)", ErrCursor, clip(s), cursorPrefix)
+	}
+	parts := strings.SplitN(rest, ".", 3)
+	if len(parts) != 3 || parts[0] == "" || len(parts[1]) != storeIDLen || parts[2] == "" || !cursorChars(s) {
+		return Cursor{}, fmt.Errorf("%w: %q is not a well-formed cursor", ErrCursor, clip(s))
+	}
+	return Cursor{Adapter: parts[0], Store: parts[1], Pos: parts[2]}, nil
+}
+
+// CheckCursor parses s and checks that it was made by adapter for the
+// store whose StoreID is id.
+func CheckCursor(s, adapter, id string) (Cursor, error) {
+	c, err := ParseCursor(s)
+	if err != nil {
+		return c, err
+	}
+	if c.Adapter != adapter {
+		return c, fmt.Errorf("%w: the cursor comes from a %s store, this is %s", ErrCursor, c.Adapter, adapter)
+	}
+	if c.Store != id {
+		return c, fmt.Errorf("%w: the cursor comes from another store (or from this one before it was copied or restored elsewhere)", ErrCursor)
+	}
+	return c, nil
+}
+
+const storeIDLen = 16
+
+// StoreID is the identity of a store in cursors: a digest of the adapter,
+// of the database's own identity (Persist keeps a random one in
+// persist_meta; an adapter may add the server's) and of the store's name.
+func StoreID(adapter string, database []string, store string) string {
+	h := sha256.New()
+	h.Write([]byte(adapter))
+	for _, d := range database {
+		h.Write([]byte{0})
+		h.Write([]byte(d))
+	}
+	h.Write([]byte{0, 0})
+	h.Write([]byte(store))
+	return hex.EncodeToString(h.Sum(nil))[:storeIDLen]
+}
+
+func cursorChars(s string) bool {
+	for _, c := range []byte(s) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == ':' || c == ',' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// clip keeps an error about a bad cursor readable whatever was passed.
+func clip(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "…"
+	}
+	return s
+}

@@ -1,0 +1,172 @@
+package tools
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/cuitty/persist"
+	"github.com/cuitty/persist/internal/cli"
+	"github.com/cuitty/persist/internal/location"
+)
+
+// since is where the dump starts: --since, else the cursor in --cursor-file
+// when the file exists, else nowhere (a full dump).
+func (o DumpOptions) since() (string, error) {
+	switch {
+	case o.NoCursor && o.CursorFile != "":
+		return "", cli.Hint(errors.New("--no-cursor leaves out the cursor that --cursor-file keeps"), "give one of them")
+	case o.Since != "" && o.CursorFile != "":
+		return "", cli.Hint(errors.New("--since and --cursor-file both say where the dump starts"),
+			"give one of them: --cursor-file FILE reads the cursor from FILE (a full dump when FILE does not exist yet)")
+	case o.Since != "":
+		return o.Since, nil
+	case o.CursorFile == "":
+		return "", nil
+	}
+	b, err := os.ReadFile(o.CursorFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read the cursor file: %w", err)
+	}
+	c := strings.TrimSpace(string(b))
+	if c == "" {
+		return "", cli.Hint(fmt.Errorf("cursor file %s is empty", o.CursorFile),
+			"it holds the cursor of the last dump; to start again with a full dump, remove it: rm %s", shellQuote(o.CursorFile))
+	}
+	return c, nil
+}
+
+// checkCursor returns the cursor the dump's trailer will carry, and
+// refuses, before anything is written, a delta or a --cursor-file that the
+// source cannot serve.
+func (o DumpOptions) checkCursor(ctx context.Context, src *persist.Source) (string, error) {
+	wanted := o.Since != "" || o.CursorFile != ""
+	if !src.IsStore() {
+		if wanted {
+			return "", cli.Hint(fmt.Errorf("%s is a stream, not a store: --since and --cursor-file dump what changed in a store", src.Location()),
+				"dump the store the stream came from (sqlite:PATH or postgres://…)")
+		}
+		return "", nil
+	}
+	c, err := src.Cursor(ctx)
+	if errors.Is(err, persist.ErrNoCursor) && !wanted {
+		return "", nil // a full dump, whose trailer has no cursor
+	}
+	if err != nil {
+		return "", o.cursorHint(err, src)
+	}
+	return c, nil
+}
+
+// cursorHint says what to do about a since or cursor the store refused.
+func (o DumpOptions) cursorHint(err error, src *persist.Source) error {
+	switch {
+	case errors.Is(err, persist.ErrCursorAccess):
+		return cli.Hint(err, "let the role read it: GRANT SELECT ON persist_meta TO the role (as the owner of the tables)")
+	case errors.Is(err, persist.ErrNoCursor):
+		loc := src.Location()
+		note := ""
+		if strings.Contains(loc, "***") {
+			note = " (with the password in place of ***)"
+		}
+		return cli.Hint(err, "upgrade the store's schema in place (one transaction, the rows are not rewritten), then take a full dump: persist upgrade %s --location %s%s",
+			shellQuote(src.Store()), shellQuote(loc), note)
+	case errors.Is(err, persist.ErrCursor), errors.Is(err, persist.ErrRemoved):
+		if o.CursorFile != "" {
+			return cli.Hint(err, "start again from a full dump: remove the cursor file (rm %s) and run the same command, which then writes a full dump and a new cursor",
+				shellQuote(o.CursorFile))
+		}
+		return cli.Hint(err, "take a full dump instead (the same command without --since); its trailer carries a new cursor")
+	}
+	return err
+}
+
+// writeCursorFile replaces path with cursor, atomically and durably: a
+// temporary file, synced, renamed into place, the directory synced. A
+// dump to stdout that is a regular file is synced first, so that the
+// cursor never runs ahead of a dump a crash could still lose.
+func writeCursorFile(path, cursor string, stdout io.Writer, output string) error {
+	if output == "" || output == "-" {
+		if f, ok := stdout.(*os.File); ok {
+			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+				if err := f.Sync(); err != nil {
+					return fmt.Errorf("sync the dump before writing the cursor: %w", err)
+				}
+			}
+		}
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write the cursor file: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.WriteString(cursor + "\n")
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("write the cursor file %s: %w", path, err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		err = d.Sync()
+		d.Close()
+		if err != nil {
+			return fmt.Errorf("write the cursor file %s: sync its directory: %w", path, err)
+		}
+	}
+	return nil
+}
+
+// shellQuote quotes s for a command a hint shows, when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:@%+=,-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// UpgradeOptions are `persist upgrade`'s flags.
+type UpgradeOptions struct {
+	cli.Common
+	Name, Location string
+}
+
+// Upgrade brings the Persist schema of the database holding store name to
+// this release's version, in place.
+func Upgrade(ctx context.Context, st Stdio, o UpgradeOptions) error {
+	loc := o.Location
+	if loc == "" {
+		loc = DefaultLocation(o.Name)
+	}
+	from, to, err := persist.Upgrade(ctx, loc)
+	if err != nil {
+		return err
+	}
+	shown := location.Redact(loc)
+	if from == 0 {
+		return fmt.Errorf("%s holds no Persist store: nothing to upgrade", shown)
+	}
+	if !o.Quiet {
+		if from == to {
+			fmt.Fprintf(st.Stderr, "persist: upgrade: %s is at schema version %d already\n", shown, to)
+		} else {
+			fmt.Fprintf(st.Stderr, "persist: upgrade: %s: schema version %d → %d (in one transaction; no row rewritten)\n", shown, from, to)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,119 @@
+package tests
+
+import (
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "github.com/lib/pq"
+
+	"github.com/cuitty/persist/internal/pgtest"
+)
+
+// A role that may only write the rows of a version 1 schema (made by
+// another implementation: no persist_meta) cannot upgrade it: its load
+// fails, saying who can and how; once the owner has run persist upgrade as
+// the hint says, the same load goes through with no grant more, and the
+// role's dumps have cursors that see hand edits.
+func TestUpgradeHintForWriters(t *testing.T) {
+	admin, err := sql.Open("postgres", pgtest.AdminURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	var b [6]byte
+	rand.Read(b[:])
+	role := "persist_w_" + hex.EncodeToString(b[:])
+	if _, err := admin.Exec(`CREATE ROLE ` + role + ` LOGIN PASSWORD 'pw-secret'`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Exec(`DROP ROLE IF EXISTS ` + role) }) // after the database, made below
+	owner := pgtest.NewDatabase(t)
+	db, err := sql.Open("postgres", owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	v1, err := os.ReadFile("testdata/incremental.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ddl := string(v1)[strings.Index(string(v1), "-- v1-postgres.sql --\n")+len("-- v1-postgres.sql --\n"):]
+	ddl = ddl[:strings.Index(ddl, "\n-- ")]
+	for _, q := range append(strings.Split(strings.TrimSpace(ddl), ";\n"),
+		`GRANT USAGE ON SCHEMA public TO `+role,
+		`GRANT SELECT, INSERT, UPDATE, DELETE ON persist_stores, persist_records, persist_events TO `+role) {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	u, _ := url.Parse(owner)
+	u.User = url.UserPassword(role, "pw-secret")
+	asRole := u.String() + "#app"
+	in := filepath.Join(t.TempDir(), "in.jsonl")
+	if err := os.WriteFile(in, []byte(`{"kind":"record","collection":"c","key":"b","value":2}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, in, "persist-load", "-q", asRole)
+	if r.code != 2 || !strings.Contains(r.stderr, "upgrading the Persist schema needs the owner of its tables") ||
+		!strings.Contains(r.stderr, "hint: connect as the owner of the Persist tables and run persist upgrade NAME --location LOCATION once") {
+		t.Fatalf("load as a role that may not upgrade: exit %d\n%s", r.code, r.stderr)
+	}
+	if strings.Contains(r.stderr, "pw-secret") {
+		t.Fatalf("the password shows: %s", r.stderr)
+	}
+	up := mustRun(t, "", "persist", "upgrade", "app", "--location", owner+"#app")
+	if !strings.Contains(up.stderr, "schema version 1 → 2") {
+		t.Fatalf("persist upgrade said: %s", up.stderr)
+	}
+	if r := run(t, in, "persist-load", "-q", asRole); r.code != 0 {
+		t.Fatalf("load after the upgrade: exit %d\n%s", r.code, r.stderr)
+	}
+	if _, err := db.Exec(`UPDATE persist_records SET value = '"hand"' WHERE key = 'a'`); err != nil {
+		t.Fatal(err)
+	}
+	full := mustRun(t, "", "persist-dump", "-q", asRole)
+	cur := full.stdout[strings.LastIndex(full.stdout, `"cursor":"`)+len(`"cursor":"`):]
+	cur = cur[:strings.IndexByte(cur, '"')]
+	if _, err := db.Exec(`UPDATE persist_records SET value = '"again"' WHERE key = 'b'`); err != nil {
+		t.Fatal(err)
+	}
+	d := mustRun(t, "", "persist-dump", "-q", asRole, "--since", cur)
+	if !strings.Contains(d.stdout, `"key":"b","version":2,`) || strings.Contains(d.stdout, `"key":"a"`) {
+		t.Fatalf("delta as the role:\n%s", d.stdout)
+	}
+	// A reader granted the data tables alone, after the upgrade, dumps in
+	// full; asked for a cursor, it is told the grant it lacks, and with it
+	// has one.
+	reader := role + "r"
+	if _, err := admin.Exec(`CREATE ROLE ` + reader + ` LOGIN PASSWORD 'pw-secret'`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Exec(`DROP ROLE IF EXISTS ` + reader) })
+	for _, q := range []string{`GRANT USAGE ON SCHEMA public TO ` + reader,
+		`GRANT SELECT ON persist_stores, persist_records, persist_events TO ` + reader} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	u.User = url.UserPassword(reader, "pw-secret")
+	asReader := u.String() + "#app"
+	mustRun(t, "", "persist-dump", "-q", asReader, "-o", filepath.Join(t.TempDir(), "full.jsonl"))
+	cursorFile := filepath.Join(t.TempDir(), "c")
+	r = run(t, "", "persist-dump", "-q", asReader, "--cursor-file", cursorFile)
+	if r.code != 2 || !strings.Contains(r.stderr, "hint: let the role read it: GRANT SELECT ON persist_meta TO the role") {
+		t.Fatalf("a cursor for a reader without persist_meta: exit %d\n%s", r.code, r.stderr)
+	}
+	if _, err := db.Exec(`GRANT SELECT ON persist_meta TO ` + reader); err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, "", "persist-dump", "-q", asReader, "--cursor-file", cursorFile, "-o", filepath.Join(t.TempDir(), "full.jsonl"))
+	if b, err := os.ReadFile(cursorFile); err != nil || !strings.HasPrefix(string(b), "c1.postgres.") {
+		t.Fatalf("cursor file: %q, %v", b, err)
+	}
+}
