@@ -130,6 +130,10 @@ type LoadResult struct {
 	// the first and the last.
 	Appended, AppendedFirst, AppendedLast int64
 
+	// PatchApplied: the stream was a patch whose result the store holds
+	// already; it was read whole and nothing was written.
+	PatchApplied bool
+
 	Elapsed time.Duration
 }
 
@@ -140,6 +144,7 @@ func loadResult(target, store string, st load.Stats) LoadResult {
 		Conflicts: st.Conflicts, Rejects: st.Rejects, Events: st.Events, EventsUnchanged: st.EventsUnchanged,
 		Removed: st.Removed, Retries: st.Retries, Batches: st.Batches, Elapsed: st.Elapsed,
 		Appended: st.Appended, AppendedFirst: st.AppendedFirst, AppendedLast: st.AppendedLast,
+		PatchApplied: st.Applied,
 	}
 }
 

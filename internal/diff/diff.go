@@ -92,7 +92,7 @@ type sink interface {
 	onlyA(a *record.Item) error
 	onlyB(b *record.Item) error
 	changed(a, b *record.Item) error
-	finish(st Stats, sumB record.Sum) error
+	finish(st Stats, sumA, sumB record.Sum) error
 }
 
 // Diff merges a and b, both in dump order, and writes their differences to w
@@ -111,7 +111,9 @@ func Diff(ctx context.Context, a, b Iterator, w io.Writer, opt Options) (Stats, 
 	if c, ok := out.(io.Closer); ok {
 		defer c.Close()
 	}
-	sa := side{it: a, name: "A"}
+	// A patch carries the sum B has after it (A's), so that a load can tell
+	// a patch already applied from one made for another state.
+	sa := side{it: a, name: "A", sum: opt.Format == Patch}
 	sb := side{it: b, name: "B", sum: opt.Format == Patch && opt.TargetSum == ""}
 	if err := sa.advance(); err != nil {
 		return st, err
@@ -164,7 +166,7 @@ func Diff(ctx context.Context, a, b Iterator, w io.Writer, opt Options) (Stats, 
 			return st, err
 		}
 	}
-	if err := out.finish(st, sb.total); err != nil {
+	if err := out.finish(st, sa.total, sb.total); err != nil {
 		return st, err
 	}
 	return st, nil

@@ -194,7 +194,7 @@ func (h *humanSink) values(a, b []byte) {
 	}
 }
 
-func (h *humanSink) finish(Stats, record.Sum) error {
+func (h *humanSink) finish(Stats, record.Sum, record.Sum) error {
 	if err := h.w.Flush(); err != nil {
 		return fmt.Errorf("write diff: %w", err)
 	}

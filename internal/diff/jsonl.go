@@ -115,7 +115,7 @@ func sameValue(a, b []byte) bool {
 	return (a == nil) == (b == nil) && bytes.Equal(a, b)
 }
 
-func (j *jsonlSink) finish(Stats, record.Sum) error {
+func (j *jsonlSink) finish(Stats, record.Sum, record.Sum) error {
 	if err := j.w.Flush(); err != nil {
 		return fmt.Errorf("write diff: %w", err)
 	}

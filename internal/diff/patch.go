@@ -63,7 +63,7 @@ func (p *patchSink) onlyB(b *record.Item) error {
 	return p.add(&p.rm)
 }
 
-func (p *patchSink) finish(_ Stats, sumB record.Sum) error {
+func (p *patchSink) finish(_ Stats, sumA, sumB record.Sum) error {
 	if err := p.bw.Flush(); err != nil {
 		return fmt.Errorf("write patch: %w", err)
 	}
@@ -71,7 +71,8 @@ func (p *patchSink) finish(_ Stats, sumB record.Sum) error {
 	if target == "" {
 		target = sumB.String()
 	}
-	h := record.Header{Format: record.Format, Patch: true, TargetSum: target, Records: p.records, Events: p.events}
+	h := record.Header{Format: record.Format, Patch: true, TargetSum: target, ResultSum: sumA.String(),
+		Records: p.records, Events: p.events}
 	p.line = append(record.AppendHeader(p.line[:0], &h), '\n')
 	if _, err := p.w.Write(p.line); err != nil {
 		return fmt.Errorf("write patch: %w", err)

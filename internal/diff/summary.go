@@ -13,7 +13,7 @@ func (summarySink) onlyA(*record.Item) error        { return nil }
 func (summarySink) onlyB(*record.Item) error        { return nil }
 func (summarySink) changed(_, _ *record.Item) error { return nil }
 
-func (s *summarySink) finish(st Stats, _ record.Sum) error {
+func (s *summarySink) finish(st Stats, _, _ record.Sum) error {
 	if _, err := fmt.Fprintln(s.w, st.String()); err != nil {
 		return fmt.Errorf("write diff summary: %w", err)
 	}

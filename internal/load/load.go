@@ -136,6 +136,9 @@ type Stats struct {
 	Removed int64 // items removed by a patch
 	Retries int64 // batch attempts repeated after a transient failure
 	Redos   int64 // batch attempts repeated after a failed verification
+	// Applied: a patch stream whose result the store holds already; it
+	// was read to its end (its trailer checked) and nothing was written.
+	Applied bool
 	Batches int64 // batches written
 
 	Elapsed time.Duration

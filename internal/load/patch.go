@@ -2,11 +2,15 @@ package load
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/record"
 )
+
+// errApplied: the store holds what the patch makes already.
+var errApplied = errors.New("the patch is applied already")
 
 // checkTarget refuses a patch made for another state of the store. It runs
 // inside the write transaction, so the state checked is the state patched.
@@ -27,6 +31,9 @@ func (l *loader) checkTarget(ctx context.Context, tx adapters.Tx) error {
 	})
 	if err != nil {
 		return fmt.Errorf("summing the store before the patch: %w", err)
+	}
+	if got != want && l.header.ResultSum == got.String() {
+		return errApplied
 	}
 	if got != want {
 		return fmt.Errorf("%w: the patch was made for another state of the store: target sum is %s, patch expects %s; make the patch again against the store as it is now",

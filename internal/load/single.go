@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/record"
@@ -32,6 +33,9 @@ func (l *loader) loadSingle(ctx context.Context, in Input, first *batch, eof boo
 	r := l.retrier(lo, hi)
 	for {
 		consumed, err := l.single(ctx, in, first, eof)
+		if errors.Is(err, errApplied) {
+			return l.drainApplied(in, eof)
+		}
 		if err == nil {
 			return nil
 		}
@@ -193,4 +197,23 @@ func sumStats(a, b Stats) Stats {
 		a.Appended += b.Appended
 	}
 	return a
+}
+
+// drainApplied reads the rest of a patch that is applied already, so that
+// its trailer is checked all the same: a damaged patch is never called a
+// no-op.
+func (l *loader) drainApplied(in Input, eof bool) error {
+	for !eof {
+		_, err := in.Next()
+		switch {
+		case errors.Is(err, io.EOF):
+			eof = true
+		case err != nil:
+			return err
+		default:
+			l.stats.Lines++
+		}
+	}
+	l.stats.Applied = true
+	return nil
 }

@@ -116,6 +116,7 @@ type Header struct {
 	// Patch streams (persist-diff --patch) only.
 	Patch     bool
 	TargetSum string // the sum the target must have before the patch applies
+	ResultSum string // the sum it has after: a target holding it already has the patch
 	// Since is the cursor a delta started from (persist-dump --since): the
 	// stream holds what changed in its store after the dump whose trailer
 	// carried that cursor. Empty for a full dump.

@@ -48,12 +48,13 @@ const (
 	fSum
 	fSince
 	fCursor
+	fResultSum
 )
 
 // fieldNames holds the member names in the order of the field bits.
 var fieldNames = [...]string{"kind", "format", "store", "records", "events", "patch", "target_sum",
 	"collection", "key", "version", "updated_at", "deleted", "value", "stream", "seq", "type", "at",
-	"data", "sum", "since", "cursor"}
+	"data", "sum", "since", "cursor", "result_sum"}
 
 // lookupField finds a member name without allocating.
 func lookupField(name []byte) (field, bool) {
@@ -67,7 +68,7 @@ func lookupField(name []byte) (field, bool) {
 
 // allowed lists the fields each kind may have.
 var allowed = map[Kind]field{
-	KindHeader:  fKind | fFormat | fStore | fRecords | fEvents | fPatch | fTargetSum | fSince,
+	KindHeader:  fKind | fFormat | fStore | fRecords | fEvents | fPatch | fTargetSum | fResultSum | fSince,
 	KindRecord:  fKind | fCollection | fKey | fVersion | fUpdatedAt | fDeleted | fValue,
 	KindEvent:   fKind | fStream | fSeq | fType | fAt | fData,
 	KindRemove:  fKind | fCollection | fKey | fStream | fSeq,
@@ -97,13 +98,13 @@ func ParseLine(b []byte, l *Line) error {
 // decoded is what a line's members said, before they are checked against
 // its kind; the item's own fields go straight into l.Item.
 type decoded struct {
-	seen            field
-	kind            string // a kind this format does not have
-	deleted         bool
-	records, events int64
-	format, store   string
-	targetSum, sum  string
-	since, cursor   string // a delta's start, a dump's cursor
+	seen                      field
+	kind                      string // a kind this format does not have
+	deleted                   bool
+	records, events           int64
+	format, store             string
+	targetSum, resultSum, sum string
+	since, cursor             string // a delta's start, a dump's cursor
 }
 
 // parse reads a line in two stages: its decoded (decode), then the rules
@@ -202,7 +203,7 @@ func (l *Line) memberValue(p *parser, f field, m *decoded) (err error) {
 	switch f {
 	case fKind:
 		return l.kindField(p, m)
-	case fFormat, fStore, fTargetSum, fSum, fSince, fCursor:
+	case fFormat, fStore, fTargetSum, fResultSum, fSum, fSince, fCursor:
 		*m.text(f), err = p.stringField(fn, "")
 	case fCollection:
 		it.Collection, err = p.stringField(fn, l.lastCollection)
@@ -240,6 +241,8 @@ func (m *decoded) text(f field) *string {
 		return &m.store
 	case fTargetSum:
 		return &m.targetSum
+	case fResultSum:
+		return &m.resultSum
 	case fSince:
 		return &m.since
 	case fCursor:
@@ -350,18 +353,24 @@ func (l *Line) header(m *decoded) error {
 	if m.format != Format {
 		return fmt.Errorf("%w: %q (this version reads %s)", ErrFormat, m.format, Format)
 	}
-	if m.seen&fTargetSum != 0 {
-		s, err := ParseSum(m.targetSum)
-		if err != nil {
-			return fieldErr("target_sum", "%v", err)
+	for _, f := range [...]struct {
+		bit  field
+		text *string
+	}{{fTargetSum, &m.targetSum}, {fResultSum, &m.resultSum}} {
+		if m.seen&f.bit == 0 {
+			continue
 		}
-		m.targetSum = s.String()
+		s, err := ParseSum(*f.text)
+		if err != nil {
+			return fieldErr(f.bit.name(), "%v", err)
+		}
+		*f.text = s.String()
 	}
 	if m.seen&fSince != 0 && m.since == "" {
 		return fieldErr("since", "empty (leave the field out of a stream that is not a delta)")
 	}
 	l.Header = Header{Format: m.format, Store: m.store, Records: m.records, Events: m.events,
-		Patch: l.Header.Patch, TargetSum: m.targetSum, Since: m.since}
+		Patch: l.Header.Patch, TargetSum: m.targetSum, ResultSum: m.resultSum, Since: m.since}
 	return nil
 }
 
@@ -615,6 +624,10 @@ func AppendHeader(dst []byte, h *Header) []byte {
 	if h.TargetSum != "" {
 		dst = append(dst, `,"target_sum":`...)
 		dst = AppendString(dst, h.TargetSum)
+	}
+	if h.ResultSum != "" {
+		dst = append(dst, `,"result_sum":`...)
+		dst = AppendString(dst, h.ResultSum)
 	}
 	if h.Since != "" {
 		dst = append(dst, `,"since":`...)
