@@ -108,8 +108,13 @@ func TestPatchShape(t *testing.T) {
 	c := diffCases[len(diffCases)-1] // records_and_events
 	_, out := runDiff(t, parseLines(t, c.a), parseLines(t, c.b), Options{Format: Patch, TargetSum: "persist1:" + fmt.Sprintf("%064x", 7)})
 	lines := bytes.Split(bytes.TrimSuffix([]byte(out), []byte("\n")), []byte("\n"))
+	// The result sum is A's: what B holds once the patch is in.
+	var sumA record.Sum
+	for _, it := range parseLines(t, c.a) {
+		sumA.AddLine(record.AppendItem(nil, it))
+	}
 	want := []string{
-		`{"kind":"header","format":"persist.v1","records":1,"events":1,"patch":true,"target_sum":"persist1:0000000000000000000000000000000000000000000000000000000000000007"}`,
+		`{"kind":"header","format":"persist.v1","records":1,"events":1,"patch":true,"target_sum":"persist1:0000000000000000000000000000000000000000000000000000000000000007","result_sum":"` + sumA.String() + `"}`,
 		`{"kind":"record","collection":"a","key":"1","version":1,"updated_at":"2026-11-25T12:00:00.000000Z","value":1}`,
 		`{"kind":"remove","collection":"b","key":"1"}`,
 		`{"kind":"event","stream":"s","seq":1,"type":"t","at":"2026-11-25T12:00:00.000000Z","data":1}`,
