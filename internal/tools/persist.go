@@ -173,9 +173,34 @@ func Verify(ctx context.Context, st Stdio, o VerifyOptions) error {
 	}
 	fmt.Fprintf(st.Stderr, "persist: verify: %s differs: only in source: %d, only in target: %d, changed: %d\n",
 		o.Name, c.Diff.OnlyA, c.Diff.OnlyB, c.Diff.Changed)
+	if o.Source != "-" { // stdin was read once already
+		if err := unsupported(ctx, st, o); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(st.Stderr, "persist: hint: see each difference with: persist-diff --store %s %s %s%s\n",
 		location.ShellQuote(o.Name), location.ForShell(o.Source), location.ForShell(o.Target), passwordNote(o.Source, o.Target))
 	return cli.ErrDiffer
+}
+
+// unsupported lists the source's items the target's database cannot hold
+// (a migration would refuse them before writing anything): one reason two
+// stores can never agree, said before anyone tries.
+func unsupported(ctx context.Context, st Stdio, o VerifyOptions) error {
+	const listed = 10
+	u, err := persist.Check(ctx, withName(o.Source, o.Name), withName(o.Target, o.Name),
+		persist.CheckOptions{ReadOptions: persist.ReadOptions{Stdin: st.Stdin}, Max: listed})
+	if err != nil || u.Count == 0 {
+		return err
+	}
+	fmt.Fprintf(st.Stderr, "persist: verify: %s cannot hold %d items of the source:\n", u.Target, u.Count)
+	for _, it := range u.Items {
+		fmt.Fprintf(st.Stderr, "persist: verify:   %s\n", it)
+	}
+	if n := u.Count - int64(len(u.Items)); n > 0 {
+		fmt.Fprintf(st.Stderr, "persist: verify:   … and %d more\n", n)
+	}
+	return nil
 }
 
 // passwordNote says where a pasted command's password comes from, when the
