@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -164,28 +165,29 @@ func numberProblem(b []byte) string {
 	return eachNumberProblem(b)
 }
 
-// eachNumberProblem looks at every number of b.
+// eachNumberProblem looks at every number of b, through record's one
+// tokenizer.
 func eachNumberProblem(b []byte) string {
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if c == '"' {
-			i = stringEnd(b, i)
-			continue
+	var problem string
+	err := record.EachNumber(b, func(n record.Number) error {
+		if n.Point > maxNumericWeight || n.Digits-n.Point > maxNumericScale {
+			problem = "number " + abbrev(n.Text) + " is beyond PostgreSQL's numeric range"
+			return errFound
 		}
-		if c != '-' && (c < '0' || c > '9') {
-			continue
-		}
-		j := i
-		for j < len(b) && strings.IndexByte("0123456789.eE+-", b[j]) >= 0 {
-			j++
-		}
-		if p := numericProblem(b[i:j]); p != "" {
-			return p
-		}
-		i = j - 1
+		return nil
+	})
+	switch {
+	case errors.Is(err, record.ErrLimit):
+		// Beyond what can be read exactly at all, so beyond numeric too.
+		return "a number beyond PostgreSQL's numeric range (" + err.Error() + ")"
+	case err != nil && !errors.Is(err, errFound):
+		return err.Error()
 	}
-	return ""
+	return problem
 }
+
+// errFound stops a walk that found what it looked for.
+var errFound = errors.New("found")
 
 // signedExponent reports whether b may hold a number with an exponent of
 // at least digits digits. Canonical JSON always writes an exponent's sign,
@@ -257,41 +259,6 @@ func stringEnd(b []byte, open int) int {
 		}
 		i++
 	}
-}
-
-func numericProblem(num []byte) string {
-	if num[0] == '-' {
-		num = num[1:]
-	}
-	mant, exp := num, 0
-	if e := bytes.IndexAny(num, "eE"); e >= 0 {
-		mant = num[:e]
-		digits := num[e+1:]
-		neg := len(digits) > 0 && digits[0] == '-'
-		if len(digits) > 0 && (digits[0] == '-' || digits[0] == '+') {
-			digits = digits[1:]
-		}
-		if len(digits) > 9 {
-			return "number " + abbrev(num) + " is beyond PostgreSQL's numeric range"
-		}
-		for _, d := range digits {
-			exp = exp*10 + int(d-'0')
-		}
-		if neg {
-			exp = -exp
-		}
-	}
-	intDigits, fracDigits := len(mant), 0
-	if dot := bytes.IndexByte(mant, '.'); dot >= 0 {
-		intDigits, fracDigits = dot, len(mant)-dot-1
-	}
-	if len(mant) > 0 && mant[0] == '0' {
-		intDigits = 0
-	}
-	if intDigits+exp > maxNumericWeight || fracDigits-exp > maxNumericScale {
-		return "number " + abbrev(num) + " is beyond PostgreSQL's numeric range"
-	}
-	return ""
 }
 
 func abbrev(b []byte) string {
