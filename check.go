@@ -54,18 +54,23 @@ func Check(ctx context.Context, src, dst string, opt CheckOptions) (Unsupported,
 		return Unsupported{}, err
 	}
 	defer in.Close()
+	return in.check(ctx, l, opt.Max)
+}
+
+// check reads the source and lists what the database at l cannot hold.
+func (s *Source) check(ctx context.Context, l location.Location, max int) (Unsupported, error) {
 	res := Unsupported{Target: l.String()}
 	store := l.Store
 	if store == "" {
-		store = in.Store()
+		store = s.Store()
 	}
 	if store == "" {
 		store = DefaultStore
 	}
-	err = in.each(ctx, nil, func(it *record.Item, _ [32]byte) error {
+	err := s.each(ctx, nil, func(it *record.Item, _ [32]byte) error {
 		if cerr := l.Driver.Check(store, it); cerr != nil {
 			res.Count++
-			if opt.Max <= 0 || len(res.Items) < opt.Max {
+			if max <= 0 || len(res.Items) < max {
 				res.Items = append(res.Items, describe(it)+": "+cerr.Error())
 			}
 		}

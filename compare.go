@@ -13,15 +13,24 @@ type CompareOptions struct {
 	// Detail, when not nil, receives persist-diff's human output of what
 	// differs, A being the first location.
 	Detail io.Writer
+	// Unsupported, when the sides differ, also lists A's items B's
+	// database cannot hold (at most this many; 0: none): one reason the
+	// two can never agree, said before anyone tries to copy them.
+	Unsupported int
 }
 
 // Comparison is what Compare found.
 type Comparison struct {
 	A, B       string // the locations, passwords masked
 	SumA, SumB SumResult
-	// Diff counts what differs; it is the zero value when the sums agree,
-	// and when one side is a stream that cannot be read twice (stdin).
-	Diff DiffResult
+	// Diff counts what differs, when Diffed: the sums differed and both
+	// sides could be read a second time (a pipe cannot).
+	Diff   DiffResult
+	Diffed bool
+	// Unsupported lists A's items B's database cannot hold (see
+	// CompareOptions.Unsupported), when the sides differ and A could be
+	// read a second time.
+	Unsupported Unsupported
 }
 
 // Equal reports whether both sides hold the same items: equal counts and
@@ -64,6 +73,9 @@ func compareSources(ctx context.Context, sa, sb *Source, opt CompareOptions, raw
 	if c.Equal() {
 		return c, nil
 	}
+	if err := c.checkUnsupported(ctx, sa, sb, opt, rawA, rawB); err != nil {
+		return c, err
+	}
 	var err error
 	if sa, err = again(ctx, sa, rawA, opt.ReadOptions); err != nil || sa == nil {
 		return c, err
@@ -73,6 +85,7 @@ func compareSources(ctx context.Context, sa, sb *Source, opt CompareOptions, raw
 		return c, err
 	}
 	defer sb.Close()
+	c.Diffed = true
 	w := opt.Detail
 	format := DiffHuman
 	if w == nil {
@@ -80,6 +93,23 @@ func compareSources(ctx context.Context, sa, sb *Source, opt CompareOptions, raw
 	}
 	c.Diff, err = diffSources(ctx, sa, sb, w, DiffOptions{Format: format, ReadOptions: opt.ReadOptions}, rawA, rawB)
 	return c, err
+}
+
+// checkUnsupported lists A's items B's database cannot hold, reading A a
+// second time where it can be.
+func (c *Comparison) checkUnsupported(ctx context.Context, sa, sb *Source, opt CompareOptions, rawA, rawB string) error {
+	if opt.Unsupported <= 0 || !sb.IsStore() {
+		return nil
+	}
+	a, err := again(ctx, sa, rawA, opt.ReadOptions)
+	if err != nil || a == nil {
+		return err
+	}
+	defer a.Close()
+	target := sb.src.Loc
+	target.Store = sb.Store()
+	c.Unsupported, err = a.check(ctx, target, opt.Unsupported)
+	return err
 }
 
 // again returns a source to read a second time: a store's own snapshot

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/load"
 	"github.com/cuitty/persist/internal/location"
 	"github.com/cuitty/persist/internal/record"
@@ -166,6 +167,12 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 	h := rd.Head()
 	if rd.Line() == 0 {
 		return res, fmt.Errorf("%w: not a single byte was read (not even a header)", ErrNoInput)
+	}
+	if opt.Mode == Replace && h != nil && h.Since != "" {
+		// A delta holds what changed, not the store: replacing the store
+		// with it would drop everything else, and say nothing.
+		return res, hint.With(fmt.Errorf("%w: a delta (its header has since) cannot replace a store: it holds only what changed", ErrChain),
+			"replace the store with the full dump, then merge each delta after it")
 	}
 	w, err := openWriter(ctx, dst)
 	if err != nil {

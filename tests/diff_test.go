@@ -79,10 +79,18 @@ func TestDiffKnownDifferences(t *testing.T) {
 	if sa, sb := sumOf(t, a), sumOf(t, b); sa != sb {
 		t.Fatalf("after the patch sums differ: %s vs %s", sa, sb)
 	}
-	// The same patch again is refused: it was made for another state.
+	// The same patch again is a no-op that says so: B holds what it makes.
 	again := run(t, patch, "persist-load", b)
-	if again.code != 2 || !strings.Contains(again.stderr, "sum") {
-		t.Fatalf("a stale patch was not refused: exit %d: %s", again.code, again.stderr)
+	if again.code != 0 || !strings.Contains(again.stderr, "the patch is applied already") || sumOf(t, b) != sumOf(t, a) {
+		t.Fatalf("a patch applied already: exit %d: %s", again.code, again.stderr)
+	}
+	// Once B has moved on, the patch is refused: it was made for another state.
+	moved := filepath.Join(dir, "moved.jsonl")
+	os.WriteFile(moved, []byte(`{"kind":"record","collection":"users","key":"moved-on","value":1}`+"\n"), 0o644)
+	mustRun(t, moved, "persist-load", "-q", b)
+	stale := run(t, patch, "persist-load", b)
+	if stale.code != 2 || !strings.Contains(stale.stderr, "sum") {
+		t.Fatalf("a stale patch was not refused: exit %d: %s", stale.code, stale.stderr)
 	}
 	// A store against its own dump: no difference.
 	dump := filepath.Join(dir, "a.dump.jsonl")

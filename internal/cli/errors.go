@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"syscall"
 
 	"github.com/cuitty/persist/internal/hint"
-	"github.com/cuitty/persist/internal/record"
 )
 
 // Exit statuses, the same for every tool (README.md).
@@ -39,9 +37,6 @@ func Report(w io.Writer, name string, err error) int {
 		return ExitOK
 	case errors.Is(err, ErrDiffer):
 		return ExitDiffer
-	case IsBrokenPipe(err):
-		// The reader went away (persist-dump | head -1): nothing to say.
-		return ExitOK
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintf(w, "%s: error: interrupted\n", name)
 		return ExitTrouble
@@ -60,18 +55,9 @@ func report(w io.Writer, name string, err error) {
 		return
 	}
 	fmt.Fprintf(w, "%s: error: %s\n", name, oneLine(err.Error()))
-	hints := hint.All(err)
-	if errors.Is(err, record.ErrPatch) && len(hints) == 0 {
-		hints = append(hints, "a patch (persist-diff --patch) repairs a store: load it with persist-load STORE < PATCH")
-	}
-	for _, h := range hints {
+	for _, h := range hint.All(err) {
 		fmt.Fprintf(w, "%s: hint: %s\n", name, h)
 	}
-}
-
-// IsBrokenPipe reports whether err comes from writing to a closed pipe.
-func IsBrokenPipe(err error) bool {
-	return errors.Is(err, syscall.EPIPE)
 }
 
 func oneLine(s string) string {

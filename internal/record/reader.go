@@ -230,11 +230,6 @@ func (r *Reader) skip(err error) error {
 	return &LineError{Line: r.line, Err: err}
 }
 
-const (
-	editHint = `add --ignore-trailer, or seal the edited stream again: … | persist-seal | …`
-	sealHint = `jq -c 'select(.kind == "header" or .kind == "trailer" or …)' | persist-seal`
-)
-
 // endCheck is what the end of the input means: io.EOF, or why not.
 func (r *Reader) endCheck() error {
 	if t := r.trailer; t != nil && !r.opt.IgnoreTrailer {
@@ -249,12 +244,12 @@ func (r *Reader) endCheck() error {
 			return fmt.Errorf("%w: %d lines were set aside (the first on line %d); the trailer on line %d counts them, so nothing else is missing, but its sum cannot be checked",
 				ErrSkipped, r.skipped, r.firstSkipped, r.trailerAt)
 		}
-		return fmt.Errorf("%w: trailer on line %d says records=%d events=%d sum=%s, stream has records=%d events=%d sum=%s; if the stream was edited on purpose, %s",
-			ErrTrailer, r.trailerAt, t.Records, t.Events, t.Sum, r.records, r.events, got, editHint)
+		return fmt.Errorf("%w: trailer on line %d says records=%d events=%d sum=%s, stream has records=%d events=%d sum=%s: the stream was damaged, or edited after it was written",
+			ErrTrailer, r.trailerAt, t.Records, t.Events, t.Sum, r.records, r.events, got)
 	}
 	if r.header != nil && r.trailer == nil {
-		return fmt.Errorf("%w: stream ends without a trailer after line %d: it was cut short, or a filter dropped the trailer (keep it and seal the result: %s)",
-			ErrTruncated, r.line, sealHint)
+		return fmt.Errorf("%w: stream ends without a trailer after line %d: it was cut short, or a filter dropped the trailer",
+			ErrTruncated, r.line)
 	}
 	return io.EOF
 }

@@ -121,7 +121,7 @@ func TestReaderEndChecks(t *testing.T) {
 		{"a value changed", header + lines[1] + strings.Replace(lines[2], `"value":2`, `"value":3`, 1) + lines[3] + trailer,
 			ReaderOptions{}, ErrTrailer, "records=2 events=1 sum=persist1:"},
 		{"a wrong sum", header + lines[1] + lines[2] + lines[3] + otherSum, ReaderOptions{}, ErrTrailer,
-			`add --ignore-trailer, or seal the edited stream again: … | persist-seal | …`},
+			`the stream was damaged, or edited after it was written`},
 		{"truncated", header + lines[1] + lines[2], ReaderOptions{}, ErrTruncated, "stream ends without a trailer after line 3: it was cut short"},
 		{"truncated mid-line", header + lines[1] + lines[2][:10], ReaderOptions{}, ErrTruncated, "after line 3"},
 		// --ignore-trailer excuses a trailer that no longer matches, never a

@@ -26,6 +26,10 @@ type DumpOptions struct {
 // Dump writes a consistent snapshot of a store as a stream: all of it, or
 // with a since what changed after the dump that made that cursor.
 func Dump(ctx context.Context, st Stdio, o DumpOptions) error {
+	return streamHint(dump(ctx, st, o))
+}
+
+func dump(ctx context.Context, st Stdio, o DumpOptions) error {
 	const name = "persist-dump"
 	start := time.Now()
 	if err := cli.CheckOutputName(o.Output); err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cuitty/persist"
 	"github.com/cuitty/persist/internal/cli"
+	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/source"
 )
 
@@ -218,15 +219,42 @@ func loadHint(err error, f LoadFlags) error {
 	case errors.Is(err, persist.ErrNoInput):
 		return cli.Hint(err, "did the command before it in the pipeline fail? A stream with nothing to load still has a header: persist-dump writes one")
 	case errors.Is(err, persist.ErrTrailer):
-		return cli.Hint(err, "batches committed before this stay (a rerun is idempotent); to load a stream edited on purpose, add --ignore-trailer, or seal the edited stream again with persist-seal")
+		return cli.Hint(editedOnPurpose(err), "batches committed before this stay (a rerun is idempotent); to load a stream edited on purpose, add --ignore-trailer, or seal the edited stream again with persist-seal")
 	case errors.Is(err, persist.ErrTruncated):
-		return cli.Hint(err, "the stream was cut short; batches committed so far stay, and rerunning the full stream finishes the job")
+		return cli.Hint(cli.Hint(err, "or a filter dropped its trailer: %s", sealHint),
+			"the stream was cut short; batches committed so far stay, and rerunning the full stream finishes the job")
 	case errors.Is(err, persist.ErrRejected) && f.Rejects != "":
 		return cli.Hint(err, "see %s for each rejected line and its reason", f.Rejects)
 	case errors.Is(err, persist.ErrRejected), errors.Is(err, persist.ErrUnsupported):
 		return cli.Hint(err, "use --rejects FILE to set such lines aside and load the rest")
 	}
 	return err
+}
+
+// sealHint is how to filter a stream and keep it checked end to end.
+const sealHint = `keep the header and trailer lines in the filter and seal the result: jq -c 'select(.kind == "header" or .kind == "trailer" or …)' | persist-seal`
+
+// streamHint says what to do about a stream a reading tool refused; an
+// error that has its hints already keeps them.
+func streamHint(err error) error {
+	if err == nil || len(hint.All(err)) > 0 {
+		return err
+	}
+	switch {
+	case errors.Is(err, persist.ErrTrailer):
+		return editedOnPurpose(err)
+	case errors.Is(err, persist.ErrTruncated):
+		return cli.Hint(err, "if a filter dropped the trailer, %s; if the stream was cut short, make it again", sealHint)
+	case errors.Is(err, persist.ErrPatch):
+		return cli.Hint(err, "a patch repairs a store: load it with persist-load STORE < PATCH")
+	}
+	return err
+}
+
+// editedOnPurpose says, on the error's own line, how a stream edited on
+// purpose is read: the API's error names no flag, the command's does.
+func editedOnPurpose(err error) error {
+	return fmt.Errorf("%w; if it was edited on purpose, add --ignore-trailer, or seal it again: … | persist-seal | …", err)
 }
 
 // retryLine is what a retry says on stderr: which lines, why, and what next.

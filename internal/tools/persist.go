@@ -140,6 +140,10 @@ type VerifyOptions struct {
 // Verify compares the counts and sums of a store in two places side by
 // side; it returns cli.ErrDiffer on a mismatch.
 func Verify(ctx context.Context, st Stdio, o VerifyOptions) error {
+	return streamHint(verify(ctx, st, o))
+}
+
+func verify(ctx context.Context, st Stdio, o VerifyOptions) error {
 	if o.Source == "" {
 		o.Source = DefaultLocation(o.Name)
 	}
@@ -154,6 +158,7 @@ func Verify(ctx context.Context, st Stdio, o VerifyOptions) error {
 	})
 	c, err := persist.Compare(ctx, withName(o.Source, o.Name), withName(o.Target, o.Name), persist.CompareOptions{
 		ReadOptions: persist.ReadOptions{Stdin: st.Stdin},
+		Unsupported: 10,
 	})
 	if err != nil {
 		return err
@@ -162,7 +167,9 @@ func Verify(ctx context.Context, st Stdio, o VerifyOptions) error {
 		r.Sources[0] = counted(r.Sources[0], c.SumA.Records, c.SumA.Events, c.SumA.Sum)
 		r.Sources[1] = counted(r.Sources[1], c.SumB.Records, c.SumB.Events, c.SumB.Sum)
 		r.Records, r.Events = c.SumA.Records, c.SumA.Events
-		r.Differences = &cli.Differences{OnlyA: c.Diff.OnlyA, OnlyB: c.Diff.OnlyB, Changed: c.Diff.Changed}
+		if c.Diffed {
+			r.Differences = &cli.Differences{OnlyA: c.Diff.OnlyA, OnlyB: c.Diff.OnlyB, Changed: c.Diff.Changed}
+		}
 	})
 	if err := verifyTable(st, o, c); err != nil {
 		return err
@@ -171,27 +178,22 @@ func Verify(ctx context.Context, st Stdio, o VerifyOptions) error {
 		summary(st, o.Common, "persist", "verify: "+o.Name+" is the same in both places")
 		return nil
 	}
-	fmt.Fprintf(st.Stderr, "persist: verify: %s differs: only in source: %d, only in target: %d, changed: %d\n",
-		o.Name, c.Diff.OnlyA, c.Diff.OnlyB, c.Diff.Changed)
-	if o.Source != "-" { // stdin was read once already
-		if err := unsupported(ctx, st, o); err != nil {
-			return err
-		}
+	if c.Diffed {
+		fmt.Fprintf(st.Stderr, "persist: verify: %s differs: only in source: %d, only in target: %d, changed: %d\n",
+			o.Name, c.Diff.OnlyA, c.Diff.OnlyB, c.Diff.Changed)
+	} else {
+		fmt.Fprintf(st.Stderr, "persist: verify: %s differs (a side read from a pipe cannot be read again to count how)\n", o.Name)
 	}
+	printUnsupported(st, c.Unsupported)
 	fmt.Fprintf(st.Stderr, "persist: hint: see each difference with: persist-diff --store %s %s %s%s\n",
 		location.ShellQuote(o.Name), location.ForShell(o.Source), location.ForShell(o.Target), passwordNote(o.Source, o.Target))
 	return cli.ErrDiffer
 }
 
-// unsupported lists the source's items the target's database cannot hold
-// (a migration would refuse them before writing anything): one reason two
-// stores can never agree, said before anyone tries.
-func unsupported(ctx context.Context, st Stdio, o VerifyOptions) error {
-	const listed = 10
-	u, err := persist.Check(ctx, withName(o.Source, o.Name), withName(o.Target, o.Name),
-		persist.CheckOptions{ReadOptions: persist.ReadOptions{Stdin: st.Stdin}, Max: listed})
-	if err != nil || u.Count == 0 {
-		return err
+// printUnsupported lists the source's items the target cannot hold.
+func printUnsupported(st Stdio, u persist.Unsupported) {
+	if u.Count == 0 {
+		return
 	}
 	fmt.Fprintf(st.Stderr, "persist: verify: %s cannot hold %d items of the source:\n", u.Target, u.Count)
 	for _, it := range u.Items {
@@ -200,7 +202,6 @@ func unsupported(ctx context.Context, st Stdio, o VerifyOptions) error {
 	if n := u.Count - int64(len(u.Items)); n > 0 {
 		fmt.Fprintf(st.Stderr, "persist: verify:   … and %d more\n", n)
 	}
-	return nil
 }
 
 // passwordNote says where a pasted command's password comes from, when the

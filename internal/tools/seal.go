@@ -20,6 +20,10 @@ type SealOptions struct {
 
 // Seal writes an edited stream again with a new header and trailer.
 func Seal(ctx context.Context, st Stdio, o SealOptions) error {
+	return streamHint(seal(ctx, st, o))
+}
+
+func seal(ctx context.Context, st Stdio, o SealOptions) error {
 	const name = "persist-seal"
 	if err := cli.CheckOutputName(o.Output); err != nil {
 		return err

@@ -35,6 +35,10 @@ func sumLine(r persist.SumResult, name string) string {
 
 // Sum prints one line per input.
 func Sum(ctx context.Context, st Stdio, o SumOptions) error {
+	return streamHint(sum(ctx, st, o))
+}
+
+func sum(ctx context.Context, st Stdio, o SumOptions) error {
 	const name = "persist-sum"
 	if err := report(ctx).ToStdout("the sum lines"); err != nil {
 		return err
