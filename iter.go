@@ -29,12 +29,9 @@ func (s *Store) Records(ctx context.Context, collection string) iter.Seq2[Record
 // less: all of them), read in one consistent snapshot. Breaking out of the
 // loop ends the read. An error is yielded once, last.
 func (s *Store) Events(ctx context.Context, stream string, from int64) iter.Seq2[Event, error] {
-	f := adapters.Filter{Streams: []string{stream}, NoRecords: true}
+	f := adapters.Filter{Streams: []string{stream}, NoRecords: true, FromSeq: from}
 	return func(yield func(Event, error) bool) {
 		s.scan(ctx, f, func(it *record.Item) bool {
-			if it.Seq < from {
-				return true
-			}
 			return yield(eventOf(it), nil)
 		}, func(err error) { yield(Event{}, fmt.Errorf("events of %s: %w", stream, err)) })
 	}
@@ -54,14 +51,7 @@ func (s *Store) scan(ctx context.Context, f adapters.Filter, each func(*record.I
 		return
 	}
 	defer snap.Close()
-	var canon []byte
 	err = snap.Scan(ctx, f, func(it *record.Item) error {
-		// Values are handed on as stored; a SQLite file edited by hand may
-		// spell them otherwise, and a Record's value is canonical.
-		var cerr error
-		if canon, cerr = it.Canonicalize(canon); cerr != nil {
-			return fmt.Errorf("%s: %w", describe(it), cerr)
-		}
 		if !each(it) {
 			return errStop
 		}

@@ -141,32 +141,31 @@ func storeInfo(ctx context.Context, a adapters.Adapter, name string) (StoreInfo,
 // anything (a reader, as Dump is: a missing database is an error). It
 // returns the record and its line as a dump writes it, or an error wrapping
 // ErrNotFound when there is no such record or it is deleted. It reads the
-// collection in key order up to the key: for many lookups, Open the store
-// and use Store.Get.
+// one row through the primary key, in a snapshot of its own.
 func Get(ctx context.Context, loc, collection, key string, opt ReadOptions) (Item, error) {
-	opt.Filter = Filter{Collections: []string{collection}}
+	opt.Filter = Filter{Collections: []string{collection}, Keys: []string{key}}
 	src, err := OpenSource(ctx, loc, opt)
-	if errors.Is(err, ErrNoMatch) {
-		return Item{}, fmt.Errorf("get %s/%s: %w", collection, key, ErrNotFound)
-	}
 	if err != nil {
 		return Item{}, err
 	}
 	defer src.Close()
-	if !src.IsStore() {
-		return Item{}, fmt.Errorf("%w: %s is a stream, not a database", ErrLocation, src.Location())
+	return src.Get(ctx, collection, key)
+}
+
+// Get returns the live record collection/key of a store source opened
+// with that key in its filter (Filter.Keys), or an error wrapping
+// ErrNotFound.
+func (s *Source) Get(ctx context.Context, collection, key string) (Item, error) {
+	if !s.IsStore() {
+		return Item{}, fmt.Errorf("%w: %s is a stream, not a database", ErrLocation, s.Location())
 	}
-	for it, err := range src.Items(ctx) {
+	for it, err := range s.Items(ctx) {
 		if err != nil {
 			return Item{}, err
 		}
-		switch {
-		case it.Record.Key < key:
-			continue
-		case it.Record.Key == key && !it.Record.Deleted:
+		if it.Record.Collection == collection && it.Record.Key == key && !it.Record.Deleted {
 			return it, nil
 		}
-		break
 	}
 	return Item{}, fmt.Errorf("get %s/%s: %w", collection, key, ErrNotFound)
 }

@@ -19,10 +19,16 @@ type Filter struct {
 	Records     bool     // records only
 	Events      bool     // events only
 	Live        bool     // leave tombstones (deleted records) out
+	// Keys keeps only the records with these keys (nil: all): with one
+	// collection, a point read through the primary key. A key that does
+	// not exist is no error.
+	Keys []string
+	// FromSeq keeps only the events from this seq on (0: all).
+	FromSeq int64
 }
 
 func (f Filter) adapter() adapters.Filter {
-	a := adapters.Filter{Collections: f.Collections, Streams: f.Streams, Live: f.Live}
+	a := adapters.Filter{Collections: f.Collections, Streams: f.Streams, Live: f.Live, Keys: f.Keys, FromSeq: f.FromSeq}
 	a.NoEvents = f.Records || (len(f.Collections) > 0 && len(f.Streams) == 0 && !f.Events)
 	a.NoRecords = f.Events || (len(f.Streams) > 0 && len(f.Collections) == 0 && !f.Records)
 	return a
@@ -30,7 +36,7 @@ func (f Filter) adapter() adapters.Filter {
 
 // IsZero reports whether the filter yields everything.
 func (f Filter) IsZero() bool {
-	return f.Collections == nil && f.Streams == nil && !f.Records && !f.Events && !f.Live
+	return f.Collections == nil && f.Streams == nil && !f.Records && !f.Events && !f.Live && f.Keys == nil && f.FromSeq == 0
 }
 
 // ReadOptions say what to read from a location.

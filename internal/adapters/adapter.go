@@ -46,6 +46,11 @@ type Filter struct {
 	NoRecords   bool     // leave records out
 	NoEvents    bool     // leave events out
 	Live        bool     // leave tombstones out
+	// Keys keeps only the records with these keys (nil: all), found
+	// through the primary key: with one collection, a point read.
+	Keys []string
+	// FromSeq keeps only the events from this seq on (0: all).
+	FromSeq int64
 	// Since, a cursor (Snapshot.Cursor of an earlier snapshot of the same
 	// store), leaves out what that snapshot already saw: only records and
 	// events written or changed by transactions it did not see remain (""

@@ -205,11 +205,12 @@ func Get(ctx context.Context, st Stdio, o GetOptions) error {
 	if err := report(ctx).ToStdout("the value"); err != nil {
 		return err
 	}
-	loc := DefaultLocation(o.Name)
-	if _, err := openReaderCheck(ctx, st, o.Name); err != nil {
+	src, err := openReader(ctx, st, o.Name, persist.Filter{Collections: []string{o.Collection}, Keys: []string{o.Key}})
+	if err != nil {
 		return err
 	}
-	it, err := persist.Get(ctx, loc, o.Collection, o.Key, persist.ReadOptions{Store: storeFlag(loc, o.Name), Stdin: st.Stdin})
+	defer src.Close()
+	it, err := src.Get(ctx, o.Collection, o.Key)
 	if errors.Is(err, persist.ErrNotFound) {
 		if cli.ShowSummary(o.Common, st.Stderr) {
 			fmt.Fprintf(st.Stderr, "persist: get: no record %s/%s in %s (or it is deleted)\n", o.Collection, o.Key, o.Name)
@@ -228,15 +229,6 @@ func Get(ctx context.Context, st Stdio, o GetOptions) error {
 	return err
 }
 
-// openReaderCheck makes sure store NAME exists, as openReader does, and
-// closes what it opened.
-func openReaderCheck(ctx context.Context, st Stdio, name string) (bool, error) {
-	src, err := openReader(ctx, st, name, persist.Filter{})
-	if err != nil {
-		return false, err
-	}
-	return true, src.Close()
-}
 
 // RmOptions are `persist rm`'s flags.
 type RmOptions struct {
@@ -249,9 +241,11 @@ type RmOptions struct {
 // with --force.
 func Rm(ctx context.Context, st Stdio, o RmOptions) error {
 	// A store that does not exist is not made just to delete from it.
-	if _, err := openReaderCheck(ctx, st, o.Name); err != nil {
+	src, err := openReader(ctx, st, o.Name, persist.Filter{Collections: []string{o.Collection}, Keys: []string{o.Key}})
+	if err != nil {
 		return err
 	}
+	src.Close()
 	return withStore(ctx, st, o.Common, o.Name, func(s *persist.Store) error {
 		r, err := s.Delete(ctx, o.Collection, o.Key)
 		switch {
@@ -305,7 +299,7 @@ func Events(ctx context.Context, st Stdio, o EventsOptions) error {
 	if err := report(ctx).ToStdout("the events"); err != nil {
 		return err
 	}
-	src, err := openReader(ctx, st, o.Name, persist.Filter{Streams: []string{o.Stream}})
+	src, err := openReader(ctx, st, o.Name, persist.Filter{Streams: []string{o.Stream}, FromSeq: o.From})
 	if err != nil {
 		return err
 	}
@@ -316,9 +310,6 @@ func Events(ctx context.Context, st Stdio, o EventsOptions) error {
 		if err != nil {
 			out.Flush()
 			return err
-		}
-		if it.Event.Seq < o.From {
-			continue
 		}
 		n++
 		out.Write(append(it.Line, '\n'))

@@ -79,10 +79,10 @@ func filtered(f adapters.Filter, items ...*record.Item) []*record.Item {
 	for _, it := range items {
 		if it.Kind == record.KindRecord {
 			if f.NoRecords || (f.Collections != nil && !slices.Contains(f.Collections, it.Collection)) ||
-				(f.Live && it.Deleted) {
+				(f.Live && it.Deleted) || (f.Keys != nil && !slices.Contains(f.Keys, it.Key)) {
 				continue
 			}
-		} else if f.NoEvents || (f.Streams != nil && !slices.Contains(f.Streams, it.Stream)) {
+		} else if f.NoEvents || (f.Streams != nil && !slices.Contains(f.Streams, it.Stream)) || it.Seq < f.FromSeq {
 			continue
 		}
 		out = append(out, it)

@@ -192,6 +192,13 @@ func testFilters(t *testing.T, a adapters.Adapter) {
 		{NoEvents: true, Streams: []string{"s"}},
 		{Collections: []string{"a"}, Streams: []string{"t"}},
 		{Live: true, NoRecords: true},
+		{Collections: []string{"a"}, Keys: []string{"3"}, NoEvents: true},
+		{Collections: []string{"a"}, Keys: []string{"2"}, Live: true},
+		{Keys: []string{"1", "missing"}},
+		{Keys: []string{}},
+		{Streams: []string{"s"}, FromSeq: 2, NoRecords: true},
+		{FromSeq: 2},
+		{FromSeq: 99, Keys: []string{"1"}},
 	}
 	for _, f := range filters {
 		want := lines(filtered(f, items...)...)

@@ -56,10 +56,24 @@ func where(names []string, col string, live bool, since *pgPos) (string, []any) 
 	return b.String(), args
 }
 
+// narrow adds a filter's keys (records) or first seq (events) to a WHERE
+// clause that where made.
+func narrow(w string, args []any, f adapters.Filter, records bool) (string, []any) {
+	switch {
+	case records && f.Keys != nil:
+		args = append(args, pq.Array(f.Keys))
+		w += ` AND key = ANY($` + strconv.Itoa(len(args)) + `::text[])`
+	case !records && f.FromSeq > 0:
+		args = append(args, f.FromSeq)
+		w += ` AND seq >= $` + strconv.Itoa(len(args))
+	}
+	return w, args
+}
+
 // wantRecords and wantEvents say whether f selects any records or events: a
 // non-nil empty list selects none.
 func wantRecords(f adapters.Filter) bool {
-	return !f.NoRecords && (f.Collections == nil || len(f.Collections) > 0)
+	return !f.NoRecords && (f.Collections == nil || len(f.Collections) > 0) && (f.Keys == nil || len(f.Keys) > 0)
 }
 func wantEvents(f adapters.Filter) bool {
 	return !f.NoEvents && (f.Streams == nil || len(f.Streams) > 0)
@@ -68,6 +82,7 @@ func wantEvents(f adapters.Filter) bool {
 func count(ctx context.Context, q querier, store string, f adapters.Filter, since *pgPos) (records, events int64, err error) {
 	if wantRecords(f) {
 		w, args := where(f.Collections, "collection", f.Live, since)
+		w, args = narrow(w, args, f, true)
 		args[0] = store
 		if err := q.QueryRowContext(ctx, `SELECT count(*) FROM persist_records`+w, args...).Scan(&records); err != nil {
 			return 0, 0, fmt.Errorf("count records: %w", err)
@@ -75,6 +90,7 @@ func count(ctx context.Context, q querier, store string, f adapters.Filter, sinc
 	}
 	if wantEvents(f) {
 		w, args := where(f.Streams, "stream", false, since)
+		w, args = narrow(w, args, f, false)
 		args[0] = store
 		if err := q.QueryRowContext(ctx, `SELECT count(*) FROM persist_events`+w, args...).Scan(&events); err != nil {
 			return 0, 0, fmt.Errorf("count events: %w", err)
@@ -89,6 +105,7 @@ func count(ctx context.Context, q querier, store string, f adapters.Filter, sinc
 func scan(ctx context.Context, q querier, store string, f adapters.Filter, since *pgPos, fn func(*record.Item) error) error {
 	if wantRecords(f) {
 		w, args := where(f.Collections, "collection", f.Live, since)
+		w, args = narrow(w, args, f, true)
 		args[0] = store
 		rows, err := q.QueryContext(ctx, `SELECT `+recordCols+` FROM persist_records`+w+` ORDER BY collection, key`, args...)
 		if err != nil {
@@ -100,6 +117,7 @@ func scan(ctx context.Context, q querier, store string, f adapters.Filter, since
 	}
 	if wantEvents(f) {
 		w, args := where(f.Streams, "stream", false, since)
+		w, args = narrow(w, args, f, false)
 		args[0] = store
 		rows, err := q.QueryContext(ctx, `SELECT `+eventCols+` FROM persist_events`+w+` ORDER BY stream, seq`, args...)
 		if err != nil {

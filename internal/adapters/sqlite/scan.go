@@ -31,10 +31,10 @@ type part struct {
 // nothing. since ≥ 0 keeps the rows changed after that counter, found
 // through the table's chg index (rows never stamped have chg NULL, which
 // the partial index and chg > ? both leave out).
-func parts(table, store, col string, names []string, live bool, since int64) []part {
-	extra := ""
+func parts(table, store, col string, names []string, live bool, since int64, more string, moreArgs []any) []part {
+	extra := more
 	if live {
-		extra = " AND deleted = 0"
+		extra += " AND deleted = 0"
 	}
 	from := table
 	if since >= 0 {
@@ -42,18 +42,19 @@ func parts(table, store, col string, names []string, live bool, since int64) []p
 		extra += " AND chg > " + strconv.FormatInt(since, 10)
 	}
 	if names == nil {
-		return []part{{from: from, where: "store = ?" + extra, args: []any{store}}}
+		return []part{{from: from, where: "store = ?" + extra, args: append([]any{store}, moreArgs...)}}
 	}
 	sorted := slices.Clone(names)
 	slices.Sort(sorted) // Go compares strings bytewise, as BINARY does
 	sorted = slices.Compact(sorted)
 	var ps []part
 	for chunk := range slices.Chunk(sorted, inChunk) {
-		args := make([]any, 0, len(chunk)+1)
+		args := make([]any, 0, len(chunk)+1+len(moreArgs))
 		args = append(args, store)
 		for _, n := range chunk {
 			args = append(args, n)
 		}
+		args = append(args, moreArgs...)
 		ps = append(ps, part{
 			from:  from,
 			where: "store = ? AND " + col + " IN (?" + strings.Repeat(", ?", len(chunk)-1) + ")" + extra,
@@ -67,14 +68,28 @@ func recordParts(store string, f adapters.Filter, since int64) []part {
 	if f.NoRecords {
 		return nil
 	}
-	return parts("persist_records", store, "collection", f.Collections, f.Live, since)
+	more, args := "", []any(nil)
+	if f.Keys != nil {
+		if len(f.Keys) == 0 {
+			return nil
+		}
+		more = " AND key IN (?" + strings.Repeat(", ?", len(f.Keys)-1) + ")"
+		for _, k := range f.Keys {
+			args = append(args, k)
+		}
+	}
+	return parts("persist_records", store, "collection", f.Collections, f.Live, since, more, args)
 }
 
 func eventParts(store string, f adapters.Filter, since int64) []part {
 	if f.NoEvents {
 		return nil
 	}
-	return parts("persist_events", store, "stream", f.Streams, false, since)
+	more, args := "", []any(nil)
+	if f.FromSeq > 0 {
+		more, args = " AND seq >= ?", []any{f.FromSeq}
+	}
+	return parts("persist_events", store, "stream", f.Streams, false, since, more, args)
 }
 
 // count implements Snapshot.Count and the like over one transaction; since

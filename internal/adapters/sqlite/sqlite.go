@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/mattn/go-sqlite3"
@@ -141,6 +142,11 @@ func checkpoint(w *sql.DB) error {
 // database it creates is switched to WAL, so that snapshots never block
 // writers; one that exists keeps the journal mode its owner chose.
 func openWriter(path string) (*sql.DB, error) {
+	if dir := filepath.Dir(path); !isDir(dir) {
+		// SQLite would say "unable to open database file"; sqlite3 does
+		// not make directories either.
+		return nil, fmt.Errorf("open sqlite %s: the directory %s does not exist (mkdir -p it first)", path, dir)
+	}
 	fresh := isFresh(path)
 	w, err := sql.Open("sqlite3", fileURI(path, writerParams))
 	if err != nil {
@@ -176,4 +182,9 @@ func openWriter(path string) (*sql.DB, error) {
 func isFresh(path string) bool {
 	st, err := os.Stat(path)
 	return err != nil || st.Size() == 0
+}
+
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }
