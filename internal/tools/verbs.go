@@ -229,7 +229,6 @@ func Get(ctx context.Context, st Stdio, o GetOptions) error {
 	return err
 }
 
-
 // RmOptions are `persist rm`'s flags.
 type RmOptions struct {
 	cli.Common
