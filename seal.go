@@ -9,16 +9,16 @@ import (
 	"github.com/cuitty/persist/internal/record"
 )
 
-// ErrUnframed: a stream given to Seal had neither header nor trailer, so
-// nothing tells it whole from cut short.
-var ErrUnframed = errors.New("stream has no header and no trailer")
+// ErrUnframed: a stream given to Seal had no header, so nothing tells it
+// whole from cut short.
+var ErrUnframed = errors.New("stream has no header")
 
 // SealOptions tune Seal.
 type SealOptions struct {
 	// Store names the store in the new header (default: the input
 	// header's).
 	Store string
-	// Unframed accepts a stream with neither header nor trailer (a
+	// Unframed accepts a stream without a header (a
 	// hand-made one): there is then nothing to tell it whole.
 	Unframed bool
 }
@@ -31,8 +31,8 @@ type SealOptions struct {
 // original header and trailer lines (and drops items); Seal requires the
 // trailer to arrive (an input with a header but no trailer was cut short
 // upstream: ErrTruncated), does not hold the edited items to the old
-// trailer's counts and sum, and writes the new ones. An input with neither
-// header nor trailer is refused (ErrUnframed) unless opt.Unframed says it is
+// trailer's counts and sum, and writes the new ones. An input without a
+// header is refused (ErrUnframed), before anything is written, unless opt.Unframed says it is
 // hand-made. Items keep their order; each is written as its canonical line.
 func Seal(ctx context.Context, r io.Reader, w io.Writer, opt SealOptions) (DumpResult, error) {
 	rd, err := record.NewReader(r, record.ReaderOptions{IgnoreTrailer: true})
@@ -43,6 +43,11 @@ func Seal(ctx context.Context, r io.Reader, w io.Writer, opt SealOptions) (DumpR
 	h := rd.Head()
 	if rd.Line() == 0 {
 		return DumpResult{}, fmt.Errorf("%w: not a single byte was read (not even a header)", ErrNoInput)
+	}
+	if h == nil && !opt.Unframed {
+		// Refused before a byte is written: a header the next reader takes
+		// for a whole stream must never come out of an input that is not.
+		return DumpResult{}, fmt.Errorf("%w: without a header, a stream cut short could not be told from a whole one", ErrUnframed)
 	}
 	store := opt.Store
 	if store == "" && h != nil {
@@ -60,9 +65,6 @@ func Seal(ctx context.Context, r io.Reader, w io.Writer, opt SealOptions) (DumpR
 	}
 	if err := copyItems(ctx, rd, sw); err != nil {
 		return DumpResult{}, err
-	}
-	if h == nil && rd.Trailer() == nil && !opt.Unframed {
-		return DumpResult{}, fmt.Errorf("%w: a stream cut short could not be told from a whole one", ErrUnframed)
 	}
 	if t := rd.Trailer(); t != nil {
 		sw.SetCursor(t.Cursor)

@@ -34,7 +34,7 @@ type command struct {
 	Input    string `arg:"" optional:"" default:"-" help:"The stream to seal (default: stdin)."`
 	Output   string `short:"o" default:"-" help:"Write to FILE instead of stdout; .zst and .gz compress." placeholder:"FILE"`
 	Store    string `help:"The store name in the new header (default: the input header's)." placeholder:"NAME"`
-	Unframed bool   `help:"Accept an input with neither header nor trailer (hand-made); nothing then tells it whole."`
+	Unframed bool   `help:"Accept an input without a header (hand-made); nothing then tells it whole."`
 }
 
 func main() { os.Exit(run()) }
