@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/cuitty/persist"
@@ -39,7 +38,7 @@ func (o DumpOptions) since() (string, error) {
 	c := strings.TrimSpace(string(b))
 	if c == "" {
 		return "", cli.Hint(fmt.Errorf("cursor file %s is empty", o.CursorFile),
-			"it holds the cursor of the last dump; to start again with a full dump, remove it: rm %s", shellQuote(o.CursorFile))
+			"it holds the cursor of the last dump; to start again with a full dump, remove it: rm %s", location.ShellQuote(o.CursorFile))
 	}
 	return c, nil
 }
@@ -72,17 +71,12 @@ func (o DumpOptions) cursorHint(err error, src *persist.Source) error {
 	case errors.Is(err, persist.ErrCursorAccess):
 		return cli.Hint(err, "let the role read it: GRANT SELECT ON persist_meta TO the role (as the owner of the tables)")
 	case errors.Is(err, persist.ErrNoCursor):
-		loc := src.Location()
-		note := ""
-		if strings.Contains(loc, "***") {
-			note = " (with the password in place of ***)"
-		}
 		return cli.Hint(err, "upgrade the store's schema in place (one transaction, the rows are not rewritten), then take a full dump: persist upgrade %s --location %s%s",
-			shellQuote(src.Store()), shellQuote(loc), note)
+			location.ShellQuote(src.Store()), location.ForShell(o.Location), passwordNote(o.Location))
 	case errors.Is(err, persist.ErrCursor), errors.Is(err, persist.ErrRemoved):
 		if o.CursorFile != "" {
 			return cli.Hint(err, "start again from a full dump: remove the cursor file (rm %s) and run the same command, which then writes a full dump and a new cursor",
-				shellQuote(o.CursorFile))
+				location.ShellQuote(o.CursorFile))
 		}
 		return cli.Hint(err, "take a full dump instead (the same command without --since); its trailer carries a new cursor")
 	}
@@ -103,41 +97,17 @@ func writeCursorFile(path, cursor string, stdout io.Writer, output string) error
 			}
 		}
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	// Written as every output file is: under a temporary name, synced,
+	// renamed into place, the directory synced; with the umask's mode.
+	out, err := cli.CreateOutput(path, nil)
 	if err != nil {
 		return fmt.Errorf("write the cursor file: %w", err)
 	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.WriteString(cursor + "\n")
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
+	defer out.Abort()
+	if _, err := io.WriteString(out, cursor+"\n"); err != nil {
 		return fmt.Errorf("write the cursor file %s: %w", path, err)
 	}
-	if d, err := os.Open(dir); err == nil {
-		err = d.Sync()
-		d.Close()
-		if err != nil {
-			return fmt.Errorf("write the cursor file %s: sync its directory: %w", path, err)
-		}
-	}
-	return nil
-}
-
-// shellQuote quotes s for a command a hint shows, when it needs it.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:@%+=,-") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return out.Commit()
 }
 
 // UpgradeOptions are `persist upgrade`'s flags.

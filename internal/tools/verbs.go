@@ -50,7 +50,10 @@ func Put(ctx context.Context, st Stdio, o PutOptions) error {
 			r, err = s.Put(ctx, o.Collection, o.Key, value)
 		}
 		if errors.Is(err, persist.ErrVersionMismatch) {
-			return mismatch(st, o.Common, err, "read the record again and retry: persist get --record %s %s %s",
+			if _, gerr := s.Get(ctx, o.Collection, o.Key); errors.Is(gerr, persist.ErrNotFound) {
+				return mismatch(st, err, "to write it only while it has no live record, give --if-version 0")
+			}
+			return mismatch(st, err, "read the record again and retry: persist get --record %s %s %s",
 				location.ShellQuote(o.Name), location.ShellQuote(o.Collection), location.ShellQuote(o.Key))
 		}
 		if err != nil {
@@ -64,7 +67,7 @@ func Put(ctx context.Context, st Stdio, o PutOptions) error {
 
 // mismatch says why a conditional write did not happen and exits 1: the
 // record moved, which a script tells from trouble (2) by the status.
-func mismatch(st Stdio, c cli.Common, err error, hintFormat string, args ...any) error {
+func mismatch(st Stdio, err error, hintFormat string, args ...any) error {
 	cli.Report(st.Stderr, "persist", cli.Hint(err, hintFormat, args...))
 	return cli.ErrDiffer
 }
@@ -124,6 +127,7 @@ func withStore(ctx context.Context, st Stdio, c cli.Common, name string, do func
 	report(ctx).Update(func(r *cli.Result) {
 		r.Targets = []cli.Target{{Location: location.Redact(loc), Store: name}}
 	})
+	made := newFile(loc)
 	s, err := persist.OpenStore(ctx, loc, storeFlag(loc, name))
 	if err != nil {
 		removeIfEmpty(madeDir)
@@ -132,6 +136,14 @@ func withStore(ctx context.Context, st Stdio, c cli.Common, name string, do func
 	err = do(s)
 	if cerr := s.Close(); err == nil {
 		err = cerr
+	}
+	if err != nil && made != "" {
+		// The verb wrote nothing (a --if-version that did not hold, say):
+		// the database it made for it goes too.
+		for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+			os.Remove(made + suffix)
+		}
+		removeIfEmpty(madeDir)
 	}
 	if err == nil {
 		report(ctx).Update(func(r *cli.Result) { r.Targets[0].Written = r.Records; r.Targets[0].EventsWritten = r.Events })
@@ -162,6 +174,19 @@ func defaultDir(loc string) (string, bool) {
 		return "", false
 	}
 	return filepath.Dir(strings.TrimPrefix(loc, "sqlite:")), true
+}
+
+// newFile is the database file of a default location that does not exist
+// yet, which opening it will make ("" otherwise).
+func newFile(loc string) string {
+	if _, ok := defaultDir(loc); !ok {
+		return ""
+	}
+	path := strings.TrimPrefix(loc, "sqlite:")
+	if _, err := os.Stat(path); err == nil {
+		return ""
+	}
+	return path
 }
 
 func removeIfEmpty(dir string) {
