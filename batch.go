@@ -160,14 +160,10 @@ func (s *Store) commitMany(ctx context.Context, dw *DualWrite, items []*record.I
 	if err := tx.Put(ctx, items, adapters.Guarded); err != nil {
 		return err
 	}
-	if s.a.Writers() == 1 {
-		// A database with one writer at a time (SQLite) held its write lock
-		// from Begin: the versions above were read under it and no other
-		// writer can have come between, so there is no race to catch.
-		return tx.Commit()
-	}
-	// Another writer's row where this batch meant its own is a lost race:
-	// the batch is redone from what the store then holds.
+	// Read back before the commit, whatever the database: another writer's
+	// row where this batch meant its own is a lost race (the batch is redone
+	// from what the store then holds), and a trigger that changed a row on
+	// its way in is seen here too, rather than taken for the write.
 	err = tx.ReadBack(ctx, items, func(*record.Item, string) error { return errLostRace })
 	if err != nil {
 		return err

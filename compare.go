@@ -2,6 +2,7 @@ package persist
 
 import (
 	"context"
+	"errors"
 	"io"
 	"sync"
 )
@@ -60,11 +61,20 @@ func compareSources(ctx context.Context, sa, sb *Source, opt CompareOptions, raw
 		wg         sync.WaitGroup
 		errA, errB error
 	)
+	// One side failing stops the other: its sum would be of no use.
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sum := func(s *Source, into *SumResult, err *error) {
+		defer wg.Done()
+		if *into, _, *err = s.Sum(sctx, SumOptions{}); *err != nil {
+			cancel()
+		}
+	}
 	wg.Add(2)
-	go func() { defer wg.Done(); c.SumA, _, errA = sa.Sum(ctx, SumOptions{}) }()
-	go func() { defer wg.Done(); c.SumB, _, errB = sb.Sum(ctx, SumOptions{}) }()
+	go sum(sa, &c.SumA, &errA)
+	go sum(sb, &c.SumB, &errB)
 	wg.Wait()
-	if errA != nil {
+	if errA != nil && (errB == nil || !errors.Is(errA, context.Canceled)) {
 		return c, errA
 	}
 	if errB != nil {

@@ -73,7 +73,7 @@ func Migrate(ctx context.Context, src, dst string, opt MigrateOptions) (Result, 
 		return res, fmt.Errorf("migrate: %w", err)
 	}
 	defer in.Close()
-	if opt.Load.Rejects == nil && in.IsStore() {
+	if opt.Load.Rejects == nil && in.IsStore() && !sameKind(in, dst) {
 		if err := refuseUnsupported(ctx, src, dst, opt.Source); err != nil {
 			return res, fmt.Errorf("migrate: %w", err)
 		}
@@ -107,6 +107,14 @@ func Migrate(ctx context.Context, src, dst string, opt MigrateOptions) (Result, 
 		return res, fmt.Errorf("migrate %s to %s: %w", location.Redact(src), location.Redact(dst), lerr)
 	}
 	return res, nil
+}
+
+// sameKind reports whether dst is a database of the source's own kind:
+// what one holds, the other can (its limits are the same), so there is
+// nothing a read of the whole source beforehand could find.
+func sameKind(in *Source, dst string) bool {
+	l, err := location.Parse(dst, true)
+	return err == nil && l.Driver != nil && l.Driver == in.src.Loc.Driver
 }
 
 // refuseUnsupported fails when src holds items dst cannot hold.

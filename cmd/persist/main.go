@@ -107,7 +107,7 @@ type importCmd struct {
 	tools.LoadFlags
 	Name       string `arg:"" help:"The store."`
 	From       string `required:"" help:"The stream file to load (- for stdin)." placeholder:"FILE"`
-	Adapter    string `default:"auto" enum:"auto,sqlite,postgres" help:"The database kind of --connection: sqlite, postgres, or auto (from the connection's form)."`
+	Adapter    string `default:"auto" help:"The database kind of --connection: an adapter's name (sqlite, postgres), or auto (from the connection's form)." placeholder:"NAME"`
 	Connection string `help:"Where to load: a PostgreSQL URL, a SQLite path or any location (default: $PERSIST_URL, else sqlite:./data/NAME.db)." placeholder:"URL"`
 }
 

@@ -108,7 +108,7 @@ func (s *Source) openStore(ctx context.Context) error {
 		return fmt.Errorf("%s: %w; it holds %s", s.Loc, err, strings.Join(names, ", "))
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %s", s.Loc, location.Scrub(err.Error(), s.Loc.Raw))
+		return fmt.Errorf("%s: %w", s.Loc, location.ScrubError(err, s.Loc.Raw))
 	}
 	s.snap = snap
 	return s.checkFilter(ctx)
@@ -362,7 +362,7 @@ func (s *Source) Names(ctx context.Context) (collections, streams []adapters.Nam
 	}
 	collections, streams, err = s.snap.Names(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %s", s.Loc, location.Scrub(err.Error(), s.Loc.Raw))
+		return nil, nil, fmt.Errorf("%s: %w", s.Loc, location.ScrubError(err, s.Loc.Raw))
 	}
 	return collections, streams, nil
 }

@@ -84,6 +84,10 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 		pipes[i] = t.pw
 	}
 	copyErr := teeCopy(ctx, st, pipes)
+	if copyErr != nil {
+		// The input failed: that is the cause, not each target's end.
+		cancel(copyErr)
+	}
 	for _, t := range targets {
 		t.pw.CloseWithError(copyErr)
 	}
