@@ -305,7 +305,8 @@ func (t *tx) ReadBack(ctx context.Context, items []*record.Item, fn func(*record
 	if err != nil {
 		return fmt.Errorf("read back: %w", err)
 	}
-	puts = lastOfEach(puts)
+	// Of a key named twice, the last naming is what the store must hold.
+	puts = record.SortLast(puts, record.Compare)
 	found := make([]bool, len(puts))
 	var buf []byte
 	err = t.lookup(ctx, puts, func(got *record.Item, i int) error {
@@ -342,29 +343,6 @@ func differs(want, got *record.Item, buf *[]byte) string {
 		return "stored " + err.Error()
 	}
 	return adapters.Differs(want, got)
-}
-
-// lastOfEach keeps, of items naming one key more than once, the last. Items
-// in strictly increasing order (a dump's batches) name each key once.
-func lastOfEach(items []*record.Item) []*record.Item {
-	ordered := true
-	for i := 1; i < len(items) && ordered; i++ {
-		ordered = record.Compare(items[i-1], items[i]) < 0
-	}
-	if ordered {
-		return items
-	}
-	last := make(map[address]int, len(items))
-	for i, it := range items {
-		last[addressOf(it)] = i
-	}
-	out := make([]*record.Item, 0, len(last))
-	for i, it := range items {
-		if last[addressOf(it)] == i {
-			out = append(out, it)
-		}
-	}
-	return out
 }
 
 // valuesList is "(?, ?), (?, ?), …" with n pairs.
