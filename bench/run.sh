@@ -13,6 +13,9 @@
 #   BENCH_10M=1    add the linear section: every tool at BENCH_RECORDS and at
 #                  ten times as many (1M and 10M by default), 10x/1x time ratio
 #                  and peak RSS against their goals
+#   BENCH_BASELINE=REV  add the baseline section: the whole-store dumps, sums
+#                  and loads of this build against those of git revision REV
+#                  (built from git archive), taking turns; goal: no slower
 #   BENCH_LINEAR_RUNS  runs of each command in the linear section (default 1)
 #   BENCH_DATA     where the generated stores are kept (default bench/data)
 #   BENCH_PG_PREFIX  prefix of the PostgreSQL databases the script creates and
@@ -36,6 +39,8 @@ RUNS=${BENCH_RUNS:-3}
 LINEAR_RUNS=${BENCH_LINEAR_RUNS:-1}
 ALL="dump sum load diff delta memory"
 [[ "${BENCH_10M:-}" == 1 ]] && ALL+=" linear"
+BASELINE=${BENCH_BASELINE:-}
+[[ -n $BASELINE ]] && ALL+=" baseline"
 ONLY=" ${BENCH_ONLY:-$ALL} "
 PG=${PERSIST_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432/}
 PREFIX=${BENCH_PG_PREFIX:-persist_bench}
@@ -46,9 +51,9 @@ GOAL_RECORDS=1000000
 MEM_GOAL=64 # MiB, every tool, at every size
 
 for s in $ONLY; do
-	[[ " $ALL linear " == *" $s "* ]] || {
+	[[ " $ALL linear baseline " == *" $s "* ]] || {
 		echo "bench: BENCH_ONLY names an unknown section \"$s\"" >&2
-		echo "hint: the sections are: dump sum load diff delta memory linear" >&2
+		echo "hint: the sections are: dump sum load diff delta memory linear baseline" >&2
 		exit 2
 	}
 done
@@ -180,7 +185,7 @@ psql_admin() { psql -X -q -v ON_ERROR_STOP=1 "$(pg_url postgres)" "$@"; }
 pg_fresh() { # pg_fresh DB: drop and create
 	psql_admin -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null
 }
-pg_drop() { psql_admin -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" >/dev/null; }
+pg_drop() { psql_admin -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" >/dev/null; }
 psql_admin -c 'SELECT 1' >/dev/null 2>"$LOGS/pg-connect.log" || {
 	echo "bench: cannot reach PostgreSQL at $(pg_url postgres | sed -E 's#(://[^:/@]*):[^@]*@#\1:***@#'):" >&2
 	cat "$LOGS/pg-connect.log" >&2
@@ -261,7 +266,7 @@ PGLOADER_DB=${PREFIX}_pgloader
 
 make_store "$SET" "$RECORDS" "$EVENTS" a
 if want diff || want memory; then make_store "$SET" "$RECORDS" "$EVENTS" b -differ "$DIFFER"; fi
-if want dump || want memory || want linear; then pg_store "$PGA_DB" "$RECORDS" "$EVENTS" "$A_JSONL"; fi
+if want dump || want memory || want linear || want baseline; then pg_store "$PGA_DB" "$RECORDS" "$EVENTS" "$A_JSONL"; fi
 
 DUMP_BYTES=$(stat -c %s "$A_JSONL")
 
@@ -348,6 +353,39 @@ verdict() {
 	fi
 }
 
+# spread LABEL BASE: the lowest and highest of the run-by-run ratios (the runs
+# took turns, so run i of one is paired with run i of the other), when there
+# is more than one run: what the median hides.
+spread() {
+	[[ -n ${2:-} ]] || return 0
+	awk -v a="${TIMES[$1]:-}" -v b="${TIMES[$2]:-}" 'BEGIN{
+		n = split(a, x, " "); if (split(b, y, " ") != n || n < 2) exit
+		for (i = 1; i <= n; i++) { if (y[i] <= 0) exit; r = x[i] / y[i]
+			if (i == 1 || r < lo) lo = r; if (i == 1 || r > hi) hi = r }
+		printf "%.2f %.2f", lo, hi }'
+}
+
+# met CHECK R M BASE LABEL: the verdict on the median, and the run-by-run
+# ratios beside it, flagged when some runs met the goal and others did not.
+met() {
+	local check=$1 r=$2 m=$3 base=$4 label=$5 ok lo hi
+	ok=$(verdict "$check" "$r" "$m" "$base")
+	[[ -n $r ]] || {
+		echo "$ok"
+		return
+	}
+	read -r lo hi < <(spread "$label" "$base"; echo)
+	[[ -n $lo ]] || {
+		echo "$ok"
+		return
+	}
+	if [[ -n $check && $(verdict "$check" "$lo" "$m" "$base") != $(verdict "$check" "$hi" "$m" "$base") ]]; then
+		echo "$ok (runs ${lo}–${hi}×: some met it, some not)"
+	else
+		echo "${ok:+$ok }(runs ${lo}–${hi}×)"
+	fi
+}
+
 render() {
 	local sec label shown base goal check t m r mbs ok bt vs
 	echo "| section | command | median s | dump MB/s | peak RSS MiB | ratio | vs | goal | met |"
@@ -373,7 +411,7 @@ render() {
 			bt=$(secs "$base")
 			[[ -n $bt ]] && r=$(awk -v a="$t" -v b="$bt" 'BEGIN{if(b>0)printf "%.2f", a/b}')
 		fi
-		ok=$(verdict "$check" "$r" "$m" "$base")
+		ok=$(met "$check" "$r" "$m" "$base" "$label")
 		echo "| $sec | \`$shown\` | $t | $mbs | $m | ${r:+${r}×} | $vs | $goal | $ok |"
 	done
 }
@@ -611,6 +649,55 @@ if want linear; then
 	done
 	RUNS=$saved
 	rm -f "$TGT_DB" "$TGT_DB-wal" "$TGT_DB-shm"
+fi
+
+# --- baseline -----------------------------------------------------------------
+
+# Whole-store operations of this build against another's, taking turns: a
+# change must not make them slower (issue 14.3). The other build is made
+# from the revision's files alone (git archive), not from the work tree.
+if want baseline; then
+	[[ -n $BASELINE ]] || {
+		echo "bench: the baseline section needs BENCH_BASELINE=REV (a git revision to compare with)" >&2
+		echo "hint: e.g. BENCH_BASELINE=main BENCH_ONLY=baseline make bench" >&2
+		exit 2
+	}
+	rev=$(git rev-parse --verify --quiet "$BASELINE^{commit}") || {
+		echo "bench: BENCH_BASELINE=$BASELINE is not a commit of this repository" >&2
+		echo "hint: name a branch, tag or commit that git log $BASELINE shows" >&2
+		exit 2
+	}
+	base_tag=$(git rev-parse --short "$rev")
+	say "baseline (this build against $BASELINE, $base_tag; $RUNS runs)"
+	rm -rf "$OUT/baseline-src" "$OUT/baseline-bin"
+	mkdir -p "$OUT/baseline-src" "$OUT/baseline-bin"
+	git archive "$rev" | tar -x -C "$OUT/baseline-src"
+	(cd "$OUT/baseline-src" && go build -o "$OUT/baseline-bin/" ./cmd/...)
+	rm -rf "$OUT/baseline-src"
+	# whole_cases TAG BINDIR: the whole-store operations, with the binaries
+	# of BINDIR.
+	whole_cases() {
+		local tag=$1 bin=$2 tgt_rm pg_tgt
+		tgt_rm="rm -f $(q "$TGT_DB") $(q "$TGT_DB-wal") $(q "$TGT_DB-shm")"
+		pg_tgt=$(pg_url "${PREFIX}_target")
+		case_add "$tag persist-dump sqlite" "" "$(q "$bin/persist-dump") -q $(q "sqlite:$A#bench") >/dev/null"
+		case_add "$tag persist-dump postgres" "" "$(q "$bin/persist-dump") -q $(q "$PGA#bench") >/dev/null"
+		case_add "$tag persist-sum FILE" "" "$(q "$bin/persist-sum") -q $(q "$A_JSONL")"
+		case_add "$tag persist-sum sqlite" "" "$(q "$bin/persist-sum") -q $(q "sqlite:$A#bench")"
+		case_add "$tag persist-load sqlite < FILE" "$tgt_rm" \
+			"$(q "$bin/persist-load") -q $(q "sqlite:$TGT_DB#bench") -i $(q "$A_JSONL")"
+		case_add "$tag persist-load postgres < FILE" "$(pg_fresh_cmd "${PREFIX}_target")" \
+			"$(q "$bin/persist-load") -q $(q "$pg_tgt#bench") -i $(q "$A_JSONL")"
+	}
+	whole_cases "this build:" "$OUT/bin"
+	labels=("${CASES[@]}")
+	whole_cases "$base_tag:" "$OUT/baseline-bin"
+	run_cases baseline
+	for l in "${labels[@]}"; do
+		tool=${l#"this build: "}
+		row baseline "this build: $tool" "$base_tag: $tool" "≤ 1.0× (no slower)" "r <= 1.0"
+		row baseline "$base_tag: $tool"
+	done
 fi
 
 # --- report -------------------------------------------------------------------
