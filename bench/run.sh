@@ -322,7 +322,12 @@ run_cases() { # run_cases SECTION
 
 median() { tr ' ' '\n' | { grep . || true; } | sort -g | awk '{a[NR]=$1} END{if(NR==0)exit; if(NR%2)print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 max() { tr ' ' '\n' | { grep . || true; } | sort -g | tail -n1; }
-secs() { median <<<"${TIMES[$1]:-}"; }
+# secs LABEL: the median time, figured once per label (render asks often).
+declare -A MEDIAN
+secs() {
+	[[ -n ${MEDIAN[$1]+set} ]] || MEDIAN[$1]=$(median <<<"${TIMES[$1]:-}")
+	printf '%s' "${MEDIAN[$1]}"
+}
 mib() { awk -v k="$(max <<<"${RSS[$1]:-}")" 'BEGIN{if(k!="")printf "%.1f", k/1024}'; }
 
 # The table: one row per comparison, with the ratio to a baseline case and a
@@ -402,6 +407,8 @@ render() {
 			echo "| $sec | \`$shown\` | not run: ${ABSENT[$label]} | | | | | | |"
 			continue
 		fi
+		secs "$label" >/dev/null # fills the cache, here and not in a subshell
+		[[ -z $base ]] || secs "$base" >/dev/null
 		t=$(secs "$label")
 		[[ -z $t ]] && continue
 		m=$(mib "$label")
