@@ -76,6 +76,8 @@ note() {
 	printf 'note: %s\n' "$*" >&2
 }
 want() { [[ "$ONLY" == *" $1 "* ]]; }
+# The table and its verdicts (median, ratio, goal, met).
+source "$ROOT/bench/table.sh"
 # q WORD: WORD quoted for a command string run by bash -c.
 q() { printf '%q' "$1"; }
 # human N: 1000000 as 1M, 20000 as 20k.
@@ -148,7 +150,6 @@ need zstd zstd
 
 # A comparison whose tool is missing is left out; the rows measured against
 # it say why instead of met or not met.
-declare -A ABSENT
 HAVE_PGLOADER=1
 maybe pgloader pgloader || {
 	HAVE_PGLOADER=
@@ -274,7 +275,6 @@ DUMP_BYTES=$(stat -c %s "$A_JSONL")
 
 # A case is a command measured RUNS times, interleaved with the other cases of
 # its section so that drift (cache, thermal, autovacuum) hits them all alike.
-declare -A TIMES RSS FAILED BYTES
 CASES=()
 declare -A SETUP CMD OKRC
 CASE_BYTES=$DUMP_BYTES # the dump size a case's MB/s is figured on
@@ -318,109 +318,6 @@ run_cases() { # run_cases SECTION
 		done
 	done
 	CASES=()
-}
-
-median() { tr ' ' '\n' | { grep . || true; } | sort -g | awk '{a[NR]=$1} END{if(NR==0)exit; if(NR%2)print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
-max() { tr ' ' '\n' | { grep . || true; } | sort -g | tail -n1; }
-# secs LABEL: the median time, figured once per label (render asks often).
-declare -A MEDIAN
-secs() {
-	[[ -n ${MEDIAN[$1]+set} ]] || MEDIAN[$1]=$(median <<<"${TIMES[$1]:-}")
-	printf '%s' "${MEDIAN[$1]}"
-}
-mib() { awk -v k="$(max <<<"${RSS[$1]:-}")" 'BEGIN{if(k!="")printf "%.1f", k/1024}'; }
-
-# The table: one row per comparison, with the ratio to a baseline case and a
-# goal.
-ROWS=()
-# row SECTION LABEL [BASELINE GOAL-TEXT GOAL-CHECK]; GOAL-CHECK is an awk
-# condition on r (the time ratio) and m (peak RSS MiB), e.g. "r <= 0.9".
-# Fields are joined by US (0x1f): labels hold pipes.
-row() { ROWS+=("$1"$'\x1f'"$2"$'\x1f'"${3:-}"$'\x1f'"${4:-}"$'\x1f'"${5:-}"); }
-
-# verdict CHECK R M BASE: the met column. A goal on the ratio is "n/a" when
-# the baseline could not be measured, and says why.
-verdict() {
-	local check=$1 r=$2 m=$3 base=$4
-	[[ -z $check ]] && return
-	if [[ -z $r && $check == *r* ]]; then
-		if [[ -n ${FAILED[$base]:-} ]]; then
-			echo "n/a: $base failed"
-		elif [[ -n ${ABSENT[$base]:-} ]]; then
-			echo "n/a: ${ABSENT[$base]}"
-		else
-			echo "n/a: no baseline"
-		fi
-	elif awk -v r="${r:-0}" -v m="${m:-0}" "BEGIN{exit !($check)}"; then
-		echo yes
-	else
-		echo "**no**"
-	fi
-}
-
-# spread LABEL BASE: the lowest and highest of the run-by-run ratios (the runs
-# took turns, so run i of one is paired with run i of the other), when there
-# is more than one run: what the median hides.
-spread() {
-	[[ -n ${2:-} ]] || return 0
-	awk -v a="${TIMES[$1]:-}" -v b="${TIMES[$2]:-}" 'BEGIN{
-		n = split(a, x, " "); if (split(b, y, " ") != n || n < 2) exit
-		for (i = 1; i <= n; i++) { if (y[i] <= 0) exit; r = x[i] / y[i]
-			if (i == 1 || r < lo) lo = r; if (i == 1 || r > hi) hi = r }
-		printf "%.2f %.2f", lo, hi }'
-}
-
-# met CHECK R M BASE LABEL: the verdict on the median, and the run-by-run
-# ratios beside it, flagged when some runs met the goal and others did not.
-met() {
-	local check=$1 r=$2 m=$3 base=$4 label=$5 ok lo hi
-	ok=$(verdict "$check" "$r" "$m" "$base")
-	[[ -n $r ]] || {
-		echo "$ok"
-		return
-	}
-	read -r lo hi < <(spread "$label" "$base"; echo)
-	[[ -n $lo ]] || {
-		echo "$ok"
-		return
-	}
-	if [[ -n $check && $(verdict "$check" "$lo" "$m" "$base") != $(verdict "$check" "$hi" "$m" "$base") ]]; then
-		echo "$ok (runs ${lo}–${hi}×: some met it, some not)"
-	else
-		echo "${ok:+$ok }(runs ${lo}–${hi}×)"
-	fi
-}
-
-render() {
-	local sec label shown base goal check t m r mbs ok bt vs
-	echo "| section | command | median s | dump MB/s | peak RSS MiB | ratio | vs | goal | met |"
-	echo "|---|---|--:|--:|--:|--:|---|---|---|"
-	for x in "${ROWS[@]}"; do
-		IFS=$'\x1f' read -r sec label base goal check <<<"$x"
-		shown=${label//|/\\|} # a pipe inside a table cell must be escaped
-		vs=${base//|/\\|}
-		if [[ -n ${FAILED[$label]:-} ]]; then
-			echo "| $sec | \`$shown\` | failed: ${FAILED[$label]} | | | | $vs | $goal | ${check:+**no**} |"
-			continue
-		fi
-		if [[ -n ${ABSENT[$label]:-} ]]; then
-			echo "| $sec | \`$shown\` | not run: ${ABSENT[$label]} | | | | | | |"
-			continue
-		fi
-		secs "$label" >/dev/null # fills the cache, here and not in a subshell
-		[[ -z $base ]] || secs "$base" >/dev/null
-		t=$(secs "$label")
-		[[ -z $t ]] && continue
-		m=$(mib "$label")
-		mbs=$(awk -v b="${BYTES[$label]}" -v t="$t" 'BEGIN{if(t>0)printf "%.0f", b/t/1e6}')
-		r=
-		if [[ -n $base ]]; then
-			bt=$(secs "$base")
-			[[ -n $bt ]] && r=$(awk -v a="$t" -v b="$bt" 'BEGIN{if(b>0)printf "%.2f", a/b}')
-		fi
-		ok=$(met "$check" "$r" "$m" "$base" "$label")
-		echo "| $sec | \`$shown\` | $t | $mbs | $m | ${r:+${r}×} | $vs | $goal | $ok |"
-	done
 }
 
 MEM_TEXT="≤ $MEM_GOAL MiB"
