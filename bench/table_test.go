@@ -3,6 +3,7 @@
 package bench
 
 import (
+	"errors"
 	"os/exec"
 	"strings"
 	"testing"
@@ -69,6 +70,26 @@ func TestTable(t *testing.T) {
 	for i := range want {
 		if got[i] != want[i] {
 			t.Errorf("line %d:\n got %s\nwant %s", i+1, got[i], want[i])
+		}
+	}
+}
+
+// run.sh parses, and refuses a section it does not have before it touches
+// anything, naming the ones it has.
+func TestRunRefusesUnknownSection(t *testing.T) {
+	if out, err := exec.Command("bash", "-n", "run.sh").CombinedOutput(); err != nil {
+		t.Fatalf("bash -n run.sh: %v\n%s", err, out)
+	}
+	cmd := exec.Command("bash", "run.sh")
+	cmd.Env = append(cmd.Environ(), "BENCH_ONLY=dump nope")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+		t.Fatalf("run.sh with BENCH_ONLY=nope: %v, want exit 2\n%s", err, out)
+	}
+	for _, want := range []string{`unknown section "nope"`, "hint: the sections are: dump sum load diff delta memory linear baseline"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
 }
