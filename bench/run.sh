@@ -57,6 +57,18 @@ for s in $ONLY; do
 		exit 2
 	}
 done
+if [[ "$ONLY" == *" baseline "* ]]; then
+	[[ -n $BASELINE ]] || {
+		echo "bench: the baseline section needs BENCH_BASELINE=REV (a git revision to compare with)" >&2
+		echo "hint: e.g. BENCH_BASELINE=main BENCH_ONLY=baseline make bench" >&2
+		exit 2
+	}
+	rev=$(git rev-parse --verify --quiet "$BASELINE^{commit}") || {
+		echo "bench: BENCH_BASELINE=$BASELINE is not a commit of this repository" >&2
+		echo "hint: name a branch, tag or commit that git log shows, e.g. main" >&2
+		exit 2
+	}
+fi
 [[ $PREFIX =~ ^[a-z_][a-z0-9_]*$ ]] || {
 	echo "bench: BENCH_PG_PREFIX=\"$PREFIX\" is not a plain database name" >&2
 	echo "hint: use lower-case letters, digits and _, e.g. BENCH_PG_PREFIX=persist_bench_mine" >&2
@@ -561,16 +573,6 @@ fi
 # change must not make them slower (issue 14.3). The other build is made
 # from the revision's files alone (git archive), not from the work tree.
 if want baseline; then
-	[[ -n $BASELINE ]] || {
-		echo "bench: the baseline section needs BENCH_BASELINE=REV (a git revision to compare with)" >&2
-		echo "hint: e.g. BENCH_BASELINE=main BENCH_ONLY=baseline make bench" >&2
-		exit 2
-	}
-	rev=$(git rev-parse --verify --quiet "$BASELINE^{commit}") || {
-		echo "bench: BENCH_BASELINE=$BASELINE is not a commit of this repository" >&2
-		echo "hint: name a branch, tag or commit that git log $BASELINE shows" >&2
-		exit 2
-	}
 	base_tag=$(git rev-parse --short "$rev")
 	say "baseline (this build against $BASELINE, $base_tag; $RUNS runs)"
 	rm -rf "$OUT/baseline-src" "$OUT/baseline-bin"

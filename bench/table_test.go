@@ -74,22 +74,34 @@ func TestTable(t *testing.T) {
 	}
 }
 
-// run.sh parses, and refuses a section it does not have before it touches
-// anything, naming the ones it has.
-func TestRunRefusesUnknownSection(t *testing.T) {
+// run.sh parses, and refuses what it cannot run before it touches anything,
+// saying what would work.
+func TestRunRefusesBadSettings(t *testing.T) {
 	if out, err := exec.Command("bash", "-n", "run.sh").CombinedOutput(); err != nil {
 		t.Fatalf("bash -n run.sh: %v\n%s", err, out)
 	}
-	cmd := exec.Command("bash", "run.sh")
-	cmd.Env = append(cmd.Environ(), "BENCH_ONLY=dump nope")
-	out, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != 2 {
-		t.Fatalf("run.sh with BENCH_ONLY=nope: %v, want exit 2\n%s", err, out)
-	}
-	for _, want := range []string{`unknown section "nope"`, "hint: the sections are: dump sum load diff delta memory linear baseline"} {
-		if !strings.Contains(string(out), want) {
-			t.Errorf("output lacks %q:\n%s", want, out)
+	for _, c := range []struct {
+		env  []string
+		want []string
+	}{
+		{[]string{"BENCH_ONLY=dump nope"}, []string{`unknown section "nope"`,
+			"hint: the sections are: dump sum load diff delta memory linear baseline"}},
+		{[]string{"BENCH_ONLY=baseline"}, []string{"needs BENCH_BASELINE=REV", "hint: e.g. BENCH_BASELINE=main"}},
+		{[]string{"BENCH_BASELINE=no-such-revision"}, []string{"is not a commit of this repository", "hint: "}},
+		{[]string{"BENCH_PG_PREFIX=Bad-Name"}, []string{"is not a plain database name", "hint: "}},
+	} {
+		cmd := exec.Command("bash", "run.sh")
+		cmd.Env = append(cmd.Environ(), c.env...)
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+			t.Errorf("run.sh with %v: %v, want exit 2\n%s", c.env, err, out)
+			continue
+		}
+		for _, want := range c.want {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("run.sh with %v: output lacks %q:\n%s", c.env, want, out)
+			}
 		}
 	}
 }
