@@ -8,11 +8,13 @@
 #   BENCH_EVENTS   events in the store (default BENCH_RECORDS/5)
 #   BENCH_RUNS     runs of each command; the table shows medians (default 3)
 #   BENCH_ONLY     sections to run, of: dump sum load diff delta memory linear
-#                  (default all but linear; linear too with BENCH_10M=1)
+#                  baseline (default the first six; linear with BENCH_10M=1,
+#                  baseline with BENCH_BASELINE)
 #   BENCH_QUICK=1  a quick try: 20000 records, 1 run
 #   BENCH_10M=1    add the linear section: every tool at BENCH_RECORDS and at
-#                  ten times as many (1M and 10M by default), 10x/1x time ratio
-#                  and peak RSS against their goals
+#                  ten times as many (1M and 10M by default; 20k and 200k with
+#                  BENCH_QUICK=1), 10x/1x time ratio and peak RSS against their
+#                  goals
 #   BENCH_BASELINE=REV  add the baseline section: the whole-store dumps, sums
 #                  and loads of this build against those of git revision REV
 #                  (built from git archive), taking turns; goal: no slower
