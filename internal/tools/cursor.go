@@ -69,7 +69,7 @@ func (o DumpOptions) checkCursor(ctx context.Context, src *persist.Source) (stri
 func (o DumpOptions) cursorHint(err error, src *persist.Source) error {
 	switch {
 	case errors.Is(err, persist.ErrCursorAccess):
-		return cli.Hint(err, "let the role read it: GRANT SELECT ON persist_meta TO the role (as the owner of the tables)")
+		return cli.Hint(err, "let the role read them: GRANT SELECT ON persist_meta, persist_history TO the role (as the owner of the tables)")
 	case errors.Is(err, persist.ErrNoCursor):
 		return cli.Hint(err, "upgrade the store's schema in place (one transaction, the rows are not rewritten), then take a full dump: persist upgrade %s --location %s%s",
 			location.ShellQuote(src.Store()), location.ForShell(o.Location), passwordNote(o.Location))

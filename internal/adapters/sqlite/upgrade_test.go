@@ -141,8 +141,8 @@ func TestUpgradeFromVersion1(t *testing.T) {
 			w := open(t, path, Options{})
 			defer w.Close()
 			from, to, err := w.Upgrade(t.Context())
-			if err != nil || from != 1 || to != 2 {
-				t.Fatalf("Upgrade = %d, %d, %v; want 1, 2", from, to, err)
+			if err != nil || from != 1 || to != 3 {
+				t.Fatalf("Upgrade = %d, %d, %v; want 1, 3", from, to, err)
 			}
 			// The upgrade's pages went to the -wal file: a handful, where
 			// rewriting the rows would have written hundreds.
