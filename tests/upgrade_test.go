@@ -68,7 +68,7 @@ func TestUpgradeHintForWriters(t *testing.T) {
 		t.Fatalf("the password shows: %s", r.stderr)
 	}
 	up := mustRun(t, "", "persist", "upgrade", "app", "--location", owner+"#app")
-	if !strings.Contains(up.stderr, "schema version 1 → 2") {
+	if !strings.Contains(up.stderr, "schema version 1 → 3") {
 		t.Fatalf("persist upgrade said: %s", up.stderr)
 	}
 	if r := run(t, in, "persist-load", "-q", asRole); r.code != 0 {
