@@ -90,14 +90,17 @@ func upgradeDDL(schema string) []string {
 			PRIMARY KEY (store, source))`,
 		// One row per writing transaction, with a random token: a cursor
 		// carries the newest its snapshot saw, and a delta from it is
-		// refused unless that row is still there, the same (history.go).
+		// refused unless that row is still there. The key has the token
+		// too: a logical replica that is sent the table's rows never
+		// collides with the rows its own writes make.
 		`CREATE TABLE IF NOT EXISTS persist_history (
-			txid  bigint PRIMARY KEY,
-			token text NOT NULL)`,
+			txid  bigint,
+			token text,
+			PRIMARY KEY (txid, token))`,
 		`CREATE OR REPLACE FUNCTION persist_mark() RETURNS trigger LANGUAGE plpgsql ` + path + ` AS $$
 		BEGIN
-			INSERT INTO persist_history (txid, token) VALUES (txid_current(), substr(md5(random()::text || clock_timestamp()::text), 1, 16))
-				ON CONFLICT (txid) DO NOTHING;
+			INSERT INTO persist_history (txid, token) SELECT txid_current(), substr(md5(random()::text || clock_timestamp()::text), 1, 16)
+				WHERE NOT EXISTS (SELECT 1 FROM persist_history WHERE txid = txid_current());
 			RETURN NULL;
 		END $$`,
 		`CREATE OR REPLACE FUNCTION persist_removed() RETURNS trigger LANGUAGE plpgsql ` + path + ` AS $$

@@ -134,7 +134,7 @@ func (s *snapshot) readMark(ctx context.Context) error {
 		return fmt.Errorf("store %q: %w: a change-tracking trigger is missing, disabled, or no longer fires always "+
 			"(ALTER TABLE … DISABLE TRIGGER, or ENABLE TRIGGER ALL after it), so changes may have gone unrecorded", s.store, adapters.ErrNoCursor)
 	}
-	err = s.tx.QueryRowContext(ctx, `SELECT txid, token FROM persist_history ORDER BY txid DESC LIMIT 1`).Scan(&s.mark.N, &s.mark.Token)
+	err = s.tx.QueryRowContext(ctx, `SELECT txid, token FROM persist_history ORDER BY txid DESC, token LIMIT 1`).Scan(&s.mark.N, &s.mark.Token)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("store %q: %w: persist_history is empty, so a delta could not be told from another history's", s.store, adapters.ErrNoCursor)
 	}
@@ -151,13 +151,14 @@ func (s *snapshot) checkMark(ctx context.Context, m adapters.Mark) error {
 	if m.Token == "" {
 		return nil
 	}
-	var token string
-	err := s.tx.QueryRowContext(ctx, `SELECT token FROM persist_history WHERE txid = $1`, m.N).Scan(&token)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	var same bool
+	var other sql.NullString
+	err := s.tx.QueryRowContext(ctx, `SELECT coalesce(bool_or(token = $2), false), max(token) FROM persist_history WHERE txid = $1`, m.N, m.Token).Scan(&same, &other)
+	if err != nil {
 		return s.a.lost(fmt.Errorf("store %q: read persist_history: %w", s.store, err), s.state)
 	}
-	if token != m.Token {
-		return adapters.HistoryError(m, token)
+	if !same {
+		return adapters.HistoryError(m, other.String)
 	}
 	return nil
 }

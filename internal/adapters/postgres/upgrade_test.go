@@ -148,7 +148,7 @@ func TestUpgradeFromVersion1(t *testing.T) {
 			if now := files(); now != was {
 				t.Errorf("the upgrade rewrote the tables: files %s, then %s", was, now)
 			}
-			if from, to, err := a.Upgrade(ctx); err != nil || from != 2 || to != 2 {
+			if from, to, err := a.Upgrade(ctx); err != nil || from != 3 || to != 3 {
 				t.Errorf("second Upgrade = %d, %d, %v", from, to, err)
 			}
 			if got := dump(t, a, "app", adapters.Filter{}); got != before {

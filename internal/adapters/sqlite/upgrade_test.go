@@ -154,7 +154,7 @@ func TestUpgradeFromVersion1(t *testing.T) {
 			if frames := fi.Size() / 4120; frames > 30 || db.Size()/4096 < 300 {
 				t.Errorf("the upgrade wrote %d pages of a %d-page file", frames, db.Size()/4096)
 			}
-			if from, to, err := w.Upgrade(t.Context()); err != nil || from != 2 || to != 2 {
+			if from, to, err := w.Upgrade(t.Context()); err != nil || from != 3 || to != 3 {
 				t.Errorf("second Upgrade = %d, %d, %v; want 2, 2", from, to, err)
 			}
 			if got := dumpLines(t, w, "app"); !slices.Equal(got, before) {
