@@ -17,7 +17,8 @@ var (
 	// Upgrade it.
 	ErrNoCursor = adapters.ErrNoCursor
 	// ErrCursorAccess is wrapped with ErrNoCursor when the store tracks
-	// changes but the role may not read its identity (persist_meta).
+	// changes but the role may not read its identity and history
+	// (persist_meta, persist_history).
 	ErrCursorAccess = adapters.ErrCursorAccess
 	// ErrCursor: the cursor is not one this release reads, comes from
 	// another store, or the store is behind it (restored from an older

@@ -68,7 +68,7 @@ func TestUpgradeHintForWriters(t *testing.T) {
 		t.Fatalf("the password shows: %s", r.stderr)
 	}
 	up := mustRun(t, "", "persist", "upgrade", "app", "--location", owner+"#app")
-	if !strings.Contains(up.stderr, "schema version 1 → 2") {
+	if !strings.Contains(up.stderr, "schema version 1 → 3") {
 		t.Fatalf("persist upgrade said: %s", up.stderr)
 	}
 	if r := run(t, in, "persist-load", "-q", asRole); r.code != 0 {
@@ -106,10 +106,10 @@ func TestUpgradeHintForWriters(t *testing.T) {
 	mustRun(t, "", "persist-dump", "-q", asReader, "-o", filepath.Join(t.TempDir(), "full.jsonl"))
 	cursorFile := filepath.Join(t.TempDir(), "c")
 	r = run(t, "", "persist-dump", "-q", asReader, "--cursor-file", cursorFile)
-	if r.code != 2 || !strings.Contains(r.stderr, "hint: let the role read it: GRANT SELECT ON persist_meta TO the role") {
+	if r.code != 2 || !strings.Contains(r.stderr, "hint: let the role read them: GRANT SELECT ON persist_meta, persist_history TO the role") {
 		t.Fatalf("a cursor for a reader without persist_meta: exit %d\n%s", r.code, r.stderr)
 	}
-	if _, err := db.Exec(`GRANT SELECT ON persist_meta TO ` + reader); err != nil {
+	if _, err := db.Exec(`GRANT SELECT ON persist_meta, persist_history TO ` + reader); err != nil {
 		t.Fatal(err)
 	}
 	mustRun(t, "", "persist-dump", "-q", asReader, "--cursor-file", cursorFile, "-o", filepath.Join(t.TempDir(), "full.jsonl"))

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -17,8 +18,8 @@ var (
 	// release upgrades it (Adapter.Upgrade).
 	ErrNoCursor = errors.New("the store's schema does not track changes")
 	// ErrCursorAccess is wrapped with ErrNoCursor when the store tracks
-	// changes but the connected role may not read its identity.
-	ErrCursorAccess = errors.New("this role may not read persist_meta, where the store's identity is")
+	// changes but the connected role may not read its identity or history.
+	ErrCursorAccess = errors.New("this role may not read persist_meta and persist_history, where the store's identity and history are")
 	// ErrCursor: the cursor cannot be used on this store: it is not one
 	// this release reads, it comes from another store or another kind of
 	// database, or the store is behind it (restored from an older backup).
@@ -43,12 +44,55 @@ type Cursor struct {
 	Adapter string // "sqlite" or "postgres"
 	Store   string // StoreID of the store
 	Pos     string // the adapter's position; never empty
+	// Mark names the newest entry of the store's history that the
+	// snapshot saw (see Mark); empty in cursors of stores without one
+	// and of releases before it, which are read as they were.
+	Mark Mark
 }
 
-// String is the cursor as users see it: c1.ADAPTER.STORE.POS, made of
-// letters, digits and . : , only, so it needs no quoting in a shell.
+// Mark is an entry of a store's history: a change counter or transaction
+// id, and the random token its writer drew for it. A store restored from an
+// older copy (or another copy written to) either lacks the entry or has
+// drawn another token for it, where its counter alone would pass.
+type Mark struct {
+	N     int64
+	Token string // 16 hex digits; "" for no mark
+}
+
+// String is the cursor as users see it: c1.ADAPTER.STORE.POS[.N-TOKEN], made
+// of letters, digits and . : , - only, so it needs no quoting in a shell.
 func (c Cursor) String() string {
-	return cursorPrefix + c.Adapter + "." + c.Store + "." + c.Pos
+	s := cursorPrefix + c.Adapter + "." + c.Store + "." + c.Pos
+	if c.Mark.Token != "" {
+		s += "." + strconv.FormatInt(c.Mark.N, 10) + "-" + c.Mark.Token
+	}
+	return s
+}
+
+// TokenLen is the length of a history token, in hex digits.
+const TokenLen = 16
+
+func parseMark(s string) (Mark, bool) {
+	n, tok, ok := strings.Cut(s, "-")
+	if !ok || len(tok) != TokenLen || strings.Trim(tok, "0123456789abcdef") != "" {
+		return Mark{}, false
+	}
+	v, err := strconv.ParseInt(n, 10, 64)
+	if err != nil || v < 0 || strconv.FormatInt(v, 10) != n {
+		return Mark{}, false
+	}
+	return Mark{N: v, Token: tok}, true
+}
+
+// HistoryError is the error of a cursor whose mark the store's history does
+// not hold as the cursor saw it.
+func HistoryError(m Mark, found string) error {
+	what := "has no entry " + strconv.FormatInt(m.N, 10)
+	if found != "" {
+		what = "has another entry " + strconv.FormatInt(m.N, 10)
+	}
+	return fmt.Errorf("%w: the store's history %s where the cursor saw one: the store was restored from an older backup or copy, "+
+		"another copy of it was written to, or its change tracking was repaired since", ErrCursor, what)
 }
 
 // Source names the store a cursor belongs to, without the position: the
@@ -65,7 +109,15 @@ func ParseCursor(s string) (Cursor, error) {
 	if len(parts) != 3 || parts[0] == "" || len(parts[1]) != storeIDLen || parts[2] == "" || !cursorChars(s) {
 		return Cursor{}, fmt.Errorf("%w: %q is not a well-formed cursor", ErrCursor, clip(s))
 	}
-	return Cursor{Adapter: parts[0], Store: parts[1], Pos: parts[2]}, nil
+	c := Cursor{Adapter: parts[0], Store: parts[1], Pos: parts[2]}
+	if pos, mark, ok := strings.Cut(parts[2], "."); ok {
+		m, ok := parseMark(mark)
+		if !ok || pos == "" {
+			return Cursor{}, fmt.Errorf("%w: %q is not a well-formed cursor", ErrCursor, clip(s))
+		}
+		c.Pos, c.Mark = pos, m
+	}
+	return c, nil
 }
 
 // CheckCursor parses s and checks that it was made by adapter for the

@@ -31,6 +31,7 @@ type Output struct {
 	tmp    string // "" when writing in place
 	final  string
 	closed bool
+	moved  bool // renamed into place by Commit
 }
 
 // CheckOutputName refuses, before anything is written, a file name the
@@ -158,7 +159,22 @@ func (o *Output) Commit() error {
 		os.Remove(o.tmp)
 		return fmt.Errorf("write %s: %w", o.final, err)
 	}
+	o.moved = true
 	return syncDir(filepath.Dir(o.final))
+}
+
+// Remove takes back a Commit of a file written under a temporary name, as
+// when a step that had to follow it failed: the file is removed (a file it
+// replaced stays replaced). It reports whether there was such a file; for
+// stdout and a file written in place it does nothing.
+func (o *Output) Remove() (bool, error) {
+	if !o.moved {
+		return false, nil
+	}
+	if err := os.Remove(o.final); err != nil {
+		return true, fmt.Errorf("remove %s: %w", o.final, err)
+	}
+	return true, syncDir(filepath.Dir(o.final))
 }
 
 // Abort discards a file output; it is a no-op after Commit and for stdout.

@@ -69,7 +69,7 @@ func (o DumpOptions) checkCursor(ctx context.Context, src *persist.Source) (stri
 func (o DumpOptions) cursorHint(err error, src *persist.Source) error {
 	switch {
 	case errors.Is(err, persist.ErrCursorAccess):
-		return cli.Hint(err, "let the role read it: GRANT SELECT ON persist_meta TO the role (as the owner of the tables)")
+		return cli.Hint(err, "let the role read them: GRANT SELECT ON persist_meta, persist_history TO the role (as the owner of the tables)")
 	case errors.Is(err, persist.ErrNoCursor):
 		return cli.Hint(err, "upgrade the store's schema in place (one transaction, the rows are not rewritten), then take a full dump: persist upgrade %s --location %s%s",
 			location.ShellQuote(src.Store()), location.ForShell(o.Location), passwordNote(o.Location))
@@ -83,12 +83,36 @@ func (o DumpOptions) cursorHint(err error, src *persist.Source) error {
 	return err
 }
 
-// writeCursorFile replaces path with cursor, atomically and durably: a
-// temporary file, synced, renamed into place, the directory synced. A
-// dump to stdout that is a regular file is synced first, so that the
-// cursor never runs ahead of a dump a crash could still lose.
-func writeCursorFile(path, cursor string, stdout io.Writer, output string) error {
-	if output == "" || output == "-" {
+// createCursorFile starts the new cursor file: written as every output
+// file is (under a temporary name, synced, renamed into place, the
+// directory synced; with the umask's mode), so that until finish renames it
+// the old cursor stays.
+func createCursorFile(path string) (*cli.Output, error) {
+	out, err := cli.CreateOutput(path, nil)
+	if err != nil {
+		return nil, cli.Hint(fmt.Errorf("the cursor file: %w", err),
+			"--cursor-file names the file that keeps the cursor between runs: a file in a directory this user may write")
+	}
+	return out, nil
+}
+
+// finish completes a dump in the order that never lets the cursor file run
+// ahead of the dump: the cursor written (still under its temporary name),
+// the dump's file synced and renamed into place, then the cursor renamed.
+// If the cursor cannot be put in place after all, the dump's file is
+// removed again: left there, it would look complete while the next run
+// starts from the old cursor, and a restore of the chain would stop at the
+// delta after it. A dump to stdout that is a regular file is synced before
+// the cursor moves, so that a crash cannot lose a dump the cursor has
+// passed.
+func finish(out, next *cli.Output, cursor string, stdout io.Writer, o DumpOptions) error {
+	if next == nil {
+		return out.Commit()
+	}
+	if _, err := io.WriteString(next, cursor+"\n"); err != nil {
+		return fmt.Errorf("write the cursor file %s: %w", o.CursorFile, err)
+	}
+	if o.Output == "" || o.Output == "-" {
 		if f, ok := stdout.(*os.File); ok {
 			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
 				if err := f.Sync(); err != nil {
@@ -97,17 +121,17 @@ func writeCursorFile(path, cursor string, stdout io.Writer, output string) error
 			}
 		}
 	}
-	// Written as every output file is: under a temporary name, synced,
-	// renamed into place, the directory synced; with the umask's mode.
-	out, err := cli.CreateOutput(path, nil)
-	if err != nil {
-		return fmt.Errorf("write the cursor file: %w", err)
+	if err := out.Commit(); err != nil {
+		return err
 	}
-	defer out.Abort()
-	if _, err := io.WriteString(out, cursor+"\n"); err != nil {
-		return fmt.Errorf("write the cursor file %s: %w", path, err)
+	if err := next.Commit(); err != nil {
+		err = fmt.Errorf("the cursor file was not replaced, so the next dump starts from the old cursor: %w", err)
+		if removed, rerr := out.Remove(); removed && rerr == nil {
+			err = fmt.Errorf("%w; %s was removed, as this dump had not happened", err, o.Output)
+		}
+		return err
 	}
-	return out.Commit()
+	return nil
 }
 
 // UpgradeOptions are `persist upgrade`'s flags.

@@ -61,6 +61,16 @@ func dump(ctx context.Context, st Stdio, o DumpOptions) error {
 	if err != nil {
 		return err
 	}
+	// The new cursor's file is made (under its temporary name) before a
+	// byte of the dump is written: a cursor that cannot be kept fails the
+	// dump at once, not after it looked complete.
+	var next *cli.Output
+	if o.CursorFile != "" {
+		if next, err = createCursorFile(o.CursorFile); err != nil {
+			return err
+		}
+		defer next.Abort()
+	}
 	out, err := cli.CreateOutput(o.Output, st.Stdout)
 	if err != nil {
 		return err
@@ -76,14 +86,8 @@ func dump(ctx context.Context, st Stdio, o DumpOptions) error {
 		r.Records, r.Events, r.Sum = res.Records, res.Events, cli.Ptr(res.Sum)
 		r.Sources = []cli.Side{counted(readSide(src.Location(), src.Store()), res.Records, res.Events, res.Sum)}
 	})
-	if err := out.Commit(); err != nil {
+	if err := finish(out, next, cursor, st.Stdout, o); err != nil {
 		return err
-	}
-	if o.CursorFile != "" {
-		// Only now: an interrupted or failed dump leaves the old cursor.
-		if err := writeCursorFile(o.CursorFile, cursor, st.Stdout, o.Output); err != nil {
-			return err
-		}
 	}
 	d := time.Since(start)
 	what := fmt.Sprintf("dumped %d records and %d events from %s", res.Records, res.Events, storeName(src))

@@ -20,6 +20,7 @@ var cursorTests = []test{
 	{"Cursor/Removed", testCursorRemoved},
 	{"Cursor/Refused", testCursorRefused},
 	{"Cursor/LoadedFrom", testLoadedFrom},
+	{"Cursor/History", testCursorHistory},
 }
 
 var rawTests = []struct {
@@ -29,6 +30,8 @@ var rawTests = []struct {
 	{"Cursor/OtherWriters", testCursorOtherWriters},
 	{"Cursor/OtherWriterOpen", testCursorOtherWriterOpen},
 	{"Cursor/OtherDeletes", testCursorOtherDeletes},
+	{"Cursor/OtherDeletesAll", testCursorOtherDeletesAll},
+	{"Cursor/HistoryLost", testCursorHistoryLost},
 }
 
 // WithRawSQL gives the suite a plain database/sql handle on the database
@@ -342,4 +345,57 @@ func testCursorOtherDeletes(t *testing.T, a adapters.Adapter, db *sql.DB) {
 	same(t, "delta since the delete", delta(t, a, "app", c2), nil)
 	exec(t, db, `DELETE FROM persist_events WHERE store = 'app'`)
 	wantErr(t, a, "app", c2, adapters.ErrRemoved)
+}
+
+// A cursor names the entry of the store's history its snapshot saw; a
+// cursor whose entry the store holds otherwise (another history: a copy
+// restored from before it, written to since) is refused, and one without
+// an entry (written by a release before history) is taken as it was.
+func testCursorHistory(t *testing.T, a adapters.Adapter) {
+	write(t, a, "app", adapters.Guarded, rec("c", "a", 1, T0, `1`))
+	c1, err := adapters.ParseCursor(cursorNow(t, a, "app"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c1.Mark.Token == "" {
+		t.Fatalf("cursor %s names no history entry", c1)
+	}
+	write(t, a, "app", adapters.Guarded, rec("c", "a", 2, T0, `2`))
+	want := lines(rec("c", "a", 2, T0, `2`))
+	same(t, "delta since the cursor", delta(t, a, "app", c1.String()), want)
+	legacy := c1
+	legacy.Mark = adapters.Mark{}
+	same(t, "delta since the cursor without its history entry", delta(t, a, "app", legacy.String()), want)
+	other := c1
+	other.Mark.Token = strings.Repeat("0", adapters.TokenLen)
+	wantErr(t, a, "app", other.String(), adapters.ErrCursor)
+	other = c1
+	other.Mark.N += 1000
+	wantErr(t, a, "app", other.String(), adapters.ErrCursor)
+}
+
+// A whole table deleted by hand (DELETE without WHERE, which SQLite
+// would otherwise do without visiting the rows) is refused as any other
+// outright delete.
+func testCursorOtherDeletesAll(t *testing.T, a adapters.Adapter, db *sql.DB) {
+	write(t, a, "app", adapters.Guarded, rec("c", "a", 1, T0, `1`), ev("s", 1, "t", T0, `1`))
+	c1 := cursorNow(t, a, "app")
+	exec(t, db, `DELETE FROM persist_records`)
+	wantErr(t, a, "app", c1, adapters.ErrRemoved)
+	c2 := cursorNow(t, a, "app")
+	exec(t, db, `DELETE FROM persist_events`)
+	wantErr(t, a, "app", c2, adapters.ErrRemoved)
+}
+
+// A store whose history no longer holds the cursor's entry (restored from
+// a copy older than the cursor, then written to) refuses the cursor.
+func testCursorHistoryLost(t *testing.T, a adapters.Adapter, db *sql.DB) {
+	write(t, a, "app", adapters.Guarded, rec("c", "a", 1, T0, `1`))
+	c1, err := adapters.ParseCursor(cursorNow(t, a, "app"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, a, "app", adapters.Guarded, rec("c", "a", 2, T0, `2`))
+	exec(t, db, `DELETE FROM persist_history WHERE token = '`+c1.Mark.Token+`'`)
+	wantErr(t, a, "app", c1.String(), adapters.ErrCursor)
 }

@@ -20,8 +20,10 @@ import (
 // schemaVersion is the version of the tables below, kept in persist_meta so
 // that a later release can tell what it finds and migrate it. Version 1 had
 // no change tracking; a database with the tables but without persist_meta
-// (another implementation of the contract) is version 1 too.
-const schemaVersion = 2
+// (another implementation of the contract) is version 1 too. Version 3 made
+// the tracking triggers fire under session_replication_role = replica too,
+// and added persist_history, which ties a cursor to the store's history.
+const schemaVersion = 3
 
 // schemaLock is the pg_advisory_xact_lock key that serialises schema creation
 // between processes: concurrent CREATE TABLE IF NOT EXISTS can otherwise fail
@@ -86,6 +88,21 @@ func upgradeDDL(schema string) []string {
 			cursor    text NOT NULL,
 			loaded_at timestamptz NOT NULL DEFAULT now(),
 			PRIMARY KEY (store, source))`,
+		// One row per writing transaction, with a random token: a cursor
+		// carries the newest its snapshot saw, and a delta from it is
+		// refused unless that row is still there. The key has the token
+		// too: a logical replica that is sent the table's rows never
+		// collides with the rows its own writes make.
+		`CREATE TABLE IF NOT EXISTS persist_history (
+			txid  bigint,
+			token text,
+			PRIMARY KEY (txid, token))`,
+		`CREATE OR REPLACE FUNCTION persist_mark() RETURNS trigger LANGUAGE plpgsql ` + path + ` AS $$
+		BEGIN
+			INSERT INTO persist_history (txid, token) SELECT txid_current(), substr(md5(random()::text || clock_timestamp()::text), 1, 16)
+				WHERE NOT EXISTS (SELECT 1 FROM persist_history WHERE txid = txid_current());
+			RETURN NULL;
+		END $$`,
 		`CREATE OR REPLACE FUNCTION persist_removed() RETURNS trigger LANGUAGE plpgsql ` + path + ` AS $$
 		DECLARE
 			s text := CASE WHEN TG_OP = 'DELETE' THEN nullif(current_setting('persist.removing', true), '') END;
@@ -129,7 +146,17 @@ func upgradeDDL(schema string) []string {
 			`DROP TRIGGER IF EXISTS `+t.table+`_removed ON `+t.table,
 			`CREATE TRIGGER `+t.table+`_removed AFTER DELETE OR TRUNCATE ON `+t.table+` FOR EACH STATEMENT
 				EXECUTE FUNCTION persist_removed()`,
+			`DROP TRIGGER IF EXISTS `+t.table+`_mark ON `+t.table,
+			`CREATE TRIGGER `+t.table+`_mark AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON `+t.table+` FOR EACH STATEMENT
+				EXECUTE FUNCTION persist_mark()`,
 		)
+		// A session with session_replication_role = replica (pg_restore
+		// --disable-triggers, logical replication's apply workers, some ETL
+		// tools) skips triggers that are merely enabled: its writes would
+		// reach no delta.
+		for _, trg := range []string{"_stamp", "_removed", "_mark"} {
+			ddl = append(ddl, `ALTER TABLE `+t.table+` ENABLE ALWAYS TRIGGER `+t.table+trg)
+		}
 	}
 	// Roles that may write or read the records may do as much with the
 	// new persist_sources, which loads read and write, and may read
@@ -145,7 +172,7 @@ func upgradeDDL(schema string) []string {
 			EXECUTE format('GRANT %s ON persist_sources TO %s', r.privilege_type,
 				CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r.grantee)) END);
 			IF r.privilege_type = 'SELECT' THEN
-				EXECUTE format('GRANT SELECT ON persist_meta TO %s',
+				EXECUTE format('GRANT SELECT ON persist_meta, persist_history TO %s',
 					CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r.grantee)) END);
 			END IF;
 		END LOOP;
@@ -210,7 +237,18 @@ func (a *Adapter) migrate(ctx context.Context, create bool) (from, to int, err e
 	if from, err = storedVersion(ctx, tx); err != nil {
 		return 0, 0, err
 	}
-	if from != schemaVersion {
+	// Upgrade also repairs tracking that someone turned off (ALTER TABLE
+	// … DISABLE TRIGGER, or ENABLE TRIGGER ALL after it, which makes an
+	// ALWAYS trigger an ordinary one again); a writer leaves that to it.
+	repair := false
+	if from == schemaVersion && !create {
+		intact, err := trackingIntact(ctx, tx)
+		if err != nil {
+			return from, from, fmt.Errorf("read schema: %w", err)
+		}
+		repair = !intact
+	}
+	if from != schemaVersion || repair {
 		if err := utf8Database(ctx, tx); err != nil {
 			return from, from, err
 		}
@@ -223,7 +261,7 @@ func (a *Adapter) migrate(ctx context.Context, create bool) (from, to int, err e
 		}
 	}
 	switch {
-	case from == schemaVersion, from == 0 && !create:
+	case from == schemaVersion && !repair, from == 0 && !create:
 		return from, from, nil
 	case from > schemaVersion:
 		return from, from, fmt.Errorf("the database's Persist schema is version %d; this release knows up to version %d: upgrade Persist",
@@ -271,8 +309,16 @@ func upgrade(ctx context.Context, tx *sql.Tx) error {
 	if _, err := rand.Read(id[:]); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO persist_meta (key, value) VALUES ('id', $1) ON CONFLICT (key) DO NOTHING`,
-		hex.EncodeToString(id[:]))
+	// A new history: a cursor from before (when tracking may have been
+	// off) finds no entry of its own in it, and is refused.
+	_, err := tx.ExecContext(ctx, `DELETE FROM persist_history`)
+	if err == nil {
+		_, err = tx.ExecContext(ctx, `INSERT INTO persist_history (txid, token) VALUES (txid_current(), $1)`, newToken())
+	}
+	if err == nil {
+		_, err = tx.ExecContext(ctx, `INSERT INTO persist_meta (key, value) VALUES ('id', $1) ON CONFLICT (key) DO NOTHING`,
+			hex.EncodeToString(id[:]))
+	}
 	if err == nil {
 		_, err = tx.ExecContext(ctx, `INSERT INTO persist_meta (key, value) VALUES ('schema_version', $1)
 			ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, strconv.Itoa(schemaVersion))
@@ -307,4 +353,26 @@ func storedVersion(ctx context.Context, q querier) (int, error) {
 		return 0, fmt.Errorf("read schema version: persist_meta holds %q", s)
 	}
 	return v, nil
+}
+
+// trackedTriggers are the change-tracking triggers, on each of
+// persist_records and persist_events.
+var trackedTriggers = []string{"persist_records_stamp", "persist_records_removed", "persist_records_mark",
+	"persist_events_stamp", "persist_events_removed", "persist_events_mark"}
+
+// trackingIntact reports whether every change-tracking trigger is there and
+// fires always, whatever session_replication_role says.
+func trackingIntact(ctx context.Context, q querier) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT count(*) FROM pg_trigger
+		WHERE tgrelid IN (to_regclass('persist_records'), to_regclass('persist_events'))
+			AND tgname = ANY ($1) AND tgenabled = 'A'`, pq.Array(trackedTriggers)).Scan(&n)
+	return n == len(trackedTriggers), err
+}
+
+// newToken is a random history token (adapters.Mark).
+func newToken() string {
+	var b [adapters.TokenLen / 2]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

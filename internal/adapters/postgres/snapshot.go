@@ -55,6 +55,7 @@ type snapshot struct {
 	// What position read: the store's identity and the snapshot.
 	id     string
 	pos    pgPos
+	mark   adapters.Mark
 	posErr error
 }
 
@@ -112,7 +113,54 @@ func (s *snapshot) Cursor(ctx context.Context) (string, error) {
 	if err := s.position(ctx); err != nil {
 		return "", err
 	}
-	return adapters.Cursor{Adapter: adapterName, Store: s.id, Pos: s.pos.String()}.String(), nil
+	return adapters.Cursor{Adapter: adapterName, Store: s.id, Pos: s.pos.String(), Mark: s.mark}.String(), nil
+}
+
+// readMark checks that changes are tracked whoever writes, and reads the
+// newest entry of the store's history this snapshot sees.
+func (s *snapshot) readMark(ctx context.Context) error {
+	var may bool
+	if err := s.tx.QueryRowContext(ctx, `SELECT has_table_privilege(to_regclass('persist_history'), 'SELECT')`).Scan(&may); err != nil {
+		return fmt.Errorf("store %q: read persist_history's rights: %w", s.store, err)
+	}
+	if !may {
+		return fmt.Errorf("store %q: %w: %w", s.store, adapters.ErrNoCursor, adapters.ErrCursorAccess)
+	}
+	intact, err := trackingIntact(ctx, s.tx)
+	if err != nil {
+		return fmt.Errorf("store %q: read the triggers: %w", s.store, err)
+	}
+	if !intact {
+		return fmt.Errorf("store %q: %w: a change-tracking trigger is missing, disabled, or no longer fires always "+
+			"(ALTER TABLE … DISABLE TRIGGER, or ENABLE TRIGGER ALL after it), so changes may have gone unrecorded", s.store, adapters.ErrNoCursor)
+	}
+	err = s.tx.QueryRowContext(ctx, `SELECT txid, token FROM persist_history ORDER BY txid DESC, token LIMIT 1`).Scan(&s.mark.N, &s.mark.Token)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("store %q: %w: persist_history is empty, so a delta could not be told from another history's", s.store, adapters.ErrNoCursor)
+	}
+	if err != nil {
+		return fmt.Errorf("store %q: read persist_history: %w", s.store, err)
+	}
+	return nil
+}
+
+// checkMark refuses a cursor whose history entry this store does not hold
+// as the cursor saw it. A cursor without one (from a release before
+// history, or a store at version 2) is taken as it was then.
+func (s *snapshot) checkMark(ctx context.Context, m adapters.Mark) error {
+	if m.Token == "" {
+		return nil
+	}
+	var same bool
+	var other sql.NullString
+	err := s.tx.QueryRowContext(ctx, `SELECT coalesce(bool_or(token = $2), false), max(token) FROM persist_history WHERE txid = $1`, m.N, m.Token).Scan(&same, &other)
+	if err != nil {
+		return s.a.lost(fmt.Errorf("store %q: read persist_history: %w", s.store, err), s.state)
+	}
+	if !same {
+		return adapters.HistoryError(m, other.String)
+	}
+	return nil
 }
 
 // position reads, once, the store's identity and the snapshot. The store's
@@ -148,6 +196,11 @@ func (s *snapshot) readPosition(ctx context.Context) error {
 	}
 	if v < 2 {
 		return fmt.Errorf("store %q: %w (schema version %d)", s.store, adapters.ErrNoCursor, v)
+	}
+	if v >= 3 {
+		if err := s.readMark(ctx); err != nil {
+			return err
+		}
 	}
 	var dbID, sysID string
 	if err := s.tx.QueryRowContext(ctx, `SELECT value FROM persist_meta WHERE key = 'id'`).Scan(&dbID); err != nil {
@@ -185,6 +238,9 @@ func (s *snapshot) since(ctx context.Context, cursor string) (*pgPos, error) {
 	if s.pos.xmax < p.xmax {
 		return nil, fmt.Errorf("%w: the server's transaction ids (next %d) are behind the cursor's (%d): the database was restored from a backup, or replaced",
 			adapters.ErrCursor, s.pos.xmax, p.xmax)
+	}
+	if err := s.checkMark(ctx, c.Mark); err != nil {
+		return nil, err
 	}
 	var removed sql.NullInt64
 	err = s.tx.QueryRowContext(ctx, `SELECT persist_removed_since($1, $2, $3, $4)`, s.store, p.xmin, p.xmax, pq.Array(p.xip)).Scan(&removed)

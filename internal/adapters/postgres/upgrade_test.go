@@ -142,13 +142,13 @@ func TestUpgradeFromVersion1(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer a.Close()
-			if from, to, err := a.Upgrade(ctx); err != nil || from != 1 || to != 2 {
-				t.Fatalf("Upgrade = %d, %d, %v; want 1, 2", from, to, err)
+			if from, to, err := a.Upgrade(ctx); err != nil || from != 1 || to != 3 {
+				t.Fatalf("Upgrade = %d, %d, %v; want 1, 3", from, to, err)
 			}
 			if now := files(); now != was {
 				t.Errorf("the upgrade rewrote the tables: files %s, then %s", was, now)
 			}
-			if from, to, err := a.Upgrade(ctx); err != nil || from != 2 || to != 2 {
+			if from, to, err := a.Upgrade(ctx); err != nil || from != 3 || to != 3 {
 				t.Errorf("second Upgrade = %d, %d, %v", from, to, err)
 			}
 			if got := dump(t, a, "app", adapters.Filter{}); got != before {

@@ -8,15 +8,19 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/cuitty/persist/internal/adapters"
 )
 
 // schemaVersion is the version of the tables below, kept in persist_meta so
 // that a later release can recognise and migrate them. Version 1 had no
 // change tracking (no chg columns, clock, removals or sources); a database
 // with the tables but without persist_meta (another implementation of the
-// contract) is version 1 too.
-const schemaVersion = 2
+// contract) is version 1 too. Version 3 added persist_history, which ties a
+// cursor to the store's history.
+const schemaVersion = 3
 
 // ErrSchemaVersion is returned when the file holds a Persist schema of a
 // version this release does not know.
@@ -81,6 +85,14 @@ var trackingDDL = []string{
 		quiet INTEGER NOT NULL DEFAULT 0
 	)`,
 	`INSERT INTO persist_clock (id, chg, quiet) VALUES (1, 0, 0) ON CONFLICT (id) DO NOTHING`,
+	// One row per value of the counter, with a random token: a cursor
+	// carries the one at its counter, and a delta from it is refused
+	// unless the store still holds that very row (a copy restored from
+	// before it, written to since, has drawn other tokens).
+	`CREATE TABLE IF NOT EXISTS persist_history (
+		chg   INTEGER PRIMARY KEY,
+		token TEXT NOT NULL
+	)`,
 	`CREATE TABLE IF NOT EXISTS persist_removals (
 		store TEXT PRIMARY KEY,
 		chg   INTEGER NOT NULL
@@ -116,25 +128,32 @@ func triggers(table, a, b, bump string) string {
 	removal := `INSERT INTO persist_removals (store, chg) SELECT OLD.store, (SELECT chg FROM persist_clock) WHERE %s
 			ON CONFLICT (store) DO UPDATE SET chg = excluded.chg;`
 	moved := fmt.Sprintf(removal, `OLD.store IS NOT NEW.store OR OLD.`+a+` IS NOT NEW.`+a+` OR OLD.`+b+` IS NOT NEW.`+b)
-	return `CREATE TRIGGER IF NOT EXISTS ` + table + `_ins AFTER INSERT ON ` + table + `
+	history := `INSERT OR REPLACE INTO persist_history (chg, token) SELECT chg, lower(hex(randomblob(8))) FROM persist_clock;`
+	return `DROP TRIGGER IF EXISTS ` + table + `_ins;
+	DROP TRIGGER IF EXISTS ` + table + `_upd;
+	DROP TRIGGER IF EXISTS ` + table + `_del;
+	CREATE TRIGGER ` + table + `_ins AFTER INSERT ON ` + table + `
 		WHEN (SELECT quiet FROM persist_clock) IS NOT 1
 		BEGIN
 			UPDATE persist_clock SET chg = chg + 1, quiet = 1;
+			` + history + `
 			UPDATE ` + table + ` SET chg = (SELECT chg FROM persist_clock) WHERE ` + row + `;
 			UPDATE persist_clock SET quiet = 0;
 		END;
-	CREATE TRIGGER IF NOT EXISTS ` + table + `_upd AFTER UPDATE ON ` + table + `
+	CREATE TRIGGER ` + table + `_upd AFTER UPDATE ON ` + table + `
 		WHEN (SELECT quiet FROM persist_clock) IS NOT 1
 		BEGIN
 			UPDATE persist_clock SET chg = chg + 1, quiet = 1;
+			` + history + `
 			UPDATE ` + table + ` SET chg = (SELECT chg FROM persist_clock)` + bump + ` WHERE ` + row + `;
 			` + moved + `
 			UPDATE persist_clock SET quiet = 0;
 		END;
-	CREATE TRIGGER IF NOT EXISTS ` + table + `_del AFTER DELETE ON ` + table + `
+	CREATE TRIGGER ` + table + `_del AFTER DELETE ON ` + table + `
 		WHEN (SELECT quiet FROM persist_clock) IS NOT 1
 		BEGIN
 			UPDATE persist_clock SET chg = chg + 1;
+			` + history + `
 			` + fmt.Sprintf(removal, `true`) + `
 		END;`
 }
@@ -181,8 +200,18 @@ func (a *Adapter) migrate(ctx context.Context, create bool) (from, to int, err e
 	if err != nil {
 		return 0, 0, err
 	}
+	// Upgrade also repairs tracking that a hand took apart (a trigger
+	// dropped, persist_history emptied); a writer leaves that to it.
+	repair := false
+	if from == schemaVersion && !create {
+		intact, err := trackingIntact(ctx, tx)
+		if err != nil {
+			return from, from, fmt.Errorf("read schema: %w", err)
+		}
+		repair = !intact
+	}
 	switch {
-	case from == schemaVersion, from == 0 && !create:
+	case from == schemaVersion && !repair, from == 0 && !create:
 		return from, from, nil
 	case from > schemaVersion:
 		return from, from, fmt.Errorf("schema version %d, this release knows up to %d (upgrade Persist): %w", from, schemaVersion, ErrSchemaVersion)
@@ -224,8 +253,18 @@ func upgrade(ctx context.Context, tx *sql.Tx) error {
 	if _, err := rand.Read(id[:]); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO persist_meta (key, value) VALUES ('id', ?) ON CONFLICT (key) DO NOTHING`,
-		hex.EncodeToString(id[:]))
+	// A new history, starting at the counter as it is: cursors from before
+	// version 3 carry no entry, and are taken as they were; those from
+	// before a repair (when tracking may have been off) find no entry of
+	// theirs, and are refused.
+	_, err := tx.ExecContext(ctx, `DELETE FROM persist_history`)
+	if err == nil {
+		_, err = tx.ExecContext(ctx, `INSERT INTO persist_history (chg, token) SELECT chg, ? FROM persist_clock`, newToken())
+	}
+	if err == nil {
+		_, err = tx.ExecContext(ctx, `INSERT INTO persist_meta (key, value) VALUES ('id', ?) ON CONFLICT (key) DO NOTHING`,
+			hex.EncodeToString(id[:]))
+	}
 	if err == nil {
 		_, err = tx.ExecContext(ctx, `INSERT INTO persist_meta (key, value) VALUES ('schema_version', ?)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, strconv.Itoa(schemaVersion))
@@ -282,4 +321,23 @@ func readableVersion(ctx context.Context, tx *sql.Tx) (int, error) {
 // now is a store's created_at: canonical RFC 3339, like every stored time.
 func now() string {
 	return time.Now().UTC().Truncate(time.Microsecond).Format("2006-01-02T15:04:05.000000Z")
+}
+
+// newToken is a random history token (adapters.Mark).
+func newToken() string {
+	var b [adapters.TokenLen / 2]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// trackingIntact reports whether every change-tracking trigger is there and
+// the history holds an entry for the counter as it is.
+func trackingIntact(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (bool, error) {
+	var triggers, entries int
+	err := q.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ('`+
+		strings.Join(ownTriggers, "', '")+`')),
+		(SELECT count(*) FROM persist_history WHERE chg = (SELECT chg FROM persist_clock))`).Scan(&triggers, &entries)
+	return triggers == len(ownTriggers) && entries == 1, err
 }

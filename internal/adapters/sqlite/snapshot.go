@@ -96,7 +96,53 @@ func (s *snapshot) Cursor(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return adapters.Cursor{Adapter: adapterName, Store: id, Pos: strconv.FormatInt(clock, 10)}.String(), nil
+	c := adapters.Cursor{Adapter: adapterName, Store: id, Pos: strconv.FormatInt(clock, 10)}
+	if s.version >= 3 {
+		if c.Mark, err = s.mark(ctx, clock); err != nil {
+			return "", err
+		}
+	}
+	return c.String(), nil
+}
+
+// mark is the history's entry for the counter clock, refused when tracking
+// was taken apart: changes may have gone unrecorded since.
+func (s *snapshot) mark(ctx context.Context, clock int64) (adapters.Mark, error) {
+	intact, err := trackingIntact(ctx, s.tx)
+	if err != nil {
+		return adapters.Mark{}, fmt.Errorf("store %q: read the triggers: %w", s.store, err)
+	}
+	if !intact {
+		return adapters.Mark{}, fmt.Errorf("store %q: %w: a change-tracking trigger or the history's last entry is missing, "+
+			"so changes may have gone unrecorded", s.store, adapters.ErrNoCursor)
+	}
+	m := adapters.Mark{N: clock}
+	err = s.tx.QueryRowContext(ctx, `SELECT token FROM persist_history WHERE chg = ?`, clock).Scan(&m.Token)
+	if err != nil {
+		return adapters.Mark{}, fmt.Errorf("store %q: read persist_history: %w", s.store, err)
+	}
+	return m, nil
+}
+
+// checkMark refuses a cursor whose history entry this store does not hold
+// as the cursor saw it. A cursor without one (from a release before
+// history, or a store at version 2) is taken as it was then.
+func (s *snapshot) checkMark(ctx context.Context, m adapters.Mark) error {
+	if m.Token == "" {
+		return nil
+	}
+	if s.version < 3 {
+		return adapters.HistoryError(m, "")
+	}
+	var token string
+	err := s.tx.QueryRowContext(ctx, `SELECT token FROM persist_history WHERE chg = ?`, m.N).Scan(&token)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("store %q: read persist_history: %w", s.store, err)
+	}
+	if token != m.Token {
+		return adapters.HistoryError(m, token)
+	}
+	return nil
 }
 
 // adapterName is the adapter's name in cursors.
@@ -141,6 +187,19 @@ func (s *snapshot) since(ctx context.Context, cursor string) (int64, error) {
 	}
 	if pos > clock {
 		return 0, fmt.Errorf("%w: the store's change counter is %d, behind the cursor's %d: the file was restored from an older copy, or replaced", adapters.ErrCursor, clock, pos)
+	}
+	if c.Mark.Token != "" && c.Mark.N != pos {
+		return 0, fmt.Errorf("%w: %q is not a well-formed cursor", adapters.ErrCursor, cursor)
+	}
+	if err := s.checkMark(ctx, c.Mark); err != nil {
+		return 0, err
+	}
+	if s.version >= 3 {
+		// Tracking taken apart since the cursor: its changes may be
+		// missing from the delta.
+		if _, err := s.mark(ctx, clock); err != nil {
+			return 0, err
+		}
 	}
 	var removed sql.NullInt64
 	err = s.tx.QueryRowContext(ctx, `SELECT chg FROM persist_removals WHERE store = ?`, s.store).Scan(&removed)

@@ -265,7 +265,7 @@ func TestStorage(t *testing.T) {
 		t.Errorf("event data = %q (%s), %v; want text null", data, typ, err)
 	}
 	var v string
-	if err := db.QueryRow(`SELECT value FROM persist_meta WHERE key = 'schema_version'`).Scan(&v); err != nil || v != "2" {
+	if err := db.QueryRow(`SELECT value FROM persist_meta WHERE key = 'schema_version'`).Scan(&v); err != nil || v != "3" {
 		t.Errorf("schema_version = %q, %v", v, err)
 	}
 	var mode string
@@ -282,7 +282,7 @@ func TestSchemaVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(`UPDATE persist_meta SET value = '3' WHERE key = 'schema_version'`); err != nil {
+	if _, err := db.Exec(`UPDATE persist_meta SET value = '4' WHERE key = 'schema_version'`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

@@ -490,7 +490,13 @@ func (t *tx) stamp(ctx context.Context) error {
 		return nil
 	}
 	err := t.tx.QueryRowContext(ctx, `UPDATE persist_clock SET chg = chg + 1, quiet = 1 RETURNING chg`).Scan(&t.chg)
+	if err == nil {
+		// A counter used again (by hand) is another history: a new token.
+		_, err = t.tx.ExecContext(ctx, `INSERT INTO persist_history (chg, token) VALUES (?, ?)
+			ON CONFLICT (chg) DO UPDATE SET token = excluded.token`, t.chg, newToken())
+	}
 	if err != nil {
+		t.chg = 0
 		return fmt.Errorf("bump the change counter: %w", err)
 	}
 	return nil

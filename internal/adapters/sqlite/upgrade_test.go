@@ -141,8 +141,8 @@ func TestUpgradeFromVersion1(t *testing.T) {
 			w := open(t, path, Options{})
 			defer w.Close()
 			from, to, err := w.Upgrade(t.Context())
-			if err != nil || from != 1 || to != 2 {
-				t.Fatalf("Upgrade = %d, %d, %v; want 1, 2", from, to, err)
+			if err != nil || from != 1 || to != 3 {
+				t.Fatalf("Upgrade = %d, %d, %v; want 1, 3", from, to, err)
 			}
 			// The upgrade's pages went to the -wal file: a handful, where
 			// rewriting the rows would have written hundreds.
@@ -154,7 +154,7 @@ func TestUpgradeFromVersion1(t *testing.T) {
 			if frames := fi.Size() / 4120; frames > 30 || db.Size()/4096 < 300 {
 				t.Errorf("the upgrade wrote %d pages of a %d-page file", frames, db.Size()/4096)
 			}
-			if from, to, err := w.Upgrade(t.Context()); err != nil || from != 2 || to != 2 {
+			if from, to, err := w.Upgrade(t.Context()); err != nil || from != 3 || to != 3 {
 				t.Errorf("second Upgrade = %d, %d, %v; want 2, 2", from, to, err)
 			}
 			if got := dumpLines(t, w, "app"); !slices.Equal(got, before) {
