@@ -302,14 +302,17 @@ func (t *writeTx) stageParts(ctx context.Context, items []*record.Item, big []in
 	return nil
 }
 
-// partLen is the length of v's first part: at most n bytes, cut before a
-// UTF-8 character rather than inside one (each part is text of its own).
+// partLen is the length of v's first part: at most n bytes (n ≥
+// utf8.UTFMax), cut before a UTF-8 character rather than inside one (each
+// part is text of its own).
 func partLen(v []byte, n int) int {
 	if len(v) <= n {
 		return len(v)
 	}
-	for n > 0 && !utf8.RuneStart(v[n]) {
-		n--
+	for k := n; k > n-utf8.UTFMax; k-- {
+		if utf8.RuneStart(v[k]) {
+			return k
+		}
 	}
-	return n
+	return n // not UTF-8, which a canonical value always is
 }
