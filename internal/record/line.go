@@ -328,6 +328,11 @@ func (l *Line) readValue(p *parser) ([]byte, error) {
 			return p.src[start:p.pos:p.pos], nil
 		}
 		p.pos, p.depth = start, depth // and write it out after all
+		// Room for the value as spelt, in one allocation rather than the
+		// steps of append, which would leave as much again as garbage: its
+		// canonical form is seldom longer, and pages it does not fill are
+		// never touched.
+		l.buf = slices.Grow(l.buf, len(p.src)-start)
 	}
 	p.dst = l.buf
 	n := len(p.dst)
