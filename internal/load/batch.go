@@ -92,14 +92,17 @@ const keepVals = 4 << 20
 
 // keep copies it into the batch's memory. Memory that is full is replaced
 // by a larger one, not grown: what was handed out stays in the one before,
-// which lives as long as it is pointed to, and nothing is copied twice.
-func (b *batch) keep(it *record.Item) *record.Item {
+// which lives as long as it is pointed to, and nothing is copied twice. A
+// detached value is the batch's already: it is kept where it lies.
+func (b *batch) keep(it *record.Item, detached bool) *record.Item {
 	if len(b.items) == cap(b.items) {
 		b.items = make([]record.Item, 0, max(2*cap(b.items), 256))
 	}
 	b.items = append(b.items, *it)
 	c := &b.items[len(b.items)-1]
-	c.Value, c.Data = b.keepBytes(it.Value), b.keepBytes(it.Data)
+	if !detached {
+		c.Value, c.Data = b.keepBytes(it.Value), b.keepBytes(it.Data)
+	}
 	return c
 }
 
@@ -130,15 +133,15 @@ func (b *batch) newEntry() *entry {
 // data) is written instead.
 const keepRaw = 1 << 20
 
-// add appends a copy of a line's item to b; a nil raw is a line that was
-// canonical.
-func (b *batch) add(line int64, raw []byte, it *record.Item) {
+// add appends a copy of a line's item to b (of its value unless detached);
+// a nil raw is a line that was canonical.
+func (b *batch) add(line int64, raw []byte, detached bool, it *record.Item) {
 	if !b.unordered {
 		n := len(b.ents)
 		b.unordered = appends(it) || (n > 0 && record.Compare(b.ents[n-1].it, it) >= 0)
 	}
 	e := b.newEntry()
-	e.line, e.it, e.raw = line, b.keep(it), [2]int{-1, -1}
+	e.line, e.it, e.raw = line, b.keep(it, detached), [2]int{-1, -1}
 	if raw != nil && len(raw) <= keepRaw {
 		start := len(b.raw)
 		b.raw = append(b.raw, raw...)

@@ -30,7 +30,7 @@ func items(t *testing.T, spec string) []*record.Item {
 func batchOf(t *testing.T, spec string) *batch {
 	b := &batch{}
 	for i, it := range items(t, spec) {
-		b.add(int64(i+1), nil, it)
+		b.add(int64(i+1), nil, false, it)
 	}
 	return b
 }
@@ -121,7 +121,7 @@ func TestBatchKeepsCopies(t *testing.T) {
 			buf = append(buf, '"')
 		}
 		it.Key, it.Value = fmt.Sprintf("k%05d", i), buf
-		b.add(int64(i+1), nil, it)
+		b.add(int64(i+1), nil, false, it)
 		want[b.ents[i]] = string(buf)
 		for j := range buf {
 			buf[j] = '?' // the reader's buffer, overwritten by the next line
@@ -151,7 +151,7 @@ func TestBatchKeepsCopies(t *testing.T) {
 	it.Value = []byte(`"` + strings.Repeat("y", 1<<20) + `"`)
 	for i := range 2 * keepVals >> 20 {
 		it.Key = fmt.Sprint(i)
-		b.add(int64(i+1), nil, it)
+		b.add(int64(i+1), nil, false, it)
 	}
 	if b.reset(); cap(b.vals) != 0 {
 		t.Errorf("%d bytes of room kept after a batch of %d MiB of values", cap(b.vals), 2*keepVals>>20)

@@ -47,6 +47,14 @@ type canonicalInput interface {
 	RawIsCanonical() bool
 }
 
+// detachedInput is an Input that can tell whether the value of its last
+// item lies in memory it has let go of (*record.Reader can, for a huge
+// value): the batch then keeps that value rather than a copy of it, and a
+// huge line is held once, not twice.
+type detachedInput interface {
+	Detached() bool
+}
+
 // headerInput is an Input that can tell its stream header before its first
 // item (*record.Reader can): it says whether the stream is a patch, and
 // whether it had any line at all.
@@ -193,7 +201,7 @@ func (l *loader) applyItems(ctx context.Context, items []*record.Item) error {
 	for i, it := range items {
 		l.stats.Lines++
 		line = record.AppendItem(line[:0], it)
-		if err := l.admit(b, int64(i+1), line, true, it); err != nil {
+		if err := l.admit(b, int64(i+1), line, true, false, it); err != nil {
 			l.stats.Rejects += b.stopped
 			return err
 		}

@@ -243,7 +243,9 @@ func (l *loader) readBatch(in Input, b *batch) (eof bool, stop, inErr error) {
 		raw := in.Raw()
 		c, ok := in.(canonicalInput)
 		canonical := ok && c.RawIsCanonical()
-		if err := l.admit(b, in.Line(), raw, canonical, it); err != nil {
+		d, ok := in.(detachedInput)
+		detached := ok && d.Detached()
+		if err := l.admit(b, in.Line(), raw, canonical, detached, it); err != nil {
 			return false, err, nil
 		}
 	}
@@ -251,9 +253,10 @@ func (l *loader) readBatch(in Input, b *batch) (eof bool, stop, inErr error) {
 }
 
 // admit adds a parsed line to b unless the target cannot take it; b keeps
-// a copy of it. A canonical raw line is not kept: the item spells it again
-// if need be.
-func (l *loader) admit(b *batch, line int64, raw []byte, canonical bool, it *record.Item) error {
+// a copy of it, but for a detached value (see detachedInput), kept as it
+// is. A canonical raw line is not kept: the item spells it again if need
+// be.
+func (l *loader) admit(b *batch, line int64, raw []byte, canonical, detached bool, it *record.Item) error {
 	switch it.Kind {
 	case record.KindRecord, record.KindEvent:
 		if err := l.a.Check(l.store, it); err != nil {
@@ -269,7 +272,7 @@ func (l *loader) admit(b *batch, line int64, raw []byte, canonical bool, it *rec
 	if canonical {
 		raw = nil
 	}
-	b.add(line, raw, it)
+	b.add(line, raw, detached, it)
 	return nil
 }
 

@@ -18,6 +18,8 @@ type Line struct {
 	Trailer Trailer
 
 	buf []byte // holds Item.Value or Item.Data; reused by the next ParseLine
+	// inPlace: Item.Value or Item.Data lies in the parsed line, not in buf.
+	inPlace bool
 	// The last strings seen, reused while they repeat (they usually do:
 	// a dump is sorted by collection and stream), to spare an allocation.
 	lastCollection, lastStream, lastType string
@@ -322,9 +324,15 @@ func (l *Line) readValue(p *parser) ([]byte, error) {
 			return nil, err
 		}
 		if ok {
+			l.inPlace = true
 			return p.src[start:p.pos:p.pos], nil
 		}
 		p.pos, p.depth = start, depth // and write it out after all
+		// Room for the value as spelt, in one allocation rather than the
+		// steps of append, which would leave as much again as garbage: its
+		// canonical form is seldom longer, and pages it does not fill are
+		// never touched.
+		l.buf = slices.Grow(l.buf, len(p.src)-start)
 	}
 	p.dst = l.buf
 	n := len(p.dst)

@@ -35,6 +35,9 @@ type Reader struct {
 	src  io.ReadCloser
 	br   *bufio.Reader
 	long []byte // a line longer than br's buffer, gathered here
+	// fromLong: the last line lies in long; detached: the last item's
+	// value lies in memory the reader has let go of (Detached).
+	fromLong, detached bool
 
 	line      int64
 	raw       []byte
@@ -149,7 +152,7 @@ func (r *Reader) Next() (*Item, error) {
 		// Nothing of the last line is needed any more: what points into
 		// it must not keep a huge one alive while the next is read.
 		r.raw, r.parsed.Item.Value, r.parsed.Item.Data = nil, nil, nil
-		r.canon, r.built = r.canon[:0], true
+		r.canon, r.built, r.detached = r.canon[:0], true, false
 		b, err := r.readLine()
 		if err != nil {
 			var tl *TooLongError
@@ -209,6 +212,7 @@ func (r *Reader) Next() (*Item, error) {
 			r.events++
 		}
 		r.takeItem(&l.Item)
+		r.detach()
 		return &l.Item, nil
 	}
 }
@@ -268,10 +272,39 @@ func (r *Reader) takeItem(it *Item) {
 	r.sum.Add(Sum(r.digest))
 }
 
+// Detached reports whether the value (or data) of the last item returned
+// lies in memory the reader has let go of: it reads nothing more into it,
+// so the caller may keep the value past the next call to Next without
+// copying it. Only a huge value is detached: a copy of a small one costs
+// little, and the reader's buffers are kept for the next lines.
+func (r *Reader) Detached() bool { return r.detached }
+
+// detach lets go of the buffers a huge item's value lies in rather than
+// read the next line into them: a loader then keeps the value where it lies
+// instead of holding it twice, and the raw line the value was made from
+// goes with the next call to Next.
+func (r *Reader) detach() {
+	l := &r.parsed
+	if r.fromLong && cap(r.long) > keepLong {
+		r.long = nil // Raw still points to it until the next call
+	}
+	if max(len(l.Item.Value), len(l.Item.Data)) < keepLong {
+		return
+	}
+	switch {
+	case !l.inPlace:
+		l.buf = nil // canonicalised into the parser's buffer
+	case !r.fromLong:
+		return // in the input's own buffer, which reads on
+	}
+	r.detached = true
+}
+
 // readLine returns the next line without its newline. Memory grows with
 // the longest line, never with the stream; a line over MaxLine is skipped,
 // and what is kept of it is its length and first bytes (TooLongError).
 func (r *Reader) readLine() ([]byte, error) {
+	r.fromLong = false
 	b, err := r.br.ReadSlice('\n')
 	switch {
 	case err == nil:
@@ -303,6 +336,7 @@ func (r *Reader) readLine() ([]byte, error) {
 			r.grow(len(b))
 		}
 		r.long = append(r.long, b...)
+		r.fromLong = err == nil || err == io.EOF
 		switch err {
 		case nil:
 			r.line++

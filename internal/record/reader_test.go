@@ -1,6 +1,7 @@
 package record
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -608,4 +609,58 @@ func TestRawIsCanonical(t *testing.T) {
 			t.Errorf("%.70s…: RawIsCanonical %v, want %v", tt.line, got, tt.want)
 		}
 	}
+}
+
+// A huge value is detached: it stays as it was read while the reader reads
+// on, lines as long after it included, so a loader may keep it without a
+// copy. A small one, or a huge one in the input's own buffer, is not.
+func TestReaderDetached(t *testing.T) {
+	huge := `"` + strings.Repeat("ab", keepLong) + `"`
+	spaced := `[ ` + strings.Repeat(`1, `, keepLong/2) + `2 ]`
+	other := `"` + strings.Repeat("yz", keepLong) + `"`
+	in := recLine("a", huge) + recLine("b", spaced) + recLine("c", "1") + recLine("d", other) + recLine("e", huge)
+	r, err := NewReader(strings.NewReader(in), ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept [][]byte
+	var wants []string
+	for _, want := range []struct {
+		detached bool
+		value    string
+	}{{true, huge}, {true, "[" + strings.Repeat("1,", keepLong/2) + "2]"}, {false, "1"}, {true, other}, {true, huge}} {
+		it, err := r.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Detached() != want.detached || string(it.Value) != want.value {
+			t.Fatalf("%s: Detached %v, value %.20q…, want %v, %.20q…", it.Key, r.Detached(), it.Value, want.detached, want.value)
+		}
+		if want.detached {
+			kept, wants = append(kept, it.Value), append(wants, want.value)
+		}
+	}
+	if _, err := r.Next(); err != io.EOF {
+		t.Fatalf("end: %v", err)
+	}
+	for i, v := range kept {
+		if string(v) != wants[i] {
+			t.Errorf("detached value %d changed after the lines that followed it: %.20q…", i, v)
+		}
+	}
+
+	// A huge line that fits the input's own buffer is not the reader's to
+	// hand out.
+	br := bufio.NewReaderSize(strings.NewReader(recLine("a", huge)+recLine("b", "1")), 4*keepLong)
+	r, err = NewReader(br, ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Next(); err != nil || r.Detached() {
+		t.Fatalf("a line in the input's buffer: Detached %v, err %v", r.Detached(), err)
+	}
+}
+
+func recLine(key, value string) string {
+	return `{"kind":"record","collection":"c","key":"` + key + `","version":1,"updated_at":"2026-01-01T00:00:00.000000Z","value":` + value + "}\n"
 }

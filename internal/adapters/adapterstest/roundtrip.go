@@ -3,6 +3,7 @@ package adapterstest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -213,7 +214,7 @@ func testFilters(t *testing.T, a adapters.Adapter) {
 // A value of several MiB goes in and out whole.
 func testBigValue(t *testing.T, a adapters.Adapter) {
 	var b strings.Builder
-	b.WriteString(`{"list":[`)
+	b.WriteString(`{"esc":"tab\tquote\"back\\slash\nline","list":[`)
 	for i := range 200000 {
 		if i > 0 {
 			b.WriteByte(',')
@@ -222,11 +223,26 @@ func testBigValue(t *testing.T, a adapters.Adapter) {
 	}
 	b.WriteString(`],"text":"` + strings.Repeat("0123456789abcdef", 1<<18) + `"}`)
 	big := b.String() // about 10 MiB
+	other := strings.Replace(big, `"i":7,`, `"i":8,`, 1)
 	items := []*record.Item{
-		rec("c", "big", 1, T0, big), rec("c", "small", 1, T0, `1`),
-		ev("s", 1, "big", T0, big),
+		rec("c", "big", 1, T0, big), rec("c", "big2", 1, T0, big), rec("c", "small", 1, T0, `1`),
+		ev("s", 1, "big", T0, big), ev("s", 2, "big", T0, big),
 	}
 	write(t, a, "app", adapters.Guarded, items...)
 	same(t, "dump", dump(t, a, "app", adapters.Filter{}), lines(items...))
 	same(t, "lookup", lookupCommitted(t, a, "app", items...), lines(items...))
+	// Written again, over themselves, and read back in the transaction:
+	// each huge value is checked for what it is, byte for byte.
+	again := []*record.Item{rec("c", "big", 2, T0, other), items[1], items[2], ev("s", 1, "big", T0, other), items[4]}
+	inTx(t, a, "app", func(ctx context.Context, tx adapters.Tx) {
+		if err := tx.Put(ctx, again, adapters.Overwrite); err != nil {
+			t.Fatalf("put: %v", err)
+		}
+		same(t, "read back", readBack(t, tx, again...), nil)
+		wrong := []*record.Item{rec("c", "big", 2, T0, big), ev("s", 1, "big", T0, big)}
+		want := []string{line(wrong[0]) + ": value differs", line(wrong[1]) + ": data differs"}
+		slices.Sort(want)
+		same(t, "read back of other content", readBack(t, tx, wrong...), want)
+	})
+	same(t, "dump again", dump(t, a, "app", adapters.Filter{}), lines(again...))
 }

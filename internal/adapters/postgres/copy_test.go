@@ -3,6 +3,7 @@ package postgres
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // COPY's text format escapes exactly backslash, tab, newline and carriage
@@ -61,5 +62,24 @@ func TestCopyBufLetsHugeGo(t *testing.T) {
 	putCopyBuf(make([]byte, 0, 64*copyChunk))
 	if b := getCopyBuf(); cap(b) > 4*copyChunk {
 		t.Errorf("a %d-byte buffer was kept", cap(b))
+	}
+}
+
+// A huge value's parts are cut before a character, never inside one, and
+// together are the value.
+func TestPartLen(t *testing.T) {
+	v := []byte(strings.Repeat("aé€😀", 3000))
+	for _, n := range []int{4, 5, 7, 64, 1000} {
+		var got []byte
+		for rest := v; len(rest) > 0; {
+			k := partLen(rest, n)
+			if k == 0 || k > n || !utf8.Valid(rest[:k]) {
+				t.Fatalf("n=%d: part of %d bytes: %q", n, k, rest[:min(k, 8)])
+			}
+			got, rest = append(got, rest[:k]...), rest[k:]
+		}
+		if string(got) != string(v) {
+			t.Fatalf("n=%d: parts joined differ from the value", n)
+		}
 	}
 }

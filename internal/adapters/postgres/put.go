@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/lib/pq"
 
@@ -107,6 +108,8 @@ func (t *writeTx) staging(ctx context.Context) error {
 		CREATE TEMP TABLE IF NOT EXISTS persist_stage_events (
 			ord bigint, stream text COLLATE "C", seq bigint, type text,
 			at timestamptz, data jsonb) ON COMMIT DELETE ROWS;
+		CREATE TEMP TABLE IF NOT EXISTS persist_stage_parts (
+			ord bigint, part integer, chunk text) ON COMMIT DELETE ROWS;
 		SET LOCAL enable_mergejoin = off`)
 	if err != nil {
 		return fmt.Errorf("create staging table: %w", err)
@@ -180,36 +183,48 @@ func (t *writeTx) putEvents(ctx context.Context, items []*record.Item, mode adap
 // whose first column is the item's place in items (which orders
 // duplicates, and names the item to ReadBack) and whose others are the
 // item's columns.
+//
+// A value of bigCopy bytes or more is staged as NULL, then in parts
+// (stageParts).
 func (t *writeTx) copyItems(ctx context.Context, query string, items []*record.Item, kind record.Kind) error {
 	row := recordRow
 	if kind == record.KindEvent {
 		row = eventRow
 	}
-	return t.copyRows(ctx, query, func(w *copyWriter) error {
+	var big []int // the items whose value goes in parts
+	err := t.copyRows(ctx, query, func(w *copyWriter) error {
 		for i, it := range items {
 			if it.Kind != kind {
 				continue
 			}
+			later := len(it.Value) >= bigCopy || len(it.Data) >= bigCopy
+			if later {
+				big = append(big, i)
+			}
 			w.int(int64(i))
-			if err := row(w, it); err != nil {
+			if err := row(w, it, later); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	if err != nil || len(big) == 0 {
+		return err
+	}
+	return t.stageParts(ctx, items, big, kind)
 }
 
 // recordRow writes a record's columns after the first: collection, key,
-// version, updated_at, deleted, value (NULL for a tombstone, which has none;
-// JSON null for an absent value).
-func recordRow(w *copyWriter, it *record.Item) error {
+// version, updated_at, deleted, value (NULL for a tombstone, which has none,
+// and for a value staged later; JSON null for an absent value).
+func recordRow(w *copyWriter, it *record.Item, later bool) error {
 	w.text(it.Collection)
 	w.text(it.Key)
 	w.int(it.Version)
 	w.text(it.UpdatedAt)
 	w.bool(it.Deleted)
 	switch {
-	case it.Deleted:
+	case it.Deleted || later:
 		w.null()
 	case it.Value == nil:
 		w.text("null")
@@ -220,16 +235,84 @@ func recordRow(w *copyWriter, it *record.Item) error {
 }
 
 // eventRow writes an event's columns after the first: stream, seq, type,
-// at, data.
-func eventRow(w *copyWriter, it *record.Item) error {
+// at, data (NULL for data staged later).
+func eventRow(w *copyWriter, it *record.Item, later bool) error {
 	w.text(it.Stream)
 	w.int(it.Seq)
 	w.text(it.Type)
 	w.text(it.At)
-	if it.Data == nil {
+	switch {
+	case later:
+		w.null()
+	case it.Data == nil:
 		w.text("null")
-	} else {
+	default:
 		w.bytes(it.Data)
 	}
 	return w.end()
+}
+
+// bigCopy is the size of a value from which it is staged in parts.
+const bigCopy = 1 << 20
+
+// stageParts stages the values of items[big] in parts of about copyChunk
+// bytes, and sets each staged row's value to its parts joined. lib/pq ends
+// every piece of COPY data with a newline, so a row cannot be sent in
+// pieces; a huge value sent in one would be held twice more, escaped in
+// the chunk and again in the driver's buffer.
+func (t *writeTx) stageParts(ctx context.Context, items []*record.Item, big []int, kind record.Kind) error {
+	if t.partsUsed {
+		if _, err := t.tx.ExecContext(ctx, `TRUNCATE persist_stage_parts`); err != nil {
+			return fmt.Errorf("empty staging table: %w", err)
+		}
+	}
+	t.partsUsed = true
+	err := t.copyRows(ctx, `COPY persist_stage_parts (ord, part, chunk) FROM STDIN`, func(w *copyWriter) error {
+		for _, i := range big {
+			v := items[i].Value
+			if kind == record.KindEvent {
+				v = items[i].Data
+			}
+			for part := int64(0); len(v) > 0; part++ {
+				n := partLen(v, copyChunk)
+				w.int(int64(i))
+				w.int(part)
+				w.bytes(v[:n])
+				if err := w.end(); err != nil {
+					return err
+				}
+				v = v[n:]
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	table, col := "persist_stage_records", "value"
+	if kind == record.KindEvent {
+		table, col = "persist_stage_events", "data"
+	}
+	_, err = t.tx.ExecContext(ctx, `UPDATE `+table+` s SET `+col+` = p.v::jsonb
+		FROM (SELECT ord, string_agg(chunk, '' ORDER BY part) AS v FROM persist_stage_parts GROUP BY ord) p
+		WHERE s.ord = p.ord`)
+	if err != nil {
+		return fmt.Errorf("join staged parts: %w", err)
+	}
+	return nil
+}
+
+// partLen is the length of v's first part: at most n bytes (n ≥
+// utf8.UTFMax), cut before a UTF-8 character rather than inside one (each
+// part is text of its own).
+func partLen(v []byte, n int) int {
+	if len(v) <= n {
+		return len(v)
+	}
+	for k := n; k > n-utf8.UTFMax; k-- {
+		if utf8.RuneStart(v[k]) {
+			return k
+		}
+	}
+	return n // not UTF-8, which a canonical value always is
 }

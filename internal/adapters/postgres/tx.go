@@ -57,6 +57,7 @@ type writeTx struct {
 	// filled earlier in this transaction, so must be emptied first.
 	stagingReady            bool
 	recordsUsed, eventsUsed bool
+	partsUsed               bool
 	// staged is what the last Put wrote, which the staging tables hold.
 	staged []*record.Item
 }

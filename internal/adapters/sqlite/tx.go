@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unsafe"
 
 	"github.com/mattn/go-sqlite3"
 
@@ -177,7 +178,7 @@ func (t *tx) lookup(ctx context.Context, keys []*record.Item, fn func(got *recor
 	}
 	var it record.Item
 	for len(recs) > 0 {
-		n := min(len(recs), lookupChunk)
+		n := chunkLen(keys, recs)
 		args := make([]any, 0, 2*n+1)
 		for _, i := range recs[:n] {
 			args = append(args, keys[i].Collection, keys[i].Key)
@@ -198,7 +199,7 @@ func (t *tx) lookup(ctx context.Context, keys []*record.Item, fn func(got *recor
 		recs = recs[n:]
 	}
 	for len(evs) > 0 {
-		n := min(len(evs), lookupChunk)
+		n := chunkLen(keys, evs)
 		args := make([]any, 0, 2*n+1)
 		for _, i := range evs[:n] {
 			args = append(args, keys[i].Stream, keys[i].Seq)
@@ -219,6 +220,22 @@ func (t *tx) lookup(ctx context.Context, keys []*record.Item, fn func(got *recor
 		evs = evs[n:]
 	}
 	return nil
+}
+
+// chunkLen is how many of the keys idx names the next lookup query takes:
+// up to lookupChunk, but a key with a huge value alone. Persist's tables
+// are WITHOUT ROWID, so a row is its key's b-tree entry, and SQLite reads a
+// huge row whole both to hand its value over and to compare any key it
+// seeks past it with; in one query the two would be held at once, beside
+// the value the driver copied.
+func chunkLen(keys []*record.Item, idx []int) int {
+	n := min(len(idx), lookupChunk)
+	for j, i := range idx[:n] {
+		if len(*valueOf(keys[i])) >= bigBind {
+			return max(j, 1)
+		}
+	}
+	return n
 }
 
 // matcher finds the key of each row a lookup of one chunk reads: the rows
@@ -424,6 +441,7 @@ func (t *tx) putRecord(ctx context.Context, it *record.Item, mode adapters.PutMo
 	if err != nil {
 		return fmt.Errorf("put record %q/%q: %w", it.Collection, it.Key, existing(err))
 	}
+	t.unbind(i, it.Value)
 	return t.written(it, res)
 }
 
@@ -440,7 +458,25 @@ func (t *tx) putEvent(ctx context.Context, it *record.Item, mode adapters.PutMod
 	if err != nil {
 		return fmt.Errorf("put event %q/%d: %w", it.Stream, it.Seq, existing(err))
 	}
+	t.unbind(i, it.Data)
 	return t.written(it, res)
+}
+
+// bigBind is the size of a value from which a statement that bound it is
+// closed once it has run.
+const bigBind = 4 << 20
+
+// unbind closes statement i after it wrote a huge value v: SQLite keeps its
+// own copy of a bound value until the statement runs again, and that copy
+// would otherwise sit beside the value read back and the batch's own.
+// Closing resets the statement and clears its bindings; the next put
+// prepares it again (from the driver's cache of statements).
+func (t *tx) unbind(i int, v []byte) {
+	if len(v) < bigBind || t.stmts[i] == nil {
+		return
+	}
+	t.stmts[i].Close()
+	t.stmts[i] = nil
 }
 
 // written notes whether a put's statement wrote it: a guarded one leaves
@@ -473,12 +509,15 @@ func existing(err error) error {
 }
 
 // jsonText binds a value as TEXT (a []byte would be stored as a BLOB), with
-// an absent value stored as the JSON null it means.
+// an absent value stored as the JSON null it means. The string shares b's
+// bytes rather than copy them: the driver copies what it binds before Exec
+// returns, and nothing changes b meanwhile, so a huge value is not held
+// once more for the length of the call.
 func jsonText(b []byte) string {
 	if b == nil {
 		return "null"
 	}
-	return string(b)
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // stamp bumps the change counter once per transaction, at its first
