@@ -137,3 +137,57 @@ func incompressible(n int) string {
 	}
 	return string(b)
 }
+
+// ReadBack of runs of many keys of one collection or stream, as a batch in
+// dump order names them, dense or spread thinly among rows it does not
+// name: what differs, is missing or is another transaction's is reported
+// wherever it lies in the run, and the rows between the keys are not.
+func testReadBackRuns(t *testing.T, a adapters.Adapter) {
+	var old []*record.Item
+	for i := range 1000 {
+		k := fmt.Sprintf("k%04d", i)
+		old = append(old, rec("dense", k, 1, T0, `1`), rec("sparse", k, 1, T0, `1`), ev("e", int64(i+1), "t", T0, `1`))
+	}
+	write(t, a, "app", adapters.Guarded, old...)
+	var puts []*record.Item
+	for i := range 40 {
+		puts = append(puts, rec("dense", fmt.Sprintf("k%04d", 100+i), 2, T0, fmt.Sprintf(`{"d":%d}`, i)))
+	}
+	for i := range 40 {
+		puts = append(puts, rec("sparse", fmt.Sprintf("k%04d", 25*i), 2, T0, fmt.Sprintf(`{"s":%d}`, i)))
+	}
+	for i := range 40 {
+		puts = append(puts, ev("e", int64(1001+25*i), "t", T0, fmt.Sprintf(`{"e":%d}`, i)))
+	}
+	inTx(t, a, "app", func(ctx context.Context, tx adapters.Tx) {
+		if err := tx.Put(ctx, puts, adapters.Overwrite); err != nil {
+			t.Fatalf("Put: %v", err)
+		}
+		same(t, "read back of runs as written", readBack(t, tx, puts...), nil)
+		// Guarded over equal versions: the rows stay the other
+		// transaction's.
+		theirs := []*record.Item{rec("dense", "k0150", 1, T0, `1`), ev("e", 500, "t", T0, `1`)}
+		if err := tx.Put(ctx, theirs, adapters.Guarded); err != nil {
+			t.Fatalf("Put: %v", err)
+		}
+		expected := slices.Clone(puts)
+		expected[5] = rec("dense", "k0105", 2, T0, `{"d":-5}`)
+		expected[39] = rec("dense", "k0139", 3, T0, `{"d":39}`)
+		expected[40] = rec("sparse", "k0000", 2, T0, `{"s":1}`)
+		expected[59] = rec("sparse", "k0475", 2, "2026-11-25T12:00:00.000001Z", `{"s":19}`)
+		expected[119] = ev("e", 1976, "u", T0, `{"e":39}`)
+		expected[100] = ev("e", 1501, "t", T0, `{"e":-20}`)
+		extra := []*record.Item{
+			theirs[0], rec("sparse", "k0500x", 1, T0, `1`), ev("e", 1990, "t", T0, `1`), theirs[1],
+		}
+		want := []string{
+			line(expected[5]) + ": value differs", line(expected[39]) + ": version differs",
+			line(expected[40]) + ": value differs", line(expected[59]) + ": updated_at differs",
+			line(expected[119]) + ": type differs", line(expected[100]) + ": data differs",
+			line(extra[0]) + ": " + adapters.ProblemNotOurs, line(extra[1]) + ": " + adapters.ProblemMissing,
+			line(extra[2]) + ": " + adapters.ProblemMissing, line(extra[3]) + ": " + adapters.ProblemNotOurs,
+		}
+		slices.Sort(want)
+		same(t, "read back of runs with other content", readBack(t, tx, append(expected, extra...)...), want)
+	})
+}

@@ -45,6 +45,7 @@ var tests = []test{
 	{"LookupSparse", testLookupSparse},
 	{"FreshPut", testFreshPut},
 	{"ReadBack", testReadBack},
+	{"ReadBackRuns", testReadBackRuns},
 	{"CheckLimits", testCheckLimits},
 	{"Times", testTimes},
 	{"Order", testOrder},

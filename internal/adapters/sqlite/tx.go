@@ -100,9 +100,9 @@ type tx struct {
 	// (an equal or newer version, an event already there), for ReadBack:
 	// they are not this transaction's writes.
 	unwritten map[address]bool
-	// Look-up queries of a full chunk, prepared once: a batch looks up ten
-	// or more chunks, and preparing a 1000-parameter query each time cost
-	// as much as running it.
+	// Look-up queries of a full chunk, and range queries (span.go),
+	// prepared once: a batch looks up ten or more chunks, and preparing a
+	// 1000-parameter query each time cost as much as running it.
 	fullLookup map[string]*sql.Stmt
 }
 
@@ -326,7 +326,7 @@ func (t *tx) ReadBack(ctx context.Context, items []*record.Item, fn func(*record
 	puts = record.SortLast(puts, record.Compare)
 	found := make([]bool, len(puts))
 	var buf []byte
-	err = t.lookup(ctx, puts, func(got *record.Item, i int) error {
+	err = t.lookupSorted(ctx, puts, func(got *record.Item, i int) error {
 		found[i] = true
 		if t.unwritten[addressOf(puts[i])] {
 			return fn(puts[i], adapters.ProblemNotOurs)
