@@ -33,8 +33,8 @@ type pipeline struct {
 // Sizes of a chunk: it is handed on when it holds chunkBytes of lines or
 // chunkLines lines, whichever comes first.
 const (
-	chunkBytes = 256 << 10
-	chunkLines = 1024
+	chunkBytes = 128 << 10
+	chunkLines = 512
 )
 
 // lineChunk is a run of lines read back to back, with what workers made of
