@@ -14,7 +14,7 @@ build:
 
 # The packages that run goroutines of their own: their tests run again
 # under the race detector in make check.
-RACE_PKGS := . ./internal/load/ ./internal/source/ ./internal/diff/ ./internal/cli/ ./internal/adapters/... ./internal/backoff/
+RACE_PKGS := . ./internal/load/ ./internal/record/ ./internal/source/ ./internal/diff/ ./internal/cli/ ./internal/adapters/... ./internal/backoff/
 
 # check: formatting, vet, staticcheck (pinned in go.mod as a tool), and the
 # concurrent packages' tests under the race detector, before the tests.

@@ -19,6 +19,11 @@ type ReaderOptions struct {
 	// stream cut short.
 	IgnoreTrailer bool
 	AllowPatch    bool // accept patch streams (header patch:true, remove lines)
+	// Workers, above 1, parses, checks and hashes lines on that many
+	// goroutines ahead of Next, a bounded number of chunks of lines in
+	// flight. Next still takes the lines in order, so that what it returns
+	// and every error, with its line number, are the same as without.
+	Workers int
 }
 
 // Reader reads a persist.v1 stream, compressed or not.
@@ -31,21 +36,22 @@ type Reader struct {
 	skipped      int64 // lines returned as *LineError
 	firstSkipped int64
 
-	opt  ReaderOptions
-	src  io.ReadCloser
-	br   *bufio.Reader
-	long []byte // a line longer than br's buffer, gathered here
-	// fromLong: the last line lies in long; detached: the last item's
-	// value lies in memory the reader has let go of (Detached).
-	fromLong, detached bool
+	opt ReaderOptions
+	src io.ReadCloser
+	lr  lineReader // reads the lines, unless par does
+	par *pipeline  // parses and hashes lines ahead on workers (Workers > 1)
+	// detached: the last item's value lies in memory the reader has let
+	// go of (Detached).
+	detached bool
 
 	line      int64
 	raw       []byte
-	canon     []byte
-	built     bool     // canon holds the last item's line (see Canonical)
+	canon     []byte   // room to build a line in
+	cur       []byte   // the last item's canonical line, once built
+	built     bool     // cur holds the last item's line (see Canonical)
 	digest    [32]byte // the digest of the last item's line
-	prefix    []byte   // the first bytes of a line over MaxLine
 	parsed    Line
+	item      *Item // the last item returned
 	header    *Header
 	trailer   *Trailer
 	trailerAt int64
@@ -80,15 +86,29 @@ func NewReader(r io.Reader, opt ReaderOptions) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	br, ok := src.(plainReader)
-	if ok {
-		return &Reader{opt: opt, src: src, br: br.Reader}, nil
+	rd := &Reader{opt: opt, src: src}
+	if br, ok := src.(plainReader); ok {
+		rd.lr.br = br.Reader
+	} else {
+		rd.lr.br = bufio.NewReaderSize(src, 256<<10)
 	}
-	return &Reader{opt: opt, src: src, br: bufio.NewReaderSize(src, 256<<10)}, nil
+	if opt.Workers > 1 {
+		rd.par = newPipeline(rd.lr.br, opt.Workers, src)
+		rd.lr.br = nil
+	}
+	return rd, nil
 }
 
 // Close releases the decompressor. It does not close the underlying reader.
-func (r *Reader) Close() error { return r.src.Close() }
+// With Workers, a read under way ends on its own (the underlying reader's
+// Close ends it sooner) and the decompressor is released after it.
+func (r *Reader) Close() error {
+	if r.par != nil {
+		r.par.stop()
+		return nil
+	}
+	return r.src.Close()
+}
 
 // Header is the stream's header, nil when it has none.
 func (r *Reader) Header() *Header { return r.header }
@@ -109,10 +129,10 @@ func (r *Reader) Raw() []byte { return r.raw }
 // built only when asked for: the reader itself takes it in parts.
 func (r *Reader) Canonical() []byte {
 	if !r.built {
-		r.canon = AppendItem(r.canon[:0], &r.parsed.Item)
-		r.built = true
+		r.canon = AppendItem(r.canon[:0], r.item)
+		r.cur, r.built = r.canon, true
 	}
-	return r.canon
+	return r.cur
 }
 
 // Digest is the digest of the last item's canonical line, as Digest
@@ -124,9 +144,9 @@ func (r *Reader) Digest() [32]byte { return r.digest }
 // building the line around a big value to find out.
 func (r *Reader) RawIsCanonical() bool {
 	if r.built {
-		return len(r.canon) > 0 && bytes.Equal(r.raw, r.canon)
+		return len(r.cur) > 0 && bytes.Equal(r.raw, r.cur)
 	}
-	head, v := appendHead(r.canon[:0], &r.parsed.Item)
+	head, v := appendHead(r.canon[:0], r.item)
 	r.canon = head[:0]
 	raw := r.raw
 	return len(raw) == len(head)+len(v)+1 && bytes.HasPrefix(raw, head) &&
@@ -152,7 +172,7 @@ func (r *Reader) Next() (*Item, error) {
 		// Nothing of the last line is needed any more: what points into
 		// it must not keep a huge one alive while the next is read.
 		r.raw, r.parsed.Item.Value, r.parsed.Item.Data = nil, nil, nil
-		r.canon, r.built, r.detached = r.canon[:0], true, false
+		r.cur, r.built, r.item, r.detached = nil, true, nil, false
 		b, err := r.readLine()
 		if err != nil {
 			var tl *TooLongError
@@ -176,8 +196,8 @@ func (r *Reader) Next() (*Item, error) {
 		if len(bytes.TrimSpace(b)) == 0 {
 			return nil, r.skip(fmt.Errorf("%w: empty line", ErrSyntax))
 		}
-		l := &r.parsed
-		if err := ParseLine(b, l); err != nil {
+		l, err := r.parse(b)
+		if err != nil {
 			if errors.Is(err, ErrFormat) && r.line == 1 {
 				r.final = &fatalLineError{LineError{Line: r.line, Err: err}}
 				continue
@@ -212,6 +232,7 @@ func (r *Reader) Next() (*Item, error) {
 			r.events++
 		}
 		r.takeItem(&l.Item)
+		r.item = &l.Item
 		r.detach()
 		return &l.Item, nil
 	}
@@ -258,20 +279,6 @@ func (r *Reader) endCheck() error {
 	return io.EOF
 }
 
-// takeItem adds the item just read to the sum, building its canonical
-// line unless its value is big (then Canonical builds it if asked).
-func (r *Reader) takeItem(it *Item) {
-	head, v := appendHead(r.canon[:0], it)
-	if len(v) < BigValue {
-		r.canon = append(append(head, v...), '}')
-		r.digest = sha256.Sum256(r.canon)
-	} else {
-		r.canon, r.built = head[:0], false
-		r.digest = digestParts(head, v)
-	}
-	r.sum.Add(Sum(r.digest))
-}
-
 // Detached reports whether the value (or data) of the last item returned
 // lies in memory the reader has let go of: it reads nothing more into it,
 // so the caller may keep the value past the next call to Next without
@@ -282,11 +289,15 @@ func (r *Reader) Detached() bool { return r.detached }
 // detach lets go of the buffers a huge item's value lies in rather than
 // read the next line into them: a loader then keeps the value where it lies
 // instead of holding it twice, and the raw line the value was made from
-// goes with the next call to Next.
+// goes with the next call to Next. Lines read by workers are lent and
+// handed back instead.
 func (r *Reader) detach() {
+	if r.par != nil {
+		return
+	}
 	l := &r.parsed
-	if r.fromLong && cap(r.long) > keepLong {
-		r.long = nil // Raw still points to it until the next call
+	if r.lr.fromLong && cap(r.lr.long) > keepLong {
+		r.lr.long = nil // Raw still points to it until the next call
 	}
 	if max(len(l.Item.Value), len(l.Item.Data)) < keepLong {
 		return
@@ -294,16 +305,72 @@ func (r *Reader) detach() {
 	switch {
 	case !l.inPlace:
 		l.buf = nil // canonicalised into the parser's buffer
-	case !r.fromLong:
+	case !r.lr.fromLong:
 		return // in the input's own buffer, which reads on
 	}
 	r.detached = true
 }
 
-// readLine returns the next line without its newline. Memory grows with
-// the longest line, never with the stream; a line over MaxLine is skipped,
-// and what is kept of it is its length and first bytes (TooLongError).
+// readLine returns the next line without its newline, and sets r.line.
 func (r *Reader) readLine() ([]byte, error) {
+	if r.par != nil {
+		return r.par.next(&r.line)
+	}
+	b, err := r.lr.readLine()
+	r.line = r.lr.line
+	return b, err
+}
+
+// parse parses the line just read, unless a worker has.
+func (r *Reader) parse(b []byte) (*Line, error) {
+	if r.par != nil {
+		if l, err, ok := r.par.parsed(); ok {
+			return l, err
+		}
+	}
+	return &r.parsed, ParseLine(b, &r.parsed)
+}
+
+// takeItem adds the item just read to the sum, building its canonical
+// line unless its value is big (then Canonical builds it if asked), or
+// taking what a worker built.
+func (r *Reader) takeItem(it *Item) {
+	if r.par == nil || !r.par.hashed(&r.cur, &r.digest, &r.built) {
+		var line []byte
+		line, r.digest, r.built = lineDigest(r.canon[:0], it)
+		r.canon = line
+		r.cur = line
+	}
+	r.sum.Add(Sum(r.digest))
+}
+
+// lineDigest builds it's canonical line in buf and hashes it; around a
+// big value it hashes the line in parts and builds nothing (built false;
+// line is then buf's room, emptied).
+func lineDigest(buf []byte, it *Item) (line []byte, digest [32]byte, built bool) {
+	head, v := appendHead(buf[:0], it)
+	if len(v) < BigValue {
+		line = append(append(head, v...), '}')
+		return line, sha256.Sum256(line), true
+	}
+	return head[:0], digestParts(head, v), false
+}
+
+// lineReader reads lines, counting them. Memory grows with the longest
+// line, never with the stream; a line over MaxLine is skipped, and what is
+// kept of it is its length and first bytes (TooLongError).
+type lineReader struct {
+	br     *bufio.Reader
+	long   []byte // a line longer than br's buffer, gathered here
+	prefix []byte // the first bytes of a line over MaxLine
+	line   int64
+	// fromLong: the last line lies in long.
+	fromLong bool
+}
+
+// readLine returns the next line without its newline, valid until the
+// next call.
+func (r *lineReader) readLine() ([]byte, error) {
 	r.fromLong = false
 	b, err := r.br.ReadSlice('\n')
 	switch {
@@ -364,7 +431,7 @@ const huge = 32 << 20
 // line's worth instead of four. Past huge, they are handed back before and
 // after each step, so that reading a line costs about itself and half of it
 // again at the peak, and the garbage of the steps never adds up on top.
-func (r *Reader) grow(n int) {
+func (r *lineReader) grow(n int) {
 	c := max(2*cap(r.long), len(r.long)+n)
 	if c <= huge {
 		r.long = append(make([]byte, 0, c), r.long...)
@@ -395,7 +462,7 @@ func (e *TooLongError) Is(target error) bool { return target == ErrTooLong || ta
 // tooLong reads the rest of a line over MaxLine, of which r.long holds the
 // start and b the part read last (err is how that read ended), keeping
 // only its length and first bytes.
-func (r *Reader) tooLong(b []byte, err error) error {
+func (r *lineReader) tooLong(b []byte, err error) error {
 	r.line++
 	r.prefix = append(r.prefix[:0], utf8Prefix(r.long, TooLongKeep)...)
 	n := int64(len(r.long))

@@ -258,13 +258,22 @@ func TestReaderTooLong(t *testing.T) {
 	line := func(n int, end string) io.Reader { // a legal line of n bytes
 		return io.MultiReader(strings.NewReader(head), &repeatReader{b: 'x', n: n - len(head) - 2}, strings.NewReader(`"}`+end))
 	}
+	if raceEnabled {
+		t.Skip("half a GiB through the detector; the lines are read the same way as any other")
+	}
+	for _, workers := range []int{0, 2} {
+		t.Run(fmt.Sprint("workers=", workers), func(t *testing.T) { readTooLong(t, workers, head, line) })
+	}
+}
+
+func readTooLong(t *testing.T, workers int, head string, line func(int, string) io.Reader) {
 	for _, last := range []bool{false, true} {
 		in := io.MultiReader(strings.NewReader(rec1+"\n"), line(MaxLine, "\n"), line(MaxLine+1, "\n"), strings.NewReader(rec2+"\n"))
 		wantLine := int64(3)
 		if last { // the long line last, without its newline
 			in = io.MultiReader(strings.NewReader(rec1+"\n"), line(MaxLine+1, ""))
 		}
-		r, err := NewReader(in, ReaderOptions{})
+		r, err := NewReader(in, ReaderOptions{Workers: workers})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -64,6 +64,12 @@ func (w *Writer) Write(it *Item) error {
 // caller already holds, such as Reader.Canonical. It is not re-checked
 // beyond its kind.
 func (w *Writer) WriteLine(canonical []byte) error {
+	return w.WriteHashed(canonical, Digest(canonical))
+}
+
+// WriteHashed is WriteLine of a line whose digest the caller has already,
+// such as Reader.Canonical's Reader.Digest: a line is hashed once.
+func (w *Writer) WriteHashed(canonical []byte, digest [32]byte) error {
 	if err := w.usable(); err != nil {
 		return err
 	}
@@ -79,7 +85,7 @@ func (w *Writer) WriteLine(canonical []byte) error {
 		return fmt.Errorf("%w: WriteLine takes a canonical record, event or remove line", ErrKind)
 	}
 	w.count(k)
-	w.sum.AddLine(canonical)
+	w.sum.Add(Sum(digest))
 	w.put(canonical)
 	return w.err
 }

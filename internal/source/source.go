@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -74,7 +75,10 @@ func Open(ctx context.Context, raw string, opt Options) (*Source, error) {
 		}
 		s.file, in = f, f
 	}
-	r, err := record.NewReader(in, record.ReaderOptions{IgnoreTrailer: opt.IgnoreTrailer})
+	// Lines are parsed and hashed on every core: a stream's reading is
+	// otherwise one core's work, and the sum of digests does not care in
+	// which order they are made.
+	r, err := record.NewReader(in, record.ReaderOptions{IgnoreTrailer: opt.IgnoreTrailer, Workers: runtime.GOMAXPROCS(0)})
 	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("%s: %w", loc, err)
@@ -304,7 +308,8 @@ func (s *Source) WriteStream(ctx context.Context, w io.Writer, h record.Header, 
 			}
 		}
 		if s.reader != nil && len(it.Value)+len(it.Data) < record.BigValue {
-			return sw.WriteLine(s.reader.Canonical()) // built already
+			// Built and hashed already.
+			return sw.WriteHashed(s.reader.Canonical(), s.reader.Digest())
 		}
 		return sw.Write(it)
 	})

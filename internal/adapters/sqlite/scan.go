@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/cuitty/persist/internal/adapters"
@@ -124,14 +125,13 @@ const (
 
 // scan implements Scan over one transaction; since is as parts takes it.
 func scan(ctx context.Context, tx *sql.Tx, store string, f adapters.Filter, since int64, fn func(*record.Item) error) error {
-	var it record.Item
 	for _, p := range recordParts(store, f, since) {
-		if err := scanRecords(ctx, tx, selectRecords+p.from+" WHERE "+p.where+orderRecords, p.args, &it, canonicalValues, fn); err != nil {
+		if err := scanAhead(ctx, tx, selectRecords+p.from+" WHERE "+p.where+orderRecords, p.args, record.KindRecord, fn); err != nil {
 			return err
 		}
 	}
 	for _, p := range eventParts(store, f, since) {
-		if err := scanEvents(ctx, tx, selectEvents+p.from+" WHERE "+p.where+orderEvents, p.args, &it, canonicalValues, fn); err != nil {
+		if err := scanAhead(ctx, tx, selectEvents+p.from+" WHERE "+p.where+orderEvents, p.args, record.KindEvent, fn); err != nil {
 			return err
 		}
 	}
@@ -206,6 +206,143 @@ func scanEvents(ctx context.Context, q querier, query string, args []any, it *re
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read events: %w", err)
 	}
+	return nil
+}
+
+// A batch of scanAhead ends after aheadRows rows or aheadBytes of values,
+// or after a big value.
+const (
+	aheadRows  = 256
+	aheadBytes = 256 << 10
+)
+
+// rowBatch is rows read ahead by scanAhead.
+type rowBatch struct {
+	items []record.Item
+	end   bool  // the rows ended after items
+	err   error // how, when end (nil: all read)
+	big   bool  // the last item's value is big: the reading waits for it back
+}
+
+// scanAhead is scanRecords or scanEvents, by kind, of a snapshot's scan:
+// a goroutine of its own steps SQLite and converts the rows a batch ahead
+// while this one makes their values canonical and calls fn, so that the
+// two take a core each. What fn sees, and every error, in order, are as
+// without it; fn is called on the caller's goroutine.
+func scanAhead(ctx context.Context, q querier, query string, args []any, kind record.Kind, fn func(*record.Item) error) error {
+	what := "read records"
+	if kind == record.KindEvent {
+		what = "read events"
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	batches := make(chan *rowBatch, 1)
+	free := make(chan *rowBatch, 3)
+	for range 3 {
+		free <- &rowBatch{}
+	}
+	back, stop := make(chan struct{}, 1), make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(batches)
+		readRows(rows, kind, what, batches, free, back, stop)
+	})
+	// On the way out the reading stops before the rows are closed.
+	defer wg.Wait()
+	defer close(stop)
+	var c canon
+	for b := range batches {
+		for i := range b.items {
+			it := &b.items[i]
+			if err := c.fix(it, canonicalValues); err != nil {
+				return err
+			}
+			if err := fn(it); err != nil {
+				return err
+			}
+		}
+		if b.end {
+			return b.err
+		}
+		if b.big {
+			clear(b.items) // a huge value is not kept alive in a spare batch
+			back <- struct{}{}
+		}
+		free <- b
+	}
+	return nil
+}
+
+// readRows reads rows into batches for scanAhead until they end or stop
+// is closed. After a big value it waits until the batch comes back, so
+// that no more than one huge value is held at once.
+func readRows(rows *sql.Rows, kind record.Kind, what string, out chan<- *rowBatch, free <-chan *rowBatch, back, stop <-chan struct{}) {
+	for {
+		var b *rowBatch
+		select {
+		case b = <-free:
+		case <-stop:
+			return
+		}
+		b.items, b.end, b.err, b.big = b.items[:0], false, nil, false
+		for size := 0; len(b.items) < aheadRows && size < aheadBytes && !b.big; {
+			if !rows.Next() {
+				b.end = true
+				if err := rows.Err(); err != nil {
+					b.err = fmt.Errorf("%s: %w", what, err)
+				}
+				break
+			}
+			b.items = append(b.items, record.Item{Kind: kind})
+			it := &b.items[len(b.items)-1]
+			if err := scanRow(rows, it); err != nil {
+				b.items, b.end, b.err = b.items[:len(b.items)-1], true, fmt.Errorf("%s: %w", what, err)
+				break
+			}
+			n := len(it.Value) + len(it.Data)
+			size += n
+			b.big = n >= record.BigValue
+		}
+		select {
+		case out <- b:
+		case <-stop:
+			return
+		}
+		if b.end {
+			return
+		}
+		if b.big {
+			select {
+			case <-back:
+			case <-stop:
+				return
+			}
+		}
+	}
+}
+
+// scanRow scans a row of selectRecords or selectEvents into it, whose
+// Kind says which.
+func scanRow(rows *sql.Rows, it *record.Item) error {
+	if it.IsRecord() {
+		var (
+			deleted int64
+			value   sql.NullString
+		)
+		if err := rows.Scan(&it.Collection, &it.Key, &it.Version, &it.UpdatedAt, &deleted, &value); err != nil {
+			return err
+		}
+		setValue(&it.Value, &it.Deleted, deleted, textBytes(value))
+		return nil
+	}
+	var data sql.NullString
+	if err := rows.Scan(&it.Stream, &it.Seq, &it.Type, &it.At, &data); err != nil {
+		return err
+	}
+	it.Data = orNull(textBytes(data))
 	return nil
 }
 
