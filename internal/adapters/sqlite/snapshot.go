@@ -87,7 +87,17 @@ func (s *snapshot) Scan(ctx context.Context, f adapters.Filter, fn func(*record.
 	if err != nil {
 		return err
 	}
-	return scan(ctx, s.tx, s.store, f, since, fn)
+	return scan(ctx, s.tx, s.store, f, since, canonicalValues, plain(fn))
+}
+
+// ScanShared checks only its share of the values: the check is most of
+// what a scan costs besides SQLite's own work.
+func (s *snapshot) ScanShared(ctx context.Context, f adapters.Filter, share int, fn func(*record.Item, adapters.Settle) error) error {
+	since, err := s.since(ctx, f.Since)
+	if err != nil {
+		return err
+	}
+	return scan(ctx, s.tx, s.store, f, since, share0+valueMode(share&1), fn)
 }
 
 // Cursor is the counter of the last transaction this snapshot sees.
