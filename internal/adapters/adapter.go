@@ -168,7 +168,9 @@ type Snapshot interface {
 	// a copy of the item. A caller may skip settle only where it compares
 	// the value byte for byte with the checked value of the same address
 	// on the other side and finds them equal: one check then covers both.
-	// An adapter may check every value (settle always nil).
+	// An adapter may check every value (settle always nil). The snapshot
+	// takes no other call until ScanShared returns (SQLite holds the
+	// snapshot's connection for the whole scan).
 	ScanShared(ctx context.Context, f Filter, share int, fn func(it *record.Item, settle Settle) error) error
 
 	// Names lists the store's collections and streams, sorted bytewise,

@@ -62,7 +62,8 @@ func (s *Source) Iterator(ctx context.Context) *Iter {
 // SharedIterator is Iterator for one of two sources merged side by side,
 // which take shares 0 and 1 of the checking of values (see
 // adapters.Snapshot.ScanShared): an item's value may be unchecked, which
-// Unchecked tells, until Settle. A stream checks every value.
+// Unchecked tells, until Settle. A stream checks every value. Nothing else
+// may be asked of the source until the iterator ends or is closed.
 func (s *Source) SharedIterator(ctx context.Context, share int) *Iter {
 	if s.snap == nil {
 		return s.streamIter()
