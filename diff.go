@@ -91,7 +91,7 @@ func diffSources(ctx context.Context, a, b *Source, w io.Writer, opt DiffOptions
 		src *Source
 		raw string
 	}{{a, rawA}, {b, rawB}} {
-		it, closeIt, err := side.src.diffIterator(ctx, side.raw, opt)
+		it, closeIt, err := side.src.diffIterator(ctx, side.raw, i, opt)
 		if err != nil {
 			return DiffResult{}, err
 		}
@@ -122,14 +122,20 @@ func diffFormat(f DiffFormat) (diff.Format, error) {
 	return 0, fmt.Errorf("%w: %d", diff.ErrFormat, f)
 }
 
-// diffIterator yields the source in dump order. A store is in dump order.
-// A stream is merged as it is when it is: a regular file is read once
-// beforehand to tell, and a pipe that begins with a header is a dump (its
-// order is checked as it is merged). Anything else is sorted in bounded
-// memory, spilling to temporary files.
-func (s *Source) diffIterator(ctx context.Context, raw string, opt DiffOptions) (diff.Iterator, func(), error) {
+// diffIterator yields the source in dump order. A store is in dump order,
+// and checks its share of the values (A 0, B 1): a value the other side
+// checked and holds byte for byte needs no second check. A stream is
+// merged as it is when it is: a regular file is read once beforehand to
+// tell, and a pipe that begins with a header is a dump (its order is
+// checked as it is merged). Anything else is sorted in bounded memory,
+// spilling to temporary files.
+func (s *Source) diffIterator(ctx context.Context, raw string, share int, opt DiffOptions) (diff.Iterator, func(), error) {
+	if s.IsStore() {
+		it := s.src.SharedIterator(ctx, share)
+		return it, it.Close, nil
+	}
 	it := s.src.Iterator(ctx)
-	if s.IsStore() || s.src.Header() != nil && !s.rereadable() {
+	if s.src.Header() != nil && !s.rereadable() {
 		return it, it.Close, nil
 	}
 	if s.rereadable() {

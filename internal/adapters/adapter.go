@@ -155,12 +155,49 @@ type Snapshot interface {
 	// returned.
 	Scan(ctx context.Context, f Filter, fn func(*record.Item) error) error
 
+	// ScanShared is Scan for one of two snapshots compared side by side
+	// (persist-diff), which share out the checking of values between them:
+	// the two take shares 0 and 1, so that every address is checked on
+	// one side (see InShare). It yields what Scan yields, in the same
+	// order, except that an item outside share may come with its value
+	// (Value, or Data for an event) as the database holds it, unchecked:
+	// fn's settle is then not nil, and settle(it, buf) makes the value what
+	// Scan would have yielded (canonical, in *buf when it must be
+	// respelled) or returns the error Scan would have returned. Every other
+	// field is as Scan yields it. settle stays usable after fn returns, on
+	// a copy of the item. A caller may skip settle only where it compares
+	// the value byte for byte with the checked value of the same address
+	// on the other side and finds them equal: one check then covers both.
+	// An adapter may check every value (settle always nil). The snapshot
+	// takes no other call until ScanShared returns (SQLite holds the
+	// snapshot's connection for the whole scan).
+	ScanShared(ctx context.Context, f Filter, share int, fn func(it *record.Item, settle Settle) error) error
+
 	// Names lists the store's collections and streams, sorted bytewise,
 	// each with how many records (tombstones included) or events it holds.
 	Names(ctx context.Context) (collections, streams []NameCount, err error)
 
 	// Close ends the snapshot.
 	Close() error
+}
+
+// Settle finishes the check of a value that ScanShared handed on unchecked;
+// buf is scratch the caller keeps from call to call.
+type Settle func(it *record.Item, buf *[]byte) error
+
+// InShare reports whether the value of it is checked by the side of a
+// comparison that took share (0 or 1). It depends only on the address, so
+// the two sides agree on every item, and splits keys of any shape about
+// evenly (the bench's keys, for one, are all even numbers).
+func InShare(it *record.Item, share int) bool {
+	if it.IsRecord() {
+		h := uint32(2166136261) // FNV-1a
+		for i := 0; i < len(it.Key); i++ {
+			h = (h ^ uint32(it.Key[i])) * 16777619
+		}
+		return int(h>>31) == share&1
+	}
+	return int(it.Seq&1) == share&1
 }
 
 // NameCount is a collection or stream and how many items it holds.

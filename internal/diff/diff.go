@@ -23,6 +23,19 @@ type Iterator interface {
 	Next() (*record.Item, error)
 }
 
+// Lazy is an Iterator that may hand on an item's value unchecked, as its
+// store holds it, when the other side is expected to hold the same bytes
+// and to have checked them (a store's half of the work, see
+// adapters.Snapshot.ScanShared). Unchecked tells such an item; Settle
+// checks its value, making it canonical or returning what is wrong with it.
+// Diff settles every unchecked value it does not find byte for byte equal
+// to a checked one, so its answer is what a full check would give.
+type Lazy interface {
+	Iterator
+	Unchecked() bool
+	Settle() error
+}
+
 // Format selects what Diff writes.
 type Format int
 
@@ -115,6 +128,8 @@ func Diff(ctx context.Context, a, b Iterator, w io.Writer, opt Options) (Stats, 
 	// a patch already applied from one made for another state.
 	sa := side{it: a, name: "A", sum: opt.Format == Patch}
 	sb := side{it: b, name: "B", sum: opt.Format == Patch && opt.TargetSum == ""}
+	sa.lazy, _ = a.(Lazy)
+	sb.lazy, _ = b.(Lazy)
 	if err := sa.advance(); err != nil {
 		return st, err
 	}
@@ -139,18 +154,22 @@ func Diff(ctx context.Context, a, b Iterator, w io.Writer, opt Options) (Stats, 
 		switch {
 		case c < 0:
 			st.OnlyA++
-			if err := out.onlyA(sa.cur); err != nil {
+			if err := sa.only(out.onlyA); err != nil {
 				return st, err
 			}
 			err = sa.advance()
 		case c > 0:
 			st.OnlyB++
-			if err := out.onlyB(sb.cur); err != nil {
+			if err := sb.only(out.onlyB); err != nil {
 				return st, err
 			}
 			err = sb.advance()
 		default:
-			if same(sa.cur, sb.cur) {
+			eq, merr := match(&sa, &sb)
+			if merr != nil {
+				return st, merr
+			}
+			if eq {
 				st.Same++
 			} else {
 				st.Changed++
@@ -203,6 +222,31 @@ func same(a, b *record.Item) bool {
 		(a.Deleted || sameJSON(a.Value, b.Value))
 }
 
+// match reports whether the current items of a and b, at one address, are
+// the same. Values equal byte for byte are the same whatever their
+// spelling, and a checked one vouches for the other; any other value is
+// checked (settled) before the items are compared again.
+func match(a, b *side) (bool, error) {
+	if a.unchecked() && b.unchecked() {
+		if err := a.settle(); err != nil {
+			return false, err
+		}
+	}
+	if same(a.cur, b.cur) {
+		return true, nil
+	}
+	if !a.unchecked() && !b.unchecked() {
+		return false, nil
+	}
+	if err := a.settle(); err != nil {
+		return false, err
+	}
+	if err := b.settle(); err != nil {
+		return false, err
+	}
+	return same(a.cur, b.cur), nil
+}
+
 // sameJSON compares values as lines spell them: absent is null.
 func sameJSON(a, b []byte) bool { return bytes.Equal(orNull(a), orNull(b)) }
 
@@ -210,6 +254,7 @@ func sameJSON(a, b []byte) bool { return bytes.Equal(orNull(a), orNull(b)) }
 // needs it, and the order check.
 type side struct {
 	it    Iterator
+	lazy  Lazy // it, when it may hand on values unchecked
 	name  string
 	cur   *record.Item
 	buf   []byte
@@ -232,7 +277,32 @@ func (s *side) advance() error {
 	}
 	s.cur = it
 	if s.sum {
+		// The sum is of canonical lines.
+		if err := s.settle(); err != nil {
+			return err
+		}
 		s.buf = s.total.AddItem(it, s.buf)
+	}
+	return nil
+}
+
+// only reports the current item, found on this side only, to emit.
+func (s *side) only(emit func(*record.Item) error) error {
+	if err := s.settle(); err != nil {
+		return err
+	}
+	return emit(s.cur)
+}
+
+func (s *side) unchecked() bool { return s.lazy != nil && s.lazy.Unchecked() }
+
+// settle checks the current item's value if it is not checked yet.
+func (s *side) settle() error {
+	if !s.unchecked() {
+		return nil
+	}
+	if err := s.lazy.Settle(); err != nil {
+		return fmt.Errorf("read %s: %w", s.name, err)
 	}
 	return nil
 }

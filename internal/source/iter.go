@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 
+	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/record"
 )
 
@@ -12,6 +13,13 @@ import (
 type Iter struct {
 	next  func() (*record.Item, error)
 	close func()
+
+	// The last item's settle, for an iterator of SharedIterator, and the
+	// scratch it respells into.
+	settle    adapters.Settle
+	cur       *record.Item
+	settleBuf []byte
+	wrap      func(error) error
 }
 
 // Next returns the next item; it stays valid until the next call.
@@ -20,32 +28,76 @@ func (i *Iter) Next() (*record.Item, error) { return i.next() }
 // Close stops the iteration early.
 func (i *Iter) Close() { i.close() }
 
+// Unchecked reports whether the value of the item Next last returned is
+// as the store holds it, not yet checked (see SharedIterator).
+func (i *Iter) Unchecked() bool { return i.settle != nil }
+
+// Settle finishes the check of the last item's value, making it what
+// Iterator would have yielded, or returns the error the scan would have
+// stopped with. It does nothing to a value already checked.
+func (i *Iter) Settle() error {
+	if i.settle == nil {
+		return nil
+	}
+	settle := i.settle
+	i.settle = nil
+	if err := settle(i.cur, &i.settleBuf); err != nil {
+		return i.wrap(err)
+	}
+	return nil
+}
+
 // Iterator returns the source's items as a pull iterator. A store is read
 // by its own goroutine, a chunk ahead, so that two sources merged side by
 // side (persist-diff) are read concurrently.
 func (s *Source) Iterator(ctx context.Context) *Iter {
 	if s.snap == nil {
-		return &Iter{
-			next: func() (*record.Item, error) {
-				for {
-					it, err := s.reader.Next()
-					if err != nil {
-						if errors.Is(err, io.EOF) {
-							if err := s.unmatched(); err != nil {
-								return nil, err
-							}
-							return nil, io.EOF
-						}
-						return nil, s.wrap(err)
-					}
-					if s.keep(it) {
-						return it, nil
-					}
-				}
-			},
-			close: func() {},
-		}
+		return s.streamIter()
 	}
+	return s.storeIter(ctx, func(ctx context.Context, fn func(*record.Item, adapters.Settle) error) error {
+		return s.snap.Scan(ctx, s.opt.Filter, func(it *record.Item) error { return fn(it, nil) })
+	})
+}
+
+// SharedIterator is Iterator for one of two sources merged side by side,
+// which take shares 0 and 1 of the checking of values (see
+// adapters.Snapshot.ScanShared): an item's value may be unchecked, which
+// Unchecked tells, until Settle. A stream checks every value. Nothing else
+// may be asked of the source until the iterator ends or is closed.
+func (s *Source) SharedIterator(ctx context.Context, share int) *Iter {
+	if s.snap == nil {
+		return s.streamIter()
+	}
+	return s.storeIter(ctx, func(ctx context.Context, fn func(*record.Item, adapters.Settle) error) error {
+		return s.snap.ScanShared(ctx, s.opt.Filter, share, fn)
+	})
+}
+
+func (s *Source) streamIter() *Iter {
+	return &Iter{
+		next: func() (*record.Item, error) {
+			for {
+				it, err := s.reader.Next()
+				if err != nil {
+					if errors.Is(err, io.EOF) {
+						if err := s.unmatched(); err != nil {
+							return nil, err
+						}
+						return nil, io.EOF
+					}
+					return nil, s.wrap(err)
+				}
+				if s.keep(it) {
+					return it, nil
+				}
+			}
+		},
+		close: func() {},
+	}
+}
+
+// storeIter runs scan in a goroutine of its own, a chunk ahead.
+func (s *Source) storeIter(ctx context.Context, scan func(context.Context, func(*record.Item, adapters.Settle) error) error) *Iter {
 	ctx, cancel := context.WithCancel(ctx)
 	// Chunks go back and forth between the two goroutines: the reader fills
 	// one while the caller works through another, and the bytes of a chunk
@@ -71,7 +123,7 @@ func (s *Source) Iterator(ctx context.Context) *Iter {
 		}
 		var c *itemChunk
 		lent := &itemChunk{back: make(chan struct{}, 1)}
-		err := s.snap.Scan(ctx, s.opt.Filter, func(it *record.Item) error {
+		err := scan(ctx, func(it *record.Item, settle adapters.Settle) error {
 			if len(it.Value)+len(it.Data) >= record.BigValue {
 				// A big value is lent rather than copied: the scan waits
 				// until the caller is done with it, for the adapter
@@ -84,6 +136,7 @@ func (s *Source) Iterator(ctx context.Context) *Iter {
 					c = nil
 				}
 				lent.items = append(lent.items[:0], *it)
+				lent.settles = append(lent.settles[:0], settle)
 				if !send(lent) {
 					return ctx.Err()
 				}
@@ -103,7 +156,7 @@ func (s *Source) Iterator(ctx context.Context) *Iter {
 				}
 				c.reset()
 			}
-			c.add(it)
+			c.add(it, settle)
 			if len(c.items) == chunkSize {
 				c.seal()
 				if !send(c) {
@@ -125,33 +178,35 @@ func (s *Source) Iterator(ctx context.Context) *Iter {
 	}()
 	var cur *itemChunk
 	pos := 0
-	return &Iter{
-		next: func() (*record.Item, error) {
-			for cur == nil || pos == len(cur.items) {
-				if cur != nil {
-					// Done with it: the caller's item is valid only until
-					// this call, so the chunk can be filled again.
-					cur.done(free)
-					cur = nil
-				}
-				c, ok := <-chunks
-				if !ok {
-					if scanErr != nil {
-						return nil, scanErr
-					}
-					return nil, io.EOF
-				}
-				cur, pos = c, 0
+	iter := &Iter{wrap: s.wrap}
+	iter.next = func() (*record.Item, error) {
+		iter.cur, iter.settle = nil, nil
+		for cur == nil || pos == len(cur.items) {
+			if cur != nil {
+				// Done with it: the caller's item is valid only until
+				// this call, so the chunk can be filled again.
+				cur.done(free)
+				cur = nil
 			}
-			pos++
-			return &cur.items[pos-1], nil
-		},
-		close: func() {
-			cancel()
-			for range chunks {
+			c, ok := <-chunks
+			if !ok {
+				if scanErr != nil {
+					return nil, scanErr
+				}
+				return nil, io.EOF
 			}
-		},
+			cur, pos = c, 0
+		}
+		pos++
+		iter.cur, iter.settle = &cur.items[pos-1], cur.settles[pos-1]
+		return iter.cur, nil
 	}
+	iter.close = func() {
+		cancel()
+		for range chunks {
+		}
+	}
+	return iter
 }
 
 const chunkSize = 512
@@ -159,10 +214,11 @@ const chunkSize = 512
 // itemChunk is a run of items whose values share one buffer, or one item
 // with a big value lent by the scan (back is then not nil).
 type itemChunk struct {
-	items []record.Item
-	spans [][4]int // each item's Value and Data span in buf (-1: nil)
-	buf   []byte
-	back  chan struct{}
+	items   []record.Item
+	settles []adapters.Settle // each item's, nil when checked
+	spans   [][4]int          // each item's Value and Data span in buf (-1: nil)
+	buf     []byte
+	back    chan struct{}
 }
 
 // done hands the chunk back: to be filled again, or to the scan that lent it.
@@ -175,11 +231,11 @@ func (c *itemChunk) done(free chan<- *itemChunk) {
 }
 
 func (c *itemChunk) reset() {
-	c.items, c.spans, c.buf = c.items[:0], c.spans[:0], c.buf[:0]
+	c.items, c.settles, c.spans, c.buf = c.items[:0], c.settles[:0], c.spans[:0], c.buf[:0]
 }
 
 // add copies it in; its byte slices are set by seal, once buf stops moving.
-func (c *itemChunk) add(it *record.Item) {
+func (c *itemChunk) add(it *record.Item, settle adapters.Settle) {
 	sp := [4]int{-1, -1, -1, -1}
 	if it.Value != nil {
 		sp[0] = len(c.buf)
@@ -194,6 +250,7 @@ func (c *itemChunk) add(it *record.Item) {
 	cp := *it
 	cp.Value, cp.Data = nil, nil
 	c.items = append(c.items, cp)
+	c.settles = append(c.settles, settle)
 	c.spans = append(c.spans, sp)
 }
 

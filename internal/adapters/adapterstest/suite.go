@@ -50,6 +50,7 @@ var tests = []test{
 	{"Times", testTimes},
 	{"Order", testOrder},
 	{"Filters", testFilters},
+	{"ScanShared", testScanShared},
 	{"GuardedPut", testGuardedPut},
 	{"UnguardedPut", testUnguardedPut},
 	{"Remove", testRemove},

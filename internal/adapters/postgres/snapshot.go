@@ -105,6 +105,12 @@ func (s *snapshot) Scan(ctx context.Context, f adapters.Filter, fn func(*record.
 	return err
 }
 
+// ScanShared checks every value: jsonb is respelled on the way out, which
+// makes it canonical whatever the share.
+func (s *snapshot) ScanShared(ctx context.Context, f adapters.Filter, _ int, fn func(*record.Item, adapters.Settle) error) error {
+	return s.Scan(ctx, f, func(it *record.Item) error { return fn(it, nil) })
+}
+
 // adapterName is the adapter's name in cursors.
 const adapterName = "postgres"
 

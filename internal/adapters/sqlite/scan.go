@@ -123,15 +123,16 @@ const (
 	orderEvents   = " ORDER BY stream, seq"
 )
 
-// scan implements Scan over one transaction; since is as parts takes it.
-func scan(ctx context.Context, tx *sql.Tx, store string, f adapters.Filter, since int64, fn func(*record.Item) error) error {
+// scan implements Scan and ScanShared over one transaction; since is as
+// parts takes it, mode one of canonicalValues and shares.
+func scan(ctx context.Context, tx *sql.Tx, store string, f adapters.Filter, since int64, mode valueMode, fn func(*record.Item, adapters.Settle) error) error {
 	for _, p := range recordParts(store, f, since) {
-		if err := scanAhead(ctx, tx, selectRecords+p.from+" WHERE "+p.where+orderRecords, p.args, record.KindRecord, fn); err != nil {
+		if err := scanAhead(ctx, tx, selectRecords+p.from+" WHERE "+p.where+orderRecords, p.args, record.KindRecord, mode, fn); err != nil {
 			return err
 		}
 	}
 	for _, p := range eventParts(store, f, since) {
-		if err := scanAhead(ctx, tx, selectEvents+p.from+" WHERE "+p.where+orderEvents, p.args, record.KindEvent, fn); err != nil {
+		if err := scanAhead(ctx, tx, selectEvents+p.from+" WHERE "+p.where+orderEvents, p.args, record.KindEvent, mode, fn); err != nil {
 			return err
 		}
 	}
@@ -139,18 +140,27 @@ func scan(ctx context.Context, tx *sql.Tx, store string, f adapters.Filter, sinc
 }
 
 // valueMode says how a scan hands values on.
-type valueMode bool
+type valueMode int
 
 const (
-	canonicalValues valueMode = false // as record.Canonical makes them
-	asStored        valueMode = true  // as the file holds them
+	canonicalValues valueMode = iota // as record.Canonical makes them
+	asStored                         // as the file holds them
+	// share0 and share1 check the values of ScanShared's share and hand
+	// the others on as stored, with settle to finish the check.
+	share0
+	share1
 )
+
+// plain adapts fn, which wants every value checked, to a scan's callback.
+func plain(fn func(*record.Item) error) func(*record.Item, adapters.Settle) error {
+	return func(it *record.Item, _ adapters.Settle) error { return fn(it) }
+}
 
 // scanRecords calls fn for each row of a records query into the reused it.
 // Values are scanned as strings, which the driver makes anyway, and lent to
 // fn as bytes (see textBytes) rather than copied once more: a huge value
 // costs one copy fewer.
-func scanRecords(ctx context.Context, q querier, query string, args []any, it *record.Item, mode valueMode, fn func(*record.Item) error) error {
+func scanRecords(ctx context.Context, q querier, query string, args []any, it *record.Item, mode valueMode, fn func(*record.Item, adapters.Settle) error) error {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("read records: %w", err)
@@ -167,10 +177,11 @@ func scanRecords(ctx context.Context, q querier, query string, args []any, it *r
 			return fmt.Errorf("read records: %w", err)
 		}
 		setValue(&it.Value, &it.Deleted, deleted, textBytes(value))
-		if err := c.fix(it, mode); err != nil {
+		settle, err := c.fix(it, mode)
+		if err != nil {
 			return err
 		}
-		if err := fn(it); err != nil {
+		if err := fn(it, settle); err != nil {
 			return err
 		}
 	}
@@ -180,7 +191,7 @@ func scanRecords(ctx context.Context, q querier, query string, args []any, it *r
 	return nil
 }
 
-func scanEvents(ctx context.Context, q querier, query string, args []any, it *record.Item, mode valueMode, fn func(*record.Item) error) error {
+func scanEvents(ctx context.Context, q querier, query string, args []any, it *record.Item, mode valueMode, fn func(*record.Item, adapters.Settle) error) error {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("read events: %w", err)
@@ -196,10 +207,11 @@ func scanEvents(ctx context.Context, q querier, query string, args []any, it *re
 			return fmt.Errorf("read events: %w", err)
 		}
 		it.Data = orNull(textBytes(data))
-		if err := c.fix(it, mode); err != nil {
+		settle, err := c.fix(it, mode)
+		if err != nil {
 			return err
 		}
-		if err := fn(it); err != nil {
+		if err := fn(it, settle); err != nil {
 			return err
 		}
 	}
@@ -229,7 +241,7 @@ type rowBatch struct {
 // while this one makes their values canonical and calls fn, so that the
 // two take a core each. What fn sees, and every error, in order, are as
 // without it; fn is called on the caller's goroutine.
-func scanAhead(ctx context.Context, q querier, query string, args []any, kind record.Kind, fn func(*record.Item) error) error {
+func scanAhead(ctx context.Context, q querier, query string, args []any, kind record.Kind, mode valueMode, fn func(*record.Item, adapters.Settle) error) error {
 	what := "read records"
 	if kind == record.KindEvent {
 		what = "read events"
@@ -257,10 +269,11 @@ func scanAhead(ctx context.Context, q querier, query string, args []any, kind re
 	for b := range batches {
 		for i := range b.items {
 			it := &b.items[i]
-			if err := c.fix(it, canonicalValues); err != nil {
+			settle, err := c.fix(it, mode)
+			if err != nil {
 				return err
 			}
-			if err := fn(it); err != nil {
+			if err := fn(it, settle); err != nil {
 				return err
 			}
 		}
@@ -394,7 +407,10 @@ type querier interface {
 // are cheap to check, and only one in another spelling is respelled.
 type canon struct{ buf []byte }
 
-func (c *canon) fix(it *record.Item, mode valueMode) error {
+// fix makes it's time and value canonical. In a shared mode, a value
+// outside the share is left as stored, and settleValue returned to check
+// it later, should the caller need to.
+func (c *canon) fix(it *record.Item, mode valueMode) (adapters.Settle, error) {
 	when := &it.UpdatedAt
 	if !it.IsRecord() {
 		when = &it.At
@@ -402,14 +418,25 @@ func (c *canon) fix(it *record.Item, mode valueMode) error {
 	if !isCanonicalTime(*when) {
 		t, err := record.ParseTime(*when)
 		if err != nil {
-			return fmt.Errorf("%s: stored time %q: %w", describe(it), *when, err)
+			return nil, fmt.Errorf("%s: stored time %q: %w", describe(it), *when, err)
 		}
 		*when = t
 	}
-	if mode == asStored {
-		return nil
+	switch mode {
+	case asStored:
+		return nil, nil
+	case share0, share1:
+		if !adapters.InShare(it, int(mode-share0)) {
+			return settleValue, nil
+		}
 	}
-	if err := canonical(valueOf(it), &c.buf); err != nil {
+	return nil, settleValue(it, &c.buf)
+}
+
+// settleValue makes the value of it canonical, in *buf when it is not so
+// already, or says what is wrong with it.
+func settleValue(it *record.Item, buf *[]byte) error {
+	if err := canonical(valueOf(it), buf); err != nil {
 		return fmt.Errorf("%s: stored %w", describe(it), err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strconv"
@@ -45,9 +46,17 @@ func (a *Adapter) Stores(ctx context.Context) ([]string, error) {
 // Snapshot opens a read transaction on a connection of its own. SQLite
 // starts a deferred transaction's read at its first statement, so the store
 // lookup below is also what fixes the instant every later read sees.
+//
+// The connection is held as a Conn as well, for ScanShared to reach the
+// driver under the transaction.
 func (a *Adapter) Snapshot(ctx context.Context, store string) (adapters.Snapshot, error) {
-	tx, err := a.r.BeginTx(ctx, nil)
+	conn, err := a.r.Conn(ctx)
 	if err != nil {
+		return nil, fmt.Errorf("snapshot of store %q: %w", store, err)
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		conn.Close()
 		return nil, fmt.Errorf("snapshot of store %q: %w", store, err)
 	}
 	v, err := readableVersion(ctx, tx)
@@ -63,12 +72,14 @@ func (a *Adapter) Snapshot(ctx context.Context, store string) (adapters.Snapshot
 	}
 	if err != nil {
 		tx.Rollback()
+		conn.Close()
 		return nil, fmt.Errorf("snapshot of store %q: %w", store, err)
 	}
-	return &snapshot{tx: tx, store: store, version: v}, nil
+	return &snapshot{conn: conn, tx: tx, store: store, version: v}, nil
 }
 
 type snapshot struct {
+	conn    *sql.Conn // tx's
 	tx      *sql.Tx
 	store   string
 	version int
@@ -87,7 +98,23 @@ func (s *snapshot) Scan(ctx context.Context, f adapters.Filter, fn func(*record.
 	if err != nil {
 		return err
 	}
-	return scan(ctx, s.tx, s.store, f, since, fn)
+	return scan(ctx, s.tx, s.store, f, since, canonicalValues, plain(fn))
+}
+
+// ScanShared checks only its share of the values: the check is most of
+// what a scan costs besides SQLite's own work.
+func (s *snapshot) ScanShared(ctx context.Context, f adapters.Filter, share int, fn func(*record.Item, adapters.Settle) error) error {
+	since, err := s.since(ctx, f.Since)
+	if err != nil {
+		return err
+	}
+	return s.conn.Raw(func(dc any) error {
+		q, ok := dc.(driver.QueryerContext)
+		if !ok {
+			return scan(ctx, s.tx, s.store, f, since, share0+valueMode(share&1), fn)
+		}
+		return rawScan(ctx, q, s.store, f, since, share0+valueMode(share&1), fn)
+	})
 }
 
 // Cursor is the counter of the last transaction this snapshot sees.
@@ -215,7 +242,14 @@ func (s *snapshot) since(ctx context.Context, cursor string) (int64, error) {
 // Close ends the read transaction; it only ever read, so rolling back loses
 // nothing.
 func (s *snapshot) Close() error {
-	if err := s.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+	err := s.tx.Rollback()
+	if errors.Is(err, sql.ErrTxDone) {
+		err = nil
+	}
+	if cerr := s.conn.Close(); err == nil && !errors.Is(cerr, sql.ErrConnDone) {
+		err = cerr
+	}
+	if err != nil {
 		return fmt.Errorf("close snapshot of store %q: %w", s.store, err)
 	}
 	return nil

@@ -99,9 +99,9 @@ func (t *tx) span(ctx context.Context, keys []*record.Item, i, j int, fn func(go
 	}
 	var it record.Item
 	if lo.IsRecord() {
-		err = scanRecords(ctx, prepared{st}, q, args, &it, asStored, match)
+		err = scanRecords(ctx, prepared{st}, q, args, &it, asStored, plain(match))
 	} else {
-		err = scanEvents(ctx, prepared{st}, q, args, &it, asStored, match)
+		err = scanEvents(ctx, prepared{st}, q, args, &it, asStored, plain(match))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read back: %w", err)

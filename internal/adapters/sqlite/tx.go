@@ -193,7 +193,7 @@ func (t *tx) lookup(ctx context.Context, keys []*record.Item, fn func(got *recor
 			return fmt.Errorf("look up records: %w", err)
 		}
 		m := matcher{keys: keys, idx: recs[:n]}
-		if err := scanRecords(ctx, qr, q, args, &it, asStored, m.match(fn)); err != nil {
+		if err := scanRecords(ctx, qr, q, args, &it, asStored, plain(m.match(fn))); err != nil {
 			return fmt.Errorf("look up records: %w", err)
 		}
 		recs = recs[n:]
@@ -214,7 +214,7 @@ func (t *tx) lookup(ctx context.Context, keys []*record.Item, fn func(got *recor
 			return fmt.Errorf("look up events: %w", err)
 		}
 		m := matcher{keys: keys, idx: evs[:n]}
-		if err := scanEvents(ctx, qr, q, args, &it, asStored, m.match(fn)); err != nil {
+		if err := scanEvents(ctx, qr, q, args, &it, asStored, plain(m.match(fn))); err != nil {
 			return fmt.Errorf("look up events: %w", err)
 		}
 		evs = evs[n:]
@@ -595,7 +595,7 @@ func (t *tx) Scan(ctx context.Context, f adapters.Filter, fn func(*record.Item) 
 	if f.Since != "" {
 		return errors.New("scan: a transaction's scan takes no Since")
 	}
-	return scan(ctx, t.tx, t.store, f, -1, fn)
+	return scan(ctx, t.tx, t.store, f, -1, canonicalValues, plain(fn))
 }
 
 func (t *tx) Clear(ctx context.Context) error {

@@ -1,0 +1,110 @@
+package sqlite
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/record"
+)
+
+// ScanShared reads through the driver itself; whatever another program
+// stored, in whatever type, it must read as Scan does, once settled: the
+// same lines, or an error where Scan gives one.
+func TestScanSharedReadsAsScan(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, set string
+		fails     bool
+	}{
+		{"as written", "", false},
+		{"value a blob", "value = CAST(value AS BLOB)", false},
+		{"value an integer", "value = 42", false},
+		{"value a real", "value = 1.5", false},
+		{"value an empty blob", "value = x''", true},
+		{"value null", "value = NULL", false},
+		{"value not JSON", "value = '{'", true},
+		{"version text", "version = '7'", false},
+		{"version not a number", "version = 'seven'", true},
+		{"deleted text", "deleted = '1'", false},
+		{"updated_at a blob", "updated_at = CAST('2026-01-02T00:00:00.000000Z' AS BLOB)", false},
+		{"data a blob", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "edited.db")
+			a := open(t, path, Options{})
+			var in []string
+			for _, k := range []string{"a", "b", "c", "d", "e", "f"} {
+				in = append(in, `{"kind":"record","collection":"c","key":"`+k+`","version":1,"updated_at":"2026-01-01T00:00:00.000000Z","value":{"k":"`+k+`"}}`)
+			}
+			in = append(in, `{"kind":"event","stream":"s","seq":1,"type":"t","at":"2026-01-01T00:00:00.000000Z","data":[1]}`,
+				`{"kind":"event","stream":"s","seq":2,"type":"t","at":"2026-01-01T00:00:00.000000Z","data":[2]}`)
+			putLines(t, a, "s", in...)
+			db := rawDB(t, path, "mode=rw")
+			defer db.Close()
+			if tc.set != "" {
+				if _, err := db.Exec(`UPDATE persist_records SET ` + tc.set); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := db.Exec(`UPDATE persist_events SET data = CAST(data AS BLOB) WHERE seq = 2`); err != nil {
+				t.Fatal(err)
+			}
+			want, wantErr := scanWith(ctx, t, a, -1)
+			if (wantErr != nil) != tc.fails {
+				t.Fatalf("Scan: %v", wantErr)
+			}
+			for share := range 2 {
+				got, err := scanWith(ctx, t, a, share)
+				if (err != nil) != (wantErr != nil) {
+					t.Fatalf("share %d: error %v; Scan's %v", share, err, wantErr)
+				}
+				if err == nil && !equalLines(got, want) {
+					t.Fatalf("share %d:\n%q\nScan:\n%q", share, got, want)
+				}
+			}
+		})
+	}
+}
+
+// scanWith reads store "s" by Scan (share -1) or ScanShared, settling
+// every value handed on unchecked.
+func scanWith(ctx context.Context, t *testing.T, a *Adapter, share int) ([]string, error) {
+	snap, err := a.Snapshot(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Close()
+	var out []string
+	if share < 0 {
+		err = snap.Scan(ctx, adapters.Filter{}, func(it *record.Item) error {
+			out = append(out, string(record.AppendItem(nil, it)))
+			return nil
+		})
+		return out, err
+	}
+	var buf []byte
+	err = snap.ScanShared(ctx, adapters.Filter{}, share, func(it *record.Item, settle adapters.Settle) error {
+		if settle != nil {
+			if err := settle(it, &buf); err != nil {
+				return err
+			}
+		}
+		out = append(out, string(record.AppendItem(nil, it)))
+		return nil
+	})
+	return out, err
+}
+
+func equalLines(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
