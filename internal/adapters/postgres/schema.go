@@ -200,7 +200,15 @@ func (a *Adapter) ensureSchema(ctx context.Context) error {
 	if a.schemaReady {
 		return nil
 	}
-	if _, _, err := a.migrate(ctx, true); err != nil {
+	// A connection lost half-way (a backend terminated, a restart) rolled
+	// the whole schema transaction back: it is safe to run again.
+	var err error
+	for range 3 {
+		if _, _, err = a.migrate(ctx, true); err == nil || !isConnLoss(err) || ctx.Err() != nil {
+			break
+		}
+	}
+	if err != nil {
 		return err
 	}
 	a.schemaReady = true
