@@ -77,7 +77,27 @@ func Import(ctx context.Context, st Stdio, o ImportOptions) error {
 	if o.LoadFlags.Store == "" {
 		o.LoadFlags.Store = storeFlag(loc, o.Name)
 	}
-	return Load(ctx, st, LoadOptions{Common: o.Common, LoadFlags: o.LoadFlags, Location: loc, Input: o.From})
+	undo, err := prepareDefault(loc)
+	if err != nil {
+		return err
+	}
+	err = Load(ctx, st, LoadOptions{Common: o.Common, LoadFlags: o.LoadFlags, Location: loc, Input: o.From})
+	if err != nil && !committed(ctx) {
+		undo()
+	}
+	return err
+}
+
+// committed reports whether a load wrote anything: a failed import that
+// did leaves the database it made, for a rerun to finish.
+func committed(ctx context.Context) bool {
+	var n int64
+	report(ctx).Update(func(r *cli.Result) {
+		for _, t := range r.Targets {
+			n += t.Written + t.Unchanged + t.Stale + t.Conflicts + t.Rejects + t.EventsWritten + t.EventsUnchanged + t.Removed + t.Batches
+		}
+	})
+	return n > 0
 }
 
 // adapterLocation turns --adapter and --connection into a location.
