@@ -214,3 +214,23 @@ func looksLikeStream(path string) bool {
 	return bytes.HasPrefix(head, []byte("{")) || bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}) ||
 		bytes.HasPrefix(head, []byte{0x1f, 0x8b})
 }
+
+// Files are the files a location reads or writes, as far as it can be told
+// without opening anything: a stream file, or the files of a database kept
+// in files. A server's database, stdin, and a location that does not parse
+// have none.
+func Files(raw string) []string {
+	l, err := Parse(raw, true)
+	if err != nil {
+		return nil
+	}
+	switch {
+	case l.Kind == File:
+		return []string{l.Target}
+	case l.Kind != Database || l.Driver.Sniff == nil:
+		return nil
+	case l.Driver.Files != nil:
+		return l.Driver.Files(l.Target)
+	}
+	return []string{l.Target}
+}

@@ -123,6 +123,9 @@ func Upgrade(ctx context.Context, st Stdio, o UpgradeOptions) error {
 	if loc == "" {
 		loc = DefaultLocation(o.Name)
 	}
+	if err := guard(ctx, []string{loc}); err != nil {
+		return err
+	}
 	from, to, err := persist.Upgrade(ctx, loc)
 	if err != nil {
 		return err

@@ -66,6 +66,9 @@ func Load(ctx context.Context, st Stdio, o LoadOptions) error {
 			return err
 		}
 	}
+	if err := guard(ctx, []string{o.Location, o.Input}, cli.Named{What: "--rejects", Path: o.Rejects}); err != nil {
+		return err
+	}
 	var in io.Reader = st.Stdin
 	if o.Input != "-" && o.Input != "" {
 		f, err := source.OpenFile(ctx, o.Input)

@@ -173,6 +173,9 @@ func verify(ctx context.Context, st Stdio, o VerifyOptions) error {
 	if err := report(ctx).ToStdout("the comparison table"); err != nil {
 		return err
 	}
+	if err := guard(ctx, []string{o.Source, o.Target}); err != nil {
+		return err
+	}
 	report(ctx).Update(func(r *cli.Result) {
 		r.Sources = []cli.Side{readSide(o.Source, o.Name), readSide(o.Target, o.Name)}
 	})
@@ -278,6 +281,9 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 		if err := report(ctx).ToStdout("the rejected lines (--rejects -)"); err != nil {
 			return err
 		}
+	}
+	if err := guard(ctx, []string{o.Source, o.Target}, cli.Named{What: "--rejects", Path: o.Rejects}); err != nil {
+		return err
 	}
 	start := time.Now()
 	// One bar over records and events, drawn in place; off a terminal,

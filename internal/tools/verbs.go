@@ -120,6 +120,9 @@ func wrote(ctx context.Context, line []byte) {
 // written.
 func withStore(ctx context.Context, st Stdio, c cli.Common, name string, do func(*persist.Store) error) error {
 	loc := DefaultLocation(name)
+	if err := guard(ctx, []string{loc}); err != nil {
+		return err
+	}
 	undo, err := prepareDefault(loc)
 	if err != nil {
 		return err
@@ -215,6 +218,9 @@ func removeIfEmpty(dir string) {
 // exist: a typo must not pass for an empty store.
 func openReader(ctx context.Context, st Stdio, name string, f persist.Filter) (*persist.Source, error) {
 	loc := DefaultLocation(name)
+	if err := guard(ctx, []string{loc}); err != nil {
+		return nil, err
+	}
 	if dir, ok := defaultDir(loc); ok {
 		path := strings.TrimPrefix(loc, "sqlite:")
 		if _, err := os.Stat(path); err != nil {
@@ -487,6 +493,9 @@ func Stores(ctx context.Context, st Stdio, o StoresOptions) error {
 		if locs, err = defaultDatabases(); err != nil {
 			return err
 		}
+	}
+	if err := guard(ctx, locs); err != nil {
+		return err
 	}
 	var lines []line
 	for _, loc := range locs {
