@@ -250,6 +250,8 @@ func streamHint(err error) error {
 		return cli.Hint(err, "if a filter dropped the trailer, %s; if the stream was cut short, make it again", sealHint)
 	case errors.Is(err, persist.ErrPatch):
 		return cli.Hint(err, "a patch repairs a store: load it with persist-load STORE < PATCH")
+	case errors.Is(err, persist.ErrNoInput):
+		return cli.Hint(err, "did the command before it in the pipeline fail? Even a stream with no items has a header and a trailer: persist-dump writes them")
 	}
 	return err
 }
