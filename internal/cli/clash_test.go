@@ -39,3 +39,43 @@ func TestCheckClash(t *testing.T) {
 		t.Errorf("two outputs on a device: %v", err)
 	}
 }
+
+// A read-only file is not replaced. As root every file is writable, so the
+// refusal is shown through the access check a user without the right gets.
+func TestCreateOutputReadOnly(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ro.jsonl")
+	if err := os.WriteFile(path, []byte("old\n"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() == 0 {
+		old := accessW
+		accessW = func(p string) error {
+			if st, err := os.Stat(p); err == nil && st.Mode().Perm()&0o222 == 0 {
+				return &os.PathError{Op: "faccessat", Path: p, Err: os.ErrPermission}
+			}
+			return nil
+		}
+		t.Cleanup(func() { accessW = old })
+	}
+	if _, err := CreateOutput(path, nil); !errors.Is(err, os.ErrPermission) {
+		t.Fatalf("CreateOutput on a read-only file: %v", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "old\n" {
+		t.Fatalf("the read-only file changed: %q", b)
+	}
+	// Through a symlink too.
+	link := filepath.Join(dir, "link.jsonl")
+	os.Symlink(path, link)
+	if _, err := CreateOutput(link, nil); !errors.Is(err, os.ErrPermission) {
+		t.Fatalf("CreateOutput on a link to a read-only file: %v", err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := CreateOutput(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Abort()
+}

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/record"
 )
@@ -67,11 +69,34 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 		}
 		return newOutput(f, "", path)
 	}
+	if err == nil {
+		if err := checkWritable(path, target, st); err != nil {
+			return nil, err
+		}
+	}
 	f, tmp, err := createTemp(target, st)
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
 	return newOutput(f, tmp, target)
+}
+
+// checkWritable refuses to replace a file the user may not write: the
+// rename that puts the new file in place needs only the directory's
+// permission, and would replace a read-only file that the shell's > (and
+// every editor without a force) leaves alone. Access is asked with the
+// process's effective ids, as open would check them; root may write any file.
+func checkWritable(path, target string, st fs.FileInfo) error {
+	if err := accessW(target); err != nil {
+		return hint.With(fmt.Errorf("write %s: the file is not writable by this user (mode %04o): %w", path, st.Mode().Perm(), err),
+			"make it writable (as its owner: chmod u+w %s), or name another file", path)
+	}
+	return nil
+}
+
+// accessW reports whether the process may write path.
+var accessW = func(path string) error {
+	return unix.Faccessat(unix.AT_FDCWD, path, unix.W_OK, unix.AT_EACCESS)
 }
 
 func newOutput(f *os.File, tmp, final string) (*Output, error) {
