@@ -79,3 +79,37 @@ func TestCreateOutputReadOnly(t *testing.T) {
 	}
 	out.Abort()
 }
+
+// -o through a symlink whose target does not exist yet writes the target,
+// as the shell's > does; the link stays a link.
+func TestCreateOutputDanglingLink(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "latest.jsonl")
+	if err := os.Symlink("backups/today.jsonl", link); err != nil {
+		t.Fatal(err)
+	}
+	os.Mkdir(filepath.Join(dir, "backups"), 0o777)
+	out, err := CreateOutput(link, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Write([]byte("new\n"))
+	if err := out.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced: %v %v", fi.Mode(), err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "backups", "today.jsonl")); err != nil || string(b) != "new\n" {
+		t.Fatalf("the link's target: %q %v", b, err)
+	}
+	// A link into a folder that does not exist fails, and leaves the link.
+	gone := filepath.Join(dir, "gone.jsonl")
+	os.Symlink("nosuch/dir/x.jsonl", gone)
+	if _, err := CreateOutput(gone, nil); err == nil {
+		t.Fatal("a link into a missing folder was written")
+	}
+	if fi, err := os.Lstat(gone); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced: %v", err)
+	}
+}

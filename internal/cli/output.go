@@ -57,6 +57,10 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 		// A symlink is followed, and what it points to replaced: the link
 		// stays, as sed -i --follow-symlinks and editors do.
 		target = resolved
+	} else if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		// A dangling one too: the file is made where it points, as the
+		// shell's > makes it, and the link stays.
+		target = resolve(path)
 	}
 	st, err := os.Stat(target)
 	if err == nil && !st.Mode().IsRegular() {
@@ -75,6 +79,10 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 		}
 	}
 	f, tmp, err := createTemp(target, st)
+	if errors.Is(err, fs.ErrNotExist) {
+		dir := filepath.Dir(target)
+		return nil, hint.With(fmt.Errorf("create %s: %w: no folder %s", path, fs.ErrNotExist, dir), "make it first: mkdir -p %s", dir)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
