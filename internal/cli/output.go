@@ -57,7 +57,7 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 		// A symlink is followed, and what it points to replaced: the link
 		// stays, as sed -i --follow-symlinks and editors do.
 		target = resolved
-	} else if fi, lerr := os.Lstat(path); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+	} else if dangling(path) {
 		// A dangling one too: the file is made where it points, as the
 		// shell's > makes it, and the link stays.
 		target = resolve(path)
@@ -87,6 +87,18 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
 	return newOutput(f, tmp, target)
+}
+
+// dangling reports whether path is a symlink to nothing (yet). /dev/stdout
+// and /proc/self/fd/N are links whose targets no path names, though they
+// open: they are not dangling.
+func dangling(path string) bool {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		return false
+	}
+	_, err = os.Stat(path)
+	return errors.Is(err, fs.ErrNotExist)
 }
 
 // checkWritable refuses to replace a file the user may not write: the
