@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -41,7 +42,29 @@ func CheckOutputName(path string) error {
 	if path == "-" || path == "" {
 		return nil
 	}
-	return hint.With(record.CheckName(path), "name it .zst or .gz, or compress in a pipe: … -o - | xz > %s", path)
+	err := record.CheckName(path)
+	if errors.Is(err, record.ErrArchive) {
+		return hint.With(err, "name it %s, and tar that file afterwards if an archive is what you need", streamName(path))
+	}
+	return hint.With(err, "name it .zst or .gz, or compress in a pipe: … -o - | xz > %s", path)
+}
+
+// streamName is a tar archive's name made a stream's, for a hint.
+func streamName(path string) string {
+	lower := strings.ToLower(path)
+	for _, ext := range []string{".tar.gz", ".tar.zst", ".tar.zstd", ".tgz", ".tzst", ".tar"} {
+		if strings.HasSuffix(lower, ext) {
+			base := path[:len(path)-len(ext)]
+			if strings.Contains(ext, "z") && !strings.Contains(ext, "zst") {
+				return base + ".jsonl.gz"
+			}
+			if strings.Contains(ext, "zst") {
+				return base + ".jsonl.zst"
+			}
+			return base + ".jsonl"
+		}
+	}
+	return path + ".jsonl.zst"
 }
 
 // CreateOutput opens path ("-" for stdout) for writing.

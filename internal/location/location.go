@@ -141,6 +141,7 @@ func splitScheme(s string) (scheme, rest string, ok bool) {
 }
 
 func isStreamName(p string) bool {
+	p = strings.ToLower(p)
 	for _, ext := range []string{".jsonl", ".jsonl.zst", ".jsonl.zstd", ".jsonl.gz", ".json", ".zst", ".gz"} {
 		if strings.HasSuffix(p, ext) {
 			return true
