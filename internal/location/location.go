@@ -116,10 +116,14 @@ func Parse(s string, create bool) (Location, error) {
 }
 
 // splitStore splits a trailing #NAME off. A fragment holding '/' is part of
-// a path, not a store name.
+// a path, not a store name; in a URL, a '#' before the path whose fragment
+// holds '@' is in the user-info, a password's (postgres://u:p#w@h).
 func splitStore(s string) (rest, store string) {
 	i := strings.LastIndexByte(s, '#')
 	if i < 0 || i == len(s)-1 || strings.ContainsRune(s[i+1:], '/') {
+		return s, ""
+	}
+	if j := strings.Index(s[:i], "://"); j >= 0 && !strings.ContainsRune(s[j+3:i], '/') && strings.ContainsRune(s[i+1:], '@') {
 		return s, ""
 	}
 	return s[:i], s[i+1:]

@@ -65,3 +65,18 @@ func TestConnectTimeoutByDefault(t *testing.T) {
 		t.Fatalf("Open with connect_timeout=1: %v", err)
 	}
 }
+
+// A raw '#' in a URL's password reaches the driver escaped, never as the
+// start of a fragment.
+func TestTargetEscapesHash(t *testing.T) {
+	for in, want := range map[string]string{
+		"//u:p#w@h/db":            "postgres://u:p%23w@h/db",
+		"//u:p%23w@h/db":          "postgres://u:p%23w@h/db",
+		"//h/db?sslmode=disable":  "postgres://h/db?sslmode=disable",
+		"//u:a#b#c@h:5432/db?x=1": "postgres://u:a%23b%23c@h:5432/db?x=1",
+	} {
+		if got, err := target("postgres", in); err != nil || got != want {
+			t.Errorf("target(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}
