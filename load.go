@@ -14,6 +14,7 @@ import (
 	"github.com/cuitty/persist/internal/load"
 	"github.com/cuitty/persist/internal/location"
 	"github.com/cuitty/persist/internal/record"
+	"github.com/cuitty/persist/internal/source"
 )
 
 // Sentinels of reading and loading a stream, for errors.Is.
@@ -21,7 +22,7 @@ var (
 	// ErrNoInput: a load was given no bytes at all. An upstream that died
 	// must not look like a successful load of nothing; a stream with a
 	// header, no items and a trailer is a valid empty stream.
-	ErrNoInput = errors.New("no input")
+	ErrNoInput = source.ErrNoInput
 	// ErrTrailer: the stream's trailer does not match its lines (it was
 	// edited, or damaged).
 	ErrTrailer = record.ErrTrailer

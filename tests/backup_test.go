@@ -178,8 +178,25 @@ func backupScripts(t *testing.T, side storeSide, target func(t *testing.T, dir s
 	if r.code != 2 || !strings.Contains(r.stderr, "deleted outright") || !strings.Contains(r.stderr, "persist-backup full") {
 		t.Fatalf("delta after an outright delete: exit %d\n%s", r.code, r.stderr)
 	}
+	// A full dump that fails (here, a store that does not exist), and one
+	// killed halfway (a chain without its cursor), count for nothing:
+	// KEEP=1 keeps the complete chain, and the next full run prunes the
+	// half-made one.
+	bad := []string{"STORE=" + store + "-nosuch", "BACKUP_DIR=" + backups, "KEEP=1"}
+	if r := runScript(t, scripts, bad, "persist-backup full"); r.code != 2 || !strings.Contains(r.stderr, "the full dump failed") {
+		t.Fatalf("a failed full dump: exit %d\n%s", r.code, r.stderr)
+	}
+	if err := os.Mkdir(filepath.Join(backups, "29991231T000000Z.killed"), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(backups, old, "cursor")); err != nil {
+		t.Fatalf("the complete chain went with a failed run: %v", err)
+	}
 	sh("persist-backup full")
 	sh("persist-backup delta")
+	if dirs, _ := filepath.Glob(filepath.Join(backups, "2*")); len(dirs) != 1 {
+		t.Errorf("with KEEP=1 the backups hold %q", dirs)
+	}
 	if now, _ := os.Readlink(chain); now == old {
 		t.Fatal("current still names the old chain")
 	}

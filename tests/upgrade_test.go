@@ -67,7 +67,7 @@ func TestUpgradeHintForWriters(t *testing.T) {
 	if strings.Contains(r.stderr, "pw-secret") {
 		t.Fatalf("the password shows: %s", r.stderr)
 	}
-	up := mustRun(t, "", "persist", "upgrade", "app", "--location", owner+"#app")
+	up := mustRun(t, "", "persist", "upgrade", "-v", "app", "--location", owner+"#app")
 	if !strings.Contains(up.stderr, "schema version 1 → 3") {
 		t.Fatalf("persist upgrade said: %s", up.stderr)
 	}

@@ -31,6 +31,10 @@ type Driver struct {
 	// by adapters that keep a database in one file: a path to such a file is
 	// a location of its own, without a scheme.
 	Sniff func(head []byte) bool
+	// Files are the files a database at target (kept in files: set with
+	// Sniff) consists of, the database file first: a command refuses an
+	// output file that would replace any of them.
+	Files func(target string) []string
 	// NewFiles marks the one adapter that a bare path to a file that does
 	// not exist yet names, for writers.
 	NewFiles bool

@@ -42,10 +42,7 @@ func Main(name, description string, grammar any, do func(ctx context.Context, co
 		}
 		return code
 	}
-	tool := name
-	if cmd := kctx.Command(); cmd != "" {
-		tool += " " + strings.Fields(cmd)[0]
-	}
+	tool := toolName(name, kctx)
 	sum, err := OpenSummary(summaryPath(kctx), tool, os.Stdout)
 	if err != nil {
 		return Report(os.Stderr, name, err)
@@ -53,6 +50,17 @@ func Main(name, description string, grammar any, do func(ctx context.Context, co
 	return run(os.Stderr, name, func(ctx context.Context) error {
 		return do(WithSummary(ctx, sum), kctx.Command())
 	}, sum)
+}
+
+// toolName is the name a summary gives the run: the tool's, and for a tool
+// with verbs the verb's ("persist put"). kong's Command() is no use here: for
+// a tool without verbs it is its positional arguments' placeholders.
+func toolName(name string, kctx *kong.Context) string {
+	var verbs []string
+	for n := kctx.Selected(); n != nil && n.Type == kong.CommandNode; n = n.Parent {
+		verbs = append([]string{n.Name}, verbs...)
+	}
+	return strings.Join(append([]string{name}, verbs...), " ")
 }
 
 // summaryPath is the --summary flag's value, if the grammar has one.

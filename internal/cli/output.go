@@ -9,8 +9,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/record"
@@ -40,7 +43,29 @@ func CheckOutputName(path string) error {
 	if path == "-" || path == "" {
 		return nil
 	}
-	return hint.With(record.CheckName(path), "name it .zst or .gz, or compress in a pipe: … -o - | xz > %s", path)
+	err := record.CheckName(path)
+	if errors.Is(err, record.ErrArchive) {
+		return hint.With(err, "name it %s, and tar that file afterwards if an archive is what you need", streamName(path))
+	}
+	return hint.With(err, "name it .zst or .gz, or compress in a pipe: … -o - | xz > %s", path)
+}
+
+// streamName is a tar archive's name made a stream's, for a hint.
+func streamName(path string) string {
+	lower := strings.ToLower(path)
+	for _, ext := range []string{".tar.gz", ".tar.zst", ".tar.zstd", ".tgz", ".tzst", ".tar"} {
+		if strings.HasSuffix(lower, ext) {
+			base := path[:len(path)-len(ext)]
+			if strings.Contains(ext, "z") && !strings.Contains(ext, "zst") {
+				return base + ".jsonl.gz"
+			}
+			if strings.Contains(ext, "zst") {
+				return base + ".jsonl.zst"
+			}
+			return base + ".jsonl"
+		}
+	}
+	return path + ".jsonl.zst"
 }
 
 // CreateOutput opens path ("-" for stdout) for writing.
@@ -56,6 +81,10 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 		// A symlink is followed, and what it points to replaced: the link
 		// stays, as sed -i --follow-symlinks and editors do.
 		target = resolved
+	} else if dangling(path) {
+		// A dangling one too: the file is made where it points, as the
+		// shell's > makes it, and the link stays.
+		target = resolve(path)
 	}
 	st, err := os.Stat(target)
 	if err == nil && !st.Mode().IsRegular() {
@@ -68,11 +97,50 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 		}
 		return newOutput(f, "", path)
 	}
+	if err == nil {
+		if err := checkWritable(path, target, st); err != nil {
+			return nil, err
+		}
+	}
 	f, tmp, err := createTemp(target, st)
+	if errors.Is(err, fs.ErrNotExist) {
+		dir := filepath.Dir(target)
+		return nil, hint.With(fmt.Errorf("create %s: %w: no folder %s", path, fs.ErrNotExist, dir), "make it first: mkdir -p %s", dir)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
 	return newOutput(f, tmp, target)
+}
+
+// dangling reports whether path is a symlink to nothing (yet). /dev/stdout
+// and /proc/self/fd/N are links whose targets no path names, though they
+// open: they are not dangling.
+func dangling(path string) bool {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		return false
+	}
+	_, err = os.Stat(path)
+	return errors.Is(err, fs.ErrNotExist)
+}
+
+// checkWritable refuses to replace a file the user may not write: the
+// rename that puts the new file in place needs only the directory's
+// permission, and would replace a read-only file that the shell's > (and
+// every editor without a force) leaves alone. Access is asked with the
+// process's effective ids, as open would check them; root may write any file.
+func checkWritable(path, target string, st fs.FileInfo) error {
+	if err := accessW(target); err != nil {
+		return hint.With(fmt.Errorf("write %s: the file is not writable by this user (mode %04o): %w", path, st.Mode().Perm(), err),
+			"make it writable (as its owner: chmod u+w %s), or name another file", path)
+	}
+	return nil
+}
+
+// accessW reports whether the process may write path.
+var accessW = func(path string) error {
+	return unix.Faccessat(unix.AT_FDCWD, path, unix.W_OK, unix.AT_EACCESS)
 }
 
 func newOutput(f *os.File, tmp, final string) (*Output, error) {

@@ -120,7 +120,20 @@ func (s *Summary) ToStdout(what string) error {
 	if s.path != "-" {
 		return nil
 	}
+	s.Abandon()
 	return hint.With(fmt.Errorf("--summary -: standard output carries %s", what), "give --summary a file name, e.g. --summary run.json")
+}
+
+// Abandon drops the summary of a run refused before it began because of
+// where the summary or another output goes: nothing is written for it, not
+// even the failure (which would land where the refusal said it must not).
+func (s *Summary) Abandon() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.out != nil {
+		s.out.Abort()
+		s.out = nil
+	}
 }
 
 // Update changes the report under the summary's lock.
@@ -162,12 +175,13 @@ func OpenSummary(path, tool string, stdout io.Writer) (*Summary, error) {
 // Finish writes the report with the run's exit status and error. An error
 // writing it is returned, for the command to report.
 func (s *Summary) Finish(code int, err error, interrupted bool) error {
-	if s.out == nil {
+	s.mu.Lock()
+	r, out := s.report, s.out
+	s.out = nil
+	s.mu.Unlock()
+	if out == nil {
 		return nil
 	}
-	s.mu.Lock()
-	r := s.report
-	s.mu.Unlock()
 	r.ExitStatus = code
 	r.ElapsedSeconds = time.Since(s.start).Seconds()
 	switch {
@@ -187,14 +201,14 @@ func (s *Summary) Finish(code int, err error, interrupted bool) error {
 	}
 	b, merr := json.Marshal(r)
 	if merr != nil {
-		s.out.Abort()
+		out.Abort()
 		return fmt.Errorf("--summary: %w", merr)
 	}
-	if _, werr := s.out.Write(append(b, '\n')); werr != nil {
-		s.out.Abort()
+	if _, werr := out.Write(append(b, '\n')); werr != nil {
+		out.Abort()
 		return fmt.Errorf("--summary %s: %w", s.path, werr)
 	}
-	if cerr := s.out.Commit(); cerr != nil {
+	if cerr := out.Commit(); cerr != nil {
 		return fmt.Errorf("--summary: %w", cerr)
 	}
 	return nil

@@ -72,7 +72,16 @@ func TestSummaryToStdout(t *testing.T) {
 	if err := s.Finish(ExitOK, nil, false); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(out.String(), `{"format":"persist.summary.v1"`) {
+	// Refused, it writes nothing: not even the failure, which would land
+	// in the stream the refusal protects.
+	if out.Len() != 0 {
+		t.Fatalf("a refused --summary - wrote %q", out.String())
+	}
+	ok, _ := OpenSummary("-", "persist-load", &out)
+	if err := ok.Finish(ExitOK, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), `{"format":"persist.summary.v1","tool":"persist-load"`) {
 		t.Fatalf("stdout got %q", out.String())
 	}
 	// No --summary: nothing is written, and Update is harmless.

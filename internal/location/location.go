@@ -116,10 +116,14 @@ func Parse(s string, create bool) (Location, error) {
 }
 
 // splitStore splits a trailing #NAME off. A fragment holding '/' is part of
-// a path, not a store name.
+// a path, not a store name; in a URL, a '#' before the path whose fragment
+// holds '@' is in the user-info, a password's (postgres://u:p#w@h).
 func splitStore(s string) (rest, store string) {
 	i := strings.LastIndexByte(s, '#')
 	if i < 0 || i == len(s)-1 || strings.ContainsRune(s[i+1:], '/') {
+		return s, ""
+	}
+	if j := strings.Index(s[:i], "://"); j >= 0 && !strings.ContainsRune(s[j+3:i], '/') && strings.ContainsRune(s[i+1:], '@') {
 		return s, ""
 	}
 	return s[:i], s[i+1:]
@@ -141,6 +145,7 @@ func splitScheme(s string) (scheme, rest string, ok bool) {
 }
 
 func isStreamName(p string) bool {
+	p = strings.ToLower(p)
 	for _, ext := range []string{".jsonl", ".jsonl.zst", ".jsonl.zstd", ".jsonl.gz", ".json", ".zst", ".gz"} {
 		if strings.HasSuffix(p, ext) {
 			return true
@@ -213,4 +218,24 @@ func looksLikeStream(path string) bool {
 	head = bytes.TrimLeft(head, " \t\r\n")
 	return bytes.HasPrefix(head, []byte("{")) || bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}) ||
 		bytes.HasPrefix(head, []byte{0x1f, 0x8b})
+}
+
+// Files are the files a location reads or writes, as far as it can be told
+// without opening anything: a stream file, or the files of a database kept
+// in files. A server's database, stdin, and a location that does not parse
+// have none.
+func Files(raw string) []string {
+	l, err := Parse(raw, true)
+	if err != nil {
+		return nil
+	}
+	switch {
+	case l.Kind == File:
+		return []string{l.Target}
+	case l.Kind != Database || l.Driver.Sniff == nil:
+		return nil
+	case l.Driver.Files != nil:
+		return l.Driver.Files(l.Target)
+	}
+	return []string{l.Target}
 }

@@ -78,6 +78,14 @@ func TestRedact(t *testing.T) {
 		{"postgres://h:5432/db#ops@team", "postgres://h:5432/db#ops@team"},
 		{"postgres://u:pw@h/db?password=x&sslmode=disable", "postgres://u:***@h/db?password=***&sslmode=disable"},
 		{`postgres:host=h password=sec\ ret dbname=d`, "postgres:host=h password=*** dbname=d"},
+		{"postgres://u@h/db?sslpassword=keypass&sslmode=require", "postgres://u@h/db?sslpassword=***&sslmode=require"},
+		{"postgres://u@h/db?sslmode=require&SSLPASSWORD=keypass#app", "postgres://u@h/db?sslmode=require&SSLPASSWORD=***#app"},
+		{"postgres:host=h sslpassword=keypass dbname=d", "postgres:host=h sslpassword=*** dbname=d"},
+		{"postgres://u:p#w@h", "postgres://u:***@h"},
+		{"postgres://u:p#w@h#app", "postgres://u:***@h#app"},
+		{"postgres://u:p#w@h:5432/db#app", "postgres://u:***@h:5432/db#app"},
+		{"postgres://u:p%23w@h/db", "postgres://u:***@h/db"},
+		{"postgres://h#app", "postgres://h#app"},
 	}
 	for _, tt := range tests {
 		if got := Redact(tt.in); got != tt.want {
@@ -88,9 +96,12 @@ func TestRedact(t *testing.T) {
 
 func TestUnmask(t *testing.T) {
 	for in, want := range map[string]string{
-		"postgres://u:***@h/db#app":           "postgres://u@h/db#app",
-		"postgres:host=h password=*** port=1": "postgres:host=h  port=1",
-		"sqlite:a.db":                         "sqlite:a.db",
+		"postgres://u:***@h/db#app":              "postgres://u@h/db#app",
+		"postgres:host=h password=*** port=1":    "postgres:host=h  port=1",
+		"postgres:host=h sslpassword=*** port=1": "postgres:host=h  port=1",
+		"postgres://u@h/db?sslpassword=***&x=1":  "postgres://u@h/db?x=1",
+		"postgres://u@h/db?x=1&sslpassword=***":  "postgres://u@h/db?x=1",
+		"sqlite:a.db":                            "sqlite:a.db",
 	} {
 		if got := Unmask(in); got != want {
 			t.Errorf("Unmask(%q) = %q, want %q", in, got, want)
@@ -107,6 +118,12 @@ func TestScrub(t *testing.T) {
 	broken := "postgres://u:pa/ss#x@h/db"
 	if got := Scrub("cannot parse postgres://u:pa/ss#x@h/db", broken); strings.Contains(got, "pa/ss#x") {
 		t.Fatalf("Scrub left the password of an invalid URL: %q", got)
+	}
+	for _, raw := range []string{"postgres://u@h/db?sslpassword=keypass9", "postgres://u:pw#hash9@h"} {
+		secret := map[bool]string{true: "keypass9", false: "pw#hash9"}[strings.Contains(raw, "keypass9")]
+		if got := Scrub("error near "+secret, raw); strings.Contains(got, secret) {
+			t.Errorf("Scrub(%q) left the secret: %q", raw, got)
+		}
 	}
 	sentinel := errors.New("sentinel")
 	err := ScrubError(fmt.Errorf("%w: hunter2 at %s", sentinel, raw), raw)

@@ -24,19 +24,21 @@ func Redact(s string) string {
 	// The user-info runs to the last '@': a password may hold '/', '?' or
 	// '#' (unescaped, the URL is invalid, and its error must still not show
 	// it). An '@' later in the URL only makes the mask reach further.
-	rest, store := splitStore(out[i+3:])
-	at := strings.LastIndexByte(rest, '@')
-	if at < 0 {
-		return maskQuery(out)
-	}
+	whole, store := splitStore(out)
+	rest := whole[i+3:]
 	if store != "" {
 		store = "#" + store
+	}
+	at := strings.LastIndexByte(rest, '@')
+	if at < 0 {
+		// The #NAME stays out of the query's masking: it is no password's.
+		return maskQuery(whole) + store
 	}
 	userinfo := rest[:at]
 	if c := strings.IndexByte(userinfo, ':'); c >= 0 {
 		userinfo = userinfo[:c+1] + mask
 	}
-	return maskQuery(out[:i+3] + userinfo + rest[at:] + store)
+	return maskQuery(out[:i+3]+userinfo+rest[at:]) + store
 }
 
 // maskQuery masks a password given as a URL query parameter.
@@ -49,7 +51,7 @@ func maskQuery(s string) string {
 	for i, p := range parts {
 		k, _, ok := strings.Cut(p, "=")
 		if ok {
-			if uk, err := url.QueryUnescape(k); err == nil && strings.EqualFold(uk, "password") {
+			if uk, err := url.QueryUnescape(k); err == nil && isPasswordKey(uk) {
 				parts[i] = k + "=" + mask
 			}
 		}
@@ -57,18 +59,26 @@ func maskQuery(s string) string {
 	return s[:q+1] + strings.Join(parts, "&")
 }
 
+// isPasswordKey reports whether a connection parameter holds a secret: the
+// password, or sslpassword (the passphrase of the client's TLS key).
+func isPasswordKey(k string) bool {
+	return strings.EqualFold(k, "password") || strings.EqualFold(k, "sslpassword")
+}
+
 // Unmask drops a password that Redact masked, so that a location read back
 // from saved output (persist-sum --check) connects with the password from
 // PGPASSWORD or ~/.pgpass instead of the literal "***".
 func Unmask(s string) string {
 	s = strings.ReplaceAll(s, ":"+mask+"@", "@")
-	s = strings.ReplaceAll(s, "&password="+mask, "")
-	s = strings.ReplaceAll(s, "?password="+mask+"&", "?")
-	s = strings.ReplaceAll(s, "?password="+mask, "")
+	for _, k := range []string{"password", "sslpassword"} {
+		s = strings.ReplaceAll(s, "&"+k+"="+mask, "")
+		s = strings.ReplaceAll(s, "?"+k+"="+mask+"&", "?")
+		s = strings.ReplaceAll(s, "?"+k+"="+mask, "")
+	}
 	return maskedKV.ReplaceAllString(s, "")
 }
 
-var maskedKV = regexp.MustCompile(`(?i)password\s*=\s*\*\*\*`)
+var maskedKV = regexp.MustCompile(`(?i)(?:ssl)?password\s*=\s*\*\*\*`)
 
 // Secrets returns the passwords found in raw, so that error texts from
 // drivers can be scrubbed of them too.
@@ -79,7 +89,8 @@ func Secrets(raw string) []string {
 	}
 	if i := strings.Index(raw, "://"); i >= 0 {
 		// Also by hand, for URLs too broken for url.Parse.
-		rest, _ := splitStore(raw[i+3:])
+		whole, _ := splitStore(raw)
+		rest := whole[i+3:]
 		if at := strings.LastIndexByte(rest, '@'); at >= 0 {
 			if _, p, ok := strings.Cut(rest[:at], ":"); ok && p != "" {
 				out = append(out, p)
@@ -95,8 +106,12 @@ func Secrets(raw string) []string {
 		if p, ok := parsed.User.Password(); ok && p != "" {
 			out = append(out, p)
 		}
-		if p := parsed.Query().Get("password"); p != "" {
-			out = append(out, p)
+		for k, vs := range parsed.Query() {
+			for _, v := range vs {
+				if isPasswordKey(k) && v != "" {
+					out = append(out, v)
+				}
+			}
 		}
 	}
 	return out

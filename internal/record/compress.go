@@ -81,6 +81,9 @@ func (g *gzipReader) Close() error { return g.z.Close() }
 // NewCompressor compresses by file name extension (.zst or .zstd, .gz),
 // else passes through. Close flushes the compressor; it does not close w.
 func NewCompressor(w io.Writer, name string) (io.WriteCloser, error) {
+	// Suffixes are told apart whatever their case (BACKUP.JSONL.ZST), as
+	// zstd and gzip themselves do not care either.
+	name = strings.ToLower(name)
 	switch {
 	case strings.HasSuffix(name, ".zst"), strings.HasSuffix(name, ".zstd"):
 		e, err := zstd.NewWriter(w)
@@ -102,16 +105,32 @@ func (nopWriteCloser) Close() error { return nil }
 // package cannot write.
 var ErrCompression = errors.New("unsupported compression")
 
-// otherCompressions are suffixes of compressed formats that NewCompressor
-// does not write: a file so named must not silently get plain JSON.
-var otherCompressions = []string{".xz", ".lzma", ".bz2", ".bz", ".lz4", ".lz", ".lzo", ".br", ".Z", ".sz", ".7z", ".zip", ".tgz", ".tar"}
+// otherCompressions are suffixes (lower case) of compressed formats that
+// NewCompressor does not write: a file so named must not silently get plain
+// JSON.
+var otherCompressions = []string{".xz", ".lzma", ".bz2", ".bz", ".lz4", ".lz", ".lzo", ".br", ".z", ".sz", ".7z", ".zip"}
 
-// CheckName refuses a file name whose suffix names a compression
-// NewCompressor cannot write.
+// archives are suffixes (lower case) of tar archives: a stream is one
+// file, never an archive, though .tar.gz and .tgz end as gzip does.
+var archives = []string{".tar", ".tgz", ".tzst", ".taz", ".tbz", ".tbz2", ".txz", ".tlz", ".tar.gz", ".tar.zst", ".tar.zstd",
+	".tar.xz", ".tar.bz2", ".tar.lz4"}
+
+// ErrArchive is wrapped when a file name asks for a tar archive.
+var ErrArchive = errors.New("not a stream's name")
+
+// CheckName refuses a file name whose suffix, in any case, names a
+// compression NewCompressor does not write (ErrCompression), or a tar
+// archive (ErrArchive).
 func CheckName(name string) error {
+	lower := strings.ToLower(name)
+	for _, ext := range archives {
+		if strings.HasSuffix(lower, ext) {
+			return fmt.Errorf("%w: %s: a name ending in %s is a tar archive; a stream is written as one file, plain, .zst or .gz", ErrArchive, name, name[len(name)-len(ext):])
+		}
+	}
 	for _, ext := range otherCompressions {
-		if strings.HasSuffix(name, ext) {
-			return fmt.Errorf("%w: %s: a name ending in %s asks for a compression this tool does not write (it writes .zst and .gz)", ErrCompression, name, ext)
+		if strings.HasSuffix(lower, ext) {
+			return fmt.Errorf("%w: %s: a name ending in %s asks for a compression this tool does not write (it writes .zst and .gz)", ErrCompression, name, name[len(name)-len(ext):])
 		}
 	}
 	return nil

@@ -16,6 +16,10 @@ import (
 // rather than make an empty backup that passes for a good one.
 var ErrNoMatch = errors.New("no such collection or stream")
 
+// ErrNoInput is wrapped when a stream is no bytes at all: an upstream that
+// died must not pass for an empty stream, which has a header and a trailer.
+var ErrNoInput = errors.New("no input")
+
 // checkFilter makes sure every collection and stream the filter names
 // exists in the store (tombstones count: a deleted record still exists).
 func (s *Source) checkFilter(ctx context.Context) error {

@@ -89,6 +89,10 @@ func Open(ctx context.Context, raw string, opt Options) (*Source, error) {
 	if h := r.Head(); h != nil {
 		s.Store = h.Store
 	}
+	if r.Line() == 0 {
+		s.Close()
+		return nil, fmt.Errorf("%s: %w: not a single byte was read (not even a header)", loc, ErrNoInput)
+	}
 	return s, nil
 }
 

@@ -147,6 +147,9 @@ func Upgrade(ctx context.Context, st Stdio, o UpgradeOptions) error {
 	if loc == "" {
 		loc = DefaultLocation(o.Name)
 	}
+	if err := guard(ctx, []string{loc}); err != nil {
+		return err
+	}
 	from, to, err := persist.Upgrade(ctx, loc)
 	if err != nil {
 		return err
@@ -155,7 +158,8 @@ func Upgrade(ctx context.Context, st Stdio, o UpgradeOptions) error {
 	if from == 0 {
 		return fmt.Errorf("%s holds no Persist store: nothing to upgrade", shown)
 	}
-	if !o.Quiet {
+	// Off a terminal success is silent, as every tool's (cli.ShowSummary).
+	if cli.ShowSummary(o.Common, st.Stderr) {
 		if from == to {
 			fmt.Fprintf(st.Stderr, "persist: upgrade: %s is at schema version %d already\n", shown, to)
 		} else {

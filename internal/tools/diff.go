@@ -63,6 +63,9 @@ func diff(ctx context.Context, st Stdio, o DiffOptions) error {
 	if err := report(ctx).ToStdout("the differences"); err != nil {
 		return err
 	}
+	if err := guard(ctx, []string{o.A, o.B}); err != nil {
+		return err
+	}
 	report(ctx).Update(func(r *cli.Result) {
 		r.Sources = []cli.Side{readSide(o.A, o.Store), readSide(o.B, o.Store)}
 	})

@@ -40,6 +40,10 @@ func dump(ctx context.Context, st Stdio, o DumpOptions) error {
 			return err
 		}
 	}
+	if err := guard(ctx, []string{o.Location}, cli.Named{What: "-o", Path: o.Output},
+		cli.Named{What: "--cursor-file", Path: o.CursorFile}); err != nil {
+		return err
+	}
 	report(ctx).Update(func(r *cli.Result) {
 		r.Sources = []cli.Side{readSide(o.Location, o.Store)}
 		r.Output = cli.Ptr(o.Output)

@@ -66,6 +66,9 @@ func Load(ctx context.Context, st Stdio, o LoadOptions) error {
 			return err
 		}
 	}
+	if err := guard(ctx, []string{o.Location, o.Input}, cli.Named{What: "--rejects", Path: o.Rejects}); err != nil {
+		return err
+	}
 	var in io.Reader = st.Stdin
 	if o.Input != "-" && o.Input != "" {
 		f, err := source.OpenFile(ctx, o.Input)
@@ -247,6 +250,8 @@ func streamHint(err error) error {
 		return cli.Hint(err, "if a filter dropped the trailer, %s; if the stream was cut short, make it again", sealHint)
 	case errors.Is(err, persist.ErrPatch):
 		return cli.Hint(err, "a patch repairs a store: load it with persist-load STORE < PATCH")
+	case errors.Is(err, persist.ErrNoInput):
+		return cli.Hint(err, "did the command before it in the pipeline fail? Even a stream with no items has a header and a trailer: persist-dump writes them")
 	}
 	return err
 }

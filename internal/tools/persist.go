@@ -77,7 +77,27 @@ func Import(ctx context.Context, st Stdio, o ImportOptions) error {
 	if o.LoadFlags.Store == "" {
 		o.LoadFlags.Store = storeFlag(loc, o.Name)
 	}
-	return Load(ctx, st, LoadOptions{Common: o.Common, LoadFlags: o.LoadFlags, Location: loc, Input: o.From})
+	undo, err := prepareDefault(loc)
+	if err != nil {
+		return err
+	}
+	err = Load(ctx, st, LoadOptions{Common: o.Common, LoadFlags: o.LoadFlags, Location: loc, Input: o.From})
+	if err != nil && !committed(ctx) {
+		undo()
+	}
+	return err
+}
+
+// committed reports whether a load wrote anything: a failed import that
+// did leaves the database it made, for a rerun to finish.
+func committed(ctx context.Context) bool {
+	var n int64
+	report(ctx).Update(func(r *cli.Result) {
+		for _, t := range r.Targets {
+			n += t.Written + t.Unchanged + t.Stale + t.Conflicts + t.Rejects + t.EventsWritten + t.EventsUnchanged + t.Removed + t.Batches
+		}
+	})
+	return n > 0
 }
 
 // adapterLocation turns --adapter and --connection into a location.
@@ -151,6 +171,9 @@ func verify(ctx context.Context, st Stdio, o VerifyOptions) error {
 		return cli.Hint(errors.New("verify needs --target"), "persist verify %s --source LOC --target LOC", o.Name)
 	}
 	if err := report(ctx).ToStdout("the comparison table"); err != nil {
+		return err
+	}
+	if err := guard(ctx, []string{o.Source, o.Target}); err != nil {
 		return err
 	}
 	report(ctx).Update(func(r *cli.Result) {
@@ -258,6 +281,9 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 		if err := report(ctx).ToStdout("the rejected lines (--rejects -)"); err != nil {
 			return err
 		}
+	}
+	if err := guard(ctx, []string{o.Source, o.Target}, cli.Named{What: "--rejects", Path: o.Rejects}); err != nil {
+		return err
 	}
 	start := time.Now()
 	// One bar over records and events, drawn in place; off a terminal,

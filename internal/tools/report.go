@@ -47,3 +47,26 @@ func addLoad(r *cli.Result, res *persist.LoadResult) {
 	r.Retries += res.Retries
 	r.Rejects += res.Rejects
 }
+
+// guard refuses, before anything is written, an output file (and the
+// --summary file) that is one of the files the run reads or writes through
+// its locations, or another output (cli.CheckClash): -o app.db would
+// replace the database being dumped.
+func guard(ctx context.Context, locations []string, outputs ...cli.Named) error {
+	var used []cli.Named
+	for _, loc := range locations {
+		for _, f := range location.Files(loc) {
+			used = append(used, cli.Named{What: location.Redact(loc), Path: f})
+		}
+	}
+	if err := cli.CheckClash(outputs, used); err != nil {
+		return err
+	}
+	all := append(outputs, cli.Named{What: "--summary", Path: report(ctx).Path()})
+	if err := cli.CheckClash(all, used); err != nil {
+		// The summary itself would do the damage: it must not be written.
+		report(ctx).Abandon()
+		return err
+	}
+	return nil
+}

@@ -33,6 +33,9 @@ func seal(ctx context.Context, st Stdio, o SealOptions) error {
 			return err
 		}
 	}
+	if err := guard(ctx, []string{o.Input}, cli.Named{What: "-o", Path: o.Output}); err != nil {
+		return err
+	}
 	report(ctx).Update(func(r *cli.Result) {
 		r.Sources = []cli.Side{readSide(o.Input, "")}
 		r.Output = cli.Ptr(o.Output)

@@ -43,6 +43,9 @@ func sum(ctx context.Context, st Stdio, o SumOptions) error {
 	if err := report(ctx).ToStdout("the sum lines"); err != nil {
 		return err
 	}
+	if err := guard(ctx, append([]string{o.Check}, o.Inputs...)); err != nil {
+		return err
+	}
 	if o.By != "" && o.By != "collection" {
 		return cli.Hint(fmt.Errorf("--by %q: only --by collection is known", o.By), "use --by collection")
 	}

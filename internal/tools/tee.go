@@ -33,6 +33,9 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 	if err := o.check(); err != nil {
 		return err
 	}
+	if err := guard(ctx, o.Locations, cli.Named{What: "--rejects", Path: o.Rejects}); err != nil {
+		return err
+	}
 	if o.Rejects != "" && len(o.Locations) > 1 {
 		return cli.Hint(errors.New("--rejects with several targets would mix their rejects"), "tee into one target per --rejects, or drop --rejects")
 	}

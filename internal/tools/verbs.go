@@ -120,35 +120,54 @@ func wrote(ctx context.Context, line []byte) {
 // written.
 func withStore(ctx context.Context, st Stdio, c cli.Common, name string, do func(*persist.Store) error) error {
 	loc := DefaultLocation(name)
-	madeDir, err := makeDataDir(loc)
+	if err := guard(ctx, []string{loc}); err != nil {
+		return err
+	}
+	undo, err := prepareDefault(loc)
 	if err != nil {
 		return err
 	}
 	report(ctx).Update(func(r *cli.Result) {
 		r.Targets = []cli.Target{{Location: location.Redact(loc), Store: name}}
 	})
-	made := newFile(loc)
 	s, err := persist.OpenStore(ctx, loc, storeFlag(loc, name))
 	if err != nil {
-		removeIfEmpty(madeDir)
+		undo()
 		return err
 	}
 	err = do(s)
 	if cerr := s.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil && made != "" {
+	if err != nil {
 		// The verb wrote nothing (a --if-version that did not hold, say):
 		// the database it made for it goes too.
-		for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
-			os.Remove(made + suffix)
-		}
-		removeIfEmpty(madeDir)
+		undo()
 	}
 	if err == nil {
 		report(ctx).Update(func(r *cli.Result) { r.Targets[0].Written = r.Records; r.Targets[0].EventsWritten = r.Events })
 	}
 	return err
+}
+
+// prepareDefault readies a default location (sqlite:./data/NAME.db) for a
+// first write: ./data is made when missing ("the folder is created on first
+// write"). undo removes what the write would have made, the database file
+// and the folder, for a write that failed; it leaves anything older alone.
+func prepareDefault(loc string) (undo func(), err error) {
+	madeDir, err := makeDataDir(loc)
+	if err != nil {
+		return nil, err
+	}
+	made := newFile(loc)
+	return func() {
+		if made != "" {
+			for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
+				os.Remove(made + suffix)
+			}
+		}
+		removeIfEmpty(madeDir)
+	}, nil
 }
 
 // makeDataDir creates the folder of a default location (./data) when it
@@ -199,6 +218,9 @@ func removeIfEmpty(dir string) {
 // exist: a typo must not pass for an empty store.
 func openReader(ctx context.Context, st Stdio, name string, f persist.Filter) (*persist.Source, error) {
 	loc := DefaultLocation(name)
+	if err := guard(ctx, []string{loc}); err != nil {
+		return nil, err
+	}
 	if dir, ok := defaultDir(loc); ok {
 		path := strings.TrimPrefix(loc, "sqlite:")
 		if _, err := os.Stat(path); err != nil {
@@ -471,6 +493,9 @@ func Stores(ctx context.Context, st Stdio, o StoresOptions) error {
 		if locs, err = defaultDatabases(); err != nil {
 			return err
 		}
+	}
+	if err := guard(ctx, locs); err != nil {
+		return err
 	}
 	var lines []line
 	for _, loc := range locs {

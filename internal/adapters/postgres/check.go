@@ -28,6 +28,9 @@ func checkItem(store string, it *record.Item) error {
 		if err := checkIndexRow(recordIndexRow(store, it.Collection, it.Key), "store, collection and key"); err != nil {
 			return err
 		}
+		if err := checkTime("updated_at", it.UpdatedAt); err != nil {
+			return err
+		}
 		return checkJSON("value", it.Value)
 	}
 	if err := checkText("stream", it.Stream); err != nil {
@@ -39,7 +42,21 @@ func checkItem(store string, it *record.Item) error {
 	if err := checkIndexRow(eventIndexRow(store, it.Stream), "store and stream"); err != nil {
 		return err
 	}
+	if err := checkTime("at", it.At); err != nil {
+		return err
+	}
 	return checkJSON("data", it.Data)
+}
+
+// checkTime refuses the one canonical time timestamptz cannot take: year
+// 0000. The stream's years are ISO 8601's (0000 is 1 BC); PostgreSQL's have
+// no year zero and refuse it as out of range, failing the whole batch.
+func checkTime(field, t string) error {
+	if strings.HasPrefix(t, "0000-") {
+		return fmt.Errorf("%s %s: PostgreSQL timestamptz has no year 0000 (1 BC): %w",
+			field, t, adapters.ErrUnsupported)
+	}
+	return nil
 }
 
 // maxIndexRow is the largest entry a btree index (version 4) takes on 8 KiB

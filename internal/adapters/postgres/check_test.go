@@ -128,6 +128,45 @@ func TestCheckAgreesWithServer(t *testing.T) {
 	}
 }
 
+// A time PostgreSQL refuses is one Check refuses, and the years it takes
+// pass: tried against the real server.
+func TestCheckTimeAgreesWithServer(t *testing.T) {
+	a, _ := open(t)
+	for _, tc := range []struct {
+		at string
+		ok bool
+	}{
+		{"0000-01-01T00:00:00.000000Z", false},
+		{"0000-12-31T23:59:59.999999Z", false},
+		{"0001-01-01T00:00:00.000000Z", true},
+		{"9999-12-31T23:59:59.999999Z", true},
+	} {
+		rec := record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Version: 1, UpdatedAt: tc.at, Value: []byte("1")}
+		ev := record.Item{Kind: record.KindEvent, Stream: "s", Seq: 1, Type: "t", At: tc.at, Data: []byte("1")}
+		for _, it := range []*record.Item{&rec, &ev} {
+			if err := a.Check("app", it); tc.ok != (err == nil) || !tc.ok && !errors.Is(err, adapters.ErrUnsupported) {
+				t.Errorf("%s %s: Check = %v, want ok=%v", it.Kind, tc.at, err, tc.ok)
+			}
+			tx, err := a.Begin(ctx, "app")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.(*writeTx).staging(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if it.IsRecord() {
+				err = tx.(*writeTx).putRecords(ctx, []*record.Item{it}, adapters.Guarded)
+			} else {
+				err = tx.(*writeTx).putEvents(ctx, []*record.Item{it}, adapters.Guarded)
+			}
+			tx.Rollback()
+			if tc.ok != (err == nil) {
+				t.Errorf("%s %s: Check says ok=%v, the server says %v", it.Kind, tc.at, tc.ok, err)
+			}
+		}
+	}
+}
+
 func TestPGTime(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"2026-11-25 12:00:00.123456+00", "2026-11-25T12:00:00.123456Z"},

@@ -31,7 +31,7 @@ var ErrNotPostgres = errors.New("not a PostgreSQL connection string")
 // postgres:URL or postgres:KEY=VALUE … with the prefix dropped.
 func target(scheme, rest string) (string, error) {
 	if strings.HasPrefix(rest, "//") {
-		return scheme + ":" + rest, nil
+		return scheme + ":" + escapeUserinfo(rest), nil
 	}
 	dsn := strings.TrimSpace(rest)
 	switch {
@@ -44,6 +44,17 @@ func target(scheme, rest string) (string, error) {
 		return "", fmt.Errorf("%w: expected postgres://HOST/DB or KEY=VALUE pairs", ErrNotPostgres)
 	}
 	return "", fmt.Errorf("%w: %q: expected postgres://HOST/DB or KEY=VALUE pairs (host=… dbname=…)", ErrNotPostgres, dsn)
+}
+
+// escapeUserinfo percent-encodes a '#' in a URL's user-info (a password
+// such as p#w, written raw): a URL parser would take it for the start of a
+// fragment and the password for a port. The user-info runs to the last '@'.
+func escapeUserinfo(u string) string {
+	at := strings.LastIndexByte(u, '@')
+	if at < 0 {
+		return u
+	}
+	return strings.ReplaceAll(u[:at], "#", "%23") + u[at:]
 }
 
 // quoted matches the quoted pieces of lib/pq's DSN parse errors.

@@ -12,13 +12,21 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net"
+	"os"
 	"sort"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/lib/pq"
 
 	"github.com/cuitty/persist/internal/adapters"
 )
+
+// defaultConnectTimeout bounds making a connection when the location sets
+// no connect_timeout: libpq's own wait is unbounded.
+var defaultConnectTimeout = 10 * time.Second
 
 // Options tune Open.
 type Options struct {
@@ -66,16 +74,48 @@ func OpenContext(ctx context.Context, dsn string, opt Options) (*Adapter, error)
 	if cfg.ApplicationName == "" {
 		cfg.ApplicationName = "persist"
 	}
+	// libpq waits for ever on a host that does not answer (a blackholed
+	// address, a server stuck in shutdown), and so would every tool: a
+	// connection not made within defaultConnectTimeout fails, unless the
+	// user chose connect_timeout (0 included) or PGCONNECT_TIMEOUT.
+	// The bound is each attempt's, as libpq's is: sslmode=prefer makes two
+	// (TLS, then plain), so the first connection is bounded as a whole too.
+	pingCtx := ctx
+	if cfg.ConnectTimeout == 0 && !strings.Contains(dsn, "connect_timeout") && os.Getenv("PGCONNECT_TIMEOUT") == "" {
+		cfg.ConnectTimeout = defaultConnectTimeout
+		var cancel context.CancelFunc
+		pingCtx, cancel = context.WithTimeout(ctx, defaultConnectTimeout)
+		defer cancel()
+	}
 	conn, err := pq.NewConnectorConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("invalid postgres connection string: %w", scrubConfigError(err, dsn))
 	}
 	db := sql.OpenDB(conn)
-	if err := db.PingContext(ctx); err != nil {
+	if err := db.PingContext(pingCtx); err != nil {
 		db.Close()
+		if pingCtx != ctx && ctx.Err() == nil && isTimeout(err) {
+			err = &explained{why: noAnswer(cfg), err: err}
+		}
 		return nil, fmt.Errorf("connect to postgres: %w", explain(err))
 	}
 	return &Adapter{db: db, opt: opt}, nil
+}
+
+func isTimeout(err error) bool {
+	var nerr net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &nerr) && nerr.Timeout()
+}
+
+// noAnswer says why a connection was not made within the default timeout,
+// and how to wait longer.
+func noAnswer(cfg pq.Config) string {
+	where := cfg.Host
+	if cfg.Port != 0 {
+		where = fmt.Sprintf("%s:%d", cfg.Host, cfg.Port)
+	}
+	return fmt.Sprintf("%s did not answer within %s (the server is down, shutting down or overloaded, or the network drops "+
+		"the packets); to wait longer, add connect_timeout=SECONDS to the location", where, defaultConnectTimeout)
 }
 
 // Close releases the connections.

@@ -30,7 +30,10 @@ func init() {
 		Check: (*Adapter)(nil).Check,
 		// An empty file is a database yet to be written: sqlite3 makes such
 		// files, and so does touch.
-		Sniff:    func(head []byte) bool { return len(head) == 0 || bytes.Equal(head, []byte(magic)) },
+		Sniff: func(head []byte) bool { return len(head) == 0 || bytes.Equal(head, []byte(magic)) },
+		Files: func(path string) []string {
+			return []string{path, path + "-wal", path + "-shm", path + "-journal"}
+		},
 		NewFiles: true,
 	})
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/record"
 )
 
@@ -175,6 +177,9 @@ func scanRecords(ctx context.Context, q querier, query string, args []any, it *r
 	for rows.Next() {
 		if err := rows.Scan(&it.Collection, &it.Key, &it.Version, &it.UpdatedAt, &deleted, &value); err != nil {
 			return fmt.Errorf("read records: %w", err)
+		}
+		if deleted != 0 && value.Valid {
+			return tombstoneValue(it, deleted)
 		}
 		setValue(&it.Value, &it.Deleted, deleted, textBytes(value))
 		settle, err := c.fix(it, mode)
@@ -362,6 +367,16 @@ func scanRow(rows *sql.Rows, it *record.Item) error {
 // jsonNull is what a live record or an event without a stored value reads
 // as: callers get canonical JSON, never a missing value.
 var jsonNull = []byte("null")
+
+// ErrTombstoneValue is wrapped when a row is a tombstone (deleted) that
+// holds a value: Persist never writes one, so which of the two is wrong
+// cannot be told, and the value must not be silently dropped.
+var ErrTombstoneValue = errors.New("a tombstone holds a value")
+
+func tombstoneValue(it *record.Item, deleted int64) error {
+	return hint.With(fmt.Errorf("%s: %w (deleted = %d, value not NULL; was the file edited outside Persist?)", describe(it), ErrTombstoneValue, deleted),
+		"a deleted record has no value: if the record is deleted, clear it: UPDATE persist_records SET value = NULL WHERE deleted <> 0 AND value IS NOT NULL; if it is live, set deleted = 0 on its row instead")
+}
 
 // setValue fills a record's Deleted and Value from its columns: a tombstone
 // has no value, whatever the column holds.

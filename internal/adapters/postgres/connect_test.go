@@ -1,0 +1,82 @@
+package postgres
+
+import (
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// mute is a server that takes connections and never says a word, as a
+// server stuck in shutdown or a host behind a firewall that drops packets
+// look to a client.
+func mute(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return ln.Addr().String()
+}
+
+// Without a connect_timeout of its own, a location whose server never
+// answers fails (instead of waiting for ever), saying so and how to wait
+// longer.
+func TestConnectTimeoutByDefault(t *testing.T) {
+	old := defaultConnectTimeout
+	defaultConnectTimeout = time.Second
+	t.Cleanup(func() { defaultConnectTimeout = old })
+	if os.Getenv("PGCONNECT_TIMEOUT") != "" {
+		t.Skip("PGCONNECT_TIMEOUT is set: the default does not apply")
+	}
+	addr := mute(t)
+	_, err := Open("postgres://u:secret@"+addr+"/db", Options{})
+	if err == nil || !strings.Contains(err.Error(), addr+" did not answer within 1s") ||
+		!strings.Contains(err.Error(), "connect_timeout=SECONDS") {
+		t.Fatalf("Open on a server that never answers: %v", err)
+	}
+	if strings.Contains(err.Error(), "secret") {
+		t.Fatalf("the password shows: %v", err)
+	}
+	// The user's own connect_timeout is kept (here shorter than the default).
+	defaultConnectTimeout = time.Hour
+	_, err = Open("postgres://u@"+addr+"/db?connect_timeout=1", Options{})
+	if err == nil || !strings.Contains(err.Error(), "did not answer in time") {
+		t.Fatalf("Open with connect_timeout=1: %v", err)
+	}
+}
+
+// A raw '#' in a URL's password reaches the driver escaped, never as the
+// start of a fragment.
+func TestTargetEscapesHash(t *testing.T) {
+	for in, want := range map[string]string{
+		"//u:p#w@h/db":            "postgres://u:p%23w@h/db",
+		"//u:p%23w@h/db":          "postgres://u:p%23w@h/db",
+		"//h/db?sslmode=disable":  "postgres://h/db?sslmode=disable",
+		"//u:a#b#c@h:5432/db?x=1": "postgres://u:a%23b%23c@h:5432/db?x=1",
+	} {
+		if got, err := target("postgres", in); err != nil || got != want {
+			t.Errorf("target(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}

@@ -1,0 +1,110 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/cuitty/persist/internal/hint"
+)
+
+// ErrClash is wrapped when an output file names a file the command reads or
+// writes otherwise (a database, its -wal, an input stream), or another
+// output: writing it would destroy the other.
+var ErrClash = errors.New("names a file the command also uses")
+
+// Named is a file and what the command calls it: a flag ("-o") for an
+// output, a phrase ("the database sqlite:app.db") for anything else.
+type Named struct {
+	What string
+	Path string
+}
+
+// CheckClash refuses, before anything is written, an output that is the
+// same file as one of used or as another output, however the two are
+// spelled: through a symlink, a relative or absolute path, another hard
+// link. "-" (stdout) and "" (none) are skipped, and so is anything that is
+// not a regular file or a name yet to be made (a device, a FIFO: written in
+// place, never replaced).
+func CheckClash(outputs, used []Named) error {
+	var outs []Named
+	for _, o := range outputs {
+		if o.Path != "" && o.Path != "-" && replaceable(o.Path) {
+			outs = append(outs, o)
+		}
+	}
+	for i, o := range outs {
+		for _, u := range used {
+			if u.Path != "" && u.Path != "-" && SameFile(o.Path, u.Path) {
+				return hint.With(fmt.Errorf("%s %s: %w: %s (%s)", o.What, o.Path, ErrClash, u.What, u.Path),
+					"write %s to a file of its own, e.g. %s %s", o.What, o.What, freeName(o.Path))
+			}
+		}
+		for _, p := range outs[:i] {
+			if SameFile(o.Path, p.Path) {
+				return hint.With(fmt.Errorf("%s %s: %w: %s %s", o.What, o.Path, ErrClash, p.What, p.Path),
+					"give %s and %s different files", p.What, o.What)
+			}
+		}
+	}
+	return nil
+}
+
+// replaceable reports whether an output at path would be written under a
+// temporary name and renamed into place: a regular file, or none yet.
+func replaceable(path string) bool {
+	st, err := os.Stat(path)
+	return err != nil || st.Mode().IsRegular()
+}
+
+// freeName is a name beside path that no file has yet, for a hint.
+func freeName(path string) string {
+	dir, base := filepath.Split(path)
+	for i := 1; ; i++ {
+		name := filepath.Join(dir, fmt.Sprintf("%s.out%d", base, i))
+		if i == 1 {
+			name = filepath.Join(dir, base+".out")
+		}
+		if _, err := os.Lstat(name); err != nil {
+			return name
+		}
+	}
+}
+
+// SameFile reports whether a and b name the same file: the same inode when
+// both exist, else the same path once symlinks (dangling ones too) are
+// followed and the path made absolute.
+func SameFile(a, b string) bool {
+	sa, ea := os.Stat(a)
+	sb, eb := os.Stat(b)
+	if ea == nil && eb == nil {
+		return os.SameFile(sa, sb)
+	}
+	return resolve(a) == resolve(b)
+}
+
+// resolve is path made absolute with every symlink followed, as far as
+// they lead: a link to a name that does not exist yet resolves to that name.
+func resolve(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return filepath.Clean(path)
+	}
+	for range 40 { // as the kernel's own limit on links followed
+		dir, base := filepath.Split(abs)
+		if d, err := filepath.EvalSymlinks(dir); err == nil {
+			dir = d
+		}
+		abs = filepath.Join(dir, base)
+		target, err := os.Readlink(abs)
+		if err != nil {
+			return abs
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(dir, target)
+		}
+		abs = filepath.Clean(target)
+	}
+	return abs
+}

@@ -1,0 +1,32 @@
+package record
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+)
+
+func TestCheckNameAnyCase(t *testing.T) {
+	for name, want := range map[string]error{
+		"a.jsonl": nil, "a.ZST": nil, "a.jsonl.GZ": nil, "a.Zstd": nil, "a.gz": nil, "tarot.jsonl": nil,
+		"a.XZ": ErrCompression, "a.Bz2": ErrCompression, "a.Z": ErrCompression, "a.zip": ErrCompression,
+		"a.tgz": ErrArchive, "a.TGZ": ErrArchive, "a.tzst": ErrArchive, "a.tar.gz": ErrArchive,
+		"a.TAR.ZST": ErrArchive, "a.tar": ErrArchive,
+	} {
+		if err := CheckName(name); !errors.Is(err, want) || (want == nil) != (err == nil) {
+			t.Errorf("CheckName(%s) = %v, want %v", name, err, want)
+		}
+	}
+	for name, magic := range map[string][]byte{"a.ZST": {0x28, 0xb5, 0x2f, 0xfd}, "a.Gz": {0x1f, 0x8b}} {
+		var b bytes.Buffer
+		c, err := NewCompressor(&b, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write([]byte("{}\n"))
+		c.Close()
+		if !bytes.HasPrefix(b.Bytes(), magic) {
+			t.Errorf("%s is not compressed: % x", name, b.Bytes()[:4])
+		}
+	}
+}
