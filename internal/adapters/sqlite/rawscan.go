@@ -96,8 +96,7 @@ func recordRow(row []driver.Value, it *record.Item) (err error) {
 	if value, err = columnNullString(row[5], "value"); err != nil {
 		return err
 	}
-	setValue(&it.Value, &it.Deleted, deleted, textBytes(value))
-	return nil
+	return recordValue(it, deleted, value)
 }
 
 func eventRow(row []driver.Value, it *record.Item) (err error) {

@@ -178,10 +178,9 @@ func scanRecords(ctx context.Context, q querier, query string, args []any, it *r
 		if err := rows.Scan(&it.Collection, &it.Key, &it.Version, &it.UpdatedAt, &deleted, &value); err != nil {
 			return fmt.Errorf("read records: %w", err)
 		}
-		if deleted != 0 && value.Valid {
-			return tombstoneValue(it, deleted)
+		if err := recordValue(it, deleted, value); err != nil {
+			return err
 		}
-		setValue(&it.Value, &it.Deleted, deleted, textBytes(value))
 		settle, err := c.fix(it, mode)
 		if err != nil {
 			return err
@@ -353,8 +352,7 @@ func scanRow(rows *sql.Rows, it *record.Item) error {
 		if err := rows.Scan(&it.Collection, &it.Key, &it.Version, &it.UpdatedAt, &deleted, &value); err != nil {
 			return err
 		}
-		setValue(&it.Value, &it.Deleted, deleted, textBytes(value))
-		return nil
+		return recordValue(it, deleted, value)
 	}
 	var data sql.NullString
 	if err := rows.Scan(&it.Stream, &it.Seq, &it.Type, &it.At, &data); err != nil {
@@ -378,15 +376,19 @@ func tombstoneValue(it *record.Item, deleted int64) error {
 		"a deleted record has no value: if the record is deleted, clear it: UPDATE persist_records SET value = NULL WHERE deleted <> 0 AND value IS NOT NULL; if it is live, set deleted = 0 on its row instead")
 }
 
-// setValue fills a record's Deleted and Value from its columns: a tombstone
-// has no value, whatever the column holds.
-func setValue(dst *[]byte, deletedOut *bool, deleted int64, value []byte) {
-	*deletedOut = deleted != 0
-	if *deletedOut {
-		*dst = nil
-		return
+// recordValue fills a record's Deleted and Value from its columns; a
+// tombstone that holds a value is refused (ErrTombstoneValue), on every
+// path a row is read by.
+func recordValue(it *record.Item, deleted int64, value sql.NullString) error {
+	if deleted != 0 && value.Valid {
+		return tombstoneValue(it, deleted)
 	}
-	*dst = orNull(value)
+	it.Deleted = deleted != 0
+	it.Value = nil
+	if !it.Deleted {
+		it.Value = orNull(textBytes(value))
+	}
+	return nil
 }
 
 // textBytes lends a scanned string's bytes, nil for NULL. Nothing writes
