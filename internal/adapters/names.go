@@ -3,7 +3,11 @@ package adapters
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+
+	"github.com/cuitty/persist/internal/hint"
+	"github.com/cuitty/persist/internal/record"
 )
 
 // Querier is what the SQL adapters read names through.
@@ -38,4 +42,16 @@ func readNames(ctx context.Context, q Querier, store, query string) ([]NameCount
 		out = append(out, n)
 	}
 	return out, rows.Err()
+}
+
+// ErrTombstoneValue is wrapped when a stored row is a tombstone (deleted)
+// that holds a value: Persist never writes one, so which of the two is
+// wrong cannot be told, and the value must not be silently dropped.
+var ErrTombstoneValue = errors.New("a tombstone holds a value")
+
+// TombstoneValue is the error for such a row, with a hint that mends it
+// in the table the adapter names and the column it marks deletion with.
+func TombstoneValue(it *record.Item, deleted, fix string) error {
+	return hint.With(fmt.Errorf("record %q/%q: %w (deleted = %s, value not NULL; was the table edited outside Persist?)", it.Collection, it.Key, ErrTombstoneValue, deleted),
+		"a deleted record has no value: if the record is deleted, clear it: %s; if it is live, set deleted to false on its row instead", fix)
 }

@@ -169,6 +169,9 @@ func eachRecord(rows *sql.Rows, match func(*record.Item) *record.Item, ours *boo
 			return fmt.Errorf("record %q/%q: updated_at: %w", it.Collection, it.Key, err)
 		}
 		it.Value = nil
+		if it.Deleted && raw != nil {
+			return tombstoneValue(&it)
+		}
 		if !it.Deleted {
 			if it.Value, err = v.canonical(raw, want); err != nil {
 				return fmt.Errorf("record %q/%q: value: %w", it.Collection, it.Key, err)
@@ -302,6 +305,9 @@ func (b *rowBatch) finish(i int, v *values) error {
 	if it.IsRecord() {
 		if it.UpdatedAt, err = pgTime(at); err != nil {
 			return fmt.Errorf("record %q/%q: updated_at: %w", it.Collection, it.Key, err)
+		}
+		if it.Deleted && sp[2] != -1 {
+			return tombstoneValue(it)
 		}
 		if !it.Deleted {
 			if it.Value, err = v.canonical(raw, nil); err != nil {
@@ -460,4 +466,9 @@ func utcTime(b []byte, c *[len(canonTime)]byte) bool {
 		copy(c[20:26], b[20:n-3])
 	}
 	return true
+}
+
+func tombstoneValue(it *record.Item) error {
+	return adapters.TombstoneValue(it, "true",
+		"UPDATE persist_records SET value = NULL WHERE deleted AND value IS NOT NULL")
 }

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -12,7 +11,6 @@ import (
 	"unsafe"
 
 	"github.com/cuitty/persist/internal/adapters"
-	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/record"
 )
 
@@ -366,14 +364,12 @@ func scanRow(rows *sql.Rows, it *record.Item) error {
 // as: callers get canonical JSON, never a missing value.
 var jsonNull = []byte("null")
 
-// ErrTombstoneValue is wrapped when a row is a tombstone (deleted) that
-// holds a value: Persist never writes one, so which of the two is wrong
-// cannot be told, and the value must not be silently dropped.
-var ErrTombstoneValue = errors.New("a tombstone holds a value")
+// ErrTombstoneValue is adapters.ErrTombstoneValue, for this adapter's callers.
+var ErrTombstoneValue = adapters.ErrTombstoneValue
 
 func tombstoneValue(it *record.Item, deleted int64) error {
-	return hint.With(fmt.Errorf("%s: %w (deleted = %d, value not NULL; was the file edited outside Persist?)", describe(it), ErrTombstoneValue, deleted),
-		"a deleted record has no value: if the record is deleted, clear it: UPDATE persist_records SET value = NULL WHERE deleted <> 0 AND value IS NOT NULL; if it is live, set deleted = 0 on its row instead")
+	return adapters.TombstoneValue(it, fmt.Sprint(deleted),
+		"UPDATE persist_records SET value = NULL WHERE deleted <> 0 AND value IS NOT NULL")
 }
 
 // recordValue fills a record's Deleted and Value from its columns; a
