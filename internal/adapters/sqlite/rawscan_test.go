@@ -27,7 +27,8 @@ func TestScanSharedReadsAsScan(t *testing.T) {
 		{"value not JSON", "value = '{'", true},
 		{"version text", "version = '7'", false},
 		{"version not a number", "version = 'seven'", true},
-		{"deleted text", "deleted = '1'", false},
+		{"deleted text", "deleted = '1', value = NULL", false},
+		{"deleted with a value", "deleted = 1", true},
 		{"updated_at a blob", "updated_at = CAST('2026-01-02T00:00:00.000000Z' AS BLOB)", false},
 		{"data a blob", "", false},
 	} {
