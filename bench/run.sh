@@ -393,9 +393,17 @@ if want load; then
 			'pgloader --with "$PGLOADER_WITH" "sqlite://$A" "$PGLOADER_URL" >/dev/null'
 		# Its own schema has text columns (no jsonb, no timestamptz): the same
 		# load into the Persist schema is the like-for-like comparison.
+		# Data only copies every table of the source by name, and the change
+		# history's table differs between the adapters by design: its source
+		# holds the two data tables alone (made once, not timed).
+		export PGL_A="$SET/pgloader-data.db"
+		if [[ ! -s $PGL_A || $PGL_A -ot $A ]]; then
+			rm -f "$PGL_A"
+			sqlite3 "$PGL_A" "ATTACH '$A' AS a; CREATE TABLE persist_records AS SELECT * FROM a.persist_records; CREATE TABLE persist_events AS SELECT * FROM a.persist_events;"
+		fi
 		case_add "pgloader data only into the Persist schema" \
 			"$(pg_fresh_cmd "$PGLOADER_DB")"' && echo "$PGSCHEMA_LINE" | persist-load -q "$PGLOADER_URL#bench"' \
-			'pgloader --with "$PGLOADER_WITH" --with "data only" --with "truncate" "sqlite://$A" "$PGLOADER_URL" >/dev/null'
+			'pgloader --with "$PGLOADER_WITH" --with "data only" --with "truncate" "sqlite://$PGL_A" "$PGLOADER_URL" >/dev/null'
 	fi
 	# The hand pipeline gets the schema persist-load makes: one record loaded
 	# and deleted, so the store row and the tables exist.
