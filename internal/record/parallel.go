@@ -172,6 +172,10 @@ func (p *pipeline) send(c *lineChunk, toWork bool) bool {
 	}
 }
 
+// slotKeep is the most room a chunk's line slot keeps for its value
+// between lines.
+const slotKeep = 4 << 10
+
 func (c *lineChunk) reset() {
 	c.buf, c.ents, c.canon, c.end, c.endLine = c.buf[:0], c.ents[:0], c.canon[:0], nil, 0
 }
@@ -190,6 +194,12 @@ func (c *lineChunk) process() {
 			continue
 		}
 		l := &c.lines[i]
+		if cap(l.buf) > slotKeep {
+			// A slot keeps no more room than a usual value's: otherwise
+			// each of the many slots would keep the largest value it ever
+			// held, and memory grow with slots times the largest value.
+			l.buf = nil
+		}
 		if prev != nil {
 			// The names repeat from line to line: reuse the last strings.
 			l.lastCollection, l.lastStream, l.lastType = prev.lastCollection, prev.lastStream, prev.lastType

@@ -218,3 +218,33 @@ func TestParallelReaderCloseEarly(t *testing.T) {
 		}
 	}
 }
+
+// A chunk's line slots do not keep what a large value grew them to: with
+// many slots over many chunks, that would add up to slots times the
+// largest value, whatever the stream's size.
+func TestParallelSlotsLetLargeValuesGo(t *testing.T) {
+	fill := func(c *lineChunk, value func(i int) string) {
+		c.reset()
+		for i := range chunkLines {
+			start := len(c.buf)
+			c.buf = fmt.Appendf(c.buf, `{"kind":"record","collection":"c","key":"k%05d","version":1,"updated_at":"2026-01-01T00:00:00.000000Z","value":%s}`, i, value(i))
+			c.ents = append(c.ents, lineEnt{line: int64(i + 1), start: start, end: len(c.buf)})
+		}
+		c.process()
+	}
+	// Not canonical (a space), so each is made canonical in its slot.
+	big := `{"s": "` + strings.Repeat("x", 60<<10) + `"}`
+	var c lineChunk
+	fill(&c, func(int) string { return big })
+	for i := range c.ents {
+		if c.ents[i].parseErr != nil {
+			t.Fatal(c.ents[i].parseErr)
+		}
+	}
+	fill(&c, func(int) string { return `{"n":1}` })
+	for i := range c.lines {
+		if n := cap(c.lines[i].buf); n > slotKeep {
+			t.Fatalf("slot %d keeps %d bytes after a small value, more than %d", i, n, slotKeep)
+		}
+	}
+}

@@ -46,6 +46,10 @@ type Source struct {
 	cursorErr error
 }
 
+// maxWorkers is the most workers a stream is read with: past it, the
+// reading of lines on one goroutine is what limits the rate anyway.
+const maxWorkers = 8
+
 // Open opens raw for reading. A store is read in one consistent snapshot,
 // read-only.
 func Open(ctx context.Context, raw string, opt Options) (*Source, error) {
@@ -77,8 +81,9 @@ func Open(ctx context.Context, raw string, opt Options) (*Source, error) {
 	}
 	// Lines are parsed and hashed on every core: a stream's reading is
 	// otherwise one core's work, and the sum of digests does not care in
-	// which order they are made.
-	r, err := record.NewReader(in, record.ReaderOptions{IgnoreTrailer: opt.IgnoreTrailer, Workers: runtime.GOMAXPROCS(0)})
+	// which order they are made. Up to maxWorkers: the chunks in flight
+	// grow with the workers, and memory must not grow with the machine.
+	r, err := record.NewReader(in, record.ReaderOptions{IgnoreTrailer: opt.IgnoreTrailer, Workers: min(runtime.GOMAXPROCS(0), maxWorkers)})
 	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("%s: %w", loc, err)
