@@ -200,3 +200,32 @@ func TestUpgradeFromVersion2(t *testing.T) {
 		t.Errorf("delta since a version 2 cursor after the upgrade:\n%s", got)
 	}
 }
+
+// A cursor naming a history entry, against the store put back to version 2
+// (no history table): refused as a cursor of another history, never with
+// the server's error about a missing table.
+func TestCursorOfHistoryAgainstVersion2(t *testing.T) {
+	a, dsn := open(t)
+	put(t, a, "app", adapters.Guarded, rec("c", "a", 1, "1"))
+	c1 := cursorOf(t, a, "app")
+	if c, err := adapters.ParseCursor(c1); err != nil || c.Mark.Token == "" {
+		t.Fatalf("cursor of a version 3 store: %+v, %v", c, err)
+	}
+	db := sqlDB(t, dsn)
+	for _, q := range []string{
+		`DROP TRIGGER persist_records_mark ON persist_records`, `DROP TRIGGER persist_events_mark ON persist_events`,
+		`DROP FUNCTION persist_mark()`, `DROP TABLE persist_history`,
+		`UPDATE persist_meta SET value = '2' WHERE key = 'schema_version'`,
+	} {
+		mustExec(t, db, q)
+	}
+	v2, err := Open(dsn, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v2.Close()
+	err = sinceErr(t, v2, "app", c1)
+	if !errors.Is(err, adapters.ErrCursor) || strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("delta of a version 2 store since a cursor with a history entry: %v, want ErrCursor", err)
+	}
+}

@@ -157,6 +157,16 @@ func (s *snapshot) checkMark(ctx context.Context, m adapters.Mark) error {
 	if m.Token == "" {
 		return nil
 	}
+	// A store without the table (version 2, or a restore of one) cannot
+	// hold the entry: refused as the SQLite adapter refuses it, never with
+	// the server's error about a missing table.
+	var has bool
+	if err := s.tx.QueryRowContext(ctx, `SELECT to_regclass('persist_history') IS NOT NULL`).Scan(&has); err != nil {
+		return s.a.lost(fmt.Errorf("store %q: read persist_history: %w", s.store, err), s.state)
+	}
+	if !has {
+		return adapters.HistoryError(m, "")
+	}
 	var same bool
 	var other sql.NullString
 	err := s.tx.QueryRowContext(ctx, `SELECT coalesce(bool_or(token = $2), false), max(token) FROM persist_history WHERE txid = $1`, m.N, m.Token).Scan(&same, &other)
