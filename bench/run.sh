@@ -7,8 +7,8 @@
 #   BENCH_RECORDS  records in the store (default 1000000)
 #   BENCH_EVENTS   events in the store (default BENCH_RECORDS/5)
 #   BENCH_RUNS     runs of each command; the table shows medians (default 3)
-#   BENCH_ONLY     sections to run, of: dump sum load diff delta memory linear
-#                  baseline (default the first six; linear with BENCH_10M=1,
+#   BENCH_ONLY     sections to run, of: dump sum load diff delta memory api
+#                  linear baseline (default the first seven; linear with BENCH_10M=1,
 #                  baseline with BENCH_BASELINE)
 #   BENCH_QUICK=1  a quick try: 20000 records, 1 run
 #   BENCH_10M=1    add the linear section: every tool at BENCH_RECORDS and at
@@ -39,7 +39,7 @@ RECORDS=${BENCH_RECORDS:-1000000}
 EVENTS=${BENCH_EVENTS:-$((RECORDS / 5))}
 RUNS=${BENCH_RUNS:-3}
 LINEAR_RUNS=${BENCH_LINEAR_RUNS:-1}
-ALL="dump sum load diff delta memory"
+ALL="dump sum load diff delta memory api"
 [[ "${BENCH_10M:-}" == 1 ]] && ALL+=" linear"
 BASELINE=${BENCH_BASELINE:-}
 [[ -n $BASELINE ]] && ALL+=" baseline"
@@ -55,7 +55,7 @@ MEM_GOAL=64 # MiB, every tool, at every size
 for s in $ONLY; do
 	[[ " $ALL linear baseline " == *" $s "* ]] || {
 		echo "bench: BENCH_ONLY names an unknown section \"$s\"" >&2
-		echo "hint: the sections are: dump sum load diff delta memory linear baseline" >&2
+		echo "hint: the sections are: dump sum load diff delta memory api linear baseline" >&2
 		exit 2
 	}
 done
@@ -543,6 +543,24 @@ if want memory; then
 	run_cases memory
 	for l in "${labels[@]}"; do row memory "$l" "" "$MEM_TEXT" "$MEM_CHECK"; done
 	RUNS=$saved
+fi
+
+# --- api ----------------------------------------------------------------------
+
+# The Go API's batch write (Store.PutMany) into a fresh SQLite store, read
+# back as every write is: 20,000 records a batch, the records/s of each run.
+if want api; then
+	say "api (Store.PutMany into SQLite, 20k records a batch; $RUNS runs)"
+	rates=$(cd "$ROOT" && go test -run '^$' -bench '^BenchmarkPutMany$' -benchtime 5x -count "$RUNS" . 2>>"$LOGS/api.log" |
+		awk '/^BenchmarkPutMany/ {for (i = 1; i < NF; i++) if ($(i+1) == "records/s") print int($i)}')
+	if [[ -z $rates ]]; then
+		note "Store.PutMany: the benchmark failed (see $LOGS/api.log)"
+	else
+		med=$(sort -n <<<"$rates" | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
+		met=no
+		((med >= 100000)) && met=yes
+		note "Store.PutMany into SQLite: median $med records/s of runs $(tr '\n' ' ' <<<"$rates")(goal ≥ 100000 records/s: met $met)"
+	fi
 fi
 
 # --- linear -------------------------------------------------------------------

@@ -85,7 +85,7 @@ func TestRunRefusesBadSettings(t *testing.T) {
 		want []string
 	}{
 		{[]string{"BENCH_ONLY=dump nope"}, []string{`unknown section "nope"`,
-			"hint: the sections are: dump sum load diff delta memory linear baseline"}},
+			"hint: the sections are: dump sum load diff delta memory api linear baseline"}},
 		{[]string{"BENCH_ONLY=baseline"}, []string{"needs BENCH_BASELINE=REV", "hint: e.g. BENCH_BASELINE=main"}},
 		{[]string{"BENCH_BASELINE=no-such-revision"}, []string{"is not a commit of this repository", "hint: "}},
 		{[]string{"BENCH_PG_PREFIX=Bad-Name"}, []string{"is not a plain database name", "hint: "}},
