@@ -600,6 +600,10 @@ fi
 # Whole-store operations of this build against another's, taking turns: a
 # change must not make them slower (issue 14.3). The other build is made
 # from the revision's files alone (git archive), not from the work tree.
+# Each build reads what it can: the input is the dump without the trailer's
+# cursor (a field older builds do not know), and each build dumps and sums
+# stores its own loader made of that input (older builds do not read a
+# newer schema), so each pays for what its own schema keeps.
 if want baseline; then
 	base_tag=$(git rev-parse --short "$rev")
 	say "baseline (this build against $BASELINE, $base_tag; $RUNS runs)"
@@ -608,30 +612,43 @@ if want baseline; then
 	git archive "$rev" | tar -x -C "$OUT/baseline-src"
 	(cd "$OUT/baseline-src" && go build -o "$OUT/baseline-bin/" ./cmd/...)
 	rm -rf "$OUT/baseline-src"
-	# whole_cases TAG BINDIR: the whole-store operations, with the binaries
-	# of BINDIR.
+	B_JSONL=$OUT/baseline.jsonl
+	sed '$ s/,"cursor":"[^"]*"//' "$A_JSONL" >"$B_JSONL"
+	# whole_cases TAG BINDIR N: the whole-store operations, with the
+	# binaries of BINDIR, on stores numbered N made by them.
 	whole_cases() {
-		local tag=$1 bin=$2 tgt_rm pg_tgt
+		local tag=$1 bin=$2 n=$3 tgt_rm pg_tgt own_db own_pg
+		own_db=$DATA/baseline-$n.db
+		own_pg=${PREFIX}_baseline_$n
+		rm -f "$own_db" "$own_db-wal" "$own_db-shm"
+		"$bin/persist-load" -q "sqlite:$own_db#bench" -i "$B_JSONL"
+		pg_fresh "$own_pg"
+		"$bin/persist-load" -q "$(pg_url "$own_pg")#bench" -i "$B_JSONL"
 		tgt_rm="rm -f $(q "$TGT_DB") $(q "$TGT_DB-wal") $(q "$TGT_DB-shm")"
 		pg_tgt=$(pg_url "${PREFIX}_target")
-		case_add "$tag persist-dump sqlite" "" "$(q "$bin/persist-dump") -q $(q "sqlite:$A#bench") >/dev/null"
-		case_add "$tag persist-dump postgres" "" "$(q "$bin/persist-dump") -q $(q "$PGA#bench") >/dev/null"
-		case_add "$tag persist-sum FILE" "" "$(q "$bin/persist-sum") -q $(q "$A_JSONL")"
-		case_add "$tag persist-sum sqlite" "" "$(q "$bin/persist-sum") -q $(q "sqlite:$A#bench")"
+		case_add "$tag persist-dump sqlite" "" "$(q "$bin/persist-dump") -q $(q "sqlite:$own_db#bench") >/dev/null"
+		case_add "$tag persist-dump postgres" "" "$(q "$bin/persist-dump") -q $(q "$(pg_url "$own_pg")#bench") >/dev/null"
+		case_add "$tag persist-sum FILE" "" "$(q "$bin/persist-sum") -q $(q "$B_JSONL")"
+		case_add "$tag persist-sum sqlite" "" "$(q "$bin/persist-sum") -q $(q "sqlite:$own_db#bench")"
 		case_add "$tag persist-load sqlite < FILE" "$tgt_rm" \
-			"$(q "$bin/persist-load") -q $(q "sqlite:$TGT_DB#bench") -i $(q "$A_JSONL")"
+			"$(q "$bin/persist-load") -q $(q "sqlite:$TGT_DB#bench") -i $(q "$B_JSONL")"
 		case_add "$tag persist-load postgres < FILE" "$(pg_fresh_cmd "${PREFIX}_target")" \
-			"$(q "$bin/persist-load") -q $(q "$pg_tgt#bench") -i $(q "$A_JSONL")"
+			"$(q "$bin/persist-load") -q $(q "$pg_tgt#bench") -i $(q "$B_JSONL")"
 	}
-	whole_cases "this build:" "$OUT/bin"
+	whole_cases "this build:" "$OUT/bin" 0
 	labels=("${CASES[@]}")
-	whole_cases "$base_tag:" "$OUT/baseline-bin"
+	whole_cases "$base_tag:" "$OUT/baseline-bin" 1
 	run_cases baseline
 	for l in "${labels[@]}"; do
 		tool=${l#"this build: "}
 		row baseline "this build: $tool" "$base_tag: $tool" "≤ 1.0× (no slower)" "r <= 1.0"
 		row baseline "$base_tag: $tool"
 	done
+	for n in 0 1; do
+		pg_drop "${PREFIX}_baseline_$n"
+		rm -f "$DATA/baseline-$n.db" "$DATA/baseline-$n.db-wal" "$DATA/baseline-$n.db-shm"
+	done
+	rm -f "$B_JSONL"
 fi
 
 # --- report -------------------------------------------------------------------
