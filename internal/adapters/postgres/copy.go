@@ -123,35 +123,42 @@ type copyData interface {
 // copyRows runs query, a COPY … FROM STDIN, inside the transaction, with
 // the rows rows writes.
 func (t *writeTx) copyRows(ctx context.Context, query string, rows func(w *copyWriter) error) error {
+	_, err := t.copyCount(ctx, query, rows)
+	return err
+}
+
+// copyCount is copyRows, and returns the rows COPY reports it wrote.
+func (t *writeTx) copyCount(ctx context.Context, query string, rows func(w *copyWriter) error) (int64, error) {
 	// The error goes out beside Raw, not through it: given driver.ErrBadConn
 	// (a lost connection), Raw closes the Conn, which waits for the open
 	// transaction to let go of it, forever. lib/pq marks the connection bad
 	// itself, and database/sql drops it when the transaction ends.
+	var n int64
 	var err error
 	rawErr := t.conn.Raw(func(dc any) error {
-		err = t.copyOn(ctx, dc, query, rows)
+		n, err = t.copyOn(ctx, dc, query, rows)
 		return nil
 	})
 	if rawErr != nil {
-		return rawErr
+		return 0, rawErr
 	}
-	return err
+	return n, err
 }
 
 // copyOn runs the COPY on the driver connection dc.
-func (t *writeTx) copyOn(ctx context.Context, dc any, query string, rows func(w *copyWriter) error) error {
+func (t *writeTx) copyOn(ctx context.Context, dc any, query string, rows func(w *copyWriter) error) (int64, error) {
 	prep, ok := dc.(driver.ConnPrepareContext)
 	if !ok {
-		return errors.New("the driver cannot prepare COPY")
+		return 0, errors.New("the driver cannot prepare COPY")
 	}
 	st, err := prep.PrepareContext(ctx, query)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer st.Close()
 	cd, ok := st.(copyData)
 	if !ok {
-		return fmt.Errorf("the driver's COPY statement is a %T, without CopyData", st)
+		return 0, fmt.Errorf("the driver's COPY statement is a %T, without CopyData", st)
 	}
 	w := &copyWriter{buf: getCopyBuf(), send: func(chunk []byte) error {
 		// CopyData adds the newline after the chunk's last row, and
@@ -162,14 +169,17 @@ func (t *writeTx) copyOn(ctx context.Context, dc any, query string, rows func(w 
 	}}
 	defer func() { putCopyBuf(w.buf) }()
 	if err := rows(w); err != nil {
-		return err
+		return 0, err
 	}
 	if err := w.flush(); err != nil {
-		return err
+		return 0, err
 	}
 	// lib/pq ends a COPY, and reports its errors, only through Exec
 	// without arguments: its COPY statement has no ExecContext.
 	//lint:ignore SA1019 the driver's COPY statement offers nothing else
-	_, err = st.Exec(nil)
-	return err
+	res, err := st.Exec(nil)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }

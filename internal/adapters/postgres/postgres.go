@@ -43,6 +43,8 @@ type Adapter struct {
 
 	schemaMu    sync.Mutex
 	schemaReady bool
+
+	direct directState // whether new keys are copied straight into the tables
 }
 
 var _ adapters.Adapter = (*Adapter)(nil)

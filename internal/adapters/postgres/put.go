@@ -12,7 +12,9 @@ import (
 	"github.com/cuitty/persist/internal/record"
 )
 
-// Put streams the items with COPY into temporary staging tables and writes
+// Put copies new keys (Fresh) straight into the tables where the server
+// can be shown to store them as sent (proof.go). Otherwise it streams the
+// items with COPY into temporary staging tables and writes
 // them with one INSERT … SELECT per kind: no row-by-row INSERTs. Fresh items
 // are inserted as they are, and the primary key turns any item already there
 // into a unique violation (ErrExists); the other modes merge with ON
@@ -22,7 +24,7 @@ import (
 // COPY casts to jsonb, times as canonical text cast to timestamptz (the
 // trailing Z makes it exact whatever the session's TimeZone).
 func (t *writeTx) Put(ctx context.Context, items []*record.Item, mode adapters.PutMode) error {
-	t.staged = nil
+	t.staged, t.direct, t.directShort = nil, nil, ""
 	var nrec, nev int
 	for _, it := range items {
 		if err := validPut(it); err != nil {
@@ -41,6 +43,9 @@ func (t *writeTx) Put(ctx context.Context, items []*record.Item, mode adapters.P
 	}
 	if nrec+nev == 0 {
 		return nil
+	}
+	if mode == adapters.Fresh && t.goesDirect(items) {
+		return t.putDirect(ctx, items, nrec, nev)
 	}
 	if err := t.staging(ctx); err != nil {
 		return err

@@ -41,6 +41,9 @@ func (t *writeTx) ReadBack(ctx context.Context, items []*record.Item, fn func(*r
 	if len(puts) == 0 {
 		return nil
 	}
+	if samePointers(puts, t.direct) {
+		return t.checkDirect(ctx, puts, fn)
+	}
 	if samePointers(puts, t.staged) {
 		return t.compareStaged(ctx, puts, fn)
 	}

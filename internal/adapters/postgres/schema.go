@@ -76,6 +76,15 @@ var tablesDDL = []string{
 // The functions are SECURITY DEFINER with the tables' schema as their
 // search_path: a role with only DML rights on the tables can still write
 // through them, and a session with another search_path finds the tables.
+// markBody is persist_mark's body, the one trigger function a write of new
+// rows runs: provenRows checks that the server still runs this text.
+const markBody = `
+		BEGIN
+			INSERT INTO persist_history (txid, token) SELECT txid_current(), substr(md5(random()::text || clock_timestamp()::text), 1, 16)
+				WHERE NOT EXISTS (SELECT 1 FROM persist_history WHERE txid = txid_current());
+			RETURN NULL;
+		END `
+
 func upgradeDDL(schema string) []string {
 	path := `SECURITY DEFINER SET search_path = ` + pq.QuoteIdentifier(schema) + `, pg_temp`
 	ddl := []string{
@@ -97,12 +106,7 @@ func upgradeDDL(schema string) []string {
 			txid  bigint,
 			token text,
 			PRIMARY KEY (txid, token))`,
-		`CREATE OR REPLACE FUNCTION persist_mark() RETURNS trigger LANGUAGE plpgsql ` + path + ` AS $$
-		BEGIN
-			INSERT INTO persist_history (txid, token) SELECT txid_current(), substr(md5(random()::text || clock_timestamp()::text), 1, 16)
-				WHERE NOT EXISTS (SELECT 1 FROM persist_history WHERE txid = txid_current());
-			RETURN NULL;
-		END $$`,
+		`CREATE OR REPLACE FUNCTION persist_mark() RETURNS trigger LANGUAGE plpgsql ` + path + ` AS $$` + markBody + `$$`,
 		`CREATE OR REPLACE FUNCTION persist_removed() RETURNS trigger LANGUAGE plpgsql ` + path + ` AS $$
 		DECLARE
 			s text := CASE WHEN TG_OP = 'DELETE' THEN nullif(current_setting('persist.removing', true), '') END;

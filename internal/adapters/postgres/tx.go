@@ -38,7 +38,7 @@ func (a *Adapter) Begin(ctx context.Context, store string) (adapters.Tx, error) 
 		conn.Close()
 		return nil, fmt.Errorf("begin on store %q: %w", store, err)
 	}
-	t := &writeTx{conn: conn, tx: tx, store: store}
+	t := &writeTx{a: a, conn: conn, tx: tx, store: store}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO persist_stores (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, store); err != nil {
 		t.Rollback()
 		return nil, fmt.Errorf("create store %q: %w", store, err)
@@ -47,6 +47,7 @@ func (a *Adapter) Begin(ctx context.Context, store string) (adapters.Tx, error) 
 }
 
 type writeTx struct {
+	a     *Adapter
 	conn  *sql.Conn
 	tx    *sql.Tx
 	store string
@@ -60,6 +61,10 @@ type writeTx struct {
 	partsUsed               bool
 	// staged is what the last Put wrote, which the staging tables hold.
 	staged []*record.Item
+	// direct is what the last Put copied straight into the tables, and
+	// directShort why COPY's count says that not all of it landed.
+	direct      []*record.Item
+	directShort string
 }
 
 // Lock looks keys up one by one, FOR UPDATE (one query for the records and

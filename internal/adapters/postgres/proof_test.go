@@ -1,0 +1,184 @@
+package postgres
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/record"
+)
+
+// A first load's batches go straight into the tables, and the catalog
+// proves each: nothing is staged, nothing is read back.
+func TestFreshBatchesGoDirect(t *testing.T) {
+	a, _ := open(t)
+	put(t, a, "app", adapters.Fresh, rec("c", "a", 1, `{"n":1}`)) // the schema
+	direct, rows := directBatches.Load(), readBackRows.Load()
+	items := []*record.Item{rec("c", "b", 1, `{"n":-5,"a":[[1],2]}`), rec("c", "c", 2, `"x"`), event("s", 1, "t", `[1,2]`)}
+	tx, err := a.Begin(ctx, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if err := tx.Put(ctx, items, adapters.Fresh); err != nil {
+		t.Fatal(err)
+	}
+	if wt := tx.(*writeTx); wt.direct == nil || wt.staged != nil {
+		t.Fatalf("the batch was staged (direct %d items, staged %d)", len(wt.direct), len(wt.staged))
+	}
+	err = tx.ReadBack(ctx, items, func(it *record.Item, p string) error {
+		t.Errorf("%s: %s", record.AppendItem(nil, it), p)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if n := directBatches.Load() - direct; n != 1 {
+		t.Errorf("%d batches proven, want 1", n)
+	}
+	if n := readBackRows.Load() - rows; n != 0 {
+		t.Errorf("%d batches read back, want none", n)
+	}
+	got := dump(t, a, "app", adapters.Filter{})
+	for _, want := range []string{`"key":"b","version":1,`, `"value":{"a":[[1],2],"n":-5}`, `"stream":"s","seq":1`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the store lacks %s:\n%s", want, got)
+		}
+	}
+}
+
+// Whatever the catalog shows that Persist did not make, and that could
+// change a row on its way in, is named, and the batch is not taken as
+// proven. Each change is made inside a transaction that is rolled back.
+func TestProofNamesWhatItCannotProve(t *testing.T) {
+	a, dsn := open(t)
+	put(t, a, "app", adapters.Fresh, rec("c", "a", 1, `1`))
+	db := sqlDB(t, dsn)
+	if why, err := provenRows(ctx, db); err != nil || why != "" {
+		t.Fatalf("a store as Persist made it: %q, %v; want it proven", why, err)
+	}
+	for _, tc := range []struct{ change, want string }{
+		{`CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+			CREATE TRIGGER t BEFORE INSERT ON persist_records FOR EACH ROW EXECUTE FUNCTION f()`, "trigger t on persist_records"},
+		{`CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+			CREATE TRIGGER t AFTER INSERT ON persist_events FOR EACH STATEMENT EXECUTE FUNCTION f()`, "trigger t on persist_events"},
+		{`CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+			CREATE TRIGGER t BEFORE INSERT ON persist_history FOR EACH ROW EXECUTE FUNCTION f()`, "trigger t on persist_history"},
+		{`CREATE OR REPLACE FUNCTION persist_mark() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$`,
+			"persist_mark is not this release's"},
+		{`ALTER FUNCTION persist_mark() SET search_path = pg_temp, public`, "persist_mark is not this release's"},
+		{`CREATE RULE r AS ON INSERT TO persist_records DO ALSO NOTIFY x`, "persist_records has rules"},
+		{`CREATE RULE r AS ON INSERT TO persist_history DO ALSO NOTIFY x`, "persist_history has rules"},
+		{`ALTER TABLE persist_events ENABLE ROW LEVEL SECURITY`, "persist_events has row security"},
+		{`ALTER TABLE persist_records ALTER COLUMN chg SET DEFAULT 0`, "the default of persist_records.chg"},
+		{`ALTER TABLE persist_records ALTER COLUMN value SET DEFAULT '{}'`, "the default of persist_records.value"},
+		{`ALTER TABLE persist_history ADD COLUMN x int DEFAULT 1`, "the default of persist_history.x"},
+		{`ALTER TABLE persist_records ADD CONSTRAINT k CHECK (length(key) < 100000)`, "constraint k on persist_records"},
+		{`ALTER TABLE persist_events ALTER COLUMN data TYPE json`, "column persist_events.data is json, not jsonb"},
+		{`CREATE DOMAIN d AS jsonb; ALTER TABLE persist_records ALTER COLUMN value TYPE d`, "column persist_records.value is d, not jsonb"},
+		{`ALTER TABLE persist_records RENAME COLUMN value TO v`, "column persist_records.value is missing"},
+		{`DROP TABLE persist_history CASCADE`, "table persist_history is missing"},
+		{`CREATE TEMP TABLE persist_records (LIKE persist_records)`, "persist_records is a temporary table"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			tx, err := db.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			if _, err := tx.ExecContext(ctx, tc.change); err != nil {
+				t.Fatal(err)
+			}
+			why, err := provenRows(ctx, tx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(why, tc.want) {
+				t.Errorf("proof: %q, want it to name %q", why, tc.want)
+			}
+		})
+	}
+}
+
+// A trigger that changes a value fails the batch on both ways: the first
+// batch, copied straight in, is read back row by row when the catalog
+// shows the trigger, and the batches after it are staged and compared on
+// the server.
+func TestTriggerFailsBothWays(t *testing.T) {
+	a, dsn := open(t)
+	put(t, a, "app", adapters.Fresh, rec("c", "a", 1, `1`))
+	_, err := sqlDB(t, dsn).Exec(`CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN NEW.value := jsonb_set(NEW.value, '{n}', to_jsonb(-(NEW.value->>'n')::int)); RETURN NEW; END $$;
+		CREATE TRIGGER t BEFORE INSERT ON persist_records FOR EACH ROW EXECUTE FUNCTION f()`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"direct", "staged"} {
+		tx, err := a.Begin(ctx, "app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		items := []*record.Item{rec("c", string(rune('b'+i)), 1, `{"n":5}`)}
+		if err := tx.Put(ctx, items, adapters.Fresh); err != nil {
+			t.Fatal(err)
+		}
+		wt := tx.(*writeTx)
+		if got := map[bool]string{true: "direct", false: "staged"}[wt.direct != nil]; got != want {
+			t.Errorf("batch %d went %s, want %s", i+1, got, want)
+		}
+		var problems []string
+		err = tx.ReadBack(ctx, items, func(it *record.Item, p string) error {
+			problems = append(problems, it.Key+": "+p)
+			return nil
+		})
+		tx.Rollback()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(problems) != 1 || !strings.Contains(problems[0], "value") {
+			t.Errorf("batch %d: problems %q, want the value named", i+1, problems)
+		}
+	}
+	if why, _ := a.direct.why.Load().(string); !strings.Contains(why, "trigger t on persist_records") {
+		t.Errorf("the adapter stopped copying straight in because %q", why)
+	}
+}
+
+// A row COPY did not write (here a trigger's doing, which the catalog
+// shows too) is named missing, by the read-back row by row.
+func TestDirectRowNotWritten(t *testing.T) {
+	a, dsn := open(t)
+	put(t, a, "app", adapters.Fresh, rec("c", "a", 1, `1`))
+	_, err := sqlDB(t, dsn).Exec(`CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN IF NEW.key = 'c' THEN RETURN NULL; END IF; RETURN NEW; END $$;
+		CREATE TRIGGER t BEFORE INSERT ON persist_records FOR EACH ROW EXECUTE FUNCTION f()`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := a.Begin(ctx, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	items := []*record.Item{rec("c", "b", 1, `1`), rec("c", "c", 1, `2`)}
+	if err := tx.Put(ctx, items, adapters.Fresh); err != nil {
+		t.Fatal(err)
+	}
+	if s := tx.(*writeTx).directShort; s != "COPY wrote 1 records of 2" {
+		t.Errorf("short: %q", s)
+	}
+	var problems []string
+	err = tx.ReadBack(ctx, items, func(it *record.Item, p string) error {
+		problems = append(problems, it.Key+": "+p)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"c: " + adapters.ProblemMissing}; strings.Join(problems, "|") != strings.Join(want, "|") {
+		t.Errorf("problems %q, want %q", problems, want)
+	}
+}
