@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -46,6 +47,31 @@ func CheckClash(outputs, used []Named) error {
 				return hint.With(fmt.Errorf("%s %s: %w: %s %s", o.What, o.Path, ErrClash, p.What, p.Path),
 					"give %s and %s different files", p.What, o.What)
 			}
+		}
+	}
+	return nil
+}
+
+// CheckStdout refuses a standard output that is one of the files used: a
+// database, its -wal, an input. The shell opened it before the command ran
+// (`>> app.db`), so writing anything there would go into that file; the
+// output files' checks (CheckClash) cannot see it, having no name for it.
+func CheckStdout(stdout io.Writer, used []Named) error {
+	f, ok := stdout.(*os.File)
+	if !ok || f == nil {
+		return nil
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return nil
+	}
+	for _, u := range used {
+		if u.Path == "" || u.Path == "-" {
+			continue
+		}
+		if us, err := os.Stat(u.Path); err == nil && os.SameFile(st, us) {
+			return hint.With(fmt.Errorf("standard output %w: %s (%s)", ErrClash, u.What, u.Path),
+				"send standard output to a file of its own (> %s) or through a pipe", freeName(u.Path))
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -111,5 +112,49 @@ func TestCreateOutputDanglingLink(t *testing.T) {
 	}
 	if fi, err := os.Lstat(gone); err != nil || fi.Mode()&os.ModeSymlink == 0 {
 		t.Fatalf("the link was replaced: %v", err)
+	}
+}
+
+// A standard output that is a file the command uses is refused, however
+// that file is named; one that is another file, or not a file, is not.
+func TestCheckStdout(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "app.db")
+	other := filepath.Join(dir, "out.jsonl")
+	for _, p := range []string{db, other} {
+		if err := os.WriteFile(p, nil, 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(db, filepath.Join(dir, "link.db")); err != nil {
+		t.Fatal(err)
+	}
+	used := []Named{{What: "sqlite:link.db", Path: filepath.Join(dir, "link.db")}, {What: "stdin", Path: "-"}}
+	open := func(p string) *os.File {
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f
+	}
+	err := CheckStdout(open(db), used)
+	if !errors.Is(err, ErrClash) || !strings.Contains(err.Error(), "standard output") || !strings.Contains(err.Error(), "sqlite:link.db") {
+		t.Errorf("stdout onto the database: %v", err)
+	}
+	if err := CheckStdout(open(other), used); err != nil {
+		t.Errorf("stdout onto another file: %v", err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	if err := CheckStdout(w, used); err != nil {
+		t.Errorf("stdout a pipe: %v", err)
+	}
+	if err := CheckStdout(new(strings.Builder), used); err != nil {
+		t.Errorf("stdout not a file: %v", err)
 	}
 }

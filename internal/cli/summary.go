@@ -91,6 +91,7 @@ const (
 type Summary struct {
 	mu     sync.Mutex
 	path   string
+	stdout io.Writer // the run's standard output
 	out    *Output
 	start  time.Time
 	report Result
@@ -110,6 +111,10 @@ func SummaryOf(ctx context.Context) *Summary {
 	}
 	return &Summary{}
 }
+
+// Stdout is the run's standard output (nil for a Summary that writes
+// nothing).
+func (s *Summary) Stdout() io.Writer { return s.stdout }
 
 // Path is where the summary goes ("" for none, "-" for stdout).
 func (s *Summary) Path() string { return s.path }
@@ -148,7 +153,7 @@ func (s *Summary) Update(f func(r *Result)) {
 // anything, so that a name that cannot be written fails at once.
 func OpenSummary(path, tool string, stdout io.Writer) (*Summary, error) {
 	now := time.Now()
-	s := &Summary{path: path, start: now}
+	s := &Summary{path: path, stdout: stdout, start: now}
 	s.report = Result{
 		Format:    SummaryFormat,
 		Tool:      tool,

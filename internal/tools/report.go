@@ -51,7 +51,8 @@ func addLoad(r *cli.Result, res *persist.LoadResult) {
 // guard refuses, before anything is written, an output file (and the
 // --summary file) that is one of the files the run reads or writes through
 // its locations, or another output (cli.CheckClash): -o app.db would
-// replace the database being dumped.
+// replace the database being dumped; and a standard output that is one of
+// those files (cli.CheckStdout): >> app.db would write into it.
 func guard(ctx context.Context, locations []string, outputs ...cli.Named) error {
 	var used []cli.Named
 	for _, loc := range locations {
@@ -60,6 +61,12 @@ func guard(ctx context.Context, locations []string, outputs ...cli.Named) error 
 		}
 	}
 	if err := cli.CheckClash(outputs, used); err != nil {
+		return err
+	}
+	if err := cli.CheckStdout(report(ctx).Stdout(), used); err != nil {
+		if report(ctx).Path() == "-" {
+			report(ctx).Abandon()
+		}
 		return err
 	}
 	all := append(outputs, cli.Named{What: "--summary", Path: report(ctx).Path()})
