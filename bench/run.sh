@@ -436,6 +436,7 @@ if want load; then
 	done
 	for l in "persist-dump sqlite | persist-load postgres" "persist migrate sqlite → postgres"; do
 		row load "$l" "sqlite3 -csv | psql \\copy FROM STDIN" "≤ 0.9×" "r <= 0.9"
+		row load "$l" "sqlite3 -csv | psql \\copy FROM STDIN" "≤ 1.1× (the exact check's own goal)" "r <= 1.1"
 		row load "$l" "pgloader sqlite postgres" "≤ 0.67×" "r <= 0.67"
 		[[ -n $HAVE_PGLOADER ]] && row load "$l" "pgloader data only into the Persist schema"
 	done
