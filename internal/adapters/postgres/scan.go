@@ -104,6 +104,9 @@ func count(ctx context.Context, q querier, store string, f adapters.Filter, sinc
 // primary keys (store, collection, key) and (store, stream, seq), whose
 // COLLATE "C" makes it byte order, so the index serves it without a sort.
 func scan(ctx context.Context, q querier, store string, f adapters.Filter, since *pgPos, fn func(*record.Item) error) error {
+	if err := orderByIndex(ctx, q, since); err != nil {
+		return err
+	}
 	if wantRecords(f) {
 		w, args := where(f.Collections, "collection", f.Live, since)
 		w, args = narrow(w, args, f, true)

@@ -1,0 +1,62 @@
+package postgres
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/record"
+)
+
+// A whole-store scan of tables without statistics (just loaded, never
+// analyzed) reads the primary key in order instead of sorting; a delta
+// leaves the planner free to sort what the change index finds.
+func TestWholeScanReadsTheIndex(t *testing.T) {
+	a, dsn := open(t)
+	var items []*record.Item
+	for i := range 2000 {
+		items = append(items, rec("c", fmt.Sprintf("k%05d", i), 1, `{"n":1}`))
+	}
+	put(t, a, "app", adapters.Fresh, items...)
+	db := sqlDB(t, dsn)
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`SET LOCAL work_mem = '64kB'`); err != nil {
+		t.Fatal(err)
+	}
+	w, args := where(nil, "collection", false, nil)
+	args[0] = "app"
+	plan := func() string {
+		rows, err := tx.Query(`EXPLAIN SELECT `+recordCols+` FROM persist_records`+w+` ORDER BY collection, key`, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var b strings.Builder
+		for rows.Next() {
+			var l string
+			if err := rows.Scan(&l); err != nil {
+				t.Fatal(err)
+			}
+			b.WriteString(l + "\n")
+		}
+		return b.String()
+	}
+	if err := orderByIndex(ctx, tx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if p := plan(); strings.Contains(p, "Sort") || !strings.Contains(p, "Index Scan using persist_records_pkey") {
+		t.Errorf("a whole scan's plan:\n%s", p)
+	}
+	if err := orderByIndex(ctx, tx, &pgPos{}); err != nil {
+		t.Fatal(err)
+	}
+	var on string
+	if err := tx.QueryRow(`SHOW enable_sort`).Scan(&on); err != nil || on != "on" {
+		t.Errorf("a delta's enable_sort = %q, %v", on, err)
+	}
+}
