@@ -630,6 +630,7 @@ if want baseline; then
 		"$bin/persist-load" -q "sqlite:$own_db#bench" -i "$B_JSONL"
 		pg_fresh "$own_pg"
 		"$bin/persist-load" -q "$(pg_url "$own_pg")#bench" -i "$B_JSONL"
+		psql -X -q "$(pg_url "$own_pg")" -c "ANALYZE persist_records, persist_events"
 		tgt_rm="rm -f $(q "$TGT_DB") $(q "$TGT_DB-wal") $(q "$TGT_DB-shm")"
 		pg_tgt=$(pg_url "${PREFIX}_target")
 		case_add "$tag persist-dump sqlite" "" "$(q "$bin/persist-dump") -q $(q "sqlite:$own_db#bench") >/dev/null"
