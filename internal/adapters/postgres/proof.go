@@ -282,6 +282,9 @@ func (t *writeTx) checkDirect(ctx context.Context, puts []*record.Item, fn func(
 		return nil
 	}
 	t.a.direct.refuse(why)
+	if err := t.runDeferred(ctx); err != nil {
+		return err
+	}
 	readBackRows.Add(1)
 	return t.compareRows(ctx, puts, fn)
 }

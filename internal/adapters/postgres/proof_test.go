@@ -226,3 +226,46 @@ func TestDirectRowNotWritten(t *testing.T) {
 		t.Errorf("problems %q, want %q", problems, want)
 	}
 }
+
+// A deferred trigger runs at COMMIT, after any read-back: one queued from
+// a trigger on persist_stores, which Begin writes, changes the batch's rows
+// there unless it is made to run before the batch is compared.
+func TestDeferredTriggerRunsBeforeReadBack(t *testing.T) {
+	a, dsn := open(t)
+	put(t, a, "app", adapters.Fresh, rec("c", "a", 1, `1`))
+	_, err := sqlDB(t, dsn).Exec(`CREATE TABLE side (x int);
+		CREATE FUNCTION queue() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO side VALUES (1); RETURN NULL; END $$;
+		CREATE TRIGGER queue AFTER INSERT ON persist_stores FOR EACH STATEMENT EXECUTE FUNCTION queue();
+		CREATE FUNCTION flip() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN UPDATE persist_records SET value = '-5' WHERE chg = txid_current(); RETURN NULL; END $$;
+		CREATE CONSTRAINT TRIGGER flip AFTER INSERT ON side DEFERRABLE INITIALLY DEFERRED
+			FOR EACH ROW EXECUTE FUNCTION flip()`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"direct", "staged"} {
+		tx, err := a.Begin(ctx, "app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		items := []*record.Item{rec("c", string(rune('b'+i)), 1, `5`)}
+		if err := tx.Put(ctx, items, adapters.Fresh); err != nil {
+			t.Fatal(err)
+		}
+		if got := map[bool]string{true: "direct", false: "staged"}[tx.(*writeTx).direct != nil]; got != want {
+			t.Errorf("batch %d went %s, want %s", i+1, got, want)
+		}
+		var problems []string
+		err = tx.ReadBack(ctx, items, func(it *record.Item, p string) error {
+			problems = append(problems, it.Key+": "+p)
+			return nil
+		})
+		tx.Rollback()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(problems) != 1 || !strings.Contains(problems[0], "value") {
+			t.Errorf("batch %d: problems %q, want the value named", i+1, problems)
+		}
+	}
+}
