@@ -57,7 +57,11 @@ func TestProofNamesWhatItCannotProve(t *testing.T) {
 	a, dsn := open(t)
 	put(t, a, "app", adapters.Fresh, rec("c", "a", 1, `1`))
 	db := sqlDB(t, dsn)
-	if why, err := provenRows(ctx, db); err != nil || why != "" {
+	mark, err := readMarkVersion(ctx, db)
+	if err != nil || mark == "" {
+		t.Fatalf("persist_mark's version: %q, %v", mark, err)
+	}
+	if why, err := provenRows(ctx, db, mark); err != nil || why != "" {
 		t.Fatalf("a store as Persist made it: %q, %v; want it proven", why, err)
 	}
 	for _, tc := range []struct{ change, want string }{
@@ -82,6 +86,46 @@ func TestProofNamesWhatItCannotProve(t *testing.T) {
 		{`ALTER TABLE persist_records RENAME COLUMN value TO v`, "column persist_records.value is missing"},
 		{`DROP TABLE persist_history CASCADE`, "table persist_history is missing"},
 		{`CREATE TEMP TABLE persist_records (LIKE persist_records)`, "persist_records is a temporary table"},
+		// Begin writes persist_stores in the batch's transaction: a trigger
+		// there could queue a deferred one that runs at COMMIT, after the proof.
+		{`CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+			CREATE TRIGGER t AFTER INSERT ON persist_stores FOR EACH STATEMENT EXECUTE FUNCTION f()`, "trigger t on persist_stores"},
+		// The proof's own operators and functions, overloaded more exactly
+		// in a schema on the search_path, or the path itself.
+		{`CREATE FUNCTION public.zero(smallint, integer) RETURNS integer LANGUAGE sql AS 'SELECT 0';
+			CREATE OPERATOR public.& (LEFTARG = smallint, RIGHTARG = integer, FUNCTION = public.zero);
+			CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+			CREATE TRIGGER t BEFORE INSERT ON persist_records FOR EACH ROW EXECUTE FUNCTION f()`, "trigger t on persist_records"},
+		{`CREATE FUNCTION public.unnest(text[]) RETURNS SETOF text LANGUAGE sql AS 'SELECT $1[1]';
+			CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+			CREATE TRIGGER t BEFORE INSERT ON persist_events FOR EACH ROW EXECUTE FUNCTION f()`, "trigger t on persist_events"},
+		{`SET LOCAL search_path = public, pg_catalog`, "the search_path puts public before pg_catalog"},
+		// What persist_mark's INSERT into persist_history runs.
+		{`CREATE FUNCTION g() RETURNS boolean LANGUAGE sql AS 'SELECT true';
+			CREATE DOMAIN tok AS text CHECK (g()); ALTER TABLE persist_history ALTER COLUMN token TYPE tok`,
+			"column persist_history.token is tok, not text"},
+		{`CREATE FUNCTION g(text) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT true';
+			CREATE INDEX i ON persist_history (token) WHERE g(token)`, "index i on persist_history uses function g(text)"},
+		{`CREATE FUNCTION g(double precision) RETURNS text LANGUAGE sql AS 'SELECT ''x''';
+			CREATE CAST (double precision AS text) WITH FUNCTION g(double precision)`, "a cast from double precision to text"},
+		{`CREATE TABLE p (txid bigint, token text) PARTITION BY LIST (token);
+			ALTER TABLE p ATTACH PARTITION persist_history DEFAULT`, "persist_history is not a plain table"},
+		// Columns the COPY does not name, and other tables' columns.
+		{`CREATE DOMAIN d AS bigint; DROP TRIGGER persist_records_stamp ON persist_records;
+			ALTER TABLE persist_records ALTER COLUMN chg TYPE d`, "column persist_records.chg is d, not bigint"},
+		{`CREATE DOMAIN d AS integer DEFAULT 1; ALTER TABLE persist_events ADD COLUMN x d`, "column persist_events.x is of type d"},
+		{`CREATE COLLATION k FROM "C"; DROP TRIGGER persist_records_stamp ON persist_records;
+			ALTER TABLE persist_records ALTER COLUMN key TYPE text COLLATE k`,
+			"column key of table persist_records on persist_records uses collation k"},
+		{`ALTER TABLE persist_stores ALTER COLUMN name TYPE varchar`, "column persist_stores.name is character varying, not text"},
+		// persist_mark as it was, made again (as code that ran and put it
+		// back would), and any other catalog change this transaction made.
+		{upgradeDDL("public")[3], "function persist_mark changed during the load"},
+		{`CREATE TABLE z (); DROP TABLE z`, "this transaction changed the catalog"},
+		{`CREATE FUNCTION g(double precision) RETURNS text LANGUAGE sql AS 'SELECT ''x''';
+			CREATE CAST (double precision AS text) WITH FUNCTION g(double precision);
+			DROP CAST (double precision AS text)`, "this transaction changed the catalog"},
+		{`SET LOCAL client_encoding = 'LATIN1'`, "client_encoding is not UTF8"},
 	} {
 		t.Run(tc.want, func(t *testing.T) {
 			tx, err := db.BeginTx(ctx, nil)
@@ -92,7 +136,7 @@ func TestProofNamesWhatItCannotProve(t *testing.T) {
 			if _, err := tx.ExecContext(ctx, tc.change); err != nil {
 				t.Fatal(err)
 			}
-			why, err := provenRows(ctx, tx)
+			why, err := provenRows(ctx, tx, mark)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -180,5 +224,48 @@ func TestDirectRowNotWritten(t *testing.T) {
 	}
 	if want := []string{"c: " + adapters.ProblemMissing}; strings.Join(problems, "|") != strings.Join(want, "|") {
 		t.Errorf("problems %q, want %q", problems, want)
+	}
+}
+
+// A deferred trigger runs at COMMIT, after any read-back: one queued from
+// a trigger on persist_stores, which Begin writes, changes the batch's rows
+// there unless it is made to run before the batch is compared.
+func TestDeferredTriggerRunsBeforeReadBack(t *testing.T) {
+	a, dsn := open(t)
+	put(t, a, "app", adapters.Fresh, rec("c", "a", 1, `1`))
+	_, err := sqlDB(t, dsn).Exec(`CREATE TABLE side (x int);
+		CREATE FUNCTION queue() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO side VALUES (1); RETURN NULL; END $$;
+		CREATE TRIGGER queue AFTER INSERT ON persist_stores FOR EACH STATEMENT EXECUTE FUNCTION queue();
+		CREATE FUNCTION flip() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN UPDATE persist_records SET value = '-5' WHERE chg = txid_current(); RETURN NULL; END $$;
+		CREATE CONSTRAINT TRIGGER flip AFTER INSERT ON side DEFERRABLE INITIALLY DEFERRED
+			FOR EACH ROW EXECUTE FUNCTION flip()`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"direct", "staged"} {
+		tx, err := a.Begin(ctx, "app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		items := []*record.Item{rec("c", string(rune('b'+i)), 1, `5`)}
+		if err := tx.Put(ctx, items, adapters.Fresh); err != nil {
+			t.Fatal(err)
+		}
+		if got := map[bool]string{true: "direct", false: "staged"}[tx.(*writeTx).direct != nil]; got != want {
+			t.Errorf("batch %d went %s, want %s", i+1, got, want)
+		}
+		var problems []string
+		err = tx.ReadBack(ctx, items, func(it *record.Item, p string) error {
+			problems = append(problems, it.Key+": "+p)
+			return nil
+		})
+		tx.Rollback()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(problems) != 1 || !strings.Contains(problems[0], "value") {
+			t.Errorf("batch %d: problems %q, want the value named", i+1, problems)
+		}
 	}
 }

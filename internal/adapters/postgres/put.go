@@ -44,8 +44,14 @@ func (t *writeTx) Put(ctx context.Context, items []*record.Item, mode adapters.P
 	if nrec+nev == 0 {
 		return nil
 	}
-	if mode == adapters.Fresh && t.goesDirect(items) {
-		return t.putDirect(ctx, items, nrec, nev)
+	if mode == adapters.Fresh {
+		direct, err := t.goesDirect(ctx, items)
+		if err != nil {
+			return err
+		}
+		if direct {
+			return t.putDirect(ctx, items, nrec, nev)
+		}
 	}
 	if err := t.staging(ctx); err != nil {
 		return err

@@ -65,6 +65,7 @@ type writeTx struct {
 	// directShort why COPY's count says that not all of it landed.
 	direct      []*record.Item
 	directShort string
+	mark        string // persist_mark's row version before the load's first COPY
 }
 
 // Lock looks keys up one by one, FOR UPDATE (one query for the records and
