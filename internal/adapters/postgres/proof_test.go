@@ -84,6 +84,8 @@ func TestProofNamesWhatItCannotProve(t *testing.T) {
 		{`ALTER TABLE persist_events ALTER COLUMN data TYPE json`, "column persist_events.data is json, not jsonb"},
 		{`CREATE DOMAIN d AS jsonb; ALTER TABLE persist_records ALTER COLUMN value TYPE d`, "column persist_records.value is d, not jsonb"},
 		{`ALTER TABLE persist_records RENAME COLUMN value TO v`, "column persist_records.value is missing"},
+		{`CREATE SCHEMA s; CREATE DOMAIN s.jsonb AS pg_catalog.jsonb;
+			ALTER TABLE persist_records ALTER COLUMN value TYPE s.jsonb`, "column persist_records.value is s.jsonb, not jsonb"},
 		{`DROP TABLE persist_history CASCADE`, "table persist_history is missing"},
 		{`CREATE TEMP TABLE persist_records (LIKE persist_records)`, "persist_records is a temporary table"},
 		// Begin writes persist_stores in the batch's transaction: a trigger
