@@ -60,34 +60,3 @@ func TestEachNumber(t *testing.T) {
 		t.Errorf("an exponent beyond the limit: %v", err)
 	}
 }
-
-func TestWalk(t *testing.T) {
-	var got []string
-	in := ` {"b" : [1.50, {"x":true}] , "\u00e9\n":"a\"\ud83d\ude00", "":null, "c":[]} `
-	err := Walk([]byte(in), func(tok Token) error {
-		s := fmt.Sprintf("%d:%s", tok.Kind, tok.Text)
-		if tok.Kind == TokenName || tok.Kind == TokenString {
-			s += fmt.Sprintf("/%d", tok.Len)
-		}
-		got = append(got, s)
-		return nil
-	})
-	want := `1:{ 5:"b"/1 3:[ 7:1.50 1:{ 5:"x"/1 8:true 2:} 4:] 5:"\u00e9\n"/3 6:"a\"\ud83d\ude00"/6 5:""/0 8:null 5:"c"/1 3:[ 4:] 2:}`
-	if err != nil || strings.Join(got, " ") != want {
-		t.Errorf("got  %s, %v\nwant %s", strings.Join(got, " "), err, want)
-	}
-	for _, bad := range []string{``, `[1,]`, `{"a"}`, `{"a":1} x`, `"\ud800"`, `01`, `tru`, `[1e1000000000000000000]`, strings.Repeat("[", MaxDepth+1)} {
-		if err := Walk([]byte(bad), func(Token) error { return nil }); !errors.Is(err, ErrSyntax) && !errors.Is(err, ErrLimit) {
-			t.Errorf("Walk(%.20s): %v, want a syntax or limit error", bad, err)
-		}
-	}
-	stop := errors.New("stop")
-	if err := Walk([]byte(`[1,2]`), func(tok Token) error {
-		if tok.Kind == TokenNumber {
-			return stop
-		}
-		return nil
-	}); err != stop {
-		t.Errorf("fn's error: %v", err)
-	}
-}

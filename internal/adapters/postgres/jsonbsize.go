@@ -3,9 +3,6 @@ package postgres
 import (
 	"fmt"
 	"slices"
-	"sync"
-
-	"github.com/cuitty/persist/internal/record"
 )
 
 // jsonb stores a value as nested containers, each a header, a 4-byte entry
@@ -23,164 +20,197 @@ const (
 	jsonbCheckFrom = 40 << 20
 )
 
-// sizer is jsonbSize's walk over a value's tokens (record.Walk), in one
-// pass. A container's elements are laid out after its header, whose size
-// is a multiple of 4, so an array's layout does not depend on how many it
-// has. An object's values follow all its keys, in the order jsonb keeps
-// its keys (shortest first), so each member is noted and the object laid
-// out at its end. frames[0] holds the value itself, as a one-element array
-// (which is how jsonb stores a scalar).
-type sizer struct {
-	frames  []sizeFrame
-	stack   [8]sizeFrame
-	members []sizeMember // a stack: each object open on the way down keeps its members here
-	scalar  bool         // the value is a scalar
-	err     error        // a jsonb limit passed
-	fn      func(record.Token) error
-}
-
-type sizeFrame struct {
-	obj  bool
-	n    int // elements or members
-	keys int // an object's keys' bytes
-	key  int // the length of the key whose value comes next
-	base int // an object's first member in members
-	end  int // an array's layout so far
-	over int // the size of an array's element past jsonbMaxLen
-}
-
-// sizeMember is an object's member: its key's length, and its value's
-// size, which a number or a container aligns to 4.
-type sizeMember struct {
-	key, size          int
-	aligned, container bool
-}
-
-// sizers keeps sizers for reuse: the walk's callback takes its sizer to the
-// heap.
-var sizers = sync.Pool{New: func() any {
-	w := &sizer{}
-	w.fn = w.token
-	return w
-}}
-
 // jsonbSize is the size of canonical JSON v as a jsonb datum (what
 // pg_column_size reports), or an error naming the jsonb limit it passes.
 func jsonbSize(v []byte) (int, error) {
-	w := sizers.Get().(*sizer)
-	defer sizers.Put(w)
-	w.frames, w.members, w.scalar, w.err = append(w.stack[:0], sizeFrame{}), w.members[:0], false, nil
-	if err := record.Walk(v, w.fn); err != nil {
-		if w.err != nil {
-			return 0, w.err
-		}
+	w := sizer{src: v, members: make([]sizeMember, 0, 16)}
+	end, ok := 0, false
+	if len(v) > 0 && v[0] != '[' && v[0] != '{' {
+		// A scalar is stored as a one-element array.
+		end, ok = w.container(4, 1, func(o int) (int, bool) { return w.value(o) })
+	} else {
+		end, ok = w.value(4)
+	}
+	if w.err != nil {
+		return 0, w.err
+	}
+	if !ok || w.i != len(v) {
 		return 0, fmt.Errorf("not canonical JSON")
 	}
-	root := w.frames[0]
-	switch {
-	case !w.scalar && root.over > 0:
-		return 0, tooBig(root.over)
-	case !w.scalar:
-		return 4 + root.end, nil
-	case 8+root.end > jsonbMaxLen:
-		return 0, tooBig(8 + root.end)
-	}
-	return 12 + root.end, nil
+	return end, nil
 }
 
-func (w *sizer) token(t record.Token) error {
-	switch t.Kind {
-	case record.TokenBeginObject, record.TokenBeginArray:
-		w.frames = append(w.frames, sizeFrame{obj: t.Kind == record.TokenBeginObject, base: len(w.members)})
-	case record.TokenEndArray, record.TokenEndObject:
-		size, err := w.close()
-		if err != nil {
-			w.err = err
-			return err
+type sizer struct {
+	src     []byte
+	i       int
+	err     error
+	members []sizeMember // a stack: each object open on the way down keeps its members here
+}
+
+// value adds the value at w.i, whose data starts at offset o, and returns
+// where its data ends.
+func (w *sizer) value(o int) (int, bool) {
+	if w.i >= len(w.src) || w.err != nil {
+		return o, false
+	}
+	switch c := w.src[w.i]; {
+	case c == '[':
+		w.i++
+		n := w.count(']')
+		return w.container(o, n, w.value)
+	case c == '{':
+		return w.object(o)
+	case c == '"':
+		return o + w.str(), true
+	case c == '-' || c >= '0' && c <= '9':
+		size := numericSize(w.number())
+		return align(o, 4) + size, true
+	}
+	for _, lit := range [...]string{"true", "false", "null"} {
+		if hasLiteral(w.src, w.i, lit) {
+			w.i += len(lit)
+			return o, true
 		}
-		w.add(sizeMember{size: size, aligned: true, container: true})
-	case record.TokenName:
-		f := &w.frames[len(w.frames)-1]
-		f.n++
-		f.keys += t.Len
-		f.key = t.Len
-	case record.TokenString:
-		w.add(sizeMember{size: t.Len})
-	case record.TokenNumber:
-		w.add(sizeMember{size: numericSize(t.Text), aligned: true})
-	default: // a literal
-		w.add(sizeMember{})
 	}
-	return nil
+	return o, false
 }
 
-// add adds a value to the container on top: an object's member is noted,
-// an array's element laid out after the ones before it.
-func (w *sizer) add(m sizeMember) {
-	if len(w.frames) == 1 {
-		w.scalar = !m.container
+// container lays out n elements at offset o, each added by elem, w.i past
+// the opening bracket (or at a lone scalar).
+func (w *sizer) container(o, n int, elem func(int) (int, bool)) (int, bool) {
+	if n > jsonbMaxElems {
+		w.err = fmt.Errorf("an array of %d elements, more than jsonb's %d", n, jsonbMaxElems)
+		return o, false
 	}
-	f := &w.frames[len(w.frames)-1]
-	if f.obj {
-		m.key = f.key
-		w.members = append(w.members, m)
-		return
-	}
-	f.n++
-	var over int
-	if f.end, over = layOut(f.end, m); over > 0 && f.over == 0 {
-		f.over = over
-	}
-}
-
-// layOut lays m out at offset o and returns where it ends, and its size
-// with the padding before it when that passes jsonbMaxLen for a container.
-func layOut(o int, m sizeMember) (end, over int) {
-	start := o
-	if m.aligned {
-		start = align(o, 4)
-	}
-	if n := start - o + m.size; m.container && n > jsonbMaxLen {
-		over = n
-	}
-	return start + m.size, over
-}
-
-// close ends the container on top and returns its size.
-func (w *sizer) close() (int, error) {
-	f := w.frames[len(w.frames)-1]
-	w.frames = w.frames[:len(w.frames)-1]
-	if !f.obj {
-		switch {
-		case f.n > jsonbMaxElems:
-			return 0, fmt.Errorf("an array of %d elements, more than jsonb's %d", f.n, jsonbMaxElems)
-		case f.over > 0:
-			return 0, tooBig(f.over)
+	base := o
+	o = align(o, 4) + 4 + 4*n
+	for k := range n {
+		if k > 0 {
+			w.i++ // the comma
 		}
-		return 4 + 4*f.n + f.end, nil
+		var ok bool
+		if o, ok = elem(o); !ok {
+			return o, false
+		}
 	}
-	if f.n > jsonbMaxPairs {
-		return 0, fmt.Errorf("an object of %d members, more than jsonb's %d", f.n, jsonbMaxPairs)
+	if w.i < len(w.src) && w.src[w.i] == ']' {
+		w.i++
 	}
-	ms := w.members[f.base:]
-	w.members = w.members[:f.base]
+	return o, w.fits(o - base)
+}
+
+func (w *sizer) object(o int) (int, bool) {
+	w.i++
+	n := w.count('}')
+	if n > jsonbMaxPairs {
+		w.err = fmt.Errorf("an object of %d members, more than jsonb's %d", n, jsonbMaxPairs)
+		return o, false
+	}
+	base := o
+	o = align(o, 4) + 4 + 8*n
+	// Keys are stored before all the values, and the values in the order
+	// jsonb keeps the keys, shortest first: since numbers and containers
+	// are aligned by offset, the keys go first, then the values in that
+	// order.
+	from := len(w.members)
+	for k := range n {
+		if k > 0 {
+			w.i++
+		}
+		key := w.str()
+		o += key
+		w.i++ // the colon
+		w.members = append(w.members, sizeMember{key: key, at: w.i})
+		w.skip()
+	}
+	end := w.i
+	ms := w.members[from:]
 	if !slices.IsSortedFunc(ms, byKey) {
 		slices.SortStableFunc(ms, byKey)
 	}
-	o := 4 + 8*f.n + f.keys
+	ok := true
 	for _, m := range ms {
-		var over int
-		if o, over = layOut(o, m); over > 0 {
-			return 0, tooBig(over)
+		w.i = m.at
+		if o, ok = w.value(o); !ok {
+			break
 		}
 	}
-	return o, nil
+	w.members = w.members[:from]
+	w.i = end + 1 // the closing brace
+	return o, ok && w.fits(o-base)
 }
+
+// sizeMember is an object's member as sizer.object lays it out: its key's
+// length unescaped, and where its value starts.
+type sizeMember struct{ key, at int }
 
 func byKey(a, b sizeMember) int { return a.key - b.key }
 
-func tooBig(n int) error {
-	return fmt.Errorf("an array or object of %d bytes in jsonb, more than its %d", n, jsonbMaxLen)
+func (w *sizer) fits(n int) bool {
+	if n > jsonbMaxLen {
+		w.err = fmt.Errorf("an array or object of %d bytes in jsonb, more than its %d", n, jsonbMaxLen)
+		return false
+	}
+	return true
+}
+
+// count counts the elements of the container w.i is in, up to its close.
+func (w *sizer) count(close byte) int {
+	if w.i < len(w.src) && w.src[w.i] == close {
+		return 0
+	}
+	save, n := w.i, 1
+	for w.i < len(w.src) {
+		w.skip()
+		if w.i >= len(w.src) || w.src[w.i] != ',' {
+			break
+		}
+		w.i++
+		n++
+	}
+	w.i = save
+	return n
+}
+
+// skip moves w.i past one value (an object member's key and value).
+func (w *sizer) skip() {
+	depth := 0
+	for w.i < len(w.src) {
+		switch c := w.src[w.i]; c {
+		case '"':
+			w.str()
+			continue
+		case '[', '{':
+			depth++
+		case ']', '}':
+			if depth == 0 {
+				return
+			}
+			depth--
+		case ',':
+			if depth == 0 {
+				return
+			}
+		}
+		w.i++
+	}
+}
+
+// str moves w.i past a string and returns its length unescaped.
+func (w *sizer) str() int {
+	end, n, _ := scanString(w.src, w.i)
+	w.i = end
+	return n
+}
+
+func (w *sizer) number() []byte {
+	j := w.i
+	for j < len(w.src) && (w.src[j] == '-' || w.src[j] == '+' || w.src[j] == '.' || w.src[j] == 'e' || w.src[j] >= '0' && w.src[j] <= '9') {
+		j++
+	}
+	num := w.src[w.i:j]
+	w.i = j
+	return num
 }
 
 // numericSize is the size of a canonical number as a numeric datum: a

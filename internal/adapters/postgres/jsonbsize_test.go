@@ -93,7 +93,7 @@ var sizeBench = map[string][]byte{
 }
 
 // BenchmarkJSONBSize sizes the values of sizeBench, and an array of 10000
-// of them (4 MiB): Check sizes only values past jsonbCheckFrom.
+// of them (3 MiB): Check sizes only values past jsonbCheckFrom.
 func BenchmarkJSONBSize(b *testing.B) {
 	big := []byte{'['}
 	for i := range 10000 {
