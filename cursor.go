@@ -32,35 +32,47 @@ var (
 	ErrRemoved = adapters.ErrRemoved
 )
 
+// UpgradeResult is what Upgrade did.
+type UpgradeResult struct {
+	From, To int // the schema's versions before and after (0: there was none)
+	// Repaired: the schema was at this release's version, but its change
+	// tracking had been turned off by hand (a trigger dropped or
+	// disabled). Upgrade made it whole and started a new history, so every
+	// cursor from before is refused: the next dump of each store in the
+	// database must be a full one.
+	Repaired bool
+}
+
 // Upgrade brings the Persist schema of the database at loc to this
 // release's version in place, in one transaction, without rewriting its
-// rows (version 2 added change tracking, which cursors need). It returns
-// the versions before and after; from is 0 when the database holds no
+// rows (version 2 added change tracking, which cursors need), and repairs
+// change tracking turned off by hand. From is 0 when the database holds no
 // Persist schema, which Upgrade does not create. A writer of this release
-// upgrades a database on its first write, too.
-func Upgrade(ctx context.Context, loc string) (from, to int, err error) {
+// upgrades a database on its first write, too (but does not repair).
+func Upgrade(ctx context.Context, loc string) (UpgradeResult, error) {
 	l, err := location.Parse(loc, false)
 	if err != nil {
-		return 0, 0, err
+		return UpgradeResult{}, err
 	}
 	if !l.IsStore() {
-		return 0, 0, fmt.Errorf("%w: %s is a stream, not a database", ErrLocation, l)
+		return UpgradeResult{}, fmt.Errorf("%w: %s is a stream, not a database", ErrLocation, l)
 	}
 	if l.Driver.Sniff != nil {
 		// A database in a file: a writer would make a missing one, and
 		// there would be nothing to upgrade.
 		if _, err := os.Stat(l.Target); err != nil {
-			return 0, 0, fmt.Errorf("%s: %w", l, err)
+			return UpgradeResult{}, fmt.Errorf("%s: %w", l, err)
 		}
 	}
 	a, err := location.Open(ctx, l, false)
 	if err != nil {
-		return 0, 0, err
+		return UpgradeResult{}, err
 	}
 	defer a.Close()
-	from, to, err = a.Upgrade(ctx)
+	u, err := a.Upgrade(ctx)
+	r := UpgradeResult{From: u.From, To: u.To, Repaired: u.Repaired}
 	if err != nil {
-		return from, to, fmt.Errorf("%s: %w", l, location.ScrubError(err, l.Raw))
+		return r, fmt.Errorf("%s: %w", l, location.ScrubError(err, l.Raw))
 	}
-	return from, to, nil
+	return r, nil
 }

@@ -98,10 +98,11 @@ type Adapter interface {
 	Begin(ctx context.Context, store string) (Tx, error)
 
 	// Upgrade brings the database's Persist schema to this release's
-	// version in place, in one transaction, without rewriting the rows:
-	// from and to are the versions before and after (0: there was none).
-	// It creates nothing in a database without the schema.
-	Upgrade(ctx context.Context) (from, to int, err error)
+	// version in place, in one transaction, without rewriting the rows,
+	// and repairs change tracking turned off by hand (see Upgraded, which
+	// says what it did). It creates nothing in a database without the
+	// schema.
+	Upgrade(ctx context.Context) (Upgraded, error)
 
 	// Check returns an error wrapping ErrUnsupported when the database cannot
 	// hold the item as it is in store: a per-row limit (a key too long for

@@ -150,21 +150,29 @@ func Upgrade(ctx context.Context, st Stdio, o UpgradeOptions) error {
 	if err := guard(ctx, []string{loc}); err != nil {
 		return err
 	}
-	from, to, err := persist.Upgrade(ctx, loc)
+	u, err := persist.Upgrade(ctx, loc)
 	if err != nil {
 		return err
 	}
 	shown := location.Redact(loc)
-	if from == 0 {
+	if u.From == 0 {
 		return fmt.Errorf("%s holds no Persist store: nothing to upgrade", shown)
 	}
 	// Off a terminal success is silent, as every tool's (cli.ShowSummary).
 	if cli.ShowSummary(o.Common, st.Stderr) {
-		if from == to {
-			fmt.Fprintf(st.Stderr, "persist: upgrade: %s is at schema version %d already\n", shown, to)
-		} else {
-			fmt.Fprintf(st.Stderr, "persist: upgrade: %s: schema version %d → %d (in one transaction; no row rewritten)\n", shown, from, to)
-		}
+		fmt.Fprintf(st.Stderr, "persist: upgrade: %s\n", upgraded(shown, u))
 	}
 	return nil
+}
+
+// upgraded says what an upgrade of the database at shown did.
+func upgraded(shown string, u persist.UpgradeResult) string {
+	switch {
+	case u.Repaired:
+		return fmt.Sprintf("%s: change tracking repaired (it had been turned off by hand) at schema version %d; "+
+			"a new history starts, so cursors from before are refused: take a full dump of each store in it", shown, u.To)
+	case u.From == u.To:
+		return fmt.Sprintf("%s is at schema version %d already", shown, u.To)
+	}
+	return fmt.Sprintf("%s: schema version %d → %d (in one transaction; no row rewritten)", shown, u.From, u.To)
 }

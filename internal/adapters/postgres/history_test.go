@@ -86,8 +86,8 @@ func TestTrackingRepaired(t *testing.T) {
 	if err := sinceErr(t, a, "app", c1); !errors.Is(err, adapters.ErrNoCursor) {
 		t.Errorf("delta with tracking off: %v, want ErrNoCursor", err)
 	}
-	if from, to, err := a.Upgrade(ctx); err != nil || from != schemaVersion || to != schemaVersion {
-		t.Fatalf("Upgrade = %d, %d, %v", from, to, err)
+	if u, err := a.Upgrade(ctx); err != nil || u != (adapters.Upgraded{From: schemaVersion, To: schemaVersion, Repaired: true}) {
+		t.Fatalf("Upgrade = %+v, %v; want %+v", u, err, adapters.Upgraded{From: schemaVersion, To: schemaVersion, Repaired: true})
 	}
 	if intact, err := trackingIntact(ctx, db); err != nil || !intact {
 		t.Fatalf("after the repair: intact %v, %v", intact, err)
@@ -123,7 +123,7 @@ func TestRestoredOlderCopy(t *testing.T) {
 		mustExec(t, db, `INSERT INTO `+tb+` SELECT * FROM bak_`+tb)
 		mustExec(t, db, `ALTER TABLE `+tb+` ENABLE TRIGGER ALL`)
 	}
-	if _, _, err := a.Upgrade(ctx); err != nil {
+	if _, err := a.Upgrade(ctx); err != nil {
 		t.Fatal(err)
 	}
 	put(t, a, "app", adapters.Guarded, rec("c", "b", 1, "1"))
@@ -191,8 +191,8 @@ func TestUpgradeFromVersion2(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	if from, to, err := w.Upgrade(ctx); err != nil || from != 2 || to != 3 {
-		t.Fatalf("Upgrade = %d, %d, %v; want 2, 3", from, to, err)
+	if u, err := w.Upgrade(ctx); err != nil || u != (adapters.Upgraded{From: 2, To: 3}) {
+		t.Fatalf("Upgrade = %+v, %v; want %+v", u, err, adapters.Upgraded{From: 2, To: 3})
 	}
 	mustExec(t, db, `SET session_replication_role = replica`)
 	mustExec(t, db, `UPDATE persist_records SET value = '"replica"'`)

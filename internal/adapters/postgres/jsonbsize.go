@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"fmt"
+	"slices"
 )
 
 // jsonb stores a value as nested containers, each a header, a 4-byte entry
@@ -22,7 +23,7 @@ const (
 // jsonbSize is the size of canonical JSON v as a jsonb datum (what
 // pg_column_size reports), or an error naming the jsonb limit it passes.
 func jsonbSize(v []byte) (int, error) {
-	w := sizer{src: v}
+	w := sizer{src: v, members: make([]sizeMember, 0, 16)}
 	end, ok := 0, false
 	if len(v) > 0 && v[0] != '[' && v[0] != '{' {
 		// A scalar is stored as a one-element array.
@@ -40,9 +41,10 @@ func jsonbSize(v []byte) (int, error) {
 }
 
 type sizer struct {
-	src []byte
-	i   int
-	err error
+	src     []byte
+	i       int
+	err     error
+	members []sizeMember // a stack: each object open on the way down keeps its members here
 }
 
 // value adds the value at w.i, whose data starts at offset o, and returns
@@ -106,32 +108,43 @@ func (w *sizer) object(o int) (int, bool) {
 	}
 	base := o
 	o = align(o, 4) + 4 + 8*n
-	// Keys are stored before all the values; their lengths add the same
-	// wherever they go, and values are aligned by offset, so keys first.
-	start := w.i
+	// Keys are stored before all the values, and the values in the order
+	// jsonb keeps the keys, shortest first: since numbers and containers
+	// are aligned by offset, the keys go first, then the values in that
+	// order.
+	from := len(w.members)
 	for k := range n {
 		if k > 0 {
 			w.i++
 		}
-		o += w.str()
+		key := w.str()
+		o += key
 		w.i++ // the colon
+		w.members = append(w.members, sizeMember{key: key, at: w.i})
 		w.skip()
 	}
-	w.i = start
-	for k := range n {
-		if k > 0 {
-			w.i++
-		}
-		w.str()
-		w.i++
-		var ok bool
+	end := w.i
+	ms := w.members[from:]
+	if !slices.IsSortedFunc(ms, byKey) {
+		slices.SortStableFunc(ms, byKey)
+	}
+	ok := true
+	for _, m := range ms {
+		w.i = m.at
 		if o, ok = w.value(o); !ok {
-			return o, false
+			break
 		}
 	}
-	w.i++ // the closing brace
-	return o, w.fits(o - base)
+	w.members = w.members[:from]
+	w.i = end + 1 // the closing brace
+	return o, ok && w.fits(o-base)
 }
+
+// sizeMember is an object's member as sizer.object lays it out: its key's
+// length unescaped, and where its value starts.
+type sizeMember struct{ key, at int }
+
+func byKey(a, b sizeMember) int { return a.key - b.key }
 
 func (w *sizer) fits(n int) bool {
 	if n > jsonbMaxLen {

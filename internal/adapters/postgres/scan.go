@@ -5,9 +5,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -230,108 +230,36 @@ func eachEvent(rows *sql.Rows, match func(*record.Item) *record.Item, ours *bool
 	return nil
 }
 
-// A batch of scanAhead ends after aheadRows rows or aheadBytes of values,
-// or after a big value.
-const (
-	aheadRows  = 256
-	aheadBytes = 256 << 10
-)
-
-// rowBatch is rows read ahead by scanAhead: items whose time and value
+// aheadRow is a row read ahead by scanAhead: an item whose time and value
 // (Value for a record, Data for an event) are still the server's text,
-// held in buf at spans.
-type rowBatch struct {
-	items []record.Item
-	spans [][4]int // time, then value (-1: NULL; -2: lent) in buf
-	buf   []byte
-	lent  []byte // a big value, left where the driver holds it (big)
-	end   bool   // the rows ended after items
-	err   error  // how, when end (nil: all read)
-	big   bool
+// copied into the batch's bytes, or a big value left where the driver
+// holds it. raw is nil for NULL.
+type aheadRow struct {
+	it      record.Item
+	at, raw []byte
 }
 
-// scanAhead is eachRecord or eachEvent, by kind, of a snapshot's scan:
-// a goroutine of its own reads the rows (the protocol, TLS) a batch ahead
-// while this one respells times and values canonically and calls fn, so
-// that the two take a core each. What fn sees, and every error, in order,
-// are as without it; fn is called on the caller's goroutine.
+// scanAhead is eachRecord or eachEvent, by kind, of a snapshot's scan, with
+// the rows read a batch ahead (adapters.ReadAhead): a goroutine of its own
+// reads the rows (the protocol, TLS) while this one respells times and
+// values canonically and calls fn.
 func scanAhead(rows *sql.Rows, kind record.Kind, fn func(*record.Item) error) error {
+	// Closed after ReadAhead, which stops the reading first.
 	defer rows.Close()
-	batches := make(chan *rowBatch, 1)
-	free := make(chan *rowBatch, 3)
-	for range 3 {
-		free <- &rowBatch{}
-	}
-	back, stop := make(chan struct{}, 1), make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		defer close(batches)
-		readRows(rows, kind, batches, free, back, stop)
-	})
-	defer wg.Wait()
-	defer close(stop)
 	var v values
-	for b := range batches {
-		for i := range b.items {
-			if err := b.finish(i, &v); err != nil {
-				return err
-			}
-			if err := fn(&b.items[i]); err != nil {
-				return err
-			}
+	return adapters.ReadAhead(rowReader(rows, kind), func(r *aheadRow) error {
+		if err := r.finish(&v); err != nil {
+			return err
 		}
-		if b.end {
-			return b.err
-		}
-		if b.big {
-			b.lent = nil
-			back <- struct{}{}
-		}
-		free <- b
-	}
-	return nil
+		return fn(&r.it)
+	})
 }
 
-// finish respells item i's time and value from the server's text, with
-// eachRecord's and eachEvent's messages.
-func (b *rowBatch) finish(i int, v *values) error {
-	it, sp := &b.items[i], b.spans[i]
-	var raw []byte
-	switch {
-	case sp[2] >= 0:
-		raw = b.buf[sp[2]:sp[3]]
-	case sp[2] == -2:
-		raw = b.lent
-	}
-	at := b.buf[sp[0]:sp[1]]
-	var err error
-	if it.IsRecord() {
-		if it.UpdatedAt, err = pgTime(at); err != nil {
-			return fmt.Errorf("record %q/%q: updated_at: %w", it.Collection, it.Key, err)
-		}
-		if it.Deleted && sp[2] != -1 {
-			return tombstoneValue(it)
-		}
-		if !it.Deleted {
-			if it.Value, err = v.canonical(raw, nil); err != nil {
-				return fmt.Errorf("record %q/%q: value: %w", it.Collection, it.Key, err)
-			}
-		}
-		return nil
-	}
-	if it.At, err = pgTime(at); err != nil {
-		return fmt.Errorf("event %q/%d: at: %w", it.Stream, it.Seq, err)
-	}
-	if it.Data, err = v.canonical(raw, nil); err != nil {
-		return fmt.Errorf("event %q/%d: data: %w", it.Stream, it.Seq, err)
-	}
-	return nil
-}
-
-// readRows reads rows into batches for scanAhead until they end or stop
-// is closed. After a big value it waits until the batch comes back, so
-// that no more than one huge value is held at once.
-func readRows(rows *sql.Rows, kind record.Kind, out chan<- *rowBatch, free <-chan *rowBatch, back, stop <-chan struct{}) {
+// rowReader reads the rows of a query selecting recordCols or eventCols,
+// by kind, for adapters.ReadAhead. Times and values are copied into the
+// batch's bytes, for the driver reuses its own at the next row, except a
+// big value, which is not copied: the reading waits until it is used.
+func rowReader(rows *sql.Rows, kind record.Kind) func(*aheadRow, *[]byte) (int, bool, error) {
 	what := "record"
 	var it record.Item
 	var at, raw sql.RawBytes
@@ -339,58 +267,59 @@ func readRows(rows *sql.Rows, kind record.Kind, out chan<- *rowBatch, free <-cha
 	if kind == record.KindEvent {
 		what, dest = "event", []any{&it.Stream, &it.Seq, &it.Type, &at, &raw}
 	}
-	for {
-		var b *rowBatch
-		select {
-		case b = <-free:
-		case <-stop:
-			return
-		}
-		b.items, b.spans, b.buf, b.end, b.err, b.big = b.items[:0], b.spans[:0], b.buf[:0], false, nil, false
-		for len(b.items) < aheadRows && len(b.buf) < aheadBytes && !b.big {
-			if !rows.Next() {
-				b.end = true
-				if err := rows.Err(); err != nil {
-					b.err = fmt.Errorf("read %ss: %w", what, err)
-				}
-				break
+	return func(r *aheadRow, buf *[]byte) (int, bool, error) {
+		if !rows.Next() {
+			if err := rows.Err(); err != nil {
+				return 0, false, fmt.Errorf("read %ss: %w", what, err)
 			}
-			it = record.Item{Kind: kind}
-			if err := rows.Scan(dest...); err != nil {
-				b.end, b.err = true, fmt.Errorf("read %s: %w", what, err)
-				break
-			}
-			sp := [4]int{len(b.buf), 0, -1, -1}
-			b.buf = append(b.buf, at...)
-			sp[1] = len(b.buf)
-			switch {
-			case len(raw) >= record.BigValue:
-				// Not copied: the reading waits until the batch is back,
-				// and the driver keeps it until the next row.
-				sp[2], b.lent, b.big = -2, raw, true
-			case raw != nil:
-				sp[2] = len(b.buf)
-				b.buf = append(b.buf, raw...)
-				sp[3] = len(b.buf)
-			}
-			b.items, b.spans = append(b.items, it), append(b.spans, sp)
+			return 0, false, io.EOF
 		}
-		select {
-		case out <- b:
-		case <-stop:
-			return
+		it = record.Item{Kind: kind}
+		if err := rows.Scan(dest...); err != nil {
+			return 0, false, fmt.Errorf("read %s: %w", what, err)
 		}
-		if b.end {
-			return
+		from := len(*buf)
+		*buf = append(*buf, at...)
+		r.it, r.at = it, (*buf)[from:]
+		switch {
+		case len(raw) >= record.BigValue:
+			r.raw = raw
+			return len(at), true, nil
+		case raw != nil:
+			n := len(*buf)
+			*buf = append(*buf, raw...)
+			r.raw = (*buf)[n:]
 		}
-		if b.big {
-			select {
-			case <-back:
-			case <-stop:
-				return
-			}
-		}
+		return len(*buf) - from, false, nil
 	}
+}
+
+// finish respells the row's time and value from the server's text, with
+// eachRecord's and eachEvent's messages.
+func (r *aheadRow) finish(v *values) error {
+	it := &r.it
+	var err error
+	if it.IsRecord() {
+		if it.UpdatedAt, err = pgTime(r.at); err != nil {
+			return fmt.Errorf("record %q/%q: updated_at: %w", it.Collection, it.Key, err)
+		}
+		if it.Deleted && r.raw != nil {
+			return tombstoneValue(it)
+		}
+		if !it.Deleted {
+			if it.Value, err = v.canonical(r.raw, nil); err != nil {
+				return fmt.Errorf("record %q/%q: value: %w", it.Collection, it.Key, err)
+			}
+		}
+		return nil
+	}
+	if it.At, err = pgTime(r.at); err != nil {
+		return fmt.Errorf("event %q/%d: at: %w", it.Stream, it.Seq, err)
+	}
+	if it.Data, err = v.canonical(r.raw, nil); err != nil {
+		return fmt.Errorf("event %q/%d: data: %w", it.Stream, it.Seq, err)
+	}
+	return nil
 }
 
 // each adapts fn, which takes items alone, to eachRecord and eachEvent.

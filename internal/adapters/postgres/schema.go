@@ -208,7 +208,7 @@ func (a *Adapter) ensureSchema(ctx context.Context) error {
 	// the whole schema transaction back: it is safe to run again.
 	var err error
 	for range 3 {
-		if _, _, err = a.migrate(ctx, true); err == nil || !isConnLoss(err) || ctx.Err() != nil {
+		if _, err = a.migrate(ctx, true); err == nil || !isConnLoss(err) || ctx.Err() != nil {
 			break
 		}
 	}
@@ -219,18 +219,19 @@ func (a *Adapter) ensureSchema(ctx context.Context) error {
 	return nil
 }
 
-// Upgrade brings an existing schema to this release's version.
-func (a *Adapter) Upgrade(ctx context.Context) (from, to int, err error) {
+// Upgrade brings an existing schema to this release's version, or repairs
+// its change tracking.
+func (a *Adapter) Upgrade(ctx context.Context) (adapters.Upgraded, error) {
 	if a.opt.ReadOnly {
-		return 0, 0, fmt.Errorf("upgrade schema: %w", ErrReadOnly)
+		return adapters.Upgraded{}, fmt.Errorf("upgrade schema: %w", ErrReadOnly)
 	}
 	a.schemaMu.Lock()
 	defer a.schemaMu.Unlock()
-	from, to, err = a.migrate(ctx, false)
-	if err == nil && to == schemaVersion {
+	u, err := a.migrate(ctx, false)
+	if err == nil && u.To == schemaVersion {
 		a.schemaReady = true
 	}
-	return from, to, err
+	return u, err
 }
 
 // ErrUpgradeRights is wrapped when the schema needs an upgrade that the
@@ -239,44 +240,33 @@ var ErrUpgradeRights = adapters.ErrUpgradeRights
 
 // migrate creates (with create) or upgrades the schema in one transaction,
 // holding the schema lock: what another process started meanwhile is
-// either all there or not at all.
-func (a *Adapter) migrate(ctx context.Context, create bool) (from, to int, err error) {
+// either all there or not at all. Only Upgrade (not create) repairs
+// tracking that someone turned off (ALTER TABLE … DISABLE TRIGGER, or
+// ENABLE TRIGGER ALL after it, which makes an ALWAYS trigger an ordinary
+// one again).
+func (a *Adapter) migrate(ctx context.Context, create bool) (adapters.Upgraded, error) {
 	tx, err := a.db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, 0, fmt.Errorf("create schema: %w", err)
+		return adapters.Upgraded{}, fmt.Errorf("create schema: %w", err)
 	}
 	defer tx.Rollback()
-	if from, err = storedVersion(ctx, tx); err != nil {
-		return 0, 0, err
+	from, work, err := plan(ctx, tx, create)
+	if err == nil && (from != schemaVersion || work == adapters.SchemaRepair) {
+		if err = lockSchema(ctx, tx); err != nil {
+			return adapters.Upgraded{From: from, To: from}, err
+		}
+		// Another process may have made it, or repaired it, while this
+		// one waited.
+		from, work, err = plan(ctx, tx, create)
 	}
-	// Upgrade also repairs tracking that someone turned off (ALTER TABLE
-	// … DISABLE TRIGGER, or ENABLE TRIGGER ALL after it, which makes an
-	// ALWAYS trigger an ordinary one again); a writer leaves that to it.
-	repair := false
-	if from == schemaVersion && !create {
-		intact, err := trackingIntact(ctx, tx)
-		if err != nil {
-			return from, from, fmt.Errorf("read schema: %w", err)
-		}
-		repair = !intact
-	}
-	if from != schemaVersion || repair {
-		if err := utf8Database(ctx, tx); err != nil {
-			return from, from, err
-		}
-		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, schemaLock); err != nil {
-			return from, from, fmt.Errorf("create schema: %w", err)
-		}
-		// Another process may have created it while this one waited.
-		if from, err = storedVersion(ctx, tx); err != nil {
-			return 0, 0, err
-		}
-	}
+	u := adapters.Upgraded{From: from, To: from}
 	switch {
-	case from == schemaVersion && !repair, from == 0 && !create:
-		return from, from, nil
-	case from > schemaVersion:
-		return from, from, fmt.Errorf("the database's Persist schema is version %d; this release knows up to version %d: upgrade Persist",
+	case err != nil:
+		return u, err
+	case work == adapters.SchemaAsIs:
+		return u, nil
+	case work == adapters.SchemaTooNew:
+		return u, fmt.Errorf("the database's Persist schema is version %d; this release knows up to version %d: upgrade Persist",
 			from, schemaVersion)
 	}
 	if err := upgrade(ctx, tx); err != nil {
@@ -285,12 +275,37 @@ func (a *Adapter) migrate(ctx context.Context, create bool) (from, to int, err e
 			err = hint.With(fmt.Errorf("%w (%w)", ErrUpgradeRights, err),
 				"connect as the owner of the Persist tables and run persist upgrade NAME --location LOCATION once (docs/persist.md); then this works as any role that may write the tables")
 		}
-		return from, from, fmt.Errorf("upgrade schema from version %d to %d: %w", from, schemaVersion, err)
+		return u, fmt.Errorf("upgrade schema from version %d to %d: %w", from, schemaVersion, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return from, from, fmt.Errorf("upgrade schema from version %d to %d: %w", from, schemaVersion, err)
+		return u, fmt.Errorf("upgrade schema from version %d to %d: %w", from, schemaVersion, err)
 	}
-	return from, schemaVersion, nil
+	return adapters.Upgraded{From: from, To: schemaVersion, Repaired: work == adapters.SchemaRepair}, nil
+}
+
+// plan reads the schema's version and decides what migrate does with it.
+func plan(ctx context.Context, tx *sql.Tx, create bool) (int, adapters.SchemaWork, error) {
+	from, err := storedVersion(ctx, tx)
+	if err != nil {
+		return 0, adapters.SchemaAsIs, err
+	}
+	work, err := adapters.PlanSchema(from, schemaVersion, create, func() (bool, error) { return trackingIntact(ctx, tx) })
+	if err != nil {
+		return from, work, fmt.Errorf("read schema: %w", err)
+	}
+	return from, work, nil
+}
+
+// lockSchema takes the schema lock for the rest of tx, in a UTF8 database
+// only.
+func lockSchema(ctx context.Context, tx *sql.Tx) error {
+	if err := utf8Database(ctx, tx); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, schemaLock); err != nil {
+		return fmt.Errorf("create schema: %w", err)
+	}
+	return nil
 }
 
 func utf8Database(ctx context.Context, tx *sql.Tx) error {

@@ -142,14 +142,14 @@ func TestUpgradeFromVersion1(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer a.Close()
-			if from, to, err := a.Upgrade(ctx); err != nil || from != 1 || to != 3 {
-				t.Fatalf("Upgrade = %d, %d, %v; want 1, 3", from, to, err)
+			if u, err := a.Upgrade(ctx); err != nil || u != (adapters.Upgraded{From: 1, To: 3}) {
+				t.Fatalf("Upgrade = %+v, %v; want %+v", u, err, adapters.Upgraded{From: 1, To: 3})
 			}
 			if now := files(); now != was {
 				t.Errorf("the upgrade rewrote the tables: files %s, then %s", was, now)
 			}
-			if from, to, err := a.Upgrade(ctx); err != nil || from != 3 || to != 3 {
-				t.Errorf("second Upgrade = %d, %d, %v", from, to, err)
+			if u, err := a.Upgrade(ctx); err != nil || u != (adapters.Upgraded{From: 3, To: 3}) {
+				t.Errorf("second Upgrade = %+v, %v; want %+v", u, err, adapters.Upgraded{From: 3, To: 3})
 			}
 			if got := dump(t, a, "app", adapters.Filter{}); got != before {
 				t.Fatal("the upgrade changed what the store dumps")
@@ -181,7 +181,7 @@ func TestUpgradeIsOneTransaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	if _, _, err := a.Upgrade(ctx); err == nil {
+	if _, err := a.Upgrade(ctx); err == nil {
 		t.Fatal("Upgrade succeeded over a persist_removals of another shape")
 	}
 	var v string
@@ -241,7 +241,7 @@ func TestUpgradeRights(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	if _, _, err := a.Upgrade(ctx); err != nil {
+	if _, err := a.Upgrade(ctx); err != nil {
 		t.Fatal(err)
 	}
 	r, err := Open(asRole(t, dsn, ro), Options{ReadOnly: true})

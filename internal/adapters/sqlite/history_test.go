@@ -75,8 +75,8 @@ func TestTrackingRepaired(t *testing.T) {
 		t.Errorf("delta with a trigger dropped: %v, want ErrNoCursor", err)
 	}
 	s.Close()
-	if from, to, err := a.Upgrade(t.Context()); err != nil || from != schemaVersion || to != schemaVersion {
-		t.Fatalf("Upgrade = %d, %d, %v", from, to, err)
+	if u, err := a.Upgrade(t.Context()); err != nil || u != (adapters.Upgraded{From: schemaVersion, To: schemaVersion, Repaired: true}) {
+		t.Fatalf("Upgrade = %+v, %v; want %+v", u, err, adapters.Upgraded{From: schemaVersion, To: schemaVersion, Repaired: true})
 	}
 	s, err = a.Snapshot(t.Context(), "app")
 	if err != nil {
@@ -120,8 +120,8 @@ func TestUpgradeFromVersion2(t *testing.T) {
 	}
 	w := open(t, path, Options{})
 	defer w.Close()
-	if from, to, err := w.Upgrade(t.Context()); err != nil || from != 2 || to != 3 {
-		t.Fatalf("Upgrade = %d, %d, %v; want 2, 3", from, to, err)
+	if u, err := w.Upgrade(t.Context()); err != nil || u != (adapters.Upgraded{From: 2, To: 3}) {
+		t.Fatalf("Upgrade = %+v, %v; want %+v", u, err, adapters.Upgraded{From: 2, To: 3})
 	}
 	if _, err := db.Exec(`UPDATE persist_records SET value = '"by hand"' WHERE key = 'u1'`); err != nil {
 		t.Fatal(err)

@@ -4,10 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"unsafe"
 
 	"github.com/cuitty/persist/internal/adapters"
@@ -223,26 +223,10 @@ func scanEvents(ctx context.Context, q querier, query string, args []any, it *re
 	return nil
 }
 
-// A batch of scanAhead ends after aheadRows rows or aheadBytes of values,
-// or after a big value.
-const (
-	aheadRows  = 256
-	aheadBytes = 256 << 10
-)
-
-// rowBatch is rows read ahead by scanAhead.
-type rowBatch struct {
-	items []record.Item
-	end   bool  // the rows ended after items
-	err   error // how, when end (nil: all read)
-	big   bool  // the last item's value is big: the reading waits for it back
-}
-
-// scanAhead is scanRecords or scanEvents, by kind, of a snapshot's scan:
-// a goroutine of its own steps SQLite and converts the rows a batch ahead
-// while this one makes their values canonical and calls fn, so that the
-// two take a core each. What fn sees, and every error, in order, are as
-// without it; fn is called on the caller's goroutine.
+// scanAhead is scanRecords or scanEvents, by kind, of a snapshot's scan,
+// with the rows read a batch ahead (adapters.ReadAhead): a goroutine of its
+// own steps SQLite and converts the rows while this one makes their values
+// canonical and calls fn.
 func scanAhead(ctx context.Context, q querier, query string, args []any, kind record.Kind, mode valueMode, fn func(*record.Item, adapters.Settle) error) error {
 	what := "read records"
 	if kind == record.KindEvent {
@@ -252,91 +236,31 @@ func scanAhead(ctx context.Context, q querier, query string, args []any, kind re
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
+	// Closed after ReadAhead, which stops the reading first.
 	defer rows.Close()
-	batches := make(chan *rowBatch, 1)
-	free := make(chan *rowBatch, 3)
-	for range 3 {
-		free <- &rowBatch{}
+	next := func(it *record.Item, _ *[]byte) (int, bool, error) {
+		if !rows.Next() {
+			if err := rows.Err(); err != nil {
+				return 0, false, fmt.Errorf("%s: %w", what, err)
+			}
+			return 0, false, io.EOF
+		}
+		it.Kind = kind
+		if err := scanRow(rows, it); err != nil {
+			return 0, false, fmt.Errorf("%s: %w", what, err)
+		}
+		// Strings the driver made: nothing to copy, but a huge one waits alone.
+		n := len(it.Value) + len(it.Data)
+		return n, n >= record.BigValue, nil
 	}
-	back, stop := make(chan struct{}, 1), make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		defer close(batches)
-		readRows(rows, kind, what, batches, free, back, stop)
-	})
-	// On the way out the reading stops before the rows are closed.
-	defer wg.Wait()
-	defer close(stop)
 	var c canon
-	for b := range batches {
-		for i := range b.items {
-			it := &b.items[i]
-			settle, err := c.fix(it, mode)
-			if err != nil {
-				return err
-			}
-			if err := fn(it, settle); err != nil {
-				return err
-			}
+	return adapters.ReadAhead(next, func(it *record.Item) error {
+		settle, err := c.fix(it, mode)
+		if err != nil {
+			return err
 		}
-		if b.end {
-			return b.err
-		}
-		if b.big {
-			clear(b.items) // a huge value is not kept alive in a spare batch
-			back <- struct{}{}
-		}
-		free <- b
-	}
-	return nil
-}
-
-// readRows reads rows into batches for scanAhead until they end or stop
-// is closed. After a big value it waits until the batch comes back, so
-// that no more than one huge value is held at once.
-func readRows(rows *sql.Rows, kind record.Kind, what string, out chan<- *rowBatch, free <-chan *rowBatch, back, stop <-chan struct{}) {
-	for {
-		var b *rowBatch
-		select {
-		case b = <-free:
-		case <-stop:
-			return
-		}
-		b.items, b.end, b.err, b.big = b.items[:0], false, nil, false
-		for size := 0; len(b.items) < aheadRows && size < aheadBytes && !b.big; {
-			if !rows.Next() {
-				b.end = true
-				if err := rows.Err(); err != nil {
-					b.err = fmt.Errorf("%s: %w", what, err)
-				}
-				break
-			}
-			b.items = append(b.items, record.Item{Kind: kind})
-			it := &b.items[len(b.items)-1]
-			if err := scanRow(rows, it); err != nil {
-				b.items, b.end, b.err = b.items[:len(b.items)-1], true, fmt.Errorf("%s: %w", what, err)
-				break
-			}
-			n := len(it.Value) + len(it.Data)
-			size += n
-			b.big = n >= record.BigValue
-		}
-		select {
-		case out <- b:
-		case <-stop:
-			return
-		}
-		if b.end {
-			return
-		}
-		if b.big {
-			select {
-			case <-back:
-			case <-stop:
-				return
-			}
-		}
-	}
+		return fn(it, settle)
+	})
 }
 
 // scanRow scans a row of selectRecords or selectEvents into it, whose

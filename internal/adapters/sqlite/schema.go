@@ -166,63 +166,60 @@ func (a *Adapter) ensureSchema(ctx context.Context) error {
 	if a.schemaOK {
 		return nil
 	}
-	if _, _, err := a.migrate(ctx, true); err != nil {
+	if _, err := a.migrate(ctx, true); err != nil {
 		return err
 	}
 	a.schemaOK = true
 	return nil
 }
 
-// Upgrade brings an existing schema to this release's version.
-func (a *Adapter) Upgrade(ctx context.Context) (from, to int, err error) {
+// Upgrade brings an existing schema to this release's version, or repairs
+// its change tracking.
+func (a *Adapter) Upgrade(ctx context.Context) (adapters.Upgraded, error) {
 	if a.w == nil {
-		return 0, 0, fmt.Errorf("upgrade schema: %w", ErrReadOnly)
+		return adapters.Upgraded{}, fmt.Errorf("upgrade schema: %w", ErrReadOnly)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	from, to, err = a.migrate(ctx, false)
-	if err == nil && to == schemaVersion {
+	u, err := a.migrate(ctx, false)
+	if err == nil && u.To == schemaVersion {
 		a.schemaOK = true
 	}
-	return from, to, err
+	return u, err
 }
 
 // migrate runs in one write transaction: SQLite's DDL is transactional, so
 // an upgrade that fails half-way leaves the file as it was. create says
-// whether a file without the schema gets it.
-func (a *Adapter) migrate(ctx context.Context, create bool) (from, to int, err error) {
+// whether a file without the schema gets it; only Upgrade (not create)
+// repairs tracking that a hand took apart (a trigger dropped,
+// persist_history emptied).
+func (a *Adapter) migrate(ctx context.Context, create bool) (adapters.Upgraded, error) {
 	tx, err := a.w.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, 0, fmt.Errorf("create schema: %w", err)
+		return adapters.Upgraded{}, fmt.Errorf("create schema: %w", err)
 	}
 	defer tx.Rollback()
-	from, err = readVersion(ctx, tx)
+	from, err := readVersion(ctx, tx)
 	if err != nil {
-		return 0, 0, err
+		return adapters.Upgraded{}, err
 	}
-	// Upgrade also repairs tracking that a hand took apart (a trigger
-	// dropped, persist_history emptied); a writer leaves that to it.
-	repair := false
-	if from == schemaVersion && !create {
-		intact, err := trackingIntact(ctx, tx)
-		if err != nil {
-			return from, from, fmt.Errorf("read schema: %w", err)
-		}
-		repair = !intact
-	}
+	u := adapters.Upgraded{From: from, To: from}
+	work, err := adapters.PlanSchema(from, schemaVersion, create, func() (bool, error) { return trackingIntact(ctx, tx) })
 	switch {
-	case from == schemaVersion && !repair, from == 0 && !create:
-		return from, from, nil
-	case from > schemaVersion:
-		return from, from, fmt.Errorf("schema version %d, this release knows up to %d (upgrade Persist): %w", from, schemaVersion, ErrSchemaVersion)
+	case err != nil:
+		return u, fmt.Errorf("read schema: %w", err)
+	case work == adapters.SchemaAsIs:
+		return u, nil
+	case work == adapters.SchemaTooNew:
+		return u, fmt.Errorf("schema version %d, this release knows up to %d (upgrade Persist): %w", from, schemaVersion, ErrSchemaVersion)
 	}
 	if err := upgrade(ctx, tx); err != nil {
-		return from, from, fmt.Errorf("upgrade schema from version %d to %d: %w", from, schemaVersion, err)
+		return u, fmt.Errorf("upgrade schema from version %d to %d: %w", from, schemaVersion, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return from, from, fmt.Errorf("upgrade schema from version %d to %d: %w", from, schemaVersion, err)
+		return u, fmt.Errorf("upgrade schema from version %d to %d: %w", from, schemaVersion, err)
 	}
-	return from, schemaVersion, nil
+	return adapters.Upgraded{From: from, To: schemaVersion, Repaired: work == adapters.SchemaRepair}, nil
 }
 
 // upgrade makes any older schema (or none) version 2. Adding a column

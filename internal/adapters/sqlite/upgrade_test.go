@@ -130,7 +130,7 @@ func TestUpgradeFromVersion1(t *testing.T) {
 				t.Errorf("Count since a cursor on a version 1 store: %v, want ErrNoCursor", err)
 			}
 			s.Close()
-			if _, _, err := ro.Upgrade(t.Context()); !errors.Is(err, ErrReadOnly) {
+			if _, err := ro.Upgrade(t.Context()); !errors.Is(err, ErrReadOnly) {
 				t.Errorf("Upgrade read-only: %v", err)
 			}
 			ro.Close()
@@ -140,9 +140,8 @@ func TestUpgradeFromVersion1(t *testing.T) {
 
 			w := open(t, path, Options{})
 			defer w.Close()
-			from, to, err := w.Upgrade(t.Context())
-			if err != nil || from != 1 || to != 3 {
-				t.Fatalf("Upgrade = %d, %d, %v; want 1, 3", from, to, err)
+			if u, err := w.Upgrade(t.Context()); err != nil || u != (adapters.Upgraded{From: 1, To: 3}) {
+				t.Fatalf("Upgrade = %+v, %v; want %+v", u, err, adapters.Upgraded{From: 1, To: 3})
 			}
 			// The upgrade's pages went to the -wal file: a handful, where
 			// rewriting the rows would have written hundreds.
@@ -154,8 +153,8 @@ func TestUpgradeFromVersion1(t *testing.T) {
 			if frames := fi.Size() / 4120; frames > 30 || db.Size()/4096 < 300 {
 				t.Errorf("the upgrade wrote %d pages of a %d-page file", frames, db.Size()/4096)
 			}
-			if from, to, err := w.Upgrade(t.Context()); err != nil || from != 3 || to != 3 {
-				t.Errorf("second Upgrade = %d, %d, %v; want 2, 2", from, to, err)
+			if u, err := w.Upgrade(t.Context()); err != nil || u != (adapters.Upgraded{From: 3, To: 3}) {
+				t.Errorf("second Upgrade = %+v, %v; want %+v", u, err, adapters.Upgraded{From: 3, To: 3})
 			}
 			if got := dumpLines(t, w, "app"); !slices.Equal(got, before) {
 				t.Fatal("the upgrade changed what the store dumps")
@@ -225,7 +224,7 @@ func TestUpgradeIsOneTransaction(t *testing.T) {
 	db.Close()
 	w := open(t, path, Options{})
 	defer w.Close()
-	if _, _, err := w.Upgrade(t.Context()); err == nil {
+	if _, err := w.Upgrade(t.Context()); err == nil {
 		t.Fatal("Upgrade succeeded over a view named persist_clock")
 	}
 	if _, err := w.Begin(t.Context(), "app"); err == nil {
