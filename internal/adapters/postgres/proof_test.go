@@ -163,27 +163,7 @@ func TestTriggerFailsBothWays(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, want := range []string{"direct", "staged"} {
-		tx, err := a.Begin(ctx, "app")
-		if err != nil {
-			t.Fatal(err)
-		}
-		items := []*record.Item{rec("c", string(rune('b'+i)), 1, `{"n":5}`)}
-		if err := tx.Put(ctx, items, adapters.Fresh); err != nil {
-			t.Fatal(err)
-		}
-		wt := tx.(*writeTx)
-		if got := map[bool]string{true: "direct", false: "staged"}[wt.direct != nil]; got != want {
-			t.Errorf("batch %d went %s, want %s", i+1, got, want)
-		}
-		var problems []string
-		err = tx.ReadBack(ctx, items, func(it *record.Item, p string) error {
-			problems = append(problems, it.Key+": "+p)
-			return nil
-		})
-		tx.Rollback()
-		if err != nil {
-			t.Fatal(err)
-		}
+		problems := putBatch(t, a, want, rec("c", string(rune('b'+i)), 1, `{"n":5}`))
 		if len(problems) != 1 || !strings.Contains(problems[0], "value") {
 			t.Errorf("batch %d: problems %q, want the value named", i+1, problems)
 		}
@@ -246,28 +226,36 @@ func TestDeferredTriggerRunsBeforeReadBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, want := range []string{"direct", "staged"} {
-		tx, err := a.Begin(ctx, "app")
-		if err != nil {
-			t.Fatal(err)
-		}
-		items := []*record.Item{rec("c", string(rune('b'+i)), 1, `5`)}
-		if err := tx.Put(ctx, items, adapters.Fresh); err != nil {
-			t.Fatal(err)
-		}
-		if got := map[bool]string{true: "direct", false: "staged"}[tx.(*writeTx).direct != nil]; got != want {
-			t.Errorf("batch %d went %s, want %s", i+1, got, want)
-		}
-		var problems []string
-		err = tx.ReadBack(ctx, items, func(it *record.Item, p string) error {
-			problems = append(problems, it.Key+": "+p)
-			return nil
-		})
-		tx.Rollback()
-		if err != nil {
-			t.Fatal(err)
-		}
+		problems := putBatch(t, a, want, rec("c", string(rune('b'+i)), 1, `5`))
 		if len(problems) != 1 || !strings.Contains(problems[0], "value") {
 			t.Errorf("batch %d: problems %q, want the value named", i+1, problems)
 		}
 	}
+}
+
+// putBatch puts items as new keys in a transaction of their own, checks
+// that they went the way want says ("direct" or "staged"), reads them back
+// and rolls back: it returns the problems the read-back named.
+func putBatch(t *testing.T, a *Adapter, want string, items ...*record.Item) []string {
+	t.Helper()
+	tx, err := a.Begin(ctx, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if err := tx.Put(ctx, items, adapters.Fresh); err != nil {
+		t.Fatal(err)
+	}
+	if got := map[bool]string{true: "direct", false: "staged"}[tx.(*writeTx).direct != nil]; got != want {
+		t.Errorf("the batch went %s, want %s", got, want)
+	}
+	var problems []string
+	err = tx.ReadBack(ctx, items, func(it *record.Item, p string) error {
+		problems = append(problems, it.Key+": "+p)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return problems
 }
