@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 
 	"github.com/cuitty/persist/internal/record"
 )
@@ -78,7 +77,7 @@ func (t *tx) span(ctx context.Context, keys []*record.Item, i, j int, fn func(go
 	if !lo.IsRecord() {
 		q, args = spanEvents, []any{t.store, lo.Stream, lo.Seq, hi.Seq, spanLimit(j - i)}
 	}
-	st, err := t.spanStmt(ctx, q)
+	st, err := t.cachedStmt(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("read back: %w", err)
 	}
@@ -87,10 +86,10 @@ func (t *tx) span(ctx context.Context, keys []*record.Item, i, j int, fn func(go
 	match := func(got *record.Item) error {
 		rows++
 		// Both sides are in key order: walk the keys in step with the rows.
-		for next < j && keyOrder(keys[next], got) < 0 {
+		for next < j && record.Compare(keys[next], got) < 0 {
 			next++
 		}
-		if next == j || keyOrder(keys[next], got) != 0 {
+		if next == j || record.Compare(keys[next], got) != 0 {
 			return nil // a row between the keys, not asked for
 		}
 		found[next-i] = true
@@ -118,8 +117,9 @@ func (t *tx) span(ctx context.Context, keys []*record.Item, i, j int, fn func(go
 	return left, nil
 }
 
-// spanStmt prepares a range query once per transaction.
-func (t *tx) spanStmt(ctx context.Context, q string) (*sql.Stmt, error) {
+// cachedStmt prepares a query once per transaction (the read-back's ranges
+// and full lookup chunks run the same few queries many times).
+func (t *tx) cachedStmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	if st := t.fullLookup[q]; st != nil {
 		return st, nil
 	}
@@ -143,19 +143,4 @@ func sameName(a, b *record.Item) bool {
 		return a.Collection == b.Collection
 	}
 	return a.Stream == b.Stream
-}
-
-// keyOrder compares the keys of two items of one name, as the primary key
-// orders them (bytewise, as SQLite's BINARY collation).
-func keyOrder(a, b *record.Item) int {
-	if a.IsRecord() {
-		return strings.Compare(a.Key, b.Key)
-	}
-	switch {
-	case a.Seq < b.Seq:
-		return -1
-	case a.Seq > b.Seq:
-		return 1
-	}
-	return 0
 }

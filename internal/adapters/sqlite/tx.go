@@ -112,17 +112,10 @@ func (t *tx) lookupQuerier(ctx context.Context, q string, n int) (querier, error
 	if n != lookupChunk {
 		return t.tx, nil
 	}
-	if st := t.fullLookup[q]; st != nil {
-		return prepared{st}, nil
-	}
-	st, err := t.tx.PrepareContext(ctx, q)
+	st, err := t.cachedStmt(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	if t.fullLookup == nil {
-		t.fullLookup = map[string]*sql.Stmt{}
-	}
-	t.fullLookup[q] = st
 	return prepared{st}, nil
 }
 
