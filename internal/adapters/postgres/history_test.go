@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"database/sql"
 	"errors"
 	"strings"
 	"testing"
@@ -111,10 +112,7 @@ func TestRestoredOlderCopy(t *testing.T) {
 	a, dsn := open(t)
 	put(t, a, "app", adapters.Guarded, rec("c", "a", 1, "1"))
 	db := sqlDB(t, dsn)
-	tables := []string{"persist_records", "persist_events", "persist_history", "persist_removals"}
-	for _, tb := range tables {
-		mustExec(t, db, `CREATE TABLE bak_`+tb+` AS SELECT * FROM `+tb)
-	}
+	tables := backUp(t, db)
 	put(t, a, "app", adapters.Guarded, rec("c", "a", 2, "2"))
 	c1 := cursorOf(t, a, "app")
 	for _, tb := range tables {
@@ -138,10 +136,7 @@ func TestRestoredOlderCopyHistory(t *testing.T) {
 	a, dsn := open(t)
 	put(t, a, "app", adapters.Guarded, rec("c", "a", 1, "1"))
 	db := sqlDB(t, dsn)
-	tables := []string{"persist_records", "persist_events", "persist_history", "persist_removals"}
-	for _, tb := range tables {
-		mustExec(t, db, `CREATE TABLE bak_`+tb+` AS SELECT * FROM `+tb)
-	}
+	tables := backUp(t, db)
 	put(t, a, "app", adapters.Guarded, rec("c", "a", 2, "2"))
 	c1 := cursorOf(t, a, "app")
 	mustExec(t, db, `SET session_replication_role = replica`)
@@ -228,4 +223,15 @@ func TestCursorOfHistoryAgainstVersion2(t *testing.T) {
 	if !errors.Is(err, adapters.ErrCursor) || strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("delta of a version 2 store since a cursor with a history entry: %v, want ErrCursor", err)
 	}
+}
+
+// backUp copies the tables a restore puts back into bak_ tables, as a
+// logical backup would keep them, and returns their names.
+func backUp(t *testing.T, db *sql.DB) []string {
+	t.Helper()
+	tables := []string{"persist_records", "persist_events", "persist_history", "persist_removals"}
+	for _, tb := range tables {
+		mustExec(t, db, `CREATE TABLE bak_`+tb+` AS SELECT * FROM `+tb)
+	}
+	return tables
 }
