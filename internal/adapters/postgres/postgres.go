@@ -45,6 +45,9 @@ type Adapter struct {
 	schemaReady bool
 
 	direct directState // whether new keys are copied straight into the tables
+
+	proofMu sync.Mutex
+	proof   *sql.Stmt // proofQuery, prepared when first needed (proofStmt)
 }
 
 var _ adapters.Adapter = (*Adapter)(nil)
@@ -121,7 +124,14 @@ func noAnswer(cfg pq.Config) string {
 }
 
 // Close releases the connections.
-func (a *Adapter) Close() error { return a.db.Close() }
+func (a *Adapter) Close() error {
+	a.proofMu.Lock()
+	if a.proof != nil {
+		a.proof.Close()
+	}
+	a.proofMu.Unlock()
+	return a.db.Close()
+}
 
 // Writers is 2: while one batch's COPY keeps a server process busy, the
 // other's read-back and commit need another. Three or four were no faster

@@ -142,14 +142,32 @@ const markVersion = `SELECT p.xmin::pg_catalog.text || p.ctid::pg_catalog.text
 	WHERE p.proname = 'persist_mark' AND p.pronamespace = c.relnamespace AND p.pronargs = 0`
 
 // provenRows says why the server may not store a row as COPY sent it, or ""
-// when the catalog shows it does (proofQuery); mark is persist_mark's row
-// version before the load's first COPY.
-func provenRows(ctx context.Context, q querier, mark string) (string, error) {
+// when the catalog shows it does; proof is proofQuery prepared, mark
+// persist_mark's row version before the load's first COPY.
+func provenRows(ctx context.Context, proof *sql.Stmt, mark string) (string, error) {
 	var why sql.NullString
-	if err := q.QueryRowContext(ctx, proofQuery, markBody, mark).Scan(&why); err != nil {
+	if err := proof.QueryRowContext(ctx, markBody, mark).Scan(&why); err != nil {
 		return "", fmt.Errorf("read the tables' definitions: %w", err)
 	}
 	return why.String, nil
+}
+
+// proofStmt is proofQuery prepared on the adapter's pool, and so once on
+// each connection that runs it (Tx.StmtContext): planning the query was
+// most of its cost, run once for every batch of a load (1.8 ms a run as
+// text, 0.5 ms prepared). A plan kept reads the catalog as it is when it
+// runs, as the text would.
+func (a *Adapter) proofStmt(ctx context.Context) (*sql.Stmt, error) {
+	a.proofMu.Lock()
+	defer a.proofMu.Unlock()
+	if a.proof == nil {
+		s, err := a.db.PrepareContext(ctx, proofQuery)
+		if err != nil {
+			return nil, fmt.Errorf("read the tables' definitions: %w", err)
+		}
+		a.proof = s
+	}
+	return a.proof, nil
 }
 
 // readMarkVersion is markVersion, "" when there is no persist_mark.
@@ -270,7 +288,11 @@ func (t *writeTx) putDirect(ctx context.Context, items []*record.Item, nrec, nev
 // checkDirect is ReadBack of a batch putDirect wrote: proven by the
 // catalog, or else compared row by row.
 func (t *writeTx) checkDirect(ctx context.Context, puts []*record.Item, fn func(*record.Item, string) error) error {
-	why, err := provenRows(ctx, t.tx, t.mark)
+	proof, err := t.a.proofStmt(ctx)
+	if err != nil {
+		return fmt.Errorf("read back: %w", err)
+	}
+	why, err := provenRows(ctx, t.tx.StmtContext(ctx, proof), t.mark)
 	if err != nil {
 		return fmt.Errorf("read back: %w", err)
 	}
