@@ -67,7 +67,7 @@ func (s *Source) check(ctx context.Context, l location.Location, max int) (Unsup
 	if store == "" {
 		store = DefaultStore
 	}
-	err := s.each(ctx, nil, func(it *record.Item, _ [32]byte) error {
+	err := s.src.Items(ctx, func(it *record.Item) error {
 		if cerr := l.Driver.Check(store, it); cerr != nil {
 			res.Count++
 			if max <= 0 || len(res.Items) < max {

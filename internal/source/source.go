@@ -212,6 +212,12 @@ func (s *Source) Each(ctx context.Context, fn func(it *record.Item, digest [32]b
 	})
 }
 
+// Items is Each without the digests, for a reader that only looks at the
+// items (a store's lines would otherwise be written out and hashed).
+func (s *Source) Items(ctx context.Context, fn func(it *record.Item) error) error {
+	return s.items(ctx, fn)
+}
+
 // items calls fn with every item that passes the filter, made canonical.
 func (s *Source) items(ctx context.Context, fn func(it *record.Item) error) error {
 	if s.snap != nil {
