@@ -15,23 +15,12 @@ func TestFreshBatchesGoDirect(t *testing.T) {
 	put(t, a, "app", adapters.Fresh, rec("c", "a", 1, `{"n":1}`)) // the schema
 	direct, rows := directBatches.Load(), readBackRows.Load()
 	items := []*record.Item{rec("c", "b", 1, `{"n":-5,"a":[[1],2]}`), rec("c", "c", 2, `"x"`), event("s", 1, "t", `[1,2]`)}
-	tx, err := a.Begin(ctx, "app")
-	if err != nil {
-		t.Fatal(err)
+	tx, problems := readBatch(t, a, items...)
+	if tx.direct == nil || tx.staged != nil {
+		t.Fatalf("the batch was staged (direct %d items, staged %d)", len(tx.direct), len(tx.staged))
 	}
-	defer tx.Rollback()
-	if err := tx.Put(ctx, items, adapters.Fresh); err != nil {
-		t.Fatal(err)
-	}
-	if wt := tx.(*writeTx); wt.direct == nil || wt.staged != nil {
-		t.Fatalf("the batch was staged (direct %d items, staged %d)", len(wt.direct), len(wt.staged))
-	}
-	err = tx.ReadBack(ctx, items, func(it *record.Item, p string) error {
-		t.Errorf("%s: %s", record.AppendItem(nil, it), p)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	for _, p := range problems {
+		t.Error(p)
 	}
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
@@ -192,25 +181,9 @@ func TestDirectRowNotWritten(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tx, err := a.Begin(ctx, "app")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	items := []*record.Item{rec("c", "b", 1, `1`), rec("c", "c", 1, `2`)}
-	if err := tx.Put(ctx, items, adapters.Fresh); err != nil {
-		t.Fatal(err)
-	}
-	if s := tx.(*writeTx).directShort; s != "COPY wrote 1 records of 2" {
+	tx, problems := readBatch(t, a, rec("c", "b", 1, `1`), rec("c", "c", 1, `2`))
+	if s := tx.directShort; s != "COPY wrote 1 records of 2" {
 		t.Errorf("short: %q", s)
-	}
-	var problems []string
-	err = tx.ReadBack(ctx, items, func(it *record.Item, p string) error {
-		problems = append(problems, it.Key+": "+p)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	if want := []string{"c: " + adapters.ProblemMissing}; strings.Join(problems, "|") != strings.Join(want, "|") {
 		t.Errorf("problems %q, want %q", problems, want)
@@ -246,16 +219,26 @@ func TestDeferredTriggerRunsBeforeReadBack(t *testing.T) {
 // and rolls back: it returns the problems the read-back named.
 func putBatch(t *testing.T, a *Adapter, want string, items ...*record.Item) []string {
 	t.Helper()
+	tx, problems := readBatch(t, a, items...)
+	defer tx.Rollback()
+	if got := map[bool]string{true: "direct", false: "staged"}[tx.direct != nil]; got != want {
+		t.Errorf("the batch went %s, want %s", got, want)
+	}
+	return problems
+}
+
+// readBatch begins a transaction, puts items as new keys and reads them
+// back: it returns the transaction, rolled back when the test ends unless
+// committed, and the problems the read-back named ("key: problem").
+func readBatch(t *testing.T, a *Adapter, items ...*record.Item) (*writeTx, []string) {
+	t.Helper()
 	tx, err := a.Begin(ctx, "app")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tx.Rollback()
+	t.Cleanup(func() { tx.Rollback() })
 	if err := tx.Put(ctx, items, adapters.Fresh); err != nil {
 		t.Fatal(err)
-	}
-	if got := map[bool]string{true: "direct", false: "staged"}[tx.(*writeTx).direct != nil]; got != want {
-		t.Errorf("the batch went %s, want %s", got, want)
 	}
 	var problems []string
 	err = tx.ReadBack(ctx, items, func(it *record.Item, p string) error {
@@ -265,5 +248,5 @@ func putBatch(t *testing.T, a *Adapter, want string, items ...*record.Item) []st
 	if err != nil {
 		t.Fatal(err)
 	}
-	return problems
+	return tx.(*writeTx), problems
 }
