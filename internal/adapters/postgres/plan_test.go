@@ -28,28 +28,10 @@ func TestWholeScanReadsTheIndex(t *testing.T) {
 	if _, err := tx.Exec(`SET LOCAL work_mem = '64kB'`); err != nil {
 		t.Fatal(err)
 	}
-	w, args := where(nil, "collection", false, nil)
-	args[0] = "app"
-	plan := func() string {
-		rows, err := tx.Query(`EXPLAIN SELECT `+recordCols+` FROM persist_records`+w+` ORDER BY collection, key`, args...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var b strings.Builder
-		for rows.Next() {
-			var l string
-			if err := rows.Scan(&l); err != nil {
-				t.Fatal(err)
-			}
-			b.WriteString(l + "\n")
-		}
-		return b.String()
-	}
 	if err := orderByIndex(ctx, tx, nil); err != nil {
 		t.Fatal(err)
 	}
-	if p := plan(); strings.Contains(p, "Sort") || !strings.Contains(p, "Index Scan using persist_records_pkey") {
+	if p := recordsPlan(t, tx, nil); strings.Contains(p, "Sort") || !strings.Contains(p, "Index Scan using persist_records_pkey") {
 		t.Errorf("a whole scan's plan:\n%s", p)
 	}
 	if err := orderByIndex(ctx, tx, &pgPos{}); err != nil {
@@ -59,4 +41,29 @@ func TestWholeScanReadsTheIndex(t *testing.T) {
 	if err := tx.QueryRow(`SHOW enable_sort`).Scan(&on); err != nil || on != "on" {
 		t.Errorf("a delta's enable_sort = %q, %v", on, err)
 	}
+}
+
+// recordsPlan is the server's plan, EXPLAIN's lines, for the records scan
+// of store "app" that a dump (since nil) or a delta runs.
+func recordsPlan(t *testing.T, q querier, since *pgPos) string {
+	t.Helper()
+	w, args := where(nil, "collection", false, since)
+	args[0] = "app"
+	rows, err := q.QueryContext(ctx, `EXPLAIN SELECT `+recordCols+` FROM persist_records`+w+` ORDER BY collection, key`, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var b strings.Builder
+	for rows.Next() {
+		var l string
+		if err := rows.Scan(&l); err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(l + "\n")
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }

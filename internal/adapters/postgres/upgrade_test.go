@@ -445,23 +445,8 @@ func TestDeltaReadsTheIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, args := where(nil, "collection", false, since)
-	args[0] = "app"
-	rows, err := snap.tx.QueryContext(ctx, `EXPLAIN SELECT `+recordCols+` FROM persist_records`+w+` ORDER BY collection, key`, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan strings.Builder
-	for rows.Next() {
-		var l string
-		if err := rows.Scan(&l); err != nil {
-			t.Fatal(err)
-		}
-		plan.WriteString(l + "\n")
-	}
-	if !strings.Contains(plan.String(), "persist_records_chg") {
-		t.Errorf("the delta's plan does not read the chg index:\n%s", plan.String())
+	if plan := recordsPlan(t, snap.tx, since); !strings.Contains(plan, "persist_records_chg") {
+		t.Errorf("the delta's plan does not read the chg index:\n%s", plan)
 	}
 	if got := dump(t, a, "app", adapters.Filter{Since: c}); strings.Count(got, "\n") != 2 {
 		t.Errorf("delta:\n%s", got)
