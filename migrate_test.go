@@ -1,7 +1,11 @@
 package persist_test
 
 import (
+	"bytes"
 	"errors"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -95,5 +99,82 @@ func TestMigrateUnsupported(t *testing.T) {
 	_, err := persist.Migrate(ctx, src, dst, persist.MigrateOptions{})
 	if !errors.Is(err, persist.ErrUnsupported) || !strings.Contains(err.Error(), `\u0000`) {
 		t.Fatalf("Migrate of a \\u0000 into PostgreSQL: %v; want ErrUnsupported naming it", err)
+	}
+}
+
+// Into a SQLite file that does not exist yet, a SQLite store is copied
+// whole by SQLite itself and proven item by item: the same content, the
+// same result, the cursor it was copied at noted (so that the source's
+// next delta loads into the copy), and no file left beside it. A target
+// that exists, or a source that holds more than the store, is loaded as
+// a stream, with the same outcome.
+func TestMigrateCopiesFile(t *testing.T) {
+	const n = 3000
+	stream := writeStream(t, n)
+	for _, tt := range []struct {
+		name   string
+		prep   func(t *testing.T, src, dst string)
+		copied bool
+	}{
+		{"new file", nil, true},
+		{"source with another store", func(t *testing.T, src, _ string) {
+			migrateInto(t, stream, strings.TrimSuffix(src, "#app")+"#other")
+		}, false},
+		{"target exists, empty", func(t *testing.T, _, dst string) {
+			if err := os.WriteFile(strings.TrimPrefix(dst, "sqlite:"), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := testContext(t)
+			src, dst := backends[0].new(t)+"#app", backends[0].new(t)
+			migrateInto(t, stream, src)
+			if tt.prep != nil {
+				tt.prep(t, src, dst)
+			}
+			c, err := persist.Dump(ctx, src, io.Discard, persist.DumpOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var loaded persist.LoadResult
+			res, err := persist.Migrate(ctx, src, dst, persist.MigrateOptions{BatchSize: 700, OnLoaded: func(r persist.LoadResult) { loaded = r }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := persist.Result{Records: n, Events: n / 10, Sum: mustSum(t, src).Sum, Written: n + n/10}
+			if res != want {
+				t.Fatalf("Result = %+v, want %+v", res, want)
+			}
+			if copied := loaded.Batches == 1; copied != tt.copied || loaded.Written+loaded.Events != n+n/10 {
+				t.Fatalf("load account %+v: copied %v, want %v", loaded, copied, tt.copied)
+			}
+			assertSame(t, src, dst+"#app", nil)
+			path := strings.TrimPrefix(dst, "sqlite:")
+			if left, _ := filepath.Glob(path + ".persist-copy-*"); len(left) != 0 {
+				t.Errorf("left beside the target: %q", left)
+			}
+
+			// The source's next delta follows the copy.
+			s := open(t, src)
+			if _, err := s.Put(ctx, "users", "late", []byte(`{"n":1}`)); err != nil {
+				t.Fatal(err)
+			}
+			var delta bytes.Buffer
+			if _, err := persist.Dump(ctx, src, &delta, persist.DumpOptions{ReadOptions: persist.ReadOptions{Since: c.Cursor}}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := persist.Load(ctx, &delta, dst+"#app", persist.LoadOptions{}); err != nil {
+				t.Fatalf("the source's delta into the copy: %v", err)
+			}
+			assertSame(t, src, dst+"#app", nil)
+		})
+	}
+}
+
+func migrateInto(t *testing.T, from, to string) {
+	t.Helper()
+	if _, err := persist.Migrate(testContext(t), from, to, persist.MigrateOptions{}); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -134,6 +134,29 @@ type Adapter interface {
 	Close() error
 }
 
+// ErrNoCopy is returned by Copier.Copy when the database cannot be copied
+// whole for the store: it holds more than that store. Nothing was written;
+// the caller streams the store's items instead.
+var ErrNoCopy = errors.New("the database holds more than the store")
+
+// Copier is an Adapter whose database lives in one file and can be copied
+// by the database engine itself (SQLite: page by page), at a fraction of
+// what streaming its items as lines costs. persist migrate uses it to
+// copy a store into a new database of the same kind, and then proves the
+// copy by sums, as any migration.
+type Copier interface {
+	// Copy writes what snap (a Snapshot of this adapter, left open and
+	// usable) reads into a new database file at target, which must not
+	// exist, and makes it a database of its own: a new identity and a
+	// history starting at the copy, holding nothing of where the store
+	// came from (no removals, no sources). Every record and event keeps
+	// every column as stored. It returns an error wrapping
+	// ErrNoCopy, having written nothing, when the database holds anything
+	// but snap's store (another store, an application's tables, triggers
+	// or indexes of its own) or a schema of another version.
+	Copy(ctx context.Context, snap Snapshot, target string) error
+}
+
 // Snapshot is a consistent read-only view of one store.
 type Snapshot interface {
 	// Count returns how many records and events Scan would yield with f.

@@ -89,6 +89,12 @@ type Options struct {
 	// TempDir holds the spooled patch body when it outgrows memory;
 	// empty means os.TempDir().
 	TempDir string
+
+	// EachA, when not nil, is called with every item of A once its value
+	// is known canonical: checked on A's side, or equal byte for byte to
+	// B's checked one. A caller that sums A so does not check its values
+	// a second time.
+	EachA func(*record.Item) error
 }
 
 // Stats counts items by how they compare.
@@ -157,6 +163,9 @@ func Diff(ctx context.Context, a, b Iterator, w io.Writer, opt Options) (Stats, 
 			if err := sa.only(out.onlyA); err != nil {
 				return st, err
 			}
+			if err := each(opt.EachA, sa.cur); err != nil {
+				return st, err
+			}
 			err = sa.advance()
 		case c > 0:
 			st.OnlyB++
@@ -166,6 +175,9 @@ func Diff(ctx context.Context, a, b Iterator, w io.Writer, opt Options) (Stats, 
 			err = sb.advance()
 		default:
 			eq, merr := match(&sa, &sb)
+			if merr == nil {
+				merr = each(opt.EachA, sa.cur)
+			}
 			if merr != nil {
 				return st, merr
 			}
@@ -189,6 +201,15 @@ func Diff(ctx context.Context, a, b Iterator, w io.Writer, opt Options) (Stats, 
 		return st, err
 	}
 	return st, nil
+}
+
+// each calls fn, if any, with it, whose value match or only made known
+// canonical.
+func each(fn func(*record.Item) error, it *record.Item) error {
+	if fn == nil {
+		return nil
+	}
+	return fn(it)
 }
 
 func newSink(w io.Writer, opt Options) (sink, error) {

@@ -57,6 +57,11 @@ func Open(ctx context.Context, raw string, opt Options) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
+	return OpenLocation(ctx, loc, opt)
+}
+
+// OpenLocation is Open of a location already parsed.
+func OpenLocation(ctx context.Context, loc location.Location, opt Options) (*Source, error) {
 	s := &Source{Loc: loc, opt: opt}
 	if loc.IsStore() {
 		if err := s.openStore(ctx); err != nil {
@@ -385,4 +390,24 @@ func (s *Source) Names(ctx context.Context) (collections, streams []adapters.Nam
 		return nil, nil, fmt.Errorf("%s: %w", s.Loc, location.ScrubError(err, s.Loc.Raw))
 	}
 	return collections, streams, nil
+}
+
+// Copy copies the store whole into a new database file at target, by the
+// adapter's own means (adapters.Copier); an error wrapping
+// adapters.ErrNoCopy says it cannot, having written nothing: the source is
+// a stream or filtered, or its adapter cannot copy this database.
+func (s *Source) Copy(ctx context.Context, target string) error {
+	c, ok := s.a.(adapters.Copier)
+	switch {
+	case s.snap == nil:
+		return fmt.Errorf("%w: a stream, not a store", adapters.ErrNoCopy)
+	case !isZeroFilter(s.opt.Filter) || s.opt.Filter.Keys != nil || s.opt.Filter.FromSeq != 0 || s.opt.Filter.Since != "":
+		return fmt.Errorf("%w: a part of the store", adapters.ErrNoCopy)
+	case !ok:
+		return fmt.Errorf("%w: the %s adapter copies by items", adapters.ErrNoCopy, s.Loc.Adapter())
+	}
+	if err := c.Copy(ctx, s.snap, target); err != nil {
+		return fmt.Errorf("%s: %w", s.Loc, location.ScrubError(err, s.Loc.Raw))
+	}
+	return nil
 }

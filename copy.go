@@ -1,0 +1,208 @@
+package persist
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/diff"
+	"github.com/cuitty/persist/internal/hint"
+	"github.com/cuitty/persist/internal/location"
+	"github.com/cuitty/persist/internal/record"
+	"github.com/cuitty/persist/internal/source"
+)
+
+// copyStore is Migrate into a database file that does not exist yet, of
+// the source's own kind, when the source's adapter can copy the store
+// whole (adapters.Copier): the database engine copies it into a file
+// beside dst, the copy's sum and counts are checked against the source
+// snapshot's, the two read at once, and only then is the file put in
+// place under dst's name, provided nothing took that name meanwhile. A
+// copy that fails, or does not prove equal, leaves nothing behind.
+//
+// ok is false, with nothing written, when this way does not apply (a
+// filtered or renamed store, a database that holds more than the store, a
+// target that exists): Migrate then streams the items.
+func copyStore(ctx context.Context, in *Source, dst string, opt MigrateOptions) (res Result, ok bool, err error) {
+	l, ok := copyTarget(in, dst, opt)
+	if !ok {
+		return res, false, nil
+	}
+	cursor := ""
+	if !opt.Source.NoCursor {
+		if cursor, err = in.Cursor(ctx); err != nil {
+			return res, false, nil // the stream says why, or goes without
+		}
+	}
+	start := time.Now()
+	tmp := l
+	tmp.Target = copyName(l.Target)
+	tmp.Raw = tmp.Target
+	if err := in.src.Copy(ctx, tmp.Target); err != nil {
+		if errors.Is(err, adapters.ErrNoCopy) {
+			return res, false, nil
+		}
+		return res, true, fmt.Errorf("migrate: %w", err)
+	}
+	defer removeFiles(l.Driver, tmp.Target)
+	sum, err := proveCopy(ctx, in, tmp, cursor)
+	if err == nil {
+		err = publish(l.Driver, tmp.Target, l.Target)
+	}
+	if err != nil {
+		return res, true, fmt.Errorf("migrate %s to %s: %w", in.Location(), location.Redact(dst), err)
+	}
+	res = Result{Records: sum.Records, Events: sum.Events, Sum: sum.Sum, Written: sum.Records + sum.Events}
+	if opt.OnProgress != nil {
+		opt.OnProgress(Progress{Completed: res.Written, Total: res.Written})
+	}
+	if opt.OnLoaded != nil {
+		opt.OnLoaded(LoadResult{Target: location.Redact(dst), Store: in.Store(), Lines: res.Written,
+			Written: sum.Records, Events: sum.Events, Batches: 1, Elapsed: time.Since(start)})
+	}
+	return res, true, nil
+}
+
+// copyTarget parses dst when a copy can make it: a file of the source's
+// own kind that does not exist yet, in a directory that does, to hold the
+// store under the source's name. Anything else is for the stream.
+func copyTarget(in *Source, dst string, opt MigrateOptions) (location.Location, bool) {
+	l, err := location.Parse(dst, true)
+	if err != nil || !in.IsStore() || l.Driver == nil || l.Driver != in.src.Loc.Driver || l.Driver.Files == nil {
+		return l, false
+	}
+	name := in.Store()
+	if (l.Store != "" && l.Store != name) || (opt.Load.Store != "" && opt.Load.Store != name) {
+		return l, false
+	}
+	for _, f := range l.Driver.Files(l.Target) {
+		if _, err := os.Lstat(f); !errors.Is(err, fs.ErrNotExist) {
+			return l, false
+		}
+	}
+	st, err := os.Stat(filepath.Dir(l.Target))
+	return l, err == nil && st.IsDir()
+}
+
+// copyName is where the copy is made: beside the target, so that putting
+// it in place is a link within one directory, under a name that says
+// what it is should a crash leave it behind.
+func copyName(target string) string {
+	var b [6]byte
+	rand.Read(b[:])
+	return target + ".persist-copy-" + hex.EncodeToString(b[:])
+}
+
+// proveCopy compares the copy with the source snapshot item by item, as
+// persist-diff compares two stores (each side checks half of the values,
+// and a value equal byte for byte to the other side's checked one needs
+// no second check), sums the source on the way, and, when not one item
+// differs, notes in the copy the cursor it was made at (as a load notes a
+// stream's, for the next delta). It returns the source's sum. The copy is
+// opened for writing last, so that its closing leaves the database file
+// alone, the write-ahead log folded in.
+func proveCopy(ctx context.Context, in *Source, tmp location.Location, cursor string) (SumResult, error) {
+	var t tally
+	err := compareCopy(ctx, in, tmp, &t)
+	if err != nil {
+		return SumResult{}, err
+	}
+	a, err := location.Open(ctx, tmp, false)
+	if err != nil {
+		return SumResult{}, err
+	}
+	if cursor != "" {
+		err = recordChain(ctx, a, in.Store(), &record.Trailer{Cursor: cursor})
+	}
+	if cerr := a.Close(); err == nil {
+		err = cerr
+	}
+	return t.result(), err
+}
+
+// compareCopy merges the source and the copy, adding each of the
+// source's items to t.
+func compareCopy(ctx context.Context, in *Source, tmp location.Location, t *tally) error {
+	src, err := source.OpenLocation(ctx, tmp, source.Options{Store: in.Store()})
+	if err != nil {
+		return fmt.Errorf("read the copy back: %w", err)
+	}
+	defer src.Close()
+	ia, ib := in.src.SharedIterator(ctx, 0), src.SharedIterator(ctx, 1)
+	defer ia.Close()
+	defer ib.Close()
+	var line []byte
+	st, err := diff.Diff(ctx, ia, ib, io.Discard, diff.Options{Format: diff.Summary, NameA: in.Location(), NameB: "the copy",
+		EachA: func(it *record.Item) error {
+			var d [32]byte
+			d, line = record.ItemDigest(it, line)
+			t.add(it, d)
+			return nil
+		}})
+	if err != nil {
+		return err
+	}
+	if st.Differ() {
+		return hint.With(fmt.Errorf("%w: the copy lacks %d of the source's items, holds %d the source does not, and %d that differ; nothing was written",
+			ErrVerify, st.OnlyA, st.OnlyB, st.Changed), "run it again; if it fails again, persist-dump the source and persist-load the target")
+	}
+	return nil
+}
+
+// publish puts the finished copy in place under target's name, made
+// durable first: a hard link, which fails rather than replace a file
+// that appeared meanwhile. The copy's other files (a write-ahead log)
+// must be gone by now: only the database file moves.
+func publish(d *adapters.Driver, tmp, target string) error {
+	for _, f := range d.Files(tmp)[1:] {
+		if st, err := os.Stat(f); err == nil && st.Size() > 0 {
+			return fmt.Errorf("the copy's %s still holds data; nothing was written", f)
+		}
+	}
+	if err := syncPath(tmp); err != nil {
+		return fmt.Errorf("sync the copy: %w", err)
+	}
+	err := os.Link(tmp, target)
+	if errors.Is(err, fs.ErrExist) {
+		return hint.With(fmt.Errorf("%s was created while the store was copied, and was left as it is: %w", target, err),
+			"run the migration again: into a database that exists it merges the items")
+	}
+	if err != nil {
+		// A file system without hard links: a rename, after a last look.
+		if _, serr := os.Lstat(target); !errors.Is(serr, fs.ErrNotExist) {
+			return fmt.Errorf("put the copy in place: %w", err)
+		}
+		if err := os.Rename(tmp, target); err != nil {
+			return fmt.Errorf("put the copy in place: %w", err)
+		}
+	}
+	return syncPath(filepath.Dir(target))
+}
+
+// syncPath flushes a file or a directory to disk.
+func syncPath(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// removeFiles removes what a database at target consists of.
+func removeFiles(d *adapters.Driver, target string) {
+	for _, f := range d.Files(target) {
+		removeIfExists(f)
+	}
+}
