@@ -9,66 +9,66 @@ import (
 	"io"
 	"unsafe"
 
+	"github.com/mattn/go-sqlite3"
+
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/record"
 )
 
-// rawScan is scan through the driver itself, on the connection that holds
-// the snapshot's transaction: database/sql's locks and conversions on every
-// row were a tenth of a side-by-side diff's CPU. Values of the types the
-// columns are declared with are taken as they are; any other goes through
-// database/sql's own conversions (the Null types' Scan), so a row reads
-// exactly as scan reads it.
-func rawScan(ctx context.Context, q driver.QueryerContext, store string, f adapters.Filter, since int64, mode valueMode, fn func(*record.Item, adapters.Settle) error) error {
-	var it record.Item
+// rawScan is scan straight from SQLite (cRows), on the connection that
+// holds the snapshot's transaction: database/sql's locks and conversions,
+// and the driver's call into C for every column, were most of a
+// side-by-side diff's CPU besides SQLite's own work. Values of the types
+// the columns are declared with are taken as they are; any other goes
+// through database/sql's own conversions (the Null types' Scan), so a row
+// reads exactly as scan reads it. ahead reads the rows a batch ahead, on a
+// goroutine of their own (Scan); without, on the caller's (ScanShared,
+// whose caller reads each side on a goroutine of its own already).
+func rawScan(ctx context.Context, c *sqlite3.SQLiteConn, store string, f adapters.Filter, since int64, mode valueMode, ahead bool, fn func(*record.Item, adapters.Settle) error) error {
 	for _, p := range recordParts(store, f, since) {
-		err := rawRows(ctx, q, selectRecords+p.from+" WHERE "+p.where+orderRecords, p.args, 6, func(row []driver.Value) error {
-			return recordRow(row, &it)
-		}, &it, mode, fn)
-		if err != nil {
-			return fmt.Errorf("read records: %w", err)
+		if err := rawRows(ctx, c, selectRecords+p.from+" WHERE "+p.where+orderRecords, p.args, record.KindRecord, mode, ahead, fn); err != nil {
+			return err
 		}
 	}
 	for _, p := range eventParts(store, f, since) {
-		err := rawRows(ctx, q, selectEvents+p.from+" WHERE "+p.where+orderEvents, p.args, 5, func(row []driver.Value) error {
-			return eventRow(row, &it)
-		}, &it, mode, fn)
-		if err != nil {
-			return fmt.Errorf("read events: %w", err)
+		if err := rawRows(ctx, c, selectEvents+p.from+" WHERE "+p.where+orderEvents, p.args, record.KindEvent, mode, ahead, fn); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// rawRows runs query and, for each row, fills it by fill, makes it
-// canonical as mode says, and calls fn.
-func rawRows(ctx context.Context, q driver.QueryerContext, query string, args []any, cols int, fill func([]driver.Value) error, it *record.Item, mode valueMode, fn func(*record.Item, adapters.Settle) error) error {
-	named := make([]driver.NamedValue, len(args))
-	for i, a := range args {
-		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+// rawRows runs query and, for each row, makes it canonical as mode says,
+// and calls fn.
+func rawRows(ctx context.Context, c *sqlite3.SQLiteConn, query string, args []any, kind record.Kind, mode valueMode, ahead bool, fn func(*record.Item, adapters.Settle) error) error {
+	cols := 6
+	if kind == record.KindEvent {
+		cols = 5
 	}
-	rows, err := q.QueryContext(ctx, query, named)
+	rows, err := openCRows(c, query, args, cols)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", readWhat(kind), err)
 	}
-	defer rows.Close()
-	row := make([]driver.Value, cols)
-	var c canon
+	defer rows.close()
+	if ahead {
+		return readAhead(ctx, rows, kind, mode, fn)
+	}
+	var (
+		it  record.Item
+		can canon
+	)
 	for {
-		if err := rows.Next(row); err != nil {
+		if err := rows.item(ctx, kind, &it); err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil
 			}
-			return err
+			return fmt.Errorf("%s: %w", readWhat(kind), err)
 		}
-		if err := fill(row); err != nil {
-			return err
-		}
-		settle, err := c.fix(it, mode)
+		settle, err := can.fix(&it, mode)
 		if err != nil {
 			return err
 		}
-		if err := fn(it, settle); err != nil {
+		if err := fn(&it, settle); err != nil {
 			return err
 		}
 	}

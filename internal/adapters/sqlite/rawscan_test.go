@@ -9,9 +9,11 @@ import (
 	"github.com/cuitty/persist/internal/record"
 )
 
-// ScanShared reads through the driver itself; whatever another program
-// stored, in whatever type, it must read as Scan does, once settled: the
-// same lines, or an error where Scan gives one.
+// Scan and ScanShared read straight from SQLite (cRows); whatever another
+// program stored, in whatever type, they must read as database/sql's
+// conversions do, once settled: the same lines, or an error where those
+// give one. Values over a batch's buffer, and over a huge value's size,
+// come whole.
 func TestScanSharedReadsAsScan(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
@@ -26,11 +28,18 @@ func TestScanSharedReadsAsScan(t *testing.T) {
 		{"value null", "value = NULL", false},
 		{"value not JSON", "value = '{'", true},
 		{"version text", "version = '7'", false},
+		{"version a real", "version = 2.5", true},
 		{"version not a number", "version = 'seven'", true},
 		{"deleted text", "deleted = '1', value = NULL", false},
 		{"deleted with a value", "deleted = 1", true},
 		{"updated_at a blob", "updated_at = CAST('2026-01-02T00:00:00.000000Z' AS BLOB)", false},
 		{"data a blob", "", false},
+		{"value empty text", "value = ''", true},
+		{"key a blob", "key = CAST(key AS BLOB)", false},
+		{"collection an integer", "collection = 7", false},
+		{"value over a batch", `value = '{"v":"' || printf('%.*c', 40000, 'x') || '"}'`, false},
+		{"value huge", `value = '{"v":"' || printf('%.*c', 1200000, 'y') || '"}' WHERE key IN ('b', 'e')`, false},
+		{"updated_at another spelling", "updated_at = '2026-01-01T00:00:00Z'", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "edited.db")
@@ -52,11 +61,11 @@ func TestScanSharedReadsAsScan(t *testing.T) {
 			if _, err := db.Exec(`UPDATE persist_events SET data = CAST(data AS BLOB) WHERE seq = 2`); err != nil {
 				t.Fatal(err)
 			}
-			want, wantErr := scanWith(ctx, t, a, -1)
+			want, wantErr := scanWith(ctx, t, a, -2)
 			if (wantErr != nil) != tc.fails {
-				t.Fatalf("Scan: %v", wantErr)
+				t.Fatalf("database/sql: %v", wantErr)
 			}
-			for share := range 2 {
+			for share := -1; share < 2; share++ {
 				got, err := scanWith(ctx, t, a, share)
 				if (err != nil) != (wantErr != nil) {
 					t.Fatalf("share %d: error %v; Scan's %v", share, err, wantErr)
@@ -69,8 +78,8 @@ func TestScanSharedReadsAsScan(t *testing.T) {
 	}
 }
 
-// scanWith reads store "s" by Scan (share -1) or ScanShared, settling
-// every value handed on unchecked.
+// scanWith reads store "s" through database/sql (share -2), by Scan
+// (share -1) or ScanShared, settling every value handed on unchecked.
 func scanWith(ctx context.Context, t *testing.T, a *Adapter, share int) ([]string, error) {
 	snap, err := a.Snapshot(ctx, "s")
 	if err != nil {
@@ -78,6 +87,14 @@ func scanWith(ctx context.Context, t *testing.T, a *Adapter, share int) ([]strin
 	}
 	defer snap.Close()
 	var out []string
+	if share == -2 {
+		s := snap.(*snapshot)
+		err = scan(ctx, s.tx, s.store, adapters.Filter{}, -1, canonicalValues, plain(func(it *record.Item) error {
+			out = append(out, string(record.AppendItem(nil, it)))
+			return nil
+		}))
+		return out, err
+	}
 	if share < 0 {
 		err = snap.Scan(ctx, adapters.Filter{}, func(it *record.Item) error {
 			out = append(out, string(record.AppendItem(nil, it)))

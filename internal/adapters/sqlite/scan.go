@@ -228,28 +228,53 @@ func scanEvents(ctx context.Context, q querier, query string, args []any, it *re
 // own steps SQLite and converts the rows while this one makes their values
 // canonical and calls fn.
 func scanAhead(ctx context.Context, q querier, query string, args []any, kind record.Kind, mode valueMode, fn func(*record.Item, adapters.Settle) error) error {
-	what := "read records"
-	if kind == record.KindEvent {
-		what = "read events"
-	}
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
+		return fmt.Errorf("%s: %w", readWhat(kind), err)
 	}
 	// Closed after ReadAhead, which stops the reading first.
 	defer rows.Close()
+	return readAhead(ctx, sqlRows{rows}, kind, mode, fn)
+}
+
+func readWhat(kind record.Kind) string {
+	if kind == record.KindEvent {
+		return "read events"
+	}
+	return "read records"
+}
+
+// itemRows are a query's rows, read into items of one kind; io.EOF ends
+// them.
+type itemRows interface {
+	item(ctx context.Context, kind record.Kind, it *record.Item) error
+}
+
+// sqlRows reads database/sql's rows.
+type sqlRows struct{ rows *sql.Rows }
+
+func (r sqlRows) item(_ context.Context, kind record.Kind, it *record.Item) error {
+	if !r.rows.Next() {
+		if err := r.rows.Err(); err != nil {
+			return err
+		}
+		return io.EOF
+	}
+	it.Kind = kind
+	return scanRow(r.rows, it)
+}
+
+// readAhead hands rows on to fn a batch ahead, their values made
+// canonical as mode says.
+func readAhead(ctx context.Context, rows itemRows, kind record.Kind, mode valueMode, fn func(*record.Item, adapters.Settle) error) error {
 	next := func(it *record.Item, _ *[]byte) (int, bool, error) {
-		if !rows.Next() {
-			if err := rows.Err(); err != nil {
-				return 0, false, fmt.Errorf("%s: %w", what, err)
+		if err := rows.item(ctx, kind, it); err != nil {
+			if err == io.EOF {
+				return 0, false, err
 			}
-			return 0, false, io.EOF
+			return 0, false, fmt.Errorf("%s: %w", readWhat(kind), err)
 		}
-		it.Kind = kind
-		if err := scanRow(rows, it); err != nil {
-			return 0, false, fmt.Errorf("%s: %w", what, err)
-		}
-		// Strings the driver made: nothing to copy, but a huge one waits alone.
+		// Strings of their own: nothing to copy, but a huge one waits alone.
 		n := len(it.Value) + len(it.Data)
 		return n, n >= record.BigValue, nil
 	}

@@ -3,10 +3,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/mattn/go-sqlite3"
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/record"
@@ -98,7 +99,13 @@ func (s *snapshot) Scan(ctx context.Context, f adapters.Filter, fn func(*record.
 	if err != nil {
 		return err
 	}
-	return scan(ctx, s.tx, s.store, f, since, canonicalValues, plain(fn))
+	return s.conn.Raw(func(dc any) error {
+		c, ok := dc.(*sqlite3.SQLiteConn)
+		if !ok || handle(c) == nil {
+			return scan(ctx, s.tx, s.store, f, since, canonicalValues, plain(fn))
+		}
+		return rawScan(ctx, c, s.store, f, since, canonicalValues, true, plain(fn))
+	})
 }
 
 // ScanShared checks only its share of the values: the check is most of
@@ -109,11 +116,11 @@ func (s *snapshot) ScanShared(ctx context.Context, f adapters.Filter, share int,
 		return err
 	}
 	return s.conn.Raw(func(dc any) error {
-		q, ok := dc.(driver.QueryerContext)
-		if !ok {
+		c, ok := dc.(*sqlite3.SQLiteConn)
+		if !ok || handle(c) == nil {
 			return scan(ctx, s.tx, s.store, f, since, share0+valueMode(share&1), fn)
 		}
-		return rawScan(ctx, q, s.store, f, since, share0+valueMode(share&1), fn)
+		return rawScan(ctx, c, s.store, f, since, share0+valueMode(share&1), false, fn)
 	})
 }
 
