@@ -55,7 +55,7 @@ func copyStore(ctx context.Context, in *Source, dst string, opt MigrateOptions) 
 	defer removeFiles(l.Driver, tmp.Target)
 	sum, err := proveCopy(ctx, in, tmp, cursor)
 	if err == nil {
-		err = publish(l.Driver, tmp.Target, l.Target)
+		err = publish(l.Driver, tmp.Target, l.Target, sum.at)
 	}
 	if err != nil {
 		return res, true, fmt.Errorf("migrate %s to %s: %w", in.Location(), location.Redact(dst), err)
@@ -93,39 +93,59 @@ func copyTarget(in *Source, dst string, opt MigrateOptions) (location.Location, 
 }
 
 // copyName is where the copy is made: beside the target, so that putting
-// it in place is a link within one directory, under a name that says
-// what it is should a crash leave it behind.
+// it in place is a link within one directory, under a name of a fixed
+// length (a target's name may be as long as the file system allows) that
+// says what it is, should a crash leave it behind.
 func copyName(target string) string {
 	var b [6]byte
 	rand.Read(b[:])
-	return target + ".persist-copy-" + hex.EncodeToString(b[:])
+	return filepath.Join(filepath.Dir(target), "persist-copy-"+hex.EncodeToString(b[:])+".tmp")
 }
 
-// proveCopy compares the copy with the source snapshot item by item, as
-// persist-diff compares two stores (each side checks half of the values,
-// and a value equal byte for byte to the other side's checked one needs
-// no second check), sums the source on the way, and, when not one item
-// differs, notes in the copy the cursor it was made at (as a load notes a
-// stream's, for the next delta). It returns the source's sum. The copy is
-// opened for writing last, so that its closing leaves the database file
-// alone, the write-ahead log folded in.
-func proveCopy(ctx context.Context, in *Source, tmp location.Location, cursor string) (SumResult, error) {
-	var t tally
-	err := compareCopy(ctx, in, tmp, &t)
-	if err != nil {
-		return SumResult{}, err
-	}
-	a, err := location.Open(ctx, tmp, false)
-	if err != nil {
-		return SumResult{}, err
-	}
+// proven is a copy's proof: the source's sum, and the state of the copy's
+// file that the proof read.
+type proven struct {
+	SumResult
+	at fs.FileInfo
+}
+
+// proveCopy notes in the copy the cursor it was made at (as a load notes
+// a stream's, for the next delta), then compares the copy with the source
+// snapshot item by item, as persist-diff compares two stores (each side
+// checks half of the values, and a value equal byte for byte to the other
+// side's checked one needs no second check), summing the source on the
+// way. It returns the source's sum, and the copy's file as it was before
+// the comparison, for publish to see that nothing wrote to it since.
+func proveCopy(ctx context.Context, in *Source, tmp location.Location, cursor string) (proven, error) {
 	if cursor != "" {
+		a, err := location.Open(ctx, tmp, false)
+		if err != nil {
+			return proven{}, err
+		}
 		err = recordChain(ctx, a, in.Store(), &record.Trailer{Cursor: cursor})
+		if cerr := a.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return proven{}, err
+		}
 	}
-	if cerr := a.Close(); err == nil {
-		err = cerr
+	at, err := os.Stat(tmp.Target)
+	if err != nil {
+		return proven{}, err
 	}
-	return t.result(), err
+	var t tally
+	if err := compareCopy(ctx, in, tmp, &t); err != nil {
+		return proven{}, err
+	}
+	// Readers may leave files of their own beside a database (SQLite's
+	// shared-memory index); a writer's closing folds in or removes them,
+	// and would change the database file if anything was written since.
+	a, err := location.Open(ctx, tmp, false)
+	if err == nil {
+		err = a.Close()
+	}
+	return proven{t.result(), at}, err
 }
 
 // compareCopy merges the source and the copy, adding each of the
@@ -159,12 +179,22 @@ func compareCopy(ctx context.Context, in *Source, tmp location.Location, t *tall
 
 // publish puts the finished copy in place under target's name, made
 // durable first: a hard link, which fails rather than replace a file
-// that appeared meanwhile. The copy's other files (a write-ahead log)
-// must be gone by now: only the database file moves.
-func publish(d *adapters.Driver, tmp, target string) error {
+// that appeared meanwhile. The copy must be as the proof read it (its
+// file unchanged, nothing in a write-ahead log: a write since would go
+// unproven), and the target must have no files of its own by now (a
+// write-ahead log left there would be taken for the copy's).
+func publish(d *adapters.Driver, tmp, target string, at fs.FileInfo) error {
+	if st, err := os.Stat(tmp); err != nil || !sameFile(st, at) {
+		return fmt.Errorf("the copy was written to after it was proven (%v); nothing was written", err)
+	}
 	for _, f := range d.Files(tmp)[1:] {
 		if st, err := os.Stat(f); err == nil && st.Size() > 0 {
-			return fmt.Errorf("the copy's %s still holds data; nothing was written", f)
+			return fmt.Errorf("the copy's %s holds writes made after it was proven; nothing was written", f)
+		}
+	}
+	for _, f := range d.Files(target) {
+		if _, err := os.Lstat(f); !errors.Is(err, fs.ErrNotExist) {
+			return appeared(f, fs.ErrExist)
 		}
 	}
 	if err := syncPath(tmp); err != nil {
@@ -172,8 +202,7 @@ func publish(d *adapters.Driver, tmp, target string) error {
 	}
 	err := os.Link(tmp, target)
 	if errors.Is(err, fs.ErrExist) {
-		return hint.With(fmt.Errorf("%s was created while the store was copied, and was left as it is: %w", target, err),
-			"run the migration again: into a database that exists it merges the items")
+		return appeared(target, err)
 	}
 	if err != nil {
 		// A file system without hard links: a rename, after a last look.
@@ -185,6 +214,17 @@ func publish(d *adapters.Driver, tmp, target string) error {
 		}
 	}
 	return syncPath(filepath.Dir(target))
+}
+
+// appeared says that path, which the copy was to take, was made by
+// another meanwhile.
+func appeared(path string, err error) error {
+	return hint.With(fmt.Errorf("%s was created while the store was copied, and was left as it is: %w", path, err),
+		"run the migration again: into a database that exists it merges the items")
+}
+
+func sameFile(a, b fs.FileInfo) bool {
+	return a.Size() == b.Size() && a.ModTime().Equal(b.ModTime()) && os.SameFile(a, b)
 }
 
 // syncPath flushes a file or a directory to disk.

@@ -69,6 +69,41 @@ func TestCopyProofCatchesADifference(t *testing.T) {
 }
 
 // The copy is put in place only where nothing is: a file that appeared
+// under the target's name meanwhile is left as it was. And only as it was
+// proven: a copy written to since is not.
+func TestPublishOnlyWhatWasProven(t *testing.T) {
+	dir := t.TempDir()
+	tmp, target := filepath.Join(dir, "persist-copy-1.tmp"), filepath.Join(dir, "x.db")
+	if err := os.WriteFile(tmp, []byte("copy"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l, err := location.Parse("sqlite:"+target, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at, err := os.Stat(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(tmp+"-wal", []byte("later"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := publish(l.Driver, tmp, target, at); err == nil || !strings.Contains(err.Error(), "after it was proven") {
+		t.Errorf("publish with writes in the copy's -wal: %v", err)
+	}
+	os.Remove(tmp + "-wal")
+	if err := os.WriteFile(tmp, []byte("copy, changed"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := publish(l.Driver, tmp, target, at); err == nil || !strings.Contains(err.Error(), "after it was proven") {
+		t.Errorf("publish of a copy changed since: %v", err)
+	}
+	if _, err := os.Lstat(target); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the target exists: %v", err)
+	}
+}
+
+// The copy is put in place only where nothing is: a file that appeared
 // under the target's name meanwhile is left as it was.
 func TestPublishLeavesAFileThatAppeared(t *testing.T) {
 	dir := t.TempDir()
@@ -82,14 +117,27 @@ func TestPublishLeavesAFileThatAppeared(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := publish(l.Driver, tmp, target); !errors.Is(err, fs.ErrExist) {
+	at, err := os.Stat(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := publish(l.Driver, tmp, target, at); !errors.Is(err, fs.ErrExist) {
 		t.Fatalf("publish over a file that appeared: %v, want fs.ErrExist", err)
 	}
 	if b, _ := os.ReadFile(target); string(b) != "theirs" {
 		t.Errorf("the target now holds %q", b)
 	}
 	os.Remove(target)
-	if err := publish(l.Driver, tmp, target); err != nil {
+	// A write-ahead log under the target's name would be taken for the
+	// copy's.
+	if err := os.WriteFile(target+"-wal", []byte("theirs"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := publish(l.Driver, tmp, target, at); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("publish beside a -wal that appeared: %v, want fs.ErrExist", err)
+	}
+	os.Remove(target + "-wal")
+	if err := publish(l.Driver, tmp, target, at); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(target); string(b) != "copy" {

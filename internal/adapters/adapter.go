@@ -135,9 +135,10 @@ type Adapter interface {
 }
 
 // ErrNoCopy is returned by Copier.Copy when the database cannot be copied
-// whole for the store: it holds more than that store. Nothing was written;
-// the caller streams the store's items instead.
-var ErrNoCopy = errors.New("the database holds more than the store")
+// whole for the store (it holds more than that store, or the store was
+// written to while it was copied). Nothing was written; the caller streams
+// the store's items instead.
+var ErrNoCopy = errors.New("cannot copy the database whole")
 
 // Copier is an Adapter whose database lives in one file and can be copied
 // by the database engine itself (SQLite: page by page), at a fraction of
@@ -153,7 +154,8 @@ type Copier interface {
 	// every column as stored. It returns an error wrapping
 	// ErrNoCopy, having written nothing, when the database holds anything
 	// but snap's store (another store, an application's tables, triggers
-	// or indexes of its own) or a schema of another version.
+	// or indexes of its own) or a schema of another version, or when the
+	// copy it made turns out to be of another instant than snap's.
 	Copy(ctx context.Context, snap Snapshot, target string) error
 }
 

@@ -9,33 +9,23 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"strings"
-
-	"github.com/mattn/go-sqlite3"
+	"sync"
 
 	"github.com/cuitty/persist/internal/adapters"
 )
 
 var _ adapters.Copier = (*Adapter)(nil)
 
-// copyPages is how many pages one step of the backup copies (16 MiB of
-// 4 KiB pages) before it looks at the context again.
-const copyPages = 4096
-
-// ownObjects are the schema's tables and indexes (schema.go); with
-// ownTriggers and SQLite's own (sqlite_…), all a database that Copy takes
-// may hold.
-var ownObjects = []string{"persist_meta", "persist_stores", "persist_records", "persist_events",
-	"persist_clock", "persist_history", "persist_removals", "persist_sources",
-	"persist_records_chg", "persist_events_chg"}
-
-// Copy copies the snapshot's pages with SQLite's backup, on the
-// snapshot's own connection: a backup from a connection in a read
-// transaction copies what that transaction sees, write-ahead log
-// included, so the copy is the snapshot, every byte of every row as
-// stored. Then the copy is given an identity and a history of its own.
-// It costs about what writing the file costs, where loading the rows
-// builds every page of both tables anew.
+// Copy has SQLite write the database anew into target (VACUUM INTO):
+// every page built from the rows the database holds, so that nothing it
+// no longer holds (a deleted record's bytes in a free page or a page's
+// unused space) comes along, at about what writing the file costs, where
+// loading the rows takes several times that. VACUUM INTO reads in a
+// transaction of its own, so the copy is then checked to be of the
+// snapshot's instant: the counter and history entry it holds must be the
+// snapshot's, or nothing is kept (ErrNoCopy: the store was written to
+// meanwhile). Then the copy is given an identity and a history of its
+// own.
 func (a *Adapter) Copy(ctx context.Context, snap adapters.Snapshot, target string) error {
 	s, ok := snap.(*snapshot)
 	if !ok {
@@ -44,10 +34,16 @@ func (a *Adapter) Copy(ctx context.Context, snap adapters.Snapshot, target strin
 	if err := s.copyable(ctx); err != nil {
 		return fmt.Errorf("copy store %q: %w", s.store, err)
 	}
-	if _, err := os.Lstat(target); !errors.Is(err, fs.ErrNotExist) {
+	switch _, err := os.Lstat(target); {
+	case err == nil:
 		return fmt.Errorf("copy store %q to %s: %w", s.store, target, fs.ErrExist)
+	case !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("copy store %q to %s: %w", s.store, target, err)
 	}
-	err := s.backup(ctx, target)
+	err := a.vacuumInto(ctx, target)
+	if err == nil {
+		err = s.sameInstant(ctx, target)
+	}
 	if err == nil {
 		err = own(ctx, target)
 	}
@@ -60,80 +56,142 @@ func (a *Adapter) Copy(ctx context.Context, snap adapters.Snapshot, target strin
 	return nil
 }
 
+// vacuumInto writes the database into target, reading on a connection
+// of its own.
+func (a *Adapter) vacuumInto(ctx context.Context, target string) error {
+	conn, err := a.r.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `VACUUM INTO ?`, target); err != nil {
+		return fmt.Errorf("VACUUM INTO: %w", err)
+	}
+	return nil
+}
+
+// sameInstant checks that the copy at target holds the store as the
+// snapshot sees it: the change counter and its history entry, which every
+// write moves, are the snapshot's. (A write that went round the change
+// tracking is caught by the caller's comparison of every item.)
+func (s *snapshot) sameInstant(ctx context.Context, target string) error {
+	_, clock, err := s.position(ctx)
+	if err != nil {
+		return err
+	}
+	want, err := s.mark(ctx, clock)
+	if err != nil {
+		return err
+	}
+	db, err := sql.Open("sqlite3", fileURI(target, readerParams))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var got adapters.Mark
+	err = db.QueryRowContext(ctx, `SELECT c.chg, h.token FROM persist_clock c JOIN persist_history h ON h.chg = c.chg`).Scan(&got.N, &got.Token)
+	if err != nil {
+		return fmt.Errorf("read the copy's change counter: %w", err)
+	}
+	if got != want {
+		return fmt.Errorf("%w: the store was written to while it was copied (change %d, the snapshot's %d)", adapters.ErrNoCopy, got.N, want.N)
+	}
+	return nil
+}
+
 // copyable refuses (ErrNoCopy) a database that holds more than the
-// snapshot's store, or that is not at this release's schema: a copy of
-// the file would carry the rest along, or an upgrade still to be made.
+// snapshot's store, or anything but this release's schema exactly: a copy
+// of the file would carry the rest along (another store, an application's
+// tables, a trigger of its own, even one that took the name of one of
+// Persist's, the numbers an application keeps in the file's header), or an
+// upgrade still to be made.
 func (s *snapshot) copyable(ctx context.Context) error {
 	if s.version != schemaVersion {
 		return fmt.Errorf("%w: schema version %d", adapters.ErrNoCopy, s.version)
 	}
-	var stores, others, meta int
+	var stores, meta, user, app int64
 	err := s.tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM persist_stores),
-		(SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite\_%' ESCAPE '\'
-			AND name NOT IN ('`+strings.Join(append(ownObjects, ownTriggers...), "', '")+`')),
-		(SELECT count(*) FROM persist_meta WHERE key NOT IN ('id', 'schema_version'))`).Scan(&stores, &others, &meta)
+		(SELECT count(*) FROM persist_meta WHERE key NOT IN ('id', 'schema_version')),
+		(SELECT user_version FROM pragma_user_version), (SELECT application_id FROM pragma_application_id)`).Scan(&stores, &meta, &user, &app)
 	switch {
 	case err != nil:
 		return fmt.Errorf("read the schema: %w", err)
 	case stores != 1:
 		return fmt.Errorf("%w: %d stores", adapters.ErrNoCopy, stores)
-	case others != 0:
-		return fmt.Errorf("%w: %d tables, indexes, views or triggers of its own", adapters.ErrNoCopy, others)
 	case meta != 0:
 		return fmt.Errorf("%w: persist_meta holds more than Persist's keys", adapters.ErrNoCopy)
+	case user != 0 || app != 0:
+		return fmt.Errorf("%w: the file's header holds an application's numbers (user_version %d, application_id %d)", adapters.ErrNoCopy, user, app)
+	}
+	ours, err := ownSchema()
+	if err != nil {
+		return err
+	}
+	theirs, err := schemaOf(ctx, s.tx)
+	if err != nil {
+		return err
+	}
+	for name, sql := range theirs {
+		if ours[name] != sql {
+			return fmt.Errorf("%w: %s is not as this release makes it", adapters.ErrNoCopy, name)
+		}
+	}
+	if len(theirs) != len(ours) {
+		return fmt.Errorf("%w: %d objects in the schema, this release's %d", adapters.ErrNoCopy, len(theirs), len(ours))
 	}
 	return nil
 }
 
-// backup copies the snapshot's pages into a new file. The file is the
-// caller's to publish or remove, so it is written without a journal or
-// syncs; own's commit and checkpoint sync it.
-func (s *snapshot) backup(ctx context.Context, target string) error {
-	db, err := sql.Open("sqlite3", fileURI(target, "mode=rwc&_journal_mode=OFF&_synchronous=OFF&_mutex=no"))
+// schemaOf is what sqlite_master holds, SQLite's own objects aside: name →
+// type, table and SQL.
+func schemaOf(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}) (map[string]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT name, type || ' ' || tbl_name || ' ' || coalesce(sql, '') FROM sqlite_master
+		WHERE name NOT LIKE 'sqlite\_%' ESCAPE '\'`)
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("read the schema: %w", err)
 	}
-	defer db.Close()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	return conn.Raw(func(dc any) error {
-		dst, ok := dc.(*sqlite3.SQLiteConn)
-		if !ok {
-			return fmt.Errorf("%w: the driver is not go-sqlite3", adapters.ErrNoCopy)
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
+			return nil, fmt.Errorf("read the schema: %w", err)
 		}
-		return s.conn.Raw(func(sc any) error {
-			src, ok := sc.(*sqlite3.SQLiteConn)
-			if !ok {
-				return fmt.Errorf("%w: the driver is not go-sqlite3", adapters.ErrNoCopy)
-			}
-			return stepBackup(ctx, dst, src)
-		})
-	})
+		out[name] = def
+	}
+	return out, rows.Err()
 }
 
-func stepBackup(ctx context.Context, dst, src *sqlite3.SQLiteConn) error {
-	b, err := dst.Backup("main", src, "main")
-	if err != nil {
-		return fmt.Errorf("backup: %w", err)
-	}
-	for {
-		done, err := b.Step(copyPages)
-		if err == nil && !done {
-			err = ctx.Err()
+var (
+	ownOnce sync.Once
+	ownDefs map[string]string
+	ownErr  error
+)
+
+// ownSchema is schemaOf a database that this release's schema was just
+// made in.
+func ownSchema() (map[string]string, error) {
+	ownOnce.Do(func() {
+		db, err := sql.Open("sqlite3", "file:persist-schema?mode=memory")
+		if err != nil {
+			ownErr = err
+			return
 		}
-		if err != nil || done {
-			if ferr := b.Finish(); err == nil {
-				err = ferr
-			}
-			if err != nil {
-				return fmt.Errorf("backup: %w", err)
-			}
-			return nil
+		defer db.Close()
+		db.SetMaxOpenConns(1)
+		tx, err := db.Begin()
+		if err == nil {
+			defer tx.Rollback()
+			err = upgrade(context.Background(), tx)
 		}
-	}
+		if err == nil {
+			ownDefs, err = schemaOf(context.Background(), tx)
+		}
+		ownErr = err
+	})
+	return ownDefs, ownErr
 }
 
 // own makes the copy a database of its own, in one transaction: a new

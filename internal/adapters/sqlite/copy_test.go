@@ -1,8 +1,10 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -43,11 +45,20 @@ func TestCopyIsTheSnapshot(t *testing.T) {
 	removeOne(t, w, "app")
 	want := dumpLines(t, w, "app")
 	before := cursor(t, w, "app")
-	err := copyOf(t, path, "app", target, func() {
-		// Written after the snapshot began: not in the copy.
+	// Written after the snapshot began: the copy would not be the
+	// snapshot, and is not kept.
+	late := func() {
 		putLines(t, w, "app", `{"kind":"record","collection":"users","key":"late","version":1,"updated_at":"2026-11-25T12:00:00Z","value":1}`)
-	})
-	if err != nil {
+	}
+	if err := copyOf(t, path, "app", target, late); !errors.Is(err, adapters.ErrNoCopy) {
+		t.Fatalf("Copy after a write the snapshot does not see: %v, want ErrNoCopy", err)
+	}
+	if left, _ := filepath.Glob(target + "*"); len(left) != 0 {
+		t.Fatalf("left behind: %q", left)
+	}
+	want = dumpLines(t, w, "app")
+	before = cursor(t, w, "app")
+	if err := copyOf(t, path, "app", target, nil); err != nil {
 		t.Fatal(err)
 	}
 	c := open(t, target, Options{})
@@ -130,6 +141,12 @@ func TestCopyRefuses(t *testing.T) {
 		{"a view", `CREATE VIEW live AS SELECT * FROM persist_records WHERE NOT deleted`, adapters.ErrNoCopy},
 		{"an older schema", `UPDATE persist_meta SET value = '2' WHERE key = 'schema_version'`, adapters.ErrNoCopy},
 		{"a key of its own in persist_meta", `INSERT INTO persist_meta VALUES ('owner', 'x')`, adapters.ErrNoCopy},
+		{"a trigger in place of Persist's", `DROP TRIGGER persist_records_upd;
+			CREATE TRIGGER persist_records_upd AFTER UPDATE ON persist_records WHEN 0 BEGIN SELECT 1; END`, adapters.ErrNoCopy},
+		{"an index in place of Persist's", `DROP INDEX persist_events_chg; CREATE INDEX persist_events_chg ON persist_events (chg)`, adapters.ErrNoCopy},
+		{"a column added", `ALTER TABLE persist_records ADD COLUMN note TEXT`, adapters.ErrNoCopy},
+		{"an application id", `PRAGMA application_id = 1234`, adapters.ErrNoCopy},
+		{"a user version", `PRAGMA user_version = 7`, adapters.ErrNoCopy},
 		{"a target that exists", "", fs.ErrExist},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,5 +206,35 @@ func TestCopyCancelled(t *testing.T) {
 	left, _ := filepath.Glob(target + "*")
 	if len(left) != 0 {
 		t.Errorf("left behind: %q", left)
+	}
+}
+
+// What the store no longer holds does not come along: the bytes of a
+// value removed or overwritten, which SQLite leaves in free pages and in
+// pages' unused space, are not in the copy.
+func TestCopyLeavesDeletedBytesBehind(t *testing.T) {
+	dir := t.TempDir()
+	path, target := filepath.Join(dir, "app.db"), filepath.Join(dir, "copy.db")
+	sample(t, path)
+	w := open(t, path, Options{})
+	var lines []string
+	for i := range 300 {
+		lines = append(lines, fmt.Sprintf(`{"kind":"record","collection":"users","key":"s%03d","version":1,"updated_at":"2026-11-25T12:00:00Z","value":{"ssn":"SECRET-%03d"}}`, i, i))
+	}
+	putLines(t, w, "app", lines...)
+	db := rawDB(t, path, "mode=rw&_busy_timeout=5000")
+	if _, err := db.Exec(`DELETE FROM persist_records WHERE key LIKE 's%'`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	w.Close()
+	if b, _ := os.ReadFile(path); !bytes.Contains(b, []byte("SECRET-")) {
+		t.Fatal("the source holds no deleted bytes: the test proves nothing")
+	}
+	if err := copyOf(t, path, "app", target, nil); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(target); bytes.Contains(b, []byte("SECRET-")) {
+		t.Error("the copy holds bytes of deleted records")
 	}
 }
