@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/location"
 )
 
@@ -72,30 +73,18 @@ func TestCopyProofCatchesADifference(t *testing.T) {
 // under the target's name meanwhile is left as it was. And only as it was
 // proven: a copy written to since is not.
 func TestPublishOnlyWhatWasProven(t *testing.T) {
-	dir := t.TempDir()
-	tmp, target := filepath.Join(dir, "persist-copy-1.tmp"), filepath.Join(dir, "x.db")
-	if err := os.WriteFile(tmp, []byte("copy"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	l, err := location.Parse("sqlite:"+target, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	at, err := os.Stat(tmp)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, tmp, target, at := staged(t, false)
 	if err := os.WriteFile(tmp+"-wal", []byte("later"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := publish(l.Driver, tmp, target, at); err == nil || !strings.Contains(err.Error(), "after it was proven") {
+	if err := publish(d, tmp, target, at); err == nil || !strings.Contains(err.Error(), "after it was proven") {
 		t.Errorf("publish with writes in the copy's -wal: %v", err)
 	}
 	os.Remove(tmp + "-wal")
 	if err := os.WriteFile(tmp, []byte("copy, changed"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := publish(l.Driver, tmp, target, at); err == nil || !strings.Contains(err.Error(), "after it was proven") {
+	if err := publish(d, tmp, target, at); err == nil || !strings.Contains(err.Error(), "after it was proven") {
 		t.Errorf("publish of a copy changed since: %v", err)
 	}
 	if _, err := os.Lstat(target); !errors.Is(err, fs.ErrNotExist) {
@@ -106,22 +95,8 @@ func TestPublishOnlyWhatWasProven(t *testing.T) {
 // The copy is put in place only where nothing is: a file that appeared
 // under the target's name meanwhile is left as it was.
 func TestPublishLeavesAFileThatAppeared(t *testing.T) {
-	dir := t.TempDir()
-	tmp, target := filepath.Join(dir, "x.db.persist-copy-1"), filepath.Join(dir, "x.db")
-	for path, body := range map[string]string{tmp: "copy", target: "theirs"} {
-		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	l, err := location.Parse("sqlite:"+target, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	at, err := os.Stat(tmp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := publish(l.Driver, tmp, target, at); !errors.Is(err, fs.ErrExist) {
+	d, tmp, target, at := staged(t, true)
+	if err := publish(d, tmp, target, at); !errors.Is(err, fs.ErrExist) {
 		t.Fatalf("publish over a file that appeared: %v, want fs.ErrExist", err)
 	}
 	if b, _ := os.ReadFile(target); string(b) != "theirs" {
@@ -133,16 +108,41 @@ func TestPublishLeavesAFileThatAppeared(t *testing.T) {
 	if err := os.WriteFile(target+"-wal", []byte("theirs"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := publish(l.Driver, tmp, target, at); !errors.Is(err, fs.ErrExist) {
+	if err := publish(d, tmp, target, at); !errors.Is(err, fs.ErrExist) {
 		t.Fatalf("publish beside a -wal that appeared: %v, want fs.ErrExist", err)
 	}
 	os.Remove(target + "-wal")
-	if err := publish(l.Driver, tmp, target, at); err != nil {
+	if err := publish(d, tmp, target, at); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(target); string(b) != "copy" {
 		t.Errorf("the target holds %q, want the copy", b)
 	}
+}
+
+// staged makes a copy to publish ("copy") beside its target, which holds
+// "theirs" when taken, and returns the copy's driver, paths and state.
+func staged(t *testing.T, taken bool) (d *adapters.Driver, tmp, target string, at fs.FileInfo) {
+	t.Helper()
+	dir := t.TempDir()
+	tmp, target = filepath.Join(dir, "persist-copy-1.tmp"), filepath.Join(dir, "x.db")
+	files := map[string]string{tmp: "copy"}
+	if taken {
+		files[target] = "theirs"
+	}
+	for path, body := range files {
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := location.Parse("sqlite:"+target, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at, err = os.Stat(tmp); err != nil {
+		t.Fatal(err)
+	}
+	return l.Driver, tmp, target, at
 }
 
 func rawExec(t *testing.T, path, q string) {
