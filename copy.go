@@ -23,10 +23,10 @@ import (
 // copyStore is Migrate into a database file that does not exist yet, of
 // the source's own kind, when the source's adapter can copy the store
 // whole (adapters.Copier): the database engine copies it into a file
-// beside dst, the copy's sum and counts are checked against the source
-// snapshot's, the two read at once, and only then is the file put in
-// place under dst's name, provided nothing took that name meanwhile. A
-// copy that fails, or does not prove equal, leaves nothing behind.
+// beside dst, the copy is compared item by item with the source snapshot
+// (proveCopy), and only then is the file put in place under dst's name,
+// provided nothing took that name meanwhile (publish). A copy that fails,
+// or does not prove equal, leaves nothing behind.
 //
 // ok is false, with nothing written, when this way does not apply (a
 // filtered or renamed store, a database that holds more than the store, a

@@ -43,8 +43,6 @@ func TestCopyIsTheSnapshot(t *testing.T) {
 	w := open(t, path, Options{})
 	defer w.Close()
 	removeOne(t, w, "app")
-	want := dumpLines(t, w, "app")
-	before := cursor(t, w, "app")
 	// Written after the snapshot began: the copy would not be the
 	// snapshot, and is not kept.
 	late := func() {
@@ -56,8 +54,8 @@ func TestCopyIsTheSnapshot(t *testing.T) {
 	if left, _ := filepath.Glob(target + "*"); len(left) != 0 {
 		t.Fatalf("left behind: %q", left)
 	}
-	want = dumpLines(t, w, "app")
-	before = cursor(t, w, "app")
+	want := dumpLines(t, w, "app")
+	before := cursor(t, w, "app")
 	if err := copyOf(t, path, "app", target, nil); err != nil {
 		t.Fatal(err)
 	}
