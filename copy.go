@@ -99,7 +99,11 @@ func copyTarget(in *Source, dst string, opt MigrateOptions) (location.Location, 
 func copyName(target string) string {
 	var b [6]byte
 	rand.Read(b[:])
-	return filepath.Join(filepath.Dir(target), "persist-copy-"+hex.EncodeToString(b[:])+".tmp")
+	dir := filepath.Dir(target)
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs // never read as a URI by the database
+	}
+	return filepath.Join(dir, "persist-copy-"+hex.EncodeToString(b[:])+".tmp")
 }
 
 // proven is a copy's proof: the source's sum, and the state of the copy's
@@ -200,20 +204,20 @@ func publish(d *adapters.Driver, tmp, target string, at fs.FileInfo) error {
 	if err := syncPath(tmp); err != nil {
 		return fmt.Errorf("sync the copy: %w", err)
 	}
+	// Never a rename: it would replace a file that appeared since the
+	// last look.
 	err := os.Link(tmp, target)
 	if errors.Is(err, fs.ErrExist) {
 		return appeared(target, err)
 	}
 	if err != nil {
-		// A file system without hard links: a rename, after a last look.
-		if _, serr := os.Lstat(target); !errors.Is(serr, fs.ErrNotExist) {
-			return fmt.Errorf("put the copy in place: %w", err)
-		}
-		if err := os.Rename(tmp, target); err != nil {
-			return fmt.Errorf("put the copy in place: %w", err)
-		}
+		return hint.With(fmt.Errorf("put the copy in place: %w; nothing was written", err),
+			"where files cannot be linked, create the target empty first (touch %s): into a database that exists the items are loaded as a stream", target)
 	}
-	return syncPath(filepath.Dir(target))
+	if err := syncPath(filepath.Dir(target)); err != nil {
+		return fmt.Errorf("the copy is in place as %s, proven, but flushing its directory to disk failed: %w", target, err)
+	}
+	return nil
 }
 
 // appeared says that path, which the copy was to take, was made by

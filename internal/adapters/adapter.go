@@ -134,6 +134,11 @@ type Adapter interface {
 	Close() error
 }
 
+// ErrScanning is returned by a call on a snapshot while its Scan or
+// ScanShared runs (SQLite's snapshot holds its connection for the scan):
+// finish or stop the scan first.
+var ErrScanning = errors.New("the snapshot is being scanned: finish or stop the scan first")
+
 // ErrNoCopy is returned by Copier.Copy when the database cannot be copied
 // whole for the store (it holds more than that store, or the store was
 // written to while it was copied). Nothing was written; the caller streams
@@ -141,10 +146,10 @@ type Adapter interface {
 var ErrNoCopy = errors.New("cannot copy the database whole")
 
 // Copier is an Adapter whose database lives in one file and can be copied
-// by the database engine itself (SQLite: page by page), at a fraction of
+// by the database engine itself (SQLite: VACUUM INTO), at a fraction of
 // what streaming its items as lines costs. persist migrate uses it to
-// copy a store into a new database of the same kind, and then proves the
-// copy by sums, as any migration.
+// copy a store into a new database of the same kind, and then compares
+// the copy with the snapshot item by item before it puts it in place.
 type Copier interface {
 	// Copy writes what snap (a Snapshot of this adapter, left open and
 	// usable) reads into a new database file at target, which must not
@@ -178,7 +183,8 @@ type Snapshot interface {
 	// are always canonical JSON (record.Canonical), whatever spelling the
 	// database keeps them in; a stored value that is not JSON is an error
 	// naming the record or event. An error from fn stops the scan and is
-	// returned.
+	// returned. The snapshot may take no other call until Scan returns
+	// (ErrScanning).
 	Scan(ctx context.Context, f Filter, fn func(*record.Item) error) error
 
 	// ScanShared is Scan for one of two snapshots compared side by side

@@ -76,10 +76,15 @@ func (a *Adapter) vacuumInto(ctx context.Context, target string) error {
 // tracking is caught by the caller's comparison of every item.)
 func (s *snapshot) sameInstant(ctx context.Context, target string) error {
 	_, clock, err := s.position(ctx)
-	if err != nil {
-		return err
+	var want adapters.Mark
+	if err == nil {
+		want, err = s.mark(ctx, clock)
 	}
-	want, err := s.mark(ctx, clock)
+	if errors.Is(err, adapters.ErrNoCursor) || errors.Is(err, adapters.ErrCursor) {
+		// A store that cannot say where it stands (its tracking taken
+		// apart) cannot be matched with the copy: the stream reads it.
+		return fmt.Errorf("%w: %w", adapters.ErrNoCopy, err)
+	}
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,11 @@ const unsigned char *sqlite3_column_text(sqlite3_stmt*, int);
 const void *sqlite3_column_blob(sqlite3_stmt*, int);
 int sqlite3_column_bytes(sqlite3_stmt*, int);
 const char *sqlite3_errmsg(sqlite3*);
+void sqlite3_interrupt(sqlite3*);
+
+static void persist_interrupt(void *db) { sqlite3_interrupt((sqlite3*)db); }
+
+#define PERSIST_MAX_COLS 16
 
 // SQLITE_TRANSIENT: SQLite copies what is bound.
 static int persist_bind_text(sqlite3_stmt *st, int i, const char *p, int n) {
@@ -38,9 +43,16 @@ static int persist_bind_text(sqlite3_stmt *st, int i, const char *p, int n) {
 // not written: 0 rows, *rc SQLITE_ROW and *used the size it needs.
 static int persist_rows(sqlite3_stmt *st, unsigned char *buf, int64_t cap, int maxrows, int pending, int64_t *used, int *rc) {
 	int ncol = sqlite3_column_count(st);
+	int types[PERSIST_MAX_COLS];
+	const void *vals[PERSIST_MAX_COLS];
 	int64_t off = 0;
 	int n = 0;
 	*rc = 0;
+	if (ncol > PERSIST_MAX_COLS) {
+		*rc = 1; // SQLITE_ERROR
+		*used = 0;
+		return 0;
+	}
 	while (n < maxrows) {
 		if (!pending) {
 			int r = sqlite3_step(st);
@@ -50,15 +62,21 @@ static int persist_rows(sqlite3_stmt *st, unsigned char *buf, int64_t cap, int m
 			}
 		}
 		pending = 0;
+		// The types are taken once, before column_text may convert a value.
 		int64_t need = 0;
 		for (int i = 0; i < ncol; i++) {
 			int t = sqlite3_column_type(st, i);
-			if (t == 3) {
-				sqlite3_column_text(st, i);
-				need += 5 + sqlite3_column_bytes(st, i);
-			} else if (t == 4) {
-				sqlite3_column_blob(st, i);
-				need += 5 + sqlite3_column_bytes(st, i);
+			types[i] = t;
+			vals[i] = 0;
+			if (t == 3 || t == 4) {
+				vals[i] = t == 3 ? (const void*)sqlite3_column_text(st, i) : sqlite3_column_blob(st, i);
+				int64_t len = sqlite3_column_bytes(st, i);
+				if (vals[i] == 0 && (t == 3 || len > 0)) {
+					*rc = 7; // SQLITE_NOMEM: a text is never NULL otherwise
+					*used = off;
+					return n;
+				}
+				need += 5 + len;
 			} else {
 				need += 9;
 			}
@@ -71,7 +89,7 @@ static int persist_rows(sqlite3_stmt *st, unsigned char *buf, int64_t cap, int m
 			break;
 		}
 		for (int i = 0; i < ncol; i++) {
-			int t = sqlite3_column_type(st, i);
+			int t = types[i];
 			unsigned char *p = buf + off;
 			p[0] = (unsigned char)t;
 			if (t == 1) {
@@ -83,11 +101,10 @@ static int persist_rows(sqlite3_stmt *st, unsigned char *buf, int64_t cap, int m
 				memcpy(p + 1, &v, 8);
 				off += 9;
 			} else if (t == 3 || t == 4) {
-				const void *v = t == 3 ? (const void*)sqlite3_column_text(st, i) : sqlite3_column_blob(st, i);
 				int32_t len = sqlite3_column_bytes(st, i);
 				memcpy(p + 1, &len, 4);
 				if (len > 0) {
-					memcpy(p + 5, v, len);
+					memcpy(p + 5, vals[i], len);
 				}
 				off += 5 + len;
 			} else {
@@ -128,9 +145,10 @@ const (
 	typeText      = 3
 	typeBlob      = 4
 	typeNull      = 5
+	nullableText  = 6        // for types: text or NULL, in a column that may be NULL
 	cRowsBuf      = 32 << 10 // bytes of rows one call to C gives at most
 	cRowsMaxRows  = 512
-	cRowsMaxBytes = 1 << 31 // a row longer than SQLite's own limit cannot be
+	cRowsMaxBytes = 1 << 31 // no row is longer: SQLite's own limit on a value is below it
 )
 
 // cRows reads a query's rows straight from SQLite, many rows per call
@@ -166,6 +184,10 @@ func openCRows(c *sqlite3.SQLiteConn, query string, args []any, cols int) (*cRow
 	if rc := C.sqlite3_prepare_v2((*C.sqlite3)(db), q, -1, &r.st, nil); rc != 0 {
 		return nil, r.err(rc)
 	}
+	if n := int(C.sqlite3_column_count(r.st)); n != cols {
+		r.close()
+		return nil, fmt.Errorf("the query has %d columns, not %d", n, cols)
+	}
 	for i, a := range args {
 		var rc C.int
 		switch v := a.(type) {
@@ -199,11 +221,24 @@ func (r *cRows) close() {
 	}
 }
 
-// fill reads the next batch of rows.
+// fill reads the next batch of rows. A context that ends while SQLite
+// works (a delta's sort before its first row, say) interrupts it.
 func (r *cRows) fill(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// An interrupt must land while this statement runs, not on a later
+	// one (the snapshot's rollback, say): wait for one under way.
+	interrupted := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		C.persist_interrupt(r.db)
+		close(interrupted)
+	})
+	defer func() {
+		if !stop() {
+			<-interrupted
+		}
+	}()
 	size := cRowsBuf
 	for {
 		buf := make([]byte, size)
@@ -213,6 +248,8 @@ func (r *cRows) fill(ctx context.Context) error {
 			boolInt(r.state == sqliteRow), &used, &rc)
 		r.state = int(rc)
 		switch {
+		case rc != 0 && rc != sqliteRow && rc != sqliteDone && ctx.Err() != nil:
+			return ctx.Err()
 		case rc != 0 && rc != sqliteRow && rc != sqliteDone:
 			return r.err(rc)
 		case n == 0 && rc == sqliteRow:
@@ -290,12 +327,13 @@ func (r *cRows) text() string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
-// types reports whether the next row's columns are of these types.
+// types reports whether the next row's columns are of these types
+// (nullableText: text or NULL).
 func (r *cRows) types(want ...byte) bool {
 	off := r.off
 	for _, w := range want {
 		t := r.buf[off]
-		if t != w && !(w == typeText && t == typeNull) {
+		if t != w && !(w == nullableText && (t == typeText || t == typeNull)) {
 			return false
 		}
 		if t == typeText || t == typeBlob {
@@ -323,13 +361,13 @@ func (r *cRows) item(ctx context.Context, kind record.Kind, it *record.Item) err
 	if err := r.ensure(ctx); err != nil {
 		return err
 	}
-	if kind == record.KindRecord && r.types(typeText, typeText, typeInteger, typeText, typeInteger, typeText) {
+	if kind == record.KindRecord && r.types(typeText, typeText, typeInteger, typeText, typeInteger, nullableText) {
 		r.left--
 		*it = record.Item{Kind: record.KindRecord, Collection: r.text(), Key: r.text(), Version: r.int(), UpdatedAt: r.text()}
 		deleted := r.int()
 		return recordValue(it, deleted, r.nullText())
 	}
-	if kind == record.KindEvent && r.types(typeText, typeInteger, typeText, typeText, typeText) {
+	if kind == record.KindEvent && r.types(typeText, typeInteger, typeText, typeText, nullableText) {
 		r.left--
 		*it = record.Item{Kind: record.KindEvent, Stream: r.text(), Seq: r.int(), Type: r.text(), At: r.text()}
 		it.Data = orNull(textBytes(r.nullText()))

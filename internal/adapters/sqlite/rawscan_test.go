@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/cuitty/persist/internal/adapters"
@@ -125,4 +127,71 @@ func equalLines(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// A file made by another implementation may lack the NOT NULLs: a NULL
+// where a name or a time belongs is an error on every path, never a
+// column read out of place.
+func TestScanNullWhereTextBelongs(t *testing.T) {
+	for _, col := range []string{"collection", "key", "updated_at"} {
+		t.Run(col, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "other.db")
+			db := rawDB(t, path, "mode=rwc")
+			for _, q := range []string{
+				`CREATE TABLE persist_stores (name TEXT PRIMARY KEY, created_at TEXT)`,
+				`CREATE TABLE persist_records (store TEXT, collection TEXT, key TEXT, version INTEGER,
+					updated_at TEXT, deleted INTEGER, value TEXT, PRIMARY KEY (store, collection, key))`,
+				`CREATE TABLE persist_events (store TEXT, stream TEXT, seq INTEGER, type TEXT, at TEXT, data TEXT,
+					PRIMARY KEY (store, stream, seq))`,
+				`INSERT INTO persist_stores VALUES ('s', '2026-01-01T00:00:00.000000Z')`,
+				`INSERT INTO persist_records VALUES ('s', 'c', 'a', 1, '2026-01-01T00:00:00.000000Z', 0, '1')`,
+				`INSERT INTO persist_records VALUES ('s', 'c', 'b', 1, '2026-01-01T00:00:00.000000Z', 0, '2')`,
+				`UPDATE persist_records SET ` + col + ` = NULL WHERE key = 'a'`,
+			} {
+				if _, err := db.Exec(q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			db.Close()
+			a := open(t, path, Options{ReadOnly: true})
+			for share := -2; share < 2; share++ {
+				if _, err := scanWith(t.Context(), t, a, share); err == nil || !strings.Contains(err.Error(), "NULL") {
+					t.Errorf("read %d with a NULL %s: %v, want an error saying NULL", share, col, err)
+				}
+			}
+		})
+	}
+}
+
+// A snapshot being scanned refuses other calls, rather than waiting for
+// the connection the scan holds.
+func TestSnapshotBusyWhileScanning(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.db")
+	sample(t, path)
+	a := open(t, path, Options{ReadOnly: true})
+	snap, err := a.Snapshot(t.Context(), "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Close()
+	calls := 0
+	err = snap.Scan(t.Context(), adapters.Filter{}, func(*record.Item) error {
+		calls++
+		if _, _, err := snap.Count(t.Context(), adapters.Filter{}); !errors.Is(err, adapters.ErrScanning) {
+			t.Errorf("Count during Scan: %v, want ErrScanning", err)
+		}
+		if _, err := snap.Cursor(t.Context()); !errors.Is(err, adapters.ErrScanning) {
+			t.Errorf("Cursor during Scan: %v, want ErrScanning", err)
+		}
+		if _, _, err := snap.Names(t.Context()); !errors.Is(err, adapters.ErrScanning) {
+			t.Errorf("Names during Scan: %v, want ErrScanning", err)
+		}
+		return snap.Scan(t.Context(), adapters.Filter{}, func(*record.Item) error { return nil })
+	})
+	if !errors.Is(err, adapters.ErrScanning) || calls != 1 {
+		t.Fatalf("Scan within Scan: %v after %d items, want ErrScanning", err, calls)
+	}
+	if _, _, err := snap.Count(t.Context(), adapters.Filter{}); err != nil {
+		t.Errorf("Count after the scan: %v", err)
+	}
 }

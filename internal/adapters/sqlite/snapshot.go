@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/mattn/go-sqlite3"
 
@@ -84,9 +85,14 @@ type snapshot struct {
 	tx      *sql.Tx
 	store   string
 	version int
+	// scanning is set while Scan or ScanShared holds the connection.
+	scanning atomic.Bool
 }
 
 func (s *snapshot) Count(ctx context.Context, f adapters.Filter) (records, events int64, err error) {
+	if err := s.busy(); err != nil {
+		return 0, 0, err
+	}
 	since, err := s.since(ctx, f.Since)
 	if err != nil {
 		return 0, 0, err
@@ -95,37 +101,57 @@ func (s *snapshot) Count(ctx context.Context, f adapters.Filter) (records, event
 }
 
 func (s *snapshot) Scan(ctx context.Context, f adapters.Filter, fn func(*record.Item) error) error {
-	since, err := s.since(ctx, f.Since)
-	if err != nil {
-		return err
-	}
-	return s.conn.Raw(func(dc any) error {
-		c, ok := dc.(*sqlite3.SQLiteConn)
-		if !ok || handle(c) == nil {
-			return scan(ctx, s.tx, s.store, f, since, canonicalValues, plain(fn))
-		}
-		return rawScan(ctx, c, s.store, f, since, canonicalValues, true, plain(fn))
-	})
+	return s.read(ctx, f, canonicalValues, true, plain(fn))
 }
 
 // ScanShared checks only its share of the values: the check is most of
 // what a scan costs besides SQLite's own work.
 func (s *snapshot) ScanShared(ctx context.Context, f adapters.Filter, share int, fn func(*record.Item, adapters.Settle) error) error {
+	return s.read(ctx, f, share0+valueMode(share&1), false, fn)
+}
+
+// read scans straight from SQLite (rawScan), on the snapshot's connection,
+// which it holds until the scan ends: another call on the snapshot
+// meanwhile is refused (adapters.ErrScanning) rather than left waiting
+// for the connection, or let in to use it at the same time. A driver that
+// gives no SQLite handle is read through database/sql, once the
+// connection is given back.
+func (s *snapshot) read(ctx context.Context, f adapters.Filter, mode valueMode, ahead bool, fn func(*record.Item, adapters.Settle) error) error {
+	if !s.scanning.CompareAndSwap(false, true) {
+		return s.busy()
+	}
+	defer s.scanning.Store(false)
 	since, err := s.since(ctx, f.Since)
 	if err != nil {
 		return err
 	}
-	return s.conn.Raw(func(dc any) error {
+	noHandle := false
+	err = s.conn.Raw(func(dc any) error {
 		c, ok := dc.(*sqlite3.SQLiteConn)
-		if !ok || handle(c) == nil {
-			return scan(ctx, s.tx, s.store, f, since, share0+valueMode(share&1), fn)
+		if noHandle = !ok || handle(c) == nil; noHandle {
+			return nil
 		}
-		return rawScan(ctx, c, s.store, f, since, share0+valueMode(share&1), false, fn)
+		return rawScan(ctx, c, s.store, f, since, mode, ahead, fn)
 	})
+	if noHandle && err == nil {
+		return scan(ctx, s.tx, s.store, f, since, mode, fn)
+	}
+	return err
+}
+
+// busy refuses a call while the snapshot is being scanned.
+func (s *snapshot) busy() error {
+	if s.scanning.Load() {
+		return fmt.Errorf("store %q: %w", s.store, adapters.ErrScanning)
+	}
+	return nil
 }
 
 // Cursor is the counter of the last transaction this snapshot sees.
 func (s *snapshot) Cursor(ctx context.Context) (string, error) {
+	if err := s.busy(); err != nil {
+		return "", err
+	}
 	id, clock, err := s.position(ctx)
 	if err != nil {
 		return "", err
