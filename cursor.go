@@ -30,6 +30,8 @@ var (
 	// ErrRemoved: records or events were deleted outright (not tombstoned)
 	// since the cursor, which a delta cannot carry.
 	ErrRemoved = adapters.ErrRemoved
+	// ErrScanning: a call on a Source while its Items loop runs.
+	ErrScanning = adapters.ErrScanning
 )
 
 // UpgradeResult is what Upgrade did.

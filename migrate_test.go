@@ -178,3 +178,34 @@ func migrateInto(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// A Source read in an Items loop takes no other call meanwhile: a SQLite
+// store's says so (ErrScanning) rather than wait for the connection its
+// scan holds.
+func TestItemsLoopRefusesOtherCalls(t *testing.T) {
+	ctx := testContext(t)
+	src := backends[0].new(t) + "#app"
+	migrateInto(t, writeStream(t, 3000), src)
+	s, err := persist.OpenSource(ctx, src, persist.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	n := 0
+	for _, err := range s.Items(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n++; n == 2000 {
+			if _, _, _, err := s.Counts(ctx); !errors.Is(err, persist.ErrScanning) {
+				t.Fatalf("Counts within the loop: %v, want ErrScanning", err)
+			}
+		}
+	}
+	if n != 3300 {
+		t.Fatalf("the loop gave %d items, want 3300", n)
+	}
+	if r, e, _, err := s.Counts(ctx); err != nil || r+e != 3300 {
+		t.Fatalf("Counts after the loop: %d, %d, %v", r, e, err)
+	}
+}
