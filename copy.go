@@ -14,6 +14,7 @@ import (
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/diff"
+	"github.com/cuitty/persist/internal/durable"
 	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/location"
 	"github.com/cuitty/persist/internal/record"
@@ -188,8 +189,10 @@ func compareCopy(ctx context.Context, in *Source, tmp location.Location, t *tall
 // unproven), and the target must have no files of its own by now (a
 // write-ahead log left there would be taken for the copy's).
 func publish(d *adapters.Driver, tmp, target string, at fs.FileInfo) error {
-	if st, err := os.Stat(tmp); err != nil || !sameFile(st, at) {
-		return fmt.Errorf("the copy was written to after it was proven (%v); nothing was written", err)
+	if st, err := os.Stat(tmp); err != nil {
+		return fmt.Errorf("the copy, after it was proven: %w; nothing was written", err)
+	} else if !sameFile(st, at) {
+		return errors.New("the copy was written to after it was proven; nothing was written")
 	}
 	for _, f := range d.Files(tmp)[1:] {
 		if st, err := os.Stat(f); err == nil && st.Size() > 0 {
@@ -201,8 +204,8 @@ func publish(d *adapters.Driver, tmp, target string, at fs.FileInfo) error {
 			return appeared(f, fs.ErrExist)
 		}
 	}
-	if err := syncPath(tmp); err != nil {
-		return fmt.Errorf("sync the copy: %w", err)
+	if err := durable.Sync(tmp); err != nil {
+		return fmt.Errorf("the copy: %w", err)
 	}
 	// Never a rename: it would replace a file that appeared since the
 	// last look.
@@ -214,7 +217,7 @@ func publish(d *adapters.Driver, tmp, target string, at fs.FileInfo) error {
 		return hint.With(fmt.Errorf("put the copy in place: %w; nothing was written", err),
 			"where files cannot be linked, create the target empty first (touch %s): into a database that exists the items are loaded as a stream", target)
 	}
-	if err := syncPath(filepath.Dir(target)); err != nil {
+	if err := durable.Sync(filepath.Dir(target)); err != nil {
 		return fmt.Errorf("the copy is in place as %s, proven, but flushing its directory to disk failed: %w", target, err)
 	}
 	return nil
@@ -229,19 +232,6 @@ func appeared(path string, err error) error {
 
 func sameFile(a, b fs.FileInfo) bool {
 	return a.Size() == b.Size() && a.ModTime().Equal(b.ModTime()) && os.SameFile(a, b)
-}
-
-// syncPath flushes a file or a directory to disk.
-func syncPath(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // removeFiles removes what a database at target consists of.

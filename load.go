@@ -295,9 +295,7 @@ func (w *writer) removeCreated() {
 	if w.created == "" {
 		return
 	}
-	for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
-		removeIfExists(w.created + suffix)
-	}
+	removeFiles(w.loc.Driver, w.created)
 }
 
 // storeForms lists the location forms of a store.

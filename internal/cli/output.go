@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/cuitty/persist/internal/durable"
 	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/record"
 )
@@ -228,7 +229,7 @@ func (o *Output) Commit() error {
 		return fmt.Errorf("write %s: %w", o.final, err)
 	}
 	o.moved = true
-	return syncDir(filepath.Dir(o.final))
+	return durable.Sync(filepath.Dir(o.final))
 }
 
 // Remove takes back a Commit of a file written under a temporary name, as
@@ -242,7 +243,7 @@ func (o *Output) Remove() (bool, error) {
 	if err := os.Remove(o.final); err != nil {
 		return true, fmt.Errorf("remove %s: %w", o.final, err)
 	}
-	return true, syncDir(filepath.Dir(o.final))
+	return true, durable.Sync(filepath.Dir(o.final))
 }
 
 // Abort discards a file output; it is a no-op after Commit and for stdout.
@@ -258,18 +259,6 @@ func (o *Output) Abort() {
 		os.Remove(o.tmp)
 		forgetTemp(o.tmp)
 	}
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return nil
 }
 
 // The temporary files not yet renamed or removed: a tool that must leave

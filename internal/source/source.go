@@ -197,8 +197,10 @@ func (s *Source) Counts(ctx context.Context) (records, events int64, ok bool, er
 	return h.Records, h.Events, true, nil
 }
 
+// isZeroFilter reports whether f yields everything.
 func isZeroFilter(f adapters.Filter) bool {
-	return f.Collections == nil && f.Streams == nil && !f.NoRecords && !f.NoEvents && !f.Live
+	return f.Collections == nil && f.Streams == nil && !f.NoRecords && !f.NoEvents && !f.Live &&
+		f.Keys == nil && f.FromSeq == 0 && f.Since == ""
 }
 
 // Each calls fn with every item that passes the filter and the digest of
@@ -283,12 +285,12 @@ func (s *Source) wrap(err error) error {
 // database.
 func Keep(f *adapters.Filter, it *record.Item) bool {
 	if it.IsRecord() {
-		if f.NoRecords || (f.Live && it.Deleted) {
+		if f.NoRecords || (f.Live && it.Deleted) || (f.Keys != nil && !slices.Contains(f.Keys, it.Key)) {
 			return false
 		}
 		return f.Collections == nil || slices.Contains(f.Collections, it.Collection)
 	}
-	if f.NoEvents {
+	if f.NoEvents || it.Seq < f.FromSeq {
 		return false
 	}
 	return f.Streams == nil || slices.Contains(f.Streams, it.Stream)
@@ -401,7 +403,7 @@ func (s *Source) Copy(ctx context.Context, target string) error {
 	switch {
 	case s.snap == nil:
 		return fmt.Errorf("%w: a stream, not a store", adapters.ErrNoCopy)
-	case !isZeroFilter(s.opt.Filter) || s.opt.Filter.Keys != nil || s.opt.Filter.FromSeq != 0 || s.opt.Filter.Since != "":
+	case !isZeroFilter(s.opt.Filter):
 		return fmt.Errorf("%w: a part of the store", adapters.ErrNoCopy)
 	case !ok:
 		return fmt.Errorf("%w: the %s adapter copies by items", adapters.ErrNoCopy, s.Loc.Adapter())

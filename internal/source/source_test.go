@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -138,5 +139,63 @@ func testBigValuesLent(t *testing.T, raw string) {
 	}
 	if sum != wantSum {
 		t.Errorf("%s: sum %s, want %s", loc.Kind, sum, wantSum)
+	}
+}
+
+// A stream applies the whole filter, as a store does: a point read and
+// a "from seq" yield only what they name, and the header's counts, which
+// know of no filter, are not given for it.
+func TestStreamFilterKeysAndFromSeq(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "s.jsonl")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := record.NewWriter(f, record.Header{Format: "persist.v1", Store: "s", Records: 3, Events: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"a", "b", "c"} {
+		err = errors.Join(err, w.Write(&record.Item{Kind: record.KindRecord, Collection: "c", Key: k, Version: 1,
+			UpdatedAt: "2026-01-01T00:00:00.000000Z", Value: []byte("1")}))
+	}
+	for seq := int64(1); seq <= 3; seq++ {
+		err = errors.Join(err, w.Write(&record.Item{Kind: record.KindEvent, Stream: "e", Seq: seq, Type: "t",
+			At: "2026-01-01T00:00:00.000000Z", Data: []byte("1")}))
+	}
+	if err = errors.Join(err, w.Close(), f.Close()); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		f    adapters.Filter
+		want []string
+	}{
+		{"keys", adapters.Filter{Collections: []string{"c"}, Keys: []string{"b"}, NoEvents: true}, []string{"c/b"}},
+		{"from seq", adapters.Filter{Streams: []string{"e"}, FromSeq: 2, NoRecords: true}, []string{"e/2", "e/3"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			src, err := Open(ctx, path, Options{Filter: tt.f})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer src.Close()
+			if _, _, ok, err := src.Counts(ctx); ok || err != nil {
+				t.Errorf("Counts of a filtered stream: ok %v, %v; want not known", ok, err)
+			}
+			var got []string
+			err = src.Items(ctx, func(it *record.Item) error {
+				if it.IsRecord() {
+					got = append(got, it.Collection+"/"+it.Key)
+				} else {
+					got = append(got, fmt.Sprintf("%s/%d", it.Stream, it.Seq))
+				}
+				return nil
+			})
+			if err != nil || strings.Join(got, " ") != strings.Join(tt.want, " ") {
+				t.Fatalf("items %q, %v; want %q", got, err, tt.want)
+			}
+		})
 	}
 }

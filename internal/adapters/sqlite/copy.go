@@ -2,9 +2,7 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -48,8 +46,8 @@ func (a *Adapter) Copy(ctx context.Context, snap adapters.Snapshot, target strin
 		err = own(ctx, target)
 	}
 	if err != nil {
-		for _, suffix := range []string{"", "-wal", "-shm", "-journal"} {
-			os.Remove(target + suffix)
+		for _, f := range files(target) {
+			os.Remove(f)
 		}
 		return fmt.Errorf("copy store %q to %s: %w", s.store, target, err)
 	}
@@ -219,13 +217,11 @@ func own(ctx context.Context, target string) error {
 		return err
 	}
 	defer tx.Rollback()
-	var id [16]byte
-	rand.Read(id[:])
 	for _, q := range []struct {
 		sql  string
 		args []any
 	}{
-		{`UPDATE persist_meta SET value = ? WHERE key = 'id'`, []any{hex.EncodeToString(id[:])}},
+		{`UPDATE persist_meta SET value = ? WHERE key = 'id'`, []any{newID()}},
 		{`DELETE FROM persist_history`, nil},
 		{`DELETE FROM persist_removals`, nil},
 		{`DELETE FROM persist_sources`, nil},

@@ -30,10 +30,13 @@ func init() {
 		Check: (*Adapter)(nil).Check,
 		// An empty file is a database yet to be written: sqlite3 makes such
 		// files, and so does touch.
-		Sniff: func(head []byte) bool { return len(head) == 0 || bytes.Equal(head, []byte(magic)) },
-		Files: func(path string) []string {
-			return []string{path, path + "-wal", path + "-shm", path + "-journal"}
-		},
+		Sniff:    func(head []byte) bool { return len(head) == 0 || bytes.Equal(head, []byte(magic)) },
+		Files:    files,
 		NewFiles: true,
 	})
+}
+
+// files are what a database at path consists of, the database file first.
+func files(path string) []string {
+	return []string{path, path + "-wal", path + "-shm", path + "-journal"}
 }

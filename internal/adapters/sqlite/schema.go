@@ -246,10 +246,6 @@ func upgrade(ctx context.Context, tx *sql.Tx) error {
 			return err
 		}
 	}
-	var id [16]byte
-	if _, err := rand.Read(id[:]); err != nil {
-		return err
-	}
 	// A new history, starting at the counter as it is: cursors from before
 	// version 3 carry no entry, and are taken as they were; those from
 	// before a repair (when tracking may have been off) find no entry of
@@ -260,7 +256,7 @@ func upgrade(ctx context.Context, tx *sql.Tx) error {
 	}
 	if err == nil {
 		_, err = tx.ExecContext(ctx, `INSERT INTO persist_meta (key, value) VALUES ('id', ?) ON CONFLICT (key) DO NOTHING`,
-			hex.EncodeToString(id[:]))
+			newID())
 	}
 	if err == nil {
 		_, err = tx.ExecContext(ctx, `INSERT INTO persist_meta (key, value) VALUES ('schema_version', ?)
@@ -318,6 +314,13 @@ func readableVersion(ctx context.Context, tx *sql.Tx) (int, error) {
 // now is a store's created_at: canonical RFC 3339, like every stored time.
 func now() string {
 	return time.Now().UTC().Truncate(time.Microsecond).Format("2006-01-02T15:04:05.000000Z")
+}
+
+// newID is a database's random identity (persist_meta's id).
+func newID() string {
+	var id [16]byte
+	rand.Read(id[:])
+	return hex.EncodeToString(id[:])
 }
 
 // newToken is a random history token (adapters.Mark).
