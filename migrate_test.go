@@ -185,7 +185,9 @@ func migrateInto(t *testing.T, from, to string) {
 func TestItemsLoopRefusesOtherCalls(t *testing.T) {
 	ctx := testContext(t)
 	src := backends[0].new(t) + "#app"
-	migrateInto(t, writeStream(t, 3000), src)
+	// Many more items than a scan reads ahead (some 14,000 here), so that
+	// the scan is still under way at the 2000th.
+	migrateInto(t, writeStream(t, 30000), src)
 	s, err := persist.OpenSource(ctx, src, persist.ReadOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -202,10 +204,10 @@ func TestItemsLoopRefusesOtherCalls(t *testing.T) {
 			}
 		}
 	}
-	if n != 3300 {
-		t.Fatalf("the loop gave %d items, want 3300", n)
+	if n != 33000 {
+		t.Fatalf("the loop gave %d items, want 33000", n)
 	}
-	if r, e, _, err := s.Counts(ctx); err != nil || r+e != 3300 {
+	if r, e, _, err := s.Counts(ctx); err != nil || r+e != 33000 {
 		t.Fatalf("Counts after the loop: %d, %d, %v", r, e, err)
 	}
 }

@@ -213,6 +213,15 @@ type Snapshot interface {
 	Close() error
 }
 
+// OwnBytes is implemented by a Snapshot whose Scan and ScanShared hand fn
+// items whose strings and byte slices lie in memory of their own, which
+// nothing writes to again: a caller may keep them after fn returns without
+// a copy (the *Item itself is still reused). Settle may still respell a
+// value into the caller's buffer.
+type OwnBytes interface {
+	OwnBytes()
+}
+
 // Settle finishes the check of a value that ScanShared handed on unchecked;
 // buf is scratch the caller keeps from call to call.
 type Settle func(it *record.Item, buf *[]byte) error

@@ -1,6 +1,7 @@
 package adapters
 
 import (
+	"context"
 	"io"
 	"sync"
 )
@@ -8,8 +9,8 @@ import (
 // A batch of ReadAhead ends after aheadRows rows or aheadBytes of values,
 // or after a big row.
 const (
-	aheadRows  = 256
-	aheadBytes = 256 << 10
+	aheadRows  = 1024
+	aheadBytes = 512 << 10
 )
 
 // aheadBatch is rows read ahead, and the bytes they were copied into.
@@ -36,9 +37,12 @@ type aheadBatch[R any] struct {
 // not called again until use has seen it and forgotten it. It returns
 // io.EOF itself, unwrapped, when the rows have ended.
 //
+// A batch read ahead is not handed to use once ctx is done: ReadAhead
+// returns ctx's error instead, as the reading would have.
+//
 // When ReadAhead returns, next is no longer running, so the rows can be
 // closed.
-func ReadAhead[R any](next func(r *R, buf *[]byte) (size int, big bool, err error), use func(*R) error) error {
+func ReadAhead[R any](ctx context.Context, next func(r *R, buf *[]byte) (size int, big bool, err error), use func(*R) error) error {
 	batches := make(chan *aheadBatch[R], 1)
 	free := make(chan *aheadBatch[R], 3)
 	for range 3 {
@@ -53,6 +57,9 @@ func ReadAhead[R any](next func(r *R, buf *[]byte) (size int, big bool, err erro
 	defer wg.Wait()
 	defer close(stop)
 	for b := range batches {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		for i := range b.rows {
 			if err := use(&b.rows[i]); err != nil {
 				return err

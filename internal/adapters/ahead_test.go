@@ -2,6 +2,7 @@ package adapters
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -72,7 +73,7 @@ func (f *fakeRows) next(r *fakeRow, buf *[]byte) (int, bool, error) {
 func scanFake(t *testing.T, f *fakeRows, stopAt int) (int, error) {
 	t.Helper()
 	seen := 0
-	err := ReadAhead(f.next, func(r *fakeRow) error {
+	err := ReadAhead(t.Context(), f.next, func(r *fakeRow) error {
 		if r.i != seen {
 			return fmt.Errorf("row %d seen as row %d", r.i, seen)
 		}
@@ -152,6 +153,32 @@ func TestReadAheadLendsBig(t *testing.T) {
 		}
 		if f.lentAhead {
 			t.Fatalf("big every %d rows: a row was read before the lent value was used", every)
+		}
+	}
+}
+
+// A context cancelled while rows wait read ahead stops the scan at the end
+// of the batch in hand: the rows read ahead are not handed on, and the
+// scan returns the context's error, even when every row has been read.
+func TestReadAheadCancelled(t *testing.T) {
+	for _, n := range []int{aheadRows + 1, aheadRows + 10, 3 * aheadRows} {
+		f := &fakeRows{n: n, failAt: -1}
+		ctx, cancel := context.WithCancel(t.Context())
+		seen := 0
+		err := ReadAhead(ctx, f.next, func(*fakeRow) error {
+			if seen++; seen == 1 {
+				cancel()
+				// Let the reading run ahead as far as it may.
+				time.Sleep(20 * time.Millisecond)
+			}
+			return nil
+		})
+		cancel()
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("%d rows: ReadAhead = %v, want context.Canceled", n, err)
+		}
+		if seen > aheadRows {
+			t.Fatalf("%d rows: use saw %d after the cancel, more than the batch in hand (%d)", n, seen, aheadRows)
 		}
 	}
 }

@@ -111,6 +111,7 @@ func (s *Source) storeIter(ctx context.Context, scan func(context.Context, func(
 	// that a scan cut short (an error, a cancelled context) never reads as
 	// a clean end of the store.
 	var scanErr error
+	_, own := s.snap.(adapters.OwnBytes)
 	go func() {
 		defer close(chunks)
 		send := func(c *itemChunk) bool {
@@ -156,8 +157,8 @@ func (s *Source) storeIter(ctx context.Context, scan func(context.Context, func(
 				}
 				c.reset()
 			}
-			c.add(it, settle)
-			if len(c.items) == chunkSize {
+			c.add(it, settle, own)
+			if len(c.items) == chunkItems || c.size >= chunkBytes {
 				c.seal()
 				if !send(c) {
 					return ctx.Err()
@@ -209,7 +210,12 @@ func (s *Source) storeIter(ctx context.Context, scan func(context.Context, func(
 	return iter
 }
 
-const chunkSize = 512
+// A chunk ends after chunkItems items or chunkBytes of values: a few
+// chunks are in flight at once.
+const (
+	chunkItems = 2048
+	chunkBytes = 512 << 10
+)
 
 // itemChunk is a run of items whose values share one buffer, or one item
 // with a big value lent by the scan (back is then not nil).
@@ -218,6 +224,7 @@ type itemChunk struct {
 	settles []adapters.Settle // each item's, nil when checked
 	spans   [][4]int          // each item's Value and Data span in buf (-1: nil)
 	buf     []byte
+	size    int // bytes of values the items hold
 	back    chan struct{}
 }
 
@@ -231,12 +238,21 @@ func (c *itemChunk) done(free chan<- *itemChunk) {
 }
 
 func (c *itemChunk) reset() {
-	c.items, c.settles, c.spans, c.buf = c.items[:0], c.settles[:0], c.spans[:0], c.buf[:0]
+	c.items, c.settles, c.spans, c.buf, c.size = c.items[:0], c.settles[:0], c.spans[:0], c.buf[:0], 0
 }
 
 // add copies it in; its byte slices are set by seal, once buf stops moving.
-func (c *itemChunk) add(it *record.Item, settle adapters.Settle) {
+// With own (the snapshot is adapters.OwnBytes), the values are kept where
+// they lie: nothing writes to them again.
+func (c *itemChunk) add(it *record.Item, settle adapters.Settle, own bool) {
+	c.size += len(it.Value) + len(it.Data)
 	sp := [4]int{-1, -1, -1, -1}
+	if own {
+		c.items = append(c.items, *it)
+		c.settles = append(c.settles, settle)
+		c.spans = append(c.spans, sp)
+		return
+	}
 	if it.Value != nil {
 		sp[0] = len(c.buf)
 		c.buf = append(c.buf, it.Value...)

@@ -32,6 +32,7 @@ var rawTests = []struct {
 	{"Cursor/OtherDeletes", testCursorOtherDeletes},
 	{"Cursor/OtherDeletesAll", testCursorOtherDeletesAll},
 	{"Cursor/HistoryLost", testCursorHistoryLost},
+	{"OwnBytes", testOwnBytes},
 }
 
 // WithRawSQL gives the suite a plain database/sql handle on the database

@@ -115,7 +115,7 @@ func scan(ctx context.Context, q querier, store string, f adapters.Filter, since
 		if err != nil {
 			return fmt.Errorf("scan records: %w", err)
 		}
-		if err := scanAhead(rows, record.KindRecord, fn); err != nil {
+		if err := scanAhead(ctx, rows, record.KindRecord, fn); err != nil {
 			return err
 		}
 	}
@@ -127,7 +127,7 @@ func scan(ctx context.Context, q querier, store string, f adapters.Filter, since
 		if err != nil {
 			return fmt.Errorf("scan events: %w", err)
 		}
-		if err := scanAhead(rows, record.KindEvent, fn); err != nil {
+		if err := scanAhead(ctx, rows, record.KindEvent, fn); err != nil {
 			return err
 		}
 	}
@@ -243,11 +243,11 @@ type aheadRow struct {
 // the rows read a batch ahead (adapters.ReadAhead): a goroutine of its own
 // reads the rows (the protocol, TLS) while this one respells times and
 // values canonically and calls fn.
-func scanAhead(rows *sql.Rows, kind record.Kind, fn func(*record.Item) error) error {
+func scanAhead(ctx context.Context, rows *sql.Rows, kind record.Kind, fn func(*record.Item) error) error {
 	// Closed after ReadAhead, which stops the reading first.
 	defer rows.Close()
 	var v values
-	return adapters.ReadAhead(rowReader(rows, kind), func(r *aheadRow) error {
+	return adapters.ReadAhead(ctx, rowReader(rows, kind), func(r *aheadRow) error {
 		if err := r.finish(&v); err != nil {
 			return err
 		}

@@ -53,10 +53,7 @@ func rawRows(ctx context.Context, c *sqlite3.SQLiteConn, query string, args []an
 	if ahead {
 		return readAhead(ctx, rows, kind, mode, fn)
 	}
-	var (
-		it  record.Item
-		can canon
-	)
+	var it record.Item
 	for {
 		if err := rows.item(ctx, kind, &it); err != nil {
 			if errors.Is(err, io.EOF) {
@@ -64,7 +61,7 @@ func rawRows(ctx context.Context, c *sqlite3.SQLiteConn, query string, args []an
 			}
 			return fmt.Errorf("%s: %w", readWhat(kind), err)
 		}
-		settle, err := can.fix(&it, mode)
+		settle, err := fix(&it, mode)
 		if err != nil {
 			return err
 		}

@@ -169,7 +169,6 @@ func scanRecords(ctx context.Context, q querier, query string, args []any, it *r
 	var (
 		deleted int64
 		value   sql.NullString
-		c       canon
 	)
 	*it = record.Item{Kind: record.KindRecord}
 	for rows.Next() {
@@ -179,7 +178,7 @@ func scanRecords(ctx context.Context, q querier, query string, args []any, it *r
 		if err := recordValue(it, deleted, value); err != nil {
 			return err
 		}
-		settle, err := c.fix(it, mode)
+		settle, err := fix(it, mode)
 		if err != nil {
 			return err
 		}
@@ -199,17 +198,14 @@ func scanEvents(ctx context.Context, q querier, query string, args []any, it *re
 		return fmt.Errorf("read events: %w", err)
 	}
 	defer rows.Close()
-	var (
-		data sql.NullString
-		c    canon
-	)
+	var data sql.NullString
 	*it = record.Item{Kind: record.KindEvent}
 	for rows.Next() {
 		if err := rows.Scan(&it.Stream, &it.Seq, &it.Type, &it.At, &data); err != nil {
 			return fmt.Errorf("read events: %w", err)
 		}
 		it.Data = orNull(textBytes(data))
-		settle, err := c.fix(it, mode)
+		settle, err := fix(it, mode)
 		if err != nil {
 			return err
 		}
@@ -278,9 +274,8 @@ func readAhead(ctx context.Context, rows itemRows, kind record.Kind, mode valueM
 		n := len(it.Value) + len(it.Data)
 		return n, n >= record.BigValue, nil
 	}
-	var c canon
-	return adapters.ReadAhead(next, func(it *record.Item) error {
-		settle, err := c.fix(it, mode)
+	return adapters.ReadAhead(ctx, next, func(it *record.Item) error {
+		settle, err := fix(it, mode)
 		if err != nil {
 			return err
 		}
@@ -361,18 +356,16 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// canon makes what a row holds canonical on its way out: Persist writes
+// fix makes what a row holds canonical on its way out: Persist writes
 // values and times canonical, but a file is easy to edit by hand
 // (sqlite3 app.db "UPDATE …"), and every reader must still see canonical
 // JSON, or a value that is not JSON named as such rather than passed on.
-// Values are made canonical into a buffer reused from row to row; times
-// are cheap to check, and only one in another spelling is respelled.
-type canon struct{ buf []byte }
-
-// fix makes it's time and value canonical. In a shared mode, a value
-// outside the share is left as stored, and settleValue returned to check
-// it later, should the caller need to.
-func (c *canon) fix(it *record.Item, mode valueMode) (adapters.Settle, error) {
+// Times are cheap to check, and only one in another spelling is respelled.
+// A value respelled goes into a slice of its own, as every other value a
+// scan yields lies in bytes of its own (snapshot.OwnBytes). In a shared
+// mode, a value outside the share is left as stored, and settleValue
+// returned to check it later, should the caller need to.
+func fix(it *record.Item, mode valueMode) (adapters.Settle, error) {
 	when := &it.UpdatedAt
 	if !it.IsRecord() {
 		when = &it.At
@@ -392,7 +385,8 @@ func (c *canon) fix(it *record.Item, mode valueMode) (adapters.Settle, error) {
 			return settleValue, nil
 		}
 	}
-	return nil, settleValue(it, &c.buf)
+	var own []byte
+	return nil, settleValue(it, &own)
 }
 
 // settleValue makes the value of it canonical, in *buf when it is not so

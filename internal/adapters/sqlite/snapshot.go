@@ -139,6 +139,10 @@ func (s *snapshot) read(ctx context.Context, f adapters.Filter, mode valueMode, 
 	return err
 }
 
+// OwnBytes: the rows are read into fresh buffers (cRows) or fresh strings
+// (the driver's), and a value respelled into a slice of its own (fix).
+func (s *snapshot) OwnBytes() {}
+
 // busy refuses a call while the snapshot is being scanned.
 func (s *snapshot) busy() error {
 	if s.scanning.Load() {
