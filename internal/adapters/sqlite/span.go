@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 
+	"github.com/mattn/go-sqlite3"
+
 	"github.com/cuitty/persist/internal/record"
 )
 
@@ -73,13 +75,9 @@ func (t *tx) lookupSorted(ctx context.Context, keys []*record.Item, fn func(got 
 // it returns the keys it did not find, to be probed.
 func (t *tx) span(ctx context.Context, keys []*record.Item, i, j int, fn func(got *record.Item, i int) error) ([]int, error) {
 	lo, hi := keys[i], keys[j-1]
-	q, args := spanRecords, []any{t.store, lo.Collection, lo.Key, hi.Key, spanLimit(j - i)}
+	kind, q, args := record.KindRecord, spanRecords, []any{t.store, lo.Collection, lo.Key, hi.Key, int64(spanLimit(j - i))}
 	if !lo.IsRecord() {
-		q, args = spanEvents, []any{t.store, lo.Stream, lo.Seq, hi.Seq, spanLimit(j - i)}
-	}
-	st, err := t.cachedStmt(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("read back: %w", err)
+		kind, q, args = record.KindEvent, spanEvents, []any{t.store, lo.Stream, lo.Seq, hi.Seq, int64(spanLimit(j - i))}
 	}
 	found := make([]bool, j-i)
 	rows, next := 0, i
@@ -96,13 +94,7 @@ func (t *tx) span(ctx context.Context, keys []*record.Item, i, j int, fn func(go
 		next++
 		return fn(got, next-1)
 	}
-	var it record.Item
-	if lo.IsRecord() {
-		err = scanRecords(ctx, prepared{st}, q, args, &it, asStored, plain(match))
-	} else {
-		err = scanEvents(ctx, prepared{st}, q, args, &it, asStored, plain(match))
-	}
-	if err != nil {
+	if err := t.readSpan(ctx, q, args, kind, match); err != nil {
 		return nil, fmt.Errorf("read back: %w", err)
 	}
 	if rows < spanLimit(j-i) {
@@ -115,6 +107,35 @@ func (t *tx) span(ctx context.Context, keys []*record.Item, i, j int, fn func(go
 		}
 	}
 	return left, nil
+}
+
+// readSpan runs a range query of span and calls fn with each row as
+// stored. It steps SQLite in C (cRows) on the transaction's connection, as
+// a snapshot's scan does: through database/sql, each row took a call into
+// C per column and a string per text, most of what reading back a load's
+// batches cost besides SQLite's own work. A range query is prepared each
+// time: a load runs one per run of keys, a few per batch.
+func (t *tx) readSpan(ctx context.Context, q string, args []any, kind record.Kind, fn func(*record.Item) error) error {
+	noHandle := false
+	err := t.conn.Raw(func(dc any) error {
+		c, ok := dc.(*sqlite3.SQLiteConn)
+		if noHandle = !ok || handle(c) == nil; noHandle {
+			return nil
+		}
+		return rawRows(ctx, c, q, args, kind, asStored, false, plain(fn))
+	})
+	if !noHandle {
+		return err
+	}
+	st, err := t.cachedStmt(ctx, q)
+	if err != nil {
+		return err
+	}
+	var it record.Item
+	if kind == record.KindRecord {
+		return scanRecords(ctx, prepared{st}, q, args, &it, asStored, plain(fn))
+	}
+	return scanEvents(ctx, prepared{st}, q, args, &it, asStored, plain(fn))
 }
 
 // cachedStmt prepares a query once per transaction (the read-back's ranges
