@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"fmt"
 
 	"github.com/mattn/go-sqlite3"
 
@@ -95,7 +94,7 @@ func (t *tx) span(ctx context.Context, keys []*record.Item, i, j int, fn func(go
 		return fn(got, next-1)
 	}
 	if err := t.readSpan(ctx, q, args, kind, match); err != nil {
-		return nil, fmt.Errorf("read back: %w", err)
+		return nil, err // ReadBack names the step
 	}
 	if rows < spanLimit(j-i) {
 		return nil, nil // the whole range was read: what it lacks is missing
