@@ -142,6 +142,8 @@ func TestCopyRefuses(t *testing.T) {
 		{"a trigger in place of Persist's", `DROP TRIGGER persist_records_upd;
 			CREATE TRIGGER persist_records_upd AFTER UPDATE ON persist_records WHEN 0 BEGIN SELECT 1; END`, adapters.ErrNoCopy},
 		{"an index in place of Persist's", `DROP INDEX persist_events_chg; CREATE INDEX persist_events_chg ON persist_events (chg)`, adapters.ErrNoCopy},
+		{"a count index in place of Persist's", `DROP INDEX persist_records_unstamped;
+			CREATE INDEX persist_records_unstamped ON persist_records (store, chg) WHERE chg IS NULL AND key < 'm'`, adapters.ErrNoCopy},
 		{"a column added", `ALTER TABLE persist_records ADD COLUMN note TEXT`, adapters.ErrNoCopy},
 		{"an application id", `PRAGMA application_id = 1234`, adapters.ErrNoCopy},
 		{"a user version", `PRAGMA user_version = 7`, adapters.ErrNoCopy},
