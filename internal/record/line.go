@@ -316,18 +316,19 @@ func (l *Line) valueField(p *parser, f field) error {
 	return nil
 }
 
+// readValue reads a value, and leaves it where it lies when it is canonical
+// already, as a dump's values are: checking writes nothing, and stops at
+// the first thing that is not canonical, from where the value is read
+// again and written out canonical (as is one that is not JSON, for the
+// error the writing gives).
 func (l *Line) readValue(p *parser) ([]byte, error) {
 	start, depth := p.pos, p.depth
+	if ok, err := p.checkValue(); ok && err == nil {
+		l.inPlace = true
+		return p.src[start:p.pos:p.pos], nil
+	}
+	p.pos, p.depth = start, depth
 	if len(p.src)-start >= bigValue {
-		ok, err := p.checkValue()
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			l.inPlace = true
-			return p.src[start:p.pos:p.pos], nil
-		}
-		p.pos, p.depth = start, depth // and write it out after all
 		// Room for the value as spelt, in one allocation rather than the
 		// steps of append, which would leave as much again as garbage: its
 		// canonical form is seldom longer, and pages it does not fill are

@@ -1,7 +1,10 @@
 package record
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -318,6 +321,55 @@ func TestRemoveWithEmptyNames(t *testing.T) {
 		}
 		if got := AppendItem(nil, &l.Item); string(got) != in {
 			t.Errorf("%s → %s", in, got)
+		}
+	}
+}
+
+// A value already canonical is left where it lies in the line, of any
+// size; one spelt otherwise is written out canonical, and one that is not
+// JSON gives the error the writing gives, wherever the check stopped.
+func TestValueInPlace(t *testing.T) {
+	for _, tt := range []struct {
+		value, want string
+		inPlace     bool
+	}{
+		{`{"a":1,"b":[true,null,"é"]}`, `{"a":1,"b":[true,null,"é"]}`, true},
+		{`"x"`, `"x"`, true},
+		{`1.5`, `1.5`, true},
+		{`{"b":1,"a":2}`, `{"a":2,"b":1}`, false},
+		{`{"a":1.50}`, `{"a":1.5}`, false},
+		{`{ "a":1}`, `{"a":1}`, false},
+		{`{"a":"\u0041"}`, `{"a":"A"}`, false},
+		{`{"a":[1,2,` + strings.Repeat(`"x",`, 20000) + `3]}`, `{"a":[1,2,` + strings.Repeat(`"x",`, 20000) + `3]}`, true},
+	} {
+		line := []byte(`{"kind":"record","collection":"c","key":"k","value":` + tt.value + `}`)
+		var l Line
+		if err := ParseLine(line, &l); err != nil {
+			t.Fatalf("%.40s: %v", tt.value, err)
+		}
+		if string(l.Item.Value) != tt.want {
+			t.Errorf("%.40s: value %.40s, want %.40s", tt.value, l.Item.Value, tt.want)
+		}
+		start := bytes.Index(line, []byte(`"value":`)) + len(`"value":`)
+		if in := &l.Item.Value[0] == &line[start]; in != tt.inPlace {
+			t.Errorf("%.40s: in the line %v, want %v", tt.value, in, tt.inPlace)
+		}
+	}
+	const head = `{"kind":"record","collection":"c","key":"k","value":`
+	for _, bad := range []string{`{"b":1,"a":}`, `{"a":[1,2,]}`, `{"a":"\x01"}`, `{"a":01}`, `{"a":1,"b":tru}`} {
+		var l Line
+		err := ParseLine([]byte(head+bad+`}`), &l)
+		// The writer's error on the value alone, its place moved to the line.
+		p := getParser([]byte(bad), nil)
+		want := p.value()
+		putParser(p)
+		if want == nil {
+			t.Fatalf("%s: the writer takes it", bad)
+		}
+		msg, at, _ := strings.Cut(want.Error(), " at byte ")
+		n, _ := strconv.Atoi(at)
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%s at byte %d", msg, n+len(head))) {
+			t.Errorf("%s: %v, want the writer's error %v (at byte %d of the line)", bad, err, want, n+len(head))
 		}
 	}
 }

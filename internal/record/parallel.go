@@ -190,7 +190,7 @@ func (c *lineChunk) process() {
 	for i := range c.ents {
 		e := &c.ents[i]
 		b := c.buf[e.start:e.end]
-		if e.err != nil || len(bytes.TrimSpace(b)) == 0 {
+		if e.err != nil || blank(b) {
 			continue
 		}
 		l := &c.lines[i]

@@ -193,7 +193,7 @@ func (r *Reader) Next() (*Item, error) {
 				r.line, ErrPlacement, r.trailerAt)
 			continue
 		}
-		if len(bytes.TrimSpace(b)) == 0 {
+		if blank(b) {
 			return nil, r.skip(fmt.Errorf("%w: empty line", ErrSyntax))
 		}
 		l, err := r.parse(b)
@@ -309,6 +309,12 @@ func (r *Reader) detach() {
 		return // in the input's own buffer, which reads on
 	}
 	r.detached = true
+}
+
+// blank reports whether a line holds nothing but white space. A line of a
+// stream starts with '{', which settles it at the first byte.
+func blank(b []byte) bool {
+	return len(b) == 0 || b[0] <= ' ' && len(bytes.TrimSpace(b)) == 0
 }
 
 // readLine returns the next line without its newline, and sets r.line.
