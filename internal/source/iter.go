@@ -102,76 +102,21 @@ func (s *Source) storeIter(ctx context.Context, scan func(context.Context, func(
 	// Chunks go back and forth between the two goroutines: the reader fills
 	// one while the caller works through another, and the bytes of a chunk
 	// are reused instead of allocating a copy of every item.
-	chunks := make(chan *itemChunk, 2)
-	free := make(chan *itemChunk, 3)
+	f := &filler{ctx: ctx, chunks: make(chan *itemChunk, 2), free: make(chan *itemChunk, 3),
+		lent: &itemChunk{back: make(chan struct{}, 1)}}
+	_, f.own = s.snap.(adapters.OwnBytes)
 	for range 3 {
-		free <- &itemChunk{}
+		f.free <- &itemChunk{}
 	}
 	// scanErr is how the scan ended; it is set before chunks is closed, so
 	// that a scan cut short (an error, a cancelled context) never reads as
 	// a clean end of the store.
 	var scanErr error
-	_, own := s.snap.(adapters.OwnBytes)
 	go func() {
-		defer close(chunks)
-		send := func(c *itemChunk) bool {
-			select {
-			case chunks <- c:
-				return true
-			case <-ctx.Done():
-				return false
-			}
-		}
-		var c *itemChunk
-		lent := &itemChunk{back: make(chan struct{}, 1)}
-		err := scan(ctx, func(it *record.Item, settle adapters.Settle) error {
-			if len(it.Value)+len(it.Data) >= record.BigValue {
-				// A big value is lent rather than copied: the scan waits
-				// until the caller is done with it, for the adapter
-				// reuses what the value lies in for the next row.
-				if c != nil {
-					c.seal()
-					if !send(c) {
-						return ctx.Err()
-					}
-					c = nil
-				}
-				lent.items = append(lent.items[:0], *it)
-				lent.settles = append(lent.settles[:0], settle)
-				if !send(lent) {
-					return ctx.Err()
-				}
-				select {
-				case <-lent.back:
-					lent.items[0] = record.Item{}
-					return nil
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-			}
-			if c == nil {
-				select {
-				case c = <-free:
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-				c.reset()
-			}
-			c.add(it, settle, own)
-			if len(c.items) == chunkItems || c.size >= chunkBytes {
-				c.seal()
-				if !send(c) {
-					return ctx.Err()
-				}
-				c = nil
-			}
-			return nil
-		})
-		if c != nil && err == nil {
-			c.seal()
-			if !send(c) {
-				err = ctx.Err()
-			}
+		defer close(f.chunks)
+		err := scan(ctx, f.add)
+		if err == nil {
+			err = f.flush()
 		}
 		if err != nil {
 			scanErr = s.wrap(err)
@@ -186,10 +131,10 @@ func (s *Source) storeIter(ctx context.Context, scan func(context.Context, func(
 			if cur != nil {
 				// Done with it: the caller's item is valid only until
 				// this call, so the chunk can be filled again.
-				cur.done(free)
+				cur.done(f.free)
 				cur = nil
 			}
-			c, ok := <-chunks
+			c, ok := <-f.chunks
 			if !ok {
 				if scanErr != nil {
 					return nil, scanErr
@@ -204,10 +149,85 @@ func (s *Source) storeIter(ctx context.Context, scan func(context.Context, func(
 	}
 	iter.close = func() {
 		cancel()
-		for range chunks {
+		for range f.chunks {
 		}
 	}
 	return iter
+}
+
+// filler is the scan's side of storeIter: it puts the items into chunks
+// and sends them on.
+type filler struct {
+	ctx    context.Context
+	chunks chan *itemChunk
+	free   chan *itemChunk
+	own    bool       // the snapshot is adapters.OwnBytes
+	c      *itemChunk // being filled
+	lent   *itemChunk // the one chunk of a big value
+}
+
+// add is the scan's fn.
+func (f *filler) add(it *record.Item, settle adapters.Settle) error {
+	if len(it.Value)+len(it.Data) >= record.BigValue {
+		return f.lend(it, settle)
+	}
+	if f.c == nil {
+		select {
+		case f.c = <-f.free:
+		case <-f.ctx.Done():
+			return f.ctx.Err()
+		}
+		f.c.reset()
+	}
+	f.c.add(it, settle, f.own)
+	if len(f.c.items) == chunkItems || f.c.size >= chunkBytes {
+		return f.flush()
+	}
+	return nil
+}
+
+// lend sends a big value on as it lies rather than copy it, and waits until
+// the caller is done with it, for the adapter reuses what it lies in for
+// the next row.
+func (f *filler) lend(it *record.Item, settle adapters.Settle) error {
+	if err := f.flush(); err != nil {
+		return err
+	}
+	f.lent.items = append(f.lent.items[:0], *it)
+	f.lent.settles = append(f.lent.settles[:0], settle)
+	if !f.send(f.lent) {
+		return f.ctx.Err()
+	}
+	select {
+	case <-f.lent.back:
+		f.lent.items[0] = record.Item{}
+		return nil
+	case <-f.ctx.Done():
+		return f.ctx.Err()
+	}
+}
+
+// flush sends the chunk being filled, if any.
+func (f *filler) flush() error {
+	if f.c == nil {
+		return nil
+	}
+	f.c.seal()
+	c := f.c
+	f.c = nil
+	if !f.send(c) {
+		return f.ctx.Err()
+	}
+	return nil
+}
+
+func (f *filler) send(c *itemChunk) bool {
+	select {
+	case f.chunks <- c:
+		return true
+	case <-f.ctx.Done():
+		return false
+	}
 }
 
 // A chunk ends after chunkItems items or chunkBytes of values: a few
