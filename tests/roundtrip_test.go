@@ -195,13 +195,14 @@ func TestHugeValue(t *testing.T) {
 }
 
 // Many values just below the size that is lent rather than copied
-// (record.BigValue) are read in chunks bounded by their bytes, not only by
-// their number: every tool stays within the 64 MiB memory goal, where 512
-// such values to a chunk once took 850 MiB.
+// (record.BigValue), or many long keys, are read in chunks bounded by their
+// bytes, not only by their number: every tool stays within the 64 MiB
+// memory goal, where 512 such values to a chunk once took 850 MiB, and
+// 8 KB keys 220 MiB for a diff.
 func TestManyLargeValues(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	in := filepath.Join(dir, "large.jsonl")
+	in, keys := filepath.Join(dir, "large.jsonl"), filepath.Join(dir, "keys.jsonl")
 	f, err := os.Create(in)
 	if err != nil {
 		t.Fatal(err)
@@ -211,16 +212,28 @@ func TestManyLargeValues(t *testing.T) {
 		fmt.Fprintf(f, `{"kind":"record","collection":"c","key":"k%04d","version":1,"updated_at":"2026-01-01T00:00:00.000000Z","value":{"i":%d,"pad":"%s"}}`+"\n", i, i, pad)
 	}
 	f.Close()
+	if f, err = os.Create(keys); err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("k", 8000)
+	for i := range 20000 {
+		fmt.Fprintf(f, `{"kind":"record","collection":"c","key":"%s%06d","version":1,"updated_at":"2026-01-01T00:00:00.000000Z","value":%d}`+"\n", long, i, i)
+	}
+	f.Close()
 	db := "sqlite:" + filepath.Join(dir, "large.db") + "#s"
+	kdb := "sqlite:" + filepath.Join(dir, "keys.db") + "#s"
 	pg := pgtest.NewDatabase(t) + "#s"
 	mustRun(t, in, "persist-load", "-q", db)
 	mustRun(t, in, "persist-load", "-q", pg)
+	mustRun(t, keys, "persist-load", "-q", kdb)
 	for _, args := range [][]string{
 		{"persist-dump", "-q", db, "-o", filepath.Join(dir, "out.jsonl")},
 		{"persist-dump", "-q", pg, "-o", filepath.Join(dir, "outpg.jsonl")},
 		{"persist-sum", "-q", db},
 		{"persist-sum", "-q", pg},
 		{"persist-diff", "-q", db, pg},
+		{"persist-dump", "-q", kdb, "-o", filepath.Join(dir, "outkeys.jsonl")},
+		{"persist-diff", "-q", kdb, kdb},
 	} {
 		cmd := exec.Command(filepath.Join(binDir, args[0]), args[1:]...)
 		var errb bytes.Buffer

@@ -272,7 +272,9 @@ type Tx interface {
 	// each item that fails (the pointer from items) and what is wrong with it,
 	// in no particular order. Of a key named twice, the last counts.
 	// An adapter may compare on the server against what Put sent, which
-	// is why the items are those this transaction's Put wrote.
+	// is why the items are those this transaction's Put wrote. fn may not
+	// call the transaction (SQLite calls it while reading, on the
+	// transaction's connection).
 	ReadBack(ctx context.Context, items []*record.Item, fn func(it *record.Item, problem string) error) error
 
 	// MaxSeq returns the highest seq of each named stream (0 when it has none).

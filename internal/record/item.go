@@ -66,6 +66,13 @@ type Item struct {
 // IsRecord reports whether the item addresses a record (a record line, or a
 // remove line naming collection and key). A remove line names an event when
 // it has a Seq (always ≥ 1 there), so that an empty name is not ambiguous.
+// Size is the bytes its strings and values hold: what keeping it costs
+// beyond the struct.
+func (it *Item) Size() int {
+	return len(it.Collection) + len(it.Key) + len(it.UpdatedAt) + len(it.Value) +
+		len(it.Stream) + len(it.Type) + len(it.At) + len(it.Data)
+}
+
 func (it *Item) IsRecord() bool {
 	return it.Kind == KindRecord || (it.Kind == KindRemove && it.Seq == 0)
 }

@@ -17,7 +17,7 @@ type Line struct {
 	Header  Header
 	Trailer Trailer
 
-	buf []byte // holds Item.Value or Item.Data; reused by the next ParseLine
+	buf []byte // holds Item.Value or Item.Data when respelled; reused by the next ParseLine
 	// inPlace: Item.Value or Item.Data lies in the parsed line, not in buf.
 	inPlace bool
 	// The last strings seen, reused while they repeat (they usually do:
@@ -85,8 +85,8 @@ func fieldErr(name string, format string, args ...any) error {
 
 // ParseLine parses one line (without its newline) strictly, canonicalising
 // values and times. l is overwritten; l.Item.Value and l.Item.Data point
-// into l, or into b for a big value already canonical, and are valid until
-// the next ParseLine on l while b is unchanged.
+// into b when the value is canonical already, into l otherwise, and are
+// valid until the next ParseLine on l while b is unchanged.
 func ParseLine(b []byte, l *Line) error {
 	buf := l.buf[:0]
 	lc, ls, lt := l.lastCollection, l.lastStream, l.lastType
@@ -297,9 +297,8 @@ func (l *Line) kindField(p *parser, m *decoded) error {
 	return nil
 }
 
-// bigValue is the size from which a value in a line is first checked
-// rather than copied: a huge value already canonical, as dumps write them,
-// is then used where it lies, which spares a copy of it.
+// bigValue is the size from which a value to be respelled gets room for
+// its whole spelling at once.
 const bigValue = 64 << 10
 
 // valueField reads a record's value or an event's data, canonically.

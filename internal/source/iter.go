@@ -230,8 +230,9 @@ func (f *filler) send(c *itemChunk) bool {
 	}
 }
 
-// A chunk ends after chunkItems items or chunkBytes of values: a few
-// chunks are in flight at once.
+// A chunk ends after chunkItems items or chunkBytes of their strings and
+// values (a key may be as long as a value): a few chunks are in flight at
+// once.
 const (
 	chunkItems = 2048
 	chunkBytes = 512 << 10
@@ -244,7 +245,7 @@ type itemChunk struct {
 	settles []adapters.Settle // each item's, nil when checked
 	spans   [][4]int          // each item's Value and Data span in buf (-1: nil)
 	buf     []byte
-	size    int // bytes of values the items hold
+	size    int // bytes the items hold (Item.Size)
 	back    chan struct{}
 }
 
@@ -265,7 +266,7 @@ func (c *itemChunk) reset() {
 // With own (the snapshot is adapters.OwnBytes), the values are kept where
 // they lie: nothing writes to them again.
 func (c *itemChunk) add(it *record.Item, settle adapters.Settle, own bool) {
-	c.size += len(it.Value) + len(it.Data)
+	c.size += it.Size()
 	sp := [4]int{-1, -1, -1, -1}
 	if own {
 		c.items = append(c.items, *it)

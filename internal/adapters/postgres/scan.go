@@ -284,13 +284,14 @@ func rowReader(rows *sql.Rows, kind record.Kind) func(*aheadRow, *[]byte) (int, 
 		switch {
 		case len(raw) >= record.BigValue:
 			r.raw = raw
-			return len(at), true, nil
+			return len(at) + it.Size(), true, nil
 		case raw != nil:
 			n := len(*buf)
 			*buf = append(*buf, raw...)
 			r.raw = (*buf)[n:]
 		}
-		return len(*buf) - from, false, nil
+		// The names are strings of their own, and count as much.
+		return len(*buf) - from + it.Size(), false, nil
 	}
 }
 

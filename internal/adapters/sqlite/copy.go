@@ -143,7 +143,7 @@ func (s *snapshot) copyable(ctx context.Context) error {
 	// is: the copy is counted from its tables until a write adds them.
 	optional := 0
 	for _, name := range unstampedIndexes {
-		if _, ok := theirs[name]; !ok {
+		if _, ok := theirs["index "+name]; !ok {
 			optional++
 		}
 	}
@@ -153,12 +153,12 @@ func (s *snapshot) copyable(ctx context.Context) error {
 	return nil
 }
 
-// schemaOf is what sqlite_master holds, SQLite's own objects aside: name →
-// type, table and SQL.
+// schemaOf is what sqlite_master holds, SQLite's own objects aside: type
+// and name (a trigger may take an index's name) → type, table and SQL.
 func schemaOf(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }) (map[string]string, error) {
-	rows, err := q.QueryContext(ctx, `SELECT name, type || ' ' || tbl_name || ' ' || coalesce(sql, '') FROM sqlite_master
+	rows, err := q.QueryContext(ctx, `SELECT type || ' ' || name, type || ' ' || tbl_name || ' ' || coalesce(sql, '') FROM sqlite_master
 		WHERE name NOT LIKE 'sqlite\_%' ESCAPE '\'`)
 	if err != nil {
 		return nil, fmt.Errorf("read the schema: %w", err)

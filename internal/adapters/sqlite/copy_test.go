@@ -144,6 +144,10 @@ func TestCopyRefuses(t *testing.T) {
 		{"an index in place of Persist's", `DROP INDEX persist_events_chg; CREATE INDEX persist_events_chg ON persist_events (chg)`, adapters.ErrNoCopy},
 		{"a count index in place of Persist's", `DROP INDEX persist_records_unstamped;
 			CREATE INDEX persist_records_unstamped ON persist_records (store, chg) WHERE chg IS NULL AND key < 'm'`, adapters.ErrNoCopy},
+		// Made before the count index, which a write of this release
+		// then adds under the same name.
+		{"a trigger under a count index's name", `DROP INDEX persist_records_unstamped;
+			CREATE TRIGGER persist_records_unstamped AFTER INSERT ON persist_records BEGIN SELECT 1; END`, adapters.ErrNoCopy},
 		{"a column added", `ALTER TABLE persist_records ADD COLUMN note TEXT`, adapters.ErrNoCopy},
 		{"an application id", `PRAGMA application_id = 1234`, adapters.ErrNoCopy},
 		{"a user version", `PRAGMA user_version = 7`, adapters.ErrNoCopy},
@@ -168,6 +172,11 @@ func TestCopyRefuses(t *testing.T) {
 					t.Fatal(err)
 				}
 				db.Close()
+			}
+			if tt.name == "a trigger under a count index's name" {
+				a := open(t, path, Options{})
+				putLines(t, a, "app", `{"kind":"record","collection":"c","key":"k","version":1,"updated_at":"2026-11-25T12:00:00Z","value":1}`)
+				a.Close()
 			}
 			err := copyOf(t, path, "app", target, nil)
 			if !errors.Is(err, tt.want) {

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -23,9 +24,9 @@ func tableCounts(t *testing.T, db *sql.DB, store string) (records, events int64)
 	return records, events
 }
 
-// quickCounts takes a snapshot of store and reports quickCount's answer
-// and Count's, which must be the tables'.
-func quickCounts(t *testing.T, path, store string, db *sql.DB) (quick bool) {
+// countBoth takes a snapshot of store, checks that Count gives the tables'
+// counts, and reports whether Count took them from the indexes.
+func countBoth(t *testing.T, path, store string, db *sql.DB) (quick bool) {
 	t.Helper()
 	a := open(t, path, Options{ReadOnly: true})
 	defer a.Close()
@@ -35,6 +36,7 @@ func quickCounts(t *testing.T, path, store string, db *sql.DB) (quick bool) {
 	}
 	defer s.Close()
 	r0, e0 := tableCounts(t, db, store)
+	snap := s.(*snapshot)
 	for _, f := range []adapters.Filter{{}, {NoRecords: true}, {NoEvents: true}} {
 		want := [2]int64{r0, e0}
 		if f.NoRecords {
@@ -48,9 +50,17 @@ func quickCounts(t *testing.T, path, store string, db *sql.DB) (quick bool) {
 			t.Fatalf("Count(%+v) = %d, %d, %v; the tables hold %v", f, r, e, err, want)
 		}
 	}
-	_, _, quick, err = s.(*snapshot).quickCount(t.Context(), adapters.Filter{})
-	if err != nil {
+	// A filter that keeps part of the store counts the tables.
+	if _, _, err := s.Count(t.Context(), adapters.Filter{Collections: []string{"users"}}); err != nil {
 		t.Fatal(err)
+	}
+	switch n := snap.quickCounts; n {
+	case 0:
+		quick = false
+	case 3:
+		quick = true
+	default:
+		t.Fatalf("%d of the 3 whole-store counts and 1 filtered count came from the indexes", n)
 	}
 	return quick
 }
@@ -96,38 +106,36 @@ func TestQuickCount(t *testing.T) {
 		t.Fatalf("%d rows without chg, want 3", unstamped)
 	}
 	for _, store := range []string{"app", "other"} {
-		if !quickCounts(t, path, store, db) {
+		if !countBoth(t, path, store, db) {
 			t.Fatalf("%s: the store was not counted from its indexes", store)
 		}
 	}
-	for _, q := range []string{
-		`SELECT count(*) FROM persist_records INDEXED BY persist_records_chg WHERE store = 'app' AND chg IS NOT NULL`,
-		`SELECT count(*) FROM persist_events INDEXED BY persist_events_unstamped WHERE store = 'app' AND chg IS NULL`,
-	} {
-		if plan := explain(t, db, q, nil); !strings.Contains(plan, "COVERING INDEX") {
+	for _, table := range []string{"persist_records", "persist_events"} {
+		q := fmt.Sprintf(quickCountSQL, table)
+		plan := explain(t, db, q, []any{"app", "app"})
+		if strings.Count(plan, "COVERING INDEX") != 2 {
 			t.Errorf("%s\nplan:\n%s", q, plan)
 		}
 	}
-
 	// Another predicate under Persist's name counts other rows.
 	if _, err := db.Exec(`DROP INDEX persist_records_unstamped;
 		CREATE INDEX persist_records_unstamped ON persist_records (store, chg) WHERE chg IS NULL AND key < 'b'`); err != nil {
 		t.Fatal(err)
 	}
-	if quickCounts(t, path, "app", db) {
+	if countBoth(t, path, "app", db) {
 		t.Fatal("counted from an index that is not Persist's")
 	}
 	if _, err := db.Exec(`DROP INDEX persist_records_unstamped; DROP INDEX persist_events_unstamped`); err != nil {
 		t.Fatal(err)
 	}
-	if quickCounts(t, path, "app", db) {
+	if countBoth(t, path, "app", db) {
 		t.Fatal("counted from indexes that are not there")
 	}
 	// A writer of this release adds them back.
 	w = open(t, path, Options{})
 	putLines(t, w, "app", `{"kind":"record","collection":"users","key":"u4","version":1,"updated_at":"2026-11-25T12:00:00Z","value":4}`)
 	w.Close()
-	if !quickCounts(t, path, "app", db) {
+	if !countBoth(t, path, "app", db) {
 		t.Fatal("a write did not put the count indexes back")
 	}
 }
@@ -148,12 +156,38 @@ func TestCopyWithoutCountIndexes(t *testing.T) {
 	}
 	c := rawDB(t, target, "mode=ro")
 	defer c.Close()
-	if quickCounts(t, target, "app", c) {
+	if countBoth(t, target, "app", c) {
 		t.Fatal("the copy was counted from indexes it does not have")
 	}
 	a := open(t, target, Options{ReadOnly: true})
 	defer a.Close()
 	if got := dumpLines(t, a, "app"); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("the copy dumps %q, want %q", got, want)
+	}
+}
+
+// A file made before the count indexes, where another program has a view
+// under one of their names, is written to as before, and counted from its
+// tables.
+func TestCountIndexNameTaken(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.db")
+	sample(t, path)
+	db := rawDB(t, path, "mode=rw")
+	defer db.Close()
+	if _, err := db.Exec(`DROP INDEX persist_records_unstamped; DROP INDEX persist_events_unstamped;
+		CREATE VIEW persist_records_unstamped AS SELECT key FROM persist_records`); err != nil {
+		t.Fatal(err)
+	}
+	w := open(t, path, Options{})
+	putLines(t, w, "app", `{"kind":"record","collection":"users","key":"u9","version":1,"updated_at":"2026-11-25T12:00:00Z","value":9}`)
+	w.Close()
+	if countBoth(t, path, "app", db) {
+		t.Fatal("counted from indexes the file cannot have")
+	}
+	var view int
+	db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'view' AND name = 'persist_records_unstamped'`).Scan(&view)
+	if view != 1 {
+		t.Fatal("the other program's view is gone")
 	}
 }

@@ -270,9 +270,9 @@ func readAhead(ctx context.Context, rows itemRows, kind record.Kind, mode valueM
 			}
 			return 0, false, fmt.Errorf("%s: %w", readWhat(kind), err)
 		}
-		// Strings of their own: nothing to copy, but a huge one waits alone.
-		n := len(it.Value) + len(it.Data)
-		return n, n >= record.BigValue, nil
+		// Strings of their own: nothing to copy, but a huge value waits
+		// alone.
+		return it.Size(), len(it.Value)+len(it.Data) >= record.BigValue, nil
 	}
 	return adapters.ReadAhead(ctx, next, func(it *record.Item) error {
 		settle, err := fix(it, mode)

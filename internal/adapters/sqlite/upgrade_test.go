@@ -145,7 +145,7 @@ func TestUpgradeFromVersion1(t *testing.T) {
 			}
 			// The upgrade's pages went to the -wal file: the new objects,
 			// and the index of the rows without chg (every row here:
-			// their keys, a few pages in a hundred), where rewriting the
+			// their keys, 7% of the file's pages), where rewriting the
 			// rows would have written every page.
 			fi, err := os.Stat(path + "-wal")
 			if err != nil {
