@@ -15,17 +15,25 @@ import (
 	"github.com/cuitty/persist/internal/record"
 )
 
-// copyOf copies store of the file at path to target through a snapshot
-// taken before after runs, and returns Copy's error.
-func copyOf(t *testing.T, path, store, target string, after func()) error {
+// readOnlySnapshot opens the file at path read-only and takes a snapshot
+// of store; both are closed when the test ends.
+func readOnlySnapshot(t *testing.T, path, store string) (*Adapter, adapters.Snapshot) {
 	t.Helper()
 	a := open(t, path, Options{ReadOnly: true})
-	defer a.Close()
+	t.Cleanup(func() { a.Close() })
 	s, err := a.Snapshot(t.Context(), store)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
+	return a, s
+}
+
+// copyOf copies store of the file at path to target through a snapshot
+// taken before after runs, and returns Copy's error.
+func copyOf(t *testing.T, path, store, target string, after func()) error {
+	t.Helper()
+	a, s := readOnlySnapshot(t, path, store)
 	if after != nil {
 		after()
 	}

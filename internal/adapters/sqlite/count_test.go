@@ -28,13 +28,7 @@ func tableCounts(t *testing.T, db *sql.DB, store string) (records, events int64)
 // counts, and reports whether Count took them from the indexes.
 func countBoth(t *testing.T, path, store string, db *sql.DB) (quick bool) {
 	t.Helper()
-	a := open(t, path, Options{ReadOnly: true})
-	defer a.Close()
-	s, err := a.Snapshot(t.Context(), store)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	_, s := readOnlySnapshot(t, path, store)
 	r0, e0 := tableCounts(t, db, store)
 	snap := s.(*snapshot)
 	for _, f := range []adapters.Filter{{}, {NoRecords: true}, {NoEvents: true}} {

@@ -38,6 +38,22 @@ func rawScan(ctx context.Context, c *sqlite3.SQLiteConn, store string, f adapter
 	return nil
 }
 
+// withHandle runs raw on conn's SQLite connection, and reports false
+// (having run nothing) where the driver gives no SQLite handle: the caller
+// then reads through database/sql, once the connection is given back
+// (inside Raw, database/sql would wait for it forever).
+func withHandle(conn *sql.Conn, raw func(*sqlite3.SQLiteConn) error) (bool, error) {
+	handled := false
+	err := conn.Raw(func(dc any) error {
+		c, ok := dc.(*sqlite3.SQLiteConn)
+		if handled = ok && handle(c) != nil; !handled {
+			return nil
+		}
+		return raw(c)
+	})
+	return handled, err
+}
+
 // rawRows runs query and, for each row, makes it canonical as mode says,
 // and calls fn.
 func rawRows(ctx context.Context, c *sqlite3.SQLiteConn, query string, args []any, kind record.Kind, mode valueMode, ahead bool, fn func(*record.Item, adapters.Settle) error) error {

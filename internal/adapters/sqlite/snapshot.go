@@ -170,8 +170,7 @@ func (s *snapshot) ScanShared(ctx context.Context, f adapters.Filter, share int,
 // which it holds until the scan ends: another call on the snapshot
 // meanwhile is refused (adapters.ErrScanning) rather than left waiting
 // for the connection, or let in to use it at the same time. A driver that
-// gives no SQLite handle is read through database/sql, once the
-// connection is given back.
+// gives no SQLite handle is read through database/sql (withHandle).
 func (s *snapshot) read(ctx context.Context, f adapters.Filter, mode valueMode, ahead bool, fn func(*record.Item, adapters.Settle) error) error {
 	if !s.scanning.CompareAndSwap(false, true) {
 		return s.busy()
@@ -181,18 +180,13 @@ func (s *snapshot) read(ctx context.Context, f adapters.Filter, mode valueMode, 
 	if err != nil {
 		return err
 	}
-	noHandle := false
-	err = s.conn.Raw(func(dc any) error {
-		c, ok := dc.(*sqlite3.SQLiteConn)
-		if noHandle = !ok || handle(c) == nil; noHandle {
-			return nil
-		}
+	handled, err := withHandle(s.conn, func(c *sqlite3.SQLiteConn) error {
 		return rawScan(ctx, c, s.store, f, since, mode, ahead, fn)
 	})
-	if noHandle && err == nil {
-		return scan(ctx, s.tx, s.store, f, since, mode, fn)
+	if handled || err != nil {
+		return err
 	}
-	return err
+	return scan(ctx, s.tx, s.store, f, since, mode, fn)
 }
 
 // OwnBytes: the rows are read into fresh buffers (cRows) or fresh strings

@@ -115,15 +115,10 @@ func (t *tx) span(ctx context.Context, keys []*record.Item, i, j int, fn func(go
 // batches cost besides SQLite's own work. A range query is prepared each
 // time: a load runs one per run of keys, a few per batch.
 func (t *tx) readSpan(ctx context.Context, q string, args []any, kind record.Kind, fn func(*record.Item) error) error {
-	noHandle := false
-	err := t.conn.Raw(func(dc any) error {
-		c, ok := dc.(*sqlite3.SQLiteConn)
-		if noHandle = !ok || handle(c) == nil; noHandle {
-			return nil
-		}
+	handled, err := withHandle(t.conn, func(c *sqlite3.SQLiteConn) error {
 		return rawRows(ctx, c, q, args, kind, asStored, false, plain(fn))
 	})
-	if !noHandle {
+	if handled || err != nil {
 		return err
 	}
 	st, err := t.cachedStmt(ctx, q)
