@@ -370,7 +370,7 @@ func fix(it *record.Item, mode valueMode) (adapters.Settle, error) {
 	if !it.IsRecord() {
 		when = &it.At
 	}
-	if !isCanonicalTime(*when) {
+	if !record.IsCanonicalTime(*when) {
 		t, err := record.ParseTime(*when)
 		if err != nil {
 			return nil, fmt.Errorf("%s: stored time %q: %w", describe(it), *when, err)
@@ -421,25 +421,4 @@ func describe(it *record.Item) string {
 		return fmt.Sprintf("record %q/%q", it.Collection, it.Key)
 	}
 	return fmt.Sprintf("event %q/%d", it.Stream, it.Seq)
-}
-
-// isCanonicalTime is a quick look at the shape 2006-01-02T15:04:05.000000Z,
-// which is what Persist stores, with fields in range; anything else goes
-// through ParseTime, which also catches a day that does not exist.
-func isCanonicalTime(s string) bool {
-	if len(s) != 27 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[26] != 'Z' {
-		return false
-	}
-	for i, c := range []byte(s) {
-		switch i {
-		case 4, 7, 10, 13, 16, 19, 26:
-			continue
-		}
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	two := func(i int) int { return int(s[i]-'0')*10 + int(s[i+1]-'0') }
-	month, day := two(5), two(8)
-	return month >= 1 && month <= 12 && day >= 1 && day <= 28 && two(11) < 24 && two(14) < 60 && two(17) < 60
 }
