@@ -3,7 +3,10 @@ package persist
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/record"
@@ -32,6 +35,34 @@ func (f Filter) adapter() adapters.Filter {
 	a.NoEvents = f.Records || (len(f.Collections) > 0 && len(f.Streams) == 0 && !f.Events)
 	a.NoRecords = f.Events || (len(f.Streams) > 0 && len(f.Collections) == 0 && !f.Records)
 	return a
+}
+
+// ErrFilter is wrapped when a filter's parts contradict each other, so that
+// together they would select less than each says (--records --events,
+// say, nothing at all): a backup must not come out empty or partial
+// because two flags cancel.
+var ErrFilter = errors.New("contradictory filter")
+
+// Check refuses a filter whose parts leave out what another asks for
+// (ErrFilter). OpenSource checks the filter it is given.
+func (f Filter) Check() error {
+	switch {
+	case f.Records && f.Events:
+		return fmt.Errorf("%w: records only and events only leave nothing", ErrFilter)
+	case f.Events && len(f.Collections) > 0:
+		return fmt.Errorf("%w: collection %s selects records, and events only leaves every record out", ErrFilter, quoted(f.Collections))
+	case f.Records && len(f.Streams) > 0:
+		return fmt.Errorf("%w: stream %s selects events, and records only leaves every event out", ErrFilter, quoted(f.Streams))
+	}
+	return nil
+}
+
+func quoted(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
 }
 
 // IsZero reports whether the filter yields everything.
@@ -74,6 +105,9 @@ type Source struct {
 
 // OpenSource opens loc for reading.
 func OpenSource(ctx context.Context, loc string, opt ReadOptions) (*Source, error) {
+	if err := opt.Filter.Check(); err != nil {
+		return nil, err
+	}
 	f := opt.Filter.adapter()
 	f.Since = opt.Since
 	src, err := source.Open(ctx, loc, source.Options{

@@ -56,6 +56,9 @@ func Diff(ctx context.Context, st Stdio, o DiffOptions) error {
 
 func diff(ctx context.Context, st Stdio, o DiffOptions) error {
 	const name = "persist-diff"
+	if err := o.Select.Check(); err != nil {
+		return err
+	}
 	format, err := o.format()
 	if err != nil {
 		return err

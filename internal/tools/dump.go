@@ -35,6 +35,9 @@ func dump(ctx context.Context, st Stdio, o DumpOptions) error {
 	if err := cli.CheckOutputName(o.Output); err != nil {
 		return err
 	}
+	if err := o.Select.Check(); err != nil {
+		return err
+	}
 	if o.Output == "-" || o.Output == "" {
 		if err := report(ctx).ToStdout("the stream"); err != nil {
 			return err

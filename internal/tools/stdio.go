@@ -31,6 +31,20 @@ func (s Select) Filter() persist.Filter {
 	return persist.Filter{Collections: s.Collection, Streams: s.Stream, Records: s.Records, Events: s.Events, Live: s.Live}
 }
 
+// Check refuses flags that cancel each other, with what to leave out.
+func (s Select) Check() error {
+	err := s.Filter().Check()
+	switch {
+	case err == nil:
+		return nil
+	case s.Records && s.Events:
+		return cli.Hint(err, "leave out --records and --events to read both")
+	case s.Events:
+		return cli.Hint(err, "leave out --events: --collection alone reads the collection's records, and --stream S adds the events of S")
+	}
+	return cli.Hint(err, "leave out --records: --stream alone reads the stream's events, and --collection C adds the records of C")
+}
+
 // summary prints the one-line summary on stderr: when stderr is a
 // terminal or with -v, never with -q (cli.ShowSummary).
 func summary(st Stdio, c cli.Common, name string, parts ...string) {
