@@ -184,11 +184,6 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 		headerStore = h.Store
 	}
 	store, err := w.store(ctx, opt.Store, headerStore)
-	if err == nil {
-		// Made even for a stream without items: a valid empty stream
-		// loads as an empty store, listed and dumped like any other.
-		err = createStore(ctx, w.a, w.loc, store)
-	}
 	if err != nil {
 		return res, w.fail(err, 0)
 	}
@@ -200,7 +195,17 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 	}
 	st, err := load.Load(ctx, w.a, store, rd, opt.loadOptions(h))
 	res = loadResult(res.Target, store, st)
-	if err == nil && !opt.IgnoreTrailer {
+	if err == nil {
+		// Made even for a stream without items: a valid empty stream
+		// loads as an empty store, listed and dumped like any other. Not
+		// before: a load that fails makes no store (a batch that commits
+		// makes it, in the same transaction).
+		err = createStore(ctx, w.a, w.loc, store)
+	}
+	if err == nil && !opt.IgnoreTrailer && h != nil {
+		// Only a stream with its header says whether it is a whole dump
+		// or a delta: a delta whose header was cut must not pass for a
+		// whole dump, and let the deltas after it in.
 		err = recordChain(ctx, w.a, store, rd.Trailer())
 	}
 	if err != nil {

@@ -163,3 +163,43 @@ func TestSignalThenRerun(t *testing.T) {
 		}
 	}
 }
+
+// A load reading a FIFO whose writer keeps it open and writes no more ends
+// at once on a signal, not when its grace runs out, so that it still
+// removes the database file it made, with nothing committed in it.
+func TestSignalLoadFromOpenPipe(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "in.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "new.db")
+	s := start(t, dir, "", "persist-load", "sqlite:"+db, "-i", fifo)
+	w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	lines, err := os.ReadFile("../internal/record/testdata/vectors/stream-small.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fewer lines than a batch, and the writer stays.
+	head := strings.Join(strings.SplitAfter(string(lines), "\n")[:4], "")
+	if _, err := w.WriteString(head); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	code, took := s.signal(t, syscall.SIGTERM, 10*time.Second)
+	if code != 143 {
+		t.Fatalf("exit %d, want 143; stderr: %s", code, s.stderr.String())
+	}
+	if took > 2*time.Second {
+		t.Errorf("took %s to end: the read was not ended by the signal, the grace was", took)
+	}
+	for _, f := range []string{db, db + "-wal", db + "-shm", db + "-journal"} {
+		if _, err := os.Stat(f); !os.IsNotExist(err) {
+			t.Errorf("%s is left after an interrupted first load (%v)", filepath.Base(f), err)
+		}
+	}
+}

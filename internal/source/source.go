@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/location"
@@ -354,11 +355,24 @@ func (s *Source) WriteStream(ctx context.Context, w io.Writer, h record.Header, 
 
 // OpenFile opens a stream file for reading. A named pipe's open waits for a
 // writer, which may never come: it is given up when ctx ends (the goroutine
-// left behind closes the file if the open ever returns).
+// left behind closes the file if the open ever returns). So is a read that
+// waits on a writer that keeps the pipe open and writes nothing: the
+// command can then end its work (a load removes the database file it made)
+// rather than be left at once when its grace runs out.
 func OpenFile(ctx context.Context, path string) (*os.File, error) {
 	if st, err := os.Stat(path); err != nil || st.Mode().IsRegular() {
 		return os.Open(path)
 	}
+	f, err := openPipe(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	// A pipe's reads wait in the poller, where a deadline ends them.
+	context.AfterFunc(ctx, func() { f.SetReadDeadline(time.Now()) })
+	return f, nil
+}
+
+func openPipe(ctx context.Context, path string) (*os.File, error) {
 	type opened struct {
 		f   *os.File
 		err error
