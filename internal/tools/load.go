@@ -221,8 +221,16 @@ func loadHint(err error, f LoadFlags) error {
 		return cli.Hint(err, "the store changed since the patch was made: re-run persist-diff --patch against it and load the new patch")
 	case errors.Is(err, persist.ErrNoInput):
 		return cli.Hint(err, "did the command before it in the pipeline fail? A stream with nothing to load still has a header: persist-dump writes one")
+	case errors.Is(err, persist.ErrTrailer) && (f.Atomic || f.Mode == "replace"):
+		return cli.Hint(cli.Hint(editedOnPurpose(err), editedHint),
+			"nothing was written: in one transaction, the stream commits only once it matches its trailer")
 	case errors.Is(err, persist.ErrTrailer):
-		return cli.Hint(editedOnPurpose(err), "batches committed before this stay (a rerun is idempotent); to load a stream edited on purpose, add --ignore-trailer, or seal the edited stream again with persist-seal")
+		// What the batches before committed came from a stream that its
+		// trailer does not vouch for: a rerun of a good copy cannot put
+		// back what they changed (same versions, other content).
+		return cli.Hint(cli.Hint(cli.Hint(editedOnPurpose(err), editedHint),
+			"--atomic commits nothing unless the stream matches its trailer"),
+			"the batches committed before this stay, with lines the trailer does not vouch for: to put the store back, load a good copy of the whole store with --mode replace, or the right lines with a patch (persist-diff --patch GOOD STORE | persist-load STORE)")
 	case errors.Is(err, persist.ErrTruncated):
 		return cli.Hint(cli.Hint(err, "or a filter dropped its trailer: %s", sealHint),
 			"the stream was cut short; batches committed so far stay, and rerunning the full stream finishes the job")
@@ -233,6 +241,9 @@ func loadHint(err error, f LoadFlags) error {
 	}
 	return err
 }
+
+// editedHint is how to load a stream edited on purpose.
+const editedHint = "to load a stream edited on purpose, add --ignore-trailer, or seal the edited stream again with persist-seal"
 
 // sealHint is how to filter a stream and keep it checked end to end.
 const sealHint = `keep the header and trailer lines in the filter and seal the result: jq -c 'select(.kind == "header" or .kind == "trailer" or …)' | persist-seal`
