@@ -84,6 +84,11 @@ func Parse(s string, create bool) (Location, error) {
 	l.Store = store
 	if scheme, after, ok := splitScheme(rest); ok {
 		if d := adapters.ByScheme(scheme); d != nil {
+			// In a file's path or a URL, a last '#' begins the store's
+			// name; in a keyword/value string it may end a password.
+			if strings.HasSuffix(s, "#") && (d.Sniff != nil || strings.HasPrefix(after, "//")) {
+				return l, emptyStore(l)
+			}
 			t, err := d.Target(scheme, after)
 			if err != nil {
 				return l, fmt.Errorf("%w: %s: %w", ErrLocation, l, err)
@@ -107,12 +112,23 @@ func Parse(s string, create bool) (Location, error) {
 	if scheme, _, ok := splitScheme(rest); ok && looksLikeScheme(rest, scheme) {
 		return l, unknownScheme(l, scheme)
 	}
+	if strings.HasSuffix(s, "#") {
+		return l, emptyStore(l)
+	}
 	if d := newFileDriver(); create && !isStreamName(rest) && d != nil {
 		l.Kind, l.Driver, l.Target = Database, d, rest
 		return l, nil
 	}
 	return l, hint.With(fmt.Errorf("%w: %s: no such file", ErrLocation, l),
 		"a store is %s; a stream is a file, a pipe or - for stdin", schemeList())
+}
+
+// emptyStore refuses a '#' with no name after it: read as part of a file's
+// name, it made a new database beside the one meant (app.db#), and a
+// script's "$LOC#$STORE" with STORE unset must not write elsewhere.
+func emptyStore(l Location) error {
+	return hint.With(fmt.Errorf("%w: %s: no store name after #", ErrLocation, l),
+		"name the store after # (LOCATION#NAME), or leave the # out for the only store there")
 }
 
 // splitStore splits a trailing #NAME off. A fragment holding '/' is part of

@@ -41,6 +41,14 @@ func TestParse(t *testing.T) {
 		{in: filepath.Join(dir, "missing.db"), wantErrPart: "no such file"},
 		{in: filepath.Join(dir, "missing.jsonl"), create: true, wantErrPart: "no such file"},
 		{in: "sqlite:", wantErrPart: "no file path"},
+		// An empty name after '#' (a script's "$LOC#$STORE" with STORE
+		// unset) is refused, never a new file named app.db#; a file that
+		// is named so already still opens.
+		{in: "sqlite:app.db#", wantErrPart: "no store name after #"},
+		{in: "postgres://u@h/db#", wantErrPart: "no store name after #"},
+		{in: filepath.Join(dir, "new.db") + "#", create: true, wantErrPart: "no store name after #"},
+		{in: db + "#", create: true, wantErrPart: "no store name after #"},
+		{in: "postgres:host=h password=pw#", kind: Database, target: "host=h password=pw#"},
 		{in: "", wantErrPart: "empty"},
 	}
 	for _, tt := range tests {
