@@ -144,13 +144,15 @@ func loadInto(ctx context.Context, st Stdio, f LoadFlags, target string, in io.R
 	progress func(persist.Progress), warn func(string)) (*persist.LoadResult, error) {
 	opt := loadOptions(f, progress, warn)
 	var rejects *cli.Output
+	counted := &countingWriter{}
 	if f.Rejects != "" {
 		var err error
 		if rejects, err = cli.CreateOutput(f.Rejects, st.Stdout); err != nil {
 			return nil, err
 		}
+		counted.w = rejects
 		defer rejects.Abort()
-		opt.Rejects = rejects
+		opt.Rejects = counted
 	}
 	res, err := persist.Load(ctx, in, target, opt)
 	if rejects != nil {
@@ -159,7 +161,25 @@ func loadInto(ctx context.Context, st Stdio, f LoadFlags, target string, in io.R
 			err = cerr
 		}
 	}
+	if errors.Is(err, persist.ErrRejected) && f.Rejects != "" && counted.n == 0 {
+		// Nothing went to the rejects: a patch sets no line aside. The
+		// hint must not send the user to an empty file.
+		return &res, cli.Hint(err, "no line was set aside in %s: a patch applies whole or not at all, and nothing was written; "+
+			"make the patch again (persist-diff --patch A B) and load it as it was made", f.Rejects)
+	}
 	return &res, loadEnd(res, err, f, warn)
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // loadEnd is what a load ends with: err with its hints, and a warning when
