@@ -53,6 +53,7 @@ var tests = []test{
 	{"ScanShared", testScanShared},
 	{"GuardedPut", testGuardedPut},
 	{"UnguardedPut", testUnguardedPut},
+	{"NextPastLimit", testNextPastLimit},
 	{"Remove", testRemove},
 	{"Clear", testClear},
 	{"Rollback", testRollback},

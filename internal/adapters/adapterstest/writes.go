@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -374,4 +376,37 @@ func testFreshPut(t *testing.T, a adapters.Adapter) {
 	}
 	same(t, "after the race", dump(t, a, "app", adapters.Filter{Collections: []string{"race"}, NoEvents: true}),
 		lines(rec("race", "k", 1, T0, `"other"`)))
+}
+
+// A record whose version (an event stream whose last seq) is the limit has
+// no next: a write that asks for it arrives with the limit plus one wrapped
+// around, and is refused as such, whatever the mode, with the store left
+// as it was.
+func testNextPastLimit(t *testing.T, a adapters.Adapter) {
+	const limit = math.MaxInt64
+	base := []*record.Item{rec("c", "k", limit, T0, `1`), ev("s", limit, "t", T0, `1`)}
+	write(t, a, "app", adapters.Guarded, base...)
+	wrap := int64(limit)
+	wrap++ // what a writer's cur.Version + 1 gives
+	for _, tc := range []struct {
+		name string
+		it   *record.Item
+		want string
+	}{
+		{"record", rec("c", "k", wrap, T0, `2`), `put record "c"/"k": version: the record's version is `},
+		{"event", ev("s", wrap, "t", T0, `2`), `put event in stream "s": seq: the stream's last seq is `},
+	} {
+		for _, mode := range []adapters.PutMode{adapters.Guarded, adapters.Overwrite, adapters.Fresh} {
+			tx, err := a.Begin(t.Context(), "app")
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = tx.Put(t.Context(), []*record.Item{tc.it}, mode)
+			tx.Rollback()
+			if !errors.Is(err, adapters.ErrNoNext) || !strings.Contains(err.Error(), tc.want+"at the largest possible value, 9223372036854775807") {
+				t.Errorf("%s, mode %d: %v\nwant ErrNoNext, %q", tc.name, mode, err, tc.want)
+			}
+		}
+	}
+	same(t, "after the refused writes", dump(t, a, "app", adapters.Filter{}), lines(base...))
 }

@@ -83,6 +83,9 @@ func existing(err error) error {
 // What Check refuses the server refuses too, with an error: callers check
 // each item before they write it, so it is not checked twice here.
 func validPut(it *record.Item) error {
+	if err := adapters.NoNext(it); err != nil {
+		return err
+	}
 	switch it.Kind {
 	case record.KindRecord:
 		if it.Version < 1 || it.UpdatedAt == "" {

@@ -57,6 +57,9 @@ type snapshot struct {
 	pos    pgPos
 	mark   adapters.Mark
 	posErr error
+	// triggers is triggersVersion, "" where the schema is older than the
+	// ALWAYS triggers.
+	triggers string
 }
 
 func (s *snapshot) exists(ctx context.Context) error {
@@ -139,6 +142,9 @@ func (s *snapshot) readMark(ctx context.Context) error {
 	if !intact {
 		return fmt.Errorf("store %q: %w: a change-tracking trigger is missing, disabled, or no longer fires always "+
 			"(ALTER TABLE … DISABLE TRIGGER, or ENABLE TRIGGER ALL after it), so changes may have gone unrecorded", s.store, adapters.ErrNoCursor)
+	}
+	if s.triggers, err = triggersVersion(ctx, s.tx); err != nil {
+		return fmt.Errorf("store %q: read the triggers: %w", s.store, err)
 	}
 	err = s.tx.QueryRowContext(ctx, `SELECT txid, token FROM persist_history ORDER BY txid DESC, token LIMIT 1`).Scan(&s.mark.N, &s.mark.Token)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -230,6 +236,7 @@ func (s *snapshot) readPosition(ctx context.Context) error {
 	if s.pos, err = parsePos(snap); err != nil {
 		return fmt.Errorf("store %q: the server's snapshot %q: %w", s.store, snap, err)
 	}
+	s.pos.triggers = s.triggers
 	s.id = adapters.StoreID(adapterName, []string{sysID, dbID}, s.store)
 	return nil
 }
@@ -258,6 +265,9 @@ func (s *snapshot) since(ctx context.Context, cursor string) (*pgPos, error) {
 	if err := s.checkMark(ctx, c.Mark); err != nil {
 		return nil, err
 	}
+	if err := s.checkTriggers(p, c.Mark); err != nil {
+		return nil, err
+	}
 	var removed sql.NullInt64
 	err = s.tx.QueryRowContext(ctx, `SELECT persist_removed_since($1, $2, $3, $4)`, s.store, p.xmin, p.xmax, pq.Array(p.xip)).Scan(&removed)
 	if err != nil {
@@ -271,18 +281,26 @@ func (s *snapshot) since(ctx context.Context, cursor string) (*pgPos, error) {
 
 // pgPos is a snapshot as txid_current_snapshot() spells it, xmin:xmax:xip:
 // transactions below xmin had ended, those from xmax on had not begun,
-// and those in xip were in progress.
+// and those in xip were in progress; then, where the schema has the ALWAYS
+// triggers, :triggers, the version of the triggers that snapshot saw.
 type pgPos struct {
 	xmin, xmax int64
 	xip        []int64
+	triggers   string
 }
 
 func parsePos(s string) (pgPos, error) {
 	parts := strings.Split(s, ":")
-	if len(parts) != 3 {
-		return pgPos{}, errors.New("want xmin:xmax:xip")
+	if len(parts) != 3 && len(parts) != 4 {
+		return pgPos{}, errors.New("want xmin:xmax:xip[:triggers]")
 	}
 	var p pgPos
+	if len(parts) == 4 {
+		if len(parts[3]) != triggersLen || strings.Trim(parts[3], "0123456789abcdef") != "" {
+			return pgPos{}, errors.New("the triggers' version is not 16 hex digits")
+		}
+		p.triggers = parts[3]
+	}
 	var err error
 	if p.xmin, err = strconv.ParseInt(parts[0], 10, 64); err != nil {
 		return pgPos{}, err
@@ -316,6 +334,9 @@ func (p pgPos) String() string {
 			b.WriteByte(',')
 		}
 		b.WriteString(strconv.FormatInt(x, 10))
+	}
+	if p.triggers != "" {
+		b.WriteString(":" + p.triggers)
 	}
 	return b.String()
 }

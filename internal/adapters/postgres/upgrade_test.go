@@ -383,6 +383,7 @@ func TestParsePos(t *testing.T) {
 		{"5:9:", true}, {"5:9:5,7", true}, {"5:5:", true},
 		{"5:9", false}, {"9:5:", false}, {"5:9:4", false}, {"5:9:9", false}, {"5:9:x", false}, {"0:1:", false},
 		{"5:9:6,", false}, {"-1:9:", false}, {"5:9:6:7", false},
+		{"5:9:6:0123456789abcdef", true}, {"5:9::0123456789abcdef", true}, {"5:9:6:0123456789ABCDEF", false}, {"5:9:6:0123456789abcde", false},
 	} {
 		p, err := parsePos(tc.in)
 		if (err == nil) != tc.ok {

@@ -91,10 +91,7 @@ func recordRow(row []driver.Value, it *record.Item) (err error) {
 	*it = record.Item{Kind: record.KindRecord}
 	var deleted int64
 	var value sql.NullString
-	if it.Collection, err = columnString(row[0], "collection"); err != nil {
-		return err
-	}
-	if it.Key, err = columnString(row[1], "key"); err != nil {
+	if err := setKey(it, row[0], row[1]); err != nil {
 		return err
 	}
 	if it.Version, err = columnInt(row[2], "version"); err != nil {
@@ -115,10 +112,7 @@ func recordRow(row []driver.Value, it *record.Item) (err error) {
 func eventRow(row []driver.Value, it *record.Item) (err error) {
 	*it = record.Item{Kind: record.KindEvent}
 	var data sql.NullString
-	if it.Stream, err = columnString(row[0], "stream"); err != nil {
-		return err
-	}
-	if it.Seq, err = columnInt(row[1], "seq"); err != nil {
+	if err := setKey(it, row[0], row[1]); err != nil {
 		return err
 	}
 	if it.Type, err = columnString(row[2], "type"); err != nil {

@@ -156,27 +156,21 @@ func plain(fn func(*record.Item) error) func(*record.Item, adapters.Settle) erro
 	return func(it *record.Item, _ adapters.Settle) error { return fn(it) }
 }
 
-// scanRecords calls fn for each row of a records query into the reused it.
-// Values are scanned as strings, which the driver makes anyway, and lent to
-// fn as bytes (see textBytes) rather than copied once more: a huge value
-// costs one copy fewer.
-func scanRecords(ctx context.Context, q querier, query string, args []any, it *record.Item, mode valueMode, fn func(*record.Item, adapters.Settle) error) error {
+// scanItems calls fn for each row of a query of kind's table into the
+// reused it. Values are scanned as strings, which the driver makes anyway,
+// and lent to fn as bytes (see textBytes) rather than copied once more: a
+// huge value costs one copy fewer.
+func scanItems(ctx context.Context, q querier, query string, args []any, kind record.Kind, it *record.Item, mode valueMode, fn func(*record.Item, adapters.Settle) error) error {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return fmt.Errorf("read records: %w", err)
+		return fmt.Errorf("%s: %w", readWhat(kind), err)
 	}
 	defer rows.Close()
-	var (
-		deleted int64
-		value   sql.NullString
-	)
-	*it = record.Item{Kind: record.KindRecord}
+	var key keyHolder
+	*it = record.Item{Kind: kind}
 	for rows.Next() {
-		if err := rows.Scan(&it.Collection, &it.Key, &it.Version, &it.UpdatedAt, &deleted, &value); err != nil {
-			return fmt.Errorf("read records: %w", err)
-		}
-		if err := recordValue(it, deleted, value); err != nil {
-			return err
+		if err := key.scan(rows, it); err != nil {
+			return fmt.Errorf("%s: %w", readWhat(kind), err)
 		}
 		settle, err := fix(it, mode)
 		if err != nil {
@@ -187,39 +181,12 @@ func scanRecords(ctx context.Context, q querier, query string, args []any, it *r
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read records: %w", err)
+		return fmt.Errorf("%s: %w", readWhat(kind), err)
 	}
 	return nil
 }
 
-func scanEvents(ctx context.Context, q querier, query string, args []any, it *record.Item, mode valueMode, fn func(*record.Item, adapters.Settle) error) error {
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return fmt.Errorf("read events: %w", err)
-	}
-	defer rows.Close()
-	var data sql.NullString
-	*it = record.Item{Kind: record.KindEvent}
-	for rows.Next() {
-		if err := rows.Scan(&it.Stream, &it.Seq, &it.Type, &it.At, &data); err != nil {
-			return fmt.Errorf("read events: %w", err)
-		}
-		it.Data = orNull(textBytes(data))
-		settle, err := fix(it, mode)
-		if err != nil {
-			return err
-		}
-		if err := fn(it, settle); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read events: %w", err)
-	}
-	return nil
-}
-
-// scanAhead is scanRecords or scanEvents, by kind, of a snapshot's scan,
+// scanAhead is scanItems of a snapshot's scan,
 // with the rows read a batch ahead (adapters.ReadAhead): a goroutine of its
 // own steps SQLite and converts the rows while this one makes their values
 // canonical and calls fn.
@@ -230,7 +197,7 @@ func scanAhead(ctx context.Context, q querier, query string, args []any, kind re
 	}
 	// Closed after ReadAhead, which stops the reading first.
 	defer rows.Close()
-	return readAhead(ctx, sqlRows{rows}, kind, mode, fn)
+	return readAhead(ctx, sqlRows{rows, new(keyHolder)}, kind, mode, fn)
 }
 
 func readWhat(kind record.Kind) string {
@@ -247,7 +214,10 @@ type itemRows interface {
 }
 
 // sqlRows reads database/sql's rows.
-type sqlRows struct{ rows *sql.Rows }
+type sqlRows struct {
+	rows *sql.Rows
+	key  *keyHolder
+}
 
 func (r sqlRows) item(_ context.Context, kind record.Kind, it *record.Item) error {
 	if !r.rows.Next() {
@@ -257,7 +227,7 @@ func (r sqlRows) item(_ context.Context, kind record.Kind, it *record.Item) erro
 		return io.EOF
 	}
 	it.Kind = kind
-	return scanRow(r.rows, it)
+	return r.key.scan(r.rows, it)
 }
 
 // readAhead hands rows on to fn a batch ahead, their values made
@@ -283,21 +253,32 @@ func readAhead(ctx context.Context, rows itemRows, kind record.Kind, mode valueM
 	})
 }
 
-// scanRow scans a row of selectRecords or selectEvents into it, whose
-// Kind says which.
-func scanRow(rows *sql.Rows, it *record.Item) error {
+// keyHolder takes a row's first two columns as the driver gives them, so
+// that setKey sees their types (a text scanned into a string would take a
+// blob or a number as well).
+type keyHolder struct{ a, b any }
+
+// scan scans a row of selectRecords or selectEvents into it, whose Kind
+// says which.
+func (k *keyHolder) scan(rows *sql.Rows, it *record.Item) error {
 	if it.IsRecord() {
 		var (
 			deleted int64
 			value   sql.NullString
 		)
-		if err := rows.Scan(&it.Collection, &it.Key, &it.Version, &it.UpdatedAt, &deleted, &value); err != nil {
+		if err := rows.Scan(&k.a, &k.b, &it.Version, &it.UpdatedAt, &deleted, &value); err != nil {
+			return err
+		}
+		if err := setKey(it, k.a, k.b); err != nil {
 			return err
 		}
 		return recordValue(it, deleted, value)
 	}
 	var data sql.NullString
-	if err := rows.Scan(&it.Stream, &it.Seq, &it.Type, &it.At, &data); err != nil {
+	if err := rows.Scan(&k.a, &k.b, &it.Type, &it.At, &data); err != nil {
+		return err
+	}
+	if err := setKey(it, k.a, k.b); err != nil {
 		return err
 	}
 	it.Data = orNull(textBytes(data))

@@ -126,10 +126,7 @@ func (t *tx) readSpan(ctx context.Context, q string, args []any, kind record.Kin
 		return err
 	}
 	var it record.Item
-	if kind == record.KindRecord {
-		return scanRecords(ctx, prepared{st}, q, args, &it, asStored, plain(fn))
-	}
-	return scanEvents(ctx, prepared{st}, q, args, &it, asStored, plain(fn))
+	return scanItems(ctx, prepared{st}, q, args, kind, &it, asStored, plain(fn))
 }
 
 // cachedStmt prepares a query once per transaction (the read-back's ranges

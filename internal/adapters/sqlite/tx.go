@@ -186,7 +186,7 @@ func (t *tx) lookup(ctx context.Context, keys []*record.Item, fn func(got *recor
 			return fmt.Errorf("look up records: %w", err)
 		}
 		m := matcher{keys: keys, idx: recs[:n]}
-		if err := scanRecords(ctx, qr, q, args, &it, asStored, plain(m.match(fn))); err != nil {
+		if err := scanItems(ctx, qr, q, args, record.KindRecord, &it, asStored, plain(m.match(fn))); err != nil {
 			return fmt.Errorf("look up records: %w", err)
 		}
 		recs = recs[n:]
@@ -207,7 +207,7 @@ func (t *tx) lookup(ctx context.Context, keys []*record.Item, fn func(got *recor
 			return fmt.Errorf("look up events: %w", err)
 		}
 		m := matcher{keys: keys, idx: evs[:n]}
-		if err := scanEvents(ctx, qr, q, args, &it, asStored, plain(m.match(fn))); err != nil {
+		if err := scanItems(ctx, qr, q, args, record.KindEvent, &it, asStored, plain(m.match(fn))); err != nil {
 			return fmt.Errorf("look up events: %w", err)
 		}
 		evs = evs[n:]
@@ -414,6 +414,9 @@ var putStmt = map[adapters.PutMode][2]int{
 }
 
 func (t *tx) putRecord(ctx context.Context, it *record.Item, mode adapters.PutMode) error {
+	if err := adapters.NoNext(it); err != nil {
+		return err
+	}
 	if it.Version < 1 || it.UpdatedAt == "" {
 		return fmt.Errorf("put record %q/%q: version %d, updated_at %q: %w",
 			it.Collection, it.Key, it.Version, it.UpdatedAt, ErrIncomplete)
@@ -439,6 +442,9 @@ func (t *tx) putRecord(ctx context.Context, it *record.Item, mode adapters.PutMo
 }
 
 func (t *tx) putEvent(ctx context.Context, it *record.Item, mode adapters.PutMode) error {
+	if err := adapters.NoNext(it); err != nil {
+		return err
+	}
 	if it.Seq < 1 || it.At == "" {
 		return fmt.Errorf("put event %q/%d: at %q: %w", it.Stream, it.Seq, it.At, ErrIncomplete)
 	}

@@ -1,0 +1,106 @@
+package postgres
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/cuitty/persist/internal/adapters"
+)
+
+// Tracking turned off and back on to ALWAYS, with a write in between that
+// no trigger stamped, leaves the triggers as Persist made them: a delta
+// from a cursor before it is refused all the same, and a cursor taken after
+// it serves deltas again.
+func TestTriggersAlteredSinceCursor(t *testing.T) {
+	const (
+		edit   = `UPDATE persist_records SET value = '"hacked"' WHERE key = 'a'`
+		always = `ALTER TABLE persist_records ENABLE ALWAYS TRIGGER persist_records_stamp;
+			ALTER TABLE persist_records ENABLE ALWAYS TRIGGER persist_records_mark`
+	)
+	for _, tc := range []struct {
+		name   string
+		before []string // run before the cursor is taken, on the same connection
+		steps  []string
+	}{
+		{"disabled, then enabled always", nil, []string{
+			`ALTER TABLE persist_records DISABLE TRIGGER persist_records_stamp;
+			ALTER TABLE persist_records DISABLE TRIGGER persist_records_mark`,
+			edit, always}},
+		{"enabled for replicas only, then always", nil, []string{
+			`ALTER TABLE persist_records ENABLE REPLICA TRIGGER persist_records_stamp;
+			ALTER TABLE persist_records ENABLE REPLICA TRIGGER persist_records_mark`,
+			edit, always}},
+		{"ordinary under session_replication_role = replica, then always", nil, []string{
+			`ALTER TABLE persist_records ENABLE TRIGGER persist_records_stamp;
+			ALTER TABLE persist_records ENABLE TRIGGER persist_records_mark`,
+			`SET session_replication_role = replica`, edit, `RESET session_replication_role`, always}},
+		// The transaction is open at the cursor, which sees the triggers as
+		// they were; its savepoints' ids are not in the cursor's list of
+		// transactions in progress.
+		{"in savepoints of a transaction open at the cursor", []string{
+			`BEGIN`, `SAVEPOINT a`, `ALTER TABLE persist_records DISABLE TRIGGER persist_records_stamp`, `SAVEPOINT b`, edit,
+			`SAVEPOINT c`, `ALTER TABLE persist_records ENABLE ALWAYS TRIGGER persist_records_stamp`}, []string{`COMMIT`}},
+		{"a trigger function replaced and put back", nil, []string{
+			`SELECT set_config('persist_test.def', pg_get_functiondef('persist_records_stamp'::regproc), false)`,
+			`CREATE OR REPLACE FUNCTION persist_records_stamp() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$`,
+			edit, `DO $$ BEGIN EXECUTE current_setting('persist_test.def'); END $$`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, dsn := open(t)
+			put(t, a, "app", adapters.Guarded, rec("c", "a", 1, "1"), rec("c", "b", 1, "1"))
+			conn, err := sqlDB(t, dsn).Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			run := func(qs []string) {
+				for _, q := range qs {
+					if _, err := conn.ExecContext(ctx, q); err != nil {
+						t.Fatalf("%s: %v", q, err)
+					}
+				}
+			}
+			run(tc.before)
+			c1 := cursorOf(t, a, "app")
+			run(tc.steps)
+			if got := dump(t, a, "app", adapters.Filter{}); !strings.Contains(got, `"hacked"`) {
+				t.Fatalf("the edit is not in the store:\n%s", got)
+			}
+			err = sinceErr(t, a, "app", c1)
+			if !errors.Is(err, adapters.ErrCursor) || !strings.Contains(err.Error(), "change-tracking triggers were altered") {
+				t.Fatalf("delta across the change of the triggers: %v, want ErrCursor saying they were altered", err)
+			}
+			c2 := cursorOf(t, a, "app")
+			if _, err := conn.ExecContext(ctx, `UPDATE persist_records SET value = '"seen"' WHERE key = 'b'`); err != nil {
+				t.Fatal(err)
+			}
+			if got := dump(t, a, "app", adapters.Filter{Since: c2}); !strings.Contains(got, `"seen"`) || strings.Contains(got, `"hacked"`) {
+				t.Errorf("delta from a cursor after the change:\n%s", got)
+			}
+		})
+	}
+}
+
+// A cursor of a store with the ALWAYS triggers that does not carry their
+// version cannot show they stayed on: refused, for a full dump.
+func TestCursorWithoutTriggersVersion(t *testing.T) {
+	a, _ := open(t)
+	put(t, a, "app", adapters.Guarded, rec("c", "a", 1, "1"))
+	cur, err := adapters.ParseCursor(cursorOf(t, a, "app"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := parsePos(cur.Pos)
+	if err != nil || p.triggers == "" {
+		t.Fatalf("cursor %s: %+v, %v; want the triggers' version in it", cur, p, err)
+	}
+	if err := sinceErr(t, a, "app", cur.String()); err != nil {
+		t.Fatalf("delta from the cursor as made: %v", err)
+	}
+	p.triggers = ""
+	cur.Pos = p.String()
+	if err := sinceErr(t, a, "app", cur.String()); !errors.Is(err, adapters.ErrCursor) {
+		t.Fatalf("delta from a cursor without the triggers' version: %v, want ErrCursor", err)
+	}
+}

@@ -1,0 +1,95 @@
+package sqlite
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unsafe"
+
+	"github.com/cuitty/persist/internal/hint"
+	"github.com/cuitty/persist/internal/record"
+)
+
+// ErrKeyType is wrapped when a column that orders the rows (a record's
+// collection or key, an event's stream or seq) holds a value of another
+// type than the one Persist writes there. SQLite keeps whatever type it is
+// given, and sorts every integer before every text and every blob after
+// it: such a row is out of dump order, and can stand beside a text row of
+// the same name, so it is refused rather than read as text.
+var ErrKeyType = errors.New("a key column holds a value of the wrong type")
+
+// setKey fills the names of it (of its Kind) from a row's first two
+// columns, as the driver gives them: int64, float64, string, []byte or nil.
+func setKey(it *record.Item, a, b any) error {
+	s, okA := a.(string)
+	if it.IsRecord() {
+		k, okB := b.(string)
+		it.Collection, it.Key = s, k
+		return keyTypes(it.IsRecord(), a, b, okA, okB)
+	}
+	n, okB := b.(int64)
+	it.Stream, it.Seq = s, n
+	return keyTypes(it.IsRecord(), a, b, okA, okB)
+}
+
+// keyColumn is a column that orders a table's rows, and the type its
+// values must have, as typeof() and CAST spell it.
+type keyColumn struct{ table, name, typ string }
+
+var keyColumns = map[bool][2]keyColumn{
+	true:  {{"persist_records", "collection", "text"}, {"persist_records", "key", "text"}},
+	false: {{"persist_events", "stream", "text"}, {"persist_events", "seq", "integer"}},
+}
+
+func keyTypes(isRecord bool, a, b any, okA, okB bool) error {
+	if okA && okB {
+		return nil
+	}
+	col, v := keyColumns[isRecord][0], a
+	if okA {
+		col, v = keyColumns[isRecord][1], b
+	}
+	what := "record"
+	if !isRecord {
+		what = "event"
+	}
+	err := fmt.Errorf("%s %s/%s: %w: %s holds %s instead of %s (was the file edited outside Persist?)",
+		what, shown(a), shown(b), ErrKeyType, col.name, typeName(v), typeName(zero[col.typ]))
+	return hint.With(err, "with sqlite3, turn it back into %[4]s: UPDATE %[1]s SET %[2]s = CAST(%[2]s AS %[3]s) WHERE typeof(%[2]s) <> '%[4]s'; "+
+		"where a row of that name is there already, delete the stray one instead: DELETE FROM %[1]s WHERE typeof(%[2]s) <> '%[4]s'",
+		col.table, col.name, strings.ToUpper(col.typ), col.typ)
+}
+
+// zero is a value of each type a key column may hold.
+var zero = map[string]any{"text": "", "integer": int64(0)}
+
+// typeName says a value's SQLite type as typeof() would, with an article.
+func typeName(v any) string {
+	switch v.(type) {
+	case string:
+		return "text"
+	case []byte:
+		return "a blob"
+	case int64:
+		return "an integer"
+	case float64:
+		return "a real"
+	case nil:
+		return "NULL"
+	}
+	return fmt.Sprintf("a %T", v)
+}
+
+// shown is a name as describe writes it: a text (or a blob's bytes)
+// quoted, a number as it is.
+func shown(v any) string {
+	switch v := v.(type) {
+	case string:
+		return fmt.Sprintf("%q", v)
+	case []byte:
+		return fmt.Sprintf("%q", unsafe.String(unsafe.SliceData(v), len(v)))
+	case nil:
+		return "NULL"
+	}
+	return fmt.Sprint(v)
+}

@@ -1,0 +1,157 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/hint"
+	"github.com/cuitty/persist/internal/record"
+)
+
+// A row whose collection, key, stream or seq another program stored in
+// another type than Persist's sorts apart from the others and can stand
+// beside a row of the same name: every reader refuses it, names it, and
+// says what to do, whichever way it reads the rows.
+func TestKeyOfAnotherType(t *testing.T) {
+	const (
+		copyRecord = `INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value)
+			SELECT store, %s, %s, version, updated_at, deleted, '{"evil":1}' FROM persist_records WHERE key = 'b'`
+		copyEvent = `INSERT INTO persist_events (store, stream, seq, type, at, data)
+			SELECT store, %s, %s, type, at, '{"evil":1}' FROM persist_events WHERE seq = 2`
+	)
+	for _, tc := range []struct {
+		name, insert, want string
+		untyped            bool // the file's key columns declared without a type, as another program may make them
+	}{
+		{"blob key", fmt.Sprintf(copyRecord, "collection", "CAST(key AS BLOB)"), `record "c"/"b": ` + ErrKeyType.Error() + `: key holds a blob instead of text`, false},
+		{"integer key", fmt.Sprintf(copyRecord, "collection", "7"), `record "c"/7: ` + ErrKeyType.Error() + `: key holds an integer instead of text`, true},
+		{"real key", fmt.Sprintf(copyRecord, "collection", "1.5"), `record "c"/1.5: ` + ErrKeyType.Error() + `: key holds a real instead of text`, true},
+		{"blob collection", fmt.Sprintf(copyRecord, "CAST(collection AS BLOB)", "key"), `record "c"/"b": ` + ErrKeyType.Error() + `: collection holds a blob instead of text`, false},
+		{"integer collection", fmt.Sprintf(copyRecord, "5", "key"), `record 5/"b": ` + ErrKeyType.Error() + `: collection holds an integer instead of text`, true},
+		{"blob stream", fmt.Sprintf(copyEvent, "CAST(stream AS BLOB)", "seq"), `event "s"/2: ` + ErrKeyType.Error() + `: stream holds a blob instead of text`, false},
+		{"blob seq", fmt.Sprintf(copyEvent, "stream", "CAST(seq AS BLOB)"), `event "s"/"2": ` + ErrKeyType.Error() + `: seq holds a blob instead of an integer`, false},
+		{"text seq", fmt.Sprintf(copyEvent, "stream", "'two'"), `event "s"/"two": ` + ErrKeyType.Error() + `: seq holds text instead of an integer`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, cursor := keyTypeStore(t, tc.insert, tc.untyped)
+			for _, r := range keyTypeReaders {
+				err := r.read(t, a, cursor)
+				if !errors.Is(err, ErrKeyType) || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("%s: %v\nwant an error with %q", r.name, err, tc.want)
+				}
+				if hints := hint.All(err); len(hints) == 0 || !strings.Contains(hints[0], "CAST(") {
+					t.Errorf("%s: hints %q, want one that casts the column back", r.name, hints)
+				}
+			}
+		})
+	}
+}
+
+// keyTypeStore writes store "s", takes a cursor, then runs insert as
+// another program would, and returns the adapter and the cursor. A TEXT
+// column turns a number into text as it stores it: untyped makes the
+// tables another program's, with key columns of no type, that Persist
+// upgrades.
+func keyTypeStore(t *testing.T, insert string, untyped bool) (*Adapter, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "edited.db")
+	if untyped {
+		untypedTables(t, path)
+	}
+	a := open(t, path, Options{})
+	var in []string
+	for _, k := range []string{"a", "b", "c"} {
+		in = append(in, `{"kind":"record","collection":"c","key":"`+k+`","version":1,"updated_at":"2026-01-01T00:00:00.000000Z","value":1}`)
+	}
+	for _, seq := range []string{"1", "2", "3"} {
+		in = append(in, `{"kind":"event","stream":"s","seq":`+seq+`,"type":"t","at":"2026-01-01T00:00:00.000000Z","data":1}`)
+	}
+	putLines(t, a, "s", in...)
+	snap, err := a.Snapshot(t.Context(), "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cursor, err := snap.Cursor(t.Context())
+	snap.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := rawDB(t, path, "mode=rw")
+	defer db.Close()
+	if _, err := db.Exec(insert); err != nil {
+		t.Fatal(err)
+	}
+	return a, cursor
+}
+
+// keyTypeReaders are the ways the adapter reads rows: straight from SQLite
+// with the rows read ahead or not, through database/sql as a snapshot or a
+// look-up does, a delta, and a writing transaction's scan.
+var keyTypeReaders = []struct {
+	name string
+	read func(t *testing.T, a *Adapter, cursor string) error
+}{
+	{"Scan", func(t *testing.T, a *Adapter, _ string) error { _, err := scanWith(t.Context(), t, a, -1); return err }},
+	{"ScanShared", func(t *testing.T, a *Adapter, _ string) error { _, err := scanWith(t.Context(), t, a, 0); return err }},
+	{"database/sql", func(t *testing.T, a *Adapter, _ string) error { _, err := scanWith(t.Context(), t, a, -2); return err }},
+	{"database/sql look-up", lookUpAll},
+	{"delta", func(t *testing.T, a *Adapter, cursor string) error {
+		return readSnapshot(t, a, adapters.Filter{Since: cursor})
+	}},
+	{"transaction", func(t *testing.T, a *Adapter, _ string) error {
+		tx, err := a.Begin(t.Context(), "s")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		return tx.Scan(t.Context(), adapters.Filter{}, func(*record.Item) error { return nil })
+	}},
+}
+
+func readSnapshot(t *testing.T, a *Adapter, f adapters.Filter) error {
+	snap, err := a.Snapshot(t.Context(), "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Close()
+	return snap.Scan(t.Context(), f, func(*record.Item) error { return nil })
+}
+
+// lookUpAll reads both tables with scanItems, which a load's look-ups and
+// a read-back without SQLite's handle read through.
+func lookUpAll(t *testing.T, a *Adapter, _ string) error {
+	snap, err := a.Snapshot(t.Context(), "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Close()
+	s := snap.(*snapshot)
+	var it record.Item
+	fn := plain(func(*record.Item) error { return nil })
+	ctx := context.Background()
+	if err := scanItems(ctx, s.tx, selectRecords+"persist_records"+orderRecords, nil, record.KindRecord, &it, asStored, fn); err != nil {
+		return err
+	}
+	return scanItems(ctx, s.tx, selectEvents+"persist_events"+orderEvents, nil, record.KindEvent, &it, asStored, fn)
+}
+
+func untypedTables(t *testing.T, path string) {
+	db := rawDB(t, path, "mode=rwc")
+	defer db.Close()
+	for _, q := range []string{
+		`CREATE TABLE persist_stores (name TEXT PRIMARY KEY, created_at TEXT NOT NULL)`,
+		`CREATE TABLE persist_records (store TEXT NOT NULL, collection NOT NULL, key NOT NULL, version INTEGER NOT NULL,
+			updated_at TEXT NOT NULL, deleted INTEGER NOT NULL, value TEXT, PRIMARY KEY (store, collection, key)) WITHOUT ROWID`,
+		`CREATE TABLE persist_events (store TEXT NOT NULL, stream NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL,
+			at TEXT NOT NULL, data TEXT, PRIMARY KEY (store, stream, seq)) WITHOUT ROWID`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
