@@ -14,6 +14,9 @@ const description = `Print one line per input: its persist1 sum, its counts, its
 
     persist1:<64 hex>  records=N events=M  INPUT
 
+A name holding a backslash, newline or carriage return is escaped as sha256sum escapes it (the
+line starts with \); --check reads every line back, --by's per-collection lines too.
+
 An input is a store (sqlite:PATH, postgres://…) or a stream (a file, .zst or .gz, or - for stdin).
 The sum does not depend on order or spelling: a store, its dump, the dump compressed and the dump
 shuffled all sum the same. Equal sums mean equal content.

@@ -145,7 +145,11 @@ type UpgradeOptions struct {
 func Upgrade(ctx context.Context, st Stdio, o UpgradeOptions) error {
 	loc := o.Location
 	if loc == "" {
-		loc = DefaultLocation(o.Name)
+		var err error
+		again := func(store string) string { return command("upgrade", nil, store) }
+		if loc, err = storeLocation(ctx, o.Name, again, makeStore); err != nil {
+			return err
+		}
 	}
 	if err := guard(ctx, []string{loc}); err != nil {
 		return err

@@ -38,10 +38,32 @@ func Export(ctx context.Context, st Stdio, o ExportOptions) error {
 	}
 	loc := o.Location
 	if loc == "" {
-		loc = DefaultLocation(o.Name)
+		var err error
+		if loc, err = storeLocation(ctx, o.Name, o.again, makeStore); err != nil {
+			return err
+		}
+		if err := missingStore(o.Name, loc, makeStore(o.Name)); err != nil {
+			return err
+		}
 	}
 	return Dump(ctx, st, DumpOptions{Common: o.Common, Location: loc, Store: storeFlag(loc, o.Name), Output: o.Output,
 		Since: o.Since, CursorFile: o.CursorFile})
+}
+
+// makeStore is a write that makes store name.
+func makeStore(name string) string { return makeCommand(name, persist.Filter{}) }
+
+// again is the export for another store (storeLocation).
+func (o ExportOptions) again(store string) string {
+	var flags []string
+	for _, f := range []struct{ flag, value, unset string }{
+		{"--output", o.Output, "-"}, {"--since", o.Since, ""}, {"--cursor-file", o.CursorFile, ""},
+	} {
+		if f.value != f.unset {
+			flags = append(flags, f.flag+" "+location.ShellQuote(f.value))
+		}
+	}
+	return command("export", flags, store)
 }
 
 // storeFlag is the --store to pass for store name at loc: none when the
@@ -73,6 +95,14 @@ func Import(ctx context.Context, st Stdio, o ImportOptions) error {
 	loc, err := adapterLocation(o.Adapter, o.Connection, o.Name)
 	if err != nil {
 		return err
+	}
+	if o.Connection == "" {
+		again := func(store string) string {
+			return command("import", []string{"--from " + location.ShellQuote(o.From)}, store)
+		}
+		if loc, err = storeLocation(ctx, o.Name, again, nil); err != nil {
+			return err
+		}
 	}
 	if o.LoadFlags.Store == "" {
 		o.LoadFlags.Store = storeFlag(loc, o.Name)
@@ -164,11 +194,17 @@ func Verify(ctx context.Context, st Stdio, o VerifyOptions) error {
 }
 
 func verify(ctx context.Context, st Stdio, o VerifyOptions) error {
-	if o.Source == "" {
-		o.Source = DefaultLocation(o.Name)
-	}
 	if o.Target == "" {
 		return cli.Hint(errors.New("verify needs --target"), "persist verify %s --source LOC --target LOC", o.Name)
+	}
+	if o.Source == "" {
+		again := func(store string) string {
+			return command("verify", []string{"--target " + location.ForShell(o.Target)}, store)
+		}
+		var err error
+		if o.Source, err = storeLocation(ctx, o.Name, again, makeStore); err != nil {
+			return err
+		}
 	}
 	if err := report(ctx).ToStdout("the comparison table"); err != nil {
 		return err
@@ -265,11 +301,17 @@ type MigrateOptions struct {
 // as persist-dump | persist-load: one consistent snapshot, batches merged
 // by version and verified.
 func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
-	if o.Source == "" {
-		o.Source = DefaultLocation(o.Name)
-	}
 	if o.Target == "" {
 		return cli.Hint(errors.New("migrate needs --target"), "persist migrate %s --source LOC --target LOC", o.Name)
+	}
+	if o.Source == "" {
+		again := func(store string) string {
+			return command("migrate", []string{"--target " + location.ForShell(o.Target)}, store)
+		}
+		var err error
+		if o.Source, err = storeLocation(ctx, o.Name, again, makeStore); err != nil {
+			return err
+		}
 	}
 	if err := o.check(); err != nil {
 		return err

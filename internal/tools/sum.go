@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -28,9 +29,64 @@ type SumOptions struct {
 	IgnoreTrailer bool
 }
 
-// sumLine is a sum as persist-sum prints it, for input name.
+// sumLine is a sum as persist-sum prints it, for input name. A name
+// holding a backslash, a line break or a carriage return is escaped as
+// sha256sum does it, so that --check reads every line back whole.
 func sumLine(r persist.SumResult, name string) string {
+	esc, escaped := escapeName(name)
+	if escaped {
+		return `\` + r.String() + "  " + esc
+	}
 	return r.String() + "  " + name
+}
+
+var nameEscaper = strings.NewReplacer(`\`, `\\`, "\n", `\n`, "\r", `\r`)
+
+// escapeName is name as sha256sum writes it, and whether it needed
+// escaping (the line then starts with a backslash).
+func escapeName(name string) (string, bool) {
+	if !strings.ContainsAny(name, "\\\n\r") {
+		return name, false
+	}
+	return nameEscaper.Replace(name), true
+}
+
+// unescapeName undoes escapeName; ok is false for a backslash that
+// escapes nothing sha256sum escapes.
+func unescapeName(s string) (string, bool) {
+	if !strings.Contains(s, `\`) {
+		return s, true
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' {
+			b.WriteByte(s[i])
+			continue
+		}
+		if i+1 == len(s) {
+			return "", false
+		}
+		i++
+		switch s[i] {
+		case '\\':
+			b.WriteByte('\\')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		default:
+			return "", false
+		}
+	}
+	return b.String(), true
+}
+
+// shownName is name as --check reports it: escaped as in the sum line.
+func shownName(name string) string {
+	if esc, escaped := escapeName(name); escaped {
+		return `\` + esc
+	}
+	return name
 }
 
 // Sum prints one line per input.
@@ -40,6 +96,9 @@ func Sum(ctx context.Context, st Stdio, o SumOptions) error {
 
 func sum(ctx context.Context, st Stdio, o SumOptions) error {
 	const name = "persist-sum"
+	if err := o.Select.Check(); err != nil {
+		return err
+	}
 	if err := report(ctx).ToStdout("the sum lines"); err != nil {
 		return err
 	}
@@ -120,68 +179,212 @@ func sumInput(ctx context.Context, st Stdio, o SumOptions, in string) (persist.S
 
 var checkLine = regexp.MustCompile(`^(persist1:[0-9a-f]{64})  records=(\d+) events=(\d+)  (.+)$`)
 
-// check verifies a saved list of sums, like sha256sum -c.
+// checkEntry is a line of a saved list: the input it names (as saved, a
+// password masked) and, for a line of --by output, its collection or
+// stream ("" for the input's own line).
+type checkEntry struct {
+	want        string
+	input       string
+	kind, group string
+}
+
+// shown is the entry's name as its sum line had it.
+func (e checkEntry) shown() string {
+	if e.kind == "" {
+		return shownName(e.input)
+	}
+	return shownName(e.input + "  " + e.kind + "=" + e.group)
+}
+
+// checked is an input summed for --check, once however many lines name it.
+type checked struct {
+	total  persist.SumResult
+	groups map[string]persist.SumResult // by kind=name
+	err    error
+}
+
+// check verifies a saved list of sums, like sha256sum -c. Every line
+// persist-sum writes checks, --by's per-collection lines included; each
+// input is read once.
 func check(ctx context.Context, st Stdio, o SumOptions) error {
 	const name = "persist-sum"
-	var f io.Reader = st.Stdin
-	if o.Check != "-" {
-		file, err := os.Open(o.Check)
-		if err != nil {
-			return err
-		}
-		defer file.Close()
-		f = file
+	entries, err := readCheckFile(st, o.Check)
+	if err != nil {
+		return err
 	}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	var failed, troubled, ok, lineNo int
-	for sc.Scan() {
-		lineNo++
-		text := strings.TrimRight(sc.Text(), "\r")
-		if text == "" || strings.HasPrefix(text, "#") {
-			continue
+	byGroup := map[string]bool{}
+	for _, e := range entries {
+		if e.kind != "" {
+			byGroup[e.input] = true
 		}
-		m := checkLine.FindStringSubmatch(text)
-		if m == nil || strings.Contains(m[4], "  collection=") || strings.Contains(m[4], "  stream=") {
-			return cli.Hint(fmt.Errorf("%s: line %d: not a persist-sum line", o.Check, lineNo), "lines look like: persist1:<64 hex>  records=N events=M  INPUT (without --by)")
+	}
+	done := map[string]*checked{}
+	var failed, troubled, ok, unread int
+	for _, e := range entries {
+		c := done[e.input]
+		if c == nil {
+			c = checkInput(ctx, st, o, e.input, byGroup[e.input])
+			done[e.input] = c
+			if c.err != nil {
+				unread++
+				cli.Report(st.Stderr, name, c.err)
+			}
 		}
-		want := m[1] + "  records=" + m[2] + " events=" + m[3]
-		// A saved location had its password masked: connect with the one
-		// from PGPASSWORD or ~/.pgpass instead.
-		t, _, err := sumInput(ctx, st, o, location.Unmask(m[4]))
-		side := readSide(location.Unmask(m[4]), "")
-		if err == nil {
-			side = counted(side, t.Records, t.Events, t.Sum)
+		var got string
+		switch r, found := c.groups[e.kind+"="+e.group]; {
+		case e.kind == "":
+			got = c.total.String()
+		case found:
+			got = r.String()
 		}
-		report(ctx).Update(func(r *cli.Result) { r.Sources = append(r.Sources, side) })
 		switch {
-		case err != nil:
+		case c.err != nil:
 			troubled++
-			fmt.Fprintf(st.Stdout, "%s: FAILED open or read\n", m[4])
-			cli.Report(st.Stderr, name, err)
-		case t.String() == want:
+			fmt.Fprintf(st.Stdout, "%s: FAILED open or read\n", e.shown())
+		case got == e.want:
 			ok++
-			fmt.Fprintf(st.Stdout, "%s: OK\n", m[4])
+			fmt.Fprintf(st.Stdout, "%s: OK\n", e.shown())
 		default:
 			failed++
-			fmt.Fprintf(st.Stdout, "%s: FAILED\n", m[4])
+			fmt.Fprintf(st.Stdout, "%s: FAILED\n", e.shown())
+			if got == "" {
+				got = "no " + e.kind + " " + strconv.Quote(e.group) + " in it"
+			}
 			if !o.Quiet {
-				fmt.Fprintf(st.Stderr, "%s: %s: expected %s, got %s\n", name, m[4], want, t)
+				fmt.Fprintf(st.Stderr, "%s: %s: expected %s, got %s\n", name, e.shown(), e.want, got)
 			}
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("%s: %w", o.Check, err)
-	}
-	if ok+failed+troubled == 0 {
-		return fmt.Errorf("%s: no sum lines found", o.Check)
-	}
 	if troubled > 0 {
-		return fmt.Errorf("%d of %d inputs could not be read", troubled, ok+failed+troubled)
+		return fmt.Errorf("%d of %d inputs could not be read", unread, len(done))
 	}
 	if failed > 0 {
 		fmt.Fprintf(st.Stderr, "%s: WARNING: %s of %d computed sums did NOT match\n", name, strconv.Itoa(failed), ok+failed)
 		return cli.ErrDiffer
 	}
 	return nil
+}
+
+// checkInput sums input as a saved line names it, per collection and
+// stream too when byGroup.
+func checkInput(ctx context.Context, st Stdio, o SumOptions, input string, byGroup bool) *checked {
+	o.By = ""
+	if byGroup {
+		o.By = "collection"
+	}
+	// A saved location had its password masked: connect with the one
+	// from PGPASSWORD or ~/.pgpass instead.
+	loc := location.Unmask(input)
+	t, groups, err := sumInput(ctx, st, o, loc)
+	side := readSide(loc, "")
+	if err == nil {
+		side = counted(side, t.Records, t.Events, t.Sum)
+	}
+	report(ctx).Update(func(r *cli.Result) { r.Sources = append(r.Sources, side) })
+	c := &checked{total: t, groups: map[string]persist.SumResult{}, err: err}
+	for _, g := range groups {
+		c.groups[g.Kind+"="+g.Name] = g.SumResult
+	}
+	return c
+}
+
+// readCheckFile reads the sum lines of file (- for stdin).
+func readCheckFile(st Stdio, file string) ([]checkEntry, error) {
+	var f io.Reader = st.Stdin
+	if file != "-" {
+		fh, err := os.Open(file)
+		if err != nil {
+			return nil, err
+		}
+		defer fh.Close()
+		f = fh
+	}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	var entries []checkEntry
+	lineNo := 0
+	for sc.Scan() {
+		lineNo++
+		// A carriage return in a name is escaped: one at the end is a
+		// CRLF line ending.
+		text := strings.TrimRight(sc.Text(), "\r")
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		escaped := strings.HasPrefix(text, `\`)
+		m := checkLine.FindStringSubmatch(strings.TrimPrefix(text, `\`))
+		var input string
+		good := m != nil
+		if good {
+			input = m[4]
+			if escaped {
+				input, good = unescapeName(input)
+			}
+		}
+		if !good {
+			return nil, cli.Hint(fmt.Errorf("%s: line %d: not a persist-sum line", file, lineNo),
+				`lines look like: persist1:<64 hex>  records=N events=M  INPUT (a line starting with \ has \\, \n and \r escaped in INPUT)`)
+		}
+		entries = append(entries, checkEntry{want: m[1] + "  records=" + m[2] + " events=" + m[3], input: input})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if len(entries) == 0 {
+		return nil, fmt.Errorf("%s: no sum lines found", file)
+	}
+	splitGroups(entries)
+	return entries, nil
+}
+
+// splitGroups tells --by's lines (INPUT  collection=NAME, INPUT
+// stream=NAME) from the inputs' own. Either name may hold the marker
+// itself: a line is an input's own when others are its groups, or when it
+// names a file; else the split taken is the one whose INPUT has a line of
+// its own in the list, as --by writes it after the input's groups, else
+// the first.
+func splitGroups(entries []checkEntry) {
+	inputs, grouped := map[string]bool{}, map[string]bool{}
+	for _, e := range entries {
+		inputs[e.input] = true
+		for _, c := range groupCuts(e.input) {
+			grouped[e.input[:c]] = true
+		}
+	}
+	for i, e := range entries {
+		cuts := groupCuts(e.input)
+		if len(cuts) == 0 || grouped[e.input] {
+			continue
+		}
+		if _, err := os.Stat(e.input); err == nil {
+			continue
+		}
+		cut := cuts[0]
+		for _, c := range cuts {
+			if inputs[e.input[:c]] {
+				cut = c
+				break
+			}
+		}
+		kind, group, _ := strings.Cut(e.input[cut+2:], "=")
+		entries[i].input, entries[i].kind, entries[i].group = e.input[:cut], kind, group
+	}
+}
+
+// groupCuts are where name could end an input's part of a --by line, in
+// order.
+func groupCuts(name string) []int {
+	var cuts []int
+	for _, marker := range []string{"  collection=", "  stream="} {
+		for at := 0; ; {
+			j := strings.Index(name[at:], marker)
+			if j < 0 {
+				break
+			}
+			cuts = append(cuts, at+j)
+			at += j + 1
+		}
+	}
+	sort.Ints(cuts)
+	return cuts
 }

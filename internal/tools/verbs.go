@@ -2,6 +2,7 @@ package tools
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,7 +10,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/cuitty/persist"
 	"github.com/cuitty/persist/internal/cli"
@@ -39,7 +43,14 @@ func Put(ctx context.Context, st Stdio, o PutOptions) error {
 	if err != nil {
 		return err
 	}
-	return withStore(ctx, st, o.Common, o.Name, func(s *persist.Store) error {
+	again := func(store string) string {
+		var flags []string
+		if o.IfVersion != nil {
+			flags = []string{fmt.Sprintf("--if-version %d", *o.IfVersion)}
+		}
+		return command("put", flags, withJSON([]string{store, o.Collection, o.Key}, o.JSON)...)
+	}
+	return withStore(ctx, st, o.Common, o.Name, again, func(s *persist.Store) error {
 		var (
 			r   persist.Record
 			err error
@@ -75,8 +86,8 @@ func mismatch(st Stdio, err error, hintFormat string, args ...any) error {
 // jsonArg is the JSON argument, or standard input when it is omitted.
 func jsonArg(st Stdio, arg *string) (json.RawMessage, error) {
 	if arg != nil {
-		if !json.Valid([]byte(*arg)) {
-			return nil, cli.Hint(fmt.Errorf("%s is not valid JSON", shorten(*arg)), `quote a string as JSON, inside shell quotes: '"text"'`)
+		if err := oneJSON([]byte(*arg), shorten(*arg)); err != nil {
+			return nil, err
 		}
 		return json.RawMessage(*arg), nil
 	}
@@ -90,10 +101,62 @@ func jsonArg(st Stdio, arg *string) (json.RawMessage, error) {
 	if len(strings.TrimSpace(string(b))) == 0 {
 		return nil, cli.Hint(errors.New("no JSON value on stdin (and none given after the key)"), `give it after the key, e.g. '{"name":"Ada"}', or pipe it in`)
 	}
-	if !json.Valid(b) {
-		return nil, errors.New("stdin is not one valid JSON value")
+	if err := oneJSON(b, "stdin"); err != nil {
+		return nil, err
 	}
 	return json.RawMessage(b), nil
+}
+
+// oneJSON checks that b is one JSON value, with a hint that fits what is
+// wrong: text that is no JSON at all is most often a string left
+// unquoted, while a value followed by more is two values, or a typo.
+func oneJSON(b []byte, what string) error {
+	if json.Valid(b) {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	var first json.RawMessage
+	if err := dec.Decode(&first); err != nil || len(bytes.TrimSpace(first)) == 0 {
+		if !startsValue(b) {
+			return cli.Hint(fmt.Errorf("%s is not valid JSON", what), `quote a string as JSON, inside shell quotes: '"text"'`)
+		}
+		return fmt.Errorf("%s is not valid JSON: %w", what, err)
+	}
+	rest := bytes.TrimSpace(b[dec.InputOffset():])
+	return cli.Hint(fmt.Errorf("%s is not one JSON value: after %s comes %s", what, clip(first), clip(rest)),
+		`give one value (several go in one array: '[1,2]'); to store it all as text, quote it as a JSON string: '"text"'`)
+}
+
+// clip is part of the JSON text for a message: as it is when it prints
+// plainly, else quoted.
+func clip(b []byte) string {
+	s := string(b)
+	if len(s) > 40 {
+		s = strings.ToValidUTF8(s[:40], "") + "…"
+	}
+	if !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
+// startsValue reports whether b begins as a JSON value does (after any
+// white space); a bare word such as Ada does not.
+func startsValue(b []byte) bool {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return false
+	}
+	switch c := b[0]; {
+	case c == '{' || c == '[' || c == '"' || c == '-' || c >= '0' && c <= '9':
+		return true
+	}
+	for _, lit := range []string{"true", "false", "null"} {
+		if bytes.HasPrefix(b, []byte(lit)) {
+			return true
+		}
+	}
+	return false
 }
 
 func shorten(s string) string {
@@ -115,11 +178,22 @@ func wrote(ctx context.Context, line []byte) {
 	})
 }
 
+// withJSON is args and the JSON argument, when one was given.
+func withJSON(args []string, json *string) []string {
+	if json != nil {
+		return append(args, *json)
+	}
+	return args
+}
+
 // withStore opens the store NAME for writing, creating its folder under
 // ./data on the first write, and removing what it created when nothing was
-// written.
-func withStore(ctx context.Context, st Stdio, c cli.Common, name string, do func(*persist.Store) error) error {
-	loc := DefaultLocation(name)
+// written. again is the verb's command for another store (storeLocation).
+func withStore(ctx context.Context, st Stdio, c cli.Common, name string, again func(string) string, do func(*persist.Store) error) error {
+	loc, err := storeLocation(ctx, name, again, nil)
+	if err != nil {
+		return err
+	}
 	if err := guard(ctx, []string{loc}); err != nil {
 		return err
 	}
@@ -215,21 +289,37 @@ func removeIfEmpty(dir string) {
 }
 
 // openReader opens store NAME for reading, saying plainly when it does not
-// exist: a typo must not pass for an empty store.
-func openReader(ctx context.Context, st Stdio, name string, f persist.Filter) (*persist.Source, error) {
-	loc := DefaultLocation(name)
+// exist: a typo must not pass for an empty store. again is the verb's
+// command for another store (storeLocation).
+func openReader(ctx context.Context, st Stdio, name string, f persist.Filter, again func(string) string) (*persist.Source, error) {
+	loc, err := storeLocation(ctx, name, again, func(store string) string { return makeCommand(store, f) })
+	if err != nil {
+		return nil, err
+	}
 	if err := guard(ctx, []string{loc}); err != nil {
 		return nil, err
 	}
-	if dir, ok := defaultDir(loc); ok {
-		path := strings.TrimPrefix(loc, "sqlite:")
-		if _, err := os.Stat(path); err != nil {
-			return nil, cli.Hint(fmt.Errorf("no store %s: %s does not exist (in %s)", name, path, dirOf(dir)),
-				"list the stores with: persist stores; make one with: persist put %s COLLECTION KEY JSON", location.ShellQuote(name))
-		}
+	if err := missingStore(name, loc, makeCommand(name, f)); err != nil {
+		return nil, err
 	}
 	report(ctx).Update(func(r *cli.Result) { r.Sources = []cli.Side{readSide(loc, name)} })
 	return persist.OpenSource(ctx, loc, persist.ReadOptions{Store: storeFlag(loc, name), Filter: f, Stdin: st.Stdin})
+}
+
+// makeCommand is a write that makes store name, into the collection or
+// stream a reader asked for.
+func makeCommand(name string, f persist.Filter) string {
+	if len(f.Streams) == 1 {
+		return command("append", nil, name, f.Streams[0], "created", "{}")
+	}
+	collection, key := "users", "u1"
+	if len(f.Collections) == 1 {
+		collection = f.Collections[0]
+	}
+	if len(f.Keys) == 1 {
+		key = f.Keys[0]
+	}
+	return command("put", nil, name, collection, key, "{}")
 }
 
 func dirOf(dir string) string {
@@ -252,7 +342,14 @@ func Get(ctx context.Context, st Stdio, o GetOptions) error {
 	if err := report(ctx).ToStdout("the value"); err != nil {
 		return err
 	}
-	src, err := openReader(ctx, st, o.Name, persist.Filter{Collections: []string{o.Collection}, Keys: []string{o.Key}})
+	again := func(store string) string {
+		var flags []string
+		if o.Record {
+			flags = []string{"--record"}
+		}
+		return command("get", flags, store, o.Collection, o.Key)
+	}
+	src, err := openReader(ctx, st, o.Name, persist.Filter{Collections: []string{o.Collection}, Keys: []string{o.Key}}, again)
 	if err != nil {
 		return err
 	}
@@ -287,12 +384,19 @@ type RmOptions struct {
 // with --force.
 func Rm(ctx context.Context, st Stdio, o RmOptions) error {
 	// A store that does not exist is not made just to delete from it.
-	src, err := openReader(ctx, st, o.Name, persist.Filter{Collections: []string{o.Collection}, Keys: []string{o.Key}})
+	again := func(store string) string {
+		var flags []string
+		if o.Force {
+			flags = []string{"-f"}
+		}
+		return command("rm", flags, store, o.Collection, o.Key)
+	}
+	src, err := openReader(ctx, st, o.Name, persist.Filter{Collections: []string{o.Collection}, Keys: []string{o.Key}}, again)
 	if err != nil {
 		return err
 	}
 	src.Close()
-	return withStore(ctx, st, o.Common, o.Name, func(s *persist.Store) error {
+	return withStore(ctx, st, o.Common, o.Name, again, func(s *persist.Store) error {
 		r, err := s.Delete(ctx, o.Collection, o.Key)
 		switch {
 		case errors.Is(err, persist.ErrNotFound) && o.Force:
@@ -322,7 +426,10 @@ func Append(ctx context.Context, st Stdio, o AppendOptions) error {
 	if err != nil {
 		return err
 	}
-	return withStore(ctx, st, o.Common, o.Name, func(s *persist.Store) error {
+	again := func(store string) string {
+		return command("append", nil, withJSON([]string{store, o.Stream, o.Type}, o.JSON)...)
+	}
+	return withStore(ctx, st, o.Common, o.Name, again, func(s *persist.Store) error {
 		e, err := s.Append(ctx, o.Stream, o.Type, data)
 		if err != nil {
 			return err
@@ -345,7 +452,14 @@ func Events(ctx context.Context, st Stdio, o EventsOptions) error {
 	if err := report(ctx).ToStdout("the events"); err != nil {
 		return err
 	}
-	src, err := openReader(ctx, st, o.Name, persist.Filter{Streams: []string{o.Stream}, FromSeq: o.From})
+	again := func(store string) string {
+		var flags []string
+		if o.From != 1 {
+			flags = []string{fmt.Sprintf("--from %d", o.From)}
+		}
+		return command("events", flags, store, o.Stream)
+	}
+	src, err := openReader(ctx, st, o.Name, persist.Filter{Streams: []string{o.Stream}, FromSeq: o.From}, again)
 	if err != nil {
 		return err
 	}
@@ -380,7 +494,7 @@ func Ls(ctx context.Context, st Stdio, o LsOptions) error {
 	if o.Collection != "" {
 		return lsKeys(ctx, st, o)
 	}
-	src, err := openReader(ctx, st, o.Name, persist.Filter{})
+	src, err := openReader(ctx, st, o.Name, persist.Filter{}, lsAgain(o))
 	if err != nil {
 		return err
 	}
@@ -403,8 +517,22 @@ func Ls(ctx context.Context, st Stdio, o LsOptions) error {
 	return printLines(st, lines, o.Null)
 }
 
+// lsAgain is the ls command for another store (storeLocation).
+func lsAgain(o LsOptions) func(string) string {
+	return func(store string) string {
+		var flags []string
+		if o.Null {
+			flags = []string{"-0"}
+		}
+		if o.Collection != "" {
+			return command("ls", flags, store, o.Collection)
+		}
+		return command("ls", flags, store)
+	}
+}
+
 func lsKeys(ctx context.Context, st Stdio, o LsOptions) error {
-	src, err := openReader(ctx, st, o.Name, persist.Filter{Collections: []string{o.Collection}, Live: true})
+	src, err := openReader(ctx, st, o.Name, persist.Filter{Collections: []string{o.Collection}, Live: true}, lsAgain(o))
 	if err != nil {
 		return err
 	}

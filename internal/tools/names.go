@@ -1,0 +1,146 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/cuitty/persist"
+	"github.com/cuitty/persist/internal/cli"
+	"github.com/cuitty/persist/internal/location"
+)
+
+// storeLocation is where the persist command keeps store name
+// (DefaultLocation). Without $PERSIST_URL, NAME becomes the file
+// ./data/NAME.db, so it must be a plain file name there: a path or a
+// location given as NAME would otherwise make a file elsewhere, or one
+// under ./data named after the location. again is the same command for
+// another store name, for the hint that shows how to name a store kept
+// elsewhere ($PERSIST_URL names its database); a verb that only reads
+// gives maker too, the write that makes a store, for a database file that
+// does not exist yet.
+func storeLocation(ctx context.Context, name string, again, maker func(store string) string) (string, error) {
+	loc := DefaultLocation(name)
+	if os.Getenv("PERSIST_URL") != "" {
+		return loc, nil
+	}
+	if db, ok := locationLike(name); ok {
+		return "", cli.Hint(fmt.Errorf("%s is a location, not a store's name: a store NAME is kept at ./data/NAME.db", location.ShellQuote(location.Redact(name))),
+			"%s", elsewhereHint(ctx, db, again, maker))
+	}
+	why := badFileName(name)
+	if why == "" {
+		return loc, nil
+	}
+	err := fmt.Errorf("store name %s cannot be kept as ./data/NAME.db: %s", jsonQuote(name), why)
+	if name == "" {
+		return "", cli.Hint(err, "give the store a name, e.g. %s", again("my-app"))
+	}
+	return "", cli.Hint(err, "give a name that is a plain file name, e.g. %s; or keep the store in a database named by $PERSIST_URL, where any name goes: PERSIST_URL=sqlite:stores.db %s",
+		again("my-app"), again(name))
+}
+
+// badFileName says why name is not a plain file name for ./data/NAME.db
+// ("" when it is one). '#' would be read as a location's store part, and
+// names starting with '.' or '-' are hidden files or read as options.
+func badFileName(name string) string {
+	switch {
+	case name == "":
+		return "it is empty"
+	case strings.ContainsRune(name, '/') || strings.ContainsRune(name, filepath.Separator):
+		return "it holds a '/'"
+	case strings.HasPrefix(name, "."):
+		return "it starts with '.'"
+	case strings.HasPrefix(name, "-"):
+		return "it starts with '-'"
+	case strings.ContainsRune(name, '#'):
+		return "it holds a '#'"
+	case strings.ContainsRune(name, 0):
+		return "it holds a NUL byte"
+	}
+	return ""
+}
+
+// locationLike reports whether name is a database location (a scheme of
+// an adapter, or a path), as someone would give it meaning a database.
+func locationLike(name string) (location.Location, bool) {
+	l, err := location.Parse(name, true)
+	if err != nil || !l.IsStore() {
+		return l, false
+	}
+	rest, _, _ := strings.Cut(name, "#")
+	return l, l.Target != rest || strings.ContainsRune(name, '/')
+}
+
+// elsewhereHint is the command that uses a store in the database db, with
+// the store db names, or the one it holds, or for a new file its base name.
+func elsewhereHint(ctx context.Context, db location.Location, again, maker func(store string) string) string {
+	loc := db.Raw
+	if db.Target == db.Raw {
+		loc = db.Driver.Schemes[0] + ":" + db.Raw
+	}
+	url := location.ShellQuote(location.Unmask(location.Redact(strings.TrimSuffix(loc, "#"+db.Store))))
+	run := func(store string) string {
+		return fmt.Sprintf("for a store in another database, name the database with $PERSIST_URL: PERSIST_URL=%s %s", url, again(store))
+	}
+	if db.Store != "" {
+		return run(db.Store)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	infos, err := persist.Stores(ctx, loc)
+	switch {
+	case err == nil && len(infos) == 1:
+		return run(infos[0].Name)
+	case err == nil && len(infos) > 1:
+		return fmt.Sprintf("list the stores it holds with: persist stores %s; then name one, with the database in $PERSIST_URL: PERSIST_URL=%s %s", url, url, again("STORE"))
+	}
+	base := strings.TrimSuffix(filepath.Base(db.Target), filepath.Ext(db.Target))
+	if badFileName(base) != "" {
+		base = "my-app"
+	}
+	if _, err := os.Stat(db.Target); err != nil && db.Driver.NewFiles && maker != nil {
+		return fmt.Sprintf("%s does not exist either; for a store in another database, name the database with $PERSIST_URL, and the first write makes it: PERSIST_URL=%s %s",
+			db.Target, url, maker(base))
+	}
+	return run(base)
+}
+
+// command is a persist command line, its arguments quoted for the shell,
+// with "--" before them when one would be read as an option.
+func command(verb string, flags []string, args ...string) string {
+	var b strings.Builder
+	b.WriteString("persist " + verb)
+	for _, f := range flags {
+		b.WriteString(" " + f)
+	}
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") {
+			b.WriteString(" --")
+			break
+		}
+	}
+	for _, a := range args {
+		b.WriteString(" " + location.ShellQuote(a))
+	}
+	return b.String()
+}
+
+// missingStore is the error for a store the persist command keeps at its
+// default location that does not exist (nil when it does): a typo must
+// not pass for an empty store. makeCmd is the command that makes it.
+func missingStore(name, loc, makeCmd string) error {
+	dir, ok := defaultDir(loc)
+	if !ok {
+		return nil
+	}
+	path := strings.TrimPrefix(loc, "sqlite:")
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	return cli.Hint(fmt.Errorf("no store %s: %s does not exist (in %s)", name, path, dirOf(dir)),
+		"list the stores with: persist stores; make one with: %s", makeCmd)
+}
