@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -258,6 +259,9 @@ func (r *Reader) skip(err error) error {
 // endCheck is what the end of the input means: io.EOF, or why not.
 func (r *Reader) endCheck() error {
 	if t := r.trailer; t != nil && !r.opt.IgnoreTrailer {
+		if err := r.headerCheck(t); err != nil {
+			return err
+		}
 		got := r.sum.String()
 		if t.Records == r.records && t.Events == r.events && t.Sum == got {
 			return io.EOF
@@ -277,6 +281,26 @@ func (r *Reader) endCheck() error {
 			ErrTruncated, r.line)
 	}
 	return io.EOF
+}
+
+// headerCheck refuses a header whose counts are not the trailer's: the
+// header came from another stream (spliced on), or was edited, and a
+// progress total or a check made from it would be wrong.
+func (r *Reader) headerCheck(t *Trailer) error {
+	h := r.header
+	if h == nil || (h.Records < 0 || h.Records == t.Records) && (h.Events < 0 || h.Events == t.Events) {
+		return nil
+	}
+	return fmt.Errorf("%w: the header on line 1 says records=%s events=%s, the trailer on line %d records=%d events=%d: the header is another stream's, or was edited",
+		ErrTrailer, count(h.Records), count(h.Events), r.trailerAt, t.Records, t.Events)
+}
+
+// count spells a header's count, which may be unknown (-1).
+func count(n int64) string {
+	if n < 0 {
+		return "(none)"
+	}
+	return strconv.FormatInt(n, 10)
 }
 
 // Detached reports whether the value (or data) of the last item returned

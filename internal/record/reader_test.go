@@ -123,6 +123,15 @@ func TestReaderEndChecks(t *testing.T) {
 			ReaderOptions{}, ErrTrailer, "records=2 events=1 sum=persist1:"},
 		{"a wrong sum", header + lines[1] + lines[2] + lines[3] + otherSum, ReaderOptions{}, ErrTrailer,
 			`the stream was damaged, or edited after it was written`},
+		// A header spliced on from another stream, or edited: its counts
+		// are not the trailer's, though the items match the trailer.
+		{"a header of other counts", `{"kind":"header","format":"persist.v1","records":20,"events":1}` + "\n" + lines[1] + lines[2] + lines[3] + trailer,
+			ReaderOptions{}, ErrTrailer, "the header on line 1 says records=20 events=1, the trailer on line 5 records=2 events=1"},
+		{"a header of the same counts", `{"kind":"header","format":"persist.v1","records":2,"events":1}` + "\n" + lines[1] + lines[2] + lines[3] + trailer,
+			ReaderOptions{}, io.EOF, ""},
+		{"a header of other counts, ignored", `{"kind":"header","format":"persist.v1","records":2,"events":0}` + "\n" + lines[1] + lines[2] + lines[3] + trailer,
+			ReaderOptions{IgnoreTrailer: true}, io.EOF, ""},
+		{"a header without counts", `{"kind":"header","format":"persist.v1"}` + "\n" + lines[1] + lines[2] + lines[3] + trailer, ReaderOptions{}, io.EOF, ""},
 		{"truncated", header + lines[1] + lines[2], ReaderOptions{}, ErrTruncated, "stream ends without a trailer after line 3: it was cut short"},
 		{"truncated mid-line", header + lines[1] + lines[2][:10], ReaderOptions{}, ErrTruncated, "after line 3"},
 		// --ignore-trailer excuses a trailer that no longer matches, never a
