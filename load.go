@@ -167,6 +167,9 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 	// The header comes first and may name the store.
 	h := rd.Head()
 	if rd.Line() == 0 {
+		if err := rd.HeadErr(); err != nil {
+			return res, err
+		}
 		return res, fmt.Errorf("%w: not a single byte was read (not even a header)", ErrNoInput)
 	}
 	if opt.Mode == Replace && h != nil && h.Since != "" {

@@ -81,6 +81,16 @@ func (r *Reader) Head() *Header {
 	return r.header
 }
 
+// HeadErr is the error Head met reading the first line, if it met one
+// other than the end of the input: with no line read, it tells input that
+// could not be read (a compressed stream cut short) from no input at all.
+func (r *Reader) HeadErr() error {
+	if r.held && r.heldErr != nil && !errors.Is(r.heldErr, io.EOF) {
+		return r.heldErr
+	}
+	return nil
+}
+
 // NewReader reads from r, decompressing zstd or gzip input.
 func NewReader(r io.Reader, opt ReaderOptions) (*Reader, error) {
 	src, err := NewDecompressor(r)
@@ -181,9 +191,12 @@ func (r *Reader) Next() (*Item, error) {
 				r.raw = tl.Prefix
 				return nil, r.skip(err)
 			}
-			if err == io.EOF {
+			switch {
+			case err == io.EOF:
 				r.final = r.endCheck()
-			} else {
+			case r.line == 0:
+				r.final = fmt.Errorf("before the first line was whole: %w (was the input cut short?)", err)
+			default:
 				r.final = fmt.Errorf("after line %d: %w", r.line, err)
 			}
 			continue

@@ -102,6 +102,9 @@ func OpenLocation(ctx context.Context, loc location.Location, opt Options) (*Sou
 	}
 	if r.Line() == 0 {
 		s.Close()
+		if err := r.HeadErr(); err != nil {
+			return nil, fmt.Errorf("%s: %w", loc, err)
+		}
 		return nil, fmt.Errorf("%s: %w: not a single byte was read (not even a header)", loc, ErrNoInput)
 	}
 	return s, nil
