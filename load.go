@@ -136,6 +136,11 @@ type LoadResult struct {
 	// already; it was read whole and nothing was written.
 	PatchApplied bool
 
+	// StreamStore is the store the stream's header names, when no store
+	// was asked for and the load went to another: the only store the
+	// database holds (a dump of "billing" into a file of "default").
+	StreamStore string
+
 	Elapsed time.Duration
 }
 
@@ -187,6 +192,13 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 		headerStore = h.Store
 	}
 	store, err := w.store(ctx, opt.Store, headerStore)
+	if err == nil && opt.Mode == Replace && otherStore(h, store, opt.Store, w.loc) {
+		// Replacing a store with a dump of another, picked only as the one
+		// store there, would wipe it without a word.
+		err = hint.With(fmt.Errorf("%w: the stream is a dump of store %q, and would replace store %q, the only store in %s",
+			ErrStoreChoice, h.Store, store, w.loc), "name the store to replace: %s, or load into %s to make store %q beside it",
+			location.ForShell(location.WithStore(w.loc.Raw, store)), location.ForShell(location.WithStore(w.loc.Raw, h.Store)), h.Store)
+	}
 	if err != nil {
 		return res, w.fail(err, 0)
 	}
@@ -198,6 +210,9 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 	}
 	st, err := load.Load(ctx, w.a, store, rd, opt.loadOptions(h))
 	res = loadResult(res.Target, store, st)
+	if otherStore(h, store, opt.Store, w.loc) {
+		res.StreamStore = h.Store
+	}
 	if err == nil {
 		// Made even for a stream without items: a valid empty stream
 		// loads as an empty store, listed and dumped like any other. Not
@@ -216,6 +231,14 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 		return res, w.fail(err, st.Written+st.Events+st.Removed)
 	}
 	return res, w.close()
+}
+
+// otherStore reports whether the load goes to another store than the one
+// its stream's header names, only because no store was asked for and the
+// database holds that one alone. A patch is made for its target, whatever
+// the name of the store it was made from.
+func otherStore(h *record.Header, store, asked string, l location.Location) bool {
+	return h != nil && !h.Patch && h.Store != "" && h.Store != store && asked == "" && l.Store == ""
 }
 
 func (o LoadOptions) loadOptions(h *record.Header) load.Options {

@@ -15,6 +15,7 @@ import (
 	"github.com/cuitty/persist"
 	"github.com/cuitty/persist/internal/cli"
 	"github.com/cuitty/persist/internal/hint"
+	"github.com/cuitty/persist/internal/location"
 	"github.com/cuitty/persist/internal/source"
 )
 
@@ -187,6 +188,11 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 func loadEnd(res persist.LoadResult, err error, f LoadFlags, warn func(string)) error {
 	if err != nil {
 		return appendedHint(loadHint(err, f), res)
+	}
+	if warn != nil && res.StreamStore != "" {
+		warn(fmt.Sprintf("the stream is a dump of store %q, and went into store %q, the only store in %s; name the store to choose (%s, or %s to make store %q beside it)",
+			res.StreamStore, res.Store, res.Target, location.ForShell(location.WithStore(res.Target, res.Store)),
+			location.ForShell(location.WithStore(res.Target, res.StreamStore)), res.StreamStore))
 	}
 	if warn != nil && res.PatchApplied {
 		warn("the patch is applied already: the store holds what it makes, and nothing was written")
