@@ -169,68 +169,95 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 		return res, err
 	}
 	defer rd.Close()
-	// The header comes first and may name the store.
-	h := rd.Head()
-	if rd.Line() == 0 {
-		if err := rd.HeadErr(); err != nil {
-			return res, err
-		}
-		return res, fmt.Errorf("%w: not a single byte was read (not even a header)", ErrNoInput)
-	}
-	if opt.Mode == Replace && h != nil && h.Since != "" {
-		// A delta holds what changed, not the store: replacing the store
-		// with it would drop everything else, and say nothing.
-		return res, hint.With(fmt.Errorf("%w: a delta (its header has since) cannot replace a store: it holds only what changed", ErrChain),
-			"replace the store with the full dump, then merge each delta after it")
+	h, err := loadHead(rd, opt)
+	if err != nil {
+		return res, err
 	}
 	w, err := openWriter(ctx, dst)
 	if err != nil {
 		return res, err
 	}
-	headerStore := ""
-	if h != nil {
-		headerStore = h.Store
-	}
-	store, err := w.store(ctx, opt.Store, headerStore)
-	if err == nil && opt.Mode == Replace && otherStore(h, store, opt.Store, w.loc) {
-		// Replacing a store with a dump of another, picked only as the one
-		// store there, would wipe it without a word.
-		err = hint.With(fmt.Errorf("%w: the stream is a dump of store %q, and would replace store %q, the only store in %s",
-			ErrStoreChoice, h.Store, store, w.loc), "name the store to replace: %s, or load into %s to make store %q beside it",
-			location.ForShell(location.WithStore(w.loc.Raw, store)), location.ForShell(location.WithStore(w.loc.Raw, h.Store)), h.Store)
-	}
+	store, err := w.loadStore(ctx, h, opt)
 	if err != nil {
 		return res, w.fail(err, 0)
 	}
 	res.Store = store
-	if !opt.IgnoreSince {
-		if err := checkChain(ctx, w.a, store, h); err != nil {
-			return res, w.fail(err, 0)
-		}
-	}
 	st, err := load.Load(ctx, w.a, store, rd, opt.loadOptions(h))
 	res = loadResult(res.Target, store, st)
 	if otherStore(h, store, opt.Store, w.loc) {
 		res.StreamStore = h.Store
 	}
 	if err == nil {
-		// Made even for a stream without items: a valid empty stream
-		// loads as an empty store, listed and dumped like any other. Not
-		// before: a load that fails makes no store (a batch that commits
-		// makes it, in the same transaction).
-		err = createStore(ctx, w.a, w.loc, store)
-	}
-	if err == nil && !opt.IgnoreTrailer && h != nil {
-		// Only a stream with its header says whether it is a whole dump
-		// or a delta: a delta whose header was cut must not pass for a
-		// whole dump, and let the deltas after it in.
-		err = recordChain(ctx, w.a, store, rd.Trailer())
+		err = w.loaded(ctx, store, h, rd.Trailer(), opt)
 	}
 	if err != nil {
 		err = location.ScrubError(err, dst)
 		return res, w.fail(err, st.Written+st.Events+st.Removed)
 	}
 	return res, w.close()
+}
+
+// loadHead reads the stream's header, the first line: it may name the
+// store, and says whether the stream is a delta.
+func loadHead(rd *record.Reader, opt LoadOptions) (*record.Header, error) {
+	h := rd.Head()
+	if rd.Line() == 0 {
+		if err := rd.HeadErr(); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: not a single byte was read (not even a header)", ErrNoInput)
+	}
+	if opt.Mode == Replace && h != nil && h.Since != "" {
+		// A delta holds what changed, not the store: replacing the store
+		// with it would drop everything else, and say nothing.
+		return nil, hint.With(fmt.Errorf("%w: a delta (its header has since) cannot replace a store: it holds only what changed", ErrChain),
+			"replace the store with the full dump, then merge each delta after it")
+	}
+	return h, nil
+}
+
+// loadStore picks the store a load writes, and checks that a delta
+// follows the last dump of its store loaded there.
+func (w *writer) loadStore(ctx context.Context, h *record.Header, opt LoadOptions) (string, error) {
+	headerStore := ""
+	if h != nil {
+		headerStore = h.Store
+	}
+	store, err := w.store(ctx, opt.Store, headerStore)
+	if err != nil {
+		return "", err
+	}
+	if opt.Mode == Replace && otherStore(h, store, opt.Store, w.loc) {
+		// Replacing a store with a dump of another, picked only as the one
+		// store there, would wipe it without a word.
+		return "", hint.With(fmt.Errorf("%w: the stream is a dump of store %q, and would replace store %q, the only store in %s",
+			ErrStoreChoice, h.Store, store, w.loc), "name the store to replace: %s, or load into %s to make store %q beside it",
+			location.ForShell(location.WithStore(w.loc.Raw, store)), location.ForShell(location.WithStore(w.loc.Raw, h.Store)), h.Store)
+	}
+	if !opt.IgnoreSince {
+		if err := checkChain(ctx, w.a, store, h); err != nil {
+			return "", err
+		}
+	}
+	return store, nil
+}
+
+// loaded finishes a load that read its stream whole: the store is made
+// even for a stream without items (a valid empty stream loads as an empty
+// store, listed and dumped like any other), not before, so that a load
+// that fails makes no store (a batch that commits makes it, in the same
+// transaction); and the stream's cursor is noted for the next delta.
+func (w *writer) loaded(ctx context.Context, store string, h *record.Header, t *record.Trailer, opt LoadOptions) error {
+	if err := createStore(ctx, w.a, w.loc, store); err != nil {
+		return err
+	}
+	if opt.IgnoreTrailer || h == nil {
+		// Only a stream with its header says whether it is a whole dump
+		// or a delta: a delta whose header was cut must not pass for a
+		// whole dump, and let the deltas after it in.
+		return nil
+	}
+	return recordChain(ctx, w.a, store, t)
 }
 
 // otherStore reports whether the load goes to another store than the one

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/record"
@@ -217,6 +218,10 @@ func decideRecord(in, cur *record.Item, now string) (outcome, *record.Item, stri
 			return outUnchanged, nil, ""
 		}
 		c.Version = 1
+		if cur != nil && cur.Version == math.MaxInt64 {
+			return outConflict, nil, fmt.Sprintf("the store holds version %d of %s/%s, the largest possible: a write without a version cannot follow it",
+				cur.Version, quote(cur.Collection), quote(cur.Key))
+		}
 		if cur != nil {
 			c.Version = cur.Version + 1
 		}
@@ -249,6 +254,10 @@ func decideEvent(in *record.Item, v *storeView, now string) (outcome, *record.It
 		c.At = now
 	}
 	if in.Seq == 0 {
+		if v.next[c.Stream] == math.MaxInt64 {
+			return outConflict, nil, fmt.Sprintf("stream %s's last seq is %d, the largest possible: an event without a seq cannot follow it",
+				quote(c.Stream), int64(math.MaxInt64))
+		}
 		c.Seq = v.next[c.Stream] + 1
 		v.next[c.Stream] = c.Seq
 		return outEventWritten, put(in, c), ""

@@ -41,15 +41,23 @@ func FormatTime(t time.Time) string {
 // so its digits are checked eight bytes at a time, the separators among
 // them (checked first) counted as zeros.
 func IsCanonicalTime(s string) bool {
-	if len(s) != len(timeLayout) || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
-		s[13] != ':' || s[16] != ':' || s[19] != '.' || s[26] != 'Z' {
-		return false
-	}
+	return timeShape(s) && timeDigits(s) && timeInRange(s)
+}
+
+func timeShape(s string) bool {
+	return len(s) == len(timeLayout) && s[4] == '-' && s[7] == '-' && s[10] == 'T' &&
+		s[13] == ':' && s[16] == ':' && s[19] == '.' && s[26] == 'Z'
+}
+
+// timeDigits: s has timeShape.
+func timeDigits(s string) bool {
 	b := unsafe.Slice(unsafe.StringData(s), len(s))
-	if !digits8(binary.LittleEndian.Uint64(b), 4, 7) || !digits8(binary.LittleEndian.Uint64(b[8:]), 2, 5) ||
-		!digits8(binary.LittleEndian.Uint64(b[16:]), 0, 3) || !isDigit(s[24]) || !isDigit(s[25]) {
-		return false
-	}
+	return digits8(binary.LittleEndian.Uint64(b), 4, 7) && digits8(binary.LittleEndian.Uint64(b[8:]), 2, 5) &&
+		digits8(binary.LittleEndian.Uint64(b[16:]), 0, 3) && isDigit(s[24]) && isDigit(s[25])
+}
+
+// timeInRange: s has timeShape and timeDigits.
+func timeInRange(s string) bool {
 	mo, d := num2(s, 5), num2(s, 8)
 	return mo >= 1 && mo <= 12 && d >= 1 && d <= daysIn(num4(s), mo) &&
 		num2(s, 11) <= 23 && num2(s, 14) <= 59 && num2(s, 17) <= 59
