@@ -42,6 +42,9 @@ func Seal(ctx context.Context, r io.Reader, w io.Writer, opt SealOptions) (DumpR
 	defer rd.Close()
 	h := rd.Head()
 	if rd.Line() == 0 {
+		if err := rd.HeadErr(); err != nil {
+			return DumpResult{}, err
+		}
 		return DumpResult{}, fmt.Errorf("%w: not a single byte was read (not even a header)", ErrNoInput)
 	}
 	if h == nil && !opt.Unframed {
@@ -66,18 +69,19 @@ func Seal(ctx context.Context, r io.Reader, w io.Writer, opt SealOptions) (DumpR
 	if err := copyItems(ctx, rd, sw); err != nil {
 		return DumpResult{}, err
 	}
-	if t := rd.Trailer(); t != nil {
-		sw.SetCursor(t.Cursor)
+	// The cursor says where a whole dump or a delta ends; without the
+	// header, nothing says which this was (a delta whose header was cut
+	// must not pass for a whole dump and start a chain), so it is dropped.
+	cursor := ""
+	if t := rd.Trailer(); t != nil && h != nil {
+		cursor = t.Cursor
 	}
+	sw.SetCursor(cursor)
 	if err := sw.Close(); err != nil {
 		return DumpResult{}, err
 	}
 	records, events, sum := sw.Stats()
-	res := DumpResult{Store: store, Records: records, Events: events, Sum: sum.String()}
-	if t := rd.Trailer(); t != nil {
-		res.Cursor = t.Cursor
-	}
-	return res, nil
+	return DumpResult{Store: store, Records: records, Events: events, Sum: sum.String(), Cursor: cursor}, nil
 }
 
 func copyItems(ctx context.Context, rd *record.Reader, sw *record.Writer) error {
