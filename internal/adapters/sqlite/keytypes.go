@@ -55,9 +55,22 @@ func keyTypes(isRecord bool, a, b any, okA, okB bool) error {
 	}
 	err := fmt.Errorf("%s %s/%s: %w: %s holds %s instead of %s (was the file edited outside Persist?)",
 		what, shown(a), shown(b), ErrKeyType, col.name, typeName(v), typeName(zero[col.typ]))
-	return hint.With(err, "with sqlite3, turn it back into %[4]s: UPDATE %[1]s SET %[2]s = CAST(%[2]s AS %[3]s) WHERE typeof(%[2]s) <> '%[4]s'; "+
-		"where a row of that name is there already, delete the stray one instead: DELETE FROM %[1]s WHERE typeof(%[2]s) <> '%[4]s'",
-		col.table, col.name, strings.ToUpper(col.typ), col.typ)
+	return hint.With(err, "with sqlite3, delete the stray rows that stand beside a row of the same name and the right type, "+
+		"then turn the others back into %s: %s", col.typ, repairSQL(isRecord, col))
+}
+
+// repairSQL mends every row of table whose col has the wrong type: a row
+// with a twin of the right type (the same primary key once cast) is the
+// stray one, and goes; any other is cast back. Nothing else is touched.
+func repairSQL(isRecord bool, col keyColumn) string {
+	cols := keyColumns[isRecord]
+	twin := "t.store = s.store"
+	for _, c := range cols {
+		twin += fmt.Sprintf(" AND t.%[1]s = CAST(s.%[1]s AS %[2]s)", c.name, strings.ToUpper(c.typ))
+	}
+	return fmt.Sprintf("DELETE FROM %[1]s AS s WHERE typeof(s.%[2]s) <> '%[3]s' AND EXISTS (SELECT 1 FROM %[1]s AS t WHERE %[5]s AND typeof(t.%[2]s) = '%[3]s'); "+
+		"UPDATE %[1]s SET %[2]s = CAST(%[2]s AS %[4]s) WHERE typeof(%[2]s) <> '%[3]s'",
+		col.table, col.name, col.typ, strings.ToUpper(col.typ), twin)
 }
 
 // zero is a value of each type a key column may hold.
