@@ -24,8 +24,11 @@ import (
 
 // triggersVersionQuery lists the tracking triggers' and their functions'
 // row versions.
+// The function a delta asks for outright deletes is in it too: replaced by
+// one that finds none, it would hide them.
 const triggersVersionQuery = `SELECT coalesce(string_agg(g.tgrelid::regclass::text || '.' || g.tgname || ' ' || g.xmin::text || ' ' || p.xmin::text,
 		',' ORDER BY g.tgrelid::regclass::text, g.tgname), '')
+		|| ' ' || coalesce((SELECT xmin::text FROM pg_proc WHERE oid = to_regprocedure('persist_removed_since(text, bigint, bigint, bigint[])')), '')
 	FROM pg_trigger g LEFT JOIN pg_proc p ON p.oid = g.tgfoid
 	WHERE g.tgrelid IN (to_regclass('persist_records'), to_regclass('persist_events')) AND g.tgname = ANY ($1)`
 
@@ -54,7 +57,7 @@ func (s *snapshot) checkTriggers(cursor pgPos, mark adapters.Mark) error {
 		return fmt.Errorf("store %q: %w: it does not carry the version of the change-tracking triggers (a cursor of an earlier release), "+
 			"so it cannot show they stayed on since", s.store, adapters.ErrCursor)
 	}
-	return fmt.Errorf("store %q: %w: the change-tracking triggers were altered since the cursor (ALTER TABLE … DISABLE TRIGGER "+
-		"or ENABLE REPLICA TRIGGER, then ENABLE ALWAYS TRIGGER again; or their functions replaced), so changes made meanwhile "+
-		"may have gone unrecorded", s.store, adapters.ErrCursor)
+	return fmt.Errorf("store %q: %w: the change-tracking triggers or their functions changed in the catalog since the cursor "+
+		"(turned off and on again with ALTER TABLE … DISABLE/ENABLE TRIGGER, replaced, given another owner or other grants, or "+
+		"the database restored), so changes made meanwhile may have gone unrecorded", s.store, adapters.ErrCursor)
 }
