@@ -28,6 +28,10 @@ var (
 	ErrTrailer = record.ErrTrailer
 	// ErrTruncated: the stream has a header but ends without a trailer.
 	ErrTruncated = record.ErrTruncated
+	// ErrHeader is wrapped with ErrTrailer when the stream's header counts
+	// other items than its trailer, which the items match: the header was
+	// spliced on from another stream, or edited.
+	ErrHeader = record.ErrHeader
 	// ErrRejected: lines were set aside (LoadOptions.Rejects), or, without
 	// a rejects writer, the load stopped at one.
 	ErrRejected = load.ErrRejected
@@ -136,6 +140,10 @@ type LoadResult struct {
 	// already; it was read whole and nothing was written.
 	PatchApplied bool
 
+	// Patch: the stream was a patch, applied in one transaction (nothing
+	// is written unless all of it is).
+	Patch bool
+
 	// StreamStore is the store the stream's header names, when no store
 	// was asked for and the load went to another: the only store the
 	// database holds (a dump of "billing" into a file of "default").
@@ -187,6 +195,7 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 	if otherStore(h, store, opt.Store, w.loc) {
 		res.StreamStore = h.Store
 	}
+	res.Patch = h != nil && h.Patch
 	if err == nil {
 		err = w.loaded(ctx, store, h, rd.Trailer(), opt)
 	}

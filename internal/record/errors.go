@@ -15,6 +15,9 @@ var (
 	ErrPlacement = errors.New("line out of place")  // header not first, line after trailer, remove outside a patch
 	ErrTrailer   = errors.New("stream does not match its trailer")
 	ErrTruncated = errors.New("stream truncated") // header but no trailer
+	// ErrHeader is wrapped with ErrTrailer when the header's counts are
+	// not the trailer's, which the items match.
+	ErrHeader = errors.New("the header's counts are not the trailer's")
 	ErrTooLong   = errors.New("line too long")
 	// ErrPatch: a patch stream given to a reader that reads content.
 	ErrPatch = errors.New("a patch stream")

@@ -304,8 +304,8 @@ func (r *Reader) headerCheck(t *Trailer) error {
 	if h == nil || (h.Records < 0 || h.Records == t.Records) && (h.Events < 0 || h.Events == t.Events) {
 		return nil
 	}
-	return fmt.Errorf("%w: the header on line 1 says records=%s events=%s, the trailer on line %d records=%d events=%d: the header is another stream's, or was edited",
-		ErrTrailer, count(h.Records), count(h.Events), r.trailerAt, t.Records, t.Events)
+	return fmt.Errorf("%w: %w: the header on line 1 says records=%s events=%s, the trailer on line %d records=%d events=%d: the header is another stream's, or was edited",
+		ErrTrailer, ErrHeader, count(h.Records), count(h.Events), r.trailerAt, t.Records, t.Events)
 }
 
 // count spells a header's count, which may be unknown (-1).

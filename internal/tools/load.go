@@ -187,7 +187,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // the load relied on appending events.
 func loadEnd(res persist.LoadResult, err error, f LoadFlags, warn func(string)) error {
 	if err != nil {
-		return appendedHint(loadHint(err, f), res)
+		return appendedHint(loadHint(err, f, res), res)
 	}
 	if warn != nil && res.StreamStore != "" {
 		warn(fmt.Sprintf("the stream is a dump of store %q, and went into store %q, the only store in %s; name the store to choose (%s, or %s to make store %q beside it)",
@@ -238,7 +238,7 @@ func loadOptions(f LoadFlags, progress func(persist.Progress), warn func(string)
 	return opt
 }
 
-func loadHint(err error, f LoadFlags) error {
+func loadHint(err error, f LoadFlags, res persist.LoadResult) error {
 	switch {
 	case errors.Is(err, persist.ErrGaveUp):
 		return cli.Hint(err, "batches committed before stay; once the database is back, run the same load again to finish the job, "+
@@ -247,7 +247,10 @@ func loadHint(err error, f LoadFlags) error {
 		return cli.Hint(err, "the store changed since the patch was made: re-run persist-diff --patch against it and load the new patch")
 	case errors.Is(err, persist.ErrNoInput):
 		return cli.Hint(err, "did the command before it in the pipeline fail? A stream with nothing to load still has a header: persist-dump writes one")
-	case errors.Is(err, persist.ErrTrailer) && (f.Atomic || f.Mode == "replace"):
+	case errors.Is(err, persist.ErrHeader):
+		return cli.Hint(err, "the items match the trailer: the header is another stream's, or was edited; "+
+			"seal the stream again (persist-seal writes a header and a trailer of its own), or load it with --ignore-trailer")
+	case errors.Is(err, persist.ErrTrailer) && (f.Atomic || f.Mode == "replace" || res.Patch):
 		return cli.Hint(cli.Hint(editedOnPurpose(err), editedHint),
 			"nothing was written: in one transaction, the stream commits only once it matches its trailer")
 	case errors.Is(err, persist.ErrTrailer):
