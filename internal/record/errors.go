@@ -17,8 +17,8 @@ var (
 	ErrTruncated = errors.New("stream truncated") // header but no trailer
 	// ErrHeader is wrapped with ErrTrailer when the header's counts are
 	// not the trailer's, which the items match.
-	ErrHeader = errors.New("the header's counts are not the trailer's")
-	ErrTooLong   = errors.New("line too long")
+	ErrHeader  = errors.New("the header's counts are not the trailer's")
+	ErrTooLong = errors.New("line too long")
 	// ErrPatch: a patch stream given to a reader that reads content.
 	ErrPatch = errors.New("a patch stream")
 	// ErrSkipped ends a stream whose trailer does not match only because
