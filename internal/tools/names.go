@@ -32,15 +32,30 @@ func storeLocation(ctx context.Context, name string, again, maker func(store str
 			"%s", elsewhereHint(ctx, db, again, maker))
 	}
 	why := badFileName(name)
-	if why == "" {
+	if why == "" || kept(name) {
 		return loc, nil
 	}
 	err := fmt.Errorf("store name %s cannot be kept as ./data/NAME.db: %s", jsonQuote(name), why)
-	if name == "" {
+	switch {
+	case maker != nil:
+		// A read finds no store under such a name: none can be made.
+		return "", cli.Hint(err, "persist stores lists the stores kept in ./data")
+	case name == "":
 		return "", cli.Hint(err, "give the store a name, e.g. %s", again("my-app"))
 	}
 	return "", cli.Hint(err, "give a name that is a plain file name, e.g. %s; or keep the store in a database named by $PERSIST_URL, where any name goes: PERSIST_URL=sqlite:stores.db %s",
 		again("my-app"), again(name))
+}
+
+// kept reports whether ./data/NAME.db is there already for a name that
+// starts with '.' or '-': earlier releases made such files, and their
+// stores stay reachable by name.
+func kept(name string) bool {
+	if name == "" || strings.ContainsAny(name, "/#\x00") || strings.ContainsRune(name, filepath.Separator) {
+		return false
+	}
+	st, err := os.Stat(filepath.Join("data", name+".db"))
+	return err == nil && st.Mode().IsRegular()
 }
 
 // badFileName says why name is not a plain file name for ./data/NAME.db

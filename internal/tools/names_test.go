@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -125,5 +126,32 @@ func TestExportNoStore(t *testing.T) {
 	}
 	if _, err := os.Stat("x.jsonl"); err == nil {
 		t.Error("x.jsonl made for a store that does not exist")
+	}
+}
+
+// A reader's hint for a name that cannot be a file names no store that
+// does not exist; a store an earlier release made under a name starting
+// with '.' or '-' is reached by that name still.
+func TestStoreLocationOddNames(t *testing.T) {
+	t.Setenv("PERSIST_URL", "")
+	t.Chdir(t.TempDir())
+	again := func(store string) string { return command("get", nil, store, "c", "k") }
+	maker := func(store string) string { return command("put", nil, store, "c", "k", "1") }
+	for _, name := range []string{"..", "-x", "a#b"} {
+		_, err := storeLocation(context.Background(), name, again, maker)
+		if hints := strings.Join(hint.All(err), "; "); err == nil || hints != "persist stores lists the stores kept in ./data" {
+			t.Errorf("%q: %v, hint %q", name, err, hints)
+		}
+	}
+	if err := os.MkdirAll("data", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"-x", ".hidden"} {
+		if err := os.WriteFile(filepath.Join("data", name+".db"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if loc, err := storeLocation(context.Background(), name, again, maker); err != nil || loc != "sqlite:./data/"+name+".db" {
+			t.Errorf("%q kept by an earlier release: %q, %v", name, loc, err)
+		}
 	}
 }
