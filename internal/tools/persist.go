@@ -215,8 +215,17 @@ func verify(ctx context.Context, st Stdio, o VerifyOptions) error {
 	report(ctx).Update(func(r *cli.Result) {
 		r.Sources = []cli.Side{readSide(o.Source, o.Name), readSide(o.Target, o.Name)}
 	})
-	c, err := persist.Compare(ctx, withName(o.Source, o.Name), withName(o.Target, o.Name), persist.CompareOptions{
-		ReadOptions: persist.ReadOptions{Stdin: st.Stdin},
+	source, target, store := o.Source, o.Target, ""
+	if storeFlag(source, o.Name) != "" && storeFlag(target, o.Name) != "" {
+		// The store goes apart from the locations: a NAME with '#' or '/'
+		// (any text, in a database named by $PERSIST_URL) is not a
+		// location's #NAME.
+		store = o.Name
+	} else {
+		source, target = withName(source, o.Name), withName(target, o.Name)
+	}
+	c, err := persist.Compare(ctx, source, target, persist.CompareOptions{
+		ReadOptions: persist.ReadOptions{Store: store, Stdin: st.Stdin},
 		Unsupported: 10,
 	})
 	if err != nil {
