@@ -33,6 +33,33 @@ type LoadFlags struct {
 	NoVerify      bool           `help:"Skip reading back each batch before it commits (faster, less safe)."`
 }
 
+// args are the flags as a command line would give them, those left at
+// their defaults left out: a hint that shows the command again must do
+// what this one was asked to (replace, not merge).
+func (f LoadFlags) args() []string {
+	var a []string
+	add := func(on bool, flag string) {
+		if on {
+			a = append(a, flag)
+		}
+	}
+	add(f.Store != "", "--store "+location.ShellQuote(f.Store))
+	add(f.Mode == "replace", "--mode replace")
+	add(f.Atomic, "--atomic")
+	add(f.BatchSize > 0, fmt.Sprintf("--batch-size %d", f.BatchSize))
+	if f.RetryFor != nil {
+		a = append(a, "--retry-for "+f.RetryFor.String())
+	}
+	if f.Retries != nil {
+		a = append(a, fmt.Sprintf("--retries %d", *f.Retries))
+	}
+	add(f.Rejects != "", "--rejects "+location.ShellQuote(f.Rejects))
+	add(f.IgnoreTrailer, "--ignore-trailer")
+	add(f.IgnoreSince, "--ignore-since")
+	add(f.NoVerify, "--no-verify")
+	return a
+}
+
 // check refuses flag values that cannot be honoured, before anything is
 // read or written.
 func (f LoadFlags) check() error {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cuitty/persist"
 	"github.com/cuitty/persist/internal/hint"
@@ -153,5 +154,20 @@ func TestStoreLocationOddNames(t *testing.T) {
 		if loc, err := storeLocation(context.Background(), name, again, maker); err != nil || loc != "sqlite:./data/"+name+".db" {
 			t.Errorf("%q kept by an earlier release: %q, %v", name, loc, err)
 		}
+	}
+}
+
+// A hint that shows an import or a migration again keeps the flags it was
+// given: followed, it replaces where the command was to replace.
+func TestLoadFlagsArgs(t *testing.T) {
+	retry := 30 * time.Second
+	f := LoadFlags{Mode: "replace", Atomic: true, BatchSize: 100, RetryFor: &retry, Rejects: "bad lines.jsonl", IgnoreTrailer: true}
+	got := strings.Join(f.args(), " ")
+	want := "--mode replace --atomic --batch-size 100 --retry-for 30s --rejects 'bad lines.jsonl' --ignore-trailer"
+	if got != want {
+		t.Errorf("args = %s\nwant   %s", got, want)
+	}
+	if got := (LoadFlags{Mode: "merge"}).args(); len(got) != 0 {
+		t.Errorf("defaults gave %q, want none", got)
 	}
 }

@@ -98,7 +98,7 @@ func Import(ctx context.Context, st Stdio, o ImportOptions) error {
 	}
 	if o.Connection == "" {
 		again := func(store string) string {
-			return command("import", []string{"--from " + location.ShellQuote(o.From)}, store)
+			return command("import", append([]string{"--from " + location.ShellQuote(o.From)}, o.LoadFlags.args()...), store)
 		}
 		if loc, err = storeLocation(ctx, o.Name, again, nil); err != nil {
 			return err
@@ -315,7 +315,7 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 	}
 	if o.Source == "" {
 		again := func(store string) string {
-			return command("migrate", []string{"--target " + location.ForShell(o.Target)}, store)
+			return command("migrate", append([]string{"--target " + location.ForShell(o.Target)}, o.LoadFlags.args()...), store)
 		}
 		var err error
 		if o.Source, err = storeLocation(ctx, o.Name, again, makeStore); err != nil {
