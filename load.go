@@ -239,9 +239,13 @@ func (w *writer) loadStore(ctx context.Context, h *record.Header, opt LoadOption
 	if opt.Mode == Replace && otherStore(h, store, opt.Store, w.loc) {
 		// Replacing a store with a dump of another, picked only as the one
 		// store there, would wipe it without a word.
-		return "", hint.With(fmt.Errorf("%w: the stream is a dump of store %q, and would replace store %q, the only store in %s",
+		err := hint.With(fmt.Errorf("%w: the stream is a dump of store %q, and would replace store %q, the only store in %s",
 			ErrStoreChoice, h.Store, store, w.loc), "name the store to replace: %s, or load into %s to make store %q beside it",
 			location.ForShell(location.WithStore(w.loc.Raw, store)), location.ForShell(location.WithStore(w.loc.Raw, h.Store)), h.Store)
+		if location.HasPassword(w.loc.Raw) {
+			err = hint.With(err, "the password is not shown: give it with PGPASSWORD or ~/.pgpass")
+		}
+		return "", err
 	}
 	if !opt.IgnoreSince {
 		if err := checkChain(ctx, w.a, store, h); err != nil {

@@ -211,6 +211,9 @@ func (r *Reader) Next() (*Item, error) {
 			return nil, r.skip(fmt.Errorf("%w: empty line", ErrSyntax))
 		}
 		l, err := r.parse(b)
+		if err != nil && r.line == 1 && bytes.HasPrefix(b, utf8BOM) {
+			err = fmt.Errorf("%w (the line starts with a UTF-8 byte order mark, which a JSON line has not: remove it, e.g. with sed '1s/^\\xEF\\xBB\\xBF//')", err)
+		}
 		if err != nil {
 			if errors.Is(err, ErrFormat) && r.line == 1 {
 				r.final = &fatalLineError{LineError{Line: r.line, Err: err}}
@@ -295,6 +298,9 @@ func (r *Reader) endCheck() error {
 	}
 	return io.EOF
 }
+
+// utf8BOM is what some editors put before a file's first line.
+var utf8BOM = []byte("\xef\xbb\xbf")
 
 // headerCheck refuses a header whose counts are not the trailer's: the
 // header came from another stream (spliced on), or was edited, and a

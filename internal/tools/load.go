@@ -287,6 +287,9 @@ func loadHint(err error, f LoadFlags, res persist.LoadResult) error {
 		return cli.Hint(cli.Hint(cli.Hint(editedOnPurpose(err), editedHint),
 			"--atomic commits nothing unless the stream matches its trailer"),
 			"the batches committed before this stay, with lines the trailer does not vouch for: to put the store back, load a good copy of the whole store with --mode replace, or the right lines with a patch (persist-diff --patch GOOD STORE | persist-load STORE)")
+	case errors.Is(err, persist.ErrTruncated) && (f.Atomic || f.Mode == "replace" || res.Patch):
+		return cli.Hint(cli.Hint(err, "or a filter dropped its trailer: %s", sealHint),
+			"the stream was cut short; nothing was written (one transaction): load the whole stream")
 	case errors.Is(err, persist.ErrTruncated):
 		return cli.Hint(cli.Hint(err, "or a filter dropped its trailer: %s", sealHint),
 			"the stream was cut short; batches committed so far stay, and rerunning the full stream finishes the job")
