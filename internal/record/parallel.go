@@ -26,8 +26,9 @@ type pipeline struct {
 	quit  chan struct{}
 	once  sync.Once
 
-	cur *lineChunk
-	pos int // entries of cur taken
+	cur  *lineChunk
+	pos  int  // entries of cur taken
+	open bool // the line last given ended the input without its newline
 }
 
 // Sizes of a chunk: it is handed on when it holds chunkBytes of lines or
@@ -57,6 +58,7 @@ type lineEnt struct {
 	line       int64
 	start, end int   // the line in buf
 	err        error // a *TooLongError in place of a line
+	open       bool  // the input's last line, without its newline
 	parsed     bool  // parseErr and the chunk's Line are the line's
 	parseErr   error
 	hashed     bool // digest is the item's; canon[cStart:cEnd] its line if built
@@ -128,7 +130,7 @@ func (p *pipeline) read(lr *lineReader) {
 				}
 				c = nil
 			}
-			lent.buf, lent.ents[0] = b, lineEnt{line: lr.line, end: len(b)}
+			lent.buf, lent.ents[0] = b, lineEnt{line: lr.line, end: len(b), open: lr.open}
 			lent.ready <- struct{}{}
 			if !p.send(lent, false) {
 				return
@@ -143,7 +145,7 @@ func (p *pipeline) read(lr *lineReader) {
 		default:
 			start := len(c.buf)
 			c.buf = append(c.buf, b...)
-			c.ents = append(c.ents, lineEnt{line: lr.line, start: start, end: len(c.buf)})
+			c.ents = append(c.ents, lineEnt{line: lr.line, start: start, end: len(c.buf), open: lr.open})
 		}
 		if len(c.buf) >= chunkBytes || len(c.ents) >= chunkLines {
 			if !p.send(c, true) {
@@ -234,6 +236,7 @@ func (p *pipeline) next(line *int64) ([]byte, error) {
 				e := &c.ents[p.pos]
 				p.pos++
 				*line = e.line
+				p.open = e.open
 				if e.err != nil {
 					return nil, e.err
 				}

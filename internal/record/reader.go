@@ -211,6 +211,9 @@ func (r *Reader) Next() (*Item, error) {
 			return nil, r.skip(fmt.Errorf("%w: empty line", ErrSyntax))
 		}
 		l, err := r.parse(b)
+		if err != nil && r.lastOpen() {
+			err = fmt.Errorf("%w (the input's last line, without its newline: was the stream cut short?)", err)
+		}
 		if err != nil && r.line == 1 && bytes.HasPrefix(b, utf8BOM) {
 			err = fmt.Errorf("%w (the line starts with a UTF-8 byte order mark, which a JSON line has not: remove it, e.g. with sed '1s/^\\xEF\\xBB\\xBF//')", err)
 		}
@@ -370,6 +373,15 @@ func (r *Reader) readLine() ([]byte, error) {
 	return b, err
 }
 
+// lastOpen reports whether the line just read ended the input without its
+// newline: a line cut there is what a stream cut short looks like.
+func (r *Reader) lastOpen() bool {
+	if r.par != nil {
+		return r.par.open
+	}
+	return r.lr.open
+}
+
 // parse parses the line just read, unless a worker has.
 func (r *Reader) parse(b []byte) (*Line, error) {
 	if r.par != nil {
@@ -415,12 +427,14 @@ type lineReader struct {
 	line   int64
 	// fromLong: the last line lies in long.
 	fromLong bool
+	// open: the last line ended the input without its newline.
+	open bool
 }
 
 // readLine returns the next line without its newline, valid until the
 // next call.
 func (r *lineReader) readLine() ([]byte, error) {
-	r.fromLong = false
+	r.fromLong, r.open = false, false
 	b, err := r.br.ReadSlice('\n')
 	switch {
 	case err == nil:
@@ -434,6 +448,7 @@ func (r *lineReader) readLine() ([]byte, error) {
 			return nil, io.EOF
 		}
 		r.line++
+		r.open = true
 		return b, nil // a last line without its newline
 	case err != bufio.ErrBufferFull:
 		return nil, err
@@ -459,6 +474,7 @@ func (r *lineReader) readLine() ([]byte, error) {
 			return r.long[:len(r.long)-1], nil
 		case io.EOF:
 			r.line++
+			r.open = true
 			return r.long, nil
 		case bufio.ErrBufferFull:
 			continue

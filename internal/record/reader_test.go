@@ -682,3 +682,25 @@ func TestReaderDetached(t *testing.T) {
 func recLine(key, value string) string {
 	return `{"kind":"record","collection":"c","key":"` + key + `","version":1,"updated_at":"2026-01-01T00:00:00.000000Z","value":` + value + "}\n"
 }
+
+// A last line that fails to parse and has no newline is what a stream cut
+// short looks like: its error says so, read line by line or by workers;
+// a bad line that has its newline does not.
+func TestReaderLastLineCut(t *testing.T) {
+	full := stream(rec1, rec2, ev1)
+	lines := strings.SplitAfter(full, "\n")
+	cut := lines[0] + lines[1] + lines[2][:20]
+	bad := lines[0] + `{"kind":"record",` + "\n" + lines[1]
+	for _, workers := range []int{0, 2} {
+		opt := ReaderOptions{Workers: workers}
+		_, errs, _ := readAll(t, []byte(cut), opt)
+		if len(errs) != 1 || !strings.Contains(errs[0].Error(), "line 3: invalid JSON") ||
+			!strings.Contains(errs[0].Error(), "without its newline: was the stream cut short?") {
+			t.Errorf("workers %d, cut mid-line: %v", workers, errs)
+		}
+		_, errs, _ = readAll(t, []byte(bad), opt)
+		if len(errs) != 1 || strings.Contains(errs[0].Error(), "cut short") {
+			t.Errorf("workers %d, a bad line with its newline: %v", workers, errs)
+		}
+	}
+}
