@@ -211,13 +211,8 @@ func (r *Reader) Next() (*Item, error) {
 			return nil, r.skip(fmt.Errorf("%w: empty line", ErrSyntax))
 		}
 		l, err := r.parse(b)
-		if err != nil && r.lastOpen() {
-			err = fmt.Errorf("%w (the input's last line, without its newline: was the stream cut short?)", err)
-		}
-		if err != nil && r.line == 1 && bytes.HasPrefix(b, utf8BOM) {
-			err = fmt.Errorf("%w (the line starts with a UTF-8 byte order mark, which a JSON line has not: remove it, e.g. with sed '1s/^\\xEF\\xBB\\xBF//')", err)
-		}
 		if err != nil {
+			err = r.why(b, err)
 			if errors.Is(err, ErrFormat) && r.line == 1 {
 				r.final = &fatalLineError{LineError{Line: r.line, Err: err}}
 				continue
@@ -371,6 +366,18 @@ func (r *Reader) readLine() ([]byte, error) {
 	b, err := r.lr.readLine()
 	r.line = r.lr.line
 	return b, err
+}
+
+// why adds to a line's parse error what likely made the line so: a stream
+// cut short, a byte order mark before the first line.
+func (r *Reader) why(b []byte, err error) error {
+	if r.lastOpen() {
+		err = fmt.Errorf("%w (the input's last line, without its newline: was the stream cut short?)", err)
+	}
+	if r.line == 1 && bytes.HasPrefix(b, utf8BOM) {
+		err = fmt.Errorf("%w (the line starts with a UTF-8 byte order mark, which a JSON line has not: remove it, e.g. with sed '1s/^\\xEF\\xBB\\xBF//')", err)
+	}
+	return err
 }
 
 // lastOpen reports whether the line just read ended the input without its
