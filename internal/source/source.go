@@ -125,7 +125,7 @@ func (s *Source) openStore(ctx context.Context) error {
 	if errors.Is(err, adapters.ErrNoStore) {
 		names, _ := a.Stores(ctx)
 		if len(names) == 0 {
-			return fmt.Errorf("%s: %w: it holds no store at all", s.Loc, err)
+			return fmt.Errorf("%s: %w: it holds no store at all (Persist has written nothing there, or its tables are out of reach: another database or schema)", s.Loc, err)
 		}
 		return fmt.Errorf("%s: %w; it holds %s", s.Loc, err, strings.Join(names, ", "))
 	}

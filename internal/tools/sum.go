@@ -255,11 +255,15 @@ func check(ctx context.Context, st Stdio, o SumOptions) error {
 			}
 		}
 	}
+	if failed > 0 {
+		// Said even when some inputs could not be read: a mismatch found
+		// must not hide behind them.
+		fmt.Fprintf(st.Stderr, "%s: WARNING: %s of %d computed sums did NOT match\n", name, strconv.Itoa(failed), ok+failed)
+	}
 	if troubled > 0 {
 		return fmt.Errorf("%d of %d inputs could not be read", unread, len(done))
 	}
 	if failed > 0 {
-		fmt.Fprintf(st.Stderr, "%s: WARNING: %s of %d computed sums did NOT match\n", name, strconv.Itoa(failed), ok+failed)
 		return cli.ErrDiffer
 	}
 	return nil
