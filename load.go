@@ -197,7 +197,7 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 	}
 	res.Patch = h != nil && h.Patch
 	if err == nil {
-		err = w.loaded(ctx, store, h, rd.Trailer(), opt)
+		err = w.loaded(ctx, store, h, rd.Trailer(), opt, st.Batches)
 	}
 	if err != nil {
 		err = location.ScrubError(err, dst)
@@ -260,9 +260,12 @@ func (w *writer) loadStore(ctx context.Context, h *record.Header, opt LoadOption
 // store, listed and dumped like any other), not before, so that a load
 // that fails makes no store (a batch that commits makes it, in the same
 // transaction); and the stream's cursor is noted for the next delta.
-func (w *writer) loaded(ctx context.Context, store string, h *record.Header, t *record.Trailer, opt LoadOptions) error {
-	if err := createStore(ctx, w.a, w.loc, store); err != nil {
-		return err
+func (w *writer) loaded(ctx context.Context, store string, h *record.Header, t *record.Trailer, opt LoadOptions, batches int64) error {
+	if batches == 0 {
+		// A committed batch made the store already.
+		if err := w.again(ctx, func() error { return createStore(ctx, w.a, w.loc, store) }); err != nil {
+			return err
+		}
 	}
 	if opt.IgnoreTrailer || h == nil {
 		// Only a stream with its header says whether it is a whole dump
@@ -270,7 +273,26 @@ func (w *writer) loaded(ctx context.Context, store string, h *record.Header, t *
 		// whole dump, and let the deltas after it in.
 		return nil
 	}
-	return recordChain(ctx, w.a, store, t)
+	return w.again(ctx, func() error { return recordChain(ctx, w.a, store, t) })
+}
+
+// again runs fn, and again after a failure the database says is passing
+// (a connection the server ended while the batches were written), a few
+// times: the stream is loaded, and must not be reported as failed for a
+// connection lost before this last small write.
+func (w *writer) again(ctx context.Context, fn func() error) error {
+	var err error
+	for attempt := range 5 {
+		if err = fn(); err == nil || !w.a.Retryable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt+1) * 100 * time.Millisecond):
+		}
+	}
+	return err
 }
 
 // otherStore reports whether the load goes to another store than the one
