@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/backoff"
 	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/load"
 	"github.com/cuitty/persist/internal/location"
@@ -282,14 +283,12 @@ func (w *writer) loaded(ctx context.Context, store string, h *record.Header, t *
 // connection lost before this last small write.
 func (w *writer) again(ctx context.Context, fn func() error) error {
 	var err error
-	for attempt := range 5 {
+	for n := range 5 {
 		if err = fn(); err == nil || !w.a.Retryable(err) {
 			return err
 		}
-		select {
-		case <-ctx.Done():
+		if backoff.Sleep(ctx, backoff.Delay(100*time.Millisecond, time.Second, n)) != nil {
 			return err
-		case <-time.After(time.Duration(attempt+1) * 100 * time.Millisecond):
 		}
 	}
 	return err

@@ -54,7 +54,7 @@ func kept(name string) bool {
 	if name == "" || strings.ContainsAny(name, "/#\x00") || strings.ContainsRune(name, filepath.Separator) {
 		return false
 	}
-	st, err := os.Stat(filepath.Join("data", name+".db"))
+	st, err := os.Stat(strings.TrimPrefix(DefaultLocation(name), "sqlite:"))
 	return err == nil && st.Mode().IsRegular()
 }
 
