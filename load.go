@@ -186,14 +186,14 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 	if err != nil {
 		return res, err
 	}
-	store, err := w.loadStore(ctx, h, opt)
+	store, other, err := w.loadStore(ctx, h, opt)
 	if err != nil {
 		return res, w.fail(err, 0)
 	}
 	res.Store = store
 	st, err := load.Load(ctx, w.a, store, rd, opt.loadOptions(h))
 	res = loadResult(res.Target, store, st)
-	if otherStore(h, store, opt.Store, w.loc) {
+	if other {
 		res.StreamStore = h.Store
 	}
 	res.Patch = h != nil && h.Patch
@@ -211,11 +211,8 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 // store, and says whether the stream is a delta.
 func loadHead(rd *record.Reader, opt LoadOptions) (*record.Header, error) {
 	h := rd.Head()
-	if rd.Line() == 0 {
-		if err := rd.HeadErr(); err != nil {
-			return nil, err
-		}
-		return nil, fmt.Errorf("%w: not a single byte was read (not even a header)", ErrNoInput)
+	if err := source.Started(rd); err != nil {
+		return nil, err
 	}
 	if opt.Mode == Replace && h != nil && h.Since != "" {
 		// A delta holds what changed, not the store: replacing the store
@@ -227,17 +224,19 @@ func loadHead(rd *record.Reader, opt LoadOptions) (*record.Header, error) {
 }
 
 // loadStore picks the store a load writes, and checks that a delta
-// follows the last dump of its store loaded there.
-func (w *writer) loadStore(ctx context.Context, h *record.Header, opt LoadOptions) (string, error) {
+// follows the last dump of its store loaded there. other says the store is
+// not the one the stream's header names (see otherStore).
+func (w *writer) loadStore(ctx context.Context, h *record.Header, opt LoadOptions) (store string, other bool, err error) {
 	headerStore := ""
 	if h != nil {
 		headerStore = h.Store
 	}
-	store, err := w.store(ctx, opt.Store, headerStore)
+	store, err = w.store(ctx, opt.Store, headerStore)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
-	if opt.Mode == Replace && otherStore(h, store, opt.Store, w.loc) {
+	other = otherStore(h, store, opt.Store, w.loc)
+	if opt.Mode == Replace && other {
 		// Replacing a store with a dump of another, picked only as the one
 		// store there, would wipe it without a word.
 		err := hint.With(fmt.Errorf("%w: the stream is a dump of store %q, and would replace store %q, the only store in %s",
@@ -246,14 +245,14 @@ func (w *writer) loadStore(ctx context.Context, h *record.Header, opt LoadOption
 		if location.HasPassword(w.loc.Raw) {
 			err = hint.With(err, "the password is not shown: give it with PGPASSWORD or ~/.pgpass")
 		}
-		return "", err
+		return "", false, err
 	}
 	if !opt.IgnoreSince {
 		if err := checkChain(ctx, w.a, store, h); err != nil {
-			return "", err
+			return "", false, err
 		}
 	}
-	return store, nil
+	return store, other, nil
 }
 
 // loaded finishes a load that read its stream whole: the store is made

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/cuitty/persist/internal/record"
+	"github.com/cuitty/persist/internal/source"
 )
 
 // ErrUnframed: a stream given to Seal had no header, so nothing tells it
@@ -41,11 +42,8 @@ func Seal(ctx context.Context, r io.Reader, w io.Writer, opt SealOptions) (DumpR
 	}
 	defer rd.Close()
 	h := rd.Head()
-	if rd.Line() == 0 {
-		if err := rd.HeadErr(); err != nil {
-			return DumpResult{}, err
-		}
-		return DumpResult{}, fmt.Errorf("%w: not a single byte was read (not even a header)", ErrNoInput)
+	if err := source.Started(rd); err != nil {
+		return DumpResult{}, err
 	}
 	if h == nil && !opt.Unframed {
 		// Refused before a byte is written: a header the next reader takes

@@ -20,6 +20,19 @@ var ErrNoMatch = errors.New("no such collection or stream")
 // died must not pass for an empty stream, which has a header and a trailer.
 var ErrNoInput = errors.New("no input")
 
+// Started is nil once r has read a line. Before that it is the error that
+// kept the first line from being read (a compressed stream cut short), or
+// ErrNoInput when there was not a byte to read.
+func Started(r *record.Reader) error {
+	if r.Line() > 0 {
+		return nil
+	}
+	if err := r.HeadErr(); err != nil {
+		return err
+	}
+	return fmt.Errorf("%w: not a single byte was read (not even a header)", ErrNoInput)
+}
+
 // checkFilter makes sure every collection and stream the filter names
 // exists in the store (tombstones count: a deleted record still exists).
 func (s *Source) checkFilter(ctx context.Context) error {

@@ -100,12 +100,9 @@ func OpenLocation(ctx context.Context, loc location.Location, opt Options) (*Sou
 	if h := r.Head(); h != nil {
 		s.Store = h.Store
 	}
-	if r.Line() == 0 {
+	if err := Started(r); err != nil {
 		s.Close()
-		if err := r.HeadErr(); err != nil {
-			return nil, fmt.Errorf("%s: %w", loc, err)
-		}
-		return nil, fmt.Errorf("%s: %w: not a single byte was read (not even a header)", loc, ErrNoInput)
+		return nil, fmt.Errorf("%s: %w", loc, err)
 	}
 	return s, nil
 }
@@ -362,17 +359,47 @@ func (s *Source) WriteStream(ctx context.Context, w io.Writer, h record.Header, 
 // waits on a writer that keeps the pipe open and writes nothing: the
 // command can then end its work (a load removes the database file it made)
 // rather than be left at once when its grace runs out.
-func OpenFile(ctx context.Context, path string) (*os.File, error) {
+func OpenFile(ctx context.Context, path string) (io.ReadCloser, error) {
 	if st, err := os.Stat(path); err != nil || st.Mode().IsRegular() {
-		return os.Open(path)
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		return f, nil
 	}
 	f, err := openPipe(ctx, path)
 	if err != nil {
 		return nil, err
 	}
 	// A pipe's reads wait in the poller, where a deadline ends them.
-	context.AfterFunc(ctx, func() { f.SetReadDeadline(time.Now()) })
-	return f, nil
+	stop := context.AfterFunc(ctx, func() { f.SetReadDeadline(time.Now()) })
+	return &pipeFile{f: f, ctx: ctx, stop: stop}, nil
+}
+
+// pipeFile is a named pipe whose reads end when its context does. The file
+// is a field, not embedded: io.Copy would take *os.File's WriteTo and read
+// past Read.
+type pipeFile struct {
+	f    *os.File
+	ctx  context.Context
+	stop func() bool
+}
+
+// Read reads from the pipe; a read the context's end cut short says why
+// (context.Canceled), not "i/o timeout", the deadline that ended it.
+func (p *pipeFile) Read(b []byte) (int, error) {
+	n, err := p.f.Read(b)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) && p.ctx.Err() != nil {
+		err = fmt.Errorf("read %s: %w", p.f.Name(), context.Cause(p.ctx))
+	}
+	return n, err
+}
+
+// Close closes the pipe and lets go of the hook on its context, which a
+// caller's long-lived context would otherwise keep.
+func (p *pipeFile) Close() error {
+	p.stop()
+	return p.f.Close()
 }
 
 func openPipe(ctx context.Context, path string) (*os.File, error) {

@@ -273,10 +273,10 @@ func printUnsupported(st Stdio, u persist.Unsupported) {
 }
 
 // passwordNote says where a pasted command's password comes from, when the
-// locations had one (a hint never shows it).
+// locations had one, shown or masked already (a hint never shows it).
 func passwordNote(raws ...string) string {
 	for _, r := range raws {
-		if location.HasPassword(r) {
+		if location.HasPassword(r) || location.Unmask(r) != r {
 			return " (the password from PGPASSWORD or ~/.pgpass)"
 		}
 	}

@@ -80,3 +80,26 @@ func TestTargetEscapesHash(t *testing.T) {
 		}
 	}
 }
+
+// A setting the driver refuses is blamed on where it came from: a PG*
+// variable of the environment is named, not the connection string, which
+// holds nothing wrong.
+func TestRefusedSettingNamesItsSource(t *testing.T) {
+	for _, tc := range []struct {
+		env, val, dsn, want string
+	}{
+		{"PGDATESTYLE", "German", "postgres://u@127.0.0.1/db", "PGDATESTYLE=German in the environment"},
+		{"PGCLIENTENCODING", "LATIN1", "host=127.0.0.1 dbname=db", "PGCLIENTENCODING=LATIN1 in the environment"},
+		{"PGSSLMODE", "sometimes", "postgres://u@127.0.0.1/db", "PGSSLMODE=sometimes in the environment"},
+		{"PGDATESTYLE", "", "postgres://u@127.0.0.1/db?datestyle=German", "invalid postgres connection string"},
+		{"PGSSLMODE", "require", "postgres://u@127.0.0.1/db?sslmode=bogus", "invalid postgres connection string"},
+	} {
+		t.Run(tc.env+"="+tc.val, func(t *testing.T) {
+			t.Setenv(tc.env, tc.val)
+			_, err := Open(tc.dsn, Options{})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v, want it to say %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 
@@ -79,6 +80,23 @@ func scrubConfigError(err error, dsn string) error {
 		return q
 	})
 	return errors.New(msg)
+}
+
+// settingsAt says where a setting the driver refused came from: the
+// connection string, or a PG* environment variable (PGDATESTYLE=German),
+// which the driver reads too and which a user would not think to look for
+// when told the string is wrong.
+func settingsAt(err error, dsn string) string {
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(k, "PG") || v == "" || strings.Contains(k, "PASSWORD") {
+			continue
+		}
+		if strings.Contains(err.Error(), `"`+v+`"`) && !strings.Contains(dsn, v) {
+			return fmt.Sprintf("setting: %s=%s in the environment (unset it, or set it to what the error asks for)", k, v)
+		}
+	}
+	return "string"
 }
 
 // kvPassword finds a key=value password, even one missing its '=' or its

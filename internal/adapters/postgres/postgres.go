@@ -63,7 +63,7 @@ func Open(dsn string, opt Options) (*Adapter, error) {
 func OpenContext(ctx context.Context, dsn string, opt Options) (*Adapter, error) {
 	cfg, err := pq.NewConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("invalid postgres connection string: %w", scrubConfigError(err, dsn))
+		return nil, fmt.Errorf("invalid postgres connection %s: %w", settingsAt(err, dsn), scrubConfigError(err, dsn))
 	}
 	// lib/pq's default is require; libpq's (and psql's) is prefer, which is
 	// what a user who gives no sslmode expects.
@@ -94,7 +94,7 @@ func OpenContext(ctx context.Context, dsn string, opt Options) (*Adapter, error)
 	}
 	conn, err := pq.NewConnectorConfig(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("invalid postgres connection string: %w", scrubConfigError(err, dsn))
+		return nil, fmt.Errorf("invalid postgres connection %s: %w", settingsAt(err, dsn), scrubConfigError(err, dsn))
 	}
 	db := sql.OpenDB(conn)
 	if err := db.PingContext(pingCtx); err != nil {

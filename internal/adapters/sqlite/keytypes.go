@@ -55,6 +55,11 @@ func keyTypes(isRecord bool, a, b any, okA, okB bool) error {
 	}
 	err := fmt.Errorf("%s %s/%s: %w: %s holds %s instead of %s (was the file edited outside Persist?)",
 		what, shown(a), shown(b), ErrKeyType, col.name, typeName(v), typeName(zero[col.typ]))
+	return repairHint(err, isRecord, col)
+}
+
+// repairHint adds to err the SQL that mends col's rows of the wrong type.
+func repairHint(err error, isRecord bool, col keyColumn) error {
 	return hint.With(err, "with sqlite3, delete the stray rows that stand beside a row of the same name and the right type, "+
 		"then turn the others back into %s: %s", col.typ, repairSQL(isRecord, col))
 }

@@ -197,3 +197,53 @@ func untypedTables(t *testing.T, path string) {
 		}
 	}
 }
+
+// A collection or stream whose name another program stored as a blob
+// beside the same name as text is one name, not two: listing the names (a
+// filter's check, `persist` listings) refuses it as a read does, and reads
+// again once its hint is followed.
+func TestNamesOfAnotherType(t *testing.T) {
+	const (
+		copyRecord = `INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value)
+			SELECT store, CAST(collection AS BLOB), key, version, updated_at, deleted, value FROM persist_records WHERE key = 'b'`
+		copyEvent = `INSERT INTO persist_events (store, stream, seq, type, at, data)
+			SELECT store, CAST(stream AS BLOB), seq, type, at, data FROM persist_events WHERE seq = 2`
+	)
+	for _, tc := range []struct{ name, insert, want string }{
+		{"collection", copyRecord, `collection "c": ` + ErrKeyType.Error()},
+		{"stream", copyEvent, `stream "s": ` + ErrKeyType.Error()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, _ := keyTypeStore(t, tc.insert, false)
+			names := func() ([]adapters.NameCount, []adapters.NameCount, error) {
+				snap, err := a.Snapshot(t.Context(), "s")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer snap.Close()
+				return snap.Names(t.Context())
+			}
+			_, _, err := names()
+			if !errors.Is(err, ErrKeyType) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Names: %v, want %q", err, tc.want)
+			}
+			hints := hint.All(err)
+			i := -1
+			if len(hints) > 0 {
+				i = strings.Index(hints[0], "DELETE FROM")
+			}
+			if i < 0 {
+				t.Fatalf("hints %q, want the SQL that mends the rows", hints)
+			}
+			db := rawDB(t, a.path, "mode=rw")
+			defer db.Close()
+			if _, err := db.Exec(hints[0][i:]); err != nil {
+				t.Fatalf("the hint's SQL: %v", err)
+			}
+			cols, streams, err := names()
+			if err != nil || len(cols) != 1 || cols[0].Count != 3 || len(streams) != 1 || streams[0].Count != 3 {
+				t.Fatalf("after the hint: %v, %v, %v", cols, streams, err)
+			}
+		})
+	}
+}
