@@ -28,6 +28,9 @@ func TestFilterCheck(t *testing.T) {
 		{"collection, events", persist.Filter{Collections: []string{"c"}, Events: true}, true},
 		{"stream, records", persist.Filter{Streams: []string{"s"}, Records: true}, true},
 		{"collection and stream, records", persist.Filter{Collections: []string{"c"}, Streams: []string{"s"}, Records: true}, true},
+		{"empty list of collections", persist.Filter{Collections: []string{}}, true},
+		{"empty list of streams", persist.Filter{Streams: []string{}}, true},
+		{"the collection named empty", persist.Filter{Collections: []string{""}}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.f.Check()

@@ -39,14 +39,21 @@ func (f Filter) adapter() adapters.Filter {
 
 // ErrFilter is wrapped when a filter's parts contradict each other, so that
 // together they would select less than each says (--records --events,
-// say, nothing at all): a backup must not come out empty or partial
-// because two flags cancel.
-var ErrFilter = errors.New("contradictory filter")
+// say, nothing at all), or when it names an empty list: a backup must not
+// come out empty or partial because two flags cancel or a shell variable
+// was empty.
+var ErrFilter = errors.New("invalid filter")
 
 // Check refuses a filter whose parts leave out what another asks for
 // (ErrFilter). OpenSource checks the filter it is given.
 func (f Filter) Check() error {
 	switch {
+	case f.Collections != nil && len(f.Collections) == 0:
+		// An empty list would read no record and every event: what a
+		// shell variable that was empty asks for, not what anyone means.
+		return fmt.Errorf("%w: an empty list of collections selects no record (nil reads them all)", ErrFilter)
+	case f.Streams != nil && len(f.Streams) == 0:
+		return fmt.Errorf("%w: an empty list of streams selects no event (nil reads them all)", ErrFilter)
 	case f.Records && f.Events:
 		return fmt.Errorf("%w: records only and events only leave nothing", ErrFilter)
 	case f.Events && len(f.Collections) > 0:

@@ -43,7 +43,35 @@ func Parse(name, description string, grammar any, args []string, stdout, stderr 
 		Report(stderr, name, Hint(errors.New(msg), "see %s --help", name))
 		return nil, ExitTrouble, true
 	}
+	if err := emptyFlag(ctx); err != nil {
+		Report(stderr, name, err)
+		return nil, ExitTrouble, true
+	}
 	return ctx, ExitOK, false
+}
+
+// emptyFlag refuses a flag given an empty value. No flag means anything
+// by "": `-o "$BACKUP"` with BACKUP unset would otherwise write the dump to
+// stdout, `--cursor-file ""` keep no cursor, `--since ""` dump everything,
+// each as if the flag were not there, and exit 0.
+func emptyFlag(ctx *kong.Context) error {
+	for _, p := range ctx.Path {
+		if p.Flag == nil {
+			continue
+		}
+		empty := false
+		switch v := ctx.FlagValue(p.Flag).(type) {
+		case string:
+			empty = v == ""
+		case []string:
+			empty = len(v) == 0
+		}
+		if empty {
+			return Hint(fmt.Errorf("--%s '': the value is empty (was the shell variable empty?)", p.Flag.Name),
+				"give --%s a value, or leave it out", p.Flag.Name)
+		}
+	}
+	return nil
 }
 
 // mustParser builds the kong parser of a command's grammar, the one model

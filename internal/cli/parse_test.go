@@ -1,0 +1,51 @@
+package cli
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+type emptyGrammar struct {
+	Common
+	Output     string   `short:"o" default:"-"`
+	Since      string   ``
+	Collection []string `sep:","`
+	Location   string   `arg:"" optional:""`
+}
+
+// A flag given an empty value is refused, whatever its spelling: an unset
+// shell variable must not pass for a flag left out.
+func TestParseRefusesEmptyFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		bad  string
+	}{
+		{[]string{"-o", ""}, "--output ''"},
+		{[]string{"--output", ""}, "--output ''"},
+		{[]string{"--output="}, "--output ''"},
+		{[]string{"--since", ""}, "--since ''"},
+		{[]string{"--collection", ""}, "--collection ''"},
+		{[]string{"--summary", ""}, "--summary ''"},
+		{[]string{"-o", "x.jsonl", "--since", "c1"}, ""},
+		{[]string{"--collection", "users"}, ""},
+		{[]string{""}, ""}, // an empty location is the command's to judge
+		{nil, ""},
+	} {
+		var stdout, stderr bytes.Buffer
+		_, code, done := Parse("persist-x", "", &emptyGrammar{}, tc.args, &stdout, &stderr)
+		if tc.bad == "" {
+			if done {
+				t.Errorf("%q: refused (%d): %s", tc.args, code, stderr.String())
+			}
+			continue
+		}
+		if !done || code != ExitTrouble || !strings.Contains(stderr.String(), "error: "+tc.bad+": the value is empty") ||
+			!strings.Contains(stderr.String(), "hint: give "+strings.Fields(tc.bad)[0]+" a value, or leave it out") {
+			t.Errorf("%q: done %v, code %d, stderr %q", tc.args, done, code, stderr.String())
+		}
+		if stdout.Len() > 0 {
+			t.Errorf("%q: stdout %q", tc.args, stdout.String())
+		}
+	}
+}
