@@ -77,6 +77,27 @@ func CheckStdout(stdout io.Writer, used []Named) error {
 	return nil
 }
 
+// CheckStdin refuses an output that is the file the shell opened as
+// standard input (`persist-seal -o F < F`): replaced, or written in place,
+// it would lose the stream being read, and the command would exit 0 with
+// the input gone.
+func CheckStdin(stdin *os.File, outputs []Named) error {
+	st, err := stdin.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return nil
+	}
+	for _, o := range outputs {
+		if o.Path == "" || o.Path == "-" {
+			continue
+		}
+		if ost, err := os.Stat(o.Path); err == nil && os.SameFile(st, ost) {
+			return hint.With(fmt.Errorf("%s %s: %w: standard input (%s)", o.What, o.Path, ErrClash, o.Path),
+				"write %s to a file of its own, e.g. %s %s", o.What, o.What, freeName(o.Path))
+		}
+	}
+	return nil
+}
+
 // replaceable reports whether an output at path would be written under a
 // temporary name and renamed into place: a regular file, or none yet.
 func replaceable(path string) bool {

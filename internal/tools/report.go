@@ -2,6 +2,8 @@ package tools
 
 import (
 	"context"
+	"os"
+	"slices"
 
 	"github.com/cuitty/persist"
 	"github.com/cuitty/persist/internal/cli"
@@ -52,7 +54,9 @@ func addLoad(r *cli.Result, res *persist.LoadResult) {
 // --summary file) that is one of the files the run reads or writes through
 // its locations, or another output (cli.CheckClash): -o app.db would
 // replace the database being dumped; and a standard output that is one of
-// those files (cli.CheckStdout): >> app.db would write into it.
+// those files (cli.CheckStdout): >> app.db would write into it. Where a
+// location is "-", no output may be the file on standard input either
+// (cli.CheckStdin): -o F < F would replace the stream being read.
 func guard(ctx context.Context, locations []string, outputs ...cli.Named) error {
 	var used []cli.Named
 	for _, loc := range locations {
@@ -69,11 +73,20 @@ func guard(ctx context.Context, locations []string, outputs ...cli.Named) error 
 		}
 		return err
 	}
-	all := append(outputs, cli.Named{What: "--summary", Path: report(ctx).Path()})
-	if err := cli.CheckClash(all, used); err != nil {
+	summary := cli.Named{What: "--summary", Path: report(ctx).Path()}
+	if err := cli.CheckClash(append(outputs, summary), used); err != nil {
 		// The summary itself would do the damage: it must not be written.
 		report(ctx).Abandon()
 		return err
 	}
-	return nil
+	if !slices.Contains(locations, "-") {
+		return nil
+	}
+	// The shell opened standard input: the summary must not be written
+	// there either.
+	if err := cli.CheckStdin(os.Stdin, []cli.Named{summary}); err != nil {
+		report(ctx).Abandon()
+		return err
+	}
+	return cli.CheckStdin(os.Stdin, outputs)
 }
