@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/cuitty/persist/internal/diff"
+	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/location"
 )
 
@@ -66,6 +69,9 @@ func Diff(ctx context.Context, a, b string, w io.Writer, opt DiffOptions) (DiffR
 	if opt.Format == DiffPatch && !opt.Filter.IsZero() {
 		return DiffResult{}, fmt.Errorf("diff: %w", ErrPatchFilter)
 	}
+	// A name one side lacks is a difference to show (a collection lost in
+	// B), not trouble: only a name neither holds is (a typo).
+	opt.unmatched = true
 	sa, sb, err := openSources(ctx, a, b, opt.ReadOptions)
 	if err != nil {
 		return DiffResult{}, fmt.Errorf("diff: %w", err)
@@ -73,10 +79,32 @@ func Diff(ctx context.Context, a, b string, w io.Writer, opt DiffOptions) (DiffR
 	defer sa.Close()
 	defer sb.Close()
 	r, err := diffSources(ctx, sa, sb, w, opt, a, b)
+	if err == nil {
+		err = missingBoth(sa, sb)
+	}
 	if err != nil {
 		return r, fmt.Errorf("diff: %w", err)
 	}
 	return r, nil
+}
+
+// missingBoth is the error for the filter's names neither side holds.
+func missingBoth(a, b *Source) error {
+	var both []string
+	for _, m := range a.src.Missing() {
+		if slices.Contains(b.src.Missing(), m) {
+			both = append(both, m)
+		}
+	}
+	if len(both) == 0 {
+		return nil
+	}
+	err := fmt.Errorf("%w: neither %s nor %s has %s", ErrNoMatch, a.Location(), b.Location(), strings.Join(both, " or "))
+	if (a.IsStore() || a.rereadable()) && (b.IsStore() || b.rereadable()) {
+		err = hint.With(err, "see the collections and streams each holds: persist-sum --by collection %s %s",
+			location.ForShell(a.src.Loc.Raw), location.ForShell(b.src.Loc.Raw))
+	}
+	return err
 }
 
 // diffSources merges a and b side by side; rawA and rawB are their

@@ -97,6 +97,10 @@ type ReadOptions struct {
 	NoCursor bool
 	// Stdin is what the location "-" reads (default os.Stdin).
 	Stdin io.Reader
+
+	// unmatched leaves the filter's names that a source lacks to the
+	// caller (Diff: a name is missing only when neither side holds it).
+	unmatched bool
 }
 
 // ErrNoMatch is wrapped when a filter names a collection or stream that
@@ -119,6 +123,7 @@ func OpenSource(ctx context.Context, loc string, opt ReadOptions) (*Source, erro
 	f.Since = opt.Since
 	src, err := source.Open(ctx, loc, source.Options{
 		Store: opt.Store, Filter: f, IgnoreTrailer: opt.IgnoreTrailer, NoCursor: opt.NoCursor, Stdin: opt.Stdin,
+		Unmatched: opt.unmatched,
 	})
 	if err != nil {
 		return nil, err

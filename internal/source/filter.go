@@ -33,6 +33,11 @@ func Started(r *record.Reader) error {
 	return fmt.Errorf("%w: not a single byte was read (not even a header)", ErrNoInput)
 }
 
+// Missing is what the filter named and the source does not hold, with
+// Options.Unmatched: for a store known once it is open, for a stream once
+// it was read to its end. Each is `collection "c"` or `stream "s"`.
+func (s *Source) Missing() []string { return s.missing }
+
 // checkFilter makes sure every collection and stream the filter names
 // exists in the store (tombstones count: a deleted record still exists).
 func (s *Source) checkFilter(ctx context.Context) error {
@@ -59,7 +64,8 @@ func (s *Source) checkFilter(ctx context.Context) error {
 			missing = append(missing, fmt.Sprintf("stream %q", st))
 		}
 	}
-	if len(missing) == 0 {
+	if len(missing) == 0 || s.opt.Unmatched {
+		s.missing = missing
 		return nil
 	}
 	cols, streams, err := s.snap.Names(ctx)
@@ -139,7 +145,8 @@ func (s *Source) unmatched() error {
 			missing = append(missing, fmt.Sprintf("stream %q", st))
 		}
 	}
-	if len(missing) == 0 {
+	if len(missing) == 0 || s.opt.Unmatched {
+		s.missing = missing
 		return nil
 	}
 	for k := range s.seen {

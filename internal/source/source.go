@@ -26,6 +26,9 @@ type Options struct {
 	IgnoreTrailer bool            // accept a stream edited on purpose
 	NoCursor      bool            // WriteStream leaves the cursor out of the trailer
 	Stdin         io.Reader       // for "-"
+	// Unmatched notes the filter's names the source does not hold
+	// (Missing) instead of failing: a diff judges them over both sides.
+	Unmatched bool
 }
 
 // Source is an open store snapshot or stream.
@@ -42,6 +45,7 @@ type Source struct {
 	// The names a stream held, for a filter's check.
 	seen     map[string]bool
 	lastSeen string
+	missing  []string // with Options.Unmatched: what the filter named and the source lacks
 
 	cursor    string // the snapshot's, once asked for
 	cursorErr error

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -220,6 +221,7 @@ func check(ctx context.Context, st Stdio, o SumOptions) error {
 	}
 	done := map[string]*checked{}
 	var failed, troubled, ok, unread int
+	var filtered []string // flags a failed line looks made with
 	for _, e := range entries {
 		c := done[e.input]
 		if c == nil {
@@ -253,12 +255,18 @@ func check(ctx context.Context, st Stdio, o SumOptions) error {
 			if !o.Quiet {
 				fmt.Fprintf(st.Stderr, "%s: %s: expected %s, got %s\n", name, e.shown(), e.want, got)
 			}
+			if e.kind == "" {
+				filtered = append(filtered, filterOf(e.want, c.total))
+			}
 		}
 	}
 	if failed > 0 {
 		// Said even when some inputs could not be read: a mismatch found
 		// must not hide behind them.
 		fmt.Fprintf(st.Stderr, "%s: WARNING: %s of %d computed sums did NOT match\n", name, strconv.Itoa(failed), ok+failed)
+		if h := filterHint(o, filtered); h != "" {
+			fmt.Fprintf(st.Stderr, "%s: hint: %s\n", name, h)
+		}
 	}
 	if troubled > 0 {
 		return fmt.Errorf("%d of %d inputs could not be read", unread, len(done))
@@ -267,6 +275,40 @@ func check(ctx context.Context, st Stdio, o SumOptions) error {
 		return cli.ErrDiffer
 	}
 	return nil
+}
+
+// filterOf names the filter flag a saved line looks made with, from its
+// counts against the input's whole: no events where the input has some
+// (--records), or no records where it has some (--events); "" when the
+// counts tell nothing.
+func filterOf(want string, got persist.SumResult) string {
+	var sum string
+	var records, events int64
+	if _, err := fmt.Sscanf(want, "%s  records=%d events=%d", &sum, &records, &events); err != nil {
+		return ""
+	}
+	switch {
+	case events == 0 && got.Events > 0 && records == got.Records:
+		return "--records"
+	case records == 0 && got.Records > 0 && events == got.Events:
+		return "--events"
+	}
+	return ""
+}
+
+// filterHint says, when the check read everything, that a sum made with a
+// filter is checked with the same flags: the saved line does not say
+// which (it is sha256sum's format).
+func filterHint(o SumOptions, flags []string) string {
+	if !o.Select.Filter().IsZero() {
+		return ""
+	}
+	for _, f := range flags {
+		if f != "" && !slices.ContainsFunc(flags, func(g string) bool { return g != "" && g != f }) {
+			return fmt.Sprintf("the sums look made with %s: check with the same flags (persist-sum -c %s %s)", f, location.ShellQuote(o.Check), f)
+		}
+	}
+	return "if the sums were made with a filter (--records, --events, --live, --collection, --stream), check with the same flags"
 }
 
 // checkInput sums input as a saved line names it, per collection and
