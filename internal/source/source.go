@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/location"
 	"github.com/cuitty/persist/internal/record"
 )
@@ -328,7 +329,13 @@ func (s *Source) WriteStream(ctx context.Context, w io.Writer, h record.Header, 
 	if err != nil {
 		return 0, 0, sum, err
 	}
+	var order storeOrder
 	err = s.items(ctx, func(it *record.Item) error {
+		if s.snap != nil {
+			if err := order.check(it); err != nil {
+				return s.wrap(err)
+			}
+		}
 		if onItem != nil {
 			if err := onItem(it); err != nil {
 				return err
@@ -355,6 +362,32 @@ func (s *Source) WriteStream(ctx context.Context, w io.Writer, h record.Header, 
 	}
 	records, events, sum = sw.Stats()
 	return records, events, sum, nil
+}
+
+// ErrStoreOrder is wrapped when a store yields its items out of dump order
+// (or one address twice): its database orders keys another way than byte
+// by byte, so a dump of it would not be one.
+var ErrStoreOrder = errors.New("the store yields items out of dump order")
+
+// storeOrder checks that a store's items come in dump order. A dump is
+// written as the store yields it, and its readers (a diff, a delta's
+// merge) rely on the order; the database's ORDER BY follows the key
+// columns' collation, which a hand-made schema can change.
+type storeOrder struct {
+	prev record.Item
+	seen bool
+}
+
+func (o *storeOrder) check(it *record.Item) error {
+	if o.seen && record.Compare(&o.prev, it) >= 0 {
+		return hint.With(fmt.Errorf("%w: %s after %s (is a key column's collation not binary? was the table made outside Persist?)",
+			ErrStoreOrder, Describe(it), Describe(&o.prev)),
+			"make the key columns order bytes: in SQLite, declare them without COLLATE; in PostgreSQL, ALTER them to COLLATE \"C\"")
+	}
+	// Strings are never written over: keeping them costs nothing.
+	o.prev = record.Item{Kind: it.Kind, Collection: it.Collection, Key: it.Key, Stream: it.Stream, Seq: it.Seq}
+	o.seen = true
+	return nil
 }
 
 // OpenFile opens a stream file for reading. A named pipe's open waits for a
