@@ -2,6 +2,7 @@ package persist
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,11 @@ import (
 // ErrUnframed: a stream given to Seal had no header, so nothing tells it
 // whole from cut short.
 var ErrUnframed = errors.New("stream has no header")
+
+// ErrBadHeader: the first line of a stream given to Seal is a header it
+// cannot read. The header is there, so ErrUnframed would send the caller
+// after the wrong fault.
+var ErrBadHeader = errors.New("bad header")
 
 // SealOptions tune Seal.
 type SealOptions struct {
@@ -34,7 +40,10 @@ type SealOptions struct {
 // upstream: ErrTruncated), does not hold the edited items to the old
 // trailer's counts and sum, and writes the new ones. An input without a
 // header is refused (ErrUnframed), before anything is written, unless opt.Unframed says it is
-// hand-made. Items keep their order; each is written as its canonical line.
+// hand-made. A first line that is a header Seal cannot read (ErrBadHeader), a
+// patch (ErrPatch) or a bad first item is refused before anything is written
+// too, with or without opt.Unframed. Items keep their order; each is written
+// as its canonical line.
 func Seal(ctx context.Context, r io.Reader, w io.Writer, opt SealOptions) (DumpResult, error) {
 	rd, err := record.NewReader(r, record.ReaderOptions{IgnoreTrailer: true})
 	if err != nil {
@@ -44,6 +53,13 @@ func Seal(ctx context.Context, r io.Reader, w io.Writer, opt SealOptions) (DumpR
 	h := rd.Head()
 	if err := source.Started(rd); err != nil {
 		return DumpResult{}, err
+	}
+	// Head has read the first line, and with no header in front of it the
+	// first item too: an error there is the input's real fault (a header
+	// of another format, a patch, a bad line), and is said before a byte
+	// is written rather than taken for a missing header.
+	if err := rd.HeadErr(); err != nil {
+		return DumpResult{}, headErr(rd, err)
 	}
 	if h == nil && !opt.Unframed {
 		// Refused before a byte is written: a header the next reader takes
@@ -80,6 +96,29 @@ func Seal(ctx context.Context, r io.Reader, w io.Writer, opt SealOptions) (DumpR
 	}
 	records, events, sum := sw.Stats()
 	return DumpResult{Store: store, Records: records, Events: events, Sum: sum.String(), Cursor: cursor}, nil
+}
+
+// headErr tells a bad header from a bad first item: both are "line 1",
+// and only the first is what a caller fixes in the header.
+func headErr(rd *record.Reader, err error) error {
+	switch {
+	case errors.Is(err, record.ErrPatch):
+		return fmt.Errorf("%w; Seal does not seal a patch: a patch is applied as it is, never edited", err)
+	case errors.Is(err, record.ErrFormat):
+		return fmt.Errorf("%w: %w", ErrBadHeader, err)
+	case rd.Line() == 1 && isHeader(rd.Raw()):
+		return fmt.Errorf("%w: %w", ErrBadHeader, err)
+	}
+	return err
+}
+
+// isHeader reports whether line says it is a header, however wrong it is
+// otherwise. A line that is not JSON at all says nothing.
+func isHeader(line []byte) bool {
+	var l struct {
+		Kind string `json:"kind"`
+	}
+	return json.Unmarshal(line, &l) == nil && l.Kind == "header"
 }
 
 func copyItems(ctx context.Context, rd *record.Reader, sw *record.Writer) error {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/alecthomas/kong"
 	"github.com/cuitty/persist/internal/location"
@@ -40,7 +41,7 @@ func Parse(name, description string, grammar any, args []string, stdout, stderr 
 		for _, a := range args {
 			msg = location.Scrub(msg, a)
 		}
-		Report(stderr, name, Hint(errors.New(msg), "see %s --help", name))
+		Report(stderr, name, parseHint(name, args, msg))
 		return nil, ExitTrouble, true
 	}
 	if err := emptyFlag(ctx); err != nil {
@@ -89,6 +90,27 @@ func mustParser(name, description string, grammar any, stdout, stderr io.Writer,
 		panic(fmt.Sprintf("%s: bad command grammar: %v", name, err)) // a programming error
 	}
 	return parser
+}
+
+// parseHint is the hint for a parse error. A negative number given as a
+// value (persist put app c k -5) reads as a flag, "unknown flag -5": after
+// --, which ends the flags, it is a value.
+func parseHint(name string, args []string, msg string) error {
+	err := errors.New(msg)
+	rest, ok := strings.CutPrefix(msg, "unknown flag ")
+	if !ok || len(rest) < 2 || rest[0] != '-' || rest[1] < '0' || rest[1] > '9' {
+		return Hint(err, "see %s --help", name)
+	}
+	bad := strings.TrimRight(strings.Fields(rest)[0], ",")
+	i := slices.Index(args, bad)
+	if i < 0 || slices.Contains(args[:i], "--") || slices.ContainsFunc(args[i+1:], func(a string) bool { return strings.HasPrefix(a, "-") }) {
+		return Hint(err, "a value that begins with '-' goes after --, which ends the flags: put the flags before it")
+	}
+	cmd := []string{name}
+	for _, a := range append(append(slices.Clone(args[:i]), "--"), args[i:]...) {
+		cmd = append(cmd, location.ShellQuote(a))
+	}
+	return Hint(err, "a value that begins with '-' goes after --, which ends the flags: %s", strings.Join(cmd, " "))
 }
 
 func hasChild(n *kong.Node, name string) bool {

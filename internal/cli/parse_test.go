@@ -49,3 +49,27 @@ func TestParseRefusesEmptyFlags(t *testing.T) {
 		}
 	}
 }
+
+// A negative number given as a value reads as an unknown flag: the hint
+// puts -- before it, and the command it gives parses.
+func TestParseHintsNegativeValues(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		hint string
+	}{
+		{[]string{"-q", "-5"}, "hint: a value that begins with '-' goes after --, which ends the flags: persist-x -q -- -5"},
+		{[]string{"-5", "-q"}, "put the flags before it"},
+		{[]string{"-x"}, "hint: see persist-x --help"},
+	} {
+		var stdout, stderr bytes.Buffer
+		_, code, done := Parse("persist-x", "", &emptyGrammar{}, tc.args, &stdout, &stderr)
+		if !done || code != ExitTrouble || !strings.Contains(stderr.String(), tc.hint) {
+			t.Errorf("%q: done %v, code %d, stderr %q, want %q", tc.args, done, code, stderr.String(), tc.hint)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	g := &emptyGrammar{}
+	if _, _, done := Parse("persist-x", "", g, []string{"-q", "--", "-5"}, &stdout, &stderr); done || g.Location != "-5" {
+		t.Fatalf("the hint's command: %s, location %q", stderr.String(), g.Location)
+	}
+}

@@ -162,14 +162,39 @@ func adapterLocation(adapter, conn, name string) (string, error) {
 		return "", cli.Hint(fmt.Errorf("--adapter %s --connection %s: %w", adapter, location.Redact(conn), err),
 			"%s", connectionHint(d, conn))
 	}
+	if other := connectionDriver(conn); other != nil && other != d {
+		// Another adapter's location can still be one of d's once d's
+		// scheme is put in front — sqlite:postgres://h/db is a file under
+		// a directory "postgres:" — and the load would make junk there.
+		return "", cli.Hint(fmt.Errorf("--adapter %s --connection %s: that is a %s location, not a %s one",
+			adapter, location.Redact(conn), other.Name, d.Name), "%s", connectionHint(d, conn))
+	}
 	return loc, nil
+}
+
+// connectionDriver is the adapter conn names by itself: by its scheme, or,
+// for a path to an existing file, by the file's first bytes. Nil when it
+// names none (a path not made yet, a keyword/value string).
+func connectionDriver(conn string) *adapters.Driver {
+	for _, d := range adapters.Drivers() {
+		for _, scheme := range d.Schemes {
+			if strings.HasPrefix(conn, scheme+":") {
+				return d
+			}
+		}
+	}
+	if l, err := location.Parse(conn, false); err == nil {
+		return l.Driver
+	}
+	return nil
 }
 
 // connectionHint says what a --connection for d looks like, and what the
 // one given is when it is something else.
 func connectionHint(d *adapters.Driver, conn string) string {
-	if l, err := location.Parse(conn, false); err == nil && l.Driver != nil && l.Driver != d {
-		return fmt.Sprintf("%s is a %s location: use --adapter %s, or give --connection %s", location.Redact(conn), l.Driver.Name, l.Driver.Name, exampleLocation(d))
+	if other := connectionDriver(conn); other != nil && other != d {
+		return fmt.Sprintf("%s is a %s location: use --adapter %s, or give --connection %s (or leave --adapter out: auto takes the adapter from the connection)",
+			location.Redact(conn), other.Name, other.Name, exampleLocation(d))
 	}
 	return "give --connection " + exampleLocation(d)
 }

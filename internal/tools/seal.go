@@ -8,6 +8,7 @@ import (
 
 	"github.com/cuitty/persist"
 	"github.com/cuitty/persist/internal/cli"
+	"github.com/cuitty/persist/internal/record"
 	"github.com/cuitty/persist/internal/source"
 )
 
@@ -55,7 +56,20 @@ func seal(ctx context.Context, st Stdio, o SealOptions) error {
 	}
 	defer out.Abort()
 	res, err := persist.Seal(ctx, in, out, persist.SealOptions{Store: o.Store, Unframed: o.Unframed})
+	var le *record.LineError
 	switch {
+	case errors.Is(err, persist.ErrPatch):
+		// Sealed, a filtered patch would be loaded as if whole: the hint
+		// leads to the patch as it was made, or to a new one.
+		return cli.Hint(err, "load the patch unedited into the store it was made for (persist-load STORE < PATCH); "+
+			"a patch that should do less is made again, not edited: change A and run persist-diff --patch A B")
+	case errors.Is(err, persist.ErrBadHeader) && errors.Is(err, record.ErrFormat):
+		return cli.Hint(err, `if the header was edited, put back "format":"persist.v1" on line 1; `+
+			"a stream in another format is read by the persist version that wrote it")
+	case errors.Is(err, persist.ErrBadHeader):
+		return cli.Hint(err, "fix the header on line 1 (its fields: docs/format.md), or drop it (tail -n +2) and add --unframed")
+	case errors.As(err, &le):
+		return cli.Hint(err, "fix line %d, or leave it out (sed '%dd') before persist-seal: the old trailer is not held against what is left", le.Line, le.Line)
 	case errors.Is(err, persist.ErrUnframed):
 		return cli.Hint(err, `keep the header and trailer lines in the filter (jq -c 'select(.kind == "header" or .kind == "trailer" or …)'), or add --unframed for a hand-made stream`)
 	case errors.Is(err, persist.ErrTruncated):

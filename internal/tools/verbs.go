@@ -39,6 +39,15 @@ type PutOptions struct {
 
 // Put writes a record.
 func Put(ctx context.Context, st Stdio, o PutOptions) error {
+	if o.IfVersion != nil && *o.IfVersion < 0 {
+		// Checked before stdin is read, so that a value piped in is not
+		// taken and then refused for a flag. The parser's suggestion for a
+		// negative number (--if-version="-1") leads here: the hint says
+		// what the flag takes, not another spelling of the same number.
+		return cli.Hint(fmt.Errorf("--if-version %d: a version is 1 or more, and 0 means no live record", *o.IfVersion),
+			"give the version the record has now (%s prints it), or --if-version 0 to write only while it has none",
+			command("get", []string{"--record"}, o.Name, o.Collection, o.Key))
+	}
 	value, err := jsonArg(st, o.JSON)
 	if err != nil {
 		return err
@@ -64,8 +73,7 @@ func Put(ctx context.Context, st Stdio, o PutOptions) error {
 			if _, gerr := s.Get(ctx, o.Collection, o.Key); errors.Is(gerr, persist.ErrNotFound) {
 				return mismatch(st, err, "to write it only while it has no live record, give --if-version 0")
 			}
-			return mismatch(st, err, "read the record again and retry: persist get --record %s %s %s",
-				location.ShellQuote(o.Name), location.ShellQuote(o.Collection), location.ShellQuote(o.Key))
+			return mismatch(st, err, "read the record again and retry: %s", command("get", []string{"--record"}, o.Name, o.Collection, o.Key))
 		}
 		if err != nil {
 			return err
@@ -449,6 +457,12 @@ type EventsOptions struct {
 
 // Events prints a stream's events as stream lines, from seq From on.
 func Events(ctx context.Context, st Stdio, o EventsOptions) error {
+	if o.From < 1 {
+		// Below 1 would print the whole stream as --from 1 does: a script
+		// that counted wrong must hear of it, not get every event.
+		return cli.Hint(fmt.Errorf("--from %d: a stream's seqs start at 1", o.From),
+			"--from 1 (the default) prints the whole stream; --from SEQ starts at event SEQ")
+	}
 	if err := report(ctx).ToStdout("the events"); err != nil {
 		return err
 	}
