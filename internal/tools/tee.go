@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 
@@ -34,7 +35,8 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 	if err := o.check(); err != nil {
 		return err
 	}
-	if err := guard(ctx, o.Locations, cli.Named{What: "--rejects", Path: o.Rejects}); err != nil {
+	// persist-tee reads its stream from stdin ("-"), always.
+	if err := guard(ctx, append(slices.Clone(o.Locations), "-"), cli.Named{What: "--rejects", Path: o.Rejects}); err != nil {
 		return err
 	}
 	if o.Rejects != "" && len(o.Locations) > 1 {
