@@ -39,11 +39,13 @@ import (
 // could use to put its own functions, operators and tables in the place of
 // the catalog's: every name in it is qualified with pg_catalog but the
 // operators, each of which is called on the exact types of one of
-// pg_catalog's, which is found first as long as no schema comes before it
-// (the first check); the Persist tables are looked up by that path, as
-// COPY looks them up.
+// pg_catalog's (an oid is never compared with a regclass: an operator of
+// another schema on exactly those types would win wherever that schema
+// is), which is found first as long as no schema comes before it (the
+// first check; txSetup puts pg_catalog first); the Persist tables are
+// looked up by that path, as COPY looks them up.
 const proofQuery = `WITH t(name, oid) AS (
-		SELECT n, pg_catalog.to_regclass(n) FROM pg_catalog.unnest(ARRAY['persist_stores', 'persist_records', 'persist_events',
+		SELECT n, pg_catalog.to_regclass(n)::pg_catalog.oid FROM pg_catalog.unnest(ARRAY['persist_stores', 'persist_records', 'persist_events',
 			'persist_history']::pg_catalog.text[]) n),
 	c AS (SELECT t.name, c.oid, c.relkind, c.relam, c.relhasrules, c.relrowsecurity, c.relnamespace, c.relpersistence,
 			c.relispartition
@@ -64,12 +66,12 @@ const proofQuery = `WITH t(name, oid) AS (
 	-- What runs code of its own when a row goes in: the tables, their
 	-- indexes, defaults and constraints, by what they depend on.
 	part(classid, objid, name) AS (
-		SELECT 'pg_catalog.pg_class'::pg_catalog.regclass, c.oid, c.name FROM c
-		UNION ALL SELECT 'pg_catalog.pg_class'::pg_catalog.regclass, i.indexrelid, c.name
+		SELECT 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid, c.oid, c.name FROM c
+		UNION ALL SELECT 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid, i.indexrelid, c.name
 			FROM c JOIN pg_catalog.pg_index i ON i.indrelid = c.oid
-		UNION ALL SELECT 'pg_catalog.pg_attrdef'::pg_catalog.regclass, d.oid, c.name
+		UNION ALL SELECT 'pg_catalog.pg_attrdef'::pg_catalog.regclass::pg_catalog.oid, d.oid, c.name
 			FROM c JOIN pg_catalog.pg_attrdef d ON d.adrelid = c.oid
-		UNION ALL SELECT 'pg_catalog.pg_constraint'::pg_catalog.regclass, k.oid, c.name
+		UNION ALL SELECT 'pg_catalog.pg_constraint'::pg_catalog.regclass::pg_catalog.oid, k.oid, c.name
 			FROM c JOIN pg_catalog.pg_constraint k ON k.conrelid = c.oid)
 	SELECT coalesce(
 		(SELECT pg_catalog.format('the search_path puts %s before pg_catalog', s.n)
@@ -99,8 +101,9 @@ const proofQuery = `WITH t(name, oid) AS (
 			OR m.proconfig[1] <> pg_catalog.format('search_path=%s, pg_temp', pg_catalog.quote_ident(n.nspname::pg_catalog.text))),
 		(SELECT 'function persist_mark changed during the load' FROM mark WHERE version <> $2),
 		(SELECT pg_catalog.format('a cast from %s to text, which persist_mark makes', k.castsource::pg_catalog.regtype)
-			FROM pg_catalog.pg_cast k WHERE k.casttarget = 'pg_catalog.text'::pg_catalog.regtype
-			AND k.castsource IN ('pg_catalog.float8'::pg_catalog.regtype, 'pg_catalog.timestamptz'::pg_catalog.regtype) LIMIT 1),
+			FROM pg_catalog.pg_cast k WHERE k.casttarget = 'pg_catalog.text'::pg_catalog.regtype::pg_catalog.oid
+			AND k.castsource IN ('pg_catalog.float8'::pg_catalog.regtype::pg_catalog.oid,
+				'pg_catalog.timestamptz'::pg_catalog.regtype::pg_catalog.oid) LIMIT 1),
 		(SELECT pg_catalog.format('the default of %s.%s', c.name, a.attname) FROM c
 			JOIN pg_catalog.pg_attrdef d ON d.adrelid = c.oid
 			JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.adnum
@@ -119,14 +122,16 @@ const proofQuery = `WITH t(name, oid) AS (
 		(SELECT pg_catalog.format('column %s.%s is of type %s', c.name, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod))
 			FROM c JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
 			JOIN pg_catalog.pg_type y ON y.oid = a.atttypid
-			WHERE y.typtype <> 'b' OR y.typnamespace <> 'pg_catalog'::pg_catalog.regnamespace LIMIT 1),
+			WHERE y.typtype <> 'b' OR y.typnamespace <> 'pg_catalog'::pg_catalog.regnamespace::pg_catalog.oid LIMIT 1),
 		(SELECT pg_catalog.format('%s on %s uses %s', pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid), p.name,
 				pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0))
 			FROM part p JOIN pg_catalog.pg_depend d ON d.classid = p.classid AND d.objid = p.objid
-			WHERE d.refobjid >= 16384::pg_catalog.oid AND d.refclassid IN ('pg_catalog.pg_proc'::pg_catalog.regclass,
-				'pg_catalog.pg_type'::pg_catalog.regclass, 'pg_catalog.pg_operator'::pg_catalog.regclass,
-				'pg_catalog.pg_opclass'::pg_catalog.regclass, 'pg_catalog.pg_opfamily'::pg_catalog.regclass,
-				'pg_catalog.pg_collation'::pg_catalog.regclass)
+			WHERE d.refobjid >= 16384::pg_catalog.oid AND d.refclassid IN (
+				'pg_catalog.pg_proc'::pg_catalog.regclass::pg_catalog.oid, 'pg_catalog.pg_type'::pg_catalog.regclass::pg_catalog.oid,
+				'pg_catalog.pg_operator'::pg_catalog.regclass::pg_catalog.oid,
+				'pg_catalog.pg_opclass'::pg_catalog.regclass::pg_catalog.oid,
+				'pg_catalog.pg_opfamily'::pg_catalog.regclass::pg_catalog.oid,
+				'pg_catalog.pg_collation'::pg_catalog.regclass::pg_catalog.oid)
 			LIMIT 1),
 		(SELECT 'the session''s client_encoding is not UTF8' WHERE pg_catalog.current_setting('client_encoding') <> 'UTF8'),
 		(SELECT pg_catalog.format('this transaction changed the catalog (a %s on %s)', l.mode,
@@ -138,7 +143,7 @@ const proofQuery = `WITH t(name, oid) AS (
 // markVersion is persist_mark's row version (xmin and ctid): a function
 // replaced, even by its own text again, is another row.
 const markVersion = `SELECT p.xmin::pg_catalog.text || p.ctid::pg_catalog.text
-	FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.to_regclass('persist_records')
+	FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.to_regclass('persist_records')::pg_catalog.oid
 	WHERE p.proname = 'persist_mark' AND p.pronamespace = c.relnamespace AND p.pronargs = 0`
 
 // provenRows says why the server may not store a row as COPY sent it, or ""
@@ -152,22 +157,28 @@ func provenRows(ctx context.Context, proof *sql.Stmt, mark string) (string, erro
 	return why.String, nil
 }
 
-// proofStmt is proofQuery prepared on the adapter's pool, and so once on
-// each connection that runs it (Tx.StmtContext): planning the query was
-// most of its cost, run once for every batch of a load (1.8 ms a run as
-// text, 0.5 ms prepared). A plan kept reads the catalog as it is when it
-// runs, as the text would.
-func (a *Adapter) proofStmt(ctx context.Context) (*sql.Stmt, error) {
-	a.proofMu.Lock()
-	defer a.proofMu.Unlock()
-	if a.proof == nil {
-		s, err := a.db.PrepareContext(ctx, proofQuery)
-		if err != nil {
-			return nil, fmt.Errorf("read the tables' definitions: %w", err)
-		}
-		a.proof = s
+// prepared is query prepared on the adapter's pool, and so once on each
+// connection that runs it (Tx.StmtContext): planning was most of the cost
+// of the catalog's queries, which run once for every batch of a load or
+// every transaction (proofQuery: 1.8 ms a run as text, 0.5 ms prepared).
+// A plan kept reads the catalog as it is when it runs, as the text would,
+// and the server parses the text again where the search_path is not the
+// one it was parsed under.
+func (a *Adapter) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	a.stmtMu.Lock()
+	defer a.stmtMu.Unlock()
+	if s := a.stmts[query]; s != nil {
+		return s, nil
 	}
-	return a.proof, nil
+	s, err := a.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if a.stmts == nil {
+		a.stmts = map[string]*sql.Stmt{}
+	}
+	a.stmts[query] = s
+	return s, nil
 }
 
 // readMarkVersion is markVersion, "" when there is no persist_mark.
@@ -288,9 +299,9 @@ func (t *writeTx) putDirect(ctx context.Context, items []*record.Item, nrec, nev
 // checkDirect is ReadBack of a batch putDirect wrote: proven by the
 // catalog, or else compared row by row.
 func (t *writeTx) checkDirect(ctx context.Context, puts []*record.Item, fn func(*record.Item, string) error) error {
-	proof, err := t.a.proofStmt(ctx)
+	proof, err := t.a.prepared(ctx, proofQuery)
 	if err != nil {
-		return fmt.Errorf("read back: %w", err)
+		return fmt.Errorf("read back: read the tables' definitions: %w", err)
 	}
 	why, err := provenRows(ctx, t.tx.StmtContext(ctx, proof), t.mark)
 	if err != nil {

@@ -106,6 +106,8 @@ func validPut(it *record.Item) error {
 
 // staging creates the session's staging tables on first use in this
 // transaction (they outlive it, their rows do not: ON COMMIT DELETE ROWS).
+// Every statement names them by pg_temp: a search_path that lists pg_temp
+// after another schema would find a table of that schema by their name.
 //
 // It also turns merge joins off for the rest of the transaction, for
 // ReadBack's comparison of the tables with the staging tables: without
@@ -116,13 +118,13 @@ func (t *writeTx) staging(ctx context.Context) error {
 	if t.stagingReady {
 		return nil
 	}
-	_, err := t.tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS persist_stage_records (
+	_, err := t.tx.ExecContext(ctx, `CREATE TEMP TABLE IF NOT EXISTS pg_temp.persist_stage_records (
 			ord bigint, collection text COLLATE "C", key text COLLATE "C", version bigint,
 			updated_at timestamptz, deleted boolean, value jsonb) ON COMMIT DELETE ROWS;
-		CREATE TEMP TABLE IF NOT EXISTS persist_stage_events (
+		CREATE TEMP TABLE IF NOT EXISTS pg_temp.persist_stage_events (
 			ord bigint, stream text COLLATE "C", seq bigint, type text,
 			at timestamptz, data jsonb) ON COMMIT DELETE ROWS;
-		CREATE TEMP TABLE IF NOT EXISTS persist_stage_parts (
+		CREATE TEMP TABLE IF NOT EXISTS pg_temp.persist_stage_parts (
 			ord bigint, part integer, chunk text) ON COMMIT DELETE ROWS;
 		SET LOCAL enable_mergejoin = off`)
 	if err != nil {
@@ -135,9 +137,9 @@ func (t *writeTx) staging(ctx context.Context) error {
 // stage empties a staging table filled earlier in this transaction, then
 // copies the items of one kind into it, each with its place in items.
 func (t *writeTx) stage(ctx context.Context, items []*record.Item, kind record.Kind) error {
-	table, used, cols := "persist_stage_records", &t.recordsUsed, "ord, collection, key, version, updated_at, deleted, value"
+	table, used, cols := stagedRecords.stage, &t.recordsUsed, "ord, collection, key, version, updated_at, deleted, value"
 	if kind == record.KindEvent {
-		table, used, cols = "persist_stage_events", &t.eventsUsed, "ord, stream, seq, type, at, data"
+		table, used, cols = stagedEvents.stage, &t.eventsUsed, "ord, stream, seq, type, at, data"
 	}
 	if *used {
 		if _, err := t.tx.ExecContext(ctx, `TRUNCATE `+table); err != nil {
@@ -153,7 +155,7 @@ func (t *writeTx) putRecords(ctx context.Context, items []*record.Item, mode ada
 		return fmt.Errorf("put records: %w", err)
 	}
 	const cols = `collection, key, version, updated_at, deleted, value`
-	q := `INSERT INTO persist_records (store, ` + cols + `) SELECT $1, ` + cols + ` FROM persist_stage_records`
+	q := `INSERT INTO persist_records (store, ` + cols + `) SELECT $1, ` + cols + ` FROM pg_temp.persist_stage_records`
 	if mode != adapters.Fresh {
 		order, guard := `ord DESC`, ``
 		if mode == adapters.Guarded {
@@ -161,7 +163,7 @@ func (t *writeTx) putRecords(ctx context.Context, items []*record.Item, mode ada
 		}
 		q = `INSERT INTO persist_records AS r (store, ` + cols + `)
 		SELECT DISTINCT ON (collection, key) $1, ` + cols + `
-		FROM persist_stage_records ORDER BY collection, key, ` + order + `
+		FROM pg_temp.persist_stage_records ORDER BY collection, key, ` + order + `
 		ON CONFLICT (store, collection, key) DO UPDATE SET version = EXCLUDED.version,
 			updated_at = EXCLUDED.updated_at, deleted = EXCLUDED.deleted, value = EXCLUDED.value, chg = EXCLUDED.chg` + guard
 	}
@@ -176,7 +178,7 @@ func (t *writeTx) putEvents(ctx context.Context, items []*record.Item, mode adap
 		return fmt.Errorf("put events: %w", err)
 	}
 	const cols = `stream, seq, type, at, data`
-	q := `INSERT INTO persist_events (store, ` + cols + `) SELECT $1, ` + cols + ` FROM persist_stage_events`
+	q := `INSERT INTO persist_events (store, ` + cols + `) SELECT $1, ` + cols + ` FROM pg_temp.persist_stage_events`
 	if mode != adapters.Fresh {
 		order, conflict := `ord DESC`, `DO UPDATE SET type = EXCLUDED.type, at = EXCLUDED.at, data = EXCLUDED.data, chg = EXCLUDED.chg`
 		if mode == adapters.Guarded {
@@ -184,7 +186,7 @@ func (t *writeTx) putEvents(ctx context.Context, items []*record.Item, mode adap
 		}
 		q = `INSERT INTO persist_events (store, ` + cols + `)
 		SELECT DISTINCT ON (stream, seq) $1, ` + cols + `
-		FROM persist_stage_events ORDER BY stream, seq, ` + order + `
+		FROM pg_temp.persist_stage_events ORDER BY stream, seq, ` + order + `
 		ON CONFLICT (store, stream, seq) ` + conflict
 	}
 	if _, err := t.tx.ExecContext(ctx, q, t.store); err != nil {
@@ -276,12 +278,12 @@ const bigCopy = 1 << 20
 // the chunk and again in the driver's buffer.
 func (t *writeTx) stageParts(ctx context.Context, items []*record.Item, big []int, kind record.Kind) error {
 	if t.partsUsed {
-		if _, err := t.tx.ExecContext(ctx, `TRUNCATE persist_stage_parts`); err != nil {
+		if _, err := t.tx.ExecContext(ctx, `TRUNCATE pg_temp.persist_stage_parts`); err != nil {
 			return fmt.Errorf("empty staging table: %w", err)
 		}
 	}
 	t.partsUsed = true
-	err := t.copyRows(ctx, `COPY persist_stage_parts (ord, part, chunk) FROM STDIN`, func(w *copyWriter) error {
+	err := t.copyRows(ctx, `COPY pg_temp.persist_stage_parts (ord, part, chunk) FROM STDIN`, func(w *copyWriter) error {
 		for _, i := range big {
 			v := items[i].Value
 			if kind == record.KindEvent {
@@ -303,12 +305,12 @@ func (t *writeTx) stageParts(ctx context.Context, items []*record.Item, big []in
 	if err != nil {
 		return err
 	}
-	table, col := "persist_stage_records", "value"
+	table, col := stagedRecords.stage, "value"
 	if kind == record.KindEvent {
-		table, col = "persist_stage_events", "data"
+		table, col = stagedEvents.stage, "data"
 	}
-	_, err = t.tx.ExecContext(ctx, `UPDATE `+table+` s SET `+col+` = p.v::jsonb
-		FROM (SELECT ord, string_agg(chunk, '' ORDER BY part) AS v FROM persist_stage_parts GROUP BY ord) p
+	_, err = t.tx.ExecContext(ctx, `UPDATE `+table+` s SET `+col+` = p.v::pg_catalog.jsonb
+		FROM (SELECT ord, pg_catalog.string_agg(chunk, '' ORDER BY part) AS v FROM pg_temp.persist_stage_parts GROUP BY ord) p
 		WHERE s.ord = p.ord`)
 	if err != nil {
 		return fmt.Errorf("join staged parts: %w", err)

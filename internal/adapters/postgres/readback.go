@@ -139,9 +139,9 @@ type staged struct {
 }
 
 var (
-	stagedRecords = staged{record.KindRecord, "persist_records", "persist_stage_records", "collection", "key",
+	stagedRecords = staged{record.KindRecord, "persist_records", "pg_temp.persist_stage_records", "collection", "key",
 		[]string{"version", "updated_at", "deleted", "value"}}
-	stagedEvents = staged{record.KindEvent, "persist_events", "persist_stage_events", "stream", "seq",
+	stagedEvents = staged{record.KindEvent, "persist_events", "pg_temp.persist_stage_events", "stream", "seq",
 		[]string{"type", "at", "data"}}
 )
 
@@ -226,8 +226,12 @@ func (k *staged) probeQuery(dups bool) string {
 		WHERE s.ord = ANY($2::bigint[]) AND (` + where + `)`
 }
 
-// compareStaged runs the comparison of each kind puts hold.
+// compareStaged runs the comparison of each kind puts hold, with staging
+// tables that are as staging made them.
 func (t *writeTx) compareStaged(ctx context.Context, puts []*record.Item, fn func(*record.Item, string) error) error {
+	if err := t.checkStaging(ctx); err != nil {
+		return fmt.Errorf("read back: %w", err)
+	}
 	for _, k := range []*staged{&stagedRecords, &stagedEvents} {
 		n, dups := kindOrder(puts, k.kind)
 		if n == 0 {

@@ -162,7 +162,11 @@ const diagnoseTimeout = 10 * time.Second
 // lost explains err, an error of a connection that had state when it was
 // opened. Where the server just closed the connection, a new connection
 // tells whether the server is down, restarted, or terminated the session.
+// A read that row security refused says which table, and what to do.
 func (a *Adapter) lost(err error, state serverState) error {
+	if rls := rowSecurityRefused(err); rls != nil {
+		return rls
+	}
 	said := cause(err)
 	if said != closedUnexpectedly && said != connReset {
 		return a.Explain(err)

@@ -354,11 +354,14 @@ func upgrade(ctx context.Context, tx *sql.Tx) error {
 }
 
 // storedVersion is the schema version of the database: 0 without the
-// Persist tables, 1 with them but without a version record.
+// Persist tables, 1 with them but without a version record. It and
+// trackingIntact run in the schema's transaction too, which has the
+// session's search_path as it is (txSetup): their operators are named with
+// pg_catalog.
 func storedVersion(ctx context.Context, q querier) (int, error) {
 	var stores, meta bool
-	if err := q.QueryRowContext(ctx, `SELECT to_regclass('persist_stores') IS NOT NULL,
-			to_regclass('persist_meta') IS NOT NULL`).Scan(&stores, &meta); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT pg_catalog.to_regclass('persist_stores') IS NOT NULL,
+			pg_catalog.to_regclass('persist_meta') IS NOT NULL`).Scan(&stores, &meta); err != nil {
 		return 0, fmt.Errorf("read schema version: %w", err)
 	}
 	if !stores {
@@ -368,7 +371,7 @@ func storedVersion(ctx context.Context, q querier) (int, error) {
 		return 1, nil
 	}
 	var s string
-	err := q.QueryRowContext(ctx, `SELECT value FROM persist_meta WHERE key = 'schema_version'`).Scan(&s)
+	err := q.QueryRowContext(ctx, `SELECT value FROM persist_meta WHERE key OPERATOR(pg_catalog.=) 'schema_version'`).Scan(&s)
 	if err == sql.ErrNoRows {
 		return 1, nil
 	}
@@ -391,9 +394,11 @@ var trackedTriggers = []string{"persist_records_stamp", "persist_records_removed
 // fires always, whatever session_replication_role says.
 func trackingIntact(ctx context.Context, q querier) (bool, error) {
 	var n int
-	err := q.QueryRowContext(ctx, `SELECT count(*) FROM pg_trigger
-		WHERE tgrelid IN (to_regclass('persist_records'), to_regclass('persist_events'))
-			AND tgname = ANY ($1) AND tgenabled = 'A'`, pq.Array(trackedTriggers)).Scan(&n)
+	err := q.QueryRowContext(ctx, `SELECT pg_catalog.count(*) FROM pg_catalog.pg_trigger
+		WHERE tgrelid OPERATOR(pg_catalog.=) ANY (ARRAY[pg_catalog.to_regclass('persist_records'),
+				pg_catalog.to_regclass('persist_events')]::pg_catalog.oid[])
+			AND tgname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.name[]) AND tgenabled OPERATOR(pg_catalog.=) 'A'`,
+		pq.Array(trackedTriggers)).Scan(&n)
 	return n == len(trackedTriggers), err
 }
 

@@ -38,6 +38,10 @@ func (a *Adapter) Snapshot(ctx context.Context, store string) (adapters.Snapshot
 		return nil, fmt.Errorf("snapshot of store %q: %w", store, a.lost(err, state))
 	}
 	s := &snapshot{a: a, conn: conn, tx: tx, store: store, state: state}
+	if s.schema, err = a.setUpSnapshot(ctx, tx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("snapshot of store %q: %w", store, a.lost(err, state))
+	}
 	if err := s.exists(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -51,6 +55,9 @@ type snapshot struct {
 	tx    *sql.Tx
 	store string
 	state serverState // when the snapshot began, to tell why it was lost
+	// schema is the tables' schema, quoted: persist_removed_since is
+	// called by it, so that no function of a schema before it answers.
+	schema string
 
 	// What position read: the store's identity and the snapshot.
 	id     string
@@ -64,7 +71,7 @@ type snapshot struct {
 
 func (s *snapshot) exists(ctx context.Context) error {
 	var found bool
-	err := s.tx.QueryRowContext(ctx, `SELECT to_regclass('persist_stores') IS NOT NULL`).Scan(&found)
+	err := s.tx.QueryRowContext(ctx, `SELECT pg_catalog.to_regclass('persist_stores') IS NOT NULL`).Scan(&found)
 	if err == nil && found {
 		err = s.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM persist_stores WHERE name = $1)`, s.store).Scan(&found)
 	}
@@ -129,7 +136,7 @@ func (s *snapshot) Cursor(ctx context.Context) (string, error) {
 // newest entry of the store's history this snapshot sees.
 func (s *snapshot) readMark(ctx context.Context) error {
 	var may bool
-	if err := s.tx.QueryRowContext(ctx, `SELECT has_table_privilege(to_regclass('persist_history'), 'SELECT')`).Scan(&may); err != nil {
+	if err := s.tx.QueryRowContext(ctx, `SELECT pg_catalog.has_table_privilege(pg_catalog.to_regclass('persist_history')::pg_catalog.oid, 'SELECT')`).Scan(&may); err != nil {
 		return fmt.Errorf("store %q: read persist_history's rights: %w", s.store, err)
 	}
 	if !may {
@@ -143,7 +150,7 @@ func (s *snapshot) readMark(ctx context.Context) error {
 		return fmt.Errorf("store %q: %w: a change-tracking trigger is missing, disabled, or no longer fires always "+
 			"(ALTER TABLE … DISABLE TRIGGER, or ENABLE TRIGGER ALL after it), so changes may have gone unrecorded", s.store, adapters.ErrNoCursor)
 	}
-	if s.triggers, err = triggersVersion(ctx, s.tx); err != nil {
+	if s.triggers, err = triggersVersion(ctx, s.tx, s.removedSince()); err != nil {
 		return fmt.Errorf("store %q: read the triggers: %w", s.store, err)
 	}
 	err = s.tx.QueryRowContext(ctx, `SELECT txid, token FROM persist_history ORDER BY txid DESC, token LIMIT 1`).Scan(&s.mark.N, &s.mark.Token)
@@ -167,7 +174,7 @@ func (s *snapshot) checkMark(ctx context.Context, m adapters.Mark) error {
 	// hold the entry: refused as the SQLite adapter refuses it, never with
 	// the server's error about a missing table.
 	var has bool
-	if err := s.tx.QueryRowContext(ctx, `SELECT to_regclass('persist_history') IS NOT NULL`).Scan(&has); err != nil {
+	if err := s.tx.QueryRowContext(ctx, `SELECT pg_catalog.to_regclass('persist_history') IS NOT NULL`).Scan(&has); err != nil {
 		return s.a.lost(fmt.Errorf("store %q: read persist_history: %w", s.store, err), s.state)
 	}
 	if !has {
@@ -175,7 +182,7 @@ func (s *snapshot) checkMark(ctx context.Context, m adapters.Mark) error {
 	}
 	var same bool
 	var other sql.NullString
-	err := s.tx.QueryRowContext(ctx, `SELECT coalesce(bool_or(token = $2), false), max(token) FROM persist_history WHERE txid = $1`, m.N, m.Token).Scan(&same, &other)
+	err := s.tx.QueryRowContext(ctx, `SELECT coalesce(pg_catalog.bool_or(token = $2), false), pg_catalog.max(token) FROM persist_history WHERE txid = $1`, m.N, m.Token).Scan(&same, &other)
 	if err != nil {
 		return s.a.lost(fmt.Errorf("store %q: read persist_history: %w", s.store, err), s.state)
 	}
@@ -201,8 +208,8 @@ func (s *snapshot) readPosition(ctx context.Context) error {
 	var meta sql.NullBool
 	var sys bool
 	var snap string
-	err := s.tx.QueryRowContext(ctx, `SELECT has_table_privilege(to_regclass('persist_meta'), 'SELECT'),
-		has_function_privilege('pg_control_system()', 'EXECUTE'), txid_current_snapshot()::text`).Scan(&meta, &sys, &snap)
+	err := s.tx.QueryRowContext(ctx, `SELECT pg_catalog.has_table_privilege(pg_catalog.to_regclass('persist_meta')::pg_catalog.oid, 'SELECT'),
+		pg_catalog.has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE'), pg_catalog.txid_current_snapshot()::text`).Scan(&meta, &sys, &snap)
 	if err != nil {
 		return fmt.Errorf("store %q: read the snapshot: %w", s.store, err)
 	}
@@ -229,7 +236,7 @@ func (s *snapshot) readPosition(ctx context.Context) error {
 		return fmt.Errorf("store %q: read persist_meta's id: %w", s.store, err)
 	}
 	if sys {
-		if err := s.tx.QueryRowContext(ctx, `SELECT system_identifier::text FROM pg_control_system()`).Scan(&sysID); err != nil {
+		if err := s.tx.QueryRowContext(ctx, `SELECT system_identifier::text FROM pg_catalog.pg_control_system()`).Scan(&sysID); err != nil {
 			return fmt.Errorf("store %q: read the system identifier: %w", s.store, err)
 		}
 	}
@@ -269,7 +276,7 @@ func (s *snapshot) since(ctx context.Context, cursor string) (*pgPos, error) {
 		return nil, err
 	}
 	var removed sql.NullInt64
-	err = s.tx.QueryRowContext(ctx, `SELECT persist_removed_since($1, $2, $3, $4)`, s.store, p.xmin, p.xmax, pq.Array(p.xip)).Scan(&removed)
+	err = s.tx.QueryRowContext(ctx, `SELECT `+s.removedSince()+`($1, $2, $3, $4)`, s.store, p.xmin, p.xmax, pq.Array(p.xip)).Scan(&removed)
 	if err != nil {
 		return nil, s.a.lost(fmt.Errorf("store %q: read removals: %w", s.store, err), s.state)
 	}
@@ -277,6 +284,14 @@ func (s *snapshot) since(ctx context.Context, cursor string) (*pgPos, error) {
 		return nil, fmt.Errorf("store %q: %w (the last by transaction %d)", s.store, adapters.ErrRemoved, removed.Int64)
 	}
 	return &p, nil
+}
+
+// removedSince names persist_removed_since by the tables' schema.
+func (s *snapshot) removedSince() string {
+	if s.schema == "" {
+		return "persist_removed_since"
+	}
+	return s.schema + ".persist_removed_since"
 }
 
 // pgPos is a snapshot as txid_current_snapshot() spells it, xmin:xmax:xip:

@@ -25,20 +25,29 @@ import (
 // triggersVersionQuery lists the tracking triggers' and their functions'
 // row versions.
 // The function a delta asks for outright deletes is in it too: replaced by
-// one that finds none, it would hide them.
-const triggersVersionQuery = `SELECT coalesce(string_agg(g.tgrelid::regclass::text || '.' || g.tgname || ' ' || g.xmin::text || ' ' || p.xmin::text,
-		',' ORDER BY g.tgrelid::regclass::text, g.tgname), '')
-		|| ' ' || coalesce((SELECT xmin::text FROM pg_proc WHERE oid = to_regprocedure('persist_removed_since(text, bigint, bigint, bigint[])')), '')
-	FROM pg_trigger g LEFT JOIN pg_proc p ON p.oid = g.tgfoid
-	WHERE g.tgrelid IN (to_regclass('persist_records'), to_regclass('persist_events')) AND g.tgname = ANY ($1)`
+// one that finds none, it would hide them. It is found by $2, its name in
+// the tables' schema, as the delta calls it. Every operator is given the
+// exact types of pg_catalog's (an oid, not a regclass; text, not a name):
+// another schema's on exactly the types given would answer in its place.
+const triggersVersionQuery = `SELECT coalesce(pg_catalog.string_agg(g.tgrelid::pg_catalog.regclass::pg_catalog.text || '.' || g.tgname::pg_catalog.text
+			|| ' ' || g.xmin::pg_catalog.text || ' ' || p.xmin::pg_catalog.text,
+		',' ORDER BY g.tgrelid::pg_catalog.regclass::pg_catalog.text, g.tgname), '')
+		|| ' ' || coalesce((SELECT xmin::pg_catalog.text FROM pg_catalog.pg_proc
+			WHERE oid = pg_catalog.to_regprocedure($2)::pg_catalog.oid), '')
+	FROM pg_catalog.pg_trigger g LEFT JOIN pg_catalog.pg_proc p ON p.oid = g.tgfoid
+	WHERE g.tgrelid IN (pg_catalog.to_regclass('persist_records')::pg_catalog.oid,
+			pg_catalog.to_regclass('persist_events')::pg_catalog.oid)
+		AND g.tgname = ANY ($1::pg_catalog.name[])`
 
 // triggersLen is the length of a triggers' version, in hex digits.
 const triggersLen = 16
 
-// triggersVersion is a digest of the tracking triggers' row versions.
-func triggersVersion(ctx context.Context, q querier) (string, error) {
+// triggersVersion is a digest of the tracking triggers' row versions;
+// removedSince is persist_removed_since's name (snapshot.removedSince).
+func triggersVersion(ctx context.Context, q querier, removedSince string) (string, error) {
 	var rows string
-	if err := q.QueryRowContext(ctx, triggersVersionQuery, pq.Array(trackedTriggers)).Scan(&rows); err != nil {
+	fn := removedSince + "(text, bigint, bigint, bigint[])"
+	if err := q.QueryRowContext(ctx, triggersVersionQuery, pq.Array(trackedTriggers), fn).Scan(&rows); err != nil {
 		return "", err
 	}
 	sum := sha256.Sum256([]byte(rows))

@@ -9,6 +9,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/record"
 )
 
@@ -39,6 +40,10 @@ func (a *Adapter) Begin(ctx context.Context, store string) (adapters.Tx, error) 
 		return nil, fmt.Errorf("begin on store %q: %w", store, err)
 	}
 	t := &writeTx{a: a, conn: conn, tx: tx, store: store}
+	if err := a.setUp(ctx, tx); err != nil {
+		t.Rollback()
+		return nil, fmt.Errorf("begin on store %q: %w", store, err)
+	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO persist_stores (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, store); err != nil {
 		t.Rollback()
 		return nil, fmt.Errorf("create store %q: %w", store, err)
@@ -114,6 +119,10 @@ func (t *writeTx) probe(ctx context.Context, keys []*record.Item, suffix string,
 }
 
 // MaxSeq reads each stream's highest seq from the end of its primary key.
+// Its unnest is named with pg_catalog: pg_catalog's takes anyarray, and
+// another schema's unnest(text[]) would answer in its place wherever that
+// schema is on the search_path. (An unqualified unnest of two arrays, as
+// probe's, is pg_catalog's whatever the path.)
 func (t *writeTx) MaxSeq(ctx context.Context, streams []string) (map[string]int64, error) {
 	m := make(map[string]int64, len(streams))
 	if len(streams) == 0 {
@@ -121,7 +130,7 @@ func (t *writeTx) MaxSeq(ctx context.Context, streams []string) (map[string]int6
 	}
 	rows, err := t.tx.QueryContext(ctx, `SELECT u.s, coalesce((SELECT max(e.seq) FROM persist_events e
 			WHERE e.store = $1 AND e.stream = u.s), 0)
-		FROM unnest($2::text[]) AS u(s)`, t.store, pq.Array(streams))
+		FROM pg_catalog.unnest($2::text[]) AS u(s)`, t.store, pq.Array(streams))
 	if err != nil {
 		return nil, fmt.Errorf("read last seq: %w", err)
 	}
@@ -144,7 +153,7 @@ func (t *writeTx) MaxSeq(ctx context.Context, streams []string) (map[string]int6
 // transaction, so that the delete trigger logs the deletes that follow for
 // this store alone rather than for every store.
 func (t *writeTx) removing(ctx context.Context) error {
-	if _, err := t.tx.ExecContext(ctx, `SELECT set_config('persist.removing', $1, true)`, t.store); err != nil {
+	if _, err := t.tx.ExecContext(ctx, `SELECT pg_catalog.set_config('persist.removing', $1, true)`, t.store); err != nil {
 		return fmt.Errorf("name the store for the removal log: %w", err)
 	}
 	return nil
@@ -216,13 +225,55 @@ func (t *writeTx) LoadedFrom(ctx context.Context, source string) (string, error)
 	return c, nil
 }
 
+// SetLoadedFrom writes persist_sources after the load was verified, in a
+// transaction that also writes persist_stores (Begin): a trigger or rule
+// on either could change the store's rows now, with nothing to compare
+// them again. It refuses, before the commit, any that Persist did not make
+// (and it makes none there); its write holds the tables' locks, which
+// CREATE TRIGGER and CREATE RULE wait for, so none can be added after.
 func (t *writeTx) SetLoadedFrom(ctx context.Context, source, cursor string) error {
 	_, err := t.tx.ExecContext(ctx, `INSERT INTO persist_sources (store, source, cursor) VALUES ($1, $2, $3)
 		ON CONFLICT (store, source) DO UPDATE SET cursor = EXCLUDED.cursor, loaded_at = now()`, t.store, source, cursor)
+	if err == nil {
+		err = noCodeOnNotes(ctx, t.tx)
+	}
 	if err != nil {
 		return fmt.Errorf("record the cursor loaded from %s: %w", source, err)
 	}
 	return nil
+}
+
+// notesCodeQuery finds an enabled trigger (constraints' own, which check
+// keys, aside) or a rule on persist_sources or persist_stores: its kind,
+// its name and its table, quoted.
+const notesCodeQuery = `SELECT k, name, tab FROM (
+		SELECT 1 AS o, 'trigger' AS k, pg_catalog.quote_ident(g.tgname::pg_catalog.text) AS name,
+			g.tgrelid::pg_catalog.regclass::pg_catalog.text AS tab
+		FROM pg_catalog.pg_trigger g WHERE g.tgrelid IN (pg_catalog.to_regclass('persist_sources')::pg_catalog.oid,
+			pg_catalog.to_regclass('persist_stores')::pg_catalog.oid) AND NOT g.tgisinternal AND g.tgenabled <> 'D'
+		UNION ALL
+		SELECT 2, 'rule', pg_catalog.quote_ident(r.rulename::pg_catalog.text), r.ev_class::pg_catalog.regclass::pg_catalog.text
+		FROM pg_catalog.pg_rewrite r WHERE r.ev_class IN (pg_catalog.to_regclass('persist_sources')::pg_catalog.oid,
+			pg_catalog.to_regclass('persist_stores')::pg_catalog.oid) AND r.ev_enabled <> 'D') x
+	ORDER BY o, tab, name LIMIT 1`
+
+// noCodeOnNotes is SetLoadedFrom's refusal of code on the tables it writes.
+func noCodeOnNotes(ctx context.Context, q querier) error {
+	var kind, name, table string
+	err := q.QueryRowContext(ctx, notesCodeQuery).Scan(&kind, &name, &table)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("read the triggers of persist_sources: %w", err)
+	case kind == "rule":
+		return hint.With(fmt.Errorf("rule %s on %s, which Persist did not make, would run as the load is noted, "+
+			"after it was verified, and could change the store", name, table),
+			"as the table's owner: DROP RULE %s ON %s (or ALTER TABLE %[2]s DISABLE RULE %[1]s)", name, table)
+	}
+	return hint.With(fmt.Errorf("trigger %s on %s, which Persist did not make, would run as the load is noted, "+
+		"after it was verified, and could change the store", name, table),
+		"as the table's owner: DROP TRIGGER %s ON %s (or ALTER TABLE %[2]s DISABLE TRIGGER %[1]s)", name, table)
 }
 
 func (t *writeTx) Commit() error {

@@ -1,0 +1,332 @@
+package postgres
+
+import (
+	"database/sql"
+	"errors"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/hint"
+	"github.com/cuitty/persist/internal/pgtest"
+	"github.com/cuitty/persist/internal/record"
+)
+
+// withPath is dsn with the session's search_path set to path.
+func withPath(dsn, path string) string {
+	u, _ := url.Parse(dsn)
+	q := u.Query()
+	q.Set("options", "-csearch_path="+path)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// openAt opens an adapter on dsn, closed when the test ends.
+func openAt(t *testing.T, dsn string, opt Options) *Adapter {
+	t.Helper()
+	a, err := Open(dsn, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
+// stagedBatch overwrites items, which the staging tables always take, in
+// a transaction of its own, reads them back and rolls back: it returns the
+// problems the read-back named ("key: problem"), or its error.
+func stagedBatch(t *testing.T, a *Adapter, items ...*record.Item) ([]string, error) {
+	t.Helper()
+	tx, err := a.Begin(ctx, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if err := tx.Put(ctx, items, adapters.Overwrite); err != nil {
+		t.Fatal(err)
+	}
+	var problems []string
+	err = tx.ReadBack(ctx, items, func(it *record.Item, p string) error {
+		problems = append(problems, it.Key+": "+p)
+		return nil
+	})
+	return problems, err
+}
+
+// wantHinted fails unless err says each of says, and its hint hints.
+func wantHinted(t *testing.T, err error, says []string, hints ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want one that says %q", says)
+	}
+	for _, s := range says {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error %q does not say %q", err, s)
+		}
+	}
+	all := strings.Join(hint.All(err), "\n")
+	for _, h := range hints {
+		if !strings.Contains(all, h) {
+			t.Errorf("hint %q does not say %q", all, h)
+		}
+	}
+}
+
+// markTrigger makes a trigger function that adds a member to a value
+// (twice the same as once), and puts it on persist_records.
+const markTrigger = `CREATE FUNCTION public.mark() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN NEW.value := NEW.value || '{"x":1}'; RETURN NEW; END $$;
+	CREATE TRIGGER mark BEFORE INSERT OR UPDATE ON persist_records FOR EACH ROW EXECUTE FUNCTION public.mark()`
+
+// An event trigger that gives the staging table, as Persist creates it, a
+// trigger that changes staged rows as the table's trigger changes the
+// written ones would make the comparison pass: the staging tables are
+// proven bare first, and the event trigger is named.
+func TestStagingTriggerRefused(t *testing.T) {
+	a, dsn := open(t)
+	put(t, a, "app", adapters.Fresh, rec("c", "a", 1, `{"n":1}`))
+	db := sqlDB(t, dsn)
+	mustExec(t, db, markTrigger+`;
+		CREATE FUNCTION hook() RETURNS event_trigger LANGUAGE plpgsql AS $$
+		DECLARE r record;
+		BEGIN
+			FOR r IN SELECT object_identity FROM pg_event_trigger_ddl_commands()
+				WHERE object_type = 'table' AND object_identity LIKE '%.persist_stage_records' LOOP
+				EXECUTE format('CREATE TRIGGER mark BEFORE INSERT ON %s FOR EACH ROW EXECUTE FUNCTION public.mark()', r.object_identity);
+			END LOOP;
+		END $$;
+		CREATE EVENT TRIGGER hook ON ddl_command_end WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION hook()`)
+	problems, err := stagedBatch(t, a, rec("c", "a", 2, `{"n":2}`))
+	wantHinted(t, err, []string{"trigger mark on persist_stage_records"}, "ALTER EVENT TRIGGER hook DISABLE")
+	if len(problems) > 0 {
+		t.Errorf("problems %q besides the error", problems)
+	}
+	mustExec(t, db, `ALTER EVENT TRIGGER hook DISABLE`)
+	problems, err = stagedBatch(t, a, rec("c", "a", 2, `{"n":2}`))
+	if err != nil || strings.Join(problems, "|") != "a: value differs" {
+		t.Errorf("with the event trigger disabled: %q, %v; want the value named", problems, err)
+	}
+}
+
+// A table of the staging tables' name in a schema the search_path lists
+// before pg_temp is never used in their place.
+func TestStagingTablesByPgTemp(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	db := sqlDB(t, dsn)
+	a := openAt(t, withPath(dsn, "public,pg_temp"), Options{})
+	put(t, a, "app", adapters.Fresh, rec("c", "a", 1, `{"n":1}`))
+	mustExec(t, db, markTrigger+`;
+		CREATE TABLE public.persist_stage_records (ord bigint, collection text COLLATE "C", key text COLLATE "C",
+			version bigint, updated_at timestamptz, deleted boolean, value jsonb);
+		CREATE TRIGGER mark BEFORE INSERT ON public.persist_stage_records FOR EACH ROW EXECUTE FUNCTION public.mark()`)
+	problems, err := stagedBatch(t, a, rec("c", "a", 2, `{"n":2}`))
+	if err != nil || strings.Join(problems, "|") != "a: value differs" {
+		t.Errorf("problems %q, %v; want the value named", problems, err)
+	}
+}
+
+// No operator or function of a schema on the search_path answers for
+// pg_catalog's in Persist's statements, wherever the schema is on the
+// path: not in a read-back, a scan, a stream's last seq or the catalog's proof,
+// which passes with the path put right.
+func TestOtherSchemasDoNotAnswer(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	db := sqlDB(t, dsn)
+	put(t, openAt(t, dsn, Options{}), "app", adapters.Fresh, rec("c", "a", 1, `{"n":1}`), event("s", 1, "t", `1`))
+	put(t, openAt(t, dsn, Options{}), "other", adapters.Fresh, rec("c", "z", 1, `1`))
+	mustExec(t, db, `CREATE SCHEMA shadow;
+		CREATE FUNCTION shadow.yes(jsonb, jsonb) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+		CREATE OPERATOR shadow.= (LEFTARG = jsonb, RIGHTARG = jsonb, FUNCTION = shadow.yes);
+		CREATE FUNCTION shadow.yes(text, text) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+		CREATE OPERATOR shadow.= (LEFTARG = text, RIGHTARG = text, FUNCTION = shadow.yes);
+		CREATE FUNCTION shadow.unnest(text[]) RETURNS SETOF text LANGUAGE sql AS 'SELECT NULL::text WHERE false'`)
+	a := openAt(t, withPath(dsn, "shadow,pg_catalog,public"), Options{})
+
+	direct := directBatches.Load()
+	tx, problems := readBatch(t, a, rec("c", "b", 1, `1`))
+	if len(problems) > 0 || directBatches.Load() != direct+1 {
+		why, _ := a.direct.why.Load().(string)
+		t.Errorf("a fresh batch: problems %q, not proven (%s)", problems, why)
+	}
+	if m, err := tx.MaxSeq(ctx, []string{"s"}); err != nil || m["s"] != 1 {
+		t.Errorf("MaxSeq: %v, %v; want s at 1", m, err)
+	}
+	tx.Rollback()
+
+	if got := dump(t, a, "app", adapters.Filter{}); strings.Contains(got, `"key":"z"`) || !strings.Contains(got, `"key":"a"`) {
+		t.Errorf("dump of app:\n%s", got)
+	}
+
+	mustExec(t, db, markTrigger)
+	problems, err := stagedBatch(t, a, rec("c", "a", 2, `{"n":2}`))
+	if err != nil || strings.Join(problems, "|") != "a: value differs" {
+		t.Errorf("staged: problems %q, %v; want the value named", problems, err)
+	}
+}
+
+// The catalog's proof compares no oid with a regclass or regtype: an
+// operator on exactly those types, in any schema on the search_path, would
+// answer for pg_catalog's oid equality, and hide what the tables carry.
+func TestProofOperatorsExact(t *testing.T) {
+	a, dsn := open(t)
+	put(t, a, "app", adapters.Fresh, rec("c", "a", 1, `1`))
+	db := sqlDB(t, dsn)
+	mark, err := readMarkVersion(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ change, want string }{
+		{`CREATE FUNCTION public.no(oid, regclass) RETURNS boolean LANGUAGE sql AS 'SELECT false';
+			CREATE OPERATOR public.= (LEFTARG = oid, RIGHTARG = regclass, FUNCTION = public.no);
+			CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+			CREATE TRIGGER t BEFORE INSERT ON persist_records FOR EACH ROW EXECUTE FUNCTION f()`, "trigger t on persist_records"},
+		{`CREATE FUNCTION public.no(oid, regtype) RETURNS boolean LANGUAGE sql AS 'SELECT false';
+			CREATE OPERATOR public.= (LEFTARG = oid, RIGHTARG = regtype, FUNCTION = public.no);
+			CREATE FUNCTION g(double precision) RETURNS text LANGUAGE sql AS 'SELECT ''x''';
+			CREATE CAST (double precision AS text) WITH FUNCTION g(double precision)`, "a cast from double precision to text"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			tx, err := db.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback()
+			mustTxExec(t, tx, tc.change)
+			var why sql.NullString
+			// As text, not prepared: a plan made before the operator
+			// was would not show what the text resolves to.
+			if err := tx.QueryRowContext(ctx, proofQuery, markBody, mark).Scan(&why); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(why.String, tc.want) {
+				t.Errorf("proof: %q, want it to name %q", why.String, tc.want)
+			}
+		})
+	}
+}
+
+// Row security that would hide rows from the reading role fails the
+// snapshot (and a writer's transaction), naming the table; what the hint
+// says makes the whole store readable. A policy turned on after the
+// snapshot began fails its scan, as pg_dump's does.
+func TestRowSecurityRefused(t *testing.T) {
+	role := newRole(t)
+	a, dsn := open(t)
+	put(t, a, "app", adapters.Fresh, rec("c", "u1", 1, `1`), rec("c", "u5", 1, `5`))
+	db := sqlDB(t, dsn)
+	mustExec(t, db, `GRANT USAGE ON SCHEMA public TO `+role+`;
+		GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO `+role+`;
+		ALTER TABLE persist_records ENABLE ROW LEVEL SECURITY;
+		CREATE POLICY p ON persist_records FOR SELECT USING (key <> 'u5')`)
+	r := openAt(t, asRole(t, dsn, role), Options{})
+	_, err := r.Snapshot(ctx, "app")
+	wantHinted(t, err, []string{"row security policies on persist_records apply to role " + role},
+		"BYPASSRLS", "ALTER TABLE persist_records DISABLE ROW LEVEL SECURITY")
+	_, err = r.Begin(ctx, "app")
+	wantHinted(t, err, []string{"row security policies on persist_records"}, "BYPASSRLS")
+
+	mustExec(t, db, `ALTER TABLE persist_records DISABLE ROW LEVEL SECURITY`)
+	if got := dump(t, r, "app", adapters.Filter{}); !strings.Contains(got, `"key":"u5"`) {
+		t.Errorf("dump after the hint:\n%s", got)
+	}
+
+	s, err := r.Snapshot(ctx, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mustExec(t, db, `ALTER TABLE persist_records ENABLE ROW LEVEL SECURITY`)
+	err = s.Scan(ctx, adapters.Filter{}, func(*record.Item) error { return nil })
+	wantHinted(t, err, []string{`row security policies on "persist_records"`}, "BYPASSRLS")
+}
+
+// A trigger or rule on the tables the note of a load's cursor writes, which
+// would change the store after the load was verified, is refused before
+// the note commits, by name; with it dropped, as the hint says, the note
+// is made.
+func TestNoteRefusesTriggers(t *testing.T) {
+	a, dsn := open(t)
+	put(t, a, "app", adapters.Fresh, rec("c", "a", 1, `1`))
+	db := sqlDB(t, dsn)
+	mustExec(t, db, `CREATE FUNCTION bump() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN UPDATE persist_records SET value = '99'; RETURN NULL; END $$`)
+	for _, tc := range []struct{ make, says, hint string }{
+		{`CREATE TRIGGER "Bump" AFTER INSERT OR UPDATE ON persist_sources FOR EACH ROW EXECUTE FUNCTION bump()`,
+			`trigger "Bump" on persist_sources`, `DROP TRIGGER "Bump" ON persist_sources`},
+		{`CREATE TRIGGER bump AFTER INSERT ON persist_stores FOR EACH STATEMENT EXECUTE FUNCTION bump()`,
+			"trigger bump on persist_stores", "DROP TRIGGER bump ON persist_stores"},
+		// An INSERT or UPDATE rule makes the server refuse the note's
+		// INSERT … ON CONFLICT outright; any other is refused too.
+		{`CREATE RULE bump AS ON DELETE TO persist_sources DO ALSO UPDATE persist_records SET value = '98'`,
+			"rule bump on persist_sources", "DROP RULE bump ON persist_sources"},
+	} {
+		mustExec(t, db, tc.make)
+		tx, err := a.Begin(ctx, "app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = tx.SetLoadedFrom(ctx, "postgres.0123456789abcdef", "a cursor")
+		wantHinted(t, err, []string{tc.says}, tc.hint)
+		tx.Rollback()
+		mustExec(t, db, tc.hint)
+	}
+	tx, err := a.Begin(ctx, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if err := tx.SetLoadedFrom(ctx, "postgres.0123456789abcdef", "a cursor"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got := dump(t, a, "app", adapters.Filter{}); !strings.Contains(got, `"value":1}`) {
+		t.Errorf("the store changed:\n%s", got)
+	}
+}
+
+// A key column whose collation is not "C" would put a dump out of byte
+// order: the snapshot fails, and what the hint says puts it right.
+func TestOtherCollationRefused(t *testing.T) {
+	a, dsn := open(t)
+	put(t, a, "app", adapters.Fresh, rec("c", "B", 1, `1`), rec("c", "a", 1, `2`))
+	db := sqlDB(t, dsn)
+	mustExec(t, db, `DROP TRIGGER persist_records_stamp ON persist_records;
+		ALTER TABLE persist_records ALTER COLUMN key TYPE text COLLATE "und-x-icu"`)
+	if _, err := a.Upgrade(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, err := a.Snapshot(ctx, "app")
+	const fix = `DROP TRIGGER persist_records_stamp ON persist_records; ALTER TABLE persist_records ALTER COLUMN key TYPE text COLLATE "C"`
+	wantHinted(t, err, []string{`column persist_records.key is text COLLATE "und-x-icu"`}, fix, "persist upgrade")
+	mustExec(t, db, fix)
+	if _, err := a.Upgrade(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := dump(t, a, "app", adapters.Filter{})
+	if i, j := strings.Index(got, `"key":"B"`), strings.Index(got, `"key":"a"`); i < 0 || j < i {
+		t.Errorf("dump after the hint:\n%s", got)
+	}
+}
+
+func mustTxExec(t *testing.T, tx *sql.Tx, q string) {
+	t.Helper()
+	if _, err := tx.ExecContext(ctx, q); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+// An empty search_path stays a path without the user's schemas: the
+// snapshot says the store is out of reach, not that the path it built is
+// invalid.
+func TestEmptySearchPath(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	put(t, openAt(t, dsn, Options{}), "app", adapters.Fresh, rec("c", "a", 1, `1`))
+	a := openAt(t, withPath(dsn, ""), Options{})
+	_, err := a.Snapshot(ctx, "app")
+	if !errors.Is(err, adapters.ErrNoStore) {
+		t.Fatalf("snapshot with an empty search_path: %v, want ErrNoStore", err)
+	}
+}

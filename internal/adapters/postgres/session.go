@@ -1,0 +1,144 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/lib/pq"
+
+	"github.com/cuitty/persist/internal/hint"
+)
+
+// txSetup is the first statement of every Persist transaction.
+//
+// It puts pg_catalog first on the search_path until the transaction ends.
+// A schema listed before it (search_path = shadow, pg_catalog, public)
+// could otherwise answer an operator of Persist's statements with one of
+// its own of the same argument types (shadow.= on jsonb in a read-back, on
+// text in a scan's store = $1). The user's schemas stay on the path after
+// it, where the tables are found. With pg_catalog first, another schema
+// can still win where its operator or function takes the argument types
+// exactly and pg_catalog's takes others (unnest's anyarray, = on oid for a
+// regclass): Persist's statements name such functions with pg_catalog, and
+// cast such arguments to the exact type.
+//
+// It sets row_security off, as pg_dump does: a policy that would hide rows
+// from this role is an error then, never a dump, sum or load with rows
+// missing. So that the error names the table and what to do before
+// anything is read, it also reads the first Persist table whose policies
+// apply to this role.
+const txSetup = `SELECT pg_catalog.set_config('search_path',
+		CASE WHEN pg_catalog.current_setting('search_path') OPERATOR(pg_catalog.=) '' THEN 'pg_catalog'
+			ELSE 'pg_catalog, ' OPERATOR(pg_catalog.||) pg_catalog.current_setting('search_path') END, true),
+	pg_catalog.set_config('row_security', 'off', true), pg_catalog.quote_ident(current_user::pg_catalog.text),
+	(SELECT t FROM pg_catalog.unnest(ARRAY['persist_stores', 'persist_records', 'persist_events', 'persist_sources',
+			'persist_history', 'persist_removals', 'persist_meta']::pg_catalog.text[]) WITH ORDINALITY u(t, i)
+		WHERE pg_catalog.row_security_active(pg_catalog.to_regclass(t)::pg_catalog.oid) ORDER BY i LIMIT 1)`
+
+// snapshotSetup is txSetup with what only a snapshot reads: the first
+// column its scans order or match by whose type or collation is not the
+// one Persist made (text COLLATE "C", which is byte order, and deterministic:
+// another collation puts a dump out of order, or matches a store by another
+// name), and the schema of the tables, where persist_removed_since is.
+const snapshotSetup = txSetup + `,
+	(SELECT ARRAY[v.t, v.c, pg_catalog.format_type(a.atttypid, a.atttypmod),
+			coalesce(pg_catalog.quote_ident(l.collname::pg_catalog.text), 'none')]
+		FROM (VALUES ('persist_records', 'store', 1), ('persist_records', 'collection', 2), ('persist_records', 'key', 3),
+			('persist_events', 'store', 4), ('persist_events', 'stream', 5)) v(t, c, i)
+		JOIN pg_catalog.pg_attribute a ON a.attrelid = pg_catalog.to_regclass(v.t)::pg_catalog.oid
+			AND a.attname = v.c::pg_catalog.name AND NOT a.attisdropped
+		LEFT JOIN pg_catalog.pg_collation l ON l.oid = a.attcollation
+		WHERE a.atttypid <> 'pg_catalog.text'::pg_catalog.regtype::pg_catalog.oid
+			OR a.attcollation <> 'pg_catalog."C"'::pg_catalog.regcollation::pg_catalog.oid
+		ORDER BY v.i LIMIT 1),
+	(SELECT pg_catalog.quote_ident(n.nspname::pg_catalog.text) FROM pg_catalog.pg_class c
+		JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+		WHERE c.oid = pg_catalog.to_regclass('persist_records')::pg_catalog.oid)`
+
+// setUp runs txSetup in a write transaction.
+func (a *Adapter) setUp(ctx context.Context, tx *sql.Tx) error {
+	var path, rs, role string
+	var hidden sql.NullString
+	if err := a.queryRow(ctx, tx, txSetup).Scan(&path, &rs, &role, &hidden); err != nil {
+		return fmt.Errorf("set the transaction up: %w", err)
+	}
+	return rowSecurity(hidden.String, "role "+role)
+}
+
+// setUpSnapshot runs snapshotSetup, and returns the tables' schema, quoted.
+func (a *Adapter) setUpSnapshot(ctx context.Context, tx *sql.Tx) (schema string, err error) {
+	var path, rs, role string
+	var hidden, ns sql.NullString
+	var order []string
+	err = a.queryRow(ctx, tx, snapshotSetup).Scan(&path, &rs, &role, &hidden, (*pq.StringArray)(&order), &ns)
+	if err != nil {
+		return "", fmt.Errorf("set the snapshot up: %w", err)
+	}
+	if err := rowSecurity(hidden.String, "role "+role); err != nil {
+		return "", err
+	}
+	if len(order) == 4 {
+		return "", collationError(order[0], order[1], order[2], order[3])
+	}
+	return ns.String, nil
+}
+
+// queryRow runs query, prepared, in tx.
+func (a *Adapter) queryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) rowScanner {
+	s, err := a.prepared(ctx, query)
+	if err != nil {
+		return failedRow{err}
+	}
+	return tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+}
+
+// rowScanner is a *sql.Row, or the error that kept a query from running.
+type rowScanner interface{ Scan(dest ...any) error }
+
+type failedRow struct{ err error }
+
+func (r failedRow) Scan(...any) error { return r.err }
+
+// rowSecurity is the error for a table whose row security policies would
+// hide rows from the session's role (who, "role NAME"), nil for none.
+func rowSecurity(table, who string) error {
+	if table == "" {
+		return nil
+	}
+	return hint.With(fmt.Errorf("row security policies on %s apply to %s, and could hide rows from it: "+
+		"a dump, sum or load would miss them", table, who),
+		"connect as a role with BYPASSRLS, or as the owner of %[1]s where it does not FORCE ROW LEVEL SECURITY; "+
+			"or, as its owner, turn them off: ALTER TABLE %[1]s DISABLE ROW LEVEL SECURITY", table)
+}
+
+// rlsMessage is the server's error for a query row security would
+// change while row_security is off.
+var rlsMessage = regexp.MustCompile(`^query would be affected by row-level security policy for table "(.*)"$`)
+
+// rowSecurityRefused says, of a server's refusal to read a table whose
+// row security was turned on after the transaction began, what
+// rowSecurity says; nil for any other error.
+func rowSecurityRefused(err error) error {
+	var perr *pq.Error
+	if !errors.As(err, &perr) {
+		return nil
+	}
+	m := rlsMessage.FindStringSubmatch(perr.Message)
+	if m == nil {
+		return nil
+	}
+	return fmt.Errorf("%w (%w)", rowSecurity(pq.QuoteIdentifier(m[1]), "the session's role"), err)
+}
+
+// collationError is the error for a column a snapshot orders or matches
+// by that is of type typ with collation coll, not text COLLATE "C".
+func collationError(table, col, typ, coll string) error {
+	return hint.With(fmt.Errorf("column %s.%s is %s COLLATE %s, not text COLLATE \"C\": its rows would be read out of byte "+
+		"order, or matched by a name other than their own, and a dump would not be in dump order", table, col, typ, coll),
+		"as the owner of the tables: DROP TRIGGER %[1]s_stamp ON %[1]s; ALTER TABLE %[1]s ALTER COLUMN %[2]s TYPE text COLLATE \"C\"; "+
+			"then persist upgrade NAME --location LOCATION makes the change-tracking trigger again (the column's type "+
+			"cannot change while the trigger refers to it)", table, col)
+}
