@@ -63,7 +63,7 @@ func (a *Adapter) vacuumInto(ctx context.Context, target string) error {
 	}
 	defer conn.Close()
 	if _, err := conn.ExecContext(ctx, `VACUUM INTO ?`, target); err != nil {
-		return fmt.Errorf("VACUUM INTO: %w", err)
+		return fmt.Errorf("VACUUM INTO: %w", notWritable(target, err, "make the copy in a directory this user may write to"))
 	}
 	return nil
 }
@@ -114,7 +114,7 @@ func (s *snapshot) copyable(ctx context.Context) error {
 	}
 	var stores, meta, user, app int64
 	err := s.tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM persist_stores),
-		(SELECT count(*) FROM persist_meta WHERE key NOT IN ('id', 'schema_version')),
+		(SELECT count(*) FROM persist_meta WHERE key NOT IN ('id', 'schema_version', '`+schemaStepKey+`')),
 		(SELECT user_version FROM pragma_user_version), (SELECT application_id FROM pragma_application_id)`).Scan(&stores, &meta, &user, &app)
 	switch {
 	case err != nil:
@@ -208,8 +208,9 @@ func ownSchema() (map[string]string, error) {
 // own makes the copy a database of its own, in one transaction: a new
 // identity (so that no cursor of the original is taken for one of the
 // copy's), a history that starts at the copy, and nothing of the
-// original's removals or sources (the caller notes the one it was copied
-// from). The store's created_at is the copy's, as a load's would be.
+// original's removals, sources or schema step (the caller notes the
+// source it was copied from). The store's created_at is the copy's, as a
+// load's would be.
 func own(ctx context.Context, target string) error {
 	db, err := sql.Open("sqlite3", fileURI(target, writerParams))
 	if err != nil {
@@ -231,6 +232,7 @@ func own(ctx context.Context, target string) error {
 	}{
 		{`UPDATE persist_meta SET value = ? WHERE key = 'id'`, []any{newID()}},
 		{`DELETE FROM persist_history`, nil},
+		{`DELETE FROM persist_meta WHERE key = ?`, []any{schemaStepKey}},
 		{`DELETE FROM persist_removals`, nil},
 		{`DELETE FROM persist_sources`, nil},
 		{`UPDATE persist_stores SET created_at = ?`, []any{now()}},

@@ -111,3 +111,55 @@ func shown(v any) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// ErrColumnType is wrapped when a column of a row holds a value its reader
+// cannot take for the column's type: a version stored as a real, a time
+// as NULL. Such a row was written by hand, or by another program.
+var ErrColumnType = errors.New("a column holds a value of the wrong type")
+
+// columnError is a column's value that would not convert; badColumn names
+// the row.
+type columnError struct {
+	name string
+	v    any    // as the driver gave it
+	want string // what the column holds, with an article
+	err  error  // database/sql's conversion error
+}
+
+func (e *columnError) Error() string { return "column " + e.name + ": " + e.err.Error() }
+func (e *columnError) Unwrap() error { return e.err }
+
+// badColumn names the row it, whose key was read, in a column's error, and
+// says how to mend it.
+func badColumn(it *record.Item, err error) error {
+	var ce *columnError
+	if !errors.As(err, &ce) {
+		return fmt.Errorf("%s: %w", describe(it), err)
+	}
+	held := typeName(ce.v)
+	if ce.v != nil {
+		held += " (" + shown(ce.v) + ")"
+	}
+	err = fmt.Errorf("%s: %w: %s holds %s instead of %s (was the file edited outside Persist?): %w",
+		describe(it), ErrColumnType, ce.name, held, ce.want, ce.err)
+	if h, ok := columnHints[ce.name]; ok {
+		return hint.With(err, "%s", h)
+	}
+	return err
+}
+
+// columnHints say how to mend each column that is not a key; a key column
+// is keyTypes'.
+var columnHints = map[string]string{
+	"version": "with sqlite3, give every version that is not an integer the next integer up (the triggers stamp the change, " +
+		"so the next delta carries it): UPDATE persist_records SET version = max(1, CAST(version AS INTEGER) + " +
+		"(version > CAST(version AS INTEGER))) WHERE typeof(version) <> 'integer'",
+	"deleted": "with sqlite3, make deleted 1 where the record holds no value (a tombstone) and 0 where it holds one: " +
+		"UPDATE persist_records SET deleted = (value IS NULL) WHERE typeof(deleted) <> 'integer'",
+	"updated_at": "with sqlite3, give those records the time they last changed (RFC 3339), or now: " +
+		"UPDATE persist_records SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE updated_at IS NULL",
+	"at": "with sqlite3, give those events the time they happened (RFC 3339), or now: " +
+		"UPDATE persist_events SET at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE at IS NULL",
+	"type": "with sqlite3, find those events (SELECT store, stream, seq FROM persist_events WHERE type IS NULL) " +
+		"and give each its type: UPDATE persist_events SET type = 'TYPE' WHERE store = 'STORE' AND stream = 'STREAM' AND seq = SEQ",
+}

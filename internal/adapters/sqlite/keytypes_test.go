@@ -247,3 +247,49 @@ func TestNamesOfAnotherType(t *testing.T) {
 		})
 	}
 }
+
+// A column that is not a key holding what its reader cannot take (a
+// version stored as a real by hand) is refused by every reader, naming the
+// record and the column, with SQL that mends it; after which the store
+// reads again, and the next delta carries the mended record.
+func TestColumnOfAnotherType(t *testing.T) {
+	for _, tc := range []struct{ name, edit, want, read string }{
+		{"version a real", `UPDATE persist_records SET version = 2.5 WHERE key = 'b'`,
+			`record "c"/"b": ` + ErrColumnType.Error() + `: version holds a real (2.5) instead of an integer`, `"version":3`},
+		{"version text", `UPDATE persist_records SET version = 'two' WHERE key = 'b'`,
+			`record "c"/"b": ` + ErrColumnType.Error() + `: version holds text ("two") instead of an integer`, `"version":1`},
+		{"deleted a real", `UPDATE persist_records SET deleted = 0.5 WHERE key = 'b'`,
+			`record "c"/"b": ` + ErrColumnType.Error() + `: deleted holds a real (0.5) instead of an integer`, `"value":1`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, cursor := keyTypeStore(t, tc.edit, false)
+			for _, r := range keyTypeReaders {
+				err := r.read(t, a, cursor)
+				if !errors.Is(err, ErrColumnType) || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("%s: %v\nwant an error with %q", r.name, err, tc.want)
+				}
+				if hints := hint.All(err); len(hints) == 0 || !strings.Contains(hints[0], "UPDATE persist_records") {
+					t.Errorf("%s: hints %q, want the SQL that mends the column", r.name, hints)
+				}
+			}
+			hints := hint.All(keyTypeReaders[0].read(t, a, cursor))
+			if len(hints) == 0 || !strings.Contains(hints[0], "UPDATE") {
+				t.Fatalf("no SQL in the hints %q", hints)
+			}
+			db := rawDB(t, a.path, "mode=rw")
+			defer db.Close()
+			if _, err := db.Exec(hints[0][strings.Index(hints[0], "UPDATE"):]); err != nil {
+				t.Fatalf("the hint's SQL: %v", err)
+			}
+			for _, r := range keyTypeReaders {
+				if err := r.read(t, a, cursor); err != nil {
+					t.Errorf("%s after the hint was followed: %v", r.name, err)
+				}
+			}
+			got := delta(t, a, "s", cursor)
+			if len(got) != 1 || !strings.Contains(got[0], `"key":"b"`) || !strings.Contains(got[0], tc.read) {
+				t.Errorf("delta after the hint: %q, want record b with %s", got, tc.read)
+			}
+		})
+	}
+}

@@ -87,42 +87,46 @@ func rawRows(ctx context.Context, c *sqlite3.SQLiteConn, query string, args []an
 	}
 }
 
-func recordRow(row []driver.Value, it *record.Item) (err error) {
+func recordRow(row []driver.Value, it *record.Item) error {
 	*it = record.Item{Kind: record.KindRecord}
-	var deleted int64
-	var value sql.NullString
 	if err := setKey(it, row[0], row[1]); err != nil {
 		return err
 	}
-	if it.Version, err = columnInt(row[2], "version"); err != nil {
-		return err
-	}
-	if it.UpdatedAt, err = columnString(row[3], "updated_at"); err != nil {
-		return err
-	}
-	if deleted, err = columnInt(row[4], "deleted"); err != nil {
-		return err
-	}
-	if value, err = columnNullString(row[5], "value"); err != nil {
-		return err
+	deleted, value, err := recordColumns(row, it)
+	if err != nil {
+		return badColumn(it, err)
 	}
 	return recordValue(it, deleted, value)
 }
 
+func recordColumns(row []driver.Value, it *record.Item) (deleted int64, value sql.NullString, err error) {
+	if it.Version, err = columnInt(row[2], "version"); err != nil {
+		return
+	}
+	if it.UpdatedAt, err = columnString(row[3], "updated_at"); err != nil {
+		return
+	}
+	if deleted, err = columnInt(row[4], "deleted"); err != nil {
+		return
+	}
+	value, err = columnNullString(row[5], "value")
+	return
+}
+
 func eventRow(row []driver.Value, it *record.Item) (err error) {
 	*it = record.Item{Kind: record.KindEvent}
-	var data sql.NullString
 	if err := setKey(it, row[0], row[1]); err != nil {
 		return err
 	}
 	if it.Type, err = columnString(row[2], "type"); err != nil {
-		return err
+		return badColumn(it, err)
 	}
 	if it.At, err = columnString(row[3], "at"); err != nil {
-		return err
+		return badColumn(it, err)
 	}
-	if data, err = columnNullString(row[4], "data"); err != nil {
-		return err
+	data, err := columnNullString(row[4], "data")
+	if err != nil {
+		return badColumn(it, err)
 	}
 	it.Data = orNull(textBytes(data))
 	return nil
@@ -137,7 +141,7 @@ func columnString(v driver.Value, name string) (string, error) {
 	}
 	ns, err := columnNullString(v, name)
 	if err == nil && !ns.Valid {
-		err = fmt.Errorf("column %s: converting NULL to string is unsupported", name)
+		err = &columnError{name: name, v: v, want: "text", err: errors.New("converting NULL to string is unsupported")}
 	}
 	return ns.String, err
 }
@@ -152,7 +156,7 @@ func columnNullString(v driver.Value, name string) (sql.NullString, error) {
 	}
 	var ns sql.NullString
 	if err := ns.Scan(v); err != nil {
-		return ns, fmt.Errorf("column %s: %w", name, err)
+		return ns, &columnError{name: name, v: v, want: "text", err: err}
 	}
 	return ns, nil
 }
@@ -163,10 +167,10 @@ func columnInt(v driver.Value, name string) (int64, error) {
 	}
 	var ni sql.NullInt64
 	if err := ni.Scan(v); err != nil {
-		return 0, fmt.Errorf("column %s: %w", name, err)
+		return 0, &columnError{name: name, v: v, want: "an integer", err: err}
 	}
 	if !ni.Valid {
-		return 0, fmt.Errorf("column %s: converting NULL to int64 is unsupported", name)
+		return 0, &columnError{name: name, v: v, want: "an integer", err: errors.New("converting NULL to int64 is unsupported")}
 	}
 	return ni.Int64, nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/record"
 )
 
@@ -155,11 +156,39 @@ func TestScanNullWhereTextBelongs(t *testing.T) {
 			db.Close()
 			a := open(t, path, Options{ReadOnly: true})
 			for share := -2; share < 2; share++ {
-				if _, err := scanWith(t.Context(), t, a, share); err == nil || !strings.Contains(err.Error(), "NULL") {
+				_, err := scanWith(t.Context(), t, a, share)
+				if err == nil || !strings.Contains(err.Error(), "NULL") {
 					t.Errorf("read %d with a NULL %s: %v, want an error saying NULL", share, col, err)
 				}
+				if col == "updated_at" && (!strings.Contains(err.Error(), `record "c"/"a"`) || len(hint.All(err)) == 0) {
+					t.Errorf("read %d with a NULL %s: %v, hints %q; want the record named, and a hint", share, col, err, hint.All(err))
+				}
+			}
+			if col == "updated_at" {
+				followNullHint(t, a, path)
 			}
 		})
+	}
+}
+
+// followNullHint runs the SQL of the hint a read of a NULL updated_at
+// gives, and checks that the store reads again.
+func followNullHint(t *testing.T, a *Adapter, path string) {
+	_, err := scanWith(t.Context(), t, a, -1)
+	hints := hint.All(err)
+	if len(hints) == 0 || !strings.Contains(hints[0], "UPDATE") {
+		t.Fatalf("no SQL in the hints %q", hints)
+	}
+	h := hints[0]
+	db := rawDB(t, path, "mode=rw")
+	defer db.Close()
+	if _, err := db.Exec(h[strings.Index(h, "UPDATE"):]); err != nil {
+		t.Fatalf("the hint's SQL: %v", err)
+	}
+	for share := -2; share < 2; share++ {
+		if _, err := scanWith(t.Context(), t, a, share); err != nil {
+			t.Errorf("read %d after the hint was followed: %v", share, err)
+		}
 	}
 }
 

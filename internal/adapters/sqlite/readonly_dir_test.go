@@ -3,6 +3,7 @@
 package sqlite
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -14,6 +15,10 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/hint"
+	"github.com/cuitty/persist/internal/record"
 )
 
 // TestReadOnlyDirectory reads databases in a directory it cannot write to:
@@ -198,4 +203,78 @@ func runAsNobody(t *testing.T, name string) {
 	if !strings.Contains(string(out), "--- PASS: "+name) {
 		t.Fatalf("%s did not run as nobody", name)
 	}
+}
+
+// A writer of a database it may not write is told which of the file and
+// its directory it lacks access to (SQLite says "unable to open database
+// file: no such file or directory", or "attempt to write a readonly
+// database"), and writes once it has it, as the hint says. Root may write
+// anywhere, so as root the test reruns itself as nobody.
+func TestUnwritableFile(t *testing.T) {
+	if os.Geteuid() == 0 {
+		runAsNobody(t, "TestUnwritableFile")
+		return
+	}
+	for _, tc := range []struct {
+		name  string
+		taken func(path string) string // what loses its write access: the file or its directory
+	}{
+		{"directory", filepath.Dir},
+		{"file", func(p string) string { return p }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "db", "app.db")
+			if err := os.Mkdir(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			sample(t, path)
+			taken := tc.taken(path)
+			st, err := os.Stat(taken)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(taken, st.Mode().Perm()&^0o222); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { os.Chmod(taken, st.Mode().Perm()) })
+			err = writeTo(t.Context(), path)
+			if !errors.Is(err, syscall.EACCES) || !strings.Contains(err.Error(), "write "+taken+": permission denied") {
+				t.Errorf("error %v, want it to name %s", err, taken)
+			}
+			h := hint.All(err)
+			if len(h) == 0 || !strings.Contains(h[0], "chmod u+w "+taken) {
+				t.Fatalf("hints %q, want one that gives write access to %s", h, taken)
+			}
+			cmd := h[0][strings.Index(h[0], "chmod u+w "):]
+			cmd = cmd[:strings.Index(cmd, ")")]
+			if out, err := exec.Command("sh", "-c", cmd).CombinedOutput(); err != nil {
+				t.Fatalf("%s: %v\n%s", cmd, err, out)
+			}
+			if err := writeTo(t.Context(), path); err != nil {
+				t.Errorf("after %s, as the hint says: %v", cmd, err)
+			}
+		})
+	}
+}
+
+// writeTo opens the file at path read-write and commits a record to it.
+func writeTo(ctx context.Context, path string) error {
+	a, err := Open(path, Options{})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	tx, err := a.Begin(ctx, "app")
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var l record.Line
+	if err := record.ParseLine([]byte(`{"kind":"record","collection":"users","key":"u5","version":1,"updated_at":"2026-11-25T12:00:00Z","value":5}`), &l); err != nil {
+		return err
+	}
+	if err := tx.Put(ctx, []*record.Item{&l.Item}, adapters.Guarded); err != nil {
+		return err
+	}
+	return tx.Commit()
 }

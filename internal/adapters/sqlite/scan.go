@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"io"
 	"slices"
@@ -267,7 +268,7 @@ func (k *keyHolder) scan(rows *sql.Rows, it *record.Item) error {
 			value   sql.NullString
 		)
 		if err := rows.Scan(&k.a, &k.b, &it.Version, &it.UpdatedAt, &deleted, &value); err != nil {
-			return err
+			return rescan(rows, it, err)
 		}
 		if err := setKey(it, k.a, k.b); err != nil {
 			return err
@@ -276,13 +277,42 @@ func (k *keyHolder) scan(rows *sql.Rows, it *record.Item) error {
 	}
 	var data sql.NullString
 	if err := rows.Scan(&k.a, &k.b, &it.Type, &it.At, &data); err != nil {
-		return err
+		return rescan(rows, it, err)
 	}
 	if err := setKey(it, k.a, k.b); err != nil {
 		return err
 	}
 	it.Data = orNull(textBytes(data))
 	return nil
+}
+
+// rescan reads a row that would not scan into an item as the driver gives
+// it, for recordRow or eventRow to say which row and column, and how to
+// mend them; err is the scan's.
+func rescan(rows *sql.Rows, it *record.Item, err error) error {
+	vals := make([]any, 6)
+	if !it.IsRecord() {
+		vals = vals[:5]
+	}
+	dest := make([]any, len(vals))
+	for i := range vals {
+		dest[i] = &vals[i]
+	}
+	if rows.Scan(dest...) != nil {
+		return err
+	}
+	row := make([]driver.Value, len(vals))
+	for i, v := range vals {
+		row[i] = v
+	}
+	read := recordRow
+	if !it.IsRecord() {
+		read = eventRow
+	}
+	if named := read(row, it); named != nil {
+		return named
+	}
+	return err
 }
 
 // jsonNull is what a live record or an event without a stored value reads

@@ -73,12 +73,14 @@ var tablesDDL = []string{
 // cursor is younger than them, and the partial index leaves them out.
 //
 // Persist's own transactions bump the counter once and stamp their rows
-// themselves, with quiet set so that the triggers stand aside; they clear
-// it before they commit. For every other writer (an application writing
-// the tables, sqlite3 by hand) quiet is 0 and the triggers stamp each row
-// it writes with a counter of its own, and log what it deletes outright:
-// persist_removals holds, per store, the counter of the last outright
-// delete, which a delta from an older cursor cannot express.
+// themselves, with quiet set so that the triggers stand aside for those
+// rows (and stamp any other that a trigger of the file's own writes
+// meanwhile with the same counter); they clear it before they commit. For
+// every other writer (an application writing the tables, sqlite3 by hand)
+// quiet is 0 and the triggers stamp each row it writes with a counter of
+// its own, and log what it deletes outright: persist_removals holds, per
+// store, the counter of the last outright delete, which a delta from an
+// older cursor cannot express.
 var trackingDDL = []string{
 	`CREATE TABLE IF NOT EXISTS persist_clock (
 		id    INTEGER PRIMARY KEY CHECK (id = 1),
@@ -109,8 +111,8 @@ var trackingDDL = []string{
 	) WITHOUT ROWID`,
 	`CREATE INDEX IF NOT EXISTS persist_records_chg ON persist_records (store, chg) WHERE chg IS NOT NULL`,
 	`CREATE INDEX IF NOT EXISTS persist_events_chg ON persist_events (store, chg) WHERE chg IS NOT NULL`,
-	triggers("persist_records", "collection", "key", recordBump),
-	triggers("persist_events", "stream", "seq", ""),
+	triggers("persist_records", "collection", "key", recordBump, recordLimit),
+	triggers("persist_events", "stream", "seq", "", ""),
 }
 
 // countDDL lets a whole store be counted from two small indexes instead of
@@ -127,48 +129,70 @@ var countDDL = []string{
 // unstampedIndexes are countDDL's.
 var unstampedIndexes = []string{"persist_records_unstamped", "persist_events_unstamped"}
 
-// recordBump gives a record that another program changed without changing
+// recordBump gives a record that another program changed without raising
 // its version the next version: a record's version tells its contents
-// apart (a load merges by it, and calls equal versions with other contents
-// a conflict), so a hand edit of a value would otherwise reach no copy.
-const recordBump = `, version = CASE WHEN NEW.version IS OLD.version AND (NEW.value IS NOT OLD.value
-	OR NEW.deleted IS NOT OLD.deleted OR NEW.updated_at IS NOT OLD.updated_at) THEN OLD.version + 1 ELSE version END`
+// apart (a load merges by it, skips a lower one as stale, and calls equal
+// versions with other contents a conflict), so a hand edit that kept or
+// lowered the version would otherwise reach no copy. CAST keeps the next
+// version an integer where a hand left a real in the column.
+const recordBump = `, version = CASE WHEN ` + recordLowered + ` THEN CAST(OLD.version AS INTEGER) + 1 ELSE version END`
+
+// recordLowered is an update that changed a record but did not raise its
+// version.
+const recordLowered = `NEW.version <= OLD.version AND (NEW.version IS NOT OLD.version OR NEW.value IS NOT OLD.value
+	OR NEW.deleted IS NOT OLD.deleted OR NEW.updated_at IS NOT OLD.updated_at)`
+
+// recordLimit refuses such an update of a record at the largest version:
+// one more would be a REAL, which no reader takes for a version.
+const recordLimit = `SELECT RAISE(ABORT, 'persist_records: the record is at version 9223372036854775807, the largest there is, ` +
+	`so this change cannot get a newer version and would reach no copy of the store: refused (store the value under a new key instead)')
+			WHERE ` + recordLowered + ` AND CAST(OLD.version AS INTEGER) >= 9223372036854775807;`
 
 // triggers stamps and logs the writes of other programs to table, whose
-// primary key is (store, a, b); bump is more of what an update sets. Inside
-// a trigger quiet is set, so that the stamp it writes does not set off the
-// update trigger again.
-func triggers(table, a, b, bump string) string {
+// primary key is (store, a, b); bump is more of what an update sets, and
+// limit a check before it.
+//
+// A trigger stands aside for a row that carries the counter already:
+// Persist's own writes, and a trigger's own stamp. quiet says who holds the
+// counter: 0 no one, so the trigger takes the next one (and its history
+// entry) and holds it as 2 until it is done; 1 a Persist transaction, 2 a
+// trigger. A row written meanwhile by another trigger (an application's,
+// set off by the write) gets the counter as it is: it is that writer's
+// change too.
+func triggers(table, a, b, bump, limit string) string {
 	row := `store = NEW.store AND ` + a + ` = NEW.` + a + ` AND ` + b + ` = NEW.` + b
 	removal := `INSERT INTO persist_removals (store, chg) SELECT OLD.store, (SELECT chg FROM persist_clock) WHERE %s
 			ON CONFLICT (store) DO UPDATE SET chg = excluded.chg;`
 	moved := fmt.Sprintf(removal, `OLD.store IS NOT NEW.store OR OLD.`+a+` IS NOT NEW.`+a+` OR OLD.`+b+` IS NOT NEW.`+b)
-	history := `INSERT OR REPLACE INTO persist_history (chg, token) SELECT chg, lower(hex(randomblob(8))) FROM persist_clock;`
+	history := `INSERT OR REPLACE INTO persist_history (chg, token) SELECT chg, lower(hex(randomblob(8))) FROM persist_clock WHERE %s;`
+	take := `UPDATE persist_clock SET chg = chg + 1, quiet = 2 WHERE quiet NOT IN (1, 2);
+			` + fmt.Sprintf(history, `quiet = 2`)
+	unstamped := `WHEN (SELECT quiet NOT IN (1, 2) OR NEW.chg IS NOT chg FROM persist_clock)`
+	release := `UPDATE persist_clock SET quiet = 0 WHERE quiet = 2;`
 	return `DROP TRIGGER IF EXISTS ` + table + `_ins;
 	DROP TRIGGER IF EXISTS ` + table + `_upd;
 	DROP TRIGGER IF EXISTS ` + table + `_del;
 	CREATE TRIGGER ` + table + `_ins AFTER INSERT ON ` + table + `
-		WHEN (SELECT quiet FROM persist_clock) IS NOT 1
+		` + unstamped + `
 		BEGIN
-			UPDATE persist_clock SET chg = chg + 1, quiet = 1;
-			` + history + `
+			` + take + `
 			UPDATE ` + table + ` SET chg = (SELECT chg FROM persist_clock) WHERE ` + row + `;
-			UPDATE persist_clock SET quiet = 0;
+			` + release + `
 		END;
 	CREATE TRIGGER ` + table + `_upd AFTER UPDATE ON ` + table + `
-		WHEN (SELECT quiet FROM persist_clock) IS NOT 1
+		` + unstamped + `
 		BEGIN
-			UPDATE persist_clock SET chg = chg + 1, quiet = 1;
-			` + history + `
+			` + limit + take + `
 			UPDATE ` + table + ` SET chg = (SELECT chg FROM persist_clock)` + bump + ` WHERE ` + row + `;
 			` + moved + `
-			UPDATE persist_clock SET quiet = 0;
+			` + release + `
 		END;
 	CREATE TRIGGER ` + table + `_del AFTER DELETE ON ` + table + `
-		WHEN (SELECT quiet FROM persist_clock) IS NOT 1
+		WHEN (SELECT quiet NOT IN (1, 2) FROM persist_clock)
+			OR NOT EXISTS (SELECT 1 FROM persist_removals WHERE store = OLD.store AND chg = (SELECT chg FROM persist_clock))
 		BEGIN
-			UPDATE persist_clock SET chg = chg + 1;
-			` + history + `
+			UPDATE persist_clock SET chg = chg + 1 WHERE quiet NOT IN (1, 2);
+			` + fmt.Sprintf(history, `quiet NOT IN (1, 2)`) + `
 			` + fmt.Sprintf(removal, `true`) + `
 		END;`
 }
@@ -200,7 +224,7 @@ func (a *Adapter) Upgrade(ctx context.Context) (adapters.Upgraded, error) {
 	if err == nil && u.To == schemaVersion {
 		a.schemaOK = true
 	}
-	return u, err
+	return u, a.writeError(err)
 }
 
 // migrate runs in one write transaction: SQLite's DDL is transactional, so
@@ -224,8 +248,7 @@ func (a *Adapter) migrate(ctx context.Context, create bool) (adapters.Upgraded, 
 	case err != nil:
 		return u, fmt.Errorf("read schema: %w", err)
 	case work == adapters.SchemaAsIs && from == schemaVersion:
-		addCountIndexes(ctx, tx)
-		return u, nil
+		return u, refresh(ctx, tx)
 	case work == adapters.SchemaAsIs:
 		return u, nil
 	case work == adapters.SchemaTooNew:
@@ -277,26 +300,103 @@ func upgrade(ctx context.Context, tx *sql.Tx) error {
 			newID())
 	}
 	if err == nil {
+		_, err = tx.ExecContext(ctx, `DELETE FROM persist_meta WHERE key = ?`, schemaStepKey)
+	}
+	if err == nil {
 		_, err = tx.ExecContext(ctx, `INSERT INTO persist_meta (key, value) VALUES ('schema_version', ?)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, strconv.Itoa(schemaVersion))
 	}
 	return err
 }
 
+// refresh brings a file of this version to this release's make, in one
+// transaction: Persist's own triggers as this release writes them, and
+// countDDL's indexes. Either changes the file's schema cookie, which a
+// cursor carries (cookie.go): the step is noted in persist_meta, so that a
+// cursor taken just before it (by a reader, which never writes) is still
+// taken. Nothing went unrecorded meanwhile: the write lock was held.
+func refresh(ctx context.Context, tx *sql.Tx) error {
+	before, err := schemaCookie(ctx, tx)
+	if err != nil {
+		return err
+	}
+	replaced, err := replaceTriggers(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("bring the change-tracking triggers up to date: %w", err)
+	}
+	addCountIndexes(ctx, tx)
+	after, err := schemaCookie(ctx, tx)
+	if err != nil || after == before {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO persist_meta (key, value) VALUES (?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, schemaStepKey, fmt.Sprintf("%d %d", before, after))
+	if err == nil {
+		err = tx.Commit()
+	}
+	if err != nil && replaced {
+		return fmt.Errorf("bring the change-tracking triggers up to date: %w", err)
+	}
+	return nil
+}
+
+// replaceTriggers makes again those of Persist's triggers whose SQL is not
+// this release's (an earlier release's, or one replaced by hand). A missing
+// one is left for Upgrade's repair, whose new history refuses the cursors
+// from before it, as changes may have gone unrecorded.
+func replaceTriggers(ctx context.Context, tx *sql.Tx) (bool, error) {
+	ours, err := ownTriggerSQL()
+	if err != nil {
+		return false, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ('`+
+		strings.Join(ownTriggers, "', '")+`')`)
+	if err != nil {
+		return false, err
+	}
+	theirs := map[string]string{}
+	for rows.Next() {
+		var name string
+		var def sql.NullString
+		if err := rows.Scan(&name, &def); err != nil {
+			rows.Close()
+			return false, err
+		}
+		theirs[name] = def.String
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return false, err
+	}
+	replaced := false
+	for _, name := range ownTriggers {
+		if def, ok := theirs[name]; !ok || def == ours[name] {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `DROP TRIGGER `+name+`; `+ours[name]); err != nil {
+			return false, fmt.Errorf("trigger %s: %w", name, err)
+		}
+		replaced = true
+	}
+	return replaced, nil
+}
+
 // addCountIndexes adds countDDL's indexes to a file of this version made
-// before them. Each is built once, reading its table, under the write
-// lock migrate holds; after that, the statements find them there and write
+// before them. Each is built once, reading its table, under the write lock
+// migrate holds; after that, the statements find them there and write
 // nothing. They only spare counting the tables, so a file where they cannot
-// be made (a table or view of another program's under one of their names,
-// a commit that times out behind a reader) is left as it was, and written
-// to as before: the error is dropped with the transaction.
+// be made (a table or view of another program's under one of their names)
+// is left as it was, and written to as before: the savepoint undoes them.
 func addCountIndexes(ctx context.Context, tx *sql.Tx) {
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT count_indexes`); err != nil {
+		return
+	}
 	for _, q := range countDDL {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return
+			tx.ExecContext(ctx, `ROLLBACK TO count_indexes`)
+			break
 		}
 	}
-	tx.Commit()
+	tx.ExecContext(ctx, `RELEASE count_indexes`)
 }
 
 func hasColumn(ctx context.Context, tx *sql.Tx, table, col string) (bool, error) {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync/atomic"
 
 	"github.com/mattn/go-sqlite3"
@@ -210,12 +209,18 @@ func (s *snapshot) Cursor(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	c := adapters.Cursor{Adapter: adapterName, Store: id, Pos: strconv.FormatInt(clock, 10)}
+	c := adapters.Cursor{Adapter: adapterName, Store: id}
+	p := cursorPos{clock: clock}
 	if s.version >= 3 {
 		if c.Mark, err = s.mark(ctx, clock); err != nil {
 			return "", err
 		}
+		if p.cookie, err = schemaCookie(ctx, s.tx); err != nil {
+			return "", fmt.Errorf("store %q: %w", s.store, err)
+		}
+		p.hasCookie = true
 	}
+	c.Pos = p.String()
 	return c.String(), nil
 }
 
@@ -295,10 +300,11 @@ func (s *snapshot) since(ctx context.Context, cursor string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	pos, err := strconv.ParseInt(c.Pos, 10, 64)
-	if err != nil || pos < 0 {
-		return 0, fmt.Errorf("%w: %q is not a SQLite position", adapters.ErrCursor, c.Pos)
+	p, err := parsePos(c.Pos)
+	if err != nil {
+		return 0, err
 	}
+	pos := p.clock
 	if pos > clock {
 		return 0, fmt.Errorf("%w: the store's change counter is %d, behind the cursor's %d: the file was restored from an older copy, or replaced", adapters.ErrCursor, clock, pos)
 	}
@@ -312,6 +318,9 @@ func (s *snapshot) since(ctx context.Context, cursor string) (int64, error) {
 		// Tracking taken apart since the cursor: its changes may be
 		// missing from the delta.
 		if _, err := s.mark(ctx, clock); err != nil {
+			return 0, err
+		}
+		if err := s.checkCookie(ctx, p, c.Mark); err != nil {
 			return 0, err
 		}
 	}

@@ -14,11 +14,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/mattn/go-sqlite3"
 
 	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/hint"
 )
 
 // ErrReadOnly is returned by Begin on an adapter opened read-only.
@@ -155,7 +158,7 @@ func openWriter(path string) (*sql.DB, error) {
 	if !fresh {
 		if err := w.Ping(); err != nil {
 			w.Close()
-			return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+			return nil, fmt.Errorf("open sqlite %s: %w", path, notWritable(path, err, copyElsewhere))
 		}
 		return w, nil
 	}
@@ -165,6 +168,9 @@ func openWriter(path string) (*sql.DB, error) {
 	var mode string
 	if err := w.QueryRow("PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
 		w.Close()
+		if why := notWritable(path, err, "make the database in a directory this user may write to"); why != err {
+			return nil, fmt.Errorf("open sqlite %s: %w", path, why)
+		}
 		if _, serr := os.Stat(path); serr != nil {
 			return nil, fmt.Errorf("open sqlite %s: %w", path, serr)
 		}
@@ -187,4 +193,37 @@ func isFresh(path string) bool {
 func isDir(path string) bool {
 	st, err := os.Stat(path)
 	return err == nil && st.IsDir()
+}
+
+// copyElsewhere is what a writer can do instead of writing a file it may
+// not write.
+const copyElsewhere = "copy the database, and its -wal file if it has one, to a directory this user may write to, and write to the copy"
+
+// notWritable explains err, SQLite's failure to open or write the file at
+// path, where this process may not write the file or its directory: SQLite
+// says "unable to open database file" (with a wrong reason: "no such file
+// or directory") or "attempt to write a readonly database". elsewhere is
+// what to do instead of writing there.
+func notWritable(path string, err error, elsewhere string) error {
+	denied, why := unwritable(path)
+	if why == nil {
+		return err
+	}
+	err = fmt.Errorf("%w (SQLite: %w)", why, err)
+	if errors.Is(why, syscall.EROFS) {
+		return hint.With(err, "the file system holding %s is mounted read-only: %s, or remount that file system read-write",
+			filepath.Dir(path), elsewhere)
+	}
+	return hint.With(err, "a writer needs write access to the database, its directory (where SQLite writes its journal) and "+
+		"its -wal and -shm files: give it (as their owner: chmod u+w %s), or %s", strings.Join(denied, " "), elsewhere)
+}
+
+// writeError explains a write SQLite refused for want of access to the
+// file (a file opened read-write on a read-only mount opens read-only).
+func (a *Adapter) writeError(err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) && (se.Code == sqlite3.ErrReadonly || se.Code == sqlite3.ErrCantOpen) {
+		return notWritable(a.path, err, copyElsewhere)
+	}
+	return err
 }

@@ -23,7 +23,7 @@ func (a *Adapter) Begin(ctx context.Context, store string) (adapters.Tx, error) 
 		return nil, fmt.Errorf("begin on store %q: %w", store, ErrReadOnly)
 	}
 	if err := a.ensureSchema(ctx); err != nil {
-		return nil, fmt.Errorf("begin on store %q: %w", store, err)
+		return nil, fmt.Errorf("begin on store %q: %w", store, a.writeError(err))
 	}
 	conn, err := a.w.Conn(ctx)
 	if err != nil {
@@ -32,7 +32,7 @@ func (a *Adapter) Begin(ctx context.Context, store string) (adapters.Tx, error) 
 	sqlTx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("begin on store %q: %w", store, err)
+		return nil, fmt.Errorf("begin on store %q: %w", store, a.writeError(err))
 	}
 	t := &tx{tx: sqlTx, conn: conn, store: store}
 	if err := conn.Raw(setTriggers); err != nil {
@@ -43,7 +43,7 @@ func (a *Adapter) Begin(ctx context.Context, store string) (adapters.Tx, error) 
 		ON CONFLICT (name) DO NOTHING`, store, now())
 	if err != nil {
 		t.Rollback()
-		return nil, fmt.Errorf("begin on store %q: create store: %w", store, err)
+		return nil, fmt.Errorf("begin on store %q: create store: %w", store, a.writeError(err))
 	}
 	return t, nil
 }

@@ -5,3 +5,6 @@ package sqlite
 // dirWritable cannot tell here, so it says yes: the immutable fallback of
 // openReader is then never taken, which is the safe side.
 func dirWritable(dir string) bool { return true }
+
+// unwritable cannot tell here: SQLite's own error stands.
+func unwritable(path string) (denied []string, err error) { return nil, nil }

@@ -2,10 +2,34 @@
 
 package sqlite
 
-import "golang.org/x/sys/unix"
+import (
+	"errors"
+	"io/fs"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
 
 // dirWritable reports whether this process may create files in dir (as the
 // kernel decides: permissions, read-only mounts, root).
 func dirWritable(dir string) bool {
 	return unix.Access(dir, unix.W_OK) == nil
+}
+
+// unwritable says why this process may not write the database at path:
+// its directory, where SQLite makes its journal, or the file itself or its
+// -wal or -shm file where they exist, as the kernel decides (SQLite makes
+// those two with the file's mode, so a read-only file gets read-only
+// ones). denied lists each of them that may not be written; err is about
+// the first.
+func unwritable(path string) (denied []string, err error) {
+	for _, p := range []string{filepath.Dir(path), path, path + "-wal", path + "-shm"} {
+		if e := unix.Access(p, unix.W_OK); e != nil && !errors.Is(e, unix.ENOENT) {
+			denied = append(denied, p)
+			if err == nil {
+				err = &fs.PathError{Op: "write", Path: p, Err: e}
+			}
+		}
+	}
+	return denied, err
 }
