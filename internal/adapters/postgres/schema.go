@@ -127,22 +127,14 @@ func upgradeDDL(schema string) []string {
 		{"persist_records", "collection", "key", recordBump},
 		{"persist_events", "stream", "seq", ""},
 	} {
-		moved := `(NEW.store, NEW.` + t.a + `, NEW.` + t.b + `) IS DISTINCT FROM (OLD.store, OLD.` + t.a + `, OLD.` + t.b + `)`
+		moved := movedTest(t.a, t.b)
 		ddl = append(ddl,
 			`ALTER TABLE `+t.table+` ADD COLUMN IF NOT EXISTS chg bigint`,
 			`ALTER TABLE `+t.table+` ALTER COLUMN chg SET DEFAULT txid_current()`,
 			// On chg alone: a delta finds the rows from xmin on and keeps
 			// its store's; a bigint key costs a load less than (store, chg).
 			`CREATE INDEX IF NOT EXISTS `+t.table+`_chg ON `+t.table+` (chg) WHERE chg IS NOT NULL`,
-			`CREATE OR REPLACE FUNCTION `+t.table+`_stamp() RETURNS trigger LANGUAGE plpgsql `+path+` AS $$
-			BEGIN
-				NEW.chg := txid_current();`+t.bump+`
-				IF `+moved+` THEN
-					INSERT INTO persist_removals (store, chg) SELECT OLD.store, txid_current()
-						WHERE NOT EXISTS (SELECT 1 FROM persist_removals WHERE store = OLD.store AND chg = txid_current());
-				END IF;
-				RETURN NEW;
-			END $$`,
+			`CREATE OR REPLACE FUNCTION `+t.table+`_stamp() RETURNS trigger LANGUAGE plpgsql `+path+` AS $$`+stampBody(t.bump, moved)+`$$`,
 			`DROP TRIGGER IF EXISTS `+t.table+`_stamp ON `+t.table,
 			`CREATE TRIGGER `+t.table+`_stamp BEFORE UPDATE ON `+t.table+` FOR EACH ROW
 				WHEN (NEW.chg IS DISTINCT FROM txid_current() OR `+moved+`)
@@ -184,15 +176,58 @@ func upgradeDDL(schema string) []string {
 	return ddl
 }
 
-// recordBump gives a record that another program changed without changing
+// recordBump gives a record that another program changed without raising
 // its version the next version: a record's version tells its contents
 // apart (a load merges by it, and calls equal versions with other contents
-// a conflict), so a hand edit of a value would otherwise reach no copy.
+// a conflict), so a hand edit of a value would otherwise reach no copy, and
+// one that lowered the version (a row put back from an old backup) would
+// reach every copy as a stale line, skipped. At the last version there is
+// no next one: the edit is refused.
 const recordBump = `
-				IF NEW.version = OLD.version AND (NEW.value, NEW.deleted, NEW.updated_at)
-						IS DISTINCT FROM (OLD.value, OLD.deleted, OLD.updated_at) THEN
+				IF NEW.version <= OLD.version AND (NEW.value, NEW.deleted, NEW.updated_at, NEW.version)
+						IS DISTINCT FROM (OLD.value, OLD.deleted, OLD.updated_at, OLD.version) THEN
+					IF OLD.version = 9223372036854775807 THEN
+						RAISE EXCEPTION 'persist: record %/% is at the last version, 9223372036854775807: an edit cannot be given a newer one',
+							OLD.collection, OLD.key;
+					END IF;
 					NEW.version := OLD.version + 1;
 				END IF;`
+
+// movedTest is true in a tracking trigger when an update moved the row to
+// another primary key (a, b are the table's key columns after store).
+func movedTest(a, b string) string {
+	return `(NEW.store, NEW.` + a + `, NEW.` + b + `) IS DISTINCT FROM (OLD.store, OLD.` + a + `, OLD.` + b + `)`
+}
+
+// stampBody is the body of a table's _stamp function, bump what it does
+// to a record's version: stampsCurrent checks that the server runs this
+// text, so that a database made by an earlier release gets this one's.
+func stampBody(bump, moved string) string {
+	return `
+			BEGIN
+				NEW.chg := txid_current();` + bump + `
+				IF ` + moved + ` THEN
+					INSERT INTO persist_removals (store, chg) SELECT OLD.store, txid_current()
+						WHERE NOT EXISTS (SELECT 1 FROM persist_removals WHERE store = OLD.store AND chg = txid_current());
+				END IF;
+				RETURN NEW;
+			END `
+}
+
+// stampsCurrent reports whether the _stamp functions are this release's,
+// word for word. An earlier release's (a version not bumped when an edit
+// lowered it) is replaced as a repair is: the first write after an
+// upgrade of Persist makes them again.
+func stampsCurrent(ctx context.Context, q querier) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT pg_catalog.count(*) FROM pg_catalog.pg_proc p
+		JOIN pg_catalog.pg_class c ON c.relnamespace OPERATOR(pg_catalog.=) p.pronamespace
+		WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('persist_records')::pg_catalog.oid
+			AND ((p.proname OPERATOR(pg_catalog.=) 'persist_records_stamp' AND p.prosrc OPERATOR(pg_catalog.=) $1)
+				OR (p.proname OPERATOR(pg_catalog.=) 'persist_events_stamp' AND p.prosrc OPERATOR(pg_catalog.=) $2))`,
+		stampBody(recordBump, movedTest("collection", "key")), stampBody("", movedTest("stream", "seq"))).Scan(&n)
+	return n == 2, err
+}
 
 // ensureSchema creates or upgrades the tables once per Adapter, in a
 // transaction of its own. When they exist at the current version it runs no
@@ -290,6 +325,12 @@ func plan(ctx context.Context, tx *sql.Tx, create bool) (int, adapters.SchemaWor
 		return 0, adapters.SchemaAsIs, err
 	}
 	work, err := adapters.PlanSchema(from, schemaVersion, create, func() (bool, error) { return trackingIntact(ctx, tx) })
+	if err == nil && work == adapters.SchemaAsIs && from == schemaVersion {
+		var current bool
+		if current, err = stampsCurrent(ctx, tx); err == nil && !current {
+			work = adapters.SchemaRepair
+		}
+	}
 	if err != nil {
 		return from, work, fmt.Errorf("read schema: %w", err)
 	}

@@ -1,0 +1,99 @@
+package postgres
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/pgtest"
+	"github.com/cuitty/persist/internal/record"
+)
+
+// versionOf reads record c/key's version as the table holds it.
+func versionOf(t *testing.T, dsn, key string) int64 {
+	t.Helper()
+	var v int64
+	if err := sqlDB(t, dsn).QueryRow(`SELECT version FROM persist_records WHERE key = $1`, key).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// An edit by another program that lowers a record's version (a row put
+// back from an old backup) gets the next version, as one that keeps it
+// does: a copy would otherwise skip its line in the next delta as stale.
+// At the last version the edit is refused. Persist's own writes are left
+// alone.
+func TestEditThatLowersVersion(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	a := openAt(t, dsn, Options{})
+	put(t, a, "app", adapters.Fresh, rec("c", "a", 5, `1`), rec("c", "top", 9223372036854775807, `1`))
+	db := sqlDB(t, dsn)
+	mustExec(t, db, `UPDATE persist_records SET version = 1, value = '"old"' WHERE key = 'a'`)
+	if v := versionOf(t, dsn, "a"); v != 6 {
+		t.Errorf("an edit to version 1 of a record at 5: version %d, want 6", v)
+	}
+	mustExec(t, db, `UPDATE persist_records SET version = 2 WHERE key = 'a'`)
+	if v := versionOf(t, dsn, "a"); v != 7 {
+		t.Errorf("an edit of the version alone, lowered: version %d, want 7", v)
+	}
+	mustExec(t, db, `UPDATE persist_records SET version = 40 WHERE key = 'a'`)
+	if v := versionOf(t, dsn, "a"); v != 40 {
+		t.Errorf("an edit that raises the version: %d, want 40", v)
+	}
+	_, err := db.Exec(`UPDATE persist_records SET value = '2' WHERE key = 'top'`)
+	if err == nil || !strings.Contains(err.Error(), "at the last version") {
+		t.Errorf("an edit at the last version: %v", err)
+	}
+	put(t, a, "app", adapters.Overwrite, rec("c", "a", 3, `"persist"`))
+	if v := versionOf(t, dsn, "a"); v != 3 {
+		t.Errorf("Persist's own overwrite to version 3: %d", v)
+	}
+}
+
+// A database whose tracking functions an earlier release made gets this
+// release's at the first write, as a repair: the lowered edit is then
+// bumped, and a cursor from before is refused (the functions changed).
+func TestEarlierStampReplaced(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	put(t, openAt(t, dsn, Options{}), "app", adapters.Fresh, rec("c", "a", 5, `1`))
+	db := sqlDB(t, dsn)
+	earlier := `
+				IF NEW.version = OLD.version AND (NEW.value, NEW.deleted, NEW.updated_at)
+						IS DISTINCT FROM (OLD.value, OLD.deleted, OLD.updated_at) THEN
+					NEW.version := OLD.version + 1;
+				END IF;`
+	mustExec(t, db, `CREATE OR REPLACE FUNCTION persist_records_stamp() RETURNS trigger LANGUAGE plpgsql
+		SECURITY DEFINER SET search_path = public, pg_temp AS $$`+stampBody(earlier, movedTest("collection", "key"))+`$$`)
+	if ok, err := stampsCurrent(ctx, db); err != nil || ok {
+		t.Fatalf("stampsCurrent with an earlier function: %v, %v", ok, err)
+	}
+	a := openAt(t, dsn, Options{})
+	snap, err := a.Snapshot(ctx, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cursor, err := snap.Cursor(ctx)
+	snap.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(t, a, "app", adapters.Fresh, rec("c", "b", 1, `1`))
+	if ok, err := stampsCurrent(ctx, db); err != nil || !ok {
+		t.Fatalf("after a write: stampsCurrent %v, %v", ok, err)
+	}
+	mustExec(t, db, `UPDATE persist_records SET version = 1 WHERE key = 'a'`)
+	if v := versionOf(t, dsn, "a"); v != 6 {
+		t.Errorf("a lowered edit after the repair: version %d, want 6", v)
+	}
+	snap, err = a.Snapshot(ctx, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Close()
+	err = snap.Scan(ctx, adapters.Filter{Since: cursor}, func(*record.Item) error { return nil })
+	if !errors.Is(err, adapters.ErrCursor) {
+		t.Errorf("a delta from a cursor taken before the functions changed: %v, want ErrCursor", err)
+	}
+}
