@@ -162,7 +162,7 @@ func splitScheme(s string) (scheme, rest string, ok bool) {
 
 func isStreamName(p string) bool {
 	p = strings.ToLower(p)
-	for _, ext := range []string{".jsonl", ".jsonl.zst", ".jsonl.zstd", ".jsonl.gz", ".json", ".zst", ".gz"} {
+	for _, ext := range []string{".jsonl", ".jsonl.zst", ".jsonl.zstd", ".jsonl.gz", ".jsonl.gzip", ".json", ".zst", ".zstd", ".gz", ".gzip"} {
 		if strings.HasSuffix(p, ext) {
 			return true
 		}

@@ -78,7 +78,8 @@ func (g *gzipReader) Read(p []byte) (int, error) {
 
 func (g *gzipReader) Close() error { return g.z.Close() }
 
-// NewCompressor compresses by file name extension (.zst or .zstd, .gz),
+// NewCompressor compresses by file name extension (.zst or .zstd, .gz or
+// .gzip: a name that says gzip must never hold plain JSON),
 // else passes through. Close flushes the compressor; it does not close w.
 func NewCompressor(w io.Writer, name string) (io.WriteCloser, error) {
 	// Suffixes are told apart whatever their case (BACKUP.JSONL.ZST), as
@@ -91,7 +92,7 @@ func NewCompressor(w io.Writer, name string) (io.WriteCloser, error) {
 			return nil, fmt.Errorf("zstd: %w", err)
 		}
 		return e, nil
-	case strings.HasSuffix(name, ".gz"):
+	case strings.HasSuffix(name, ".gz"), strings.HasSuffix(name, ".gzip"):
 		return gzip.NewWriter(w), nil
 	}
 	return nopWriteCloser{w}, nil

@@ -8,7 +8,7 @@ import (
 
 func TestCheckNameAnyCase(t *testing.T) {
 	for name, want := range map[string]error{
-		"a.jsonl": nil, "a.ZST": nil, "a.jsonl.GZ": nil, "a.Zstd": nil, "a.gz": nil, "tarot.jsonl": nil,
+		"a.jsonl": nil, "a.ZST": nil, "a.jsonl.GZ": nil, "a.Zstd": nil, "a.gz": nil, "a.GZIP": nil, "tarot.jsonl": nil,
 		"a.XZ": ErrCompression, "a.Bz2": ErrCompression, "a.Z": ErrCompression, "a.zip": ErrCompression,
 		"a.tgz": ErrArchive, "a.TGZ": ErrArchive, "a.tzst": ErrArchive, "a.tar.gz": ErrArchive,
 		"a.TAR.ZST": ErrArchive, "a.tar": ErrArchive,
@@ -17,7 +17,7 @@ func TestCheckNameAnyCase(t *testing.T) {
 			t.Errorf("CheckName(%s) = %v, want %v", name, err, want)
 		}
 	}
-	for name, magic := range map[string][]byte{"a.ZST": {0x28, 0xb5, 0x2f, 0xfd}, "a.Gz": {0x1f, 0x8b}} {
+	for name, magic := range map[string][]byte{"a.ZST": {0x28, 0xb5, 0x2f, 0xfd}, "a.Gz": {0x1f, 0x8b}, "a.jsonl.gzip": {0x1f, 0x8b}, "a.zstd": {0x28, 0xb5, 0x2f, 0xfd}} {
 		var b bytes.Buffer
 		c, err := NewCompressor(&b, name)
 		if err != nil {
