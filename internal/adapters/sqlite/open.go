@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/cuitty/persist/internal/hint"
 )
 
 // Connection parameters. The _-prefixed ones are go-sqlite3's; mode and
@@ -74,6 +76,12 @@ func openReader(path string) (*sql.DB, error) {
 	if err == nil {
 		return db, nil
 	}
+	if hotJournal(path) {
+		return nil, hint.With(fmt.Errorf("open sqlite %s read-only: %w (a write that did not finish left %s-journal: "+
+			"SQLite rolls it back before anything is read, which a read-only reader cannot)", path, err, path),
+			"roll it back by opening the database once read-write, as a user who can write the file and its directory: "+
+				"sqlite3 '%s' 'PRAGMA quick_check'", strings.ReplaceAll(path, "'", `'\''`))
+	}
 	if !isWAL(path) || dirWritable(filepath.Dir(path)) {
 		return nil, fmt.Errorf("open sqlite %s read-only: %w", path, err)
 	}
@@ -88,6 +96,13 @@ func openReader(path string) (*sql.DB, error) {
 		return nil, fmt.Errorf("open sqlite %s read-only: %w", path, errors.Join(err, ierr))
 	}
 	return db, nil
+}
+
+// hotJournal reports whether path has a rollback journal with content:
+// what a writer that stopped mid-transaction leaves behind.
+func hotJournal(path string) bool {
+	fi, err := os.Stat(path + "-journal")
+	return err == nil && fi.Size() > 0
 }
 
 // openProbed opens a pool and reads the schema, since sql.Open itself

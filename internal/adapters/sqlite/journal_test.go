@@ -1,0 +1,55 @@
+package sqlite
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cuitty/persist/internal/hint"
+)
+
+// A write that stopped mid-transaction in rollback-journal mode leaves a
+// hot journal, which only a read-write connection can roll back: a reader
+// says so, and how, and the database reads once that is done.
+func TestHotJournal(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.db")
+	a := open(t, path, Options{})
+	putLines(t, a, "s", `{"kind":"record","collection":"c","key":"a","version":1,"updated_at":"2026-01-01T00:00:00.000000Z","value":1}`)
+	a.Close()
+
+	raw := rawDB(t, path, "mode=rw")
+	defer raw.Close()
+	raw.SetMaxOpenConns(1)
+	for _, q := range []string{"PRAGMA journal_mode=DELETE", "PRAGMA cache_size=1", "BEGIN IMMEDIATE", "CREATE TABLE junk (x)",
+		"INSERT INTO junk SELECT randomblob(1000) FROM (WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM r WHERE i < 3000) SELECT i FROM r)"} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	// The files as a writer that died now would leave them.
+	hot := filepath.Join(dir, "hot.db")
+	copyFile(t, path, hot)
+	copyFile(t, path+"-journal", hot+"-journal")
+	raw.Exec("ROLLBACK")
+
+	_, err := openReader(hot)
+	if err == nil || !strings.Contains(err.Error(), "hot.db-journal") {
+		t.Fatalf("a reader of a file with a hot journal: %v", err)
+	}
+	hints := hint.All(err)
+	if len(hints) == 0 || !strings.Contains(hints[0], "PRAGMA quick_check") {
+		t.Fatalf("hints %q", hints)
+	}
+	// Followed: a read-write connection rolls the journal back.
+	rw := rawDB(t, hot, "mode=rw")
+	if _, err := rw.Exec("PRAGMA quick_check"); err != nil {
+		t.Fatal(err)
+	}
+	rw.Close()
+	db, err := openReader(hot)
+	if err != nil {
+		t.Fatalf("after the hint was followed: %v", err)
+	}
+	db.Close()
+}
