@@ -38,7 +38,9 @@ const txSetup = `SELECT pg_catalog.set_config('search_path',
 			'persist_history', 'persist_removals', 'persist_meta']::pg_catalog.text[]) WITH ORDINALITY u(t, i)
 		WHERE pg_catalog.row_security_active(pg_catalog.to_regclass(t)::pg_catalog.oid) ORDER BY i LIMIT 1)`
 
-// snapshotSetup is txSetup with what only a snapshot reads: the first
+// snapshotSetup is txSetup with what only a snapshot reads (its operators
+// named by pg_catalog: the statement's path is the session's, put right
+// only for the statements after it): the first
 // column its scans order or match by whose type or collation is not the
 // one Persist made (text COLLATE "C", which is byte order, and deterministic:
 // another collation puts a dump out of order, or matches a store by another
@@ -48,15 +50,15 @@ const snapshotSetup = txSetup + `,
 			coalesce(pg_catalog.quote_ident(l.collname::pg_catalog.text), 'none')]
 		FROM (VALUES ('persist_records', 'store', 1), ('persist_records', 'collection', 2), ('persist_records', 'key', 3),
 			('persist_events', 'store', 4), ('persist_events', 'stream', 5)) v(t, c, i)
-		JOIN pg_catalog.pg_attribute a ON a.attrelid = pg_catalog.to_regclass(v.t)::pg_catalog.oid
-			AND a.attname = v.c::pg_catalog.name AND NOT a.attisdropped
-		LEFT JOIN pg_catalog.pg_collation l ON l.oid = a.attcollation
-		WHERE a.atttypid <> 'pg_catalog.text'::pg_catalog.regtype::pg_catalog.oid
-			OR a.attcollation <> 'pg_catalog."C"'::pg_catalog.regcollation::pg_catalog.oid
+		JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(v.t)::pg_catalog.oid
+			AND a.attname OPERATOR(pg_catalog.=) v.c::pg_catalog.name AND NOT a.attisdropped
+		LEFT JOIN pg_catalog.pg_collation l ON l.oid OPERATOR(pg_catalog.=) a.attcollation
+		WHERE a.atttypid OPERATOR(pg_catalog.<>) 'pg_catalog.text'::pg_catalog.regtype::pg_catalog.oid
+			OR a.attcollation OPERATOR(pg_catalog.<>) 'pg_catalog."C"'::pg_catalog.regcollation::pg_catalog.oid
 		ORDER BY v.i LIMIT 1),
 	(SELECT pg_catalog.quote_ident(n.nspname::pg_catalog.text) FROM pg_catalog.pg_class c
-		JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-		WHERE c.oid = pg_catalog.to_regclass('persist_records')::pg_catalog.oid)`
+		JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+		WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('persist_records')::pg_catalog.oid)`
 
 // setUp runs txSetup in a write transaction.
 func (a *Adapter) setUp(ctx context.Context, tx *sql.Tx) error {
