@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -85,6 +86,7 @@ func mustParser(name, description string, grammar any, stdout, stderr io.Writer,
 		kong.Exit(exit),
 		kong.Vars{"version": VersionString(name)},
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, WrapUpperBound: 100}),
+		kong.NamedMapper("names", kong.MapperFunc(decodeNames)),
 	)
 	if err != nil {
 		panic(fmt.Sprintf("%s: bad command grammar: %v", name, err)) // a programming error
@@ -92,25 +94,52 @@ func mustParser(name, description string, grammar any, stdout, stderr io.Writer,
 	return parser
 }
 
+// decodeNames reads one occurrence of a repeatable, comma-separated flag
+// of names (type:"names") and appends them. kong's own splitting drops an
+// empty piece (--collection "users,$C", --collection "$C" after another
+// --collection), which would make an unset variable pass unseen: here
+// every empty name is an error.
+func decodeNames(ctx *kong.DecodeContext, target reflect.Value) error {
+	var s string
+	if err := ctx.Scan.PopValueInto("names", &s); err != nil {
+		return err
+	}
+	for _, name := range strings.Split(s, ",") {
+		if name == "" {
+			return fmt.Errorf("%q holds an empty name (was a shell variable empty?)", s)
+		}
+		target.Set(reflect.Append(target, reflect.ValueOf(name)))
+	}
+	return nil
+}
+
 // parseHint is the hint for a parse error. A negative number given as a
 // value (persist put app c k -5) reads as a flag, "unknown flag -5": after
 // --, which ends the flags, it is a value.
 func parseHint(name string, args []string, msg string) error {
 	err := errors.New(msg)
+	if strings.Contains(msg, "holds an empty name") {
+		return Hint(err, "give every name the flag lists, or leave the flag out")
+	}
 	rest, ok := strings.CutPrefix(msg, "unknown flag ")
 	if !ok || len(rest) < 2 || rest[0] != '-' || rest[1] < '0' || rest[1] > '9' {
 		return Hint(err, "see %s --help", name)
 	}
+	// kong names the flag it read: "-1" of -1.5.
 	bad := strings.TrimRight(strings.Fields(rest)[0], ",")
-	i := slices.Index(args, bad)
+	i := slices.IndexFunc(args, func(a string) bool { return strings.HasPrefix(a, bad) })
 	if i < 0 || slices.Contains(args[:i], "--") || slices.ContainsFunc(args[i+1:], func(a string) bool { return strings.HasPrefix(a, "-") }) {
 		return Hint(err, "a value that begins with '-' goes after --, which ends the flags: put the flags before it")
 	}
-	cmd := []string{name}
+	cmd, note := []string{name}, ""
 	for _, a := range append(append(slices.Clone(args[:i]), "--"), args[i:]...) {
-		cmd = append(cmd, location.ShellQuote(a))
+		// Hints never show a password: libpq takes it from the environment.
+		if location.HasPassword(a) {
+			note = " (the password from PGPASSWORD or ~/.pgpass)"
+		}
+		cmd = append(cmd, location.ForShell(a))
 	}
-	return Hint(err, "a value that begins with '-' goes after --, which ends the flags: %s", strings.Join(cmd, " "))
+	return Hint(err, "a value that begins with '-' goes after --, which ends the flags: %s%s", strings.Join(cmd, " "), note)
 }
 
 func hasChild(n *kong.Node, name string) bool {

@@ -11,6 +11,7 @@ type emptyGrammar struct {
 	Output     string   `short:"o" default:"-"`
 	Since      string   ``
 	Collection []string `sep:","`
+	Stream     []string `sep:"," type:"names"`
 	Location   string   `arg:"" optional:""`
 }
 
@@ -28,6 +29,11 @@ func TestParseRefusesEmptyFlags(t *testing.T) {
 		{[]string{"--collection", ""}, "--collection ''"},
 		{[]string{"--summary", ""}, "--summary ''"},
 		{[]string{"-o", "x.jsonl", "--since", "c1"}, ""},
+		{[]string{"--stream", ""}, `--stream: "" holds an empty name`},
+		{[]string{"--stream", "a", "--stream", ""}, `--stream: "" holds an empty name`},
+		{[]string{"--stream", "a,"}, `--stream: "a," holds an empty name`},
+		{[]string{"--stream", ",a"}, `--stream: ",a" holds an empty name`},
+		{[]string{"--stream", "a,b", "--stream=c"}, ""},
 		{[]string{"--collection", "users"}, ""},
 		{[]string{""}, ""}, // an empty location is the command's to judge
 		{nil, ""},
@@ -40,8 +46,11 @@ func TestParseRefusesEmptyFlags(t *testing.T) {
 			}
 			continue
 		}
-		if !done || code != ExitTrouble || !strings.Contains(stderr.String(), "error: "+tc.bad+": the value is empty") ||
-			!strings.Contains(stderr.String(), "hint: give "+strings.Fields(tc.bad)[0]+" a value, or leave it out") {
+		want, hint := "error: "+tc.bad+": the value is empty", "hint: give "+strings.Fields(tc.bad)[0]+" a value, or leave it out"
+		if strings.Contains(tc.bad, "empty name") {
+			want, hint = "error: "+tc.bad, "hint: give every name the flag lists, or leave the flag out"
+		}
+		if !done || code != ExitTrouble || !strings.Contains(stderr.String(), want) || !strings.Contains(stderr.String(), hint) {
 			t.Errorf("%q: done %v, code %d, stderr %q", tc.args, done, code, stderr.String())
 		}
 		if stdout.Len() > 0 {
@@ -60,10 +69,12 @@ func TestParseHintsNegativeValues(t *testing.T) {
 		{[]string{"-q", "-5"}, "hint: a value that begins with '-' goes after --, which ends the flags: persist-x -q -- -5"},
 		{[]string{"-5", "-q"}, "put the flags before it"},
 		{[]string{"-x"}, "hint: see persist-x --help"},
+		{[]string{"-q", "-1.5"}, "persist-x -q -- -1.5"},
+		{[]string{"--since", "postgres://u:hunter2@h/db", "-5"}, "persist-x --since postgres://u@h/db -- -5 (the password from PGPASSWORD or ~/.pgpass)"},
 	} {
 		var stdout, stderr bytes.Buffer
 		_, code, done := Parse("persist-x", "", &emptyGrammar{}, tc.args, &stdout, &stderr)
-		if !done || code != ExitTrouble || !strings.Contains(stderr.String(), tc.hint) {
+		if !done || code != ExitTrouble || !strings.Contains(stderr.String(), tc.hint) || strings.Contains(stderr.String(), "hunter2") {
 			t.Errorf("%q: done %v, code %d, stderr %q, want %q", tc.args, done, code, stderr.String(), tc.hint)
 		}
 	}
