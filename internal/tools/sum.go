@@ -103,6 +103,9 @@ func sum(ctx context.Context, st Stdio, o SumOptions) error {
 	if err := report(ctx).ToStdout("the sum lines"); err != nil {
 		return err
 	}
+	if o.Check == "" && len(o.Inputs) == 0 {
+		o.Inputs = []string{"-"}
+	}
 	if err := guard(ctx, append([]string{o.Check}, o.Inputs...)); err != nil {
 		return err
 	}
@@ -114,9 +117,6 @@ func sum(ctx context.Context, st Stdio, o SumOptions) error {
 			return cli.Hint(errors.New("--check takes no inputs: they are named in the file"), "persist-sum --check SUMS")
 		}
 		return check(ctx, st, o)
-	}
-	if len(o.Inputs) == 0 {
-		o.Inputs = []string{"-"}
 	}
 	if err := oneStdin(o.Inputs); err != nil {
 		return err

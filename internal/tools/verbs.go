@@ -48,7 +48,7 @@ func Put(ctx context.Context, st Stdio, o PutOptions) error {
 			"give the version the record has now (%s prints it), or --if-version 0 to write only while it has none",
 			command("get", []string{"--record"}, o.Name, o.Collection, o.Key))
 	}
-	value, err := jsonArg(st, o.JSON)
+	value, err := jsonArg(ctx, st, o.JSON)
 	if err != nil {
 		return err
 	}
@@ -92,12 +92,17 @@ func mismatch(st Stdio, err error, hintFormat string, args ...any) error {
 }
 
 // jsonArg is the JSON argument, or standard input when it is omitted.
-func jsonArg(st Stdio, arg *string) (json.RawMessage, error) {
+func jsonArg(ctx context.Context, st Stdio, arg *string) (json.RawMessage, error) {
 	if arg != nil {
 		if err := oneJSON([]byte(*arg), shorten(*arg)); err != nil {
 			return nil, err
 		}
 		return json.RawMessage(*arg), nil
+	}
+	// The value is read from stdin: --summary must not replace the file
+	// it came from.
+	if err := guard(ctx, []string{"-"}); err != nil {
+		return nil, err
 	}
 	if f, ok := st.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		return nil, cli.Hint(errors.New("no JSON value given, and stdin is a terminal"), `give it after the key, e.g. '{"name":"Ada"}' (or null), or pipe it in`)
@@ -430,7 +435,7 @@ type AppendOptions struct {
 
 // Append appends an event to a stream.
 func Append(ctx context.Context, st Stdio, o AppendOptions) error {
-	data, err := jsonArg(st, o.JSON)
+	data, err := jsonArg(ctx, st, o.JSON)
 	if err != nil {
 		return err
 	}
