@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -128,7 +129,7 @@ func TestPutNegativeIfVersionSaysWhatItTakes(t *testing.T) {
 
 // --from below 1 names no event: refused, not read as the whole stream.
 func TestEventsFromBelowOne(t *testing.T) {
-	for _, from := range []int64{0, -1} {
+	for _, from := range []int64{-1, -5} {
 		var out bytes.Buffer
 		err := Events(context.Background(), Stdio{Stdout: &out, Stderr: &out}, EventsOptions{Name: "a", Stream: "s", From: from})
 		if err == nil || !strings.Contains(err.Error(), "seqs start at 1") {
@@ -141,5 +142,22 @@ func TestEventsFromBelowOne(t *testing.T) {
 		if out.Len() != 0 {
 			t.Errorf("--from %d: wrote %q", from, out.String())
 		}
+	}
+}
+
+// --from 0 is the start of the stream ("${LAST:-0}"), not a refusal.
+func TestEventsFromZero(t *testing.T) {
+	t.Setenv("PERSIST_URL", "sqlite:"+filepath.Join(t.TempDir(), "z.db"))
+	var out bytes.Buffer
+	st := Stdio{Stdin: strings.NewReader(`{"n":1}`), Stdout: &out, Stderr: &out}
+	if err := Append(context.Background(), st, AppendOptions{Name: "a", Stream: "s", Type: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := Events(context.Background(), st, EventsOptions{Name: "a", Stream: "s", From: 0}); err != nil {
+		t.Fatalf("--from 0: %v", err)
+	}
+	if !strings.Contains(out.String(), `"seq":1`) {
+		t.Errorf("--from 0 printed %q", out.String())
 	}
 }

@@ -232,7 +232,11 @@ func withStore(ctx context.Context, st Stdio, c cli.Common, name string, again f
 		undo()
 	}
 	if err == nil {
-		report(ctx).Update(func(r *cli.Result) { r.Targets[0].Written = r.Records; r.Targets[0].EventsWritten = r.Events })
+		report(ctx).Update(func(r *cli.Result) {
+			if len(r.Targets) > 0 { // none in a run without a summary
+				r.Targets[0].Written, r.Targets[0].EventsWritten = r.Records, r.Events
+			}
+		})
 	}
 	return err
 }
@@ -462,9 +466,10 @@ type EventsOptions struct {
 
 // Events prints a stream's events as stream lines, from seq From on.
 func Events(ctx context.Context, st Stdio, o EventsOptions) error {
-	if o.From < 1 {
-		// Below 1 would print the whole stream as --from 1 does: a script
-		// that counted wrong must hear of it, not get every event.
+	if o.From < 0 {
+		// A negative seq would print the whole stream as --from 1 does: a
+		// script that counted wrong must hear of it, not get every event.
+		// 0 is "${LAST:-0}", the start.
 		return cli.Hint(fmt.Errorf("--from %d: a stream's seqs start at 1", o.From),
 			"--from 1 (the default) prints the whole stream; --from SEQ starts at event SEQ")
 	}
