@@ -14,27 +14,20 @@ var (
 	ErrItemKind  = errors.New("not a record or event")
 )
 
-// orderCheck remembers the previous item's address (strings are immutable,
-// so keeping them costs nothing even when the item itself is reused).
-type orderCheck struct {
-	prev record.Item
-	seen bool
-}
+// orderCheck fails on an item out of dump order or at the address of the
+// one before.
+type orderCheck struct{ order record.Order }
 
 func (o *orderCheck) check(it *record.Item) error {
 	if it.Kind != record.KindRecord && it.Kind != record.KindEvent {
 		return fmt.Errorf("%w: %s line", ErrItemKind, it.Kind)
 	}
-	if o.seen {
-		switch c := record.Compare(&o.prev, it); {
-		case c == 0:
-			return fmt.Errorf("%w: %s", ErrDuplicate, address(it))
-		case c > 0:
-			return fmt.Errorf("%w: %s comes after %s", ErrOrder, address(it), address(&o.prev))
-		}
+	switch prev, c := o.order.Next(it); {
+	case c == 0:
+		return fmt.Errorf("%w: %s", ErrDuplicate, address(it))
+	case c > 0:
+		return fmt.Errorf("%w: %s comes after %s", ErrOrder, address(it), address(&prev))
 	}
-	o.prev = record.Item{Kind: it.Kind, Collection: it.Collection, Key: it.Key, Stream: it.Stream, Seq: it.Seq}
-	o.seen = true
 	return nil
 }
 

@@ -373,20 +373,14 @@ var ErrStoreOrder = errors.New("the store yields items out of dump order")
 // written as the store yields it, and its readers (a diff, a delta's
 // merge) rely on the order; the database's ORDER BY follows the key
 // columns' collation, which a hand-made schema can change.
-type storeOrder struct {
-	prev record.Item
-	seen bool
-}
+type storeOrder struct{ order record.Order }
 
 func (o *storeOrder) check(it *record.Item) error {
-	if o.seen && record.Compare(&o.prev, it) >= 0 {
+	if prev, c := o.order.Next(it); c >= 0 {
 		return hint.With(fmt.Errorf("%w: %s after %s (is a key column's collation not binary? was the table made outside Persist?)",
-			ErrStoreOrder, Describe(it), Describe(&o.prev)),
+			ErrStoreOrder, Describe(it), Describe(&prev)),
 			"make the key columns order bytes: in SQLite, declare them without COLLATE; in PostgreSQL, ALTER them to COLLATE \"C\"")
 	}
-	// Strings are never written over: keeping them costs nothing.
-	o.prev = record.Item{Kind: it.Kind, Collection: it.Collection, Key: it.Key, Stream: it.Stream, Seq: it.Seq}
-	o.seen = true
 	return nil
 }
 
