@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"errors"
@@ -320,7 +321,7 @@ func refresh(ctx context.Context, tx *sql.Tx) error {
 	if err != nil {
 		return err
 	}
-	replaced, err := replaceTriggers(ctx, tx)
+	replaced, byHand, err := replaceTriggers(ctx, tx)
 	if err != nil {
 		return fmt.Errorf("bring the change-tracking triggers up to date: %w", err)
 	}
@@ -329,8 +330,14 @@ func refresh(ctx context.Context, tx *sql.Tx) error {
 	if err != nil || after == before {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO persist_meta (key, value) VALUES (?, ?)
+	if byHand {
+		// The step put back a trigger rewritten by hand: no cursor of
+		// before it may pass it.
+		_, err = tx.ExecContext(ctx, `DELETE FROM persist_meta WHERE key = ?`, schemaStepKey)
+	} else {
+		_, err = tx.ExecContext(ctx, `INSERT INTO persist_meta (key, value) VALUES (?, ?)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, schemaStepKey, fmt.Sprintf("%d %d", before, after))
+	}
 	if err == nil {
 		err = tx.Commit()
 	}
@@ -341,43 +348,29 @@ func refresh(ctx context.Context, tx *sql.Tx) error {
 }
 
 // replaceTriggers makes again those of Persist's triggers whose SQL is not
-// this release's (an earlier release's, or one replaced by hand). A missing
-// one is left for Upgrade's repair, whose new history refuses the cursors
-// from before it, as changes may have gone unrecorded.
-func replaceTriggers(ctx context.Context, tx *sql.Tx) (bool, error) {
+// this release's: an earlier release's, or one rewritten by hand (byHand).
+// A missing one is left for Upgrade's repair, whose new history refuses
+// the cursors from before it, as changes may have gone unrecorded.
+func replaceTriggers(ctx context.Context, tx *sql.Tx) (replaced, byHand bool, err error) {
 	ours, err := ownTriggerSQL()
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ('`+
-		strings.Join(ownTriggers, "', '")+`')`)
+	theirs, err := fileTriggers(ctx, tx)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
-	theirs := map[string]string{}
-	for rows.Next() {
-		var name string
-		var def sql.NullString
-		if err := rows.Scan(&name, &def); err != nil {
-			rows.Close()
-			return false, err
-		}
-		theirs[name] = def.String
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return false, err
-	}
-	replaced := false
 	for _, name := range ownTriggers {
-		if def, ok := theirs[name]; !ok || def == ours[name] {
+		def, ok := theirs[name]
+		if !ok || def == ours[name] {
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, `DROP TRIGGER `+name+`; `+ours[name]); err != nil {
-			return false, fmt.Errorf("trigger %s: %w", name, err)
+			return false, false, fmt.Errorf("trigger %s: %w", name, err)
 		}
-		replaced = true
+		replaced, byHand = true, byHand || !earlierTrigger(name, def)
 	}
-	return replaced, nil
+	return replaced, byHand, nil
 }
 
 // addCountIndexes adds countDDL's indexes to a file of this version made
@@ -464,14 +457,69 @@ func newToken() string {
 	return hex.EncodeToString(b[:])
 }
 
-// trackingIntact reports whether every change-tracking trigger is there and
-// the history holds an entry for the counter as it is.
-func trackingIntact(ctx context.Context, q interface {
+// trackingIntact reports whether every change-tracking trigger is there as
+// this release or the one before made it (not one rewritten by hand: a
+// trigger that records nothing would pass for one by its name), and the
+// history holds an entry for the counter as it is.
+func trackingIntact(ctx context.Context, q triggerReader) (bool, error) {
+	theirs, err := fileTriggers(ctx, q)
+	if err != nil {
+		return false, err
+	}
+	ours, err := ownTriggerSQL()
+	if err != nil {
+		return false, err
+	}
+	for _, name := range ownTriggers {
+		def, ok := theirs[name]
+		if !ok || (def != ours[name] && !earlierTrigger(name, def)) {
+			return false, nil
+		}
+	}
+	var entries int
+	err = q.QueryRowContext(ctx, `SELECT count(*) FROM persist_history WHERE chg = (SELECT chg FROM persist_clock)`).Scan(&entries)
+	return entries == 1, err
+}
+
+type triggerReader interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 	QueryRowContext(context.Context, string, ...any) *sql.Row
-}) (bool, error) {
-	var triggers, entries int
-	err := q.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ('`+
-		strings.Join(ownTriggers, "', '")+`')),
-		(SELECT count(*) FROM persist_history WHERE chg = (SELECT chg FROM persist_clock))`).Scan(&triggers, &entries)
-	return triggers == len(ownTriggers) && entries == 1, err
+}
+
+// fileTriggers is the SQL of each of Persist's triggers the file holds.
+func fileTriggers(ctx context.Context, q triggerReader) (map[string]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ('`+
+		strings.Join(ownTriggers, "', '")+`')`)
+	if err != nil {
+		return nil, err
+	}
+	theirs := map[string]string{}
+	for rows.Next() {
+		var name string
+		var def sql.NullString
+		if err := rows.Scan(&name, &def); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		theirs[name] = def.String
+	}
+	return theirs, errors.Join(rows.Err(), rows.Close())
+}
+
+// earlierTriggers are the SHA-256 digests of the triggers the release
+// before this one made (the same version of the schema): a file of that
+// release keeps them until its first write by this one (refresh), and
+// its cursors meanwhile are good.
+var earlierTriggers = map[string]string{
+	"persist_records_ins": "066a0b13cd5e3fa9cd13b96db8b3ccce9c603ac7585bd239c293d7d38b328be9",
+	"persist_records_upd": "483fa824886c3d898b39c82d0f610a6bc76cd39a0a6fe874195a6b516e72e183",
+	"persist_records_del": "01580359647818bf7fb40d0acb0cdb87e01ee788bc1bf20aa240f8f95b14c942",
+	"persist_events_ins":  "5750e95fafb740dd2f488dd5922f57d19408ecd8ab8538e7f878bbcb22bdd1e8",
+	"persist_events_upd":  "fd418a1d805799c836cbe57c539b711d895429073d02eab2928d4716a3414e46",
+	"persist_events_del":  "824b8843c40177753387038a6d66622a99e1014804c75c2d5bca2cad0ca513a6",
+}
+
+func earlierTrigger(name, def string) bool {
+	sum := sha256.Sum256([]byte(def))
+	return hex.EncodeToString(sum[:]) == earlierTriggers[name]
 }

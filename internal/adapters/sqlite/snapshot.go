@@ -232,8 +232,8 @@ func (s *snapshot) mark(ctx context.Context, clock int64) (adapters.Mark, error)
 		return adapters.Mark{}, fmt.Errorf("store %q: read the triggers: %w", s.store, err)
 	}
 	if !intact {
-		return adapters.Mark{}, fmt.Errorf("store %q: %w: a change-tracking trigger or the history's last entry is missing, "+
-			"so changes may have gone unrecorded", s.store, adapters.ErrNoCursor)
+		return adapters.Mark{}, fmt.Errorf("store %q: %w: a change-tracking trigger is missing or not as Persist makes it, "+
+			"or the history's last entry is missing, so changes may have gone unrecorded", s.store, adapters.ErrNoCursor)
 	}
 	m := adapters.Mark{N: clock}
 	err = s.tx.QueryRowContext(ctx, `SELECT token FROM persist_history WHERE chg = ?`, clock).Scan(&m.Token)

@@ -111,10 +111,10 @@ const earlierUpd = `CREATE TRIGGER persist_records_upd AFTER UPDATE ON persist_r
 		BEGIN
 			UPDATE persist_clock SET chg = chg + 1, quiet = 1;
 			INSERT OR REPLACE INTO persist_history (chg, token) SELECT chg, lower(hex(randomblob(8))) FROM persist_clock;
-			UPDATE persist_records SET chg = (SELECT chg FROM persist_clock), version = CASE WHEN NEW.version IS OLD.version
-				AND (NEW.value IS NOT OLD.value OR NEW.deleted IS NOT OLD.deleted OR NEW.updated_at IS NOT OLD.updated_at)
-				THEN OLD.version + 1 ELSE version END
-				WHERE store = NEW.store AND collection = NEW.collection AND key = NEW.key;
+			UPDATE persist_records SET chg = (SELECT chg FROM persist_clock), version = CASE WHEN NEW.version IS OLD.version AND (NEW.value IS NOT OLD.value
+	OR NEW.deleted IS NOT OLD.deleted OR NEW.updated_at IS NOT OLD.updated_at) THEN OLD.version + 1 ELSE version END WHERE store = NEW.store AND collection = NEW.collection AND key = NEW.key;
+			INSERT INTO persist_removals (store, chg) SELECT OLD.store, (SELECT chg FROM persist_clock) WHERE OLD.store IS NOT NEW.store OR OLD.collection IS NOT NEW.collection OR OLD.key IS NOT NEW.key
+			ON CONFLICT (store) DO UPDATE SET chg = excluded.chg;
 			UPDATE persist_clock SET quiet = 0;
 		END`
 
@@ -209,5 +209,37 @@ func TestAppTriggerWritesTracked(t *testing.T) {
 	var quiet int
 	if err := db.QueryRow(`SELECT quiet FROM persist_clock`).Scan(&quiet); err != nil || quiet != 0 {
 		t.Errorf("quiet after the write: %d, %v", quiet, err)
+	}
+}
+
+// A tracking trigger rewritten by hand (one that records nothing, under
+// Persist's name) gives no cursor: a delta from one taken then would miss
+// every edit made meanwhile, even once Persist's next write put the
+// trigger back. Upgrade's repair makes it again.
+func TestTriggerRewrittenByHand(t *testing.T) {
+	a, c, db := trackedStore(t)
+	run(t, db, `DROP TRIGGER persist_records_upd`,
+		`CREATE TRIGGER persist_records_upd AFTER UPDATE ON persist_records WHEN 0 BEGIN SELECT 1; END`)
+	s, err := a.Snapshot(t.Context(), "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Cursor(t.Context())
+	s.Close()
+	if !errors.Is(err, adapters.ErrNoCursor) || !strings.Contains(err.Error(), "not as Persist makes it") {
+		t.Fatalf("cursor with a trigger rewritten by hand: %v, want ErrNoCursor", err)
+	}
+	// A cursor of before the rewrite does not pass the write that puts
+	// the trigger back.
+	run(t, db, `UPDATE persist_records SET value = '"unseen"' WHERE key = 'u1'`)
+	putLines(t, a, "app", `{"kind":"record","collection":"users","key":"u8","version":1,"updated_at":"2026-11-25T12:00:00Z","value":8}`)
+	if err := deltaErr(t, a, c); !errors.Is(err, adapters.ErrCursor) {
+		t.Errorf("a delta across a trigger rewritten by hand and put back: %v, want ErrCursor", err)
+	}
+	if _, err := a.Upgrade(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if c := cursor(t, a, "app"); c == "" {
+		t.Fatal("no cursor after the repair")
 	}
 }
