@@ -342,3 +342,40 @@ func TestEmptySearchPath(t *testing.T) {
 		t.Fatalf("snapshot with an empty search_path: %v, want ErrNoStore", err)
 	}
 }
+
+// Key columns of the database's default collation are byte order where
+// the database's locale is C, and read; elsewhere they are refused.
+func TestDefaultCollationOfCDatabase(t *testing.T) {
+	const ddl = `CREATE TABLE persist_stores (name text PRIMARY KEY, created_at timestamptz NOT NULL DEFAULT now());
+		CREATE TABLE persist_records (store text, collection text, key text,
+			version bigint NOT NULL CHECK (version >= 1), updated_at timestamptz NOT NULL, deleted boolean NOT NULL, value jsonb,
+			PRIMARY KEY (store, collection, key));
+		CREATE TABLE persist_events (store text, stream text, seq bigint CHECK (seq >= 1),
+			type text NOT NULL, at timestamptz NOT NULL, data jsonb, PRIMARY KEY (store, stream, seq));
+		INSERT INTO persist_stores (name) VALUES ('app');
+		INSERT INTO persist_records VALUES ('app', 'c', 'B', 1, '2026-11-25T12:00:00Z', false, '1'), ('app', 'c', 'a', 1, '2026-11-25T12:00:00Z', false, '2')`
+	admin := sqlDB(t, pgtest.AdminURL(t))
+	name := "persist_t_c_" + strings.ReplaceAll(t.Name(), "/", "_")
+	name = strings.ToLower(name)
+	mustExec(t, admin, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
+	mustExec(t, admin, `CREATE DATABASE `+name+` TEMPLATE template0 LC_COLLATE 'C' LC_CTYPE 'C' ENCODING 'UTF8'`)
+	t.Cleanup(func() { admin.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`) })
+	u, _ := url.Parse(pgtest.AdminURL(t))
+	u.Path = "/" + name
+	cdb := u.String()
+	mustExec(t, sqlDB(t, cdb), ddl)
+	if got := dump(t, openAt(t, cdb, Options{}), "app", adapters.Filter{}); strings.Index(got, `"key":"B"`) > strings.Index(got, `"key":"a"`) {
+		t.Errorf("dump of a C database:\n%s", got)
+	}
+
+	// A database whose default collation is ICU's, even with LC_COLLATE C.
+	icu := name + "_icu"
+	mustExec(t, admin, `DROP DATABASE IF EXISTS `+icu+` WITH (FORCE)`)
+	mustExec(t, admin, `CREATE DATABASE `+icu+` TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'und' LC_COLLATE 'C' LC_CTYPE 'C' ENCODING 'UTF8'`)
+	t.Cleanup(func() { admin.Exec(`DROP DATABASE IF EXISTS ` + icu + ` WITH (FORCE)`) })
+	u.Path = "/" + icu
+	other := u.String()
+	mustExec(t, sqlDB(t, other), ddl)
+	_, err := openAt(t, other, Options{}).Snapshot(ctx, "app")
+	wantHinted(t, err, []string{`column persist_records.store is text COLLATE "default"`}, `COLLATE "C"`)
+}

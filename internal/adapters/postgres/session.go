@@ -40,11 +40,12 @@ const txSetup = `SELECT pg_catalog.set_config('search_path',
 
 // snapshotSetup is txSetup with what only a snapshot reads (its operators
 // named by pg_catalog: the statement's path is the session's, put right
-// only for the statements after it): the first
-// column its scans order or match by whose type or collation is not the
-// one Persist made (text COLLATE "C", which is byte order, and deterministic:
-// another collation puts a dump out of order, or matches a store by another
-// name), and the schema of the tables, where persist_removed_since is.
+// only for the statements after it): the first column its scans order or
+// match by whose type or collation is not byte order (text COLLATE "C" as
+// Persist makes it, or POSIX, or the default of a database whose locale is
+// C: another collation puts a dump out of order, or matches a store by
+// another name), and the schema of the tables, where persist_removed_since
+// is.
 const snapshotSetup = txSetup + `,
 	(SELECT ARRAY[v.t, v.c, pg_catalog.format_type(a.atttypid, a.atttypmod),
 			coalesce(pg_catalog.quote_ident(l.collname::pg_catalog.text), 'none')]
@@ -54,7 +55,11 @@ const snapshotSetup = txSetup + `,
 			AND a.attname OPERATOR(pg_catalog.=) v.c::pg_catalog.name AND NOT a.attisdropped
 		LEFT JOIN pg_catalog.pg_collation l ON l.oid OPERATOR(pg_catalog.=) a.attcollation
 		WHERE a.atttypid OPERATOR(pg_catalog.<>) 'pg_catalog.text'::pg_catalog.regtype::pg_catalog.oid
-			OR a.attcollation OPERATOR(pg_catalog.<>) 'pg_catalog."C"'::pg_catalog.regcollation::pg_catalog.oid
+			OR NOT (a.attcollation OPERATOR(pg_catalog.=) ANY (ARRAY['pg_catalog."C"'::pg_catalog.regcollation,
+					'pg_catalog."POSIX"'::pg_catalog.regcollation]::pg_catalog.oid[])
+				OR (a.attcollation OPERATOR(pg_catalog.=) 'pg_catalog.default'::pg_catalog.regcollation::pg_catalog.oid
+					AND EXISTS (SELECT FROM pg_catalog.pg_database d WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()
+						AND d.datlocprovider OPERATOR(pg_catalog.=) 'c' AND d.datcollate OPERATOR(pg_catalog.=) ANY (ARRAY['C', 'POSIX']::pg_catalog.text[]))))
 		ORDER BY v.i LIMIT 1),
 	(SELECT pg_catalog.quote_ident(n.nspname::pg_catalog.text) FROM pg_catalog.pg_class c
 		JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
