@@ -61,18 +61,9 @@ func CheckStdout(stdout io.Writer, used []Named) error {
 	if !ok || f == nil {
 		return nil
 	}
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() {
-		return nil
-	}
-	for _, u := range used {
-		if u.Path == "" || u.Path == "-" {
-			continue
-		}
-		if us, err := os.Stat(u.Path); err == nil && os.SameFile(st, us) {
-			return hint.With(fmt.Errorf("standard output %w: %s (%s)", ErrClash, u.What, u.Path),
-				"send standard output to a file of its own (> %s) or through a pipe", freeName(u.Path))
-		}
+	if u, ok := sameAs(f, used); ok {
+		return hint.With(fmt.Errorf("standard output %w: %s (%s)", ErrClash, u.What, u.Path),
+			"send standard output to a file of its own (> %s) or through a pipe", freeName(u.Path))
 	}
 	return nil
 }
@@ -82,20 +73,29 @@ func CheckStdout(stdout io.Writer, used []Named) error {
 // it would lose the stream being read, and the command would exit 0 with
 // the input gone.
 func CheckStdin(stdin *os.File, outputs []Named) error {
-	st, err := stdin.Stat()
-	if err != nil || !st.Mode().IsRegular() {
-		return nil
-	}
-	for _, o := range outputs {
-		if o.Path == "" || o.Path == "-" {
-			continue
-		}
-		if ost, err := os.Stat(o.Path); err == nil && os.SameFile(st, ost) {
-			return hint.With(fmt.Errorf("%s %s: %w: standard input (%s)", o.What, o.Path, ErrClash, o.Path),
-				"write %s to a file of its own, e.g. %s %s", o.What, o.What, freeName(o.Path))
-		}
+	if o, ok := sameAs(stdin, outputs); ok {
+		return hint.With(fmt.Errorf("%s %s: %w: standard input (%s)", o.What, o.Path, ErrClash, o.Path),
+			"write %s to a file of its own, e.g. %s %s", o.What, o.What, freeName(o.Path))
 	}
 	return nil
+}
+
+// sameAs finds, when f is a regular file (one the shell opened with < or
+// >), the first of named that is that file.
+func sameAs(f *os.File, named []Named) (Named, bool) {
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return Named{}, false
+	}
+	for _, n := range named {
+		if n.Path == "" || n.Path == "-" {
+			continue
+		}
+		if nst, err := os.Stat(n.Path); err == nil && os.SameFile(st, nst) {
+			return n, true
+		}
+	}
+	return Named{}, false
 }
 
 // replaceable reports whether an output at path would be written under a
