@@ -56,6 +56,19 @@ func seal(ctx context.Context, st Stdio, o SealOptions) error {
 	}
 	defer out.Abort()
 	res, err := persist.Seal(ctx, in, out, persist.SealOptions{Store: o.Store, Unframed: o.Unframed})
+	if err != nil {
+		return sealErr(err)
+	}
+	if err := out.Commit(); err != nil {
+		return err
+	}
+	report(ctx).Update(func(r *cli.Result) { r.Records, r.Events, r.Sum = res.Records, res.Events, cli.Ptr(res.Sum) })
+	summary(st, o.Common, name, fmt.Sprintf("sealed %d records and %d events, %s", res.Records, res.Events, res.Sum))
+	return nil
+}
+
+// sealErr is err, a stream Seal refused, with what to do about it.
+func sealErr(err error) error {
 	var le *record.LineError
 	switch {
 	case errors.Is(err, persist.ErrPatch):
@@ -74,13 +87,6 @@ func seal(ctx context.Context, st Stdio, o SealOptions) error {
 		return cli.Hint(err, `keep the header and trailer lines in the filter (jq -c 'select(.kind == "header" or .kind == "trailer" or …)'), or add --unframed for a hand-made stream`)
 	case errors.Is(err, persist.ErrTruncated):
 		return cli.Hint(err, "the stream was cut short before this step: run the pipeline again from the start")
-	case err != nil:
-		return err
 	}
-	if err := out.Commit(); err != nil {
-		return err
-	}
-	report(ctx).Update(func(r *cli.Result) { r.Records, r.Events, r.Sum = res.Records, res.Events, cli.Ptr(res.Sum) })
-	summary(st, o.Common, name, fmt.Sprintf("sealed %d records and %d events, %s", res.Records, res.Events, res.Sum))
-	return nil
+	return err
 }
