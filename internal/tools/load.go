@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,6 +33,11 @@ type LoadFlags struct {
 	IgnoreTrailer bool           `help:"Accept a stream whose trailer no longer matches (edited on purpose); a stream cut short is still refused."`
 	IgnoreSince   bool           `help:"Load a delta even when it does not follow the last dump of its store loaded here (see docs/persist-load.md)."`
 	NoVerify      bool           `help:"Skip reading back each batch before it commits (faster, less safe)."`
+
+	// teeTarget is the target's location when the load is one of several
+	// persist-tee runs at once, which refuses --rejects: its hints name
+	// the per-target load instead.
+	teeTarget string
 }
 
 // args are the flags as a command line would give them, those left at
@@ -296,6 +303,12 @@ func loadHint(err error, f LoadFlags, res persist.LoadResult) error {
 	case errors.Is(err, persist.ErrRejected) && f.Rejects != "":
 		return cli.Hint(err, "see %s for each rejected line and its reason", f.Rejects)
 	case errors.Is(err, persist.ErrRejected), errors.Is(err, persist.ErrUnsupported):
+		if f.teeTarget != "" {
+			return cli.Hint(err, "persist-tee takes --rejects with one target only: load this target on its own, %s < STREAM%s, "+
+				"and the other targets with persist-tee as before",
+				strings.Join(slices.Concat([]string{"persist-load"}, f.args(), []string{"--rejects", "FILE", location.ForShell(f.teeTarget)}), " "),
+				passwordNote(f.teeTarget))
+		}
 		return cli.Hint(err, "use --rejects FILE to set such lines aside and load the rest")
 	}
 	return err

@@ -11,7 +11,6 @@ import (
 
 	"github.com/cuitty/persist"
 	"github.com/cuitty/persist/internal/cli"
-	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/location"
 )
 
@@ -70,10 +69,11 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 				defer b.Finish()
 				progress = b.progress
 			}
-			t.res, t.err = loadInto(ctx, st, o.LoadFlags, raw, pr, progress, warner(st, o.Common, name, "target "+t.name+": "))
+			flags := o.LoadFlags
 			if len(o.Locations) > 1 {
-				t.err = rejectsHint(t.err, o.LoadFlags, raw)
+				flags.teeTarget = raw
 			}
+			t.res, t.err = loadInto(ctx, st, flags, raw, pr, progress, warner(st, o.Common, name, "target "+t.name+": "))
 			if t.err == nil {
 				// Drain what is left (nothing, for a well-formed stream) so
 				// the copy never blocks on a finished target.
@@ -132,43 +132,6 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 }
 
 var errTargetDone = errors.New("target stopped reading")
-
-// rejectsHint puts, in place of persist-load's "use --rejects FILE" on a
-// line the target cannot take, what works with several targets: persist-tee
-// refuses --rejects there, as the rejects of all would mix in one file, so
-// the target that rejects is loaded on its own with a file of its own.
-func rejectsHint(err error, f LoadFlags, target string) error {
-	if f.Rejects != "" || !errors.Is(err, persist.ErrRejected) && !errors.Is(err, persist.ErrUnsupported) {
-		return err
-	}
-	args := append([]string{"persist-load"}, f.args()...)
-	args = append(args, "--rejects", "FILE", location.ForShell(target))
-	return cli.Hint(withoutHint(err, "--rejects FILE"),
-		"persist-tee takes --rejects with one target only: load this target on its own, %s < STREAM%s, "+
-			"and the other targets with persist-tee as before", strings.Join(args, " "), passwordNote(target))
-}
-
-// withoutHint is err without the hints at its top that contain text; the
-// others keep their order. The hints a load adds wrap its error last, so
-// the one to drop is among the layers that add a hint and nothing else.
-func withoutHint(err error, text string) error {
-	var kept []string
-	for {
-		hs := hint.All(err)
-		inner := errors.Unwrap(err)
-		if len(hs) == 0 || inner == nil || inner.Error() != err.Error() || len(hint.All(inner)) != len(hs)-1 {
-			break
-		}
-		if !strings.Contains(hs[0], text) {
-			kept = append(kept, hs[0])
-		}
-		err = inner
-	}
-	for i := len(kept) - 1; i >= 0; i-- {
-		err = cli.Hint(err, "%s", kept[i])
-	}
-	return err
-}
 
 // targetError names the target a failure is of: "target LOC: …", the
 // location said once even where the error begins with it already.
