@@ -25,39 +25,17 @@ type TeeOptions struct {
 // location concurrently. The first target that fails stops everything.
 func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 	const name = "persist-tee"
-	if err := report(ctx).ToStdout("the stream"); err != nil {
+	if err := o.ready(ctx); err != nil {
 		return err
-	}
-	if o.Rejects == "-" {
-		return cli.Hint(errors.New("--rejects - would mix rejected lines into the stream on stdout"), "give --rejects a file name")
-	}
-	if err := o.check(); err != nil {
-		return err
-	}
-	// persist-tee reads its stream from stdin ("-"), always.
-	if err := guard(ctx, append(slices.Clone(o.Locations), "-"), cli.Named{What: "--rejects", Path: o.Rejects}); err != nil {
-		return err
-	}
-	if o.Rejects != "" && len(o.Locations) > 1 {
-		return cli.Hint(errors.New("--rejects with several targets would mix their rejects"), "tee into one target per --rejects, or drop --rejects")
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
-	type target struct {
-		name string
-		pw   *io.PipeWriter
-		res  *persist.LoadResult
-		err  error
-		// stopped: the target failed after another target's failure
-		// stopped everything, so its error says nothing of its own.
-		stopped bool
-	}
-	targets := make([]*target, len(o.Locations))
+	targets := make([]*teeTarget, len(o.Locations))
 	var wg sync.WaitGroup
 	for i, raw := range o.Locations {
 		pr, pw := io.Pipe()
-		t := &target{name: location.Redact(raw), pw: pw}
+		t := &teeTarget{name: location.Redact(raw), pw: pw}
 		targets[i] = t
 		wg.Add(1)
 		go func() {
@@ -102,13 +80,19 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 	}
 	wg.Wait()
 
+	return teeEnd(ctx, st, o, targets, copyErr)
+}
+
+// teeEnd reports each target's load, and returns what failed: a target's
+// own failure, else the input's, else what the others stopped with.
+func teeEnd(ctx context.Context, st Stdio, o TeeOptions, targets []*teeTarget, copyErr error) error {
 	var errs, stopped []error
 	for _, t := range targets {
 		if t.res != nil {
 			report(ctx).Update(func(r *cli.Result) { addLoad(r, t.res) })
 		}
 		if t.res != nil && t.res.Store != "" {
-			summary(st, o.Common, name, resultLine(t.res))
+			summary(st, o.Common, "persist-tee", resultLine(t.res))
 		}
 		switch {
 		case t.err == nil:
@@ -129,6 +113,39 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 		return errors.Join(stopped...)
 	}
 	return nil
+}
+
+// ready refuses, before anything is read or written, what persist-tee
+// cannot do as asked.
+func (o TeeOptions) ready(ctx context.Context) error {
+	if err := report(ctx).ToStdout("the stream"); err != nil {
+		return err
+	}
+	if o.Rejects == "-" {
+		return cli.Hint(errors.New("--rejects - would mix rejected lines into the stream on stdout"), "give --rejects a file name")
+	}
+	if err := o.check(); err != nil {
+		return err
+	}
+	// persist-tee reads its stream from stdin ("-"), always.
+	if err := guard(ctx, append(slices.Clone(o.Locations), "-"), cli.Named{What: "--rejects", Path: o.Rejects}); err != nil {
+		return err
+	}
+	if o.Rejects != "" && len(o.Locations) > 1 {
+		return cli.Hint(errors.New("--rejects with several targets would mix their rejects"), "tee into one target per --rejects, or drop --rejects")
+	}
+	return nil
+}
+
+// teeTarget is one location persist-tee loads.
+type teeTarget struct {
+	name string
+	pw   *io.PipeWriter
+	res  *persist.LoadResult
+	err  error
+	// stopped: the target failed after another target's failure
+	// stopped everything, so its error says nothing of its own.
+	stopped bool
 }
 
 var errTargetDone = errors.New("target stopped reading")
