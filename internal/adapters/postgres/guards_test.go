@@ -379,3 +379,23 @@ func TestDefaultCollationOfCDatabase(t *testing.T) {
 	_, err := openAt(t, other, Options{}).Snapshot(ctx, "app")
 	wantHinted(t, err, []string{`column persist_records.store is text COLLATE "default"`}, `COLLATE "C"`)
 }
+
+// A role that may hold one connection at a time reads and writes through
+// one: no statement of a transaction takes a second.
+func TestOneConnectionRole(t *testing.T) {
+	role := newRole(t)
+	a, dsn := open(t)
+	put(t, a, "app", adapters.Fresh, rec("c", "u1", 1, `1`))
+	admin := sqlDB(t, pgtest.AdminURL(t))
+	mustExec(t, admin, `ALTER ROLE `+role+` CONNECTION LIMIT 1`)
+	mustExec(t, sqlDB(t, dsn), `GRANT USAGE ON SCHEMA public TO `+role+`;
+		GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO `+role)
+	r := openAt(t, asRole(t, dsn, role), Options{})
+	if got := dump(t, r, "app", adapters.Filter{}); !strings.Contains(got, `"key":"u1"`) {
+		t.Errorf("dump as the role:\n%s", got)
+	}
+	put(t, r, "app", adapters.Fresh, rec("c", "u2", 1, `2`))
+	if got := dump(t, r, "app", adapters.Filter{}); !strings.Contains(got, `"key":"u2"`) {
+		t.Errorf("dump after a write as the role:\n%s", got)
+	}
+}

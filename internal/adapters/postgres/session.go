@@ -69,7 +69,11 @@ const snapshotSetup = txSetup + `,
 func (a *Adapter) setUp(ctx context.Context, tx *sql.Tx) error {
 	var path, rs, role string
 	var hidden sql.NullString
-	if err := a.queryRow(ctx, tx, txSetup).Scan(&path, &rs, &role, &hidden); err != nil {
+	// Not prepared: a statement prepared on the pool would take a second
+	// connection while tx holds the only one (a role with CONNECTION
+	// LIMIT 1 could do nothing), and a query without arguments goes to
+	// the server in one message anyway.
+	if err := tx.QueryRowContext(ctx, txSetup).Scan(&path, &rs, &role, &hidden); err != nil {
 		return fmt.Errorf("set the transaction up: %w", err)
 	}
 	return rowSecurity(hidden.String, "role "+role)
@@ -80,7 +84,7 @@ func (a *Adapter) setUpSnapshot(ctx context.Context, tx *sql.Tx) (schema string,
 	var path, rs, role string
 	var hidden, ns sql.NullString
 	var order []string
-	err = a.queryRow(ctx, tx, snapshotSetup).Scan(&path, &rs, &role, &hidden, (*pq.StringArray)(&order), &ns)
+	err = tx.QueryRowContext(ctx, snapshotSetup).Scan(&path, &rs, &role, &hidden, (*pq.StringArray)(&order), &ns)
 	if err != nil {
 		return "", fmt.Errorf("set the snapshot up: %w", err)
 	}
@@ -92,22 +96,6 @@ func (a *Adapter) setUpSnapshot(ctx context.Context, tx *sql.Tx) (schema string,
 	}
 	return ns.String, nil
 }
-
-// queryRow runs query, prepared, in tx.
-func (a *Adapter) queryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) rowScanner {
-	s, err := a.prepared(ctx, query)
-	if err != nil {
-		return failedRow{err}
-	}
-	return tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
-}
-
-// rowScanner is a *sql.Row, or the error that kept a query from running.
-type rowScanner interface{ Scan(dest ...any) error }
-
-type failedRow struct{ err error }
-
-func (r failedRow) Scan(...any) error { return r.err }
 
 // rowSecurity is the error for a table whose row security policies would
 // hide rows from the session's role (who, "role NAME"), nil for none.

@@ -69,7 +69,7 @@ const stagingQuery = `WITH s(name, i) AS (VALUES ('persist_stage_records', 1), (
 func (t *writeTx) checkStaging(ctx context.Context) error {
 	var why *string
 	var events []string
-	if err := t.a.queryRow(ctx, t.tx, stagingQuery).Scan(&why, (*pq.StringArray)(&events)); err != nil {
+	if err := t.tx.QueryRowContext(ctx, stagingQuery).Scan(&why, (*pq.StringArray)(&events)); err != nil {
 		return fmt.Errorf("read the staging tables' definitions: %w", err)
 	}
 	if why == nil {
