@@ -43,6 +43,11 @@ type UpgradeResult struct {
 	// cursor from before is refused: the next dump of each store in the
 	// database must be a full one.
 	Repaired bool
+	// Refreshed: the schema was at this release's version, with change
+	// tracking an earlier release made; it is this release's now. On
+	// PostgreSQL every cursor from before is refused: the next dump of
+	// each store in the database must be a full one.
+	Refreshed bool
 }
 
 // Upgrade brings the Persist schema of the database at loc to this
@@ -72,7 +77,7 @@ func Upgrade(ctx context.Context, loc string) (UpgradeResult, error) {
 	}
 	defer a.Close()
 	u, err := a.Upgrade(ctx)
-	r := UpgradeResult{From: u.From, To: u.To, Repaired: u.Repaired}
+	r := UpgradeResult{From: u.From, To: u.To, Repaired: u.Repaired, Refreshed: u.Refreshed}
 	if err != nil {
 		return r, fmt.Errorf("%s: %w", l, location.ScrubError(err, l.Raw))
 	}

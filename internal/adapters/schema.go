@@ -9,6 +9,11 @@ type Upgraded struct {
 	// every cursor from before is refused, so the next dump of each store
 	// in the database must be a full one.
 	Repaired bool
+	// Refreshed: the schema was at this release's version, with change
+	// tracking an earlier release made, now this release's. Where the
+	// database cannot carry a cursor across that (PostgreSQL), every
+	// cursor from before is refused.
+	Refreshed bool
 }
 
 // SchemaWork is what a migration does to a database's Persist schema.

@@ -69,6 +69,19 @@ func TestEarlierStampReplaced(t *testing.T) {
 	if ok, err := stampsCurrent(ctx, db); err != nil || ok {
 		t.Fatalf("stampsCurrent with an earlier function: %v, %v", ok, err)
 	}
+	// A role that may write the tables, not replace their functions,
+	// writes on with the earlier ones; its persist upgrade says who can.
+	role := newRole(t)
+	mustExec(t, db, `GRANT USAGE ON SCHEMA public TO `+role+`;
+		GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO `+role)
+	dml := openAt(t, asRole(t, dsn, role), Options{})
+	put(t, dml, "app", adapters.Fresh, rec("c", "d", 1, `1`))
+	if ok, err := stampsCurrent(ctx, db); err != nil || ok {
+		t.Fatalf("after a write by a role that may not replace them: stampsCurrent %v, %v", ok, err)
+	}
+	if _, err := dml.Upgrade(ctx); !errors.Is(err, ErrUpgradeRights) {
+		t.Fatalf("persist upgrade by that role: %v, want ErrUpgradeRights", err)
+	}
 	a := openAt(t, dsn, Options{})
 	snap, err := a.Snapshot(ctx, "app")
 	if err != nil {
@@ -95,5 +108,23 @@ func TestEarlierStampReplaced(t *testing.T) {
 	err = snap.Scan(ctx, adapters.Filter{Since: cursor}, func(*record.Item) error { return nil })
 	if !errors.Is(err, adapters.ErrCursor) {
 		t.Errorf("a delta from a cursor taken before the functions changed: %v, want ErrCursor", err)
+	}
+}
+
+// persist upgrade of a database whose functions an earlier release made
+// says so, and brings them; a second run finds nothing to do.
+func TestUpgradeRefreshesStamps(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	a := openAt(t, dsn, Options{})
+	put(t, a, "app", adapters.Fresh, rec("c", "a", 5, `1`))
+	mustExec(t, sqlDB(t, dsn), `CREATE OR REPLACE FUNCTION persist_records_stamp() RETURNS trigger LANGUAGE plpgsql
+		SECURITY DEFINER SET search_path = public, pg_temp AS $$ BEGIN RETURN NEW; END $$`)
+	u, err := openAt(t, dsn, Options{}).Upgrade(ctx)
+	if err != nil || u != (adapters.Upgraded{From: schemaVersion, To: schemaVersion, Refreshed: true}) {
+		t.Fatalf("Upgrade = %+v, %v; want refreshed", u, err)
+	}
+	u, err = openAt(t, dsn, Options{}).Upgrade(ctx)
+	if err != nil || u != (adapters.Upgraded{From: schemaVersion, To: schemaVersion}) {
+		t.Fatalf("Upgrade again = %+v, %v; want nothing done", u, err)
 	}
 }

@@ -134,7 +134,7 @@ func upgradeDDL(schema string) []string {
 			// On chg alone: a delta finds the rows from xmin on and keeps
 			// its store's; a bigint key costs a load less than (store, chg).
 			`CREATE INDEX IF NOT EXISTS `+t.table+`_chg ON `+t.table+` (chg) WHERE chg IS NOT NULL`,
-			`CREATE OR REPLACE FUNCTION `+t.table+`_stamp() RETURNS trigger LANGUAGE plpgsql `+path+` AS $$`+stampBody(t.bump, moved)+`$$`,
+			stampFunction(path, t.table, t.bump, moved),
 			`DROP TRIGGER IF EXISTS `+t.table+`_stamp ON `+t.table,
 			`CREATE TRIGGER `+t.table+`_stamp BEFORE UPDATE ON `+t.table+` FOR EACH ROW
 				WHEN (NEW.chg IS DISTINCT FROM txid_current() OR `+moved+`)
@@ -199,6 +199,62 @@ func movedTest(a, b string) string {
 	return `(NEW.store, NEW.` + a + `, NEW.` + b + `) IS DISTINCT FROM (OLD.store, OLD.` + a + `, OLD.` + b + `)`
 }
 
+// stampFunction makes table's _stamp function; path is its security and
+// search_path clause.
+func stampFunction(path, table, bump, moved string) string {
+	return `CREATE OR REPLACE FUNCTION ` + table + `_stamp() RETURNS trigger LANGUAGE plpgsql ` + path + ` AS $$` + stampBody(bump, moved) + `$$`
+}
+
+// refreshStamps gives a database of this release's version whose _stamp
+// functions an earlier release made (one that let an edit lower a version
+// unbumped) this release's. The history stays: a cursor taken before is
+// refused all the same, by the functions' changed row versions in its
+// digest (triggers.go), so the next dump of each store is a full one. A
+// write by a role that may write the tables but not replace their
+// functions keeps the earlier ones, as they were, and goes on: persist
+// upgrade, as the owner, brings them; it refuses to go on without.
+func refreshStamps(ctx context.Context, tx *sql.Tx, u adapters.Upgraded, create bool) (adapters.Upgraded, error) {
+	if current, err := stampsCurrent(ctx, tx); err != nil || current {
+		return u, err
+	}
+	if err := lockSchema(ctx, tx); err != nil {
+		return u, err
+	}
+	// Another process may have replaced them while this one waited.
+	if current, err := stampsCurrent(ctx, tx); err != nil || current {
+		return u, err
+	}
+	var schema string
+	err := tx.QueryRowContext(ctx, `SELECT n.nspname FROM pg_catalog.pg_class c
+		JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+		WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('persist_records')::pg_catalog.oid`).Scan(&schema)
+	if err != nil {
+		return u, fmt.Errorf("bring the change-tracking functions up to date: %w", err)
+	}
+	path := `SECURITY DEFINER SET search_path = ` + pq.QuoteIdentifier(schema) + `, pg_temp`
+	for _, q := range []string{stampFunction(path, "persist_records", recordBump, movedTest("collection", "key")),
+		stampFunction(path, "persist_events", "", movedTest("stream", "seq"))} {
+		if _, err = tx.ExecContext(ctx, q); err != nil {
+			break
+		}
+	}
+	var perr *pq.Error
+	switch {
+	case err != nil && create && errors.As(err, &perr) && perr.Code == "42501":
+		return u, nil // the deferred rollback keeps the earlier functions
+	case err != nil && errors.As(err, &perr) && perr.Code == "42501":
+		return u, hint.With(fmt.Errorf("bring the change-tracking functions up to date: %w (%w)", ErrUpgradeRights, err),
+			"connect as the owner of the Persist tables and run persist upgrade NAME --location LOCATION once (docs/persist.md)")
+	case err != nil:
+		return u, fmt.Errorf("bring the change-tracking functions up to date: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return u, fmt.Errorf("bring the change-tracking functions up to date: %w", err)
+	}
+	u.Refreshed = true
+	return u, nil
+}
+
 // stampBody is the body of a table's _stamp function, bump what it does
 // to a record's version: stampsCurrent checks that the server runs this
 // text, so that a database made by an earlier release gets this one's.
@@ -215,9 +271,7 @@ func stampBody(bump, moved string) string {
 }
 
 // stampsCurrent reports whether the _stamp functions are this release's,
-// word for word. An earlier release's (a version not bumped when an edit
-// lowered it) is replaced as a repair is: the first write after an
-// upgrade of Persist makes them again.
+// word for word: refreshStamps replaces an earlier release's.
 func stampsCurrent(ctx context.Context, q querier) (bool, error) {
 	var n int
 	err := q.QueryRowContext(ctx, `SELECT pg_catalog.count(*) FROM pg_catalog.pg_proc p
@@ -298,6 +352,8 @@ func (a *Adapter) migrate(ctx context.Context, create bool) (adapters.Upgraded, 
 	switch {
 	case err != nil:
 		return u, err
+	case work == adapters.SchemaAsIs && from == schemaVersion:
+		return refreshStamps(ctx, tx, u, create)
 	case work == adapters.SchemaAsIs:
 		return u, nil
 	case work == adapters.SchemaTooNew:
@@ -325,12 +381,6 @@ func plan(ctx context.Context, tx *sql.Tx, create bool) (int, adapters.SchemaWor
 		return 0, adapters.SchemaAsIs, err
 	}
 	work, err := adapters.PlanSchema(from, schemaVersion, create, func() (bool, error) { return trackingIntact(ctx, tx) })
-	if err == nil && work == adapters.SchemaAsIs && from == schemaVersion {
-		var current bool
-		if current, err = stampsCurrent(ctx, tx); err == nil && !current {
-			work = adapters.SchemaRepair
-		}
-	}
 	if err != nil {
 		return from, work, fmt.Errorf("read schema: %w", err)
 	}
