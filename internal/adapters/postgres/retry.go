@@ -106,6 +106,11 @@ func cause(err error) string {
 	case err == nil, errors.As(err, &ex), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return ""
 	case errors.As(err, &perr):
+		if perr.Code == "53300" && strings.Contains(perr.Message, "for role") {
+			// The same code as max_connections, said of the role's own
+			// limit: the server has slots, the role may not take one.
+			return "the role may open no more connections (its CONNECTION LIMIT; a load holds two at once) (" + perr.Message + ")"
+		}
 		if why, ok := retryableCodes[perr.Code]; ok {
 			return why + " (" + perr.Message + ")"
 		}

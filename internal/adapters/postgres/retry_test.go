@@ -41,6 +41,10 @@ func TestExplain(t *testing.T) {
 		{&pq.Error{Code: "40001", Message: "could not serialize access"},
 			"a serialization failure: another transaction changed the same rows (could not serialize access)"},
 		{&pq.Error{Code: "08006", Message: "connection failure"}, "the connection failed: connection failure"},
+		{&pq.Error{Code: "53300", Message: "sorry, too many clients already"},
+			"the server has no connection slot left (max_connections) (sorry, too many clients already)"},
+		{&pq.Error{Code: "53300", Message: `too many connections for role "app"`},
+			`the role may open no more connections (its CONNECTION LIMIT; a load holds two at once) (too many connections for role "app")`},
 	} {
 		got := a.Explain(tc.err)
 		if tc.want == "" {
