@@ -42,7 +42,7 @@ func Parse(name, description string, grammar any, args []string, stdout, stderr 
 		for _, a := range args {
 			msg = location.Scrub(msg, a)
 		}
-		Report(stderr, name, parseHint(name, args, msg))
+		Report(stderr, name, parseHint(name, args, msg, errors.Is(err, errEmptyName)))
 		return nil, ExitTrouble, true
 	}
 	if err := emptyFlag(ctx); err != nil {
@@ -94,6 +94,8 @@ func mustParser(name, description string, grammar any, stdout, stderr io.Writer,
 	return parser
 }
 
+var errEmptyName = errors.New("holds an empty name")
+
 // decodeNames reads one occurrence of a repeatable, comma-separated flag
 // of names (type:"names") and appends them. kong's own splitting drops an
 // empty piece (--collection "users,$C", --collection "$C" after another
@@ -106,7 +108,7 @@ func decodeNames(ctx *kong.DecodeContext, target reflect.Value) error {
 	}
 	for _, name := range strings.Split(s, ",") {
 		if name == "" {
-			return fmt.Errorf("%q holds an empty name (was a shell variable empty?)", s)
+			return fmt.Errorf("%q %w (was a shell variable empty?)", s, errEmptyName)
 		}
 		target.Set(reflect.Append(target, reflect.ValueOf(name)))
 	}
@@ -116,9 +118,9 @@ func decodeNames(ctx *kong.DecodeContext, target reflect.Value) error {
 // parseHint is the hint for a parse error. A negative number given as a
 // value (persist put app c k -5) reads as a flag, "unknown flag -5": after
 // --, which ends the flags, it is a value.
-func parseHint(name string, args []string, msg string) error {
+func parseHint(name string, args []string, msg string, emptyName bool) error {
 	err := errors.New(msg)
-	if strings.Contains(msg, "holds an empty name") {
+	if emptyName {
 		return Hint(err, "give every name the flag lists, or leave the flag out")
 	}
 	rest, ok := strings.CutPrefix(msg, "unknown flag ")

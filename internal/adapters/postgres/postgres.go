@@ -46,8 +46,8 @@ type Adapter struct {
 
 	direct directState // whether new keys are copied straight into the tables
 
-	stmtMu sync.Mutex
-	stmts  map[string]*sql.Stmt // queries prepared when first needed (prepared)
+	proofMu sync.Mutex
+	proof   *sql.Stmt // proofQuery, prepared when first needed (proofStmt)
 }
 
 var _ adapters.Adapter = (*Adapter)(nil)
@@ -125,11 +125,11 @@ func noAnswer(cfg pq.Config) string {
 
 // Close releases the connections.
 func (a *Adapter) Close() error {
-	a.stmtMu.Lock()
-	for _, s := range a.stmts {
-		s.Close()
+	a.proofMu.Lock()
+	if a.proof != nil {
+		a.proof.Close()
 	}
-	a.stmtMu.Unlock()
+	a.proofMu.Unlock()
 	return a.db.Close()
 }
 

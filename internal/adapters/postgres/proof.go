@@ -157,28 +157,22 @@ func provenRows(ctx context.Context, proof *sql.Stmt, mark string) (string, erro
 	return why.String, nil
 }
 
-// prepared is query prepared on the adapter's pool, and so once on each
-// connection that runs it (Tx.StmtContext): planning was most of the cost
-// of the catalog's queries, which run once for every batch of a load or
-// every transaction (proofQuery: 1.8 ms a run as text, 0.5 ms prepared).
-// A plan kept reads the catalog as it is when it runs, as the text would,
-// and the server parses the text again where the search_path is not the
-// one it was parsed under.
-func (a *Adapter) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
-	a.stmtMu.Lock()
-	defer a.stmtMu.Unlock()
-	if s := a.stmts[query]; s != nil {
-		return s, nil
+// proofStmt is proofQuery prepared on the adapter's pool, and so once on
+// each connection that runs it (Tx.StmtContext): planning the query was
+// most of its cost, run once for every batch of a load (1.8 ms a run as
+// text, 0.5 ms prepared). A plan kept reads the catalog as it is when it
+// runs, as the text would.
+func (a *Adapter) proofStmt(ctx context.Context) (*sql.Stmt, error) {
+	a.proofMu.Lock()
+	defer a.proofMu.Unlock()
+	if a.proof == nil {
+		s, err := a.db.PrepareContext(ctx, proofQuery)
+		if err != nil {
+			return nil, err
+		}
+		a.proof = s
 	}
-	s, err := a.db.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	if a.stmts == nil {
-		a.stmts = map[string]*sql.Stmt{}
-	}
-	a.stmts[query] = s
-	return s, nil
+	return a.proof, nil
 }
 
 // readMarkVersion is markVersion, "" when there is no persist_mark.
@@ -299,7 +293,7 @@ func (t *writeTx) putDirect(ctx context.Context, items []*record.Item, nrec, nev
 // checkDirect is ReadBack of a batch putDirect wrote: proven by the
 // catalog, or else compared row by row.
 func (t *writeTx) checkDirect(ctx context.Context, puts []*record.Item, fn func(*record.Item, string) error) error {
-	proof, err := t.a.prepared(ctx, proofQuery)
+	proof, err := t.a.proofStmt(ctx)
 	if err != nil {
 		return fmt.Errorf("read back: read the tables' definitions: %w", err)
 	}
