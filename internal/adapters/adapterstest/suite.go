@@ -65,6 +65,7 @@ var tests = []test{
 	{"BigValue", testBigValue},
 	{"CallbackError", testCallbackError},
 	{"CancelledScan", testCancelledScan},
+	{"CancelledPut", testCancelledPut},
 	{"ConcurrentWriters", testConcurrentWriters},
 }
 

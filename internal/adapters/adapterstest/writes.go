@@ -292,6 +292,30 @@ func testCancelledScan(t *testing.T, a adapters.Adapter) {
 	}
 }
 
+// A Put whose context has ended stops with context.Canceled, and its
+// transaction, rolled back, leaves the store as it was.
+func testCancelledPut(t *testing.T, a adapters.Adapter) {
+	write(t, a, "app", adapters.Fresh, rec("c", "before", 1, T0, `1`))
+	items := make([]*record.Item, 500)
+	for i := range items {
+		items[i] = rec("c", fmt.Sprintf("k%05d", i), 1, T0, `{"i":1}`)
+	}
+	tx, err := a.Begin(t.Context(), "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	err = tx.Put(ctx, items, adapters.Fresh)
+	tx.Rollback()
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Put with its context ended = %v, want context.Canceled", err)
+	}
+	if got := dump(t, a, "app", adapters.Filter{}); len(got) != 1 {
+		t.Errorf("after a cancelled Put the store dumps %d items, want 1", len(got))
+	}
+}
+
 // Several goroutines write through one adapter at once; retrying what the
 // adapter calls transient, every write lands.
 func testConcurrentWriters(t *testing.T, a adapters.Adapter) {

@@ -23,7 +23,14 @@ import (
 // once, and nothing is read back. Values go in as canonical JSON text that
 // COPY casts to jsonb, times as canonical text cast to timestamptz (the
 // trailing Z makes it exact whatever the session's TimeZone).
-func (t *writeTx) Put(ctx context.Context, items []*record.Item, mode adapters.PutMode) error {
+func (t *writeTx) Put(ctx context.Context, items []*record.Item, mode adapters.PutMode) (err error) {
+	// The driver tells a statement cut short by ctx as a bad connection: the
+	// caller is told why.
+	defer func() {
+		if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+			err = fmt.Errorf("put: %w: %w", ctx.Err(), err)
+		}
+	}()
 	t.staged, t.direct, t.directShort = nil, nil, ""
 	var nrec, nev int
 	for _, it := range items {
