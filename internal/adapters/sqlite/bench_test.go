@@ -5,14 +5,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/record"
@@ -142,79 +137,4 @@ func BenchmarkLookup(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(keys)), "ns/key")
-}
-
-// TestDumpSpeed compares a dump of a million ~400-byte records with
-// `sqlite3 -json` on the same table; set PERSIST_SQLITE_SPEED=1 to run it
-// (or to another record count). It compares CPU time, which other load on
-// the machine disturbs less than elapsed time, and logs both.
-func TestDumpSpeed(t *testing.T) {
-	env := os.Getenv("PERSIST_SQLITE_SPEED")
-	if env == "" {
-		t.Skip("set PERSIST_SQLITE_SPEED=1 to compare a 1M-record dump with sqlite3 -json")
-	}
-	n := 1000000
-	if v, err := strconv.Atoi(env); err == nil && v > 1 {
-		n = v
-	}
-	cli, err := exec.LookPath("sqlite3")
-	if err != nil {
-		t.Fatal("sqlite3 is not on PATH")
-	}
-	path := filepath.Join(t.TempDir(), "speed.db")
-	start := time.Now()
-	fill(t, path, n)
-	t.Logf("filled %d records in %v", n, time.Since(start))
-	devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer devnull.Close()
-
-	a := open(t, path, Options{ReadOnly: true})
-	defer a.Close()
-	type cost struct{ cpu, wall time.Duration }
-	best := func(f func() time.Duration) cost {
-		var c cost
-		for i := range 3 {
-			start := time.Now()
-			cpu := f()
-			wall := time.Since(start)
-			if i == 0 || cpu < c.cpu {
-				c.cpu = cpu
-			}
-			if i == 0 || wall < c.wall {
-				c.wall = wall
-			}
-		}
-		return c
-	}
-	ours := best(func() time.Duration {
-		before := cpuTime()
-		dumpTo(t, a, devnull)
-		return cpuTime() - before
-	})
-	theirs := best(func() time.Duration {
-		cmd := exec.Command(cli, "-json", "-readonly", path,
-			"SELECT collection, key, version, updated_at, deleted, value FROM persist_records WHERE store = 'app' ORDER BY collection, key")
-		cmd.Stdout = devnull
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("sqlite3: %v", err)
-		}
-		return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-	})
-	ratio := float64(ours.cpu) / float64(theirs.cpu)
-	t.Logf("dump: cpu %v, elapsed %v; sqlite3 -json: cpu %v, elapsed %v; cpu ratio %.2f, elapsed ratio %.2f",
-		ours.cpu, ours.wall, theirs.cpu, theirs.wall, ratio, float64(ours.wall)/float64(theirs.wall))
-	if ratio > 1.5 {
-		t.Errorf("dump takes %.2fx the CPU time of sqlite3 -json, want at most 1.5x", ratio)
-	}
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
