@@ -3,6 +3,7 @@ package postgres
 import (
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -397,5 +398,60 @@ func TestOneConnectionRole(t *testing.T) {
 	put(t, r, "app", adapters.Fresh, rec("c", "u2", 1, `2`))
 	if got := dump(t, r, "app", adapters.Filter{}); !strings.Contains(got, `"key":"u2"`) {
 		t.Errorf("dump after a write as the role:\n%s", got)
+	}
+}
+
+// A role allowed one connection loads on it alone: one writer, and the
+// proof of a fresh batch prepared before the transaction takes the
+// connection (prepared in the batch, it waited for a second one).
+func TestOneConnectionRoleLoads(t *testing.T) {
+	role := newRole(t)
+	_, dsn := open(t)
+	mustExec(t, sqlDB(t, dsn), `GRANT ALL ON SCHEMA public TO `+role)
+	mustExec(t, sqlDB(t, pgtest.AdminURL(t)), `ALTER ROLE `+role+` CONNECTION LIMIT 1`)
+	r := openAt(t, asRole(t, dsn, role), Options{})
+	if r.Writers() != 1 {
+		t.Errorf("Writers() = %d for a role allowed one connection, want 1", r.Writers())
+	}
+	var items []*record.Item
+	for i := range 3000 {
+		items = append(items, rec("c", fmt.Sprintf("k%05d", i), 1, `{"i":1}`))
+	}
+	for _, batch := range [][]*record.Item{items[:1000], items[1000:]} {
+		tx, err := r.Begin(ctx, "app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Put(ctx, batch, adapters.Fresh); err != nil {
+			tx.Rollback()
+			t.Fatal(err)
+		}
+		if err := tx.ReadBack(ctx, batch, func(it *record.Item, problem string) error {
+			return fmt.Errorf("%s/%s: %s", it.Collection, it.Key, problem)
+		}); err != nil {
+			tx.Rollback()
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := strings.Count(dump(t, r, "app", adapters.Filter{}), "\n"); got != len(items) {
+		t.Errorf("the role's load dumps %d lines, want %d", got, len(items))
+	}
+}
+
+// Without a limit, or with one that leaves room for two, a load writes two
+// batches at once.
+func TestWritersWithoutLimit(t *testing.T) {
+	role := newRole(t)
+	_, dsn := open(t)
+	mustExec(t, sqlDB(t, pgtest.AdminURL(t)), `ALTER ROLE `+role+` CONNECTION LIMIT 5`)
+	if w := openAt(t, asRole(t, dsn, role), Options{}).Writers(); w != 2 {
+		t.Errorf("Writers() = %d for a role allowed five connections, want 2", w)
+	}
+	a, _ := open(t)
+	if a.Writers() != 2 {
+		t.Errorf("Writers() = %d without a limit, want 2", a.Writers())
 	}
 }

@@ -38,8 +38,9 @@ var ErrReadOnly = errors.New("database opened read-only")
 
 // Adapter is a PostgreSQL database.
 type Adapter struct {
-	db  *sql.DB
-	opt Options
+	db      *sql.DB
+	opt     Options
+	writers int // Writers
 
 	schemaMu    sync.Mutex
 	schemaReady bool
@@ -104,7 +105,23 @@ func OpenContext(ctx context.Context, dsn string, opt Options) (*Adapter, error)
 		}
 		return nil, fmt.Errorf("connect to postgres: %w", explain(err))
 	}
-	return &Adapter{db: db, opt: opt}, nil
+	return &Adapter{db: db, opt: opt, writers: writersAllowed(ctx, db)}, nil
+}
+
+// writersAllowed is 2, or 1 when the role's or the database's CONNECTION
+// LIMIT lets a load hold no second connection: the second batch's would be
+// refused, and retried, until --retry-for ran out. Where the limits cannot
+// be read (a pooler in between), 2; a refusal is then retried as before.
+func writersAllowed(ctx context.Context, db *sql.DB) int {
+	var limit sql.NullInt64
+	err := db.QueryRowContext(ctx, `SELECT min(n) FROM (
+		SELECT rolconnlimit FROM pg_catalog.pg_roles WHERE rolname = current_user
+		UNION ALL SELECT datconnlimit FROM pg_catalog.pg_database WHERE datname = current_database()) l(n)
+		WHERE n >= 0`).Scan(&limit)
+	if err == nil && limit.Valid && limit.Int64 < 2 {
+		return 1
+	}
+	return 2
 }
 
 func isTimeout(err error) bool {
@@ -136,8 +153,9 @@ func (a *Adapter) Close() error {
 // Writers is 2: while one batch's COPY keeps a server process busy, the
 // other's read-back and commit need another. Three or four were no faster
 // beyond the noise with the loader and the server sharing two cores, and
-// each batch in flight costs the loader memory (docs/performance.md).
-func (a *Adapter) Writers() int { return 2 }
+// each batch in flight costs the loader memory (docs/performance.md). It is
+// 1 for a role or database whose CONNECTION LIMIT allows one connection.
+func (a *Adapter) Writers() int { return a.writers }
 
 // Stores lists the stores, bytewise sorted; none when the schema is absent.
 func (a *Adapter) Stores(ctx context.Context) ([]string, error) {

@@ -109,7 +109,7 @@ func cause(err error) string {
 		if perr.Code == "53300" && strings.Contains(perr.Message, "for role") {
 			// The same code as max_connections, said of the role's own
 			// limit: the server has slots, the role may not take one.
-			return "the role may open no more connections (its CONNECTION LIMIT; a load holds two at once) (" + perr.Message + ")"
+			return "the role may open no more connections (its CONNECTION LIMIT, taken by its other sessions: a load holds two when the limit allows two) (" + perr.Message + ")"
 		}
 		if why, ok := retryableCodes[perr.Code]; ok {
 			return why + " (" + perr.Message + ")"

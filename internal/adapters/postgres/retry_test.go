@@ -44,7 +44,7 @@ func TestExplain(t *testing.T) {
 		{&pq.Error{Code: "53300", Message: "sorry, too many clients already"},
 			"the server has no connection slot left (max_connections) (sorry, too many clients already)"},
 		{&pq.Error{Code: "53300", Message: `too many connections for role "app"`},
-			`the role may open no more connections (its CONNECTION LIMIT; a load holds two at once) (too many connections for role "app")`},
+			`the role may open no more connections (its CONNECTION LIMIT, taken by its other sessions: a load holds two when the limit allows two) (too many connections for role "app")`},
 	} {
 		got := a.Explain(tc.err)
 		if tc.want == "" {

@@ -30,6 +30,13 @@ func (a *Adapter) Begin(ctx context.Context, store string) (adapters.Tx, error) 
 	if err := a.ensureSchema(ctx); err != nil {
 		return nil, err
 	}
+	// The proof is prepared on the pool, which takes a connection of its
+	// own: here, before the transaction holds one, rather than in a load's
+	// first batch, where a role allowed one connection would wait for a
+	// second until the retries ran out.
+	if _, err := a.proofStmt(ctx); err != nil {
+		return nil, fmt.Errorf("begin on store %q: %w", store, err)
+	}
 	conn, err := a.db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("begin on store %q: %w", store, err)
