@@ -55,3 +55,23 @@ func TombstoneValue(it *record.Item, deleted, fix string) error {
 	return hint.With(fmt.Errorf("record %q/%q: %w (deleted = %s, value not NULL; was the table edited outside Persist?)", it.Collection, it.Key, ErrTombstoneValue, deleted),
 		"a deleted record has no value: if the record is deleted, clear it: %s; if it is live, set deleted to false on its row instead", fix)
 }
+
+// ErrStoredNumber is wrapped when a stored record's version, or an event's
+// seq, is below 1: Persist never writes one, a line without it is a new
+// write (a load would give the record the target's next version, over a
+// newer one) and a negative one no store takes.
+var ErrStoredNumber = errors.New("stored below 1, where versions and seqs start")
+
+// StoredNumber refuses an item read from a store whose version (record) or
+// seq (event) is below 1, with the SQL that mends it, whichever database.
+func StoredNumber(it *record.Item) error {
+	if it.IsRecord() && it.Version < 1 {
+		return hint.With(fmt.Errorf("record %q/%q: version %d: %w (was the table edited outside Persist?)", it.Collection, it.Key, it.Version, ErrStoredNumber),
+			"give those records version 1 (the triggers stamp the change, so the next delta carries it): UPDATE persist_records SET version = 1 WHERE version < 1")
+	}
+	if !it.IsRecord() && it.Seq < 1 {
+		return hint.With(fmt.Errorf("event %q/%d: %w (was the table edited outside Persist?)", it.Stream, it.Seq, ErrStoredNumber),
+			"number each stream's events from 1 up, in the order they happened (SELECT store, stream, seq FROM persist_events WHERE seq < 1 finds them)")
+	}
+	return nil
+}

@@ -167,6 +167,9 @@ func eachRecord(rows *sql.Rows, match func(*record.Item) *record.Item, ours *boo
 				want = key.Value
 			}
 		}
+		if err := adapters.StoredNumber(&it); err != nil {
+			return err
+		}
 		var err error
 		if it.UpdatedAt, err = pgTime(at); err != nil {
 			return fmt.Errorf("record %q/%q: updated_at: %w", it.Collection, it.Key, err)
@@ -212,6 +215,9 @@ func eachEvent(rows *sql.Rows, match func(*record.Item) *record.Item, ours *bool
 			if key = match(&it); key != nil {
 				want = key.Data
 			}
+		}
+		if err := adapters.StoredNumber(&it); err != nil {
+			return err
 		}
 		var err error
 		if it.At, err = pgTime(at); err != nil {
@@ -299,6 +305,9 @@ func rowReader(rows *sql.Rows, kind record.Kind) func(*aheadRow, *[]byte) (int, 
 // eachRecord's and eachEvent's messages.
 func (r *aheadRow) finish(v *values) error {
 	it := &r.it
+	if err := adapters.StoredNumber(it); err != nil {
+		return err
+	}
 	var err error
 	if it.IsRecord() {
 		if it.UpdatedAt, err = pgTime(r.at); err != nil {

@@ -51,7 +51,9 @@ func (a *Adapter) Begin(ctx context.Context, store string) (adapters.Tx, error) 
 		t.Rollback()
 		return nil, fmt.Errorf("begin on store %q: %w", store, err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO persist_stores (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, store); err != nil {
+	// created_at is given: a table another implementation made may have no
+	// DEFAULT for it.
+	if _, err := tx.ExecContext(ctx, `INSERT INTO persist_stores (name, created_at) VALUES ($1, now()) ON CONFLICT (name) DO NOTHING`, store); err != nil {
 		t.Rollback()
 		return nil, fmt.Errorf("create store %q: %w", store, err)
 	}

@@ -377,6 +377,9 @@ type querier interface {
 // mode, a value outside the share is left as stored, and settleValue
 // returned to check it later, should the caller need to.
 func fix(it *record.Item, mode valueMode) (adapters.Settle, error) {
+	if err := adapters.StoredNumber(it); err != nil {
+		return nil, err
+	}
 	when := &it.UpdatedAt
 	if !it.IsRecord() {
 		when = &it.At
