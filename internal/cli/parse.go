@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/alecthomas/kong"
 	"github.com/cuitty/persist/internal/location"
@@ -32,6 +33,10 @@ func Parse(name, description string, grammar any, args []string, stdout, stderr 
 	if len(args) > 0 && args[0] == "help" && hasChild(parser.Model.Node, "help") {
 		args = append(slices.Clone(args[1:]), "--help")
 	}
+	if err := validArgs(args); err != nil {
+		Report(stderr, name, err)
+		return nil, ExitTrouble, true
+	}
 	ctx, err := parser.Parse(args)
 	if exited >= 0 {
 		return nil, exited, true
@@ -50,6 +55,19 @@ func Parse(name, description string, grammar any, args []string, stdout, stderr 
 		return nil, ExitTrouble, true
 	}
 	return ctx, ExitOK, false
+}
+
+// validArgs refuses an argument that is not UTF-8: the parser would turn
+// each invalid byte into U+FFFD, so that two keys, or two paths, that differ
+// only there would name the same one.
+func validArgs(args []string) error {
+	for i, a := range args {
+		if !utf8.ValidString(a) {
+			return Hint(fmt.Errorf("argument %d, %q, is not valid UTF-8", i+1, a),
+				"names in a store are UTF-8; a file whose name is not can be given by a symlink with a UTF-8 name")
+		}
+	}
+	return nil
 }
 
 // emptyFlag refuses a flag given an empty value. No flag means anything

@@ -84,3 +84,30 @@ func TestParseHintsNegativeValues(t *testing.T) {
 		t.Fatalf("the hint's command: %s, location %q", stderr.String(), g.Location)
 	}
 }
+
+// An argument that is not UTF-8 is refused before the parser turns its
+// bytes into U+FFFD, where two keys differing only there became one.
+func TestParseRefusesInvalidUTF8(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		bad  bool
+	}{
+		{[]string{"\xff"}, true},
+		{[]string{"-o", "a\xfe.jsonl"}, true},
+		{[]string{"--collection", "us\xc3ers"}, true},
+		{[]string{"Zürich", "--collection", "ключ"}, false},
+	} {
+		var stdout, stderr bytes.Buffer
+		_, code, done := Parse("persist-x", "", &emptyGrammar{}, tc.args, &stdout, &stderr)
+		if !tc.bad {
+			if done {
+				t.Errorf("%q: refused (%d): %s", tc.args, code, stderr.String())
+			}
+			continue
+		}
+		if !done || code != ExitTrouble || !strings.Contains(stderr.String(), "is not valid UTF-8") ||
+			!strings.Contains(stderr.String(), "hint: ") {
+			t.Errorf("%q: done %v, code %d, stderr %q; want exit 2 saying it is not UTF-8, with a hint", tc.args, done, code, stderr.String())
+		}
+	}
+}

@@ -109,7 +109,9 @@ func Parse(s string, create bool) (Location, error) {
 			return l, fmt.Errorf("%w: %s: %w", ErrLocation, l, err)
 		}
 	}
-	if scheme, _, ok := splitScheme(rest); ok && looksLikeScheme(rest, scheme) {
+	// A new file is never made of a name that starts like a scheme
+	// (pg:app, file:app.db): the user meant a database elsewhere.
+	if scheme, _, ok := splitScheme(rest); ok && (create || looksLikeScheme(rest, scheme)) {
 		return l, unknownScheme(l, scheme)
 	}
 	if strings.HasSuffix(s, "#") {

@@ -139,3 +139,30 @@ func TestScrub(t *testing.T) {
 		t.Fatalf("ScrubError = %q, errors.Is(sentinel) = %v; want it scrubbed and still wrapping", err, errors.Is(err, sentinel))
 	}
 }
+
+// A location that names no file and starts with a scheme no adapter has is
+// refused, to write as to read: a new SQLite file named pg:app (or
+// file:app.db) was made in the working directory, and the user told the
+// data had gone to the database meant. ./pg:app makes that file; an
+// existing file with such a name opens.
+func TestUnknownSchemeMakesNoFile(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, raw := range []string{"pg:app", "file:app.db", "mysql:x#s", "pg:app#s"} {
+		if _, err := Parse(raw, true); !errors.Is(err, ErrScheme) {
+			t.Errorf("Parse(%q, create) = %v, want ErrScheme", raw, err)
+		}
+		if _, err := Parse(raw, false); err == nil {
+			t.Errorf("Parse(%q) of no file = nil error", raw)
+		}
+	}
+	l, err := Parse("./pg:app", true)
+	if err != nil || l.Kind != Database {
+		t.Fatalf("Parse(./pg:app, create) = %+v, %v; want a new database file", l, err)
+	}
+	if err := os.WriteFile("pg:x", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Parse("pg:x", false); errors.Is(err, ErrScheme) {
+		t.Errorf("an existing file pg:x: %v", err)
+	}
+}

@@ -22,7 +22,7 @@ func unknownScheme(l Location, scheme string) error {
 	if n := nearest(scheme); n != "" {
 		return hint.With(err, "did you mean %s:? Known schemes: %s", n, schemeList())
 	}
-	return hint.With(err, "known schemes: %s", schemeList())
+	return hint.With(err, "known schemes: %s; a new SQLite file whose name has a colon is ./%s", schemeList(), l.Raw)
 }
 
 // schemeList names the location forms of every adapter.
