@@ -6,6 +6,7 @@ import (
 	"io"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -105,6 +106,8 @@ func mustParser(name, description string, grammar any, stdout, stderr io.Writer,
 		kong.Vars{"version": VersionString(name)},
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, WrapUpperBound: 100}),
 		kong.NamedMapper("names", kong.MapperFunc(decodeNames)),
+		kong.TypeMapper(reflect.TypeFor[int64](), kong.MapperFunc(decodeDecimal)),
+		kong.TypeMapper(reflect.TypeFor[int](), kong.MapperFunc(decodeDecimal)),
 	)
 	if err != nil {
 		panic(fmt.Sprintf("%s: bad command grammar: %v", name, err)) // a programming error
@@ -130,6 +133,22 @@ func decodeNames(ctx *kong.DecodeContext, target reflect.Value) error {
 		}
 		target.Set(reflect.Append(target, reflect.ValueOf(name)))
 	}
+	return nil
+}
+
+// decodeDecimal reads a number in decimal only. kong's own reads 010 as
+// eight and 0x10 as sixteen: a script that pads versions with zeros would
+// pass --if-version a version the record does not have.
+func decodeDecimal(ctx *kong.DecodeContext, target reflect.Value) error {
+	var s string
+	if err := ctx.Scan.PopValueInto("number", &s); err != nil {
+		return err
+	}
+	n, err := strconv.ParseInt(s, 10, target.Type().Bits())
+	if err != nil {
+		return fmt.Errorf("expected a decimal integer but got %q", s)
+	}
+	target.SetInt(n)
 	return nil
 }
 

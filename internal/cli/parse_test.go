@@ -111,3 +111,40 @@ func TestParseRefusesInvalidUTF8(t *testing.T) {
 		}
 	}
 }
+
+// Numbers are decimal: 010 is ten, not eight, and 0x8 is no number.
+func TestParseNumbersDecimal(t *testing.T) {
+	type grammar struct {
+		IfVersion *int64 `name:"if-version"`
+		Batch     int    `name:"batch"`
+	}
+	for _, tc := range []struct {
+		args    []string
+		version int64
+		batch   int
+		bad     bool
+	}{
+		{[]string{"--if-version", "010"}, 10, 0, false},
+		{[]string{"--if-version=-3", "--batch", "007"}, -3, 7, false},
+		{[]string{"--if-version", "0x8"}, 0, 0, true},
+		{[]string{"--batch", "0o7"}, 0, 0, true},
+		{[]string{"--batch", "1_000"}, 0, 0, true},
+	} {
+		var g grammar
+		var stdout, stderr bytes.Buffer
+		_, code, done := Parse("persist-x", "", &g, tc.args, &stdout, &stderr)
+		if tc.bad {
+			if !done || code != ExitTrouble || !strings.Contains(stderr.String(), "decimal") {
+				t.Errorf("%q: done %v, code %d, stderr %q; want refused as not decimal", tc.args, done, code, stderr.String())
+			}
+			continue
+		}
+		if done {
+			t.Errorf("%q: refused: %s", tc.args, stderr.String())
+			continue
+		}
+		if (g.IfVersion == nil && tc.version != 0) || (g.IfVersion != nil && *g.IfVersion != tc.version) || g.Batch != tc.batch {
+			t.Errorf("%q: if-version %v, batch %d; want %d, %d", tc.args, g.IfVersion, g.Batch, tc.version, tc.batch)
+		}
+	}
+}
