@@ -562,10 +562,10 @@ func lsKeys(ctx context.Context, st Stdio, o LsOptions) error {
 	}
 	defer src.Close()
 	out := bufio.NewWriter(st.Stdout)
-	defer out.Flush()
 	var n int64
 	for it, err := range src.Items(ctx) {
 		if err != nil {
+			out.Flush()
 			return err
 		}
 		if err := writeName(out, it.Record.Key, o.Null); err != nil {
@@ -574,7 +574,9 @@ func lsKeys(ctx context.Context, st Stdio, o LsOptions) error {
 		n++
 	}
 	report(ctx).Update(func(r *cli.Result) { r.Records = n })
-	return nil
+	// The list's end is written here: a full disk or a closed pipe is
+	// told, not a short list with exit 0.
+	return out.Flush()
 }
 
 // line is a line of output whose last field is a name.
