@@ -3,10 +3,14 @@ package adapters
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/cuitty/persist/internal/hint"
 )
 
 // Errors of Snapshot.Cursor and of a Filter's Since. Each means that a delta
@@ -48,6 +52,9 @@ type Cursor struct {
 	// snapshot saw (see Mark); empty in cursors of stores without one
 	// and of releases before it, which are read as they were.
 	Mark Mark
+	// Filter is the FilterTag of the dump that made the cursor: "" for a
+	// dump of the whole store.
+	Filter string
 }
 
 // Mark is an entry of a store's history: a change counter or transaction
@@ -66,7 +73,82 @@ func (c Cursor) String() string {
 	if c.Mark.Token != "" {
 		s += "." + strconv.FormatInt(c.Mark.N, 10) + "-" + c.Mark.Token
 	}
+	if c.Filter != "" {
+		s += filterMark + c.Filter
+	}
 	return s
+}
+
+// filterMark begins a cursor's filter tag: a position holds digits, ':' and
+// ',' only, never ",f".
+const filterMark = ",f"
+
+// cutFilter splits a cursor's filter tag off.
+func cutFilter(s string) (rest, tag string) {
+	i := strings.LastIndex(s, filterMark)
+	if i < 0 || len(s)-i-len(filterMark) != TokenLen || strings.Trim(s[i+len(filterMark):], "0123456789abcdef") != "" {
+		return s, ""
+	}
+	return s[:i], s[i+len(filterMark):]
+}
+
+// ErrCursorFilter is wrapped (with ErrCursor) when a cursor made by a dump
+// with one filter is given to a dump with another, or none: a delta from
+// it would lack what the first dump's filter left out, changes made before
+// its snapshot that no later delta would carry.
+var ErrCursorFilter = errors.New("the cursor is of a dump with another filter")
+
+// FilterTag is a digest of what f selects, "" when it selects the whole
+// store (Since aside). A cursor of a filtered dump carries it, so that a
+// delta with another filter, or none, is refused from it.
+func FilterTag(f Filter) string {
+	if f.Collections == nil && f.Streams == nil && !f.NoRecords && !f.NoEvents && !f.Live && f.Keys == nil && f.FromSeq == 0 {
+		return ""
+	}
+	set := func(names []string) []string {
+		if names == nil {
+			return nil
+		}
+		out := slices.Clone(names)
+		slices.Sort(out)
+		return slices.Compact(out)
+	}
+	b, _ := json.Marshal(struct {
+		C, S, K        []string
+		NoR, NoE, Live bool
+		From           int64
+	}{set(f.Collections), set(f.Streams), set(f.Keys), f.NoRecords, f.NoEvents, f.Live, f.FromSeq})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:TokenLen/2])
+}
+
+// SameFilter refuses since, a cursor, when the dump that made it had
+// another filter than f: a cursor of the whole store serves any filter.
+func SameFilter(since string, f Filter) error {
+	_, tag := cutFilter(since)
+	if tag == "" || tag == FilterTag(f) {
+		return nil
+	}
+	what := "none"
+	if FilterTag(f) != "" {
+		what = "another"
+	}
+	return hint.With(fmt.Errorf("%w: %w: this dump has %s; a delta from it would lack what that dump left out", ErrCursor, ErrCursorFilter, what),
+		"give the same --collection, --stream and --live as the dump that made the cursor; for this filter, start its own chain with a full dump (another --cursor-file)")
+}
+
+// WithFilter is cursor, made by a dump with filter f, carrying its tag.
+func WithFilter(cursor string, f Filter) (string, error) {
+	tag := FilterTag(f)
+	if tag == "" || cursor == "" {
+		return cursor, nil
+	}
+	c, err := ParseCursor(cursor)
+	if err != nil {
+		return "", err
+	}
+	c.Filter = tag
+	return c.String(), nil
 }
 
 // TokenLen is the length of a history token, in hex digits.
@@ -101,6 +183,7 @@ func (c Cursor) Source() string { return c.Adapter + "." + c.Store }
 
 // ParseCursor reads a cursor string; the error wraps ErrCursor.
 func ParseCursor(s string) (Cursor, error) {
+	s, tag := cutFilter(s)
 	rest, ok := strings.CutPrefix(s, cursorPrefix)
 	if !ok {
 		return Cursor{}, fmt.Errorf("%w: %q is not a cursor this release reads (they start with %q)", ErrCursor, clip(s), cursorPrefix)
@@ -117,6 +200,7 @@ func ParseCursor(s string) (Cursor, error) {
 		}
 		c.Pos, c.Mark = pos, m
 	}
+	c.Filter = tag
 	return c, nil
 }
 

@@ -135,6 +135,9 @@ func (s *Source) openStore(ctx context.Context) error {
 		return fmt.Errorf("%s: %w", s.Loc, location.ScrubError(err, s.Loc.Raw))
 	}
 	s.snap = snap
+	if err := adapters.SameFilter(s.opt.Filter.Since, s.opt.Filter); err != nil {
+		return fmt.Errorf("%s: %w", s.Loc, err)
+	}
 	return s.checkFilter(ctx)
 }
 
@@ -159,6 +162,11 @@ func (s *Source) Cursor(ctx context.Context) (string, error) {
 	}
 	if s.cursor == "" && s.cursorErr == nil {
 		s.cursor, s.cursorErr = s.snap.Cursor(ctx)
+		if s.cursorErr == nil {
+			// A filtered dump's cursor says so: a delta from it with
+			// another filter would miss what this one left out.
+			s.cursor, s.cursorErr = adapters.WithFilter(s.cursor, s.opt.Filter)
+		}
 		if s.cursorErr != nil {
 			s.cursorErr = fmt.Errorf("%s: %w", s.Loc, location.ScrubError(s.cursorErr, s.Loc.Raw))
 		}

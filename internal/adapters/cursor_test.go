@@ -1,0 +1,70 @@
+package adapters
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestCursorFilterTag(t *testing.T) {
+	whole := Cursor{Adapter: "postgres", Store: "0123456789abcdef", Pos: "10:12:10,11", Mark: Mark{N: 9, Token: "00112233445566ff"}}
+	users := FilterTag(Filter{Collections: []string{"users"}})
+	for _, tc := range []struct {
+		name string
+		f    Filter
+		want string
+	}{
+		{"whole", Filter{}, ""},
+		{"since alone", Filter{Since: whole.String()}, ""},
+		{"one collection", Filter{Collections: []string{"users"}}, users},
+		{"twice, and a since", Filter{Collections: []string{"users", "users"}, Since: "x"}, users},
+	} {
+		if got := FilterTag(tc.f); got != tc.want {
+			t.Errorf("%s: FilterTag = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	distinct := map[string]Filter{}
+	for _, f := range []Filter{
+		{Collections: []string{"users"}}, {Collections: []string{}}, {Streams: []string{"users"}},
+		{Collections: []string{"users", "cache"}}, {Live: true}, {NoEvents: true}, {NoRecords: true},
+		{Keys: []string{"k"}}, {FromSeq: 3}, {Collections: []string{"users"}, Live: true},
+	} {
+		tag := FilterTag(f)
+		if other, ok := distinct[tag]; ok || len(tag) != TokenLen {
+			t.Errorf("FilterTag(%+v) = %q, also %+v's (or not %d digits)", f, tag, other, TokenLen)
+		}
+		distinct[tag] = f
+	}
+	if a, b := FilterTag(Filter{Collections: []string{"b", "a"}}), FilterTag(Filter{Collections: []string{"a", "b"}}); a != b {
+		t.Errorf("the order of names changes the tag: %q, %q", a, b)
+	}
+
+	tagged, err := WithFilter(whole.String(), Filter{Collections: []string{"users"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ParseCursor(tagged)
+	if err != nil || c.Filter != users || c.Pos != whole.Pos || c.Mark != whole.Mark || c.String() != tagged {
+		t.Fatalf("ParseCursor(%q) = %+v, %v; want the cursor back with its tag", tagged, c, err)
+	}
+	if got, _ := WithFilter(whole.String(), Filter{}); got != whole.String() {
+		t.Errorf("WithFilter of the whole store = %q, want the cursor as it was", got)
+	}
+
+	for _, tc := range []struct {
+		since string
+		f     Filter
+		ok    bool
+	}{
+		{whole.String(), Filter{}, true},
+		{whole.String(), Filter{Collections: []string{"users"}}, true},
+		{tagged, Filter{Collections: []string{"users"}}, true},
+		{tagged, Filter{}, false},
+		{tagged, Filter{Collections: []string{"cache"}}, false},
+		{tagged, Filter{Collections: []string{"users"}, Live: true}, false},
+	} {
+		err := SameFilter(tc.since, tc.f)
+		if tc.ok != (err == nil) || err != nil && (!errors.Is(err, ErrCursor) || !errors.Is(err, ErrCursorFilter)) {
+			t.Errorf("SameFilter(%q, %+v) = %v, want ok %v", tc.since, tc.f, err, tc.ok)
+		}
+	}
+}
