@@ -294,6 +294,12 @@ type Tx interface {
 	// contract (used to check a patch's target sum inside its transaction).
 	Scan(ctx context.Context, f Filter, fn func(*record.Item) error) error
 
+	// LockStore keeps every other writer out of the records and events
+	// until the transaction ends, and makes what it reads after the lock
+	// the state it writes on: a patch checks the store's sum, then writes
+	// for that very state (a write committed in between was overwritten).
+	LockStore(ctx context.Context) error
+
 	// Clear deletes every record and event of the store.
 	Clear(ctx context.Context) error
 

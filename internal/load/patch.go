@@ -22,6 +22,10 @@ func (l *loader) checkTarget(ctx context.Context, tx adapters.Tx) error {
 	if err != nil {
 		return fmt.Errorf("%w: the patch header's target_sum: %w", ErrPatchTarget, err)
 	}
+	// The state summed must be the one patched: no write may land between.
+	if err := tx.LockStore(ctx); err != nil {
+		return fmt.Errorf("before the patch: %w", err)
+	}
 	var got record.Sum
 	var line []byte
 	err = tx.Scan(ctx, adapters.Filter{}, func(it *record.Item) error {

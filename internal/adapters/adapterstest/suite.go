@@ -66,6 +66,7 @@ var tests = []test{
 	{"CallbackError", testCallbackError},
 	{"CancelledScan", testCancelledScan},
 	{"CancelledPut", testCancelledPut},
+	{"LockStore", testLockStore},
 	{"ConcurrentWriters", testConcurrentWriters},
 }
 

@@ -316,6 +316,44 @@ func testCancelledPut(t *testing.T, a adapters.Adapter) {
 	}
 }
 
+// LockStore keeps other writers out until the transaction ends: what it
+// reads after the lock is what it writes on.
+func testLockStore(t *testing.T, a adapters.Adapter) {
+	write(t, a, "app", adapters.Fresh, rec("c", "k", 1, T0, `1`))
+	tx, err := a.Begin(t.Context(), "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if err := tx.LockStore(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- tryWrite(t.Context(), t, a, "app", adapters.Guarded, rec("c", "k", 2, T0, `2`))
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("another writer went on while the store was locked: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	var seen []string
+	if err := tx.Scan(t.Context(), adapters.Filter{}, func(it *record.Item) error {
+		seen = append(seen, line(it))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	same(t, "the locked store", seen, lines(rec("c", "k", 1, T0, `1`)))
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the other writer, once the lock was gone: %v", err)
+	}
+	same(t, "after both", dump(t, a, "app", adapters.Filter{}), lines(rec("c", "k", 2, T0, `2`)))
+}
+
 // Several goroutines write through one adapter at once; retrying what the
 // adapter calls transient, every write lands.
 func testConcurrentWriters(t *testing.T, a adapters.Adapter) {

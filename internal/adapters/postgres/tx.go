@@ -313,3 +313,13 @@ func (t *writeTx) Rollback() error {
 	}
 	return nil
 }
+
+// LockStore locks both tables against every other writer (SHARE ROW
+// EXCLUSIVE lets readers on, and takes no second such lock), then the next
+// statement's snapshot, taken after the lock, is the state written on.
+func (t *writeTx) LockStore(ctx context.Context) error {
+	if _, err := t.tx.ExecContext(ctx, `LOCK TABLE persist_records, persist_events IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+		return fmt.Errorf("lock store %q: %w", t.store, err)
+	}
+	return nil
+}

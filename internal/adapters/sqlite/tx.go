@@ -673,3 +673,7 @@ func (t *tx) Rollback() error {
 	}
 	return nil
 }
+
+// LockStore has nothing to do: a write transaction begins IMMEDIATE, and
+// SQLite lets no other writer in until it ends.
+func (t *tx) LockStore(context.Context) error { return nil }
