@@ -46,9 +46,42 @@ func TestEditThatLowersVersion(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "at the last version") {
 		t.Errorf("an edit at the last version: %v", err)
 	}
+	// The second update of one transaction, which the first stamped,
+	// puts the row back at a lower version: bumped all the same.
+	mustExec(t, db, `BEGIN; UPDATE persist_records SET value = '"tx"' WHERE key = 'a';
+		UPDATE persist_records SET version = 1, value = '"tx2"' WHERE key = 'a'; COMMIT`)
+	if v := versionOf(t, dsn, "a"); v <= 40 {
+		t.Errorf("two updates in one transaction, the second to version 1: version %d, want above 40", v)
+	}
 	put(t, a, "app", adapters.Overwrite, rec("c", "a", 3, `"persist"`))
 	if v := versionOf(t, dsn, "a"); v != 3 {
 		t.Errorf("Persist's own overwrite to version 3: %d", v)
+	}
+}
+
+// A database whose records trigger an earlier release made (no test for a
+// lowered version) gets this release's at the first write, as the earlier
+// functions do.
+func TestEarlierStampTriggerReplaced(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	put(t, openAt(t, dsn, Options{}), "app", adapters.Fresh, rec("c", "a", 5, `1`))
+	db := sqlDB(t, dsn)
+	mustExec(t, db, `DROP TRIGGER persist_records_stamp ON persist_records;
+		CREATE TRIGGER persist_records_stamp BEFORE UPDATE ON persist_records FOR EACH ROW
+			WHEN (NEW.chg IS DISTINCT FROM txid_current() OR `+movedTest("collection", "key")+`)
+			EXECUTE FUNCTION persist_records_stamp();
+		ALTER TABLE persist_records ENABLE ALWAYS TRIGGER persist_records_stamp`)
+	if ok, err := stampsCurrent(ctx, db); err != nil || ok {
+		t.Fatalf("stampsCurrent with an earlier trigger: %v, %v", ok, err)
+	}
+	put(t, openAt(t, dsn, Options{}), "app", adapters.Guarded, rec("c", "b", 1, `1`))
+	if ok, err := stampsCurrent(ctx, db); err != nil || !ok {
+		t.Fatalf("stampsCurrent after a write: %v, %v", ok, err)
+	}
+	mustExec(t, db, `BEGIN; UPDATE persist_records SET value = '"tx"' WHERE key = 'a';
+		UPDATE persist_records SET version = 1 WHERE key = 'a'; COMMIT`)
+	if v := versionOf(t, dsn, "a"); v <= 6 {
+		t.Errorf("two updates in one transaction, the second to version 1: version %d, want above 6", v)
 	}
 }
 

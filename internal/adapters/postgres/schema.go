@@ -136,9 +136,7 @@ func upgradeDDL(schema string) []string {
 			`CREATE INDEX IF NOT EXISTS `+t.table+`_chg ON `+t.table+` (chg) WHERE chg IS NOT NULL`,
 			stampFunction(path, t.table, t.bump, moved),
 			`DROP TRIGGER IF EXISTS `+t.table+`_stamp ON `+t.table,
-			`CREATE TRIGGER `+t.table+`_stamp BEFORE UPDATE ON `+t.table+` FOR EACH ROW
-				WHEN (NEW.chg IS DISTINCT FROM txid_current() OR `+moved+`)
-				EXECUTE FUNCTION `+t.table+`_stamp()`,
+			stampTrigger(t.table, moved, t.bump != ""),
 			`DROP TRIGGER IF EXISTS `+t.table+`_removed ON `+t.table,
 			`CREATE TRIGGER `+t.table+`_removed AFTER DELETE OR TRUNCATE ON `+t.table+` FOR EACH STATEMENT
 				EXECUTE FUNCTION persist_removed()`,
@@ -193,6 +191,31 @@ const recordBump = `
 					NEW.version := OLD.version + 1;
 				END IF;`
 
+// stampTrigger creates table's _stamp trigger. Persist's own writes set chg
+// themselves, which its WHEN lets through without calling the function; so
+// does every update after the first in another program's transaction,
+// which the first stamped. For records, an update that lowers the version
+// calls it all the same (a second UPDATE in one transaction putting a row
+// back from an old backup), unless Persist's own transaction wrote it
+// (persist.writer, which txSetup sets: a replace or a patch writes the
+// versions it is given).
+func stampTrigger(table, moved string, records bool) string {
+	when := `NEW.chg IS DISTINCT FROM txid_current() OR ` + moved
+	if records {
+		when += ` OR ` + loweredTest
+	}
+	return `CREATE TRIGGER ` + table + `_stamp BEFORE UPDATE ON ` + table + ` FOR EACH ROW
+				WHEN (` + when + `)
+				EXECUTE FUNCTION ` + table + `_stamp()`
+}
+
+// loweredTest is the records trigger's test for a version lowered by
+// another program; stampsCurrent finds it by writerSetting.
+const (
+	writerSetting = "persist.writer"
+	loweredTest   = `(NEW.version < OLD.version AND pg_catalog.current_setting('` + writerSetting + `', true) IS DISTINCT FROM 'on')`
+)
+
 // movedTest is true in a tracking trigger when an update moved the row to
 // another primary key (a, b are the table's key columns after store).
 func movedTest(a, b string) string {
@@ -233,7 +256,10 @@ func refreshStamps(ctx context.Context, tx *sql.Tx, u adapters.Upgraded, create 
 	}
 	path := `SECURITY DEFINER SET search_path = ` + pq.QuoteIdentifier(schema) + `, pg_temp`
 	for _, q := range []string{stampFunction(path, "persist_records", recordBump, movedTest("collection", "key")),
-		stampFunction(path, "persist_events", "", movedTest("stream", "seq"))} {
+		stampFunction(path, "persist_events", "", movedTest("stream", "seq")),
+		`DROP TRIGGER IF EXISTS persist_records_stamp ON persist_records`,
+		stampTrigger("persist_records", movedTest("collection", "key"), true),
+		`ALTER TABLE persist_records ENABLE ALWAYS TRIGGER persist_records_stamp`} {
 		if _, err = tx.ExecContext(ctx, q); err != nil {
 			break
 		}
@@ -271,16 +297,22 @@ func stampBody(bump, moved string) string {
 }
 
 // stampsCurrent reports whether the _stamp functions are this release's,
-// word for word: refreshStamps replaces an earlier release's.
+// word for word, and the records' trigger tests for a lowered version:
+// refreshStamps replaces an earlier release's.
 func stampsCurrent(ctx context.Context, q querier) (bool, error) {
 	var n int
-	err := q.QueryRowContext(ctx, `SELECT pg_catalog.count(*) FROM pg_catalog.pg_proc p
+	var lowered bool
+	err := q.QueryRowContext(ctx, `SELECT pg_catalog.count(*), EXISTS (SELECT FROM pg_catalog.pg_trigger g
+			WHERE g.tgrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('persist_records')::pg_catalog.oid
+				AND g.tgname OPERATOR(pg_catalog.=) 'persist_records_stamp'
+				AND pg_catalog.strpos(pg_catalog.pg_get_triggerdef(g.oid), $3) OPERATOR(pg_catalog.>) 0)
+		FROM pg_catalog.pg_proc p
 		JOIN pg_catalog.pg_class c ON c.relnamespace OPERATOR(pg_catalog.=) p.pronamespace
 		WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('persist_records')::pg_catalog.oid
 			AND ((p.proname OPERATOR(pg_catalog.=) 'persist_records_stamp' AND p.prosrc OPERATOR(pg_catalog.=) $1)
 				OR (p.proname OPERATOR(pg_catalog.=) 'persist_events_stamp' AND p.prosrc OPERATOR(pg_catalog.=) $2))`,
-		stampBody(recordBump, movedTest("collection", "key")), stampBody("", movedTest("stream", "seq"))).Scan(&n)
-	return n == 2, err
+		stampBody(recordBump, movedTest("collection", "key")), stampBody("", movedTest("stream", "seq")), "'"+writerSetting+"'").Scan(&n, &lowered)
+	return n == 2 && lowered, err
 }
 
 // ensureSchema creates or upgrades the tables once per Adapter, in a

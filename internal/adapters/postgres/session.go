@@ -25,6 +25,10 @@ import (
 // regclass): Persist's statements name such functions with pg_catalog, and
 // cast such arguments to the exact type.
 //
+// It sets persist.writer, which the records' tracking trigger reads: a
+// version this transaction lowers is meant (a replace, a patch), where
+// another program's is bumped (stampTrigger).
+//
 // It sets row_security off, as pg_dump does: a policy that would hide rows
 // from this role is an error then, never a dump, sum or load with rows
 // missing. So that the error names the table and what to do before
@@ -36,7 +40,8 @@ const txSetup = `SELECT pg_catalog.set_config('search_path',
 	pg_catalog.set_config('row_security', 'off', true), pg_catalog.quote_ident(current_user::pg_catalog.text),
 	(SELECT t FROM pg_catalog.unnest(ARRAY['persist_stores', 'persist_records', 'persist_events', 'persist_sources',
 			'persist_history', 'persist_removals', 'persist_meta']::pg_catalog.text[]) WITH ORDINALITY u(t, i)
-		WHERE pg_catalog.row_security_active(pg_catalog.to_regclass(t)::pg_catalog.oid) ORDER BY i LIMIT 1)`
+		WHERE pg_catalog.row_security_active(pg_catalog.to_regclass(t)::pg_catalog.oid) ORDER BY i LIMIT 1),
+	pg_catalog.set_config('` + writerSetting + `', 'on', true)`
 
 // snapshotSetup is txSetup with what only a snapshot reads (its operators
 // named by pg_catalog: the statement's path is the session's, put right
@@ -67,13 +72,13 @@ const snapshotSetup = txSetup + `,
 
 // setUp runs txSetup in a write transaction.
 func (a *Adapter) setUp(ctx context.Context, tx *sql.Tx) error {
-	var path, rs, role string
+	var path, rs, role, writer string
 	var hidden sql.NullString
 	// Not prepared: a statement prepared on the pool would take a second
 	// connection while tx holds the only one (a role with CONNECTION
 	// LIMIT 1 could do nothing), and a query without arguments goes to
 	// the server in one message anyway.
-	if err := tx.QueryRowContext(ctx, txSetup).Scan(&path, &rs, &role, &hidden); err != nil {
+	if err := tx.QueryRowContext(ctx, txSetup).Scan(&path, &rs, &role, &hidden, &writer); err != nil {
 		return fmt.Errorf("set the transaction up: %w", err)
 	}
 	return rowSecurity(hidden.String, "role "+role)
@@ -81,10 +86,10 @@ func (a *Adapter) setUp(ctx context.Context, tx *sql.Tx) error {
 
 // setUpSnapshot runs snapshotSetup, and returns the tables' schema, quoted.
 func (a *Adapter) setUpSnapshot(ctx context.Context, tx *sql.Tx) (schema string, err error) {
-	var path, rs, role string
+	var path, rs, role, writer string
 	var hidden, ns sql.NullString
 	var order []string
-	err = tx.QueryRowContext(ctx, snapshotSetup).Scan(&path, &rs, &role, &hidden, (*pq.StringArray)(&order), &ns)
+	err = tx.QueryRowContext(ctx, snapshotSetup).Scan(&path, &rs, &role, &hidden, &writer, (*pq.StringArray)(&order), &ns)
 	if err != nil {
 		return "", fmt.Errorf("set the snapshot up: %w", err)
 	}
