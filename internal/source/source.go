@@ -109,7 +109,26 @@ func OpenLocation(ctx context.Context, loc location.Location, opt Options) (*Sou
 		s.Close()
 		return nil, fmt.Errorf("%s: %w", loc, err)
 	}
+	if err := s.streamStore(); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// streamStore refuses a store asked for (--store) of a stream that is not
+// a dump of it: a sum or diff that went on would prove something of
+// another store than the one asked for.
+func (s *Source) streamStore() error {
+	if s.opt.Store == "" || s.opt.Store == s.Store {
+		return nil
+	}
+	if s.Store == "" {
+		return hint.With(fmt.Errorf("%s: store %q was asked for, and the stream names none (no header, or one without a store)", s.Loc, s.opt.Store),
+			"ask for no store when reading a stream, or read the database the stream was dumped from")
+	}
+	return hint.With(fmt.Errorf("%s: store %q was asked for, and the stream is a dump of store %q", s.Loc, s.opt.Store, s.Store),
+		"ask for no store when reading a stream, or read a stream of store %q", s.opt.Store)
 }
 
 func (s *Source) openStore(ctx context.Context) error {
