@@ -30,7 +30,7 @@ func NewDecompressor(r io.Reader) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("read: %w", err)
 	}
 	switch {
-	case bytes.HasPrefix(magic, zstdMagic):
+	case bytes.HasPrefix(magic, zstdMagic) || zstdSkippable(magic):
 		// One goroutine-free decoder: a stream decodes at disk or pipe speed
 		// anyway, and nothing is left running if the caller never closes it.
 		d, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(1<<30))
@@ -46,6 +46,13 @@ func NewDecompressor(r io.Reader) (io.ReadCloser, error) {
 		return &gzipReader{z}, nil
 	}
 	return plainReader{br}, nil
+}
+
+// zstdSkippable reports a zstd skippable frame's magic (0x184D2A50 to
+// 0x184D2A5F, little-endian): pzstd begins its files with one, which zstd
+// reads past.
+func zstdSkippable(magic []byte) bool {
+	return len(magic) == 4 && magic[0]&0xf0 == 0x50 && magic[1] == 0x2a && magic[2] == 0x4d && magic[3] == 0x18
 }
 
 // plainReader passes input through; the Reader reads lines from its

@@ -3,7 +3,11 @@ package record
 import (
 	"bytes"
 	"errors"
+	"io"
+	"slices"
 	"testing"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 func TestCheckNameAnyCase(t *testing.T) {
@@ -27,6 +31,28 @@ func TestCheckNameAnyCase(t *testing.T) {
 		c.Close()
 		if !bytes.HasPrefix(b.Bytes(), magic) {
 			t.Errorf("%s is not compressed: % x", name, b.Bytes()[:4])
+		}
+	}
+}
+
+// A zstd file that begins with a skippable frame (as pzstd writes them) is
+// zstd: it was read as text and refused as "invalid JSON".
+func TestZstdSkippableFrameFirst(t *testing.T) {
+	const text = "{\"kind\":\"record\",\"collection\":\"c\",\"key\":\"k\",\"value\":1}\n"
+	enc, err := zstd.NewWriter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame := enc.EncodeAll([]byte(text), nil)
+	skip := []byte{0x5e, 0x2a, 0x4d, 0x18, 4, 0, 0, 0, 1, 2, 3, 4}
+	for _, in := range [][]byte{append(slices.Clone(skip), frame...), frame} {
+		r, err := NewDecompressor(bytes.NewReader(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(r)
+		if err != nil || string(got) != text {
+			t.Errorf("read %x…: %q, %v; want the text", in[:4], got, err)
 		}
 	}
 }
