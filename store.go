@@ -69,6 +69,10 @@ func (s *Store) Get(ctx context.Context, collection, key string) (Record, error)
 	if err := s.usable(); err != nil {
 		return Record{}, err
 	}
+	if err := checkNames(collection, key); err != nil {
+		// No record can have such a name, whichever database.
+		return Record{}, fmt.Errorf("get %s/%s: %w: %w", collection, key, ErrNotFound, err)
+	}
 	var cur *record.Item
 	err := s.retry(ctx, func() error {
 		tx, err := s.a.Begin(ctx, s.name)
@@ -278,8 +282,12 @@ func canonicalValue(v any) ([]byte, error) {
 			return nil, err
 		}
 	}
-	if len(raw) == 0 {
-		raw = json.RawMessage("null")
+	switch {
+	case raw == nil:
+		raw = json.RawMessage("null") // as encoding/json marshals a nil RawMessage
+	case len(raw) == 0:
+		// Not JSON: an empty request body must not become null unseen.
+		return nil, errors.New("value: empty (no JSON at all); a null value is json.RawMessage(\"null\") or nil")
 	}
 	c, err := record.Canonical(nil, raw)
 	if err != nil {

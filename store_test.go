@@ -194,3 +194,28 @@ func TestOpenRefusesAStream(t *testing.T) {
 		t.Fatalf("Open of an unreachable server: %v, want an error without the password", err)
 	}
 }
+
+// An empty RawMessage is no JSON: refused, where nil is null (as
+// encoding/json marshals it). A name that is not UTF-8 is no record's, on
+// either database: ErrNotFound, not a driver's error.
+func TestStoreEmptyValueAndInvalidNames(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := testContext(t)
+			s := open(t, b.new(t))
+			if _, err := s.Put(ctx, "c", "empty", json.RawMessage{}); err == nil || !strings.Contains(err.Error(), "empty") {
+				t.Errorf("Put of an empty RawMessage = %v, want refused", err)
+			}
+			if _, err := s.Get(ctx, "c", "empty"); !errors.Is(err, persist.ErrNotFound) {
+				t.Errorf("after the refused put, Get = %v, want ErrNotFound", err)
+			}
+			r, err := s.Put(ctx, "c", "nil", json.RawMessage(nil))
+			if err != nil || string(r.Value) != "null" {
+				t.Errorf("Put of a nil RawMessage = %s, %v; want null", r.Value, err)
+			}
+			if _, err := s.Get(ctx, "c", "\xff"); !errors.Is(err, persist.ErrNotFound) {
+				t.Errorf("Get of a key that is not UTF-8 = %v, want ErrNotFound", err)
+			}
+		})
+	}
+}
