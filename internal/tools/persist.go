@@ -401,6 +401,12 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 	if err := loadEnd(loaded, err, o.LoadFlags, warn); err != nil {
 		return err
 	}
+	if loaded.Stale > 0 && warn != nil {
+		// Merged by version, as documented; but a target left unlike the
+		// source is said, whatever the terminal.
+		warn(fmt.Sprintf("%d records the target holds in a newer version than the source's were kept: the target is not a copy of the source (%s shows each)",
+			loaded.Stale, command("verify", []string{"--source " + location.ForShell(location.Redact(o.Source)), "--target " + location.ForShell(location.Redact(o.Target))}, o.Name)))
+	}
 	if cli.ShowSummary(o.Common, st.Stderr) {
 		fmt.Fprintf(st.Stderr, "persist: migrated %s from %s to %s: %d records, %d events in %s (%s)\n",
 			o.Name, location.Redact(o.Source), loaded.Target, res.Records, res.Events, time.Since(start).Round(time.Millisecond), resultLine(&loaded))
