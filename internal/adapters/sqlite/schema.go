@@ -112,9 +112,66 @@ var trackingDDL = []string{
 	) WITHOUT ROWID`,
 	`CREATE INDEX IF NOT EXISTS persist_records_chg ON persist_records (store, chg) WHERE chg IS NOT NULL`,
 	`CREATE INDEX IF NOT EXISTS persist_events_chg ON persist_events (store, chg) WHERE chg IS NOT NULL`,
-	triggers("persist_records", "collection", "key", recordBump, recordLimit),
+	priorDDL,
+	triggers("persist_records", "collection", "key", recordBump, recordLimit) + recordReplaced,
 	triggers("persist_events", "stream", "seq", "", ""),
 }
+
+// priorDDL holds, while another program's insert runs, the record it
+// replaces (INSERT OR REPLACE deletes the row it conflicts with, and no
+// trigger sees that delete): persist_records_pre writes it, the insert
+// trigger reads it. It is empty between statements, but for the one row an
+// upsert that went its DO UPDATE way leaves, until the next insert.
+const priorDDL = `CREATE TABLE IF NOT EXISTS persist_prior (
+		store      TEXT NOT NULL,
+		collection TEXT NOT NULL,
+		key        TEXT NOT NULL,
+		version    INTEGER,
+		updated_at TEXT,
+		deleted    INTEGER,
+		value      TEXT,
+		PRIMARY KEY (store, collection, key)
+	) WITHOUT ROWID`
+
+// recordReplaced gives a record that another program's INSERT OR REPLACE
+// (or REPLACE) wrote over one at the same or a newer version the next
+// version, as recordBump gives an update: the insert trigger, which stamps
+// the row, takes persist_prior's copy of the row replaced. The insert
+// trigger is made again here with that step.
+const recordReplaced = `
+	DROP TRIGGER persist_records_ins;
+	CREATE TRIGGER persist_records_ins AFTER INSERT ON persist_records
+		WHEN (SELECT quiet NOT IN (1, 2) OR NEW.chg IS NOT chg FROM persist_clock)
+		BEGIN
+			SELECT RAISE(ABORT, 'persist_records: the record replaced is at version 9223372036854775807, the largest there is, ` +
+	`so this change cannot get a newer version and would reach no copy of the store: refused (store the value under a new key instead)')
+			WHERE EXISTS (SELECT 1 FROM persist_prior p WHERE ` + priorRow + ` AND ` + priorLowered + `
+				AND CAST(p.version AS INTEGER) >= 9223372036854775807);
+			UPDATE persist_clock SET chg = chg + 1, quiet = 2 WHERE quiet NOT IN (1, 2);
+			INSERT OR REPLACE INTO persist_history (chg, token) SELECT chg, lower(hex(randomblob(8))) FROM persist_clock WHERE quiet = 2;
+			UPDATE persist_records SET chg = (SELECT chg FROM persist_clock),
+				version = coalesce((SELECT CAST(p.version AS INTEGER) + 1 FROM persist_prior p WHERE ` + priorRow + ` AND ` + priorLowered + `), version)
+				WHERE store = NEW.store AND collection = NEW.collection AND key = NEW.key;
+			DELETE FROM persist_prior;
+			UPDATE persist_clock SET quiet = 0 WHERE quiet = 2;
+		END;
+	DROP TRIGGER IF EXISTS persist_records_pre;
+	CREATE TRIGGER persist_records_pre BEFORE INSERT ON persist_records
+		WHEN (SELECT quiet NOT IN (1, 2) OR NEW.chg IS NOT chg FROM persist_clock)
+		BEGIN
+			DELETE FROM persist_prior;
+			INSERT INTO persist_prior (store, collection, key, version, updated_at, deleted, value)
+				SELECT store, collection, key, version, updated_at, deleted, value FROM persist_records
+				WHERE store = NEW.store AND collection = NEW.collection AND key = NEW.key;
+		END;`
+
+// priorRow and priorLowered are recordLowered's test for the row an insert
+// replaced, p in persist_prior.
+const (
+	priorRow     = `p.store = NEW.store AND p.collection = NEW.collection AND p.key = NEW.key`
+	priorLowered = `NEW.version <= p.version AND (NEW.version IS NOT p.version OR NEW.value IS NOT p.value
+	OR NEW.deleted IS NOT p.deleted OR NEW.updated_at IS NOT p.updated_at)`
+)
 
 // countDDL lets a whole store be counted from two small indexes instead of
 // its tables (a tenth of the pages): the change index holds every row with
@@ -360,6 +417,13 @@ func replaceTriggers(ctx context.Context, tx *sql.Tx) (replaced, byHand bool, er
 	if err != nil {
 		return false, false, err
 	}
+	if earlierSet(theirs) {
+		// The trigger this release added, and the table it writes.
+		if _, err := tx.ExecContext(ctx, priorDDL+`; `+ours[newTrigger]); err != nil {
+			return false, false, fmt.Errorf("trigger %s: %w", newTrigger, err)
+		}
+		replaced = true
+	}
 	for _, name := range ownTriggers {
 		def, ok := theirs[name]
 		if !ok || def == ours[name] {
@@ -470,8 +534,12 @@ func trackingIntact(ctx context.Context, q triggerReader) (bool, error) {
 	if err != nil {
 		return false, err
 	}
+	earlier := earlierSet(theirs)
 	for _, name := range ownTriggers {
 		def, ok := theirs[name]
+		if name == newTrigger && earlier {
+			continue
+		}
 		if !ok || (def != ours[name] && !earlierTrigger(name, def)) {
 			return false, nil
 		}
@@ -506,20 +574,37 @@ func fileTriggers(ctx context.Context, q triggerReader) (map[string]string, erro
 	return theirs, errors.Join(rows.Err(), rows.Close())
 }
 
-// earlierTriggers are the SHA-256 digests of the triggers the release
-// before this one made (the same version of the schema): a file of that
-// release keeps them until its first write by this one (refresh), and
-// its cursors meanwhile are good.
-var earlierTriggers = map[string]string{
-	"persist_records_ins": "066a0b13cd5e3fa9cd13b96db8b3ccce9c603ac7585bd239c293d7d38b328be9",
-	"persist_records_upd": "483fa824886c3d898b39c82d0f610a6bc76cd39a0a6fe874195a6b516e72e183",
-	"persist_records_del": "01580359647818bf7fb40d0acb0cdb87e01ee788bc1bf20aa240f8f95b14c942",
-	"persist_events_ins":  "5750e95fafb740dd2f488dd5922f57d19408ecd8ab8538e7f878bbcb22bdd1e8",
-	"persist_events_upd":  "fd418a1d805799c836cbe57c539b711d895429073d02eab2928d4716a3414e46",
-	"persist_events_del":  "824b8843c40177753387038a6d66622a99e1014804c75c2d5bca2cad0ca513a6",
+// earlierTriggers are the SHA-256 digests of the triggers the two releases
+// before this one made (the same version of the schema): a file of theirs
+// keeps them until its first write by this one (refresh), and its cursors
+// meanwhile are good. Neither made persist_records_pre.
+var earlierTriggers = map[string][]string{
+	"persist_records_ins": {"066a0b13cd5e3fa9cd13b96db8b3ccce9c603ac7585bd239c293d7d38b328be9",
+		"d2838e21f770f3037a18bab13af5dacd1854e55d88c5d9f2aa39e124788f948f"},
+	"persist_records_upd": {"483fa824886c3d898b39c82d0f610a6bc76cd39a0a6fe874195a6b516e72e183",
+		"9c52fa113061930d6eb648317eebc27cdb1dd0165a02ed72e9db656faacc1df3"},
+	"persist_records_del": {"01580359647818bf7fb40d0acb0cdb87e01ee788bc1bf20aa240f8f95b14c942",
+		"134031b3e474773b621ecee5de392a30ea84135e68924691ce5d8cef19105e1d"},
+	"persist_events_ins": {"5750e95fafb740dd2f488dd5922f57d19408ecd8ab8538e7f878bbcb22bdd1e8",
+		"eafd0b375b8bb1b996d3550c29b52dd38bad2816dd46129de82b0f30d47007a7"},
+	"persist_events_upd": {"fd418a1d805799c836cbe57c539b711d895429073d02eab2928d4716a3414e46",
+		"c1c27487baab6bd7da74ba8a5815188343c0dc65d83bb4685ca306a2c3fcda5e"},
+	"persist_events_del": {"824b8843c40177753387038a6d66622a99e1014804c75c2d5bca2cad0ca513a6",
+		"6829c9935999b76289bbcb6189432cd9809468bad999f8c44da0e07ffa2ed3f8"},
 }
+
+// newTrigger is the trigger this release added: a file whose insert
+// trigger is an earlier release's lacks it, as that release made it.
+const newTrigger = "persist_records_pre"
 
 func earlierTrigger(name, def string) bool {
 	sum := sha256.Sum256([]byte(def))
-	return hex.EncodeToString(sum[:]) == earlierTriggers[name]
+	return slices.Contains(earlierTriggers[name], hex.EncodeToString(sum[:]))
+}
+
+// earlierSet reports whether theirs lacks newTrigger as an earlier
+// release's triggers do: with the insert trigger that release made.
+func earlierSet(theirs map[string]string) bool {
+	_, has := theirs[newTrigger]
+	return !has && earlierTrigger("persist_records_ins", theirs["persist_records_ins"])
 }

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -241,5 +242,81 @@ func TestTriggerRewrittenByHand(t *testing.T) {
 	}
 	if c := cursor(t, a, "app"); c == "" {
 		t.Fatal("no cursor after the repair")
+	}
+}
+
+// Another program's INSERT OR REPLACE over a record at the same or a newer
+// version gets the version after the one replaced, as an update does: the
+// delta carried the lower version, which a copy skipped as stale.
+func TestReplaceGetsNewerVersion(t *testing.T) {
+	a, c, db := trackedStore(t) // u1 is at version 3
+	replace := func(version int64, deleted int, value any) string {
+		return fmt.Sprintf(`INSERT OR REPLACE INTO persist_records (store, collection, key, version, updated_at, deleted, value)
+			VALUES ('app', 'users', 'u1', %d, '2026-12-05T00:00:00.000000Z', %d, %s)`, version, deleted, value)
+	}
+	for _, tc := range []struct{ edit, want string }{
+		{replace(1, 0, `'"hand"'`), `"version":4,`},
+		{replace(4, 0, `'"same version, other value"'`), `"version":5,`},
+		{replace(5, 0, `'"same version, other value"'`), `"version":5,`}, // the row as it is: no change
+		{replace(2, 1, `NULL`), `"version":6,`},
+		{`REPLACE INTO persist_records (store, collection, key, version, updated_at, deleted, value)
+			VALUES ('app', 'users', 'u1', 1, '2026-12-05T00:00:00.000000Z', 0, '"back"')`, `"version":7,`},
+		{replace(20, 0, `'"raised"'`), `"version":20,`},
+		// An upsert goes the update's way; the next replace finds no
+		// copy of it left behind.
+		{`INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value)
+			VALUES ('app', 'users', 'u1', 1, '2026-12-05T00:00:00.000000Z', 0, '"upsert"')
+			ON CONFLICT (store, collection, key) DO UPDATE SET value = excluded.value`, `"version":21,`},
+		{replace(1, 0, `'"again"'`), `"version":22,`},
+	} {
+		run(t, db, tc.edit)
+		if got := delta(t, a, "app", c); len(got) != 1 || !strings.Contains(got[0], tc.want) {
+			t.Errorf("after %s: delta %q, want %s", tc.edit, got, tc.want)
+		}
+	}
+	var left int
+	if err := db.QueryRow(`SELECT count(*) FROM persist_prior`).Scan(&left); err != nil || left != 0 {
+		t.Errorf("persist_prior holds %d rows after inserts (%v), want none", left, err)
+	}
+	run(t, db, `INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value)
+		VALUES ('app', 'users', 'new', 1, '2026-12-05T00:00:00.000000Z', 0, '1')`)
+	if got := delta(t, a, "app", c); len(got) != 2 || !strings.Contains(got[0], `"key":"new","version":1,`) {
+		t.Errorf("a new key inserted by hand: delta %q, want it at version 1", got)
+	}
+	run(t, db, `UPDATE persist_records SET version = 9223372036854775807 WHERE key = 'u1'`)
+	_, err := db.Exec(replace(1, 0, `'"one more"'`))
+	if err == nil || !strings.Contains(err.Error(), "9223372036854775807") {
+		t.Errorf("a replace of a record at the largest version: %v, want it refused", err)
+	}
+}
+
+// A file whose triggers the release before this one made (no
+// persist_records_pre, no persist_prior) is tracked as it was: its cursors
+// are good, and this release's first write brings the new trigger, which a
+// cursor from before passes (Persist's own step).
+func TestTriggersOfPreviousRelease(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.db")
+	sample(t, path)
+	db := rawDB(t, path, "mode=rw&_busy_timeout=5000")
+	defer db.Close()
+	run(t, db, `DROP TRIGGER persist_records_pre`, `DROP TABLE persist_prior`,
+		triggers("persist_records", "collection", "key", recordBump, recordLimit))
+	var ins string
+	if err := db.QueryRow(`SELECT sql FROM sqlite_master WHERE name = 'persist_records_ins'`).Scan(&ins); err != nil || !earlierTrigger("persist_records_ins", ins) {
+		t.Fatalf("the previous release's insert trigger is not among earlierTriggers (%v):\n%s", err, ins)
+	}
+	r := open(t, path, Options{ReadOnly: true})
+	defer r.Close()
+	c := cursor(t, r, "app")
+	w := open(t, path, Options{})
+	defer w.Close()
+	want := putLines(t, w, "app", `{"kind":"record","collection":"users","key":"u9","version":1,"updated_at":"2026-11-25T12:00:00Z","value":9}`)
+	if got := delta(t, r, "app", c); !slices.Equal(got, want) {
+		t.Errorf("delta across Persist's own step:\n%q\nwant\n%q", got, want)
+	}
+	run(t, db, `INSERT OR REPLACE INTO persist_records (store, collection, key, version, updated_at, deleted, value)
+		VALUES ('app', 'users', 'u9', 1, '2026-12-05T00:00:00.000000Z', 0, '"hand"')`)
+	if got := delta(t, r, "app", c); len(got) != 1 || !strings.Contains(got[0], `"version":2,`) {
+		t.Errorf("a replace after the step: delta %q, want u9 at version 2", got)
 	}
 }

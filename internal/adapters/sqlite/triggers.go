@@ -66,7 +66,7 @@ func setTriggers(dc any) error {
 
 // ownTriggers are the change-tracking triggers (schema.go).
 var ownTriggers = []string{"persist_records_ins", "persist_records_upd", "persist_records_del",
-	"persist_events_ins", "persist_events_upd", "persist_events_del"}
+	"persist_events_ins", "persist_events_upd", "persist_events_del", "persist_records_pre"}
 
 // othersTriggers counts the triggers on Persist's tables that are not its own.
 func othersTriggers(c *sqlite3.SQLiteConn) (int64, error) {
