@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/alecthomas/kong"
+	"golang.org/x/sys/unix"
 )
 
 // ErrInterrupted is the cause a command's context carries once a signal
@@ -110,6 +111,12 @@ func run(stderr io.Writer, name string, do func(context.Context) error, sum *Sum
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
+	// Notified, SIGPIPE no longer kills the process at a write to a closed
+	// standard output: the write fails, and the run ends as closedStdout
+	// says, its temporary files removed and its summary written.
+	pipe := make(chan os.Signal, 1)
+	signal.Notify(pipe, syscall.SIGPIPE)
+	defer signal.Stop(pipe)
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	result := make(chan error, 1)
@@ -117,6 +124,14 @@ func run(stderr io.Writer, name string, do func(context.Context) error, sum *Sum
 	var sig os.Signal
 	select {
 	case err := <-result:
+		if closedStdout(err) {
+			// Quiet, as a pipeline's writer is when its reader is done
+			// (| head), with the status SIGPIPE would have given.
+			code := 128 + int(syscall.SIGPIPE)
+			finish(stderr, name, sum, code, fmt.Errorf("standard output was closed by its reader: %w", err), true)
+			removeTemps()
+			return code
+		}
 		return finish(stderr, name, sum, Report(stderr, name, err), err, false)
 	case sig = <-sigs:
 	}
@@ -135,6 +150,18 @@ func run(stderr io.Writer, name string, do func(context.Context) error, sum *Sum
 	removeTemps()
 	fmt.Fprintf(stderr, "%s: error: %s\n", name, err)
 	return code
+}
+
+// closedStdout reports whether err is a write's EPIPE and standard output
+// a pipe whose reader has gone: an EPIPE of a database's connection is an
+// error like any other.
+func closedStdout(err error) bool {
+	if !errors.Is(err, syscall.EPIPE) {
+		return false
+	}
+	fds := []unix.PollFd{{Fd: 1, Events: unix.POLLOUT}}
+	n, perr := unix.Poll(fds, 0)
+	return perr == nil && n == 1 && fds[0].Revents&unix.POLLERR != 0
 }
 
 // finish writes the summary of a run that ended with code; failing to
