@@ -35,7 +35,8 @@ type Output struct {
 	tmp    string // "" when writing in place
 	final  string
 	closed bool
-	moved  bool // renamed into place by Commit
+	moved  bool  // renamed into place by Commit
+	werr   error // the first write that failed: Commit puts nothing in place
 }
 
 // CheckOutputName refuses, before anything is written, a file name the
@@ -197,7 +198,13 @@ func keepOwner(f *os.File, old fs.FileInfo) {
 	}
 }
 
-func (o *Output) Write(p []byte) (int, error) { return o.w.Write(p) }
+func (o *Output) Write(p []byte) (int, error) {
+	n, err := o.w.Write(p)
+	if err != nil && o.werr == nil {
+		o.werr = err
+	}
+	return n, err
+}
 
 // Commit finishes the output: flushes compression, and for a file written
 // under a temporary name syncs it, renames it into place and syncs the
@@ -205,6 +212,13 @@ func (o *Output) Write(p []byte) (int, error) { return o.w.Write(p) }
 func (o *Output) Commit() error {
 	if o.f == nil || o.closed {
 		return nil
+	}
+	if o.werr != nil {
+		// A write failed (a full disk): what is there is not what was
+		// meant, and must not take the name (an empty rejects file reads
+		// as no rejects).
+		o.Abort()
+		return fmt.Errorf("write %s: %w", o.final, o.werr)
 	}
 	o.closed = true
 	err := o.comp.Close()
