@@ -81,6 +81,10 @@ func (f Filter) IsZero() bool {
 type ReadOptions struct {
 	// Store picks the store of a database holding several (as #NAME does).
 	Store string
+	// StreamStore makes Store ask the same of a stream: one whose header
+	// names another store, or none, is an error. A stream's own #NAME is
+	// always checked.
+	StreamStore bool
 	// Filter narrows the items. A collection or stream it names that the
 	// store (or stream) does not hold is an error wrapping ErrNoMatch.
 	Filter Filter
@@ -122,7 +126,7 @@ func OpenSource(ctx context.Context, loc string, opt ReadOptions) (*Source, erro
 	f := opt.Filter.adapter()
 	f.Since = opt.Since
 	src, err := source.Open(ctx, loc, source.Options{
-		Store: opt.Store, Filter: f, IgnoreTrailer: opt.IgnoreTrailer, NoCursor: opt.NoCursor, Stdin: opt.Stdin,
+		Store: opt.Store, StreamStore: opt.StreamStore, Filter: f, IgnoreTrailer: opt.IgnoreTrailer, NoCursor: opt.NoCursor, Stdin: opt.Stdin,
 		Unmatched: opt.unmatched,
 	})
 	if err != nil {

@@ -23,6 +23,7 @@ import (
 // Options tune Open.
 type Options struct {
 	Store         string          // --store
+	StreamStore   bool            // Store is asked of a stream too
 	Filter        adapters.Filter // what to yield
 	IgnoreTrailer bool            // accept a stream edited on purpose
 	NoCursor      bool            // WriteStream leaves the cursor out of the trailer
@@ -116,19 +117,23 @@ func OpenLocation(ctx context.Context, loc location.Location, opt Options) (*Sou
 	return s, nil
 }
 
-// streamStore refuses a store asked for (--store) of a stream that is not
-// a dump of it: a sum or diff that went on would prove something of
-// another store than the one asked for.
+// streamStore refuses a stream that is not a dump of the store asked of
+// it (its location's #NAME, or Store with StreamStore): a sum or diff that
+// went on would prove something of another store than the one asked for.
 func (s *Source) streamStore() error {
-	if s.opt.Store == "" || s.opt.Store == s.Store {
+	want, how := s.Loc.Store, "FILE#NAME"
+	if want == "" && s.opt.StreamStore {
+		want, how = s.opt.Store, "the store"
+	}
+	if want == "" || want == s.Store {
 		return nil
 	}
 	if s.Store == "" {
-		return hint.With(fmt.Errorf("%s: store %q was asked for, and the stream names none (no header, or one without a store)", s.Loc, s.opt.Store),
-			"ask for no store when reading a stream, or read the database the stream was dumped from")
+		return hint.With(fmt.Errorf("%s: store %q was asked for, and the stream names none (no header, or one without a store)", s.Loc, want),
+			"leave %s out for a stream without a header, or read the database the stream was dumped from", how)
 	}
-	return hint.With(fmt.Errorf("%s: store %q was asked for, and the stream is a dump of store %q", s.Loc, s.opt.Store, s.Store),
-		"ask for no store when reading a stream, or read a stream of store %q", s.opt.Store)
+	return hint.With(fmt.Errorf("%s: store %q was asked for, and the stream is a dump of store %q", s.Loc, want, s.Store),
+		"leave %s out to read the stream as it is, or read a stream of store %q", how, want)
 }
 
 func (s *Source) openStore(ctx context.Context) error {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cuitty/persist"
 	"github.com/cuitty/persist/internal/cli"
+	"github.com/cuitty/persist/internal/location"
 	"golang.org/x/term"
 )
 
@@ -82,7 +83,9 @@ func diff(ctx context.Context, st Stdio, o DiffOptions) error {
 		Color:      o.color(st),
 		SortMemory: o.SortMemory << 20,
 		ReadOptions: persist.ReadOptions{
-			Store: o.Store, Filter: o.Filter(), IgnoreTrailer: o.IgnoreTrailer, Stdin: st.Stdin,
+			// With a database on one side, --store picks its store, and
+			// a stream on the other is compared as it is.
+			Store: o.Store, StreamStore: !isStore(o.A) && !isStore(o.B), Filter: o.Filter(), IgnoreTrailer: o.IgnoreTrailer, Stdin: st.Stdin,
 		},
 	})
 	if ferr := out.Flush(); err == nil {
@@ -114,4 +117,10 @@ func (o DiffOptions) color(st Stdio) bool {
 		return ok && term.IsTerminal(int(f.Fd())) && os.Getenv("NO_COLOR") == ""
 	}
 	return false
+}
+
+// isStore reports whether loc names a database (not a stream).
+func isStore(loc string) bool {
+	l, err := location.Parse(loc, false)
+	return err == nil && l.IsStore()
 }

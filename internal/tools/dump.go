@@ -55,7 +55,7 @@ func dump(ctx context.Context, st Stdio, o DumpOptions) error {
 	if err != nil {
 		return err
 	}
-	src, err := persist.OpenSource(ctx, o.Location, persist.ReadOptions{Store: o.Store, Filter: o.Filter(), Since: since,
+	src, err := persist.OpenSource(ctx, o.Location, persist.ReadOptions{Store: o.Store, StreamStore: true, Filter: o.Filter(), Since: since,
 		NoCursor: o.NoCursor, Stdin: st.Stdin})
 	if errors.Is(err, persist.ErrLocation) && len(hint.All(err)) == 0 {
 		return cli.Hint(err, "a store is sqlite:PATH or postgres://…; see persist-dump --help")

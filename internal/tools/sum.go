@@ -167,7 +167,7 @@ func oneStdin(inputs []string) error {
 }
 
 func sumInput(ctx context.Context, st Stdio, o SumOptions, in string) (persist.SumResult, []persist.SumGroup, error) {
-	src, err := persist.OpenSource(ctx, in, persist.ReadOptions{Store: o.Store, Filter: o.Filter(), IgnoreTrailer: o.IgnoreTrailer, Stdin: st.Stdin})
+	src, err := persist.OpenSource(ctx, in, persist.ReadOptions{Store: o.Store, StreamStore: true, Filter: o.Filter(), IgnoreTrailer: o.IgnoreTrailer, Stdin: st.Stdin})
 	if err != nil {
 		return persist.SumResult{}, nil, err
 	}
