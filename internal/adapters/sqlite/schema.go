@@ -113,31 +113,31 @@ var trackingDDL = []string{
 	`CREATE INDEX IF NOT EXISTS persist_records_chg ON persist_records (store, chg) WHERE chg IS NOT NULL`,
 	`CREATE INDEX IF NOT EXISTS persist_events_chg ON persist_events (store, chg) WHERE chg IS NOT NULL`,
 	priorDDL,
-	triggers("persist_records", "collection", "key", recordBump, recordLimit) + recordReplaced,
-	triggers("persist_events", "stream", "seq", "", ""),
+	triggers("persist_records", "collection", "key", recordBump, recordLimit, `DELETE FROM persist_prior;`) + recordReplaced,
+	triggers("persist_events", "stream", "seq", "", "", ""),
 }
 
-// priorDDL holds, while another program's insert runs, the record it
-// replaces (INSERT OR REPLACE deletes the row it conflicts with, and no
-// trigger sees that delete): persist_records_pre writes it, the insert
-// trigger reads it. It is empty between statements, but for the one row an
-// upsert that went its DO UPDATE way leaves, until the next insert.
+// priorDDL holds, while another program's insert runs, the version of the
+// record it replaces when the insert neither raises it nor leaves the
+// record as it was (INSERT OR REPLACE deletes the row it conflicts with,
+// and no trigger sees that delete): persist_records_pre, which sees both,
+// writes it, the insert trigger takes it. An upsert that went its DO
+// UPDATE way, or an insert a conflict stopped, leaves its row until the
+// next write of another program's (every trigger of the records empties
+// the table) or of Persist's. It holds no value: nothing of a record
+// deleted since stays in it.
 const priorDDL = `CREATE TABLE IF NOT EXISTS persist_prior (
 		store      TEXT NOT NULL,
 		collection TEXT NOT NULL,
 		key        TEXT NOT NULL,
-		version    INTEGER,
-		updated_at TEXT,
-		deleted    INTEGER,
-		value      TEXT,
+		version    INTEGER NOT NULL,
 		PRIMARY KEY (store, collection, key)
 	) WITHOUT ROWID`
 
 // recordReplaced gives a record that another program's INSERT OR REPLACE
-// (or REPLACE) wrote over one at the same or a newer version the next
-// version, as recordBump gives an update: the insert trigger, which stamps
-// the row, takes persist_prior's copy of the row replaced. The insert
-// trigger is made again here with that step.
+// (or REPLACE) wrote over one at the same or a newer version, changed, the
+// next version, as recordBump gives an update. The insert trigger is made
+// again here with that step.
 const recordReplaced = `
 	DROP TRIGGER persist_records_ins;
 	CREATE TRIGGER persist_records_ins AFTER INSERT ON persist_records
@@ -145,12 +145,11 @@ const recordReplaced = `
 		BEGIN
 			SELECT RAISE(ABORT, 'persist_records: the record replaced is at version 9223372036854775807, the largest there is, ` +
 	`so this change cannot get a newer version and would reach no copy of the store: refused (store the value under a new key instead)')
-			WHERE EXISTS (SELECT 1 FROM persist_prior p WHERE ` + priorRow + ` AND ` + priorLowered + `
-				AND CAST(p.version AS INTEGER) >= 9223372036854775807);
+			WHERE EXISTS (SELECT 1 FROM persist_prior p WHERE ` + priorRow + ` AND p.version >= 9223372036854775807);
 			UPDATE persist_clock SET chg = chg + 1, quiet = 2 WHERE quiet NOT IN (1, 2);
 			INSERT OR REPLACE INTO persist_history (chg, token) SELECT chg, lower(hex(randomblob(8))) FROM persist_clock WHERE quiet = 2;
 			UPDATE persist_records SET chg = (SELECT chg FROM persist_clock),
-				version = coalesce((SELECT CAST(p.version AS INTEGER) + 1 FROM persist_prior p WHERE ` + priorRow + ` AND ` + priorLowered + `), version)
+				version = coalesce((SELECT p.version + 1 FROM persist_prior p WHERE ` + priorRow + `), version)
 				WHERE store = NEW.store AND collection = NEW.collection AND key = NEW.key;
 			DELETE FROM persist_prior;
 			UPDATE persist_clock SET quiet = 0 WHERE quiet = 2;
@@ -160,18 +159,15 @@ const recordReplaced = `
 		WHEN (SELECT quiet NOT IN (1, 2) OR NEW.chg IS NOT chg FROM persist_clock)
 		BEGIN
 			DELETE FROM persist_prior;
-			INSERT INTO persist_prior (store, collection, key, version, updated_at, deleted, value)
-				SELECT store, collection, key, version, updated_at, deleted, value FROM persist_records
-				WHERE store = NEW.store AND collection = NEW.collection AND key = NEW.key;
+			INSERT INTO persist_prior (store, collection, key, version)
+				SELECT store, collection, key, CAST(version AS INTEGER) FROM persist_records
+				WHERE store = NEW.store AND collection = NEW.collection AND key = NEW.key
+					AND NEW.version <= version AND (NEW.version IS NOT version OR NEW.value IS NOT value
+						OR NEW.deleted IS NOT deleted OR NEW.updated_at IS NOT updated_at);
 		END;`
 
-// priorRow and priorLowered are recordLowered's test for the row an insert
-// replaced, p in persist_prior.
-const (
-	priorRow     = `p.store = NEW.store AND p.collection = NEW.collection AND p.key = NEW.key`
-	priorLowered = `NEW.version <= p.version AND (NEW.version IS NOT p.version OR NEW.value IS NOT p.value
-	OR NEW.deleted IS NOT p.deleted OR NEW.updated_at IS NOT p.updated_at)`
-)
+// priorRow finds, p in persist_prior, the row an insert replaced.
+const priorRow = `p.store = NEW.store AND p.collection = NEW.collection AND p.key = NEW.key`
 
 // countDDL lets a whole store be counted from two small indexes instead of
 // its tables (a tenth of the pages): the change index holds every row with
@@ -208,7 +204,7 @@ const recordLimit = `SELECT RAISE(ABORT, 'persist_records: the record is at vers
 
 // triggers stamps and logs the writes of other programs to table, whose
 // primary key is (store, a, b); bump is more of what an update sets, and
-// limit a check before it.
+// limit a check before it; clear ends an update's and a delete's work.
 //
 // A trigger stands aside for a row that carries the counter already:
 // Persist's own writes, and a trigger's own stamp. quiet says who holds the
@@ -217,7 +213,7 @@ const recordLimit = `SELECT RAISE(ABORT, 'persist_records: the record is at vers
 // trigger. A row written meanwhile by another trigger (an application's,
 // set off by the write) gets the counter as it is: it is that writer's
 // change too.
-func triggers(table, a, b, bump, limit string) string {
+func triggers(table, a, b, bump, limit, clear string) string {
 	row := `store = NEW.store AND ` + a + ` = NEW.` + a + ` AND ` + b + ` = NEW.` + b
 	removal := `INSERT INTO persist_removals (store, chg) SELECT OLD.store, (SELECT chg FROM persist_clock) WHERE %s
 			ON CONFLICT (store) DO UPDATE SET chg = excluded.chg;`
@@ -242,7 +238,7 @@ func triggers(table, a, b, bump, limit string) string {
 		BEGIN
 			` + limit + take + `
 			UPDATE ` + table + ` SET chg = (SELECT chg FROM persist_clock)` + bump + ` WHERE ` + row + `;
-			` + moved + `
+			` + moved + clear + `
 			` + release + `
 		END;
 	CREATE TRIGGER ` + table + `_del AFTER DELETE ON ` + table + `
@@ -251,7 +247,7 @@ func triggers(table, a, b, bump, limit string) string {
 		BEGIN
 			UPDATE persist_clock SET chg = chg + 1 WHERE quiet NOT IN (1, 2);
 			` + fmt.Sprintf(history, `quiet NOT IN (1, 2)`) + `
-			` + fmt.Sprintf(removal, `true`) + `
+			` + fmt.Sprintf(removal, `true`) + clear + `
 		END;`
 }
 

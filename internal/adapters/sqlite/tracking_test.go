@@ -274,13 +274,27 @@ func TestReplaceGetsNewerVersion(t *testing.T) {
 			t.Errorf("after %s: delta %q, want %s", tc.edit, got, tc.want)
 		}
 	}
-	var left int
-	if err := db.QueryRow(`SELECT count(*) FROM persist_prior`).Scan(&left); err != nil || left != 0 {
-		t.Errorf("persist_prior holds %d rows after inserts (%v), want none", left, err)
+	prior := func(when string) {
+		t.Helper()
+		var left int
+		if err := db.QueryRow(`SELECT count(*) FROM persist_prior`).Scan(&left); err != nil || left != 0 {
+			t.Errorf("persist_prior holds %d rows %s (%v), want none", left, when, err)
+		}
 	}
+	prior("after inserts")
+	// An upsert that goes the update's way, and an insert a conflict
+	// stops, leave nothing behind them either for long.
+	run(t, db, `INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value)
+		VALUES ('app', 'users', 'u1', 1, '2026-12-05T00:00:00.000000Z', 0, '"upsert again"')
+		ON CONFLICT (store, collection, key) DO UPDATE SET value = excluded.value`)
+	prior("after an upsert")
+	run(t, db, `INSERT OR IGNORE INTO persist_records (store, collection, key, version, updated_at, deleted, value)
+		VALUES ('app', 'users', 'u1', 1, '2026-12-05T00:00:00.000000Z', 0, '"ignored"')`)
+	putLines(t, a, "app", `{"kind":"record","collection":"users","key":"other","version":1,"updated_at":"2026-11-25T12:00:00Z","value":1}`)
+	prior("after Persist's write")
 	run(t, db, `INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value)
 		VALUES ('app', 'users', 'new', 1, '2026-12-05T00:00:00.000000Z', 0, '1')`)
-	if got := delta(t, a, "app", c); len(got) != 2 || !strings.Contains(got[0], `"key":"new","version":1,`) {
+	if got := delta(t, a, "app", c); len(got) != 3 || !strings.Contains(got[0], `"key":"new","version":1,`) {
 		t.Errorf("a new key inserted by hand: delta %q, want it at version 1", got)
 	}
 	run(t, db, `UPDATE persist_records SET version = 9223372036854775807 WHERE key = 'u1'`)
@@ -300,10 +314,12 @@ func TestTriggersOfPreviousRelease(t *testing.T) {
 	db := rawDB(t, path, "mode=rw&_busy_timeout=5000")
 	defer db.Close()
 	run(t, db, `DROP TRIGGER persist_records_pre`, `DROP TABLE persist_prior`,
-		triggers("persist_records", "collection", "key", recordBump, recordLimit))
-	var ins string
-	if err := db.QueryRow(`SELECT sql FROM sqlite_master WHERE name = 'persist_records_ins'`).Scan(&ins); err != nil || !earlierTrigger("persist_records_ins", ins) {
-		t.Fatalf("the previous release's insert trigger is not among earlierTriggers (%v):\n%s", err, ins)
+		triggers("persist_records", "collection", "key", recordBump, recordLimit, ""))
+	for _, name := range []string{"persist_records_ins", "persist_records_upd", "persist_records_del"} {
+		var def string
+		if err := db.QueryRow(`SELECT sql FROM sqlite_master WHERE name = ?`, name).Scan(&def); err != nil || !earlierTrigger(name, def) {
+			t.Fatalf("the previous release's %s is not among earlierTriggers (%v):\n%s", name, err, def)
+		}
 	}
 	r := open(t, path, Options{ReadOnly: true})
 	defer r.Close()

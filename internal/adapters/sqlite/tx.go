@@ -539,6 +539,13 @@ func (t *tx) stamp(ctx context.Context) error {
 		_, err = t.tx.ExecContext(ctx, `INSERT INTO persist_history (chg, token) VALUES (?, ?)
 			ON CONFLICT (chg) DO UPDATE SET token = excluded.token`, t.chg, newToken())
 	}
+	if err == nil {
+		// What another program's last insert may have left (schema.go,
+		// priorDDL); a file the release before made has no such table.
+		if _, perr := t.tx.ExecContext(ctx, `DELETE FROM persist_prior`); perr != nil && !strings.Contains(perr.Error(), "no such table") {
+			err = perr
+		}
+	}
 	if err != nil {
 		t.chg = 0
 		return fmt.Errorf("bump the change counter: %w", err)
