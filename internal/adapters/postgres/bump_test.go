@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/pgtest"
@@ -74,7 +75,39 @@ func TestEarlierStampTriggerReplaced(t *testing.T) {
 	if ok, err := stampsCurrent(ctx, db); err != nil || ok {
 		t.Fatalf("stampsCurrent with an earlier trigger: %v, %v", ok, err)
 	}
-	put(t, openAt(t, dsn, Options{}), "app", adapters.Guarded, rec("c", "b", 1, `1`))
+	// A reader in the middle of a long transaction (a dump) neither holds
+	// up the write that replaces the trigger nor is held up by it.
+	reader, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Rollback()
+	if _, err := reader.Exec(`SELECT count(*) FROM persist_records`); err != nil {
+		t.Fatal(err)
+	}
+	w := openAt(t, dsn, Options{})
+	done := make(chan error, 1)
+	go func() {
+		tx, err := w.Begin(ctx, "app")
+		if err == nil {
+			defer tx.Rollback()
+			if err = tx.Put(ctx, []*record.Item{rec("c", "b", 1, `1`)}, adapters.Guarded); err == nil {
+				err = tx.Commit()
+			}
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		reader.Rollback()
+		<-done
+		t.Errorf("the write that replaces the trigger waited for a reader")
+	}
+	reader.Rollback()
 	if ok, err := stampsCurrent(ctx, db); err != nil || !ok {
 		t.Fatalf("stampsCurrent after a write: %v, %v", ok, err)
 	}

@@ -255,19 +255,20 @@ func refreshStamps(ctx context.Context, tx *sql.Tx, u adapters.Upgraded, create 
 		return u, fmt.Errorf("bring the change-tracking functions up to date: %w", err)
 	}
 	path := `SECURITY DEFINER SET search_path = ` + pq.QuoteIdentifier(schema) + `, pg_temp`
-	for _, q := range []string{stampFunction(path, "persist_records", recordBump, movedTest("collection", "key")),
+	for _, q := range slices.Concat([]string{stampFunction(path, "persist_records", recordBump, movedTest("collection", "key")),
 		stampFunction(path, "persist_events", "", movedTest("stream", "seq")),
-		`DROP TRIGGER IF EXISTS persist_records_stamp ON persist_records`,
-		stampTrigger("persist_records", movedTest("collection", "key"), true),
-		`ALTER TABLE persist_records ENABLE ALWAYS TRIGGER persist_records_stamp`} {
+		// Replacing the trigger locks the table against writers; a
+		// long transaction of another's is not waited for, from a write.
+		`SET LOCAL lock_timeout = '2s'`}, replaceStampTrigger(ctx, tx),
+		[]string{`ALTER TABLE persist_records ENABLE ALWAYS TRIGGER persist_records_stamp`}) {
 		if _, err = tx.ExecContext(ctx, q); err != nil {
 			break
 		}
 	}
 	var perr *pq.Error
 	switch {
-	case err != nil && create && errors.As(err, &perr) && perr.Code == "42501":
-		return u, nil // the deferred rollback keeps the earlier functions
+	case err != nil && create && errors.As(err, &perr) && (perr.Code == "42501" || perr.Code == "55P03"):
+		return u, nil // the deferred rollback keeps the earlier functions, until a write finds the table free
 	case err != nil && errors.As(err, &perr) && perr.Code == "42501":
 		return u, hint.With(fmt.Errorf("bring the change-tracking functions up to date: %w (%w)", ErrUpgradeRights, err),
 			"connect as the owner of the Persist tables and run persist upgrade NAME --location LOCATION once (docs/persist.md)")
@@ -279,6 +280,19 @@ func refreshStamps(ctx context.Context, tx *sql.Tx, u adapters.Upgraded, create 
 	}
 	u.Refreshed = true
 	return u, nil
+}
+
+// replaceStampTrigger makes the records' _stamp trigger this release's:
+// CREATE OR REPLACE TRIGGER (PostgreSQL 14 on) locks out writers only, where
+// DROP TRIGGER locks out readers too (a dump running then would hold up the
+// first write, and every reader queued behind it).
+func replaceStampTrigger(ctx context.Context, tx *sql.Tx) []string {
+	def := stampTrigger("persist_records", movedTest("collection", "key"), true)
+	var v int
+	if err := tx.QueryRowContext(ctx, `SELECT pg_catalog.current_setting('server_version_num')::pg_catalog.int4`).Scan(&v); err == nil && v >= 140000 {
+		return []string{strings.Replace(def, "CREATE TRIGGER", "CREATE OR REPLACE TRIGGER", 1)}
+	}
+	return []string{`DROP TRIGGER IF EXISTS persist_records_stamp ON persist_records`, def}
 }
 
 // stampBody is the body of a table's _stamp function, bump what it does

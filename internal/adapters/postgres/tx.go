@@ -316,10 +316,18 @@ func (t *writeTx) Rollback() error {
 
 // LockStore locks both tables against every other writer (SHARE ROW
 // EXCLUSIVE lets readers on, and takes no second such lock), then the next
-// statement's snapshot, taken after the lock, is the state written on.
+// statement's snapshot, taken after the lock, is the state written on. The
+// tables hold every store of the database, whose writers wait meanwhile:
+// a writer's long transaction is waited for 10 s at most, then the lock is
+// given up (55P03, retried as any lock timeout is) rather than queue every
+// writer behind it.
 func (t *writeTx) LockStore(ctx context.Context) error {
-	if _, err := t.tx.ExecContext(ctx, `LOCK TABLE persist_records, persist_events IN SHARE ROW EXCLUSIVE MODE`); err != nil {
-		return fmt.Errorf("lock store %q: %w", t.store, err)
+	for _, q := range []string{`SET LOCAL lock_timeout = '10s'`,
+		`LOCK TABLE persist_records, persist_events IN SHARE ROW EXCLUSIVE MODE`,
+		`SET LOCAL lock_timeout = DEFAULT`} {
+		if _, err := t.tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("lock store %q: %w", t.store, err)
+		}
 	}
 	return nil
 }
