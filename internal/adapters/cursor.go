@@ -113,11 +113,21 @@ func FilterTag(f Filter) string {
 		slices.Sort(out)
 		return slices.Compact(out)
 	}
+	// What selects nothing more is left out: two filters that select the
+	// same items (--events, --events --live) have one tag.
+	c, k, live := set(f.Collections), set(f.Keys), f.Live
+	if f.NoRecords || len(c) == 0 && c != nil || len(k) == 0 && k != nil {
+		c, k, live = []string{}, nil, false
+	}
+	st, from := set(f.Streams), f.FromSeq
+	if f.NoEvents || len(st) == 0 && st != nil {
+		st, from = []string{}, 0
+	}
 	b, _ := json.Marshal(struct {
-		C, S, K        []string
-		NoR, NoE, Live bool
-		From           int64
-	}{set(f.Collections), set(f.Streams), set(f.Keys), f.NoRecords, f.NoEvents, f.Live, f.FromSeq})
+		C, S, K []string
+		Live    bool
+		From    int64
+	}{c, st, k, live, from})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:TokenLen/2])
 }
@@ -134,7 +144,7 @@ func SameFilter(since string, f Filter) error {
 		what = "another"
 	}
 	return hint.With(fmt.Errorf("%w: %w: this dump has %s; a delta from it would lack what that dump left out", ErrCursor, ErrCursorFilter, what),
-		"give the same --collection, --stream and --live as the dump that made the cursor; for this filter, start its own chain with a full dump (another --cursor-file)")
+		"give the same --collection, --stream, --records, --events and --live as the dump that made the cursor; for this filter, start its own chain with a full dump (another --cursor-file)")
 }
 
 // WithFilter is cursor, made by a dump with filter f, carrying its tag.

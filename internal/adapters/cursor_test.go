@@ -24,7 +24,7 @@ func TestCursorFilterTag(t *testing.T) {
 	}
 	distinct := map[string]Filter{}
 	for _, f := range []Filter{
-		{Collections: []string{"users"}}, {Collections: []string{}}, {Streams: []string{"users"}},
+		{Collections: []string{"users"}}, {Collections: []string{"a"}, Streams: []string{}}, {Streams: []string{"users"}},
 		{Collections: []string{"users", "cache"}}, {Live: true}, {NoEvents: true}, {NoRecords: true},
 		{Keys: []string{"k"}}, {FromSeq: 3}, {Collections: []string{"users"}, Live: true},
 	} {
@@ -34,8 +34,16 @@ func TestCursorFilterTag(t *testing.T) {
 		}
 		distinct[tag] = f
 	}
-	if a, b := FilterTag(Filter{Collections: []string{"b", "a"}}), FilterTag(Filter{Collections: []string{"a", "b"}}); a != b {
-		t.Errorf("the order of names changes the tag: %q, %q", a, b)
+	for _, same := range [][2]Filter{
+		{{Collections: []string{"b", "a"}}, {Collections: []string{"a", "b"}}},
+		{{NoRecords: true}, {Collections: []string{}}},
+		{{NoRecords: true}, {NoRecords: true, Live: true}},
+		{{NoRecords: true, Streams: []string{"s"}}, {NoRecords: true, Streams: []string{"s"}, Live: true, Keys: []string{"k"}}},
+		{{NoEvents: true}, {NoEvents: true, FromSeq: 3, Streams: []string{"s"}}},
+	} {
+		if a, b := FilterTag(same[0]), FilterTag(same[1]); a != b {
+			t.Errorf("%+v and %+v select the same items, tags %q and %q", same[0], same[1], a, b)
+		}
 	}
 
 	tagged, err := WithFilter(whole.String(), Filter{Collections: []string{"users"}})

@@ -11,7 +11,7 @@ import (
 type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
-func (failingWriter) Close() error                { return nil }
+func (failingWriter) Close() error              { return nil }
 
 // An output one of whose writes failed (a full disk) is not put in place
 // by Commit, nor is a file it would replace touched: an empty rejects file

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -136,6 +137,10 @@ func decodeNames(ctx *kong.DecodeContext, target reflect.Value) error {
 	return nil
 }
 
+// decimalGroups is a decimal number with _ between its digits (1_000), as
+// Go's own syntax spells one.
+var decimalGroups = regexp.MustCompile(`^[+-]?[0-9]+(_[0-9]+)+$`)
+
 // decodeDecimal reads a number in decimal only. kong's own reads 010 as
 // eight and 0x10 as sixteen: a script that pads versions with zeros would
 // pass --if-version a version the record does not have.
@@ -145,6 +150,9 @@ func decodeDecimal(ctx *kong.DecodeContext, target reflect.Value) error {
 		return err
 	}
 	n, err := strconv.ParseInt(s, 10, target.Type().Bits())
+	if err != nil && decimalGroups.MatchString(s) {
+		n, err = strconv.ParseInt(strings.ReplaceAll(s, "_", ""), 10, target.Type().Bits())
+	}
 	if err != nil {
 		return fmt.Errorf("expected a decimal integer but got %q", s)
 	}

@@ -128,7 +128,9 @@ func TestParseNumbersDecimal(t *testing.T) {
 		{[]string{"--if-version=-3", "--batch", "007"}, -3, 7, false},
 		{[]string{"--if-version", "0x8"}, 0, 0, true},
 		{[]string{"--batch", "0o7"}, 0, 0, true},
-		{[]string{"--batch", "1_000"}, 0, 0, true},
+		{[]string{"--batch", "1_000"}, 0, 1000, false},
+		{[]string{"--batch", "1__0"}, 0, 0, true},
+		{[]string{"--batch", "_1"}, 0, 0, true},
 	} {
 		var g grammar
 		var stdout, stderr bytes.Buffer

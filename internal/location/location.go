@@ -111,7 +111,7 @@ func Parse(s string, create bool) (Location, error) {
 	}
 	// A new file is never made of a name that starts like a scheme
 	// (pg:app, file:app.db): the user meant a database elsewhere.
-	if scheme, _, ok := splitScheme(rest); ok && (create || looksLikeScheme(rest, scheme)) {
+	if scheme, _, ok := splitScheme(rest); ok && (create && schemeWord(scheme) && !inDir(rest) || looksLikeScheme(rest, scheme)) {
 		return l, unknownScheme(l, scheme)
 	}
 	if strings.HasSuffix(s, "#") {

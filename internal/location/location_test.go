@@ -165,4 +165,17 @@ func TestUnknownSchemeMakesNoFile(t *testing.T) {
 	if _, err := Parse("pg:x", false); errors.Is(err, ErrScheme) {
 		t.Errorf("an existing file pg:x: %v", err)
 	}
+	// A new file in a directory whose name has a colon, or a name with
+	// digits before its colon (a time), is a path.
+	if err := os.Mkdir("dir:x", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, raw := range []string{"dir:x/b.db", "backup-2026-12-05T10:00:00.db", "app2:x.db"} {
+		if l, err := Parse(raw, true); err != nil || l.Kind != Database {
+			t.Errorf("Parse(%q, create) = %+v, %v; want a new database file", raw, l, err)
+		}
+	}
+	if _, err := Parse("nodir:x/b.db", true); !errors.Is(err, ErrScheme) {
+		t.Errorf("a directory that does not exist: %v, want ErrScheme", err)
+	}
 }

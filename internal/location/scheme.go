@@ -2,6 +2,8 @@ package location
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/cuitty/persist/internal/adapters"
@@ -64,4 +66,22 @@ func distance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// schemeWord reports whether a prefix before ':' reads as a scheme, letters
+// only (pg, file, mysql): a name with digits before its colon is a file's
+// (backup-2026-12-05T10:00.db).
+func schemeWord(scheme string) bool {
+	return strings.Trim(scheme, "abcdefghijklmnopqrstuvwxyz") == ""
+}
+
+// inDir reports whether path names a file in a directory that exists, its
+// first part included: dir:x/app.db with dir:x there is a path.
+func inDir(path string) bool {
+	dir := filepath.Dir(path)
+	if dir == "." {
+		return false
+	}
+	fi, err := os.Stat(dir)
+	return err == nil && fi.IsDir()
 }

@@ -454,4 +454,10 @@ func TestWritersWithoutLimit(t *testing.T) {
 	if a.Writers() != 2 {
 		t.Errorf("Writers() = %d without a limit, want 2", a.Writers())
 	}
+	// A superuser is held to no database's limit.
+	su := newRole(t)
+	mustExec(t, sqlDB(t, pgtest.AdminURL(t)), `ALTER ROLE `+su+` SUPERUSER CONNECTION LIMIT 1`)
+	if w := openAt(t, asRole(t, dsn, su), Options{}).Writers(); w != 2 {
+		t.Errorf("Writers() = %d for a superuser, want 2", w)
+	}
 }

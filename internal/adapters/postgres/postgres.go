@@ -114,10 +114,11 @@ func OpenContext(ctx context.Context, dsn string, opt Options) (*Adapter, error)
 // be read (a pooler in between), 2; a refusal is then retried as before.
 func writersAllowed(ctx context.Context, db *sql.DB) int {
 	var limit sql.NullInt64
+	// A superuser is held to neither limit.
 	err := db.QueryRowContext(ctx, `SELECT min(n) FROM (
 		SELECT rolconnlimit FROM pg_catalog.pg_roles WHERE rolname = current_user
 		UNION ALL SELECT datconnlimit FROM pg_catalog.pg_database WHERE datname = current_database()) l(n)
-		WHERE n >= 0`).Scan(&limit)
+		WHERE n >= 0 AND NOT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)`).Scan(&limit)
 	if err == nil && limit.Valid && limit.Int64 < 2 {
 		return 1
 	}
