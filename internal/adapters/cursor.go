@@ -105,22 +105,14 @@ func FilterTag(f Filter) string {
 	if f.Collections == nil && f.Streams == nil && !f.NoRecords && !f.NoEvents && !f.Live && f.Keys == nil && f.FromSeq == 0 {
 		return ""
 	}
-	set := func(names []string) []string {
-		if names == nil {
-			return nil
-		}
-		out := slices.Clone(names)
-		slices.Sort(out)
-		return slices.Compact(out)
-	}
 	// What selects nothing more is left out: two filters that select the
 	// same items (--events, --events --live) have one tag.
-	c, k, live := set(f.Collections), set(f.Keys), f.Live
-	if f.NoRecords || len(c) == 0 && c != nil || len(k) == 0 && k != nil {
+	c, k, live := nameSet(f.Collections), nameSet(f.Keys), f.Live
+	if f.NoRecords || none(c) || none(k) {
 		c, k, live = []string{}, nil, false
 	}
-	st, from := set(f.Streams), f.FromSeq
-	if f.NoEvents || len(st) == 0 && st != nil {
+	st, from := nameSet(f.Streams), f.FromSeq
+	if f.NoEvents || none(st) {
 		st, from = []string{}, 0
 	}
 	b, _ := json.Marshal(struct {
@@ -131,6 +123,19 @@ func FilterTag(f Filter) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:TokenLen/2])
 }
+
+// nameSet is names sorted, each once; nil stays nil (all).
+func nameSet(names []string) []string {
+	if names == nil {
+		return nil
+	}
+	out := slices.Clone(names)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// none reports a list that selects nothing: empty, not nil.
+func none(names []string) bool { return names != nil && len(names) == 0 }
 
 // SameFilter refuses since, a cursor, when the dump that made it had
 // another filter than f: a cursor of the whole store serves any filter.

@@ -109,9 +109,7 @@ func Parse(s string, create bool) (Location, error) {
 			return l, fmt.Errorf("%w: %s: %w", ErrLocation, l, err)
 		}
 	}
-	// A new file is never made of a name that starts like a scheme
-	// (pg:app, file:app.db): the user meant a database elsewhere.
-	if scheme, _, ok := splitScheme(rest); ok && (create && schemeWord(scheme) && !inDir(rest) || looksLikeScheme(rest, scheme)) {
+	if scheme, ok := meantScheme(rest, create); ok {
 		return l, unknownScheme(l, scheme)
 	}
 	if strings.HasSuffix(s, "#") {

@@ -68,6 +68,18 @@ func distance(a, b string) int {
 	return prev[len(b)]
 }
 
+// meantScheme reports the scheme a location that is no file was meant to
+// start with: one like a known one, or with "://"; for a new file, any
+// word before a colon (pg:app, file:app.db) that is not a directory's: no
+// file is made of it, as the user meant a database elsewhere.
+func meantScheme(s string, create bool) (string, bool) {
+	scheme, _, ok := splitScheme(s)
+	if !ok {
+		return "", false
+	}
+	return scheme, looksLikeScheme(s, scheme) || create && schemeWord(scheme) && !inDir(s)
+}
+
 // schemeWord reports whether a prefix before ':' reads as a scheme, letters
 // only (pg, file, mysql): a name with digits before its colon is a file's
 // (backup-2026-12-05T10:00.db).

@@ -334,6 +334,17 @@ type MigrateOptions struct {
 // Migrate copies a store from one place to another through the same path
 // as persist-dump | persist-load: one consistent snapshot, batches merged
 // by version and verified.
+// warnStale says that a migration kept records the target holds in a
+// newer version: merged by version, as documented, but the target is left
+// unlike the source, which is said whatever the terminal.
+func warnStale(warn func(string), loaded persist.LoadResult, o MigrateOptions) {
+	if loaded.Stale == 0 || warn == nil {
+		return
+	}
+	warn(fmt.Sprintf("%d records the target holds in a newer version than the source's were kept: the target is not a copy of the source (%s shows each)",
+		loaded.Stale, command("verify", []string{"--source " + location.ForShell(location.Redact(o.Source)), "--target " + location.ForShell(location.Redact(o.Target))}, o.Name)))
+}
+
 func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 	if o.Target == "" {
 		return cli.Hint(errors.New("migrate needs --target"), "persist migrate %s --source LOC --target LOC", o.Name)
@@ -401,12 +412,7 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 	if err := loadEnd(loaded, err, o.LoadFlags, warn); err != nil {
 		return err
 	}
-	if loaded.Stale > 0 && warn != nil {
-		// Merged by version, as documented; but a target left unlike the
-		// source is said, whatever the terminal.
-		warn(fmt.Sprintf("%d records the target holds in a newer version than the source's were kept: the target is not a copy of the source (%s shows each)",
-			loaded.Stale, command("verify", []string{"--source " + location.ForShell(location.Redact(o.Source)), "--target " + location.ForShell(location.Redact(o.Target))}, o.Name)))
-	}
+	warnStale(warn, loaded, o)
 	if cli.ShowSummary(o.Common, st.Stderr) {
 		fmt.Fprintf(st.Stderr, "persist: migrated %s from %s to %s: %d records, %d events in %s (%s)\n",
 			o.Name, location.Redact(o.Source), loaded.Target, res.Records, res.Events, time.Since(start).Round(time.Millisecond), resultLine(&loaded))

@@ -23,14 +23,20 @@ import (
 // once, and nothing is read back. Values go in as canonical JSON text that
 // COPY casts to jsonb, times as canonical text cast to timestamptz (the
 // trailing Z makes it exact whatever the session's TimeZone).
-func (t *writeTx) Put(ctx context.Context, items []*record.Item, mode adapters.PutMode) (err error) {
-	// The driver tells a statement cut short by ctx as a bad connection: the
-	// caller is told why.
-	defer func() {
-		if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
-			err = fmt.Errorf("put: %w: %w", ctx.Err(), err)
-		}
-	}()
+func (t *writeTx) Put(ctx context.Context, items []*record.Item, mode adapters.PutMode) error {
+	return cutShort(ctx, t.put(ctx, items, mode))
+}
+
+// cutShort says why a statement ctx cut short failed: the driver tells it
+// as a bad connection.
+func cutShort(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		return fmt.Errorf("put: %w: %w", ctx.Err(), err)
+	}
+	return err
+}
+
+func (t *writeTx) put(ctx context.Context, items []*record.Item, mode adapters.PutMode) error {
 	t.staged, t.direct, t.directShort = nil, nil, ""
 	var nrec, nev int
 	for _, it := range items {
