@@ -267,7 +267,7 @@ func refreshStamps(ctx context.Context, tx *sql.Tx, u adapters.Upgraded, create 
 	}
 	var perr *pq.Error
 	switch {
-	case err != nil && create && errors.As(err, &perr) && laterCode[perr.Code]:
+	case err != nil && create && errors.As(err, &perr) && laterCode[string(perr.Code)]:
 		return u, nil // the deferred rollback keeps the earlier functions, until a write finds the table free
 	case err != nil && errors.As(err, &perr) && perr.Code == "42501":
 		return u, hint.With(fmt.Errorf("bring the change-tracking functions up to date: %w (%w)", ErrUpgradeRights, err),
@@ -285,7 +285,7 @@ func refreshStamps(ctx context.Context, tx *sql.Tx, u adapters.Upgraded, create 
 // laterCode are the errors that leave a write's refresh for later: the
 // role may not replace the functions (42501), or the table was not free
 // within the lock timeout (55P03).
-var laterCode = map[pq.ErrorCode]bool{"42501": true, "55P03": true}
+var laterCode = map[string]bool{"42501": true, "55P03": true}
 
 // replaceStampTrigger makes the records' _stamp trigger this release's:
 // CREATE OR REPLACE TRIGGER (PostgreSQL 14 on) locks out writers only, where
