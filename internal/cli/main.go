@@ -33,15 +33,16 @@ const grace = 3 * time.Second
 // when the command ends, whether it succeeded, failed or was interrupted.
 func Main(name, description string, grammar any, do func(ctx context.Context, command string) error) int {
 	args := os.Args[1:]
-	if code, done := Extras(name, description, grammar, args, os.Stdout, os.Stderr); done {
-		return code
+	out := &checkedWriter{w: os.Stdout}
+	if code, done := Extras(name, description, grammar, args, out, os.Stderr); done {
+		return out.status(name, code)
 	}
-	kctx, code, done := Parse(name, description, grammar, args, os.Stdout, os.Stderr)
+	kctx, code, done := Parse(name, description, grammar, args, out, os.Stderr)
 	if done {
 		if code != ExitOK {
 			summaryOfUsageError(name, args, code)
 		}
-		return code
+		return out.status(name, code)
 	}
 	tool := toolName(name, kctx)
 	sum, err := OpenSummary(summaryPath(kctx), tool, os.Stdout)
@@ -51,6 +52,30 @@ func Main(name, description string, grammar any, do func(ctx context.Context, co
 	return run(os.Stderr, name, func(ctx context.Context) error {
 		return do(WithSummary(ctx, sum), kctx.Command())
 	}, sum)
+}
+
+// checkedWriter keeps the first error of the writes through it: what the
+// parser prints (--help, --version, a completion script, the man page)
+// into a full disk is an error, not exit 0 with nothing written.
+type checkedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *checkedWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	if err != nil && c.err == nil {
+		c.err = err
+	}
+	return n, err
+}
+
+// status is code, or ExitTrouble, said on stderr, when a write failed.
+func (c *checkedWriter) status(name string, code int) int {
+	if c.err == nil || code != ExitOK {
+		return code
+	}
+	return Report(os.Stderr, name, fmt.Errorf("write standard output: %w", c.err))
 }
 
 // toolName is the name a summary gives the run: the tool's, and for a tool
