@@ -65,11 +65,25 @@ func Parse(name, description string, grammar any, args []string, stdout, stderr 
 func validArgs(args []string) error {
 	for i, a := range args {
 		if !utf8.ValidString(a) {
-			return Hint(fmt.Errorf("argument %d, %q, is not valid UTF-8", i+1, a),
+			// Not echoed: the argument may be a location with a password.
+			at := invalidAt(a)
+			return Hint(fmt.Errorf("argument %d is not valid UTF-8 (byte %#x at offset %d)", i+1, a[at], at),
 				"names in a store are UTF-8; a file whose name is not can be given by a symlink with a UTF-8 name")
 		}
 	}
 	return nil
+}
+
+// invalidAt is the offset of the first byte of s that is not UTF-8.
+func invalidAt(s string) int {
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, n := utf8.DecodeRuneInString(s[i:]); n <= 1 {
+				return i
+			}
+		}
+	}
+	return len(s)
 }
 
 // emptyFlag refuses a flag given an empty value. No flag means anything

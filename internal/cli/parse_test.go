@@ -95,6 +95,7 @@ func TestParseRefusesInvalidUTF8(t *testing.T) {
 		{[]string{"\xff"}, true},
 		{[]string{"-o", "a\xfe.jsonl"}, true},
 		{[]string{"--collection", "us\xc3ers"}, true},
+		{[]string{"postgres://u:s3cret\xff@h/db"}, true},
 		{[]string{"Zürich", "--collection", "ключ"}, false},
 	} {
 		var stdout, stderr bytes.Buffer
@@ -108,6 +109,9 @@ func TestParseRefusesInvalidUTF8(t *testing.T) {
 		if !done || code != ExitTrouble || !strings.Contains(stderr.String(), "is not valid UTF-8") ||
 			!strings.Contains(stderr.String(), "hint: ") {
 			t.Errorf("%q: done %v, code %d, stderr %q; want exit 2 saying it is not UTF-8, with a hint", tc.args, done, code, stderr.String())
+		}
+		if strings.Contains(stderr.String(), "s3cret") {
+			t.Errorf("%q: the message shows the password: %q", tc.args, stderr.String())
 		}
 	}
 }

@@ -113,8 +113,8 @@ var trackingDDL = []string{
 	`CREATE INDEX IF NOT EXISTS persist_records_chg ON persist_records (store, chg) WHERE chg IS NOT NULL`,
 	`CREATE INDEX IF NOT EXISTS persist_events_chg ON persist_events (store, chg) WHERE chg IS NOT NULL`,
 	priorDDL,
-	triggers("persist_records", "collection", "key", recordBump, recordLimit, `DELETE FROM persist_prior;`) + recordReplaced,
-	triggers("persist_events", "stream", "seq", "", "", ""),
+	triggers("persist_records", "collection", "key", recordTracking) + priorTrigger,
+	triggers("persist_events", "stream", "seq", trackParts{}),
 }
 
 // priorDDL holds, while another program's insert runs, the version of the
@@ -134,26 +134,10 @@ const priorDDL = `CREATE TABLE IF NOT EXISTS persist_prior (
 		PRIMARY KEY (store, collection, key)
 	) WITHOUT ROWID`
 
-// recordReplaced gives a record that another program's INSERT OR REPLACE
-// (or REPLACE) wrote over one at the same or a newer version, changed, the
-// next version, as recordBump gives an update. The insert trigger is made
-// again here with that step.
-const recordReplaced = `
-	DROP TRIGGER persist_records_ins;
-	CREATE TRIGGER persist_records_ins AFTER INSERT ON persist_records
-		WHEN (SELECT quiet NOT IN (1, 2) OR NEW.chg IS NOT chg FROM persist_clock)
-		BEGIN
-			SELECT RAISE(ABORT, 'persist_records: the record replaced is at version 9223372036854775807, the largest there is, ` +
-	`so this change cannot get a newer version and would reach no copy of the store: refused (store the value under a new key instead)')
-			WHERE EXISTS (SELECT 1 FROM persist_prior p WHERE ` + priorRow + ` AND p.version >= 9223372036854775807);
-			UPDATE persist_clock SET chg = chg + 1, quiet = 2 WHERE quiet NOT IN (1, 2);
-			INSERT OR REPLACE INTO persist_history (chg, token) SELECT chg, lower(hex(randomblob(8))) FROM persist_clock WHERE quiet = 2;
-			UPDATE persist_records SET chg = (SELECT chg FROM persist_clock),
-				version = coalesce((SELECT p.version + 1 FROM persist_prior p WHERE ` + priorRow + `), version)
-				WHERE store = NEW.store AND collection = NEW.collection AND key = NEW.key;
-			DELETE FROM persist_prior;
-			UPDATE persist_clock SET quiet = 0 WHERE quiet = 2;
-		END;
+// priorTrigger notes, before another program's insert, the version of the
+// record it replaces, where the insert neither raises it nor leaves the
+// record as it was: the insert's trigger gives it the next (priorBump).
+const priorTrigger = `
 	DROP TRIGGER IF EXISTS persist_records_pre;
 	CREATE TRIGGER persist_records_pre BEFORE INSERT ON persist_records
 		WHEN (SELECT quiet NOT IN (1, 2) OR NEW.chg IS NOT chg FROM persist_clock)
@@ -165,6 +149,16 @@ const recordReplaced = `
 					AND NEW.version <= version AND (NEW.version IS NOT version OR NEW.value IS NOT value
 						OR NEW.deleted IS NOT deleted OR NEW.updated_at IS NOT updated_at);
 		END;`
+
+// priorBump and priorLimit are recordBump and recordLimit for an insert
+// that replaced a record (persist_prior).
+const (
+	priorBump  = `, version = coalesce((SELECT p.version + 1 FROM persist_prior p WHERE ` + priorRow + `), version)`
+	priorLimit = `SELECT RAISE(ABORT, 'persist_records: the record replaced is at version 9223372036854775807, the largest there is, ` +
+		`so this change cannot get a newer version and would reach no copy of the store: refused (store the value under a new key instead)')
+			WHERE EXISTS (SELECT 1 FROM persist_prior p WHERE ` + priorRow + ` AND p.version >= 9223372036854775807);
+			`
+)
 
 // priorRow finds, p in persist_prior, the row an insert replaced.
 const priorRow = `p.store = NEW.store AND p.collection = NEW.collection AND p.key = NEW.key`
@@ -213,7 +207,7 @@ const recordLimit = `SELECT RAISE(ABORT, 'persist_records: the record is at vers
 // trigger. A row written meanwhile by another trigger (an application's,
 // set off by the write) gets the counter as it is: it is that writer's
 // change too.
-func triggers(table, a, b, bump, limit, clear string) string {
+func triggers(table, a, b string, p trackParts) string {
 	row := `store = NEW.store AND ` + a + ` = NEW.` + a + ` AND ` + b + ` = NEW.` + b
 	removal := `INSERT INTO persist_removals (store, chg) SELECT OLD.store, (SELECT chg FROM persist_clock) WHERE %s
 			ON CONFLICT (store) DO UPDATE SET chg = excluded.chg;`
@@ -229,16 +223,16 @@ func triggers(table, a, b, bump, limit, clear string) string {
 	CREATE TRIGGER ` + table + `_ins AFTER INSERT ON ` + table + `
 		` + unstamped + `
 		BEGIN
-			` + take + `
-			UPDATE ` + table + ` SET chg = (SELECT chg FROM persist_clock) WHERE ` + row + `;
-			` + release + `
+			` + p.insLimit + take + `
+			UPDATE ` + table + ` SET chg = (SELECT chg FROM persist_clock)` + p.insBump + ` WHERE ` + row + `;
+			` + p.clear + release + `
 		END;
 	CREATE TRIGGER ` + table + `_upd AFTER UPDATE ON ` + table + `
 		` + unstamped + `
 		BEGIN
-			` + limit + take + `
-			UPDATE ` + table + ` SET chg = (SELECT chg FROM persist_clock)` + bump + ` WHERE ` + row + `;
-			` + moved + clear + `
+			` + p.limit + take + `
+			UPDATE ` + table + ` SET chg = (SELECT chg FROM persist_clock)` + p.bump + ` WHERE ` + row + `;
+			` + moved + p.clear + `
 			` + release + `
 		END;
 	CREATE TRIGGER ` + table + `_del AFTER DELETE ON ` + table + `
@@ -247,9 +241,21 @@ func triggers(table, a, b, bump, limit, clear string) string {
 		BEGIN
 			UPDATE persist_clock SET chg = chg + 1 WHERE quiet NOT IN (1, 2);
 			` + fmt.Sprintf(history, `quiet NOT IN (1, 2)`) + `
-			` + fmt.Sprintf(removal, `true`) + clear + `
+			` + fmt.Sprintf(removal, `true`) + p.clear + `
 		END;`
 }
+
+// trackParts are what a table's tracking triggers do besides stamping and
+// logging (triggers): an update's bump and the limit checked before it,
+// an insert's likewise (of the row it replaced, persist_prior), and what
+// ends every one of them (clear).
+type trackParts struct{ bump, limit, insBump, insLimit, clear string }
+
+// recordTracking is the records': a version lowered or kept by an update or
+// by an INSERT OR REPLACE gets the next one.
+var recordTracking = trackParts{bump: recordBump, limit: recordLimit, insBump: priorBump, insLimit: priorLimit,
+	clear: `DELETE FROM persist_prior;
+			`}
 
 // ensureSchema creates or upgrades the schema in its own transaction, once
 // per adapter.

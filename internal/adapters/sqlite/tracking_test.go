@@ -314,7 +314,7 @@ func TestTriggersOfPreviousRelease(t *testing.T) {
 	db := rawDB(t, path, "mode=rw&_busy_timeout=5000")
 	defer db.Close()
 	run(t, db, `DROP TRIGGER persist_records_pre`, `DROP TABLE persist_prior`,
-		triggers("persist_records", "collection", "key", recordBump, recordLimit, ""))
+		triggers("persist_records", "collection", "key", trackParts{bump: recordBump, limit: recordLimit}))
 	for _, name := range []string{"persist_records_ins", "persist_records_upd", "persist_records_del"} {
 		var def string
 		if err := db.QueryRow(`SELECT sql FROM sqlite_master WHERE name = ?`, name).Scan(&def); err != nil || !earlierTrigger(name, def) {

@@ -380,11 +380,20 @@ func (t *tx) MaxSeq(ctx context.Context, streams []string) (map[string]int64, er
 // row needs (version and updated_at, or seq and at).
 var ErrIncomplete = errors.New("incomplete item")
 
-// Put runs one prepared statement per item: in-process, a statement costs
-// about what a row in a set-based statement would. Each runs on ctx without
-// its cancellation, ctx checked between items instead: the driver runs a
-// cancellable statement on a goroutine of its own, which cost a load more
-// CPU in scheduling than SQLite spent inserting.
+// rowExec runs st, one row's statement, on ctx without its cancellation,
+// once ctx is checked: the driver runs a cancellable statement on a
+// goroutine of its own, which cost a load more CPU in scheduling than
+// SQLite spent inserting. A row's statement is short; the loop over rows
+// stops at the next one.
+func rowExec(ctx context.Context, st *sql.Stmt, args ...any) (sql.Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return st.ExecContext(context.WithoutCancel(ctx), args...)
+}
+
+// Put runs one prepared statement per item (rowExec): in-process, a
+// statement costs about what a row in a set-based statement would.
 func (t *tx) Put(ctx context.Context, items []*record.Item, mode adapters.PutMode) error {
 	if _, ok := putStmt[mode]; !ok {
 		return fmt.Errorf("put: unknown mode %d", mode)
@@ -393,9 +402,6 @@ func (t *tx) Put(ctx context.Context, items []*record.Item, mode adapters.PutMod
 		return fmt.Errorf("put: %w", err)
 	}
 	for _, it := range items {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("put: %w", err)
-		}
 		var err error
 		switch it.Kind {
 		case record.KindRecord:
@@ -439,7 +445,7 @@ func (t *tx) putRecord(ctx context.Context, it *record.Item, mode adapters.PutMo
 	} else {
 		value = jsonText(it.Value)
 	}
-	res, err := st.ExecContext(context.WithoutCancel(ctx), t.store, it.Collection, it.Key, it.Version, it.UpdatedAt, deleted, value, t.chg)
+	res, err := rowExec(ctx, st, t.store, it.Collection, it.Key, it.Version, it.UpdatedAt, deleted, value, t.chg)
 	if err != nil {
 		return fmt.Errorf("put record %q/%q: %w", it.Collection, it.Key, existing(err))
 	}
@@ -459,7 +465,7 @@ func (t *tx) putEvent(ctx context.Context, it *record.Item, mode adapters.PutMod
 	if err != nil {
 		return fmt.Errorf("put event: %w", err)
 	}
-	res, err := st.ExecContext(context.WithoutCancel(ctx), t.store, it.Stream, it.Seq, it.Type, it.At, jsonText(it.Data), t.chg)
+	res, err := rowExec(ctx, st, t.store, it.Stream, it.Seq, it.Type, it.At, jsonText(it.Data), t.chg)
 	if err != nil {
 		return fmt.Errorf("put event %q/%d: %w", it.Stream, it.Seq, existing(err))
 	}
@@ -575,7 +581,7 @@ func (t *tx) Remove(ctx context.Context, keys []*record.Item) error {
 		if k.IsRecord() {
 			var st *sql.Stmt
 			if st, err = t.stmt(ctx, stRemoveRecord); err == nil {
-				res, err = st.ExecContext(ctx, t.store, k.Collection, k.Key)
+				res, err = rowExec(ctx, st, t.store, k.Collection, k.Key)
 			}
 			if err != nil {
 				return fmt.Errorf("remove record %q/%q: %w", k.Collection, k.Key, err)
@@ -583,7 +589,7 @@ func (t *tx) Remove(ctx context.Context, keys []*record.Item) error {
 		} else {
 			var st *sql.Stmt
 			if st, err = t.stmt(ctx, stRemoveEvent); err == nil {
-				res, err = st.ExecContext(ctx, t.store, k.Stream, k.Seq)
+				res, err = rowExec(ctx, st, t.store, k.Stream, k.Seq)
 			}
 			if err != nil {
 				return fmt.Errorf("remove event %q/%d: %w", k.Stream, k.Seq, err)
