@@ -47,9 +47,29 @@ func checkChain(ctx context.Context, a adapters.Adapter, store string, h *record
 	case last == "":
 		return hint.With(fmt.Errorf("%w: the stream is a delta (since %s), and store %s has loaded no dump of the store it comes from",
 			ErrChain, h.Since, store), chainHint)
+	case adapters.Unsealed(last) == adapters.Unsealed(h.Since):
+		return sealedChain(store, c.Sealed)
 	}
 	return hint.With(fmt.Errorf("%w: the stream is a delta since %s, but the last dump of its store loaded into store %s ended at %s: "+
 		"a delta in between is missing, or this one was loaded already", ErrChain, h.Since, store, last), chainHint)
+}
+
+// sealedChain is ErrChain for a delta that follows the last stream loaded
+// but is sealed where that one was not, or the reverse: the streams of a
+// chain are either all whole or all edited by persist-seal's pipeline, or
+// the copy lacks what the edit left out of one of them, with no word.
+func sealedChain(store string, sealed bool) error {
+	if sealed {
+		return hint.With(fmt.Errorf("%w: the stream is a delta that went through persist-seal (edited: a filter may have left items out), "+
+			"but the last dump of its store loaded into store %s was whole: loaded on top of it, the copy would lack what the filter left out",
+			ErrChain, store),
+			"load the delta as persist-dump wrote it, unfiltered; to keep a filtered copy instead, load a full dump through the same filter and persist-seal, "+
+				"then each delta the same way; or add --ignore-since to load this one anyway")
+	}
+	return hint.With(fmt.Errorf("%w: the stream is a whole delta, but the last dump of its store loaded into store %s went through persist-seal "+
+		"(edited: a filter may have left items out), so the copy may lack items this delta does not carry", ErrChain, store),
+		"pass this delta through the same filter and persist-seal as the streams before it; to copy the whole store from now on, "+
+			"load a full dump (persist-dump without --since) first; or add --ignore-since to load this one anyway")
 }
 
 // recordChain notes, after a stream was loaded whole and its trailer

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/record"
 	"github.com/cuitty/persist/internal/source"
 )
@@ -71,10 +72,15 @@ func Seal(ctx context.Context, r io.Reader, w io.Writer, opt SealOptions) (DumpR
 		store = h.Store
 	}
 	// A delta stays one: where it starts and ends in its store's history
-	// is not changed by leaving items out of it.
+	// is not changed by leaving items out of it. Its since and cursor are
+	// marked sealed, so that the loader keeps a chain of edited streams
+	// apart from one of whole dumps: a whole delta after an edited dump, or
+	// the reverse, would leave the copy without what the edit left out.
 	since := ""
 	if h != nil {
-		since = h.Since
+		if since, err = adapters.SealCursor(h.Since); err != nil {
+			return DumpResult{}, fmt.Errorf("line 1: the header's since: %w", err)
+		}
 	}
 	sw, err := record.NewWriter(w, record.Header{Format: record.Format, Store: store, Records: -1, Events: -1, Since: since})
 	if err != nil {
@@ -88,7 +94,9 @@ func Seal(ctx context.Context, r io.Reader, w io.Writer, opt SealOptions) (DumpR
 	// must not pass for a whole dump and start a chain), so it is dropped.
 	cursor := ""
 	if t := rd.Trailer(); t != nil && h != nil {
-		cursor = t.Cursor
+		if cursor, err = adapters.SealCursor(t.Cursor); err != nil {
+			return DumpResult{}, fmt.Errorf("line %d: the trailer's cursor: %w", rd.Line(), err)
+		}
 	}
 	sw.SetCursor(cursor)
 	if err := sw.Close(); err != nil {

@@ -124,7 +124,11 @@ func OpenSource(ctx context.Context, loc string, opt ReadOptions) (*Source, erro
 		return nil, err
 	}
 	f := opt.Filter.adapter()
-	f.Since = opt.Since
+	// A cursor persist-seal marked reads as its dump's: the store does not
+	// know what a filter downstream left out, and the delta is marked again
+	// only if it is sealed too (checkChain holds the chain to one or the
+	// other).
+	f.Since = adapters.Unsealed(opt.Since)
 	src, err := source.Open(ctx, loc, source.Options{
 		Store: opt.Store, StreamStore: opt.StreamStore, Filter: f, IgnoreTrailer: opt.IgnoreTrailer, NoCursor: opt.NoCursor, Stdin: opt.Stdin,
 		Unmatched: opt.unmatched,

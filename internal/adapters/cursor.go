@@ -55,6 +55,12 @@ type Cursor struct {
 	// Filter is the FilterTag of the dump that made the cursor: "" for a
 	// dump of the whole store.
 	Filter string
+	// Sealed: the cursor is of a stream that went through persist-seal,
+	// edited on purpose (a jq filter, say), so it may lack items that its
+	// store's dump held. A delta loaded after it must have been edited the
+	// same way, and a sealed delta must follow a sealed stream; the loader
+	// tells the two chains apart by this mark.
+	Sealed bool
 }
 
 // Mark is an entry of a store's history: a change counter or transaction
@@ -76,7 +82,36 @@ func (c Cursor) String() string {
 	if c.Filter != "" {
 		s += filterMark + c.Filter
 	}
+	if c.Sealed {
+		s += sealMark
+	}
 	return s
+}
+
+// sealMark ends a sealed cursor; it comes after the filter tag, whose hex
+// digits never hold an 's'.
+const sealMark = ",s"
+
+// SealCursor is s marked sealed ("" stays ""): the cursor or since of a
+// stream persist-seal wrote.
+func SealCursor(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	c, err := ParseCursor(s)
+	if err != nil {
+		return "", err
+	}
+	c.Sealed = true
+	return c.String(), nil
+}
+
+// Unsealed is s without its seal mark: where a dump starts reading is the
+// same whether or not the stream it follows was edited afterwards, and the
+// delta it writes is not edited until persist-seal says so.
+func Unsealed(s string) string {
+	rest, _ := strings.CutSuffix(s, sealMark)
+	return rest
 }
 
 // filterMark begins a cursor's filter tag: a position holds digits, ':' and
@@ -198,6 +233,7 @@ func (c Cursor) Source() string { return c.Adapter + "." + c.Store }
 
 // ParseCursor reads a cursor string; the error wraps ErrCursor.
 func ParseCursor(s string) (Cursor, error) {
+	s, sealed := strings.CutSuffix(s, sealMark)
 	s, tag := cutFilter(s)
 	rest, ok := strings.CutPrefix(s, cursorPrefix)
 	if !ok {
@@ -215,7 +251,7 @@ func ParseCursor(s string) (Cursor, error) {
 		}
 		c.Pos, c.Mark = pos, m
 	}
-	c.Filter = tag
+	c.Filter, c.Sealed = tag, sealed
 	return c, nil
 }
 

@@ -76,3 +76,43 @@ func TestCursorFilterTag(t *testing.T) {
 		}
 	}
 }
+
+func TestCursorSealed(t *testing.T) {
+	base := Cursor{Adapter: "sqlite", Store: "0123456789abcdef", Pos: "42:7", Mark: Mark{N: 3, Token: "00112233445566ff"}}
+	tagged := base
+	tagged.Filter = FilterTag(Filter{Collections: []string{"users"}})
+	for _, c := range []Cursor{base, tagged} {
+		plain := c.String()
+		sealed, err := SealCursor(plain)
+		if err != nil {
+			t.Fatalf("SealCursor(%q): %v", plain, err)
+		}
+		if sealed != plain+",s" {
+			t.Errorf("SealCursor(%q) = %q, want the mark last", plain, sealed)
+		}
+		if again, _ := SealCursor(sealed); again != sealed {
+			t.Errorf("sealing %q twice gave %q", sealed, again)
+		}
+		got, err := ParseCursor(sealed)
+		if want := c; err != nil || !got.Sealed || got.Filter != want.Filter || got.Pos != want.Pos || got.Mark != want.Mark {
+			t.Errorf("ParseCursor(%q) = %+v, %v; want %+v sealed", sealed, got, err, want)
+		}
+		if got.Source() != c.Source() {
+			t.Errorf("a sealed cursor names another source: %q, not %q", got.Source(), c.Source())
+		}
+		if Unsealed(sealed) != plain || Unsealed(plain) != plain {
+			t.Errorf("Unsealed(%q) = %q, Unsealed(%q) = %q; want %q", sealed, Unsealed(sealed), plain, Unsealed(plain), plain)
+		}
+		if err := SameFilter(Unsealed(sealed), Filter{}); (err == nil) != (c.Filter == "") {
+			t.Errorf("SameFilter of the unsealed %q with no filter: %v", sealed, err)
+		}
+	}
+	if s, err := SealCursor(""); s != "" || err != nil {
+		t.Errorf(`SealCursor("") = %q, %v; want "" (a stream without a cursor stays without)`, s, err)
+	}
+	for _, bad := range []string{"c9.nope", base.String() + ",s,s", "x,s"} {
+		if _, err := SealCursor(bad); !errors.Is(err, ErrCursor) {
+			t.Errorf("SealCursor(%q) = %v, want ErrCursor", bad, err)
+		}
+	}
+}

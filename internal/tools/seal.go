@@ -85,6 +85,9 @@ func sealErr(err error) error {
 		return cli.Hint(err, "fix line %d, or leave it out (sed '%dd') before persist-seal: the old trailer is not held against what is left", le.Line, le.Line)
 	case errors.Is(err, persist.ErrUnframed):
 		return cli.Hint(err, `keep the header and trailer lines in the filter (jq -c 'select(.kind == "header" or .kind == "trailer" or …)'), or add --unframed for a hand-made stream`)
+	case errors.Is(err, persist.ErrCursor):
+		return cli.Hint(err, "seal a stream that persist-dump of this release wrote, with its header's since and its trailer's cursor as it wrote them; "+
+			"or drop the header (tail -n +2) and add --unframed: the sealed stream then starts no chain of deltas")
 	case errors.Is(err, persist.ErrTruncated):
 		return cli.Hint(err, "the stream was cut short before this step: run the pipeline again from the start")
 	}
