@@ -47,29 +47,58 @@ func checkChain(ctx context.Context, a adapters.Adapter, store string, h *record
 	case last == "":
 		return hint.With(fmt.Errorf("%w: the stream is a delta (since %s), and store %s has loaded no dump of the store it comes from",
 			ErrChain, h.Since, store), chainHint)
-	case adapters.Unsealed(last) == adapters.Unsealed(h.Since):
-		return sealedChain(store, c.Sealed)
+	case sameBase(last, h.Since):
+		return editedChain(store, c, last)
 	}
 	return hint.With(fmt.Errorf("%w: the stream is a delta since %s, but the last dump of its store loaded into store %s ended at %s: "+
 		"a delta in between is missing, or this one was loaded already", ErrChain, h.Since, store, last), chainHint)
 }
 
-// sealedChain is ErrChain for a delta that follows the last stream loaded
-// but is sealed where that one was not, or the reverse: the streams of a
-// chain are either all whole or all edited by persist-seal's pipeline, or
-// the copy lacks what the edit left out of one of them, with no word.
-func sealedChain(store string, sealed bool) error {
-	if sealed {
-		return hint.With(fmt.Errorf("%w: the stream is a delta that went through persist-seal (edited: a filter may have left items out), "+
-			"but the last dump of its store loaded into store %s was whole: loaded on top of it, the copy would lack what the filter left out",
-			ErrChain, store),
-			"load the delta as persist-dump wrote it, unfiltered; to keep a filtered copy instead, load a full dump through the same filter and persist-seal, "+
-				"then each delta the same way; or add --ignore-since to load this one anyway")
+// sameBase reports whether two cursors are the same place in their store's
+// history, told apart only by what a filter made of the streams (a filter
+// tag, a seal).
+func sameBase(a, b string) bool {
+	ca, erra := adapters.ParseCursor(a)
+	cb, errb := adapters.ParseCursor(b)
+	ca.Filter, ca.Sealed, cb.Filter, cb.Sealed = "", false, "", false
+	return erra == nil && errb == nil && ca == cb
+}
+
+// editedChain is ErrChain for a delta that follows the last stream loaded
+// but was filtered otherwise: the streams of a chain are all whole, all
+// filtered by persist-dump alike, or all edited by a pipeline through
+// persist-seal, or the copy lacks what a filter left out of one of them,
+// with no word.
+func editedChain(store string, since adapters.Cursor, last string) error {
+	lc, _ := adapters.ParseCursor(last)
+	was := editing(lc, "a dump")
+	if since.Filter != "" && lc.Filter != "" && since.Filter != lc.Filter {
+		was += " with another filter"
 	}
-	return hint.With(fmt.Errorf("%w: the stream is a whole delta, but the last dump of its store loaded into store %s went through persist-seal "+
-		"(edited: a filter may have left items out), so the copy may lack items this delta does not carry", ErrChain, store),
-		"pass this delta through the same filter and persist-seal as the streams before it; to copy the whole store from now on, "+
-			"load a full dump (persist-dump without --since) first; or add --ignore-since to load this one anyway")
+	err := fmt.Errorf("%w: the stream is %s, but the last dump of its store loaded into store %s was %s: "+
+		"loaded on top of it, the copy would lack what a filter left out", ErrChain, editing(since, "a delta"), store, was)
+	switch {
+	case since.Sealed && !lc.Sealed:
+		return hint.With(err, "load the delta as persist-dump wrote it, unfiltered; to keep a filtered copy instead, load a full dump "+
+			"through the same filter and persist-seal, then each delta the same way; or add --ignore-since to load this one anyway")
+	case lc.Sealed && !since.Sealed:
+		return hint.With(err, "pass this delta through the same filter and persist-seal as the streams before it; to copy the whole store "+
+			"from now on, load a full dump (persist-dump without --since) first; or add --ignore-since to load this one anyway")
+	}
+	return hint.With(err, "dump each delta with the --collection, --stream, --records, --events and --live of the dump loaded before it, "+
+		"from its --cursor-file; to change the filter, load a full dump with the new one first (it starts a new chain); "+
+		"or add --ignore-since to load this one anyway")
+}
+
+// editing says what a filter made of the stream a cursor ends or starts.
+func editing(c adapters.Cursor, what string) string {
+	switch {
+	case c.Sealed:
+		return what + " that went through persist-seal (edited: a filter may have left items out)"
+	case c.Filter != "":
+		return what + " filtered by persist-dump (--collection, --stream, --records, --events or --live)"
+	}
+	return what + " of the whole store"
 }
 
 // recordChain notes, after a stream was loaded whole and its trailer

@@ -32,6 +32,11 @@ var (
 	ErrRemoved = adapters.ErrRemoved
 	// ErrScanning: a call on a Source while its Items loop runs.
 	ErrScanning = adapters.ErrScanning
+	// ErrCommitUnknown: the connection to the database was lost while a
+	// write's COMMIT was under way, and the database could not be asked
+	// whether it took effect. The write is not retried (it may be there
+	// already): read it back before writing it again.
+	ErrCommitUnknown = adapters.ErrCommitUnknown
 )
 
 // UpgradeResult is what Upgrade did.

@@ -59,6 +59,11 @@ func (r DiffResult) String() string {
 // ErrPatchFilter: a patch was asked for with a filter.
 var ErrPatchFilter = errors.New("a patch covers whole stores: it cannot be made with a filter")
 
+// ErrPatchDelta: a patch was asked for of a delta (a stream whose header
+// has a since), which holds only what changed: the patch would remove
+// everything else from B.
+var ErrPatchDelta = errors.New("a patch covers whole stores: it cannot be made from a delta, which holds only what changed")
+
 // Diff compares the stores or streams at a and b, as persist-diff does, and
 // writes what differs to w in opt.Format. Stores are read in consistent
 // snapshots, side by side in dump order, in memory that does not grow with
@@ -78,6 +83,11 @@ func Diff(ctx context.Context, a, b string, w io.Writer, opt DiffOptions) (DiffR
 	}
 	defer sa.Close()
 	defer sb.Close()
+	if opt.Format == DiffPatch {
+		if err := wholeSides(sa, sb, opt.ReadOptions); err != nil {
+			return DiffResult{}, fmt.Errorf("diff: %w", err)
+		}
+	}
 	r, err := diffSources(ctx, sa, sb, w, opt, a, b)
 	if err == nil {
 		err = missingBoth(sa, sb)
@@ -86,6 +96,21 @@ func Diff(ctx context.Context, a, b string, w io.Writer, opt DiffOptions) (DiffR
 		return r, fmt.Errorf("diff: %w", err)
 	}
 	return r, nil
+}
+
+// wholeSides refuses a patch of a delta: its remove lines would delete
+// from B everything that did not change.
+func wholeSides(a, b *Source, opt ReadOptions) error {
+	if opt.Since != "" {
+		return hint.With(ErrPatchDelta, "make the patch of the whole stores, without --since")
+	}
+	for _, s := range []*Source{a, b} {
+		if h := s.src.Header(); h != nil && h.Since != "" {
+			return hint.With(fmt.Errorf("%s: %w", s.Location(), ErrPatchDelta),
+				"load a delta as it is (persist-load STORE < DELTA): it merges what changed; a patch is made of a full dump or the store itself")
+		}
+	}
+	return nil
 }
 
 // missingBoth is the error for the filter's names neither side holds.

@@ -54,7 +54,11 @@ func (s *Source) writeStream(ctx context.Context, w io.Writer, progress func(Pro
 	if err != nil {
 		return DumpResult{}, err
 	}
-	h := record.Header{Format: record.Format, Store: s.Store(), Records: -1, Events: -1, Since: s.src.Since()}
+	since, err := s.src.Since()
+	if err != nil {
+		return DumpResult{}, err
+	}
+	h := record.Header{Format: record.Format, Store: s.Store(), Records: -1, Events: -1, Since: since}
 	if known {
 		h.Records, h.Events = records, events
 	}

@@ -309,7 +309,11 @@ type Tx interface {
 	LoadedFrom(ctx context.Context, source string) (string, error)
 	SetLoadedFrom(ctx context.Context, source, cursor string) error
 
-	// Commit and Rollback end the transaction. Rollback after Commit is a no-op.
+	// Commit and Rollback end the transaction. Rollback after Commit is a
+	// no-op. A commit whose connection was lost before its answer is asked
+	// after on a new one: nil if it took effect, the loss (retryable) if
+	// not, an error wrapping ErrCommitUnknown (not retryable: done again,
+	// the write could be done twice) when the database cannot say.
 	Commit() error
 	Rollback() error
 }

@@ -36,6 +36,11 @@ var (
 	ErrRemoved = errors.New("records or events were deleted outright (not tombstoned) since the cursor, which a delta cannot carry")
 )
 
+// ErrCommitUnknown: the connection was lost while a COMMIT was under way,
+// and the database could not be asked whether it took effect. Nothing may
+// redo the write blindly: it may be there already.
+var ErrCommitUnknown = errors.New("the commit's outcome is unknown")
+
 // cursorPrefix starts every cursor this release writes; the digit is the
 // cursor format's version, so that a later release can tell old cursors
 // from its own.
@@ -267,6 +272,11 @@ func CheckCursor(s, adapter, id string) (Cursor, error) {
 	}
 	if c.Store != id {
 		return c, fmt.Errorf("%w: the cursor comes from another store (or from this one before it was copied or restored elsewhere)", ErrCursor)
+	}
+	if c.Sealed {
+		// A reader is given the cursor without its seal (Unsealed): one
+		// left is a second mark, which no stream carries.
+		return c, fmt.Errorf("%w: %q is not a well-formed cursor (marked sealed twice)", ErrCursor, clip(s))
 	}
 	return c, nil
 }

@@ -100,7 +100,7 @@ func Parse(s string, create bool) (Location, error) {
 	// A bare path. The whole string is tried first, so a file whose name
 	// contains '#' still opens.
 	for _, p := range []struct{ path, store string }{{s, ""}, {rest, store}} {
-		kind, d, err := classify(p.path)
+		kind, d, err := classify(p.path, create)
 		if err == nil {
 			l.Kind, l.Driver, l.Target, l.Store = kind, d, p.path, p.store
 			return l, nil
@@ -183,8 +183,11 @@ func newFileDriver() *adapters.Driver {
 // classify tells what an existing path holds without consuming anything
 // that cannot be read twice: a pipe, a terminal or a device is a stream
 // (no database lives in one), and only a regular file is opened and its
-// first bytes read.
-func classify(path string) (Kind, *adapters.Driver, error) {
+// first bytes read. An empty file is a database (SQLite makes one in it)
+// only to a writer: to a reader it holds nothing, which a stream's reader
+// says as such ("no input": a dump that failed before its first byte),
+// where a database's would say it holds no store.
+func classify(path string, create bool) (Kind, *adapters.Driver, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return 0, nil, err
@@ -199,7 +202,7 @@ func classify(path string) (Kind, *adapters.Driver, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	if len(head) == 0 && isStreamName(path) {
+	if len(head) == 0 && (isStreamName(path) || !create) {
 		return File, nil, nil
 	}
 	for _, d := range adapters.Drivers() {

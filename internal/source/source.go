@@ -179,10 +179,7 @@ func (s *Source) Header() *record.Header {
 // trailer's once the stream was read to its end ("" before, or without one).
 func (s *Source) Cursor(ctx context.Context) (string, error) {
 	if s.snap == nil {
-		if t := s.reader.Trailer(); t != nil {
-			return t.Cursor, nil
-		}
-		return "", nil
+		return s.streamCursor()
 	}
 	if s.cursor == "" && s.cursorErr == nil {
 		s.cursor, s.cursorErr = s.snap.Cursor(ctx)
@@ -198,16 +195,49 @@ func (s *Source) Cursor(ctx context.Context) (string, error) {
 	return s.cursor, s.cursorErr
 }
 
-// Since is where a delta starts: a store's Since filter, or a stream's
-// header's since ("" for all of a store, or a stream that is not a delta).
-func (s *Source) Since() string {
+// streamCursor is a stream's trailer's cursor, as what is written of the
+// stream can stand for: none without the header (nothing says whether the
+// stream was a whole dump or a delta whose header was cut, which must not
+// start a chain), and marked sealed where a filter leaves items out (a
+// delta of the whole store must not follow it, nor it one).
+func (s *Source) streamCursor() (string, error) {
+	t, h := s.reader.Trailer(), s.reader.Header()
+	if t == nil || h == nil {
+		return "", nil
+	}
+	return s.edited(t.Cursor, "the trailer's cursor")
+}
+
+// edited is a stream's cursor (or since) c, sealed when the filter leaves
+// anything out.
+func (s *Source) edited(c, what string) (string, error) {
+	if isZeroFilter(s.opt.Filter) {
+		return c, nil
+	}
+	sealed, err := adapters.SealCursor(c)
+	if err != nil {
+		return "", fmt.Errorf("%s: %s: %w", s.Loc, what, err)
+	}
+	return sealed, nil
+}
+
+// Since is where a delta starts: a store's Since filter, carrying the
+// dump's filter tag (a filtered delta of a whole store's cursor must not
+// follow the whole dump, which the loader tells by it), or a stream's
+// header's since, sealed where the filter leaves items out ("" for all of
+// a store, or a stream that is not a delta).
+func (s *Source) Since() (string, error) {
 	if s.snap != nil {
-		return s.opt.Filter.Since
+		since, err := adapters.WithFilter(s.opt.Filter.Since, s.opt.Filter)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", s.Loc, err)
+		}
+		return since, nil
 	}
-	if h := s.Header(); h != nil {
-		return h.Since
+	if h := s.Header(); h != nil && h.Since != "" {
+		return s.edited(h.Since, "the header's since")
 	}
-	return ""
+	return "", nil
 }
 
 // NoCursor reports whether WriteStream leaves the cursor out.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -13,6 +14,10 @@ import (
 
 	"github.com/lib/pq"
 	"github.com/lib/pq/pqerror"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/backoff"
+	"github.com/cuitty/persist/internal/hint"
 )
 
 // retryableCodes are the SQLSTATEs after which running the whole transaction
@@ -30,7 +35,7 @@ var retryableCodes = map[pqerror.Code]string{
 // Retryable reports whether err is transient: a serialization failure or
 // deadlock, an administrator's or crash shutdown, or a lost connection.
 func (a *Adapter) Retryable(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, adapters.ErrCommitUnknown) {
 		return false
 	}
 	var perr *pq.Error
@@ -194,4 +199,38 @@ func (a *Adapter) lost(err error, state serverState) error {
 			"(by pg_terminate_backend, a session timeout such as idle_in_transaction_session_timeout, or the crash of its server process)"
 	}
 	return &explained{why: why, err: err}
+}
+
+// commitOutcomeFor bounds how long a lost commit's outcome is asked after:
+// a restart or a failover answers within it, or the outcome stays unknown.
+var commitOutcomeFor = 30 * time.Second
+
+// commitOutcome asks the server, on a new connection, what became of
+// transaction xid, whose COMMIT lost its connection before the answer:
+// committed is success; aborted is the loss itself, retried as ever
+// (nothing was written); anything else the server says (too old to tell,
+// an id it does not know: another server after a failover), or no server
+// to ask in time, is ErrCommitUnknown, which nothing retries.
+func (a *Adapter) commitOutcome(xid int64, lost error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), commitOutcomeFor)
+	defer cancel()
+	for {
+		var status sql.NullString
+		err := a.db.QueryRowContext(ctx, `SELECT pg_catalog.txid_status($1)`, xid).Scan(&status)
+		var perr *pq.Error
+		switch {
+		case err == nil && status.String == "committed":
+			return nil
+		case err == nil && status.String == "aborted":
+			return lost
+		case err == nil && status.String != "in progress", errors.As(err, &perr), ctx.Err() != nil:
+			return hint.With(fmt.Errorf("%w: the connection was lost while the COMMIT of transaction %d was under way (%v), "+
+				"and the server could not say whether it took effect", adapters.ErrCommitUnknown, xid, lost),
+				"read what was written before writing it again (persist get --record, persist events; persist-sum or persist-diff after a load): "+
+					"it may be there already")
+		}
+		// The server is still finishing it, or not back yet: the next turn
+		// asks again, or says unknown once the time is up.
+		_ = backoff.Sleep(ctx, 200*time.Millisecond)
+	}
 }

@@ -292,8 +292,21 @@ func (t *writeTx) Commit() error {
 		return sql.ErrTxDone
 	}
 	t.done = true
+	defer t.conn.Close()
+	// The transaction's id, if it wrote anything: should the connection be
+	// lost while the COMMIT is under way, the server is asked after what
+	// became of it, since a write redone after one that took effect would
+	// be done twice (an event appended twice, a compare-and-swap that
+	// reports losing to its own write).
+	var xid sql.NullInt64
+	if err := t.tx.QueryRow(`SELECT pg_catalog.txid_current_if_assigned()`).Scan(&xid); err != nil {
+		t.tx.Rollback()
+		return fmt.Errorf("commit: %w", err)
+	}
 	err := t.tx.Commit()
-	t.conn.Close()
+	if err != nil && xid.Valid && isConnLoss(err) {
+		err = t.a.commitOutcome(xid.Int64, err)
+	}
 	if err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}

@@ -104,6 +104,11 @@ type tx struct {
 	// prepared once: a batch looks up ten or more chunks, and preparing a
 	// 1000-parameter query each time cost as much as running it.
 	fullLookup map[string]*sql.Stmt
+	// proof is asMade's answer, 0 until asked: 1 the schema is this
+	// release's, so that rows are stored as bound (proof.go), -1 not.
+	proof int8
+	// sent is what Put wrote, for ReadBack to tell where asMade holds.
+	sent sentLog
 }
 
 // lookupQuerier runs a lookup query, prepared once per transaction when it
@@ -299,8 +304,15 @@ func valueOf(it *record.Item) *[]byte {
 // ReadBack reads back what items address and compares it with them. A
 // stored value is compared as stored first: Persist stores values
 // canonical, so only one that differs is parsed, in case it is the same
-// value spelled otherwise.
+// value spelled otherwise. What this transaction's own statements wrote,
+// exactly as asked about, is not read where the schema proves it stored
+// as bound (proof.go).
 func (t *tx) ReadBack(ctx context.Context, items []*record.Item, fn func(*record.Item, string) error) error {
+	defer t.sent.reset()
+	items, err := t.unproven(ctx, items)
+	if err != nil {
+		return fmt.Errorf("read back: %w", err)
+	}
 	var puts, removes []*record.Item
 	for _, it := range items {
 		if it.Kind == record.KindRemove {
@@ -309,7 +321,7 @@ func (t *tx) ReadBack(ctx context.Context, items []*record.Item, fn func(*record
 			puts = append(puts, it)
 		}
 	}
-	err := t.lookup(ctx, removes, func(_ *record.Item, i int) error {
+	err = t.lookup(ctx, removes, func(_ *record.Item, i int) error {
 		return fn(removes[i], adapters.ProblemStillThere)
 	})
 	if err != nil {
@@ -504,9 +516,12 @@ func (t *tx) written(it *record.Item, res sql.Result) error {
 			t.unwritten = map[address]bool{}
 		}
 		t.unwritten[addressOf(it)] = true
+		t.sent.forget(it)
+		return nil
 	case t.unwritten != nil:
 		delete(t.unwritten, addressOf(it))
 	}
+	t.sent.note(it)
 	return nil
 }
 
