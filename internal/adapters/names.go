@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/record"
@@ -72,6 +73,36 @@ func StoredNumber(it *record.Item) error {
 	if !it.IsRecord() && it.Seq < 1 {
 		return hint.With(fmt.Errorf("event %q/%d: %w (was the table edited outside Persist?)", it.Stream, it.Seq, ErrStoredNumber),
 			"number each stream's events from 1 up, in the order they happened (SELECT store, stream, seq FROM persist_events WHERE seq < 1 finds them)")
+	}
+	return nil
+}
+
+// ErrStoredName is wrapped when a stored name (a collection, a key, a
+// stream, an event's type) is not valid UTF-8: a stream is UTF-8, and a
+// dump that wrote the bytes as they are would be a backup no load takes.
+var ErrStoredName = errors.New("is not valid UTF-8")
+
+// Stored refuses an item read from a store that no stream can carry as it
+// is: a number below 1 (StoredNumber), a name that is not UTF-8.
+func Stored(it *record.Item) error {
+	if err := StoredNumber(it); err != nil {
+		return err
+	}
+	table, names := "persist_records", [][2]string{{"collection", it.Collection}, {"key", it.Key}}
+	if !it.IsRecord() {
+		table, names = "persist_events", [][2]string{{"stream", it.Stream}, {"type", it.Type}}
+	}
+	for _, n := range names {
+		if utf8.ValidString(n[1]) {
+			continue
+		}
+		what := fmt.Sprintf("record %q/%q", it.Collection, it.Key)
+		if !it.IsRecord() {
+			what = fmt.Sprintf("event %q/%d", it.Stream, it.Seq)
+		}
+		return hint.With(fmt.Errorf("%s: the %s %w (another program wrote bytes that are not text; was the table edited outside Persist?)", what, n[0], ErrStoredName),
+			"give it a name in UTF-8, in the program that wrote it or by hand: its bytes are x'%x' (in SQLite, "+
+				"UPDATE %s SET %s = 'new name' WHERE %s = CAST(x'%x' AS TEXT))", n[1], table, n[0], n[0], n[1])
 	}
 	return nil
 }

@@ -167,7 +167,7 @@ func eachRecord(rows *sql.Rows, match func(*record.Item) *record.Item, ours *boo
 				want = key.Value
 			}
 		}
-		if err := adapters.StoredNumber(&it); err != nil {
+		if err := adapters.Stored(&it); err != nil {
 			return err
 		}
 		var err error
@@ -216,7 +216,7 @@ func eachEvent(rows *sql.Rows, match func(*record.Item) *record.Item, ours *bool
 				want = key.Data
 			}
 		}
-		if err := adapters.StoredNumber(&it); err != nil {
+		if err := adapters.Stored(&it); err != nil {
 			return err
 		}
 		var err error
@@ -305,7 +305,7 @@ func rowReader(rows *sql.Rows, kind record.Kind) func(*aheadRow, *[]byte) (int, 
 // eachRecord's and eachEvent's messages.
 func (r *aheadRow) finish(v *values) error {
 	it := &r.it
-	if err := adapters.StoredNumber(it); err != nil {
+	if err := adapters.Stored(it); err != nil {
 		return err
 	}
 	var err error

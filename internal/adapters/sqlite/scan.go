@@ -377,7 +377,7 @@ type querier interface {
 // mode, a value outside the share is left as stored, and settleValue
 // returned to check it later, should the caller need to.
 func fix(it *record.Item, mode valueMode) (adapters.Settle, error) {
-	if err := adapters.StoredNumber(it); err != nil {
+	if err := adapters.Stored(it); err != nil {
 		return nil, err
 	}
 	when := &it.UpdatedAt
