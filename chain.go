@@ -66,9 +66,9 @@ func sameBase(a, b string) bool {
 
 // editedChain is ErrChain for a delta that follows the last stream loaded
 // but was filtered otherwise: the streams of a chain are all whole, all
-// filtered by persist-dump alike, or all edited by a pipeline through
-// persist-seal, or the copy lacks what a filter left out of one of them,
-// with no word.
+// filtered by persist-dump alike, or all edited on their way (persist-seal,
+// persist-dump of a stream with a filter), or the copy lacks what a filter
+// left out of one of them, with no word.
 func editedChain(store string, since adapters.Cursor, last string) error {
 	lc, _ := adapters.ParseCursor(last)
 	was := editing(lc, "a dump")
@@ -79,9 +79,15 @@ func editedChain(store string, since adapters.Cursor, last string) error {
 		"loaded on top of it, the copy would lack what a filter left out", ErrChain, editing(since, "a delta"), store, was)
 	switch {
 	case since.Sealed && !lc.Sealed:
-		return hint.With(err, "load the delta as persist-dump wrote it, unfiltered; to keep a filtered copy instead, load a full dump "+
-			"through the same filter and persist-seal, then each delta the same way; or add --ignore-since to load this one anyway")
-	case lc.Sealed && !since.Sealed:
+		// Not "load it unfiltered": the filter may be what keeps data out
+		// of this copy.
+		return hint.With(err, "if the streams before it went through the same filter and persist-seal (an earlier release did not mark them), "+
+			"add --ignore-since to load this one: the chain goes on from it; otherwise, to keep a filtered copy, "+
+			"load a full dump through the same filter and persist-seal first, then each delta the same way")
+	case lc.Sealed && since.Filter != "":
+		return hint.With(err, "dump the delta without --collection, --stream, --records, --events and --live, and pass it through "+
+			"the same filter and persist-seal as the streams before it; or add --ignore-since to load this one anyway")
+	case lc.Sealed:
 		return hint.With(err, "pass this delta through the same filter and persist-seal as the streams before it; to copy the whole store "+
 			"from now on, load a full dump (persist-dump without --since) first; or add --ignore-since to load this one anyway")
 	}
@@ -94,11 +100,11 @@ func editedChain(store string, since adapters.Cursor, last string) error {
 func editing(c adapters.Cursor, what string) string {
 	switch {
 	case c.Sealed:
-		return what + " that went through persist-seal (edited: a filter may have left items out)"
+		return what + " edited on its way (persist-seal, or persist-dump of a stream with a filter): it may lack items of its dump"
 	case c.Filter != "":
 		return what + " filtered by persist-dump (--collection, --stream, --records, --events or --live)"
 	}
-	return what + " of the whole store"
+	return what + " not marked as edited or filtered"
 }
 
 // recordChain notes, after a stream was loaded whole and its trailer

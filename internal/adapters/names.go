@@ -97,12 +97,14 @@ func Stored(it *record.Item) error {
 			continue
 		}
 		what := fmt.Sprintf("record %q/%q", it.Collection, it.Key)
+		row := fmt.Sprintf("collection = CAST(x'%x' AS TEXT) AND key = CAST(x'%x' AS TEXT)", it.Collection, it.Key)
 		if !it.IsRecord() {
 			what = fmt.Sprintf("event %q/%d", it.Stream, it.Seq)
+			row = fmt.Sprintf("stream = CAST(x'%x' AS TEXT) AND seq = %d", it.Stream, it.Seq)
 		}
 		return hint.With(fmt.Errorf("%s: the %s %w (another program wrote bytes that are not text; was the table edited outside Persist?)", what, n[0], ErrStoredName),
-			"give it a name in UTF-8, in the program that wrote it or by hand: its bytes are x'%x' (in SQLite, "+
-				"UPDATE %s SET %s = 'new name' WHERE %s = CAST(x'%x' AS TEXT))", n[1], table, n[0], n[0], n[1])
+			"give it a name in UTF-8, in the program that wrote it or by hand (in SQLite: UPDATE %s SET %s = 'new name' WHERE %s); "+
+				"a renamed row leaves its old name, so a delta from a cursor of before is refused: take a full dump after", table, n[0], row)
 	}
 	return nil
 }

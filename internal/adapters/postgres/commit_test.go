@@ -26,6 +26,9 @@ type commitProxy struct {
 	armed    string // "", "after", "before"
 	refuse   bool   // no connection at all once one was cut
 	conns    []net.Conn
+	// restart: once a connection is cut, every other one is too, and the
+	// next new ones are told the server is starting up (57P03).
+	restart, startingUp int
 }
 
 func startCommitProxy(t *testing.T, dsn string) (*commitProxy, string) {
@@ -52,6 +55,37 @@ func (p *commitProxy) arm(how string, refuse bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.armed, p.refuse = how, refuse
+}
+
+// armRestart cuts the next COMMIT's connection after passing it on, ends
+// every other, and answers the next n new ones as a server starting up.
+func (p *commitProxy) armRestart(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.armed, p.restart = "after", n
+}
+
+// startup reports whether a new connection is to be told the server is
+// starting up.
+func (p *commitProxy) startup() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.startingUp == 0 {
+		return false
+	}
+	p.startingUp--
+	return true
+}
+
+// startingUpAnswer is the server's answer to a connection while it starts.
+func startingUpAnswer() []byte {
+	var fields []byte
+	for _, f := range []string{"SFATAL", "VFATAL", "C57P03", "Mthe database system is starting up"} {
+		fields = append(append(fields, f...), 0)
+	}
+	fields = append(fields, 0)
+	n := len(fields) + 4
+	return append([]byte{'E', byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}, fields...)
 }
 
 // take reports how to cut a connection that sends a COMMIT, disarming.
@@ -87,6 +121,14 @@ func (p *commitProxy) serve() {
 		}
 		if p.refusing() {
 			c.Close()
+			continue
+		}
+		if p.startup() {
+			go func() {
+				c.Read(make([]byte, 4096)) // the startup message
+				c.Write(startingUpAnswer())
+				c.Close()
+			}()
 			continue
 		}
 		s, err := net.Dial("tcp", p.upstream)
@@ -135,6 +177,14 @@ func (p *commitProxy) pipe(c, s net.Conn, drop *atomic.Bool) {
 				if p.refusing() {
 					p.cutAll()
 				}
+				p.mu.Lock()
+				if p.restart > 0 {
+					p.startingUp, p.restart = p.restart, 0
+					for _, c := range p.conns {
+						c.Close()
+					}
+				}
+				p.mu.Unlock()
 				return
 			case "before":
 				return
@@ -198,6 +248,12 @@ func TestLostCommitAskedAfter(t *testing.T) {
 	err := write("lost")
 	if err == nil || !a.Retryable(err) || errors.Is(err, adapters.ErrCommitUnknown) || has("lost") {
 		t.Errorf("a commit the server never saw: %v (retryable %v, written %v), want the connection's loss, retryable", err, a.Retryable(err), has("lost"))
+	}
+
+	// The server restarting: asked again until it answers.
+	proxy.armRestart(3)
+	if err := write("restarted"); err != nil || !has("restarted") {
+		t.Errorf("a commit the server made, then restarting (57P03): %v (written: %v), want nil", err, has("restarted"))
 	}
 
 	defer func(d time.Duration) { commitOutcomeFor = d }(commitOutcomeFor)

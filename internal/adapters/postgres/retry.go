@@ -210,9 +210,11 @@ var commitOutcomeFor = 30 * time.Second
 // committed is success; aborted is the loss itself, retried as ever
 // (nothing was written); anything else the server says (too old to tell,
 // an id it does not know: another server after a failover), or no server
-// to ask in time, is ErrCommitUnknown, which nothing retries.
-func (a *Adapter) commitOutcome(xid int64, lost error) error {
-	ctx, cancel := context.WithTimeout(context.Background(), commitOutcomeFor)
+// to ask within commitOutcomeFor and ctx, is ErrCommitUnknown, which
+// nothing retries. A server restarting, or out of connections, is asked
+// again.
+func (a *Adapter) commitOutcome(ctx context.Context, xid int64, lost error) error {
+	ctx, cancel := context.WithTimeout(ctx, commitOutcomeFor)
 	defer cancel()
 	for {
 		var status sql.NullString
@@ -223,11 +225,11 @@ func (a *Adapter) commitOutcome(xid int64, lost error) error {
 			return nil
 		case err == nil && status.String == "aborted":
 			return lost
-		case err == nil && status.String != "in progress", errors.As(err, &perr), ctx.Err() != nil:
+		case err == nil && status.String != "in progress", errors.As(err, &perr) && !a.Retryable(err), ctx.Err() != nil:
 			return hint.With(fmt.Errorf("%w: the connection was lost while the COMMIT of transaction %d was under way (%v), "+
 				"and the server could not say whether it took effect", adapters.ErrCommitUnknown, xid, lost),
-				"read what was written before writing it again (persist get --record, persist events; persist-sum or persist-diff after a load): "+
-					"it may be there already")
+				"read what was written before writing it again (persist get --record, persist events): it may be there already; "+
+					"a load is run again as it is (what committed counts as unchanged)")
 		}
 		// The server is still finishing it, or not back yet: the next turn
 		// asks again, or says unknown once the time is up.

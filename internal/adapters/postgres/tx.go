@@ -46,7 +46,7 @@ func (a *Adapter) Begin(ctx context.Context, store string) (adapters.Tx, error) 
 		conn.Close()
 		return nil, fmt.Errorf("begin on store %q: %w", store, err)
 	}
-	t := &writeTx{a: a, conn: conn, tx: tx, store: store}
+	t := &writeTx{a: a, conn: conn, tx: tx, store: store, ctx: ctx}
 	if err := a.setUp(ctx, tx); err != nil {
 		t.Rollback()
 		return nil, fmt.Errorf("begin on store %q: %w", store, err)
@@ -80,6 +80,9 @@ type writeTx struct {
 	direct      []*record.Item
 	directShort string
 	mark        string // persist_mark's row version before the load's first COPY
+	// ctx is Begin's: a lost commit's outcome is asked after (Commit, which
+	// takes none) only while it lasts.
+	ctx context.Context
 }
 
 // Lock looks keys up one by one, FOR UPDATE (one query for the records and
@@ -305,7 +308,7 @@ func (t *writeTx) Commit() error {
 	}
 	err := t.tx.Commit()
 	if err != nil && xid.Valid && isConnLoss(err) {
-		err = t.a.commitOutcome(xid.Int64, err)
+		err = t.a.commitOutcome(t.ctx, xid.Int64, err)
 	}
 	if err != nil {
 		return fmt.Errorf("commit: %w", err)

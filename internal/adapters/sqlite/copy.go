@@ -158,8 +158,22 @@ func (s *snapshot) copyable(ctx context.Context) error {
 func schemaOf(ctx context.Context, q interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }) (map[string]string, error) {
+	return objects(ctx, q, "true")
+}
+
+// notSQLites leaves out SQLite's own objects: its tables (sqlite_sequence,
+// sqlite_stat1…) and the indexes it makes for a primary key. A trigger or
+// view named sqlite_… is someone's (PRAGMA writable_schema lets one be
+// made), and stays in.
+const notSQLites = `NOT (type = 'table' AND name LIKE 'sqlite\_%' ESCAPE '\')
+		AND NOT (type = 'index' AND name LIKE 'sqlite\_autoindex\_%' ESCAPE '\')`
+
+// objects is schemaOf of the objects where holds.
+func objects(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, where string) (map[string]string, error) {
 	rows, err := q.QueryContext(ctx, `SELECT type || ' ' || name, type || ' ' || tbl_name || ' ' || coalesce(sql, '') FROM sqlite_master
-		WHERE name NOT LIKE 'sqlite\_%' ESCAPE '\'`)
+		WHERE `+notSQLites+` AND (`+where+`)`)
 	if err != nil {
 		return nil, fmt.Errorf("read the schema: %w", err)
 	}

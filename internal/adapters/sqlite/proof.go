@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"fmt"
 	"sync/atomic"
 
 	"github.com/cuitty/persist/internal/adapters"
@@ -27,12 +26,19 @@ import (
 // trigger, an index of its own, a file of an earlier schema version whose
 // tables ALTER TABLE changed) is read back and compared row by row.
 
-// asMade reports whether every object on Persist's tables (persist_*) is
-// as this release makes it, and all of this release's are there. It is
-// read once per transaction; the write lock keeps it true to the end.
+// asMade reports whether the connection runs no trigger at all
+// (setTriggers turned them off: none but Persist's own) and every object on
+// Persist's tables (persist_*) is as this release makes it, all of this
+// release's there. It is read once per transaction; the write lock keeps
+// it true to the end.
 func (t *tx) asMade(ctx context.Context) (bool, error) {
 	if t.proof != 0 {
 		return t.proof > 0, nil
+	}
+	if !t.triggersOff {
+		// Some trigger may run (setTriggers found one not Persist's).
+		t.proof = -1
+		return false, nil
 	}
 	ours, err := ownSchema()
 	if err != nil {
@@ -61,24 +67,10 @@ func (t *tx) asMade(ctx context.Context) (bool, error) {
 var provenReadBacks atomic.Int64
 
 // persistObjects is schemaOf for the objects on Persist's tables (and any
-// table named like one), SQLite's own aside: an index or trigger of
-// another name on persist_records is among them, by its tbl_name.
+// table named like one): an index or trigger of another name on
+// persist_records is among them, by its tbl_name.
 func persistObjects(ctx context.Context, q querier) (map[string]string, error) {
-	rows, err := q.QueryContext(ctx, `SELECT type || ' ' || name, type || ' ' || tbl_name || ' ' || coalesce(sql, '') FROM sqlite_master
-		WHERE (tbl_name LIKE 'persist\_%' ESCAPE '\' OR name LIKE 'persist\_%' ESCAPE '\') AND name NOT LIKE 'sqlite\_%' ESCAPE '\'`)
-	if err != nil {
-		return nil, fmt.Errorf("read the schema: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var name, def string
-		if err := rows.Scan(&name, &def); err != nil {
-			return nil, fmt.Errorf("read the schema: %w", err)
-		}
-		out[name] = def
-	}
-	return out, rows.Err()
+	return objects(ctx, q, `tbl_name LIKE 'persist\_%' ESCAPE '\' OR name LIKE 'persist\_%' ESCAPE '\'`)
 }
 
 // unproven is what ReadBack must still read of items: all of them unless
@@ -115,17 +107,23 @@ func (t *tx) unproven(ctx context.Context, items []*record.Item) ([]*record.Item
 
 // sentLog is what this transaction's statements wrote, row by row: each
 // item as bound, its value copied (the caller's buffers may be reused), up
-// to maxSent bytes of values; past them, or for a value of bigBind or more,
-// an item is not noted, and ReadBack reads it back.
+// to maxSent bytes in all; past them, or for a value of bigBind or more, an
+// item is not noted, and ReadBack reads it back.
 type sentLog struct {
 	items []record.Item
 	at    map[address]int
 	buf   []byte
+	size  int // what the log holds: the items' bytes, and sentCost each
 }
 
-// maxSent bounds the values a sentLog copies: a batch's are a few MB; one
-// transaction for a whole stream (--atomic) reads back past it.
+// maxSent bounds a sentLog: a batch's items are a few MB; one transaction
+// for a whole stream (--atomic, or with no ReadBack to empty it) reads
+// back past it.
 const maxSent = 16 << 20
+
+// sentCost is what noting an item costs beyond its bytes: the Item, the
+// map's entry.
+const sentCost = 256
 
 // note records that it was written as it is now; forget that it was not
 // (a guarded statement left the row as it was).
@@ -134,10 +132,12 @@ func (l *sentLog) note(it *record.Item) {
 	if !it.IsRecord() {
 		v = it.Data
 	}
-	if len(v) >= bigBind || len(l.buf)+len(v) > maxSent {
+	cost := it.Size() + sentCost
+	if len(v) >= bigBind || l.size+cost > maxSent {
 		l.forget(it)
 		return
 	}
+	l.size += cost
 	if l.at == nil {
 		l.at = map[address]int{}
 	}
@@ -169,4 +169,5 @@ func (l *sentLog) reset() {
 	l.items = l.items[:0]
 	clear(l.at)
 	l.buf = l.buf[:0]
+	l.size = 0
 }

@@ -47,21 +47,22 @@ import (
 // must run for Persist's writes too, and the connection keeps them all on.
 // Either way nothing is lost but that time: quiet (schema.go) keeps the
 // change-tracking triggers from stamping Persist's rows.
-func setTriggers(dc any) error {
+// off reports that the connection now runs no trigger, for certain.
+func setTriggers(dc any) (off bool, err error) {
 	c, ok := dc.(*sqlite3.SQLiteConn)
 	if !ok {
-		return nil
+		return false, nil
 	}
 	n, err := othersTriggers(c)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if n > 0 {
 		setTriggersOn(c, true)
-	} else {
-		setTriggersOn(c, false)
+		return false, nil
 	}
-	return nil
+	setTriggersOn(c, false)
+	return triggersOff(c), nil
 }
 
 // ownTriggers are the change-tracking triggers (schema.go).
@@ -98,6 +99,12 @@ func setTriggersOn(c *sqlite3.SQLiteConn, on bool) bool {
 func triggersOn(c *sqlite3.SQLiteConn) bool {
 	db := handle(c)
 	return db != nil && C.persist_triggers_on(db) == 1
+}
+
+// triggersOff reports whether c runs no trigger, for certain.
+func triggersOff(c *sqlite3.SQLiteConn) bool {
+	db := handle(c)
+	return db != nil && C.persist_triggers_on(db) == 0
 }
 
 // handle is c's sqlite3 pointer, which the driver keeps to itself.

@@ -35,7 +35,12 @@ func (a *Adapter) Begin(ctx context.Context, store string) (adapters.Tx, error) 
 		return nil, fmt.Errorf("begin on store %q: %w", store, a.writeError(err))
 	}
 	t := &tx{tx: sqlTx, conn: conn, store: store}
-	if err := conn.Raw(setTriggers); err != nil {
+	err = conn.Raw(func(dc any) error {
+		off, err := setTriggers(dc)
+		t.triggersOff = off
+		return err
+	})
+	if err != nil {
 		t.Rollback()
 		return nil, fmt.Errorf("begin on store %q: %w", store, err)
 	}
@@ -109,6 +114,8 @@ type tx struct {
 	proof int8
 	// sent is what Put wrote, for ReadBack to tell where asMade holds.
 	sent sentLog
+	// triggersOff: the connection runs no trigger (setTriggers).
+	triggersOff bool
 }
 
 // lookupQuerier runs a lookup query, prepared once per transaction when it
@@ -591,6 +598,7 @@ func (t *tx) Remove(ctx context.Context, keys []*record.Item) error {
 	}
 	var n int64
 	for _, k := range keys {
+		t.sent.forget(k)
 		var err error
 		var res sql.Result
 		if k.IsRecord() {
@@ -635,6 +643,7 @@ func (t *tx) Clear(ctx context.Context) error {
 	if err := t.stamp(ctx); err != nil {
 		return fmt.Errorf("clear store %q: %w", t.store, err)
 	}
+	t.sent.reset()
 	var n int64
 	for _, q := range []string{
 		"DELETE FROM persist_records WHERE store = ?",
