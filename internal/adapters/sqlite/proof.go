@@ -4,7 +4,6 @@ import (
 	"context"
 	"sync/atomic"
 
-	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/record"
 )
 
@@ -21,8 +20,11 @@ import (
 // own triggers stand aside for its writes (quiet = 1, the transaction's
 // counter on every row), which the tests hold them to.
 //
-// ReadBack then reads nothing back: the statements' own counts say which
-// rows a guarded write left as they were. Any other schema (an application's
+// ReadBack then reads back nothing that this transaction's Put wrote, as
+// long as it is asked about those very items: the statements' own counts
+// say which rows a guarded write left as they were. The items stay as they
+// were between Put and ReadBack (the adapter contract); keeping a copy of
+// each to compare cost more than the read-back it saves. Any other schema (an application's
 // trigger, an index of its own, a file of an earlier schema version whose
 // tables ALTER TABLE changed) is read back and compared row by row.
 
@@ -58,12 +60,11 @@ func (t *tx) asMade(ctx context.Context) (bool, error) {
 		}
 	}
 	t.proof = 1
-	provenReadBacks.Add(1)
 	return true, nil
 }
 
-// provenReadBacks counts the transactions whose ReadBack took the proof;
-// tests tell by it which way a write went.
+// provenReadBacks counts the ReadBacks that took the proof; tests tell by
+// it which way a write went.
 var provenReadBacks atomic.Int64
 
 // persistObjects is schemaOf for the objects on Persist's tables (and any
@@ -73,101 +74,40 @@ func persistObjects(ctx context.Context, q querier) (map[string]string, error) {
 	return objects(ctx, q, `tbl_name LIKE 'persist\_%' ESCAPE '\' OR name LIKE 'persist\_%' ESCAPE '\'`)
 }
 
-// unproven is what ReadBack must still read of items: all of them unless
-// asMade holds; else the removes, and the puts other than what this
-// transaction's statements wrote, exactly (sentLog): one a guarded
-// statement left as the store had it, one another transaction wrote, one
-// asked about as other than it was written. Of an address named twice,
-// only the last naming is what the store must hold, as ReadBack reads.
+// unproven is what ReadBack must still read of items: all of them, unless
+// asMade holds and the puts among items are, in order, the very items this
+// transaction's Put wrote (the contract's "those this transaction's Put
+// wrote", unchanged since) with nothing removed since; then only the
+// removes, and the puts a guarded statement left as the store had them.
 func (t *tx) unproven(ctx context.Context, items []*record.Item) ([]*record.Item, error) {
-	if len(t.sent.at) == 0 {
+	if t.unprovable || len(t.wrote) == 0 || !t.sameAsWritten(items) {
 		return items, nil
 	}
 	if ok, err := t.asMade(ctx); err != nil || !ok {
 		return items, err
 	}
-	last := make(map[address]int, len(items))
-	for i, it := range items {
-		if it.Kind != record.KindRemove {
-			last[addressOf(it)] = i
-		}
-	}
+	provenReadBacks.Add(1)
 	var rest []*record.Item
-	for i, it := range items {
-		if it.Kind != record.KindRemove {
-			a := addressOf(it)
-			if last[a] != i || t.sent.wrote(a, it) {
-				continue
-			}
+	for _, it := range items {
+		if it.Kind == record.KindRemove || t.unwritten[addressOf(it)] {
+			rest = append(rest, it)
 		}
-		rest = append(rest, it)
 	}
 	return rest, nil
 }
 
-// sentLog is what this transaction's statements wrote, row by row: each
-// item as bound, its value copied (the caller's buffers may be reused), up
-// to maxSent bytes in all; past them, or for a value of bigBind or more, an
-// item is not noted, and ReadBack reads it back.
-type sentLog struct {
-	items []record.Item
-	at    map[address]int
-	buf   []byte
-	size  int // what the log holds: the items' bytes, and sentCost each
-}
-
-// maxSent bounds a sentLog: a batch's items are a few MB; one transaction
-// for a whole stream (--atomic, or with no ReadBack to empty it) reads
-// back past it.
-const maxSent = 16 << 20
-
-// sentCost is what noting an item costs beyond its bytes: the Item, the
-// map's entry.
-const sentCost = 256
-
-// note records that it was written as it is now; forget that it was not
-// (a guarded statement left the row as it was).
-func (l *sentLog) note(it *record.Item) {
-	v := it.Value
-	if !it.IsRecord() {
-		v = it.Data
+// sameAsWritten reports whether the puts among items are t.wrote, pointer
+// for pointer.
+func (t *tx) sameAsWritten(items []*record.Item) bool {
+	j := 0
+	for _, it := range items {
+		if it.Kind == record.KindRemove {
+			continue
+		}
+		if j == len(t.wrote) || t.wrote[j] != it {
+			return false
+		}
+		j++
 	}
-	cost := it.Size() + sentCost
-	if len(v) >= bigBind || l.size+cost > maxSent {
-		l.forget(it)
-		return
-	}
-	l.size += cost
-	if l.at == nil {
-		l.at = map[address]int{}
-	}
-	c := *it
-	start := len(l.buf)
-	l.buf = append(l.buf, v...)
-	if v != nil {
-		v = l.buf[start:len(l.buf):len(l.buf)]
-	}
-	if c.IsRecord() {
-		c.Value = v
-	} else {
-		c.Data = v
-	}
-	l.at[addressOf(it)] = len(l.items)
-	l.items = append(l.items, c)
-}
-
-func (l *sentLog) forget(it *record.Item) { delete(l.at, addressOf(it)) }
-
-// wrote reports whether it, at a, is exactly what was last written there.
-func (l *sentLog) wrote(a address, it *record.Item) bool {
-	i, ok := l.at[a]
-	return ok && adapters.Differs(it, &l.items[i]) == ""
-}
-
-// reset empties the log for the next batch; what was noted is read back.
-func (l *sentLog) reset() {
-	l.items = l.items[:0]
-	clear(l.at)
-	l.buf = l.buf[:0]
-	l.size = 0
+	return j == len(t.wrote)
 }

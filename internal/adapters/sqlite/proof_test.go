@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -99,71 +100,72 @@ func TestReadBackProof(t *testing.T) {
 	}
 }
 
-// The proof covers exactly what the transaction wrote: an item asked about
-// as other than it was written (another value, a buffer the caller reused,
-// an address written by no statement of it, one removed since) is read
-// back and compared.
+// The proof covers exactly what the transaction wrote: items other than
+// those Put wrote (another value, an address no statement wrote), or rows
+// a Remove may have taken since, are read back and compared; a row a
+// guarded statement left as it was is not this transaction's.
 func TestReadBackProofOnlyWhatWasWritten(t *testing.T) {
 	a := open(t, filepath.Join(t.TempDir(), "app.db"), Options{})
 	defer a.Close()
 	putAndReadBack(t, a, proofItems(1, "first"), nil)
+	ctx := context.Background()
+	run := func(name string, mode adapters.PutMode, items []*record.Item, between func(adapters.Tx), asked []*record.Item, wantProof bool, want ...string) {
+		t.Helper()
+		tx, err := a.Begin(ctx, "app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		if err := tx.Put(ctx, items, mode); err != nil {
+			t.Fatal(err)
+		}
+		if between != nil {
+			between(tx)
+		}
+		before := provenReadBacks.Load()
+		var problems []string
+		err = tx.ReadBack(ctx, asked, func(it *record.Item, p string) error {
+			problems = append(problems, describe(it)+" "+p)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(problems)
+		if fmt.Sprint(problems) != fmt.Sprint(want) {
+			t.Errorf("%s: problems\n got %q\nwant %q", name, problems, want)
+		}
+		if proven := provenReadBacks.Load() > before; proven != wantProof {
+			t.Errorf("%s: proof taken %v, want %v", name, proven, wantProof)
+		}
+	}
 	items := proofItems(5, "v")
-	buf := items[2].Value
+	run("as written", adapters.Overwrite, items, nil, items, true)
+
 	other := *items[3]
 	other.Value = []byte(`{"v":99}`)
 	absent := &record.Item{Kind: record.KindRecord, Collection: "c", Key: "never", Version: 1, UpdatedAt: items[0].UpdatedAt, Value: []byte(`1`)}
-	ctx := context.Background()
+	run("others", adapters.Overwrite, items, nil, []*record.Item{items[0], &other, absent}, false,
+		`record "c"/"k003" value differs`, `record "c"/"never" `+adapters.ProblemMissing)
+
+	removed := func(tx adapters.Tx) {
+		if err := tx.Remove(ctx, []*record.Item{{Kind: record.KindRemove, Collection: "c", Key: "k004"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run("removed since", adapters.Overwrite, items, removed, items, false, `record "c"/"k004" `+adapters.ProblemMissing)
+
 	tx, err := a.Begin(ctx, "app")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tx.Rollback()
-	if err := tx.Put(ctx, items, adapters.Overwrite); err != nil {
+	newer := []*record.Item{{Kind: record.KindRecord, Collection: "c", Key: "k001", Version: 2, UpdatedAt: items[0].UpdatedAt, Value: []byte(`2`)}}
+	if err := tx.Put(ctx, newer, adapters.Overwrite); err != nil {
 		t.Fatal(err)
 	}
-	copy(buf, `{"v":7}`) // the caller's buffer, reused after the write
-	if err := tx.Remove(ctx, []*record.Item{{Kind: record.KindRemove, Collection: "c", Key: "k004"}}); err != nil {
+	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	before := provenReadBacks.Load()
-	var problems []string
-	err = tx.ReadBack(ctx, []*record.Item{items[0], items[2], &other, absent, items[4]}, func(it *record.Item, p string) error {
-		problems = append(problems, describe(it)+" "+p)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{`record "c"/"k002" value differs`, `record "c"/"k003" value differs`, `record "c"/"k004" ` + adapters.ProblemMissing,
-		`record "c"/"never" ` + adapters.ProblemMissing}
-	if fmt.Sprint(problems) != fmt.Sprint(want) {
-		t.Errorf("problems\n got %q\nwant %q", problems, want)
-	}
-	if provenReadBacks.Load() == before {
-		t.Error("the proof was not taken: the items written as asked were read back too")
-	}
-}
-
-// A transaction that writes more than a batch (one for a whole stream,
-// or one no ReadBack empties) notes no more than maxSent, tombstones (no
-// value) too; what it did not note is read back.
-func TestSentLogBounded(t *testing.T) {
-	var l sentLog
-	n := 2 * maxSent / sentCost
-	for i := range n {
-		l.note(&record.Item{Kind: record.KindRecord, Collection: "c", Key: fmt.Sprintf("k%09d", i), Version: 1,
-			UpdatedAt: "2026-12-05T12:00:00.000000Z", Deleted: true})
-	}
-	if l.size > maxSent || len(l.items) >= n || len(l.at) != len(l.items) {
-		t.Errorf("after %d tombstones: %d bytes, %d items, %d addresses; want at most %d bytes", n, l.size, len(l.items), len(l.at), maxSent)
-	}
-	last := &record.Item{Kind: record.KindRecord, Collection: "c", Key: fmt.Sprintf("k%09d", n-1), Version: 1,
-		UpdatedAt: "2026-12-05T12:00:00.000000Z", Deleted: true}
-	if l.wrote(addressOf(last), last) {
-		t.Error("an item past the bound was noted")
-	}
-	l.reset()
-	if l.size != 0 || len(l.items) != 0 || len(l.at) != 0 {
-		t.Errorf("reset left %d bytes, %d items", l.size, len(l.items))
-	}
+	older := []*record.Item{{Kind: record.KindRecord, Collection: "c", Key: "k001", Version: 1, UpdatedAt: "2026-01-01T00:00:00.000000Z", Value: []byte(`0`)}}
+	run("left by a guard", adapters.Guarded, older, nil, older, true, `record "c"/"k001" `+adapters.ProblemNotOurs)
 }

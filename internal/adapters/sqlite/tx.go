@@ -112,8 +112,11 @@ type tx struct {
 	// proof is asMade's answer, 0 until asked: 1 the schema is this
 	// release's, so that rows are stored as bound (proof.go), -1 not.
 	proof int8
-	// sent is what Put wrote, for ReadBack to tell where asMade holds.
-	sent sentLog
+	// wrote is the items Put's statements ran for, in order, for ReadBack
+	// to tell where asMade holds; unprovable says a Remove or Clear may
+	// have taken some away since.
+	wrote      []*record.Item
+	unprovable bool
 	// triggersOff: the connection runs no trigger (setTriggers).
 	triggersOff bool
 }
@@ -315,7 +318,7 @@ func valueOf(it *record.Item) *[]byte {
 // exactly as asked about, is not read where the schema proves it stored
 // as bound (proof.go).
 func (t *tx) ReadBack(ctx context.Context, items []*record.Item, fn func(*record.Item, string) error) error {
-	defer t.sent.reset()
+	defer func() { t.wrote = t.wrote[:0] }()
 	items, err := t.unproven(ctx, items)
 	if err != nil {
 		return fmt.Errorf("read back: %w", err)
@@ -431,9 +434,11 @@ func (t *tx) Put(ctx context.Context, items []*record.Item, mode adapters.PutMod
 			err = fmt.Errorf("put: a %s line is not a record or an event", it.Kind)
 		}
 		if err != nil {
+			t.unprovable = true
 			return err
 		}
 	}
+	t.wrote = append(t.wrote, items...)
 	return nil
 }
 
@@ -523,12 +528,9 @@ func (t *tx) written(it *record.Item, res sql.Result) error {
 			t.unwritten = map[address]bool{}
 		}
 		t.unwritten[addressOf(it)] = true
-		t.sent.forget(it)
-		return nil
 	case t.unwritten != nil:
 		delete(t.unwritten, addressOf(it))
 	}
-	t.sent.note(it)
 	return nil
 }
 
@@ -597,8 +599,8 @@ func (t *tx) Remove(ctx context.Context, keys []*record.Item) error {
 		return fmt.Errorf("remove: %w", err)
 	}
 	var n int64
+	t.unprovable = true
 	for _, k := range keys {
-		t.sent.forget(k)
 		var err error
 		var res sql.Result
 		if k.IsRecord() {
@@ -643,7 +645,7 @@ func (t *tx) Clear(ctx context.Context) error {
 	if err := t.stamp(ctx); err != nil {
 		return fmt.Errorf("clear store %q: %w", t.store, err)
 	}
-	t.sent.reset()
+	t.unprovable = true
 	var n int64
 	for _, q := range []string{
 		"DELETE FROM persist_records WHERE store = ?",
