@@ -51,59 +51,83 @@ func Seal(ctx context.Context, r io.Reader, w io.Writer, opt SealOptions) (DumpR
 		return DumpResult{}, err
 	}
 	defer rd.Close()
-	h := rd.Head()
-	if err := source.Started(rd); err != nil {
+	h, out, err := sealHeader(rd, opt)
+	if err != nil {
 		return DumpResult{}, err
 	}
-	// Head has read the first line, and with no header in front of it the
-	// first item too: an error there is the input's real fault (a header
-	// of another format, a patch, a bad line), and is said before a byte
-	// is written rather than taken for a missing header.
-	if err := rd.HeadErr(); err != nil {
-		return DumpResult{}, headErr(rd, err)
-	}
-	if h == nil && !opt.Unframed {
-		// Refused before a byte is written: a header the next reader takes
-		// for a whole stream must never come out of an input that is not.
-		return DumpResult{}, fmt.Errorf("%w: without a header, a stream cut short could not be told from a whole one", ErrUnframed)
-	}
-	store := opt.Store
-	if store == "" && h != nil {
-		store = h.Store
-	}
-	// A delta stays one: where it starts and ends in its store's history
-	// is not changed by leaving items out of it. Its since and cursor are
-	// marked sealed, so that the loader keeps a chain of edited streams
-	// apart from one of whole dumps: a whole delta after an edited dump, or
-	// the reverse, would leave the copy without what the edit left out.
-	since := ""
-	if h != nil {
-		if since, err = adapters.SealCursor(h.Since); err != nil {
-			return DumpResult{}, fmt.Errorf("line 1: the header's since: %w", err)
-		}
-	}
-	sw, err := record.NewWriter(w, record.Header{Format: record.Format, Store: store, Records: -1, Events: -1, Since: since})
+	sw, err := record.NewWriter(w, out)
 	if err != nil {
 		return DumpResult{}, err
 	}
 	if err := copyItems(ctx, rd, sw); err != nil {
 		return DumpResult{}, err
 	}
-	// The cursor says where a whole dump or a delta ends; without the
-	// header, nothing says which this was (a delta whose header was cut
-	// must not pass for a whole dump and start a chain), so it is dropped.
-	cursor := ""
-	if t := rd.Trailer(); t != nil && h != nil {
-		if cursor, err = adapters.SealCursor(t.Cursor); err != nil {
-			return DumpResult{}, fmt.Errorf("line %d: the trailer's cursor: %w", rd.Line(), err)
-		}
+	cursor, err := sealedCursor(rd, h)
+	if err != nil {
+		return DumpResult{}, err
 	}
 	sw.SetCursor(cursor)
 	if err := sw.Close(); err != nil {
 		return DumpResult{}, err
 	}
 	records, events, sum := sw.Stats()
-	return DumpResult{Store: store, Records: records, Events: events, Sum: sum.String(), Cursor: cursor}, nil
+	return DumpResult{Store: out.Store, Records: records, Events: events, Sum: sum.String(), Cursor: cursor}, nil
+}
+
+// sealHeader reads the input's header (nil for an unframed input) and
+// makes the output's, refusing what must be refused before a byte is
+// written.
+func sealHeader(rd *record.Reader, opt SealOptions) (*record.Header, record.Header, error) {
+	h := rd.Head()
+	if err := source.Started(rd); err != nil {
+		return nil, record.Header{}, err
+	}
+	// Head has read the first line, and with no header in front of it the
+	// first item too: an error there is the input's real fault (a header
+	// of another format, a patch, a bad line), and is said before a byte
+	// is written rather than taken for a missing header.
+	if err := rd.HeadErr(); err != nil {
+		return nil, record.Header{}, headErr(rd, err)
+	}
+	if h == nil && !opt.Unframed {
+		// Refused before a byte is written: a header the next reader takes
+		// for a whole stream must never come out of an input that is not.
+		return nil, record.Header{}, fmt.Errorf("%w: without a header, a stream cut short could not be told from a whole one", ErrUnframed)
+	}
+	out := record.Header{Format: record.Format, Store: opt.Store, Records: -1, Events: -1}
+	if h == nil {
+		return nil, out, nil
+	}
+	if out.Store == "" {
+		out.Store = h.Store
+	}
+	// A delta stays one: where it starts and ends in its store's history
+	// is not changed by leaving items out of it. Its since and cursor are
+	// marked sealed, so that the loader keeps a chain of edited streams
+	// apart from one of whole dumps: a whole delta after an edited dump, or
+	// the reverse, would leave the copy without what the edit left out.
+	since, err := adapters.SealCursor(h.Since)
+	if err != nil {
+		return nil, record.Header{}, fmt.Errorf("line 1: the header's since: %w", err)
+	}
+	out.Since = since
+	return h, out, nil
+}
+
+// sealedCursor is the input trailer's cursor, marked sealed. The cursor
+// says where a whole dump or a delta ends; without the header, nothing
+// says which this was (a delta whose header was cut must not pass for a
+// whole dump and start a chain), so it is dropped.
+func sealedCursor(rd *record.Reader, h *record.Header) (string, error) {
+	t := rd.Trailer()
+	if t == nil || h == nil {
+		return "", nil
+	}
+	cursor, err := adapters.SealCursor(t.Cursor)
+	if err != nil {
+		return "", fmt.Errorf("line %d: the trailer's cursor: %w", rd.Line(), err)
+	}
+	return cursor, nil
 }
 
 // headErr tells a bad header from a bad first item: both are "line 1",
