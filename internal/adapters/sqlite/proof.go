@@ -24,9 +24,10 @@ import (
 // long as it is asked about those very items: the statements' own counts
 // say which rows a guarded write left as they were. The items stay as they
 // were between Put and ReadBack (the adapter contract); keeping a copy of
-// each to compare cost more than the read-back it saves. Any other schema (an application's
-// trigger, an index of its own, a file of an earlier schema version whose
-// tables ALTER TABLE changed) is read back and compared row by row.
+// each to compare cost more than the read-back it saves. Any other schema
+// (an application's trigger, an index of its own, a file of an earlier
+// schema version whose tables ALTER TABLE changed) is read back and
+// compared row by row.
 
 // asMade reports whether the connection runs no trigger at all
 // (setTriggers turned them off: none but Persist's own) and every object on
