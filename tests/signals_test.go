@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -135,6 +136,10 @@ func TestSignalThenRerun(t *testing.T) {
 	}
 	if !strings.Contains(s.stderr.String(), "interrupted") {
 		t.Fatalf("interrupted load says %q", s.stderr.String())
+	}
+	// It says what the store holds, and that the same command finishes it.
+	if !regexp.MustCompile(`(?m)^persist-load: hint: sqlite:.*big\.db#big holds what [1-9][0-9]* batches committed before the interruption \([1-9][0-9]* records and [0-9]+ events written\): a part of the copy; run the same command again`).MatchString(s.stderr.String()) {
+		t.Fatalf("interrupted load does not say the store holds a part of the copy: %q", s.stderr.String())
 	}
 	mustRun(t, stream, "persist-load", "-q", db+"#big")
 	if got, want := sumOf(t, db), sumOf(t, stream); got != want {

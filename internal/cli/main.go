@@ -13,6 +13,8 @@ import (
 
 	"github.com/alecthomas/kong"
 	"golang.org/x/sys/unix"
+
+	"github.com/cuitty/persist/internal/hint"
 )
 
 // ErrInterrupted is the cause a command's context carries once a signal
@@ -171,9 +173,12 @@ func run(stderr io.Writer, name string, do func(context.Context) error, sum *Sum
 	}
 	code := 128 + signalNumber(sig)
 	err := fmt.Errorf("interrupted by %s", signalName(sig))
+	for _, h := range sum.partial() {
+		err = hint.With(err, "%s", h)
+	}
 	finish(stderr, name, sum, code, err, true)
 	removeTemps()
-	fmt.Fprintf(stderr, "%s: error: %s\n", name, err)
+	report(stderr, name, err)
 	return code
 }
 
