@@ -37,7 +37,7 @@ func TestProgressOneBarPerPipeline(t *testing.T) {
 	if strings.Contains(out, "dumping") {
 		t.Errorf("persist-dump drew a bar into a pipe on a terminal:\n%q", out)
 	}
-	bar := regexp.MustCompile(`\rloading: [0-9.k]+/22.0k items, [0-9.]+k?/s \[[= >]*\] +\d+% ETA \d+:\d\d\x1b\[K`)
+	bar := regexp.MustCompile(`\rloading: [0-9.k]+/22.0k items, [0-9.]+[kMG]?/s \[[= >]*\] +\d+% ETA \d+:\d\d\x1b\[K`)
 	if !bar.MatchString(out) {
 		t.Errorf("persist-load's bar lacks the count, rate, bar, percentage or ETA:\n%q", out)
 	}
