@@ -82,8 +82,9 @@ func editedChain(store string, since adapters.Cursor, last string) error {
 		// Not "load it unfiltered": the filter may be what keeps data out
 		// of this copy.
 		return hint.With(err, "if the streams before it went through the same filter and persist-seal (an earlier release did not mark them), "+
-			"add --ignore-since to load this one: the chain goes on from it; otherwise, to keep a filtered copy, "+
-			"load a full dump through the same filter and persist-seal first, then each delta the same way")
+			"add --ignore-since to load this one: the chain goes on from it (a delta piped from persist-dump --cursor-file, whose file "+
+			"has moved on since, is made again with persist-dump --since %s, through the same filter and persist-seal); otherwise, "+
+			"to keep a filtered copy, load a full dump through the same filter and persist-seal first, then each delta the same way", last)
 	case lc.Sealed && since.Filter != "":
 		return hint.With(err, "dump the delta without --collection, --stream, --records, --events and --live, and pass it through "+
 			"the same filter and persist-seal as the streams before it; or add --ignore-since to load this one anyway")

@@ -198,8 +198,7 @@ func (s *Source) Cursor(ctx context.Context) (string, error) {
 // streamCursor is a stream's trailer's cursor, as what is written of the
 // stream can stand for: none without the header (nothing says whether the
 // stream was a whole dump or a delta whose header was cut, which must not
-// start a chain), and marked sealed where a filter leaves items out (a
-// delta of the whole store must not follow it, nor it one).
+// start a chain), and marked by the filter that left items out (edited).
 func (s *Source) streamCursor() (string, error) {
 	t, h := s.reader.Trailer(), s.reader.Header()
 	if t == nil || h == nil {
@@ -208,17 +207,29 @@ func (s *Source) streamCursor() (string, error) {
 	return s.edited(t.Cursor, "the trailer's cursor")
 }
 
-// edited is a stream's cursor (or since) c, sealed when the filter leaves
-// anything out.
+// edited is a stream's cursor (or since) c as the filter leaves it. A
+// filter is a dump's filter after the fact: a whole stream filtered is the
+// filtered dump (its tag, which chains with the store's filtered deltas),
+// one of the same filter again is as it was, and one of another filter
+// holds what neither dump's tag says: tagged and sealed, so that it chains
+// only with streams filtered the same way twice.
 func (s *Source) edited(c, what string) (string, error) {
-	if isZeroFilter(s.opt.Filter) {
+	tag := adapters.FilterTag(s.opt.Filter)
+	if tag == "" {
 		return c, nil
 	}
-	sealed, err := adapters.SealCursor(c)
+	cur, err := adapters.ParseCursor(c)
 	if err != nil {
 		return "", fmt.Errorf("%s: %s: %w", s.Loc, what, err)
 	}
-	return sealed, nil
+	switch cur.Filter {
+	case tag:
+	case "":
+		cur.Filter = tag
+	default:
+		cur.Filter, cur.Sealed = tag, true
+	}
+	return cur.String(), nil
 }
 
 // Since is where a delta starts: a store's Since filter, carrying the

@@ -52,7 +52,7 @@ func (o DiffOptions) format() (persist.DiffFormat, error) {
 // differ, except for a patch: writing one is a success, unless --exit-code
 // asks for diff's 1-on-difference.
 func Diff(ctx context.Context, st Stdio, o DiffOptions) error {
-	return streamHint(diff(ctx, st, o))
+	return streamHint(diff(ctx, st, o), true)
 }
 
 func diff(ctx context.Context, st Stdio, o DiffOptions) error {

@@ -26,7 +26,7 @@ type DumpOptions struct {
 // Dump writes a consistent snapshot of a store as a stream: all of it, or
 // with a since what changed after the dump that made that cursor.
 func Dump(ctx context.Context, st Stdio, o DumpOptions) error {
-	return streamHint(dump(ctx, st, o))
+	return streamHint(dump(ctx, st, o), false)
 }
 
 func dump(ctx context.Context, st Stdio, o DumpOptions) error {

@@ -322,11 +322,14 @@ const sealHint = `keep the header and trailer lines in the filter and seal the r
 
 // streamHint says what to do about a stream a reading tool refused; an
 // error that has its hints already keeps them.
-func streamHint(err error) error {
+func streamHint(err error, ignoreTrailer bool) error {
 	if err == nil || len(hint.All(err)) > 0 {
 		return err
 	}
 	switch {
+	case errors.Is(err, persist.ErrTrailer) && !ignoreTrailer:
+		// The tool has no --ignore-trailer to offer.
+		return fmt.Errorf("%w; if it was edited on purpose, seal it again: … | persist-seal | …", err)
 	case errors.Is(err, persist.ErrTrailer):
 		return editedOnPurpose(err)
 	case errors.Is(err, persist.ErrTruncated):

@@ -215,7 +215,7 @@ type VerifyOptions struct {
 // Verify compares the counts and sums of a store in two places side by
 // side; it returns cli.ErrDiffer on a mismatch.
 func Verify(ctx context.Context, st Stdio, o VerifyOptions) error {
-	return streamHint(verify(ctx, st, o))
+	return streamHint(verify(ctx, st, o), false)
 }
 
 func verify(ctx context.Context, st Stdio, o VerifyOptions) error {

@@ -21,7 +21,7 @@ type SealOptions struct {
 
 // Seal writes an edited stream again with a new header and trailer.
 func Seal(ctx context.Context, st Stdio, o SealOptions) error {
-	return streamHint(seal(ctx, st, o))
+	return streamHint(seal(ctx, st, o), false)
 }
 
 func seal(ctx context.Context, st Stdio, o SealOptions) error {

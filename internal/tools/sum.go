@@ -92,7 +92,7 @@ func shownName(name string) string {
 
 // Sum prints one line per input.
 func Sum(ctx context.Context, st Stdio, o SumOptions) error {
-	return streamHint(sum(ctx, st, o))
+	return streamHint(sum(ctx, st, o), true)
 }
 
 func sum(ctx context.Context, st Stdio, o SumOptions) error {
