@@ -235,8 +235,8 @@ func (s *Source) edited(c, what string) (string, error) {
 // Since is where a delta starts: a store's Since filter, carrying the
 // dump's filter tag (a filtered delta of a whole store's cursor must not
 // follow the whole dump, which the loader tells by it), or a stream's
-// header's since, sealed where the filter leaves items out ("" for all of
-// a store, or a stream that is not a delta).
+// header's since, marked as edited where the filter leaves items out
+// ("" for all of a store, or a stream that is not a delta).
 func (s *Source) Since() (string, error) {
 	if s.snap != nil {
 		since, err := adapters.WithFilter(s.opt.Filter.Since, s.opt.Filter)
