@@ -47,8 +47,9 @@ func checkChain(ctx context.Context, a adapters.Adapter, store string, h *record
 	case last == "":
 		return hint.With(fmt.Errorf("%w: the stream is a delta (since %s), and store %s has loaded no dump of the store it comes from",
 			ErrChain, h.Since, store), chainHint)
-	case sameBase(last, h.Since):
-		return editedChain(store, c, last)
+	}
+	if lc, err := adapters.ParseCursor(last); err == nil && sameBase(lc, c) {
+		return editedChain(store, c, lc)
 	}
 	return hint.With(fmt.Errorf("%w: the stream is a delta since %s, but the last dump of its store loaded into store %s ended at %s: "+
 		"a delta in between is missing, or this one was loaded already", ErrChain, h.Since, store, last), chainHint)
@@ -57,11 +58,9 @@ func checkChain(ctx context.Context, a adapters.Adapter, store string, h *record
 // sameBase reports whether two cursors are the same place in their store's
 // history, told apart only by what a filter made of the streams (a filter
 // tag, a seal).
-func sameBase(a, b string) bool {
-	ca, erra := adapters.ParseCursor(a)
-	cb, errb := adapters.ParseCursor(b)
-	ca.Filter, ca.Sealed, cb.Filter, cb.Sealed = "", false, "", false
-	return erra == nil && errb == nil && ca == cb
+func sameBase(a, b adapters.Cursor) bool {
+	a.Filter, a.Sealed, b.Filter, b.Sealed = "", false, "", false
+	return a == b
 }
 
 // editedChain is ErrChain for a delta that follows the last stream loaded
@@ -69,8 +68,7 @@ func sameBase(a, b string) bool {
 // filtered by persist-dump alike, or all edited on their way (persist-seal,
 // persist-dump of a stream with a filter), or the copy lacks what a filter
 // left out of one of them, with no word.
-func editedChain(store string, since adapters.Cursor, last string) error {
-	lc, _ := adapters.ParseCursor(last)
+func editedChain(store string, since, lc adapters.Cursor) error {
 	was := editing(lc, "a dump")
 	if since.Filter != "" && lc.Filter != "" && since.Filter != lc.Filter {
 		was += " with another filter"
@@ -84,7 +82,7 @@ func editedChain(store string, since adapters.Cursor, last string) error {
 		return hint.With(err, "if the streams before it went through the same filter and persist-seal (an earlier release did not mark them), "+
 			"add --ignore-since to load this one: the chain goes on from it (a delta piped from persist-dump --cursor-file, whose file "+
 			"has moved on since, is made again with persist-dump --since %s, through the same filter and persist-seal); otherwise, "+
-			"to keep a filtered copy, load a full dump through the same filter and persist-seal first, then each delta the same way", last)
+			"to keep a filtered copy, load a full dump through the same filter and persist-seal first, then each delta the same way", lc)
 	case lc.Sealed && since.Filter != "":
 		return hint.With(err, "dump the delta without --collection, --stream, --records, --events and --live, and pass it through "+
 			"the same filter and persist-seal as the streams before it; or add --ignore-since to load this one anyway")

@@ -60,11 +60,12 @@ type Cursor struct {
 	// Filter is the FilterTag of the dump that made the cursor: "" for a
 	// dump of the whole store.
 	Filter string
-	// Sealed: the cursor is of a stream that went through persist-seal,
-	// edited on purpose (a jq filter, say), so it may lack items that its
-	// store's dump held. A delta loaded after it must have been edited the
-	// same way, and a sealed delta must follow a sealed stream; the loader
-	// tells the two chains apart by this mark.
+	// Sealed: the cursor is of a stream edited on its way (through
+	// persist-seal after a jq filter, say, or filtered twice otherwise by
+	// persist-dump), so it may lack items that its store's dump held. A
+	// delta loaded after it must have been edited the same way, and a
+	// sealed delta must follow a sealed stream; the loader tells the two
+	// chains apart by this mark.
 	Sealed bool
 }
 
@@ -192,7 +193,11 @@ func SameFilter(since string, f Filter) error {
 		"give the same --collection, --stream, --records, --events and --live as the dump that made the cursor; for this filter, start its own chain with a full dump (another --cursor-file)")
 }
 
-// WithFilter is cursor, made by a dump with filter f, carrying its tag.
+// WithFilter is cursor (or a since) as what filter f left of its dump or
+// stream stands for: a store's dump, or a whole stream, filtered carries
+// f's tag; one of that filter already stays as it is; one of another
+// filter, filtered again (a stream: a store refuses that since,
+// SameFilter), holds what neither tag says, and is tagged and sealed.
 func WithFilter(cursor string, f Filter) (string, error) {
 	tag := FilterTag(f)
 	if tag == "" || cursor == "" {
@@ -202,7 +207,13 @@ func WithFilter(cursor string, f Filter) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	c.Filter = tag
+	switch c.Filter {
+	case tag:
+	case "":
+		c.Filter = tag
+	default:
+		c.Filter, c.Sealed = tag, true
+	}
 	return c.String(), nil
 }
 

@@ -207,29 +207,14 @@ func (s *Source) streamCursor() (string, error) {
 	return s.edited(t.Cursor, "the trailer's cursor")
 }
 
-// edited is a stream's cursor (or since) c as the filter leaves it. A
-// filter is a dump's filter after the fact: a whole stream filtered is the
-// filtered dump (its tag, which chains with the store's filtered deltas),
-// one of the same filter again is as it was, and one of another filter
-// holds what neither dump's tag says: tagged and sealed, so that it chains
-// only with streams filtered the same way twice.
+// edited is a stream's cursor (or since) c as the filter leaves it: a
+// filter over a stream is a dump's filter after the fact (WithFilter).
 func (s *Source) edited(c, what string) (string, error) {
-	tag := adapters.FilterTag(s.opt.Filter)
-	if tag == "" {
-		return c, nil
-	}
-	cur, err := adapters.ParseCursor(c)
+	out, err := adapters.WithFilter(c, s.opt.Filter)
 	if err != nil {
 		return "", fmt.Errorf("%s: %s: %w", s.Loc, what, err)
 	}
-	switch cur.Filter {
-	case tag:
-	case "":
-		cur.Filter = tag
-	default:
-		cur.Filter, cur.Sealed = tag, true
-	}
-	return cur.String(), nil
+	return out, nil
 }
 
 // Since is where a delta starts: a store's Since filter, carrying the

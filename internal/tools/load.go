@@ -285,13 +285,13 @@ func loadHint(err error, f LoadFlags, res persist.LoadResult) error {
 		return cli.Hint(err, "the items match the trailer: the header is another stream's, or was edited; "+
 			"seal the stream again (persist-seal writes a header and a trailer of its own), or load it with --ignore-trailer")
 	case errors.Is(err, persist.ErrTrailer) && (f.Atomic || f.Mode == "replace" || res.Patch):
-		return cli.Hint(cli.Hint(editedOnPurpose(err), editedHint),
+		return cli.Hint(cli.Hint(editedOnPurpose(err, true), editedHint),
 			"nothing was written: in one transaction, the stream commits only once it matches its trailer")
 	case errors.Is(err, persist.ErrTrailer):
 		// What the batches before committed came from a stream that its
 		// trailer does not vouch for: a rerun of a good copy cannot put
 		// back what they changed (same versions, other content).
-		return cli.Hint(cli.Hint(cli.Hint(editedOnPurpose(err), editedHint),
+		return cli.Hint(cli.Hint(cli.Hint(editedOnPurpose(err, true), editedHint),
 			"--atomic commits nothing unless the stream matches its trailer"),
 			"the batches committed before this stay, with lines the trailer does not vouch for: to put the store back, load a good copy of the whole store with --mode replace, or the right lines with a patch (persist-diff --patch GOOD STORE | persist-load STORE)")
 	case errors.Is(err, persist.ErrTruncated) && (f.Atomic || f.Mode == "replace" || res.Patch):
@@ -327,11 +327,8 @@ func streamHint(err error, ignoreTrailer bool) error {
 		return err
 	}
 	switch {
-	case errors.Is(err, persist.ErrTrailer) && !ignoreTrailer:
-		// The tool has no --ignore-trailer to offer.
-		return fmt.Errorf("%w; if it was edited on purpose, seal it again: … | persist-seal | …", err)
 	case errors.Is(err, persist.ErrTrailer):
-		return editedOnPurpose(err)
+		return editedOnPurpose(err, ignoreTrailer)
 	case errors.Is(err, persist.ErrTruncated):
 		return cli.Hint(err, "if a filter dropped the trailer, %s; if the stream was cut short, make it again", sealHint)
 	case errors.Is(err, persist.ErrPatch):
@@ -343,8 +340,12 @@ func streamHint(err error, ignoreTrailer bool) error {
 }
 
 // editedOnPurpose says, on the error's own line, how a stream edited on
-// purpose is read: the API's error names no flag, the command's does.
-func editedOnPurpose(err error) error {
+// purpose is read: the API's error names no flag, the command's does, if
+// it has --ignore-trailer.
+func editedOnPurpose(err error, ignoreTrailer bool) error {
+	if !ignoreTrailer {
+		return fmt.Errorf("%w; if it was edited on purpose, seal it again: … | persist-seal | …", err)
+	}
 	return fmt.Errorf("%w; if it was edited on purpose, add --ignore-trailer, or seal it again: … | persist-seal | …", err)
 }
 

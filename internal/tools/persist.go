@@ -331,9 +331,6 @@ type MigrateOptions struct {
 	Name, Source, Target string
 }
 
-// Migrate copies a store from one place to another through the same path
-// as persist-dump | persist-load: one consistent snapshot, batches merged
-// by version and verified.
 // warnStale says that a migration kept records the target holds in a
 // newer version: merged by version, as documented, but the target is left
 // unlike the source, which is said whatever the terminal.
@@ -345,6 +342,9 @@ func warnStale(warn func(string), loaded persist.LoadResult, o MigrateOptions) {
 		loaded.Stale, command("verify", []string{"--source " + location.ForShell(location.Redact(o.Source)), "--target " + location.ForShell(location.Redact(o.Target))}, o.Name)))
 }
 
+// Migrate copies a store from one place to another through the same path
+// as persist-dump | persist-load: one consistent snapshot, batches merged
+// by version and verified.
 func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 	if o.Target == "" {
 		return cli.Hint(errors.New("migrate needs --target"), "persist migrate %s --source LOC --target LOC", o.Name)

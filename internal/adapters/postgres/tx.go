@@ -52,8 +52,11 @@ func (a *Adapter) Begin(ctx context.Context, store string) (adapters.Tx, error) 
 		return nil, fmt.Errorf("begin on store %q: %w", store, err)
 	}
 	// created_at is given: a table another implementation made may have no
-	// DEFAULT for it.
-	if _, err := tx.ExecContext(ctx, `INSERT INTO persist_stores (name, created_at) VALUES ($1, now()) ON CONFLICT (name) DO NOTHING`, store); err != nil {
+	// DEFAULT for it. The transaction's id comes back in the same round
+	// trip, for Commit.
+	err = tx.QueryRowContext(ctx, `WITH s AS (INSERT INTO persist_stores (name, created_at) VALUES ($1, now()) ON CONFLICT (name) DO NOTHING)
+		SELECT pg_catalog.txid_current()`, store).Scan(&t.xid)
+	if err != nil {
 		t.Rollback()
 		return nil, fmt.Errorf("create store %q: %w", store, err)
 	}
@@ -83,6 +86,12 @@ type writeTx struct {
 	// ctx is Begin's: a lost commit's outcome is asked after (Commit, which
 	// takes none) only while it lasts.
 	ctx context.Context
+	// xid is the transaction's id (txid_current, taken at Begin): should
+	// the connection be lost while the COMMIT is under way, the server is
+	// asked after what became of it, since a write redone after one that
+	// took effect would be done twice (an event appended twice, a
+	// compare-and-swap that reports losing to its own write).
+	xid int64
 }
 
 // Lock looks keys up one by one, FOR UPDATE (one query for the records and
@@ -296,19 +305,9 @@ func (t *writeTx) Commit() error {
 	}
 	t.done = true
 	defer t.conn.Close()
-	// The transaction's id, if it wrote anything: should the connection be
-	// lost while the COMMIT is under way, the server is asked after what
-	// became of it, since a write redone after one that took effect would
-	// be done twice (an event appended twice, a compare-and-swap that
-	// reports losing to its own write).
-	var xid sql.NullInt64
-	if err := t.tx.QueryRow(`SELECT pg_catalog.txid_current_if_assigned()`).Scan(&xid); err != nil {
-		t.tx.Rollback()
-		return fmt.Errorf("commit: %w", err)
-	}
 	err := t.tx.Commit()
-	if err != nil && xid.Valid && isConnLoss(err) {
-		err = t.a.commitOutcome(t.ctx, xid.Int64, err)
+	if err != nil && isConnLoss(err) {
+		err = t.a.commitOutcome(t.ctx, t.xid, err)
 	}
 	if err != nil {
 		return fmt.Errorf("commit: %w", err)

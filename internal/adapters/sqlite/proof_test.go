@@ -13,9 +13,10 @@ import (
 	"github.com/cuitty/persist/internal/record"
 )
 
-// putAndReadBack writes items in one transaction and reads them back,
-// returning the problems ReadBack found and whether it took the proof.
-func putAndReadBack(t *testing.T, a *Adapter, items []*record.Item, asked []*record.Item) (problems []string, proven bool) {
+// putAndReadBack writes items in one transaction (mode; then between, if
+// any) and reads asked back, returning the problems ReadBack found, sorted,
+// and whether it took the proof. The transaction is rolled back.
+func putAndReadBack(t *testing.T, a *Adapter, mode adapters.PutMode, items []*record.Item, between func(adapters.Tx), asked []*record.Item) (problems []string, proven bool) {
 	t.Helper()
 	ctx := context.Background()
 	tx, err := a.Begin(ctx, "app")
@@ -23,17 +24,21 @@ func putAndReadBack(t *testing.T, a *Adapter, items []*record.Item, asked []*rec
 		t.Fatal(err)
 	}
 	defer tx.Rollback()
-	if err := tx.Put(ctx, items, adapters.Overwrite); err != nil {
+	if err := tx.Put(ctx, items, mode); err != nil {
 		t.Fatal(err)
+	}
+	if between != nil {
+		between(tx)
 	}
 	before := provenReadBacks.Load()
 	err = tx.ReadBack(ctx, asked, func(it *record.Item, p string) error {
-		problems = append(problems, fmt.Sprintf("%s %s", describe(it), p))
+		problems = append(problems, describe(it)+" "+p)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	slices.Sort(problems)
 	return problems, provenReadBacks.Load() > before
 }
 
@@ -74,7 +79,7 @@ func TestReadBackProof(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "app.db")
 			a := open(t, path, Options{})
 			defer a.Close()
-			putAndReadBack(t, a, proofItems(1, "first"), nil) // the schema
+			putAndReadBack(t, a, adapters.Overwrite, proofItems(1, "first"), nil, nil) // the schema
 			if tc.ddl != "" {
 				db, err := sql.Open("sqlite3", path)
 				if err != nil {
@@ -86,7 +91,7 @@ func TestReadBackProof(t *testing.T) {
 				db.Close()
 			}
 			items := proofItems(20, "v")
-			problems, proven := putAndReadBack(t, a, items, items)
+			problems, proven := putAndReadBack(t, a, adapters.Overwrite, items, nil, items)
 			if proven != tc.proven {
 				t.Errorf("proof taken: %v, want %v", proven, tc.proven)
 			}
@@ -107,35 +112,15 @@ func TestReadBackProof(t *testing.T) {
 func TestReadBackProofOnlyWhatWasWritten(t *testing.T) {
 	a := open(t, filepath.Join(t.TempDir(), "app.db"), Options{})
 	defer a.Close()
-	putAndReadBack(t, a, proofItems(1, "first"), nil)
+	putAndReadBack(t, a, adapters.Overwrite, proofItems(1, "first"), nil, nil)
 	ctx := context.Background()
 	run := func(name string, mode adapters.PutMode, items []*record.Item, between func(adapters.Tx), asked []*record.Item, wantProof bool, want ...string) {
 		t.Helper()
-		tx, err := a.Begin(ctx, "app")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback()
-		if err := tx.Put(ctx, items, mode); err != nil {
-			t.Fatal(err)
-		}
-		if between != nil {
-			between(tx)
-		}
-		before := provenReadBacks.Load()
-		var problems []string
-		err = tx.ReadBack(ctx, asked, func(it *record.Item, p string) error {
-			problems = append(problems, describe(it)+" "+p)
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		slices.Sort(problems)
+		problems, proven := putAndReadBack(t, a, mode, items, between, asked)
 		if fmt.Sprint(problems) != fmt.Sprint(want) {
 			t.Errorf("%s: problems\n got %q\nwant %q", name, problems, want)
 		}
-		if proven := provenReadBacks.Load() > before; proven != wantProof {
+		if proven != wantProof {
 			t.Errorf("%s: proof taken %v, want %v", name, proven, wantProof)
 		}
 	}
@@ -155,17 +140,7 @@ func TestReadBackProofOnlyWhatWasWritten(t *testing.T) {
 	}
 	run("removed since", adapters.Overwrite, items, removed, items, false, `record "c"/"k004" `+adapters.ProblemMissing)
 
-	tx, err := a.Begin(ctx, "app")
-	if err != nil {
-		t.Fatal(err)
-	}
-	newer := []*record.Item{{Kind: record.KindRecord, Collection: "c", Key: "k001", Version: 2, UpdatedAt: items[0].UpdatedAt, Value: []byte(`2`)}}
-	if err := tx.Put(ctx, newer, adapters.Overwrite); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	putLines(t, a, "app", `{"kind":"record","collection":"c","key":"k001","version":2,"updated_at":"2026-12-05T12:00:00.000000Z","value":2}`)
 	older := []*record.Item{{Kind: record.KindRecord, Collection: "c", Key: "k001", Version: 1, UpdatedAt: "2026-01-01T00:00:00.000000Z", Value: []byte(`0`)}}
 	run("left by a guard", adapters.Guarded, older, nil, older, true, `record "c"/"k001" `+adapters.ProblemNotOurs)
 }
