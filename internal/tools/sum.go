@@ -220,6 +220,14 @@ func check(ctx context.Context, st Stdio, o SumOptions) error {
 		}
 	}
 	done := map[string]*checked{}
+	// Each line is flushed as it is written, so that it comes in turn with
+	// what stderr says of it; the first error writing stdout stays, and
+	// fails the check (a report lost to a full disk is no report).
+	out := bufio.NewWriter(st.Stdout)
+	say := func(format string, args ...any) {
+		fmt.Fprintf(out, format, args...)
+		out.Flush()
+	}
 	var failed, troubled, ok, unread int
 	var filtered []string // flags a failed line looks made with
 	for _, e := range entries {
@@ -242,13 +250,13 @@ func check(ctx context.Context, st Stdio, o SumOptions) error {
 		switch {
 		case c.err != nil:
 			troubled++
-			fmt.Fprintf(st.Stdout, "%s: FAILED open or read\n", e.shown())
+			say("%s: FAILED open or read\n", e.shown())
 		case got == e.want:
 			ok++
-			fmt.Fprintf(st.Stdout, "%s: OK\n", e.shown())
+			say("%s: OK\n", e.shown())
 		default:
 			failed++
-			fmt.Fprintf(st.Stdout, "%s: FAILED\n", e.shown())
+			say("%s: FAILED\n", e.shown())
 			if got == "" {
 				got = "no " + e.kind + " " + strconv.Quote(e.group) + " in it"
 			}
@@ -267,6 +275,9 @@ func check(ctx context.Context, st Stdio, o SumOptions) error {
 		if h := filterHint(o, filtered); h != "" {
 			fmt.Fprintf(st.Stderr, "%s: hint: %s\n", name, h)
 		}
+	}
+	if err := out.Flush(); err != nil {
+		return fmt.Errorf("write standard output: %w", err)
 	}
 	if troubled > 0 {
 		return fmt.Errorf("%d of %d inputs could not be read", unread, len(done))
