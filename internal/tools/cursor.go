@@ -151,6 +151,9 @@ func Upgrade(ctx context.Context, st Stdio, o UpgradeOptions) error {
 			return err
 		}
 	}
+	if err := sameName(o.Name, loc, "--location"); err != nil {
+		return err
+	}
 	if err := guard(ctx, []string{loc}); err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ import (
 func storeLocation(ctx context.Context, name string, again, maker func(store string) string) (string, error) {
 	loc := DefaultLocation(name)
 	if os.Getenv("PERSIST_URL") != "" {
-		return loc, nil
+		return loc, sameName(name, loc, "$PERSIST_URL")
 	}
 	if db, ok := locationLike(name); ok {
 		return "", cli.Hint(fmt.Errorf("%s is a location, not a store's name: a store NAME is kept at ./data/NAME.db", location.ShellQuote(location.Redact(name))),
@@ -158,4 +158,40 @@ func missingStore(name, loc, makeCmd string) error {
 	}
 	return cli.Hint(fmt.Errorf("no store %s: %s does not exist (in %s)", name, path, dirOf(dir)),
 		"list the stores with: persist stores; make one with: %s", makeCmd)
+}
+
+// sameName refuses a location that names a store (LOC#STORE) other than
+// the command's NAME: the one or the other would be read or written
+// unasked. what says where the location came from, for the message.
+func sameName(name, loc, what string) error {
+	l, rest, ok := otherName(name, loc)
+	if !ok {
+		return nil
+	}
+	return cli.Hint(fmt.Errorf("%s (%s) names store %s, but the command names store %s", what, location.Redact(loc), jsonQuote(l), jsonQuote(name)),
+		"name the same store in both, or leave #%s out of %s (%s): the command's NAME then says which store", l, what, rest)
+}
+
+// otherName is the store loc names when it is not name, and loc without it.
+func otherName(name, loc string) (store, rest string, ok bool) {
+	l, err := location.Parse(loc, true)
+	if err != nil || l.Store == "" || l.Store == name {
+		return "", "", false
+	}
+	return l.Store, strings.TrimSuffix(location.Redact(loc), "#"+l.Store), true
+}
+
+// sameSource is sameName for the --source of migrate and verify, whose
+// --target may name another store: the copy's name.
+func sameSource(verb, name, source, target string) error {
+	l, rest, ok := otherName(name, source)
+	if !ok {
+		return nil
+	}
+	if t, err := location.Parse(target, true); err == nil && t.Store == "" && target != "-" {
+		target = location.WithStore(target, name) // the copy keeps the name asked for
+	}
+	return cli.Hint(fmt.Errorf("--source (%s) names store %s, but the command names store %s", location.Redact(source), jsonQuote(l), jsonQuote(name)),
+		"NAME is the source's store, and the target's unless --target names another: %s",
+		command(verb, []string{"--source " + location.ForShell(rest), "--target " + location.ForShell(location.Redact(target))}, l))
 }

@@ -46,6 +46,9 @@ func Export(ctx context.Context, st Stdio, o ExportOptions) error {
 			return err
 		}
 	}
+	if err := sameName(o.Name, loc, "--location"); err != nil {
+		return err
+	}
 	return Dump(ctx, st, DumpOptions{Common: o.Common, Location: loc, Store: storeFlag(loc, o.Name), Output: o.Output,
 		Since: o.Since, CursorFile: o.CursorFile})
 }
@@ -103,6 +106,9 @@ func Import(ctx context.Context, st Stdio, o ImportOptions) error {
 		if loc, err = storeLocation(ctx, o.Name, again, nil); err != nil {
 			return err
 		}
+	}
+	if err := sameName(o.Name, loc, "--connection"); err != nil {
+		return err
 	}
 	if o.LoadFlags.Store == "" {
 		o.LoadFlags.Store = storeFlag(loc, o.Name)
@@ -230,6 +236,9 @@ func verify(ctx context.Context, st Stdio, o VerifyOptions) error {
 		if o.Source, err = storeLocation(ctx, o.Name, again, makeStore); err != nil {
 			return err
 		}
+	}
+	if err := sameSource("verify", o.Name, o.Source, o.Target); err != nil {
+		return err
 	}
 	if err := report(ctx).ToStdout("the comparison table"); err != nil {
 		return err
@@ -359,6 +368,9 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 		}
 	}
 	if err := o.check(); err != nil {
+		return err
+	}
+	if err := sameSource("migrate", o.Name, o.Source, o.Target); err != nil {
 		return err
 	}
 	if o.LoadFlags.Store == "" {
