@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/cuitty/persist"
 	"github.com/cuitty/persist/internal/cli"
 	"github.com/cuitty/persist/internal/location"
@@ -185,4 +187,38 @@ func upgraded(shown string, u persist.UpgradeResult) string {
 		return fmt.Sprintf("%s is at schema version %d already", shown, u.To)
 	}
 	return fmt.Sprintf("%s: schema version %d → %d (in one transaction; no row rewritten)", shown, u.From, u.To)
+}
+
+// holdCursorFile holds the cursor file for this dump, from reading it to
+// renaming the next one into place: two dumps of one chain at once (a cron
+// run that overran the next) would read the same cursor, write two deltas
+// from it, and leave whichever cursor is renamed last, perhaps the older.
+// The lock (flock) is on the file the path names when it is taken; finish
+// renames another into place, so a dump that opened the old one before
+// that finds it replaced, and opens the new one. A cursor file that does
+// not exist yet is not held: the dump is a full one, whole by itself.
+func holdCursorFile(path string) (release func(), err error) {
+	for range 10 {
+		f, err := os.Open(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return func() {}, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read the cursor file: %w", err)
+		}
+		if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+			f.Close()
+			if errors.Is(err, unix.EWOULDBLOCK) {
+				return nil, cli.Hint(fmt.Errorf("cursor file %s is held by another dump that has not finished: two dumps from one cursor would write the same delta twice", path),
+					"let that one finish (or stop it), then run this one again; a cron job that overruns its interval can wait its turn with: flock %s COMMAND", location.ShellQuote(path+".lock"))
+			}
+			return nil, fmt.Errorf("lock the cursor file %s: %w", path, err)
+		}
+		var held, named unix.Stat_t
+		if unix.Fstat(int(f.Fd()), &held) == nil && unix.Stat(path, &named) == nil && held.Dev == named.Dev && held.Ino == named.Ino {
+			return func() { f.Close() }, nil
+		}
+		f.Close() // replaced meanwhile by the dump that held it: hold the new one
+	}
+	return nil, fmt.Errorf("cursor file %s: replaced again and again while this dump tried to hold it", path)
 }

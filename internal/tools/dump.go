@@ -51,6 +51,13 @@ func dump(ctx context.Context, st Stdio, o DumpOptions) error {
 		r.Sources = []cli.Side{readSide(o.Location, o.Store)}
 		r.Output = cli.Ptr(o.Output)
 	})
+	if o.CursorFile != "" && o.Since == "" && !o.NoCursor {
+		release, err := holdCursorFile(o.CursorFile)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	since, err := o.since()
 	if err != nil {
 		return err
