@@ -24,6 +24,9 @@ import (
 	"github.com/cuitty/persist/internal/hint"
 )
 
+// ErrEncoding: the database file is not in UTF-8.
+var ErrEncoding = errors.New("not a UTF-8 database")
+
 // ErrReadOnly is returned by Begin on an adapter opened read-only.
 var ErrReadOnly = errors.New("sqlite database opened read-only")
 
@@ -56,11 +59,19 @@ func Open(path string, opt Options) (*Adapter, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := checkEncoding(r, path); err != nil {
+			r.Close()
+			return nil, err
+		}
 		a.r = r
 		return a, nil
 	}
 	w, err := openWriter(path)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkEncoding(w, path); err != nil {
+		w.Close()
 		return nil, err
 	}
 	r, err := sql.Open("sqlite3", fileURI(path, readerParams))
@@ -70,6 +81,21 @@ func Open(path string, opt Options) (*Adapter, error) {
 	}
 	a.w, a.r = w, r
 	return a, nil
+}
+
+// checkEncoding refuses a database file in UTF-16. SQLite compares text
+// by the bytes of the file's encoding, and UTF-16's order is not UTF-8's
+// (a character above U+FFFF sorts before U+E000–U+FFFF there): the tables'
+// order would not be dump order, and a store written there could not be
+// dumped. A file that cannot be read is left to the statements after
+// this, which say why as they always have.
+func checkEncoding(db *sql.DB, path string) error {
+	var enc string
+	if err := db.QueryRow("PRAGMA encoding").Scan(&enc); err != nil || enc == "UTF-8" {
+		return nil
+	}
+	return hint.With(fmt.Errorf("open sqlite %s: %w: it is encoded in %s, and a store needs UTF-8 (SQLite orders text by its encoding's bytes, and dump order is UTF-8's)", path, ErrEncoding, enc),
+		"copy it into a new UTF-8 database and use that one: sqlite3 '%s' .dump | sqlite3 NEW.db", strings.ReplaceAll(path, "'", `'\''`))
 }
 
 // Writers is 1: SQLite has one writer at a time.
