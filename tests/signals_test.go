@@ -96,6 +96,7 @@ func TestSignalEndsABlockedTool(t *testing.T) {
 	}{
 		{"fifo SIGINT", syscall.SIGINT, 130, []string{"persist-sum", fifo}},
 		{"fifo SIGTERM", syscall.SIGTERM, 143, []string{"persist-diff", fifo, fifo + ".b"}},
+		{"fifo SIGHUP", syscall.SIGHUP, 129, []string{"persist-dump", fifo, "-o", filepath.Join(dir, "hup.jsonl")}},
 		{"load from a fifo", syscall.SIGTERM, 143, []string{"persist-load", "sqlite:" + filepath.Join(dir, "x.db"), "-i", fifo}},
 		{"silent server SIGINT", syscall.SIGINT, 130, []string{"persist-dump", silent}},
 		{"silent server SIGTERM", syscall.SIGTERM, 143, []string{"persist-sum", silent}},
@@ -116,6 +117,37 @@ func TestSignalEndsABlockedTool(t *testing.T) {
 				t.Fatalf("stderr = %q, want one line saying %s was interrupted", s.stderr.String(), c.args[0])
 			}
 		})
+	}
+}
+
+// A command started with SIGHUP ignored (nohup, a script's background
+// job) keeps ignoring it: a closed terminal must not end it. SIGTERM still
+// does.
+func TestSignalIgnoredStaysIgnored(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "never.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := &started{cmd: exec.Command("sh", "-c", `trap "" HUP; exec "$0" "$@"`, filepath.Join(binDir, "persist-sum"), fifo), done: make(chan error, 1)}
+	s.cmd.Dir = dir
+	s.cmd.Stdout, s.cmd.Stderr = &s.stdout, &s.stderr
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.done <- s.cmd.Wait() }()
+	t.Cleanup(func() { s.cmd.Process.Kill() })
+	time.Sleep(500 * time.Millisecond)
+	if err := s.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-s.done:
+		t.Fatalf("ended on an ignored SIGHUP (%v); stderr: %s", err, s.stderr.String())
+	case <-time.After(time.Second):
+	}
+	if code, _ := s.signal(t, syscall.SIGTERM, 10*time.Second); code != 143 {
+		t.Fatalf("exit %d after SIGTERM, want 143; stderr: %s", code, s.stderr.String())
 	}
 }
 

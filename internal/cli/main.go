@@ -136,7 +136,7 @@ func Run(stderr io.Writer, name string, do func(context.Context) error) int {
 
 func run(stderr io.Writer, name string, do func(context.Context) error, sum *Summary) int {
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(sigs, stopSignals()...)
 	defer signal.Stop(sigs)
 	// Notified, SIGPIPE no longer kills the process at a write to a closed
 	// standard output: the write fails, and the run ends as closedStdout
@@ -206,9 +206,27 @@ func finish(stderr io.Writer, name string, sum *Summary, code int, err error, in
 	return code
 }
 
+// stopSignals are the signals that end a command the way SIGINT does:
+// SIGTERM, and SIGHUP (a closed terminal, a dropped ssh session), so that
+// they too remove temporary files and say what the target holds. One the
+// command was started ignoring (nohup, a background job of a script)
+// stays ignored: asking for it would undo that.
+func stopSignals() []os.Signal {
+	var sigs []os.Signal
+	for _, s := range []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP} {
+		if !signal.Ignored(s) {
+			sigs = append(sigs, s)
+		}
+	}
+	return sigs
+}
+
 func signalName(s os.Signal) string {
-	if s == syscall.SIGTERM {
+	switch s {
+	case syscall.SIGTERM:
 		return "SIGTERM"
+	case syscall.SIGHUP:
+		return "SIGHUP"
 	}
 	return "SIGINT"
 }
