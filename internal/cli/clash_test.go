@@ -5,7 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/cuitty/persist/internal/hint"
 )
 
 func TestCheckClash(t *testing.T) {
@@ -79,6 +82,25 @@ func TestCreateOutputReadOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	out.Abort()
+}
+
+// A file on a read-only mount is not the user's to chmod: the hint says
+// what the trouble is.
+func TestCreateOutputReadOnlyFS(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.jsonl")
+	if err := os.WriteFile(path, []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := accessW
+	accessW = func(p string) error { return &os.PathError{Op: "faccessat", Path: p, Err: syscall.EROFS} }
+	t.Cleanup(func() { accessW = old })
+	_, err := CreateOutput(path, nil)
+	if !errors.Is(err, syscall.EROFS) || !strings.Contains(err.Error(), "mounted read-only") {
+		t.Fatalf("CreateOutput on a read-only file system: %v", err)
+	}
+	if h := hint.All(err); len(h) != 1 || strings.Contains(h[0], "chmod") || !strings.Contains(h[0], "remount") {
+		t.Fatalf("hint %q", h)
+	}
 }
 
 // -o through a symlink whose target does not exist yet writes the target,

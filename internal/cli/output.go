@@ -136,7 +136,13 @@ func dangling(path string) bool {
 // every editor without a force) leaves alone. Access is asked with the
 // process's effective ids, as open would check them; root may write any file.
 func checkWritable(path, target string, st fs.FileInfo) error {
-	if err := accessW(target); err != nil {
+	err := accessW(target)
+	switch {
+	case err == nil:
+	case errors.Is(err, syscall.EROFS):
+		return hint.With(fmt.Errorf("write %s: the file system holding it is mounted read-only: %w", path, err),
+			"name a file on a file system this machine may write, or remount that one read-write")
+	default:
 		return hint.With(fmt.Errorf("write %s: the file is not writable by this user (mode %04o): %w", path, st.Mode().Perm(), err),
 			"make it writable (as its owner: chmod u+w %s), or name another file", path)
 	}

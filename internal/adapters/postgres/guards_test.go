@@ -303,7 +303,7 @@ func TestOtherCollationRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := a.Snapshot(ctx, "app")
-	const fix = `DROP TRIGGER persist_records_stamp ON persist_records; ALTER TABLE persist_records ALTER COLUMN key TYPE text COLLATE "C"`
+	const fix = `DROP TRIGGER IF EXISTS persist_records_stamp ON persist_records; ALTER TABLE persist_records ALTER COLUMN key TYPE text COLLATE "C"`
 	wantHinted(t, err, []string{`column persist_records.key is text COLLATE "und-x-icu"`}, fix, "persist upgrade")
 	// Operators of a schema before pg_catalog on the path, on exactly the
 	// check's types, do not answer for the catalog's.
@@ -314,6 +314,32 @@ func TestOtherCollationRefused(t *testing.T) {
 	_, err = openAt(t, withPath(dsn, "shadow,pg_catalog,public"), Options{}).Snapshot(ctx, "app")
 	wantHinted(t, err, []string{`column persist_records.key is text COLLATE "und-x-icu"`}, fix)
 	mustExec(t, db, `DROP SCHEMA shadow CASCADE`)
+	mustExec(t, db, fix)
+	if _, err := a.Upgrade(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := dump(t, a, "app", adapters.Filter{})
+	if i, j := strings.Index(got, `"key":"B"`), strings.Index(got, `"key":"a"`); i < 0 || j < i {
+		t.Errorf("dump after the hint:\n%s", got)
+	}
+}
+
+// Every column out of byte order is named at once, and the hint's
+// statements put them all right, on a schema without Persist's triggers
+// too (another implementation's): run as given, then upgrade, the store
+// dumps in order.
+func TestOtherCollationAllInOneHint(t *testing.T) {
+	a, dsn := open(t)
+	put(t, a, "app", adapters.Fresh, rec("c", "B", 1, `1`), rec("c", "a", 1, `2`))
+	db := sqlDB(t, dsn)
+	mustExec(t, db, `DROP TRIGGER persist_records_stamp ON persist_records; DROP TRIGGER persist_events_stamp ON persist_events;
+		ALTER TABLE persist_records ALTER COLUMN store TYPE text COLLATE "und-x-icu", ALTER COLUMN key TYPE text COLLATE "und-x-icu";
+		ALTER TABLE persist_events ALTER COLUMN stream TYPE text COLLATE "und-x-icu"`)
+	_, err := a.Snapshot(ctx, "app")
+	const fix = `DROP TRIGGER IF EXISTS persist_records_stamp ON persist_records; DROP TRIGGER IF EXISTS persist_events_stamp ON persist_events; ` +
+		`ALTER TABLE persist_records ALTER COLUMN store TYPE text COLLATE "C", ALTER COLUMN key TYPE text COLLATE "C"; ` +
+		`ALTER TABLE persist_events ALTER COLUMN stream TYPE text COLLATE "C"`
+	wantHinted(t, err, []string{`column persist_records.store is text COLLATE "und-x-icu"; column persist_records.key is text COLLATE "und-x-icu"; column persist_events.stream is text COLLATE "und-x-icu", not text COLLATE "C"`}, fix)
 	mustExec(t, db, fix)
 	if _, err := a.Upgrade(ctx); err != nil {
 		t.Fatal(err)

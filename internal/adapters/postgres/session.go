@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/lib/pq"
 
@@ -50,22 +51,24 @@ const txSetup = `SELECT pg_catalog.set_config('search_path',
 // Persist makes it, or POSIX, or the default of a database whose locale is
 // C: another collation puts a dump out of order, or matches a store by
 // another name), and the schema of the tables, where persist_removed_since
-// is.
+// is. The columns come four entries each (table, column, type,
+// collation), every one that is not byte order, so that one hint can put
+// them all right.
 const snapshotSetup = txSetup + `,
-	(SELECT ARRAY[v.t, v.c, pg_catalog.format_type(a.atttypid, a.atttypmod),
-			coalesce(pg_catalog.quote_ident(l.collname::pg_catalog.text), 'none')]
+	(SELECT pg_catalog.array_agg(u.e ORDER BY v.i, u.k)
 		FROM (VALUES ('persist_records', 'store', 1), ('persist_records', 'collection', 2), ('persist_records', 'key', 3),
 			('persist_events', 'store', 4), ('persist_events', 'stream', 5)) v(t, c, i)
 		JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(v.t)::pg_catalog.oid
 			AND a.attname OPERATOR(pg_catalog.=) v.c::pg_catalog.name AND NOT a.attisdropped
 		LEFT JOIN pg_catalog.pg_collation l ON l.oid OPERATOR(pg_catalog.=) a.attcollation
+		CROSS JOIN LATERAL pg_catalog.unnest(ARRAY[v.t, v.c, pg_catalog.format_type(a.atttypid, a.atttypmod),
+			coalesce(pg_catalog.quote_ident(l.collname::pg_catalog.text), 'none')]) WITH ORDINALITY u(e, k)
 		WHERE a.atttypid OPERATOR(pg_catalog.<>) 'pg_catalog.text'::pg_catalog.regtype::pg_catalog.oid
 			OR NOT (a.attcollation OPERATOR(pg_catalog.=) ANY (ARRAY['pg_catalog."C"'::pg_catalog.regcollation,
 					'pg_catalog."POSIX"'::pg_catalog.regcollation]::pg_catalog.oid[])
 				OR (a.attcollation OPERATOR(pg_catalog.=) 'pg_catalog.default'::pg_catalog.regcollation::pg_catalog.oid
 					AND EXISTS (SELECT FROM pg_catalog.pg_database d WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()
-						AND d.datlocprovider OPERATOR(pg_catalog.=) 'c' AND d.datcollate OPERATOR(pg_catalog.=) ANY (ARRAY['C', 'POSIX']::pg_catalog.text[]))))
-		ORDER BY v.i LIMIT 1),
+						AND d.datlocprovider OPERATOR(pg_catalog.=) 'c' AND d.datcollate OPERATOR(pg_catalog.=) ANY (ARRAY['C', 'POSIX']::pg_catalog.text[]))))),
 	(SELECT pg_catalog.quote_ident(n.nspname::pg_catalog.text) FROM pg_catalog.pg_class c
 		JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
 		WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('persist_records')::pg_catalog.oid)`
@@ -96,8 +99,8 @@ func (a *Adapter) setUpSnapshot(ctx context.Context, tx *sql.Tx) (schema string,
 	if err := rowSecurity(hidden.String, "role "+role); err != nil {
 		return "", err
 	}
-	if len(order) == 4 {
-		return "", collationError(order[0], order[1], order[2], order[3])
+	if len(order) >= 4 {
+		return "", collationError(order)
 	}
 	return ns.String, nil
 }
@@ -133,12 +136,33 @@ func rowSecurityRefused(err error) error {
 	return fmt.Errorf("%w (%w)", rowSecurity(pq.QuoteIdentifier(m[1]), "the session's role"), err)
 }
 
-// collationError is the error for a column a snapshot orders or matches
-// by that is of type typ with collation coll, not text COLLATE "C".
-func collationError(table, col, typ, coll string) error {
-	return hint.With(fmt.Errorf("column %s.%s is %s COLLATE %s, not text COLLATE \"C\": its rows would be read out of byte "+
-		"order, or matched by a name other than their own, and a dump would not be in dump order", table, col, typ, coll),
-		"as the owner of the tables: DROP TRIGGER %[1]s_stamp ON %[1]s; ALTER TABLE %[1]s ALTER COLUMN %[2]s TYPE text COLLATE \"C\"; "+
-			"then persist upgrade NAME --location LOCATION makes the change-tracking trigger again (the column's type "+
-			"cannot change while the trigger refers to it)", table, col)
+// collationError is the error for the columns a snapshot orders or
+// matches by that are not text COLLATE "C": cols holds four entries a
+// column (table, column, type, collation). The hint's statements put every
+// one right at once; the change-tracking trigger, whose WHEN refers to the
+// columns, goes first (if the schema has one: another implementation's
+// does not) and persist upgrade makes it again.
+func collationError(cols []string) error {
+	var what []string
+	var tables []string
+	alter := map[string][]string{}
+	for i := 0; i+3 < len(cols); i += 4 {
+		table, col := cols[i], cols[i+1]
+		what = append(what, fmt.Sprintf("column %s.%s is %s COLLATE %s", table, col, cols[i+2], cols[i+3]))
+		if alter[table] == nil {
+			tables = append(tables, table)
+		}
+		alter[table] = append(alter[table], fmt.Sprintf("ALTER COLUMN %s TYPE text COLLATE \"C\"", col))
+	}
+	var fix []string
+	for _, t := range tables {
+		fix = append(fix, fmt.Sprintf("DROP TRIGGER IF EXISTS %[1]s_stamp ON %[1]s", t))
+	}
+	for _, t := range tables {
+		fix = append(fix, fmt.Sprintf("ALTER TABLE %s %s", t, strings.Join(alter[t], ", ")))
+	}
+	return hint.With(fmt.Errorf("%s, not text COLLATE \"C\": its rows would be read out of byte "+
+		"order, or matched by a name other than their own, and a dump would not be in dump order", strings.Join(what, "; ")),
+		"as the owner of the tables: %s; then persist upgrade NAME --location LOCATION makes the change-tracking trigger again (a column's type "+
+			"cannot change while the trigger refers to it)", strings.Join(fix, "; "))
 }
