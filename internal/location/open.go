@@ -14,6 +14,10 @@ import (
 // ErrStore is wrapped when a location's store cannot be decided.
 var ErrStore = errors.New("cannot tell which store")
 
+// ErrStores is wrapped, with ErrStore, when a location that names no store
+// holds several.
+var ErrStores = errors.New("the database holds several stores")
+
 // Open opens the database a store location names. Readers pass readOnly,
 // so that nothing is ever written (a database file is opened read-only, and
 // a missing one is an error rather than a new empty database).
@@ -81,7 +85,7 @@ func Store(ctx context.Context, a adapters.Adapter, l Location, flag, fallback s
 	case len(names) == 0:
 		return "", fmt.Errorf("%w: %s holds no store", ErrStore, l)
 	}
-	return "", hint.With(fmt.Errorf("%w: %s holds %d stores (%s)", ErrStore, l, len(names), strings.Join(names, ", ")),
+	return "", hint.With(fmt.Errorf("%w: %s holds %d stores (%s)%w", ErrStore, l, len(names), strings.Join(names, ", "), quietly{ErrStores}),
 		"pick one with %s", ForShell(WithStore(l.Raw, names[0])))
 }
 
@@ -90,3 +94,10 @@ func WithStore(raw, store string) string {
 	rest, _ := splitStore(raw)
 	return rest + "#" + store
 }
+
+// quietly wraps an error without adding to the message: a sentinel a
+// caller may test for, where the message already says it.
+type quietly struct{ err error }
+
+func (q quietly) Error() string { return "" }
+func (q quietly) Unwrap() error { return q.err }
