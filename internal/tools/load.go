@@ -199,8 +199,7 @@ func loadInto(ctx context.Context, st Stdio, f LoadFlags, target string, in io.R
 	if errors.Is(err, persist.ErrRejected) && f.Rejects != "" && counted.n == 0 {
 		// Nothing went to the rejects: a patch sets no line aside. The
 		// hint must not send the user to an empty file.
-		return &res, cli.Hint(err, "no line was set aside in %s: a patch applies whole or not at all, and nothing was written; "+
-			"make the patch again (persist-diff --patch A B) and load it as it was made", f.Rejects)
+		return &res, cli.Hint(err, "no line was set aside in %s: %s", f.Rejects, patchRejected(err))
 	}
 	return &res, loadEnd(res, err, f, warn)
 }
@@ -302,6 +301,8 @@ func loadHint(err error, f LoadFlags, res persist.LoadResult) error {
 			"the stream was cut short; batches committed so far stay, and rerunning the full stream finishes the job")
 	case errors.Is(err, persist.ErrRejected) && f.Rejects != "":
 		return cli.Hint(err, "see %s for each rejected line and its reason", f.Rejects)
+	case res.Patch && (errors.Is(err, persist.ErrRejected) || errors.Is(err, persist.ErrUnsupported)):
+		return cli.Hint(err, "%s", patchRejected(err))
 	case errors.Is(err, persist.ErrRejected), errors.Is(err, persist.ErrUnsupported):
 		if f.teeTarget != "" {
 			return cli.Hint(err, "persist-tee takes --rejects with one target only: load this target on its own, %s < STREAM%s, "+
@@ -312,6 +313,17 @@ func loadHint(err error, f LoadFlags, res persist.LoadResult) error {
 		return cli.Hint(err, "use --rejects FILE to set such lines aside and load the rest")
 	}
 	return err
+}
+
+// patchRejected is what to do about a patch a line of which was refused:
+// one with items the store cannot hold holds them again when made again.
+func patchRejected(err error) string {
+	if errors.Is(err, persist.ErrUnsupported) {
+		return "a patch applies whole or not at all, and nothing was written; this one carries items the store cannot hold, " +
+			"so no patch makes the store equal to its source: remove those items from the source and make the patch again, " +
+			"or replace the store with the source but those items: persist-dump SOURCE | persist-load STORE --mode replace --rejects FILE (the store then lacks what FILE lists)"
+	}
+	return "a patch applies whole or not at all, and nothing was written; make the patch again (persist-diff --patch A B) and load it as it was made"
 }
 
 // editedHint is how to load a stream edited on purpose.
