@@ -505,8 +505,9 @@ func Events(ctx context.Context, st Stdio, o EventsOptions) error {
 // LsOptions are `persist ls`' flags.
 type LsOptions struct {
 	cli.Common
-	Name, Collection string
-	Null             bool
+	Name       string
+	Collection *string // nil lists the collections and streams; "" is a collection's name too
+	Null       bool
 }
 
 // Ls lists a store's collections and streams with their counts, or a
@@ -515,7 +516,7 @@ func Ls(ctx context.Context, st Stdio, o LsOptions) error {
 	if err := report(ctx).ToStdout("the list"); err != nil {
 		return err
 	}
-	if o.Collection != "" {
+	if o.Collection != nil {
 		return lsKeys(ctx, st, o)
 	}
 	src, err := openReader(ctx, st, o.Name, persist.Filter{}, lsAgain(o))
@@ -548,15 +549,15 @@ func lsAgain(o LsOptions) func(string) string {
 		if o.Null {
 			flags = []string{"-0"}
 		}
-		if o.Collection != "" {
-			return command("ls", flags, store, o.Collection)
+		if o.Collection != nil {
+			return command("ls", flags, store, *o.Collection)
 		}
 		return command("ls", flags, store)
 	}
 }
 
 func lsKeys(ctx context.Context, st Stdio, o LsOptions) error {
-	src, err := openReader(ctx, st, o.Name, persist.Filter{Collections: []string{o.Collection}, Live: true}, lsAgain(o))
+	src, err := openReader(ctx, st, o.Name, persist.Filter{Collections: []string{*o.Collection}, Live: true}, lsAgain(o))
 	if err != nil {
 		return err
 	}
