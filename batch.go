@@ -148,7 +148,7 @@ func (s *Store) commitMany(ctx context.Context, dw *DualWrite, items []*record.I
 		addr := recordAddr(it.Collection, it.Key)
 		cur[addr]++
 		it.Version, it.UpdatedAt = cur[addr], now
-		if err := s.a.Check(s.name, it); err != nil {
+		if err := checkItem(s.a, s.name, it); err != nil {
 			return fmt.Errorf("%s: %w", describe(it), err)
 		}
 		if dw != nil {

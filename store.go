@@ -196,7 +196,7 @@ func (s *Store) commit(ctx context.Context, dw *DualWrite, build func(context.Co
 	if err != nil {
 		return nil, err
 	}
-	if err := s.a.Check(s.name, it); err != nil {
+	if err := checkItem(s.a, s.name, it); err != nil {
 		return nil, err
 	}
 	if dw != nil {
@@ -310,4 +310,14 @@ func decodeJSON(b []byte, v any) error {
 		b = []byte("null")
 	}
 	return json.Unmarshal(b, v)
+}
+
+// checkItem refuses, before a write, an item the store cannot hold, or
+// whose line no reader would take (record.CheckLine): its dump could not be
+// loaded back.
+func checkItem(a adapters.Adapter, store string, it *record.Item) error {
+	if err := record.CheckLine(it); err != nil {
+		return fmt.Errorf("%w: %w", adapters.ErrUnsupported, err)
+	}
+	return a.Check(store, it)
 }

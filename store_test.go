@@ -219,3 +219,27 @@ func TestStoreEmptyValueAndInvalidNames(t *testing.T) {
 		})
 	}
 }
+
+// A value whose line would pass the stream's 256 MiB limit is refused at
+// the write, as something the store cannot hold: written, no dump of the
+// store could be loaded back.
+func TestStorePutOverLineLimit(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := testContext(t)
+			s := open(t, b.new(t))
+			v := make([]byte, 256<<20)
+			for i := range v {
+				v[i] = 'a'
+			}
+			v[0], v[len(v)-1] = '"', '"'
+			_, err := s.Put(ctx, "big", "k", json.RawMessage(v))
+			if !errors.Is(err, persist.ErrUnsupported) {
+				t.Fatalf("Put of a value over the line limit = %v, want ErrUnsupported", err)
+			}
+			if _, err := s.Get(ctx, "big", "k"); !errors.Is(err, persist.ErrNotFound) {
+				t.Fatalf("after the refused put, Get = %v, want ErrNotFound", err)
+			}
+		})
+	}
+}

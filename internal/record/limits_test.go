@@ -87,3 +87,39 @@ func TestLineLimits(t *testing.T) {
 		}
 	}
 }
+
+// A line no reader would take is not written: a dump of an item whose line
+// passes MaxLine fails, naming the item, before a byte of it goes out, and
+// CheckLine says the same of it before a store takes it.
+func TestWriteLineOverLimit(t *testing.T) {
+	var out strings.Builder
+	w, err := NewWriter(&out, Header{Format: Format})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(n int) *Item {
+		v := make([]byte, n)
+		for i := range v {
+			v[i] = 'a'
+		}
+		v[0], v[n-1] = '"', '"'
+		return &Item{Kind: KindRecord, Collection: "c", Key: "k", Version: 1, UpdatedAt: "2026-12-06T00:00:00.000000Z", Value: v}
+	}
+	head, _ := appendHead(nil, mk(2))
+	fits := mk(MaxLine - len(head) - 1)
+	over := mk(MaxLine - len(head))
+	if err := CheckLine(fits); err != nil {
+		t.Fatalf("a line of MaxLine bytes: %v", err)
+	}
+	before := out.Len()
+	err = w.Write(over)
+	if !errors.Is(err, ErrTooLong) || !strings.Contains(err.Error(), `record "c"/"k"`) || !strings.Contains(err.Error(), fmt.Sprint(MaxLine+1)) {
+		t.Fatalf("a line of MaxLine+1 bytes: %v", err)
+	}
+	if err := CheckLine(over); !errors.Is(err, ErrTooLong) {
+		t.Fatalf("CheckLine of MaxLine+1 bytes: %v", err)
+	}
+	if err := w.Flush(); err != nil || out.Len() != before {
+		t.Fatalf("wrote %d bytes of a line over the limit (flush: %v)", out.Len()-before, err)
+	}
+}

@@ -46,6 +46,9 @@ func (w *Writer) Write(it *Item) error {
 		return err
 	}
 	head, v := appendHead(w.line[:0], it)
+	if err := lineFits(it, len(head)+len(v)+1); err != nil {
+		return err
+	}
 	if len(v) < BigValue {
 		w.line = append(append(head, v...), '}')
 		return w.WriteLine(w.line)
@@ -72,6 +75,9 @@ func (w *Writer) WriteLine(canonical []byte) error {
 func (w *Writer) WriteHashed(canonical []byte, digest [32]byte) error {
 	if err := w.usable(); err != nil {
 		return err
+	}
+	if len(canonical) > MaxLine {
+		return fmt.Errorf("%w: a line of %d bytes, more than %d (256 MiB, the limit every reader takes)", ErrTooLong, len(canonical), MaxLine)
 	}
 	var k Kind
 	switch {
@@ -188,3 +194,22 @@ func WriteItemLine(w io.Writer, it *Item, scratch []byte, sum *Sum) ([]byte, err
 }
 
 var newline = []byte{'\n'}
+
+// CheckLine refuses an item whose line would be longer than MaxLine: no
+// reader takes such a line, so a store must not take the item, nor a dump
+// write it (a backup that cannot be restored).
+func CheckLine(it *Item) error {
+	head, v := appendHead(nil, it)
+	return lineFits(it, len(head)+len(v)+1)
+}
+
+func lineFits(it *Item, n int) error {
+	if n <= MaxLine {
+		return nil
+	}
+	what := fmt.Sprintf("event %q/%d", it.Stream, it.Seq)
+	if it.Kind == KindRecord {
+		what = fmt.Sprintf("record %q/%q", it.Collection, it.Key)
+	}
+	return fmt.Errorf("%w: %s: its line would be %d bytes, more than %d (256 MiB, the limit every reader takes)", ErrTooLong, what, n, MaxLine)
+}
