@@ -39,6 +39,8 @@ var (
 	// secondary) cannot hold as it is, such as a \u0000 in a string bound
 	// for PostgreSQL. The write is refused rather than altered.
 	ErrUnsupported = adapters.ErrUnsupported
+	// ErrNoStore: the database holds no store of the name asked for.
+	ErrNoStore = adapters.ErrNoStore
 )
 
 // Store is one Persist store, open for reading and writing. It is safe for

@@ -183,6 +183,18 @@ func TestOpenStoreName(t *testing.T) {
 	} else {
 		s.Close()
 	}
+	// A store the database does not hold is told apart from trouble.
+	if _, err := persist.Get(ctx, loc+"#nosuch", "c", "k", persist.ReadOptions{}); !errors.Is(err, persist.ErrNoStore) {
+		t.Fatalf("Get of a store the database does not hold = %v, want ErrNoStore", err)
+	}
+	// A name that is not UTF-8 makes no store: its dump's header could not
+	// be read back.
+	if _, err := persist.Open(ctx, loc+"#bad\xffname"); !errors.Is(err, persist.ErrStoreChoice) {
+		t.Fatalf("Open of a store named in bytes that are not UTF-8 = %v", err)
+	}
+	if _, err := persist.OpenStore(ctx, loc, "bad\xffname"); !errors.Is(err, persist.ErrStoreChoice) {
+		t.Fatalf("OpenStore of a store named in bytes that are not UTF-8 = %v", err)
+	}
 }
 
 func TestOpenRefusesAStream(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/hint"
@@ -65,6 +66,13 @@ func checkFile(l Location, readOnly bool) error {
 // fallback (a stream header's store name, or the default) is used by
 // writers when the database holds none yet; readers pass "".
 func Store(ctx context.Context, a adapters.Adapter, l Location, flag, fallback string) (string, error) {
+	for _, name := range []string{l.Store, flag} {
+		if !utf8.ValidString(name) {
+			// A stream is UTF-8: a store so named could be written, and
+			// its dump not read back.
+			return "", fmt.Errorf("%w: store name %q is not valid UTF-8", ErrStore, name)
+		}
+	}
 	switch {
 	case l.Store != "" && flag != "" && l.Store != flag:
 		return "", fmt.Errorf("%w: %s names store %q but store %q was asked for", ErrStore, l, l.Store, flag)

@@ -49,8 +49,12 @@ func Export(ctx context.Context, st Stdio, o ExportOptions) error {
 	if err := sameName(o.Name, loc, "--location"); err != nil {
 		return err
 	}
-	return Dump(ctx, st, DumpOptions{Common: o.Common, Location: loc, Store: storeFlag(loc, o.Name), Output: o.Output,
+	err := Dump(ctx, st, DumpOptions{Common: o.Common, Location: loc, Store: storeFlag(loc, o.Name), Output: o.Output,
 		Since: o.Since, CursorFile: o.CursorFile})
+	if errors.Is(err, persist.ErrNoStore) {
+		return cli.Hint(err, "list the stores with: persist stores; make one with: %s", makeStore(o.Name))
+	}
+	return err
 }
 
 // makeStore is a write that makes store name.

@@ -320,7 +320,11 @@ func openReader(ctx context.Context, st Stdio, name string, f persist.Filter, ag
 		return nil, err
 	}
 	report(ctx).Update(func(r *cli.Result) { r.Sources = []cli.Side{readSide(loc, name)} })
-	return persist.OpenSource(ctx, loc, persist.ReadOptions{Store: storeFlag(loc, name), Filter: f, Stdin: st.Stdin})
+	src, err := persist.OpenSource(ctx, loc, persist.ReadOptions{Store: storeFlag(loc, name), Filter: f, Stdin: st.Stdin})
+	if errors.Is(err, persist.ErrNoStore) {
+		return nil, cli.Hint(err, "list the stores with: persist stores; make one with: %s", makeCommand(name, f))
+	}
+	return src, err
 }
 
 // makeCommand is a write that makes store name, into the collection or
