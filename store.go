@@ -223,8 +223,20 @@ func (s *Store) commit(ctx context.Context, dw *DualWrite, build func(context.Co
 }
 
 // retry runs fn until it succeeds, fails for good, or writeAttempts is spent;
-// transient failures and lost races are retried after a short backoff.
+// transient failures and lost races are retried after a short backoff. An
+// error after ctx ended wraps ctx's error, whatever the driver made of the
+// cancellation (database/sql's "transaction has already been committed or
+// rolled back", PostgreSQL's "canceling statement"): a caller tells a
+// deadline from trouble with errors.Is.
 func (s *Store) retry(ctx context.Context, fn func() error) error {
+	err := s.attempts(ctx, fn)
+	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		return fmt.Errorf("%w: %w", ctx.Err(), err)
+	}
+	return err
+}
+
+func (s *Store) attempts(ctx context.Context, fn func() error) error {
 	failures, races := 0, 0
 	for {
 		err := fn()

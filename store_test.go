@@ -1,6 +1,7 @@
 package persist_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -251,6 +252,36 @@ func TestStorePutOverLineLimit(t *testing.T) {
 			}
 			if _, err := s.Get(ctx, "big", "k"); !errors.Is(err, persist.ErrNotFound) {
 				t.Fatalf("after the refused put, Get = %v, want ErrNotFound", err)
+			}
+		})
+	}
+}
+
+// A write or read cut short by its context says so through errors.Is,
+// whatever the driver made of the cancellation, and a write that failed so
+// left nothing.
+func TestStoreDeadlineIsTheError(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			s := open(t, b.new(t))
+			for i := range 400 {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%40)*100*time.Microsecond)
+				key := fmt.Sprint("k", i)
+				_, err := s.Put(ctx, "c", key, i)
+				if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+					cancel()
+					t.Fatalf("put %d cut short: %v, want it to wrap context.DeadlineExceeded", i, err)
+				}
+				if _, gerr := s.Get(ctx, "c", key); gerr != nil && !errors.Is(gerr, context.DeadlineExceeded) && !errors.Is(gerr, persist.ErrNotFound) {
+					cancel()
+					t.Fatalf("get %d cut short: %v, want it to wrap context.DeadlineExceeded", i, gerr)
+				}
+				cancel()
+				if err != nil && !errors.Is(err, persist.ErrCommitUnknown) {
+					if _, gerr := s.Get(context.Background(), "c", key); !errors.Is(gerr, persist.ErrNotFound) {
+						t.Fatalf("put %d failed with %v and left the record (get: %v)", i, err, gerr)
+					}
+				}
 			}
 		})
 	}
