@@ -18,7 +18,7 @@ import (
 // meanwhile is never brought back. Writes waiting in the pending queue when
 // the snapshot is taken are in it, and leave the queue when the backfill
 // succeeds; writes queued later are drained at the end. A backfill also
-// clears NeedsBackfill.
+// clears NeedsBackfill, and one that fails sets it.
 func (d *DualWrite) Backfill(ctx context.Context) (Result, error) {
 	d.drainMu.Lock()
 	defer d.drainMu.Unlock()
@@ -27,14 +27,16 @@ func (d *DualWrite) Backfill(ctx context.Context) (Result, error) {
 	// queued, so the snapshot opened below holds it.
 	d.qmu.Lock()
 	covered := len(d.pending)
-	wasOverflow := d.overflow
 	d.overflow = false
 	d.qmu.Unlock()
 
 	res, err := d.copySnapshot(ctx)
 	if err != nil {
+		// The secondary is not shown to hold what the primary does (the
+		// first backfill of EnableDualWrite may have copied nothing): only
+		// a backfill that succeeds says it does.
 		d.qmu.Lock()
-		d.overflow = d.overflow || wasOverflow
+		d.overflow = true
 		d.setErr(err)
 		d.qmu.Unlock()
 		return res, fmt.Errorf("backfill %s to %s: %w", d.s.loc, d.loc, err)

@@ -140,7 +140,7 @@ type DualWriteStatus struct {
 	Store         string    // the secondary's store
 	Degraded      bool      // Pending > 0 or NeedsBackfill
 	Pending       int       // writes waiting for the secondary
-	NeedsBackfill bool      // the queue overflowed: only a backfill catches up
+	NeedsBackfill bool      // the queue overflowed, or a backfill failed: only a backfill catches up
 	Applied       int64     // writes copied to the secondary as they happened
 	Failed        int64     // writes whose copy failed after its retries
 	LastError     error     // the secondary's last failure (kept after recovery)
@@ -251,7 +251,7 @@ func (d *DualWrite) close(ctx context.Context) error {
 func (d *DualWrite) degraded(st DualWriteStatus, cause error) error {
 	what := fmt.Sprintf("%d writes not yet copied to %s", st.Pending, st.Target)
 	if st.NeedsBackfill {
-		what = fmt.Sprintf("writes not copied to %s since the pending queue overflowed", st.Target)
+		what = fmt.Sprintf("%s is not shown to hold what the primary does (the pending queue overflowed, or a backfill failed)", st.Target)
 	}
 	if cause == nil {
 		cause = st.LastError

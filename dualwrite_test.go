@@ -247,6 +247,35 @@ func TestDualWriteRefusesWhatTheSecondaryCannotHold(t *testing.T) {
 	assertSame(t, primary, secondary, nil)
 }
 
+// A backfill that fails (here the first one, of EnableDualWrite, on a
+// value the secondary cannot hold) leaves the dual-write saying it needs
+// one: degraded, and Close fails, until a backfill succeeds.
+func TestDualWriteFailedBackfillNeedsOne(t *testing.T) {
+	ctx := testContext(t)
+	primary, secondary := backends[0].new(t), pgtest.NewDatabase(t)
+	s := open(t, primary)
+	if _, err := s.Put(ctx, "users", "nul", "a\u0000b"); err != nil {
+		t.Fatal(err)
+	}
+	d, err := persist.EnableDualWrite(ctx, s, persist.DualWriteOptions{Target: secondary, Backfill: true})
+	if !errors.Is(err, persist.ErrUnsupported) || d == nil {
+		t.Fatalf("EnableDualWrite with a backfill the secondary cannot take = %v, %v", d, err)
+	}
+	if st := d.Status(); !st.NeedsBackfill || !st.Degraded {
+		t.Fatalf("after a failed backfill: %+v, want NeedsBackfill and Degraded", st)
+	}
+	if _, err := s.Delete(ctx, "users", "nul"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Backfill(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := d.Status(); st.NeedsBackfill || st.Degraded {
+		t.Fatalf("after a backfill that succeeded: %+v", st)
+	}
+	assertSame(t, primary, secondary, nil)
+}
+
 // Verify reports a difference with persist-diff's detail, and
 // EnableDualWrite stays enabled when it fails.
 func TestDualWriteVerifyReportsDifferences(t *testing.T) {
