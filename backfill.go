@@ -20,6 +20,9 @@ import (
 // succeeds; writes queued later are drained at the end. A backfill also
 // clears NeedsBackfill, and one that fails sets it.
 func (d *DualWrite) Backfill(ctx context.Context) (Result, error) {
+	if err := d.active(); err != nil {
+		return Result{}, err
+	}
 	d.drainMu.Lock()
 	defer d.drainMu.Unlock()
 

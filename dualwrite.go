@@ -224,6 +224,10 @@ func (d *DualWrite) Status() DualWriteStatus {
 func (d *DualWrite) Disable() error {
 	s := d.s
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed // Close did this already, and said what it left
+	}
 	if s.dw != d {
 		s.mu.Unlock()
 		return nil
@@ -325,6 +329,9 @@ func (d *DualWrite) probe(ctx context.Context) {
 // per batch. It returns an error wrapping ErrDegraded when the secondary is
 // still behind.
 func (d *DualWrite) Drain(ctx context.Context) error {
+	if err := d.active(); err != nil {
+		return err
+	}
 	d.drainMu.Lock()
 	err := d.drain(ctx, d.opt.Retries)
 	d.drainMu.Unlock()
@@ -380,4 +387,19 @@ func (d *DualWrite) apply(ctx context.Context, items []*record.Item, retries int
 			return err
 		}
 	}
+}
+
+// active refuses a call on a dual-write that is no longer the store's: its
+// store closed, or the dual-write disabled (its secondary closed with it).
+func (d *DualWrite) active() error {
+	s := d.s
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	switch {
+	case s.closed:
+		return ErrClosed
+	case s.dw != d:
+		return fmt.Errorf("%w: dual-write to %s was disabled", ErrClosed, d.loc)
+	}
+	return nil
 }

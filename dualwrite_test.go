@@ -274,6 +274,22 @@ func TestDualWriteFailedBackfillNeedsOne(t *testing.T) {
 		t.Fatalf("after a backfill that succeeded: %+v", st)
 	}
 	assertSame(t, primary, secondary, nil)
+	// Once the store is closed, the dual-write's calls say so.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Backfill(ctx); !errors.Is(err, persist.ErrClosed) {
+		t.Errorf("Backfill after Close = %v, want ErrClosed", err)
+	}
+	if err := d.Drain(ctx); !errors.Is(err, persist.ErrClosed) {
+		t.Errorf("Drain after Close = %v, want ErrClosed", err)
+	}
+	if err := d.Verify(ctx); !errors.Is(err, persist.ErrClosed) {
+		t.Errorf("Verify after Close = %v, want ErrClosed", err)
+	}
+	if err := d.Disable(); !errors.Is(err, persist.ErrClosed) {
+		t.Errorf("Disable after Close = %v, want ErrClosed", err)
+	}
 }
 
 // Verify reports a difference with persist-diff's detail, and

@@ -41,6 +41,9 @@ func (e *VerifyError) Unwrap() error { return ErrVerify }
 // enough to open a snapshot of each side: both then show the same writes, so
 // Verify is exact even while the application keeps writing.
 func (d *DualWrite) Verify(ctx context.Context) error {
+	if err := d.active(); err != nil {
+		return err
+	}
 	d.drainMu.Lock()
 	defer d.drainMu.Unlock()
 	// Drained before the pause too, so that the pause itself is short.
