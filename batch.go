@@ -23,7 +23,7 @@ func (s *Store) PutIf(ctx context.Context, collection, key string, version int64
 	if err != nil {
 		return Record{}, fmt.Errorf("put %s/%s: %w", collection, key, err)
 	}
-	if err := checkNames(collection, key); err != nil {
+	if err := s.recordNames(collection, key); err != nil {
 		return Record{}, fmt.Errorf("put: %w", err)
 	}
 	if version < 0 {
@@ -87,7 +87,7 @@ func (s *Store) PutMany(ctx context.Context, puts []Put) ([]Record, error) {
 		if err != nil {
 			return nil, fmt.Errorf("put %s/%s: %w", p.Collection, p.Key, err)
 		}
-		if err := checkNames(p.Collection, p.Key); err != nil {
+		if err := s.recordNames(p.Collection, p.Key); err != nil {
 			return nil, fmt.Errorf("put: %w", err)
 		}
 		items[i] = &record.Item{Kind: record.KindRecord, Collection: p.Collection, Key: p.Key, Value: v}

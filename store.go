@@ -43,7 +43,7 @@ func (s *Store) Put(ctx context.Context, collection, key string, value any) (Rec
 	if err != nil {
 		return Record{}, fmt.Errorf("put %s/%s: %w", collection, key, err)
 	}
-	if err := checkNames(collection, key); err != nil {
+	if err := s.recordNames(collection, key); err != nil {
 		return Record{}, fmt.Errorf("put: %w", err)
 	}
 	it, err := s.write(ctx, recordAddr(collection, key), func(ctx context.Context, tx adapters.Tx, now string) (*record.Item, error) {
@@ -69,8 +69,8 @@ func (s *Store) Get(ctx context.Context, collection, key string) (Record, error)
 	if err := s.usable(); err != nil {
 		return Record{}, err
 	}
-	if err := checkNames(collection, key); err != nil {
-		// No record can have such a name, whichever database.
+	if err := s.recordNames(collection, key); err != nil {
+		// No record of this store can have such a name.
 		return Record{}, fmt.Errorf("get %s/%s: %w: %w", collection, key, ErrNotFound, err)
 	}
 	var cur *record.Item
@@ -98,8 +98,8 @@ func (s *Store) Get(ctx context.Context, collection, key string) (Record, error)
 // ErrNotFound, writing nothing, when there is no such record or it is
 // already deleted.
 func (s *Store) Delete(ctx context.Context, collection, key string) (Record, error) {
-	if err := checkNames(collection, key); err != nil {
-		return Record{}, fmt.Errorf("delete: %w", err)
+	if err := s.recordNames(collection, key); err != nil {
+		return Record{}, fmt.Errorf("delete %s/%s: %w: %w", collection, key, ErrNotFound, err)
 	}
 	it, err := s.write(ctx, recordAddr(collection, key), func(ctx context.Context, tx adapters.Tx, now string) (*record.Item, error) {
 		cur, err := lookupOne(ctx, tx, &record.Item{Kind: record.KindRecord, Collection: collection, Key: key})
@@ -128,7 +128,7 @@ func (s *Store) Append(ctx context.Context, stream, typ string, data any) (Event
 	if err != nil {
 		return Event{}, fmt.Errorf("append to %s: %w", stream, err)
 	}
-	if err := checkNames(stream, typ); err != nil {
+	if err := s.eventNames(stream, typ); err != nil {
 		return Event{}, fmt.Errorf("append: %w", err)
 	}
 	it, err := s.write(ctx, "e\x00"+stream, func(ctx context.Context, tx adapters.Tx, now string) (*record.Item, error) {
@@ -307,6 +307,31 @@ func canonicalValue(v any) ([]byte, error) {
 	}
 	return c, nil
 }
+
+// recordNames refuses, before any statement, a collection and key no record
+// of this store can have: not UTF-8 (no stream carries them), or what the
+// database cannot hold (a NUL byte, a key past PostgreSQL's index): a
+// statement would fail in the driver's words, not as ErrUnsupported (or,
+// for a read, ErrNotFound).
+func (s *Store) recordNames(collection, key string) error {
+	if err := checkNames(collection, key); err != nil {
+		return err
+	}
+	return s.a.Check(s.name, &record.Item{Kind: record.KindRecord, Collection: collection, Key: key, Version: 1,
+		UpdatedAt: probeTime, Value: []byte("null")})
+}
+
+// eventNames is recordNames for an event's stream and type.
+func (s *Store) eventNames(stream, typ string) error {
+	if err := checkNames(stream, typ); err != nil {
+		return err
+	}
+	return s.a.Check(s.name, &record.Item{Kind: record.KindEvent, Stream: stream, Seq: 1, Type: typ, At: probeTime, Data: []byte("null")})
+}
+
+// probeTime is a time every database holds, for the items recordNames asks
+// about.
+const probeTime = "2000-01-01T00:00:00.000000Z"
 
 func checkNames(names ...string) error {
 	for _, n := range names {

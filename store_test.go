@@ -286,3 +286,36 @@ func TestStoreDeadlineIsTheError(t *testing.T) {
 		})
 	}
 }
+
+// Names the database cannot hold (a NUL byte for PostgreSQL) are told as
+// such before any statement: a write is ErrUnsupported, a read or delete
+// finds nothing; the driver's own words never come back.
+func TestStoreNamesTheDatabaseCannotHold(t *testing.T) {
+	ctx := testContext(t)
+	for _, b := range backends {
+		if b.name != "postgres" {
+			continue
+		}
+		s := open(t, b.new(t))
+		for _, names := range [][2]string{{"c", "nul\x00key"}, {"nul\x00c", "k"}} {
+			if _, err := s.Put(ctx, names[0], names[1], 1); !errors.Is(err, persist.ErrUnsupported) {
+				t.Errorf("Put %q: %v, want ErrUnsupported", names, err)
+			}
+			if _, err := s.PutIf(ctx, names[0], names[1], 0, 1); !errors.Is(err, persist.ErrUnsupported) {
+				t.Errorf("PutIf %q: %v, want ErrUnsupported", names, err)
+			}
+			if _, err := s.PutMany(ctx, []persist.Put{{Collection: names[0], Key: names[1], Value: 1}}); !errors.Is(err, persist.ErrUnsupported) {
+				t.Errorf("PutMany %q: %v, want ErrUnsupported", names, err)
+			}
+			if _, err := s.Get(ctx, names[0], names[1]); !errors.Is(err, persist.ErrNotFound) {
+				t.Errorf("Get %q: %v, want ErrNotFound", names, err)
+			}
+			if _, err := s.Delete(ctx, names[0], names[1]); !errors.Is(err, persist.ErrNotFound) {
+				t.Errorf("Delete %q: %v, want ErrNotFound", names, err)
+			}
+		}
+		if _, err := s.Append(ctx, "nul\x00stream", "t", 1); !errors.Is(err, persist.ErrUnsupported) {
+			t.Errorf("Append to a stream with a NUL: %v, want ErrUnsupported", err)
+		}
+	}
+}
