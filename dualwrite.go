@@ -111,6 +111,12 @@ func (o *DualWriteOptions) defaults() {
 //
 // Only writes made through this Store are dual-written; another process
 // writing to the primary is caught up only by a Backfill.
+//
+// A write's copy to the secondary runs to its end (its retries included)
+// whatever the write's context says once the primary has committed: the
+// write has happened, and a copy stopped half-way would only be queued. A
+// slow secondary therefore shows as the write's latency, not as an error;
+// Status tells when it falls behind.
 type DualWrite struct {
 	s    *Store
 	loc  location.Location

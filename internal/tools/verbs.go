@@ -48,7 +48,7 @@ func Put(ctx context.Context, st Stdio, o PutOptions) error {
 			"give the version the record has now (%s prints it), or --if-version 0 to write only while it has none",
 			command("get", []string{"--record"}, o.Name, o.Collection, o.Key))
 	}
-	value, err := jsonArg(ctx, st, o.JSON)
+	value, err := jsonArg(ctx, st, o.JSON, "the key")
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,8 @@ func mismatch(st Stdio, err error, hintFormat string, args ...any) error {
 }
 
 // jsonArg is the JSON argument, or standard input when it is omitted.
-func jsonArg(ctx context.Context, st Stdio, arg *string) (json.RawMessage, error) {
+// after names the argument the value follows ("the key", "the type").
+func jsonArg(ctx context.Context, st Stdio, arg *string, after string) (json.RawMessage, error) {
 	if arg != nil {
 		if err := oneJSON([]byte(*arg), shorten(*arg)); err != nil {
 			return nil, err
@@ -105,14 +106,14 @@ func jsonArg(ctx context.Context, st Stdio, arg *string) (json.RawMessage, error
 		return nil, err
 	}
 	if f, ok := st.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		return nil, cli.Hint(errors.New("no JSON value given, and stdin is a terminal"), `give it after the key, e.g. '{"name":"Ada"}' (or null), or pipe it in`)
+		return nil, cli.Hint(errors.New("no JSON value given, and stdin is a terminal"), `give it after %s, e.g. '{"name":"Ada"}' (or null), or pipe it in`, after)
 	}
 	b, err := io.ReadAll(st.Stdin)
 	if err != nil {
 		return nil, fmt.Errorf("read the value from stdin: %w", err)
 	}
 	if len(strings.TrimSpace(string(b))) == 0 {
-		return nil, cli.Hint(errors.New("no JSON value on stdin (and none given after the key)"), `give it after the key, e.g. '{"name":"Ada"}', or pipe it in`)
+		return nil, cli.Hint(fmt.Errorf("no JSON value on stdin (and none given after %s)", after), `give it after %s, e.g. '{"name":"Ada"}' (or null), or pipe it in`, after)
 	}
 	if err := oneJSON(b, "stdin"); err != nil {
 		return nil, err
@@ -443,7 +444,7 @@ type AppendOptions struct {
 
 // Append appends an event to a stream.
 func Append(ctx context.Context, st Stdio, o AppendOptions) error {
-	data, err := jsonArg(ctx, st, o.JSON)
+	data, err := jsonArg(ctx, st, o.JSON, "the type")
 	if err != nil {
 		return err
 	}
