@@ -68,7 +68,8 @@ func validArgs(args []string) error {
 			// Not echoed: the argument may be a location with a password.
 			at := invalidAt(a)
 			return Hint(fmt.Errorf("argument %d is not valid UTF-8 (byte %#x at offset %d)", i+1, a[at], at),
-				"names in a store are UTF-8; a file whose name is not can be given by a symlink with a UTF-8 name")
+				"names and values in a store are UTF-8 (a JSON value may spell other text with \\u escapes); "+
+					"a file whose name is not UTF-8 can be given by a symlink with a UTF-8 name")
 		}
 	}
 	return nil

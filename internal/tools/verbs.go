@@ -18,6 +18,7 @@ import (
 	"github.com/cuitty/persist"
 	"github.com/cuitty/persist/internal/cli"
 	"github.com/cuitty/persist/internal/location"
+	"github.com/cuitty/persist/internal/record"
 	"golang.org/x/term"
 )
 
@@ -125,6 +126,11 @@ func jsonArg(ctx context.Context, st Stdio, arg *string, after string) (json.Raw
 // wrong: text that is no JSON at all is most often a string left
 // unquoted, while a value followed by more is two values, or a typo.
 func oneJSON(b []byte, what string) error {
+	if _, err := record.Canonical(nil, b); errors.Is(err, record.ErrLimit) {
+		// Legal JSON past one of the format's limits: said as that limit,
+		// never as invalid JSON (docs/format.md).
+		return fmt.Errorf("%s: %w", what, err)
+	}
 	if json.Valid(b) {
 		return nil
 	}
