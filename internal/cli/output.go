@@ -94,7 +94,8 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 	st, err := os.Stat(target)
 	if err == nil && !st.Mode().IsRegular() {
 		if st.IsDir() {
-			return nil, fmt.Errorf("create %s: is a directory", path)
+			return nil, hint.With(fmt.Errorf("create %s: is a directory", path),
+				"name a file, in it or elsewhere: %s", filepath.Join(path, "NAME"))
 		}
 		f, err := os.OpenFile(target, os.O_WRONLY, 0)
 		if err != nil {
