@@ -58,9 +58,9 @@ type rmCmd struct {
 }
 
 type lsCmd struct {
-	Name       string `arg:"" help:"The store." predictor:"store"`
+	Name       string  `arg:"" help:"The store." predictor:"store"`
 	Collection *string `arg:"" optional:"" help:"List this collection's live keys, one per line, in dump order (\"\" is the collection named by the empty string)."`
-	Null       bool   `short:"0" help:"End each line with a NUL instead of a newline (for names with line breaks: read -d '')."`
+	Null       bool    `short:"0" help:"End each line with a NUL instead of a newline (for names with line breaks: read -d '')."`
 }
 
 type storesCmd struct {
