@@ -114,8 +114,8 @@ func elsewhereHint(ctx context.Context, db location.Location, again, maker func(
 		return fmt.Sprintf("list the stores it holds with: persist stores %s; then name one, with the database in $PERSIST_URL: PERSIST_URL=%s %s", url, url, again("STORE"))
 	}
 	base := strings.TrimSuffix(filepath.Base(db.Target), filepath.Ext(db.Target))
-	if badFileName(base) != "" {
-		base = "my-app"
+	if badFileName(base) != "" || !db.Driver.NewFiles {
+		base = "my-app" // a server's database gives no name to go by
 	}
 	if _, err := os.Stat(db.Target); err != nil && db.Driver.NewFiles && maker != nil {
 		return fmt.Sprintf("%s does not exist either; for a store in another database, name the database with $PERSIST_URL, and the first write makes it: PERSIST_URL=%s %s",

@@ -33,6 +33,9 @@ func TestStoreLocationRefusesNames(t *testing.T) {
 		{"sqlite:../a.db", "sqlite:../a.db is a location", "PERSIST_URL=sqlite:../a.db persist put a c k 1"},
 		{"sqlite:x.db#billing", "is a location", "PERSIST_URL=sqlite:x.db persist put billing c k 1"},
 		{"postgres://u:secret@127.0.0.1:1/db#app", "is a location", "PERSIST_URL=postgres://u@127.0.0.1:1/db persist put app c k 1"},
+		// A server's database names no store: the example name, never a
+		// piece of the connection string.
+		{"postgres:host=127.0.0.1 port=1 password=secret", "is a location", "PERSIST_URL='postgres:host=127.0.0.1 port=1 ' persist put my-app c k 1"},
 	} {
 		loc, err := storeLocation(context.Background(), tc.name, again, nil)
 		if tc.err == "" {
