@@ -61,7 +61,7 @@ func (l *loader) retrier(first, last int64) *retrier {
 // it is not transient, wrapped in ErrGaveUp when the window is spent.
 func (r *retrier) again(ctx context.Context, err error) error {
 	if !r.l.a.Retryable(err) {
-		return err
+		return r.l.a.Explain(err)
 	}
 	now := time.Now()
 	wait, left, ok := r.w.Next(now)

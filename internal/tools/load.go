@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/term"
@@ -273,6 +274,11 @@ func loadOptions(f LoadFlags, progress func(persist.Progress), warn func(string)
 
 func loadHint(err error, f LoadFlags, res persist.LoadResult) error {
 	switch {
+	case errors.Is(err, syscall.ENOSPC) && (f.Atomic || f.Mode == "replace" || res.Patch):
+		return cli.Hint(err, "free space on that disk (or load onto a larger one), then run the same command again: nothing was written (one transaction)")
+	case errors.Is(err, syscall.ENOSPC):
+		return cli.Hint(err, "free space on that disk (or load onto a larger one), then run the same command again (the whole pipeline, for a stream on standard input): "+
+			"the batches committed before stay, and count as unchanged")
 	case errors.Is(err, persist.ErrGaveUp):
 		return cli.Hint(err, "batches committed before stay; once the database is back, run the same load again to finish the job, "+
 			"or give the next one longer with --retry-for")

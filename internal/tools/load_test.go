@@ -1,10 +1,13 @@
 package tools
 
 import (
+	"fmt"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/cuitty/persist"
+	"github.com/cuitty/persist/internal/hint"
 )
 
 // A dump of another store merged into the only store there is said, with
@@ -33,6 +36,25 @@ func TestLoadWarnsOfAnotherStore(t *testing.T) {
 		}
 		if strings.Contains(got[0], "***") != strings.Contains(tc.target, "***") {
 			t.Errorf("%s: %s", tc.target, got[0])
+		}
+	}
+}
+
+// A full disk says what to do, and what the store holds meanwhile: the
+// batches committed before, or, in one transaction, nothing.
+func TestLoadHintFullDisk(t *testing.T) {
+	full := fmt.Errorf("batch of lines 8001-10000: %w", syscall.ENOSPC)
+	for _, tc := range []struct {
+		f    LoadFlags
+		want string
+	}{
+		{LoadFlags{}, "the batches committed before stay, and count as unchanged"},
+		{LoadFlags{Atomic: true}, "nothing was written (one transaction)"},
+		{LoadFlags{Mode: "replace"}, "nothing was written (one transaction)"},
+	} {
+		h := hint.All(loadHint(full, tc.f, persist.LoadResult{}))
+		if len(h) != 1 || !strings.Contains(h[0], "free space on that disk") || !strings.Contains(h[0], tc.want) {
+			t.Errorf("%+v: hints %q, want one saying %q", tc.f, h, tc.want)
 		}
 	}
 }

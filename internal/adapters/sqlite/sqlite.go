@@ -111,7 +111,8 @@ func (a *Adapter) Retryable(err error) bool {
 	return false
 }
 
-// Explain says what SQLITE_BUSY and SQLITE_LOCKED mean for a load.
+// Explain says what SQLITE_BUSY, SQLITE_LOCKED and SQLITE_FULL mean for a
+// load; a full disk wraps syscall.ENOSPC, as a write's own error would.
 func (a *Adapter) Explain(err error) error {
 	var se sqlite3.Error
 	if !errors.As(err, &se) {
@@ -122,6 +123,8 @@ func (a *Adapter) Explain(err error) error {
 		return &explained{why: fmt.Sprintf("the database is busy: another connection held its lock for longer than %d s (%v)", busyTimeoutMS/1000, se), err: err}
 	case sqlite3.ErrLocked:
 		return &explained{why: fmt.Sprintf("a table is locked by another statement of this process (%v)", se), err: err}
+	case sqlite3.ErrFull:
+		return &explained{why: fmt.Sprintf("the disk holding %s is full (%v)", a.path, se), err: fmt.Errorf("%w: %w", syscall.ENOSPC, err)}
 	}
 	return err
 }
