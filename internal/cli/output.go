@@ -73,9 +73,6 @@ func streamName(path string) string {
 // CreateOutput opens path ("-" for stdout) for writing.
 func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 	if path == "-" || path == "" {
-		if err := StdoutWritable(stdout); err != nil {
-			return nil, err
-		}
 		return &Output{w: stdout}, nil
 	}
 	if err := CheckOutputName(path); err != nil {

@@ -11,41 +11,25 @@ import (
 	"github.com/cuitty/persist/internal/hint"
 )
 
-// ErrStdoutClosed is what a write to standard output fails with when the
-// command was started with it closed (the shell's >&-).
-var ErrStdoutClosed = errors.New("standard output is closed")
+// ErrStdoutNowhere is what a dump that moves a cursor fails with when its
+// standard output leads nowhere it can tell from a closed one.
+var ErrStdoutNowhere = errors.New("standard output goes nowhere")
 
-// Stdout is the process's standard output, for a tool's data. A Go program
-// started with standard output closed finds /dev/null there, opened
-// read-write by the runtime so that no file it opens takes the place of a
-// standard descriptor: every write would succeed and the data go nowhere,
-// and a dump with a cursor file would move its cursor past a delta nobody
-// got. Such a standard output fails every write instead. The shell's
-// > /dev/null opens it write-only, and is written to as asked.
-func Stdout() io.Writer {
-	if runtimeNull(1) {
-		return closedOutput{}
+// CheckCursorStdout refuses, for a dump that moves its cursor file past
+// what it writes to w, a w that is the process's standard output and may
+// be closed. A Go program started with standard output closed (the shell's
+// >&-) finds /dev/null there, opened read-write by the runtime: every write
+// succeeds, and the cursor would move past a delta nobody got. Python's
+// subprocess.DEVNULL, Node's 'ignore' and daemon(3) put /dev/null there
+// read-write too, and cannot be told from it; the shell's > /dev/null opens
+// it write-only, and is a discard asked for. Anywhere else a discarded
+// output loses nothing that lasts, and is written as asked.
+func CheckCursorStdout(w io.Writer) error {
+	if w != io.Writer(os.Stdout) || !runtimeNull(1) {
+		return nil
 	}
-	return os.Stdout
-}
-
-// StdoutWritable is the error every write to w would give, where w is a
-// standard output that Stdout found closed: a tool that is about to write
-// its data there fails before it reads anything.
-func StdoutWritable(w io.Writer) error {
-	if _, ok := w.(closedOutput); ok {
-		return errStdoutClosed()
-	}
-	return nil
-}
-
-type closedOutput struct{}
-
-func (closedOutput) Write([]byte) (int, error) { return 0, errStdoutClosed() }
-
-func errStdoutClosed() error {
-	return hint.With(fmt.Errorf("write standard output: %w (>&-): what is written there would go nowhere", ErrStdoutClosed),
-		"send it to a file (> FILE) or through a pipe, or to > /dev/null to discard it on purpose")
+	return hint.With(fmt.Errorf("write standard output: %w: it is closed (>&-), or /dev/null opened read-write, and the cursor file would move past a delta nobody got", ErrStdoutNowhere),
+		"send the delta to a file (-o FILE, or > FILE) or through a pipe; to move the cursor and discard the delta on purpose: -o /dev/null")
 }
 
 // runtimeNull reports whether fd is /dev/null opened read-write: what the

@@ -51,6 +51,11 @@ func dump(ctx context.Context, st Stdio, o DumpOptions) error {
 		r.Sources = []cli.Side{readSide(o.Location, o.Store)}
 		r.Output = cli.Ptr(o.Output)
 	})
+	if o.CursorFile != "" && (o.Output == "" || o.Output == "-") {
+		if err := cli.CheckCursorStdout(st.Stdout); err != nil {
+			return err
+		}
+	}
 	if o.CursorFile != "" && o.Since == "" && !o.NoCursor {
 		release, err := holdCursorFile(o.CursorFile)
 		if err != nil {

@@ -55,6 +55,4 @@ func summary(st Stdio, c cli.Common, name string, parts ...string) {
 }
 
 // OS is the process's own standard streams.
-// Standard output is cli.Stdout: one the command was started with closed
-// fails every write.
-func OS() Stdio { return Stdio{Stdin: os.Stdin, Stdout: cli.Stdout(), Stderr: os.Stderr} }
+func OS() Stdio { return Stdio{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr} }
