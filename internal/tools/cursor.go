@@ -199,7 +199,7 @@ func upgraded(shown string, u persist.UpgradeResult) string {
 // not exist yet is not held: the dump is a full one, whole by itself.
 func holdCursorFile(path string) (release func(), err error) {
 	for range 10 {
-		f, err := os.Open(path)
+		f, err := openCursorFile(path)
 		if errors.Is(err, fs.ErrNotExist) {
 			return func() {}, nil
 		}
@@ -212,7 +212,8 @@ func holdCursorFile(path string) (release func(), err error) {
 				return nil, cli.Hint(fmt.Errorf("cursor file %s is held by another dump that has not finished: two dumps from one cursor would write the same delta twice", path),
 					"let that one finish (or stop it), then run this one again; a cron job that overruns its interval can wait its turn with: flock %s COMMAND", location.ShellQuote(path+".lock"))
 			}
-			return nil, fmt.Errorf("lock the cursor file %s: %w", path, err)
+			return nil, cli.Hint(fmt.Errorf("lock the cursor file %s: %w (the file system it is on may not lock files)", path, err),
+				"keep the cursor file on a file system that locks files (a local disk, or NFS with its lock service), and copy it beside the dumps if they go elsewhere")
 		}
 		var held, named unix.Stat_t
 		if unix.Fstat(int(f.Fd()), &held) == nil && unix.Stat(path, &named) == nil && held.Dev == named.Dev && held.Ino == named.Ino {
@@ -221,4 +222,16 @@ func holdCursorFile(path string) (release func(), err error) {
 		f.Close() // replaced meanwhile by the dump that held it: hold the new one
 	}
 	return nil, fmt.Errorf("cursor file %s: replaced again and again while this dump tried to hold it", path)
+}
+
+// openCursorFile opens the cursor file to lock it: for writing where it
+// may be, since over NFS an exclusive flock needs a file open for writing;
+// read-only where it may not (the rename that replaces it needs only the
+// directory's permission).
+func openCursorFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if errors.Is(err, fs.ErrPermission) || errors.Is(err, unix.EROFS) {
+		return os.Open(path)
+	}
+	return f, err
 }
