@@ -317,5 +317,24 @@ func TestStoreNamesTheDatabaseCannotHold(t *testing.T) {
 		if _, err := s.Append(ctx, "nul\x00stream", "t", 1); !errors.Is(err, persist.ErrUnsupported) {
 			t.Errorf("Append to a stream with a NUL: %v, want ErrUnsupported", err)
 		}
+		// A key longer than Persist writes into the index, put there by
+		// another program (PostgreSQL compresses it): reads find it, and
+		// a delete never says it is not there.
+		loc := b.new(t)
+		s = open(t, loc)
+		if _, err := s.Put(ctx, "c", "short", 1); err != nil {
+			t.Fatal(err)
+		}
+		long := strings.Repeat("k", 5000)
+		if _, err := admin(t, loc).ExecContext(ctx, `INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value)
+			VALUES ($1, 'c', $2, 1, now(), false, '1')`, s.Name(), long); err != nil {
+			t.Fatal(err)
+		}
+		if r, err := s.Get(ctx, "c", long); err != nil || r.Version != 1 {
+			t.Errorf("Get of a long key another program wrote = %+v, %v", r, err)
+		}
+		if _, err := s.Delete(ctx, "c", long); errors.Is(err, persist.ErrNotFound) {
+			t.Errorf("Delete of a long key another program wrote = %v: the record is there", err)
+		}
 	}
 }
