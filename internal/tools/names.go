@@ -192,6 +192,6 @@ func sameSource(verb, name, source, target string) error {
 		target = location.WithStore(target, name) // the copy keeps the name asked for
 	}
 	return cli.Hint(fmt.Errorf("--source (%s) names store %s, but the command names store %s", location.Redact(source), jsonQuote(l), jsonQuote(name)),
-		"NAME is the source's store, and the target's unless --target names another: %s",
-		command(verb, []string{"--source " + location.ForShell(rest), "--target " + location.ForShell(location.Redact(target))}, l))
+		"NAME is the source's store, and the target's unless --target names another: %s%s",
+		command(verb, []string{"--source " + location.ForShell(rest), "--target " + location.ForShell(location.Redact(target))}, l), passwordNote(source, target))
 }

@@ -114,6 +114,10 @@ func Import(ctx context.Context, st Stdio, o ImportOptions) error {
 	if err := sameName(o.Name, loc, "--connection"); err != nil {
 		return err
 	}
+	if o.LoadFlags.Store != "" && o.LoadFlags.Store != o.Name {
+		return cli.Hint(fmt.Errorf("--store names store %s, but the command names store %s", jsonQuote(o.LoadFlags.Store), jsonQuote(o.Name)),
+			"leave --store out: the command's NAME says which store: %s", command("import", []string{"--from " + location.ShellQuote(o.From)}, o.LoadFlags.Store))
+	}
 	if o.LoadFlags.Store == "" {
 		o.LoadFlags.Store = storeFlag(loc, o.Name)
 	}
