@@ -51,18 +51,11 @@ func dump(ctx context.Context, st Stdio, o DumpOptions) error {
 		r.Sources = []cli.Side{readSide(o.Location, o.Store)}
 		r.Output = cli.Ptr(o.Output)
 	})
-	if o.CursorFile != "" && (o.Output == "" || o.Output == "-") {
-		if err := cli.CheckCursorStdout(st.Stdout); err != nil {
-			return err
-		}
+	release, err := o.holdCursor(st)
+	if err != nil {
+		return err
 	}
-	if o.CursorFile != "" && o.Since == "" && !o.NoCursor {
-		release, err := holdCursorFile(o.CursorFile)
-		if err != nil {
-			return err
-		}
-		defer release()
-	}
+	defer release()
 	since, err := o.since()
 	if err != nil {
 		return err
@@ -151,4 +144,22 @@ func (b *bar) Finish() {
 	if b.p != nil {
 		b.p.Finish()
 	}
+}
+
+// holdCursor readies a dump with --cursor-file: its stdout must lead
+// somewhere (cli.CheckCursorStdout), and the file is held until the next
+// cursor is in place (holdCursorFile).
+func (o DumpOptions) holdCursor(st Stdio) (release func(), err error) {
+	if o.CursorFile == "" {
+		return func() {}, nil
+	}
+	if o.Output == "" || o.Output == "-" {
+		if err := cli.CheckCursorStdout(st.Stdout); err != nil {
+			return nil, err
+		}
+	}
+	if o.Since != "" || o.NoCursor {
+		return func() {}, nil // refused by since, with its reason
+	}
+	return holdCursorFile(o.CursorFile)
 }

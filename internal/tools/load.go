@@ -273,12 +273,11 @@ func loadOptions(f LoadFlags, progress func(persist.Progress), warn func(string)
 }
 
 func loadHint(err error, f LoadFlags, res persist.LoadResult) error {
+	// One transaction: a load that fails wrote nothing.
+	single := f.Atomic || f.Mode == "replace" || res.Patch
 	switch {
-	case errors.Is(err, syscall.ENOSPC) && (f.Atomic || f.Mode == "replace" || res.Patch):
-		return cli.Hint(err, "free space on that disk (or load onto a larger one), then run the same command again: nothing was written (one transaction)")
 	case errors.Is(err, syscall.ENOSPC):
-		return cli.Hint(err, "free space on that disk (or load onto a larger one), then run the same command again (the whole pipeline, for a stream on standard input): "+
-			"the batches committed before stay, and count as unchanged")
+		return fullHint(err, single)
 	case errors.Is(err, persist.ErrGaveUp):
 		return cli.Hint(err, "batches committed before stay; once the database is back, run the same load again to finish the job, "+
 			"or give the next one longer with --retry-for")
@@ -289,36 +288,58 @@ func loadHint(err error, f LoadFlags, res persist.LoadResult) error {
 	case errors.Is(err, persist.ErrHeader):
 		return cli.Hint(err, "the items match the trailer: the header is another stream's, or was edited; "+
 			"seal the stream again (persist-seal writes a header and a trailer of its own), or load it with --ignore-trailer")
-	case errors.Is(err, persist.ErrTrailer) && (f.Atomic || f.Mode == "replace" || res.Patch):
-		return cli.Hint(cli.Hint(editedOnPurpose(err, true), editedHint),
-			"nothing was written: in one transaction, the stream commits only once it matches its trailer")
 	case errors.Is(err, persist.ErrTrailer):
-		// What the batches before committed came from a stream that its
-		// trailer does not vouch for: a rerun of a good copy cannot put
-		// back what they changed (same versions, other content).
-		return cli.Hint(cli.Hint(cli.Hint(editedOnPurpose(err, true), editedHint),
-			"--atomic commits nothing unless the stream matches its trailer"),
-			"the batches committed before this stay, with lines the trailer does not vouch for: to put the store back, load a good copy of the whole store with --mode replace, or the right lines with a patch (persist-diff --patch GOOD STORE | persist-load STORE)")
-	case errors.Is(err, persist.ErrTruncated) && (f.Atomic || f.Mode == "replace" || res.Patch):
-		return cli.Hint(cli.Hint(err, "or a filter dropped its trailer: %s", sealHint),
-			"the stream was cut short; nothing was written (one transaction): load the whole stream")
+		return trailerHint(err, single)
 	case errors.Is(err, persist.ErrTruncated):
-		return cli.Hint(cli.Hint(err, "or a filter dropped its trailer: %s", sealHint),
-			"the stream was cut short; batches committed so far stay, and rerunning the full stream finishes the job")
-	case errors.Is(err, persist.ErrRejected) && f.Rejects != "":
-		return cli.Hint(err, "see %s for each rejected line and its reason", f.Rejects)
-	case res.Patch && (errors.Is(err, persist.ErrRejected) || errors.Is(err, persist.ErrUnsupported)):
-		return cli.Hint(err, "%s", patchRejected(err))
+		return truncatedHint(err, single)
 	case errors.Is(err, persist.ErrRejected), errors.Is(err, persist.ErrUnsupported):
-		if f.teeTarget != "" {
-			return cli.Hint(err, "persist-tee takes --rejects with one target only: load this target on its own, %s < STREAM%s, "+
-				"and the other targets with persist-tee as before",
-				strings.Join(slices.Concat([]string{"persist-load"}, f.args(), []string{"--rejects", "FILE", location.ForShell(f.teeTarget)}), " "),
-				passwordNote(f.teeTarget))
-		}
-		return cli.Hint(err, "use --rejects FILE to set such lines aside and load the rest")
+		return rejectedHint(err, f, res)
 	}
 	return err
+}
+
+func fullHint(err error, single bool) error {
+	if single {
+		return cli.Hint(err, "free space on that disk (or load onto a larger one), then run the same command again: nothing was written (one transaction)")
+	}
+	return cli.Hint(err, "free space on that disk (or load onto a larger one), then run the same command again (the whole pipeline, for a stream on standard input): "+
+		"the batches committed before stay, and count as unchanged")
+}
+
+func trailerHint(err error, single bool) error {
+	if single {
+		return cli.Hint(cli.Hint(editedOnPurpose(err, true), editedHint),
+			"nothing was written: in one transaction, the stream commits only once it matches its trailer")
+	}
+	// What the batches before committed came from a stream that its
+	// trailer does not vouch for: a rerun of a good copy cannot put back
+	// what they changed (same versions, other content).
+	return cli.Hint(cli.Hint(cli.Hint(editedOnPurpose(err, true), editedHint),
+		"--atomic commits nothing unless the stream matches its trailer"),
+		"the batches committed before this stay, with lines the trailer does not vouch for: to put the store back, load a good copy of the whole store with --mode replace, or the right lines with a patch (persist-diff --patch GOOD STORE | persist-load STORE)")
+}
+
+func truncatedHint(err error, single bool) error {
+	err = cli.Hint(err, "or a filter dropped its trailer: %s", sealHint)
+	if single {
+		return cli.Hint(err, "the stream was cut short; nothing was written (one transaction): load the whole stream")
+	}
+	return cli.Hint(err, "the stream was cut short; batches committed so far stay, and rerunning the full stream finishes the job")
+}
+
+func rejectedHint(err error, f LoadFlags, res persist.LoadResult) error {
+	switch {
+	case errors.Is(err, persist.ErrRejected) && f.Rejects != "":
+		return cli.Hint(err, "see %s for each rejected line and its reason", f.Rejects)
+	case res.Patch:
+		return cli.Hint(err, "%s", patchRejected(err))
+	case f.teeTarget != "":
+		return cli.Hint(err, "persist-tee takes --rejects with one target only: load this target on its own, %s < STREAM%s, "+
+			"and the other targets with persist-tee as before",
+			strings.Join(slices.Concat([]string{"persist-load"}, f.args(), []string{"--rejects", "FILE", location.ForShell(f.teeTarget)}), " "),
+			passwordNote(f.teeTarget))
+	}
+	return cli.Hint(err, "use --rejects FILE to set such lines aside and load the rest")
 }
 
 // patchRejected is what to do about a patch a line of which was refused:
