@@ -70,7 +70,7 @@ func (s *Store) Get(ctx context.Context, collection, key string) (Record, error)
 	if err := s.usable(); err != nil {
 		return Record{}, err
 	}
-	if err := s.readNames(collection, key); err != nil {
+	if err := s.recordNames(collection, key); err != nil {
 		// No record of this store can have such a name.
 		return Record{}, fmt.Errorf("get %s/%s: %w: %w", collection, key, ErrNotFound, err)
 	}
@@ -99,7 +99,7 @@ func (s *Store) Get(ctx context.Context, collection, key string) (Record, error)
 // ErrNotFound, writing nothing, when there is no such record or it is
 // already deleted.
 func (s *Store) Delete(ctx context.Context, collection, key string) (Record, error) {
-	if err := s.readNames(collection, key); err != nil {
+	if err := s.recordNames(collection, key); err != nil {
 		return Record{}, fmt.Errorf("delete %s/%s: %w: %w", collection, key, ErrNotFound, err)
 	}
 	it, err := s.write(ctx, recordAddr(collection, key), func(ctx context.Context, tx adapters.Tx, now string) (*record.Item, error) {
@@ -309,37 +309,32 @@ func canonicalValue(v any) ([]byte, error) {
 	return c, nil
 }
 
-// recordNames refuses, before any statement, a collection and key this
-// store cannot hold: not UTF-8 (no stream carries them), or what the
-// database refuses (a NUL byte for PostgreSQL, a key past its index): a
-// statement would fail in the driver's words, not as ErrUnsupported.
+// recordNames refuses, before any statement, a collection and key no
+// stream carries (not UTF-8), or with a byte the database's text cannot
+// hold at all (a NUL, for PostgreSQL): a lookup would fail in the driver's
+// words. A read finds no record so named (ErrNotFound), a write is
+// ErrUnsupported. Anything else the database cannot hold (a key past
+// PostgreSQL's index) is a write's to refuse, when its item is checked:
+// such a key may be there all the same (another program's, compressed),
+// and a read or a delete must find it.
 func (s *Store) recordNames(collection, key string) error {
-	if err := checkNames(collection, key); err != nil {
-		return err
-	}
-	return s.a.Check(s.name, &record.Item{Kind: record.KindRecord, Collection: collection, Key: key, Version: 1,
-		UpdatedAt: probeTime, Value: []byte("null")})
-}
-
-// readNames is recordNames for a read or a delete, which must find a
-// record whatever wrote it: only a name with a byte the database's text
-// cannot hold at all (a NUL, for PostgreSQL) is one no record has. A key
-// past what Persist writes into PostgreSQL's index may be there all the
-// same (another program's, compressed), and is looked up.
-func (s *Store) readNames(collection, key string) error {
 	if err := checkNames(collection, key); err != nil {
 		return err
 	}
 	if !strings.ContainsRune(collection+key, 0) {
 		return nil
 	}
-	return s.recordNames(collection, key)
+	return s.a.Check(s.name, &record.Item{Kind: record.KindRecord, Collection: collection, Key: key, Version: 1,
+		UpdatedAt: probeTime, Value: []byte("null")})
 }
 
 // eventNames is recordNames for an event's stream and type.
 func (s *Store) eventNames(stream, typ string) error {
 	if err := checkNames(stream, typ); err != nil {
 		return err
+	}
+	if !strings.ContainsRune(stream+typ, 0) {
+		return nil
 	}
 	return s.a.Check(s.name, &record.Item{Kind: record.KindEvent, Stream: stream, Seq: 1, Type: typ, At: probeTime, Data: []byte("null")})
 }

@@ -199,6 +199,12 @@ var newline = []byte{'\n'}
 // reader takes such a line, so a store must not take the item, nor a dump
 // write it (a backup that cannot be restored).
 func CheckLine(it *Item) error {
+	// A string's canonical form is at most six bytes a byte (\u00XX): an
+	// item far from the limit is told without writing its head.
+	names := len(it.Collection) + len(it.Key) + len(it.Stream) + len(it.Type)
+	if len(it.Value)+len(it.Data)+6*names+256 <= MaxLine {
+		return nil
+	}
 	head, v := appendHead(nil, it)
 	return lineFits(it, len(head)+len(v)+1)
 }
