@@ -41,6 +41,9 @@ var (
 	ErrUnsupported = adapters.ErrUnsupported
 	// ErrNoStore: the database holds no store of the name asked for.
 	ErrNoStore = adapters.ErrNoStore
+	// ErrFull: the database refused a write for want of room (its disk
+	// is full); it wraps syscall.ENOSPC too.
+	ErrFull = adapters.ErrFull
 )
 
 // Store is one Persist store, open for reading and writing. It is safe for

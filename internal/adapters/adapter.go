@@ -39,6 +39,10 @@ var ErrExists = errors.New("item already in the store")
 // a \u0000 in a PostgreSQL jsonb value). Such an item is rejected, never altered.
 var ErrUnsupported = errors.New("value not supported by this database")
 
+// ErrFull wraps a write the database refused for want of room: its disk
+// (or the one of its temporary files) is full. It wraps syscall.ENOSPC too.
+var ErrFull = errors.New("the database's disk is full")
+
 // Filter narrows what a snapshot yields. The zero Filter yields everything.
 type Filter struct {
 	Collections []string // only these collections (nil: all)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cuitty/persist/internal/durable"
 	"github.com/cuitty/persist/internal/hint"
+	"github.com/cuitty/persist/internal/location"
 	"github.com/cuitty/persist/internal/record"
 )
 
@@ -92,7 +93,7 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 	if err == nil && !st.Mode().IsRegular() {
 		if st.IsDir() {
 			return nil, hint.With(fmt.Errorf("create %s: is a directory", path),
-				"name a file, in it or elsewhere: %s", filepath.Join(path, "NAME"))
+				"name a file, in it or elsewhere: %s", location.ShellQuote(filepath.Join(path, "NAME")))
 		}
 		f, err := os.OpenFile(target, os.O_WRONLY, 0)
 		if err != nil {

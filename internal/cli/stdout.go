@@ -28,8 +28,8 @@ func CheckCursorStdout(w io.Writer) error {
 	if w != io.Writer(os.Stdout) || !runtimeNull(1) {
 		return nil
 	}
-	return hint.With(fmt.Errorf("write standard output: %w: it is closed (>&-), or /dev/null opened read-write, and the cursor file would move past a delta nobody got", ErrStdoutNowhere),
-		"send the delta to a file (-o FILE, or > FILE) or through a pipe; to move the cursor and discard the delta on purpose: -o /dev/null")
+	return hint.With(fmt.Errorf("write standard output: %w: it is closed (>&-), or /dev/null opened read-write, and the cursor file would move past a dump nobody got", ErrStdoutNowhere),
+		"send the dump to a file (-o FILE, or > FILE) or through a pipe; to move the cursor and discard the dump on purpose: -o /dev/null")
 }
 
 // runtimeNull reports whether fd is /dev/null opened read-write: what the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/backoff"
 )
 
@@ -61,7 +62,12 @@ func (l *loader) retrier(first, last int64) *retrier {
 // it is not transient, wrapped in ErrGaveUp when the window is spent.
 func (r *retrier) again(ctx context.Context, err error) error {
 	if !r.l.a.Retryable(err) {
-		return r.l.a.Explain(err)
+		// Not transient: said in the database's words, but for a full
+		// disk, which the adapter names (adapters.ErrFull).
+		if x := r.l.a.Explain(err); errors.Is(x, adapters.ErrFull) {
+			return x
+		}
+		return err
 	}
 	now := time.Now()
 	wait, left, ok := r.w.Next(now)

@@ -202,7 +202,7 @@ func CheckLine(it *Item) error {
 	// A string's canonical form is at most six bytes a byte (\u00XX): an
 	// item far from the limit is told without writing its head.
 	names := len(it.Collection) + len(it.Key) + len(it.Stream) + len(it.Type)
-	if len(it.Value)+len(it.Data)+6*names+256 <= MaxLine {
+	if len(it.Value)+len(it.Data)+6*names+len(it.UpdatedAt)+len(it.At)+256 <= MaxLine {
 		return nil
 	}
 	head, v := appendHead(nil, it)

@@ -199,21 +199,21 @@ func upgraded(shown string, u persist.UpgradeResult) string {
 // not exist yet is not held: the dump is a full one, whole by itself.
 func holdCursorFile(path string) (release func(), err error) {
 	for range 10 {
-		f, err := openCursorFile(path)
+		f, err := lockCursorFile(path)
 		if errors.Is(err, fs.ErrNotExist) {
 			return func() {}, nil
 		}
-		if err != nil {
+		var lerr *lockError
+		if err != nil && !errors.As(err, &lerr) {
 			return nil, fmt.Errorf("read the cursor file: %w", err)
 		}
-		if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-			f.Close()
+		if err != nil {
 			if errors.Is(err, unix.EWOULDBLOCK) {
 				return nil, cli.Hint(fmt.Errorf("cursor file %s is held by another dump that has not finished: two dumps from one cursor would write the same delta twice", path),
 					"let that one finish (or stop it), then run this one again; a cron job that overruns its interval can wait its turn with: flock %s COMMAND", location.ShellQuote(path+".lock"))
 			}
 			return nil, cli.Hint(fmt.Errorf("lock the cursor file %s: %w (the file system it is on may not lock files)", path, err),
-				"keep the cursor file on a file system that locks files (a local disk, or NFS with its lock service), and copy it beside the dumps if they go elsewhere")
+				"keep the cursor file, writable by this user, on a file system that locks files (a local disk, or NFS with its lock service), and copy it beside the dumps if they go elsewhere")
 		}
 		var held, named unix.Stat_t
 		if unix.Fstat(int(f.Fd()), &held) == nil && unix.Stat(path, &named) == nil && held.Dev == named.Dev && held.Ino == named.Ino {
@@ -224,14 +224,33 @@ func holdCursorFile(path string) (release func(), err error) {
 	return nil, fmt.Errorf("cursor file %s: replaced again and again while this dump tried to hold it", path)
 }
 
-// openCursorFile opens the cursor file to lock it: for writing where it
-// may be, since over NFS an exclusive flock needs a file open for writing;
-// read-only where it may not (the rename that replaces it needs only the
-// directory's permission).
-func openCursorFile(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if errors.Is(err, fs.ErrPermission) || errors.Is(err, unix.EROFS) {
-		return os.Open(path)
+// lockCursorFile opens the cursor file and locks it. Read-only first: a
+// file opened for writing tells inotify it was written when it is closed,
+// which would wake a watcher of the cursor at every dump. Over NFS an
+// exclusive flock needs a file open for writing (EBADF otherwise): then
+// it is opened so, where it may be.
+func lockCursorFile(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
-	return f, err
+	err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+	if errors.Is(err, unix.EBADF) {
+		f.Close()
+		if f, err = os.OpenFile(path, os.O_RDWR, 0); err != nil {
+			return nil, &lockError{fmt.Errorf("its file system locks only a file open for writing: %w", err)}
+		}
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+	}
+	if err != nil {
+		f.Close()
+		return nil, &lockError{err}
+	}
+	return f, nil
 }
+
+// lockError is a flock that failed, as against an open that did.
+type lockError struct{ err error }
+
+func (e *lockError) Error() string { return e.err.Error() }
+func (e *lockError) Unwrap() error { return e.err }

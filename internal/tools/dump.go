@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/cuitty/persist"
@@ -150,16 +152,23 @@ func (b *bar) Finish() {
 // somewhere (cli.CheckCursorStdout), and the file is held until the next
 // cursor is in place (holdCursorFile).
 func (o DumpOptions) holdCursor(st Stdio) (release func(), err error) {
-	if o.CursorFile == "" {
-		return func() {}, nil
+	if o.CursorFile == "" || o.Since != "" || o.NoCursor {
+		return func() {}, nil // nothing to hold, or refused by since with its reason
 	}
-	if o.Output == "" || o.Output == "-" {
+	if toStdout(o.Output) {
 		if err := cli.CheckCursorStdout(st.Stdout); err != nil {
 			return nil, err
 		}
 	}
-	if o.Since != "" || o.NoCursor {
-		return func() {}, nil // refused by since, with its reason
-	}
 	return holdCursorFile(o.CursorFile)
+}
+
+// toStdout reports whether -o names the standard output: "-", or one of the
+// paths that open the process's descriptor 1.
+func toStdout(output string) bool {
+	switch filepath.Clean(output) {
+	case ".", "-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1", fmt.Sprintf("/proc/%d/fd/1", os.Getpid()):
+		return true
+	}
+	return false
 }

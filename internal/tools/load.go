@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"golang.org/x/term"
@@ -276,7 +275,7 @@ func loadHint(err error, f LoadFlags, res persist.LoadResult) error {
 	// One transaction: a load that fails wrote nothing.
 	single := f.Atomic || f.Mode == "replace" || res.Patch
 	switch {
-	case errors.Is(err, syscall.ENOSPC):
+	case errors.Is(err, persist.ErrFull):
 		return fullHint(err, single)
 	case errors.Is(err, persist.ErrGaveUp):
 		return cli.Hint(err, "batches committed before stay; once the database is back, run the same load again to finish the job, "+

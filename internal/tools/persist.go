@@ -116,7 +116,7 @@ func Import(ctx context.Context, st Stdio, o ImportOptions) error {
 	}
 	if o.LoadFlags.Store != "" && o.LoadFlags.Store != o.Name {
 		return cli.Hint(fmt.Errorf("--store names store %s, but the command names store %s", jsonQuote(o.LoadFlags.Store), jsonQuote(o.Name)),
-			"leave --store out: the command's NAME says which store: %s", command("import", []string{"--from " + location.ShellQuote(o.From)}, o.LoadFlags.Store))
+			"leave --store out: the command's NAME says which store: %s%s", o.withoutStore(), passwordNote(o.Connection))
 	}
 	if o.LoadFlags.Store == "" {
 		o.LoadFlags.Store = storeFlag(loc, o.Name)
@@ -130,6 +130,20 @@ func Import(ctx context.Context, st Stdio, o ImportOptions) error {
 		undo()
 	}
 	return err
+}
+
+// withoutStore is the import as given, without its --store.
+func (o ImportOptions) withoutStore() string {
+	flags := []string{"--from " + location.ShellQuote(o.From)}
+	if o.Adapter != "" && o.Adapter != "auto" {
+		flags = append(flags, "--adapter "+location.ShellQuote(o.Adapter))
+	}
+	if o.Connection != "" {
+		flags = append(flags, "--connection "+location.ForShell(location.Redact(o.Connection)))
+	}
+	lf := o.LoadFlags
+	lf.Store = ""
+	return command("import", append(flags, lf.args()...), o.Name)
 }
 
 // committed reports whether a load wrote anything: a failed import that

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/mattn/go-sqlite3"
+
+	"github.com/cuitty/persist/internal/adapters"
 )
 
 // A full disk is said as such, and is syscall.ENOSPC to a caller, as a
@@ -15,7 +17,7 @@ func TestExplainFullDisk(t *testing.T) {
 	a := &Adapter{path: "/full/app.db"}
 	full := sqlite3.Error{Code: sqlite3.ErrFull}
 	err := a.Explain(full)
-	if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "the disk holding /full/app.db is full") {
+	if !errors.Is(err, syscall.ENOSPC) || !errors.Is(err, adapters.ErrFull) || !strings.Contains(err.Error(), "the disk holding /full/app.db") {
 		t.Fatalf("Explain(SQLITE_FULL) = %v", err)
 	}
 	var se sqlite3.Error

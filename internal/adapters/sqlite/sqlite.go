@@ -112,7 +112,7 @@ func (a *Adapter) Retryable(err error) bool {
 }
 
 // Explain says what SQLITE_BUSY, SQLITE_LOCKED and SQLITE_FULL mean for a
-// load; a full disk wraps syscall.ENOSPC, as a write's own error would.
+// load; a full disk wraps adapters.ErrFull and syscall.ENOSPC.
 func (a *Adapter) Explain(err error) error {
 	var se sqlite3.Error
 	if !errors.As(err, &se) {
@@ -124,7 +124,8 @@ func (a *Adapter) Explain(err error) error {
 	case sqlite3.ErrLocked:
 		return &explained{why: fmt.Sprintf("a table is locked by another statement of this process (%v)", se), err: err}
 	case sqlite3.ErrFull:
-		return &explained{why: fmt.Sprintf("the disk holding %s is full (%v)", a.path, se), err: fmt.Errorf("%w: %w", syscall.ENOSPC, err)}
+		return &explained{why: fmt.Sprintf("the disk holding %s, or SQLite's temporary files, is full (%v)", a.path, se),
+			err: fmt.Errorf("%w: %w: %w", adapters.ErrFull, syscall.ENOSPC, err)}
 	}
 	return err
 }
