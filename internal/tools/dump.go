@@ -53,15 +53,11 @@ func dump(ctx context.Context, st Stdio, o DumpOptions) error {
 		r.Sources = []cli.Side{readSide(o.Location, o.Store)}
 		r.Output = cli.Ptr(o.Output)
 	})
-	release, err := o.holdCursor(st)
+	since, release, err := o.start(st)
 	if err != nil {
 		return err
 	}
 	defer release()
-	since, err := o.since()
-	if err != nil {
-		return err
-	}
 	src, err := persist.OpenSource(ctx, o.Location, persist.ReadOptions{Store: o.Store, StreamStore: true, Filter: o.Filter(), Since: since,
 		NoCursor: o.NoCursor, Stdin: st.Stdin})
 	if errors.Is(err, persist.ErrLocation) && len(hint.All(err)) == 0 {
@@ -146,6 +142,19 @@ func (b *bar) Finish() {
 	if b.p != nil {
 		b.p.Finish()
 	}
+}
+
+// start is where the dump starts (since), with its cursor file held until
+// release.
+func (o DumpOptions) start(st Stdio) (since string, release func(), err error) {
+	if release, err = o.holdCursor(st); err != nil {
+		return "", nil, err
+	}
+	if since, err = o.since(); err != nil {
+		release()
+		return "", nil, err
+	}
+	return since, release, nil
 }
 
 // holdCursor readies a dump with --cursor-file: its stdout must lead

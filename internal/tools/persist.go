@@ -362,6 +362,15 @@ type MigrateOptions struct {
 	Name, Source, Target string
 }
 
+// check refuses, before anything is read, flags that cannot be honoured:
+// the load's, and a --source naming another store than NAME.
+func (o MigrateOptions) check() error {
+	if err := o.LoadFlags.check(); err != nil {
+		return err
+	}
+	return sameSource("migrate", o.Name, o.Source, o.Target)
+}
+
 // warnStale says that a migration kept records the target holds in a
 // newer version: merged by version, as documented, but the target is left
 // unlike the source, which is said whatever the terminal.
@@ -390,9 +399,6 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 		}
 	}
 	if err := o.check(); err != nil {
-		return err
-	}
-	if err := sameSource("migrate", o.Name, o.Source, o.Target); err != nil {
 		return err
 	}
 	if o.LoadFlags.Store == "" {

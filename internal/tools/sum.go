@@ -276,13 +276,19 @@ func check(ctx context.Context, st Stdio, o SumOptions) error {
 			fmt.Fprintf(st.Stderr, "%s: hint: %s\n", name, h)
 		}
 	}
+	return checkVerdict(out, unread, len(done), troubled > 0, failed > 0)
+}
+
+// checkVerdict is how a --check ends: its report written whole (or an
+// error), then trouble reading an input before a mismatch.
+func checkVerdict(out *bufio.Writer, unread, inputs int, troubled, mismatched bool) error {
 	if err := out.Flush(); err != nil {
 		return fmt.Errorf("write standard output: %w", err)
 	}
-	if troubled > 0 {
-		return fmt.Errorf("%d of %d inputs could not be read", unread, len(done))
+	if troubled {
+		return fmt.Errorf("%d of %d inputs could not be read", unread, inputs)
 	}
-	if failed > 0 {
+	if mismatched {
 		return cli.ErrDiffer
 	}
 	return nil
