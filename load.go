@@ -356,20 +356,11 @@ func openWriter(ctx context.Context, loc string) (*writer, error) {
 }
 
 // store decides the store to write: the location's #NAME or flag, else the
-// only store the database holds, else fallback (a stream header's store),
-// else DefaultStore. The same rule serves Open, Load, Migrate and the tools.
+// only store the database holds, else the stream header's store, else (in
+// a database of none) DefaultStore. The same rule serves Open, Load,
+// Migrate and the tools.
 func (w *writer) store(ctx context.Context, flag, header string) (string, error) {
-	fallback := header
-	if fallback == "" {
-		fallback = DefaultStore
-	}
-	store, err := location.Store(ctx, w.a, w.loc, flag, fallback)
-	if errors.Is(err, location.ErrStores) && header != "" {
-		// A database of several stores: the header names the one the
-		// stream is a dump of, as plainly as a #NAME would.
-		return header, nil
-	}
-	return store, err
+	return location.Store(ctx, w.a, w.loc, flag, header, DefaultStore)
 }
 
 // fail closes the database after err, removing a database file this

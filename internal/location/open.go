@@ -15,10 +15,6 @@ import (
 // ErrStore is wrapped when a location's store cannot be decided.
 var ErrStore = errors.New("cannot tell which store")
 
-// ErrStores is wrapped, with ErrStore, when a location that names no store
-// holds several.
-var ErrStores = errors.New("the database holds several stores")
-
 // Open opens the database a store location names. Readers pass readOnly,
 // so that nothing is ever written (a database file is opened read-only, and
 // a missing one is an error rather than a new empty database).
@@ -63,9 +59,10 @@ func checkFile(l Location, readOnly bool) error {
 
 // Store decides which store of a location is meant: the #NAME suffix or the
 // --store flag (which must agree), else the only store the database holds.
-// fallback (a stream header's store name, or the default) is used by
-// writers when the database holds none yet; readers pass "".
-func Store(ctx context.Context, a adapters.Adapter, l Location, flag, fallback string) (string, error) {
+// Writers pass named, the store their input names (a stream's header), for
+// a database that holds none or several, and fallback (the default) for one
+// that holds none when the input names none; readers pass "" for both.
+func Store(ctx context.Context, a adapters.Adapter, l Location, flag, named, fallback string) (string, error) {
 	for _, name := range []string{l.Store, flag} {
 		if !utf8.ValidString(name) {
 			// A stream is UTF-8: a store so named could be written, and
@@ -88,12 +85,15 @@ func Store(ctx context.Context, a adapters.Adapter, l Location, flag, fallback s
 	switch {
 	case len(names) == 1:
 		return names[0], nil
+	case named != "":
+		// None, or several: the input says which, as plainly as a #NAME.
+		return named, nil
 	case len(names) == 0 && fallback != "":
 		return fallback, nil
 	case len(names) == 0:
 		return "", fmt.Errorf("%w: %s holds no store", ErrStore, l)
 	}
-	return "", hint.With(fmt.Errorf("%w: %s holds %d stores (%s)%w", ErrStore, l, len(names), strings.Join(names, ", "), quietly{ErrStores}),
+	return "", hint.With(fmt.Errorf("%w: %s holds %d stores (%s)", ErrStore, l, len(names), strings.Join(names, ", ")),
 		"pick one with %s", ForShell(WithStore(l.Raw, names[0])))
 }
 
@@ -102,10 +102,3 @@ func WithStore(raw, store string) string {
 	rest, _ := splitStore(raw)
 	return rest + "#" + store
 }
-
-// quietly wraps an error without adding to the message: a sentinel a
-// caller may test for, where the message already says it.
-type quietly struct{ err error }
-
-func (q quietly) Error() string { return "" }
-func (q quietly) Unwrap() error { return q.err }

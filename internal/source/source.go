@@ -142,7 +142,7 @@ func (s *Source) openStore(ctx context.Context) error {
 		return err
 	}
 	s.a = a
-	store, err := location.Store(ctx, a, s.Loc, s.opt.Store, "")
+	store, err := location.Store(ctx, a, s.Loc, s.opt.Store, "", "")
 	if err != nil {
 		return err
 	}

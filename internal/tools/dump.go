@@ -175,8 +175,11 @@ func (o DumpOptions) holdCursor(st Stdio) (release func(), err error) {
 // toStdout reports whether -o names the standard output: "-", or one of the
 // paths that open the process's descriptor 1.
 func toStdout(output string) bool {
+	if output == "" || output == "-" {
+		return true
+	}
 	switch filepath.Clean(output) {
-	case ".", "-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1", fmt.Sprintf("/proc/%d/fd/1", os.Getpid()):
+	case "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1", fmt.Sprintf("/proc/%d/fd/1", os.Getpid()):
 		return true
 	}
 	return false

@@ -156,8 +156,13 @@ func missingStore(name, loc, makeCmd string) error {
 	if _, err := os.Stat(path); err == nil {
 		return nil
 	}
-	return cli.Hint(fmt.Errorf("no store %s: %s does not exist (in %s)", name, path, dirOf(dir)),
-		"list the stores with: persist stores; make one with: %s", makeCmd)
+	return noStoreHint(fmt.Errorf("no store %s: %s does not exist (in %s)", name, path, dirOf(dir)), makeCmd)
+}
+
+// noStoreHint is the hint for a store that does not exist: where to see
+// those that do, and makeCmd, the write that makes it.
+func noStoreHint(err error, makeCmd string) error {
+	return cli.Hint(err, "list the stores with: persist stores; make one with: %s", makeCmd)
 }
 
 // sameName refuses a location that names a store (LOC#STORE) other than

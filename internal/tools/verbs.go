@@ -126,13 +126,14 @@ func jsonArg(ctx context.Context, st Stdio, arg *string, after string) (json.Raw
 // wrong: text that is no JSON at all is most often a string left
 // unquoted, while a value followed by more is two values, or a typo.
 func oneJSON(b []byte, what string) error {
-	if _, err := record.Canonical(nil, b); errors.Is(err, record.ErrLimit) {
-		// Legal JSON past one of the format's limits: said as that limit,
-		// never as invalid JSON (docs/format.md).
-		return fmt.Errorf("%s: %w", what, err)
-	}
 	if json.Valid(b) {
-		return nil
+		return nil // the store's write names any limit it passes
+	}
+	if _, err := record.Canonical(nil, b); errors.Is(err, record.ErrLimit) {
+		// Legal JSON past one of the format's limits (nesting, which
+		// encoding/json refuses as invalid): said as that limit, never as
+		// invalid JSON (docs/format.md).
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	var first json.RawMessage
@@ -329,7 +330,7 @@ func openReader(ctx context.Context, st Stdio, name string, f persist.Filter, ag
 	report(ctx).Update(func(r *cli.Result) { r.Sources = []cli.Side{readSide(loc, name)} })
 	src, err := persist.OpenSource(ctx, loc, persist.ReadOptions{Store: storeFlag(loc, name), Filter: f, Stdin: st.Stdin})
 	if errors.Is(err, persist.ErrNoStore) {
-		return nil, cli.Hint(err, "list the stores with: persist stores; make one with: %s", makeCommand(name, f))
+		return nil, noStoreHint(err, makeCommand(name, f))
 	}
 	return src, err
 }
