@@ -14,11 +14,19 @@ import (
 // that took 2.5 s before the first row came out, against 1.0 s for the
 // whole index scan. A delta (since) is the other way round: a few rows
 // found by the change index and sorted beat a walk of the whole key.
+//
+// It also turns JIT compilation off for the rest of the transaction: the
+// scans evaluate no expression worth compiling, and on a server whose
+// defaults compile them (a scan's estimated cost is far above
+// jit_above_cost) the whole-store scan took 4% longer with it, for the
+// same rows (EXPLAIN ANALYZE, 2.28-2.43 s against 2.39-2.56 s, 1M records).
+// A server without JIT (before PostgreSQL 11) has no such setting.
 func orderByIndex(ctx context.Context, q querier, since *pgPos) error {
 	set := `SET LOCAL enable_sort = off`
 	if since != nil {
 		set = `SET LOCAL enable_sort = on`
 	}
+	set += `; SELECT pg_catalog.set_config('jit', 'off', true) WHERE pg_catalog.current_setting('jit', true) IS NOT NULL`
 	if _, err := q.ExecContext(ctx, set); err != nil {
 		return fmt.Errorf("scan: %w", err)
 	}

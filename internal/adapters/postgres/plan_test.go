@@ -11,7 +11,8 @@ import (
 
 // A whole-store scan of tables without statistics (just loaded, never
 // analyzed) reads the primary key in order instead of sorting; a delta
-// leaves the planner free to sort what the change index finds.
+// leaves the planner free to sort what the change index finds. Neither
+// compiles its expressions (JIT).
 func TestWholeScanReadsTheIndex(t *testing.T) {
 	a, dsn := open(t)
 	var items []*record.Item
@@ -33,6 +34,10 @@ func TestWholeScanReadsTheIndex(t *testing.T) {
 	}
 	if p := recordsPlan(t, tx, nil); strings.Contains(p, "Sort") || !strings.Contains(p, "Index Scan using persist_records_pkey") {
 		t.Errorf("a whole scan's plan:\n%s", p)
+	}
+	var jit string
+	if err := tx.QueryRow(`SHOW jit`).Scan(&jit); err != nil || jit != "off" {
+		t.Errorf("a scan's jit = %q, %v", jit, err)
 	}
 	if err := orderByIndex(ctx, tx, &pgPos{}); err != nil {
 		t.Fatal(err)

@@ -97,6 +97,7 @@ func OpenContext(ctx context.Context, dsn string, opt Options) (*Adapter, error)
 	if err != nil {
 		return nil, fmt.Errorf("invalid postgres connection %s: %w", settingsAt(err, dsn), scrubConfigError(err, dsn))
 	}
+	conn.Dialer(dialer{})
 	db := sql.OpenDB(conn)
 	if err := db.PingContext(pingCtx); err != nil {
 		db.Close()

@@ -119,6 +119,17 @@ type tx struct {
 	unprovable bool
 	// triggersOff: the connection runs no trigger (setTriggers).
 	triggersOff bool
+	// c runs the puts (cput.go); noC: the connection gives no handle.
+	c   *cPut
+	noC bool
+}
+
+// closeC finalizes what c prepared, before the transaction ends.
+func (t *tx) closeC() {
+	if t.c != nil {
+		t.c.close()
+		t.c = nil
+	}
 }
 
 // lookupQuerier runs a lookup query, prepared once per transaction when it
@@ -423,6 +434,14 @@ func (t *tx) Put(ctx context.Context, items []*record.Item, mode adapters.PutMod
 	if err := t.stamp(ctx); err != nil {
 		return fmt.Errorf("put: %w", err)
 	}
+	if ok, err := t.putC(ctx, items, mode); ok {
+		if err != nil {
+			t.unprovable = true
+			return err
+		}
+		t.wrote = append(t.wrote, items...)
+		return nil
+	}
 	for _, it := range items {
 		var err error
 		switch it.Kind {
@@ -522,6 +541,12 @@ func (t *tx) written(it *record.Item, res sql.Result) error {
 	if err != nil {
 		return err
 	}
+	t.noteWritten(it, n)
+	return nil
+}
+
+// noteWritten notes that it's statement changed n rows.
+func (t *tx) noteWritten(it *record.Item, n int64) {
 	switch {
 	case n == 0:
 		if t.unwritten == nil {
@@ -531,7 +556,27 @@ func (t *tx) written(it *record.Item, res sql.Result) error {
 	case t.unwritten != nil:
 		delete(t.unwritten, addressOf(it))
 	}
-	return nil
+}
+
+// putC puts items through cPut, and reports false (having written
+// nothing) where the connection gives no SQLite handle.
+func (t *tx) putC(ctx context.Context, items []*record.Item, mode adapters.PutMode) (bool, error) {
+	if t.noC {
+		return false, nil
+	}
+	var err error
+	ok, rerr := withHandle(t.conn, func(c *sqlite3.SQLiteConn) error {
+		if t.c == nil {
+			t.c = &cPut{db: handle(c)}
+		}
+		err = t.c.putRows(ctx, t.store, t.chg, items, mode, t.noteWritten)
+		return nil
+	})
+	t.noC = !ok
+	if rerr != nil {
+		return true, rerr
+	}
+	return ok, err
 }
 
 // existing marks a primary key violation as adapters.ErrExists.
@@ -691,6 +736,7 @@ func (t *tx) SetLoadedFrom(ctx context.Context, source, cursor string) error {
 
 func (t *tx) Commit() error {
 	defer t.conn.Close()
+	t.closeC()
 	if t.chg != 0 {
 		// Committed, quiet would keep the triggers from stamping the next
 		// writer's rows (Cursor refuses a store left so).
@@ -707,6 +753,7 @@ func (t *tx) Commit() error {
 
 func (t *tx) Rollback() error {
 	defer t.conn.Close()
+	t.closeC()
 	if err := t.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
 		return fmt.Errorf("rollback on store %q: %w", t.store, err)
 	}
