@@ -80,7 +80,10 @@ func Parse(s string, create bool) (Location, error) {
 		l.Kind = Stdin
 		return l, nil
 	}
-	rest, store := splitStore(s)
+	rest, store, err := splitLocation(s)
+	if err != nil {
+		return l, err
+	}
 	l.Store = store
 	if scheme, after, ok := splitScheme(rest); ok {
 		if d := adapters.ByScheme(scheme); d != nil {
@@ -129,6 +132,22 @@ func Parse(s string, create bool) (Location, error) {
 func emptyStore(l Location) error {
 	return hint.With(fmt.Errorf("%w: %s: no store name after #", ErrLocation, l),
 		"name the store after # (LOCATION#NAME), or leave the # out for the only store there")
+}
+
+// splitLocation splits a trailing #NAME off a location, by the rules of its
+// form: a keyword/value connection string's (kvStore), else splitStore's.
+func splitLocation(s string) (rest, store string, err error) {
+	if scheme, after, ok := splitScheme(s); ok && strings.Contains(after, "=") && !strings.HasPrefix(after, "//") && !strings.Contains(after, "://") {
+		if d := adapters.ByScheme(scheme); d != nil && d.Sniff == nil {
+			r, store, err := kvStore(after, Redact(s))
+			return s[:len(s)-len(after)] + r, store, err
+		}
+	}
+	rest, store = splitStore(s)
+	if store != "" && strings.Contains(rest, "://") {
+		err = urlPasswordHash(s, len(rest), Redact(rest))
+	}
+	return rest, store, err
 }
 
 // splitStore splits a trailing #NAME off. A fragment holding '/' is part of

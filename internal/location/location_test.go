@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cuitty/persist/internal/hint"
 )
 
 func TestParse(t *testing.T) {
@@ -49,6 +51,21 @@ func TestParse(t *testing.T) {
 		{in: filepath.Join(dir, "new.db") + "#", create: true, wantErrPart: "no store name after #"},
 		{in: db + "#", create: true, wantErrPart: "no store name after #"},
 		{in: "postgres:host=h password=pw#", kind: Database, target: "host=h password=pw#"},
+		// In a keyword/value string, a '#' may be a value's: the store's
+		// name begins at the last '#' outside quotes that no '=' follows,
+		// and one that may as well end a password is refused.
+		{in: "postgres:host=h password=ab#cd", wantErrPart: "the # in the password's value may begin a store's name"},
+		{in: "postgres:host=h SSLPassword = ab#cd", wantErrPart: "the # in the sslpassword's value"},
+		{in: `postgres:host=h password=a\ b#cd`, wantErrPart: "the # in the password's value"},
+		{in: "postgres:host=h password=ab#cd user=u", kind: Database, target: "host=h password=ab#cd user=u"},
+		{in: "postgres:host=h password='ab#cd'", kind: Database, target: "host=h password='ab#cd'"},
+		{in: "postgres:host=h password='ab#cd'#app", kind: Database, target: "host=h password='ab#cd'", store: "app"},
+		{in: `postgres:host=h password = 'a'b#c' dbname=d#app`, kind: Database, target: `host=h password = 'a'b#c' dbname=d`, store: "app"},
+		{in: "postgres:host=h dbname=d#app", kind: Database, target: "host=h dbname=d", store: "app"},
+		{in: "postgres:host=h dbname=d#a#b", kind: Database, target: "host=h dbname=d#a", store: "b"},
+		{in: "postgres://h/db?password=ab#cd", wantErrPart: "the # after the password parameter may begin a store's name"},
+		{in: "postgres://h/db?sslmode=disable&sslpassword=k#cd", wantErrPart: "the # after the sslpassword parameter"},
+		{in: "postgres://h/db?password=ab&sslmode=disable#app", kind: Database, target: "postgres://h/db?password=ab&sslmode=disable", store: "app"},
 		{in: "", wantErrPart: "empty"},
 	}
 	for _, tt := range tests {
@@ -177,5 +194,28 @@ func TestUnknownSchemeMakesNoFile(t *testing.T) {
 	}
 	if _, err := Parse("nodir:x/b.db", true); !errors.Is(err, ErrScheme) {
 		t.Errorf("a directory that does not exist: %v, want ErrScheme", err)
+	}
+}
+
+// A '#' refused for it may be a password's says so without any part of the
+// password, and its hint works when followed.
+func TestPasswordHashRefused(t *testing.T) {
+	for _, tc := range []struct{ in, fixed, store string }{
+		{"postgres:host=h user=u password=s3cr#t9x", "postgres:host=h user=u password='s3cr#t9x'#app", "app"},
+		{"postgres:host=h user=u password=s3cr#t9x", "postgres:host=h user=u password='s3cr#t9x'", ""},
+		{"postgres://u@h/db?password=s3cr#t9x", "postgres://u:s3cr%23t9x@h/db#app", "app"},
+	} {
+		_, err := Parse(tc.in, true)
+		if !errors.Is(err, ErrLocation) {
+			t.Fatalf("Parse(%q): %v, want ErrLocation", tc.in, err)
+		}
+		msg := err.Error() + strings.Join(hint.All(err), " ")
+		if strings.Contains(msg, "s3cr") || strings.Contains(msg, "t9x") {
+			t.Errorf("Parse(%q): the message shows the password: %s", tc.in, msg)
+		}
+		l, err := Parse(tc.fixed, true)
+		if err != nil || l.Store != tc.store {
+			t.Errorf("Parse(%q), as the hint says: store %q, %v; want store %q", tc.fixed, l.Store, err, tc.store)
+		}
 	}
 }

@@ -1,0 +1,139 @@
+package location
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cuitty/persist/internal/hint"
+)
+
+// A keyword/value connection string (libpq's: key = value pairs, a value
+// quoted with ' or running to the next space, a backslash escaping the
+// character after it) may hold '#' in any value. The store's name begins at
+// the last '#' outside quotes that no '=' follows: in "password=ab#cd user=u"
+// the '#' is the password's. Where such a '#' lies in a password's unquoted
+// value ("password=ab#cd"), it may as well be the password's own, and the
+// string is refused: read as a store's name, a load would write to a store
+// named "cd" wherever the server does not check the password.
+
+// hashAt is a '#' of a keyword/value string, outside quotes, and the key
+// whose unquoted value it lies in ("" for none).
+type hashAt struct {
+	i   int
+	key string
+}
+
+// kvHashes lists the '#'s of s outside quoted values, in order.
+func kvHashes(s string) []hashAt {
+	var out []hashAt
+	i := 0
+	for i < len(s) {
+		for i < len(s) && isSpace(s[i]) {
+			i++
+		}
+		start := i
+		for i < len(s) && s[i] != '=' && !isSpace(s[i]) {
+			if s[i] == '#' {
+				out = append(out, hashAt{i: i})
+			}
+			i++
+		}
+		key := s[start:i]
+		for i < len(s) && isSpace(s[i]) {
+			i++
+		}
+		if i >= len(s) || s[i] != '=' {
+			continue // not key=value: libpq says what is wrong with it
+		}
+		i++
+		for i < len(s) && isSpace(s[i]) {
+			i++
+		}
+		if i < len(s) && s[i] == '\'' {
+			i = skipQuoted(s, i+1)
+			continue
+		}
+		for i < len(s) && !isSpace(s[i]) {
+			switch s[i] {
+			case '\\':
+				i++
+			case '#':
+				out = append(out, hashAt{i: i, key: key})
+			}
+			i++
+		}
+	}
+	return out
+}
+
+// skipQuoted returns the index after the quote that closes a value
+// beginning at i, or len(s).
+func skipQuoted(s string, i int) int {
+	for i < len(s) {
+		switch s[i] {
+		case '\\':
+			i += 2
+			continue
+		case '\'':
+			return i + 1
+		}
+		i++
+	}
+	return len(s)
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
+
+// kvStore splits a trailing #NAME off the keyword/value string s (the text
+// after "SCHEME:"), and refuses a '#' that may as well be a password's.
+// where is the location, as messages show it.
+func kvStore(s, where string) (rest, store string, err error) {
+	hs := kvHashes(s)
+	for k := len(hs) - 1; k >= 0; k-- {
+		h := hs[k]
+		if h.i == len(s)-1 || strings.Contains(s[h.i+1:], "=") {
+			continue
+		}
+		if isPasswordKey(h.key) {
+			return "", "", hint.With(fmt.Errorf("%w: %s: the # in the %s's value may begin a store's name or be part of the %[3]s",
+				ErrLocation, where, strings.ToLower(h.key)),
+				"quote the %[1]s, and put #NAME after it for a store: %[1]s='…'#NAME; or give the password in PGPASSWORD or ~/.pgpass",
+				strings.ToLower(h.key))
+		}
+		return s[:h.i], s[h.i+1:], nil
+	}
+	return s, "", nil
+}
+
+// urlPasswordHash refuses a URL whose store '#' (at i) ends the value of a
+// password given as a query parameter (…?password=ab#cd): libpq reads the
+// '#' as the password's, and Persist would read a store's name.
+func urlPasswordHash(s string, i int, where string) error {
+	q := strings.IndexByte(s[:i], '?')
+	if q < 0 {
+		return nil
+	}
+	last := s[q+1 : i]
+	if a := strings.LastIndexByte(last, '&'); a >= 0 {
+		last = last[a+1:]
+	}
+	key, _, ok := strings.Cut(last, "=")
+	if !ok || !isPasswordKey(key) {
+		return nil
+	}
+	return hint.With(fmt.Errorf("%w: %s: the # after the %s parameter may begin a store's name or be part of the %[3]s",
+		ErrLocation, where, strings.ToLower(key)),
+		"%s", urlPasswordHint(strings.ToLower(key)))
+}
+
+// urlPasswordHint says how to write a URL's password parameter key so that
+// a store's name can follow.
+func urlPasswordHint(key string) string {
+	h := "write a # in the " + key + " as %23 and put another parameter after it (?" + key + "=p%23w&sslmode=…#NAME)"
+	if key == "password" {
+		h += "; or give the password in the URL's user-info (postgres://USER:PASSWORD@HOST/DB#NAME), in PGPASSWORD or in ~/.pgpass"
+	}
+	return h
+}
