@@ -97,6 +97,9 @@ func Parse(s string, create bool) (Location, error) {
 				return l, fmt.Errorf("%w: %s: %w", ErrLocation, l, err)
 			}
 			l.Kind, l.Driver, l.Target = Database, d, t
+			if d.Sniff != nil {
+				return l, storeWithHash(l)
+			}
 			return l, nil
 		}
 	}
@@ -120,10 +123,43 @@ func Parse(s string, create bool) (Location, error) {
 	}
 	if d := newFileDriver(); create && !isStreamName(rest) && d != nil {
 		l.Kind, l.Driver, l.Target = Database, d, rest
-		return l, nil
+		return l, storeWithHash(l)
 	}
 	return l, hint.With(fmt.Errorf("%w: %s: no such file", ErrLocation, l),
 		"a store is %s; a stream is a file, a pipe or - for stdin", schemeList())
+}
+
+// storeWithHash refuses a file's location with a #NAME whose file does not
+// exist where a file named by a shorter part of it does (x.db#a#b, with
+// x.db there): a store named "a#b" in x.db was as likely meant as a new
+// file x.db#a, and a load would have made that file.
+func storeWithHash(l Location) error {
+	if l.Store == "" || exists(l.Target) {
+		return nil
+	}
+	whole := l.Target + "#" + l.Store
+	for i := strings.IndexByte(whole, '#'); i >= 0 && i < len(l.Target); i = nextHash(whole, i) {
+		if st, err := os.Stat(whole[:i]); err == nil && st.Mode().IsRegular() {
+			return hint.With(fmt.Errorf("%w: %s: there is no file %s, but there is %s: a store named %q in it, or a new file %[3]s?",
+				ErrLocation, l, l.Target, whole[:i], whole[i+1:]),
+				"a store whose name holds # is named apart from its file: %s --store %s (persist: the file, then the name)",
+				ForShell(whole[:i]), ForShell(whole[i+1:]))
+		}
+	}
+	return nil
+}
+
+func nextHash(s string, i int) int {
+	j := strings.IndexByte(s[i+1:], '#')
+	if j < 0 {
+		return -1
+	}
+	return i + 1 + j
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // emptyStore refuses a '#' with no name after it: read as part of a file's

@@ -63,6 +63,11 @@ func TestParse(t *testing.T) {
 		{in: `postgres:host=h password = 'a'b#c' dbname=d#app`, kind: Database, target: `host=h password = 'a'b#c' dbname=d`, store: "app"},
 		{in: "postgres:host=h dbname=d#app", kind: Database, target: "host=h dbname=d", store: "app"},
 		{in: "postgres:host=h dbname=d#a#b", kind: Database, target: "host=h dbname=d#a", store: "b"},
+		// A #NAME holding '#' where the file before its first '#' exists:
+		// a store "a#b" in app.db, or a new file app.db#a? Refused.
+		{in: db + "#a#b", create: true, wantErrPart: "there is no file " + db + "#a, but there is " + db},
+		{in: "sqlite:" + db + "#a#b", create: true, wantErrPart: "a store named \"a#b\" in it, or a new file"},
+		{in: "sqlite:" + filepath.Join(dir, "new.db") + "#a#b", create: true, kind: Database, target: filepath.Join(dir, "new.db") + "#a", store: "b"},
 		{in: "postgres://h/db?password=ab#cd", wantErrPart: "the # after the password parameter may begin a store's name"},
 		{in: "postgres://h/db?sslmode=disable&sslpassword=k#cd", wantErrPart: "the # after the sslpassword parameter"},
 		{in: "postgres://h/db?password=ab&sslmode=disable#app", kind: Database, target: "postgres://h/db?password=ab&sslmode=disable", store: "app"},
@@ -216,6 +221,26 @@ func TestPasswordHashRefused(t *testing.T) {
 		l, err := Parse(tc.fixed, true)
 		if err != nil || l.Store != tc.store {
 			t.Errorf("Parse(%q), as the hint says: store %q, %v; want store %q", tc.fixed, l.Store, err, tc.store)
+		}
+	}
+}
+
+// WithStore sets the #NAME by the rules Parse reads it with.
+func TestWithStore(t *testing.T) {
+	for in, want := range map[string]string{
+		"sqlite:app.db#old":                      "sqlite:app.db#new",
+		"sqlite:app.db":                          "sqlite:app.db#new",
+		"postgres:host=h password='a#b'":         "postgres:host=h password='a#b'#new",
+		"postgres:host=h password='a#b'#old":     "postgres:host=h password='a#b'#new",
+		"postgres:host=h password=a#b user=u":    "postgres:host=h password=a#b user=u#new",
+		"postgres://u:p#w@h/db#old":              "postgres://u:p#w@h/db#new",
+		"postgres://h/db?password=x&sslmode=a#b": "postgres://h/db?password=x&sslmode=a#new",
+	} {
+		if got := WithStore(in, "new"); got != want {
+			t.Errorf("WithStore(%q, new) = %q, want %q", in, got, want)
+		}
+		if l, err := Parse(WithStore(in, "new"), true); err != nil || l.Store != "new" {
+			t.Errorf("Parse(WithStore(%q, new)): store %q, %v", in, l.Store, err)
 		}
 	}
 }

@@ -99,6 +99,9 @@ func Store(ctx context.Context, a adapters.Adapter, l Location, flag, named, fal
 
 // WithStore is raw with its #NAME set to store.
 func WithStore(raw, store string) string {
-	rest, _ := splitStore(raw)
+	rest, _, err := splitLocation(raw)
+	if err != nil {
+		rest = raw
+	}
 	return rest + "#" + store
 }
