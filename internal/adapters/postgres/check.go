@@ -48,12 +48,14 @@ func checkItem(store string, it *record.Item) error {
 	return checkJSON("data", it.Data)
 }
 
-// checkTime refuses the one canonical time timestamptz cannot take: year
-// 0000. The stream's years are ISO 8601's (0000 is 1 BC); PostgreSQL's have
-// no year zero and refuse it as out of range, failing the whole batch.
+// checkTime refuses the one canonical time Persist does not keep in
+// PostgreSQL: year 0000. The stream's years are ISO 8601's (0000 is 1 BC);
+// PostgreSQL's have no year zero, and spell 1 BC "0001 … BC", which Persist
+// neither writes nor reads back (it keeps years 0001 to 9999 there): the
+// server would refuse "0000" as out of range, failing the whole batch.
 func checkTime(field, t string) error {
 	if strings.HasPrefix(t, "0000-") {
-		return fmt.Errorf("%s %s: PostgreSQL timestamptz has no year 0000 (1 BC): %w",
+		return fmt.Errorf("%s %s: year 0000 (1 BC) is outside the years Persist keeps in PostgreSQL (0001 to 9999): %w",
 			field, t, adapters.ErrUnsupported)
 	}
 	return nil
