@@ -2,7 +2,10 @@ package location
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/cuitty/persist/internal/hint"
 )
@@ -28,32 +31,23 @@ func kvHashes(s string) []hashAt {
 	var out []hashAt
 	i := 0
 	for i < len(s) {
-		for i < len(s) && isSpace(s[i]) {
-			i++
-		}
+		i = skipSpace(s, i)
 		start := i
-		for i < len(s) && s[i] != '=' && !isSpace(s[i]) {
+		for i < len(s) && s[i] != '=' && spaceAt(s, i) == 0 {
 			if s[i] == '#' {
 				out = append(out, hashAt{i: i})
 			}
 			i++
 		}
 		key := s[start:i]
-		for i < len(s) && isSpace(s[i]) {
-			i++
-		}
-		if i >= len(s) || s[i] != '=' {
+		if i = skipSpace(s, i); i >= len(s) || s[i] != '=' {
 			continue // not key=value: libpq says what is wrong with it
 		}
-		i++
-		for i < len(s) && isSpace(s[i]) {
-			i++
-		}
-		if i < len(s) && s[i] == '\'' {
+		if i = skipSpace(s, i+1); i < len(s) && s[i] == '\'' {
 			i = skipQuoted(s, i+1)
 			continue
 		}
-		for i < len(s) && !isSpace(s[i]) {
+		for i < len(s) && spaceAt(s, i) == 0 {
 			switch s[i] {
 			case '\\':
 				i++
@@ -82,8 +76,25 @@ func skipQuoted(s string, i int) int {
 	return len(s)
 }
 
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+// spaceAt is the length of the space at s[i], 0 for none: lib/pq parts
+// pairs at any Unicode space.
+func spaceAt(s string, i int) int {
+	r, n := utf8.DecodeRuneInString(s[i:])
+	if unicode.IsSpace(r) {
+		return n
+	}
+	return 0
+}
+
+func skipSpace(s string, i int) int {
+	for i < len(s) {
+		n := spaceAt(s, i)
+		if n == 0 {
+			break
+		}
+		i += n
+	}
+	return i
 }
 
 // kvStore splits a trailing #NAME off the keyword/value string s (the text
@@ -97,10 +108,9 @@ func kvStore(s, where string) (rest, store string, err error) {
 			continue
 		}
 		if isPasswordKey(h.key) {
+			key := strings.ToLower(h.key)
 			return "", "", hint.With(fmt.Errorf("%w: %s: the # in the %s's value may begin a store's name or be part of the %[3]s",
-				ErrLocation, where, strings.ToLower(h.key)),
-				"quote the %[1]s, and put #NAME after it for a store: %[1]s='…'#NAME; or give the password in PGPASSWORD or ~/.pgpass",
-				strings.ToLower(h.key))
+				ErrLocation, where, key), "%s", kvPasswordHint(key))
 		}
 		return s[:h.i], s[h.i+1:], nil
 	}
@@ -120,6 +130,9 @@ func urlPasswordHash(s string, i int, where string) error {
 		last = last[a+1:]
 	}
 	key, _, ok := strings.Cut(last, "=")
+	if k, err := url.QueryUnescape(key); err == nil {
+		key = k
+	}
 	if !ok || !isPasswordKey(key) {
 		return nil
 	}
@@ -128,10 +141,20 @@ func urlPasswordHash(s string, i int, where string) error {
 		"%s", urlPasswordHint(strings.ToLower(key)))
 }
 
+// kvPasswordHint says how to write a keyword/value string's password key
+// so that a store's name can follow.
+func kvPasswordHint(key string) string {
+	h := "quote the " + key + ", and put #NAME after it for a store: " + key + "='…'#NAME"
+	if key == "password" {
+		h += "; or give the password in PGPASSWORD or ~/.pgpass"
+	}
+	return h
+}
+
 // urlPasswordHint says how to write a URL's password parameter key so that
 // a store's name can follow.
 func urlPasswordHint(key string) string {
-	h := "write a # in the " + key + " as %23 and put another parameter after it (?" + key + "=p%23w&sslmode=…#NAME)"
+	h := "write a # in the " + key + " as %23 and put another parameter after it (?" + key + "=p%23w&application_name=persist#NAME)"
 	if key == "password" {
 		h += "; or give the password in the URL's user-info (postgres://USER:PASSWORD@HOST/DB#NAME), in PGPASSWORD or in ~/.pgpass"
 	}

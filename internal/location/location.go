@@ -121,6 +121,9 @@ func Parse(s string, create bool) (Location, error) {
 	if strings.HasSuffix(s, "#") {
 		return l, emptyStore(l)
 	}
+	if err := storeWithHash(Location{Raw: s, Target: rest, Store: store}); err != nil {
+		return l, err
+	}
 	if d := newFileDriver(); create && !isStreamName(rest) && d != nil {
 		l.Kind, l.Driver, l.Target = Database, d, rest
 		return l, storeWithHash(l)
@@ -138,7 +141,9 @@ func storeWithHash(l Location) error {
 		return nil
 	}
 	whole := l.Target + "#" + l.Store
-	for i := strings.IndexByte(whole, '#'); i >= 0 && i < len(l.Target); i = nextHash(whole, i) {
+	// A '#' before the last '/' is a directory's: no store's name holds '/'.
+	first := strings.LastIndexByte(l.Target, '/') + 1
+	for i := nextHash(whole, first-1); i >= 0 && i < len(l.Target); i = nextHash(whole, i) {
 		if st, err := os.Stat(whole[:i]); err == nil && st.Mode().IsRegular() {
 			return hint.With(fmt.Errorf("%w: %s: there is no file %s, but there is %s: a store named %q in it, or a new file %[3]s?",
 				ErrLocation, l, l.Target, whole[:i], whole[i+1:]),
@@ -173,7 +178,7 @@ func emptyStore(l Location) error {
 // splitLocation splits a trailing #NAME off a location, by the rules of its
 // form: a keyword/value connection string's (kvStore), else splitStore's.
 func splitLocation(s string) (rest, store string, err error) {
-	if scheme, after, ok := splitScheme(s); ok && strings.Contains(after, "=") && !strings.HasPrefix(after, "//") && !strings.Contains(after, "://") {
+	if scheme, after, ok := splitScheme(s); ok && strings.Contains(after, "=") && !isURL(after) {
 		if d := adapters.ByScheme(scheme); d != nil && d.Sniff == nil {
 			r, store, err := kvStore(after, Redact(s))
 			return s[:len(s)-len(after)] + r, store, err
@@ -184,6 +189,17 @@ func splitLocation(s string) (rest, store string, err error) {
 		err = urlPasswordHash(s, len(rest), Redact(rest))
 	}
 	return rest, store, err
+}
+
+// isURL reports whether the text after "SCHEME:" is a URL (//HOST/… or a
+// URL with a scheme of its own, as postgres:postgresql://… is), not a
+// keyword/value string, whose values may hold "://" (application_name=https://…).
+func isURL(after string) bool {
+	if strings.HasPrefix(after, "//") {
+		return true
+	}
+	_, rest, ok := splitScheme(strings.TrimSpace(after))
+	return ok && strings.HasPrefix(rest, "//")
 }
 
 // splitStore splits a trailing #NAME off. A fragment holding '/' is part of

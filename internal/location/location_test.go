@@ -68,6 +68,11 @@ func TestParse(t *testing.T) {
 		{in: db + "#a#b", create: true, wantErrPart: "there is no file " + db + "#a, but there is " + db},
 		{in: "sqlite:" + db + "#a#b", create: true, wantErrPart: "a store named \"a#b\" in it, or a new file"},
 		{in: "sqlite:" + filepath.Join(dir, "new.db") + "#a#b", create: true, kind: Database, target: filepath.Join(dir, "new.db") + "#a", store: "b"},
+		{in: db + "#a#b", wantErrPart: "there is no file " + db + "#a, but there is " + db},
+		{in: "postgres:host=h application_name=https://ci/x password=s3cr#et", wantErrPart: "the # in the password's value"},
+		{in: "postgres:host=h application_name=https://ci/x password=ab#cd user=u", kind: Database, target: "host=h application_name=https://ci/x password=ab#cd user=u"},
+		{in: "postgres:host=h password\u00a0=pw#app", wantErrPart: "the # in the password's value"},
+		{in: "postgres://h/db?pass%77ord=ab#cd", wantErrPart: "the # after the password parameter"},
 		{in: "postgres://h/db?password=ab#cd", wantErrPart: "the # after the password parameter may begin a store's name"},
 		{in: "postgres://h/db?sslmode=disable&sslpassword=k#cd", wantErrPart: "the # after the sslpassword parameter"},
 		{in: "postgres://h/db?password=ab&sslmode=disable#app", kind: Database, target: "postgres://h/db?password=ab&sslmode=disable", store: "app"},
@@ -235,12 +240,32 @@ func TestWithStore(t *testing.T) {
 		"postgres:host=h password=a#b user=u":    "postgres:host=h password=a#b user=u#new",
 		"postgres://u:p#w@h/db#old":              "postgres://u:p#w@h/db#new",
 		"postgres://h/db?password=x&sslmode=a#b": "postgres://h/db?password=x&sslmode=a#new",
+		"postgres:host=h user=u password=pw":     "postgres:host=h user=u password=pw #new",
+		"postgres://h/db?password=pw":            "postgres://h/db?password=pw&#new",
 	} {
 		if got := WithStore(in, "new"); got != want {
 			t.Errorf("WithStore(%q, new) = %q, want %q", in, got, want)
 		}
 		if l, err := Parse(WithStore(in, "new"), true); err != nil || l.Store != "new" {
 			t.Errorf("Parse(WithStore(%q, new)): store %q, %v", in, l.Store, err)
+		}
+	}
+}
+
+// A '#' in a directory's name is no store's: x#2/new.db#s, where a file x
+// exists, is the store s of a new file in the directory x#2.
+func TestStoreWithHashInDirectory(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "backup"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "backup#2"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []string{filepath.Join(dir, "backup#2", "new.db#s"), "sqlite:" + filepath.Join(dir, "backup#2", "new.db#s")} {
+		l, err := Parse(in, true)
+		if err != nil || l.Target != filepath.Join(dir, "backup#2", "new.db") || l.Store != "s" {
+			t.Errorf("Parse(%q) = %q, store %q, %v", in, l.Target, l.Store, err)
 		}
 	}
 }

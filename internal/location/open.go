@@ -97,11 +97,21 @@ func Store(ctx context.Context, a adapters.Adapter, l Location, flag, named, fal
 		"pick one with %s", ForShell(WithStore(l.Raw, names[0])))
 }
 
-// WithStore is raw with its #NAME set to store.
+// WithStore is raw with its #NAME set to store, written so that Parse
+// reads store back: after a keyword/value string's unquoted password, the
+// '#' follows a space (password=pw #NAME), and after a URL's password
+// parameter an empty one (?password=pw&#NAME), either of which the
+// password would otherwise be read to hold.
 func WithStore(raw, store string) string {
 	rest, _, err := splitLocation(raw)
 	if err != nil {
 		rest = raw
+	}
+	for _, sep := range []string{"#", " #", "&#"} {
+		out := rest + sep + store
+		if _, got, err := splitLocation(out); err == nil && got == store {
+			return out
+		}
 	}
 	return rest + "#" + store
 }

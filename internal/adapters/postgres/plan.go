@@ -26,7 +26,7 @@ func orderByIndex(ctx context.Context, q querier, since *pgPos) error {
 	if since != nil {
 		set = `SET LOCAL enable_sort = on`
 	}
-	set += `; SELECT pg_catalog.set_config('jit', 'off', true) WHERE pg_catalog.current_setting('jit', true) IS NOT NULL`
+	set += `; SELECT pg_catalog.set_config('jit', 'off', true) FROM pg_catalog.pg_settings WHERE name = 'jit'`
 	if _, err := q.ExecContext(ctx, set); err != nil {
 		return fmt.Errorf("scan: %w", err)
 	}

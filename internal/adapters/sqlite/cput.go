@@ -21,6 +21,7 @@ int sqlite3_changes(sqlite3*);
 int sqlite3_extended_errcode(sqlite3*);
 int sqlite3_system_errno(sqlite3*);
 const char *sqlite3_errmsg(sqlite3*);
+int sqlite3_get_autocommit(sqlite3*);
 
 // persist_put_rows runs st once for each of the n rows packed in buf, each
 // parameter as a type byte (1 integer, 3 text, 5 null) and then 8 bytes of
@@ -70,31 +71,39 @@ static int persist_put_rows(sqlite3 *db, sqlite3_stmt *st, const unsigned char *
 		if (rc == 101) { // SQLITE_DONE
 			changes[i] = sqlite3_changes(db);
 			rc = sqlite3_reset(st);
-		} else {
-			sqlite3_reset(st);
 		}
 		if (rc != 0) {
 			break;
 		}
 	}
+	if (rc == 0 && off != len) {
+		rc = 21; // more values than the rows' parameters
+	}
 	*done = i;
 	if (rc != 0) {
+		// Read before the reset, which may replace them, as the driver does.
 		*ext = sqlite3_extended_errcode(db);
 		*sys = sqlite3_system_errno(db);
 		const char *m = sqlite3_errmsg(db);
 		strncpy(msg, m ? m : "", msgcap - 1);
 		msg[msgcap - 1] = 0;
+		sqlite3_reset(st);
 	}
 	sqlite3_clear_bindings(st);
 	return rc;
 }
+
+// persist_in_tx reports whether db is in a transaction.
+static int persist_in_tx(sqlite3 *db) { return !sqlite3_get_autocommit(db); }
 */
 import "C"
 
 import (
 	"context"
+	"database/sql"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"reflect"
 	"syscall"
 	"unsafe"
@@ -172,9 +181,15 @@ func newError(rc, ext, sys C.int, msg string) error {
 // calls written with each item and the rows its statement changed.
 func (p *cPut) putRows(ctx context.Context, store string, chg int64, items []*record.Item, mode adapters.PutMode,
 	written func(*record.Item, int64)) error {
+	defer p.release()
 	for len(items) > 0 {
 		if err := ctx.Err(); err != nil {
-			return err
+			return putError(items[0], err)
+		}
+		if C.persist_in_tx((*C.sqlite3)(p.db)) == 0 {
+			// Rolled back under it (a cancelled Begin): a statement
+			// now would commit on its own.
+			return putError(items[0], sql.ErrTxDone)
 		}
 		i, n, err := p.packRows(store, chg, items)
 		if err != nil {
@@ -188,6 +203,16 @@ func (p *cPut) putRows(ctx context.Context, store string, chg int64, items []*re
 	return nil
 }
 
+// release lets go of a pack that held a huge value, which would otherwise
+// stay beside the value read back, and of the items packed.
+func (p *cPut) release() {
+	if cap(p.pack) > putKeepBytes {
+		p.pack = nil
+	}
+	clear(p.rows)
+	p.rows = p.rows[:0]
+}
+
 // packRows packs the first items of one kind, up to a call's worth, and
 // returns the kind's index in putStmt and how many it packed.
 func (p *cPut) packRows(store string, chg int64, items []*record.Item) (int, int, error) {
@@ -197,9 +222,6 @@ func (p *cPut) packRows(store string, chg int64, items []*record.Item) (int, int
 		i = 1
 	}
 	p.pack, p.rows = p.pack[:0], p.rows[:0]
-	if cap(p.pack) > putKeepBytes {
-		p.pack = nil
-	}
 	for _, it := range items {
 		if it.Kind != kind || len(p.rows) == putPackRows || (len(p.rows) > 0 && len(p.pack) >= putPackBytes) {
 			break
@@ -218,6 +240,10 @@ func checkPut(it *record.Item) error {
 	if err := adapters.NoNext(it); err != nil {
 		return err
 	}
+	if n := longest(it); n > math.MaxInt32 {
+		// SQLite takes a length in an int, and refuses far less anyway.
+		return putError(it, fmt.Errorf("a text of %d bytes, more than SQLite takes: %w", n, adapters.ErrUnsupported))
+	}
 	switch it.Kind {
 	case record.KindRecord:
 		if it.Version < 1 || it.UpdatedAt == "" {
@@ -234,7 +260,13 @@ func checkPut(it *record.Item) error {
 	return nil
 }
 
-// packItem appends it's parameters, in the order of the statements'.
+// longest is the length of the item's longest text.
+func longest(it *record.Item) int {
+	return max(len(it.Collection), len(it.Key), len(it.UpdatedAt), len(it.Value), len(it.Stream), len(it.Type),
+		len(it.At), len(it.Data))
+}
+
+// packItem appends its parameters, in the order of the statements'.
 func packItem(b []byte, store string, chg int64, it *record.Item) []byte {
 	b = packText(b, store)
 	if it.Kind == record.KindRecord {

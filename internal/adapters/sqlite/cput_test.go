@@ -2,11 +2,13 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/record"
@@ -136,8 +138,9 @@ func TestPutInC(t *testing.T) {
 	}
 }
 
-// An item the statements cannot write is refused before anything of its
-// call runs, as one at a time did.
+// An item the statements cannot write is refused, and fails the put (the
+// items packed before it in the same call are not written: the caller
+// rolls the transaction back either way).
 func TestPutInCRefusesIncomplete(t *testing.T) {
 	a := open(t, filepath.Join(t.TempDir(), "app.db"), Options{})
 	items := putItems(t, `{"kind":"record","collection":"c","key":"a","version":1,"updated_at":"2026-01-01T00:00:00.000000Z","value":1}`)
@@ -146,5 +149,74 @@ func TestPutInCRefusesIncomplete(t *testing.T) {
 	err := putWith(t, a, "s", true, adapters.Fresh, []*record.Item{items[0], &bad})
 	if !errors.Is(err, ErrIncomplete) {
 		t.Fatalf("put with no updated_at: %v, want ErrIncomplete", err)
+	}
+}
+
+// A put whose transaction ended under it (rolled back when the context
+// Begin was given ended) writes nothing on its own, where a statement
+// outside a transaction would commit itself; a cancelled put says which
+// item it stopped at.
+func TestPutInCAfterTheTransaction(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.db")
+	a := open(t, path, Options{})
+	ctx := context.Background()
+	line := func(k string) string {
+		return `{"kind":"record","collection":"c","key":"` + k + `","version":1,"updated_at":"2026-01-01T00:00:00.000000Z","value":1}`
+	}
+	begun, end := context.WithCancel(ctx)
+	tr, err := a.Begin(begun, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Put(ctx, putItems(t, line("a")), adapters.Fresh); err != nil {
+		t.Fatal(err)
+	}
+	end()
+	for i := 0; ; i++ { // database/sql rolls back on a goroutine of its own
+		if _, err := tr.(*tx).tx.Exec(`SELECT 1`); errors.Is(err, sql.ErrTxDone) {
+			break
+		} else if i == 1000 {
+			t.Fatalf("the transaction lives on after its context ended: %v", err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := tr.Put(ctx, putItems(t, line("b")), adapters.Fresh); !errors.Is(err, sql.ErrTxDone) && !errors.Is(err, sql.ErrConnDone) {
+		t.Errorf("put after the transaction ended: %v, want sql.ErrTxDone or sql.ErrConnDone", err)
+	}
+	tr.Rollback()
+	if got := rowsOf(t, path); strings.Contains(got, `"a"`) || strings.Contains(got, `"b"`) {
+		t.Errorf("the put wrote on its own:\n%s", got)
+	}
+
+	tr, err = a.Begin(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Rollback()
+	if err := tr.Put(ctx, putItems(t, line("a")), adapters.Fresh); err != nil {
+		t.Fatal(err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := tr.Put(cancelled, putItems(t, line("b")), adapters.Fresh); !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), `"c"/"b"`) {
+		t.Errorf("a cancelled put: %v, want context.Canceled naming the record", err)
+	}
+}
+
+// A put of a huge value lets go of its copy when it returns.
+func TestPutInCReleasesHugeValues(t *testing.T) {
+	a := open(t, filepath.Join(t.TempDir(), "app.db"), Options{})
+	ctx := context.Background()
+	items := putItems(t, `{"kind":"record","collection":"c","key":"a","version":1,"updated_at":"2026-01-01T00:00:00.000000Z","value":"`+strings.Repeat("x", 2*putKeepBytes)+`"}`)
+	tr, err := a.Begin(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Rollback()
+	if err := tr.Put(ctx, items, adapters.Fresh); err != nil {
+		t.Fatal(err)
+	}
+	if c := tr.(*tx).c; c == nil || cap(c.pack) > putKeepBytes || len(c.rows) != 0 || (cap(c.rows) > 0 && c.rows[:1][0] != nil) {
+		t.Errorf("after the put the pack holds %d bytes and %d items", cap(c.pack), len(c.rows))
 	}
 }

@@ -425,8 +425,10 @@ func rowExec(ctx context.Context, st *sql.Stmt, args ...any) (sql.Result, error)
 	return st.ExecContext(context.WithoutCancel(ctx), args...)
 }
 
-// Put runs one prepared statement per item (rowExec): in-process, a
-// statement costs about what a row in a set-based statement would.
+// Put runs one prepared statement per item: in-process, a statement costs
+// about what a row in a set-based statement would. The statements run in C,
+// many rows to a call (putC, cput.go), or through database/sql (rowExec)
+// where the driver gives no SQLite handle.
 func (t *tx) Put(ctx context.Context, items []*record.Item, mode adapters.PutMode) error {
 	if _, ok := putStmt[mode]; !ok {
 		return fmt.Errorf("put: unknown mode %d", mode)
@@ -545,7 +547,7 @@ func (t *tx) written(it *record.Item, res sql.Result) error {
 	return nil
 }
 
-// noteWritten notes that it's statement changed n rows.
+// noteWritten notes that the statement for it changed n rows.
 func (t *tx) noteWritten(it *record.Item, n int64) {
 	switch {
 	case n == 0:
