@@ -241,7 +241,7 @@ func (w *writer) loadStore(ctx context.Context, h *record.Header, opt LoadOption
 		// store there, would wipe it without a word.
 		err := hint.With(fmt.Errorf("%w: the stream is a dump of store %q, and would replace store %q, the only store in %s",
 			ErrStoreChoice, h.Store, store, w.loc), "name the store to replace: %s, or load into %s to make store %q beside it",
-			location.ForShell(location.WithStore(w.loc.Raw, store)), location.ForShell(location.WithStore(w.loc.Raw, h.Store)), h.Store)
+			location.NamedForShell(w.loc.Raw, store), location.NamedForShell(w.loc.Raw, h.Store), h.Store)
 		if location.HasPassword(w.loc.Raw) {
 			err = hint.With(err, "the password is not shown: give it with PGPASSWORD or ~/.pgpass")
 		}

@@ -104,8 +104,13 @@ func kvStore(s, where string) (rest, store string, err error) {
 	hs := kvHashes(s)
 	for k := len(hs) - 1; k >= 0; k-- {
 		h := hs[k]
-		if h.i == len(s)-1 || strings.Contains(s[h.i+1:], "=") {
+		if strings.Contains(s[h.i+1:], "=") {
 			continue
+		}
+		if h.i == len(s)-1 && !isPasswordKey(h.key) {
+			// What "$LOC#$STORE" gives with STORE unset.
+			return "", "", hint.With(fmt.Errorf("%w: %s: no store name after #", ErrLocation, where),
+				"name the store after # (LOCATION#NAME), or leave the # out for the only store there")
 		}
 		if isPasswordKey(h.key) {
 			key := strings.ToLower(h.key)
@@ -159,4 +164,33 @@ func urlPasswordHint(key string) string {
 		h += "; or give the password in the URL's user-info (postgres://USER:PASSWORD@HOST/DB#NAME), in PGPASSWORD or in ~/.pgpass"
 	}
 	return h
+}
+
+// urlStore splits #NAME off a URL location. In a URL a '#' can only begin
+// the fragment, which lib/pq drops: the last '#' after the user-info begins
+// the store's name, '/' and all (a name such as team/app); a '#' left before
+// it, in the path or the query, would have lib/pq drop what follows it (a
+// dbname=, an sslmode=) and is refused, as is one right after a password.
+func urlStore(s string) (rest, store string, err error) {
+	rest, store = s, ""
+	if i := strings.LastIndexByte(s, '#'); i >= 0 && !inUserinfo(s, i) {
+		rest, store = s[:i], s[i+1:]
+	}
+	if k := strings.LastIndexByte(rest, '#'); k >= 0 && !inUserinfo(rest, k) {
+		return "", "", hint.With(fmt.Errorf("%w: %s: a # in a URL's path or query ends what the server is told there",
+			ErrLocation, Redact(rest[:k])),
+			"write a # that belongs to the path or a parameter's value as %%23; the store's name goes after the last #")
+	}
+	if store != "" {
+		err = urlPasswordHash(s, len(rest), Redact(rest))
+	}
+	return rest, store, err
+}
+
+// inUserinfo reports whether the '#' at i of a URL is in its user-info (a
+// password's, postgres://u:p#w@h): no '/' before it after "://", and an '@'
+// after it.
+func inUserinfo(s string, i int) bool {
+	j := strings.Index(s[:i], "://")
+	return j >= 0 && !strings.ContainsRune(s[j+3:i], '/') && strings.ContainsRune(s[i+1:], '@')
 }

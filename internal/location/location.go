@@ -98,7 +98,7 @@ func Parse(s string, create bool) (Location, error) {
 			}
 			l.Kind, l.Driver, l.Target = Database, d, t
 			if d.Sniff != nil {
-				return l, storeWithHash(l)
+				return wholeFile(l, d, scheme, s)
 			}
 			return l, nil
 		}
@@ -132,22 +132,40 @@ func Parse(s string, create bool) (Location, error) {
 		"a store is %s; a stream is a file, a pipe or - for stdin", schemeList())
 }
 
-// storeWithHash refuses a file's location with a #NAME whose file does not
-// exist where a file named by a shorter part of it does (x.db#a#b, with
-// x.db there): a store named "a#b" in x.db was as likely meant as a new
-// file x.db#a, and a load would have made that file.
+// wholeFile is l, or, where l names a store (sqlite:nightly#1.db) and the
+// whole text after the scheme is a file that exists, that file: as a bare
+// path is read (nightly#1.db), a file's own name goes before a store's.
+func wholeFile(l Location, d *adapters.Driver, scheme, s string) (Location, error) {
+	if l.Store != "" {
+		if t, err := d.Target(scheme, s[len(scheme)+1:]); err == nil && exists(t) && !exists(l.Target) {
+			l.Target, l.Store = t, ""
+			return l, nil
+		}
+	}
+	return l, storeWithHash(l)
+}
+
+// storeWithHash refuses a file's location whose file does not exist where
+// a file named by the part before one of its '#'s does (x.db#a#b or
+// x.db#team/app, with x.db there): a store named "a#b" or "team/app" in
+// x.db was as likely meant as a new file, and a load would have made one.
+// A '#' in the name of a directory that exists is the directory's.
 func storeWithHash(l Location) error {
-	if l.Store == "" || exists(l.Target) {
+	whole := l.Target
+	if l.Store != "" {
+		whole += "#" + l.Store
+	}
+	if !strings.Contains(whole, "#") || exists(l.Target) {
 		return nil
 	}
-	whole := l.Target + "#" + l.Store
-	// A '#' before the last '/' is a directory's: no store's name holds '/'.
-	first := strings.LastIndexByte(l.Target, '/') + 1
-	for i := nextHash(whole, first-1); i >= 0 && i < len(l.Target); i = nextHash(whole, i) {
+	for i := nextHash(whole, -1); i >= 0 && i < len(l.Target); i = nextHash(whole, i) {
+		if slash := strings.IndexByte(whole[i:], '/'); slash >= 0 && isDir(whole[:i+slash]) {
+			continue
+		}
 		if st, err := os.Stat(whole[:i]); err == nil && st.Mode().IsRegular() {
 			return hint.With(fmt.Errorf("%w: %s: there is no file %s, but there is %s: a store named %q in it, or a new file %[3]s?",
 				ErrLocation, l, l.Target, whole[:i], whole[i+1:]),
-				"a store whose name holds # is named apart from its file: %s --store %s (persist: the file, then the name)",
+				"a store whose name holds # or / is named apart from its file: %s --store %s (persist: the file, then the name)",
 				ForShell(whole[:i]), ForShell(whole[i+1:]))
 		}
 	}
@@ -184,11 +202,11 @@ func splitLocation(s string) (rest, store string, err error) {
 			return s[:len(s)-len(after)] + r, store, err
 		}
 	}
-	rest, store = splitStore(s)
-	if store != "" && strings.Contains(rest, "://") {
-		err = urlPasswordHash(s, len(rest), Redact(rest))
+	if _, after, ok := splitScheme(s); ok && isURL(after) {
+		return urlStore(s)
 	}
-	return rest, store, err
+	rest, store = splitStore(s)
+	return rest, store, nil
 }
 
 // isURL reports whether the text after "SCHEME:" is a URL (//HOST/… or a
@@ -328,4 +346,9 @@ func Files(raw string) []string {
 		return l.Driver.Files(l.Target)
 	}
 	return []string{l.Target}
+}
+
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }

@@ -50,7 +50,17 @@ func TestParse(t *testing.T) {
 		{in: "postgres://u@h/db#", wantErrPart: "no store name after #"},
 		{in: filepath.Join(dir, "new.db") + "#", create: true, wantErrPart: "no store name after #"},
 		{in: db + "#", create: true, wantErrPart: "no store name after #"},
-		{in: "postgres:host=h password=pw#", kind: Database, target: "host=h password=pw#"},
+		{in: "postgres:host=h password=pw#", wantErrPart: "the # in the password's value"},
+		{in: "postgres:host=h application_name=etl#", wantErrPart: "no store name after #"},
+		{in: "postgres:host=h password='pw#'", kind: Database, target: "host=h password='pw#'"},
+		// In a URL the fragment is the store's name, '/' and all; a '#'
+		// before it would cut the URL short for the server.
+		{in: "postgres://h/db#team/app", kind: Database, target: "postgres://h/db", store: "team/app"},
+		{in: "postgres://u:p#w/x@h/db#team/app", kind: Database, target: "postgres://u:p%23w%2Fx@h/db", store: "team/app"},
+		{in: "postgres:postgresql://u:p#w?x@h/db#app", kind: Database, target: "postgresql://u:p%23w%3Fx@h/db", store: "app"},
+		{in: "postgres://h/db?user=u&password=ab#cd&dbname=other#s", wantErrPart: "a # in a URL's path or query"},
+		{in: "postgres://h/db#a#b", wantErrPart: "a # in a URL's path or query"},
+		{in: "sqlite:" + filepath.Join(dir, "app.db") + "#team/app", create: true, wantErrPart: "a store named \"team/app\" in it"},
 		// In a keyword/value string, a '#' may be a value's: the store's
 		// name begins at the last '#' outside quotes that no '=' follows,
 		// and one that may as well end a password is refused.
@@ -105,6 +115,8 @@ func TestRedact(t *testing.T) {
 		{"postgres://h/db?sslmode=disable&password=hunter2", "postgres://h/db?sslmode=disable&password=***"},
 		{"postgres:host=h password=hunter2 dbname=d", "postgres:host=h password=*** dbname=d"},
 		{"postgres:host=h password='a b' dbname=d", "postgres:host=h password=*** dbname=d"},
+		{"postgres:host=h password='abc defgh", "postgres:host=h password=***"},
+		{"postgres:host=h password Sekr3tPWxyz dbname=d", "postgres:host=h password *** dbname=d"},
 		{"sqlite:./a.db", "sqlite:./a.db"},
 		{"postgres://u:p:q@w@h/db", "postgres://u:***@h/db"},
 		{"postgres://u:pa/ss@h/db", "postgres://u:***@h/db"},
@@ -253,7 +265,9 @@ func TestWithStore(t *testing.T) {
 }
 
 // A '#' in a directory's name is no store's: x#2/new.db#s, where a file x
-// exists, is the store s of a new file in the directory x#2.
+// exists, is the store s of a new file in the directory x#2. A file whose
+// name holds '#' goes before a store's name: sqlite:nightly#1.db is that
+// file where it exists.
 func TestStoreWithHashInDirectory(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "backup"), nil, 0o644); err != nil {
@@ -262,10 +276,36 @@ func TestStoreWithHashInDirectory(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "backup#2"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	night := filepath.Join(dir, "nightly#1.db")
+	if err := os.WriteFile(night, []byte("SQLite format 3\x00rest"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []string{night, "sqlite:" + night} {
+		if l, err := Parse(in, true); err != nil || l.Target != night || l.Store != "" {
+			t.Errorf("Parse(%q) = %q, store %q, %v; want the file %s", in, l.Target, l.Store, err, night)
+		}
+	}
 	for _, in := range []string{filepath.Join(dir, "backup#2", "new.db#s"), "sqlite:" + filepath.Join(dir, "backup#2", "new.db#s")} {
 		l, err := Parse(in, true)
 		if err != nil || l.Target != filepath.Join(dir, "backup#2", "new.db") || l.Store != "s" {
 			t.Errorf("Parse(%q) = %q, store %q, %v", in, l.Target, l.Store, err)
+		}
+	}
+}
+
+// A hint naming a store names it so that the command it shows reads the
+// same store back: with --store where the location cannot carry the name.
+func TestNamedForShell(t *testing.T) {
+	for _, tc := range []struct{ raw, store, want string }{
+		{"sqlite:app.db", "billing", "sqlite:app.db#billing"},
+		{"sqlite:app.db#old", "a#b", "sqlite:app.db --store a#b"},
+		{"postgres://h/db", "a#b", "postgres://h/db --store a#b"},
+		{"postgres://h/db", "team/app", "postgres://h/db#team/app"},
+		{"postgres:dbname='x'", "a#b", `'postgres:dbname='\''x'\''' --store a#b`},
+		{"postgres:host=h user=u password=pw", "app", "'postgres:host=h user=u  #app'"},
+	} {
+		if got := NamedForShell(tc.raw, tc.store); got != tc.want {
+			t.Errorf("NamedForShell(%q, %q) = %s, want %s", tc.raw, tc.store, got, tc.want)
 		}
 	}
 }

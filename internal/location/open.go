@@ -94,7 +94,26 @@ func Store(ctx context.Context, a adapters.Adapter, l Location, flag, named, fal
 		return "", fmt.Errorf("%w: %s holds no store", ErrStore, l)
 	}
 	return "", hint.With(fmt.Errorf("%w: %s holds %d stores (%s)", ErrStore, l, len(names), strings.Join(names, ", ")),
-		"pick one with %s", ForShell(WithStore(l.Raw, names[0])))
+		"pick one with %s", NamedForShell(l.Raw, names[0]))
+}
+
+// NamedForShell is raw naming store, as words for a shell (a password left
+// out): LOCATION#NAME where Parse reads NAME back from it, else LOCATION
+// --store NAME (a name holding '#' where the location cannot carry it).
+func NamedForShell(raw, store string) string {
+	if w := WithStore(raw, store); readsBack(w, store) {
+		return ForShell(w)
+	}
+	rest, _, err := splitLocation(raw)
+	if err != nil {
+		rest = raw
+	}
+	return ForShell(rest) + " --store " + ShellQuote(store)
+}
+
+func readsBack(loc, store string) bool {
+	_, got, err := splitLocation(loc)
+	return err == nil && got == store
 }
 
 // WithStore is raw with its #NAME set to store, written so that Parse
@@ -108,8 +127,7 @@ func WithStore(raw, store string) string {
 		rest = raw
 	}
 	for _, sep := range []string{"#", " #", "&#"} {
-		out := rest + sep + store
-		if _, got, err := splitLocation(out); err == nil && got == store {
+		if out := rest + sep + store; readsBack(out, store) {
 			return out
 		}
 	}

@@ -9,8 +9,10 @@ import (
 const mask = "***"
 
 // A key=value password is quoted, or runs to the next unescaped space
-// (libpq lets a backslash escape one inside it).
-var kvPassword = regexp.MustCompile(`(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|(?:[^\s\\]|\\.)+\\?)`)
+// (libpq lets a backslash escape one inside it). A quote left open masks to
+// the end, and a password whose '=' was left out (password s3cret) is
+// masked too: the string is refused either way, and its error shows it.
+var kvPassword = regexp.MustCompile(`(?i)(password(?:\s*=\s*|\s+))('(?:[^'\\]|\\.)*(?:'|\\?$)|(?:[^\s\\]|\\.)+\\?)`)
 
 // Redact masks the password of a location or connection string:
 // postgres://u:secret@h/db becomes postgres://u:***@h/db, password=secret

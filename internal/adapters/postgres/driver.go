@@ -38,7 +38,10 @@ func target(scheme, rest string) (string, error) {
 	switch {
 	case dsn == "":
 		return "", fmt.Errorf("no connection string after the %s scheme", scheme)
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"), strings.Contains(dsn, "="):
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		s, u, _ := strings.Cut(dsn, ":")
+		return s + ":" + escapeUserinfo(u), nil
+	case strings.Contains(dsn, "="):
 		return rest, nil
 	case strings.ContainsAny(dsn, " \t"):
 		// Not echoed: a malformed key=value string may hold a password.
@@ -47,16 +50,19 @@ func target(scheme, rest string) (string, error) {
 	return "", fmt.Errorf("%w: %q: expected postgres://HOST/DB or KEY=VALUE pairs (host=… dbname=…)", ErrNotPostgres, dsn)
 }
 
-// escapeUserinfo percent-encodes a '#' in a URL's user-info (a password
-// such as p#w, written raw): a URL parser would take it for the start of a
-// fragment and the password for a port. The user-info runs to the last '@'.
+// escapeUserinfo percent-encodes a '#', '/' or '?' in the user-info of u
+// (//USER:PASSWORD@HOST…; a password such as p#w or p/w, written raw): a URL
+// parser would end the authority there and take the password for a port.
+// The user-info runs to the last '@'.
 func escapeUserinfo(u string) string {
 	at := strings.LastIndexByte(u, '@')
-	if at < 0 {
+	if at < 2 || !strings.HasPrefix(u, "//") {
 		return u
 	}
-	return strings.ReplaceAll(u[:at], "#", "%23") + u[at:]
+	return "//" + userinfoEscaper.Replace(u[2:at]) + u[at:]
 }
+
+var userinfoEscaper = strings.NewReplacer("#", "%23", "/", "%2F", "?", "%3F")
 
 // quoted matches the quoted pieces of lib/pq's DSN parse errors.
 var quoted = regexp.MustCompile(`"[^"]*"|'[^']*'`)

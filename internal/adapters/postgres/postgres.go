@@ -22,6 +22,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/hint"
 )
 
 // defaultConnectTimeout bounds making a connection when the location sets
@@ -66,6 +67,9 @@ func OpenContext(ctx context.Context, dsn string, opt Options) (*Adapter, error)
 	if err != nil {
 		return nil, fmt.Errorf("invalid postgres connection %s: %w", settingsAt(err, dsn), scrubConfigError(err, dsn))
 	}
+	if err := secretSetting(cfg.Runtime); err != nil {
+		return nil, err
+	}
 	// lib/pq's default is require; libpq's (and psql's) is prefer, which is
 	// what a user who gives no sslmode expects.
 	if cfg.SSLMode == "" {
@@ -107,6 +111,28 @@ func OpenContext(ctx context.Context, dsn string, opt Options) (*Adapter, error)
 		return nil, fmt.Errorf("connect to postgres: %w", explain(err))
 	}
 	return &Adapter{db: db, opt: opt, writers: writersAllowed(ctx, db)}, nil
+}
+
+// secretSetting refuses a connection parameter lib/pq does not read that
+// names a secret (sslpassword, PASSWORD): lib/pq sends every parameter it
+// does not know to the server as a session setting, in the startup message,
+// which the server then refuses; the secret would have gone out for
+// nothing, in clear text where the connection is not encrypted.
+func secretSetting(runtime map[string]string) error {
+	for k := range runtime {
+		if strings.EqualFold(k, "password") || strings.EqualFold(k, "sslpassword") {
+			return hint.With(fmt.Errorf("invalid postgres connection: %s is not a parameter this client reads, and would be sent to the server as a session setting", k),
+				"%s", secretHint(k))
+		}
+	}
+	return nil
+}
+
+func secretHint(k string) string {
+	if strings.EqualFold(k, "sslpassword") {
+		return "give the client's TLS key unencrypted (openssl pkey -in KEY -out KEY.plain), with sslkey=KEY.plain"
+	}
+	return "write the key in lower case: password=…"
 }
 
 // writersAllowed is 2, or 1 when the role's or the database's CONNECTION
