@@ -309,8 +309,13 @@ func verify(ctx context.Context, st Stdio, o VerifyOptions) error {
 		fmt.Fprintf(st.Stderr, "persist: verify: %s differs (a side read from a pipe cannot be read again to count how)\n", o.Name)
 	}
 	printUnsupported(st, c.Unsupported)
-	fmt.Fprintf(st.Stderr, "persist: hint: see each difference with: persist-diff --store %s %s %s%s\n",
-		location.ShellQuote(o.Name), location.ForShell(o.Source), location.ForShell(o.Target), passwordNote(o.Source, o.Target))
+	// The locations as compared: a target's #NAME (the copy's) stays
+	// its own, where a --store would contradict it.
+	args := location.ForShell(source) + " " + location.ForShell(target)
+	if store != "" {
+		args = "--store " + location.ShellQuote(store) + " " + args
+	}
+	fmt.Fprintf(st.Stderr, "persist: hint: see each difference with: persist-diff %s%s\n", args, passwordNote(o.Source, o.Target))
 	return cli.ErrDiffer
 }
 
