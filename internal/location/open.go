@@ -111,6 +111,20 @@ func NamedForShell(raw, store string) string {
 	return ForShell(rest) + " --store " + ShellQuote(store)
 }
 
+// Named is raw naming store where raw is a store's location that names none
+// and the name can be carried in it, else raw: so that a line written for
+// `persist-sum --store NAME LOC` checks the same store when read back.
+func Named(raw, store string) string {
+	l, err := Parse(raw, false)
+	if err != nil || !l.IsStore() || l.Store != "" || store == "" {
+		return raw
+	}
+	if w := WithStore(raw, store); readsBack(w, store) {
+		return w
+	}
+	return raw
+}
+
 func readsBack(loc, store string) bool {
 	_, got, err := splitLocation(loc)
 	return err == nil && got == store

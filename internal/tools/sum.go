@@ -140,10 +140,12 @@ func sum(ctx context.Context, st Stdio, o SumOptions) error {
 				r.Sum = cli.Ptr(t.Sum)
 			}
 		})
+		// The line names the store summed, so that --check sums it again.
+		label := location.Redact(location.Named(in, o.Store))
 		for _, g := range groups {
-			fmt.Fprintln(out, sumLine(g.SumResult, location.Redact(in)+"  "+g.Kind+"="+g.Name))
+			fmt.Fprintln(out, sumLine(g.SumResult, label+"  "+g.Kind+"="+g.Name))
 		}
-		fmt.Fprintln(out, sumLine(t, location.Redact(in)))
+		fmt.Fprintln(out, sumLine(t, label))
 	}
 	if err := out.Flush(); err != nil {
 		return err
