@@ -47,17 +47,24 @@ func kvHashes(s string) []hashAt {
 			i = skipQuoted(s, i+1)
 			continue
 		}
-		for i < len(s) && spaceAt(s, i) == 0 {
-			switch s[i] {
-			case '\\':
-				i++
-			case '#':
-				out = append(out, hashAt{i: i, key: key})
-			}
-			i++
-		}
+		i, out = valueHashes(s, i, key, out)
 	}
 	return out
+}
+
+// valueHashes adds the '#'s of the unquoted value of key beginning at i,
+// and returns the index after the value.
+func valueHashes(s string, i int, key string, out []hashAt) (int, []hashAt) {
+	for i < len(s) && spaceAt(s, i) == 0 {
+		switch s[i] {
+		case '\\':
+			i++
+		case '#':
+			out = append(out, hashAt{i: i, key: key})
+		}
+		i++
+	}
+	return i, out
 }
 
 // skipQuoted returns the index after the quote that closes a value

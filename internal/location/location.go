@@ -85,23 +85,8 @@ func Parse(s string, create bool) (Location, error) {
 		return l, err
 	}
 	l.Store = store
-	if scheme, after, ok := splitScheme(rest); ok {
-		if d := adapters.ByScheme(scheme); d != nil {
-			// In a file's path or a URL, a last '#' begins the store's
-			// name; in a keyword/value string it may end a password.
-			if strings.HasSuffix(s, "#") && (d.Sniff != nil || strings.HasPrefix(after, "//")) {
-				return l, emptyStore(l)
-			}
-			t, err := d.Target(scheme, after)
-			if err != nil {
-				return l, fmt.Errorf("%w: %s: %w", ErrLocation, l, err)
-			}
-			l.Kind, l.Driver, l.Target = Database, d, t
-			if d.Sniff != nil {
-				return wholeFile(l, d, scheme, s)
-			}
-			return l, nil
-		}
+	if l, ok, err := withScheme(l, rest); ok {
+		return l, err
 	}
 	// A bare path. The whole string is tried first, so a file whose name
 	// contains '#' still opens.
@@ -126,10 +111,34 @@ func Parse(s string, create bool) (Location, error) {
 	}
 	if d := newFileDriver(); create && !isStreamName(rest) && d != nil {
 		l.Kind, l.Driver, l.Target = Database, d, rest
-		return l, storeWithHash(l)
+		return l, nil
 	}
 	return l, hint.With(fmt.Errorf("%w: %s: no such file", ErrLocation, l),
 		"a store is %s; a stream is a file, a pipe or - for stdin", schemeList())
+}
+
+// withScheme reads a location whose text (rest, its #NAME split off)
+// begins with an adapter's scheme; ok is false where it does not.
+func withScheme(l Location, rest string) (Location, bool, error) {
+	scheme, after, ok := splitScheme(rest)
+	d := adapters.ByScheme(scheme)
+	if !ok || d == nil {
+		return l, false, nil
+	}
+	// In a file's path or a URL, a last '#' begins the store's name; in a
+	// keyword/value string it may end a password.
+	if strings.HasSuffix(l.Raw, "#") && (d.Sniff != nil || strings.HasPrefix(after, "//")) {
+		return l, true, emptyStore(l)
+	}
+	t, err := d.Target(scheme, after)
+	if err != nil {
+		return l, true, fmt.Errorf("%w: %s: %w", ErrLocation, l, err)
+	}
+	l.Kind, l.Driver, l.Target = Database, d, t
+	if d.Sniff != nil {
+		l, err = wholeFile(l, d, scheme, l.Raw)
+	}
+	return l, true, err
 }
 
 // wholeFile is l, or, where l names a store (sqlite:nightly#1.db) and the

@@ -309,14 +309,20 @@ func verify(ctx context.Context, st Stdio, o VerifyOptions) error {
 		fmt.Fprintf(st.Stderr, "persist: verify: %s differs (a side read from a pipe cannot be read again to count how)\n", o.Name)
 	}
 	printUnsupported(st, c.Unsupported)
-	// The locations as compared: a target's #NAME (the copy's) stays
-	// its own, where a --store would contradict it.
+	fmt.Fprintf(st.Stderr, "persist: hint: see each difference with: persist-diff %s%s\n",
+		diffArgs(source, target, store), passwordNote(o.Source, o.Target))
+	return cli.ErrDiffer
+}
+
+// diffArgs are persist-diff's arguments for the locations as compared: a
+// target's #NAME (the copy's) stays its own, where a --store would
+// contradict it.
+func diffArgs(source, target, store string) string {
 	args := location.ForShell(source) + " " + location.ForShell(target)
 	if store != "" {
 		args = "--store " + location.ShellQuote(store) + " " + args
 	}
-	fmt.Fprintf(st.Stderr, "persist: hint: see each difference with: persist-diff %s%s\n", args, passwordNote(o.Source, o.Target))
-	return cli.ErrDiffer
+	return args
 }
 
 // printUnsupported lists the source's items the target cannot hold.

@@ -63,11 +63,8 @@ func Open(dsn string, opt Options) (*Adapter, error) {
 
 // OpenContext is Open, giving up when ctx ends.
 func OpenContext(ctx context.Context, dsn string, opt Options) (*Adapter, error) {
-	cfg, err := pq.NewConfig(dsn)
+	cfg, err := newConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("invalid postgres connection %s: %w", settingsAt(err, dsn), scrubConfigError(err, dsn))
-	}
-	if err := secretSetting(cfg.Runtime); err != nil {
 		return nil, err
 	}
 	// lib/pq's default is require; libpq's (and psql's) is prefer, which is
@@ -111,6 +108,16 @@ func OpenContext(ctx context.Context, dsn string, opt Options) (*Adapter, error)
 		return nil, fmt.Errorf("connect to postgres: %w", explain(err))
 	}
 	return &Adapter{db: db, opt: opt, writers: writersAllowed(ctx, db)}, nil
+}
+
+// newConfig is lib/pq's reading of dsn, refusing a secret it would send
+// as a session setting.
+func newConfig(dsn string) (pq.Config, error) {
+	cfg, err := pq.NewConfig(dsn)
+	if err != nil {
+		return cfg, fmt.Errorf("invalid postgres connection %s: %w", settingsAt(err, dsn), scrubConfigError(err, dsn))
+	}
+	return cfg, secretSetting(cfg.Runtime)
 }
 
 // secretSetting refuses a connection parameter lib/pq does not read that
