@@ -127,7 +127,7 @@ func withScheme(l Location, rest string) (Location, bool, error) {
 	}
 	// In a file's path or a URL, a last '#' begins the store's name; in a
 	// keyword/value string it may end a password.
-	if strings.HasSuffix(l.Raw, "#") && (d.Sniff != nil || strings.HasPrefix(after, "//")) {
+	if strings.HasSuffix(l.Raw, "#") && (d.Sniff != nil || isURL(after)) {
 		return l, true, emptyStore(l)
 	}
 	t, err := d.Target(scheme, after)
