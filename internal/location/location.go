@@ -141,9 +141,10 @@ func withScheme(l Location, rest string) (Location, bool, error) {
 	return l, true, err
 }
 
-// wholeFile is l, or, where l names a store (sqlite:nightly#1.db) and the
-// whole text after the scheme is a file that exists, that file: as a bare
-// path is read (nightly#1.db), a file's own name goes before a store's.
+// wholeFile is l, or, where l names a store in a file that does not exist
+// (sqlite:nightly#1.db, no file nightly) and the whole text after the
+// scheme is a file that exists, that file, as the bare path nightly#1.db
+// reads: a load would otherwise have made a new file nightly.
 func wholeFile(l Location, d *adapters.Driver, scheme, s string) (Location, error) {
 	if l.Store != "" {
 		if t, err := d.Target(scheme, s[len(scheme)+1:]); err == nil && exists(t) && !exists(l.Target) {
@@ -175,7 +176,7 @@ func storeWithHash(l Location) error {
 			return hint.With(fmt.Errorf("%w: %s: there is no file %s, but there is %s: a store named %q in it, or a new file %[3]s?",
 				ErrLocation, l, l.Target, whole[:i], whole[i+1:]),
 				"a store whose name holds # or / is named apart from its file: %s --store %s (persist: the file, then the name)",
-				ForShell(whole[:i]), ForShell(whole[i+1:]))
+				ShellQuote(whole[:i]), ShellQuote(whole[i+1:]))
 		}
 	}
 	return nil
@@ -205,14 +206,17 @@ func emptyStore(l Location) error {
 // splitLocation splits a trailing #NAME off a location, by the rules of its
 // form: a keyword/value connection string's (kvStore), else splitStore's.
 func splitLocation(s string) (rest, store string, err error) {
-	if scheme, after, ok := splitScheme(s); ok && strings.Contains(after, "=") && !isURL(after) {
-		if d := adapters.ByScheme(scheme); d != nil && d.Sniff == nil {
-			r, store, err := kvStore(after, Redact(s))
-			return s[:len(s)-len(after)] + r, store, err
-		}
-	}
-	if _, after, ok := splitScheme(s); ok && isURL(after) {
+	// A file's location (sqlite:, sqlite://) keeps the path's rules: a
+	// '#' before a '/' is a directory's.
+	scheme, after, ok := splitScheme(s)
+	d := adapters.ByScheme(scheme)
+	switch {
+	case !ok || d != nil && d.Sniff != nil:
+	case isURL(after):
 		return urlStore(s)
+	case d != nil && strings.Contains(after, "="):
+		r, store, err := kvStore(after, Redact(s))
+		return s[:len(s)-len(after)] + r, store, err
 	}
 	rest, store = splitStore(s)
 	return rest, store, nil

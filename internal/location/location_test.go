@@ -61,6 +61,7 @@ func TestParse(t *testing.T) {
 		{in: "postgres://h/db?user=u&password=ab#cd&dbname=other#s", wantErrPart: "a # in a URL's path or query"},
 		{in: "postgres://h/db#a#b", wantErrPart: "a # in a URL's path or query"},
 		{in: "postgres:postgresql://h/db#", wantErrPart: "no store name after #"},
+		{in: "sqlite://" + filepath.Join(dir, "d#1", "new.db"), create: true, kind: Database, target: filepath.Join(dir, "d#1", "new.db")},
 		{in: "sqlite:" + filepath.Join(dir, "app.db") + "#team/app", create: true, wantErrPart: "a store named \"team/app\" in it"},
 		// In a keyword/value string, a '#' may be a value's: the store's
 		// name begins at the last '#' outside quotes that no '=' follows,

@@ -101,14 +101,11 @@ func Store(ctx context.Context, a adapters.Adapter, l Location, flag, named, fal
 // out): LOCATION#NAME where Parse reads NAME back from it, else LOCATION
 // --store NAME (a name holding '#' where the location cannot carry it).
 func NamedForShell(raw, store string) string {
-	if w := WithStore(raw, store); readsBack(w, store) {
+	w, ok := withStore(raw, store)
+	if ok {
 		return ForShell(w)
 	}
-	rest, _, err := splitLocation(raw)
-	if err != nil {
-		rest = raw
-	}
-	return ForShell(rest) + " --store " + ShellQuote(store)
+	return ForShell(strings.TrimSuffix(w, "#"+store)) + " --store " + ShellQuote(store)
 }
 
 // Named is raw naming store where raw is a store's location that names none
@@ -119,31 +116,35 @@ func Named(raw, store string) string {
 	if err != nil || !l.IsStore() || l.Store != "" || store == "" {
 		return raw
 	}
-	if w := WithStore(raw, store); readsBack(w, store) {
+	if w, ok := withStore(raw, store); ok {
 		return w
 	}
 	return raw
 }
 
-func readsBack(loc, store string) bool {
-	_, got, err := splitLocation(loc)
-	return err == nil && got == store
+// WithStore is raw with its #NAME set to store, written so that Parse
+// reads store back where it can be (withStore).
+func WithStore(raw, store string) string {
+	w, _ := withStore(raw, store)
+	return w
 }
 
-// WithStore is raw with its #NAME set to store, written so that Parse
-// reads store back: after a keyword/value string's unquoted password, the
+// withStore is raw with its #NAME set to store, and whether Parse reads
+// store back from it: after a keyword/value string's unquoted password the
 // '#' follows a space (password=pw #NAME), and after a URL's password
 // parameter an empty one (?password=pw&#NAME), either of which the
-// password would otherwise be read to hold.
-func WithStore(raw, store string) string {
+// password would otherwise be read to hold. A name no separator carries
+// (one holding '#', in a URL) comes back after a plain '#', and false.
+func withStore(raw, store string) (string, bool) {
 	rest, _, err := splitLocation(raw)
 	if err != nil {
 		rest = raw
 	}
 	for _, sep := range []string{"#", " #", "&#"} {
-		if out := rest + sep + store; readsBack(out, store) {
-			return out
+		out := rest + sep + store
+		if _, got, err := splitLocation(out); err == nil && got == store {
+			return out, true
 		}
 	}
-	return rest + "#" + store
+	return rest + "#" + store, false
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cuitty/persist/internal/hint"
 )
 
 // mute is a server that takes connections and never says a word, as a
@@ -101,5 +103,24 @@ func TestRefusedSettingNamesItsSource(t *testing.T) {
 				t.Fatalf("err %v, want it to say %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// A secret lib/pq does not read (sslpassword, a password key in capitals)
+// is refused before anything is sent: lib/pq would have sent it to the
+// server as a session setting. The port is one nothing listens on, so a
+// dial would fail with another error.
+func TestSecretSettingRefused(t *testing.T) {
+	for _, dsn := range []string{
+		"host=127.0.0.1 port=1 dbname=db sslpassword=s3cretkey",
+		"postgres://u@127.0.0.1:1/db?PASSWORD=s3cretkey",
+	} {
+		_, err := Open(dsn, Options{})
+		if err == nil || !strings.Contains(err.Error(), "is not a parameter this client reads") || strings.Contains(err.Error(), "s3cretkey") {
+			t.Errorf("Open(%q): %v, want a refusal that does not show the secret", dsn, err)
+		}
+		if len(hint.All(err)) == 0 {
+			t.Errorf("Open(%q): no hint", dsn)
+		}
 	}
 }

@@ -15,7 +15,7 @@ import (
 )
 
 // putItems parses lines into items.
-func putItems(t *testing.T, lines ...string) []*record.Item {
+func putItems(t testing.TB, lines ...string) []*record.Item {
 	t.Helper()
 	var items []*record.Item
 	for _, s := range lines {

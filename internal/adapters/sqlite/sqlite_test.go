@@ -421,16 +421,10 @@ func rawDB(t testing.TB, path, params string) *sql.DB {
 // returns their canonical lines.
 func putLines(t testing.TB, a *Adapter, store string, in ...string) []string {
 	t.Helper()
-	var items []*record.Item
+	items := putItems(t, in...)
 	var out []string
-	for _, s := range in {
-		var l record.Line
-		if err := record.ParseLine([]byte(s), &l); err != nil {
-			t.Fatalf("parse %s: %v", s, err)
-		}
-		it := l.Item
-		items = append(items, &it)
-		out = append(out, string(record.AppendItem(nil, &it)))
+	for _, it := range items {
+		out = append(out, string(record.AppendItem(nil, it)))
 	}
 	ctx := context.Background()
 	tx, err := a.Begin(ctx, store)

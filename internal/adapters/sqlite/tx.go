@@ -445,14 +445,13 @@ func (t *tx) Put(ctx context.Context, items []*record.Item, mode adapters.PutMod
 		return nil
 	}
 	for _, it := range items {
-		var err error
-		switch it.Kind {
-		case record.KindRecord:
+		err := checkPut(it)
+		switch {
+		case err != nil:
+		case it.Kind == record.KindRecord:
 			err = t.putRecord(ctx, it, mode)
-		case record.KindEvent:
-			err = t.putEvent(ctx, it, mode)
 		default:
-			err = fmt.Errorf("put: a %s line is not a record or an event", it.Kind)
+			err = t.putEvent(ctx, it, mode)
 		}
 		if err != nil {
 			t.unprovable = true
@@ -470,14 +469,8 @@ var putStmt = map[adapters.PutMode][2]int{
 	adapters.Fresh:     {stInsertRecord, stInsertEvent},
 }
 
+// putRecord and putEvent run one item's statement, checked by checkPut.
 func (t *tx) putRecord(ctx context.Context, it *record.Item, mode adapters.PutMode) error {
-	if err := adapters.NoNext(it); err != nil {
-		return err
-	}
-	if it.Version < 1 || it.UpdatedAt == "" {
-		return fmt.Errorf("put record %q/%q: version %d, updated_at %q: %w",
-			it.Collection, it.Key, it.Version, it.UpdatedAt, ErrIncomplete)
-	}
 	i := putStmt[mode][0]
 	st, err := t.stmt(ctx, i)
 	if err != nil {
@@ -492,19 +485,13 @@ func (t *tx) putRecord(ctx context.Context, it *record.Item, mode adapters.PutMo
 	}
 	res, err := rowExec(ctx, st, t.store, it.Collection, it.Key, it.Version, it.UpdatedAt, deleted, value, t.chg)
 	if err != nil {
-		return fmt.Errorf("put record %q/%q: %w", it.Collection, it.Key, existing(err))
+		return putError(it, err)
 	}
 	t.unbind(i, it.Value)
 	return t.written(it, res)
 }
 
 func (t *tx) putEvent(ctx context.Context, it *record.Item, mode adapters.PutMode) error {
-	if err := adapters.NoNext(it); err != nil {
-		return err
-	}
-	if it.Seq < 1 || it.At == "" {
-		return fmt.Errorf("put event %q/%d: at %q: %w", it.Stream, it.Seq, it.At, ErrIncomplete)
-	}
 	i := putStmt[mode][1]
 	st, err := t.stmt(ctx, i)
 	if err != nil {
@@ -512,7 +499,7 @@ func (t *tx) putEvent(ctx context.Context, it *record.Item, mode adapters.PutMod
 	}
 	res, err := rowExec(ctx, st, t.store, it.Stream, it.Seq, it.Type, it.At, jsonText(it.Data), t.chg)
 	if err != nil {
-		return fmt.Errorf("put event %q/%d: %w", it.Stream, it.Seq, existing(err))
+		return putError(it, err)
 	}
 	t.unbind(i, it.Data)
 	return t.written(it, res)
