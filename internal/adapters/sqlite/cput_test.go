@@ -152,10 +152,10 @@ func TestPutInCRefusesIncomplete(t *testing.T) {
 	}
 }
 
-// A put whose transaction ended under it (rolled back when the context
-// Begin was given ended) writes nothing on its own, where a statement
-// outside a transaction would commit itself; a cancelled put says which
-// item it stopped at.
+// A transaction whose Begin's context ended does not commit what was put
+// in it; a put whose transaction ended under it writes nothing on its own,
+// where a statement outside a transaction would commit itself; a cancelled
+// put says which item it stopped at.
 func TestPutInCAfterTheTransaction(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "app.db")
 	a := open(t, path, Options{})
@@ -172,16 +172,23 @@ func TestPutInCAfterTheTransaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	end()
-	for i := 0; ; i++ { // database/sql rolls back on a goroutine of its own
-		if _, err := tr.(*tx).tx.Exec(`SELECT 1`); errors.Is(err, sql.ErrTxDone) {
-			break
-		} else if i == 1000 {
-			t.Fatalf("the transaction lives on after its context ended: %v", err)
-		}
-		time.Sleep(time.Millisecond)
+	if err := tr.Commit(); !errors.Is(err, context.Canceled) {
+		t.Errorf("commit after Begin's context ended: %v, want context.Canceled", err)
 	}
-	if err := tr.Put(ctx, putItems(t, line("b")), adapters.Fresh); !errors.Is(err, sql.ErrTxDone) && !errors.Is(err, sql.ErrConnDone) {
-		t.Errorf("put after the transaction ended: %v, want sql.ErrTxDone or sql.ErrConnDone", err)
+	if got := rowsOf(t, path); strings.Contains(got, `"a"`) {
+		t.Errorf("a transaction whose context ended committed:\n%s", got)
+	}
+
+	tr, err = a.Begin(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Put(ctx, putItems(t, line("a")), adapters.Fresh); err != nil {
+		t.Fatal(err)
+	}
+	tr.(*tx).tx.Rollback() // the connection stays, out of any transaction
+	if err := tr.Put(ctx, putItems(t, line("b")), adapters.Fresh); !errors.Is(err, sql.ErrTxDone) {
+		t.Errorf("put after the transaction ended: %v, want sql.ErrTxDone", err)
 	}
 	tr.Rollback()
 	if got := rowsOf(t, path); strings.Contains(got, `"a"`) || strings.Contains(got, `"b"`) {
@@ -201,6 +208,51 @@ func TestPutInCAfterTheTransaction(t *testing.T) {
 	if err := tr.Put(cancelled, putItems(t, line("b")), adapters.Fresh); !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), `"c"/"b"`) {
 		t.Errorf("a cancelled put: %v, want context.Canceled naming the record", err)
 	}
+}
+
+// A context that ends at any instant of a transaction or a snapshot ends
+// it with the context's error, and what was not committed is not there.
+// database/sql closes a Conn whose transaction's context ended from a
+// goroutine of its own; a Conn.Raw racing that close dereferenced nil.
+func TestContextEndsAnywhere(t *testing.T) {
+	a := open(t, filepath.Join(t.TempDir(), "app.db"), Options{})
+	bg := context.Background()
+	for i := range 1500 {
+		ctx, cancel := context.WithTimeout(bg, time.Duration(i%50)*20*time.Microsecond)
+		k := fmt.Sprint("k", i)
+		err := putCommitted(ctx, a, putItems(t, `{"kind":"record","collection":"c","key":"`+k+`","version":1,"updated_at":"2026-01-01T00:00:00.000000Z","value":1}`))
+		if err == nil {
+			err = scanAll(ctx, a)
+		}
+		cancel()
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("%d: %v, want nil or context.DeadlineExceeded", i, err)
+		}
+	}
+	if err := putCommitted(bg, a, putItems(t, `{"kind":"record","collection":"c","key":"last","version":1,"updated_at":"2026-01-01T00:00:00.000000Z","value":1}`)); err != nil {
+		t.Fatalf("after the deadlines: %v", err)
+	}
+}
+
+func putCommitted(ctx context.Context, a *Adapter, items []*record.Item) error {
+	tr, err := a.Begin(ctx, "s")
+	if err != nil {
+		return err
+	}
+	if err := tr.Put(ctx, items, adapters.Fresh); err != nil {
+		tr.Rollback()
+		return err
+	}
+	return tr.Commit()
+}
+
+func scanAll(ctx context.Context, a *Adapter) error {
+	sn, err := a.Snapshot(ctx, "s")
+	if err != nil {
+		return err
+	}
+	defer sn.Close()
+	return sn.ScanShared(ctx, adapters.Filter{}, 0, func(*record.Item, adapters.Settle) error { return nil })
 }
 
 // A put of a huge value lets go of its copy when it returns.

@@ -55,7 +55,9 @@ func (a *Adapter) Snapshot(ctx context.Context, store string) (adapters.Snapshot
 	if err != nil {
 		return nil, fmt.Errorf("snapshot of store %q: %w", store, err)
 	}
-	tx, err := conn.BeginTx(ctx, nil)
+	// Detached from ctx, as Begin's (tx.go): ScanShared reaches the driver
+	// through conn.Raw, which must not race database/sql closing conn.
+	tx, err := conn.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("snapshot of store %q: %w", store, err)

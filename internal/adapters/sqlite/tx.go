@@ -29,12 +29,16 @@ func (a *Adapter) Begin(ctx context.Context, store string) (adapters.Tx, error) 
 	if err != nil {
 		return nil, fmt.Errorf("begin on store %q: %w", store, err)
 	}
-	sqlTx, err := conn.BeginTx(ctx, nil)
+	// Detached from ctx: database/sql would end a transaction whose
+	// context is done by closing the Conn from a goroutine of its own, and
+	// a Conn.Raw under way then finds no connection (a nil dereference
+	// inside database/sql). The statements take ctx; Commit checks it.
+	sqlTx, err := conn.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("begin on store %q: %w", store, a.writeError(err))
 	}
-	t := &tx{tx: sqlTx, conn: conn, store: store}
+	t := &tx{tx: sqlTx, conn: conn, store: store, ctx: ctx}
 	err = conn.Raw(func(dc any) error {
 		off, err := setTriggers(dc)
 		t.triggersOff = off
@@ -97,6 +101,7 @@ type tx struct {
 	tx    *sql.Tx
 	conn  *sql.Conn // the connection tx runs on, given back when it ends
 	store string
+	ctx   context.Context // Begin's: a transaction whose context is done does not commit
 	// chg is the counter this transaction stamps its rows with, 0 until
 	// its first write (stamp).
 	chg   int64
@@ -726,6 +731,10 @@ func (t *tx) SetLoadedFrom(ctx context.Context, source, cursor string) error {
 func (t *tx) Commit() error {
 	defer t.conn.Close()
 	t.closeC()
+	if err := t.ctx.Err(); err != nil {
+		t.tx.Rollback()
+		return fmt.Errorf("commit on store %q: %w", t.store, err)
+	}
 	if t.chg != 0 {
 		// Committed, quiet would keep the triggers from stamping the next
 		// writer's rows (Cursor refuses a store left so).
