@@ -126,8 +126,8 @@ func summaryOfUsageError(name string, args []string, code int) {
 }
 
 // Run runs do until it returns or a signal ends it. A signal cancels do's
-// context; do then has grace to return, and a second signal or the end of
-// grace ends the command anyway. An interrupted command says so in one line
+// context; do then has grace to return, and a second SIGINT or SIGTERM or
+// the end of grace ends the command anyway. An interrupted command says so in one line
 // and exits 130 (SIGINT) or 143 (SIGTERM), as shells expect, whatever error
 // the interruption made do return.
 func Run(stderr io.Writer, name string, do func(context.Context) error) int {
@@ -163,13 +163,8 @@ func run(stderr io.Writer, name string, do func(context.Context) error, sum *Sum
 	case sig = <-sigs:
 	}
 	cancel(ErrInterrupted)
-	select {
-	case err := <-result:
-		if err == nil {
-			return finish(stderr, name, sum, ExitOK, nil, false) // it had finished its work: nothing was lost
-		}
-	case <-sigs:
-	case <-time.After(grace):
+	if err := windDown(result, sigs); err == nil {
+		return finish(stderr, name, sum, ExitOK, nil, false) // it had finished its work: nothing was lost
 	}
 	code := 128 + signalNumber(sig)
 	err := fmt.Errorf("interrupted by %s", signalName(sig))
@@ -180,6 +175,27 @@ func run(stderr io.Writer, name string, do func(context.Context) error, sum *Sum
 	removeTemps()
 	report(stderr, name, err)
 	return code
+}
+
+// windDown waits for do's result for at most grace, or until a second
+// SIGINT or SIGTERM: someone insists. A second SIGHUP is not insisting: a
+// closing terminal hangs up the job, and its shell hangs it up again, at
+// once, and nobody is left to insist; it would cut short the rollback and
+// the removal of temporary files that the grace is for.
+func windDown(result <-chan error, sigs <-chan os.Signal) error {
+	limit := time.After(grace)
+	for {
+		select {
+		case err := <-result:
+			return err
+		case s := <-sigs:
+			if s != syscall.SIGHUP {
+				return ErrInterrupted
+			}
+		case <-limit:
+			return ErrInterrupted
+		}
+	}
 }
 
 // closedStdout reports whether err is a write's EPIPE and standard output
