@@ -12,7 +12,7 @@ import (
 // A whole-store scan of tables without statistics (just loaded, never
 // analyzed) reads the primary key in order instead of sorting; a delta
 // leaves the planner free to sort what the change index finds. Neither
-// compiles its expressions (JIT).
+// compiles its expressions (JIT), nor does a snapshot's count.
 func TestWholeScanReadsTheIndex(t *testing.T) {
 	a, dsn := open(t)
 	var items []*record.Item
@@ -41,6 +41,14 @@ func TestWholeScanReadsTheIndex(t *testing.T) {
 	}
 	if err := orderByIndex(ctx, tx, &pgPos{}); err != nil {
 		t.Fatal(err)
+	}
+	sn, err := a.Snapshot(ctx, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sn.Close()
+	if err := sn.(*snapshot).tx.QueryRow(`SHOW jit`).Scan(&jit); err != nil || jit != "off" {
+		t.Errorf("a snapshot's jit, before its counts = %q, %v", jit, err)
 	}
 	var on string
 	if err := tx.QueryRow(`SHOW enable_sort`).Scan(&on); err != nil || on != "on" {

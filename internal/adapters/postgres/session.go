@@ -53,7 +53,9 @@ const txSetup = `SELECT pg_catalog.set_config('search_path',
 // another name), and the schema of the tables, where persist_removed_since
 // is. The columns come four entries each (table, column, type,
 // collation), every one that is not byte order, so that one hint can put
-// them all right.
+// them all right. It also turns JIT off for the snapshot, as orderByIndex
+// does for a scan: the header's counts come first, and at 10M records a
+// count's estimated cost is above jit_above_cost.
 const snapshotSetup = txSetup + `,
 	(SELECT pg_catalog.array_agg(u.e ORDER BY v.i, u.k)
 		FROM (VALUES ('persist_records', 'store', 1), ('persist_records', 'collection', 2), ('persist_records', 'key', 3),
@@ -71,7 +73,8 @@ const snapshotSetup = txSetup + `,
 						AND d.datlocprovider OPERATOR(pg_catalog.=) 'c' AND d.datcollate OPERATOR(pg_catalog.=) ANY (ARRAY['C', 'POSIX']::pg_catalog.text[]))))),
 	(SELECT pg_catalog.quote_ident(n.nspname::pg_catalog.text) FROM pg_catalog.pg_class c
 		JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-		WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('persist_records')::pg_catalog.oid)`
+		WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('persist_records')::pg_catalog.oid),
+	(SELECT pg_catalog.set_config('jit', 'off', true) FROM pg_catalog.pg_settings WHERE name OPERATOR(pg_catalog.=) 'jit')`
 
 // setUp runs txSetup in a write transaction.
 func (a *Adapter) setUp(ctx context.Context, tx *sql.Tx) error {
@@ -92,7 +95,7 @@ func (a *Adapter) setUpSnapshot(ctx context.Context, tx *sql.Tx) (schema string,
 	var path, rs, role, writer string
 	var hidden, ns sql.NullString
 	var order []string
-	err = tx.QueryRowContext(ctx, snapshotSetup).Scan(&path, &rs, &role, &hidden, &writer, (*pq.StringArray)(&order), &ns)
+	err = tx.QueryRowContext(ctx, snapshotSetup).Scan(&path, &rs, &role, &hidden, &writer, (*pq.StringArray)(&order), &ns, new(sql.NullString))
 	if err != nil {
 		return "", fmt.Errorf("set the snapshot up: %w", err)
 	}
