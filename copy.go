@@ -14,7 +14,6 @@ import (
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/diff"
-	"github.com/cuitty/persist/internal/durable"
 	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/location"
 	"github.com/cuitty/persist/internal/record"
@@ -84,13 +83,7 @@ func copyTarget(in *Source, dst string, opt MigrateOptions) (location.Location, 
 	if (l.Store != "" && l.Store != name) || (opt.Load.Store != "" && opt.Load.Store != name) {
 		return l, false
 	}
-	for _, f := range l.Driver.Files(l.Target) {
-		if _, err := os.Lstat(f); !errors.Is(err, fs.ErrNotExist) {
-			return l, false
-		}
-	}
-	st, err := os.Stat(filepath.Dir(l.Target))
-	return l, err == nil && st.IsDir()
+	return l, newFiles(l)
 }
 
 // copyName is where the copy is made: beside the target, so that putting
@@ -199,35 +192,7 @@ func publish(d *adapters.Driver, tmp, target string, at fs.FileInfo) error {
 			return fmt.Errorf("the copy's %s holds writes made after it was proven; nothing was written", f)
 		}
 	}
-	for _, f := range d.Files(target) {
-		if _, err := os.Lstat(f); !errors.Is(err, fs.ErrNotExist) {
-			return appeared(f, fs.ErrExist)
-		}
-	}
-	if err := durable.Sync(tmp); err != nil {
-		return fmt.Errorf("the copy: %w", err)
-	}
-	// Never a rename: it would replace a file that appeared since the
-	// last look.
-	err := os.Link(tmp, target)
-	if errors.Is(err, fs.ErrExist) {
-		return appeared(target, err)
-	}
-	if err != nil {
-		return hint.With(fmt.Errorf("put the copy in place: %w; nothing was written", err),
-			"where files cannot be linked, create the target empty first (touch %s): into a database that exists the items are loaded as a stream", target)
-	}
-	if err := durable.Sync(filepath.Dir(target)); err != nil {
-		return fmt.Errorf("the copy is in place as %s, proven, but flushing its directory to disk failed: %w", target, err)
-	}
-	return nil
-}
-
-// appeared says that path, which the copy was to take, was made by
-// another meanwhile.
-func appeared(path string, err error) error {
-	return hint.With(fmt.Errorf("%s was created while the store was copied, and was left as it is: %w", path, err),
-		"run the migration again: into a database that exists it merges the items")
+	return place(d, tmp, target, "the copy")
 }
 
 func sameFile(a, b fs.FileInfo) bool {

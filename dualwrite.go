@@ -167,7 +167,7 @@ func EnableDualWrite(ctx context.Context, s *Store, opt DualWriteOptions) (*Dual
 	if opt.Target == "" {
 		return nil, errors.New("dual-write: no target location")
 	}
-	w, err := openWriter(ctx, opt.Target)
+	w, err := openWriter(ctx, opt.Target, false)
 	if err != nil {
 		return nil, fmt.Errorf("dual-write: %w", err)
 	}

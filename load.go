@@ -145,6 +145,12 @@ type LoadResult struct {
 	// is written unless all of it is).
 	Patch bool
 
+	// Made: the load made the database, a file that did not exist, under
+	// a name of its own beside it, and put it in place once loaded: a load
+	// that fails leaves no file, and its counts of what was written and
+	// committed are 0.
+	Made bool
+
 	// StreamStore is the store the stream's header names, when no store
 	// was asked for and the load went to another: the only store the
 	// database holds (a dump of "billing" into a file of "default").
@@ -182,7 +188,7 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 	if err != nil {
 		return res, err
 	}
-	w, err := openWriter(ctx, dst)
+	w, err := openWriter(ctx, dst, true)
 	if err != nil {
 		return res, err
 	}
@@ -197,14 +203,33 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 		res.StreamStore = h.Store
 	}
 	res.Patch = h != nil && h.Patch
+	res.Made = w.aside != ""
 	if err == nil {
 		err = w.loaded(ctx, store, h, rd.Trailer(), opt, st.Batches)
 	}
+	written := st.Written + st.Events + st.Removed
+	if err != nil && !(st.Done && written > 0) {
+		err = location.ScrubError(err, dst)
+		return res.lost(), w.fail(err, written)
+	}
+	// Done, with lines set aside (err is ErrRejected) or not: what was
+	// loaded stays.
+	if cerr := w.close(); cerr != nil {
+		return res.lost(), cerr
+	}
 	if err != nil {
 		err = location.ScrubError(err, dst)
-		return res, w.fail(err, st.Written+st.Events+st.Removed)
 	}
-	return res, w.close()
+	return res, err
+}
+
+// lost is r after a load that failed: a database it made is gone, and
+// with it what was written.
+func (r LoadResult) lost() LoadResult {
+	if r.Made {
+		r.Written, r.Events, r.Removed, r.Batches, r.Appended = 0, 0, 0, 0, 0
+	}
+	return r
 }
 
 // loadHead reads the stream's header, the first line: it may name the
@@ -332,11 +357,15 @@ type writer struct {
 	loc     location.Location
 	a       adapters.Adapter
 	created string // the database file this open made, if any
+	// aside is the scratch database a load makes instead of loc's
+	// (openAside), put in place by close.
+	aside string
 }
 
 // openWriter parses a location that must name a database and opens it for
-// writing.
-func openWriter(ctx context.Context, loc string) (*writer, error) {
+// writing. Where aside is asked for and the database is one of files yet
+// to be made, it is made aside and appears, whole, only at close.
+func openWriter(ctx context.Context, loc string, aside bool) (*writer, error) {
 	l, err := location.Parse(loc, true)
 	if err != nil {
 		return nil, err
@@ -345,6 +374,12 @@ func openWriter(ctx context.Context, loc string) (*writer, error) {
 		return nil, fmt.Errorf("%w: %s is a stream, not a store (use %s)", location.ErrLocation, l, storeForms())
 	}
 	w := &writer{loc: l}
+	if aside && newFiles(l) {
+		if err := w.openAside(ctx); err != nil {
+			return nil, err
+		}
+		return w, nil
+	}
 	if l.Driver.Sniff != nil && !exists(l.Target) {
 		w.created = l.Target
 	}
@@ -367,6 +402,9 @@ func (w *writer) store(ctx context.Context, flag, header string) (string, error)
 // command created when nothing was written into it.
 func (w *writer) fail(err error, written int64) error {
 	w.a.Close()
+	if w.aside != "" {
+		removeFiles(w.loc.Driver, w.aside)
+	}
 	if written == 0 {
 		w.removeCreated()
 	}
@@ -374,6 +412,9 @@ func (w *writer) fail(err error, written int64) error {
 }
 
 func (w *writer) close() error {
+	if w.aside != "" {
+		return w.publishAside()
+	}
 	if err := w.a.Close(); err != nil {
 		return fmt.Errorf("%s: %w", w.loc, err)
 	}

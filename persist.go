@@ -77,7 +77,7 @@ func Open(ctx context.Context, loc string) (*Store, error) {
 // tools' --store flag does); name and a #NAME in loc must agree. An empty
 // name behaves as Open.
 func OpenStore(ctx context.Context, loc, name string) (*Store, error) {
-	w, err := openWriter(ctx, loc)
+	w, err := openWriter(ctx, loc, false)
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -352,6 +354,12 @@ func TestKilledLoadResumes(t *testing.T) {
 	clean := "sqlite:" + filepath.Join(dir, "clean.db") + "#k"
 	mustRun(t, in, "persist-load", "-q", clean)
 	want := sumOf(t, clean)
+	// A file that exists (empty, as touch makes it) is loaded in place,
+	// batch by batch; a new one would be made aside, and a kill would
+	// leave none (TestKilledLoadLeavesNoNewFile).
+	if err := os.WriteFile(filepath.Join(dir, "killed.db"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, loc := range []string{"sqlite:" + filepath.Join(dir, "killed.db") + "#k", pgtest.NewDatabase(t) + "#k"} {
 		cmd := exec.Command(filepath.Join(binDir, "persist-load"), "-q", "--batch-size", "2000", loc)
 		f, _ := os.Open(in)
@@ -384,6 +392,47 @@ func TestKilledLoadResumes(t *testing.T) {
 		if got := sumOf(t, loc); got != want {
 			t.Fatalf("%s after rerun: %s, want %s", loc, got, want)
 		}
+	}
+}
+
+// A loader killed with SIGKILL while it makes a new SQLite file leaves no
+// file under the target's name (only its scratch file, named for what it
+// is), and a rerun makes the whole store.
+func TestKilledLoadLeavesNoNewFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	genStream(t, in, 200_000, 3)
+	want := sumOf(t, in)
+	target := filepath.Join(dir, "new.db")
+	cmd := exec.Command(filepath.Join(binDir, "persist-load"), "-q", "--batch-size", "2000", "sqlite:"+target)
+	f, _ := os.Open(in)
+	defer f.Close()
+	cmd.Stdin = f
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		time.Sleep(20 * time.Millisecond)
+		scratch, _ := filepath.Glob(filepath.Join(dir, "persist-copy-*.tmp"))
+		if len(scratch) == 1 {
+			if st, err := os.Stat(scratch[0]); err == nil && st.Size() > 1<<20 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the load made no scratch file")
+		}
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	if _, err := os.Stat(target); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a killed load left %s (%v)", target, err)
+	}
+	mustRun(t, in, "persist-load", "-q", "sqlite:"+target)
+	if got := sumOf(t, "sqlite:"+target); got != want {
+		t.Fatalf("after the rerun: %s, want %s", got, want)
 	}
 }
 

@@ -151,14 +151,17 @@ func TestSignalIgnoredStaysIgnored(t *testing.T) {
 	}
 }
 
-// An interrupted load ends with 130, leaves what it committed, and a rerun
-// finishes the job; an interrupted dump leaves no file, not even a temporary
-// one.
+// An interrupted load into a database that exists (an empty file is one)
+// ends with 130, leaves what it committed, and a rerun finishes the job;
+// an interrupted dump leaves no file, not even a temporary one.
 func TestSignalThenRerun(t *testing.T) {
 	dir := t.TempDir()
 	stream := filepath.Join(dir, "big.jsonl")
 	genStream(t, stream, 200000, 7)
 	db := "sqlite:" + filepath.Join(dir, "big.db")
+	if err := os.WriteFile(filepath.Join(dir, "big.db"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	s := start(t, dir, stream, "persist-load", "-q", "--batch-size", "2000", db+"#big")
 	time.Sleep(700 * time.Millisecond)
@@ -238,5 +241,8 @@ func TestSignalLoadFromOpenPipe(t *testing.T) {
 		if _, err := os.Stat(f); !os.IsNotExist(err) {
 			t.Errorf("%s is left after an interrupted first load (%v)", filepath.Base(f), err)
 		}
+	}
+	if scratch, _ := filepath.Glob(filepath.Join(dir, "persist-copy-*")); len(scratch) > 0 {
+		t.Errorf("the load's scratch files are left: %q", scratch)
 	}
 }

@@ -48,6 +48,13 @@ type OpenOptions struct {
 	// ReadOnly opens the database so that nothing can be written: Begin
 	// fails, and a file that does not exist is an error, not a new database.
 	ReadOnly bool
+	// Scratch says that target is a new database no other program knows
+	// of, made by the caller under a name of its own and put in place only
+	// once whole (a load into a file that did not exist): the adapter may
+	// write it without the durability and the concurrency a shared
+	// database needs, and leaves it, once Close returns, as it leaves a
+	// database made the ordinary way. The caller makes it durable.
+	Scratch bool
 }
 
 var (

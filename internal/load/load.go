@@ -148,6 +148,9 @@ type Stats struct {
 	// was read to its end (its trailer checked) and nothing was written.
 	Applied bool
 	Batches int64 // batches written
+	// Done: the stream was read to its end and every line not set aside
+	// (Rejects) is committed; the error, if any, is ErrRejected.
+	Done bool
 
 	Elapsed time.Duration
 }
@@ -167,6 +170,7 @@ func Load(ctx context.Context, a adapters.Adapter, store string, in Input, opt O
 	l := newLoader(a, store, opt)
 	err := l.load(ctx, in)
 	l.stats.Elapsed = time.Since(l.start)
+	l.stats.Done = err == nil
 	if err == nil && l.stats.Rejects > 0 {
 		err = fmt.Errorf("%w: %d of %d lines", ErrRejected, l.stats.Rejects, l.stats.Lines)
 		if l.unchecked {

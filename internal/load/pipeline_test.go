@@ -94,7 +94,7 @@ func TestWritersStopInOrder(t *testing.T) {
 				t.Fatalf("load = %v, want a conflict", err)
 			}
 			st.Elapsed, st.Retries = 0, 0
-			if st.Written != 250 || st.Conflicts != 1 || st.Rejects != 1 || st.Lines != 300 {
+			if st.Written != 250 || st.Conflicts != 1 || st.Rejects != 1 || st.Lines != 300 || st.Done {
 				t.Errorf("%d writers: stats %+v, want 250 written before the conflict, in the third batch", writers, st)
 			}
 			if i == 0 {

@@ -272,11 +272,20 @@ func loadOptions(f LoadFlags, progress func(persist.Progress), warn func(string)
 }
 
 func loadHint(err error, f LoadFlags, res persist.LoadResult) error {
-	// One transaction: a load that fails wrote nothing.
-	single := f.Atomic || f.Mode == "replace" || res.Patch
+	// One transaction, or a database made aside: a load that fails left
+	// nothing.
+	none := ""
+	switch {
+	case f.Atomic || f.Mode == "replace" || res.Patch:
+		none = "nothing was written (one transaction)"
+	case res.Made:
+		none = "nothing was written (a database the load makes is put in place once loaded whole)"
+	}
 	switch {
 	case errors.Is(err, persist.ErrFull):
-		return fullHint(err, single)
+		return fullHint(err, none)
+	case res.Made && errors.Is(err, persist.ErrGaveUp):
+		return cli.Hint(err, "%s; run the same load again", none)
 	case errors.Is(err, persist.ErrGaveUp):
 		return cli.Hint(err, "batches committed before stay; once the database is back, run the same load again to finish the job, "+
 			"or give the next one longer with --retry-for")
@@ -288,27 +297,30 @@ func loadHint(err error, f LoadFlags, res persist.LoadResult) error {
 		return cli.Hint(err, "the items match the trailer: the header is another stream's, or was edited; "+
 			"seal the stream again (persist-seal writes a header and a trailer of its own), or load it with --ignore-trailer")
 	case errors.Is(err, persist.ErrTrailer):
-		return trailerHint(err, single)
+		return trailerHint(err, none)
 	case errors.Is(err, persist.ErrTruncated):
-		return truncatedHint(err, single)
+		return truncatedHint(err, none)
 	case errors.Is(err, persist.ErrRejected), errors.Is(err, persist.ErrUnsupported):
 		return rejectedHint(err, f, res)
 	}
 	return err
 }
 
-func fullHint(err error, single bool) error {
-	if single {
-		return cli.Hint(err, "free space on that disk (or load onto a larger one), then run the same command again: nothing was written (one transaction)")
+// fullHint, trailerHint and truncatedHint say what the store holds after
+// the load failed: none says that it holds nothing of it, and why; "" that
+// the batches committed before stay.
+func fullHint(err error, none string) error {
+	if none != "" {
+		return cli.Hint(err, "free space on that disk (or load onto a larger one), then run the same command again: %s", none)
 	}
 	return cli.Hint(err, "free space on that disk (or load onto a larger one), then run the same command again (the whole pipeline, for a stream on standard input): "+
 		"the batches committed before stay, and count as unchanged")
 }
 
-func trailerHint(err error, single bool) error {
-	if single {
+func trailerHint(err error, none string) error {
+	if none != "" {
 		return cli.Hint(cli.Hint(editedOnPurpose(err, true), editedHint),
-			"nothing was written: in one transaction, the stream commits only once it matches its trailer")
+			"%s: the stream is kept only once it matches its trailer", none)
 	}
 	// What the batches before committed came from a stream that its
 	// trailer does not vouch for: a rerun of a good copy cannot put back
@@ -318,10 +330,10 @@ func trailerHint(err error, single bool) error {
 		"the batches committed before this stay, with lines the trailer does not vouch for: to put the store back, load a good copy of the whole store with --mode replace, or the right lines with a patch (persist-diff --patch GOOD STORE | persist-load STORE)")
 }
 
-func truncatedHint(err error, single bool) error {
+func truncatedHint(err error, none string) error {
 	err = cli.Hint(err, "or a filter dropped its trailer: %s", sealHint)
-	if single {
-		return cli.Hint(err, "the stream was cut short; nothing was written (one transaction): load the whole stream")
+	if none != "" {
+		return cli.Hint(err, "the stream was cut short; %s: load the whole stream", none)
 	}
 	return cli.Hint(err, "the stream was cut short; batches committed so far stay, and rerunning the full stream finishes the job")
 }

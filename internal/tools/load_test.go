@@ -46,13 +46,15 @@ func TestLoadHintFullDisk(t *testing.T) {
 	full := fmt.Errorf("batch of lines 8001-10000: %w: %w", persist.ErrFull, syscall.ENOSPC)
 	for _, tc := range []struct {
 		f    LoadFlags
+		made bool
 		want string
 	}{
-		{LoadFlags{}, "the batches committed before stay, and count as unchanged"},
-		{LoadFlags{Atomic: true}, "nothing was written (one transaction)"},
-		{LoadFlags{Mode: "replace"}, "nothing was written (one transaction)"},
+		{LoadFlags{}, false, "the batches committed before stay, and count as unchanged"},
+		{LoadFlags{Atomic: true}, false, "nothing was written (one transaction)"},
+		{LoadFlags{Mode: "replace"}, false, "nothing was written (one transaction)"},
+		{LoadFlags{}, true, "nothing was written (a database the load makes is put in place once loaded whole)"},
 	} {
-		h := hint.All(loadHint(full, tc.f, persist.LoadResult{}))
+		h := hint.All(loadHint(full, tc.f, persist.LoadResult{Made: tc.made}))
 		if len(h) != 1 || !strings.Contains(h[0], "free space on that disk") || !strings.Contains(h[0], tc.want) {
 			t.Errorf("%+v: hints %q, want one saying %q", tc.f, h, tc.want)
 		}

@@ -25,7 +25,7 @@ func init() {
 		},
 		Open: func(_ context.Context, path string, opt adapters.OpenOptions) (adapters.Adapter, error) {
 			// Opening a file does not wait on anything a context could end.
-			return Open(path, Options{ReadOnly: opt.ReadOnly})
+			return Open(path, Options{ReadOnly: opt.ReadOnly, Scratch: opt.Scratch})
 		},
 		Check: (*Adapter)(nil).Check,
 		// An empty file is a database yet to be written: sqlite3 makes such

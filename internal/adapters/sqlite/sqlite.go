@@ -37,13 +37,21 @@ const busyTimeoutMS = 5000
 // Options tune Open.
 type Options struct {
 	ReadOnly bool // open the file read-only; Begin fails
+	// Scratch: path is a new file no other program knows of (see
+	// adapters.OpenOptions). It is written with its rollback journal in
+	// memory and no fsync: each page once, straight into the file, where
+	// the write-ahead log would write it twice (into the log, then into
+	// the file at the checkpoint), and a failed transaction still rolls
+	// back. Close switches it to WAL, as every file this adapter makes.
+	Scratch bool
 }
 
 // Adapter is a SQLite database file.
 type Adapter struct {
-	path string
-	r    *sql.DB // read-only connections: Stores, Snapshot
-	w    *sql.DB // read-write connections: Begin; nil when read-only
+	path    string
+	scratch bool    // Options.Scratch: Close switches the file to WAL
+	r       *sql.DB // read-only connections: Stores, Snapshot
+	w       *sql.DB // read-write connections: Begin; nil when read-only
 
 	mu       sync.Mutex
 	schemaOK bool // the schema is known to exist at the current version
@@ -66,10 +74,11 @@ func Open(path string, opt Options) (*Adapter, error) {
 		a.r = r
 		return a, nil
 	}
-	w, err := openWriter(path)
+	w, err := openWriter(path, opt.Scratch)
 	if err != nil {
 		return nil, err
 	}
+	a.scratch = opt.Scratch
 	if err := checkEncoding(w, path); err != nil {
 		w.Close()
 		return nil, err
@@ -146,6 +155,9 @@ func (e *explained) Unwrap() error { return e.err }
 // connection to the database closes, and a read-only one cannot.
 func (a *Adapter) Close() error {
 	errs := []error{a.r.Close()}
+	if a.scratch {
+		errs = append(errs, toWAL(a.w))
+	}
 	if a.w != nil {
 		errs = append(errs, checkpoint(a.w), a.w.Close())
 	}
@@ -174,16 +186,23 @@ func checkpoint(w *sql.DB) error {
 // openWriter opens the read-write pool, creating the file when missing. A
 // database it creates is switched to WAL, so that snapshots never block
 // writers; one that exists keeps the journal mode its owner chose.
-func openWriter(path string) (*sql.DB, error) {
+func openWriter(path string, scratch bool) (*sql.DB, error) {
 	if dir := filepath.Dir(path); !isDir(dir) {
 		// SQLite would say "unable to open database file"; sqlite3 does
 		// not make directories either.
 		return nil, fmt.Errorf("open sqlite %s: the directory %s does not exist (mkdir -p it first)", path, dir)
 	}
 	fresh := isFresh(path)
-	w, err := sql.Open("sqlite3", fileURI(path, writerParams))
+	params := writerParams
+	if scratch {
+		params = scratchParams
+	}
+	w, err := sql.Open("sqlite3", fileURI(path, params))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	if scratch {
+		return w, nil
 	}
 	if !fresh {
 		if err := w.Ping(); err != nil {
@@ -211,6 +230,18 @@ func openWriter(path string) (*sql.DB, error) {
 		return nil, fmt.Errorf("open sqlite %s: journal mode is %q, want wal (is the file on a filesystem without shared memory?)", path, mode)
 	}
 	return w, nil
+}
+
+// toWAL switches a scratch file to the write-ahead log, for Close.
+func toWAL(w *sql.DB) error {
+	var mode string
+	if err := w.QueryRow("PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
+		return fmt.Errorf("set WAL journal mode: %w", err)
+	}
+	if mode != "wal" {
+		return fmt.Errorf("journal mode is %q, want wal (is the file on a filesystem without shared memory?)", mode)
+	}
+	return nil
 }
 
 // isFresh reports whether path is a database yet to be made: missing, or

@@ -1,0 +1,160 @@
+package persist_test
+
+import (
+	"bytes"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/cuitty/persist"
+)
+
+// dirNames lists dir.
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// A load into a SQLite file that does not exist makes it aside: the file
+// appears only once the load is whole, in WAL mode as every file Persist
+// makes, and sums as the stream; while the load runs there is no file
+// under the target's name.
+func TestLoadMakesANewFileAside(t *testing.T) {
+	ctx := t.Context()
+	seed := writeStream(t, 3000)
+	dir := t.TempDir()
+	target := filepath.Join(dir, "app.db")
+	in, err := os.Open(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	var during []string
+	res, err := persist.Load(ctx, in, "sqlite:"+target, persist.LoadOptions{BatchSize: 500, OnProgress: func(persist.Progress) {
+		if _, err := os.Stat(target); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("the target is there before the load is whole (%v)", err)
+		}
+		during = dirNames(t, dir)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Made || res.Batches < 6 {
+		t.Errorf("result %+v, want Made and at least 6 batches", res)
+	}
+	if len(during) != 1 || !strings.HasPrefix(during[0], "persist-copy-") {
+		t.Errorf("while loading, the directory held %q, want one scratch file", during)
+	}
+	if got := dirNames(t, dir); !slices.Equal(got, []string{"app.db"}) {
+		t.Errorf("after the load, the directory holds %q, want app.db alone", got)
+	}
+	db, err := sql.Open("sqlite3", "file:"+target+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var mode string
+	if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal mode %q (%v), want wal", mode, err)
+	}
+	want, err := persist.Sum(ctx, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := persist.Sum(ctx, "sqlite:"+target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Sum != want.Sum {
+		t.Errorf("the new file sums %s, the stream %s", got.Sum, want.Sum)
+	}
+}
+
+// A load into a new file that fails after batches committed leaves no
+// file at all, and says that nothing of it was kept; into a file that
+// exists, the batches committed stay, as before.
+func TestLoadFailingLeavesNoNewFile(t *testing.T) {
+	ctx := t.Context()
+	var stream bytes.Buffer
+	for i := range 40 {
+		stream.WriteString(`{"kind":"record","collection":"c","key":"` + fmt.Sprintf("k%02d", i) + `","version":1,"updated_at":"2026-01-01T00:00:00.000000Z","value":1}` + "\n")
+	}
+	stream.WriteString("not json\n")
+	dir := t.TempDir()
+	target := filepath.Join(dir, "app.db")
+	res, err := persist.Load(ctx, bytes.NewReader(stream.Bytes()), "sqlite:"+target, persist.LoadOptions{BatchSize: 10})
+	if err == nil {
+		t.Fatalf("load of a bad line: %v", err)
+	}
+	if !res.Made || res.Batches != 0 || res.Written != 0 {
+		t.Errorf("result %+v, want Made with nothing written or committed", res)
+	}
+	if got := dirNames(t, dir); len(got) != 0 {
+		t.Errorf("a failed load into a new file left %q", got)
+	}
+
+	// With the bad line set aside, the load is whole: the file is put in
+	// place with every other line.
+	var rejects bytes.Buffer
+	res, err = persist.Load(ctx, bytes.NewReader(stream.Bytes()), "sqlite:"+target, persist.LoadOptions{BatchSize: 10, Rejects: &rejects})
+	if !errors.Is(err, persist.ErrRejected) || !res.Made || res.Written != 40 || res.Rejects != 1 {
+		t.Errorf("with --rejects: result %+v, %v; want Made, 40 written, 1 rejected", res, err)
+	}
+	if got, err := persist.Sum(ctx, "sqlite:"+target); err != nil || got.Records != 40 {
+		t.Errorf("with --rejects, the file holds %+v (%v), want 40 records", got, err)
+	}
+	if err := os.Remove(target); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := os.WriteFile(target, nil, 0o644); err != nil { // touch: a database yet to be written, in place
+		t.Fatal(err)
+	}
+	res, err = persist.Load(ctx, bytes.NewReader(stream.Bytes()), "sqlite:"+target, persist.LoadOptions{BatchSize: 10})
+	if err == nil || res.Made || res.Batches != 4 {
+		t.Errorf("into an empty file: result %+v, %v; want 4 batches kept", res, err)
+	}
+}
+
+// A file made under the target's name while the load ran is left as it
+// is, and the load fails saying so; the scratch file is removed.
+func TestLoadNewFileTakenMeanwhile(t *testing.T) {
+	ctx := t.Context()
+	seed := writeStream(t, 2000)
+	dir := t.TempDir()
+	target := filepath.Join(dir, "app.db")
+	in, err := os.Open(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	theirs := []byte("another program's file")
+	_, err = persist.Load(ctx, in, "sqlite:"+target, persist.LoadOptions{BatchSize: 500, OnProgress: func(persist.Progress) {
+		if _, err := os.Stat(target); errors.Is(err, fs.ErrNotExist) {
+			os.WriteFile(target, theirs, 0o644)
+		}
+	}})
+	if err == nil || !strings.Contains(err.Error(), "was created while the loaded database was made, and was left as it is") {
+		t.Fatalf("load into a name taken meanwhile: %v", err)
+	}
+	if got, _ := os.ReadFile(target); !bytes.Equal(got, theirs) {
+		t.Errorf("the other program's file now holds %q", got)
+	}
+	if got := dirNames(t, dir); !slices.Equal(got, []string{"app.db"}) {
+		t.Errorf("the directory holds %q, want the other program's app.db alone", got)
+	}
+}
