@@ -29,22 +29,30 @@ func dirNames(t *testing.T, dir string) []string {
 	return names
 }
 
+// loadNew loads a stream of n records (writeStream) into the SQLite file
+// target, and returns the stream's path with the load's result.
+func loadNew(t *testing.T, n int, target string, opt persist.LoadOptions) (string, persist.LoadResult, error) {
+	t.Helper()
+	seed := writeStream(t, n)
+	in, err := os.Open(seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	res, err := persist.Load(t.Context(), in, "sqlite:"+target, opt)
+	return seed, res, err
+}
+
 // A load into a SQLite file that does not exist makes it aside: the file
 // appears only once the load is whole, in WAL mode as every file Persist
 // makes, and sums as the stream; while the load runs there is no file
 // under the target's name.
 func TestLoadMakesANewFileAside(t *testing.T) {
 	ctx := t.Context()
-	seed := writeStream(t, 3000)
 	dir := t.TempDir()
 	target := filepath.Join(dir, "app.db")
-	in, err := os.Open(seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
 	var during []string
-	res, err := persist.Load(ctx, in, "sqlite:"+target, persist.LoadOptions{BatchSize: 500, OnProgress: func(persist.Progress) {
+	seed, res, err := loadNew(t, 3000, target, persist.LoadOptions{BatchSize: 500, OnProgress: func(persist.Progress) {
 		if _, err := os.Stat(target); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("the target is there before the load is whole (%v)", err)
 		}
@@ -133,17 +141,10 @@ func TestLoadFailingLeavesNoNewFile(t *testing.T) {
 // A file made under the target's name while the load ran is left as it
 // is, and the load fails saying so; the scratch file is removed.
 func TestLoadNewFileTakenMeanwhile(t *testing.T) {
-	ctx := t.Context()
-	seed := writeStream(t, 2000)
 	dir := t.TempDir()
 	target := filepath.Join(dir, "app.db")
-	in, err := os.Open(seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
 	theirs := []byte("another program's file")
-	_, err = persist.Load(ctx, in, "sqlite:"+target, persist.LoadOptions{BatchSize: 500, OnProgress: func(persist.Progress) {
+	_, _, err := loadNew(t, 2000, target, persist.LoadOptions{BatchSize: 500, OnProgress: func(persist.Progress) {
 		if _, err := os.Stat(target); errors.Is(err, fs.ErrNotExist) {
 			os.WriteFile(target, theirs, 0o644)
 		}

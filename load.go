@@ -207,18 +207,23 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 	if err == nil {
 		err = w.loaded(ctx, store, h, rd.Trailer(), opt, st.Batches)
 	}
+	return w.finish(res, err, st, dst)
+}
+
+// finish ends a load: a load that is whole, or whole but for the lines it
+// set aside (ErrRejected), closes the database and keeps what it wrote (a
+// database made aside is put in place); any other fails it.
+func (w *writer) finish(res LoadResult, err error, st load.Stats, dst string) (LoadResult, error) {
 	written := st.Written + st.Events + st.Removed
-	if err != nil && !(st.Done && written > 0) {
-		err = location.ScrubError(err, dst)
-		return res.lost(), w.fail(err, written)
-	}
-	// Done, with lines set aside (err is ErrRejected) or not: what was
-	// loaded stays.
-	if cerr := w.close(); cerr != nil {
-		return res.lost(), cerr
-	}
+	whole := err == nil || (st.Done && written > 0 && errors.Is(err, ErrRejected))
 	if err != nil {
 		err = location.ScrubError(err, dst)
+	}
+	if !whole {
+		return res.lost(), w.fail(err, written)
+	}
+	if cerr := w.close(); cerr != nil {
+		return res.lost(), cerr
 	}
 	return res, err
 }

@@ -272,23 +272,12 @@ func loadOptions(f LoadFlags, progress func(persist.Progress), warn func(string)
 }
 
 func loadHint(err error, f LoadFlags, res persist.LoadResult) error {
-	// One transaction, or a database made aside: a load that fails left
-	// nothing.
-	none := ""
-	switch {
-	case f.Atomic || f.Mode == "replace" || res.Patch:
-		none = "nothing was written (one transaction)"
-	case res.Made:
-		none = "nothing was written (a database the load makes is put in place once loaded whole)"
-	}
+	none := nothingKept(f, res)
 	switch {
 	case errors.Is(err, persist.ErrFull):
 		return fullHint(err, none)
-	case res.Made && errors.Is(err, persist.ErrGaveUp):
-		return cli.Hint(err, "%s; run the same load again", none)
 	case errors.Is(err, persist.ErrGaveUp):
-		return cli.Hint(err, "batches committed before stay; once the database is back, run the same load again to finish the job, "+
-			"or give the next one longer with --retry-for")
+		return gaveUpHint(err, none)
 	case errors.Is(err, persist.ErrPatchTarget):
 		return cli.Hint(err, "the store changed since the patch was made: re-run persist-diff --patch against it and load the new patch")
 	case errors.Is(err, persist.ErrNoInput):
@@ -306,7 +295,28 @@ func loadHint(err error, f LoadFlags, res persist.LoadResult) error {
 	return err
 }
 
-// fullHint, trailerHint and truncatedHint say what the store holds after
+// nothingKept says that a load that failed left nothing in the store, and
+// why: one transaction, or a database made aside; "" where the batches
+// committed before stay.
+func nothingKept(f LoadFlags, res persist.LoadResult) string {
+	switch {
+	case f.Atomic || f.Mode == "replace" || res.Patch:
+		return "nothing was written (one transaction)"
+	case res.Made:
+		return "nothing was written (a database the load makes is put in place once loaded whole)"
+	}
+	return ""
+}
+
+func gaveUpHint(err error, none string) error {
+	if none != "" {
+		return cli.Hint(err, "%s; once the database is back, run the same load again", none)
+	}
+	return cli.Hint(err, "batches committed before stay; once the database is back, run the same load again to finish the job, "+
+		"or give the next one longer with --retry-for")
+}
+
+// fullHint, gaveUpHint, trailerHint and truncatedHint say what the store holds after
 // the load failed: none says that it holds nothing of it, and why; "" that
 // the batches committed before stay.
 func fullHint(err error, none string) error {

@@ -192,17 +192,13 @@ func openWriter(path string, scratch bool) (*sql.DB, error) {
 		// not make directories either.
 		return nil, fmt.Errorf("open sqlite %s: the directory %s does not exist (mkdir -p it first)", path, dir)
 	}
-	fresh := isFresh(path)
-	params := writerParams
 	if scratch {
-		params = scratchParams
+		return openScratch(path)
 	}
-	w, err := sql.Open("sqlite3", fileURI(path, params))
+	fresh := isFresh(path)
+	w, err := sql.Open("sqlite3", fileURI(path, writerParams))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
-	}
-	if scratch {
-		return w, nil
 	}
 	if !fresh {
 		if err := w.Ping(); err != nil {
@@ -228,6 +224,15 @@ func openWriter(path string, scratch bool) (*sql.DB, error) {
 	if mode != "wal" {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite %s: journal mode is %q, want wal (is the file on a filesystem without shared memory?)", path, mode)
+	}
+	return w, nil
+}
+
+// openScratch opens the pool that writes a scratch file (Options.Scratch).
+func openScratch(path string) (*sql.DB, error) {
+	w, err := sql.Open("sqlite3", fileURI(path, scratchParams))
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	return w, nil
 }
