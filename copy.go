@@ -17,6 +17,7 @@ import (
 	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/location"
 	"github.com/cuitty/persist/internal/record"
+	"github.com/cuitty/persist/internal/scratch"
 	"github.com/cuitty/persist/internal/source"
 )
 
@@ -46,13 +47,14 @@ func copyStore(ctx context.Context, in *Source, dst string, opt MigrateOptions) 
 	tmp := l
 	tmp.Target = copyName(l.Target)
 	tmp.Raw = tmp.Target
+	scratch.Add(l.Driver.Files(tmp.Target)...)
+	defer removeFiles(l.Driver, tmp.Target) // the name is this run's own
 	if err := in.src.Copy(ctx, tmp.Target); err != nil {
 		if errors.Is(err, adapters.ErrNoCopy) {
 			return res, false, nil
 		}
 		return res, true, fmt.Errorf("migrate: %w", err)
 	}
-	defer removeFiles(l.Driver, tmp.Target)
 	sum, err := proveCopy(ctx, in, tmp, cursor)
 	if err == nil {
 		err = publish(l.Driver, tmp.Target, l.Target, sum.at)
@@ -204,4 +206,5 @@ func removeFiles(d *adapters.Driver, target string) {
 	for _, f := range d.Files(target) {
 		removeIfExists(f)
 	}
+	scratch.Drop(d.Files(target)...)
 }

@@ -147,8 +147,7 @@ type LoadResult struct {
 
 	// Made: the load made the database, a file that did not exist, under
 	// a name of its own beside it, and put it in place once loaded: a load
-	// that fails leaves no file, and its counts of what was written and
-	// committed are 0.
+	// that fails leaves no file, and its counts but Lines and Rejects are 0.
 	Made bool
 
 	// StreamStore is the store the stream's header names, when no store
@@ -229,10 +228,12 @@ func (w *writer) finish(res LoadResult, err error, st load.Stats, dst string) (L
 }
 
 // lost is r after a load that failed: a database it made is gone, and
-// with it what was written.
+// with it what was written and what its store was found to hold (the
+// lines read and those set aside stay counted).
 func (r LoadResult) lost() LoadResult {
 	if r.Made {
 		r.Written, r.Events, r.Removed, r.Batches, r.Appended = 0, 0, 0, 0, 0
+		r.Unchanged, r.Stale, r.Conflicts, r.EventsUnchanged = 0, 0, 0, 0
 	}
 	return r
 }
@@ -380,10 +381,13 @@ func openWriter(ctx context.Context, loc string, aside bool) (*writer, error) {
 	}
 	w := &writer{loc: l}
 	if aside && newFiles(l) {
-		if err := w.openAside(ctx); err != nil {
+		ok, err := w.openAside(ctx)
+		if err != nil {
 			return nil, err
 		}
-		return w, nil
+		if ok {
+			return w, nil
+		}
 	}
 	if l.Driver.Sniff != nil && !exists(l.Target) {
 		w.created = l.Target

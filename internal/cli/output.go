@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -19,6 +18,7 @@ import (
 	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/location"
 	"github.com/cuitty/persist/internal/record"
+	"github.com/cuitty/persist/internal/scratch"
 )
 
 // Output is where a tool writes a file it was told to: stdout for "-". A
@@ -283,29 +283,12 @@ func (o *Output) Abort() {
 	}
 }
 
-// The temporary files not yet renamed or removed: a tool that must leave
-// at once on a signal removes them first (see Main).
-var (
-	tempMu sync.Mutex
-	temps  = map[string]bool{}
-)
+func rememberTemp(p string) { scratch.Add(p) }
 
-func rememberTemp(p string) {
-	tempMu.Lock()
-	temps[p] = true
-	tempMu.Unlock()
-}
+func forgetTemp(p string) { scratch.Drop(p) }
 
-func forgetTemp(p string) {
-	tempMu.Lock()
-	delete(temps, p)
-	tempMu.Unlock()
-}
-
-func removeTemps() {
-	tempMu.Lock()
-	defer tempMu.Unlock()
-	for p := range temps {
-		os.Remove(p)
-	}
-}
+// removeTemps removes the temporary files not yet renamed or removed,
+// and the other files made under names of their own (a load's scratch
+// database): a tool that must leave at once on a signal does so first (see
+// Main).
+func removeTemps() { scratch.RemoveAll() }

@@ -146,13 +146,14 @@ func (o ImportOptions) withoutStore() string {
 	return command("import", append(flags, lf.args()...), o.Name)
 }
 
-// committed reports whether a load wrote anything: a failed import that
-// did leaves the database it made, for a rerun to finish.
+// committed reports whether a load wrote anything, or found the store
+// holding something: a failed import that did leaves the database, for a
+// rerun to finish. A line set aside is neither.
 func committed(ctx context.Context) bool {
 	var n int64
 	report(ctx).Update(func(r *cli.Result) {
 		for _, t := range r.Targets {
-			n += t.Written + t.Unchanged + t.Stale + t.Conflicts + t.Rejects + t.EventsWritten + t.EventsUnchanged + t.Removed + t.Batches
+			n += t.Written + t.Unchanged + t.Stale + t.Conflicts + t.EventsWritten + t.EventsUnchanged + t.Removed + t.Batches
 		}
 	})
 	return n > 0

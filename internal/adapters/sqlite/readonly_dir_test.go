@@ -255,6 +255,21 @@ func TestUnwritableFile(t *testing.T) {
 			}
 		})
 	}
+	// A scratch file (a load making a new database aside) in a directory
+	// this user may not write is refused as it opens, for the same reason.
+	dir := filepath.Join(t.TempDir(), "ro")
+	if err := os.Mkdir(dir, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(dir, 0o755) })
+	a, err := Open(filepath.Join(dir, "persist-copy-1.tmp"), Options{Scratch: true})
+	if err == nil {
+		a.Close()
+	}
+	if !errors.Is(err, syscall.EACCES) || !strings.Contains(err.Error(), "write "+dir+": permission denied") ||
+		len(hint.All(err)) == 0 || !strings.Contains(hint.All(err)[0], "chmod u+w "+dir) {
+		t.Errorf("a scratch file in a read-only directory: %v (hints %q), want the directory named, with chmod u+w", err, hint.All(err))
+	}
 }
 
 // writeTo opens the file at path read-write and commits a record to it.

@@ -155,10 +155,13 @@ func (e *explained) Unwrap() error { return e.err }
 // connection to the database closes, and a read-only one cannot.
 func (a *Adapter) Close() error {
 	errs := []error{a.r.Close()}
-	if a.scratch {
-		errs = append(errs, toWAL(a.w))
-	}
-	if a.w != nil {
+	switch {
+	case a.scratch:
+		// Switched, the log is empty: nothing to checkpoint, and no other
+		// statement, which a new pooled connection would run with the
+		// scratch file's journal mode.
+		errs = append(errs, toWAL(a.w), a.w.Close())
+	case a.w != nil:
 		errs = append(errs, checkpoint(a.w), a.w.Close())
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -233,6 +236,10 @@ func openScratch(path string) (*sql.DB, error) {
 	w, err := sql.Open("sqlite3", fileURI(path, scratchParams))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	if err := w.Ping(); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, notWritable(path, err, "make the database in a directory this user may write to"))
 	}
 	return w, nil
 }

@@ -1,0 +1,80 @@
+package persist
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/cuitty/persist/internal/hint"
+	"github.com/cuitty/persist/internal/scratch"
+)
+
+// A link that fails says why, with a hint that can be pasted into a shell
+// whatever the target's name: a directory this user may not write, a name
+// taken meanwhile, or a file system without hard links.
+func TestLinkError(t *testing.T) {
+	target := "/data/my db/app.db"
+	for _, tc := range []struct {
+		errno      syscall.Errno
+		msg, hint_ string
+	}{
+		{syscall.EACCES, "put the loaded database in place", `chmod u+w '/data/my db'`},
+		{syscall.EEXIST, "was created while the loaded database was made", "run the same command again"},
+		{syscall.EPERM, "put the loaded database in place", `touch '/data/my db/app.db'`},
+	} {
+		err := linkError(&os.LinkError{Op: "link", Old: "/data/my db/persist-copy-1.tmp", New: target, Err: tc.errno},
+			"/data/my db/persist-copy-1.tmp", target, "the loaded database")
+		h := hint.All(err)
+		if !strings.Contains(err.Error(), tc.msg) || !strings.Contains(err.Error(), "nothing was written") ||
+			len(h) != 1 || !strings.Contains(h[0], tc.hint_) {
+			t.Errorf("%v: %v, hints %q; want %q and a hint with %q", tc.errno, err, h, tc.msg, tc.hint_)
+		}
+		if tc.errno == syscall.EEXIST && !errors.Is(err, fs.ErrExist) {
+			t.Errorf("a name taken meanwhile: %v, want fs.ErrExist", err)
+		}
+	}
+}
+
+// The scratch database is noted for removal from its first moment, so a
+// command that must leave at once (a second signal) removes it.
+func TestAsideIsNotedForRemoval(t *testing.T) {
+	dir := t.TempDir()
+	w, err := openWriter(t.Context(), "sqlite:"+filepath.Join(dir, "app.db"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.aside == "" {
+		t.Fatal("a new file was not made aside")
+	}
+	if _, err := os.Stat(w.aside); err != nil {
+		t.Fatal(err)
+	}
+	scratch.RemoveAll()
+	if _, err := os.Stat(w.aside); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the scratch file outlived the removal of the command's temporary files: %v", err)
+	}
+	w.fail(errors.New("done"), 0)
+}
+
+// canLink gives a file a second name and takes it back, leaving nothing;
+// where no link can be made it says so.
+func TestCanLink(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "f")
+	if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if !canLink(p) {
+		t.Error("a file in a temporary directory cannot be linked")
+	}
+	if canLink(filepath.Join(dir, "missing")) {
+		t.Error("a missing file can be linked")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("canLink left %d files, want the one it was given", len(entries))
+	}
+}
