@@ -84,7 +84,7 @@ func (w *writer) publishAside() error {
 	}
 	removeFiles(w.loc.Driver, w.aside)
 	if _, serr := os.Lstat(w.aside); serr == nil {
-		err = hint.With(err, "the loaded database is left as %s, which could not be removed: put it in place yourself (mv %[1]s %s), or remove it",
+		err = hint.With(err, "the loaded database is left as %s, which could not be removed: put it in place yourself (ln %[1]s %s && rm %[1]s), or remove it",
 			location.ShellQuote(w.aside), location.ShellQuote(w.loc.Target))
 	}
 	return fmt.Errorf("%s: %w", w.loc, err)
