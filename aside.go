@@ -110,7 +110,7 @@ func place(d *adapters.Driver, tmp, target, what string) error {
 	// last look.
 	err := os.Link(tmp, target)
 	if err != nil {
-		return linkError(err, tmp, target, what)
+		return linkError(err, target, what)
 	}
 	removeFiles(d, tmp)
 	if err := durable.Sync(filepath.Dir(target)); err != nil {
@@ -119,13 +119,13 @@ func place(d *adapters.Driver, tmp, target, what string) error {
 	return nil
 }
 
-// linkError says why tmp could not be put in place, and what to do.
-func linkError(err error, tmp, target, what string) error {
-	err = fmt.Errorf("put %s in place: %w; nothing was written", what, err)
-	switch {
-	case errors.Is(err, fs.ErrExist):
+// linkError says why what could not be put in place as target, and what to do.
+func linkError(err error, target, what string) error {
+	if errors.Is(err, fs.ErrExist) {
 		return appeared(target, what, err)
-	case errors.Is(err, syscall.EACCES):
+	}
+	err = fmt.Errorf("put %s in place: %w; nothing was written", what, err)
+	if errors.Is(err, syscall.EACCES) {
 		return hint.With(err, "this user may not write the directory %s: make it writable (as its owner: chmod u+w %[1]s), then run the same command again",
 			location.ShellQuote(filepath.Dir(target)))
 	}
