@@ -31,7 +31,7 @@ var (
 	busyParam    = "_busy_timeout=" + strconv.Itoa(busyTimeoutMS)
 	writerParams = "mode=rwc&_txlock=immediate&_synchronous=NORMAL&_cache_size=-8192&_mutex=no&" + busyParam
 	// scratchParams: Options.Scratch.
-	scratchParams = "mode=rwc&_txlock=immediate&_synchronous=OFF&_journal_mode=MEMORY&_cache_size=-8192&_mutex=no&" + busyParam
+	scratchParams = "mode=rwc&_txlock=immediate&_synchronous=OFF&_journal_mode=TRUNCATE&_cache_size=-8192&_mutex=no&" + busyParam
 	readerParams  = "mode=ro&_txlock=deferred&_mutex=no&" + busyParam
 	// immutableParams is the last resort of openReader; see there.
 	immutableParams = readerParams + "&immutable=1"

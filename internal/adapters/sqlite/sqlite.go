@@ -38,11 +38,15 @@ const busyTimeoutMS = 5000
 type Options struct {
 	ReadOnly bool // open the file read-only; Begin fails
 	// Scratch: path is a new file no other program knows of (see
-	// adapters.OpenOptions). It is written with its rollback journal in
-	// memory and no fsync: each page once, straight into the file, where
-	// the write-ahead log would write it twice (into the log, then into
-	// the file at the checkpoint), and a failed transaction still rolls
-	// back. Close switches it to WAL, as every file this adapter makes.
+	// adapters.OpenOptions). It is written with a rollback journal and no
+	// fsync: a page is written once, straight into the file, where the
+	// write-ahead log writes it twice (into the log, then into the file at
+	// the checkpoint), and a failed transaction still rolls back. The
+	// journal holds only pages that were there before the transaction,
+	// few for a stream in key order, and is kept on disk, not in memory,
+	// where a stream in another order would make it as large as a batch's
+	// pages. Close switches the file to WAL, as every file this adapter
+	// makes.
 	Scratch bool
 }
 

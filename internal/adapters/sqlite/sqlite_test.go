@@ -496,3 +496,47 @@ func TestScanCanonicalTimes(t *testing.T) {
 		t.Fatalf("scan of a bad time: %v", err)
 	}
 }
+
+// A scratch file is written with a rollback journal kept on disk (a journal
+// in memory grows with every page a batch changes that was there before,
+// most of the file for a stream in no particular order) and no fsync, and
+// is left in WAL mode, with its journal gone, once closed.
+func TestScratchFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "persist-copy-1.tmp")
+	a := open(t, path, Options{Scratch: true})
+	var mode string
+	var sync int
+	if err := a.w.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "truncate" {
+		t.Errorf("a scratch file's journal mode = %q (%v), want truncate", mode, err)
+	}
+	if err := a.w.QueryRow("PRAGMA synchronous").Scan(&sync); err != nil || sync != 0 {
+		t.Errorf("a scratch file's synchronous = %d (%v), want 0 (off)", sync, err)
+	}
+	tr, err := a.Begin(t.Context(), "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Put(t.Context(), putItems(t, `{"kind":"record","collection":"c","key":"k","version":1,"updated_at":"2026-01-01T00:00:00.000000Z","value":1}`), adapters.Fresh); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files(path)[1:] {
+		if _, err := os.Stat(f); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("closed, a scratch file left %s (%v)", filepath.Base(f), err)
+		}
+	}
+	db := rawDB(t, path, "mode=ro")
+	defer db.Close()
+	if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("closed, a scratch file's journal mode = %q (%v), want wal", mode, err)
+	}
+	var n int
+	if err := db.QueryRow("SELECT count(*) FROM persist_records").Scan(&n); err != nil || n != 1 {
+		t.Errorf("closed, a scratch file holds %d records (%v), want 1", n, err)
+	}
+}
