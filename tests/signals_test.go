@@ -246,3 +246,50 @@ func TestSignalLoadFromOpenPipe(t *testing.T) {
 		t.Errorf("the load's scratch files are left: %q", scratch)
 	}
 }
+
+// A file another program makes under the name of the store that `persist
+// import` is making is left as it is: the import refuses to replace it, and
+// removes only what it made.
+func TestImportLeavesAFileMadeMeanwhile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "in.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, dir, "", "persist", "import", "x", "--from", fifo)
+	w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.WriteString(`{"kind":"record","collection":"c","key":"k","version":1,"updated_at":"2026-01-01T00:00:00.000000Z","value":1}` + "\n"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		if m, _ := filepath.Glob(filepath.Join(dir, "data", "persist-copy-*.tmp")); len(m) > 0 {
+			break
+		} else if i == 500 {
+			t.Fatalf("no scratch file appeared; stderr: %s", s.stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	theirs := []byte("another program's file")
+	target := filepath.Join(dir, "data", "x.db")
+	if err := os.WriteFile(target, theirs, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	select {
+	case <-s.done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the import did not end")
+	}
+	if code := s.cmd.ProcessState.ExitCode(); code != 2 || !strings.Contains(s.stderr.String(), "was created while the loaded database was made, and was left as it is") {
+		t.Fatalf("exit %d, stderr %q; want 2, saying the file was left as it is", code, s.stderr.String())
+	}
+	if got, err := os.ReadFile(target); err != nil || !bytes.Equal(got, theirs) {
+		t.Errorf("the other program's file now holds %q (%v)", got, err)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "data", "persist-copy-*")); len(m) > 0 {
+		t.Errorf("the import left %q", m)
+	}
+}

@@ -121,13 +121,17 @@ func Import(ctx context.Context, st Stdio, o ImportOptions) error {
 	if o.LoadFlags.Store == "" {
 		o.LoadFlags.Store = storeFlag(loc, o.Name)
 	}
-	undo, err := prepareDefault(loc)
+	// The load removes what it made of the database when it fails (a
+	// scratch file, or a file it wrote nothing into); a file under the
+	// target's name by then is another program's. What is left to undo is
+	// the folder, when nothing is in it.
+	madeDir, err := makeDataDir(loc)
 	if err != nil {
 		return err
 	}
 	err = Load(ctx, st, LoadOptions{Common: o.Common, LoadFlags: o.LoadFlags, Location: loc, Input: o.From})
-	if err != nil && !committed(ctx) {
-		undo()
+	if err != nil {
+		removeIfEmpty(madeDir)
 	}
 	return err
 }
@@ -144,19 +148,6 @@ func (o ImportOptions) withoutStore() string {
 	lf := o.LoadFlags
 	lf.Store = ""
 	return command("import", append(flags, lf.args()...), o.Name)
-}
-
-// committed reports whether a load wrote anything, or found the store
-// holding something: a failed import that did leaves the database, for a
-// rerun to finish. A line set aside is neither.
-func committed(ctx context.Context) bool {
-	var n int64
-	report(ctx).Update(func(r *cli.Result) {
-		for _, t := range r.Targets {
-			n += t.Written + t.Unchanged + t.Stale + t.Conflicts + t.EventsWritten + t.EventsUnchanged + t.Removed + t.Batches
-		}
-	})
-	return n > 0
 }
 
 // adapterLocation turns --adapter and --connection into a location.
