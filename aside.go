@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/cuitty/persist/internal/adapters"
@@ -39,21 +40,21 @@ func newFiles(l location.Location) bool {
 // having opened nothing, where the file system cannot link the scratch
 // file into place: the load then makes the database in place, as before.
 func (w *writer) openAside(ctx context.Context) (bool, error) {
-	tmp := w.loc
-	tmp.Target = copyName(w.loc.Target)
-	tmp.Raw = tmp.Target
-	scratch.Add(w.loc.Driver.Files(tmp.Target)...)
-	a, err := location.OpenWith(ctx, tmp, adapters.OpenOptions{Scratch: true})
+	tmp := copyName(w.loc.Target)
+	scratch.Add(w.loc.Driver.Files(tmp)...)
+	// Opened by the driver, so that the error names the location given
+	// once, and the scratch file once.
+	a, err := w.loc.Driver.Open(ctx, tmp, adapters.OpenOptions{Scratch: true})
 	if err != nil {
-		removeFiles(w.loc.Driver, tmp.Target)
-		return false, err
+		removeFiles(w.loc.Driver, tmp)
+		return false, fmt.Errorf("%s: %w", w.loc, location.ScrubError(err, w.loc.Raw))
 	}
-	if !canLink(tmp.Target) {
+	if !canLink(tmp) {
 		a.Close()
-		removeFiles(w.loc.Driver, tmp.Target)
+		removeFiles(w.loc.Driver, tmp)
 		return false, nil
 	}
-	w.a, w.aside = a, tmp.Target
+	w.a, w.aside = a, tmp
 	return true, nil
 }
 
@@ -71,23 +72,38 @@ func canLink(path string) bool {
 }
 
 // publishAside closes the scratch database and puts it in place, or
-// removes it; one that cannot be removed is named, with what to do.
+// removes it.
 func (w *writer) publishAside() error {
-	err := w.a.Close()
-	if err != nil {
-		err = fmt.Errorf("%w; nothing was written", err)
-	} else {
-		err = place(w.loc.Driver, w.aside, w.loc.Target, "the loaded database")
+	if err := w.a.Close(); err != nil {
+		return w.dropAside(fmt.Errorf("%s: %w; nothing was written", w.loc, err), false)
 	}
-	if err == nil {
-		return nil
+	if err := place(w.loc.Driver, w.aside, w.loc.Target, "the loaded database"); err != nil {
+		return w.dropAside(fmt.Errorf("%s: %w", w.loc, err), true)
 	}
+	return nil
+}
+
+// dropAside removes the scratch database after err; what cannot be removed
+// (its directory no longer writable) is named in a hint, with how to put
+// it in place where it is whole (closed, only its link failed) or else how
+// to remove it.
+func (w *writer) dropAside(err error, whole bool) error {
 	removeFiles(w.loc.Driver, w.aside)
-	if _, serr := os.Lstat(w.aside); serr == nil {
-		err = hint.With(err, "the loaded database is left as %s, which could not be removed: put it in place yourself (ln %[1]s %s && rm %[1]s), or remove it",
-			location.ShellQuote(w.aside), location.ShellQuote(w.loc.Target))
+	var left []string
+	for _, f := range w.loc.Driver.Files(w.aside) {
+		if _, serr := os.Lstat(f); serr == nil {
+			left = append(left, hint.Quote(f))
+		}
 	}
-	return fmt.Errorf("%s: %w", w.loc, err)
+	switch {
+	case len(left) == 0:
+		return err
+	case whole:
+		return hint.With(err, "the loaded database is left as %[1]s, which could not be removed: once its directory is writable, put it in place (ln -- %[1]s %[2]s && rm -- %[1]s), or remove it (rm -- %[3]s)",
+			left[0], hint.Quote(w.loc.Target), strings.Join(left, " "))
+	}
+	return hint.With(err, "the load's scratch files are left (%s), which could not be removed: once their directory is writable, remove them (rm -- %[1]s)",
+		strings.Join(left, " "))
 }
 
 // place puts the finished database tmp (what it is, for messages) in place

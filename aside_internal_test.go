@@ -78,3 +78,47 @@ func TestCanLink(t *testing.T) {
 		t.Errorf("canLink left %d files, want the one it was given", len(entries))
 	}
 }
+
+// A scratch database that cannot be removed is named, with commands that
+// work when pasted: put in place where it is whole, removed otherwise.
+func TestDropAsideNamesWhatIsLeft(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "my dir")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w, err := openWriter(t.Context(), "sqlite:"+filepath.Join(dir, "app.db"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A directory entry in its place stands for a file that cannot be
+	// removed: os.Remove fails on a directory that is not empty.
+	keep := w.aside
+	if err := os.Remove(keep); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(keep, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(keep)
+	for _, whole := range []bool{true, false} {
+		h := hint.All(w.dropAside(errors.New("failed"), whole))
+		quoted := "'" + keep + "'"
+		want := "rm -- " + quoted
+		if whole {
+			want = "ln -- " + quoted + " '" + filepath.Join(dir, "app.db") + "' && rm -- " + quoted
+		}
+		if len(h) != 1 || !strings.Contains(h[0], want) {
+			t.Errorf("whole %v: hints %q, want one with %q", whole, h, want)
+		}
+	}
+	if h := hint.All(w.dropAside(errors.New("failed"), true)); len(h) != 1 {
+		t.Errorf("hints %q", h)
+	}
+	os.RemoveAll(keep)
+	if h := hint.All(w.dropAside(errors.New("failed"), true)); len(h) != 0 {
+		t.Errorf("nothing left, yet hints %q", h)
+	}
+}

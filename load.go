@@ -412,7 +412,7 @@ func (w *writer) store(ctx context.Context, flag, header string) (string, error)
 func (w *writer) fail(err error, written int64) error {
 	w.a.Close()
 	if w.aside != "" {
-		removeFiles(w.loc.Driver, w.aside)
+		err = w.dropAside(err, false)
 	}
 	if written == 0 {
 		w.removeCreated()

@@ -48,7 +48,6 @@ func Main(name, description string, grammar any, do func(ctx context.Context, co
 	}
 	tool := toolName(name, kctx)
 	widenPipe(0)
-	widenPipe(1)
 	sum, err := OpenSummary(summaryPath(kctx), tool, os.Stdout)
 	if err != nil {
 		return Report(os.Stderr, name, err)

@@ -2,11 +2,13 @@ package cli
 
 import "golang.org/x/sys/unix"
 
-// pipeSize is the buffer asked for a pipe on standard input or output: the
-// default 64 KiB makes the two ends of `persist-dump | persist-load` take
-// turns every few lines (the pipeline took 4–6% longer with it). 1 MiB is
-// what an unprivileged process may ask for by default
-// (/proc/sys/fs/pipe-max-size).
+// pipeSize is the buffer asked for a pipe on standard input: the default
+// 64 KiB makes the two ends of `persist-dump | persist-load` take turns
+// every few lines (the pipeline took 4–6% longer with it). 1 MiB is what an
+// unprivileged process may ask for by default (/proc/sys/fs/pipe-max-size).
+// Only the reading end asks, so a pipeline asks once per pipe: a user's
+// pipes share a quota (/proc/sys/fs/pipe-user-pages-soft, 64 MiB), past
+// which every new pipe of theirs, in any program, gets 8 KiB.
 const pipeSize = 1 << 20
 
 // widenPipe grows the buffer of fd when it is a pipe with a smaller one.

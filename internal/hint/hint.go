@@ -6,6 +6,7 @@ package hint
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 type hinted struct {
@@ -33,4 +34,13 @@ func All(err error) []string {
 		out = append(out, h.hint)
 	}
 	return out
+}
+
+// Quote quotes s for a POSIX shell when it needs it, so that a path or a
+// location in a hint can be pasted as it is.
+func Quote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-#") == "" && s[0] != '#' {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -19,20 +19,15 @@ var ErrStore = errors.New("cannot tell which store")
 // so that nothing is ever written (a database file is opened read-only, and
 // a missing one is an error rather than a new empty database).
 func Open(ctx context.Context, l Location, readOnly bool) (adapters.Adapter, error) {
-	return OpenWith(ctx, l, adapters.OpenOptions{ReadOnly: readOnly})
-}
-
-// OpenWith is Open with all of the driver's options.
-func OpenWith(ctx context.Context, l Location, opt adapters.OpenOptions) (adapters.Adapter, error) {
 	if !l.IsStore() {
 		return nil, fmt.Errorf("%w: %s is a stream, not a store", ErrLocation, l)
 	}
 	if l.Driver.Sniff != nil {
-		if err := checkFile(l, opt.ReadOnly); err != nil {
+		if err := checkFile(l, readOnly); err != nil {
 			return nil, err
 		}
 	}
-	a, err := l.Driver.Open(ctx, l.Target, opt)
+	a, err := l.Driver.Open(ctx, l.Target, adapters.OpenOptions{ReadOnly: readOnly})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", l, ScrubError(err, l.Raw))
 	}

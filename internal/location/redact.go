@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/cuitty/persist/internal/hint"
 )
 
 const mask = "***"
@@ -159,10 +161,5 @@ func ForShell(raw string) string {
 // HasPassword reports whether raw carries a password.
 func HasPassword(raw string) bool { return Redact(raw) != raw }
 
-// ShellQuote quotes s for a POSIX shell when it needs it.
-func ShellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-#") == "" && s[0] != '#' {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
+// ShellQuote quotes s for a POSIX shell when it needs it (hint.Quote).
+func ShellQuote(s string) string { return hint.Quote(s) }

@@ -289,7 +289,10 @@ func notWritable(path string, err error, elsewhere string) error {
 	err = fmt.Errorf("%w (SQLite: %w)", why, err)
 	if errors.Is(why, syscall.EROFS) {
 		return hint.With(err, "the file system holding %s is mounted read-only: %s, or remount that file system read-write",
-			filepath.Dir(path), elsewhere)
+			hint.Quote(filepath.Dir(path)), elsewhere)
+	}
+	for i, p := range denied {
+		denied[i] = hint.Quote(p)
 	}
 	return hint.With(err, "a writer needs write access to the database, its directory (where SQLite writes its journal) and "+
 		"its -wal and -shm files: give it (as their owner: chmod u+w %s), or %s", strings.Join(denied, " "), elsewhere)
