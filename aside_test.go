@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -157,5 +158,36 @@ func TestLoadNewFileTakenMeanwhile(t *testing.T) {
 	}
 	if got := dirNames(t, dir); !slices.Equal(got, []string{"app.db"}) {
 		t.Errorf("the directory holds %q, want the other program's app.db alone", got)
+	}
+}
+
+// A load whose stream is in, but whose cursor cannot be noted (a trailer's
+// cursor from a later release), keeps what it loaded, into a new file as
+// into one that exists, and says so.
+func TestLoadNewFileKeptWhenTheCursorIsNotNoted(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src.db")
+	if _, _, err := loadNew(t, 100, src, persist.LoadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var dump bytes.Buffer
+	if _, err := persist.Dump(ctx, "sqlite:"+src, &dump, persist.DumpOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	future := regexp.MustCompile(`"cursor":"[^"]*"`).ReplaceAll(dump.Bytes(), []byte(`"cursor":"p9:a later release's"`))
+	if bytes.Equal(future, dump.Bytes()) {
+		t.Fatal("the dump has no cursor to edit")
+	}
+	target := filepath.Join(dir, "new.db")
+	res, err := persist.Load(ctx, bytes.NewReader(future), "sqlite:"+target, persist.LoadOptions{})
+	if err == nil || !strings.Contains(err.Error(), "the stream was loaded, but its trailer's cursor is not one this release reads") {
+		t.Fatalf("load with a later release's cursor: %v", err)
+	}
+	if !res.Made || res.Written != 100 {
+		t.Errorf("result %+v, want Made with the records written", res)
+	}
+	if got, err := persist.Sum(ctx, "sqlite:"+target); err != nil || got.Records != 100 {
+		t.Errorf("the new file holds %+v (%v), want the 100 records", got, err)
 	}
 }

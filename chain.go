@@ -114,7 +114,7 @@ func recordChain(ctx context.Context, a adapters.Adapter, store string, t *recor
 	}
 	c, err := adapters.ParseCursor(t.Cursor)
 	if err != nil {
-		return fmt.Errorf("the stream was loaded, but its trailer's cursor is not one this release reads: %w", err)
+		return &unnoted{fmt.Errorf("the stream was loaded, but its trailer's cursor is not one this release reads: %w", err)}
 	}
 	tx, err := a.Begin(ctx, store)
 	if err == nil {
@@ -125,7 +125,14 @@ func recordChain(ctx context.Context, a adapters.Adapter, store string, t *recor
 		err = tx.Commit()
 	}
 	if err != nil {
-		return fmt.Errorf("the stream was loaded, but noting its cursor failed (the next delta of its store will be refused until this stream is loaded again): %w", err)
+		return &unnoted{fmt.Errorf("the stream was loaded, but noting its cursor failed (the next delta of its store will be refused until this stream is loaded again): %w", err)}
 	}
 	return nil
 }
+
+// unnoted is recordChain's error: the stream is loaded, and stays so, but
+// its cursor is not noted.
+type unnoted struct{ err error }
+
+func (u *unnoted) Error() string { return u.err.Error() }
+func (u *unnoted) Unwrap() error { return u.err }

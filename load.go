@@ -210,11 +210,13 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 }
 
 // finish ends a load: a load that is whole, or whole but for the lines it
-// set aside (ErrRejected), closes the database and keeps what it wrote (a
-// database made aside is put in place); any other fails it.
+// set aside (ErrRejected) or the noting of its cursor, closes the database
+// and keeps what it wrote (a database made aside is put in place); any
+// other fails it.
 func (w *writer) finish(res LoadResult, err error, st load.Stats, dst string) (LoadResult, error) {
 	written := st.Written + st.Events + st.Removed
-	whole := err == nil || (st.Done && written > 0 && errors.Is(err, ErrRejected))
+	var u *unnoted
+	whole := err == nil || (st.Done && written > 0 && errors.Is(err, ErrRejected)) || errors.As(err, &u)
 	if err != nil {
 		err = location.ScrubError(err, dst)
 	}
