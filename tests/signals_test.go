@@ -293,3 +293,40 @@ func TestImportLeavesAFileMadeMeanwhile(t *testing.T) {
 		t.Errorf("the import left %q", m)
 	}
 }
+
+// A load into a new file interrupted after batches committed leaves no
+// file, and does not say that the target holds them.
+func TestSignalNewFileAfterBatches(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "in.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "new.db")
+	s := start(t, dir, "", "persist-load", "--batch-size", "1", "sqlite:"+db, "-i", fifo)
+	w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for _, k := range []string{"a", "b", "c"} {
+		if _, err := w.WriteString(`{"kind":"record","collection":"c","key":"` + k + `","version":1,"updated_at":"2026-01-01T00:00:00.000000Z","value":1}` + "\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(700 * time.Millisecond)
+	code, _ := s.signal(t, syscall.SIGTERM, 10*time.Second)
+	if code != 143 || !strings.Contains(s.stderr.String(), "interrupted by SIGTERM") {
+		t.Fatalf("exit %d, stderr %q; want 143, saying it was interrupted", code, s.stderr.String())
+	}
+	if strings.Contains(s.stderr.String(), "holds what") {
+		t.Errorf("an interrupted load into a new file says the target holds batches: %s", s.stderr.String())
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("the directory holds %q, want the FIFO alone", names)
+	}
+}
