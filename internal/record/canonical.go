@@ -45,7 +45,7 @@ func IsCanonical(src []byte) (bool, error) {
 		return false, nil // space before it, or not JSON at all: Canonical tells
 	}
 	p := getParser(src, nil)
-	ok, err := p.checkValue()
+	ok, err := p.check()
 	if ok && err == nil && p.pos != len(src) {
 		ok, err = false, nil
 	}

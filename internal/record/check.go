@@ -2,6 +2,19 @@ package record
 
 import "bytes"
 
+// check is checkValue, the quick check first: it reads what checkValue
+// reads, and leaves pos where checkValue would when the value is canonical.
+func (p *parser) check() (ok bool, err error) {
+	switch end, v := quickCheck(p.src, p.pos); v {
+	case isCanonical:
+		p.pos = end
+		return true, nil
+	case notCanonical:
+		return false, nil
+	}
+	return p.checkValue()
+}
+
 // checkValue reads the value at pos as value does but writes nothing: ok
 // reports whether it is its own canonical form. It stops at the first thing
 // that is not (a space, a member out of order, an escape or a number spelt

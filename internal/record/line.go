@@ -322,7 +322,7 @@ func (l *Line) valueField(p *parser, f field) error {
 // error the writing gives).
 func (l *Line) readValue(p *parser) ([]byte, error) {
 	start, depth := p.pos, p.depth
-	if ok, err := p.checkValue(); ok && err == nil {
+	if ok, err := p.check(); ok && err == nil {
 		l.inPlace = true
 		return p.src[start:p.pos:p.pos], nil
 	}

@@ -117,35 +117,72 @@ func abbrev(b []byte) string {
 }
 
 // plainNumber reads the number at pos if it is its own canonical form, as
-// most are: an integer of at most 21 digits, or a decimal such as 2.5 or
-// 0.001 (docs/format.md). Otherwise it reads nothing and reports false, and
+// most are: an integer of at most 21 digits, a decimal such as 2.5 or
+// 0.001, or a number such as 1e-7 or 1.5e+21 (docs/format.md). Otherwise it reads nothing and reports false, and
 // the caller reads the number with number.
 func (t *tokenizer) plainNumber() bool {
-	src, i := t.src, t.pos
+	end := plainNumberEnd(t.src, t.pos)
+	if end < 0 {
+		return false
+	}
+	t.pos = end
+	return true
+}
+
+// plainNumberEnd is plainNumber over src from i: where the number ends, or
+// -1 when it is not its own canonical form.
+func plainNumberEnd(src []byte, i int) int {
+	start := i
 	if i < len(src) && src[i] == '-' {
 		i++
 	}
 	d := i
 	i = digitsEnd(src, i)
 	if n := i - d; n == 0 || n > 21 || n > 1 && src[d] == '0' {
-		return false
+		return -1
 	}
+	single := i == d+1 && src[d] != '0' // a mantissa, if an exponent follows
 	if i < len(src) && src[i] == '.' {
 		f := i + 1
 		if i = digitsEnd(src, f); i == f || src[i-1] == '0' {
-			return false // no digits, or trailing zeros
+			return -1 // no digits, or trailing zeros
 		}
 		if src[d] == '0' && digitsEnd0(src, f) >= f+6 {
-			return false // 0.000000ddd takes an exponent
+			return -1 // 0.000000ddd takes an exponent
 		}
-	} else if src[d] == '0' && d > t.pos {
-		return false // -0
+	} else if src[d] == '0' && d > start {
+		return -1 // -0
 	}
 	if i < len(src) && (src[i] == 'e' || src[i] == 'E') {
-		return false
+		if !single {
+			return -1
+		}
+		return exponentEnd(src, i)
 	}
-	t.pos = i
-	return true
+	return i
+}
+
+// exponentEnd reads the exponent at src[i:] after a canonical mantissa: where
+// it ends, or -1 unless it is canonical: e+21 and above, e-7 and below, as
+// JavaScript writes them (1e21 is 1e+21, 1e20 is 100000000000000000000, 1e-6
+// is 0.000001), within MaxExponent.
+func exponentEnd(src []byte, i int) int {
+	if src[i] != 'e' || i+2 >= len(src) || src[i+1] != '+' && src[i+1] != '-' || src[i+2] == '0' {
+		return -1
+	}
+	from := i + 2
+	end := digitsEnd(src, from)
+	if end == from || end-from > 18 { // 18 digits: MaxExponent's
+		return -1
+	}
+	x := int64(0)
+	for _, c := range src[from:end] {
+		x = x*10 + int64(c-'0')
+	}
+	if src[i+1] == '+' && x < 21 || src[i+1] == '-' && x < 7 || x > MaxExponent {
+		return -1
+	}
+	return end
 }
 
 // digitsEnd0 is where a run of zeros from src[i] ends.

@@ -1,0 +1,130 @@
+package record
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestQuickCheck(t *testing.T) {
+	nested := func(n int) string { return strings.Repeat("[", n) + "1" + strings.Repeat("]", n) }
+	for _, c := range []struct {
+		in   string
+		want verdict
+	}{
+		{`{"a":[1,2.5,"x"],"b":{"c":true,"d":null},"e":false}`, isCanonical},
+		{`{"address":{"city":"Москва","zip":80710},"holder":"Søren","memo":"café 😀"}`, isCanonical},
+		{`{}`, isCanonical},
+		{`[[],{},[{}]]`, isCanonical},
+		{`"a\"b\\c\n\u001f"`, isCanonical},
+		{`{"a\nb":1,"a\u001fb":2,"ab":3}`, isCanonical},
+		{`{"":1,"a":2}`, isCanonical},
+		{`-0.001`, isCanonical},
+		{nested(quickDepth), isCanonical},
+		{`{"b":1,"a":2}`, notCanonical},
+		{`{"a":1,"a":1}`, notCanonical},
+		{`{"ab":1,"a":2}`, notCanonical},
+		{`{"a\u001fb":1,"a\nb":2}`, notCanonical},
+		{`[1, 2]`, notCanonical},
+		{`[1 ,2]`, notCanonical},
+		{`{ "a":1}`, notCanonical},
+		{`{"a" :1}`, notCanonical},
+		{`{"a": 1}`, notCanonical},
+		{`"\u00e9"`, notCanonical},
+		{`"\/"`, notCanonical},
+		{`[1e-7,-2.5e-10,1e+21,1.5e+300,1e+999999999999999999]`, isCanonical},
+		{`1.50`, unsure},
+		{`1e5`, unsure},
+		{`1e+20`, unsure},
+		{`1e-6`, unsure},
+		{`1E+21`, unsure},
+		{`1e+021`, unsure},
+		{`10e+21`, unsure},
+		{`0e+21`, unsure},
+		{`1.0e+21`, unsure},
+		{`1e+1000000000000000000`, unsure},
+		{`1e+`, unsure},
+		{`-0`, unsure},
+		{nested(quickDepth + 1), unsure},
+		{"\"a\nb\"", unsure},
+		{"\"\xff\"", unsure},
+		{`"\ud800"`, unsure},
+		{`[1,]`, unsure},
+		{`{"a":1,}`, unsure},
+		{`{"a"}`, unsure},
+		{`tru`, unsure},
+		{`[1`, unsure},
+		{`"abc`, unsure},
+		{``, unsure},
+	} {
+		end, v := quickCheck([]byte(c.in), 0)
+		if v != c.want || v == isCanonical && end != len(c.in) {
+			t.Errorf("quickCheck(%q) = %d, %d; want %d", c.in, end, v, c.want)
+		}
+	}
+}
+
+// A value in a line is checked where it lies: the check ends with it.
+func TestQuickCheckInALine(t *testing.T) {
+	line := []byte(`{"value":{"a":[1,"x"]},"version":2}`)
+	at := bytes.IndexByte(line, ':') + 1
+	end, v := quickCheck(line, at)
+	if v != isCanonical || string(line[at:end]) != `{"a":[1,"x"]}` {
+		t.Fatalf("quickCheck = %d, %d", end, v)
+	}
+}
+
+// quickCheck says nothing checkValue would not, wherever the value lies, and
+// punts on no canonical value nested within quickDepth.
+func FuzzQuickCheck(f *testing.F) {
+	seedValues(f)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		for _, src := range [][]byte{in, append(append([]byte(`{"v":`), in...), `,"w":1}`...)} {
+			at := 0
+			if len(src) > len(in) {
+				at = len(`{"v":`)
+			}
+			end, v := quickCheck(src, at)
+			p := getParser(src, nil)
+			p.pos = at
+			ok, err := p.checkValue()
+			switch {
+			case v == isCanonical && (!ok || err != nil || p.pos != end):
+				t.Fatalf("quickCheck(%q) ends canonical at %d; checkValue: %v, %v at %d", src[at:], end, ok, err, p.pos)
+			case v == notCanonical && ok && err == nil:
+				t.Fatalf("quickCheck(%q) says not canonical; checkValue says it is", src[at:])
+			}
+			putParser(p)
+		}
+		out, err := Canonical(nil, in)
+		if err != nil || nesting(out) > quickDepth {
+			return
+		}
+		if end, v := quickCheck(out, 0); v != isCanonical || end != len(out) {
+			t.Fatalf("quickCheck(%q), canonical, = %d, %d", out, end, v)
+		}
+	})
+}
+
+// nesting is how deep the arrays and objects of the valid value v go.
+func nesting(v []byte) int {
+	deepest := 0
+	var t tokenizer
+	t.reset(v)
+	for t.pos < len(v) {
+		switch v[t.pos] {
+		case '"':
+			if _, _, err := t.str(nil); err != nil {
+				return deepest
+			}
+			continue
+		case '[', '{':
+			t.depth++
+			deepest = max(deepest, t.depth)
+		case ']', '}':
+			t.depth--
+		}
+		t.pos++
+	}
+	return deepest
+}
