@@ -118,8 +118,9 @@ func abbrev(b []byte) string {
 
 // plainNumber reads the number at pos if it is its own canonical form, as
 // most are: an integer of at most 21 digits, a decimal such as 2.5 or
-// 0.001, or a number such as 1e-7 or 1.5e+21 (docs/format.md). Otherwise it reads nothing and reports false, and
-// the caller reads the number with number.
+// 0.001, or a number such as 1e-7 or 1.5e+21 (docs/format.md). Otherwise it
+// reads nothing and reports false, and the caller reads the number with
+// number.
 func (t *tokenizer) plainNumber() bool {
 	end := plainNumberEnd(t.src, t.pos)
 	if end < 0 {
@@ -141,23 +142,33 @@ func plainNumberEnd(src []byte, i int) int {
 	if n := i - d; n == 0 || n > 21 || n > 1 && src[d] == '0' {
 		return -1
 	}
-	single := i == d+1 && src[d] != '0' // a mantissa, if an exponent follows
-	if i < len(src) && src[i] == '.' {
-		f := i + 1
-		if i = digitsEnd(src, f); i == f || src[i-1] == '0' {
-			return -1 // no digits, or trailing zeros
+	mantissa := i == d+1 && src[d] != '0' // what an exponent may follow
+	switch {
+	case i < len(src) && src[i] == '.':
+		if i = fractionEnd(src, i+1, src[d] == '0'); i < 0 {
+			return -1
 		}
-		if src[d] == '0' && digitsEnd0(src, f) >= f+6 {
-			return -1 // 0.000000ddd takes an exponent
-		}
-	} else if src[d] == '0' && d > start {
+	case src[d] == '0' && d > start:
 		return -1 // -0
 	}
 	if i < len(src) && (src[i] == 'e' || src[i] == 'E') {
-		if !single {
+		if !mantissa {
 			return -1
 		}
 		return exponentEnd(src, i)
+	}
+	return i
+}
+
+// fractionEnd reads the digits after a decimal point at src[f:]: where they
+// end, or -1 unless they are canonical. zero is an integer part of 0.
+func fractionEnd(src []byte, f int, zero bool) int {
+	i := digitsEnd(src, f)
+	if i == f || src[i-1] == '0' {
+		return -1 // no digits, or trailing zeros
+	}
+	if zero && digitsEnd0(src, f) >= f+6 {
+		return -1 // 0.000000ddd takes an exponent
 	}
 	return i
 }

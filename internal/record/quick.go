@@ -43,45 +43,21 @@ func quickCheck(src []byte, i int) (end int, v verdict) {
 	var stack [quickDepth]frame
 	depth := 0
 	for {
-		if i >= len(src) {
-			return i, unsure
-		}
-		switch c := src[i]; c {
-		case '"':
-			if i, v, _ = quickString(src, i); v != isCanonical {
-				return i, v
-			}
-		case '{', '[':
-			if i+1 < len(src) && src[i+1] == c+2 { // "{}" or "[]": '{'+2 is '}', '['+2 is ']'
-				i, v = i+2, isCanonical
-				break
-			}
+		if opens(src, i) {
 			if depth == quickDepth {
 				return i, unsure
 			}
-			stack[depth] = frame{close: c + 2}
+			stack[depth] = frame{close: src[i] + 2} // '{'+2 is '}', '['+2 is ']'
 			depth++
 			i++
-			if c == '{' {
-				if i, v = quickName(src, i, &stack[depth-1]); v != isCanonical {
+			if f := &stack[depth-1]; f.close == '}' {
+				if i, v = quickName(src, i, f); v != isCanonical {
 					return i, v
 				}
 			}
 			continue
-		case 't':
-			i, v = quickLiteral(src, i, "true")
-		case 'f':
-			i, v = quickLiteral(src, i, "false")
-		case 'n':
-			i, v = quickLiteral(src, i, "null")
-		default:
-			if end := plainNumberEnd(src, i); end >= 0 {
-				i, v = end, isCanonical
-			} else {
-				v = spaceOr(src, i, unsure)
-			}
 		}
-		if v != isCanonical {
+		if i, v = quickScalar(src, i); v != isCanonical {
 			return i, v
 		}
 		// A value ends at i: read the closes it ends, then a comma.
@@ -102,6 +78,38 @@ func quickCheck(src []byte, i int) (end int, v verdict) {
 			}
 		}
 	}
+}
+
+// opens reports an array or an object, not empty, at src[i].
+func opens(src []byte, i int) bool {
+	return i+1 < len(src) && (src[i] == '{' || src[i] == '[') && src[i+1] != src[i]+2
+}
+
+// quickScalar reads a string, a number, a literal, "[]" or "{}" at src[i:].
+func quickScalar(src []byte, i int) (end int, v verdict) {
+	if i >= len(src) {
+		return i, unsure
+	}
+	switch c := src[i]; c {
+	case '"':
+		end, v, _ = quickString(src, i)
+		return end, v
+	case 't':
+		return quickLiteral(src, i, "true")
+	case 'f':
+		return quickLiteral(src, i, "false")
+	case 'n':
+		return quickLiteral(src, i, "null")
+	case '{', '[':
+		if i+1 < len(src) && src[i+1] == c+2 {
+			return i + 2, isCanonical
+		}
+		return i, unsure
+	}
+	if end = plainNumberEnd(src, i); end < 0 {
+		return i, spaceOr(src, i, unsure)
+	}
+	return end, isCanonical
 }
 
 // quickString reads the string at src[i:]; escaped reports an escape in it.
