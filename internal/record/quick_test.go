@@ -2,6 +2,7 @@ package record
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -127,4 +128,25 @@ func nesting(v []byte) int {
 		t.pos++
 	}
 	return deepest
+}
+
+// A number is read as plain, and copied as it is by the writer, exactly when
+// it is its own canonical form.
+func TestPlainNumberIsCanonical(t *testing.T) {
+	in := []string{"0", "-0", "1", "-1", "10", "01", "1.0", "1.5", "0.5", "0.000001", "0.0000001",
+		"1e-7", "1E-7", "1e-07", "1e+21", "1e21", "1e+20", "1.5e+21", "15e+20", "0.1e+22", "1e+0",
+		"-2.5e-10", "1e+999999999999999999", "1e-999999999999999999", "1e+1000000000000000000",
+		"123456789012345678901", "1234567890123456789012", "1.2345678901234567890123e+23", "1e", "1e+", "-", "1."}
+	for _, m := range []string{"1", "-1", "1.5", "-9.99", "2.50", "10"} {
+		for x := -30; x <= 30; x++ {
+			in = append(in, fmt.Sprintf("%se%+d", m, x), fmt.Sprintf("%se%d", m, x))
+		}
+	}
+	for _, s := range in {
+		out, err := Canonical(nil, []byte(s))
+		want := err == nil && string(out) == s
+		if got := plainNumberEnd([]byte(s), 0) == len(s); got != want {
+			t.Errorf("plainNumberEnd(%q) reads it whole: %v; Canonical gives %q, %v", s, got, out, err)
+		}
+	}
 }
