@@ -131,7 +131,8 @@ func nesting(v []byte) int {
 }
 
 // A number is read as plain, and copied as it is by the writer, exactly when
-// it is its own canonical form.
+// it is its own canonical form. The reference is the number spelt anew
+// (appendCanonical), not Canonical, which copies what plainNumberEnd reads.
 func TestPlainNumberIsCanonical(t *testing.T) {
 	in := []string{"0", "-0", "1", "-1", "10", "01", "1.0", "1.5", "0.5", "0.000001", "0.0000001",
 		"1e-7", "1E-7", "1e-07", "1e+21", "1e21", "1e+20", "1.5e+21", "15e+20", "0.1e+22", "1e+0",
@@ -143,10 +144,40 @@ func TestPlainNumberIsCanonical(t *testing.T) {
 		}
 	}
 	for _, s := range in {
-		out, err := Canonical(nil, []byte(s))
-		want := err == nil && string(out) == s
-		if got := plainNumberEnd([]byte(s), 0) == len(s); got != want {
-			t.Errorf("plainNumberEnd(%q) reads it whole: %v; Canonical gives %q, %v", s, got, out, err)
+		if msg := plainAgrees([]byte(s)); msg != "" {
+			t.Error(msg)
 		}
 	}
+}
+
+func FuzzPlainNumber(f *testing.F) {
+	seedValues(f)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if msg := plainAgrees(in); msg != "" {
+			t.Fatal(msg)
+		}
+	})
+}
+
+// plainAgrees says how plainNumberEnd is wrong about src, if it is.
+func plainAgrees(src []byte) string {
+	if len(src) == 0 || src[0] != '-' && !isDigit(src[0]) {
+		if plainNumberEnd(src, 0) >= 0 {
+			return fmt.Sprintf("plainNumberEnd(%q) reads a number", src)
+		}
+		return ""
+	}
+	var tk tokenizer
+	tk.reset(src)
+	var n numberText
+	var out []byte
+	err := tk.number(&n)
+	if err == nil && tk.pos == len(src) {
+		out = n.appendCanonical(nil, src)
+	}
+	want := out != nil && string(out) == string(src)
+	if got := plainNumberEnd(src, 0) == len(src); got != want {
+		return fmt.Sprintf("plainNumberEnd(%q) reads it whole: %v; spelt anew it is %q (%v)", src, got, out, err)
+	}
+	return ""
 }
