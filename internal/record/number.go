@@ -183,12 +183,12 @@ func exponentEnd(src []byte, i int) int {
 	}
 	from := i + 2
 	end := digitsEnd(src, from)
-	if end == from || end-from > 18 { // 18 digits: MaxExponent's
+	if end == from || end-from > 19 { // more is beyond MaxExponent, and than a uint64 holds
 		return -1
 	}
-	x := int64(0)
+	x := uint64(0)
 	for _, c := range src[from:end] {
-		x = x*10 + int64(c-'0')
+		x = x*10 + uint64(c-'0')
 	}
 	if src[i+1] == '+' && x < 21 || src[i+1] == '-' && x < 7 || x > MaxExponent {
 		return -1
