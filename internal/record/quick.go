@@ -155,19 +155,6 @@ func quickString(src []byte, i int) (end int, v verdict, escaped bool) {
 	}
 }
 
-// special8 marks the bytes of x that a string cannot hold as they are, and
-// those of UTF-8 sequences, in each one's high bit. Past the first byte it
-// marks, it may mark others that are not (a borrow carries into them), so
-// only the lowest mark is to be trusted.
-func special8(x uint64) uint64 {
-	const lo, hi = 0x0101010101010101, 0x8080808080808080
-	ctl := (x - 0x20*lo) &^ x
-	q, b := x^'"'*lo, x^'\\'*lo
-	quote := (q - lo) &^ q
-	bslash := (b - lo) &^ b
-	return (ctl | quote | bslash | x) & hi
-}
-
 // escapedString reads the string at src[open:] with the tokenizer, for the
 // escapes it checks and decodes.
 func escapedString(src []byte, open int) (end int, escaped, ok bool) {

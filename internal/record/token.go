@@ -179,13 +179,19 @@ var plain = func() (t [256]bool) {
 
 // plain8 reports whether all eight bytes of x are plain, testing them at
 // once: long strings are most of what a stream holds.
-func plain8(x uint64) bool {
+func plain8(x uint64) bool { return special8(x) == 0 }
+
+// special8 marks the bytes of x that are not plain (a control character,
+// the quote, the backslash, a byte of a UTF-8 sequence) in each one's high
+// bit. Past the first byte it marks, it may mark others that are plain (a
+// borrow carries into them), so only the lowest mark is to be trusted.
+func special8(x uint64) uint64 {
 	const lo, hi = 0x0101010101010101, 0x8080808080808080
 	ctl := (x - 0x20*lo) &^ x // high bit set where a byte < 0x20 (or ≥ 0x80)
 	q, b := x^'"'*lo, x^'\\'*lo
 	quote := (q - lo) &^ q  // high bit set where a byte is '"'
 	bslash := (b - lo) &^ b // or a backslash
-	return (ctl|quote|bslash|x)&hi == 0
+	return (ctl | quote | bslash | x) & hi
 }
 
 // str reads the string at pos (its opening quote) and returns the index
