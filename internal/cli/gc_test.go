@@ -3,6 +3,7 @@ package cli
 import (
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"testing"
 	"time"
 )
@@ -10,72 +11,103 @@ import (
 func TestFloorPercent(t *testing.T) {
 	const mib = 1 << 20
 	for _, c := range []struct {
-		live, floor uint64
-		want        int
+		live, roots, floor uint64
+		want               int
 	}{
-		{0, 24 * mib, 600},         // before any collection: Go's minimum heap made the floor
-		{1 * mib, 24 * mib, 600},   // not past the GOGC whose minimum is the floor
-		{4 * mib, 24 * mib, 500},   // 4 MiB × 6 = 24 MiB
-		{8 * mib, 24 * mib, 200},   // 8 MiB × 3
-		{11 * mib, 24 * mib, 118},  // just under half the floor
-		{12 * mib, 24 * mib, 100},  // half the floor: Go's default from here on
-		{200 * mib, 24 * mib, 100}, // never later than the default
-		{0, 4 * mib, 100},          // a floor of Go's own minimum changes nothing
+		{0, 0, 24 * mib, 600},               // before any collection: Go's least goal made the floor
+		{1 * mib, 0, 24 * mib, 600},         // not past the GOGC whose least goal is the floor
+		{4 * mib, 0, 24 * mib, 500},         // 4 + 4·5 = 24
+		{4 * mib, 1 * mib, 24 * mib, 400},   // 4 + 5·4 = 24: the roots count
+		{8 * mib, 0, 24 * mib, 200},         // 8 + 8·2
+		{11 * mib, 0, 24 * mib, 118},        // just under half the floor
+		{12 * mib, 0, 24 * mib, 100},        // half the floor: Go's default from here on
+		{10 * mib, 4 * mib, 24 * mib, 100},  // never sooner than Go's default
+		{200 * mib, 1 * mib, 24 * mib, 100}, // nor, far above the floor, later
+		{0, 0, 4 * mib, 100},                // a floor of Go's own least goal changes nothing
+		{1 << 40, 1 << 40, 24 * mib, 100},   // no overflow
+		{0, 1 * mib, 24 * mib, 600},         // roots alone
 	} {
-		if got := floorPercent(c.live, c.floor); got != c.want {
-			t.Errorf("floorPercent(%d MiB, %d MiB) = %d, want %d", c.live/mib, c.floor/mib, got, c.want)
+		if got := floorPercent(c.live, c.roots, c.floor); got != c.want {
+			t.Errorf("floorPercent(%d MiB, %d MiB, %d MiB) = %d, want %d", c.live/mib, c.roots/mib, c.floor/mib, got, c.want)
 		}
 	}
 }
 
-// gcPercent reads the collector's GOGC without changing it.
-func gcPercent() int {
-	p := debug.SetGCPercent(100)
-	debug.SetGCPercent(p)
-	return p
+// gcMetric reads one of the collector's figures.
+func gcMetric(name string) uint64 {
+	s := []metrics.Sample{{Name: name}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// waitFor collects until ok holds, or fails the test after 10 s.
+func waitFor(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 10 s (GOGC %d, %d MiB live, goal %d MiB)", what,
+				gcMetric("/gc/gogc:percent"), gcMetric("/gc/heap/live:bytes")>>20, gcMetric("/gc/heap/goal:bytes")>>20)
+		}
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func TestHoldHeapFloor(t *testing.T) {
 	t.Setenv("GOGC", "")
 	t.Setenv("GOMEMLIMIT", "")
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	runtime.GC()
+	const mib = 1 << 20
+	if live := gcMetric("/gc/heap/live:bytes"); live > 3*mib {
+		t.Fatalf("%d MiB live before the test: the goals below assume under 3", live>>20)
+	}
 
 	stop := holdHeapFloor()
-	if got, most := gcPercent(), floorPercent(0, heapFloor); got < 100 || got > most {
-		t.Fatalf("GOGC %d once held, want 100 to %d", got, most)
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			stop()
+		}
+	})
+	// The goal is the floor, held there after each collection while
+	// little is live.
+	near := func() bool {
+		g := gcMetric("/gc/heap/goal:bytes")
+		return g >= heapFloor-3*mib && g <= heapFloor+3*mib
 	}
-	// After a collection, the pace follows the live heap it found.
-	keep := make([]*[1 << 20]byte, 14) // over half the floor: the default pace
+	if !near() {
+		t.Errorf("heap goal %d MiB once held, want about %d", gcMetric("/gc/heap/goal:bytes")>>20, heapFloor>>20)
+	}
+	runtime.GC()
+	waitFor(t, "the goal back at the floor after a collection", near)
+
+	// With over half the floor live, Go's default pace.
+	keep := make([]*[1 << 20]byte, 14)
 	for i := range keep {
 		keep[i] = new([1 << 20]byte)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for gcPercent() != 100 {
-		if time.Now().After(deadline) {
-			t.Fatalf("GOGC %d with %d MiB live, want 100", gcPercent(), liveHeap()>>20)
-		}
-		runtime.GC()
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "GOGC 100 with 14 MiB live", func() bool { return gcMetric("/gc/gogc:percent") == 100 })
 	runtime.KeepAlive(keep)
 	keep = nil
-	for gcPercent() == 100 {
-		if time.Now().After(deadline) {
-			t.Fatalf("GOGC still 100 with %d MiB live", liveHeap()>>20)
-		}
-		runtime.GC()
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the floor again once the 14 MiB are gone", near)
 
+	// A second hold while one is held (cli.Run within a command) changes
+	// nothing: stopped after the first, it must not bring back the
+	// first's pace.
+	stop2 := holdHeapFloor()
 	debug.SetGCPercent(70)
 	stop()
-	if got := gcPercent(); got != 100 {
+	stopped = true
+	stop2()
+	if got := gcMetric("/gc/gogc:percent"); got != 100 {
 		t.Errorf("GOGC %d after stop, want the 100 it found", got)
 	}
 	runtime.GC()
 	runtime.GC()
 	time.Sleep(10 * time.Millisecond)
-	if got := gcPercent(); got != 100 {
+	if got := gcMetric("/gc/gogc:percent"); got != 100 {
 		t.Errorf("GOGC %d after stop and a collection, want it left alone", got)
 	}
 }
@@ -86,12 +118,12 @@ func TestHoldHeapFloorLeavesTheUsersChoice(t *testing.T) {
 			t.Setenv(env, "50")
 			defer debug.SetGCPercent(debug.SetGCPercent(50))
 			stop := holdHeapFloor()
+			t.Cleanup(stop)
 			runtime.GC()
 			time.Sleep(10 * time.Millisecond)
-			if got := gcPercent(); got != 50 {
+			if got := gcMetric("/gc/gogc:percent"); got != 50 {
 				t.Errorf("GOGC %d with %s set, want the 50 given", got, env)
 			}
-			stop()
 		})
 	}
 }
