@@ -26,6 +26,7 @@ func TestFloorPercent(t *testing.T) {
 		{0, 0, 4 * mib, 100},                // a floor of Go's own least goal changes nothing
 		{1 << 40, 1 << 40, 24 * mib, 100},   // no overflow
 		{0, 1 * mib, 24 * mib, 600},         // roots alone
+		{1 * mib, 1 << 40, 24 * mib, 100},   // roots far above the floor
 	} {
 		if got := floorPercent(c.live, c.roots, c.floor); got != c.want {
 			t.Errorf("floorPercent(%d MiB, %d MiB, %d MiB) = %d, want %d", c.live/mib, c.roots/mib, c.floor/mib, got, c.want)
