@@ -22,10 +22,12 @@ import (
 )
 
 // Output is where a tool writes a file it was told to: stdout for "-". A
-// regular file (or one that does not exist yet) is written under a
-// temporary name in its directory and renamed into place by Commit, so that
-// a failure never leaves a half-written file behind nor destroys the old
-// one. Anything else a path can name — a FIFO, a device, /dev/stdout,
+// regular file (or one that does not exist yet) is written as a new file in
+// its directory and renamed into place by Commit, so that a failure never
+// leaves a half-written file behind nor destroys the old one. On Linux the
+// new file has no name until Commit (O_TMPFILE), so that even a process
+// killed outright leaves nothing; elsewhere, or on a file system without
+// such files, it has a temporary name from the start. Anything else a path can name — a FIFO, a device, /dev/stdout,
 // /dev/fd/N, a process substitution — is opened and written directly: it
 // cannot be replaced, and must never be (as root, replacing /dev/null
 // would break the whole system). A .zst or .gz name compresses.
@@ -33,7 +35,8 @@ type Output struct {
 	w      io.Writer
 	comp   io.WriteCloser
 	f      *os.File
-	tmp    string // "" when writing in place
+	tmp    string // the temporary name, "" when writing in place or while anon
+	anon   bool   // a file with no name yet (openAnon), named at Commit
 	final  string
 	closed bool
 	moved  bool  // renamed into place by Commit
@@ -99,14 +102,14 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
-		return newOutput(f, "", path)
+		return newOutput(f, "", path, false)
 	}
 	if err == nil {
 		if err := checkWritable(path, target, st); err != nil {
 			return nil, err
 		}
 	}
-	f, tmp, err := createTemp(target, st)
+	f, tmp, anon, err := createTemp(target, st)
 	if errors.Is(err, fs.ErrNotExist) {
 		dir := filepath.Dir(target)
 		return nil, hint.With(fmt.Errorf("create %s: %w: no folder %s", path, fs.ErrNotExist, dir), "make it first: mkdir -p %s", dir)
@@ -114,7 +117,7 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
-	return newOutput(f, tmp, target)
+	return newOutput(f, tmp, target, anon)
 }
 
 // dangling reports whether path is a symlink to nothing (yet). /dev/stdout
@@ -153,7 +156,7 @@ var accessW = func(path string) error {
 	return unix.Faccessat(unix.AT_FDCWD, path, unix.W_OK, unix.AT_EACCESS)
 }
 
-func newOutput(f *os.File, tmp, final string) (*Output, error) {
+func newOutput(f *os.File, tmp, final string, anon bool) (*Output, error) {
 	comp, err := record.NewCompressor(f, final)
 	if err != nil {
 		f.Close()
@@ -163,19 +166,72 @@ func newOutput(f *os.File, tmp, final string) (*Output, error) {
 		}
 		return nil, fmt.Errorf("create %s: %w", final, err)
 	}
-	return &Output{w: comp, comp: comp, f: f, tmp: tmp, final: final}, nil
+	return &Output{w: comp, comp: comp, f: f, tmp: tmp, anon: anon, final: final}, nil
 }
 
-// createTemp makes the temporary file beside target. It is created with
-// mode 0666, which the kernel narrows by the umask, as the shell, pg_dump
-// and sqlite3 create files (umask 077 gives 0600); a file being replaced
-// lends it its own mode instead.
-func createTemp(target string, old fs.FileInfo) (*os.File, string, error) {
+// createTemp makes the new file beside target: without a name when the
+// system can (anon), else under a temporary one. It is created with mode
+// 0666, which the kernel narrows by the umask, as the shell, pg_dump and
+// sqlite3 create files (umask 077 gives 0600); a file being replaced lends
+// it its own mode instead.
+func createTemp(target string, old fs.FileInfo) (f *os.File, tmp string, anon bool, err error) {
 	dir, base := filepath.Split(target)
+	if anonFiles {
+		f, anon = openLinkable(dir, base)
+	}
+	if !anon {
+		f, tmp, err = createNamed(dir, base)
+		if err != nil {
+			return nil, "", false, err
+		}
+	}
+	if old != nil {
+		if err := f.Chmod(old.Mode().Perm()); err != nil {
+			f.Close()
+			if tmp != "" {
+				os.Remove(tmp)
+				forgetTemp(tmp)
+			}
+			return nil, "", false, err
+		}
+		keepOwner(f, old)
+	}
+	return f, tmp, anon, nil
+}
+
+// anonFiles: try a file without a name first (tests turn it off to run the
+// named path on a system that has both).
+var anonFiles = true
+
+// openLinkable opens a file without a name in dir, once a first one has
+// been linked under a temporary name there and removed at once: a Commit
+// must not find, after all the writing, that it cannot name its file (a
+// /proc that hides the process's descriptors, a file system that refuses
+// the link). A file once linked cannot be linked again, so the probe is a
+// file of its own.
+func openLinkable(dir, base string) (*os.File, bool) {
+	probe, err := openAnon(dir)
+	if err != nil {
+		return nil, false
+	}
+	name := tempName(dir, base)
+	err = linkAnon(probe, name)
+	probe.Close()
+	if err != nil {
+		return nil, false
+	}
+	if err := os.Remove(name); err != nil {
+		return nil, false
+	}
+	f, err := openAnon(dir)
+	return f, err == nil
+}
+
+// createNamed makes an empty file under a temporary name in dir, noted in
+// scratch so that a tool leaving on a signal removes it.
+func createNamed(dir, base string) (*os.File, string, error) {
 	for range 10 {
-		var r [6]byte
-		rand.Read(r[:])
-		tmp := filepath.Join(dir, "."+base+".tmp-"+hex.EncodeToString(r[:]))
+		tmp := tempName(dir, base)
 		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
 		if errors.Is(err, fs.ErrExist) {
 			continue
@@ -184,18 +240,38 @@ func createTemp(target string, old fs.FileInfo) (*os.File, string, error) {
 			return nil, "", err
 		}
 		rememberTemp(tmp)
-		if old != nil {
-			if err := f.Chmod(old.Mode().Perm()); err != nil {
-				f.Close()
-				os.Remove(tmp)
-				forgetTemp(tmp)
-				return nil, "", err
-			}
-			keepOwner(f, old)
-		}
 		return f, tmp, nil
 	}
 	return nil, "", errors.New("no free temporary name")
+}
+
+// tempName is a fresh hidden name for base in dir, for a file to be renamed
+// over it.
+func tempName(dir, base string) string {
+	var r [6]byte
+	rand.Read(r[:])
+	return filepath.Join(dir, "."+base+".tmp-"+hex.EncodeToString(r[:]))
+}
+
+// nameAnon links the file without a name under a temporary one beside its
+// target, for the rename that puts it in place: a link cannot replace a
+// file. The name is noted in scratch until the rename.
+func (o *Output) nameAnon() error {
+	dir, base := filepath.Split(o.final)
+	for range 10 {
+		tmp := tempName(dir, base)
+		err := linkAnon(o.f, tmp)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		o.tmp = tmp
+		rememberTemp(tmp)
+		return nil
+	}
+	return errors.New("no free temporary name")
 }
 
 // keepOwner gives the new file the old one's owner and group, where this
@@ -214,9 +290,9 @@ func (o *Output) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// Commit finishes the output: flushes compression, and for a file written
-// under a temporary name syncs it, renames it into place and syncs the
-// directory, so that the new file survives a crash right after.
+// Commit finishes the output: flushes compression, and for a new file syncs
+// it, renames it into place and syncs the directory, so that the new file
+// survives a crash right after.
 func (o *Output) Commit() error {
 	if o.f == nil || o.closed {
 		return nil
@@ -229,14 +305,8 @@ func (o *Output) Commit() error {
 		return fmt.Errorf("write %s: %w", o.final, o.werr)
 	}
 	o.closed = true
-	err := o.comp.Close()
-	if err == nil && o.tmp != "" {
-		err = o.f.Sync()
-	}
-	if cerr := o.f.Close(); err == nil {
-		err = cerr
-	}
-	if o.tmp == "" {
+	err := o.finish()
+	if !o.replacing() {
 		if err != nil {
 			return fmt.Errorf("write %s: %w", o.final, err)
 		}
@@ -245,14 +315,38 @@ func (o *Output) Commit() error {
 	if err == nil {
 		err = os.Rename(o.tmp, o.final)
 	}
-	forgetTemp(o.tmp)
+	if o.tmp != "" {
+		forgetTemp(o.tmp)
+		if err != nil {
+			os.Remove(o.tmp)
+		}
+	}
 	if err != nil {
-		os.Remove(o.tmp)
 		return fmt.Errorf("write %s: %w", o.final, err)
 	}
 	o.moved = true
 	return durable.Sync(filepath.Dir(o.final))
 }
+
+// finish flushes the compression and closes the file. A new file is synced
+// first, and one without a name given a temporary one, for the rename.
+func (o *Output) finish() error {
+	err := o.comp.Close()
+	if err == nil && o.replacing() {
+		err = o.f.Sync()
+	}
+	if err == nil && o.anon {
+		err = o.nameAnon()
+	}
+	if cerr := o.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// replacing reports whether the output is a new file to be renamed over
+// its target, as opposed to stdout or a file written in place.
+func (o *Output) replacing() bool { return o.tmp != "" || o.anon }
 
 // Remove takes back a Commit of a file written under a temporary name, as
 // when a step that had to follow it failed: the file is removed (a file it

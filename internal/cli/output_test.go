@@ -2,9 +2,12 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -39,5 +42,135 @@ func TestCommitAfterFailedWrite(t *testing.T) {
 	left, _ := filepath.Glob(filepath.Join(dir, ".*tmp-*"))
 	if len(left) != 0 {
 		t.Errorf("temporary files left: %q", left)
+	}
+}
+
+// tmpfileWorks reports whether dir's file system makes files without a name
+// (O_TMPFILE), asked of the kernel directly.
+func tmpfileWorks(t *testing.T, dir string) bool {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		return false
+	}
+	f, err := openAnon(dir)
+	if err != nil {
+		t.Logf("no file without a name in %s: %v", dir, err)
+		return false
+	}
+	f.Close()
+	return true
+}
+
+// names lists dir's entries.
+func names(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n []string
+	for _, e := range entries {
+		n = append(n, e.Name())
+	}
+	return n
+}
+
+// A file output is a new file until Commit puts it in place: without a
+// name where the system makes such files, so that nothing of it is in the
+// folder while it is written; under a hidden temporary name elsewhere (and
+// with anonFiles off). Either way Commit gives it the target's name (a
+// replaced file's mode, or the umask's), and Abort leaves the folder as it
+// was.
+func TestOutputNewFile(t *testing.T) {
+	old := syscall.Umask(0o027)
+	defer syscall.Umask(old)
+	for _, anon := range []bool{true, false} {
+		t.Run(fmt.Sprintf("anon=%v", anon), func(t *testing.T) {
+			defer func(v bool) { anonFiles = v }(anonFiles)
+			anonFiles = anon
+			dir := t.TempDir()
+			wantAnon := anon && tmpfileWorks(t, dir)
+			fresh := filepath.Join(dir, "fresh.jsonl")
+			kept := filepath.Join(dir, "kept.jsonl")
+			if err := os.WriteFile(kept, []byte("old\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(kept, 0o640); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				path string
+				mode os.FileMode
+			}{{fresh, 0o640}, {kept, 0o640}} {
+				o, err := CreateOutput(c.path, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if o.anon != wantAnon {
+					t.Fatalf("anon = %v, want %v", o.anon, wantAnon)
+				}
+				if _, err := o.Write([]byte("new\n")); err != nil {
+					t.Fatal(err)
+				}
+				temps, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*"))
+				if wantAnon && len(temps) != 0 {
+					t.Errorf("%q in the folder while a file without a name is written", temps)
+				}
+				if !wantAnon && len(temps) != 1 {
+					t.Errorf("temporary files %q while written, want one", temps)
+				}
+				if err := o.Commit(); err != nil {
+					t.Fatal(err)
+				}
+				st, err := os.Stat(c.path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if b, _ := os.ReadFile(c.path); string(b) != "new\n" || st.Mode().Perm() != c.mode {
+					t.Errorf("%s is %q with mode %04o, want \"new\\n\" with %04o", filepath.Base(c.path), b, st.Mode().Perm(), c.mode)
+				}
+			}
+			o, err := CreateOutput(kept, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.Write([]byte("never\n"))
+			o.Abort()
+			if got := strings.Join(names(t, dir), " "); got != "fresh.jsonl kept.jsonl" {
+				t.Errorf("the folder holds %q after an abort, want only the two files", got)
+			}
+			if b, _ := os.ReadFile(kept); string(b) != "new\n" {
+				t.Errorf("an aborted output changed the file it would replace: %q", b)
+			}
+		})
+	}
+}
+
+// A Commit that cannot name its file (the link refused) fails, and puts
+// nothing in place: the old file stays, and no temporary name is left.
+func TestOutputCommitLinkRefused(t *testing.T) {
+	dir := t.TempDir()
+	if !tmpfileWorks(t, dir) {
+		t.Logf("only the named path exists here; TestOutputNewFile covers it")
+		return
+	}
+	path := filepath.Join(dir, "out.jsonl")
+	if err := os.WriteFile(path, []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o, err := CreateOutput(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Write([]byte("new\n"))
+	o.final = filepath.Join(dir, "gone", "out.jsonl") // a folder that is not there
+	if err := o.Commit(); err == nil {
+		t.Fatal("Commit named the file in a folder that does not exist")
+	}
+	if got := strings.Join(names(t, dir), " "); got != "out.jsonl" {
+		t.Errorf("the folder holds %q, want only the old file", got)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "old\n" {
+		t.Errorf("the old file is %q, want it untouched", b)
 	}
 }
