@@ -34,7 +34,7 @@ type command struct {
 	tools.Select
 	Location   string `arg:"" help:"The store: sqlite:PATH, postgres://…, a SQLite file; #NAME picks the store."`
 	Store      string `help:"The store to dump, when the database holds several (same as #NAME)." placeholder:"NAME"`
-	Output     string `short:"o" default:"-" help:"Write to FILE instead of stdout; .zst and .gz compress. Written under a temporary name and renamed when complete." placeholder:"FILE"`
+	Output     string `short:"o" default:"-" help:"Write to FILE instead of stdout; .zst and .gz compress. Written as a new file and renamed into place when complete." placeholder:"FILE"`
 	Since      string `help:"Only what changed after the dump whose trailer carried CURSOR: records written or tombstoned, events appended (a delta)." placeholder:"CURSOR"`
 	NoCursor   bool   `help:"Leave the cursor out of the trailer, so that dumps of the same content from two stores are the same bytes (sha256sum, cmp)."`
 	CursorFile string `help:"Start from the cursor in FILE when it exists (else dump everything); once the dump is complete (with -o, once its file is in place), write the new cursor to FILE, atomically." placeholder:"FILE"`

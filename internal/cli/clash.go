@@ -98,8 +98,8 @@ func sameAs(f *os.File, named []Named) (Named, bool) {
 	return Named{}, false
 }
 
-// replaceable reports whether an output at path would be written under a
-// temporary name and renamed into place: a regular file, or none yet.
+// replaceable reports whether an output at path would be written as a new
+// file and renamed into place: a regular file, or none yet.
 func replaceable(path string) bool {
 	st, err := os.Stat(path)
 	return err != nil || st.Mode().IsRegular()

@@ -27,8 +27,9 @@ import (
 // leaves a half-written file behind nor destroys the old one. On Linux the
 // new file has no name until Commit (O_TMPFILE), so that even a process
 // killed outright leaves nothing; elsewhere, or on a file system without
-// such files, it has a temporary name from the start. Anything else a path can name — a FIFO, a device, /dev/stdout,
-// /dev/fd/N, a process substitution — is opened and written directly: it
+// such files, it has a temporary name from the start. Anything else a path
+// can name — a FIFO, a device, /dev/stdout, /dev/fd/N, a process
+// substitution — is opened and written directly: it
 // cannot be replaced, and must never be (as root, replacing /dev/null
 // would break the whole system). A .zst or .gz name compresses.
 type Output struct {

@@ -171,7 +171,7 @@ func (s *Summary) Update(f func(r *Result)) {
 }
 
 // OpenSummary starts the summary of a run of tool: the file is created
-// (under a temporary name, as every output) before the command does
+// (as a new file not yet in place, as every output) before the command does
 // anything, so that a name that cannot be written fails at once.
 func OpenSummary(path, tool string, stdout io.Writer) (*Summary, error) {
 	now := time.Now()

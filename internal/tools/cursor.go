@@ -86,9 +86,9 @@ func (o DumpOptions) cursorHint(err error, src *persist.Source) error {
 }
 
 // createCursorFile starts the new cursor file: written as every output
-// file is (under a temporary name, synced, renamed into place, the
-// directory synced; with the umask's mode), so that until finish renames it
-// the old cursor stays.
+// file is (a new file, synced, renamed into place, the directory synced;
+// with the umask's mode), so that until finish renames it the old cursor
+// stays.
 func createCursorFile(path string) (*cli.Output, error) {
 	out, err := cli.CreateOutput(path, nil)
 	if err != nil {
@@ -99,7 +99,7 @@ func createCursorFile(path string) (*cli.Output, error) {
 }
 
 // finish completes a dump in the order that never lets the cursor file run
-// ahead of the dump: the cursor written (still under its temporary name),
+// ahead of the dump: the cursor written (still a new file, not in place),
 // the dump's file synced and renamed into place, then the cursor renamed.
 // If the cursor cannot be put in place after all, the dump's file is
 // removed again: left there, it would look complete while the next run

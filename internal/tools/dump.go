@@ -71,7 +71,7 @@ func dump(ctx context.Context, st Stdio, o DumpOptions) error {
 	if err != nil {
 		return err
 	}
-	// The new cursor's file is made (under its temporary name) before a
+	// The new cursor's file is made (a new file, not yet in place) before a
 	// byte of the dump is written: a cursor that cannot be kept fails the
 	// dump at once, not after it looked complete.
 	var next *cli.Output
