@@ -9,6 +9,6 @@ import (
 
 // openAnon: only Linux makes a file without a name (O_TMPFILE); elsewhere
 // the output is written under a temporary name.
-func openAnon(string) (*os.File, error) { return nil, errors.ErrUnsupported }
+func openAnon(string, string) (*os.File, error) { return nil, errors.ErrUnsupported }
 
 func linkAnon(*os.File, string) error { return errors.ErrUnsupported }

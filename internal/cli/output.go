@@ -110,7 +110,7 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 			return nil, err
 		}
 	}
-	f, tmp, anon, err := createTemp(target, st)
+	f, tmp, anon, err := createNew(target, st)
 	if errors.Is(err, fs.ErrNotExist) {
 		dir := filepath.Dir(target)
 		return nil, hint.With(fmt.Errorf("create %s: %w: no folder %s", path, fs.ErrNotExist, dir), "make it first: mkdir -p %s", dir)
@@ -170,15 +170,18 @@ func newOutput(f *os.File, tmp, final string, anon bool) (*Output, error) {
 	return &Output{w: comp, comp: comp, f: f, tmp: tmp, anon: anon, final: final}, nil
 }
 
-// createTemp makes the new file beside target: without a name when the
+// createNew makes the new file beside target: without a name when the
 // system can (anon), else under a temporary one. It is created with mode
 // 0666, which the kernel narrows by the umask, as the shell, pg_dump and
 // sqlite3 create files (umask 077 gives 0600); a file being replaced lends
 // it its own mode instead.
-func createTemp(target string, old fs.FileInfo) (f *os.File, tmp string, anon bool, err error) {
+func createNew(target string, old fs.FileInfo) (f *os.File, tmp string, anon bool, err error) {
 	dir, base := filepath.Split(target)
 	if anonFiles {
-		f, anon = openLinkable(dir, base)
+		f, anon, err = openLinkable(dir, base, target)
+		if err != nil {
+			return nil, "", false, err
+		}
 	}
 	if !anon {
 		f, tmp, err = createNamed(dir, base)
@@ -209,41 +212,52 @@ var anonFiles = true
 // must not find, after all the writing, that it cannot name its file (a
 // /proc that hides the process's descriptors, a file system that refuses
 // the link). A file once linked cannot be linked again, so the probe is a
-// file of its own.
-func openLinkable(dir, base string) (*os.File, bool) {
-	probe, err := openAnon(dir)
+// file of its own. It reports false where there is no such file, and an
+// error only when the probe's name cannot be removed again.
+func openLinkable(dir, base, target string) (*os.File, bool, error) {
+	probe, err := openAnon(dir, target)
 	if err != nil {
-		return nil, false
+		return nil, false, nil
 	}
-	name := tempName(dir, base)
-	err = linkAnon(probe, name)
+	name, err := makeTemp(dir, base, func(tmp string) error { return linkAnon(probe, tmp) })
 	probe.Close()
 	if err != nil {
-		return nil, false
+		return nil, false, nil
 	}
 	if err := os.Remove(name); err != nil {
-		return nil, false
+		return nil, false, fmt.Errorf("remove %s, made to try the folder: %w", name, err)
 	}
-	f, err := openAnon(dir)
-	return f, err == nil
+	forgetTemp(name)
+	f, err := openAnon(dir, target)
+	return f, err == nil, nil
 }
 
-// createNamed makes an empty file under a temporary name in dir, noted in
-// scratch so that a tool leaving on a signal removes it.
+// createNamed makes an empty file under a temporary name in dir.
 func createNamed(dir, base string) (*os.File, string, error) {
+	var f *os.File
+	tmp, err := makeTemp(dir, base, func(tmp string) (err error) {
+		f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+		return err
+	})
+	return f, tmp, err
+}
+
+// makeTemp makes a file under a fresh temporary name for base in dir, with
+// create, and notes it in scratch in the same step, so that a tool leaving
+// on a signal removes it whenever it comes. It returns the name.
+func makeTemp(dir, base string, create func(tmp string) error) (string, error) {
 	for range 10 {
 		tmp := tempName(dir, base)
-		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+		err := scratch.Make(tmp, func() error { return create(tmp) })
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
 		if err != nil {
-			return nil, "", err
+			return "", err
 		}
-		rememberTemp(tmp)
-		return f, tmp, nil
+		return tmp, nil
 	}
-	return nil, "", errors.New("no free temporary name")
+	return "", errors.New("no free temporary name")
 }
 
 // tempName is a fresh hidden name for base in dir, for a file to be renamed
@@ -259,20 +273,12 @@ func tempName(dir, base string) string {
 // file. The name is noted in scratch until the rename.
 func (o *Output) nameAnon() error {
 	dir, base := filepath.Split(o.final)
-	for range 10 {
-		tmp := tempName(dir, base)
-		err := linkAnon(o.f, tmp)
-		if errors.Is(err, fs.ErrExist) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		o.tmp = tmp
-		rememberTemp(tmp)
-		return nil
+	tmp, err := makeTemp(dir, base, func(tmp string) error { return linkAnon(o.f, tmp) })
+	if err != nil {
+		return err
 	}
-	return errors.New("no free temporary name")
+	o.tmp = tmp
+	return nil
 }
 
 // keepOwner gives the new file the old one's owner and group, where this
@@ -317,16 +323,16 @@ func (o *Output) Commit() error {
 		err = os.Rename(o.tmp, o.final)
 	}
 	if o.tmp != "" {
-		forgetTemp(o.tmp)
 		if err != nil {
 			os.Remove(o.tmp)
 		}
+		forgetTemp(o.tmp)
 	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", o.final, err)
 	}
 	o.moved = true
-	return durable.Sync(filepath.Dir(o.final))
+	return syncDir(filepath.Dir(o.final))
 }
 
 // finish flushes the compression and closes the file. A new file is synced
@@ -334,7 +340,7 @@ func (o *Output) Commit() error {
 func (o *Output) finish() error {
 	err := o.comp.Close()
 	if err == nil && o.replacing() {
-		err = o.f.Sync()
+		err = syncFile(o.f)
 	}
 	if err == nil && o.anon {
 		err = o.nameAnon()
@@ -345,11 +351,18 @@ func (o *Output) finish() error {
 	return err
 }
 
+// syncFile and syncDir make the new file's bytes, then its name, durable
+// (tests watch the order).
+var (
+	syncFile = (*os.File).Sync
+	syncDir  = durable.Sync
+)
+
 // replacing reports whether the output is a new file to be renamed over
 // its target, as opposed to stdout or a file written in place.
 func (o *Output) replacing() bool { return o.tmp != "" || o.anon }
 
-// Remove takes back a Commit of a file written under a temporary name, as
+// Remove takes back a Commit of a new file renamed into place, as
 // when a step that had to follow it failed: the file is removed (a file it
 // replaced stays replaced). It reports whether there was such a file; for
 // stdout and a file written in place it does nothing.
@@ -377,8 +390,6 @@ func (o *Output) Abort() {
 		forgetTemp(o.tmp)
 	}
 }
-
-func rememberTemp(p string) { scratch.Add(p) }
 
 func forgetTemp(p string) { scratch.Drop(p) }
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/cuitty/persist/internal/durable"
 )
 
 type failingWriter struct{}
@@ -52,7 +54,7 @@ func tmpfileWorks(t *testing.T, dir string) bool {
 	if runtime.GOOS != "linux" {
 		return false
 	}
-	f, err := openAnon(dir)
+	f, err := openAnon(dir, "probe")
 	if err != nil {
 		t.Logf("no file without a name in %s: %v", dir, err)
 		return false
@@ -62,7 +64,7 @@ func tmpfileWorks(t *testing.T, dir string) bool {
 }
 
 // names lists dir's entries.
-func names(t *testing.T, dir string) []string {
+func names(t *testing.T, dir string) string {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -72,105 +74,162 @@ func names(t *testing.T, dir string) []string {
 	for _, e := range entries {
 		n = append(n, e.Name())
 	}
-	return n
+	return strings.Join(n, " ")
 }
 
-// A file output is a new file until Commit puts it in place: without a
-// name where the system makes such files, so that nothing of it is in the
-// folder while it is written; under a hidden temporary name elsewhere (and
-// with anonFiles off). Either way Commit gives it the target's name (a
-// replaced file's mode, or the umask's), and Abort leaves the folder as it
-// was.
-func TestOutputNewFile(t *testing.T) {
-	old := syscall.Umask(0o027)
-	defer syscall.Umask(old)
+// eachPath runs test with anonFiles on and off: a file without a name where
+// the system makes one, else, and with anonFiles off, a temporary name.
+func eachPath(t *testing.T, test func(t *testing.T, dir string, anon bool)) {
 	for _, anon := range []bool{true, false} {
 		t.Run(fmt.Sprintf("anon=%v", anon), func(t *testing.T) {
 			defer func(v bool) { anonFiles = v }(anonFiles)
 			anonFiles = anon
 			dir := t.TempDir()
-			wantAnon := anon && tmpfileWorks(t, dir)
-			fresh := filepath.Join(dir, "fresh.jsonl")
-			kept := filepath.Join(dir, "kept.jsonl")
-			if err := os.WriteFile(kept, []byte("old\n"), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Chmod(kept, 0o640); err != nil {
-				t.Fatal(err)
-			}
-			for _, c := range []struct {
-				path string
-				mode os.FileMode
-			}{{fresh, 0o640}, {kept, 0o640}} {
-				o, err := CreateOutput(c.path, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if o.anon != wantAnon {
-					t.Fatalf("anon = %v, want %v", o.anon, wantAnon)
-				}
-				if _, err := o.Write([]byte("new\n")); err != nil {
-					t.Fatal(err)
-				}
-				temps, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*"))
-				if wantAnon && len(temps) != 0 {
-					t.Errorf("%q in the folder while a file without a name is written", temps)
-				}
-				if !wantAnon && len(temps) != 1 {
-					t.Errorf("temporary files %q while written, want one", temps)
-				}
-				if err := o.Commit(); err != nil {
-					t.Fatal(err)
-				}
-				st, err := os.Stat(c.path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if b, _ := os.ReadFile(c.path); string(b) != "new\n" || st.Mode().Perm() != c.mode {
-					t.Errorf("%s is %q with mode %04o, want \"new\\n\" with %04o", filepath.Base(c.path), b, st.Mode().Perm(), c.mode)
-				}
-			}
-			o, err := CreateOutput(kept, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			o.Write([]byte("never\n"))
-			o.Abort()
-			if got := strings.Join(names(t, dir), " "); got != "fresh.jsonl kept.jsonl" {
-				t.Errorf("the folder holds %q after an abort, want only the two files", got)
-			}
-			if b, _ := os.ReadFile(kept); string(b) != "new\n" {
-				t.Errorf("an aborted output changed the file it would replace: %q", b)
-			}
+			test(t, dir, anon && tmpfileWorks(t, dir))
 		})
 	}
 }
 
-// A Commit that cannot name its file (the link refused) fails, and puts
-// nothing in place: the old file stays, and no temporary name is left.
-func TestOutputCommitLinkRefused(t *testing.T) {
-	dir := t.TempDir()
-	if !tmpfileWorks(t, dir) {
-		t.Logf("only the named path exists here; TestOutputNewFile covers it")
-		return
-	}
-	path := filepath.Join(dir, "out.jsonl")
-	if err := os.WriteFile(path, []byte("old\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	o, err := CreateOutput(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o.Write([]byte("new\n"))
-	o.final = filepath.Join(dir, "gone", "out.jsonl") // a folder that is not there
-	if err := o.Commit(); err == nil {
-		t.Fatal("Commit named the file in a folder that does not exist")
-	}
-	if got := strings.Join(names(t, dir), " "); got != "out.jsonl" {
-		t.Errorf("the folder holds %q, want only the old file", got)
-	}
-	if b, _ := os.ReadFile(path); string(b) != "old\n" {
-		t.Errorf("the old file is %q, want it untouched", b)
-	}
+// A file output is a new file until Commit puts it in place: without a
+// name where the system makes such files, so that nothing of it is in the
+// folder while it is written; under a hidden temporary name elsewhere.
+// Either way Commit gives it the target's name, with a replaced file's
+// mode or else the umask's, and Abort leaves the folder as it was.
+func TestOutputNewFile(t *testing.T) {
+	old := syscall.Umask(0o027)
+	defer syscall.Umask(old)
+	eachPath(t, func(t *testing.T, dir string, anon bool) {
+		fresh := filepath.Join(dir, "fresh.jsonl")
+		kept := filepath.Join(dir, "kept.jsonl")
+		if err := os.WriteFile(kept, []byte("old\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(kept, 0o604); err != nil { // bits the umask would take away
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			path string
+			mode os.FileMode
+		}{{fresh, 0o640}, {kept, 0o604}} {
+			o, err := CreateOutput(c.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.anon != anon {
+				t.Fatalf("anon = %v, want %v", o.anon, anon)
+			}
+			if _, err := o.Write([]byte("new\n")); err != nil {
+				t.Fatal(err)
+			}
+			temps, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*"))
+			if anon && len(temps) != 0 {
+				t.Errorf("%q in the folder while a file without a name is written", temps)
+			}
+			if !anon && len(temps) != 1 {
+				t.Errorf("temporary files %q while written, want one", temps)
+			}
+			if err := o.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			st, err := os.Stat(c.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b, _ := os.ReadFile(c.path); string(b) != "new\n" || st.Mode().Perm() != c.mode {
+				t.Errorf("%s is %q with mode %04o, want \"new\\n\" with %04o", filepath.Base(c.path), b, st.Mode().Perm(), c.mode)
+			}
+		}
+		o, err := CreateOutput(kept, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Write([]byte("never\n"))
+		o.Abort()
+		if got := names(t, dir); got != "fresh.jsonl kept.jsonl" {
+			t.Errorf("the folder holds %q after an abort, want only the two files", got)
+		}
+		if b, _ := os.ReadFile(kept); string(b) != "new\n" {
+			t.Errorf("an aborted output changed the file it would replace: %q", b)
+		}
+	})
+}
+
+// Commit makes the new file's bytes durable before it takes the target's
+// name, and the name durable after: a crash never leaves the name on a file
+// whose bytes were lost.
+func TestOutputCommitSyncOrder(t *testing.T) {
+	eachPath(t, func(t *testing.T, dir string, anon bool) {
+		path := filepath.Join(dir, "out.jsonl")
+		if err := os.WriteFile(path, []byte("old\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var steps []string
+		defer func(f func(*os.File) error, d func(string) error) { syncFile, syncDir = f, d }(syncFile, syncDir)
+		syncFile = func(f *os.File) error {
+			b, _ := os.ReadFile(path)
+			steps = append(steps, "file synced, target "+strings.TrimSpace(string(b)))
+			return f.Sync()
+		}
+		syncDir = func(d string) error {
+			b, _ := os.ReadFile(path)
+			steps = append(steps, "folder synced, target "+strings.TrimSpace(string(b)))
+			return durable.Sync(d)
+		}
+		o, err := CreateOutput(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Write([]byte("new\n"))
+		if err := o.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := strings.Join(steps, "; "), "file synced, target old; folder synced, target new"; got != want {
+			t.Errorf("Commit's steps: %s; want %s", got, want)
+		}
+	})
+}
+
+// A Commit whose last step fails (the name cannot be given, or the rename
+// refused) puts nothing in place: the old file stays, and no temporary name
+// is left beside it.
+func TestOutputCommitFails(t *testing.T) {
+	eachPath(t, func(t *testing.T, dir string, anon bool) {
+		path := filepath.Join(dir, "out.jsonl")
+		if err := os.WriteFile(path, []byte("old\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		o, err := CreateOutput(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Write([]byte("new\n"))
+		o.final = filepath.Join(dir, "gone", "out.jsonl") // a folder that is not there
+		if err := o.Commit(); err == nil {
+			t.Fatal("Commit put the file in a folder that does not exist")
+		}
+		if got := names(t, dir); got != "out.jsonl" {
+			t.Errorf("the folder holds %q, want only the old file", got)
+		}
+		if b, _ := os.ReadFile(path); string(b) != "old\n" {
+			t.Errorf("the old file is %q, want it untouched", b)
+		}
+
+		// The target became a folder meanwhile: the rename fails after the
+		// file has its temporary name.
+		busy := filepath.Join(dir, "busy")
+		o, err = CreateOutput(busy, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Write([]byte("new\n"))
+		if err := os.MkdirAll(filepath.Join(busy, "inside"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := o.Commit(); err == nil {
+			t.Fatal("Commit replaced a folder")
+		}
+		if got := names(t, dir); got != "busy out.jsonl" {
+			t.Errorf("the folder holds %q, want the new folder and the old file only", got)
+		}
+	})
 }

@@ -23,6 +23,20 @@ func Add(paths ...string) {
 	}
 }
 
+// Make runs create, which makes the file path, and notes path if it did,
+// as one step: a command leaving at once (RemoveAll) either runs before
+// create, or waits and removes what create made, never missing a name made
+// just before it was noted.
+func Make(path string, create func() error) error {
+	mu.Lock()
+	defer mu.Unlock()
+	if err := create(); err != nil {
+		return err
+	}
+	names[path] = true
+	return nil
+}
+
 // Drop forgets paths: put in place, or removed.
 func Drop(paths ...string) {
 	mu.Lock()
