@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/location"
@@ -61,6 +63,10 @@ type UpgradeResult struct {
 // change tracking turned off by hand. From is 0 when the database holds no
 // Persist schema, which Upgrade does not create. A writer of this release
 // upgrades a database on its first write, too (but does not repair).
+//
+// The upgrade is of the whole database; a loc that names a store (#NAME)
+// must name one the database holds, or nothing is done and the error wraps
+// ErrNoStore: a mistyped name must not pass for an upgrade of its store.
 func Upgrade(ctx context.Context, loc string) (UpgradeResult, error) {
 	l, err := location.Parse(loc, false)
 	if err != nil {
@@ -81,10 +87,30 @@ func Upgrade(ctx context.Context, loc string) (UpgradeResult, error) {
 		return UpgradeResult{}, err
 	}
 	defer a.Close()
+	if err := holdsStore(ctx, a, l); err != nil {
+		return UpgradeResult{}, err
+	}
 	u, err := a.Upgrade(ctx)
 	r := UpgradeResult{From: u.From, To: u.To, Repaired: u.Repaired, Refreshed: u.Refreshed}
 	if err != nil {
 		return r, fmt.Errorf("%s: %w", l, location.ScrubError(err, l.Raw))
 	}
 	return r, nil
+}
+
+// holdsStore refuses a location naming a store its database does not hold,
+// when it holds any: one that holds none has no schema to upgrade, which
+// Upgrade reports itself.
+func holdsStore(ctx context.Context, a adapters.Adapter, l location.Location) error {
+	if l.Store == "" {
+		return nil
+	}
+	names, err := a.Stores(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: %w", l, location.ScrubError(err, l.Raw))
+	}
+	if len(names) == 0 || slices.Contains(names, l.Store) {
+		return nil
+	}
+	return fmt.Errorf("%s: %w %q; it holds %s", l, ErrNoStore, l.Store, strings.Join(names, ", "))
 }

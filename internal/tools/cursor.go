@@ -159,7 +159,10 @@ func Upgrade(ctx context.Context, st Stdio, o UpgradeOptions) error {
 	if err := guard(ctx, []string{loc}); err != nil {
 		return err
 	}
-	u, err := persist.Upgrade(ctx, loc)
+	u, err := persist.Upgrade(ctx, withName(loc, o.Name))
+	if errors.Is(err, persist.ErrNoStore) {
+		return cli.Hint(err, "name a store it holds, or another database: persist stores %s lists what it holds", location.ShellQuote(location.Redact(loc)))
+	}
 	if err != nil {
 		return err
 	}
