@@ -411,6 +411,11 @@ func (a *Adapter) migrate(ctx context.Context, create bool) (adapters.Upgraded, 
 		return u, fmt.Errorf("the database's Persist schema is version %d; this release knows up to version %d: upgrade Persist",
 			from, schemaVersion)
 	}
+	if from == 0 {
+		if err := noForeignTables(ctx, tx); err != nil {
+			return u, err
+		}
+	}
 	if err := upgrade(ctx, tx); err != nil {
 		var perr *pq.Error
 		if from > 0 && errors.As(err, &perr) && perr.Code == "42501" {
@@ -423,6 +428,31 @@ func (a *Adapter) migrate(ctx context.Context, create bool) (adapters.Upgraded, 
 		return u, fmt.Errorf("upgrade schema from version %d to %d: %w", from, schemaVersion, err)
 	}
 	return adapters.Upgraded{From: from, To: schemaVersion, Repaired: work == adapters.SchemaRepair}, nil
+}
+
+// persistTables are the tables of Persist's schema besides persist_stores,
+// whose presence is what makes a schema Persist's (storedVersion).
+var persistTables = []string{"persist_records", "persist_events", "persist_meta", "persist_sources",
+	"persist_history", "persist_removals"}
+
+// noForeignTables refuses to make Persist's schema where a table of one of
+// its names is already found without persist_stores: another
+// application's, which CREATE TABLE IF NOT EXISTS would take for Persist's
+// and whose rows and triggers Persist would then mix with its own.
+func noForeignTables(ctx context.Context, tx *sql.Tx) error {
+	var found []string
+	err := tx.QueryRowContext(ctx, `SELECT pg_catalog.array_agg(t::pg_catalog.text ORDER BY i)
+		FROM pg_catalog.unnest($1::pg_catalog.text[]) WITH ORDINALITY u(t, i)
+		WHERE pg_catalog.to_regclass(t) IS NOT NULL`, pq.StringArray(persistTables)).Scan((*pq.StringArray)(&found))
+	if err != nil {
+		return fmt.Errorf("create schema: %w", err)
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	return hint.With(fmt.Errorf("the database has %s and no persist_stores: not Persist's tables, which it will not take for its own nor change",
+		strings.Join(found, ", ")),
+		"name another database, or a schema of Persist's own: CREATE SCHEMA persist, then add options=-csearch_path=persist to the location's parameters")
 }
 
 // plan reads the schema's version and decides what migrate does with it.

@@ -103,7 +103,16 @@ func (a *Adapter) setUpSnapshot(ctx context.Context, tx *sql.Tx) (schema string,
 		return "", err
 	}
 	if len(order) >= 4 {
-		return "", collationError(order)
+		// Tables of Persist's names without persist_stores are another
+		// application's: the snapshot finds no store in them (exists),
+		// and no hint may tell anyone to change them.
+		var persist bool
+		if err := tx.QueryRowContext(ctx, `SELECT pg_catalog.to_regclass('persist_stores') IS NOT NULL`).Scan(&persist); err != nil {
+			return "", fmt.Errorf("set the snapshot up: %w", err)
+		}
+		if persist {
+			return "", collationError(order)
+		}
 	}
 	return ns.String, nil
 }
