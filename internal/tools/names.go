@@ -186,6 +186,50 @@ func otherName(name, loc string) (store, rest string, ok bool) {
 	return l.Store, strings.TrimSuffix(location.Redact(loc), "#"+l.Store), true
 }
 
+// notItself refuses a --target that is the source itself: the same store
+// in the same database file (through any path or link) or at the same
+// connection. verify would prove the store equal to itself, migrate copy it
+// onto itself: either is a --target mistyped. Two spellings of one server
+// are not told apart; two files are always.
+func notItself(verb, name, source, target string) error {
+	ls, err := location.Parse(source, false)
+	if err != nil || !ls.IsStore() {
+		return nil
+	}
+	lt, err := location.Parse(target, true)
+	if err != nil || !lt.IsStore() || lt.Driver != ls.Driver || storeOf(ls, name) != storeOf(lt, name) || !sameDatabase(ls, lt) {
+		return nil
+	}
+	return cli.Hint(fmt.Errorf("--target (%s) is the source itself, store %s of %s: %s would %s",
+		location.Redact(target), jsonQuote(storeOf(ls, name)), location.Redact(source), verb, map[string]string{
+			"verify": "prove it equal to itself", "migrate": "copy it onto itself"}[verb]),
+		"name the database of the copy in --target: %s",
+		command(verb, []string{"--source " + location.ForShell(location.Redact(source)), "--target LOCATION"}, name))
+}
+
+// storeOf is the store l names, or name.
+func storeOf(l location.Location, name string) string {
+	if l.Store != "" {
+		return l.Store
+	}
+	return name
+}
+
+// sameDatabase reports whether a and b, of one adapter, are one database:
+// the same file, or the same connection string.
+func sameDatabase(a, b location.Location) bool {
+	fa, fb := location.Files(a.Raw), location.Files(b.Raw)
+	if len(fa) == 0 || len(fb) == 0 {
+		return len(fa) == len(fb) && a.Target == b.Target
+	}
+	sa, err := os.Stat(fa[0])
+	if err != nil {
+		return false
+	}
+	sb, err := os.Stat(fb[0])
+	return err == nil && os.SameFile(sa, sb)
+}
+
 // sameSource is sameName for the --source of migrate and verify, whose
 // --target may name another store: the copy's name.
 func sameSource(verb, name, source, target string) error {

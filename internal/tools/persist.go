@@ -254,6 +254,9 @@ func verify(ctx context.Context, st Stdio, o VerifyOptions) error {
 	if err := sameSource("verify", o.Name, o.Source, o.Target); err != nil {
 		return err
 	}
+	if err := notItself("verify", o.Name, o.Source, o.Target); err != nil {
+		return err
+	}
 	if err := report(ctx).ToStdout("the comparison table"); err != nil {
 		return err
 	}
@@ -402,6 +405,9 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 		}
 	}
 	if err := o.check(); err != nil {
+		return err
+	}
+	if err := notItself("migrate", o.Name, o.Source, o.Target); err != nil {
 		return err
 	}
 	if o.LoadFlags.Store == "" {
