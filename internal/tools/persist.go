@@ -385,7 +385,38 @@ func warnStale(warn func(string), loaded persist.LoadResult, o MigrateOptions) {
 		return
 	}
 	warn(fmt.Sprintf("%d records the target holds in a newer version than the source's were kept: the target is not a copy of the source (%s shows each)",
-		loaded.Stale, command("verify", []string{"--source " + location.ForShell(location.Redact(o.Source)), "--target " + location.ForShell(location.Redact(o.Target))}, o.Name)))
+		loaded.Stale, verifyCommand(o)))
+}
+
+// targetHeld reports whether the target's store held anything before the
+// migration: only then can it hold what the source does not.
+func targetHeld(ctx context.Context, o MigrateOptions) bool {
+	infos, err := persist.Stores(ctx, withName(o.Target, o.Name))
+	return err == nil && len(infos) == 1 && infos[0].Records+infos[0].Deleted+infos[0].Events > 0
+}
+
+// warnExtra says that the target holds records or events the source does
+// not, which a merge leaves where they are: every item of the source is in
+// the target after a migration, so what the target counts beyond the source
+// is its own. The target is then not a copy, said whatever the terminal, as
+// warnStale says it.
+func warnExtra(ctx context.Context, warn func(string), res persist.Result, o MigrateOptions) {
+	infos, err := persist.Stores(ctx, withName(o.Target, o.Name))
+	if err != nil || len(infos) != 1 || warn == nil {
+		return
+	}
+	records := infos[0].Records + infos[0].Deleted - res.Records
+	events := infos[0].Events - res.Events
+	if records <= 0 && events <= 0 {
+		return
+	}
+	warn(fmt.Sprintf("the target holds %d records and %d events the source does not, which were left as they are: the target is not a copy of the source (%s shows each)",
+		max(records, 0), max(events, 0), verifyCommand(o)))
+}
+
+// verifyCommand is the verify that compares a migration's source and target.
+func verifyCommand(o MigrateOptions) string {
+	return command("verify", []string{"--source " + location.ForShell(location.Redact(o.Source)), "--target " + location.ForShell(location.Redact(o.Target))}, o.Name)
 }
 
 // Migrate copies a store from one place to another through the same path
@@ -438,6 +469,7 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 		lo.Rejects = rejects
 	}
 	var loaded persist.LoadResult
+	held := targetHeld(ctx, o)
 	res, err := persist.Migrate(ctx, o.Source, o.Target, persist.MigrateOptions{
 		BatchSize: o.BatchSize, OnProgress: bar.progress, OnLoaded: func(r persist.LoadResult) { loaded = r },
 		Source: persist.ReadOptions{Store: storeFlag(o.Source, o.Name), Stdin: st.Stdin},
@@ -462,6 +494,9 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 		return err
 	}
 	warnStale(warn, loaded, o)
+	if held {
+		warnExtra(ctx, warn, res, o)
+	}
 	if cli.ShowSummary(o.Common, st.Stderr) {
 		fmt.Fprintf(st.Stderr, "persist: migrated %s from %s to %s: %d records, %d events in %s (%s)\n",
 			o.Name, location.Redact(o.Source), loaded.Target, res.Records, res.Events, time.Since(start).Round(time.Millisecond), resultLine(&loaded))
