@@ -98,8 +98,13 @@ func elsewhereHint(ctx context.Context, db location.Location, again, maker func(
 		loc = db.Driver.Schemes[0] + ":" + db.Raw
 	}
 	url := location.ShellQuote(location.Unmask(location.Redact(strings.TrimSuffix(loc, "#"+db.Store))))
+	// A write makes the database file, not the folder it goes in.
+	mkdir := ""
+	if dir := filepath.Dir(db.Target); db.Driver.NewFiles && !isDirectory(dir) {
+		mkdir = "mkdir -p " + location.ShellQuote(dir) + " && "
+	}
 	run := func(store string) string {
-		return fmt.Sprintf("for a store in another database, name the database with $PERSIST_URL: PERSIST_URL=%s %s", url, again(store))
+		return fmt.Sprintf("for a store in another database, name the database with $PERSIST_URL: %sPERSIST_URL=%s %s", mkdir, url, again(store))
 	}
 	if db.Store != "" {
 		return run(db.Store)
@@ -118,8 +123,8 @@ func elsewhereHint(ctx context.Context, db location.Location, again, maker func(
 		base = "my-app" // a server's database gives no name to go by
 	}
 	if _, err := os.Stat(db.Target); err != nil && db.Driver.NewFiles && maker != nil {
-		return fmt.Sprintf("%s does not exist either; for a store in another database, name the database with $PERSIST_URL, and the first write makes it: PERSIST_URL=%s %s",
-			db.Target, url, maker(base))
+		return fmt.Sprintf("%s does not exist either; for a store in another database, name the database with $PERSIST_URL, and the first write makes it: %sPERSIST_URL=%s %s",
+			db.Target, mkdir, url, maker(base))
 	}
 	return run(base)
 }
@@ -243,4 +248,10 @@ func sameSource(verb, name, source, target string) error {
 	return cli.Hint(fmt.Errorf("--source (%s) names store %s, but the command names store %s", location.Redact(source), jsonQuote(l), jsonQuote(name)),
 		"NAME is the source's store, and the target's unless --target names another: %s%s",
 		command(verb, []string{"--source " + location.ForShell(rest), "--target " + location.ForShell(location.Redact(target))}, l), passwordNote(source, target))
+}
+
+// isDirectory reports whether path is a directory there is.
+func isDirectory(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }

@@ -30,6 +30,8 @@ func TestStoreLocationRefusesNames(t *testing.T) {
 		{"-x", "starts with '-'", "PERSIST_URL=sqlite:stores.db persist put -- -x c k 1"},
 		{"a#b", "holds a '#'", "persist put my-app c k 1"},
 		{"../escape", "../escape is a location, not a store's name", "PERSIST_URL=sqlite:../escape persist put escape c k 1"},
+		// The write makes the file, not its folder: the hint makes that.
+		{"a/b", "a/b is a location, not a store's name", ": mkdir -p a && PERSIST_URL=sqlite:a/b persist put b c k 1"},
 		{"sqlite:../a.db", "sqlite:../a.db is a location", "PERSIST_URL=sqlite:../a.db persist put a c k 1"},
 		{"sqlite:x.db#billing", "is a location", "PERSIST_URL=sqlite:x.db persist put billing c k 1"},
 		{"postgres://u:secret@127.0.0.1:1/db#app", "is a location", "PERSIST_URL=postgres://u@127.0.0.1:1/db persist put app c k 1"},
@@ -75,8 +77,12 @@ func TestStoreLocationReaderHints(t *testing.T) {
 	t.Chdir(t.TempDir())
 	ls := func(store string) string { return command("ls", nil, store) }
 	_, err := storeLocation(context.Background(), "sqlite:new.db", ls, makeStore)
-	if h := strings.Join(hint.All(err), ""); !strings.Contains(h, "new.db does not exist either") || !strings.Contains(h, "PERSIST_URL=sqlite:new.db persist put new users u1 '{}'") {
+	if h := strings.Join(hint.All(err), ""); !strings.Contains(h, "new.db does not exist either") || !strings.Contains(h, "makes it: PERSIST_URL=sqlite:new.db persist put new users u1 '{}'") {
 		t.Errorf("no database: %v: %s", err, h)
+	}
+	_, err = storeLocation(context.Background(), "sqlite:sub/new.db", ls, makeStore)
+	if h := strings.Join(hint.All(err), ""); !strings.Contains(h, "makes it: mkdir -p sub && PERSIST_URL=sqlite:sub/new.db persist put new users u1 '{}'") {
+		t.Errorf("no database, no folder: %v: %s", err, h)
 	}
 	s, err := persist.OpenStore(context.Background(), "sqlite:held.db", "billing")
 	if err != nil {
