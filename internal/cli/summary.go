@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -191,12 +192,43 @@ func OpenSummary(path, tool string, stdout io.Writer) (*Summary, error) {
 	if err := CheckOutputName(path); err != nil {
 		return nil, fmt.Errorf("--summary: %w", err)
 	}
+	if err := onlyASummary(path); err != nil {
+		return nil, fmt.Errorf("--summary: %w", err)
+	}
 	out, err := CreateOutput(path, stdout)
 	if err != nil {
 		return nil, fmt.Errorf("--summary: %w", err)
 	}
 	s.out = out
 	return s, nil
+}
+
+// summaryHead is how every summary file begins (Result's first field),
+// of this format's version or another's.
+const summaryHead = `{"format":"persist.summary.`
+
+// onlyASummary refuses a --summary FILE that holds anything but a summary:
+// the database the command reads, its input stream, a log. A summary
+// replaces only one a run wrote before, or an empty file, whatever else
+// the command line says: the summary of a usage error is written before
+// anything checks what the command would read or write.
+func onlyASummary(path string) error {
+	st, err := os.Stat(path)
+	if err != nil || !st.Mode().IsRegular() || st.Size() == 0 {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil // CreateOutput says what is wrong with it, if anything
+	}
+	defer f.Close()
+	head := make([]byte, len(summaryHead))
+	n, _ := io.ReadFull(f, head)
+	if string(head[:n]) == summaryHead {
+		return nil
+	}
+	return hint.With(fmt.Errorf("%s holds something other than a run's summary, which a summary must not replace", path),
+		"name a new file for --summary, or one that an earlier --summary wrote")
 }
 
 // Finish writes the report with the run's exit status and error. An error

@@ -95,3 +95,39 @@ func TestSummaryToStdout(t *testing.T) {
 		t.Fatal("a summary in a missing folder was accepted")
 	}
 }
+
+// A summary replaces only a summary an earlier run wrote, or an empty
+// file: never the database, a stream, or a file through a link to one.
+func TestOnlyASummary(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	db := write("app.db", "SQLite format 3\x00")
+	if err := os.Symlink(db, filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		path string
+		ok   bool
+	}{
+		{filepath.Join(dir, "new.json"), true},
+		{write("empty.json", ""), true},
+		{write("old.json", `{"format":"persist.summary.v1","tool":"persist-sum"}`+"\n"), true},
+		{db, false},
+		{filepath.Join(dir, "link"), false},
+		{write("d.jsonl", `{"kind":"header","format":"persist.v1"}`+"\n"), false},
+		{write("short", "{"), false},
+		{write("later.json", `{"format":"persist.summary.v2"}`), true},
+		{write("other.json", `{"format":"persist.v1"}`), false},
+	} {
+		err := onlyASummary(c.path)
+		if (err == nil) != c.ok {
+			t.Errorf("%s: %v, want ok %v", filepath.Base(c.path), err, c.ok)
+		}
+	}
+}
