@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -133,6 +136,35 @@ func (o TeeOptions) ready(ctx context.Context) error {
 	}
 	if o.Rejects != "" && len(o.Locations) > 1 {
 		return cli.Hint(errors.New("--rejects with several targets would mix their rejects"), "tee into one target per --rejects, or drop --rejects")
+	}
+	return oneNewFileEach(o.Locations)
+}
+
+// oneNewFileEach refuses two targets in one database file that does not
+// exist yet: a load makes a new file aside and puts it in place at the
+// end, so the second to finish would find the file the first made, and
+// fail with one store written and the other not.
+func oneNewFileEach(locations []string) error {
+	seen := map[string]string{}
+	for _, raw := range locations {
+		files := location.Files(raw)
+		if len(files) == 0 {
+			continue
+		}
+		path, err := filepath.Abs(files[0])
+		if err != nil {
+			continue
+		}
+		if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if first, ok := seen[path]; ok {
+			return cli.Hint(fmt.Errorf("targets %s and %s are stores of one database file, %s, that does not exist yet: each load would make it on its own",
+				location.Redact(first), location.Redact(raw), files[0]),
+				"make it empty first, and run the same command again: an empty file is a database, into which each store is written in place: touch %s",
+				location.ShellQuote(files[0]))
+		}
+		seen[path] = raw
 	}
 	return nil
 }
