@@ -157,6 +157,9 @@ func diffSources(ctx context.Context, a, b *Source, w io.Writer, opt DiffOptions
 		NameA:   a.Location(),
 		NameB:   b.Location(),
 		TempDir: opt.TempDir,
+		// A stream on a pipe is checked (order, trailer) only as it is
+		// merged: what differs is written once both have been read whole.
+		Hold: a.onPipe() || b.onPipe(),
 	})
 	return DiffResult{OnlyA: st.OnlyA, OnlyB: st.OnlyB, Changed: st.Changed, Same: st.Same}, err
 }
@@ -208,6 +211,10 @@ func (s *Source) diffIterator(ctx context.Context, raw string, share int, opt Di
 	}
 	return sorted, func() { sorted.Close(); it.Close() }, nil
 }
+
+// onPipe reports whether the source is a stream that cannot be read twice
+// (a pipe, a device), whose end is known only once it is read.
+func (s *Source) onPipe() bool { return !s.IsStore() && !s.rereadable() }
 
 // rereadable reports whether the source is a regular file, which can be
 // read twice.

@@ -90,6 +90,13 @@ type Options struct {
 	// empty means os.TempDir().
 	TempDir string
 
+	// Hold keeps what Diff writes until both sides have been read whole,
+	// and writes nothing if either fails: a side whose order or trailer is
+	// checked only as it is merged (a dump on a pipe) must not have put
+	// differences on w that its error then takes back. It is held in
+	// memory while small, then in a temporary file in TempDir.
+	Hold bool
+
 	// EachA, when not nil, is called with every item of A once its value
 	// is known canonical: checked on A's side, or equal byte for byte to
 	// B's checked one. A caller that sums A so does not check its values
@@ -122,6 +129,9 @@ type sink interface {
 // A side out of dump order, or naming one item twice, is an error (ErrOrder,
 // ErrDuplicate): the merge would otherwise report nonsense.
 func Diff(ctx context.Context, a, b Iterator, w io.Writer, opt Options) (Stats, error) {
+	if opt.Hold {
+		return held(ctx, a, b, w, opt)
+	}
 	var st Stats
 	out, err := newSink(w, opt)
 	if err != nil {
@@ -198,6 +208,25 @@ func Diff(ctx context.Context, a, b Iterator, w io.Writer, opt Options) (Stats, 
 		}
 	}
 	if err := out.finish(st, sa.total, sb.total); err != nil {
+		return st, err
+	}
+	return st, nil
+}
+
+// held is Diff with opt.Hold: into a spool, copied to w once all is read.
+func held(ctx context.Context, a, b Iterator, w io.Writer, opt Options) (Stats, error) {
+	dir := opt.TempDir
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	sp := &spool{dir: dir}
+	defer sp.Close()
+	opt.Hold = false
+	st, err := Diff(ctx, a, b, sp, opt)
+	if err != nil {
+		return st, err
+	}
+	if _, err := sp.WriteTo(w); err != nil {
 		return st, err
 	}
 	return st, nil

@@ -286,3 +286,40 @@ func TestParseFormat(t *testing.T) {
 		t.Errorf("ParseFormat(xml): %v", err)
 	}
 }
+
+// failAfter yields its items, then fails instead of ending: a stream on a
+// pipe found cut short or out of order after some of it was merged.
+type failAfter struct{ sliceIter }
+
+func (f *failAfter) Next() (*record.Item, error) {
+	if f.i == len(f.items) {
+		return nil, errors.New("stream truncated")
+	}
+	return f.sliceIter.Next()
+}
+
+// With Hold, what differs reaches w only once both sides were read whole:
+// a side failing after differences were found leaves w empty; one that
+// ends well gets what Diff without Hold writes, byte for byte.
+func TestHold(t *testing.T) {
+	a := parseLines(t, `{"kind":"record","collection":"c","key":"a","value":1}
+{"kind":"record","collection":"c","key":"b","value":2}`)
+	b := parseLines(t, `{"kind":"record","collection":"c","key":"a","value":9}`)
+	for _, f := range []Format{Human, JSONL, Summary, Patch} {
+		var w bytes.Buffer
+		_, err := Diff(context.Background(), iter(a), &failAfter{sliceIter{items: b}}, &w, Options{Format: f, Hold: true, TempDir: t.TempDir()})
+		if err == nil || w.Len() != 0 {
+			t.Errorf("%v: %v, and %q written; want the error and nothing", f, err, w.String())
+		}
+		var held, direct bytes.Buffer
+		if _, err := Diff(context.Background(), iter(a), iter(b), &held, Options{Format: f, Hold: true, TempDir: t.TempDir()}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Diff(context.Background(), iter(a), iter(b), &direct, Options{Format: f, TempDir: t.TempDir()}); err != nil {
+			t.Fatal(err)
+		}
+		if held.String() != direct.String() || held.Len() == 0 {
+			t.Errorf("%v: held %q, direct %q", f, held.String(), direct.String())
+		}
+	}
+}

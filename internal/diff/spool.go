@@ -11,7 +11,7 @@ import (
 // goes to a temporary file.
 var spoolMemory = 8 << 20
 
-// spool holds bytes to be written later: in memory while small, then in an
+// spool holds bytes to be written later (a patch's body, or a held diff): in memory while small, then in an
 // unnamed temporary file (removed as soon as it is created, so nothing is
 // left behind whatever happens to the process).
 type spool struct {
@@ -28,7 +28,7 @@ func (s *spool) Write(p []byte) (int, error) {
 		return s.mem.Write(p)
 	}
 	if s.file == nil {
-		f, err := createTemp(s.dir, "persist-diff-patch-*")
+		f, err := createTemp(s.dir, "persist-diff-*")
 		if err != nil {
 			return 0, err
 		}
@@ -37,13 +37,13 @@ func (s *spool) Write(p []byte) (int, error) {
 			s.name = f.Name()
 		}
 		if _, err := s.mem.WriteTo(f); err != nil {
-			return 0, fmt.Errorf("spool patch: %w", err)
+			return 0, fmt.Errorf("spool: %w", err)
 		}
 		s.mem = bytes.Buffer{}
 	}
 	n, err := s.file.Write(p)
 	if err != nil {
-		return n, fmt.Errorf("spool patch: %w", err)
+		return n, fmt.Errorf("spool: %w", err)
 	}
 	return n, nil
 }
@@ -54,7 +54,7 @@ func (s *spool) WriteTo(w io.Writer) (int64, error) {
 		return s.mem.WriteTo(w)
 	}
 	if _, err := s.file.Seek(0, io.SeekStart); err != nil {
-		return 0, fmt.Errorf("spool patch: %w", err)
+		return 0, fmt.Errorf("spool: %w", err)
 	}
 	return io.Copy(w, s.file)
 }
