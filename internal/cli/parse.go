@@ -49,7 +49,11 @@ func Parse(name, description string, grammar any, args []string, stdout, stderr 
 		for _, a := range args {
 			msg = location.Scrub(msg, a)
 		}
-		Report(stderr, name, parseHint(name, args, msg, errors.Is(err, errEmptyName)))
+		help := name // the command whose --help lists the flags: the verb's, for a tool with verbs
+		if len(args) > 0 && hasChild(parser.Model.Node, args[0]) {
+			help += " " + args[0]
+		}
+		Report(stderr, name, parseHint(name, help, args, msg, errors.Is(err, errEmptyName)))
 		return nil, ExitTrouble, true
 	}
 	if err := emptyFlag(ctx); err != nil {
@@ -175,17 +179,26 @@ func decodeDecimal(ctx *kong.DecodeContext, target reflect.Value) error {
 	return nil
 }
 
+// negativeValue is kong's error for a flag given a negative number, which
+// it reads as a short flag.
+var negativeValue = regexp.MustCompile(`^(--[a-z][a-z-]*): expected .* but got "(-[0-9][^"]*)" \(short flag\)`)
+
 // parseHint is the hint for a parse error. A negative number given as a
 // value (persist put app c k -5) reads as a flag, "unknown flag -5": after
 // --, which ends the flags, it is a value.
-func parseHint(name string, args []string, msg string, emptyName bool) error {
+func parseHint(name, help string, args []string, msg string, emptyName bool) error {
 	err := errors.New(msg)
 	if emptyName {
 		return Hint(err, "give every name the flag lists, or leave the flag out")
 	}
+	if m := negativeValue.FindStringSubmatch(msg); m != nil {
+		// kong's own suggestion, --flag="-1", only leads to the flag's
+		// refusal: no flag takes a negative number.
+		return Hint(fmt.Errorf("%s %s: a negative number, which %[1]s does not take", m[1], m[2]), "see %s --help for what %s takes", help, m[1])
+	}
 	rest, ok := strings.CutPrefix(msg, "unknown flag ")
 	if !ok || len(rest) < 2 || rest[0] != '-' || rest[1] < '0' || rest[1] > '9' {
-		return Hint(err, "see %s --help", name)
+		return Hint(err, "see %s --help", help)
 	}
 	// kong names the flag it read: "-1" of -1.5.
 	bad := strings.TrimRight(strings.Fields(rest)[0], ",")
