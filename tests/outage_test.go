@@ -147,9 +147,13 @@ func TestReadSaysWhyConnectionLost(t *testing.T) {
 	genStream(t, in, 100_000, 12)
 	db := pgtest.NewDatabase(t)
 	mustRun(t, in, "persist-load", "-q", db+"#gen")
+	// The diff's other side is a file of other keys: a pipe's would be
+	// held until read whole, and the diff's output with it.
+	other := filepath.Join(dir, "other.jsonl")
+	genStream(t, other, 10, 99)
 	for _, tool := range [][]string{
 		{"persist-dump", db + "#gen"},
-		{"persist-diff", db + "#gen", "-"},
+		{"persist-diff", db + "#gen", other},
 	} {
 		t.Run(tool[0], func(t *testing.T) {
 			// Its stdout is not read until the session is terminated: the
