@@ -49,11 +49,7 @@ func Parse(name, description string, grammar any, args []string, stdout, stderr 
 		for _, a := range args {
 			msg = location.Scrub(msg, a)
 		}
-		help := name // the command whose --help lists the flags: the verb's, for a tool with verbs
-		if len(args) > 0 && hasChild(parser.Model.Node, args[0]) {
-			help += " " + args[0]
-		}
-		Report(stderr, name, parseHint(name, help, args, msg, errors.Is(err, errEmptyName)))
+		Report(stderr, name, parseHint(name, helpName(parser, name, args), args, msg, errors.Is(err, errEmptyName)))
 		return nil, ExitTrouble, true
 	}
 	if err := emptyFlag(ctx); err != nil {
@@ -196,6 +192,11 @@ func parseHint(name, help string, args []string, msg string, emptyName bool) err
 		// refusal: no flag takes a negative number.
 		return Hint(fmt.Errorf("%s %s: a negative number, which %[1]s does not take", m[1], m[2]), "see %s --help for what %s takes", help, m[1])
 	}
+	return unknownFlagHint(name, help, args, err, msg)
+}
+
+// unknownFlagHint is the hint for a parse error other than those above.
+func unknownFlagHint(name, help string, args []string, err error, msg string) error {
 	rest, ok := strings.CutPrefix(msg, "unknown flag ")
 	if !ok || len(rest) < 2 || rest[0] != '-' || rest[1] < '0' || rest[1] > '9' {
 		return Hint(err, "see %s --help", help)
@@ -215,6 +216,15 @@ func parseHint(name, help string, args []string, msg string, emptyName bool) err
 		cmd = append(cmd, location.ForShell(a))
 	}
 	return Hint(err, "a value that begins with '-' goes after --, which ends the flags: %s%s", strings.Join(cmd, " "), note)
+}
+
+// helpName is the command whose --help lists the flags args give: the
+// verb's, for a tool with verbs.
+func helpName(parser *kong.Kong, name string, args []string) string {
+	if len(args) > 0 && hasChild(parser.Model.Node, args[0]) {
+		return name + " " + args[0]
+	}
+	return name
 }
 
 func hasChild(n *kong.Node, name string) bool {

@@ -132,6 +132,11 @@ func Diff(ctx context.Context, a, b Iterator, w io.Writer, opt Options) (Stats, 
 	if opt.Hold {
 		return held(ctx, a, b, w, opt)
 	}
+	return merge(ctx, a, b, w, opt)
+}
+
+// merge is Diff, writing as it goes.
+func merge(ctx context.Context, a, b Iterator, w io.Writer, opt Options) (Stats, error) {
 	var st Stats
 	out, err := newSink(w, opt)
 	if err != nil {
@@ -221,8 +226,7 @@ func held(ctx context.Context, a, b Iterator, w io.Writer, opt Options) (Stats, 
 	}
 	sp := &spool{dir: dir}
 	defer sp.Close()
-	opt.Hold = false
-	st, err := Diff(ctx, a, b, sp, opt)
+	st, err := merge(ctx, a, b, sp, opt)
 	if err != nil {
 		return st, err
 	}

@@ -98,11 +98,7 @@ func elsewhereHint(ctx context.Context, db location.Location, again, maker func(
 		loc = db.Driver.Schemes[0] + ":" + db.Raw
 	}
 	url := location.ShellQuote(location.Unmask(location.Redact(strings.TrimSuffix(loc, "#"+db.Store))))
-	// A write makes the database file, not the folder it goes in.
-	mkdir := ""
-	if dir := filepath.Dir(db.Target); db.Driver.NewFiles && !isDirectory(dir) {
-		mkdir = "mkdir -p " + location.ShellQuote(dir) + " && "
-	}
+	mkdir := mkdirFirst(db)
 	run := func(store string) string {
 		return fmt.Sprintf("for a store in another database, name the database with $PERSIST_URL: %sPERSIST_URL=%s %s", mkdir, url, again(store))
 	}
@@ -191,6 +187,16 @@ func otherName(name, loc string) (store, rest string, ok bool) {
 	return l.Store, strings.TrimSuffix(location.Redact(loc), "#"+l.Store), true
 }
 
+// sourceAndTarget refuses, before anything is read, a --source naming
+// another store than NAME (sameSource) and a --target that is the source
+// itself (notItself).
+func sourceAndTarget(verb, name, source, target string) error {
+	if err := sameSource(verb, name, source, target); err != nil {
+		return err
+	}
+	return notItself(verb, name, source, target)
+}
+
 // notItself refuses a --target that is the source itself: the same store
 // in the same database file (through any path or link) or at the same
 // connection. verify would prove the store equal to itself, migrate copy it
@@ -248,6 +254,16 @@ func sameSource(verb, name, source, target string) error {
 	return cli.Hint(fmt.Errorf("--source (%s) names store %s, but the command names store %s", location.Redact(source), jsonQuote(l), jsonQuote(name)),
 		"NAME is the source's store, and the target's unless --target names another: %s%s",
 		command(verb, []string{"--source " + location.ForShell(rest), "--target " + location.ForShell(location.Redact(target))}, l), passwordNote(source, target))
+}
+
+// mkdirFirst is the mkdir a hint puts before a write into a new database
+// file whose folder is not there: a write makes the file, not the folder.
+func mkdirFirst(db location.Location) string {
+	dir := filepath.Dir(db.Target)
+	if !db.Driver.NewFiles || isDirectory(dir) {
+		return ""
+	}
+	return "mkdir -p " + location.ShellQuote(dir) + " && "
 }
 
 // isDirectory reports whether path is a directory there is.

@@ -251,10 +251,7 @@ func verify(ctx context.Context, st Stdio, o VerifyOptions) error {
 			return err
 		}
 	}
-	if err := sameSource("verify", o.Name, o.Source, o.Target); err != nil {
-		return err
-	}
-	if err := notItself("verify", o.Name, o.Source, o.Target); err != nil {
+	if err := sourceAndTarget("verify", o.Name, o.Source, o.Target); err != nil {
 		return err
 	}
 	if err := report(ctx).ToStdout("the comparison table"); err != nil {
@@ -374,7 +371,7 @@ func (o MigrateOptions) check() error {
 	if err := o.LoadFlags.check(); err != nil {
 		return err
 	}
-	return sameSource("migrate", o.Name, o.Source, o.Target)
+	return sourceAndTarget("migrate", o.Name, o.Source, o.Target)
 }
 
 // warnStale says that a migration kept records the target holds in a
@@ -395,14 +392,18 @@ func targetHeld(ctx context.Context, o MigrateOptions) bool {
 	return err == nil && len(infos) == 1 && infos[0].Records+infos[0].Deleted+infos[0].Events > 0
 }
 
-// warnExtra says that the target holds records or events the source does
-// not, which a merge leaves where they are: every item of the source is in
+// warnExtra says, when the target's store held anything before (held),
+// that it holds records or events the source does not, which a merge
+// leaves where they are: every item of the source is in
 // the target after a migration, so what the target counts beyond the source
 // is its own. The target is then not a copy, said whatever the terminal, as
 // warnStale says it.
-func warnExtra(ctx context.Context, warn func(string), res persist.Result, o MigrateOptions) {
+func warnExtra(ctx context.Context, warn func(string), held bool, res persist.Result, o MigrateOptions) {
+	if !held || warn == nil {
+		return
+	}
 	infos, err := persist.Stores(ctx, withName(o.Target, o.Name))
-	if err != nil || len(infos) != 1 || warn == nil {
+	if err != nil || len(infos) != 1 {
 		return
 	}
 	records := infos[0].Records + infos[0].Deleted - res.Records
@@ -436,9 +437,6 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 		}
 	}
 	if err := o.check(); err != nil {
-		return err
-	}
-	if err := notItself("migrate", o.Name, o.Source, o.Target); err != nil {
 		return err
 	}
 	if o.LoadFlags.Store == "" {
@@ -494,9 +492,7 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 		return err
 	}
 	warnStale(warn, loaded, o)
-	if held {
-		warnExtra(ctx, warn, res, o)
-	}
+	warnExtra(ctx, warn, held, res, o)
 	if cli.ShowSummary(o.Common, st.Stderr) {
 		fmt.Fprintf(st.Stderr, "persist: migrated %s from %s to %s: %d records, %d events in %s (%s)\n",
 			o.Name, location.Redact(o.Source), loaded.Target, res.Records, res.Events, time.Since(start).Round(time.Millisecond), resultLine(&loaded))

@@ -411,11 +411,6 @@ func (a *Adapter) migrate(ctx context.Context, create bool) (adapters.Upgraded, 
 		return u, fmt.Errorf("the database's Persist schema is version %d; this release knows up to version %d: upgrade Persist",
 			from, schemaVersion)
 	}
-	if from == 0 {
-		if err := noForeignTables(ctx, tx); err != nil {
-			return u, err
-		}
-	}
 	if err := upgrade(ctx, tx); err != nil {
 		var perr *pq.Error
 		if from > 0 && errors.As(err, &perr) && perr.Code == "42501" {
@@ -464,6 +459,9 @@ func plan(ctx context.Context, tx *sql.Tx, create bool) (int, adapters.SchemaWor
 	work, err := adapters.PlanSchema(from, schemaVersion, create, func() (bool, error) { return trackingIntact(ctx, tx) })
 	if err != nil {
 		return from, work, fmt.Errorf("read schema: %w", err)
+	}
+	if from == 0 && work != adapters.SchemaAsIs {
+		return from, work, noForeignTables(ctx, tx)
 	}
 	return from, work, nil
 }
