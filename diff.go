@@ -159,7 +159,8 @@ func diffSources(ctx context.Context, a, b *Source, w io.Writer, opt DiffOptions
 		TempDir: opt.TempDir,
 		// A stream on a pipe is checked (order, trailer) only as it is
 		// merged: what differs is written once both have been read whole.
-		Hold: a.onPipe() || b.onPipe(),
+		// A patch and a summary are written at the end anyway.
+		Hold: (format == diff.Human || format == diff.JSONL) && (a.onPipe() || b.onPipe()),
 	})
 	return DiffResult{OnlyA: st.OnlyA, OnlyB: st.OnlyB, Changed: st.Changed, Same: st.Same}, err
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/alecthomas/kong"
@@ -179,6 +180,17 @@ func decodeDecimal(ctx *kong.DecodeContext, target reflect.Value) error {
 // it reads as a short flag.
 var negativeValue = regexp.MustCompile(`^(--[a-z][a-z-]*): expected .* but got "(-[0-9][^"]*)" \(short flag\)`)
 
+// negativeNumber reports whether s is a negative number or duration, not a
+// text that begins with "-1" (a file -1.jsonl: --rejects=-1.jsonl, as kong
+// says, takes it).
+func negativeNumber(s string) bool {
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return true
+	}
+	_, err := time.ParseDuration(s)
+	return err == nil
+}
+
 // parseHint is the hint for a parse error. A negative number given as a
 // value (persist put app c k -5) reads as a flag, "unknown flag -5": after
 // --, which ends the flags, it is a value.
@@ -187,7 +199,7 @@ func parseHint(name, help string, args []string, msg string, emptyName bool) err
 	if emptyName {
 		return Hint(err, "give every name the flag lists, or leave the flag out")
 	}
-	if m := negativeValue.FindStringSubmatch(msg); m != nil {
+	if m := negativeValue.FindStringSubmatch(msg); m != nil && negativeNumber(m[2]) {
 		// kong's own suggestion, --flag="-1", only leads to the flag's
 		// refusal: no flag takes a negative number.
 		return Hint(fmt.Errorf("%s %s: a negative number, which %[1]s does not take", m[1], m[2]), "see %s --help for what %s takes", help, m[1])

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cuitty/persist/internal/hint"
+	"github.com/cuitty/persist/internal/record"
 )
 
 // SummaryFormat names the layout of the --summary object (docs/summary.md);
@@ -207,14 +208,15 @@ func OpenSummary(path, tool string, stdout io.Writer) (*Summary, error) {
 // of this format's version or another's.
 const summaryHead = `{"format":"persist.summary.`
 
-// onlyASummary refuses a --summary FILE that holds anything but a summary:
+// onlyASummary refuses a --summary FILE that holds anything but a summary
+// (compressed or not):
 // the database the command reads, its input stream, a log. A summary
 // replaces only one a run wrote before, or an empty file, whatever else
 // the command line says: the summary of a usage error is written before
 // anything checks what the command would read or write.
 func onlyASummary(path string) error {
 	st, err := os.Stat(path)
-	if err != nil || !st.Mode().IsRegular() || st.Size() == 0 {
+	if path == "-" || err != nil || !st.Mode().IsRegular() || st.Size() == 0 {
 		return nil
 	}
 	f, err := os.Open(path)
@@ -222,10 +224,15 @@ func onlyASummary(path string) error {
 		return nil // CreateOutput says what is wrong with it, if anything
 	}
 	defer f.Close()
-	head := make([]byte, len(summaryHead))
-	n, _ := io.ReadFull(f, head)
-	if string(head[:n]) == summaryHead {
-		return nil
+	// A summary named .gz or .zst was written compressed.
+	r, err := record.NewDecompressor(f)
+	if err == nil {
+		defer r.Close()
+		head := make([]byte, len(summaryHead))
+		n, _ := io.ReadFull(r, head)
+		if string(head[:n]) == summaryHead {
+			return nil
+		}
 	}
 	return hint.With(fmt.Errorf("%s holds something other than a run's summary, which a summary must not replace", path),
 		"name a new file for --summary, or one that an earlier --summary wrote")

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"os"
@@ -111,6 +112,7 @@ func TestOnlyASummary(t *testing.T) {
 	if err := os.Symlink(db, filepath.Join(dir, "link")); err != nil {
 		t.Fatal(err)
 	}
+	t.Chdir(dir)
 	for _, c := range []struct {
 		path string
 		ok   bool
@@ -123,6 +125,9 @@ func TestOnlyASummary(t *testing.T) {
 		{write("d.jsonl", `{"kind":"header","format":"persist.v1"}`+"\n"), false},
 		{write("short", "{"), false},
 		{write("later.json", `{"format":"persist.summary.v2"}`), true},
+		{filepath.Base(write("-", "not a summary")), true}, // --summary - is stdout, whatever ./- holds
+		{gzipped(t, filepath.Join(dir, "s.json.gz"), `{"format":"persist.summary.v1"}`), true},
+		{gzipped(t, filepath.Join(dir, "d.jsonl.gz"), `{"kind":"header"}`), false},
 		{write("other.json", `{"format":"persist.v1"}`), false},
 	} {
 		err := onlyASummary(c.path)
@@ -130,4 +135,17 @@ func TestOnlyASummary(t *testing.T) {
 			t.Errorf("%s: %v, want ok %v", filepath.Base(c.path), err, c.ok)
 		}
 	}
+}
+
+// gzipped writes content to path gzip-compressed, as --summary FILE.gz does.
+func gzipped(t *testing.T, path, content string) string {
+	t.Helper()
+	var b bytes.Buffer
+	z := gzip.NewWriter(&b)
+	z.Write([]byte(content))
+	z.Close()
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

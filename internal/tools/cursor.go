@@ -161,7 +161,11 @@ func Upgrade(ctx context.Context, st Stdio, o UpgradeOptions) error {
 	}
 	u, err := persist.Upgrade(ctx, withName(loc, o.Name))
 	if errors.Is(err, persist.ErrNoStore) {
-		return cli.Hint(err, "name a store it holds, or another database: persist stores %s lists what it holds", location.ShellQuote(location.Redact(loc)))
+		db := loc
+		if l, perr := location.Parse(loc, false); perr == nil && l.Store != "" {
+			db = strings.TrimSuffix(loc, "#"+l.Store)
+		}
+		return cli.Hint(err, "name a store it holds, or another database: persist stores %s lists what it holds%s", location.ForShell(db), passwordNote(db))
 	}
 	if err != nil {
 		return err

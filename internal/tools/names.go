@@ -190,32 +190,36 @@ func otherName(name, loc string) (store, rest string, ok bool) {
 // sourceAndTarget refuses, before anything is read, a --source naming
 // another store than NAME (sameSource) and a --target that is the source
 // itself (notItself).
-func sourceAndTarget(verb, name, source, target string) error {
+func sourceAndTarget(verb, name, source, target, store string) error {
 	if err := sameSource(verb, name, source, target); err != nil {
 		return err
 	}
-	return notItself(verb, name, source, target)
+	return notItself(verb, name, source, target, store)
 }
 
 // notItself refuses a --target that is the source itself: the same store
 // in the same database file (through any path or link) or at the same
 // connection. verify would prove the store equal to itself, migrate copy it
-// onto itself: either is a --target mistyped. Two spellings of one server
+// onto itself: either is a --target mistyped. store is the target's store
+// when a flag names it (migrate's --store). Two spellings of one server
 // are not told apart; two files are always.
-func notItself(verb, name, source, target string) error {
+func notItself(verb, name, source, target, store string) error {
 	ls, err := location.Parse(source, false)
 	if err != nil || !ls.IsStore() {
 		return nil
 	}
 	lt, err := location.Parse(target, true)
-	if err != nil || !lt.IsStore() || lt.Driver != ls.Driver || storeOf(ls, name) != storeOf(lt, name) || !sameDatabase(ls, lt) {
+	if store == "" {
+		store = storeOf(lt, name)
+	}
+	if err != nil || !lt.IsStore() || lt.Driver != ls.Driver || storeOf(ls, name) != store || !sameDatabase(ls, lt) {
 		return nil
 	}
 	return cli.Hint(fmt.Errorf("--target (%s) is the source itself, store %s of %s: %s would %s",
-		location.Redact(target), jsonQuote(storeOf(ls, name)), location.Redact(source), verb, map[string]string{
+		location.Redact(target), jsonQuote(store), location.Redact(source), verb, map[string]string{
 			"verify": "prove it equal to itself", "migrate": "copy it onto itself"}[verb]),
-		"name the database of the copy in --target: %s",
-		command(verb, []string{"--source " + location.ForShell(location.Redact(source)), "--target LOCATION"}, name))
+		"name the database of the copy in --target, or another store in it: %s%s",
+		command(verb, []string{"--source " + location.ForShell(source), "--target LOCATION"}, name), passwordNote(source))
 }
 
 // storeOf is the store l names, or name.

@@ -251,7 +251,7 @@ func verify(ctx context.Context, st Stdio, o VerifyOptions) error {
 			return err
 		}
 	}
-	if err := sourceAndTarget("verify", o.Name, o.Source, o.Target); err != nil {
+	if err := sourceAndTarget("verify", o.Name, o.Source, o.Target, ""); err != nil {
 		return err
 	}
 	if err := report(ctx).ToStdout("the comparison table"); err != nil {
@@ -371,7 +371,7 @@ func (o MigrateOptions) check() error {
 	if err := o.LoadFlags.check(); err != nil {
 		return err
 	}
-	return sourceAndTarget("migrate", o.Name, o.Source, o.Target)
+	return sourceAndTarget("migrate", o.Name, o.Source, o.Target, o.LoadFlags.Store)
 }
 
 // warnStale says that a migration kept records the target holds in a
@@ -388,9 +388,13 @@ func warnStale(warn func(string), loaded persist.LoadResult, o MigrateOptions) {
 // targetHeld reports whether the target's store held anything before the
 // migration: only then can it hold what the source does not.
 func targetHeld(ctx context.Context, o MigrateOptions) bool {
-	infos, err := persist.Stores(ctx, withName(o.Target, o.Name))
+	infos, err := persist.Stores(ctx, targetStore(o))
 	return err == nil && len(infos) == 1 && infos[0].Records+infos[0].Deleted+infos[0].Events > 0
 }
+
+// targetStore is the target's location naming the store the migration
+// loads into (--store, once Migrate has made it the default).
+func targetStore(o MigrateOptions) string { return withName(o.Target, o.LoadFlags.Store) }
 
 // warnExtra says, when the target's store held anything before (held),
 // that it holds records or events the source does not, which a merge
@@ -398,26 +402,31 @@ func targetHeld(ctx context.Context, o MigrateOptions) bool {
 // the target after a migration, so what the target counts beyond the source
 // is its own. The target is then not a copy, said whatever the terminal, as
 // warnStale says it.
-func warnExtra(ctx context.Context, warn func(string), held bool, res persist.Result, o MigrateOptions) {
+func warnExtra(ctx context.Context, warn func(string), held bool, res persist.Result, loaded persist.LoadResult, o MigrateOptions) {
 	if !held || warn == nil {
 		return
 	}
-	infos, err := persist.Stores(ctx, withName(o.Target, o.Name))
+	infos, err := persist.Stores(ctx, targetStore(o))
 	if err != nil || len(infos) != 1 {
 		return
 	}
-	records := infos[0].Records + infos[0].Deleted - res.Records
-	events := infos[0].Events - res.Events
-	if records <= 0 && events <= 0 {
+	// A line set aside (--rejects) is an item of the source the target lacks.
+	extra := infos[0].Records + infos[0].Deleted + infos[0].Events - (res.Records + res.Events - loaded.Rejects)
+	if extra <= 0 {
 		return
 	}
-	warn(fmt.Sprintf("the target holds %d records and %d events the source does not, which were left as they are: the target is not a copy of the source (%s shows each)",
-		max(records, 0), max(events, 0), verifyCommand(o)))
+	warn(fmt.Sprintf("the target holds %d records or events the source does not, which were left as they are: the target is not a copy of the source (%s shows each)",
+		extra, verifyCommand(o)))
 }
 
 // verifyCommand is the verify that compares a migration's source and target.
 func verifyCommand(o MigrateOptions) string {
-	return command("verify", []string{"--source " + location.ForShell(location.Redact(o.Source)), "--target " + location.ForShell(location.Redact(o.Target))}, o.Name)
+	target := o.Target
+	if o.LoadFlags.Store != "" && o.LoadFlags.Store != o.Name {
+		target = targetStore(o) // the copy has a name of its own
+	}
+	return command("verify", []string{"--source " + location.ForShell(o.Source), "--target " + location.ForShell(target)}, o.Name) +
+		passwordNote(o.Source, o.Target)
 }
 
 // Migrate copies a store from one place to another through the same path
@@ -492,7 +501,7 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 		return err
 	}
 	warnStale(warn, loaded, o)
-	warnExtra(ctx, warn, held, res, o)
+	warnExtra(ctx, warn, held, res, loaded, o)
 	if cli.ShowSummary(o.Common, st.Stderr) {
 		fmt.Fprintf(st.Stderr, "persist: migrated %s from %s to %s: %d records, %d events in %s (%s)\n",
 			o.Name, location.Redact(o.Source), loaded.Target, res.Records, res.Events, time.Since(start).Round(time.Millisecond), resultLine(&loaded))

@@ -151,22 +151,37 @@ func oneNewFileEach(locations []string) error {
 		if len(files) == 0 {
 			continue
 		}
-		path, err := filepath.Abs(files[0])
-		if err != nil {
+		if _, err := os.Lstat(files[0]); !errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
-		if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
+		path := newFilePath(files[0])
 		if first, ok := seen[path]; ok {
+			l, _ := location.Parse(raw, true)
 			return cli.Hint(fmt.Errorf("targets %s and %s are stores of one database file, %s, that does not exist yet: each load would make it on its own",
 				location.Redact(first), location.Redact(raw), files[0]),
-				"make it empty first, and run the same command again: an empty file is a database, into which each store is written in place: touch %s",
-				location.ShellQuote(files[0]))
+				"make it empty first, and run the same command again: an empty file is a database, into which each store is written in place: %stouch %s",
+				mkdirFirst(l), location.ShellQuote(files[0]))
 		}
 		seen[path] = raw
 	}
 	return nil
+}
+
+// newFilePath is where a file that does not exist yet would be: its folder
+// with every link resolved (two spellings of one folder name one file),
+// as far as the folder exists.
+func newFilePath(file string) string {
+	dir, base := filepath.Split(file)
+	if dir == "" {
+		dir = "."
+	}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = real
+	}
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	return filepath.Join(dir, base)
 }
 
 // teeTarget is one location persist-tee loads.

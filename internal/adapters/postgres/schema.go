@@ -425,27 +425,29 @@ func (a *Adapter) migrate(ctx context.Context, create bool) (adapters.Upgraded, 
 	return adapters.Upgraded{From: from, To: schemaVersion, Repaired: work == adapters.SchemaRepair}, nil
 }
 
-// persistTables are the tables of Persist's schema besides persist_stores,
-// whose presence is what makes a schema Persist's (storedVersion).
-var persistTables = []string{"persist_records", "persist_events", "persist_meta", "persist_sources",
-	"persist_history", "persist_removals"}
-
-// noForeignTables refuses to make Persist's schema where a table of one of
-// its names is already found without persist_stores: another
+// noForeignTables refuses to make Persist's schema where the schema it
+// would go in (current_schema) already has a table, index or function
+// whose name begins with persist_, and no persist_stores: another
 // application's, which CREATE TABLE IF NOT EXISTS would take for Persist's
-// and whose rows and triggers Persist would then mix with its own.
+// and CREATE OR REPLACE FUNCTION replace, mixing its rows and triggers
+// with Persist's.
 func noForeignTables(ctx context.Context, tx *sql.Tx) error {
 	var found []string
-	err := tx.QueryRowContext(ctx, `SELECT pg_catalog.array_agg(t::pg_catalog.text ORDER BY i)
-		FROM pg_catalog.unnest($1::pg_catalog.text[]) WITH ORDINALITY u(t, i)
-		WHERE pg_catalog.to_regclass(t) IS NOT NULL`, pq.StringArray(persistTables)).Scan((*pq.StringArray)(&found))
+	err := tx.QueryRowContext(ctx, `SELECT pg_catalog.array_agg(u.n ORDER BY u.n) FROM (
+			SELECT c.relname::pg_catalog.text FROM pg_catalog.pg_class c
+				WHERE c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace(pg_catalog.quote_ident(pg_catalog.current_schema()))
+					AND c.relname::pg_catalog.text OPERATOR(pg_catalog.~~) 'persist\_%'
+			UNION ALL
+			SELECT p.proname::pg_catalog.text OPERATOR(pg_catalog.||) '()' FROM pg_catalog.pg_proc p
+				WHERE p.pronamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace(pg_catalog.quote_ident(pg_catalog.current_schema()))
+					AND p.proname::pg_catalog.text OPERATOR(pg_catalog.~~) 'persist\_%') u(n)`).Scan((*pq.StringArray)(&found))
 	if err != nil {
 		return fmt.Errorf("create schema: %w", err)
 	}
 	if len(found) == 0 {
 		return nil
 	}
-	return hint.With(fmt.Errorf("the database has %s and no persist_stores: not Persist's tables, which it will not take for its own nor change",
+	return hint.With(fmt.Errorf("the schema Persist's tables would go in has %s and no persist_stores: not Persist's, which it will not take for its own nor change",
 		strings.Join(found, ", ")),
 		"name another database, or a schema of Persist's own: CREATE SCHEMA persist, then add options=-csearch_path=persist to the location's parameters")
 }
