@@ -160,15 +160,8 @@ func Upgrade(ctx context.Context, st Stdio, o UpgradeOptions) error {
 		return err
 	}
 	u, err := persist.Upgrade(ctx, withName(loc, o.Name))
-	if errors.Is(err, persist.ErrNoStore) {
-		db := loc
-		if l, perr := location.Parse(loc, false); perr == nil && l.Store != "" {
-			db = strings.TrimSuffix(loc, "#"+l.Store)
-		}
-		return cli.Hint(err, "name a store it holds, or another database: persist stores %s lists what it holds%s", location.ForShell(db), passwordNote(db))
-	}
 	if err != nil {
-		return err
+		return upgradeError(err, loc)
 	}
 	shown := location.Redact(loc)
 	if u.From == 0 {
@@ -179,6 +172,19 @@ func Upgrade(ctx context.Context, st Stdio, o UpgradeOptions) error {
 		fmt.Fprintf(st.Stderr, "persist: upgrade: %s\n", upgraded(shown, u))
 	}
 	return nil
+}
+
+// upgradeError is err with, for a store the database does not hold, the
+// command that lists those it holds.
+func upgradeError(err error, loc string) error {
+	if !errors.Is(err, persist.ErrNoStore) {
+		return err
+	}
+	db := loc
+	if l, perr := location.Parse(loc, false); perr == nil && l.Store != "" {
+		db = strings.TrimSuffix(loc, "#"+l.Store)
+	}
+	return cli.Hint(err, "name a store it holds, or another database: persist stores %s lists what it holds%s", location.ForShell(db), passwordNote(db))
 }
 
 // upgraded says what an upgrade of the database at shown did.
