@@ -14,33 +14,23 @@ import (
 )
 
 // openAnon opens a regular file in dir that has no name yet (O_TMPFILE),
-// with the mode a file named there would get: a process killed before
-// Commit (SIGKILL, the OOM killer, a power cut) leaves nothing behind,
-// where a named temporary file would stay. Linking it later goes through
-// /proc/self/fd (AT_EMPTY_PATH would need a privilege), so without /proc
-// there is no anonymous file. A file system without O_TMPFILE (NFS, FUSE,
-// older kernels) returns an error: the caller names its file instead. name
-// is what errors call the file.
+// mode 0666 as the kernel narrows it (see umaskAnon): a process killed
+// before Commit (SIGKILL, the OOM killer, a power cut) leaves nothing
+// behind, where a named temporary file would stay. A file system without
+// O_TMPFILE (NFS, FUSE, older kernels) returns an error: the caller names
+// its file instead. name is what errors call the file.
 func openAnon(dir, name string) (*os.File, error) {
 	if dir == "" {
 		dir = "."
-	}
-	if _, err := os.Stat("/proc/self/fd"); err != nil {
-		return nil, err
 	}
 	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_WRONLY|unix.O_CLOEXEC, 0o666)
 	if err != nil {
 		return nil, err
 	}
-	f := os.NewFile(uintptr(fd), name)
-	if err := umaskAnon(f, dir); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
+	return os.NewFile(uintptr(fd), name), nil
 }
 
-// umaskAnon narrows f's mode by the umask. Before Linux 6.0, O_TMPFILE left
+// umaskAnon narrows f's mode by the umask, for a file openAnon made. Before Linux 6.0, O_TMPFILE left
 // the umask out on a file system without POSIX ACLs (ZFS's default, tmpfs
 // built without them): a backup made under umask 077 came out rw-rw-rw-.
 // A folder with a default ACL is left to the kernel, which applies the ACL
@@ -82,7 +72,9 @@ func umask() (os.FileMode, error) {
 }
 
 // linkAnon gives f, opened by openAnon, the name path, which must not
-// exist yet (fs.ErrExist otherwise).
+// exist yet (fs.ErrExist otherwise). It goes through /proc/self/fd
+// (AT_EMPTY_PATH would need a privilege): without /proc it fails, which
+// openLinkable's probe finds before anything is written.
 func linkAnon(f *os.File, path string) error {
 	rc, err := f.SyscallConn()
 	if err != nil {

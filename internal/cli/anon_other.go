@@ -12,3 +12,5 @@ import (
 func openAnon(string, string) (*os.File, error) { return nil, errors.ErrUnsupported }
 
 func linkAnon(*os.File, string) error { return errors.ErrUnsupported }
+
+func umaskAnon(*os.File, string) error { return errors.ErrUnsupported }

@@ -183,6 +183,10 @@ func createNew(target string, old fs.FileInfo) (f *os.File, tmp string, anon boo
 			return nil, "", false, err
 		}
 	}
+	if anon && old == nil && umaskAnon(f, dir) != nil {
+		f.Close() // the umask unread: a named file has it from the kernel
+		anon = false
+	}
 	if !anon {
 		f, tmp, err = createNamed(dir, base)
 		if err != nil {

@@ -221,7 +221,9 @@ func onlyASummary(path string) error {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil // CreateOutput says what is wrong with it, if anything
+		// Unread, it could be anything: the database, as well as a summary.
+		return hint.With(fmt.Errorf("%s cannot be read to tell that it holds a run's summary, which a summary may replace: %w", path, err),
+			"name a new file for --summary, or one that an earlier --summary wrote")
 	}
 	defer f.Close()
 	// A summary named .gz or .zst was written compressed.

@@ -220,11 +220,7 @@ func merge(ctx context.Context, a, b Iterator, w io.Writer, opt Options) (Stats,
 
 // held is Diff with opt.Hold: into a spool, copied to w once all is read.
 func held(ctx context.Context, a, b Iterator, w io.Writer, opt Options) (Stats, error) {
-	dir := opt.TempDir
-	if dir == "" {
-		dir = os.TempDir()
-	}
-	sp := &spool{dir: dir}
+	sp := &spool{dir: opt.TempDir}
 	defer sp.Close()
 	st, err := merge(ctx, a, b, sp, opt)
 	if err != nil {

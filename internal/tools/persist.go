@@ -388,8 +388,21 @@ func warnStale(warn func(string), loaded persist.LoadResult, o MigrateOptions) {
 // targetHeld reports whether the target's store held anything before the
 // migration: only then can it hold what the source does not.
 func targetHeld(ctx context.Context, o MigrateOptions) bool {
-	infos, err := persist.Stores(ctx, targetStore(o))
-	return err == nil && len(infos) == 1 && infos[0].Records+infos[0].Deleted+infos[0].Events > 0
+	n, ok := targetCount(ctx, o)
+	return ok && n > 0
+}
+
+// targetCount is how many records (tombstones too) and events the
+// target's store holds, in one count; false when it cannot be read (no
+// such store, no such file).
+func targetCount(ctx context.Context, o MigrateOptions) (int64, bool) {
+	src, err := persist.OpenSource(ctx, targetStore(o), persist.ReadOptions{})
+	if err != nil {
+		return 0, false
+	}
+	defer src.Close()
+	records, events, known, err := src.Counts(ctx)
+	return records + events, err == nil && known
 }
 
 // targetStore is the target's location naming the store the migration
@@ -406,12 +419,12 @@ func warnExtra(ctx context.Context, warn func(string), held bool, res persist.Re
 	if !held || warn == nil {
 		return
 	}
-	infos, err := persist.Stores(ctx, targetStore(o))
-	if err != nil || len(infos) != 1 {
+	n, ok := targetCount(ctx, o)
+	if !ok {
 		return
 	}
 	// A line set aside (--rejects) is an item of the source the target lacks.
-	extra := infos[0].Records + infos[0].Deleted + infos[0].Events - (res.Records + res.Events - loaded.Rejects)
+	extra := n - (res.Records + res.Events - loaded.Rejects)
 	if extra <= 0 {
 		return
 	}
