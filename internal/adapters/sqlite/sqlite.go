@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/mattn/go-sqlite3"
 
@@ -116,7 +117,9 @@ func (a *Adapter) Writers() int { return 1 }
 
 // Retryable reports SQLITE_BUSY and SQLITE_LOCKED: another connection held a
 // lock longer than the busy timeout, so the transaction may succeed later.
-func (a *Adapter) Retryable(err error) bool {
+func (a *Adapter) Retryable(err error) bool { return busy(err) }
+
+func busy(err error) bool {
 	var se sqlite3.Error
 	if errors.As(err, &se) {
 		return se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked
@@ -217,8 +220,8 @@ func openWriter(path string, scratch bool) (*sql.DB, error) {
 	// journal_mode=WAL is persistent in the file, so it is set once here
 	// rather than on every pooled connection (where a busy database would
 	// make each new connection fail).
-	var mode string
-	if err := w.QueryRow("PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
+	mode, err := setWAL(w)
+	if err != nil {
 		w.Close()
 		if why := notWritable(path, err, "make the database in a directory this user may write to"); why != err {
 			return nil, fmt.Errorf("open sqlite %s: %w", path, why)
@@ -250,14 +253,32 @@ func openScratch(path string) (*sql.DB, error) {
 
 // toWAL switches a scratch file to the write-ahead log, for Close.
 func toWAL(w *sql.DB) error {
-	var mode string
-	if err := w.QueryRow("PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
+	mode, err := setWAL(w)
+	if err != nil {
 		return fmt.Errorf("set WAL journal mode: %w", err)
 	}
 	if mode != "wal" {
 		return fmt.Errorf("journal mode is %q, want wal (is the file on a filesystem without shared memory?)", mode)
 	}
 	return nil
+}
+
+// setWAL switches the file to the write-ahead log and returns the journal
+// mode it is in. The switch needs the file to itself, and SQLite refuses it
+// at once, without the busy wait, while another connection reads it (as
+// another writer making the same new file does: two targets of persist-tee,
+// two loads started together). So it is tried again, for as long as the busy
+// timeout lets any other lock be waited for.
+func setWAL(w *sql.DB) (string, error) {
+	deadline := time.Now().Add(busyTimeoutMS * time.Millisecond)
+	for pause := time.Millisecond; ; pause = min(2*pause, 50*time.Millisecond) {
+		var mode string
+		err := w.QueryRow("PRAGMA journal_mode=WAL").Scan(&mode)
+		if err == nil || !busy(err) || time.Now().After(deadline) {
+			return mode, err
+		}
+		time.Sleep(pause)
+	}
 }
 
 // isFresh reports whether path is a database yet to be made: missing, or

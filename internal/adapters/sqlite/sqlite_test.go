@@ -4,11 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -538,5 +540,50 @@ func TestScratchFile(t *testing.T) {
 	var n int
 	if err := db.QueryRow("SELECT count(*) FROM persist_records").Scan(&n); err != nil || n != 1 {
 		t.Errorf("closed, a scratch file holds %d records (%v), want 1", n, err)
+	}
+}
+
+// Several writers making one database at once, as persist-tee's targets in
+// one new file do, or two loads started together: the switch to WAL needs
+// the file to itself, and SQLite refuses it at once, with no busy wait,
+// while another connection reads the file. Each must go ahead.
+func TestConcurrentCreate(t *testing.T) {
+	for round := range 40 {
+		path := filepath.Join(t.TempDir(), "app.db")
+		if round%2 == 1 { // an empty file, as touch makes it
+			if err := os.WriteFile(path, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for i := range errs {
+			wg.Go(func() {
+				a, err := Open(path, Options{})
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				defer a.Close()
+				tx, err := a.Begin(t.Context(), fmt.Sprintf("s%d", i))
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				errs[i] = tx.Commit()
+			})
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d, writer %d: %v", round, i, err)
+			}
+		}
+		a := open(t, path, Options{ReadOnly: true})
+		var mode string
+		if err := a.r.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+			t.Errorf("round %d: journal mode %q, %v; want wal", round, mode, err)
+		}
+		a.Close()
 	}
 }
