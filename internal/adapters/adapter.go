@@ -134,6 +134,16 @@ type Adapter interface {
 	// that errors.Is and Retryable see the same error through it.
 	Explain(err error) error
 
+	// Identity says which database this is, as the database itself tells
+	// it: two adapters give the same string exactly when they are open on
+	// one database, however it was named (one file through any path or
+	// link; one server's database and schema through any address, user or
+	// option), and "" when the database does not exist yet. A copy has an
+	// identity of its own, which persist_meta's id is not (a copied file
+	// keeps it). It is how a copy, a comparison or a second write whose
+	// two sides are one store is refused.
+	Identity(ctx context.Context) (string, error)
+
 	// Close releases the database handle.
 	Close() error
 }

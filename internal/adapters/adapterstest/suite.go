@@ -22,7 +22,8 @@ type config struct {
 }
 
 // WithPair gives the suite two adapters opened on one fresh, empty database,
-// as two processes would have, for the tests of concurrent schema creation
+// as two processes would have (named differently where the database can
+// be: the second through another spelling of its location), for the tests of concurrent schema creation
 // and of snapshots while another handle writes. The suite closes both.
 func WithPair(pair func(t *testing.T) (a, b adapters.Adapter)) Option {
 	return func(c *config) { c.pair = pair }
@@ -76,6 +77,7 @@ var pairTests = []struct {
 }{
 	{"ConcurrentSchema", testPairConcurrentSchema},
 	{"SnapshotIsolation", testPairSnapshotIsolation},
+	{"Identity", testPairIdentity},
 }
 
 // Run runs the whole suite. open returns a fresh, empty database for each
@@ -93,6 +95,7 @@ func Run(t *testing.T, open func(t *testing.T) adapters.Adapter, opts ...Option)
 			tc.fn(t, a)
 		})
 	}
+	t.Run("IdentityDistinct", func(t *testing.T) { testIdentityDistinct(t, open) })
 	if cfg.raw != nil {
 		for _, tc := range rawTests {
 			t.Run(tc.name, func(t *testing.T) {
