@@ -9,11 +9,13 @@
 package sqlite
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -178,16 +180,30 @@ func (a *Adapter) Close() error {
 }
 
 // checkpoint copies what the write-ahead log holds into the database file
-// and empties the log. Another process reading the database may hold part
-// of it back (it is then still in the -wal file, for that process to
-// finish); that is not an error of ours.
+// and empties the log. A reader of the file holds back the part of it its
+// snapshot needs: another process's dump, or the snapshot a migration
+// between two stores of one file reads from, still open when the load
+// closes. The checkpoint does not wait for it (that wait was the busy
+// timeout, at every such close): it copies what no reader holds back and
+// leaves the rest in the log for a later one. The log is synced first
+// either way, so what committed stays committed.
 func checkpoint(w *sql.DB) error {
+	ctx := context.Background()
+	c, err := w.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	defer c.Close()
 	var mode string
-	if err := w.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+	if err := c.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
 		return nil
 	}
+	if _, err := c.ExecContext(ctx, "PRAGMA busy_timeout = 0"); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	defer c.ExecContext(ctx, "PRAGMA busy_timeout = "+strconv.Itoa(busyTimeoutMS))
 	var busy, logged, done int
-	if err := w.QueryRow("PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logged, &done); err != nil {
+	if err := c.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logged, &done); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	return nil
