@@ -38,6 +38,11 @@ type Driver struct {
 	// NewFiles marks the one adapter that a bare path to a file that does
 	// not exist yet names, for writers.
 	NewFiles bool
+	// Bare reports whether a location's text with no scheme, naming no
+	// file, reads as this adapter's connection string with its scheme left
+	// out (host=db dbname=app): it is refused, with a hint to add the
+	// scheme, where a writer would have made a file of that name.
+	Bare func(s string) bool
 }
 
 // SniffLen is how many bytes of a file Sniff is shown.

@@ -103,6 +103,9 @@ func Parse(s string, create bool) (Location, error) {
 	if scheme, ok := meantScheme(rest, create); ok {
 		return l, unknownScheme(l, scheme)
 	}
+	if err := bareConnection(l, create); err != nil {
+		return l, err
+	}
 	if strings.HasSuffix(s, "#") {
 		return l, emptyStore(l)
 	}

@@ -311,3 +311,53 @@ func TestNamedForShell(t *testing.T) {
 		}
 	}
 }
+
+// A keyword/value connection string written without its scheme names no
+// file: it is refused, to write as to read, where a writer made a SQLite
+// file of that name and the data went there. The hint puts the scheme in
+// front, and shows the string only when it holds no password. A file of
+// that name that exists still opens, and a name merely holding '=' is a
+// path.
+func TestBareConnectionString(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, tc := range []struct{ raw, fixed string }{
+		{"host=db1 dbname=app", "postgres:host=db1 dbname=app"},
+		{"dbname=app#s", "postgres:dbname=app#s"},
+		{" user = u dbname=app", "postgres: user = u dbname=app"},
+		{"host=db1 password=s3cret dbname=app", ""},
+	} {
+		for _, create := range []bool{true, false} {
+			_, err := Parse(tc.raw, create)
+			if !errors.Is(err, ErrLocation) {
+				t.Fatalf("Parse(%q, %v) = %v, want ErrLocation", tc.raw, create, err)
+			}
+			hints := strings.Join(hint.All(err), "\n")
+			if strings.Contains(err.Error()+hints, "s3cret") {
+				t.Errorf("Parse(%q): the password shows: %v\n%s", tc.raw, err, hints)
+			}
+			if !strings.Contains(hints, "put postgres: in front of it") || tc.fixed != "" && !strings.Contains(hints, ShellQuote(tc.fixed)) {
+				t.Errorf("Parse(%q, %v) hints %q, want the scheme put in front", tc.raw, create, hints)
+			}
+			if tc.fixed == "" {
+				continue
+			}
+			if l, err := Parse(tc.fixed, create); err != nil || l.Driver == nil || l.Driver.Name != "postgres" {
+				t.Errorf("the hint followed, Parse(%q) = %+v, %v", tc.fixed, l, err)
+			}
+		}
+	}
+	if entries, _ := os.ReadDir("."); len(entries) != 0 {
+		t.Errorf("files made: %v", entries)
+	}
+	if err := os.WriteFile("host=x", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := Parse("host=x", true); err != nil || l.Target != "host=x" {
+		t.Errorf("an existing file host=x: %+v, %v", l, err)
+	}
+	for _, raw := range []string{"a=b.db", "backup=2026.db"} {
+		if l, err := Parse(raw, true); err != nil || l.Kind != Database {
+			t.Errorf("Parse(%q, create) = %+v, %v; want a new database file", raw, l, err)
+		}
+	}
+}

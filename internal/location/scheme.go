@@ -97,3 +97,23 @@ func inDir(path string) bool {
 	fi, err := os.Stat(dir)
 	return err == nil && fi.IsDir()
 }
+
+// bareConnection refuses a location with no scheme, naming no file, that an
+// adapter reads as its connection string with the scheme left out: a
+// writer would have made a file of that name beside the database meant.
+func bareConnection(l Location, create bool) error {
+	for _, d := range adapters.Drivers() {
+		if d.Bare == nil || !d.Bare(l.Raw) {
+			continue
+		}
+		err := fmt.Errorf("%w: %s names no file, and reads as a %s connection string without its scheme", ErrLocation, l, d.Name)
+		if HasPassword(l.Raw) { // a hint never shows it
+			return hint.With(err, "put %s: in front of it", d.Schemes[0])
+		}
+		if f := newFileDriver(); create && f != nil {
+			err = hint.With(err, "a new file of that name is %s", ShellQuote(f.Schemes[0]+":"+l.Raw))
+		}
+		return hint.With(err, "put %s: in front of it: %s", d.Schemes[0], ShellQuote(d.Schemes[0]+":"+l.Raw))
+	}
+	return nil
+}

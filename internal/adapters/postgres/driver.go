@@ -18,11 +18,16 @@ func init() {
 		Schemes: []string{"postgres", "postgresql"},
 		Target:  target,
 		Check:   checkItem,
+		Bare:    bareKV.MatchString,
 		Open: func(ctx context.Context, dsn string, opt adapters.OpenOptions) (adapters.Adapter, error) {
 			return OpenContext(ctx, dsn, Options{ReadOnly: opt.ReadOnly})
 		},
 	})
 }
+
+// bareKV matches a keyword/value connection string written without its
+// scheme: it begins with one of libpq's keywords and '='.
+var bareKV = regexp.MustCompile(`^\s*(host|hostaddr|port|dbname|user|password|passfile|service|sslmode|sslrootcert|connect_timeout|application_name|options|target_session_attrs)\s*=`)
 
 // ErrNotPostgres is wrapped when a location's text is not a libpq
 // connection string at all.
