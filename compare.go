@@ -40,7 +40,8 @@ func (c Comparison) Equal() bool { return c.SumA == c.SumB }
 
 // Compare computes the persist1 sums of a and b side by side, each store in
 // one consistent snapshot, and when they differ, counts what differs (and
-// writes it to opt.Detail). It is what `persist verify` prints and what
+// writes it to opt.Detail). Two locations of one store (ErrSameStore) are
+// refused: they would be found equal whatever the store holds. It is what `persist verify` prints and what
 // DualWrite.Verify checks.
 func Compare(ctx context.Context, a, b string, opt CompareOptions) (Comparison, error) {
 	sa, sb, err := openSources(ctx, a, b, opt.ReadOptions)
@@ -49,6 +50,9 @@ func Compare(ctx context.Context, a, b string, opt CompareOptions) (Comparison, 
 	}
 	defer sa.Close()
 	defer sb.Close()
+	if err := notOneStore(ctx, sa, sb, "a comparison would find it equal to itself"); err != nil {
+		return Comparison{A: sa.Location(), B: sb.Location()}, err
+	}
 	return compareSources(ctx, sa, sb, opt, a, b)
 }
 

@@ -176,6 +176,10 @@ func EnableDualWrite(ctx context.Context, s *Store, opt DualWriteOptions) (*Dual
 	if name == "" {
 		name = s.name
 	}
+	if err := s.notPrimary(ctx, a, l.String(), name); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("dual-write: %w", err)
+	}
 	if err := createStore(ctx, a, l, name); err != nil {
 		return nil, fmt.Errorf("dual-write: %w", w.fail(err, 0))
 	}

@@ -102,6 +102,12 @@ type LoadOptions struct {
 	// OnProgress is called after each committed batch; Total is the
 	// header's count of items, or -1.
 	OnProgress func(Progress)
+	// Claim, when not nil, is given the identity of the store the load
+	// writes once it is known, before anything is written: its database's
+	// as the database tells it (one however its location is spelt) and
+	// the store's name. An error from it stops the load. A database yet to
+	// be made has no identity, and is not claimed.
+	Claim func(store string) error
 }
 
 // Retry is one retry of a batch after a transient failure.
@@ -192,6 +198,9 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 		return res, err
 	}
 	store, other, err := w.loadStore(ctx, h, opt)
+	if err == nil {
+		err = w.claim(ctx, store, opt.Claim)
+	}
 	if err != nil {
 		return res, w.fail(err, 0)
 	}

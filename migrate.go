@@ -89,6 +89,9 @@ func Migrate(ctx context.Context, src, dst string, opt MigrateOptions) (Result, 
 	}
 	lo := opt.Load
 	lo.BatchSize, lo.OnProgress = opt.BatchSize, opt.OnProgress
+	if lo.Claim, err = notFrom(ctx, in, dst, lo.Claim); err != nil {
+		return res, fmt.Errorf("migrate: %w", err)
+	}
 	pr, pw := io.Pipe()
 	type written struct {
 		d   DumpResult

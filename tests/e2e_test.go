@@ -71,6 +71,14 @@ func TestScripts(t *testing.T) {
 				}
 				ts.Setenv(args[0], pgtest.NewDatabase(t))
 			},
+			// pgrespell VAR URL: VAR is the database at URL named otherwise,
+			// as another program may (keyword/value, another host name).
+			"pgrespell": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 {
+					ts.Fatalf("usage: pgrespell VAR URL")
+				}
+				ts.Setenv(args[0], "postgres:"+pgtest.Respell(t, args[1]))
+			},
 		},
 	})
 }

@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -193,4 +194,43 @@ func trimSlash(p string) string {
 		return "postgres"
 	}
 	return p
+}
+
+// Respell names the database of the URL dsn otherwise, as another program
+// may: in keyword/value form, through the other loopback name, as another
+// application.
+func Respell(t testing.TB, dsn string) string {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv := []string{"dbname=" + strings.TrimPrefix(u.Path, "/"), "application_name=another"}
+	host := u.Hostname()
+	switch host {
+	case "127.0.0.1":
+		host = "localhost"
+	case "localhost":
+		host = "127.0.0.1"
+	}
+	if host != "" {
+		kv = append(kv, "host="+host)
+	}
+	if p := u.Port(); p != "" {
+		kv = append(kv, "port="+p)
+	}
+	if u.User != nil {
+		kv = append(kv, "user="+u.User.Username())
+		if pw, ok := u.User.Password(); ok {
+			kv = append(kv, "password="+pw)
+		}
+	}
+	for k, v := range u.Query() {
+		if k == "host" { // a socket folder
+			kv = append(kv, "host="+v[0])
+			continue
+		}
+		kv = append(kv, k+"="+v[0])
+	}
+	return strings.Join(kv, " ")
 }

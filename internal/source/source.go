@@ -546,3 +546,22 @@ func (s *Source) Copy(ctx context.Context, target string) error {
 	}
 	return nil
 }
+
+// Identity is the store's: its database's, as the database tells it
+// (adapters.Adapter.Identity), and its name; "" for a stream.
+func (s *Source) Identity(ctx context.Context) (string, error) {
+	if s.a == nil || s.snap == nil {
+		return "", nil
+	}
+	return StoreIdentity(ctx, s.a, s.Store)
+}
+
+// StoreIdentity is the identity of store in the database a is open on; ""
+// while the database does not exist.
+func StoreIdentity(ctx context.Context, a adapters.Adapter, store string) (string, error) {
+	id, err := a.Identity(ctx)
+	if err != nil || id == "" {
+		return "", err
+	}
+	return id + "\x00" + store, nil
+}

@@ -6,7 +6,9 @@
 package testdb
 
 import (
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/cuitty/persist/internal/adapters"
@@ -22,6 +24,9 @@ type DB struct {
 	// tools take it) and what the adapter opens (a path, a URL).
 	fresh func(t testing.TB) (loc, target string)
 	open  func(target string) (adapters.Adapter, error)
+	// respell names the database at loc otherwise, as another program
+	// may.
+	respell func(t testing.TB, loc string) string
 }
 
 // All is every kind, SQLite first.
@@ -33,6 +38,15 @@ var All = []DB{
 			return "sqlite:" + path, path
 		},
 		open: func(path string) (adapters.Adapter, error) { return sqlite.Open(path, sqlite.Options{}) },
+		respell: func(t testing.TB, loc string) string {
+			// Through a link to its folder.
+			path := strings.TrimPrefix(loc, "sqlite:")
+			link := filepath.Join(t.TempDir(), "alias")
+			if err := os.Symlink(filepath.Dir(path), link); err != nil {
+				t.Fatal(err)
+			}
+			return "sqlite:" + filepath.Join(link, filepath.Base(path))
+		},
 	},
 	{
 		Name: "postgres",
@@ -40,7 +54,8 @@ var All = []DB{
 			url := pgtest.NewDatabase(t)
 			return url, url
 		},
-		open: func(url string) (adapters.Adapter, error) { return postgres.Open(url, postgres.Options{}) },
+		open:    func(url string) (adapters.Adapter, error) { return postgres.Open(url, postgres.Options{}) },
+		respell: func(t testing.TB, url string) string { return "postgres:" + pgtest.Respell(t, url) },
 	},
 }
 
@@ -48,6 +63,13 @@ var All = []DB{
 func (d DB) Location(t testing.TB) string {
 	loc, _ := d.fresh(t)
 	return loc
+}
+
+// Respell names the database at loc (a Location of d) otherwise, as
+// another program may: the same database through another path or address.
+func (d DB) Respell(t testing.TB, loc string) string {
+	t.Helper()
+	return d.respell(t, loc)
 }
 
 // Open makes an empty database and opens it, closed when the test ends; it

@@ -38,6 +38,8 @@ type LoadFlags struct {
 	// persist-tee runs at once, which refuses --rejects: its hints name
 	// the per-target load instead.
 	teeTarget string
+	// claim is persist.LoadOptions.Claim.
+	claim func(store string) error
 }
 
 // args are the flags as a command line would give them, those left at
@@ -248,6 +250,7 @@ func loadOptions(f LoadFlags, progress func(persist.Progress), warn func(string)
 		IgnoreSince:   f.IgnoreSince,
 		NoVerify:      f.NoVerify,
 		OnProgress:    progress,
+		Claim:         f.claim,
 	}
 	// The API reads 0 as "the default", and a negative value as "none".
 	if f.RetryFor != nil {

@@ -35,6 +35,7 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 	defer cancel(nil)
 
 	targets := make([]*teeTarget, len(o.Locations))
+	claims := teeClaims{by: map[string]string{}}
 	var wg sync.WaitGroup
 	for i, raw := range o.Locations {
 		pr, pw := io.Pipe()
@@ -53,6 +54,7 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 			flags := o.LoadFlags
 			if len(o.Locations) > 1 {
 				flags.teeTarget = raw
+				flags.claim = claims.claim(raw)
 			}
 			t.res, t.err = loadInto(ctx, st, flags, raw, pr, progress, warner(st, o.Common, name, "target "+t.name+": "))
 			if t.err == nil {
@@ -165,6 +167,30 @@ func oneNewFileEach(locations []string) error {
 		seen[path] = raw
 	}
 	return nil
+}
+
+// teeClaims refuses a second target that is a store an earlier one
+// claimed, however differently the two name it: the stream would be
+// loaded into it twice, one copy made where two were asked for.
+type teeClaims struct {
+	mu sync.Mutex
+	by map[string]string // a store's identity: the target that claimed it
+}
+
+func (c *teeClaims) claim(raw string) func(string) error {
+	return func(id string) error {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		first, ok := c.by[id]
+		if !ok {
+			c.by[id] = raw
+			return nil
+		}
+		store := id[strings.IndexByte(id, 0)+1:]
+		return cli.Hint(fmt.Errorf("%w: targets %s and %s are store %s of one database: persist-tee would make one copy where two were asked for",
+			persist.ErrSameStore, location.Redact(first), location.Redact(raw), jsonQuote(store)),
+			"name each store once: another database, or another store, for the second copy")
+	}
 }
 
 // newFilePath is where a file that does not exist yet would be: its folder

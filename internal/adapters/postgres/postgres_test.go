@@ -37,44 +37,6 @@ func open(t testing.TB) (*Adapter, string) {
 	return a, dsn
 }
 
-// respell names the database of dsn otherwise: in keyword/value form,
-// through the other loopback name, as another application.
-func respell(t testing.TB, dsn string) string {
-	t.Helper()
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kv := []string{"dbname=" + strings.TrimPrefix(u.Path, "/"), "application_name=another"}
-	host := u.Hostname()
-	switch host {
-	case "127.0.0.1":
-		host = "localhost"
-	case "localhost":
-		host = "127.0.0.1"
-	}
-	if host != "" {
-		kv = append(kv, "host="+host)
-	}
-	if p := u.Port(); p != "" {
-		kv = append(kv, "port="+p)
-	}
-	if u.User != nil {
-		kv = append(kv, "user="+u.User.Username())
-		if pw, ok := u.User.Password(); ok {
-			kv = append(kv, "password="+pw)
-		}
-	}
-	for k, v := range u.Query() {
-		if k == "host" { // a socket folder
-			kv = append(kv, "host="+v[0])
-			continue
-		}
-		kv = append(kv, k+"="+v[0])
-	}
-	return strings.Join(kv, " ")
-}
-
 func sqlDB(t testing.TB, dsn string) *sql.DB {
 	t.Helper()
 	db, err := sql.Open("postgres", dsn)
@@ -150,7 +112,7 @@ func TestConformance(t *testing.T) {
 		return sqlDB(t, dsn.(string))
 	}), adapterstest.WithPair(func(t *testing.T) (adapters.Adapter, adapters.Adapter) {
 		a, dsn := open(t)
-		b, err := Open(respell(t, dsn), Options{})
+		b, err := Open(pgtest.Respell(t, dsn), Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,79 @@
+package persist
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/hint"
+	"github.com/cuitty/persist/internal/location"
+	"github.com/cuitty/persist/internal/source"
+)
+
+// notOneStore refuses two sources that are one store: the same database
+// however it is named (another path or link to the file, another address,
+// user or option for the server), and the same store in it. what is what
+// the caller would do with the two, for the message.
+func notOneStore(ctx context.Context, a, b *Source, what string) error {
+	ida, err := a.src.Identity(ctx)
+	if err != nil || ida == "" {
+		return err
+	}
+	idb, err := b.src.Identity(ctx)
+	if err != nil || idb != ida {
+		return err
+	}
+	return sameStoreError(a.Location(), b.Location(), a.Store(), what)
+}
+
+// sameStoreError says that a and b are store of one database.
+func sameStoreError(a, b, store, what string) error {
+	return hint.With(fmt.Errorf("%w: %s and %s are store %q of one database: %s", ErrSameStore, a, b, store, what),
+		"name the copy's own database (another file, server, database or schema), or another store in it")
+}
+
+// claim gives claim (LoadOptions.Claim) the identity of the store w is to
+// write.
+func (w *writer) claim(ctx context.Context, store string, claim func(string) error) error {
+	if claim == nil {
+		return nil
+	}
+	id, err := source.StoreIdentity(ctx, w.a, store)
+	if err != nil || id == "" {
+		return err
+	}
+	return claim(id)
+}
+
+// notFrom is a LoadOptions.Claim that refuses the store of in, and then
+// asks next, when there is one.
+func notFrom(ctx context.Context, in *Source, dst string, next func(string) error) (func(string) error, error) {
+	from, err := in.src.Identity(ctx)
+	if err != nil || from == "" {
+		return next, err
+	}
+	return func(id string) error {
+		if id == from {
+			return sameStoreError(in.Location(), location.Redact(dst), in.Store(), "a migration would copy it onto itself")
+		}
+		if next != nil {
+			return next(id)
+		}
+		return nil
+	}, nil
+}
+
+// notPrimary refuses a dual-write's secondary that is the store itself:
+// every write would be copied onto itself, and Verify find the two equal
+// whatever either held.
+func (s *Store) notPrimary(ctx context.Context, a adapters.Adapter, loc, name string) error {
+	secondary, err := source.StoreIdentity(ctx, a, name)
+	if err != nil || secondary == "" {
+		return err
+	}
+	primary, err := source.StoreIdentity(ctx, s.a, s.name)
+	if err != nil || primary != secondary {
+		return err
+	}
+	return sameStoreError(s.loc.String(), loc, name, "a dual-write would copy every write onto itself")
+}

@@ -1,0 +1,92 @@
+package persist_test
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/cuitty/persist"
+	"github.com/cuitty/persist/internal/testdb"
+)
+
+// One store, named twice as two programs may name it (a link to the
+// file's folder; another spelling of the server's address), is refused
+// by everything that needs two: a comparison would find it equal to
+// itself, a migration and a dual-write copy it onto itself. Another store
+// of the same database is another store.
+func TestOneStoreNamedTwice(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ctx := testContext(t)
+		loc := db.Location(t)
+		s := open(t, loc+"#app")
+		if _, err := s.Put(ctx, "users", "u1", map[string]any{"name": "Ada"}); err != nil {
+			t.Fatal(err)
+		}
+		other := db.Respell(t, loc)
+
+		_, err := persist.Compare(ctx, loc+"#app", other+"#app", persist.CompareOptions{})
+		if !errors.Is(err, persist.ErrSameStore) {
+			t.Errorf("Compare of one store named twice: %v, want ErrSameStore", err)
+		}
+		_, err = persist.Migrate(ctx, loc+"#app", other+"#app", persist.MigrateOptions{})
+		if !errors.Is(err, persist.ErrSameStore) {
+			t.Errorf("Migrate onto itself: %v, want ErrSameStore", err)
+		}
+		if d, err := persist.EnableDualWrite(ctx, s, persist.DualWriteOptions{Target: other}); !errors.Is(err, persist.ErrSameStore) || d != nil {
+			t.Errorf("EnableDualWrite onto itself: %v, want ErrSameStore and no dual-write", err)
+		}
+		if err != nil && !strings.Contains(err.Error(), `"app"`) {
+			t.Errorf("the error does not name the store: %v", err)
+		}
+
+		// Another store in it is a copy.
+		if _, err := persist.Migrate(ctx, loc+"#app", other+"#copy", persist.MigrateOptions{}); err != nil {
+			t.Fatalf("Migrate into another store of the database: %v", err)
+		}
+		c, err := persist.Compare(ctx, loc+"#app", other+"#copy", persist.CompareOptions{})
+		if err != nil || !c.Equal() {
+			t.Errorf("Compare with the copy: %+v, %v; want equal", c, err)
+		}
+		d, err := persist.EnableDualWrite(ctx, s, persist.DualWriteOptions{Target: other + "#copy"})
+		if err != nil {
+			t.Fatalf("EnableDualWrite into another store of the database: %v", err)
+		}
+		d.Disable()
+	})
+}
+
+// A load's Claim hears the store's identity before anything is written,
+// one for two spellings of one store, and its refusal stops the load with
+// nothing made.
+func TestLoadClaim(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ctx := testContext(t)
+		loc := db.Location(t)
+		open(t, loc+"#app").Close() // the database exists
+		other := db.Respell(t, loc)
+		refused := errors.New("refused")
+		var ids []string
+		claim := func(id string) error {
+			ids = append(ids, id)
+			return refused
+		}
+		stream := `{"kind":"record","collection":"c","key":"k","version":1,"value":1}` + "\n"
+		for _, l := range []string{loc + "#new", other + "#new", other + "#app"} {
+			_, err := persist.Load(ctx, strings.NewReader(stream), l, persist.LoadOptions{Claim: claim})
+			if !errors.Is(err, refused) {
+				t.Errorf("Load into %s with a Claim that refuses: %v", l, err)
+			}
+		}
+		if len(ids) != 3 || ids[0] == "" || ids[0] != ids[1] || ids[1] == ids[2] {
+			t.Errorf("claimed %q: want one identity for store new named twice, another for store app", ids)
+		}
+		infos, err := persist.Stores(ctx, loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i := slices.IndexFunc(infos, func(s persist.StoreInfo) bool { return s.Name == "new" }); i >= 0 {
+			t.Errorf("a refused load made store new: %+v", infos)
+		}
+	})
+}
