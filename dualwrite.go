@@ -176,11 +176,7 @@ func EnableDualWrite(ctx context.Context, s *Store, opt DualWriteOptions) (*Dual
 	if name == "" {
 		name = s.name
 	}
-	if err := s.notPrimary(ctx, a, l.String(), name); err != nil {
-		a.Close()
-		return nil, fmt.Errorf("dual-write: %w", err)
-	}
-	if err := createStore(ctx, a, l, name); err != nil {
+	if err := s.secondary(ctx, a, l, name); err != nil {
 		return nil, fmt.Errorf("dual-write: %w", w.fail(err, 0))
 	}
 	d := &DualWrite{s: s, loc: l, name: name, a: a, opt: opt}

@@ -79,17 +79,14 @@ func Migrate(ctx context.Context, src, dst string, opt MigrateOptions) (Result, 
 		return res, fmt.Errorf("migrate: %w", err)
 	}
 	defer in.Close()
-	if opt.Load.Rejects == nil && in.IsStore() && !sameKind(in, dst) {
-		if err := refuseUnsupported(ctx, src, dst, opt.Source); err != nil {
-			return res, fmt.Errorf("migrate: %w", err)
-		}
+	if err := opt.unsupported(ctx, in, src, dst); err != nil {
+		return res, fmt.Errorf("migrate: %w", err)
 	}
 	if res, ok, err := copyStore(ctx, in, dst, opt); ok {
 		return res, err
 	}
-	lo := opt.Load
-	lo.BatchSize, lo.OnProgress = opt.BatchSize, opt.OnProgress
-	if lo.Claim, err = notFrom(ctx, in, dst, lo.Claim); err != nil {
+	lo, err := opt.loadOptions(ctx, in, dst)
+	if err != nil {
 		return res, fmt.Errorf("migrate: %w", err)
 	}
 	pr, pw := io.Pipe()
@@ -121,12 +118,32 @@ func Migrate(ctx context.Context, src, dst string, opt MigrateOptions) (Result, 
 	return res, nil
 }
 
+// loadOptions are the load's options: Load's own, with the batches and
+// progress of the migration, and a Claim that refuses the source's store.
+func (opt MigrateOptions) loadOptions(ctx context.Context, in *Source, dst string) (LoadOptions, error) {
+	lo := opt.Load
+	lo.BatchSize, lo.OnProgress = opt.BatchSize, opt.OnProgress
+	var err error
+	lo.Claim, err = notFrom(ctx, in, dst, lo.Claim)
+	return lo, err
+}
+
 // sameKind reports whether dst is a database of the source's own kind:
 // what one holds, the other can (its limits are the same), so there is
 // nothing a read of the whole source beforehand could find.
 func sameKind(in *Source, dst string) bool {
 	l, err := location.Parse(dst, true)
 	return err == nil && l.Driver != nil && l.Driver == in.src.Loc.Driver
+}
+
+// unsupported fails when the store in (at src) holds items dst cannot hold
+// and no Load.Rejects takes them: read whole before anything is written,
+// unless dst is of in's own kind.
+func (opt MigrateOptions) unsupported(ctx context.Context, in *Source, src, dst string) error {
+	if opt.Load.Rejects != nil || !in.IsStore() || sameKind(in, dst) {
+		return nil
+	}
+	return refuseUnsupported(ctx, src, dst, opt.Source)
 }
 
 // refuseUnsupported fails when src holds items dst cannot hold.

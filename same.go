@@ -77,3 +77,12 @@ func (s *Store) notPrimary(ctx context.Context, a adapters.Adapter, loc, name st
 	}
 	return sameStoreError(s.loc.String(), loc, name, "a dual-write would copy every write onto itself")
 }
+
+// secondary makes the dual-write's store name in a, the secondary's
+// database, once it is known not to be the store itself.
+func (s *Store) secondary(ctx context.Context, a adapters.Adapter, l location.Location, name string) error {
+	if err := s.notPrimary(ctx, a, l.String(), name); err != nil {
+		return err
+	}
+	return createStore(ctx, a, l, name)
+}

@@ -39,21 +39,27 @@ func TestOneStoreNamedTwice(t *testing.T) {
 		if err != nil && !strings.Contains(err.Error(), `"app"`) {
 			t.Errorf("the error does not name the store: %v", err)
 		}
-
-		// Another store in it is a copy.
-		if _, err := persist.Migrate(ctx, loc+"#app", other+"#copy", persist.MigrateOptions{}); err != nil {
-			t.Fatalf("Migrate into another store of the database: %v", err)
-		}
-		c, err := persist.Compare(ctx, loc+"#app", other+"#copy", persist.CompareOptions{})
-		if err != nil || !c.Equal() {
-			t.Errorf("Compare with the copy: %+v, %v; want equal", c, err)
-		}
-		d, err := persist.EnableDualWrite(ctx, s, persist.DualWriteOptions{Target: other + "#copy"})
-		if err != nil {
-			t.Fatalf("EnableDualWrite into another store of the database: %v", err)
-		}
-		d.Disable()
+		anotherStore(t, s, loc+"#app", other+"#copy")
 	})
+}
+
+// anotherStore checks that copy, another store of the database s is in,
+// is one: migrated into, compared with, written to in a dual-write.
+func anotherStore(t *testing.T, s *persist.Store, loc, copy string) {
+	t.Helper()
+	ctx := testContext(t)
+	if _, err := persist.Migrate(ctx, loc, copy, persist.MigrateOptions{}); err != nil {
+		t.Fatalf("Migrate into another store of the database: %v", err)
+	}
+	c, err := persist.Compare(ctx, loc, copy, persist.CompareOptions{})
+	if err != nil || !c.Equal() {
+		t.Errorf("Compare with the copy: %+v, %v; want equal", c, err)
+	}
+	d, err := persist.EnableDualWrite(ctx, s, persist.DualWriteOptions{Target: copy})
+	if err != nil {
+		t.Fatalf("EnableDualWrite into another store of the database: %v", err)
+	}
+	d.Disable()
 }
 
 // A load's Claim hears the store's identity before anything is written,

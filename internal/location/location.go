@@ -100,10 +100,7 @@ func Parse(s string, create bool) (Location, error) {
 			return l, fmt.Errorf("%w: %s: %w", ErrLocation, l, err)
 		}
 	}
-	if scheme, ok := meantScheme(rest, create); ok {
-		return l, unknownScheme(l, scheme)
-	}
-	if err := bareConnection(l, create); err != nil {
+	if err := meantOther(l, rest, create); err != nil {
 		return l, err
 	}
 	if strings.HasSuffix(s, "#") {

@@ -327,23 +327,7 @@ func TestBareConnectionString(t *testing.T) {
 		{"host=db1 password=s3cret dbname=app", ""},
 	} {
 		for _, create := range []bool{true, false} {
-			_, err := Parse(tc.raw, create)
-			if !errors.Is(err, ErrLocation) {
-				t.Fatalf("Parse(%q, %v) = %v, want ErrLocation", tc.raw, create, err)
-			}
-			hints := strings.Join(hint.All(err), "\n")
-			if strings.Contains(err.Error()+hints, "s3cret") {
-				t.Errorf("Parse(%q): the password shows: %v\n%s", tc.raw, err, hints)
-			}
-			if !strings.Contains(hints, "put postgres: in front of it") || tc.fixed != "" && !strings.Contains(hints, ShellQuote(tc.fixed)) {
-				t.Errorf("Parse(%q, %v) hints %q, want the scheme put in front", tc.raw, create, hints)
-			}
-			if tc.fixed == "" {
-				continue
-			}
-			if l, err := Parse(tc.fixed, create); err != nil || l.Driver == nil || l.Driver.Name != "postgres" {
-				t.Errorf("the hint followed, Parse(%q) = %+v, %v", tc.fixed, l, err)
-			}
+			bareRefused(t, tc.raw, tc.fixed, create)
 		}
 	}
 	if entries, _ := os.ReadDir("."); len(entries) != 0 {
@@ -359,5 +343,28 @@ func TestBareConnectionString(t *testing.T) {
 		if l, err := Parse(raw, true); err != nil || l.Kind != Database {
 			t.Errorf("Parse(%q, create) = %+v, %v; want a new database file", raw, l, err)
 		}
+	}
+}
+
+// bareRefused checks that raw is refused as a connection string without
+// its scheme, and that fixed, the hint's form when there is one, parses.
+func bareRefused(t *testing.T, raw, fixed string, create bool) {
+	t.Helper()
+	_, err := Parse(raw, create)
+	if !errors.Is(err, ErrLocation) {
+		t.Fatalf("Parse(%q, %v) = %v, want ErrLocation", raw, create, err)
+	}
+	hints := strings.Join(hint.All(err), "\n")
+	if strings.Contains(err.Error()+hints, "s3cret") {
+		t.Errorf("Parse(%q): the password shows: %v\n%s", raw, err, hints)
+	}
+	if !strings.Contains(hints, "put postgres: in front of it") || fixed != "" && !strings.Contains(hints, ShellQuote(fixed)) {
+		t.Errorf("Parse(%q, %v) hints %q, want the scheme put in front", raw, create, hints)
+	}
+	if fixed == "" {
+		return
+	}
+	if l, err := Parse(fixed, create); err != nil || l.Driver == nil || l.Driver.Name != "postgres" {
+		t.Errorf("the hint followed, Parse(%q) = %+v, %v", fixed, l, err)
 	}
 }

@@ -98,6 +98,16 @@ func inDir(path string) bool {
 	return err == nil && fi.IsDir()
 }
 
+// meantOther refuses a location naming no file that reads as a database's
+// location written wrong: a scheme no adapter has, or a connection string
+// without its scheme.
+func meantOther(l Location, rest string, create bool) error {
+	if scheme, ok := meantScheme(rest, create); ok {
+		return unknownScheme(l, scheme)
+	}
+	return bareConnection(l, create)
+}
+
 // bareConnection refuses a location with no scheme, naming no file, that an
 // adapter reads as its connection string with the scheme left out: a
 // writer would have made a file of that name beside the database meant.
