@@ -45,10 +45,10 @@ var (
 	// is full); it wraps syscall.ENOSPC too.
 	ErrFull = adapters.ErrFull
 	// ErrSameStore: the two sides of a comparison, a migration or a
-	// dual-write are one store of one database, however differently
-	// their locations name it: the answer would prove nothing, the copy
-	// copy nothing.
-	ErrSameStore = errors.New("one store named twice")
+	// dual-write are one store of one database (or one stream file),
+	// however differently their locations name it: the answer would prove
+	// nothing, the copy copy nothing.
+	ErrSameStore = errors.New("named twice")
 )
 
 // Store is one Persist store, open for reading and writing. It is safe for

@@ -12,9 +12,14 @@ import (
 
 // notOneStore refuses two sources that are one store: the same database
 // however it is named (another path or link to the file, another address,
-// user or option for the server), and the same store in it. what is what
+// user or option for the server), and the same store in it; or one stream
+// file, through two paths or as standard input. what is what
 // the caller would do with the two, for the message.
 func notOneStore(ctx context.Context, a, b *Source, what string) error {
+	if a.src.SameFile(b.src) {
+		return hint.With(fmt.Errorf("%w: %s and %s are one file: %s", ErrSameStore, a.Location(), b.Location(), what),
+			"name the copy: another file, or the store it was loaded into")
+	}
 	ida, err := a.src.Identity(ctx)
 	if err != nil || ida == "" {
 		return err

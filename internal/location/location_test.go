@@ -325,6 +325,12 @@ func TestBareConnectionString(t *testing.T) {
 		{"dbname=app#s", "postgres:dbname=app#s"},
 		{" user = u dbname=app", "postgres: user = u dbname=app"},
 		{"host=db1 password=s3cret dbname=app", ""},
+		{"sslpassword=s3cret host=db1 dbname=app", ""},
+		{"Host=db1 dbname=app", "postgres:Host=db1 dbname=app"},
+		{"PASSWORD=s3cret host=db1", ""},
+		{"client_encoding=UTF8 dbname=app", "postgres:client_encoding=UTF8 dbname=app"},
+		{"keepalives=1 dbname=app", "postgres:keepalives=1 dbname=app"},
+		{"x=1 y=2", "postgres:x=1 y=2"},
 	} {
 		for _, create := range []bool{true, false} {
 			bareRefused(t, tc.raw, tc.fixed, create)

@@ -51,6 +51,8 @@ type Source struct {
 
 	cursor    string // the snapshot's, once asked for
 	cursorErr error
+
+	regular os.FileInfo // a stream's file, when it is a regular one
 }
 
 // maxWorkers is the most workers a stream is read with: past it, the
@@ -84,12 +86,16 @@ func OpenLocation(ctx context.Context, loc location.Location, opt Options) (*Sou
 		if in == nil {
 			in = os.Stdin
 		}
+		if f, ok := in.(*os.File); ok {
+			s.regular, _ = f.Stat()
+		}
 	default:
 		f, err := OpenFile(ctx, loc.Target)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", loc, err)
 		}
 		s.file, in = f, f
+		s.regular, _ = os.Stat(loc.Target)
 	}
 	// Lines are parsed and hashed on every core: a stream's reading is
 	// otherwise one core's work, and the sum of digests does not care in
@@ -564,4 +570,11 @@ func StoreIdentity(ctx context.Context, a adapters.Adapter, store string) (strin
 		return "", err
 	}
 	return id + "\x00" + store, nil
+}
+
+// SameFile reports whether s and o are streams read from one regular file,
+// through any path or link, or as standard input.
+func (s *Source) SameFile(o *Source) bool {
+	return s.regular != nil && o.regular != nil && s.regular.Mode().IsRegular() && o.regular.Mode().IsRegular() &&
+		os.SameFile(s.regular, o.regular)
 }

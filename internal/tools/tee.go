@@ -35,7 +35,7 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 	defer cancel(nil)
 
 	targets := make([]*teeTarget, len(o.Locations))
-	claims := teeClaims{by: map[string]string{}}
+	claims := teeClaims{targets: o.Locations, by: map[string]int{}}
 	var wg sync.WaitGroup
 	for i, raw := range o.Locations {
 		pr, pw := io.Pipe()
@@ -54,7 +54,7 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 			flags := o.LoadFlags
 			if len(o.Locations) > 1 {
 				flags.teeTarget = raw
-				flags.claim = claims.claim(raw)
+				flags.claim = claims.claim(i)
 			}
 			t.res, t.err = loadInto(ctx, st, flags, raw, pr, progress, warner(st, o.Common, name, "target "+t.name+": "))
 			if t.err == nil {
@@ -159,6 +159,9 @@ func oneNewFileEach(locations []string) error {
 		path := newFilePath(files[0])
 		if first, ok := seen[path]; ok {
 			l, _ := location.Parse(raw, true)
+			if f, _ := location.Parse(first, true); f.Store == l.Store {
+				return namedTwice(first, raw, l.Store)
+			}
 			return cli.Hint(fmt.Errorf("targets %s and %s are stores of one database file, %s, that does not exist yet: each load would make it on its own",
 				location.Redact(first), location.Redact(raw), files[0]),
 				"make it empty first, and run the same command again: an empty file is a database, into which each store is written in place: %stouch %s",
@@ -173,24 +176,35 @@ func oneNewFileEach(locations []string) error {
 // claimed, however differently the two name it: the stream would be
 // loaded into it twice, one copy made where two were asked for.
 type teeClaims struct {
-	mu sync.Mutex
-	by map[string]string // a store's identity: the target that claimed it
+	targets []string
+	mu      sync.Mutex
+	by      map[string]int // a store's identity: the target that claimed it
 }
 
-func (c *teeClaims) claim(raw string) func(string) error {
+// claim is target i's LoadOptions.Claim.
+func (c *teeClaims) claim(i int) func(string) error {
 	return func(id string) error {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		first, ok := c.by[id]
 		if !ok {
-			c.by[id] = raw
+			c.by[id] = i
 			return nil
 		}
-		store := id[strings.IndexByte(id, 0)+1:]
-		return cli.Hint(fmt.Errorf("%w: targets %s and %s are store %s of one database: persist-tee would make one copy where two were asked for",
-			persist.ErrSameStore, location.Redact(first), location.Redact(raw), jsonQuote(store)),
-			"name each store once: another database, or another store, for the second copy")
+		return namedTwice(c.targets[min(i, first)], c.targets[max(i, first)], id[strings.IndexByte(id, 0)+1:])
 	}
+}
+
+// namedTwice refuses targets a and b, which are store of one database
+// (one store, where it is not known yet).
+func namedTwice(a, b, store string) error {
+	which := "one store"
+	if store != "" {
+		which = "store " + jsonQuote(store)
+	}
+	return cli.Hint(fmt.Errorf("%w: targets %s and %s are %s of one database: persist-tee would make one copy where two were asked for",
+		persist.ErrSameStore, location.Redact(a), location.Redact(b), which),
+		"name each store once: another database, or another store, for the second copy")
 }
 
 // newFilePath is where a file that does not exist yet would be: its folder

@@ -26,8 +26,9 @@ func init() {
 }
 
 // bareKV matches a keyword/value connection string written without its
-// scheme: it begins with one of libpq's keywords and '='.
-var bareKV = regexp.MustCompile(`^\s*(host|hostaddr|port|dbname|user|password|passfile|service|sslmode|sslrootcert|connect_timeout|application_name|options|target_session_attrs)\s*=`)
+// scheme: one of libpq's keywords and '=' first (in any case: a file name
+// is no place for a password either way), or two KEY=VALUE pairs.
+var bareKV = regexp.MustCompile(`(?i)^\s*(?:(?:host|hostaddr|port|dbname|user|password|passfile|service|servicefile|options|application_name|fallback_application_name|client_encoding|connect_timeout|keepalives|keepalives_idle|keepalives_interval|keepalives_count|tcp_user_timeout|replication|target_session_attrs|load_balance_hosts|sslmode|sslnegotiation|sslcompression|sslcert|sslkey|sslpassword|sslcertmode|sslrootcert|sslcrl|sslcrldir|sslsni|ssl_min_protocol_version|ssl_max_protocol_version|requiressl|requirepeer|require_auth|channel_binding|gssencmode|gsslib|gssdelegation|krbsrvname|disable_prepared_binary_result|binary_parameters)\s*=|\w+\s*=\S*\s+\w+\s*=)`)
 
 // ErrNotPostgres is wrapped when a location's text is not a libpq
 // connection string at all.

@@ -2,24 +2,43 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+
+	"github.com/lib/pq"
 )
 
 // identityQuery names the database as the server knows it, whatever the
 // connection string said: the instant the server started (to the
 // microsecond, as a number, so that no session's TimeZone changes it),
-// the database's oid and the schema Persist's tables are in. Nothing in
-// it depends on the role: the system identifier would, as only some roles
-// may read it.
-const identityQuery = `SELECT extract(epoch FROM pg_catalog.pg_postmaster_start_time())::text
-	|| ' ' || d.oid::text || ' ' || coalesce(pg_catalog.quote_ident(pg_catalog.current_schema()), '')
-	FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()`
+// the database's oid, and the schema Persist's tables are in (persistSchema).
+// Nothing in it depends on the role: the system identifier would, as only
+// some roles may read it. The schema is NULL where the search_path names
+// none that exists.
+const identityQuery = `SELECT extract(epoch FROM pg_catalog.pg_postmaster_start_time())::pg_catalog.text
+	OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) d.oid::pg_catalog.text, ` + persistSchema + `
+	FROM pg_catalog.pg_database d WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()`
 
-// Identity is the server's, the database's and the schema's (identityQuery).
+// persistSchema is the schema Persist's tables are in: where the
+// search_path finds persist_stores, which need not be its first schema
+// (an empty schema named after the role, before public), else the one a
+// first write would make them in (current_schema). NULL when neither is.
+const persistSchema = `coalesce((SELECT n.nspname::pg_catalog.text FROM pg_catalog.pg_class c
+		JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+		WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('persist_stores')),
+	pg_catalog.current_schema()::pg_catalog.text)`
+
+// Identity is the server's, the database's and the schema's
+// (identityQuery); "" where the search_path names no schema that exists,
+// where no store can be.
 func (a *Adapter) Identity(ctx context.Context) (string, error) {
-	var id string
-	if err := a.db.QueryRowContext(ctx, identityQuery).Scan(&id); err != nil {
+	var db string
+	var schema sql.NullString
+	if err := a.db.QueryRowContext(ctx, identityQuery).Scan(&db, &schema); err != nil {
 		return "", fmt.Errorf("read which database this is: %w", explain(err))
 	}
-	return adapterName + ":" + id, nil
+	if !schema.Valid {
+		return "", nil
+	}
+	return adapterName + ":" + db + " " + pq.QuoteIdentifier(schema.String), nil
 }

@@ -494,12 +494,26 @@ func utf8Database(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
+// schemaOf is the schema Persist's tables are in, or go in
+// (persistSchema), or an error that says the search_path names none.
+func schemaOf(ctx context.Context, tx *sql.Tx) (string, error) {
+	var schema, path sql.NullString
+	if err := tx.QueryRowContext(ctx, `SELECT `+persistSchema+`, pg_catalog.current_setting('search_path')`).Scan(&schema, &path); err != nil {
+		return "", err
+	}
+	if !schema.Valid {
+		return "", hint.With(fmt.Errorf("no schema to make Persist's tables in: the search_path (%s) names none that exists", path.String),
+			"create one of its schemas (CREATE SCHEMA name), or name one that exists with options=-csearch_path=SCHEMA in the location's parameters")
+	}
+	return schema.String, nil
+}
+
 // upgrade makes any older schema (or none) version 2 inside tx. Adding a
 // column without a default, then giving it one, changes the catalog only:
 // the rows stay where they are.
 func upgrade(ctx context.Context, tx *sql.Tx) error {
-	var schema string
-	if err := tx.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+	schema, err := schemaOf(ctx, tx)
+	if err != nil {
 		return err
 	}
 	for _, q := range slices.Concat(tablesDDL, upgradeDDL(schema)) {
@@ -513,7 +527,7 @@ func upgrade(ctx context.Context, tx *sql.Tx) error {
 	}
 	// A new history: a cursor from before (when tracking may have been
 	// off) finds no entry of its own in it, and is refused.
-	_, err := tx.ExecContext(ctx, `DELETE FROM persist_history`)
+	_, err = tx.ExecContext(ctx, `DELETE FROM persist_history`)
 	if err == nil {
 		_, err = tx.ExecContext(ctx, `INSERT INTO persist_history (txid, token) VALUES (txid_current(), $1)`, newToken())
 	}

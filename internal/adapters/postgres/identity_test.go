@@ -1,0 +1,61 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/hint"
+)
+
+func identityOf(t *testing.T, dsn string) string {
+	t.Helper()
+	a := openAt(t, dsn, Options{})
+	id, err := a.Identity(context.Background())
+	if err != nil {
+		t.Fatalf("Identity of %s: %v", dsn, err)
+	}
+	return id
+}
+
+// The identity names the schema Persist's tables are found in, which
+// need not be the search_path's first: an empty schema before it (one
+// named after the role, before public) changes nothing. Two schemas that
+// each hold a store are two; a search_path naming no schema that exists
+// has no identity, and a write there says why.
+func TestIdentitySearchPath(t *testing.T) {
+	a, dsn := open(t)
+	put(t, a, "app", adapters.Guarded, rec("c", "k", 1, "1"))
+	db := sqlDB(t, dsn)
+	mustExec(t, db, `CREATE SCHEMA empty1`)
+	mustExec(t, db, `CREATE SCHEMA s1`)
+	mustExec(t, db, `CREATE SCHEMA s2`)
+
+	public := identityOf(t, dsn)
+	if got := identityOf(t, withPath(dsn, "empty1,public")); got != public {
+		t.Errorf("tables in public found through an empty schema before it: %q, want %q", got, public)
+	}
+	for _, s := range []string{"s1", "s2"} {
+		put(t, openAt(t, withPath(dsn, s), Options{}), "app", adapters.Guarded, rec("c", "k", 1, "1"))
+	}
+	s1, s2 := identityOf(t, withPath(dsn, "empty1,s1")), identityOf(t, withPath(dsn, "empty1,s2"))
+	if s1 == s2 || s1 == public {
+		t.Errorf("stores in schemas s1, s2 and public: identities %q, %q, %q; want three", s1, s2, public)
+	}
+	if got := identityOf(t, withPath(dsn, "nosuch")); got != "" {
+		t.Errorf("a search_path naming no schema: identity %q, want none", got)
+	}
+	tx, err := openAt(t, withPath(dsn, "nosuch"), Options{}).Begin(context.Background(), "app")
+	if err == nil {
+		tx.Rollback()
+		t.Fatal("Begin with no schema to make the tables in: no error")
+	}
+	if !strings.Contains(err.Error(), "no schema to make Persist's tables in: the search_path (nosuch) names none that exists") || len(hint.All(err)) == 0 {
+		t.Errorf("Begin with no schema: %v (hints %q)", err, hint.All(err))
+	}
+	if errors.Is(err, adapters.ErrNoStore) {
+		t.Errorf("Begin with no schema: %v, taken for a missing store", err)
+	}
+}
