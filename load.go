@@ -105,8 +105,10 @@ type LoadOptions struct {
 	// Claim, when not nil, is given the identity of the store the load
 	// writes once it is known, before anything is written: its database's
 	// as the database tells it (one however its location is spelt) and
-	// the store's name. An error from it stops the load. A database yet to
-	// be made has no identity, and is not claimed.
+	// the store's name. An error from it stops the load. A database the
+	// load makes has an identity no other store shares. (Migrate's copy
+	// of a whole store into a new file, which can be no other store, does
+	// not call it.)
 	Claim func(store string) error
 }
 

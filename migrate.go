@@ -97,6 +97,10 @@ func Migrate(ctx context.Context, src, dst string, opt MigrateOptions) (Result, 
 	done := make(chan written, 1)
 	go func() {
 		d, err := in.writeStream(ctx, pw, nil, false)
+		// The snapshot is let go before the load ends, which then finds
+		// no reader of its own making holding its log back (a migration
+		// between two stores of one file).
+		in.Close()
 		pw.CloseWithError(err)
 		done <- written{d, err}
 	}()

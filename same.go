@@ -86,6 +86,12 @@ func (s *Store) notPrimary(ctx context.Context, a adapters.Adapter, loc, name st
 // secondary makes the dual-write's store name in a, the secondary's
 // database, once it is known not to be the store itself.
 func (s *Store) secondary(ctx context.Context, a adapters.Adapter, l location.Location, name string) error {
+	s.mu.RLock()
+	closed := s.closed
+	s.mu.RUnlock()
+	if closed {
+		return ErrClosed
+	}
 	if err := s.notPrimary(ctx, a, l.String(), name); err != nil {
 		return err
 	}

@@ -96,3 +96,16 @@ func TestLoadClaim(t *testing.T) {
 		}
 	})
 }
+
+// A dual-write asked of a closed store says so, before it asks any
+// database which it is.
+func TestDualWriteOnClosedStore(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		loc := db.Location(t)
+		s := open(t, loc+"#app")
+		s.Close()
+		if _, err := persist.EnableDualWrite(testContext(t), s, persist.DualWriteOptions{Target: db.Location(t)}); !errors.Is(err, persist.ErrClosed) {
+			t.Errorf("EnableDualWrite on a closed store: %v, want ErrClosed", err)
+		}
+	})
+}

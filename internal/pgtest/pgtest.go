@@ -205,7 +205,7 @@ func Respell(t testing.TB, dsn string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kv := []string{"dbname=" + strings.TrimPrefix(u.Path, "/"), "application_name=another"}
+	kv := []string{"dbname=" + kvQuote(strings.TrimPrefix(u.Path, "/")), "application_name=another"}
 	host := u.Hostname()
 	switch host {
 	case "127.0.0.1":
@@ -214,23 +214,28 @@ func Respell(t testing.TB, dsn string) string {
 		host = "127.0.0.1"
 	}
 	if host != "" {
-		kv = append(kv, "host="+host)
+		kv = append(kv, "host="+kvQuote(host))
 	}
 	if p := u.Port(); p != "" {
 		kv = append(kv, "port="+p)
 	}
 	if u.User != nil {
-		kv = append(kv, "user="+u.User.Username())
+		kv = append(kv, "user="+kvQuote(u.User.Username()))
 		if pw, ok := u.User.Password(); ok {
-			kv = append(kv, "password="+pw)
+			kv = append(kv, "password="+kvQuote(pw))
 		}
 	}
 	for k, v := range u.Query() {
 		if k == "host" { // a socket folder
-			kv = append(kv, "host="+v[0])
+			kv = append(kv, "host="+kvQuote(v[0]))
 			continue
 		}
-		kv = append(kv, k+"="+v[0])
+		kv = append(kv, k+"="+kvQuote(v[0]))
 	}
 	return strings.Join(kv, " ")
+}
+
+// kvQuote quotes a keyword/value string's value, as libpq reads it.
+func kvQuote(v string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
 }

@@ -381,6 +381,8 @@ func (s *Source) Close() error {
 	if s.file != nil {
 		errs = append(errs, s.file.Close())
 	}
+	// A second Close finds nothing left to close.
+	s.snap, s.reader, s.a, s.file = nil, nil, nil, nil
 	return errors.Join(errs...)
 }
 

@@ -10,12 +10,13 @@ import (
 
 // identityQuery names the database as the server knows it, whatever the
 // connection string said: the instant the server started (to the
-// microsecond, as a number, so that no session's TimeZone changes it),
-// the database's oid, and the schema Persist's tables are in (persistSchema).
+// microsecond, in UTC, so that no session's TimeZone or float digits
+// change it), the database's oid, and the schema Persist's tables are in
+// (persistSchema).
 // Nothing in it depends on the role: the system identifier would, as only
 // some roles may read it. The schema is NULL where the search_path names
 // none that exists.
-const identityQuery = `SELECT extract(epoch FROM pg_catalog.pg_postmaster_start_time())::pg_catalog.text
+const identityQuery = `SELECT pg_catalog.to_char(pg_catalog.pg_postmaster_start_time() AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISSUS')
 	OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) d.oid::pg_catalog.text, ` + persistSchema + `
 	FROM pg_catalog.pg_database d WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()`
 

@@ -59,3 +59,29 @@ func TestIdentitySearchPath(t *testing.T) {
 		t.Errorf("Begin with no schema: %v, taken for a missing store", err)
 	}
 }
+
+// A repair through a search_path whose first schema is empty leaves
+// nothing there: what it makes goes beside the tables, in public, and the
+// store works on after it, deletes and deltas included.
+func TestRepairBesideTheTables(t *testing.T) {
+	a, dsn := open(t)
+	put(t, a, "app", adapters.Guarded, rec("c", "a", 1, "1"))
+	db := sqlDB(t, dsn)
+	mustExec(t, db, `CREATE SCHEMA empty1`)
+	mustExec(t, db, `ALTER TABLE persist_records DISABLE TRIGGER ALL`)
+	mustExec(t, db, `ALTER TABLE persist_records ENABLE TRIGGER ALL`)
+	b := openAt(t, withPath(dsn, "empty1,public"), Options{})
+	if u, err := b.Upgrade(context.Background()); err != nil || !u.Repaired {
+		t.Fatalf("Upgrade through empty1 = %+v, %v; want a repair", u, err)
+	}
+	var made int
+	if err := db.QueryRow(`SELECT (SELECT count(*) FROM pg_class WHERE relnamespace = 'empty1'::regnamespace)
+		+ (SELECT count(*) FROM pg_proc WHERE pronamespace = 'empty1'::regnamespace)`).Scan(&made); err != nil || made != 0 {
+		t.Errorf("the repair made %d objects in empty1 (%v), want none", made, err)
+	}
+	c := cursorOf(t, b, "app")
+	put(t, b, "app", adapters.Guarded, rec("c", "b", 1, "2"))
+	if got := dump(t, b, "app", adapters.Filter{Since: c}); !strings.Contains(got, `"key":"b"`) {
+		t.Errorf("delta after the repair:\n%s", got)
+	}
+}

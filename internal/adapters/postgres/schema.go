@@ -516,6 +516,11 @@ func upgrade(ctx context.Context, tx *sql.Tx) error {
 	if err != nil {
 		return err
 	}
+	// What is made goes beside what is there, which may be in a later
+	// schema of the search_path than the one CREATE would pick.
+	if _, err := tx.ExecContext(ctx, `SELECT pg_catalog.set_config('search_path', pg_catalog.quote_ident($1), true)`, schema); err != nil {
+		return err
+	}
 	for _, q := range slices.Concat(tablesDDL, upgradeDDL(schema)) {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("%s: %w", strings.Fields(q)[0]+" "+strings.Fields(q)[1], err)

@@ -260,5 +260,5 @@ func own(ctx context.Context, target string) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("make the copy its own: %w", err)
 	}
-	return checkpoint(db)
+	return checkpoint(db, target)
 }

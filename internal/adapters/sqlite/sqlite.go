@@ -13,6 +13,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -24,6 +26,7 @@ import (
 	"github.com/mattn/go-sqlite3"
 
 	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/durable"
 	"github.com/cuitty/persist/internal/hint"
 )
 
@@ -171,7 +174,7 @@ func (a *Adapter) Close() error {
 		// scratch file's journal mode.
 		errs = append(errs, toWAL(a.w), a.w.Close())
 	case a.w != nil:
-		errs = append(errs, checkpoint(a.w), a.w.Close())
+		errs = append(errs, checkpoint(a.w, a.path), a.w.Close())
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close sqlite %s: %w", a.path, err)
@@ -179,15 +182,16 @@ func (a *Adapter) Close() error {
 	return nil
 }
 
-// checkpoint copies what the write-ahead log holds into the database file
-// and empties the log. A reader of the file holds back the part of it its
-// snapshot needs: another process's dump, or the snapshot a migration
-// between two stores of one file reads from, still open when the load
-// closes. The checkpoint does not wait for it (that wait was the busy
-// timeout, at every such close): it copies what no reader holds back and
-// leaves the rest in the log for a later one. The log is synced first
-// either way, so what committed stays committed.
-func checkpoint(w *sql.DB) error {
+// checkpoint copies what the write-ahead log of the database at path
+// holds into the database file and empties the log. A reader of the file
+// holds back the part of it its snapshot needs: another process's dump, or
+// the snapshot a migration between two stores of one file reads from. The
+// checkpoint does not wait for it (that wait was the busy timeout, at every
+// such close): it copies what no reader holds back, and leaves the rest in
+// the log for a later one. A log left so is synced here: with
+// synchronous=NORMAL only a checkpoint syncs it, and what committed must
+// not wait for the next one to be on disk.
+func checkpoint(w *sql.DB, path string) error {
 	ctx := context.Background()
 	c, err := w.Conn(ctx)
 	if err != nil {
@@ -204,6 +208,18 @@ func checkpoint(w *sql.DB) error {
 	defer c.ExecContext(ctx, "PRAGMA busy_timeout = "+strconv.Itoa(busyTimeoutMS))
 	var busy, logged, done int
 	if err := c.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logged, &done); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if busy == 0 && logged == done {
+		return nil
+	}
+	return syncLog(path + "-wal")
+}
+
+// syncLog flushes the write-ahead log a checkpoint left; one that is gone
+// (another connection checkpointed it meanwhile) has nothing to flush.
+var syncLog = func(wal string) error {
+	if err := durable.Sync(wal); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	return nil
@@ -293,7 +309,9 @@ func setWAL(w *sql.DB) (string, error) {
 		if err == nil || !busy(err) || time.Now().After(deadline) {
 			return mode, err
 		}
-		time.Sleep(pause)
+		// At random within the pause: two writers that collided once
+		// must not wake together again.
+		time.Sleep(pause/2 + rand.N(pause))
 	}
 }
 

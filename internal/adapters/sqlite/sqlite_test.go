@@ -32,8 +32,13 @@ func TestConformance(t *testing.T) {
 	adapterstest.Run(t, func(t *testing.T) adapters.Adapter {
 		return open(t, filepath.Join(t.TempDir(), "app.db"), Options{})
 	}, adapterstest.WithPair(func(t *testing.T) (adapters.Adapter, adapters.Adapter) {
-		path := filepath.Join(t.TempDir(), "app.db")
-		return open(t, path, Options{}), open(t, path, Options{})
+		// The second through a link to the file's folder.
+		dir := t.TempDir()
+		link := filepath.Join(t.TempDir(), "alias")
+		if err := os.Symlink(dir, link); err != nil {
+			t.Fatal(err)
+		}
+		return open(t, filepath.Join(dir, "app.db"), Options{}), open(t, filepath.Join(link, "app.db"), Options{})
 	}), adapterstest.WithRawSQL(func(t *testing.T, a adapters.Adapter) *sql.DB {
 		// As another program: its own connections, default settings.
 		return rawDB(t, a.(*Adapter).path, "mode=rw&_busy_timeout=5000")
@@ -591,11 +596,18 @@ func TestConcurrentCreate(t *testing.T) {
 // A writer closing while a reader of the file holds a snapshot (a
 // migration between two stores of one file closes its load before its
 // source) does not wait the busy timeout for the reader: its checkpoint
-// leaves what the reader holds back in the log, and what it committed
-// stays committed and readable.
+// leaves what the reader holds back in the log, synced, and what it
+// committed stays committed and readable. With no reader, the log is
+// emptied into the file, and there is nothing to sync.
 func TestCloseWhileRead(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "app.db")
+	var synced []string
+	defer func(f func(string) error) { syncLog = f }(syncLog)
+	syncLog = func(wal string) error {
+		synced = append(synced, wal)
+		return nil
+	}
 	w := open(t, path, Options{})
 	putLines(t, w, "app", `{"kind":"record","collection":"c","key":"a","version":1,"updated_at":"2026-01-01T00:00:00Z","value":1}`)
 	r := open(t, path, Options{ReadOnly: true})
@@ -616,10 +628,20 @@ func TestCloseWhileRead(t *testing.T) {
 	if took := time.Since(start); took > busyTimeoutMS*time.Millisecond/2 {
 		t.Errorf("Close waited %v for a reader's snapshot", took)
 	}
+	if !slices.Equal(synced, []string{path + "-wal"}) {
+		t.Errorf("logs synced at a close a reader held back: %q, want %s-wal", synced, path)
+	}
+	snap.Close()
+	synced = nil
+	w = open(t, path, Options{})
+	putLines(t, w, "app", `{"kind":"record","collection":"c","key":"c","version":1,"updated_at":"2026-01-01T00:00:00Z","value":3}`)
+	if err := w.Close(); err != nil || len(synced) != 0 {
+		t.Errorf("Close with no reader: %v, synced %q; want the log emptied", err, synced)
+	}
 	again := open(t, path, Options{ReadOnly: true})
 	defer again.Close()
 	got := dumpLines(t, again, "app")
-	if len(got) != 2 || got[1] != want[0] {
+	if len(got) != 3 || got[1] != want[0] {
 		t.Errorf("after the close: %q, want key b's record too", got)
 	}
 }
