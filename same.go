@@ -97,3 +97,35 @@ func (s *Store) secondary(ctx context.Context, a adapters.Adapter, l location.Lo
 	}
 	return createStore(ctx, a, l, name)
 }
+
+// TargetIdentity says, before a load reads a line, which store a load into
+// loc would write, as LoadOptions.Claim will hear it: loc's #NAME, else
+// store, else the only store the database holds. Where the stream's header
+// would choose (a database holding no store yet), the store's name in it
+// is empty: two such targets in one database would write one store. A
+// database that does not exist yet has no identity (""). It opens the
+// database read-only, and writes nothing.
+func TargetIdentity(ctx context.Context, loc, store string) (string, error) {
+	l, err := location.Parse(loc, true)
+	if err != nil || !l.IsStore() || l.Driver.Sniff != nil && !exists(l.Target) {
+		return "", err
+	}
+	a, err := location.Open(ctx, l, true)
+	if err != nil {
+		return "", err
+	}
+	defer a.Close()
+	if l.Store != "" {
+		store = l.Store
+	}
+	if store == "" {
+		names, err := a.Stores(ctx)
+		if err != nil {
+			return "", err
+		}
+		if len(names) == 1 {
+			store = names[0]
+		}
+	}
+	return source.StoreIdentity(ctx, a, store)
+}

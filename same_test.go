@@ -85,7 +85,16 @@ func TestLoadClaim(t *testing.T) {
 			}
 		}
 		if len(ids) != 3 || ids[0] == "" || ids[0] != ids[1] || ids[1] == ids[2] {
-			t.Errorf("claimed %q: want one identity for store new named twice, another for store app", ids)
+			t.Fatalf("claimed %q: want one identity for store new named twice, another for store app", ids)
+		}
+		// Told before the load: by the name, by the flag, or as the one
+		// store the database holds.
+		for _, tc := range []struct{ loc, store, want string }{
+			{other + "#new", "", ids[0]}, {loc, "new", ids[0]}, {loc, "", ids[2]}, {other + "#app", "", ids[2]},
+		} {
+			if got, err := persist.TargetIdentity(ctx, tc.loc, tc.store); err != nil || got != tc.want {
+				t.Errorf("TargetIdentity(%s, %q) = %q, %v; want %q", tc.loc, tc.store, got, err, tc.want)
+			}
 		}
 		infos, err := persist.Stores(ctx, loc)
 		if err != nil {

@@ -139,7 +139,32 @@ func (o TeeOptions) ready(ctx context.Context) error {
 	if o.Rejects != "" && len(o.Locations) > 1 {
 		return cli.Hint(errors.New("--rejects with several targets would mix their rejects"), "tee into one target per --rejects, or drop --rejects")
 	}
-	return oneNewFileEach(o.Locations)
+	if err := oneNewFileEach(o.Locations); err != nil {
+		return err
+	}
+	return o.eachStoreOnce(ctx)
+}
+
+// eachStoreOnce refuses, before anything is read, two targets whose
+// databases say they are one store. A target it cannot tell of (a
+// database not there yet, or not reachable now) is left to its load's
+// claim, or its own failure.
+func (o TeeOptions) eachStoreOnce(ctx context.Context) error {
+	if len(o.Locations) < 2 {
+		return nil
+	}
+	seen := map[string]string{}
+	for _, raw := range o.Locations {
+		id, err := persist.TargetIdentity(ctx, raw, o.Store)
+		if err != nil || id == "" {
+			continue
+		}
+		if first, ok := seen[id]; ok {
+			return namedTwice(first, raw, id[strings.IndexByte(id, 0)+1:])
+		}
+		seen[id] = raw
+	}
+	return nil
 }
 
 // oneNewFileEach refuses two targets in one database file that does not
