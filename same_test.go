@@ -87,15 +87,7 @@ func TestLoadClaim(t *testing.T) {
 		if len(ids) != 3 || ids[0] == "" || ids[0] != ids[1] || ids[1] == ids[2] {
 			t.Fatalf("claimed %q: want one identity for store new named twice, another for store app", ids)
 		}
-		// Told before the load: by the name, by the flag, or as the one
-		// store the database holds.
-		for _, tc := range []struct{ loc, store, want string }{
-			{other + "#new", "", ids[0]}, {loc, "new", ids[0]}, {loc, "", ids[2]}, {other + "#app", "", ids[2]},
-		} {
-			if got, err := persist.TargetIdentity(ctx, tc.loc, tc.store); err != nil || got != tc.want {
-				t.Errorf("TargetIdentity(%s, %q) = %q, %v; want %q", tc.loc, tc.store, got, err, tc.want)
-			}
-		}
+		targetIdentities(t, loc, other, ids[0], ids[2])
 		infos, err := persist.Stores(ctx, loc)
 		if err != nil {
 			t.Fatal(err)
@@ -117,4 +109,18 @@ func TestDualWriteOnClosedStore(t *testing.T) {
 			t.Errorf("EnableDualWrite on a closed store: %v, want ErrClosed", err)
 		}
 	})
+}
+
+// targetIdentities checks that TargetIdentity tells, before a load, the
+// store it will claim: by the name, by the flag, or as the one store the
+// database holds.
+func targetIdentities(t *testing.T, loc, other, newID, appID string) {
+	t.Helper()
+	for _, tc := range []struct{ loc, store, want string }{
+		{other + "#new", "", newID}, {loc, "new", newID}, {loc, "", appID}, {other + "#app", "", appID},
+	} {
+		if got, err := persist.TargetIdentity(testContext(t), tc.loc, tc.store); err != nil || got != tc.want {
+			t.Errorf("TargetIdentity(%s, %q) = %q, %v; want %q", tc.loc, tc.store, got, err, tc.want)
+		}
+	}
 }

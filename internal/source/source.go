@@ -82,13 +82,7 @@ func OpenLocation(ctx context.Context, loc location.Location, opt Options) (*Sou
 	var in io.Reader
 	switch loc.Kind {
 	case location.Stdin:
-		in = opt.Stdin
-		if in == nil {
-			in = os.Stdin
-		}
-		if f, ok := in.(*os.File); ok {
-			s.regular, _ = f.Stat()
-		}
+		in, s.regular = stdin(opt)
 	default:
 		f, err := OpenFile(ctx, loc.Target)
 		if err != nil {
@@ -121,6 +115,19 @@ func OpenLocation(ctx context.Context, loc location.Location, opt Options) (*Sou
 		return nil, err
 	}
 	return s, nil
+}
+
+// stdin is what "-" reads, and its file's description when it is a file.
+func stdin(opt Options) (io.Reader, os.FileInfo) {
+	if opt.Stdin == nil {
+		fi, _ := os.Stdin.Stat()
+		return os.Stdin, fi
+	}
+	if f, ok := opt.Stdin.(*os.File); ok {
+		fi, _ := f.Stat()
+		return f, fi
+	}
+	return opt.Stdin, nil
 }
 
 // streamStore refuses a stream that is not a dump of the store asked of

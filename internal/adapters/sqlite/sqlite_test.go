@@ -548,6 +548,31 @@ func TestScratchFile(t *testing.T) {
 	}
 }
 
+// createTogether has n writers make a store each in the database at path,
+// at once, and returns what each failed with.
+func createTogether(t *testing.T, path string, n int) []error {
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range errs {
+		wg.Go(func() {
+			a, err := Open(path, Options{})
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer a.Close()
+			tx, err := a.Begin(t.Context(), fmt.Sprintf("s%d", i))
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			errs[i] = tx.Commit()
+		})
+	}
+	wg.Wait()
+	return errs
+}
+
 // Several writers making one database at once, as persist-tee's targets in
 // one new file do, or two loads started together: the switch to WAL needs
 // the file to itself, and SQLite refuses it at once, with no busy wait,
@@ -560,26 +585,7 @@ func TestConcurrentCreate(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		var wg sync.WaitGroup
-		errs := make([]error, 4)
-		for i := range errs {
-			wg.Go(func() {
-				a, err := Open(path, Options{})
-				if err != nil {
-					errs[i] = err
-					return
-				}
-				defer a.Close()
-				tx, err := a.Begin(t.Context(), fmt.Sprintf("s%d", i))
-				if err != nil {
-					errs[i] = err
-					return
-				}
-				errs[i] = tx.Commit()
-			})
-		}
-		wg.Wait()
-		for i, err := range errs {
+		for i, err := range createTogether(t, path, 4) {
 			if err != nil {
 				t.Fatalf("round %d, writer %d: %v", round, i, err)
 			}
