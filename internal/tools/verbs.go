@@ -385,10 +385,7 @@ func Get(ctx context.Context, st Stdio, o GetOptions) error {
 	defer src.Close()
 	it, err := src.Get(ctx, o.Collection, o.Key)
 	if errors.Is(err, persist.ErrNotFound) {
-		if cli.ShowSummary(o.Common, st.Stderr) {
-			fmt.Fprintf(st.Stderr, "persist: get: no record %s/%s in %s (or it is deleted)\n", o.Collection, o.Key, o.Name)
-		}
-		return cli.ErrDiffer
+		return notFound(ctx, st, o, src)
 	}
 	if err != nil {
 		return err
@@ -400,6 +397,35 @@ func Get(ctx context.Context, st Stdio, o GetOptions) error {
 	}
 	_, err = st.Stdout.Write(append(out, '\n'))
 	return err
+}
+
+// notFound ends a get of no record: quietly, as a script's test of a key
+// (exit 1), but for a collection the store does not hold while it holds
+// others, which is said whatever the output: a typo must not pass for a
+// record not there yet.
+func notFound(ctx context.Context, st Stdio, o GetOptions, src *persist.Source) error {
+	collections, _, err := src.Names(ctx)
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(collections))
+	for _, c := range collections {
+		if c.Name == o.Collection {
+			names = nil
+			break
+		}
+		names = append(names, jsonQuote(c.Name))
+	}
+	if len(names) > 10 {
+		names = append(names[:10], fmt.Sprintf("and %d more", len(names)-10))
+	}
+	switch {
+	case len(names) > 0:
+		fmt.Fprintf(st.Stderr, "persist: get: store %s has no collection %s; it holds %s\n", o.Name, jsonQuote(o.Collection), strings.Join(names, ", "))
+	case cli.ShowSummary(o.Common, st.Stderr):
+		fmt.Fprintf(st.Stderr, "persist: get: no record %s/%s in %s (or it is deleted)\n", o.Collection, o.Key, o.Name)
+	}
+	return cli.ErrDiffer
 }
 
 // RmOptions are `persist rm`'s flags.
