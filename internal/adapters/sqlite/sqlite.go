@@ -9,7 +9,6 @@
 package sqlite
 
 import (
-	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -17,7 +16,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -183,31 +181,22 @@ func (a *Adapter) Close() error {
 }
 
 // checkpoint copies what the write-ahead log of the database at path
-// holds into the database file and empties the log. A reader of the file
-// holds back the part of it its snapshot needs: another process's dump, or
-// the snapshot a migration between two stores of one file reads from. The
-// checkpoint does not wait for it (that wait was the busy timeout, at every
-// such close): it copies what no reader holds back, and leaves the rest in
-// the log for a later one. A log left so is synced here: with
+// holds into the database file and empties the log, so that the file is
+// whole on its own (cp app.db copies every commit). A reader of the file
+// holds back the part of it its snapshot needs: the checkpoint waits for
+// it as for any lock, up to the busy timeout, then copies what it can and
+// leaves the rest in the log. A log left so is synced here: with
 // synchronous=NORMAL only a checkpoint syncs it, and what committed must
-// not wait for the next one to be on disk.
+// not wait for the next one to be on disk. (A migration between two
+// stores of one file lets its snapshot go before its load ends, so as not
+// to wait for itself.)
 func checkpoint(w *sql.DB, path string) error {
-	ctx := context.Background()
-	c, err := w.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	defer c.Close()
 	var mode string
-	if err := c.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+	if err := w.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
 		return nil
 	}
-	if _, err := c.ExecContext(ctx, "PRAGMA busy_timeout = 0"); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	defer c.ExecContext(ctx, "PRAGMA busy_timeout = "+strconv.Itoa(busyTimeoutMS))
 	var busy, logged, done int
-	if err := c.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logged, &done); err != nil {
+	if err := w.QueryRow("PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logged, &done); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	if busy == 0 && logged == done {
