@@ -385,12 +385,9 @@ type writer struct {
 // writing. Where aside is asked for and the database is one of files yet
 // to be made, it is made aside and appears, whole, only at close.
 func openWriter(ctx context.Context, loc string, aside bool) (*writer, error) {
-	l, err := location.Parse(loc, true)
+	l, err := parseTarget(loc)
 	if err != nil {
 		return nil, err
-	}
-	if !l.IsStore() {
-		return nil, fmt.Errorf("%w: %s is a stream, not a store (use %s)", location.ErrLocation, l, storeForms())
 	}
 	w := &writer{loc: l}
 	if aside && newFiles(l) {
@@ -410,6 +407,15 @@ func openWriter(ctx context.Context, loc string, aside bool) (*writer, error) {
 		return nil, err
 	}
 	return w, nil
+}
+
+// parseTarget parses a location that must name a database to write.
+func parseTarget(loc string) (location.Location, error) {
+	l, err := location.Parse(loc, true)
+	if err == nil && !l.IsStore() {
+		err = fmt.Errorf("%w: %s is a stream, not a store (use %s)", location.ErrLocation, l, storeForms())
+	}
+	return l, err
 }
 
 // store decides the store to write: the location's #NAME or flag, else the

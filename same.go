@@ -104,10 +104,12 @@ func (s *Store) secondary(ctx context.Context, a adapters.Adapter, l location.Lo
 // would choose (a database holding no store yet), the store's name in it
 // is empty: two such targets in one database would write one store. A
 // database that does not exist yet has no identity (""). It opens the
-// database read-only, and writes nothing.
+// database read-only, and writes nothing; what would stop the load from
+// opening it (a stream for a target, a server that does not answer) is
+// its error.
 func TargetIdentity(ctx context.Context, loc, store string) (string, error) {
-	l, err := location.Parse(loc, true)
-	if err != nil || !l.IsStore() || l.Driver.Sniff != nil && !exists(l.Target) {
+	l, err := parseTarget(loc)
+	if err != nil || l.Driver.Sniff != nil && !exists(l.Target) {
 		return "", err
 	}
 	a, err := location.Open(ctx, l, true)

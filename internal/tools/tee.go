@@ -145,24 +145,29 @@ func (o TeeOptions) ready(ctx context.Context) error {
 	return o.eachStoreOnce(ctx)
 }
 
-// eachStoreOnce refuses, before anything is read, two targets whose
-// databases say they are one store. A target it cannot tell of (a
-// database not there yet, or not reachable now) is left to its load's
-// claim, or its own failure.
+// eachStoreOnce asks each target's database, before a line is read and
+// all at once, which store the target would write: a target that cannot
+// be written (not a database, a server that does not answer) stops the
+// tee before anything reaches stdout, and two targets that are one store
+// are refused. A database not there yet says nothing, and is left to its
+// load's claim.
 func (o TeeOptions) eachStoreOnce(ctx context.Context) error {
-	if len(o.Locations) < 2 {
-		return nil
+	ids := make([]string, len(o.Locations))
+	errs := make([]error, len(o.Locations))
+	var wg sync.WaitGroup
+	for i, raw := range o.Locations {
+		wg.Go(func() { ids[i], errs[i] = persist.TargetIdentity(ctx, raw, o.Store) })
 	}
-	seen := map[string]string{}
-	for _, raw := range o.Locations {
-		id, err := persist.TargetIdentity(ctx, raw, o.Store)
-		if err != nil || id == "" {
-			continue
+	wg.Wait()
+	seen := map[string]int{}
+	for i, raw := range o.Locations {
+		if errs[i] != nil {
+			return targetError(location.Redact(raw), errs[i])
 		}
-		if first, ok := seen[id]; ok {
-			return namedTwice(first, raw, id[strings.IndexByte(id, 0)+1:])
+		if first, ok := seen[ids[i]]; ok && ids[i] != "" {
+			return namedTwice(o.Locations[first], raw, ids[i][strings.IndexByte(ids[i], 0)+1:])
 		}
-		seen[id] = raw
+		seen[ids[i]] = i
 	}
 	return nil
 }
