@@ -39,7 +39,7 @@ func CheckClash(outputs, used []Named) error {
 		for _, u := range used {
 			if u.Path != "" && u.Path != "-" && SameFile(o.Path, u.Path) {
 				return hint.With(fmt.Errorf("%s %s: %w: %s (%s)", o.What, o.Path, ErrClash, u.What, u.Path),
-					"write %s to a file of its own, e.g. %s %s", o.What, o.What, freeName(o.Path))
+					"write %s to a file of its own, e.g. %s %s", o.What, o.What, hint.Quote(freeName(o.Path)))
 			}
 		}
 		for _, p := range outs[:i] {
@@ -63,7 +63,7 @@ func CheckStdout(stdout io.Writer, used []Named) error {
 	}
 	if u, ok := sameAs(f, used); ok {
 		return hint.With(fmt.Errorf("standard output %w: %s (%s)", ErrClash, u.What, u.Path),
-			"send standard output to a file of its own (> %s) or through a pipe", freeName(u.Path))
+			"send standard output to a file of its own (> %s) or through a pipe", hint.Quote(freeName(u.Path)))
 	}
 	return nil
 }
@@ -75,7 +75,7 @@ func CheckStdout(stdout io.Writer, used []Named) error {
 func CheckStdin(stdin *os.File, outputs []Named) error {
 	if o, ok := sameAs(stdin, outputs); ok {
 		return hint.With(fmt.Errorf("%s %s: %w: standard input (%s)", o.What, o.Path, ErrClash, o.Path),
-			"write %s to a file of its own, e.g. %s %s", o.What, o.What, freeName(o.Path))
+			"write %s to a file of its own, e.g. %s %s", o.What, o.What, hint.Quote(freeName(o.Path)))
 	}
 	return nil
 }

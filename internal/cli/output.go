@@ -54,7 +54,7 @@ func CheckOutputName(path string) error {
 	if errors.Is(err, record.ErrArchive) {
 		return hint.With(err, "name it %s, and tar that file afterwards if an archive is what you need", streamName(path))
 	}
-	return hint.With(err, "name it .zst or .gz, or compress in a pipe: … -o - | xz > %s", path)
+	return hint.With(err, "name it .zst or .gz, or compress in a pipe: … -o - | xz > %s", hint.Quote(path))
 }
 
 // streamName is a tar archive's name made a stream's, for a hint.
@@ -113,7 +113,7 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 	f, tmp, anon, err := createNew(target, st)
 	if errors.Is(err, fs.ErrNotExist) {
 		dir := filepath.Dir(target)
-		return nil, hint.With(fmt.Errorf("create %s: %w: no folder %s", path, fs.ErrNotExist, dir), "make it first: mkdir -p %s", dir)
+		return nil, hint.With(fmt.Errorf("create %s: %w: no folder %s", path, fs.ErrNotExist, dir), "make it first: mkdir -p %s", hint.Quote(dir))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
@@ -147,7 +147,7 @@ func checkWritable(path, target string, st fs.FileInfo) error {
 			"name a file on a file system this machine may write, or remount that one read-write")
 	default:
 		return hint.With(fmt.Errorf("write %s: the file is not writable by this user (mode %04o): %w", path, st.Mode().Perm(), err),
-			"make it writable (as its owner: chmod u+w %s), or name another file", path)
+			"make it writable (as its owner: chmod u+w %s), or name another file", hint.Quote(path))
 	}
 	return nil
 }
