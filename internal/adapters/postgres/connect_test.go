@@ -83,6 +83,29 @@ func TestTargetEscapesHash(t *testing.T) {
 	}
 }
 
+// An IPv6 host without a port gets libpq's, $PGPORT or 5432: lib/pq
+// would bracket it twice ("[[::1]]:5432") and never connect.
+func TestTargetIPv6Port(t *testing.T) {
+	t.Setenv("PGPORT", "")
+	for in, want := range map[string]string{
+		"//u@[::1]/db":           "postgres://u@[::1]:5432/db",
+		"//[::1]":                "postgres://[::1]:5432",
+		"//[fe80::1]?x=1":        "postgres://[fe80::1]:5432?x=1",
+		"//u:p@[::1]:6000/db":    "postgres://u:p@[::1]:6000/db",
+		"//u@h/db":               "postgres://u@h/db",
+		"//u:p]@h/db":            "postgres://u:p]@h/db",
+		"//u:p#w@[2001:db8::1]/": "postgres://u:p%23w@[2001:db8::1]:5432/",
+	} {
+		if got, err := target("postgres", in); err != nil || got != want {
+			t.Errorf("target(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	t.Setenv("PGPORT", "6543")
+	if got, _ := target("postgres", "//[::1]/db"); got != "postgres://[::1]:6543/db" {
+		t.Errorf("with PGPORT=6543: %q", got)
+	}
+}
+
 // A setting the driver refuses is blamed on where it came from: a PG*
 // variable of the environment is named, not the connection string, which
 // holds nothing wrong.

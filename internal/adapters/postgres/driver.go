@@ -38,7 +38,7 @@ var ErrNotPostgres = errors.New("not a PostgreSQL connection string")
 // postgres:URL or postgres:KEY=VALUE … with the prefix dropped.
 func target(scheme, rest string) (string, error) {
 	if strings.HasPrefix(rest, "//") {
-		return scheme + ":" + escapeUserinfo(rest), nil
+		return scheme + ":" + ipv6Port(escapeUserinfo(rest)), nil
 	}
 	dsn := strings.TrimSpace(rest)
 	switch {
@@ -46,7 +46,7 @@ func target(scheme, rest string) (string, error) {
 		return "", fmt.Errorf("no connection string after the %s scheme", scheme)
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		s, u, _ := strings.Cut(dsn, ":")
-		return s + ":" + escapeUserinfo(u), nil
+		return s + ":" + ipv6Port(escapeUserinfo(u)), nil
 	case strings.Contains(dsn, "="):
 		return rest, nil
 	case strings.ContainsAny(dsn, " \t"):
@@ -66,6 +66,28 @@ func escapeUserinfo(u string) string {
 		return u
 	}
 	return "//" + userinfoEscaper.Replace(u[2:at]) + u[at:]
+}
+
+// ipv6Port gives an IPv6 host of u (//…@[::1]/db) without a port the one
+// libpq would use, $PGPORT or 5432: lib/pq would bracket the address a
+// second time, and fail on "[[::1]]:5432".
+func ipv6Port(u string) string {
+	end := len(u)
+	if i := strings.IndexAny(u[2:], "/?"); i >= 0 {
+		end = i + 2
+	}
+	host := u[2:end]
+	if at := strings.LastIndexByte(host, '@'); at >= 0 {
+		host = host[at+1:]
+	}
+	if !strings.HasPrefix(host, "[") || !strings.HasSuffix(host, "]") {
+		return u
+	}
+	port := os.Getenv("PGPORT")
+	if port == "" {
+		port = "5432"
+	}
+	return u[:end] + ":" + port + u[end:]
 }
 
 var userinfoEscaper = strings.NewReplacer("#", "%23", "/", "%2F", "?", "%3F")
