@@ -117,6 +117,15 @@ func TargetIdentity(ctx context.Context, loc, store string) (string, error) {
 		return "", err
 	}
 	defer a.Close()
+	id, err := targetIdentity(ctx, a, l, store)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", l, location.ScrubError(err, l.Raw))
+	}
+	return id, nil
+}
+
+// targetIdentity is TargetIdentity of a database open in a.
+func targetIdentity(ctx context.Context, a adapters.Adapter, l location.Location, store string) (string, error) {
 	if l.Store != "" {
 		store = l.Store
 	}
