@@ -122,6 +122,7 @@ func (a *Adapter) Writers() int { return 1 }
 // lock longer than the busy timeout, so the transaction may succeed later.
 func (a *Adapter) Retryable(err error) bool { return busy(err) }
 
+// busy reports SQLITE_BUSY and SQLITE_LOCKED.
 func busy(err error) bool {
 	var se sqlite3.Error
 	if errors.As(err, &se) {
@@ -195,11 +196,11 @@ func checkpoint(w *sql.DB, path string) error {
 	if err := w.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
 		return nil
 	}
-	var busy, logged, done int
-	if err := w.QueryRow("PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logged, &done); err != nil {
+	var blocked, logged, done int
+	if err := w.QueryRow("PRAGMA wal_checkpoint(TRUNCATE)").Scan(&blocked, &logged, &done); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
-	if busy == 0 && logged == done {
+	if blocked == 0 && logged == done {
 		return nil
 	}
 	return syncLog(path + "-wal")
