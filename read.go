@@ -53,6 +53,12 @@ type NameCount struct {
 	Deleted int64 // deleted records (tombstones) among Count
 }
 
+// Holds reports whether the store holds a record (a tombstone too) in
+// collection, reading the first one only.
+func (s *Source) Holds(ctx context.Context, collection string) (bool, error) {
+	return s.src.Holds(ctx, collection)
+}
+
 // Names lists a store's collections and streams, each sorted bytewise,
 // with their counts. A stream source has none: it would have to be read.
 func (s *Source) Names(ctx context.Context) (collections, streams []NameCount, err error) {

@@ -109,6 +109,9 @@ func (s *Store) secondary(ctx context.Context, a adapters.Adapter, l location.Lo
 // its error.
 func TargetIdentity(ctx context.Context, loc, store string) (string, error) {
 	l, err := parseTarget(loc)
+	if err == nil {
+		err = location.CheckTarget(l)
+	}
 	if err != nil || l.Driver.Sniff != nil && !exists(l.Target) {
 		return "", err
 	}

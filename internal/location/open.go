@@ -34,6 +34,16 @@ func Open(ctx context.Context, l Location, readOnly bool) (adapters.Adapter, err
 	return a, nil
 }
 
+// CheckTarget refuses, with a writer's words, a location that Open would
+// open for writing and that is no database to write: a stream file named
+// with a file adapter's scheme.
+func CheckTarget(l Location) error {
+	if !l.IsStore() || l.Driver.Sniff == nil {
+		return nil
+	}
+	return checkFile(l, false)
+}
+
 // checkFile looks at the file a file-based adapter is about to open: a
 // reader needs it to exist, and a stream file named with the adapter's
 // scheme (sqlite:dump.jsonl) gets a hint instead of the database's own

@@ -587,3 +587,22 @@ func (s *Source) SameFile(o *Source) bool {
 	return s.regular != nil && o.regular != nil && s.regular.Mode().IsRegular() && o.regular.Mode().IsRegular() &&
 		os.SameFile(s.regular, o.regular)
 }
+
+// errHeld stops Holds' scan at the first record.
+var errHeld = errors.New("held")
+
+// Holds reports whether the store holds a record (a tombstone too) in
+// collection: a read of the first one, where Names counts the whole store.
+func (s *Source) Holds(ctx context.Context, collection string) (bool, error) {
+	if s.snap == nil {
+		return false, fmt.Errorf("%s: a stream holds no collection it has not read", s.Loc)
+	}
+	err := s.snap.Scan(ctx, adapters.Filter{Collections: []string{collection}, NoEvents: true}, func(*record.Item) error { return errHeld })
+	switch {
+	case errors.Is(err, errHeld):
+		return true, nil
+	case err != nil:
+		return false, s.wrap(err)
+	}
+	return false, nil
+}

@@ -401,31 +401,43 @@ func Get(ctx context.Context, st Stdio, o GetOptions) error {
 
 // notFound ends a get of no record: quietly, as a script's test of a key
 // (exit 1), but for a collection the store does not hold while it holds
-// others, which is said whatever the output: a typo must not pass for a
-// record not there yet.
+// others, which is warned of whatever the output (but -q): a typo must
+// not pass for a record not there yet.
 func notFound(ctx context.Context, st Stdio, o GetOptions, src *persist.Source) error {
-	collections, _, err := src.Names(ctx)
+	held, err := src.Holds(ctx, o.Collection)
 	if err != nil {
 		return err
 	}
-	names := make([]string, 0, len(collections))
-	for _, c := range collections {
-		if c.Name == o.Collection {
-			names = nil
-			break
+	var others []string
+	if !held && !o.Quiet {
+		if others, err = collectionNames(ctx, src); err != nil {
+			return err
 		}
-		names = append(names, jsonQuote(c.Name))
-	}
-	if len(names) > 10 {
-		names = append(names[:10], fmt.Sprintf("and %d more", len(names)-10))
 	}
 	switch {
-	case len(names) > 0:
-		fmt.Fprintf(st.Stderr, "persist: get: store %s has no collection %s; it holds %s\n", o.Name, jsonQuote(o.Collection), strings.Join(names, ", "))
+	case len(others) > 0:
+		fmt.Fprintf(st.Stderr, "persist: warning: store %s has no collection %s; it holds %s\n", o.Name, jsonQuote(o.Collection), strings.Join(others, ", "))
 	case cli.ShowSummary(o.Common, st.Stderr):
 		fmt.Fprintf(st.Stderr, "persist: get: no record %s/%s in %s (or it is deleted)\n", o.Collection, o.Key, o.Name)
 	}
 	return cli.ErrDiffer
+}
+
+// collectionNames are the store's collections, quoted, at most ten named.
+func collectionNames(ctx context.Context, src *persist.Source) ([]string, error) {
+	collections, _, err := src.Names(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, min(len(collections), 11))
+	for i, c := range collections {
+		if i == 10 {
+			names = append(names, fmt.Sprintf("and %d more", len(collections)-10))
+			break
+		}
+		names = append(names, jsonQuote(c.Name))
+	}
+	return names, nil
 }
 
 // RmOptions are `persist rm`'s flags.

@@ -104,6 +104,11 @@ func TestTargetIPv6Port(t *testing.T) {
 	if got, _ := target("postgres", "//[::1]/db"); got != "postgres://[::1]:6543/db" {
 		t.Errorf("with PGPORT=6543: %q", got)
 	}
+	// A $PGPORT that is no port is left for the driver to name.
+	t.Setenv("PGPORT", "5432,5433")
+	if got, _ := target("postgres", "//[::1]/db"); got != "postgres://[::1]/db" {
+		t.Errorf("with PGPORT=5432,5433: %q, want the URL as it was", got)
+	}
 }
 
 // A setting the driver refuses is blamed on where it came from: a PG*

@@ -84,8 +84,11 @@ func ipv6Port(u string) string {
 		return u
 	}
 	port := os.Getenv("PGPORT")
-	if port == "" {
+	switch {
+	case port == "":
 		port = "5432"
+	case strings.Trim(port, "0123456789") != "":
+		return u // the driver names $PGPORT in its own error
 	}
 	return u[:end] + ":" + port + u[end:]
 }

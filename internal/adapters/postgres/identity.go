@@ -31,15 +31,25 @@ const persistSchema = `coalesce((SELECT n.nspname::pg_catalog.text FROM pg_catal
 
 // Identity is the server's, the database's and the schema's
 // (identityQuery); "" where the search_path names no schema that exists,
-// where no store can be.
+// where no store can be, and where the role may not read when the server
+// started (EXECUTE revoked from PUBLIC, as a hardened server may): a
+// database's oid alone would make the first database of two servers one.
 func (a *Adapter) Identity(ctx context.Context) (string, error) {
-	var db string
-	var schema sql.NullString
+	// Asked first: the server checks a function's rights before running
+	// the query, whatever branch of it would call the function.
+	var may bool
+	if err := a.db.QueryRowContext(ctx, `SELECT pg_catalog.has_function_privilege('pg_catalog.pg_postmaster_start_time()', 'EXECUTE')`).Scan(&may); err != nil {
+		return "", fmt.Errorf("read which database this is: %w", explain(err))
+	}
+	if !may {
+		return "", nil
+	}
+	var db, schema sql.NullString
 	if err := a.db.QueryRowContext(ctx, identityQuery).Scan(&db, &schema); err != nil {
 		return "", fmt.Errorf("read which database this is: %w", explain(err))
 	}
-	if !schema.Valid {
+	if !db.Valid || !schema.Valid {
 		return "", nil
 	}
-	return adapterName + ":" + db + " " + pq.QuoteIdentifier(schema.String), nil
+	return adapterName + ":" + db.String + " " + pq.QuoteIdentifier(schema.String), nil
 }

@@ -85,3 +85,23 @@ func TestRepairBesideTheTables(t *testing.T) {
 		t.Errorf("delta after the repair:\n%s", got)
 	}
 }
+
+// A role that may not read when the server started (EXECUTE revoked from
+// PUBLIC, as a hardened server may) gets no identity, and no error: its
+// checks are skipped, not failed, and a database's oid alone never makes
+// two servers' first databases one.
+func TestIdentityWithoutStartTime(t *testing.T) {
+	role := newRole(t)
+	a, dsn := open(t)
+	put(t, a, "app", adapters.Guarded, rec("c", "k", 1, "1"))
+	db := sqlDB(t, dsn)
+	mustExec(t, db, `REVOKE EXECUTE ON FUNCTION pg_catalog.pg_postmaster_start_time() FROM PUBLIC`)
+	mustExec(t, db, `GRANT USAGE ON SCHEMA public TO `+role)
+	mustExec(t, db, `GRANT SELECT ON ALL TABLES IN SCHEMA public TO `+role)
+	if id := identityOf(t, asRole(t, dsn, role)); id != "" {
+		t.Errorf("identity without the server's start: %q, want none", id)
+	}
+	if id := identityOf(t, dsn); id == "" {
+		t.Errorf("the superuser's identity is empty")
+	}
+}

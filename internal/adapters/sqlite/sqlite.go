@@ -12,7 +12,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -203,13 +202,14 @@ func checkpoint(w *sql.DB, path string) error {
 	if blocked == 0 && logged == done {
 		return nil
 	}
-	return syncLog(path + "-wal")
+	// SQLite keeps the log beside the file a link leads to.
+	return syncLog(absolute(path) + "-wal")
 }
 
-// syncLog flushes the write-ahead log a checkpoint left; one that is gone
-// (another connection checkpointed it meanwhile) has nothing to flush.
+// syncLog flushes the write-ahead log a checkpoint left, which the open
+// writer keeps there: a log not found is an error, not nothing to flush.
 var syncLog = func(wal string) error {
-	if err := durable.Sync(wal); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := durable.Sync(wal); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	return nil
