@@ -62,7 +62,8 @@ func checkFile(l Location, readOnly bool) error {
 	}
 	err = fmt.Errorf("%w: %s: %s is a persist.v1 stream file, not a %s database", ErrLocation, l, l.Target, l.Driver.Name)
 	if readOnly {
-		return hint.With(err, "to read the stream, name the file without the %s: prefix: %s", l.Driver.Schemes[0], l.Target)
+		return hint.With(err, "to read the stream, name the file without the %s: prefix: %s; to ask it for records (persist get, ls, events), load it into a database first: persist-load DATABASE < %[2]s",
+			l.Driver.Schemes[0], ShellQuote(l.Target))
 	}
 	return hint.With(err, "a stream is loaded into a database: persist-load DATABASE < %s", l.Target)
 }

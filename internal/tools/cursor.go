@@ -77,8 +77,14 @@ func (o DumpOptions) cursorHint(err error, src *persist.Source) error {
 			location.ShellQuote(src.Store()), location.ForShell(o.Location), passwordNote(o.Location))
 	case errors.Is(err, persist.ErrCursor), errors.Is(err, persist.ErrRemoved):
 		if o.CursorFile != "" {
-			return cli.Hint(err, "start again from a full dump: remove the cursor file (rm %s) and run the same command, which then writes a full dump and a new cursor",
+			err = cli.Hint(err, "start again from a full dump: remove the cursor file (rm %s) and run the same command, which then writes a full dump and a new cursor",
 				location.ShellQuote(o.CursorFile))
+			if strings.Contains(err.Error(), "comes from another store") {
+				// A mistyped store or file finds another store's cursor,
+				// whose chain the rm would end.
+				err = cli.Hint(err, "first make sure %s is this store's cursor file, not another store's (a store name or file name mistyped)", location.ShellQuote(o.CursorFile))
+			}
+			return err
 		}
 		return cli.Hint(err, "take a full dump instead (the same command without --since); its trailer carries a new cursor")
 	}

@@ -75,9 +75,15 @@ func badFileName(name string) string {
 		return "it holds a '#'"
 	case strings.ContainsRune(name, 0):
 		return "it holds a NUL byte"
+	case len(name) > maxFileName-len(".db-journal"):
+		// SQLite's own files beside it must fit too.
+		return fmt.Sprintf("it is %d bytes long, and a file name here is at most %d with its .db-journal", len(name), maxFileName)
 	}
 	return ""
 }
+
+// maxFileName is the longest file name most file systems take, in bytes.
+const maxFileName = 255
 
 // locationLike reports whether name is a database location (a scheme of
 // an adapter, or a path), as someone would give it meaning a database.

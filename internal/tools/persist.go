@@ -168,7 +168,7 @@ func adapterLocation(adapter, conn, name string) (string, error) {
 	}
 	if conn == "" {
 		if d.Sniff == nil {
-			return "", cli.Hint(fmt.Errorf("--adapter %s needs --connection", adapter), "--connection %s", exampleLocation(d))
+			return "", cli.Hint(fmt.Errorf("--adapter %s needs --connection", adapter), "--connection %s", exampleLocation(d, name))
 		}
 		return DefaultLocation(name), nil
 	}
@@ -180,14 +180,14 @@ func adapterLocation(adapter, conn, name string) (string, error) {
 	loc := d.Schemes[0] + ":" + conn
 	if _, err := location.Parse(loc, true); err != nil {
 		return "", cli.Hint(fmt.Errorf("--adapter %s --connection %s: %w", adapter, location.Redact(conn), err),
-			"%s", connectionHint(d, conn))
+			"%s", connectionHint(d, conn, name))
 	}
 	if other := connectionDriver(conn); other != nil && other != d {
 		// Another adapter's location can still be one of d's once d's
 		// scheme is put in front — sqlite:postgres://h/db is a file under
 		// a directory "postgres:" — and the load would make junk there.
 		return "", cli.Hint(fmt.Errorf("--adapter %s --connection %s: that is a %s location, not a %s one",
-			adapter, location.Redact(conn), other.Name, d.Name), "%s", connectionHint(d, conn))
+			adapter, location.Redact(conn), other.Name, d.Name), "%s", connectionHint(d, conn, name))
 	}
 	return loc, nil
 }
@@ -211,17 +211,23 @@ func connectionDriver(conn string) *adapters.Driver {
 
 // connectionHint says what a --connection for d looks like, and what the
 // one given is when it is something else.
-func connectionHint(d *adapters.Driver, conn string) string {
+func connectionHint(d *adapters.Driver, conn, name string) string {
 	if other := connectionDriver(conn); other != nil && other != d {
 		return fmt.Sprintf("%s is a %s location: use --adapter %s, or give --connection %s (or leave --adapter out: auto takes the adapter from the connection)",
-			location.Redact(conn), other.Name, other.Name, exampleLocation(d))
+			location.Redact(conn), other.Name, other.Name, exampleLocation(d, name))
 	}
-	return "give --connection " + exampleLocation(d)
+	return "give --connection " + exampleLocation(d, name)
 }
 
-func exampleLocation(d *adapters.Driver) string {
+// exampleLocation is a connection of d's for store name: for a file, the
+// one the store's name keeps it in (another store's file would take it
+// in beside that store, where NAME alone does not find it).
+func exampleLocation(d *adapters.Driver, name string) string {
 	if d.Sniff != nil {
-		return "./data/app.db"
+		if badFileName(name) == "" {
+			return location.ShellQuote(strings.TrimPrefix(DefaultLocation(name), "sqlite:"))
+		}
+		return "./data/NAME.db"
 	}
 	return d.Schemes[0] + "://user@host:5432/persist"
 }
