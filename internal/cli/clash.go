@@ -128,12 +128,13 @@ func SameFile(a, b string) bool {
 	if ea == nil && eb == nil {
 		return os.SameFile(sa, sb)
 	}
-	return resolve(a) == resolve(b)
+	return Resolve(a) == Resolve(b)
 }
 
-// resolve is path made absolute with every symlink followed, as far as
-// they lead: a link to a name that does not exist yet resolves to that name.
-func resolve(path string) string {
+// Resolve is path made absolute with every symlink followed, as far as
+// they lead: a link to a name that does not exist yet resolves to that name,
+// and a folder not made yet stays as it is written.
+func Resolve(path string) string {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return filepath.Clean(path)

@@ -91,7 +91,7 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 	} else if dangling(path) {
 		// A dangling one too: the file is made where it points, as the
 		// shell's > makes it, and the link stays.
-		target = resolve(path)
+		target = Resolve(path)
 	}
 	st, err := os.Stat(target)
 	if err == nil && !st.Mode().IsRegular() {

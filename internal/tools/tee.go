@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -186,7 +185,7 @@ func oneNewFileEach(locations []string) error {
 		if _, err := os.Stat(files[0]); !errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
-		path := newFilePath(linkEnd(files[0]))
+		path := cli.Resolve(files[0])
 		if first, ok := seen[path]; ok {
 			l, _ := location.Parse(raw, true)
 			if f, _ := location.Parse(first, true); f.Store == l.Store {
@@ -235,39 +234,6 @@ func namedTwice(a, b, store string) error {
 	return cli.Hint(fmt.Errorf("%w: targets %s and %s are %s of one database: persist-tee would make one copy where two were asked for",
 		persist.ErrSameStore, location.Redact(a), location.Redact(b), which),
 		"name each store once: another database, or another store, for the second copy")
-}
-
-// linkEnd is where file, a link to a file not made yet (or a chain of
-// them), points: the file a load through it makes.
-func linkEnd(file string) string {
-	for range 40 {
-		to, err := os.Readlink(file)
-		if err != nil {
-			return file
-		}
-		if !filepath.IsAbs(to) {
-			to = filepath.Join(filepath.Dir(file), to)
-		}
-		file = to
-	}
-	return file
-}
-
-// newFilePath is where a file that does not exist yet would be: its folder
-// with every link resolved (two spellings of one folder name one file),
-// as far as the folder exists.
-func newFilePath(file string) string {
-	dir, base := filepath.Split(file)
-	if dir == "" {
-		dir = "."
-	}
-	if real, err := filepath.EvalSymlinks(dir); err == nil {
-		dir = real
-	}
-	if abs, err := filepath.Abs(dir); err == nil {
-		dir = abs
-	}
-	return filepath.Join(dir, base)
 }
 
 // teeTarget is one location persist-tee loads.
