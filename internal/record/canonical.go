@@ -68,6 +68,7 @@ type parser struct {
 	members []member
 	scratch []byte
 	name    []byte // a member name being looked up
+	orders  orders
 }
 
 var parserPool = sync.Pool{New: func() any { return new(parser) }}
@@ -251,22 +252,110 @@ func (p *parser) object() error {
 // comparison per member and no copy.
 func (p *parser) sortMembers(body, base int) {
 	ms := p.members[base:]
-	if len(ms) < 2 {
+	if len(ms) < 2 || inOrder(p.dst, ms) {
 		return
 	}
-	dst := p.dst
-	key := func(m member) []byte { return dst[m.start+1 : m.colon-1] }
-	sorted := true
+	order := p.orders.of(p.dst, ms)
+	if order == nil {
+		p.sortAll(body, ms)
+		return
+	}
+	p.scratch = append(p.scratch[:0], p.dst[body:]...)
+	out := p.dst[:body]
+	for i, k := range order {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		m := ms[k]
+		out = append(out, p.scratch[m.start-body:m.end-body]...)
+	}
+	p.dst = out
+}
+
+func memberKey(dst []byte, m member) []byte { return dst[m.start+1 : m.colon-1] }
+
+func inOrder(dst []byte, ms []member) bool {
 	for i := 1; i < len(ms); i++ {
-		if compareKeys(key(ms[i-1]), key(ms[i])) >= 0 {
-			sorted = false
-			break
+		if compareKeys(memberKey(dst, ms[i-1]), memberKey(dst, ms[i])) >= 0 {
+			return false
 		}
 	}
-	if sorted {
-		return
+	return true
+}
+
+// orders finds the order of an object's members, and remembers it for the
+// next object with the same keys in the same order: values an application
+// writes come in a few shapes, again and again, and PostgreSQL's jsonb
+// prints every object's keys shortest first, out of canonical order.
+type orders struct {
+	known map[string][]int32 // by the keys as written, quotes and all
+	bytes int                // of the keys in known
+	shape []byte
+}
+
+// Orders are remembered for objects of minShapeKeys to maxShapeKeys members whose
+// keys take up to maxShapeBytes, and are all forgotten at once when more
+// than maxShapes of them or maxShapesBytes of keys would be kept: the
+// memory stays small whatever the values, which need not be an
+// application's.
+const (
+	maxShapes      = 512
+	minShapeKeys   = 4
+	maxShapeKeys   = 64
+	maxShapeBytes  = 2 << 10
+	maxShapesBytes = 64 << 10
+)
+
+// of returns the index of each member in key order, or nil when two keys
+// are equal or the object is not one to remember (then sorting it is as
+// quick as finding its order).
+func (o *orders) of(dst []byte, ms []member) []int32 {
+	if len(ms) < minShapeKeys || len(ms) > maxShapeKeys || ms[len(ms)-1].colon-ms[0].start > maxShapeBytes {
+		return nil
 	}
-	cmp := func(a, b member) int { return compareKeys(key(a), key(b)) }
+	o.shape = o.shape[:0]
+	for _, m := range ms {
+		o.shape = append(o.shape, dst[m.start:m.colon]...)
+	}
+	if order, ok := o.known[string(o.shape)]; ok {
+		return order
+	}
+	order := sortedIndices(dst, ms)
+	if order == nil {
+		return nil
+	}
+	if o.known == nil || len(o.known) >= maxShapes || o.bytes+len(o.shape) > maxShapesBytes {
+		o.known, o.bytes = make(map[string][]int32), 0
+	}
+	o.known[string(o.shape)] = order
+	o.bytes += len(o.shape)
+	return order
+}
+
+// sortedIndices returns the index of each member in key order, or nil
+// when two keys are equal.
+func sortedIndices(dst []byte, ms []member) []int32 {
+	order := make([]int32, len(ms))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	equal := false
+	slices.SortFunc(order, func(a, b int32) int {
+		c := compareKeys(memberKey(dst, ms[a]), memberKey(dst, ms[b]))
+		equal = equal || c == 0
+		return c
+	})
+	if equal {
+		return nil
+	}
+	return order
+}
+
+// sortAll sorts the members in place, keeping only the last of equal
+// keys.
+func (p *parser) sortAll(body int, ms []member) {
+	dst := p.dst
+	cmp := func(a, b member) int { return compareKeys(memberKey(dst, a), memberKey(dst, b)) }
 	if len(ms) <= 16 {
 		// Insertion sort: stable, no allocation, quick for the usual few members.
 		for i := 1; i < len(ms); i++ {
@@ -298,9 +387,10 @@ func (p *parser) sortMembers(body, base int) {
 	p.dst = out
 }
 
-// compareKeys compares two canonically escaped key strings (without quotes)
-// by the bytes they stand for. Every canonical escape stands for one byte,
-// so the comparison can decode as it goes.
+// compareKeys compares two canonically escaped key strings (without
+// quotes) by the bytes they stand for: the order of an object's members.
+// Every canonical escape stands for one byte, so the comparison can decode
+// as it goes.
 func compareKeys(a, b []byte) int {
 	i, j := 0, 0
 	for i < len(a) && j < len(b) {
