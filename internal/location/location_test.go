@@ -3,6 +3,7 @@ package location
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -372,5 +373,38 @@ func bareRefused(t *testing.T, raw, fixed string, create bool) {
 	}
 	if l, err := Parse(fixed, create); err != nil || l.Driver == nil || l.Driver.Name != "postgres" {
 		t.Errorf("the hint followed, Parse(%q) = %+v, %v", fixed, l, err)
+	}
+}
+
+// A reader of a database file that is not there says so without SQLite's
+// words, and names the file a mistyped name may have meant, as a location
+// the user can paste (the store kept).
+func TestMissingFileNamesNearOnes(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if err := os.Mkdir("data", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"data/app.db", "data/apps.db", "data/other.db"} {
+		if err := os.WriteFile(f, []byte("SQLite format 3\x00"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct{ raw, msg, hint string }{
+		{"sqlite:./data/ap.db#app", "sqlite:./data/ap.db#app: ./data/ap.db: file does not exist (a reader never makes one)",
+			"did you mean sqlite:./data/app.db#app or sqlite:./data/apps.db#app?"},
+		{"sqlite:data/zzz.db", "sqlite:data/zzz.db: data/zzz.db: file does not exist (a reader never makes one)", ""},
+		{"sqlite:nodir/app.db", "sqlite:nodir/app.db: nodir/app.db: file does not exist, nor does the directory nodir", ""},
+	} {
+		l, err := Parse(c.raw, false)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", c.raw, err)
+		}
+		err = checkFile(l, true)
+		if !errors.Is(err, fs.ErrNotExist) || err.Error() != c.msg {
+			t.Errorf("%s: %v; want %s, wrapping fs.ErrNotExist", c.raw, err, c.msg)
+		}
+		if got := strings.Join(hint.All(err), "; "); got != c.hint {
+			t.Errorf("%s: hint %q, want %q", c.raw, got, c.hint)
+		}
 	}
 }

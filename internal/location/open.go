@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"unicode/utf8"
 
@@ -51,6 +53,8 @@ func CheckTarget(l Location) error {
 func checkFile(l Location, readOnly bool) error {
 	st, err := os.Stat(l.Target)
 	switch {
+	case err != nil && readOnly && errors.Is(err, fs.ErrNotExist):
+		return missingFile(l)
 	case err != nil && readOnly:
 		return fmt.Errorf("%s: %w", l, err)
 	case err != nil || !st.Mode().IsRegular():
@@ -158,4 +162,45 @@ func withStore(raw, store string) (string, bool) {
 		}
 	}
 	return rest + "#" + store, false
+}
+
+// missingFile is what a reader says of a database file that is not there:
+// no SQLite error, and where a name was mistyped, the files it may have
+// meant. It wraps fs.ErrNotExist.
+func missingFile(l Location) error {
+	dir := filepath.Dir(l.Target)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("%s: %s: %w, nor does the directory %s", l, l.Target, fs.ErrNotExist, dir)
+	}
+	err := fmt.Errorf("%s: %s: %w (a reader never makes one)", l, l.Target, fs.ErrNotExist)
+	near := nearFiles(l.Target)
+	if len(near) == 0 {
+		return err
+	}
+	var meant []string
+	for _, n := range near {
+		m := l.Driver.Schemes[0] + ":" + n
+		if strings.Contains(l.Raw, l.Target) {
+			m = strings.Replace(l.Raw, l.Target, n, 1)
+		}
+		meant = append(meant, ShellQuote(Redact(m)))
+	}
+	return hint.With(err, "did you mean %s?", strings.Join(meant, " or "))
+}
+
+// nearFiles lists the files beside path whose names are within two edits
+// of its own, as path spells its directory: at most three.
+func nearFiles(path string) []string {
+	dir, base := filepath.Split(path)
+	entries, err := os.ReadDir(filepath.Clean(dir + "."))
+	if err != nil {
+		return nil
+	}
+	var near []string
+	for _, e := range entries {
+		if d := distance(e.Name(), base); d > 0 && d <= 2 && e.Type().IsRegular() && len(near) < 3 {
+			near = append(near, dir+e.Name())
+		}
+	}
+	return near
 }
