@@ -404,23 +404,37 @@ func Get(ctx context.Context, st Stdio, o GetOptions) error {
 // others, which is warned of whatever the output (but -q): a typo must
 // not pass for a record not there yet.
 func notFound(ctx context.Context, st Stdio, o GetOptions, src *persist.Source) error {
-	held, err := src.Holds(ctx, o.Collection)
+	others, err := otherCollections(ctx, src, o.Collection, o.Quiet)
 	if err != nil {
 		return err
 	}
-	var others []string
-	if !held && !o.Quiet {
-		if others, err = collectionNames(ctx, src); err != nil {
-			return err
-		}
-	}
-	switch {
-	case len(others) > 0:
-		fmt.Fprintf(st.Stderr, "persist: warning: store %s has no collection %s; it holds %s\n", o.Name, jsonQuote(o.Collection), strings.Join(others, ", "))
-	case cli.ShowSummary(o.Common, st.Stderr):
-		fmt.Fprintf(st.Stderr, "persist: get: no record %s/%s in %s (or it is deleted)\n", o.Collection, o.Key, o.Name)
+	if !warnNoCollection(st, o.Name, o.Collection, others) && cli.ShowSummary(o.Common, st.Stderr) {
+		fmt.Fprintf(st.Stderr, "persist: no record %s/%s in %s (or it is deleted)\n", o.Collection, o.Key, o.Name)
 	}
 	return cli.ErrDiffer
+}
+
+// otherCollections lists the store's collections when it holds none named
+// collection (nil when it does, or when quiet).
+func otherCollections(ctx context.Context, src *persist.Source, collection string, quiet bool) ([]string, error) {
+	if quiet {
+		return nil, nil
+	}
+	held, err := src.Holds(ctx, collection)
+	if err != nil || held {
+		return nil, err
+	}
+	return collectionNames(ctx, src)
+}
+
+// warnNoCollection warns of a collection the store does not hold, when it
+// holds others, and reports whether it did.
+func warnNoCollection(st Stdio, name, collection string, others []string) bool {
+	if len(others) == 0 {
+		return false
+	}
+	fmt.Fprintf(st.Stderr, "persist: warning: store %s has no collection %s; it holds %s\n", name, jsonQuote(collection), strings.Join(others, ", "))
+	return true
 }
 
 // collectionNames are the store's collections, quoted, at most ten named.
@@ -462,14 +476,23 @@ func Rm(ctx context.Context, st Stdio, o RmOptions) error {
 	if err != nil {
 		return err
 	}
+	// Asked before the delete, told only when it finds nothing: a typo
+	// of a collection is warned of, with -f too.
+	others, err := otherCollections(ctx, src, o.Collection, o.Quiet)
 	src.Close()
+	if err != nil {
+		return err
+	}
 	return withStore(ctx, st, o.Common, o.Name, again, func(s *persist.Store) error {
 		r, err := s.Delete(ctx, o.Collection, o.Key)
 		switch {
-		case errors.Is(err, persist.ErrNotFound) && o.Force:
-			return nil
 		case errors.Is(err, persist.ErrNotFound):
-			fmt.Fprintf(st.Stderr, "persist: rm: no record %s/%s in %s (or it is already deleted)\n", o.Collection, o.Key, o.Name)
+			if !warnNoCollection(st, o.Name, o.Collection, others) && !o.Force && !o.Quiet {
+				fmt.Fprintf(st.Stderr, "persist: no record %s/%s in %s (or it is already deleted)\n", o.Collection, o.Key, o.Name)
+			}
+			if o.Force {
+				return nil
+			}
 			return cli.ErrDiffer
 		case err != nil:
 			return err
