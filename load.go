@@ -158,11 +158,6 @@ type LoadResult struct {
 	// that fails leaves no file, and its counts but Lines and Rejects are 0.
 	Made bool
 
-	// StreamStore is the store the stream's header names, when no store
-	// was asked for and the load went to another: the only store the
-	// database holds (a dump of "billing" into a file of "default").
-	StreamStore string
-
 	Elapsed time.Duration
 }
 
@@ -199,7 +194,7 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 	if err != nil {
 		return res, err
 	}
-	store, other, err := w.loadStore(ctx, h, opt)
+	store, err := w.loadStore(ctx, h, opt)
 	if err == nil {
 		err = w.claim(ctx, store, opt.Claim)
 	}
@@ -209,9 +204,6 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 	res.Store = store
 	st, err := load.Load(ctx, w.a, store, rd, opt.loadOptions(h))
 	res = loadResult(res.Target, store, st)
-	if other {
-		res.StreamStore = h.Store
-	}
 	res.Patch = h != nil && h.Patch
 	res.Made = w.aside != ""
 	if err == nil {
@@ -268,35 +260,38 @@ func loadHead(rd *record.Reader, opt LoadOptions) (*record.Header, error) {
 }
 
 // loadStore picks the store a load writes, and checks that a delta
-// follows the last dump of its store loaded there. other says the store is
-// not the one the stream's header names (see otherStore).
-func (w *writer) loadStore(ctx context.Context, h *record.Header, opt LoadOptions) (store string, other bool, err error) {
+// follows the last dump of its store loaded there.
+func (w *writer) loadStore(ctx context.Context, h *record.Header, opt LoadOptions) (string, error) {
 	headerStore := ""
 	if h != nil {
 		headerStore = h.Store
 	}
-	store, err = w.store(ctx, opt.Store, headerStore)
+	store, err := w.store(ctx, opt.Store, headerStore)
 	if err != nil {
-		return "", false, err
+		return "", err
 	}
-	other = otherStore(h, store, opt.Store, w.loc)
-	if opt.Mode == Replace && other {
-		// Replacing a store with a dump of another, picked only as the one
-		// store there, would wipe it without a word.
-		err := hint.With(fmt.Errorf("%w: the stream is a dump of store %q, and would replace store %q, the only store in %s",
-			ErrStoreChoice, h.Store, store, w.loc), "name the store to replace: %s, or load into %s to make store %q beside it",
-			location.NamedForShell(w.loc.Raw, store), location.NamedForShell(w.loc.Raw, h.Store), h.Store)
+	if otherStore(h, store, opt.Store, w.loc) {
+		// A dump of one store written into another, picked only as the one
+		// store there, would mix two stores' data (or, replacing, wipe one)
+		// without a word: which is meant is the user's to say.
+		verb, to := "go into", "merge it into"
+		if opt.Mode == Replace {
+			verb, to = "replace", "replace"
+		}
+		err := hint.With(fmt.Errorf("%w: the stream is a dump of store %q, and would %s store %q, the only store in %s",
+			ErrStoreChoice, h.Store, verb, store, w.loc), "name the store to %s: %s, or load into %s to make store %q beside it",
+			to, location.NamedForShell(w.loc.Raw, store), location.NamedForShell(w.loc.Raw, h.Store), h.Store)
 		if location.HasPassword(w.loc.Raw) {
 			err = hint.With(err, "the password is not shown: give it with PGPASSWORD or ~/.pgpass")
 		}
-		return "", false, err
+		return "", err
 	}
 	if !opt.IgnoreSince {
 		if err := checkChain(ctx, w.a, store, h); err != nil {
-			return "", false, err
+			return "", err
 		}
 	}
-	return store, other, nil
+	return store, nil
 }
 
 // loaded finishes a load that read its stream whole: the store is made

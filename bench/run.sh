@@ -552,6 +552,21 @@ tool_cases() {
 		"persist migrate bench -q --source $(q "sqlite:$db") --target $(q "$pg_tgt")"
 }
 
+# reference_cases TAG DB: what the machine itself does at a size, for the
+# linear section to set each tool's ratio beside: SQLite's own copy of the
+# file (what persist migrate sqlite → sqlite runs, without its proof) and
+# the hand pipeline into PostgreSQL (into the schema persist-load makes).
+reference_cases() {
+	local tag=$1 db=$2 tgt_rm pg_tgt
+	tgt_rm="rm -f $(q "$TGT_DB") $(q "$TGT_DB-wal") $(q "$TGT_DB-shm")"
+	pg_tgt=$(pg_url "${PREFIX}_target")
+	case_add "$tag sqlite3 VACUUM INTO" "$tgt_rm && $(warm "$db" "$db-wal")" \
+		"sqlite3 $(q "file:$db?mode=ro") $(q "VACUUM INTO '$TGT_DB'")"
+	case_add "$tag sqlite3 -csv | psql \\copy FROM STDIN" \
+		"$(pg_fresh_cmd "${PREFIX}_target") && echo \"\$PGSCHEMA_LINE\" | persist-load -q $(q "$pg_tgt#bench") && psql -X -q $(q "$pg_tgt") -c 'DELETE FROM persist_records' && $(warm "$db")" \
+		"sqlite3 -csv $(q "file:$db?mode=ro") 'SELECT store, collection, key, version, updated_at, deleted, value FROM persist_records' | psql -X -q -v ON_ERROR_STOP=1 $(q "$pg_tgt") -c '\\copy persist_records (store, collection, key, version, updated_at, deleted, value) FROM STDIN (FORMAT csv)' && sqlite3 -csv $(q "file:$db?mode=ro") 'SELECT store, stream, seq, type, at, data FROM persist_events' | psql -X -q -v ON_ERROR_STOP=1 $(q "$pg_tgt") -c '\\copy persist_events (store, stream, seq, type, at, data) FROM STDIN (FORMAT csv)'"
+}
+
 # --- memory -------------------------------------------------------------------
 
 if want memory; then
@@ -600,16 +615,27 @@ if want linear; then
 	pg_store "$PGBIG_DB" "$BIG_RECORDS" "$BIG_EVENTS" "$BIG_SET/a.jsonl"
 	saved=$RUNS
 	RUNS=$LINEAR_RUNS
+	export PGSCHEMA_LINE='{"kind":"record","collection":"x","key":"x","value":1}'
 	tool_cases "$small:" "$A" "$A_JSONL" "$PGA"
 	small_labels=("${CASES[@]}")
+	reference_cases "$small:" "$A"
+	ref_labels=("${CASES[@]:${#small_labels[@]}}")
 	CASE_BYTES=$(stat -c %s "$BIG_SET/a.jsonl")
 	tool_cases "$big:" "$BIG_SET/a.db" "$BIG_SET/a.jsonl" "$(pg_url "$PGBIG_DB")"
+	reference_cases "$big:" "$BIG_SET/a.db"
 	CASE_BYTES=$DUMP_BYTES
 	run_cases linear
 	for l in "${small_labels[@]}"; do
 		tool=${l#"$small: "}
 		row linear "$small: $tool" "" "$MEM_TEXT" "$MEM_CHECK"
 		row linear "$big: $tool" "$small: $tool" "≤ 11×, $MEM_TEXT" "r <= 11 && $MEM_CHECK"
+	done
+	# The references have no goal: they show what the machine does at the
+	# larger size, beside the tools built on them.
+	for l in "${ref_labels[@]}"; do
+		tool=${l#"$small: "}
+		row linear "$small: $tool"
+		row linear "$big: $tool" "$small: $tool"
 	done
 	RUNS=$saved
 	rm -f "$TGT_DB" "$TGT_DB-wal" "$TGT_DB-shm"

@@ -224,11 +224,6 @@ func loadEnd(res persist.LoadResult, err error, f LoadFlags, warn func(string)) 
 	if err != nil {
 		return appendedHint(loadHint(err, f, res), res)
 	}
-	if warn != nil && res.StreamStore != "" {
-		warn(fmt.Sprintf("the stream is a dump of store %q, and went into store %q, the only store in %s; name the store to choose (%s, or %s to make store %q beside it%s)",
-			res.StreamStore, res.Store, res.Target, location.NamedForShell(res.Target, res.Store),
-			location.NamedForShell(res.Target, res.StreamStore), res.StreamStore, passwordNote(res.Target)))
-	}
 	if warn != nil && res.PatchApplied {
 		warn("the patch is applied already: the store holds what it makes, and nothing was written")
 	}
