@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/cuitty/persist"
@@ -44,5 +45,36 @@ func TestFilterCheck(t *testing.T) {
 	_, err := persist.OpenSource(context.Background(), "sqlite:"+path, persist.ReadOptions{Filter: persist.Filter{Records: true, Events: true}})
 	if !errors.Is(err, persist.ErrFilter) {
 		t.Fatalf("OpenSource: %v, want ErrFilter", err)
+	}
+}
+
+// A delta without tombstones is refused: a copy brought up to date with it
+// would keep every record deleted since its cursor. A full dump with Live,
+// and a delta with tombstones, are read.
+func TestLiveDeltaRefused(t *testing.T) {
+	ctx := testContext(t)
+	loc := "sqlite:" + filepath.Join(t.TempDir(), "app.db") + "#app"
+	s := open(t, loc)
+	if _, err := s.Put(ctx, "users", "a", 1); err != nil {
+		t.Fatal(err)
+	}
+	var full strings.Builder
+	res, err := persist.Dump(ctx, loc, &full, persist.DumpOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Delete(ctx, "users", "a"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = persist.OpenSource(ctx, loc, persist.ReadOptions{Since: res.Cursor, Filter: persist.Filter{Live: true}})
+	if !errors.Is(err, persist.ErrLiveDelta) || !errors.Is(err, persist.ErrFilter) {
+		t.Fatalf("a live delta: %v, want ErrLiveDelta", err)
+	}
+	for _, opt := range []persist.ReadOptions{{Filter: persist.Filter{Live: true}}, {Since: res.Cursor}} {
+		src, err := persist.OpenSource(ctx, loc, opt)
+		if err != nil {
+			t.Fatalf("%+v: %v", opt, err)
+		}
+		src.Close()
 	}
 }

@@ -107,6 +107,11 @@ type ReadOptions struct {
 	unmatched bool
 }
 
+// ErrLiveDelta is returned for a delta (ReadOptions.Since) that would
+// leave tombstones out (Filter.Live): deletes travel as tombstones, and a
+// copy brought up to date without them would keep what was deleted.
+var ErrLiveDelta = fmt.Errorf("%w: a delta without tombstones (live) would carry no deletes: a copy brought up to date with it would keep every record deleted since its cursor", ErrFilter)
+
 // ErrNoMatch is wrapped when a filter names a collection or stream that
 // does not exist: a typo must not pass for an empty backup.
 var ErrNoMatch = source.ErrNoMatch
@@ -122,6 +127,11 @@ type Source struct {
 func OpenSource(ctx context.Context, loc string, opt ReadOptions) (*Source, error) {
 	if err := opt.Filter.Check(); err != nil {
 		return nil, err
+	}
+	if opt.Filter.Live && opt.Since != "" {
+		// A delta carries a delete as its tombstone: without them, a copy
+		// brought up to date with it keeps every record deleted since.
+		return nil, ErrLiveDelta
 	}
 	f := opt.Filter.adapter()
 	// A cursor persist-seal marked reads as its dump's: the store does not

@@ -25,6 +25,11 @@ func (o DumpOptions) since() (string, error) {
 	case o.Since != "" && o.CursorFile != "":
 		return "", cli.Hint(errors.New("--since and --cursor-file both say where the dump starts"),
 			"give one of them: --cursor-file FILE reads the cursor from FILE (a full dump when FILE does not exist yet)")
+	case o.Live && (o.Since != "" || o.CursorFile != ""):
+		// Refused for the chain's first, full dump too: its cursor would
+		// serve only deltas with --live, which carry no deletes.
+		return "", cli.Hint(fmt.Errorf("--live with %s: %w", cursorFlag(o), persist.ErrLiveDelta),
+			"leave --live out of the dumps of a chain; to leave deleted records out of what a reader sees, filter the stream: jq -c 'select(.deleted != true)'")
 	case o.Since != "":
 		return o.Since, nil
 	case o.CursorFile == "":
@@ -273,3 +278,11 @@ type lockError struct{ err error }
 
 func (e *lockError) Error() string { return e.err.Error() }
 func (e *lockError) Unwrap() error { return e.err }
+
+// cursorFlag names the flag that made a dump part of a chain.
+func cursorFlag(o DumpOptions) string {
+	if o.Since != "" {
+		return "--since"
+	}
+	return "--cursor-file"
+}
