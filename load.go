@@ -186,7 +186,7 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 		return res, err
 	}
 	defer rd.Close()
-	h, err := loadHead(rd, opt)
+	h, err := loadHead(rd, dst, opt)
 	if err != nil {
 		return res, err
 	}
@@ -202,7 +202,11 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 		return res, w.fail(err, 0)
 	}
 	res.Store = store
-	st, err := load.Load(ctx, w.a, store, rd, opt.loadOptions(h))
+	var in load.Input = rd
+	if opt.Mode == Replace {
+		in = wholeStore{rd, dst}
+	}
+	st, err := load.Load(ctx, w.a, store, in, opt.loadOptions(h))
 	res = loadResult(res.Target, store, st)
 	res.Patch = h != nil && h.Patch
 	res.Made = w.aside != ""
@@ -245,10 +249,15 @@ func (r LoadResult) lost() LoadResult {
 
 // loadHead reads the stream's header, the first line: it may name the
 // store, and says whether the stream is a delta.
-func loadHead(rd *record.Reader, opt LoadOptions) (*record.Header, error) {
+func loadHead(rd *record.Reader, dst string, opt LoadOptions) (*record.Header, error) {
 	h := rd.Head()
 	if err := source.Started(rd); err != nil {
 		return nil, err
+	}
+	if opt.Mode == Replace {
+		if err := unframed(h, dst); err != nil {
+			return nil, err
+		}
 	}
 	if opt.Mode == Replace && h != nil && h.Since != "" {
 		// A delta holds what changed, not the store: replacing the store

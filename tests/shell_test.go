@@ -240,13 +240,20 @@ func TestOneStoreRule(t *testing.T) {
 					t.Errorf("%s: persist.Open made store %q, want %q", kind, got, c.want)
 				}
 			}
-			// A database holding one store: that one, whatever the header says.
-			mustRun(t, headed, "persist-load", cmdLoc)
-			if err := apiLoad(headed, apiLoc); err != nil {
-				t.Fatal(err)
+			// A database holding one store: that one, when the header names
+			// it or none; a dump of another store is refused, nothing
+			// written, until the location names the store.
+			r := run(t, headed, "persist-load", cmdLoc)
+			apiErr := apiLoad(headed, apiLoc)
+			if c.want == "fromheader" {
+				if r.code != 0 || apiErr != nil {
+					t.Errorf("%s: a second load of the same store: exit %d, %v", kind, r.code, apiErr)
+				}
+			} else if r.code != 2 || !errors.Is(apiErr, persist.ErrStoreChoice) {
+				t.Errorf("%s: a dump of store fromheader into a database of store %s: exit %d, %v; want exit 2 and ErrStoreChoice", kind, c.want, r.code, apiErr)
 			}
 			if got := storesOf(cmdLoc) + "|" + storesOf(apiLoc); got != c.want+"|"+c.want {
-				t.Errorf("%s: a second load into a one-store database went to %q, want %q in both", kind, got, c.want)
+				t.Errorf("%s: after a second load, the one-store databases hold %q, want %q in both", kind, got, c.want)
 			}
 		}
 	}

@@ -2,6 +2,8 @@ package tests
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -45,7 +47,7 @@ func start(t *testing.T, dir, stdinFile, name string, args ...string) *started {
 func (s *started) signal(t *testing.T, sig syscall.Signal, limit time.Duration) (code int, took time.Duration) {
 	t.Helper()
 	begin := time.Now()
-	if err := s.cmd.Process.Signal(sig); err != nil {
+	if err := s.cmd.Process.Signal(sig); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		t.Fatal(err)
 	}
 	select {
@@ -152,22 +154,33 @@ func TestSignalIgnoredStaysIgnored(t *testing.T) {
 }
 
 // An interrupted load into a database that exists (an empty file is one)
-// ends with 130, leaves what it committed, and a rerun finishes the job;
-// an interrupted dump leaves no file, not even a temporary one.
+// ends with 130, says what it committed, and a rerun finishes the job; an
+// interrupted dump leaves no file, not even a temporary one. The load is
+// interrupted where a stalled producer leaves it (`ssh … | persist-load`
+// whose network hangs): its batches committed, waiting on its standard
+// input for lines that do not come. It must end at once, not when its
+// grace runs out, and still tell what the store holds.
 func TestSignalThenRerun(t *testing.T) {
 	dir := t.TempDir()
 	stream := filepath.Join(dir, "big.jsonl")
-	genStream(t, stream, 200000, 7)
+	genStream(t, stream, 20000, 7)
 	db := "sqlite:" + filepath.Join(dir, "big.db")
 	if err := os.WriteFile(filepath.Join(dir, "big.db"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	data, err := os.ReadFile(stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := data[:bytes.Index(data[len(data)/2:], []byte("\n"))+len(data)/2+1]
 
-	s := start(t, dir, stream, "persist-load", "-q", "--batch-size", "2000", db+"#big")
-	time.Sleep(700 * time.Millisecond)
-	code, _ := s.signal(t, syscall.SIGINT, 10*time.Second)
+	s := startStalled(t, dir, half, filepath.Join(dir, "big.db"), "persist-load", "-q", "--batch-size", "1000", db+"#big")
+	code, took := s.signal(t, syscall.SIGINT, 10*time.Second)
 	if code != 130 {
 		t.Fatalf("interrupted load: exit %d, want 130; stderr: %s", code, s.stderr.String())
+	}
+	if took > 2*time.Second {
+		t.Errorf("the load took %s to end after the signal: it waited for its input", took)
 	}
 	if !strings.Contains(s.stderr.String(), "interrupted") {
 		t.Fatalf("interrupted load says %q", s.stderr.String())
@@ -181,14 +194,24 @@ func TestSignalThenRerun(t *testing.T) {
 		t.Fatalf("after the rerun: %s, want the stream's %s", got, want)
 	}
 
+	// The dump is interrupted with its output file under way: as soon as
+	// the file shows, of a store large enough to take a while.
+	big := filepath.Join(dir, "bigger.jsonl")
+	genStream(t, big, 200000, 8)
+	mustRun(t, big, "persist-load", "-q", db+"#bigger")
 	out := filepath.Join(dir, "out.jsonl")
-	d := start(t, dir, "", "persist-dump", "-q", db, "-o", out)
-	time.Sleep(150 * time.Millisecond)
+	d := start(t, dir, "", "persist-dump", "-q", db+"#bigger", "-o", out)
+	for deadline := time.Now().Add(20 * time.Second); !writesInto(d.cmd.Process.Pid, dir); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the dump opened no output file")
+		}
+	}
 	code, _ = d.signal(t, syscall.SIGTERM, 10*time.Second)
+	t.Logf("the dump ended with %d", code)
 	if code == 0 {
 		// The dump finished before the signal: nothing to test, but then
 		// the file must be whole.
-		if sumOf(t, out) != sumOf(t, db) {
+		if sumOf(t, out) != sumOf(t, db+"#bigger") {
 			t.Fatalf("a dump that finished left a file that does not sum as the store")
 		}
 		return
@@ -196,12 +219,39 @@ func TestSignalThenRerun(t *testing.T) {
 	if code != 143 {
 		t.Fatalf("interrupted dump: exit %d, want 143; stderr: %s", code, d.stderr.String())
 	}
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		if strings.Contains(e.Name(), "out.jsonl") {
-			t.Fatalf("an interrupted dump left %s behind", e.Name())
+	if left := outputFiles(t, dir); len(left) > 0 {
+		t.Fatalf("an interrupted dump left %s behind", left)
+	}
+}
+
+// writesInto reports whether process pid has a file in dir open: the
+// output a dump writes, which has no name until it is whole (Linux's
+// O_TMPFILE), or its temporary file elsewhere.
+func writesInto(pid int, dir string) bool {
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	for _, fd := range fds {
+		if to, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && strings.HasPrefix(to, dir+"/") && !strings.Contains(to, ".db") {
+			return true
 		}
 	}
+	return false
+}
+
+// outputFiles are the files in dir of the dump's output, out.jsonl, or
+// its temporary file.
+func outputFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		if strings.Contains(e.Name(), "out.jsonl") {
+			names = append(names, e.Name())
+		}
+	}
+	return names
 }
 
 // A load reading a FIFO whose writer keeps it open and writes no more ends
@@ -329,4 +379,77 @@ func TestSignalNewFileAfterBatches(t *testing.T) {
 		}
 		t.Errorf("the directory holds %q, want the FIFO alone", names)
 	}
+}
+
+// startStalled starts a loader whose standard input is a pipe that gets
+// head and then nothing more, its writer left open (a producer stalled),
+// and returns once the loader has committed 9,000 records into the SQLite
+// file db: every whole batch of head.
+func startStalled(t *testing.T, dir string, head []byte, db, name string, args ...string) *started {
+	t.Helper()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &started{cmd: exec.Command(filepath.Join(binDir, name), args...), done: make(chan error, 1)}
+	s.cmd.Dir, s.cmd.Stdin = dir, pr
+	s.cmd.Stdout, s.cmd.Stderr = &s.stdout, &s.stderr
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pr.Close()
+	go func() { s.done <- s.cmd.Wait() }()
+	t.Cleanup(func() { s.cmd.Process.Kill(); pw.Close() })
+	if _, err := pw.Write(head); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); recordsIn(t, db) < 9000; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s committed %d records of the lines written", name, recordsIn(t, db))
+		}
+	}
+	return s
+}
+
+// persist-tee interrupted where a stalled producer leaves it ends at once,
+// and says what each target holds.
+func TestSignalTeeStalledInput(t *testing.T) {
+	dir := t.TempDir()
+	stream := filepath.Join(dir, "big.jsonl")
+	genStream(t, stream, 20000, 9)
+	data, err := os.ReadFile(stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	half := data[:bytes.Index(data[len(data)/2:], []byte("\n"))+len(data)/2+1]
+	for _, f := range []string{"a.db", "b.db"} {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := startStalled(t, dir, half, filepath.Join(dir, "b.db"), "persist-tee", "--batch-size", "1000", "sqlite:a.db#big", "sqlite:b.db#big")
+	code, took := s.signal(t, syscall.SIGTERM, 10*time.Second)
+	if code != 143 || took > 2*time.Second {
+		t.Fatalf("exit %d after %s, want 143 at once; stderr: %s", code, took, s.stderr.String())
+	}
+	for _, db := range []string{"a.db", "b.db"} {
+		if !regexp.MustCompile(`(?m)^persist-tee: hint: sqlite:` + db + `#big holds what [1-9][0-9]* batches committed before the interruption`).MatchString(s.stderr.String()) {
+			t.Errorf("nothing said of %s: %q", db, s.stderr.String())
+		}
+	}
+}
+
+// recordsIn counts the records of the SQLite file at path, 0 before its
+// tables exist.
+func recordsIn(t *testing.T, path string) int {
+	t.Helper()
+	out, err := exec.Command("sqlite3", "file:"+path+"?mode=ro", "SELECT count(*) FROM persist_records").Output()
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, c := range strings.TrimSpace(string(out)) {
+		n = n*10 + int(c-'0')
+	}
+	return n
 }

@@ -112,7 +112,16 @@ func (l *loader) load(ctx context.Context, in Input) error {
 		return end
 	}
 	for {
-		r, ok := <-ahead.ch
+		var r readResult
+		var ok bool
+		select {
+		case r, ok = <-ahead.ch:
+		case <-ctx.Done():
+			// The reader may be blocked on an input that says nothing more
+			// (a stalled pipe): the batches under way end, and what was
+			// committed is told, without waiting for it.
+			return last(nil, ctx.Err())
+		}
 		if !ok {
 			return last(nil, ctx.Err())
 		}

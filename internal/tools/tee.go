@@ -74,7 +74,7 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 	for i, t := range targets {
 		pipes[i] = t.pw
 	}
-	copyErr := teeCopy(ctx, st, pipes)
+	copyErr := teeCopyUntil(ctx, st, pipes)
 	if copyErr != nil {
 		// The input failed: that is the cause, not each target's end.
 		cancel(copyErr)
@@ -267,6 +267,21 @@ func (p *prefixed) Error() string { return p.prefix + p.err.Error() }
 func (p *prefixed) Unwrap() error { return p.err }
 
 // teeCopy copies stdin to stdout and to every target's pipe, chunk by chunk.
+// teeCopyUntil is teeCopy, given up when ctx ends: a read of standard
+// input that waits on a stalled producer cannot be cut short, and the
+// targets must still end their batches and say what they committed. The
+// copy, left behind, ends at its next read or write.
+func teeCopyUntil(ctx context.Context, st Stdio, pipes []*io.PipeWriter) error {
+	copied := make(chan error, 1)
+	go func() { copied <- teeCopy(ctx, st, pipes) }()
+	select {
+	case err := <-copied:
+		return err
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
 func teeCopy(ctx context.Context, st Stdio, pipes []*io.PipeWriter) error {
 	buf := make([]byte, 256<<10)
 	for {
