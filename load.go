@@ -259,6 +259,12 @@ func loadHead(rd *record.Reader, dst string, opt LoadOptions) (*record.Header, e
 			return nil, err
 		}
 	}
+	if h != nil && h.Patch && opt.IgnoreTrailer {
+		// A patch is made to turn one state of a store into another: an
+		// edited one would leave the store in neither, its versions A's.
+		return nil, hint.With(fmt.Errorf("%w: a patch is applied exactly as persist-diff made it: --ignore-trailer cannot vouch for an edited one", ErrPatchTarget),
+			"make the patch again, from the store as it should be: persist-diff --patch GOOD STORE | persist-load STORE")
+	}
 	if opt.Mode == Replace && h != nil && h.Since != "" {
 		// A delta holds what changed, not the store: replacing the store
 		// with it would drop everything else, and say nothing.

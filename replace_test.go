@@ -67,3 +67,37 @@ func TestReplaceRefusesPartialStreams(t *testing.T) {
 		}
 	})
 }
+
+// A patch is applied exactly as persist-diff made it: IgnoreTrailer, which
+// would take an edited one, is refused before anything is written, and the
+// patch as made applies.
+func TestEditedPatchRefused(t *testing.T) {
+	ctx := testContext(t)
+	dir := t.TempDir()
+	a, b := "sqlite:"+dir+"/a.db#app", "sqlite:"+dir+"/b.db#app"
+	for i, loc := range []string{a, b} {
+		s := open(t, loc)
+		if _, err := s.Put(ctx, "users", "u1", i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var patch strings.Builder
+	if _, err := persist.Diff(ctx, a, b, &patch, persist.DiffOptions{Format: persist.DiffPatch}); err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(patch.String(), `"value":0`, `"value":7`, 1)
+	if edited == patch.String() {
+		t.Fatalf("nothing edited in %s", patch.String())
+	}
+	_, err := persist.Load(ctx, strings.NewReader(edited), b, persist.LoadOptions{IgnoreTrailer: true})
+	if !errors.Is(err, persist.ErrPatchTarget) || !strings.Contains(err.Error(), "--ignore-trailer cannot vouch for an edited one") {
+		t.Fatalf("an edited patch with IgnoreTrailer: %v", err)
+	}
+	if _, err := persist.Load(ctx, strings.NewReader(patch.String()), b, persist.LoadOptions{}); err != nil {
+		t.Fatalf("the patch as made: %v", err)
+	}
+	res, err := persist.Compare(ctx, a, b, persist.CompareOptions{})
+	if err != nil || !res.Equal() {
+		t.Fatalf("after the patch: %+v, %v", res, err)
+	}
+}
