@@ -388,7 +388,7 @@ func warnStale(warn func(string), loaded persist.LoadResult, o MigrateOptions) {
 		return
 	}
 	warn(fmt.Sprintf("%d records the target holds in a newer version than the source's were kept: the target is not a copy of the source (%s shows each)",
-		loaded.Stale, verifyCommand(o)))
+		loaded.Stale, eachDifference(o)))
 }
 
 // targetHeld reports whether the target's store held anything before the
@@ -435,7 +435,28 @@ func warnExtra(ctx context.Context, warn func(string), held bool, res persist.Re
 		return
 	}
 	warn(fmt.Sprintf("the target holds %d records or events the source does not, which were left as they are: the target is not a copy of the source (%s shows each)",
-		extra, verifyCommand(o)))
+		extra, eachDifference(o)))
+}
+
+// eachDifference is the persist-diff that shows each difference between a
+// migration's source and target, or, where a location cannot carry its
+// store's name, the verify that compares them (and names that diff).
+func eachDifference(o MigrateOptions) string {
+	store := o.Name
+	if o.LoadFlags.Store != "" {
+		store = o.LoadFlags.Store
+	}
+	source, target := location.Named(o.Source, o.Name), location.Named(o.Target, store)
+	if !named(source, o.Name) || !named(target, store) {
+		return verifyCommand(o)
+	}
+	return "persist-diff " + location.ForShell(source) + " " + location.ForShell(target) + passwordNote(o.Source, o.Target)
+}
+
+// named reports whether the location raw names store.
+func named(raw, store string) bool {
+	l, err := location.Parse(raw, false)
+	return err == nil && l.Store == store
 }
 
 // verifyCommand is the verify that compares a migration's source and target.
