@@ -433,7 +433,7 @@ func appendedHint(err error, res persist.LoadResult) error {
 		return err
 	}
 	return cli.Hint(err, "the batches committed appended %s without seq (%s), which a rerun appends again: "+
-		"to finish the job, load only the lines after line %d (tail -n +%d)",
+		"to finish the job, load only the lines after line %d (tail -n +%d), with --ignore-trailer: a trailer vouches for the whole stream, not its tail",
 		plural(res.Appended, "event"), lineSpan(res.AppendedFirst, res.AppendedLast), res.AppendedLast, res.AppendedLast+1)
 }
 
