@@ -142,11 +142,28 @@ func badColumn(it *record.Item, err error) error {
 	}
 	err = fmt.Errorf("%s: %w: %s holds %s instead of %s (was the file edited outside Persist?): %w",
 		describe(it), ErrColumnType, ce.name, held, ce.want, ce.err)
+	if f, ok := ce.v.(float64); ok && ce.name == "version" && f >= 1<<63 {
+		return hint.With(err, "%s", pastLargestVersion(it))
+	}
 	if h, ok := columnHints[ce.name]; ok {
 		return hint.With(err, "%s", h)
 	}
 	return err
 }
+
+// pastLargestVersion is how to mend a record whose version is past the
+// largest integer: no newer version can follow it, so the store refuses
+// any change to it, and its value can only move to a new key.
+func pastLargestVersion(it *record.Item) string {
+	where := fmt.Sprintf("WHERE collection = %s AND key = %s AND typeof(version) = 'real' AND version >= 9223372036854775807",
+		sqlQuote(it.Collection), sqlQuote(it.Key))
+	return "its version is past the largest integer, so no change to it can follow: with sqlite3, copy its value under a new key, " +
+		"then delete the row outright (the next delta is then refused: take a full dump): " +
+		"SELECT value FROM persist_records " + where + "; DELETE FROM persist_records " + where
+}
+
+// sqlQuote is s as an SQL string literal.
+func sqlQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // columnHints say how to mend each column that is not a key; a key column
 // is keyTypes'.

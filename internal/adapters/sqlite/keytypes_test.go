@@ -293,3 +293,36 @@ func TestColumnOfAnotherType(t *testing.T) {
 		})
 	}
 }
+
+// A version past the largest integer can get no newer one, so the store
+// refuses any change to the row: the hint moves the value out and deletes
+// the row outright, and, followed, the store reads again.
+func TestVersionPastTheLargest(t *testing.T) {
+	a, cursor := keyTypeStore(t, `UPDATE persist_records SET version = 9223372036854775808 WHERE key = 'b'`, false)
+	err := keyTypeReaders[0].read(t, a, cursor)
+	if !errors.Is(err, ErrColumnType) || !strings.Contains(err.Error(), `record "c"/"b"`) {
+		t.Fatalf("%v, want ErrColumnType naming c/b", err)
+	}
+	hints := hint.All(err)
+	i := -1
+	if len(hints) == 1 {
+		i = strings.Index(hints[0], "SELECT value")
+	}
+	if i < 0 || strings.Contains(hints[0], "UPDATE") {
+		t.Fatalf("hints %q, want the SQL that takes the value out and deletes the row", hints)
+	}
+	db := rawDB(t, a.path, "mode=rw")
+	defer db.Close()
+	var value string
+	if err := db.QueryRow(hints[0][i:strings.Index(hints[0], ";")]).Scan(&value); err != nil || value != "1" {
+		t.Fatalf("the hint's SELECT: %q, %v", value, err)
+	}
+	if _, err := db.Exec(hints[0][strings.Index(hints[0], "DELETE"):]); err != nil {
+		t.Fatalf("the hint's DELETE: %v", err)
+	}
+	for _, r := range keyTypeReaders {
+		if err := r.read(t, a, ""); err != nil {
+			t.Errorf("%s after the hint was followed: %v", r.name, err)
+		}
+	}
+}
