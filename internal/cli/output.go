@@ -88,6 +88,11 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 		// A symlink is followed, and what it points to replaced: the link
 		// stays, as sed -i --follow-symlinks and editors do.
 		target = resolved
+	} else if _, serr := os.Stat(path); errors.Is(serr, syscall.ELOOP) {
+		// Links that lead to each other lead nowhere: the shell's > says
+		// so, and neither is replaced by a file.
+		return nil, hint.With(fmt.Errorf("create %s: %w", path, serr),
+			"its links lead round in a loop: remove the link (rm %s), or name another file", hint.Quote(path))
 	} else if dangling(path) {
 		// A dangling one too: the file is made where it points, as the
 		// shell's > makes it, and the link stays.

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cuitty/persist/internal/durable"
+	"github.com/cuitty/persist/internal/hint"
 )
 
 type failingWriter struct{}
@@ -232,4 +233,29 @@ func TestOutputCommitFails(t *testing.T) {
 			t.Errorf("the folder holds %q, want the new folder and the old file only", got)
 		}
 	})
+}
+
+// Links that lead round in a loop are refused, as the shell's > refuses
+// them, and neither is replaced by a file.
+func TestOutputLinkLoop(t *testing.T) {
+	dir := t.TempDir()
+	l1, l2 := filepath.Join(dir, "l1"), filepath.Join(dir, "l2")
+	if err := os.Symlink(l2, l1); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(l1, l2); err != nil {
+		t.Fatal(err)
+	}
+	o, err := CreateOutput(l1, nil)
+	if !errors.Is(err, syscall.ELOOP) || o != nil {
+		t.Fatalf("CreateOutput of a link loop: %v, want ELOOP", err)
+	}
+	if h := hint.All(err); len(h) != 1 || !strings.Contains(h[0], "rm ") {
+		t.Errorf("hints %q", h)
+	}
+	for _, l := range []string{l1, l2} {
+		if st, err := os.Lstat(l); err != nil || st.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("%s is no longer a link: %v", l, err)
+		}
+	}
 }
