@@ -145,7 +145,9 @@ func (s *Source) unmatched() error {
 			missing = append(missing, fmt.Sprintf("stream %q", st))
 		}
 	}
-	if len(missing) == 0 || s.opt.Unmatched {
+	if h := s.Header(); len(missing) == 0 || s.opt.Unmatched || h != nil && h.Since != "" {
+		// A delta holds what changed: a collection or stream in which
+		// nothing did is not there, and no typo is told by its absence.
 		s.missing = missing
 		return nil
 	}
