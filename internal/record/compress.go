@@ -41,9 +41,10 @@ func NewDecompressor(r io.Reader) (io.ReadCloser, error) {
 	case bytes.HasPrefix(magic, gzipMagic):
 		z, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, fmt.Errorf("gzip: %w", err)
+			return nil, gzipError(err)
 		}
-		return &gzipReader{z}, nil
+		z.Multistream(false)
+		return &gzipReader{z: z, br: br}, nil
 	}
 	return plainReader{br}, nil
 }
@@ -73,14 +74,72 @@ func (z *zstdReader) Read(p []byte) (int, error) {
 
 func (z *zstdReader) Close() error { z.d.Close(); return nil }
 
-type gzipReader struct{ z *gzip.Reader }
+// gzipReader reads gzip members one after another, as gzip -d does (cat
+// a.gz b.gz is one stream), and looks at what follows the last: zeros
+// (a block device's padding) are passed over, anything else is an error
+// that says so, rather than a member header that is not one.
+type gzipReader struct {
+	z  *gzip.Reader
+	br *bufio.Reader
+}
 
 func (g *gzipReader) Read(p []byte) (int, error) {
 	n, err := g.z.Read(p)
+	if err == io.EOF {
+		err = g.next()
+	}
 	if err != nil && err != io.EOF {
-		err = fmt.Errorf("gzip: %w", err)
+		err = gzipError(err)
 	}
 	return n, err
+}
+
+// next starts the member that follows the one just ended, or says what
+// follows instead: io.EOF at the end of the input or of zero padding.
+func (g *gzipReader) next() error {
+	head, err := g.br.Peek(len(gzipMagic))
+	switch {
+	case len(head) == 0 && err == io.EOF:
+		return io.EOF
+	case bytes.Equal(head, gzipMagic):
+		if err := g.z.Reset(g.br); err != nil {
+			return err
+		}
+		g.z.Multistream(false)
+		return nil
+	}
+	return g.trailing()
+}
+
+// trailing reads what follows the last member: zeros only, or an error.
+func (g *gzipReader) trailing() error {
+	var seen int64
+	for {
+		b, err := g.br.ReadByte()
+		if err == io.EOF {
+			return io.EOF
+		}
+		if err != nil {
+			return err
+		}
+		if b != 0 {
+			return fmt.Errorf("%w: bytes that are not gzip follow the compressed data (%d zeros, then 0x%02x): "+
+				"the file is damaged, or another file was appended to it", ErrTrailingData, seen, b)
+		}
+		seen++
+	}
+}
+
+// ErrTrailingData is wrapped when something other than zeros follows the
+// end of a compressed stream.
+var ErrTrailingData = errors.New("trailing data")
+
+// gzipError says "gzip:" once, whether the decoder's error says it or not.
+func gzipError(err error) error {
+	if strings.HasPrefix(err.Error(), "gzip: ") {
+		return err
+	}
+	return fmt.Errorf("gzip: %w", err)
 }
 
 func (g *gzipReader) Close() error { return g.z.Close() }

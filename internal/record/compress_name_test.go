@@ -5,8 +5,10 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -54,5 +56,49 @@ func TestZstdSkippableFrameFirst(t *testing.T) {
 		if err != nil || string(got) != text {
 			t.Errorf("read %x…: %q, %v; want the text", in[:4], got, err)
 		}
+	}
+}
+
+// A gzip input is read member after member, as gzip -d reads it; zeros
+// after the last (padding) are passed over, and anything else is an error
+// that says what it is, once prefixed.
+func TestGzipMembersAndTrailingData(t *testing.T) {
+	member := func(s string) []byte {
+		var b bytes.Buffer
+		w := gzip.NewWriter(&b)
+		w.Write([]byte(s))
+		w.Close()
+		return b.Bytes()
+	}
+	two := append(member("first half, "), member("second half")...)
+	for _, c := range []struct {
+		name string
+		in   []byte
+		want string
+		err  error
+	}{
+		{"one member", member("whole"), "whole", nil},
+		{"two members", two, "first half, second half", nil},
+		{"zero padding", append(member("whole"), make([]byte, 600)...), "whole", nil},
+		{"junk after", append(member("whole"), "junk"...), "", ErrTrailingData},
+		{"zeros then junk", append(append(member("whole"), 0, 0), 'x'), "", ErrTrailingData},
+		{"cut short", member("whole")[:15], "", io.ErrUnexpectedEOF},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := NewDecompressor(bytes.NewReader(c.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(r)
+			if c.err == nil && (err != nil || string(got) != c.want) {
+				t.Fatalf("%q, %v; want %q", got, err, c.want)
+			}
+			if c.err != nil && !errors.Is(err, c.err) {
+				t.Fatalf("%v, want %v", err, c.err)
+			}
+			if err != nil && strings.Count(err.Error(), "gzip:") != 1 {
+				t.Errorf("%q says gzip: other than once", err)
+			}
+		})
 	}
 }
