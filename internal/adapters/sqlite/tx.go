@@ -12,6 +12,7 @@ import (
 	"github.com/mattn/go-sqlite3"
 
 	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/record"
 )
 
@@ -289,7 +290,11 @@ func (m *matcher) match(fn func(got *record.Item, i int) error) func(*record.Ite
 		}
 		i, ok := m.by[addressOf(got)]
 		if !ok {
-			return fmt.Errorf("%s read back, which was not asked for", describe(got))
+			// The lookup joins on the key columns: a row of another key
+			// comes back only where they compare other than byte by byte.
+			return hint.With(fmt.Errorf("%s read back, which was not asked for: a key column compares other than byte by byte "+
+				"(a COLLATE in its declaration? was the table made outside Persist?)", describe(got)),
+				"make the key columns order bytes: declare them without COLLATE (sqlite3 FILE .schema shows them), as Persist makes them")
 		}
 		return fn(got, i)
 	}
