@@ -204,7 +204,7 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 	res.Store = store
 	var in load.Input = rd
 	if opt.Mode == Replace {
-		in = wholeStore{rd, dst}
+		in = wholeStore{rd, dst, opt.Store}
 	}
 	st, err := load.Load(ctx, w.a, store, in, opt.loadOptions(h))
 	res = loadResult(res.Target, store, st)
@@ -255,7 +255,7 @@ func loadHead(rd *record.Reader, dst string, opt LoadOptions) (*record.Header, e
 		return nil, err
 	}
 	if opt.Mode == Replace {
-		if err := unframed(h, dst); err != nil {
+		if err := unframed(h, dst, opt.Store); err != nil {
 			return nil, err
 		}
 	}

@@ -19,11 +19,15 @@ import (
 var ErrPartialStream = errors.New("a stream that may hold only part of a store cannot replace one")
 
 // replaceHint says what to do instead, for a stream that is what it is
-// meant to be: merge it, or have persist-seal vouch for it (with flags)
-// between the stream and the replace into dst.
-func replaceHint(err error, dst, flags string) error {
+// meant to be: merge it, or have persist-seal vouch for it (seal, the
+// commands before the load) on its way into dst's store.
+func replaceHint(err error, dst, store, seal string) error {
+	target := location.ForShell(location.Redact(dst))
+	if store != "" {
+		target = location.NamedForShell(location.Redact(dst), store)
+	}
 	err = hint.With(err, "to merge it into the store, leave out --mode replace; if the store is to hold exactly this stream, "+
-		"have persist-seal vouch for it on its way: … | persist-seal%s | persist-load --mode replace %s", flags, location.ForShell(location.Redact(dst)))
+		"vouch for it on its way: … | %s | persist-load --mode replace %s", seal, target)
 	if location.HasPassword(dst) {
 		err = hint.With(err, "the password is not shown: give it with PGPASSWORD or ~/.pgpass")
 	}
@@ -32,12 +36,12 @@ func replaceHint(err error, dst, flags string) error {
 
 // unframed refuses a replace by a stream without a header: nothing tells
 // whether it is whole.
-func unframed(h *record.Header, dst string) error {
+func unframed(h *record.Header, dst, store string) error {
 	if h != nil {
 		return nil
 	}
 	return replaceHint(fmt.Errorf("%w: it has no header, so nothing tells whether it is whole (a producer that died midway leaves "+
-		"a part that reads as whole, and the store would lose the rest)", ErrPartialStream), dst, " --unframed")
+		"a part that reads as whole, and the store would lose the rest)", ErrPartialStream), dst, store, "persist-seal --unframed")
 }
 
 // wholeStore is the input of a replace: at its end, the trailer must not
@@ -45,29 +49,40 @@ func unframed(h *record.Header, dst string) error {
 // so an error here, read before it commits, writes nothing.
 type wholeStore struct {
 	*record.Reader
-	dst string
+	dst, store string
 }
 
 func (w wholeStore) Next() (*record.Item, error) {
 	it, err := w.Reader.Next()
 	if err == io.EOF {
-		if ferr := filtered(w.Trailer(), w.dst); ferr != nil {
+		if ferr := filtered(w.Trailer(), w.dst, w.store); ferr != nil {
 			return nil, ferr
 		}
 	}
 	return it, err
 }
 
-// filtered refuses the trailer of a dump persist-dump filtered; one sealed
-// since (persist-seal) is vouched for as it is.
-func filtered(t *record.Trailer, dst string) error {
+// filtered refuses the trailer of a dump persist-dump filtered, sealed
+// since or not: a dump filtered twice is marked as persist-seal marks, so
+// the mark cannot vouch for it. To replace a store with part of it, the
+// frame is stripped and made anew (persist-seal --unframed), which is the
+// user's word. A cursor that does not parse is refused too: nothing then
+// tells what the stream is.
+func filtered(t *record.Trailer, dst, store string) error {
 	if t == nil || t.Cursor == "" {
 		return nil
 	}
 	c, err := adapters.ParseCursor(t.Cursor)
-	if err != nil || c.Filter == "" || c.Sealed {
+	if err != nil {
+		return replaceHint(fmt.Errorf("%w: its trailer's cursor does not read (%w): nothing tells whether it is a whole dump; nothing was written",
+			ErrPartialStream, err), dst, store, unframe)
+	}
+	if c.Filter == "" {
 		return nil
 	}
 	return replaceHint(fmt.Errorf("%w: its trailer says persist-dump filtered it (--collection, --stream, --records, --events or --live): "+
-		"the store would lose everything the filter left out; nothing was written", ErrPartialStream), dst, "")
+		"the store would lose everything the filter left out; nothing was written", ErrPartialStream), dst, store, unframe)
 }
+
+// unframe is how a stream's items alone are sealed anew.
+const unframe = `jq -c 'select(.kind == "record" or .kind == "event")' | persist-seal --unframed`

@@ -55,12 +55,22 @@ func TestReplaceRefusesPartialStreams(t *testing.T) {
 				t.Errorf("%s merged: %v", name, err)
 			}
 		}
+		// Sealed as it is, a filtered dump is still one: the mark of a dump
+		// filtered twice is the seal's.
 		var sealed strings.Builder
 		if _, err := persist.Seal(ctx, strings.NewReader(filtered.String()), &sealed, persist.SealOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := persist.Load(ctx, strings.NewReader(sealed.String()), loc, persist.LoadOptions{Mode: persist.Replace}); err != nil {
-			t.Fatalf("sealed: %v", err)
+		if _, err := persist.Load(ctx, strings.NewReader(sealed.String()), loc, persist.LoadOptions{Mode: persist.Replace}); !errors.Is(err, persist.ErrPartialStream) {
+			t.Fatalf("a filtered dump sealed: %v, want ErrPartialStream", err)
+		}
+		// Its items framed anew are the user's word.
+		var framed strings.Builder
+		if _, err := persist.Seal(ctx, strings.NewReader(handMade), &framed, persist.SealOptions{Unframed: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := persist.Load(ctx, strings.NewReader(framed.String()), loc, persist.LoadOptions{Mode: persist.Replace}); err != nil {
+			t.Fatalf("framed anew: %v", err)
 		}
 		if _, err := s.Get(ctx, "orders", "k1"); !errors.Is(err, persist.ErrNotFound) {
 			t.Errorf("after the sealed replace, orders/k1: %v, want ErrNotFound", err)

@@ -29,7 +29,7 @@ func (o DumpOptions) since() (string, error) {
 		// Refused for the chain's first, full dump too: its cursor would
 		// serve only deltas with --live, which carry no deletes.
 		return "", cli.Hint(fmt.Errorf("--live with %s: %w", cursorFlag(o), persist.ErrLiveDelta),
-			"leave --live out of the dumps of a chain; to leave deleted records out of what a reader sees, filter the stream: jq -c 'select(.deleted != true)'")
+			"leave --live out of the dumps of a chain; to leave deleted records out of what a reader sees, dump the stream file again with --live: persist-dump --live FILE")
 	case o.Since != "":
 		return o.Since, nil
 	case o.CursorFile == "":

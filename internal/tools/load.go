@@ -280,12 +280,12 @@ func loadHint(err error, f LoadFlags, res persist.LoadResult) error {
 		return cli.Hint(err, "the store changed since the patch was made: re-run persist-diff --patch against it and load the new patch")
 	case errors.Is(err, persist.ErrNoInput):
 		return cli.Hint(err, "did the command before it in the pipeline fail? A stream with nothing to load still has a header: persist-dump writes one")
+	case (errors.Is(err, persist.ErrTrailer) || errors.Is(err, persist.ErrHeader)) && res.Patch:
+		return cli.Hint(err, "a patch is applied exactly as made, and nothing was written: make it again, from the store as it should be: "+
+			"persist-diff --patch GOOD STORE | persist-load STORE")
 	case errors.Is(err, persist.ErrHeader):
 		return cli.Hint(err, "the items match the trailer: the header is another stream's, or was edited; "+
 			"seal the stream again (persist-seal writes a header and a trailer of its own), or load it with --ignore-trailer")
-	case errors.Is(err, persist.ErrTrailer) && res.Patch:
-		return cli.Hint(err, "a patch is applied exactly as made, and nothing was written: make it again, from the store as it should be: "+
-			"persist-diff --patch GOOD STORE | persist-load STORE")
 	case errors.Is(err, persist.ErrTrailer):
 		return trailerHint(err, none)
 	case errors.Is(err, persist.ErrTruncated):
