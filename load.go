@@ -185,7 +185,8 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 	if err != nil {
 		return res, err
 	}
-	defer rd.Close()
+	var reading <-chan struct{}
+	defer func() { closeWhenRead(rd, reading) }()
 	h, err := loadHead(rd, dst, opt)
 	if err != nil {
 		return res, err
@@ -207,6 +208,7 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 		in = wholeStore{rd, dst, opt.Store}
 	}
 	st, err := load.Load(ctx, w.a, store, in, opt.loadOptions(h))
+	reading = st.Reading
 	res = loadResult(res.Target, store, st)
 	res.Patch = h != nil && h.Patch
 	res.Made = w.aside != ""
@@ -234,6 +236,25 @@ func (w *writer) finish(res LoadResult, err error, st load.Stats, dst string) (L
 		return res.lost(), cerr
 	}
 	return res, err
+}
+
+// closeWhenRead closes rd once nothing reads it (reading closed, or nil):
+// a load that stopped early may have left a read under way on a stalled
+// pipe, which must not find its reader closed under it.
+func closeWhenRead(rd *record.Reader, reading <-chan struct{}) {
+	if reading == nil {
+		rd.Close()
+		return
+	}
+	select {
+	case <-reading:
+		rd.Close()
+	default:
+		go func() {
+			<-reading
+			rd.Close()
+		}()
+	}
 }
 
 // lost is r after a load that failed: a database it made is gone, and

@@ -1,9 +1,13 @@
 package persist_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cuitty/persist"
 	"github.com/cuitty/persist/internal/hint"
@@ -110,4 +114,49 @@ func TestEditedPatchRefused(t *testing.T) {
 	if err != nil || !res.Equal() {
 		t.Fatalf("after the patch: %+v, %v", res, err)
 	}
+}
+
+// A load whose input stalls (a producer that hangs, its pipe left open)
+// ends when its context does, with what it committed, and does not close
+// the input's reader under a read still waiting on it (the race detector
+// watches). The read ends when the pipe does.
+func TestLoadCancelledOnStalledInput(t *testing.T) {
+	loc := "sqlite:" + t.TempDir() + "/stall.db#app"
+	s := open(t, loc) // a database that exists: batches commit in place
+	s.Close()
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ctx, cancel := context.WithCancel(testContext(t))
+	defer cancel()
+	type result struct {
+		res persist.LoadResult
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := persist.Load(ctx, pr, loc, persist.LoadOptions{BatchSize: 10})
+		done <- result{res, err}
+	}()
+	for i := range 25 {
+		fmt.Fprintf(pw, `{"kind":"record","collection":"c","key":"k%02d","value":%d}`+"\n", i, i)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if res, err := persist.Sum(ctx, loc); err == nil && res.Records >= 20 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the two whole batches were not committed")
+		}
+	}
+	cancel()
+	select {
+	case r := <-done:
+		if !errors.Is(r.err, context.Canceled) || r.res.Batches != 2 || r.res.Written != 20 {
+			t.Fatalf("%+v, %v; want 2 batches, 20 written, and the cancel", r.res, r.err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the load waited on its input after the cancel")
+	}
+	pw.Close() // the read under way ends, and the reader is closed after it
+	time.Sleep(50 * time.Millisecond)
 }

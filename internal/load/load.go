@@ -153,6 +153,12 @@ type Stats struct {
 	Done bool
 
 	Elapsed time.Duration
+
+	// Reading is closed once nothing reads in any more; nil when nothing
+	// read it on a goroutine of its own. A load that stopped early (an
+	// error, a cancelled context) may return while a read of in is under
+	// way, waiting on a stalled pipe: in must not be closed or used before.
+	Reading <-chan struct{}
 }
 
 // Load reads in and writes it into store (created when missing).
@@ -163,9 +169,9 @@ type Stats struct {
 // unless all of it is.
 //
 // A merge load reads the next batch while earlier ones are written (into
-// PostgreSQL two at a time, committed in order). When it stops early, that read may still be under way: the caller must not use
-// in again, and should close what in reads from (a pipe, a file) rather
-// than wait on it.
+// PostgreSQL two at a time, committed in order). When it stops early, that read may still be under way (Stats.Reading): the caller
+// must not use in again until it ends, and may close what in reads from
+// (a pipe, a file) rather than wait on it.
 func Load(ctx context.Context, a adapters.Adapter, store string, in Input, opt Options) (Stats, error) {
 	l := newLoader(a, store, opt)
 	err := l.load(ctx, in)

@@ -171,6 +171,7 @@ type readAheader struct {
 	ch   chan readResult
 	free chan *batch
 	quit chan struct{}
+	gone chan struct{} // closed when the reading goroutine has returned
 }
 
 // readAhead reads into n batches in turn, each handed back by recycle.
@@ -179,11 +180,14 @@ func (l *loader) readAhead(ctx context.Context, in Input, n int) *readAheader {
 		ch:   make(chan readResult, 1),
 		free: make(chan *batch, n),
 		quit: make(chan struct{}),
+		gone: make(chan struct{}),
 	}
 	for range n {
 		r.free <- &batch{}
 	}
+	l.stats.Reading = r.gone
 	go func() {
+		defer close(r.gone)
 		defer close(r.ch)
 		for {
 			var b *batch

@@ -270,19 +270,45 @@ func (p *prefixed) Unwrap() error { return p.err }
 // teeCopyUntil is teeCopy, given up when ctx ends: a read of standard
 // input that waits on a stalled producer cannot be cut short, and the
 // targets must still end their batches and say what they committed. The
-// copy, left behind, ends at its next read or write.
+// copy, left behind, ends at its next read; it writes nothing more, to
+// standard output or the targets, once given up (the gate).
 func teeCopyUntil(ctx context.Context, st Stdio, pipes []*io.PipeWriter) error {
+	var g gate
 	copied := make(chan error, 1)
-	go func() { copied <- teeCopy(ctx, st, pipes) }()
+	go func() { copied <- teeCopy(ctx, st, pipes, &g) }()
 	select {
 	case err := <-copied:
 		return err
 	case <-ctx.Done():
+		g.close()
 		return context.Cause(ctx)
 	}
 }
 
-func teeCopy(ctx context.Context, st Stdio, pipes []*io.PipeWriter) error {
+// gate lets the copy write while it is open; close waits for a write
+// under way and keeps any other out.
+type gate struct {
+	mu     sync.Mutex
+	closed bool
+}
+
+func (g *gate) close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+}
+
+// pass runs write unless the gate is closed, and reports whether it ran.
+func (g *gate) pass(write func() error) (bool, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return false, nil
+	}
+	return true, write()
+}
+
+func teeCopy(ctx context.Context, st Stdio, pipes []*io.PipeWriter, g *gate) error {
 	buf := make([]byte, 256<<10)
 	for {
 		if err := context.Cause(ctx); err != nil {
@@ -290,16 +316,12 @@ func teeCopy(ctx context.Context, st Stdio, pipes []*io.PipeWriter) error {
 		}
 		n, rerr := st.Stdin.Read(buf)
 		if n > 0 {
-			if _, err := st.Stdout.Write(buf[:n]); err != nil {
-				return fmt.Errorf("stdout: %w", err)
+			open, err := g.pass(func() error { return teeWrite(ctx, st, pipes, buf[:n]) })
+			if !open {
+				return context.Cause(ctx)
 			}
-			for _, pw := range pipes {
-				if _, err := pw.Write(buf[:n]); err != nil {
-					if c := context.Cause(ctx); c != nil {
-						return c
-					}
-					return err
-				}
+			if err != nil {
+				return err
 			}
 		}
 		if errors.Is(rerr, io.EOF) {
@@ -309,4 +331,21 @@ func teeCopy(ctx context.Context, st Stdio, pipes []*io.PipeWriter) error {
 			return fmt.Errorf("stdin: %w", rerr)
 		}
 	}
+}
+
+// teeWrite writes one piece of the input to standard output and to every
+// target.
+func teeWrite(ctx context.Context, st Stdio, pipes []*io.PipeWriter, p []byte) error {
+	if _, err := st.Stdout.Write(p); err != nil {
+		return fmt.Errorf("stdout: %w", err)
+	}
+	for _, pw := range pipes {
+		if _, err := pw.Write(p); err != nil {
+			if c := context.Cause(ctx); c != nil {
+				return c
+			}
+			return err
+		}
+	}
+	return nil
 }
