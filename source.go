@@ -152,6 +152,11 @@ func OpenSource(ctx context.Context, loc string, opt ReadOptions) (*Source, erro
 // Store is the store's name; for a stream, its header's (may be empty).
 func (s *Source) Store() string { return s.src.Store }
 
+// Missing is what the filter named and a delta read to its end did not
+// hold, each as `collection "c"` or `stream "s"`: a delta holds only what
+// changed, so its lack is no error, but may be a typo.
+func (s *Source) Missing() []string { return s.src.Missing() }
+
 // Location is the location read, password masked.
 func (s *Source) Location() string { return s.src.Loc.String() }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/cuitty/persist"
@@ -96,6 +97,11 @@ func dump(ctx context.Context, st Stdio, o DumpOptions) error {
 		r.Records, r.Events, r.Sum = res.Records, res.Events, cli.Ptr(res.Sum)
 		r.Sources = []cli.Side{counted(readSide(src.Location(), src.Store()), res.Records, res.Events, res.Sum)}
 	})
+	if m := src.Missing(); len(m) > 0 {
+		if warn := warner(st, o.Common, name, ""); warn != nil {
+			warn(fmt.Sprintf("%s is a delta with no %s: nothing there changed, or the name is mistyped", src.Location(), strings.Join(m, " and no ")))
+		}
+	}
 	if err := finish(out, next, cursor, st.Stdout, o); err != nil {
 		return err
 	}
