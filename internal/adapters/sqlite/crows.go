@@ -158,6 +158,7 @@ const (
 // rows' strings point into, so that, like the driver's strings, they
 // stay as they are for as long as anyone holds them.
 type cRows struct {
+	store string         // the query's first argument, the store it reads
 	db    unsafe.Pointer // the connection's sqlite3
 	st    *C.sqlite3_stmt
 	cols  int
@@ -179,6 +180,9 @@ func openCRows(c *sqlite3.SQLiteConn, query string, args []any, cols int) (*cRow
 		return nil, errNoHandle
 	}
 	r := &cRows{db: db, cols: cols, row: make([]driver.Value, cols)}
+	if len(args) > 0 {
+		r.store, _ = args[0].(string)
+	}
 	q := C.CString(query)
 	defer C.free(unsafe.Pointer(q))
 	if rc := C.sqlite3_prepare_v2((*C.sqlite3)(db), q, -1, &r.st, nil); rc != 0 {
@@ -378,7 +382,7 @@ func (r *cRows) item(ctx context.Context, kind record.Kind, it *record.Item) err
 		return err
 	}
 	if kind == record.KindRecord {
-		return recordRow(row, it)
+		return recordRow(row, it, r.store)
 	}
-	return eventRow(row, it)
+	return eventRow(row, it, r.store)
 }

@@ -131,7 +131,7 @@ func (e *columnError) Unwrap() error { return e.err }
 
 // badColumn names the row it, whose key was read, in a column's error, and
 // says how to mend it.
-func badColumn(it *record.Item, err error) error {
+func badColumn(store string, it *record.Item, err error) error {
 	var ce *columnError
 	if !errors.As(err, &ce) {
 		return fmt.Errorf("%s: %w", describe(it), err)
@@ -143,7 +143,7 @@ func badColumn(it *record.Item, err error) error {
 	err = fmt.Errorf("%s: %w: %s holds %s instead of %s (was the file edited outside Persist?): %w",
 		describe(it), ErrColumnType, ce.name, held, ce.want, ce.err)
 	if f, ok := ce.v.(float64); ok && ce.name == "version" && f >= 1<<63 {
-		return hint.With(err, "%s", pastLargestVersion(it))
+		return hint.With(err, "%s", pastLargestVersion(store, it))
 	}
 	if h, ok := columnHints[ce.name]; ok {
 		return hint.With(err, "%s", h)
@@ -154,9 +154,12 @@ func badColumn(it *record.Item, err error) error {
 // pastLargestVersion is how to mend a record whose version is past the
 // largest integer: no newer version can follow it, so the store refuses
 // any change to it, and its value can only move to a new key.
-func pastLargestVersion(it *record.Item) string {
+func pastLargestVersion(store string, it *record.Item) string {
 	where := fmt.Sprintf("WHERE collection = %s AND key = %s AND typeof(version) = 'real' AND version >= 9223372036854775807",
 		sqlQuote(it.Collection), sqlQuote(it.Key))
+	if store != "" {
+		where = "WHERE store = " + sqlQuote(store) + " AND " + strings.TrimPrefix(where, "WHERE ")
+	}
 	return "its version is past the largest integer, so no change to it can follow: with sqlite3, copy its value under a new key, " +
 		"then delete the row outright (the next delta is then refused: take a full dump): " +
 		"SELECT value FROM persist_records " + where + "; DELETE FROM persist_records " + where

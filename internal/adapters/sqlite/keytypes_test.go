@@ -308,7 +308,7 @@ func TestVersionPastTheLargest(t *testing.T) {
 	if len(hints) == 1 {
 		i = strings.Index(hints[0], "SELECT value")
 	}
-	if i < 0 || strings.Contains(hints[0], "UPDATE") {
+	if i < 0 || strings.Contains(hints[0], "UPDATE") || !strings.Contains(hints[0], "WHERE store = 's' AND") {
 		t.Fatalf("hints %q, want the SQL that takes the value out and deletes the row", hints)
 	}
 	db := rawDB(t, a.path, "mode=rw")

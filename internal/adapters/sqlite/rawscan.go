@@ -87,14 +87,14 @@ func rawRows(ctx context.Context, c *sqlite3.SQLiteConn, query string, args []an
 	}
 }
 
-func recordRow(row []driver.Value, it *record.Item) error {
+func recordRow(row []driver.Value, it *record.Item, store string) error {
 	*it = record.Item{Kind: record.KindRecord}
 	if err := setKey(it, row[0], row[1]); err != nil {
 		return err
 	}
 	deleted, value, err := recordColumns(row, it)
 	if err != nil {
-		return badColumn(it, err)
+		return badColumn(store, it, err)
 	}
 	return recordValue(it, deleted, value)
 }
@@ -113,20 +113,20 @@ func recordColumns(row []driver.Value, it *record.Item) (deleted int64, value sq
 	return
 }
 
-func eventRow(row []driver.Value, it *record.Item) (err error) {
+func eventRow(row []driver.Value, it *record.Item, store string) (err error) {
 	*it = record.Item{Kind: record.KindEvent}
 	if err := setKey(it, row[0], row[1]); err != nil {
 		return err
 	}
 	if it.Type, err = columnString(row[2], "type"); err != nil {
-		return badColumn(it, err)
+		return badColumn(store, it, err)
 	}
 	if it.At, err = columnString(row[3], "at"); err != nil {
-		return badColumn(it, err)
+		return badColumn(store, it, err)
 	}
 	data, err := columnNullString(row[4], "data")
 	if err != nil {
-		return badColumn(it, err)
+		return badColumn(store, it, err)
 	}
 	it.Data = orNull(textBytes(data))
 	return nil

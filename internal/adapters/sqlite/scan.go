@@ -309,7 +309,7 @@ func rescan(rows *sql.Rows, it *record.Item, err error) error {
 	if !it.IsRecord() {
 		read = eventRow
 	}
-	if named := read(row, it); named != nil {
+	if named := read(row, it, ""); named != nil {
 		return named
 	}
 	return err
