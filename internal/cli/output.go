@@ -91,8 +91,11 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 	} else if _, serr := os.Stat(path); errors.Is(serr, syscall.ELOOP) {
 		// Links that lead to each other lead nowhere: the shell's > says
 		// so, and neither is replaced by a file.
-		return nil, hint.With(fmt.Errorf("create %s: %w", path, serr),
-			"its links lead round in a loop: remove the link (rm %s), or name another file", hint.Quote(path))
+		err := fmt.Errorf("create %s: %w", path, serr)
+		if st, lerr := os.Lstat(path); lerr == nil && st.Mode()&fs.ModeSymlink != 0 {
+			return nil, hint.With(err, "its links lead round in a loop: remove the link (rm %s), or name another file", hint.Quote(path))
+		}
+		return nil, hint.With(err, "a folder on the way is a link that leads round in a loop (ls -l shows each link): name a file elsewhere")
 	} else if dangling(path) {
 		// A dangling one too: the file is made where it points, as the
 		// shell's > makes it, and the link stays.

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -180,8 +181,11 @@ func missingFile(l Location) error {
 	var meant []string
 	for _, n := range near {
 		m := l.Driver.Schemes[0] + ":" + n
-		if strings.Contains(l.Raw, l.Target) {
+		switch {
+		case strings.Contains(l.Raw, l.Target):
 			m = strings.Replace(l.Raw, l.Target, n, 1)
+		case l.Store != "":
+			m = WithStore(m, l.Store)
 		}
 		meant = append(meant, ShellQuote(Redact(m)))
 	}
@@ -189,18 +193,28 @@ func missingFile(l Location) error {
 }
 
 // nearFiles lists the files beside path whose names are within two edits
-// of its own, as path spells its directory: at most three.
+// of its own, as path spells its directory: the three nearest at most.
 func nearFiles(path string) []string {
 	dir, base := filepath.Split(path)
 	entries, err := os.ReadDir(filepath.Clean(dir + "."))
 	if err != nil {
 		return nil
 	}
-	var near []string
+	type named struct {
+		name string
+		d    int
+	}
+	var near []named
 	for _, e := range entries {
-		if d := distance(e.Name(), base); d > 0 && d <= 2 && e.Type().IsRegular() && len(near) < 3 {
-			near = append(near, dir+e.Name())
+		if d := distance(e.Name(), base); d > 0 && d <= 2 && e.Type().IsRegular() {
+			near = append(near, named{dir + e.Name(), d})
 		}
 	}
-	return near
+	// The nearest first, and of those the first in the folder's order.
+	slices.SortStableFunc(near, func(a, b named) int { return a.d - b.d })
+	var names []string
+	for _, n := range near[:min(len(near), 3)] {
+		names = append(names, n.name)
+	}
+	return names
 }

@@ -310,11 +310,14 @@ const (
 // are equal or the object is not one to remember (then sorting it is as
 // quick as finding its order).
 func (o *orders) of(dst []byte, ms []member) []int32 {
-	if len(ms) < minShapeKeys || len(ms) > maxShapeKeys || ms[len(ms)-1].colon-ms[0].start > maxShapeBytes {
+	if len(ms) < minShapeKeys || len(ms) > maxShapeKeys {
 		return nil
 	}
 	o.shape = o.shape[:0]
 	for _, m := range ms {
+		if len(o.shape)+m.colon-m.start > maxShapeBytes {
+			return nil
+		}
 		o.shape = append(o.shape, dst[m.start:m.colon]...)
 	}
 	if order, ok := o.known[string(o.shape)]; ok {

@@ -66,6 +66,12 @@ func TestCanonicalShapesRepeated(t *testing.T) {
 			`{"\u0001":1,"a":2,"\n":3}`:     `{"\u0001":1,"\n":3,"a":2}`,
 			`{"\u0001":1,"a":2,"\n":3} `:    `{"\u0001":1,"\n":3,"a":2}`,
 			`[{"y":1,"x":2},{"y":3,"x":4}]`: `[{"x":2,"y":1},{"x":4,"y":3}]`,
+			// Objects of the size whose orders are remembered.
+			`{"d":0,"b":1,"a":2,"c":3}`:       `{"a":2,"b":1,"c":3,"d":0}`,
+			`{"d":0,"b":1,"a":2,"\u0062":3}`:  `{"a":2,"b":3,"d":0}`,
+			`{"d":0,"b":1,"a":2,"b":4}`:       `{"a":2,"b":4,"d":0}`,
+			`{"d":0,"\n":1,"a":2,"\u000a":5}`: `{"\n":5,"a":2,"d":0}`,
+			`{"e":1,"d":0,"b":1,"a":2,"c":3}`: `{"a":2,"b":1,"c":3,"d":0,"e":1}`,
 		} {
 			if got, err := Canonical(nil, []byte(in)); err != nil || string(got) != want {
 				t.Errorf("Canonical(%s) = %s, %v; want %s", in, got, err, want)
