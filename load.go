@@ -207,8 +207,9 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 	if opt.Mode == Replace {
 		in = wholeStore{rd, dst, opt.Store}
 	}
-	st, err := load.Load(ctx, w.a, store, in, opt.loadOptions(h))
-	reading = st.Reading
+	lo := opt.loadOptions(h)
+	lo.Reading = func(done <-chan struct{}) { reading = done }
+	st, err := load.Load(ctx, w.a, store, in, lo)
 	res = loadResult(res.Target, store, st)
 	res.Patch = h != nil && h.Patch
 	res.Made = w.aside != ""
@@ -283,7 +284,7 @@ func loadHead(rd *record.Reader, dst string, opt LoadOptions) (*record.Header, e
 	if h != nil && h.Patch && opt.IgnoreTrailer {
 		// A patch is made to turn one state of a store into another: an
 		// edited one would leave the store in neither, its versions A's.
-		return nil, hint.With(fmt.Errorf("%w: a patch is applied exactly as persist-diff made it: --ignore-trailer cannot vouch for an edited one", ErrPatchTarget),
+		return nil, hint.With(fmt.Errorf("%w: a patch is applied exactly as persist-diff made it: a trailer that no longer matches is never excused for one, which would leave the store in neither state", ErrPatchTarget),
 			"make the patch again, from the store as it should be: persist-diff --patch GOOD STORE | persist-load STORE")
 	}
 	if opt.Mode == Replace && h != nil && h.Since != "" {

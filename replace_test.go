@@ -104,7 +104,7 @@ func TestEditedPatchRefused(t *testing.T) {
 		t.Fatalf("nothing edited in %s", patch.String())
 	}
 	_, err := persist.Load(ctx, strings.NewReader(edited), b, persist.LoadOptions{IgnoreTrailer: true})
-	if !errors.Is(err, persist.ErrPatchTarget) || !strings.Contains(err.Error(), "--ignore-trailer cannot vouch for an edited one") {
+	if !errors.Is(err, persist.ErrPatchTarget) || !strings.Contains(err.Error(), "a trailer that no longer matches is never excused") {
 		t.Fatalf("an edited patch with IgnoreTrailer: %v", err)
 	}
 	if _, err := persist.Load(ctx, strings.NewReader(patch.String()), b, persist.LoadOptions{}); err != nil {

@@ -92,6 +92,13 @@ const DefaultBatchSize = 5000
 
 // Options tune Load and Apply.
 type Options struct {
+	// Reading, when set, is given a channel closed once nothing reads the
+	// input any more, when a goroutine of the load's own reads it. A load
+	// that stopped early (an error, a cancelled context) may return while
+	// a read is under way, waiting on a stalled pipe: the input must not
+	// be closed or used before.
+	Reading func(done <-chan struct{})
+
 	BatchSize int  // items per transaction; 0 = DefaultBatchSize
 	Writers   int  // batches written at once in a merge load, up to (and by default) the adapter's Writers
 	Mode      Mode // Merge (default) or Replace
@@ -153,12 +160,6 @@ type Stats struct {
 	Done bool
 
 	Elapsed time.Duration
-
-	// Reading is closed once nothing reads in any more; nil when nothing
-	// read it on a goroutine of its own. A load that stopped early (an
-	// error, a cancelled context) may return while a read of in is under
-	// way, waiting on a stalled pipe: in must not be closed or used before.
-	Reading <-chan struct{}
 }
 
 // Load reads in and writes it into store (created when missing).
@@ -169,7 +170,7 @@ type Stats struct {
 // unless all of it is.
 //
 // A merge load reads the next batch while earlier ones are written (into
-// PostgreSQL two at a time, committed in order). When it stops early, that read may still be under way (Stats.Reading): the caller
+// PostgreSQL two at a time, committed in order). When it stops early, that read may still be under way (Options.Reading): the caller
 // must not use in again until it ends, and may close what in reads from
 // (a pipe, a file) rather than wait on it.
 func Load(ctx context.Context, a adapters.Adapter, store string, in Input, opt Options) (Stats, error) {

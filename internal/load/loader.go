@@ -185,7 +185,9 @@ func (l *loader) readAhead(ctx context.Context, in Input, n int) *readAheader {
 	for range n {
 		r.free <- &batch{}
 	}
-	l.stats.Reading = r.gone
+	if l.opt.Reading != nil {
+		l.opt.Reading(r.gone)
+	}
 	go func() {
 		defer close(r.gone)
 		defer close(r.ch)
