@@ -276,24 +276,31 @@ func loadHead(rd *record.Reader, dst string, opt LoadOptions) (*record.Header, e
 	if err := source.Started(rd); err != nil {
 		return nil, err
 	}
-	if opt.Mode == Replace {
-		if err := unframed(h, dst, opt.Store); err != nil {
-			return nil, err
-		}
-	}
 	if h != nil && h.Patch && opt.IgnoreTrailer {
 		// A patch is made to turn one state of a store into another: an
 		// edited one would leave the store in neither, its versions A's.
 		return nil, hint.With(fmt.Errorf("%w: a patch is applied exactly as persist-diff made it: a trailer that no longer matches is never excused for one, which would leave the store in neither state", ErrPatchTarget),
 			"make the patch again, from the store as it should be: persist-diff --patch GOOD STORE | persist-load STORE")
 	}
-	if opt.Mode == Replace && h != nil && h.Since != "" {
-		// A delta holds what changed, not the store: replacing the store
-		// with it would drop everything else, and say nothing.
-		return nil, hint.With(fmt.Errorf("%w: a delta (its header has since) cannot replace a store: it holds only what changed", ErrChain),
-			"replace the store with the full dump, then merge each delta after it")
+	if opt.Mode == Replace {
+		return h, replaceable(h, dst, opt.Store)
 	}
 	return h, nil
+}
+
+// replaceable refuses, by its header, a stream that cannot replace a store:
+// one without a header (unframed), and a delta, which holds what changed,
+// not the store: replacing the store with it would drop everything else,
+// and say nothing.
+func replaceable(h *record.Header, dst, store string) error {
+	if err := unframed(h, dst, store); err != nil {
+		return err
+	}
+	if h.Since != "" {
+		return hint.With(fmt.Errorf("%w: a delta (its header has since) cannot replace a store: it holds only what changed", ErrChain),
+			"replace the store with the full dump, then merge each delta after it")
+	}
+	return nil
 }
 
 // loadStore picks the store a load writes, and checks that a delta

@@ -83,23 +83,9 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 	if err := CheckOutputName(path); err != nil {
 		return nil, err
 	}
-	target := path
-	if resolved, err := filepath.EvalSymlinks(path); err == nil {
-		// A symlink is followed, and what it points to replaced: the link
-		// stays, as sed -i --follow-symlinks and editors do.
-		target = resolved
-	} else if _, serr := os.Stat(path); errors.Is(serr, syscall.ELOOP) {
-		// Links that lead to each other lead nowhere: the shell's > says
-		// so, and neither is replaced by a file.
-		err := fmt.Errorf("create %s: %w", path, serr)
-		if st, lerr := os.Lstat(path); lerr == nil && st.Mode()&fs.ModeSymlink != 0 {
-			return nil, hint.With(err, "its links lead round in a loop: remove the link (rm %s), or name another file", hint.Quote(path))
-		}
-		return nil, hint.With(err, "a folder on the way is a link that leads round in a loop (ls -l shows each link): name a file elsewhere")
-	} else if dangling(path) {
-		// A dangling one too: the file is made where it points, as the
-		// shell's > makes it, and the link stays.
-		target = Resolve(path)
+	target, err := outputTarget(path)
+	if err != nil {
+		return nil, err
 	}
 	st, err := os.Stat(target)
 	if err == nil && !st.Mode().IsRegular() {
@@ -410,3 +396,25 @@ func forgetTemp(p string) { scratch.Drop(p) }
 // database): a tool that must leave at once on a signal does so first (see
 // Main).
 func removeTemps() { scratch.RemoveAll() }
+
+// outputTarget is the file an output named path is written to: where
+// symlinks lead, for the link stays, as sed -i --follow-symlinks and
+// editors keep it; where a dangling one points, as the shell's > makes the
+// file. Links that lead round in a loop lead nowhere: the shell's > says
+// so, and neither is replaced by a file.
+func outputTarget(path string) (string, error) {
+	if resolved, err := filepath.EvalSymlinks(path); err == nil {
+		return resolved, nil
+	}
+	if _, err := os.Stat(path); errors.Is(err, syscall.ELOOP) {
+		err = fmt.Errorf("create %s: %w", path, err)
+		if st, lerr := os.Lstat(path); lerr == nil && st.Mode()&fs.ModeSymlink != 0 {
+			return "", hint.With(err, "its links lead round in a loop: remove the link (rm %s), or name another file", hint.Quote(path))
+		}
+		return "", hint.With(err, "a folder on the way is a link that leads round in a loop (ls -l shows each link): name a file elsewhere")
+	}
+	if dangling(path) {
+		return Resolve(path), nil
+	}
+	return path, nil
+}

@@ -112,16 +112,7 @@ func (l *loader) load(ctx context.Context, in Input) error {
 		return end
 	}
 	for {
-		var r readResult
-		var ok bool
-		select {
-		case r, ok = <-ahead.ch:
-		case <-ctx.Done():
-			// The reader may be blocked on an input that says nothing more
-			// (a stalled pipe): the batches under way end, and what was
-			// committed is told, without waiting for it.
-			return last(nil, ctx.Err())
-		}
+		r, ok := ahead.next(ctx)
 		if !ok {
 			return last(nil, ctx.Err())
 		}
@@ -217,6 +208,19 @@ func (l *loader) readAhead(ctx context.Context, in Input, n int) *readAheader {
 
 // recycle hands a written batch back for reading into.
 func (r *readAheader) recycle(b *batch) { r.free <- b }
+
+// next is the next batch read, false at the end of the reading or of ctx.
+// The reader may be blocked on an input that says nothing more (a stalled
+// pipe): when ctx ends, the batches under way end and what was committed
+// is told, without waiting for it.
+func (r *readAheader) next(ctx context.Context) (readResult, bool) {
+	select {
+	case res, ok := <-r.ch:
+		return res, ok
+	case <-ctx.Done():
+		return readResult{}, false
+	}
+}
 
 // stop ends the reading. It does not wait: the reader may be blocked on an
 // input that has nothing more to say (a stalled pipe); it ends at its next

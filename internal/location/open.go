@@ -54,10 +54,8 @@ func CheckTarget(l Location) error {
 func checkFile(l Location, readOnly bool) error {
 	st, err := os.Stat(l.Target)
 	switch {
-	case err != nil && readOnly && errors.Is(err, fs.ErrNotExist):
-		return missingFile(l)
 	case err != nil && readOnly:
-		return fmt.Errorf("%s: %w", l, err)
+		return notThere(l, err)
 	case err != nil || !st.Mode().IsRegular():
 		return nil
 	}
@@ -163,6 +161,14 @@ func withStore(raw, store string) (string, bool) {
 		}
 	}
 	return rest + "#" + store, false
+}
+
+// notThere is what a reader says of a database file it cannot stat.
+func notThere(l Location, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return missingFile(l)
+	}
+	return fmt.Errorf("%s: %w", l, err)
 }
 
 // missingFile is what a reader says of a database file that is not there:

@@ -97,11 +97,7 @@ func dump(ctx context.Context, st Stdio, o DumpOptions) error {
 		r.Records, r.Events, r.Sum = res.Records, res.Events, cli.Ptr(res.Sum)
 		r.Sources = []cli.Side{counted(readSide(src.Location(), src.Store()), res.Records, res.Events, res.Sum)}
 	})
-	if m := src.Missing(); len(m) > 0 {
-		if warn := warner(st, o.Common, name, ""); warn != nil {
-			warn(fmt.Sprintf("%s is a delta with no %s: nothing there changed, or the name is mistyped", src.Location(), strings.Join(m, " and no ")))
-		}
-	}
+	warnMissing(warner(st, o.Common, name, ""), src)
 	if err := finish(out, next, cursor, st.Stdout, o); err != nil {
 		return err
 	}
@@ -189,4 +185,12 @@ func toStdout(output string) bool {
 		return true
 	}
 	return false
+}
+
+// warnMissing warns of the names a filter gave that a delta did not hold:
+// no error, as nothing may have changed there, but maybe a typo.
+func warnMissing(warn func(string), src *persist.Source) {
+	if m := src.Missing(); len(m) > 0 && warn != nil {
+		warn(fmt.Sprintf("%s is a delta with no %s: nothing there changed, or the name is mistyped", src.Location(), strings.Join(m, " and no ")))
+	}
 }
