@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -447,9 +448,6 @@ func recordsIn(t *testing.T, path string) int {
 	if err != nil {
 		return 0
 	}
-	n := 0
-	for _, c := range strings.TrimSpace(string(out)) {
-		n = n*10 + int(c-'0')
-	}
+	n, _ := strconv.Atoi(strings.TrimSpace(string(out)))
 	return n
 }

@@ -477,7 +477,8 @@ func Rm(ctx context.Context, st Stdio, o RmOptions) error {
 		return err
 	}
 	// Asked before the delete, told only when it finds nothing: a typo
-	// of a collection is warned of, with -f too.
+	// of a collection is warned of, with -f too. The reader is let go
+	// before the write, whose closing checkpoint would wait on it.
 	others, err := otherCollections(ctx, src, o.Collection, o.Quiet)
 	src.Close()
 	if err != nil {

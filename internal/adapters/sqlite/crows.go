@@ -158,7 +158,7 @@ const (
 // rows' strings point into, so that, like the driver's strings, they
 // stay as they are for as long as anyone holds them.
 type cRows struct {
-	store string         // the query's first argument, the store it reads
+	store string         // the store the query reads, for the hint that mends a row
 	db    unsafe.Pointer // the connection's sqlite3
 	st    *C.sqlite3_stmt
 	cols  int
@@ -174,15 +174,12 @@ type cRows struct {
 var errNoHandle = errors.New("no SQLite handle")
 
 // openCRows prepares query on c, within whatever transaction c is in.
-func openCRows(c *sqlite3.SQLiteConn, query string, args []any, cols int) (*cRows, error) {
+func openCRows(c *sqlite3.SQLiteConn, query string, args []any, store string, cols int) (*cRows, error) {
 	db := handle(c)
 	if db == nil {
 		return nil, errNoHandle
 	}
-	r := &cRows{db: db, cols: cols, row: make([]driver.Value, cols)}
-	if len(args) > 0 {
-		r.store, _ = args[0].(string)
-	}
+	r := &cRows{db: db, cols: cols, row: make([]driver.Value, cols), store: store}
 	q := C.CString(query)
 	defer C.free(unsafe.Pointer(q))
 	if rc := C.sqlite3_prepare_v2((*C.sqlite3)(db), q, -1, &r.st, nil); rc != 0 {

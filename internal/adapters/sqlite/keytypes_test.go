@@ -176,10 +176,10 @@ func lookUpAll(t *testing.T, a *Adapter, _ string) error {
 	var it record.Item
 	fn := plain(func(*record.Item) error { return nil })
 	ctx := context.Background()
-	if err := scanItems(ctx, s.tx, selectRecords+"persist_records"+orderRecords, nil, record.KindRecord, &it, asStored, fn); err != nil {
+	if err := scanItems(ctx, s.tx, selectRecords+"persist_records"+orderRecords, nil, "", record.KindRecord, &it, asStored, fn); err != nil {
 		return err
 	}
-	return scanItems(ctx, s.tx, selectEvents+"persist_events"+orderEvents, nil, record.KindEvent, &it, asStored, fn)
+	return scanItems(ctx, s.tx, selectEvents+"persist_events"+orderEvents, nil, "", record.KindEvent, &it, asStored, fn)
 }
 
 func untypedTables(t *testing.T, path string) {

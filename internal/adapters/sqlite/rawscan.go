@@ -26,12 +26,12 @@ import (
 // whose caller reads each side on a goroutine of its own already).
 func rawScan(ctx context.Context, c *sqlite3.SQLiteConn, store string, f adapters.Filter, since int64, mode valueMode, ahead bool, fn func(*record.Item, adapters.Settle) error) error {
 	for _, p := range recordParts(store, f, since) {
-		if err := rawRows(ctx, c, selectRecords+p.from+" WHERE "+p.where+orderRecords, p.args, record.KindRecord, mode, ahead, fn); err != nil {
+		if err := rawRows(ctx, c, selectRecords+p.from+" WHERE "+p.where+orderRecords, p.args, store, record.KindRecord, mode, ahead, fn); err != nil {
 			return err
 		}
 	}
 	for _, p := range eventParts(store, f, since) {
-		if err := rawRows(ctx, c, selectEvents+p.from+" WHERE "+p.where+orderEvents, p.args, record.KindEvent, mode, ahead, fn); err != nil {
+		if err := rawRows(ctx, c, selectEvents+p.from+" WHERE "+p.where+orderEvents, p.args, store, record.KindEvent, mode, ahead, fn); err != nil {
 			return err
 		}
 	}
@@ -56,12 +56,12 @@ func withHandle(conn *sql.Conn, raw func(*sqlite3.SQLiteConn) error) (bool, erro
 
 // rawRows runs query and, for each row, makes it canonical as mode says,
 // and calls fn.
-func rawRows(ctx context.Context, c *sqlite3.SQLiteConn, query string, args []any, kind record.Kind, mode valueMode, ahead bool, fn func(*record.Item, adapters.Settle) error) error {
+func rawRows(ctx context.Context, c *sqlite3.SQLiteConn, query string, args []any, store string, kind record.Kind, mode valueMode, ahead bool, fn func(*record.Item, adapters.Settle) error) error {
 	cols := 6
 	if kind == record.KindEvent {
 		cols = 5
 	}
-	rows, err := openCRows(c, query, args, cols)
+	rows, err := openCRows(c, query, args, store, cols)
 	if err != nil {
 		return fmt.Errorf("%s: %w", readWhat(kind), err)
 	}

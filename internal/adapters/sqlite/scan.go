@@ -128,12 +128,12 @@ const (
 // parts takes it, mode one of canonicalValues and shares.
 func scan(ctx context.Context, tx *sql.Tx, store string, f adapters.Filter, since int64, mode valueMode, fn func(*record.Item, adapters.Settle) error) error {
 	for _, p := range recordParts(store, f, since) {
-		if err := scanAhead(ctx, tx, selectRecords+p.from+" WHERE "+p.where+orderRecords, p.args, record.KindRecord, mode, fn); err != nil {
+		if err := scanAhead(ctx, tx, selectRecords+p.from+" WHERE "+p.where+orderRecords, p.args, store, record.KindRecord, mode, fn); err != nil {
 			return err
 		}
 	}
 	for _, p := range eventParts(store, f, since) {
-		if err := scanAhead(ctx, tx, selectEvents+p.from+" WHERE "+p.where+orderEvents, p.args, record.KindEvent, mode, fn); err != nil {
+		if err := scanAhead(ctx, tx, selectEvents+p.from+" WHERE "+p.where+orderEvents, p.args, store, record.KindEvent, mode, fn); err != nil {
 			return err
 		}
 	}
@@ -161,13 +161,13 @@ func plain(fn func(*record.Item) error) func(*record.Item, adapters.Settle) erro
 // reused it. Values are scanned as strings, which the driver makes anyway,
 // and lent to fn as bytes (see textBytes) rather than copied once more: a
 // huge value costs one copy fewer.
-func scanItems(ctx context.Context, q querier, query string, args []any, kind record.Kind, it *record.Item, mode valueMode, fn func(*record.Item, adapters.Settle) error) error {
+func scanItems(ctx context.Context, q querier, query string, args []any, store string, kind record.Kind, it *record.Item, mode valueMode, fn func(*record.Item, adapters.Settle) error) error {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("%s: %w", readWhat(kind), err)
 	}
 	defer rows.Close()
-	var key keyHolder
+	key := keyHolder{store: store}
 	*it = record.Item{Kind: kind}
 	for rows.Next() {
 		if err := key.scan(rows, it); err != nil {
@@ -191,14 +191,14 @@ func scanItems(ctx context.Context, q querier, query string, args []any, kind re
 // with the rows read a batch ahead (adapters.ReadAhead): a goroutine of its
 // own steps SQLite and converts the rows while this one makes their values
 // canonical and calls fn.
-func scanAhead(ctx context.Context, q querier, query string, args []any, kind record.Kind, mode valueMode, fn func(*record.Item, adapters.Settle) error) error {
+func scanAhead(ctx context.Context, q querier, query string, args []any, store string, kind record.Kind, mode valueMode, fn func(*record.Item, adapters.Settle) error) error {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("%s: %w", readWhat(kind), err)
 	}
 	// Closed after ReadAhead, which stops the reading first.
 	defer rows.Close()
-	return readAhead(ctx, sqlRows{rows, new(keyHolder)}, kind, mode, fn)
+	return readAhead(ctx, sqlRows{rows, &keyHolder{store: store}}, kind, mode, fn)
 }
 
 func readWhat(kind record.Kind) string {
@@ -256,8 +256,12 @@ func readAhead(ctx context.Context, rows itemRows, kind record.Kind, mode valueM
 
 // keyHolder takes a row's first two columns as the driver gives them, so
 // that setKey sees their types (a text scanned into a string would take a
-// blob or a number as well).
-type keyHolder struct{ a, b any }
+// blob or a number as well). store is the store the query reads, for the
+// hint that mends a row.
+type keyHolder struct {
+	a, b  any
+	store string
+}
 
 // scan scans a row of selectRecords or selectEvents into it, whose Kind
 // says which.
@@ -268,7 +272,7 @@ func (k *keyHolder) scan(rows *sql.Rows, it *record.Item) error {
 			value   sql.NullString
 		)
 		if err := rows.Scan(&k.a, &k.b, &it.Version, &it.UpdatedAt, &deleted, &value); err != nil {
-			return rescan(rows, it, err)
+			return rescan(rows, it, k.store, err)
 		}
 		if err := setKey(it, k.a, k.b); err != nil {
 			return err
@@ -277,7 +281,7 @@ func (k *keyHolder) scan(rows *sql.Rows, it *record.Item) error {
 	}
 	var data sql.NullString
 	if err := rows.Scan(&k.a, &k.b, &it.Type, &it.At, &data); err != nil {
-		return rescan(rows, it, err)
+		return rescan(rows, it, k.store, err)
 	}
 	if err := setKey(it, k.a, k.b); err != nil {
 		return err
@@ -289,7 +293,7 @@ func (k *keyHolder) scan(rows *sql.Rows, it *record.Item) error {
 // rescan reads a row that would not scan into an item as the driver gives
 // it, for recordRow or eventRow to say which row and column, and how to
 // mend them; err is the scan's.
-func rescan(rows *sql.Rows, it *record.Item, err error) error {
+func rescan(rows *sql.Rows, it *record.Item, store string, err error) error {
 	vals := make([]any, 6)
 	if !it.IsRecord() {
 		vals = vals[:5]
@@ -309,7 +313,7 @@ func rescan(rows *sql.Rows, it *record.Item, err error) error {
 	if !it.IsRecord() {
 		read = eventRow
 	}
-	if named := read(row, it, ""); named != nil {
+	if named := read(row, it, store); named != nil {
 		return named
 	}
 	return err

@@ -116,7 +116,7 @@ func (t *tx) span(ctx context.Context, keys []*record.Item, i, j int, fn func(go
 // time: a load runs one per run of keys, a few per batch.
 func (t *tx) readSpan(ctx context.Context, q string, args []any, kind record.Kind, fn func(*record.Item) error) error {
 	handled, err := withHandle(t.conn, func(c *sqlite3.SQLiteConn) error {
-		return rawRows(ctx, c, q, args, kind, asStored, false, plain(fn))
+		return rawRows(ctx, c, q, args, t.store, kind, asStored, false, plain(fn))
 	})
 	if handled || err != nil {
 		return err
@@ -126,7 +126,7 @@ func (t *tx) readSpan(ctx context.Context, q string, args []any, kind record.Kin
 		return err
 	}
 	var it record.Item
-	return scanItems(ctx, prepared{st}, q, args, kind, &it, asStored, plain(fn))
+	return scanItems(ctx, prepared{st}, q, args, t.store, kind, &it, asStored, plain(fn))
 }
 
 // cachedStmt prepares a query once per transaction (the read-back's ranges

@@ -218,7 +218,7 @@ func (t *tx) lookup(ctx context.Context, keys []*record.Item, fn func(got *recor
 			return fmt.Errorf("look up records: %w", err)
 		}
 		m := matcher{keys: keys, idx: recs[:n]}
-		if err := scanItems(ctx, qr, q, args, record.KindRecord, &it, asStored, plain(m.match(fn))); err != nil {
+		if err := scanItems(ctx, qr, q, args, t.store, record.KindRecord, &it, asStored, plain(m.match(fn))); err != nil {
 			return fmt.Errorf("look up records: %w", err)
 		}
 		recs = recs[n:]
@@ -239,7 +239,7 @@ func (t *tx) lookup(ctx context.Context, keys []*record.Item, fn func(got *recor
 			return fmt.Errorf("look up events: %w", err)
 		}
 		m := matcher{keys: keys, idx: evs[:n]}
-		if err := scanItems(ctx, qr, q, args, record.KindEvent, &it, asStored, plain(m.match(fn))); err != nil {
+		if err := scanItems(ctx, qr, q, args, t.store, record.KindEvent, &it, asStored, plain(m.match(fn))); err != nil {
 			return fmt.Errorf("look up events: %w", err)
 		}
 		evs = evs[n:]
