@@ -311,6 +311,18 @@ func TestVersionPastTheLargest(t *testing.T) {
 	if i < 0 || strings.Contains(hints[0], "UPDATE") || !strings.Contains(hints[0], "WHERE store = 's' AND") {
 		t.Fatalf("hints %q, want the SQL that takes the value out and deletes the row", hints)
 	}
+	// A writer's lookup of the row, whose query names the store last, names
+	// the same store.
+	tx, err := a.Begin(t.Context(), "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := &record.Item{Kind: record.KindRecord, Collection: "c", Key: "b"}
+	lerr := tx.Lock(t.Context(), []*record.Item{key}, func(*record.Item) error { return nil })
+	tx.Rollback()
+	if h := hint.All(lerr); !errors.Is(lerr, ErrColumnType) || len(h) != 1 || h[0] != hints[0] {
+		t.Fatalf("a lookup of the row: %v, hints %q; want the reader's hint %q", lerr, h, hints[0])
+	}
 	db := rawDB(t, a.path, "mode=rw")
 	defer db.Close()
 	var value string
