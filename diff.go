@@ -68,6 +68,8 @@ var ErrPatchDelta = errors.New("a patch covers whole stores: it cannot be made f
 // writes what differs to w in opt.Format. Stores are read in consistent
 // snapshots, side by side in dump order, in memory that does not grow with
 // them; a stream not in dump order is sorted first, in bounded memory.
+// Two locations of one store, or one file twice, are refused
+// (ErrSameStore): they would be found equal whatever they hold.
 // Items are the same when their canonical lines are byte-identical.
 // Differences are not an error: check DiffResult.Differ.
 func Diff(ctx context.Context, a, b string, w io.Writer, opt DiffOptions) (DiffResult, error) {
@@ -83,6 +85,9 @@ func Diff(ctx context.Context, a, b string, w io.Writer, opt DiffOptions) (DiffR
 	}
 	defer sa.Close()
 	defer sb.Close()
+	if err := notOneStore(ctx, sa, sb, "a diff would find it equal to itself"); err != nil {
+		return DiffResult{}, fmt.Errorf("diff: %w", err)
+	}
 	if opt.Format == DiffPatch {
 		if err := wholeSides(sa, sb, opt.ReadOptions); err != nil {
 			return DiffResult{}, fmt.Errorf("diff: %w", err)

@@ -3,6 +3,7 @@ package persist_test
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,8 +16,8 @@ import (
 
 // One store, named twice as two programs may name it (a link to the
 // file's folder; another spelling of the server's address), is refused
-// by everything that needs two: a comparison would find it equal to
-// itself, a migration and a dual-write copy it onto itself. Another store
+// by everything that needs two: a comparison or a diff would find it
+// equal to itself, a migration and a dual-write copy it onto itself. Another store
 // of the same database is another store.
 func TestOneStoreNamedTwice(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
@@ -31,6 +32,11 @@ func TestOneStoreNamedTwice(t *testing.T) {
 		_, err := persist.Compare(ctx, loc+"#app", other+"#app", persist.CompareOptions{})
 		if !errors.Is(err, persist.ErrSameStore) {
 			t.Errorf("Compare of one store named twice: %v, want ErrSameStore", err)
+		}
+		var patch strings.Builder
+		r, err := persist.Diff(ctx, loc+"#app", other+"#app", &patch, persist.DiffOptions{Format: persist.DiffPatch})
+		if !errors.Is(err, persist.ErrSameStore) || r.Differ() || patch.Len() > 0 {
+			t.Errorf("Diff of one store named twice: %+v, %q, %v; want ErrSameStore and nothing written", r, patch.String(), err)
 		}
 		_, err = persist.Migrate(ctx, loc+"#app", other+"#app", persist.MigrateOptions{})
 		if !errors.Is(err, persist.ErrSameStore) {
@@ -57,6 +63,9 @@ func anotherStore(t *testing.T, s *persist.Store, loc, copy string) {
 	c, err := persist.Compare(ctx, loc, copy, persist.CompareOptions{})
 	if err != nil || !c.Equal() {
 		t.Errorf("Compare with the copy: %+v, %v; want equal", c, err)
+	}
+	if r, err := persist.Diff(ctx, loc, copy, io.Discard, persist.DiffOptions{}); err != nil || r.Differ() {
+		t.Errorf("Diff with the copy: %+v, %v; want no difference", r, err)
 	}
 	d, err := persist.EnableDualWrite(ctx, s, persist.DualWriteOptions{Target: copy})
 	if err != nil {
