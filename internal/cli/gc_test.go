@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -55,7 +56,18 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 	}
 }
 
+// Every tool's floor, persist-diff's (floorFor) and the others', is held.
 func TestHoldHeapFloor(t *testing.T) {
+	if floorFor("persist-diff") != twoSidesFloor || floorFor("persist-dump") != heapFloor {
+		t.Fatalf("floors %d and %d, want persist-diff's %d and persist-dump's %d",
+			floorFor("persist-diff"), floorFor("persist-dump"), twoSidesFloor, heapFloor)
+	}
+	for _, floor := range []uint64{heapFloor, twoSidesFloor} {
+		t.Run(fmt.Sprintf("%dMiB", floor>>20), func(t *testing.T) { holdsFloor(t, floor) })
+	}
+}
+
+func holdsFloor(t *testing.T, floor uint64) {
 	t.Setenv("GOGC", "")
 	t.Setenv("GOMEMLIMIT", "")
 	defer debug.SetGCPercent(debug.SetGCPercent(100))
@@ -65,7 +77,7 @@ func TestHoldHeapFloor(t *testing.T) {
 		t.Fatalf("%d MiB live before the test: the goals below assume under 3", live>>20)
 	}
 
-	stop := holdHeapFloor()
+	stop := holdHeapFloor(floor)
 	stopped := false
 	t.Cleanup(func() {
 		if !stopped {
@@ -76,28 +88,28 @@ func TestHoldHeapFloor(t *testing.T) {
 	// little is live.
 	near := func() bool {
 		g := gcMetric("/gc/heap/goal:bytes")
-		return g >= heapFloor-3*mib && g <= heapFloor+3*mib
+		return g >= floor-3*mib && g <= floor+3*mib
 	}
 	if !near() {
-		t.Errorf("heap goal %d MiB once held, want about %d", gcMetric("/gc/heap/goal:bytes")>>20, heapFloor>>20)
+		t.Errorf("heap goal %d MiB once held, want about %d", gcMetric("/gc/heap/goal:bytes")>>20, floor>>20)
 	}
 	runtime.GC()
 	waitFor(t, "the goal back at the floor after a collection", near)
 
 	// With over half the floor live, Go's default pace.
-	keep := make([]*[1 << 20]byte, 14)
+	keep := make([]*[1 << 20]byte, floor/2/mib+2)
 	for i := range keep {
 		keep[i] = new([1 << 20]byte)
 	}
-	waitFor(t, "GOGC 100 with 14 MiB live", func() bool { return gcMetric("/gc/gogc:percent") == 100 })
+	waitFor(t, "GOGC 100 with over half the floor live", func() bool { return gcMetric("/gc/gogc:percent") == 100 })
 	runtime.KeepAlive(keep)
 	keep = nil
-	waitFor(t, "the floor again once the 14 MiB are gone", near)
+	waitFor(t, "the floor again once they are gone", near)
 
 	// A second hold while one is held (cli.Run within a command) changes
 	// nothing: stopped after the first, it must not bring back the
 	// first's pace.
-	stop2 := holdHeapFloor()
+	stop2 := holdHeapFloor(floor)
 	debug.SetGCPercent(70)
 	stop()
 	stopped = true
@@ -118,7 +130,7 @@ func TestHoldHeapFloorLeavesTheUsersChoice(t *testing.T) {
 		t.Run(env, func(t *testing.T) {
 			t.Setenv(env, "50")
 			defer debug.SetGCPercent(debug.SetGCPercent(50))
-			stop := holdHeapFloor()
+			stop := holdHeapFloor(heapFloor)
 			t.Cleanup(stop)
 			runtime.GC()
 			time.Sleep(10 * time.Millisecond)

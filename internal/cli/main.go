@@ -136,7 +136,7 @@ func Run(stderr io.Writer, name string, do func(context.Context) error) int {
 }
 
 func run(stderr io.Writer, name string, do func(context.Context) error, sum *Summary) int {
-	defer holdHeapFloor()()
+	defer holdHeapFloor(floorFor(name))()
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, stopSignals()...)
 	defer signal.Stop(sigs)
