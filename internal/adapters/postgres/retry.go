@@ -157,12 +157,22 @@ type serverState struct {
 	killed sql.NullInt64
 }
 
-const serverStateQuery = `SELECT pg_postmaster_start_time()::text,
-	(SELECT (to_jsonb(d)->>'sessions_killed')::bigint FROM pg_stat_database d WHERE d.datname = current_database())`
+const (
+	killedQuery      = `(SELECT (to_jsonb(d)->>'sessions_killed')::bigint FROM pg_stat_database d WHERE d.datname = current_database())`
+	serverStateQuery = `SELECT pg_postmaster_start_time()::text, ` + killedQuery
+)
 
+// readServerState reads the server's state. A role that may not call
+// pg_postmaster_start_time (an administrator may revoke it from PUBLIC)
+// gets started "": what the state is for is a better message, and a
+// reader that needs no more than SELECT must not fail for it.
 func readServerState(ctx context.Context, q querier) (serverState, error) {
 	var s serverState
 	err := q.QueryRowContext(ctx, serverStateQuery).Scan(&s.started, &s.killed)
+	var perr *pq.Error
+	if errors.As(err, &perr) && perr.Code == "42501" {
+		err = q.QueryRowContext(ctx, `SELECT `+killedQuery).Scan(&s.killed)
+	}
 	return s, err
 }
 
@@ -190,10 +200,12 @@ func (a *Adapter) lost(err error, state serverState) error {
 		why += "; the server refuses connections now: it is stopped or restarting"
 	case qerr != nil:
 		why += "; connecting again failed: " + a.Explain(qerr).Error()
-	case now.started != state.started:
+	case now.started != "" && state.started != "" && now.started != state.started:
 		why += "; the server has restarted since"
 	case state.killed.Valid && now.killed.Int64 > state.killed.Int64:
 		why = "the session was terminated by an administrator (pg_terminate_backend): " + said
+	case now.started == "" || state.started == "":
+		why += "; the server answers again (whether it restarted meanwhile is not known: this role may not call pg_postmaster_start_time())"
 	default:
 		why += "; the server kept running without a restart, so the session was ended on the server " +
 			"(by pg_terminate_backend, a session timeout such as idle_in_transaction_session_timeout, or the crash of its server process)"

@@ -390,6 +390,15 @@ func (a *Adapter) migrate(ctx context.Context, create bool) (adapters.Upgraded, 
 		return adapters.Upgraded{}, fmt.Errorf("create schema: %w", err)
 	}
 	defer tx.Rollback()
+	// Before anything is made or changed in them: the tables the path
+	// finds must be Persist's.
+	var odd []string
+	if err := tx.QueryRowContext(ctx, `SELECT `+tablesCheck).Scan((*pq.StringArray)(&odd)); err != nil {
+		return adapters.Upgraded{}, fmt.Errorf("read the schema: %w", err)
+	}
+	if err := notPersistTable(odd); err != nil {
+		return adapters.Upgraded{}, err
+	}
 	from, work, err := plan(ctx, tx, create)
 	if err == nil && (from != schemaVersion || work == adapters.SchemaRepair) {
 		if err = lockSchema(ctx, tx); err != nil {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
 
@@ -42,7 +43,34 @@ const txSetup = `SELECT pg_catalog.set_config('search_path',
 	(SELECT t FROM pg_catalog.unnest(ARRAY['persist_stores', 'persist_records', 'persist_events', 'persist_sources',
 			'persist_history', 'persist_removals', 'persist_meta']::pg_catalog.text[]) WITH ORDINALITY u(t, i)
 		WHERE pg_catalog.row_security_active(pg_catalog.to_regclass(t)::pg_catalog.oid) ORDER BY i LIMIT 1),
-	pg_catalog.set_config('` + writerSetting + `', 'on', true)`
+	pg_catalog.set_config('` + writerSetting + `', 'on', true),
+	` + tablesCheck
+
+// tablesCheck finds the first of Persist's tables, as the search_path finds
+// them, that is not one: a view, a materialized or foreign table, a table
+// with child tables (whose rows a read of the parent returns too), or one
+// in another schema than persist_stores (a table or view of the same name
+// in a schema the path lists first). Every statement names the tables by
+// the path, so what such a relation shows would be dumped, summed and
+// compared as the store. A partitioned table holds its partitions' rows as
+// its own, and is one. It gives, as text: the name, the relation
+// qualified, its relkind, its first child qualified (or ''), its schema and
+// persist_stores' schema; NULL when they are all Persist's tables.
+const tablesCheck = `(SELECT ARRAY[t.n, pg_catalog.format('%I.%I', ns.nspname, c.relname), c.relkind::pg_catalog.text,
+			coalesce(ch.name, ''), ns.nspname::pg_catalog.text, sn.nspname::pg_catalog.text]
+		FROM pg_catalog.unnest(ARRAY['persist_stores', 'persist_records', 'persist_events', 'persist_sources',
+				'persist_history', 'persist_removals', 'persist_meta']::pg_catalog.text[]) WITH ORDINALITY t(n, i)
+		JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(t.n)::pg_catalog.oid
+		JOIN pg_catalog.pg_namespace ns ON ns.oid OPERATOR(pg_catalog.=) c.relnamespace
+		CROSS JOIN (SELECT n.nspname FROM pg_catalog.pg_class s JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) s.relnamespace
+			WHERE s.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('persist_stores')::pg_catalog.oid) sn
+		LEFT JOIN LATERAL (SELECT pg_catalog.format('%I.%I', hn.nspname, hc.relname) AS name FROM pg_catalog.pg_inherits h
+			JOIN pg_catalog.pg_class hc ON hc.oid OPERATOR(pg_catalog.=) h.inhrelid
+			JOIN pg_catalog.pg_namespace hn ON hn.oid OPERATOR(pg_catalog.=) hc.relnamespace
+			WHERE h.inhparent OPERATOR(pg_catalog.=) c.oid AND c.relkind OPERATOR(pg_catalog.<>) 'p' LIMIT 1) ch ON true
+		WHERE c.relkind OPERATOR(pg_catalog.<>) ALL (ARRAY['r', 'p']::pg_catalog."char"[]) OR ch.name IS NOT NULL
+			OR ns.nspname OPERATOR(pg_catalog.<>) sn.nspname
+		ORDER BY t.i LIMIT 1)`
 
 // snapshotSetup is txSetup with what only a snapshot reads (its operators
 // named by pg_catalog: the statement's path is the session's, put right
@@ -80,24 +108,71 @@ const snapshotSetup = txSetup + `,
 func (a *Adapter) setUp(ctx context.Context, tx *sql.Tx) error {
 	var path, rs, role, writer string
 	var hidden sql.NullString
+	var odd []string
 	// Not prepared: a statement prepared on the pool would take a second
 	// connection while tx holds the only one (a role with CONNECTION
 	// LIMIT 1 could do nothing), and a query without arguments goes to
 	// the server in one message anyway.
-	if err := tx.QueryRowContext(ctx, txSetup).Scan(&path, &rs, &role, &hidden, &writer); err != nil {
+	if err := tx.QueryRowContext(ctx, txSetup).Scan(&path, &rs, &role, &hidden, &writer, (*pq.StringArray)(&odd)); err != nil {
 		return fmt.Errorf("set the transaction up: %w", err)
 	}
+	if err := notPersistTable(odd); err != nil {
+		return err
+	}
 	return rowSecurity(hidden.String, "role "+role)
+}
+
+// ErrNotPersistTable: a relation the search_path finds under the name of
+// one of Persist's tables is not Persist's table.
+var ErrNotPersistTable = errors.New("not Persist's table")
+
+// notPersistTable is the error for what tablesCheck found, nil for
+// nothing.
+func notPersistTable(odd []string) error {
+	if len(odd) != 6 {
+		return nil
+	}
+	name, rel, kind, child, schema, stores := odd[0], odd[1], odd[2], odd[3], odd[4], odd[5]
+	path := "?options=-c%20search_path%3D" + url.QueryEscape(stores)
+	switch {
+	case child != "":
+		return hint.With(fmt.Errorf("%w: %s has a child table, %s, whose rows a read of it returns too: a dump, sum or diff would take them for the store's",
+			ErrNotPersistTable, rel, child),
+			"take the child out of it (ALTER TABLE %s NO INHERIT %s) or drop it", child, rel)
+	case schema != stores:
+		return hint.With(fmt.Errorf("%w: the search_path finds %s in schema %s, and persist_stores in %s: what %s shows need not be the store",
+			ErrNotPersistTable, name, schema, stores, rel),
+			"connect with the schema of Persist's tables first on the search_path (in the URL: %s), or drop or rename %s", path, rel)
+	}
+	return hint.With(fmt.Errorf("%w: %s is %s, not a table: what it shows need not be the store", ErrNotPersistTable, rel, relkindName(kind)),
+		"put Persist's table back under its name (drop or rename %s), or connect with the schema that holds it first on the search_path (in the URL: ?options=-c%%20search_path%%3DSCHEMA)", rel)
+}
+
+// relkindName says what pg_class.relkind kind is.
+func relkindName(kind string) string {
+	switch kind {
+	case "v":
+		return "a view"
+	case "m":
+		return "a materialized view"
+	case "f":
+		return "a foreign table"
+	}
+	return "a relation of kind " + kind
 }
 
 // setUpSnapshot runs snapshotSetup, and returns the tables' schema, quoted.
 func (a *Adapter) setUpSnapshot(ctx context.Context, tx *sql.Tx) (schema string, err error) {
 	var path, rs, role, writer string
 	var hidden, ns sql.NullString
-	var order []string
-	err = tx.QueryRowContext(ctx, snapshotSetup).Scan(&path, &rs, &role, &hidden, &writer, (*pq.StringArray)(&order), &ns, new(sql.NullString))
+	var odd, order []string
+	err = tx.QueryRowContext(ctx, snapshotSetup).Scan(&path, &rs, &role, &hidden, &writer, (*pq.StringArray)(&odd),
+		(*pq.StringArray)(&order), &ns, new(sql.NullString))
 	if err != nil {
 		return "", fmt.Errorf("set the snapshot up: %w", err)
+	}
+	if err := notPersistTable(odd); err != nil {
+		return "", err
 	}
 	if err := rowSecurity(hidden.String, "role "+role); err != nil {
 		return "", err
