@@ -54,7 +54,7 @@ const txSetup = `SELECT pg_catalog.set_config('search_path',
 // the path, so what such a relation shows would be dumped, summed and
 // compared as the store. A partitioned table holds its partitions' rows as
 // its own, and is one. It gives, as text: the name, the relation
-// qualified, its relkind, its first child qualified (or ”), its schema and
+// qualified, its relkind, its first child qualified (or empty), its schema and
 // persist_stores' schema; NULL when they are all Persist's tables.
 const tablesCheck = `(SELECT ARRAY[t.n, pg_catalog.format('%I.%I', ns.nspname, c.relname), c.relkind::pg_catalog.text,
 			coalesce(ch.name, ''), ns.nspname::pg_catalog.text, sn.nspname::pg_catalog.text]
