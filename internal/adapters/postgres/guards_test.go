@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lib/pq"
+
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/pgtest"
@@ -540,4 +542,45 @@ func TestNotPersistTablesRefused(t *testing.T) {
 		mustExec(t, db, `ALTER TABLE public.kid NO INHERIT public.persist_records`)
 		whole(t, a)
 	})
+}
+
+// A database or role an administrator set read-only
+// (default_transaction_read_only, which the driver's BEGIN READ WRITE
+// would override) takes no write from Persist: the schema is not made,
+// a store is not written, and the error says where the setting comes
+// from; the hint's statement, run, lets writes through again. Reads go on.
+func TestReadOnlyDatabaseRefused(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	admin := sqlDB(t, pgtest.AdminURL(t))
+	db := pq.QuoteIdentifier(dbName(t, dsn))
+	mustExec(t, admin, `ALTER DATABASE `+db+` SET default_transaction_read_only = on`)
+	a := openAt(t, dsn, Options{})
+	_, err := a.Begin(ctx, "app")
+	if !errors.Is(err, ErrDatabaseReadOnly) {
+		t.Fatalf("begin in a read-only database: %v, want ErrDatabaseReadOnly", err)
+	}
+	wantHinted(t, err, []string{"set by the database"}, "ALTER DATABASE "+db+" RESET default_transaction_read_only")
+	var made bool
+	if err := sqlDB(t, dsn).QueryRow(`SELECT pg_catalog.to_regclass('persist_stores') IS NOT NULL`).Scan(&made); err != nil || made {
+		t.Errorf("schema made in a read-only database: %v, %v", made, err)
+	}
+	mustExec(t, admin, `ALTER DATABASE `+db+` RESET default_transaction_read_only`)
+	a = openAt(t, dsn, Options{})
+	put(t, a, "app", adapters.Fresh, rec("c", "k", 1, `1`))
+
+	// Set again, on the role in the database: the writer that made the
+	// schema is refused too, and a reader reads.
+	role := newRole(t)
+	mustExec(t, sqlDB(t, dsn), `GRANT USAGE ON SCHEMA public TO `+role+`;
+		GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO `+role)
+	mustExec(t, admin, `ALTER ROLE `+role+` IN DATABASE `+db+` SET default_transaction_read_only = on`)
+	r := openAt(t, asRole(t, dsn, role), Options{})
+	_, err = r.Begin(ctx, "app")
+	fix := "ALTER ROLE " + pq.QuoteIdentifier(role) + " IN DATABASE " + db + " RESET default_transaction_read_only"
+	wantHinted(t, err, []string{"set by the database user"}, fix)
+	if got := dump(t, r, "app", adapters.Filter{}); !strings.Contains(got, `"key":"k"`) {
+		t.Errorf("dump in a read-only database:\n%s", got)
+	}
+	mustExec(t, admin, fix)
+	put(t, openAt(t, asRole(t, dsn, role), Options{}), "app", adapters.Guarded, rec("c", "k2", 1, `2`))
 }

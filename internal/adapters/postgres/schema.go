@@ -390,11 +390,14 @@ func (a *Adapter) migrate(ctx context.Context, create bool) (adapters.Upgraded, 
 		return adapters.Upgraded{}, fmt.Errorf("create schema: %w", err)
 	}
 	defer tx.Rollback()
-	// Before anything is made or changed in them: the tables the path
-	// finds must be Persist's.
-	var odd []string
-	if err := tx.QueryRowContext(ctx, `SELECT `+tablesCheck).Scan((*pq.StringArray)(&odd)); err != nil {
+	// Before anything is made or changed: the database must take writes
+	// (readOnlyCheck), and the tables the path finds be Persist's.
+	var odd, ro []string
+	if err := tx.QueryRowContext(ctx, `SELECT `+tablesCheck+`, `+readOnlyCheck).Scan((*pq.StringArray)(&odd), (*pq.StringArray)(&ro)); err != nil {
 		return adapters.Upgraded{}, fmt.Errorf("read the schema: %w", err)
+	}
+	if err := readOnly(ro); err != nil {
+		return adapters.Upgraded{}, err
 	}
 	if err := notPersistTable(odd); err != nil {
 		return adapters.Upgraded{}, err

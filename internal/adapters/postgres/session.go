@@ -44,7 +44,44 @@ const txSetup = `SELECT pg_catalog.set_config('search_path',
 			'persist_history', 'persist_removals', 'persist_meta']::pg_catalog.text[]) WITH ORDINALITY u(t, i)
 		WHERE pg_catalog.row_security_active(pg_catalog.to_regclass(t)::pg_catalog.oid) ORDER BY i LIMIT 1),
 	pg_catalog.set_config('` + writerSetting + `', 'on', true),
-	` + tablesCheck
+	` + tablesCheck + `,
+	` + readOnlyCheck
+
+// readOnlyCheck reads default_transaction_read_only, where it was set, the
+// database and the role. The driver begins every transaction that is not
+// read-only with READ WRITE, which overrides the setting an administrator
+// makes to stop writes (ALTER DATABASE … SET default_transaction_read_only
+// = on): a writer reads it instead, and refuses to write.
+const readOnlyCheck = `(SELECT ARRAY[setting, source, pg_catalog.current_database()::pg_catalog.text, current_user::pg_catalog.text]
+		FROM pg_catalog.pg_settings WHERE name OPERATOR(pg_catalog.=) 'default_transaction_read_only')`
+
+// ErrDatabaseReadOnly: the session's default_transaction_read_only is on;
+// Persist does not write through it.
+var ErrDatabaseReadOnly = errors.New("the database is set read-only for this session (default_transaction_read_only is on)")
+
+// readOnly is the error for what readOnlyCheck read, nil where writes are
+// allowed.
+func readOnly(ro []string) error {
+	if len(ro) != 4 || ro[0] != "on" {
+		return nil
+	}
+	source, db, role := ro[1], pq.QuoteIdentifier(ro[2]), pq.QuoteIdentifier(ro[3])
+	var fix string
+	switch source {
+	case "database":
+		fix = "ALTER DATABASE " + db + " RESET default_transaction_read_only"
+	case "user":
+		fix = "ALTER ROLE " + role + " RESET default_transaction_read_only"
+	case "database user":
+		fix = "ALTER ROLE " + role + " IN DATABASE " + db + " RESET default_transaction_read_only"
+	case "client":
+		fix = "leave -c default_transaction_read_only=on out of the connection's options (the URL's options=, or PGOPTIONS)"
+	default:
+		fix = "set default_transaction_read_only = off where it is set (" + source + ") and reload the server"
+	}
+	return hint.With(fmt.Errorf("%w, set by the %s: writes here were stopped on purpose", ErrDatabaseReadOnly, source),
+		"write to another database; or, where writes are meant again: %s", fix)
+}
 
 // tablesCheck finds the first of Persist's tables, as the search_path finds
 // them, that is not one: a view, a materialized or foreign table, a table
@@ -108,13 +145,17 @@ const snapshotSetup = txSetup + `,
 func (a *Adapter) setUp(ctx context.Context, tx *sql.Tx) error {
 	var path, rs, role, writer string
 	var hidden sql.NullString
-	var odd []string
+	var odd, ro []string
 	// Not prepared: a statement prepared on the pool would take a second
 	// connection while tx holds the only one (a role with CONNECTION
 	// LIMIT 1 could do nothing), and a query without arguments goes to
 	// the server in one message anyway.
-	if err := tx.QueryRowContext(ctx, txSetup).Scan(&path, &rs, &role, &hidden, &writer, (*pq.StringArray)(&odd)); err != nil {
+	err := tx.QueryRowContext(ctx, txSetup).Scan(&path, &rs, &role, &hidden, &writer, (*pq.StringArray)(&odd), (*pq.StringArray)(&ro))
+	if err != nil {
 		return fmt.Errorf("set the transaction up: %w", err)
+	}
+	if err := readOnly(ro); err != nil {
+		return err
 	}
 	if err := notPersistTable(odd); err != nil {
 		return err
@@ -167,7 +208,7 @@ func (a *Adapter) setUpSnapshot(ctx context.Context, tx *sql.Tx) (schema string,
 	var hidden, ns sql.NullString
 	var odd, order []string
 	err = tx.QueryRowContext(ctx, snapshotSetup).Scan(&path, &rs, &role, &hidden, &writer, (*pq.StringArray)(&odd),
-		(*pq.StringArray)(&order), &ns, new(sql.NullString))
+		new(pq.StringArray), (*pq.StringArray)(&order), &ns, new(sql.NullString))
 	if err != nil {
 		return "", fmt.Errorf("set the snapshot up: %w", err)
 	}
