@@ -9,9 +9,11 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/diff"
 	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/location"
+	"github.com/cuitty/persist/internal/record"
 )
 
 // DiffFormat selects what Diff writes.
@@ -92,6 +94,9 @@ func Diff(ctx context.Context, a, b string, w io.Writer, opt DiffOptions) (DiffR
 		if err := wholeSides(sa, sb, opt.ReadOptions); err != nil {
 			return DiffResult{}, fmt.Errorf("diff: %w", err)
 		}
+		if err := patchFramed(sa, a, b); err != nil {
+			return DiffResult{}, fmt.Errorf("diff: %w", err)
+		}
 	}
 	r, err := diffSources(ctx, sa, sb, w, opt, a, b)
 	if err == nil {
@@ -116,6 +121,63 @@ func wholeSides(a, b *Source, opt ReadOptions) error {
 		}
 	}
 	return nil
+}
+
+// A patch makes B exactly A: it removes from B whatever A lacks, so A, a
+// stream, must be a whole store's, as a replace's stream must be. A stream
+// without a header (a producer that died midway leaves a part that reads
+// as whole) is refused before anything is read, and one whose trailer says
+// persist-dump filtered it (--collection, --live, …) at its end, before
+// the patch, which is written whole at the end, is.
+func patchFramed(a *Source, rawA, rawB string) error {
+	if a.IsStore() || a.src.Header() != nil {
+		return nil
+	}
+	return patchHint(fmt.Errorf("%s: %w: it has no header, so nothing tells whether it is whole, and the patch would remove "+
+		"from B everything it lacks", a.Location(), ErrPartialStream), rawA, rawB, "persist-seal --unframed")
+}
+
+// wholeA is A's items for a patch, refused at their end where the
+// trailer says persist-dump filtered the stream.
+type wholeA struct {
+	diff.Iterator
+	src        *Source
+	rawA, rawB string
+}
+
+func (w wholeA) Next() (*record.Item, error) {
+	it, err := w.Iterator.Next()
+	if err != io.EOF {
+		return it, err
+	}
+	c, cerr := w.src.src.Cursor(context.Background())
+	if cerr != nil || c == "" {
+		return nil, io.EOF
+	}
+	parsed, perr := adapters.ParseCursor(c)
+	switch {
+	case perr != nil:
+		return nil, patchHint(fmt.Errorf("%s: %w: its trailer's cursor does not read (%w): nothing tells whether it is a whole dump",
+			w.src.Location(), ErrPartialStream, perr), w.rawA, w.rawB, unframe)
+	case parsed.Filter != "":
+		return nil, patchHint(fmt.Errorf("%s: %w: its trailer says persist-dump filtered it (--collection, --stream, --records, --events "+
+			"or --live): the patch would remove from B everything the filter left out; nothing was written",
+			w.src.Location(), ErrPartialStream), w.rawA, w.rawB, unframe)
+	}
+	return nil, io.EOF
+}
+
+// patchHint says what to do with A instead: load it as it is, which adds
+// without removing; or vouch for it as B's whole content (seal, the
+// commands that frame it anew, reading A first).
+func patchHint(err error, rawA, rawB, seal string) error {
+	b := location.ForShell(location.Redact(rawB))
+	load, exact := "… | persist-load "+b, "… | "+seal+" | persist-diff --patch - "+b
+	if rawA != "-" {
+		a := location.ForShell(rawA)
+		load, exact = "persist-load "+b+" < "+a, "< "+a+" "+seal+" | persist-diff --patch - "+b
+	}
+	return hint.With(err, "to add A's items to B without removing anything, load A as it is: %s; if B is to hold exactly A's items: %s", load, exact)
 }
 
 // missingBoth is the error for the filter's names neither side holds.
@@ -155,6 +217,9 @@ func diffSources(ctx context.Context, a, b *Source, w io.Writer, opt DiffOptions
 		}
 		defer closeIt()
 		iters[i] = it
+	}
+	if format == diff.Patch && !a.IsStore() {
+		iters[0] = wholeA{iters[0], a, rawA, rawB}
 	}
 	st, err := diff.Diff(ctx, iters[0], iters[1], w, diff.Options{
 		Format:  format,

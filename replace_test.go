@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -80,6 +82,60 @@ func TestReplaceRefusesPartialStreams(t *testing.T) {
 			t.Errorf("after the sealed replace, orders/k1: %v, want ErrNotFound", err)
 		}
 	})
+}
+
+// A patch makes B exactly A, removing what A lacks, so an A that may hold
+// only part of its store is refused as a replace refuses it, with nothing
+// written: a stream without a header, a dump persist-dump filtered, a
+// --live dump. The whole dump makes a patch.
+func TestPatchRefusesPartialA(t *testing.T) {
+	ctx := testContext(t)
+	dir := t.TempDir()
+	loc := "sqlite:" + filepath.Join(dir, "app.db") + "#app"
+	s := open(t, loc)
+	for _, c := range []string{"users", "orders"} {
+		if _, err := s.Put(ctx, c, "k1", map[string]any{"c": c}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Delete(ctx, "users", "k1"); err != nil {
+		t.Fatal(err)
+	}
+	dump := func(name string, f persist.Filter) string {
+		var b strings.Builder
+		if _, err := persist.Dump(ctx, loc, &b, persist.DumpOptions{ReadOptions: persist.ReadOptions{Filter: f}}); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, name)
+		if name == "hand-made.jsonl" {
+			lines := strings.SplitAfter(b.String(), "\n")
+			b.Reset()
+			b.WriteString(strings.Join(lines[1:len(lines)-2], ""))
+		}
+		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	target := "sqlite:" + filepath.Join(dir, "copy.db") + "#app"
+	if _, err := persist.Migrate(ctx, loc, target, persist.MigrateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{dump("filtered.jsonl", persist.Filter{Collections: []string{"orders"}}),
+		dump("live.jsonl", persist.Filter{Live: true}), dump("hand-made.jsonl", persist.Filter{})} {
+		var patch strings.Builder
+		_, err := persist.Diff(ctx, a, target, &patch, persist.DiffOptions{Format: persist.DiffPatch})
+		if !errors.Is(err, persist.ErrPartialStream) || patch.Len() > 0 {
+			t.Errorf("patch from %s: %v, %d bytes written; want ErrPartialStream and nothing", filepath.Base(a), err, patch.Len())
+		}
+		if h := strings.Join(hint.All(err), "\n"); !strings.Contains(h, "persist-load "+target) || !strings.Contains(h, "persist-seal --unframed") {
+			t.Errorf("patch from %s: hints %q", filepath.Base(a), h)
+		}
+	}
+	var patch strings.Builder
+	if _, err := persist.Diff(ctx, dump("whole.jsonl", persist.Filter{}), target, &patch, persist.DiffOptions{Format: persist.DiffPatch}); err != nil || patch.Len() == 0 {
+		t.Errorf("patch from the whole dump: %v, %d bytes", err, patch.Len())
+	}
 }
 
 // A patch is applied exactly as persist-diff made it: IgnoreTrailer, which
