@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cuitty/persist"
+	"github.com/cuitty/persist/internal/testdb"
 )
 
 // Through the Go API, with a writer putting, deleting and appending all the
@@ -167,4 +168,60 @@ func TestSealedChain(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A replace or a patch makes a store something else than the dumps loaded
+// into it before built: the next delta of such a dump is refused
+// (ErrChain), where it would have mixed the two sources' data without a
+// word. Once its full dump is loaded again, the chain goes on.
+func TestReplaceEndsChains(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ctx := testContext(t)
+		src, other := backends[0].new(t)+"#app", backends[0].new(t)+"#app"
+		for _, loc := range []string{src, other} {
+			if _, err := open(t, loc).Put(ctx, "c", loc, 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, how := range []string{"replace", "patch"} {
+			t.Run(how, func(t *testing.T) {
+				target := db.Location(t) + "#" + how
+				var full bytes.Buffer
+				res, err := persist.Dump(ctx, src, &full, persist.DumpOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := persist.Load(ctx, bytes.NewReader(full.Bytes()), target, persist.LoadOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				var by bytes.Buffer
+				if how == "replace" {
+					if _, err := persist.Dump(ctx, other, &by, persist.DumpOptions{}); err != nil {
+						t.Fatal(err)
+					}
+				} else if _, err := persist.Diff(ctx, other, target, &by, persist.DiffOptions{Format: persist.DiffPatch}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := persist.Load(ctx, &by, target, persist.LoadOptions{Mode: map[string]persist.LoadMode{"replace": persist.Replace, "patch": persist.Merge}[how]}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := open(t, src).Put(ctx, "c", how, 2); err != nil {
+					t.Fatal(err)
+				}
+				var delta bytes.Buffer
+				if _, err := persist.Dump(ctx, src, &delta, persist.DumpOptions{ReadOptions: persist.ReadOptions{Since: res.Cursor}}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := persist.Load(ctx, bytes.NewReader(delta.Bytes()), target, persist.LoadOptions{}); !errors.Is(err, persist.ErrChain) {
+					t.Errorf("the source's delta after a %s: %v, want ErrChain", how, err)
+				}
+				if _, err := persist.Load(ctx, bytes.NewReader(full.Bytes()), target, persist.LoadOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := persist.Load(ctx, bytes.NewReader(delta.Bytes()), target, persist.LoadOptions{}); err != nil {
+					t.Errorf("the delta after its full dump again: %v", err)
+				}
+			})
+		}
+	})
 }

@@ -322,6 +322,10 @@ type Tx interface {
 	// was; SetLoadedFrom records it (persist-load's chain check).
 	LoadedFrom(ctx context.Context, source string) (string, error)
 	SetLoadedFrom(ctx context.Context, source, cursor string) error
+	// ForgetLoaded forgets every cursor SetLoadedFrom noted for the
+	// store: a replace or a patch makes its content something else than
+	// what those streams and their deltas build.
+	ForgetLoaded(ctx context.Context) error
 
 	// Commit and Rollback end the transaction. Rollback after Commit is a
 	// no-op. A commit whose connection was lost before its answer is asked

@@ -103,6 +103,9 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 		if err := checkWritable(path, target, st); err != nil {
 			return nil, err
 		}
+		if err := notADatabase(path, target); err != nil {
+			return nil, err
+		}
 	}
 	f, tmp, anon, err := createNew(target, st)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -417,4 +420,24 @@ func outputTarget(path string) (string, error) {
 		return Resolve(path), nil
 	}
 	return path, nil
+}
+
+// sqliteMagic is how every SQLite database file begins.
+const sqliteMagic = "SQLite format 3\x00"
+
+// notADatabase refuses an output that would replace a SQLite database (a
+// store's file named where a stream or a note was meant to go): no output
+// of Persist's is one, and the store would be lost.
+func notADatabase(path, target string) error {
+	f, err := os.Open(target)
+	if err != nil {
+		return nil // checkWritable has said what matters of it
+	}
+	defer f.Close()
+	head := make([]byte, len(sqliteMagic))
+	if n, _ := io.ReadFull(f, head); n < len(head) || string(head) != sqliteMagic {
+		return nil
+	}
+	return hint.With(fmt.Errorf("%s is a SQLite database: this output would replace it", path),
+		"name another file; to replace the database, remove it first: rm %s", location.ShellQuote(path))
 }

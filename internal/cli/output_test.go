@@ -259,3 +259,50 @@ func TestOutputLinkLoop(t *testing.T) {
 		}
 	}
 }
+
+// An output never replaces a SQLite database, through a link or not: a
+// store's file named where a stream was meant to go would be lost. The
+// hint, followed (the file removed), lets the output be written; any other
+// file is replaced as before.
+func TestOutputNotOverADatabase(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "app.db")
+	content := "SQLite format 3\x00" + strings.Repeat("\x00", 100)
+	if err := os.WriteFile(db, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.jsonl")
+	if err := os.Symlink(db, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{db, link} {
+		o, err := CreateOutput(p, nil)
+		if err == nil || o != nil || !strings.Contains(err.Error(), "is a SQLite database") {
+			t.Errorf("CreateOutput(%s): %v, want refused", filepath.Base(p), err)
+		}
+		if h := hint.All(err); len(h) != 1 || !strings.Contains(h[0], "rm "+p) {
+			t.Errorf("hints %q", h)
+		}
+	}
+	if got, _ := os.ReadFile(db); string(got) != content {
+		t.Errorf("the database changed")
+	}
+	other := filepath.Join(dir, "notes.txt")
+	for _, p := range []string{other, db} {
+		if p == db {
+			os.Remove(db)
+		} else if err := os.WriteFile(p, []byte("SQLite format"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		o, err := CreateOutput(p, nil)
+		if err != nil {
+			t.Fatalf("CreateOutput(%s): %v", filepath.Base(p), err)
+		}
+		if _, err := o.Write([]byte("x\n")); err != nil {
+			t.Fatal(err)
+		}
+		if err := o.Commit(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

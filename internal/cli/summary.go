@@ -215,29 +215,47 @@ const summaryHead = `{"format":"persist.summary.`
 // the command line says: the summary of a usage error is written before
 // anything checks what the command would read or write.
 func onlyASummary(path string) error {
+	return onlyItsOwn(path, summaryHead, "a run's summary", "a summary", "--summary")
+}
+
+// rejectsHead is how every line of a rejects file begins.
+const rejectsHead = `{"line":`
+
+// OnlyRejects refuses a --rejects FILE that holds anything but lines a load
+// set aside before: a load that rejects nothing still writes the file,
+// empty, and a backup, a database or a stream named there by mistake
+// would be lost.
+func OnlyRejects(path string) error {
+	return onlyItsOwn(path, rejectsHead, "lines a load set aside", "the rejects", "--rejects")
+}
+
+// onlyItsOwn refuses an output file that begins with anything but head
+// (compressed or not, as the output would be written): what (e.g. "a run's
+// summary"), by (what would replace it) and flag are for the message. A
+// missing or empty file, a pipe or a device, and - are taken.
+func onlyItsOwn(path, head, what, by, flag string) error {
 	st, err := os.Stat(path)
 	if path == "-" || err != nil || !st.Mode().IsRegular() || st.Size() == 0 {
 		return nil
 	}
+	const again = "name a new file for %[1]s, or one that an earlier %[1]s wrote"
 	f, err := os.Open(path)
 	if err != nil {
-		// Unread, it could be anything: the database, as well as a summary.
-		return hint.With(fmt.Errorf("%s cannot be read to tell that it holds a run's summary, which a summary may replace: %w", path, err),
-			"name a new file for --summary, or one that an earlier --summary wrote")
+		// Unread, it could be anything: the database, as well as its own.
+		return hint.With(fmt.Errorf("%s cannot be read to tell that it holds %s, which %s may replace: %w", path, what, by, err), again, flag)
 	}
 	defer f.Close()
-	// A summary named .gz or .zst was written compressed.
+	// A file named .gz or .zst was written compressed.
 	r, err := record.NewDecompressor(f)
 	if err == nil {
 		defer r.Close()
-		head := make([]byte, len(summaryHead))
-		n, _ := io.ReadFull(r, head)
-		if string(head[:n]) == summaryHead {
+		got := make([]byte, len(head))
+		n, _ := io.ReadFull(r, got)
+		if string(got[:n]) == head {
 			return nil
 		}
 	}
-	return hint.With(fmt.Errorf("%s holds something other than a run's summary, which a summary must not replace", path),
-		"name a new file for --summary, or one that an earlier --summary wrote")
+	return hint.With(fmt.Errorf("%s holds something other than %s, which %s must not replace", path, what, by), again, flag)
 }
 
 // Finish writes the report with the run's exit status and error. An error

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cuitty/persist/internal/hint"
 )
 
 func TestSummaryOutcomes(t *testing.T) {
@@ -133,6 +135,41 @@ func TestOnlyASummary(t *testing.T) {
 		err := onlyASummary(c.path)
 		if (err == nil) != c.ok {
 			t.Errorf("%s: %v, want ok %v", filepath.Base(c.path), err, c.ok)
+		}
+	}
+}
+
+// --rejects replaces only rejects an earlier load wrote, or an empty file:
+// never a backup, a database or a note named there by mistake (a load
+// that rejects nothing still writes the file).
+func TestOnlyRejects(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, c := range []struct {
+		path string
+		ok   bool
+	}{
+		{filepath.Join(dir, "new.jsonl"), true},
+		{write("empty.jsonl", ""), true},
+		{write("old.jsonl", `{"line":2,"reason":"conflict","raw":"{}"}`+"\n"), true},
+		{gzipped(t, filepath.Join(dir, "old.jsonl.gz"), `{"line":7,"reason":"x"}`), true},
+		{write("app.db", "SQLite format 3\x00"), false},
+		{write("backup.jsonl", `{"kind":"header","format":"persist.v1"}`+"\n"), false},
+		{write("notes.txt", "remember the milk\n"), false},
+		{gzipped(t, filepath.Join(dir, "b.jsonl.gz"), `{"kind":"header"}`), false},
+	} {
+		err := OnlyRejects(c.path)
+		if (err == nil) != c.ok {
+			t.Errorf("%s: %v, want ok %v", filepath.Base(c.path), err, c.ok)
+		}
+		if err != nil && !strings.Contains(strings.Join(hint.All(err), " "), "name a new file for --rejects") {
+			t.Errorf("%s: hints %q", filepath.Base(c.path), hint.All(err))
 		}
 	}
 }

@@ -82,6 +82,13 @@ func (l *loader) single(ctx context.Context, in Input, first *batch, eof bool) (
 			return false, fmt.Errorf("clearing the store: %w", err)
 		}
 	}
+	if l.patch || l.opt.Mode == Replace {
+		// The store becomes the stream's (a replace's own cursor is noted
+		// once it commits): no delta of the dumps loaded before follows.
+		if err := tx.ForgetLoaded(ctx); err != nil {
+			return false, err
+		}
+	}
 	var pending Stats
 	b := first
 	var next *batch

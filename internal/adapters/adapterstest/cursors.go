@@ -250,7 +250,8 @@ func testCursorRefused(t *testing.T, a adapters.Adapter) {
 	}
 }
 
-// LoadedFrom returns what SetLoadedFrom recorded, per store and source.
+// LoadedFrom returns what SetLoadedFrom recorded, per store and source;
+// ForgetLoaded forgets a store's.
 func testLoadedFrom(t *testing.T, a adapters.Adapter) {
 	inTx(t, a, "app", func(ctx context.Context, tx adapters.Tx) {
 		if c, err := tx.LoadedFrom(ctx, "sqlite.0123456789abcdef"); err != nil || c != "" {
@@ -270,6 +271,33 @@ func testLoadedFrom(t *testing.T, a adapters.Adapter) {
 	inTx(t, a, "app", func(ctx context.Context, tx adapters.Tx) {
 		if c, err := tx.LoadedFrom(ctx, "sqlite.0123456789abcdef"); err != nil || c != "c1.sqlite.0123456789abcdef.2" {
 			t.Errorf("LoadedFrom = %q, %v; want the last one set", c, err)
+		}
+	})
+	// ForgetLoaded forgets the store's cursors, every source's, and no
+	// other store's.
+	inTx(t, a, "other", func(ctx context.Context, tx adapters.Tx) {
+		if err := tx.SetLoadedFrom(ctx, "sqlite.0123456789abcdef", "c1.sqlite.0123456789abcdef.9"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	inTx(t, a, "app", func(ctx context.Context, tx adapters.Tx) {
+		if err := tx.SetLoadedFrom(ctx, "postgres.fedcba9876543210", "c1.postgres.fedcba9876543210.1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.ForgetLoaded(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+	inTx(t, a, "app", func(ctx context.Context, tx adapters.Tx) {
+		for _, src := range []string{"sqlite.0123456789abcdef", "postgres.fedcba9876543210"} {
+			if c, err := tx.LoadedFrom(ctx, src); err != nil || c != "" {
+				t.Errorf("LoadedFrom(%s) after ForgetLoaded = %q, %v; want none", src, c, err)
+			}
+		}
+	})
+	inTx(t, a, "other", func(ctx context.Context, tx adapters.Tx) {
+		if c, err := tx.LoadedFrom(ctx, "sqlite.0123456789abcdef"); err != nil || c != "c1.sqlite.0123456789abcdef.9" {
+			t.Errorf("LoadedFrom of another store after ForgetLoaded = %q, %v; want it kept", c, err)
 		}
 	})
 }

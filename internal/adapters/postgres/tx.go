@@ -246,6 +246,13 @@ func (t *writeTx) LoadedFrom(ctx context.Context, source string) (string, error)
 	return c, nil
 }
 
+func (t *writeTx) ForgetLoaded(ctx context.Context) error {
+	if _, err := t.tx.ExecContext(ctx, `DELETE FROM persist_sources WHERE store = $1`, t.store); err != nil {
+		return fmt.Errorf("forget the cursors loaded into store %q: %w", t.store, err)
+	}
+	return nil
+}
+
 // SetLoadedFrom writes persist_sources after the load was verified: a
 // trigger or rule there could change the store's rows now, with nothing to
 // compare them again. It refuses, before the commit, any that Persist did

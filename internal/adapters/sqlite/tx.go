@@ -733,6 +733,13 @@ func (t *tx) SetLoadedFrom(ctx context.Context, source, cursor string) error {
 	return nil
 }
 
+func (t *tx) ForgetLoaded(ctx context.Context) error {
+	if _, err := t.tx.ExecContext(ctx, `DELETE FROM persist_sources WHERE store = ?`, t.store); err != nil {
+		return fmt.Errorf("forget the cursors loaded into store %q: %w", t.store, err)
+	}
+	return nil
+}
+
 func (t *tx) Commit() error {
 	defer t.conn.Close()
 	t.closeC()
