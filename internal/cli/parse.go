@@ -88,12 +88,21 @@ func invalidAt(s string) int {
 	return len(s)
 }
 
-// emptyFlag refuses a flag given an empty value. No flag means anything
+// emptyFlag refuses a flag given an empty value, and a store NAME (every
+// verb's argument of that name) given as "": a collection or a key may be
+// "", a store may not, for a verb would act on the only store of the
+// database, whatever its name. No flag means anything
 // by "": `-o "$BACKUP"` with BACKUP unset would otherwise write the dump to
 // stdout, `--cursor-file ""` keep no cursor, `--since ""` dump everything,
 // each as if the flag were not there, and exit 0.
 func emptyFlag(ctx *kong.Context) error {
 	for _, p := range ctx.Path {
+		if p.Positional != nil && p.Positional.Name == "name" {
+			if v := ctx.Value(p); v.Kind() == reflect.String && v.String() == "" {
+				return Hint(errors.New("NAME '': the store's name is empty (was the shell variable empty?)"),
+					"give the store's name; persist stores lists the stores of a database")
+			}
+		}
 		if p.Flag == nil {
 			continue
 		}
