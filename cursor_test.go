@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -224,4 +225,41 @@ func TestReplaceEndsChains(t *testing.T) {
 			})
 		}
 	})
+}
+
+// A delta dumped again with --live is refused as a --live delta of the
+// store is: without its tombstones, marked by the filter, it would chain
+// after a --live full dump, and the copy keep what was deleted. A full
+// dump's file dumped again with --live is fine.
+func TestLiveDeltaFileRefused(t *testing.T) {
+	ctx := testContext(t)
+	dir := t.TempDir()
+	a := backends[0].new(t) + "#app"
+	s := open(t, a)
+	if _, err := s.Put(ctx, "c", "k", 1); err != nil {
+		t.Fatal(err)
+	}
+	full, delta := filepath.Join(dir, "full.jsonl"), filepath.Join(dir, "delta.jsonl")
+	var b bytes.Buffer
+	res, err := persist.Dump(ctx, a, &b, persist.DumpOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(full, b.Bytes(), 0o644)
+	if _, err := s.Delete(ctx, "c", "k"); err != nil {
+		t.Fatal(err)
+	}
+	b.Reset()
+	if _, err := persist.Dump(ctx, a, &b, persist.DumpOptions{ReadOptions: persist.ReadOptions{Since: res.Cursor}}); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(delta, b.Bytes(), 0o644)
+	live := persist.DumpOptions{ReadOptions: persist.ReadOptions{Filter: persist.Filter{Live: true}}}
+	var out bytes.Buffer
+	if _, err := persist.Dump(ctx, delta, &out, live); !errors.Is(err, persist.ErrLiveDelta) || out.Len() > 0 {
+		t.Errorf("--live dump of a delta file: %v, %d bytes; want ErrLiveDelta and nothing", err, out.Len())
+	}
+	if _, err := persist.Dump(ctx, full, &out, live); err != nil {
+		t.Errorf("--live dump of a full dump's file: %v", err)
+	}
 }

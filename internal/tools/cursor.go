@@ -29,7 +29,7 @@ func (o DumpOptions) since() (string, error) {
 		// Refused for the chain's first, full dump too: its cursor would
 		// serve only deltas with --live, which carry no deletes.
 		return "", cli.Hint(fmt.Errorf("--live with %s: %w", cursorFlag(o), persist.ErrLiveDelta),
-			"leave --live out of the dumps of a chain; to leave deleted records out of what a reader sees, dump the stream file again with --live: persist-dump --live FILE")
+			"leave --live out of the dumps of a chain; to leave deleted records out of what a reader sees, dump a full dump's file again with --live: persist-dump --live FILE (not a delta's: a delta keeps its tombstones)")
 	case o.Since != "":
 		return o.Since, nil
 	case o.CursorFile == "":
