@@ -308,8 +308,11 @@ func (s *Source) items(ctx context.Context, fn func(it *record.Item) error) erro
 		// The database is read by a goroutine of its own (see Iterator):
 		// stepping rows on one core, formatting, hashing and writing lines
 		// on the other. Values come canonical from the adapter.
+		// Every reader checks the order a dump relies on, a sum too: a
+		// store whose address comes twice is one no dump can be made of.
 		it := s.Iterator(ctx)
 		defer it.Close()
+		var order storeOrder
 		for {
 			item, err := it.Next()
 			if errors.Is(err, io.EOF) {
@@ -318,6 +321,9 @@ func (s *Source) items(ctx context.Context, fn func(it *record.Item) error) erro
 			}
 			if err != nil {
 				return err
+			}
+			if err := order.check(item); err != nil {
+				return s.wrap(err)
 			}
 			if err := fn(item); err != nil {
 				return err
@@ -402,13 +408,7 @@ func (s *Source) WriteStream(ctx context.Context, w io.Writer, h record.Header, 
 	if err != nil {
 		return 0, 0, sum, err
 	}
-	var order storeOrder
 	err = s.items(ctx, func(it *record.Item) error {
-		if s.snap != nil {
-			if err := order.check(it); err != nil {
-				return s.wrap(err)
-			}
-		}
 		if onItem != nil {
 			if err := onItem(it); err != nil {
 				return err
@@ -449,7 +449,17 @@ var ErrStoreOrder = errors.New("the store yields items out of dump order")
 type storeOrder struct{ order record.Order }
 
 func (o *storeOrder) check(it *record.Item) error {
-	if prev, c := o.order.Next(it); c >= 0 {
+	prev, c := o.order.Next(it)
+	switch {
+	case c == 0:
+		table, key := "persist_records", "store, collection, key"
+		if !it.IsRecord() {
+			table, key = "persist_events", "store, stream, seq"
+		}
+		return hint.With(fmt.Errorf("%w: %s appears twice (has %s lost its primary key?)", ErrStoreOrder, Describe(it), table),
+			"find the duplicates: SELECT %[2]s, count(*) FROM %[1]s GROUP BY %[2]s HAVING count(*) > 1; keep one row of each, "+
+				"then put the primary key back (in PostgreSQL: ALTER TABLE %[1]s ADD PRIMARY KEY (%[2]s))", table, key)
+	case c > 0:
 		return hint.With(fmt.Errorf("%w: %s after %s (is a key column's collation not binary? was the table made outside Persist?)",
 			ErrStoreOrder, Describe(it), Describe(&prev)),
 			"make the key columns order bytes: in SQLite, declare them without COLLATE; in PostgreSQL, ALTER them to COLLATE \"C\"")
