@@ -492,12 +492,13 @@ func TestWritersWithoutLimit(t *testing.T) {
 
 // A relation the search_path finds under the name of a Persist table that
 // is not that table (a view in a schema listed first, a view in the
-// table's place, a table with a child) is refused by snapshots and writers
-// alike, by name, before anything is read: a dump, sum or diff would have
+// table's place, a table with a child) is refused by snapshots (each) and
+// writers (once an adapter, before its first write), by name: a dump, sum or diff would have
 // read what it shows as the store. Each hint, followed, reads the store
 // whole again; a partitioned table is a table.
 func TestNotPersistTablesRefused(t *testing.T) {
 	a, dsn := open(t)
+	dsnOf := dsn
 	put(t, a, "app", adapters.Fresh, rec("c", "u1", 1, `1`), rec("c", "u2", 1, `2`))
 	db := sqlDB(t, dsn)
 	whole := func(t *testing.T, a *Adapter) {
@@ -506,15 +507,29 @@ func TestNotPersistTablesRefused(t *testing.T) {
 			t.Errorf("dump after the hint:\n%s", got)
 		}
 	}
-	refused := func(t *testing.T, a *Adapter, says []string, hints ...string) {
+	// An adapter's snapshots check every time; its writers once, before
+	// the first write (a new adapter here).
+	refused := func(t *testing.T, dsn string, says []string, hints ...string) {
 		t.Helper()
-		_, err := a.Snapshot(ctx, "app")
-		if !errors.Is(err, ErrNotPersistTable) {
-			t.Errorf("snapshot: %v, want ErrNotPersistTable", err)
+		r := a
+		if dsn != "" {
+			r = openAt(t, dsn, Options{})
 		}
-		wantHinted(t, err, says, hints...)
-		_, err = a.Begin(ctx, "app")
-		if !errors.Is(err, ErrNotPersistTable) {
+		if s, err := r.Snapshot(ctx, "app"); err == nil {
+			s.Close()
+			t.Errorf("snapshot: no error, want ErrNotPersistTable")
+		} else if !errors.Is(err, ErrNotPersistTable) {
+			t.Errorf("snapshot: %v, want ErrNotPersistTable", err)
+		} else {
+			wantHinted(t, err, says, hints...)
+		}
+		if dsn == "" {
+			dsn = withPath(dsnOf, "public")
+		}
+		if tx, err := openAt(t, dsn, Options{}).Begin(ctx, "app"); err == nil {
+			tx.Rollback()
+			t.Errorf("begin: no error, want ErrNotPersistTable")
+		} else if !errors.Is(err, ErrNotPersistTable) {
 			t.Errorf("begin: %v, want ErrNotPersistTable", err)
 		}
 	}
@@ -523,7 +538,7 @@ func TestNotPersistTablesRefused(t *testing.T) {
 		mustExec(t, db, `CREATE SCHEMA shadow;
 			CREATE VIEW shadow.persist_records AS SELECT * FROM public.persist_records WHERE key <> 'u2'`)
 		defer mustExec(t, db, `DROP SCHEMA shadow CASCADE`)
-		refused(t, openAt(t, withPath(dsn, "shadow,public"), Options{}),
+		refused(t, withPath(dsn, "shadow,public"),
 			[]string{"the search_path finds persist_records in schema shadow, and persist_stores in public"},
 			"search_path%3Dpublic", "drop or rename shadow.persist_records")
 		whole(t, openAt(t, withPath(dsn, "public"), Options{}))
@@ -531,14 +546,14 @@ func TestNotPersistTablesRefused(t *testing.T) {
 	t.Run("view in the table's place", func(t *testing.T) {
 		mustExec(t, db, `ALTER TABLE persist_records RENAME TO persist_records_all;
 			CREATE VIEW persist_records AS SELECT * FROM persist_records_all WHERE key <> 'u2'`)
-		refused(t, a, []string{"public.persist_records is a view, not a table"}, "drop or rename public.persist_records")
+		refused(t, "", []string{"public.persist_records is a view, not a table"}, "drop or rename public.persist_records")
 		mustExec(t, db, `DROP VIEW persist_records; ALTER TABLE persist_records_all RENAME TO persist_records`)
 		whole(t, a)
 	})
 	t.Run("child table", func(t *testing.T) {
 		mustExec(t, db, `CREATE TABLE kid () INHERITS (persist_records);
 			INSERT INTO kid (store, collection, key, version, updated_at, deleted, value) VALUES ('app', 'c', 'u1', 9, now(), false, '9')`)
-		refused(t, a, []string{"public.persist_records has a child table, public.kid"}, "ALTER TABLE public.kid NO INHERIT public.persist_records")
+		refused(t, "", []string{"public.persist_records has a child table, public.kid"}, "ALTER TABLE public.kid NO INHERIT public.persist_records")
 		mustExec(t, db, `ALTER TABLE public.kid NO INHERIT public.persist_records`)
 		whole(t, a)
 	})

@@ -44,16 +44,29 @@ const txSetup = `SELECT pg_catalog.set_config('search_path',
 			'persist_history', 'persist_removals', 'persist_meta']::pg_catalog.text[]) WITH ORDINALITY u(t, i)
 		WHERE pg_catalog.row_security_active(pg_catalog.to_regclass(t)::pg_catalog.oid) ORDER BY i LIMIT 1),
 	pg_catalog.set_config('` + writerSetting + `', 'on', true),
-	` + tablesCheck + `,
-	` + readOnlyCheck
+	pg_catalog.current_setting('default_transaction_read_only')`
 
 // readOnlyCheck reads default_transaction_read_only, where it was set, the
 // database and the role. The driver begins every transaction that is not
 // read-only with READ WRITE, which overrides the setting an administrator
 // makes to stop writes (ALTER DATABASE … SET default_transaction_read_only
-// = on): a writer reads it instead, and refuses to write.
+// = on): a writer reads it instead (txSetup, cheaply; this, where it is
+// on), and refuses to write.
 const readOnlyCheck = `(SELECT ARRAY[setting, source, pg_catalog.current_database()::pg_catalog.text, current_user::pg_catalog.text]
 		FROM pg_catalog.pg_settings WHERE name OPERATOR(pg_catalog.=) 'default_transaction_read_only')`
+
+// notReadOnly is readOnly's error where the session's
+// default_transaction_read_only, read as setting, is on.
+func notReadOnly(ctx context.Context, tx *sql.Tx, setting string) error {
+	if setting != "on" {
+		return nil
+	}
+	var ro []string
+	if err := tx.QueryRowContext(ctx, `SELECT `+readOnlyCheck).Scan((*pq.StringArray)(&ro)); err != nil {
+		return fmt.Errorf("%w (and where it was set cannot be read: %w)", ErrDatabaseReadOnly, err)
+	}
+	return readOnly(ro)
+}
 
 // ErrDatabaseReadOnly: the session's default_transaction_read_only is on;
 // Persist does not write through it.
@@ -84,7 +97,9 @@ func readOnly(ro []string) error {
 }
 
 // tablesCheck finds the first of Persist's tables, as the search_path finds
-// them, that is not one: a view, a materialized or foreign table, a table
+// them, that is not one (a snapshot's setup reads it every time; a writer
+// once, with the schema, before its first write: its planning costs a
+// millisecond): a view, a materialized or foreign table, a table
 // with child tables (whose rows a read of the parent returns too), or one
 // in another schema than persist_stores (a table or view of the same name
 // in a schema the path lists first). Every statement names the tables by
@@ -122,6 +137,7 @@ const tablesCheck = `(SELECT ARRAY[t.n, pg_catalog.format('%I.%I', ns.nspname, c
 // does for a scan: the header's counts come first, and at 10M records a
 // count's estimated cost is above jit_above_cost.
 const snapshotSetup = txSetup + `,
+	` + tablesCheck + `,
 	(SELECT pg_catalog.array_agg(u.e ORDER BY v.i, u.k)
 		FROM (VALUES ('persist_records', 'store', 1), ('persist_records', 'collection', 2), ('persist_records', 'key', 3),
 			('persist_events', 'store', 4), ('persist_events', 'stream', 5)) v(t, c, i)
@@ -145,19 +161,15 @@ const snapshotSetup = txSetup + `,
 func (a *Adapter) setUp(ctx context.Context, tx *sql.Tx) error {
 	var path, rs, role, writer string
 	var hidden sql.NullString
-	var odd, ro []string
+	var ro string
 	// Not prepared: a statement prepared on the pool would take a second
 	// connection while tx holds the only one (a role with CONNECTION
 	// LIMIT 1 could do nothing), and a query without arguments goes to
 	// the server in one message anyway.
-	err := tx.QueryRowContext(ctx, txSetup).Scan(&path, &rs, &role, &hidden, &writer, (*pq.StringArray)(&odd), (*pq.StringArray)(&ro))
-	if err != nil {
+	if err := tx.QueryRowContext(ctx, txSetup).Scan(&path, &rs, &role, &hidden, &writer, &ro); err != nil {
 		return fmt.Errorf("set the transaction up: %w", err)
 	}
-	if err := readOnly(ro); err != nil {
-		return err
-	}
-	if err := notPersistTable(odd); err != nil {
+	if err := notReadOnly(ctx, tx, ro); err != nil {
 		return err
 	}
 	return rowSecurity(hidden.String, "role "+role)
@@ -207,8 +219,8 @@ func (a *Adapter) setUpSnapshot(ctx context.Context, tx *sql.Tx) (schema string,
 	var path, rs, role, writer string
 	var hidden, ns sql.NullString
 	var odd, order []string
-	err = tx.QueryRowContext(ctx, snapshotSetup).Scan(&path, &rs, &role, &hidden, &writer, (*pq.StringArray)(&odd),
-		new(pq.StringArray), (*pq.StringArray)(&order), &ns, new(sql.NullString))
+	err = tx.QueryRowContext(ctx, snapshotSetup).Scan(&path, &rs, &role, &hidden, &writer, new(string), (*pq.StringArray)(&odd),
+		(*pq.StringArray)(&order), &ns, new(sql.NullString))
 	if err != nil {
 		return "", fmt.Errorf("set the snapshot up: %w", err)
 	}
