@@ -80,6 +80,31 @@ func CheckStdin(stdin *os.File, outputs []Named) error {
 	return nil
 }
 
+// CheckStdoutStdin refuses a standard output the shell opened onto the
+// very file it opened as standard input (`persist-seal < F >> F`): the
+// command would read back what it writes, and the file be left damaged,
+// as cat refuses "input file is output file".
+func CheckStdoutStdin(stdout io.Writer, stdin *os.File) error {
+	out, ok := stdout.(*os.File)
+	if !ok || out == nil || stdin == nil {
+		return nil
+	}
+	ost, err := out.Stat()
+	if err != nil || !ost.Mode().IsRegular() {
+		return nil
+	}
+	ist, err := stdin.Stat()
+	if err != nil || !os.SameFile(ost, ist) {
+		return nil
+	}
+	name, err := os.Readlink("/proc/self/fd/0")
+	if err != nil {
+		name = "the file"
+	}
+	return hint.With(fmt.Errorf("standard output %w: standard input (%s): the stream would be read back as it is written", ErrClash, name),
+		"send standard output to a file of its own (> %s) or through a pipe", hint.Quote(freeName(name)))
+}
+
 // sameAs finds, when f is a regular file (one the shell opened with < or
 // >), the first of named that is that file.
 func sameAs(f *os.File, named []Named) (Named, bool) {

@@ -88,5 +88,8 @@ func guard(ctx context.Context, locations []string, outputs ...cli.Named) error 
 		report(ctx).Abandon()
 		return err
 	}
+	if err := cli.CheckStdoutStdin(report(ctx).Stdout(), os.Stdin); err != nil {
+		return err
+	}
 	return cli.CheckStdin(os.Stdin, outputs)
 }
