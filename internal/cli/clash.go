@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/cuitty/persist/internal/hint"
 )
@@ -133,6 +134,9 @@ func replaceable(path string) bool {
 // freeName is a name beside path that no file has yet, for a hint.
 func freeName(path string) string {
 	dir, base := filepath.Split(path)
+	if strings.HasPrefix(path, "/dev/") || strings.HasPrefix(path, "/proc/") {
+		dir = "" // no file is made there: one in the working directory
+	}
 	for i := 1; ; i++ {
 		name := filepath.Join(dir, fmt.Sprintf("%s.out%d", base, i))
 		if i == 1 {

@@ -180,3 +180,24 @@ func TestCheckStdout(t *testing.T) {
 		t.Errorf("stdout not a file: %v", err)
 	}
 }
+
+// A free name is beside the file, or in the working directory for a
+// device or a process's file, where no file can be made.
+func TestFreeName(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	taken := filepath.Join(dir, "d.jsonl.out")
+	if err := os.WriteFile(taken, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for in, want := range map[string]string{
+		filepath.Join(dir, "d.jsonl"): filepath.Join(dir, "d.jsonl.out2"),
+		filepath.Join(dir, "e.jsonl"): filepath.Join(dir, "e.jsonl.out"),
+		"/dev/stdin":                  "stdin.out",
+		"/proc/self/fd/0":             "0.out",
+	} {
+		if got := freeName(in); got != want {
+			t.Errorf("freeName(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
