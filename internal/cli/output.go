@@ -112,10 +112,27 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 		dir := filepath.Dir(target)
 		return nil, hint.With(fmt.Errorf("create %s: %w: no folder %s", path, fs.ErrNotExist, dir), "make it first: mkdir -p %s", hint.Quote(dir))
 	}
+	if errors.Is(err, syscall.ENOTDIR) {
+		file := fileOnPath(filepath.Dir(target))
+		return nil, hint.With(fmt.Errorf("create %s: %s is a file, not a folder", path, file),
+			"name a file in a folder: %s is not one", hint.Quote(file))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
 	return newOutput(f, tmp, target, anon)
+}
+
+// fileOnPath is the nearest of dir and the folders above it that is a
+// file, where a path through it cannot be made (ENOTDIR); dir itself when
+// none is.
+func fileOnPath(dir string) string {
+	for d := dir; d != "." && d != string(filepath.Separator); d = filepath.Dir(d) {
+		if st, err := os.Stat(d); err == nil && !st.IsDir() {
+			return d
+		}
+	}
+	return dir
 }
 
 // dangling reports whether path is a symlink to nothing (yet). /dev/stdout

@@ -306,3 +306,22 @@ func TestOutputNotOverADatabase(t *testing.T) {
 		}
 	}
 }
+
+// An output under a file (a path through a file that is no folder) names
+// that file, not the hidden name the output would have been made under.
+func TestOutputUnderAFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "plain")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{filepath.Join(file, "x.jsonl"), filepath.Join(file, "deeper", "x.jsonl")} {
+		o, err := CreateOutput(p, nil)
+		if err == nil || o != nil || err.Error() != "create "+p+": "+file+" is a file, not a folder" || strings.Contains(err.Error(), ".tmp-") {
+			t.Errorf("CreateOutput(%s): %v", p, err)
+		}
+		if h := hint.All(err); len(h) != 1 || !strings.Contains(h[0], file+" is not one") {
+			t.Errorf("hints %q", h)
+		}
+	}
+}
