@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/hint"
@@ -51,8 +52,50 @@ func checkChain(ctx context.Context, a adapters.Adapter, store string, h *record
 	if lc, err := adapters.ParseCursor(last); err == nil && sameBase(lc, c) {
 		return editedChain(store, c, lc)
 	}
-	return hint.With(fmt.Errorf("%w: the stream is a delta since %s, but the last dump of its store loaded into store %s ended at %s: "+
-		"a delta in between is missing, or this one was loaded already", ErrChain, h.Since, store, last), chainHint)
+	return hint.With(&chainGap{store: store, since: h.Since, last: last}, chainHint)
+}
+
+// chainGap is checkChain's error for a delta that starts elsewhere than
+// the last dump of its store loaded ended: a delta in between is missing,
+// or this one was loaded already, which its trailer's cursor tells
+// (settle).
+type chainGap struct{ store, since, last string }
+
+func (g *chainGap) Error() string {
+	return fmt.Sprintf("%s: the stream is a delta since %s, but the last dump of its store loaded into store %s ended at %s: "+
+		"a delta in between is missing, or this one was loaded already", ErrChain, g.since, g.store, g.last)
+}
+
+func (g *chainGap) Unwrap() error { return ErrChain }
+
+// settle reads the rest of the delta, which nothing wrote, to tell the two
+// cases by where it ends: at the cursor the store noted, it was loaded
+// already (nil: a load is idempotent, and this one has nothing to do);
+// elsewhere, deltas are missing between the two, whose changes
+// --ignore-since would leave out of the copy for good, or it is older
+// than the last (a cursor does not say which of two comes first). A stream that does
+// not read to its end, or ends without a cursor, is the error it gives, or
+// g with the hint for either case.
+func (g *chainGap) settle(rd *record.Reader) error {
+	for {
+		if _, err := rd.Next(); err == io.EOF {
+			break
+		} else if err != nil {
+			return err
+		}
+	}
+	t := rd.Trailer()
+	switch {
+	case t == nil || t.Cursor == "":
+		return hint.With(g, chainHint)
+	case t.Cursor == g.last:
+		return nil
+	}
+	return hint.With(fmt.Errorf("%w: the stream is a delta from %s to %s, but the last dump of its store loaded into store %s ended at %s: "+
+		"deltas between the two are missing, or this one is older than the last loaded (and was loaded before it)",
+		ErrChain, g.since, t.Cursor, g.store, g.last),
+		"load the deltas made after the one that ended at %s first, in order (the next one's since is %s); "+
+			"--ignore-since would load this one without them, and leave their changes out of this copy for good", g.last, g.last)
 }
 
 // sameBase reports whether two cursors are the same place in their store's

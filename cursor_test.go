@@ -3,12 +3,14 @@ package persist_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/cuitty/persist"
+	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/testdb"
 )
 
@@ -261,5 +263,60 @@ func TestLiveDeltaFileRefused(t *testing.T) {
 	}
 	if _, err := persist.Dump(ctx, full, &out, live); err != nil {
 		t.Errorf("--live dump of a full dump's file: %v", err)
+	}
+}
+
+// A delta loaded again, once it was the last loaded, is a load with
+// nothing to do (a load is idempotent): read whole, nothing written, the
+// chain as it was. One that starts past the last loaded is refused, the
+// error naming both ends and the hint the delta to load first, and that
+// --ignore-since would leave the gap's changes out for good.
+func TestDeltaLoadedAgain(t *testing.T) {
+	ctx := testContext(t)
+	a, b := backends[0].new(t)+"#app", backends[0].new(t)+"#app"
+	s := open(t, a)
+	var streams []*bytes.Buffer
+	cursor := ""
+	for i := range 4 {
+		if _, err := s.Put(ctx, "c", fmt.Sprint("k", i), i); err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		res, err := persist.Dump(ctx, a, &buf, persist.DumpOptions{ReadOptions: persist.ReadOptions{Since: cursor}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cursor = res.Cursor
+		streams = append(streams, &buf)
+	}
+	load := func(i int) (persist.LoadResult, error) {
+		return persist.Load(ctx, bytes.NewReader(streams[i].Bytes()), b, persist.LoadOptions{})
+	}
+	for i := range 2 {
+		if _, err := load(i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := load(1)
+	if err != nil || !res.LoadedAlready || res.Written+res.Unchanged != 0 {
+		t.Errorf("the last delta again: %+v, %v; want LoadedAlready and nothing written", res, err)
+	}
+	if _, err := load(2); err != nil {
+		t.Errorf("the next delta after it: %v", err)
+	}
+	_, err = load(1)
+	if !errors.Is(err, persist.ErrChain) || !strings.Contains(err.Error(), "deltas between the two are missing, or this one is older") {
+		t.Errorf("an older delta: %v, want ErrChain", err)
+	}
+	// A gap: a store that loaded the first two gets the fourth.
+	c := backends[0].new(t) + "#app"
+	for _, i := range []int{0, 1} {
+		if _, err := persist.Load(ctx, bytes.NewReader(streams[i].Bytes()), c, persist.LoadOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = persist.Load(ctx, bytes.NewReader(streams[3].Bytes()), c, persist.LoadOptions{})
+	if h := strings.Join(hint.All(err), "\n"); !errors.Is(err, persist.ErrChain) || !strings.Contains(h, "for good") {
+		t.Errorf("a gap: %v (hints %q), want ErrChain and the hint", err, h)
 	}
 }

@@ -153,6 +153,11 @@ type LoadResult struct {
 	// is written unless all of it is).
 	Patch bool
 
+	// LoadedAlready: the stream was the last delta loaded into the store
+	// (it ends at the cursor the store noted); it was read whole and
+	// nothing was written.
+	LoadedAlready bool
+
 	// Made: the load made the database, a file that did not exist, under
 	// a name of its own beside it, and put it in place once loaded: a load
 	// that fails leaves no file, and its counts but Lines and Rejects are 0.
@@ -196,6 +201,13 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 		return res, err
 	}
 	store, err := w.loadStore(ctx, h, opt)
+	if gap := (*chainGap)(nil); errors.As(err, &gap) {
+		if err = gap.settle(rd); err == nil {
+			// Loaded already: nothing to write, and the chain stands.
+			res.Store, res.LoadedAlready = gap.store, true
+			return res, w.close()
+		}
+	}
 	if err == nil {
 		err = w.claim(ctx, store, opt.Claim)
 	}

@@ -230,6 +230,9 @@ func loadEnd(res persist.LoadResult, err error, f LoadFlags, warn func(string)) 
 	if warn != nil && res.PatchApplied {
 		warn("the patch is applied already: the store holds what it makes, and nothing was written")
 	}
+	if warn != nil && res.LoadedAlready {
+		warn("the delta was loaded already: it ends where the last stream of its store loaded here ended, and nothing was written")
+	}
 	if warn != nil && res.Appended > 0 {
 		warn(fmt.Sprintf("%s without seq appended to their streams (%s); a rerun of the same lines appends them again",
 			plural(res.Appended, "event"), lineSpan(res.AppendedFirst, res.AppendedLast)))
