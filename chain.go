@@ -71,31 +71,36 @@ func (g *chainGap) Unwrap() error { return ErrChain }
 // settle reads the rest of the delta, which nothing wrote, to tell the two
 // cases by where it ends: at the cursor the store noted, it was loaded
 // already (nil: a load is idempotent, and this one has nothing to do);
-// elsewhere, deltas are missing between the two, whose changes
-// --ignore-since would leave out of the copy for good, or it is older
-// than the last (a cursor does not say which of two comes first). A stream that does
-// not read to its end, or ends without a cursor, is the error it gives, or
-// g with the hint for either case.
-func (g *chainGap) settle(rd *record.Reader) error {
+// elsewhere, deltas are missing between the two, or it is older than the
+// last (a cursor does not say which of two comes first). Only a trailer
+// the reader checked tells: with checked false (--ignore-trailer), or a
+// stream that does not read whole (a bad line, a cut), or one without a
+// cursor, g stands as it is.
+func (g *chainGap) settle(rd *record.Reader, checked bool) error {
+	unsettled := hint.With(g, chainHint)
+	if !checked {
+		return unsettled
+	}
 	for {
 		if _, err := rd.Next(); err == io.EOF {
 			break
 		} else if err != nil {
-			return err
+			return unsettled
 		}
 	}
 	t := rd.Trailer()
 	switch {
 	case t == nil || t.Cursor == "":
-		return hint.With(g, chainHint)
+		return unsettled
 	case t.Cursor == g.last:
 		return nil
 	}
 	return hint.With(fmt.Errorf("%w: the stream is a delta from %s to %s, but the last dump of its store loaded into store %s ended at %s: "+
 		"deltas between the two are missing, or this one is older than the last loaded (and was loaded before it)",
 		ErrChain, g.since, t.Cursor, g.store, g.last),
-		"load the deltas made after the one that ended at %s first, in order (the next one's since is %s); "+
-			"--ignore-since would load this one without them, and leave their changes out of this copy for good", g.last, g.last)
+		"if deltas are missing, load them first, in order, from the one whose since is %s (--ignore-since would load this one "+
+			"without them, and leave their changes out of this copy for good); if this one was loaded before the last, "+
+			"there is nothing to do (a merge never overwrites a newer version: --ignore-since loads it again to no effect)", g.last)
 }
 
 // sameBase reports whether two cursors are the same place in their store's

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -264,6 +265,18 @@ func TestLiveDeltaFileRefused(t *testing.T) {
 	if _, err := persist.Dump(ctx, full, &out, live); err != nil {
 		t.Errorf("--live dump of a full dump's file: %v", err)
 	}
+	// Summed or diffed, it writes no stream: read as asked.
+	src, err := persist.OpenSource(ctx, delta, live.ReadOptions)
+	if err != nil {
+		t.Fatalf("--live read of a delta file: %v", err)
+	}
+	defer src.Close()
+	if res, _, err := src.Sum(ctx, persist.SumOptions{}); err != nil || res.Records != 0 {
+		t.Errorf("--live sum of a delta file: %+v, %v; want its live records (none)", res, err)
+	}
+	if _, err := persist.Diff(ctx, delta, delta+"x", io.Discard, persist.DiffOptions{ReadOptions: live.ReadOptions}); errors.Is(err, persist.ErrLiveDelta) {
+		t.Errorf("--live diff of a delta file: %v", err)
+	}
 }
 
 // A delta loaded again, once it was the last loaded, is a load with
@@ -300,6 +313,12 @@ func TestDeltaLoadedAgain(t *testing.T) {
 	res, err := load(1)
 	if err != nil || !res.LoadedAlready || res.Written+res.Unchanged != 0 {
 		t.Errorf("the last delta again: %+v, %v; want LoadedAlready and nothing written", res, err)
+	}
+	// Edited on its way, and read with IgnoreTrailer, its end proves
+	// nothing: refused as before, not "loaded already".
+	edited := strings.Replace(streams[1].String(), `"value":1`, `"value":10`, 1)
+	if res, err := persist.Load(ctx, strings.NewReader(edited), b, persist.LoadOptions{IgnoreTrailer: true}); !errors.Is(err, persist.ErrChain) || res.LoadedAlready {
+		t.Errorf("the last delta edited, its trailer ignored: %+v, %v; want ErrChain", res, err)
 	}
 	if _, err := load(2); err != nil {
 		t.Errorf("the next delta after it: %v", err)

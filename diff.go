@@ -94,7 +94,7 @@ func Diff(ctx context.Context, a, b string, w io.Writer, opt DiffOptions) (DiffR
 		if err := wholeSides(sa, sb, opt.ReadOptions); err != nil {
 			return DiffResult{}, fmt.Errorf("diff: %w", err)
 		}
-		if err := patchFramed(sa, a, b); err != nil {
+		if err := patchFramed(sa, patchTo{a, b, opt.Store, sb.IsStore()}); err != nil {
 			return DiffResult{}, fmt.Errorf("diff: %w", err)
 		}
 	}
@@ -129,20 +129,20 @@ func wholeSides(a, b *Source, opt ReadOptions) error {
 // as whole) is refused before anything is read, and one whose trailer says
 // persist-dump filtered it (--collection, --live, …) at its end, before
 // the patch, which is written whole at the end, is.
-func patchFramed(a *Source, rawA, rawB string) error {
+func patchFramed(a *Source, to patchTo) error {
 	if a.IsStore() || a.src.Header() != nil {
 		return nil
 	}
-	return patchHint(fmt.Errorf("%s: %w: it has no header, so nothing tells whether it is whole, and the patch would remove "+
-		"from B everything it lacks", a.Location(), ErrPartialStream), rawA, rawB, "persist-seal --unframed")
+	return to.hint(fmt.Errorf("%s: %w: it has no header, so nothing tells whether it is whole, and the patch would remove "+
+		"from B everything it lacks", a.Location(), ErrPartialStream), "persist-seal --unframed")
 }
 
 // wholeA is A's items for a patch, refused at their end where the
 // trailer says persist-dump filtered the stream.
 type wholeA struct {
 	diff.Iterator
-	src        *Source
-	rawA, rawB string
+	src *Source
+	to  patchTo
 }
 
 func (w wholeA) Next() (*record.Item, error) {
@@ -151,33 +151,54 @@ func (w wholeA) Next() (*record.Item, error) {
 		return it, err
 	}
 	c, cerr := w.src.src.Cursor(context.Background())
-	if cerr != nil || c == "" {
+	if cerr != nil {
+		return nil, cerr
+	}
+	if c == "" {
 		return nil, io.EOF
 	}
 	parsed, perr := adapters.ParseCursor(c)
 	switch {
 	case perr != nil:
-		return nil, patchHint(fmt.Errorf("%s: %w: its trailer's cursor does not read (%w): nothing tells whether it is a whole dump",
-			w.src.Location(), ErrPartialStream, perr), w.rawA, w.rawB, unframe)
+		return nil, w.to.hint(fmt.Errorf("%s: %w: its trailer's cursor does not read (%w): nothing tells whether it is a whole dump",
+			w.src.Location(), ErrPartialStream, perr), unframe)
 	case parsed.Filter != "":
-		return nil, patchHint(fmt.Errorf("%s: %w: its trailer says persist-dump filtered it (--collection, --stream, --records, --events "+
+		return nil, w.to.hint(fmt.Errorf("%s: %w: its trailer says persist-dump filtered it (--collection, --stream, --records, --events "+
 			"or --live): the patch would remove from B everything the filter left out; nothing was written",
-			w.src.Location(), ErrPartialStream), w.rawA, w.rawB, unframe)
+			w.src.Location(), ErrPartialStream), unframe)
 	}
 	return nil, io.EOF
 }
 
-// patchHint says what to do with A instead: load it as it is, which adds
+// patchTo is what a refused patch's hint names: A and B as given, the
+// store asked for, and whether B is a store (a patch is made against the
+// store a stream B was dumped from, which the hint then calls STORE).
+type patchTo struct {
+	rawA, rawB, store string
+	bStore            bool
+}
+
+// hint says what to do with A instead: load it as it is, which adds
 // without removing; or vouch for it as B's whole content (seal, the
 // commands that frame it anew, reading A first).
-func patchHint(err error, rawA, rawB, seal string) error {
-	b := location.ForShell(location.Redact(rawB))
+func (p patchTo) hint(err error, seal string) error {
+	b := "STORE"
+	if p.bStore {
+		b = location.ForShell(location.Redact(p.rawB))
+		if p.store != "" {
+			b = location.NamedForShell(location.Redact(p.rawB), p.store)
+		}
+	}
 	load, exact := "… | persist-load "+b, "… | "+seal+" | persist-diff --patch - "+b
-	if rawA != "-" {
-		a := location.ForShell(rawA)
+	if p.rawA != "-" {
+		a := location.ForShell(p.rawA)
 		load, exact = "persist-load "+b+" < "+a, "< "+a+" "+seal+" | persist-diff --patch - "+b
 	}
-	return hint.With(err, "to add A's items to B without removing anything, load A as it is: %s; if B is to hold exactly A's items: %s", load, exact)
+	err = hint.With(err, "to add A's items to B without removing anything, load A as it is: %s; if B is to hold exactly A's items: %s", load, exact)
+	if p.bStore && location.HasPassword(p.rawB) {
+		err = hint.With(err, "the password is not shown: give it with PGPASSWORD or ~/.pgpass")
+	}
+	return err
 }
 
 // missingBoth is the error for the filter's names neither side holds.
@@ -219,7 +240,7 @@ func diffSources(ctx context.Context, a, b *Source, w io.Writer, opt DiffOptions
 		iters[i] = it
 	}
 	if format == diff.Patch && !a.IsStore() {
-		iters[0] = wholeA{iters[0], a, rawA, rawB}
+		iters[0] = wholeA{iters[0], a, patchTo{rawA, rawB, opt.Store, b.IsStore()}}
 	}
 	st, err := diff.Diff(ctx, iters[0], iters[1], w, diff.Options{
 		Format:  format,

@@ -50,6 +50,14 @@ func (s *Source) Dump(ctx context.Context, w io.Writer, progress func(Progress))
 // writeStream writes the source as a stream; ordered requires a stream
 // source to be in dump order (what a dump promises; a load takes any order).
 func (s *Source) writeStream(ctx context.Context, w io.Writer, progress func(Progress), ordered bool) (DumpResult, error) {
+	if s.src.LiveDelta() {
+		// A delta written again without its tombstones is the same delta
+		// to a loader: its since, marked by the filter, would chain it
+		// after a --live full dump, and the copy keep what was deleted.
+		// Summed or diffed, it writes no stream, and is read as asked.
+		return DumpResult{}, hint.With(fmt.Errorf("%s is a delta (its header has a since): %w", s.Location(), ErrLiveDelta),
+			"load a delta as it is, tombstones and all; to see only live records, dump the store or a full dump with --live")
+	}
 	records, events, known, err := s.Counts(ctx)
 	if err != nil {
 		return DumpResult{}, err

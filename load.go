@@ -202,7 +202,7 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 	}
 	store, err := w.loadStore(ctx, h, opt)
 	if gap := (*chainGap)(nil); errors.As(err, &gap) {
-		if err = gap.settle(rd); err == nil {
+		if err = gap.settle(rd, !opt.IgnoreTrailer); err == nil {
 			// Loaded already: nothing to write, and the chain stands.
 			res.Store, res.LoadedAlready = gap.store, true
 			return res, w.close()

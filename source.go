@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/cuitty/persist/internal/adapters"
-	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/record"
 	"github.com/cuitty/persist/internal/source"
 )
@@ -146,14 +145,6 @@ func OpenSource(ctx context.Context, loc string, opt ReadOptions) (*Source, erro
 	})
 	if err != nil {
 		return nil, err
-	}
-	if h := src.Header(); opt.Filter.Live && h != nil && h.Since != "" {
-		// A delta dumped again without its tombstones is the same
-		// delta: its since, marked by the filter, would chain it after
-		// a --live full dump.
-		src.Close()
-		return nil, hint.With(fmt.Errorf("%s is a delta (its header has a since): %w", src.Loc, ErrLiveDelta),
-			"load a delta as it is, tombstones and all; to see only live records, dump the store or a full dump with --live")
 	}
 	return &Source{src: src}, nil
 }

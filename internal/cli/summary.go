@@ -229,6 +229,15 @@ func OnlyRejects(path string) error {
 	return onlyItsOwn(path, rejectsHead, "lines a load set aside", "the rejects", "--rejects")
 }
 
+// CreateRejects opens the --rejects FILE (- for stdout) once OnlyRejects
+// takes it.
+func CreateRejects(path string, stdout io.Writer) (*Output, error) {
+	if err := OnlyRejects(path); err != nil {
+		return nil, fmt.Errorf("--rejects: %w", err)
+	}
+	return CreateOutput(path, stdout)
+}
+
 // onlyItsOwn refuses an output file that begins with anything but head
 // (compressed or not, as the output would be written): what (e.g. "a run's
 // summary"), by (what would replace it) and flag are for the message. A

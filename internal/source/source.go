@@ -249,6 +249,13 @@ func (s *Source) Since() (string, error) {
 	return "", nil
 }
 
+// LiveDelta reports whether the source is a delta's stream (its header
+// has a since) read without its tombstones (Filter.Live).
+func (s *Source) LiveDelta() bool {
+	h := s.Header()
+	return s.opt.Filter.Live && h != nil && h.Since != ""
+}
+
 // NoCursor reports whether WriteStream leaves the cursor out.
 func (s *Source) NoCursor() bool { return s.opt.NoCursor }
 

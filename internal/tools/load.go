@@ -183,11 +183,8 @@ func loadInto(ctx context.Context, st Stdio, f LoadFlags, target string, in io.R
 	var rejects *cli.Output
 	counted := &countingWriter{}
 	if f.Rejects != "" {
-		if err := cli.OnlyRejects(f.Rejects); err != nil {
-			return nil, fmt.Errorf("--rejects: %w", err)
-		}
 		var err error
-		if rejects, err = cli.CreateOutput(f.Rejects, st.Stdout); err != nil {
+		if rejects, err = cli.CreateRejects(f.Rejects, st.Stdout); err != nil {
 			return nil, err
 		}
 		counted.w = rejects

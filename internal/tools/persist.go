@@ -509,7 +509,7 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 	lo := loadOptions(o.LoadFlags, nil, warn)
 	if o.Rejects != "" {
 		var err error
-		if rejects, err = cli.CreateOutput(o.Rejects, st.Stdout); err != nil {
+		if rejects, err = cli.CreateRejects(o.Rejects, st.Stdout); err != nil {
 			return err
 		}
 		defer rejects.Abort()

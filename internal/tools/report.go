@@ -89,6 +89,9 @@ func guard(ctx context.Context, locations []string, outputs ...cli.Named) error 
 		return err
 	}
 	if err := cli.CheckStdoutStdin(report(ctx).Stdout(), os.Stdin); err != nil {
+		if report(ctx).Path() == "-" {
+			report(ctx).Abandon() // it would land in the file too
+		}
 		return err
 	}
 	return cli.CheckStdin(os.Stdin, outputs)

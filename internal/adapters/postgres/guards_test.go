@@ -540,7 +540,7 @@ func TestNotPersistTablesRefused(t *testing.T) {
 		defer mustExec(t, db, `DROP SCHEMA shadow CASCADE`)
 		refused(t, withPath(dsn, "shadow,public"),
 			[]string{"the search_path finds persist_records in schema shadow, and persist_stores in public"},
-			"search_path%3Dpublic", "drop or rename shadow.persist_records")
+			"options=-c+search_path%3Dpublic to the URL", "drop or rename what is not Persist's (shadow.persist_records)")
 		whole(t, openAt(t, withPath(dsn, "public"), Options{}))
 	})
 	t.Run("view in the table's place", func(t *testing.T) {
@@ -583,8 +583,17 @@ func TestReadOnlyDatabaseRefused(t *testing.T) {
 	a = openAt(t, dsn, Options{})
 	put(t, a, "app", adapters.Fresh, rec("c", "k", 1, `1`))
 
-	// Set again, on the role in the database: the writer that made the
-	// schema is refused too, and a reader reads.
+	// Set again while the adapter, its schema made, writes on: each write
+	// transaction reads the setting, in the sessions opened since.
+	mustExec(t, admin, `ALTER DATABASE `+db+` SET default_transaction_read_only = on`)
+	a.db.SetMaxIdleConns(0)
+	if _, err := a.Begin(ctx, "app"); !errors.Is(err, ErrDatabaseReadOnly) {
+		t.Errorf("begin after the setting, the schema made: %v, want ErrDatabaseReadOnly", err)
+	}
+	mustExec(t, admin, `ALTER DATABASE `+db+` RESET default_transaction_read_only`)
+
+	// Set on a role in the database: its writers are refused, its
+	// readers read, and the hint's statement lets it write again.
 	role := newRole(t)
 	mustExec(t, sqlDB(t, dsn), `GRANT USAGE ON SCHEMA public TO `+role+`;
 		GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO `+role)
@@ -598,4 +607,24 @@ func TestReadOnlyDatabaseRefused(t *testing.T) {
 	}
 	mustExec(t, admin, fix)
 	put(t, openAt(t, asRole(t, dsn, role), Options{}), "app", adapters.Guarded, rec("c", "k2", 1, `2`))
+}
+
+// Each place the setting can come from gets the statement that undoes it
+// there, naming the database and the session's role, quoted.
+func TestReadOnlyHint(t *testing.T) {
+	for source, fix := range map[string]string{
+		"database":           `ALTER DATABASE "d b" RESET default_transaction_read_only`,
+		"user":               `ALTER ROLE "R" RESET default_transaction_read_only`,
+		"database user":      `ALTER ROLE "R" IN DATABASE "d b" RESET default_transaction_read_only`,
+		"global":             `ALTER ROLE ALL RESET default_transaction_read_only`,
+		"client":             `leave -c default_transaction_read_only=on out of the connection's options`,
+		"command line":       `start the server without -c default_transaction_read_only=on`,
+		"configuration file": `set default_transaction_read_only = off where it is set (configuration file) and reload the server`,
+	} {
+		err := readOnly([]string{"on", source, "d b", "R"})
+		wantHinted(t, err, []string{"set by the " + source}, fix)
+	}
+	if err := readOnly([]string{"off", "database", "d", "r"}); err != nil {
+		t.Errorf("off: %v", err)
+	}
 }

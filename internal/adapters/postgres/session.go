@@ -52,7 +52,7 @@ const txSetup = `SELECT pg_catalog.set_config('search_path',
 // makes to stop writes (ALTER DATABASE … SET default_transaction_read_only
 // = on): a writer reads it instead (txSetup, cheaply; this, where it is
 // on), and refuses to write.
-const readOnlyCheck = `(SELECT ARRAY[setting, source, pg_catalog.current_database()::pg_catalog.text, current_user::pg_catalog.text]
+const readOnlyCheck = `(SELECT ARRAY[setting, source, pg_catalog.current_database()::pg_catalog.text, session_user::pg_catalog.text]
 		FROM pg_catalog.pg_settings WHERE name OPERATOR(pg_catalog.=) 'default_transaction_read_only')`
 
 // notReadOnly is readOnly's error where the session's
@@ -73,7 +73,8 @@ func notReadOnly(ctx context.Context, tx *sql.Tx, setting string) error {
 var ErrDatabaseReadOnly = errors.New("the database is set read-only for this session (default_transaction_read_only is on)")
 
 // readOnly is the error for what readOnlyCheck read, nil where writes are
-// allowed.
+// allowed. Role settings are the session user's (SET ROLE changes no
+// default), whose ALTER ROLE the hint names.
 func readOnly(ro []string) error {
 	if len(ro) != 4 || ro[0] != "on" {
 		return nil
@@ -87,8 +88,12 @@ func readOnly(ro []string) error {
 		fix = "ALTER ROLE " + role + " RESET default_transaction_read_only"
 	case "database user":
 		fix = "ALTER ROLE " + role + " IN DATABASE " + db + " RESET default_transaction_read_only"
+	case "global":
+		fix = "ALTER ROLE ALL RESET default_transaction_read_only"
 	case "client":
 		fix = "leave -c default_transaction_read_only=on out of the connection's options (the URL's options=, or PGOPTIONS)"
+	case "command line":
+		fix = "start the server without -c default_transaction_read_only=on"
 	default:
 		fix = "set default_transaction_read_only = off where it is set (" + source + ") and reload the server"
 	}
@@ -186,7 +191,6 @@ func notPersistTable(odd []string) error {
 		return nil
 	}
 	name, rel, kind, child, schema, stores := odd[0], odd[1], odd[2], odd[3], odd[4], odd[5]
-	path := "?options=-c%20search_path%3D" + url.QueryEscape(stores)
 	switch {
 	case child != "":
 		return hint.With(fmt.Errorf("%w: %s has a child table, %s, whose rows a read of it returns too: a dump, sum or diff would take them for the store's",
@@ -195,11 +199,25 @@ func notPersistTable(odd []string) error {
 	case schema != stores:
 		return hint.With(fmt.Errorf("%w: the search_path finds %s in schema %s, and persist_stores in %s: what %s shows need not be the store",
 			ErrNotPersistTable, name, schema, stores, rel),
-			"connect with the schema of Persist's tables first on the search_path (in the URL: %s), or drop or rename %s", path, rel)
+			"if Persist's tables are those of schema %s, put it first on the search_path (add %s to the URL's query, after ? or &); "+
+				"otherwise drop or rename what is not Persist's (%s)", stores, pathOption(stores), rel)
 	}
 	return hint.With(fmt.Errorf("%w: %s is %s, not a table: what it shows need not be the store", ErrNotPersistTable, rel, relkindName(kind)),
-		"put Persist's table back under its name (drop or rename %s), or connect with the schema that holds it first on the search_path (in the URL: ?options=-c%%20search_path%%3DSCHEMA)", rel)
+		"put Persist's table back under its name (drop or rename %s), or put the schema that holds it first on the search_path (add %s to the URL's query, after ? or &)",
+		rel, pathOption("SCHEMA"))
 }
+
+// pathOption is the URL query parameter that puts schema first on the
+// session's search_path (lib/pq's options, as PGOPTIONS takes them).
+func pathOption(schema string) string {
+	if schema != "SCHEMA" && !plainIdent.MatchString(schema) {
+		schema = pq.QuoteIdentifier(schema)
+	}
+	return "options=" + url.QueryEscape("-c search_path="+schema)
+}
+
+// plainIdent is a name PostgreSQL reads as it is, unquoted.
+var plainIdent = regexp.MustCompile(`^[a-z_][a-z0-9_$]*$`)
 
 // relkindName says what pg_class.relkind kind is.
 func relkindName(kind string) string {

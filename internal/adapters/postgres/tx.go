@@ -246,7 +246,13 @@ func (t *writeTx) LoadedFrom(ctx context.Context, source string) (string, error)
 	return c, nil
 }
 
+// ForgetLoaded deletes the store's rows of persist_sources, refusing first,
+// as SetLoadedFrom does, a trigger or rule there that could change the
+// store's rows in the replace's or patch's transaction unseen.
 func (t *writeTx) ForgetLoaded(ctx context.Context) error {
+	if err := noCodeOnNotes(ctx, t.tx); err != nil {
+		return err
+	}
 	if _, err := t.tx.ExecContext(ctx, `DELETE FROM persist_sources WHERE store = $1`, t.store); err != nil {
 		return fmt.Errorf("forget the cursors loaded into store %q: %w", t.store, err)
 	}
