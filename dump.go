@@ -44,20 +44,27 @@ func Dump(ctx context.Context, loc string, w io.Writer, opt DumpOptions) (DumpRe
 // Dump writes the source to w as Dump does. A stream source must already be
 // in dump order: its items are written again canonically.
 func (s *Source) Dump(ctx context.Context, w io.Writer, progress func(Progress)) (DumpResult, error) {
+	if err := s.notLiveDelta(); err != nil {
+		return DumpResult{}, err
+	}
 	return s.writeStream(ctx, w, progress, true)
+}
+
+// notLiveDelta refuses to write a delta again without its tombstones: to
+// a loader it is the same delta, its since, marked by the filter, chaining
+// it after a --live full dump, and the copy would keep what was deleted.
+// Summed or diffed, it writes no stream, and is read as asked.
+func (s *Source) notLiveDelta() error {
+	if !s.src.LiveDelta() {
+		return nil
+	}
+	return hint.With(fmt.Errorf("%s is a delta (its header has a since): %w", s.Location(), ErrLiveDelta),
+		"load a delta as it is, tombstones and all; to see only live records, dump the store or a full dump with --live")
 }
 
 // writeStream writes the source as a stream; ordered requires a stream
 // source to be in dump order (what a dump promises; a load takes any order).
 func (s *Source) writeStream(ctx context.Context, w io.Writer, progress func(Progress), ordered bool) (DumpResult, error) {
-	if s.src.LiveDelta() {
-		// A delta written again without its tombstones is the same delta
-		// to a loader: its since, marked by the filter, would chain it
-		// after a --live full dump, and the copy keep what was deleted.
-		// Summed or diffed, it writes no stream, and is read as asked.
-		return DumpResult{}, hint.With(fmt.Errorf("%s is a delta (its header has a since): %w", s.Location(), ErrLiveDelta),
-			"load a delta as it is, tombstones and all; to see only live records, dump the store or a full dump with --live")
-	}
 	records, events, known, err := s.Counts(ctx)
 	if err != nil {
 		return DumpResult{}, err

@@ -108,19 +108,25 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 		}
 	}
 	f, tmp, anon, err := createNew(target, st)
-	if errors.Is(err, fs.ErrNotExist) {
-		dir := filepath.Dir(target)
-		return nil, hint.With(fmt.Errorf("create %s: %w: no folder %s", path, fs.ErrNotExist, dir), "make it first: mkdir -p %s", hint.Quote(dir))
-	}
-	if errors.Is(err, syscall.ENOTDIR) {
-		file := fileOnPath(filepath.Dir(target))
-		return nil, hint.With(fmt.Errorf("create %s: %s is a file, not a folder", path, file),
-			"name a file in a folder: %s is not one", hint.Quote(file))
-	}
 	if err != nil {
-		return nil, fmt.Errorf("create %s: %w", path, err)
+		return nil, createError(path, target, err)
 	}
 	return newOutput(f, tmp, target, anon)
+}
+
+// createError says why the output path (target, links followed) could not
+// be made, naming the folder that is missing or the file in its way.
+func createError(path, target string, err error) error {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		dir := filepath.Dir(target)
+		return hint.With(fmt.Errorf("create %s: %w: no folder %s", path, fs.ErrNotExist, dir), "make it first: mkdir -p %s", hint.Quote(dir))
+	case errors.Is(err, syscall.ENOTDIR):
+		file := fileOnPath(filepath.Dir(target))
+		return hint.With(fmt.Errorf("create %s: %s is a file, not a folder", path, file),
+			"name a file in a folder: %s is not one", hint.Quote(file))
+	}
+	return fmt.Errorf("create %s: %w", path, err)
 }
 
 // fileOnPath is the nearest of dir and the folders above it that is a

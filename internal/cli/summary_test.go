@@ -103,13 +103,7 @@ func TestSummaryToStdout(t *testing.T) {
 // file: never the database, a stream, or a file through a link to one.
 func TestOnlyASummary(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := writer(t, dir)
 	db := write("app.db", "SQLite format 3\x00")
 	if err := os.Symlink(db, filepath.Join(dir, "link")); err != nil {
 		t.Fatal(err)
@@ -144,13 +138,7 @@ func TestOnlyASummary(t *testing.T) {
 // that rejects nothing still writes the file).
 func TestOnlyRejects(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := writer(t, dir)
 	for _, c := range []struct {
 		path string
 		ok   bool
@@ -171,6 +159,17 @@ func TestOnlyRejects(t *testing.T) {
 		if err != nil && !strings.Contains(strings.Join(hint.All(err), " "), "name a new file for --rejects") {
 			t.Errorf("%s: hints %q", filepath.Base(c.path), hint.All(err))
 		}
+	}
+}
+
+// writer writes files of a name and content in dir, returning each path.
+func writer(t *testing.T, dir string) func(name, content string) string {
+	return func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
 	}
 }
 

@@ -63,6 +63,26 @@ func span(b *batch) (first, last int64) {
 	return b.first(), b.last()
 }
 
+// prepare readies a single-transaction load's transaction: a patch checks
+// its target, a replace clears the store; either forgets the cursors
+// noted for the store, which becomes the stream's (a replace's own is
+// noted once it commits): no delta of the dumps loaded before follows.
+func (l *loader) prepare(ctx context.Context, tx adapters.Tx) error {
+	switch {
+	case l.patch:
+		if err := l.checkTarget(ctx, tx); err != nil {
+			return err
+		}
+	case l.opt.Mode == Replace:
+		if err := tx.Clear(ctx); err != nil {
+			return fmt.Errorf("clearing the store: %w", err)
+		}
+	default:
+		return nil
+	}
+	return tx.ForgetLoaded(ctx)
+}
+
 // single is one attempt at a single-transaction load. consumed reports
 // whether input past the first batch was read (no retry possible then).
 // Counts of what was written join l.stats only once committed.
@@ -72,22 +92,8 @@ func (l *loader) single(ctx context.Context, in Input, first *batch, eof bool) (
 		return false, fmt.Errorf("beginning a transaction: %w", err)
 	}
 	defer tx.Rollback()
-	switch {
-	case l.patch:
-		if err := l.checkTarget(ctx, tx); err != nil {
-			return false, err
-		}
-	case l.opt.Mode == Replace:
-		if err := tx.Clear(ctx); err != nil {
-			return false, fmt.Errorf("clearing the store: %w", err)
-		}
-	}
-	if l.patch || l.opt.Mode == Replace {
-		// The store becomes the stream's (a replace's own cursor is noted
-		// once it commits): no delta of the dumps loaded before follows.
-		if err := tx.ForgetLoaded(ctx); err != nil {
-			return false, err
-		}
+	if err := l.prepare(ctx, tx); err != nil {
+		return false, err
 	}
 	var pending Stats
 	b := first

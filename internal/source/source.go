@@ -312,30 +312,7 @@ func (s *Source) Items(ctx context.Context, fn func(it *record.Item) error) erro
 // items calls fn with every item that passes the filter, made canonical.
 func (s *Source) items(ctx context.Context, fn func(it *record.Item) error) error {
 	if s.snap != nil {
-		// The database is read by a goroutine of its own (see Iterator):
-		// stepping rows on one core, formatting, hashing and writing lines
-		// on the other. Values come canonical from the adapter.
-		// Every reader checks the order a dump relies on, a sum too: a
-		// store whose address comes twice is one no dump can be made of.
-		it := s.Iterator(ctx)
-		defer it.Close()
-		var order storeOrder
-		for {
-			item, err := it.Next()
-			if errors.Is(err, io.EOF) {
-				// A cancelled read must not pass for the whole store.
-				return ctx.Err()
-			}
-			if err != nil {
-				return err
-			}
-			if err := order.check(item); err != nil {
-				return s.wrap(err)
-			}
-			if err := fn(item); err != nil {
-				return err
-			}
-		}
+		return s.storeItems(ctx, fn)
 	}
 	for {
 		if err := ctx.Err(); err != nil {
@@ -352,6 +329,33 @@ func (s *Source) items(ctx context.Context, fn func(it *record.Item) error) erro
 			continue
 		}
 		if err := fn(it); err != nil {
+			return err
+		}
+	}
+}
+
+// storeItems is items of a store. The database is read by a goroutine of
+// its own (see Iterator): stepping rows on one core, formatting, hashing
+// and writing lines on the other. Values come canonical from the adapter.
+// Every reader checks the order a dump relies on, a sum too: a store
+// whose address comes twice is one no dump can be made of.
+func (s *Source) storeItems(ctx context.Context, fn func(it *record.Item) error) error {
+	it := s.Iterator(ctx)
+	defer it.Close()
+	var order storeOrder
+	for {
+		item, err := it.Next()
+		if errors.Is(err, io.EOF) {
+			// A cancelled read must not pass for the whole store.
+			return ctx.Err()
+		}
+		if err != nil {
+			return err
+		}
+		if err := order.check(item); err != nil {
+			return s.wrap(err)
+		}
+		if err := fn(item); err != nil {
 			return err
 		}
 	}

@@ -20,6 +20,7 @@ var cursorTests = []test{
 	{"Cursor/Removed", testCursorRemoved},
 	{"Cursor/Refused", testCursorRefused},
 	{"Cursor/LoadedFrom", testLoadedFrom},
+	{"Cursor/ForgetLoaded", testForgetLoaded},
 	{"Cursor/History", testCursorHistory},
 }
 
@@ -250,8 +251,7 @@ func testCursorRefused(t *testing.T, a adapters.Adapter) {
 	}
 }
 
-// LoadedFrom returns what SetLoadedFrom recorded, per store and source;
-// ForgetLoaded forgets a store's.
+// LoadedFrom returns what SetLoadedFrom recorded, per store and source.
 func testLoadedFrom(t *testing.T, a adapters.Adapter) {
 	inTx(t, a, "app", func(ctx context.Context, tx adapters.Tx) {
 		if c, err := tx.LoadedFrom(ctx, "sqlite.0123456789abcdef"); err != nil || c != "" {
@@ -273,8 +273,16 @@ func testLoadedFrom(t *testing.T, a adapters.Adapter) {
 			t.Errorf("LoadedFrom = %q, %v; want the last one set", c, err)
 		}
 	})
-	// ForgetLoaded forgets the store's cursors, every source's, and no
-	// other store's.
+}
+
+// ForgetLoaded forgets the store's cursors, every source's, and no other
+// store's.
+func testForgetLoaded(t *testing.T, a adapters.Adapter) {
+	inTx(t, a, "app", func(ctx context.Context, tx adapters.Tx) {
+		if err := tx.SetLoadedFrom(ctx, "sqlite.0123456789abcdef", "c1.sqlite.0123456789abcdef.2"); err != nil {
+			t.Fatal(err)
+		}
+	})
 	inTx(t, a, "other", func(ctx context.Context, tx adapters.Tx) {
 		if err := tx.SetLoadedFrom(ctx, "sqlite.0123456789abcdef", "c1.sqlite.0123456789abcdef.9"); err != nil {
 			t.Fatal(err)

@@ -194,23 +194,34 @@ func (a *Adapter) lost(err error, state serverState) error {
 	ctx, cancel := context.WithTimeout(context.Background(), diagnoseTimeout)
 	defer cancel()
 	now, qerr := readServerState(ctx, a.db)
-	why := said
-	switch {
-	case qerr != nil && errors.Is(qerr, syscall.ECONNREFUSED):
-		why += "; the server refuses connections now: it is stopped or restarting"
-	case qerr != nil:
-		why += "; connecting again failed: " + a.Explain(qerr).Error()
-	case now.started != "" && state.started != "" && now.started != state.started:
-		why += "; the server has restarted since"
-	case state.killed.Valid && now.killed.Int64 > state.killed.Int64:
-		why = "the session was terminated by an administrator (pg_terminate_backend): " + said
-	case now.started == "" || state.started == "":
-		why += "; the server answers again (whether it restarted meanwhile is not known: this role may not call pg_postmaster_start_time())"
-	default:
-		why += "; the server kept running without a restart, so the session was ended on the server " +
-			"(by pg_terminate_backend, a session timeout such as idle_in_transaction_session_timeout, or the crash of its server process)"
+	if qerr != nil {
+		return &explained{why: said + a.unreachable(qerr), err: err}
 	}
-	return &explained{why: why, err: err}
+	return &explained{why: state.since(now, said), err: err}
+}
+
+// unreachable is what a connection made again after a loss says, qerr its
+// failure.
+func (a *Adapter) unreachable(qerr error) string {
+	if errors.Is(qerr, syscall.ECONNREFUSED) {
+		return "; the server refuses connections now: it is stopped or restarting"
+	}
+	return "; connecting again failed: " + a.Explain(qerr).Error()
+}
+
+// since says why a session whose server was in state (when it began) and
+// is in now lost its connection, which the driver said as said.
+func (state serverState) since(now serverState, said string) string {
+	switch {
+	case now.started != "" && state.started != "" && now.started != state.started:
+		return said + "; the server has restarted since"
+	case state.killed.Valid && now.killed.Int64 > state.killed.Int64:
+		return "the session was terminated by an administrator (pg_terminate_backend): " + said
+	case now.started == "" || state.started == "":
+		return said + "; the server answers again (whether it restarted meanwhile is not known: this role may not call pg_postmaster_start_time())"
+	}
+	return said + "; the server kept running without a restart, so the session was ended on the server " +
+		"(by pg_terminate_backend, a session timeout such as idle_in_transaction_session_timeout, or the crash of its server process)"
 }
 
 // commitOutcomeFor bounds how long a lost commit's outcome is asked after:

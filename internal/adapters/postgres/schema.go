@@ -344,6 +344,9 @@ func (a *Adapter) ensureSchema(ctx context.Context) error {
 	if a.schemaReady {
 		return nil
 	}
+	if err := a.writable(ctx); err != nil {
+		return err
+	}
 	// A connection lost half-way (a backend terminated, a restart) rolled
 	// the whole schema transaction back: it is safe to run again.
 	var err error
@@ -367,11 +370,29 @@ func (a *Adapter) Upgrade(ctx context.Context) (adapters.Upgraded, error) {
 	}
 	a.schemaMu.Lock()
 	defer a.schemaMu.Unlock()
+	if err := a.writable(ctx); err != nil {
+		return adapters.Upgraded{}, err
+	}
 	u, err := a.migrate(ctx, false)
 	if err == nil && u.To == schemaVersion {
 		a.schemaReady = true
 	}
 	return u, err
+}
+
+// writable is a writer's check before the schema step, before anything
+// is made or changed: the database must take writes (readOnlyCheck), and
+// the tables the search_path finds be Persist's (tablesCheck).
+func (a *Adapter) writable(ctx context.Context) error {
+	var odd, ro []string
+	err := a.db.QueryRowContext(ctx, `SELECT `+tablesCheck+`, `+readOnlyCheck).Scan((*pq.StringArray)(&odd), (*pq.StringArray)(&ro))
+	if err != nil {
+		return fmt.Errorf("read the schema: %w", err)
+	}
+	if err := readOnly(ro); err != nil {
+		return err
+	}
+	return notPersistTable(odd)
 }
 
 // ErrUpgradeRights is wrapped when the schema needs an upgrade that the
@@ -390,18 +411,6 @@ func (a *Adapter) migrate(ctx context.Context, create bool) (adapters.Upgraded, 
 		return adapters.Upgraded{}, fmt.Errorf("create schema: %w", err)
 	}
 	defer tx.Rollback()
-	// Before anything is made or changed: the database must take writes
-	// (readOnlyCheck), and the tables the path finds be Persist's.
-	var odd, ro []string
-	if err := tx.QueryRowContext(ctx, `SELECT `+tablesCheck+`, `+readOnlyCheck).Scan((*pq.StringArray)(&odd), (*pq.StringArray)(&ro)); err != nil {
-		return adapters.Upgraded{}, fmt.Errorf("read the schema: %w", err)
-	}
-	if err := readOnly(ro); err != nil {
-		return adapters.Upgraded{}, err
-	}
-	if err := notPersistTable(odd); err != nil {
-		return adapters.Upgraded{}, err
-	}
 	from, work, err := plan(ctx, tx, create)
 	if err == nil && (from != schemaVersion || work == adapters.SchemaRepair) {
 		if err = lockSchema(ctx, tx); err != nil {
