@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/diff"
 	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/location"
@@ -154,18 +153,8 @@ func (w wholeA) Next() (*record.Item, error) {
 	if cerr != nil {
 		return nil, cerr
 	}
-	if c == "" {
-		return nil, io.EOF
-	}
-	parsed, perr := adapters.ParseCursor(c)
-	switch {
-	case perr != nil:
-		return nil, w.to.hint(fmt.Errorf("%s: %w: its trailer's cursor does not read (%w): nothing tells whether it is a whole dump",
-			w.src.Location(), ErrPartialStream, perr), unframe)
-	case parsed.Filter != "":
-		return nil, w.to.hint(fmt.Errorf("%s: %w: its trailer says persist-dump filtered it (--collection, --stream, --records, --events "+
-			"or --live): the patch would remove from B everything the filter left out; nothing was written",
-			w.src.Location(), ErrPartialStream), unframe)
+	if perr := partialCursor(c, "the patch would remove from B everything the filter left out"); perr != nil {
+		return nil, w.to.hint(fmt.Errorf("%s: %w", w.src.Location(), perr), unframe)
 	}
 	return nil, io.EOF
 }

@@ -66,22 +66,35 @@ func (w wholeStore) Next() (*record.Item, error) {
 // since or not: a dump filtered twice is marked as persist-seal marks, so
 // the mark cannot vouch for it. To replace a store with part of it, the
 // frame is stripped and made anew (persist-seal --unframed), which is the
-// user's word. A cursor that does not parse is refused too: nothing then
-// tells what the stream is.
+// user's word.
 func filtered(t *record.Trailer, dst, store string) error {
-	if t == nil || t.Cursor == "" {
+	if t == nil {
 		return nil
 	}
-	c, err := adapters.ParseCursor(t.Cursor)
-	if err != nil {
-		return replaceHint(fmt.Errorf("%w: its trailer's cursor does not read (%w): nothing tells whether it is a whole dump; nothing was written",
-			ErrPartialStream, err), dst, store, unframe)
+	if err := partialCursor(t.Cursor, "the store would lose everything the filter left out"); err != nil {
+		return replaceHint(err, dst, store, unframe)
 	}
-	if c.Filter == "" {
+	return nil
+}
+
+// partialCursor is ErrPartialStream for a stream whose trailer's cursor c
+// says persist-dump filtered it (lost: what a whole store's use of it
+// would lose), or does not parse (nothing then tells what the stream is);
+// nil for none or a whole dump's. A replace and a patch both refuse it.
+func partialCursor(c, lost string) error {
+	if c == "" {
 		return nil
 	}
-	return replaceHint(fmt.Errorf("%w: its trailer says persist-dump filtered it (--collection, --stream, --records, --events or --live): "+
-		"the store would lose everything the filter left out; nothing was written", ErrPartialStream), dst, store, unframe)
+	parsed, err := adapters.ParseCursor(c)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w: its trailer's cursor does not read (%w): nothing tells whether it is a whole dump; nothing was written",
+			ErrPartialStream, err)
+	case parsed.Filter != "":
+		return fmt.Errorf("%w: its trailer says persist-dump filtered it (--collection, --stream, --records, --events or --live): "+
+			"%s; nothing was written", ErrPartialStream, lost)
+	}
+	return nil
 }
 
 // unframe is how a stream's items alone are sealed anew.
