@@ -46,6 +46,10 @@ var (
 	// ErrGaveUp: a batch kept failing for a transient reason (a lost
 	// connection, a server down) for all of LoadOptions.RetryFor.
 	ErrGaveUp = load.ErrGaveUp
+	// ErrRepeated: a stream given to replace a store names one item (a
+	// record's collection and key, an event's stream and seq) on more than
+	// one line; nothing was written.
+	ErrRepeated = load.ErrRepeated
 	// ErrLocation: a location that cannot be parsed or opened as asked.
 	ErrLocation = location.ErrLocation
 	// ErrStoreChoice: the location does not say which of its stores is

@@ -84,6 +84,70 @@ func TestReplaceRefusesPartialStreams(t *testing.T) {
 	})
 }
 
+// A replace whose stream names an item on two lines cannot leave the
+// store exactly the stream (the later line overwrites, or loses to, the
+// earlier): it is refused before it commits, whatever the lines' order,
+// versions and content, and the hint's command finds the item.
+func TestReplaceRefusesRepeatedItems(t *testing.T) {
+	const (
+		a  = `{"kind":"record","collection":"users","key":"a","version":1,"updated_at":"2026-01-01T00:00:00.000000Z","value":1}` + "\n"
+		a2 = `{"kind":"record","collection":"users","key":"a","version":2,"updated_at":"2026-01-02T00:00:00.000000Z","value":2}` + "\n"
+		ah = `{"kind":"record","collection":"users","key":"a","value":1}` + "\n"
+		b  = `{"kind":"record","collection":"users","key":"b","version":1,"updated_at":"2026-01-01T00:00:00.000000Z","value":1}` + "\n"
+		e1 = `{"kind":"event","stream":"orders","seq":1,"type":"placed","at":"2026-01-01T00:00:00.000000Z","data":{}}` + "\n"
+		e2 = `{"kind":"event","stream":"orders","seq":2,"type":"placed","at":"2026-01-01T00:00:00.000000Z","data":{}}` + "\n"
+	)
+	cases := map[string]string{
+		"same line twice":              a + b + a,
+		"next to each other":           a + a + b,
+		"a newer version after":        a + b + a2,
+		"an older version after":       a2 + b + a,
+		"hand-made, without a version": ah + b + ah,
+		"an event twice":               a + e1 + e2 + e1,
+	}
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ctx := testContext(t)
+		loc := db.Location(t) + "#app"
+		s := open(t, loc)
+		if _, err := s.Put(ctx, "users", "kept", map[string]any{"n": 1}); err != nil {
+			t.Fatal(err)
+		}
+		before, err := persist.Sum(ctx, loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, items := range cases {
+			var in strings.Builder
+			if _, err := persist.Seal(ctx, strings.NewReader(items), &in, persist.SealOptions{Unframed: true, Store: "app"}); err != nil {
+				t.Fatalf("%s: sealing: %v", name, err)
+			}
+			_, err := persist.Load(ctx, strings.NewReader(in.String()), loc, persist.LoadOptions{Mode: persist.Replace})
+			if !errors.Is(err, persist.ErrRepeated) {
+				t.Errorf("%s: %v, want ErrRepeated", name, err)
+				continue
+			}
+			if h := strings.Join(hint.All(err), "\n"); !strings.Contains(h, "uniq -d") || !strings.Contains(h, "leave out --mode replace") {
+				t.Errorf("%s: hints %q", name, h)
+			}
+			if after, err := persist.Sum(ctx, loc); err != nil || after.Sum != before.Sum {
+				t.Fatalf("%s: the store changed: %+v, %v; was %s", name, after, err, before.Sum)
+			}
+			// Merged, the lines apply in order.
+			if _, err := persist.Load(ctx, strings.NewReader(in.String()), db.Location(t)+"#merged", persist.LoadOptions{}); err != nil {
+				t.Errorf("%s merged: %v", name, err)
+			}
+		}
+		// Each item once replaces.
+		var once strings.Builder
+		if _, err := persist.Seal(ctx, strings.NewReader(a+b+e1+e2), &once, persist.SealOptions{Unframed: true, Store: "app"}); err != nil {
+			t.Fatal(err)
+		}
+		if res, err := persist.Load(ctx, strings.NewReader(once.String()), loc, persist.LoadOptions{Mode: persist.Replace}); err != nil || res.Written != 2 || res.Events != 2 {
+			t.Fatalf("each item once: %+v, %v", res, err)
+		}
+	})
+}
+
 // A patch makes B exactly A, removing what A lacks, so an A that may hold
 // only part of its store is refused as a replace refuses it, with nothing
 // written: a stream without a header, a dump persist-dump filtered, a

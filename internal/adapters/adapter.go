@@ -307,6 +307,9 @@ type Tx interface {
 	// Scan reads the store as this transaction sees it, with Snapshot.Scan's
 	// contract (used to check a patch's target sum inside its transaction).
 	Scan(ctx context.Context, f Filter, fn func(*record.Item) error) error
+	// Count counts what Scan would read, without reading it (a replace
+	// checks that the store holds as many items as its stream had lines).
+	Count(ctx context.Context, f Filter) (records, events int64, err error)
 
 	// LockStore keeps every other writer out of the records and events
 	// until the transaction ends, and makes what it reads after the lock

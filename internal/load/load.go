@@ -29,6 +29,9 @@ var (
 	ErrEmptyInput = errors.New("empty input")
 	// ErrVerify: what a batch wrote kept differing from what it meant to write.
 	ErrVerify = errors.New("verification failed")
+	// ErrRepeated: a stream that replaces a store names one item on more
+	// than one line, so the store cannot hold exactly the stream.
+	ErrRepeated = errors.New("an item appears on more than one line")
 )
 
 // Input yields stream items in order; *record.Reader implements it. Next

@@ -164,22 +164,32 @@ func TestReplace(t *testing.T) {
 		base := []string{rec("u", "a", 1, `{}`), rec("u", "b", 7, `{"old":1}`), ev("s", 1, "x", `1`)}
 		mustLoad(t, a, Options{}, base...)
 
-		next := []string{
+		// A key on two lines, in two batches: no store holds exactly the
+		// stream, so the replace is refused before it commits.
+		twice := []string{
 			rec("u", "b", 2, `{"new":1}`),
 			rec("u", "c", 1, `{}`),
 			`{"kind":"record","collection":"u","key":"c","value":{"again":1}}`,
 			ev("t", 4, "y", `2`),
 		}
+		if _, err := Load(ctx, a, testStore, reader(t, twice...), Options{Mode: Replace, BatchSize: 2, Now: nowFixed}); !errors.Is(err, ErrRepeated) {
+			t.Fatalf("a key twice: %v, want ErrRepeated", err)
+		}
+		if got, want := dump(t, a), sorted(t, base...); !slices.Equal(got, want) {
+			t.Fatalf("store after a refused replace\n got %q\nwant %q", got, want)
+		}
+
+		next := []string{twice[0], twice[2], twice[3]}
 		st, err := Load(ctx, a, testStore, reader(t, next...), Options{Mode: Replace, BatchSize: 2, Now: nowFixed})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Written != 3 || st.Events != 1 {
+		if st.Written != 2 || st.Events != 1 {
 			t.Errorf("stats %+v", st)
 		}
 		want := sorted(t, next[0],
-			`{"kind":"record","collection":"u","key":"c","version":2,"updated_at":"`+fixedNowText+`","value":{"again":1}}`,
-			next[3])
+			`{"kind":"record","collection":"u","key":"c","version":1,"updated_at":"`+fixedNowText+`","value":{"again":1}}`,
+			next[2])
 		if got := dump(t, a); !slices.Equal(got, want) {
 			t.Fatalf("store\n got %q\nwant %q", got, want)
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/record"
 )
 
@@ -142,6 +143,11 @@ func (l *loader) single(ctx context.Context, in Input, first *batch, eof bool) (
 			return consumed, stop
 		}
 	}
+	if l.opt.Mode == Replace && !l.patch {
+		if err := l.exactly(ctx, tx, pending); err != nil {
+			return consumed, err
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return consumed, fmt.Errorf("committing: %w", err)
 	}
@@ -152,6 +158,32 @@ func (l *loader) single(ctx context.Context, in Input, first *batch, eof bool) (
 	}
 	l.stats = sumStats(l.stats, pending)
 	return consumed, nil
+}
+
+// exactly checks, before a replace commits, that the store holds one item
+// for each line the replace kept: every line was read back as written, so
+// the counts agreeing make the store the stream. A stream naming an item
+// twice leaves fewer (the later line overwrote, or lost to, the earlier),
+// and the trailer's count and sum would then vouch for a store that is not
+// there. Finding which item needs every key in memory; the counts need
+// none, and the hint finds it.
+func (l *loader) exactly(ctx context.Context, tx adapters.Tx, s Stats) error {
+	records, events, err := tx.Count(ctx, adapters.Filter{})
+	if err != nil {
+		return fmt.Errorf("counting the replaced store: %w", err)
+	}
+	wantR, wantE := s.Written+s.Unchanged+s.Stale, s.Events+s.EventsUnchanged
+	if records == wantR && events == wantE {
+		return nil
+	}
+	held := fmt.Sprintf("its %d record and %d event lines left %d records and %d events in store %s", wantR, wantE, records, events, l.store)
+	if records > wantR || events > wantE {
+		return fmt.Errorf("%w: %s: another writer wrote into the store during the replace; nothing was written", ErrVerify, held)
+	}
+	return hint.With(fmt.Errorf("%w of the stream: %s, which cannot hold exactly the stream; nothing was written", ErrRepeated, held),
+		"in a stream that replaces a store, each record (collection and key) and each event (stream and seq) is on one line; "+
+			`list those on more than one: jq -r 'select(.kind == "record" or .kind == "event") | [.kind, .collection // .stream, .key // .seq] | @json' FILE | sort | uniq -d; `+
+			"to merge the lines in order instead, leave out --mode replace")
 }
 
 // applyInTx writes one batch into the open transaction. A failed

@@ -178,10 +178,11 @@ func testRollback(t *testing.T, a adapters.Adapter) {
 	}
 }
 
-// A transaction reads its own writes, with Scan, Lock and MaxSeq.
+// A transaction reads its own writes, with Scan, Count, Lock and MaxSeq.
 func testTxScan(t *testing.T, a adapters.Adapter) {
 	base := []*record.Item{rec("c", "a", 1, T0, `1`), rec("c", "b", 1, T0, `1`), ev("s", 1, "t", T0, `1`)}
 	write(t, a, "app", adapters.Guarded, base...)
+	write(t, a, "other", adapters.Guarded, rec("c", "x", 1, T0, `1`), ev("s", 7, "t", T0, `1`))
 	inTx(t, a, "app", func(ctx context.Context, tx adapters.Tx) {
 		puts := []*record.Item{rec("c", "a", 2, T0, `2`), tomb("c", "c", 1, T0), ev("s", 2, "t", T0, `2`)}
 		if err := tx.Put(ctx, puts, adapters.Guarded); err != nil {
@@ -196,10 +197,29 @@ func testTxScan(t *testing.T, a adapters.Adapter) {
 		got, _, _ = scanLines(t, tx, adapters.Filter{Live: true, NoEvents: true})
 		same(t, "tx scan live records", got, lines(puts[0]))
 		same(t, "tx lookup", lookup(t, tx, base[1], base[2], puts[0], puts[1], puts[2]), lines(want...))
+		txCounts(t, tx, map[string][2]int64{"all": {2, 2}, "records": {2, 0}, "events": {0, 2}, "live": {1, 0}})
 		if m, err := tx.MaxSeq(ctx, []string{"s"}); err != nil || m["s"] != 2 {
 			t.Errorf("MaxSeq = %v, %v; want s:2", m, err)
 		}
 	})
+}
+
+// txCounts checks what tx.Count gives under each filter txScan's test
+// reads with; a tombstone counts as a record, as Scan reads it.
+func txCounts(t *testing.T, tx adapters.Tx, want map[string][2]int64) {
+	t.Helper()
+	filters := map[string]adapters.Filter{
+		"all": {}, "records": {NoEvents: true}, "events": {NoRecords: true}, "live": {Live: true, NoEvents: true},
+	}
+	for name, w := range want {
+		r, e, err := tx.Count(t.Context(), filters[name])
+		if err != nil || [2]int64{r, e} != w {
+			t.Errorf("tx Count(%s) = %d records, %d events, %v; want %v", name, r, e, err, w)
+		}
+	}
+	if _, _, err := tx.Count(t.Context(), adapters.Filter{Since: "c1.sqlite.0123456789abcdef.1"}); err == nil {
+		t.Error("tx Count with a Since: no error; a transaction counts no delta")
+	}
 }
 
 // MaxSeq gives each named stream's highest seq, 0 for a stream without

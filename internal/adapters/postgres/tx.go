@@ -220,6 +220,14 @@ func (t *writeTx) Scan(ctx context.Context, f adapters.Filter, fn func(*record.I
 	return scan(ctx, t.tx, t.store, f, nil, fn)
 }
 
+// Count counts what Scan would read, its own writes included.
+func (t *writeTx) Count(ctx context.Context, f adapters.Filter) (records, events int64, err error) {
+	if f.Since != "" {
+		return 0, 0, errors.New("count: a transaction's count takes no Since")
+	}
+	return count(ctx, t.tx, t.store, f, nil)
+}
+
 // Clear deletes the store's records and events; the store itself remains.
 func (t *writeTx) Clear(ctx context.Context) error {
 	if err := t.removing(ctx); err != nil {

@@ -685,6 +685,13 @@ func (t *tx) Scan(ctx context.Context, f adapters.Filter, fn func(*record.Item) 
 	return scan(ctx, t.tx, t.store, f, -1, canonicalValues, plain(fn))
 }
 
+func (t *tx) Count(ctx context.Context, f adapters.Filter) (records, events int64, err error) {
+	if f.Since != "" {
+		return 0, 0, errors.New("count: a transaction's count takes no Since")
+	}
+	return count(ctx, t.tx, t.store, f, -1)
+}
+
 func (t *tx) Clear(ctx context.Context) error {
 	if err := t.stamp(ctx); err != nil {
 		return fmt.Errorf("clear store %q: %w", t.store, err)
