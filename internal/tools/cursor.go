@@ -78,12 +78,14 @@ func (o DumpOptions) cursorHint(err error, src *persist.Source) error {
 	case errors.Is(err, persist.ErrCursorAccess):
 		return cli.Hint(err, "let the role read them: GRANT SELECT ON persist_meta, persist_history TO the role (as the owner of the tables)")
 	case errors.Is(err, persist.ErrNoCursor):
-		return cli.Hint(err, "upgrade the store's schema in place (one transaction, the rows are not rewritten), then take a full dump: persist upgrade %s --location %s%s",
+		err = cli.Hint(err, "upgrade the store's schema in place (one transaction, the rows are not rewritten), then take a full dump: persist upgrade %s --location %s%s",
 			location.ShellQuote(src.Store()), location.ForShell(o.Location), passwordNote(o.Location))
+		return cli.Hint(err, replaceCopies)
 	case errors.Is(err, persist.ErrCursor), errors.Is(err, persist.ErrRemoved):
 		if o.CursorFile != "" {
 			err = cli.Hint(err, "start again from a full dump: remove the cursor file (rm %s) and run the same command, which then writes a full dump and a new cursor",
 				location.ShellQuote(o.CursorFile))
+			err = cli.Hint(err, replaceCopies)
 			if strings.Contains(err.Error(), "comes from another store") {
 				// A mistyped store or file finds another store's cursor,
 				// whose chain the rm would end.
@@ -91,10 +93,15 @@ func (o DumpOptions) cursorHint(err error, src *persist.Source) error {
 			}
 			return err
 		}
-		return cli.Hint(err, "take a full dump instead (the same command without --since); its trailer carries a new cursor")
+		return cli.Hint(cli.Hint(err, "take a full dump instead (the same command without --since); its trailer carries a new cursor"), replaceCopies)
 	}
 	return err
 }
+
+// replaceCopies is how a copy kept by deltas takes a new full dump: what
+// the chain missed (a delete above all) is in no delta, and a merge keeps
+// what the copy holds.
+const replaceCopies = "load that full dump into each copy with persist-load --mode replace: a merge would keep what the missed changes deleted"
 
 // createCursorFile starts the new cursor file: written as every output
 // file is (a new file, synced, renamed into place, the directory synced;

@@ -67,13 +67,19 @@ func guard(ctx context.Context, locations []string, outputs ...cli.Named) error 
 	if err := cli.CheckClash(outputs, used); err != nil {
 		return err
 	}
-	if err := cli.CheckStdout(report(ctx).Stdout(), used); err != nil {
+	// Standard output the shell opened onto an output file (`--rejects F
+	// > F`) would be written twice, the stream lost under the other.
+	if err := cli.CheckStdout(report(ctx).Stdout(), slices.Concat(used, outputs)); err != nil {
 		if report(ctx).Path() == "-" {
 			report(ctx).Abandon()
 		}
 		return err
 	}
 	summary := cli.Named{What: "--summary", Path: report(ctx).Path()}
+	if err := cli.CheckStdout(report(ctx).Stdout(), []cli.Named{summary}); err != nil {
+		report(ctx).Abandon()
+		return err
+	}
 	if err := cli.CheckClash(append(outputs, summary), used); err != nil {
 		// The summary itself would do the damage: it must not be written.
 		report(ctx).Abandon()

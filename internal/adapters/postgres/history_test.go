@@ -65,42 +65,67 @@ func TestTruncateRefusesDelta(t *testing.T) {
 
 // Tracking turned off by hand makes the store give no cursor until
 // Upgrade repairs it; cursors from before the repair are refused, since
-// changes may have gone unrecorded meanwhile.
+// changes may have gone unrecorded meanwhile. chg's default stamps every
+// insert: without it, new rows reach no delta.
 func TestTrackingRepaired(t *testing.T) {
-	a, dsn := open(t)
-	put(t, a, "app", adapters.Guarded, rec("c", "a", 1, "1"))
-	c1 := cursorOf(t, a, "app")
-	db := sqlDB(t, dsn)
-	// What pg_restore --disable-triggers leaves: ALWAYS triggers made
-	// ordinary ones.
-	mustExec(t, db, `ALTER TABLE persist_records DISABLE TRIGGER ALL`)
-	mustExec(t, db, `UPDATE persist_records SET value = '"unseen"'`)
-	mustExec(t, db, `ALTER TABLE persist_records ENABLE TRIGGER ALL`)
+	const insert = `INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value)
+		VALUES ('app', 'c', 'new', 1, now(), false, '"unseen"')`
+	for _, tc := range []struct {
+		name string
+		off  []string
+	}{
+		// What pg_restore --disable-triggers leaves: ALWAYS triggers made
+		// ordinary ones.
+		{"triggers made ordinary", []string{`ALTER TABLE persist_records DISABLE TRIGGER ALL`,
+			`UPDATE persist_records SET value = '"unseen"'`, `ALTER TABLE persist_records ENABLE TRIGGER ALL`}},
+		{"records' chg default dropped", []string{`ALTER TABLE persist_records ALTER COLUMN chg DROP DEFAULT`, insert}},
+		{"events' chg default set to 0", []string{`ALTER TABLE persist_events ALTER COLUMN chg SET DEFAULT 0`,
+			`INSERT INTO persist_events (store, stream, seq, type, at, data) VALUES ('app', 's', 1, 't', now(), '"unseen"')`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, dsn := open(t)
+			put(t, a, "app", adapters.Guarded, rec("c", "a", 1, "1"))
+			c1 := cursorOf(t, a, "app")
+			db := sqlDB(t, dsn)
+			for _, q := range tc.off {
+				mustExec(t, db, q)
+			}
+			trackingOff(t, a, c1)
+			if u, err := a.Upgrade(ctx); err != nil || u != (adapters.Upgraded{From: schemaVersion, To: schemaVersion, Repaired: true}) {
+				t.Fatalf("Upgrade = %+v, %v; want %+v", u, err, adapters.Upgraded{From: schemaVersion, To: schemaVersion, Repaired: true})
+			}
+			if intact, err := trackingIntact(ctx, db); err != nil || !intact {
+				t.Fatalf("after the repair: intact %v, %v", intact, err)
+			}
+			if err := sinceErr(t, a, "app", c1); !errors.Is(err, adapters.ErrCursor) {
+				t.Errorf("delta since a cursor from before the repair: %v, want ErrCursor", err)
+			}
+			c2 := cursorOf(t, a, "app")
+			mustExec(t, db, `SET session_replication_role = replica`)
+			mustExec(t, db, `UPDATE persist_records SET value = '"seen"'`)
+			mustExec(t, db, `INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value)
+				VALUES ('app', 'c', 'later', 1, now(), false, '"seen too"')`)
+			if got := dump(t, a, "app", adapters.Filter{Since: c2}); !strings.Contains(got, `"seen"`) || !strings.Contains(got, `"seen too"`) {
+				t.Errorf("delta after the repair:\n%s", got)
+			}
+		})
+	}
+}
+
+// trackingOff checks that a store whose tracking is off gives no cursor,
+// and no delta from c.
+func trackingOff(t *testing.T, a *Adapter, c string) {
+	t.Helper()
 	s, err := a.Snapshot(ctx, "app")
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer s.Close()
 	if _, err := s.Cursor(ctx); !errors.Is(err, adapters.ErrNoCursor) {
 		t.Errorf("Cursor with tracking off: %v, want ErrNoCursor", err)
 	}
-	s.Close()
-	if err := sinceErr(t, a, "app", c1); !errors.Is(err, adapters.ErrNoCursor) {
+	if err := sinceErr(t, a, "app", c); !errors.Is(err, adapters.ErrNoCursor) {
 		t.Errorf("delta with tracking off: %v, want ErrNoCursor", err)
-	}
-	if u, err := a.Upgrade(ctx); err != nil || u != (adapters.Upgraded{From: schemaVersion, To: schemaVersion, Repaired: true}) {
-		t.Fatalf("Upgrade = %+v, %v; want %+v", u, err, adapters.Upgraded{From: schemaVersion, To: schemaVersion, Repaired: true})
-	}
-	if intact, err := trackingIntact(ctx, db); err != nil || !intact {
-		t.Fatalf("after the repair: intact %v, %v", intact, err)
-	}
-	if err := sinceErr(t, a, "app", c1); !errors.Is(err, adapters.ErrCursor) {
-		t.Errorf("delta since a cursor from before the repair: %v, want ErrCursor", err)
-	}
-	c2 := cursorOf(t, a, "app")
-	mustExec(t, db, `SET session_replication_role = replica`)
-	mustExec(t, db, `UPDATE persist_records SET value = '"seen"'`)
-	if got := dump(t, a, "app", adapters.Filter{Since: c2}); !strings.Contains(got, `"seen"`) {
-		t.Errorf("delta after the repair:\n%s", got)
 	}
 }
 

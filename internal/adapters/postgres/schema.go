@@ -606,15 +606,24 @@ var trackedTriggers = []string{"persist_records_stamp", "persist_records_removed
 	"persist_events_stamp", "persist_events_removed", "persist_events_mark"}
 
 // trackingIntact reports whether every change-tracking trigger is there and
-// fires always, whatever session_replication_role says.
+// fires always, whatever session_replication_role says, and whether each
+// table's chg still has the default that stamps every insert: without it
+// (DROP DEFAULT, SET DEFAULT 0, a schema tool's sync), new rows keep chg
+// NULL or older than any cursor, and no delta would hold them.
 func trackingIntact(ctx context.Context, q querier) (bool, error) {
-	var n int
-	err := q.QueryRowContext(ctx, `SELECT pg_catalog.count(*) FROM pg_catalog.pg_trigger
+	var triggers, defaults int
+	err := q.QueryRowContext(ctx, `SELECT (SELECT pg_catalog.count(*) FROM pg_catalog.pg_trigger
 		WHERE tgrelid OPERATOR(pg_catalog.=) ANY (ARRAY[pg_catalog.to_regclass('persist_records'),
 				pg_catalog.to_regclass('persist_events')]::pg_catalog.oid[])
-			AND tgname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.name[]) AND tgenabled OPERATOR(pg_catalog.=) 'A'`,
-		pq.Array(trackedTriggers)).Scan(&n)
-	return n == len(trackedTriggers), err
+			AND tgname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.name[]) AND tgenabled OPERATOR(pg_catalog.=) 'A'),
+		(SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_attrdef d
+				ON d.adrelid OPERATOR(pg_catalog.=) a.attrelid AND d.adnum OPERATOR(pg_catalog.=) a.attnum
+			WHERE a.attrelid OPERATOR(pg_catalog.=) ANY (ARRAY[pg_catalog.to_regclass('persist_records'),
+					pg_catalog.to_regclass('persist_events')]::pg_catalog.oid[])
+				AND a.attname OPERATOR(pg_catalog.=) 'chg' AND a.atttypid OPERATOR(pg_catalog.=) 'pg_catalog.int8'::pg_catalog.regtype
+				AND pg_catalog.pg_get_expr(d.adbin, d.adrelid) OPERATOR(pg_catalog.=) 'txid_current()')`,
+		pq.Array(trackedTriggers)).Scan(&triggers, &defaults)
+	return triggers == len(trackedTriggers) && defaults == 2, err
 }
 
 // newToken is a random history token (adapters.Mark).

@@ -65,8 +65,9 @@ type snapshot struct {
 	mark   adapters.Mark
 	posErr error
 	// triggers is triggersVersion, "" where the schema is older than the
-	// ALWAYS triggers.
-	triggers string
+	// ALWAYS triggers; legacy is the digest an earlier release's cursor
+	// carried for the same catalog.
+	triggers, legacy string
 }
 
 func (s *snapshot) exists(ctx context.Context) error {
@@ -148,9 +149,10 @@ func (s *snapshot) readMark(ctx context.Context) error {
 	}
 	if !intact {
 		return fmt.Errorf("store %q: %w: a change-tracking trigger is missing, disabled, or no longer fires always "+
-			"(ALTER TABLE … DISABLE TRIGGER, or ENABLE TRIGGER ALL after it), so changes may have gone unrecorded", s.store, adapters.ErrNoCursor)
+			"(ALTER TABLE … DISABLE TRIGGER, or ENABLE TRIGGER ALL after it), or a table's chg lost the default that stamps "+
+			"every insert (ALTER COLUMN chg DROP DEFAULT or SET DEFAULT), so changes may have gone unrecorded", s.store, adapters.ErrNoCursor)
 	}
-	if s.triggers, err = triggersVersion(ctx, s.tx, s.removedSince()); err != nil {
+	if s.triggers, s.legacy, err = triggersVersion(ctx, s.tx, s.removedSince()); err != nil {
 		return fmt.Errorf("store %q: read the triggers: %w", s.store, err)
 	}
 	err = s.tx.QueryRowContext(ctx, `SELECT txid, token FROM persist_history ORDER BY txid DESC, token LIMIT 1`).Scan(&s.mark.N, &s.mark.Token)

@@ -23,35 +23,59 @@ import (
 // versions, and a delta is refused unless they are still the same.
 
 // triggersVersionQuery lists the tracking triggers' and their functions'
-// row versions.
+// row versions, then those of Persist's own columns and their defaults.
 // The function a delta asks for outright deletes is in it too: replaced by
 // one that finds none, it would hide them. It is found by $2, its name in
 // the tables' schema, as the delta calls it. Every operator is given the
 // exact types of pg_catalog's (an oid, not a regclass; text, not a name):
 // another schema's on exactly the types given would answer in its place.
+//
+// A column's row changes with ALTER TABLE … ALTER COLUMN … TYPE, which
+// rewrites every row without a trigger firing (a USING to the same type
+// too), and with SET or DROP DEFAULT on chg, whose default stamps every
+// insert. A column added beside them is not Persist's and changes nothing.
 const triggersVersionQuery = `SELECT coalesce(pg_catalog.string_agg(g.tgrelid::pg_catalog.regclass::pg_catalog.text || '.' || g.tgname::pg_catalog.text
 			|| ' ' || g.xmin::pg_catalog.text || ' ' || p.xmin::pg_catalog.text,
 		',' ORDER BY g.tgrelid::pg_catalog.regclass::pg_catalog.text, g.tgname), '')
 		|| ' ' || coalesce((SELECT xmin::pg_catalog.text FROM pg_catalog.pg_proc
-			WHERE oid = pg_catalog.to_regprocedure($2)::pg_catalog.oid), '')
+			WHERE oid = pg_catalog.to_regprocedure($2)::pg_catalog.oid), ''),
+		(SELECT coalesce(pg_catalog.string_agg(a.attrelid::pg_catalog.regclass::pg_catalog.text || '.' || a.attname::pg_catalog.text
+				|| ' ' || a.xmin::pg_catalog.text || ' ' || coalesce(d.xmin::pg_catalog.text, ''),
+			',' ORDER BY a.attrelid::pg_catalog.regclass::pg_catalog.text, a.attname), '')
+			FROM pg_catalog.pg_attribute a LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+			WHERE a.attrelid IN (pg_catalog.to_regclass('persist_records')::pg_catalog.oid,
+					pg_catalog.to_regclass('persist_events')::pg_catalog.oid)
+				AND a.attname = ANY ($3::pg_catalog.name[]) AND NOT a.attisdropped)
 	FROM pg_catalog.pg_trigger g LEFT JOIN pg_catalog.pg_proc p ON p.oid = g.tgfoid
 	WHERE g.tgrelid IN (pg_catalog.to_regclass('persist_records')::pg_catalog.oid,
 			pg_catalog.to_regclass('persist_events')::pg_catalog.oid)
 		AND g.tgname = ANY ($1::pg_catalog.name[])`
 
+// ownColumns are the columns of persist_records and persist_events that
+// Persist reads and writes (both tables' names together).
+var ownColumns = []string{"store", "collection", "key", "version", "updated_at", "deleted", "value",
+	"stream", "seq", "type", "at", "data", "chg"}
+
 // triggersLen is the length of a triggers' version, in hex digits.
 const triggersLen = 16
 
-// triggersVersion is a digest of the tracking triggers' row versions;
-// removedSince is persist_removed_since's name (snapshot.removedSince).
-func triggersVersion(ctx context.Context, q querier, removedSince string) (string, error) {
-	var rows string
+// triggersVersion is a digest of the tracking triggers' and Persist's
+// columns' row versions; removedSince is persist_removed_since's name
+// (snapshot.removedSince). legacy is the digest an earlier release put in
+// its cursors, of the triggers alone: such a cursor is told apart, and
+// refused for what it cannot show.
+func triggersVersion(ctx context.Context, q querier, removedSince string) (version, legacy string, err error) {
+	var triggers, columns string
 	fn := removedSince + "(text, bigint, bigint, bigint[])"
-	if err := q.QueryRowContext(ctx, triggersVersionQuery, pq.Array(trackedTriggers), fn).Scan(&rows); err != nil {
-		return "", err
+	if err := q.QueryRowContext(ctx, triggersVersionQuery, pq.Array(trackedTriggers), fn, pq.Array(ownColumns)).Scan(&triggers, &columns); err != nil {
+		return "", "", err
 	}
+	return digest(triggers + " " + columns), digest(triggers), nil
+}
+
+func digest(rows string) string {
 	sum := sha256.Sum256([]byte(rows))
-	return hex.EncodeToString(sum[:triggersLen/2]), nil
+	return hex.EncodeToString(sum[:triggersLen/2])
 }
 
 // checkTriggers refuses a delta from a cursor whose snapshot saw the
@@ -65,8 +89,12 @@ func (s *snapshot) checkTriggers(cursor pgPos, mark adapters.Mark) error {
 	case cursor.triggers == "":
 		return fmt.Errorf("store %q: %w: it does not carry the version of the change-tracking triggers (a cursor of an earlier release), "+
 			"so it cannot show they stayed on since", s.store, adapters.ErrCursor)
+	case cursor.triggers == s.legacy:
+		return fmt.Errorf("store %q: %w: it carries the version of the change-tracking triggers but not of the tables' columns "+
+			"(a cursor of an earlier release), so it cannot show that no ALTER TABLE … ALTER COLUMN rewrote rows since without a trigger", s.store, adapters.ErrCursor)
 	}
-	return fmt.Errorf("store %q: %w: the change-tracking triggers or their functions changed in the catalog since the cursor "+
-		"(turned off and on again with ALTER TABLE … DISABLE/ENABLE TRIGGER, replaced, given another owner or other grants, or "+
-		"the database restored), so changes made meanwhile may have gone unrecorded", s.store, adapters.ErrCursor)
+	return fmt.Errorf("store %q: %w: the change-tracking triggers, their functions or the tables' columns changed in the catalog since the cursor "+
+		"(triggers turned off and on again with ALTER TABLE … DISABLE/ENABLE TRIGGER, replaced, given another owner or other grants; "+
+		"a column's type or chg's default altered, which changes rows without a trigger; or the database restored), "+
+		"so changes made meanwhile may have gone unrecorded", s.store, adapters.ErrCursor)
 }

@@ -51,6 +51,17 @@ func TestTriggersAlteredSinceCursor(t *testing.T) {
 			`SELECT set_config('persist_test.def', pg_get_functiondef('persist_removed_since'::regproc), false)`,
 			`CREATE OR REPLACE FUNCTION persist_removed_since(text, bigint, bigint, bigint[]) RETURNS bigint LANGUAGE sql AS 'SELECT NULL::bigint'`,
 			edit, `DO $$ BEGIN EXECUTE current_setting('persist_test.def'); END $$`}},
+		// A column's type altered rewrites every row, no trigger firing; a
+		// USING that keeps the type too. chg's default taken away for an
+		// insert and put back leaves the insert unstamped.
+		{"a column rewritten to its own type", nil, []string{
+			`ALTER TABLE persist_records ALTER COLUMN value TYPE jsonb USING CASE WHEN key = 'a' THEN '"hacked"' ELSE value END`}},
+		{"a column's type altered", nil, []string{
+			`ALTER TABLE persist_records ALTER COLUMN updated_at TYPE timestamptz(3)`, edit}},
+		{"chg's default dropped and put back", nil, []string{
+			`ALTER TABLE persist_records ALTER COLUMN chg DROP DEFAULT`,
+			`INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value) VALUES ('app', 'c', 'z', 1, now(), false, '"hacked"')`,
+			`ALTER TABLE persist_records ALTER COLUMN chg SET DEFAULT txid_current()`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, dsn := open(t)
@@ -74,7 +85,7 @@ func TestTriggersAlteredSinceCursor(t *testing.T) {
 				t.Fatalf("the edit is not in the store:\n%s", got)
 			}
 			err = sinceErr(t, a, "app", c1)
-			if !errors.Is(err, adapters.ErrCursor) || !strings.Contains(err.Error(), "change-tracking triggers or their functions changed in the catalog") {
+			if !errors.Is(err, adapters.ErrCursor) || !strings.Contains(err.Error(), "changed in the catalog since the cursor") {
 				t.Fatalf("delta across the change of the triggers: %v, want ErrCursor saying they changed", err)
 			}
 			c2 := cursorOf(t, a, "app")
@@ -91,7 +102,7 @@ func TestTriggersAlteredSinceCursor(t *testing.T) {
 // A cursor of a store with the ALWAYS triggers that does not carry their
 // version cannot show they stayed on: refused, for a full dump.
 func TestCursorWithoutTriggersVersion(t *testing.T) {
-	a, _ := open(t)
+	a, dsn := open(t)
 	put(t, a, "app", adapters.Guarded, rec("c", "a", 1, "1"))
 	cur, err := adapters.ParseCursor(cursorOf(t, a, "app"))
 	if err != nil {
@@ -108,5 +119,27 @@ func TestCursorWithoutTriggersVersion(t *testing.T) {
 	cur.Pos = p.String()
 	if err := sinceErr(t, a, "app", cur.String()); !errors.Is(err, adapters.ErrCursor) {
 		t.Fatalf("delta from a cursor without the triggers' version: %v, want ErrCursor", err)
+	}
+	// An earlier release's digest, of the triggers alone, cannot show the
+	// columns stayed as they were.
+	s, err := a.Snapshot(ctx, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Cursor(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p.triggers = s.(*snapshot).legacy
+	s.Close()
+	cur.Pos = p.String()
+	if err := sinceErr(t, a, "app", cur.String()); !errors.Is(err, adapters.ErrCursor) || !strings.Contains(err.Error(), "not of the tables' columns") {
+		t.Fatalf("delta from a cursor of the triggers' version alone: %v, want ErrCursor naming the columns", err)
+	}
+	// Adding a column of one's own beside Persist's changes nothing.
+	db := sqlDB(t, dsn)
+	c := cursorOf(t, a, "app")
+	mustExec(t, db, `ALTER TABLE persist_records ADD COLUMN note text DEFAULT 'x'`)
+	if err := sinceErr(t, a, "app", c); err != nil {
+		t.Fatalf("delta across a column added: %v", err)
 	}
 }
