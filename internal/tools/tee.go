@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -74,7 +75,8 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 	for i, t := range targets {
 		pipes[i] = t.pw
 	}
-	copyErr := teeCopyUntil(ctx, st, pipes)
+	var tail heldLine
+	copyErr := teeCopyUntil(ctx, st, pipes, &tail)
 	if copyErr != nil {
 		// The input failed: that is the cause, not each target's end.
 		cancel(copyErr)
@@ -84,7 +86,42 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 	}
 	wg.Wait()
 
-	return teeEnd(ctx, st, o, targets, copyErr)
+	if err := teeEnd(ctx, st, o, targets, copyErr); err != nil {
+		return err
+	}
+	// Every target holds the stream: the copy on stdout may end.
+	if _, err := st.Stdout.Write(tail.buf); err != nil {
+		return fmt.Errorf("stdout: %w", err)
+	}
+	return nil
+}
+
+// heldLine keeps back the last line written to standard output (the
+// trailer, in a whole stream) until every target holds the stream: a
+// target that fails at its first write (a database that cannot be opened,
+// one read-only), found only once the stream has passed whole into a
+// pipe's buffers, must not leave a whole stream on stdout, which a
+// pipeline after persist-tee would take for a good copy. Without its last
+// line, any reader refuses it as cut short.
+type heldLine struct{ buf []byte }
+
+// write writes p to w, but for the last line of what has come so far,
+// complete or not.
+func (h *heldLine) write(w io.Writer, p []byte) error {
+	h.buf = append(h.buf, p...)
+	end := len(h.buf)
+	if end > 0 && h.buf[end-1] == '\n' {
+		end--
+	}
+	i := bytes.LastIndexByte(h.buf[:end], '\n')
+	if i < 0 {
+		return nil
+	}
+	if _, err := w.Write(h.buf[:i+1]); err != nil {
+		return err
+	}
+	h.buf = append(h.buf[:0], h.buf[i+1:]...)
+	return nil
 }
 
 // teeEnd reports each target's load, and returns what failed: a target's
@@ -272,10 +309,10 @@ func (p *prefixed) Unwrap() error { return p.err }
 // targets must still end their batches and say what they committed. The
 // copy, left behind, ends at its next read; it writes nothing more, to
 // standard output or the targets, once given up (the gate).
-func teeCopyUntil(ctx context.Context, st Stdio, pipes []*io.PipeWriter) error {
+func teeCopyUntil(ctx context.Context, st Stdio, pipes []*io.PipeWriter, tail *heldLine) error {
 	var g gate
 	copied := make(chan error, 1)
-	go func() { copied <- teeCopy(ctx, st, pipes, &g) }()
+	go func() { copied <- teeCopy(ctx, st, pipes, &g, tail) }()
 	select {
 	case err := <-copied:
 		return err
@@ -308,7 +345,7 @@ func (g *gate) pass(write func() error) (bool, error) {
 	return true, write()
 }
 
-func teeCopy(ctx context.Context, st Stdio, pipes []*io.PipeWriter, g *gate) error {
+func teeCopy(ctx context.Context, st Stdio, pipes []*io.PipeWriter, g *gate, tail *heldLine) error {
 	buf := make([]byte, 256<<10)
 	for {
 		if err := context.Cause(ctx); err != nil {
@@ -316,7 +353,7 @@ func teeCopy(ctx context.Context, st Stdio, pipes []*io.PipeWriter, g *gate) err
 		}
 		n, rerr := st.Stdin.Read(buf)
 		if n > 0 {
-			open, err := g.pass(func() error { return teeWrite(ctx, st, pipes, buf[:n]) })
+			open, err := g.pass(func() error { return teeWrite(ctx, st, pipes, buf[:n], tail) })
 			if !open {
 				return context.Cause(ctx)
 			}
@@ -333,10 +370,10 @@ func teeCopy(ctx context.Context, st Stdio, pipes []*io.PipeWriter, g *gate) err
 	}
 }
 
-// teeWrite writes one piece of the input to standard output and to every
-// target.
-func teeWrite(ctx context.Context, st Stdio, pipes []*io.PipeWriter, p []byte) error {
-	if _, err := st.Stdout.Write(p); err != nil {
+// teeWrite writes one piece of the input to standard output (held back
+// by tail) and to every target.
+func teeWrite(ctx context.Context, st Stdio, pipes []*io.PipeWriter, p []byte, tail *heldLine) error {
+	if err := tail.write(st.Stdout, p); err != nil {
 		return fmt.Errorf("stdout: %w", err)
 	}
 	for _, pw := range pipes {
