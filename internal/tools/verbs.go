@@ -613,7 +613,7 @@ func Ls(ctx context.Context, st Stdio, o LsOptions) error {
 		events += s.Count
 	}
 	report(ctx).Update(func(r *cli.Result) { r.Records, r.Events = records, events })
-	return printLines(st, lines, o.Null)
+	return printLines(st, lines, o.Null, o.Name)
 }
 
 // lsAgain is the ls command for another store (storeLocation).
@@ -643,7 +643,7 @@ func lsKeys(ctx context.Context, st Stdio, o LsOptions) error {
 			out.Flush()
 			return err
 		}
-		if err := writeName(out, it.Record.Key, o.Null); err != nil {
+		if err := writeName(out, it.Record.Key, o.Null, o.Name); err != nil {
 			return err
 		}
 		n++
@@ -658,13 +658,12 @@ func lsKeys(ctx context.Context, st Stdio, o LsOptions) error {
 type line struct{ fields, name string }
 
 // printLines writes lines, refusing a name with a line break unless null
-// ends them with NUL; nothing is written then.
-func printLines(st Stdio, lines []line, null bool) error {
-	if !null {
-		for _, l := range lines {
-			if strings.ContainsAny(l.name, "\n\r") {
-				return newlineError(l.name)
-			}
+// ends them with NUL, and a name with a NUL (nameOK); nothing is written
+// then. store is the store listed, "" for a list of stores.
+func printLines(st Stdio, lines []line, null bool, store string) error {
+	for _, l := range lines {
+		if err := nameOK(l.name, null, store); err != nil {
+			return err
 		}
 	}
 	out := bufio.NewWriter(st.Stdout)
@@ -677,13 +676,32 @@ func printLines(st Stdio, lines []line, null bool) error {
 }
 
 // writeName writes one name as its own line (see printLines).
-func writeName(w *bufio.Writer, name string, null bool) error {
-	if !null && strings.ContainsAny(name, "\n\r") {
+func writeName(w *bufio.Writer, name string, null bool, store string) error {
+	if err := nameOK(name, null, store); err != nil {
 		w.Flush()
-		return newlineError(name)
+		return err
 	}
 	w.WriteString(name)
 	return w.WriteByte(end(null))
+}
+
+// nameOK refuses a name its line would not give back: one with a line
+// break, unless null ends lines with NUL; and one with a NUL, which ends a
+// line under -0 and which no shell variable or argument can hold (a read
+// loop would get two names, or one without the byte, and act on neither).
+func nameOK(name string, null bool, store string) error {
+	switch {
+	case strings.IndexByte(name, 0) >= 0:
+		err := fmt.Errorf("the name %s holds a NUL byte: no line of output, and no shell variable or argument, can hold it", jsonQuote(name))
+		if store == "" {
+			return cli.Hint(err, "read it from a dump of its store, where each name is a JSON string")
+		}
+		return cli.Hint(err, "read the names from the store's dump, where each is a JSON string: persist export %s | "+
+			`jq -r 'select(.kind == "record") | [.collection, .key] | @json'`, location.ShellQuote(store))
+	case !null && strings.ContainsAny(name, "\n\r"):
+		return newlineError(name)
+	}
+	return nil
 }
 
 func end(null bool) byte {
@@ -741,7 +759,7 @@ func Stores(ctx context.Context, st Stdio, o StoresOptions) error {
 			})
 		}
 	}
-	return printLines(st, lines, o.Null)
+	return printLines(st, lines, o.Null, "")
 }
 
 // defaultDatabases are the databases the persist command finds stores in
