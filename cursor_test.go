@@ -230,6 +230,76 @@ func TestReplaceEndsChains(t *testing.T) {
 	})
 }
 
+// A patch writes A's items over B's whatever their versions. Where it puts
+// back an older version, or other content at B's version or seq, a delta
+// of B would reach B's copies as a stale line, skipped, or a conflict: the
+// patch deletes those items outright before writing them, so B's next
+// delta is refused (ErrRemoved) as after a remove line, and a full dump
+// starts a new chain. A patch whose writes are all newer keeps the chain.
+func TestPatchOverNewerEndsChains(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ctx := testContext(t)
+		for _, tc := range []struct {
+			name  string
+			b     func(s *persist.Store) error // B's writes after its copy of A
+			a     func(s *persist.Store) error // A's, after B was made
+			ended bool
+		}{
+			{"an older version put back", func(s *persist.Store) error { _, err := s.Put(ctx, "c", "k", 2); return err }, nil, true},
+			{"an event with other content", func(s *persist.Store) error { _, err := s.Append(ctx, "s", "t", "B's"); return err },
+				func(s *persist.Store) error { _, err := s.Append(ctx, "s", "t", "A's"); return err }, true},
+			{"only newer versions", nil, func(s *persist.Store) error { _, err := s.Put(ctx, "c", "k", 3); return err }, false},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				a, b := backends[0].new(t)+"#app", db.Location(t)+"#app"
+				if _, err := open(t, a).Put(ctx, "c", "k", 1); err != nil {
+					t.Fatal(err)
+				}
+				var full bytes.Buffer
+				if _, err := persist.Dump(ctx, a, &full, persist.DumpOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := persist.Load(ctx, &full, b, persist.LoadOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				for _, w := range []struct {
+					loc string
+					fn  func(s *persist.Store) error
+				}{{b, tc.b}, {a, tc.a}} {
+					if w.fn != nil {
+						if err := w.fn(open(t, w.loc)); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				res, err := persist.Dump(ctx, b, io.Discard, persist.DumpOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var patch bytes.Buffer
+				if _, err := persist.Diff(ctx, a, b, &patch, persist.DiffOptions{Format: persist.DiffPatch}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := persist.Load(ctx, &patch, b, persist.LoadOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				sa, errA := persist.Sum(ctx, a)
+				sb, errB := persist.Sum(ctx, b)
+				if errA != nil || errB != nil || sa.Sum != sb.Sum {
+					t.Fatalf("B after the patch: %+v, %v; A: %+v, %v", sb, errB, sa, errA)
+				}
+				_, err = persist.Dump(ctx, b, io.Discard, persist.DumpOptions{ReadOptions: persist.ReadOptions{Since: res.Cursor}})
+				if tc.ended && !errors.Is(err, persist.ErrRemoved) {
+					t.Errorf("B's delta after the patch: %v, want ErrRemoved", err)
+				}
+				if !tc.ended && err != nil {
+					t.Errorf("B's delta after a patch of newer versions: %v", err)
+				}
+			})
+		}
+	})
+}
+
 // A delta dumped again with --live is refused as a --live delta of the
 // store is: without its tombstones, marked by the filter, it would chain
 // after a --live full dump, and the copy keep what was deleted. A full

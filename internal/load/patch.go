@@ -1,6 +1,7 @@
 package load
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -95,6 +96,11 @@ func (l *loader) applyPatch(ctx context.Context, tx adapters.Tx, ents []*entry) 
 			rmItems = append(rmItems, k.item())
 		}
 	}
+	older, err := uncarried(ctx, tx, puts)
+	if err != nil {
+		return err
+	}
+	rmItems = append(rmItems, older...)
 	if len(rmItems) > 0 {
 		if err := tx.Remove(ctx, rmItems); err != nil {
 			return fmt.Errorf("removing: %w", err)
@@ -109,4 +115,48 @@ func (l *loader) applyPatch(ctx context.Context, tx adapters.Tx, ents []*entry) 
 		return nil
 	}
 	return verify(ctx, tx, ents, puts, removes)
+}
+
+// uncarried names the puts no delta could carry to a copy of the store: a
+// record at a version no newer than the store's, with other content (a
+// copy would skip it as stale, or refuse it as a conflict), and an event
+// with the store's seq and other content. The patch deletes them outright
+// before writing them: like its remove lines, that ends every chain of
+// deltas from the store (the next is refused, and a full dump starts a new
+// one), where the copies would otherwise go on without the change and
+// every tool exit 0.
+func uncarried(ctx context.Context, tx adapters.Tx, puts []*record.Item) ([]*record.Item, error) {
+	if len(puts) == 0 {
+		return nil, nil
+	}
+	byKey := make(map[key]*record.Item, len(puts))
+	for _, p := range puts {
+		byKey[keyOf(p)] = p
+	}
+	var out []*record.Item
+	err := tx.Lock(ctx, puts, func(held *record.Item) error {
+		h := *held
+		normalize(&h)
+		k := keyOf(&h)
+		if p := byKey[k]; p != nil && !carried(p, &h) {
+			out = append(out, k.item())
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("looking up what the patch overwrites: %w", err)
+	}
+	return out, nil
+}
+
+// carried reports whether a delta carries p over held to a copy that holds
+// held: a newer version, or the very same item.
+func carried(p, held *record.Item) bool {
+	if p.Kind == record.KindEvent {
+		return p.Type == held.Type && p.At == held.At && bytes.Equal(p.Data, held.Data)
+	}
+	if p.Version > held.Version {
+		return true
+	}
+	return p.Version == held.Version && p.UpdatedAt == held.UpdatedAt && sameRecordContent(p, held)
 }

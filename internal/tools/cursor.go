@@ -78,14 +78,15 @@ func (o DumpOptions) cursorHint(err error, src *persist.Source) error {
 	case errors.Is(err, persist.ErrCursorAccess):
 		return cli.Hint(err, "let the role read them: GRANT SELECT ON persist_meta, persist_history TO the role (as the owner of the tables)")
 	case errors.Is(err, persist.ErrNoCursor):
-		err = cli.Hint(err, "upgrade the store's schema in place (one transaction, the rows are not rewritten), then take a full dump: persist upgrade %s --location %s%s",
+		// The last hint given is said first.
+		return cli.Hint(cli.Hint(err, replaceCopies),
+			"upgrade the store's schema in place (one transaction, the rows are not rewritten), then take a full dump: persist upgrade %s --location %s%s",
 			location.ShellQuote(src.Store()), location.ForShell(o.Location), passwordNote(o.Location))
-		return cli.Hint(err, replaceCopies)
 	case errors.Is(err, persist.ErrCursor), errors.Is(err, persist.ErrRemoved):
 		if o.CursorFile != "" {
-			err = cli.Hint(err, "start again from a full dump: remove the cursor file (rm %s) and run the same command, which then writes a full dump and a new cursor",
+			err = cli.Hint(cli.Hint(err, replaceCopies),
+				"start again from a full dump: remove the cursor file (rm %s) and run the same command, which then writes a full dump and a new cursor",
 				location.ShellQuote(o.CursorFile))
-			err = cli.Hint(err, replaceCopies)
 			if strings.Contains(err.Error(), "comes from another store") {
 				// A mistyped store or file finds another store's cursor,
 				// whose chain the rm would end.
@@ -93,7 +94,7 @@ func (o DumpOptions) cursorHint(err error, src *persist.Source) error {
 			}
 			return err
 		}
-		return cli.Hint(cli.Hint(err, "take a full dump instead (the same command without --since); its trailer carries a new cursor"), replaceCopies)
+		return cli.Hint(cli.Hint(err, replaceCopies), "take a full dump instead (the same command without --since); its trailer carries a new cursor")
 	}
 	return err
 }
