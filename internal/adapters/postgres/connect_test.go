@@ -3,6 +3,7 @@ package postgres
 import (
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -150,5 +151,59 @@ func TestSecretSettingRefused(t *testing.T) {
 		if len(hint.All(err)) == 0 {
 			t.Errorf("Open(%q): no hint", dsn)
 		}
+	}
+}
+
+// verify-ca and verify-full need the server's certificate authority, as in
+// libpq: without sslrootcert or ~/.postgresql/root.crt, lib/pq would trust
+// the system's authorities, and verify-ca then any certificate they signed.
+// A root file named but missing is said as such, before a connection.
+func TestRootCertRequired(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("PGSSLROOTCERT", "")
+	ca := filepath.Join(t.TempDir(), "ca.crt")
+	if err := os.WriteFile(ca, []byte("not read here"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		dsn  string
+		want string // in the error; "" for none
+	}{
+		{"postgres://u@127.0.0.1/db?sslmode=verify-ca", `root certificate file "` + filepath.Join(home, ".postgresql", "root.crt") + `"`},
+		{"postgres://u@127.0.0.1/db?sslmode=verify-full", `root certificate file "` + filepath.Join(home, ".postgresql", "root.crt") + `"`},
+		{"postgres://u@127.0.0.1/db?sslmode=verify-full&sslrootcert=/nonexistent/ca.crt", `root certificate file "/nonexistent/ca.crt"`},
+		{"postgres://u@127.0.0.1/db?sslmode=verify-ca&sslrootcert=" + ca, ""},
+		{"postgres://u@127.0.0.1/db?sslmode=verify-full&sslrootcert=system", ""},
+		{"postgres://u@127.0.0.1/db?sslmode=require", ""},
+		{"postgres://u@127.0.0.1/db", ""},
+	} {
+		cfg, err := newConfig(tc.dsn)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.dsn, err)
+		}
+		err = rootCert(cfg)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v", tc.dsn, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: %v, want an error naming %s", tc.dsn, err, tc.want)
+		case tc.want != "" && !strings.Contains(strings.Join(hint.All(err), " "), "sslrootcert=FILE"):
+			t.Errorf("%s: hints %q", tc.dsn, hint.All(err))
+		}
+	}
+	// With the file in place, as libpq finds it.
+	if err := os.MkdirAll(filepath.Join(home, ".postgresql"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(home, ".postgresql", "root.crt"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := newConfig("postgres://u@127.0.0.1/db?sslmode=verify-ca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rootCert(cfg); err != nil {
+		t.Errorf("with ~/.postgresql/root.crt: %v", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -72,6 +73,9 @@ func OpenContext(ctx context.Context, dsn string, opt Options) (*Adapter, error)
 	if cfg.SSLMode == "" {
 		cfg.SSLMode = pq.SSLModePrefer
 	}
+	if err := rootCert(cfg); err != nil {
+		return nil, err
+	}
 	// Times are read as text: in a UTC session their spelling turns into
 	// the canonical form by rearranging bytes (pgTime), not by parsing.
 	if cfg.Runtime == nil {
@@ -108,6 +112,32 @@ func OpenContext(ctx context.Context, dsn string, opt Options) (*Adapter, error)
 		return nil, fmt.Errorf("connect to postgres: %w", explain(err))
 	}
 	return &Adapter{db: db, opt: opt, writers: writersAllowed(ctx, db)}, nil
+}
+
+// rootCert refuses, as libpq does, a verify-ca or verify-full connection
+// without the certificate authority to verify against: lib/pq would take
+// the system's authorities instead, and verify-ca, which does not check the
+// host name, then accept any certificate any of them signed. A root file
+// named but missing is said as such, not as a server that hung up.
+func rootCert(cfg pq.Config) error {
+	if (cfg.SSLMode != pq.SSLModeVerifyCA && cfg.SSLMode != pq.SSLModeVerifyFull) || cfg.SSLInline || cfg.SSLRootCert == "system" {
+		return nil
+	}
+	path := cfg.SSLRootCert
+	if path == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return hint.With(fmt.Errorf("connect to postgres: sslmode=%s: no home directory to find ~/.postgresql/root.crt in: %w", cfg.SSLMode, err),
+				"name the server's certificate authority with sslrootcert=FILE in the location's query")
+		}
+		path = filepath.Join(home, ".postgresql", "root.crt")
+	}
+	if _, err := os.Stat(path); err != nil {
+		return hint.With(fmt.Errorf("connect to postgres: sslmode=%s: root certificate file %q: %w", cfg.SSLMode, path, err),
+			"give the file of the server's certificate authority (sslrootcert=FILE in the location's query, or %s), "+
+				"or sslrootcert=system with sslmode=verify-full to trust the system's authorities", filepath.Join("~", ".postgresql", "root.crt"))
+	}
+	return nil
 }
 
 // newConfig is lib/pq's reading of dsn, refusing a secret it would send
