@@ -11,8 +11,8 @@ import (
 // line, complete or not, waits.
 func TestHeldLine(t *testing.T) {
 	for _, tc := range []struct {
-		name       string
-		pieces     []string
+		name      string
+		pieces    []string
 		out, held string
 	}{
 		{"one whole line", []string{"a\n"}, "", "a\n"},
