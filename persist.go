@@ -39,6 +39,9 @@ var (
 	// secondary) cannot hold as it is, such as a \u0000 in a string bound
 	// for PostgreSQL. The write is refused rather than altered.
 	ErrUnsupported = adapters.ErrUnsupported
+	// ErrStoreName: a store name the database cannot hold (on PostgreSQL,
+	// a NUL byte or a name too long for its index); nothing was written.
+	ErrStoreName = adapters.ErrStoreName
 	// ErrNoStore: the database holds no store of the name asked for.
 	ErrNoStore = adapters.ErrNoStore
 	// ErrFull: the database refused a write for want of room (its disk

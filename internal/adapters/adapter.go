@@ -39,6 +39,11 @@ var ErrExists = errors.New("item already in the store")
 // a \u0000 in a PostgreSQL jsonb value). Such an item is rejected, never altered.
 var ErrUnsupported = errors.New("value not supported by this database")
 
+// ErrStoreName wraps the reason a database cannot hold a store's name (on
+// PostgreSQL a NUL byte, or a name too long for an index). It is no line's
+// fault, so no line is set aside for it: a load stops at its start.
+var ErrStoreName = errors.New("store name not supported by this database")
+
 // ErrFull wraps a write the database refused for want of room: its disk
 // (or the one of its temporary files) is full. It wraps syscall.ENOSPC too.
 var ErrFull = errors.New("the database's disk is full")

@@ -279,6 +279,9 @@ func (l *loader) admit(b *batch, line int64, raw []byte, canonical, detached boo
 	switch it.Kind {
 	case record.KindRecord, record.KindEvent:
 		if err := l.a.Check(l.store, it); err != nil {
+			if errors.Is(err, adapters.ErrStoreName) {
+				return err // every line would go: the load stops, at its first
+			}
 			return l.reject(b, line, raw, err)
 		}
 	case record.KindRemove:

@@ -277,6 +277,8 @@ func loadHint(err error, f LoadFlags, res persist.LoadResult) error {
 	switch {
 	case errors.Is(err, persist.ErrFull):
 		return fullHint(err, none)
+	case errors.Is(err, persist.ErrStoreName):
+		return cli.Hint(err, "nothing was written; name a shorter store (LOCATION#NAME or --store NAME), of PostgreSQL text: no NUL byte, valid UTF-8")
 	case errors.Is(err, persist.ErrGaveUp):
 		return gaveUpHint(err, none)
 	case errors.Is(err, persist.ErrPatchTarget) && len(hint.All(err)) == 0:

@@ -127,7 +127,7 @@ func (h *heldLine) write(w io.Writer, p []byte) error {
 // teeEnd reports each target's load, and returns what failed: a target's
 // own failure, else the input's, else what the others stopped with.
 func teeEnd(ctx context.Context, st Stdio, o TeeOptions, targets []*teeTarget, copyErr error) error {
-	var errs, stopped []error
+	var errs, stopped, kept []error
 	for _, t := range targets {
 		if t.res != nil {
 			report(ctx).Update(func(r *cli.Result) { addLoad(r, t.res) })
@@ -139,21 +139,35 @@ func teeEnd(ctx context.Context, st Stdio, o TeeOptions, targets []*teeTarget, c
 		case t.err == nil:
 		case t.stopped || errors.Is(t.err, context.Canceled):
 			stopped = append(stopped, t.err)
+			kept = append(kept, t.kept()...)
 		default:
 			errs = append(errs, t.err)
 		}
 	}
 	// A target stopped because another failed (or the input did) has
-	// nothing to say of its own: the cause is reported, and only it.
+	// nothing to say of its own: the cause is reported, and after it what
+	// each such target committed, which stays.
 	switch {
 	case len(errs) > 0:
-		return errors.Join(errs...)
+		return errors.Join(append(errs, kept...)...)
 	case copyErr != nil && !errors.Is(copyErr, context.Canceled):
-		return copyErr
+		return errors.Join(append([]error{copyErr}, kept...)...)
 	case len(stopped) > 0:
 		return errors.Join(stopped...)
 	}
 	return nil
+}
+
+// kept says what a target stopped by another's failure committed before
+// it stopped, where anything: the cause's own hint speaks of its target
+// only (a new file there holds nothing, while this one keeps batches).
+func (t *teeTarget) kept() []error {
+	if t.res == nil || t.res.Written+t.res.Events+t.res.Removed == 0 {
+		return nil
+	}
+	return []error{cli.Hint(fmt.Errorf("target %s: stopped with the others; the %d records and %d events it committed stay",
+		t.name, t.res.Written, t.res.Events), "load the whole stream into it again (persist-load, or persist-tee with every target): "+
+		"what it holds already is taken as unchanged")}
 }
 
 // ready refuses, before anything is read or written, what persist-tee

@@ -18,6 +18,9 @@ import (
 func (a *Adapter) Check(store string, it *record.Item) error { return checkItem(store, it) }
 
 func checkItem(store string, it *record.Item) error {
+	if err := checkStoreName(store); err != nil {
+		return err
+	}
 	if it.IsRecord() {
 		if err := checkText("collection", it.Collection); err != nil {
 			return err
@@ -88,6 +91,20 @@ func indexText(n int, s string) int {
 }
 
 func align(n, to int) int { return (n + to - 1) &^ (to - 1) }
+
+// checkStoreName refuses a store name PostgreSQL cannot hold: text's
+// limits, and persist_stores' primary key index, which holds the name
+// alone (a longer one fails every line, and is said once, as the store's).
+func checkStoreName(store string) error {
+	if p := textProblem(store); p != "" {
+		return fmt.Errorf("store name %q: %s: %w", store, p, adapters.ErrStoreName)
+	}
+	if size := align(8+indexText(0, store), 8); size > maxIndexRow {
+		return fmt.Errorf("store name: %d bytes in PostgreSQL's index of store names, which holds at most %d: %w",
+			size, maxIndexRow, adapters.ErrStoreName)
+	}
+	return nil
+}
 
 func checkIndexRow(size int, what string) error {
 	if size > maxIndexRow {

@@ -21,10 +21,7 @@ func (a *Adapter) Begin(ctx context.Context, store string) (adapters.Tx, error) 
 	if a.opt.ReadOnly {
 		return nil, fmt.Errorf("begin on store %q: %w", store, ErrReadOnly)
 	}
-	if p := textProblem(store); p != "" {
-		return nil, fmt.Errorf("store name %q: %s: %w", store, p, adapters.ErrUnsupported)
-	}
-	if err := checkIndexRow(align(8+indexText(0, store), 8), "store name"); err != nil {
+	if err := checkStoreName(store); err != nil {
 		return nil, err
 	}
 	if err := a.ensureSchema(ctx); err != nil {
