@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -540,8 +541,26 @@ func TestNotPersistTablesRefused(t *testing.T) {
 		defer mustExec(t, db, `DROP SCHEMA shadow CASCADE`)
 		refused(t, withPath(dsn, "shadow,public"),
 			[]string{"the search_path finds persist_records in schema shadow, and persist_stores in public"},
-			"options=-c+search_path%3Dpublic to the URL", "drop or rename what is not Persist's (shadow.persist_records)")
+			"options=-c%20search_path%3Dpublic in place of any options= there", "drop or rename what is not Persist's (shadow.persist_records)")
 		whole(t, openAt(t, withPath(dsn, "public"), Options{}))
+		// The hint followed as written, on the URL's own text: its options=
+		// in place of the one there, read by libpq's rules as by lib/pq's.
+		bad := withPath(dsn, "shadow,public")
+		_, err := openAt(t, bad, Options{}).Snapshot(ctx, "app")
+		m := regexp.MustCompile(`in a URL's query, (options=\S+) in place of any options= there`).FindStringSubmatch(strings.Join(hint.All(err), "\n"))
+		if m == nil {
+			t.Fatalf("no URL form in the hints of %v", err)
+		}
+		u, _ := url.Parse(bad)
+		var q []string
+		for _, p := range strings.Split(u.RawQuery, "&") {
+			if strings.HasPrefix(p, "options=") {
+				p = m[1]
+			}
+			q = append(q, p)
+		}
+		u.RawQuery = strings.Join(q, "&")
+		whole(t, openAt(t, u.String(), Options{}))
 	})
 	t.Run("view in the table's place", func(t *testing.T) {
 		mustExec(t, db, `ALTER TABLE persist_records RENAME TO persist_records_all;

@@ -473,7 +473,7 @@ func noForeignTables(ctx context.Context, tx *sql.Tx) error {
 	}
 	return hint.With(fmt.Errorf("the schema Persist's tables would go in has %s and no persist_stores: not Persist's, which it will not take for its own nor change",
 		strings.Join(found, ", ")),
-		"name another database, or a schema of Persist's own: CREATE SCHEMA persist, then add options=-csearch_path=persist to the location's parameters")
+		"name another database, or a schema of Persist's own: CREATE SCHEMA persist, then name it in the location (%s)", pathOption("persist"))
 }
 
 // plan reads the schema's version and decides what migrate does with it.
@@ -524,7 +524,7 @@ func schemaOf(ctx context.Context, tx *sql.Tx) (string, error) {
 	}
 	if !schema.Valid {
 		return "", hint.With(fmt.Errorf("no schema to make Persist's tables in: the search_path (%s) names none that exists", path.String),
-			"create one of its schemas (CREATE SCHEMA name), or name one that exists with options=-csearch_path=SCHEMA in the location's parameters")
+			"create one of its schemas (CREATE SCHEMA name), or name one that exists in the location (%s)", pathOption("SCHEMA"))
 	}
 	return schema.String, nil
 }

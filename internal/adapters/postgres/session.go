@@ -199,21 +199,26 @@ func notPersistTable(odd []string) error {
 	case schema != stores:
 		return hint.With(fmt.Errorf("%w: the search_path finds %s in schema %s, and persist_stores in %s: what %s shows need not be the store",
 			ErrNotPersistTable, name, schema, stores, rel),
-			"if Persist's tables are those of schema %s, put it first on the search_path (add %s to the URL's query, after ? or &); "+
+			"if Persist's tables are those of schema %s, put it first on the search_path (%s); "+
 				"otherwise drop or rename what is not Persist's (%s)", stores, pathOption(stores), rel)
 	}
 	return hint.With(fmt.Errorf("%w: %s is %s, not a table: what it shows need not be the store", ErrNotPersistTable, rel, relkindName(kind)),
-		"put Persist's table back under its name (drop or rename %s), or put the schema that holds it first on the search_path (add %s to the URL's query, after ? or &)",
+		"put Persist's table back under its name (drop or rename %s), or put the schema that holds it first on the search_path (%s)",
 		rel, pathOption("SCHEMA"))
 }
 
-// pathOption is the URL query parameter that puts schema first on the
-// session's search_path (lib/pq's options, as PGOPTIONS takes them).
+// pathOption says how a location puts schema first on the session's
+// search_path (options, as PGOPTIONS takes them), in a URL and in a
+// key=value string, as libpq and psql read them too: in a URL's query a
+// space is %20 (libpq reads + as itself) and = is %3D; one options= only,
+// since a second does not add to the first.
 func pathOption(schema string) string {
 	if schema != "SCHEMA" && !plainIdent.MatchString(schema) {
 		schema = pq.QuoteIdentifier(schema)
 	}
-	return "options=" + url.QueryEscape("-c search_path="+schema)
+	opt := "-c search_path=" + schema
+	return "in a URL's query, options=" + strings.ReplaceAll(url.QueryEscape(opt), "+", "%20") +
+		" in place of any options= there; in a key=value location, options='" + strings.ReplaceAll(opt, "'", `\'`) + "'"
 }
 
 // plainIdent is a name PostgreSQL reads as it is, unquoted.
