@@ -164,8 +164,7 @@ func (s *Store) commitMany(ctx context.Context, dw *DualWrite, items []*record.I
 	// row where this batch meant its own is a lost race (the batch is redone
 	// from what the store then holds), and a trigger that changed a row on
 	// its way in is seen here too, rather than taken for the write.
-	err = tx.ReadBack(ctx, items, func(*record.Item, string) error { return errLostRace })
-	if err != nil {
+	if err := landed(ctx, tx, items); err != nil {
 		return err
 	}
 	return tx.Commit()

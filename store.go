@@ -1,7 +1,6 @@
 package persist
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -210,12 +209,8 @@ func (s *Store) commit(ctx context.Context, dw *DualWrite, build func(context.Co
 	if err := tx.Put(ctx, []*record.Item{it}, adapters.Guarded); err != nil {
 		return nil, err
 	}
-	got, err := lookupOne(ctx, tx, it)
-	if err != nil {
+	if err := landed(ctx, tx, []*record.Item{it}); err != nil {
 		return nil, err
-	}
-	if got == nil || !bytes.Equal(record.AppendItem(nil, got), record.AppendItem(nil, it)) {
-		return nil, errLostRace
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, err
@@ -274,6 +269,24 @@ func (s *Store) usable() error {
 }
 
 func (s *Store) scrub(err error) error { return location.ScrubError(err, s.loc.Raw) }
+
+// ErrAltered: the database changed a write on its way in (a trigger or a
+// rule on Persist's tables): the store would not hold what was written, so
+// nothing is.
+var ErrAltered = errors.New("the database changed the write on its way in")
+
+// landed reads back what tx just put: another writer's row where the write
+// meant its own is a lost race (the write is redone from a fresh read); a
+// row of this transaction's own that is not as written, or none, is the
+// database's doing, which no retry undoes.
+func landed(ctx context.Context, tx adapters.Tx, items []*record.Item) error {
+	return tx.ReadBack(ctx, items, func(it *record.Item, problem string) error {
+		if problem == adapters.ProblemNotOurs {
+			return errLostRace
+		}
+		return fmt.Errorf("%w: %s: %s (a trigger or rule on Persist's tables?); nothing was written", ErrAltered, describe(it), problem)
+	})
+}
 
 // lookupOne returns a copy of what tx holds at key's address, or nil, and
 // keeps it locked until tx ends.

@@ -1,0 +1,61 @@
+package persist_test
+
+import (
+	"database/sql"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/cuitty/persist"
+	"github.com/cuitty/persist/internal/testdb"
+)
+
+// A trigger that changes a write on its way in is no concurrent writer:
+// Put and PutMany say so at once (ErrAltered, naming the record and what
+// differs), write nothing, and do not spend their retries on a race that
+// is not there.
+func TestWriteAlteredByTrigger(t *testing.T) {
+	audit := map[string][]string{
+		"sqlite": {`CREATE TRIGGER audit AFTER INSERT ON persist_records BEGIN
+			UPDATE persist_records SET value = json_set(value, '$.audited', json('true'))
+			WHERE store = NEW.store AND collection = NEW.collection AND key = NEW.key; END`},
+		"postgres": {`CREATE FUNCTION audit() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN NEW.value := NEW.value || '{"audited":true}'; RETURN NEW; END $$`,
+			`CREATE TRIGGER audit BEFORE INSERT OR UPDATE ON persist_records FOR EACH ROW EXECUTE FUNCTION audit()`},
+	}
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ctx := testContext(t)
+		loc := db.Location(t)
+		s := open(t, loc+"#app")
+		if _, err := s.Put(ctx, "users", "u0", map[string]any{"n": 0}); err != nil {
+			t.Fatal(err)
+		}
+		driver, dsn := "postgres", loc
+		if db.Name == "sqlite" {
+			driver, dsn = "sqlite3", strings.TrimPrefix(loc, "sqlite:")
+		}
+		raw, err := sql.Open(driver, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		for _, q := range audit[db.Name] {
+			if _, err := raw.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		_, err = s.Put(ctx, "users", "u1", map[string]any{"n": 1})
+		if !errors.Is(err, persist.ErrAltered) || !strings.Contains(err.Error(), "users/u1") {
+			t.Errorf("Put through the trigger: %v, want ErrAltered naming users/u1", err)
+		}
+		_, err = s.PutMany(ctx, []persist.Put{{Collection: "users", Key: "u2", Value: map[string]any{"n": 2}}})
+		if !errors.Is(err, persist.ErrAltered) {
+			t.Errorf("PutMany through the trigger: %v, want ErrAltered", err)
+		}
+		for _, k := range []string{"u1", "u2"} {
+			if _, err := s.Get(ctx, "users", k); !errors.Is(err, persist.ErrNotFound) {
+				t.Errorf("Get(%s) after the refused write: %v, want ErrNotFound", k, err)
+			}
+		}
+	})
+}
