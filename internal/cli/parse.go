@@ -103,6 +103,15 @@ func emptyFlag(ctx *kong.Context) error {
 					"give the store's name; persist stores lists the stores of a database")
 			}
 		}
+		// An optional LOCATION given as "" is not one left out: listed
+		// as the default's, `persist stores "$DB"` with DB unset would
+		// answer for other databases than the one meant.
+		if p.Positional != nil && p.Positional.Name == "location" && !p.Positional.Required {
+			if v := ctx.Value(p); v.Kind() == reflect.String && v.String() == "" {
+				return Hint(errors.New("LOCATION '': the location is empty (was the shell variable empty?)"),
+					"give the database, or leave LOCATION out for the default")
+			}
+		}
 		if p.Flag == nil {
 			continue
 		}

@@ -35,7 +35,6 @@ func TestParseRefusesEmptyFlags(t *testing.T) {
 		{[]string{"--stream", ",a"}, `--stream: ",a" holds an empty name`},
 		{[]string{"--stream", "a,b", "--stream=c"}, ""},
 		{[]string{"--collection", "users"}, ""},
-		{[]string{""}, ""}, // an empty location is the command's to judge
 		{nil, ""},
 	} {
 		var stdout, stderr bytes.Buffer
@@ -56,6 +55,20 @@ func TestParseRefusesEmptyFlags(t *testing.T) {
 		if stdout.Len() > 0 {
 			t.Errorf("%q: stdout %q", tc.args, stdout.String())
 		}
+	}
+}
+
+// An optional LOCATION given as "" is refused, not taken as left out (the
+// default's databases would answer for the one meant); left out, it is.
+func TestParseRefusesEmptyOptionalLocation(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	_, code, done := Parse("persist-x", "", &emptyGrammar{}, []string{""}, &stdout, &stderr)
+	if !done || code != ExitTrouble || !strings.Contains(stderr.String(), "error: LOCATION '': the location is empty") ||
+		!strings.Contains(stderr.String(), "hint: give the database, or leave LOCATION out for the default") {
+		t.Errorf("done %v, code %d, stderr %q", done, code, stderr.String())
+	}
+	if _, _, done := Parse("persist-x", "", &emptyGrammar{}, nil, &stdout, &stderr); done {
+		t.Errorf("LOCATION left out: refused")
 	}
 }
 
