@@ -23,6 +23,11 @@ func TestWriteAlteredByTrigger(t *testing.T) {
 			BEGIN NEW.value := NEW.value || '{"audited":true}'; RETURN NEW; END $$`,
 			`CREATE TRIGGER audit BEFORE INSERT OR UPDATE ON persist_records FOR EACH ROW EXECUTE FUNCTION audit()`},
 	}
+	drop := map[string][]string{
+		"sqlite": {`DROP TRIGGER audit`, `CREATE TRIGGER keep BEFORE UPDATE ON persist_records WHEN NEW.key = 'u0' BEGIN SELECT RAISE(IGNORE); END`},
+		"postgres": {`DROP TRIGGER audit ON persist_records`, `CREATE FUNCTION keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$`,
+			`CREATE TRIGGER keep BEFORE UPDATE ON persist_records FOR EACH ROW WHEN (NEW.key = 'u0') EXECUTE FUNCTION keep()`},
+	}
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		ctx := testContext(t)
 		loc := db.Location(t)
@@ -56,6 +61,17 @@ func TestWriteAlteredByTrigger(t *testing.T) {
 			if _, err := s.Get(ctx, "users", k); !errors.Is(err, persist.ErrNotFound) {
 				t.Errorf("Get(%s) after the refused write: %v, want ErrNotFound", k, err)
 			}
+		}
+		// A rule or trigger that drops an update leaves the old version
+		// in place: no race either.
+		for _, q := range drop[db.Name] {
+			if _, err := raw.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		_, err = s.Put(ctx, "users", "u0", map[string]any{"n": 9})
+		if !errors.Is(err, persist.ErrAltered) || !strings.Contains(err.Error(), "the store kept version 1 in place of version 2") {
+			t.Errorf("Put of an update the database drops: %v, want ErrAltered naming the versions", err)
 		}
 	})
 }

@@ -164,6 +164,9 @@ func recordChain(ctx context.Context, a adapters.Adapter, store string, t *recor
 	if err != nil {
 		return &unnoted{fmt.Errorf("the stream was loaded, but its trailer's cursor is not one this release reads: %w", err)}
 	}
+	if c.Partial {
+		return nil // no position: no delta follows it
+	}
 	tx, err := a.Begin(ctx, store)
 	if err == nil {
 		defer tx.Rollback()

@@ -167,6 +167,10 @@ type LoadResult struct {
 	// that fails leaves no file, and its counts but Lines and Rejects are 0.
 	Made bool
 
+	// Whole: the stream was read to its end, and every line not set aside
+	// (Rejects) is committed; the error, if any, is ErrRejected.
+	Whole bool
+
 	Elapsed time.Duration
 }
 
@@ -177,7 +181,7 @@ func loadResult(target, store string, st load.Stats) LoadResult {
 		Conflicts: st.Conflicts, Rejects: st.Rejects, Events: st.Events, EventsUnchanged: st.EventsUnchanged,
 		Removed: st.Removed, Retries: st.Retries, Batches: st.Batches, Elapsed: st.Elapsed,
 		Appended: st.Appended, AppendedFirst: st.AppendedFirst, AppendedLast: st.AppendedLast,
-		PatchApplied: st.Applied,
+		PatchApplied: st.Applied, Whole: st.Done,
 	}
 }
 

@@ -276,16 +276,45 @@ func (s *Store) scrub(err error) error { return location.ScrubError(err, s.loc.R
 var ErrAltered = errors.New("the database changed the write on its way in")
 
 // landed reads back what tx just put: another writer's row where the write
-// meant its own is a lost race (the write is redone from a fresh read); a
-// row of this transaction's own that is not as written, or none, is the
-// database's doing, which no retry undoes.
+// meant its own, at its version or a newer one, is a lost race (the write
+// is redone from a fresh read); a row of this transaction's own that is
+// not as written, none, or an older one left in its place, is the
+// database's doing (a trigger or rule that changed or dropped the write),
+// which no retry undoes. An event gone is a race too: a guarded insert
+// takes no lock, and another writer may delete what it wrote.
 func landed(ctx context.Context, tx adapters.Tx, items []*record.Item) error {
-	return tx.ReadBack(ctx, items, func(it *record.Item, problem string) error {
-		if problem == adapters.ProblemNotOurs {
+	var others []*record.Item
+	err := tx.ReadBack(ctx, items, func(it *record.Item, problem string) error {
+		switch {
+		case problem == adapters.ProblemNotOurs:
+			others = append(others, it)
+			return nil
+		case problem == adapters.ProblemMissing && it.Kind == record.KindEvent:
 			return errLostRace
 		}
-		return fmt.Errorf("%w: %s: %s (a trigger or rule on Persist's tables?); nothing was written", ErrAltered, describe(it), problem)
+		return altered(it, problem)
 	})
+	if err != nil {
+		return err
+	}
+	for _, it := range others {
+		if it.Kind != record.KindRecord {
+			return errLostRace
+		}
+		cur, err := lookupOne(ctx, tx, it)
+		if err != nil {
+			return err
+		}
+		if cur != nil && cur.Version < it.Version {
+			return altered(it, fmt.Sprintf("the store kept version %d in place of version %d", cur.Version, it.Version))
+		}
+		return errLostRace
+	}
+	return nil
+}
+
+func altered(it *record.Item, problem string) error {
+	return fmt.Errorf("%w: %s: %s (a trigger or rule on Persist's tables?); nothing was written", ErrAltered, describe(it), problem)
 }
 
 // lookupOne returns a copy of what tx holds at key's address, or nil, and

@@ -67,6 +67,12 @@ type Cursor struct {
 	// sealed delta must follow a sealed stream; the loader tells the two
 	// chains apart by this mark.
 	Sealed bool
+	// Partial: the cursor holds no store and no position, only Filter
+	// (and Sealed): the mark of a filtered dump written without a cursor
+	// (--no-cursor, or a store that does not track changes), by which a
+	// replace or a patch still tells it from a whole dump. No delta starts
+	// from it.
+	Partial bool
 }
 
 // Mark is an entry of a store's history: a change counter or transaction
@@ -82,6 +88,9 @@ type Mark struct {
 // of letters, digits and . : , - only, so it needs no quoting in a shell.
 func (c Cursor) String() string {
 	s := cursorPrefix + c.Adapter + "." + c.Store + "." + c.Pos
+	if c.Partial {
+		s = cursorPrefix + partialName
+	}
 	if c.Mark.Token != "" {
 		s += "." + strconv.FormatInt(c.Mark.N, 10) + "-" + c.Mark.Token
 	}
@@ -92,6 +101,34 @@ func (c Cursor) String() string {
 		s += sealMark
 	}
 	return s
+}
+
+// partialName is what a partial cursor (Cursor.Partial) holds in place of
+// the adapter, the store and the position.
+const partialName = "partial"
+
+// PartialCursor is what the trailer of a stream written without its
+// cursor carries instead, given the cursor c it would have carried ("" for
+// none) and the tag of the filter that wrote it: nothing for a whole
+// stream, and for one that holds part of its store (c's filter mark, or
+// tag), only that mark, the same whatever the store. A cursor that does
+// not read is kept as it is: nothing says what it stood for.
+func PartialCursor(c, tag string) string {
+	p := Cursor{Partial: true, Filter: tag}
+	if c != "" {
+		parsed, err := ParseCursor(c)
+		if err != nil {
+			return c
+		}
+		if parsed.Filter != "" {
+			p.Filter = parsed.Filter
+		}
+		p.Sealed = parsed.Sealed && p.Filter != ""
+	}
+	if p.Filter == "" {
+		return ""
+	}
+	return p.String()
 }
 
 // sealMark ends a sealed cursor; it comes after the filter tag, whose hex
@@ -255,6 +292,9 @@ func ParseCursor(s string) (Cursor, error) {
 	if !ok {
 		return Cursor{}, fmt.Errorf("%w: %q is not a cursor this release reads (they start with %q)", ErrCursor, clip(s), cursorPrefix)
 	}
+	if rest == partialName && tag != "" {
+		return Cursor{Partial: true, Filter: tag, Sealed: sealed}, nil
+	}
 	parts := strings.SplitN(rest, ".", 3)
 	if len(parts) != 3 || parts[0] == "" || len(parts[1]) != storeIDLen || parts[2] == "" || !cursorChars(s) {
 		return Cursor{}, fmt.Errorf("%w: %q is not a well-formed cursor", ErrCursor, clip(s))
@@ -277,6 +317,10 @@ func CheckCursor(s, adapter, id string) (Cursor, error) {
 	c, err := ParseCursor(s)
 	if err != nil {
 		return c, err
+	}
+	if c.Partial {
+		return c, fmt.Errorf("%w: %q is the mark of a filtered dump written without its cursor (--no-cursor, or of a store that does not track changes): "+
+			"it holds no position for a delta to start from", ErrCursor, clip(s))
 	}
 	if c.Adapter != adapter {
 		return c, fmt.Errorf("%w: the cursor comes from a %s store, this is %s", ErrCursor, c.Adapter, adapter)

@@ -2,6 +2,7 @@ package adapters
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -114,5 +115,46 @@ func TestCursorSealed(t *testing.T) {
 		if _, err := SealCursor(bad); !errors.Is(err, ErrCursor) {
 			t.Errorf("SealCursor(%q) = %v, want ErrCursor", bad, err)
 		}
+	}
+}
+
+// A stream written without its cursor keeps only the mark that it holds
+// part of its store: the same whatever the store, read back as partial,
+// never a position a delta starts from; a whole stream keeps nothing.
+func TestPartialCursor(t *testing.T) {
+	whole := Cursor{Adapter: "sqlite", Store: "0123456789abcdef", Pos: "7"}.String()
+	filtered := Cursor{Adapter: "sqlite", Store: "0123456789abcdef", Pos: "7", Filter: "00112233445566ff"}.String()
+	sealedFiltered := Cursor{Adapter: "sqlite", Store: "0123456789abcdef", Pos: "7", Filter: "00112233445566ff", Sealed: true}.String()
+	for _, tc := range []struct {
+		c, tag, want string
+	}{
+		{"", "", ""},
+		{whole, "", ""},
+		{Cursor{Adapter: "sqlite", Store: "0123456789abcdef", Pos: "7", Sealed: true}.String(), "", ""},
+		{"", "aabbccddeeff0011", "c1.partial,faabbccddeeff0011"},
+		{whole, "aabbccddeeff0011", "c1.partial,faabbccddeeff0011"},
+		{filtered, "", "c1.partial,f00112233445566ff"},
+		{sealedFiltered, "", "c1.partial,f00112233445566ff,s"},
+		{"c1.partial,f00112233445566ff", "", "c1.partial,f00112233445566ff"},
+		{"not a cursor", "", "not a cursor"},
+	} {
+		got := PartialCursor(tc.c, tc.tag)
+		if got != tc.want {
+			t.Errorf("PartialCursor(%q, %q) = %q, want %q", tc.c, tc.tag, got, tc.want)
+			continue
+		}
+		if !strings.HasPrefix(got, "c1.partial") {
+			continue
+		}
+		c, err := ParseCursor(got)
+		if err != nil || !c.Partial || c.Filter == "" || c.String() != got {
+			t.Errorf("ParseCursor(%q) = %+v, %v", got, c, err)
+		}
+		if _, err := CheckCursor(got, "sqlite", "0123456789abcdef"); !errors.Is(err, ErrCursor) || !strings.Contains(err.Error(), "no position") {
+			t.Errorf("CheckCursor(%q): %v, want ErrCursor saying it holds no position", got, err)
+		}
+	}
+	if _, err := ParseCursor("c1.partial"); !errors.Is(err, ErrCursor) {
+		t.Errorf("a partial cursor without a filter mark: %v, want ErrCursor", err)
 	}
 }

@@ -216,3 +216,34 @@ func TestReplace(t *testing.T) {
 		}
 	})
 }
+
+// The count a replace ends with tells a stream naming an item twice (the
+// store holds fewer) from another writer's rows landed during the replace
+// (it holds more), and passes a store that holds one item per line kept.
+func TestReplaceCountsExactly(t *testing.T) {
+	eachTarget(t, func(t *testing.T, a adapters.Adapter) {
+		ctx := context.Background()
+		mustLoad(t, a, Options{}, rec("u", "a", 1, `1`), rec("u", "b", 1, `1`), ev("s", 1, "x", `1`))
+		l := &loader{store: testStore}
+		for _, tc := range []struct {
+			st   Stats
+			want error
+			says string
+		}{
+			{Stats{Written: 1, Unchanged: 1, Events: 1}, nil, ""},
+			{Stats{Written: 2, Stale: 1, Events: 1}, ErrRepeated, "its 3 record and 1 event lines left 2 records and 1 events"},
+			{Stats{Written: 2, EventsUnchanged: 2}, ErrRepeated, "its 2 record and 2 event lines left 2 records and 1 events"},
+			{Stats{Written: 1, Events: 1}, ErrVerify, "another writer wrote into the store during the replace"},
+		} {
+			tx, err := a.Begin(ctx, testStore)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = l.exactly(ctx, tx, tc.st)
+			tx.Rollback()
+			if tc.want == nil && err != nil || tc.want != nil && (!errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.says)) {
+				t.Errorf("%+v: %v, want %v saying %q", tc.st, err, tc.want, tc.says)
+			}
+		}
+	})
+}

@@ -168,6 +168,12 @@ func (l *loader) single(ctx context.Context, in Input, first *batch, eof bool) (
 // there. Finding which item needs every key in memory; the counts need
 // none, and the hint finds it.
 func (l *loader) exactly(ctx context.Context, tx adapters.Tx, s Stats) error {
+	// Counted under the store's lock, held to the commit: a write that
+	// lands after the count cannot come in between, and one before it is
+	// counted (the store then holds more than the stream).
+	if err := tx.LockStore(ctx); err != nil {
+		return fmt.Errorf("before counting the replaced store: %w", err)
+	}
 	records, events, err := tx.Count(ctx, adapters.Filter{})
 	if err != nil {
 		return fmt.Errorf("counting the replaced store: %w", err)
@@ -182,7 +188,8 @@ func (l *loader) exactly(ctx context.Context, tx adapters.Tx, s Stats) error {
 	}
 	return hint.With(fmt.Errorf("%w of the stream: %s, which cannot hold exactly the stream; nothing was written", ErrRepeated, held),
 		"in a stream that replaces a store, each record (collection and key) and each event (stream and seq) is on one line; "+
-			`list those on more than one: jq -r 'select(.kind == "record" or .kind == "event") | [.kind, .collection // .stream, .key // .seq] | @json' FILE | sort | uniq -d; `+
+			`list those on more than one: jq -r 'select(.kind == "record" or (.kind == "event" and .seq != null)) | [.kind, .collection // .stream, .key // .seq] | @json' FILE | sort | uniq -d `+
+			"(a compressed FILE through zstd -dc or gzip -dc first); "+
 			"to merge the lines in order instead, leave out --mode replace")
 }
 

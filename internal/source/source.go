@@ -256,6 +256,34 @@ func (s *Source) LiveDelta() bool {
 	return s.opt.Filter.Live && h != nil && h.Since != ""
 }
 
+// trailerCursor is the cursor WriteStream's trailer carries: the source's;
+// or, where it is left out (NoCursor) or there is none (a store that does
+// not track changes), the mark that the stream holds part of its store
+// (adapters.PartialCursor), without which a filtered dump would pass for a
+// whole one and a replace or a patch delete what the filter left out.
+func (s *Source) trailerCursor(ctx context.Context) (string, error) {
+	tag := adapters.FilterTag(s.opt.Filter)
+	if s.opt.NoCursor {
+		if s.snap != nil {
+			return adapters.PartialCursor("", tag), nil
+		}
+		c, err := s.streamCursor()
+		return adapters.PartialCursor(c, tag), err
+	}
+	c, err := s.Cursor(ctx)
+	switch {
+	case errors.Is(err, adapters.ErrNoCursor):
+		return adapters.PartialCursor("", tag), nil
+	case err != nil:
+		return "", err
+	case c == "" && s.snap == nil && s.Header() != nil:
+		// A framed stream without a cursor (one written before the mark,
+		// or by hand): what the filter leaves of it is part of it.
+		return adapters.PartialCursor("", tag), nil
+	}
+	return c, nil
+}
+
 // NoCursor reports whether WriteStream leaves the cursor out.
 func (s *Source) NoCursor() bool { return s.opt.NoCursor }
 
@@ -431,11 +459,9 @@ func (s *Source) WriteStream(ctx context.Context, w io.Writer, h record.Header, 
 		}
 		return sw.Write(it)
 	})
-	if err == nil && !s.opt.NoCursor {
+	if err == nil {
 		var c string
-		if c, err = s.Cursor(ctx); errors.Is(err, adapters.ErrNoCursor) {
-			err = nil
-		}
+		c, err = s.trailerCursor(ctx)
 		sw.SetCursor(c)
 	}
 	if err == nil {

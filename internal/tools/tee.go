@@ -3,6 +3,7 @@ package tools
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -86,14 +87,26 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 	}
 	wg.Wait()
 
-	if err := teeEnd(ctx, st, o, targets, copyErr); err != nil {
-		return err
+	err := teeEnd(ctx, st, o, targets, copyErr)
+	if copyErr == nil && holdAll(targets) {
+		// Every target holds the stream (but for lines it set aside, which
+		// its error says): the copy on stdout may end.
+		if werr := tail.release(st.Stdout); werr != nil && err == nil {
+			err = fmt.Errorf("stdout: %w", werr)
+		}
 	}
-	// Every target holds the stream: the copy on stdout may end.
-	if _, err := st.Stdout.Write(tail.buf); err != nil {
-		return fmt.Errorf("stdout: %w", err)
+	return err
+}
+
+// holdAll reports whether every target read the stream to its end and
+// committed it, but for the lines it set aside.
+func holdAll(targets []*teeTarget) bool {
+	for _, t := range targets {
+		if t.err != nil && (t.res == nil || !t.res.Whole || !errors.Is(t.err, persist.ErrRejected)) {
+			return false
+		}
 	}
-	return nil
+	return true
 }
 
 // heldLine keeps back the last line written to standard output (the
@@ -102,26 +115,84 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 // one read-only), found only once the stream has passed whole into a
 // pipe's buffers, must not leave a whole stream on stdout, which a
 // pipeline after persist-tee would take for a good copy. Without its last
-// line, any reader refuses it as cut short.
-type heldLine struct{ buf []byte }
+// line, a reader refuses a stream as cut short, and a compressed one fails
+// to decompress. A stream without a header vouches for nothing, and that
+// it lacks a line nobody could tell: it passes whole.
+type heldLine struct {
+	buf    []byte
+	framed int // 0: not known yet; 1: framed or compressed, held; -1: passed
+}
 
 // write writes p to w, but for the last line of what has come so far,
-// complete or not.
+// complete or not, where the stream is held.
 func (h *heldLine) write(w io.Writer, p []byte) error {
+	if h.framed < 0 {
+		_, err := w.Write(p)
+		return err
+	}
+	// The held part has no newline but at its end: the search for the
+	// next cut starts there, not at the start of a long line.
+	from := max(len(h.buf)-1, 0)
 	h.buf = append(h.buf, p...)
+	if h.framed == 0 {
+		if h.framed = framing(h.buf); h.framed < 0 {
+			return h.release(w)
+		}
+		if h.framed == 0 {
+			return nil
+		}
+		from = 0
+	}
 	end := len(h.buf)
-	if end > 0 && h.buf[end-1] == '\n' {
+	if h.buf[end-1] == '\n' {
 		end--
 	}
-	i := bytes.LastIndexByte(h.buf[:end], '\n')
+	i := bytes.LastIndexByte(h.buf[from:end], '\n')
 	if i < 0 {
 		return nil
 	}
+	i += from
 	if _, err := w.Write(h.buf[:i+1]); err != nil {
 		return err
 	}
 	h.buf = append(h.buf[:0], h.buf[i+1:]...)
 	return nil
+}
+
+// release writes what is held.
+func (h *heldLine) release(w io.Writer) error {
+	_, err := w.Write(h.buf)
+	h.buf = nil
+	return err
+}
+
+// framing says, from the input's first bytes, whether its end is held: 1
+// for a compressed input (zstd, gzip) or one whose first line is a
+// header, -1 for any other, 0 while too little has come to tell.
+func framing(b []byte) int {
+	for _, magic := range [][]byte{{0x28, 0xb5, 0x2f, 0xfd}, {0x1f, 0x8b}} {
+		n := min(len(b), len(magic))
+		if bytes.Equal(b[:n], magic[:n]) {
+			if n == len(magic) {
+				return 1
+			}
+			return 0
+		}
+	}
+	i := bytes.IndexByte(b, '\n')
+	if i < 0 {
+		if len(b) > 1<<20 {
+			return -1 // no header is that long
+		}
+		return 0
+	}
+	var l struct {
+		Kind string `json:"kind"`
+	}
+	if json.Unmarshal(b[:i], &l) == nil && l.Kind == "header" {
+		return 1
+	}
+	return -1
 }
 
 // teeEnd reports each target's load, and returns what failed: a target's
@@ -165,8 +236,11 @@ func (t *teeTarget) kept() []error {
 	if t.res == nil || t.res.Written+t.res.Events+t.res.Removed == 0 {
 		return nil
 	}
-	return []error{cli.Hint(fmt.Errorf("target %s: stopped with the others; the %d records and %d events it committed stay",
-		t.name, t.res.Written, t.res.Events), "load the whole stream into it again (persist-load, or persist-tee with every target): "+
+	err := fmt.Errorf("target %s: stopped with the others; the %d records and %d events it committed stay", t.name, t.res.Written, t.res.Events)
+	if t.res.Appended > 0 {
+		return []error{appendedHint(err, *t.res)}
+	}
+	return []error{cli.Hint(err, "load the whole stream into it again (persist-load, or persist-tee with every target): "+
 		"what it holds already is taken as unchanged")}
 }
 

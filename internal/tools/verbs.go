@@ -694,7 +694,8 @@ func nameOK(name string, null bool, store string) error {
 	case strings.IndexByte(name, 0) >= 0:
 		err := fmt.Errorf("the name %s holds a NUL byte: no line of output, and no shell variable or argument, can hold it", jsonQuote(name))
 		if store == "" {
-			return cli.Hint(err, "read it from a dump of its store, where each name is a JSON string")
+			return cli.Hint(err, "no argument can name such a store; where it is its database's only store, "+
+				"persist-dump LOCATION reads it without its name, and persist-load --store NAME makes a copy under a name a shell can hold")
 		}
 		return cli.Hint(err, "read the names from the store's dump, where each is a JSON string: persist export %s | "+
 			`jq -r 'select(.kind == "record") | [.collection, .key] | @json'`, location.ShellQuote(store))

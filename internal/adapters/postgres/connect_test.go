@@ -175,6 +175,7 @@ func TestRootCertRequired(t *testing.T) {
 		{"postgres://u@127.0.0.1/db?sslmode=verify-full&sslrootcert=/nonexistent/ca.crt", `root certificate file "/nonexistent/ca.crt"`},
 		{"postgres://u@127.0.0.1/db?sslmode=verify-ca&sslrootcert=" + ca, ""},
 		{"postgres://u@127.0.0.1/db?sslmode=verify-full&sslrootcert=system", ""},
+		{"postgres://u@127.0.0.1/db?sslmode=verify-ca&sslinline=true", "no sslrootcert to verify the server against"},
 		{"postgres://u@127.0.0.1/db?sslmode=require", ""},
 		{"postgres://u@127.0.0.1/db", ""},
 	} {

@@ -101,10 +101,18 @@ func TestTrackingRepaired(t *testing.T) {
 				t.Errorf("delta since a cursor from before the repair: %v, want ErrCursor", err)
 			}
 			c2 := cursorOf(t, a, "app")
-			mustExec(t, db, `SET session_replication_role = replica`)
-			mustExec(t, db, `UPDATE persist_records SET value = '"seen"'`)
-			mustExec(t, db, `INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value)
-				VALUES ('app', 'c', 'later', 1, now(), false, '"seen too"')`)
+			// One connection: the role set is the writes' own.
+			conn, err := db.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			for _, q := range []string{`SET session_replication_role = replica`, `UPDATE persist_records SET value = '"seen"'`,
+				`INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value) VALUES ('app', 'c', 'later', 1, now(), false, '"seen too"')`} {
+				if _, err := conn.ExecContext(ctx, q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
 			if got := dump(t, a, "app", adapters.Filter{Since: c2}); !strings.Contains(got, `"seen"`) || !strings.Contains(got, `"seen too"`) {
 				t.Errorf("delta after the repair:\n%s", got)
 			}

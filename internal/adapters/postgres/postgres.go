@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/user"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -120,14 +121,22 @@ func OpenContext(ctx context.Context, dsn string, opt Options) (*Adapter, error)
 // host name, then accept any certificate any of them signed. A root file
 // named but missing is said as such, not as a server that hung up.
 func rootCert(cfg pq.Config) error {
-	if (cfg.SSLMode != pq.SSLModeVerifyCA && cfg.SSLMode != pq.SSLModeVerifyFull) || cfg.SSLInline || cfg.SSLRootCert == "system" {
+	if (cfg.SSLMode != pq.SSLModeVerifyCA && cfg.SSLMode != pq.SSLModeVerifyFull) || cfg.SSLRootCert == "system" {
 		return nil
+	}
+	if cfg.SSLInline {
+		if cfg.SSLRootCert != "" {
+			return nil // the authority's certificate itself
+		}
+		// lib/pq looks for no file then, and trusts the system's.
+		return hint.With(fmt.Errorf("connect to postgres: sslmode=%s with sslinline: no sslrootcert to verify the server against", cfg.SSLMode),
+			"give the certificate of the server's authority in sslrootcert=… (or, without sslinline, its file: sslrootcert=FILE), or sslrootcert=system with sslmode=verify-full to trust the system's authorities")
 	}
 	path := cfg.SSLRootCert
 	if path == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return hint.With(fmt.Errorf("connect to postgres: sslmode=%s: no home directory to find ~/.postgresql/root.crt in: %w", cfg.SSLMode, err),
+		home := homeDir()
+		if home == "" {
+			return hint.With(fmt.Errorf("connect to postgres: sslmode=%s: no home directory to find ~/.postgresql/root.crt in", cfg.SSLMode),
 				"name the server's certificate authority with sslrootcert=FILE in the location's query")
 		}
 		path = filepath.Join(home, ".postgresql", "root.crt")
@@ -138,6 +147,18 @@ func rootCert(cfg pq.Config) error {
 				"or sslrootcert=system with sslmode=verify-full to trust the system's authorities", filepath.Join("~", ".postgresql", "root.crt"))
 	}
 	return nil
+}
+
+// homeDir is the home directory as lib/pq finds it: $HOME, else the
+// user's entry in the password database.
+func homeDir() string {
+	if home, _ := os.UserHomeDir(); home != "" {
+		return home
+	}
+	if u, err := user.Current(); err == nil {
+		return u.HomeDir
+	}
+	return ""
 }
 
 // newConfig is lib/pq's reading of dsn, refusing a secret it would send

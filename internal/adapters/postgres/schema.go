@@ -620,7 +620,7 @@ func trackingIntact(ctx context.Context, q querier) (bool, error) {
 				ON d.adrelid OPERATOR(pg_catalog.=) a.attrelid AND d.adnum OPERATOR(pg_catalog.=) a.attnum
 			WHERE a.attrelid OPERATOR(pg_catalog.=) ANY (ARRAY[pg_catalog.to_regclass('persist_records'),
 					pg_catalog.to_regclass('persist_events')]::pg_catalog.oid[])
-				AND a.attname OPERATOR(pg_catalog.=) 'chg' AND a.atttypid OPERATOR(pg_catalog.=) 'pg_catalog.int8'::pg_catalog.regtype
+				AND a.attname OPERATOR(pg_catalog.=) 'chg'
 				AND pg_catalog.pg_get_expr(d.adbin, d.adrelid) OPERATOR(pg_catalog.=) 'txid_current()')`,
 		pq.Array(trackedTriggers)).Scan(&triggers, &defaults)
 	return triggers == len(trackedTriggers) && defaults == 2, err
