@@ -14,8 +14,8 @@ func TestHeldLine(t *testing.T) {
 	const h = `{"kind":"header","format":"persist.v1"}` + "\n"
 	zstd, gzip := "\x28\xb5\x2f\xfd", "\x1f\x8b"
 	for _, tc := range []struct {
-		name       string
-		pieces     []string
+		name      string
+		pieces    []string
 		out, held string
 	}{
 		{"a header alone", []string{h}, "", h},
