@@ -57,7 +57,7 @@ func seal(ctx context.Context, st Stdio, o SealOptions) error {
 	defer out.Abort()
 	res, err := persist.Seal(ctx, in, out, persist.SealOptions{Store: o.Store, Unframed: o.Unframed})
 	if err != nil {
-		return sealErr(err)
+		return sealErr(err, o.Unframed)
 	}
 	if err := out.Commit(); err != nil {
 		return err
@@ -68,7 +68,7 @@ func seal(ctx context.Context, st Stdio, o SealOptions) error {
 }
 
 // sealErr is err, a stream Seal refused, with what to do about it.
-func sealErr(err error) error {
+func sealErr(err error, unframed bool) error {
 	var le *record.LineError
 	switch {
 	case errors.Is(err, persist.ErrPatch):
@@ -81,6 +81,9 @@ func sealErr(err error) error {
 			"a stream in another format is read by the persist version that wrote it")
 	case errors.Is(err, persist.ErrBadHeader):
 		return cli.Hint(err, "fix the header on line 1 (its fields: docs/format.md), or drop it (tail -n +2) and add --unframed")
+	case errors.As(err, &le) && le.Line == 1 && !unframed:
+		// Left out, the first line takes the header with it.
+		return cli.Hint(err, "fix line 1, where the stream's header belongs (docs/format.md); without one, persist-seal refuses the stream unless --unframed says it is hand-made")
 	case errors.As(err, &le):
 		return cli.Hint(err, "fix line %d, or leave it out (sed '%dd') before persist-seal: the old trailer is not held against what is left", le.Line, le.Line)
 	case errors.Is(err, persist.ErrUnframed):

@@ -324,7 +324,12 @@ func filterHint(o SumOptions, flags []string) string {
 	}
 	for _, f := range flags {
 		if f != "" && !slices.ContainsFunc(flags, func(g string) bool { return g != "" && g != f }) {
-			return fmt.Sprintf("the sums look made with %s: check with the same flags (persist-sum -c %s %s)", f, location.ShellQuote(o.Check), f)
+			// The counts cannot tell a filter from an input that gained
+			// the other kind of item since: both are said.
+			gained := map[string]string{"--records": "events", "--events": "records"}[f]
+			return fmt.Sprintf("the counts fit sums made with %s, and as well an input that had no %s then and has some now: "+
+				"only if the sums were made with %s, check with the same flags (persist-sum -c %s %s); if not, those %s are what changed",
+				f, gained, f, location.ShellQuote(o.Check), f, gained)
 		}
 	}
 	return "if the sums were made with a filter (--records, --events, --live, --collection, --stream), check with the same flags"
