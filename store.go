@@ -299,7 +299,7 @@ func landed(ctx context.Context, tx adapters.Tx, items []*record.Item) error {
 	}
 	for _, it := range others {
 		if it.Kind != record.KindRecord {
-			return errLostRace
+			continue
 		}
 		cur, err := lookupOne(ctx, tx, it)
 		if err != nil {
@@ -308,6 +308,8 @@ func landed(ctx context.Context, tx adapters.Tx, items []*record.Item) error {
 		if cur != nil && cur.Version < it.Version {
 			return altered(it, fmt.Sprintf("the store kept version %d in place of version %d", cur.Version, it.Version))
 		}
+	}
+	if len(others) > 0 {
 		return errLostRace
 	}
 	return nil
