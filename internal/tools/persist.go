@@ -380,15 +380,28 @@ func (o MigrateOptions) check() error {
 	return sourceAndTarget("migrate", o.Name, o.Source, o.Target, o.LoadFlags.Store)
 }
 
-// warnStale says that a migration kept records the target holds in a
-// newer version: merged by version, as documented, but the target is left
-// unlike the source, which is said whatever the terminal.
-func warnStale(warn func(string), loaded persist.LoadResult, o MigrateOptions) {
-	if loaded.Stale == 0 || warn == nil {
+// notACopy says that a migration left the target unlike the source:
+// records it holds in a newer version were kept (merged by version, as
+// documented), and so were records and events only it holds. It is said
+// whatever the terminal (but -q), and in the summary's differences, where
+// a script that reads exit 0 finds it too.
+func notACopy(ctx context.Context, warn func(string), held bool, res persist.Result, loaded persist.LoadResult, o MigrateOptions) {
+	extra := extraItems(ctx, held, res, loaded, o)
+	if loaded.Stale == 0 && extra == 0 {
 		return
 	}
-	warn(fmt.Sprintf("%d records the target holds in a newer version than the source's were kept: the target is not a copy of the source (%s shows each)",
-		loaded.Stale, eachDifference(o)))
+	report(ctx).Update(func(r *cli.Result) { r.Differences = &cli.Differences{OnlyB: extra, Changed: loaded.Stale} })
+	if warn == nil {
+		return
+	}
+	if loaded.Stale > 0 {
+		warn(fmt.Sprintf("%d records the target holds in a newer version than the source's were kept: the target is not a copy of the source (%s shows each)",
+			loaded.Stale, eachDifference(o)))
+	}
+	if extra > 0 {
+		warn(fmt.Sprintf("the target holds %d records or events the source does not, which were left as they are: the target is not a copy of the source (%s shows each)",
+			extra, eachDifference(o)))
+	}
 }
 
 // targetHeld reports whether the target's store held anything before the
@@ -415,27 +428,21 @@ func targetCount(ctx context.Context, o MigrateOptions) (int64, bool) {
 // loads into (--store, once Migrate has made it the default).
 func targetStore(o MigrateOptions) string { return withName(o.Target, o.LoadFlags.Store) }
 
-// warnExtra says, when the target's store held anything before (held),
-// that it holds records or events the source does not, which a merge
-// leaves where they are: every item of the source is in
-// the target after a migration, so what the target counts beyond the source
-// is its own. The target is then not a copy, said whatever the terminal, as
-// warnStale says it.
-func warnExtra(ctx context.Context, warn func(string), held bool, res persist.Result, loaded persist.LoadResult, o MigrateOptions) {
-	if !held || warn == nil {
-		return
+// extraItems counts, when the target's store held anything before
+// (held), the records and events it holds that the source does not, which
+// a merge leaves where they are: every item of the source is in the
+// target after a migration, so what the target counts beyond the source is
+// its own.
+func extraItems(ctx context.Context, held bool, res persist.Result, loaded persist.LoadResult, o MigrateOptions) int64 {
+	if !held {
+		return 0
 	}
 	n, ok := targetCount(ctx, o)
 	if !ok {
-		return
+		return 0
 	}
 	// A line set aside (--rejects) is an item of the source the target lacks.
-	extra := n - (res.Records + res.Events - loaded.Rejects)
-	if extra <= 0 {
-		return
-	}
-	warn(fmt.Sprintf("the target holds %d records or events the source does not, which were left as they are: the target is not a copy of the source (%s shows each)",
-		extra, eachDifference(o)))
+	return max(n-(res.Records+res.Events-loaded.Rejects), 0)
 }
 
 // eachDifference is the persist-diff that shows each difference between a
@@ -540,8 +547,7 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 	if err := loadEnd(loaded, err, o.LoadFlags, warn); err != nil {
 		return err
 	}
-	warnStale(warn, loaded, o)
-	warnExtra(ctx, warn, held, res, loaded, o)
+	notACopy(ctx, warn, held, res, loaded, o)
 	if cli.ShowSummary(o.Common, st.Stderr) {
 		fmt.Fprintf(st.Stderr, "persist: migrated %s from %s to %s: %d records, %d events in %s (%s)\n",
 			o.Name, location.Redact(o.Source), loaded.Target, res.Records, res.Events, time.Since(start).Round(time.Millisecond), resultLine(&loaded))
