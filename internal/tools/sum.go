@@ -121,6 +121,9 @@ func sum(ctx context.Context, st Stdio, o SumOptions) error {
 	if err := oneStdin(o.Inputs); err != nil {
 		return err
 	}
+	if err := groupLike(o.Inputs); err != nil {
+		return err
+	}
 	out := bufio.NewWriter(st.Stdout)
 	start := time.Now()
 	var n int64
@@ -439,6 +442,21 @@ func splitGroups(entries []checkEntry) {
 		kind, group, _ := strings.Cut(e.input[cut+2:], "=")
 		entries[i].input, entries[i].kind, entries[i].group = e.input[:cut], kind, group
 	}
+}
+
+// groupLike refuses, before a line is written, an input whose name ends
+// as a --by line's does (`x.jsonl  collection=users`): its line would be
+// that of x.jsonl's collection users too, and --check, once the file is
+// gone, would check that instead and could say OK.
+func groupLike(inputs []string) error {
+	for _, in := range inputs {
+		if len(groupCuts(in)) > 0 {
+			return cli.Hint(fmt.Errorf("%s: the name holds two spaces and collection= or stream=, as the lines of --by do: "+
+				"its line would read back as another input's collection or stream", location.ShellQuote(in)),
+				"rename the file, or sum it through standard input: persist-sum - < %s", location.ShellQuote(in))
+		}
+	}
+	return nil
 }
 
 // groupCuts are where name could end an input's part of a --by line, in
