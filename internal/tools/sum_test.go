@@ -3,6 +3,7 @@ package tools
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,8 +69,25 @@ func TestSplitGroups(t *testing.T) {
 	}
 }
 
-// Every line persist-sum writes, --by's included and whatever the input's
-// name holds, is read back by --check.
+// A name that ends as a --by line's does is refused before a line is
+// written: once the file was gone, --check would read its line as another
+// input's collection or stream.
+func TestSumRefusesGroupLikeNames(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, n := range []string{"x  collection=y.jsonl", "x  stream=s", "a  collection=b  stream=c"} {
+		if err := os.WriteFile(n, []byte("{}\n"), 0o666); err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		err := Sum(context.Background(), Stdio{Stdout: &out, Stderr: io.Discard}, SumOptions{Inputs: []string{"plain-first-is-fine-but-missing.jsonl", n}})
+		if err == nil || !strings.Contains(err.Error(), "the name holds two spaces and collection= or stream=") || out.Len() > 0 {
+			t.Errorf("%q: %v, stdout %q", n, err, out.String())
+		}
+	}
+}
+
+// Every line persist-sum writes, --by's included and whatever else the
+// input's name holds, is read back by --check.
 func TestCheckReadsWhatSumWrites(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
@@ -77,7 +95,7 @@ func TestCheckReadsWhatSumWrites(t *testing.T) {
 {"kind":"record","collection":"we\\ird\nc","key":"u1","version":1,"updated_at":"2026-01-01T00:00:00.000000Z","value":2}
 {"kind":"event","stream":"orders","seq":1,"type":"placed","at":"2026-01-01T00:00:00.000000Z","data":null}
 `
-	names := []string{"plain.jsonl", "nl\nname.jsonl", `back\slash.jsonl`, "cr\rname.jsonl", "two  spaces.jsonl", "x  collection=y.jsonl"}
+	names := []string{"plain.jsonl", "nl\nname.jsonl", `back\slash.jsonl`, "cr\rname.jsonl", "two  spaces.jsonl", "two  stream.jsonl"}
 	for _, n := range names {
 		if err := os.WriteFile(filepath.Join(dir, n), []byte(stream), 0o666); err != nil {
 			t.Fatal(err)
