@@ -44,11 +44,14 @@ func TestWriteAlteredByTrigger(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer raw.Close()
-		for _, q := range audit[db.Name] {
-			if _, err := raw.ExecContext(ctx, q); err != nil {
-				t.Fatalf("%s: %v", q, err)
+		run := func(qs []string) {
+			for _, q := range qs {
+				if _, err := raw.ExecContext(ctx, q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
 			}
 		}
+		run(audit[db.Name])
 		_, err = s.Put(ctx, "users", "u1", map[string]any{"n": 1})
 		if !errors.Is(err, persist.ErrAltered) || !strings.Contains(err.Error(), "users/u1") {
 			t.Errorf("Put through the trigger: %v, want ErrAltered naming users/u1", err)
@@ -64,11 +67,7 @@ func TestWriteAlteredByTrigger(t *testing.T) {
 		}
 		// A rule or trigger that drops an update leaves the old version
 		// in place: no race either.
-		for _, q := range drop[db.Name] {
-			if _, err := raw.ExecContext(ctx, q); err != nil {
-				t.Fatalf("%s: %v", q, err)
-			}
-		}
+		run(drop[db.Name])
 		_, err = s.Put(ctx, "users", "u0", map[string]any{"n": 9})
 		if !errors.Is(err, persist.ErrAltered) || !strings.Contains(err.Error(), "the store kept version 1 in place of version 2") {
 			t.Errorf("Put of an update the database drops: %v, want ErrAltered naming the versions", err)

@@ -77,6 +77,10 @@ func TestNames(t *testing.T) {
 		"emoji😀":     "emoji😀",
 		`q"uote`:     `"q\"uote"`,
 		"\U000e0041": `"\udb40\udc41"`,
+		// Composed and decomposed, two keys a terminal shows alike.
+		"caf\u00e9":  "caf\u00e9",
+		"cafe\u0301": `"cafe\u0301"`,
+		"\u20dd":     `"\u20dd"`,
 	} {
 		if got := string(appendName(nil, in)); got != want {
 			t.Errorf("appendName(%q) = %s, want %s", in, got, want)

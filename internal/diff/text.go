@@ -32,7 +32,8 @@ func appendAddress(dst []byte, it *record.Item) []byte {
 
 // appendName writes s bare when that cannot be misread, and as a JSON string
 // otherwise: empty, a space, a slash, a quote, or anything a terminal would
-// not show as itself.
+// not show as itself, a combining mark included (é and e + U+0301 are
+// two keys that a terminal shows alike).
 func appendName(dst []byte, s string) []byte {
 	if plainName(s) {
 		return append(dst, s...)
@@ -45,7 +46,7 @@ func plainName(s string) bool {
 		return false
 	}
 	for _, r := range s {
-		if r == '/' || r == '"' || r == '\\' || r == ' ' || !unicode.IsPrint(r) {
+		if r == '/' || r == '"' || r == '\\' || r == ' ' || !unicode.IsPrint(r) || combining(r) {
 			return false
 		}
 	}
@@ -78,7 +79,7 @@ func appendSafe(dst []byte, s string, inString bool) []byte {
 			dst = append(dst, `\t`...)
 		case inString && r == '\r':
 			dst = append(dst, `\r`...)
-		case r == ' ' || unicode.IsPrint(r):
+		case r == ' ' || unicode.IsPrint(r) && !(inString && combining(r)):
 			dst = append(dst, s[i:i+n]...)
 		default:
 			dst = appendU(dst, r)
@@ -87,6 +88,9 @@ func appendSafe(dst []byte, s string, inString bool) []byte {
 	}
 	return dst
 }
+
+// combining reports a mark drawn on the character before it.
+func combining(r rune) bool { return unicode.In(r, unicode.Mn, unicode.Me) }
 
 func appendU(dst []byte, r rune) []byte {
 	const hex = "0123456789abcdef"
