@@ -294,9 +294,18 @@ func landed(ctx context.Context, tx adapters.Tx, items []*record.Item) error {
 		}
 		return altered(it, problem)
 	})
-	if err != nil {
+	if err != nil || len(others) == 0 {
 		return err
 	}
+	if err := kept(ctx, tx, others); err != nil {
+		return err
+	}
+	return errLostRace
+}
+
+// kept refuses a record another writer's row stands in for where that
+// row is older than the write: the write was dropped, not beaten.
+func kept(ctx context.Context, tx adapters.Tx, others []*record.Item) error {
 	for _, it := range others {
 		if it.Kind != record.KindRecord {
 			continue
@@ -308,9 +317,6 @@ func landed(ctx context.Context, tx adapters.Tx, items []*record.Item) error {
 		if cur != nil && cur.Version < it.Version {
 			return altered(it, fmt.Sprintf("the store kept version %d in place of version %d", cur.Version, it.Version))
 		}
-	}
-	if len(others) > 0 {
-		return errLostRace
 	}
 	return nil
 }

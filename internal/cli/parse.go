@@ -97,20 +97,8 @@ func invalidAt(s string) int {
 // each as if the flag were not there, and exit 0.
 func emptyFlag(ctx *kong.Context) error {
 	for _, p := range ctx.Path {
-		if p.Positional != nil && p.Positional.Name == "name" {
-			if v := ctx.Value(p); v.Kind() == reflect.String && v.String() == "" {
-				return Hint(errors.New("NAME '': the store's name is empty (was the shell variable empty?)"),
-					"give the store's name; persist stores lists the stores of a database")
-			}
-		}
-		// An optional LOCATION given as "" is not one left out: listed
-		// as the default's, `persist stores "$DB"` with DB unset would
-		// answer for other databases than the one meant.
-		if p.Positional != nil && p.Positional.Name == "location" && !p.Positional.Required {
-			if v := ctx.Value(p); v.Kind() == reflect.String && v.String() == "" {
-				return Hint(errors.New("LOCATION '': the location is empty (was the shell variable empty?)"),
-					"give the database, or leave LOCATION out for the default")
-			}
+		if err := emptyPositional(ctx, p); err != nil {
+			return err
 		}
 		if p.Flag == nil {
 			continue
@@ -126,6 +114,29 @@ func emptyFlag(ctx *kong.Context) error {
 			return Hint(fmt.Errorf("--%s '': the value is empty (was the shell variable empty?)", p.Flag.Name),
 				"give --%s a value, or leave it out", p.Flag.Name)
 		}
+	}
+	return nil
+}
+
+// emptyPositional refuses a store NAME given as "", and an optional
+// LOCATION given so: not one left out, listed as the default's, `persist
+// stores "$DB"` with DB unset would answer for other databases than the
+// one meant.
+func emptyPositional(ctx *kong.Context, p *kong.Path) error {
+	if p.Positional == nil {
+		return nil
+	}
+	v := ctx.Value(p)
+	if v.Kind() != reflect.String || v.String() != "" {
+		return nil
+	}
+	switch {
+	case p.Positional.Name == "name":
+		return Hint(errors.New("NAME '': the store's name is empty (was the shell variable empty?)"),
+			"give the store's name; persist stores lists the stores of a database")
+	case p.Positional.Name == "location" && !p.Positional.Required:
+		return Hint(errors.New("LOCATION '': the location is empty (was the shell variable empty?)"),
+			"give the database, or leave LOCATION out for the default")
 	}
 	return nil
 }

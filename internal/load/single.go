@@ -143,10 +143,8 @@ func (l *loader) single(ctx context.Context, in Input, first *batch, eof bool) (
 			return consumed, stop
 		}
 	}
-	if l.opt.Mode == Replace && !l.patch {
-		if err := l.exactly(ctx, tx, pending); err != nil {
-			return consumed, err
-		}
+	if err := l.replaced(ctx, tx, pending); err != nil {
+		return consumed, err
 	}
 	if err := tx.Commit(); err != nil {
 		return consumed, fmt.Errorf("committing: %w", err)
@@ -158,6 +156,14 @@ func (l *loader) single(ctx context.Context, in Input, first *batch, eof bool) (
 	}
 	l.stats = sumStats(l.stats, pending)
 	return consumed, nil
+}
+
+// replaced is exactly, for a replace; nothing for another load.
+func (l *loader) replaced(ctx context.Context, tx adapters.Tx, s Stats) error {
+	if l.opt.Mode != Replace || l.patch {
+		return nil
+	}
+	return l.exactly(ctx, tx, s)
 }
 
 // exactly checks, before a replace commits, that the store holds one item

@@ -87,13 +87,18 @@ func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 	}
 	wg.Wait()
 
-	err := teeEnd(ctx, st, o, targets, copyErr)
-	if copyErr == nil && holdAll(targets) {
-		// Every target holds the stream (but for lines it set aside, which
-		// its error says): the copy on stdout may end.
-		if werr := tail.release(st.Stdout); werr != nil && err == nil {
-			err = fmt.Errorf("stdout: %w", werr)
-		}
+	return endCopy(st, &tail, targets, copyErr, teeEnd(ctx, st, o, targets, copyErr))
+}
+
+// endCopy writes the end of the stream held back from stdout where every
+// target holds the stream (but for lines it set aside, which its error
+// says), and returns err, the tee's own, or else the write's.
+func endCopy(st Stdio, tail *heldLine, targets []*teeTarget, copyErr, err error) error {
+	if copyErr != nil || !holdAll(targets) {
+		return err
+	}
+	if werr := tail.release(st.Stdout); werr != nil && err == nil {
+		return fmt.Errorf("stdout: %w", werr)
 	}
 	return err
 }
