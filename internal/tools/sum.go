@@ -348,6 +348,12 @@ func checkInput(ctx context.Context, st Stdio, o SumOptions, input string, byGro
 	// A saved location had its password masked: connect with the one
 	// from PGPASSWORD or ~/.pgpass instead.
 	loc := location.Unmask(input)
+	if loc == "-" && o.Check == "-" {
+		// Standard input was the list: there is no stream left to check.
+		return &checked{groups: map[string]persist.SumResult{}, err: cli.Hint(
+			errors.New("-: the line names standard input, which was the list of sums itself"),
+			"give the list as a file (persist-sum --check SUMS), so that standard input is the stream the line names")}
+	}
 	t, groups, err := sumInput(ctx, st, o, loc)
 	side := readSide(loc, "")
 	if err == nil {
