@@ -269,7 +269,7 @@ func decideEvent(in *record.Item, v *storeView, now string) (outcome, *record.It
 	if cur == nil {
 		return outEventWritten, put(in, c), ""
 	}
-	same := cur.Type == c.Type && bytes.Equal(cur.Data, c.Data)
+	same := sameEventContent(cur, &c)
 	if same && in.At != "" {
 		same = cur.At == c.At
 	}
@@ -294,6 +294,10 @@ func put(in *record.Item, c record.Item) *record.Item {
 
 func sameRecordContent(a, b *record.Item) bool {
 	return a.Deleted == b.Deleted && bytes.Equal(a.Value, b.Value)
+}
+
+func sameEventContent(a, b *record.Item) bool {
+	return a.Type == b.Type && bytes.Equal(a.Data, b.Data)
 }
 
 // quote shows a name in a message unambiguously but without the escaping

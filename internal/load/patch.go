@@ -1,7 +1,6 @@
 package load
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -153,7 +152,7 @@ func uncarried(ctx context.Context, tx adapters.Tx, puts []*record.Item) ([]*rec
 // held: a newer version, or the very same item.
 func carried(p, held *record.Item) bool {
 	if p.Kind == record.KindEvent {
-		return p.Type == held.Type && p.At == held.At && bytes.Equal(p.Data, held.Data)
+		return p.At == held.At && sameEventContent(p, held)
 	}
 	if p.Version > held.Version {
 		return true

@@ -190,7 +190,8 @@ func (l *loader) exactly(ctx context.Context, tx adapters.Tx, s Stats) error {
 	}
 	held := fmt.Sprintf("its %d record and %d event lines left %d records and %d events in store %s", wantR, wantE, records, events, l.store)
 	if records > wantR || events > wantE {
-		return fmt.Errorf("%w: %s: another writer wrote into the store during the replace; nothing was written", ErrVerify, held)
+		return hint.With(fmt.Errorf("%w: %s: another writer wrote into the store during the replace; nothing was written", ErrVerify, held),
+			"stop that writer, or let it finish, and run the replace again")
 	}
 	return hint.With(fmt.Errorf("%w of the stream: %s, which cannot hold exactly the stream; nothing was written", ErrRepeated, held),
 		"in a stream that replaces a store, each record (collection and key) and each event (stream and seq) is on one line; "+

@@ -698,7 +698,7 @@ func nameOK(name string, null bool, store string) error {
 				"persist-dump LOCATION reads it without its name, and persist-load --store NAME makes a copy under a name a shell can hold")
 		}
 		return cli.Hint(err, "read the names from the store's dump, where each is a JSON string: persist export %s | "+
-			`jq -r 'select(.kind == "record") | [.collection, .key] | @json'`, location.ShellQuote(store))
+			`jq -r 'select(.kind == "record" or .kind == "event") | [.kind, .collection // .stream, .key] | @json' | sort -u`, location.ShellQuote(store))
 	case !null && strings.ContainsAny(name, "\n\r"):
 		return newlineError(name)
 	}
