@@ -242,6 +242,14 @@ make_store() {
 	echo "$stamp" >"$dir/$name.stamp"
 }
 
+# pg_settle URL: the tables as autovacuum leaves them after a load on a
+# server that runs it (the benchmark's server may not): statistics, without
+# which the planner sorts psql's ordered \copy on disk (Persist's dump asks
+# for the index order either way), and the visibility map, which PostgreSQL
+# 13 and later set after inserts too, and from which a count reads the
+# primary key alone.
+pg_settle() { psql -X -q "$1" -c "VACUUM ANALYZE persist_records, persist_events"; }
+
 # pg_store DB N E JSONL: the PostgreSQL copy of a generated store, loaded the
 # same way, kept while its sum matches that of JSONL.
 pg_store() {
@@ -251,7 +259,7 @@ pg_store() {
 	have=$(persist-sum -q "$url#bench" 2>/dev/null | cut -d' ' -f1 || true)
 	if [[ "$have" == "$want_sum" ]]; then
 		say "reusing $db ($want_sum)"
-		psql -X -q "$url" -c "ANALYZE persist_records, persist_events"
+		pg_settle "$url"
 		return
 	fi
 	say "loading $db: gen | persist-load postgres"
@@ -262,10 +270,7 @@ pg_store() {
 		echo "bench: $db sums $have, $jsonl sums $want_sum" >&2
 		exit 2
 	}
-	# Statistics, as autovacuum would gather them on a server that runs it:
-	# without them the planner sorts psql's ordered \copy on disk (Persist's
-	# dump asks for the index order either way).
-	psql -X -q "$url" -c "ANALYZE persist_records, persist_events"
+	pg_settle "$url"
 }
 
 export PGADMIN PGA PGLOAD PGHAND PGMIG PGLOADER_DB A B A_JSONL B_JSONL C_DB M_DB
@@ -670,7 +675,7 @@ if want baseline; then
 		"$bin/persist-load" -q "sqlite:$own_db#bench" -i "$B_JSONL"
 		pg_fresh "$own_pg"
 		"$bin/persist-load" -q "$(pg_url "$own_pg")#bench" -i "$B_JSONL"
-		psql -X -q "$(pg_url "$own_pg")" -c "ANALYZE persist_records, persist_events"
+		pg_settle "$(pg_url "$own_pg")"
 		tgt_rm="rm -f $(q "$TGT_DB") $(q "$TGT_DB-wal") $(q "$TGT_DB-shm")"
 		pg_tgt=$(pg_url "${PREFIX}_target")
 		case_add "$tag persist-dump sqlite" "" "$(q "$bin/persist-dump") -q $(q "sqlite:$own_db#bench") >/dev/null"

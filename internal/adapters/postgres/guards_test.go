@@ -647,3 +647,35 @@ func TestReadOnlyHint(t *testing.T) {
 		t.Errorf("off: %v", err)
 	}
 }
+
+// The search_path hint works as written for a schema whose name needs
+// quoting, escaping or both, in both forms it gives: the URL's query and
+// the key=value string.
+func TestPathOptionFollowed(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	db := sqlDB(t, dsn)
+	urlForm := regexp.MustCompile(`in a URL's query, (options=\S+) in place of`)
+	kvForm := regexp.MustCompile(`in a key=value location, (options='(?:[^'\\]|\\.)*')$`)
+	for _, name := range []string{"plain", "my schema", `back\slash`, "it's", `Up"per`, `two  spaces\ and\\`} {
+		mustExec(t, db, `CREATE SCHEMA `+pq.QuoteIdentifier(name))
+		h := pathOption(name)
+		u, kv := urlForm.FindStringSubmatch(h), kvForm.FindStringSubmatch(h)
+		if u == nil || kv == nil {
+			t.Fatalf("%q: no URL or key=value form in %s", name, h)
+		}
+		sep := "?"
+		if strings.Contains(dsn, "?") {
+			sep = "&"
+		}
+		base, err := pq.ParseURL(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, loc := range []string{dsn + sep + u[1], base + " " + kv[1]} {
+			var got string
+			if err := sqlDB(t, loc).QueryRow(`SELECT current_schema()`).Scan(&got); err != nil || got != name {
+				t.Errorf("%q: the hint's %s gives current_schema %q, %v", name, loc, got, err)
+			}
+		}
+	}
+}

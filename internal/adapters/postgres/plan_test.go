@@ -50,6 +50,10 @@ func TestWholeScanReadsTheIndex(t *testing.T) {
 	if err := sn.(*snapshot).tx.QueryRow(`SHOW jit`).Scan(&jit); err != nil || jit != "off" {
 		t.Errorf("a snapshot's jit, before its counts = %q, %v", jit, err)
 	}
+	var workers string
+	if err := sn.(*snapshot).tx.QueryRow(`SHOW max_parallel_workers_per_gather`).Scan(&workers); err != nil || workers != "0" {
+		t.Errorf("a snapshot's parallel workers, before its counts = %q, %v", workers, err)
+	}
 	var on string
 	if err := tx.QueryRow(`SHOW enable_sort`).Scan(&on); err != nil || on != "on" {
 		t.Errorf("a delta's enable_sort = %q, %v", on, err)
