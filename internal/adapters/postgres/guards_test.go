@@ -353,6 +353,28 @@ func TestOtherCollationAllInOneHint(t *testing.T) {
 	}
 }
 
+// A time column changed to timestamp without time zone (in a session in
+// UTC, as ALTER TABLE … TYPE timestamp converts) is refused before a
+// snapshot reads a row, not at the first row with a word about years; the
+// hint's statements, run as given, put the times back as they were.
+func TestTimeWithoutZoneRefused(t *testing.T) {
+	a, dsn := open(t)
+	put(t, a, "app", adapters.Fresh, rec("c", "u1", 1, `1`), event("s", 1, "t", `2`))
+	want := dump(t, a, "app", adapters.Filter{})
+	db := sqlDB(t, dsn)
+	mustExec(t, db, `SET TimeZone = 'UTC'; ALTER TABLE persist_records ALTER COLUMN updated_at TYPE timestamp;
+		ALTER TABLE persist_events ALTER COLUMN at TYPE timestamp; RESET TimeZone`)
+	_, err := a.Snapshot(ctx, "app")
+	const fix = `ALTER TABLE persist_records ALTER COLUMN updated_at TYPE timestamptz USING updated_at AT TIME ZONE 'UTC'; ` +
+		`ALTER TABLE persist_events ALTER COLUMN at TYPE timestamptz USING at AT TIME ZONE 'UTC'`
+	wantHinted(t, err, []string{"column persist_records.updated_at is timestamp without time zone; " +
+		"column persist_events.at is timestamp without time zone, not timestamp with time zone"}, fix)
+	mustExec(t, db, fix)
+	if got := dump(t, a, "app", adapters.Filter{}); got != want {
+		t.Errorf("dump after the hint:\n%s\nwant:\n%s", got, want)
+	}
+}
+
 func mustTxExec(t *testing.T, tx *sql.Tx, q string) {
 	t.Helper()
 	if _, err := tx.ExecContext(ctx, q); err != nil {

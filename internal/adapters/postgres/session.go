@@ -166,7 +166,13 @@ const snapshotSetup = txSetup + `,
 		JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
 		WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('persist_records')::pg_catalog.oid),
 	(SELECT pg_catalog.set_config('jit', 'off', true) FROM pg_catalog.pg_settings WHERE name OPERATOR(pg_catalog.=) 'jit'),
-	pg_catalog.set_config('max_parallel_workers_per_gather', '0', true)`
+	pg_catalog.set_config('max_parallel_workers_per_gather', '0', true),
+	(SELECT pg_catalog.array_agg(u.e ORDER BY v.i, u.k)
+		FROM (VALUES ('persist_records', 'updated_at', 1), ('persist_events', 'at', 2)) v(t, c, i)
+		JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(v.t)::pg_catalog.oid
+			AND a.attname OPERATOR(pg_catalog.=) v.c::pg_catalog.name AND NOT a.attisdropped
+		CROSS JOIN LATERAL pg_catalog.unnest(ARRAY[v.t, v.c, pg_catalog.format_type(a.atttypid, a.atttypmod)]) WITH ORDINALITY u(e, k)
+		WHERE a.atttypid OPERATOR(pg_catalog.<>) 'pg_catalog.timestamptz'::pg_catalog.regtype::pg_catalog.oid)`
 
 // setUp runs txSetup in a write transaction.
 func (a *Adapter) setUp(ctx context.Context, tx *sql.Tx) error {
@@ -255,9 +261,9 @@ func relkindName(kind string) string {
 func (a *Adapter) setUpSnapshot(ctx context.Context, tx *sql.Tx) (schema string, err error) {
 	var path, rs, role, writer string
 	var hidden, ns sql.NullString
-	var odd, order []string
+	var odd, order, times []string
 	err = tx.QueryRowContext(ctx, snapshotSetup).Scan(&path, &rs, &role, &hidden, &writer, new(string), (*pq.StringArray)(&odd),
-		(*pq.StringArray)(&order), &ns, new(sql.NullString), new(string))
+		(*pq.StringArray)(&order), &ns, new(sql.NullString), new(string), (*pq.StringArray)(&times))
 	if err != nil {
 		return "", fmt.Errorf("set the snapshot up: %w", err)
 	}
@@ -279,7 +285,28 @@ func (a *Adapter) setUpSnapshot(ctx context.Context, tx *sql.Tx) (schema string,
 			return "", collationError(order)
 		}
 	}
+	if len(times) >= 3 {
+		return "", timeTypeError(times)
+	}
 	return ns.String, nil
+}
+
+// timeTypeError is the error for time columns, three entries each (table,
+// column, type), that are not timestamptz: a timestamp without time zone
+// reads back as a wall clock of no zone, which no dump may call UTC. Changed
+// from timestamptz in a session in UTC, as Persist writes, it holds UTC
+// times, and AT TIME ZONE 'UTC' puts them back as they were.
+func timeTypeError(cols []string) error {
+	var what, fix []string
+	for i := 0; i+2 < len(cols); i += 3 {
+		table, col := cols[i], cols[i+1]
+		what = append(what, fmt.Sprintf("column %s.%s is %s", table, col, cols[i+2]))
+		fix = append(fix, fmt.Sprintf("ALTER TABLE %[1]s ALTER COLUMN %[2]s TYPE timestamptz USING %[2]s AT TIME ZONE 'UTC'", table, col))
+	}
+	return hint.With(fmt.Errorf("%s, not timestamp with time zone: its times are of no time zone, and reading them as UTC would be a guess",
+		strings.Join(what, "; ")),
+		"as the owner of the tables: %s (if the column was changed in a session whose TimeZone was not UTC, name that zone in place of 'UTC')",
+		strings.Join(fix, "; "))
 }
 
 // rowSecurity is the error for a table whose row security policies would
