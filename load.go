@@ -29,6 +29,9 @@ var (
 	ErrTrailer = record.ErrTrailer
 	// ErrTruncated: the stream has a header but ends without a trailer.
 	ErrTruncated = record.ErrTruncated
+	// ErrRead: the stream's bytes could not be read past a line (a
+	// compressed stream cut short or damaged, a file that failed).
+	ErrRead = record.ErrRead
 	// ErrHeader is wrapped with ErrTrailer when the stream's header counts
 	// other items than its trailer, which the items match: the header was
 	// spliced on from another stream, or edited.

@@ -69,6 +69,28 @@ func CheckStdout(stdout io.Writer, used []Named) error {
 	return nil
 }
 
+// IsStdout reports whether path is where standard output already goes: "-",
+// or a name of the same open file (/dev/stdout, /dev/fd/1, the FIFO, pipe,
+// socket or regular file the shell opened), however it is spelled. A
+// second writer there would mix its lines into the first's. A device
+// (/dev/null, a terminal) is not counted: nothing read back from it is a
+// stream two writers could spoil.
+func IsStdout(path string, stdout io.Writer) bool {
+	if path == "-" {
+		return true
+	}
+	f, ok := stdout.(*os.File)
+	if path == "" || !ok || f == nil {
+		return false
+	}
+	ost, err := f.Stat()
+	if err != nil || ost.Mode()&os.ModeDevice != 0 {
+		return false
+	}
+	pst, err := os.Stat(path)
+	return err == nil && os.SameFile(ost, pst)
+}
+
 // CheckStdin refuses an output that is the file the shell opened as
 // standard input (`persist-seal -o F < F`): replaced, or written in place,
 // it would lose the stream being read, and the command would exit 0 with

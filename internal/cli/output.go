@@ -54,7 +54,11 @@ func CheckOutputName(path string) error {
 	if errors.Is(err, record.ErrArchive) {
 		return hint.With(err, "name it %s, and tar that file afterwards if an archive is what you need", streamName(path))
 	}
-	return hint.With(err, "name it .zst or .gz, or compress in a pipe: … -o - | xz > %s", hint.Quote(path))
+	// Said without a flag's name: the same check serves -o, --rejects and
+	// --summary, and not every tool has all three.
+	plain := path[:len(path)-len(record.CompressedName(path))]
+	return hint.With(err, "name it .zst or .gz (%s), or write it plain (%s) and compress that file afterwards",
+		hint.Quote(plain+".zst"), hint.Quote(plain))
 }
 
 // streamName is a tar archive's name made a stream's, for a hint.

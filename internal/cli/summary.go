@@ -122,13 +122,14 @@ func (s *Summary) Stdout() io.Writer { return s.stdout }
 func (s *Summary) Path() string { return s.path }
 
 // ToStdout refuses --summary - for a command whose stdout carries data
-// (what): the two would be mixed.
+// (what): the two would be mixed. So does a summary file that is standard
+// output under another name (/dev/stdout into a pipe).
 func (s *Summary) ToStdout(what string) error {
-	if s.path != "-" {
+	if !IsStdout(s.path, s.stdout) {
 		return nil
 	}
 	s.Abandon()
-	return hint.With(fmt.Errorf("--summary -: standard output carries %s", what), "give --summary a file name, e.g. --summary run.json")
+	return hint.With(fmt.Errorf("--summary %s: standard output carries %s", s.path, what), "give --summary a file name, e.g. --summary run.json")
 }
 
 // Abandon drops the summary of a run refused before it began because of
@@ -254,13 +255,15 @@ func onlyItsOwn(path, head, what, by, flag string) error {
 		return hint.With(fmt.Errorf("%s cannot be read to tell that it holds %s, which %s may replace: %w", path, what, by, err), again, flag)
 	}
 	defer f.Close()
-	// A file named .gz or .zst was written compressed.
+	// A file named .gz or .zst was written compressed: a run that wrote
+	// nothing into it left a whole compressed stream of nothing, taken as
+	// an empty file is.
 	r, err := record.NewDecompressor(f)
 	if err == nil {
 		defer r.Close()
 		got := make([]byte, len(head))
-		n, _ := io.ReadFull(r, got)
-		if string(got[:n]) == head {
+		n, err := io.ReadFull(r, got)
+		if string(got[:n]) == head || (n == 0 && errors.Is(err, io.EOF)) {
 			return nil
 		}
 	}

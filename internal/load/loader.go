@@ -256,6 +256,9 @@ func (l *loader) readBatch(in Input, b *batch) (eof bool, stop, inErr error) {
 			continue
 		}
 		if err != nil {
+			if errors.Is(err, record.ErrRead) {
+				return false, nil, err // it says where
+			}
 			return false, nil, fmt.Errorf("reading the input after line %d: %w", in.Line(), err)
 		}
 		b.lines++

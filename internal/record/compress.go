@@ -185,6 +185,21 @@ var archives = []string{".tar", ".tgz", ".tzst", ".taz", ".tbz", ".tbz2", ".txz"
 // ErrArchive is wrapped when a file name asks for a tar archive.
 var ErrArchive = errors.New("not a stream's name")
 
+// CompressedName is the suffix of name that NewCompressor or CheckName
+// reads as a compression or an archive (".zst", ".xz", ".tar.gz"), in
+// name's own case, or "" for a plain name.
+func CompressedName(name string) string {
+	lower := strings.ToLower(name)
+	for _, list := range [][]string{archives, {".zst", ".zstd", ".gz", ".gzip"}, otherCompressions} {
+		for _, ext := range list {
+			if strings.HasSuffix(lower, ext) {
+				return name[len(name)-len(ext):]
+			}
+		}
+	}
+	return ""
+}
+
 // CheckName refuses a file name whose suffix, in any case, names a
 // compression NewCompressor does not write (ErrCompression), or a tar
 // archive (ErrArchive).

@@ -15,6 +15,9 @@ var (
 	ErrPlacement = errors.New("line out of place")  // header not first, line after trailer, remove outside a patch
 	ErrTrailer   = errors.New("stream does not match its trailer")
 	ErrTruncated = errors.New("stream truncated") // header but no trailer
+	// ErrRead: the bytes of the stream could not be read past a line: a
+	// compressed stream cut short or damaged, a file that failed.
+	ErrRead = errors.New("the input could not be read")
 	// ErrHeader is wrapped with ErrTrailer when the header's counts are
 	// not the trailer's, which the items match.
 	ErrHeader  = errors.New("the header's counts are not the trailer's")

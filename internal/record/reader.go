@@ -195,9 +195,9 @@ func (r *Reader) Next() (*Item, error) {
 			case err == io.EOF:
 				r.final = r.endCheck()
 			case r.line == 0:
-				r.final = fmt.Errorf("before the first line was whole: %w (was the input cut short?)", err)
+				r.final = fmt.Errorf("%w before the first line was whole: %w (was the input cut short?)", ErrRead, err)
 			default:
-				r.final = fmt.Errorf("after line %d: %w", r.line, err)
+				r.final = fmt.Errorf("%w after line %d: %w", ErrRead, r.line, err)
 			}
 			continue
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/cuitty/persist"
 	"github.com/cuitty/persist/internal/cli"
 	"github.com/cuitty/persist/internal/location"
+	"github.com/cuitty/persist/internal/record"
 )
 
 // since is where the dump starts: --since, else the cursor in --cursor-file
@@ -35,12 +36,12 @@ func (o DumpOptions) since() (string, error) {
 	case o.CursorFile == "":
 		return "", nil
 	}
-	b, err := os.ReadFile(o.CursorFile)
+	b, err := readCursorFile(o.CursorFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("read the cursor file: %w", err)
+		return "", err
 	}
 	c := strings.TrimSpace(string(b))
 	if c == "" {
@@ -48,6 +49,92 @@ func (o DumpOptions) since() (string, error) {
 			"it holds the cursor of the last dump; to start again with a full dump, remove it: rm %s", location.ShellQuote(o.CursorFile))
 	}
 	return c, nil
+}
+
+// maxCursorFile is more than any cursor takes: the longest, PostgreSQL's,
+// lists the transactions in progress, a few thousand at most.
+const maxCursorFile = 1 << 20
+
+// readCursorFile reads a cursor file that checkCursorFile takes; one an
+// earlier release wrote compressed (it was named .zst or .gz) is read
+// through its compression.
+func readCursorFile(path string) ([]byte, error) {
+	if err := checkCursorFile(path); err != nil {
+		return nil, err
+	}
+	// Opened without waiting, and checked again once open: a FIFO put in
+	// its place meanwhile would hold the open until a writer came.
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK, 0)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("read the cursor file: %w", err)
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return nil, notRegularCursor(path)
+	}
+	r, err := record.NewDecompressor(f)
+	if err != nil {
+		return nil, fmt.Errorf("read the cursor file %s: %w", path, err)
+	}
+	defer r.Close()
+	b, err := io.ReadAll(io.LimitReader(r, maxCursorFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("read the cursor file %s: %w", path, err)
+	}
+	if len(b) > maxCursorFile {
+		return nil, tooLongCursor(path)
+	}
+	return b, nil
+}
+
+// checkCursorFile refuses, before the cursor file is opened, one that is
+// not a regular file of at most maxCursorFile bytes: the cursor is kept
+// from one run to the next, which a device or a FIFO does not do (and
+// opening a FIFO would wait for a writer), and a dump named by mistake
+// must not be read whole. A file not made yet is taken.
+func checkCursorFile(path string) error {
+	if err := checkCursorName(path); err != nil {
+		return err
+	}
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return nil // none yet, or said by the open that follows
+	case !st.Mode().IsRegular():
+		return notRegularCursor(path)
+	case st.Size() > maxCursorFile:
+		return tooLongCursor(path)
+	}
+	return nil
+}
+
+func notRegularCursor(path string) error {
+	return cli.Hint(fmt.Errorf("cursor file %s is not a regular file: a cursor is kept in a file from one run to the next", path),
+		"name a file of its own for the cursor, e.g. --cursor-file app.cursor")
+}
+
+func tooLongCursor(path string) error {
+	return cli.Hint(fmt.Errorf("cursor file %s holds more than %d bytes: not a cursor, which is one line", path, maxCursorFile),
+		"make sure --cursor-file names the file the last dump's cursor went to, not the dump")
+}
+
+// checkCursorName refuses a cursor file named as a compressed stream or an
+// archive is: a cursor is written plain, one line of text.
+func checkCursorName(path string) error {
+	ext := record.CompressedName(path)
+	if ext == "" {
+		return nil
+	}
+	plain := path[:len(path)-len(ext)]
+	err := fmt.Errorf("--cursor-file %s: a cursor is one line of plain text, and a name ending in %s says otherwise", path, ext)
+	if _, serr := os.Lstat(path); serr == nil {
+		return cli.Hint(err, "give the file a name without %s, which this release reads as it is (compressed or not): mv %s %s, then --cursor-file %s",
+			ext, location.ShellQuote(path), location.ShellQuote(plain), location.ShellQuote(plain))
+	}
+	return cli.Hint(err, "name it without %s: --cursor-file %s", ext, location.ShellQuote(plain))
 }
 
 // checkCursor returns the cursor the dump's trailer will carry, and

@@ -41,6 +41,11 @@ func dump(ctx context.Context, st Stdio, o DumpOptions) error {
 	if err := o.Select.Check(); err != nil {
 		return err
 	}
+	if cli.IsStdout(o.Output, st.Stdout) {
+		// -o /dev/stdout is standard output itself, written as -o - is,
+		// whatever file the shell opened there.
+		o.Output = "-"
+	}
 	if o.Output == "-" || o.Output == "" {
 		if err := report(ctx).ToStdout("the stream"); err != nil {
 			return err
@@ -170,6 +175,9 @@ func (o DumpOptions) holdCursor(st Stdio) (release func(), err error) {
 		if err := cli.CheckCursorStdout(st.Stdout); err != nil {
 			return nil, err
 		}
+	}
+	if err := checkCursorFile(o.CursorFile); err != nil {
+		return nil, err
 	}
 	return holdCursorFile(o.CursorFile)
 }

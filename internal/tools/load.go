@@ -98,8 +98,8 @@ func Load(ctx context.Context, st Stdio, o LoadOptions) error {
 	if err := o.check(); err != nil {
 		return err
 	}
-	if o.Rejects == "-" {
-		if err := report(ctx).ToStdout("the rejected lines (--rejects -)"); err != nil {
+	if cli.IsStdout(o.Rejects, st.Stdout) {
+		if err := report(ctx).ToStdout("the rejected lines (--rejects " + o.Rejects + ")"); err != nil {
 			return err
 		}
 	}
@@ -295,6 +295,11 @@ func loadHint(err error, f LoadFlags, res persist.LoadResult) error {
 		return trailerHint(err, none)
 	case errors.Is(err, persist.ErrTruncated):
 		return truncatedHint(err, none)
+	case errors.Is(err, persist.ErrRead):
+		if none != "" {
+			return cli.Hint(err, "%s: load a whole copy of the stream", none)
+		}
+		return cli.Hint(err, "batches committed so far stay, and loading a whole copy of the stream finishes the job (this one cannot be read past that line)")
 	case errors.Is(err, persist.ErrRejected), errors.Is(err, persist.ErrUnsupported):
 		return rejectedHint(err, f, res)
 	}

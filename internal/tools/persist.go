@@ -498,8 +498,8 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 	if o.LoadFlags.Store == "" {
 		o.LoadFlags.Store = storeFlag(o.Target, o.Name)
 	}
-	if o.Rejects == "-" {
-		if err := report(ctx).ToStdout("the rejected lines (--rejects -)"); err != nil {
+	if cli.IsStdout(o.Rejects, st.Stdout) {
+		if err := report(ctx).ToStdout("the rejected lines (--rejects " + o.Rejects + ")"); err != nil {
 			return err
 		}
 	}

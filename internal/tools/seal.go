@@ -29,6 +29,11 @@ func seal(ctx context.Context, st Stdio, o SealOptions) error {
 	if err := cli.CheckOutputName(o.Output); err != nil {
 		return err
 	}
+	if cli.IsStdout(o.Output, st.Stdout) {
+		// -o /dev/stdout is standard output itself, written as -o - is,
+		// whatever file the shell opened there.
+		o.Output = "-"
+	}
 	if o.Output == "-" || o.Output == "" {
 		if err := report(ctx).ToStdout("the stream"); err != nil {
 			return err

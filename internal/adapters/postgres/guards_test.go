@@ -689,10 +689,7 @@ func TestPathOptionFollowed(t *testing.T) {
 		if strings.Contains(dsn, "?") {
 			sep = "&"
 		}
-		base, err := pq.ParseURL(dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
+		base := keyValues(t, dsn)
 		for _, loc := range []string{dsn + sep + u[1], base + " " + kv[1]} {
 			var got string
 			if err := sqlDB(t, loc).QueryRow(`SELECT current_schema()`).Scan(&got); err != nil || got != name {
@@ -700,4 +697,27 @@ func TestPathOptionFollowed(t *testing.T) {
 			}
 		}
 	}
+}
+
+// keyValues is dsn, a URL, as a key=value connection string.
+func keyValues(t *testing.T, dsn string) string {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv := map[string]string{"host": u.Hostname(), "port": u.Port(), "user": u.User.Username(), "dbname": strings.TrimPrefix(u.Path, "/")}
+	if pw, ok := u.User.Password(); ok {
+		kv["password"] = pw
+	}
+	for k, v := range u.Query() {
+		kv[k] = v[0]
+	}
+	var b []string
+	for k, v := range kv {
+		if v != "" {
+			b = append(b, k+"='"+kvEscaper.Replace(v)+"'")
+		}
+	}
+	return strings.Join(b, " ")
 }
