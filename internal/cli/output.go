@@ -8,7 +8,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -129,6 +131,12 @@ func createError(path, target string, err error) error {
 		file := fileOnPath(filepath.Dir(target))
 		return hint.With(fmt.Errorf("create %s: %s is a file, not a folder", path, file),
 			"name a file in a folder: %s is not one", hint.Quote(file))
+	case errors.Is(err, fs.ErrPermission):
+		// The file may be writable, but it is replaced by a new one made
+		// beside it, which its folder must let this user make and rename.
+		dir := filepath.Dir(target)
+		return hint.With(fmt.Errorf("create %s: the folder %s does not let this user make the new file that replaces it: %w", path, dir, err),
+			"let this user write the folder %s (the new file is made there and renamed into place), or name a file in a folder this user may write", hint.Quote(dir))
 	}
 	return fmt.Errorf("create %s: %w", path, err)
 }
@@ -171,9 +179,24 @@ func checkWritable(path, target string, st fs.FileInfo) error {
 			"name a file on a file system this machine may write, or remount that one read-write")
 	default:
 		return hint.With(fmt.Errorf("write %s: the file is not writable by this user (mode %04o): %w", path, st.Mode().Perm(), err),
-			"make it writable (as its owner: chmod u+w %s), or name another file", hint.Quote(path))
+			"%s", writableHint(path, st))
 	}
 	return nil
+}
+
+// writableHint says how a file this user may not write becomes writable:
+// its own, by chmod u+w; another user's, by that user or root, for no
+// chmod of this user's can change it.
+func writableHint(path string, st fs.FileInfo) string {
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok || int(sys.Uid) == os.Geteuid() {
+		return fmt.Sprintf("make it writable (chmod u+w %s), or name another file", hint.Quote(path))
+	}
+	owner := strconv.FormatUint(uint64(sys.Uid), 10)
+	if u, err := user.LookupId(owner); err == nil {
+		owner = u.Username
+	}
+	return fmt.Sprintf("the file belongs to %s: run the command as that user, have root make it this user's (chown), or name another file", owner)
 }
 
 // accessW reports whether the process may write path.

@@ -3,7 +3,9 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"os/user"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -322,6 +324,33 @@ func TestOutputUnderAFile(t *testing.T) {
 		}
 		if h := hint.All(err); len(h) != 1 || !strings.Contains(h[0], file+" is not one") {
 			t.Errorf("hints %q", h)
+		}
+	}
+}
+
+// statInfo is a FileInfo of a given owner, for writableHint.
+type statInfo struct {
+	fs.FileInfo
+	uid uint32
+}
+
+func (s statInfo) Sys() any { return &syscall.Stat_t{Uid: s.uid} }
+
+// A file this user owns is made writable by chmod; another user's is not
+// (no chmod of this user's changes it), and the hint says whose it is.
+func TestWritableHint(t *testing.T) {
+	own := writableHint("a b.jsonl", statInfo{uid: uint32(os.Geteuid())})
+	if own != "make it writable (chmod u+w 'a b.jsonl'), or name another file" {
+		t.Errorf("own file: %s", own)
+	}
+	other := uint32(os.Geteuid() + 4242)
+	got := writableHint("f.jsonl", statInfo{uid: other})
+	if strings.Contains(got, "chmod") || !strings.Contains(got, "the file belongs to ") || !strings.Contains(got, "run the command as that user") {
+		t.Errorf("another user's file: %s", got)
+	}
+	if u, err := user.LookupId("0"); err == nil && os.Geteuid() != 0 {
+		if got := writableHint("f.jsonl", statInfo{uid: 0}); !strings.Contains(got, "belongs to "+u.Username) {
+			t.Errorf("root's file: %s", got)
 		}
 	}
 }

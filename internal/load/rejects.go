@@ -30,7 +30,7 @@ type rejectLine struct {
 func (l *loader) reject(b *batch, line int64, raw []byte, cause error) error {
 	if l.rejects == nil {
 		b.stopped++
-		return fmt.Errorf("%w: line %d: %w", ErrRejected, line, cause)
+		return fmt.Errorf("%w: %w", ErrRejected, &record.LineError{Line: line, Err: cause})
 	}
 	start := len(b.raw)
 	b.raw = append(b.raw, raw...)

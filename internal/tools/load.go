@@ -18,6 +18,7 @@ import (
 	"github.com/cuitty/persist/internal/cli"
 	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/location"
+	"github.com/cuitty/persist/internal/record"
 	"github.com/cuitty/persist/internal/source"
 )
 
@@ -370,6 +371,14 @@ func rejectedHint(err error, f LoadFlags, res persist.LoadResult) error {
 			"and the other targets with persist-tee as before",
 			strings.Join(slices.Concat([]string{"persist-load"}, f.args(), []string{"--rejects", "FILE", location.ForShell(f.teeTarget)}), " "),
 			passwordNote(f.teeTarget))
+	}
+	var le *record.LineError
+	if errors.As(err, &le) && le.Line == 1 && errors.Is(le.Err, record.ErrSyntax) {
+		// Not a stream's line at all: setting it aside would set aside
+		// every "line" of a database or of bytes compressed twice.
+		return cli.Hint(err, "line 1 is not JSON: is the input a stream? A SQLite database is read with persist-dump "+
+			"(persist-dump sqlite:FILE | persist-load …), and a stream compressed twice is uncompressed once first "+
+			"(zstd -dc FILE | persist-load …); --rejects FILE sets aside lines of a stream that are not")
 	}
 	return cli.Hint(err, "use --rejects FILE to set such lines aside and load the rest")
 }
