@@ -29,9 +29,10 @@ func seal(ctx context.Context, st Stdio, o SealOptions) error {
 	if err := cli.CheckOutputName(o.Output); err != nil {
 		return err
 	}
-	if cli.IsStdout(o.Output, st.Stdout) {
+	if toStdout(o.Output) {
 		// -o /dev/stdout is standard output itself, written as -o - is,
-		// whatever file the shell opened there.
+		// whatever file the shell opened there (another name of that
+		// file is not: -o F >> F would append a second stream to F).
 		o.Output = "-"
 	}
 	if o.Output == "-" || o.Output == "" {
