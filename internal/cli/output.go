@@ -78,6 +78,9 @@ func streamName(path string) string {
 			return base + ".jsonl"
 		}
 	}
+	if i := strings.LastIndex(lower, ".tar."); i > 0 {
+		return path[:i] + ".jsonl.zst" // .tar.xz, .tar.Z: compressed as this tool does
+	}
 	return path + ".jsonl.zst"
 }
 

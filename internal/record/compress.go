@@ -179,8 +179,17 @@ var otherCompressions = []string{".xz", ".lzma", ".bz2", ".bz", ".lz4", ".lz", "
 
 // archives are suffixes (lower case) of tar archives: a stream is one
 // file, never an archive, though .tar.gz and .tgz end as gzip does.
-var archives = []string{".tar", ".tgz", ".tzst", ".taz", ".tbz", ".tbz2", ".txz", ".tlz", ".tar.gz", ".tar.zst", ".tar.zstd",
-	".tar.xz", ".tar.bz2", ".tar.lz4"}
+var archives = append([]string{".tar", ".tgz", ".tzst", ".taz", ".tbz", ".tbz2", ".txz", ".tlz", ".tar.gz", ".tar.zst", ".tar.zstd",
+	".tar.gzip"}, tarred(otherCompressions)...)
+
+// tarred is each of exts after .tar (.tar.xz for .xz).
+func tarred(exts []string) []string {
+	var t []string
+	for _, e := range exts {
+		t = append(t, ".tar"+e)
+	}
+	return t
+}
 
 // ErrArchive is wrapped when a file name asks for a tar archive.
 var ErrArchive = errors.New("not a stream's name")

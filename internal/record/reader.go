@@ -371,13 +371,31 @@ func (r *Reader) readLine() ([]byte, error) {
 // why adds to a line's parse error what likely made the line so: a stream
 // cut short, a byte order mark before the first line.
 func (r *Reader) why(b []byte, err error) error {
+	named := false
 	if r.lastOpen() {
-		err = fmt.Errorf("%w (the input's last line, without its newline: was the stream cut short?)", err)
+		err, named = fmt.Errorf("%w (the input's last line, without its newline: was the stream cut short?)", err), true
 	}
 	if r.line == 1 && bytes.HasPrefix(b, utf8BOM) {
-		err = fmt.Errorf("%w (the line starts with a UTF-8 byte order mark, which a JSON line has not: remove it, e.g. with sed '1s/^\\xEF\\xBB\\xBF//')", err)
+		err, named = fmt.Errorf("%w (the line starts with a UTF-8 byte order mark, which a JSON line has not: remove it, e.g. with sed '1s/^\\xEF\\xBB\\xBF//')", err), true
+	}
+	if named {
+		return namedCause{err}
 	}
 	return err
+}
+
+// namedCause marks a line's error to which why added what likely made the
+// line so.
+type namedCause struct{ error }
+
+func (n namedCause) Unwrap() error { return n.error }
+
+// CauseNamed reports whether err already says what likely made its line
+// so (a stream cut short, a byte order mark), which a caller's hint must
+// not contradict.
+func CauseNamed(err error) bool {
+	var n namedCause
+	return errors.As(err, &n)
 }
 
 // lastOpen reports whether the line just read ended the input without its

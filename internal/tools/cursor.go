@@ -349,14 +349,17 @@ func holdCursorFile(path string) (release func(), err error) {
 // exclusive flock needs a file open for writing (EBADF otherwise): then
 // it is opened so, where it may be.
 func lockCursorFile(path string) (*os.File, error) {
-	f, err := os.Open(path)
+	// Without waiting, as readCursorFile opens it: a FIFO put there after
+	// checkCursorFile would hold the open until a writer came; it is
+	// refused once read.
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
 	err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
 	if errors.Is(err, unix.EBADF) {
 		f.Close()
-		if f, err = os.OpenFile(path, os.O_RDWR, 0); err != nil {
+		if f, err = os.OpenFile(path, os.O_RDWR|unix.O_NONBLOCK, 0); err != nil {
 			return nil, &lockError{fmt.Errorf("its file system locks only a file open for writing: %w", err)}
 		}
 		err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)

@@ -300,6 +300,9 @@ func loadHint(err error, f LoadFlags, res persist.LoadResult) error {
 		if none != "" {
 			return cli.Hint(err, "%s: load a whole copy of the stream", none)
 		}
+		if res.Batches == 0 {
+			return cli.Hint(err, "nothing was loaded: load a whole copy of the stream")
+		}
 		return cli.Hint(err, "batches committed so far stay, and loading a whole copy of the stream finishes the job (this one cannot be read past that line)")
 	case errors.Is(err, persist.ErrRejected), errors.Is(err, persist.ErrUnsupported):
 		return rejectedHint(err, f, res)
@@ -373,7 +376,7 @@ func rejectedHint(err error, f LoadFlags, res persist.LoadResult) error {
 			passwordNote(f.teeTarget))
 	}
 	var le *record.LineError
-	if errors.As(err, &le) && le.Line == 1 && errors.Is(le.Err, record.ErrSyntax) {
+	if errors.As(err, &le) && le.Line == 1 && errors.Is(le.Err, record.ErrSyntax) && !record.CauseNamed(le.Err) {
 		// Not a stream's line at all: setting it aside would set aside
 		// every "line" of a database or of bytes compressed twice.
 		return cli.Hint(err, "line 1 is not JSON: is the input a stream? A SQLite database is read with persist-dump "+

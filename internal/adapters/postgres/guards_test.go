@@ -369,7 +369,9 @@ func TestTimeWithoutZoneRefused(t *testing.T) {
 		`ALTER TABLE persist_events ALTER COLUMN at TYPE timestamptz USING at AT TIME ZONE 'UTC'`
 	wantHinted(t, err, []string{"column persist_records.updated_at is timestamp without time zone; " +
 		"column persist_events.at is timestamp without time zone, not timestamp with time zone"}, fix)
-	mustExec(t, db, fix)
+	// Run in a session of another zone, as an administrator's psql may be:
+	// the USING clause, not the session, puts the times back.
+	mustExec(t, db, `SET TimeZone = 'Pacific/Auckland'; `+fix+`; RESET TimeZone`)
 	if got := dump(t, a, "app", adapters.Filter{}); got != want {
 		t.Errorf("dump after the hint:\n%s\nwant:\n%s", got, want)
 	}
@@ -720,4 +722,28 @@ func keyValues(t *testing.T, dsn string) string {
 		}
 	}
 	return strings.Join(b, " ")
+}
+
+// The time check is of Persist's tables only: another application's
+// persist_records (no persist_stores beside it) with a timestamp column is
+// not refused with a hint to alter it; the snapshot finds no store there.
+// A domain over timestamptz reads as timestamptz does.
+func TestTimeCheckOnlyPersistTables(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	db := sqlDB(t, dsn)
+	mustExec(t, db, `CREATE TABLE persist_records (store text, collection text, key text, version bigint,
+		updated_at timestamp, deleted boolean, value jsonb)`)
+	_, err := openAt(t, dsn, Options{}).Snapshot(ctx, "app")
+	if err == nil || strings.Contains(err.Error(), "timestamp") || strings.Contains(strings.Join(hint.All(err), " "), "ALTER TABLE") {
+		t.Errorf("another application's table: %v (hints %q), want no store and no ALTER", err, hint.All(err))
+	}
+
+	a, dsn2 := open(t)
+	put(t, a, "app", adapters.Fresh, rec("c", "u1", 1, `1`))
+	want := dump(t, a, "app", adapters.Filter{})
+	mustExec(t, sqlDB(t, dsn2), `CREATE DOMAIN instant AS timestamptz;
+		ALTER TABLE persist_records ALTER COLUMN updated_at TYPE instant`)
+	if got := dump(t, a, "app", adapters.Filter{}); got != want {
+		t.Errorf("a domain over timestamptz:\n%s\nwant:\n%s", got, want)
+	}
 }

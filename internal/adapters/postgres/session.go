@@ -173,8 +173,11 @@ const snapshotSetup = txSetup + `,
 		FROM (VALUES ('persist_records', 'updated_at', 1), ('persist_events', 'at', 2)) v(t, c, i)
 		JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(v.t)::pg_catalog.oid
 			AND a.attname OPERATOR(pg_catalog.=) v.c::pg_catalog.name AND NOT a.attisdropped
+		JOIN pg_catalog.pg_type y ON y.oid OPERATOR(pg_catalog.=) a.atttypid
 		CROSS JOIN LATERAL pg_catalog.unnest(ARRAY[v.t, v.c, pg_catalog.format_type(a.atttypid, a.atttypmod)]) WITH ORDINALITY u(e, k)
-		WHERE a.atttypid OPERATOR(pg_catalog.<>) 'pg_catalog.timestamptz'::pg_catalog.regtype::pg_catalog.oid)`
+		WHERE (CASE WHEN y.typtype OPERATOR(pg_catalog.=) 'd' THEN y.typbasetype ELSE a.atttypid END)
+				OPERATOR(pg_catalog.=) 'pg_catalog.timestamp'::pg_catalog.regtype::pg_catalog.oid
+			AND pg_catalog.to_regclass('persist_stores') IS NOT NULL)`
 
 // setUp runs txSetup in a write transaction.
 func (a *Adapter) setUp(ctx context.Context, tx *sql.Tx) error {
@@ -294,8 +297,10 @@ func (a *Adapter) setUpSnapshot(ctx context.Context, tx *sql.Tx) (schema string,
 }
 
 // timeTypeError is the error for time columns, three entries each (table,
-// column, type), that are not timestamptz: a timestamp without time zone
-// reads back as a wall clock of no zone, which no dump may call UTC. Changed
+// column, type), that are timestamp without time zone (or a domain over
+// it) in Persist's tables (another application's, without persist_stores,
+// are not refused: no hint may change them): such a column reads back as a
+// wall clock of no zone, which no dump may call UTC. Changed
 // from timestamptz in a session in UTC, as Persist writes, it holds UTC
 // times, and AT TIME ZONE 'UTC' puts them back as they were.
 func timeTypeError(cols []string) error {
