@@ -297,13 +297,7 @@ func loadHint(err error, f LoadFlags, res persist.LoadResult) error {
 	case errors.Is(err, persist.ErrTruncated):
 		return truncatedHint(err, none)
 	case errors.Is(err, persist.ErrRead):
-		if none != "" {
-			return cli.Hint(err, "%s: load a whole copy of the stream", none)
-		}
-		if res.Batches == 0 {
-			return cli.Hint(err, "nothing was loaded: load a whole copy of the stream")
-		}
-		return cli.Hint(err, "batches committed so far stay, and loading a whole copy of the stream finishes the job (this one cannot be read past that line)")
+		return readHint(err, none, res)
 	case errors.Is(err, persist.ErrRejected), errors.Is(err, persist.ErrUnsupported):
 		return rejectedHint(err, f, res)
 	}
@@ -353,6 +347,18 @@ func trailerHint(err error, none string) error {
 	return cli.Hint(cli.Hint(cli.Hint(editedOnPurpose(err, true), editedHint),
 		"--atomic commits nothing unless the stream matches its trailer"),
 		"the batches committed before this stay, with lines the trailer does not vouch for: to put the store back, load a good copy of the whole store with --mode replace, or the right lines with a patch (persist-diff --patch GOOD STORE | persist-load STORE)")
+}
+
+// readHint says what the store holds after its input could not be read
+// past a line (a compressed stream cut short or damaged).
+func readHint(err error, none string, res persist.LoadResult) error {
+	switch {
+	case none != "":
+		return cli.Hint(err, "%s: load a whole copy of the stream", none)
+	case res.Batches == 0:
+		return cli.Hint(err, "nothing was loaded: load a whole copy of the stream")
+	}
+	return cli.Hint(err, "batches committed so far stay, and loading a whole copy of the stream finishes the job (this one cannot be read past that line)")
 }
 
 func truncatedHint(err error, none string) error {
