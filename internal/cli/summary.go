@@ -122,14 +122,25 @@ func (s *Summary) Stdout() io.Writer { return s.stdout }
 func (s *Summary) Path() string { return s.path }
 
 // ToStdout refuses --summary - for a command whose stdout carries data
-// (what): the two would be mixed. So does a summary file that is standard
-// output under another name (/dev/stdout into a pipe).
+// (what): the two would be mixed. So does another name of a standard
+// output that is no regular file (/dev/stdout into a pipe); a regular file
+// the shell opened there is refused by CheckStdout, whose hint redirects.
 func (s *Summary) ToStdout(what string) error {
-	if !IsStdout(s.path, s.stdout) {
+	if !IsStdout(s.path, s.stdout) || (s.path != "-" && regular(s.stdout)) {
 		return nil
 	}
 	s.Abandon()
 	return hint.With(fmt.Errorf("--summary %s: standard output carries %s", s.path, what), "give --summary a file name, e.g. --summary run.json")
+}
+
+// regular reports whether w is a regular file.
+func regular(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok || f == nil {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode().IsRegular()
 }
 
 // Abandon drops the summary of a run refused before it began because of
