@@ -92,6 +92,13 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 	if err := CheckOutputName(path); err != nil {
 		return nil, err
 	}
+	if strings.HasSuffix(path, "/") {
+		// A folder's name, made or not: the hint to make it would lead
+		// only to "is a directory".
+		return nil, hint.With(fmt.Errorf("create %s: the name ends in /, a folder's, not a file's", path),
+			"name a file in it: %s (make the folder first if need be: mkdir -p %s)",
+			location.ShellQuote(path+"NAME"), hint.Quote(strings.TrimSuffix(path, "/")))
+	}
 	target, err := outputTarget(path)
 	if err != nil {
 		return nil, err
