@@ -126,11 +126,20 @@ func (s *Summary) Path() string { return s.path }
 // output that is no regular file (/dev/stdout into a pipe); a regular file
 // the shell opened there is refused by CheckStdout, whose hint redirects.
 func (s *Summary) ToStdout(what string) error {
-	if !IsStdout(s.path, s.stdout) || (s.path != "-" && regular(s.stdout)) {
+	if !OnStdout(s.path, s.stdout) {
 		return nil
 	}
 	s.Abandon()
 	return hint.With(fmt.Errorf("--summary %s: standard output carries %s", s.path, what), "give --summary a file name, e.g. --summary run.json")
+}
+
+// OnStdout reports whether an output at path would be written where
+// standard output goes, as a second writer: "-", or another name of a
+// standard output that is no regular file (/dev/stdout into a pipe). A
+// regular file the shell opened there is left to CheckStdout, whose hint
+// redirects.
+func OnStdout(path string, stdout io.Writer) bool {
+	return IsStdout(path, stdout) && (path == "-" || !regular(stdout))
 }
 
 // regular reports whether w is a regular file.

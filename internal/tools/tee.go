@@ -29,7 +29,7 @@ type TeeOptions struct {
 // location concurrently. The first target that fails stops everything.
 func Tee(ctx context.Context, st Stdio, o TeeOptions) error {
 	const name = "persist-tee"
-	if err := o.ready(ctx); err != nil {
+	if err := o.ready(ctx, st.Stdout); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -251,13 +251,11 @@ func (t *teeTarget) kept() []error {
 
 // ready refuses, before anything is read or written, what persist-tee
 // cannot do as asked.
-func (o TeeOptions) ready(ctx context.Context) error {
+func (o TeeOptions) ready(ctx context.Context, stdout io.Writer) error {
 	if err := report(ctx).ToStdout("the stream"); err != nil {
 		return err
 	}
-	// Descriptor 1's own names; another name of the file the shell
-	// opened there is refused by guard, with the hint to redirect.
-	if toStdout(o.Rejects) && o.Rejects != "" {
+	if o.Rejects != "" && (toStdout(o.Rejects) || cli.OnStdout(o.Rejects, stdout)) {
 		return cli.Hint(fmt.Errorf("--rejects %s would mix rejected lines into the stream on stdout", o.Rejects), "give --rejects a file name")
 	}
 	if err := o.check(); err != nil {
