@@ -69,16 +69,46 @@ func CheckStdout(stdout io.Writer, used []Named) error {
 	return nil
 }
 
-// IsStdout reports whether path is where standard output already goes: "-",
-// or a name of the same open file (/dev/stdout, /dev/fd/1, the FIFO, pipe,
-// socket or regular file the shell opened), however it is spelled. A
-// second writer there would mix its lines into the first's. A device
-// (/dev/null, a terminal) is not counted: nothing read back from it is a
-// stream two writers could spoil.
-func IsStdout(path string, stdout io.Writer) bool {
+// StdoutName reports whether path is "-" or one of the names of the
+// process's descriptor 1 (/dev/stdout, /dev/fd/1, /proc/self/fd/1): an
+// output so named is standard output itself, written there as it stands,
+// whatever file the shell opened (CreateOutput), never a file to replace.
+func StdoutName(path string) bool {
 	if path == "-" {
 		return true
 	}
+	switch filepath.Clean(path) {
+	case "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1", fmt.Sprintf("/proc/%d/fd/1", os.Getpid()):
+		return true
+	}
+	return false
+}
+
+// OnStdout reports whether an output at path would be written where
+// standard output goes, as a second writer there would mix its lines into
+// the first's: a name of descriptor 1 (StdoutName), or another name of a
+// standard output that is no regular file (a FIFO the shell opened). A
+// regular file the shell opened, named otherwise, is CheckStdout's to
+// refuse, whose hint redirects.
+func OnStdout(path string, stdout io.Writer) bool {
+	return StdoutName(path) || (sameOpenFile(path, stdout) && !regular(stdout))
+}
+
+// regular reports whether w is a regular file.
+func regular(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok || f == nil {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode().IsRegular()
+}
+
+// sameOpenFile reports whether path names the file stdout is (the FIFO,
+// pipe, socket or regular file the shell opened), however it is spelled.
+// A device (/dev/null, a terminal) is not counted: nothing read back from
+// it is a stream two writers could spoil.
+func sameOpenFile(path string, stdout io.Writer) bool {
 	f, ok := stdout.(*os.File)
 	if path == "" || !ok || f == nil {
 		return false
@@ -136,8 +166,8 @@ func sameAs(f *os.File, named []Named) (Named, bool) {
 		return Named{}, false
 	}
 	for _, n := range named {
-		if n.Path == "" || n.Path == "-" {
-			continue
+		if n.Path == "" || StdoutName(n.Path) {
+			continue // standard output itself, written there (OnStdout)
 		}
 		if nst, err := os.Stat(n.Path); err == nil && os.SameFile(st, nst) {
 			return n, true

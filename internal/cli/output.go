@@ -84,9 +84,11 @@ func streamName(path string) string {
 	return path + ".jsonl.zst"
 }
 
-// CreateOutput opens path ("-" for stdout) for writing.
+// CreateOutput opens path ("-" for stdout) for writing. A name of
+// descriptor 1 (/dev/stdout) is stdout as well, written as the shell
+// opened it (> f, >> f), never a file replaced: reopened, it would be.
 func CreateOutput(path string, stdout io.Writer) (*Output, error) {
-	if path == "-" || path == "" {
+	if path == "" || (stdout != nil && StdoutName(path)) {
 		return &Output{w: stdout}, nil
 	}
 	if err := CheckOutputName(path); err != nil {

@@ -121,35 +121,14 @@ func (s *Summary) Stdout() io.Writer { return s.stdout }
 // Path is where the summary goes ("" for none, "-" for stdout).
 func (s *Summary) Path() string { return s.path }
 
-// ToStdout refuses --summary - for a command whose stdout carries data
-// (what): the two would be mixed. So does another name of a standard
-// output that is no regular file (/dev/stdout into a pipe); a regular file
-// the shell opened there is refused by CheckStdout, whose hint redirects.
+// ToStdout refuses --summary - (or /dev/stdout, OnStdout) for a command
+// whose stdout carries data (what): the two would be mixed.
 func (s *Summary) ToStdout(what string) error {
 	if !OnStdout(s.path, s.stdout) {
 		return nil
 	}
 	s.Abandon()
 	return hint.With(fmt.Errorf("--summary %s: standard output carries %s", s.path, what), "give --summary a file name, e.g. --summary run.json")
-}
-
-// OnStdout reports whether an output at path would be written where
-// standard output goes, as a second writer: "-", or another name of a
-// standard output that is no regular file (/dev/stdout into a pipe). A
-// regular file the shell opened there is left to CheckStdout, whose hint
-// redirects.
-func OnStdout(path string, stdout io.Writer) bool {
-	return IsStdout(path, stdout) && (path == "-" || !regular(stdout))
-}
-
-// regular reports whether w is a regular file.
-func regular(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok || f == nil {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode().IsRegular()
 }
 
 // Abandon drops the summary of a run refused before it began because of

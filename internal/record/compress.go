@@ -49,6 +49,22 @@ func NewDecompressor(r io.Reader) (io.ReadCloser, error) {
 	return plainReader{br}, nil
 }
 
+// Compressed says, from a stream's first bytes, whether NewDecompressor
+// takes it for compressed (zstd, a zstd skippable frame, gzip); decided is
+// false while b is too short to tell (the start of a magic number).
+func Compressed(b []byte) (compressed, decided bool) {
+	if bytes.HasPrefix(b, zstdMagic) || bytes.HasPrefix(b, gzipMagic) || (len(b) >= 4 && zstdSkippable(b[:4])) {
+		return true, true
+	}
+	if len(b) >= 4 {
+		return false, true
+	}
+	skippable := []byte{0x50, 0x2a, 0x4d, 0x18}
+	start := bytes.HasPrefix(zstdMagic, b) || bytes.HasPrefix(gzipMagic, b) ||
+		(len(b) > 0 && b[0]&0xf0 == 0x50 && bytes.HasPrefix(skippable[1:], b[1:]))
+	return false, !start
+}
+
 // zstdSkippable reports a zstd skippable frame's magic (0x184D2A50 to
 // 0x184D2A5F, little-endian): pzstd begins its files with one, which zstd
 // reads past.

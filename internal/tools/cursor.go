@@ -55,13 +55,10 @@ func (o DumpOptions) since() (string, error) {
 // lists the transactions in progress, a few thousand at most.
 const maxCursorFile = 1 << 20
 
-// readCursorFile reads a cursor file that checkCursorFile takes; one an
-// earlier release wrote compressed (it was named .zst or .gz) is read
-// through its compression.
+// readCursorFile reads a cursor file that checkCursorFile took (holdCursor
+// checks it before holding it); one an earlier release wrote compressed
+// (it was named .zst or .gz) is read through its compression.
 func readCursorFile(path string) ([]byte, error) {
-	if err := checkCursorFile(path); err != nil {
-		return nil, err
-	}
 	// Opened without waiting, and checked again once open: a FIFO put in
 	// its place meanwhile would hold the open until a writer came.
 	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK, 0)
@@ -98,6 +95,9 @@ func readCursorFile(path string) ([]byte, error) {
 func checkCursorFile(path string) error {
 	if err := checkCursorName(path); err != nil {
 		return err
+	}
+	if cli.StdoutName(path) {
+		return notRegularCursor(path) // whatever the shell opened there, it is no file kept between runs
 	}
 	st, err := os.Stat(path)
 	switch {

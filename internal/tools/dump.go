@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io"
 	"strings"
 	"time"
 
@@ -41,16 +40,9 @@ func dump(ctx context.Context, st Stdio, o DumpOptions) error {
 	if err := o.Select.Check(); err != nil {
 		return err
 	}
-	if toStdout(o.Output) {
-		// -o /dev/stdout is standard output itself, written as -o - is,
-		// whatever file the shell opened there (another name of that
-		// file is not: -o F >> F would append a second stream to F).
-		o.Output = "-"
-	}
-	if o.Output == "-" || o.Output == "" {
-		if err := report(ctx).ToStdout("the stream"); err != nil {
-			return err
-		}
+	var err error
+	if o.Output, err = streamOutput(ctx, o.Output); err != nil {
+		return err
 	}
 	if err := guard(ctx, []string{o.Location}, cli.Named{What: "-o", Path: o.Output},
 		cli.Named{What: "--cursor-file", Path: o.CursorFile}); err != nil {
@@ -183,17 +175,29 @@ func (o DumpOptions) holdCursor(st Stdio) (release func(), err error) {
 	return holdCursorFile(o.CursorFile)
 }
 
-// toStdout reports whether -o names the standard output: "-", or one of the
-// paths that open the process's descriptor 1.
-func toStdout(output string) bool {
-	if output == "" || output == "-" {
-		return true
+// toStdout reports whether -o names the standard output: none, "-", or
+// one of the paths that open the process's descriptor 1.
+func toStdout(output string) bool { return output == "" || cli.StdoutName(output) }
+
+// streamOutput readies the -o of a command that writes a stream: standard
+// output under any of its own names is written as "-" is (another name of
+// the file the shell opened is not: -o F >> F would append a second stream
+// to F, and guard refuses it), and a stream there leaves no room for
+// --summary.
+func streamOutput(ctx context.Context, output string) (string, error) {
+	if !toStdout(output) {
+		return output, nil
 	}
-	switch filepath.Clean(output) {
-	case "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1", fmt.Sprintf("/proc/%d/fd/1", os.Getpid()):
-		return true
+	return "-", report(ctx).ToStdout("the stream")
+}
+
+// rejectsOutput refuses, where --rejects goes to standard output, a
+// --summary there too.
+func rejectsOutput(ctx context.Context, rejects string, stdout io.Writer) error {
+	if !cli.OnStdout(rejects, stdout) {
+		return nil
 	}
-	return false
+	return report(ctx).ToStdout("the rejected lines (--rejects " + rejects + ")")
 }
 
 // warnMissing warns of the names a filter gave that a delta did not hold:

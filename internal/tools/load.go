@@ -99,10 +99,8 @@ func Load(ctx context.Context, st Stdio, o LoadOptions) error {
 	if err := o.check(); err != nil {
 		return err
 	}
-	if cli.IsStdout(o.Rejects, st.Stdout) {
-		if err := report(ctx).ToStdout("the rejected lines (--rejects " + o.Rejects + ")"); err != nil {
-			return err
-		}
+	if err := rejectsOutput(ctx, o.Rejects, st.Stdout); err != nil {
+		return err
 	}
 	if err := guard(ctx, []string{o.Location, o.Input}, cli.Named{What: "--rejects", Path: o.Rejects}); err != nil {
 		return err

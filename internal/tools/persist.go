@@ -498,10 +498,8 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 	if o.LoadFlags.Store == "" {
 		o.LoadFlags.Store = storeFlag(o.Target, o.Name)
 	}
-	if cli.IsStdout(o.Rejects, st.Stdout) {
-		if err := report(ctx).ToStdout("the rejected lines (--rejects " + o.Rejects + ")"); err != nil {
-			return err
-		}
+	if err := rejectsOutput(ctx, o.Rejects, st.Stdout); err != nil {
+		return err
 	}
 	if err := guard(ctx, []string{o.Source, o.Target}, cli.Named{What: "--rejects", Path: o.Rejects}); err != nil {
 		return err

@@ -29,16 +29,9 @@ func seal(ctx context.Context, st Stdio, o SealOptions) error {
 	if err := cli.CheckOutputName(o.Output); err != nil {
 		return err
 	}
-	if toStdout(o.Output) {
-		// -o /dev/stdout is standard output itself, written as -o - is,
-		// whatever file the shell opened there (another name of that
-		// file is not: -o F >> F would append a second stream to F).
-		o.Output = "-"
-	}
-	if o.Output == "-" || o.Output == "" {
-		if err := report(ctx).ToStdout("the stream"); err != nil {
-			return err
-		}
+	var err error
+	if o.Output, err = streamOutput(ctx, o.Output); err != nil {
+		return err
 	}
 	if err := guard(ctx, []string{o.Input}, cli.Named{What: "-o", Path: o.Output}); err != nil {
 		return err

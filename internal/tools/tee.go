@@ -16,6 +16,7 @@ import (
 	"github.com/cuitty/persist"
 	"github.com/cuitty/persist/internal/cli"
 	"github.com/cuitty/persist/internal/location"
+	"github.com/cuitty/persist/internal/record"
 )
 
 // TeeOptions are persist-tee's flags.
@@ -175,14 +176,11 @@ func (h *heldLine) release(w io.Writer) error {
 // for a compressed input (zstd, gzip) or one whose first line is a
 // header, -1 for any other, 0 while too little has come to tell.
 func framing(b []byte) int {
-	for _, magic := range [][]byte{{0x28, 0xb5, 0x2f, 0xfd}, {0x1f, 0x8b}} {
-		n := min(len(b), len(magic))
-		if bytes.Equal(b[:n], magic[:n]) {
-			if n == len(magic) {
-				return 1
-			}
-			return 0
-		}
+	switch compressed, decided := record.Compressed(b); {
+	case !decided:
+		return 0
+	case compressed:
+		return 1
 	}
 	i := bytes.IndexByte(b, '\n')
 	if i < 0 {
@@ -255,7 +253,7 @@ func (o TeeOptions) ready(ctx context.Context, stdout io.Writer) error {
 	if err := report(ctx).ToStdout("the stream"); err != nil {
 		return err
 	}
-	if o.Rejects != "" && (toStdout(o.Rejects) || cli.OnStdout(o.Rejects, stdout)) {
+	if cli.OnStdout(o.Rejects, stdout) {
 		return cli.Hint(fmt.Errorf("--rejects %s would mix rejected lines into the stream on stdout", o.Rejects), "give --rejects a file name")
 	}
 	if err := o.check(); err != nil {
