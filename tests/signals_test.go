@@ -451,3 +451,53 @@ func recordsIn(t *testing.T, path string) int {
 	n, _ := strconv.Atoi(strings.TrimSpace(string(out)))
 	return n
 }
+
+// A tool reading its standard input from a producer that stalls (the
+// writer of the pipe alive, writing nothing) ends at once on a signal, not
+// when its grace runs out: the read waiting on the pipe is ended too.
+func TestSignalStalledStdin(t *testing.T) {
+	dir := t.TempDir()
+	stream := filepath.Join(dir, "s.jsonl")
+	genStream(t, stream, 2000, 11)
+	data, err := os.ReadFile(stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	head := data[:bytes.Index(data[len(data)/2:], []byte("\n"))+len(data)/2+1]
+	for _, args := range [][]string{
+		{"persist-sum", "-"},
+		{"persist-diff", "-", stream},
+		{"persist-dump", "-"},
+		{"persist-seal", "--unframed"},
+		{"persist-load", "--atomic", "sqlite:new.db#s"},
+		{"persist-load", "--batch-size", "100", "sqlite:batches.db#s"},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			pr, pw, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pw.Close()
+			s := &started{cmd: exec.Command(filepath.Join(binDir, args[0]), args[1:]...), done: make(chan error, 1)}
+			s.cmd.Dir, s.cmd.Stdin = dir, pr
+			s.cmd.Stdout, s.cmd.Stderr = &s.stdout, &s.stderr
+			if err := s.cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			pr.Close()
+			go func() { s.done <- s.cmd.Wait() }()
+			t.Cleanup(func() { s.cmd.Process.Kill() })
+			if _, err := pw.Write(head); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(700 * time.Millisecond)
+			code, took := s.signal(t, syscall.SIGTERM, 10*time.Second)
+			if code != 143 || took > 1500*time.Millisecond {
+				t.Fatalf("%q: exit %d after %s, want 143 at once; stderr: %s", args, code, took, s.stderr.String())
+			}
+			if !strings.Contains(s.stderr.String(), args[0]+": error: interrupted by SIGTERM") {
+				t.Errorf("%q says %q", args, s.stderr.String())
+			}
+		})
+	}
+}

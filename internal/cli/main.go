@@ -165,6 +165,7 @@ func run(stderr io.Writer, name string, do func(context.Context) error, sum *Sum
 	case sig = <-sigs:
 	}
 	cancel(ErrInterrupted)
+	endStdinReads()
 	if err := windDown(result, sigs); err == nil {
 		return finish(stderr, name, sum, ExitOK, nil, false) // it had finished its work: nothing was lost
 	}

@@ -37,7 +37,19 @@ func ShowSummary(c Common, stderr io.Writer) bool {
 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+	return ok && IsTerminal(f)
+}
+
+// IsTerminal reports whether f is a terminal, without f.Fd, which would
+// make a descriptor in the runtime's poller (Stdin's) blocking again.
+func IsTerminal(f *os.File) bool {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return false
+	}
+	is := false
+	rc.Control(func(fd uintptr) { is = term.IsTerminal(int(fd)) })
+	return is
 }
 
 // IsPipe reports whether w is a pipe or a socket (the next command of a

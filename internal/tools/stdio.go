@@ -55,4 +55,4 @@ func summary(st Stdio, c cli.Common, name string, parts ...string) {
 }
 
 // OS is the process's own standard streams.
-func OS() Stdio { return Stdio{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr} }
+func OS() Stdio { return Stdio{Stdin: cli.Stdin(), Stdout: os.Stdout, Stderr: os.Stderr} }

@@ -19,7 +19,6 @@ import (
 	"github.com/cuitty/persist/internal/cli"
 	"github.com/cuitty/persist/internal/location"
 	"github.com/cuitty/persist/internal/record"
-	"golang.org/x/term"
 )
 
 // The verbs of the persist command that look at and change one store by
@@ -106,7 +105,7 @@ func jsonArg(ctx context.Context, st Stdio, arg *string, after string) (json.Raw
 	if err := guard(ctx, []string{"-"}); err != nil {
 		return nil, err
 	}
-	if f, ok := st.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if f, ok := st.Stdin.(*os.File); ok && cli.IsTerminal(f) {
 		return nil, cli.Hint(errors.New("no JSON value given, and stdin is a terminal"), `give it after %s, e.g. '{"name":"Ada"}' (or null), or pipe it in`, after)
 	}
 	b, err := io.ReadAll(st.Stdin)
