@@ -256,7 +256,7 @@ func (l *loader) readBatch(in Input, b *batch) (eof bool, stop, inErr error) {
 			continue
 		}
 		if err != nil {
-			if errors.Is(err, record.ErrRead) || errors.Is(err, record.ErrTruncated) {
+			if errors.Is(err, record.ErrRead) || errors.Is(err, record.ErrTruncated) || errors.Is(err, record.ErrPlacement) {
 				return false, nil, err // it says where
 			}
 			return false, nil, fmt.Errorf("reading the input after line %d: %w", in.Line(), err)

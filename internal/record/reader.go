@@ -203,8 +203,7 @@ func (r *Reader) Next() (*Item, error) {
 		}
 		r.raw = b
 		if r.trailer != nil {
-			r.final = fmt.Errorf("line %d: %w: the stream ended with the trailer on line %d (two streams joined?)",
-				r.line, ErrPlacement, r.trailerAt)
+			r.final = r.afterTrailer(b)
 			continue
 		}
 		if blank(b) {
@@ -352,6 +351,18 @@ func (r *Reader) detach() {
 	r.detached = true
 }
 
+// afterTrailer is the error for line b, read after the trailer: an empty
+// line is what an editor or an echo >> leaves, anything else likely a
+// second stream. head -n keeps the stream through its trailer.
+func (r *Reader) afterTrailer(b []byte) error {
+	what := "(two streams joined? head -n %d keeps the first)"
+	if blank(b) {
+		what = "(an empty line: remove the lines after the trailer, e.g. with head -n %d)"
+	}
+	return fmt.Errorf("line %d: %w: the stream ended with the trailer on line %d "+what,
+		r.line, ErrPlacement, r.trailerAt, r.trailerAt)
+}
+
 // blank reports whether a line holds nothing but white space. A line of a
 // stream starts with '{', which settles it at the first byte.
 func blank(b []byte) bool {
@@ -372,6 +383,10 @@ func (r *Reader) readLine() ([]byte, error) {
 // cut short, a byte order mark before the first line.
 func (r *Reader) why(b []byte, err error) error {
 	named := false
+	if bytes.Contains(b, []byte("}\r{")) {
+		// Lines ended by a carriage return alone read as one line.
+		return namedCause{fmt.Errorf("%w (its lines end in a carriage return alone, \\r, not a newline: convert them, e.g. with tr '\\r' '\\n')", err)}
+	}
 	if r.lastOpen() {
 		err, named = fmt.Errorf("%w (the input's last line, without its newline: was the stream cut short?)", err), true
 	}

@@ -139,7 +139,10 @@ func TestReaderEndChecks(t *testing.T) {
 		{"truncated, ignored", header + lines[1], ReaderOptions{IgnoreTrailer: true}, ErrTruncated, "after line 2"},
 		{"empty input", "", ReaderOptions{}, io.EOF, ""},
 		{"line after trailer", full + rec1 + "\n", ReaderOptions{}, ErrPlacement, "line 6: line out of place: the stream ended with the trailer on line 5"},
-		{"two streams joined", full + full, ReaderOptions{}, ErrPlacement, "line 6"},
+		{"two streams joined", full + full, ReaderOptions{}, ErrPlacement, "line 6: line out of place: the stream ended with the trailer on line 5 (two streams joined? head -n 5 keeps the first)"},
+		{"an empty line after the trailer", full + "\n", ReaderOptions{}, ErrPlacement,
+			"line 6: line out of place: the stream ended with the trailer on line 5 (an empty line: remove the lines after the trailer, e.g. with head -n 5)"},
+		{"a blank line after the trailer", full + " \r\n", ReaderOptions{}, ErrPlacement, "(an empty line: "},
 		{"no final newline", strings.TrimSuffix(full, "\n"), ReaderOptions{}, io.EOF, ""},
 		{"wrong format", `{"kind":"header","format":"persist.v9"}` + "\n" + rec1, ReaderOptions{}, ErrFormat, "line 1: unsupported format"},
 		{"patch not allowed", `{"kind":"header","format":"persist.v1","patch":true}` + "\n" + rec1, ReaderOptions{}, ErrField, "line 1: invalid field: patch"},
@@ -701,6 +704,14 @@ func TestReaderLastLineCut(t *testing.T) {
 		_, errs, _ = readAll(t, []byte(bad), opt)
 		if len(errs) != 1 || strings.Contains(errs[0].Error(), "cut short") {
 			t.Errorf("workers %d, a bad line with its newline: %v", workers, errs)
+		}
+		// Lines ended by a carriage return alone are one line without
+		// its newline, and not cut short.
+		_, errs, _ = readAll(t, []byte(strings.ReplaceAll(full, "\n", "\r")), opt)
+		if len(errs) != 1 || strings.Contains(errs[0].Error(), "cut short") || !CauseNamed(errs[0]) ||
+			!strings.Contains(errs[0].Error(), "line 1: invalid JSON: unexpected '{', expected end of line at byte ") ||
+			!strings.Contains(errs[0].Error(), "(its lines end in a carriage return alone, \\r, not a newline: convert them, e.g. with tr '\\r' '\\n')") {
+			t.Errorf("workers %d, lines ended by CR: %v", workers, errs)
 		}
 	}
 }

@@ -380,7 +380,10 @@ func rejectedHint(err error, f LoadFlags, res persist.LoadResult) error {
 			passwordNote(f.teeTarget))
 	}
 	var le *record.LineError
-	if errors.As(err, &le) && le.Line == 1 && errors.Is(le.Err, record.ErrSyntax) && !record.CauseNamed(le.Err) {
+	if errors.As(err, &le) && record.CauseNamed(le.Err) {
+		return err // it says what made the line so, and how to mend it: setting it aside would not
+	}
+	if errors.As(err, &le) && le.Line == 1 && errors.Is(le.Err, record.ErrSyntax) {
 		// Not a stream's line at all: setting it aside would set aside
 		// every "line" of a database or of bytes compressed twice.
 		return cli.Hint(err, "line 1 is not JSON: is the input a stream? A SQLite database is read with persist-dump "+
