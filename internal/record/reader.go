@@ -355,12 +355,24 @@ func (r *Reader) detach() {
 // line is what an editor or an echo >> leaves, anything else likely a
 // second stream. head -n keeps the stream through its trailer.
 func (r *Reader) afterTrailer(b []byte) error {
-	what := "(two streams joined? head -n %d keeps the first)"
+	what := "(two streams joined? %shead -n %d keeps the first)"
 	if blank(b) {
-		what = "(an empty line: remove the lines after the trailer, e.g. with head -n %d)"
+		what = "(an empty line: remove the lines after the trailer, e.g. with %shead -n %d)"
 	}
 	return fmt.Errorf("line %d: %w: the stream ended with the trailer on line %d "+what,
-		r.line, ErrPlacement, r.trailerAt, r.trailerAt)
+		r.line, ErrPlacement, r.trailerAt, r.uncompress(), r.trailerAt)
+}
+
+// uncompress is the start of a pipeline that gives a hint's command the
+// stream's lines: the command that uncompresses it, where it is compressed.
+func (r *Reader) uncompress() string {
+	switch r.src.(type) {
+	case *zstdReader:
+		return "zstd -dc | "
+	case *gzipReader:
+		return "gzip -dc | "
+	}
+	return ""
 }
 
 // blank reports whether a line holds nothing but white space. A line of a
@@ -385,13 +397,13 @@ func (r *Reader) why(b []byte, err error) error {
 	named := false
 	if bytes.Contains(b, []byte("}\r{")) {
 		// Lines ended by a carriage return alone read as one line.
-		return namedCause{fmt.Errorf("%w (its lines end in a carriage return alone, \\r, not a newline: convert them, e.g. with tr '\\r' '\\n')", err)}
+		return namedCause{fmt.Errorf("%w (its lines end in a carriage return alone, \\r, not a newline: convert them, e.g. with %str '\\r' '\\n')", err, r.uncompress())}
 	}
 	if r.lastOpen() {
 		err, named = fmt.Errorf("%w (the input's last line, without its newline: was the stream cut short?)", err), true
 	}
 	if r.line == 1 && bytes.HasPrefix(b, utf8BOM) {
-		err, named = fmt.Errorf("%w (the line starts with a UTF-8 byte order mark, which a JSON line has not: remove it, e.g. with sed '1s/^\\xEF\\xBB\\xBF//')", err), true
+		err, named = fmt.Errorf("%w (the line starts with a UTF-8 byte order mark, which a JSON line has not: remove it, e.g. with %ssed '1s/^\\xEF\\xBB\\xBF//')", err, r.uncompress()), true
 	}
 	if named {
 		return namedCause{err}

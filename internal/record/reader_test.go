@@ -437,6 +437,53 @@ func TestCompressed(t *testing.T) {
 	}
 }
 
+// The commands a hint gives for a compressed stream start with the one that
+// uncompresses it: head, tr and sed read lines, not zstd's or gzip's bytes.
+func TestHintsUncompressFirst(t *testing.T) {
+	full := stream(rec1, rec2, ev1)
+	packs := []struct {
+		cmd  string
+		pack func([]byte) []byte
+	}{
+		{"", func(b []byte) []byte { return b }},
+		{"zstd -dc | ", func(b []byte) []byte {
+			var out bytes.Buffer
+			zw, _ := zstd.NewWriter(&out)
+			zw.Write(b)
+			zw.Close()
+			return out.Bytes()
+		}},
+		{"gzip -dc | ", func(b []byte) []byte {
+			var out bytes.Buffer
+			gw := gzip.NewWriter(&out)
+			gw.Write(b)
+			gw.Close()
+			return out.Bytes()
+		}},
+	}
+	for _, p := range packs {
+		for _, workers := range []int{0, 2} {
+			opt := ReaderOptions{Workers: workers}
+			_, _, final := readAll(t, p.pack([]byte(full+"\n")), opt)
+			if want := "e.g. with " + p.cmd + "head -n 5)"; final == nil || !strings.HasSuffix(final.Error(), want) {
+				t.Errorf("%q, workers %d, an empty line after the trailer: %v, want it to end %q", p.cmd, workers, final, want)
+			}
+			_, _, final = readAll(t, p.pack([]byte(full+full)), opt)
+			if want := "(two streams joined? " + p.cmd + "head -n 5 keeps the first)"; final == nil || !strings.HasSuffix(final.Error(), want) {
+				t.Errorf("%q, workers %d, two streams: %v, want it to end %q", p.cmd, workers, final, want)
+			}
+			_, errs, _ := readAll(t, p.pack([]byte(strings.ReplaceAll(full, "\n", "\r"))), opt)
+			if want := "e.g. with " + p.cmd + "tr '\\r' '\\n')"; len(errs) != 1 || !strings.HasSuffix(errs[0].Error(), want) {
+				t.Errorf("%q, workers %d, lines ended by CR: %v, want it to end %q", p.cmd, workers, errs, want)
+			}
+			_, errs, _ = readAll(t, p.pack(append([]byte("\xEF\xBB\xBF"), full...)), opt)
+			if want := "e.g. with " + p.cmd + "sed '1s/^\\xEF\\xBB\\xBF//')"; len(errs) != 1 || !strings.HasSuffix(errs[0].Error(), want) {
+				t.Errorf("%q, workers %d, a byte order mark: %v, want it to end %q", p.cmd, workers, errs, want)
+			}
+		}
+	}
+}
+
 func TestWriter(t *testing.T) {
 	var buf bytes.Buffer
 	w, err := NewWriter(&buf, Header{Store: "app", Records: 2, Events: 0})
