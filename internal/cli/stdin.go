@@ -32,32 +32,25 @@ func Stdin() *os.File {
 		if runtime.GOOS != "linux" || unix.Fstat(0, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
 			return
 		}
-		f, err := os.OpenFile("/proc/self/fd/0", os.O_RDONLY|unix.O_NONBLOCK, 0)
-		if err != nil {
+		// A write end (a pipe the wrong way round) fails its first read at
+		// once as it is; opened again for reading, it would wait forever.
+		if fl, err := unix.FcntlInt(0, unix.F_GETFL, 0); err != nil || fl&unix.O_ACCMODE == unix.O_WRONLY {
 			return
+		}
+		fd, err := unix.Open("/proc/self/fd/0", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return // no /proc, or a pipe of another user's (sudo -u)
 		}
 		var again unix.Stat_t
-		if fstat(f, &again) != nil || again.Dev != st.Dev || again.Ino != st.Ino {
-			f.Close()
+		if unix.Fstat(fd, &again) != nil || again.Dev != st.Dev || again.Ino != st.Ino {
+			unix.Close(fd)
 			return
 		}
-		stdin.f, stdin.own = f, true
+		// Non-blocking, NewFile puts it in the poller; named as the
+		// messages of a read of standard input name it.
+		stdin.f, stdin.own = os.NewFile(uintptr(fd), "/dev/stdin"), true
 	})
 	return stdin.f
-}
-
-// fstat is unix.Fstat of f without f.Fd, which would make a descriptor in
-// the poller blocking again.
-func fstat(f *os.File, st *unix.Stat_t) error {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var serr error
-	if err := rc.Control(func(fd uintptr) { serr = unix.Fstat(int(fd), st) }); err != nil {
-		return err
-	}
-	return serr
 }
 
 // endStdinReads ends a read of Stdin waiting on its producer, and every read

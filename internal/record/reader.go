@@ -189,6 +189,9 @@ func (r *Reader) Next() (*Item, error) {
 			var tl *TooLongError
 			if errors.As(err, &tl) {
 				r.raw = tl.Prefix
+				if cr := r.crOnly(tl.Prefix, err); cr != nil {
+					err = cr
+				}
 				return nil, r.skip(err)
 			}
 			switch {
@@ -355,12 +358,23 @@ func (r *Reader) detach() {
 // line is what an editor or an echo >> leaves, anything else likely a
 // second stream. head -n keeps the stream through its trailer.
 func (r *Reader) afterTrailer(b []byte) error {
-	what := "(two streams joined? %shead -n %d keeps the first)"
-	if blank(b) {
-		what = "(an empty line: remove the lines after the trailer, e.g. with %shead -n %d)"
+	line := r.line
+	for blank(b) {
+		// Empty lines to the end are an editor's; empty lines and then
+		// more are not, and head -n would drop the more.
+		next, err := r.readLine()
+		if err == io.EOF {
+			return fmt.Errorf("line %d: %w: the stream ended with the trailer on line %d "+
+				"(an empty line: remove the lines after the trailer, e.g. with %shead -n %d)",
+				line, ErrPlacement, r.trailerAt, r.uncompress(), r.trailerAt)
+		}
+		if err != nil {
+			break
+		}
+		b = next
 	}
-	return fmt.Errorf("line %d: %w: the stream ended with the trailer on line %d "+what,
-		r.line, ErrPlacement, r.trailerAt, r.uncompress(), r.trailerAt)
+	return fmt.Errorf("line %d: %w: the stream ended with the trailer on line %d (two streams joined? %shead -n %d keeps the first)",
+		line, ErrPlacement, r.trailerAt, r.uncompress(), r.trailerAt)
 }
 
 // uncompress is the start of a pipeline that gives a hint's command the
@@ -391,38 +405,57 @@ func (r *Reader) readLine() ([]byte, error) {
 	return b, err
 }
 
-// why adds to a line's parse error what likely made the line so: a stream
-// cut short, a byte order mark before the first line.
+// why adds to a line's parse error what likely made the line so: lines
+// ended by a carriage return alone, a stream cut short, a byte order mark
+// before the first line.
 func (r *Reader) why(b []byte, err error) error {
-	named := false
-	if bytes.Contains(b, []byte("}\r{")) {
-		// Lines ended by a carriage return alone read as one line.
-		return namedCause{fmt.Errorf("%w (its lines end in a carriage return alone, \\r, not a newline: convert them, e.g. with %str '\\r' '\\n')", err, r.uncompress())}
+	if cr := r.crOnly(b, err); cr != nil {
+		return cr
 	}
+	n := namedCause{error: err}
 	if r.lastOpen() {
-		err, named = fmt.Errorf("%w (the input's last line, without its newline: was the stream cut short?)", err), true
+		n.error, n.cut = fmt.Errorf("%w (the input's last line, without its newline: was the stream cut short?)", n.error), true
 	}
 	if r.line == 1 && bytes.HasPrefix(b, utf8BOM) {
-		err, named = fmt.Errorf("%w (the line starts with a UTF-8 byte order mark, which a JSON line has not: remove it, e.g. with %ssed '1s/^\\xEF\\xBB\\xBF//')", err, r.uncompress()), true
+		n.error, n.bom = fmt.Errorf("%w (the line starts with a UTF-8 byte order mark, which a JSON line has not: remove it, e.g. with %ssed '1s/^\\xEF\\xBB\\xBF//')", n.error, r.uncompress()), true
 	}
-	if named {
-		return namedCause{err}
+	if !n.cut && !n.bom {
+		return err
 	}
-	return err
+	return n
+}
+
+// crOnly is err named as what lines ended by a carriage return alone make
+// (one line, with "}\r{" between items), nil where b holds no such end.
+func (r *Reader) crOnly(b []byte, err error) error {
+	if !bytes.Contains(b, []byte("}\r{")) {
+		return nil
+	}
+	return namedCause{error: fmt.Errorf("%w (its lines end in a carriage return alone, \\r, not a newline: convert them, e.g. with %str '\\r' '\\n')", err, r.uncompress())}
 }
 
 // namedCause marks a line's error to which why added what likely made the
-// line so.
-type namedCause struct{ error }
+// line so; cut and bom say which, where it is one of those.
+type namedCause struct {
+	error
+	cut, bom bool
+}
 
 func (n namedCause) Unwrap() error { return n.error }
 
 // CauseNamed reports whether err already says what likely made its line
-// so (a stream cut short, a byte order mark), which a caller's hint must
-// not contradict.
+// so (a stream cut short, a byte order mark, lines ended by a carriage
+// return), which a caller's hint must not contradict.
 func CauseNamed(err error) bool {
 	var n namedCause
 	return errors.As(err, &n)
+}
+
+// CutShort reports whether err is a line's error named as the last line of
+// a stream cut short.
+func CutShort(err error) bool {
+	var n namedCause
+	return errors.As(err, &n) && n.cut
 }
 
 // lastOpen reports whether the line just read ended the input without its

@@ -143,6 +143,9 @@ func TestReaderEndChecks(t *testing.T) {
 		{"an empty line after the trailer", full + "\n", ReaderOptions{}, ErrPlacement,
 			"line 6: line out of place: the stream ended with the trailer on line 5 (an empty line: remove the lines after the trailer, e.g. with head -n 5)"},
 		{"a blank line after the trailer", full + " \r\n", ReaderOptions{}, ErrPlacement, "(an empty line: "},
+		{"empty lines to the end", full + "\n\n \n", ReaderOptions{}, ErrPlacement, "line 6: line out of place: the stream ended with the trailer on line 5 (an empty line: "},
+		{"an empty line, then a second stream", full + "\n" + full, ReaderOptions{}, ErrPlacement,
+			"line 6: line out of place: the stream ended with the trailer on line 5 (two streams joined? head -n 5 keeps the first)"},
 		{"no final newline", strings.TrimSuffix(full, "\n"), ReaderOptions{}, io.EOF, ""},
 		{"wrong format", `{"kind":"header","format":"persist.v9"}` + "\n" + rec1, ReaderOptions{}, ErrFormat, "line 1: unsupported format"},
 		{"patch not allowed", `{"kind":"header","format":"persist.v1","patch":true}` + "\n" + rec1, ReaderOptions{}, ErrField, "line 1: invalid field: patch"},
@@ -324,6 +327,33 @@ func readTooLong(t *testing.T, workers int, head string, line func(int, string) 
 		}
 		if it, err := r.Next(); err != nil || it.Key != "2" || r.Line() != 4 {
 			t.Fatalf("after the long line: %v", err)
+		}
+	}
+}
+
+// Lines ended by a carriage return alone, more than MaxLine bytes of them,
+// are one line too long: named as what they are all the same.
+func TestReaderTooLongCROnly(t *testing.T) {
+	if raceEnabled {
+		t.Skip("a quarter of a GiB through the detector; TestHintsUncompressFirst names short ones")
+	}
+	unit := strings.Repeat(rec1+"\r", 4096)
+	var parts []io.Reader
+	for n := 0; n <= MaxLine; n += len(unit) {
+		parts = append(parts, strings.NewReader(unit))
+	}
+	for _, workers := range []int{0, 2} {
+		r, err := NewReader(io.MultiReader(parts...), ReaderOptions{Workers: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = r.Next()
+		if !errors.Is(err, ErrTooLong) || !CauseNamed(err) || !strings.Contains(err.Error(), "line 1: line too long: ") ||
+			!strings.HasSuffix(err.Error(), "(its lines end in a carriage return alone, \\r, not a newline: convert them, e.g. with tr '\\r' '\\n')") {
+			t.Errorf("workers %d: %v", workers, err)
+		}
+		for _, p := range parts {
+			p.(*strings.Reader).Seek(0, io.SeekStart)
 		}
 	}
 }

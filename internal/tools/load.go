@@ -368,9 +368,15 @@ func truncatedHint(err error, none string) error {
 }
 
 func rejectedHint(err error, f LoadFlags, res persist.LoadResult) error {
+	var le *record.LineError
+	named := errors.As(err, &le) && record.CauseNamed(le.Err)
 	switch {
 	case errors.Is(err, persist.ErrRejected) && f.Rejects != "":
 		return cli.Hint(err, "see %s for each rejected line and its reason", f.Rejects)
+	case named && record.CutShort(le.Err):
+		return truncatedHint(err, nothingKept(f, res))
+	case named:
+		return err // it says what made the line so, and how to mend it: setting it aside would not
 	case res.Patch:
 		return cli.Hint(err, "%s", patchRejected(err))
 	case f.teeTarget != "":
@@ -378,10 +384,6 @@ func rejectedHint(err error, f LoadFlags, res persist.LoadResult) error {
 			"and the other targets with persist-tee as before",
 			strings.Join(slices.Concat([]string{"persist-load"}, f.args(), []string{"--rejects", "FILE", location.ForShell(f.teeTarget)}), " "),
 			passwordNote(f.teeTarget))
-	}
-	var le *record.LineError
-	if errors.As(err, &le) && record.CauseNamed(le.Err) {
-		return err // it says what made the line so, and how to mend it: setting it aside would not
 	}
 	if errors.As(err, &le) && le.Line == 1 && errors.Is(le.Err, record.ErrSyntax) {
 		// Not a stream's line at all: setting it aside would set aside
