@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/location"
 	"github.com/cuitty/persist/internal/record"
 	"github.com/cuitty/persist/internal/source"
 )
@@ -207,8 +208,11 @@ func (s *Source) each(ctx context.Context, progress func(Progress), fn func(*rec
 
 // openSources opens a and b, closing the first when the second fails.
 func openSources(ctx context.Context, a, b string, opt ReadOptions) (*Source, *Source, error) {
-	if a == "-" && b == "-" {
-		return nil, nil, errors.New("only one side can be standard input (-)")
+	if location.StdinName(a) && location.StdinName(b) {
+		if a == b {
+			return nil, nil, fmt.Errorf("only one side can be standard input (%s)", a)
+		}
+		return nil, nil, fmt.Errorf("only one side can be standard input: %s and %s both name it", a, b)
 	}
 	sa, err := OpenSource(ctx, a, opt)
 	if err != nil {

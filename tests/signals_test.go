@@ -470,8 +470,15 @@ func TestSignalStalledStdin(t *testing.T) {
 		t.Fatal(err)
 	}
 	head := data[:bytes.Index(data[len(data)/2:], []byte("\n"))+len(data)/2+1]
+	// A list of sums naming standard input: an interrupted check says
+	// nothing of it on stdout (no "FAILED open or read").
+	sum := mustRun(t, "", "persist-sum", "-q", stream).stdout
+	if err := os.WriteFile(filepath.Join(dir, "sums"), []byte(strings.Replace(sum, stream, "-", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, args := range [][]string{
 		{"persist-sum", "-"},
+		{"persist-sum", "-c", "sums"},
 		{"persist-diff", "-", stream},
 		{"persist-dump", "-"},
 		{"persist-seal", "--unframed"},
@@ -503,6 +510,9 @@ func TestSignalStalledStdin(t *testing.T) {
 			}
 			if !strings.Contains(s.stderr.String(), args[0]+": error: interrupted by SIGTERM") {
 				t.Errorf("%q says %q", args, s.stderr.String())
+			}
+			if args[0] == "persist-sum" && s.stdout.Len() > 0 {
+				t.Errorf("%q wrote %q on stdout: an interrupted read is no verdict", args, s.stdout.String())
 			}
 		})
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/cuitty/persist/internal/adapters"
@@ -71,6 +72,20 @@ func (l Location) String() string { return Redact(l.Raw) }
 // a stream) or, for a pipe or device, read as a stream without opening it.
 // create allows a bare path that does not exist yet to mean a new database
 // file (for writers); readers pass false.
+// StdinName reports whether s names standard input: "-", or a name of
+// descriptor 0 (/dev/stdin, /dev/fd/0, /proc/self/fd/0). Two of them read
+// one input, which the first reads whole.
+func StdinName(s string) bool {
+	if s == "-" {
+		return true
+	}
+	switch filepath.Clean(s) {
+	case "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0", fmt.Sprintf("/proc/%d/fd/0", os.Getpid()):
+		return true
+	}
+	return false
+}
+
 func Parse(s string, create bool) (Location, error) {
 	l := Location{Raw: s}
 	if s == "" {

@@ -408,3 +408,18 @@ func TestMissingFileNamesNearOnes(t *testing.T) {
 		}
 	}
 }
+
+func TestStdinName(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		is   bool
+	}{
+		{"-", true}, {"/dev/stdin", true}, {"/dev/fd/0", true}, {"/proc/self/fd/0", true},
+		{"/dev//stdin", true}, {fmt.Sprintf("/proc/%d/fd/0", os.Getpid()), true},
+		{"/dev/stdout", false}, {"/dev/fd/1", false}, {"/dev/fd/00", false}, {"stdin", false}, {"./-", false}, {"/proc/1/fd/0", os.Getpid() == 1},
+	} {
+		if got := StdinName(tt.name); got != tt.is {
+			t.Errorf("StdinName(%q) = %v, want %v", tt.name, got, tt.is)
+		}
+	}
+}

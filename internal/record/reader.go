@@ -426,12 +426,38 @@ func (r *Reader) why(b []byte, err error) error {
 }
 
 // crOnly is err named as what lines ended by a carriage return alone make
-// (one line, with "}\r{" between items), nil where b holds no such end.
+// (one line, items run together with a \r between), nil where b holds no
+// such end. The hint's sed drops the empty lines tr makes of \r\n ends
+// (which read as they are), where some lines have them.
 func (r *Reader) crOnly(b []byte, err error) error {
-	if !bytes.Contains(b, []byte("}\r{")) {
+	if !crSeparated(b) {
 		return nil
 	}
-	return namedCause{error: fmt.Errorf("%w (its lines end in a carriage return alone, \\r, not a newline: convert them, e.g. with %str '\\r' '\\n')", err, r.uncompress())}
+	return namedCause{error: fmt.Errorf("%w (a carriage return alone, \\r, ends lines in it, not a newline: convert them, e.g. with %str '\\r' '\\n' | sed '/^$/d')", err, r.uncompress())}
+}
+
+// crSeparated reports whether b holds a carriage return between two items:
+// a '}' before it and a '{' after it, blanks and more carriage returns
+// aside. Inside a string a raw \r is a control character, said as such.
+func crSeparated(b []byte) bool {
+	for i := 0; ; i++ {
+		n := bytes.IndexByte(b[i:], '\r')
+		if n < 0 {
+			return false
+		}
+		i += n
+		j := i - 1
+		for j >= 0 && (b[j] == ' ' || b[j] == '\t') {
+			j--
+		}
+		k := i + 1
+		for k < len(b) && (b[k] == ' ' || b[k] == '\t' || b[k] == '\r') {
+			k++
+		}
+		if j >= 0 && b[j] == '}' && k < len(b) && b[k] == '{' {
+			return true
+		}
+	}
 }
 
 // namedCause marks a line's error to which why added what likely made the

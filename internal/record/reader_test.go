@@ -349,7 +349,7 @@ func TestReaderTooLongCROnly(t *testing.T) {
 		}
 		_, err = r.Next()
 		if !errors.Is(err, ErrTooLong) || !CauseNamed(err) || !strings.Contains(err.Error(), "line 1: line too long: ") ||
-			!strings.HasSuffix(err.Error(), "(its lines end in a carriage return alone, \\r, not a newline: convert them, e.g. with tr '\\r' '\\n')") {
+			!strings.HasSuffix(err.Error(), "(a carriage return alone, \\r, ends lines in it, not a newline: convert them, e.g. with tr '\\r' '\\n' | sed '/^$/d')") {
 			t.Errorf("workers %d: %v", workers, err)
 		}
 		for _, p := range parts {
@@ -503,7 +503,7 @@ func TestHintsUncompressFirst(t *testing.T) {
 				t.Errorf("%q, workers %d, two streams: %v, want it to end %q", p.cmd, workers, final, want)
 			}
 			_, errs, _ := readAll(t, p.pack([]byte(strings.ReplaceAll(full, "\n", "\r"))), opt)
-			if want := "e.g. with " + p.cmd + "tr '\\r' '\\n')"; len(errs) != 1 || !strings.HasSuffix(errs[0].Error(), want) {
+			if want := "e.g. with " + p.cmd + "tr '\\r' '\\n' | sed '/^$/d')"; len(errs) != 1 || !strings.HasSuffix(errs[0].Error(), want) {
 				t.Errorf("%q, workers %d, lines ended by CR: %v, want it to end %q", p.cmd, workers, errs, want)
 			}
 			_, errs, _ = readAll(t, p.pack(append([]byte("\xEF\xBB\xBF"), full...)), opt)
@@ -787,7 +787,7 @@ func TestReaderLastLineCut(t *testing.T) {
 		_, errs, _ = readAll(t, []byte(strings.ReplaceAll(full, "\n", "\r")), opt)
 		if len(errs) != 1 || strings.Contains(errs[0].Error(), "cut short") || !CauseNamed(errs[0]) ||
 			!strings.Contains(errs[0].Error(), "line 1: invalid JSON: unexpected '{', expected end of line at byte ") ||
-			!strings.Contains(errs[0].Error(), "(its lines end in a carriage return alone, \\r, not a newline: convert them, e.g. with tr '\\r' '\\n')") {
+			!strings.Contains(errs[0].Error(), "(a carriage return alone, \\r, ends lines in it, not a newline: convert them, e.g. with tr '\\r' '\\n' | sed '/^$/d')") {
 			t.Errorf("workers %d, lines ended by CR: %v", workers, errs)
 		}
 	}

@@ -159,16 +159,22 @@ func sum(ctx context.Context, st Stdio, o SumOptions) error {
 }
 
 func oneStdin(inputs []string) error {
-	n := 0
+	var names []string
 	for _, in := range inputs {
-		if in == "-" {
-			n++
+		if location.StdinName(in) {
+			names = append(names, in)
 		}
 	}
-	if n > 1 {
+	switch {
+	case len(names) < 2:
+		return nil
+	case !slices.ContainsFunc(names, func(n string) bool { return n != "-" }):
 		return errors.New("standard input (-) can be named only once")
 	}
-	return nil
+	if len(names) == 2 {
+		return fmt.Errorf("standard input can be named only once: %s and %s both name it", names[0], names[1])
+	}
+	return fmt.Errorf("standard input can be named only once: %s all name it", strings.Join(names, ", "))
 }
 
 func sumInput(ctx context.Context, st Stdio, o SumOptions, in string) (persist.SumResult, []persist.SumGroup, error) {
@@ -240,6 +246,11 @@ func check(ctx context.Context, st Stdio, o SumOptions) error {
 		if c == nil {
 			c = checkInput(ctx, st, o, e.input, byGroup[e.input])
 			done[e.input] = c
+			if err := context.Cause(ctx); err != nil && c.err != nil {
+				// Cut short, not unreadable: no verdict on it, or after it.
+				out.Flush()
+				return err
+			}
 			if c.err != nil {
 				unread++
 				cli.Report(st.Stderr, name, c.err)
