@@ -293,7 +293,11 @@ func (a *Adapter) Upgrade(ctx context.Context) (adapters.Upgraded, error) {
 // repairs tracking that a hand took apart (a trigger dropped,
 // persist_history emptied).
 func (a *Adapter) migrate(ctx context.Context, create bool) (adapters.Upgraded, error) {
-	tx, err := a.w.BeginTx(ctx, nil)
+	// Detached from ctx, as Begin's: database/sql would roll it back from
+	// a goroutine of its own once ctx is done, and the statement under way
+	// would say "transaction has already been committed or rolled back"
+	// instead of the deadline. The statements take ctx; so does the commit.
+	tx, err := a.w.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		return adapters.Upgraded{}, fmt.Errorf("create schema: %w", err)
 	}
@@ -315,6 +319,9 @@ func (a *Adapter) migrate(ctx context.Context, create bool) (adapters.Upgraded, 
 		return u, fmt.Errorf("schema version %d, this release knows up to %d (upgrade Persist): %w", from, schemaVersion, ErrSchemaVersion)
 	}
 	if err := upgrade(ctx, tx); err != nil {
+		return u, fmt.Errorf("upgrade schema from version %d to %d: %w", from, schemaVersion, err)
+	}
+	if err := ctx.Err(); err != nil {
 		return u, fmt.Errorf("upgrade schema from version %d to %d: %w", from, schemaVersion, err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -396,6 +403,9 @@ func refresh(ctx context.Context, tx *sql.Tx) error {
 	} else {
 		_, err = tx.ExecContext(ctx, `INSERT INTO persist_meta (key, value) VALUES (?, ?)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, schemaStepKey, fmt.Sprintf("%d %d", before, after))
+	}
+	if err == nil {
+		err = ctx.Err() // the transaction is detached from ctx (migrate)
 	}
 	if err == nil {
 		err = tx.Commit()
