@@ -174,7 +174,7 @@ func TestSignalThenRerun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	half := data[:bytes.Index(data[len(data)/2:], []byte("\n"))+len(data)/2+1]
+	half := firstHalf(data)
 
 	s := startStalled(t, dir, half, filepath.Join(dir, "big.db"), "persist-load", "-q", "--batch-size", "1000", db+"#big")
 	code, took := s.signal(t, syscall.SIGINT, 10*time.Second)
@@ -389,6 +389,19 @@ func TestSignalNewFileAfterBatches(t *testing.T) {
 // file db: every whole batch of head.
 func startStalled(t *testing.T, dir string, head []byte, db, name string, args ...string) *started {
 	t.Helper()
+	s := startPiped(t, dir, head, name, args...)
+	for deadline := time.Now().Add(20 * time.Second); recordsIn(t, db) < 9000; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s committed %d records of the lines written", name, recordsIn(t, db))
+		}
+	}
+	return s
+}
+
+// startPiped starts a tool whose standard input is a pipe that gets head
+// and then nothing more, its writer left open until the test ends.
+func startPiped(t *testing.T, dir string, head []byte, name string, args ...string) *started {
+	t.Helper()
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -405,12 +418,12 @@ func startStalled(t *testing.T, dir string, head []byte, db, name string, args .
 	if _, err := pw.Write(head); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(20 * time.Second); recordsIn(t, db) < 9000; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s committed %d records of the lines written", name, recordsIn(t, db))
-		}
-	}
 	return s
+}
+
+// firstHalf is data up to the end of the line in its middle.
+func firstHalf(data []byte) []byte {
+	return data[:bytes.Index(data[len(data)/2:], []byte("\n"))+len(data)/2+1]
 }
 
 // persist-tee interrupted where a stalled producer leaves it ends at once,
@@ -423,7 +436,7 @@ func TestSignalTeeStalledInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	half := data[:bytes.Index(data[len(data)/2:], []byte("\n"))+len(data)/2+1]
+	half := firstHalf(data)
 	for _, f := range []string{"a.db", "b.db"} {
 		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
 			t.Fatal(err)
@@ -469,7 +482,7 @@ func TestSignalStalledStdin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	head := data[:bytes.Index(data[len(data)/2:], []byte("\n"))+len(data)/2+1]
+	head := firstHalf(data)
 	// A list of sums naming standard input: an interrupted check says
 	// nothing of it on stdout (no "FAILED open or read").
 	sum := mustRun(t, "", "persist-sum", "-q", stream).stdout
@@ -486,23 +499,7 @@ func TestSignalStalledStdin(t *testing.T) {
 		{"persist-load", "--batch-size", "100", "sqlite:batches.db#s"},
 	} {
 		t.Run(args[0], func(t *testing.T) {
-			pr, pw, err := os.Pipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer pw.Close()
-			s := &started{cmd: exec.Command(filepath.Join(binDir, args[0]), args[1:]...), done: make(chan error, 1)}
-			s.cmd.Dir, s.cmd.Stdin = dir, pr
-			s.cmd.Stdout, s.cmd.Stderr = &s.stdout, &s.stderr
-			if err := s.cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			pr.Close()
-			go func() { s.done <- s.cmd.Wait() }()
-			t.Cleanup(func() { s.cmd.Process.Kill() })
-			if _, err := pw.Write(head); err != nil {
-				t.Fatal(err)
-			}
+			s := startPiped(t, dir, head, args[0], args[1:]...)
 			time.Sleep(700 * time.Millisecond)
 			code, took := s.signal(t, syscall.SIGTERM, 10*time.Second)
 			if code != 143 || took > limit {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/cuitty/persist/internal/hint"
+	"github.com/cuitty/persist/internal/location"
 )
 
 // ErrClash is wrapped when an output file names a file the command reads or
@@ -73,16 +74,7 @@ func CheckStdout(stdout io.Writer, used []Named) error {
 // process's descriptor 1 (/dev/stdout, /dev/fd/1, /proc/self/fd/1): an
 // output so named is standard output itself, written there as it stands,
 // whatever file the shell opened (CreateOutput), never a file to replace.
-func StdoutName(path string) bool {
-	if path == "-" {
-		return true
-	}
-	switch filepath.Clean(path) {
-	case "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1", fmt.Sprintf("/proc/%d/fd/1", os.Getpid()):
-		return true
-	}
-	return false
-}
+func StdoutName(path string) bool { return path == "-" || location.NamesDescriptor(path, 1) }
 
 // OnStdout reports whether an output at path would be written where
 // standard output goes, as a second writer there would mix its lines into

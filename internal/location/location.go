@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/cuitty/persist/internal/adapters"
@@ -75,12 +76,15 @@ func (l Location) String() string { return Redact(l.Raw) }
 // StdinName reports whether s names standard input: "-", or a name of
 // descriptor 0 (/dev/stdin, /dev/fd/0, /proc/self/fd/0). Two of them read
 // one input, which the first reads whole.
-func StdinName(s string) bool {
-	if s == "-" {
-		return true
-	}
-	switch filepath.Clean(s) {
-	case "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0", fmt.Sprintf("/proc/%d/fd/0", os.Getpid()):
+func StdinName(s string) bool { return s == "-" || NamesDescriptor(s, 0) }
+
+// NamesDescriptor reports whether path is one of the names of this
+// process's descriptor fd (0, 1 or 2) that the system gives it: /dev/fd/N,
+// /proc/self/fd/N, /proc/PID/fd/N, and /dev/stdin, /dev/stdout, /dev/stderr.
+func NamesDescriptor(path string, fd int) bool {
+	n := strconv.Itoa(fd)
+	switch filepath.Clean(path) {
+	case "/dev/" + []string{"stdin", "stdout", "stderr"}[fd], "/dev/fd/" + n, "/proc/self/fd/" + n, "/proc/" + strconv.Itoa(os.Getpid()) + "/fd/" + n:
 		return true
 	}
 	return false

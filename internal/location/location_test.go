@@ -423,3 +423,18 @@ func TestStdinName(t *testing.T) {
 		}
 	}
 }
+
+func TestNamesDescriptor(t *testing.T) {
+	for _, tt := range []struct {
+		path string
+		fd   int
+		is   bool
+	}{
+		{"/dev/stdout", 1, true}, {"/dev/fd/1", 1, true}, {"/proc/self/fd/1/", 1, true}, {"/dev/stderr", 2, true}, {"/dev/fd/2", 2, true},
+		{"/dev/stdout", 0, false}, {"/dev/stdin", 1, false}, {"/dev/fd/1", 2, false}, {"-", 1, false}, {"/dev/fd/10", 1, false},
+	} {
+		if got := NamesDescriptor(tt.path, tt.fd); got != tt.is {
+			t.Errorf("NamesDescriptor(%q, %d) = %v, want %v", tt.path, tt.fd, got, tt.is)
+		}
+	}
+}
