@@ -188,11 +188,7 @@ func (r *Reader) Next() (*Item, error) {
 		if err != nil {
 			var tl *TooLongError
 			if errors.As(err, &tl) {
-				r.raw = tl.Prefix
-				if cr := r.crOnly(tl.Prefix, err); cr != nil {
-					err = cr
-				}
-				return nil, r.skip(err)
+				return nil, r.skipTooLong(tl, err)
 			}
 			switch {
 			case err == io.EOF:
@@ -354,6 +350,16 @@ func (r *Reader) detach() {
 	r.detached = true
 }
 
+// skipTooLong sets aside a line too long, keeping its first bytes, which
+// may show what made it so.
+func (r *Reader) skipTooLong(tl *TooLongError, err error) error {
+	r.raw = tl.Prefix
+	if cr := r.crOnly(tl.Prefix, err); cr != nil {
+		err = cr
+	}
+	return r.skip(err)
+}
+
 // afterTrailer is the error for line b, read after the trailer: an empty
 // line is what an editor or an echo >> leaves, anything else likely a
 // second stream. head -n keeps the stream through its trailer.
@@ -440,24 +446,18 @@ func (r *Reader) crOnly(b []byte, err error) error {
 // a '}' before it and a '{' after it, blanks and more carriage returns
 // aside. Inside a string a raw \r is a control character, said as such.
 func crSeparated(b []byte) bool {
-	for i := 0; ; i++ {
+	for i := 0; i < len(b); i++ {
 		n := bytes.IndexByte(b[i:], '\r')
 		if n < 0 {
 			return false
 		}
 		i += n
-		j := i - 1
-		for j >= 0 && (b[j] == ' ' || b[j] == '\t') {
-			j--
-		}
-		k := i + 1
-		for k < len(b) && (b[k] == ' ' || b[k] == '\t' || b[k] == '\r') {
-			k++
-		}
-		if j >= 0 && b[j] == '}' && k < len(b) && b[k] == '{' {
+		before, after := bytes.TrimRight(b[:i], " \t"), bytes.TrimLeft(b[i+1:], " \t\r")
+		if len(before) > 0 && before[len(before)-1] == '}' && len(after) > 0 && after[0] == '{' {
 			return true
 		}
 	}
+	return false
 }
 
 // namedCause marks a line's error to which why added what likely made the

@@ -208,6 +208,30 @@ func (e checkEntry) shown() string {
 	return shownName(e.input + "  " + e.kind + "=" + e.group)
 }
 
+// grouped tells the inputs that a line checks by collection or stream:
+// those are summed --by.
+func grouped(entries []checkEntry) map[string]bool {
+	by := map[string]bool{}
+	for _, e := range entries {
+		if e.kind != "" {
+			by[e.input] = true
+		}
+	}
+	return by
+}
+
+// got is the sum an entry's line is checked against, "" for a group the
+// input does not hold.
+func (c *checked) got(e checkEntry) string {
+	if e.kind == "" {
+		return c.total.String()
+	}
+	if r, found := c.groups[e.kind+"="+e.group]; found {
+		return r.String()
+	}
+	return ""
+}
+
 // checked is an input summed for --check, once however many lines name it.
 type checked struct {
 	total  persist.SumResult
@@ -224,12 +248,7 @@ func check(ctx context.Context, st Stdio, o SumOptions) error {
 	if err != nil {
 		return err
 	}
-	byGroup := map[string]bool{}
-	for _, e := range entries {
-		if e.kind != "" {
-			byGroup[e.input] = true
-		}
-	}
+	byGroup := grouped(entries)
 	done := map[string]*checked{}
 	// Each line is flushed as it is written, so that it comes in turn with
 	// what stderr says of it; the first error writing stdout stays, and
@@ -256,13 +275,7 @@ func check(ctx context.Context, st Stdio, o SumOptions) error {
 				cli.Report(st.Stderr, name, c.err)
 			}
 		}
-		var got string
-		switch r, found := c.groups[e.kind+"="+e.group]; {
-		case e.kind == "":
-			got = c.total.String()
-		case found:
-			got = r.String()
-		}
+		got := c.got(e)
 		switch {
 		case c.err != nil:
 			troubled++
