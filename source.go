@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 
@@ -208,10 +209,10 @@ func (s *Source) each(ctx context.Context, progress func(Progress), fn func(*rec
 
 // openSources opens a and b, closing the first when the second fails.
 func openSources(ctx context.Context, a, b string, opt ReadOptions) (*Source, *Source, error) {
-	if location.StdinName(a) && location.StdinName(b) {
-		if a == b {
-			return nil, nil, fmt.Errorf("only one side can be standard input (%s)", a)
-		}
+	if a == b && a == "-" {
+		return nil, nil, errors.New("only one side can be standard input (-)")
+	}
+	if location.StdinName(a) && location.StdinName(b) && (a == b || descriptor0(opt.Stdin)) {
 		return nil, nil, fmt.Errorf("only one side can be standard input: %s and %s both name it", a, b)
 	}
 	sa, err := OpenSource(ctx, a, opt)
@@ -224,6 +225,22 @@ func openSources(ctx context.Context, a, b string, opt ReadOptions) (*Source, *S
 		return nil, nil, err
 	}
 	return sa, sb, nil
+}
+
+// descriptor0 reports whether in, what "-" reads, is this process's
+// standard input (the default, or a file of the same pipe or file), which
+// /dev/stdin names too.
+func descriptor0(in io.Reader) bool {
+	f, ok := in.(*os.File)
+	if in == nil || f == os.Stdin {
+		return true
+	}
+	if !ok {
+		return false
+	}
+	a, aerr := f.Stat()
+	b, berr := os.Stdin.Stat()
+	return aerr == nil && berr == nil && os.SameFile(a, b)
 }
 
 // describe names an item for a message.

@@ -68,11 +68,6 @@ func (l Location) Adapter() string {
 // String is the location as users wrote it, with any password masked.
 func (l Location) String() string { return Redact(l.Raw) }
 
-// Parse reads a location. A bare path must name an existing file, which is
-// told apart by its first bytes (a database file an adapter recognises, else
-// a stream) or, for a pipe or device, read as a stream without opening it.
-// create allows a bare path that does not exist yet to mean a new database
-// file (for writers); readers pass false.
 // StdinName reports whether s names standard input: "-", or a name of
 // descriptor 0 (/dev/stdin, /dev/fd/0, /proc/self/fd/0). Two of them read
 // one input, which the first reads whole.
@@ -90,6 +85,11 @@ func NamesDescriptor(path string, fd int) bool {
 	return false
 }
 
+// Parse reads a location. A bare path must name an existing file, which is
+// told apart by its first bytes (a database file an adapter recognises, else
+// a stream) or, for a pipe or device, read as a stream without opening it.
+// create allows a bare path that does not exist yet to mean a new database
+// file (for writers); readers pass false.
 func Parse(s string, create bool) (Location, error) {
 	l := Location{Raw: s}
 	if s == "" {

@@ -369,13 +369,20 @@ func (r *Reader) afterTrailer(b []byte) error {
 		// Empty lines to the end are an editor's; empty lines and then
 		// more are not, and head -n would drop the more.
 		next, err := r.readLine()
-		if err == io.EOF {
+		var tl *TooLongError
+		switch {
+		case err == io.EOF:
+			what := "an empty line"
+			if r.line > line {
+				what = "empty lines"
+			}
 			return fmt.Errorf("line %d: %w: the stream ended with the trailer on line %d "+
-				"(an empty line: remove the lines after the trailer, e.g. with %shead -n %d)",
-				line, ErrPlacement, r.trailerAt, r.uncompress(), r.trailerAt)
-		}
-		if err != nil {
-			break
+				"(%s: remove the lines after the trailer, e.g. with %shead -n %d)",
+				line, ErrPlacement, r.trailerAt, what, r.uncompress(), r.trailerAt)
+		case errors.As(err, &tl):
+			next = tl.Prefix // a line: more than empty ones
+		case err != nil:
+			return fmt.Errorf("%w after line %d: %w", ErrRead, r.line, err)
 		}
 		b = next
 	}
@@ -439,7 +446,7 @@ func (r *Reader) crOnly(b []byte, err error) error {
 	if !crSeparated(b) {
 		return nil
 	}
-	return namedCause{error: fmt.Errorf("%w (a carriage return alone, \\r, ends lines in it, not a newline: convert them, e.g. with %str '\\r' '\\n' | sed '/^$/d')", err, r.uncompress())}
+	return namedCause{error: fmt.Errorf("%w (a carriage return alone, \\r, ends lines in it, not a newline: convert them, e.g. with %str '\\r' '\\n' | sed '/^[[:space:]]*$/d')", err, r.uncompress())}
 }
 
 // crSeparated reports whether b holds a carriage return between two items:
@@ -452,8 +459,13 @@ func crSeparated(b []byte) bool {
 			return false
 		}
 		i += n
-		before, after := bytes.TrimRight(b[:i], " \t"), bytes.TrimLeft(b[i+1:], " \t\r")
-		if len(before) > 0 && before[len(before)-1] == '}' && len(after) > 0 && after[0] == '{' {
+		// What follows is looked at only after a '}': a run of \r is then
+		// skipped once, not once for each of its bytes.
+		before := bytes.TrimRight(b[:i], " \t")
+		if len(before) == 0 || before[len(before)-1] != '}' {
+			continue
+		}
+		if after := bytes.TrimLeft(b[i+1:], " \t\r"); len(after) > 0 && after[0] == '{' {
 			return true
 		}
 	}

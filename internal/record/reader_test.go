@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"testing/iotest"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -143,7 +144,7 @@ func TestReaderEndChecks(t *testing.T) {
 		{"an empty line after the trailer", full + "\n", ReaderOptions{}, ErrPlacement,
 			"line 6: line out of place: the stream ended with the trailer on line 5 (an empty line: remove the lines after the trailer, e.g. with head -n 5)"},
 		{"a blank line after the trailer", full + " \r\n", ReaderOptions{}, ErrPlacement, "(an empty line: "},
-		{"empty lines to the end", full + "\n\n \n", ReaderOptions{}, ErrPlacement, "line 6: line out of place: the stream ended with the trailer on line 5 (an empty line: "},
+		{"empty lines to the end", full + "\n\n \n", ReaderOptions{}, ErrPlacement, "line 6: line out of place: the stream ended with the trailer on line 5 (empty lines: "},
 		{"an empty line, then a second stream", full + "\n" + full, ReaderOptions{}, ErrPlacement,
 			"line 6: line out of place: the stream ended with the trailer on line 5 (two streams joined? head -n 5 keeps the first)"},
 		{"no final newline", strings.TrimSuffix(full, "\n"), ReaderOptions{}, io.EOF, ""},
@@ -348,12 +349,51 @@ func TestReaderTooLongCROnly(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = r.Next()
+		r.Close()
 		if !errors.Is(err, ErrTooLong) || !CauseNamed(err) || !strings.Contains(err.Error(), "line 1: line too long: ") ||
-			!strings.HasSuffix(err.Error(), "(a carriage return alone, \\r, ends lines in it, not a newline: convert them, e.g. with tr '\\r' '\\n' | sed '/^$/d')") {
+			!strings.HasSuffix(err.Error(), "(a carriage return alone, \\r, ends lines in it, not a newline: convert them, e.g. with tr '\\r' '\\n' | sed '/^[[:space:]]*$/d')") {
 			t.Errorf("workers %d: %v", workers, err)
 		}
 		for _, p := range parts {
 			p.(*strings.Reader).Seek(0, io.SeekStart)
+		}
+	}
+}
+
+// After the trailer and an empty line, input that cannot be read is said
+// as that, not as a second stream; a line too long there is one.
+func TestReaderAfterTrailerRead(t *testing.T) {
+	full := stream(rec1, rec2, ev1)
+	broken := errors.New("the disk went away")
+	for _, workers := range []int{0, 2} {
+		r, err := NewReader(io.MultiReader(strings.NewReader(full+"\n"), iotest.ErrReader(broken)), ReaderOptions{Workers: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var final error
+		for final == nil {
+			_, final = r.Next()
+		}
+		r.Close()
+		if !errors.Is(final, ErrRead) || !errors.Is(final, broken) || errors.Is(final, ErrPlacement) {
+			t.Errorf("workers %d: %v, want ErrRead", workers, final)
+		}
+	}
+}
+
+// A carriage return alone is looked for in a line that fails to parse, of
+// any length: a run of them costs a pass, not a pass for each.
+func TestCRSeparatedRuns(t *testing.T) {
+	run := strings.Repeat("\r", 4<<20)
+	for _, tt := range []struct {
+		b    string
+		want bool
+	}{
+		{"x" + run, false}, {"}" + run + "x", false}, {"}" + run + "{", true}, {"} \t" + run + " {", true},
+		{"{}", false}, {"\r{", false}, {"}\r", false},
+	} {
+		if got := crSeparated([]byte(tt.b)); got != tt.want {
+			t.Errorf("crSeparated(%.20q…) = %v, want %v", tt.b, got, tt.want)
 		}
 	}
 }
@@ -503,7 +543,7 @@ func TestHintsUncompressFirst(t *testing.T) {
 				t.Errorf("%q, workers %d, two streams: %v, want it to end %q", p.cmd, workers, final, want)
 			}
 			_, errs, _ := readAll(t, p.pack([]byte(strings.ReplaceAll(full, "\n", "\r"))), opt)
-			if want := "e.g. with " + p.cmd + "tr '\\r' '\\n' | sed '/^$/d')"; len(errs) != 1 || !strings.HasSuffix(errs[0].Error(), want) {
+			if want := "e.g. with " + p.cmd + "tr '\\r' '\\n' | sed '/^[[:space:]]*$/d')"; len(errs) != 1 || !strings.HasSuffix(errs[0].Error(), want) {
 				t.Errorf("%q, workers %d, lines ended by CR: %v, want it to end %q", p.cmd, workers, errs, want)
 			}
 			_, errs, _ = readAll(t, p.pack(append([]byte("\xEF\xBB\xBF"), full...)), opt)
@@ -787,7 +827,7 @@ func TestReaderLastLineCut(t *testing.T) {
 		_, errs, _ = readAll(t, []byte(strings.ReplaceAll(full, "\n", "\r")), opt)
 		if len(errs) != 1 || strings.Contains(errs[0].Error(), "cut short") || !CauseNamed(errs[0]) ||
 			!strings.Contains(errs[0].Error(), "line 1: invalid JSON: unexpected '{', expected end of line at byte ") ||
-			!strings.Contains(errs[0].Error(), "(a carriage return alone, \\r, ends lines in it, not a newline: convert them, e.g. with tr '\\r' '\\n' | sed '/^$/d')") {
+			!strings.Contains(errs[0].Error(), "(a carriage return alone, \\r, ends lines in it, not a newline: convert them, e.g. with tr '\\r' '\\n' | sed '/^[[:space:]]*$/d')") {
 			t.Errorf("workers %d, lines ended by CR: %v", workers, errs)
 		}
 	}

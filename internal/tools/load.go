@@ -360,11 +360,25 @@ func readHint(err error, none string, res persist.LoadResult) error {
 }
 
 func truncatedHint(err error, none string) error {
-	err = cli.Hint(err, "or a filter dropped its trailer: %s", sealHint)
+	return cutShortHint(cli.Hint(err, "or a filter dropped its trailer: %s", sealHint), none)
+}
+
+// cutShortHint says what the store holds after a stream cut short: a
+// last line cut in two is no filter's doing.
+func cutShortHint(err error, none string) error {
 	if none != "" {
 		return cli.Hint(err, "the stream was cut short; %s: load the whole stream", none)
 	}
 	return cli.Hint(err, "the stream was cut short; batches committed so far stay, and rerunning the full stream finishes the job")
+}
+
+// namedHint says what the store holds after a line whose error names its
+// cause and how to mend it.
+func namedHint(err error, none string) error {
+	if none != "" {
+		return cli.Hint(err, "%s: mend the stream as the message says, and load it again", none)
+	}
+	return cli.Hint(err, "batches committed before the line stay: mend the stream as the message says, and run the load again to finish the job")
 }
 
 func rejectedHint(err error, f LoadFlags, res persist.LoadResult) error {
@@ -374,9 +388,11 @@ func rejectedHint(err error, f LoadFlags, res persist.LoadResult) error {
 	case errors.Is(err, persist.ErrRejected) && f.Rejects != "":
 		return cli.Hint(err, "see %s for each rejected line and its reason", f.Rejects)
 	case named && record.CutShort(le.Err):
-		return truncatedHint(err, nothingKept(f, res))
+		return cutShortHint(err, nothingKept(f, res))
 	case named:
-		return err // it says what made the line so, and how to mend it: setting it aside would not
+		// It says what made the line so, and how to mend it: setting it
+		// aside would not; what is left to say is what the store holds.
+		return namedHint(err, nothingKept(f, res))
 	case res.Patch:
 		return cli.Hint(err, "%s", patchRejected(err))
 	case f.teeTarget != "":

@@ -214,10 +214,19 @@ func grouped(entries []checkEntry) map[string]bool {
 	by := map[string]bool{}
 	for _, e := range entries {
 		if e.kind != "" {
-			by[e.input] = true
+			by[readOnce(e.input)] = true
 		}
 	}
 	return by
+}
+
+// readOnce is the name an input of a list is read under, once: standard
+// input's names are one input, read whole by the first line naming it.
+func readOnce(input string) string {
+	if location.StdinName(input) {
+		return "-"
+	}
+	return input
 }
 
 // got is the sum an entry's line is checked against, "" for a group the
@@ -261,10 +270,10 @@ func check(ctx context.Context, st Stdio, o SumOptions) error {
 	var failed, troubled, ok, unread int
 	var filtered []string // flags a failed line looks made with
 	for _, e := range entries {
-		c := done[e.input]
+		c := done[readOnce(e.input)]
 		if c == nil {
-			c = checkInput(ctx, st, o, e.input, byGroup[e.input])
-			done[e.input] = c
+			c = checkInput(ctx, st, o, e.input, byGroup[readOnce(e.input)])
+			done[readOnce(e.input)] = c
 			if err := context.Cause(ctx); err != nil && c.err != nil {
 				// Cut short, not unreadable: no verdict on it, or after it.
 				out.Flush()
@@ -372,10 +381,10 @@ func checkInput(ctx context.Context, st Stdio, o SumOptions, input string, byGro
 	// A saved location had its password masked: connect with the one
 	// from PGPASSWORD or ~/.pgpass instead.
 	loc := location.Unmask(input)
-	if loc == "-" && o.Check == "-" {
+	if location.StdinName(loc) && location.StdinName(o.Check) {
 		// Standard input was the list: there is no stream left to check.
 		return &checked{groups: map[string]persist.SumResult{}, err: cli.Hint(
-			errors.New("-: the line names standard input, which was the list of sums itself"),
+			fmt.Errorf("%s: the line names standard input, which was the list of sums itself", loc),
 			"give the list as a file (persist-sum --check SUMS), so that standard input is the stream the line names")}
 	}
 	t, groups, err := sumInput(ctx, st, o, loc)

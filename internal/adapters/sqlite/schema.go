@@ -297,6 +297,9 @@ func (a *Adapter) migrate(ctx context.Context, create bool) (adapters.Upgraded, 
 	// a goroutine of its own once ctx is done, and the statement under way
 	// would say "transaction has already been committed or rolled back"
 	// instead of the deadline. The statements take ctx; so does the commit.
+	if err := ctx.Err(); err != nil {
+		return adapters.Upgraded{}, fmt.Errorf("create schema: %w", err)
+	}
 	tx, err := a.w.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		return adapters.Upgraded{}, fmt.Errorf("create schema: %w", err)
