@@ -256,8 +256,8 @@ func (l *loader) readBatch(in Input, b *batch) (eof bool, stop, inErr error) {
 			continue
 		}
 		if err != nil {
-			if errors.Is(err, record.ErrRead) || errors.Is(err, record.ErrTruncated) || errors.Is(err, record.ErrPlacement) {
-				return false, nil, err // it says where
+			if saysWhere(err) {
+				return false, nil, err
 			}
 			return false, nil, fmt.Errorf("reading the input after line %d: %w", in.Line(), err)
 		}
@@ -340,4 +340,16 @@ func (l *loader) progress(s Stats) {
 		s.Elapsed = time.Since(l.start)
 		l.opt.OnProgress(s)
 	}
+}
+
+// saysWhere reports whether a final error of the input names its line
+// already (the trailer's, the line out of place, where the reading
+// stopped): "after line N" would say it twice.
+func saysWhere(err error) bool {
+	for _, e := range []error{record.ErrRead, record.ErrTruncated, record.ErrPlacement, record.ErrTrailer, record.ErrHeader, record.ErrSkipped} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }

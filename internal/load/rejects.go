@@ -28,6 +28,15 @@ type rejectLine struct {
 // written. Without a rejects writer the load stops: the returned error names
 // the line and the reason.
 func (l *loader) reject(b *batch, line int64, raw []byte, cause error) error {
+	if !errors.Is(cause, record.ErrPlacement) && record.FrameLine(raw) {
+		// What a header says (a delta's since, a patch) decides how the
+		// rest loads, and a trailer is what shows the stream whole: one
+		// that cannot be read may not be set aside and the rest loaded
+		// without it. (One out of place is set aside: the stream has its
+		// own, and the trailer counts no such line.)
+		b.stopped++
+		return fmt.Errorf("%w (the stream's header or trailer, which is never set aside: fix it, docs/format.md)", &record.LineError{Line: line, Err: cause})
+	}
 	if l.rejects == nil {
 		b.stopped++
 		return fmt.Errorf("%w: %w", ErrRejected, &record.LineError{Line: line, Err: cause})

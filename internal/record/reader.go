@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -35,6 +36,7 @@ type ReaderOptions struct {
 // is final and returned by every later call.
 type Reader struct {
 	skipped      int64 // lines returned as *LineError
+	notItems     int64 // of those, lines that are no item (skipNotItem)
 	firstSkipped int64
 
 	opt ReaderOptions
@@ -206,7 +208,7 @@ func (r *Reader) Next() (*Item, error) {
 			continue
 		}
 		if blank(b) {
-			return nil, r.skip(fmt.Errorf("%w: empty line", ErrSyntax))
+			return nil, r.skipNotItem(fmt.Errorf("%w: empty line", ErrSyntax))
 		}
 		l, err := r.parse(b)
 		if err != nil {
@@ -220,7 +222,7 @@ func (r *Reader) Next() (*Item, error) {
 		switch l.Kind {
 		case KindHeader:
 			if r.line != 1 {
-				return nil, r.skip(fmt.Errorf("%w: a header must be the first line", ErrPlacement))
+				return nil, r.skipNotItem(fmt.Errorf("%w: a header must be the first line", ErrPlacement))
 			}
 			if l.Header.Patch && !r.opt.AllowPatch {
 				r.final = &fatalLineError{LineError{Line: r.line, Err: fmt.Errorf(
@@ -268,6 +270,27 @@ func (r *Reader) skip(err error) error {
 	return &LineError{Line: r.line, Err: err}
 }
 
+// skipNotItem is skip for a line that is no item (an empty line, a header
+// out of place): the trailer counts no such line, so it cannot stand for
+// an item the trailer misses.
+func (r *Reader) skipNotItem(err error) error {
+	r.notItems++
+	return r.skip(err)
+}
+
+// FrameLine reports whether b, a line that failed to parse, is a header or
+// a trailer by its "kind" (a byte order mark before it aside): a line no
+// caller may set aside as a bad item.
+func FrameLine(b []byte) bool {
+	var k struct {
+		Kind string `json:"kind"`
+	}
+	if json.Unmarshal(bytes.TrimPrefix(b, utf8BOM), &k) != nil {
+		return false
+	}
+	return k.Kind == "header" || k.Kind == "trailer"
+}
+
 // endCheck is what the end of the input means: io.EOF, or why not.
 func (r *Reader) endCheck() error {
 	if t := r.trailer; t != nil && !r.opt.IgnoreTrailer {
@@ -278,8 +301,8 @@ func (r *Reader) endCheck() error {
 		if t.Records == r.records && t.Events == r.events && t.Sum == got {
 			return io.EOF
 		}
-		if r.skipped > 0 && t.Records >= r.records && t.Events >= r.events &&
-			t.Records+t.Events == r.records+r.events+r.skipped {
+		if items := r.skipped - r.notItems; items > 0 && t.Records >= r.records && t.Events >= r.events &&
+			t.Records+t.Events == r.records+r.events+items {
 			// The lines set aside are what the trailer misses: the rest of
 			// the stream is whole, but its sum cannot be checked without them.
 			return fmt.Errorf("%w: %d lines were set aside (the first on line %d); the trailer on line %d counts them, so nothing else is missing, but its sum cannot be checked",

@@ -398,6 +398,43 @@ func TestCRSeparatedRuns(t *testing.T) {
 	}
 }
 
+// Lines set aside stand for items the trailer misses only where they could
+// be items: an empty line or a header out of place cannot.
+func TestReaderSkippedNotItems(t *testing.T) {
+	full := stream(rec1, rec2, ev1)
+	lines := strings.SplitAfter(full, "\n")
+	missing := lines[0] + lines[1] + lines[3] + lines[4] // rec2 gone
+	for _, tt := range []struct {
+		name, in string
+		want     error
+	}{
+		{"an empty line for a lost item", missing[:len(lines[0]+lines[1])] + "\n" + missing[len(lines[0]+lines[1]):], ErrTrailer},
+		{"a header for a lost item", lines[0] + lines[1] + lines[0] + lines[3] + lines[4], ErrTrailer},
+		{"a bad line for a lost item", lines[0] + lines[1] + "{oops\n" + lines[3] + lines[4], ErrSkipped},
+		{"an empty line in a whole stream", lines[0] + lines[1] + "\n" + lines[2] + lines[3] + lines[4], io.EOF},
+	} {
+		_, errs, final := readAll(t, []byte(tt.in), ReaderOptions{})
+		if len(errs) != 1 || !errors.Is(final, tt.want) {
+			t.Errorf("%s: %v, final %v, want %v", tt.name, errs, final, tt.want)
+		}
+	}
+}
+
+func TestFrameLine(t *testing.T) {
+	for _, tt := range []struct {
+		b    string
+		want bool
+	}{
+		{`{"kind":"header","format":"persist.v1","x":1}`, true}, {`{"kind":"trailer","records":"2"}`, true},
+		{"\xEF\xBB\xBF" + `{"kind":"header"}`, true}, {`{ "kind" : "trailer" , "sum":1}`, true},
+		{`{"kind":"record","x":1}`, false}, {`{"kind":"header"`, false}, {`oops`, false}, {``, false}, {`{"kind":"Header"}`, false},
+	} {
+		if got := FrameLine([]byte(tt.b)); got != tt.want {
+			t.Errorf("FrameLine(%q) = %v, want %v", tt.b, got, tt.want)
+		}
+	}
+}
+
 func TestUTF8Prefix(t *testing.T) {
 	for _, tt := range []struct {
 		in   string

@@ -66,6 +66,21 @@ func seal(ctx context.Context, st Stdio, o SealOptions) error {
 	return nil
 }
 
+// sealLineErr is sealErr for a bad line, le.
+func sealLineErr(err error, le *record.LineError, unframed bool) error {
+	switch {
+	case le.Line == 1 && !unframed:
+		// Left out, the first line takes the header with it.
+		return cli.Hint(err, "fix line 1, where the stream's header belongs (docs/format.md); without one, persist-seal refuses the stream unless --unframed says it is hand-made")
+	case record.CauseNamed(le.Err):
+		// The message says how to mend the line, which may hold several
+		// items run together (lines ended by \r alone): leaving it out
+		// would drop them all.
+		return err
+	}
+	return cli.Hint(err, "fix line %d, or leave it out (sed '%dd') before persist-seal: the old trailer is not held against what is left", le.Line, le.Line)
+}
+
 // sealErr is err, a stream Seal refused, with what to do about it.
 func sealErr(err error, unframed bool) error {
 	var le *record.LineError
@@ -80,11 +95,8 @@ func sealErr(err error, unframed bool) error {
 			"a stream in another format is read by the persist version that wrote it")
 	case errors.Is(err, persist.ErrBadHeader):
 		return cli.Hint(err, "fix the header on line 1 (its fields: docs/format.md), or drop it (tail -n +2) and add --unframed")
-	case errors.As(err, &le) && le.Line == 1 && !unframed:
-		// Left out, the first line takes the header with it.
-		return cli.Hint(err, "fix line 1, where the stream's header belongs (docs/format.md); without one, persist-seal refuses the stream unless --unframed says it is hand-made")
 	case errors.As(err, &le):
-		return cli.Hint(err, "fix line %d, or leave it out (sed '%dd') before persist-seal: the old trailer is not held against what is left", le.Line, le.Line)
+		return sealLineErr(err, le, unframed)
 	case errors.Is(err, persist.ErrUnframed):
 		return cli.Hint(err, `keep the header and trailer lines in the filter (jq -c 'select(.kind == "header" or .kind == "trailer" or …)'), or add --unframed for a hand-made stream`)
 	case errors.Is(err, persist.ErrCursor):
