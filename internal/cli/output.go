@@ -91,6 +91,12 @@ func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 	if path == "" || (stdout != nil && StdoutName(path)) {
 		return &Output{w: stdout}, nil
 	}
+	if location.NamesDescriptor(path, 2) {
+		// Into standard error as the shell opened it, as > /dev/stderr
+		// writes: a log file there is appended to, never replaced, and
+		// keeps the messages written around it.
+		return &Output{w: os.Stderr}, nil
+	}
 	if err := CheckOutputName(path); err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cuitty/persist/internal/hint"
+	"github.com/cuitty/persist/internal/location"
 	"github.com/cuitty/persist/internal/record"
 )
 
@@ -244,8 +245,8 @@ func CreateRejects(path string, stdout io.Writer) (*Output, error) {
 // missing or empty file, a pipe or a device, and - are taken.
 func onlyItsOwn(path, head, what, by, flag string) error {
 	st, err := os.Stat(path)
-	if path == "-" || err != nil || !st.Mode().IsRegular() || st.Size() == 0 {
-		return nil
+	if path == "-" || location.NamesDescriptor(path, 2) || err != nil || !st.Mode().IsRegular() || st.Size() == 0 {
+		return nil // standard error is written into as it is (CreateOutput), never replaced
 	}
 	const again = "name a new file for %[1]s, or one that an earlier %[1]s wrote"
 	f, err := os.Open(path)

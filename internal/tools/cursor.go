@@ -96,7 +96,7 @@ func checkCursorFile(path string) error {
 	if err := checkCursorName(path); err != nil {
 		return err
 	}
-	if cli.StdoutName(path) {
+	if cli.StdoutName(path) || location.StdinName(path) || location.NamesDescriptor(path, 2) {
 		return notRegularCursor(path) // whatever the shell opened there, it is no file kept between runs
 	}
 	st, err := os.Stat(path)
