@@ -306,6 +306,14 @@ func loadHead(rd *record.Reader, dst string, opt LoadOptions) (*record.Header, e
 			"make the patch again, from the store as it should be: persist-diff --patch GOOD STORE | persist-load STORE")
 	}
 	if opt.Mode == Replace {
+		var le *record.LineError
+		if err := rd.HeadErr(); h == nil && errors.As(err, &le) && record.CauseNamed(le.Err) {
+			// The first line is there, and its error says what keeps it
+			// from being read (a byte order mark, lines ended by \r):
+			// "no header" would send the stream to persist-seal, which
+			// refuses the same line.
+			return nil, err
+		}
 		return h, replaceable(h, dst, opt.Store)
 	}
 	return h, nil
