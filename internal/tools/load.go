@@ -291,7 +291,7 @@ func loadHint(err error, f LoadFlags, res persist.LoadResult) error {
 		return cli.Hint(err, "the items match the trailer: the header is another stream's, or was edited; "+
 			"seal the stream again (persist-seal writes a header and a trailer of its own), or load it with --ignore-trailer")
 	case errors.Is(err, persist.ErrTrailer):
-		return trailerHint(err, none)
+		return trailerHint(err, none, res.Batches)
 	case errors.Is(err, persist.ErrTruncated):
 		return truncatedHint(err, none)
 	case errors.Is(err, persist.ErrRead):
@@ -334,10 +334,15 @@ func fullHint(err error, none string) error {
 		"the batches committed before stay, and count as unchanged")
 }
 
-func trailerHint(err error, none string) error {
+func trailerHint(err error, none string, batches int64) error {
 	if none != "" {
 		return cli.Hint(cli.Hint(editedOnPurpose(err, true), editedHint),
 			"%s: the stream is kept only once it matches its trailer", none)
+	}
+	if batches == 0 {
+		// All of it was still in the batch being read: nothing to put back.
+		return cli.Hint(cli.Hint(editedOnPurpose(err, true), editedHint),
+			"nothing was written: no batch had committed when the trailer was read")
 	}
 	// What the batches before committed came from a stream that its
 	// trailer does not vouch for: a rerun of a good copy cannot put back
