@@ -32,6 +32,9 @@ var (
 	// ErrRead: the stream's bytes could not be read past a line (a
 	// compressed stream cut short or damaged, a file that failed).
 	ErrRead = record.ErrRead
+	// ErrPlacement: a line out of place, such as one after the trailer (an
+	// empty line, a second stream joined on).
+	ErrPlacement = record.ErrPlacement
 	// ErrHeader is wrapped with ErrTrailer when the stream's header counts
 	// other items than its trailer, which the items match: the header was
 	// spliced on from another stream, or edited.

@@ -290,6 +290,15 @@ func loadHint(err error, f LoadFlags, res persist.LoadResult) error {
 	case errors.Is(err, persist.ErrHeader):
 		return cli.Hint(err, "the items match the trailer: the header is another stream's, or was edited; "+
 			"seal the stream again (persist-seal writes a header and a trailer of its own), or load it with --ignore-trailer")
+	}
+	return inputHint(err, f, res, none)
+}
+
+// inputHint is loadHint for what the input holds: a stream that does not
+// match its trailer, cut short, unreadable, with lines set aside or out
+// of place.
+func inputHint(err error, f LoadFlags, res persist.LoadResult, none string) error {
+	switch {
 	case errors.Is(err, persist.ErrTrailer):
 		return trailerHint(err, none, res.Batches)
 	case errors.Is(err, persist.ErrTruncated):
@@ -298,6 +307,10 @@ func loadHint(err error, f LoadFlags, res persist.LoadResult) error {
 		return readHint(err, none, res)
 	case errors.Is(err, persist.ErrRejected), errors.Is(err, persist.ErrUnsupported):
 		return rejectedHint(err, f, res)
+	case errors.Is(err, persist.ErrPlacement):
+		// A line after the trailer: the items may all be in, but the
+		// trailer's check comes at the end of the input.
+		return namedHint(err, none)
 	}
 	return err
 }
