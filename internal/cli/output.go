@@ -84,18 +84,26 @@ func streamName(path string) string {
 	return path + ".jsonl.zst"
 }
 
+// descriptorOutput is where an output named as standard output or
+// standard error goes: into it as the shell opened it, as > /dev/stderr
+// writes (a log file there is appended to, never replaced, and keeps the
+// messages written around it); ok is false for any other name.
+func descriptorOutput(path string, stdout io.Writer) (w io.Writer, ok bool) {
+	switch {
+	case path == "" || (stdout != nil && StdoutName(path)):
+		return stdout, true
+	case location.NamesDescriptor(path, 2):
+		return os.Stderr, true
+	}
+	return nil, false
+}
+
 // CreateOutput opens path ("-" for stdout) for writing. A name of
 // descriptor 1 (/dev/stdout) is stdout as well, written as the shell
 // opened it (> f, >> f), never a file replaced: reopened, it would be.
 func CreateOutput(path string, stdout io.Writer) (*Output, error) {
-	if path == "" || (stdout != nil && StdoutName(path)) {
-		return &Output{w: stdout}, nil
-	}
-	if location.NamesDescriptor(path, 2) {
-		// Into standard error as the shell opened it, as > /dev/stderr
-		// writes: a log file there is appended to, never replaced, and
-		// keeps the messages written around it.
-		return &Output{w: os.Stderr}, nil
+	if w, ok := descriptorOutput(path, stdout); ok {
+		return &Output{w: w}, nil
 	}
 	if err := CheckOutputName(path); err != nil {
 		return nil, err
