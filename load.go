@@ -42,6 +42,10 @@ var (
 	// ErrRejected: lines were set aside (LoadOptions.Rejects), or, without
 	// a rejects writer, the load stopped at one.
 	ErrRejected = load.ErrRejected
+	// ErrFrame: the stream's header or trailer could not be read (an
+	// unknown field, a byte order mark before it); it is never set aside
+	// as a bad line, so the load stops there.
+	ErrFrame = load.ErrFrame
 	// ErrConflict: an item with the store's version or seq but other content.
 	ErrConflict = load.ErrConflict
 	// ErrPatch: a patch stream given to a reader (Dump, Sum, Diff…); a

@@ -20,6 +20,9 @@ var (
 	// ErrRejected: at least one line went to the rejects (or, without a
 	// rejects writer, the load stopped at one).
 	ErrRejected = errors.New("lines rejected")
+	// ErrFrame: the stream's header or trailer could not be read; it is
+	// never set aside, so the load stops there.
+	ErrFrame = errors.New("the stream's header or trailer")
 	// ErrConflict: a record with the target's version but other content, or
 	// an event with the target's (stream, seq) but other content.
 	ErrConflict = errors.New("conflict")

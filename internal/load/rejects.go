@@ -35,7 +35,7 @@ func (l *loader) reject(b *batch, line int64, raw []byte, cause error) error {
 		// without it. (One out of place is set aside: the stream has its
 		// own, and the trailer counts no such line.)
 		b.stopped++
-		return fmt.Errorf("%w (the stream's header or trailer, which is never set aside: fix it, docs/format.md)", &record.LineError{Line: line, Err: cause})
+		return fmt.Errorf("%w (%w, which is never set aside: fix it, docs/format.md)", &record.LineError{Line: line, Err: cause}, ErrFrame)
 	}
 	if l.rejects == nil {
 		b.stopped++

@@ -307,9 +307,10 @@ func inputHint(err error, f LoadFlags, res persist.LoadResult, none string) erro
 		return readHint(err, none, res)
 	case errors.Is(err, persist.ErrRejected), errors.Is(err, persist.ErrUnsupported):
 		return rejectedHint(err, f, res)
-	case errors.Is(err, persist.ErrPlacement):
-		// A line after the trailer: the items may all be in, but the
-		// trailer's check comes at the end of the input.
+	case errors.Is(err, persist.ErrPlacement), errors.Is(err, persist.ErrFrame):
+		// A line after the trailer, or a header or trailer that cannot be
+		// read: the items before it may be in, but the trailer's check
+		// comes at the end of the input.
 		return namedHint(err, none)
 	}
 	return err
