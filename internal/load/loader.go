@@ -250,6 +250,10 @@ func (l *loader) readBatch(in Input, b *batch) (eof bool, stop, inErr error) {
 		var le *record.LineError
 		if errors.As(err, &le) {
 			b.lines++
+			if err := frameError(le, in.Raw()); err != nil {
+				b.stopped++
+				return false, err, nil
+			}
 			if err := l.reject(b, le.Line, in.Raw(), le.Err); err != nil {
 				return false, err, nil
 			}

@@ -28,15 +28,6 @@ type rejectLine struct {
 // written. Without a rejects writer the load stops: the returned error names
 // the line and the reason.
 func (l *loader) reject(b *batch, line int64, raw []byte, cause error) error {
-	if !errors.Is(cause, record.ErrPlacement) && record.FrameLine(raw) {
-		// What a header says (a delta's since, a patch) decides how the
-		// rest loads, and a trailer is what shows the stream whole: one
-		// that cannot be read may not be set aside and the rest loaded
-		// without it. (One out of place is set aside: the stream has its
-		// own, and the trailer counts no such line.)
-		b.stopped++
-		return fmt.Errorf("%w (%w, which is never set aside: fix it, docs/format.md)", &record.LineError{Line: line, Err: cause}, ErrFrame)
-	}
 	if l.rejects == nil {
 		b.stopped++
 		return fmt.Errorf("%w: %w", ErrRejected, &record.LineError{Line: line, Err: cause})
@@ -97,4 +88,18 @@ func (l *loader) writeReject(line int64, raw []byte, cause error) error {
 		return fmt.Errorf("writing rejects: %w", err)
 	}
 	return nil
+}
+
+// frameError is the error of a line that failed to parse and is the
+// stream's header or trailer by its kind, nil for any other line. What a
+// header says (a delta's since, a patch) decides how the rest loads, and a
+// trailer is what shows the stream whole: one that cannot be read may not
+// be set aside and the rest loaded without it. (One out of place parses,
+// and is set aside: the stream has its own, and the trailer counts no
+// such line.)
+func frameError(le *record.LineError, raw []byte) error {
+	if errors.Is(le.Err, record.ErrPlacement) || !record.FrameLine(raw) {
+		return nil
+	}
+	return fmt.Errorf("%w (%w, which is never set aside: fix it, docs/format.md)", le, ErrFrame)
 }
