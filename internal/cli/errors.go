@@ -41,7 +41,7 @@ func Report(w io.Writer, name string, err error) int {
 		fmt.Fprintf(w, "%s: error: interrupted\n", name)
 		return ExitTrouble
 	}
-	report(w, name, err)
+	report(w, name, closedStdHint(name, err))
 	return ExitTrouble
 }
 

@@ -34,6 +34,7 @@ const grace = 3 * time.Second
 // context carries the run's Summary (SummaryOf), written to --summary FILE
 // when the command ends, whether it succeeded, failed or was interrupted.
 func Main(name, description string, grammar any, do func(ctx context.Context, command string) error) int {
+	failClosedStd()
 	args := os.Args[1:]
 	out := &checkedWriter{w: os.Stdout}
 	if code, done := Extras(name, description, grammar, args, out, os.Stderr); done {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"reflect"
 	"regexp"
 	"slices"
@@ -43,6 +44,12 @@ func Parse(name, description string, grammar any, args []string, stdout, stderr 
 	ctx, err := parser.Parse(args)
 	if exited >= 0 {
 		return nil, exited, true
+	}
+	var werr *fs.PathError
+	if errors.As(err, &werr) && werr.Op == "write" {
+		// --help into a closed or full standard output: not a usage error.
+		Report(stderr, name, err)
+		return nil, ExitTrouble, true
 	}
 	if err != nil {
 		// Parse errors can echo a flag value: never let a password through.

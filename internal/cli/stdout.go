@@ -16,16 +16,17 @@ import (
 var ErrStdoutNowhere = errors.New("standard output goes nowhere")
 
 // CheckCursorStdout refuses, for a dump that moves its cursor file past
-// what it writes to w, a w that is the process's standard output and may
-// be closed. A Go program started with standard output closed (the shell's
-// >&-) finds /dev/null there, opened read-write by the runtime: every write
-// succeeds, and the cursor would move past a delta nobody got. Python's
-// subprocess.DEVNULL, Node's 'ignore' and daemon(3) put /dev/null there
-// read-write too, and cannot be told from it; the shell's > /dev/null opens
-// it write-only, and is a discard asked for. Anywhere else a discarded
-// output loses nothing that lasts, and is written as asked.
+// what it writes to w, a w that is the process's standard output and was
+// closed when the command started (the shell's >&-), or may have been:
+// without cgo that is told only by the /dev/null, opened read-write, that
+// the Go runtime puts there. Python's subprocess.DEVNULL, Node's 'ignore'
+// and daemon(3) put /dev/null there read-write too, and are refused the
+// same way, for a cursor would move past a delta nobody got; the shell's
+// > /dev/null opens it write-only, and is a discard asked for. Anywhere
+// else a discarded output loses nothing that lasts, and is written as
+// asked (and a closed one fails at the first write: failClosedStd).
 func CheckCursorStdout(w io.Writer) error {
-	if w != io.Writer(os.Stdout) || !runtimeNull(1) {
+	if w != io.Writer(os.Stdout) || !closedAtExec(1) && !runtimeNull(1) {
 		return nil
 	}
 	return hint.With(fmt.Errorf("write standard output: %w: it is closed (>&-), or /dev/null opened read-write, and the cursor file would move past a dump nobody got", ErrStdoutNowhere),
