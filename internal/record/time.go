@@ -36,6 +36,67 @@ func FormatTime(t time.Time) string {
 	return string(t.UTC().AppendFormat(b[:0], timeLayout))
 }
 
+// FormatUnixMicro formats the time us microseconds after the Unix epoch
+// canonically, as FormatTime(time.UnixMicro(us)) does, without going
+// through time.Time: a store that keeps times as integers spells one per
+// row. It reports false for a time outside the years 0000 to 9999.
+func FormatUnixMicro(us int64) (string, bool) {
+	const day = 86400 * 1e6
+	if us < minUnixMicro || us > maxUnixMicro {
+		return "", false
+	}
+	days, in := floorDiv(us, day)
+	y, m, d := civil(days)
+	sec, micro := in/1e6, in%1e6
+	var b [len(timeLayout)]byte
+	copy(b[:], timeLayout)
+	put := func(at int, v int64, width int) {
+		for i := at + width - 1; i >= at; i-- {
+			b[i] = byte('0' + v%10)
+			v /= 10
+		}
+	}
+	put(0, y, 4)
+	put(5, m, 2)
+	put(8, d, 2)
+	put(11, sec/3600, 2)
+	put(14, sec/60%60, 2)
+	put(17, sec%60, 2)
+	put(20, micro, 6)
+	return string(b[:]), true
+}
+
+// The canonical range, 0000-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z.
+const (
+	minUnixMicro = -62167219200 * 1e6
+	maxUnixMicro = 253402300800*1e6 - 1
+)
+
+func floorDiv(a, b int64) (q, r int64) {
+	q, r = a/b, a%b
+	if r < 0 {
+		q, r = q-1, r+b
+	}
+	return q, r
+}
+
+// civil is the proleptic Gregorian date of a day counted from 1970-01-01,
+// by eras of 400 years that start on 1 March (H. Hinnant's algorithm).
+func civil(days int64) (y, m, d int64) {
+	era, doe := floorDiv(days+719468, 146097)
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	y, d, m = yoe+era*400, doy-(153*mp+2)/5+1, mp+3
+	if m > 12 {
+		m -= 12
+	}
+	if m <= 2 {
+		y++
+	}
+	return y, m, d
+}
+
 // IsCanonicalTime reports whether s is a valid time in the canonical form
 // 2006-01-02T15:04:05.000000Z. Every row a store scans has a time to check,
 // so its digits are checked eight bytes at a time, the separators among

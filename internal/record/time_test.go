@@ -1,6 +1,8 @@
 package record
 
 import (
+	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -86,6 +88,31 @@ func BenchmarkIsCanonicalTime(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		if !IsCanonicalTime(ts[i&1]) {
 			b.Fatal("not canonical")
+		}
+	}
+}
+
+// FormatUnixMicro spells every time of the canonical range as FormatTime
+// does, and none outside it.
+func TestFormatUnixMicro(t *testing.T) {
+	edges := []int64{0, -1, 1, minUnixMicro, maxUnixMicro, 951782400e6 - 1, 951782400e6, 951868800e6, // 2000-02-29, 03-01
+		-62135596800e6, -62135596800e6 - 1, 253402214400e6, 1e6*86400*365*30 + 123456}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 200000 {
+		edges = append(edges, minUnixMicro+rng.Int64N(maxUnixMicro-minUnixMicro+1))
+	}
+	for _, us := range edges {
+		got, ok := FormatUnixMicro(us)
+		if want := FormatTime(time.UnixMicro(us)); !ok || got != want {
+			t.Fatalf("FormatUnixMicro(%d) = %q, %v; want %q", us, got, ok, want)
+		}
+		if !IsCanonicalTime(got) {
+			t.Fatalf("FormatUnixMicro(%d) = %q: not canonical", us, got)
+		}
+	}
+	for _, us := range []int64{minUnixMicro - 1, maxUnixMicro + 1, math.MinInt64, math.MaxInt64} {
+		if got, ok := FormatUnixMicro(us); ok {
+			t.Errorf("FormatUnixMicro(%d) = %q, want refused", us, got)
 		}
 	}
 }

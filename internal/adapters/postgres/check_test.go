@@ -167,26 +167,45 @@ func TestCheckTimeAgreesWithServer(t *testing.T) {
 	}
 }
 
+// pgTime spells what the server's timestamptz_send gives as the stream
+// does, and names a time Persist cannot hold as the server prints it.
 func TestPGTime(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"2026-11-25 12:00:00.123456+00", "2026-11-25T12:00:00.123456Z"},
-		{"2026-11-25 12:00:00.1+00", "2026-11-25T12:00:00.100000Z"},
-		{"2026-11-25 12:00:00.00001+00", "2026-11-25T12:00:00.000010Z"},
-		{"2026-11-25 12:00:00+00", "2026-11-25T12:00:00.000000Z"},
-		{"0001-01-01 00:00:00+00", "0001-01-01T00:00:00.000000Z"},
-		{"9999-12-31 23:59:59.999999+00", "9999-12-31T23:59:59.999999Z"},
-		{"2024-02-29 23:59:59.5+00", "2024-02-29T23:59:59.500000Z"},
-		{"2026-11-25 17:45:00.5+05:45", "2026-11-25T12:00:00.500000Z"},
-		{"2026-11-25 07:00:00-05", "2026-11-25T12:00:00.000000Z"},
-		{"infinity", ""},
-		{"-infinity", ""},
-		{"10000-01-01 00:00:00+00", ""},
-		{"0001-12-31 23:00:00+00 BC", ""},
-		{"2023-02-29 00:00:00+00", ""},
+	_, dsn := open(t)
+	db := sqlDB(t, dsn)
+	for _, tc := range []struct{ in, want, bad string }{
+		{in: "2026-11-25 12:00:00.123456+00", want: "2026-11-25T12:00:00.123456Z"},
+		{in: "2026-11-25 12:00:00.1+00", want: "2026-11-25T12:00:00.100000Z"},
+		{in: "2026-11-25 12:00:00.00001+00", want: "2026-11-25T12:00:00.000010Z"},
+		{in: "2026-11-25 12:00:00+00", want: "2026-11-25T12:00:00.000000Z"},
+		{in: "2000-01-01 00:00:00+00", want: "2000-01-01T00:00:00.000000Z"},
+		{in: "1999-12-31 23:59:59.999999+00", want: "1999-12-31T23:59:59.999999Z"},
+		{in: "1969-12-31 23:59:59.5+00", want: "1969-12-31T23:59:59.500000Z"},
+		{in: "0001-01-01 00:00:00+00", want: "0001-01-01T00:00:00.000000Z"},
+		{in: "9999-12-31 23:59:59.999999+00", want: "9999-12-31T23:59:59.999999Z"},
+		{in: "2024-02-29 23:59:59.5+00", want: "2024-02-29T23:59:59.500000Z"},
+		{in: "2026-11-25 17:45:00.5+05:45", want: "2026-11-25T12:00:00.500000Z"},
+		{in: "2026-11-25 07:00:00-05", want: "2026-11-25T12:00:00.000000Z"},
+		{in: "infinity", bad: `infinity is not a time`},
+		{in: "-infinity", bad: `-infinity is not a time`},
+		{in: "10000-01-01 00:00:00+00", bad: `10000-01-01 00:00:00+00 is not a time`},
+		{in: "0001-12-31 23:00:00.25+00 BC", bad: `0001-12-31 23:00:00.25+00 BC is not a time`},
+		{in: "0044-03-15 12:00:00+00 BC", bad: `0044-03-15 12:00:00+00 BC is not a time`},
 	} {
-		got, err := pgTime([]byte(tc.in))
-		if got != tc.want || (err == nil) != (tc.want != "") {
-			t.Errorf("pgTime(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		var b []byte
+		if err := db.QueryRow(`SELECT pg_catalog.timestamptz_send($1::timestamptz)`, tc.in).Scan(&b); err != nil {
+			t.Fatal(err)
+		}
+		got, err := pgTime(b)
+		switch {
+		case tc.bad == "" && (err != nil || got != tc.want):
+			t.Errorf("pgTime(%s) = %q, %v; want %q", tc.in, got, err, tc.want)
+		case tc.bad != "" && (err == nil || !errors.Is(err, record.ErrTime) || !strings.Contains(err.Error(), tc.bad)):
+			t.Errorf("pgTime(%s) = %q, %v; want an error saying %q", tc.in, got, err, tc.bad)
+		}
+	}
+	for _, b := range [][]byte{nil, []byte("2026-11-25 12:00:00+00"), make([]byte, 9)} {
+		if got, err := pgTime(b); err == nil {
+			t.Errorf("pgTime(%q) = %q, want an error", b, got)
 		}
 	}
 }

@@ -77,8 +77,9 @@ func OpenContext(ctx context.Context, dsn string, opt Options) (*Adapter, error)
 	if err := rootCert(cfg); err != nil {
 		return nil, err
 	}
-	// Times are read as text: in a UTC session their spelling turns into
-	// the canonical form by rearranging bytes (pgTime), not by parsing.
+	// Times are read as integers (pgTime); a session in UTC still shows
+	// any time PostgreSQL prints, in a message or a user's own query, as
+	// the stream spells it.
 	if cfg.Runtime == nil {
 		cfg.Runtime = map[string]string{}
 	}

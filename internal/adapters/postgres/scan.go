@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -17,15 +19,15 @@ import (
 	"github.com/cuitty/persist/internal/record"
 )
 
-// Times are selected as text (with the session in UTC, as Open sets it:
-// "2026-11-25 12:00:00.123456+00") and respelled in the canonical form by
-// pgTime. The server runs the same output function either way; the client
-// is spared lib/pq's parse into a time.Time and the format back, which was
-// a tenth of a load's CPU on the client. to_char in SQL would cost the
-// server twice the plain output (measured over 1M rows).
+// Times are selected as timestamptz_send gives them: eight bytes, the
+// microseconds since 2000-01-01 UTC, which lib/pq takes as a bytea in
+// binary and pgTime spells canonically. The server's text output of a
+// time (what updated_at::text costs) was a tenth of its work in a dump
+// (a COPY of the records measured it: 3.26–3.72 s against 3.08–3.17 s), and
+// the client is spared parsing it.
 const (
-	recordCols = `collection, key, version, updated_at::text, deleted, value`
-	eventCols  = `stream, seq, type, at::text, data`
+	recordCols = `collection, key, version, pg_catalog.timestamptz_send(updated_at), deleted, value`
+	eventCols  = `stream, seq, type, pg_catalog.timestamptz_send(at), data`
 )
 
 // querier is what a snapshot and a write transaction share.
@@ -368,46 +370,47 @@ func (v *values) canonical(raw, want []byte) ([]byte, error) {
 	return v.buf, err
 }
 
-// pgTime respells a timestamptz's text output as a canonical time. In UTC
-// it is "2026-11-25 12:00:00.123456+00", the fraction's trailing zeros
-// left out (and the fraction with them when it is zero); a session set to
-// another time zone shows an offset, which time.Parse handles.
+// pgTime respells a time as timestamptz_send gives it. A time Persist
+// cannot hold (another program's: infinity, a year before 1 or after 9999)
+// is an error naming it as the server would print it.
 func pgTime(b []byte) (string, error) {
-	var c [len(canonTime)]byte
-	if utcTime(b, &c) {
-		if s := string(c[:]); record.IsCanonicalTime(s) {
+	if len(b) != 8 {
+		return "", fmt.Errorf("%w: %d bytes where timestamptz_send gives 8", record.ErrTime, len(b))
+	}
+	us := int64(binary.BigEndian.Uint64(b))
+	if us >= pgMinTime && us <= pgMaxTime {
+		if s, ok := record.FormatUnixMicro(us + pgEpoch); ok {
 			return s, nil
 		}
 	}
-	s := string(b)
-	for _, layout := range []string{"2006-01-02 15:04:05.999999-07", "2006-01-02 15:04:05.999999-07:00",
-		"2006-01-02 15:04:05.999999-07:00:00"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			if y := t.UTC().Year(); y < 1 || y > 9999 {
-				break
-			}
-			return record.FormatTime(t), nil
-		}
-	}
-	return "", fmt.Errorf("%w: %q is not a time Persist can hold (years 0001 to 9999, in UTC)", record.ErrTime, s)
+	return "", fmt.Errorf("%w: %s is not a time Persist can hold (years 0001 to 9999, in UTC)", record.ErrTime, pgTimeText(us))
 }
 
-const canonTime = "2006-01-02T15:04:05.000000Z"
+// PostgreSQL's epoch, 2000-01-01 UTC, in Unix microseconds, and the years
+// 0001 to 9999 as timestamptz_send counts them.
+const (
+	pgEpoch   = 946684800 * 1e6
+	pgMinTime = -62135596800*1e6 - pgEpoch
+	pgMaxTime = 253402300800*1e6 - 1 - pgEpoch
+)
 
-// utcTime respells a UTC timestamptz's text in c, the canonical layout,
-// unless b has another shape. The digits are not checked.
-func utcTime(b []byte, c *[len(canonTime)]byte) bool {
-	n := len(b)
-	if n < 22 || n > 29 || b[4] != '-' || b[10] != ' ' || string(b[n-3:]) != "+00" || n != 22 && b[19] != '.' {
-		return false
+// pgTimeText is a time outside Persist's range as PostgreSQL prints it.
+func pgTimeText(us int64) string {
+	switch us {
+	case math.MaxInt64:
+		return "infinity"
+	case math.MinInt64:
+		return "-infinity"
 	}
-	copy(c[:], canonTime)
-	copy(c[:10], b[:10])
-	copy(c[11:19], b[11:19])
-	if n > 22 {
-		copy(c[20:26], b[20:n-3])
+	sec, micro := us/1e6, us%1e6
+	if micro < 0 {
+		sec, micro = sec-1, micro+1e6
 	}
-	return true
+	t := time.Unix(sec+pgEpoch/1e6, micro*1e3).UTC()
+	if t.Year() < 1 {
+		return fmt.Sprintf("%04d%s BC", 1-t.Year(), t.Format("-01-02 15:04:05.999999+00"))
+	}
+	return t.Format("2006-01-02 15:04:05.999999+00")
 }
 
 func tombstoneValue(it *record.Item) error {
