@@ -41,7 +41,7 @@ func Report(w io.Writer, name string, err error) int {
 		fmt.Fprintf(w, "%s: error: interrupted\n", name)
 		return ExitTrouble
 	}
-	report(w, name, closedStdHint(name, err))
+	report(w, name, err)
 	return ExitTrouble
 }
 
@@ -54,6 +54,7 @@ func report(w io.Writer, name string, err error) {
 		}
 		return
 	}
+	err = closedStdHint(name, err)
 	fmt.Fprintf(w, "%s: error: %s\n", name, oneLine(err.Error()))
 	for _, h := range hint.All(err) {
 		fmt.Fprintf(w, "%s: hint: %s\n", name, h)

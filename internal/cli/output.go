@@ -103,6 +103,9 @@ func descriptorOutput(path string, stdout io.Writer) (w io.Writer, ok bool) {
 // opened it (> f, >> f), never a file replaced: reopened, it would be.
 func CreateOutput(path string, stdout io.Writer) (*Output, error) {
 	if w, ok := descriptorOutput(path, stdout); ok {
+		if err := CheckStdOutput(w); err != nil {
+			return nil, err
+		}
 		return &Output{w: w}, nil
 	}
 	if err := CheckOutputName(path); err != nil {

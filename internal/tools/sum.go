@@ -257,6 +257,15 @@ func check(ctx context.Context, st Stdio, o SumOptions) error {
 	if err != nil {
 		return err
 	}
+	// Standard output opened onto a file the list names (1<>app.db) would
+	// have the report written into it, and then read as checked.
+	inputs := make([]string, len(entries))
+	for i, e := range entries {
+		inputs[i] = e.input
+	}
+	if err := guard(ctx, inputs); err != nil {
+		return err
+	}
 	byGroup := grouped(entries)
 	done := map[string]*checked{}
 	// Each line is flushed as it is written, so that it comes in turn with

@@ -78,8 +78,8 @@ func OpenContext(ctx context.Context, dsn string, opt Options) (*Adapter, error)
 		return nil, err
 	}
 	// Times are read as integers (pgTime); a session in UTC still shows
-	// any time PostgreSQL prints, in a message or a user's own query, as
-	// the stream spells it.
+	// any time PostgreSQL prints, in a message or a user's own query, in
+	// the stream's time zone.
 	if cfg.Runtime == nil {
 		cfg.Runtime = map[string]string{}
 	}
