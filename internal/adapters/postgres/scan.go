@@ -16,6 +16,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/record"
 )
 
@@ -174,7 +175,7 @@ func eachRecord(rows *sql.Rows, match func(*record.Item) *record.Item, ours *boo
 		}
 		var err error
 		if it.UpdatedAt, err = pgTime(at); err != nil {
-			return fmt.Errorf("record %q/%q: updated_at: %w", it.Collection, it.Key, err)
+			return badTime(&it, err)
 		}
 		it.Value = nil
 		if it.Deleted && raw != nil {
@@ -223,7 +224,7 @@ func eachEvent(rows *sql.Rows, match func(*record.Item) *record.Item, ours *bool
 		}
 		var err error
 		if it.At, err = pgTime(at); err != nil {
-			return fmt.Errorf("event %q/%d: at: %w", it.Stream, it.Seq, err)
+			return badTime(&it, err)
 		}
 		if it.Data, err = v.canonical(raw, want); err != nil {
 			return fmt.Errorf("event %q/%d: data: %w", it.Stream, it.Seq, err)
@@ -313,7 +314,7 @@ func (r *aheadRow) finish(v *values) error {
 	var err error
 	if it.IsRecord() {
 		if it.UpdatedAt, err = pgTime(r.at); err != nil {
-			return fmt.Errorf("record %q/%q: updated_at: %w", it.Collection, it.Key, err)
+			return badTime(it, err)
 		}
 		if it.Deleted && r.raw != nil {
 			return tombstoneValue(it)
@@ -326,7 +327,7 @@ func (r *aheadRow) finish(v *values) error {
 		return nil
 	}
 	if it.At, err = pgTime(r.at); err != nil {
-		return fmt.Errorf("event %q/%d: at: %w", it.Stream, it.Seq, err)
+		return badTime(it, err)
 	}
 	if it.Data, err = v.canonical(r.raw, nil); err != nil {
 		return fmt.Errorf("event %q/%d: data: %w", it.Stream, it.Seq, err)
@@ -383,7 +384,20 @@ func pgTime(b []byte) (string, error) {
 			return s, nil
 		}
 	}
-	return "", fmt.Errorf("%w: %s is not a time Persist can hold (years 0001 to 9999, in UTC)", record.ErrTime, pgTimeText(us))
+	return "", fmt.Errorf("%w: %s is not a time a PostgreSQL store can hold (years 0001 to 9999, in UTC)", record.ErrTime, pgTimeText(us))
+}
+
+// badTime is a stored time pgTime refused (another program's: infinity, a
+// BC date), with its row and the SQL that brings such times into range.
+func badTime(it *record.Item, err error) error {
+	table, col, row := "persist_records", "updated_at", fmt.Sprintf("record %q/%q", it.Collection, it.Key)
+	if !it.IsRecord() {
+		table, col, row = "persist_events", "at", fmt.Sprintf("event %q/%d", it.Stream, it.Seq)
+	}
+	const first, last = "'0001-01-01 00:00:00+00'", "'9999-12-31 23:59:59.999999+00'"
+	return hint.With(fmt.Errorf("%s: %s: %w (was the table edited outside Persist?)", row, col, err),
+		"give such times the nearest one Persist can hold (the triggers stamp the change, so the next delta carries it): "+
+			"UPDATE %s SET %s = least(greatest(%[2]s, %[3]s), %[4]s) WHERE %[2]s NOT BETWEEN %[3]s AND %[4]s", table, col, first, last)
 }
 
 // PostgreSQL's epoch, 2000-01-01 UTC, in Unix microseconds, and the years
