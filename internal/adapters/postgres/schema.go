@@ -384,15 +384,50 @@ func (a *Adapter) Upgrade(ctx context.Context) (adapters.Upgraded, error) {
 // is made or changed: the database must take writes (readOnlyCheck), and
 // the tables the search_path finds be Persist's (tablesCheck).
 func (a *Adapter) writable(ctx context.Context) error {
-	var odd, ro []string
-	err := a.db.QueryRowContext(ctx, `SELECT `+tablesCheck+`, `+readOnlyCheck).Scan((*pq.StringArray)(&odd), (*pq.StringArray)(&ro))
+	var odd, ro, rounded []string
+	err := a.db.QueryRowContext(ctx, `SELECT `+tablesCheck+`, `+readOnlyCheck+`, `+roundedTimesCheck).Scan((*pq.StringArray)(&odd),
+		(*pq.StringArray)(&ro), (*pq.StringArray)(&rounded))
 	if err != nil {
 		return fmt.Errorf("read the schema: %w", err)
 	}
 	if err := readOnly(ro); err != nil {
 		return err
 	}
-	return notPersistTable(odd)
+	if err := notPersistTable(odd); err != nil {
+		return err
+	}
+	return roundedTimes(rounded)
+}
+
+// roundedTimesCheck finds the time columns of Persist's tables declared
+// with fewer than six fractional digits (timestamptz(3), or a domain over
+// it), three entries each: table, column, type.
+const roundedTimesCheck = `(SELECT pg_catalog.array_agg(u.e ORDER BY v.i, u.k)
+		FROM (VALUES ('persist_records', 'updated_at', 1), ('persist_events', 'at', 2)) v(t, c, i)
+		JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(v.t)::pg_catalog.oid
+			AND a.attname OPERATOR(pg_catalog.=) v.c::pg_catalog.name AND NOT a.attisdropped
+		JOIN pg_catalog.pg_type y ON y.oid OPERATOR(pg_catalog.=) a.atttypid
+		CROSS JOIN LATERAL (SELECT CASE WHEN y.typtype OPERATOR(pg_catalog.=) 'd' THEN y.typtypmod ELSE a.atttypmod END,
+			CASE WHEN y.typtype OPERATOR(pg_catalog.=) 'd' THEN y.typbasetype ELSE a.atttypid END) m(typmod, base)
+		CROSS JOIN LATERAL pg_catalog.unnest(ARRAY[v.t, v.c, pg_catalog.format_type(a.atttypid, a.atttypmod)]) WITH ORDINALITY u(e, k)
+		WHERE m.base OPERATOR(pg_catalog.=) 'pg_catalog.timestamptz'::pg_catalog.regtype::pg_catalog.oid
+			AND m.typmod OPERATOR(pg_catalog.>=) 0 AND m.typmod OPERATOR(pg_catalog.<) 6
+			AND pg_catalog.to_regclass('persist_stores') IS NOT NULL)`
+
+// roundedTimes is the error for what roundedTimesCheck found, nil for
+// nothing: such a column rounds the microseconds of every time a load
+// writes, and its read-back would find each of them changed.
+func roundedTimes(cols []string) error {
+	if len(cols) < 3 {
+		return nil
+	}
+	var what, fix []string
+	for i := 0; i+2 < len(cols); i += 3 {
+		what = append(what, fmt.Sprintf("column %s.%s is %s", cols[i], cols[i+1], cols[i+2]))
+		fix = append(fix, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s TYPE timestamptz", cols[i], cols[i+1]))
+	}
+	return hint.With(fmt.Errorf("%s: it rounds the microseconds of every time written, and a load's read-back would find them changed",
+		strings.Join(what, "; ")), "as the owner of the tables, give it microseconds again (no time it holds changes): %s", strings.Join(fix, "; "))
 }
 
 // ErrUpgradeRights is wrapped when the schema needs an upgrade that the
