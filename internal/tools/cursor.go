@@ -214,19 +214,24 @@ func createCursorFile(path string) (*cli.Output, error) {
 // the cursor moves, so that a crash cannot lose a dump the cursor has
 // passed.
 func finish(out, next *cli.Output, cursor string, stdout io.Writer, o DumpOptions) error {
+	var file *os.File // standard output, when it is a regular file
+	if f, ok := stdout.(*os.File); ok && (o.Output == "" || o.Output == "-") {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			file = f
+			if err := stdoutWhole(f, fi.Size()); err != nil {
+				return err
+			}
+		}
+	}
 	if next == nil {
 		return out.Commit()
 	}
 	if _, err := io.WriteString(next, cursor+"\n"); err != nil {
 		return fmt.Errorf("write the cursor file %s: %w", o.CursorFile, err)
 	}
-	if o.Output == "" || o.Output == "-" {
-		if f, ok := stdout.(*os.File); ok {
-			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-				if err := f.Sync(); err != nil {
-					return fmt.Errorf("sync the dump before writing the cursor: %w", err)
-				}
-			}
+	if file != nil {
+		if err := file.Sync(); err != nil {
+			return fmt.Errorf("sync the dump before writing the cursor: %w", err)
 		}
 	}
 	if err := out.Commit(); err != nil {
@@ -240,6 +245,18 @@ func finish(out, next *cli.Output, cursor string, stdout io.Writer, o DumpOption
 		return err
 	}
 	return nil
+}
+
+// stdoutWhole refuses a standard output that is a regular file holding
+// more than the dump wrote into it: opened without emptying it (1<>FILE),
+// it keeps an older file's bytes after the trailer, and no reader takes it.
+func stdoutWhole(f *os.File, size int64) error {
+	at, err := f.Seek(0, io.SeekCurrent)
+	if err != nil || size <= at {
+		return nil
+	}
+	return cli.Hint(fmt.Errorf("standard output is a file that goes on after the dump: %d bytes of what it held before follow the trailer, and no reader would take it",
+		size-at), "send the dump to a file with > FILE, which empties it first, or with -o FILE")
 }
 
 // UpgradeOptions are `persist upgrade`'s flags.
