@@ -78,6 +78,17 @@ func CheckStdOutput(w io.Writer) error {
 	return &fs.PathError{Op: "write", Path: stdNames[fd].path, Err: syscall.EBADF}
 }
 
+// CheckStdInput refuses, before anything is done, a standard input that
+// cannot be read: closed when the command started, or open only for
+// writing. An input named /dev/stdin would otherwise open /dev/null
+// afresh and read as no input at all.
+func CheckStdInput() error {
+	if stdProblem(0) == "" {
+		return nil
+	}
+	return &fs.PathError{Op: "read", Path: stdNames[0].path, Err: syscall.EBADF}
+}
+
 // closedStdHint says what is wrong with the standard descriptor an EBADF
 // names (a read of /dev/stdin, a write of /dev/stdout), when it was closed
 // at the start or opened the wrong way round.

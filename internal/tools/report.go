@@ -58,6 +58,11 @@ func addLoad(r *cli.Result, res *persist.LoadResult) {
 // location is "-", no output may be the file on standard input either
 // (cli.CheckStdin): -o F < F would replace the stream being read.
 func guard(ctx context.Context, locations []string, outputs ...cli.Named) error {
+	if slices.ContainsFunc(locations, location.StdinName) {
+		if err := cli.CheckStdInput(); err != nil {
+			return err
+		}
+	}
 	var used []cli.Named
 	for _, loc := range locations {
 		for _, f := range location.Files(loc) {
