@@ -12,6 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/record"
 )
 
@@ -391,7 +392,7 @@ func fix(it *record.Item, mode valueMode) (adapters.Settle, error) {
 	if !record.IsCanonicalTime(*when) {
 		t, err := record.ParseTime(*when)
 		if err != nil {
-			return nil, fmt.Errorf("%s: stored time %q: %w", describe(it), *when, err)
+			return nil, badTime(it, *when, err)
 		}
 		*when = t
 	}
@@ -405,6 +406,20 @@ func fix(it *record.Item, mode valueMode) (adapters.Settle, error) {
 	}
 	var own []byte
 	return nil, settleValue(it, &own)
+}
+
+// badTime is a stored time that no reading makes canonical (another
+// program's: SQLite's datetime() has no offset), with the query that finds
+// every such time of its table.
+func badTime(it *record.Item, when string, err error) error {
+	table, col, names := "persist_records", "updated_at", "store, collection, key"
+	if !it.IsRecord() {
+		table, col, names = "persist_events", "at", "store, stream, seq"
+	}
+	const canonical = "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]Z'"
+	return hint.With(fmt.Errorf("%s: stored time %q: %w (was the table edited outside Persist?)", describe(it), when, err),
+		"write such times as Persist does, RFC 3339 in UTC to the microsecond (2026-01-02T15:04:05.000000Z); find them: "+
+			"SELECT %s, %s FROM %s WHERE %[2]s NOT GLOB %[4]s", names, col, table, canonical)
 }
 
 // settleValue makes the value of it canonical, in *buf when it is not so

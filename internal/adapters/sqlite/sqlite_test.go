@@ -16,6 +16,7 @@ import (
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/adapters/adapterstest"
+	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/record"
 )
 
@@ -499,8 +500,25 @@ func TestScanCanonicalTimes(t *testing.T) {
 	if _, err := db.Exec(`UPDATE persist_records SET updated_at = 'yesterday'`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := scanOne(); err == nil || !strings.Contains(err.Error(), `record "c"/"k": stored time "yesterday"`) {
+	_, err = scanOne()
+	if err == nil || !strings.Contains(err.Error(), `record "c"/"k": stored time "yesterday"`) {
 		t.Fatalf("scan of a bad time: %v", err)
+	}
+	// The hint's query finds the row, and only the rows Persist did not write.
+	hints := hint.All(err)
+	_, query, ok := strings.Cut(strings.Join(hints, ""), "find them: ")
+	if len(hints) != 1 || !ok {
+		t.Fatalf("hints of a bad time: %q", hints)
+	}
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM (` + query + `) WHERE key = 'k'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("the hint's query %s: %d rows, %v", query, n, err)
+	}
+	if _, err := db.Exec(`UPDATE persist_records SET updated_at = '2026-01-01T00:00:00.000000Z'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow(`SELECT count(*) FROM (` + query + `)`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("the hint's query %s after the fix: %d rows, %v", query, n, err)
 	}
 }
 
