@@ -214,14 +214,9 @@ func createCursorFile(path string) (*cli.Output, error) {
 // the cursor moves, so that a crash cannot lose a dump the cursor has
 // passed.
 func finish(out, next *cli.Output, cursor string, stdout io.Writer, o DumpOptions) error {
-	var file *os.File // standard output, when it is a regular file
-	if f, ok := stdout.(*os.File); ok && (o.Output == "" || o.Output == "-") {
-		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-			file = f
-			if err := stdoutWhole(f, fi.Size()); err != nil {
-				return err
-			}
-		}
+	file, err := regularStdout(stdout, o)
+	if err != nil {
+		return err
 	}
 	if next == nil {
 		return out.Commit()
@@ -245,6 +240,20 @@ func finish(out, next *cli.Output, cursor string, stdout io.Writer, o DumpOption
 		return err
 	}
 	return nil
+}
+
+// regularStdout is the dump's output when it is standard output and a
+// regular file, nil otherwise, or an error when that file is not whole.
+func regularStdout(stdout io.Writer, o DumpOptions) (*os.File, error) {
+	f, ok := stdout.(*os.File)
+	if !ok || o.Output != "" && o.Output != "-" {
+		return nil, nil
+	}
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return nil, nil
+	}
+	return f, stdoutWhole(f, fi.Size())
 }
 
 // stdoutWhole refuses a standard output that is a regular file holding

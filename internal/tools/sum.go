@@ -257,13 +257,7 @@ func check(ctx context.Context, st Stdio, o SumOptions) error {
 	if err != nil {
 		return err
 	}
-	// Standard output opened onto a file the list names (1<>app.db) would
-	// have the report written into it, and then read as checked.
-	inputs := make([]string, len(entries))
-	for i, e := range entries {
-		inputs[i] = e.input
-	}
-	if err := guard(ctx, inputs); err != nil {
+	if err := guardListed(ctx, entries); err != nil {
 		return err
 	}
 	byGroup := grouped(entries)
@@ -324,6 +318,17 @@ func check(ctx context.Context, st Stdio, o SumOptions) error {
 		}
 	}
 	return checkVerdict(out, unread, len(done), troubled > 0, failed > 0)
+}
+
+// guardListed refuses a standard output opened onto a file the list
+// names (1<>app.db): the report would be written into it, then read as
+// checked.
+func guardListed(ctx context.Context, entries []checkEntry) error {
+	inputs := make([]string, len(entries))
+	for i, e := range entries {
+		inputs[i] = e.input
+	}
+	return guard(ctx, inputs)
 }
 
 // checkVerdict is how a --check ends: its report written whole (or an
