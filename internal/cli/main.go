@@ -53,8 +53,12 @@ func Main(name, description string, grammar any, do func(ctx context.Context, co
 	if err != nil {
 		return Report(os.Stderr, name, err)
 	}
+	start := stdoutOffset()
 	return run(os.Stderr, name, func(ctx context.Context) error {
-		return do(WithSummary(ctx, sum), kctx.Command())
+		if err := do(WithSummary(ctx, sum), kctx.Command()); err != nil {
+			return err
+		}
+		return stdoutWhole(start)
 	}, sum)
 }
 

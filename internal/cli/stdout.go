@@ -47,3 +47,42 @@ func runtimeNull(fd int) bool {
 	fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
 	return err == nil && fl&unix.O_ACCMODE == unix.O_RDWR
 }
+
+// stdoutOffset is where standard output stands when it is a regular file,
+// -1 when it is not.
+func stdoutOffset() int64 {
+	var st unix.Stat_t
+	if unix.Fstat(1, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return -1
+	}
+	off, err := unix.Seek(1, 0, io.SeekCurrent)
+	if err != nil {
+		return -1
+	}
+	return off
+}
+
+// StdoutGoesOn refuses a standard output f that is a regular file going
+// on past what was written into it: opened without emptying it (1<>FILE),
+// it keeps an older file's bytes after the output, and no reader takes it.
+func StdoutGoesOn(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return nil
+	}
+	at, err := f.Seek(0, io.SeekCurrent)
+	if err != nil || fi.Size() <= at {
+		return nil
+	}
+	return hint.With(fmt.Errorf("standard output is a file that goes on after what was written: %d bytes of what it held before follow it, and no reader would take it",
+		fi.Size()-at), "send the output to a file with > FILE, which empties it first")
+}
+
+// stdoutWhole is StdoutGoesOn for a command that wrote into standard
+// output, which stood at start (stdoutOffset) when it began.
+func stdoutWhole(start int64) error {
+	if start < 0 || stdoutOffset() == start {
+		return nil
+	}
+	return StdoutGoesOn(os.Stdout)
+}

@@ -75,11 +75,35 @@ func StdinName(s string) bool { return s == "-" || NamesDescriptor(s, 0) }
 
 // NamesDescriptor reports whether path is one of the names of this
 // process's descriptor fd (0, 1 or 2) that the system gives it: /dev/fd/N,
-// /proc/self/fd/N, /proc/PID/fd/N, and /dev/stdin, /dev/stdout, /dev/stderr.
+// /proc/self/fd/N, /proc/thread-self/fd/N, /proc/PID/fd/N, and /dev/stdin,
+// /dev/stdout, /dev/stderr; or a symbolic link to one of them (ln -s
+// /dev/stdout out), which opens what the descriptor holds just the same.
 func NamesDescriptor(path string, fd int) bool {
+	for range 40 { // as many links as Linux follows
+		if descriptorName(path, fd) {
+			return true
+		}
+		fi, err := os.Lstat(path)
+		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			return false
+		}
+		link, err := os.Readlink(path)
+		if err != nil {
+			return false
+		}
+		if !filepath.IsAbs(link) {
+			link = filepath.Join(filepath.Dir(path), link)
+		}
+		path = link
+	}
+	return false
+}
+
+func descriptorName(path string, fd int) bool {
 	n := strconv.Itoa(fd)
 	switch filepath.Clean(path) {
-	case "/dev/" + []string{"stdin", "stdout", "stderr"}[fd], "/dev/fd/" + n, "/proc/self/fd/" + n, "/proc/" + strconv.Itoa(os.Getpid()) + "/fd/" + n:
+	case "/dev/" + []string{"stdin", "stdout", "stderr"}[fd], "/dev/fd/" + n, "/proc/self/fd/" + n, "/proc/thread-self/fd/" + n,
+		"/proc/" + strconv.Itoa(os.Getpid()) + "/fd/" + n:
 		return true
 	}
 	return false

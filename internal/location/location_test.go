@@ -432,9 +432,27 @@ func TestNamesDescriptor(t *testing.T) {
 	}{
 		{"/dev/stdout", 1, true}, {"/dev/fd/1", 1, true}, {"/proc/self/fd/1/", 1, true}, {"/dev/stderr", 2, true}, {"/dev/fd/2", 2, true},
 		{"/dev/stdout", 0, false}, {"/dev/stdin", 1, false}, {"/dev/fd/1", 2, false}, {"-", 1, false}, {"/dev/fd/10", 1, false},
+		{"/proc/thread-self/fd/1", 1, true},
 	} {
 		if got := NamesDescriptor(tt.path, tt.fd); got != tt.is {
 			t.Errorf("NamesDescriptor(%q, %d) = %v, want %v", tt.path, tt.fd, got, tt.is)
+		}
+	}
+	// A link to a name of the descriptor, through another link, relative
+	// or not, opens what it holds as well; a link to a file does not.
+	dir := t.TempDir()
+	for name, target := range map[string]string{"out": "/dev/stdout", "out2": "out", "err": "/proc/self/fd/2", "file": "plain"} {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		name string
+		fd   int
+		is   bool
+	}{{"out", 1, true}, {"out2", 1, true}, {"out2", 2, false}, {"err", 2, true}, {"file", 1, false}, {"missing", 1, false}} {
+		if got := NamesDescriptor(filepath.Join(dir, tt.name), tt.fd); got != tt.is {
+			t.Errorf("NamesDescriptor(link %s, %d) = %v, want %v", tt.name, tt.fd, got, tt.is)
 		}
 	}
 }

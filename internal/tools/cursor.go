@@ -253,19 +253,7 @@ func regularStdout(stdout io.Writer, o DumpOptions) (*os.File, error) {
 	if err != nil || !fi.Mode().IsRegular() {
 		return nil, nil
 	}
-	return f, stdoutWhole(f, fi.Size())
-}
-
-// stdoutWhole refuses a standard output that is a regular file holding
-// more than the dump wrote into it: opened without emptying it (1<>FILE),
-// it keeps an older file's bytes after the trailer, and no reader takes it.
-func stdoutWhole(f *os.File, size int64) error {
-	at, err := f.Seek(0, io.SeekCurrent)
-	if err != nil || size <= at {
-		return nil
-	}
-	return cli.Hint(fmt.Errorf("standard output is a file that goes on after the dump: %d bytes of what it held before follow the trailer, and no reader would take it",
-		size-at), "send the dump to a file with > FILE, which empties it first, or with -o FILE")
+	return f, cli.StdoutGoesOn(f)
 }
 
 // UpgradeOptions are `persist upgrade`'s flags.
