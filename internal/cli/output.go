@@ -87,26 +87,30 @@ func streamName(path string) string {
 // descriptorOutput is where an output named as standard output or
 // standard error goes: into it as the shell opened it, as > /dev/stderr
 // writes (a log file there is appended to, never replaced, and keeps the
-// messages written around it); ok is false for any other name.
-func descriptorOutput(path string, stdout io.Writer) (w io.Writer, ok bool) {
+// messages written around it); ok is false for any other name. Such an
+// output that cannot be written is refused (CheckStdOutput).
+func descriptorOutput(path string, stdout io.Writer) (out *Output, ok bool, err error) {
+	var w io.Writer
 	switch {
 	case path == "" || (stdout != nil && StdoutName(path)):
-		return stdout, true
+		w = stdout
 	case location.NamesDescriptor(path, 2):
-		return os.Stderr, true
+		w = os.Stderr
+	default:
+		return nil, false, nil
 	}
-	return nil, false
+	if err := CheckStdOutput(w); err != nil {
+		return nil, true, err
+	}
+	return &Output{w: w}, true, nil
 }
 
 // CreateOutput opens path ("-" for stdout) for writing. A name of
 // descriptor 1 (/dev/stdout) is stdout as well, written as the shell
 // opened it (> f, >> f), never a file replaced: reopened, it would be.
 func CreateOutput(path string, stdout io.Writer) (*Output, error) {
-	if w, ok := descriptorOutput(path, stdout); ok {
-		if err := CheckStdOutput(w); err != nil {
-			return nil, err
-		}
-		return &Output{w: w}, nil
+	if out, ok, err := descriptorOutput(path, stdout); ok {
+		return out, err
 	}
 	if err := CheckOutputName(path); err != nil {
 		return nil, err
