@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"slices"
 
@@ -61,6 +62,15 @@ func guard(ctx context.Context, locations []string, outputs ...cli.Named) error 
 	if slices.ContainsFunc(locations, location.StdinName) {
 		if err := cli.CheckStdInput(); err != nil {
 			return err
+		}
+	}
+	for _, loc := range locations {
+		if location.NamesDescriptor(loc, 1) || location.NamesDescriptor(loc, 2) {
+			// Opened for reading, it is the file the shell opened there
+			// (read while the command writes into it), a pipe's other end
+			// or the terminal: never an input.
+			return cli.Hint(fmt.Errorf("%s: %w: it names standard output or error, where the command writes, as something to read", loc, cli.ErrClash),
+				"name the file itself, or give it on standard input (< FILE)")
 		}
 	}
 	var used []cli.Named
