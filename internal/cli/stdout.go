@@ -48,34 +48,36 @@ func runtimeNull(fd int) bool {
 	return err == nil && fl&unix.O_ACCMODE == unix.O_RDWR
 }
 
+// regularAt is where f stands and how long it is, when it is a regular
+// file; ok is false for anything else (a pipe, a terminal, a device).
+func regularAt(f *os.File) (at, size int64, ok bool) {
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return 0, 0, false
+	}
+	at, err = f.Seek(0, io.SeekCurrent)
+	return at, fi.Size(), err == nil
+}
+
 // stdoutOffset is where standard output stands when it is a regular file,
 // -1 when it is not.
 func stdoutOffset() int64 {
-	var st unix.Stat_t
-	if unix.Fstat(1, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return -1
+	if at, _, ok := regularAt(os.Stdout); ok {
+		return at
 	}
-	off, err := unix.Seek(1, 0, io.SeekCurrent)
-	if err != nil {
-		return -1
-	}
-	return off
+	return -1
 }
 
 // StdoutGoesOn refuses a standard output f that is a regular file going
 // on past what was written into it: opened without emptying it (1<>FILE),
 // it keeps an older file's bytes after the output, and no reader takes it.
 func StdoutGoesOn(f *os.File) error {
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() {
-		return nil
-	}
-	at, err := f.Seek(0, io.SeekCurrent)
-	if err != nil || fi.Size() <= at {
+	at, size, ok := regularAt(f)
+	if !ok || size <= at {
 		return nil
 	}
 	return hint.With(fmt.Errorf("standard output is a file that goes on after what was written: %d bytes of what it held before follow it, and no reader would take it",
-		fi.Size()-at), "send the output to a file with > FILE, which empties it first")
+		size-at), "send the output to a file with > FILE, which empties it first")
 }
 
 // stdoutWhole is StdoutGoesOn for a command that wrote into standard
