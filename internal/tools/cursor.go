@@ -314,7 +314,7 @@ func upgraded(shown string, u persist.UpgradeResult) string {
 		return fmt.Sprintf("%s: change tracking repaired (it had been turned off by hand) at schema version %d; "+
 			"a new history starts, so cursors from before are refused: take a full dump of each store in it", shown, u.To)
 	case u.Refreshed:
-		return fmt.Sprintf("%s: change tracking brought up to this release's (an earlier release made it) at schema version %d; "+
+		return fmt.Sprintf("%s: change tracking brought up to this release's (an earlier release made it, or a check of it was missing) at schema version %d; "+
 			"cursors from before are refused: take a full dump of each store in it", shown, u.To)
 	case u.From == u.To:
 		return fmt.Sprintf("%s is at schema version %d already", shown, u.To)

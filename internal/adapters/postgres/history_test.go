@@ -68,8 +68,10 @@ func TestTruncateRefusesDelta(t *testing.T) {
 // changes may have gone unrecorded meanwhile. chg's default stamps every
 // insert: without it, new rows reach no delta.
 func TestTrackingRepaired(t *testing.T) {
-	const insert = `INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value)
-		VALUES ('app', 'c', 'new', 1, now(), false, '"unseen"')`
+	// The writes in between stamp chg themselves, as the chg check
+	// requires of every row the triggers or the default no longer stamp.
+	const insert = `INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value, chg)
+		VALUES ('app', 'c', 'new', 1, now(), false, '"unseen"', txid_current())`
 	for _, tc := range []struct {
 		name string
 		off  []string
@@ -77,10 +79,10 @@ func TestTrackingRepaired(t *testing.T) {
 		// What pg_restore --disable-triggers leaves: ALWAYS triggers made
 		// ordinary ones.
 		{"triggers made ordinary", []string{`ALTER TABLE persist_records DISABLE TRIGGER ALL`,
-			`UPDATE persist_records SET value = '"unseen"'`, `ALTER TABLE persist_records ENABLE TRIGGER ALL`}},
+			`UPDATE persist_records SET value = '"unseen"', chg = txid_current()`, `ALTER TABLE persist_records ENABLE TRIGGER ALL`}},
 		{"records' chg default dropped", []string{`ALTER TABLE persist_records ALTER COLUMN chg DROP DEFAULT`, insert}},
 		{"events' chg default set to 0", []string{`ALTER TABLE persist_events ALTER COLUMN chg SET DEFAULT 0`,
-			`INSERT INTO persist_events (store, stream, seq, type, at, data) VALUES ('app', 's', 1, 't', now(), '"unseen"')`}},
+			`INSERT INTO persist_events (store, stream, seq, type, at, data, chg) VALUES ('app', 's', 1, 't', now(), '"unseen"', txid_current())`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, dsn := open(t)
@@ -149,6 +151,9 @@ func TestRestoredOlderCopy(t *testing.T) {
 	put(t, a, "app", adapters.Guarded, rec("c", "a", 2, "2"))
 	c1 := cursorOf(t, a, "app")
 	for _, tb := range tables {
+		// The rows restored keep the chg they had: the chg check refuses
+		// them until dropped, and the repair makes it again.
+		mustExec(t, db, `ALTER TABLE `+tb+` DROP CONSTRAINT IF EXISTS `+chgCheckName(tb))
 		mustExec(t, db, `ALTER TABLE `+tb+` DISABLE TRIGGER ALL`)
 		mustExec(t, db, `DELETE FROM `+tb)
 		mustExec(t, db, `INSERT INTO `+tb+` SELECT * FROM bak_`+tb)
@@ -163,13 +168,18 @@ func TestRestoredOlderCopy(t *testing.T) {
 	}
 }
 
-// A restore that keeps the triggers as they were (by their owner, with
-// ENABLE ALWAYS again) is told by the history alone.
+// A restore that keeps the triggers and checks as they were (by their
+// owner, with ENABLE ALWAYS again; the rows without their chg, which the
+// default stamps anew) is told by the history alone.
 func TestRestoredOlderCopyHistory(t *testing.T) {
 	a, dsn := open(t)
 	put(t, a, "app", adapters.Guarded, rec("c", "a", 1, "1"))
 	db := sqlDB(t, dsn)
 	tables := backUp(t, db)
+	for _, tb := range []string{"persist_records", "persist_events"} {
+		// chg is the tables' last column: the rows go back without it.
+		mustExec(t, db, `ALTER TABLE bak_`+tb+` DROP COLUMN chg`)
+	}
 	put(t, a, "app", adapters.Guarded, rec("c", "a", 2, "2"))
 	c1 := cursorOf(t, a, "app")
 	mustExec(t, db, `SET session_replication_role = replica`)

@@ -113,6 +113,8 @@ const proofQuery = `WITH t(name, oid) AS (
 			LIMIT 1),
 		(SELECT pg_catalog.format('constraint %s on %s', k.conname, c.name) FROM c JOIN pg_catalog.pg_constraint k ON k.conrelid = c.oid
 			WHERE k.contype <> 'p' AND pg_catalog.pg_get_constraintdef(k.oid) NOT IN ('CHECK ((version >= 1))', 'CHECK ((seq >= 1))')
+				AND NOT (c.name IN ('persist_records', 'persist_events') AND k.contype = 'c'
+					AND pg_catalog.pg_get_expr(k.conbin, k.conrelid) = '` + chgCheck + `')
 			LIMIT 1),
 		(SELECT pg_catalog.format('column %s.%s is %s, not %s', e.tab, e.col,
 				coalesce(pg_catalog.format_type(a.atttypid, a.atttypmod), 'missing'), e.typ)

@@ -111,7 +111,11 @@ func TestProofNamesWhatItCannotProve(t *testing.T) {
 			ALTER TABLE p ATTACH PARTITION persist_history DEFAULT`, "persist_history is not a plain table"},
 		// Columns the COPY does not name, and other tables' columns.
 		{`CREATE DOMAIN d AS bigint; DROP TRIGGER persist_records_stamp ON persist_records;
+			ALTER TABLE persist_records DROP CONSTRAINT persist_records_chg_stamped;
 			ALTER TABLE persist_records ALTER COLUMN chg TYPE d`, "column persist_records.chg is d, not bigint"},
+		// Another check beside Persist's own is code of another's.
+		{`ALTER TABLE persist_events ADD CONSTRAINT x CHECK ((chg IS NOT NULL) AND (chg = txid_current()) AND (seq < 10))`,
+			"constraint x on persist_events"},
 		{`CREATE DOMAIN d AS integer DEFAULT 1; ALTER TABLE persist_events ADD COLUMN x d`, "column persist_events.x is of type d"},
 		{`CREATE COLLATION k FROM "C"; DROP TRIGGER persist_records_stamp ON persist_records;
 			ALTER TABLE persist_records ALTER COLUMN key TYPE text COLLATE k`,

@@ -131,6 +131,8 @@ func upgradeDDL(schema string) []string {
 		ddl = append(ddl,
 			`ALTER TABLE `+t.table+` ADD COLUMN IF NOT EXISTS chg bigint`,
 			`ALTER TABLE `+t.table+` ALTER COLUMN chg SET DEFAULT txid_current()`,
+		)
+		ddl = append(append(ddl, chgCheckDDL(t.table)...),
 			// On chg alone: a delta finds the rows from xmin on and keeps
 			// its store's; a bigint key costs a load less than (store, chg).
 			`CREATE INDEX IF NOT EXISTS `+t.table+`_chg ON `+t.table+` (chg) WHERE chg IS NOT NULL`,
@@ -172,6 +174,31 @@ func upgradeDDL(schema string) []string {
 		END LOOP;
 	END $$`)
 	return ddl
+}
+
+// chgCheck is the check on each table's chg: a row written is stamped with
+// its transaction's id. The default gives it to every insert that leaves
+// chg out, and the _stamp trigger to every update; an INSERT naming chg
+// itself (a row copied with INSERT … SELECT *, pg_restore --data-only, a
+// logical replica's apply) would keep a value no cursor sees as new, and
+// reach no delta, so it is refused. NOT VALID: the rows already there are
+// older than any cursor, and pg_dump puts such a check after the data.
+const chgCheck = `((chg IS NOT NULL) AND (chg = txid_current()))`
+
+// chgCheckName is the check's name on table, which an INSERT it refuses
+// names in its error.
+func chgCheckName(table string) string { return table + "_chg_stamped" }
+
+// chgCheckDDL makes table's check this release's, in place of any of its
+// name.
+func chgCheckDDL(table string) []string {
+	name := chgCheckName(table)
+	return []string{
+		`ALTER TABLE ` + table + ` DROP CONSTRAINT IF EXISTS ` + name,
+		`ALTER TABLE ` + table + ` ADD CONSTRAINT ` + name + ` CHECK ` + chgCheck + ` NOT VALID`,
+		`COMMENT ON CONSTRAINT ` + name + ` ON ` + table + ` IS 'Persist: chg is the writing transaction''s txid_current(), ` +
+			`which its default gives: leave chg out of an INSERT (a row naming another would reach no incremental dump)'`,
+	}
 }
 
 // recordBump gives a record that another program changed without raising
@@ -230,37 +257,26 @@ func stampFunction(path, table, bump, moved string) string {
 
 // refreshStamps gives a database of this release's version whose _stamp
 // functions an earlier release made (one that let an edit lower a version
-// unbumped) this release's. The history stays: a cursor taken before is
-// refused all the same, by the functions' changed row versions in its
+// unbumped), or that lacks the chg checks (made before them, or dropped),
+// this release's. The history stays: a cursor taken before is refused all
+// the same, by the functions' and checks' changed row versions in its
 // digest (triggers.go), so the next dump of each store is a full one. A
 // write by a role that may write the tables but not replace their
 // functions keeps the earlier ones, as they were, and goes on: persist
 // upgrade, as the owner, brings them; it refuses to go on without.
 func refreshStamps(ctx context.Context, tx *sql.Tx, u adapters.Upgraded, create bool) (adapters.Upgraded, error) {
-	if current, err := stampsCurrent(ctx, tx); err != nil || current {
+	ddl, err := refreshDDL(ctx, tx)
+	if err != nil || len(ddl) == 0 {
 		return u, err
 	}
 	if err := lockSchema(ctx, tx); err != nil {
 		return u, err
 	}
-	// Another process may have replaced them while this one waited.
-	if current, err := stampsCurrent(ctx, tx); err != nil || current {
+	// Another process may have brought them up to date while this one waited.
+	if ddl, err = refreshDDL(ctx, tx); err != nil || len(ddl) == 0 {
 		return u, err
 	}
-	var schema string
-	err := tx.QueryRowContext(ctx, `SELECT n.nspname FROM pg_catalog.pg_class c
-		JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-		WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('persist_records')::pg_catalog.oid`).Scan(&schema)
-	if err != nil {
-		return u, fmt.Errorf("bring the change-tracking functions up to date: %w", err)
-	}
-	path := `SECURITY DEFINER SET search_path = ` + pq.QuoteIdentifier(schema) + `, pg_temp`
-	for _, q := range slices.Concat([]string{stampFunction(path, "persist_records", recordBump, movedTest("collection", "key")),
-		stampFunction(path, "persist_events", "", movedTest("stream", "seq")),
-		// Replacing the trigger locks the table against writers; a
-		// long transaction of another's is not waited for, from a write.
-		`SET LOCAL lock_timeout = '2s'`}, replaceStampTrigger(ctx, tx),
-		[]string{`ALTER TABLE persist_records ENABLE ALWAYS TRIGGER persist_records_stamp`}) {
+	for _, q := range ddl {
 		if _, err = tx.ExecContext(ctx, q); err != nil {
 			break
 		}
@@ -270,13 +286,13 @@ func refreshStamps(ctx context.Context, tx *sql.Tx, u adapters.Upgraded, create 
 	case err != nil && create && errors.As(err, &perr) && laterCode[string(perr.Code)]:
 		return u, nil // the deferred rollback keeps the earlier functions, until a write finds the table free
 	case err != nil && errors.As(err, &perr) && perr.Code == "42501":
-		return u, hint.With(fmt.Errorf("bring the change-tracking functions up to date: %w (%w)", ErrUpgradeRights, err),
+		return u, hint.With(fmt.Errorf("bring the change tracking up to date: %w (%w)", ErrUpgradeRights, err),
 			"connect as the owner of the Persist tables and run persist upgrade NAME --location LOCATION once (docs/persist.md)")
 	case err != nil:
-		return u, fmt.Errorf("bring the change-tracking functions up to date: %w", err)
+		return u, fmt.Errorf("bring the change tracking up to date: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return u, fmt.Errorf("bring the change-tracking functions up to date: %w", err)
+		return u, fmt.Errorf("bring the change tracking up to date: %w", err)
 	}
 	u.Refreshed = true
 	return u, nil
@@ -313,6 +329,42 @@ func stampBody(bump, moved string) string {
 				END IF;
 				RETURN NEW;
 			END `
+}
+
+// refreshDDL is what brings the change tracking up to this release's: the
+// _stamp functions and trigger where stampsCurrent finds an earlier
+// release's, the chg checks where they are missing; nothing where both are
+// this release's. Each only where needed: adding a check locks out readers
+// too, which replacing the trigger does not.
+func refreshDDL(ctx context.Context, tx *sql.Tx) ([]string, error) {
+	stamps, err := stampsCurrent(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	checked, err := chgChecked(ctx, tx)
+	if err != nil || stamps && checked {
+		return nil, err
+	}
+	// Both lock the table against writers; a long transaction of
+	// another's is not waited for, from a write.
+	ddl := []string{`SET LOCAL lock_timeout = '2s'`}
+	if !stamps {
+		var schema string
+		err := tx.QueryRowContext(ctx, `SELECT n.nspname FROM pg_catalog.pg_class c
+			JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+			WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('persist_records')::pg_catalog.oid`).Scan(&schema)
+		if err != nil {
+			return nil, err
+		}
+		path := `SECURITY DEFINER SET search_path = ` + pq.QuoteIdentifier(schema) + `, pg_temp`
+		ddl = slices.Concat(ddl, []string{stampFunction(path, "persist_records", recordBump, movedTest("collection", "key")),
+			stampFunction(path, "persist_events", "", movedTest("stream", "seq"))}, replaceStampTrigger(ctx, tx),
+			[]string{`ALTER TABLE persist_records ENABLE ALWAYS TRIGGER persist_records_stamp`})
+	}
+	if !checked {
+		ddl = slices.Concat(ddl, chgCheckDDL("persist_records"), chgCheckDDL("persist_events"))
+	}
+	return ddl, nil
 }
 
 // stampsCurrent reports whether the _stamp functions are this release's,
@@ -659,6 +711,21 @@ func trackingIntact(ctx context.Context, q querier) (bool, error) {
 				AND pg_catalog.pg_get_expr(d.adbin, d.adrelid) OPERATOR(pg_catalog.=) 'txid_current()')`,
 		pq.Array(trackedTriggers)).Scan(&triggers, &defaults)
 	return triggers == len(trackedTriggers) && defaults == 2, err
+}
+
+// chgChecked reports whether each table has its chg check, as this
+// release makes it (chgCheck): without it, an INSERT naming chg would
+// reach no delta.
+func chgChecked(ctx context.Context, q querier) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT pg_catalog.count(*)
+		FROM (VALUES ('persist_records', $2::pg_catalog.text), ('persist_events', $3::pg_catalog.text)) v(t, n)
+		JOIN pg_catalog.pg_constraint k ON k.conrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(v.t)::pg_catalog.oid
+			AND k.conname OPERATOR(pg_catalog.=) v.n::pg_catalog.name
+		WHERE k.contype OPERATOR(pg_catalog.=) 'c'
+			AND pg_catalog.pg_get_expr(k.conbin, k.conrelid) OPERATOR(pg_catalog.=) $1`,
+		chgCheck, chgCheckName("persist_records"), chgCheckName("persist_events")).Scan(&n)
+	return n == 2, err
 }
 
 // newToken is a random history token (adapters.Mark).

@@ -152,6 +152,15 @@ func (s *snapshot) readMark(ctx context.Context) error {
 			"(ALTER TABLE … DISABLE TRIGGER, or ENABLE TRIGGER ALL after it), or a table's chg lost the default that stamps "+
 			"every insert (ALTER COLUMN chg DROP DEFAULT or SET DEFAULT), so changes may have gone unrecorded", s.store, adapters.ErrNoCursor)
 	}
+	checked, err := chgChecked(ctx, s.tx)
+	if err != nil {
+		return fmt.Errorf("store %q: read the chg checks: %w", s.store, err)
+	}
+	if !checked {
+		return fmt.Errorf("store %q: %w: the check that every row's chg is its writing transaction's id is missing "+
+			"(%s and %s, which this release's first write makes, or dropped since), so an INSERT naming chg itself would reach no delta",
+			s.store, adapters.ErrNoCursor, chgCheckName("persist_records"), chgCheckName("persist_events"))
+	}
 	if s.triggers, s.legacy, err = triggersVersion(ctx, s.tx, s.removedSince()); err != nil {
 		return fmt.Errorf("store %q: read the triggers: %w", s.store, err)
 	}

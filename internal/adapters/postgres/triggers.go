@@ -30,6 +30,9 @@ import (
 // exact types of pg_catalog's (an oid, not a regclass; text, not a name):
 // another schema's on exactly the types given would answer in its place.
 //
+// The chg checks' rows are in it too: dropped, then made again, they
+// would let an INSERT naming chg by meanwhile.
+//
 // A column's row changes with ALTER TABLE … ALTER COLUMN … TYPE, which
 // rewrites every row without a trigger firing (a USING to the same type
 // too), and with SET or DROP DEFAULT on chg, whose default stamps every
@@ -45,7 +48,14 @@ const triggersVersionQuery = `SELECT coalesce(pg_catalog.string_agg(g.tgrelid::p
 			FROM pg_catalog.pg_attribute a LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 			WHERE a.attrelid IN (pg_catalog.to_regclass('persist_records')::pg_catalog.oid,
 					pg_catalog.to_regclass('persist_events')::pg_catalog.oid)
-				AND a.attname = ANY ($3::pg_catalog.name[]) AND NOT a.attisdropped)
+				AND a.attname = ANY ($3::pg_catalog.name[]) AND NOT a.attisdropped),
+		(SELECT coalesce(pg_catalog.string_agg(k.conrelid::pg_catalog.regclass::pg_catalog.text || '.' || k.conname::pg_catalog.text
+				|| ' ' || k.xmin::pg_catalog.text,
+			',' ORDER BY k.conrelid::pg_catalog.regclass::pg_catalog.text, k.conname), '')
+			FROM pg_catalog.pg_constraint k
+			WHERE k.conrelid IN (pg_catalog.to_regclass('persist_records')::pg_catalog.oid,
+					pg_catalog.to_regclass('persist_events')::pg_catalog.oid)
+				AND k.conname = ANY ($4::pg_catalog.name[]))
 	FROM pg_catalog.pg_trigger g LEFT JOIN pg_catalog.pg_proc p ON p.oid = g.tgfoid
 	WHERE g.tgrelid IN (pg_catalog.to_regclass('persist_records')::pg_catalog.oid,
 			pg_catalog.to_regclass('persist_events')::pg_catalog.oid)
@@ -59,18 +69,19 @@ var ownColumns = []string{"store", "collection", "key", "version", "updated_at",
 // triggersLen is the length of a triggers' version, in hex digits.
 const triggersLen = 16
 
-// triggersVersion is a digest of the tracking triggers' and Persist's
-// columns' row versions; removedSince is persist_removed_since's name
+// triggersVersion is a digest of the tracking triggers', Persist's
+// columns' and the chg checks' row versions; removedSince is persist_removed_since's name
 // (snapshot.removedSince). legacy is the digest an earlier release put in
 // its cursors, of the triggers alone: such a cursor is told apart, and
 // refused for what it cannot show.
 func triggersVersion(ctx context.Context, q querier, removedSince string) (version, legacy string, err error) {
-	var triggers, columns string
+	var triggers, columns, checks string
 	fn := removedSince + "(text, bigint, bigint, bigint[])"
-	if err := q.QueryRowContext(ctx, triggersVersionQuery, pq.Array(trackedTriggers), fn, pq.Array(ownColumns)).Scan(&triggers, &columns); err != nil {
+	names := []string{chgCheckName("persist_records"), chgCheckName("persist_events")}
+	if err := q.QueryRowContext(ctx, triggersVersionQuery, pq.Array(trackedTriggers), fn, pq.Array(ownColumns), pq.Array(names)).Scan(&triggers, &columns, &checks); err != nil {
 		return "", "", err
 	}
-	return digest(triggers + " " + columns), digest(triggers), nil
+	return digest(triggers + " " + columns + " " + checks), digest(triggers), nil
 }
 
 func digest(rows string) string {
@@ -95,6 +106,6 @@ func (s *snapshot) checkTriggers(cursor pgPos, mark adapters.Mark) error {
 	}
 	return fmt.Errorf("store %q: %w: the change-tracking triggers, their functions or the tables' columns changed in the catalog since the cursor "+
 		"(triggers turned off and on again with ALTER TABLE … DISABLE/ENABLE TRIGGER, replaced, given another owner or other grants; "+
-		"a column's type or chg's default altered, which changes rows without a trigger; or the database restored), "+
+		"a column's type or chg's default altered, which changes rows without a trigger; a chg check dropped or made again; or the database restored), "+
 		"so changes made meanwhile may have gone unrecorded", s.store, adapters.ErrCursor)
 }

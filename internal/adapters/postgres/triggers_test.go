@@ -14,7 +14,10 @@ import (
 // it serves deltas again.
 func TestTriggersAlteredSinceCursor(t *testing.T) {
 	const (
-		edit   = `UPDATE persist_records SET value = '"hacked"' WHERE key = 'a'`
+		// The edit stamps chg itself, as the chg check requires of a
+		// write the _stamp trigger does not stamp; its version stays, so
+		// a copy could not tell it from the value before.
+		edit   = `UPDATE persist_records SET value = '"hacked"', chg = txid_current() WHERE key = 'a'`
 		always = `ALTER TABLE persist_records ENABLE ALWAYS TRIGGER persist_records_stamp;
 			ALTER TABLE persist_records ENABLE ALWAYS TRIGGER persist_records_mark`
 	)
@@ -60,8 +63,14 @@ func TestTriggersAlteredSinceCursor(t *testing.T) {
 			`ALTER TABLE persist_records ALTER COLUMN updated_at TYPE timestamptz(3)`, edit}},
 		{"chg's default dropped and put back", nil, []string{
 			`ALTER TABLE persist_records ALTER COLUMN chg DROP DEFAULT`,
-			`INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value) VALUES ('app', 'c', 'z', 1, now(), false, '"hacked"')`,
+			`INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value, chg) VALUES ('app', 'c', 'z', 1, now(), false, '"hacked"', txid_current())`,
 			`ALTER TABLE persist_records ALTER COLUMN chg SET DEFAULT txid_current()`}},
+		// Without the chg check an insert may name a chg no cursor sees
+		// as new.
+		{"the chg check dropped and made again", nil, []string{
+			`ALTER TABLE persist_records DROP CONSTRAINT ` + chgCheckName("persist_records"),
+			`INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value, chg) VALUES ('app', 'c', 'z', 1, now(), false, '"hacked"', 1)`,
+			chgCheckDDL("persist_records")[1]}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, dsn := open(t)

@@ -185,6 +185,31 @@ func TestHandEditGetsNewerVersion(t *testing.T) {
 	}
 }
 
+// Another program's insert that names chg itself (a row copied with its
+// chg, NULL, or one past the clock) is stamped all the same, and reaches
+// the next delta; the clock is not moved by a value it did not give.
+func TestInsertNamingChgStamped(t *testing.T) {
+	a, c, db := trackedStore(t)
+	for i, chg := range []string{"1", "NULL", "1000000000"} {
+		run(t, db, fmt.Sprintf(`INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value, chg)
+			VALUES ('app', 'named', 'k%d', 1, '2026-11-25T12:00:00.000000Z', 0, '"v"', %s)`, i, chg))
+		run(t, db, fmt.Sprintf(`INSERT INTO persist_events (store, stream, seq, type, at, data, chg)
+			VALUES ('app', 'named', %d, 't', '2026-11-25T12:00:00.000000Z', '"v"', %s)`, i+1, chg))
+	}
+	got := strings.Join(delta(t, a, "app", c), "\n")
+	for i := range 3 {
+		for _, want := range []string{fmt.Sprintf(`"key":"k%d"`, i), fmt.Sprintf(`"stream":"named","seq":%d`, i+1)} {
+			if !strings.Contains(got, want) {
+				t.Errorf("delta lacks %s:\n%s", want, got)
+			}
+		}
+	}
+	var clock int64
+	if err := db.QueryRow(`SELECT chg FROM persist_clock`).Scan(&clock); err != nil || clock >= 1000000000 {
+		t.Errorf("the clock after the inserts: %d, %v", clock, err)
+	}
+}
+
 // An application's trigger that writes Persist's tables when Persist
 // writes them makes a change of its own: its rows are stamped, and a
 // changed record gets a newer version, as any other program's writes are.
