@@ -168,8 +168,8 @@ type LoadResult struct {
 	Patch bool
 
 	// LoadedAlready: the stream was the last delta loaded into the store
-	// (it ends at the cursor the store noted); it was read whole and
-	// nothing was written.
+	// (it ends at the cursor the store noted); it was read whole (Lines
+	// counts it) and nothing was written.
 	LoadedAlready bool
 
 	// Made: the load made the database, a file that did not exist, under
@@ -203,6 +203,7 @@ func loadResult(target, store string, st load.Stats) LoadResult {
 //
 // The result is returned even with an error: it says how far the load got.
 func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadResult, error) {
+	start := time.Now()
 	res := LoadResult{Target: location.Redact(dst)}
 	rd, err := record.NewReader(r, record.ReaderOptions{IgnoreTrailer: opt.IgnoreTrailer, AllowPatch: true})
 	if err != nil {
@@ -222,7 +223,10 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 	if gap := (*chainGap)(nil); errors.As(err, &gap) {
 		if err = gap.settle(rd, !opt.IgnoreTrailer); err == nil {
 			// Loaded already: nothing to write, and the chain stands.
-			res.Store, res.LoadedAlready = gap.store, true
+			// Every line was read, and none set aside.
+			records, events, _ := rd.Stats()
+			res.Store, res.LoadedAlready, res.Lines, res.Whole = gap.store, true, records+events, true
+			res.Elapsed = time.Since(start)
 			return res, w.close()
 		}
 	}
