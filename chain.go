@@ -75,27 +75,29 @@ func (g *chainGap) Unwrap() error { return ErrChain }
 // last (a cursor does not say which of two comes first). Only a trailer
 // the reader checked tells: with checked false (--ignore-trailer), or a
 // stream that does not read whole (a bad line, a cut), or one without a
-// cursor, g stands as it is.
-func (g *chainGap) settle(rd *record.Reader, checked bool) error {
+// cursor, g stands as it is. lines is how many item lines it read (a
+// patch's removals too).
+func (g *chainGap) settle(rd *record.Reader, checked bool) (lines int64, err error) {
 	unsettled := hint.With(g, chainHint)
 	if !checked {
-		return unsettled
+		return 0, unsettled
 	}
 	for {
 		if _, err := rd.Next(); err == io.EOF {
 			break
 		} else if err != nil {
-			return unsettled
+			return lines, unsettled
 		}
+		lines++
 	}
 	t := rd.Trailer()
 	switch {
 	case t == nil || t.Cursor == "":
-		return unsettled
+		return lines, unsettled
 	case t.Cursor == g.last:
-		return nil
+		return lines, nil
 	}
-	return hint.With(fmt.Errorf("%w: the stream is a delta from %s to %s, but the last dump of its store loaded into store %s ended at %s: "+
+	return lines, hint.With(fmt.Errorf("%w: the stream is a delta from %s to %s, but the last dump of its store loaded into store %s ended at %s: "+
 		"deltas between the two are missing, or this one is older than the last loaded (and was loaded before it)",
 		ErrChain, g.since, t.Cursor, g.store, g.last),
 		"if deltas are missing, load them first, in order, from the one whose since is %s (--ignore-since would load this one "+

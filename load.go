@@ -221,11 +221,11 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 	}
 	store, err := w.loadStore(ctx, h, opt)
 	if gap := (*chainGap)(nil); errors.As(err, &gap) {
-		if err = gap.settle(rd, !opt.IgnoreTrailer); err == nil {
+		var lines int64
+		if lines, err = gap.settle(rd, !opt.IgnoreTrailer); err == nil {
 			// Loaded already: nothing to write, and the chain stands.
 			// Every line was read, and none set aside.
-			records, events, _ := rd.Stats()
-			res.Store, res.LoadedAlready, res.Lines, res.Whole = gap.store, true, records+events, true
+			res.Store, res.LoadedAlready, res.Lines, res.Whole = gap.store, true, lines, true
 			res.Elapsed = time.Since(start)
 			return res, w.close()
 		}

@@ -162,6 +162,9 @@ func TestRestoredOlderCopy(t *testing.T) {
 	if _, err := a.Upgrade(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if ok, err := chgChecked(ctx, db); err != nil || !ok {
+		t.Fatalf("chgChecked after the repair: %v, %v", ok, err)
+	}
 	put(t, a, "app", adapters.Guarded, rec("c", "b", 1, "1"))
 	if err := sinceErr(t, a, "app", c1); !errors.Is(err, adapters.ErrCursor) {
 		t.Fatalf("delta since a cursor younger than the restored copy: %v, want ErrCursor", err)

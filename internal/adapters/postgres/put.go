@@ -24,6 +24,11 @@ import (
 // COPY casts to jsonb, times as canonical text cast to timestamptz (the
 // trailing Z makes it exact whatever the session's TimeZone).
 func (t *writeTx) Put(ctx context.Context, items []*record.Item, mode adapters.PutMode) error {
+	// The COPY runs on the driver's connection, past database/sql's check
+	// of an ended context: a batch could go in whole after it ended.
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("put: %w", err)
+	}
 	return cutShort(ctx, t.put(ctx, items, mode))
 }
 

@@ -176,14 +176,23 @@ func upgradeDDL(schema string) []string {
 	return ddl
 }
 
-// chgCheck is the check on each table's chg: a row written is stamped with
+// chgCheck is the check on each table's chg, as pg_get_expr reads it back
+// with pg_catalog first on the search_path: a row written is stamped with
 // its transaction's id. The default gives it to every insert that leaves
 // chg out, and the _stamp trigger to every update; an INSERT naming chg
 // itself (a row copied with INSERT … SELECT *, pg_restore --data-only, a
 // logical replica's apply) would keep a value no cursor sees as new, and
 // reach no delta, so it is refused. NOT VALID: the rows already there are
 // older than any cursor, and pg_dump puts such a check after the data.
-const chgCheck = `((chg IS NOT NULL) AND (chg = txid_current()))`
+// chgCheckDef is how it is made, bound to pg_catalog's operator and
+// function whatever the search_path.
+const (
+	chgCheck    = `((chg IS NOT NULL) AND (chg = txid_current()))`
+	chgCheckDef = `((chg IS NOT NULL) AND (chg OPERATOR(pg_catalog.=) pg_catalog.txid_current()))`
+)
+
+// chgTables are the tables with a chg check.
+var chgTables = []string{"persist_records", "persist_events"}
 
 // chgCheckName is the check's name on table, which an INSERT it refuses
 // names in its error.
@@ -195,7 +204,7 @@ func chgCheckDDL(table string) []string {
 	name := chgCheckName(table)
 	return []string{
 		`ALTER TABLE ` + table + ` DROP CONSTRAINT IF EXISTS ` + name,
-		`ALTER TABLE ` + table + ` ADD CONSTRAINT ` + name + ` CHECK ` + chgCheck + ` NOT VALID`,
+		`ALTER TABLE ` + table + ` ADD CONSTRAINT ` + name + ` CHECK ` + chgCheckDef + ` NOT VALID`,
 		`COMMENT ON CONSTRAINT ` + name + ` ON ` + table + ` IS 'Persist: chg is the writing transaction''s txid_current(), ` +
 			`which its default gives: leave chg out of an INSERT (a row naming another would reach no incremental dump)'`,
 	}
@@ -265,20 +274,31 @@ func stampFunction(path, table, bump, moved string) string {
 // functions keeps the earlier ones, as they were, and goes on: persist
 // upgrade, as the owner, brings them; it refuses to go on without.
 func refreshStamps(ctx context.Context, tx *sql.Tx, u adapters.Upgraded, create bool) (adapters.Upgraded, error) {
-	ddl, err := refreshDDL(ctx, tx)
+	ddl, err := refreshDDL(ctx, tx, create)
 	if err != nil || len(ddl) == 0 {
 		return u, err
 	}
 	if err := lockSchema(ctx, tx); err != nil {
 		return u, err
 	}
-	// Another process may have brought them up to date while this one waited.
-	if ddl, err = refreshDDL(ctx, tx); err != nil || len(ddl) == 0 {
+	// What is read and made from here on is read with the tables' schema
+	// alone on the search_path, as upgrade makes it: a schema of the
+	// session's path neither answers for pg_catalog nor receives what is
+	// made. Another process may have brought it all up to date meanwhile.
+	if err := tablesPath(ctx, tx); err != nil {
+		return u, err
+	}
+	if ddl, err = refreshDDL(ctx, tx, create); err != nil || len(ddl) == 0 {
 		return u, err
 	}
 	for _, q := range ddl {
 		if _, err = tx.ExecContext(ctx, q); err != nil {
 			break
+		}
+	}
+	if err == nil {
+		if err = checksMade(ctx, tx); err != nil && create {
+			return u, nil // a write goes on; the store gives no cursor, and persist upgrade says why
 		}
 	}
 	var perr *pq.Error
@@ -299,9 +319,10 @@ func refreshStamps(ctx context.Context, tx *sql.Tx, u adapters.Upgraded, create 
 }
 
 // laterCode are the errors that leave a write's refresh for later: the
-// role may not replace the functions (42501), or the table was not free
-// within the lock timeout (55P03).
-var laterCode = map[string]bool{"42501": true, "55P03": true}
+// role may not replace the functions or alter the tables (42501), a table
+// was not free (55P03: within the lock timeout, or at once), or waiting
+// for one deadlocked with another's writes (40P01).
+var laterCode = map[string]bool{"42501": true, "55P03": true, "40P01": true}
 
 // replaceStampTrigger makes the records' _stamp trigger this release's:
 // CREATE OR REPLACE TRIGGER (PostgreSQL 14 on) locks out writers only, where
@@ -333,21 +354,28 @@ func stampBody(bump, moved string) string {
 
 // refreshDDL is what brings the change tracking up to this release's: the
 // _stamp functions and trigger where stampsCurrent finds an earlier
-// release's, the chg checks where they are missing; nothing where both are
-// this release's. Each only where needed: adding a check locks out readers
-// too, which replacing the trigger does not.
-func refreshDDL(ctx context.Context, tx *sql.Tx) ([]string, error) {
+// release's, the chg checks of the tables that lack them; nothing where
+// all are this release's. A check locks out readers too while it is made,
+// which replacing the trigger does not: the tables it goes on are locked
+// first, all at once, by a write only if they are free at that moment.
+func refreshDDL(ctx context.Context, tx *sql.Tx, create bool) ([]string, error) {
 	stamps, err := stampsCurrent(ctx, tx)
 	if err != nil {
 		return nil, err
 	}
-	checked, err := chgChecked(ctx, tx)
-	if err != nil || stamps && checked {
+	missing, err := uncheckedTables(ctx, tx)
+	if err != nil || stamps && len(missing) == 0 {
 		return nil, err
 	}
-	// Both lock the table against writers; a long transaction of
-	// another's is not waited for, from a write.
+	// A long transaction of another's is not waited for, from a write.
 	ddl := []string{`SET LOCAL lock_timeout = '2s'`}
+	if len(missing) > 0 {
+		lock := `LOCK TABLE ` + strings.Join(missing, ", ") + ` IN ACCESS EXCLUSIVE MODE`
+		if create {
+			lock += ` NOWAIT`
+		}
+		ddl = append(ddl, lock)
+	}
 	if !stamps {
 		var schema string
 		err := tx.QueryRowContext(ctx, `SELECT n.nspname FROM pg_catalog.pg_class c
@@ -361,10 +389,31 @@ func refreshDDL(ctx context.Context, tx *sql.Tx) ([]string, error) {
 			stampFunction(path, "persist_events", "", movedTest("stream", "seq"))}, replaceStampTrigger(ctx, tx),
 			[]string{`ALTER TABLE persist_records ENABLE ALWAYS TRIGGER persist_records_stamp`})
 	}
-	if !checked {
-		ddl = slices.Concat(ddl, chgCheckDDL("persist_records"), chgCheckDDL("persist_events"))
+	for _, t := range missing {
+		ddl = append(ddl, chgCheckDDL(t)...)
 	}
 	return ddl, nil
+}
+
+// tablesPath puts the schema of the tables the search_path finds alone on
+// it, for the rest of tx (pg_catalog, not named, comes first).
+func tablesPath(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, `SELECT pg_catalog.set_config('search_path', pg_catalog.quote_ident(n.nspname), true)
+		FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+		WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('persist_records')::pg_catalog.oid`)
+	return err
+}
+
+// checksMade is the error for chg checks that, once made, do not read back
+// as this release's: chg is then not the bigint column Persist made, and
+// no write can make them right (each would try again).
+func checksMade(ctx context.Context, tx *sql.Tx) error {
+	missing, err := uncheckedTables(ctx, tx)
+	if err != nil || len(missing) == 0 {
+		return err
+	}
+	return fmt.Errorf("the chg check made on %s does not read back as %s: its chg column is not the bigint Persist made (ALTER TABLE … ALTER COLUMN chg TYPE bigint)",
+		strings.Join(missing, ", "), chgCheck)
 }
 
 // stampsCurrent reports whether the _stamp functions are this release's,
@@ -717,15 +766,26 @@ func trackingIntact(ctx context.Context, q querier) (bool, error) {
 // release makes it (chgCheck): without it, an INSERT naming chg would
 // reach no delta.
 func chgChecked(ctx context.Context, q querier) (bool, error) {
-	var n int
-	err := q.QueryRowContext(ctx, `SELECT pg_catalog.count(*)
-		FROM (VALUES ('persist_records', $2::pg_catalog.text), ('persist_events', $3::pg_catalog.text)) v(t, n)
-		JOIN pg_catalog.pg_constraint k ON k.conrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(v.t)::pg_catalog.oid
-			AND k.conname OPERATOR(pg_catalog.=) v.n::pg_catalog.name
-		WHERE k.contype OPERATOR(pg_catalog.=) 'c'
-			AND pg_catalog.pg_get_expr(k.conbin, k.conrelid) OPERATOR(pg_catalog.=) $1`,
-		chgCheck, chgCheckName("persist_records"), chgCheckName("persist_events")).Scan(&n)
-	return n == 2, err
+	missing, err := uncheckedTables(ctx, q)
+	return len(missing) == 0, err
+}
+
+// uncheckedTables are the tables of chgTables without their chg check, or
+// with another under its name.
+func uncheckedTables(ctx context.Context, q querier) ([]string, error) {
+	var missing, names []string
+	for _, t := range chgTables {
+		names = append(names, chgCheckName(t))
+	}
+	err := q.QueryRowContext(ctx, `SELECT pg_catalog.array_agg(v.t ORDER BY v.i)
+		FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.text[]), pg_catalog.unnest($3::pg_catalog.text[])) WITH ORDINALITY v(t, n, i)
+		WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_constraint k
+			WHERE k.conrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(v.t)::pg_catalog.oid
+				AND k.conname OPERATOR(pg_catalog.=) v.n::pg_catalog.name
+				AND k.contype OPERATOR(pg_catalog.=) 'c'
+				AND pg_catalog.pg_get_expr(k.conbin, k.conrelid) OPERATOR(pg_catalog.=) $1)`,
+		chgCheck, pq.Array(chgTables), pq.Array(names)).Scan((*pq.StringArray)(&missing))
+	return missing, err
 }
 
 // newToken is a random history token (adapters.Mark).

@@ -65,9 +65,10 @@ type snapshot struct {
 	mark   adapters.Mark
 	posErr error
 	// triggers is triggersVersion, "" where the schema is older than the
-	// ALWAYS triggers; legacy is the digest an earlier release's cursor
+	// ALWAYS triggers; legacy are the digests earlier releases' cursors
 	// carried for the same catalog.
-	triggers, legacy string
+	triggers string
+	legacy   legacyDigests
 }
 
 func (s *snapshot) exists(ctx context.Context) error {
@@ -152,14 +153,19 @@ func (s *snapshot) readMark(ctx context.Context) error {
 			"(ALTER TABLE … DISABLE TRIGGER, or ENABLE TRIGGER ALL after it), or a table's chg lost the default that stamps "+
 			"every insert (ALTER COLUMN chg DROP DEFAULT or SET DEFAULT), so changes may have gone unrecorded", s.store, adapters.ErrNoCursor)
 	}
-	checked, err := chgChecked(ctx, s.tx)
+	missing, err := uncheckedTables(ctx, s.tx)
 	if err != nil {
 		return fmt.Errorf("store %q: read the chg checks: %w", s.store, err)
 	}
-	if !checked {
-		return fmt.Errorf("store %q: %w: the check that every row's chg is its writing transaction's id is missing "+
-			"(%s and %s, which this release's first write makes, or dropped since), so an INSERT naming chg itself would reach no delta",
-			s.store, adapters.ErrNoCursor, chgCheckName("persist_records"), chgCheckName("persist_events"))
+	if len(missing) > 0 {
+		var names []string
+		for _, t := range missing {
+			names = append(names, chgCheckName(t))
+		}
+		return fmt.Errorf("store %q: %w: the check that every row's chg is its writing transaction's id is missing or not this release's "+
+			"(%s: made by this release's first write where the role may alter the tables and finds them free, or by persist upgrade; "+
+			"or dropped since), so an INSERT naming chg itself would reach no delta",
+			s.store, adapters.ErrNoCursor, strings.Join(names, ", "))
 	}
 	if s.triggers, s.legacy, err = triggersVersion(ctx, s.tx, s.removedSince()); err != nil {
 		return fmt.Errorf("store %q: read the triggers: %w", s.store, err)

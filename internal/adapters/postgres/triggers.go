@@ -71,18 +71,23 @@ const triggersLen = 16
 
 // triggersVersion is a digest of the tracking triggers', Persist's
 // columns' and the chg checks' row versions; removedSince is persist_removed_since's name
-// (snapshot.removedSince). legacy is the digest an earlier release put in
-// its cursors, of the triggers alone: such a cursor is told apart, and
-// refused for what it cannot show.
-func triggersVersion(ctx context.Context, q querier, removedSince string) (version, legacy string, err error) {
+// (snapshot.removedSince). legacy are the digests earlier releases put in
+// their cursors: such a cursor is told apart, and refused for what it
+// cannot show.
+func triggersVersion(ctx context.Context, q querier, removedSince string) (version string, legacy legacyDigests, err error) {
 	var triggers, columns, checks string
 	fn := removedSince + "(text, bigint, bigint, bigint[])"
 	names := []string{chgCheckName("persist_records"), chgCheckName("persist_events")}
 	if err := q.QueryRowContext(ctx, triggersVersionQuery, pq.Array(trackedTriggers), fn, pq.Array(ownColumns), pq.Array(names)).Scan(&triggers, &columns, &checks); err != nil {
-		return "", "", err
+		return "", legacy, err
 	}
-	return digest(triggers + " " + columns + " " + checks), digest(triggers), nil
+	return digest(triggers + " " + columns + " " + checks), legacyDigests{digest(triggers), digest(triggers + " " + columns)}, nil
 }
+
+// legacyDigests are the digests of the same catalog that earlier releases
+// put in their cursors: of the triggers alone, then of the triggers and the
+// columns (before the chg checks).
+type legacyDigests struct{ triggers, columns string }
 
 func digest(rows string) string {
 	sum := sha256.Sum256([]byte(rows))
@@ -100,11 +105,14 @@ func (s *snapshot) checkTriggers(cursor pgPos, mark adapters.Mark) error {
 	case cursor.triggers == "":
 		return fmt.Errorf("store %q: %w: it does not carry the version of the change-tracking triggers (a cursor of an earlier release), "+
 			"so it cannot show they stayed on since", s.store, adapters.ErrCursor)
-	case cursor.triggers == s.legacy:
+	case cursor.triggers == s.legacy.triggers:
 		return fmt.Errorf("store %q: %w: it carries the version of the change-tracking triggers but not of the tables' columns "+
 			"(a cursor of an earlier release), so it cannot show that no ALTER TABLE … ALTER COLUMN rewrote rows since without a trigger", s.store, adapters.ErrCursor)
+	case cursor.triggers == s.legacy.columns:
+		return fmt.Errorf("store %q: %w: it carries the versions of the change-tracking triggers and the tables' columns but not of the chg checks "+
+			"(a cursor of an earlier release, from before them), so it cannot show that no INSERT named a chg of its own since", s.store, adapters.ErrCursor)
 	}
-	return fmt.Errorf("store %q: %w: the change-tracking triggers, their functions or the tables' columns changed in the catalog since the cursor "+
+	return fmt.Errorf("store %q: %w: the change-tracking triggers, their functions, the tables' columns or chg checks changed in the catalog since the cursor "+
 		"(triggers turned off and on again with ALTER TABLE … DISABLE/ENABLE TRIGGER, replaced, given another owner or other grants; "+
 		"a column's type or chg's default altered, which changes rows without a trigger; a chg check dropped or made again; or the database restored), "+
 		"so changes made meanwhile may have gone unrecorded", s.store, adapters.ErrCursor)

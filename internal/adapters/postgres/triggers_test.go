@@ -138,11 +138,19 @@ func TestCursorWithoutTriggersVersion(t *testing.T) {
 	if _, err := s.Cursor(ctx); err != nil {
 		t.Fatal(err)
 	}
-	p.triggers = s.(*snapshot).legacy
+	legacy := s.(*snapshot).legacy
 	s.Close()
+	p.triggers = legacy.triggers
 	cur.Pos = p.String()
 	if err := sinceErr(t, a, "app", cur.String()); !errors.Is(err, adapters.ErrCursor) || !strings.Contains(err.Error(), "not of the tables' columns") {
 		t.Fatalf("delta from a cursor of the triggers' version alone: %v, want ErrCursor naming the columns", err)
+	}
+	// Nor can a digest of the triggers and columns show that no INSERT
+	// named a chg of its own, before the chg checks.
+	p.triggers = legacy.columns
+	cur.Pos = p.String()
+	if err := sinceErr(t, a, "app", cur.String()); !errors.Is(err, adapters.ErrCursor) || !strings.Contains(err.Error(), "not of the chg checks") {
+		t.Fatalf("delta from a cursor of the triggers' and columns' versions: %v, want ErrCursor naming the chg checks", err)
 	}
 	// Adding a column of one's own beside Persist's changes nothing.
 	db := sqlDB(t, dsn)
