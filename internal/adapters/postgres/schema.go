@@ -301,21 +301,29 @@ func refreshStamps(ctx context.Context, tx *sql.Tx, u adapters.Upgraded, create 
 			return u, nil // a write goes on; the store gives no cursor, and persist upgrade says why
 		}
 	}
-	var perr *pq.Error
-	switch {
-	case err != nil && create && errors.As(err, &perr) && laterCode[string(perr.Code)]:
-		return u, nil // the deferred rollback keeps the earlier functions, until a write finds the table free
-	case err != nil && errors.As(err, &perr) && perr.Code == "42501":
-		return u, hint.With(fmt.Errorf("bring the change tracking up to date: %w (%w)", ErrUpgradeRights, err),
-			"connect as the owner of the Persist tables and run persist upgrade NAME --location LOCATION once (docs/persist.md)")
-	case err != nil:
-		return u, fmt.Errorf("bring the change tracking up to date: %w", err)
+	if err != nil {
+		// The deferred rollback keeps what was there.
+		return u, refreshFailed(err, create)
 	}
 	if err := tx.Commit(); err != nil {
 		return u, fmt.Errorf("bring the change tracking up to date: %w", err)
 	}
 	u.Refreshed = true
 	return u, nil
+}
+
+// refreshFailed is refreshStamps' error for err, nil where a write goes on
+// without the refresh (laterCode), until a write finds the tables free.
+func refreshFailed(err error, create bool) error {
+	var perr *pq.Error
+	switch {
+	case create && errors.As(err, &perr) && laterCode[string(perr.Code)]:
+		return nil
+	case errors.As(err, &perr) && perr.Code == "42501":
+		return hint.With(fmt.Errorf("bring the change tracking up to date: %w (%w)", ErrUpgradeRights, err),
+			"connect as the owner of the Persist tables and run persist upgrade NAME --location LOCATION once (docs/persist.md)")
+	}
+	return fmt.Errorf("bring the change tracking up to date: %w", err)
 }
 
 // laterCode are the errors that leave a write's refresh for later: the
