@@ -13,6 +13,7 @@ import (
 
 	"github.com/cuitty/persist"
 	"github.com/cuitty/persist/internal/cli"
+	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/location"
 	"github.com/cuitty/persist/internal/record"
 )
@@ -164,10 +165,13 @@ func (o DumpOptions) cursorHint(err error, src *persist.Source) error {
 	switch {
 	case errors.Is(err, persist.ErrCursorAccess):
 		return cli.Hint(err, "let the role read them: GRANT SELECT ON persist_meta, persist_history TO the role (as the owner of the tables)")
+	case errors.Is(err, persist.ErrNoCursor) && len(hint.All(err)) > 0:
+		// The store says what to do; an upgrade would not do it.
+		return cli.Hint(err, replaceCopies)
 	case errors.Is(err, persist.ErrNoCursor):
 		// The last hint given is said first.
 		return cli.Hint(cli.Hint(err, replaceCopies),
-			"upgrade the store's schema in place (one transaction, the rows are not rewritten), then take a full dump: persist upgrade %s --location %s%s",
+			"upgrade the store's schema in place, as the owner of its tables (one transaction, the rows are not rewritten), then take a full dump: persist upgrade %s --location %s%s",
 			location.ShellQuote(src.Store()), location.ForShell(o.Location), passwordNote(o.Location))
 	case errors.Is(err, persist.ErrCursor), errors.Is(err, persist.ErrRemoved):
 		if o.CursorFile != "" {

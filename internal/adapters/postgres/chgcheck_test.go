@@ -4,10 +4,13 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lib/pq"
 
 	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/hint"
+	"github.com/cuitty/persist/internal/record"
 )
 
 // Every row written carries its transaction's id in chg: an insert that
@@ -108,6 +111,102 @@ func TestChgCheckDropped(t *testing.T) {
 			if err := sinceErr(t, a, "app", c2); !errors.Is(err, adapters.ErrCursor) {
 				t.Errorf("delta since a cursor from before the check went again: %v, want ErrCursor", err)
 			}
+		})
+	}
+}
+
+// A missing check is made by a write only where no reader holds the
+// tables (it waits for none), and by Upgrade, which waits a little and
+// says what holds them.
+func TestChgCheckWaitsForNoReader(t *testing.T) {
+	a, dsn := open(t)
+	put(t, a, "app", adapters.Guarded, rec("c", "a", 1, "1"))
+	db := sqlDB(t, dsn)
+	mustExec(t, db, `ALTER TABLE persist_events DROP CONSTRAINT `+chgCheckName("persist_events"))
+	reader, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Rollback()
+	if _, err := reader.Exec(`SELECT count(*) FROM persist_events`); err != nil {
+		t.Fatal(err)
+	}
+	// The write runs while the server is asked, again and again, whether
+	// a backend of this database waits for a lock.
+	w := openAt(t, dsn, Options{})
+	done := make(chan error, 1)
+	go func() {
+		tx, err := w.Begin(ctx, "app")
+		if err == nil {
+			defer tx.Rollback()
+			if err = tx.Put(ctx, []*record.Item{rec("c", "b", 1, "1")}, adapters.Guarded); err == nil {
+				err = tx.Commit()
+			}
+		}
+		done <- err
+	}()
+	for waited := false; ; time.Sleep(20 * time.Millisecond) {
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 && !waited {
+			waited = true
+			t.Errorf("a write waited for the reader's lock")
+		}
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		default:
+			continue
+		}
+		break
+	}
+	if ok, err := chgChecked(ctx, db); err != nil || ok {
+		t.Fatalf("chgChecked after a write while a reader held the table: %v, %v; want still missing", ok, err)
+	}
+	_, err = openAt(t, dsn, Options{}).Upgrade(ctx)
+	if err == nil || !strings.Contains(err.Error(), "another transaction holds the tables") ||
+		!strings.Contains(strings.Join(hint.All(err), "\n"), "pg_stat_activity") {
+		t.Fatalf("Upgrade while a reader holds the table: %v (hints %q), want it to say so", err, hint.All(err))
+	}
+	reader.Rollback()
+	if u, err := openAt(t, dsn, Options{}).Upgrade(ctx); err != nil || !u.Refreshed {
+		t.Fatalf("Upgrade once the reader is gone: %+v, %v", u, err)
+	}
+	if ok, err := chgChecked(ctx, db); err != nil || !ok {
+		t.Fatalf("chgChecked after Upgrade: %v, %v", ok, err)
+	}
+}
+
+// A table of the store's with a parent gives no cursor: a DELETE through
+// the parent fires none of the triggers that log deletes. The hint's ALTER
+// TABLE gives it back.
+func TestParentTableRefusesCursor(t *testing.T) {
+	for _, tc := range []struct{ name, attach, want string }{
+		{"inherits", `CREATE TABLE par (); ALTER TABLE persist_records INHERIT par`, "ALTER TABLE persist_records NO INHERIT par"},
+		{"partition", `CREATE TABLE pp (LIKE persist_events) PARTITION BY LIST (store);
+			ALTER TABLE pp ATTACH PARTITION persist_events FOR VALUES IN ('app')`, "ALTER TABLE pp DETACH PARTITION persist_events"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, dsn := open(t)
+			put(t, a, "app", adapters.Guarded, rec("c", "a", 1, "1"), event("s", 1, "t", "1"))
+			db := sqlDB(t, dsn)
+			mustExec(t, db, tc.attach)
+			s, err := a.Snapshot(ctx, "app")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = s.Cursor(ctx)
+			s.Close()
+			hints := strings.Join(hint.All(err), "\n")
+			if !errors.Is(err, adapters.ErrNoCursor) || !strings.Contains(hints, tc.want) {
+				t.Fatalf("Cursor with a parent: %v (hints %q), want ErrNoCursor and %q", err, hints, tc.want)
+			}
+			mustExec(t, db, tc.want)
+			cursorOf(t, a, "app")
 		})
 	}
 }

@@ -322,6 +322,9 @@ func refreshFailed(err error, create bool) error {
 	case errors.As(err, &perr) && perr.Code == "42501":
 		return hint.With(fmt.Errorf("bring the change tracking up to date: %w (%w)", ErrUpgradeRights, err),
 			"connect as the owner of the Persist tables and run persist upgrade NAME --location LOCATION once (docs/persist.md)")
+	case errors.As(err, &perr) && (perr.Code == "55P03" || perr.Code == "40P01"):
+		return hint.With(fmt.Errorf("bring the change tracking up to date: another transaction holds the tables (%w)", err),
+			"run it again when no dump or long transaction holds them; SELECT pid, xact_start, query FROM pg_stat_activity WHERE datname = current_database() shows what runs there")
 	}
 	return fmt.Errorf("bring the change tracking up to date: %w", err)
 }

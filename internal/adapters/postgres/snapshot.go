@@ -11,6 +11,7 @@ import (
 	"github.com/lib/pq"
 
 	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/record"
 )
 
@@ -134,6 +135,61 @@ func (s *snapshot) Cursor(ctx context.Context) (string, error) {
 	return adapters.Cursor{Adapter: adapterName, Store: s.id, Pos: s.pos.String(), Mark: s.mark}.String(), nil
 }
 
+// checksAndParents refuses a cursor where the chg checks are missing, or
+// where a table of the store's has a parent (inheritance, a partitioned
+// table): a DELETE through the parent fires the parent's statement
+// triggers, not the logging ones on Persist's table.
+func (s *snapshot) checksAndParents(ctx context.Context) error {
+	missing, err := uncheckedTables(ctx, s.tx)
+	if err != nil {
+		return fmt.Errorf("store %q: read the chg checks: %w", s.store, err)
+	}
+	if len(missing) > 0 {
+		var names []string
+		for _, t := range missing {
+			names = append(names, chgCheckName(t))
+		}
+		return fmt.Errorf("store %q: %w: the check that every row's chg is its writing transaction's id is missing or not this release's "+
+			"(%s: made by this release's first write where the role may alter the tables and finds them free, or by persist upgrade; "+
+			"or dropped since), so an INSERT naming chg itself would reach no delta",
+			s.store, adapters.ErrNoCursor, strings.Join(names, ", "))
+	}
+	var parents []string
+	err = s.tx.QueryRowContext(ctx, `SELECT pg_catalog.array_agg(u.e ORDER BY h.inhrelid, u.k)
+		FROM pg_catalog.pg_inherits h JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) h.inhrelid
+		CROSS JOIN LATERAL pg_catalog.unnest(ARRAY[c.relname::pg_catalog.text, h.inhparent::pg_catalog.regclass::pg_catalog.text,
+			c.relispartition::pg_catalog.text]) WITH ORDINALITY u(e, k)
+		WHERE h.inhrelid OPERATOR(pg_catalog.=) ANY (ARRAY[pg_catalog.to_regclass('persist_records'),
+			pg_catalog.to_regclass('persist_events')]::pg_catalog.oid[])`).Scan((*pq.StringArray)(&parents))
+	if err != nil {
+		return fmt.Errorf("store %q: read the tables' parents: %w", s.store, err)
+	}
+	return parentsErr(s.store, parents)
+}
+
+// parentsErr is the error for the tables checksAndParents found with a
+// parent, three entries each (table, parent, whether a partition); nil for
+// none.
+func parentsErr(store string, parents []string) error {
+	if len(parents) < 3 {
+		return nil
+	}
+	var what, fix []string
+	for i := 0; i+2 < len(parents); i += 3 {
+		t, p := parents[i], parents[i+1]
+		if parents[i+2] == "true" {
+			what = append(what, fmt.Sprintf("%s is a partition of %s", t, p))
+			fix = append(fix, fmt.Sprintf("ALTER TABLE %s DETACH PARTITION %s", p, t))
+		} else {
+			what = append(what, fmt.Sprintf("%s inherits from %s", t, p))
+			fix = append(fix, fmt.Sprintf("ALTER TABLE %s NO INHERIT %s", t, p))
+		}
+	}
+	return hint.With(fmt.Errorf("store %q: %w: %s: a DELETE through the parent fires none of the triggers that log deletes, so no delta would hold what it deletes",
+		store, adapters.ErrNoCursor, strings.Join(what, "; ")),
+		"as the owner of the tables, take them out of it (%s), then take a full dump", strings.Join(fix, "; "))
+}
+
 // readMark checks that changes are tracked whoever writes, and reads the
 // newest entry of the store's history this snapshot sees.
 func (s *snapshot) readMark(ctx context.Context) error {
@@ -153,19 +209,8 @@ func (s *snapshot) readMark(ctx context.Context) error {
 			"(ALTER TABLE … DISABLE TRIGGER, or ENABLE TRIGGER ALL after it), or a table's chg lost the default that stamps "+
 			"every insert (ALTER COLUMN chg DROP DEFAULT or SET DEFAULT), so changes may have gone unrecorded", s.store, adapters.ErrNoCursor)
 	}
-	missing, err := uncheckedTables(ctx, s.tx)
-	if err != nil {
-		return fmt.Errorf("store %q: read the chg checks: %w", s.store, err)
-	}
-	if len(missing) > 0 {
-		var names []string
-		for _, t := range missing {
-			names = append(names, chgCheckName(t))
-		}
-		return fmt.Errorf("store %q: %w: the check that every row's chg is its writing transaction's id is missing or not this release's "+
-			"(%s: made by this release's first write where the role may alter the tables and finds them free, or by persist upgrade; "+
-			"or dropped since), so an INSERT naming chg itself would reach no delta",
-			s.store, adapters.ErrNoCursor, strings.Join(names, ", "))
+	if err := s.checksAndParents(ctx); err != nil {
+		return err
 	}
 	if s.triggers, s.legacy, err = triggersVersion(ctx, s.tx, s.removedSince()); err != nil {
 		return fmt.Errorf("store %q: read the triggers: %w", s.store, err)
