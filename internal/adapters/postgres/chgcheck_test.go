@@ -221,3 +221,49 @@ func TestParentTableRefusesCursor(t *testing.T) {
 		})
 	}
 }
+
+// The tables the triggers log into take no rule or trigger of another's
+// (either could keep a delete from being logged): the store gives no
+// cursor while one is there, the hint's DROP gives it back, and a cursor
+// from before one was made (and dropped), or before a decoy stood in for
+// the table, is refused. VACUUM and ANALYZE of them refuse nothing.
+func TestLogTablesAsMade(t *testing.T) {
+	a, dsn := open(t)
+	put(t, a, "app", adapters.Guarded, rec("c", "a", 1, "1"), rec("c", "b", 1, "1"), rec("c", "c", 1, "1"))
+	db := sqlDB(t, dsn)
+	noCursor := func(want string) {
+		t.Helper()
+		s, err := a.Snapshot(ctx, "app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.Cursor(ctx)
+		s.Close()
+		if hints := strings.Join(hint.All(err), "\n"); !errors.Is(err, adapters.ErrNoCursor) || !strings.Contains(hints, want) {
+			t.Fatalf("Cursor: %v (hints %q), want ErrNoCursor and %q", err, hints, want)
+		}
+		mustExec(t, db, want)
+	}
+	c1 := cursorOf(t, a, "app")
+	mustExec(t, db, `CREATE RULE nolog AS ON INSERT TO persist_removals DO INSTEAD NOTHING`)
+	mustExec(t, db, `DELETE FROM persist_records WHERE key = 'a'`)
+	noCursor(`DROP RULE nolog ON persist_removals`)
+	if err := sinceErr(t, a, "app", c1); !errors.Is(err, adapters.ErrCursor) {
+		t.Fatalf("delta across a rule made on persist_removals and dropped: %v, want ErrCursor", err)
+	}
+	mustExec(t, db, `CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+		CREATE TRIGGER t BEFORE INSERT ON persist_history FOR EACH ROW EXECUTE FUNCTION f()`)
+	noCursor(`DROP TRIGGER t ON persist_history`)
+	c2 := cursorOf(t, a, "app")
+	mustExec(t, db, `ALTER TABLE persist_removals RENAME TO rm_old; CREATE TABLE persist_removals (LIKE rm_old);
+		DELETE FROM persist_records WHERE key = 'b'; DROP TABLE persist_removals; ALTER TABLE rm_old RENAME TO persist_removals`)
+	if err := sinceErr(t, a, "app", c2); !errors.Is(err, adapters.ErrCursor) {
+		t.Fatalf("delta across a decoy persist_removals: %v, want ErrCursor", err)
+	}
+	c3 := cursorOf(t, a, "app")
+	mustExec(t, db, `VACUUM persist_removals`)
+	mustExec(t, db, `ANALYZE persist_history`)
+	if err := sinceErr(t, a, "app", c3); err != nil {
+		t.Fatalf("delta across VACUUM and ANALYZE of the log tables: %v", err)
+	}
+}

@@ -167,6 +167,33 @@ func (s *snapshot) checksAndParents(ctx context.Context) error {
 	return parentsErr(s.store, parents)
 }
 
+// logsAsMade refuses a cursor where the tables the triggers log into,
+// persist_removals and persist_history, have a rule or a trigger: either
+// could keep a delete or a write from being logged (DO INSTEAD NOTHING, a
+// trigger returning NULL), and a delta would not hold it.
+func (s *snapshot) logsAsMade(ctx context.Context) error {
+	var found, fix []string
+	err := s.tx.QueryRowContext(ctx, `SELECT pg_catalog.array_agg(pg_catalog.format('%s %s on %s', x.kind, x.name, x.tbl) ORDER BY x.tbl, x.name),
+			pg_catalog.array_agg(pg_catalog.format('DROP %s %I ON %s', pg_catalog.upper(x.kind), x.name, x.tbl) ORDER BY x.tbl, x.name)
+		FROM (SELECT 'rule' AS kind, r.rulename::pg_catalog.text AS name, r.ev_class::pg_catalog.regclass::pg_catalog.text AS tbl
+				FROM pg_catalog.pg_rewrite r WHERE r.ev_class OPERATOR(pg_catalog.=) ANY (ARRAY[pg_catalog.to_regclass('persist_removals'),
+					pg_catalog.to_regclass('persist_history')]::pg_catalog.oid[])
+			UNION ALL
+			SELECT 'trigger', g.tgname::pg_catalog.text, g.tgrelid::pg_catalog.regclass::pg_catalog.text
+				FROM pg_catalog.pg_trigger g WHERE NOT g.tgisinternal AND g.tgrelid OPERATOR(pg_catalog.=) ANY (ARRAY[pg_catalog.to_regclass('persist_removals'),
+					pg_catalog.to_regclass('persist_history')]::pg_catalog.oid[])) x`,
+	).Scan((*pq.StringArray)(&found), (*pq.StringArray)(&fix))
+	if err != nil {
+		return fmt.Errorf("store %q: read the log tables' rules and triggers: %w", s.store, err)
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	return hint.With(fmt.Errorf("store %q: %w: %s: Persist's change-tracking triggers log deletes and writes into that table, "+
+		"which could keep them from being logged, and no delta would hold them", s.store, adapters.ErrNoCursor, strings.Join(found, ", ")),
+		"as the owner of the tables, drop it (%s), then take a full dump", strings.Join(fix, "; "))
+}
+
 // parentsErr is the error for the tables checksAndParents found with a
 // parent, three entries each (table, parent, whether a partition); nil for
 // none.
@@ -210,6 +237,9 @@ func (s *snapshot) readMark(ctx context.Context) error {
 			"every insert (ALTER COLUMN chg DROP DEFAULT or SET DEFAULT), so changes may have gone unrecorded", s.store, adapters.ErrNoCursor)
 	}
 	if err := s.checksAndParents(ctx); err != nil {
+		return err
+	}
+	if err := s.logsAsMade(ctx); err != nil {
 		return err
 	}
 	if s.triggers, s.legacy, err = triggersVersion(ctx, s.tx, s.removedSince()); err != nil {
