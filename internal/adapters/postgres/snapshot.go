@@ -155,10 +155,13 @@ func (s *snapshot) checksAndParents(ctx context.Context) error {
 			s.store, adapters.ErrNoCursor, strings.Join(names, ", "))
 	}
 	var parents []string
-	err = s.tx.QueryRowContext(ctx, `SELECT pg_catalog.array_agg(u.e ORDER BY h.inhrelid, u.k)
+	err = s.tx.QueryRowContext(ctx, `SELECT pg_catalog.array_agg(u.e ORDER BY h.inhrelid, h.inhseqno, u.k)
 		FROM pg_catalog.pg_inherits h JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) h.inhrelid
-		CROSS JOIN LATERAL pg_catalog.unnest(ARRAY[c.relname::pg_catalog.text, h.inhparent::pg_catalog.regclass::pg_catalog.text,
-			c.relispartition::pg_catalog.text]) WITH ORDINALITY u(e, k)
+		JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+		JOIN pg_catalog.pg_class p ON p.oid OPERATOR(pg_catalog.=) h.inhparent
+		JOIN pg_catalog.pg_namespace pn ON pn.oid OPERATOR(pg_catalog.=) p.relnamespace
+		CROSS JOIN LATERAL pg_catalog.unnest(ARRAY[pg_catalog.format('%I.%I', n.nspname, c.relname),
+			pg_catalog.format('%I.%I', pn.nspname, p.relname), c.relispartition::pg_catalog.text]) WITH ORDINALITY u(e, k)
 		WHERE h.inhrelid OPERATOR(pg_catalog.=) ANY (ARRAY[pg_catalog.to_regclass('persist_records'),
 			pg_catalog.to_regclass('persist_events')]::pg_catalog.oid[])`).Scan((*pq.StringArray)(&parents))
 	if err != nil {
@@ -168,30 +171,35 @@ func (s *snapshot) checksAndParents(ctx context.Context) error {
 }
 
 // logsAsMade refuses a cursor where the tables the triggers log into,
-// persist_removals and persist_history, have a rule or a trigger: either
-// could keep a delete or a write from being logged (DO INSTEAD NOTHING, a
-// trigger returning NULL), and a delta would not hold it.
+// persist_removals and persist_history, have a rule or a trigger, enabled
+// or not: either could keep a delete or a write from being logged (DO
+// INSTEAD NOTHING, a trigger returning NULL), and a delta would not hold
+// it. It refuses one too where a table's catalog row still marks one
+// dropped (until a VACUUM clears the mark): so a delta across one made
+// and dropped after its cursor is refused, unless a VACUUM came between.
 func (s *snapshot) logsAsMade(ctx context.Context) error {
-	var found, fix []string
-	err := s.tx.QueryRowContext(ctx, `SELECT pg_catalog.array_agg(pg_catalog.format('%s %s on %s', x.kind, x.name, x.tbl) ORDER BY x.tbl, x.name),
-			pg_catalog.array_agg(pg_catalog.format('DROP %s %I ON %s', pg_catalog.upper(x.kind), x.name, x.tbl) ORDER BY x.tbl, x.name)
-		FROM (SELECT 'rule' AS kind, r.rulename::pg_catalog.text AS name, r.ev_class::pg_catalog.regclass::pg_catalog.text AS tbl
-				FROM pg_catalog.pg_rewrite r WHERE r.ev_class OPERATOR(pg_catalog.=) ANY (ARRAY[pg_catalog.to_regclass('persist_removals'),
-					pg_catalog.to_regclass('persist_history')]::pg_catalog.oid[])
-			UNION ALL
-			SELECT 'trigger', g.tgname::pg_catalog.text, g.tgrelid::pg_catalog.regclass::pg_catalog.text
-				FROM pg_catalog.pg_trigger g WHERE NOT g.tgisinternal AND g.tgrelid OPERATOR(pg_catalog.=) ANY (ARRAY[pg_catalog.to_regclass('persist_removals'),
-					pg_catalog.to_regclass('persist_history')]::pg_catalog.oid[])) x`,
-	).Scan((*pq.StringArray)(&found), (*pq.StringArray)(&fix))
+	logs := []string{"persist_removals", "persist_history"}
+	kind, name, table, err := codeOn(ctx, s.tx, logs, true)
 	if err != nil {
 		return fmt.Errorf("store %q: read the log tables' rules and triggers: %w", s.store, err)
 	}
-	if len(found) == 0 {
-		return nil
+	if kind != "" {
+		return hint.With(fmt.Errorf("store %q: %w: %s %s on %s: Persist's change-tracking triggers log deletes and writes into that table, "+
+			"which it could keep from being logged, and no delta would hold them", s.store, adapters.ErrNoCursor, kind, name, table),
+			"as the owner of the tables, drop it (DROP %s %s ON %s), then take a full dump", strings.ToUpper(kind), name, table)
 	}
-	return hint.With(fmt.Errorf("store %q: %w: %s: Persist's change-tracking triggers log deletes and writes into that table, "+
-		"which could keep them from being logged, and no delta would hold them", s.store, adapters.ErrNoCursor, strings.Join(found, ", ")),
-		"as the owner of the tables, drop it (%s), then take a full dump", strings.Join(fix, "; "))
+	var marked []string
+	err = s.tx.QueryRowContext(ctx, `SELECT pg_catalog.array_agg(pg_catalog.format('%I.%I', n.nspname, c.relname) ORDER BY c.relname)
+		FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+		WHERE c.oid OPERATOR(pg_catalog.=) ANY (ARRAY[pg_catalog.to_regclass('persist_removals'),
+				pg_catalog.to_regclass('persist_history')]::pg_catalog.oid[])
+			AND (c.relhasrules OR c.relhastriggers)`).Scan((*pq.StringArray)(&marked))
+	if err != nil || len(marked) == 0 {
+		return err
+	}
+	return hint.With(fmt.Errorf("store %q: %w: %s had a rule or trigger, dropped since (its catalog row still marks it), "+
+		"which may have kept deletes or writes from being logged", s.store, adapters.ErrNoCursor, strings.Join(marked, ", ")),
+		"as the owner of the tables, VACUUM %s (it clears the mark in place), then take a full dump", strings.Join(marked, ", "))
 }
 
 // parentsErr is the error for the tables checksAndParents found with a

@@ -31,13 +31,10 @@ import (
 // another schema's on exactly the types given would answer in its place.
 //
 // The chg checks' rows are in it too: dropped, then made again, they
-// would let an INSERT naming chg by meanwhile. So are the catalog rows of
-// the tables the triggers log into, persist_removals and persist_history:
-// a rule or trigger made on one (which a snapshot refuses while it is
-// there), or the table renamed for a decoy, writes a new version of its
-// row that stays once they are gone. (VACUUM and ANALYZE update it in
-// place; VACUUM FULL, CLUSTER, TRUNCATE or a GRANT on them refuse a delta
-// across them.)
+// would let an INSERT naming chg by meanwhile. The catalog rows of the
+// tables the triggers log into are not: a GRANT on them, which deploys
+// repeat, writes a new version too (snapshot.logsAsMade checks them as
+// they are).
 //
 // A column's row changes with ALTER TABLE … ALTER COLUMN … TYPE, which
 // rewrites every row without a trigger firing (a USING to the same type
@@ -61,10 +58,7 @@ const triggersVersionQuery = `SELECT coalesce(pg_catalog.string_agg(g.tgrelid::p
 			FROM pg_catalog.pg_constraint k
 			WHERE k.conrelid IN (pg_catalog.to_regclass('persist_records')::pg_catalog.oid,
 					pg_catalog.to_regclass('persist_events')::pg_catalog.oid)
-				AND k.conname = ANY ($4::pg_catalog.name[])),
-		(SELECT coalesce(pg_catalog.string_agg(c.relname::pg_catalog.text || ' ' || c.xmin::pg_catalog.text, ',' ORDER BY c.relname), '')
-			FROM pg_catalog.pg_class c
-			WHERE c.oid IN (pg_catalog.to_regclass('persist_removals')::pg_catalog.oid, pg_catalog.to_regclass('persist_history')::pg_catalog.oid))
+				AND k.conname = ANY ($4::pg_catalog.name[]))
 	FROM pg_catalog.pg_trigger g LEFT JOIN pg_catalog.pg_proc p ON p.oid = g.tgfoid
 	WHERE g.tgrelid IN (pg_catalog.to_regclass('persist_records')::pg_catalog.oid,
 			pg_catalog.to_regclass('persist_events')::pg_catalog.oid)
@@ -79,18 +73,18 @@ var ownColumns = []string{"store", "collection", "key", "version", "updated_at",
 const triggersLen = 16
 
 // triggersVersion is a digest of the tracking triggers', Persist's
-// columns', the chg checks' and the log tables' row versions; removedSince is persist_removed_since's name
+// columns' and the chg checks' row versions; removedSince is persist_removed_since's name
 // (snapshot.removedSince). legacy are the digests earlier releases put in
 // their cursors: such a cursor is told apart, and refused for what it
 // cannot show.
 func triggersVersion(ctx context.Context, q querier, removedSince string) (version string, legacy legacyDigests, err error) {
-	var triggers, columns, checks, logs string
+	var triggers, columns, checks string
 	fn := removedSince + "(text, bigint, bigint, bigint[])"
 	names := []string{chgCheckName("persist_records"), chgCheckName("persist_events")}
-	if err := q.QueryRowContext(ctx, triggersVersionQuery, pq.Array(trackedTriggers), fn, pq.Array(ownColumns), pq.Array(names)).Scan(&triggers, &columns, &checks, &logs); err != nil {
+	if err := q.QueryRowContext(ctx, triggersVersionQuery, pq.Array(trackedTriggers), fn, pq.Array(ownColumns), pq.Array(names)).Scan(&triggers, &columns, &checks); err != nil {
 		return "", legacy, err
 	}
-	return digest(triggers + " " + columns + " " + checks + " " + logs), legacyDigests{digest(triggers), digest(triggers + " " + columns)}, nil
+	return digest(triggers + " " + columns + " " + checks), legacyDigests{digest(triggers), digest(triggers + " " + columns)}, nil
 }
 
 // legacyDigests are the digests of the same catalog that earlier releases
@@ -123,6 +117,6 @@ func (s *snapshot) checkTriggers(cursor pgPos, mark adapters.Mark) error {
 	}
 	return fmt.Errorf("store %q: %w: the change-tracking triggers, their functions, the tables' columns or chg checks changed in the catalog since the cursor "+
 		"(triggers turned off and on again with ALTER TABLE … DISABLE/ENABLE TRIGGER, replaced, given another owner or other grants; "+
-		"a column's type or chg's default altered, which changes rows without a trigger; a chg check dropped or made again; a rule or trigger made on persist_removals or persist_history, or either renamed; or the database restored), "+
+		"a column's type or chg's default altered, which changes rows without a trigger; a chg check dropped or made again; or the database restored), "+
 		"so changes made meanwhile may have gone unrecorded", s.store, adapters.ErrCursor)
 }

@@ -284,26 +284,38 @@ func (t *writeTx) SetLoadedFrom(ctx context.Context, source, cursor string) erro
 	return nil
 }
 
-// notesCodeQuery finds an enabled trigger (constraints' own, which check
-// keys, aside) or a rule on persist_sources: its kind, its name and its
-// table, quoted.
-const notesCodeQuery = `SELECT k, name, tab FROM (
+// codeOnQuery finds a trigger (constraints' own, which check keys, aside)
+// or a rule on the tables named in $1: its kind, its name and its table,
+// quoted. Disabled ones count only with $2 (where enabling one for a while
+// and disabling it again would leave no trace).
+const codeOnQuery = `SELECT k, name, tab FROM (
 		SELECT 1 AS o, 'trigger' AS k, pg_catalog.quote_ident(g.tgname::pg_catalog.text) AS name,
 			g.tgrelid::pg_catalog.regclass::pg_catalog.text AS tab
-		FROM pg_catalog.pg_trigger g WHERE g.tgrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('persist_sources')::pg_catalog.oid
-			AND NOT g.tgisinternal AND g.tgenabled OPERATOR(pg_catalog.<>) 'D'
+		FROM pg_catalog.pg_trigger g
+		WHERE g.tgrelid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT pg_catalog.to_regclass(n)::pg_catalog.oid FROM pg_catalog.unnest($1::pg_catalog.text[]) n))
+			AND NOT g.tgisinternal AND ($2 OR g.tgenabled OPERATOR(pg_catalog.<>) 'D')
 		UNION ALL
 		SELECT 2, 'rule', pg_catalog.quote_ident(r.rulename::pg_catalog.text), r.ev_class::pg_catalog.regclass::pg_catalog.text
-		FROM pg_catalog.pg_rewrite r WHERE r.ev_class OPERATOR(pg_catalog.=) pg_catalog.to_regclass('persist_sources')::pg_catalog.oid
-			AND r.ev_enabled OPERATOR(pg_catalog.<>) 'D') x
+		FROM pg_catalog.pg_rewrite r
+		WHERE r.ev_class OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT pg_catalog.to_regclass(n)::pg_catalog.oid FROM pg_catalog.unnest($1::pg_catalog.text[]) n))
+			AND ($2 OR r.ev_enabled OPERATOR(pg_catalog.<>) 'D')) x
 	ORDER BY o, tab, name LIMIT 1`
+
+// codeOn is the first trigger or rule codeOnQuery finds on tables, kind
+// "" for none.
+func codeOn(ctx context.Context, q querier, tables []string, disabledToo bool) (kind, name, table string, err error) {
+	err = q.QueryRowContext(ctx, codeOnQuery, pq.Array(tables), disabledToo).Scan(&kind, &name, &table)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", "", nil
+	}
+	return kind, name, table, err
+}
 
 // noCodeOnNotes is SetLoadedFrom's refusal of code on the tables it writes.
 func noCodeOnNotes(ctx context.Context, q querier) error {
-	var kind, name, table string
-	err := q.QueryRowContext(ctx, notesCodeQuery).Scan(&kind, &name, &table)
+	kind, name, table, err := codeOn(ctx, q, []string{"persist_sources"}, false)
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
+	case err == nil && kind == "":
 		return nil
 	case err != nil:
 		return fmt.Errorf("read the triggers of persist_sources: %w", err)
