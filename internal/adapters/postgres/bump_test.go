@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"database/sql"
 	"errors"
 	"strings"
 	"testing"
@@ -77,26 +78,8 @@ func TestEarlierStampTriggerReplaced(t *testing.T) {
 	}
 	// A reader in the middle of a long transaction (a dump) neither holds
 	// up the write that replaces the trigger nor is held up by it.
-	reader, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reader.Rollback()
-	if _, err := reader.Exec(`SELECT count(*) FROM persist_records`); err != nil {
-		t.Fatal(err)
-	}
-	w := openAt(t, dsn, Options{})
-	done := make(chan error, 1)
-	go func() {
-		tx, err := w.Begin(ctx, "app")
-		if err == nil {
-			defer tx.Rollback()
-			if err = tx.Put(ctx, []*record.Item{rec("c", "b", 1, `1`)}, adapters.Guarded); err == nil {
-				err = tx.Commit()
-			}
-		}
-		done <- err
-	}()
+	reader := readerOf(t, db, "persist_records")
+	done := putBehind(openAt(t, dsn, Options{}), rec("c", "b", 1, `1`))
 	select {
 	case err := <-done:
 		if err != nil {
@@ -193,4 +176,36 @@ func TestUpgradeRefreshesStamps(t *testing.T) {
 	if err != nil || u != (adapters.Upgraded{From: schemaVersion, To: schemaVersion}) {
 		t.Fatalf("Upgrade again = %+v, %v; want nothing done", u, err)
 	}
+}
+
+// readerOf starts a transaction that has read table, and so holds a lock
+// on it until rolled back (as a dump would); the test's end rolls it back.
+func readerOf(t *testing.T, db *sql.DB, table string) *sql.Tx {
+	t.Helper()
+	reader, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reader.Rollback() })
+	if _, err := reader.Exec(`SELECT count(*) FROM ` + table); err != nil {
+		t.Fatal(err)
+	}
+	return reader
+}
+
+// putBehind puts it into store "app" with w on a goroutine of its own, in
+// a transaction it commits, and sends the outcome.
+func putBehind(w *Adapter, it *record.Item) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		tx, err := w.Begin(ctx, "app")
+		if err == nil {
+			defer tx.Rollback()
+			if err = tx.Put(ctx, []*record.Item{it}, adapters.Guarded); err == nil {
+				err = tx.Commit()
+			}
+		}
+		done <- err
+	}()
+	return done
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/hint"
-	"github.com/cuitty/persist/internal/record"
 )
 
 // Every row written carries its transaction's id in chg: an insert that
@@ -123,28 +122,10 @@ func TestChgCheckWaitsForNoReader(t *testing.T) {
 	put(t, a, "app", adapters.Guarded, rec("c", "a", 1, "1"))
 	db := sqlDB(t, dsn)
 	mustExec(t, db, `ALTER TABLE persist_events DROP CONSTRAINT `+chgCheckName("persist_events"))
-	reader, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer reader.Rollback()
-	if _, err := reader.Exec(`SELECT count(*) FROM persist_events`); err != nil {
-		t.Fatal(err)
-	}
+	reader := readerOf(t, db, "persist_events")
 	// The write runs while the server is asked, again and again, whether
 	// a backend of this database waits for a lock.
-	w := openAt(t, dsn, Options{})
-	done := make(chan error, 1)
-	go func() {
-		tx, err := w.Begin(ctx, "app")
-		if err == nil {
-			defer tx.Rollback()
-			if err = tx.Put(ctx, []*record.Item{rec("c", "b", 1, "1")}, adapters.Guarded); err == nil {
-				err = tx.Commit()
-			}
-		}
-		done <- err
-	}()
+	done := putBehind(openAt(t, dsn, Options{}), rec("c", "b", 1, "1"))
 	for waited := false; ; time.Sleep(20 * time.Millisecond) {
 		var n int
 		if err := db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n); err != nil {
@@ -167,7 +148,7 @@ func TestChgCheckWaitsForNoReader(t *testing.T) {
 	if ok, err := chgChecked(ctx, db); err != nil || ok {
 		t.Fatalf("chgChecked after a write while a reader held the table: %v, %v; want still missing", ok, err)
 	}
-	_, err = openAt(t, dsn, Options{}).Upgrade(ctx)
+	_, err := openAt(t, dsn, Options{}).Upgrade(ctx)
 	if err == nil || !strings.Contains(err.Error(), "another transaction holds the tables") ||
 		!strings.Contains(strings.Join(hint.All(err), "\n"), "pg_stat_activity") {
 		t.Fatalf("Upgrade while a reader holds the table: %v (hints %q), want it to say so", err, hint.All(err))
