@@ -257,11 +257,11 @@ func TestNoteRefusesTriggers(t *testing.T) {
 		BEGIN UPDATE persist_records SET value = '99'; RETURN NULL; END $$`)
 	for _, tc := range []struct{ make, says, hint string }{
 		{`CREATE TRIGGER "Bump" AFTER INSERT OR UPDATE ON persist_sources FOR EACH ROW EXECUTE FUNCTION bump()`,
-			`trigger "Bump" on persist_sources`, `DROP TRIGGER "Bump" ON persist_sources`},
+			`trigger "Bump" on public.persist_sources`, `DROP TRIGGER "Bump" ON public.persist_sources`},
 		// An INSERT or UPDATE rule makes the server refuse the note's
 		// INSERT … ON CONFLICT outright; any other is refused too.
 		{`CREATE RULE bump AS ON DELETE TO persist_sources DO ALSO UPDATE persist_records SET value = '98'`,
-			"rule bump on persist_sources", "DROP RULE bump ON persist_sources"},
+			"rule bump on public.persist_sources", "DROP RULE bump ON public.persist_sources"},
 	} {
 		mustExec(t, db, tc.make)
 		tx, err := a.Begin(ctx, "app")
@@ -273,8 +273,11 @@ func TestNoteRefusesTriggers(t *testing.T) {
 		tx.Rollback()
 		mustExec(t, db, tc.hint)
 	}
-	// An audit trigger on persist_stores, which every batch writes as
-	// well, is no reason to refuse the note.
+	// A disabled trigger on persist_sources runs nothing; an audit
+	// trigger on persist_stores, which every batch writes as well, is no
+	// reason to refuse the note.
+	mustExec(t, db, `CREATE TRIGGER "Off" AFTER INSERT OR UPDATE ON persist_sources FOR EACH ROW EXECUTE FUNCTION bump();
+		ALTER TABLE persist_sources DISABLE TRIGGER "Off"`)
 	mustExec(t, db, `CREATE TABLE audit (at timestamptz);
 		CREATE FUNCTION audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO audit VALUES (now()); RETURN NULL; END $$;
 		CREATE TRIGGER audit AFTER INSERT ON persist_stores FOR EACH STATEMENT EXECUTE FUNCTION audit()`)

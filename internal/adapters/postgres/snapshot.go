@@ -175,8 +175,11 @@ func (s *snapshot) checksAndParents(ctx context.Context) error {
 // or not: either could keep a delete or a write from being logged (DO
 // INSTEAD NOTHING, a trigger returning NULL), and a delta would not hold
 // it. It refuses one too where a table's catalog row still marks one
-// dropped (until a VACUUM clears the mark): so a delta across one made
-// and dropped after its cursor is refused, unless a VACUUM came between.
+// dropped (until a VACUUM or ANALYZE, autovacuum's too, clears the mark):
+// so a delta across one made and dropped after its cursor is refused,
+// unless one of those came between. (A trigger of the server's own, as
+// a foreign key referencing the table makes, keeps the mark set, and is
+// no reason to refuse.)
 func (s *snapshot) logsAsMade(ctx context.Context) error {
 	logs := []string{"persist_removals", "persist_history"}
 	kind, name, table, err := codeOn(ctx, s.tx, logs, true)
@@ -186,20 +189,23 @@ func (s *snapshot) logsAsMade(ctx context.Context) error {
 	if kind != "" {
 		return hint.With(fmt.Errorf("store %q: %w: %s %s on %s: Persist's change-tracking triggers log deletes and writes into that table, "+
 			"which it could keep from being logged, and no delta would hold them", s.store, adapters.ErrNoCursor, kind, name, table),
-			"as the owner of the tables, drop it (DROP %s %s ON %s), then take a full dump", strings.ToUpper(kind), name, table)
+			"as the owner of the tables, drop it (DROP %s %s ON %s), then clear its mark with VACUUM %[3]s (a statement of its own, outside a transaction), "+
+				"then take a full dump", strings.ToUpper(kind), name, table)
 	}
 	var marked []string
 	err = s.tx.QueryRowContext(ctx, `SELECT pg_catalog.array_agg(pg_catalog.format('%I.%I', n.nspname, c.relname) ORDER BY c.relname)
 		FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
 		WHERE c.oid OPERATOR(pg_catalog.=) ANY (ARRAY[pg_catalog.to_regclass('persist_removals'),
 				pg_catalog.to_regclass('persist_history')]::pg_catalog.oid[])
-			AND (c.relhasrules OR c.relhastriggers)`).Scan((*pq.StringArray)(&marked))
+			AND (c.relhasrules AND NOT EXISTS (SELECT FROM pg_catalog.pg_rewrite r WHERE r.ev_class OPERATOR(pg_catalog.=) c.oid)
+				OR c.relhastriggers AND NOT EXISTS (SELECT FROM pg_catalog.pg_trigger g WHERE g.tgrelid OPERATOR(pg_catalog.=) c.oid))`).Scan((*pq.StringArray)(&marked))
 	if err != nil || len(marked) == 0 {
 		return err
 	}
 	return hint.With(fmt.Errorf("store %q: %w: %s had a rule or trigger, dropped since (its catalog row still marks it), "+
 		"which may have kept deletes or writes from being logged", s.store, adapters.ErrNoCursor, strings.Join(marked, ", ")),
-		"as the owner of the tables, VACUUM %s (it clears the mark in place), then take a full dump", strings.Join(marked, ", "))
+		"as the owner of the tables: VACUUM %s (a statement of its own, outside a transaction; it clears the mark in place), then take a full dump",
+		strings.Join(marked, ", "))
 }
 
 // parentsErr is the error for the tables checksAndParents found with a

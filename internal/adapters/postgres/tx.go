@@ -286,19 +286,20 @@ func (t *writeTx) SetLoadedFrom(ctx context.Context, source, cursor string) erro
 
 // codeOnQuery finds a trigger (constraints' own, which check keys, aside)
 // or a rule on the tables named in $1: its kind, its name and its table,
-// quoted. Disabled ones count only with $2 (where enabling one for a while
+// quoted (the table with its schema). Disabled ones count only with $2 (where enabling one for a while
 // and disabling it again would leave no trace).
 const codeOnQuery = `SELECT k, name, tab FROM (
-		SELECT 1 AS o, 'trigger' AS k, pg_catalog.quote_ident(g.tgname::pg_catalog.text) AS name,
-			g.tgrelid::pg_catalog.regclass::pg_catalog.text AS tab
+		SELECT 1 AS o, 'trigger' AS k, pg_catalog.quote_ident(g.tgname::pg_catalog.text) AS name, g.tgrelid AS rel
 		FROM pg_catalog.pg_trigger g
 		WHERE g.tgrelid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT pg_catalog.to_regclass(n)::pg_catalog.oid FROM pg_catalog.unnest($1::pg_catalog.text[]) n))
 			AND NOT g.tgisinternal AND ($2 OR g.tgenabled OPERATOR(pg_catalog.<>) 'D')
 		UNION ALL
-		SELECT 2, 'rule', pg_catalog.quote_ident(r.rulename::pg_catalog.text), r.ev_class::pg_catalog.regclass::pg_catalog.text
+		SELECT 2, 'rule', pg_catalog.quote_ident(r.rulename::pg_catalog.text), r.ev_class
 		FROM pg_catalog.pg_rewrite r
 		WHERE r.ev_class OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT pg_catalog.to_regclass(n)::pg_catalog.oid FROM pg_catalog.unnest($1::pg_catalog.text[]) n))
 			AND ($2 OR r.ev_enabled OPERATOR(pg_catalog.<>) 'D')) x
+		CROSS JOIN LATERAL (SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS tab FROM pg_catalog.pg_class c
+			JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace WHERE c.oid OPERATOR(pg_catalog.=) x.rel) t
 	ORDER BY o, tab, name LIMIT 1`
 
 // codeOn is the first trigger or rule codeOnQuery finds on tables, kind
