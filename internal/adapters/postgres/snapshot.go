@@ -199,8 +199,11 @@ func (s *snapshot) logsAsMade(ctx context.Context) error {
 				pg_catalog.to_regclass('persist_history')]::pg_catalog.oid[])
 			AND (c.relhasrules AND NOT EXISTS (SELECT FROM pg_catalog.pg_rewrite r WHERE r.ev_class OPERATOR(pg_catalog.=) c.oid)
 				OR c.relhastriggers AND NOT EXISTS (SELECT FROM pg_catalog.pg_trigger g WHERE g.tgrelid OPERATOR(pg_catalog.=) c.oid))`).Scan((*pq.StringArray)(&marked))
-	if err != nil || len(marked) == 0 {
-		return err
+	if err != nil {
+		return fmt.Errorf("store %q: read the log tables' marks: %w", s.store, err)
+	}
+	if len(marked) == 0 {
+		return nil
 	}
 	return hint.With(fmt.Errorf("store %q: %w: %s had a rule or trigger, dropped since (its catalog row still marks it), "+
 		"which may have kept deletes or writes from being logged", s.store, adapters.ErrNoCursor, strings.Join(marked, ", ")),
