@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -266,4 +267,12 @@ func TestLogTablesAsMade(t *testing.T) {
 	if err := sinceErr(t, a, "app", c4); err != nil {
 		t.Fatalf("delta across VACUUM and ANALYZE of the log tables: %v", err)
 	}
+}
+
+// chgChecked reports whether each table has its chg check, as this
+// release makes it (chgCheck): without it, an INSERT naming chg would
+// reach no delta.
+func chgChecked(ctx context.Context, q querier) (bool, error) {
+	missing, err := uncheckedTables(ctx, q)
+	return len(missing) == 0, err
 }

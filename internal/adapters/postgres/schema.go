@@ -773,14 +773,6 @@ func trackingIntact(ctx context.Context, q querier) (bool, error) {
 	return triggers == len(trackedTriggers) && defaults == 2, err
 }
 
-// chgChecked reports whether each table has its chg check, as this
-// release makes it (chgCheck): without it, an INSERT naming chg would
-// reach no delta.
-func chgChecked(ctx context.Context, q querier) (bool, error) {
-	missing, err := uncheckedTables(ctx, q)
-	return len(missing) == 0, err
-}
-
 // uncheckedTables are the tables of chgTables without their chg check, or
 // with another under its name.
 func uncheckedTables(ctx context.Context, q querier) ([]string, error) {
