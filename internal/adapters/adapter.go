@@ -48,6 +48,11 @@ var ErrStoreName = errors.New("store name not supported by this database")
 // (or the one of its temporary files) is full. It wraps syscall.ENOSPC too.
 var ErrFull = errors.New("the database's disk is full")
 
+// ErrNotPersistTable: what a database holds under the name of one of
+// Persist's tables is not Persist's table (a view, say), so what a read
+// of it shows need not be the store.
+var ErrNotPersistTable = errors.New("not Persist's table")
+
 // Filter narrows what a snapshot yields. The zero Filter yields everything.
 type Filter struct {
 	Collections []string // only these collections (nil: all)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lib/pq"
 
+	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/hint"
 )
 
@@ -199,7 +200,7 @@ func (a *Adapter) setUp(ctx context.Context, tx *sql.Tx) error {
 
 // ErrNotPersistTable: a relation the search_path finds under the name of
 // one of Persist's tables is not Persist's table.
-var ErrNotPersistTable = errors.New("not Persist's table")
+var ErrNotPersistTable = adapters.ErrNotPersistTable
 
 // notPersistTable is the error for what tablesCheck found, nil for
 // nothing.

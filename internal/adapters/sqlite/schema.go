@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/hint"
 )
 
 // schemaVersion is the version of the tables below, kept in persist_meta so
@@ -480,6 +481,9 @@ func hasColumn(ctx context.Context, tx *sql.Tx, table, col string) (bool, error)
 // readVersion is the schema version of the file: 0 without the Persist
 // tables, 1 with them but without a version record.
 func readVersion(ctx context.Context, tx *sql.Tx) (int, error) {
+	if err := notPersistTables(ctx, tx); err != nil {
+		return 0, err
+	}
 	var stores, meta int
 	err := tx.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE name = 'persist_stores'),
 			count(*) FILTER (WHERE name = 'persist_meta')
@@ -506,6 +510,40 @@ func readVersion(ctx context.Context, tx *sql.Tx) (int, error) {
 		return 0, fmt.Errorf("read schema: persist_meta says schema_version %q: %w", v, ErrSchemaVersion)
 	}
 	return n, nil
+}
+
+// persistTables are the names of Persist's tables, as SQLite compares
+// names: without regard to case.
+const persistTables = `'persist_meta', 'persist_stores', 'persist_records', 'persist_events', 'persist_clock',
+	'persist_history', 'persist_removals', 'persist_sources', 'persist_prior'`
+
+// notPersistTables refuses a file that holds something else than a plain
+// table under one of Persist's names: a view in place of persist_records
+// (the table renamed away) would be read as the store, and its INSTEAD OF
+// triggers would take the writes; a virtual table shows what its module
+// makes up.
+func notPersistTables(ctx context.Context, tx *sql.Tx) error {
+	var name, kind string
+	var virtual bool
+	err := tx.QueryRowContext(ctx, `SELECT name, type, sql LIKE 'CREATE VIRTUAL %' FROM sqlite_master
+		WHERE lower(name) IN (`+persistTables+`) AND type <> 'trigger' AND (type <> 'table' OR sql LIKE 'CREATE VIRTUAL %')
+		LIMIT 1`).Scan(&name, &kind, &virtual)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read schema: %w", err)
+	}
+	what := "a " + kind
+	switch {
+	case virtual:
+		what = "a virtual table"
+	case kind == "index":
+		what = "an index"
+	}
+	return hint.With(fmt.Errorf("%w: %s is %s, not a table: what it shows need not be the store", adapters.ErrNotPersistTable, name, what),
+		"put Persist's table back under its name: drop what is there (DROP %s %s), then rename the table that holds the store to %s (ALTER TABLE … RENAME TO %[3]s)",
+		strings.ToUpper(kind), name, strings.ToLower(name))
 }
 
 // readableVersion is readVersion for readers, which know versions 1 and 2.

@@ -1,0 +1,78 @@
+package sqlite
+
+import (
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/hint"
+)
+
+// Something else than Persist's table under one of its names (the table
+// renamed away) is refused by every reader and writer, by name, before a
+// row is read: a view's rows would pass for the store's. The hint, followed,
+// puts the store back.
+func TestNotPersistTable(t *testing.T) {
+	for _, c := range []struct {
+		name, table, odd, what, undo string
+	}{
+		{"view of records", "persist_records", `CREATE VIEW persist_records AS SELECT * FROM moved WHERE key <> 'u1'`, "a view", "DROP VIEW persist_records"},
+		{"view of events", "persist_events", `CREATE VIEW Persist_Events AS SELECT * FROM moved`, "a view", "DROP VIEW Persist_Events"},
+		{"view of stores", "persist_stores", `CREATE VIEW persist_stores AS SELECT * FROM moved`, "a view", "DROP VIEW persist_stores"},
+		{"virtual table", "persist_records", `CREATE VIRTUAL TABLE persist_records USING rtree(id, a, b)`, "a virtual table", "DROP TABLE persist_records"},
+		{"index", "persist_history", `CREATE INDEX persist_history ON moved (chg)`, "an index", "DROP INDEX persist_history"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "app.db")
+			sample(t, path)
+			execAll(t, path, `ALTER TABLE `+c.table+` RENAME TO moved`, c.odd)
+			a := open(t, path, Options{})
+			defer a.Close()
+			want := c.what + ", not a table"
+			check := func(op string, err error) {
+				t.Helper()
+				if !errors.Is(err, adapters.ErrNotPersistTable) || !strings.Contains(err.Error(), want) {
+					t.Fatalf("%s: %v, want ErrNotPersistTable saying %q", op, err, want)
+				}
+				if h := hint.All(err); !strings.Contains(strings.Join(h, " "), c.undo) {
+					t.Fatalf("%s: hints %q, want one naming %q", op, h, c.undo)
+				}
+			}
+			_, err := a.Stores(t.Context())
+			check("Stores", err)
+			_, err = a.Snapshot(t.Context(), "app")
+			check("Snapshot", err)
+			_, err = a.Begin(t.Context(), "app")
+			check("Begin", err)
+			_, err = a.Upgrade(t.Context())
+			check("Upgrade", err)
+			a.Close()
+
+			execAll(t, path, c.undo, `ALTER TABLE moved RENAME TO `+c.table)
+			b := open(t, path, Options{})
+			defer b.Close()
+			s, err := b.Snapshot(t.Context(), "app")
+			if err != nil {
+				t.Fatalf("after the hint: %v", err)
+			}
+			s.Close()
+		})
+	}
+}
+
+func execAll(t *testing.T, path string, stmts ...string) {
+	t.Helper()
+	db, err := sql.Open("sqlite3", fileURI(path, "mode=rw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range stmts {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
