@@ -34,6 +34,7 @@ var rawTests = []struct {
 	{"Cursor/OtherDeletesAll", testCursorOtherDeletesAll},
 	{"Cursor/HistoryLost", testCursorHistoryLost},
 	{"OwnBytes", testOwnBytes},
+	{"StoresWithoutRow", testStoresWithoutRow},
 }
 
 // WithRawSQL gives the suite a plain database/sql handle on the database

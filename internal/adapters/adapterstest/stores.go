@@ -2,6 +2,7 @@ package adapterstest
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"slices"
 	"sync"
@@ -148,4 +149,23 @@ func testPairConcurrentSchema(t *testing.T, a, b adapters.Adapter) {
 		}
 	}
 	same(t, "store x", dump(t, b, "x", adapters.Filter{}), lines(rec("c", "a", 1, T0, `1`), rec("c", "c", 1, T0, `1`)))
+}
+
+// Records and events another program wrote for a store that persist_stores
+// does not name are a store all the same: listed, and read by its name.
+// Left out, a database of two stores would pass for one, and a dump of
+// "its only store" would leave the other behind without a word.
+func testStoresWithoutRow(t *testing.T, a adapters.Adapter, db *sql.DB) {
+	exec(t, db,
+		`INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value)
+			VALUES ('other', 'c', 'k', 1, '`+T0+`', false, '{"a":1}')`,
+		`INSERT INTO persist_events (store, stream, seq, type, at, data) VALUES ('third', 's', 1, 't', '`+T0+`', '2')`)
+	if got, want := stores(t, a), []string{"app", "other", "third"}; !slices.Equal(got, want) {
+		t.Errorf("Stores = %q, want %q", got, want)
+	}
+	same(t, "dump of other", dump(t, a, "other", adapters.Filter{}), lines(rec("c", "k", 1, T0, `{"a":1}`)))
+	same(t, "dump of third", dump(t, a, "third", adapters.Filter{}), lines(ev("s", 1, "t", T0, `2`)))
+	if _, err := a.Snapshot(t.Context(), "none"); !errors.Is(err, adapters.ErrNoStore) {
+		t.Errorf("Snapshot of a store nothing holds: %v, want ErrNoStore", err)
+	}
 }

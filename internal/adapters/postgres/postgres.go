@@ -244,6 +244,27 @@ func (a *Adapter) Close() error {
 // 1 for a role or database whose CONNECTION LIMIT allows one connection.
 func (a *Adapter) Writers() int { return a.writers }
 
+// storesSQL names every store the database holds: those of
+// persist_stores, and those whose records or events another program wrote
+// without a row there, which a database holding "one store" must not leave
+// unread. Each table's stores are found by a seek of its primary key per
+// store (min), not a scan of its rows.
+const storesSQL = `WITH RECURSIVE
+	r(s) AS (SELECT (SELECT min(store) FROM persist_records)
+		UNION ALL SELECT (SELECT min(store) FROM persist_records WHERE store > r.s) FROM r WHERE r.s IS NOT NULL),
+	e(s) AS (SELECT (SELECT min(store) FROM persist_events)
+		UNION ALL SELECT (SELECT min(store) FROM persist_events WHERE store > e.s) FROM e WHERE e.s IS NOT NULL)
+	SELECT name COLLATE "C" FROM persist_stores
+	UNION SELECT s COLLATE "C" FROM r WHERE s IS NOT NULL
+	UNION SELECT s COLLATE "C" FROM e WHERE s IS NOT NULL`
+
+// rowsOfStoreSQL says whether the data tables hold rows of the store $1,
+// which storesSQL lists even where persist_stores lacks it. A snapshot
+// asks only for a store persist_stores lacks: the server locks every table
+// a statement names, and a snapshot takes no lock on the data tables
+// before it reads them.
+const rowsOfStoreSQL = `SELECT EXISTS (SELECT 1 FROM persist_records WHERE store = $1) OR EXISTS (SELECT 1 FROM persist_events WHERE store = $1)`
+
 // Stores lists the stores, bytewise sorted; none when the schema is absent.
 func (a *Adapter) Stores(ctx context.Context) ([]string, error) {
 	var exists bool
@@ -253,7 +274,7 @@ func (a *Adapter) Stores(ctx context.Context) ([]string, error) {
 	if !exists {
 		return nil, nil
 	}
-	rows, err := a.db.QueryContext(ctx, `SELECT name FROM persist_stores ORDER BY name`)
+	rows, err := a.db.QueryContext(ctx, storesSQL)
 	if err != nil {
 		return nil, fmt.Errorf("list stores: %w", explain(err))
 	}

@@ -77,6 +77,9 @@ func (s *snapshot) exists(ctx context.Context) error {
 	err := s.tx.QueryRowContext(ctx, `SELECT pg_catalog.to_regclass('persist_stores') IS NOT NULL`).Scan(&found)
 	if err == nil && found {
 		err = s.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM persist_stores WHERE name = $1)`, s.store).Scan(&found)
+		if err == nil && !found {
+			err = s.tx.QueryRowContext(ctx, rowsOfStoreSQL, s.store).Scan(&found)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("snapshot of store %q: %w", s.store, s.a.lost(err, s.state))

@@ -113,7 +113,7 @@ func (s *snapshot) copyable(ctx context.Context) error {
 		return fmt.Errorf("%w: schema version %d", adapters.ErrNoCopy, s.version)
 	}
 	var stores, meta, user, app int64
-	err := s.tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM persist_stores),
+	err := s.tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM (`+storesSQL+`)),
 		(SELECT count(*) FROM persist_meta WHERE key NOT IN ('id', 'schema_version', '`+schemaStepKey+`')),
 		(SELECT user_version FROM pragma_user_version), (SELECT application_id FROM pragma_application_id)`).Scan(&stores, &meta, &user, &app)
 	switch {

@@ -13,6 +13,23 @@ import (
 	"github.com/cuitty/persist/internal/record"
 )
 
+// storesSQL names every store the file holds: those of persist_stores,
+// and those whose records or events another program wrote without a row
+// there, which a database holding "one store" must not leave unread. Each
+// table's stores are found by a seek of its primary key per store, not a
+// scan of its rows.
+const storesSQL = `WITH RECURSIVE
+	r(s) AS (SELECT (SELECT min(store) FROM persist_records)
+		UNION ALL SELECT (SELECT min(store) FROM persist_records WHERE store > r.s) FROM r WHERE r.s IS NOT NULL),
+	e(s) AS (SELECT (SELECT min(store) FROM persist_events)
+		UNION ALL SELECT (SELECT min(store) FROM persist_events WHERE store > e.s) FROM e WHERE e.s IS NOT NULL)
+	SELECT name FROM persist_stores UNION SELECT s FROM r WHERE s IS NOT NULL UNION SELECT s FROM e WHERE s IS NOT NULL`
+
+// storeExistsSQL says whether the file holds the store ?1, as storesSQL
+// would list it.
+const storeExistsSQL = `SELECT CASE WHEN EXISTS (SELECT 1 FROM persist_stores WHERE name = ?1) THEN true
+	ELSE EXISTS (SELECT 1 FROM persist_records WHERE store = ?1) OR EXISTS (SELECT 1 FROM persist_events WHERE store = ?1) END`
+
 // Stores lists the stores, reading through a read-only connection so that a
 // database without the schema stays without it.
 func (a *Adapter) Stores(ctx context.Context) ([]string, error) {
@@ -25,7 +42,7 @@ func (a *Adapter) Stores(ctx context.Context) ([]string, error) {
 	if err != nil || v == 0 {
 		return nil, err
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT name FROM persist_stores ORDER BY name")
+	rows, err := tx.QueryContext(ctx, storesSQL+" ORDER BY 1")
 	if err != nil {
 		return nil, fmt.Errorf("list stores: %w", err)
 	}
@@ -64,10 +81,10 @@ func (a *Adapter) Snapshot(ctx context.Context, store string) (adapters.Snapshot
 	}
 	v, err := readableVersion(ctx, tx)
 	if err == nil && v > 0 {
-		err = tx.QueryRowContext(ctx, "SELECT 1 FROM persist_stores WHERE name = ?", store).Scan(new(int))
-		if errors.Is(err, sql.ErrNoRows) {
+		var found bool
+		err = tx.QueryRowContext(ctx, storeExistsSQL, store).Scan(&found)
+		if !found {
 			v = 0
-			err = nil
 		}
 	}
 	if err == nil && v == 0 {
