@@ -385,8 +385,8 @@ func (o MigrateOptions) check() error {
 // documented), and so were records and events only it holds. It is said
 // whatever the terminal (but -q), and in the summary's differences, where
 // a script that reads exit 0 finds it too.
-func notACopy(ctx context.Context, warn func(string), held bool, res persist.Result, loaded persist.LoadResult, o MigrateOptions) {
-	extra := extraItems(ctx, held, res, loaded, o)
+func notACopy(ctx context.Context, warn func(string), res persist.Result, loaded persist.LoadResult, o MigrateOptions) {
+	extra := extraItems(ctx, res, loaded, o)
 	if loaded.Stale == 0 && extra == 0 {
 		return
 	}
@@ -399,16 +399,9 @@ func notACopy(ctx context.Context, warn func(string), held bool, res persist.Res
 			loaded.Stale, eachDifference(o)))
 	}
 	if extra > 0 {
-		warn(fmt.Sprintf("the target holds %d records or events the source does not, which were left as they are: the target is not a copy of the source (%s shows each)",
+		warn(fmt.Sprintf("the target holds %d records or events the source does not (held before, or written by another program while the migration ran), which were left as they are: the target is not a copy of the source (%s shows each)",
 			extra, eachDifference(o)))
 	}
-}
-
-// targetHeld reports whether the target's store held anything before the
-// migration: only then can it hold what the source does not.
-func targetHeld(ctx context.Context, o MigrateOptions) bool {
-	n, ok := targetCount(ctx, o)
-	return ok && n > 0
 }
 
 // targetCount is how many records (tombstones too) and events the
@@ -428,15 +421,13 @@ func targetCount(ctx context.Context, o MigrateOptions) (int64, bool) {
 // loads into (--store, once Migrate has made it the default).
 func targetStore(o MigrateOptions) string { return withName(o.Target, o.LoadFlags.Store) }
 
-// extraItems counts, when the target's store held anything before
-// (held), the records and events it holds that the source does not, which
-// a merge leaves where they are: every item of the source is in the
-// target after a migration, so what the target counts beyond the source is
-// its own.
-func extraItems(ctx context.Context, held bool, res persist.Result, loaded persist.LoadResult, o MigrateOptions) int64 {
-	if !held {
-		return 0
-	}
+// extraItems counts the records and events the target's store holds that
+// the source does not: every item of the source is in the target after a
+// migration, so what the target counts beyond the source is not the
+// source's, whether the target held it before (a merge leaves it where it
+// is) or another program wrote it while the migration ran, into a target
+// that was empty when it began.
+func extraItems(ctx context.Context, res persist.Result, loaded persist.LoadResult, o MigrateOptions) int64 {
 	n, ok := targetCount(ctx, o)
 	if !ok {
 		return 0
@@ -521,7 +512,6 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 		lo.Rejects = rejects
 	}
 	var loaded persist.LoadResult
-	held := targetHeld(ctx, o)
 	res, err := persist.Migrate(ctx, o.Source, o.Target, persist.MigrateOptions{
 		BatchSize: o.BatchSize, OnProgress: bar.progress, OnLoaded: func(r persist.LoadResult) { loaded = r },
 		Source: persist.ReadOptions{Store: storeFlag(o.Source, o.Name), Stdin: st.Stdin},
@@ -545,7 +535,7 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 	if err := loadEnd(loaded, err, o.LoadFlags, warn); err != nil {
 		return err
 	}
-	notACopy(ctx, warn, held, res, loaded, o)
+	notACopy(ctx, warn, res, loaded, o)
 	if cli.ShowSummary(o.Common, st.Stderr) {
 		fmt.Fprintf(st.Stderr, "persist: migrated %s from %s to %s: %d records, %d events in %s (%s)\n",
 			o.Name, location.Redact(o.Source), loaded.Target, res.Records, res.Events, time.Since(start).Round(time.Millisecond), resultLine(&loaded))
