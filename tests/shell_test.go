@@ -44,12 +44,13 @@ complete -p ` + tool + ` > /dev/null || exit 8
 printf '%s\n' "${COMPREPLY[@]}"`
 	cmd := exec.Command("bash", "-c", script, "bash", line)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "PATH="+binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	// In a UTF-8 locale bash counts COMP_POINT in characters.
+	cmd.Env = append(os.Environ(), "PATH="+binDir+string(os.PathListSeparator)+os.Getenv("PATH"), "LC_ALL=C.UTF-8")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("completing %q: %v\n%s", line, err, out)
 	}
-	return strings.Fields(string(out))
+	return strings.FieldsFunc(string(out), func(r rune) bool { return r == '\n' })
 }
 
 func TestBashCompletion(t *testing.T) {
@@ -57,8 +58,10 @@ func TestBashCompletion(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o777); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "data", "my-app.db"), nil, 0o666); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"my-app", "my app", "q'x", "ü", "two\nlines"} {
+		if err := os.WriteFile(filepath.Join(dir, "data", name+".db"), nil, 0o666); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, c := range []struct {
 		tool, line string
@@ -69,6 +72,12 @@ func TestBashCompletion(t *testing.T) {
 		{"persist", "persist put --if", []string{"--if-version"}},
 		{"persist", "persist get --rec", []string{"--record"}},
 		{"persist", "persist get ", []string{"my-app"}},
+		// Names are quoted for the line; one holding a line break is left out.
+		{"persist", "persist get my", []string{"my-app", `my\ app`}},
+		{"persist", "persist get q", []string{`q\'x`}},
+		{"persist", "persist get tw", nil},
+		// After a name in another script, the cursor is still at the end.
+		{"persist", "persist export ü --ou", []string{"--output"}},
 		{"persist", "persist completion ", []string{"bash", "zsh", "fish"}},
 		{"persist-load", "persist-load --mo", []string{"--mode"}},
 		{"persist-load", "persist-load --mode ", []string{"merge", "replace"}},
@@ -77,6 +86,9 @@ func TestBashCompletion(t *testing.T) {
 		{"persist-sum", "persist-sum --summ", []string{"--summary"}},
 	} {
 		got := completeBash(t, dir, c.tool, c.line)
+		if c.want == nil && len(got) > 0 {
+			t.Errorf("completing %q: got %q, want nothing", c.line, got)
+		}
 		for _, w := range c.want {
 			if !slices.Contains(got, w) {
 				t.Errorf("completing %q: got %q, want %q among them", c.line, got, w)

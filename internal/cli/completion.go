@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/alecthomas/kong"
@@ -25,14 +26,23 @@ var Shells = []string{"bash", "zsh", "fish"}
 // the shell hands the command line to name itself, which answers from its
 // own kong grammar (kongplete), so completion knows every verb, flag and
 // enum value --help knows. Locations complete as file names.
+//
+// Each script hands on the line up to the cursor alone, as COMP_LINE: the
+// shells count the cursor's place in characters, the completer in bytes,
+// and a line with a name in another script than Latin's would be cut at
+// the wrong place. The answers are one per line; bash and zsh quote them
+// for the line (a store named "my app" is my\ app), as fish does itself.
 func CompletionScript(shell, name string) (string, error) {
 	fn := "_" + strings.NewReplacer("-", "_", ".", "_").Replace(name) + "_complete"
 	switch shell {
 	case "bash":
 		return fmt.Sprintf(`# bash completion for %[1]s: source <(%[1]s completion bash)
 %[2]s() {
-    local IFS=$'\n'
-    COMPREPLY=($(%[3]s=bash COMP_LINE="$COMP_LINE" COMP_POINT="$COMP_POINT" command %[1]s 2>/dev/null))
+    local IFS=$'\n' i
+    COMPREPLY=($(%[3]s=bash COMP_LINE="${COMP_LINE:0:COMP_POINT}" command %[1]s 2>/dev/null))
+    if [[ ${COMP_WORDS[COMP_CWORD]} != [\"\']* ]]; then
+        for i in "${!COMPREPLY[@]}"; do printf -v 'COMPREPLY[i]' %%q "${COMPREPLY[i]}"; done
+    fi
 }
 complete -o default -o bashdefault -F %[2]s %[1]s
 `, name, fn, completeEnv), nil
@@ -41,9 +51,9 @@ complete -o default -o bashdefault -F %[2]s %[1]s
 # zsh completion for %[1]s: source <(%[1]s completion zsh), after compinit
 %[2]s() {
     local -a reply
-    reply=("${(@f)$(%[3]s=zsh COMP_LINE="$LBUFFER" COMP_POINT=${#LBUFFER} command %[1]s 2>/dev/null)}")
+    reply=("${(@f)$(%[3]s=zsh COMP_LINE="$LBUFFER" command %[1]s 2>/dev/null)}")
     if (( ${#reply} )) && [[ -n "${reply[1]}" ]]; then
-        compadd -Q -- "${reply[@]}"
+        compadd -- "${reply[@]}"
     else
         _files
     fi
@@ -55,7 +65,6 @@ compdef %[2]s %[1]s
 function %[2]s
     set -lx %[3]s fish
     set -lx COMP_LINE (commandline -cp)
-    set -lx COMP_POINT (string length -- "$COMP_LINE")
     command %[1]s 2>/dev/null
 end
 complete -c %[1]s -a '(%[2]s)'
@@ -70,6 +79,8 @@ func completeRequest(parser *kong.Kong) bool {
 	if os.Getenv(completeEnv) == "" || os.Getenv("COMP_LINE") == "" {
 		return false
 	}
+	// The scripts send the line up to the cursor (CompletionScript).
+	os.Setenv("COMP_POINT", strconv.Itoa(len(os.Getenv("COMP_LINE"))))
 	answered := false
 	kongplete.Complete(parser,
 		kongplete.WithPredictor("file", complete.PredictFiles("*")),
@@ -86,7 +97,10 @@ func (storeNames) Predict(complete.Args) []string {
 	paths, _ := filepath.Glob(filepath.Join("data", "*.db"))
 	var out []string
 	for _, p := range paths {
-		out = append(out, strings.TrimSuffix(filepath.Base(p), ".db"))
+		// An answer is a line: a name holding a line break cannot be one.
+		if name := strings.TrimSuffix(filepath.Base(p), ".db"); !strings.ContainsAny(name, "\n\r") {
+			out = append(out, name)
+		}
 	}
 	slices.Sort(out)
 	return out
