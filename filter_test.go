@@ -32,6 +32,18 @@ func TestFilterCheck(t *testing.T) {
 		{"empty list of collections", persist.Filter{Collections: []string{}}, true},
 		{"empty list of streams", persist.Filter{Streams: []string{}}, true},
 		{"the collection named empty", persist.Filter{Collections: []string{""}}, false},
+		{"keys", persist.Filter{Keys: []string{"a"}}, false},
+		{"collection and keys", persist.Filter{Collections: []string{"c"}, Keys: []string{"a"}}, false},
+		{"records and keys", persist.Filter{Records: true, Keys: []string{"a"}}, false},
+		{"empty list of keys", persist.Filter{Keys: []string{}}, true},
+		{"events and keys", persist.Filter{Events: true, Keys: []string{"a"}}, true},
+		{"stream and keys", persist.Filter{Streams: []string{"s"}, Keys: []string{"a"}}, true},
+		{"first seq", persist.Filter{FromSeq: 2}, false},
+		{"stream and first seq", persist.Filter{Streams: []string{"s"}, FromSeq: 2}, false},
+		{"events and first seq", persist.Filter{Events: true, FromSeq: 2}, false},
+		{"records and first seq", persist.Filter{Records: true, FromSeq: 2}, true},
+		{"collection and first seq", persist.Filter{Collections: []string{"c"}, FromSeq: 2}, true},
+		{"negative first seq", persist.Filter{FromSeq: -5}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.f.Check()

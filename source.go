@@ -63,6 +63,25 @@ func (f Filter) Check() error {
 	case f.Records && len(f.Streams) > 0:
 		return fmt.Errorf("%w: stream %s selects events, and records only leaves every event out", ErrFilter, quoted(f.Streams))
 	}
+	return f.checkNarrowing()
+}
+
+// checkNarrowing refuses keys and a first seq that narrow what the rest of
+// the filter leaves out anyway, or nothing at all: keys with no record
+// selected would be dropped without a word, and so would a first seq with
+// no event.
+func (f Filter) checkNarrowing() error {
+	a := f.adapter()
+	switch {
+	case f.Keys != nil && len(f.Keys) == 0:
+		return fmt.Errorf("%w: an empty list of keys selects no record (nil reads them all)", ErrFilter)
+	case f.Keys != nil && a.NoRecords:
+		return fmt.Errorf("%w: keys select records, and the rest of the filter leaves every record out", ErrFilter)
+	case f.FromSeq < 0:
+		return fmt.Errorf("%w: events are numbered from 1, and a first seq of %d is none (0 reads them all)", ErrFilter, f.FromSeq)
+	case f.FromSeq != 0 && a.NoEvents:
+		return fmt.Errorf("%w: a first seq selects events, and the rest of the filter leaves every event out", ErrFilter)
+	}
 	return nil
 }
 
