@@ -1,11 +1,13 @@
 package persist
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"reflect"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -344,6 +346,13 @@ func canonicalValue(v any) ([]byte, error) {
 		if raw, err = json.Marshal(v); err != nil {
 			return nil, err
 		}
+		// encoding/json writes a string's invalid UTF-8 as \ufffd: the
+		// value would be stored changed, without a word.
+		if bytes.Contains(raw, []byte(`\ufffd`)) {
+			if bad, found := invalidString(reflect.ValueOf(v), 0); found {
+				return nil, fmt.Errorf("%w: value: the string %q is not valid UTF-8, and would be stored changed (U+FFFD in place of its bytes)", adapters.ErrUnsupported, bad)
+			}
+		}
 	}
 	switch {
 	case raw == nil:
@@ -359,6 +368,46 @@ func canonicalValue(v any) ([]byte, error) {
 	return c, nil
 }
 
+// invalidString finds a string in v that is not valid UTF-8 (a map's key
+// too), as encoding/json would marshal v.
+func invalidString(v reflect.Value, depth int) (string, bool) {
+	if depth > record.MaxDepth {
+		return "", false
+	}
+	switch v.Kind() {
+	case reflect.String:
+		return v.String(), !utf8.ValidString(v.String())
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			return invalidString(v.Elem(), depth+1)
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if bad, ok := invalidString(v.Index(i), depth+1); ok {
+				return bad, true
+			}
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			if bad, ok := invalidString(it.Key(), depth+1); ok {
+				return bad, true
+			}
+			if bad, ok := invalidString(it.Value(), depth+1); ok {
+				return bad, true
+			}
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if f := v.Type().Field(i); f.IsExported() || f.Anonymous {
+				if bad, ok := invalidString(v.Field(i), depth+1); ok {
+					return bad, true
+				}
+			}
+		}
+	}
+	return "", false
+}
+
 // recordNames refuses, before any statement, a collection and key no
 // stream carries (not UTF-8), or with a byte the database's text cannot
 // hold at all (a NUL, for PostgreSQL): a lookup would fail in the driver's
@@ -368,7 +417,7 @@ func canonicalValue(v any) ([]byte, error) {
 // such a key may be there all the same (another program's, compressed),
 // and a read or a delete must find it.
 func (s *Store) recordNames(collection, key string) error {
-	if err := checkNames(collection, key); err != nil {
+	if err := checkNames("collection", collection, "key", key); err != nil {
 		return err
 	}
 	if !strings.ContainsRune(collection+key, 0) {
@@ -380,7 +429,7 @@ func (s *Store) recordNames(collection, key string) error {
 
 // eventNames is recordNames for an event's stream and type.
 func (s *Store) eventNames(stream, typ string) error {
-	if err := checkNames(stream, typ); err != nil {
+	if err := checkNames("stream", stream, "event type", typ); err != nil {
 		return err
 	}
 	if !strings.ContainsRune(stream+typ, 0) {
@@ -393,10 +442,10 @@ func (s *Store) eventNames(stream, typ string) error {
 // about.
 const probeTime = "2000-01-01T00:00:00.000000Z"
 
-func checkNames(names ...string) error {
-	for _, n := range names {
-		if !utf8.ValidString(n) {
-			return fmt.Errorf("%q is not valid UTF-8", n)
+func checkNames(labelled ...string) error {
+	for i := 0; i+1 < len(labelled); i += 2 {
+		if n := labelled[i+1]; !utf8.ValidString(n) {
+			return fmt.Errorf("%w: the %s %q is not valid UTF-8", adapters.ErrUnsupported, labelled[i], n)
 		}
 	}
 	return nil

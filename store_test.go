@@ -229,6 +229,33 @@ func TestStoreEmptyValueAndInvalidNames(t *testing.T) {
 			if _, err := s.Get(ctx, "c", "\xff"); !errors.Is(err, persist.ErrNotFound) {
 				t.Errorf("Get of a key that is not UTF-8 = %v, want ErrNotFound", err)
 			}
+			// A write of such a name, or of a string value holding such
+			// bytes (which encoding/json would store as U+FFFD), is
+			// refused as what the store cannot hold, naming what is wrong.
+			for _, w := range []struct {
+				what string
+				do   func() error
+			}{
+				{"collection", func() error { _, err := s.Put(ctx, "users\xff", "k", 1); return err }},
+				{"key", func() error { _, err := s.Put(ctx, "users", "k\xff", 1); return err }},
+				{"stream", func() error { _, err := s.Append(ctx, "s\xff", "t", 1); return err }},
+				{"string", func() error { _, err := s.Put(ctx, "users", "v", map[string]any{"name": []any{"a\xffb"}}); return err }},
+				{"string", func() error { _, err := s.Put(ctx, "users", "v", map[string]int{"\xff": 1}); return err }},
+				{"string", func() error { _, err := s.Put(ctx, "users", "v", struct{ N *string }{N: ptr("\xfe")}); return err }},
+			} {
+				if err := w.do(); !errors.Is(err, persist.ErrUnsupported) || !strings.Contains(err.Error(), "the "+w.what) {
+					t.Errorf("a %s that is not UTF-8: %v, want ErrUnsupported naming it", w.what, err)
+				}
+			}
+			if _, err := s.Get(ctx, "users", "v"); !errors.Is(err, persist.ErrNotFound) {
+				t.Errorf("after the refused puts, Get = %v, want ErrNotFound", err)
+			}
+			// U+FFFD itself, and the six characters \ufffd, are values like any other.
+			for _, v := range []string{"\ufffd", `\ufffd`} {
+				if r, err := s.Put(ctx, "users", "ok", v); err != nil || !strings.Contains(string(r.Value), v[1:]) {
+					t.Errorf("Put(%q) = %s, %v", v, r.Value, err)
+				}
+			}
 		})
 	}
 }
@@ -338,3 +365,5 @@ func TestStoreNamesTheDatabaseCannotHold(t *testing.T) {
 		}
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
