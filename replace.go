@@ -91,8 +91,9 @@ func partialCursor(c, lost string) error {
 		return fmt.Errorf("%w: its trailer's cursor does not read (%w): nothing tells whether it is a whole dump; nothing was written",
 			ErrPartialStream, err)
 	case parsed.Filter != "":
-		return fmt.Errorf("%w: its trailer says persist-dump filtered it (--collection, --stream, --records, --events or --live): "+
-			"%s; nothing was written", ErrPartialStream, lost)
+		return hint.With(fmt.Errorf("%w: its trailer says it was dumped through a filter (of collections, streams, kinds or live records): "+
+			"%s; nothing was written", ErrPartialStream, lost),
+			"persist-dump's --collection, --stream, --records, --events and --live filter a dump; replace from a dump made without them")
 	}
 	return nil
 }

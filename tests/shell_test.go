@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -337,6 +338,26 @@ func TestAPIErrorsNameNoFlags(t *testing.T) {
 	_, err = persist.Load(ctx, strings.NewReader(""), b, persist.LoadOptions{})
 	add(err)
 	_, err = persist.Get(ctx, filepath.Join(dir, "nosuch.db"), "c", "k", persist.ReadOptions{})
+	add(err)
+	// A filtered dump replaces no store; its cursor, left out, starts no delta.
+	var part strings.Builder
+	filtered := persist.ReadOptions{Filter: persist.Filter{Collections: []string{"c"}}}
+	if _, err := persist.Dump(ctx, db+"#app", &part, persist.DumpOptions{ReadOptions: filtered}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = persist.Load(ctx, strings.NewReader(part.String()), b, persist.LoadOptions{Mode: persist.Replace})
+	add(err)
+	part.Reset()
+	filtered.NoCursor = true
+	if _, err := persist.Dump(ctx, db+"#app", &part, persist.DumpOptions{ReadOptions: filtered}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(part.String()), "\n")
+	var trailer struct{ Cursor string }
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &trailer); err != nil || trailer.Cursor == "" {
+		t.Fatalf("the trailer's mark: %q, %v", lines[len(lines)-1], err)
+	}
+	_, err = persist.Dump(ctx, db+"#app", ioDiscard{}, persist.DumpOptions{ReadOptions: persist.ReadOptions{Since: trailer.Cursor, Filter: filtered.Filter}})
 	add(err)
 	for i, err := range errs {
 		if err != nil && strings.Contains(err.Error(), "--") {
