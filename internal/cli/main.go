@@ -40,10 +40,10 @@ func Main(name, description string, grammar any, do func(ctx context.Context, co
 	if code, done := Extras(name, description, grammar, args, out, os.Stderr); done {
 		return out.status(name, code)
 	}
-	kctx, code, done := Parse(name, description, grammar, args, out, os.Stderr)
+	kctx, code, done, usage := parse(name, description, grammar, args, out, os.Stderr)
 	if done {
 		if code != ExitOK {
-			summaryOfUsageError(name, args, code)
+			summaryOfUsageError(name, args, code, usage)
 		}
 		return out.status(name, code)
 	}
@@ -111,7 +111,7 @@ func summaryPath(kctx *kong.Context) string {
 
 // summaryOfUsageError writes the summary of a command that did not parse,
 // when its arguments name one: a script reading it must not find an old one.
-func summaryOfUsageError(name string, args []string, code int) {
+func summaryOfUsageError(name string, args []string, code int, usage error) {
 	path := ""
 	for i, a := range args {
 		switch {
@@ -127,7 +127,10 @@ func summaryOfUsageError(name string, args []string, code int) {
 		return
 	}
 	if sum, err := OpenSummary(path, name, os.Stdout); err == nil {
-		sum.Finish(code, errors.New("usage error (see the message on stderr)"), false)
+		if usage == nil {
+			usage = errors.New("usage error (see the message on stderr)")
+		}
+		sum.Finish(code, usage, false)
 	}
 }
 

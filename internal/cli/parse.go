@@ -32,6 +32,13 @@ type Common struct {
 //
 // "help VERB…" is "VERB… --help" for a command that has verbs.
 func Parse(name, description string, grammar any, args []string, stdout, stderr io.Writer) (ctx *kong.Context, code int, done bool) {
+	ctx, code, done, _ = parse(name, description, grammar, args, stdout, stderr)
+	return ctx, code, done
+}
+
+// parse is Parse, with the usage error it reported (nil for --help and
+// --version), for the summary of a command that did not parse.
+func parse(name, description string, grammar any, args []string, stdout, stderr io.Writer) (ctx *kong.Context, code int, done bool, usage error) {
 	exited := -1
 	parser := mustParser(name, description, grammar, stdout, stderr, func(c int) { exited = c })
 	if len(args) > 0 && args[0] == "help" && hasChild(parser.Model.Node, "help") {
@@ -39,17 +46,17 @@ func Parse(name, description string, grammar any, args []string, stdout, stderr 
 	}
 	if err := validArgs(args); err != nil {
 		Report(stderr, name, err)
-		return nil, ExitTrouble, true
+		return nil, ExitTrouble, true, err
 	}
 	ctx, err := parser.Parse(args)
 	if exited >= 0 {
-		return nil, exited, true
+		return nil, exited, true, nil
 	}
 	var werr *fs.PathError
 	if errors.As(err, &werr) && werr.Op == "write" {
 		// --help into a closed or full standard output: not a usage error.
 		Report(stderr, name, err)
-		return nil, ExitTrouble, true
+		return nil, ExitTrouble, true, err
 	}
 	if err != nil {
 		// Parse errors can echo a flag value: never let a password through.
@@ -57,14 +64,15 @@ func Parse(name, description string, grammar any, args []string, stdout, stderr 
 		for _, a := range args {
 			msg = location.Scrub(msg, a)
 		}
-		Report(stderr, name, parseHint(name, helpName(parser, name, args), args, msg, errors.Is(err, errEmptyName)))
-		return nil, ExitTrouble, true
+		usage := parseHint(name, helpName(parser, name, args), args, msg, errors.Is(err, errEmptyName))
+		Report(stderr, name, usage)
+		return nil, ExitTrouble, true, usage
 	}
 	if err := emptyFlag(ctx); err != nil {
 		Report(stderr, name, err)
-		return nil, ExitTrouble, true
+		return nil, ExitTrouble, true, err
 	}
-	return ctx, ExitOK, false
+	return ctx, ExitOK, false, nil
 }
 
 // validArgs refuses an argument that is not UTF-8: the parser would turn
