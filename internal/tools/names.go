@@ -163,13 +163,23 @@ func missingStore(name, loc, makeCmd string) error {
 	if _, err := os.Stat(path); err == nil {
 		return nil
 	}
-	return noStoreHint(fmt.Errorf("no store %s: %s does not exist (in %s)", name, path, dirOf(dir)), makeCmd)
+	return noStoreHint(fmt.Errorf("no store %s: %s does not exist (in %s)", name, path, dirOf(dir)), name, loc, makeCmd)
 }
 
-// noStoreHint is the hint for a store that does not exist: where to see
-// those that do, and makeCmd, the write that makes it.
-func noStoreHint(err error, makeCmd string) error {
-	return cli.Hint(err, "list the stores with: persist stores; make one with: %s", makeCmd)
+// noStoreHint is the hint for a store name that loc does not hold: where
+// to see those it does, and makeCmd, the write that makes it, both run
+// against loc: a location given by --location is not where persist
+// stores and a write look by themselves ($PERSIST_URL, else ./data).
+func noStoreHint(err error, name, loc, makeCmd string) error {
+	if loc == DefaultLocation(name) {
+		return cli.Hint(err, "list the stores with: persist stores; make one with: %s", makeCmd)
+	}
+	db := loc
+	if l, perr := location.Parse(loc, true); perr == nil && l.Store != "" {
+		db = strings.TrimSuffix(loc, "#"+l.Store)
+	}
+	db = location.ForShell(db)
+	return cli.Hint(err, "list the stores it holds with: persist stores %s; make one there with: PERSIST_URL=%s %s%s", db, db, makeCmd, passwordNote(loc))
 }
 
 // sameName refuses a location that names a store (LOC#STORE) other than

@@ -52,7 +52,7 @@ func Export(ctx context.Context, st Stdio, o ExportOptions) error {
 	err := Dump(ctx, st, DumpOptions{Common: o.Common, Location: loc, Store: storeFlag(loc, o.Name), Output: o.Output,
 		Since: o.Since, CursorFile: o.CursorFile})
 	if errors.Is(err, persist.ErrNoStore) {
-		return noStoreHint(err, makeStore(o.Name))
+		return noStoreHint(err, o.Name, loc, makeStore(o.Name))
 	}
 	return err
 }

@@ -329,7 +329,7 @@ func openReader(ctx context.Context, st Stdio, name string, f persist.Filter, ag
 	report(ctx).Update(func(r *cli.Result) { r.Sources = []cli.Side{readSide(loc, name)} })
 	src, err := persist.OpenSource(ctx, loc, persist.ReadOptions{Store: storeFlag(loc, name), Filter: f, Stdin: st.Stdin})
 	if errors.Is(err, persist.ErrNoStore) {
-		return nil, noStoreHint(err, makeCommand(name, f))
+		return nil, noStoreHint(err, name, loc, makeCommand(name, f))
 	}
 	return src, err
 }
