@@ -21,14 +21,14 @@ field of its line, and -0 ends lines with NUL for names that hold line breaks.
 Examples:
   persist put my-app users u1 '{"name":"Ada"}'
   persist get my-app users u1
-  persist ls my-app users | while read -r key; do persist get my-app users "$key"; done
+  persist ls my-app users | while IFS= read -r key; do persist get my-app users "$key"; done
   persist append my-app orders placed '{"total":12.5}'
   persist export my-app --format jsonl --output ./backup.jsonl
   persist import my-app --from ./backup.jsonl --adapter postgres --connection "postgresql://user:pass@host:5432/persist"
-  persist verify my-app --source sqlite:./data/app.db --target postgres:postgresql://user:pass@host/persist
-  persist migrate my-app --source sqlite:./data/app.db --target postgres:postgresql://user:pass@host/persist --batch-size 500
-  persist export my-app --cursor-file ./backup/cursor --output ./backup/delta-$(date +%s).jsonl.zst
-  persist upgrade my-app --location sqlite:./data/app.db
+  persist verify my-app --source sqlite:./data/my-app.db --target postgres:postgresql://user:pass@host/persist
+  persist migrate my-app --source sqlite:./data/my-app.db --target postgres:postgresql://user:pass@host/persist --batch-size 500
+  mkdir -p backup && persist export my-app --cursor-file ./backup/cursor --output ./backup/delta-$(date +%s).jsonl.zst
+  persist upgrade my-app --location sqlite:./data/my-app.db
 
 Completion: source <(persist completion bash) (or zsh; fish: persist completion fish | source).
 
