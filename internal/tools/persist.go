@@ -395,11 +395,11 @@ func notACopy(ctx context.Context, warn func(string), res persist.Result, loaded
 		return
 	}
 	if loaded.Stale > 0 {
-		warn(fmt.Sprintf("%d records the target holds in a newer version than the source's were kept: the target is not a copy of the source (%s shows each)",
+		warn(fmt.Sprintf("%d records the target holds in a newer version than the source's were kept: the target is not a copy of the source (%s)",
 			loaded.Stale, eachDifference(o)))
 	}
 	if extra > 0 {
-		warn(fmt.Sprintf("the target holds %d records or events the source does not (held before, or written by another program while the migration ran), which were left as they are: the target is not a copy of the source (%s shows each)",
+		warn(fmt.Sprintf("the target holds %d records or events the source does not (held before, or written by another program while the migration ran), which were left as they are: the target is not a copy of the source (%s)",
 			extra, eachDifference(o)))
 	}
 }
@@ -444,11 +444,14 @@ func eachDifference(o MigrateOptions) string {
 	if o.LoadFlags.Store != "" {
 		store = o.LoadFlags.Store
 	}
+	if l, err := location.Parse(o.Target, false); err == nil && l.Store != "" {
+		store = l.Store // the target names its store itself (#NAME)
+	}
 	source, target := location.Named(o.Source, o.Name), location.Named(o.Target, store)
 	if !named(source, o.Name) || !named(target, store) {
-		return verifyCommand(o)
+		return verifyCommand(o) + " compares them, and names the persist-diff that shows each"
 	}
-	return "persist-diff " + location.ForShell(source) + " " + location.ForShell(target) + passwordNote(o.Source, o.Target)
+	return "persist-diff " + location.ForShell(source) + " " + location.ForShell(target) + passwordNote(o.Source, o.Target) + " shows each"
 }
 
 // named reports whether the location raw names store.
