@@ -225,7 +225,8 @@ func (s *Store) commit(ctx context.Context, dw *DualWrite, build func(context.Co
 // error after ctx ended wraps ctx's error, whatever the driver made of the
 // cancellation (database/sql's "transaction has already been committed or
 // rolled back", PostgreSQL's "canceling statement"): a caller tells a
-// deadline from trouble with errors.Is.
+// deadline from trouble with errors.Is. A wait for another connection's
+// SQLite lock ends with ctx too, not after the 5 s SQLite waits for one.
 func (s *Store) retry(ctx context.Context, fn func() error) error {
 	err := s.attempts(ctx, fn)
 	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {

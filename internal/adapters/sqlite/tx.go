@@ -34,7 +34,20 @@ func (a *Adapter) Begin(ctx context.Context, store string) (adapters.Tx, error) 
 	// context is done by closing the Conn from a goroutine of its own, and
 	// a Conn.Raw under way then finds no connection (a nil dereference
 	// inside database/sql). The statements take ctx; Commit checks it.
+	stop := func() {}
+	conn.Raw(func(dc any) error {
+		if c, ok := dc.(*sqlite3.SQLiteConn); ok {
+			stop = boundWait(ctx, c)
+		}
+		return nil
+	})
 	sqlTx, err := conn.BeginTx(context.WithoutCancel(ctx), nil)
+	stop()
+	if err != nil && ctx.Err() != nil {
+		// The wait for another connection's lock ended with ctx.
+		conn.Close()
+		return nil, fmt.Errorf("begin on store %q: waiting for another connection's lock: %w", store, context.Cause(ctx))
+	}
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("begin on store %q: %w", store, a.writeError(err))

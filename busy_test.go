@@ -1,0 +1,62 @@
+package persist_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// A caller's deadline bounds a write and a read waiting for a SQLite
+// lock another connection holds: they end with context.DeadlineExceeded
+// soon after it, not after the 5 s a lock is waited for; and once the
+// lock is let go, the store is written as before.
+func TestSQLiteLockWaitEndsWithDeadline(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "busy.db")
+	s := open(t, "sqlite:"+path+"#app")
+	ctx := testContext(t)
+	if _, err := s.Put(ctx, "u", "k", 0); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=rw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	holder, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if _, err := holder.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range []struct {
+		name string
+		do   func(context.Context) error
+	}{
+		{"put", func(ctx context.Context) error { _, err := s.Put(ctx, "u", "k", 1); return err }},
+		{"get", func(ctx context.Context) error { _, err := s.Get(ctx, "u", "k"); return err }},
+	} {
+		dctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		start := time.Now()
+		err := op.do(dctx)
+		took := time.Since(start)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("%s behind a held lock: %v, want context.DeadlineExceeded", op.name, err)
+		}
+		// The busy timeout is 5 s; the deadline 0.3 s.
+		if took > 3*time.Second {
+			t.Errorf("%s behind a held lock took %v, past its deadline of 300ms", op.name, took)
+		}
+	}
+	if _, err := holder.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.Put(ctx, "u", "k", 2); err != nil || r.Version != 2 {
+		t.Fatalf("put after the lock was let go: %+v, %v; want version 2", r, err)
+	}
+}
