@@ -74,7 +74,7 @@ func (d *DualWrite) copySnapshot(ctx context.Context) (Result, error) {
 			return nil
 		}
 		st, err := load.Apply(ctx, d.a, d.name, batch, load.Options{})
-		res.addLoad(loadResult("", d.name, st))
+		res.addLoad(loadResult("", d.name, st, ""))
 		if err != nil {
 			return fmt.Errorf("%s: %w", d.loc, location.ScrubError(err, d.loc.Raw))
 		}

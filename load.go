@@ -139,6 +139,9 @@ type Retry struct {
 type LoadResult struct {
 	Target string // the location loaded into, password masked
 	Store  string // the store loaded into
+	// StreamStore is the store the stream's header names ("" where it
+	// has no header, or names none).
+	StreamStore string
 
 	Lines     int64 // item lines read, rejected ones included
 	Written   int64 // records written
@@ -184,9 +187,9 @@ type LoadResult struct {
 	Elapsed time.Duration
 }
 
-func loadResult(target, store string, st load.Stats) LoadResult {
+func loadResult(target, store string, st load.Stats, streamStore string) LoadResult {
 	return LoadResult{
-		Target: target, Store: store,
+		Target: target, Store: store, StreamStore: streamStore,
 		Lines: st.Lines, Written: st.Written, Unchanged: st.Unchanged, Stale: st.Stale,
 		Conflicts: st.Conflicts, Rejects: st.Rejects, Events: st.Events, EventsUnchanged: st.EventsUnchanged,
 		Removed: st.Removed, Retries: st.Retries, Batches: st.Batches, Elapsed: st.Elapsed,
@@ -214,6 +217,9 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 	h, err := loadHead(rd, dst, opt)
 	if err != nil {
 		return res, err
+	}
+	if h != nil {
+		res.StreamStore = h.Store
 	}
 	w, err := openWriter(ctx, dst, true)
 	if err != nil {
@@ -244,7 +250,7 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 	lo := opt.loadOptions(h)
 	lo.Reading = func(done <-chan struct{}) { reading = done }
 	st, err := load.Load(ctx, w.a, store, in, lo)
-	res = loadResult(res.Target, store, st)
+	res = loadResult(res.Target, store, st, res.StreamStore)
 	res.Patch = h != nil && h.Patch
 	res.Made = w.aside != ""
 	if err == nil {

@@ -125,6 +125,7 @@ func Load(ctx context.Context, st Stdio, o LoadOptions) error {
 		}
 		r.Sources = []cli.Side{readSide(input, "")}
 		if res != nil {
+			r.Sources[0] = readSide(input, res.StreamStore)
 			addLoad(r, res)
 		}
 	})
