@@ -7,12 +7,13 @@ int sqlite3_is_interrupted(sqlite3*);
 int sqlite3_sleep(int);
 void sqlite3_interrupt(sqlite3*);
 
+// The whole wait, in ms: busyTimeoutMS (a compile-time check holds them equal).
+#define PERSIST_BUSY_MS 5000
+
 // persist_busy waits for a lock as sqlite3_busy_timeout does (the same
-// delays, up to ms in all), but gives up once the connection is
+// delays, PERSIST_BUSY_MS in all), but gives up once the connection is
 // interrupted: SQLite's own busy wait reads no interruption, and a
 // caller's deadline would wait out the whole timeout.
-static int persist_busy_ms = 5000;
-
 static int persist_busy(void *p, int n) {
 	static const int delays[] = {1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100};
 	const int ndelays = sizeof(delays) / sizeof(delays[0]);
@@ -28,8 +29,8 @@ static int persist_busy(void *p, int n) {
 		slept += (n - ndelays) * 100;
 	}
 	int d = n < ndelays ? delays[n] : 100;
-	if (slept + d > persist_busy_ms) {
-		d = persist_busy_ms - slept;
+	if (slept + d > PERSIST_BUSY_MS) {
+		d = PERSIST_BUSY_MS - slept;
 		if (d <= 0) {
 			return 0;
 		}
@@ -38,10 +39,7 @@ static int persist_busy(void *p, int n) {
 	return 1;
 }
 
-static void persist_set_busy(void *db, int ms) {
-	persist_busy_ms = ms;
-	sqlite3_busy_handler((sqlite3*)db, persist_busy, db);
-}
+static void persist_set_busy(void *db) { sqlite3_busy_handler((sqlite3*)db, persist_busy, db); }
 static void persist_interrupt_db(void *db) { sqlite3_interrupt((sqlite3*)db); }
 */
 import "C"
@@ -51,6 +49,10 @@ import (
 
 	"github.com/mattn/go-sqlite3"
 )
+
+// The busy handler waits as long as the connections' busy timeout.
+var _ [busyTimeoutMS - C.PERSIST_BUSY_MS]struct{}
+var _ [C.PERSIST_BUSY_MS - busyTimeoutMS]struct{}
 
 // boundWait makes c's waits for a lock end when ctx does, and returns the
 // function that stops watching ctx (call it once the waiting statement has
@@ -63,7 +65,7 @@ func boundWait(ctx context.Context, c *sqlite3.SQLiteConn) (stop func()) {
 	if db == nil {
 		return func() {}
 	}
-	C.persist_set_busy(db, busyTimeoutMS)
+	C.persist_set_busy(db)
 	if ctx.Done() == nil {
 		return func() {}
 	}
