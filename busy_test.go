@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/cuitty/persist"
 )
 
 // A caller's deadline bounds a write and a read waiting for a SQLite
@@ -39,6 +41,24 @@ func TestSQLiteLockWaitEndsWithDeadline(t *testing.T) {
 	}{
 		{"put", func(ctx context.Context) error { _, err := s.Put(ctx, "u", "k", 1); return err }},
 		{"get", func(ctx context.Context) error { _, err := s.Get(ctx, "u", "k"); return err }},
+		// A store opened behind the lock: its first write makes sure of
+		// the schema first, in a transaction of its own.
+		{"first put of a store opened since", func(ctx context.Context) error {
+			fresh, err := persist.Open(ctx, "sqlite:"+path+"#app")
+			if err != nil {
+				return err
+			}
+			defer fresh.Close()
+			_, err = fresh.Put(ctx, "u", "k", 1)
+			return err
+		}},
+		// A deadline that ends about when the wait begins.
+		{"put with a deadline of 1ms", func(ctx context.Context) error {
+			short, cancel := context.WithTimeout(ctx, time.Millisecond)
+			defer cancel()
+			_, err := s.Put(short, "u", "k", 1)
+			return err
+		}},
 	} {
 		dctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 		start := time.Now()

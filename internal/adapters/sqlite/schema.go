@@ -301,7 +301,12 @@ func (a *Adapter) migrate(ctx context.Context, create bool) (adapters.Upgraded, 
 	if err := ctx.Err(); err != nil {
 		return adapters.Upgraded{}, fmt.Errorf("create schema: %w", err)
 	}
-	tx, err := a.w.BeginTx(context.WithoutCancel(ctx), nil)
+	conn, err := a.w.Conn(ctx)
+	if err != nil {
+		return adapters.Upgraded{}, fmt.Errorf("create schema: %w", err)
+	}
+	defer conn.Close()
+	tx, err := beginBounded(ctx, conn)
 	if err != nil {
 		return adapters.Upgraded{}, fmt.Errorf("create schema: %w", err)
 	}
@@ -316,7 +321,11 @@ func (a *Adapter) migrate(ctx context.Context, create bool) (adapters.Upgraded, 
 	case err != nil:
 		return u, fmt.Errorf("read schema: %w", err)
 	case work == adapters.SchemaAsIs && from == schemaVersion:
-		return u, refresh(ctx, tx)
+		err := refresh(ctx, tx)
+		if err == nil {
+			a.wrote.Store(true) // refresh commits
+		}
+		return u, err
 	case work == adapters.SchemaAsIs:
 		return u, nil
 	case work == adapters.SchemaTooNew:
@@ -331,6 +340,7 @@ func (a *Adapter) migrate(ctx context.Context, create bool) (adapters.Upgraded, 
 	if err := tx.Commit(); err != nil {
 		return u, fmt.Errorf("upgrade schema from version %d to %d: %w", from, schemaVersion, err)
 	}
+	a.wrote.Store(true)
 	return adapters.Upgraded{From: from, To: schemaVersion, Repaired: work == adapters.SchemaRepair}, nil
 }
 
@@ -525,8 +535,8 @@ const persistTables = `'persist_meta', 'persist_stores', 'persist_records', 'per
 func notPersistTables(ctx context.Context, tx *sql.Tx) error {
 	var name, kind string
 	var virtual bool
-	err := tx.QueryRowContext(ctx, `SELECT name, type, sql LIKE 'CREATE VIRTUAL %' FROM sqlite_master
-		WHERE lower(name) IN (`+persistTables+`) AND type <> 'trigger' AND (type <> 'table' OR sql LIKE 'CREATE VIRTUAL %')
+	err := tx.QueryRowContext(ctx, `SELECT name, type, coalesce(sql, '') LIKE 'CREATE VIRTUAL %' FROM sqlite_master
+		WHERE lower(name) IN (`+persistTables+`) AND type <> 'trigger' AND (type <> 'table' OR coalesce(sql, '') LIKE 'CREATE VIRTUAL %')
 		LIMIT 1`).Scan(&name, &kind, &virtual)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil

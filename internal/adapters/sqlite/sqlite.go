@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -62,6 +63,11 @@ type Adapter struct {
 
 	mu       sync.Mutex
 	schemaOK bool // the schema is known to exist at the current version
+	// wrote: a transaction of this adapter's committed. Close checkpoints
+	// only then: what the log holds is other writers' otherwise, and a
+	// checkpoint behind another writer's lock would wait the busy timeout
+	// (a store whose opening failed behind a lock, for one).
+	wrote atomic.Bool
 }
 
 var _ adapters.Adapter = (*Adapter)(nil)
@@ -171,8 +177,10 @@ func (a *Adapter) Close() error {
 		// statement, which a new pooled connection would run with the
 		// scratch file's journal mode.
 		errs = append(errs, toWAL(a.w), a.w.Close())
-	case a.w != nil:
+	case a.w != nil && a.wrote.Load():
 		errs = append(errs, checkpoint(a.w, a.path), a.w.Close())
+	case a.w != nil:
+		errs = append(errs, a.w.Close())
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close sqlite %s: %w", a.path, err)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/mattn/go-sqlite3"
@@ -34,25 +35,15 @@ func (a *Adapter) Begin(ctx context.Context, store string) (adapters.Tx, error) 
 	// context is done by closing the Conn from a goroutine of its own, and
 	// a Conn.Raw under way then finds no connection (a nil dereference
 	// inside database/sql). The statements take ctx; Commit checks it.
-	stop := func() {}
-	conn.Raw(func(dc any) error {
-		if c, ok := dc.(*sqlite3.SQLiteConn); ok {
-			stop = boundWait(ctx, c)
-		}
-		return nil
-	})
-	sqlTx, err := conn.BeginTx(context.WithoutCancel(ctx), nil)
-	stop()
-	if err != nil && ctx.Err() != nil {
-		// The wait for another connection's lock ended with ctx.
-		conn.Close()
-		return nil, fmt.Errorf("begin on store %q: waiting for another connection's lock: %w", store, context.Cause(ctx))
-	}
+	sqlTx, err := beginBounded(ctx, conn)
 	if err != nil {
 		conn.Close()
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("begin on store %q: %w", store, err) // not SQLite's 5 s
+		}
 		return nil, fmt.Errorf("begin on store %q: %w", store, a.writeError(err))
 	}
-	t := &tx{tx: sqlTx, conn: conn, store: store, ctx: ctx}
+	t := &tx{tx: sqlTx, conn: conn, store: store, ctx: ctx, committed: &a.wrote}
 	err = conn.Raw(func(dc any) error {
 		off, err := setTriggers(dc)
 		t.triggersOff = off
@@ -112,10 +103,11 @@ var stmtText = [nStmts]string{
 }
 
 type tx struct {
-	tx    *sql.Tx
-	conn  *sql.Conn // the connection tx runs on, given back when it ends
-	store string
-	ctx   context.Context // Begin's: a transaction whose context is done does not commit
+	tx        *sql.Tx
+	conn      *sql.Conn    // the connection tx runs on, given back when it ends
+	committed *atomic.Bool // the adapter's wrote: set by a commit
+	store     string
+	ctx       context.Context // Begin's: a transaction whose context is done does not commit
 	// chg is the counter this transaction stamps its rows with, 0 until
 	// its first write (stamp).
 	chg   int64
@@ -778,6 +770,7 @@ func (t *tx) Commit() error {
 	if err := t.tx.Commit(); err != nil {
 		return fmt.Errorf("commit on store %q: %w", t.store, err)
 	}
+	t.committed.Store(true)
 	return nil
 }
 
