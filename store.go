@@ -347,12 +347,15 @@ func canonicalValue(v any) ([]byte, error) {
 		if raw, err = json.Marshal(v); err != nil {
 			return nil, err
 		}
-		// encoding/json writes a string's invalid UTF-8 as \ufffd: the
-		// value would be stored changed, without a word.
-		if bytes.Contains(raw, []byte(`\ufffd`)) {
+		// encoding/json writes a string's invalid UTF-8 as \ufffd (and a
+		// valid U+FFFD as itself): the value would be stored changed,
+		// without a word.
+		if replacedUTF8(raw) {
+			what := "a string the value holds (a marshaller's?)"
 			if bad, found := invalidString(reflect.ValueOf(v), 0); found {
-				return nil, fmt.Errorf("%w: value: the string %q is not valid UTF-8, and would be stored changed (U+FFFD in place of its bytes)", adapters.ErrUnsupported, bad)
+				what = fmt.Sprintf("the string %q", bad)
 			}
+			return nil, fmt.Errorf("%w: value: %s is not valid UTF-8, and would be stored changed (U+FFFD in place of its bytes)", adapters.ErrUnsupported, what)
 		}
 	}
 	switch {
@@ -367,6 +370,28 @@ func canonicalValue(v any) ([]byte, error) {
 		return nil, fmt.Errorf("value: %w", err)
 	}
 	return c, nil
+}
+
+// replacedUTF8 reports whether encoding/json's output raw holds the escape
+// \ufffd (not an escaped backslash followed by "ufffd"): what it writes
+// in place of bytes that are not UTF-8, from a string or a text
+// marshaller alike.
+func replacedUTF8(raw []byte) bool {
+	for i := 0; ; {
+		j := bytes.Index(raw[i:], []byte(`\ufffd`))
+		if j < 0 {
+			return false
+		}
+		at := i + j
+		n := 0 // backslashes before the one of the escape
+		for k := at - 1; k >= 0 && raw[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
+			return true
+		}
+		i = at + 1
+	}
 }
 
 // invalidString finds a string in v that is not valid UTF-8 (a map's key

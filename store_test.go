@@ -242,6 +242,8 @@ func TestStoreEmptyValueAndInvalidNames(t *testing.T) {
 				{"string", func() error { _, err := s.Put(ctx, "users", "v", map[string]any{"name": []any{"a\xffb"}}); return err }},
 				{"string", func() error { _, err := s.Put(ctx, "users", "v", map[string]int{"\xff": 1}); return err }},
 				{"string", func() error { _, err := s.Put(ctx, "users", "v", struct{ N *string }{N: ptr("\xfe")}); return err }},
+				{"value", func() error { _, err := s.Put(ctx, "users", "v", []badText{{}}); return err }},
+				{"value", func() error { _, err := s.Put(ctx, "users", "v", map[string]any{"m": badText{}}); return err }},
 			} {
 				if err := w.do(); !errors.Is(err, persist.ErrUnsupported) || !strings.Contains(err.Error(), "the "+w.what) {
 					t.Errorf("a %s that is not UTF-8: %v, want ErrUnsupported naming it", w.what, err)
@@ -251,9 +253,9 @@ func TestStoreEmptyValueAndInvalidNames(t *testing.T) {
 				t.Errorf("after the refused puts, Get = %v, want ErrNotFound", err)
 			}
 			// U+FFFD itself, and the six characters \ufffd, are values like any other.
-			for _, v := range []string{"\ufffd", `\ufffd`} {
-				if r, err := s.Put(ctx, "users", "ok", v); err != nil || !strings.Contains(string(r.Value), v[1:]) {
-					t.Errorf("Put(%q) = %s, %v", v, r.Value, err)
+			for v, want := range map[string]string{"\ufffd": "\"\ufffd\"", `\ufffd`: `"\\ufffd"`, `a\\ufffd`: `"a\\\\ufffd"`} {
+				if r, err := s.Put(ctx, "users", "ok", v); err != nil || string(r.Value) != want {
+					t.Errorf("Put(%q) = %s, %v; want %s", v, r.Value, err, want)
 				}
 			}
 		})
@@ -367,3 +369,9 @@ func TestStoreNamesTheDatabaseCannotHold(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// badText marshals to text that is not UTF-8, which encoding/json writes
+// as U+FFFD.
+type badText struct{}
+
+func (badText) MarshalText() ([]byte, error) { return []byte("a\xffb"), nil }
