@@ -59,7 +59,7 @@ func TestBashCompletion(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o777); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"my-app", "my app", "q'x", "ü", "two\nlines"} {
+	for _, name := range []string{"my-app", "my app", "q'x", "ü", "two\nlines", "a*"} {
 		if err := os.WriteFile(filepath.Join(dir, "data", name+".db"), nil, 0o666); err != nil {
 			t.Fatal(err)
 		}
@@ -77,8 +77,11 @@ func TestBashCompletion(t *testing.T) {
 		{"persist", "persist get my", []string{"my-app", `my\ app`}},
 		{"persist", "persist get q", []string{`q\'x`}},
 		{"persist", "persist get tw", nil},
-		// After a name in another script, the cursor is still at the end.
-		{"persist", "persist export ü --ou", []string{"--output"}},
+		// A name with a glob's characters is itself, not the files it matches.
+		{"persist", "persist get a", []string{`a\*`}},
+		// After names in another script, the cursor is still at the end
+		// (counted in bytes, it would fall inside the flag).
+		{"persist", "persist export üüüüüü --out", []string{"--output"}},
 		{"persist", "persist completion ", []string{"bash", "zsh", "fish"}},
 		{"persist-load", "persist-load --mo", []string{"--mode"}},
 		{"persist-load", "persist-load --mode ", []string{"merge", "replace"}},
@@ -87,6 +90,9 @@ func TestBashCompletion(t *testing.T) {
 		{"persist-sum", "persist-sum --summ", []string{"--summary"}},
 	} {
 		got := completeBash(t, dir, c.tool, c.line)
+		if strings.Contains(c.line, "ü") && !slices.Equal(got, c.want) {
+			t.Errorf("completing %q: got %q, want exactly %q", c.line, got, c.want)
+		}
 		if c.want == nil && len(got) > 0 {
 			t.Errorf("completing %q: got %q, want nothing", c.line, got)
 		}
@@ -345,7 +351,7 @@ func TestAPIErrorsNameNoFlags(t *testing.T) {
 	if _, err := persist.Dump(ctx, db+"#app", &part, persist.DumpOptions{ReadOptions: filtered}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = persist.Load(ctx, strings.NewReader(part.String()), b, persist.LoadOptions{Mode: persist.Replace})
+	_, err = persist.Load(ctx, strings.NewReader(part.String()), db+"#app", persist.LoadOptions{Mode: persist.Replace})
 	add(err)
 	part.Reset()
 	filtered.NoCursor = true
@@ -366,6 +372,9 @@ func TestAPIErrorsNameNoFlags(t *testing.T) {
 	}
 	if !errors.Is(errs[4], persist.ErrPatchTarget) || !errors.Is(errs[2], persist.ErrPatch) {
 		t.Errorf("sentinels lost: %v / %v", errs[4], errs[2])
+	}
+	if !errors.Is(errs[7], persist.ErrPartialStream) || !errors.Is(errs[8], persist.ErrCursor) {
+		t.Errorf("the filtered dump's refusals: %v / %v, want ErrPartialStream / ErrCursor", errs[7], errs[8])
 	}
 }
 

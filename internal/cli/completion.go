@@ -38,11 +38,13 @@ func CompletionScript(shell, name string) (string, error) {
 	case "bash":
 		return fmt.Sprintf(`# bash completion for %[1]s: source <(%[1]s completion bash)
 %[2]s() {
-    local IFS=$'\n' i
-    COMPREPLY=($(%[3]s=bash COMP_LINE="${COMP_LINE:0:COMP_POINT}" command %[1]s 2>/dev/null))
-    if [[ ${COMP_WORDS[COMP_CWORD]} != [\"\']* ]]; then
-        for i in "${!COMPREPLY[@]}"; do printf -v 'COMPREPLY[i]' %%q "${COMPREPLY[i]}"; done
-    fi
+    local line q quote=
+    [[ ${COMP_WORDS[COMP_CWORD]} == [\"\']* ]] && quote=1
+    COMPREPLY=()
+    while IFS= read -r line; do
+        if [[ -z $quote ]]; then printf -v q %%q "$line"; else q=$line; fi
+        COMPREPLY+=("$q")
+    done < <(%[3]s=bash COMP_LINE="${COMP_LINE:0:COMP_POINT}" command %[1]s 2>/dev/null)
 }
 complete -o default -o bashdefault -F %[2]s %[1]s
 `, name, fn, completeEnv), nil
