@@ -93,7 +93,7 @@ func partialCursor(c, lost string) error {
 	case parsed.Filter != "":
 		return hint.With(fmt.Errorf("%w: its trailer says it was dumped through a filter (of collections, streams, kinds or live records): "+
 			"%s; nothing was written", ErrPartialStream, lost),
-			"persist-dump's --collection, --stream, --records, --events and --live filter a dump; replace from a dump made without them")
+			"persist-dump's --collection, --stream, --records, --events and --live filter a dump; use a dump made without them")
 	}
 	return nil
 }

@@ -321,7 +321,8 @@ func CheckCursor(s, adapter, id string) (Cursor, error) {
 	if c.Partial {
 		return c, hint.With(fmt.Errorf("%w: %q is the mark of a filtered dump written without its cursor (asked to leave it out, or of a store that does not track changes): "+
 			"it holds no position for a delta to start from", ErrCursor, clip(s)),
-			"a dump written with --no-cursor carries no cursor: take the cursor from a dump made without it")
+			"a dump written with --no-cursor carries no cursor: start from the cursor of a dump made without --no-cursor "+
+				"(a store that does not track changes gives one once persist upgrade has run on it)")
 	}
 	if c.Adapter != adapter {
 		return c, fmt.Errorf("%w: the cursor comes from a %s store, this is %s", ErrCursor, c.Adapter, adapter)

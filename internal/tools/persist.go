@@ -387,6 +387,14 @@ func (o MigrateOptions) check() error {
 // a script that reads exit 0 finds it too.
 func notACopy(ctx context.Context, warn func(string), res persist.Result, loaded persist.LoadResult, o MigrateOptions) {
 	extra := extraItems(ctx, res, loaded, o)
+	if extra < 0 {
+		// Not counted: nothing says the target is a copy either.
+		report(ctx).Update(func(r *cli.Result) { r.Differences = &cli.Differences{Changed: loaded.Stale} })
+		if warn != nil {
+			warn(fmt.Sprintf("the target's store could not be counted after the migration, so nothing shows it holds only the source's items (%s)", eachDifference(o)))
+		}
+		return
+	}
 	if loaded.Stale == 0 && extra == 0 {
 		return
 	}
@@ -422,7 +430,7 @@ func targetCount(ctx context.Context, o MigrateOptions) (int64, bool) {
 func targetStore(o MigrateOptions) string { return withName(o.Target, o.LoadFlags.Store) }
 
 // extraItems counts the records and events the target's store holds that
-// the source does not: every item of the source is in the target after a
+// the source does not (-1 when the store could not be counted): every item of the source is in the target after a
 // migration, so what the target counts beyond the source is not the
 // source's, whether the target held it before (a merge leaves it where it
 // is) or another program wrote it while the migration ran, into a target
@@ -430,7 +438,7 @@ func targetStore(o MigrateOptions) string { return withName(o.Target, o.LoadFlag
 func extraItems(ctx context.Context, res persist.Result, loaded persist.LoadResult, o MigrateOptions) int64 {
 	n, ok := targetCount(ctx, o)
 	if !ok {
-		return 0
+		return -1
 	}
 	// A line set aside (--rejects) is an item of the source the target lacks.
 	return max(n-(res.Records+res.Events-loaded.Rejects), 0)
