@@ -408,27 +408,29 @@ func invalidString(v reflect.Value, depth int) (string, bool) {
 			return invalidString(v.Elem(), depth+1)
 		}
 	case reflect.Slice, reflect.Array:
-		for i := range v.Len() {
-			if bad, ok := invalidString(v.Index(i), depth+1); ok {
-				return bad, true
-			}
-		}
+		return invalidIn(v.Len(), v.Index, depth)
 	case reflect.Map:
-		for it := v.MapRange(); it.Next(); {
-			if bad, ok := invalidString(it.Key(), depth+1); ok {
-				return bad, true
-			}
-			if bad, ok := invalidString(it.Value(), depth+1); ok {
-				return bad, true
-			}
+		keys := v.MapKeys()
+		if bad, ok := invalidIn(len(keys), func(i int) reflect.Value { return keys[i] }, depth); ok {
+			return bad, true
 		}
+		return invalidIn(len(keys), func(i int) reflect.Value { return v.MapIndex(keys[i]) }, depth)
 	case reflect.Struct:
-		for i := range v.NumField() {
+		return invalidIn(v.NumField(), func(i int) reflect.Value {
 			if f := v.Type().Field(i); f.IsExported() || f.Anonymous {
-				if bad, ok := invalidString(v.Field(i), depth+1); ok {
-					return bad, true
-				}
+				return v.Field(i)
 			}
+			return reflect.Value{} // encoding/json leaves it out
+		}, depth)
+	}
+	return "", false
+}
+
+// invalidIn is invalidString of the first of n values at(i) that has one.
+func invalidIn(n int, at func(int) reflect.Value, depth int) (string, bool) {
+	for i := range n {
+		if bad, ok := invalidString(at(i), depth+1); ok {
+			return bad, true
 		}
 	}
 	return "", false
