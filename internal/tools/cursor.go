@@ -304,10 +304,7 @@ func upgradeError(err error, loc string) error {
 	if !errors.Is(err, persist.ErrNoStore) {
 		return err
 	}
-	db := loc
-	if l, perr := location.Parse(loc, false); perr == nil && l.Store != "" {
-		db = strings.TrimSuffix(loc, "#"+l.Store)
-	}
+	db := databaseOf(loc)
 	return cli.Hint(err, "name a store it holds, or another database: persist stores %s lists what it holds%s", location.ForShell(db), passwordNote(db))
 }
 

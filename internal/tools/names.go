@@ -174,12 +174,17 @@ func noStoreHint(err error, name, loc, makeCmd string) error {
 	if loc == DefaultLocation(name) {
 		return cli.Hint(err, "list the stores with: persist stores; make one with: %s", makeCmd)
 	}
-	db := loc
-	if l, perr := location.Parse(loc, true); perr == nil && l.Store != "" {
-		db = strings.TrimSuffix(loc, "#"+l.Store)
-	}
-	db = location.ForShell(db)
+	db := location.ForShell(databaseOf(loc))
 	return cli.Hint(err, "list the stores it holds with: persist stores %s; make one there with: PERSIST_URL=%s %s%s", db, db, makeCmd, passwordNote(loc))
+}
+
+// databaseOf is loc without the #NAME that picks a store: the database
+// that persist stores lists.
+func databaseOf(loc string) string {
+	if l, err := location.Parse(loc, false); err == nil && l.Store != "" {
+		return strings.TrimSuffix(loc, "#"+l.Store)
+	}
+	return loc
 }
 
 // sameName refuses a location that names a store (LOC#STORE) other than
