@@ -178,3 +178,29 @@ func BenchmarkPut(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
+
+// BenchmarkGet reads one record of a store of 10,000 by its key.
+func BenchmarkGet(b *testing.B) {
+	ctx := context.Background()
+	s, err := persist.Open(ctx, "sqlite:"+filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	const n = 10000
+	puts := make([]persist.Put, n)
+	for i := range puts {
+		puts[i] = persist.Put{Collection: "users", Key: fmt.Sprintf("user-%06d", i), Value: map[string]any{"name": "Ada", "n": i}}
+	}
+	if _, err := s.PutMany(ctx, puts); err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	for b.Loop() {
+		i = (i + 7919) % n
+		if _, err := s.Get(ctx, "users", puts[i].Key); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "reads/s")
+}

@@ -76,14 +76,19 @@ func (s *Store) Get(ctx context.Context, collection, key string) (Record, error)
 		return Record{}, fmt.Errorf("get %s/%s: %w: %w", collection, key, ErrNotFound, err)
 	}
 	var cur *record.Item
+	// A read-only snapshot, not a write transaction: a read neither waits
+	// for another connection's write nor keeps one waiting.
 	err := s.retry(ctx, func() error {
-		tx, err := s.a.Begin(ctx, s.name)
+		snap, err := s.a.Snapshot(ctx, s.name)
 		if err != nil {
 			return err
 		}
-		defer tx.Rollback()
-		cur, err = lookupOne(ctx, tx, &record.Item{Kind: record.KindRecord, Collection: collection, Key: key})
-		return err
+		defer snap.Close()
+		f := adapters.Filter{Collections: []string{collection}, Keys: []string{key}, NoEvents: true}
+		return snap.Scan(ctx, f, func(it *record.Item) error {
+			cur = it.Clone()
+			return nil
+		})
 	})
 	if err != nil {
 		return Record{}, fmt.Errorf("get %s/%s: %w", collection, key, s.scrub(err))
