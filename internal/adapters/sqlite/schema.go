@@ -491,18 +491,28 @@ func hasColumn(ctx context.Context, tx *sql.Tx, table, col string) (bool, error)
 // readVersion is the schema version of the file: 0 without the Persist
 // tables, 1 with them but without a version record.
 func readVersion(ctx context.Context, tx *sql.Tx) (int, error) {
-	if err := notPersistTables(ctx, tx); err != nil {
-		return 0, err
-	}
+	// One statement reads what the schema holds, as every snapshot begins
+	// with it (a Store.Get is little more); notPersistTables says what
+	// is wrong only when something is.
 	var stores, meta int
-	err := tx.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE name = 'persist_stores'),
-			count(*) FILTER (WHERE name = 'persist_meta')
-		FROM sqlite_master WHERE type = 'table'`).Scan(&stores, &meta)
+	var odd bool
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE type = 'table' AND name = 'persist_stores'),
+			count(*) FILTER (WHERE type = 'table' AND name = 'persist_meta'),
+			count(*) FILTER (WHERE `+notPlainTable+`) > 0
+		FROM sqlite_master`).Scan(&stores, &meta, &odd)
 	if err != nil {
 		return 0, fmt.Errorf("read schema: %w", err)
 	}
+	if odd {
+		if err := notPersistTables(ctx, tx); err != nil {
+			return 0, err
+		}
+	}
 	if stores == 0 {
 		return 0, nil
+	}
+	if err := bytewiseNames(ctx, tx); err != nil {
+		return 0, err
 	}
 	if meta == 0 {
 		return 1, nil
@@ -522,10 +532,59 @@ func readVersion(ctx context.Context, tx *sql.Tx) (int, error) {
 	return n, nil
 }
 
+// nameColumns are the columns that name a store, a record or an event,
+// which every read and write compares with =, and the dump orders by.
+var nameColumns = [][2]string{{"persist_stores", "name"}, {"persist_records", "store"}, {"persist_records", "collection"},
+	{"persist_records", "key"}, {"persist_events", "store"}, {"persist_events", "stream"}}
+
+// bytewiseNamesSQL tells, for each of nameColumns, how many of 'a', 'A'
+// and 'a ' its collation holds apart: three under BINARY, two under NOCASE
+// or RTRIM, the only others a file can name. The column's collation comes
+// through the compound SELECT whose first arm reads it (no row), as SQLite
+// takes a compound's collation from its leftmost arm.
+var bytewiseNamesSQL = func() string {
+	probes := make([]string, len(nameColumns))
+	for i, c := range nameColumns {
+		probes[i] = fmt.Sprintf(`(SELECT count(DISTINCT c) FROM (SELECT %s AS c FROM %s WHERE 0
+			UNION ALL SELECT 'a' UNION ALL SELECT 'A' UNION ALL SELECT 'a '))`, c[1], c[0])
+	}
+	return "SELECT " + strings.Join(probes, ", ")
+}()
+
+// bytewiseNames refuses a file whose tables compare names by another
+// collation than BINARY (a COLLATE NOCASE on persist_records.store, say):
+// store "a" would read and write store "A"'s rows as its own, and two
+// stores that differ would sum alike.
+func bytewiseNames(ctx context.Context, tx *sql.Tx) error {
+	apart := make([]int, len(nameColumns))
+	dest := make([]any, len(apart))
+	for i := range apart {
+		dest[i] = &apart[i]
+	}
+	if err := tx.QueryRowContext(ctx, bytewiseNamesSQL).Scan(dest...); err != nil {
+		return fmt.Errorf("read schema: the collation of the name columns: %w", err)
+	}
+	for i, n := range apart {
+		if n != 3 {
+			c := nameColumns[i]
+			return hint.With(fmt.Errorf("column %s.%s compares text by a collation other than BINARY (a COLLATE in its declaration?): "+
+				"names that differ would be taken for one", c[0], c[1]),
+				"Persist's tables compare names byte for byte: make %s again with its columns declared without COLLATE, as Persist makes them "+
+					"(sqlite3 FILE '.schema %[1]s' shows how it is declared now), and copy its rows into it", c[0])
+		}
+	}
+	return nil
+}
+
 // persistTables are the names of Persist's tables, as SQLite compares
 // names: without regard to case.
 const persistTables = `'persist_meta', 'persist_stores', 'persist_records', 'persist_events', 'persist_clock',
 	'persist_history', 'persist_removals', 'persist_sources', 'persist_prior'`
+
+// notPlainTable selects the rows of sqlite_master that hold something else
+// than a plain table under one of Persist's names.
+const notPlainTable = `lower(name) IN (` + persistTables + `) AND type <> 'trigger'
+	AND (type <> 'table' OR coalesce(sql, '') LIKE 'CREATE VIRTUAL %')`
 
 // notPersistTables refuses a file that holds something else than a plain
 // table under one of Persist's names: a view in place of persist_records
@@ -536,8 +595,7 @@ func notPersistTables(ctx context.Context, tx *sql.Tx) error {
 	var name, kind string
 	var virtual bool
 	err := tx.QueryRowContext(ctx, `SELECT name, type, coalesce(sql, '') LIKE 'CREATE VIRTUAL %' FROM sqlite_master
-		WHERE lower(name) IN (`+persistTables+`) AND type <> 'trigger' AND (type <> 'table' OR coalesce(sql, '') LIKE 'CREATE VIRTUAL %')
-		LIMIT 1`).Scan(&name, &kind, &virtual)
+		WHERE `+notPlainTable+` LIMIT 1`).Scan(&name, &kind, &virtual)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
