@@ -47,6 +47,10 @@ var (
 	// ErrFull: the database refused a write for want of room (its disk
 	// is full); it wraps syscall.ENOSPC too.
 	ErrFull = adapters.ErrFull
+	// ErrForeignCode: a trigger or a rule Persist did not make runs as
+	// its tables are written, and could change rows a load wrote and
+	// verified before; a load refuses to write with it there.
+	ErrForeignCode = adapters.ErrForeignCode
 	// ErrSameStore: the two sides of a comparison, a migration or a
 	// dual-write are one store of one database (or one stream file),
 	// however differently their locations name it: the answer would prove

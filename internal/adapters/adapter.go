@@ -53,6 +53,12 @@ var ErrFull = errors.New("the database's disk is full")
 // of it shows need not be the store.
 var ErrNotPersistTable = errors.New("not Persist's table")
 
+// ErrForeignCode: code Persist did not make (a trigger, a rule) runs as
+// its tables are written. It may change or delete rows that other
+// transactions wrote and read back, where no read-back of theirs looks
+// again: a load, which accounts for every line, does not write with it.
+var ErrForeignCode = errors.New("code Persist did not make runs on its tables")
+
 // Filter narrows what a snapshot yields. The zero Filter yields everything.
 type Filter struct {
 	Collections []string // only these collections (nil: all)
@@ -300,6 +306,13 @@ type Tx interface {
 	// call the transaction (SQLite calls it while reading, on the
 	// transaction's connection).
 	ReadBack(ctx context.Context, items []*record.Item, fn func(it *record.Item, problem string) error) error
+
+	// ForeignCode returns an error wrapping ErrForeignCode, naming the
+	// code and with a hint that takes it away, when a trigger or a rule
+	// Persist did not make runs as its tables are written; nil when none
+	// does. A load asks after each batch's writes, whose locks keep such
+	// code from being added until the transaction ends.
+	ForeignCode(ctx context.Context) error
 
 	// MaxSeq returns the highest seq of each named stream (0 when it has none).
 	MaxSeq(ctx context.Context, streams []string) (map[string]int64, error)

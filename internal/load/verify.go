@@ -12,7 +12,13 @@ import (
 // written (puts) and removed (removes) with what was meant: a put must be
 // there exactly as meant, and this transaction's own write; a removed item
 // must be gone. ents only serve to name a line in the error.
+//
+// Code Persist did not make that runs on its tables is refused first: it
+// could change rows of a batch verified before, which no read-back sees.
 func verify(ctx context.Context, tx adapters.Tx, ents []*entry, puts []*record.Item, removes []key) error {
+	if err := tx.ForeignCode(ctx); err != nil {
+		return fmt.Errorf("%w: %w", ErrVerify, err)
+	}
 	items := puts
 	if len(removes) > 0 {
 		items = make([]*record.Item, 0, len(puts)+len(removes))

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/lib/pq"
 
@@ -287,12 +288,15 @@ func (t *writeTx) SetLoadedFrom(ctx context.Context, source, cursor string) erro
 // codeOnQuery finds a trigger (constraints' own, which check keys, aside)
 // or a rule on the tables named in $1: its kind, its name and its table,
 // quoted (the table with its schema). Disabled ones count only with $2 (where enabling one for a while
-// and disabling it again would leave no trace).
+// and disabling it again would leave no trace). $3 are the triggers to
+// pass over, each as its table's name, a dot and its own.
 const codeOnQuery = `SELECT k, name, tab FROM (
 		SELECT 1 AS o, 'trigger' AS k, pg_catalog.quote_ident(g.tgname::pg_catalog.text) AS name, g.tgrelid AS rel
 		FROM pg_catalog.pg_trigger g
 		WHERE g.tgrelid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT pg_catalog.to_regclass(n)::pg_catalog.oid FROM pg_catalog.unnest($1::pg_catalog.text[]) n))
 			AND NOT g.tgisinternal AND ($2 OR g.tgenabled OPERATOR(pg_catalog.<>) 'D')
+			AND NOT (SELECT c.relname::pg_catalog.text OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) g.tgname::pg_catalog.text
+				FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) g.tgrelid) OPERATOR(pg_catalog.=) ANY ($3::pg_catalog.text[])
 		UNION ALL
 		SELECT 2, 'rule', pg_catalog.quote_ident(r.rulename::pg_catalog.text), r.ev_class
 		FROM pg_catalog.pg_rewrite r
@@ -304,8 +308,11 @@ const codeOnQuery = `SELECT k, name, tab FROM (
 
 // codeOn is the first trigger or rule codeOnQuery finds on tables, kind
 // "" for none.
-func codeOn(ctx context.Context, q querier, tables []string, disabledToo bool) (kind, name, table string, err error) {
-	err = q.QueryRowContext(ctx, codeOnQuery, pq.Array(tables), disabledToo).Scan(&kind, &name, &table)
+func codeOn(ctx context.Context, q querier, tables []string, disabledToo bool, own []string) (kind, name, table string, err error) {
+	if own == nil {
+		own = []string{}
+	}
+	err = q.QueryRowContext(ctx, codeOnQuery, pq.Array(tables), disabledToo, pq.Array(own)).Scan(&kind, &name, &table)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", "", "", nil
 	}
@@ -314,7 +321,7 @@ func codeOn(ctx context.Context, q querier, tables []string, disabledToo bool) (
 
 // noCodeOnNotes is SetLoadedFrom's refusal of code on the tables it writes.
 func noCodeOnNotes(ctx context.Context, q querier) error {
-	kind, name, table, err := codeOn(ctx, q, []string{"persist_sources"}, false)
+	kind, name, table, err := codeOn(ctx, q, []string{"persist_sources"}, false, nil)
 	switch {
 	case err == nil && kind == "":
 		return nil
@@ -328,6 +335,38 @@ func noCodeOnNotes(ctx context.Context, q querier) error {
 	return hint.With(fmt.Errorf("trigger %s on %s, which Persist did not make, would run as the load is noted, "+
 		"after it was verified, and could change the store", name, table),
 		"as the table's owner: DROP TRIGGER %s ON %s (or ALTER TABLE %[2]s DISABLE TRIGGER %[1]s)", name, table)
+}
+
+// writtenTables are the tables a write to a store writes, itself or
+// through Persist's triggers.
+var writtenTables = []string{"persist_stores", "persist_records", "persist_events", "persist_history", "persist_removals"}
+
+// ownTriggers are Persist's triggers, as codeOn passes them over.
+var ownTriggers = func() []string {
+	own := make([]string, len(trackedTriggers))
+	for i, name := range trackedTriggers {
+		table := "persist_records"
+		if strings.HasPrefix(name, "persist_events_") {
+			table = "persist_events"
+		}
+		own[i] = table + "." + name
+	}
+	return own
+}()
+
+func (t *writeTx) ForeignCode(ctx context.Context) error {
+	kind, name, table, err := codeOn(ctx, t.tx, writtenTables, false, ownTriggers)
+	switch {
+	case err != nil:
+		return fmt.Errorf("read the triggers and rules of Persist's tables: %w", err)
+	case kind == "":
+		return nil
+	case kind == "rule":
+		return hint.With(adapters.ForeignCodeError("rule", name, table),
+			"as the table's owner: DROP RULE %s ON %s, or for the load ALTER TABLE %[2]s DISABLE RULE %[1]s (ENABLE RULE %[1]s after it)", name, table)
+	}
+	return hint.With(adapters.ForeignCodeError("trigger", name, table),
+		"as the table's owner: DROP TRIGGER %s ON %s, or for the load ALTER TABLE %[2]s DISABLE TRIGGER %[1]s (ENABLE TRIGGER %[1]s after it)", name, table)
 }
 
 func (t *writeTx) Commit() error {

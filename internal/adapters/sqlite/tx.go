@@ -786,3 +786,34 @@ func (t *tx) Rollback() error {
 // LockStore has nothing to do: a write transaction begins IMMEDIATE, and
 // SQLite lets no other writer in until it ends.
 func (t *tx) LockStore(context.Context) error { return nil }
+
+// foreignTriggerSQL finds a trigger on one of Persist's tables that is not
+// one of Persist's own on its own table. SQLite has no rules.
+var foreignTriggerSQL = `SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'
+	AND lower(tbl_name) IN (` + persistTables + `)
+	AND NOT (name IN ('` + strings.Join(ownTriggers, "', '") + `') AND substr(name, 1, length(tbl_name) + 1) = tbl_name || '_')
+	ORDER BY tbl_name, name LIMIT 1`
+
+func (t *tx) ForeignCode(ctx context.Context) error {
+	var name, table string
+	err := t.tx.QueryRowContext(ctx, foreignTriggerSQL).Scan(&name, &table)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	case err != nil:
+		return fmt.Errorf("read the triggers of Persist's tables: %w", err)
+	}
+	return hint.With(adapters.ForeignCodeError("trigger", quoteName(name), table),
+		"drop it (DROP TRIGGER %s); sqlite3 FILE \".schema %s\" shows it first, to make it again after the load",
+		quoteName(name), table)
+}
+
+// quoteName quotes an SQL name where it must be.
+func quoteName(name string) string {
+	for _, r := range name {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+		}
+	}
+	return name
+}
