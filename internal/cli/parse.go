@@ -182,19 +182,40 @@ var errEmptyName = errors.New("holds an empty name")
 // of names (type:"names") and appends them. kong's own splitting drops an
 // empty piece (--collection "users,$C", --collection "$C" after another
 // --collection), which would make an unset variable pass unseen: here
-// every empty name is an error.
+// every empty name is an error. A name may hold a comma written \, (a
+// name that ends in a backslash then takes a flag of its own).
 func decodeNames(ctx *kong.DecodeContext, target reflect.Value) error {
 	var s string
 	if err := ctx.Scan.PopValueInto("names", &s); err != nil {
 		return err
 	}
-	for _, name := range strings.Split(s, ",") {
+	for _, name := range splitNames(s) {
 		if name == "" {
 			return fmt.Errorf("%q %w (was a shell variable empty?)", s, errEmptyName)
 		}
 		target.Set(reflect.Append(target, reflect.ValueOf(name)))
 	}
 	return nil
+}
+
+// splitNames splits s at each comma but one written \, (a comma of the
+// name); any other backslash stays as it is.
+func splitNames(s string) []string {
+	var names []string
+	var name strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '\\' && i+1 < len(s) && s[i+1] == ',':
+			i++
+			name.WriteByte(s[i])
+		case s[i] == ',':
+			names = append(names, name.String())
+			name.Reset()
+		default:
+			name.WriteByte(s[i])
+		}
+	}
+	return append(names, name.String())
 }
 
 // decimalGroups is a decimal number with _ between its digits (1_000), as

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -164,6 +165,34 @@ func TestParseNumbersDecimal(t *testing.T) {
 		}
 		if (g.IfVersion == nil && tc.version != 0) || (g.IfVersion != nil && *g.IfVersion != tc.version) || g.Batch != tc.batch {
 			t.Errorf("%q: if-version %v, batch %d; want %d, %d", tc.args, g.IfVersion, g.Batch, tc.version, tc.batch)
+		}
+	}
+}
+
+// A list of names splits at each comma but one written \, which a name
+// holding a comma needs (a collection "a,b" beside collections a and b);
+// any other backslash is the name's own.
+func TestParseSplitsNames(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--stream", "a,b"}, []string{"a", "b"}},
+		{[]string{"--stream", `a\,b`}, []string{"a,b"}},
+		{[]string{"--stream", `a\,b,c`, "--stream", "d"}, []string{"a,b", "c", "d"}},
+		{[]string{"--stream", `a\b`}, []string{`a\b`}},
+		{[]string{"--stream", `a\\,b`}, []string{`a\,b`}},
+		{[]string{"--stream", `a\`}, []string{`a\`}},
+		{[]string{"--stream", `\,`}, []string{","}},
+	} {
+		var stdout, stderr bytes.Buffer
+		g := &emptyGrammar{}
+		if _, _, done := Parse("persist-x", "", g, tc.args, &stdout, &stderr); done {
+			t.Errorf("%q: refused: %s", tc.args, stderr.String())
+			continue
+		}
+		if !slices.Equal(g.Stream, tc.want) {
+			t.Errorf("%q: streams %q, want %q", tc.args, g.Stream, tc.want)
 		}
 	}
 }

@@ -19,8 +19,8 @@ type Stdio struct {
 
 // Select is the flags that narrow what a reader yields.
 type Select struct {
-	Collection []string `help:"Only records of this collection (repeatable, or comma-separated)." sep:"," type:"names"`
-	Stream     []string `help:"Only events of this stream (repeatable, or comma-separated)." sep:"," type:"names"`
+	Collection []string `help:"Only records of this collection (repeatable, or comma-separated; a comma of a name is written \\,)." sep:"," type:"names"`
+	Stream     []string `help:"Only events of this stream (repeatable, or comma-separated; a comma of a name is written \\,)." sep:"," type:"names"`
 	Records    bool     `help:"Only records (no events)."`
 	Events     bool     `help:"Only events (no records)."`
 	Live       bool     `help:"Leave tombstones (deleted records) out."`
