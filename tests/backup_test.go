@@ -178,8 +178,24 @@ func backupScripts(t *testing.T, side storeSide, target func(t *testing.T, dir s
 	if r.code != 2 || !strings.Contains(r.stderr, "deleted outright") || !strings.Contains(r.stderr, "persist-backup full") {
 		t.Fatalf("delta after an outright delete: exit %d\n%s", r.code, r.stderr)
 	}
+	// persist-dump's own hint, to remove the cursor file, followed: the
+	// chain stays one to restore from, which the next full run with KEEP=2
+	// keeps.
+	if err := os.Remove(filepath.Join(backups, old, "cursor")); err != nil {
+		t.Fatal(err)
+	}
+	keep2 := []string{"STORE=" + store, "BACKUP_DIR=" + backups, "KEEP=2"}
+	if r := runScript(t, scripts, keep2, "persist-backup full"); r.code != 0 {
+		t.Fatalf("a full run after the cursor file was removed: exit %d\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(backups, old)); err != nil {
+		t.Fatalf("the chain whose cursor file was removed went with a full run that keeps two: %v", err)
+	}
+	if r := restore(filepath.Join(backups, old), 5); r.code != 0 || sumLine(r.stdout) != sum2 {
+		t.Fatalf("restore of the chain whose cursor file was removed: exit %d, %q; want %s\n%s", r.code, r.stdout, sum2, r.stderr)
+	}
 	// A full dump that fails (here, a store that does not exist), and one
-	// killed halfway (a chain without its cursor), count for nothing:
+	// killed halfway (a chain without its full dump), count for nothing:
 	// KEEP=1 keeps the complete chain, and the next full run prunes the
 	// half-made one.
 	bad := []string{"STORE=" + store + "-nosuch", "BACKUP_DIR=" + backups, "KEEP=1"}
@@ -189,7 +205,7 @@ func backupScripts(t *testing.T, side storeSide, target func(t *testing.T, dir s
 	if err := os.Mkdir(filepath.Join(backups, "29991231T000000Z.killed"), 0o777); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(backups, old, "cursor")); err != nil {
+	if _, err := os.Stat(filepath.Join(backups, old)); err != nil {
 		t.Fatalf("the complete chain went with a failed run: %v", err)
 	}
 	sh("persist-backup full")
