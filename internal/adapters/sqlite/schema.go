@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cuitty/persist/internal/adapters"
@@ -311,7 +312,7 @@ func (a *Adapter) migrate(ctx context.Context, create bool) (adapters.Upgraded, 
 		return adapters.Upgraded{}, fmt.Errorf("create schema: %w", err)
 	}
 	defer tx.Rollback()
-	from, err := readVersion(ctx, tx)
+	from, err := readVersion(ctx, tx, &a.checked)
 	if err != nil {
 		return adapters.Upgraded{}, err
 	}
@@ -490,32 +491,29 @@ func hasColumn(ctx context.Context, tx *sql.Tx, table, col string) (bool, error)
 
 // readVersion is the schema version of the file: 0 without the Persist
 // tables, 1 with them but without a version record.
-func readVersion(ctx context.Context, tx *sql.Tx) (int, error) {
-	// One statement reads what the schema holds, as every snapshot begins
-	// with it (a Store.Get is little more); notPersistTables says what
-	// is wrong only when something is.
-	var stores, meta int
-	var odd bool
-	err := tx.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE type = 'table' AND name = 'persist_stores'),
-			count(*) FILTER (WHERE type = 'table' AND name = 'persist_meta'),
-			count(*) FILTER (WHERE `+notPlainTable+`) > 0
-		FROM sqlite_master`).Scan(&stores, &meta, &odd)
+//
+// checked is the schema cookie (plus one) at which the schema last passed
+// schemaTables on this database, tables and all: the schema has not
+// changed since when the cookie is the same (every CREATE, DROP and ALTER
+// bumps it), so what the file holds besides its rows is not read again.
+// It is most of what a Store.Get costs otherwise.
+func readVersion(ctx context.Context, tx *sql.Tx, checked *atomic.Int64) (int, error) {
+	var cookie int64
+	err := tx.QueryRowContext(ctx, `SELECT schema_version FROM pragma_schema_version`).Scan(&cookie)
 	if err != nil {
 		return 0, fmt.Errorf("read schema: %w", err)
 	}
-	if odd {
-		if err := notPersistTables(ctx, tx); err != nil {
+	if checked.Load() != cookie+1 {
+		stores, meta, err := schemaTables(ctx, tx)
+		switch {
+		case err != nil:
 			return 0, err
+		case stores == 0:
+			return 0, nil
+		case meta == 0:
+			return 1, nil
 		}
-	}
-	if stores == 0 {
-		return 0, nil
-	}
-	if err := bytewiseNames(ctx, tx); err != nil {
-		return 0, err
-	}
-	if meta == 0 {
-		return 1, nil
+		checked.Store(cookie + 1)
 	}
 	var v string
 	err = tx.QueryRowContext(ctx, `SELECT value FROM persist_meta WHERE key = 'schema_version'`).Scan(&v)
@@ -530,6 +528,31 @@ func readVersion(ctx context.Context, tx *sql.Tx) (int, error) {
 		return 0, fmt.Errorf("read schema: persist_meta says schema_version %q: %w", v, ErrSchemaVersion)
 	}
 	return n, nil
+}
+
+// schemaTables says whether the file holds Persist's tables (stores) and
+// persist_meta (meta), having refused what no reader may take for them:
+// something else than a plain table under one of their names, and names
+// compared by another collation than BINARY. One statement reads what the
+// schema holds; notPersistTables says what is wrong only when something is.
+func schemaTables(ctx context.Context, tx *sql.Tx) (stores, meta int, err error) {
+	var odd bool
+	err = tx.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE type = 'table' AND name = 'persist_stores'),
+			count(*) FILTER (WHERE type = 'table' AND name = 'persist_meta'),
+			count(*) FILTER (WHERE `+notPlainTable+`) > 0
+		FROM sqlite_master`).Scan(&stores, &meta, &odd)
+	if err != nil {
+		return 0, 0, fmt.Errorf("read schema: %w", err)
+	}
+	if odd {
+		if err := notPersistTables(ctx, tx); err != nil {
+			return 0, 0, err
+		}
+	}
+	if stores == 0 {
+		return 0, 0, nil
+	}
+	return stores, meta, bytewiseNames(ctx, tx)
 }
 
 // nameColumns are the columns that name a store, a record or an event,
@@ -615,8 +638,8 @@ func notPersistTables(ctx context.Context, tx *sql.Tx) error {
 }
 
 // readableVersion is readVersion for readers, which know versions 1 and 2.
-func readableVersion(ctx context.Context, tx *sql.Tx) (int, error) {
-	v, err := readVersion(ctx, tx)
+func readableVersion(ctx context.Context, tx *sql.Tx, checked *atomic.Int64) (int, error) {
+	v, err := readVersion(ctx, tx, checked)
 	if err == nil && v > schemaVersion {
 		err = fmt.Errorf("schema version %d, this release reads up to %d (upgrade Persist): %w", v, schemaVersion, ErrSchemaVersion)
 	}

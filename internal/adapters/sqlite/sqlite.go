@@ -68,6 +68,8 @@ type Adapter struct {
 	// checkpoint behind another writer's lock would wait the busy timeout
 	// (a store whose opening failed behind a lock, for one).
 	wrote atomic.Bool
+	// checked: readVersion's note of the schema it last checked.
+	checked atomic.Int64
 }
 
 var _ adapters.Adapter = (*Adapter)(nil)
