@@ -175,6 +175,11 @@ func recordChain(ctx context.Context, a adapters.Adapter, store string, t *recor
 		err = tx.SetLoadedFrom(ctx, c.Source(), t.Cursor)
 	}
 	if err == nil {
+		// Code of another's run by this transaction's writes could change
+		// the rows just verified; refused, it is rolled back with them.
+		err = tx.ForeignCode(ctx)
+	}
+	if err == nil {
 		err = tx.Commit()
 	}
 	if err != nil {

@@ -63,8 +63,13 @@ func (l *loader) merge(ctx context.Context, tx adapters.Tx, ents []*entry, order
 	}
 	d := decider{now: l.nowString(), ordered: ordered, fresh: fresh, stopAtConflict: l.opt.Rejects == nil}
 	puts, err := d.decide(ents, v)
-	if err != nil || len(puts) == 0 {
+	if err != nil {
 		return v.found, err
+	}
+	if len(puts) == 0 {
+		// The batch wrote nothing of its own, but its transaction wrote
+		// persist_stores (Begin), where code of another's may run.
+		return v.found, l.checkCode(ctx, tx)
 	}
 	if beforePut != nil {
 		beforePut(puts)
@@ -74,6 +79,9 @@ func (l *loader) merge(ctx context.Context, tx adapters.Tx, ents []*entry, order
 	}
 	if l.opt.NoVerify {
 		return v.found, nil
+	}
+	if err := l.checkCode(ctx, tx); err != nil {
+		return v.found, err
 	}
 	return v.found, verify(ctx, tx, ents, puts, nil)
 }

@@ -113,6 +113,9 @@ func (l *loader) applyPatch(ctx context.Context, tx adapters.Tx, ents []*entry) 
 	if l.opt.NoVerify {
 		return nil
 	}
+	if err := l.checkCode(ctx, tx); err != nil {
+		return err
+	}
 	return verify(ctx, tx, ents, puts, removes)
 }
 

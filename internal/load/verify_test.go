@@ -222,5 +222,96 @@ func TestLoadRefusesForeignTriggers(t *testing.T) {
 		if got, want := dump(t, a), sorted(t, rec("other", "x", 1, `1`), lines[0], lines[1]); !slices.Equal(got, want) {
 			t.Errorf("store after the trigger was taken away\n got %q\nwant %q", got, want)
 		}
+
+		// A harmless trigger of another's (an audit log): a load that
+		// writes nothing (every line unchanged) is refused too, its
+		// transaction having run it; one write of the Go API's (Apply, as
+		// a dual-write's secondary takes it) checks its own rows only.
+		if pg {
+			exec(t, target, `CREATE TABLE audit (k text);
+				CREATE FUNCTION persist_test_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+					BEGIN INSERT INTO audit VALUES (NEW.key); RETURN NEW; END $$;
+				CREATE TRIGGER audit AFTER INSERT ON persist_records FOR EACH ROW EXECUTE FUNCTION persist_test_audit()`)
+		} else {
+			exec(t, target, `CREATE TABLE audit (k TEXT);
+				CREATE TRIGGER audit AFTER INSERT ON persist_records BEGIN INSERT INTO audit VALUES (NEW.key); END`)
+		}
+		if _, err := Load(context.Background(), a, testStore, reader(t, lines...), Options{}); !errors.Is(err, adapters.ErrForeignCode) {
+			t.Fatalf("a load of lines the store holds, with an audit trigger: %v, want ErrForeignCode", err)
+		}
+		if _, err := Apply(context.Background(), a, testStore, parseItems(t, rec("c", "k3", 1, `3`)), Options{}); err != nil {
+			t.Fatalf("Apply with an audit trigger: %v", err)
+		}
 	})
+}
+
+// On PostgreSQL, code runs as a row goes in by more ways than a trigger
+// of a name of its own: Persist's trigger's name on another function, a
+// rule, a column default or a check that calls a function of its own, a
+// trigger on persist_stores (which every batch's transaction writes, even
+// one whose lines the store holds). Each is refused by name, with the
+// statement that takes it away, which, followed, lets the load land; a
+// trigger that fires only for replication's sessions is named with the
+// ENABLE that puts it back as it was.
+func TestLoadRefusesCodeOfAnothers(t *testing.T) {
+	const evil = `CREATE FUNCTION persist_test_evil() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN
+				IF NEW.key = 'k2' THEN DELETE FROM persist_records WHERE store = NEW.store AND key = 'k1'; END IF;
+				RETURN NEW;
+			END $$;
+		CREATE FUNCTION persist_test_stores() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN DELETE FROM persist_records WHERE key = 'k1'; RETURN NEW; END $$;
+		CREATE FUNCTION persist_test_zero(k text) RETURNS boolean LANGUAGE plpgsql AS $$
+			BEGIN
+				IF k = 'k2' THEN DELETE FROM persist_records WHERE key = 'k1'; END IF;
+				RETURN true;
+			END $$;`
+	for _, c := range []struct {
+		name, code, says, undo string
+		first                  bool // the lines are loaded before the code is made
+	}{
+		{"Persist's trigger's name", `CREATE OR REPLACE TRIGGER persist_records_mark AFTER INSERT ON persist_records
+			FOR EACH ROW EXECUTE FUNCTION persist_test_evil(); ALTER TABLE persist_records ENABLE ALWAYS TRIGGER persist_records_mark`,
+			"trigger persist_records_mark on public.persist_records", `DROP TRIGGER persist_records_mark ON public.persist_records`, false},
+		{"rule", `CREATE RULE persist_test_rule AS ON INSERT TO persist_records WHERE NEW.key = 'k2'
+			DO ALSO DELETE FROM persist_records WHERE key = 'k1'`,
+			"rule persist_test_rule on public.persist_records", `DROP RULE persist_test_rule ON public.persist_records`, false},
+		{"default", `ALTER TABLE persist_records ADD COLUMN extra boolean DEFAULT persist_test_zero('k2')`,
+			"the default of public.persist_records.extra calls persist_test_zero(text)",
+			`ALTER TABLE public.persist_records ALTER COLUMN extra DROP DEFAULT`, false},
+		{"check", `ALTER TABLE persist_records ADD CONSTRAINT persist_test_check CHECK (persist_test_zero(key)) NOT VALID`,
+			"constraint persist_test_check on public.persist_records calls persist_test_zero(text)",
+			`ALTER TABLE public.persist_records DROP CONSTRAINT persist_test_check`, false},
+		{"replica trigger", `CREATE TRIGGER r AFTER INSERT ON persist_records FOR EACH ROW EXECUTE FUNCTION persist_test_evil();
+			ALTER TABLE persist_records ENABLE REPLICA TRIGGER r`,
+			"trigger r on public.persist_records", `ALTER TABLE public.persist_records DISABLE TRIGGER r`, false},
+		{"trigger on persist_stores", `CREATE TRIGGER s BEFORE INSERT ON persist_stores FOR EACH ROW EXECUTE FUNCTION persist_test_stores()`,
+			"trigger s on public.persist_stores", `DROP TRIGGER s ON public.persist_stores`, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			a, target := testdb.All[1].Open(t)
+			mustLoad(t, a, Options{}, rec("other", "x", 1, `1`))
+			lines := []string{rec("c", "k1", 1, `1`), rec("c", "k2", 1, `2`)}
+			if c.first {
+				mustLoad(t, a, Options{}, lines...)
+			}
+			exec(t, target, evil+c.code)
+			_, err := Load(context.Background(), a, testStore, reader(t, lines...), Options{BatchSize: 1})
+			if !errors.Is(err, adapters.ErrForeignCode) || !strings.Contains(err.Error(), c.says) {
+				t.Fatalf("load: %v, want ErrForeignCode saying %q", err, c.says)
+			}
+			h := strings.Join(hint.All(err), " ")
+			if !strings.Contains(h, c.undo) {
+				t.Fatalf("hints %q do not give %q", h, c.undo)
+			}
+			if c.name == "replica trigger" && !strings.Contains(h, "ENABLE REPLICA TRIGGER r after it") {
+				t.Errorf("hints %q do not say how to put the trigger back as it was", h)
+			}
+			exec(t, target, c.undo)
+			mustLoad(t, a, Options{BatchSize: 1}, lines...)
+			if got, want := dump(t, a), sorted(t, rec("other", "x", 1, `1`), lines[0], lines[1]); !slices.Equal(got, want) {
+				t.Errorf("store after the hint\n got %q\nwant %q", got, want)
+			}
+		})
+	}
 }

@@ -185,7 +185,7 @@ func (s *snapshot) checksAndParents(ctx context.Context) error {
 // no reason to refuse.)
 func (s *snapshot) logsAsMade(ctx context.Context) error {
 	logs := []string{"persist_removals", "persist_history"}
-	kind, name, table, err := codeOn(ctx, s.tx, logs, true, nil)
+	kind, name, table, _, err := codeOn(ctx, s.tx, logs, true, nil)
 	if err != nil {
 		return fmt.Errorf("store %q: read the log tables' rules and triggers: %w", s.store, err)
 	}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/lib/pq"
 
@@ -270,9 +269,8 @@ func (t *writeTx) ForgetLoaded(ctx context.Context) error {
 // compare them again. It refuses, before the commit, any that Persist did
 // not make (and it makes none there); its write holds the table's lock,
 // which CREATE TRIGGER and CREATE RULE wait for, so none can be added
-// after. persist_stores, which every batch writes too (Begin), is left to
-// its owner: an audit trigger there is common, and refusing it here alone
-// would close nothing.
+// after. A load refuses code on persist_stores, which every batch writes
+// too (Begin), by ForeignCode.
 func (t *writeTx) SetLoadedFrom(ctx context.Context, source, cursor string) error {
 	_, err := t.tx.ExecContext(ctx, `INSERT INTO persist_sources (store, source, cursor) VALUES ($1, $2, $3)
 		ON CONFLICT (store, source) DO UPDATE SET cursor = EXCLUDED.cursor, loaded_at = now()`, t.store, source, cursor)
@@ -289,39 +287,45 @@ func (t *writeTx) SetLoadedFrom(ctx context.Context, source, cursor string) erro
 // or a rule on the tables named in $1: its kind, its name and its table,
 // quoted (the table with its schema). Disabled ones count only with $2 (where enabling one for a while
 // and disabling it again would leave no trace). $3 are the triggers to
-// pass over, each as its table's name, a dot and its own.
-const codeOnQuery = `SELECT k, name, tab FROM (
-		SELECT 1 AS o, 'trigger' AS k, pg_catalog.quote_ident(g.tgname::pg_catalog.text) AS name, g.tgrelid AS rel
+// pass over, each as its table's name, its own and its function's (of the
+// table's schema), with dots between. how is the ENABLE that makes one
+// fire as it does now (ENABLE, ENABLE REPLICA, ENABLE ALWAYS).
+const codeOnQuery = `SELECT k, name, tab, how FROM (
+		SELECT 1 AS o, 'trigger' AS k, pg_catalog.quote_ident(g.tgname::pg_catalog.text) AS name, g.tgrelid AS rel, g.tgenabled AS e
 		FROM pg_catalog.pg_trigger g
 		WHERE g.tgrelid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT pg_catalog.to_regclass(n)::pg_catalog.oid FROM pg_catalog.unnest($1::pg_catalog.text[]) n))
 			AND NOT g.tgisinternal AND ($2 OR g.tgenabled OPERATOR(pg_catalog.<>) 'D')
-			AND NOT (SELECT c.relname::pg_catalog.text OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) g.tgname::pg_catalog.text
-				FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) g.tgrelid) OPERATOR(pg_catalog.=) ANY ($3::pg_catalog.text[])
+			AND NOT coalesce((SELECT c.relname::pg_catalog.text OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) g.tgname::pg_catalog.text
+					OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) p.proname::pg_catalog.text
+				FROM pg_catalog.pg_class c, pg_catalog.pg_proc p WHERE c.oid OPERATOR(pg_catalog.=) g.tgrelid
+					AND p.oid OPERATOR(pg_catalog.=) g.tgfoid AND p.pronamespace OPERATOR(pg_catalog.=) c.relnamespace), '')
+				OPERATOR(pg_catalog.=) ANY ($3::pg_catalog.text[])
 		UNION ALL
-		SELECT 2, 'rule', pg_catalog.quote_ident(r.rulename::pg_catalog.text), r.ev_class
+		SELECT 2, 'rule', pg_catalog.quote_ident(r.rulename::pg_catalog.text), r.ev_class, r.ev_enabled
 		FROM pg_catalog.pg_rewrite r
 		WHERE r.ev_class OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT pg_catalog.to_regclass(n)::pg_catalog.oid FROM pg_catalog.unnest($1::pg_catalog.text[]) n))
 			AND ($2 OR r.ev_enabled OPERATOR(pg_catalog.<>) 'D')) x
+		CROSS JOIN LATERAL (SELECT CASE x.e WHEN 'R' THEN 'ENABLE REPLICA' WHEN 'A' THEN 'ENABLE ALWAYS' ELSE 'ENABLE' END AS how) h
 		CROSS JOIN LATERAL (SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) AS tab FROM pg_catalog.pg_class c
 			JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace WHERE c.oid OPERATOR(pg_catalog.=) x.rel) t
 	ORDER BY o, tab, name LIMIT 1`
 
 // codeOn is the first trigger or rule codeOnQuery finds on tables, kind
 // "" for none.
-func codeOn(ctx context.Context, q querier, tables []string, disabledToo bool, own []string) (kind, name, table string, err error) {
+func codeOn(ctx context.Context, q querier, tables []string, disabledToo bool, own []string) (kind, name, table, how string, err error) {
 	if own == nil {
 		own = []string{}
 	}
-	err = q.QueryRowContext(ctx, codeOnQuery, pq.Array(tables), disabledToo, pq.Array(own)).Scan(&kind, &name, &table)
+	err = q.QueryRowContext(ctx, codeOnQuery, pq.Array(tables), disabledToo, pq.Array(own)).Scan(&kind, &name, &table, &how)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", "", "", nil
+		return "", "", "", "", nil
 	}
-	return kind, name, table, err
+	return kind, name, table, how, err
 }
 
 // noCodeOnNotes is SetLoadedFrom's refusal of code on the tables it writes.
 func noCodeOnNotes(ctx context.Context, q querier) error {
-	kind, name, table, err := codeOn(ctx, q, []string{"persist_sources"}, false, nil)
+	kind, name, table, _, err := codeOn(ctx, q, []string{"persist_sources"}, false, nil)
 	switch {
 	case err == nil && kind == "":
 		return nil
@@ -335,38 +339,6 @@ func noCodeOnNotes(ctx context.Context, q querier) error {
 	return hint.With(fmt.Errorf("trigger %s on %s, which Persist did not make, would run as the load is noted, "+
 		"after it was verified, and could change the store", name, table),
 		"as the table's owner: DROP TRIGGER %s ON %s (or ALTER TABLE %[2]s DISABLE TRIGGER %[1]s)", name, table)
-}
-
-// writtenTables are the tables a write to a store writes, itself or
-// through Persist's triggers.
-var writtenTables = []string{"persist_stores", "persist_records", "persist_events", "persist_history", "persist_removals"}
-
-// ownTriggers are Persist's triggers, as codeOn passes them over.
-var ownTriggers = func() []string {
-	own := make([]string, len(trackedTriggers))
-	for i, name := range trackedTriggers {
-		table := "persist_records"
-		if strings.HasPrefix(name, "persist_events_") {
-			table = "persist_events"
-		}
-		own[i] = table + "." + name
-	}
-	return own
-}()
-
-func (t *writeTx) ForeignCode(ctx context.Context) error {
-	kind, name, table, err := codeOn(ctx, t.tx, writtenTables, false, ownTriggers)
-	switch {
-	case err != nil:
-		return fmt.Errorf("read the triggers and rules of Persist's tables: %w", err)
-	case kind == "":
-		return nil
-	case kind == "rule":
-		return hint.With(adapters.ForeignCodeError("rule", name, table),
-			"as the table's owner: DROP RULE %s ON %s, or for the load ALTER TABLE %[2]s DISABLE RULE %[1]s (ENABLE RULE %[1]s after it)", name, table)
-	}
-	return hint.With(adapters.ForeignCodeError("trigger", name, table),
-		"as the table's owner: DROP TRIGGER %s ON %s, or for the load ALTER TABLE %[2]s DISABLE TRIGGER %[1]s (ENABLE TRIGGER %[1]s after it)", name, table)
 }
 
 func (t *writeTx) Commit() error {

@@ -43,7 +43,7 @@ func (a *Adapter) Begin(ctx context.Context, store string) (adapters.Tx, error) 
 		}
 		return nil, fmt.Errorf("begin on store %q: %w", store, a.writeError(err))
 	}
-	t := &tx{tx: sqlTx, conn: conn, store: store, ctx: ctx, committed: &a.wrote}
+	t := &tx{tx: sqlTx, conn: conn, store: store, path: a.path, ctx: ctx, committed: &a.wrote}
 	err = conn.Raw(func(dc any) error {
 		off, err := setTriggers(dc)
 		t.triggersOff = off
@@ -107,6 +107,7 @@ type tx struct {
 	conn      *sql.Conn    // the connection tx runs on, given back when it ends
 	committed *atomic.Bool // the adapter's wrote: set by a commit
 	store     string
+	path      string          // the database file, for hints
 	ctx       context.Context // Begin's: a transaction whose context is done does not commit
 	// chg is the counter this transaction stamps its rows with, 0 until
 	// its first write (stamp).
@@ -794,7 +795,14 @@ var foreignTriggerSQL = `SELECT name, tbl_name FROM sqlite_master WHERE type = '
 	AND NOT (name IN ('` + strings.Join(ownTriggers, "', '") + `') AND substr(name, 1, length(tbl_name) + 1) = tbl_name || '_')
 	ORDER BY tbl_name, name LIMIT 1`
 
+// ForeignCode has nothing to refuse on a connection that runs no trigger
+// at all (setTriggers turned them off: the file has none but Persist's on
+// the data tables); otherwise any trigger of another's on Persist's tables
+// runs with its writes.
 func (t *tx) ForeignCode(ctx context.Context) error {
+	if t.triggersOff {
+		return nil
+	}
 	var name, table string
 	err := t.tx.QueryRowContext(ctx, foreignTriggerSQL).Scan(&name, &table)
 	switch {
@@ -804,16 +812,11 @@ func (t *tx) ForeignCode(ctx context.Context) error {
 		return fmt.Errorf("read the triggers of Persist's tables: %w", err)
 	}
 	return hint.With(adapters.ForeignCodeError("trigger", quoteName(name), table),
-		"drop it (DROP TRIGGER %s); sqlite3 FILE \".schema %s\" shows it first, to make it again after the load",
-		quoteName(name), table)
+		"drop it: sqlite3 %s %s (sqlite3 %[1]s %s shows it first, to make it again after the load)",
+		hint.Quote(t.path), hint.Quote("DROP TRIGGER "+quoteName(name)), hint.Quote(".schema "+table))
 }
 
-// quoteName quotes an SQL name where it must be.
+// quoteName quotes an SQL name, as any name may be a keyword.
 func quoteName(name string) string {
-	for _, r := range name {
-		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
-			return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
-		}
-	}
-	return name
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
 }
