@@ -560,41 +560,52 @@ func schemaTables(ctx context.Context, tx *sql.Tx) (stores, meta int, err error)
 var nameColumns = [][2]string{{"persist_stores", "name"}, {"persist_records", "store"}, {"persist_records", "collection"},
 	{"persist_records", "key"}, {"persist_events", "store"}, {"persist_events", "stream"}}
 
-// bytewiseNamesSQL tells, for each of nameColumns, how many of 'a', 'A'
-// and 'a ' its collation holds apart: three under BINARY, two under NOCASE
-// or RTRIM, the only others a file can name. The column's collation comes
-// through the compound SELECT whose first arm reads it (no row), as SQLite
-// takes a compound's collation from its leftmost arm.
-var bytewiseNamesSQL = func() string {
-	probes := make([]string, len(nameColumns))
-	for i, c := range nameColumns {
-		probes[i] = fmt.Sprintf(`(SELECT count(DISTINCT c) FROM (SELECT %s AS c FROM %s WHERE 0
-			UNION ALL SELECT 'a' UNION ALL SELECT 'A' UNION ALL SELECT 'a '))`, c[1], c[0])
-	}
-	return "SELECT " + strings.Join(probes, ", ")
-}()
+// bytewiseNameSQL tells, of one of nameColumns, how many of 'a', 'A' and
+// 'a ' its collation holds apart (three under BINARY, two under NOCASE or
+// RTRIM), and the collation its table's primary key compares it by where
+// that is not BINARY. The column's collation comes through the compound
+// SELECT whose first arm reads it (no row), as SQLite takes a compound's
+// collation from its leftmost arm. A collation of an application's own is
+// one SQLite cannot load here: the statement fails, naming it.
+const bytewiseNameSQL = `SELECT (SELECT count(DISTINCT c) FROM (SELECT %[2]s AS c FROM %[1]s WHERE 0
+		UNION ALL SELECT 'a' UNION ALL SELECT 'A' UNION ALL SELECT 'a ')),
+	coalesce((SELECT x.coll FROM pragma_index_list('%[1]s') l, pragma_index_xinfo(l.name) x
+		WHERE l.origin = 'pk' AND x.key AND x.name = '%[2]s' AND x.coll <> 'BINARY'), '')`
 
 // bytewiseNames refuses a file whose tables compare names by another
-// collation than BINARY (a COLLATE NOCASE on persist_records.store, say):
-// store "a" would read and write store "A"'s rows as its own, and two
-// stores that differ would sum alike.
+// collation than BINARY (a COLLATE NOCASE on persist_records.store, or on
+// the primary key's column): store "a" would read and write store "A"'s
+// rows as its own, and two stores that differ would sum alike. A table not
+// there yet (persist_events of an early file, which the upgrade makes) is
+// passed over. It runs once for each schema an adapter sees.
 func bytewiseNames(ctx context.Context, tx *sql.Tx) error {
-	apart := make([]int, len(nameColumns))
-	dest := make([]any, len(apart))
-	for i := range apart {
-		dest[i] = &apart[i]
-	}
-	if err := tx.QueryRowContext(ctx, bytewiseNamesSQL).Scan(dest...); err != nil {
-		return fmt.Errorf("read schema: the collation of the name columns: %w", err)
-	}
-	for i, n := range apart {
-		if n != 3 {
-			c := nameColumns[i]
-			return hint.With(fmt.Errorf("column %s.%s compares text by a collation other than BINARY (a COLLATE in its declaration?): "+
-				"names that differ would be taken for one", c[0], c[1]),
-				"Persist's tables compare names byte for byte: make %s again with its columns declared without COLLATE, as Persist makes them "+
-					"(sqlite3 FILE '.schema %[1]s' shows how it is declared now), and copy its rows into it", c[0])
+	for _, c := range nameColumns {
+		var there bool
+		err := tx.QueryRowContext(ctx, `SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?`, c[0]).Scan(&there)
+		if err != nil {
+			return fmt.Errorf("read schema: %w", err)
 		}
+		if !there {
+			continue
+		}
+		var apart int
+		var pk string
+		if err := tx.QueryRowContext(ctx, fmt.Sprintf(bytewiseNameSQL, c[0], c[1])).Scan(&apart, &pk); err != nil {
+			return fmt.Errorf("read schema: the collation of %s.%s: %w", c[0], c[1], err)
+		}
+		what := ""
+		switch {
+		case apart != 3:
+			what = fmt.Sprintf("column %s.%s compares text by a collation other than BINARY (a COLLATE in its declaration?)", c[0], c[1])
+		case pk != "":
+			what = fmt.Sprintf("the primary key of %s compares its column %s by collation %s", c[0], c[1], pk)
+		default:
+			continue
+		}
+		return hint.With(fmt.Errorf("%s: names that differ would be taken for one", what),
+			"Persist's tables compare names byte for byte: make %s again declared as Persist makes it, without COLLATE, "+
+				"and copy its rows into it (sqlite3 FILE '.schema %[1]s' shows how it is declared now); then persist upgrade NAME --location FILE "+
+				"makes Persist's triggers and indexes on it again", c[0])
 	}
 	return nil
 }
