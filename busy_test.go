@@ -87,3 +87,26 @@ func TestSQLiteLockWaitEndsWithDeadline(t *testing.T) {
 		t.Fatalf("put after the lock was let go: %+v, %v; want version 2", r, err)
 	}
 }
+
+// A store whose row was removed by hand, and which holds nothing, has no
+// such record: Get says ErrNotFound, as Delete does (and ErrNoStore too).
+func TestGetOfAStoreGone(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "gone.db")
+	s := open(t, "sqlite:"+path+"#app")
+	ctx := testContext(t)
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=rw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `DELETE FROM persist_stores WHERE name = 'app'`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Get(ctx, "u", "k")
+	if !errors.Is(err, persist.ErrNotFound) || !errors.Is(err, persist.ErrNoStore) {
+		t.Fatalf("get in a store gone: %v, want ErrNotFound and ErrNoStore", err)
+	}
+	if _, err := s.Delete(ctx, "u", "k"); !errors.Is(err, persist.ErrNotFound) {
+		t.Fatalf("delete in a store gone: %v, want ErrNotFound", err)
+	}
+}

@@ -90,6 +90,11 @@ func (s *Store) Get(ctx context.Context, collection, key string) (Record, error)
 			return nil
 		})
 	})
+	if errors.Is(err, adapters.ErrNoStore) {
+		// A store no row names any more (emptied and its row removed by
+		// hand) holds no such record either, as Delete finds.
+		return Record{}, fmt.Errorf("get %s/%s: %w: %w", collection, key, ErrNotFound, s.scrub(err))
+	}
 	if err != nil {
 		return Record{}, fmt.Errorf("get %s/%s: %w", collection, key, s.scrub(err))
 	}
