@@ -91,12 +91,13 @@ func diff(ctx context.Context, st Stdio, o DiffOptions) error {
 	if ferr := out.Flush(); err == nil {
 		err = ferr
 	}
+	if err != nil {
+		// Counts of a comparison that did not end say nothing of the two.
+		return err
+	}
 	report(ctx).Update(func(r *cli.Result) {
 		r.Differences = &cli.Differences{OnlyA: stats.OnlyA, OnlyB: stats.OnlyB, Changed: stats.Changed}
 	})
-	if err != nil {
-		return err
-	}
 	if format == persist.DiffSummary {
 		// The counts are already the output.
 		o.Quiet = true

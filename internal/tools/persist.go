@@ -416,7 +416,9 @@ func notACopy(ctx context.Context, warn func(string), res persist.Result, loaded
 // target's store holds, in one count; false when it cannot be read (no
 // such store, no such file).
 func targetCount(ctx context.Context, o MigrateOptions) (int64, bool) {
-	src, err := persist.OpenSource(ctx, targetStore(o), persist.ReadOptions{})
+	// The store by name, not spelled into the location: a name holding a
+	// # or a / is no #NAME a location can carry.
+	src, err := persist.OpenSource(ctx, o.Target, persist.ReadOptions{Store: storeFlag(o.Target, o.LoadFlags.Store)})
 	if err != nil {
 		return 0, false
 	}

@@ -17,6 +17,9 @@ func report(ctx context.Context) *cli.Summary { return cli.SummaryOf(ctx) }
 // readSide describes a store or stream read, for the summary.
 func readSide(loc, store string) cli.Side {
 	s := cli.Side{Location: location.Redact(loc)}
+	if l, err := location.Parse(loc, false); store == "" && err == nil && l.IsStore() {
+		store = l.Store // the database location's own #NAME
+	}
 	if store != "" {
 		s.Store = cli.Ptr(store)
 	}

@@ -202,9 +202,16 @@ func framing(b []byte) int {
 // own failure, else the input's, else what the others stopped with.
 func teeEnd(ctx context.Context, st Stdio, o TeeOptions, targets []*teeTarget, copyErr error) error {
 	var errs, stopped, kept []error
+	report(ctx).Update(func(r *cli.Result) { r.Sources = []cli.Side{readSide("-", streamStore(targets))} })
 	for _, t := range targets {
 		if t.res != nil {
-			report(ctx).Update(func(r *cli.Result) { addLoad(r, t.res) })
+			res := *t.res
+			if t.stopped {
+				// Stopped because another target failed: the line it
+				// stopped at is that target's reject, not its own.
+				res.Rejects = 0
+			}
+			report(ctx).Update(func(r *cli.Result) { addLoad(r, &res) })
 		}
 		if t.res != nil && t.res.Store != "" {
 			summary(st, o.Common, "persist-tee", resultLine(t.res))
@@ -476,4 +483,15 @@ func teeWrite(ctx context.Context, st Stdio, pipes []*io.PipeWriter, p []byte, t
 		}
 	}
 	return nil
+}
+
+// streamStore is the store the stream's header names, as the targets'
+// loads read it ("" when none got that far).
+func streamStore(targets []*teeTarget) string {
+	for _, t := range targets {
+		if t.res != nil && t.res.StreamStore != "" {
+			return t.res.StreamStore
+		}
+	}
+	return ""
 }
