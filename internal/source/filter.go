@@ -75,10 +75,12 @@ func (s *Source) checkFilter(ctx context.Context) error {
 	return s.noMatch(missing, countedNames(cols), countedNames(streams))
 }
 
+// countedNames lists names with their counts, a name's commas written \,
+// as --collection and --stream take them (a list is comma-separated).
 func countedNames(ns []adapters.NameCount) []string {
 	out := make([]string, len(ns))
 	for i, n := range ns {
-		out[i] = fmt.Sprintf("%s (%d)", n.Name, n.Count)
+		out[i] = fmt.Sprintf("%s (%d)", strings.ReplaceAll(n.Name, ",", `\,`), n.Count)
 	}
 	return out
 }
