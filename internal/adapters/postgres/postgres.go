@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -165,11 +166,46 @@ func homeDir() string {
 // newConfig is lib/pq's reading of dsn, refusing a secret it would send
 // as a session setting.
 func newConfig(dsn string) (pq.Config, error) {
-	cfg, err := pq.NewConfig(dsn)
+	cfg, err := pq.NewConfig(socketHost(dsn))
 	if err != nil {
 		return cfg, fmt.Errorf("invalid postgres connection %s: %w", settingsAt(err, dsn), scrubConfigError(err, dsn))
 	}
 	return cfg, secretSetting(cfg.Runtime)
+}
+
+// socketHost rewrites a URL whose host is a percent-encoded socket
+// directory (postgresql://%2Fvar%2Frun%2Fpostgresql/db, which libpq
+// documents) into the host parameter lib/pq reads (postgresql:///db?host=
+// /var/run/postgresql): its URL parser refuses an escape in a host name.
+// Anything else is returned as it is.
+func socketHost(dsn string) string {
+	scheme, rest, ok := strings.Cut(dsn, "://")
+	if !ok || (scheme != "postgres" && scheme != "postgresql") {
+		return dsn
+	}
+	end := strings.IndexAny(rest, "/?")
+	if end < 0 {
+		end = len(rest)
+	}
+	authority, tail := rest[:end], rest[end:]
+	at := strings.LastIndexByte(authority, '@')
+	userinfo, hostport := authority[:at+1], authority[at+1:]
+	if !strings.HasPrefix(strings.ToLower(hostport), "%2f") {
+		return dsn
+	}
+	host, port := hostport, ""
+	if i := strings.LastIndexByte(hostport, ':'); i >= 0 {
+		host, port = hostport[:i], hostport[i:]
+	}
+	dir, err := url.PathUnescape(host)
+	if err != nil {
+		return dsn
+	}
+	path, query, _ := strings.Cut(tail, "?")
+	if query != "" {
+		query += "&"
+	}
+	return scheme + "://" + userinfo + port + path + "?" + query + "host=" + url.QueryEscape(dir)
 }
 
 // secretSetting refuses a connection parameter lib/pq does not read that
