@@ -205,13 +205,8 @@ func teeEnd(ctx context.Context, st Stdio, o TeeOptions, targets []*teeTarget, c
 	report(ctx).Update(func(r *cli.Result) { r.Sources = []cli.Side{readSide("-", streamStore(targets))} })
 	for _, t := range targets {
 		if t.res != nil {
-			res := *t.res
-			if t.stopped {
-				// Stopped because another target failed: the line it
-				// stopped at is that target's reject, not its own.
-				res.Rejects = 0
-			}
-			report(ctx).Update(func(r *cli.Result) { addLoad(r, &res) })
+			res := t.reported()
+			report(ctx).Update(func(r *cli.Result) { addLoad(r, res) })
 		}
 		if t.res != nil && t.res.Store != "" {
 			summary(st, o.Common, "persist-tee", resultLine(t.res))
@@ -494,4 +489,15 @@ func streamStore(targets []*teeTarget) string {
 		}
 	}
 	return ""
+}
+
+// reported is the target's load as the summary counts it: one stopped
+// because another target failed has no reject of its own (the line it
+// stopped at is that target's).
+func (t *teeTarget) reported() *persist.LoadResult {
+	res := *t.res
+	if t.stopped {
+		res.Rejects = 0
+	}
+	return &res
 }

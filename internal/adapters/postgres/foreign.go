@@ -33,37 +33,62 @@ var ownTriggers = func() []string {
 	return own
 }()
 
-// callsQuery finds, on the tables named in $1, a column default, a
-// constraint or an index that calls a function of another schema than
-// pg_catalog: code of its own, run as a row goes in, which may write
-// anywhere (Persist's own call none). It gives what it is, for the error,
-// and the statement that takes it away, for the hint.
+// callsQuery finds, on the tables named in $1, what runs code that is not
+// the server's own as a row goes in: a column default or generation
+// expression, a constraint, an index, or a column's type, that depends on
+// a function, an operator, a type (a domain's check), an operator class or
+// family, or a collation made after the server's own objects (an oid from
+// 16384 on, wherever it was made: a superuser's function in pg_catalog is
+// one), as proofQuery judges them; and a foreign key of another table that
+// cascades a change of Persist's rows into that table, whose triggers run
+// then. Persist's own use none. It gives what it is, for the error, and the
+// statement that takes it away, for the hint.
 const callsQuery = `WITH t AS (
 		SELECT c.oid, pg_catalog.format('%I.%I', n.nspname, c.relname) AS tab
 		FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
 		WHERE c.oid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT pg_catalog.to_regclass(x)::pg_catalog.oid FROM pg_catalog.unnest($1::pg_catalog.text[]) x))),
-	part(classid, objid, what, undo) AS (
-		SELECT 'pg_catalog.pg_attrdef'::pg_catalog.regclass::pg_catalog.oid, d.oid,
-			pg_catalog.format('the default of %s.%I', t.tab, a.attname),
-			pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I DROP DEFAULT', t.tab, a.attname)
+	part(classid, objid, subid, what, undo) AS (
+		SELECT 'pg_catalog.pg_attrdef'::pg_catalog.regclass::pg_catalog.oid, d.oid, 0,
+			pg_catalog.format(CASE WHEN a.attgenerated OPERATOR(pg_catalog.<>) '' THEN 'the generation expression of %s.%I' ELSE 'the default of %s.%I' END, t.tab, a.attname),
+			pg_catalog.format(CASE WHEN a.attgenerated OPERATOR(pg_catalog.<>) '' THEN 'ALTER TABLE %s ALTER COLUMN %I DROP EXPRESSION'
+				ELSE 'ALTER TABLE %s ALTER COLUMN %I DROP DEFAULT' END, t.tab, a.attname)
 		FROM t JOIN pg_catalog.pg_attrdef d ON d.adrelid OPERATOR(pg_catalog.=) t.oid
 		JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) t.oid AND a.attnum OPERATOR(pg_catalog.=) d.adnum
 		UNION ALL
-		SELECT 'pg_catalog.pg_constraint'::pg_catalog.regclass::pg_catalog.oid, k.oid,
+		SELECT 'pg_catalog.pg_constraint'::pg_catalog.regclass::pg_catalog.oid, k.oid, 0,
 			pg_catalog.format('constraint %I on %s', k.conname, t.tab),
 			pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT %I', t.tab, k.conname)
 		FROM t JOIN pg_catalog.pg_constraint k ON k.conrelid OPERATOR(pg_catalog.=) t.oid
 		UNION ALL
-		SELECT 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid, i.indexrelid,
+		SELECT 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid, i.indexrelid, 0,
 			pg_catalog.format('index %s on %s', i.indexrelid::pg_catalog.regclass, t.tab),
-			pg_catalog.format('DROP INDEX %s', i.indexrelid::pg_catalog.regclass)
-		FROM t JOIN pg_catalog.pg_index i ON i.indrelid OPERATOR(pg_catalog.=) t.oid)
-	SELECT p.what, p.undo, d.refobjid::pg_catalog.regprocedure::pg_catalog.text
-	FROM part p JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) p.classid AND d.objid OPERATOR(pg_catalog.=) p.objid
-		AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass::pg_catalog.oid
-	JOIN pg_catalog.pg_proc f ON f.oid OPERATOR(pg_catalog.=) d.refobjid
-	WHERE f.pronamespace OPERATOR(pg_catalog.<>) 'pg_catalog'::pg_catalog.regnamespace::pg_catalog.oid
-	ORDER BY 1 LIMIT 1`
+			coalesce((SELECT pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT %I', t.tab, k.conname) FROM pg_catalog.pg_constraint k
+					WHERE k.conindid OPERATOR(pg_catalog.=) i.indexrelid AND k.conrelid OPERATOR(pg_catalog.=) t.oid),
+				pg_catalog.format('DROP INDEX %s', i.indexrelid::pg_catalog.regclass))
+		FROM t JOIN pg_catalog.pg_index i ON i.indrelid OPERATOR(pg_catalog.=) t.oid
+		UNION ALL
+		SELECT 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid, t.oid, a.attnum,
+			pg_catalog.format('column %s.%I', t.tab, a.attname),
+			pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I TYPE %s', t.tab, a.attname,
+				pg_catalog.format_type(coalesce(nullif(y.typbasetype, 0), a.atttypid), a.atttypmod))
+		FROM t JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) t.oid AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+		JOIN pg_catalog.pg_type y ON y.oid OPERATOR(pg_catalog.=) a.atttypid)
+	SELECT what, undo, calls FROM (
+		SELECT 1 AS o, p.what, p.undo, pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0) AS calls
+		FROM part p JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) p.classid AND d.objid OPERATOR(pg_catalog.=) p.objid
+			AND (p.subid OPERATOR(pg_catalog.=) 0 OR d.objsubid OPERATOR(pg_catalog.=) p.subid)
+		WHERE d.refobjid OPERATOR(pg_catalog.>=) 16384::pg_catalog.oid AND d.refclassid OPERATOR(pg_catalog.=) ANY (ARRAY[
+			'pg_catalog.pg_proc'::pg_catalog.regclass::pg_catalog.oid, 'pg_catalog.pg_type'::pg_catalog.regclass::pg_catalog.oid,
+			'pg_catalog.pg_operator'::pg_catalog.regclass::pg_catalog.oid, 'pg_catalog.pg_opclass'::pg_catalog.regclass::pg_catalog.oid,
+			'pg_catalog.pg_opfamily'::pg_catalog.regclass::pg_catalog.oid, 'pg_catalog.pg_collation'::pg_catalog.regclass::pg_catalog.oid])
+		UNION ALL
+		SELECT 2, pg_catalog.format('foreign key %I on %s, which cascades changes of %s into it', k.conname, k.conrelid::pg_catalog.regclass, t.tab),
+			pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT %I', k.conrelid::pg_catalog.regclass, k.conname),
+			'the triggers of ' OPERATOR(pg_catalog.||) k.conrelid::pg_catalog.regclass::pg_catalog.text
+		FROM t JOIN pg_catalog.pg_constraint k ON k.confrelid OPERATOR(pg_catalog.=) t.oid
+		WHERE k.contype OPERATOR(pg_catalog.=) 'f' AND (k.confupdtype OPERATOR(pg_catalog.<>) ALL (ARRAY['a', 'r']::pg_catalog."char"[])
+			OR k.confdeltype OPERATOR(pg_catalog.<>) ALL (ARRAY['a', 'r']::pg_catalog."char"[]))) x
+	ORDER BY o, what LIMIT 1`
 
 func (t *writeTx) ForeignCode(ctx context.Context) error {
 	kind, name, table, how, err := codeOn(ctx, t.tx, writtenTables, false, ownTriggers)
@@ -85,7 +110,7 @@ func (t *writeTx) ForeignCode(ctx context.Context) error {
 	case err != nil:
 		return fmt.Errorf("read the defaults, constraints and indexes of Persist's tables: %w", err)
 	}
-	return hint.With(fmt.Errorf("%w: %s calls %s, which runs as the store is written, and could change or delete rows written "+
+	return hint.With(fmt.Errorf("%w: %s uses %s, which runs as the store is written, and could change or delete rows written "+
 		"and read back before it, where no read-back looks again", adapters.ErrForeignCode, what, fn),
 		"as the table's owner: %s", undo)
 }

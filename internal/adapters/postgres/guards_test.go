@@ -273,9 +273,9 @@ func TestNoteRefusesTriggers(t *testing.T) {
 		tx.Rollback()
 		mustExec(t, db, tc.hint)
 	}
-	// A disabled trigger on persist_sources runs nothing; an audit
-	// trigger on persist_stores, which every batch writes as well, is no
-	// reason to refuse the note.
+	// A disabled trigger on persist_sources runs nothing; a trigger on
+	// persist_stores is no reason for SetLoadedFrom itself to refuse the
+	// note (a load refuses it by ForeignCode, before the note commits).
 	mustExec(t, db, `CREATE TRIGGER "Off" AFTER INSERT OR UPDATE ON persist_sources FOR EACH ROW EXECUTE FUNCTION bump();
 		ALTER TABLE persist_sources DISABLE TRIGGER "Off"`)
 	mustExec(t, db, `CREATE TABLE audit (at timestamptz);

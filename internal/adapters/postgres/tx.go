@@ -325,7 +325,7 @@ func codeOn(ctx context.Context, q querier, tables []string, disabledToo bool, o
 
 // noCodeOnNotes is SetLoadedFrom's refusal of code on the tables it writes.
 func noCodeOnNotes(ctx context.Context, q querier) error {
-	kind, name, table, _, err := codeOn(ctx, q, []string{"persist_sources"}, false, nil)
+	kind, name, table, how, err := codeOn(ctx, q, []string{"persist_sources"}, false, nil)
 	switch {
 	case err == nil && kind == "":
 		return nil
@@ -334,11 +334,11 @@ func noCodeOnNotes(ctx context.Context, q querier) error {
 	case kind == "rule":
 		return hint.With(fmt.Errorf("rule %s on %s, which Persist did not make, would run as the load is noted, "+
 			"after it was verified, and could change the store", name, table),
-			"as the table's owner: DROP RULE %s ON %s (or ALTER TABLE %[2]s DISABLE RULE %[1]s)", name, table)
+			"as the table's owner: DROP RULE %s ON %s, or for the load ALTER TABLE %[2]s DISABLE RULE %[1]s (%[3]s RULE %[1]s after it)", name, table, how)
 	}
 	return hint.With(fmt.Errorf("trigger %s on %s, which Persist did not make, would run as the load is noted, "+
 		"after it was verified, and could change the store", name, table),
-		"as the table's owner: DROP TRIGGER %s ON %s (or ALTER TABLE %[2]s DISABLE TRIGGER %[1]s)", name, table)
+		"as the table's owner: DROP TRIGGER %s ON %s, or for the load ALTER TABLE %[2]s DISABLE TRIGGER %[1]s (%[3]s TRIGGER %[1]s after it)", name, table, how)
 }
 
 func (t *writeTx) Commit() error {

@@ -812,7 +812,7 @@ func (t *tx) ForeignCode(ctx context.Context) error {
 		return fmt.Errorf("read the triggers of Persist's tables: %w", err)
 	}
 	return hint.With(adapters.ForeignCodeError("trigger", quoteName(name), table),
-		"drop it: sqlite3 %s %s (sqlite3 %[1]s %s shows it first, to make it again after the load)",
+		"drop it: sqlite3 %[1]s %[2]s (sqlite3 %[1]s %[3]s shows it first, to make it again after the load)",
 		hint.Quote(t.path), hint.Quote("DROP TRIGGER "+quoteName(name)), hint.Quote(".schema "+table))
 }
 
