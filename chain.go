@@ -157,8 +157,9 @@ func editing(c adapters.Cursor, what string) string {
 }
 
 // recordChain notes, after a stream was loaded whole and its trailer
-// checked, the cursor it ended at, for checkChain.
-func recordChain(ctx context.Context, a adapters.Adapter, store string, t *record.Trailer) error {
+// checked, the cursor it ended at, for checkChain; verify looks for code
+// of another's first, as the load's batches did.
+func recordChain(ctx context.Context, a adapters.Adapter, store string, t *record.Trailer, verify bool) error {
 	if t == nil || t.Cursor == "" {
 		return nil
 	}
@@ -174,9 +175,11 @@ func recordChain(ctx context.Context, a adapters.Adapter, store string, t *recor
 		defer tx.Rollback()
 		err = tx.SetLoadedFrom(ctx, c.Source(), t.Cursor)
 	}
-	if err == nil {
+	if err == nil && verify {
 		// Code of another's run by this transaction's writes could change
-		// the rows just verified; refused, it is rolled back with them.
+		// the rows the load verified; refused, what it did is rolled back
+		// with the note (a load without its checks, --no-verify, skips
+		// this one too).
 		err = tx.ForeignCode(ctx)
 	}
 	if err == nil {

@@ -122,7 +122,7 @@ func proveCopy(ctx context.Context, in *Source, tmp location.Location, cursor st
 		if err != nil {
 			return proven{}, err
 		}
-		err = recordChain(ctx, a, in.Store(), &record.Trailer{Cursor: cursor})
+		err = recordChain(ctx, a, in.Store(), &record.Trailer{Cursor: cursor}, true)
 		if cerr := a.Close(); err == nil {
 			err = cerr
 		}

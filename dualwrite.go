@@ -381,7 +381,7 @@ func (d *DualWrite) drain(ctx context.Context, retries int) error {
 func (d *DualWrite) apply(ctx context.Context, items []*record.Item, retries int) error {
 	for attempt := 0; ; attempt++ {
 		actx, cancel := context.WithTimeout(ctx, d.opt.Timeout)
-		_, err := load.Apply(actx, d.a, d.name, items, load.Options{Retries: -1})
+		_, err := load.Apply(actx, d.a, d.name, items, load.Options{Retries: -1, OwnRowsOnly: true})
 		cancel()
 		if err == nil {
 			return nil

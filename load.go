@@ -404,7 +404,7 @@ func (w *writer) loaded(ctx context.Context, store string, h *record.Header, t *
 		// whole dump, and let the deltas after it in.
 		return nil
 	}
-	return w.again(ctx, func() error { return recordChain(ctx, w.a, store, t) })
+	return w.again(ctx, func() error { return recordChain(ctx, w.a, store, t, !opt.NoVerify) })
 }
 
 // again runs fn, and again after a failure the database says is passing

@@ -128,6 +128,10 @@ type Options struct {
 	Now func() time.Time
 	// NoVerify skips reading back each batch before it commits.
 	NoVerify bool
+	// OwnRowsOnly verifies the rows written and lets code of another's on
+	// the tables be (Tx.ForeignCode is not asked): one write of the Go
+	// API's, as a dual-write copies it, answers for its own rows only.
+	OwnRowsOnly bool
 	// OnProgress is called after each committed batch (in a single-transaction
 	// load, after each batch written into the open transaction).
 	OnProgress func(Stats)

@@ -55,11 +55,11 @@ func describe(k key) string {
 
 // checkCode refuses a batch of a load where code Persist did not make runs
 // on its tables: it could change rows of a batch verified before, which no
-// read-back sees, and the load would say every line landed. Apply (one
-// write of the Go API's, as a dual-write's secondary takes it) checks its
-// own rows only, as every write of the API does.
+// read-back sees, and the load would say every line landed. One write of
+// the Go API's (OwnRowsOnly) checks its own rows only, as every write of
+// the API does.
 func (l *loader) checkCode(ctx context.Context, tx adapters.Tx) error {
-	if l.allOrNothing || l.opt.NoVerify {
+	if l.opt.OwnRowsOnly || l.opt.NoVerify {
 		return nil
 	}
 	if err := tx.ForeignCode(ctx); err != nil {

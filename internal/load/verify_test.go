@@ -229,8 +229,9 @@ func TestLoadRefusesForeignTriggers(t *testing.T) {
 
 		// A harmless trigger of another's (an audit log): a load that
 		// writes nothing (every line unchanged) is refused too, its
-		// transaction having run it; one write of the Go API's (Apply, as
-		// a dual-write's secondary takes it) checks its own rows only.
+		// transaction having run it; one write of the Go API's (Apply,
+		// OwnRowsOnly, as a dual-write's secondary takes it) checks its
+		// own rows only.
 		if pg {
 			exec(t, target, `CREATE TABLE audit (k text);
 				CREATE FUNCTION persist_test_audit() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -243,8 +244,12 @@ func TestLoadRefusesForeignTriggers(t *testing.T) {
 		if _, err := Load(context.Background(), a, testStore, reader(t, lines...), Options{}); !errors.Is(err, adapters.ErrForeignCode) {
 			t.Fatalf("a load of lines the store holds, with an audit trigger: %v, want ErrForeignCode", err)
 		}
-		if _, err := Apply(context.Background(), a, testStore, parseItems(t, rec("c", "k3", 1, `3`)), Options{}); err != nil {
-			t.Fatalf("Apply with an audit trigger: %v", err)
+		if _, err := Apply(context.Background(), a, testStore, parseItems(t, rec("c", "k3", 1, `3`)), Options{OwnRowsOnly: true}); err != nil {
+			t.Fatalf("Apply of one write with an audit trigger: %v", err)
+		}
+		// A backfill's batch (Apply without OwnRowsOnly) is a load's.
+		if _, err := Apply(context.Background(), a, testStore, parseItems(t, rec("c", "k4", 1, `4`)), Options{}); !errors.Is(err, adapters.ErrForeignCode) {
+			t.Fatalf("Apply of a backfill's batch with an audit trigger: %v, want ErrForeignCode", err)
 		}
 	})
 }
@@ -275,7 +280,10 @@ func TestLoadRefusesCodeOfAnothers(t *testing.T) {
 		CREATE FUNCTION persist_test_op(a text, b text) RETURNS boolean LANGUAGE sql AS $$ SELECT persist_test_zero(a) $$;
 		CREATE OPERATOR #@# (FUNCTION = persist_test_op, LEFTARG = text, RIGHTARG = text);
 		CREATE DOMAIN persist_test_d AS text CHECK (persist_test_zero(VALUE));
-		CREATE FUNCTION persist_test_len(k text) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT length(k) $$;`
+		CREATE FUNCTION persist_test_len(k text) RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT length(k) $$;
+		CREATE FUNCTION persist_test_diff(a text, b text) RETURNS float8 LANGUAGE sql IMMUTABLE AS $$ SELECT 0::float8 $$;
+		CREATE TYPE persist_test_mood AS ENUM ('ok');
+		ALTER TABLE persist_records ADD COLUMN persist_test_m persist_test_mood;`
 	for _, c := range []struct {
 		name, code, says, undo string
 		first                  bool // the lines are loaded before the code is made
@@ -312,9 +320,18 @@ func TestLoadRefusesCodeOfAnothers(t *testing.T) {
 		{"foreign key that cascades", `ALTER TABLE persist_records ADD CONSTRAINT persist_test_ver UNIQUE (store, collection, key, version);
 			CREATE TABLE audit_x (store text COLLATE "C", collection text COLLATE "C", key text COLLATE "C", version bigint,
 				CONSTRAINT persist_test_fk FOREIGN KEY (store, collection, key, version)
-				REFERENCES persist_records (store, collection, key, version) ON UPDATE CASCADE ON DELETE CASCADE)`,
-			"foreign key persist_test_fk on audit_x, which cascades changes of public.persist_records into it",
-			`ALTER TABLE audit_x DROP CONSTRAINT persist_test_fk`, false},
+				REFERENCES persist_records (store, collection, key, version) ON UPDATE CASCADE ON DELETE CASCADE);
+			CREATE TRIGGER persist_test_x AFTER UPDATE ON audit_x FOR EACH ROW EXECUTE FUNCTION persist_test_stores()`,
+			"foreign key persist_test_fk on public.audit_x, which cascades changes of public.persist_records into its table",
+			`ALTER TABLE public.audit_x DROP CONSTRAINT persist_test_fk`, false},
+		{"a column of a type with code", `CREATE TYPE persist_test_r AS RANGE (subtype = text, subtype_diff = persist_test_diff);
+			ALTER TABLE persist_records ADD COLUMN persist_test_c persist_test_r`,
+			"column public.persist_records.persist_test_c uses type persist_test_r",
+			`ALTER TABLE public.persist_records DROP COLUMN persist_test_c`, false},
+		{"a check that runs SQL given as text", `ALTER TABLE persist_records ADD CONSTRAINT persist_test_xml
+				CHECK (query_to_xml('SELECT persist_test_zero(' || quote_literal(key) || ')', false, false, '') IS NOT NULL) NOT VALID`,
+			"constraint persist_test_xml on public.persist_records uses function query_to_xml(text,boolean,boolean,text)",
+			`ALTER TABLE public.persist_records DROP CONSTRAINT persist_test_xml`, false},
 		{"replica trigger", `CREATE TRIGGER r AFTER INSERT ON persist_records FOR EACH ROW EXECUTE FUNCTION persist_test_evil();
 			ALTER TABLE persist_records ENABLE REPLICA TRIGGER r`,
 			"trigger r on public.persist_records", `ALTER TABLE public.persist_records DISABLE TRIGGER r`, false},

@@ -209,7 +209,7 @@ func teeEnd(ctx context.Context, st Stdio, o TeeOptions, targets []*teeTarget, c
 			report(ctx).Update(func(r *cli.Result) { addLoad(r, res) })
 		}
 		if t.res != nil && t.res.Store != "" {
-			summary(st, o.Common, "persist-tee", resultLine(t.res))
+			summary(st, o.Common, "persist-tee", resultLine(t.reported()))
 		}
 		switch {
 		case t.err == nil:

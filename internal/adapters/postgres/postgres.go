@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lib/pq"
@@ -51,8 +52,13 @@ type Adapter struct {
 
 	direct directState // whether new keys are copied straight into the tables
 
-	proofMu sync.Mutex
-	proof   *sql.Stmt // proofQuery, prepared when first needed (proofStmt)
+	// Statements run once a batch, prepared when first needed.
+	proof lazyStmt // proofQuery
+	code  lazyStmt // codeSQL (ForeignCode)
+	calls lazyStmt // callsSQL (ForeignCode)
+	// callsClean is the catalog's digest (catalogSQL) at which callsSQL
+	// last found nothing.
+	callsClean atomic.Pointer[string]
 }
 
 var _ adapters.Adapter = (*Adapter)(nil)
@@ -190,8 +196,8 @@ func socketHost(dsn string) string {
 	authority, tail := rest[:end], rest[end:]
 	at := strings.LastIndexByte(authority, '@')
 	userinfo, hostport := authority[:at+1], authority[at+1:]
-	if !strings.HasPrefix(strings.ToLower(hostport), "%2f") {
-		return dsn
+	if !strings.HasPrefix(strings.ToLower(hostport), "%2f") || strings.Contains(hostport, ",") {
+		return dsn // not a socket directory, or a list of hosts (which lib/pq does not take)
 	}
 	host, port := hostport, ""
 	if i := strings.LastIndexByte(hostport, ':'); i >= 0 {
@@ -265,11 +271,9 @@ func noAnswer(cfg pq.Config) string {
 
 // Close releases the connections.
 func (a *Adapter) Close() error {
-	a.proofMu.Lock()
-	if a.proof != nil {
-		a.proof.Close()
-	}
-	a.proofMu.Unlock()
+	a.proof.close()
+	a.code.close()
+	a.calls.close()
 	return a.db.Close()
 }
 
