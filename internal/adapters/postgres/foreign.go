@@ -43,8 +43,8 @@ var ownTriggers = func() []string {
 // expressions' node trees are searched for them); and a
 // foreign key of another table that cascades a change of Persist's rows
 // into that table, whose triggers run then. Persist's own use none. The
-// parts are found by their tables' indexes and described only once found
-// (the query runs once a batch): what it is, for the error; what it uses;
+// parts are found by their tables' indexes and described only once found:
+// what it is, for the error; what it uses;
 // the statement that takes it away, for the hint. Names are written with
 // their schemas, whatever the search_path.
 const callsQuery = `WITH t AS MATERIALIZED (
@@ -130,22 +130,22 @@ const callsQuery = `WITH t AS MATERIALIZED (
 	ORDER BY 1 LIMIT 1)
 	LIMIT 1`
 
-// codeSQL and callsSQL are the two queries as ForeignCode runs them, on
-// Persist's tables, with nothing left to bind: prepared once (lazyStmt),
-// each keeps one plan (with parameters, the server would plan it again for
-// each of its first runs; a plan was 5–10 ms, a run 1–2 ms).
-var (
-	codeSQL = `SELECT c.k, c.name, c.tab, c.how, (` + catalogSQL + `) FROM (VALUES (1)) one(x) LEFT JOIN LATERAL (` +
-		strings.NewReplacer("$2", "false", "$3::pg_catalog.text[]", sqlTexts(ownTriggers)).Replace(codeOnQuery) + `) c ON true`
-	callsSQL = callsQuery
-)
+// codeSQL is codeOnQuery on Persist's tables, its triggers passed over,
+// with catalogSQL's digest beside its answer. ForeignCode runs it and
+// callsQuery with nothing left to bind (bindTables): prepared once
+// (lazyStmt), each keeps one plan (with parameters, the server would plan
+// it again for each of its first runs; a plan was 5–10 ms, a run 1–2 ms).
+var codeSQL = `SELECT c.k, c.name, c.tab, c.how, (` + catalogSQL + `) FROM (VALUES (1)) one(x) LEFT JOIN LATERAL (` +
+	strings.NewReplacer("$2", "false", "$3::pg_catalog.text[]", sqlTexts(ownTriggers)).Replace(codeOnQuery) + `) c ON true`
 
 // catalogSQL is a digest of the catalog rows callsQuery reads, by their
 // row versions: the tables', their columns', defaults', constraints' and
 // indexes', the foreign keys that reference them and the triggers of the
 // tables those belong to. Every DDL that could add code a row runs writes
 // one of them anew, so where the digest is the one at which callsQuery
-// last found nothing, it finds nothing again (Adapter.callsClean).
+// last found nothing, it finds nothing again (Adapter.callsClean). (Code
+// those already use, changed in place, is code callsQuery refused
+// already.)
 const catalogSQL = `SELECT pg_catalog.md5(pg_catalog.string_agg(x, ',' ORDER BY x)) FROM (
 		SELECT 'c' OPERATOR(pg_catalog.||) c.oid OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) c.xmin FROM pg_catalog.pg_class c
 		WHERE c.oid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT pg_catalog.to_regclass(x)::pg_catalog.oid FROM pg_catalog.unnest($1::pg_catalog.text[]) x))
@@ -195,7 +195,7 @@ func (t *writeTx) ForeignCode(ctx context.Context) error {
 	case digest.Valid && t.a.callsClean.Load() != nil && *t.a.callsClean.Load() == digest.String:
 		return nil
 	}
-	calls, err := t.a.calls.get(ctx, t.a.db, bindTables(callsSQL))
+	calls, err := t.a.calls.get(ctx, t.a.db, bindTables(callsQuery))
 	if err != nil {
 		return fmt.Errorf("read the defaults, constraints and indexes of Persist's tables: %w", err)
 	}

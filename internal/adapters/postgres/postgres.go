@@ -55,8 +55,8 @@ type Adapter struct {
 	// Statements run once a batch, prepared when first needed.
 	proof lazyStmt // proofQuery
 	code  lazyStmt // codeSQL (ForeignCode)
-	calls lazyStmt // callsSQL (ForeignCode)
-	// callsClean is the catalog's digest (catalogSQL) at which callsSQL
+	calls lazyStmt // callsQuery (ForeignCode)
+	// callsClean is the catalog's digest (catalogSQL) at which callsQuery
 	// last found nothing.
 	callsClean atomic.Pointer[string]
 }
