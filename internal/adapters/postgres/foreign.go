@@ -175,26 +175,40 @@ func sqlTexts(xs []string) string {
 }
 
 func (t *writeTx) ForeignCode(ctx context.Context) error {
+	digest, err := t.triggersAndRules(ctx)
+	if err != nil || digest.Valid && t.a.callsClean.Load() != nil && *t.a.callsClean.Load() == digest.String {
+		return err
+	}
+	return t.calls(ctx, digest)
+}
+
+// triggersAndRules refuses a trigger or rule of another's on Persist's
+// tables (codeSQL), and gives the catalog's digest (catalogSQL).
+func (t *writeTx) triggersAndRules(ctx context.Context) (digest sql.NullString, err error) {
 	code, err := t.a.code.get(ctx, t.a.db, bindTables(codeSQL))
 	if err != nil {
-		return fmt.Errorf("read the triggers and rules of Persist's tables: %w", err)
+		return digest, fmt.Errorf("read the triggers and rules of Persist's tables: %w", err)
 	}
-	var kind, name, table, how, digest sql.NullString
+	var kind, name, table, how sql.NullString
 	err = t.tx.StmtContext(ctx, code).QueryRowContext(ctx).Scan(&kind, &name, &table, &how, &digest)
 	switch {
 	case err != nil:
-		return fmt.Errorf("read the triggers and rules of Persist's tables: %w", err)
+		return digest, fmt.Errorf("read the triggers and rules of Persist's tables: %w", err)
 	case kind.String == "rule":
-		return hint.With(adapters.ForeignCodeError("rule", name.String, table.String),
+		return digest, hint.With(adapters.ForeignCodeError("rule", name.String, table.String),
 			"as the table's owner: DROP RULE %s ON %s, or for the load ALTER TABLE %[2]s DISABLE RULE %[1]s (%[3]s RULE %[1]s after it)",
 			name.String, table.String, how.String)
 	case kind.String == "trigger":
-		return hint.With(adapters.ForeignCodeError("trigger", name.String, table.String),
+		return digest, hint.With(adapters.ForeignCodeError("trigger", name.String, table.String),
 			"as the table's owner: DROP TRIGGER %s ON %s, or for the load ALTER TABLE %[2]s DISABLE TRIGGER %[1]s (%[3]s TRIGGER %[1]s after it)",
 			name.String, table.String, how.String)
-	case digest.Valid && t.a.callsClean.Load() != nil && *t.a.callsClean.Load() == digest.String:
-		return nil
 	}
+	return digest, nil
+}
+
+// calls refuses what callsQuery finds, and notes digest as clean where it
+// finds nothing.
+func (t *writeTx) calls(ctx context.Context, digest sql.NullString) error {
 	calls, err := t.a.calls.get(ctx, t.a.db, bindTables(callsQuery))
 	if err != nil {
 		return fmt.Errorf("read the defaults, constraints and indexes of Persist's tables: %w", err)
