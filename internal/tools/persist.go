@@ -384,23 +384,20 @@ func (o MigrateOptions) check() error {
 // records it holds in a newer version were kept (merged by version, as
 // documented), and so were records and events only it holds. It is said
 // whatever the terminal (but -q), and in the summary's differences, where
-// a script that reads exit 0 finds it too.
-func notACopy(ctx context.Context, warn func(string), res persist.Result, loaded persist.LoadResult, o MigrateOptions) {
-	extra := extraItems(ctx, res, loaded, o)
-	if extra < 0 {
-		// Not counted: nothing says the target is a copy either.
-		report(ctx).Update(func(r *cli.Result) { r.Differences = &cli.Differences{Changed: loaded.Stale} })
-		if warn != nil {
-			warn(fmt.Sprintf("the target's store could not be counted after the migration, so nothing shows it holds only the source's items (%s)", eachDifference(o)))
-		}
-		return
+// a script that reads exit 0 finds it too. A target that cannot be counted
+// is an error: nothing would show it holds only the source's items.
+func notACopy(ctx context.Context, warn func(string), res persist.Result, loaded persist.LoadResult, o MigrateOptions) error {
+	extra, err := extraItems(ctx, res, loaded, o)
+	if err != nil {
+		return cli.Hint(fmt.Errorf("every item was written and verified, but the target's store could not be counted after the migration, "+
+			"so nothing shows it holds only the source's items: %w", err), "%s", eachDifference(o))
 	}
 	if loaded.Stale == 0 && extra == 0 {
-		return
+		return nil
 	}
 	report(ctx).Update(func(r *cli.Result) { r.Differences = &cli.Differences{OnlyB: extra, Changed: loaded.Stale} })
 	if warn == nil {
-		return
+		return nil
 	}
 	if loaded.Stale > 0 {
 		warn(fmt.Sprintf("%d records the target holds in a newer version than the source's were kept: the target is not a copy of the source (%s)",
@@ -410,21 +407,24 @@ func notACopy(ctx context.Context, warn func(string), res persist.Result, loaded
 		warn(fmt.Sprintf("the target holds %d records or events the source does not (held before, or written by another program while the migration ran), which were left as they are: the target is not a copy of the source (%s)",
 			extra, eachDifference(o)))
 	}
+	return nil
 }
 
 // targetCount is how many records (tombstones too) and events the
-// target's store holds, in one count; false when it cannot be read (no
-// such store, no such file).
-func targetCount(ctx context.Context, o MigrateOptions) (int64, bool) {
+// target's store holds, in one count.
+func targetCount(ctx context.Context, o MigrateOptions) (int64, error) {
 	// The store by name, not spelled into the location: a name holding a
 	// # or a / is no #NAME a location can carry.
 	src, err := persist.OpenSource(ctx, o.Target, persist.ReadOptions{Store: storeFlag(o.Target, o.LoadFlags.Store)})
 	if err != nil {
-		return 0, false
+		return 0, err
 	}
 	defer src.Close()
 	records, events, known, err := src.Counts(ctx)
-	return records + events, err == nil && known
+	if err == nil && !known {
+		err = errors.New("the store gave no count")
+	}
+	return records + events, err
 }
 
 // targetStore is the target's location naming the store the migration
@@ -432,18 +432,18 @@ func targetCount(ctx context.Context, o MigrateOptions) (int64, bool) {
 func targetStore(o MigrateOptions) string { return withName(o.Target, o.LoadFlags.Store) }
 
 // extraItems counts the records and events the target's store holds that
-// the source does not (-1 when the store could not be counted): every item of the source is in the target after a
+// the source does not: every item of the source is in the target after a
 // migration, so what the target counts beyond the source is not the
 // source's, whether the target held it before (a merge leaves it where it
 // is) or another program wrote it while the migration ran, into a target
 // that was empty when it began.
-func extraItems(ctx context.Context, res persist.Result, loaded persist.LoadResult, o MigrateOptions) int64 {
-	n, ok := targetCount(ctx, o)
-	if !ok {
-		return -1
+func extraItems(ctx context.Context, res persist.Result, loaded persist.LoadResult, o MigrateOptions) (int64, error) {
+	n, err := targetCount(ctx, o)
+	if err != nil {
+		return 0, err
 	}
 	// A line set aside (--rejects) is an item of the source the target lacks.
-	return max(n-(res.Records+res.Events-loaded.Rejects), 0)
+	return max(n-(res.Records+res.Events-loaded.Rejects), 0), nil
 }
 
 // eachDifference is the persist-diff that shows each difference between a
@@ -548,7 +548,9 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 	if err := loadEnd(loaded, err, o.LoadFlags, warn); err != nil {
 		return err
 	}
-	notACopy(ctx, warn, res, loaded, o)
+	if err := notACopy(ctx, warn, res, loaded, o); err != nil {
+		return err
+	}
 	if cli.ShowSummary(o.Common, st.Stderr) {
 		fmt.Fprintf(st.Stderr, "persist: migrated %s from %s to %s: %d records, %d events in %s (%s)\n",
 			o.Name, location.Redact(o.Source), loaded.Target, res.Records, res.Events, time.Since(start).Round(time.Millisecond), resultLine(&loaded))

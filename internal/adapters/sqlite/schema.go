@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/cuitty/persist/internal/adapters"
@@ -312,7 +311,7 @@ func (a *Adapter) migrate(ctx context.Context, create bool) (adapters.Upgraded, 
 		return adapters.Upgraded{}, fmt.Errorf("create schema: %w", err)
 	}
 	defer tx.Rollback()
-	from, err := readVersion(ctx, tx, &a.checked)
+	from, err := a.readVersion(ctx, tx)
 	if err != nil {
 		return adapters.Upgraded{}, err
 	}
@@ -492,19 +491,19 @@ func hasColumn(ctx context.Context, tx *sql.Tx, table, col string) (bool, error)
 // readVersion is the schema version of the file: 0 without the Persist
 // tables, 1 with them but without a version record.
 //
-// checked is the schema cookie (plus one) at which the schema last passed
-// schemaTables on this database, tables and all: the schema has not
+// a.checked is the schema cookie (plus one) at which the schema last
+// passed schemaTables on this database, tables and all: the schema has not
 // changed since when the cookie is the same (every CREATE, DROP and ALTER
 // bumps it), so what the file holds besides its rows is not read again.
 // It is most of what a Store.Get costs otherwise.
-func readVersion(ctx context.Context, tx *sql.Tx, checked *atomic.Int64) (int, error) {
+func (a *Adapter) readVersion(ctx context.Context, tx *sql.Tx) (int, error) {
 	var cookie int64
 	err := tx.QueryRowContext(ctx, `SELECT schema_version FROM pragma_schema_version`).Scan(&cookie)
 	if err != nil {
 		return 0, fmt.Errorf("read schema: %w", err)
 	}
-	if checked.Load() != cookie+1 {
-		stores, meta, err := schemaTables(ctx, tx)
+	if a.checked.Load() != cookie+1 {
+		stores, meta, err := schemaTables(ctx, tx, a.path)
 		switch {
 		case err != nil:
 			return 0, err
@@ -513,7 +512,7 @@ func readVersion(ctx context.Context, tx *sql.Tx, checked *atomic.Int64) (int, e
 		case meta == 0:
 			return 1, nil
 		}
-		checked.Store(cookie + 1)
+		a.checked.Store(cookie + 1)
 	}
 	var v string
 	err = tx.QueryRowContext(ctx, `SELECT value FROM persist_meta WHERE key = 'schema_version'`).Scan(&v)
@@ -535,7 +534,7 @@ func readVersion(ctx context.Context, tx *sql.Tx, checked *atomic.Int64) (int, e
 // something else than a plain table under one of their names, and names
 // compared by another collation than BINARY. One statement reads what the
 // schema holds; notPersistTables says what is wrong only when something is.
-func schemaTables(ctx context.Context, tx *sql.Tx) (stores, meta int, err error) {
+func schemaTables(ctx context.Context, tx *sql.Tx, path string) (stores, meta int, err error) {
 	var odd bool
 	err = tx.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE type = 'table' AND name = 'persist_stores'),
 			count(*) FILTER (WHERE type = 'table' AND name = 'persist_meta'),
@@ -552,7 +551,7 @@ func schemaTables(ctx context.Context, tx *sql.Tx) (stores, meta int, err error)
 	if stores == 0 {
 		return 0, 0, nil
 	}
-	return stores, meta, bytewiseNames(ctx, tx)
+	return stores, meta, bytewiseNames(ctx, tx, path)
 }
 
 // nameColumns are the columns that name a store, a record or an event,
@@ -578,14 +577,15 @@ const bytewiseNameSQL = `SELECT (SELECT count(DISTINCT c) FROM (SELECT %[2]s AS 
 // rows as its own, and two stores that differ would sum alike. A table not
 // there yet (persist_events of an early file, which the upgrade makes) is
 // passed over. It runs once for each schema an adapter sees.
-func bytewiseNames(ctx context.Context, tx *sql.Tx) error {
+func bytewiseNames(ctx context.Context, tx *sql.Tx, path string) error {
+	var there string // the name tables present, as one string
+	err := tx.QueryRowContext(ctx, `SELECT coalesce(group_concat(name, ' '), '') FROM sqlite_master
+		WHERE type = 'table' AND name IN ('persist_stores', 'persist_records', 'persist_events')`).Scan(&there)
+	if err != nil {
+		return fmt.Errorf("read schema: %w", err)
+	}
 	for _, c := range nameColumns {
-		var there bool
-		err := tx.QueryRowContext(ctx, `SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?`, c[0]).Scan(&there)
-		if err != nil {
-			return fmt.Errorf("read schema: %w", err)
-		}
-		if !there {
+		if !slices.Contains(strings.Fields(there), c[0]) {
 			continue
 		}
 		var apart int
@@ -604,8 +604,8 @@ func bytewiseNames(ctx context.Context, tx *sql.Tx) error {
 		}
 		return hint.With(fmt.Errorf("%s: names that differ would be taken for one", what),
 			"Persist's tables compare names byte for byte: make %s again declared as Persist makes it, without COLLATE, "+
-				"and copy its rows into it (sqlite3 FILE '.schema %[1]s' shows how it is declared now); then persist upgrade NAME --location FILE "+
-				"makes Persist's triggers and indexes on it again", c[0])
+				"and copy its rows into it (sqlite3 %s %s shows how it is declared now); then persist upgrade NAME --location %s "+
+				"makes Persist's triggers and indexes on it again", c[0], hint.Quote(path), hint.Quote(".schema "+c[0]), hint.Quote("sqlite:"+path))
 	}
 	return nil
 }
@@ -649,8 +649,8 @@ func notPersistTables(ctx context.Context, tx *sql.Tx) error {
 }
 
 // readableVersion is readVersion for readers, which know versions 1 and 2.
-func readableVersion(ctx context.Context, tx *sql.Tx, checked *atomic.Int64) (int, error) {
-	v, err := readVersion(ctx, tx, checked)
+func (a *Adapter) readableVersion(ctx context.Context, tx *sql.Tx) (int, error) {
+	v, err := a.readVersion(ctx, tx)
 	if err == nil && v > schemaVersion {
 		err = fmt.Errorf("schema version %d, this release reads up to %d (upgrade Persist): %w", v, schemaVersion, ErrSchemaVersion)
 	}

@@ -38,7 +38,7 @@ func (a *Adapter) Stores(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("list stores: %w", err)
 	}
 	defer tx.Rollback()
-	v, err := readableVersion(ctx, tx, &a.checked)
+	v, err := a.readableVersion(ctx, tx)
 	if err != nil || v == 0 {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ func (a *Adapter) Snapshot(ctx context.Context, store string) (adapters.Snapshot
 		conn.Close()
 		return nil, fmt.Errorf("snapshot of store %q: %w", store, err)
 	}
-	v, err := readableVersion(ctx, tx, &a.checked)
+	v, err := a.readableVersion(ctx, tx)
 	if err == nil && v > 0 {
 		var found bool
 		err = tx.QueryRowContext(ctx, storeExistsSQL, store).Scan(&found)
