@@ -265,6 +265,7 @@ func TestLoadRefusesForeignTriggers(t *testing.T) {
 // trigger that fires only for replication's sessions is named with the
 // ENABLE that puts it back as it was.
 func TestLoadRefusesCodeOfAnothers(t *testing.T) {
+	const upgrade = "persist upgrade" // the hint's statement is persist upgrade, run as Upgrade
 	const evil = `CREATE FUNCTION persist_test_evil() RETURNS trigger LANGUAGE plpgsql AS $$
 			BEGIN
 				IF NEW.key = 'k2' THEN DELETE FROM persist_records WHERE store = NEW.store AND key = 'k1'; END IF;
@@ -290,7 +291,21 @@ func TestLoadRefusesCodeOfAnothers(t *testing.T) {
 	}{
 		{"Persist's trigger's name", `CREATE OR REPLACE TRIGGER persist_records_mark AFTER INSERT ON persist_records
 			FOR EACH ROW EXECUTE FUNCTION persist_test_evil(); ALTER TABLE persist_records ENABLE ALWAYS TRIGGER persist_records_mark`,
-			"trigger persist_records_mark on public.persist_records", `DROP TRIGGER persist_records_mark ON public.persist_records`, false},
+			"trigger persist_records_mark on public.persist_records is one of Persist's by name", upgrade, false},
+		{"Persist's function's text", `CREATE OR REPLACE FUNCTION persist_mark() RETURNS trigger LANGUAGE plpgsql
+				SECURITY DEFINER SET search_path = public, pg_temp AS $$
+				BEGIN
+					IF pg_trigger_depth() = 1 THEN DELETE FROM persist_records WHERE key = 'k1'; END IF;
+					RETURN NULL;
+				END $$`,
+			"trigger persist_events_mark on public.persist_events is one of Persist's by name", upgrade, false},
+		{"Persist's function's search_path", `CREATE SCHEMA persist_test_s; CREATE TABLE persist_test_s.persist_removals (store text, chg bigint);
+			ALTER FUNCTION persist_removed() SET search_path = persist_test_s, public`,
+			"trigger persist_events_removed on public.persist_events is one of Persist's by name", upgrade, true},
+		{"Persist's trigger on other events", `DROP TRIGGER persist_records_stamp ON persist_records;
+			CREATE TRIGGER persist_records_stamp BEFORE INSERT OR UPDATE ON persist_records FOR EACH ROW EXECUTE FUNCTION persist_records_stamp();
+			ALTER TABLE persist_records ENABLE ALWAYS TRIGGER persist_records_stamp`,
+			"trigger persist_records_stamp on public.persist_records is one of Persist's by name", upgrade, false},
 		{"rule", `CREATE RULE persist_test_rule AS ON INSERT TO persist_records WHERE NEW.key = 'k2'
 			DO ALSO DELETE FROM persist_records WHERE key = 'k1'`,
 			"rule persist_test_rule on public.persist_records", `DROP RULE persist_test_rule ON public.persist_records`, false},
@@ -351,13 +366,22 @@ func TestLoadRefusesCodeOfAnothers(t *testing.T) {
 				t.Fatalf("load: %v, want ErrForeignCode saying %q", err, c.says)
 			}
 			h := strings.Join(hint.All(err), " ")
-			if !strings.Contains(h, c.undo) {
+			if c.undo != upgrade && !strings.Contains(h, c.undo) {
 				t.Fatalf("hints %q do not give %q", h, c.undo)
 			}
 			if c.name == "replica trigger" && !strings.Contains(h, "ENABLE REPLICA TRIGGER r after it") {
 				t.Errorf("hints %q do not say how to put the trigger back as it was", h)
 			}
-			exec(t, target, c.undo)
+			if c.undo == upgrade {
+				if !strings.Contains(h, "persist upgrade NAME --location LOCATION") {
+					t.Fatalf("hints %q do not give persist upgrade", h)
+				}
+				if _, err := a.Upgrade(context.Background()); err != nil {
+					t.Fatalf("persist upgrade, as the hint says: %v", err)
+				}
+			} else {
+				exec(t, target, c.undo)
+			}
 			mustLoad(t, a, Options{BatchSize: 1}, lines...)
 			if got, want := dump(t, a), sorted(t, rec("other", "x", 1, `1`), lines[0], lines[1]); !slices.Equal(got, want) {
 				t.Errorf("store after the hint\n got %q\nwant %q", got, want)

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"crypto/md5"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -16,20 +17,51 @@ import (
 var writtenTables = []string{"persist_meta", "persist_stores", "persist_records", "persist_events", "persist_history",
 	"persist_removals", "persist_sources"}
 
-// ownTriggers are Persist's triggers, as codeOn passes them over: each on
-// its table, calling its function (schema.go).
+// ownTriggers are Persist's triggers as codeOnQuery passes them over
+// (ownKey), with this release's functions: an earlier release's are
+// brought up to date by the first write of a role that may (refreshStamps),
+// or by persist upgrade.
 var ownTriggers = func() []string {
 	own := make([]string, 0, len(trackedTriggers))
 	for _, name := range trackedTriggers {
-		table := "persist_records"
+		table, bump, moved := "persist_records", recordBump, movedTest("collection", "key")
 		if strings.HasPrefix(name, "persist_events_") {
-			table = "persist_events"
+			table, bump, moved = "persist_events", "", movedTest("stream", "seq")
 		}
-		fn := map[string]string{"_stamp": name, "_removed": "persist_removed", "_mark": "persist_mark"}[strings.TrimPrefix(name, table)]
-		own = append(own, table+"."+name+"."+fn)
+		switch strings.TrimPrefix(name, table) {
+		case "_stamp":
+			own = append(own, ownKey(table, name, name, 19, stampBody(bump, moved)))
+		case "_removed":
+			own = append(own, ownKey(table, name, "persist_removed", 40, removedBody))
+		default:
+			own = append(own, ownKey(table, name, "persist_mark", 60, markBody))
+		}
 	}
 	return own
 }()
+
+// ownKey is how triggerKeySQL writes one of Persist's triggers as
+// schema.go makes it: its table, its name, its function (of the table's
+// schema), its events as pg_trigger.tgtype has them (19: before each row's
+// update; 40: after a delete or truncate statement; 60: after any write
+// statement), the MD5 of its function's text, and "t" for a SECURITY
+// DEFINER function in PL/pgSQL with the search_path of the tables' schema
+// alone.
+func ownKey(table, trigger, function string, events int, body string) string {
+	return fmt.Sprintf("%s.%s.%s.%d.%x.t", table, trigger, function, events, md5.Sum([]byte(body)))
+}
+
+// triggerKeySQL is trigger g on table c as ownKey writes Persist's, its
+// function's part empty where that is not of the table's schema.
+const triggerKeySQL = `c.relname::pg_catalog.text OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) g.tgname::pg_catalog.text
+		OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) coalesce((SELECT p.proname::pg_catalog.text OPERATOR(pg_catalog.||) '.'
+				OPERATOR(pg_catalog.||) g.tgtype::pg_catalog.text OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) pg_catalog.md5(p.prosrc)
+				OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) CASE WHEN p.prosecdef
+					AND p.prolang OPERATOR(pg_catalog.=) (SELECT l.oid FROM pg_catalog.pg_language l WHERE l.lanname OPERATOR(pg_catalog.=) 'plpgsql')
+					AND p.proconfig OPERATOR(pg_catalog.=) ARRAY[pg_catalog.format('search_path=%s, pg_temp', pg_catalog.quote_ident(n.nspname::pg_catalog.text))]
+					THEN 't' ELSE 'f' END
+			FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace
+			WHERE p.oid OPERATOR(pg_catalog.=) g.tgfoid AND p.pronamespace OPERATOR(pg_catalog.=) c.relnamespace), '')`
 
 // callsQuery finds, on the tables named in $1, what runs code that is not
 // the server's own as a row goes in: a column default or generation
@@ -198,6 +230,12 @@ func (t *writeTx) triggersAndRules(ctx context.Context) (digest sql.NullString, 
 		return digest, hint.With(adapters.ForeignCodeError("rule", name.String, table.String),
 			"as the table's owner: DROP RULE %s ON %s, or for the load ALTER TABLE %[2]s DISABLE RULE %[1]s (%[3]s RULE %[1]s after it)",
 			name.String, table.String, how.String)
+	case kind.String == "persist trigger":
+		return digest, hint.With(fmt.Errorf("%w: trigger %s on %s is one of Persist's by name, but its function, its events or its "+
+			"function's text or settings are not as this release makes them (changed by hand, or made by an earlier release): it runs "+
+			"as the store is written, and could change or delete rows written and read back before it, where no read-back looks again",
+			adapters.ErrForeignCode, name.String, table.String),
+			"as the owner of the tables, run persist upgrade NAME --location LOCATION (docs/persist.md): it makes Persist's functions and triggers again")
 	case kind.String == "trigger":
 		return digest, hint.With(adapters.ForeignCodeError("trigger", name.String, table.String),
 			"as the table's owner: DROP TRIGGER %s ON %s, or for the load ALTER TABLE %[2]s DISABLE TRIGGER %[1]s (%[3]s TRIGGER %[1]s after it)",

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -85,6 +86,16 @@ const markBody = `
 			RETURN NULL;
 		END `
 
+// removedBody is persist_removed's body, which logs a statement's deletes.
+const removedBody = `
+		DECLARE
+			s text := CASE WHEN TG_OP = 'DELETE' THEN nullif(current_setting('persist.removing', true), '') END;
+		BEGIN
+			INSERT INTO persist_removals (store, chg) SELECT s, txid_current()
+				WHERE NOT EXISTS (SELECT 1 FROM persist_removals WHERE store IS NOT DISTINCT FROM s AND chg = txid_current());
+			RETURN NULL;
+		END `
+
 func upgradeDDL(schema string) []string {
 	path := `SECURITY DEFINER SET search_path = ` + pq.QuoteIdentifier(schema) + `, pg_temp`
 	ddl := []string{
@@ -107,14 +118,7 @@ func upgradeDDL(schema string) []string {
 			token text,
 			PRIMARY KEY (txid, token))`,
 		`CREATE OR REPLACE FUNCTION persist_mark() RETURNS trigger LANGUAGE plpgsql ` + path + ` AS $$` + markBody + `$$`,
-		`CREATE OR REPLACE FUNCTION persist_removed() RETURNS trigger LANGUAGE plpgsql ` + path + ` AS $$
-		DECLARE
-			s text := CASE WHEN TG_OP = 'DELETE' THEN nullif(current_setting('persist.removing', true), '') END;
-		BEGIN
-			INSERT INTO persist_removals (store, chg) SELECT s, txid_current()
-				WHERE NOT EXISTS (SELECT 1 FROM persist_removals WHERE store IS NOT DISTINCT FROM s AND chg = txid_current());
-			RETURN NULL;
-		END $$`,
+		`CREATE OR REPLACE FUNCTION persist_removed() RETURNS trigger LANGUAGE plpgsql ` + path + ` AS $$` + removedBody + `$$`,
 		// The last outright delete in store s, or in any store, that a
 		// snapshot (xmin, xmax, xip) did not see; NULL when none.
 		`CREATE OR REPLACE FUNCTION persist_removed_since(text, bigint, bigint, bigint[]) RETURNS bigint
@@ -752,24 +756,41 @@ func storedVersion(ctx context.Context, q querier) (int, error) {
 var trackedTriggers = []string{"persist_records_stamp", "persist_records_removed", "persist_records_mark",
 	"persist_events_stamp", "persist_events_removed", "persist_events_mark"}
 
-// trackingIntact reports whether every change-tracking trigger is there and
-// fires always, whatever session_replication_role says, and whether each
+// stampText finds a _stamp function's MD5 in a trigger's key (ownKey).
+const stampText = `(_stamp\.\d+\.)[0-9a-f]{32}\.`
+
+// intactKeys are ownTriggers with each _stamp function's MD5 as "*", as
+// trackingIntact reads the triggers.
+var intactKeys = func() []string {
+	keys := make([]string, 0, len(ownTriggers))
+	for _, k := range ownTriggers {
+		keys = append(keys, regexp.MustCompile(stampText).ReplaceAllString(k, "${1}*."))
+	}
+	return keys
+}()
+
+// trackingIntact reports whether every change-tracking trigger is there,
+// fires always, whatever session_replication_role says, and runs its
+// function as schema.go makes it (a _stamp function's text aside:
+// refreshStamps brings that up to date), and whether each
 // table's chg still has the default that stamps every insert: without it
 // (DROP DEFAULT, SET DEFAULT 0, a schema tool's sync), new rows keep chg
 // NULL or older than any cursor, and no delta would hold them.
 func trackingIntact(ctx context.Context, q querier) (bool, error) {
 	var triggers, defaults int
-	err := q.QueryRowContext(ctx, `SELECT (SELECT pg_catalog.count(*) FROM pg_catalog.pg_trigger
-		WHERE tgrelid OPERATOR(pg_catalog.=) ANY (ARRAY[pg_catalog.to_regclass('persist_records'),
+	err := q.QueryRowContext(ctx, `SELECT (SELECT pg_catalog.count(*) FROM pg_catalog.pg_trigger g
+			JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) g.tgrelid
+		WHERE g.tgrelid OPERATOR(pg_catalog.=) ANY (ARRAY[pg_catalog.to_regclass('persist_records'),
 				pg_catalog.to_regclass('persist_events')]::pg_catalog.oid[])
-			AND tgname OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.name[]) AND tgenabled OPERATOR(pg_catalog.=) 'A'),
+			AND g.tgenabled OPERATOR(pg_catalog.=) 'A'
+			AND pg_catalog.regexp_replace(`+triggerKeySQL+`, $1, '\1*.') OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[])),
 		(SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_attrdef d
 				ON d.adrelid OPERATOR(pg_catalog.=) a.attrelid AND d.adnum OPERATOR(pg_catalog.=) a.attnum
 			WHERE a.attrelid OPERATOR(pg_catalog.=) ANY (ARRAY[pg_catalog.to_regclass('persist_records'),
 					pg_catalog.to_regclass('persist_events')]::pg_catalog.oid[])
 				AND a.attname OPERATOR(pg_catalog.=) 'chg'
 				AND pg_catalog.pg_get_expr(d.adbin, d.adrelid) OPERATOR(pg_catalog.=) 'txid_current()')`,
-		pq.Array(trackedTriggers)).Scan(&triggers, &defaults)
+		stampText, pq.Array(intactKeys)).Scan(&triggers, &defaults)
 	return triggers == len(trackedTriggers) && defaults == 2, err
 }
 

@@ -253,7 +253,8 @@ func (s *snapshot) readMark(ctx context.Context) error {
 	}
 	if !intact {
 		return fmt.Errorf("store %q: %w: a change-tracking trigger is missing, disabled, or no longer fires always "+
-			"(ALTER TABLE … DISABLE TRIGGER, or ENABLE TRIGGER ALL after it), or a table's chg lost the default that stamps "+
+			"(ALTER TABLE … DISABLE TRIGGER, or ENABLE TRIGGER ALL after it) or runs a function other than this release's "+
+			"(CREATE OR REPLACE FUNCTION persist_mark(), ALTER FUNCTION … SET search_path), or a table's chg lost the default that stamps "+
 			"every insert (ALTER COLUMN chg DROP DEFAULT or SET DEFAULT), so changes may have gone unrecorded", s.store, adapters.ErrNoCursor)
 	}
 	if err := s.checksAndParents(ctx); err != nil {

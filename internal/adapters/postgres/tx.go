@@ -287,19 +287,21 @@ func (t *writeTx) SetLoadedFrom(ctx context.Context, source, cursor string) erro
 // or a rule on the tables named in $1: its kind, its name and its table,
 // quoted (the table with its schema). Disabled ones count only with $2 (where enabling one for a while
 // and disabling it again would leave no trace). $3 are the triggers to
-// pass over, each as its table's name, its own and its function's (of the
-// table's schema), with dots between. how is the ENABLE that makes one
-// fire as it does now (ENABLE, ENABLE REPLICA, ENABLE ALWAYS).
+// pass over (ownKey): a trigger that has one's table and name but not the
+// rest (its function, its events, the function's text or settings
+// replaced by hand) is kind "persist trigger". how is the ENABLE that
+// makes one fire as it does now (ENABLE, ENABLE REPLICA, ENABLE ALWAYS).
 const codeOnQuery = `SELECT k, name, tab, how FROM (
-		SELECT 1 AS o, 'trigger' AS k, pg_catalog.quote_ident(g.tgname::pg_catalog.text) AS name, g.tgrelid AS rel, g.tgenabled AS e
-		FROM pg_catalog.pg_trigger g
+		SELECT 1 AS o, CASE WHEN y.ours THEN 'persist trigger' ELSE 'trigger' END AS k,
+			pg_catalog.quote_ident(g.tgname::pg_catalog.text) AS name, g.tgrelid AS rel, g.tgenabled AS e
+		FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) g.tgrelid
+		CROSS JOIN LATERAL (SELECT ` + triggerKeySQL + ` AS key) f
+		CROSS JOIN LATERAL (SELECT c.relname::pg_catalog.text OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) g.tgname::pg_catalog.text
+			OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT pg_catalog.split_part(w, '.', 1) OPERATOR(pg_catalog.||) '.'
+				OPERATOR(pg_catalog.||) pg_catalog.split_part(w, '.', 2) FROM pg_catalog.unnest($3::pg_catalog.text[]) w)) AS ours) y
 		WHERE g.tgrelid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT pg_catalog.to_regclass(n)::pg_catalog.oid FROM pg_catalog.unnest($1::pg_catalog.text[]) n))
 			AND NOT g.tgisinternal AND ($2 OR g.tgenabled OPERATOR(pg_catalog.<>) 'D')
-			AND NOT coalesce((SELECT c.relname::pg_catalog.text OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) g.tgname::pg_catalog.text
-					OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) p.proname::pg_catalog.text
-				FROM pg_catalog.pg_class c, pg_catalog.pg_proc p WHERE c.oid OPERATOR(pg_catalog.=) g.tgrelid
-					AND p.oid OPERATOR(pg_catalog.=) g.tgfoid AND p.pronamespace OPERATOR(pg_catalog.=) c.relnamespace), '')
-				OPERATOR(pg_catalog.=) ANY ($3::pg_catalog.text[])
+			AND NOT f.key OPERATOR(pg_catalog.=) ANY ($3::pg_catalog.text[])
 		UNION ALL
 		SELECT 2, 'rule', pg_catalog.quote_ident(r.rulename::pg_catalog.text), r.ev_class, r.ev_enabled
 		FROM pg_catalog.pg_rewrite r
