@@ -15,6 +15,7 @@ import (
 	"os"
 
 	"github.com/cuitty/persist/internal/record"
+	"github.com/cuitty/persist/internal/spool"
 )
 
 // Iterator yields items in dump order and io.EOF at the end. The item
@@ -220,7 +221,7 @@ func merge(ctx context.Context, a, b Iterator, w io.Writer, opt Options) (Stats,
 
 // held is Diff with opt.Hold: into a spool, copied to w once all is read.
 func held(ctx context.Context, a, b Iterator, w io.Writer, opt Options) (Stats, error) {
-	sp := &spool{dir: opt.TempDir}
+	sp := &spool.Spool{Dir: opt.TempDir, Pattern: "persist-diff-*"}
 	defer sp.Close()
 	st, err := merge(ctx, a, b, sp, opt)
 	if err != nil {

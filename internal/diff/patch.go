@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/cuitty/persist/internal/record"
+	"github.com/cuitty/persist/internal/spool"
 )
 
 // patchSink writes a patch stream that, loaded into B, makes it equal to A:
@@ -16,7 +17,7 @@ import (
 type patchSink struct {
 	w         io.Writer
 	targetSum string
-	body      spool
+	body      spool.Spool
 	bw        *bufio.Writer
 	records   int64
 	events    int64
@@ -27,7 +28,7 @@ type patchSink struct {
 
 func newPatchSink(w io.Writer, targetSum, dir string) *patchSink {
 	p := &patchSink{w: w, targetSum: targetSum}
-	p.body.dir = dir
+	p.body.Dir, p.body.Pattern = dir, "persist-diff-*"
 	p.bw = bufio.NewWriterSize(&p.body, 64<<10)
 	return p
 }

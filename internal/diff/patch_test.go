@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cuitty/persist/internal/record"
+	"github.com/cuitty/persist/internal/spool"
 )
 
 // applyPatch loads a patch stream into an in-memory store (address → canonical
@@ -139,8 +140,8 @@ func TestPatchShape(t *testing.T) {
 // TestPatchLarge goes through the temporary file (a small memory limit) on
 // random sides with every kind of difference.
 func TestPatchLarge(t *testing.T) {
-	defer func(n int) { spoolMemory = n }(spoolMemory)
-	spoolMemory = 4 << 10
+	defer func(n int) { spool.Memory = n }(spool.Memory)
+	spool.Memory = 4 << 10
 	a, b := randomSides(rand.New(rand.NewPCG(1, 2)), 5000)
 	st := checkPatch(t, a, b, Options{TempDir: t.TempDir()})
 	if st.OnlyA == 0 || st.OnlyB == 0 || st.Changed == 0 || st.Same == 0 {

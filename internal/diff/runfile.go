@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/cuitty/persist/internal/record"
+	"github.com/cuitty/persist/internal/spool"
 )
 
 // runFile is one sorted run spilled as canonical lines to a temporary file.
@@ -20,7 +21,7 @@ type runFile struct {
 }
 
 func newRunFile(dir string) (*runFile, error) {
-	f, err := createTemp(dir, "persist-sort-*.jsonl")
+	f, err := spool.CreateTemp(dir, "persist-sort-*.jsonl")
 	if err != nil {
 		return nil, fmt.Errorf("sort: %w", err)
 	}

@@ -26,11 +26,12 @@ func readSide(loc, store string) cli.Side {
 	return s
 }
 
-// counted is s with counts and a sum.
+// counted is s with the counts and the sum of a whole read of it; where
+// the read did not end (no sum), what it counted so far is not the
+// source's, and the counts stay null.
 func counted(s cli.Side, records, events int64, sum string) cli.Side {
-	s.Records, s.Events = cli.Ptr(records), cli.Ptr(events)
 	if sum != "" {
-		s.Sum = cli.Ptr(sum)
+		s.Records, s.Events, s.Sum = cli.Ptr(records), cli.Ptr(events), cli.Ptr(sum)
 	}
 	return s
 }

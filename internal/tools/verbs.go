@@ -19,6 +19,7 @@ import (
 	"github.com/cuitty/persist/internal/cli"
 	"github.com/cuitty/persist/internal/location"
 	"github.com/cuitty/persist/internal/record"
+	"github.com/cuitty/persist/internal/spool"
 )
 
 // The verbs of the persist command that look at and change one store by
@@ -635,21 +636,31 @@ func lsKeys(ctx context.Context, st Stdio, o LsOptions) error {
 		return err
 	}
 	defer src.Close()
-	out := bufio.NewWriter(st.Stdout)
+	// Every key is checked before the first is written (printLines): a
+	// loop over the list must not act on part of it before a refusal.
+	sp := &spool.Spool{Pattern: "persist-ls-*"}
+	defer sp.Close()
+	held := bufio.NewWriter(sp)
 	var n int64
 	for it, err := range src.Items(ctx) {
 		if err != nil {
-			out.Flush()
 			return err
 		}
-		if err := writeName(out, it.Record.Key, o.Null, o.Name); err != nil {
+		if err := writeName(held, it.Record.Key, o.Null, o.Name); err != nil {
 			return err
 		}
 		n++
 	}
+	if err := held.Flush(); err != nil {
+		return fmt.Errorf("hold the list: %w", err)
+	}
 	report(ctx).Update(func(r *cli.Result) { r.Records = n })
 	// The list's end is written here: a full disk or a closed pipe is
 	// told, not a short list with exit 0.
+	out := bufio.NewWriter(st.Stdout)
+	if _, err := sp.WriteTo(out); err != nil {
+		return err
+	}
 	return out.Flush()
 }
 
@@ -677,7 +688,6 @@ func printLines(st Stdio, lines []line, null bool, store string) error {
 // writeName writes one name as its own line (see printLines).
 func writeName(w *bufio.Writer, name string, null bool, store string) error {
 	if err := nameOK(name, null, store); err != nil {
-		w.Flush()
 		return err
 	}
 	w.WriteString(name)
@@ -755,7 +765,9 @@ func Stores(ctx context.Context, st Stdio, o StoresOptions) error {
 			report(ctx).Update(func(r *cli.Result) {
 				r.Records += s.Records
 				r.Events += s.Events
-				r.Sources = append(r.Sources, counted(readSide(loc, s.Name), s.Records, s.Events, ""))
+				side := readSide(loc, s.Name)
+				side.Records, side.Events = cli.Ptr(s.Records), cli.Ptr(s.Events)
+				r.Sources = append(r.Sources, side)
 			})
 		}
 	}

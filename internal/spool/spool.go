@@ -1,4 +1,6 @@
-package diff
+// Package spool holds bytes to be written later: in memory while few, then
+// in an unnamed temporary file.
+package spool
 
 import (
 	"bytes"
@@ -7,28 +9,31 @@ import (
 	"os"
 )
 
-// spoolMemory is how much of a spooled body stays in memory before the rest
-// goes to a temporary file.
-var spoolMemory = 8 << 20
+// Memory is how much of a spool stays in memory before the rest goes to a
+// temporary file.
+var Memory = 8 << 20
 
-// spool holds bytes to be written later (a patch's body, or a held diff): in memory while small, then in an
-// unnamed temporary file (removed as soon as it is created, so nothing is
-// left behind whatever happens to the process).
-type spool struct {
-	dir  string
+// Spool holds bytes to be written later (a patch's body, a held diff, a
+// list checked whole before any of it is written): in memory while small,
+// then in an unnamed temporary file in Dir (os.TempDir where empty), named
+// by Pattern as os.CreateTemp takes it, and removed as soon as it is
+// created, so nothing is left behind whatever happens to the process.
+type Spool struct {
+	Dir, Pattern string
+
 	mem  bytes.Buffer
 	file *os.File
 	name string // set only where an open file cannot be removed
 	n    int64
 }
 
-func (s *spool) Write(p []byte) (int, error) {
+func (s *Spool) Write(p []byte) (int, error) {
 	s.n += int64(len(p))
-	if s.file == nil && s.mem.Len()+len(p) <= spoolMemory {
+	if s.file == nil && s.mem.Len()+len(p) <= Memory {
 		return s.mem.Write(p)
 	}
 	if s.file == nil {
-		f, err := createTemp(s.dir, "persist-diff-*")
+		f, err := CreateTemp(s.Dir, s.Pattern)
 		if err != nil {
 			return 0, err
 		}
@@ -49,7 +54,7 @@ func (s *spool) Write(p []byte) (int, error) {
 }
 
 // WriteTo copies everything written so far to w.
-func (s *spool) WriteTo(w io.Writer) (int64, error) {
+func (s *Spool) WriteTo(w io.Writer) (int64, error) {
 	if s.file == nil {
 		return s.mem.WriteTo(w)
 	}
@@ -59,7 +64,7 @@ func (s *spool) WriteTo(w io.Writer) (int64, error) {
 	return io.Copy(w, s.file)
 }
 
-func (s *spool) Close() error {
+func (s *Spool) Close() error {
 	if s.file == nil {
 		return nil
 	}
@@ -71,7 +76,9 @@ func (s *spool) Close() error {
 	return err
 }
 
-func createTemp(dir, pattern string) (*os.File, error) {
+// CreateTemp is os.CreateTemp in dir, os.TempDir where dir is empty, with
+// the error saying what failed.
+func CreateTemp(dir, pattern string) (*os.File, error) {
 	if dir == "" {
 		dir = os.TempDir()
 	}
