@@ -217,16 +217,17 @@ func diffSources(ctx context.Context, a, b *Source, w io.Writer, opt DiffOptions
 		return DiffResult{}, err
 	}
 	var iters [2]diff.Iterator
+	late := false
 	for i, side := range []struct {
 		src *Source
 		raw string
 	}{{a, rawA}, {b, rawB}} {
-		it, closeIt, err := side.src.diffIterator(ctx, side.raw, i, opt)
+		it, closeIt, checkedLate, err := side.src.diffIterator(ctx, side.raw, i, opt)
 		if err != nil {
 			return DiffResult{}, err
 		}
 		defer closeIt()
-		iters[i] = it
+		iters[i], late = it, late || checkedLate
 	}
 	if format == diff.Patch && !a.IsStore() {
 		iters[0] = wholeA{iters[0], a, patchTo{rawA, rawB, opt.Store, b.IsStore()}}
@@ -237,10 +238,11 @@ func diffSources(ctx context.Context, a, b *Source, w io.Writer, opt DiffOptions
 		NameA:   a.Location(),
 		NameB:   b.Location(),
 		TempDir: opt.TempDir,
-		// A stream on a pipe is checked (order, trailer) only as it is
-		// merged: what differs is written once both have been read whole.
-		// A patch and a summary are written at the end anyway.
-		Hold: (format == diff.Human || format == diff.JSONL) && (a.onPipe() || b.onPipe()),
+		// A side checked only as it is merged (a stream on a pipe: its
+		// order, its trailer; one sorted: an item named twice) has what
+		// differs written once both have been read whole. A patch and a
+		// summary are written at the end anyway.
+		Hold: (format == diff.Human || format == diff.JSONL) && late,
 	})
 	return DiffResult{OnlyA: st.OnlyA, OnlyB: st.OnlyB, Changed: st.Changed, Same: st.Same}, err
 }
@@ -266,31 +268,36 @@ func diffFormat(f DiffFormat) (diff.Format, error) {
 // tell, and a pipe that begins with a header is a dump (its order is
 // checked as it is merged). Anything else is sorted in bounded memory,
 // spilling to temporary files.
-func (s *Source) diffIterator(ctx context.Context, raw string, share int, opt DiffOptions) (diff.Iterator, func(), error) {
+//
+// checkedLate is true where the side is found wrong only as it is merged:
+// a stream on a pipe (its order, its trailer), or one sorted (an item named
+// twice, which the sort's last merge finds). A stream file in dump order
+// was read whole already, by inDumpOrder.
+func (s *Source) diffIterator(ctx context.Context, raw string, share int, opt DiffOptions) (it diff.Iterator, closeIt func(), checkedLate bool, err error) {
 	if s.IsStore() {
 		it := s.src.SharedIterator(ctx, share)
-		return it, it.Close, nil
+		return it, it.Close, false, nil
 	}
-	it := s.src.Iterator(ctx)
+	in := s.src.Iterator(ctx)
 	if s.src.Header() != nil && !s.rereadable() {
-		return it, it.Close, nil
+		return in, in.Close, true, nil
 	}
 	if s.rereadable() {
 		ordered, err := inDumpOrder(ctx, raw, opt.ReadOptions)
 		if err != nil {
-			it.Close()
-			return nil, nil, err
+			in.Close()
+			return nil, nil, false, err
 		}
 		if ordered {
-			return it, it.Close, nil
+			return in, in.Close, false, nil
 		}
 	}
-	sorted, err := diff.Sorted(it, opt.TempDir, opt.SortMemory)
+	sorted, err := diff.Sorted(in, opt.TempDir, opt.SortMemory)
 	if err != nil {
-		it.Close()
-		return nil, nil, fmt.Errorf("%s: %w", s.Location(), err)
+		in.Close()
+		return nil, nil, false, fmt.Errorf("%s: %w", s.Location(), err)
 	}
-	return sorted, func() { sorted.Close(); it.Close() }, nil
+	return sorted, func() { sorted.Close(); in.Close() }, true, nil
 }
 
 // onPipe reports whether the source is a stream that cannot be read twice
