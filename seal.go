@@ -162,6 +162,14 @@ func copyItems(ctx context.Context, rd *record.Reader, sw *record.Writer) error 
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
+		var le *record.LineError
+		if errors.As(err, &le) {
+			// Whether the bad line was the last, where the trailer
+			// belongs, decides the hint: left out, it leaves the stream
+			// without one.
+			_, next := rd.Next()
+			le.Last = errors.Is(next, io.EOF) || errors.Is(next, record.ErrTruncated)
+		}
 		if err != nil {
 			return err
 		}

@@ -125,7 +125,11 @@ func emptyFlag(ctx *kong.Context) error {
 		case []string:
 			empty = len(v) == 0
 		}
-		if empty {
+		switch {
+		case empty && p.Flag.Required:
+			return Hint(fmt.Errorf("--%s '': the value is empty (was the shell variable empty?)", p.Flag.Name),
+				"give --%s a value: it is required", p.Flag.Name)
+		case empty:
 			return Hint(fmt.Errorf("--%s '': the value is empty (was the shell variable empty?)", p.Flag.Name),
 				"give --%s a value, or leave it out", p.Flag.Name)
 		}

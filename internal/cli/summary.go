@@ -166,6 +166,15 @@ func (s *Summary) partial() []string {
 	return hints
 }
 
+// Program is the program whose run this is ("persist" for `persist
+// export`), as its messages on stderr begin; "" where none was named.
+func (s *Summary) Program() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	name, _, _ := strings.Cut(s.report.Tool, " ")
+	return name
+}
+
 // Update changes the report under the summary's lock.
 func (s *Summary) Update(f func(r *Result)) {
 	s.mu.Lock()

@@ -65,6 +65,19 @@ func Compressed(b []byte) (compressed, decided bool) {
 	return false, !start
 }
 
+// Unpacker is the command that gives the lines of a stream that begins
+// with head, as NewDecompressor reads it: "zstd -dc", "gzip -dc", or ""
+// for a stream that is not compressed.
+func Unpacker(head []byte) string {
+	switch c, _ := Compressed(head); {
+	case c && bytes.HasPrefix(head, gzipMagic):
+		return "gzip -dc"
+	case c:
+		return "zstd -dc"
+	}
+	return ""
+}
+
 // zstdSkippable reports a zstd skippable frame's magic (0x184D2A50 to
 // 0x184D2A5F, little-endian): pzstd begins its files with one, which zstd
 // reads past.

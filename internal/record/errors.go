@@ -39,6 +39,10 @@ const MaxLine = 256 << 20
 type LineError struct {
 	Line int64
 	Err  error
+	// Last is set by a reader that went on to find nothing after the
+	// line (no item, no trailer): a stream's last line, where its
+	// trailer belongs.
+	Last bool
 }
 
 func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }

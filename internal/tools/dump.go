@@ -32,7 +32,7 @@ func Dump(ctx context.Context, st Stdio, o DumpOptions) error {
 }
 
 func dump(ctx context.Context, st Stdio, o DumpOptions) error {
-	const name = "persist-dump"
+	name := program(ctx, "persist-dump")
 	start := time.Now()
 	if err := cli.CheckOutputName(o.Output); err != nil {
 		return err

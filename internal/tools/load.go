@@ -95,7 +95,7 @@ type LoadOptions struct {
 
 // Load loads a stream into a store.
 func Load(ctx context.Context, st Stdio, o LoadOptions) error {
-	const name = "persist-load"
+	name := program(ctx, "persist-load")
 	if err := o.check(); err != nil {
 		return err
 	}

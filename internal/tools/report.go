@@ -14,6 +14,15 @@ import (
 // report is the run's --summary (cli.SummaryOf), as the tools fill it.
 func report(ctx context.Context) *cli.Summary { return cli.SummaryOf(ctx) }
 
+// program is the name the run's messages begin with: the program run
+// (persist, for persist export and import), or def where no run names one.
+func program(ctx context.Context, def string) string {
+	if p := report(ctx).Program(); p != "" {
+		return p
+	}
+	return def
+}
+
 // readSide describes a store or stream read, for the summary.
 func readSide(loc, store string) cli.Side {
 	s := cli.Side{Location: location.Redact(loc)}

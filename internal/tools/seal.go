@@ -8,6 +8,7 @@ import (
 
 	"github.com/cuitty/persist"
 	"github.com/cuitty/persist/internal/cli"
+	"github.com/cuitty/persist/internal/location"
 	"github.com/cuitty/persist/internal/record"
 	"github.com/cuitty/persist/internal/source"
 )
@@ -49,6 +50,8 @@ func seal(ctx context.Context, st Stdio, o SealOptions) error {
 		defer f.Close()
 		in = f
 	}
+	head := &headRecorder{r: in}
+	in = head
 	out, err := cli.CreateOutput(o.Output, st.Stdout)
 	if err != nil {
 		return err
@@ -56,7 +59,7 @@ func seal(ctx context.Context, st Stdio, o SealOptions) error {
 	defer out.Abort()
 	res, err := persist.Seal(ctx, in, out, persist.SealOptions{Store: o.Store, Unframed: o.Unframed})
 	if err != nil {
-		return sealErr(err, o.Unframed)
+		return sealErr(err, o.Unframed, head.lines(o.Input, o.Unframed))
 	}
 	if err := out.Commit(); err != nil {
 		return err
@@ -66,8 +69,46 @@ func seal(ctx context.Context, st Stdio, o SealOptions) error {
 	return nil
 }
 
-// sealLineErr is sealErr for a bad line, le.
-func sealLineErr(err error, le *record.LineError, unframed bool) error {
+// headRecorder keeps the first bytes read through it: whether the input
+// is compressed, which a hint's pipeline has to undo first.
+type headRecorder struct {
+	r    io.Reader
+	head []byte
+}
+
+func (h *headRecorder) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	if len(h.head) < 4 {
+		h.head = append(h.head, p[:min(n, 4-len(h.head))]...)
+	}
+	return n, err
+}
+
+// lines gives a hint's pipeline: cmd over the input's lines (after the
+// command that uncompresses them, where they are compressed) into
+// persist-seal, with --unframed where the input was, or where unframed
+// says the command leaves the header out; input is persist-seal's INPUT.
+func (h *headRecorder) lines(input string, wasUnframed bool) func(cmd string, unframed bool) string {
+	from := ""
+	if input != "" && input != "-" {
+		from = " " + location.ShellQuote(input)
+	}
+	unpack := record.Unpacker(h.head)
+	return func(cmd string, unframed bool) string {
+		seal := " | persist-seal"
+		if unframed || wasUnframed {
+			seal += " --unframed"
+		}
+		if unpack == "" {
+			return cmd + from + seal
+		}
+		return unpack + from + " | " + cmd + seal
+	}
+}
+
+// sealLineErr is sealErr for a bad line, le; via writes a command over
+// the input's lines, piped into persist-seal.
+func sealLineErr(err error, le *record.LineError, unframed bool, via func(string, bool) string) error {
 	switch {
 	case le.Line == 1 && !unframed:
 		// Left out, the first line takes the header with it.
@@ -77,12 +118,18 @@ func sealLineErr(err error, le *record.LineError, unframed bool) error {
 		// items run together (lines ended by \r alone): leaving it out
 		// would drop them all.
 		return err
+	case le.Last && !unframed:
+		// Left out, the last line leaves the stream without a trailer,
+		// which persist-seal takes for one cut short.
+		return cli.Hint(err, "line %d is the stream's last, where its trailer belongs: fix it (docs/format.md), or leave out the header and it "+
+			"and seal the items alone (%s): the sealed stream then starts no chain of deltas", le.Line, via(fmt.Sprintf("sed '1d;%dd'", le.Line), true))
 	}
-	return cli.Hint(err, "fix line %d, or leave it out (sed '%dd') before persist-seal: the old trailer is not held against what is left", le.Line, le.Line)
+	return cli.Hint(err, "fix line %d, or leave it out (%s): the old trailer is not held against what is left", le.Line, via(fmt.Sprintf("sed '%dd'", le.Line), false))
 }
 
-// sealErr is err, a stream Seal refused, with what to do about it.
-func sealErr(err error, unframed bool) error {
+// sealErr is err, a stream Seal refused, with what to do about it; via
+// as for sealLineErr.
+func sealErr(err error, unframed bool, via func(string, bool) string) error {
 	var le *record.LineError
 	switch {
 	case errors.Is(err, persist.ErrPatch):
@@ -94,14 +141,14 @@ func sealErr(err error, unframed bool) error {
 		return cli.Hint(err, `if the header was edited, put back "format":"persist.v1" on line 1; `+
 			"a stream in another format is read by the persist version that wrote it")
 	case errors.Is(err, persist.ErrBadHeader):
-		return cli.Hint(err, "fix the header on line 1 (its fields: docs/format.md), or drop it (tail -n +2) and add --unframed")
+		return cli.Hint(err, "fix the header on line 1 (its fields: docs/format.md), or drop it: %s", via("tail -n +2", true))
 	case errors.As(err, &le):
-		return sealLineErr(err, le, unframed)
+		return sealLineErr(err, le, unframed, via)
 	case errors.Is(err, persist.ErrUnframed):
 		return cli.Hint(err, `keep the header and trailer lines in the filter (jq -c 'select(.kind == "header" or .kind == "trailer" or …)'), or add --unframed for a hand-made stream`)
 	case errors.Is(err, persist.ErrCursor):
 		return cli.Hint(err, "seal a stream that persist-dump of this release wrote, with its header's since and its trailer's cursor as it wrote them; "+
-			"or drop the header (tail -n +2) and add --unframed: the sealed stream then starts no chain of deltas")
+			"or drop the header (%s): the sealed stream then starts no chain of deltas", via("tail -n +2", true))
 	case errors.Is(err, persist.ErrTruncated):
 		return cli.Hint(err, "the stream was cut short before this step: run the pipeline again from the start")
 	}

@@ -432,8 +432,9 @@ func checksMade(ctx context.Context, tx *sql.Tx) error {
 }
 
 // stampsCurrent reports whether the _stamp functions are this release's,
-// word for word, and the records' trigger tests for a lowered version:
-// refreshStamps replaces an earlier release's.
+// word for word and with its settings (SECURITY DEFINER, PL/pgSQL, the
+// tables' schema alone on the search_path), and the records' trigger tests
+// for a lowered version: refreshStamps replaces an earlier release's.
 func stampsCurrent(ctx context.Context, q querier) (bool, error) {
 	var n int
 	var lowered bool
@@ -445,7 +446,10 @@ func stampsCurrent(ctx context.Context, q querier) (bool, error) {
 		JOIN pg_catalog.pg_class c ON c.relnamespace OPERATOR(pg_catalog.=) p.pronamespace
 		WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('persist_records')::pg_catalog.oid
 			AND ((p.proname OPERATOR(pg_catalog.=) 'persist_records_stamp' AND p.prosrc OPERATOR(pg_catalog.=) $1)
-				OR (p.proname OPERATOR(pg_catalog.=) 'persist_events_stamp' AND p.prosrc OPERATOR(pg_catalog.=) $2))`,
+				OR (p.proname OPERATOR(pg_catalog.=) 'persist_events_stamp' AND p.prosrc OPERATOR(pg_catalog.=) $2))
+			AND p.prosecdef AND p.prolang OPERATOR(pg_catalog.=) (SELECT l.oid FROM pg_catalog.pg_language l WHERE l.lanname OPERATOR(pg_catalog.=) 'plpgsql')
+			AND p.proconfig OPERATOR(pg_catalog.=) ARRAY[pg_catalog.format('search_path=%s, pg_temp',
+				pg_catalog.quote_ident((SELECT nspname FROM pg_catalog.pg_namespace WHERE oid OPERATOR(pg_catalog.=) p.pronamespace)::pg_catalog.text))]`,
 		stampBody(recordBump, movedTest("collection", "key")), stampBody("", movedTest("stream", "seq")), "'"+writerSetting+"'").Scan(&n, &lowered)
 	return n == 2 && lowered, err
 }
@@ -756,23 +760,24 @@ func storedVersion(ctx context.Context, q querier) (int, error) {
 var trackedTriggers = []string{"persist_records_stamp", "persist_records_removed", "persist_records_mark",
 	"persist_events_stamp", "persist_events_removed", "persist_events_mark"}
 
-// stampText finds a _stamp function's MD5 in a trigger's key (ownKey).
-const stampText = `(_stamp\.\d+\.)[0-9a-f]{32}\.`
+// stampText finds a _stamp function's MD5 and settings in a trigger's key
+// (ownKey): refreshStamps' to bring up to date (stampsCurrent).
+const stampText = `(_stamp\.\d+\.)[0-9a-f]{32}\.[tf]$`
 
-// intactKeys are ownTriggers with each _stamp function's MD5 as "*", as
-// trackingIntact reads the triggers.
+// intactKeys are ownTriggers with each _stamp function's MD5 and settings
+// as "*", as trackingIntact reads the triggers.
 var intactKeys = func() []string {
 	keys := make([]string, 0, len(ownTriggers))
 	for _, k := range ownTriggers {
-		keys = append(keys, regexp.MustCompile(stampText).ReplaceAllString(k, "${1}*."))
+		keys = append(keys, regexp.MustCompile(stampText).ReplaceAllString(k, "${1}*"))
 	}
 	return keys
 }()
 
 // trackingIntact reports whether every change-tracking trigger is there,
 // fires always, whatever session_replication_role says, and runs its
-// function as schema.go makes it (a _stamp function's text aside:
-// refreshStamps brings that up to date), and whether each
+// function as schema.go makes it (a _stamp function's text and settings
+// aside: refreshStamps brings those up to date), and whether each
 // table's chg still has the default that stamps every insert: without it
 // (DROP DEFAULT, SET DEFAULT 0, a schema tool's sync), new rows keep chg
 // NULL or older than any cursor, and no delta would hold them.
@@ -783,7 +788,7 @@ func trackingIntact(ctx context.Context, q querier) (bool, error) {
 		WHERE g.tgrelid OPERATOR(pg_catalog.=) ANY (ARRAY[pg_catalog.to_regclass('persist_records'),
 				pg_catalog.to_regclass('persist_events')]::pg_catalog.oid[])
 			AND g.tgenabled OPERATOR(pg_catalog.=) 'A'
-			AND pg_catalog.regexp_replace(`+triggerKeySQL+`, $1, '\1*.') OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[])),
+			AND pg_catalog.regexp_replace(`+triggerKeySQL+`, $1, '\1*') OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[])),
 		(SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_attrdef d
 				ON d.adrelid OPERATOR(pg_catalog.=) a.attrelid AND d.adnum OPERATOR(pg_catalog.=) a.attnum
 			WHERE a.attrelid OPERATOR(pg_catalog.=) ANY (ARRAY[pg_catalog.to_regclass('persist_records'),
