@@ -42,12 +42,9 @@ func (u Unsupported) Err() error {
 // takes, a number beyond its numeric range, …), writing nothing anywhere:
 // what a migration would refuse, known before it starts.
 func Check(ctx context.Context, src, dst string, opt CheckOptions) (Unsupported, error) {
-	l, err := location.Parse(dst, true)
+	l, err := parseTarget(dst)
 	if err != nil {
 		return Unsupported{}, err
-	}
-	if !l.IsStore() {
-		return Unsupported{}, fmt.Errorf("%w: %s is a stream, not a store", ErrLocation, l)
 	}
 	in, err := OpenSource(ctx, src, opt.ReadOptions)
 	if err != nil {

@@ -347,7 +347,7 @@ func TestImportLeavesAFileMadeMeanwhile(t *testing.T) {
 }
 
 // A load into a new file interrupted after batches committed leaves no
-// file, and does not say that the target holds them.
+// file, and says that nothing was written, not that the target holds them.
 func TestSignalNewFileAfterBatches(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "in.fifo")
@@ -373,6 +373,9 @@ func TestSignalNewFileAfterBatches(t *testing.T) {
 	}
 	if strings.Contains(s.stderr.String(), "holds what") {
 		t.Errorf("an interrupted load into a new file says the target holds batches: %s", s.stderr.String())
+	}
+	if want := "hint: nothing was written to sqlite:" + db + " (store default): run the same command again"; !strings.Contains(s.stderr.String(), want) {
+		t.Errorf("stderr %q does not say %q", s.stderr.String(), want)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		var names []string

@@ -144,20 +144,24 @@ func (s *Summary) Abandon() {
 	}
 }
 
-// partial says, of a run interrupted after it had committed batches, what
-// each target holds: a part of what it was to get, which the same command
-// run again finishes (what is there counts as unchanged).
+// partial says, of an interrupted run, what each target holds: nothing of
+// it, where no batch had committed (one transaction, or a new database
+// made aside, commits none before its end), or a part of what it was to
+// get, which the same command run again finishes (what is there counts
+// as unchanged).
 func (s *Summary) partial() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var hints []string
 	for _, t := range s.report.Targets {
-		if t.Batches == 0 {
-			continue
-		}
 		where := t.Location
 		if !strings.HasSuffix(where, "#"+t.Store) {
 			where += " (store " + t.Store + ")"
+		}
+		if t.Batches == 0 {
+			hints = append(hints, fmt.Sprintf("nothing was written to %s: run the same command again "+
+				"(the whole pipeline, for a stream on standard input)", where))
+			continue
 		}
 		hints = append(hints, fmt.Sprintf("%s holds what %d batches committed before the interruption (%d records and %d events written): "+
 			"a part of the copy; run the same command again (the whole pipeline, for a stream on standard input) to finish it, "+
