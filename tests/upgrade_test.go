@@ -106,10 +106,11 @@ func TestUpgradeHintForWriters(t *testing.T) {
 	mustRun(t, "", "persist-dump", "-q", asReader, "-o", filepath.Join(t.TempDir(), "full.jsonl"))
 	cursorFile := filepath.Join(t.TempDir(), "c")
 	r = run(t, "", "persist-dump", "-q", asReader, "--cursor-file", cursorFile)
-	if r.code != 2 || !strings.Contains(r.stderr, "hint: let the role read them: GRANT SELECT ON persist_meta, persist_history TO the role") {
+	grant := "GRANT SELECT ON persist_meta, persist_history TO " + reader
+	if r.code != 2 || !strings.Contains(r.stderr, "hint: let the role read them, as the owner of the tables: "+grant+"\n") {
 		t.Fatalf("a cursor for a reader without persist_meta: exit %d\n%s", r.code, r.stderr)
 	}
-	if _, err := db.Exec(`GRANT SELECT ON persist_meta, persist_history TO ` + reader); err != nil {
+	if _, err := db.Exec(grant); err != nil { // the hint's statement, as it says
 		t.Fatal(err)
 	}
 	mustRun(t, "", "persist-dump", "-q", asReader, "--cursor-file", cursorFile, "-o", filepath.Join(t.TempDir(), "full.jsonl"))

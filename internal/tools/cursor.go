@@ -163,6 +163,8 @@ func (o DumpOptions) checkCursor(ctx context.Context, src *persist.Source) (stri
 // cursorHint says what to do about a since or cursor the store refused.
 func (o DumpOptions) cursorHint(err error, src *persist.Source) error {
 	switch {
+	case errors.Is(err, persist.ErrCursorAccess) && len(hint.All(err)) > 0:
+		return err // the store names the role and the grant
 	case errors.Is(err, persist.ErrCursorAccess):
 		return cli.Hint(err, "let the role read them: GRANT SELECT ON persist_meta, persist_history TO the role (as the owner of the tables)")
 	case errors.Is(err, persist.ErrNoCursor) && len(hint.All(err)) > 0:

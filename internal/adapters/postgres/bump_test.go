@@ -101,12 +101,14 @@ func TestEarlierStampTriggerReplaced(t *testing.T) {
 	}
 }
 
-// A database whose tracking functions an earlier release made gets this
-// release's at the first write, as a repair: the lowered edit is then
-// bumped, and a cursor from before is refused (the functions changed).
+// A database whose tracking functions an earlier release made gives no
+// cursor until the first write brings this release's, as a repair: the
+// lowered edit is then bumped, and a cursor from before is refused (the
+// functions changed).
 func TestEarlierStampReplaced(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	put(t, openAt(t, dsn, Options{}), "app", adapters.Fresh, rec("c", "a", 5, `1`))
+	cursor := cursorOf(t, openAt(t, dsn, Options{}), "app")
 	db := sqlDB(t, dsn)
 	earlier := `
 				IF NEW.version = OLD.version AND (NEW.value, NEW.deleted, NEW.updated_at)
@@ -136,12 +138,13 @@ func TestEarlierStampReplaced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cursor, err := snap.Cursor(ctx)
+	_, err = snap.Cursor(ctx)
 	snap.Close()
-	if err != nil {
-		t.Fatal(err)
+	if !errors.Is(err, adapters.ErrNoCursor) || !strings.Contains(err.Error(), "_stamp function") {
+		t.Fatalf("a cursor with an earlier _stamp function: %v, want ErrNoCursor naming it", err)
 	}
 	put(t, a, "app", adapters.Fresh, rec("c", "b", 1, `1`))
+	cursorOf(t, a, "app") // given again
 	if ok, err := stampsCurrent(ctx, db); err != nil || !ok {
 		t.Fatalf("after a write: stampsCurrent %v, %v", ok, err)
 	}

@@ -237,19 +237,38 @@ func parentsErr(store string, parents []string) error {
 		"as the owner of the tables, take them out of it (%s), then take a full dump", strings.Join(fix, "; "))
 }
 
+// cursorAccess is the error of a snapshot whose role, quoted, may not read
+// what a cursor is made of.
+func cursorAccess(store, role string) error {
+	return hint.With(fmt.Errorf("store %q: %w: %w", store, adapters.ErrNoCursor, adapters.ErrCursorAccess),
+		"let the role read them, as the owner of the tables: GRANT SELECT ON persist_meta, persist_history TO %s", role)
+}
+
 // readMark checks that changes are tracked whoever writes, and reads the
 // newest entry of the store's history this snapshot sees.
 func (s *snapshot) readMark(ctx context.Context) error {
 	var may bool
-	if err := s.tx.QueryRowContext(ctx, `SELECT pg_catalog.has_table_privilege(pg_catalog.to_regclass('persist_history')::pg_catalog.oid, 'SELECT')`).Scan(&may); err != nil {
+	var role string
+	if err := s.tx.QueryRowContext(ctx, `SELECT pg_catalog.has_table_privilege(pg_catalog.to_regclass('persist_history')::pg_catalog.oid, 'SELECT'),
+			pg_catalog.quote_ident(current_user::pg_catalog.text)`).Scan(&may, &role); err != nil {
 		return fmt.Errorf("store %q: read persist_history's rights: %w", s.store, err)
 	}
 	if !may {
-		return fmt.Errorf("store %q: %w: %w", s.store, adapters.ErrNoCursor, adapters.ErrCursorAccess)
+		return cursorAccess(s.store, role)
 	}
 	intact, err := trackingIntact(ctx, s.tx)
 	if err != nil {
 		return fmt.Errorf("store %q: read the triggers: %w", s.store, err)
+	}
+	// trackingIntact leaves the _stamp functions' text to refreshStamps,
+	// which a write runs: a cursor is given only once it has.
+	stamps, err := stampsCurrent(ctx, s.tx)
+	if err != nil {
+		return fmt.Errorf("store %q: read the triggers: %w", s.store, err)
+	}
+	if !stamps {
+		return fmt.Errorf("store %q: %w: a _stamp function of the change tracking is not this release's (replaced by hand, "+
+			"or made by an earlier release), so changes, a row moved to another key among them, may have gone unrecorded", s.store, adapters.ErrNoCursor)
 	}
 	if !intact {
 		return fmt.Errorf("store %q: %w: a change-tracking trigger is missing, disabled, or no longer fires always "+
@@ -320,9 +339,10 @@ func (s *snapshot) position(ctx context.Context) error {
 func (s *snapshot) readPosition(ctx context.Context) error {
 	var meta sql.NullBool
 	var sys bool
-	var snap string
+	var snap, role string
 	err := s.tx.QueryRowContext(ctx, `SELECT pg_catalog.has_table_privilege(pg_catalog.to_regclass('persist_meta')::pg_catalog.oid, 'SELECT'),
-		pg_catalog.has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE'), pg_catalog.txid_current_snapshot()::text`).Scan(&meta, &sys, &snap)
+		pg_catalog.has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE'), pg_catalog.txid_current_snapshot()::text,
+		pg_catalog.quote_ident(current_user::pg_catalog.text)`).Scan(&meta, &sys, &snap, &role)
 	if err != nil {
 		return fmt.Errorf("store %q: read the snapshot: %w", s.store, err)
 	}
@@ -330,7 +350,7 @@ func (s *snapshot) readPosition(ctx context.Context) error {
 		return fmt.Errorf("store %q: %w (schema version 1: no persist_meta)", s.store, adapters.ErrNoCursor)
 	}
 	if !meta.Bool {
-		return fmt.Errorf("store %q: %w: %w", s.store, adapters.ErrNoCursor, adapters.ErrCursorAccess)
+		return cursorAccess(s.store, role)
 	}
 	v, err := storedVersion(ctx, s.tx)
 	if err != nil {
