@@ -25,10 +25,23 @@ func notOneStore(ctx context.Context, a, b *Source, what string) error {
 		return err
 	}
 	idb, err := b.src.Identity(ctx)
-	if err != nil || idb != ida {
+	if err != nil {
 		return err
 	}
-	return sameStoreError(a.Location(), b.Location(), a.Store(), what)
+	return related(ida, idb, a.Location(), b.Location(), a.Store(), what)
+}
+
+// related refuses store identities ida and idb, of locations a and b,
+// that are one store, or that may be (adapters.Relate).
+func related(ida, idb, a, b, store, what string) error {
+	switch r, why := adapters.Relate(ida, idb); r {
+	case adapters.Same:
+		return sameStoreError(a, b, store, what)
+	case adapters.Unknown:
+		return hint.With(fmt.Errorf("%w: %s and %s may be store %q of one database, which their connections cannot tell: %s",
+			ErrSameStore, a, b, store, what), "%s", why)
+	}
+	return nil
 }
 
 // sameStoreError says that a and b are store of one database.
@@ -58,8 +71,8 @@ func notFrom(ctx context.Context, in *Source, dst string, next func(string) erro
 		return next, err
 	}
 	return func(id string) error {
-		if id == from {
-			return sameStoreError(in.Location(), location.Redact(dst), in.Store(), "a migration would copy it onto itself")
+		if err := related(from, id, in.Location(), location.Redact(dst), in.Store(), "a migration would copy it onto itself"); err != nil {
+			return err
 		}
 		if next != nil {
 			return next(id)
@@ -77,10 +90,10 @@ func (s *Store) notPrimary(ctx context.Context, a adapters.Adapter, loc, name st
 		return err
 	}
 	primary, err := source.StoreIdentity(ctx, s.a, s.name)
-	if err != nil || primary != secondary {
+	if err != nil {
 		return err
 	}
-	return sameStoreError(s.loc.String(), loc, name, "a dual-write would copy every write onto itself")
+	return related(primary, secondary, s.loc.String(), loc, name, "a dual-write would copy every write onto itself")
 }
 
 // secondary makes the dual-write's store name in a, the secondary's

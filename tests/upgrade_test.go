@@ -118,3 +118,70 @@ func TestUpgradeHintForWriters(t *testing.T) {
 		t.Fatalf("cursor file: %q, %v", b, err)
 	}
 }
+
+// A role that may not read when the server started cannot tell one server
+// from another: a comparison of a store with itself, the server named two
+// ways, is refused as one that may be (diff and verify found it equal,
+// exit 0), with
+// the grant that lets it tell; once granted, it is refused as one store.
+// Two databases of the server, whose oids differ, are compared as ever.
+func TestSameStoreUnknownServer(t *testing.T) {
+	admin, err := sql.Open("postgres", pgtest.AdminURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	var b [6]byte
+	rand.Read(b[:])
+	role := "persist_r_" + hex.EncodeToString(b[:])
+	if _, err := admin.Exec(`CREATE ROLE ` + role + ` LOGIN PASSWORD 'pw-secret'`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Exec(`DROP ROLE IF EXISTS ` + role) })
+	var as [2]string
+	for i := range as {
+		owner := pgtest.NewDatabase(t)
+		t.Setenv("PERSIST_URL", owner)
+		mustRun(t, "", "persist", "put", "app", "c", "k", "1")
+		db, err := sql.Open("postgres", owner)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		for _, q := range []string{`REVOKE EXECUTE ON FUNCTION pg_catalog.pg_postmaster_start_time() FROM PUBLIC`,
+			`GRANT USAGE ON SCHEMA public TO ` + role, `GRANT SELECT ON ALL TABLES IN SCHEMA public TO ` + role} {
+			if _, err := db.Exec(q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		u, _ := url.Parse(owner)
+		u.User = url.UserPassword(role, "pw-secret")
+		as[i] = u.String() + "#app"
+	}
+	other := strings.Replace(as[0], "127.0.0.1", "localhost", 1)
+	if other == as[0] {
+		t.Fatalf("no other spelling of %s", as[0])
+	}
+	grant := "GRANT EXECUTE ON FUNCTION pg_catalog.pg_postmaster_start_time() TO " + role
+	for _, args := range [][]string{{"persist-diff", as[0], other}, {"persist", "verify", "app", "--source", as[0], "--target", other}} {
+		r := run(t, "", args[0], args[1:]...)
+		if r.code != 2 || !strings.Contains(r.stderr, `may be store "app" of one database, which their connections cannot tell`) ||
+			!strings.Contains(r.stderr, "as a superuser, "+grant+"\n") || strings.Contains(r.stderr, "pw-secret") {
+			t.Fatalf("%s of one store named two ways, as a role that cannot tell: exit %d\n%s", args[0], r.code, r.stderr)
+		}
+	}
+	if r := run(t, "", "persist-diff", "-q", as[0], as[1]); r.code == 2 { // two databases: compared
+		t.Fatalf("two databases of one server, as a role that cannot tell servers apart: exit 2\n%s", r.stderr)
+	}
+	db, err := sql.Open("postgres", strings.Split(strings.Replace(as[0], role+":pw-secret", "postgres", 1), "#")[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(grant); err != nil { // the hint's statement, as it says
+		t.Fatal(err)
+	}
+	if r := run(t, "", "persist-diff", as[0], other); r.code != 2 || !strings.Contains(r.stderr, `are store "app" of one database`) {
+		t.Fatalf("after the grant: exit %d\n%s", r.code, r.stderr)
+	}
+}

@@ -154,7 +154,9 @@ type Adapter interface {
 	// it: two adapters give the same string exactly when they are open on
 	// one database, however it was named (one file through any path or
 	// link; one server's database and schema through any address, user or
-	// option), and "" when the database does not exist yet. A copy has an
+	// option), and "" when the database does not exist yet; one that
+	// cannot tell which it is gives UnknownIdentity, which Relate keeps
+	// from passing for another database. A copy has an
 	// identity of its own, which persist_meta's id is not (a copied file
 	// keeps it). It is how a copy, a comparison or a second write whose
 	// two sides are one store is refused.

@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/cuitty/persist"
+	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/cli"
 	"github.com/cuitty/persist/internal/location"
 	"github.com/cuitty/persist/internal/record"
@@ -288,15 +289,29 @@ func (o TeeOptions) eachStoreOnce(ctx context.Context) error {
 		wg.Go(func() { ids[i], errs[i] = persist.TargetIdentity(ctx, raw, o.Store) })
 	}
 	wg.Wait()
-	seen := map[string]int{}
 	for i, raw := range o.Locations {
 		if errs[i] != nil {
 			return targetError(location.Redact(raw), errs[i])
 		}
-		if first, ok := seen[ids[i]]; ok && ids[i] != "" {
-			return namedTwice(o.Locations[first], raw, ids[i][strings.IndexByte(ids[i], 0)+1:])
+		for first := range i {
+			if err := apart(o.Locations[first], raw, ids[first], ids[i]); err != nil {
+				return err
+			}
 		}
-		seen[ids[i]] = i
+	}
+	return nil
+}
+
+// apart refuses targets a and b whose store identities say, or cannot
+// rule out, that they are one store (adapters.Relate).
+func apart(a, b, ida, idb string) error {
+	switch r, why := adapters.Relate(ida, idb); r {
+	case adapters.Same:
+		return namedTwice(a, b, ida[strings.IndexByte(ida, 0)+1:])
+	case adapters.Unknown:
+		return cli.Hint(fmt.Errorf("%w: targets %s and %s may be store %s of one database, which their connections cannot tell: "+
+			"persist-tee would make one copy where two were asked for", persist.ErrSameStore, location.Redact(a), location.Redact(b),
+			jsonQuote(ida[strings.IndexByte(ida, 0)+1:])), "%s", why)
 	}
 	return nil
 }
@@ -345,12 +360,13 @@ func (c *teeClaims) claim(i int) func(string) error {
 	return func(id string) error {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		first, ok := c.by[id]
-		if !ok {
-			c.by[id] = i
-			return nil
+		for claimed, first := range c.by {
+			if err := apart(c.targets[min(i, first)], c.targets[max(i, first)], claimed, id); err != nil {
+				return err
+			}
 		}
-		return namedTwice(c.targets[min(i, first)], c.targets[max(i, first)], id[strings.IndexByte(id, 0)+1:])
+		c.by[id] = i
+		return nil
 	}
 }
 

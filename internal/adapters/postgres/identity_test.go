@@ -98,8 +98,10 @@ func TestIdentityWithoutStartTime(t *testing.T) {
 	mustExec(t, db, `REVOKE EXECUTE ON FUNCTION pg_catalog.pg_postmaster_start_time() FROM PUBLIC`)
 	mustExec(t, db, `GRANT USAGE ON SCHEMA public TO `+role)
 	mustExec(t, db, `GRANT SELECT ON ALL TABLES IN SCHEMA public TO `+role)
-	if id := identityOf(t, asRole(t, dsn, role)); id != "" {
-		t.Errorf("identity without the server's start: %q, want none", id)
+	grant := "GRANT EXECUTE ON FUNCTION pg_catalog.pg_postmaster_start_time() TO " + role
+	id := identityOf(t, asRole(t, dsn, role))
+	if r, why := adapters.Relate(id+"\x00app", id+"\x00app"); r != adapters.Unknown || !strings.HasSuffix(why, "as a superuser, "+grant) {
+		t.Errorf("identity without the server's start: %q (%v, %q), want it unknown, with the grant that lets it be known", id, r, why)
 	}
 	// Its snapshots, which note the start to explain a lost connection,
 	// read as any other role's: a reader needs no more than SELECT.
@@ -108,5 +110,11 @@ func TestIdentityWithoutStartTime(t *testing.T) {
 	}
 	if id := identityOf(t, dsn); id == "" {
 		t.Errorf("the superuser's identity is empty")
+	}
+	// The hint's grant, as it says, makes the role's identity the
+	// superuser's: one database.
+	mustExec(t, db, grant)
+	if got, want := identityOf(t, asRole(t, dsn, role)), identityOf(t, dsn); got != want {
+		t.Errorf("after the grant: identity %q, the superuser's %q", got, want)
 	}
 }
