@@ -212,3 +212,36 @@ func putBehind(w *Adapter, it *record.Item) <-chan error {
 	}()
 	return done
 }
+
+// A database whose sessions read backslashes in plain literals as escapes
+// (standard_conforming_strings off, as an old application may set it)
+// reads the catalog as any other: its tracking is intact, persist upgrade
+// finds nothing to do, and a check that runs SQL given as text is found.
+func TestEscapeStringsOff(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	put(t, openAt(t, dsn, Options{}), "app", adapters.Fresh, rec("c", "a", 1, `1`))
+	db := sqlDB(t, dsn)
+	mustExec(t, db, `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET standard_conforming_strings = off', current_database()); END $$`)
+	off := sqlDB(t, dsn)
+	var scs string
+	if err := off.QueryRow(`SHOW standard_conforming_strings`).Scan(&scs); err != nil || scs != "off" {
+		t.Fatalf("standard_conforming_strings %q, %v", scs, err)
+	}
+	if ok, err := trackingIntact(ctx, off); err != nil || !ok {
+		t.Fatalf("trackingIntact: %v, %v", ok, err)
+	}
+	a := openAt(t, dsn, Options{})
+	cursorOf(t, a, "app")
+	if u, err := a.Upgrade(ctx); err != nil || u != (adapters.Upgraded{From: schemaVersion, To: schemaVersion}) {
+		t.Fatalf("Upgrade = %+v, %v; want nothing done", u, err)
+	}
+	mustExec(t, db, `ALTER TABLE persist_records ADD CONSTRAINT persist_test_xml CHECK (query_to_xml('SELECT 1', false, false, '') IS NOT NULL) NOT VALID`)
+	tx, err := a.Begin(ctx, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if err := tx.ForeignCode(ctx); !errors.Is(err, adapters.ErrForeignCode) || !strings.Contains(err.Error(), "query_to_xml") {
+		t.Errorf("ForeignCode with a check calling query_to_xml: %v", err)
+	}
+}

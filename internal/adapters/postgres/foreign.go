@@ -99,7 +99,7 @@ const callsQuery = `WITH t AS MATERIALIZED (
 		FROM pg_catalog.unnest((SELECT oids FROM tabs)) x(oid)),
 	-- The server's functions that run SQL given as text, as an
 	-- expression's node tree names them (:funcid OID).
-	runsql(funcs) AS (SELECT ':funcid (' OPERATOR(pg_catalog.||) pg_catalog.string_agg(oid::pg_catalog.text, '|') OPERATOR(pg_catalog.||) ')\M'
+	runsql(funcs) AS (SELECT ':funcid (' OPERATOR(pg_catalog.||) pg_catalog.string_agg(oid::pg_catalog.text, '|') OPERATOR(pg_catalog.||) E')\\M'
 		FROM pg_catalog.pg_proc WHERE pronamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace::pg_catalog.oid
 			AND proname OPERATOR(pg_catalog.=) ANY (ARRAY['query_to_xml', 'query_to_xmlschema', 'query_to_xml_and_xmlschema',
 				'cursor_to_xml', 'cursor_to_xmlschema', 'table_to_xml', 'table_to_xmlschema', 'table_to_xml_and_xmlschema',

@@ -612,11 +612,11 @@ func noForeignTables(ctx context.Context, tx *sql.Tx) error {
 	err := tx.QueryRowContext(ctx, `SELECT pg_catalog.array_agg(u.n ORDER BY u.n) FROM (
 			SELECT c.relname::pg_catalog.text FROM pg_catalog.pg_class c
 				WHERE c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace(pg_catalog.quote_ident(pg_catalog.current_schema()))
-					AND c.relname::pg_catalog.text OPERATOR(pg_catalog.~~) 'persist\_%'
+					AND c.relname::pg_catalog.text OPERATOR(pg_catalog.~~) E'persist\\_%'
 			UNION ALL
 			SELECT p.proname::pg_catalog.text OPERATOR(pg_catalog.||) '()' FROM pg_catalog.pg_proc p
 				WHERE p.pronamespace OPERATOR(pg_catalog.=) pg_catalog.to_regnamespace(pg_catalog.quote_ident(pg_catalog.current_schema()))
-					AND p.proname::pg_catalog.text OPERATOR(pg_catalog.~~) 'persist\_%') u(n)`).Scan((*pq.StringArray)(&found))
+					AND p.proname::pg_catalog.text OPERATOR(pg_catalog.~~) E'persist\\_%') u(n)`).Scan((*pq.StringArray)(&found))
 	if err != nil {
 		return fmt.Errorf("create schema: %w", err)
 	}
@@ -788,7 +788,7 @@ func trackingIntact(ctx context.Context, q querier) (bool, error) {
 		WHERE g.tgrelid OPERATOR(pg_catalog.=) ANY (ARRAY[pg_catalog.to_regclass('persist_records'),
 				pg_catalog.to_regclass('persist_events')]::pg_catalog.oid[])
 			AND g.tgenabled OPERATOR(pg_catalog.=) 'A'
-			AND pg_catalog.regexp_replace(`+triggerKeySQL+`, $1, '\1*') OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[])),
+			AND pg_catalog.regexp_replace(`+triggerKeySQL+`, $1, E'\\1*') OPERATOR(pg_catalog.=) ANY ($2::pg_catalog.text[])),
 		(SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_attrdef d
 				ON d.adrelid OPERATOR(pg_catalog.=) a.attrelid AND d.adnum OPERATOR(pg_catalog.=) a.attnum
 			WHERE a.attrelid OPERATOR(pg_catalog.=) ANY (ARRAY[pg_catalog.to_regclass('persist_records'),
