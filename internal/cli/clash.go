@@ -150,6 +150,21 @@ func CheckStdoutStdin(stdout io.Writer, stdin *os.File) error {
 		"send standard output to a file of its own (> %s) or through a pipe", hint.Quote(freeName(name)))
 }
 
+// StdinFile is the path of the regular file the shell opened as standard
+// input (< FILE), "" where it is not one (a pipe, a terminal) or its path
+// cannot be read.
+func StdinFile() string {
+	st, err := os.Stdin.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return ""
+	}
+	name, err := os.Readlink("/proc/self/fd/0")
+	if err != nil || !filepath.IsAbs(name) {
+		return ""
+	}
+	return name
+}
+
 // sameAs finds, when f is a regular file (one the shell opened with < or
 // >), the first of named that is that file.
 func sameAs(f *os.File, named []Named) (Named, bool) {

@@ -59,7 +59,7 @@ func seal(ctx context.Context, st Stdio, o SealOptions) error {
 	defer out.Abort()
 	res, err := persist.Seal(ctx, in, out, persist.SealOptions{Store: o.Store, Unframed: o.Unframed})
 	if err != nil {
-		return sealErr(err, o.Unframed, head.lines(o.Input, o.Unframed))
+		return sealErr(err, o.Unframed, head.lines(o))
 	}
 	if err := out.Commit(); err != nil {
 		return err
@@ -86,23 +86,33 @@ func (h *headRecorder) Read(p []byte) (int, error) {
 
 // lines gives a hint's pipeline: cmd over the input's lines (after the
 // command that uncompresses them, where they are compressed) into
-// persist-seal, with --unframed where the input was, or where unframed
-// says the command leaves the header out; input is persist-seal's INPUT.
-func (h *headRecorder) lines(input string, wasUnframed bool) func(cmd string, unframed bool) string {
+// persist-seal with o's flags, and --unframed where the input was, or
+// where unframed says the command leaves the header out.
+func (h *headRecorder) lines(o SealOptions) func(cmd string, unframed bool) string {
 	from := ""
-	if input != "" && input != "-" {
-		from = " " + location.ShellQuote(input)
+	switch {
+	case o.Input != "" && o.Input != "-":
+		from = " " + location.ShellQuote(o.Input)
+	case cli.StdinFile() != "":
+		from = " " + location.ShellQuote(cli.StdinFile()) // < FILE, read by name
+	}
+	seal := " | persist-seal"
+	if o.Store != "" {
+		seal += " --store " + location.ShellQuote(o.Store)
+	}
+	if o.Output != "" && o.Output != "-" {
+		seal += " -o " + location.ShellQuote(o.Output)
 	}
 	unpack := record.Unpacker(h.head)
 	return func(cmd string, unframed bool) string {
-		seal := " | persist-seal"
-		if unframed || wasUnframed {
-			seal += " --unframed"
+		line := seal
+		if unframed || o.Unframed {
+			line += " --unframed"
 		}
 		if unpack == "" {
-			return cmd + from + seal
+			return cmd + from + line
 		}
-		return unpack + from + " | " + cmd + seal
+		return unpack + from + " | " + cmd + line
 	}
 }
 
