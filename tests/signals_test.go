@@ -374,7 +374,7 @@ func TestSignalNewFileAfterBatches(t *testing.T) {
 	if strings.Contains(s.stderr.String(), "holds what") {
 		t.Errorf("an interrupted load into a new file says the target holds batches: %s", s.stderr.String())
 	}
-	if want := "hint: nothing was written to sqlite:" + db + " (store default): run the same command again"; !strings.Contains(s.stderr.String(), want) {
+	if want := "hint: nothing of the input was written to sqlite:" + db + " (store default): run the same command again"; !strings.Contains(s.stderr.String(), want) {
 		t.Errorf("stderr %q does not say %q", s.stderr.String(), want)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {

@@ -159,7 +159,7 @@ func (s *Summary) partial() []string {
 			where += " (store " + t.Store + ")"
 		}
 		if t.Batches == 0 {
-			hints = append(hints, fmt.Sprintf("nothing was written to %s: run the same command again "+
+			hints = append(hints, fmt.Sprintf("nothing of the input was written to %s: run the same command again "+
 				"(the whole pipeline, for a stream on standard input)", where))
 			continue
 		}

@@ -302,6 +302,15 @@ func TestLoadRefusesCodeOfAnothers(t *testing.T) {
 		{"Persist's function's search_path", `CREATE SCHEMA persist_test_s; CREATE TABLE persist_test_s.persist_removals (store text, chg bigint);
 			ALTER FUNCTION persist_removed() SET search_path = persist_test_s, public`,
 			"trigger persist_events_removed on public.persist_events is one of Persist's by name", upgrade, true},
+		{"Persist's trigger with a condition", `CREATE OR REPLACE TRIGGER persist_records_mark AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+				ON persist_records FOR EACH STATEMENT WHEN (persist_test_len('k2') > 0) EXECUTE FUNCTION persist_mark();
+			ALTER TABLE persist_records ENABLE ALWAYS TRIGGER persist_records_mark`,
+			"trigger persist_records_mark on public.persist_records is one of Persist's by name", upgrade, false},
+		{"Persist's stamp with a condition of another's", `DROP TRIGGER persist_records_stamp ON persist_records;
+			CREATE TRIGGER persist_records_stamp BEFORE UPDATE ON persist_records FOR EACH ROW
+				WHEN (persist_test_len(NEW.key) > 0 AND NEW.chg IS DISTINCT FROM txid_current()) EXECUTE FUNCTION persist_records_stamp();
+			ALTER TABLE persist_records ENABLE ALWAYS TRIGGER persist_records_stamp`,
+			"trigger persist_records_stamp on public.persist_records is one of Persist's by name", upgrade, false},
 		{"Persist's trigger on other events", `DROP TRIGGER persist_records_stamp ON persist_records;
 			CREATE TRIGGER persist_records_stamp BEFORE INSERT OR UPDATE ON persist_records FOR EACH ROW EXECUTE FUNCTION persist_records_stamp();
 			ALTER TABLE persist_records ENABLE ALWAYS TRIGGER persist_records_stamp`,

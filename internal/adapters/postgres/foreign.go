@@ -30,11 +30,11 @@ var ownTriggers = func() []string {
 		}
 		switch strings.TrimPrefix(name, table) {
 		case "_stamp":
-			own = append(own, ownKey(table, name, name, 19, stampBody(bump, moved)))
+			own = append(own, ownKey(table, name, name, 19, "w", stampBody(bump, moved)))
 		case "_removed":
-			own = append(own, ownKey(table, name, "persist_removed", 40, removedBody))
+			own = append(own, ownKey(table, name, "persist_removed", 40, "n", removedBody))
 		default:
-			own = append(own, ownKey(table, name, "persist_mark", 60, markBody))
+			own = append(own, ownKey(table, name, "persist_mark", 60, "n", markBody))
 		}
 	}
 	return own
@@ -44,24 +44,54 @@ var ownTriggers = func() []string {
 // schema.go makes it: its table, its name, its function (of the table's
 // schema), its events as pg_trigger.tgtype has them (19: before each row's
 // update; 40: after a delete or truncate statement; 60: after any write
-// statement), the MD5 of its function's text, and "t" for a SECURITY
-// DEFINER function in PL/pgSQL with the search_path of the tables' schema
-// alone.
-func ownKey(table, trigger, function string, events int, body string) string {
-	return fmt.Sprintf("%s.%s.%s.%d.%x.t", table, trigger, function, events, md5.Sum([]byte(body)))
+// statement), its condition (when: "n" for none; "w" for a WHEN that calls
+// nothing the server did not make, nor one of its functions that run SQL
+// given as text; "x" for any other, or for arguments or an UPDATE OF
+// list, which Persist's have none of), the MD5 of its function's text, and
+// "t" for a SECURITY DEFINER function in PL/pgSQL with the search_path of
+// the tables' schema alone.
+func ownKey(table, trigger, function string, events int, when, body string) string {
+	return fmt.Sprintf("%s.%s.%s.%d.%s.%x.t", table, trigger, function, events, when, md5.Sum([]byte(body)))
 }
 
 // triggerKeySQL is trigger g on table c as ownKey writes Persist's, its
 // function's part empty where that is not of the table's schema.
 const triggerKeySQL = `c.relname::pg_catalog.text OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) g.tgname::pg_catalog.text
 		OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) coalesce((SELECT p.proname::pg_catalog.text OPERATOR(pg_catalog.||) '.'
-				OPERATOR(pg_catalog.||) g.tgtype::pg_catalog.text OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) pg_catalog.md5(p.prosrc)
+				OPERATOR(pg_catalog.||) g.tgtype::pg_catalog.text OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) ` + triggerWhenSQL + `
+				OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) pg_catalog.md5(p.prosrc)
 				OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) CASE WHEN p.prosecdef
 					AND p.prolang OPERATOR(pg_catalog.=) (SELECT l.oid FROM pg_catalog.pg_language l WHERE l.lanname OPERATOR(pg_catalog.=) 'plpgsql')
 					AND p.proconfig OPERATOR(pg_catalog.=) ARRAY[pg_catalog.format('search_path=%s, pg_temp', pg_catalog.quote_ident(n.nspname::pg_catalog.text))]
 					THEN 't' ELSE 'f' END
 			FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace
 			WHERE p.oid OPERATOR(pg_catalog.=) g.tgfoid AND p.pronamespace OPERATOR(pg_catalog.=) c.relnamespace), '')`
+
+// triggerWhenSQL is ownKey's condition part of trigger g: what a WHEN
+// calls is found by its dependencies (the functions, operators and types
+// it uses) and, for the server's functions that run SQL given as text,
+// which no dependency records, in its node tree (runSQL).
+const triggerWhenSQL = `CASE WHEN g.tgnargs OPERATOR(pg_catalog.<>) 0 OR g.tgattr::pg_catalog.text OPERATOR(pg_catalog.<>) '' THEN 'x'
+					WHEN g.tgqual IS NULL THEN 'n'
+					WHEN EXISTS (SELECT FROM pg_catalog.pg_depend d
+						WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_trigger'::pg_catalog.regclass::pg_catalog.oid
+							AND d.objid OPERATOR(pg_catalog.=) g.oid AND d.refobjid OPERATOR(pg_catalog.>=) 16384::pg_catalog.oid
+							AND d.refobjid OPERATOR(pg_catalog.<>) g.tgfoid
+							AND d.refclassid OPERATOR(pg_catalog.=) ANY (ARRAY['pg_catalog.pg_proc'::pg_catalog.regclass::pg_catalog.oid,
+								'pg_catalog.pg_operator'::pg_catalog.regclass::pg_catalog.oid, 'pg_catalog.pg_type'::pg_catalog.regclass::pg_catalog.oid,
+								'pg_catalog.pg_opclass'::pg_catalog.regclass::pg_catalog.oid, 'pg_catalog.pg_opfamily'::pg_catalog.regclass::pg_catalog.oid]))
+						OR g.tgqual::pg_catalog.text OPERATOR(pg_catalog.~) (` + runSQL + `) THEN 'x'
+					ELSE 'w' END`
+
+// runSQL is a pattern that finds, in an expression's node tree, a call
+// (:funcid OID) of one of the server's functions that run SQL given as
+// text: query_to_xml and its kin, ts_stat, ts_rewrite.
+const runSQL = `SELECT ':funcid (' OPERATOR(pg_catalog.||) pg_catalog.string_agg(oid::pg_catalog.text, '|') OPERATOR(pg_catalog.||) E')\\M'
+		FROM pg_catalog.pg_proc WHERE pronamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace::pg_catalog.oid
+			AND proname OPERATOR(pg_catalog.=) ANY (ARRAY['query_to_xml', 'query_to_xmlschema', 'query_to_xml_and_xmlschema',
+				'cursor_to_xml', 'cursor_to_xmlschema', 'table_to_xml', 'table_to_xmlschema', 'table_to_xml_and_xmlschema',
+				'schema_to_xml', 'schema_to_xmlschema', 'schema_to_xml_and_xmlschema', 'database_to_xml', 'database_to_xmlschema',
+				'database_to_xml_and_xmlschema', 'ts_stat', 'ts_rewrite']::pg_catalog.name[])`
 
 // callsQuery finds, on the tables named in $1, what runs code that is not
 // the server's own as a row goes in: a column default or generation
@@ -99,12 +129,7 @@ const callsQuery = `WITH t AS MATERIALIZED (
 		FROM pg_catalog.unnest((SELECT oids FROM tabs)) x(oid)),
 	-- The server's functions that run SQL given as text, as an
 	-- expression's node tree names them (:funcid OID).
-	runsql(funcs) AS (SELECT ':funcid (' OPERATOR(pg_catalog.||) pg_catalog.string_agg(oid::pg_catalog.text, '|') OPERATOR(pg_catalog.||) E')\\M'
-		FROM pg_catalog.pg_proc WHERE pronamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace::pg_catalog.oid
-			AND proname OPERATOR(pg_catalog.=) ANY (ARRAY['query_to_xml', 'query_to_xmlschema', 'query_to_xml_and_xmlschema',
-				'cursor_to_xml', 'cursor_to_xmlschema', 'table_to_xml', 'table_to_xmlschema', 'table_to_xml_and_xmlschema',
-				'schema_to_xml', 'schema_to_xmlschema', 'schema_to_xml_and_xmlschema', 'database_to_xml', 'database_to_xmlschema',
-				'database_to_xml_and_xmlschema', 'ts_stat', 'ts_rewrite']::pg_catalog.name[])),
+	runsql(funcs) AS (` + runSQL + `),
 	hit(k, rel, att, objid, uses) AS (
 		SELECT p.k, p.rel, CASE WHEN p.k OPERATOR(pg_catalog.=) 't' THEN d.objsubid ELSE p.att END, p.objid,
 			pg_catalog.pg_describe_object(d.refclassid, d.refobjid, 0)

@@ -275,8 +275,10 @@ func stampFunction(path, table, bump, moved string) string {
 // the same, by the functions' and checks' changed row versions in its
 // digest (triggers.go), so the next dump of each store is a full one. A
 // write by a role that may write the tables but not replace their
-// functions keeps the earlier ones, as they were, and goes on: persist
-// upgrade, as the owner, brings them; it refuses to go on without.
+// functions keeps the earlier ones, as they were, and goes on (but a
+// load's look for code of another's, and a snapshot's cursor, refuse
+// them): persist upgrade, as the owner, brings them; it refuses to go on
+// without.
 func refreshStamps(ctx context.Context, tx *sql.Tx, u adapters.Upgraded, create bool) (adapters.Upgraded, error) {
 	ddl, err := refreshDDL(ctx, tx, create)
 	if err != nil || len(ddl) == 0 {
@@ -762,7 +764,7 @@ var trackedTriggers = []string{"persist_records_stamp", "persist_records_removed
 
 // stampText finds a _stamp function's MD5 and settings in a trigger's key
 // (ownKey): refreshStamps' to bring up to date (stampsCurrent).
-const stampText = `(_stamp\.\d+\.)[0-9a-f]{32}\.[tf]$`
+const stampText = `(_stamp\.\d+\.[nwx]\.)[0-9a-f]{32}\.[tf]$`
 
 // intactKeys are ownTriggers with each _stamp function's MD5 and settings
 // as "*", as trackingIntact reads the triggers.
