@@ -245,3 +245,32 @@ func TestEscapeStringsOff(t *testing.T) {
 		t.Errorf("ForeignCode with a check calling query_to_xml: %v", err)
 	}
 }
+
+// A _stamp function whose settings were changed by hand (its search_path,
+// where a table of another's named persist_removals would get the log of a
+// row moved away) is not this release's: no cursor is given until persist
+// upgrade brings it back, the history kept.
+func TestStampSettingsChanged(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	a := openAt(t, dsn, Options{})
+	put(t, a, "app", adapters.Fresh, rec("c", "a", 1, `1`))
+	db := sqlDB(t, dsn)
+	mustExec(t, db, `CREATE SCHEMA persist_test_evil; CREATE TABLE persist_test_evil.persist_removals (store text, chg bigint)`)
+	mustExec(t, db, `ALTER FUNCTION persist_records_stamp() SET search_path = persist_test_evil, public, pg_temp`)
+	if ok, err := stampsCurrent(ctx, db); err != nil || ok {
+		t.Fatalf("stampsCurrent with another search_path: %v, %v", ok, err)
+	}
+	snap, err := openAt(t, dsn, Options{}).Snapshot(ctx, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = snap.Cursor(ctx)
+	snap.Close()
+	if !errors.Is(err, adapters.ErrNoCursor) {
+		t.Fatalf("a cursor with the _stamp function's search_path changed: %v, want ErrNoCursor", err)
+	}
+	if u, err := openAt(t, dsn, Options{}).Upgrade(ctx); err != nil || !u.Refreshed {
+		t.Fatalf("Upgrade = %+v, %v; want refreshed", u, err)
+	}
+	cursorOf(t, openAt(t, dsn, Options{}), "app")
+}
