@@ -186,7 +186,8 @@ func recordChain(ctx context.Context, a adapters.Adapter, store string, t *recor
 		err = tx.Commit()
 	}
 	if err != nil {
-		return &unnoted{fmt.Errorf("the stream was loaded, but noting its cursor failed (the next delta of its store will be refused until this stream is loaded again): %w", err)}
+		return &unnoted{fmt.Errorf("the stream was loaded, but noting its cursor failed (the next delta of its store will be refused "+
+			"until this stream is loaded again, once what failed is mended): %w", err)}
 	}
 	return nil
 }

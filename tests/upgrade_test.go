@@ -185,3 +185,57 @@ func TestSameStoreUnknownServer(t *testing.T) {
 		t.Fatalf("after the grant: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// A role without the rights a tool needs is told the grant that gives
+// them, naming itself; followed as they come, the hints let it read the
+// store, load a dump (its cursor noted) and replace a store.
+func TestRightsHintsFollowed(t *testing.T) {
+	admin, err := sql.Open("postgres", pgtest.AdminURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	var b [6]byte
+	rand.Read(b[:])
+	role := "persist_g_" + hex.EncodeToString(b[:])
+	if _, err := admin.Exec(`CREATE ROLE ` + role + ` LOGIN PASSWORD 'pw-secret'`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Exec(`DROP ROLE IF EXISTS ` + role) })
+	owner := pgtest.NewDatabase(t)
+	db, err := sql.Open("postgres", owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	dump := filepath.Join(t.TempDir(), "app.jsonl")
+	mustRun(t, "../internal/record/testdata/vectors/stream-small.jsonl", "persist-load", "-q", owner+"#app")
+	mustRun(t, "", "persist-dump", "-q", owner+"#app", "-o", dump)
+	if _, err := db.Exec(`GRANT USAGE ON SCHEMA public TO ` + role); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(owner)
+	u.User = url.UserPassword(role, "pw-secret")
+	asRole := u.String()
+	for _, args := range [][]string{{"persist-sum", asRole + "#app"}, {"persist-load", asRole + "#copy", "-i", dump},
+		{"persist-load", "--mode", "replace", asRole + "#copy", "-i", dump}} {
+		for grants := 0; ; grants++ {
+			r := run(t, "", args[0], args[1:]...)
+			if r.code == 0 && grants == 0 {
+				t.Fatalf("%v: done without a grant", args)
+			}
+			if r.code == 0 {
+				break
+			}
+			_, grant, ok := strings.Cut(r.stderr, "hint: as the owner of the tables: ")
+			grant, _, _ = strings.Cut(grant, "\n")
+			if !ok || grants == 4 || !strings.HasSuffix(grant, " TO "+role) {
+				t.Fatalf("%s, after %d grants: exit %d\n%s", args[0], grants, r.code, r.stderr)
+			}
+			if _, err := db.Exec(grant); err != nil { // the hint's statement, as it says
+				t.Fatalf("%s: %v", grant, err)
+			}
+		}
+	}
+	mustRun(t, "", "persist-diff", "-q", owner+"#app", owner+"#copy")
+}

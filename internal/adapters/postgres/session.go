@@ -45,7 +45,11 @@ const txSetup = `SELECT pg_catalog.set_config('search_path',
 			'persist_history', 'persist_removals', 'persist_meta']::pg_catalog.text[]) WITH ORDINALITY u(t, i)
 		WHERE pg_catalog.row_security_active(pg_catalog.to_regclass(t)::pg_catalog.oid) ORDER BY i LIMIT 1),
 	pg_catalog.set_config('` + writerSetting + `', 'on', true),
-	pg_catalog.current_setting('default_transaction_read_only')`
+	pg_catalog.current_setting('default_transaction_read_only'),
+	ARRAY(SELECT p OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) t
+		FROM pg_catalog.unnest(ARRAY['persist_stores', 'persist_records', 'persist_events']::pg_catalog.text[]) t,
+			pg_catalog.unnest(ARRAY['SELECT', 'INSERT', 'UPDATE']::pg_catalog.text[]) p
+		WHERE pg_catalog.to_regclass(t) IS NOT NULL AND NOT pg_catalog.has_table_privilege(pg_catalog.to_regclass(t)::pg_catalog.oid, p))`
 
 // readOnlyCheck reads default_transaction_read_only, where it was set, the
 // database and the role. The driver begins every transaction that is not
@@ -189,13 +193,35 @@ func (a *Adapter) setUp(ctx context.Context, tx *sql.Tx) error {
 	// connection while tx holds the only one (a role with CONNECTION
 	// LIMIT 1 could do nothing), and a query without arguments goes to
 	// the server in one message anyway.
-	if err := tx.QueryRowContext(ctx, txSetup).Scan(&path, &rs, &role, &hidden, &writer, &ro); err != nil {
+	var lacks []string
+	if err := tx.QueryRowContext(ctx, txSetup).Scan(&path, &rs, &role, &hidden, &writer, &ro, (*pq.StringArray)(&lacks)); err != nil {
 		return fmt.Errorf("set the transaction up: %w", err)
 	}
 	if err := notReadOnly(ctx, tx, ro); err != nil {
 		return err
 	}
+	if err := rights(lacks, role, "SELECT, INSERT, UPDATE"); err != nil {
+		return err
+	}
 	return rowSecurity(hidden.String, "role "+role)
+}
+
+// rights refuses, where the role lacks any of them (lacks: "PRIVILEGE
+// table", as txSetup reads them), the rights on the data tables that what
+// it does needs (need: SELECT for a read; SELECT, INSERT, UPDATE for a
+// write), before a query fails on one, with the grant of all of them.
+func rights(lacks []string, role, need string) error {
+	var missing []string
+	for _, l := range lacks {
+		if priv, _, _ := strings.Cut(l, " "); strings.Contains(need, priv) {
+			missing = append(missing, l)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return hint.With(fmt.Errorf("role %s lacks rights on Persist's tables: %s", role, strings.Join(missing, ", ")),
+		"as the owner of the tables: GRANT %s ON persist_stores, persist_records, persist_events TO %s", need, role)
 }
 
 // ErrNotPersistTable: a relation the search_path finds under the name of
@@ -268,10 +294,14 @@ func (a *Adapter) setUpSnapshot(ctx context.Context, tx *sql.Tx) (schema string,
 	var path, rs, role, writer string
 	var hidden, ns sql.NullString
 	var odd, order, times []string
-	err = tx.QueryRowContext(ctx, snapshotSetup).Scan(&path, &rs, &role, &hidden, &writer, new(string), (*pq.StringArray)(&odd),
-		(*pq.StringArray)(&order), &ns, new(sql.NullString), new(string), (*pq.StringArray)(&times))
+	var lacks []string
+	err = tx.QueryRowContext(ctx, snapshotSetup).Scan(&path, &rs, &role, &hidden, &writer, new(string), (*pq.StringArray)(&lacks),
+		(*pq.StringArray)(&odd), (*pq.StringArray)(&order), &ns, new(sql.NullString), new(string), (*pq.StringArray)(&times))
 	if err != nil {
 		return "", fmt.Errorf("set the snapshot up: %w", err)
+	}
+	if err := rights(lacks, role, "SELECT"); err != nil {
+		return "", err
 	}
 	if err := notPersistTable(odd); err != nil {
 		return "", err

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"regexp"
+	"strings"
 
 	"github.com/lib/pq"
 
@@ -25,7 +27,7 @@ func (a *Adapter) Begin(ctx context.Context, store string) (adapters.Tx, error) 
 		return nil, err
 	}
 	if err := a.ensureSchema(ctx); err != nil {
-		return nil, err
+		return nil, a.rights(ctx, err, "SELECT")
 	}
 	// The proof is prepared on the pool, which takes a connection of its
 	// own: here, before the transaction holds one, rather than in a load's
@@ -231,10 +233,10 @@ func (t *writeTx) Clear(ctx context.Context) error {
 		return err
 	}
 	if _, err := t.tx.ExecContext(ctx, `DELETE FROM persist_records WHERE store = $1`, t.store); err != nil {
-		return fmt.Errorf("clear records: %w", err)
+		return fmt.Errorf("clear records: %w", t.a.rights(ctx, err, clearRights))
 	}
 	if _, err := t.tx.ExecContext(ctx, `DELETE FROM persist_events WHERE store = $1`, t.store); err != nil {
-		return fmt.Errorf("clear events: %w", err)
+		return fmt.Errorf("clear events: %w", t.a.rights(ctx, err, clearRights))
 	}
 	return nil
 }
@@ -259,7 +261,7 @@ func (t *writeTx) ForgetLoaded(ctx context.Context) error {
 		return err
 	}
 	if _, err := t.tx.ExecContext(ctx, `DELETE FROM persist_sources WHERE store = $1`, t.store); err != nil {
-		return fmt.Errorf("forget the cursors loaded into store %q: %w", t.store, err)
+		return fmt.Errorf("forget the cursors loaded into store %q: %w", t.store, t.a.rights(ctx, err, clearRights))
 	}
 	return nil
 }
@@ -278,9 +280,38 @@ func (t *writeTx) SetLoadedFrom(ctx context.Context, source, cursor string) erro
 		err = noCodeOnNotes(ctx, t.tx)
 	}
 	if err != nil {
-		return fmt.Errorf("record the cursor loaded from %s: %w", source, err)
+		return fmt.Errorf("record the cursor loaded from %s: %w", source, t.a.rights(ctx, err, "SELECT, INSERT, UPDATE"))
 	}
 	return nil
+}
+
+// plainName is an identifier SQL reads as written, unquoted.
+var plainName = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+
+// clearRights is the grant a replace needs besides a load's.
+const clearRights = "SELECT, DELETE ON persist_records, persist_events, persist_sources"
+
+// rights is err, where it is the server's refusal of a right on a table
+// (42501, "permission denied for table T"), with the grant that the work
+// needs: what on T, or what alone where it names its tables (" ON "), the
+// role named as the server knows it.
+func (a *Adapter) rights(ctx context.Context, err error, what string) error {
+	var perr *pq.Error
+	table, ok := "", false
+	if errors.As(err, &perr) && perr.Code == "42501" {
+		table, ok = strings.CutPrefix(perr.Message, "permission denied for table ")
+	}
+	var role string
+	if !ok || a.db.QueryRowContext(ctx, `SELECT pg_catalog.quote_ident(current_user::pg_catalog.text)`).Scan(&role) != nil {
+		return err
+	}
+	if !plainName.MatchString(table) {
+		table = pq.QuoteIdentifier(table)
+	}
+	if !strings.Contains(what, " ON ") {
+		what += " ON " + table
+	}
+	return hint.With(err, "as the owner of the tables: GRANT %s TO %s", what, role)
 }
 
 // codeOnQuery finds a trigger (constraints' own, which check keys, aside)
