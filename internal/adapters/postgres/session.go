@@ -49,7 +49,9 @@ const txSetup = `SELECT pg_catalog.set_config('search_path',
 	ARRAY(SELECT p OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) t
 		FROM pg_catalog.unnest(ARRAY['persist_stores', 'persist_records', 'persist_events']::pg_catalog.text[]) t,
 			pg_catalog.unnest(ARRAY['SELECT', 'INSERT', 'UPDATE']::pg_catalog.text[]) p
-		WHERE pg_catalog.to_regclass(t) IS NOT NULL AND NOT pg_catalog.has_table_privilege(pg_catalog.to_regclass(t)::pg_catalog.oid, p))`
+		WHERE pg_catalog.to_regclass(t) IS NOT NULL AND NOT pg_catalog.has_table_privilege(pg_catalog.to_regclass(t)::pg_catalog.oid, p)
+			AND EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(t)::pg_catalog.oid
+				AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped AND NOT pg_catalog.has_column_privilege(a.attrelid, a.attnum, p)))`
 
 // readOnlyCheck reads default_transaction_read_only, where it was set, the
 // database and the role. The driver begins every transaction that is not
@@ -207,7 +209,8 @@ func (a *Adapter) setUp(ctx context.Context, tx *sql.Tx) error {
 }
 
 // rights refuses, where the role lacks any of them (lacks: "PRIVILEGE
-// table", as txSetup reads them), the rights on the data tables that what
+// table", as txSetup reads them: on the table, or on each of its columns),
+// the rights on the data tables that what
 // it does needs (need: SELECT for a read; SELECT, INSERT, UPDATE for a
 // write), before a query fails on one, with the grant of all of them.
 func rights(lacks []string, role, need string) error {
