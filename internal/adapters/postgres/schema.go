@@ -662,12 +662,19 @@ func lockSchema(ctx context.Context, tx *sql.Tx) error {
 }
 
 func utf8Database(ctx context.Context, tx *sql.Tx) error {
-	var enc string
-	if err := tx.QueryRowContext(ctx, `SHOW server_encoding`).Scan(&enc); err != nil {
+	var enc, db string
+	if err := tx.QueryRowContext(ctx, `SELECT pg_catalog.current_setting('server_encoding'),
+			pg_catalog.current_database()::pg_catalog.text`).Scan(&enc, &db); err != nil {
 		return fmt.Errorf("create schema: %w", err)
 	}
 	if enc != "UTF8" {
-		return fmt.Errorf("create schema: the database's encoding is %s; Persist needs a UTF8 database", enc)
+		// A database's encoding is set when it is made, and kept.
+		name := db + "_utf8"
+		if !plainName.MatchString(name) {
+			name = pq.QuoteIdentifier(name)
+		}
+		return hint.With(fmt.Errorf("create schema: the database's encoding is %s; Persist needs a UTF8 database", enc),
+			"make a UTF8 database and name it in the location instead: CREATE DATABASE %s ENCODING 'UTF8' TEMPLATE template0", name)
 	}
 	return nil
 }
