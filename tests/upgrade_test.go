@@ -21,18 +21,8 @@ import (
 // the hint says, the same load goes through with no grant more, and the
 // role's dumps have cursors that see hand edits.
 func TestUpgradeHintForWriters(t *testing.T) {
-	admin, err := sql.Open("postgres", pgtest.AdminURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	var b [6]byte
-	rand.Read(b[:])
-	role := "persist_w_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec(`CREATE ROLE ` + role + ` LOGIN PASSWORD 'pw-secret'`); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Exec(`DROP ROLE IF EXISTS ` + role) }) // after the database, made below
+	role := loginRole(t, "persist_w_")
+	reader := loginRole(t, "persist_wr_") // both dropped after the database
 	owner := pgtest.NewDatabase(t)
 	db, err := sql.Open("postgres", owner)
 	if err != nil {
@@ -90,11 +80,6 @@ func TestUpgradeHintForWriters(t *testing.T) {
 	// A reader granted the data tables alone, after the upgrade, dumps in
 	// full; asked for a cursor, it is told the grant it lacks, and with it
 	// has one.
-	reader := role + "r"
-	if _, err := admin.Exec(`CREATE ROLE ` + reader + ` LOGIN PASSWORD 'pw-secret'`); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Exec(`DROP ROLE IF EXISTS ` + reader) })
 	for _, q := range []string{`GRANT USAGE ON SCHEMA public TO ` + reader,
 		`GRANT SELECT ON persist_stores, persist_records, persist_events TO ` + reader} {
 		if _, err := db.Exec(q); err != nil {
@@ -126,18 +111,7 @@ func TestUpgradeHintForWriters(t *testing.T) {
 // the grant that lets it tell; once granted, it is refused as one store.
 // Two databases of the server, whose oids differ, are compared as ever.
 func TestSameStoreUnknownServer(t *testing.T) {
-	admin, err := sql.Open("postgres", pgtest.AdminURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	var b [6]byte
-	rand.Read(b[:])
-	role := "persist_r_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec(`CREATE ROLE ` + role + ` LOGIN PASSWORD 'pw-secret'`); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Exec(`DROP ROLE IF EXISTS ` + role) })
+	role := loginRole(t, "persist_r_")
 	var as [2]string
 	for i := range as {
 		owner := pgtest.NewDatabase(t)
@@ -190,18 +164,7 @@ func TestSameStoreUnknownServer(t *testing.T) {
 // them, naming itself; followed as they come, the hints let it read the
 // store, load a dump (its cursor noted) and replace a store.
 func TestRightsHintsFollowed(t *testing.T) {
-	admin, err := sql.Open("postgres", pgtest.AdminURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	var b [6]byte
-	rand.Read(b[:])
-	role := "persist_g_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec(`CREATE ROLE ` + role + ` LOGIN PASSWORD 'pw-secret'`); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Exec(`DROP ROLE IF EXISTS ` + role) })
+	role := loginRole(t, "persist_g_")
 	owner := pgtest.NewDatabase(t)
 	db, err := sql.Open("postgres", owner)
 	if err != nil {
@@ -238,4 +201,26 @@ func TestRightsHintsFollowed(t *testing.T) {
 		}
 	}
 	mustRun(t, "", "persist-diff", "-q", owner+"#app", owner+"#copy")
+}
+
+// loginRole makes a role named prefix and a random suffix, with LOGIN and
+// the password pw-secret, dropped when the test ends (after its
+// databases).
+func loginRole(t *testing.T, prefix string) string {
+	t.Helper()
+	admin, err := sql.Open("postgres", pgtest.AdminURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	role := prefix + hex.EncodeToString(b[:])
+	if _, err := admin.Exec(`CREATE ROLE ` + role + ` LOGIN PASSWORD 'pw-secret'`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		admin.Exec(`DROP ROLE IF EXISTS ` + role)
+		admin.Close()
+	})
+	return role
 }
