@@ -140,7 +140,7 @@ func TestSameStoreUnknownServer(t *testing.T) {
 	for _, args := range [][]string{{"persist-diff", as[0], other}, {"persist", "verify", "app", "--source", as[0], "--target", other}} {
 		r := run(t, "", args[0], args[1:]...)
 		if r.code != 2 || !strings.Contains(r.stderr, `may be store "app" of one database, which their connections cannot tell`) ||
-			!strings.Contains(r.stderr, "as a superuser, "+grant+"\n") || strings.Contains(r.stderr, "pw-secret") {
+			!strings.Contains(r.stderr, "as a superuser, connected to database persist_t_") || !strings.Contains(r.stderr, ", "+grant+"\n") || strings.Contains(r.stderr, "pw-secret") {
 			t.Fatalf("%s of one store named two ways, as a role that cannot tell: exit %d\n%s", args[0], r.code, r.stderr)
 		}
 	}

@@ -162,8 +162,26 @@ func StdinFile() string {
 	if err != nil || !filepath.IsAbs(name) {
 		return ""
 	}
+	// Given from its start (not after a shell's read moved the offset),
+	// and still there under that name.
+	if startOffset != 0 {
+		return ""
+	}
+	if now, err := os.Stat(name); err != nil || !os.SameFile(st, now) {
+		return ""
+	}
 	return name
 }
+
+// startOffset is standard input's offset when the process began, for
+// StdinFile (read before anything reads it; -1 where it has none).
+var startOffset = func() int64 {
+	at, err := os.Stdin.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return -1
+	}
+	return at
+}()
 
 // sameAs finds, when f is a regular file (one the shell opened with < or
 // >), the first of named that is that file.

@@ -20,7 +20,7 @@ import (
 // system identifier would, as only some roles may read it.
 const identityQuery = `SELECT d.oid::pg_catalog.text, ` + persistSchema + `,
 		pg_catalog.has_function_privilege('pg_catalog.pg_postmaster_start_time()', 'EXECUTE'),
-		pg_catalog.quote_ident(current_user::pg_catalog.text)
+		pg_catalog.quote_ident(current_user::pg_catalog.text), pg_catalog.quote_ident(d.datname::pg_catalog.text)
 	FROM pg_catalog.pg_database d WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()`
 
 const startQuery = `SELECT pg_catalog.to_char(pg_catalog.pg_postmaster_start_time() AT TIME ZONE 'UTC', 'YYYYMMDDHH24MISSUS')`
@@ -44,8 +44,8 @@ const persistSchema = `coalesce((SELECT n.nspname::pg_catalog.text FROM pg_catal
 func (a *Adapter) Identity(ctx context.Context) (string, error) {
 	var oid, schema sql.NullString
 	var may bool
-	var role string
-	if err := a.db.QueryRowContext(ctx, identityQuery).Scan(&oid, &schema, &may, &role); err != nil {
+	var role, name string
+	if err := a.db.QueryRowContext(ctx, identityQuery).Scan(&oid, &schema, &may, &role, &name); err != nil {
 		return "", fmt.Errorf("read which database this is: %w", explain(err))
 	}
 	if !oid.Valid || !schema.Valid {
@@ -53,8 +53,11 @@ func (a *Adapter) Identity(ctx context.Context) (string, error) {
 	}
 	database := oid.String + " " + pq.QuoteIdentifier(schema.String)
 	if !may {
+		// A function's rights are the database's own: the grant is made
+		// in the database the location names.
 		return adapters.UnknownIdentity(adapterName, database, fmt.Sprintf("role %s may not call pg_catalog.pg_postmaster_start_time(), "+
-			"which tells one server from another: as a superuser, GRANT EXECUTE ON FUNCTION pg_catalog.pg_postmaster_start_time() TO %[1]s", role)), nil
+			"which tells one server from another: as a superuser, connected to database %s, "+
+			"GRANT EXECUTE ON FUNCTION pg_catalog.pg_postmaster_start_time() TO %[1]s", role, name)), nil
 	}
 	// Asked apart: the server checks a function's rights before it runs
 	// a query, whatever branch of it would call the function.

@@ -670,8 +670,8 @@ func utf8Database(ctx context.Context, tx *sql.Tx) error {
 	if enc != "UTF8" {
 		// A database's encoding is set when it is made, and kept.
 		name := db + "_utf8"
-		if !plainName.MatchString(name) {
-			name = pq.QuoteIdentifier(name)
+		if !regexp.MustCompile(`^[a-z_][a-z0-9_]*$`).MatchString(name) {
+			name = pq.QuoteIdentifier(name) // not an identifier SQL reads as written
 		}
 		return hint.With(fmt.Errorf("create schema: the database's encoding is %s; Persist needs a UTF8 database", enc),
 			"make a UTF8 database and name it in the location instead: CREATE DATABASE %s ENCODING 'UTF8' TEMPLATE template0", name)

@@ -46,12 +46,16 @@ const txSetup = `SELECT pg_catalog.set_config('search_path',
 		WHERE pg_catalog.row_security_active(pg_catalog.to_regclass(t)::pg_catalog.oid) ORDER BY i LIMIT 1),
 	pg_catalog.set_config('` + writerSetting + `', 'on', true),
 	pg_catalog.current_setting('default_transaction_read_only'),
-	ARRAY(SELECT p OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) t
-		FROM pg_catalog.unnest(ARRAY['persist_stores', 'persist_records', 'persist_events']::pg_catalog.text[]) t,
-			pg_catalog.unnest(ARRAY['SELECT', 'INSERT', 'UPDATE']::pg_catalog.text[]) p
-		WHERE pg_catalog.to_regclass(t) IS NOT NULL AND NOT pg_catalog.has_table_privilege(pg_catalog.to_regclass(t)::pg_catalog.oid, p)
-			AND EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(t)::pg_catalog.oid
-				AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped AND NOT pg_catalog.has_column_privilege(a.attrelid, a.attnum, p)))`
+	ARRAY(SELECT v.p OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) pg_catalog.format('%I.%I', n.nspname, c.relname)
+		FROM (VALUES (1, 'SELECT', 'persist_stores'), (2, 'INSERT', 'persist_stores'), (3, 'SELECT', 'persist_records'),
+			(4, 'INSERT', 'persist_records'), (5, 'UPDATE', 'persist_records'), (6, 'SELECT', 'persist_events'),
+			(7, 'INSERT', 'persist_events')) v(i, p, t)
+		JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(v.t)::pg_catalog.oid
+		JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+		WHERE NOT pg_catalog.has_table_privilege(c.oid, v.p)
+			AND EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid
+				AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped AND NOT pg_catalog.has_column_privilege(a.attrelid, a.attnum, v.p))
+		ORDER BY v.i)`
 
 // readOnlyCheck reads default_transaction_read_only, where it was set, the
 // database and the role. The driver begins every transaction that is not
@@ -202,29 +206,41 @@ func (a *Adapter) setUp(ctx context.Context, tx *sql.Tx) error {
 	if err := notReadOnly(ctx, tx, ro); err != nil {
 		return err
 	}
-	if err := rights(lacks, role, "SELECT, INSERT, UPDATE"); err != nil {
+	if err := rights(lacks, role, true); err != nil {
 		return err
 	}
 	return rowSecurity(hidden.String, "role "+role)
 }
 
-// rights refuses, where the role lacks any of them (lacks: "PRIVILEGE
-// table", as txSetup reads them: on the table, or on each of its columns),
-// the rights on the data tables that what
-// it does needs (need: SELECT for a read; SELECT, INSERT, UPDATE for a
-// write), before a query fails on one, with the grant of all of them.
-func rights(lacks []string, role, need string) error {
-	var missing []string
+// rights refuses, before a query fails on one, the rights on the data
+// tables that the role lacks (lacks: "PRIVILEGE schema.table", as txSetup
+// reads them: on the table, or on any of its columns) among those a read
+// (write false: SELECT) or a write (also INSERT, and UPDATE of records)
+// needs, with the grants of those it lacks, the tables named with their
+// schema.
+func rights(lacks []string, role string, write bool) error {
+	byTable := map[string][]string{}
+	var tables, missing []string
 	for _, l := range lacks {
-		if priv, _, _ := strings.Cut(l, " "); strings.Contains(need, priv) {
-			missing = append(missing, l)
+		priv, table, _ := strings.Cut(l, " ")
+		if priv != "SELECT" && !write {
+			continue
 		}
+		if byTable[table] == nil {
+			tables = append(tables, table)
+		}
+		byTable[table] = append(byTable[table], priv)
+		missing = append(missing, l)
 	}
 	if len(missing) == 0 {
 		return nil
 	}
+	var grants []string
+	for _, t := range tables {
+		grants = append(grants, fmt.Sprintf("GRANT %s ON %s TO %s", strings.Join(byTable[t], ", "), t, role))
+	}
 	return hint.With(fmt.Errorf("role %s lacks rights on Persist's tables: %s", role, strings.Join(missing, ", ")),
-		"as the owner of the tables: GRANT %s ON persist_stores, persist_records, persist_events TO %s", need, role)
+		"as the owner of the tables: %s", strings.Join(grants, "; "))
 }
 
 // ErrNotPersistTable: a relation the search_path finds under the name of
@@ -303,7 +319,7 @@ func (a *Adapter) setUpSnapshot(ctx context.Context, tx *sql.Tx) (schema string,
 	if err != nil {
 		return "", fmt.Errorf("set the snapshot up: %w", err)
 	}
-	if err := rights(lacks, role, "SELECT"); err != nil {
+	if err := rights(lacks, role, false); err != nil {
 		return "", err
 	}
 	if err := notPersistTable(odd); err != nil {

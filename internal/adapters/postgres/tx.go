@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/lib/pq"
@@ -128,7 +127,8 @@ func (t *writeTx) probe(ctx context.Context, keys []*record.Item, suffix string,
 			WHERE store = $1 AND (stream, seq) IN (SELECT s, q FROM unnest($2::text[], $3::bigint[]) AS u(s, q))`+
 			suffix, t.store, pq.Array(streams), pq.Array(seqs))
 		if err != nil {
-			return fmt.Errorf("look up events: %w", err)
+			// FOR UPDATE takes the right to update what it locks.
+			return fmt.Errorf("look up events: %w", t.a.rights(ctx, err, "SELECT, UPDATE"))
 		}
 		match := func(it *record.Item) *record.Item { return evs.find(it.Stream, it.Seq) }
 		if err := eachEvent(rows, match, ours, fn); err != nil {
@@ -233,10 +233,10 @@ func (t *writeTx) Clear(ctx context.Context) error {
 		return err
 	}
 	if _, err := t.tx.ExecContext(ctx, `DELETE FROM persist_records WHERE store = $1`, t.store); err != nil {
-		return fmt.Errorf("clear records: %w", t.a.rights(ctx, err, clearRights))
+		return fmt.Errorf("clear records: %w", t.a.rights(ctx, err, "SELECT, DELETE", clearTables...))
 	}
 	if _, err := t.tx.ExecContext(ctx, `DELETE FROM persist_events WHERE store = $1`, t.store); err != nil {
-		return fmt.Errorf("clear events: %w", t.a.rights(ctx, err, clearRights))
+		return fmt.Errorf("clear events: %w", t.a.rights(ctx, err, "SELECT, DELETE", clearTables...))
 	}
 	return nil
 }
@@ -261,7 +261,7 @@ func (t *writeTx) ForgetLoaded(ctx context.Context) error {
 		return err
 	}
 	if _, err := t.tx.ExecContext(ctx, `DELETE FROM persist_sources WHERE store = $1`, t.store); err != nil {
-		return fmt.Errorf("forget the cursors loaded into store %q: %w", t.store, t.a.rights(ctx, err, clearRights))
+		return fmt.Errorf("forget the cursors loaded into store %q: %w", t.store, t.a.rights(ctx, err, "SELECT, DELETE", clearTables...))
 	}
 	return nil
 }
@@ -285,33 +285,37 @@ func (t *writeTx) SetLoadedFrom(ctx context.Context, source, cursor string) erro
 	return nil
 }
 
-// plainName is an identifier SQL reads as written, unquoted.
-var plainName = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
-
-// clearRights is the grant a replace needs besides a load's.
-const clearRights = "SELECT, DELETE ON persist_records, persist_events, persist_sources"
+// clearTables are the tables a replace deletes from, besides a load's
+// writes.
+var clearTables = []string{"persist_records", "persist_events", "persist_sources"}
 
 // rights is err, where it is the server's refusal of a right on a table
-// (42501, "permission denied for table T"), with the grant that the work
-// needs: what on T, or what alone where it names its tables (" ON "), the
-// role named as the server knows it.
-func (a *Adapter) rights(ctx context.Context, err error, what string) error {
+// (42501, "permission denied for table T"), with the grant of what the
+// work needs (privileges) on tables, or on T where none are named: each
+// with its schema, as the search_path finds it, and the role named as the
+// server knows it.
+func (a *Adapter) rights(ctx context.Context, err error, privileges string, tables ...string) error {
 	var perr *pq.Error
 	table, ok := "", false
 	if errors.As(err, &perr) && perr.Code == "42501" {
 		table, ok = strings.CutPrefix(perr.Message, "permission denied for table ")
 	}
-	var role string
-	if !ok || a.db.QueryRowContext(ctx, `SELECT pg_catalog.quote_ident(current_user::pg_catalog.text)`).Scan(&role) != nil {
+	if !ok {
 		return err
 	}
-	if !plainName.MatchString(table) {
-		table = pq.QuoteIdentifier(table)
+	if len(tables) == 0 {
+		tables = []string{table}
 	}
-	if !strings.Contains(what, " ON ") {
-		what += " ON " + table
+	var role string
+	var named []string
+	if a.db.QueryRowContext(ctx, `SELECT pg_catalog.quote_ident(current_user::pg_catalog.text),
+			ARRAY(SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) FROM pg_catalog.unnest($1::pg_catalog.text[]) WITH ORDINALITY u(t, i)
+				JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(pg_catalog.quote_ident(u.t))::pg_catalog.oid
+				JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace ORDER BY u.i)`,
+		pq.Array(tables)).Scan(&role, (*pq.StringArray)(&named)) != nil || len(named) != len(tables) {
+		return err
 	}
-	return hint.With(err, "as the owner of the tables: GRANT %s TO %s", what, role)
+	return hint.With(err, "as the owner of the tables: GRANT %s ON %s TO %s", privileges, strings.Join(named, ", "), role)
 }
 
 // codeOnQuery finds a trigger (constraints' own, which check keys, aside)
