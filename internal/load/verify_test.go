@@ -311,6 +311,11 @@ func TestLoadRefusesCodeOfAnothers(t *testing.T) {
 				WHEN (persist_test_len(NEW.key) > 0 AND NEW.chg IS DISTINCT FROM txid_current()) EXECUTE FUNCTION persist_records_stamp();
 			ALTER TABLE persist_records ENABLE ALWAYS TRIGGER persist_records_stamp`,
 			"trigger persist_records_stamp on public.persist_records is one of Persist's by name", upgrade, false},
+		{"Persist's stamp with a condition of its own", `DROP TRIGGER persist_records_stamp ON persist_records;
+			CREATE TRIGGER persist_records_stamp BEFORE UPDATE ON persist_records FOR EACH ROW
+				WHEN (pg_catalog.current_setting('persist.writer', true) = 'never') EXECUTE FUNCTION persist_records_stamp();
+			ALTER TABLE persist_records ENABLE ALWAYS TRIGGER persist_records_stamp`,
+			"trigger persist_records_stamp on public.persist_records is one of Persist's by name", upgrade, false},
 		{"Persist's trigger on other events", `DROP TRIGGER persist_records_stamp ON persist_records;
 			CREATE TRIGGER persist_records_stamp BEFORE INSERT OR UPDATE ON persist_records FOR EACH ROW EXECUTE FUNCTION persist_records_stamp();
 			ALTER TABLE persist_records ENABLE ALWAYS TRIGGER persist_records_stamp`,

@@ -140,7 +140,7 @@ func TestEarlierStampReplaced(t *testing.T) {
 	}
 	_, err = snap.Cursor(ctx)
 	snap.Close()
-	if !errors.Is(err, adapters.ErrNoCursor) || !strings.Contains(err.Error(), "_stamp function") {
+	if !errors.Is(err, adapters.ErrNoCursor) || !strings.Contains(err.Error(), "_stamp function or trigger") {
 		t.Fatalf("a cursor with an earlier _stamp function: %v, want ErrNoCursor naming it", err)
 	}
 	put(t, a, "app", adapters.Fresh, rec("c", "b", 1, `1`))
@@ -271,6 +271,34 @@ func TestStampSettingsChanged(t *testing.T) {
 	}
 	if u, err := openAt(t, dsn, Options{}).Upgrade(ctx); err != nil || !u.Refreshed {
 		t.Fatalf("Upgrade = %+v, %v; want refreshed", u, err)
+	}
+	cursorOf(t, openAt(t, dsn, Options{}), "app")
+}
+
+// A _stamp trigger made again by hand with another condition, one that
+// calls nothing of another's (here: never true), would let every update
+// go unrecorded: its condition no longer matches the fingerprint noted
+// when Persist made it, and no cursor is given until persist upgrade
+// makes it again.
+func TestStampConditionChanged(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	put(t, openAt(t, dsn, Options{}), "app", adapters.Fresh, rec("c", "a", 1, `1`))
+	cursorOf(t, openAt(t, dsn, Options{}), "app")
+	mustExec(t, sqlDB(t, dsn), `DROP TRIGGER persist_events_stamp ON persist_events;
+		CREATE TRIGGER persist_events_stamp BEFORE UPDATE ON persist_events FOR EACH ROW
+			WHEN (pg_catalog.current_setting('persist.writer', true) = 'never') EXECUTE FUNCTION persist_events_stamp();
+		ALTER TABLE persist_events ENABLE ALWAYS TRIGGER persist_events_stamp`)
+	snap, err := openAt(t, dsn, Options{}).Snapshot(ctx, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = snap.Cursor(ctx)
+	snap.Close()
+	if !errors.Is(err, adapters.ErrNoCursor) {
+		t.Fatalf("a cursor with the events' _stamp trigger made again by hand: %v, want ErrNoCursor", err)
+	}
+	if _, err := openAt(t, dsn, Options{}).Upgrade(ctx); err != nil {
+		t.Fatal(err)
 	}
 	cursorOf(t, openAt(t, dsn, Options{}), "app")
 }

@@ -44,10 +44,11 @@ var ownTriggers = func() []string {
 // schema.go makes it: its table, its name, its function (of the table's
 // schema), its events as pg_trigger.tgtype has them (19: before each row's
 // update; 40: after a delete or truncate statement; 60: after any write
-// statement), its condition (when: "n" for none; "w" for a WHEN that calls
-// nothing the server did not make, nor one of its functions that run SQL
-// given as text; "x" for any other, or for arguments or an UPDATE OF
-// list, which Persist's have none of), the MD5 of its function's text, and
+// statement), its condition (when: "n" for none; "w" for the WHEN
+// stampTrigger made, as stampMark noted it, calling nothing the server did
+// not make, nor one of its functions that run SQL given as text; "x" for
+// any other, or for arguments or an UPDATE OF list, which Persist's have
+// none of), the MD5 of its function's text, and
 // "t" for a SECURITY DEFINER function in PL/pgSQL with the search_path of
 // the tables' schema alone.
 func ownKey(table, trigger, function string, events int, when, body string) string {
@@ -70,7 +71,8 @@ const triggerKeySQL = `c.relname::pg_catalog.text OPERATOR(pg_catalog.||) '.' OP
 // triggerWhenSQL is ownKey's condition part of trigger g: what a WHEN
 // calls is found by its dependencies (the functions, operators and types
 // it uses) and, for the server's functions that run SQL given as text,
-// which no dependency records, in its node tree (runSQL).
+// which no dependency records, in its node tree (runSQL); and a WHEN is
+// Persist's only where it is as made (stampMarked).
 const triggerWhenSQL = `CASE WHEN g.tgnargs OPERATOR(pg_catalog.<>) 0 OR g.tgattr::pg_catalog.text OPERATOR(pg_catalog.<>) '' THEN 'x'
 					WHEN g.tgqual IS NULL THEN 'n'
 					WHEN EXISTS (SELECT FROM pg_catalog.pg_depend d
@@ -81,7 +83,8 @@ const triggerWhenSQL = `CASE WHEN g.tgnargs OPERATOR(pg_catalog.<>) 0 OR g.tgatt
 								'pg_catalog.pg_operator'::pg_catalog.regclass::pg_catalog.oid, 'pg_catalog.pg_type'::pg_catalog.regclass::pg_catalog.oid,
 								'pg_catalog.pg_opclass'::pg_catalog.regclass::pg_catalog.oid, 'pg_catalog.pg_opfamily'::pg_catalog.regclass::pg_catalog.oid]))
 						OR g.tgqual::pg_catalog.text OPERATOR(pg_catalog.~) (` + runSQL + `) THEN 'x'
-					ELSE 'w' END`
+					WHEN ` + stampMarked + ` THEN 'w'
+					ELSE 'x' END`
 
 // runSQL is a pattern that finds, in an expression's node tree, a call
 // (:funcid OID) of one of the server's functions that run SQL given as

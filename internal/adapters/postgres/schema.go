@@ -143,6 +143,7 @@ func upgradeDDL(schema string) []string {
 			stampFunction(path, t.table, t.bump, moved),
 			`DROP TRIGGER IF EXISTS `+t.table+`_stamp ON `+t.table,
 			stampTrigger(t.table, moved, t.bump != ""),
+			stampMark(t.table),
 			`DROP TRIGGER IF EXISTS `+t.table+`_removed ON `+t.table,
 			`CREATE TRIGGER `+t.table+`_removed AFTER DELETE OR TRUNCATE ON `+t.table+` FOR EACH STATEMENT
 				EXECUTE FUNCTION persist_removed()`,
@@ -341,18 +342,52 @@ func refreshFailed(err error, create bool) error {
 // for one deadlocked with another's writes (40P01).
 var laterCode = map[string]bool{"42501": true, "55P03": true, "40P01": true}
 
-// replaceStampTrigger makes the records' _stamp trigger this release's:
+// replaceStampTriggers makes the _stamp triggers this release's, marked
+// (stampMark), and firing always:
 // CREATE OR REPLACE TRIGGER (PostgreSQL 14 on) locks out writers only, where
 // DROP TRIGGER locks out readers too (a dump running then would hold up the
 // first write, and every reader queued behind it).
-func replaceStampTrigger(ctx context.Context, tx *sql.Tx) []string {
-	def := stampTrigger("persist_records", movedTest("collection", "key"), true)
+func replaceStampTriggers(ctx context.Context, tx *sql.Tx) []string {
 	var v int
-	if err := tx.QueryRowContext(ctx, `SELECT pg_catalog.current_setting('server_version_num')::pg_catalog.int4`).Scan(&v); err == nil && v >= 140000 {
-		return []string{strings.Replace(def, "CREATE TRIGGER", "CREATE OR REPLACE TRIGGER", 1)}
+	replace := tx.QueryRowContext(ctx, `SELECT pg_catalog.current_setting('server_version_num')::pg_catalog.int4`).Scan(&v) == nil && v >= 140000
+	var ddl []string
+	for _, t := range []struct {
+		table, moved string
+		records      bool
+	}{{"persist_records", movedTest("collection", "key"), true}, {"persist_events", movedTest("stream", "seq"), false}} {
+		def := stampTrigger(t.table, t.moved, t.records)
+		if replace {
+			ddl = append(ddl, strings.Replace(def, "CREATE TRIGGER", "CREATE OR REPLACE TRIGGER", 1))
+		} else {
+			ddl = append(ddl, `DROP TRIGGER IF EXISTS `+t.table+`_stamp ON `+t.table, def)
+		}
+		ddl = append(ddl, stampMark(t.table), `ALTER TABLE `+t.table+` ENABLE ALWAYS TRIGGER `+t.table+`_stamp`)
 	}
-	return []string{`DROP TRIGGER IF EXISTS persist_records_stamp ON persist_records`, def}
+	return ddl
 }
+
+// stampWhenSQL is a fingerprint of trigger g's condition as the server
+// keeps it (its node tree, where each part stands in the statement left
+// out): the same for the condition stampTrigger makes on any server of one
+// major version, another for any other.
+const stampWhenSQL = `pg_catalog.md5(pg_catalog.regexp_replace(g.tgqual::pg_catalog.text, E' :location -?[0-9]+', '', 'g'))`
+
+// stampMark notes, as the comment of table's _stamp trigger just made,
+// the fingerprint of its condition (stampWhenSQL): the server keeps no
+// text of a condition to compare with this release's, and a condition
+// changed by hand (WHEN (false), or one that lets some updates by) would
+// let changes go unrecorded. Made again, a trigger loses its comment; a
+// condition replaced in place no longer matches it.
+func stampMark(table string) string {
+	return `DO $$ BEGIN EXECUTE pg_catalog.format('COMMENT ON TRIGGER %I ON %I IS %L', '` + table + `_stamp', '` + table + `',
+		'persist: ' OPERATOR(pg_catalog.||) (SELECT ` + stampWhenSQL + ` FROM pg_catalog.pg_trigger g
+			WHERE g.tgrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('` + table + `')::pg_catalog.oid
+				AND g.tgname OPERATOR(pg_catalog.=) '` + table + `_stamp')); END $$`
+}
+
+// stampMarked is true of trigger g whose comment is its condition's
+// fingerprint (stampMark).
+const stampMarked = `pg_catalog.obj_description(g.oid, 'pg_trigger') OPERATOR(pg_catalog.=) ('persist: ' OPERATOR(pg_catalog.||) ` + stampWhenSQL + `)`
 
 // stampBody is the body of a table's _stamp function, bump what it does
 // to a record's version: stampsCurrent checks that the server runs this
@@ -403,8 +438,7 @@ func refreshDDL(ctx context.Context, tx *sql.Tx, create bool) ([]string, error) 
 		}
 		path := `SECURITY DEFINER SET search_path = ` + pq.QuoteIdentifier(schema) + `, pg_temp`
 		ddl = slices.Concat(ddl, []string{stampFunction(path, "persist_records", recordBump, movedTest("collection", "key")),
-			stampFunction(path, "persist_events", "", movedTest("stream", "seq"))}, replaceStampTrigger(ctx, tx),
-			[]string{`ALTER TABLE persist_records ENABLE ALWAYS TRIGGER persist_records_stamp`})
+			stampFunction(path, "persist_events", "", movedTest("stream", "seq"))}, replaceStampTriggers(ctx, tx))
 	}
 	for _, t := range missing {
 		ddl = append(ddl, chgCheckDDL(t)...)
@@ -435,8 +469,9 @@ func checksMade(ctx context.Context, tx *sql.Tx) error {
 
 // stampsCurrent reports whether the _stamp functions are this release's,
 // word for word and with its settings (SECURITY DEFINER, PL/pgSQL, the
-// tables' schema alone on the search_path), and the records' trigger tests
-// for a lowered version: refreshStamps replaces an earlier release's.
+// tables' schema alone on the search_path), the records' trigger tests
+// for a lowered version, and both triggers' conditions are as made
+// (stampMark): refreshStamps replaces an earlier release's.
 func stampsCurrent(ctx context.Context, q querier) (bool, error) {
 	var n int
 	var lowered bool
@@ -444,6 +479,11 @@ func stampsCurrent(ctx context.Context, q querier) (bool, error) {
 			WHERE g.tgrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('persist_records')::pg_catalog.oid
 				AND g.tgname OPERATOR(pg_catalog.=) 'persist_records_stamp'
 				AND pg_catalog.strpos(pg_catalog.pg_get_triggerdef(g.oid), $3) OPERATOR(pg_catalog.>) 0)
+			AND (SELECT pg_catalog.count(*) FROM pg_catalog.pg_trigger g
+				WHERE g.tgrelid OPERATOR(pg_catalog.=) ANY (ARRAY[pg_catalog.to_regclass('persist_records'),
+						pg_catalog.to_regclass('persist_events')]::pg_catalog.oid[])
+					AND g.tgname OPERATOR(pg_catalog.=) ANY (ARRAY['persist_records_stamp', 'persist_events_stamp']::pg_catalog.name[])
+					AND `+stampMarked+`) OPERATOR(pg_catalog.=) 2
 		FROM pg_catalog.pg_proc p
 		JOIN pg_catalog.pg_class c ON c.relnamespace OPERATOR(pg_catalog.=) p.pronamespace
 		WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('persist_records')::pg_catalog.oid

@@ -267,7 +267,7 @@ func (s *snapshot) readMark(ctx context.Context) error {
 		return fmt.Errorf("store %q: read the triggers: %w", s.store, err)
 	}
 	if !stamps {
-		return fmt.Errorf("store %q: %w: a _stamp function of the change tracking is not this release's (replaced by hand, "+
+		return fmt.Errorf("store %q: %w: a _stamp function or trigger of the change tracking is not as this release makes it (replaced by hand, "+
 			"or made by an earlier release), so changes, a row moved to another key among them, may have gone unrecorded", s.store, adapters.ErrNoCursor)
 	}
 	if !intact {
