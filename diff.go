@@ -300,10 +300,6 @@ func (s *Source) diffIterator(ctx context.Context, raw string, share int, opt Di
 	return sorted, func() { sorted.Close(); in.Close() }, true, nil
 }
 
-// onPipe reports whether the source is a stream that cannot be read twice
-// (a pipe, a device), whose end is known only once it is read.
-func (s *Source) onPipe() bool { return !s.IsStore() && !s.rereadable() }
-
 // rereadable reports whether the source is a regular file, which can be
 // read twice.
 func (s *Source) rereadable() bool {

@@ -10,6 +10,7 @@ import (
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/pgtest"
 	"github.com/cuitty/persist/internal/record"
+	"github.com/lib/pq"
 )
 
 // versionOf reads record c/key's version as the table holds it.
@@ -299,6 +300,30 @@ func TestStampConditionChanged(t *testing.T) {
 	}
 	if _, err := openAt(t, dsn, Options{}).Upgrade(ctx); err != nil {
 		t.Fatal(err)
+	}
+	cursorOf(t, openAt(t, dsn, Options{}), "app")
+}
+
+// pg_dump writes a _stamp trigger's condition out as text and a restore
+// reads it back: the trigger made again so, with its comment, is still
+// Persist's, and a cursor is given.
+func TestStampConditionRestored(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	put(t, openAt(t, dsn, Options{}), "app", adapters.Fresh, rec("c", "a", 1, `1`))
+	db := sqlDB(t, dsn)
+	for _, table := range []string{"persist_records", "persist_events"} {
+		var def, comment string
+		if err := db.QueryRow(`SELECT pg_get_triggerdef(oid), obj_description(oid, 'pg_trigger') FROM pg_trigger
+			WHERE tgrelid = $1::regclass AND tgname = $1 || '_stamp'`, table).Scan(&def, &comment); err != nil {
+			t.Fatal(err)
+		}
+		mustExec(t, db, `DROP TRIGGER `+table+`_stamp ON `+table)
+		mustExec(t, db, def)
+		mustExec(t, db, `ALTER TABLE `+table+` ENABLE ALWAYS TRIGGER `+table+`_stamp`)
+		mustExec(t, db, `COMMENT ON TRIGGER `+table+`_stamp ON `+table+` IS `+pq.QuoteLiteral(comment))
+	}
+	if ok, err := stampsCurrent(ctx, db); err != nil || !ok {
+		t.Fatalf("stampsCurrent after the triggers were made again from their definitions: %v, %v", ok, err)
 	}
 	cursorOf(t, openAt(t, dsn, Options{}), "app")
 }

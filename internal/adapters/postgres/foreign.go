@@ -259,8 +259,9 @@ func (t *writeTx) triggersAndRules(ctx context.Context) (digest sql.NullString, 
 			"as the table's owner: DROP RULE %s ON %s, or for the load ALTER TABLE %[2]s DISABLE RULE %[1]s (%[3]s RULE %[1]s after it)",
 			name.String, table.String, how.String)
 	case kind.String == "persist trigger":
-		return digest, hint.With(fmt.Errorf("%w: trigger %s on %s is one of Persist's by name, but its function, its events or its "+
-			"function's text or settings are not as this release makes them (changed by hand, or made by an earlier release): it runs "+
+		return digest, hint.With(fmt.Errorf("%w: trigger %s on %s is one of Persist's by name, but its function, its events, its condition or its "+
+			"function's text or settings are not as this release makes them (changed by hand, made by an earlier release, or a "+
+			"restore numbered the table's columns anew): it runs "+
 			"as the store is written, and could change or delete rows written and read back before it, where no read-back looks again",
 			adapters.ErrForeignCode, name.String, table.String),
 			"as the owner of the tables, run persist upgrade NAME --location LOCATION (docs/persist.md): it makes Persist's functions and triggers again")

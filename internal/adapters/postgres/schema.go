@@ -142,7 +142,7 @@ func upgradeDDL(schema string) []string {
 			`CREATE INDEX IF NOT EXISTS `+t.table+`_chg ON `+t.table+` (chg) WHERE chg IS NOT NULL`,
 			stampFunction(path, t.table, t.bump, moved),
 			`DROP TRIGGER IF EXISTS `+t.table+`_stamp ON `+t.table,
-			stampTrigger(t.table, moved, t.bump != ""),
+			stampTrigger(t.table, [2]string{t.a, t.b}, t.bump != ""),
 			stampMark(t.table),
 			`DROP TRIGGER IF EXISTS `+t.table+`_removed ON `+t.table,
 			`CREATE TRIGGER `+t.table+`_removed AFTER DELETE OR TRUNCATE ON `+t.table+` FOR EACH STATEMENT
@@ -240,8 +240,13 @@ const recordBump = `
 // back from an old backup), unless Persist's own transaction wrote it
 // (persist.writer, which txSetup sets: a replace or a patch writes the
 // versions it is given).
-func stampTrigger(table, moved string, records bool) string {
-	when := `NEW.chg IS DISTINCT FROM txid_current() OR ` + moved
+func stampTrigger(table string, key [2]string, records bool) string {
+	// The key's columns one by one, not as a row: the server keeps a row
+	// comparison as a nested OR, which pg_dump writes out and a restore
+	// reads back flat, and the condition's fingerprint (stampMark) would
+	// change with it.
+	when := `NEW.chg IS DISTINCT FROM txid_current() OR NEW.store IS DISTINCT FROM OLD.store OR NEW.` + key[0] +
+		` IS DISTINCT FROM OLD.` + key[0] + ` OR NEW.` + key[1] + ` IS DISTINCT FROM OLD.` + key[1]
 	if records {
 		when += ` OR ` + loweredTest
 	}
@@ -352,10 +357,11 @@ func replaceStampTriggers(ctx context.Context, tx *sql.Tx) []string {
 	replace := tx.QueryRowContext(ctx, `SELECT pg_catalog.current_setting('server_version_num')::pg_catalog.int4`).Scan(&v) == nil && v >= 140000
 	var ddl []string
 	for _, t := range []struct {
-		table, moved string
-		records      bool
-	}{{"persist_records", movedTest("collection", "key"), true}, {"persist_events", movedTest("stream", "seq"), false}} {
-		def := stampTrigger(t.table, t.moved, t.records)
+		table   string
+		key     [2]string
+		records bool
+	}{{"persist_records", [2]string{"collection", "key"}, true}, {"persist_events", [2]string{"stream", "seq"}, false}} {
+		def := stampTrigger(t.table, t.key, t.records)
 		if replace {
 			ddl = append(ddl, strings.Replace(def, "CREATE TRIGGER", "CREATE OR REPLACE TRIGGER", 1))
 		} else {
@@ -369,7 +375,9 @@ func replaceStampTriggers(ctx context.Context, tx *sql.Tx) []string {
 // stampWhenSQL is a fingerprint of trigger g's condition as the server
 // keeps it (its node tree, where each part stands in the statement left
 // out): the same for the condition stampTrigger makes on any server of one
-// major version, another for any other.
+// major version, and after pg_dump and a restore, another for any other
+// (and for the same where a restore numbered the table's columns anew,
+// after one dropped: an owner's write, or persist upgrade, marks it again).
 const stampWhenSQL = `pg_catalog.md5(pg_catalog.regexp_replace(g.tgqual::pg_catalog.text, E' :location -?[0-9]+', '', 'g'))`
 
 // stampMark notes, as the comment of table's _stamp trigger just made,
