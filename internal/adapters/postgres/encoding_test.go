@@ -22,7 +22,7 @@ func TestNotUTF8Database(t *testing.T) {
 	mustExec(t, admin, `CREATE DATABASE `+name+` ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`)
 	t.Cleanup(func() { admin.Exec(`DROP DATABASE IF EXISTS ` + name + `_utf8 WITH (FORCE)`) })
 	_, err := openAt(t, dsn, Options{}).Begin(ctx, "app")
-	want := "CREATE DATABASE " + name + "_utf8 ENCODING 'UTF8' TEMPLATE template0"
+	want := "CREATE DATABASE " + name + "_utf8 ENCODING 'UTF8' LOCALE 'C' TEMPLATE template0"
 	h := strings.Join(hint.All(err), " ")
 	if err == nil || !strings.Contains(err.Error(), "Persist needs a UTF8 database") || !strings.HasSuffix(h, want) {
 		t.Fatalf("a SQL_ASCII database: %v (hints %q), want the refusal with %q", err, h, want)

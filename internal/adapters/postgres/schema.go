@@ -722,7 +722,7 @@ func utf8Database(ctx context.Context, tx *sql.Tx) error {
 			name = pq.QuoteIdentifier(name) // not an identifier SQL reads as written
 		}
 		return hint.With(fmt.Errorf("create schema: the database's encoding is %s; Persist needs a UTF8 database", enc),
-			"make a UTF8 database and name it in the location instead: CREATE DATABASE %s ENCODING 'UTF8' TEMPLATE template0", name)
+			"make a UTF8 database and name it in the location instead: CREATE DATABASE %s ENCODING 'UTF8' LOCALE 'C' TEMPLATE template0", name)
 	}
 	return nil
 }
