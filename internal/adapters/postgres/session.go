@@ -52,7 +52,7 @@ const txSetup = `SELECT pg_catalog.set_config('search_path',
 			(7, 'INSERT', 'persist_events')) v(i, p, t)
 		JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(v.t)::pg_catalog.oid
 		JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-		WHERE NOT pg_catalog.has_table_privilege(c.oid, v.p)
+		WHERE pg_catalog.to_regclass('persist_stores') IS NOT NULL AND NOT pg_catalog.has_table_privilege(c.oid, v.p)
 			AND EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid
 				AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped AND NOT pg_catalog.has_column_privilege(a.attrelid, a.attnum, v.p))
 		ORDER BY v.i)`
@@ -214,7 +214,8 @@ func (a *Adapter) setUp(ctx context.Context, tx *sql.Tx) error {
 
 // rights refuses, before a query fails on one, the rights on the data
 // tables that the role lacks (lacks: "PRIVILEGE schema.table", as txSetup
-// reads them: on the table, or on any of its columns) among those a read
+// reads them: on the table, or on any of its columns; none where there is
+// no persist_stores, and the tables are not Persist's) among those a read
 // (write false: SELECT) or a write (also INSERT, and UPDATE of records)
 // needs, with the grants of those it lacks, the tables named with their
 // schema.
@@ -319,13 +320,13 @@ func (a *Adapter) setUpSnapshot(ctx context.Context, tx *sql.Tx) (schema string,
 	if err != nil {
 		return "", fmt.Errorf("set the snapshot up: %w", err)
 	}
-	if err := rights(lacks, role, false); err != nil {
-		return "", err
-	}
 	if err := notPersistTable(odd); err != nil {
 		return "", err
 	}
 	if err := rowSecurity(hidden.String, "role "+role); err != nil {
+		return "", err
+	}
+	if err := rights(lacks, role, false); err != nil {
 		return "", err
 	}
 	if len(order) >= 4 {
