@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -223,4 +224,34 @@ func loginRole(t *testing.T, prefix string) string {
 		admin.Close()
 	})
 	return role
+}
+
+// A load refused over one of Persist's triggers changed by hand names the
+// persist upgrade to run for the database it loads into, by a store the
+// database holds (the one loaded into does not exist yet); run as it is
+// written, it lets the same load through.
+func TestRefusedLoadNamesTheUpgrade(t *testing.T) {
+	owner := pgtest.NewDatabase(t)
+	stream := "../internal/record/testdata/vectors/stream-small.jsonl"
+	mustRun(t, stream, "persist-load", "-q", owner+"#app")
+	db, err := sql.Open("postgres", owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`ALTER FUNCTION persist_removed() SET search_path = public`); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, stream, "persist-load", "-q", owner+"#copy")
+	_, cmd, ok := strings.Cut(r.stderr, "hint: here: ")
+	cmd, _, _ = strings.Cut(cmd, "\n")
+	if r.code != 2 || !ok || !strings.HasPrefix(cmd, "persist upgrade app --location ") {
+		t.Fatalf("load over a changed trigger: exit %d\n%s", r.code, r.stderr)
+	}
+	bash := exec.Command("bash", "-c", cmd) // the hint's command, as it is written
+	bash.Env = append(os.Environ(), "PATH="+binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	if out, err := bash.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", cmd, err, out)
+	}
+	mustRun(t, stream, "persist-load", "-q", owner+"#copy")
 }

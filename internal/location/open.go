@@ -143,6 +143,15 @@ func WithStore(raw, store string) string {
 	return w
 }
 
+// WithoutStore is raw without its #NAME: the database alone.
+func WithoutStore(raw string) string {
+	rest, _, err := splitLocation(raw)
+	if err != nil {
+		return raw
+	}
+	return rest
+}
+
 // withStore is raw with its #NAME set to store, and whether Parse reads
 // store back from it: after a keyword/value string's unquoted password the
 // '#' follows a space (password=pw #NAME), and after a URL's password

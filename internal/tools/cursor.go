@@ -173,8 +173,8 @@ func (o DumpOptions) cursorHint(err error, src *persist.Source) error {
 	case errors.Is(err, persist.ErrNoCursor):
 		// The last hint given is said first.
 		return cli.Hint(cli.Hint(err, replaceCopies),
-			"upgrade the store's schema in place, as the owner of its tables (one transaction, the rows are not rewritten), then take a full dump: persist upgrade %s --location %s%s",
-			location.ShellQuote(src.Store()), location.ForShell(o.Location), passwordNote(o.Location))
+			"upgrade the store's schema in place, as the owner of its tables (one transaction, the rows are not rewritten), then take a full dump: %s",
+			upgradeCommand(src.Store(), o.Location))
 	case errors.Is(err, persist.ErrCursor), errors.Is(err, persist.ErrRemoved):
 		if o.CursorFile != "" {
 			err = cli.Hint(cli.Hint(err, replaceCopies),

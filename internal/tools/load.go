@@ -203,7 +203,7 @@ func loadInto(ctx context.Context, st Stdio, f LoadFlags, target string, in io.R
 		// hint must not send the user to an empty file.
 		return &res, cli.Hint(err, "no line was set aside in %s: %s", f.Rejects, patchRejected(err))
 	}
-	return &res, loadEnd(res, err, f, warn)
+	return &res, namedUpgrade(ctx, loadEnd(res, err, f, warn), res.Store, res.Target)
 }
 
 // countingWriter counts the bytes written through it.

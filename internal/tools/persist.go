@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/cuitty/persist"
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/cli"
+	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/location"
 )
 
@@ -339,6 +341,35 @@ func printUnsupported(st Stdio, u persist.Unsupported) {
 
 // passwordNote says where a pasted command's password comes from, when the
 // locations had one, shown or masked already (a hint never shows it).
+// upgradeCommand is persist upgrade of store in the database at loc, as
+// a hint writes it to be run.
+func upgradeCommand(store, loc string) string {
+	return fmt.Sprintf("persist upgrade %s --location %s%s", location.ShellQuote(store), location.ForShell(loc), passwordNote(loc))
+}
+
+// namedUpgrade is err with, where a store's hint says to run persist
+// upgrade NAME --location LOCATION (an adapter knows neither), the same
+// command for the database at loc: named by store where the database
+// holds it, else by a store it does hold (persist upgrade works on the
+// whole database, and refuses a name it does not hold); none where it
+// holds none, or cannot be listed.
+func namedUpgrade(ctx context.Context, err error, store, loc string) error {
+	if loc == "" || !slices.ContainsFunc(hint.All(err), func(h string) bool {
+		return strings.Contains(h, "persist upgrade NAME --location LOCATION")
+	}) {
+		return err
+	}
+	held, lerr := persist.Stores(ctx, location.WithoutStore(location.Unmask(loc))) // every store, not loc's alone
+	if lerr != nil || len(held) == 0 {
+		return err
+	}
+	name := held[0].Name
+	if slices.ContainsFunc(held, func(s persist.StoreInfo) bool { return s.Name == store }) {
+		name = store
+	}
+	return cli.Hint(err, "here: %s", upgradeCommand(name, location.WithoutStore(loc)))
+}
+
 func passwordNote(raws ...string) string {
 	for _, r := range raws {
 		if location.HasPassword(r) || location.Unmask(r) != r {
@@ -545,7 +576,7 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 			addLoad(r, &loaded)
 		}
 	})
-	if err := loadEnd(loaded, err, o.LoadFlags, warn); err != nil {
+	if err := namedUpgrade(ctx, loadEnd(loaded, err, o.LoadFlags, warn), loaded.Store, loaded.Target); err != nil {
 		return err
 	}
 	if err := notACopy(ctx, warn, res, loaded, o); err != nil {

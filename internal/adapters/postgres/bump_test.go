@@ -135,12 +135,7 @@ func TestEarlierStampReplaced(t *testing.T) {
 		t.Fatalf("persist upgrade by that role: %v, want ErrUpgradeRights", err)
 	}
 	a := openAt(t, dsn, Options{})
-	snap, err := a.Snapshot(ctx, "app")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = snap.Cursor(ctx)
-	snap.Close()
+	_, err := cursorErr(t, a, "app")
 	if !errors.Is(err, adapters.ErrNoCursor) || !strings.Contains(err.Error(), "_stamp function or trigger") {
 		t.Fatalf("a cursor with an earlier _stamp function: %v, want ErrNoCursor naming it", err)
 	}
@@ -153,7 +148,7 @@ func TestEarlierStampReplaced(t *testing.T) {
 	if v := versionOf(t, dsn, "a"); v != 6 {
 		t.Errorf("a lowered edit after the repair: version %d, want 6", v)
 	}
-	snap, err = a.Snapshot(ctx, "app")
+	snap, err := a.Snapshot(ctx, "app")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,12 +256,7 @@ func TestStampSettingsChanged(t *testing.T) {
 	if ok, err := stampsCurrent(ctx, db); err != nil || ok {
 		t.Fatalf("stampsCurrent with another search_path: %v, %v", ok, err)
 	}
-	snap, err := openAt(t, dsn, Options{}).Snapshot(ctx, "app")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = snap.Cursor(ctx)
-	snap.Close()
+	_, err := cursorErr(t, openAt(t, dsn, Options{}), "app")
 	if !errors.Is(err, adapters.ErrNoCursor) {
 		t.Fatalf("a cursor with the _stamp function's search_path changed: %v, want ErrNoCursor", err)
 	}
@@ -289,12 +279,7 @@ func TestStampConditionChanged(t *testing.T) {
 		CREATE TRIGGER persist_events_stamp BEFORE UPDATE ON persist_events FOR EACH ROW
 			WHEN (pg_catalog.current_setting('persist.writer', true) = 'never') EXECUTE FUNCTION persist_events_stamp();
 		ALTER TABLE persist_events ENABLE ALWAYS TRIGGER persist_events_stamp`)
-	snap, err := openAt(t, dsn, Options{}).Snapshot(ctx, "app")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = snap.Cursor(ctx)
-	snap.Close()
+	_, err := cursorErr(t, openAt(t, dsn, Options{}), "app")
 	if !errors.Is(err, adapters.ErrNoCursor) {
 		t.Fatalf("a cursor with the events' _stamp trigger made again by hand: %v, want ErrNoCursor", err)
 	}

@@ -825,8 +825,9 @@ const stampText = `(_stamp\.\d+\.[nwx]\.)[0-9a-f]{32}\.[tf]$`
 // as "*", as trackingIntact reads the triggers.
 var intactKeys = func() []string {
 	keys := make([]string, 0, len(ownTriggers))
+	stamp := regexp.MustCompile(stampText)
 	for _, k := range ownTriggers {
-		keys = append(keys, regexp.MustCompile(stampText).ReplaceAllString(k, "${1}*"))
+		keys = append(keys, stamp.ReplaceAllString(k, "${1}*"))
 	}
 	return keys
 }()

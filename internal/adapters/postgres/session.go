@@ -206,20 +206,20 @@ func (a *Adapter) setUp(ctx context.Context, tx *sql.Tx) error {
 	if err := notReadOnly(ctx, tx, ro); err != nil {
 		return err
 	}
-	if err := rights(lacks, role, true); err != nil {
+	if err := lacking(lacks, role, true); err != nil {
 		return err
 	}
 	return rowSecurity(hidden.String, "role "+role)
 }
 
-// rights refuses, before a query fails on one, the rights on the data
+// lacking refuses, before a query fails on one, the rights on the data
 // tables that the role lacks (lacks: "PRIVILEGE schema.table", as txSetup
 // reads them: on the table, or on any of its columns; none where there is
 // no persist_stores, and the tables are not Persist's) among those a read
 // (write false: SELECT) or a write (also INSERT, and UPDATE of records)
 // needs, with the grants of those it lacks, the tables named with their
 // schema.
-func rights(lacks []string, role string, write bool) error {
+func lacking(lacks []string, role string, write bool) error {
 	byTable := map[string][]string{}
 	var tables, missing []string
 	for _, l := range lacks {
@@ -326,7 +326,7 @@ func (a *Adapter) setUpSnapshot(ctx context.Context, tx *sql.Tx) (schema string,
 	if err := rowSecurity(hidden.String, "role "+role); err != nil {
 		return "", err
 	}
-	if err := rights(lacks, role, false); err != nil {
+	if err := lacking(lacks, role, false); err != nil {
 		return "", err
 	}
 	if len(order) >= 4 {

@@ -45,7 +45,7 @@ func (a *Adapter) Snapshot(ctx context.Context, store string) (adapters.Snapshot
 	}
 	if err := s.exists(ctx); err != nil {
 		s.Close()
-		return nil, a.rights(ctx, err, "SELECT")
+		return nil, a.grantHint(ctx, err, "SELECT")
 	}
 	return s, nil
 }

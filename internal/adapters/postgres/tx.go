@@ -26,7 +26,7 @@ func (a *Adapter) Begin(ctx context.Context, store string) (adapters.Tx, error) 
 		return nil, err
 	}
 	if err := a.ensureSchema(ctx); err != nil {
-		return nil, a.rights(ctx, err, "SELECT")
+		return nil, a.grantHint(ctx, err, "SELECT")
 	}
 	// The proof is prepared on the pool, which takes a connection of its
 	// own: here, before the transaction holds one, rather than in a load's
@@ -128,7 +128,7 @@ func (t *writeTx) probe(ctx context.Context, keys []*record.Item, suffix string,
 			suffix, t.store, pq.Array(streams), pq.Array(seqs))
 		if err != nil {
 			// FOR UPDATE takes the right to update what it locks.
-			return fmt.Errorf("look up events: %w", t.a.rights(ctx, err, "SELECT, UPDATE"))
+			return fmt.Errorf("look up events: %w", t.a.grantHint(ctx, err, "SELECT, UPDATE"))
 		}
 		match := func(it *record.Item) *record.Item { return evs.find(it.Stream, it.Seq) }
 		if err := eachEvent(rows, match, ours, fn); err != nil {
@@ -233,10 +233,10 @@ func (t *writeTx) Clear(ctx context.Context) error {
 		return err
 	}
 	if _, err := t.tx.ExecContext(ctx, `DELETE FROM persist_records WHERE store = $1`, t.store); err != nil {
-		return fmt.Errorf("clear records: %w", t.a.rights(ctx, err, "SELECT, DELETE", clearTables...))
+		return fmt.Errorf("clear records: %w", t.a.grantHint(ctx, err, "SELECT, DELETE", clearTables...))
 	}
 	if _, err := t.tx.ExecContext(ctx, `DELETE FROM persist_events WHERE store = $1`, t.store); err != nil {
-		return fmt.Errorf("clear events: %w", t.a.rights(ctx, err, "SELECT, DELETE", clearTables...))
+		return fmt.Errorf("clear events: %w", t.a.grantHint(ctx, err, "SELECT, DELETE", clearTables...))
 	}
 	return nil
 }
@@ -261,7 +261,7 @@ func (t *writeTx) ForgetLoaded(ctx context.Context) error {
 		return err
 	}
 	if _, err := t.tx.ExecContext(ctx, `DELETE FROM persist_sources WHERE store = $1`, t.store); err != nil {
-		return fmt.Errorf("forget the cursors loaded into store %q: %w", t.store, t.a.rights(ctx, err, "SELECT, DELETE", clearTables...))
+		return fmt.Errorf("forget the cursors loaded into store %q: %w", t.store, t.a.grantHint(ctx, err, "SELECT, DELETE", clearTables...))
 	}
 	return nil
 }
@@ -280,7 +280,7 @@ func (t *writeTx) SetLoadedFrom(ctx context.Context, source, cursor string) erro
 		err = noCodeOnNotes(ctx, t.tx)
 	}
 	if err != nil {
-		return fmt.Errorf("record the cursor loaded from %s: %w", source, t.a.rights(ctx, err, "SELECT, INSERT, UPDATE"))
+		return fmt.Errorf("record the cursor loaded from %s: %w", source, t.a.grantHint(ctx, err, "SELECT, INSERT, UPDATE"))
 	}
 	return nil
 }
@@ -289,12 +289,12 @@ func (t *writeTx) SetLoadedFrom(ctx context.Context, source, cursor string) erro
 // writes.
 var clearTables = []string{"persist_records", "persist_events", "persist_sources"}
 
-// rights is err, where it is the server's refusal of a right on a table
+// grantHint is err, where it is the server's refusal of a right on a table
 // (42501, "permission denied for table T"), with the grant of what the
 // work needs (privileges) on tables, or on T where none are named: each
 // with its schema, as the search_path finds it, and the role named as the
 // server knows it.
-func (a *Adapter) rights(ctx context.Context, err error, privileges string, tables ...string) error {
+func (a *Adapter) grantHint(ctx context.Context, err error, privileges string, tables ...string) error {
 	var perr *pq.Error
 	table, ok := "", false
 	if errors.As(err, &perr) && perr.Code == "42501" {

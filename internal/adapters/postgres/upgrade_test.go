@@ -76,16 +76,22 @@ func mustExec(t *testing.T, db *sql.DB, q string, args ...any) {
 
 func cursorOf(t *testing.T, a *Adapter, store string) string {
 	t.Helper()
+	c, err := cursorErr(t, a, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// cursorErr is a cursor of store in a, or why the snapshot gives none.
+func cursorErr(t *testing.T, a *Adapter, store string) (string, error) {
+	t.Helper()
 	s, err := a.Snapshot(ctx, store)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	c, err := s.Cursor(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return s.Cursor(ctx)
 }
 
 func sinceErr(t *testing.T, a *Adapter, store, since string) error {
