@@ -183,25 +183,97 @@ func TestRightsHintsFollowed(t *testing.T) {
 	asRole := u.String()
 	for _, args := range [][]string{{"persist-sum", asRole + "#app"}, {"persist-load", asRole + "#copy", "-i", dump},
 		{"persist-load", "--mode", "replace", asRole + "#copy", "-i", dump}} {
-		for grants := 0; ; grants++ {
-			r := run(t, "", args[0], args[1:]...)
-			if r.code == 0 && grants == 0 {
-				t.Fatalf("%v: done without a grant", args)
-			}
-			if r.code == 0 {
-				break
-			}
-			_, grant, ok := strings.Cut(r.stderr, "hint: as the owner of the tables: ")
-			grant, _, _ = strings.Cut(grant, "\n")
-			if !ok || grants == 4 || !strings.HasSuffix(grant, " TO "+role) {
-				t.Fatalf("%s, after %d grants: exit %d\n%s", args[0], grants, r.code, r.stderr)
-			}
-			if _, err := db.Exec(grant); err != nil { // the hint's statement, as it says
-				t.Fatalf("%s: %v", grant, err)
-			}
-		}
+		followGrants(t, db, role, args, true)
 	}
 	mustRun(t, "", "persist-diff", "-q", owner+"#app", owner+"#copy")
+}
+
+// followGrants runs args until they succeed, running as db each GRANT …
+// TO role the hint gives on the way, as it is written (at most four);
+// with needed, it must take one.
+func followGrants(t *testing.T, db *sql.DB, role string, args []string, needed bool) {
+	t.Helper()
+	for grants := 0; ; grants++ {
+		r := run(t, "", args[0], args[1:]...)
+		if r.code == 0 && grants == 0 && needed {
+			t.Fatalf("%v: done without a grant", args)
+		}
+		if r.code == 0 {
+			return
+		}
+		_, h, _ := strings.Cut(r.stderr, "hint: as ")
+		h, _, _ = strings.Cut(h, "\n")
+		_, grant, ok := strings.Cut(h, ": GRANT ")
+		grant, _, _ = strings.Cut("GRANT "+grant, "; or ")
+		if !ok || grants == 4 || !strings.HasSuffix(grant, " TO "+role) {
+			t.Fatalf("%s, after %d grants: exit %d\n%s", args[0], grants, r.code, r.stderr)
+		}
+		if _, err := db.Exec(grant); err != nil { // the hint's statement, as it says
+			t.Fatalf("%s: %v", grant, err)
+		}
+	}
+}
+
+// A role that may not use the schema the search_path names is told so, and
+// the grant that mends it, where it used to find no store (a read) or no
+// schema (a load), or to make Persist's tables in the next schema of the
+// path; one that may not create in it is told the grant before CREATE
+// fails. Followed, the hints take it to the read and the load.
+func TestSchemaRightsHintsFollowed(t *testing.T) {
+	role := loginRole(t, "persist_s_")
+	owner := pgtest.NewDatabase(t)
+	db, err := sql.Open("postgres", owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{`CREATE SCHEMA app`, `CREATE SCHEMA fresh`, `REVOKE ALL ON SCHEMA public FROM PUBLIC`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	in := func(who, schema string) string {
+		u, _ := url.Parse(owner)
+		if who != "" {
+			u.User = url.UserPassword(who, "pw-secret")
+		}
+		q := u.Query()
+		q.Set("options", "-c search_path="+schema)
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	stream := "../internal/record/testdata/vectors/stream-small.jsonl"
+	mustRun(t, stream, "persist-load", "-q", in("", "app,public")+"#app")
+
+	r := run(t, "", "persist-dump", in(role, "app,public")+"#app")
+	if r.code != 2 || !strings.Contains(r.stderr, "may not use schema app, which holds Persist's tables") {
+		t.Fatalf("a read of a schema out of reach: exit %d\n%s", r.code, r.stderr)
+	}
+	r = run(t, stream, "persist-load", "-q", in(role, "app,public")+"#copy")
+	if r.code != 2 || !strings.Contains(r.stderr, "may not use schema app, which holds Persist's tables") {
+		t.Fatalf("a load beside a schema out of reach: exit %d\n%s", r.code, r.stderr)
+	}
+	followGrants(t, db, role, []string{"persist-sum", in(role, "app,public") + "#app"}, true)
+
+	r = run(t, stream, "persist-load", "-q", in(role, "fresh")+"#app")
+	if r.code != 2 || !strings.Contains(r.stderr, "no schema to make Persist's tables in: role "+role+" may not use schema fresh") {
+		t.Fatalf("a load into a schema out of reach: exit %d\n%s", r.code, r.stderr)
+	}
+	followGrants(t, db, role, []string{"persist-load", in(role, "fresh") + "#app", "-i", stream}, true)
+	var tables int
+	if err := db.QueryRow(`SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'persist%'`).Scan(&tables); err != nil || tables != 0 {
+		t.Fatalf("tables made in public: %d, %v", tables, err)
+	}
+	if _, err := db.Exec(`GRANT USAGE ON SCHEMA public TO ` + role); err != nil {
+		t.Fatal(err)
+	}
+	r = run(t, stream, "persist-load", "-q", in(role, "public")+"#app")
+	if r.code != 2 || !strings.Contains(r.stderr, "may not make tables in schema public, where Persist's go (it lacks CREATE on it)") {
+		t.Fatalf("a load into a schema without CREATE: exit %d\n%s", r.code, r.stderr)
+	}
+	followGrants(t, db, role, []string{"persist-load", in(role, "public") + "#app", "-i", stream}, true)
+	mustRun(t, "", "persist-diff", "-q", in("", "app")+"#app", in("", "public")+"#app")
+	mustRun(t, "", "persist-diff", "-q", in("", "fresh")+"#app", in("", "public")+"#app")
 }
 
 // loginRole makes a role named prefix and a random suffix, with LOGIN and

@@ -731,14 +731,22 @@ func utf8Database(ctx context.Context, tx *sql.Tx) error {
 // (persistSchema), or an error that says the search_path names none.
 func schemaOf(ctx context.Context, tx *sql.Tx) (string, error) {
 	var schema, path sql.NullString
-	if err := tx.QueryRowContext(ctx, `SELECT `+persistSchema+`, pg_catalog.current_setting('search_path')`).Scan(&schema, &path); err != nil {
+	var found bool
+	if err := tx.QueryRowContext(ctx, `SELECT `+persistSchema+`, pg_catalog.current_setting('search_path'),
+			pg_catalog.to_regclass('persist_stores') IS NOT NULL`).Scan(&schema, &path, &found); err != nil {
+		return "", err
+	}
+	if found {
+		return schema.String, nil
+	}
+	if err := unreachable(ctx, tx, !schema.Valid); err != nil {
 		return "", err
 	}
 	if !schema.Valid {
 		return "", hint.With(fmt.Errorf("no schema to make Persist's tables in: the search_path (%s) names none that exists", path.String),
 			"create one of its schemas (CREATE SCHEMA name), or name one that exists in the location (%s)", pathOption("SCHEMA"))
 	}
-	return schema.String, nil
+	return schema.String, mayCreate(ctx, tx, schema.String)
 }
 
 // upgrade makes any older schema (or none) version 2 inside tx. Adding a

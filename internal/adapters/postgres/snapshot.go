@@ -80,6 +80,10 @@ func (s *snapshot) exists(ctx context.Context) error {
 		if err == nil && !found {
 			err = s.tx.QueryRowContext(ctx, rowsOfStoreSQL, s.store).Scan(&found)
 		}
+	} else if err == nil {
+		if err := unreachable(ctx, s.tx, false); err != nil {
+			return fmt.Errorf("store %q: %w", s.store, err)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("snapshot of store %q: %w", s.store, s.a.lost(err, s.state))
