@@ -33,7 +33,7 @@ func TestHotJournal(t *testing.T) {
 	copyFile(t, path+"-journal", hot+"-journal")
 	raw.Exec("ROLLBACK")
 
-	_, err := openReader(hot)
+	_, _, err := openReader(hot)
 	if err == nil || !strings.Contains(err.Error(), "hot.db-journal") {
 		t.Fatalf("a reader of a file with a hot journal: %v", err)
 	}
@@ -47,7 +47,7 @@ func TestHotJournal(t *testing.T) {
 		t.Fatal(err)
 	}
 	rw.Close()
-	db, err := openReader(hot)
+	db, _, err := openReader(hot)
 	if err != nil {
 		t.Fatalf("after the hint was followed: %v", err)
 	}

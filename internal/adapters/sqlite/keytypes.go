@@ -1,6 +1,8 @@
 package sqlite
 
 import (
+	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -78,8 +80,59 @@ func repairSQL(isRecord bool, col keyColumn) string {
 		col.table, col.name, col.typ, strings.ToUpper(col.typ), twin)
 }
 
+// storeColumns are the columns that name a row's store, with the rest of
+// their table's primary key.
+var storeColumns = []struct{ table, name, rest string }{
+	{"persist_stores", "name", ""},
+	{"persist_records", "store", "collection, key"},
+	{"persist_events", "store", "stream, seq"},
+}
+
+// storeTypes refuses a store's name kept as another type than text: a
+// blob, as a program that binds bytes writes it (the column's text
+// affinity converts numbers, not blobs). Stores lists such a row's store
+// by the same name, but a read of the store (store = ?) never matches it,
+// so its rows would be left out of a dump, a sum or a copy without a word.
+// SQLite orders every number before any text and every blob after, so two
+// seeks of each primary key find one.
+func storeTypes(ctx context.Context, tx *sql.Tx) error {
+	var odd, repair []string
+	for _, c := range storeColumns {
+		var typ sql.NullString
+		err := tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT coalesce((SELECT typeof(%[1]s) FROM %[2]s WHERE %[1]s >= x'' LIMIT 1),
+			(SELECT typeof(%[1]s) FROM %[2]s WHERE %[1]s < '' LIMIT 1))`, c.name, c.table)).Scan(&typ)
+		if err != nil {
+			return fmt.Errorf("read the types of %s.%s: %w", c.table, c.name, err)
+		}
+		if typ.Valid {
+			odd = append(odd, fmt.Sprintf("%s.%s holds %s", c.table, c.name, typeName(zero[typ.String])))
+			repair = append(repair, storeRepairSQL(c.table, c.name, c.rest))
+		}
+	}
+	if len(odd) == 0 {
+		return nil
+	}
+	err := fmt.Errorf("%w: %s in some rows instead of text, which a read of the store by its name never matches "+
+		"(was the file edited outside Persist?)", ErrKeyType, strings.Join(odd, ", "))
+	return hint.With(err, "with sqlite3, delete the stray rows that stand beside a row of the same name in text, "+
+		"then turn the others back into text: %s", strings.Join(repair, "; "))
+}
+
+// storeRepairSQL mends the rows of table whose col (the store's name) is
+// not text, as repairSQL does a key column's.
+func storeRepairSQL(table, col, rest string) string {
+	twin := fmt.Sprintf("t.%[1]s = CAST(s.%[1]s AS TEXT)", col)
+	for _, r := range strings.Split(rest, ", ") {
+		if r != "" {
+			twin += fmt.Sprintf(" AND t.%[1]s = s.%[1]s", r)
+		}
+	}
+	return fmt.Sprintf("DELETE FROM %[1]s AS s WHERE typeof(s.%[2]s) <> 'text' AND EXISTS (SELECT 1 FROM %[1]s AS t WHERE %[3]s AND typeof(t.%[2]s) = 'text'); "+
+		"UPDATE %[1]s SET %[2]s = CAST(%[2]s AS TEXT) WHERE typeof(%[2]s) <> 'text'", table, col, twin)
+}
+
 // zero is a value of each type a key column may hold.
-var zero = map[string]any{"text": "", "integer": int64(0)}
+var zero = map[string]any{"text": "", "integer": int64(0), "blob": []byte{}, "real": 0.0, "null": nil}
 
 // typeName says a value's SQLite type as typeof() would, with an article.
 func typeName(v any) string {

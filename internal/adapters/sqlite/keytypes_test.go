@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -336,5 +337,47 @@ func TestVersionPastTheLargest(t *testing.T) {
 		if err := r.read(t, a, ""); err != nil {
 			t.Errorf("%s after the hint was followed: %v", r.name, err)
 		}
+	}
+}
+
+// A store's name kept as a blob (as a program that binds bytes writes it)
+// is never matched by a read of the store: every reader refuses the file,
+// and the hint's SQL, run as it is, gives the store back whole.
+func TestStoreNameOfAnotherType(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "app.db")
+	want := sample(t, path)
+	db := rawDB(t, path, "mode=rw")
+	for _, q := range []string{
+		`UPDATE persist_records SET store = CAST(store AS BLOB) WHERE key = 'u1'`,
+		`UPDATE persist_events SET store = CAST(store AS BLOB)`,
+		// A twin of the same address in text stands beside the blob.
+		`INSERT INTO persist_events (store, stream, seq, type, at, data) SELECT 'app', stream, seq, type, at, data FROM persist_events`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	a := open(t, path, Options{ReadOnly: true})
+	_, serr := a.Snapshot(t.Context(), "app")
+	_, lerr := a.Stores(t.Context())
+	a.Close()
+	for _, err := range []error{serr, lerr} {
+		if !errors.Is(err, ErrKeyType) || !strings.Contains(err.Error(), "persist_records.store holds a blob, persist_events.store holds a blob") {
+			t.Fatalf("a read of a store named by a blob: %v", err)
+		}
+	}
+	h := hint.All(serr)
+	i := strings.Index(h[0], "DELETE FROM")
+	if i < 0 {
+		t.Fatalf("hints %q", h)
+	}
+	if _, err := db.Exec(h[0][i:]); err != nil {
+		t.Fatalf("the hint's SQL: %v", err)
+	}
+	db.Close()
+	a = open(t, path, Options{ReadOnly: true})
+	defer a.Close()
+	if got := dumpLines(t, a, "app"); !slices.Equal(got, want) {
+		t.Errorf("after the hint: %q, want %q", got, want)
 	}
 }

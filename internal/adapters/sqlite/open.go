@@ -67,37 +67,66 @@ func fileURI(path, params string) string {
 // main file without any locking. That is exact only when the main file holds
 // every committed transaction, so the fallback also requires that no -wal
 // file with content exists: immutable mode ignores the -wal file, and reading
-// without it would silently lose the transactions it holds. A writer that
-// could start meanwhile would need write access to the directory that we
-// lack, so nobody running as us can change the file under the dump.
-func openReader(path string) (*sql.DB, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("open sqlite %s read-only: %w", path, err)
+// without it would silently lose the transactions it holds. Another user
+// who may write the directory (the file's owner, an application) can still
+// write the file under the read, which no lock keeps out: unlocked, the
+// file as it was before it was opened, is how each read tells (changed).
+func openReader(path string) (db *sql.DB, unlocked *fileState, err error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open sqlite %s read-only: %w", path, err)
 	}
-	db, err := openProbed(path, readerParams)
+	db, err = openProbed(path, readerParams)
 	if err == nil {
-		return db, nil
+		return db, nil, nil
 	}
 	if hotJournal(path) {
-		return nil, hint.With(fmt.Errorf("open sqlite %s read-only: %w (a write that did not finish left %s-journal: "+
+		return nil, nil, hint.With(fmt.Errorf("open sqlite %s read-only: %w (a write that did not finish left %s-journal: "+
 			"SQLite rolls it back before anything is read, which a read-only reader cannot)", path, err, path),
 			"roll it back by opening the database once read-write, as a user who can write the file and its directory: "+
-				"sqlite3 '%s' 'PRAGMA quick_check'", strings.ReplaceAll(path, "'", `'\''`))
+				"sqlite3 %s 'PRAGMA quick_check'", shellQuote(path))
 	}
 	if !isWAL(path) || dirWritable(filepath.Dir(path)) {
-		return nil, fmt.Errorf("open sqlite %s read-only: %w", path, err)
+		return nil, nil, fmt.Errorf("open sqlite %s read-only: %w", path, err)
 	}
 	if fi, werr := os.Stat(path + "-wal"); werr == nil && fi.Size() > 0 {
-		return nil, fmt.Errorf("open sqlite %s read-only: %w (its -wal file holds transactions "+
+		return nil, nil, fmt.Errorf("open sqlite %s read-only: %w (its -wal file holds transactions "+
 			"not yet in the main file, and without write access to the directory SQLite cannot "+
 			"read them consistently; open it once read-write, or run "+
 			"sqlite3 FILE 'PRAGMA wal_checkpoint(TRUNCATE)', as a user who can write there)", path, err)
 	}
 	db, ierr := openProbed(path, immutableParams)
 	if ierr != nil {
-		return nil, fmt.Errorf("open sqlite %s read-only: %w", path, errors.Join(err, ierr))
+		return nil, nil, fmt.Errorf("open sqlite %s read-only: %w", path, errors.Join(err, ierr))
 	}
-	return db, nil
+	return db, &fileState{path: path, fi: fi}, nil
+}
+
+// ErrChangedUnderRead: a file read without locks (see openReader) was
+// written while it was read, and what was read may mix two states of it.
+var ErrChangedUnderRead = errors.New("the file was written while it was read without locks")
+
+// fileState is a file as an unlocked reader found it before it opened it.
+type fileState struct {
+	path string
+	fi   os.FileInfo
+}
+
+// changed is ErrChangedUnderRead where the file is no longer as f found it
+// (another file at the path, another size or time of change); nil for a
+// nil f, a locked reader.
+func (f *fileState) changed() error {
+	if f == nil {
+		return nil
+	}
+	now, err := os.Stat(f.path)
+	if err == nil && os.SameFile(f.fi, now) && now.Size() == f.fi.Size() && now.ModTime().Equal(f.fi.ModTime()) {
+		return nil
+	}
+	return hint.With(fmt.Errorf("sqlite %s: %w: another user or program wrote it, and it was read without locks because its directory "+
+		"may not be written by this user (SQLite keeps a WAL database's shared lock there)", f.path, ErrChangedUnderRead),
+		"run it again when nothing writes the file, or as a user that may write its directory (%s), whose read a writer cannot change",
+		filepath.Dir(f.path))
 }
 
 // hotJournal reports whether path has a rollback journal with content:

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/hint"
@@ -70,6 +71,51 @@ func TestReadOnlyDirectory(t *testing.T) {
 		readable(t, path, want)
 		if ents, _ := os.ReadDir(filepath.Dir(path)); len(ents) != 1 {
 			t.Errorf("directory holds %d entries, want only the database", len(ents))
+		}
+	})
+
+	// Another user who may write the directory writes the file under a
+	// read without locks (a checkpoint, as a writer's close makes): each
+	// read after it is refused, what was read may mix the two states.
+	t.Run("WALCleanWrittenUnderRead", func(t *testing.T) {
+		path := mk("wal-written")
+		sample(t, path)
+		if err := os.Chmod(filepath.Dir(path), 0o555); err != nil {
+			t.Fatal(err)
+		}
+		a := open(t, path, Options{ReadOnly: true})
+		defer a.Close()
+		if a.unlocked == nil {
+			t.Fatal("the file is read with locks, in a directory that cannot be written")
+		}
+		s, err := a.Snapshot(t.Context(), "app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if _, _, err := s.Count(t.Context(), adapters.Filter{}); err != nil {
+			t.Fatalf("Count before a write: %v", err)
+		}
+		page, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, page, 0o644); err != nil { // the same bytes, as a checkpoint of no change writes them
+			t.Fatal(err)
+		}
+		later := time.Now().Add(2 * time.Second)
+		if err := os.Chtimes(path, later, later); err != nil { // past the clock's tick
+			t.Fatal(err)
+		}
+		err = s.Scan(t.Context(), adapters.Filter{}, func(*record.Item) error { return nil })
+		if !errors.Is(err, ErrChangedUnderRead) {
+			t.Errorf("Scan after a write: %v, want ErrChangedUnderRead", err)
+		}
+		if _, _, err := s.Count(t.Context(), adapters.Filter{}); !errors.Is(err, ErrChangedUnderRead) {
+			t.Errorf("Count after a write: %v, want ErrChangedUnderRead", err)
+		}
+		if h := hint.All(err); len(h) == 0 || !strings.Contains(h[0], filepath.Dir(path)) {
+			t.Errorf("hints %q", h)
 		}
 	})
 

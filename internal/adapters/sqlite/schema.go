@@ -649,10 +649,15 @@ func notPersistTables(ctx context.Context, tx *sql.Tx) error {
 }
 
 // readableVersion is readVersion for readers, which know versions 1 and 2.
+// It also refuses a store's name kept as another type than text
+// (storeTypes).
 func (a *Adapter) readableVersion(ctx context.Context, tx *sql.Tx) (int, error) {
 	v, err := a.readVersion(ctx, tx)
 	if err == nil && v > schemaVersion {
 		err = fmt.Errorf("schema version %d, this release reads up to %d (upgrade Persist): %w", v, schemaVersion, ErrSchemaVersion)
+	}
+	if err == nil && v > 0 {
+		err = storeTypes(ctx, tx)
 	}
 	return v, err
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/mattn/go-sqlite3"
 
 	"github.com/cuitty/persist/internal/adapters"
+	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/record"
 )
 
@@ -95,7 +96,7 @@ func (a *Adapter) Snapshot(ctx context.Context, store string) (adapters.Snapshot
 		conn.Close()
 		return nil, fmt.Errorf("snapshot of store %q: %w", store, err)
 	}
-	return &snapshot{conn: conn, tx: tx, store: store, version: v}, nil
+	return &snapshot{conn: conn, tx: tx, store: store, version: v, unlocked: a.unlocked, path: a.path}, nil
 }
 
 type snapshot struct {
@@ -107,6 +108,8 @@ type snapshot struct {
 	scanning atomic.Bool
 	// quickCounts is how many counts quickCount answered (for the tests).
 	quickCounts int
+	unlocked    *fileState // the adapter's
+	path        string     // the file's, for hints
 }
 
 func (s *snapshot) Count(ctx context.Context, f adapters.Filter) (records, events int64, err error) {
@@ -119,10 +122,17 @@ func (s *snapshot) Count(ctx context.Context, f adapters.Filter) (records, event
 	}
 	if since < 0 && wholeKinds(f) {
 		if records, events, ok, err := s.quickCount(ctx, f); err != nil || ok {
+			if err == nil {
+				err = s.unlocked.changed()
+			}
 			return records, events, err
 		}
 	}
-	return count(ctx, s.tx, s.store, f, since)
+	records, events, err = count(ctx, s.tx, s.store, f, since)
+	if err == nil {
+		err = s.unlocked.changed()
+	}
+	return records, events, err
 }
 
 // countIndexes are the indexes quickCount counts from.
@@ -142,6 +152,15 @@ func wholeKinds(f adapters.Filter) bool {
 // the same name would count other rows); ok is false otherwise, and the
 // tables are to be counted.
 func (s *snapshot) quickCount(ctx context.Context, f adapters.Filter) (records, events int64, ok bool, err error) {
+	records, events, ok, err = s.indexCount(ctx, f)
+	if ok {
+		s.quickCounts++
+	}
+	return records, events, ok, err
+}
+
+// indexCount is quickCount, uncounted.
+func (s *snapshot) indexCount(ctx context.Context, f adapters.Filter) (records, events int64, ok bool, err error) {
 	ours, err := ownSchema()
 	if err != nil {
 		return 0, 0, false, err
@@ -165,7 +184,6 @@ func (s *snapshot) quickCount(ctx context.Context, f adapters.Filter) (records, 
 			return 0, 0, false, fmt.Errorf("count events: %w", err)
 		}
 	}
-	s.quickCounts++
 	return records, events, true, nil
 }
 
@@ -201,13 +219,52 @@ func (s *snapshot) read(ctx context.Context, f adapters.Filter, mode valueMode, 
 	if err != nil {
 		return err
 	}
+	var read [2]int64 // records, events
+	if since < 0 && wholeKinds(f) {
+		each := fn
+		fn = func(it *record.Item, settle adapters.Settle) error {
+			if it.IsRecord() {
+				read[0]++
+			} else {
+				read[1]++
+			}
+			return each(it, settle)
+		}
+	}
 	handled, err := withHandle(s.conn, func(c *sqlite3.SQLiteConn) error {
 		return rawScan(ctx, c, s.store, f, since, mode, ahead, fn)
 	})
-	if handled || err != nil {
+	if !handled && err == nil {
+		err = scan(ctx, s.tx, s.store, f, since, mode, fn)
+	}
+	if err == nil {
+		err = s.unlocked.changed()
+	}
+	if err == nil && since < 0 && wholeKinds(f) {
+		err = s.allRead(ctx, f, read[0], read[1])
+	}
+	return err
+}
+
+// ErrDamaged: a whole store's scan yielded other counts than its indexes
+// hold. SQLite can end a walk of a damaged b-tree early without an error;
+// the indexes are other b-trees of the file, so a store read whole is
+// counted from them too.
+var ErrDamaged = errors.New("the file is damaged: a read of the store and its indexes disagree")
+
+// allRead checks a whole store's scan, which read records and events,
+// against quickCount's counts; where the indexes are not as this release
+// makes them there is no count apart from the scan's own b-tree.
+func (s *snapshot) allRead(ctx context.Context, f adapters.Filter, records, events int64) error {
+	r, e, ok, err := s.indexCount(ctx, f)
+	if err != nil || !ok || (r == records && e == events) {
 		return err
 	}
-	return scan(ctx, s.tx, s.store, f, since, mode, fn)
+	return hint.With(fmt.Errorf("store %q: %w: the scan read %d records and %d events, the indexes count %d and %d",
+		s.store, ErrDamaged, records, events, r, e),
+		"see what SQLite finds: sqlite3 %[1]s 'PRAGMA integrity_check'; where it names only an index, REINDEX mends it; "+
+			"otherwise restore the file from a backup, or copy what can be read into a new one (sqlite3 %[1]s .recover | sqlite3 NEW.db)",
+		shellQuote(s.path))
 }
 
 // OwnBytes: the rows are read into fresh buffers (cRows) or fresh strings

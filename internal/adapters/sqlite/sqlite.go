@@ -60,6 +60,8 @@ type Adapter struct {
 	scratch bool    // Options.Scratch: Close switches the file to WAL
 	r       *sql.DB // read-only connections: Stores, Snapshot
 	w       *sql.DB // read-write connections: Begin; nil when read-only
+	// unlocked: r reads the file without locks (openReader), as it was.
+	unlocked *fileState
 
 	mu       sync.Mutex
 	schemaOK bool // the schema is known to exist at the current version
@@ -78,7 +80,7 @@ var _ adapters.Adapter = (*Adapter)(nil)
 func Open(path string, opt Options) (*Adapter, error) {
 	a := &Adapter{path: path}
 	if opt.ReadOnly {
-		r, err := openReader(path)
+		r, unlocked, err := openReader(path)
 		if err != nil {
 			return nil, err
 		}
@@ -86,7 +88,7 @@ func Open(path string, opt Options) (*Adapter, error) {
 			r.Close()
 			return nil, err
 		}
-		a.r = r
+		a.r, a.unlocked = r, unlocked
 		return a, nil
 	}
 	w, err := openWriter(path, opt.Scratch)
@@ -119,8 +121,11 @@ func checkEncoding(db *sql.DB, path string) error {
 		return nil
 	}
 	return hint.With(fmt.Errorf("open sqlite %s: %w: it is encoded in %s, and a store needs UTF-8 (SQLite orders text by its encoding's bytes, and dump order is UTF-8's)", path, ErrEncoding, enc),
-		"copy it into a new UTF-8 database and use that one: sqlite3 '%s' .dump | sqlite3 NEW.db", strings.ReplaceAll(path, "'", `'\''`))
+		"copy it into a new UTF-8 database and use that one: sqlite3 %s .dump | sqlite3 NEW.db", shellQuote(path))
 }
+
+// shellQuote is path as a shell word.
+func shellQuote(path string) string { return "'" + strings.ReplaceAll(path, "'", `'\''`) + "'" }
 
 // Writers is 1: SQLite has one writer at a time.
 func (a *Adapter) Writers() int { return 1 }
