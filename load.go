@@ -552,8 +552,10 @@ func storeForms() string {
 	return strings.Join(forms, " or ")
 }
 
+// exists reports whether there is anything at path: a link too, even one
+// to nothing, which is the user's and no file a load made.
 func exists(path string) bool {
-	_, err := os.Stat(path)
+	_, err := os.Lstat(path)
 	return err == nil
 }
 

@@ -76,3 +76,52 @@ func execAll(t *testing.T, path string, stmts ...string) {
 		}
 	}
 }
+
+// Another program's tables under Persist's first names (its own columns)
+// are refused by a reader and a writer, and the file's schema is left as
+// it was: a write used to add Persist's column and triggers to them, and
+// commit that before its first statement failed.
+func TestOthersTablesLeftAlone(t *testing.T) {
+	for name, ddl := range map[string]string{
+		"with persist_stores": `CREATE TABLE persist_stores (name TEXT PRIMARY KEY, created_at TEXT);
+			INSERT INTO persist_stores VALUES ('app', 'x');
+			CREATE TABLE persist_records (id INTEGER PRIMARY KEY, store TEXT, collection TEXT, key TEXT, data BLOB)`,
+		"without it": `CREATE TABLE persist_events (id INTEGER PRIMARY KEY, store TEXT, stream TEXT, seq INTEGER, body TEXT)`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "other.db")
+			db := rawDB(t, path, "mode=rwc")
+			if _, err := db.Exec(ddl); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			schema := func() string {
+				db := rawDB(t, path, "mode=ro")
+				defer db.Close()
+				var s string
+				if err := db.QueryRow(`SELECT group_concat(sql, ';') FROM sqlite_master`).Scan(&s); err != nil {
+					t.Fatal(err)
+				}
+				return s
+			}
+			before := schema()
+			a := open(t, path, Options{})
+			_, err := a.Begin(t.Context(), "app")
+			a.Close()
+			if !errors.Is(err, adapters.ErrNotPersistTable) || !strings.Contains(err.Error(), "another program's") {
+				t.Errorf("Begin: %v, want ErrNotPersistTable", err)
+			}
+			if name == "with persist_stores" {
+				r := open(t, path, Options{ReadOnly: true})
+				_, err := r.Snapshot(t.Context(), "app")
+				r.Close()
+				if !errors.Is(err, adapters.ErrNotPersistTable) {
+					t.Errorf("Snapshot: %v, want ErrNotPersistTable", err)
+				}
+			}
+			if after := schema(); after != before {
+				t.Errorf("the schema was changed:\n%s\nwas\n%s", after, before)
+			}
+		})
+	}
+}

@@ -347,6 +347,9 @@ func (a *Adapter) migrate(ctx context.Context, create bool) (adapters.Upgraded, 
 // upgrade makes any older schema (or none) version 2. Adding a column
 // without a default only rewrites the table's definition, not its rows.
 func upgrade(ctx context.Context, tx *sql.Tx) error {
+	if err := othersTables(ctx, tx); err != nil {
+		return err
+	}
 	for _, q := range tablesDDL {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return err
@@ -482,6 +485,52 @@ func addCountIndexes(ctx context.Context, tx *sql.Tx) {
 	tx.ExecContext(ctx, `RELEASE count_indexes`)
 }
 
+// firstColumns are the columns of Persist's first tables, which every
+// release since has.
+var firstColumns = []struct {
+	table string
+	cols  []string
+}{
+	{"persist_stores", []string{"name", "created_at"}},
+	{"persist_records", []string{"store", "collection", "key", "version", "updated_at", "deleted", "value"}},
+	{"persist_events", []string{"store", "stream", "seq", "type", "at", "data"}},
+}
+
+// othersTables refuses a table of one of Persist's first names without
+// one of its columns: another program's, which the schema's CREATE TABLE
+// IF NOT EXISTS would take for Persist's, and its ALTER and triggers
+// change, in a transaction that commits before the first write fails. A
+// file with persist_meta is Persist's, and is not asked.
+func othersTables(ctx context.Context, tx *sql.Tx) error {
+	for _, t := range firstColumns {
+		var have []string
+		rows, err := tx.QueryContext(ctx, `SELECT name FROM pragma_table_info(?)`, t.table)
+		if err != nil {
+			return fmt.Errorf("read schema: %w", err)
+		}
+		for rows.Next() {
+			var c string
+			if err := rows.Scan(&c); err != nil {
+				rows.Close()
+				return fmt.Errorf("read schema: %w", err)
+			}
+			have = append(have, c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read schema: %w", err)
+		}
+		for _, c := range t.cols {
+			if len(have) > 0 && !slices.Contains(have, c) {
+				return hint.With(fmt.Errorf("%w: %s has no column %s: the tables under Persist's names in this file are another program's",
+					adapters.ErrNotPersistTable, t.table, c),
+					"keep the store in a file of its own (sqlite:OTHER.db); this one is left as it is")
+			}
+		}
+	}
+	return nil
+}
+
 func hasColumn(ctx context.Context, tx *sql.Tx, table, col string) (bool, error) {
 	var n int
 	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info(?) WHERE name = ?`, table, col).Scan(&n)
@@ -510,7 +559,8 @@ func (a *Adapter) readVersion(ctx context.Context, tx *sql.Tx) (int, error) {
 		case stores == 0:
 			return 0, nil
 		case meta == 0:
-			return 1, nil
+			// Version 1, or another program's tables under its names.
+			return 1, othersTables(ctx, tx)
 		}
 		a.checked.Store(cookie + 1)
 	}

@@ -239,6 +239,14 @@ func openWriter(path string, scratch bool) (*sql.DB, error) {
 		// not make directories either.
 		return nil, fmt.Errorf("open sqlite %s: the directory %s does not exist (mkdir -p it first)", path, dir)
 	}
+	if to, err := os.Readlink(path); err == nil {
+		if !filepath.IsAbs(to) {
+			to = filepath.Join(filepath.Dir(path), to)
+		}
+		if dir := filepath.Dir(to); !isDir(dir) {
+			return nil, fmt.Errorf("open sqlite %s: it is a link to %s, whose directory %s does not exist (mkdir -p it first)", path, to, dir)
+		}
+	}
 	if scratch {
 		return openScratch(path)
 	}
