@@ -329,7 +329,7 @@ func (r *Reader) headerCheck(t *Trailer) error {
 	if h == nil || (h.Records < 0 || h.Records == t.Records) && (h.Events < 0 || h.Events == t.Events) {
 		return nil
 	}
-	return fmt.Errorf("%w: %w: the header on line 1 says records=%s events=%s, the trailer on line %d records=%d events=%d: the header is another stream's, or was edited",
+	return fmt.Errorf("%w: %w: the header on line 1 says records=%s events=%s, the trailer on line %d records=%d events=%d: the header is another stream's, was edited, or counted items the dump did not read",
 		ErrTrailer, ErrHeader, count(h.Records), count(h.Events), r.trailerAt, t.Records, t.Events)
 }
 

@@ -289,8 +289,10 @@ func loadHint(err error, f LoadFlags, res persist.LoadResult) error {
 		return cli.Hint(err, "a patch is applied exactly as made, and nothing was written: make it again, from the store as it should be: "+
 			"persist-diff --patch GOOD STORE | persist-load STORE")
 	case errors.Is(err, persist.ErrHeader):
-		return cli.Hint(err, "the items match the trailer: the header is another stream's, or was edited; "+
-			"seal the stream again (persist-seal writes a header and a trailer of its own), or load it with --ignore-trailer")
+		return cli.Hint(err, "the items match the trailer: the header is another stream's, or was edited, or the dump that wrote it "+
+			"read its store only in part (an earlier release did not check a damaged file); if the header was edited on purpose, "+
+			"seal the stream again (persist-seal writes a header and a trailer of its own), or load it with --ignore-trailer; "+
+			"otherwise dump the store again, which this release refuses to do from a damaged file")
 	}
 	return inputHint(err, f, res, none)
 }
