@@ -53,3 +53,33 @@ func TestHotJournal(t *testing.T) {
 	}
 	db.Close()
 }
+
+// A journal a live writer holds its lock over is no hot journal: a reader
+// that waited its busy timeout says the lock is held, and to run again,
+// not to roll back what is not there to roll back.
+func TestLiveWriterNoHotJournal(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.db")
+	a := open(t, path, Options{})
+	putLines(t, a, "s", `{"kind":"record","collection":"c","key":"a","version":1,"updated_at":"2026-01-01T00:00:00.000000Z","value":1}`)
+	a.Close()
+	raw := rawDB(t, path, "mode=rw")
+	defer raw.Close()
+	raw.SetMaxOpenConns(1)
+	for _, q := range []string{"PRAGMA journal_mode=DELETE", "PRAGMA cache_size=1", "BEGIN EXCLUSIVE",
+		"CREATE TABLE junk (x)", "INSERT INTO junk SELECT randomblob(1000) FROM (WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM r WHERE i < 3000) SELECT i FROM r)"} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	defer raw.Exec("ROLLBACK")
+	if !hotJournal(path) {
+		t.Fatal("the writer's journal is empty")
+	}
+	_, _, err := openReader(path)
+	if err == nil || !strings.Contains(err.Error(), "another connection holds the file's write lock") {
+		t.Fatalf("a reader beside a live writer: %v", err)
+	}
+	if h := hint.All(err); len(h) != 1 || strings.Contains(h[0], "quick_check") {
+		t.Errorf("hints %q", h)
+	}
+}

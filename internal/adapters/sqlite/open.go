@@ -80,6 +80,13 @@ func openReader(path string) (db *sql.DB, unlocked *fileState, err error) {
 	if err == nil {
 		return db, nil, nil
 	}
+	if busy(err) {
+		// A journal with content is a live writer's as long as its lock
+		// is held: nothing to roll back, only to wait for.
+		return nil, nil, hint.With(fmt.Errorf("open sqlite %s read-only: %w (another connection holds the file's write lock, "+
+			"in a transaction that did not end within %d seconds)", path, err, busyTimeoutMS/1000),
+			"run it again once that program's transaction ends")
+	}
 	if hotJournal(path) {
 		return nil, nil, hint.With(fmt.Errorf("open sqlite %s read-only: %w (a write that did not finish left %s-journal: "+
 			"SQLite rolls it back before anything is read, which a read-only reader cannot)", path, err, path),
