@@ -313,6 +313,32 @@ func TestNamedForShell(t *testing.T) {
 	}
 }
 
+// A file whose name holds '#' (read as the whole file, as no file is
+// named by the part before it) keeps it when a store is named: the name
+// goes after it, where it was once put in place of the file's tail.
+func TestNamedFileWithHash(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if err := os.WriteFile("nightly#1.db", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, got := range []string{Named("sqlite:nightly#1.db", "app"), WithStore("sqlite:nightly#1.db", "app"), NamedForShell("sqlite:nightly#1.db", "app")} {
+		if got != "sqlite:nightly#1.db#app" && got != "'sqlite:nightly#1.db#app'" {
+			t.Errorf("got %s, want sqlite:nightly#1.db#app", got)
+		}
+	}
+	l, err := Parse("sqlite:nightly#1.db#app", false)
+	if err != nil || l.Target != "nightly#1.db" || l.Store != "app" {
+		t.Errorf("read back: %+v, %v", l, err)
+	}
+	// The file's tail is a store's name where the part before it is a file.
+	if err := os.WriteFile("nightly", nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := WithStore("sqlite:nightly#1.db", "app"); got != "sqlite:nightly#app" {
+		t.Errorf("beside a file nightly: %s", got)
+	}
+}
+
 // A keyword/value connection string written without its scheme names no
 // file: it is refused, to write as to read, where a writer made a SQLite
 // file of that name and the data went there. The hint puts the scheme in

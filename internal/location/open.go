@@ -159,9 +159,11 @@ func WithoutStore(raw string) string {
 // password would otherwise be read to hold. A name no separator carries
 // (one holding '#', in a URL) comes back after a plain '#', and false.
 func withStore(raw, store string) (string, bool) {
-	rest, _, err := splitLocation(raw)
+	rest, named, err := splitLocation(raw)
 	if err != nil {
 		rest = raw
+	} else if l, perr := Parse(raw, false); named != "" && perr == nil && l.Store == "" {
+		rest = raw // the '#' is the file's own (nightly#1.db): the name goes after it
 	}
 	for _, sep := range []string{"#", " #", "&#"} {
 		out := rest + sep + store
