@@ -14,7 +14,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -358,6 +360,20 @@ func notWritable(path string, err error, elsewhere string) error {
 	if errors.Is(why, syscall.EROFS) {
 		return hint.With(err, "the file system holding %s is mounted read-only: %s, or remount that file system read-write",
 			hint.Quote(filepath.Dir(path)), elsewhere)
+	}
+	if owner, files := othersFiles(denied); len(files) > 0 {
+		me := strconv.Itoa(os.Geteuid())
+		if u, err := user.Current(); err == nil {
+			me = u.Username
+		}
+		for i, p := range files {
+			files[i] = hint.Quote(p)
+		}
+		// A reader that may write the directory makes the -wal and -shm
+		// files as itself, and SQLite keeps them; the writer is then
+		// refused them by a mode that is right for their owner.
+		return hint.With(err, "%s belong to %s, not to this user (%s): as root, give them to this user (chown %s %s), "+
+			"or %s", strings.Join(files, " "), owner, me, me, strings.Join(files, " "), elsewhere)
 	}
 	for i, p := range denied {
 		denied[i] = hint.Quote(p)

@@ -8,3 +8,6 @@ func dirWritable(dir string) bool { return true }
 
 // unwritable cannot tell here: SQLite's own error stands.
 func unwritable(path string) (denied []string, err error) { return nil, nil }
+
+// othersFiles cannot tell here.
+func othersFiles(denied []string) (owner string, files []string) { return "", nil }

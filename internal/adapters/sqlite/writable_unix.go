@@ -5,7 +5,11 @@ package sqlite
 import (
 	"errors"
 	"io/fs"
+	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -32,4 +36,27 @@ func unwritable(path string) (denied []string, err error) {
 		}
 	}
 	return denied, err
+}
+
+// othersFiles picks, of the files (not directories) in denied, those that
+// belong to another user than this process's and that their owner may
+// write: no chmod of the owner's gives this process the right. owner is
+// their owner's name (or uid), of the first.
+func othersFiles(denied []string) (owner string, files []string) {
+	for _, p := range denied {
+		fi, err := os.Stat(p)
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		if err != nil || fi.IsDir() || !ok || int(st.Uid) == os.Geteuid() || fi.Mode().Perm()&0o200 == 0 {
+			continue
+		}
+		name := strconv.Itoa(int(st.Uid))
+		if u, err := user.LookupId(name); err == nil {
+			name = u.Username
+		}
+		if owner == "" {
+			owner = name
+		}
+		files = append(files, p)
+	}
+	return owner, files
 }
