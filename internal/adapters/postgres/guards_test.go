@@ -380,6 +380,28 @@ func TestTimeWithoutZoneRefused(t *testing.T) {
 	}
 }
 
+// A value or data column changed from jsonb by hand (to json, to text)
+// is refused a writer, with the ALTER that puts it back, where a load's
+// merge failed on the server's error; followed, the hint lets it write.
+func TestValueNotJSONBRefused(t *testing.T) {
+	a, dsn := open(t)
+	put(t, a, "app", adapters.Fresh, rec("c", "u1", 1, `{"a":1}`), event("s", 1, "t", `2`))
+	want := dump(t, a, "app", adapters.Filter{})
+	db := sqlDB(t, dsn)
+	mustExec(t, db, `ALTER TABLE persist_records ALTER COLUMN value TYPE json USING value::json;
+		ALTER TABLE persist_events ALTER COLUMN data TYPE text`)
+	w := openAt(t, dsn, Options{})
+	_, err := w.Begin(ctx, "app")
+	const fix = `ALTER TABLE public.persist_records ALTER COLUMN value TYPE jsonb USING value::text::jsonb; ` +
+		`ALTER TABLE public.persist_events ALTER COLUMN data TYPE jsonb USING data::text::jsonb`
+	wantHinted(t, err, []string{"column public.persist_records.value is json; column public.persist_events.data is text, not jsonb"}, fix)
+	mustExec(t, db, fix)
+	put(t, w, "app", adapters.Guarded, rec("c", "u1", 1, `{"a":1}`))
+	if got := dump(t, w, "app", adapters.Filter{}); got != want {
+		t.Errorf("dump after the hint:\n%s\nwant:\n%s", got, want)
+	}
+}
+
 func mustTxExec(t *testing.T, tx *sql.Tx, q string) {
 	t.Helper()
 	if _, err := tx.ExecContext(ctx, q); err != nil {

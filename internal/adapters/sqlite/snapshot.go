@@ -110,6 +110,7 @@ type snapshot struct {
 	quickCounts int
 	unlocked    *fileState // the adapter's
 	path        string     // the file's, for hints
+	counted     *indexCounts
 }
 
 func (s *snapshot) Count(ctx context.Context, f adapters.Filter) (records, events int64, err error) {
@@ -159,8 +160,29 @@ func (s *snapshot) quickCount(ctx context.Context, f adapters.Filter) (records, 
 	return records, events, ok, err
 }
 
-// indexCount is quickCount, uncounted.
+// indexCount is quickCount, uncounted; what it counted once in the
+// snapshot, which reads one instant, it gives again (a dump's header and
+// its scan's check ask for the same).
 func (s *snapshot) indexCount(ctx context.Context, f adapters.Filter) (records, events int64, ok bool, err error) {
+	kinds := [2]bool{f.NoRecords, f.NoEvents}
+	if s.counted != nil && s.counted.kinds == kinds {
+		return s.counted.records, s.counted.events, true, nil
+	}
+	records, events, ok, err = s.countIndexes(ctx, f)
+	if ok && err == nil {
+		s.counted = &indexCounts{kinds, records, events}
+	}
+	return records, events, ok, err
+}
+
+// indexCounts is what indexCount counted, for a filter's kinds.
+type indexCounts struct {
+	kinds           [2]bool // NoRecords, NoEvents
+	records, events int64
+}
+
+// countIndexes counts as quickCount says.
+func (s *snapshot) countIndexes(ctx context.Context, f adapters.Filter) (records, events int64, ok bool, err error) {
 	ours, err := ownSchema()
 	if err != nil {
 		return 0, 0, false, err
