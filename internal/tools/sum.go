@@ -465,10 +465,11 @@ func readCheckFile(st Stdio, file string) ([]checkEntry, error) {
 
 // splitGroups tells --by's lines (INPUT  collection=NAME, INPUT
 // stream=NAME) from the inputs' own. Either name may hold the marker
-// itself: a line is an input's own when others are its groups, or when it
-// names a file; else the split taken is the one whose INPUT has a line of
-// its own in the list, as --by writes it after the input's groups, else
-// the first.
+// itself (a collection's always could; an input's only before groupLike):
+// a line whose whole name is a file is an input's own; else it splits
+// where what comes before is an input with a line of its own, as --by
+// writes one after the input's groups; else it is an input's own where
+// other lines are its groups; else it splits at its first marker.
 func splitGroups(entries []checkEntry) {
 	inputs, grouped := map[string]bool{}, map[string]bool{}
 	for _, e := range entries {
@@ -479,18 +480,24 @@ func splitGroups(entries []checkEntry) {
 	}
 	for i, e := range entries {
 		cuts := groupCuts(e.input)
-		if len(cuts) == 0 || grouped[e.input] {
+		if len(cuts) == 0 {
 			continue
 		}
 		if _, err := os.Stat(e.input); err == nil {
 			continue
 		}
-		cut := cuts[0]
+		cut := -1
 		for _, c := range cuts {
 			if inputs[e.input[:c]] {
 				cut = c
 				break
 			}
+		}
+		if cut < 0 && grouped[e.input] {
+			continue
+		}
+		if cut < 0 {
+			cut = cuts[0]
 		}
 		kind, group, _ := strings.Cut(e.input[cut+2:], "=")
 		entries[i].input, entries[i].kind, entries[i].group = e.input[:cut], kind, group

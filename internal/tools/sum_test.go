@@ -52,6 +52,10 @@ func TestSplitGroups(t *testing.T) {
 		{input: "odd  collection=name.jsonl  collection=c"},
 		{input: "odd  collection=name.jsonl"},
 		{input: "cut.jsonl  collection=c"},
+		// A collection's name with the marker, beside one it begins with.
+		{input: "b.db  collection=a"},
+		{input: "b.db  collection=a  collection=b"},
+		{input: "b.db"},
 	}
 	splitGroups(entries)
 	want := []checkEntry{
@@ -61,6 +65,9 @@ func TestSplitGroups(t *testing.T) {
 		{input: "odd  collection=name.jsonl", kind: "collection", group: "c"},
 		{input: "odd  collection=name.jsonl"},
 		{input: "cut.jsonl", kind: "collection", group: "c"},
+		{input: "b.db", kind: "collection", group: "a"},
+		{input: "b.db", kind: "collection", group: "a  collection=b"},
+		{input: "b.db"},
 	}
 	for i := range want {
 		if entries[i] != want[i] {
