@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"syscall"
 
 	"github.com/cuitty/persist/internal/hint"
 )
@@ -55,6 +56,9 @@ func report(w io.Writer, name string, err error) {
 		return
 	}
 	err = closedStdHint(name, err)
+	if errors.Is(err, syscall.ENOSPC) && len(hint.All(err)) == 0 {
+		err = hint.With(err, "the file system is full: free space on it, or write elsewhere, then run the command again")
+	}
 	fmt.Fprintf(w, "%s: error: %s\n", name, oneLine(err.Error()))
 	for _, h := range hint.All(err) {
 		fmt.Fprintf(w, "%s: hint: %s\n", name, h)
