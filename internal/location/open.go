@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/hint"
+	"github.com/cuitty/persist/internal/record"
 )
 
 // ErrStore is wrapped when a location's store cannot be decided.
@@ -63,12 +65,34 @@ func checkFile(l Location, readOnly bool) error {
 	if err != nil || l.Driver.Sniff(head) || !looksLikeStream(l.Target) {
 		return nil
 	}
+	if unpack := record.Unpacker(head); unpack != "" && compressedDatabase(l) {
+		return hint.With(fmt.Errorf("%w: %s: %s is a %s database, compressed", ErrLocation, l, l.Target, l.Driver.Name),
+			"decompress it first, and name the copy: %s %s > FILE.db", unpack, ShellQuote(l.Target))
+	}
 	err = fmt.Errorf("%w: %s: %s is a persist.v1 stream file, not a %s database", ErrLocation, l, l.Target, l.Driver.Name)
 	if readOnly {
 		return hint.With(err, "to read the stream, name the file without the %s: prefix: %s; to ask it for records (persist get, ls, events), load it into a database first: persist-load DATABASE < %[2]s",
 			l.Driver.Schemes[0], ShellQuote(l.Target))
 	}
 	return hint.With(err, "a stream is loaded into a database: persist-load DATABASE < %s", l.Target)
+}
+
+// compressedDatabase reports whether l's file, compressed, holds one of
+// its driver's databases.
+func compressedDatabase(l Location) bool {
+	f, err := os.Open(l.Target)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	d, err := record.NewDecompressor(f)
+	if err != nil {
+		return false
+	}
+	defer d.Close()
+	head := make([]byte, adapters.SniffLen)
+	n, _ := io.ReadFull(d, head)
+	return l.Driver.Sniff(head[:n])
 }
 
 // Store decides which store of a location is meant: the #NAME suffix or the
