@@ -400,6 +400,17 @@ func TestValueNotJSONBRefused(t *testing.T) {
 	if got := dump(t, w, "app", adapters.Filter{}); got != want {
 		t.Errorf("dump after the hint:\n%s\nwant:\n%s", got, want)
 	}
+
+	// In a schema whose name needs quotes, the hint quotes it.
+	mustExec(t, db, `CREATE SCHEMA "my app"`)
+	spaced := withPath(dsn, `"my\ app"`) // the server splits options at white space
+	put(t, openAt(t, spaced, Options{}), "app", adapters.Fresh, rec("c", "u1", 1, `{"a":1}`))
+	mustExec(t, db, `ALTER TABLE "my app".persist_records ALTER COLUMN value TYPE json USING value::json`)
+	_, err = openAt(t, spaced, Options{}).Begin(ctx, "app")
+	const fixSpaced = `ALTER TABLE "my app".persist_records ALTER COLUMN value TYPE jsonb USING value::text::jsonb`
+	wantHinted(t, err, []string{`column "my app".persist_records.value is json, not jsonb`}, fixSpaced)
+	mustExec(t, db, fixSpaced)
+	put(t, openAt(t, spaced, Options{}), "app", adapters.Guarded, rec("c", "u1", 1, `{"a":1}`))
 }
 
 func mustTxExec(t *testing.T, tx *sql.Tx, q string) {

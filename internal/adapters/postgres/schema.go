@@ -540,23 +540,23 @@ func (a *Adapter) ensureSchema(ctx context.Context) error {
 // wrote with jsonb's operators, which such a column does not take, and its
 // merge failed on the server's error alone.
 func valueTypes(ctx context.Context, q querier) error {
-	var cols []string
-	err := q.QueryRowContext(ctx, `SELECT ARRAY(SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) OPERATOR(pg_catalog.||) ' '
-			OPERATOR(pg_catalog.||) v.c OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) pg_catalog.format_type(a.atttypid, a.atttypmod)
-		FROM (VALUES (1, 'persist_records', 'value'), (2, 'persist_events', 'data')) v(i, t, c)
+	var cols []string // table, column, type, of each
+	err := q.QueryRowContext(ctx, `SELECT ARRAY(SELECT u.e FROM (VALUES (1, 'persist_records', 'value'), (2, 'persist_events', 'data')) v(i, t, c)
 		JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(v.t)::pg_catalog.oid
 		JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
 		JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attname OPERATOR(pg_catalog.=) v.c::pg_catalog.name
 			AND NOT a.attisdropped
-		WHERE a.atttypid OPERATOR(pg_catalog.<>) 'pg_catalog.jsonb'::pg_catalog.regtype::pg_catalog.oid ORDER BY v.i)`).Scan((*pq.StringArray)(&cols))
-	if err != nil || len(cols) == 0 {
+		CROSS JOIN LATERAL pg_catalog.unnest(ARRAY[pg_catalog.format('%I.%I', n.nspname, c.relname), v.c,
+			pg_catalog.format_type(a.atttypid, a.atttypmod)]) WITH ORDINALITY u(e, k)
+		WHERE a.atttypid OPERATOR(pg_catalog.<>) 'pg_catalog.jsonb'::pg_catalog.regtype::pg_catalog.oid ORDER BY v.i, u.k)`).Scan((*pq.StringArray)(&cols))
+	if err != nil || len(cols) < 3 {
 		return err
 	}
 	var what, fix []string
-	for _, c := range cols {
-		f := strings.SplitN(c, " ", 3)
-		what = append(what, fmt.Sprintf("column %s.%s is %s", f[0], f[1], f[2]))
-		fix = append(fix, fmt.Sprintf("ALTER TABLE %[1]s ALTER COLUMN %[2]s TYPE jsonb USING %[2]s::text::jsonb", f[0], f[1]))
+	for i := 0; i+2 < len(cols); i += 3 {
+		table, col := cols[i], cols[i+1]
+		what = append(what, fmt.Sprintf("column %s.%s is %s", table, col, cols[i+2]))
+		fix = append(fix, fmt.Sprintf("ALTER TABLE %[1]s ALTER COLUMN %[2]s TYPE jsonb USING %[2]s::text::jsonb", table, col))
 	}
 	return hint.With(fmt.Errorf("%s, not jsonb, as Persist makes it: a load's check of what it wrote needs jsonb", strings.Join(what, "; ")),
 		"as the owner of the tables: %s", strings.Join(fix, "; "))

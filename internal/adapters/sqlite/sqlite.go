@@ -361,25 +361,34 @@ func notWritable(path string, err error, elsewhere string) error {
 		return hint.With(err, "the file system holding %s is mounted read-only: %s, or remount that file system read-write",
 			hint.Quote(filepath.Dir(path)), elsewhere)
 	}
-	if owner, files := othersFiles(denied); len(files) > 0 {
+	owner, files, rest := othersFiles(denied)
+	var fix []string
+	if len(files) > 0 {
+		// A reader that may write the directory makes the -wal and -shm
+		// files as itself, and SQLite keeps them; the writer is then
+		// refused them by a mode that is right for their owner.
 		me := strconv.Itoa(os.Geteuid())
 		if u, err := user.Current(); err == nil {
 			me = u.Username
 		}
-		for i, p := range files {
-			files[i] = hint.Quote(p)
-		}
-		// A reader that may write the directory makes the -wal and -shm
-		// files as itself, and SQLite keeps them; the writer is then
-		// refused them by a mode that is right for their owner.
-		return hint.With(err, "%s belong to %s, not to this user (%s): as root, give them to this user (chown %s %s), "+
-			"or %s", strings.Join(files, " "), owner, me, me, strings.Join(files, " "), elsewhere)
+		quoted := quoteAll(files)
+		fix = append(fix, fmt.Sprintf("%s belong to %s, not to this user (%s): as root, give them to this user (chown %s %s)",
+			quoted, owner, me, me, quoted))
 	}
-	for i, p := range denied {
-		denied[i] = hint.Quote(p)
+	if len(rest) > 0 {
+		fix = append(fix, "a writer needs write access to the database, its directory (where SQLite writes its journal) and "+
+			"its -wal and -shm files: give it (as their owner: chmod u+w "+quoteAll(rest)+")")
 	}
-	return hint.With(err, "a writer needs write access to the database, its directory (where SQLite writes its journal) and "+
-		"its -wal and -shm files: give it (as their owner: chmod u+w %s), or %s", strings.Join(denied, " "), elsewhere)
+	return hint.With(err, "%s, or %s", strings.Join(fix, "; "), elsewhere)
+}
+
+// quoteAll is paths quoted for a shell, one after another.
+func quoteAll(paths []string) string {
+	q := make([]string, len(paths))
+	for i, p := range paths {
+		q[i] = hint.Quote(p)
+	}
+	return strings.Join(q, " ")
 }
 
 // writeError explains a write SQLite refused for want of access to the

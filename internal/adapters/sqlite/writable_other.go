@@ -10,4 +10,4 @@ func dirWritable(dir string) bool { return true }
 func unwritable(path string) (denied []string, err error) { return nil, nil }
 
 // othersFiles cannot tell here.
-func othersFiles(denied []string) (owner string, files []string) { return "", nil }
+func othersFiles(denied []string) (owner string, files, rest []string) { return "", nil, denied }

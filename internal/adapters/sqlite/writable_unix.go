@@ -9,6 +9,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -38,15 +39,25 @@ func unwritable(path string) (denied []string, err error) {
 	return denied, err
 }
 
-// othersFiles picks, of the files (not directories) in denied, those that
+// othersFiles picks, of the -wal and -shm files in denied, those that
 // belong to another user than this process's and that their owner may
-// write: no chmod of the owner's gives this process the right. owner is
-// their owner's name (or uid), of the first.
-func othersFiles(denied []string) (owner string, files []string) {
+// write: a reader that may write the directory makes them as itself, and
+// no chmod of their owner's gives this process the right. owner is their
+// owner's name (or uid), of the first; rest are the other paths of denied.
+func othersFiles(denied []string) (owner string, files, rest []string) {
 	for _, p := range denied {
+		if !strings.HasSuffix(p, "-wal") && !strings.HasSuffix(p, "-shm") {
+			rest = append(rest, p)
+			continue
+		}
 		fi, err := os.Stat(p)
+		if err != nil {
+			rest = append(rest, p)
+			continue
+		}
 		st, ok := fi.Sys().(*syscall.Stat_t)
-		if err != nil || fi.IsDir() || !ok || int(st.Uid) == os.Geteuid() || fi.Mode().Perm()&0o200 == 0 {
+		if !ok || int(st.Uid) == os.Geteuid() || fi.Mode().Perm()&0o200 == 0 {
+			rest = append(rest, p)
 			continue
 		}
 		name := strconv.Itoa(int(st.Uid))
@@ -58,5 +69,5 @@ func othersFiles(denied []string) (owner string, files []string) {
 		}
 		files = append(files, p)
 	}
-	return owner, files
+	return owner, files, rest
 }
