@@ -460,6 +460,9 @@ func (s *Source) WriteStream(ctx context.Context, w io.Writer, h record.Header, 
 		return sw.Write(it)
 	})
 	if err == nil {
+		err = s.allWritten(sw, h)
+	}
+	if err == nil {
 		var c string
 		c, err = s.trailerCursor(ctx)
 		sw.SetCursor(c)
@@ -472,6 +475,26 @@ func (s *Source) WriteStream(ctx context.Context, w io.Writer, h record.Header, 
 	}
 	records, events, sum = sw.Stats()
 	return records, events, sum, nil
+}
+
+// ErrReadInPart: a store yielded other counts of items than it counted in
+// the same snapshot, before the first line: a damaged database can end a
+// walk of its table early without an error.
+var ErrReadInPart = errors.New("the store was read in part")
+
+// allWritten refuses, before the trailer, a store's stream whose items are
+// not as many as its header says: the header's counts and the items come
+// from one snapshot, so they differ only where the database could not be
+// read whole. A stream source's own header is its reader's to check.
+func (s *Source) allWritten(sw *record.Writer, h record.Header) error {
+	records, events, _ := sw.Stats()
+	if s.snap == nil || h.Records < 0 || h.Events < 0 || records == h.Records && events == h.Events {
+		return nil
+	}
+	return hint.With(fmt.Errorf("%s: %w: it yielded %d records and %d events, and counted %d and %d in the same snapshot",
+		s.Loc, ErrReadInPart, records, events, h.Records, h.Events),
+		"the database may be damaged: check it with its own tools (for a SQLite file: sqlite3 FILE 'PRAGMA integrity_check') "+
+			"before a dump of it is trusted, and restore it from a backup where they find damage")
 }
 
 // ErrStoreOrder is wrapped when a store yields its items out of dump order

@@ -120,15 +120,19 @@ type fileState struct {
 }
 
 // changed is ErrChangedUnderRead where the file is no longer as f found it
-// (another file at the path, another size or time of change); nil for a
-// nil f, a locked reader.
+// (another file at the path, another size, time of modification or time
+// of change, which a writer cannot set back as it can the other); nil for
+// a nil f, a locked reader.
 func (f *fileState) changed() error {
 	if f == nil {
 		return nil
 	}
 	now, err := os.Stat(f.path)
 	if err == nil && os.SameFile(f.fi, now) && now.Size() == f.fi.Size() && now.ModTime().Equal(f.fi.ModTime()) {
-		return nil
+		s0, n0 := changeTime(f.fi)
+		if s1, n1 := changeTime(now); s0 == s1 && n0 == n1 {
+			return nil
+		}
 	}
 	return hint.With(fmt.Errorf("sqlite %s: %w: another user or program wrote it, and it was read without locks because its directory "+
 		"may not be written by this user (SQLite keeps a WAL database's shared lock there)", f.path, ErrChangedUnderRead),

@@ -241,8 +241,13 @@ func (s *snapshot) read(ctx context.Context, f adapters.Filter, mode valueMode, 
 	if err != nil {
 		return err
 	}
+	// A read of every row of the store (tombstones too, which --live
+	// reads here and passes over) is counted as it goes, for checked.
+	all, live := f, f.Live
+	all.Live = false
+	counted := wholeKinds(all)
 	var read [2]int64 // records, events
-	if since < 0 && wholeKinds(f) {
+	if counted {
 		each := fn
 		fn = func(it *record.Item, settle adapters.Settle) error {
 			if it.IsRecord() {
@@ -250,8 +255,12 @@ func (s *snapshot) read(ctx context.Context, f adapters.Filter, mode valueMode, 
 			} else {
 				read[1]++
 			}
+			if live && it.Deleted {
+				return nil
+			}
 			return each(it, settle)
 		}
+		f = all
 	}
 	handled, err := withHandle(s.conn, func(c *sqlite3.SQLiteConn) error {
 		return rawScan(ctx, c, s.store, f, since, mode, ahead, fn)
@@ -259,11 +268,13 @@ func (s *snapshot) read(ctx context.Context, f adapters.Filter, mode valueMode, 
 	if !handled && err == nil {
 		err = scan(ctx, s.tx, s.store, f, since, mode, fn)
 	}
-	if err == nil {
-		err = s.unlocked.changed()
+	if changed := s.unlocked.changed(); changed != nil {
+		// Whatever else went wrong: a file written under the read can
+		// read as a damaged one.
+		return changed
 	}
-	if err == nil && since < 0 && wholeKinds(f) {
-		err = s.allRead(ctx, f, read[0], read[1])
+	if err == nil && counted {
+		err = s.allRead(ctx, f, since, read[0], read[1])
 	}
 	return err
 }
@@ -274,18 +285,24 @@ func (s *snapshot) read(ctx context.Context, f adapters.Filter, mode valueMode, 
 // counted from them too.
 var ErrDamaged = errors.New("the file is damaged: a read of the store and its indexes disagree")
 
-// allRead checks a whole store's scan, which read records and events,
-// against quickCount's counts; where the indexes are not as this release
-// makes them there is no count apart from the scan's own b-tree.
-func (s *snapshot) allRead(ctx context.Context, f adapters.Filter, records, events int64) error {
+// allRead checks a scan of every row of the store (or of a delta's: since
+// ≥ 0), which read records and events, against the counts of its indexes:
+// quickCount's, or a delta's count, which the change index answers alone;
+// where the indexes are not as this release makes them there is no count
+// apart from the scan's own b-tree.
+func (s *snapshot) allRead(ctx context.Context, f adapters.Filter, since, records, events int64) error {
 	r, e, ok, err := s.indexCount(ctx, f)
+	if since >= 0 {
+		r, e, err = count(ctx, s.tx, s.store, f, since)
+		ok = true
+	}
 	if err != nil || !ok || (r == records && e == events) {
 		return err
 	}
 	return hint.With(fmt.Errorf("store %q: %w: the scan read %d records and %d events, the indexes count %d and %d",
 		s.store, ErrDamaged, records, events, r, e),
-		"see what SQLite finds: sqlite3 %[1]s 'PRAGMA integrity_check'; where it names only an index, REINDEX mends it; "+
-			"otherwise restore the file from a backup, or copy what can be read into a new one (sqlite3 %[1]s .recover | sqlite3 NEW.db)",
+		"see what SQLite finds: sqlite3 %[1]s 'PRAGMA integrity_check'; where it names indexes only (\"missing from index\", "+
+			"\"wrong # of entries in index\"), rebuilding them mends the file: sqlite3 %[1]s REINDEX; otherwise restore the file from a backup",
 		shellQuote(s.path))
 }
 

@@ -71,3 +71,12 @@ func othersFiles(denied []string) (owner string, files, rest []string) {
 	}
 	return owner, files, rest
 }
+
+// changeTime is fi's time of last change (ctime), which, unlike the time
+// of modification, no program may set back.
+func changeTime(fi os.FileInfo) (sec, nsec int64) {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return int64(st.Ctim.Sec), int64(st.Ctim.Nsec)
+	}
+	return 0, 0
+}
