@@ -87,6 +87,11 @@ func TestOthersTablesLeftAlone(t *testing.T) {
 			INSERT INTO persist_stores VALUES ('app', 'x');
 			CREATE TABLE persist_records (id INTEGER PRIMARY KEY, store TEXT, collection TEXT, key TEXT, data BLOB)`,
 		"without it": `CREATE TABLE persist_events (id INTEGER PRIMARY KEY, store TEXT, stream TEXT, seq INTEGER, body TEXT)`,
+		"every column, and one more it needs": `CREATE TABLE persist_records (store TEXT NOT NULL, collection TEXT NOT NULL,
+			key TEXT NOT NULL, version INTEGER NOT NULL, updated_at TEXT NOT NULL, deleted INTEGER NOT NULL, value TEXT,
+			tenant INTEGER NOT NULL, PRIMARY KEY (store, collection, key)) WITHOUT ROWID`,
+		"every column, keyed otherwise": `CREATE TABLE persist_records (id INTEGER PRIMARY KEY, store TEXT, collection TEXT,
+			key TEXT, version INTEGER, updated_at TEXT, deleted INTEGER, value TEXT)`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "other.db")

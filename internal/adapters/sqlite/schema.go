@@ -486,49 +486,88 @@ func addCountIndexes(ctx context.Context, tx *sql.Tx) {
 }
 
 // firstColumns are the columns of Persist's first tables, which every
-// release since has.
+// release since has, primary key first, in its order.
 var firstColumns = []struct {
 	table string
+	key   int // how many of cols are the primary key
 	cols  []string
 }{
-	{"persist_stores", []string{"name", "created_at"}},
-	{"persist_records", []string{"store", "collection", "key", "version", "updated_at", "deleted", "value"}},
-	{"persist_events", []string{"store", "stream", "seq", "type", "at", "data"}},
+	{"persist_stores", 1, []string{"name", "created_at"}},
+	{"persist_records", 3, []string{"store", "collection", "key", "version", "updated_at", "deleted", "value"}},
+	{"persist_events", 3, []string{"store", "stream", "seq", "type", "at", "data"}},
 }
 
-// othersTables refuses a table of one of Persist's first names without
-// one of its columns: another program's, which the schema's CREATE TABLE
-// IF NOT EXISTS would take for Persist's, and its ALTER and triggers
-// change, in a transaction that commits before the first write fails. A
-// file with persist_meta is Persist's, and is not asked.
+// othersTables refuses a table of one of Persist's first names that is
+// not shaped as Persist's: without one of its columns, keyed otherwise, or
+// with a column Persist does not write that may not be left out (NOT NULL
+// without a default). Such a table is another program's, which the
+// schema's CREATE TABLE IF NOT EXISTS would take for Persist's, and its
+// ALTER and triggers change, in a transaction that commits before the
+// first write fails (or, where the write fits, writes into it).
 func othersTables(ctx context.Context, tx *sql.Tx) error {
 	for _, t := range firstColumns {
-		var have []string
-		rows, err := tx.QueryContext(ctx, `SELECT name FROM pragma_table_info(?)`, t.table)
+		cols, err := tableColumns(ctx, tx, t.table)
 		if err != nil {
-			return fmt.Errorf("read schema: %w", err)
+			return err
 		}
-		for rows.Next() {
-			var c string
-			if err := rows.Scan(&c); err != nil {
-				rows.Close()
-				return fmt.Errorf("read schema: %w", err)
-			}
-			have = append(have, c)
+		if len(cols) == 0 {
+			continue // not there
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("read schema: %w", err)
-		}
-		for _, c := range t.cols {
-			if len(have) > 0 && !slices.Contains(have, c) {
-				return hint.With(fmt.Errorf("%w: %s has no column %s: the tables under Persist's names in this file are another program's",
-					adapters.ErrNotPersistTable, t.table, c),
-					"keep the store in a file of its own (sqlite:OTHER.db); this one is left as it is")
-			}
+		if why := unlikePersist(cols, t.key, t.cols); why != "" {
+			return hint.With(fmt.Errorf("%w: %s %s: the tables under Persist's names in this file are another program's",
+				adapters.ErrNotPersistTable, t.table, why),
+				"keep the store in a file of its own (sqlite:OTHER.db); this one is left as it is")
 		}
 	}
 	return nil
+}
+
+// column is a row of pragma_table_info.
+type column struct {
+	name     string
+	required bool // NOT NULL without a default
+	pk       int  // its place in the primary key, from 1; 0 outside it
+}
+
+func tableColumns(ctx context.Context, tx *sql.Tx, table string) ([]column, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT name, "notnull" AND dflt_value IS NULL, pk FROM pragma_table_info(?)`, table)
+	if err != nil {
+		return nil, fmt.Errorf("read schema: %w", err)
+	}
+	defer rows.Close()
+	var cols []column
+	for rows.Next() {
+		var c column
+		if err := rows.Scan(&c.name, &c.required, &c.pk); err != nil {
+			return nil, fmt.Errorf("read schema: %w", err)
+		}
+		cols = append(cols, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read schema: %w", err)
+	}
+	return cols, nil
+}
+
+// unlikePersist says how cols differ from a table of Persist's whose
+// columns are want, the first key of them its primary key; "" where
+// they do not.
+func unlikePersist(cols []column, key int, want []string) string {
+	for _, w := range want {
+		if !slices.ContainsFunc(cols, func(c column) bool { return c.name == w }) {
+			return "has no column " + w
+		}
+	}
+	for _, c := range cols {
+		i := slices.Index(want, c.name)
+		switch {
+		case i >= 0 && i < key && c.pk != i+1, i >= key && c.pk != 0, i < 0 && c.pk != 0:
+			return "has another primary key than (" + strings.Join(want[:key], ", ") + ")"
+		case i < 0 && c.required && c.name != "chg":
+			return "has a column " + c.name + " that Persist would leave empty, and may not be"
+		}
+	}
+	return ""
 }
 
 func hasColumn(ctx context.Context, tx *sql.Tx, table, col string) (bool, error) {
@@ -558,9 +597,14 @@ func (a *Adapter) readVersion(ctx context.Context, tx *sql.Tx) (int, error) {
 			return 0, err
 		case stores == 0:
 			return 0, nil
-		case meta == 0:
-			// Version 1, or another program's tables under its names.
-			return 1, othersTables(ctx, tx)
+		}
+		// Another program's tables under Persist's names, or Persist's
+		// made over them by an earlier release.
+		if err := othersTables(ctx, tx); err != nil {
+			return 0, err
+		}
+		if meta == 0 {
+			return 1, nil
 		}
 		a.checked.Store(cookie + 1)
 	}
