@@ -769,7 +769,7 @@ func schemaOf(ctx context.Context, tx *sql.Tx) (string, error) {
 	if found {
 		return schema.String, nil
 	}
-	if err := unreachable(ctx, tx, !schema.Valid); err != nil {
+	if err := outOfReach(ctx, tx, !schema.Valid); err != nil {
 		return "", err
 	}
 	if !schema.Valid {

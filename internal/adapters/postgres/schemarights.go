@@ -47,7 +47,7 @@ func searchPath(setting, user string) []string {
 			if end < 0 {
 				end = len(s)
 			}
-			name, s = strings.ToLower(s[:end]), s[end:]
+			name, s = asciiLower(s[:end]), s[end:]
 		}
 		switch name {
 		case "$user":
@@ -64,6 +64,17 @@ func searchPath(setting, user string) []string {
 		}
 		s = s[1:]
 	}
+}
+
+// asciiLower lowers ASCII letters only, as the server does an unquoted
+// name's in a database of a multibyte encoding.
+func asciiLower(s string) string {
+	return strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return r
+	}, s)
 }
 
 // pathSchemasSQL reads, for each schema $1 names that exists, in its
@@ -112,14 +123,14 @@ func pathSchemas(ctx context.Context, q querier) (schemas []pathSchema, role str
 	return schemas, role, nil
 }
 
-// unreachable is the error, where the search_path finds no persist_stores,
+// outOfReach is the error, where the search_path finds no persist_stores,
 // for a schema the path names that holds Persist's tables but that the
 // role may not use (a schema without USAGE is passed over as if it were
 // not there: a read would find no store, a write would make new tables in
 // a later schema); with toMake (no schema of the path may be used at
 // all), also for the first the path names, where the tables would go.
 // nil where neither is so.
-func unreachable(ctx context.Context, q querier, toMake bool) error {
+func outOfReach(ctx context.Context, q querier, toMake bool) error {
 	schemas, role, err := pathSchemas(ctx, q)
 	if err != nil {
 		return err

@@ -19,6 +19,8 @@ func TestSearchPath(t *testing.T) {
 		{`"unclosed, public`, nil},
 		{`a b, c`, []string{"a"}},
 		{`pg_temp_3, x`, []string{"x"}},
+		{`Ärger, "Ärger"`, []string{"Ärger", "Ärger"}}, // ASCII letters only are lowered
+		{`ABC`, []string{"abc"}},
 	} {
 		if got := searchPath(c.setting, "ada"); !slices.Equal(got, c.want) {
 			t.Errorf("searchPath(%q) = %q, want %q", c.setting, got, c.want)

@@ -81,8 +81,8 @@ func (s *snapshot) exists(ctx context.Context) error {
 			err = s.tx.QueryRowContext(ctx, rowsOfStoreSQL, s.store).Scan(&found)
 		}
 	} else if err == nil {
-		if err := unreachable(ctx, s.tx, false); err != nil {
-			return fmt.Errorf("store %q: %w", s.store, err)
+		if err := outOfReach(ctx, s.tx, false); err != nil {
+			return fmt.Errorf("store %q: %w", s.store, s.a.lost(err, s.state))
 		}
 	}
 	if err != nil {

@@ -81,32 +81,44 @@ func repairSQL(isRecord bool, col keyColumn) string {
 }
 
 // storeColumns are the columns that name a row's store, with the rest of
-// their table's primary key.
-var storeColumns = []struct{ table, name, rest string }{
-	{"persist_stores", "name", ""},
-	{"persist_records", "store", "collection, key"},
-	{"persist_events", "store", "stream, seq"},
+// their table's primary key, and whether the table keeps versions.
+var storeColumns = []struct {
+	table, name, rest string
+	versioned         bool
+}{
+	{"persist_stores", "name", "", false},
+	{"persist_records", "store", "collection, key", true},
+	{"persist_events", "store", "stream, seq", false},
 }
+
+// storeTypesSQL reads, for each of storeColumns, the type of a value that
+// is not text, or NULL: SQLite orders every number before any text and
+// every blob after, so two seeks of each primary key find one.
+var storeTypesSQL = func() string {
+	var cols []string
+	for _, c := range storeColumns {
+		cols = append(cols, fmt.Sprintf(`coalesce((SELECT typeof(%[1]s) FROM %[2]s WHERE %[1]s >= x'' LIMIT 1),
+			(SELECT typeof(%[1]s) FROM %[2]s WHERE %[1]s < '' LIMIT 1))`, c.name, c.table))
+	}
+	return "SELECT " + strings.Join(cols, ", ")
+}()
 
 // storeTypes refuses a store's name kept as another type than text: a
 // blob, as a program that binds bytes writes it (the column's text
 // affinity converts numbers, not blobs). Stores lists such a row's store
 // by the same name, but a read of the store (store = ?) never matches it,
-// so its rows would be left out of a dump, a sum or a copy without a word.
-// SQLite orders every number before any text and every blob after, so two
-// seeks of each primary key find one.
+// so its rows would be left out of a dump, a sum or a copy without a word,
+// and a write would put a row beside it.
 func storeTypes(ctx context.Context, tx *sql.Tx) error {
+	var types [3]sql.NullString
+	if err := tx.QueryRowContext(ctx, storeTypesSQL).Scan(&types[0], &types[1], &types[2]); err != nil {
+		return fmt.Errorf("read the types of the stores' names: %w", err)
+	}
 	var odd, repair []string
-	for _, c := range storeColumns {
-		var typ sql.NullString
-		err := tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT coalesce((SELECT typeof(%[1]s) FROM %[2]s WHERE %[1]s >= x'' LIMIT 1),
-			(SELECT typeof(%[1]s) FROM %[2]s WHERE %[1]s < '' LIMIT 1))`, c.name, c.table)).Scan(&typ)
-		if err != nil {
-			return fmt.Errorf("read the types of %s.%s: %w", c.table, c.name, err)
-		}
-		if typ.Valid {
-			odd = append(odd, fmt.Sprintf("%s.%s holds %s", c.table, c.name, typeName(zero[typ.String])))
-			repair = append(repair, storeRepairSQL(c.table, c.name, c.rest))
+	for i, c := range storeColumns {
+		if types[i].Valid {
+			odd = append(odd, fmt.Sprintf("%s.%s holds %s", c.table, c.name, typeName(zero[types[i].String])))
+			repair = append(repair, storeRepairSQL(c.table, c.name, c.rest, c.versioned))
 		}
 	}
 	if len(odd) == 0 {
@@ -114,21 +126,36 @@ func storeTypes(ctx context.Context, tx *sql.Tx) error {
 	}
 	err := fmt.Errorf("%w: %s in some rows instead of text, which a read of the store by its name never matches "+
 		"(was the file edited outside Persist?)", ErrKeyType, strings.Join(odd, ", "))
-	return hint.With(err, "with sqlite3, delete the stray rows that stand beside a row of the same name in text, "+
-		"then turn the others back into text: %s", strings.Join(repair, "; "))
+	return hint.With(err, "with sqlite3, where a row stands beside one of the same name in text, delete the older of the two "+
+		"(the text one where neither is), then turn the others back into text: %s", strings.Join(repair, "; "))
 }
 
 // storeRepairSQL mends the rows of table whose col (the store's name) is
-// not text, as repairSQL does a key column's.
-func storeRepairSQL(table, col, rest string) string {
+// not text: of two rows of one address, one of each type, it keeps the
+// newer version (versioned), or the text one; then it casts the rest.
+func storeRepairSQL(table, col, rest string, versioned bool) string {
 	twin := fmt.Sprintf("t.%[1]s = CAST(s.%[1]s AS TEXT)", col)
 	for _, r := range strings.Split(rest, ", ") {
 		if r != "" {
 			twin += fmt.Sprintf(" AND t.%[1]s = s.%[1]s", r)
 		}
 	}
-	return fmt.Sprintf("DELETE FROM %[1]s AS s WHERE typeof(s.%[2]s) <> 'text' AND EXISTS (SELECT 1 FROM %[1]s AS t WHERE %[3]s AND typeof(t.%[2]s) = 'text'); "+
-		"UPDATE %[1]s SET %[2]s = CAST(%[2]s AS TEXT) WHERE typeof(%[2]s) <> 'text'", table, col, twin)
+	older := ""
+	if versioned {
+		older = " AND t.version >= s.version"
+		// The text row goes where the other is newer.
+		return fmt.Sprintf("DELETE FROM %[1]s AS t WHERE typeof(t.%[2]s) = 'text' AND EXISTS (SELECT 1 FROM %[1]s AS s WHERE %[3]s "+
+			"AND typeof(s.%[2]s) <> 'text' AND s.version > t.version); ", table, col, twin) +
+			storeCastSQL(table, col, twin, older)
+	}
+	return storeCastSQL(table, col, twin, older)
+}
+
+// storeCastSQL deletes each row of table whose col is not text where a
+// text twin stands (and cond holds), and casts the others.
+func storeCastSQL(table, col, twin, cond string) string {
+	return fmt.Sprintf("DELETE FROM %[1]s AS s WHERE typeof(s.%[2]s) <> 'text' AND EXISTS (SELECT 1 FROM %[1]s AS t WHERE %[3]s "+
+		"AND typeof(t.%[2]s) = 'text'%[4]s); UPDATE %[1]s SET %[2]s = CAST(%[2]s AS TEXT) WHERE typeof(%[2]s) <> 'text'", table, col, twin, cond)
 }
 
 // zero is a value of each type a key column may hold.

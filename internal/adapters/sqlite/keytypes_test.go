@@ -352,6 +352,9 @@ func TestStoreNameOfAnotherType(t *testing.T) {
 		`UPDATE persist_events SET store = CAST(store AS BLOB)`,
 		// A twin of the same address in text stands beside the blob.
 		`INSERT INTO persist_events (store, stream, seq, type, at, data) SELECT 'app', stream, seq, type, at, data FROM persist_events`,
+		// An older record in text beside the blob one: the blob's is kept.
+		`INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value)
+			SELECT 'app', collection, key, version - 1, updated_at, deleted, '"older"' FROM persist_records WHERE key = 'u1'`,
 	} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -361,7 +364,10 @@ func TestStoreNameOfAnotherType(t *testing.T) {
 	_, serr := a.Snapshot(t.Context(), "app")
 	_, lerr := a.Stores(t.Context())
 	a.Close()
-	for _, err := range []error{serr, lerr} {
+	w := open(t, path, Options{})
+	_, werr := w.Begin(t.Context(), "app")
+	w.Close()
+	for _, err := range []error{serr, lerr, werr} {
 		if !errors.Is(err, ErrKeyType) || !strings.Contains(err.Error(), "persist_records.store holds a blob, persist_events.store holds a blob") {
 			t.Fatalf("a read of a store named by a blob: %v", err)
 		}

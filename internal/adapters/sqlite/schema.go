@@ -312,6 +312,9 @@ func (a *Adapter) migrate(ctx context.Context, create bool) (adapters.Upgraded, 
 	}
 	defer tx.Rollback()
 	from, err := a.readVersion(ctx, tx)
+	if err == nil && from > 0 {
+		err = storeTypes(ctx, tx)
+	}
 	if err != nil {
 		return adapters.Upgraded{}, err
 	}
