@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/cuitty/persist/internal/location"
 )
@@ -140,14 +141,27 @@ func sameKind(in *Source, dst string) bool {
 	return err == nil && l.Driver != nil && l.Driver == in.src.Loc.Driver
 }
 
-// unsupported fails when the store in (at src) holds items dst cannot hold
-// and no Load.Rejects takes them: read whole before anything is written,
-// unless dst is of in's own kind.
+// unsupported fails when the store in (at src), or the stream file, holds
+// items dst cannot hold and no Load.Rejects takes them: read whole before
+// anything is written, unless dst is of in's own kind. A stream that cannot
+// be read twice (a pipe, standard input) is checked line by line, as a
+// load checks it.
 func (opt MigrateOptions) unsupported(ctx context.Context, in *Source, src, dst string) error {
-	if opt.Load.Rejects != nil || !in.IsStore() || sameKind(in, dst) {
+	if opt.Load.Rejects != nil || !(in.IsStore() || regularFile(src)) || sameKind(in, dst) {
 		return nil
 	}
 	return refuseUnsupported(ctx, src, dst, opt.Source)
+}
+
+// regularFile reports whether src is a stream in a regular file, which a
+// second reader reads the same.
+func regularFile(src string) bool {
+	l, err := location.Parse(src, false)
+	if err != nil || l.Kind != location.File {
+		return false
+	}
+	st, err := os.Stat(l.Target)
+	return err == nil && st.Mode().IsRegular()
 }
 
 // refuseUnsupported fails when src holds items dst cannot hold.
