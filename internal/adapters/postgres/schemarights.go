@@ -24,46 +24,48 @@ func searchPath(setting, user string) []string {
 		if s == "" {
 			return names
 		}
-		var name string
-		if s[0] == '"' {
-			var b strings.Builder
-			i := 1
-			for ; i < len(s); i++ {
-				if s[i] != '"' {
-					b.WriteByte(s[i])
-				} else if i+1 < len(s) && s[i+1] == '"' {
-					b.WriteByte('"')
-					i++
-				} else {
-					break
-				}
-			}
-			if i >= len(s) {
-				return names
-			}
-			name, s = b.String(), s[i+1:]
-		} else {
-			end := strings.IndexAny(s, ", \t\n\r\f\v")
-			if end < 0 {
-				end = len(s)
-			}
-			name, s = asciiLower(s[:end]), s[end:]
+		name, rest, ok := pathName(s)
+		if !ok {
+			return names
 		}
-		switch name {
-		case "$user":
+		switch {
+		case name == "$user":
 			names = append(names, user)
-		case "pg_catalog", "pg_temp":
-		default:
-			if !strings.HasPrefix(name, "pg_temp_") {
-				names = append(names, name)
-			}
+		case name != "pg_catalog" && name != "pg_temp" && !strings.HasPrefix(name, "pg_temp_"):
+			names = append(names, name)
 		}
-		s = strings.TrimLeft(s, " \t\n\r\f\v")
+		s = strings.TrimLeft(rest, " \t\n\r\f\v")
 		if s == "" || s[0] != ',' {
 			return names
 		}
 		s = s[1:]
 	}
+}
+
+// pathName reads the name s begins with: quoted (kept as written, "" a
+// quote) or not (lowered, to a comma or white space); ok is false for a
+// quote never closed.
+func pathName(s string) (name, rest string, ok bool) {
+	if s[0] != '"' {
+		end := strings.IndexAny(s, ", \t\n\r\f\v")
+		if end < 0 {
+			end = len(s)
+		}
+		return asciiLower(s[:end]), s[end:], true
+	}
+	var b strings.Builder
+	for i := 1; i < len(s); i++ {
+		switch {
+		case s[i] != '"':
+			b.WriteByte(s[i])
+		case i+1 < len(s) && s[i+1] == '"':
+			b.WriteByte('"')
+			i++
+		default:
+			return b.String(), s[i+1:], true
+		}
+	}
+	return "", "", false
 }
 
 // asciiLower lowers ASCII letters only, as the server does an unquoted

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"database/sql"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,19 +15,8 @@ import (
 func TestHotJournal(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "a.db")
-	a := open(t, path, Options{})
-	putLines(t, a, "s", `{"kind":"record","collection":"c","key":"a","version":1,"updated_at":"2026-01-01T00:00:00.000000Z","value":1}`)
-	a.Close()
-
-	raw := rawDB(t, path, "mode=rw")
+	raw := midTransaction(t, path, "BEGIN IMMEDIATE")
 	defer raw.Close()
-	raw.SetMaxOpenConns(1)
-	for _, q := range []string{"PRAGMA journal_mode=DELETE", "PRAGMA cache_size=1", "BEGIN IMMEDIATE", "CREATE TABLE junk (x)",
-		"INSERT INTO junk SELECT randomblob(1000) FROM (WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM r WHERE i < 3000) SELECT i FROM r)"} {
-		if _, err := raw.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
 	// The files as a writer that died now would leave them.
 	hot := filepath.Join(dir, "hot.db")
 	copyFile(t, path, hot)
@@ -59,18 +49,8 @@ func TestHotJournal(t *testing.T) {
 // not to roll back what is not there to roll back.
 func TestLiveWriterNoHotJournal(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.db")
-	a := open(t, path, Options{})
-	putLines(t, a, "s", `{"kind":"record","collection":"c","key":"a","version":1,"updated_at":"2026-01-01T00:00:00.000000Z","value":1}`)
-	a.Close()
-	raw := rawDB(t, path, "mode=rw")
+	raw := midTransaction(t, path, "BEGIN EXCLUSIVE")
 	defer raw.Close()
-	raw.SetMaxOpenConns(1)
-	for _, q := range []string{"PRAGMA journal_mode=DELETE", "PRAGMA cache_size=1", "BEGIN EXCLUSIVE",
-		"CREATE TABLE junk (x)", "INSERT INTO junk SELECT randomblob(1000) FROM (WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM r WHERE i < 3000) SELECT i FROM r)"} {
-		if _, err := raw.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
 	defer raw.Exec("ROLLBACK")
 	if !hotJournal(path) {
 		t.Fatal("the writer's journal is empty")
@@ -82,4 +62,23 @@ func TestLiveWriterNoHotJournal(t *testing.T) {
 	if h := hint.All(err); len(h) != 1 || strings.Contains(h[0], "quick_check") {
 		t.Errorf("hints %q", h)
 	}
+}
+
+// midTransaction makes a store at path in rollback-journal mode and
+// returns a connection in the middle of a write to it (begun with begin),
+// whose journal already holds pages.
+func midTransaction(t *testing.T, path, begin string) *sql.DB {
+	t.Helper()
+	a := open(t, path, Options{})
+	putLines(t, a, "s", `{"kind":"record","collection":"c","key":"a","version":1,"updated_at":"2026-01-01T00:00:00.000000Z","value":1}`)
+	a.Close()
+	raw := rawDB(t, path, "mode=rw")
+	raw.SetMaxOpenConns(1)
+	for _, q := range []string{"PRAGMA journal_mode=DELETE", "PRAGMA cache_size=1", begin, "CREATE TABLE junk (x)",
+		"INSERT INTO junk SELECT randomblob(1000) FROM (WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM r WHERE i < 3000) SELECT i FROM r)"} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	return raw
 }

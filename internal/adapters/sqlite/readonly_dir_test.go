@@ -104,7 +104,7 @@ func TestReadOnlyDirectory(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(20 * time.Millisecond) // past the clock's tick, where times are coarse
+		time.Sleep(20 * time.Millisecond)                       // past the clock's tick, where times are coarse
 		if err := os.WriteFile(path, page, 0o644); err != nil { // the same bytes, as a checkpoint of no change writes them
 			t.Fatal(err)
 		}

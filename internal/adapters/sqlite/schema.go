@@ -311,10 +311,7 @@ func (a *Adapter) migrate(ctx context.Context, create bool) (adapters.Upgraded, 
 		return adapters.Upgraded{}, fmt.Errorf("create schema: %w", err)
 	}
 	defer tx.Rollback()
-	from, err := a.readVersion(ctx, tx)
-	if err == nil && from > 0 {
-		err = storeTypes(ctx, tx)
-	}
+	from, err := a.writableVersion(ctx, tx)
 	if err != nil {
 		return adapters.Upgraded{}, err
 	}
@@ -743,6 +740,16 @@ func notPersistTables(ctx context.Context, tx *sql.Tx) error {
 	return hint.With(fmt.Errorf("%w: %s is %s, not a table: what it shows need not be the store", adapters.ErrNotPersistTable, name, what),
 		"put Persist's table back under its name: drop what is there (DROP %s %s), then rename the table that holds the store to %s (ALTER TABLE … RENAME TO %[3]s)",
 		strings.ToUpper(kind), name, strings.ToLower(name))
+}
+
+// writableVersion is readVersion for a writer, which refuses a store's
+// name kept as another type than text (storeTypes) too.
+func (a *Adapter) writableVersion(ctx context.Context, tx *sql.Tx) (int, error) {
+	v, err := a.readVersion(ctx, tx)
+	if err == nil && v > 0 {
+		err = storeTypes(ctx, tx)
+	}
+	return v, err
 }
 
 // readableVersion is readVersion for readers, which know versions 1 and 2.

@@ -108,9 +108,9 @@ type snapshot struct {
 	scanning atomic.Bool
 	// quickCounts is how many counts quickCount answered (for the tests).
 	quickCounts int
-	unlocked    *fileState // the adapter's
-	path        string     // the file's, for hints
-	counted     *indexCounts
+	unlocked    *fileState   // the adapter's
+	path        string       // the file's, for hints
+	counted     *indexCounts // indexCount's, once counted
 }
 
 func (s *snapshot) Count(ctx context.Context, f adapters.Filter) (records, events int64, err error) {
@@ -242,7 +242,7 @@ func (s *snapshot) read(ctx context.Context, f adapters.Filter, mode valueMode, 
 		return err
 	}
 	// A read of every row of the store (tombstones too, which --live
-	// reads here and passes over) is counted as it goes, for checked.
+	// reads here and passes over) is counted as it goes, for allRead.
 	all, live := f, f.Live
 	all.Live = false
 	counted := wholeKinds(all)
