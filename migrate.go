@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/location"
 )
 
@@ -147,21 +148,37 @@ func sameKind(in *Source, dst string) bool {
 // be read twice (a pipe, standard input) is checked line by line, as a
 // load checks it.
 func (opt MigrateOptions) unsupported(ctx context.Context, in *Source, src, dst string) error {
-	if opt.Load.Rejects != nil || !(in.IsStore() || regularFile(src)) || sameKind(in, dst) {
+	file, before := regularFile(src)
+	if opt.Load.Rejects != nil || !(in.IsStore() || before != nil) || sameKind(in, dst) {
 		return nil
 	}
-	return refuseUnsupported(ctx, src, dst, opt.Source)
+	if err := refuseUnsupported(ctx, src, dst, opt.Source); err != nil {
+		return err
+	}
+	if before == nil {
+		return nil
+	}
+	// Read twice, the file must be one: the check of another is no check.
+	if after, err := os.Stat(file); err != nil || !os.SameFile(before, after) || after.Size() != before.Size() ||
+		!after.ModTime().Equal(before.ModTime()) {
+		return hint.With(fmt.Errorf("%s changed while it was read for items %s cannot hold", file, location.Redact(dst)),
+			"run it again once nothing writes the file")
+	}
+	return nil
 }
 
-// regularFile reports whether src is a stream in a regular file, which a
-// second reader reads the same.
-func regularFile(src string) bool {
+// regularFile gives the file of a stream src and what it is, where it is a
+// regular file, which a second reader reads the same; nil otherwise.
+func regularFile(src string) (string, os.FileInfo) {
 	l, err := location.Parse(src, false)
 	if err != nil || l.Kind != location.File {
-		return false
+		return "", nil
 	}
 	st, err := os.Stat(l.Target)
-	return err == nil && st.Mode().IsRegular()
+	if err != nil || !st.Mode().IsRegular() {
+		return "", nil
+	}
+	return l.Target, st
 }
 
 // refuseUnsupported fails when src holds items dst cannot hold.

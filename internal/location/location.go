@@ -17,6 +17,7 @@ import (
 	"github.com/cuitty/persist/internal/adapters"
 	_ "github.com/cuitty/persist/internal/adapters/all" // every adapter, by its schemes
 	"github.com/cuitty/persist/internal/hint"
+	"github.com/cuitty/persist/internal/record"
 )
 
 // Kind is what a location names.
@@ -379,9 +380,10 @@ func looksLikeStream(path string) bool {
 	if err != nil {
 		return false
 	}
-	head = bytes.TrimLeft(head, " \t\r\n")
-	return bytes.HasPrefix(head, []byte("{")) || bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}) ||
-		bytes.HasPrefix(head, []byte{0x1f, 0x8b})
+	if compressed, _ := record.Compressed(head); compressed {
+		return true
+	}
+	return bytes.HasPrefix(bytes.TrimLeft(head, " \t\r\n"), []byte("{"))
 }
 
 // Files are the files a location reads or writes, as far as it can be told

@@ -493,8 +493,8 @@ func (s *Source) allWritten(sw *record.Writer, h record.Header) error {
 	}
 	return hint.With(fmt.Errorf("%s: %w: it yielded %d records and %d events, and counted %d and %d in the same snapshot",
 		s.Loc, ErrReadInPart, records, events, h.Records, h.Events),
-		"the database may be damaged: check it with its own tools (for a SQLite file: sqlite3 FILE 'PRAGMA integrity_check') "+
-			"before a dump of it is trusted, and restore it from a backup where they find damage")
+		"the database may be damaged: check it with its own tools before a dump of it is trusted, restore it from a backup "+
+			"where they find damage, and dump it again")
 }
 
 // ErrStoreOrder is wrapped when a store yields its items out of dump order

@@ -199,3 +199,54 @@ func TestStreamFilterKeysAndFromSeq(t *testing.T) {
 		})
 	}
 }
+
+// A store's stream whose items are not as many as its header counted in
+// the same snapshot fails before its trailer; as many, or a stream's own
+// source, or a header without counts, passes.
+func TestAllWritten(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "a.db")
+	a, err := sqlite.Open(path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := a.Begin(ctx, "s")
+	if err == nil {
+		err = tx.Put(ctx, []*record.Item{{Kind: record.KindRecord, Collection: "c", Key: "k", Version: 1,
+			UpdatedAt: "2026-01-01T00:00:00.000000Z", Value: []byte(`1`)}}, adapters.Overwrite)
+	}
+	if err == nil {
+		err = tx.Commit()
+	}
+	a.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := Open(ctx, "sqlite:"+path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var out strings.Builder
+	sw, err := record.NewWriter(&out, record.Header{Format: record.Format, Store: "s", Records: 1, Events: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sw.Write(&record.Item{Kind: record.KindRecord, Collection: "c", Key: "k", Version: 1,
+		UpdatedAt: "2026-01-01T00:00:00.000000Z", Value: []byte(`1`)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		records, events int64
+		want            bool
+	}{{1, 0, false}, {2, 0, true}, {1, 1, true}, {-1, -1, false}} {
+		err := src.allWritten(sw, record.Header{Records: c.records, Events: c.events})
+		if got := errors.Is(err, ErrReadInPart); got != c.want {
+			t.Errorf("header %d records, %d events: %v", c.records, c.events, err)
+		}
+	}
+	stream := &Source{Loc: src.Loc} // no snapshot: a stream's header is its reader's to check
+	if err := stream.allWritten(sw, record.Header{Records: 5, Events: 5}); err != nil {
+		t.Errorf("a stream: %v", err)
+	}
+}

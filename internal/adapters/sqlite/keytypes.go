@@ -126,8 +126,8 @@ func storeTypes(ctx context.Context, tx *sql.Tx) error {
 	}
 	err := fmt.Errorf("%w: %s in some rows instead of text, which a read of the store by its name never matches "+
 		"(was the file edited outside Persist?)", ErrKeyType, strings.Join(odd, ", "))
-	return hint.With(err, "with sqlite3, where a row stands beside one of the same name in text, delete the older of the two "+
-		"(the text one where neither is), then turn the others back into text: %s", strings.Join(repair, "; "))
+	return hint.With(err, "with sqlite3, where a row stands beside one of the same name in text, keep the record of the newer version, "+
+		"or the text one where neither is newer, then turn the others back into text: %s", strings.Join(repair, "; "))
 }
 
 // storeRepairSQL mends the rows of table whose col (the store's name) is

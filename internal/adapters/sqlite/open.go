@@ -119,6 +119,16 @@ type fileState struct {
 	fi   os.FileInfo
 }
 
+// first is changed's error where the file was written under the read,
+// whatever else went wrong (a file written under a read can read as a
+// damaged one), else err.
+func (f *fileState) first(err error) error {
+	if changed := f.changed(); changed != nil {
+		return changed
+	}
+	return err
+}
+
 // changed is ErrChangedUnderRead where the file is no longer as f found it
 // (another file at the path, another size, time of modification or time
 // of change, which a writer cannot set back as it can the other); nil for

@@ -123,17 +123,11 @@ func (s *snapshot) Count(ctx context.Context, f adapters.Filter) (records, event
 	}
 	if since < 0 && wholeKinds(f) {
 		if records, events, ok, err := s.quickCount(ctx, f); err != nil || ok {
-			if err == nil {
-				err = s.unlocked.changed()
-			}
-			return records, events, err
+			return records, events, s.unlocked.first(err)
 		}
 	}
 	records, events, err = count(ctx, s.tx, s.store, f, since)
-	if err == nil {
-		err = s.unlocked.changed()
-	}
-	return records, events, err
+	return records, events, s.unlocked.first(err)
 }
 
 // countIndexes are the indexes quickCount counts from.
@@ -268,11 +262,7 @@ func (s *snapshot) read(ctx context.Context, f adapters.Filter, mode valueMode, 
 	if !handled && err == nil {
 		err = scan(ctx, s.tx, s.store, f, since, mode, fn)
 	}
-	if changed := s.unlocked.changed(); changed != nil {
-		// Whatever else went wrong: a file written under the read can
-		// read as a damaged one.
-		return changed
-	}
+	err = s.unlocked.first(err)
 	if err == nil && counted {
 		err = s.allRead(ctx, f, since, read[0], read[1])
 	}
@@ -287,14 +277,19 @@ var ErrDamaged = errors.New("the file is damaged: a read of the store and its in
 
 // allRead checks a scan of every row of the store (or of a delta's: since
 // ≥ 0), which read records and events, against the counts of its indexes:
-// quickCount's, or a delta's count, which the change index answers alone;
-// where the indexes are not as this release makes them there is no count
-// apart from the scan's own b-tree.
+// quickCount's, or a delta's count, which the change index answers alone
+// (a row missing from the table is caught; the change index's own damage,
+// which the delta's scan walks too, is not); where the indexes are not as
+// this release makes them there is no count apart from the scan's own
+// b-tree.
 func (s *snapshot) allRead(ctx context.Context, f adapters.Filter, since, records, events int64) error {
-	r, e, ok, err := s.indexCount(ctx, f)
+	var r, e int64
+	ok := true
+	var err error
 	if since >= 0 {
 		r, e, err = count(ctx, s.tx, s.store, f, since)
-		ok = true
+	} else {
+		r, e, ok, err = s.indexCount(ctx, f)
 	}
 	if err != nil || !ok || (r == records && e == events) {
 		return err
@@ -339,6 +334,11 @@ func (s *snapshot) Cursor(ctx context.Context) (string, error) {
 		p.hasCookie = true
 	}
 	c.Pos = p.String()
+	// Read without locks, the clock's page may be read only now: a write
+	// since the items were read would give a cursor past them.
+	if err := s.unlocked.changed(); err != nil {
+		return "", err
+	}
 	return c.String(), nil
 }
 

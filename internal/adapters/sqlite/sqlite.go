@@ -372,8 +372,8 @@ func notWritable(path string, err error, elsewhere string) error {
 			me = u.Username
 		}
 		quoted := quoteAll(files)
-		fix = append(fix, fmt.Sprintf("%s belong to %s, not to this user (%s): as root, give them to this user (chown %s %s)",
-			quoted, owner, me, me, quoted))
+		fix = append(fix, fmt.Sprintf("%s belong to %s, not to this user (%s): as root, give them the database's owner and group "+
+			"(chown --reference=%s %s)", quoted, owner, me, hint.Quote(path), quoted))
 	}
 	if len(rest) > 0 {
 		fix = append(fix, "a writer needs write access to the database, its directory (where SQLite writes its journal) and "+
