@@ -91,17 +91,30 @@ var storeColumns = []struct {
 	{"persist_events", "store", "stream, seq", false},
 }
 
-// storeTypesSQL reads, for each of storeColumns, the type of a value that
+// storeTypesSQL reads, for each of storeColumns whose table the file
+// holds (bit i of the index for storeColumns[i]), the type of a value that
 // is not text, or NULL: SQLite orders every number before any text and
 // every blob after, so two seeks of each primary key find one.
-var storeTypesSQL = func() string {
-	var cols []string
-	for _, c := range storeColumns {
-		cols = append(cols, fmt.Sprintf(`coalesce((SELECT typeof(%[1]s) FROM %[2]s WHERE %[1]s >= x'' LIMIT 1),
+var storeTypesSQL = func() (q [1 << 3]string) {
+	for mask := range q {
+		var cols []string
+		for i, c := range storeColumns {
+			if mask&(1<<i) != 0 {
+				cols = append(cols, fmt.Sprintf(`coalesce((SELECT typeof(%[1]s) FROM %[2]s WHERE %[1]s >= x'' LIMIT 1),
 			(SELECT typeof(%[1]s) FROM %[2]s WHERE %[1]s < '' LIMIT 1))`, c.name, c.table))
+			} else {
+				cols = append(cols, "NULL")
+			}
+		}
+		q[mask] = "SELECT " + strings.Join(cols, ", ")
 	}
-	return "SELECT " + strings.Join(cols, ", ")
+	return q
 }()
+
+// storeTablesSQL gives storeTypesSQL's index for the tables the file holds
+// (a first release's file may lack persist_events until a writer adds it).
+const storeTablesSQL = `SELECT coalesce(sum(CASE name WHEN 'persist_stores' THEN 1 WHEN 'persist_records' THEN 2 ELSE 4 END), 0)
+	FROM sqlite_master WHERE type = 'table' AND name IN ('persist_stores', 'persist_records', 'persist_events')`
 
 // storeTypes refuses a store's name kept as another type than text: a
 // blob, as a program that binds bytes writes it (the column's text
@@ -110,8 +123,13 @@ var storeTypesSQL = func() string {
 // so its rows would be left out of a dump, a sum or a copy without a word,
 // and a write would put a row beside it.
 func storeTypes(ctx context.Context, tx *sql.Tx) error {
+	var mask int
 	var types [3]sql.NullString
-	if err := tx.QueryRowContext(ctx, storeTypesSQL).Scan(&types[0], &types[1], &types[2]); err != nil {
+	err := tx.QueryRowContext(ctx, storeTablesSQL).Scan(&mask)
+	if err == nil {
+		err = tx.QueryRowContext(ctx, storeTypesSQL[mask&7]).Scan(&types[0], &types[1], &types[2])
+	}
+	if err != nil {
 		return fmt.Errorf("read the types of the stores' names: %w", err)
 	}
 	var odd, repair []string
@@ -124,7 +142,7 @@ func storeTypes(ctx context.Context, tx *sql.Tx) error {
 	if len(odd) == 0 {
 		return nil
 	}
-	err := fmt.Errorf("%w: %s in some rows instead of text, which a read of the store by its name never matches "+
+	err = fmt.Errorf("%w: %s in some rows instead of text, which a read of the store by its name never matches "+
 		"(was the file edited outside Persist?)", ErrKeyType, strings.Join(odd, ", "))
 	return hint.With(err, "with sqlite3, where a row stands beside one of the same name in text, keep the record of the newer version, "+
 		"or the text one where neither is newer, then turn the others back into text: %s", strings.Join(repair, "; "))
