@@ -520,9 +520,10 @@ func (o *storeOrder) check(it *record.Item) error {
 			"find the duplicates: SELECT %[2]s, count(*) FROM %[1]s GROUP BY %[2]s HAVING count(*) > 1; keep one row of each, "+
 				"then put the primary key back (in PostgreSQL: ALTER TABLE %[1]s ADD PRIMARY KEY (%[2]s))", table, key)
 	case c > 0:
-		return hint.With(fmt.Errorf("%w: %s after %s (is a key column's collation not binary? was the table made outside Persist?)",
-			ErrStoreOrder, Describe(it), Describe(&prev)),
-			"make the key columns order bytes: in SQLite, declare them without COLLATE; in PostgreSQL, ALTER them to COLLATE \"C\"")
+		return hint.With(fmt.Errorf("%w: %s after %s (is a key column's collation not binary? was the table made outside Persist? "+
+			"is the database damaged?)", ErrStoreOrder, Describe(it), Describe(&prev)),
+			"make the key columns order bytes: in SQLite, declare them without COLLATE; in PostgreSQL, ALTER them to COLLATE \"C\"; "+
+				"where they do, check the database with its own tools (in SQLite: PRAGMA integrity_check)")
 	}
 	return nil
 }
