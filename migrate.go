@@ -159,8 +159,7 @@ func (opt MigrateOptions) unsupported(ctx context.Context, in *Source, src, dst 
 		return nil
 	}
 	// Read twice, the file must be one: the check of another is no check.
-	if after, err := os.Stat(file); err != nil || !os.SameFile(before, after) || after.Size() != before.Size() ||
-		!after.ModTime().Equal(before.ModTime()) {
+	if after, err := os.Stat(file); err != nil || !sameFile(before, after) {
 		return hint.With(fmt.Errorf("%s changed while it was read for items %s cannot hold", file, location.Redact(dst)),
 			"run it again once nothing writes the file")
 	}

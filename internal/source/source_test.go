@@ -21,27 +21,12 @@ import (
 // store: dump, sum and migrate would commit a short result as complete.
 func TestEachCancelledIsNotTheEnd(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "a.db")
-	a, err := sqlite.Open(path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := a.Begin(ctx, "s")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var items []*record.Item
 	for i := range 20000 {
 		items = append(items, &record.Item{Kind: record.KindRecord, Collection: "c", Key: fmt.Sprintf("k%06d", i),
 			Version: 1, UpdatedAt: "2026-01-01T00:00:00.000000Z", Value: []byte(`{"n":1}`)})
 	}
-	if err := tx.Put(ctx, items, adapters.Overwrite); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	a.Close()
+	path := storeFile(t, items)
 
 	for run := range 20 {
 		src, err := Open(ctx, "sqlite:"+path, Options{})
@@ -205,23 +190,8 @@ func TestStreamFilterKeysAndFromSeq(t *testing.T) {
 // source, or a header without counts, passes.
 func TestAllWritten(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "a.db")
-	a, err := sqlite.Open(path, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := a.Begin(ctx, "s")
-	if err == nil {
-		err = tx.Put(ctx, []*record.Item{{Kind: record.KindRecord, Collection: "c", Key: "k", Version: 1,
-			UpdatedAt: "2026-01-01T00:00:00.000000Z", Value: []byte(`1`)}}, adapters.Overwrite)
-	}
-	if err == nil {
-		err = tx.Commit()
-	}
-	a.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	path := storeFile(t, []*record.Item{{Kind: record.KindRecord, Collection: "c", Key: "k", Version: 1,
+		UpdatedAt: "2026-01-01T00:00:00.000000Z", Value: []byte(`1`)}})
 	src, err := Open(ctx, "sqlite:"+path, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -249,4 +219,28 @@ func TestAllWritten(t *testing.T) {
 	if err := stream.allWritten(sw, record.Header{Records: 5, Events: 5}); err != nil {
 		t.Errorf("a stream: %v", err)
 	}
+}
+
+// storeFile writes items as store s of a new SQLite file, and returns its
+// path.
+func storeFile(t *testing.T, items []*record.Item) string {
+	t.Helper()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "a.db")
+	a, err := sqlite.Open(path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	tx, err := a.Begin(ctx, "s")
+	if err == nil {
+		err = tx.Put(ctx, items, adapters.Overwrite)
+	}
+	if err == nil {
+		err = tx.Commit()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -312,7 +312,7 @@ func (a *Adapter) Stores(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("list stores: %w", explain(err))
 	}
 	if !exists {
-		if err := outOfReach(ctx, a.db, false); err != nil {
+		if err := outOfReach(ctx, a.db); err != nil {
 			return nil, fmt.Errorf("list stores: %w", err)
 		}
 		return nil, nil

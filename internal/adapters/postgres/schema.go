@@ -769,14 +769,18 @@ func schemaOf(ctx context.Context, tx *sql.Tx) (string, error) {
 	if found {
 		return schema.String, nil
 	}
-	if err := outOfReach(ctx, tx, !schema.Valid); err != nil {
+	schemas, role, err := pathSchemas(ctx, tx)
+	if err != nil {
+		return "", err
+	}
+	if err := unusable(schemas, role, !schema.Valid); err != nil {
 		return "", err
 	}
 	if !schema.Valid {
 		return "", hint.With(fmt.Errorf("no schema to make Persist's tables in: the search_path (%s) names none that exists", path.String),
 			"create one of its schemas (CREATE SCHEMA name), or name one that exists in the location (%s)", pathOption("SCHEMA"))
 	}
-	return schema.String, mayCreate(ctx, tx, schema.String)
+	return schema.String, mayCreate(schemas, role, schema.String)
 }
 
 // upgrade makes any older schema (or none) version 2 inside tx. Adding a

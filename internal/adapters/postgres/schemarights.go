@@ -80,10 +80,10 @@ func asciiLower(s string) string {
 }
 
 // pathSchemasSQL reads, for each schema $1 names that exists, in its
-// order: its name, as it is and quoted, whether the role may use it and make tables in
-// it, whether Persist's tables are in it, and its owner (quoted). The
-// catalog is readable without USAGE on a schema, which is what tells a
-// schema out of the role's reach from one that is not there.
+// order: its name, as it is and quoted, whether the role may use it and
+// make tables in it, whether Persist's tables are in it, and its owner
+// (quoted). The catalog is readable without USAGE on a schema, which is
+// what tells a schema out of the role's reach from one that is not there.
 const pathSchemasSQL = `SELECT n.nspname::pg_catalog.text, pg_catalog.quote_ident(n.nspname::pg_catalog.text),
 		pg_catalog.has_schema_privilege(n.oid, 'USAGE'), pg_catalog.has_schema_privilege(n.oid, 'CREATE'),
 		EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.relnamespace OPERATOR(pg_catalog.=) n.oid
@@ -125,18 +125,23 @@ func pathSchemas(ctx context.Context, q querier) (schemas []pathSchema, role str
 	return schemas, role, nil
 }
 
-// outOfReach is the error, where the search_path finds no persist_stores,
-// for a schema the path names that holds Persist's tables but that the
-// role may not use (a schema without USAGE is passed over as if it were
-// not there: a read would find no store, a write would make new tables in
-// a later schema); with toMake (no schema of the path may be used at
-// all), also for the first the path names, where the tables would go.
-// nil where neither is so.
-func outOfReach(ctx context.Context, q querier, toMake bool) error {
+// outOfReach is unusable for the session's search_path, where it finds
+// no persist_stores (a read's and a listing's).
+func outOfReach(ctx context.Context, q querier) error {
 	schemas, role, err := pathSchemas(ctx, q)
 	if err != nil {
 		return err
 	}
+	return unusable(schemas, role, false)
+}
+
+// unusable is the error for a schema of the path that holds Persist's
+// tables but that the role may not use (a schema without USAGE is passed
+// over as if it were not there: a read would find no store, a write would
+// make new tables in a later schema); with toMake (no schema of the path
+// may be used at all), also for the first the path names, where the tables
+// would go. nil where neither is so.
+func unusable(schemas []pathSchema, role string, toMake bool) error {
 	for _, p := range schemas {
 		if p.holds && !p.usage {
 			return hint.With(fmt.Errorf("role %s may not use schema %s, which holds Persist's tables (it lacks USAGE on it): "+
@@ -165,16 +170,9 @@ func outOfReach(ctx context.Context, q querier, toMake bool) error {
 // mayCreate refuses, before CREATE TABLE fails on it, to make Persist's
 // tables in schema (as persistSchema names it) where the role may not
 // create.
-func mayCreate(ctx context.Context, q querier, schema string) error {
-	schemas, role, err := pathSchemas(ctx, q)
-	if err != nil {
-		return err
-	}
+func mayCreate(schemas []pathSchema, role, schema string) error {
 	for _, p := range schemas {
-		if p.raw == schema {
-			if p.create {
-				return nil
-			}
+		if p.raw == schema && !p.create {
 			return hint.With(fmt.Errorf("role %s may not make tables in schema %s, where Persist's go (it lacks CREATE on it)", role, p.name),
 				"as %s: GRANT CREATE ON SCHEMA %s TO %s", ownerOf(p), p.name, role)
 		}

@@ -81,7 +81,7 @@ func (s *snapshot) exists(ctx context.Context) error {
 			err = s.tx.QueryRowContext(ctx, rowsOfStoreSQL, s.store).Scan(&found)
 		}
 	} else if err == nil {
-		if err := outOfReach(ctx, s.tx, false); err != nil {
+		if err := outOfReach(ctx, s.tx); err != nil {
 			return fmt.Errorf("store %q: %w", s.store, s.a.lost(err, s.state))
 		}
 	}

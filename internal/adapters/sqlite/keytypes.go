@@ -92,26 +92,22 @@ var storeColumns = []struct {
 }
 
 // storeTypesSQL reads, for each of storeColumns whose table the file
-// holds (bit i of the index for storeColumns[i]), the type of a value that
-// is not text, or NULL: SQLite orders every number before any text and
-// every blob after, so two seeks of each primary key find one.
-var storeTypesSQL = func() (q [1 << 3]string) {
-	for mask := range q {
-		var cols []string
-		for i, c := range storeColumns {
-			if mask&(1<<i) != 0 {
-				cols = append(cols, fmt.Sprintf(`coalesce((SELECT typeof(%[1]s) FROM %[2]s WHERE %[1]s >= x'' LIMIT 1),
-			(SELECT typeof(%[1]s) FROM %[2]s WHERE %[1]s < '' LIMIT 1))`, c.name, c.table))
-			} else {
-				cols = append(cols, "NULL")
-			}
+// holds (bit i of tables for storeColumns[i]), the type of a value that is
+// not text, or NULL: SQLite orders every number before any text and every
+// blob after, so two seeks of each primary key find one.
+func storeTypesSQL(tables int) string {
+	cols := make([]string, len(storeColumns))
+	for i, c := range storeColumns {
+		cols[i] = "NULL"
+		if tables&(1<<i) != 0 {
+			cols[i] = fmt.Sprintf(`coalesce((SELECT typeof(%[1]s) FROM %[2]s WHERE %[1]s >= x'' LIMIT 1),
+			(SELECT typeof(%[1]s) FROM %[2]s WHERE %[1]s < '' LIMIT 1))`, c.name, c.table)
 		}
-		q[mask] = "SELECT " + strings.Join(cols, ", ")
 	}
-	return q
-}()
+	return "SELECT " + strings.Join(cols, ", ")
+}
 
-// storeTablesSQL gives storeTypesSQL's index for the tables the file holds
+// storeTablesSQL gives storeTypesSQL's tables, those the file holds
 // (a first release's file may lack persist_events until a writer adds it).
 const storeTablesSQL = `SELECT coalesce(sum(CASE name WHEN 'persist_stores' THEN 1 WHEN 'persist_records' THEN 2 ELSE 4 END), 0)
 	FROM sqlite_master WHERE type = 'table' AND name IN ('persist_stores', 'persist_records', 'persist_events')`
@@ -123,11 +119,11 @@ const storeTablesSQL = `SELECT coalesce(sum(CASE name WHEN 'persist_stores' THEN
 // so its rows would be left out of a dump, a sum or a copy without a word,
 // and a write would put a row beside it.
 func storeTypes(ctx context.Context, tx *sql.Tx) error {
-	var mask int
+	var tables int
 	var types [3]sql.NullString
-	err := tx.QueryRowContext(ctx, storeTablesSQL).Scan(&mask)
+	err := tx.QueryRowContext(ctx, storeTablesSQL).Scan(&tables)
 	if err == nil {
-		err = tx.QueryRowContext(ctx, storeTypesSQL[mask&7]).Scan(&types[0], &types[1], &types[2])
+		err = tx.QueryRowContext(ctx, storeTypesSQL(tables)).Scan(&types[0], &types[1], &types[2])
 	}
 	if err != nil {
 		return fmt.Errorf("read the types of the stores' names: %w", err)
@@ -150,7 +146,8 @@ func storeTypes(ctx context.Context, tx *sql.Tx) error {
 
 // storeRepairSQL mends the rows of table whose col (the store's name) is
 // not text: of two rows of one address, one of each type, it keeps the
-// newer version (versioned), or the text one; then it casts the rest.
+// record of the newer version (versioned), else the text one; then it
+// casts the rest.
 func storeRepairSQL(table, col, rest string, versioned bool) string {
 	twin := fmt.Sprintf("t.%[1]s = CAST(s.%[1]s AS TEXT)", col)
 	for _, r := range strings.Split(rest, ", ") {
@@ -158,15 +155,12 @@ func storeRepairSQL(table, col, rest string, versioned bool) string {
 			twin += fmt.Sprintf(" AND t.%[1]s = s.%[1]s", r)
 		}
 	}
-	older := ""
-	if versioned {
-		older = " AND t.version >= s.version"
-		// The text row goes where the other is newer.
-		return fmt.Sprintf("DELETE FROM %[1]s AS t WHERE typeof(t.%[2]s) = 'text' AND EXISTS (SELECT 1 FROM %[1]s AS s WHERE %[3]s "+
-			"AND typeof(s.%[2]s) <> 'text' AND s.version > t.version); ", table, col, twin) +
-			storeCastSQL(table, col, twin, older)
+	if !versioned {
+		return storeCastSQL(table, col, twin, "")
 	}
-	return storeCastSQL(table, col, twin, older)
+	return fmt.Sprintf("DELETE FROM %[1]s AS t WHERE typeof(t.%[2]s) = 'text' AND EXISTS (SELECT 1 FROM %[1]s AS s WHERE %[3]s "+
+		"AND typeof(s.%[2]s) <> 'text' AND s.version > t.version); ", table, col, twin) +
+		storeCastSQL(table, col, twin, " AND t.version >= s.version")
 }
 
 // storeCastSQL deletes each row of table whose col is not text where a

@@ -100,7 +100,7 @@ func openReader(path string) (db *sql.DB, unlocked *fileState, err error) {
 		return nil, nil, fmt.Errorf("open sqlite %s read-only: %w (its -wal file holds transactions "+
 			"not yet in the main file, and without write access to the directory SQLite cannot "+
 			"read them consistently; open it once read-write, or run "+
-			"sqlite3 FILE 'PRAGMA wal_checkpoint(TRUNCATE)', as a user who can write there)", path, err)
+			"sqlite3 %s 'PRAGMA wal_checkpoint(TRUNCATE)', as a user who can write there)", path, err, shellQuote(path))
 	}
 	db, ierr := openProbed(path, immutableParams)
 	if ierr != nil {

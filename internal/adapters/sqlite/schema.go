@@ -742,26 +742,23 @@ func notPersistTables(ctx context.Context, tx *sql.Tx) error {
 		strings.ToUpper(kind), name, strings.ToLower(name))
 }
 
-// writableVersion is readVersion for a writer, which refuses a store's
-// name kept as another type than text (storeTypes) too.
+// writableVersion is readVersion, having refused a store's name kept as
+// another type than text (storeTypes) in a schema this release knows; a
+// newer one is the caller's to refuse, in its own words.
 func (a *Adapter) writableVersion(ctx context.Context, tx *sql.Tx) (int, error) {
 	v, err := a.readVersion(ctx, tx)
-	if err == nil && v > 0 {
+	if err == nil && v > 0 && v <= schemaVersion {
 		err = storeTypes(ctx, tx)
 	}
 	return v, err
 }
 
-// readableVersion is readVersion for readers, which know versions 1 and 2.
-// It also refuses a store's name kept as another type than text
-// (storeTypes).
+// readableVersion is writableVersion for readers, which refuse a schema
+// newer than this release's.
 func (a *Adapter) readableVersion(ctx context.Context, tx *sql.Tx) (int, error) {
-	v, err := a.readVersion(ctx, tx)
+	v, err := a.writableVersion(ctx, tx)
 	if err == nil && v > schemaVersion {
 		err = fmt.Errorf("schema version %d, this release reads up to %d (upgrade Persist): %w", v, schemaVersion, ErrSchemaVersion)
-	}
-	if err == nil && v > 0 {
-		err = storeTypes(ctx, tx)
 	}
 	return v, err
 }

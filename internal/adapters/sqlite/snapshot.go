@@ -106,11 +106,12 @@ type snapshot struct {
 	version int
 	// scanning is set while Scan or ScanShared holds the connection.
 	scanning atomic.Bool
-	// quickCounts is how many counts quickCount answered (for the tests).
+	// quickCounts is how many of Count's counts quickCount answered (for
+	// the tests).
 	quickCounts int
 	unlocked    *fileState   // the adapter's
 	path        string       // the file's, for hints
-	counted     *indexCounts // indexCount's, once counted
+	counted     *indexCounts // quickCount's, once counted
 }
 
 func (s *snapshot) Count(ctx context.Context, f adapters.Filter) (records, events int64, err error) {
@@ -123,6 +124,9 @@ func (s *snapshot) Count(ctx context.Context, f adapters.Filter) (records, event
 	}
 	if since < 0 && wholeKinds(f) {
 		if records, events, ok, err := s.quickCount(ctx, f); err != nil || ok {
+			if ok {
+				s.quickCounts++
+			}
 			return records, events, s.unlocked.first(err)
 		}
 	}
@@ -146,18 +150,10 @@ func wholeKinds(f adapters.Filter) bool {
 // indexes are as this release makes them (one of another predicate under
 // the same name would count other rows); ok is false otherwise, and the
 // tables are to be counted.
+//
+// What it counted once in the snapshot, which reads one instant, it gives
+// again: a dump's header and its scan's check (allRead) ask for the same.
 func (s *snapshot) quickCount(ctx context.Context, f adapters.Filter) (records, events int64, ok bool, err error) {
-	records, events, ok, err = s.indexCount(ctx, f)
-	if ok {
-		s.quickCounts++
-	}
-	return records, events, ok, err
-}
-
-// indexCount is quickCount, uncounted; what it counted once in the
-// snapshot, which reads one instant, it gives again (a dump's header and
-// its scan's check ask for the same).
-func (s *snapshot) indexCount(ctx context.Context, f adapters.Filter) (records, events int64, ok bool, err error) {
 	kinds := [2]bool{f.NoRecords, f.NoEvents}
 	if s.counted != nil && s.counted.kinds == kinds {
 		return s.counted.records, s.counted.events, true, nil
@@ -169,7 +165,7 @@ func (s *snapshot) indexCount(ctx context.Context, f adapters.Filter) (records, 
 	return records, events, ok, err
 }
 
-// indexCounts is what indexCount counted, for a filter's kinds.
+// indexCounts is what quickCount counted, for a filter's kinds.
 type indexCounts struct {
 	kinds           [2]bool // NoRecords, NoEvents
 	records, events int64
@@ -289,7 +285,7 @@ func (s *snapshot) allRead(ctx context.Context, f adapters.Filter, since, record
 	if since >= 0 {
 		r, e, err = count(ctx, s.tx, s.store, f, since)
 	} else {
-		r, e, ok, err = s.indexCount(ctx, f)
+		r, e, ok, err = s.quickCount(ctx, f)
 	}
 	if err != nil || !ok || (r == records && e == events) {
 		return err
