@@ -4,7 +4,6 @@
 package hint
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 )
@@ -26,13 +25,32 @@ func With(err error, format string, args ...any) error {
 }
 
 // All returns the hints attached to err and to what it wraps, outermost
-// first.
+// first, each once. Every branch of a joined error is followed: two
+// targets that failed each keep their hint.
 func All(err error) []string {
 	var out []string
-	var h *hinted
-	for e := err; errors.As(e, &h); e = h.err {
-		out = append(out, h.hint)
+	seen := map[string]bool{}
+	var walk func(error)
+	walk = func(e error) {
+		for e != nil {
+			if h, ok := e.(*hinted); ok && !seen[h.hint] {
+				seen[h.hint] = true
+				out = append(out, h.hint)
+			}
+			switch u := e.(type) {
+			case interface{ Unwrap() []error }:
+				for _, each := range u.Unwrap() {
+					walk(each)
+				}
+				return
+			case interface{ Unwrap() error }:
+				e = u.Unwrap()
+			default:
+				return
+			}
+		}
 	}
+	walk(err)
 	return out
 }
 

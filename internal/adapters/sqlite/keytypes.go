@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/record"
 )
@@ -274,4 +275,91 @@ var columnHints = map[string]string{
 		"UPDATE persist_events SET at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE at IS NULL",
 	"type": "with sqlite3, find those events (SELECT store, stream, seq FROM persist_events WHERE type IS NULL) " +
 		"and give each its type: UPDATE persist_events SET type = 'TYPE' WHERE store = 'STORE' AND stream = 'STREAM' AND seq = SEQ",
+}
+
+// A read or write by name (a collection's, a stream's, a record's key)
+// seeks the name as text, and never meets a row that holds it as another
+// type, which a whole read refuses (keyTypes) but one by name would pass
+// over: a dump of the collection would leave the row out, a get miss it, a
+// put write a twin beside it. Such a read or write looks for those rows
+// first. SQLite orders every number before any text and every blob after
+// it, so each query is a seek of the primary key.
+const (
+	// collectionTwinSQL finds a row of store ?1 whose collection is the
+	// name ?2 as a blob, or as a number.
+	collectionTwinSQL = `SELECT collection, key FROM persist_records WHERE store = ?1 AND collection = CAST(?2 AS BLOB)
+		UNION ALL SELECT collection, key FROM persist_records WHERE store = ?1 AND collection < '' AND CAST(collection AS TEXT) = ?2 LIMIT 1`
+	// oddKeySQL finds a row of collection ?2 whose key is not text: a
+	// read by key seeks text only, while one of the whole collection
+	// refuses such a row.
+	oddKeySQL = `SELECT collection, key FROM persist_records WHERE store = ?1 AND collection = ?2 AND key >= x''
+		UNION ALL SELECT collection, key FROM persist_records WHERE store = ?1 AND collection = ?2 AND key < '' LIMIT 1`
+	streamTwinSQL = `SELECT stream, seq FROM persist_events WHERE store = ?1 AND stream = CAST(?2 AS BLOB)
+		UNION ALL SELECT stream, seq FROM persist_events WHERE store = ?1 AND stream < '' AND CAST(stream AS TEXT) = ?2 LIMIT 1`
+	// oddSeqSQL finds an event of stream ?2 whose seq is text or a blob,
+	// both ordered after every number.
+	oddSeqSQL = `SELECT stream, seq FROM persist_events WHERE store = ?1 AND stream = ?2 AND seq >= '' LIMIT 1`
+)
+
+// rowQuerier is what namedRows asks of a transaction.
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// namedRows refuses, as keyTypes would, the first row of store that holds
+// one of the names a read or write goes by as another type: collections
+// and streams; with byKey (a read of records by key, any write), also a
+// key of those collections that is not text and a seq of those streams
+// that is not a number.
+func namedRows(ctx context.Context, q rowQuerier, store string, collections, streams []string, byKey bool) error {
+	for _, c := range collections {
+		if err := oddRow(ctx, q, record.KindRecord, collectionTwinSQL, store, c); err != nil {
+			return err
+		}
+		if byKey {
+			if err := oddRow(ctx, q, record.KindRecord, oddKeySQL, store, c); err != nil {
+				return err
+			}
+		}
+	}
+	for _, st := range streams {
+		if err := oddRow(ctx, q, record.KindEvent, streamTwinSQL, store, st); err != nil {
+			return err
+		}
+		if byKey {
+			if err := oddRow(ctx, q, record.KindEvent, oddSeqSQL, store, st); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// filterNames are the collections and streams f reads by name.
+func filterNames(f adapters.Filter) (collections, streams []string) {
+	if !f.NoRecords {
+		collections = f.Collections
+	}
+	if !f.NoEvents {
+		streams = f.Streams
+	}
+	return collections, streams
+}
+
+// oddRow runs one of the queries above for name, and refuses the row it
+// finds with keyTypes' error and hint.
+func oddRow(ctx context.Context, q rowQuerier, kind record.Kind, query, store, name string) error {
+	var a, b any
+	err := q.QueryRowContext(ctx, query, store, name).Scan(&a, &b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("look for rows of %q of another type: %w", name, err)
+	}
+	it := record.Item{Kind: kind}
+	if err := setKey(&it, a, b); err != nil {
+		return err
+	}
+	return fmt.Errorf("%s: %w: a row of that name holds it as another type (was the file edited outside Persist?)", describe(&it), ErrKeyType)
 }

@@ -387,3 +387,180 @@ func TestStoreNameOfAnotherType(t *testing.T) {
 		t.Errorf("after the hint: %q, want %q", got, want)
 	}
 }
+
+// A read or write by name seeks the name as text: a row holding that
+// name as another type is refused by it as by a whole read, not passed
+// over (a dump of the collection without the row, a get that misses it, a
+// put that writes a twin beside it); a read by another name is not
+// refused, and once the hint is followed every one reads again.
+func TestNamedReadOfAnotherType(t *testing.T) {
+	const (
+		records = `INSERT INTO persist_records (store, collection, key, version, updated_at, deleted, value)
+			SELECT store, %s, %s, version + 1, updated_at, deleted, '{"newer":1}' FROM persist_records WHERE key = 'b'`
+		events = `INSERT INTO persist_events (store, stream, seq, type, at, data)
+			SELECT store, %s, %s, type, at, data FROM persist_events WHERE seq = 2`
+	)
+	for _, tc := range []struct {
+		name, insert string
+		untyped      bool
+		reads        []namedRead
+		write        *record.Item // a write by the name, refused where want is set
+		want         string
+	}{
+		{"blob twin of a collection", fmt.Sprintf(records, "CAST(collection AS BLOB)", "key"), false,
+			[]namedRead{{byCollection("c"), refused}, {byKey("c", "b"), refused}, {byStream("s"), passes}},
+			rec("c", "b"), `record "c"/"b": ` + ErrKeyType.Error() + `: collection holds a blob`},
+		{"integer twin of a collection", `UPDATE persist_records SET collection = '5'; ` + fmt.Sprintf(records, "5", "key"), true,
+			[]namedRead{{byCollection("5"), refused}, {byKey("5", "b"), refused}},
+			rec("5", "b"), `record 5/"b": ` + ErrKeyType.Error() + `: collection holds an integer`},
+		{"blob key", fmt.Sprintf(records, "collection", "CAST('z' AS BLOB)"), false,
+			[]namedRead{{byKey("c", "b"), refused}, {byCollection("c"), scansRefuse}, {byStream("s"), passes}},
+			rec("c", "q"), `record "c"/"z": ` + ErrKeyType.Error() + `: key holds a blob`},
+		{"blob twin of a stream", fmt.Sprintf(events, "CAST(stream AS BLOB)", "seq"), false,
+			[]namedRead{{byStream("s"), refused}, {byCollection("c"), passes}},
+			evt("s", 9), `event "s"/2: ` + ErrKeyType.Error() + `: stream holds a blob`},
+		{"blob seq", fmt.Sprintf(events, "'s2'", "CAST('9' AS BLOB)"), false,
+			[]namedRead{{byStream("s"), passes}},
+			evt("s2", 9), `event "s2"/"9": ` + ErrKeyType.Error() + `: seq holds a blob`},
+		{"a blob of another collection", fmt.Sprintf(records, "CAST('other' AS BLOB)", "key"), false,
+			[]namedRead{{byCollection("c"), passes}, {byKey("c", "b"), passes}},
+			rec("c", "b"), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, _ := keyTypeStore(t, tc.insert, tc.untyped)
+			var hints []string
+			for _, r := range tc.reads {
+				for i, err := range namedReads(t, a, r.f) {
+					counted := i%2 == 0
+					if r.want == passes || (r.want == scansRefuse && counted) {
+						if err != nil {
+							t.Errorf("read %d by %+v: %v", i, r.f, err)
+						}
+						continue
+					}
+					if !errors.Is(err, ErrKeyType) || !strings.Contains(err.Error(), tc.want) {
+						t.Errorf("read %d by %+v: %v, want %q", i, r.f, err, tc.want)
+					}
+					hints = hint.All(err)
+				}
+			}
+			for i, err := range namedWrites(t, a, tc.write) {
+				if tc.want == "" {
+					if err != nil {
+						t.Errorf("write %d of %s: %v", i, describe(tc.write), err)
+					}
+					continue
+				}
+				if !errors.Is(err, ErrKeyType) || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("write %d of %s: %v, want %q", i, describe(tc.write), err, tc.want)
+				}
+				hints = hint.All(err)
+			}
+			if tc.want == "" {
+				return
+			}
+			i := -1
+			if len(hints) > 0 {
+				i = strings.Index(hints[0], "DELETE FROM")
+			}
+			if i < 0 {
+				t.Fatalf("hints %q, want the SQL that mends the rows", hints)
+			}
+			db := rawDB(t, a.path, "mode=rw")
+			defer db.Close()
+			if _, err := db.Exec(hints[0][i:]); err != nil {
+				t.Fatalf("the hint's SQL: %v", err)
+			}
+			for _, r := range tc.reads {
+				for i, err := range namedReads(t, a, r.f) {
+					if err != nil {
+						t.Errorf("read %d by %+v after the hint: %v", i, r.f, err)
+					}
+				}
+			}
+			for i, err := range namedWrites(t, a, tc.write) {
+				if err != nil {
+					t.Errorf("write %d of %s after the hint: %v", i, describe(tc.write), err)
+				}
+			}
+		})
+	}
+}
+
+// namedRead is a read by name, and what becomes of it.
+type namedRead struct {
+	f    adapters.Filter
+	want int // passes, refused, scansRefuse
+}
+
+const (
+	passes      = iota
+	refused     // every read refuses the row
+	scansRefuse // the scans meet the row, and refuse it as a whole read does; the counts pass
+)
+
+func byCollection(c string) adapters.Filter {
+	return adapters.Filter{Collections: []string{c}, NoEvents: true}
+}
+
+func byKey(c, k string) adapters.Filter {
+	return adapters.Filter{Collections: []string{c}, Keys: []string{k}, NoEvents: true}
+}
+
+func byStream(s string) adapters.Filter { return adapters.Filter{Streams: []string{s}, NoRecords: true} }
+
+func rec(c, k string) *record.Item { return &record.Item{Kind: record.KindRecord, Collection: c, Key: k} }
+
+func evt(s string, seq int64) *record.Item {
+	return &record.Item{Kind: record.KindEvent, Stream: s, Seq: seq}
+}
+
+// namedReads reads store "s" by f each way the adapter can, counts at even
+// places: a snapshot's count and scan, a transaction's count and scan.
+func namedReads(t *testing.T, a *Adapter, f adapters.Filter) []error {
+	t.Helper()
+	ctx := t.Context()
+	none := func(*record.Item) error { return nil }
+	snap, err := a.Snapshot(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, cerr := snap.Count(ctx, f)
+	serr := snap.Scan(ctx, f, none)
+	snap.Close()
+	tx, err := a.Begin(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	_, _, tcerr := tx.Count(ctx, f)
+	return []error{cerr, serr, tcerr, tx.Scan(ctx, f, none)}
+}
+
+// namedWrites looks it up, puts it and removes it, each in a transaction
+// of its own, rolled back.
+func namedWrites(t *testing.T, a *Adapter, it *record.Item) []error {
+	t.Helper()
+	ctx := t.Context()
+	put := *it
+	put.Version, put.UpdatedAt, put.At, put.Type = 9, "2026-01-01T00:00:00.000000Z", "2026-01-01T00:00:00.000000Z", "t"
+	if it.IsRecord() {
+		put.Value = []byte("1")
+	} else {
+		put.Data = []byte("1")
+	}
+	var errs []error
+	for _, write := range []func(adapters.Tx) error{
+		func(tx adapters.Tx) error { return tx.Lock(ctx, []*record.Item{it}, func(*record.Item) error { return nil }) },
+		func(tx adapters.Tx) error { return tx.Put(ctx, []*record.Item{&put}, adapters.Guarded) },
+		func(tx adapters.Tx) error { return tx.Remove(ctx, []*record.Item{it}) },
+	} {
+		tx, err := a.Begin(ctx, "s")
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs = append(errs, write(tx))
+		tx.Rollback()
+	}
+	return errs
+}

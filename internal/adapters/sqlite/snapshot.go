@@ -119,6 +119,9 @@ func (s *snapshot) Count(ctx context.Context, f adapters.Filter) (records, event
 		return 0, 0, err
 	}
 	since, err := s.since(ctx, f.Since)
+	if err == nil {
+		err = s.byName(ctx, f)
+	}
 	if err != nil {
 		return 0, 0, err
 	}
@@ -228,6 +231,9 @@ func (s *snapshot) read(ctx context.Context, f adapters.Filter, mode valueMode, 
 	}
 	defer s.scanning.Store(false)
 	since, err := s.since(ctx, f.Since)
+	if err == nil {
+		err = s.byName(ctx, f)
+	}
 	if err != nil {
 		return err
 	}
@@ -263,6 +269,16 @@ func (s *snapshot) read(ctx context.Context, f adapters.Filter, mode valueMode, 
 		err = s.allRead(ctx, f, since, read[0], read[1])
 	}
 	return err
+}
+
+// byName refuses a read by name that would pass over rows of that name
+// kept as another type (namedRows).
+func (s *snapshot) byName(ctx context.Context, f adapters.Filter) error {
+	collections, streams := filterNames(f)
+	if collections == nil && streams == nil {
+		return nil
+	}
+	return s.unlocked.first(namedRows(ctx, s.tx, s.store, collections, streams, f.Keys != nil))
 }
 
 // ErrDamaged: a whole store's scan yielded other counts than its indexes

@@ -134,6 +134,35 @@ type tx struct {
 	// c runs the puts (cput.go); noC: the connection gives no handle.
 	c   *cPut
 	noC bool
+	// named holds the collections ([0]) and streams ([1]) byName has
+	// looked at.
+	named [2]map[string]bool
+}
+
+// byName refuses a write or look-up of items where a row of one of their
+// names, or another key of their collection, is kept as another type
+// (namedRows): the statements seek text, and would write a twin beside
+// it. Each name is looked at once a transaction.
+func (t *tx) byName(ctx context.Context, items []*record.Item) error {
+	var names [2][]string
+	for _, it := range items {
+		k, name := 0, it.Collection
+		if !it.IsRecord() {
+			k, name = 1, it.Stream
+		}
+		if t.named[k][name] {
+			continue
+		}
+		if t.named[k] == nil {
+			t.named[k] = map[string]bool{}
+		}
+		t.named[k][name] = true
+		names[k] = append(names[k], name)
+	}
+	if names[0] == nil && names[1] == nil {
+		return nil
+	}
+	return namedRows(ctx, t.tx, t.store, names[0], names[1], true)
 }
 
 // closeC finalizes what c prepared, before the transaction ends.
@@ -183,6 +212,9 @@ const lookupChunk = 500
 // stored value that is the key's own value is handed on as that slice,
 // anything else made canonical.
 func (t *tx) Lock(ctx context.Context, keys []*record.Item, fn func(*record.Item) error) error {
+	if err := t.byName(ctx, keys); err != nil {
+		return fmt.Errorf("look up: %w", err)
+	}
 	var buf []byte
 	return t.lookup(ctx, keys, func(got *record.Item, i int) error {
 		v := valueOf(got)
@@ -449,6 +481,9 @@ func (t *tx) Put(ctx context.Context, items []*record.Item, mode adapters.PutMod
 	if _, ok := putStmt[mode]; !ok {
 		return fmt.Errorf("put: unknown mode %d", mode)
 	}
+	if err := t.byName(ctx, items); err != nil {
+		return fmt.Errorf("put: %w", err)
+	}
 	if err := t.stamp(ctx); err != nil {
 		return fmt.Errorf("put: %w", err)
 	}
@@ -645,6 +680,9 @@ func (t *tx) removed(ctx context.Context) error {
 }
 
 func (t *tx) Remove(ctx context.Context, keys []*record.Item) error {
+	if err := t.byName(ctx, keys); err != nil {
+		return fmt.Errorf("remove: %w", err)
+	}
 	if err := t.stamp(ctx); err != nil {
 		return fmt.Errorf("remove: %w", err)
 	}
@@ -688,12 +726,20 @@ func (t *tx) Scan(ctx context.Context, f adapters.Filter, fn func(*record.Item) 
 	if f.Since != "" {
 		return errors.New("scan: a transaction's scan takes no Since")
 	}
+	collections, streams := filterNames(f)
+	if err := namedRows(ctx, t.tx, t.store, collections, streams, f.Keys != nil); err != nil {
+		return err
+	}
 	return scan(ctx, t.tx, t.store, f, -1, canonicalValues, plain(fn))
 }
 
 func (t *tx) Count(ctx context.Context, f adapters.Filter) (records, events int64, err error) {
 	if f.Since != "" {
 		return 0, 0, errors.New("count: a transaction's count takes no Since")
+	}
+	collections, streams := filterNames(f)
+	if err := namedRows(ctx, t.tx, t.store, collections, streams, f.Keys != nil); err != nil {
+		return 0, 0, err
 	}
 	return count(ctx, t.tx, t.store, f, -1)
 }
