@@ -507,9 +507,13 @@ func byKey(c, k string) adapters.Filter {
 	return adapters.Filter{Collections: []string{c}, Keys: []string{k}, NoEvents: true}
 }
 
-func byStream(s string) adapters.Filter { return adapters.Filter{Streams: []string{s}, NoRecords: true} }
+func byStream(s string) adapters.Filter {
+	return adapters.Filter{Streams: []string{s}, NoRecords: true}
+}
 
-func rec(c, k string) *record.Item { return &record.Item{Kind: record.KindRecord, Collection: c, Key: k} }
+func rec(c, k string) *record.Item {
+	return &record.Item{Kind: record.KindRecord, Collection: c, Key: k}
+}
 
 func evt(s string, seq int64) *record.Item {
 	return &record.Item{Kind: record.KindEvent, Stream: s, Seq: seq}
@@ -551,7 +555,9 @@ func namedWrites(t *testing.T, a *Adapter, it *record.Item) []error {
 	}
 	var errs []error
 	for _, write := range []func(adapters.Tx) error{
-		func(tx adapters.Tx) error { return tx.Lock(ctx, []*record.Item{it}, func(*record.Item) error { return nil }) },
+		func(tx adapters.Tx) error {
+			return tx.Lock(ctx, []*record.Item{it}, func(*record.Item) error { return nil })
+		},
 		func(tx adapters.Tx) error { return tx.Put(ctx, []*record.Item{&put}, adapters.Guarded) },
 		func(tx adapters.Tx) error { return tx.Remove(ctx, []*record.Item{it}) },
 	} {
