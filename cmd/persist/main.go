@@ -21,7 +21,7 @@ field of its line, and -0 ends lines with NUL for names that hold line breaks.
 Examples:
   persist put my-app users u1 '{"name":"Ada"}'
   persist get my-app users u1
-  persist ls my-app users | while IFS= read -r key; do persist get my-app users "$key"; done
+  persist ls my-app users | while IFS= read -r key; do persist get my-app users -- "$key"; done
   persist append my-app orders placed '{"total":12.5}'
   persist export my-app --format jsonl --output ./backup.jsonl
   persist import my-app --from ./backup.jsonl --adapter postgres --connection "postgresql://user:pass@host:5432/persist"

@@ -68,7 +68,11 @@ func parse(name, description string, grammar any, args []string, stdout, stderr 
 		Report(stderr, name, usage)
 		return nil, ExitTrouble, true, usage
 	}
-	if err := emptyFlag(ctx); err != nil {
+	err = emptyFlag(ctx)
+	if err == nil {
+		err = repeatedFlag(ctx)
+	}
+	if err != nil {
 		Report(stderr, name, err)
 		return nil, ExitTrouble, true, err
 	}
@@ -132,6 +136,25 @@ func emptyFlag(ctx *kong.Context) error {
 		case empty:
 			return Hint(fmt.Errorf("--%s '': the value is empty (was the shell variable empty?)", p.Flag.Name),
 				"give --%s a value, or leave it out", p.Flag.Name)
+		}
+	}
+	return nil
+}
+
+// repeatedFlag refuses a flag of one value given more than once: the
+// parser keeps the last, so that `verify --target A --target B` would
+// check B alone and exit 0 with A never looked at, `--if-version 1
+// --if-version 2` compare against 2. A flag that takes a list takes each.
+func repeatedFlag(ctx *kong.Context) error {
+	seen := map[*kong.Flag]int{}
+	for _, p := range ctx.Path {
+		f := p.Flag
+		if f == nil || f.IsSlice() || f.IsMap() || f.IsCounter() || f.IsBool() {
+			continue
+		}
+		if seen[f]++; seen[f] == 2 {
+			return Hint(fmt.Errorf("--%s is given more than once: it takes one value, and only the last would count", f.Name),
+				"give --%s once (run the command once for each value)", f.Name)
 		}
 	}
 	return nil
@@ -279,15 +302,34 @@ func parseHint(name, help string, args []string, msg string, emptyName bool) err
 // unknownFlagHint is the hint for a parse error other than those above.
 func unknownFlagHint(name, help string, args []string, err error, msg string) error {
 	rest, ok := strings.CutPrefix(msg, "unknown flag ")
-	if !ok || len(rest) < 2 || rest[0] != '-' || rest[1] < '0' || rest[1] > '9' {
+	if !ok || len(rest) < 2 || rest[0] != '-' {
 		return Hint(err, "see %s --help", help)
 	}
-	// kong names the flag it read: "-1" of -1.5.
+	// kong names the flag it read: "-1" of -1.5, "-d" of -dx.
 	bad := strings.TrimRight(strings.Fields(rest)[0], ",")
+	number := rest[1] >= '0' && rest[1] <= '9'
 	i := slices.IndexFunc(args, func(a string) bool { return strings.HasPrefix(a, bad) })
 	if i < 0 || slices.Contains(args[:i], "--") || slices.ContainsFunc(args[i+1:], func(a string) bool { return strings.HasPrefix(a, "-") }) {
+		if !number {
+			return Hint(err, "see %s --help", help)
+		}
 		return Hint(err, "a value that begins with '-' goes after --, which ends the flags: put the flags before it")
 	}
+	if !number {
+		if help == name || strings.HasPrefix(bad, "--") {
+			return Hint(err, "see %s --help", help)
+		}
+		// A verb's name (a key read from a listing) can begin with '-':
+		// say so beside the flags, for it may as well be a flag mistyped.
+		return Hint(err, "see %s --help for its flags; a name or value that begins with '-' goes after --, which ends the flags: %s",
+			help, afterDashes(name, args, i))
+	}
+	return Hint(err, "a value that begins with '-' goes after --, which ends the flags: %s", afterDashes(name, args, i))
+}
+
+// afterDashes is the command line args with -- before args[i], quoted for
+// the shell, with where the password comes from when a location had one.
+func afterDashes(name string, args []string, i int) string {
 	cmd, note := []string{name}, ""
 	for _, a := range append(append(slices.Clone(args[:i]), "--"), args[i:]...) {
 		// Hints never show a password: libpq takes it from the environment.
@@ -296,7 +338,7 @@ func unknownFlagHint(name, help string, args []string, err error, msg string) er
 		}
 		cmd = append(cmd, location.ForShell(a))
 	}
-	return Hint(err, "a value that begins with '-' goes after --, which ends the flags: %s%s", strings.Join(cmd, " "), note)
+	return strings.Join(cmd, " ") + note
 }
 
 // helpName is the command whose --help lists the flags args give: the

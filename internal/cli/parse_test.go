@@ -196,3 +196,40 @@ func TestParseSplitsNames(t *testing.T) {
 		}
 	}
 }
+
+// A flag of one value given twice is refused, whatever its spelling: the
+// parser would keep the last, and the first would never be acted on. A
+// list flag takes each, and a switch given twice is still on.
+func TestParseRefusesRepeatedFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		bad  string
+	}{
+		{[]string{"-o", "a", "-o", "b"}, "--output"},
+		{[]string{"--output", "a", "--output=b"}, "--output"},
+		{[]string{"-o", "a", "--output", "a"}, "--output"},
+		{[]string{"--since", "c1", "-o", "x", "--since", "c2"}, "--since"},
+		{[]string{"--summary", "s", "--summary", "s"}, "--summary"},
+		{[]string{"--collection", "a", "--collection", "b"}, ""},
+		{[]string{"--stream", "a", "--stream=b"}, ""},
+		{[]string{"-q", "-q"}, ""},
+		{[]string{"-o", "a", "--since", "c1"}, ""},
+	} {
+		var stdout, stderr bytes.Buffer
+		_, code, done := Parse("persist-x", "", &emptyGrammar{}, tc.args, &stdout, &stderr)
+		if tc.bad == "" {
+			if done {
+				t.Errorf("%q: refused (%d): %s", tc.args, code, stderr.String())
+			}
+			continue
+		}
+		want := "error: " + tc.bad + " is given more than once"
+		hint := "hint: give " + tc.bad + " once"
+		if !done || code != ExitTrouble || !strings.Contains(stderr.String(), want) || !strings.Contains(stderr.String(), hint) {
+			t.Errorf("%q: done %v, code %d, stderr %q", tc.args, done, code, stderr.String())
+		}
+		if stdout.Len() > 0 {
+			t.Errorf("%q: stdout %q", tc.args, stdout.String())
+		}
+	}
+}
