@@ -24,6 +24,25 @@ const (
 // and has already said so; it maps to exit status 1 with no further message.
 var ErrDiffer = errors.New("differences found")
 
+// Differ is ErrDiffer said as err: a conditional write that found the
+// record moved. Report prints err and its hints, the summary keeps them,
+// and the exit status is 1. ErrDiffer itself may carry hints alone (a
+// command that said how it differs on its own lines): they are printed,
+// and kept, too.
+func Differ(err error) error { return &differ{err} }
+
+type differ struct{ err error }
+
+func (d *differ) Error() string        { return d.err.Error() }
+func (d *differ) Unwrap() error        { return d.err }
+func (d *differ) Is(target error) bool { return target == ErrDiffer }
+
+// said reports whether err, a difference, carries a message of its own.
+func said(err error) bool {
+	var d *differ
+	return errors.As(err, &d)
+}
+
 // Hint attaches what the user can do about err; Report prints it on its
 // own "hint:" line.
 func Hint(err error, format string, args ...any) error {
@@ -36,7 +55,13 @@ func Report(w io.Writer, name string, err error) int {
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.Is(err, ErrDiffer) && said(err):
+		report(w, name, err)
+		return ExitDiffer
 	case errors.Is(err, ErrDiffer):
+		for _, h := range hint.All(err) {
+			fmt.Fprintf(w, "%s: hint: %s\n", name, h)
+		}
 		return ExitDiffer
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintf(w, "%s: error: interrupted\n", name)
@@ -55,14 +80,43 @@ func report(w io.Writer, name string, err error) {
 		}
 		return
 	}
-	err = closedStdHint(name, err)
-	if errors.Is(err, syscall.ENOSPC) && len(hint.All(err)) == 0 {
-		err = hint.With(err, "the file system is full: free space on it, or write elsewhere, then run the command again")
-	}
+	err = explain(name, err)
 	fmt.Fprintf(w, "%s: error: %s\n", name, oneLine(err.Error()))
 	for _, h := range hint.All(err) {
 		fmt.Fprintf(w, "%s: hint: %s\n", name, h)
 	}
+}
+
+// explain adds to err the hint its cause calls for where none says what
+// to do yet: a standard stream closed, a full file system. Each error of
+// a joined one is explained on its own; report and the summary both see
+// the hints.
+func explain(name string, err error) error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs := j.Unwrap()
+		out := make([]error, len(errs))
+		for i, e := range errs {
+			out[i] = explain(name, e)
+		}
+		return errors.Join(out...)
+	}
+	err = closedStdHint(name, err)
+	if errors.Is(err, syscall.ENOSPC) && len(hint.All(err)) == 0 {
+		err = hint.With(err, "the file system is full: free space on it, or write elsewhere, then run the command again")
+	}
+	return err
+}
+
+// messages is err on one line, each error of a joined one after a "; ".
+func messages(err error) string {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []string
+		for _, e := range j.Unwrap() {
+			out = append(out, messages(e))
+		}
+		return strings.Join(out, "; ")
+	}
+	return oneLine(err.Error())
 }
 
 func oneLine(s string) string {

@@ -305,9 +305,12 @@ func (s *Summary) Finish(code int, err error, interrupted bool) error {
 	default:
 		r.Outcome = OutcomeFailed
 	}
-	if err != nil && !errors.Is(err, ErrDiffer) {
-		msg := oneLine(err.Error())
-		r.Error = &msg
+	if err != nil {
+		err = explain(r.Tool, err)
+		if !errors.Is(err, ErrDiffer) || said(err) {
+			msg := messages(err)
+			r.Error = &msg
+		}
 		r.Hints = append(r.Hints, hint.All(err)...)
 	}
 	b, merr := json.Marshal(r)

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/cuitty/persist/internal/hint"
@@ -184,4 +186,69 @@ func gzipped(t *testing.T, path, content string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// What stderr says of a run, its summary keeps: the hints of a difference,
+// the error of one said as an error (a conditional write), every error of
+// a joined one, apart, with each one's hints, and the hints the report
+// adds for a cause it knows (a full file system).
+func TestSummaryKeepsWhatStderrSays(t *testing.T) {
+	full := &os.PathError{Op: "write", Path: "out.jsonl", Err: syscall.ENOSPC}
+	for _, c := range []struct {
+		name    string
+		code    int
+		err     error
+		errText string // "" for null
+		hints   []string
+		stderr  []string
+	}{
+		{"a difference with a hint", ExitDiffer, Hint(ErrDiffer, "see each difference with: persist-diff a b"), "",
+			[]string{"see each difference with: persist-diff a b"},
+			[]string{"persist: hint: see each difference with: persist-diff a b"}},
+		{"a difference said as an error", ExitDiffer, Differ(Hint(errors.New("put c/k: version mismatch"), "read it again")),
+			"put c/k: version mismatch", []string{"read it again"},
+			[]string{"persist: error: put c/k: version mismatch", "persist: hint: read it again"}},
+		{"two errors joined", ExitTrouble, errors.Join(Hint(errors.New("target a: refused"), "grant it"),
+			Hint(errors.New("target b: stopped with the others"), "load it again")),
+			"target a: refused; target b: stopped with the others", []string{"grant it", "load it again"},
+			[]string{"persist: error: target a: refused", "persist: hint: grant it",
+				"persist: error: target b: stopped with the others", "persist: hint: load it again"}},
+		{"a full file system", ExitTrouble, full, "write out.jsonl: no space left on device",
+			[]string{"the file system is full: free space on it, or write elsewhere, then run the command again"},
+			[]string{"persist: error: write out.jsonl: no space left on device", "persist: hint: the file system is full"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			if code := Report(&stderr, "persist", c.err); code != c.code {
+				t.Errorf("Report: exit %d, want %d", code, c.code)
+			}
+			for _, want := range c.stderr {
+				if !strings.Contains(stderr.String(), want) {
+					t.Errorf("stderr %q lacks %q", stderr.String(), want)
+				}
+			}
+			path := filepath.Join(t.TempDir(), "run.json")
+			s, err := OpenSummary(path, "persist", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Finish(c.code, c.err, false); err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got Result
+			if err := json.Unmarshal(b, &got); err != nil {
+				t.Fatal(err)
+			}
+			if e := got.Error; (e == nil) != (c.errText == "") || (e != nil && *e != c.errText) {
+				t.Errorf("error %s, want %q", b, c.errText)
+			}
+			if !slices.Equal(got.Hints, c.hints) {
+				t.Errorf("hints %q, want %q", got.Hints, c.hints)
+			}
+		})
+	}
 }

@@ -309,9 +309,8 @@ func verify(ctx context.Context, st Stdio, o VerifyOptions) error {
 		fmt.Fprintf(st.Stderr, "persist: verify: %s differs (a side read from a pipe cannot be read again to count how)\n", o.Name)
 	}
 	printUnsupported(st, c.Unsupported)
-	fmt.Fprintf(st.Stderr, "persist: hint: see each difference with: persist-diff %s%s\n",
+	return cli.Hint(cli.ErrDiffer, "see each difference with: persist-diff %s%s",
 		diffArgs(source, target, store), passwordNote(o.Source, o.Target))
-	return cli.ErrDiffer
 }
 
 // diffArgs are persist-diff's arguments for the locations as compared: a

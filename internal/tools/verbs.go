@@ -72,9 +72,9 @@ func Put(ctx context.Context, st Stdio, o PutOptions) error {
 		}
 		if errors.Is(err, persist.ErrVersionMismatch) {
 			if _, gerr := s.Get(ctx, o.Collection, o.Key); errors.Is(gerr, persist.ErrNotFound) {
-				return mismatch(st, err, "to write it only while it has no live record, give --if-version 0")
+				return mismatch(err, "to write it only while it has no live record, give --if-version 0")
 			}
-			return mismatch(st, err, "read the record again and retry: %s", command("get", []string{"--record"}, o.Name, o.Collection, o.Key))
+			return mismatch(err, "read the record again and retry: %s", command("get", []string{"--record"}, o.Name, o.Collection, o.Key))
 		}
 		if err != nil {
 			return err
@@ -87,9 +87,8 @@ func Put(ctx context.Context, st Stdio, o PutOptions) error {
 
 // mismatch says why a conditional write did not happen and exits 1: the
 // record moved, which a script tells from trouble (2) by the status.
-func mismatch(st Stdio, err error, hintFormat string, args ...any) error {
-	cli.Report(st.Stderr, "persist", cli.Hint(err, hintFormat, args...))
-	return cli.ErrDiffer
+func mismatch(err error, hintFormat string, args ...any) error {
+	return cli.Differ(cli.Hint(err, hintFormat, args...))
 }
 
 // jsonArg is the JSON argument, or standard input when it is omitted.
