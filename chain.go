@@ -8,6 +8,7 @@ import (
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/hint"
+	"github.com/cuitty/persist/internal/load"
 	"github.com/cuitty/persist/internal/record"
 )
 
@@ -154,6 +155,33 @@ func editing(c adapters.Cursor, what string) string {
 		return what + " filtered by persist-dump (--collection, --stream, --records, --events or --live)"
 	}
 	return what + " not marked as edited or filtered"
+}
+
+// ErrDiverged: a delta loaded in its chain met records its copy holds in
+// a newer version than the delta carries. A delta holds each record it
+// carries as its source had it at the delta's end, newer than any the
+// chain brought before: the copy was written by something else (by hand,
+// by another load), or the source's version went down (a write around its
+// change tracking), and the copy is not its source's copy as its chain
+// says.
+var ErrDiverged = errors.New("the copy and its source have parted")
+
+// diverged is ErrDiverged for a delta (h's since) whose load st found
+// records stale in store; nil for any other stream. The delta's other
+// lines are written, and its cursor is not noted: the next delta is
+// refused until this one loads whole.
+func diverged(store string, h *record.Header, st load.Stats) error {
+	if h == nil || h.Since == "" || h.Patch || st.Stale == 0 {
+		return nil
+	}
+	return hint.With(fmt.Errorf("%w: store %s holds a newer version of %d records than this delta of its source (since %s) carries, "+
+		"the first at line %d: a delta carries each record as its source has it, newer than the chain brought before, so the copy "+
+		"was written outside the chain (by hand, or by another load), or a write around the source's change tracking took a version "+
+		"back; the delta's other lines are written, its cursor is not noted",
+		ErrDiverged, store, st.Stale, h.Since, st.FirstStale),
+		"compare the copy with its source (persist-diff SOURCE COPY); to make it the source's copy again, load a new full dump "+
+			"of the source with --mode replace (a new chain), then the deltas after it; to keep the copy's newer versions and go on "+
+			"from this delta, load it again with --ignore-since")
 }
 
 // recordChain notes, after a stream was loaded whole and its trailer

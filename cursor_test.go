@@ -409,3 +409,69 @@ func TestDeltaLoadedAgain(t *testing.T) {
 		t.Errorf("a gap: %v (hints %q), want ErrChain and the hint", err, h)
 	}
 }
+
+// A delta loaded in its chain onto a copy written outside it (a record
+// there newer than the delta carries) is refused, naming the line, and
+// its cursor is not noted: the copy is not its source's copy, and a chain
+// that went on would keep it so without a word. Its hint's two ways out
+// each load: the delta with IgnoreSince, or a new full dump replacing
+// the copy, which then sums as its source.
+func TestDivergedCopy(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ctx := testContext(t)
+		src, dst := backends[0].new(t)+"#app", db.Location(t)+"#app"
+		for _, k := range []string{"a", "b", "c"} {
+			if _, err := open(t, src).Put(ctx, "c", k, 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var full bytes.Buffer
+		res, err := persist.Dump(ctx, src, &full, persist.DumpOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := persist.Load(ctx, &full, dst, persist.LoadOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		// The copy is written outside its chain: b twice, past the source.
+		for range 2 {
+			if _, err := open(t, dst).Put(ctx, "c", "b", "copy's own"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, k := range []string{"a", "b"} {
+			if _, err := open(t, src).Put(ctx, "c", k, 2); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var delta bytes.Buffer
+		if _, err := persist.Dump(ctx, src, &delta, persist.DumpOptions{ReadOptions: persist.ReadOptions{Since: res.Cursor}}); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 { // refused again: the cursor was not noted
+			lr, err := persist.Load(ctx, bytes.NewReader(delta.Bytes()), dst, persist.LoadOptions{})
+			if !errors.Is(err, persist.ErrDiverged) || !strings.Contains(err.Error(), "1 records") || !strings.Contains(err.Error(), "line 3") {
+				t.Fatalf("the delta onto a copy written outside its chain: %v, want ErrDiverged at line 3", err)
+			}
+			if h := strings.Join(hint.All(err), " "); !strings.Contains(h, "--mode replace") || !strings.Contains(h, "--ignore-since") {
+				t.Errorf("hint %q", h)
+			}
+			if lr.Stale != 1 {
+				t.Errorf("stale %d, want 1", lr.Stale)
+			}
+		}
+		if _, err := persist.Load(ctx, bytes.NewReader(delta.Bytes()), dst, persist.LoadOptions{IgnoreSince: true}); err != nil {
+			t.Errorf("the delta with IgnoreSince, as the hint says: %v", err)
+		}
+		full.Reset()
+		if _, err := persist.Dump(ctx, src, &full, persist.DumpOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := persist.Load(ctx, &full, dst, persist.LoadOptions{Mode: persist.Replace}); err != nil {
+			t.Fatalf("a new full dump replacing the copy, as the hint says: %v", err)
+		}
+		if a, b := mustSum(t, src), mustSum(t, dst); a.Sum != b.Sum {
+			t.Errorf("after the new full dump: %+v, %+v", a, b)
+		}
+	})
+}

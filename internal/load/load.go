@@ -147,7 +147,9 @@ type Stats struct {
 	Written   int64 // records written
 	Unchanged int64 // records already identical in the store
 	Stale     int64 // records older than the store's
-	Conflicts int64 // records and events: same version/seq, other content
+	// FirstStale is the line of the first of them (0: none).
+	FirstStale int64
+	Conflicts  int64 // records and events: same version/seq, other content
 	Rejects   int64 // lines sent to the rejects (or the one the load stopped at)
 
 	Events          int64 // events written

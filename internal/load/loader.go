@@ -315,6 +315,9 @@ func account(s *Stats, b *batch) {
 			s.Unchanged++
 		case outStale:
 			s.Stale++
+			if s.FirstStale == 0 || e.line < s.FirstStale {
+				s.FirstStale = e.line
+			}
 		case outConflict:
 			s.Conflicts++
 		case outEventWritten:

@@ -241,6 +241,9 @@ func (l *loader) applyInTx(ctx context.Context, tx adapters.Tx, b *batch, pendin
 func sumStats(a, b Stats) Stats {
 	a.Written += b.Written
 	a.Unchanged += b.Unchanged
+	if b.Stale > 0 && (a.Stale == 0 || b.FirstStale < a.FirstStale) {
+		a.FirstStale = b.FirstStale
+	}
 	a.Stale += b.Stale
 	a.Conflicts += b.Conflicts
 	a.Events += b.Events
