@@ -150,7 +150,7 @@ type Stats struct {
 	// FirstStale is the line of the first of them (0: none).
 	FirstStale int64
 	Conflicts  int64 // records and events: same version/seq, other content
-	Rejects   int64 // lines sent to the rejects (or the one the load stopped at)
+	Rejects    int64 // lines sent to the rejects (or the one the load stopped at)
 
 	Events          int64 // events written
 	EventsUnchanged int64 // events already identical in the store
