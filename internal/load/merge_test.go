@@ -36,7 +36,7 @@ func TestMergeOutcomes(t *testing.T) {
 				ev("orders", 1, "placed", `{"t":1}`),
 				ev("orders", 2, "paid", `{"t":2}`),
 			},
-			want: Stats{Lines: 6, Written: 2, Unchanged: 1, Stale: 1, Events: 1, EventsUnchanged: 1, Batches: 1},
+			want: Stats{Lines: 6, Written: 2, Unchanged: 1, Stale: 1, FirstStale: 1, Events: 1, EventsUnchanged: 1, Batches: 1},
 			final: []string{
 				rec("users", "u1", 2, `{"n":1}`),
 				rec("users", "u2", 2, `{"n":2}`),
@@ -53,7 +53,7 @@ func TestMergeOutcomes(t *testing.T) {
 				rec("users", "u4", 2, `{"alive":true}`),
 				rec("users", "u4", 1, `{"alive":true}`),
 			},
-			want: Stats{Lines: 2, Stale: 2, Batches: 1},
+			want: Stats{Lines: 2, Stale: 2, FirstStale: 1, Batches: 1},
 		},
 		{
 			name: "a newer tombstone deletes",
@@ -70,7 +70,7 @@ func TestMergeOutcomes(t *testing.T) {
 				rec("users", "u9", 2, `{"v":2}`), // stale against the line before it
 				rec("users", "u9", 3, `{"v":3}`), // identical to it
 			},
-			want: Stats{Lines: 4, Written: 2, Stale: 1, Unchanged: 1, Batches: 1},
+			want: Stats{Lines: 4, Written: 2, Stale: 1, FirstStale: 3, Unchanged: 1, Batches: 1},
 		},
 	}
 	for _, tc := range cases {

@@ -770,6 +770,16 @@ func Stores(ctx context.Context, st Stdio, o StoresOptions) error {
 			})
 		}
 	}
+	if warn := warner(st, o.Common, "persist", ""); len(lines) == 0 && warn != nil {
+		// An empty list is an answer, but one a typo or the wrong folder
+		// gives too: say where no store was found.
+		if len(locs) == 0 {
+			warn("no store: $PERSIST_URL is not set, and there is no ./data/*.db here (a store NAME is kept at $PERSIST_URL, else at ./data/NAME.db)")
+		}
+		for _, loc := range locs {
+			warn("no store in " + location.Redact(loc))
+		}
+	}
 	return printLines(st, lines, o.Null, "")
 }
 
