@@ -167,8 +167,11 @@ func createError(path, target string, err error) error {
 	case errors.Is(err, fs.ErrPermission):
 		// The file may be writable, but it is replaced by a new one made
 		// beside it, which its folder must let this user make and rename.
-		dir := filepath.Dir(target)
-		return hint.With(fmt.Errorf("create %s: the folder %s does not let this user make the new file that replaces it: %w", path, dir, err),
+		dir, what := filepath.Dir(target), "the file"
+		if _, serr := os.Lstat(target); serr == nil {
+			what = "the new file that replaces it"
+		}
+		return hint.With(fmt.Errorf("create %s: the folder %s does not let this user make %s: %w", path, dir, what, err),
 			"let this user write the folder %s (the new file is made there and renamed into place), or name a file in a folder this user may write", hint.Quote(dir))
 	}
 	return fmt.Errorf("create %s: %w", path, err)

@@ -354,3 +354,27 @@ func TestWritableHint(t *testing.T) {
 		}
 	}
 }
+
+// A folder that does not let this user make a file: the error speaks of
+// the new file that replaces the old where one is there, of the file
+// where none is (nothing is replaced), and the hint names the folder.
+func TestCreateErrorPermission(t *testing.T) {
+	dir := t.TempDir()
+	old := filepath.Join(dir, "old.jsonl")
+	if err := os.WriteFile(old, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	denied := &fs.PathError{Op: "open", Err: fs.ErrPermission}
+	for target, want := range map[string]string{
+		old:                             "does not let this user make the new file that replaces it",
+		filepath.Join(dir, "new.jsonl"): "does not let this user make the file:",
+	} {
+		err := createError(target, target, denied)
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", target, err, want)
+		}
+		if h := hint.All(err); len(h) != 1 || !strings.Contains(h[0], "let this user write the folder "+dir) {
+			t.Errorf("%s: hints %q", target, h)
+		}
+	}
+}
