@@ -167,22 +167,33 @@ func editing(c adapters.Cursor, what string) string {
 var ErrDiverged = errors.New("the copy and its source have parted")
 
 // diverged is ErrDiverged for a delta (h's since) whose load st found
-// records stale in store; nil for any other stream. The delta's other
+// records stale in store, or stopped at a conflict (err); err as it is
+// for any other stream. The delta's other
 // lines are written, and its cursor is not noted: the next delta is
 // refused until this one loads whole.
-func diverged(store string, h *record.Header, st load.Stats) error {
-	if h == nil || h.Since == "" || h.Patch || st.Stale == 0 {
-		return nil
+func diverged(store string, h *record.Header, st load.Stats, err error) error {
+	if h == nil || h.Since == "" || h.Patch {
+		return err
+	}
+	if errors.Is(err, ErrConflict) {
+		// The same version with other content: parted the same way.
+		return hint.With(fmt.Errorf("%w: %w", ErrDiverged, err), "%s", rebuildCopy)
+	}
+	if err != nil || st.Stale == 0 {
+		return err
 	}
 	return hint.With(fmt.Errorf("%w: store %s holds a newer version of %d records than this delta of its source (since %s) carries, "+
 		"the first at line %d: a delta carries each record as its source has it, newer than the chain brought before, so the copy "+
 		"was written outside the chain (by hand, or by another load), or a write around the source's change tracking took a version "+
 		"back; the delta's other lines are written, its cursor is not noted",
 		ErrDiverged, store, st.Stale, h.Since, st.FirstStale),
-		"compare the copy with its source (persist-diff SOURCE COPY); to make it the source's copy again, load a new full dump "+
-			"of the source with --mode replace (a new chain), then the deltas after it; to keep the copy's newer versions and go on "+
-			"from this delta, load it again with --ignore-since")
+		"%s; to keep the copy's newer versions and go on from this delta, load it again with --ignore-since", rebuildCopy)
 }
+
+// rebuildCopy is how a copy that parted from its source becomes its copy
+// again.
+const rebuildCopy = "compare the copy with its source (persist-diff SOURCE COPY); to make it the source's copy again, " +
+	"load a new full dump of the source with --mode replace (a new chain), then the deltas after it"
 
 // recordChain notes, after a stream was loaded whole and its trailer
 // checked, the cursor it ended at, for checkChain; verify looks for code

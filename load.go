@@ -253,8 +253,8 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 	res = loadResult(res.Target, store, st, res.StreamStore)
 	res.Patch = h != nil && h.Patch
 	res.Made = w.aside != ""
-	if err == nil && !opt.IgnoreSince {
-		err = diverged(store, h, st)
+	if !opt.IgnoreSince {
+		err = diverged(store, h, st, err)
 	}
 	if err == nil {
 		err = w.loaded(ctx, store, h, rd.Trailer(), opt, st.Batches)

@@ -308,6 +308,8 @@ func inputHint(err error, f LoadFlags, res persist.LoadResult, none string) erro
 		return truncatedHint(err, none)
 	case errors.Is(err, persist.ErrRead):
 		return readHint(err, none, res)
+	case errors.Is(err, persist.ErrDiverged):
+		return err // its own hint: setting the line aside would not mend the copy
 	case errors.Is(err, persist.ErrRejected), errors.Is(err, persist.ErrUnsupported):
 		return rejectedHint(err, f, res)
 	case errors.Is(err, persist.ErrPlacement), errors.Is(err, persist.ErrFrame):
