@@ -27,33 +27,38 @@ const chainHint = "load the full dump, then each delta in the order they were ma
 // order, would leave the store unlike its source without a word (a
 // downstream that failed after persist-dump moved its cursor file, a file
 // left out of a restore).
-func checkChain(ctx context.Context, a adapters.Adapter, store string, h *record.Header) error {
+//
+// alone says the delta follows the one source store has loaded from: its
+// copy then holds nothing newer than the delta (diverged); one that
+// several sources feed merges them, newer over older.
+func checkChain(ctx context.Context, a adapters.Adapter, store string, h *record.Header) (alone bool, err error) {
 	if h == nil || h.Since == "" {
-		return nil
+		return false, nil
 	}
 	c, err := adapters.ParseCursor(h.Since)
 	if err != nil {
-		return hint.With(fmt.Errorf("%w: the stream's header: since: %w", ErrChain, err), chainHint)
+		return false, hint.With(fmt.Errorf("%w: the stream's header: since: %w", ErrChain, err), chainHint)
 	}
 	tx, err := a.Begin(ctx, store)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer tx.Rollback()
 	last, err := tx.LoadedFrom(ctx, c.Source())
 	switch {
 	case err != nil:
-		return err
+		return false, err
 	case last == h.Since:
-		return nil
+		n, err := tx.SourcesLoaded(ctx)
+		return n == 1, err
 	case last == "":
-		return hint.With(fmt.Errorf("%w: the stream is a delta (since %s), and store %s has loaded no dump of the store it comes from",
+		return false, hint.With(fmt.Errorf("%w: the stream is a delta (since %s), and store %s has loaded no dump of the store it comes from",
 			ErrChain, h.Since, store), chainHint)
 	}
 	if lc, err := adapters.ParseCursor(last); err == nil && sameBase(lc, c) {
-		return editedChain(store, c, lc)
+		return false, editedChain(store, c, lc)
 	}
-	return hint.With(&chainGap{store: store, since: h.Since, last: last}, chainHint)
+	return false, hint.With(&chainGap{store: store, since: h.Since, last: last}, chainHint)
 }
 
 // chainGap is checkChain's error for a delta that starts elsewhere than
@@ -166,15 +171,12 @@ func editing(c adapters.Cursor, what string) string {
 // says.
 var ErrDiverged = errors.New("the copy and its source have parted")
 
-// diverged is ErrDiverged for a delta (h's since) whose load st found
-// records stale in store, or stopped at a conflict (err); err as it is
-// for any other stream. The delta's other
+// diverged is ErrDiverged for a delta (since) loaded into the copy of its
+// source alone (checkChain), whose load st found records stale in store,
+// or stopped at a conflict (err); err as it is otherwise. The delta's other
 // lines are written, and its cursor is not noted: the next delta is
 // refused until this one loads whole.
-func diverged(store string, h *record.Header, st load.Stats, err error) error {
-	if h == nil || h.Since == "" || h.Patch {
-		return err
-	}
+func diverged(store, since string, st load.Stats, err error) error {
 	if errors.Is(err, ErrConflict) {
 		// The same version with other content: parted the same way.
 		return hint.With(fmt.Errorf("%w: %w", ErrDiverged, err), "%s", rebuildCopy)
@@ -186,14 +188,16 @@ func diverged(store string, h *record.Header, st load.Stats, err error) error {
 		"the first at line %d: a delta carries each record as its source has it, newer than the chain brought before, so the copy "+
 		"was written outside the chain (by hand, or by another load), or a write around the source's change tracking took a version "+
 		"back; the delta's other lines are written, its cursor is not noted",
-		ErrDiverged, store, st.Stale, h.Since, st.FirstStale),
-		"%s; to keep the copy's newer versions and go on from this delta, load it again with --ignore-since", rebuildCopy)
+		ErrDiverged, store, st.Stale, since, st.FirstStale),
+		"%s; or, to keep the copy's newer versions, load this delta again with --ignore-since (the chain goes on from it, and a later "+
+			"delta that carries one of these records is refused the same way while the copy's version is the newer)", rebuildCopy)
 }
 
 // rebuildCopy is how a copy that parted from its source becomes its copy
 // again.
 const rebuildCopy = "compare the copy with its source (persist-diff SOURCE COPY); to make it the source's copy again, " +
-	"load a new full dump of the source with --mode replace (a new chain), then the deltas after it"
+	"load a new full dump of the source with --mode replace (a new chain: with persist-dump --cursor-file, remove the file " +
+	"first, and that dump is the full one), then the deltas after it"
 
 // recordChain notes, after a stream was loaded whole and its trailer
 // checked, the cursor it ended at, for checkChain; verify looks for code

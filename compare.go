@@ -35,8 +35,9 @@ type Comparison struct {
 }
 
 // Equal reports whether both sides hold the same items: equal counts and
-// equal persist1 sums.
-func (c Comparison) Equal() bool { return c.SumA == c.SumB }
+// equal persist1 sums, both of them summed. A Comparison that Compare
+// returned with an error summed one side or none, and is never equal.
+func (c Comparison) Equal() bool { return c.SumA.Sum != "" && c.SumA == c.SumB }
 
 // Compare computes the persist1 sums of a and b side by side, each store in
 // one consistent snapshot, and when they differ, counts what differs (and

@@ -475,3 +475,43 @@ func TestDivergedCopy(t *testing.T) {
 		}
 	})
 }
+
+// A store that several sources feed merges their deltas newer over older:
+// a record another source holds newer is stale there, not a parted copy.
+func TestFanInMergesNewerOverOlder(t *testing.T) {
+	ctx := testContext(t)
+	one, two, dst := backends[0].new(t)+"#one", backends[0].new(t)+"#two", backends[0].new(t)+"#app"
+	if _, err := open(t, one).Put(ctx, "c", "k", "one"); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := open(t, two).Put(ctx, "c", "k", "two"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var cursor string
+	for _, src := range []string{one, two} {
+		var full bytes.Buffer
+		res, err := persist.Dump(ctx, src, &full, persist.DumpOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if src == one {
+			cursor = res.Cursor
+		}
+		if _, err := persist.Load(ctx, &full, dst, persist.LoadOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := open(t, one).Put(ctx, "c", "k", "one again"); err != nil {
+		t.Fatal(err)
+	}
+	var delta bytes.Buffer
+	if _, err := persist.Dump(ctx, one, &delta, persist.DumpOptions{ReadOptions: persist.ReadOptions{Since: cursor}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := persist.Load(ctx, &delta, dst, persist.LoadOptions{})
+	if err != nil || res.Stale != 1 {
+		t.Errorf("a delta of one of two sources, its record older than the other's: %+v, %v; want it stale, and no error", res, err)
+	}
+}

@@ -253,8 +253,8 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadRe
 	res = loadResult(res.Target, store, st, res.StreamStore)
 	res.Patch = h != nil && h.Patch
 	res.Made = w.aside != ""
-	if !opt.IgnoreSince {
-		err = diverged(store, h, st, err)
+	if w.alone {
+		err = diverged(store, h.Since, st, err)
 	}
 	if err == nil {
 		err = w.loaded(ctx, store, h, rd.Trailer(), opt, st.Batches)
@@ -381,8 +381,8 @@ func (w *writer) loadStore(ctx context.Context, h *record.Header, opt LoadOption
 		}
 		return "", err
 	}
-	if !opt.IgnoreSince {
-		if err := checkChain(ctx, w.a, store, h); err != nil {
+	if !opt.IgnoreSince && (h == nil || !h.Patch) {
+		if w.alone, err = checkChain(ctx, w.a, store, h); err != nil {
 			return "", err
 		}
 	}
@@ -469,6 +469,9 @@ type writer struct {
 	// aside is the scratch database a load makes instead of loc's
 	// (openAside), put in place by close.
 	aside string
+	// alone: the stream is a delta that follows the one source the store
+	// has loaded from (checkChain).
+	alone bool
 }
 
 // openWriter parses a location that must name a database and opens it for

@@ -23,6 +23,7 @@ import (
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/location"
 	"github.com/cuitty/persist/internal/record"
+	"github.com/cuitty/persist/internal/source"
 )
 
 // DefaultStore is the store name Open uses for a database that holds no
@@ -33,8 +34,13 @@ const DefaultStore = "default"
 var (
 	// ErrNotFound: no such record, or the record is deleted (a tombstone).
 	ErrNotFound = errors.New("not found")
-	// ErrClosed: the Store was closed.
-	ErrClosed = errors.New("store closed")
+	// ErrClosed: the Store, or the Source, was closed.
+	ErrClosed = source.ErrClosed
+	// ErrReadAgain: a stream Source was asked for its items a second time
+	// (a Dump, a Sum or an Items loop after another began, even one broken
+	// out of): it is read once, and the rest of it would pass for the
+	// whole. Open it again. A store Source reads its snapshot again.
+	ErrReadAgain = source.ErrReadAgain
 	// ErrUnsupported: a value the store (or, under dual-write, its
 	// secondary) cannot hold as it is, such as a \u0000 in a string bound
 	// for PostgreSQL. The write is refused rather than altered.

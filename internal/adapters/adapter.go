@@ -350,6 +350,9 @@ type Tx interface {
 	// was; SetLoadedFrom records it (persist-load's chain check).
 	LoadedFrom(ctx context.Context, source string) (string, error)
 	SetLoadedFrom(ctx context.Context, source, cursor string) error
+	// SourcesLoaded is how many sources the store has a cursor noted of:
+	// a copy of one source, or one that several feed.
+	SourcesLoaded(ctx context.Context) (int, error)
 	// ForgetLoaded forgets every cursor SetLoadedFrom noted for the
 	// store: a replace or a patch makes its content something else than
 	// what those streams and their deltas build.

@@ -74,8 +74,8 @@ func Report(w io.Writer, name string, err error) int {
 // report prints err, and each error of a joined one on its own line with
 // its own hints: several targets failing are several errors.
 func report(w io.Writer, name string, err error) {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, e := range j.Unwrap() {
+	if errs := joined(err); errs != nil {
+		for _, e := range errs {
 			report(w, name, e)
 		}
 		return
@@ -92,8 +92,7 @@ func report(w io.Writer, name string, err error) {
 // a joined one is explained on its own; report and the summary both see
 // the hints.
 func explain(name string, err error) error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs := j.Unwrap()
+	if errs := joined(err); errs != nil {
 		out := make([]error, len(errs))
 		for i, e := range errs {
 			out[i] = explain(name, e)
@@ -109,14 +108,33 @@ func explain(name string, err error) error {
 
 // messages is err on one line, each error of a joined one after a "; ".
 func messages(err error) string {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
+	if errs := joined(err); errs != nil {
 		var out []string
-		for _, e := range j.Unwrap() {
+		for _, e := range errs {
 			out = append(out, messages(e))
 		}
 		return strings.Join(out, "; ")
 	}
 	return oneLine(err.Error())
+}
+
+// joined is the errors errors.Join made err of, nil for any other error:
+// one of fmt.Errorf's with two %w unwraps to several too, but says more
+// than they do, which must not be lost.
+func joined(err error) []error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return nil
+	}
+	errs := j.Unwrap()
+	msgs := make([]string, len(errs))
+	for i, e := range errs {
+		msgs[i] = e.Error()
+	}
+	if err.Error() != strings.Join(msgs, "\n") {
+		return nil
+	}
+	return errs
 }
 
 func oneLine(s string) string {

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -250,5 +251,22 @@ func TestSummaryKeepsWhatStderrSays(t *testing.T) {
 				t.Errorf("hints %q, want %q", got.Hints, c.hints)
 			}
 		})
+	}
+}
+
+// An error of fmt.Errorf with two %w is one message, not two: its own
+// words stay, on stderr and in the summary.
+func TestTwoWrapsAreOneError(t *testing.T) {
+	err := fmt.Errorf("get c/k: %w: %w", errors.New("not found"), errors.New("a deleted record"))
+	var stderr bytes.Buffer
+	Report(&stderr, "persist", err)
+	if got := stderr.String(); got != "persist: error: get c/k: not found: a deleted record\n" {
+		t.Errorf("stderr %q", got)
+	}
+	if got := messages(err); got != "get c/k: not found: a deleted record" {
+		t.Errorf("messages %q", got)
+	}
+	if got := messages(errors.Join(err, errors.New("b"))); got != "get c/k: not found: a deleted record; b" {
+		t.Errorf("messages of a join %q", got)
 	}
 }

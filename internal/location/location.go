@@ -219,8 +219,8 @@ func storeWithHash(l Location) error {
 		if st, err := os.Stat(whole[:i]); err == nil && st.Mode().IsRegular() {
 			return hint.With(fmt.Errorf("%w: %s: there is no file %s, but there is %s: a store named %q in it, or a new file %[3]s?",
 				ErrLocation, l, l.Target, whole[:i], whole[i+1:]),
-				"a store whose name holds # or / is named apart from its file: %s --store %s; with persist, "+
-					"the file alone is the location (PERSIST_URL=%[1]s, or --location %[1]s) and %[2]s the store's NAME",
+				"a store whose name holds # or / is named apart from its file: %s --store %s; with persist, give the file alone "+
+					"where the location goes (PERSIST_URL=%[1]s, or %[1]s after --location, --source or --target) and %[2]s as the store's NAME",
 				ShellQuote(whole[:i]), ShellQuote(whole[i+1:]))
 		}
 	}

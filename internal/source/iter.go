@@ -74,6 +74,9 @@ func (s *Source) SharedIterator(ctx context.Context, share int) *Iter {
 }
 
 func (s *Source) streamIter() *Iter {
+	if err := s.begin(); err != nil {
+		return &Iter{next: func() (*record.Item, error) { return nil, err }, close: func() {}}
+	}
 	return &Iter{
 		next: func() (*record.Item, error) {
 			for {

@@ -53,6 +53,41 @@ type Source struct {
 	cursorErr error
 
 	regular os.FileInfo // a stream's file, when it is a regular one
+
+	// read: a stream's reading began, which no second read may take up
+	// where it stopped; closed: Close ran.
+	read, closed bool
+}
+
+// ErrClosed: the source was closed.
+var ErrClosed = errors.New("store closed")
+
+// ErrReadAgain: a stream was asked for its items a second time. It is
+// read once, and a second read would take up where the first stopped:
+// a dump or a sum of the rest, with no error.
+var ErrReadAgain = errors.New("a stream is read once, and this one was read already (in whole or in part): open it again")
+
+// begin starts a read of the items: refused after Close, and for a
+// stream, after a read began.
+func (s *Source) begin() error {
+	switch {
+	case s.closed:
+		return s.wrap(ErrClosed)
+	case s.snap != nil:
+		return nil
+	case s.read:
+		return s.wrap(ErrReadAgain)
+	}
+	s.read = true
+	return nil
+}
+
+// open refuses a question of a closed source.
+func (s *Source) open() error {
+	if s.closed {
+		return s.wrap(ErrClosed)
+	}
+	return nil
 }
 
 // maxWorkers is the most workers a stream is read with: past it, the
@@ -191,6 +226,9 @@ func (s *Source) Header() *record.Header {
 // adapters.ErrNoCursor when the store's schema cannot tell), or a stream's
 // trailer's once the stream was read to its end ("" before, or without one).
 func (s *Source) Cursor(ctx context.Context) (string, error) {
+	if err := s.open(); err != nil {
+		return "", err
+	}
 	if s.snap == nil {
 		return s.streamCursor()
 	}
@@ -294,6 +332,9 @@ func (s *Source) IsStore() bool { return s.snap != nil }
 // store; for a stream, its header's counts (ok false without a header, or
 // with a filter, which a header's counts do not know of).
 func (s *Source) Counts(ctx context.Context) (records, events int64, ok bool, err error) {
+	if err := s.open(); err != nil {
+		return 0, 0, false, err
+	}
 	if s.snap != nil {
 		r, e, err := s.snap.Count(ctx, s.opt.Filter)
 		if err != nil {
@@ -339,6 +380,9 @@ func (s *Source) Items(ctx context.Context, fn func(it *record.Item) error) erro
 
 // items calls fn with every item that passes the filter, made canonical.
 func (s *Source) items(ctx context.Context, fn func(it *record.Item) error) error {
+	if err := s.begin(); err != nil {
+		return err
+	}
 	if s.snap != nil {
 		return s.storeItems(ctx, fn)
 	}
@@ -434,7 +478,7 @@ func (s *Source) Close() error {
 		errs = append(errs, s.file.Close())
 	}
 	// A second Close finds nothing left to close.
-	s.snap, s.reader, s.a, s.file = nil, nil, nil, nil
+	s.snap, s.reader, s.a, s.file, s.closed = nil, nil, nil, nil, true
 	return errors.Join(errs...)
 }
 
@@ -603,6 +647,9 @@ func openPipe(ctx context.Context, path string) (*os.File, error) {
 // Names lists a store's collections and streams with their counts; a stream
 // source has none to list without reading it.
 func (s *Source) Names(ctx context.Context) (collections, streams []adapters.NameCount, err error) {
+	if err := s.open(); err != nil {
+		return nil, nil, err
+	}
 	if s.snap == nil {
 		return nil, nil, fmt.Errorf("%s: a stream lists no names: it is read once, from the start", s.Loc)
 	}
@@ -620,6 +667,8 @@ func (s *Source) Names(ctx context.Context) (collections, streams []adapters.Nam
 func (s *Source) Copy(ctx context.Context, target string) error {
 	c, ok := s.a.(adapters.Copier)
 	switch {
+	case s.closed:
+		return s.wrap(ErrClosed)
 	case s.snap == nil:
 		return fmt.Errorf("%w: a stream, not a store", adapters.ErrNoCopy)
 	case !isZeroFilter(s.opt.Filter):
@@ -665,6 +714,9 @@ var errHeld = errors.New("held")
 // Holds reports whether the store holds a record (a tombstone too) in
 // collection: a read of the first one, where Names counts the whole store.
 func (s *Source) Holds(ctx context.Context, collection string) (bool, error) {
+	if err := s.open(); err != nil {
+		return false, err
+	}
 	if s.snap == nil {
 		return false, fmt.Errorf("%s: a stream holds no collection it has not read", s.Loc)
 	}

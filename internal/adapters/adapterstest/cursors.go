@@ -273,6 +273,20 @@ func testLoadedFrom(t *testing.T, a adapters.Adapter) {
 		if c, err := tx.LoadedFrom(ctx, "sqlite.0123456789abcdef"); err != nil || c != "c1.sqlite.0123456789abcdef.2" {
 			t.Errorf("LoadedFrom = %q, %v; want the last one set", c, err)
 		}
+		if n, err := tx.SourcesLoaded(ctx); err != nil || n != 1 {
+			t.Errorf("SourcesLoaded = %d, %v; want 1", n, err)
+		}
+		if err := tx.SetLoadedFrom(ctx, "postgres.fedcba9876543210", "c1.postgres.fedcba9876543210.1"); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := tx.SourcesLoaded(ctx); err != nil || n != 2 {
+			t.Errorf("SourcesLoaded after a second source = %d, %v; want 2", n, err)
+		}
+	})
+	inTx(t, a, "none", func(ctx context.Context, tx adapters.Tx) {
+		if n, err := tx.SourcesLoaded(ctx); err != nil || n != 0 {
+			t.Errorf("SourcesLoaded of a store that loaded none = %d, %v", n, err)
+		}
 	})
 }
 

@@ -253,6 +253,14 @@ func (t *writeTx) LoadedFrom(ctx context.Context, source string) (string, error)
 	return c, nil
 }
 
+func (t *writeTx) SourcesLoaded(ctx context.Context) (int, error) {
+	var n int
+	if err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM persist_sources WHERE store = $1`, t.store).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count the sources loaded: %w", err)
+	}
+	return n, nil
+}
+
 // ForgetLoaded deletes the store's rows of persist_sources, refusing first,
 // as SetLoadedFrom does, a trigger or rule there that could change the
 // store's rows in the replace's or patch's transaction unseen.

@@ -281,53 +281,66 @@ var columnHints = map[string]string{
 // seeks the name as text, and never meets a row that holds it as another
 // type, which a whole read refuses (keyTypes) but one by name would pass
 // over: a dump of the collection would leave the row out, a get miss it, a
-// put write a twin beside it. Such a read or write looks for those rows
-// first. SQLite orders every number before any text and every blob after
-// it, so each query is a seek of the primary key.
+// put write a twin beside it. A read by name looks for such rows of its
+// names first, a write for any row of the store whose collection or
+// stream is not text. SQLite orders every number before any text and every
+// blob after it, so each part of these queries is a seek of the primary
+// key (but a read by key of every collection, which reads them all).
 const (
 	// collectionTwinSQL finds a row of store ?1 whose collection is the
 	// name ?2 as a blob, or as a number.
 	collectionTwinSQL = `SELECT collection, key FROM persist_records WHERE store = ?1 AND collection = CAST(?2 AS BLOB)
-		UNION ALL SELECT collection, key FROM persist_records WHERE store = ?1 AND collection < '' AND CAST(collection AS TEXT) = ?2 LIMIT 1`
+		UNION ALL SELECT collection, key FROM persist_records WHERE store = ?1 AND collection < '' AND CAST(collection AS TEXT) = ?2`
 	// oddKeySQL finds a row of collection ?2 whose key is not text: a
 	// read by key seeks text only, while one of the whole collection
 	// refuses such a row.
 	oddKeySQL = `SELECT collection, key FROM persist_records WHERE store = ?1 AND collection = ?2 AND key >= x''
-		UNION ALL SELECT collection, key FROM persist_records WHERE store = ?1 AND collection = ?2 AND key < '' LIMIT 1`
+		UNION ALL SELECT collection, key FROM persist_records WHERE store = ?1 AND collection = ?2 AND key < ''`
+	// anyOddKeySQL is oddKeySQL for a read by key of every collection.
+	anyOddKeySQL  = `SELECT collection, key FROM persist_records WHERE store = ?1 AND (key >= x'' OR key < '')`
 	streamTwinSQL = `SELECT stream, seq FROM persist_events WHERE store = ?1 AND stream = CAST(?2 AS BLOB)
-		UNION ALL SELECT stream, seq FROM persist_events WHERE store = ?1 AND stream < '' AND CAST(stream AS TEXT) = ?2 LIMIT 1`
+		UNION ALL SELECT stream, seq FROM persist_events WHERE store = ?1 AND stream < '' AND CAST(stream AS TEXT) = ?2`
 	// oddSeqSQL finds an event of stream ?2 whose seq is text or a blob,
 	// both ordered after every number.
-	oddSeqSQL = `SELECT stream, seq FROM persist_events WHERE store = ?1 AND stream = ?2 AND seq >= '' LIMIT 1`
+	oddSeqSQL = `SELECT stream, seq FROM persist_events WHERE store = ?1 AND stream = ?2 AND seq >= ''`
+	// oddNamesSQL finds, for a write, a record or an event of store ?1
+	// whose collection or stream is not text; the third column says which.
+	oddNamesSQL = `SELECT collection, key, 1 FROM persist_records WHERE store = ?1 AND collection >= x''
+		UNION ALL SELECT collection, key, 1 FROM persist_records WHERE store = ?1 AND collection < ''
+		UNION ALL SELECT stream, seq, 0 FROM persist_events WHERE store = ?1 AND stream >= x''
+		UNION ALL SELECT stream, seq, 0 FROM persist_events WHERE store = ?1 AND stream < '' LIMIT 1`
 )
 
-// rowQuerier is what namedRows asks of a transaction.
+// rowQuerier is what the checks ask of a transaction.
 type rowQuerier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
 // namedRows refuses, as keyTypes would, the first row of store that holds
-// one of the names a read or write goes by as another type: collections
-// and streams; with byKey (a read of records by key, any write), also a
-// key of those collections that is not text and a seq of those streams
-// that is not a number.
-func namedRows(ctx context.Context, q rowQuerier, store string, collections, streams []string, byKey bool) error {
-	for _, c := range collections {
-		if err := oddRow(ctx, q, record.KindRecord, collectionTwinSQL, store, c); err != nil {
+// one of the names a read goes by as another type: collections and
+// streams; with byKey (a read of records by key), also a key of those
+// collections that is not text, or of any collection where none is named.
+func namedRows(ctx context.Context, q rowQuerier, store string, f adapters.Filter) error {
+	byKey := f.Keys != nil && !f.NoRecords
+	if byKey && f.Collections == nil {
+		if err := oddRow(ctx, q, record.KindRecord, anyOddKeySQL, store); err != nil {
 			return err
 		}
-		if byKey {
-			if err := oddRow(ctx, q, record.KindRecord, oddKeySQL, store, c); err != nil {
+	}
+	if !f.NoRecords {
+		for _, c := range f.Collections {
+			query := collectionTwinSQL
+			if byKey {
+				query += " UNION ALL " + oddKeySQL
+			}
+			if err := oddRow(ctx, q, record.KindRecord, query, store, c); err != nil {
 				return err
 			}
 		}
 	}
-	for _, st := range streams {
-		if err := oddRow(ctx, q, record.KindEvent, streamTwinSQL, store, st); err != nil {
-			return err
-		}
-		if byKey {
-			if err := oddRow(ctx, q, record.KindEvent, oddSeqSQL, store, st); err != nil {
+	if !f.NoEvents {
+		for _, st := range f.Streams {
+			if err := oddRow(ctx, q, record.KindEvent, streamTwinSQL, store, st); err != nil {
 				return err
 			}
 		}
@@ -335,31 +348,54 @@ func namedRows(ctx context.Context, q rowQuerier, store string, collections, str
 	return nil
 }
 
-// filterNames are the collections and streams f reads by name.
-func filterNames(f adapters.Filter) (collections, streams []string) {
-	if !f.NoRecords {
-		collections = f.Collections
-	}
-	if !f.NoEvents {
-		streams = f.Streams
-	}
-	return collections, streams
+// readsByName reports whether f reads by name, which namedRows checks.
+func readsByName(f adapters.Filter) bool {
+	return (!f.NoRecords && (f.Collections != nil || f.Keys != nil)) || (!f.NoEvents && f.Streams != nil)
 }
 
-// oddRow runs one of the queries above for name, and refuses the row it
-// finds with keyTypes' error and hint.
-func oddRow(ctx context.Context, q rowQuerier, kind record.Kind, query, store, name string) error {
+// oddNames refuses, as keyTypes would, a write to store where a record's
+// collection or an event's stream is not text: the write's statements seek
+// text, and would put a row beside its twin. A key or a seq is not looked
+// for, which would cost a seek a name written; reads refuse those (a read
+// of the collection or stream whole, or by key).
+func oddNames(ctx context.Context, q rowQuerier, store string) error {
 	var a, b any
-	err := q.QueryRowContext(ctx, query, store, name).Scan(&a, &b)
+	var isRecord bool
+	err := q.QueryRowContext(ctx, oddNamesSQL, store).Scan(&a, &b, &isRecord)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("look for rows of %q of another type: %w", name, err)
+		return fmt.Errorf("look for rows whose names are of another type: %w", err)
 	}
-	it := record.Item{Kind: kind}
+	return oddItem(isRecord, a, b)
+}
+
+// oddRow runs query (one of those above, with a LIMIT 1 added) for store
+// and its other arguments, and refuses the row it finds with keyTypes'
+// error and hint.
+func oddRow(ctx context.Context, q rowQuerier, kind record.Kind, query, store string, args ...any) error {
+	var a, b any
+	err := q.QueryRowContext(ctx, query+" LIMIT 1", append([]any{store}, args...)...).Scan(&a, &b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("look for rows whose names are of another type: %w", err)
+	}
+	return oddItem(kind == record.KindRecord, a, b)
+}
+
+// oddItem is keyTypes' error for a row whose names, as the driver gives
+// them, are a and b; one of them is of another type, which the queries
+// above find alone.
+func oddItem(isRecord bool, a, b any) error {
+	it := record.Item{Kind: record.KindEvent}
+	if isRecord {
+		it.Kind = record.KindRecord
+	}
 	if err := setKey(&it, a, b); err != nil {
 		return err
 	}
-	return fmt.Errorf("%s: %w: a row of that name holds it as another type (was the file edited outside Persist?)", describe(&it), ErrKeyType)
+	return fmt.Errorf("%s: %w", describe(&it), ErrKeyType)
 }

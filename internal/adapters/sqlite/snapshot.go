@@ -274,11 +274,10 @@ func (s *snapshot) read(ctx context.Context, f adapters.Filter, mode valueMode, 
 // byName refuses a read by name that would pass over rows of that name
 // kept as another type (namedRows).
 func (s *snapshot) byName(ctx context.Context, f adapters.Filter) error {
-	collections, streams := filterNames(f)
-	if collections == nil && streams == nil {
+	if !readsByName(f) {
 		return nil
 	}
-	return s.unlocked.first(namedRows(ctx, s.tx, s.store, collections, streams, f.Keys != nil))
+	return s.unlocked.first(namedRows(ctx, s.tx, s.store, f))
 }
 
 // ErrDamaged: a whole store's scan yielded other counts than its indexes

@@ -99,7 +99,8 @@ var stmtText = [nStmts]string{
 	stInsertEvent:  `INSERT INTO persist_events (store, stream, seq, type, at, data, chg) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 	stRemoveRecord: `DELETE FROM persist_records WHERE store = ? AND collection = ? AND key = ?`,
 	stRemoveEvent:  `DELETE FROM persist_events WHERE store = ? AND stream = ? AND seq = ?`,
-	stMaxSeq:       `SELECT coalesce(max(seq), 0) FROM persist_events WHERE store = ? AND stream = ?`,
+	stMaxSeq: `SELECT coalesce(max(seq), 0), EXISTS (SELECT 1 FROM persist_events WHERE store = ?1 AND stream = ?2 AND seq >= '')
+		FROM persist_events WHERE store = ?1 AND stream = ?2`,
 }
 
 type tx struct {
@@ -134,35 +135,22 @@ type tx struct {
 	// c runs the puts (cput.go); noC: the connection gives no handle.
 	c   *cPut
 	noC bool
-	// named holds the collections ([0]) and streams ([1]) byName has
-	// looked at.
-	named [2]map[string]bool
+	// namesChecked: namesText found every name of the store text.
+	namesChecked bool
 }
 
-// byName refuses a write or look-up of items where a row of one of their
-// names, or another key of their collection, is kept as another type
-// (namedRows): the statements seek text, and would write a twin beside
-// it. Each name is looked at once a transaction.
-func (t *tx) byName(ctx context.Context, items []*record.Item) error {
-	var names [2][]string
-	for _, it := range items {
-		k, name := 0, it.Collection
-		if !it.IsRecord() {
-			k, name = 1, it.Stream
-		}
-		if t.named[k][name] {
-			continue
-		}
-		if t.named[k] == nil {
-			t.named[k] = map[string]bool{}
-		}
-		t.named[k][name] = true
-		names[k] = append(names[k], name)
-	}
-	if names[0] == nil && names[1] == nil {
+// namesText refuses, once a transaction, a write or look-up in a store where
+// a record's collection or an event's stream is kept as another type
+// (oddNames): the statements seek text, and would write a twin beside it.
+func (t *tx) namesText(ctx context.Context) error {
+	if t.namesChecked {
 		return nil
 	}
-	return namedRows(ctx, t.tx, t.store, names[0], names[1], true)
+	if err := oddNames(ctx, t.tx, t.store); err != nil {
+		return err
+	}
+	t.namesChecked = true
+	return nil
 }
 
 // closeC finalizes what c prepared, before the transaction ends.
@@ -212,7 +200,7 @@ const lookupChunk = 500
 // stored value that is the key's own value is handed on as that slice,
 // anything else made canonical.
 func (t *tx) Lock(ctx context.Context, keys []*record.Item, fn func(*record.Item) error) error {
-	if err := t.byName(ctx, keys); err != nil {
+	if err := t.namesText(ctx); err != nil {
 		return fmt.Errorf("look up: %w", err)
 	}
 	var buf []byte
@@ -449,7 +437,17 @@ func (t *tx) MaxSeq(ctx context.Context, streams []string) (map[string]int64, er
 	m := make(map[string]int64, len(streams))
 	for _, s := range streams {
 		var n int64
-		if err := st.QueryRowContext(ctx, t.store, s).Scan(&n); err != nil {
+		var odd bool
+		err := st.QueryRowContext(ctx, t.store, s).Scan(&n, &odd)
+		if err != nil || odd {
+			// A seq kept as text or a blob sorts after every number, so
+			// max() is it (and may not convert): say which, and how to
+			// mend it.
+			if oerr := oddRow(ctx, t.tx, record.KindEvent, oddSeqSQL, t.store, s); oerr != nil {
+				err = oerr
+			}
+		}
+		if err != nil {
 			return nil, fmt.Errorf("max seq of stream %q: %w", s, err)
 		}
 		m[s] = n
@@ -481,7 +479,7 @@ func (t *tx) Put(ctx context.Context, items []*record.Item, mode adapters.PutMod
 	if _, ok := putStmt[mode]; !ok {
 		return fmt.Errorf("put: unknown mode %d", mode)
 	}
-	if err := t.byName(ctx, items); err != nil {
+	if err := t.namesText(ctx); err != nil {
 		return fmt.Errorf("put: %w", err)
 	}
 	if err := t.stamp(ctx); err != nil {
@@ -680,7 +678,7 @@ func (t *tx) removed(ctx context.Context) error {
 }
 
 func (t *tx) Remove(ctx context.Context, keys []*record.Item) error {
-	if err := t.byName(ctx, keys); err != nil {
+	if err := t.namesText(ctx); err != nil {
 		return fmt.Errorf("remove: %w", err)
 	}
 	if err := t.stamp(ctx); err != nil {
@@ -726,9 +724,10 @@ func (t *tx) Scan(ctx context.Context, f adapters.Filter, fn func(*record.Item) 
 	if f.Since != "" {
 		return errors.New("scan: a transaction's scan takes no Since")
 	}
-	collections, streams := filterNames(f)
-	if err := namedRows(ctx, t.tx, t.store, collections, streams, f.Keys != nil); err != nil {
-		return err
+	if readsByName(f) {
+		if err := namedRows(ctx, t.tx, t.store, f); err != nil {
+			return err
+		}
 	}
 	return scan(ctx, t.tx, t.store, f, -1, canonicalValues, plain(fn))
 }
@@ -737,9 +736,10 @@ func (t *tx) Count(ctx context.Context, f adapters.Filter) (records, events int6
 	if f.Since != "" {
 		return 0, 0, errors.New("count: a transaction's count takes no Since")
 	}
-	collections, streams := filterNames(f)
-	if err := namedRows(ctx, t.tx, t.store, collections, streams, f.Keys != nil); err != nil {
-		return 0, 0, err
+	if readsByName(f) {
+		if err := namedRows(ctx, t.tx, t.store, f); err != nil {
+			return 0, 0, err
+		}
 	}
 	return count(ctx, t.tx, t.store, f, -1)
 }
@@ -780,6 +780,14 @@ func (t *tx) LoadedFrom(ctx context.Context, source string) (string, error) {
 		return "", fmt.Errorf("read the last cursor loaded from %s: %w", source, err)
 	}
 	return c, nil
+}
+
+func (t *tx) SourcesLoaded(ctx context.Context) (int, error) {
+	var n int
+	if err := t.tx.QueryRowContext(ctx, `SELECT count(*) FROM persist_sources WHERE store = ?`, t.store).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count the sources loaded: %w", err)
+	}
+	return n, nil
 }
 
 func (t *tx) SetLoadedFrom(ctx context.Context, source, cursor string) error {
