@@ -45,7 +45,7 @@ func TestSourceReadOnce(t *testing.T) {
 		return src
 	}
 	reads := map[string]func(*persist.Source) error{
-		"Sum": func(s *persist.Source) error { _, _, err := s.Sum(ctx, persist.SumOptions{}); return err },
+		"Sum":  func(s *persist.Source) error { _, _, err := s.Sum(ctx, persist.SumOptions{}); return err },
 		"Dump": func(s *persist.Source) error { _, err := s.Dump(ctx, &bytes.Buffer{}, nil); return err },
 		"Items": func(s *persist.Source) error {
 			for _, err := range s.Items(ctx) {
