@@ -2,6 +2,7 @@ package adapterstest
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/cuitty/persist/internal/adapters"
@@ -111,4 +112,42 @@ func testSnapshotWhileScanning(t *testing.T, a adapters.Adapter) {
 		t.Fatalf("Scan: %v", err)
 	}
 	same(t, "scan across a commit", got, lines(before...))
+}
+
+// A snapshot takes no other call while it is being scanned: each is
+// refused with ErrScanning, and the scan goes on to its end unharmed.
+func testCallsWhileScanning(t *testing.T, a adapters.Adapter) {
+	before, _, _, _ := isolationCase()
+	write(t, a, "app", adapters.Guarded, before...)
+	s, err := a.Snapshot(t.Context(), "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeSnapshot(t, s)
+	ctx := t.Context()
+	calls := map[string]func() error{
+		"Count":  func() error { _, _, err := s.Count(ctx, adapters.Filter{}); return err },
+		"Cursor": func() error { _, err := s.Cursor(ctx); return err },
+		"Names":  func() error { _, _, err := s.Names(ctx); return err },
+		"Scan":   func() error { return s.Scan(ctx, adapters.Filter{}, func(*record.Item) error { return nil }) },
+	}
+	var got []string
+	err = s.Scan(ctx, adapters.Filter{}, func(it *record.Item) error {
+		if len(got) == 0 {
+			for name, call := range calls {
+				if err := call(); !errors.Is(err, adapters.ErrScanning) {
+					t.Errorf("%s during a scan: %v, want ErrScanning", name, err)
+				}
+			}
+		}
+		got = append(got, line(it))
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Scan: %v", err)
+	}
+	same(t, "a scan with calls refused during it", got, lines(before...))
+	if _, _, err := s.Count(ctx, adapters.Filter{}); err != nil {
+		t.Errorf("Count after the scan: %v", err)
+	}
 }

@@ -62,6 +62,7 @@ var tests = []test{
 	{"MaxSeq", testMaxSeq},
 	{"SnapshotIsolation", testSnapshotIsolation},
 	{"SnapshotWhileScanning", testSnapshotWhileScanning},
+	{"CallsWhileScanning", testCallsWhileScanning},
 	{"TwoStores", testTwoStores},
 	{"BigValue", testBigValue},
 	{"CallbackError", testCallbackError},

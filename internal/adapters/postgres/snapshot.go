@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/lib/pq"
 
@@ -70,6 +71,20 @@ type snapshot struct {
 	// carried for the same catalog.
 	triggers string
 	legacy   legacyDigests
+
+	// scanning is set while Scan holds the transaction's connection, whose
+	// rows come one result at a time: another statement meanwhile would
+	// break the exchange with the server (lib/pq reads its answer among
+	// the rows), so it is refused (adapters.ErrScanning).
+	scanning atomic.Bool
+}
+
+// busy refuses a call while the snapshot is being scanned.
+func (s *snapshot) busy() error {
+	if s.scanning.Load() {
+		return fmt.Errorf("store %q: %w", s.store, adapters.ErrScanning)
+	}
+	return nil
 }
 
 func (s *snapshot) exists(ctx context.Context) error {
@@ -95,6 +110,9 @@ func (s *snapshot) exists(ctx context.Context) error {
 }
 
 func (s *snapshot) Count(ctx context.Context, f adapters.Filter) (records, events int64, err error) {
+	if err := s.busy(); err != nil {
+		return 0, 0, err
+	}
 	since, err := s.since(ctx, f.Since)
 	if err != nil {
 		return 0, 0, err
@@ -110,6 +128,10 @@ func (s *snapshot) Count(ctx context.Context, f adapters.Filter) (records, event
 // database's own are said in plain words (a dump's stdout closed early is
 // a broken pipe, not a lost connection).
 func (s *snapshot) Scan(ctx context.Context, f adapters.Filter, fn func(*record.Item) error) error {
+	if !s.scanning.CompareAndSwap(false, true) {
+		return s.busy()
+	}
+	defer s.scanning.Store(false)
 	since, err := s.since(ctx, f.Since)
 	if err != nil {
 		return err
@@ -136,6 +158,9 @@ const adapterName = "postgres"
 
 // Cursor is this snapshot's txid_current_snapshot().
 func (s *snapshot) Cursor(ctx context.Context) (string, error) {
+	if err := s.busy(); err != nil {
+		return "", err
+	}
 	if err := s.position(ctx); err != nil {
 		return "", err
 	}
