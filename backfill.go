@@ -19,7 +19,8 @@ import (
 // the snapshot is taken are in it, and leave the queue when the backfill
 // succeeds; writes queued later are drained at the end. A backfill also
 // clears NeedsBackfill, and one that fails sets it.
-func (d *DualWrite) Backfill(ctx context.Context) (Result, error) {
+func (d *DualWrite) Backfill(ctx context.Context) (_ Result, err error) {
+	defer ofContext(ctx, &err)
 	if err := d.active(); err != nil {
 		return Result{}, err
 	}

@@ -41,7 +41,8 @@ func (u Unsupported) Err() error {
 // they are (a \u0000 for PostgreSQL jsonb, a key longer than its index
 // takes, a number beyond its numeric range, …), writing nothing anywhere:
 // what a migration would refuse, known before it starts.
-func Check(ctx context.Context, src, dst string, opt CheckOptions) (Unsupported, error) {
+func Check(ctx context.Context, src, dst string, opt CheckOptions) (_ Unsupported, err error) {
+	defer ofContext(ctx, &err)
 	l, err := parseTarget(dst)
 	if err != nil {
 		return Unsupported{}, err

@@ -44,7 +44,8 @@ func (c Comparison) Equal() bool { return c.SumA.Sum != "" && c.SumA == c.SumB }
 // writes it to opt.Detail). Two locations of one store (ErrSameStore) are
 // refused: they would be found equal whatever the store holds. It is what `persist verify` prints and what
 // DualWrite.Verify checks.
-func Compare(ctx context.Context, a, b string, opt CompareOptions) (Comparison, error) {
+func Compare(ctx context.Context, a, b string, opt CompareOptions) (_ Comparison, err error) {
+	defer ofContext(ctx, &err)
 	sa, sb, err := openSources(ctx, a, b, opt.ReadOptions)
 	if err != nil {
 		return Comparison{}, err

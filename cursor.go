@@ -67,7 +67,8 @@ type UpgradeResult struct {
 // The upgrade is of the whole database; a loc that names a store (#NAME)
 // must name one the database holds, or nothing is done and the error wraps
 // ErrNoStore: a mistyped name must not pass for an upgrade of its store.
-func Upgrade(ctx context.Context, loc string) (UpgradeResult, error) {
+func Upgrade(ctx context.Context, loc string) (_ UpgradeResult, err error) {
+	defer ofContext(ctx, &err)
 	l, err := location.Parse(loc, false)
 	if err != nil {
 		return UpgradeResult{}, err

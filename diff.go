@@ -73,7 +73,8 @@ var ErrPatchDelta = errors.New("a patch covers whole stores: it cannot be made f
 // (ErrSameStore): they would be found equal whatever they hold.
 // Items are the same when their canonical lines are byte-identical.
 // Differences are not an error: check DiffResult.Differ.
-func Diff(ctx context.Context, a, b string, w io.Writer, opt DiffOptions) (DiffResult, error) {
+func Diff(ctx context.Context, a, b string, w io.Writer, opt DiffOptions) (_ DiffResult, err error) {
+	defer ofContext(ctx, &err)
 	if opt.Format == DiffPatch && !opt.Filter.IsZero() {
 		return DiffResult{}, fmt.Errorf("diff: %w", ErrPatchFilter)
 	}

@@ -334,12 +334,13 @@ func (d *DualWrite) probe(ctx context.Context) {
 // Drain applies the pending queue to the secondary, with the usual retries
 // per batch. It returns an error wrapping ErrDegraded when the secondary is
 // still behind.
-func (d *DualWrite) Drain(ctx context.Context) error {
+func (d *DualWrite) Drain(ctx context.Context) (err error) {
+	defer ofContext(ctx, &err)
 	if err := d.active(); err != nil {
 		return err
 	}
 	d.drainMu.Lock()
-	err := d.drain(ctx, d.opt.Retries)
+	err = d.drain(ctx, d.opt.Retries)
 	d.drainMu.Unlock()
 	if st := d.Status(); st.Degraded {
 		return d.degraded(st, err)

@@ -32,7 +32,8 @@ type DumpResult struct {
 // a trailer with the counts and sum of what was written. A store is read in
 // one consistent, read-only snapshot; the same content gives the same bytes
 // from every adapter.
-func Dump(ctx context.Context, loc string, w io.Writer, opt DumpOptions) (DumpResult, error) {
+func Dump(ctx context.Context, loc string, w io.Writer, opt DumpOptions) (_ DumpResult, err error) {
+	defer ofContext(ctx, &err)
 	src, err := OpenSource(ctx, loc, opt.ReadOptions)
 	if err != nil {
 		return DumpResult{}, err
@@ -43,7 +44,8 @@ func Dump(ctx context.Context, loc string, w io.Writer, opt DumpOptions) (DumpRe
 
 // Dump writes the source to w as Dump does. A stream source must already be
 // in dump order: its items are written again canonically.
-func (s *Source) Dump(ctx context.Context, w io.Writer, progress func(Progress)) (DumpResult, error) {
+func (s *Source) Dump(ctx context.Context, w io.Writer, progress func(Progress)) (_ DumpResult, err error) {
+	defer ofContext(ctx, &err)
 	if err := s.notLiveDelta(); err != nil {
 		return DumpResult{}, err
 	}

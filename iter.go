@@ -41,6 +41,11 @@ func (s *Store) Events(ctx context.Context, stream string, from int64) iter.Seq2
 // to each until it returns false; fail is called with an error that ended
 // the read early.
 func (s *Store) scan(ctx context.Context, f adapters.Filter, each func(*record.Item) bool, fail func(error)) {
+	failed := fail
+	fail = func(err error) {
+		ofContext(ctx, &err)
+		failed(err)
+	}
 	if err := s.usable(); err != nil {
 		fail(err)
 		return

@@ -205,7 +205,8 @@ func loadResult(target, store string, st load.Stats, streamStore string) LoadRes
 // before, and loading the same stream again finishes the job.
 //
 // The result is returned even with an error: it says how far the load got.
-func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (LoadResult, error) {
+func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (_ LoadResult, err error) {
+	defer ofContext(ctx, &err)
 	start := time.Now()
 	res := LoadResult{Target: location.Redact(dst)}
 	rd, err := record.NewReader(r, record.ReaderOptions{IgnoreTrailer: opt.IgnoreTrailer, AllowPatch: true})

@@ -74,7 +74,8 @@ func (r *Result) addLoad(l LoadResult) {
 // stream header's). A record dst holds in a newer version is left alone and
 // counted in Result.Stale; a record with dst's version but other content
 // fails the migration (a conflict: the two histories forked).
-func Migrate(ctx context.Context, src, dst string, opt MigrateOptions) (Result, error) {
+func Migrate(ctx context.Context, src, dst string, opt MigrateOptions) (_ Result, err error) {
+	defer ofContext(ctx, &err)
 	var res Result
 	in, err := OpenSource(ctx, src, opt.Source)
 	if err != nil {

@@ -87,14 +87,16 @@ type Store struct {
 // the store when missing. The store is the location's #NAME; without one,
 // the only store the database holds, or DefaultStore when it holds none. A
 // database holding several stores needs a #NAME.
-func Open(ctx context.Context, loc string) (*Store, error) {
+func Open(ctx context.Context, loc string) (_ *Store, err error) {
+	defer ofContext(ctx, &err)
 	return OpenStore(ctx, loc, "")
 }
 
 // OpenStore is Open with the store named apart from the location (as the
 // tools' --store flag does); name and a #NAME in loc must agree. An empty
 // name behaves as Open.
-func OpenStore(ctx context.Context, loc, name string) (*Store, error) {
+func OpenStore(ctx context.Context, loc, name string) (_ *Store, err error) {
+	defer ofContext(ctx, &err)
 	w, err := openWriter(ctx, loc, false)
 	if err != nil {
 		return nil, err
@@ -242,3 +244,26 @@ func (e Event) Line() []byte {
 	it := &record.Item{Kind: record.KindEvent, Stream: e.Stream, Seq: e.Seq, Type: e.Type, At: record.FormatTime(e.At), Data: e.Data}
 	return record.AppendItem(nil, it)
 }
+
+// ofContext makes *err, where ctx ended, wrap ctx's error too: a database
+// answers a statement its context cancelled in its own words (PostgreSQL:
+// "canceling statement due to user request"), which errors.Is would not
+// tell from trouble. The message stays as it was.
+func ofContext(ctx context.Context, err *error) {
+	cause := ctx.Err()
+	if d, ok := ctx.Deadline(); cause == nil && ok && !time.Now().Before(d) {
+		// Past its deadline, but for its timer: a dial that timed out at
+		// the deadline can return before ctx says so.
+		cause = context.DeadlineExceeded
+	}
+	if *err == nil || cause == nil || errors.Is(*err, cause) {
+		return
+	}
+	*err = &ended{*err, cause}
+}
+
+// ended is an error that happened as its context ended.
+type ended struct{ err, cause error }
+
+func (e *ended) Error() string   { return e.err.Error() }
+func (e *ended) Unwrap() []error { return []error{e.err, e.cause} }

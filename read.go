@@ -41,6 +41,7 @@ func (s *Source) Items(ctx context.Context) iter.Seq2[Item, error] {
 			return nil
 		})
 		if err != nil && !errors.Is(err, errStop) {
+			ofContext(ctx, &err)
 			yield(Item{}, err)
 		}
 	}
@@ -55,13 +56,15 @@ type NameCount struct {
 
 // Holds reports whether the store holds a record (a tombstone too) in
 // collection, reading the first one only.
-func (s *Source) Holds(ctx context.Context, collection string) (bool, error) {
+func (s *Source) Holds(ctx context.Context, collection string) (_ bool, err error) {
+	defer ofContext(ctx, &err)
 	return s.src.Holds(ctx, collection)
 }
 
 // Names lists a store's collections and streams, each sorted bytewise,
 // with their counts. A stream source has none: it would have to be read.
 func (s *Source) Names(ctx context.Context) (collections, streams []NameCount, err error) {
+	defer ofContext(ctx, &err)
 	cs, ss, err := s.src.Names(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -88,7 +91,8 @@ type StoreInfo struct {
 // Stores lists the stores the database at loc holds, by name, with their
 // counts, reading each in a read-only snapshot: nothing is written, and a
 // database file that does not exist is an error, not a new database.
-func Stores(ctx context.Context, loc string) ([]StoreInfo, error) {
+func Stores(ctx context.Context, loc string) (_ []StoreInfo, err error) {
+	defer ofContext(ctx, &err)
 	l, err := location.Parse(loc, false)
 	if err != nil {
 		return nil, err
@@ -150,7 +154,8 @@ func storeInfo(ctx context.Context, a adapters.Adapter, name string) (StoreInfo,
 // returns the record and its line as a dump writes it, or an error wrapping
 // ErrNotFound when there is no such record or it is deleted. It reads the
 // one row through the primary key, in a snapshot of its own.
-func Get(ctx context.Context, loc, collection, key string, opt ReadOptions) (Item, error) {
+func Get(ctx context.Context, loc, collection, key string, opt ReadOptions) (_ Item, err error) {
+	defer ofContext(ctx, &err)
 	opt.Filter = Filter{Collections: []string{collection}, Keys: []string{key}}
 	src, err := OpenSource(ctx, loc, opt)
 	if err != nil {
@@ -163,7 +168,8 @@ func Get(ctx context.Context, loc, collection, key string, opt ReadOptions) (Ite
 // Get returns the live record collection/key of a store source opened
 // with that key in its filter (Filter.Keys), or an error wrapping
 // ErrNotFound.
-func (s *Source) Get(ctx context.Context, collection, key string) (Item, error) {
+func (s *Source) Get(ctx context.Context, collection, key string) (_ Item, err error) {
+	defer ofContext(ctx, &err)
 	if !s.IsStore() {
 		return Item{}, fmt.Errorf("%w: %s is a stream, not a database", ErrLocation, s.Location())
 	}

@@ -120,7 +120,8 @@ func (s *Store) secondary(ctx context.Context, a adapters.Adapter, l location.Lo
 // database read-only, and writes nothing; what would stop the load from
 // opening it (a stream for a target, a server that does not answer) is
 // its error.
-func TargetIdentity(ctx context.Context, loc, store string) (string, error) {
+func TargetIdentity(ctx context.Context, loc, store string) (_ string, err error) {
+	defer ofContext(ctx, &err)
 	l, err := parseTarget(loc)
 	if err == nil {
 		err = location.CheckTarget(l)

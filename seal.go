@@ -45,7 +45,8 @@ type SealOptions struct {
 // patch (ErrPatch) or a bad first item is refused before anything is written
 // too, with or without opt.Unframed. Items keep their order; each is written
 // as its canonical line.
-func Seal(ctx context.Context, r io.Reader, w io.Writer, opt SealOptions) (DumpResult, error) {
+func Seal(ctx context.Context, r io.Reader, w io.Writer, opt SealOptions) (_ DumpResult, err error) {
+	defer ofContext(ctx, &err)
 	rd, err := record.NewReader(r, record.ReaderOptions{IgnoreTrailer: true})
 	if err != nil {
 		return DumpResult{}, err

@@ -145,7 +145,8 @@ type Source struct {
 }
 
 // OpenSource opens loc for reading.
-func OpenSource(ctx context.Context, loc string, opt ReadOptions) (*Source, error) {
+func OpenSource(ctx context.Context, loc string, opt ReadOptions) (_ *Source, err error) {
+	defer ofContext(ctx, &err)
 	if err := opt.Filter.Check(); err != nil {
 		return nil, err
 	}
@@ -187,6 +188,7 @@ func (s *Source) IsStore() bool { return s.src.IsStore() }
 // Counts says how many records and events the source will yield: exact for
 // a store; for a stream, its header's counts (known is false without them).
 func (s *Source) Counts(ctx context.Context) (records, events int64, known bool, err error) {
+	defer ofContext(ctx, &err)
 	return s.src.Counts(ctx)
 }
 
@@ -195,7 +197,10 @@ func (s *Source) Counts(ctx context.Context) (records, events int64, known bool,
 // A store whose schema cannot tell (version 1: see Upgrade) gives an error
 // wrapping ErrNoCursor; a stream gives its trailer's cursor once read to the
 // end ("" before).
-func (s *Source) Cursor(ctx context.Context) (string, error) { return s.src.Cursor(ctx) }
+func (s *Source) Cursor(ctx context.Context) (_ string, err error) {
+	defer ofContext(ctx, &err)
+	return s.src.Cursor(ctx)
+}
 
 // Close releases the snapshot, the database and the file.
 func (s *Source) Close() error {

@@ -40,7 +40,8 @@ type SumGroup struct {
 // loc, reading a store in one consistent, read-only snapshot. Equal sums
 // mean equal content, versions, times and tombstones included, whichever
 // database each side lives in.
-func Sum(ctx context.Context, loc string) (SumResult, error) {
+func Sum(ctx context.Context, loc string) (_ SumResult, err error) {
+	defer ofContext(ctx, &err)
 	src, err := OpenSource(ctx, loc, ReadOptions{})
 	if err != nil {
 		return SumResult{}, fmt.Errorf("sum: %w", err)
@@ -55,7 +56,8 @@ func Sum(ctx context.Context, loc string) (SumResult, error) {
 
 // Sum computes the source's checksum and counts, and with ByCollection one
 // group per collection and stream, in dump order.
-func (s *Source) Sum(ctx context.Context, opt SumOptions) (SumResult, []SumGroup, error) {
+func (s *Source) Sum(ctx context.Context, opt SumOptions) (_ SumResult, _ []SumGroup, err error) {
+	defer ofContext(ctx, &err)
 	var total tally
 	var groups map[string]*tally
 	if opt.ByCollection {
@@ -65,7 +67,7 @@ func (s *Source) Sum(ctx context.Context, opt SumOptions) (SumResult, []SumGroup
 		lastKey string
 		g       *tally
 	)
-	err := s.each(ctx, opt.OnProgress, func(it *record.Item, digest [32]byte) error {
+	err = s.each(ctx, opt.OnProgress, func(it *record.Item, digest [32]byte) error {
 		total.add(it, digest)
 		if groups == nil {
 			return nil

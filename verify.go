@@ -40,7 +40,8 @@ func (e *VerifyError) Unwrap() error { return ErrVerify }
 // secondary is still behind), then pauses writes through the store just long
 // enough to open a snapshot of each side: both then show the same writes, so
 // Verify is exact even while the application keeps writing.
-func (d *DualWrite) Verify(ctx context.Context) error {
+func (d *DualWrite) Verify(ctx context.Context) (err error) {
+	defer ofContext(ctx, &err)
 	if err := d.active(); err != nil {
 		return err
 	}
@@ -52,7 +53,7 @@ func (d *DualWrite) Verify(ctx context.Context) error {
 	s := d.s
 	s.mu.Lock()
 	// One attempt only: writes wait while this runs.
-	err := d.drain(ctx, 0)
+	err = d.drain(ctx, 0)
 	if st := d.Status(); err != nil || st.Degraded {
 		s.mu.Unlock()
 		return fmt.Errorf("verify: %w", d.degraded(st, err))

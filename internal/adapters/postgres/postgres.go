@@ -115,7 +115,7 @@ func OpenContext(ctx context.Context, dsn string, opt Options) (*Adapter, error)
 	db := sql.OpenDB(conn)
 	if err := db.PingContext(pingCtx); err != nil {
 		db.Close()
-		if pingCtx != ctx && ctx.Err() == nil && isTimeout(err) {
+		if d, ok := ctx.Deadline(); pingCtx != ctx && ctx.Err() == nil && (!ok || time.Now().Before(d)) && isTimeout(err) {
 			err = &explained{why: noAnswer(cfg), err: err}
 		}
 		return nil, fmt.Errorf("connect to postgres: %w", explain(err))
