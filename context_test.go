@@ -103,8 +103,11 @@ func TestDeadlinesSayContext(t *testing.T) {
 			t.Fatal(err)
 		}
 		calls := map[string]func(ctx context.Context) error{
-			"Dump": func(ctx context.Context) error { _, err := persist.Dump(ctx, loc, &bytes.Buffer{}, persist.DumpOptions{}); return err },
-			"Sum":  func(ctx context.Context) error { _, err := persist.Sum(ctx, loc); return err },
+			"Dump": func(ctx context.Context) error {
+				_, err := persist.Dump(ctx, loc, &bytes.Buffer{}, persist.DumpOptions{})
+				return err
+			},
+			"Sum": func(ctx context.Context) error { _, err := persist.Sum(ctx, loc); return err },
 			"Load": func(ctx context.Context) error {
 				f, err := os.Open(stream)
 				if err != nil {
