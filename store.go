@@ -3,6 +3,7 @@ package persist
 import (
 	"bytes"
 	"context"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -359,13 +360,13 @@ func canonicalValue(v any) ([]byte, error) {
 		}
 		// encoding/json writes a string's invalid UTF-8 as \ufffd (and a
 		// valid U+FFFD as itself): the value would be stored changed,
-		// without a word.
+		// without a word. The escape a marshaller wrote itself (a nested
+		// json.RawMessage) is its own, and stays.
 		if replacedUTF8(raw) {
-			what := "a string the value holds (a marshaller's?)"
 			if bad, found := invalidString(reflect.ValueOf(v), 0); found {
-				what = fmt.Sprintf("the string %q", bad)
+				return nil, fmt.Errorf("%w: value: the string %q is not valid UTF-8, and would be stored changed (U+FFFD in place of its bytes)",
+					adapters.ErrUnsupported, bad)
 			}
-			return nil, fmt.Errorf("%w: value: %s is not valid UTF-8, and would be stored changed (U+FFFD in place of its bytes)", adapters.ErrUnsupported, what)
 		}
 	}
 	switch {
@@ -407,8 +408,19 @@ func replacedUTF8(raw []byte) bool {
 // invalidString finds a string in v that is not valid UTF-8 (a map's key
 // too), as encoding/json would marshal v.
 func invalidString(v reflect.Value, depth int) (string, bool) {
-	if depth > record.MaxDepth {
+	if depth > record.MaxDepth || !v.IsValid() {
 		return "", false
+	}
+	if v.Kind() != reflect.Pointer || !v.IsNil() {
+		switch m := marshaller(v).(type) {
+		case json.Marshaler:
+			return "", false // its output is its own, escapes and all
+		case encoding.TextMarshaler:
+			// encoding/json writes its text as a string, invalid bytes
+			// replaced.
+			b, err := m.MarshalText()
+			return string(b), err == nil && !utf8.Valid(b)
+		}
 	}
 	switch v.Kind() {
 	case reflect.String:
@@ -434,6 +446,21 @@ func invalidString(v reflect.Value, depth int) (string, bool) {
 		}, depth)
 	}
 	return "", false
+}
+
+// marshaller is v (or its address, where encoding/json would take it)
+// as a value that marshals itself, or nil.
+func marshaller(v reflect.Value) any {
+	t := v.Type()
+	for _, m := range []reflect.Type{reflect.TypeFor[json.Marshaler](), reflect.TypeFor[encoding.TextMarshaler]()} {
+		switch {
+		case t.Implements(m) && v.CanInterface():
+			return v.Interface()
+		case v.CanAddr() && reflect.PointerTo(t).Implements(m) && v.Addr().CanInterface():
+			return v.Addr().Interface()
+		}
+	}
+	return nil
 }
 
 // invalidIn is invalidString of the first of n values at(i) that has one.

@@ -242,8 +242,9 @@ func TestStoreEmptyValueAndInvalidNames(t *testing.T) {
 				{"string", func() error { _, err := s.Put(ctx, "users", "v", map[string]any{"name": []any{"a\xffb"}}); return err }},
 				{"string", func() error { _, err := s.Put(ctx, "users", "v", map[string]int{"\xff": 1}); return err }},
 				{"string", func() error { _, err := s.Put(ctx, "users", "v", struct{ N *string }{N: ptr("\xfe")}); return err }},
-				{"value", func() error { _, err := s.Put(ctx, "users", "v", []badText{{}}); return err }},
-				{"value", func() error { _, err := s.Put(ctx, "users", "v", map[string]any{"m": badText{}}); return err }},
+				{"string", func() error { _, err := s.Put(ctx, "users", "v", []badText{{}}); return err }},
+				{"string", func() error { _, err := s.Put(ctx, "users", "v", map[string]any{"m": badText{}}); return err }},
+				{"string", func() error { _, err := s.Put(ctx, "users", "v", map[badText]int{{}: 1}); return err }},
 			} {
 				if err := w.do(); !errors.Is(err, persist.ErrUnsupported) || !strings.Contains(err.Error(), "the "+w.what) {
 					t.Errorf("a %s that is not UTF-8: %v, want ErrUnsupported naming it", w.what, err)
@@ -256,6 +257,13 @@ func TestStoreEmptyValueAndInvalidNames(t *testing.T) {
 			for v, want := range map[string]string{"\ufffd": "\"\ufffd\"", `\ufffd`: `"\\ufffd"`, `a\\ufffd`: `"a\\\\ufffd"`} {
 				if r, err := s.Put(ctx, "users", "ok", v); err != nil || string(r.Value) != want {
 					t.Errorf("Put(%q) = %s, %v; want %s", v, r.Value, err, want)
+				}
+			}
+			// So is the escape a marshaller wrote itself, nested: it is
+			// its own, not encoding/json's replacement of bad bytes.
+			for _, v := range []any{map[string]any{"x": json.RawMessage(`"\ufffd"`)}, []any{ownEscape{}}} {
+				if r, err := s.Put(ctx, "users", "ok", v); err != nil || !strings.Contains(string(r.Value), "\ufffd") {
+					t.Errorf("Put(%#v) = %s, %v; want the escape's U+FFFD kept", v, r.Value, err)
 				}
 			}
 		})
@@ -373,5 +381,10 @@ func ptr[T any](v T) *T { return &v }
 // badText marshals to text that is not UTF-8, which encoding/json writes
 // as U+FFFD.
 type badText struct{}
+
+// ownEscape marshals itself to a string holding the escape \ufffd.
+type ownEscape struct{}
+
+func (ownEscape) MarshalJSON() ([]byte, error) { return []byte(`"\ufffd"`), nil }
 
 func (badText) MarshalText() ([]byte, error) { return []byte("a\xffb"), nil }

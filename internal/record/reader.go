@@ -451,6 +451,9 @@ func (r *Reader) why(b []byte, err error) error {
 	n := namedCause{error: err}
 	if r.lastOpen() {
 		n.error, n.cut = fmt.Errorf("%w (the input's last line, without its newline: was the stream cut short?)", n.error), true
+		// After a header, a last line that is no trailer leaves the
+		// stream without one: truncated, whatever else the line is.
+		n.truncated = r.Header() != nil
 	}
 	if r.line == 1 && bytes.HasPrefix(b, utf8BOM) {
 		n.error, n.bom = fmt.Errorf("%w (the line starts with a UTF-8 byte order mark, which a JSON line has not: remove it, e.g. with %ssed '1s/^\\xEF\\xBB\\xBF//')", n.error, r.uncompress()), true
@@ -499,10 +502,13 @@ func crSeparated(b []byte) bool {
 // line so; cut and bom say which, where it is one of those.
 type namedCause struct {
 	error
-	cut, bom bool
+	cut, bom  bool
+	truncated bool // cut after a header: ErrTruncated too
 }
 
 func (n namedCause) Unwrap() error { return n.error }
+
+func (n namedCause) Is(target error) bool { return n.truncated && target == ErrTruncated }
 
 // CauseNamed reports whether err already says what likely made its line
 // so (a stream cut short, a byte order mark, lines ended by a carriage

@@ -869,3 +869,30 @@ func TestReaderLastLineCut(t *testing.T) {
 		}
 	}
 }
+
+// A stream cut in the middle of a line after its header is truncated
+// (ErrTruncated), as one cut at a line's end is: the line that ends it is
+// no trailer. Without a header it is a bad line only.
+func TestCutLineIsTruncated(t *testing.T) {
+	head := `{"kind":"header","format":"persist.v1","store":"s","records":2,"events":0}` + "\n"
+	line := `{"kind":"record","collection":"c","key":"k","version":1,"updated_at":"2026-01-01T00:00:00Z","value":1}` + "\n"
+	for _, c := range []struct {
+		name, in  string
+		truncated bool
+	}{
+		{"cut mid-line after a header", head + line + line[:30], true},
+		{"cut at a line's end after a header", head + line, true},
+		{"cut mid-line without a header", line + line[:30], false},
+	} {
+		r, err := NewReader(strings.NewReader(c.in), ReaderOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for err == nil {
+			_, err = r.Next()
+		}
+		if got := errors.Is(err, ErrTruncated); got != c.truncated {
+			t.Errorf("%s: %v: ErrTruncated %v, want %v", c.name, err, got, c.truncated)
+		}
+	}
+}

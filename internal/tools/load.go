@@ -304,7 +304,7 @@ func inputHint(err error, f LoadFlags, res persist.LoadResult, none string) erro
 	switch {
 	case errors.Is(err, persist.ErrTrailer):
 		return trailerHint(err, none, res.Batches)
-	case errors.Is(err, persist.ErrTruncated):
+	case errors.Is(err, persist.ErrTruncated) && !record.CutShort(err):
 		return truncatedHint(err, none)
 	case errors.Is(err, persist.ErrRead):
 		return readHint(err, none, res)
