@@ -19,6 +19,9 @@ var ErrVersionMismatch = errors.New("version mismatch")
 // deleted), as a compare-and-swap: read, change, PutIf, and read again on
 // ErrVersionMismatch. It returns the record as stored.
 func (s *Store) PutIf(ctx context.Context, collection, key string, version int64, value any) (Record, error) {
+	if err := s.usable(); err != nil {
+		return Record{}, err
+	}
 	v, err := canonicalValue(value)
 	if err != nil {
 		return Record{}, fmt.Errorf("put %s/%s: %w", collection, key, err)
@@ -81,6 +84,9 @@ type Put struct {
 // one read-back for the whole batch instead of one transaction per record.
 // Under dual-write the records are copied to the secondary as Put's are.
 func (s *Store) PutMany(ctx context.Context, puts []Put) ([]Record, error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
 	items := make([]*record.Item, len(puts))
 	for i, p := range puts {
 		v, err := canonicalValue(p.Value)

@@ -42,6 +42,9 @@ var errNothing = errors.New("nothing to write")
 // now. value is marshalled with encoding/json (a json.RawMessage is taken as
 // it is) and stored in canonical form.
 func (s *Store) Put(ctx context.Context, collection, key string, value any) (Record, error) {
+	if err := s.usable(); err != nil {
+		return Record{}, err
+	}
 	v, err := canonicalValue(value)
 	if err != nil {
 		return Record{}, fmt.Errorf("put %s/%s: %w", collection, key, err)
@@ -111,6 +114,9 @@ func (s *Store) Get(ctx context.Context, collection, key string) (Record, error)
 // ErrNotFound, writing nothing, when there is no such record or it is
 // already deleted.
 func (s *Store) Delete(ctx context.Context, collection, key string) (Record, error) {
+	if err := s.usable(); err != nil {
+		return Record{}, err
+	}
 	if err := s.recordNames(collection, key); err != nil {
 		return Record{}, fmt.Errorf("delete %s/%s: %w: %w", collection, key, ErrNotFound, err)
 	}
@@ -137,6 +143,9 @@ func (s *Store) Delete(ctx context.Context, collection, key string) (Record, err
 // Put marshals values, and returns it with its seq (one more than the
 // stream's last) and time.
 func (s *Store) Append(ctx context.Context, stream, typ string, data any) (Event, error) {
+	if err := s.usable(); err != nil {
+		return Event{}, err
+	}
 	d, err := canonicalValue(data)
 	if err != nil {
 		return Event{}, fmt.Errorf("append to %s: %w", stream, err)

@@ -105,6 +105,18 @@ func TestStoreWrites(t *testing.T) {
 			if _, err := s.Put(ctx, "users", "u2", 1); !errors.Is(err, persist.ErrClosed) {
 				t.Fatalf("Put after Close: %v, want ErrClosed", err)
 			}
+			// Closed comes first, whatever else is wrong with the call.
+			for name, call := range map[string]func() error{
+				"Put of a value that does not marshal": func() error { _, err := s.Put(ctx, "users", "u2", func() {}); return err },
+				"Delete of a name not UTF-8":           func() error { _, err := s.Delete(ctx, "users", "\xff"); return err },
+				"PutIf":                                func() error { _, err := s.PutIf(ctx, "users", "u2", 0, 1); return err },
+				"PutMany of none":                      func() error { _, err := s.PutMany(ctx, nil); return err },
+				"Append":                               func() error { _, err := s.Append(ctx, "s", "t", 1); return err },
+			} {
+				if err := call(); !errors.Is(err, persist.ErrClosed) {
+					t.Errorf("%s after Close: %v, want ErrClosed", name, err)
+				}
+			}
 		})
 	}
 }
