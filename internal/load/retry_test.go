@@ -155,7 +155,7 @@ func TestRetrySQLiteBusy(t *testing.T) {
 	if r.st.Retries == 0 || r.st.Written != 2000 {
 		t.Errorf("single-transaction load: %+v", r.st)
 	}
-	busy := "the database is busy: another connection held its lock for longer than 5 s (database is locked)"
+	busy := "the database is busy: another connection held its lock for as long as this one waited (up to 5 s, or the call's own deadline where sooner) (database is locked)"
 	heard.check(t, st, busy)
 	heardSingle.check(t, r.st, busy)
 	if got := sumOf(dumpStore(t, a, "atomic")); got != sum {

@@ -154,7 +154,8 @@ func (a *Adapter) Explain(err error) error {
 	}
 	switch se.Code {
 	case sqlite3.ErrBusy:
-		return &explained{why: fmt.Sprintf("the database is busy: another connection held its lock for longer than %d s (%v)", busyTimeoutMS/1000, se), err: err}
+		return &explained{why: fmt.Sprintf("the database is busy: another connection held its lock for as long as this one waited "+
+			"(up to %d s, or the call's own deadline where sooner) (%v)", busyTimeoutMS/1000, se), err: err}
 	case sqlite3.ErrLocked:
 		return &explained{why: fmt.Sprintf("a table is locked by another statement of this process (%v)", se), err: err}
 	case sqlite3.ErrFull:
