@@ -382,7 +382,7 @@ func (w *writer) loadStore(ctx context.Context, h *record.Header, opt LoadOption
 		}
 		return "", err
 	}
-	if !opt.IgnoreSince && (h == nil || !h.Patch) {
+	if !opt.IgnoreSince {
 		if w.alone, err = checkChain(ctx, w.a, store, h); err != nil {
 			return "", err
 		}

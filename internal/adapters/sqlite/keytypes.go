@@ -321,6 +321,9 @@ type rowQuerier interface {
 // streams; with byKey (a read of records by key), also a key of those
 // collections that is not text, or of any collection where none is named.
 func namedRows(ctx context.Context, q rowQuerier, store string, f adapters.Filter) error {
+	if !readsByName(f) {
+		return nil
+	}
 	byKey := f.Keys != nil && !f.NoRecords
 	if byKey && f.Collections == nil {
 		if err := oddRow(ctx, q, record.KindRecord, anyOddKeySQL, store); err != nil {

@@ -724,10 +724,8 @@ func (t *tx) Scan(ctx context.Context, f adapters.Filter, fn func(*record.Item) 
 	if f.Since != "" {
 		return errors.New("scan: a transaction's scan takes no Since")
 	}
-	if readsByName(f) {
-		if err := namedRows(ctx, t.tx, t.store, f); err != nil {
-			return err
-		}
+	if err := namedRows(ctx, t.tx, t.store, f); err != nil {
+		return err
 	}
 	return scan(ctx, t.tx, t.store, f, -1, canonicalValues, plain(fn))
 }
@@ -736,10 +734,8 @@ func (t *tx) Count(ctx context.Context, f adapters.Filter) (records, events int6
 	if f.Since != "" {
 		return 0, 0, errors.New("count: a transaction's count takes no Since")
 	}
-	if readsByName(f) {
-		if err := namedRows(ctx, t.tx, t.store, f); err != nil {
-			return 0, 0, err
-		}
+	if err := namedRows(ctx, t.tx, t.store, f); err != nil {
+		return 0, 0, err
 	}
 	return count(ctx, t.tx, t.store, f, -1)
 }
