@@ -60,7 +60,7 @@ func Report(w io.Writer, name string, err error) int {
 		return ExitDiffer
 	case errors.Is(err, ErrDiffer):
 		for _, h := range hint.All(err) {
-			fmt.Fprintf(w, "%s: hint: %s\n", name, h)
+			fmt.Fprintf(w, "%s: hint: %s\n", name, hint.Printable(h))
 		}
 		return ExitDiffer
 	case errors.Is(err, context.Canceled):
@@ -83,7 +83,7 @@ func report(w io.Writer, name string, err error) {
 	err = explain(name, err)
 	fmt.Fprintf(w, "%s: error: %s\n", name, oneLine(err.Error()))
 	for _, h := range hint.All(err) {
-		fmt.Fprintf(w, "%s: hint: %s\n", name, h)
+		fmt.Fprintf(w, "%s: hint: %s\n", name, hint.Printable(h))
 	}
 }
 
@@ -137,6 +137,8 @@ func joined(err error) []error {
 	return errs
 }
 
+// oneLine is a message on one line, any other control character in it
+// spelled out (hint.Printable): a name may hold them.
 func oneLine(s string) string {
-	return strings.ReplaceAll(strings.TrimSpace(s), "\n", " ")
+	return hint.Printable(strings.ReplaceAll(strings.TrimSpace(s), "\n", " "))
 }

@@ -6,6 +6,7 @@ package hint
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 type hinted struct {
@@ -56,9 +57,58 @@ func All(err error) []string {
 
 // Quote quotes s for a POSIX shell when it needs it, so that a path or a
 // location in a hint can be pasted as it is.
+//
+// A control character (an escape, a carriage return, a line break) would
+// act on the terminal the hint is shown on, and a pasted line lose it: such
+// a string is quoted as $'…' (bash, zsh, ksh), each control byte as \xHH.
 func Quote(s string) string {
 	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-#") == "" && s[0] != '#' {
 		return s
 	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	if strings.IndexFunc(s, control) < 0 {
+		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	}
+	var b strings.Builder
+	b.WriteString("$'")
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == '\\' || r == '\'':
+			b.WriteByte('\\')
+			b.WriteByte(s[i])
+		case control(r):
+			for _, c := range []byte(s[i : i+n]) {
+				fmt.Fprintf(&b, "\\x%02x", c)
+			}
+		default:
+			b.WriteString(s[i : i+n]) // as it is, a byte that is not UTF-8 too
+		}
+		i += n
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
+
+// control reports whether r is a control character: C0, DEL or C1.
+func control(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }
+
+// Printable is s with each control character spelled \xHH (\u00HH for
+// C1), for a message on a terminal: a name holding an escape must not
+// recolour, move or clear what is shown.
+func Printable(s string) string {
+	if strings.IndexFunc(s, control) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		case control(r):
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

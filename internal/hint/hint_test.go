@@ -33,16 +33,34 @@ func TestAll(t *testing.T) {
 
 func TestQuote(t *testing.T) {
 	for in, want := range map[string]string{
-		"a.db":       "a.db",
-		"":           "''",
-		"my file":    "'my file'",
-		"it's":       `'it'\''s'`,
-		"#comment":   "'#comment'",
-		"a#b":        "a#b",
-		"x$(rm -rf)": "'x$(rm -rf)'",
+		"a.db":           "a.db",
+		"":               "''",
+		"my file":        "'my file'",
+		"it's":           `'it'\''s'`,
+		"#comment":       "'#comment'",
+		"a#b":            "a#b",
+		"x$(rm -rf)":     "'x$(rm -rf)'",
+		"esc\x1b[31mred": `$'esc\x1b[31mred'`,
+		"two\nlines":     `$'two\x0alines'`,
+		"it's\r":         `$'it\'s\x0d'`,
+		"back\\\x7f":     `$'back\\\x7f'`,
+		"c1\u009b2J":     `$'c1\xc2\x9b2J'`,
 	} {
 		if got := Quote(in); got != want {
 			t.Errorf("Quote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain, Zoë \t":  "plain, Zoë \\x09",
+		"esc\x1b[2J":     `esc\x1b[2J`,
+		"c1\u009b":       `c1\u009b`,
+		"nul\x00del\x7f": `nul\x00del\x7f`,
+	} {
+		if got := Printable(in); got != want {
+			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -539,6 +539,6 @@ func warner(st Stdio, c cli.Common, name, prefix string) func(string) {
 	return func(msg string) {
 		mu.Lock()
 		defer mu.Unlock()
-		fmt.Fprintf(st.Stderr, "%s%s: warning: %s%s\n", clear, name, prefix, msg)
+		fmt.Fprintf(st.Stderr, "%s%s: warning: %s%s\n", clear, name, hint.Printable(prefix), hint.Printable(msg))
 	}
 }
