@@ -8,7 +8,6 @@ import (
 
 	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/hint"
-	"github.com/cuitty/persist/internal/load"
 	"github.com/cuitty/persist/internal/record"
 )
 
@@ -28,37 +27,37 @@ const chainHint = "load the full dump, then each delta in the order they were ma
 // downstream that failed after persist-dump moved its cursor file, a file
 // left out of a restore).
 //
-// alone says the delta follows the one source store has loaded from: its
-// copy then holds nothing newer than the delta (diverged); one that
-// several sources feed merges them, newer over older.
-func checkChain(ctx context.Context, a adapters.Adapter, store string, h *record.Header) (alone bool, err error) {
+// others, for a delta that follows its chain (chained), is how many other
+// sources store has loaded from: its copy then holds nothing newer than
+// the delta, unless one of them brought it (diverged says so).
+func checkChain(ctx context.Context, a adapters.Adapter, store string, h *record.Header) (chained bool, others int, err error) {
 	if h == nil || h.Since == "" {
-		return false, nil
+		return false, 0, nil
 	}
 	c, err := adapters.ParseCursor(h.Since)
 	if err != nil {
-		return false, hint.With(fmt.Errorf("%w: the stream's header: since: %w", ErrChain, err), chainHint)
+		return false, 0, hint.With(fmt.Errorf("%w: the stream's header: since: %w", ErrChain, err), chainHint)
 	}
 	tx, err := a.Begin(ctx, store)
 	if err != nil {
-		return false, err
+		return false, 0, err
 	}
 	defer tx.Rollback()
 	last, err := tx.LoadedFrom(ctx, c.Source())
 	switch {
 	case err != nil:
-		return false, err
+		return false, 0, err
 	case last == h.Since:
 		n, err := tx.SourcesLoaded(ctx)
-		return n == 1, err
+		return true, n - 1, err
 	case last == "":
-		return false, hint.With(fmt.Errorf("%w: the stream is a delta (since %s), and store %s has loaded no dump of the store it comes from",
+		return false, 0, hint.With(fmt.Errorf("%w: the stream is a delta (since %s), and store %s has loaded no dump of the store it comes from",
 			ErrChain, h.Since, store), chainHint)
 	}
 	if lc, err := adapters.ParseCursor(last); err == nil && sameBase(lc, c) {
-		return false, editedChain(store, c, lc)
+		return false, 0, editedChain(store, c, lc)
 	}
-	return false, hint.With(&chainGap{store: store, since: h.Since, last: last}, chainHint)
+	return false, 0, hint.With(&chainGap{store: store, since: h.Since, last: last}, chainHint)
 }
 
 // chainGap is checkChain's error for a delta that starts elsewhere than
@@ -162,35 +161,39 @@ func editing(c adapters.Cursor, what string) string {
 	return what + " not marked as edited or filtered"
 }
 
-// ErrDiverged: a delta loaded in its chain met records its copy holds in
-// a newer version than the delta carries. A delta holds each record it
-// carries as its source had it at the delta's end, newer than any the
-// chain brought before: the copy was written by something else (by hand,
-// by another load), or the source's version went down (a write around its
-// change tracking), and the copy is not its source's copy as its chain
-// says.
+// ErrDiverged: a delta loaded in its chain met a record its copy holds at
+// the same version with other content. The source gives a version one
+// content, and the chain brought the copy only the source's: the copy was
+// written outside the chain (by hand, or by another load), or the source
+// changed a record around its change tracking, and the copy is not its
+// source's copy as its chain says. (A record the copy holds newer is
+// stale, as in any merge: loaded ahead from a later dump of the source,
+// which replays do, or written outside; LoadResult.Chained tells.)
 var ErrDiverged = errors.New("the copy and its source have parted")
 
-// diverged is ErrDiverged for a delta (since) loaded into the copy of its
-// source alone (checkChain), whose load st found records stale in store,
-// or stopped at a conflict (err); err as it is otherwise. The delta's other
-// lines are written, and its cursor is not noted: the next delta is
-// refused until this one loads whole.
-func diverged(store, since string, st load.Stats, err error) error {
-	if errors.Is(err, ErrConflict) {
-		// The same version with other content: parted the same way.
-		return hint.With(fmt.Errorf("%w: %w", ErrDiverged, err), "%s", rebuildCopy)
-	}
-	if err != nil || st.Stale == 0 {
+// diverged is ErrDiverged for a delta loaded in its chain (checkChain) that
+// stopped at a conflict (err); err as it is otherwise. others, the other
+// sources the store follows, may be what brought the record.
+func diverged(others int, err error) error {
+	if !errors.Is(err, ErrConflict) {
 		return err
 	}
-	return hint.With(fmt.Errorf("%w: store %s holds a newer version of %d records than this delta of its source (since %s) carries, "+
-		"the first at line %d: a delta carries each record as its source has it, newer than the chain brought before, so the copy "+
-		"was written outside the chain (by hand, or by another load), or a write around the source's change tracking took a version "+
-		"back; the delta's other lines are written, its cursor is not noted",
-		ErrDiverged, store, st.Stale, since, st.FirstStale),
-		"%s; or, to keep the copy's newer versions, load this delta again with --ignore-since (the chain goes on from it, and a later "+
-			"delta that carries one of these records is refused the same way while the copy's version is the newer)", rebuildCopy)
+	return hint.With(fmt.Errorf("%w: %w (the load stopped at that line; the batches before it stay, and the delta's cursor is not noted)",
+		ErrDiverged, err), "%s%s", rebuildCopy, fannedIn(others))
+}
+
+// fannedIn says, for a store that other sources feed too, that one of
+// them may hold the record.
+func fannedIn(others int) string {
+	if others <= 0 {
+		return ""
+	}
+	which := "another source"
+	if others > 1 {
+		which = fmt.Sprintf("%d other sources", others)
+	}
+	return "; this store loaded dumps of " + which + " too, which may hold the record: their records and this one's " +
+		"should not overlap"
 }
 
 // rebuildCopy is how a copy that parted from its source becomes its copy

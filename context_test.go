@@ -28,6 +28,8 @@ func TestCancelledCallsSayContext(t *testing.T) {
 		if _, err := persist.Load(testContext(t), in, loc, persist.LoadOptions{}); err != nil {
 			t.Fatal(err)
 		}
+		// whole: a call read everything there was before it saw the end.
+		var whole bool
 		calls := map[string]func(ctx context.Context, cancel func()) error{
 			"Dump": func(ctx context.Context, cancel func()) error {
 				src, err := persist.OpenSource(ctx, loc, persist.ReadOptions{})
@@ -73,13 +75,18 @@ func TestCancelledCallsSayContext(t *testing.T) {
 				if n < 980 { // 1000 records, every 50th deleted
 					return fmt.Errorf("%d records, and no error", n)
 				}
-				return context.Canceled // read whole before the end was seen: no less than asked
+				whole = true // read ahead before the end was seen: no less than asked
+				return nil
 			},
 		}
 		for name, call := range calls {
+			whole = false
 			ctx, cancel := context.WithCancel(testContext(t))
 			err := call(ctx, cancel)
 			cancel()
+			if err == nil && whole {
+				continue
+			}
 			if !errors.Is(err, context.Canceled) {
 				t.Errorf("%s cancelled part-way: %v, want an error wrapping context.Canceled", name, err)
 			}

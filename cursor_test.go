@@ -410,13 +410,14 @@ func TestDeltaLoadedAgain(t *testing.T) {
 	}
 }
 
-// A delta loaded in its chain onto a copy written outside it (a record
-// there newer than the delta carries) is refused, naming the line, and
-// its cursor is not noted: the copy is not its source's copy, and a chain
-// that went on would keep it so without a word. Its hint's two ways out
-// each load: the delta with IgnoreSince, or a new full dump replacing
-// the copy, which then sums as its source.
-func TestDivergedCopy(t *testing.T) {
+// A delta loaded in its chain merges as any stream: a record its copy
+// holds newer (written outside the chain, or loaded ahead from a later
+// dump of the source, as a chain loaded again is) is stale, kept, and the
+// result says the delta was chained; the chain goes on. A record the copy
+// holds at the same version with other content is the copy parting from
+// its source (ErrDiverged): the load stops there and notes no cursor, and
+// the hint's way, a new full dump replacing the copy, mends it.
+func TestChainedStaleAndConflict(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		ctx := testContext(t)
 		src, dst := backends[0].new(t)+"#app", db.Location(t)+"#app"
@@ -425,15 +426,20 @@ func TestDivergedCopy(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		var full bytes.Buffer
-		res, err := persist.Dump(ctx, src, &full, persist.DumpOptions{})
-		if err != nil {
+		dump := func(since string) (*bytes.Buffer, string) {
+			t.Helper()
+			var b bytes.Buffer
+			res, err := persist.Dump(ctx, src, &b, persist.DumpOptions{ReadOptions: persist.ReadOptions{Since: since}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return &b, res.Cursor
+		}
+		full, cursor := dump("")
+		if _, err := persist.Load(ctx, full, dst, persist.LoadOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := persist.Load(ctx, &full, dst, persist.LoadOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		// The copy is written outside its chain: b twice, past the source.
+		// b twice in the copy, past the source.
 		for range 2 {
 			if _, err := open(t, dst).Put(ctx, "c", "b", "copy's own"); err != nil {
 				t.Fatal(err)
@@ -444,30 +450,33 @@ func TestDivergedCopy(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		var delta bytes.Buffer
-		if _, err := persist.Dump(ctx, src, &delta, persist.DumpOptions{ReadOptions: persist.ReadOptions{Since: res.Cursor}}); err != nil {
+		delta, next := dump(cursor)
+		lr, err := persist.Load(ctx, delta, dst, persist.LoadOptions{})
+		if err != nil || !lr.Chained || lr.Stale != 1 || lr.FirstStale != 3 || lr.Written != 1 {
+			t.Fatalf("a chained delta with a record the copy holds newer: %+v, %v; want it loaded, chained, b stale at line 3", lr, err)
+		}
+		// The chain went on: c's version 2 in the copy is another content
+		// than the source's, which a delta then brings at that version.
+		if _, err := persist.Load(ctx, strings.NewReader(
+			`{"kind":"record","collection":"c","key":"c","version":2,"updated_at":"2026-01-01T00:00:00Z","value":"copy's"}`+"\n"),
+			dst, persist.LoadOptions{}); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := open(t, src).Put(ctx, "c", "c", 2); err != nil {
+			t.Fatal(err)
+		}
+		delta, _ = dump(next)
 		for range 2 { // refused again: the cursor was not noted
-			lr, err := persist.Load(ctx, bytes.NewReader(delta.Bytes()), dst, persist.LoadOptions{})
-			if !errors.Is(err, persist.ErrDiverged) || !strings.Contains(err.Error(), "1 records") || !strings.Contains(err.Error(), "line 3") {
-				t.Fatalf("the delta onto a copy written outside its chain: %v, want ErrDiverged at line 3", err)
+			_, err := persist.Load(ctx, bytes.NewReader(delta.Bytes()), dst, persist.LoadOptions{})
+			if !errors.Is(err, persist.ErrDiverged) || !errors.Is(err, persist.ErrConflict) {
+				t.Fatalf("a chained delta with a record the copy holds at its version, another content: %v, want ErrDiverged", err)
 			}
-			if h := strings.Join(hint.All(err), " "); !strings.Contains(h, "--mode replace") || !strings.Contains(h, "--ignore-since") {
+			if h := strings.Join(hint.All(err), " "); !strings.Contains(h, "--mode replace") || strings.Contains(h, "--rejects") {
 				t.Errorf("hint %q", h)
 			}
-			if lr.Stale != 1 {
-				t.Errorf("stale %d, want 1", lr.Stale)
-			}
 		}
-		if _, err := persist.Load(ctx, bytes.NewReader(delta.Bytes()), dst, persist.LoadOptions{IgnoreSince: true}); err != nil {
-			t.Errorf("the delta with IgnoreSince, as the hint says: %v", err)
-		}
-		full.Reset()
-		if _, err := persist.Dump(ctx, src, &full, persist.DumpOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := persist.Load(ctx, &full, dst, persist.LoadOptions{Mode: persist.Replace}); err != nil {
+		full, _ = dump("")
+		if _, err := persist.Load(ctx, full, dst, persist.LoadOptions{Mode: persist.Replace}); err != nil {
 			t.Fatalf("a new full dump replacing the copy, as the hint says: %v", err)
 		}
 		if a, b := mustSum(t, src), mustSum(t, dst); a.Sum != b.Sum {
@@ -476,15 +485,16 @@ func TestDivergedCopy(t *testing.T) {
 	})
 }
 
-// A store that several sources feed merges their deltas newer over older:
-// a record another source holds newer is stale there, not a parted copy.
-func TestFanInMergesNewerOverOlder(t *testing.T) {
+// A store that several sources feed: a chained delta of one that meets a
+// record another brought at the same version parts the copy as any
+// conflict, and the hint says the other source may hold the record.
+func TestFanInSaysWhy(t *testing.T) {
 	ctx := testContext(t)
 	one, two, dst := backends[0].new(t)+"#one", backends[0].new(t)+"#two", backends[0].new(t)+"#app"
 	if _, err := open(t, one).Put(ctx, "c", "k", "one"); err != nil {
 		t.Fatal(err)
 	}
-	for range 3 {
+	for range 2 {
 		if _, err := open(t, two).Put(ctx, "c", "k", "two"); err != nil {
 			t.Fatal(err)
 		}
@@ -510,8 +520,9 @@ func TestFanInMergesNewerOverOlder(t *testing.T) {
 	if _, err := persist.Dump(ctx, one, &delta, persist.DumpOptions{ReadOptions: persist.ReadOptions{Since: cursor}}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := persist.Load(ctx, &delta, dst, persist.LoadOptions{})
-	if err != nil || res.Stale != 1 {
-		t.Errorf("a delta of one of two sources, its record older than the other's: %+v, %v; want it stale, and no error", res, err)
+	_, err := persist.Load(ctx, &delta, dst, persist.LoadOptions{})
+	if !errors.Is(err, persist.ErrDiverged) || !strings.Contains(strings.Join(hint.All(err), " "), "dumps of another source too") {
+		t.Errorf("a delta of one of two sources meeting the other's record at its version: %v %q; want ErrDiverged saying the other source may hold it",
+			err, hint.All(err))
 	}
 }

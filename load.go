@@ -147,6 +147,13 @@ type LoadResult struct {
 	Written   int64 // records written
 	Unchanged int64 // records the store already held, identical
 	Stale     int64 // records the store holds in a newer version (left alone)
+	// FirstStale is the line of the first of them (0: none).
+	FirstStale int64
+	// Chained: the stream was a delta that followed the last dump of its
+	// store loaded here. A stale record in it (Stale) is one the store
+	// holds newer than its source had it at the delta's end: loaded ahead
+	// from a later dump of the source, or written outside the chain.
+	Chained bool
 	Conflicts int64 // same version or seq, other content (also in Rejects)
 	Rejects   int64 // lines set aside, or the one the load stopped at
 
@@ -190,7 +197,7 @@ type LoadResult struct {
 func loadResult(target, store string, st load.Stats, streamStore string) LoadResult {
 	return LoadResult{
 		Target: target, Store: store, StreamStore: streamStore,
-		Lines: st.Lines, Written: st.Written, Unchanged: st.Unchanged, Stale: st.Stale,
+		Lines: st.Lines, Written: st.Written, Unchanged: st.Unchanged, Stale: st.Stale, FirstStale: st.FirstStale,
 		Conflicts: st.Conflicts, Rejects: st.Rejects, Events: st.Events, EventsUnchanged: st.EventsUnchanged,
 		Removed: st.Removed, Retries: st.Retries, Batches: st.Batches, Elapsed: st.Elapsed,
 		Appended: st.Appended, AppendedFirst: st.AppendedFirst, AppendedLast: st.AppendedLast,
@@ -254,8 +261,9 @@ func Load(ctx context.Context, r io.Reader, dst string, opt LoadOptions) (_ Load
 	res = loadResult(res.Target, store, st, res.StreamStore)
 	res.Patch = h != nil && h.Patch
 	res.Made = w.aside != ""
-	if w.alone {
-		err = diverged(store, h.Since, st, err)
+	res.Chained = w.chained
+	if w.chained {
+		err = diverged(w.others, err)
 	}
 	if err == nil {
 		err = w.loaded(ctx, store, h, rd.Trailer(), opt, st.Batches)
@@ -383,7 +391,7 @@ func (w *writer) loadStore(ctx context.Context, h *record.Header, opt LoadOption
 		return "", err
 	}
 	if !opt.IgnoreSince {
-		if w.alone, err = checkChain(ctx, w.a, store, h); err != nil {
+		if w.chained, w.others, err = checkChain(ctx, w.a, store, h); err != nil {
 			return "", err
 		}
 	}
@@ -470,9 +478,10 @@ type writer struct {
 	// aside is the scratch database a load makes instead of loc's
 	// (openAside), put in place by close.
 	aside string
-	// alone: the stream is a delta that follows the one source the store
-	// has loaded from (checkChain).
-	alone bool
+	// chained: the stream is a delta that follows its chain into the
+	// store, which has loaded from others of them besides (checkChain).
+	chained bool
+	others  int
 }
 
 // openWriter parses a location that must name a database and opens it for

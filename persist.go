@@ -39,7 +39,9 @@ var (
 	// ErrReadAgain: a stream Source was asked for its items a second time
 	// (a Dump, a Sum or an Items loop after another began, even one broken
 	// out of): it is read once, and the rest of it would pass for the
-	// whole. Open it again. A store Source reads its snapshot again.
+	// whole. Open it again. A store Source reads its snapshot again after
+	// a read that ran to its end (a loop broken out of may have cost a
+	// PostgreSQL snapshot its connection: open that one again too).
 	ErrReadAgain = source.ErrReadAgain
 	// ErrUnsupported: a value the store (or, under dual-write, its
 	// secondary) cannot hold as it is, such as a \u0000 in a string bound

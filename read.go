@@ -23,7 +23,7 @@ type Item struct {
 // canonical lines: a store in dump order, a stream in its own. Breaking out
 // of the loop ends the read. An error is yielded once, last. While the loop
 // runs, the Source takes no other call: finish or break out first (a
-// SQLite store's Counts or Cursor meanwhile fail, wrapping ErrScanning).
+// store's Counts or Cursor meanwhile fail, wrapping ErrScanning).
 func (s *Source) Items(ctx context.Context) iter.Seq2[Item, error] {
 	return func(yield func(Item, error) bool) {
 		err := s.src.Each(ctx, func(it *record.Item, _ [32]byte) error {

@@ -169,7 +169,7 @@ func copyItems(ctx context.Context, rd *record.Reader, sw *record.Writer) error 
 			// belongs, decides the hint: left out, it leaves the stream
 			// without one.
 			_, next := rd.Next()
-			le.Last = rd.Trailer() == nil && (errors.Is(next, io.EOF) || errors.Is(next, record.ErrTruncated))
+			le.Last = rd.Trailer() == nil && (errors.Is(next, io.EOF) || (errors.Is(next, record.ErrTruncated) && !record.CutShort(next)))
 		}
 		if err != nil {
 			return err

@@ -3,7 +3,6 @@ package persist
 import (
 	"bytes"
 	"context"
-	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -369,13 +368,14 @@ func canonicalValue(v any) ([]byte, error) {
 		}
 		// encoding/json writes a string's invalid UTF-8 as \ufffd (and a
 		// valid U+FFFD as itself): the value would be stored changed,
-		// without a word. The escape a marshaller wrote itself (a nested
-		// json.RawMessage) is its own, and stays.
-		if replacedUTF8(raw) {
+		// without a word. The escapes nested json.RawMessages hold are
+		// theirs, and stay; any other is taken for bad bytes replaced.
+		if n := replacedUTF8(raw); n > 0 && n > rawEscapes(reflect.ValueOf(v), 0) {
+			what := "a string the value holds (a marshaller's?)"
 			if bad, found := invalidString(reflect.ValueOf(v), 0); found {
-				return nil, fmt.Errorf("%w: value: the string %q is not valid UTF-8, and would be stored changed (U+FFFD in place of its bytes)",
-					adapters.ErrUnsupported, bad)
+				what = fmt.Sprintf("the string %q", bad)
 			}
+			return nil, fmt.Errorf("%w: value: %s is not valid UTF-8, and would be stored changed (U+FFFD in place of its bytes)", adapters.ErrUnsupported, what)
 		}
 	}
 	switch {
@@ -392,26 +392,63 @@ func canonicalValue(v any) ([]byte, error) {
 	return c, nil
 }
 
-// replacedUTF8 reports whether encoding/json's output raw holds the escape
-// \ufffd (not an escaped backslash followed by "ufffd"): what it writes
-// in place of bytes that are not UTF-8, from a string or a text
-// marshaller alike.
-func replacedUTF8(raw []byte) bool {
+// replacedUTF8 counts the escapes \ufffd (not an escaped backslash
+// followed by "ufffd") in encoding/json's output raw: what it writes in
+// place of bytes that are not UTF-8, from a string or a text marshaller
+// alike.
+func replacedUTF8(raw []byte) int {
+	n := 0
 	for i := 0; ; {
 		j := bytes.Index(raw[i:], []byte(`\ufffd`))
 		if j < 0 {
-			return false
+			return n
 		}
 		at := i + j
-		n := 0 // backslashes before the one of the escape
+		b := 0 // backslashes before the one of the escape
 		for k := at - 1; k >= 0 && raw[k] == '\\'; k-- {
-			n++
+			b++
 		}
-		if n%2 == 0 {
-			return true
+		if b%2 == 0 {
+			n++
 		}
 		i = at + 1
 	}
+}
+
+// rawEscapes counts the escapes \ufffd the json.RawMessages in v hold,
+// which encoding/json writes as they are.
+func rawEscapes(v reflect.Value, depth int) int {
+	if depth > record.MaxDepth || !v.IsValid() {
+		return 0
+	}
+	if v.Type() == reflect.TypeFor[json.RawMessage]() {
+		return replacedUTF8(v.Bytes())
+	}
+	n := 0
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			n = rawEscapes(v.Elem(), depth+1)
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return 0 // base64
+		}
+		for i := range v.Len() {
+			n += rawEscapes(v.Index(i), depth+1)
+		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			n += rawEscapes(v.MapIndex(k), depth+1)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if f := v.Type().Field(i); f.IsExported() || f.Anonymous {
+				n += rawEscapes(v.Field(i), depth+1)
+			}
+		}
+	}
+	return n
 }
 
 // invalidString finds a string in v that is not valid UTF-8 (a map's key
@@ -419,17 +456,6 @@ func replacedUTF8(raw []byte) bool {
 func invalidString(v reflect.Value, depth int) (string, bool) {
 	if depth > record.MaxDepth || !v.IsValid() {
 		return "", false
-	}
-	if v.Kind() != reflect.Pointer || !v.IsNil() {
-		switch m := marshaller(v).(type) {
-		case json.Marshaler:
-			return "", false // its output is its own, escapes and all
-		case encoding.TextMarshaler:
-			// encoding/json writes its text as a string, invalid bytes
-			// replaced.
-			b, err := m.MarshalText()
-			return string(b), err == nil && !utf8.Valid(b)
-		}
 	}
 	switch v.Kind() {
 	case reflect.String:
@@ -455,21 +481,6 @@ func invalidString(v reflect.Value, depth int) (string, bool) {
 		}, depth)
 	}
 	return "", false
-}
-
-// marshaller is v (or its address, where encoding/json would take it)
-// as a value that marshals itself, or nil.
-func marshaller(v reflect.Value) any {
-	t := v.Type()
-	for _, m := range []reflect.Type{reflect.TypeFor[json.Marshaler](), reflect.TypeFor[encoding.TextMarshaler]()} {
-		switch {
-		case t.Implements(m) && v.CanInterface():
-			return v.Interface()
-		case v.CanAddr() && reflect.PointerTo(t).Implements(m) && v.Addr().CanInterface():
-			return v.Addr().Interface()
-		}
-	}
-	return nil
 }
 
 // invalidIn is invalidString of the first of n values at(i) that has one.

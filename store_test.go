@@ -254,9 +254,15 @@ func TestStoreEmptyValueAndInvalidNames(t *testing.T) {
 				{"string", func() error { _, err := s.Put(ctx, "users", "v", map[string]any{"name": []any{"a\xffb"}}); return err }},
 				{"string", func() error { _, err := s.Put(ctx, "users", "v", map[string]int{"\xff": 1}); return err }},
 				{"string", func() error { _, err := s.Put(ctx, "users", "v", struct{ N *string }{N: ptr("\xfe")}); return err }},
-				{"string", func() error { _, err := s.Put(ctx, "users", "v", []badText{{}}); return err }},
-				{"string", func() error { _, err := s.Put(ctx, "users", "v", map[string]any{"m": badText{}}); return err }},
-				{"string", func() error { _, err := s.Put(ctx, "users", "v", map[badText]int{{}: 1}); return err }},
+				{"value", func() error { _, err := s.Put(ctx, "users", "v", []badText{{}}); return err }},
+				{"value", func() error { _, err := s.Put(ctx, "users", "v", map[string]any{"m": badText{}}); return err }},
+				{"value", func() error { _, err := s.Put(ctx, "users", "v", map[badText]int{{}: 1}); return err }},
+				{"string", func() error { _, err := s.Put(ctx, "users", "v", aliasing{Name: "Ad\xffa"}); return err }},
+				{"string", func() error { _, err := s.Put(ctx, "users", "v", map[textKey]int{"a\xffb": 1}); return err }},
+				{"string", func() error {
+					_, err := s.Put(ctx, "users", "v", []any{json.RawMessage(`"\ufffd"`), aliasing{Name: "\xff"}})
+					return err
+				}},
 			} {
 				if err := w.do(); !errors.Is(err, persist.ErrUnsupported) || !strings.Contains(err.Error(), "the "+w.what) {
 					t.Errorf("a %s that is not UTF-8: %v, want ErrUnsupported naming it", w.what, err)
@@ -271,9 +277,9 @@ func TestStoreEmptyValueAndInvalidNames(t *testing.T) {
 					t.Errorf("Put(%q) = %s, %v; want %s", v, r.Value, err, want)
 				}
 			}
-			// So is the escape a marshaller wrote itself, nested: it is
-			// its own, not encoding/json's replacement of bad bytes.
-			for _, v := range []any{map[string]any{"x": json.RawMessage(`"\ufffd"`)}, []any{ownEscape{}}} {
+			// So is the escape a nested json.RawMessage holds: it is its
+			// own, not encoding/json's replacement of bad bytes.
+			for _, v := range []any{map[string]any{"x": json.RawMessage(`"\ufffd"`)}, []*json.RawMessage{ptr(json.RawMessage(`["\ufffd"]`))}} {
 				if r, err := s.Put(ctx, "users", "ok", v); err != nil || !strings.Contains(string(r.Value), "\ufffd") {
 					t.Errorf("Put(%#v) = %s, %v; want the escape's U+FFFD kept", v, r.Value, err)
 				}
@@ -394,9 +400,19 @@ func ptr[T any](v T) *T { return &v }
 // as U+FFFD.
 type badText struct{}
 
-// ownEscape marshals itself to a string holding the escape \ufffd.
-type ownEscape struct{}
+// aliasing marshals itself through encoding/json, as many types do.
+type aliasing struct{ Name string }
 
-func (ownEscape) MarshalJSON() ([]byte, error) { return []byte(`"\ufffd"`), nil }
+func (a aliasing) MarshalJSON() ([]byte, error) {
+	type plain aliasing
+	return json.Marshal(plain(a))
+}
+
+// textKey is a map key of string kind, which encoding/json writes as the
+// string it is, whatever its MarshalText says.
+type textKey string
+
+func (textKey) MarshalText() ([]byte, error) { return []byte("text"), nil }
+
 
 func (badText) MarshalText() ([]byte, error) { return []byte("a\xffb"), nil }

@@ -23,6 +23,8 @@ package adapters
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync/atomic"
 
 	"github.com/cuitty/persist/internal/record"
 )
@@ -167,9 +169,31 @@ type Adapter interface {
 }
 
 // ErrScanning is returned by a call on a snapshot while its Scan or
-// ScanShared runs (SQLite's snapshot holds its connection for the scan):
-// finish or stop the scan first.
+// ScanShared runs (a snapshot's scan holds its connection): finish or stop
+// the scan first.
 var ErrScanning = errors.New("the snapshot is being scanned: finish or stop the scan first")
+
+// Scanning is a snapshot's note of its scan under way, which refuses any
+// other call meanwhile (ErrScanning): the scan holds the connection, and a
+// statement on it then would wait for it or break its exchange with the
+// server.
+type Scanning struct{ on atomic.Bool }
+
+// Busy refuses a call while a scan of store runs.
+func (s *Scanning) Busy(store string) error {
+	if s.on.Load() {
+		return fmt.Errorf("store %q: %w", store, ErrScanning)
+	}
+	return nil
+}
+
+// Start notes a scan of store, refused while another runs; end ends it.
+func (s *Scanning) Start(store string) (end func(), err error) {
+	if !s.on.CompareAndSwap(false, true) {
+		return nil, fmt.Errorf("store %q: %w", store, ErrScanning)
+	}
+	return func() { s.on.Store(false) }, nil
+}
 
 // ErrNoCopy is returned by Copier.Copy when the database cannot be copied
 // whole for the store (it holds more than that store, or the store was

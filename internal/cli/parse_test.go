@@ -38,24 +38,36 @@ func TestParseRefusesEmptyFlags(t *testing.T) {
 		{[]string{"--collection", "users"}, ""},
 		{nil, ""},
 	} {
-		var stdout, stderr bytes.Buffer
-		_, code, done := Parse("persist-x", "", &emptyGrammar{}, tc.args, &stdout, &stderr)
 		if tc.bad == "" {
-			if done {
-				t.Errorf("%q: refused (%d): %s", tc.args, code, stderr.String())
-			}
+			parsesOrRefuses(t, tc.args, "", "")
 			continue
 		}
 		want, hint := "error: "+tc.bad+": the value is empty", "hint: give "+strings.Fields(tc.bad)[0]+" a value, or leave it out"
 		if strings.Contains(tc.bad, "empty name") {
 			want, hint = "error: "+tc.bad, "hint: give every name the flag lists, or leave the flag out"
 		}
-		if !done || code != ExitTrouble || !strings.Contains(stderr.String(), want) || !strings.Contains(stderr.String(), hint) {
-			t.Errorf("%q: done %v, code %d, stderr %q", tc.args, done, code, stderr.String())
+		parsesOrRefuses(t, tc.args, want, hint)
+	}
+}
+
+// parsesOrRefuses parses args with emptyGrammar: accepted where want is
+// "", else refused (exit 2) with want and hint on stderr and nothing on
+// stdout.
+func parsesOrRefuses(t *testing.T, args []string, want, hint string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	_, code, done := Parse("persist-x", "", &emptyGrammar{}, args, &stdout, &stderr)
+	if want == "" {
+		if done {
+			t.Errorf("%q: refused (%d): %s", args, code, stderr.String())
 		}
-		if stdout.Len() > 0 {
-			t.Errorf("%q: stdout %q", tc.args, stdout.String())
-		}
+		return
+	}
+	if !done || code != ExitTrouble || !strings.Contains(stderr.String(), want) || !strings.Contains(stderr.String(), hint) {
+		t.Errorf("%q: done %v, code %d, stderr %q", args, done, code, stderr.String())
+	}
+	if stdout.Len() > 0 {
+		t.Errorf("%q: stdout %q", args, stdout.String())
 	}
 }
 
@@ -215,21 +227,10 @@ func TestParseRefusesRepeatedFlags(t *testing.T) {
 		{[]string{"-q", "-q"}, ""},
 		{[]string{"-o", "a", "--since", "c1"}, ""},
 	} {
-		var stdout, stderr bytes.Buffer
-		_, code, done := Parse("persist-x", "", &emptyGrammar{}, tc.args, &stdout, &stderr)
 		if tc.bad == "" {
-			if done {
-				t.Errorf("%q: refused (%d): %s", tc.args, code, stderr.String())
-			}
+			parsesOrRefuses(t, tc.args, "", "")
 			continue
 		}
-		want := "error: " + tc.bad + " is given more than once"
-		hint := "hint: give " + tc.bad + " once"
-		if !done || code != ExitTrouble || !strings.Contains(stderr.String(), want) || !strings.Contains(stderr.String(), hint) {
-			t.Errorf("%q: done %v, code %d, stderr %q", tc.args, done, code, stderr.String())
-		}
-		if stdout.Len() > 0 {
-			t.Errorf("%q: stdout %q", tc.args, stdout.String())
-		}
+		parsesOrRefuses(t, tc.args, "error: "+tc.bad+" is given more than once", "hint: give "+tc.bad+" once")
 	}
 }

@@ -234,6 +234,14 @@ func loadEnd(res persist.LoadResult, err error, f LoadFlags, warn func(string)) 
 		warn(fmt.Sprintf("%s without seq appended to their streams (%s); a rerun of the same lines appends them again",
 			plural(res.Appended, "event"), lineSpan(res.AppendedFirst, res.AppendedLast)))
 	}
+	if warn != nil && res.Chained && res.Stale > 0 {
+		// A delta carries each record as its source had it at its end:
+		// one newer here came from a later dump of the source (a chain
+		// loaded again, a copy made ahead), or from outside the chain.
+		warn(fmt.Sprintf("%s of this delta the store holds in a newer version than its source had at the delta's end (the first "+
+			"at line %d), and kept: loaded before from a later dump of the source, or written outside the chain; "+
+			"persist-diff SOURCE STORE shows whether the store is its source's copy", plural(res.Stale, "record"), res.FirstStale))
+	}
 	return nil
 }
 
@@ -461,7 +469,7 @@ func streamHint(err error, ignoreTrailer bool) error {
 	switch {
 	case errors.Is(err, persist.ErrTrailer):
 		return editedOnPurpose(err, ignoreTrailer)
-	case errors.Is(err, persist.ErrTruncated):
+	case errors.Is(err, persist.ErrTruncated) && !record.CutShort(err):
 		return cli.Hint(err, "if a filter dropped the trailer, %s; if the stream was cut short, make it again", sealHint)
 	case errors.Is(err, persist.ErrPatch):
 		return cli.Hint(err, "a patch repairs a store: load it with persist-load STORE < PATCH")

@@ -130,6 +130,9 @@ func testCallsWhileScanning(t *testing.T, a adapters.Adapter) {
 		"Cursor": func() error { _, err := s.Cursor(ctx); return err },
 		"Names":  func() error { _, _, err := s.Names(ctx); return err },
 		"Scan":   func() error { return s.Scan(ctx, adapters.Filter{}, func(*record.Item) error { return nil }) },
+		"ScanShared": func() error {
+			return s.ScanShared(ctx, adapters.Filter{}, 0, func(*record.Item, adapters.Settle) error { return nil })
+		},
 	}
 	var got []string
 	err = s.Scan(ctx, adapters.Filter{}, func(it *record.Item) error {

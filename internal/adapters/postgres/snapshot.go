@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync/atomic"
 
 	"github.com/lib/pq"
 
@@ -72,20 +71,14 @@ type snapshot struct {
 	triggers string
 	legacy   legacyDigests
 
-	// scanning is set while Scan holds the transaction's connection, whose
-	// rows come one result at a time: another statement meanwhile would
-	// break the exchange with the server (lib/pq reads its answer among
-	// the rows), so it is refused (adapters.ErrScanning).
-	scanning atomic.Bool
+	// scanning: while Scan holds the transaction's connection, whose rows
+	// come one result at a time, another statement would break the
+	// exchange with the server (lib/pq reads its answer among the rows).
+	scanning adapters.Scanning
 }
 
 // busy refuses a call while the snapshot is being scanned.
-func (s *snapshot) busy() error {
-	if s.scanning.Load() {
-		return fmt.Errorf("store %q: %w", s.store, adapters.ErrScanning)
-	}
-	return nil
-}
+func (s *snapshot) busy() error { return s.scanning.Busy(s.store) }
 
 func (s *snapshot) exists(ctx context.Context) error {
 	var found bool
@@ -128,10 +121,11 @@ func (s *snapshot) Count(ctx context.Context, f adapters.Filter) (records, event
 // database's own are said in plain words (a dump's stdout closed early is
 // a broken pipe, not a lost connection).
 func (s *snapshot) Scan(ctx context.Context, f adapters.Filter, fn func(*record.Item) error) error {
-	if !s.scanning.CompareAndSwap(false, true) {
-		return s.busy()
+	end, err := s.scanning.Start(s.store)
+	if err != nil {
+		return err
 	}
-	defer s.scanning.Store(false)
+	defer end()
 	since, err := s.since(ctx, f.Since)
 	if err != nil {
 		return err

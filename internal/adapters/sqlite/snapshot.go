@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync/atomic"
 
 	"github.com/mattn/go-sqlite3"
 
@@ -100,12 +99,11 @@ func (a *Adapter) Snapshot(ctx context.Context, store string) (adapters.Snapshot
 }
 
 type snapshot struct {
-	conn    *sql.Conn // tx's
-	tx      *sql.Tx
-	store   string
-	version int
-	// scanning is set while Scan or ScanShared holds the connection.
-	scanning atomic.Bool
+	conn     *sql.Conn // tx's
+	tx       *sql.Tx
+	store    string
+	version  int
+	scanning adapters.Scanning // while Scan or ScanShared holds the connection
 	// quickCounts is how many of Count's counts quickCount answered (for
 	// the tests).
 	quickCounts int
@@ -226,10 +224,11 @@ func (s *snapshot) ScanShared(ctx context.Context, f adapters.Filter, share int,
 // for the connection, or let in to use it at the same time. A driver that
 // gives no SQLite handle is read through database/sql (withHandle).
 func (s *snapshot) read(ctx context.Context, f adapters.Filter, mode valueMode, ahead bool, fn func(*record.Item, adapters.Settle) error) error {
-	if !s.scanning.CompareAndSwap(false, true) {
-		return s.busy()
+	end, err := s.scanning.Start(s.store)
+	if err != nil {
+		return err
 	}
-	defer s.scanning.Store(false)
+	defer end()
 	since, err := s.since(ctx, f.Since)
 	if err == nil {
 		err = s.byName(ctx, f)
@@ -317,12 +316,7 @@ func (s *snapshot) allRead(ctx context.Context, f adapters.Filter, since, record
 func (s *snapshot) OwnBytes() {}
 
 // busy refuses a call while the snapshot is being scanned.
-func (s *snapshot) busy() error {
-	if s.scanning.Load() {
-		return fmt.Errorf("store %q: %w", s.store, adapters.ErrScanning)
-	}
-	return nil
-}
+func (s *snapshot) busy() error { return s.scanning.Busy(s.store) }
 
 // Cursor is the counter of the last transaction this snapshot sees.
 func (s *snapshot) Cursor(ctx context.Context) (string, error) {

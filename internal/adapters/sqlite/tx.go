@@ -443,7 +443,7 @@ func (t *tx) MaxSeq(ctx context.Context, streams []string) (map[string]int64, er
 			// A seq kept as text or a blob sorts after every number, so
 			// max() is it (and may not convert): say which, and how to
 			// mend it.
-			if oerr := oddRow(ctx, t.tx, record.KindEvent, oddSeqSQL, t.store, s); oerr != nil {
+			if oerr := oddRow(ctx, t.tx, record.KindEvent, oddSeqSQL, t.store, s); errors.Is(oerr, ErrKeyType) {
 				err = oerr
 			}
 		}
