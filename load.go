@@ -153,7 +153,7 @@ type LoadResult struct {
 	// store loaded here. A stale record in it (Stale) is one the store
 	// holds newer than its source had it at the delta's end: loaded ahead
 	// from a later dump of the source, or written outside the chain.
-	Chained bool
+	Chained   bool
 	Conflicts int64 // same version or seq, other content (also in Rejects)
 	Rejects   int64 // lines set aside, or the one the load stopped at
 

@@ -414,5 +414,4 @@ type textKey string
 
 func (textKey) MarshalText() ([]byte, error) { return []byte("text"), nil }
 
-
 func (badText) MarshalText() ([]byte, error) { return []byte("a\xffb"), nil }
