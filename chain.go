@@ -178,7 +178,7 @@ func diverged(others int, err error) error {
 	if !errors.Is(err, ErrConflict) {
 		return err
 	}
-	return hint.With(fmt.Errorf("%w: %w (the load stopped at that line; the batches before it stay, and the delta's cursor is not noted)",
+	return hint.With(fmt.Errorf("%w: %w (the load stopped at that line, and the delta's cursor is not noted)",
 		ErrDiverged, err), "%s%s", rebuildCopy, fannedIn(others))
 }
 

@@ -416,7 +416,11 @@ func replacedUTF8(raw []byte) int {
 }
 
 // rawEscapes counts the escapes \ufffd the json.RawMessages in v hold,
-// which encoding/json writes as they are.
+// which encoding/json writes as they are: those in maps, slices, pointers
+// and interfaces. A struct's fields are not looked into (a field may be
+// left out, `json:"-"`, or hidden by another of its name), nor is what any
+// other marshaller writes: their escapes count as replaced bytes, and the
+// value is refused rather than stored changed.
 func rawEscapes(v reflect.Value, depth int) int {
 	if depth > record.MaxDepth || !v.IsValid() {
 		return 0
@@ -440,12 +444,6 @@ func rawEscapes(v reflect.Value, depth int) int {
 	case reflect.Map:
 		for _, k := range v.MapKeys() {
 			n += rawEscapes(v.MapIndex(k), depth+1)
-		}
-	case reflect.Struct:
-		for i := range v.NumField() {
-			if f := v.Type().Field(i); f.IsExported() || f.Anonymous {
-				n += rawEscapes(v.Field(i), depth+1)
-			}
 		}
 	}
 	return n
@@ -474,7 +472,7 @@ func invalidString(v reflect.Value, depth int) (string, bool) {
 		return invalidIn(len(keys), func(i int) reflect.Value { return v.MapIndex(keys[i]) }, depth)
 	case reflect.Struct:
 		return invalidIn(v.NumField(), func(i int) reflect.Value {
-			if f := v.Type().Field(i); f.IsExported() || f.Anonymous {
+			if f := v.Type().Field(i); (f.IsExported() || f.Anonymous) && f.Tag.Get("json") != "-" {
 				return v.Field(i)
 			}
 			return reflect.Value{} // encoding/json leaves it out

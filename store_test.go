@@ -260,6 +260,14 @@ func TestStoreEmptyValueAndInvalidNames(t *testing.T) {
 				{"string", func() error { _, err := s.Put(ctx, "users", "v", aliasing{Name: "Ad\xffa"}); return err }},
 				{"string", func() error { _, err := s.Put(ctx, "users", "v", map[textKey]int{"a\xffb": 1}); return err }},
 				{"string", func() error {
+					// A RawMessage left out of the output pays for no escape.
+					_, err := s.Put(ctx, "users", "v", struct {
+						Extra json.RawMessage `json:"-"`
+						Name  string
+					}{json.RawMessage(`"\ufffd"`), "Ad\xffa"})
+					return err
+				}},
+				{"string", func() error {
 					_, err := s.Put(ctx, "users", "v", []any{json.RawMessage(`"\ufffd"`), aliasing{Name: "\xff"}})
 					return err
 				}},

@@ -60,7 +60,9 @@ func All(err error) []string {
 //
 // A control character (an escape, a carriage return, a line break) would
 // act on the terminal the hint is shown on, and a pasted line lose it: such
-// a string is quoted as $'…' (bash, zsh, ksh), each control byte as \xHH.
+// a string is quoted as $'…', which bash and zsh read back (not dash), each
+// control byte as \xHH. A NUL, which no argument can hold, reads back as
+// the end of the string.
 func Quote(s string) string {
 	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-#") == "" && s[0] != '#' {
 		return s
@@ -96,19 +98,21 @@ func control(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }
 // C1), for a message on a terminal: a name holding an escape must not
 // recolour, move or clear what is shown.
 func Printable(s string) string {
-	if strings.IndexFunc(s, control) < 0 {
+	if strings.IndexFunc(s, control) < 0 && utf8.ValidString(s) {
 		return s
 	}
 	var b strings.Builder
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
 		switch {
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, "\\x%02x", r)
+		case r < 0x20 || r == 0x7f, r == utf8.RuneError && n == 1 && s[i] >= 0x80 && s[i] < 0xa0:
+			fmt.Fprintf(&b, "\\x%02x", s[i]) // a lone C1 byte too, which some terminals take
 		case control(r):
 			fmt.Fprintf(&b, "\\u%04x", r)
 		default:
-			b.WriteRune(r)
+			b.WriteString(s[i : i+n]) // a byte that is not UTF-8 as it is
 		}
+		i += n
 	}
 	return b.String()
 }

@@ -58,6 +58,8 @@ func TestPrintable(t *testing.T) {
 		"esc\x1b[2J":     `esc\x1b[2J`,
 		"c1\u009b":       `c1\u009b`,
 		"nul\x00del\x7f": `nul\x00del\x7f`,
+		"bad\xff\x1b":    "bad\xff" + `\x1b`, // a byte not UTF-8 kept as it is
+		"lone\x9b":       `lone\x9b`,         // a C1 byte alone, not UTF-8
 	} {
 		if got := Printable(in); got != want {
 			t.Errorf("Printable(%q) = %q, want %q", in, got, want)

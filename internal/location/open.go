@@ -74,7 +74,7 @@ func checkFile(l Location, readOnly bool) error {
 		return hint.With(err, "to read the stream, name the file without the %s: prefix: %s; to ask it for records (persist get, ls, events), load it into a database first: persist-load DATABASE < %[2]s",
 			l.Driver.Schemes[0], ShellQuote(l.Target))
 	}
-	return hint.With(err, "a stream is loaded into a database: persist-load DATABASE < %s", l.Target)
+	return hint.With(err, "a stream is loaded into a database: persist-load DATABASE < %s", ShellQuote(l.Target))
 }
 
 // compressedDatabase reports whether l's file, compressed, holds one of

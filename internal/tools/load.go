@@ -240,7 +240,7 @@ func loadEnd(res persist.LoadResult, err error, f LoadFlags, warn func(string)) 
 		// loaded again, a copy made ahead), or from outside the chain.
 		warn(fmt.Sprintf("%s of this delta the store holds in a newer version than its source had at the delta's end (the first "+
 			"at line %d), and kept: loaded before from a later dump of the source, or written outside the chain; "+
-			"persist-diff SOURCE STORE shows whether the store is its source's copy", plural(res.Stale, "record"), res.FirstStale))
+			"persist-diff SOURCE COPY shows whether the store is its source's copy", plural(res.Stale, "record"), res.FirstStale))
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cuitty/persist"
 	"github.com/cuitty/persist/internal/cli"
+	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/location"
 )
 
@@ -302,7 +303,7 @@ func check(ctx context.Context, st Stdio, o SumOptions) error {
 				got = "no " + e.kind + " " + strconv.Quote(e.group) + " in it"
 			}
 			if !o.Quiet {
-				fmt.Fprintf(st.Stderr, "%s: %s: expected %s, got %s\n", name, e.shown(), e.want, got)
+				fmt.Fprintf(st.Stderr, "%s: %s\n", name, hint.Printable(fmt.Sprintf("%s: expected %s, got %s", e.shown(), e.want, got)))
 			}
 			if e.kind == "" {
 				filtered = append(filtered, filterOf(e.want, c.total))
@@ -314,7 +315,7 @@ func check(ctx context.Context, st Stdio, o SumOptions) error {
 		// must not hide behind them.
 		fmt.Fprintf(st.Stderr, "%s: WARNING: %s of %d computed sums did NOT match\n", name, strconv.Itoa(failed), ok+failed)
 		if h := filterHint(o, filtered); h != "" {
-			fmt.Fprintf(st.Stderr, "%s: hint: %s\n", name, h)
+			fmt.Fprintf(st.Stderr, "%s: hint: %s\n", name, hint.Printable(h))
 		}
 	}
 	return checkVerdict(out, unread, len(done), troubled > 0, failed > 0)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cuitty/persist"
 	"github.com/cuitty/persist/internal/cli"
+	"github.com/cuitty/persist/internal/hint"
 	"github.com/cuitty/persist/internal/location"
 	"github.com/cuitty/persist/internal/record"
 	"github.com/cuitty/persist/internal/spool"
@@ -408,7 +409,7 @@ func notFound(ctx context.Context, st Stdio, o GetOptions, src *persist.Source) 
 		return err
 	}
 	if !warnNoCollection(st, o.Name, o.Collection, others) && cli.ShowSummary(o.Common, st.Stderr) {
-		fmt.Fprintf(st.Stderr, "persist: no record %s/%s in %s (or it is deleted)\n", o.Collection, o.Key, o.Name)
+		fmt.Fprintf(st.Stderr, "persist: no record %s\n", hint.Printable(fmt.Sprintf("%s/%s in %s (or it is deleted)", o.Collection, o.Key, o.Name)))
 	}
 	return cli.ErrDiffer
 }
@@ -432,7 +433,7 @@ func warnNoCollection(st Stdio, name, collection string, others []string) bool {
 	if len(others) == 0 {
 		return false
 	}
-	fmt.Fprintf(st.Stderr, "persist: warning: store %s has no collection %s; it holds %s\n", name, jsonQuote(collection), strings.Join(others, ", "))
+	fmt.Fprintf(st.Stderr, "persist: warning: %s\n", hint.Printable(fmt.Sprintf("store %s has no collection %s; it holds %s", name, jsonQuote(collection), strings.Join(others, ", "))))
 	return true
 }
 
@@ -488,7 +489,7 @@ func Rm(ctx context.Context, st Stdio, o RmOptions) error {
 		switch {
 		case errors.Is(err, persist.ErrNotFound):
 			if !warnNoCollection(st, o.Name, o.Collection, others) && !o.Force && !o.Quiet {
-				fmt.Fprintf(st.Stderr, "persist: no record %s/%s in %s (or it is already deleted)\n", o.Collection, o.Key, o.Name)
+				fmt.Fprintf(st.Stderr, "persist: no record %s\n", hint.Printable(fmt.Sprintf("%s/%s in %s (or it is already deleted)", o.Collection, o.Key, o.Name)))
 			}
 			if o.Force {
 				return nil

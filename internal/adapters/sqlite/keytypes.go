@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/cuitty/persist/internal/adapters"
@@ -258,8 +260,34 @@ func pastLargestVersion(store string, it *record.Item) string {
 		"SELECT value FROM persist_records " + where + "; DELETE FROM persist_records " + where
 }
 
-// sqlQuote is s as an SQL string literal.
-func sqlQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+// sqlQuote is s as an SQL string literal. A control character is spelled
+// char(N) outside the quotes, for a hint shows it as \xHH (hint.Printable),
+// which SQL would take as those four characters.
+func sqlQuote(s string) string {
+	if strings.IndexFunc(s, unicode.IsControl) < 0 {
+		return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+	}
+	var parts []string
+	text := ""
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if !unicode.IsControl(r) {
+			text += s[i : i+n] // a byte not UTF-8 as it is
+			i += n
+			continue
+		}
+		i += n
+		if text != "" {
+			parts = append(parts, "'"+strings.ReplaceAll(text, "'", "''")+"'")
+			text = ""
+		}
+		parts = append(parts, fmt.Sprintf("char(%d)", r))
+	}
+	if text != "" {
+		parts = append(parts, "'"+strings.ReplaceAll(text, "'", "''")+"'")
+	}
+	return strings.Join(parts, " || ")
+}
 
 // columnHints say how to mend each column that is not a key; a key column
 // is keyTypes'.

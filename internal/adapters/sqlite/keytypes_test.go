@@ -579,3 +579,20 @@ func runRepairHint(t *testing.T, path string, hints []string) {
 		t.Fatalf("the hint's SQL: %v", err)
 	}
 }
+
+// A name with control characters is quoted for SQL with char(N) for each,
+// which a hint shows as it is, and which SQLite reads back as the name.
+func TestSQLQuoteControl(t *testing.T) {
+	db := rawDB(t, filepath.Join(t.TempDir(), "q.db"), "mode=rwc")
+	defer db.Close()
+	for _, name := range []string{"plain", "it's", "k\x1b[31m", "\x00start", "end\x7f", "c1\u009b'", "tab\there"} {
+		q := sqlQuote(name)
+		if strings.ContainsFunc(q, func(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }) {
+			t.Errorf("sqlQuote(%q) = %q holds a control character", name, q)
+		}
+		var same bool
+		if err := db.QueryRow(`SELECT `+q+` = ?`, name).Scan(&same); err != nil || !same {
+			t.Errorf("sqlQuote(%q) = %s reads back otherwise (%v)", name, q, err)
+		}
+	}
+}

@@ -443,8 +443,12 @@ func (t *tx) MaxSeq(ctx context.Context, streams []string) (map[string]int64, er
 			// A seq kept as text or a blob sorts after every number, so
 			// max() is it (and may not convert): say which, and how to
 			// mend it.
-			if oerr := oddRow(ctx, t.tx, record.KindEvent, oddSeqSQL, t.store, s); errors.Is(oerr, ErrKeyType) {
+			oerr := oddRow(ctx, t.tx, record.KindEvent, oddSeqSQL, t.store, s)
+			switch {
+			case oerr != nil && (err == nil || errors.Is(oerr, ErrKeyType)):
 				err = oerr
+			case err == nil:
+				err = fmt.Errorf("%w: a seq that is not a number", ErrKeyType) // odd, and then none found
 			}
 		}
 		if err != nil {
