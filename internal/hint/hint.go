@@ -67,7 +67,7 @@ func Quote(s string) string {
 	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-#") == "" && s[0] != '#' {
 		return s
 	}
-	if strings.IndexFunc(s, control) < 0 {
+	if strings.IndexFunc(s, control) < 0 && !loneC1(s) {
 		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 	}
 	var b strings.Builder
@@ -78,7 +78,7 @@ func Quote(s string) string {
 		case r == '\\' || r == '\'':
 			b.WriteByte('\\')
 			b.WriteByte(s[i])
-		case control(r):
+		case control(r), isLoneC1(r, n, s[i]):
 			for _, c := range []byte(s[i : i+n]) {
 				fmt.Fprintf(&b, "\\x%02x", c)
 			}
@@ -91,6 +91,25 @@ func Quote(s string) string {
 	return b.String()
 }
 
+// loneC1 reports whether s holds a byte 0x80–0x9f that is not part of a
+// UTF-8 character, which a terminal may take as a C1 control.
+func loneC1(s string) bool {
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if isLoneC1(r, n, s[i]) {
+			return true
+		}
+		i += n
+	}
+	return false
+}
+
+// isLoneC1 reports whether the rune r of n bytes, its first b, is such a
+// byte.
+func isLoneC1(r rune, n int, b byte) bool {
+	return r == utf8.RuneError && n == 1 && b >= 0x80 && b < 0xa0
+}
+
 // control reports whether r is a control character: C0, DEL or C1.
 func control(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }
 
@@ -98,14 +117,14 @@ func control(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }
 // C1), for a message on a terminal: a name holding an escape must not
 // recolour, move or clear what is shown.
 func Printable(s string) string {
-	if strings.IndexFunc(s, control) < 0 && utf8.ValidString(s) {
+	if strings.IndexFunc(s, control) < 0 && !loneC1(s) {
 		return s
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		switch {
-		case r < 0x20 || r == 0x7f, r == utf8.RuneError && n == 1 && s[i] >= 0x80 && s[i] < 0xa0:
+		case r < 0x20 || r == 0x7f, isLoneC1(r, n, s[i]):
 			fmt.Fprintf(&b, "\\x%02x", s[i]) // a lone C1 byte too, which some terminals take
 		case control(r):
 			fmt.Fprintf(&b, "\\u%04x", r)

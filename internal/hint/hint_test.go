@@ -45,6 +45,7 @@ func TestQuote(t *testing.T) {
 		"it's\r":         `$'it\'s\x0d'`,
 		"back\\\x7f":     `$'back\\\x7f'`,
 		"c1\u009b2J":     `$'c1\xc2\x9b2J'`,
+		"lone\x9bA":      `$'lone\x9bA'`,
 	} {
 		if got := Quote(in); got != want {
 			t.Errorf("Quote(%q) = %s, want %s", in, got, want)

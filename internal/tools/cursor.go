@@ -295,7 +295,7 @@ func Upgrade(ctx context.Context, st Stdio, o UpgradeOptions) error {
 	}
 	// Off a terminal success is silent, as every tool's (cli.ShowSummary).
 	if cli.ShowSummary(o.Common, st.Stderr) {
-		fmt.Fprintf(st.Stderr, "persist: upgrade: %s\n", upgraded(shown, u))
+		fmt.Fprintf(st.Stderr, "persist: upgrade: %s\n", hint.Printable(upgraded(shown, u)))
 	}
 	return nil
 }

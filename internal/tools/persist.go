@@ -304,9 +304,9 @@ func verify(ctx context.Context, st Stdio, o VerifyOptions) error {
 	}
 	if c.Diffed {
 		fmt.Fprintf(st.Stderr, "persist: verify: %s differs: only in source: %d, only in target: %d, changed: %d\n",
-			o.Name, c.Diff.OnlyA, c.Diff.OnlyB, c.Diff.Changed)
+			hint.Printable(o.Name), c.Diff.OnlyA, c.Diff.OnlyB, c.Diff.Changed)
 	} else {
-		fmt.Fprintf(st.Stderr, "persist: verify: %s differs (a side read from a pipe cannot be read again to count how)\n", o.Name)
+		fmt.Fprintf(st.Stderr, "persist: verify: %s differs (a side read from a pipe cannot be read again to count how)\n", hint.Printable(o.Name))
 	}
 	printUnsupported(st, c.Unsupported)
 	return cli.Hint(cli.ErrDiffer, "see each difference with: persist-diff %s%s",
@@ -329,9 +329,9 @@ func printUnsupported(st Stdio, u persist.Unsupported) {
 	if u.Count == 0 {
 		return
 	}
-	fmt.Fprintf(st.Stderr, "persist: verify: %s cannot hold %d items of the source:\n", u.Target, u.Count)
+	fmt.Fprintf(st.Stderr, "persist: verify: %s cannot hold %d items of the source:\n", hint.Printable(u.Target), u.Count)
 	for _, it := range u.Items {
-		fmt.Fprintf(st.Stderr, "persist: verify:   %s\n", it)
+		fmt.Fprintf(st.Stderr, "persist: verify:   %s\n", hint.Printable(it))
 	}
 	if n := u.Count - int64(len(u.Items)); n > 0 {
 		fmt.Fprintf(st.Stderr, "persist: verify:   … and %d more\n", n)
@@ -582,8 +582,8 @@ func Migrate(ctx context.Context, st Stdio, o MigrateOptions) error {
 		return err
 	}
 	if cli.ShowSummary(o.Common, st.Stderr) {
-		fmt.Fprintf(st.Stderr, "persist: migrated %s from %s to %s: %d records, %d events in %s (%s)\n",
-			o.Name, location.Redact(o.Source), loaded.Target, res.Records, res.Events, time.Since(start).Round(time.Millisecond), resultLine(&loaded))
+		fmt.Fprintf(st.Stderr, "persist: %s\n", hint.Printable(fmt.Sprintf("migrated %s from %s to %s: %d records, %d events in %s (%s)",
+			o.Name, location.Redact(o.Source), loaded.Target, res.Records, res.Events, time.Since(start).Round(time.Millisecond), resultLine(&loaded))))
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cuitty/persist"
 	"github.com/cuitty/persist/internal/cli"
+	"github.com/cuitty/persist/internal/hint"
 )
 
 // Stdio is a command's standard streams.
@@ -51,7 +52,7 @@ func summary(st Stdio, c cli.Common, name string, parts ...string) {
 	if !cli.ShowSummary(c, st.Stderr) {
 		return
 	}
-	io.WriteString(st.Stderr, name+": "+strings.Join(parts, ", ")+"\n")
+	io.WriteString(st.Stderr, name+": "+hint.Printable(strings.Join(parts, ", "))+"\n")
 }
 
 // OS is the process's own standard streams.

@@ -264,24 +264,29 @@ func pastLargestVersion(store string, it *record.Item) string {
 // char(N) outside the quotes, for a hint shows it as \xHH (hint.Printable),
 // which SQL would take as those four characters.
 func sqlQuote(s string) string {
-	if strings.IndexFunc(s, unicode.IsControl) < 0 {
+	if hint.Printable(s) == s {
 		return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 	}
 	var parts []string
 	text := ""
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if !unicode.IsControl(r) {
+		lone := r == utf8.RuneError && n == 1 && s[i] >= 0x80 && s[i] < 0xa0
+		if !unicode.IsControl(r) && !lone {
 			text += s[i : i+n] // a byte not UTF-8 as it is
 			i += n
 			continue
 		}
-		i += n
 		if text != "" {
 			parts = append(parts, "'"+strings.ReplaceAll(text, "'", "''")+"'")
 			text = ""
 		}
-		parts = append(parts, fmt.Sprintf("char(%d)", r))
+		if lone {
+			parts = append(parts, fmt.Sprintf("CAST(x'%02x' AS TEXT)", s[i])) // a byte a terminal may take for a control
+		} else {
+			parts = append(parts, fmt.Sprintf("char(%d)", r))
+		}
+		i += n
 	}
 	if text != "" {
 		parts = append(parts, "'"+strings.ReplaceAll(text, "'", "''")+"'")

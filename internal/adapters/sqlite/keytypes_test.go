@@ -585,7 +585,7 @@ func runRepairHint(t *testing.T, path string, hints []string) {
 func TestSQLQuoteControl(t *testing.T) {
 	db := rawDB(t, filepath.Join(t.TempDir(), "q.db"), "mode=rwc")
 	defer db.Close()
-	for _, name := range []string{"plain", "it's", "k\x1b[31m", "\x00start", "end\x7f", "c1\u009b'", "tab\there"} {
+	for _, name := range []string{"plain", "it's", "k\x1b[31m", "\x00start", "end\x7f", "c1\u009b'", "tab\there", "lone\x9bA'q"} {
 		q := sqlQuote(name)
 		if strings.ContainsFunc(q, func(r rune) bool { return r < 0x20 || (r >= 0x7f && r < 0xa0) }) {
 			t.Errorf("sqlQuote(%q) = %q holds a control character", name, q)

@@ -127,7 +127,12 @@ func checkEncoding(db *sql.DB, path string) error {
 }
 
 // shellQuote is path as a shell word.
-func shellQuote(path string) string { return "'" + strings.ReplaceAll(path, "'", `'\''`) + "'" }
+func shellQuote(path string) string {
+	if q := hint.Quote(path); strings.HasPrefix(q, "$'") {
+		return q // control characters, which a hint shows spelled out
+	}
+	return "'" + strings.ReplaceAll(path, "'", `'\''`) + "'"
+}
 
 // Writers is 1: SQLite has one writer at a time.
 func (a *Adapter) Writers() int { return 1 }
