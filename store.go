@@ -246,12 +246,9 @@ func (s *Store) commit(ctx context.Context, dw *DualWrite, build func(context.Co
 // rolled back", PostgreSQL's "canceling statement"): a caller tells a
 // deadline from trouble with errors.Is. A wait for another connection's
 // SQLite lock ends with ctx too, not after the 5 s SQLite waits for one.
-func (s *Store) retry(ctx context.Context, fn func() error) error {
-	err := s.attempts(ctx, fn)
-	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
-		return fmt.Errorf("%w: %w", ctx.Err(), err)
-	}
-	return err
+func (s *Store) retry(ctx context.Context, fn func() error) (err error) {
+	defer ofContext(ctx, &err)
+	return s.attempts(ctx, fn)
 }
 
 func (s *Store) attempts(ctx context.Context, fn func() error) error {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 	"unsafe"
 
@@ -271,22 +270,21 @@ func sqlQuote(s string) string {
 	text := ""
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
-		lone := r == utf8.RuneError && n == 1 && s[i] >= 0x80 && s[i] < 0xa0
-		if !unicode.IsControl(r) && !lone {
-			text += s[i : i+n] // a byte not UTF-8 as it is
-			i += n
+		piece := s[i : i+n]
+		i += n
+		if hint.Printable(piece) == piece {
+			text += piece // a byte not UTF-8 as it is
 			continue
 		}
 		if text != "" {
 			parts = append(parts, "'"+strings.ReplaceAll(text, "'", "''")+"'")
 			text = ""
 		}
-		if lone {
-			parts = append(parts, fmt.Sprintf("CAST(x'%02x' AS TEXT)", s[i])) // a byte a terminal may take for a control
+		if r == utf8.RuneError && n == 1 {
+			parts = append(parts, fmt.Sprintf("CAST(x'%02x' AS TEXT)", piece[0])) // a lone byte a terminal may take for a control
 		} else {
 			parts = append(parts, fmt.Sprintf("char(%d)", r))
 		}
-		i += n
 	}
 	if text != "" {
 		parts = append(parts, "'"+strings.ReplaceAll(text, "'", "''")+"'")
