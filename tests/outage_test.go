@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -302,6 +303,118 @@ func waitForRecords(t *testing.T, db, store string, n int) {
 		case <-ctx.Done():
 			t.Fatalf("the store never held %d records", n)
 		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// A single write interrupted while its COMMIT waits on the server (here a
+// synchronous standby that never answers: the commit is local already)
+// may have taken effect: the hint must not say that nothing was written,
+// which would have the same append run again and its event written twice,
+// or a put --if-version lose to its own write. It says to look first, with
+// the command that does, which then shows the write there.
+func TestInterruptedCommitSaysLook(t *testing.T) {
+	t.Parallel()
+	cl := pgtest.NewCluster(t)
+	db, err := sql.Open("postgres", cl.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// The throwaway cluster commits without waiting (synchronous_commit
+	// off); its sessions here wait, as a production server's do.
+	if _, err := db.Exec(`ALTER DATABASE postgres SET synchronous_commit = on`); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	env := append(os.Environ(), "PERSIST_URL="+cl.URL())
+	persist := func(args ...string) *exec.Cmd {
+		cmd := exec.Command(filepath.Join(binDir, "persist"), args...)
+		cmd.Dir, cmd.Env = dir, env
+		return cmd
+	}
+	if out, err := persist("append", "ev", "s", "t", `{"n":0}`).CombinedOutput(); err != nil {
+		t.Fatalf("persist append: %v\n%s", err, out)
+	}
+	standby := func(names string) {
+		t.Helper()
+		if _, err := db.Exec(`ALTER SYSTEM SET synchronous_standby_names = ` + names); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(`SELECT pg_reload_conf()`); err != nil {
+			t.Fatal(err)
+		}
+		// The server reads its configuration again after the call returns.
+		want := strings.Trim(names, "'")
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+			var now string
+			if err := db.QueryRow(`SELECT setting FROM pg_settings WHERE name = 'synchronous_standby_names'`).Scan(&now); err != nil {
+				t.Fatal(err)
+			}
+			if now == want {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("synchronous_standby_names is %q, not %q", now, want)
+			}
+		}
+	}
+	for _, c := range []struct {
+		args []string
+		look string // the hint's command, as typed
+		find string // what it prints once the write took effect
+	}{
+		{[]string{"append", "ev", "s", "t", `{"n":1}`}, "persist events ev s", `"data":{"n":1}`},
+		{[]string{"put", "--if-version", "0", "ev", "c", "k", `{"n":2}`}, "persist get --record ev c k", `"version":1,`},
+		{[]string{"rm", "ev", "c", "k"}, "persist get --record ev c k", ""},
+	} {
+		standby("'nobody'")
+		cmd := persist(c.args...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		waitForSyncRep(t, db)
+		cmd.Process.Signal(syscall.SIGTERM)
+		err := cmd.Wait()
+		standby("''")
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		msg := stderr.String()
+		if code != 143 || strings.Contains(msg, "nothing of the input was written") || !strings.Contains(msg, "may have taken effect") ||
+			!strings.Contains(msg, c.look+"\n") {
+			t.Fatalf("persist %s, interrupted at its commit: exit %d, stderr:\n%s\nwant 143, and a hint to look with %q, not that nothing was written",
+				strings.Join(c.args, " "), code, msg, c.look)
+		}
+		fields := strings.Fields(c.look)
+		look := persist(fields[1:]...)
+		out, err := look.Output()
+		switch {
+		case c.find == "" && err == nil:
+			t.Errorf("%s after the delete: %s, want no record", c.look, out)
+		case c.find != "" && !strings.Contains(string(out), c.find):
+			t.Errorf("%s: %v, %s; want %s in it: the interrupted write took effect", c.look, err, out, c.find)
+		}
+	}
+}
+
+// waitForSyncRep waits until a session of the cluster waits on its
+// synchronous standby.
+func waitForSyncRep(t *testing.T, db *sql.DB) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		var n int
+		if err := db.QueryRow(`SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no session waited on the synchronous standby")
 		}
 	}
 }

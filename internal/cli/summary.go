@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"sync"
@@ -71,6 +72,13 @@ type Target struct {
 	Removed         int64  `json:"removed"`
 	Retries         int64  `json:"retries"`
 	Batches         int64  `json:"batches"`
+	// ReadBack, while a single write (persist put, rm, append) is under
+	// way, says how to see whether it took effect, ending with the
+	// command that shows it: interrupted
+	// then, its COMMIT may have reached the server unanswered, and the
+	// same command run again would append twice, or lose to its own
+	// --if-version write.
+	ReadBack string `json:"-"`
 }
 
 // Differences counts what a comparison found.
@@ -148,7 +156,8 @@ func (s *Summary) Abandon() {
 // it, where no batch had committed (one transaction, or a new database
 // made aside, commits none before its end), or a part of what it was to
 // get, which the same command run again finishes (what is there counts
-// as unchanged).
+// as unchanged); of a single write under way (ReadBack), that it may have
+// taken effect, and how to look.
 func (s *Summary) partial() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -157,6 +166,11 @@ func (s *Summary) partial() []string {
 		where := t.Location
 		if !strings.HasSuffix(where, "#"+t.Store) {
 			where += " (store " + t.Store + ")"
+		}
+		if t.Batches == 0 && t.ReadBack != "" {
+			hints = append(hints, fmt.Sprintf("the write to %s was under way when the run was interrupted, and may have taken effect "+
+				"(its COMMIT may have reached the server unanswered): look before running the command again; %s", where, t.ReadBack))
+			continue
 		}
 		if t.Batches == 0 {
 			hints = append(hints, fmt.Sprintf("nothing of the input was written to %s: run the same command again "+
@@ -320,12 +334,29 @@ func (s *Summary) Finish(code int, err error, interrupted bool) error {
 	}
 	if _, werr := out.Write(append(b, '\n')); werr != nil {
 		out.Abort()
-		return fmt.Errorf("--summary %s: %w", s.path, werr)
+		return dropStale(out, fmt.Errorf("--summary %s: %w", s.path, werr))
 	}
 	if cerr := out.Commit(); cerr != nil {
-		return fmt.Errorf("--summary: %w", cerr)
+		return dropStale(out, fmt.Errorf("--summary: %w", cerr))
 	}
 	return nil
+}
+
+// dropStale removes, where this run's summary could not take its place
+// (a full disk), the summary an earlier run left there (OpenSummary let
+// only a summary or an empty file be replaced): a script that reads it
+// after this run's failure would take another run's outcome, "ok" it may
+// be, for this one's. err says whether it went.
+func dropStale(out *Output, err error) error {
+	if !out.replacing() {
+		return err
+	}
+	if rerr := os.Remove(out.final); rerr == nil {
+		return fmt.Errorf("%w (the summary of an earlier run there was removed)", err)
+	} else if !errors.Is(rerr, fs.ErrNotExist) {
+		return fmt.Errorf("%w (and the summary of an earlier run there could not be removed: %w)", err, rerr)
+	}
+	return err
 }
 
 // Ptr returns a pointer to v, for the report's optional fields.

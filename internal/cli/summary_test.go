@@ -270,3 +270,38 @@ func TestTwoWrapsAreOneError(t *testing.T) {
 		t.Errorf("messages of a join %q", got)
 	}
 }
+
+// A summary that cannot take its place (a full disk: its write, or its
+// commit, fails) leaves no summary of an earlier run there either: a
+// script would read that one's "ok" after this run's failure.
+func TestSummaryNotWrittenLeavesNoOldOne(t *testing.T) {
+	for _, stage := range []string{"write", "commit"} {
+		t.Run(stage, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "run.json")
+			old, err := OpenSummary(path, "persist-dump", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := old.Finish(ExitOK, nil, false); err != nil {
+				t.Fatal(err)
+			}
+			s, err := OpenSummary(path, "persist-diff", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			full := &os.PathError{Op: "write", Path: path, Err: syscall.ENOSPC}
+			if stage == "write" {
+				s.out.f.Close() // its write fails
+			} else {
+				s.out.werr = full // a write before failed, which Commit reports
+			}
+			err = s.Finish(ExitTrouble, errors.New("diff: read A: refused"), false)
+			if err == nil || !strings.Contains(err.Error(), "the summary of an earlier run there was removed") {
+				t.Errorf("Finish: %v, want it to say the old summary was removed", err)
+			}
+			if b, err := os.ReadFile(path); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%s holds %q (%v), want no file", path, b, err)
+			}
+		})
+	}
+}

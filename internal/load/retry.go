@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/backoff"
 )
 
@@ -62,12 +61,10 @@ func (l *loader) retrier(first, last int64) *retrier {
 // it is not transient, wrapped in ErrGaveUp when the window is spent.
 func (r *retrier) again(ctx context.Context, err error) error {
 	if !r.l.a.Retryable(err) {
-		// Not transient: said in the database's words, but for a full
-		// disk, which the adapter names (adapters.ErrFull).
-		if x := r.l.a.Explain(err); errors.Is(x, adapters.ErrFull) {
-			return x
-		}
-		return err
+		// Not transient: said as the adapter explains it (a full disk,
+		// adapters.ErrFull; a server's timeout, with where to raise it),
+		// or in the database's own words.
+		return r.l.a.Explain(err)
 	}
 	now := time.Now()
 	wait, left, ok := r.w.Next(now)

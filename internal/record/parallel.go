@@ -115,7 +115,7 @@ func (p *pipeline) read(lr *lineReader) {
 		b, err := lr.readLine()
 		var tl *TooLongError
 		switch {
-		case errors.As(err, &tl):
+		case errors.As(err, &tl) && !tl.Endless:
 			cp := *tl
 			cp.Prefix = bytes.Clone(tl.Prefix)
 			c.ents = append(c.ents, lineEnt{line: lr.line, err: &cp})

@@ -189,10 +189,11 @@ func (r *Reader) Next() (*Item, error) {
 		b, err := r.readLine()
 		if err != nil {
 			var tl *TooLongError
-			if errors.As(err, &tl) {
-				return nil, r.skipTooLong(tl, err)
-			}
 			switch {
+			case errors.As(err, &tl) && tl.Endless:
+				r.final = fmt.Errorf("%w: line %d: %w", ErrRead, r.line, err)
+			case errors.As(err, &tl):
+				return nil, r.skipTooLong(tl, err)
 			case err == io.EOF:
 				r.final = r.endCheck()
 			case r.line == 0:
@@ -668,9 +669,22 @@ const TooLongKeep = 4096
 type TooLongError struct {
 	Length int64  // the line's length in bytes, without its newline
 	Prefix []byte // its first bytes, at most TooLongKeep
+	// Endless: no newline came within SkipMax bytes, so the line was not
+	// read to its end and cannot be set aside: the reading stops there.
+	Endless bool
 }
 
+// SkipMax is how far a reader looks for the end of a line over MaxLine, to
+// set it aside and read on: an input that has no newline in it (a device
+// such as /dev/zero, a binary file) must end the reading, not be read
+// for ever.
+const SkipMax = 2 * MaxLine
+
 func (e *TooLongError) Error() string {
+	if e.Endless {
+		return fmt.Sprintf("%v: no newline in the line's first %d bytes, more than twice the limit of %d (256 MiB): "+
+			"the input is not a stream of lines (a device such as /dev/zero, or a binary file?)", ErrTooLong, e.Length, MaxLine)
+	}
 	return fmt.Sprintf("%v: %d bytes, more than %d (256 MiB, the limit)", ErrTooLong, e.Length, MaxLine)
 }
 
@@ -688,6 +702,9 @@ func (r *lineReader) tooLong(b []byte, err error) error {
 		n += int64(len(b))
 		if err != bufio.ErrBufferFull {
 			break
+		}
+		if n > SkipMax {
+			return &TooLongError{Length: n, Prefix: r.prefix, Endless: true}
 		}
 		b, err = r.br.ReadSlice('\n')
 	}

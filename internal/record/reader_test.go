@@ -332,6 +332,54 @@ func readTooLong(t *testing.T, workers int, head string, line func(int, string) 
 	}
 }
 
+// An input with no newline (/dev/zero, a binary file) ends the reading once
+// SkipMax bytes of its line went by: it is never set aside and read on
+// for ever, with or without workers, and each Next after says the same.
+func TestReaderEndlessLine(t *testing.T) {
+	if raceEnabled {
+		t.Skip("half a GiB through the detector; the lines are read the same way as any other")
+	}
+	for _, workers := range []int{0, 2} {
+		t.Run(fmt.Sprint("workers=", workers), func(t *testing.T) {
+			endless := &boundedZeros{left: 3 * MaxLine}
+			r, err := NewReader(io.MultiReader(strings.NewReader(rec1+"\n"), endless), ReaderOptions{Workers: workers})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.Next(); err != nil {
+				t.Fatal(err)
+			}
+			_, err = r.Next()
+			var tl *TooLongError
+			var le *LineError
+			if !errors.Is(err, ErrRead) || !errors.As(err, &tl) || !tl.Endless || errors.As(err, &le) ||
+				!strings.Contains(err.Error(), "line 2: line too long: no newline in the line's first") {
+				t.Fatalf("got %v, want the reading ended at line 2, not the line set aside", err)
+			}
+			if read := 3*MaxLine - endless.left; read > SkipMax+(4<<20) {
+				t.Errorf("read %d bytes of the line, more than SkipMax and a buffer", read)
+			}
+			if _, again := r.Next(); again == nil || again.Error() != err.Error() {
+				t.Errorf("the next call: %v", again)
+			}
+		})
+	}
+}
+
+// boundedZeros is an input of NUL bytes that a test takes for endless: a
+// reader that went on past left fails, rather than the test run for ever.
+type boundedZeros struct{ left int }
+
+func (z *boundedZeros) Read(p []byte) (int, error) {
+	if z.left <= 0 {
+		return 0, errors.New("read past the bound: the reader did not stop")
+	}
+	n := min(len(p), z.left)
+	clear(p[:n])
+	z.left -= n
+	return n, nil
+}
+
 // Lines ended by a carriage return alone, more than MaxLine bytes of them,
 // are one line too long: named as what they are all the same.
 func TestReaderTooLongCROnly(t *testing.T) {

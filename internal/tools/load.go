@@ -326,7 +326,23 @@ func inputHint(err error, f LoadFlags, res persist.LoadResult, none string) erro
 		// comes at the end of the input.
 		return namedHint(err, none)
 	}
-	return err
+	return keptHint(err, none, res)
+}
+
+// keptHint says, of a load that failed for a cause the input does not
+// hold (the database refused or cut short a write), that the batches
+// committed before stay, and that the same command finishes the job once
+// what failed is mended.
+func keptHint(err error, none string, res persist.LoadResult) error {
+	if none != "" || res.Batches == 0 {
+		return err
+	}
+	batches := fmt.Sprintf("the %d batches committed before it stay", res.Batches)
+	if res.Batches == 1 {
+		batches = "the batch committed before it stays"
+	}
+	return cli.Hint(err, "%s (%d records and %d events written): once what failed is mended, "+
+		"the same command finishes the job, what is there counting as unchanged", batches, res.Written, res.Events)
 }
 
 // nothingKept says that a load that failed left nothing in the store, and

@@ -25,6 +25,9 @@ import (
 func storeLocation(ctx context.Context, name string, again, maker func(store string) string) (string, error) {
 	loc := DefaultLocation(name)
 	if os.Getenv("PERSIST_URL") != "" {
+		if err := namesDatabase(loc); err != nil {
+			return "", err
+		}
 		return loc, sameName(name, loc, "$PERSIST_URL")
 	}
 	if db, ok := locationLike(name); ok {
@@ -295,4 +298,21 @@ func mkdirFirst(db location.Location) string {
 func isDirectory(path string) bool {
 	st, err := os.Stat(path)
 	return err == nil && st.IsDir()
+}
+
+// namesDatabase refuses a $PERSIST_URL that names no database: a stream
+// ("-", a pipe) would be read as the store, or written as none, and a
+// location that does not parse would be refused with no word of where it
+// came from.
+func namesDatabase(u string) error {
+	const how = "$PERSIST_URL names the database the stores are kept in, e.g. export PERSIST_URL=sqlite:stores.db " +
+		"(or postgres://HOST/DB); unset it to keep each store at ./data/NAME.db"
+	l, err := location.Parse(u, true)
+	switch {
+	case err != nil:
+		return cli.Hint(fmt.Errorf("$PERSIST_URL: %w", err), how)
+	case !l.IsStore():
+		return cli.Hint(fmt.Errorf("$PERSIST_URL is %s, a stream, not a database", location.ShellQuote(location.Redact(u))), how)
+	}
+	return nil
 }

@@ -61,7 +61,8 @@ func Put(ctx context.Context, st Stdio, o PutOptions) error {
 		}
 		return command("put", flags, withJSON([]string{store, o.Collection, o.Key}, o.JSON)...)
 	}
-	return withStore(ctx, st, o.Common, o.Name, again, func(s *persist.Store) error {
+	readBack := "its version and value: " + command("get", []string{"--record"}, o.Name, o.Collection, o.Key)
+	return withStore(ctx, st, o.Common, o.Name, again, readBack, func(s *persist.Store) error {
 		var (
 			r   persist.Record
 			err error
@@ -210,7 +211,12 @@ func withJSON(args []string, json *string) []string {
 // withStore opens the store NAME for writing, creating its folder under
 // ./data on the first write, and removing what it created when nothing was
 // written. again is the verb's command for another store (storeLocation).
-func withStore(ctx context.Context, st Stdio, c cli.Common, name string, again func(string) string, do func(*persist.Store) error) error {
+//
+// readBack says how to see whether the write took effect, ending with the
+// command (cli.Target.ReadBack), which
+// an interruption's hint gives from the moment the store is open: the
+// write's outcome is then not known until do returns.
+func withStore(ctx context.Context, st Stdio, c cli.Common, name string, again func(string) string, readBack string, do func(*persist.Store) error) error {
 	loc, err := storeLocation(ctx, name, again, nil)
 	if err != nil {
 		return err
@@ -230,6 +236,11 @@ func withStore(ctx context.Context, st Stdio, c cli.Common, name string, again f
 		undo()
 		return err
 	}
+	report(ctx).Update(func(r *cli.Result) {
+		if len(r.Targets) > 0 {
+			r.Targets[0].ReadBack = readBack
+		}
+	})
 	err = do(s)
 	if cerr := s.Close(); err == nil {
 		err = cerr
@@ -484,7 +495,8 @@ func Rm(ctx context.Context, st Stdio, o RmOptions) error {
 	if err != nil {
 		return err
 	}
-	return withStore(ctx, st, o.Common, o.Name, again, func(s *persist.Store) error {
+	readBack := "no record means the delete took effect: " + command("get", []string{"--record"}, o.Name, o.Collection, o.Key)
+	return withStore(ctx, st, o.Common, o.Name, again, readBack, func(s *persist.Store) error {
 		r, err := s.Delete(ctx, o.Collection, o.Key)
 		switch {
 		case errors.Is(err, persist.ErrNotFound):
@@ -520,7 +532,8 @@ func Append(ctx context.Context, st Stdio, o AppendOptions) error {
 	again := func(store string) string {
 		return command("append", nil, withJSON([]string{store, o.Stream, o.Type}, o.JSON)...)
 	}
-	return withStore(ctx, st, o.Common, o.Name, again, func(s *persist.Store) error {
+	readBack := "the event would be the stream's last: " + command("events", nil, o.Name, o.Stream)
+	return withStore(ctx, st, o.Common, o.Name, again, readBack, func(s *persist.Store) error {
 		e, err := s.Append(ctx, o.Stream, o.Type, data)
 		if err != nil {
 			return err

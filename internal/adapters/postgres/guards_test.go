@@ -636,6 +636,50 @@ func TestNotPersistTablesRefused(t *testing.T) {
 		mustExec(t, db, `ALTER TABLE public.kid NO INHERIT public.persist_records`)
 		whole(t, a)
 	})
+	t.Run("partitioned tables over the store's, in a schema of their own", func(t *testing.T) {
+		// Under search_path=evil, the same rows as under public: diff and
+		// verify would take the two for two stores, equal whatever they
+		// hold.
+		mustExec(t, db, `CREATE SCHEMA evil; DO $$ DECLARE t text; BEGIN
+			FOREACH t IN ARRAY ARRAY['persist_stores', 'persist_records', 'persist_events', 'persist_sources',
+					'persist_history', 'persist_removals', 'persist_meta'] LOOP
+				EXECUTE format('CREATE TABLE evil.%I (LIKE public.%I) PARTITION BY LIST (%I)', t, t,
+					(SELECT attname FROM pg_attribute WHERE attrelid = ('public.' || t)::regclass AND attnum = 1));
+				EXECUTE format('ALTER TABLE evil.%I ATTACH PARTITION public.%I DEFAULT', t, t);
+			END LOOP; END $$`)
+		evil := withPath(dsn, "evil")
+		refused(t, evil, []string{"evil.persist_stores is partitioned, and its partition public.persist_stores lies in another schema"},
+			"ALTER TABLE evil.persist_stores DETACH PARTITION public.persist_stores")
+		whole(t, a)
+		// The hint followed, table after table, as each is named.
+		for range 7 {
+			s, err := openAt(t, evil, Options{}).Snapshot(ctx, "app")
+			if err == nil {
+				s.Close()
+			}
+			if !errors.Is(err, ErrNotPersistTable) {
+				break
+			}
+			m := regexp.MustCompile(`\(ALTER TABLE \S+ DETACH PARTITION \S+\)`).FindString(strings.Join(hint.All(err), "\n"))
+			if m == "" {
+				t.Fatalf("no statement in the hints of %v", err)
+			}
+			mustExec(t, db, strings.Trim(m, "()"))
+		}
+		if s, err := openAt(t, evil, Options{}).Snapshot(ctx, "app"); errors.Is(err, ErrNotPersistTable) {
+			t.Errorf("after each hint's statement: %v", err)
+		} else if err == nil {
+			s.Close()
+		}
+		// Dropped with partitions still attached, the store's tables
+		// would go with them.
+		mustExec(t, db, `DO $$ DECLARE r record; BEGIN
+			FOR r IN SELECT i.inhparent::regclass AS p, i.inhrelid::regclass AS c FROM pg_inherits i
+					JOIN pg_class c ON c.oid = i.inhparent JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'evil' LOOP
+				EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', r.p, r.c);
+			END LOOP; END $$; DROP SCHEMA evil CASCADE`)
+		whole(t, a)
+	})
 }
 
 // A database or role an administrator set read-only

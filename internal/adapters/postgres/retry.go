@@ -97,6 +97,13 @@ func explain(err error) error {
 	if why := cause(err); why != "" {
 		return &explained{why: why, err: err}
 	}
+	var perr *pq.Error
+	if errors.As(err, &perr) && perr.Code == "57014" && strings.Contains(perr.Message, "statement timeout") {
+		// Not transient: the same statement, tried again, runs as long.
+		return hint.With(err, "the server ends any statement that runs longer than its statement_timeout, set for this role, "+
+			"database or server: raise it for these sessions (PGOPTIONS='-c statement_timeout=0' before the command, or "+
+			"ALTER ROLE … SET statement_timeout), or write in smaller batches (--batch-size)")
+	}
 	return err
 }
 

@@ -121,7 +121,11 @@ func readOnly(ro []string) error {
 // in a schema the path lists first). Every statement names the tables by
 // the path, so what such a relation shows would be dumped, summed and
 // compared as the store. A partitioned table holds its partitions' rows as
-// its own, and is one. It gives, as text: the name, the relation
+// its own, and is one, but for a partition in another schema: a
+// partitioned table of the same name in a schema of its own, over the
+// store's tables, shows that store under another search_path, which
+// persist-diff and persist verify would take for another store, equal to
+// it whatever it holds. It gives, as text: the name, the relation
 // qualified, its relkind, its first child qualified (or empty), its schema and
 // persist_stores' schema; NULL when they are all Persist's tables.
 const tablesCheck = `(SELECT ARRAY[t.n, pg_catalog.format('%I.%I', ns.nspname, c.relname), c.relkind::pg_catalog.text,
@@ -135,7 +139,8 @@ const tablesCheck = `(SELECT ARRAY[t.n, pg_catalog.format('%I.%I', ns.nspname, c
 		LEFT JOIN LATERAL (SELECT pg_catalog.format('%I.%I', hn.nspname, hc.relname) AS name FROM pg_catalog.pg_inherits h
 			JOIN pg_catalog.pg_class hc ON hc.oid OPERATOR(pg_catalog.=) h.inhrelid
 			JOIN pg_catalog.pg_namespace hn ON hn.oid OPERATOR(pg_catalog.=) hc.relnamespace
-			WHERE h.inhparent OPERATOR(pg_catalog.=) c.oid AND c.relkind OPERATOR(pg_catalog.<>) 'p' LIMIT 1) ch ON true
+			WHERE h.inhparent OPERATOR(pg_catalog.=) c.oid AND (c.relkind OPERATOR(pg_catalog.<>) 'p'
+				OR hc.relnamespace OPERATOR(pg_catalog.<>) c.relnamespace) LIMIT 1) ch ON true
 		WHERE c.relkind OPERATOR(pg_catalog.<>) ALL (ARRAY['r', 'p']::pg_catalog."char"[]) OR ch.name IS NOT NULL
 			OR ns.nspname OPERATOR(pg_catalog.<>) sn.nspname
 		ORDER BY t.i LIMIT 1)`
@@ -256,6 +261,11 @@ func notPersistTable(odd []string) error {
 	}
 	name, rel, kind, child, schema, stores := odd[0], odd[1], odd[2], odd[3], odd[4], odd[5]
 	switch {
+	case child != "" && kind == "p":
+		return hint.With(fmt.Errorf("%w: %s is partitioned, and its partition %s lies in another schema, whose own search_path "+
+			"shows the same rows as another store's: a diff or verify of the two would find one store equal to itself",
+			ErrNotPersistTable, rel, child),
+			"keep a partitioned table's partitions in its own schema: take this one out of it (ALTER TABLE %s DETACH PARTITION %s)", rel, child)
 	case child != "":
 		return hint.With(fmt.Errorf("%w: %s has a child table, %s, whose rows a read of it returns too: a dump, sum or diff would take them for the store's",
 			ErrNotPersistTable, rel, child),
