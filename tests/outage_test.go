@@ -401,6 +401,64 @@ func TestInterruptedCommitSaysLook(t *testing.T) {
 	}
 }
 
+// A load whose work does not stop within the grace after a signal (its
+// COMMIT waits on the server) cannot say what it wrote: the hint says so,
+// not that nothing was, and points at the store, where the batch is.
+func TestInterruptedLoadSaysNotCounted(t *testing.T) {
+	t.Parallel()
+	cl := pgtest.NewCluster(t)
+	db, err := sql.Open("postgres", cl.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.jsonl")
+	if err := os.WriteFile(in, []byte(`{"kind":"record","collection":"c","key":"k","value":1}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustExec := func(q string) {
+		t.Helper()
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The schema and the store made first: the commit waited on is the
+	// batch's.
+	seed := filepath.Join(dir, "seed.jsonl")
+	if err := os.WriteFile(seed, []byte(`{"kind":"record","collection":"c","key":"seed","value":0}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(filepath.Join(binDir, "persist-load"), cl.URL()+"#app", "-i", seed).CombinedOutput(); err != nil {
+		t.Fatalf("persist-load: %v\n%s", err, out)
+	}
+	mustExec(`ALTER DATABASE postgres SET synchronous_commit = on`)
+	mustExec(`ALTER SYSTEM SET synchronous_standby_names = 'nobody'`)
+	mustExec(`SELECT pg_reload_conf()`)
+	time.Sleep(time.Second) // the server reads its configuration after the call
+	cmd := exec.Command(filepath.Join(binDir, "persist-load"), cl.URL()+"#app", "-i", in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitForSyncRep(t, db)
+	cmd.Process.Signal(syscall.SIGTERM)
+	err = cmd.Wait()
+	mustExec(`ALTER SYSTEM RESET synchronous_standby_names`)
+	mustExec(`SELECT pg_reload_conf()`)
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	}
+	msg := stderr.String()
+	if code != 143 || strings.Contains(msg, "nothing of the input was written") ||
+		!strings.Contains(msg, "hint: the run was ended before its work stopped, so what it wrote is not counted here") {
+		t.Fatalf("exit %d, stderr:\n%s\nwant 143, saying what was written is not counted", code, msg)
+	}
+	waitForRecords(t, cl.URL(), "app", 2)
+}
+
 // waitForSyncRep waits until a session of the cluster waits on its
 // synchronous standby.
 func waitForSyncRep(t *testing.T, db *sql.DB) {

@@ -92,6 +92,10 @@ func TestSignalEndsABlockedTool(t *testing.T) {
 		}
 	}()
 	silent := "postgres://u@" + ln.Addr().String() + "/db?sslmode=disable"
+	stream := filepath.Join(dir, "in.jsonl")
+	if err := os.WriteFile(stream, []byte(`{"kind":"record","collection":"c","key":"k","value":1}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name string
 		sig  syscall.Signal
@@ -104,6 +108,11 @@ func TestSignalEndsABlockedTool(t *testing.T) {
 		{"load from a fifo", syscall.SIGTERM, 143, []string{"persist-load", "sqlite:" + filepath.Join(dir, "x.db"), "-i", fifo}},
 		{"silent server SIGINT", syscall.SIGINT, 130, []string{"persist-dump", silent}},
 		{"silent server SIGTERM", syscall.SIGTERM, 143, []string{"persist-sum", silent}},
+		// --summary is opened before the command's work: a FIFO there
+		// blocks it as early as that.
+		{"--summary fifo SIGTERM", syscall.SIGTERM, 143, []string{"persist-sum", stream, "--summary", fifo}},
+		{"--summary fifo SIGINT", syscall.SIGINT, 130, []string{"persist-load", "sqlite:" + filepath.Join(dir, "y.db"), "--summary", fifo, "-i", stream}},
+		{"--summary fifo SIGHUP", syscall.SIGHUP, 129, []string{"persist-diff", stream, stream + ".b", "--summary", fifo}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

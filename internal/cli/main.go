@@ -49,9 +49,9 @@ func Main(name, description string, grammar any, do func(ctx context.Context, co
 	}
 	tool := toolName(name, kctx)
 	widenPipe(0)
-	sum, err := OpenSummary(summaryPath(kctx), tool, os.Stdout)
+	sum, code, err := openSummary(name, summaryPath(kctx), tool)
 	if err != nil {
-		return Report(os.Stderr, name, err)
+		return code
 	}
 	start := stdoutOffset()
 	return run(os.Stderr, name, func(ctx context.Context) error {
@@ -134,6 +134,38 @@ func summaryOfUsageError(name string, args []string, code int, usage error) {
 	}
 }
 
+// openSummary is OpenSummary with SIGINT, SIGTERM and SIGHUP heard, as
+// run hears them: --summary FIFO with no reader blocks the open, and a
+// signal then ends the command with its line and status, as it does one
+// blocked opening -o FIFO, not by the signal's default. err, reported
+// already, says the command ends with code.
+func openSummary(name, path, tool string) (*Summary, int, error) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, stopSignals()...)
+	defer signal.Stop(sigs)
+	type opened struct {
+		sum *Summary
+		err error
+	}
+	done := make(chan opened, 1)
+	go func() {
+		sum, err := OpenSummary(path, tool, os.Stdout)
+		done <- opened{sum, err}
+	}()
+	select {
+	case o := <-done:
+		if o.err != nil {
+			return nil, Report(os.Stderr, name, o.err), o.err
+		}
+		return o.sum, ExitOK, nil
+	case sig := <-sigs:
+		err := fmt.Errorf("interrupted by %s", signalName(sig))
+		removeTemps()
+		report(os.Stderr, name, err)
+		return nil, 128 + signalNumber(sig), err
+	}
+}
+
 // Run runs do until it returns or a signal ends it. A signal cancels do's
 // context; do then has grace to return, and a second SIGINT or SIGTERM or
 // the end of grace ends the command anyway. An interrupted command says so in one line
@@ -174,13 +206,22 @@ func run(stderr io.Writer, name string, do func(context.Context) error, sum *Sum
 	}
 	cancel(ErrInterrupted)
 	endStdinReads()
-	if err := windDown(result, sigs); err == nil {
+	ended, done := windDown(result, sigs)
+	if ended && done == nil {
 		return finish(stderr, name, sum, ExitOK, nil, false) // it had finished its work: nothing was lost
 	}
 	code := 128 + signalNumber(sig)
 	err := fmt.Errorf("interrupted by %s", signalName(sig))
-	for _, h := range sum.partial() {
+	partial := sum.partial()
+	for _, h := range partial {
 		err = hint.With(err, "%s", h)
+	}
+	if !ended && len(partial) == 0 {
+		// Its work did not stop in time to say what it had done: a load's
+		// committed batches are counted once it returns.
+		err = hint.With(err, "the run was ended before its work stopped, so what it wrote is not counted here "+
+			"(a store it was writing may hold batches it committed): see what the store holds (persist-sum with its location) "+
+			"before running the command again")
 	}
 	finish(stderr, name, sum, code, err, true)
 	removeTemps()
@@ -193,18 +234,20 @@ func run(stderr io.Writer, name string, do func(context.Context) error, sum *Sum
 // closing terminal hangs up the job, and its shell hangs it up again, at
 // once, and nobody is left to insist; it would cut short the rollback and
 // the removal of temporary files that the grace is for.
-func windDown(result <-chan error, sigs <-chan os.Signal) error {
+//
+// ended reports whether do returned; err is then its error.
+func windDown(result <-chan error, sigs <-chan os.Signal) (ended bool, err error) {
 	limit := time.After(grace)
 	for {
 		select {
 		case err := <-result:
-			return err
+			return true, err
 		case s := <-sigs:
 			if s != syscall.SIGHUP {
-				return ErrInterrupted
+				return false, ErrInterrupted
 			}
 		case <-limit:
-			return ErrInterrupted
+			return false, ErrInterrupted
 		}
 	}
 }

@@ -52,6 +52,12 @@ func CheckOutputName(path string) error {
 	if path == "-" || path == "" {
 		return nil
 	}
+	if base := filepath.Base(path); len(base) > nameMax {
+		// Found before the run, not at its end, where the file written
+		// without a name (O_TMPFILE) would take it.
+		return hint.With(fmt.Errorf("%s: the name is %d bytes long: %w", hint.Printable(clipName(base)), len(base), syscall.ENAMETOOLONG),
+			"a file's name takes at most %d bytes: give a shorter one", nameMax)
+	}
 	err := record.CheckName(path)
 	if errors.Is(err, record.ErrArchive) {
 		return hint.With(err, "name it %s, and tar that file afterwards if an archive is what you need", streamName(path))
@@ -348,11 +354,29 @@ func makeTemp(dir, base string, create func(tmp string) error) (string, error) {
 }
 
 // tempName is a fresh hidden name for base in dir, for a file to be renamed
-// over it.
+// over it. base is cut short where the name would pass nameMax: a name
+// the file system takes for the output must not fail for its temporary
+// one.
 func tempName(dir, base string) string {
 	var r [6]byte
 	rand.Read(r[:])
-	return filepath.Join(dir, "."+base+".tmp-"+hex.EncodeToString(r[:]))
+	suffix := ".tmp-" + hex.EncodeToString(r[:])
+	if over := 1 + len(base) + len(suffix) - nameMax; over > 0 {
+		base = strings.ToValidUTF8(base[:len(base)-over], "")
+	}
+	return filepath.Join(dir, "."+base+suffix)
+}
+
+// nameMax is the longest name of a file in a folder, in bytes, that the
+// file systems in use take (NAME_MAX: ext4, xfs, btrfs, tmpfs).
+const nameMax = 255
+
+// clipName is a name too long to show whole: its start and its end.
+func clipName(s string) string {
+	if len(s) <= 80 {
+		return s
+	}
+	return strings.ToValidUTF8(s[:40], "") + "…" + strings.ToValidUTF8(s[len(s)-30:], "")
 }
 
 // nameAnon links the file without a name under a temporary one beside its

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/cuitty/persist/internal/hint"
@@ -353,7 +354,7 @@ func dropStale(out *Output, err error) error {
 	}
 	if rerr := os.Remove(out.final); rerr == nil {
 		return fmt.Errorf("%w (the summary of an earlier run there was removed)", err)
-	} else if !errors.Is(rerr, fs.ErrNotExist) {
+	} else if !errors.Is(rerr, fs.ErrNotExist) && !errors.Is(rerr, syscall.ENAMETOOLONG) {
 		return fmt.Errorf("%w (and the summary of an earlier run there could not be removed: %w)", err, rerr)
 	}
 	return err
