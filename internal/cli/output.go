@@ -396,7 +396,13 @@ func (o *Output) nameAnon() error {
 // process may (root may; others keep their own, as when they rewrite a file).
 func keepOwner(f *os.File, old fs.FileInfo) {
 	if st, ok := old.Sys().(*syscall.Stat_t); ok {
-		f.Chown(int(st.Uid), int(st.Gid))
+		if f.Chown(int(st.Uid), int(st.Gid)) != nil {
+			// Not root: the owner is this user's now, as an editor's save
+			// by rename makes it, but the group stays where this user is
+			// one of it, so that a file shared by group stays writable by
+			// the group.
+			f.Chown(-1, int(st.Gid))
+		}
 	}
 }
 
