@@ -216,7 +216,7 @@ func run(stderr io.Writer, name string, do func(context.Context) error, sum *Sum
 	for _, h := range partial {
 		err = hint.With(err, "%s", h)
 	}
-	if !ended && len(partial) == 0 {
+	if !ended && len(partial) == 0 && sum.writesStores() {
 		// Its work did not stop in time to say what it had done: a load's
 		// committed batches are counted once it returns.
 		err = hint.With(err, "the run was ended before its work stopped, so what it wrote is not counted here "+

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -53,6 +54,52 @@ func TestSecondSignal(t *testing.T) {
 				}
 			}
 			<-wound
+		})
+	}
+}
+
+// A run ended before its work stopped (a second SIGTERM) says that what it
+// wrote is not counted, where its tool writes into stores: it may have
+// committed batches it had not reported. A tool that only reads says no
+// such thing.
+func TestCutShortSaysNotCounted(t *testing.T) {
+	for _, c := range []struct {
+		tool string
+		says bool
+	}{
+		{"persist-load", true},
+		{"persist migrate", true},
+		{"persist-dump", false},
+		{"persist-sum", false},
+	} {
+		t.Run(c.tool, func(t *testing.T) {
+			cancelled := make(chan struct{})
+			release := make(chan struct{})
+			do := func(ctx context.Context) error {
+				<-ctx.Done()
+				close(cancelled)
+				<-release // a COMMIT the server does not answer
+				return ctx.Err()
+			}
+			defer close(release)
+			go func() {
+				time.Sleep(100 * time.Millisecond)
+				syscall.Kill(syscall.Getpid(), syscall.SIGTERM)
+				<-cancelled
+				syscall.Kill(syscall.Getpid(), syscall.SIGTERM)
+			}()
+			sum, err := OpenSummary("", c.tool, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var stderr bytes.Buffer
+			if code := run(&stderr, c.tool, do, sum); code != 143 {
+				t.Errorf("exit %d, want 143", code)
+			}
+			said := strings.Contains(stderr.String(), "hint: the run was ended before its work stopped, so what it wrote is not counted here")
+			if said != c.says {
+				t.Errorf("stderr %q; want the hint that nothing is counted: %v", stderr.String(), c.says)
+			}
 		})
 	}
 }

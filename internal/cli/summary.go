@@ -75,10 +75,9 @@ type Target struct {
 	Batches         int64  `json:"batches"`
 	// ReadBack, while a single write (persist put, rm, append) is under
 	// way, says how to see whether it took effect, ending with the
-	// command that shows it: interrupted
-	// then, its COMMIT may have reached the server unanswered, and the
-	// same command run again would append twice, or lose to its own
-	// --if-version write.
+	// command that shows it: interrupted then, its COMMIT may have
+	// reached the server unanswered, and the same command run again
+	// would append twice, or lose to its own --if-version write.
 	ReadBack string `json:"-"`
 }
 
@@ -183,6 +182,19 @@ func (s *Summary) partial() []string {
 			"what is there already counting as unchanged", where, t.Batches, t.Written, t.EventsWritten))
 	}
 	return hints
+}
+
+// writesStores reports whether the run's tool writes into stores, where
+// a run ended before its work stopped may leave batches it committed
+// uncounted.
+func (s *Summary) writesStores() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch s.report.Tool {
+	case "persist-load", "persist-tee", "persist migrate", "persist import", "persist put", "persist rm", "persist append", "persist upgrade":
+		return true
+	}
+	return false
 }
 
 // Program is the program whose run this is ("persist" for `persist
@@ -348,14 +360,17 @@ func (s *Summary) Finish(code int, err error, interrupted bool) error {
 // only a summary or an empty file be replaced): a script that reads it
 // after this run's failure would take another run's outcome, "ok" it may
 // be, for this one's. err says whether it went.
+//
+// A summary renamed into place whose folder's sync then failed is this
+// run's: it stays.
 func dropStale(out *Output, err error) error {
-	if !out.replacing() {
+	if !out.replacing() || out.moved {
 		return err
 	}
 	if rerr := os.Remove(out.final); rerr == nil {
-		return fmt.Errorf("%w (the summary of an earlier run there was removed)", err)
+		return fmt.Errorf("%w (the file there, an earlier run's summary, or empty, was removed)", err)
 	} else if !errors.Is(rerr, fs.ErrNotExist) && !errors.Is(rerr, syscall.ENAMETOOLONG) {
-		return fmt.Errorf("%w (and the summary of an earlier run there could not be removed: %w)", err, rerr)
+		return fmt.Errorf("%w (and the file there, an earlier run's summary, or empty, could not be removed: %w)", err, rerr)
 	}
 	return err
 }

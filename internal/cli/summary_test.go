@@ -296,7 +296,7 @@ func TestSummaryNotWrittenLeavesNoOldOne(t *testing.T) {
 				s.out.werr = full // a write before failed, which Commit reports
 			}
 			err = s.Finish(ExitTrouble, errors.New("diff: read A: refused"), false)
-			if err == nil || !strings.Contains(err.Error(), "the summary of an earlier run there was removed") {
+			if err == nil || !strings.Contains(err.Error(), "the file there, an earlier run's summary, or empty, was removed") {
 				t.Errorf("Finish: %v, want it to say the old summary was removed", err)
 			}
 			if b, err := os.ReadFile(path); !errors.Is(err, os.ErrNotExist) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cuitty/persist/internal/adapters"
 	"github.com/cuitty/persist/internal/backoff"
 )
 
@@ -63,7 +64,12 @@ func (r *retrier) again(ctx context.Context, err error) error {
 	if !r.l.a.Retryable(err) {
 		// Not transient: said as the adapter explains it (a full disk,
 		// adapters.ErrFull; a server's timeout, with where to raise it),
-		// or in the database's own words.
+		// or in the database's own words. A commit whose outcome is not
+		// known says so in its own words, which Explain would take for a
+		// lost connection's.
+		if errors.Is(err, adapters.ErrCommitUnknown) {
+			return err
+		}
 		return r.l.a.Explain(err)
 	}
 	now := time.Now()

@@ -191,6 +191,9 @@ func (r *Reader) Next() (*Item, error) {
 			var tl *TooLongError
 			switch {
 			case errors.As(err, &tl) && tl.Endless:
+				if cr := r.crOnly(tl.Prefix, err); cr != nil {
+					err = cr // lines ended by \r alone, more than SkipMax of them
+				}
 				r.final = fmt.Errorf("%w: line %d: %w", ErrRead, r.line, err)
 			case errors.As(err, &tl):
 				return nil, r.skipTooLong(tl, err)
@@ -683,7 +686,7 @@ const SkipMax = 2 * MaxLine
 func (e *TooLongError) Error() string {
 	if e.Endless {
 		return fmt.Sprintf("%v: no newline in the line's first %d bytes, more than twice the limit of %d (256 MiB): "+
-			"the input is not a stream of lines (a device such as /dev/zero, or a binary file?)", ErrTooLong, e.Length, MaxLine)
+			"the reading stops there, as the line cannot be set aside (a device such as /dev/zero, or a binary file?)", ErrTooLong, e.Length, MaxLine)
 	}
 	return fmt.Sprintf("%v: %d bytes, more than %d (256 MiB, the limit)", ErrTooLong, e.Length, MaxLine)
 }

@@ -333,16 +333,19 @@ func inputHint(err error, f LoadFlags, res persist.LoadResult, none string) erro
 // hold (the database refused or cut short a write), that the batches
 // committed before stay, and that the same command finishes the job once
 // what failed is mended.
+//
+// Not where the batches appended events without seq: a rerun appends
+// them again, and appendedHint says what to load instead.
 func keptHint(err error, none string, res persist.LoadResult) error {
-	if none != "" || res.Batches == 0 {
+	if none != "" || res.Batches == 0 || res.Appended > 0 {
 		return err
 	}
 	batches := fmt.Sprintf("the %d batches committed before it stay", res.Batches)
 	if res.Batches == 1 {
 		batches = "the batch committed before it stays"
 	}
-	return cli.Hint(err, "%s (%d records and %d events written): once what failed is mended, "+
-		"the same command finishes the job, what is there counting as unchanged", batches, res.Written, res.Events)
+	return cli.Hint(err, "%s (%s and %s written): once what failed is mended, the same command (the whole pipeline, for a "+
+		"stream on standard input) finishes the job, what is there counting as unchanged", batches, plural(res.Written, "record"), plural(res.Events, "event"))
 }
 
 // nothingKept says that a load that failed left nothing in the store, and

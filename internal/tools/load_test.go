@@ -35,3 +35,28 @@ func TestLoadHintFullDisk(t *testing.T) {
 		t.Errorf("the rejects file's full disk got the store's hint: %q", h)
 	}
 }
+
+// A load the database stopped (a statement timeout, a refused write) says
+// that the batches committed before stay, and that the same command
+// finishes the job; not where nothing was kept, nor where the batches
+// appended events without seq, which a rerun appends again.
+func TestLoadHintKeptBatches(t *testing.T) {
+	stopped := fmt.Errorf("batch of lines 5-6: writing: put records: %w", fmt.Errorf("canceling statement due to statement timeout"))
+	const kept = "the 2 batches committed before it stay (1 record and 3 events written): once what failed is mended, the same command"
+	for _, tc := range []struct {
+		name string
+		f    LoadFlags
+		res  persist.LoadResult
+		want string // "" for no such hint
+	}{
+		{"batches kept", LoadFlags{}, persist.LoadResult{Batches: 2, Written: 1, Events: 3}, kept},
+		{"none committed", LoadFlags{}, persist.LoadResult{}, ""},
+		{"one transaction", LoadFlags{Atomic: true}, persist.LoadResult{Batches: 2, Written: 1, Events: 3}, ""},
+		{"events appended", LoadFlags{}, persist.LoadResult{Batches: 2, Written: 1, Events: 3, Appended: 1, AppendedFirst: 2, AppendedLast: 2}, ""},
+	} {
+		h := strings.Join(hint.All(appendedHint(loadHint(stopped, tc.f, tc.res), tc.res)), "\n")
+		if got := strings.Contains(h, "committed before it stay"); got != (tc.want != "") || !strings.Contains(h, tc.want) {
+			t.Errorf("%s: hints %q, want %q", tc.name, h, tc.want)
+		}
+	}
+}

@@ -291,7 +291,16 @@ func makeDataDir(loc string) (string, error) {
 		return "", nil
 	}
 	if err := os.MkdirAll(dir, 0o777); err != nil {
-		return "", fmt.Errorf("create %s: %w", dir, err)
+		err = fmt.Errorf("create %s: %w", dir, err)
+		wd, werr := os.Getwd()
+		if werr != nil {
+			return "", err
+		}
+		// Run from cron or a service, the working directory is often /
+		// or a home that is not where the stores are.
+		return "", cli.Hint(err, "a store NAME is kept at ./data/NAME.db, in the working directory (%s): run the command "+
+			"from the folder the stores belong in (cd FOLDER && …), or name their database with $PERSIST_URL "+
+			"(PERSIST_URL=sqlite:/var/lib/app/stores.db …)", wd)
 	}
 	return dir, nil
 }

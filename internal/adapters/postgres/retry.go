@@ -102,7 +102,7 @@ func explain(err error) error {
 		// Not transient: the same statement, tried again, runs as long.
 		return hint.With(err, "the server ends any statement that runs longer than its statement_timeout, set for this role, "+
 			"database or server: raise it for these sessions (PGOPTIONS='-c statement_timeout=0' before the command, or "+
-			"ALTER ROLE … SET statement_timeout), or write in smaller batches (--batch-size)")
+			"ALTER ROLE … SET statement_timeout)")
 	}
 	return err
 }

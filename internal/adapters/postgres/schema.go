@@ -584,9 +584,9 @@ func (a *Adapter) Upgrade(ctx context.Context) (adapters.Upgraded, error) {
 // is made or changed: the database must take writes (readOnlyCheck), and
 // the tables the search_path finds be Persist's (tablesCheck).
 func (a *Adapter) writable(ctx context.Context) error {
-	var odd, ro, rounded []string
-	err := a.db.QueryRowContext(ctx, `SELECT `+tablesCheck+`, `+readOnlyCheck+`, `+roundedTimesCheck).Scan((*pq.StringArray)(&odd),
-		(*pq.StringArray)(&ro), (*pq.StringArray)(&rounded))
+	var odd, ro, rounded, types []string
+	err := a.db.QueryRowContext(ctx, `SELECT `+tablesCheck+`, `+readOnlyCheck+`, `+roundedTimesCheck+`, `+columnTypesCheck).Scan(
+		(*pq.StringArray)(&odd), (*pq.StringArray)(&ro), (*pq.StringArray)(&rounded), (*pq.StringArray)(&types))
 	if err != nil {
 		return fmt.Errorf("read the schema: %w", err)
 	}
@@ -594,6 +594,9 @@ func (a *Adapter) writable(ctx context.Context) error {
 		return err
 	}
 	if err := notPersistTable(odd); err != nil {
+		return err
+	}
+	if err := columnTypes(types); err != nil {
 		return err
 	}
 	return roundedTimes(rounded)

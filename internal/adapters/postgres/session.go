@@ -121,15 +121,18 @@ func readOnly(ro []string) error {
 // in a schema the path lists first). Every statement names the tables by
 // the path, so what such a relation shows would be dumped, summed and
 // compared as the store. A partitioned table holds its partitions' rows as
-// its own, and is one, but for a partition in another schema: a
-// partitioned table of the same name in a schema of its own, over the
-// store's tables, shows that store under another search_path, which
-// persist-diff and persist verify would take for another store, equal to
-// it whatever it holds. It gives, as text: the name, the relation
-// qualified, its relkind, its first child qualified (or empty), its schema and
-// persist_stores' schema; NULL when they are all Persist's tables.
+// its own, and is one, but for one whose partitions, at any depth, hold a
+// table of its name in another schema: partitioned tables of Persist's
+// names in a schema of their own, over a store's tables, show that store
+// under another search_path, which persist-diff and persist verify would
+// take for another store, equal to it whatever it holds (partitions of
+// other names, in any schema, are the table's own). It gives, as text:
+// the name, the relation qualified, its relkind, its first child
+// qualified (or empty), its schema, persist_stores' schema, and such a
+// partition of Persist's name qualified, its parent and its schema (or
+// empty); NULL when they are all Persist's tables.
 const tablesCheck = `(SELECT ARRAY[t.n, pg_catalog.format('%I.%I', ns.nspname, c.relname), c.relkind::pg_catalog.text,
-			coalesce(ch.name, ''), ns.nspname::pg_catalog.text, sn.nspname::pg_catalog.text]
+			coalesce(ch.name, ''), ns.nspname::pg_catalog.text, sn.nspname::pg_catalog.text, coalesce(tw.name, ''), coalesce(tw.parent, ''), coalesce(tw.schema, '')]
 		FROM pg_catalog.unnest(ARRAY['persist_stores', 'persist_records', 'persist_events', 'persist_sources',
 				'persist_history', 'persist_removals', 'persist_meta']::pg_catalog.text[]) WITH ORDINALITY t(n, i)
 		JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(t.n)::pg_catalog.oid
@@ -139,10 +142,19 @@ const tablesCheck = `(SELECT ARRAY[t.n, pg_catalog.format('%I.%I', ns.nspname, c
 		LEFT JOIN LATERAL (SELECT pg_catalog.format('%I.%I', hn.nspname, hc.relname) AS name FROM pg_catalog.pg_inherits h
 			JOIN pg_catalog.pg_class hc ON hc.oid OPERATOR(pg_catalog.=) h.inhrelid
 			JOIN pg_catalog.pg_namespace hn ON hn.oid OPERATOR(pg_catalog.=) hc.relnamespace
-			WHERE h.inhparent OPERATOR(pg_catalog.=) c.oid AND (c.relkind OPERATOR(pg_catalog.<>) 'p'
-				OR hc.relnamespace OPERATOR(pg_catalog.<>) c.relnamespace) LIMIT 1) ch ON true
+			WHERE h.inhparent OPERATOR(pg_catalog.=) c.oid AND c.relkind OPERATOR(pg_catalog.<>) 'p' LIMIT 1) ch ON true
+		LEFT JOIN LATERAL (SELECT pg_catalog.format('%I.%I', pn.nspname, pc.relname) AS name, (SELECT pg_catalog.format('%I.%I', qn.nspname, qc.relname) FROM pg_catalog.pg_class qc
+					JOIN pg_catalog.pg_namespace qn ON qn.oid OPERATOR(pg_catalog.=) qc.relnamespace
+					WHERE qc.oid OPERATOR(pg_catalog.=) pt.parentrelid) AS parent,
+				pn.nspname::pg_catalog.text AS schema
+			FROM pg_catalog.pg_partition_tree(c.oid) pt
+			JOIN pg_catalog.pg_class pc ON pc.oid OPERATOR(pg_catalog.=) pt.relid
+			JOIN pg_catalog.pg_namespace pn ON pn.oid OPERATOR(pg_catalog.=) pc.relnamespace
+			WHERE c.relkind OPERATOR(pg_catalog.=) 'p' AND pt.relid OPERATOR(pg_catalog.<>) c.oid
+				AND pc.relname OPERATOR(pg_catalog.=) t.n::pg_catalog.name AND pc.relnamespace OPERATOR(pg_catalog.<>) c.relnamespace
+			ORDER BY pt.level LIMIT 1) tw ON true
 		WHERE c.relkind OPERATOR(pg_catalog.<>) ALL (ARRAY['r', 'p']::pg_catalog."char"[]) OR ch.name IS NOT NULL
-			OR ns.nspname OPERATOR(pg_catalog.<>) sn.nspname
+			OR tw.name IS NOT NULL OR ns.nspname OPERATOR(pg_catalog.<>) sn.nspname
 		ORDER BY t.i LIMIT 1)`
 
 // snapshotSetup is txSetup with what only a snapshot reads (its operators
@@ -193,7 +205,46 @@ const snapshotSetup = txSetup + `,
 		CROSS JOIN LATERAL pg_catalog.unnest(ARRAY[v.t, v.c, pg_catalog.format_type(a.atttypid, a.atttypmod)]) WITH ORDINALITY u(e, k)
 		WHERE (CASE WHEN y.typtype OPERATOR(pg_catalog.=) 'd' THEN y.typbasetype ELSE a.atttypid END)
 				OPERATOR(pg_catalog.=) 'pg_catalog.timestamp'::pg_catalog.regtype::pg_catalog.oid
+			AND pg_catalog.to_regclass('persist_stores') IS NOT NULL),
+	` + columnTypesCheck
+
+// columnTypesCheck finds the columns of Persist's tables whose type (a
+// domain's, its base type's) is not one Persist reads them as, four
+// entries each: the table, the column, its type, the type it needs. A
+// version of numeric (1.5), a deleted of text ('yes') or a value of json
+// or text would fail at the first such row with the driver's words,
+// naming no record; refused before anything is read, the column is named
+// with the type it needs.
+const columnTypesCheck = `(SELECT pg_catalog.array_agg(u.e ORDER BY v.i, u.k)
+		FROM (VALUES ('persist_records', 'version', 'bigint', 1), ('persist_records', 'deleted', 'boolean', 2),
+			('persist_records', 'value', 'jsonb', 3), ('persist_events', 'seq', 'bigint', 4),
+			('persist_events', 'data', 'jsonb', 5)) v(t, c, want, i)
+		JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(v.t)::pg_catalog.oid
+			AND a.attname OPERATOR(pg_catalog.=) v.c::pg_catalog.name AND NOT a.attisdropped
+		JOIN pg_catalog.pg_type y ON y.oid OPERATOR(pg_catalog.=) a.atttypid
+		CROSS JOIN LATERAL (SELECT CASE WHEN y.typtype OPERATOR(pg_catalog.=) 'd' THEN y.typbasetype ELSE a.atttypid END) m(base)
+		CROSS JOIN LATERAL pg_catalog.unnest(ARRAY[v.t, v.c, pg_catalog.format_type(a.atttypid, a.atttypmod), v.want]) WITH ORDINALITY u(e, k)
+		WHERE NOT (m.base OPERATOR(pg_catalog.=) v.want::pg_catalog.regtype::pg_catalog.oid
+				OR (v.want OPERATOR(pg_catalog.=) 'bigint' AND m.base OPERATOR(pg_catalog.=) ANY (ARRAY['pg_catalog.int4'::pg_catalog.regtype,
+					'pg_catalog.int2'::pg_catalog.regtype]::pg_catalog.oid[])))
 			AND pg_catalog.to_regclass('persist_stores') IS NOT NULL)`
+
+// columnTypes is the error for what columnTypesCheck found, nil for
+// nothing.
+func columnTypes(cols []string) error {
+	if len(cols) < 4 {
+		return nil
+	}
+	var what, fix []string
+	for i := 0; i+3 < len(cols); i += 4 {
+		what = append(what, fmt.Sprintf("column %s.%s is %s, not %s", cols[i], cols[i+1], cols[i+2], cols[i+3]))
+		fix = append(fix, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s USING %s::%s", cols[i], cols[i+1], cols[i+3], cols[i+1], cols[i+3]))
+	}
+	return hint.With(fmt.Errorf("%w: %s: Persist reads and writes it as that type", ErrNotPersistTable, strings.Join(what, "; ")),
+		"as the owner of the tables, give it that type back: %s (look first at the rows a cast would change or refuse, "+
+			"a version of 1.5, text that is no JSON: they are not Persist's); then run persist upgrade NAME --location LOCATION "+
+			"(docs/persist.md), which makes again the tracking triggers a change of type needs dropped", strings.Join(fix, "; "))
+}
 
 // setUp runs txSetup in a write transaction.
 func (a *Adapter) setUp(ctx context.Context, tx *sql.Tx) error {
@@ -256,16 +307,18 @@ var ErrNotPersistTable = adapters.ErrNotPersistTable
 // notPersistTable is the error for what tablesCheck found, nil for
 // nothing.
 func notPersistTable(odd []string) error {
-	if len(odd) != 6 {
+	if len(odd) != 9 {
 		return nil
 	}
 	name, rel, kind, child, schema, stores := odd[0], odd[1], odd[2], odd[3], odd[4], odd[5]
+	twin, parent, twinSchema := odd[6], odd[7], odd[8]
 	switch {
-	case child != "" && kind == "p":
-		return hint.With(fmt.Errorf("%w: %s is partitioned, and its partition %s lies in another schema, whose own search_path "+
-			"shows the same rows as another store's: a diff or verify of the two would find one store equal to itself",
-			ErrNotPersistTable, rel, child),
-			"keep a partitioned table's partitions in its own schema: take this one out of it (ALTER TABLE %s DETACH PARTITION %s)", rel, child)
+	case twin != "":
+		return hint.With(fmt.Errorf("%w: %s is partitioned, and %s, a table of the same name in another schema, is one of its partitions: "+
+			"the two search_paths show the same rows as two stores, which a diff or verify would find equal whatever they hold",
+			ErrNotPersistTable, rel, twin),
+			"if Persist's tables are those of %s's schema, put it first on the search_path (%s); to part the two, as the owner "+
+				"of the tables: ALTER TABLE %s DETACH PARTITION %s (%s keeps its rows)", twin, pathOption(twinSchema), parent, twin, twin)
 	case child != "":
 		return hint.With(fmt.Errorf("%w: %s has a child table, %s, whose rows a read of it returns too: a dump, sum or diff would take them for the store's",
 			ErrNotPersistTable, rel, child),
@@ -323,10 +376,11 @@ func relkindName(kind string) string {
 func (a *Adapter) setUpSnapshot(ctx context.Context, tx *sql.Tx) (schema string, err error) {
 	var path, rs, role, writer string
 	var hidden, ns sql.NullString
-	var odd, order, times []string
+	var odd, order, times, types []string
 	var lacks []string
 	err = tx.QueryRowContext(ctx, snapshotSetup).Scan(&path, &rs, &role, &hidden, &writer, new(string), (*pq.StringArray)(&lacks),
-		(*pq.StringArray)(&odd), (*pq.StringArray)(&order), &ns, new(sql.NullString), new(string), (*pq.StringArray)(&times))
+		(*pq.StringArray)(&odd), (*pq.StringArray)(&order), &ns, new(sql.NullString), new(string), (*pq.StringArray)(&times),
+		(*pq.StringArray)(&types))
 	if err != nil {
 		return "", fmt.Errorf("set the snapshot up: %w", err)
 	}
@@ -353,6 +407,9 @@ func (a *Adapter) setUpSnapshot(ctx context.Context, tx *sql.Tx) (schema string,
 	}
 	if len(times) >= 3 {
 		return "", timeTypeError(times)
+	}
+	if err := columnTypes(types); err != nil {
+		return "", err
 	}
 	return ns.String, nil
 }
