@@ -315,17 +315,7 @@ func waitForRecords(t *testing.T, db, store string, n int) {
 // the command that does, which then shows the write there.
 func TestInterruptedCommitSaysLook(t *testing.T) {
 	t.Parallel()
-	cl := pgtest.NewCluster(t)
-	db, err := sql.Open("postgres", cl.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	// The throwaway cluster commits without waiting (synchronous_commit
-	// off); its sessions here wait, as a production server's do.
-	if _, err := db.Exec(`ALTER DATABASE postgres SET synchronous_commit = on`); err != nil {
-		t.Fatal(err)
-	}
+	cl, db, standby := syncRepCluster(t)
 	dir := t.TempDir()
 	env := append(os.Environ(), "PERSIST_URL="+cl.URL())
 	persist := func(args ...string) *exec.Cmd {
@@ -335,29 +325,6 @@ func TestInterruptedCommitSaysLook(t *testing.T) {
 	}
 	if out, err := persist("append", "ev", "s", "t", `{"n":0}`).CombinedOutput(); err != nil {
 		t.Fatalf("persist append: %v\n%s", err, out)
-	}
-	standby := func(names string) {
-		t.Helper()
-		if _, err := db.Exec(`ALTER SYSTEM SET synchronous_standby_names = ` + names); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := db.Exec(`SELECT pg_reload_conf()`); err != nil {
-			t.Fatal(err)
-		}
-		// The server reads its configuration again after the call returns.
-		want := strings.Trim(names, "'")
-		for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
-			var now string
-			if err := db.QueryRow(`SELECT setting FROM pg_settings WHERE name = 'synchronous_standby_names'`).Scan(&now); err != nil {
-				t.Fatal(err)
-			}
-			if now == want {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("synchronous_standby_names is %q, not %q", now, want)
-			}
-		}
 	}
 	for _, c := range []struct {
 		args []string
@@ -406,36 +373,20 @@ func TestInterruptedCommitSaysLook(t *testing.T) {
 // not that nothing was, and points at the store, where the batch is.
 func TestInterruptedLoadSaysNotCounted(t *testing.T) {
 	t.Parallel()
-	cl := pgtest.NewCluster(t)
-	db, err := sql.Open("postgres", cl.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	cl, db, standby := syncRepCluster(t)
 	dir := t.TempDir()
-	in := filepath.Join(dir, "in.jsonl")
-	if err := os.WriteFile(in, []byte(`{"kind":"record","collection":"c","key":"k","value":1}`+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	mustExec := func(q string) {
-		t.Helper()
-		if _, err := db.Exec(q); err != nil {
+	in, seed := filepath.Join(dir, "in.jsonl"), filepath.Join(dir, "seed.jsonl")
+	for path, key := range map[string]string{in: "k", seed: "seed"} {
+		if err := os.WriteFile(path, []byte(`{"kind":"record","collection":"c","key":"`+key+`","value":1}`+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// The schema and the store made first: the commit waited on is the
 	// batch's.
-	seed := filepath.Join(dir, "seed.jsonl")
-	if err := os.WriteFile(seed, []byte(`{"kind":"record","collection":"c","key":"seed","value":0}`+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	if out, err := exec.Command(filepath.Join(binDir, "persist-load"), cl.URL()+"#app", "-i", seed).CombinedOutput(); err != nil {
 		t.Fatalf("persist-load: %v\n%s", err, out)
 	}
-	mustExec(`ALTER DATABASE postgres SET synchronous_commit = on`)
-	mustExec(`ALTER SYSTEM SET synchronous_standby_names = 'nobody'`)
-	mustExec(`SELECT pg_reload_conf()`)
-	time.Sleep(time.Second) // the server reads its configuration after the call
+	standby("'nobody'")
 	cmd := exec.Command(filepath.Join(binDir, "persist-load"), cl.URL()+"#app", "-i", in)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -444,9 +395,8 @@ func TestInterruptedLoadSaysNotCounted(t *testing.T) {
 	}
 	waitForSyncRep(t, db)
 	cmd.Process.Signal(syscall.SIGTERM)
-	err = cmd.Wait()
-	mustExec(`ALTER SYSTEM RESET synchronous_standby_names`)
-	mustExec(`SELECT pg_reload_conf()`)
+	err := cmd.Wait()
+	standby("''")
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
@@ -457,6 +407,48 @@ func TestInterruptedLoadSaysNotCounted(t *testing.T) {
 		t.Fatalf("exit %d, stderr:\n%s\nwant 143, saying what was written is not counted", code, msg)
 	}
 	waitForRecords(t, cl.URL(), "app", 2)
+}
+
+// syncRepCluster is a throwaway cluster whose sessions wait at COMMIT on
+// the synchronous standbys that standby names: "'nobody'", one that never
+// answers, holds them; an empty list lets them go. A production server's
+// do; the throwaway cluster commits without waiting (synchronous_commit
+// off).
+func syncRepCluster(t *testing.T) (*pgtest.Cluster, *sql.DB, func(names string)) {
+	t.Helper()
+	cl := pgtest.NewCluster(t)
+	db, err := sql.Open("postgres", cl.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Exec(`ALTER DATABASE postgres SET synchronous_commit = on`); err != nil {
+		t.Fatal(err)
+	}
+	standby := func(names string) {
+		t.Helper()
+		if _, err := db.Exec(`ALTER SYSTEM SET synchronous_standby_names = ` + names); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(`SELECT pg_reload_conf()`); err != nil {
+			t.Fatal(err)
+		}
+		// The server reads its configuration again after the call returns.
+		want := strings.Trim(names, "'")
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+			var now string
+			if err := db.QueryRow(`SELECT setting FROM pg_settings WHERE name = 'synchronous_standby_names'`).Scan(&now); err != nil {
+				t.Fatal(err)
+			}
+			if now == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("synchronous_standby_names is %q, not %q", now, want)
+			}
+		}
+	}
+	return cl, db, standby
 }
 
 // waitForSyncRep waits until a session of the cluster waits on its

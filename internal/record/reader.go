@@ -188,21 +188,8 @@ func (r *Reader) Next() (*Item, error) {
 		r.cur, r.built, r.item, r.detached = nil, true, nil, false
 		b, err := r.readLine()
 		if err != nil {
-			var tl *TooLongError
-			switch {
-			case errors.As(err, &tl) && tl.Endless:
-				if cr := r.crOnly(tl.Prefix, err); cr != nil {
-					err = cr // lines ended by \r alone, more than SkipMax of them
-				}
-				r.final = fmt.Errorf("%w: line %d: %w", ErrRead, r.line, err)
-			case errors.As(err, &tl):
-				return nil, r.skipTooLong(tl, err)
-			case err == io.EOF:
-				r.final = r.endCheck()
-			case r.line == 0:
-				r.final = fmt.Errorf("%w before the first line was whole: %w (was the input cut short?)", ErrRead, err)
-			default:
-				r.final = fmt.Errorf("%w after line %d: %w", ErrRead, r.line, err)
+			if skipped := r.unread(err); skipped != nil {
+				return nil, skipped
 			}
 			continue
 		}
@@ -375,6 +362,29 @@ func (r *Reader) detach() {
 		return // in the input's own buffer, which reads on
 	}
 	r.detached = true
+}
+
+// unread handles err, why readLine returned no line: a line too long is
+// set aside (its error returned, the reading goes on); anything else ends
+// the reading, r.final saying how.
+func (r *Reader) unread(err error) error {
+	var tl *TooLongError
+	switch {
+	case errors.As(err, &tl) && tl.Endless:
+		if cr := r.crOnly(tl.Prefix, err); cr != nil {
+			err = cr // lines ended by \r alone, more than SkipMax of them
+		}
+		r.final = fmt.Errorf("%w: line %d: %w", ErrRead, r.line, err)
+	case errors.As(err, &tl):
+		return r.skipTooLong(tl, err)
+	case err == io.EOF:
+		r.final = r.endCheck()
+	case r.line == 0:
+		r.final = fmt.Errorf("%w before the first line was whole: %w (was the input cut short?)", ErrRead, err)
+	default:
+		r.final = fmt.Errorf("%w after line %d: %w", ErrRead, r.line, err)
+	}
+	return nil
 }
 
 // skipTooLong sets aside a line too long, keeping its first bytes, which
