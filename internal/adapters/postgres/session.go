@@ -122,11 +122,12 @@ func readOnly(ro []string) error {
 // the path, so what such a relation shows would be dumped, summed and
 // compared as the store. A partitioned table holds its partitions' rows as
 // its own, and is one, but for one whose partitions, at any depth, hold a
-// table of its name in another schema: partitioned tables of Persist's
-// names in a schema of their own, over a store's tables, show that store
-// under another search_path, which persist-diff and persist verify would
-// take for another store, equal to it whatever it holds (partitions of
-// other names, in any schema, are the table's own). It gives, as text:
+// table of its name in another schema that has a persist_stores:
+// partitioned tables of Persist's names in a schema of their own, over a
+// store's tables, show that store under another search_path, which
+// persist-diff and persist verify would take for another store, equal to
+// it whatever it holds (partitions of other names, or in a schema that
+// shows no store, an archive, are the table's own). It gives, as text:
 // the name, the relation qualified, its relkind, its first child
 // qualified (or empty), its schema, persist_stores' schema, and such a
 // partition of Persist's name qualified, its parent and its schema (or
@@ -152,6 +153,7 @@ const tablesCheck = `(SELECT ARRAY[t.n, pg_catalog.format('%I.%I', ns.nspname, c
 			JOIN pg_catalog.pg_namespace pn ON pn.oid OPERATOR(pg_catalog.=) pc.relnamespace
 			WHERE c.relkind OPERATOR(pg_catalog.=) 'p' AND pt.relid OPERATOR(pg_catalog.<>) c.oid
 				AND pc.relname OPERATOR(pg_catalog.=) t.n::pg_catalog.name AND pc.relnamespace OPERATOR(pg_catalog.<>) c.relnamespace
+				AND pg_catalog.to_regclass(pg_catalog.format('%I.persist_stores', pn.nspname)) IS NOT NULL
 			ORDER BY pt.level LIMIT 1) tw ON true
 		WHERE c.relkind OPERATOR(pg_catalog.<>) ALL (ARRAY['r', 'p']::pg_catalog."char"[]) OR ch.name IS NOT NULL
 			OR tw.name IS NOT NULL OR ns.nspname OPERATOR(pg_catalog.<>) sn.nspname
@@ -209,41 +211,57 @@ const snapshotSetup = txSetup + `,
 	` + columnTypesCheck
 
 // columnTypesCheck finds the columns of Persist's tables whose type (a
-// domain's, its base type's) is not one Persist reads them as, four
-// entries each: the table, the column, its type, the type it needs. A
-// version of numeric (1.5), a deleted of text ('yes') or a value of json
-// or text would fail at the first such row with the driver's words,
-// naming no record; refused before anything is read, the column is named
-// with the type it needs.
+// domain's, its base type's) is not one Persist reads them as, five
+// entries each: the table qualified, the column, its type, the type it
+// needs, and the table's stamp trigger qualified. A version of numeric
+// (1.5), a deleted of text ('yes') or a value of json would fail at the
+// first such row with the driver's words, naming no record; refused
+// before anything is read, the column is named with the type it needs.
 const columnTypesCheck = `(SELECT pg_catalog.array_agg(u.e ORDER BY v.i, u.k)
-		FROM (VALUES ('persist_records', 'version', 'bigint', 1), ('persist_records', 'deleted', 'boolean', 2),
-			('persist_records', 'value', 'jsonb', 3), ('persist_events', 'seq', 'bigint', 4),
-			('persist_events', 'data', 'jsonb', 5)) v(t, c, want, i)
-		JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(v.t)::pg_catalog.oid
+		FROM (VALUES ('persist_records', 'version', 'bigint', 'pg_catalog.int8', 1), ('persist_records', 'deleted', 'boolean', 'pg_catalog.bool', 2),
+			('persist_records', 'value', 'jsonb', 'pg_catalog.jsonb', 3), ('persist_events', 'seq', 'bigint', 'pg_catalog.int8', 4),
+			('persist_events', 'data', 'jsonb', 'pg_catalog.jsonb', 5)) v(t, c, want, reg, i)
+		JOIN pg_catalog.pg_class r ON r.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(v.t)::pg_catalog.oid
+		JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) r.relnamespace
+		JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) r.oid
 			AND a.attname OPERATOR(pg_catalog.=) v.c::pg_catalog.name AND NOT a.attisdropped
 		JOIN pg_catalog.pg_type y ON y.oid OPERATOR(pg_catalog.=) a.atttypid
 		CROSS JOIN LATERAL (SELECT CASE WHEN y.typtype OPERATOR(pg_catalog.=) 'd' THEN y.typbasetype ELSE a.atttypid END) m(base)
-		CROSS JOIN LATERAL pg_catalog.unnest(ARRAY[v.t, v.c, pg_catalog.format_type(a.atttypid, a.atttypmod), v.want]) WITH ORDINALITY u(e, k)
-		WHERE NOT (m.base OPERATOR(pg_catalog.=) v.want::pg_catalog.regtype::pg_catalog.oid
+		CROSS JOIN LATERAL pg_catalog.unnest(ARRAY[pg_catalog.format('%I.%I', n.nspname, r.relname), v.c,
+			pg_catalog.format_type(a.atttypid, a.atttypmod), v.want, pg_catalog.format('%I', v.t OPERATOR(pg_catalog.||) '_stamp')]) WITH ORDINALITY u(e, k)
+		WHERE NOT (m.base OPERATOR(pg_catalog.=) v.reg::pg_catalog.regtype::pg_catalog.oid
 				OR (v.want OPERATOR(pg_catalog.=) 'bigint' AND m.base OPERATOR(pg_catalog.=) ANY (ARRAY['pg_catalog.int4'::pg_catalog.regtype,
 					'pg_catalog.int2'::pg_catalog.regtype]::pg_catalog.oid[])))
 			AND pg_catalog.to_regclass('persist_stores') IS NOT NULL)`
 
 // columnTypes is the error for what columnTypesCheck found, nil for
-// nothing.
+// nothing. The hint's statements drop the table's stamp trigger before
+// a change of version or seq, which its condition names (no column a
+// trigger uses can change its type), and cast through text, which
+// refuses a value the type cannot hold (a version of 1.5) rather than
+// round it; persist upgrade makes the trigger again.
 func columnTypes(cols []string) error {
-	if len(cols) < 4 {
+	if len(cols) < 5 {
 		return nil
 	}
 	var what, fix []string
-	for i := 0; i+3 < len(cols); i += 4 {
-		what = append(what, fmt.Sprintf("column %s.%s is %s, not %s", cols[i], cols[i+1], cols[i+2], cols[i+3]))
-		fix = append(fix, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s USING %s::%s", cols[i], cols[i+1], cols[i+3], cols[i+1], cols[i+3]))
+	dropped := false
+	for i := 0; i+4 < len(cols); i += 5 {
+		table, col, now, want, trigger := cols[i], cols[i+1], cols[i+2], cols[i+3], cols[i+4]
+		what = append(what, fmt.Sprintf("column %s.%s is %s, not %s", table, col, now, want))
+		if col == "version" || col == "seq" {
+			dropped = true
+			fix = append(fix, fmt.Sprintf("DROP TRIGGER IF EXISTS %s ON %s", trigger, table))
+		}
+		fix = append(fix, fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s TYPE %s USING %s::text::%s", table, col, want, col, want))
+	}
+	upgrade := ""
+	if dropped {
+		upgrade = "; then run persist upgrade NAME --location LOCATION (docs/persist.md), which makes the trigger again"
 	}
 	return hint.With(fmt.Errorf("%w: %s: Persist reads and writes it as that type", ErrNotPersistTable, strings.Join(what, "; ")),
-		"as the owner of the tables, give it that type back: %s (look first at the rows a cast would change or refuse, "+
-			"a version of 1.5, text that is no JSON: they are not Persist's); then run persist upgrade NAME --location LOCATION "+
-			"(docs/persist.md), which makes again the tracking triggers a change of type needs dropped", strings.Join(fix, "; "))
+		"as the owner of the tables, give it that type back: %s (a value the type cannot hold, a version of 1.5, text that is "+
+			"no JSON, fails the statement and changes nothing: mend those rows first)%s", strings.Join(fix, "; "), upgrade)
 }
 
 // setUp runs txSetup in a write transaction.
