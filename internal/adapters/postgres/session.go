@@ -213,7 +213,7 @@ const snapshotSetup = txSetup + `,
 // columnTypesCheck finds the columns of Persist's tables whose type (a
 // domain's, its base type's) is not one Persist reads them as, five
 // entries each: the table qualified, the column, its type, the type it
-// needs, and the table's stamp trigger qualified. A version of numeric
+// needs, and the name of the table's stamp trigger. A version of numeric
 // (1.5), a deleted of text ('yes') or a value of json would fail at the
 // first such row with the driver's words, naming no record; refused
 // before anything is read, the column is named with the type it needs.
