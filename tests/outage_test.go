@@ -335,22 +335,7 @@ func TestInterruptedCommitSaysLook(t *testing.T) {
 		{[]string{"put", "--if-version", "0", "ev", "c", "k", `{"n":2}`}, "persist get --record ev c k", `"version":1,`},
 		{[]string{"rm", "ev", "c", "k"}, "persist get --record ev c k", ""},
 	} {
-		standby("'nobody'")
-		cmd := persist(c.args...)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		waitForSyncRep(t, db)
-		cmd.Process.Signal(syscall.SIGTERM)
-		err := cmd.Wait()
-		standby("''")
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		}
-		msg := stderr.String()
+		code, msg := interruptAtCommit(t, db, standby, persist(c.args...))
 		if code != 143 || strings.Contains(msg, "nothing of the input was written") || !strings.Contains(msg, "may have taken effect") ||
 			!strings.Contains(msg, c.look+"\n") {
 			t.Fatalf("persist %s, interrupted at its commit: exit %d, stderr:\n%s\nwant 143, and a hint to look with %q, not that nothing was written",
@@ -386,8 +371,20 @@ func TestInterruptedLoadSaysNotCounted(t *testing.T) {
 	if out, err := exec.Command(filepath.Join(binDir, "persist-load"), cl.URL()+"#app", "-i", seed).CombinedOutput(); err != nil {
 		t.Fatalf("persist-load: %v\n%s", err, out)
 	}
+	code, msg := interruptAtCommit(t, db, standby, exec.Command(filepath.Join(binDir, "persist-load"), cl.URL()+"#app", "-i", in))
+	if code != 143 || strings.Contains(msg, "nothing of the input was written") ||
+		!strings.Contains(msg, "hint: the run was ended before its work stopped, so what it wrote is not counted here") {
+		t.Fatalf("exit %d, stderr:\n%s\nwant 143, saying what was written is not counted", code, msg)
+	}
+	waitForRecords(t, cl.URL(), "app", 2)
+}
+
+// interruptAtCommit runs cmd while the cluster's commits wait on a
+// standby that never answers, sends it SIGTERM once a session waits so,
+// lets the commits go, and returns cmd's exit status and stderr.
+func interruptAtCommit(t *testing.T, db *sql.DB, standby func(string), cmd *exec.Cmd) (int, string) {
+	t.Helper()
 	standby("'nobody'")
-	cmd := exec.Command(filepath.Join(binDir, "persist-load"), cl.URL()+"#app", "-i", in)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -401,12 +398,7 @@ func TestInterruptedLoadSaysNotCounted(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	}
-	msg := stderr.String()
-	if code != 143 || strings.Contains(msg, "nothing of the input was written") ||
-		!strings.Contains(msg, "hint: the run was ended before its work stopped, so what it wrote is not counted here") {
-		t.Fatalf("exit %d, stderr:\n%s\nwant 143, saying what was written is not counted", code, msg)
-	}
-	waitForRecords(t, cl.URL(), "app", 2)
+	return code, stderr.String()
 }
 
 // syncRepCluster is a throwaway cluster whose sessions wait at COMMIT on
